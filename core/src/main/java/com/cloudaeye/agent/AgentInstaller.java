@@ -1,0 +1,443 @@
+package com.cloudaeye.agent;
+
+import com.cloudaeye.agent.internal.ApplyRunner;
+import com.cloudaeye.agent.internal.AwsClients;
+import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.internal.DefaultTargetContext;
+import com.cloudaeye.agent.internal.RateLimitedScheduler;
+import com.cloudaeye.agent.spi.Target;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.SdkClient;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+
+/**
+ * Installs the CloudAEye logs agent into AWS workloads: plan first (read-only), review the plan and its IAM policy,
+ * then apply; uninstall, roll back or resume later.
+ *
+ * <pre>{@code
+ * try (AgentInstaller installer = AgentInstaller.builder()
+ *         .region(Region.US_EAST_1)
+ *         .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(token)))
+ *         .target(LambdaTarget.builder().functions("*").layer(Architecture.X86_64, layerArn).build())
+ *         .build()) {
+ *     Plan plan = installer.plan();
+ *     System.out.println(plan);
+ *     System.out.println(plan.requiredPolicy().toJson());
+ *     ApplyResult result = installer.apply(plan);
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. Closing it closes only the clients it made, never clients the caller passed in.
+ */
+public final class AgentInstaller implements AutoCloseable {
+    private final Region region;
+    private final List<Target> targets;
+    private final CallRecorder recorder;
+    private final AwsClients clients;
+    private final RateLimitedScheduler scheduler;
+    private final DefaultTargetContext context;
+    private final ProgressListener listener;
+    private final @Nullable Path journalDirectory;
+    private final int maxFailures;
+
+    private AgentInstaller(Builder b, Region region) {
+        this.region = region;
+        this.targets = List.copyOf(b.targets);
+        this.recorder = new CallRecorder();
+        this.clients = new AwsClients(
+                region,
+                b.credentials != null
+                        ? b.credentials
+                        : DefaultCredentialsProvider.builder().build(),
+                b.endpointOverride,
+                recorder,
+                b.clients);
+        this.scheduler = new RateLimitedScheduler(b.rates, b.maxConcurrency, b.maxAttempts, b.baseBackoff);
+        this.context = new DefaultTargetContext(clients, scheduler, b.agent);
+        this.listener = b.listener;
+        this.journalDirectory = b.journaling ? b.journalDirectory : null;
+        this.maxFailures = b.maxFailures;
+    }
+
+    /** @return a new builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Plans the install with read-only calls: one change per selected resource, with reasons for skips.
+     *
+     * @return the plan
+     * @throws PlanningException when a named resource does not exist or a selection matches nothing
+     */
+    public Plan plan() {
+        return plan(Plan.Kind.INSTALL, Target::plan);
+    }
+
+    /**
+     * Plans removing what the installer added (our layers, variables, sidecars, releases), with read-only calls.
+     *
+     * @return the uninstall plan; apply it with {@link #apply(Plan)}
+     */
+    public Plan planUninstall() {
+        return plan(Plan.Kind.UNINSTALL, Target::planUninstall);
+    }
+
+    /**
+     * Plans restoring the before-state of everything a journaled apply changed, with read-only calls. Resources that
+     * someone changed since are skipped with that reason.
+     *
+     * @param journal the journal of an earlier apply
+     * @return the rollback plan; apply it with {@link #apply(Plan)}
+     */
+    public Plan planRollback(Journal journal) {
+        Map<String, List<Change>> byTarget = new LinkedHashMap<>();
+        List<Change> touched = new ArrayList<>(journal.applied());
+        touched.addAll(journal.interrupted());
+        touched.forEach(c ->
+                byTarget.computeIfAbsent(c.target(), t -> new ArrayList<>()).add(c));
+        Plan.Builder plan = Plan.builder().kind(Plan.Kind.ROLLBACK).region(region.id());
+        byTarget.forEach((name, changes) -> add(plan, target(name).planRollback(changes, context)));
+        return plan.build();
+    }
+
+    /**
+     * Applies a plan: every mutating change, scheduled under AWS's rate limits, journaled before and after each
+     * mutation. One resource's failure does not stop the others (see {@link Builder#maxFailures(int)}).
+     *
+     * @param plan a plan made by this installer or read with {@link Plan#fromJson(String)}
+     * @return per resource: applied, skipped (why) or failed (why); and the journal
+     * @throws ApplyException when the apply could not go on (e.g. the journal is not writable); it carries the result
+     */
+    public ApplyResult apply(Plan plan) {
+        if (!plan.region().equals(region.id())) {
+            throw new ConfigurationException("The plan is for region " + plan.region() + " but this installer is for "
+                    + region.id() + ": build the installer with .region(Region.of(\"" + plan.region() + "\")).");
+        }
+        return new ApplyRunner(context, recorder, listener, journalDirectory, maxFailures).run(plan, this::target);
+    }
+
+    /**
+     * Plans and applies the uninstall.
+     *
+     * @return the result
+     */
+    public ApplyResult uninstall() {
+        return apply(planUninstall());
+    }
+
+    /**
+     * Plans and applies a rollback of a journaled apply.
+     *
+     * @param journal the journal of the apply to undo
+     * @return the result
+     */
+    public ApplyResult rollback(Journal journal) {
+        return apply(planRollback(journal));
+    }
+
+    /**
+     * Finishes an interrupted apply: re-plans the resources the journal did not record as applied, from their live
+     * state (so nothing is applied twice), and applies that.
+     *
+     * @param journal the journal of the interrupted apply
+     * @return the result of the remaining work
+     */
+    public ApplyResult resume(Journal journal) {
+        java.util.Set<String> remaining = new java.util.HashSet<>();
+        journal.unfinished().forEach(c -> remaining.add(c.target() + "|" + c.resourceId()));
+        Plan fresh = journal.plan().kind() == Plan.Kind.UNINSTALL ? planUninstall() : plan();
+        Plan.Builder rest = Plan.builder()
+                .kind(fresh.kind())
+                .region(fresh.region())
+                .readPermissions(fresh.readPermissions())
+                .notes(fresh.notes());
+        fresh.changes().stream()
+                .filter(c -> remaining.contains(c.target() + "|" + c.resourceId()))
+                .forEach(rest::addChanges);
+        return apply(rest.build());
+    }
+
+    /** @return the AWS calls this installer made so far, per IAM action */
+    public Map<String, Long> calls() {
+        return recorder.snapshot();
+    }
+
+    /** @return the region */
+    public Region region() {
+        return region;
+    }
+
+    private Plan plan(Plan.Kind kind, BiFunction<Target, TargetContext, TargetPlan> planner) {
+        if (targets.isEmpty()) {
+            throw new ConfigurationException("No target configured: add one with .target(LambdaTarget.builder()...)"
+                    + " (or EcsTarget, EksTarget) before planning.");
+        }
+        Plan.Builder plan = Plan.builder().kind(kind).region(region.id());
+        for (Target t : targets) {
+            try {
+                add(plan, planner.apply(t, context));
+            } catch (SdkException e) {
+                throw new PlanningException(
+                        "Planning the " + t.name() + " target failed while reading from AWS: " + e.getMessage()
+                                + ". Check the credentials, the region and the caller's read permissions.",
+                        e);
+            }
+        }
+        return plan.build();
+    }
+
+    private static void add(Plan.Builder plan, TargetPlan part) {
+        plan.addAllChanges(part.changes())
+                .addAllReadPermissions(part.readPermissions())
+                .addAllNotes(part.notes());
+    }
+
+    private Target target(String name) {
+        for (Target t : targets) {
+            if (t.name().equals(name)) {
+                return t;
+            }
+        }
+        for (Target t : ServiceLoader.load(Target.class, AgentInstaller.class.getClassLoader())) {
+            if (t.name().equals(name)) {
+                return t;
+            }
+        }
+        throw new ConfigurationException("No target named '" + name + "' is configured or on the class path: add"
+                + " the cloudaeye-agent-" + name + " module to apply this plan.");
+    }
+
+    /** Closes the clients and threads this installer made; caller-built clients stay open. */
+    @Override
+    public void close() {
+        scheduler.close();
+        clients.close();
+    }
+
+    /** Builds an {@link AgentInstaller}; validation happens in {@link #build()}. */
+    public static final class Builder {
+        private @Nullable Region region;
+        private @Nullable AwsCredentialsProvider credentials;
+        private @Nullable URI endpointOverride;
+        private final Map<Class<?>, SdkClient> clients = new HashMap<>();
+        private @Nullable AgentSettings agent;
+        private final List<Target> targets = new ArrayList<>();
+        private ProgressListener listener = ProgressListener.NONE;
+        private final Map<String, Double> rates = new HashMap<>();
+        private int maxConcurrency = 32;
+        private int maxAttempts = 8;
+        private Duration baseBackoff = Duration.ofMillis(250);
+        private Path journalDirectory = Path.of(System.getProperty("user.home"), ".cloudaeye", "journals");
+        private boolean journaling = true;
+        private int maxFailures = Integer.MAX_VALUE;
+
+        private Builder() {}
+
+        /**
+         * @param region the AWS region; defaults to the SDK's region chain ({@code AWS_REGION}, profile)
+         * @return this
+         */
+        public Builder region(Region region) {
+            this.region = region;
+            return this;
+        }
+
+        /**
+         * @param credentials the credentials; defaults to the SDK's default chain
+         * @return this
+         */
+        public Builder credentialsProvider(AwsCredentialsProvider credentials) {
+            this.credentials = credentials;
+            return this;
+        }
+
+        /**
+         * Sends every AWS call to one endpoint: a local emulator (moto, LocalStack) in tests and demos.
+         *
+         * @param endpoint e.g. {@code http://127.0.0.1:5000}
+         * @return this
+         */
+        public Builder endpointOverride(URI endpoint) {
+            this.endpointOverride = endpoint;
+            return this;
+        }
+
+        /**
+         * Uses a client that the caller built (and will close) instead of making one. Its retry and interceptors are
+         * the caller's: the installer's call recorder does not see its calls.
+         *
+         * @param type the client interface, e.g. {@code LambdaClient.class}
+         * @param client the client
+         * @param <C> the client type
+         * @return this
+         */
+        public <C extends SdkClient> Builder client(Class<C> type, C client) {
+            clients.put(type, client);
+            return this;
+        }
+
+        /**
+         * @param agent where the agent sends logs and its token
+         * @return this
+         */
+        public Builder agent(AgentSettings agent) {
+            this.agent = agent;
+            return this;
+        }
+
+        /**
+         * @param agent configures the agent settings
+         * @return this
+         */
+        public Builder agent(Consumer<AgentSettings.Builder> agent) {
+            AgentSettings.Builder b = AgentSettings.builder();
+            agent.accept(b);
+            try {
+                this.agent = b.build();
+            } catch (IllegalStateException e) {
+                throw new ConfigurationException(
+                        "Incomplete agent settings: " + e.getMessage()
+                                + ". Set both logsEndpoint(...) and apiToken(Secret.of(...)).",
+                        e);
+            }
+            return this;
+        }
+
+        /**
+         * Adds a target. Targets are planned in the order added.
+         *
+         * @param target a target, e.g. {@code LambdaTarget.builder()...build()}
+         * @return this
+         */
+        public Builder target(Target target) {
+            for (Target t : targets) {
+                if (t.name().equals(target.name())) {
+                    throw new ConfigurationException("Two " + target.name() + " targets were added: combine their"
+                            + " selections into one target.");
+                }
+            }
+            targets.add(target);
+            return this;
+        }
+
+        /**
+         * @param listener hears each change's outcome during apply; {@link ProgressListener#console()} for jshell
+         * @return this
+         */
+        public Builder listener(ProgressListener listener) {
+            this.listener = listener;
+            return this;
+        }
+
+        /**
+         * Overrides the rate of one quota (e.g. when an account has a raised limit, or to leave room for others).
+         *
+         * @param quotaName e.g. {@code lambda.control-plane}
+         * @param requestsPerSecond the rate
+         * @return this
+         */
+        public Builder rateLimit(String quotaName, double requestsPerSecond) {
+            if (!(requestsPerSecond > 0)) {
+                throw new ConfigurationException(
+                        "rateLimit(" + quotaName + ") must be positive, got " + requestsPerSecond);
+            }
+            rates.put(quotaName, requestsPerSecond);
+            return this;
+        }
+
+        /**
+         * @param maxConcurrency how many AWS calls may be in flight at once (default 32)
+         * @return this
+         */
+        public Builder maxConcurrency(int maxConcurrency) {
+            if (maxConcurrency < 1) {
+                throw new ConfigurationException("maxConcurrency must be at least 1, got " + maxConcurrency);
+            }
+            this.maxConcurrency = maxConcurrency;
+            return this;
+        }
+
+        /**
+         * @param maxAttempts attempts per AWS call on throttling, 5xx and network errors (default 8)
+         * @param baseBackoff the first retry's delay, doubled per attempt with jitter (default 250 ms)
+         * @return this
+         */
+        public Builder retries(int maxAttempts, Duration baseBackoff) {
+            if (maxAttempts < 1) {
+                throw new ConfigurationException("maxAttempts must be at least 1, got " + maxAttempts);
+            }
+            this.maxAttempts = maxAttempts;
+            this.baseBackoff = baseBackoff;
+            return this;
+        }
+
+        /**
+         * @param directory where apply journals are written (default {@code ~/.cloudaeye/journals})
+         * @return this
+         */
+        public Builder journalDirectory(Path directory) {
+            this.journalDirectory = directory;
+            this.journaling = true;
+            return this;
+        }
+
+        /**
+         * Turns journaling off: a failure half-way can then not be rolled back from a journal.
+         *
+         * @return this
+         */
+        public Builder withoutJournal() {
+            this.journaling = false;
+            return this;
+        }
+
+        /**
+         * @param maxFailures stop starting new changes after this many failures (default: never stop)
+         * @return this
+         */
+        public Builder maxFailures(int maxFailures) {
+            if (maxFailures < 1) {
+                throw new ConfigurationException("maxFailures must be at least 1, got " + maxFailures);
+            }
+            this.maxFailures = maxFailures;
+            return this;
+        }
+
+        /**
+         * @return the installer
+         * @throws ConfigurationException when no region is given or found
+         */
+        public AgentInstaller build() {
+            Region r = region;
+            if (r == null) {
+                try {
+                    r = DefaultAwsRegionProviderChain.builder().build().getRegion();
+                } catch (SdkException e) {
+                    throw new ConfigurationException(
+                            "No AWS region: call .region(Region.US_EAST_1) or set the"
+                                    + " AWS_REGION environment variable.",
+                            e);
+                }
+            }
+            return new AgentInstaller(this, r);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package com.cloudaeye.agent;
+
+import com.cloudaeye.agent.internal.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The record of an apply, read back from its file: the plan that was applied and, per change, whether it was
+ * started, applied, skipped or failed. {@link AgentInstaller#rollback(Journal)} restores what it applied;
+ * {@link AgentInstaller#resume(Journal)} finishes what it did not. The file is JSON lines, written and flushed to disk
+ * before and after each mutation; it never holds a secret.
+ */
+public final class Journal {
+    /** What a journal line records. */
+    public enum Event {
+        /** The plan being applied (first line). */
+        PLAN,
+        /** A change is about to be applied. */
+        STARTING,
+        /** A change was applied. */
+        APPLIED,
+        /** A change was skipped. */
+        SKIPPED,
+        /** A change failed. */
+        FAILED
+    }
+
+    /**
+     * One line of the journal.
+     *
+     * @param event what happened
+     * @param target the change's target, null on the plan line
+     * @param resourceId the change's resource, null on the plan line
+     * @param message a note or the failure reason, may be null
+     * @param appliedState the target's data for rolling back, may be null
+     */
+    public record Entry(Event event, String target, String resourceId, String message, JsonNode appliedState) {}
+
+    private final Path path;
+    private final Plan plan;
+    private final Map<String, Entry> lastByChange;
+
+    private Journal(Path path, Plan plan, Map<String, Entry> lastByChange) {
+        this.path = path;
+        this.plan = plan;
+        this.lastByChange = lastByChange;
+    }
+
+    /**
+     * Reads a journal file. A last line cut short by a crash is ignored.
+     *
+     * @param path the journal file
+     * @return the journal
+     * @throws AgentException when the file cannot be read or holds no plan
+     */
+    public static Journal read(Path path) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(path, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new AgentException(
+                    "Cannot read the journal " + path + ": " + e.getMessage()
+                            + ". Pass the path that ApplyResult.journal() reported.",
+                    e);
+        }
+        Plan plan = null;
+        Map<String, Entry> last = new LinkedHashMap<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode node;
+            try {
+                node = Json.MAPPER.readTree(line);
+            } catch (IOException e) {
+                if (i == lines.size() - 1) {
+                    break; // the process died while writing its last line
+                }
+                throw new AgentException(
+                        "The journal " + path + " is corrupt at line " + (i + 1)
+                                + ": restore it from a backup, or re-plan.",
+                        e);
+            }
+            Event event = Event.valueOf(node.path("event").asText());
+            if (event == Event.PLAN) {
+                plan = Json.MAPPER.convertValue(node.get("plan"), Plan.class);
+                continue;
+            }
+            Entry entry = new Entry(
+                    event,
+                    node.path("target").asText(),
+                    node.path("resourceId").asText(),
+                    node.hasNonNull("message") ? node.get("message").asText() : null,
+                    node.get("appliedState"));
+            last.put(key(entry.target(), entry.resourceId()), entry);
+        }
+        if (plan == null) {
+            throw new AgentException("The journal " + path + " has no plan line: it is not a journal of this"
+                    + " installer, or it was truncated before the apply started (nothing was changed).");
+        }
+        return new Journal(path, plan, last);
+    }
+
+    /** @return the journal file */
+    public Path path() {
+        return path;
+    }
+
+    /** @return the plan that was applied */
+    public Plan plan() {
+        return plan;
+    }
+
+    /**
+     * @param change a change of the plan
+     * @return the last event recorded for it, empty when it was never started
+     */
+    public Optional<Entry> last(Change change) {
+        return Optional.ofNullable(lastByChange.get(key(change.target(), change.resourceId())));
+    }
+
+    /** @return the plan's mutating changes whose last event is {@link Event#APPLIED} */
+    public List<Change> applied() {
+        return withLast(Event.APPLIED);
+    }
+
+    /**
+     * @return the plan's mutating changes that were started but have no outcome: the process died during their
+     *     mutation, so the live state must be checked
+     */
+    public List<Change> interrupted() {
+        return withLast(Event.STARTING);
+    }
+
+    /** @return the plan's mutating changes that were never applied: not started, failed, skipped or interrupted */
+    public List<Change> unfinished() {
+        List<Change> out = new ArrayList<>();
+        for (Change c : plan.mutations()) {
+            if (last(c).map(e -> e.event() != Event.APPLIED).orElse(true)) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    private List<Change> withLast(Event event) {
+        List<Change> out = new ArrayList<>();
+        for (Change c : plan.mutations()) {
+            if (last(c).map(e -> e.event() == event).orElse(false)) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    static String key(String target, String resourceId) {
+        return target + "|" + resourceId;
+    }
+
+    /**
+     * @param change a change
+     * @return its applied state, if the journal recorded one
+     */
+    public Optional<JsonNode> appliedState(Change change) {
+        return last(change).map(Entry::appliedState);
+    }
+
+    @Override
+    public String toString() {
+        return "Journal " + path + ": " + applied().size() + " applied, "
+                + unfinished().size() + " unfinished";
+    }
+}

@@ -1,0 +1,191 @@
+package com.cloudaeye.agent.internal;
+
+import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.ApplyException;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ProgressListener;
+import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.ResourceResult.Outcome;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.Target;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs an apply: journals the plan, hands each target its mutating changes, collects exactly one outcome per change
+ * (a change a target never reported is {@code NOT_ATTEMPTED}), and enforces the failure limit.
+ */
+public final class ApplyRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(ApplyRunner.class);
+
+    private final DefaultTargetContext base;
+    private final CallRecorder recorder;
+    private final ProgressListener listener;
+    private final @Nullable Path journalDirectory;
+    private final int maxFailures;
+
+    /**
+     * @param base the context shared with planning
+     * @param recorder the call recorder, for the result's call counts
+     * @param listener progress
+     * @param journalDirectory where the journal goes, null for none
+     * @param maxFailures stop starting new changes after this many failures
+     */
+    public ApplyRunner(
+            DefaultTargetContext base,
+            CallRecorder recorder,
+            ProgressListener listener,
+            @Nullable Path journalDirectory,
+            int maxFailures) {
+        this.base = base;
+        this.recorder = recorder;
+        this.listener = listener;
+        this.journalDirectory = journalDirectory;
+        this.maxFailures = maxFailures;
+    }
+
+    /**
+     * @param plan the plan
+     * @param targetsByName resolves a change's target
+     * @return the result
+     */
+    public ApplyResult run(Plan plan, Function<String, Target> targetsByName) {
+        long start = System.nanoTime();
+        Map<String, Long> callsBefore = recorder.snapshot();
+        long throttledBefore = base.scheduler().throttledCount();
+        List<Change> mutations = plan.mutations();
+        Map<String, List<Change>> byTarget = new LinkedHashMap<>();
+        mutations.forEach(c ->
+                byTarget.computeIfAbsent(c.target(), t -> new ArrayList<>()).add(c));
+        Map<String, Target> targets = new LinkedHashMap<>();
+        byTarget.keySet().forEach(name -> targets.put(name, targetsByName.apply(name)));
+
+        JournalWriter journal =
+                mutations.isEmpty() || journalDirectory == null ? null : JournalWriter.create(journalDirectory, plan);
+        Context context = new Context(journal, mutations.size(), start);
+        listener.started(plan, mutations.size());
+        AgentException stoppedBy = null;
+        try {
+            for (Map.Entry<String, List<Change>> e : byTarget.entrySet()) {
+                if (context.shouldStop()) {
+                    break;
+                }
+                try {
+                    targets.get(e.getKey()).apply(e.getValue(), context);
+                } catch (AgentException ex) {
+                    stoppedBy = ex;
+                    break;
+                }
+            }
+        } finally {
+            if (journal != null) {
+                journal.close();
+            }
+        }
+        List<ResourceResult> results = new ArrayList<>();
+        for (Change c : mutations) {
+            ResourceResult r = context.results.get(key(c));
+            results.add(r != null ? r : ResourceResult.of(c, Outcome.NOT_ATTEMPTED, "the apply stopped first"));
+        }
+        ApplyResult result = ApplyResult.builder()
+                .results(results)
+                .journal(journal == null ? null : journal.path())
+                .calls(recorder.since(callsBefore))
+                .throttled(base.scheduler().throttledCount() - throttledBefore)
+                .duration(Duration.ofNanos(System.nanoTime() - start))
+                .build();
+        if (stoppedBy != null) {
+            throw new ApplyException(stoppedBy.getMessage(), result, stoppedBy);
+        }
+        return result;
+    }
+
+    private static String key(Change c) {
+        return c.target() + "|" + c.resourceId();
+    }
+
+    private final class Context extends DefaultTargetContext implements ApplyContext {
+        private final @Nullable JournalWriter journal;
+        private final Map<String, ResourceResult> results = new ConcurrentHashMap<>();
+        private final AtomicInteger failures = new AtomicInteger();
+        private final int total;
+        private final long start;
+
+        Context(@Nullable JournalWriter journal, int total, long start) {
+            super(base.clients(), base.scheduler(), base.agentOrNull());
+            this.journal = journal;
+            this.total = total;
+            this.start = start;
+        }
+
+        @Override
+        public void starting(Change change) {
+            LOG.debug("Applying {} {}", change.action().label(), change.resourceId());
+            if (journal != null) {
+                journal.record(Journal.Event.STARTING, change, null, null);
+            }
+        }
+
+        @Override
+        public void applied(Change change, @Nullable String message, @Nullable JsonNode appliedState) {
+            LOG.info(
+                    "Applied {} {}{}",
+                    change.action().label(),
+                    change.resourceId(),
+                    message == null ? "" : ": " + message);
+            finish(change, Journal.Event.APPLIED, Outcome.APPLIED, message, appliedState);
+        }
+
+        @Override
+        public void skipped(Change change, String reason) {
+            LOG.info("Skipped {}: {}", change.resourceId(), reason);
+            finish(change, Journal.Event.SKIPPED, Outcome.SKIPPED, reason, null);
+        }
+
+        @Override
+        public void failed(Change change, String reason, @Nullable Throwable cause) {
+            LOG.warn("Failed {} {}: {}", change.action().label(), change.resourceId(), reason);
+            LOG.debug("Failure detail for {}", change.resourceId(), cause);
+            failures.incrementAndGet();
+            finish(change, Journal.Event.FAILED, Outcome.FAILED, reason, null);
+        }
+
+        private void finish(
+                Change change,
+                Journal.Event event,
+                Outcome outcome,
+                @Nullable String message,
+                @Nullable JsonNode state) {
+            if (journal != null) {
+                journal.record(event, change, message, state);
+            }
+            ResourceResult result = ResourceResult.of(change, outcome, message);
+            if (results.putIfAbsent(key(change), result) != null) {
+                throw new IllegalStateException("Target reported " + change.resourceId() + " twice");
+            }
+            listener.finished(
+                    result,
+                    new ProgressListener.Progress(
+                            results.size(), total, failures.get(), (System.nanoTime() - start) / 1_000_000));
+        }
+
+        @Override
+        public boolean shouldStop() {
+            return failures.get() >= maxFailures;
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package com.cloudaeye.agent.internal;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.SdkClient;
+import software.amazon.awssdk.core.client.builder.SdkSyncClientBuilder;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+
+/**
+ * Makes and owns the installer's SDK clients: one per type, configured alike (region, credentials, endpoint override,
+ * the call recorder, no SDK retries because the scheduler retries). Clients that the caller passed in are used as
+ * they are and never closed here.
+ */
+public final class AwsClients implements AutoCloseable {
+    private final Region region;
+    private final AwsCredentialsProvider credentials;
+    private final @Nullable URI endpointOverride;
+    private final CallRecorder recorder;
+    private final Map<Class<?>, SdkClient> callerClients;
+    private final Map<Class<?>, SdkClient> ownClients = new ConcurrentHashMap<>();
+    private final SdkHttpClient httpClient;
+
+    /**
+     * @param region the region
+     * @param credentials the credentials
+     * @param endpointOverride an endpoint for every service (a local emulator), or null for AWS
+     * @param recorder the call recorder
+     * @param callerClients clients the caller built, by their interface
+     */
+    public AwsClients(
+            Region region,
+            AwsCredentialsProvider credentials,
+            @Nullable URI endpointOverride,
+            CallRecorder recorder,
+            Map<Class<?>, SdkClient> callerClients) {
+        this.region = region;
+        this.credentials = credentials;
+        this.endpointOverride = endpointOverride;
+        this.recorder = recorder;
+        this.callerClients = Map.copyOf(callerClients);
+        this.httpClient = UrlConnectionHttpClient.builder()
+                .connectionTimeout(Duration.ofSeconds(10))
+                .socketTimeout(Duration.ofSeconds(60))
+                .build();
+    }
+
+    /** @return the region */
+    public Region region() {
+        return region;
+    }
+
+    /** @return the credentials provider */
+    public AwsCredentialsProvider credentials() {
+        return credentials;
+    }
+
+    /** @return the endpoint override, or null */
+    public @Nullable URI endpointOverride() {
+        return endpointOverride;
+    }
+
+    /**
+     * @param type client interface
+     * @param builder makes a builder
+     * @param <C> client type
+     * @param <B> builder type
+     * @return the caller's client of that type, or the one made here
+     */
+    public <C extends SdkClient, B extends AwsClientBuilder<B, C>> C client(Class<C> type, Supplier<B> builder) {
+        SdkClient given = callerClients.get(type);
+        if (given != null) {
+            return type.cast(given);
+        }
+        return type.cast(
+                ownClients.computeIfAbsent(type, t -> configure(builder.get()).build()));
+    }
+
+    /**
+     * Applies the shared configuration to a builder, for clients that a target makes itself.
+     *
+     * @param builder a client builder
+     * @param <B> builder type
+     * @param <C> client type
+     * @return the same builder
+     */
+    public <B extends AwsClientBuilder<B, C>, C> B configure(B builder) {
+        builder.region(region)
+                .credentialsProvider(credentials)
+                .overrideConfiguration(o -> o.addExecutionInterceptor(recorder)
+                        .retryStrategy(AwsRetryStrategy.doNotRetry())
+                        .apiCallAttemptTimeout(Duration.ofSeconds(60)));
+        if (endpointOverride != null) {
+            builder.endpointOverride(endpointOverride);
+        }
+        if (builder instanceof SdkSyncClientBuilder<?, ?> sync) {
+            sync.httpClient(httpClient);
+        }
+        return builder;
+    }
+
+    @Override
+    public void close() {
+        List<RuntimeException> errors = new ArrayList<>();
+        for (SdkClient c : ownClients.values()) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                errors.add(e);
+            }
+        }
+        ownClients.clear();
+        httpClient.close();
+        if (!errors.isEmpty()) {
+            RuntimeException first = errors.get(0);
+            errors.subList(1, errors.size()).forEach(first::addSuppressed);
+            throw first;
+        }
+    }
+}

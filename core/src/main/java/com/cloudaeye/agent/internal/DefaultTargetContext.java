@@ -1,0 +1,63 @@
+package com.cloudaeye.agent.internal;
+
+import com.cloudaeye.agent.AgentSettings;
+import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.TargetContext;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.core.SdkClient;
+import software.amazon.awssdk.regions.Region;
+
+/** The {@link TargetContext} of one installer. */
+public class DefaultTargetContext implements TargetContext {
+    private final AwsClients clients;
+    private final CallScheduler scheduler;
+    private final @Nullable AgentSettings agent;
+
+    /**
+     * @param clients the clients
+     * @param scheduler the scheduler
+     * @param agent the agent settings, null when the installer was built without them
+     */
+    public DefaultTargetContext(AwsClients clients, CallScheduler scheduler, @Nullable AgentSettings agent) {
+        this.clients = clients;
+        this.scheduler = scheduler;
+        this.agent = agent;
+    }
+
+    /** @return the clients */
+    public AwsClients clients() {
+        return clients;
+    }
+
+    /** @return the agent settings, or null when not configured */
+    public @Nullable AgentSettings agentOrNull() {
+        return agent;
+    }
+
+    @Override
+    public Region region() {
+        return clients.region();
+    }
+
+    @Override
+    public AgentSettings agent() {
+        if (agent == null) {
+            throw new ConfigurationException("No agent settings: planning or applying an install needs them. Call"
+                    + " .agent(a -> a.logsEndpoint(\"https://...\").apiToken(Secret.of(token))) on the builder.");
+        }
+        return agent;
+    }
+
+    @Override
+    public <C extends SdkClient, B extends AwsClientBuilder<B, C>> C client(Class<C> type, Supplier<B> builder) {
+        return clients.client(type, builder);
+    }
+
+    @Override
+    public CallScheduler scheduler() {
+        return scheduler;
+    }
+}

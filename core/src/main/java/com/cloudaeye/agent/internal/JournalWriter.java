@@ -1,0 +1,116 @@
+package com.cloudaeye.agent.internal;
+
+import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Plan;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+
+/**
+ * Appends journal lines and forces each to disk before returning, so a line written before a mutation survives a
+ * {@code kill -9} right after it. Holds no secrets: changes are already redacted and targets never journal a secret.
+ */
+public final class JournalWriter implements AutoCloseable {
+    private final Path path;
+    private final FileChannel channel;
+
+    private JournalWriter(Path path, FileChannel channel) {
+        this.path = path;
+        this.channel = channel;
+    }
+
+    /**
+     * Creates a new journal file and writes the plan line.
+     *
+     * @param directory where journals go; created when missing
+     * @param plan the plan to be applied
+     * @return the writer
+     */
+    public static JournalWriter create(Path directory, Plan plan) {
+        try {
+            Files.createDirectories(directory);
+            String name = "apply-" + Instant.now().toString().replace(':', '-') + "-"
+                    + ProcessHandle.current().pid() + "-" + Integer.toHexString(System.identityHashCode(plan))
+                    + ".jsonl";
+            Path path = directory.resolve(name);
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            JournalWriter writer = new JournalWriter(path, channel);
+            ObjectNode line =
+                    Json.object().put("event", Journal.Event.PLAN.name()).put("time", now());
+            line.set("plan", Json.MAPPER.valueToTree(plan));
+            writer.append(line);
+            return writer;
+        } catch (IOException e) {
+            throw new AgentException(
+                    "Cannot create a journal in " + directory + ": " + e.getMessage()
+                            + ". Nothing was changed. Choose a writable directory with journalDirectory(...).",
+                    e);
+        }
+    }
+
+    /** @return the journal file */
+    public Path path() {
+        return path;
+    }
+
+    /**
+     * Writes one event for a change and forces it to disk.
+     *
+     * @param event the event
+     * @param change the change
+     * @param message a note, may be null
+     * @param appliedState rollback data, may be null
+     */
+    public void record(Journal.Event event, Change change, String message, JsonNode appliedState) {
+        ObjectNode line = Json.object()
+                .put("event", event.name())
+                .put("time", now())
+                .put("target", change.target())
+                .put("resourceId", change.resourceId());
+        if (message != null) {
+            line.put("message", message);
+        }
+        if (appliedState != null) {
+            line.set("appliedState", appliedState);
+        }
+        try {
+            append(line);
+        } catch (IOException e) {
+            throw new AgentException(
+                    "Cannot write the journal " + path + " (" + e.getMessage() + "), so " + change.resourceId()
+                            + " was not changed. Free disk space, then resume with this journal.",
+                    e);
+        }
+    }
+
+    private synchronized void append(ObjectNode line) throws IOException {
+        byte[] bytes = (Json.COMPACT.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+        channel.force(false);
+    }
+
+    private static String now() {
+        return Instant.now().toString();
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            throw new AgentException("Cannot close the journal " + path + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package com.cloudaeye.agent.internal;
+
+import com.cloudaeye.agent.AgentException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+
+/** The one JSON mapper: sorted keys and pretty printing, so that plans and policies diff well. */
+public final class Json {
+    /** Pretty, deterministic. */
+    public static final ObjectMapper MAPPER = JsonMapper.builder()
+            .addModule(new Jdk8Module())
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .findAndAddModules()
+            .build();
+
+    /** One object per line, for journals. */
+    public static final ObjectMapper COMPACT = MAPPER.copy().disable(SerializationFeature.INDENT_OUTPUT);
+
+    private Json() {}
+
+    /**
+     * @param value any serializable value
+     * @return pretty JSON with a trailing newline
+     */
+    public static String write(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new AgentException("Could not write " + value.getClass().getSimpleName() + " as JSON", e);
+        }
+    }
+
+    /**
+     * @param json JSON text
+     * @param type the type to read
+     * @param <T> the type
+     * @return the value
+     */
+    public static <T> T read(String json, Class<T> type) {
+        try {
+            return MAPPER.readValue(json, type);
+        } catch (JsonProcessingException e) {
+            throw new AgentException(
+                    "Not a valid " + type.getSimpleName() + " document: " + e.getOriginalMessage()
+                            + ". Pass JSON written by " + type.getSimpleName() + ".toJson().",
+                    e);
+        }
+    }
+
+    /** @return a new empty object node */
+    public static ObjectNode object() {
+        return MAPPER.createObjectNode();
+    }
+}

@@ -1,0 +1,25 @@
+package com.cloudaeye.agent.internal;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.immutables.value.Value;
+
+/**
+ * The one Immutables style of the project (a meta-annotation, never an inline {@code @Value.Style}): generated
+ * classes are public so that the nested "sandwich" {@code Builder extends ImmutableX.Builder} compiles everywhere,
+ * {@code Optional}s accept plain values, and no Guava is needed at run time.
+ */
+@Target({ElementType.PACKAGE, ElementType.TYPE})
+@Retention(RetentionPolicy.CLASS)
+@Value.Style(
+        get = {"is*", "get*"},
+        init = "*",
+        jdkOnly = true,
+        optionalAcceptNullable = true,
+        allParameters = false,
+        defaults = @Value.Immutable(copy = true),
+        privateNoargConstructor = false,
+        jdk9Collections = true)
+public @interface ValueStyle {}

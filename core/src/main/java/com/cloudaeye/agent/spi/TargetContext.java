@@ -1,0 +1,31 @@
+package com.cloudaeye.agent.spi;
+
+import com.cloudaeye.agent.AgentSettings;
+import java.util.function.Supplier;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.core.SdkClient;
+import software.amazon.awssdk.regions.Region;
+
+/** What the installer gives a target: the region, the agent settings, AWS clients and the call scheduler. */
+public interface TargetContext {
+    /** @return the region every resource is in */
+    Region region();
+
+    /** @return the agent settings (endpoint, token, options) */
+    AgentSettings agent();
+
+    /**
+     * The client of a type: the caller's, if the caller passed one, else one configured by the installer (region,
+     * credentials, endpoint override, call recorder, no SDK retries since the scheduler retries) and closed with it.
+     *
+     * @param type the client interface, e.g. {@code LambdaClient.class}
+     * @param builder makes a fresh builder, e.g. {@code LambdaClient::builder}
+     * @param <C> the client type
+     * @param <B> the builder type
+     * @return the client, the same instance on every call
+     */
+    <C extends SdkClient, B extends AwsClientBuilder<B, C>> C client(Class<C> type, Supplier<B> builder);
+
+    /** @return the scheduler that every AWS call goes through */
+    CallScheduler scheduler();
+}

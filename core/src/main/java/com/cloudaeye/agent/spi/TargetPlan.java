@@ -1,0 +1,29 @@
+package com.cloudaeye.agent.spi;
+
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.Permission;
+import java.util.List;
+
+/**
+ * What one target planned: its changes, the permissions its read calls used, and plan-wide notes.
+ *
+ * @param changes one change per selected resource
+ * @param readPermissions the actions and resources that planning read
+ * @param notes notes for the reviewer (e.g. Kubernetes permissions needed)
+ */
+public record TargetPlan(List<Change> changes, List<Permission> readPermissions, List<String> notes) {
+    /** Copies the lists. */
+    public TargetPlan {
+        changes = List.copyOf(changes);
+        readPermissions = List.copyOf(readPermissions);
+        notes = List.copyOf(notes);
+    }
+
+    /**
+     * @param changes one change per selected resource
+     * @param readPermissions the actions and resources that planning read
+     */
+    public TargetPlan(List<Change> changes, List<Permission> readPermissions) {
+        this(changes, readPermissions, List.of());
+    }
+}
