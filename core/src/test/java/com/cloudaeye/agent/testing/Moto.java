@@ -1,0 +1,62 @@
+package com.cloudaeye.agent.testing;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+
+/**
+ * The moto server that {@code scripts/test.sh} started for the integration tests (its URL arrives as the system
+ * property {@code moto.endpoint}). Integration tests fail, rather than skip, when it is missing: run them through
+ * the script.
+ */
+public final class Moto {
+    /** The account moto uses by default. */
+    public static final String ACCOUNT = "123456789012";
+    /** The region every integration test uses. */
+    public static final Region REGION = Region.US_EAST_1;
+
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private Moto() {}
+
+    /** @return the moto server's URL */
+    public static URI endpoint() {
+        String endpoint = System.getProperty("moto.endpoint", "");
+        if (endpoint.isBlank()) {
+            throw new IllegalStateException("No moto server: integration tests run through scripts/test.sh, which"
+                    + " starts one and passes -Dmoto.endpoint=http://127.0.0.1:PORT to Maven.");
+        }
+        return URI.create(endpoint);
+    }
+
+    /** @return static credentials that moto accepts */
+    public static StaticCredentialsProvider credentials() {
+        return StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
+    }
+
+    /** Forgets every resource in moto (between test classes or tests). */
+    public static void reset() {
+        try {
+            HttpResponse<String> response = HTTP.send(
+                    HttpRequest.newBuilder(endpoint().resolve("/moto-api/reset"))
+                            .POST(HttpRequest.BodyPublishers.noBody())
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("moto reset answered " + response.statusCode());
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("moto at " + endpoint() + " did not answer: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}
