@@ -1,0 +1,268 @@
+package com.cloudaeye.agent.lambda;
+
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.lambda.internal.Arns;
+import com.cloudaeye.agent.lambda.internal.FunctionPlanner;
+import com.cloudaeye.agent.lambda.internal.FunctionUpdater;
+import com.cloudaeye.agent.lambda.internal.Selection;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.Target;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+
+/**
+ * Adds the CloudAEye extension layer and its environment variables to AWS Lambda functions.
+ *
+ * <pre>{@code
+ * LambdaTarget.builder()
+ *         .functions("*").exclude("legacy-*")
+ *         .layer(Architecture.X86_64, "arn:aws:lambda:us-east-1:123456789012:layer:cloudaeye-x86:7")
+ *         .layer(Architecture.ARM64, "arn:aws:lambda:us-east-1:123456789012:layer:cloudaeye-arm:7")
+ *         .publishVersion(true)
+ *         .build();
+ * }</pre>
+ *
+ * <p>What it guarantees: the user's layers keep their order and only an older version of our own layer is
+ * replaced; a user's value in one of our variables is never overwritten unless {@link Builder#forceEnvironment
+ * forced}, and then it is saved in the function ({@value #SAVED_PREFIX}NAME) so uninstall restores it; functions that
+ * cannot take the agent (image packages, incompatible runtime, a sixth layer, environment over 4 KB, a failed last
+ * update) are skipped with the reason; every update carries the planned {@code RevisionId}, so a function changed
+ * since planning is reported instead of clobbered.
+ */
+public final class LambdaTarget implements Target {
+    /** The name written into every change this target plans. */
+    public static final String NAME = "lambda";
+
+    /** The variable that tells the extension where to send logs. */
+    public static final String ENDPOINT_VARIABLE = "CLOUDAEYE_LOGS_ENDPOINT";
+
+    /** The variable that holds the CloudAEye API token (a secret: always redacted in plans). */
+    public static final String TOKEN_VARIABLE = "CLOUDAEYE_API_TOKEN";
+
+    /** A forced-over user value of variable NAME is kept in the function as {@code SAVED_PREFIX + NAME}. */
+    public static final String SAVED_PREFIX = "CLOUDAEYE_SAVED__";
+
+    private final Selection selection;
+    private final Map<Architecture, String> layers;
+    private final boolean publishVersion;
+    private final boolean forceEnvironment;
+
+    /**
+     * The instance {@link java.util.ServiceLoader} makes: it selects nothing and is used only to apply, resume or roll
+     * back changes from a saved plan or a journal. Use {@link #builder()} to plan.
+     */
+    public LambdaTarget() {
+        this(new Builder(), false);
+    }
+
+    private LambdaTarget(Builder b, boolean validate) {
+        if (validate) {
+            b.validate();
+        }
+        this.selection = new Selection(b.names, b.patterns, b.excludes, b.tags);
+        this.layers = Collections.unmodifiableMap(new EnumMap<>(b.layers));
+        this.publishVersion = b.publishVersion;
+        this.forceEnvironment = b.forceEnvironment;
+    }
+
+    /** @return a new builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public TargetPlan plan(TargetContext context) {
+        return planner(context).planInstall();
+    }
+
+    @Override
+    public TargetPlan planUninstall(TargetContext context) {
+        return planner(context).planUninstall();
+    }
+
+    @Override
+    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+        return planner(context).planRollback(applied);
+    }
+
+    @Override
+    public void apply(List<Change> changes, ApplyContext context) {
+        new FunctionUpdater(context).apply(changes);
+    }
+
+    private FunctionPlanner planner(TargetContext context) {
+        return new FunctionPlanner(context, selection, layers, publishVersion, forceEnvironment);
+    }
+
+    @Override
+    public String toString() {
+        return "LambdaTarget{" + selection + ", layers=" + layers + ", publishVersion=" + publishVersion + "}";
+    }
+
+    /** Builds a {@link LambdaTarget}; {@link #build()} validates every setting. */
+    public static final class Builder {
+        private final List<String> names = new ArrayList<>();
+        private final List<Pattern> patterns = new ArrayList<>();
+        private final List<String> excludes = new ArrayList<>();
+        private final Map<String, String> tags = new LinkedHashMap<>();
+        private final Map<Architecture, String> layers = new EnumMap<>(Architecture.class);
+        private boolean publishVersion;
+        private boolean forceEnvironment;
+
+        private Builder() {}
+
+        /**
+         * Selects functions by name, ARN, or name glob ({@code *} for all, {@code orders-*}). Appends.
+         *
+         * @param namesArnsOrGlobs names, unqualified ARNs or globs
+         * @return this
+         */
+        public Builder functions(String... namesArnsOrGlobs) {
+            names.addAll(List.of(namesArnsOrGlobs));
+            return this;
+        }
+
+        /**
+         * Selects functions whose whole name matches a regular expression. Appends.
+         *
+         * @param namePattern the pattern
+         * @return this
+         */
+        public Builder functionsMatching(Pattern namePattern) {
+            patterns.add(namePattern);
+            return this;
+        }
+
+        /**
+         * Leaves out functions whose name matches one of these globs, even when selected otherwise. Appends.
+         *
+         * @param nameGlobs name globs
+         * @return this
+         */
+        public Builder exclude(String... nameGlobs) {
+            excludes.addAll(List.of(nameGlobs));
+            return this;
+        }
+
+        /**
+         * Keeps only selected functions that carry this tag with this value. Appends (all tags must match).
+         *
+         * @param key the tag key
+         * @param value the tag value
+         * @return this
+         */
+        public Builder tag(String key, String value) {
+            tags.put(key, value);
+            return this;
+        }
+
+        /**
+         * The CloudAEye extension layer version for one architecture; functions of an architecture without a layer
+         * cannot be planned.
+         *
+         * @param architecture {@code X86_64} or {@code ARM64}
+         * @param layerVersionArn e.g. {@code arn:aws:lambda:us-east-1:123456789012:layer:cloudaeye-x86:7}
+         * @return this
+         */
+        public Builder layer(Architecture architecture, String layerVersionArn) {
+            layers.put(architecture, layerVersionArn);
+            return this;
+        }
+
+        /**
+         * @param publishVersion publish a new function version after each update (default false)
+         * @return this
+         */
+        public Builder publishVersion(boolean publishVersion) {
+            this.publishVersion = publishVersion;
+            return this;
+        }
+
+        /**
+         * Overwrites a user's own value in one of the agent's variables instead of skipping the function. The user's
+         * value is saved in the function and restored by uninstall.
+         *
+         * @param forceEnvironment true to overwrite (default false)
+         * @return this
+         */
+        public Builder forceEnvironment(boolean forceEnvironment) {
+            this.forceEnvironment = forceEnvironment;
+            return this;
+        }
+
+        /**
+         * @return the target
+         * @throws ConfigurationException when a name, ARN or layer is malformed, or nothing is selected
+         */
+        public LambdaTarget build() {
+            return new LambdaTarget(this, true);
+        }
+
+        private void validate() {
+            if (names.isEmpty() && patterns.isEmpty()) {
+                throw new ConfigurationException("The Lambda target selects no function: call .functions(\"*\") for"
+                        + " all, or name them with .functions(\"my-function\", ...).");
+            }
+            for (String n : names) {
+                if (n == null || n.isBlank()) {
+                    throw new ConfigurationException(
+                            "An empty function name was given to .functions(...): pass a" + " name, an ARN, or \"*\".");
+                }
+                if (n.startsWith("arn:")) {
+                    var m = Arns.FUNCTION.matcher(n);
+                    if (!m.matches()) {
+                        throw new ConfigurationException("'" + n + "' is not a Lambda function ARN: expected"
+                                + " arn:aws:lambda:REGION:ACCOUNT:function:NAME.");
+                    }
+                    if (m.group(5) != null) {
+                        throw new ConfigurationException("'" + n + "' names a version or alias ("
+                                + m.group(5).substring(1)
+                                + "): the agent is added to $LATEST, so pass the unqualified ARN.");
+                    }
+                } else if (!Arns.NAME_OR_GLOB.matcher(n).matches()) {
+                    throw new ConfigurationException("'" + n + "' is not a Lambda function name: use 1 to 64"
+                            + " letters, digits, '-' or '_' (and '*' or '?' as wildcards), or a function ARN.");
+                }
+            }
+            for (String e : excludes) {
+                if (!Arns.NAME_OR_GLOB.matcher(e).matches()) {
+                    throw new ConfigurationException("Exclude '" + e + "' is not a function name glob: use letters,"
+                            + " digits, '-', '_', '*' and '?'.");
+                }
+            }
+            if (layers.isEmpty()) {
+                throw new ConfigurationException("No CloudAEye layer given: call .layer(Architecture.X86_64, arn)"
+                        + " (and .layer(Architecture.ARM64, arn) for arm64 functions).");
+            }
+            layers.forEach((arch, arn) -> {
+                if (arch == Architecture.UNKNOWN_TO_SDK_VERSION) {
+                    throw new ConfigurationException("Unknown architecture for layer " + arn
+                            + ": use Architecture.X86_64 or Architecture.ARM64.");
+                }
+                if (arn == null || !Arns.LAYER_VERSION.matcher(arn).matches()) {
+                    throw new ConfigurationException("The " + arch + " layer '" + arn + "' is not a layer version"
+                            + " ARN: expected arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION.");
+                }
+            });
+            tags.forEach((k, v) -> {
+                if (k == null || k.isBlank() || v == null) {
+                    throw new ConfigurationException("A tag filter needs a key and a value: .tag(\"team\", \"x\").");
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,252 @@
+package com.cloudaeye.agent.lambda.internal;
+
+import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
+
+import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.internal.AsyncWindow;
+import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.CallScheduler;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.LastUpdateStatus;
+import software.amazon.awssdk.services.lambda.model.PreconditionFailedException;
+import software.amazon.awssdk.services.lambda.model.ResourceConflictException;
+import software.amazon.awssdk.services.lambda.model.UpdateFunctionConfigurationResponse;
+
+/**
+ * Applies planned function changes, many at a time, each as an asynchronous pipeline that holds no thread while it
+ * waits: read the live function ({@code GetFunction}, its own 100/s quota), check it is still the planned revision,
+ * send one {@code UpdateFunctionConfiguration} with that {@code RevisionId}, poll {@code GetFunction} until
+ * {@code LastUpdateStatus} is final, then optionally {@code PublishVersion}. A {@code ResourceConflictException}
+ * (another update in progress) waits for the function and retries; throttling and 5xx are retried by the scheduler.
+ */
+public final class FunctionUpdater {
+    /** How many functions are in flight at once: enough to keep the 15/s bucket busy at 200 ms latency. */
+    static final int WINDOW = 128;
+
+    private static final int MAX_CONFLICT_RETRIES = 8;
+    private static final Duration FIRST_POLL = Duration.ofMillis(250);
+    private static final Duration MAX_POLL = Duration.ofSeconds(5);
+    private static final Duration UPDATE_TIMEOUT = Duration.ofMinutes(10);
+
+    private final ApplyContext context;
+    private final LambdaClient lambda;
+    private final CallScheduler scheduler;
+    private final AtomicReference<AgentException> fatal = new AtomicReference<>();
+
+    /** @param context the apply context */
+    public FunctionUpdater(ApplyContext context) {
+        this.context = context;
+        this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
+        this.scheduler = context.scheduler();
+    }
+
+    /**
+     * Applies the changes and returns when each was reported.
+     *
+     * @param changes the mutating changes of the Lambda target
+     */
+    public void apply(List<Change> changes) {
+        CallScheduler.join(
+                AsyncWindow.run(changes, WINDOW, () -> fatal.get() != null || context.shouldStop(), this::applyOne));
+        AgentException stop = fatal.get();
+        if (stop != null) {
+            throw stop;
+        }
+    }
+
+    private CompletableFuture<Void> applyOne(Change change) {
+        String arn = change.resourceId();
+        FunctionState state = FunctionState.fromJson(change.targetState());
+        try {
+            context.starting(change); // journaled before any mutation; throws when the journal cannot be written
+        } catch (AgentException e) {
+            fatal.compareAndSet(null, e);
+            return CompletableFuture.completedFuture(null);
+        }
+        return waitUntilIdle(arn, Duration.ZERO)
+                .thenCompose(live -> {
+                    if (!java.util.Objects.equals(state.revisionId(), live.revisionId())) {
+                        if (isDone(live, state)) {
+                            return finish(change, live, state, "already applied");
+                        }
+                        context.skipped(
+                                change,
+                                "the function changed since planning (revision "
+                                        + live.revisionId() + ", planned " + state.revisionId()
+                                        + "): plan again and review the new plan");
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    return update(change, live, state, 0);
+                })
+                .exceptionally(e -> {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    context.failed(change, describe(cause), cause);
+                    return null;
+                });
+    }
+
+    private CompletableFuture<Void> update(Change change, FunctionConfiguration live, FunctionState state, int tries) {
+        String arn = change.resourceId();
+        Map<String, String> env = desiredEnvironment(FunctionPlanner.variables(live), state);
+        return scheduler
+                .submit(
+                        LambdaQuotas.CONTROL_PLANE,
+                        () -> lambda.updateFunctionConfiguration(r -> r.functionName(arn)
+                                .revisionId(state.revisionId())
+                                .layers(state.layers())
+                                .environment(e -> e.variables(env))))
+                .handle((UpdateFunctionConfigurationResponse response, Throwable error) -> {
+                    Throwable cause = unwrap(error);
+                    if (cause == null) {
+                        return waitUntilIdle(arn, FIRST_POLL).thenCompose(after -> {
+                            if (after.lastUpdateStatus() == LastUpdateStatus.FAILED) {
+                                context.failed(
+                                        change,
+                                        "Lambda reports the update failed: " + after.lastUpdateStatusReason(),
+                                        null);
+                                return CompletableFuture.<Void>completedFuture(null);
+                            }
+                            return finish(change, after, state, null);
+                        });
+                    }
+                    if (cause instanceof ResourceConflictException && tries < MAX_CONFLICT_RETRIES) {
+                        // Another update is in progress: wait for it, then try again against the same revision.
+                        return waitUntilIdle(arn, FIRST_POLL).thenCompose(x -> update(change, live, state, tries + 1));
+                    }
+                    if (cause instanceof PreconditionFailedException) {
+                        return waitUntilIdle(arn, Duration.ZERO).thenCompose(now -> {
+                            if (isDone(now, state)) {
+                                return finish(change, now, state, "already applied");
+                            }
+                            context.skipped(
+                                    change,
+                                    "the function changed since planning (its RevisionId no longer"
+                                            + " matches): plan again and review the new plan");
+                            return CompletableFuture.<Void>completedFuture(null);
+                        });
+                    }
+                    return CompletableFuture.<Void>failedFuture(cause);
+                })
+                .thenCompose(f -> f);
+    }
+
+    private CompletableFuture<Void> finish(
+            Change change, FunctionConfiguration after, FunctionState state, String note) {
+        if (!state.publish()) {
+            context.applied(change, note, appliedState(after.revisionId(), null));
+            return CompletableFuture.completedFuture(null);
+        }
+        return publish(change, after, 0)
+                .thenAccept(version -> context.applied(
+                        change,
+                        (note == null ? "" : note + "; ") + "published version " + version,
+                        appliedState(after.revisionId(), version)));
+    }
+
+    private CompletableFuture<String> publish(Change change, FunctionConfiguration after, int tries) {
+        String arn = change.resourceId();
+        return scheduler
+                .submit(
+                        LambdaQuotas.CONTROL_PLANE,
+                        () -> lambda.publishVersion(r -> r.functionName(arn).revisionId(after.revisionId())))
+                .handle((response, error) -> {
+                    Throwable cause = unwrap(error);
+                    if (cause == null) {
+                        return CompletableFuture.completedFuture(response.version());
+                    }
+                    if (cause instanceof ResourceConflictException && tries < MAX_CONFLICT_RETRIES) {
+                        return waitUntilIdle(arn, FIRST_POLL).thenCompose(x -> publish(change, after, tries + 1));
+                    }
+                    return CompletableFuture.<String>failedFuture(cause);
+                })
+                .thenCompose(f -> f);
+    }
+
+    /** Polls GetFunction (its own quota) with growing delays until no update is in progress. */
+    private CompletableFuture<FunctionConfiguration> waitUntilIdle(String arn, Duration firstDelay) {
+        long deadline = System.nanoTime() + UPDATE_TIMEOUT.toNanos();
+        return poll(arn, firstDelay, deadline);
+    }
+
+    private CompletableFuture<FunctionConfiguration> poll(String arn, Duration delay, long deadline) {
+        CompletableFuture<Void> wait =
+                delay.isZero() ? CompletableFuture.completedFuture(null) : scheduler.after(delay);
+        return wait.thenCompose(x ->
+                        scheduler.submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn))))
+                .thenCompose(response -> {
+                    FunctionConfiguration config = response.configuration();
+                    if (config.lastUpdateStatus() != LastUpdateStatus.IN_PROGRESS) {
+                        return CompletableFuture.completedFuture(config);
+                    }
+                    if (System.nanoTime() > deadline) {
+                        return CompletableFuture.failedFuture(new AgentException("The update of " + arn
+                                + " is still in progress after " + UPDATE_TIMEOUT.toMinutes() + " minutes: check the"
+                                + " function in the Lambda console, then plan again."));
+                    }
+                    Duration next = delay.isZero() ? FIRST_POLL : delay.multipliedBy(2);
+                    return poll(arn, next.compareTo(MAX_POLL) > 0 ? MAX_POLL : next, deadline);
+                });
+    }
+
+    /** Applies the planned operations to the live variables (which may hold values we never read at plan time). */
+    Map<String, String> desiredEnvironment(Map<String, String> live, FunctionState state) {
+        Map<String, String> env = new TreeMap<>(live);
+        for (String n : state.save()) {
+            if (env.containsKey(n)) {
+                env.put(SAVED_PREFIX + n, env.get(n));
+            }
+        }
+        state.set()
+                .forEach((n, v) ->
+                        env.put(n, v == null ? context.agent().apiToken().reveal() : v));
+        state.remove().forEach(env::remove);
+        for (String n : state.restore()) {
+            String saved = env.remove(SAVED_PREFIX + n);
+            if (saved != null) {
+                env.put(n, saved);
+            }
+        }
+        return env;
+    }
+
+    /** @return true when the live function already is what the change wants (e.g. a resumed apply) */
+    private boolean isDone(FunctionConfiguration live, FunctionState state) {
+        if (!FunctionPlanner.layerArns(live).equals(state.layers())) {
+            return false;
+        }
+        Map<String, String> env = FunctionPlanner.variables(live);
+        return desiredEnvironment(env, state).equals(new TreeMap<>(env));
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode appliedState(String revisionId, String version) {
+        var node = Json.object().put("revisionId", revisionId);
+        if (version != null) {
+            node.put("version", version);
+        }
+        return node;
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
+
+    /** A failure message with AWS's error code and message, never the request (which holds the token). */
+    private static String describe(Throwable cause) {
+        if (cause instanceof software.amazon.awssdk.awscore.exception.AwsServiceException aws
+                && aws.awsErrorDetails() != null) {
+            return aws.awsErrorDetails().errorCode() + ": "
+                    + aws.awsErrorDetails().errorMessage();
+        }
+        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+}

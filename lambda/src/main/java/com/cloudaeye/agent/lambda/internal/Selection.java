@@ -1,0 +1,76 @@
+package com.cloudaeye.agent.lambda.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Which functions a Lambda target selects: names, ARNs, globs, regular expressions, excludes and tags. */
+public final class Selection {
+    private final List<String> explicit = new ArrayList<>();
+    private final List<Pattern> patterns = new ArrayList<>();
+    private final List<Pattern> excludes = new ArrayList<>();
+    private final Map<String, String> tags;
+
+    /**
+     * @param names names, ARNs or globs
+     * @param patterns regular expressions on names
+     * @param excludes name globs to leave out
+     * @param tags tags every selected function must carry
+     */
+    public Selection(List<String> names, List<Pattern> patterns, List<String> excludes, Map<String, String> tags) {
+        for (String n : names) {
+            if (n.contains("*") || n.contains("?")) {
+                this.patterns.add(Arns.glob(n));
+            } else {
+                explicit.add(n);
+            }
+        }
+        this.patterns.addAll(patterns);
+        excludes.forEach(e -> this.excludes.add(Arns.glob(e)));
+        this.tags = Map.copyOf(tags);
+    }
+
+    /** @return true when functions must be listed (a glob or pattern is used) */
+    public boolean needsListing() {
+        return !patterns.isEmpty();
+    }
+
+    /** @return names and ARNs given explicitly */
+    public List<String> explicit() {
+        return explicit;
+    }
+
+    /** @return tags that selected functions must carry */
+    public Map<String, String> tags() {
+        return tags;
+    }
+
+    /**
+     * @param name a function name
+     * @param arn its ARN
+     * @return true when selected by name, ARN or pattern and not excluded
+     */
+    public boolean matches(String name, String arn) {
+        if (excluded(name)) {
+            return false;
+        }
+        if (explicit.contains(name) || explicit.contains(arn)) {
+            return true;
+        }
+        return patterns.stream().anyMatch(p -> p.matcher(name).matches());
+    }
+
+    /**
+     * @param name a function name
+     * @return true when an exclude matches it
+     */
+    public boolean excluded(String name) {
+        return excludes.stream().anyMatch(p -> p.matcher(name).matches());
+    }
+
+    @Override
+    public String toString() {
+        return "functions=" + explicit + patterns + ", excludes=" + excludes + ", tags=" + tags;
+    }
+}

@@ -1,0 +1,43 @@
+package com.cloudaeye.agent.lambda;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.TargetContract;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+
+/** The shared target contract, for Lambda against moto. */
+class LambdaTargetContractIT extends TargetContract {
+    private LambdaFixtures fixtures;
+    private String x86Layer;
+    private String armLayer;
+
+    @BeforeEach
+    void createFunctions() {
+        Moto.reset();
+        fixtures = new LambdaFixtures();
+        x86Layer = fixtures.layer("cloudaeye-x86", Architecture.X86_64);
+        armLayer = fixtures.layer("cloudaeye-arm", Architecture.ARM64);
+        String userLayer = fixtures.layer("user-utils", Architecture.X86_64, Architecture.ARM64);
+        fixtures.function("orders", Runtime.PYTHON3_12, Architecture.X86_64, Map.of("STAGE", "prod"), userLayer);
+        fixtures.function("billing", Runtime.NODEJS20_X, Architecture.ARM64, Map.of());
+    }
+
+    @AfterEach
+    void close() {
+        fixtures.close();
+    }
+
+    @Override
+    protected AgentInstaller.Builder installer() {
+        return fixtures.installer(LambdaTarget.builder()
+                .functions("*")
+                .layer(Architecture.X86_64, x86Layer)
+                .layer(Architecture.ARM64, armLayer)
+                .publishVersion(true)
+                .build());
+    }
+}
