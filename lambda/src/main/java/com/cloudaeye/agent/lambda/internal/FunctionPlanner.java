@@ -459,9 +459,15 @@ public final class FunctionPlanner {
         Map<String, String> env = variables(live);
         boolean asApplied = liveLayers.equals(done.layers())
                 && done.remove().stream().noneMatch(env::containsKey)
-                && done.set().keySet().stream().allMatch(env::containsKey);
+                && done.set().entrySet().stream()
+                        .allMatch(v -> env.containsKey(v.getKey())
+                                && (v.getValue() == null || v.getValue().equals(env.get(v.getKey()))));
         if (!asApplied) {
-            return liveLayers.equals(done.layersBefore())
+            boolean asBefore = liveLayers.equals(done.layersBefore())
+                    && done.set().keySet().stream()
+                            .filter(n -> !done.previous().containsKey(n))
+                            .noneMatch(n -> env.containsKey(n) && !done.save().contains(n));
+            return asBefore
                     ? noOp(arn, "already as it was before the apply")
                     : skip(
                             arn,
