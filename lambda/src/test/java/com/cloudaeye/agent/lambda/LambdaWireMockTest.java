@@ -1,0 +1,291 @@
+package com.cloudaeye.agent.lambda;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
+import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ResourceResult.Outcome;
+import com.cloudaeye.agent.Secret;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+
+/** What moto cannot show: paging, asynchronous updates, conflicts, stale revisions, throttling, partial failure. */
+class LambdaWireMockTest {
+    static final String ACCOUNT = "111122223333";
+    static final String LAYER = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:cloudaeye-x86:3";
+
+    @TempDir
+    Path journals;
+
+    private WireMockServer aws;
+
+    @BeforeEach
+    void start() {
+        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        aws.start();
+        aws.stubFor(get(urlPathEqualTo(
+                        "/2018-10-31/layers/" + encoded(LAYER.substring(0, LAYER.lastIndexOf(':'))) + "/versions/3"))
+                .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"
+                        + "\"CompatibleArchitectures\":[\"x86_64\"],\"CompatibleRuntimes\":[\"python3.12\"]}")));
+    }
+
+    @AfterEach
+    void stop() {
+        aws.stop();
+    }
+
+    private AgentInstaller installer(String... functions) {
+        return AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "secret")))
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("tok-123")))
+                .target(LambdaTarget.builder()
+                        .functions(functions)
+                        .layer(Architecture.X86_64, LAYER)
+                        .publishVersion(true)
+                        .build())
+                .retries(6, Duration.ofMillis(5))
+                .journalDirectory(journals)
+                .build();
+    }
+
+    @Test
+    void plan_pagesThroughListFunctions_fiftyAtATime() {
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .withQueryParam("MaxItems", equalTo("50"))
+                .withQueryParam("Marker", com.github.tomakehurst.wiremock.client.WireMock.absent())
+                .willReturn(okJson("{\"Functions\":[" + function("a", "r1", "Successful") + ","
+                        + function("b", "r1", "Successful") + "],\"NextMarker\":\"page2\"}")));
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .withQueryParam("Marker", equalTo("page2"))
+                .willReturn(okJson("{\"Functions\":[" + function("c", "r1", "Successful") + "]}")));
+        try (AgentInstaller installer = installer("*")) {
+            Plan plan = installer.plan();
+            assertThat(plan.mutations()).hasSize(3);
+            assertThat(installer.calls())
+                    .containsEntry("lambda:ListFunctions", 2L)
+                    .containsEntry("lambda:GetLayerVersion", 1L)
+                    .hasSize(2);
+        }
+    }
+
+    @Test
+    void apply_waitsForTheInProgressUpdate_beforePublishing() {
+        stubGetFunctionThroughUpdate("a", "InProgress", "InProgress", "Successful");
+        aws.stubFor(
+                put(urlPathMatching(fn("a") + "/configuration")).willReturn(okJson(function("a", "r2", "InProgress"))));
+        aws.stubFor(post(urlPathMatching(fn("a") + "/versions"))
+                .willReturn(okJson("{\"Version\":\"7\",\"FunctionName\":\"a\"}")));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(result.results().get(0).message()).hasValue("published version 7");
+            assertThat(result.calls().get("lambda:GetFunction")).isGreaterThanOrEqualTo(4L);
+            aws.verify(
+                    1,
+                    putRequestedFor(urlPathMatching(fn("a") + "/configuration"))
+                            .withRequestBody(com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath(
+                                    "$.RevisionId", equalTo("r1"))));
+            // Published against the revision the update produced, after it finished.
+            aws.verify(
+                    1,
+                    postRequestedFor(urlPathMatching(fn("a") + "/versions"))
+                            .withRequestBody(com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath(
+                                    "$.RevisionId", equalTo("r2"))));
+        }
+    }
+
+    @Test
+    void apply_retriesResourceConflict_afterTheOtherUpdateFinishes() {
+        stubGetFunctionThroughUpdate("a", "Successful");
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("conflict")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(error(409, "ResourceConflictException", "An update is in progress"))
+                .willSetStateTo("free"));
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("conflict")
+                .whenScenarioStateIs("free")
+                .willReturn(okJson(function("a", "r2", "Successful"))));
+        stubPublish("a");
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            aws.verify(2, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
+        }
+    }
+
+    @Test
+    void apply_whenTheFunctionChangedSincePlanning_reportsIt_andSendsNoUpdate() {
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario("stale")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(okJson(getFunction("a", "r1", "Successful")))
+                .willSetStateTo("changed"));
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario("stale")
+                .whenScenarioStateIs("changed")
+                .willReturn(okJson(getFunction("a", "r9", "Successful"))));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).isEqualTo(Outcome.SKIPPED);
+                assertThat(r.message()).hasValueSatisfying(m -> assertThat(m).contains("changed since planning"));
+            });
+            aws.verify(0, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
+        }
+    }
+
+    @Test
+    void apply_whenLambdaRejectsTheRevision_reportsPreconditionFailed_asSkipped() {
+        stubGetFunctionThroughUpdate("a", "Successful");
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .willReturn(error(412, "PreconditionFailedException", "The RevisionId provided does not match")));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).isEqualTo(Outcome.SKIPPED);
+                assertThat(r.message()).hasValueSatisfying(m -> assertThat(m).contains("RevisionId"));
+            });
+            aws.verify(1, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
+        }
+    }
+
+    @Test
+    void apply_retriesThrottlingAndServerErrors() {
+        stubGetFunctionThroughUpdate("a", "Successful");
+        String[] states = {Scenario.STARTED, "throttled", "failed"};
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("flaky")
+                .whenScenarioStateIs(states[0])
+                .willReturn(error(429, "TooManyRequestsException", "Rate exceeded"))
+                .willSetStateTo(states[1]));
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("flaky")
+                .whenScenarioStateIs(states[1])
+                .willReturn(error(500, "ServiceException", "Internal error"))
+                .willSetStateTo(states[2]));
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("flaky")
+                .whenScenarioStateIs(states[2])
+                .willReturn(okJson(function("a", "r2", "Successful"))));
+        stubPublish("a");
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(result.throttled()).isEqualTo(1);
+            aws.verify(3, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
+        }
+    }
+
+    @Test
+    void apply_oneFailingFunction_doesNotStopTheOthers_andTheResultIsPartial() {
+        for (String name : new String[] {"a", "b", "c"}) {
+            stubGetFunctionThroughUpdate(name, "Successful");
+            stubPublish(name);
+            aws.stubFor(put(urlPathMatching(fn(name) + "/configuration"))
+                    .willReturn(
+                            name.equals("b")
+                                    ? error(400, "InvalidParameterValueException", "Layers are too large")
+                                    : okJson(function(name, "r2", "Successful"))));
+        }
+        try (AgentInstaller installer = installer("a", "b", "c")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).isEqualTo(ApplyResult.Status.PARTIAL);
+            assertThat(result.isSuccess()).isFalse();
+            assertThat(result.withOutcome(Outcome.APPLIED)).hasSize(2);
+            assertThat(result.withOutcome(Outcome.FAILED)).singleElement().satisfies(r -> {
+                assertThat(r.change().resourceId()).endsWith(":function:b");
+                assertThat(r.message()).hasValue("InvalidParameterValueException: Layers are too large");
+            });
+            assertThat(result.toString()).doesNotContain("tok-123");
+        }
+    }
+
+    /** GetFunction answers the first read (planning) with r1, then walks through the given update statuses. */
+    private void stubGetFunctionThroughUpdate(String name, String... statusesAfterPlan) {
+        String scenario = "get-" + name;
+        aws.stubFor(get(urlPathMatching(fn(name)))
+                .inScenario(scenario)
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(okJson(getFunction(name, "r1", "Successful")))
+                .willSetStateTo("apply-read"));
+        // The apply's own read before the update still sees r1.
+        aws.stubFor(get(urlPathMatching(fn(name)))
+                .inScenario(scenario)
+                .whenScenarioStateIs("apply-read")
+                .willReturn(okJson(getFunction(name, "r1", "Successful")))
+                .willSetStateTo("s0"));
+        for (int i = 0; i < statusesAfterPlan.length; i++) {
+            var stub = get(urlPathMatching(fn(name)))
+                    .inScenario(scenario)
+                    .whenScenarioStateIs("s" + i)
+                    .willReturn(okJson(getFunction(name, "r2", statusesAfterPlan[i])));
+            if (i < statusesAfterPlan.length - 1) {
+                stub = stub.willSetStateTo("s" + (i + 1));
+            }
+            aws.stubFor(stub);
+        }
+    }
+
+    private void stubPublish(String name) {
+        aws.stubFor(post(urlPathMatching(fn(name) + "/versions"))
+                .willReturn(okJson("{\"Version\":\"1\",\"FunctionName\":\"" + name + "\"}")));
+    }
+
+    static String function(String name, String revision, String lastUpdateStatus) {
+        return "{\"FunctionName\":\"" + name + "\",\"FunctionArn\":\"arn:aws:lambda:us-east-1:" + ACCOUNT
+                + ":function:" + name + "\",\"Runtime\":\"python3.12\",\"PackageType\":\"Zip\","
+                + "\"Architectures\":[\"x86_64\"],\"RevisionId\":\"" + revision + "\",\"State\":\"Active\","
+                + "\"LastUpdateStatus\":\"" + lastUpdateStatus + "\",\"Layers\":[],"
+                + "\"Environment\":{\"Variables\":{\"STAGE\":\"prod\"}}}";
+    }
+
+    static String getFunction(String name, String revision, String lastUpdateStatus) {
+        return "{\"Configuration\":" + function(name, revision, lastUpdateStatus) + ",\"Tags\":{}}";
+    }
+
+    static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder error(
+            int status, String type, String message) {
+        return aResponse()
+                .withStatus(status)
+                .withHeader("Content-Type", "application/json")
+                .withHeader("x-amzn-ErrorType", type)
+                .withBody("{\"Type\":\"User\",\"message\":\"" + message + "\"}");
+    }
+
+    /** The path of a function, named by its name or its (URL-encoded) ARN. */
+    static String fn(String name) {
+        return "/2015-03-31/functions/([^/]*%3A)?" + name;
+    }
+
+    static String encoded(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
+    }
+}
