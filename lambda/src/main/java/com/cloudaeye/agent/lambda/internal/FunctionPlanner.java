@@ -397,7 +397,7 @@ public final class FunctionPlanner {
             return noOp(arn, "the agent is installed and up to date");
         }
         if (!after.equals(before)) {
-            attributes.add(0, AttributeChange.of("Layers", String.join(", ", before), String.join(", ", after)));
+            attributes.add(0, AttributeChange.of("Layers", layerList(before), layerList(after)));
         }
         FunctionState state = new FunctionState(
                 config.revisionId(), after, before, set, List.of(), save, List.of(), previous, publishVersion);
@@ -429,7 +429,7 @@ public final class FunctionPlanner {
         List<String> restore = new ArrayList<>();
         Map<String, String> previous = new TreeMap<>();
         List<AttributeChange> attributes = new ArrayList<>();
-        attributes.add(AttributeChange.of("Layers", String.join(", ", before), String.join(", ", after)));
+        attributes.add(AttributeChange.of("Layers", layerList(before), layerList(after)));
         for (String name : new TreeSet<>(env.keySet())) {
             if (name.startsWith(SAVED_PREFIX)) {
                 String original = name.substring(SAVED_PREFIX.length());
@@ -504,8 +504,7 @@ public final class FunctionPlanner {
             }
         }
         List<AttributeChange> attributes = new ArrayList<>();
-        attributes.add(
-                AttributeChange.of("Layers", String.join(", ", liveLayers), String.join(", ", done.layersBefore())));
+        attributes.add(AttributeChange.of("Layers", layerList(liveLayers), layerList(done.layersBefore())));
         set.forEach((n, v) -> attributes.add(AttributeChange.of("Environment." + n, env.get(n), v)));
         remove.forEach(n -> attributes.add(
                 n.equals(TOKEN_VARIABLE)
@@ -566,6 +565,10 @@ public final class FunctionPlanner {
                 .action(ChangeAction.NO_OP)
                 .reason(reason)
                 .build();
+    }
+
+    private static String layerList(List<String> layers) {
+        return layers.isEmpty() ? "(none)" : String.join(", ", layers);
     }
 
     static Architecture architecture(FunctionConfiguration config) {
