@@ -169,29 +169,28 @@ public final class FunctionPlanner {
         Map<String, GetLayerVersionResponse> info = new HashMap<>();
         for (Map.Entry<Architecture, String> e : layers.entrySet()) {
             String arn = e.getValue();
-            if (info.containsKey(arn)) {
-                continue;
-            }
-            reads.add(Permission.of("lambda:GetLayerVersion", arn));
-            GetLayerVersionResponse layer;
-            try {
-                layer = scheduler.call(
-                        LambdaQuotas.CONTROL_PLANE,
-                        () -> lambda.getLayerVersion(
-                                r -> r.layerName(Arns.layerName(arn)).versionNumber(Arns.layerVersion(arn))));
-            } catch (ResourceNotFoundException notFound) {
-                throw new PlanningException(
-                        "The " + e.getKey() + " layer " + arn + " does not exist (or the caller"
-                                + " may not read it): check the layer ARN and version, and that its policy allows this"
-                                + " account.",
-                        notFound);
+            GetLayerVersionResponse layer = info.get(arn);
+            if (layer == null) {
+                reads.add(Permission.of("lambda:GetLayerVersion", arn));
+                try {
+                    layer = scheduler.call(
+                            LambdaQuotas.CONTROL_PLANE,
+                            () -> lambda.getLayerVersion(
+                                    r -> r.layerName(Arns.layerName(arn)).versionNumber(Arns.layerVersion(arn))));
+                } catch (ResourceNotFoundException notFound) {
+                    throw new PlanningException(
+                            "The " + e.getKey() + " layer " + arn + " does not exist (or the"
+                                    + " caller may not read it): check the layer ARN and version, and that its policy allows"
+                                    + " this account.",
+                            notFound);
+                }
+                info.put(arn, layer);
             }
             List<Architecture> compatible = layer.compatibleArchitectures();
             if (!compatible.isEmpty() && !compatible.contains(e.getKey())) {
                 throw new ConfigurationException("The layer " + arn + " is built for " + compatible + ", not "
                         + e.getKey() + ": pass the " + e.getKey() + " build of the CloudAEye layer.");
             }
-            info.put(arn, layer);
         }
         return info;
     }
