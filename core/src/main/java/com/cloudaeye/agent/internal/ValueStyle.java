@@ -9,7 +9,7 @@ import org.immutables.value.Value;
 /**
  * The one Immutables style of the project (a meta-annotation, never an inline {@code @Value.Style}): generated
  * classes are public so that the nested "sandwich" {@code Builder extends ImmutableX.Builder} compiles everywhere,
- * {@code Optional}s accept plain values, and no Guava is needed at run time.
+ * {@code Optional}s accept plain values, and neither Guava nor Immutables is needed by users of the library.
  */
 @Target({ElementType.PACKAGE, ElementType.TYPE})
 @Retention(RetentionPolicy.CLASS)
@@ -21,5 +21,8 @@ import org.immutables.value.Value;
         allParameters = false,
         defaults = @Value.Immutable(copy = true),
         privateNoargConstructor = false,
-        jdk9Collections = true)
+        jdk9Collections = true,
+        // Only @Override on generated code: no org.immutables.value.Generated, so users of the library need no
+        // Immutables jar at compile time (javac would warn about the missing annotation type otherwise).
+        allowedClasspathAnnotations = {Override.class})
 public @interface ValueStyle {}

@@ -1,0 +1,91 @@
+package com.cloudaeye.agent.examples;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ProgressListener;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.lambda.LambdaTarget;
+import java.net.URI;
+import java.util.Map;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+
+/**
+ * The README's main job: plan, review the IAM policy, apply, re-plan (nothing left), uninstall.
+ *
+ * <p>With {@code CLOUDAEYE_DEMO_ENDPOINT} set (scripts/demo.sh sets it to a local moto server) it first creates
+ * sample resources there. Without it, it runs against real AWS with the default credential chain and region: it
+ * creates nothing, plans for the functions in {@code CLOUDAEYE_FUNCTIONS} (default {@code *}) with the layers in
+ * {@code CLOUDAEYE_LAYER_X86_64} / {@code CLOUDAEYE_LAYER_ARM64}, and changes the account only when
+ * {@code CLOUDAEYE_DEMO_APPLY=yes}.
+ */
+public final class Demo {
+    private Demo() {}
+
+    /**
+     * @param args unused; configuration comes from environment variables (see the class comment)
+     */
+    public static void main(String[] args) {
+        Map<String, String> env = System.getenv();
+        String emulator = env.get("CLOUDAEYE_DEMO_ENDPOINT");
+        AgentInstaller.Builder builder = AgentInstaller.builder()
+                .agent(a -> a.logsEndpoint(
+                                env.getOrDefault("CLOUDAEYE_LOGS_ENDPOINT", "https://logs.demo.cloudaeye.com"))
+                        .apiToken(Secret.of(env.getOrDefault("CLOUDAEYE_API_TOKEN", "demo-token-not-a-secret"))))
+                .listener(ProgressListener.console());
+        boolean apply;
+        LambdaTarget.Builder lambda = LambdaTarget.builder();
+        if (emulator != null) {
+            URI endpoint = URI.create(emulator);
+            Region region = Region.US_EAST_1;
+            StaticCredentialsProvider credentials =
+                    StaticCredentialsProvider.create(AwsBasicCredentials.create("demo", "demo"));
+            System.out.println("== Creating sample resources in the local AWS emulator at " + endpoint);
+            SampleLambdaFunctions samples = SampleLambdaFunctions.create(endpoint, region, credentials);
+            lambda.functions("*")
+                    .layer(Architecture.X86_64, samples.x86Layer())
+                    .layer(Architecture.ARM64, samples.armLayer())
+                    .publishVersion(true);
+            builder.region(region).endpointOverride(endpoint).credentialsProvider(credentials);
+            apply = true;
+        } else {
+            lambda.functions(env.getOrDefault("CLOUDAEYE_FUNCTIONS", "*").split(","));
+            if (env.containsKey("CLOUDAEYE_LAYER_X86_64")) {
+                lambda.layer(Architecture.X86_64, env.get("CLOUDAEYE_LAYER_X86_64"));
+            }
+            if (env.containsKey("CLOUDAEYE_LAYER_ARM64")) {
+                lambda.layer(Architecture.ARM64, env.get("CLOUDAEYE_LAYER_ARM64"));
+            }
+            apply = "yes".equals(env.get("CLOUDAEYE_DEMO_APPLY"));
+            System.out.println("== Real AWS, default credentials and region; apply=" + apply);
+        }
+        builder.target(lambda.build());
+
+        try (AgentInstaller installer = builder.build()) {
+            Plan plan = installer.plan();
+            System.out.println("\n== The plan (read-only calls so far: " + installer.calls() + ")");
+            System.out.println(plan);
+            System.out.println("== The IAM policy this plan needs");
+            System.out.println(plan.requiredPolicy().toJson());
+            if (!apply) {
+                System.out.println("Set CLOUDAEYE_DEMO_APPLY=yes to apply, re-plan and uninstall.");
+                return;
+            }
+            System.out.println("== Apply");
+            ApplyResult result = installer.apply(plan);
+            System.out.println(result);
+            System.out.println("== Re-plan after apply");
+            Plan again = installer.plan();
+            System.out.println(again.isEmpty() ? "Nothing left to change.\n" : again.toString());
+            System.out.println("== Uninstall");
+            System.out.println(installer.uninstall());
+            System.out.println("== AWS calls made, by IAM action: " + installer.calls());
+            if (!result.isSuccess() || !again.isEmpty()) {
+                System.exit(1);
+            }
+        }
+    }
+}
