@@ -174,13 +174,15 @@ public final class ApplyRunner {
                 journal.record(event, change, message, state);
             }
             ResourceResult result = ResourceResult.of(change, outcome, message);
-            if (results.putIfAbsent(key(change), result) != null) {
-                throw new IllegalStateException("Target reported " + change.resourceId() + " twice");
+            synchronized (this) { // one at a time, so listeners see the counts in order
+                if (results.putIfAbsent(key(change), result) != null) {
+                    throw new IllegalStateException("Target reported " + change.resourceId() + " twice");
+                }
+                listener.finished(
+                        result,
+                        new ProgressListener.Progress(
+                                results.size(), total, failures.get(), (System.nanoTime() - start) / 1_000_000));
             }
-            listener.finished(
-                    result,
-                    new ProgressListener.Progress(
-                            results.size(), total, failures.get(), (System.nanoTime() - start) / 1_000_000));
         }
 
         @Override
