@@ -1,0 +1,264 @@
+package com.cloudaeye.agent.lambda.bench;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.lambda.LambdaTarget;
+import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.ThrottlingProxy;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.retry.RetryMode;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.LastUpdateStatus;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+
+/**
+ * The Lambda throughput benchmark (issue 3): the installer against moto behind a {@link ThrottlingProxy} that acts
+ * like the Lambda control plane (token buckets answering 429, latency, updates that stay InProgress for a while).
+ * Prints one Markdown row per scenario: wall time, the rate-limit floor (calls in the shared 15/s bucket divided by
+ * 15), their ratio, calls per function, throttled responses, peak heap; and the same scenario with a naive
+ * sequential loop. Run it with {@code scripts/benchmark.sh} (see docs/BENCHMARKS.md). Not a test: it asserts nothing.
+ *
+ * <p>Arguments: {@code install N LATENCY_MS PUBLISH [baseline]} for one install scenario, or {@code plan N} for the
+ * memory scenario (run it under {@code -Xmx256m}).
+ */
+public final class LambdaThroughputBenchmark {
+    private static final double RATE = 15;
+    private static final Duration PROPAGATION = Duration.ofMillis(700);
+
+    private LambdaThroughputBenchmark() {}
+
+    /**
+     * @param args see the class comment
+     * @throws Exception on a setup failure
+     */
+    public static void main(String[] args) throws Exception {
+        String mode = args[0];
+        int n = Integer.parseInt(args[1]);
+        Moto.reset();
+        String layer = createFunctions(n);
+        if (mode.equals("plan")) {
+            plan(n, layer);
+        } else {
+            Duration latency = Duration.ofMillis(Long.parseLong(args[2]));
+            boolean publish = Boolean.parseBoolean(args[3]);
+            boolean baseline = args.length > 4 && args[4].equals("baseline");
+            if (baseline) {
+                baseline(n, layer, latency, publish);
+            } else {
+                install(n, layer, latency, publish);
+            }
+        }
+        System.exit(0);
+    }
+
+    private static void install(int n, String layer, Duration latency, boolean publish) {
+        try (ThrottlingProxy proxy = proxy(latency);
+                AgentInstaller installer = installer(proxy.endpoint(), layer, publish)) {
+            resetPeakHeap();
+            long start = System.nanoTime();
+            Plan plan = installer.plan();
+            ApplyResult result = installer.apply(plan);
+            double wall = (System.nanoTime() - start) / 1e9;
+            Map<String, Long> calls = installer.calls();
+            long shared = calls.entrySet().stream()
+                    .filter(e -> !e.getKey().equals("lambda:GetFunction"))
+                    .mapToLong(Map.Entry::getValue)
+                    .sum();
+            long all = calls.values().stream().mapToLong(Long::longValue).sum();
+            double floor = shared / RATE;
+            System.out.printf(Locale.ROOT,
+                    "| installer | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f (%d shared + %d GetFunction) | %d"
+                            + " (%.2f%%) | %d | %d MB |%n",
+                    n, latency.toMillis(), publish ? "yes" : "no", wall, floor, wall / floor, shared / (double) n,
+                    shared, all - shared, proxy.throttled(), 100.0 * proxy.throttled() / proxy.totalRequests(),
+                    result.withOutcome(com.cloudaeye.agent.ResourceResult.Outcome.FAILED).size(), peakHeapMb());
+        }
+    }
+
+    /** What a plain script does: one function at a time, the SDK's default retries, no scheduler. */
+    private static void baseline(int n, String layer, Duration latency, boolean publish) {
+        try (ThrottlingProxy proxy = proxy(latency);
+                LambdaClient lambda = LambdaClient.builder()
+                        .endpointOverride(proxy.endpoint())
+                        .region(Moto.REGION)
+                        .credentialsProvider(Moto.credentials())
+                        .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD))
+                        .build()) {
+            long start = System.nanoTime();
+            int failed = 0;
+            List<FunctionConfiguration> functions = new ArrayList<>();
+            String marker = null;
+            do {
+                String page = marker;
+                var response = lambda.listFunctions(r -> r.marker(page));
+                functions.addAll(response.functions());
+                marker = response.nextMarker();
+            } while (marker != null);
+            for (FunctionConfiguration f : functions) {
+                try {
+                    Map<String, String> env = new HashMap<>(f.environment() == null
+                            ? Map.of()
+                            : f.environment().variables());
+                    env.put(LambdaTarget.ENDPOINT_VARIABLE, "https://logs.example.cloudaeye.com");
+                    env.put(LambdaTarget.TOKEN_VARIABLE, "bench-token");
+                    lambda.updateFunctionConfiguration(r -> r.functionName(f.functionName())
+                            .layers(layer)
+                            .environment(e -> e.variables(env)));
+                    while (lambda.getFunction(r -> r.functionName(f.functionName()))
+                                    .configuration()
+                                    .lastUpdateStatus()
+                            == LastUpdateStatus.IN_PROGRESS) {
+                        Thread.sleep(250);
+                    }
+                    if (publish) {
+                        lambda.publishVersion(r -> r.functionName(f.functionName()));
+                    }
+                } catch (RuntimeException e) {
+                    failed++;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            double wall = (System.nanoTime() - start) / 1e9;
+            long shared = proxy.totalRequests() - proxy.requests("GetFunction");
+            double floor = (1 + n * (publish ? 2.0 : 1.0)) / RATE;
+            System.out.printf(Locale.ROOT,
+                    "| naive loop | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f | %d (%.2f%%) | %d | - |%n",
+                    n, latency.toMillis(), publish ? "yes" : "no", wall, floor, wall / floor, shared / (double) n,
+                    proxy.throttled(), 100.0 * proxy.throttled() / proxy.totalRequests(), failed);
+        }
+    }
+
+    private static void plan(int n, String layer) {
+        try (AgentInstaller installer = installer(Moto.endpoint(), layer, false)) {
+            resetPeakHeap();
+            long start = System.nanoTime();
+            Plan plan = installer.plan();
+            double wall = (System.nanoTime() - start) / 1e9;
+            System.out.printf(Locale.ROOT,
+                    "| plan only | %d functions | %d changes | %.1f s | max heap %d MB | peak heap used %d MB |%n",
+                    n, plan.mutations().size(), wall, maxHeapMb(), peakHeapMb());
+        }
+    }
+
+    private static ThrottlingProxy proxy(Duration latency) {
+        return ThrottlingProxy.builder()
+                .target(Moto.endpoint())
+                .latency(latency)
+                .propagationDelay(PROPAGATION)
+                .start();
+    }
+
+    private static AgentInstaller installer(URI endpoint, String layer, boolean publish) {
+        return AgentInstaller.builder()
+                .region(Moto.REGION)
+                .endpointOverride(endpoint)
+                .credentialsProvider(Moto.credentials())
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("bench-token")))
+                .target(LambdaTarget.builder()
+                        .functions("*")
+                        .layer(Architecture.X86_64, layer)
+                        .publishVersion(publish)
+                        .build())
+                .withoutJournal()
+                .build();
+    }
+
+    /** Creates the functions directly in moto (no proxy), eight at a time. */
+    private static String createFunctions(int n) throws Exception {
+        try (LambdaClient lambda = LambdaClient.builder()
+                        .endpointOverride(Moto.endpoint())
+                        .region(Moto.REGION)
+                        .credentialsProvider(Moto.credentials())
+                        .build();
+                IamClient iam = IamClient.builder()
+                        .endpointOverride(Moto.endpoint())
+                        .region(Region.AWS_GLOBAL)
+                        .credentialsProvider(Moto.credentials())
+                        .build()) {
+            String role = iam.createRole(r -> r.roleName("bench")
+                            .assumeRolePolicyDocument("{\"Version\":\"2012-10-17\",\"Statement\":[]}"))
+                    .role()
+                    .arn();
+            SdkBytes zip = zip();
+            String layer = lambda.publishLayerVersion(r -> r.layerName("cloudaeye-x86")
+                            .content(c -> c.zipFile(zip))
+                            .compatibleArchitectures(Architecture.X86_64))
+                    .layerVersionArn();
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            List<Future<?>> created = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                String name = String.format(Locale.ROOT, "fn-%05d", i);
+                created.add(pool.submit(() -> lambda.createFunction(r -> r.functionName(name)
+                        .runtime(Runtime.PYTHON3_12)
+                        .role(role)
+                        .handler("index.handler")
+                        .code(c -> c.zipFile(zip))
+                        .environment(e -> e.variables(Map.of("STAGE", "bench"))))));
+            }
+            for (Future<?> f : created) {
+                f.get();
+            }
+            pool.shutdown();
+            return layer;
+        }
+    }
+
+    private static void resetPeakHeap() {
+        System.gc();
+        ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+    }
+
+    private static long peakHeapMb() {
+        long bytes = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                bytes += pool.getPeakUsage().getUsed();
+            }
+        }
+        return bytes / (1024 * 1024);
+    }
+
+    private static long maxHeapMb() {
+        return java.lang.Runtime.getRuntime().maxMemory() / (1024 * 1024);
+    }
+
+    private static SdkBytes zip() {
+        try (ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            zip.putNextEntry(new ZipEntry("index.py"));
+            zip.write("def handler(e, c):\n    return 1\n".getBytes(StandardCharsets.UTF_8));
+            zip.closeEntry();
+            zip.finish();
+            return SdkBytes.fromByteArray(bytes.toByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
