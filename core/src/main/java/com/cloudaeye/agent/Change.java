@@ -1,6 +1,7 @@
 package com.cloudaeye.agent;
 
 import com.cloudaeye.agent.internal.ValueStyle;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
@@ -54,6 +55,7 @@ public abstract class Change implements Comparable<Change> {
     }
 
     /** @return true when applying this change changes the account */
+    @JsonIgnore
     public boolean isMutation() {
         return action().isMutation();
     }
