@@ -192,6 +192,15 @@ class RateLimitedSchedulerTest {
     }
 
     @Test
+    void anErrorInACall_failsItsFuture_insteadOfLeavingItPendingForever() {
+        AssertionError error = new AssertionError("a target's bug");
+        CompletableFuture<String> future = scheduler.submit(FAST, () -> {
+            throw error;
+        });
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).hasCause(error);
+    }
+
+    @Test
     void rateOverride_replacesTheQuotasDefault() {
         RateLimitedScheduler overridden =
                 new RateLimitedScheduler(Map.of("test.override", 5.0), 2, 3, Duration.ofMillis(1));
