@@ -384,6 +384,10 @@ public final class AgentInstaller implements AutoCloseable {
             if (maxAttempts < 1) {
                 throw new ConfigurationException("maxAttempts must be at least 1, got " + maxAttempts);
             }
+            if (baseBackoff.isNegative()) {
+                throw new ConfigurationException("retries(..., baseBackoff) must not be negative, got " + baseBackoff
+                        + ": pass e.g. Duration.ofMillis(250).");
+            }
             this.maxAttempts = maxAttempts;
             this.baseBackoff = baseBackoff;
             return this;

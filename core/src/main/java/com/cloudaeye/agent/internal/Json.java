@@ -1,20 +1,29 @@
 package com.cloudaeye.agent.internal;
 
 import com.cloudaeye.agent.AgentException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 
 /** The one JSON mapper: sorted keys and pretty printing, so that plans and policies diff well. */
 public final class Json {
     /** Pretty, deterministic. */
     public static final ObjectMapper MAPPER = JsonMapper.builder()
             .addModule(new Jdk8Module())
+            .addModule(durations())
             .enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
             .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
@@ -27,6 +36,27 @@ public final class Json {
     public static final ObjectMapper COMPACT = MAPPER.copy().disable(SerializationFeature.INDENT_OUTPUT);
 
     private Json() {}
+
+    /**
+     * {@link Duration} as ISO-8601 text ({@code PT1.5S}), as jackson-datatype-jsr310 writes it, without that
+     * dependency: Jackson refuses java.time types it has no handler for, which broke {@code ApplyResult.toJson()}.
+     */
+    private static SimpleModule durations() {
+        return new SimpleModule("durations")
+                .addSerializer(Duration.class, ToStringSerializer.instance)
+                .addDeserializer(Duration.class, new StdScalarDeserializer<Duration>(Duration.class) {
+                    private static final long serialVersionUID = 1L;
+
+                    @Override
+                    public Duration deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+                        try {
+                            return Duration.parse(p.getValueAsString());
+                        } catch (DateTimeParseException e) {
+                            return (Duration) ctxt.handleWeirdStringValue(Duration.class, p.getText(), e.getMessage());
+                        }
+                    }
+                });
+    }
 
     /**
      * @param value any serializable value

@@ -72,6 +72,9 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
             } catch (RuntimeException e) {
                 retryOrFail(quota, call, result, attempt, bucket, e);
                 return;
+            } catch (Error e) {
+                result.completeExceptionally(e); // else the caller would wait forever
+                return;
             }
             bucket.onSuccess();
             result.complete(value);

@@ -1,0 +1,165 @@
+package com.cloudaeye.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.cloudaeye.agent.internal.JournalWriter;
+import com.cloudaeye.agent.internal.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JournalTest {
+    @TempDir
+    Path dir;
+
+    private final Plan plan = Fixtures.plan();
+    private final Change api = Fixtures.update("api");
+    private final Change orders = Fixtures.update("orders");
+
+    @Test
+    void writer_startsWithThePlanLine_andReadGivesThePlanBack() throws Exception {
+        Path path;
+        try (JournalWriter writer = JournalWriter.create(dir.resolve("new/sub"), plan)) {
+            path = writer.path();
+        }
+        List<String> lines = Files.readAllLines(path);
+        assertThat(lines).hasSize(1);
+        JsonNode first = Json.MAPPER.readTree(lines.get(0));
+        assertThat(first.path("event").asText()).isEqualTo("PLAN");
+        assertThat(first.path("time").asText()).isNotBlank();
+        assertThat(path.getFileName().toString()).startsWith("apply-").endsWith(".jsonl");
+
+        Journal journal = Journal.read(path);
+        assertThat(journal.plan()).isEqualTo(plan);
+        assertThat(journal.path()).isEqualTo(path);
+        assertThat(journal.unfinished()).containsExactly(api, orders);
+        assertThat(journal.applied()).isEmpty();
+    }
+
+    @Test
+    void writer_appendsOneJsonLinePerEvent() throws Exception {
+        Path path;
+        try (JournalWriter writer = JournalWriter.create(dir, plan)) {
+            writer.record(Journal.Event.STARTING, api, null, null);
+            writer.record(
+                    Journal.Event.APPLIED,
+                    api,
+                    "published version 7",
+                    Json.object().put("version", "7"));
+            path = writer.path();
+        }
+        List<String> lines = Files.readAllLines(path);
+        assertThat(lines).hasSize(3);
+        JsonNode applied = Json.MAPPER.readTree(lines.get(2));
+        assertThat(applied.path("event").asText()).isEqualTo("APPLIED");
+        assertThat(applied.path("target").asText()).isEqualTo("lambda");
+        assertThat(applied.path("resourceId").asText()).isEqualTo(api.resourceId());
+        assertThat(applied.path("message").asText()).isEqualTo("published version 7");
+        assertThat(applied.path("appliedState").path("version").asText()).isEqualTo("7");
+    }
+
+    @Test
+    void read_classifiesChangesByTheirLastEvent() {
+        Change third = Fixtures.update("zeta");
+        Plan threeUpdates = Plan.builder().from(plan).addChanges(third).build();
+        Path path;
+        try (JournalWriter writer = JournalWriter.create(dir, threeUpdates)) {
+            writer.record(Journal.Event.STARTING, api, null, null);
+            writer.record(Journal.Event.APPLIED, api, null, Json.object().put("revisionId", "r2"));
+            writer.record(Journal.Event.STARTING, orders, null, null);
+            writer.record(Journal.Event.STARTING, third, null, null);
+            writer.record(Journal.Event.FAILED, third, "AccessDenied", null);
+            path = writer.path();
+        }
+
+        Journal journal = Journal.read(path);
+
+        assertThat(journal.applied()).containsExactly(api);
+        assertThat(journal.interrupted()).containsExactly(orders);
+        assertThat(journal.unfinished()).containsExactly(orders, third);
+        assertThat(journal.last(third)).hasValueSatisfying(e -> {
+            assertThat(e.event()).isEqualTo(Journal.Event.FAILED);
+            assertThat(e.message()).isEqualTo("AccessDenied");
+        });
+        assertThat(journal.appliedState(api))
+                .hasValueSatisfying(
+                        s -> assertThat(s.path("revisionId").asText()).isEqualTo("r2"));
+        assertThat(journal.last(Fixtures.noOp("billing"))).isEmpty();
+        assertThat(journal.toString()).contains("1 applied, 2 unfinished");
+    }
+
+    @Test
+    void read_ignoresALastLineCutShortByACrash() throws Exception {
+        Path path;
+        try (JournalWriter writer = JournalWriter.create(dir, plan)) {
+            writer.record(Journal.Event.STARTING, api, null, null);
+            path = writer.path();
+        }
+        Files.writeString(
+                path, "{\"event\":\"APPLIED\",\"target\":\"lam", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+
+        Journal journal = Journal.read(path);
+
+        assertThat(journal.applied()).isEmpty();
+        assertThat(journal.interrupted()).containsExactly(api);
+    }
+
+    @Test
+    void read_aCorruptLineBeforeTheLast_isAnErrorNamingTheLine() throws Exception {
+        Path path;
+        try (JournalWriter writer = JournalWriter.create(dir, plan)) {
+            path = writer.path();
+        }
+        Files.writeString(path, "not json\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        try (JournalWriter other = JournalWriter.create(dir, plan)) {
+            Files.writeString(path, Files.readAllLines(other.path()).get(0) + "\n", StandardOpenOption.APPEND);
+        }
+
+        assertThatThrownBy(() -> Journal.read(path))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("corrupt at line 2")
+                .hasMessageContaining(path.toString());
+    }
+
+    @Test
+    void read_withoutAPlanLine_isAnErrorThatSaysNothingChanged() throws Exception {
+        Path path = dir.resolve("empty.jsonl");
+        Files.writeString(path, "");
+        assertThatThrownBy(() -> Journal.read(path))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("no plan line")
+                .hasMessageContaining("nothing was changed");
+    }
+
+    @Test
+    void read_aMissingFile_namesThePath() {
+        Path missing = dir.resolve("nope.jsonl");
+        assertThatThrownBy(() -> Journal.read(missing))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining(missing.toString())
+                .hasMessageContaining("ApplyResult.journal()");
+    }
+
+    @Test
+    void create_inAnUnwritablePlace_saysNothingWasChanged() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        assertThatThrownBy(() -> JournalWriter.create(file, plan))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("Nothing was changed")
+                .hasMessageContaining("journalDirectory");
+    }
+
+    @Test
+    void twoJournalsOfOnePlan_inOneDirectory_getDistinctFiles() {
+        try (JournalWriter a = JournalWriter.create(dir, plan);
+                JournalWriter b = JournalWriter.create(dir, plan)) {
+            assertThat(a.path()).isNotEqualTo(b.path());
+        }
+    }
+}

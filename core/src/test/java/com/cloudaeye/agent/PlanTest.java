@@ -1,0 +1,152 @@
+package com.cloudaeye.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class PlanTest {
+    private final Plan plan = Fixtures.plan();
+
+    @Test
+    void changes_areSortedByTargetTypeAndResource_whateverTheOrderAdded() {
+        assertThat(plan.changes())
+                .extracting(Change::resourceId)
+                .containsExactly(
+                        Fixtures.functionArn("api"),
+                        Fixtures.functionArn("billing"),
+                        Fixtures.functionArn("legacy"),
+                        Fixtures.functionArn("orders"));
+    }
+
+    @Test
+    void mutations_areOnlyCreatesUpdatesAndDeletes() {
+        assertThat(plan.mutations())
+                .extracting(Change::action)
+                .containsOnly(ChangeAction.UPDATE)
+                .hasSize(2);
+        assertThat(plan.isEmpty()).isFalse();
+        assertThat(plan.counts())
+                .isEqualTo(Map.of(ChangeAction.UPDATE, 2L, ChangeAction.NO_OP, 1L, ChangeAction.SKIP, 1L));
+    }
+
+    @Test
+    void isEmpty_whenOnlySkipsAndNoOps() {
+        Plan nothing = Plan.builder()
+                .kind(Plan.Kind.INSTALL)
+                .region("us-east-1")
+                .addChanges(Fixtures.noOp("a"), Fixtures.skip("b", "excluded by legacy-*"))
+                .build();
+        assertThat(nothing.isEmpty()).isTrue();
+        assertThat(nothing.mutations()).isEmpty();
+    }
+
+    @Test
+    void toJson_roundTrips() {
+        assertThat(Plan.fromJson(plan.toJson())).isEqualTo(plan);
+    }
+
+    @Test
+    void toJson_matchesTheGoldenFile() {
+        Golden.assertMatches(plan.toJson(), "plan.json");
+    }
+
+    @Test
+    void toJson_neverHoldsASecretValue() {
+        assertThat(plan.toJson()).contains(Secret.REDACTED).contains("\"sensitive\" : true");
+    }
+
+    @Test
+    void fromJson_whenNotAPlan_saysWhatToPass() {
+        assertThatThrownBy(() -> Plan.fromJson("{\"kind\": \"INSTALL\"}"))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("Plan")
+                .hasMessageContaining("toJson()");
+    }
+
+    @Test
+    void requiredPolicy_isTheReadsPlusTheMutationsPermissions_only() {
+        Change skipWithPermission = Change.builder()
+                .from(Fixtures.skip("legacy", "excluded"))
+                .addPermissions(Permission.of("lambda:DeleteFunction", Fixtures.functionArn("legacy")))
+                .build();
+        Plan withSkip = Plan.builder().from(plan).addChanges(skipWithPermission).build();
+
+        PolicyDocument policy = withSkip.requiredPolicy();
+
+        assertThat(policy.actions())
+                .containsExactly(
+                        "lambda:GetLayerVersion", "lambda:ListFunctions", "lambda:UpdateFunctionConfiguration");
+        assertThat(policy.allows(Permission.of("lambda:UpdateFunctionConfiguration", Fixtures.functionArn("api"))))
+                .isTrue();
+        assertThat(policy.allows(Permission.of("lambda:UpdateFunctionConfiguration", Fixtures.functionArn("orders"))))
+                .isTrue();
+        assertThat(policy.allows(Permission.of("lambda:UpdateFunctionConfiguration", Fixtures.functionArn("billing"))))
+                .as("a no-op needs no permission")
+                .isFalse();
+        assertThat(policy.allows(Permission.of("lambda:DeleteFunction", Fixtures.functionArn("legacy"))))
+                .as("a skip's permissions are not granted")
+                .isFalse();
+    }
+
+    @Test
+    void toString_showsUpdatesAndSkipsWithReasons_andHidesNoOps() {
+        String table = plan.toString();
+
+        assertThat(table)
+                .startsWith("Plan (install, us-east-1): 2 update, 1 no-op, 1 skip")
+                .contains("ACTION", "TARGET", "RESOURCE", "DETAILS")
+                .contains(Fixtures.functionArn("orders"))
+                .contains(Fixtures.functionArn("api"))
+                .contains("Layers: [] -> [arn:aws:lambda:us-east-1:123456789012:layer:cloudaeye:3]")
+                .contains("Environment.CLOUDAEYE_API_TOKEN: (absent) -> ****")
+                .contains("note: 2 functions get the agent layer")
+                .doesNotContain(Fixtures.functionArn("billing"));
+        assertThat(table.lines().filter(l -> l.startsWith("skip")))
+                .singleElement()
+                .satisfies(l -> assertThat(l)
+                        .contains(Fixtures.functionArn("legacy"))
+                        .endsWith("image-package functions take no layers"));
+        assertThat(table.lines().filter(l -> l.startsWith("update"))).hasSize(2);
+    }
+
+    @Test
+    void toString_whenNothingSelected_saysSo() {
+        Plan empty =
+                Plan.builder().kind(Plan.Kind.UNINSTALL).region("eu-west-1").build();
+        assertThat(empty.toString())
+                .isEqualTo("Plan (uninstall, eu-west-1): no resources selected" + System.lineSeparator());
+    }
+
+    @Test
+    void change_skipWithoutReason_isRejected() {
+        assertThatThrownBy(() -> Change.builder()
+                        .target("lambda")
+                        .resourceType("AWS::Lambda::Function")
+                        .resourceId(Fixtures.functionArn("x"))
+                        .action(ChangeAction.SKIP)
+                        .build())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("reason")
+                .hasMessageContaining(Fixtures.functionArn("x"));
+    }
+
+    @Test
+    void attributeChange_redacted_showsOnlyPresence() {
+        AttributeChange c = AttributeChange.redacted("Environment.CLOUDAEYE_API_TOKEN", true, false);
+        assertThat(c.before()).hasValue(Secret.REDACTED);
+        assertThat(c.after()).isEmpty();
+        assertThat(c.sensitive()).isTrue();
+        assertThat(c.toString()).isEqualTo("Environment.CLOUDAEYE_API_TOKEN: **** -> (absent)");
+    }
+
+    @Test
+    void changeAction_labels_andMutationFlags() {
+        assertThat(List.of(ChangeAction.values()))
+                .filteredOn(ChangeAction::isMutation)
+                .containsExactly(ChangeAction.CREATE, ChangeAction.UPDATE, ChangeAction.DELETE);
+        assertThat(ChangeAction.NO_OP.label()).isEqualTo("no-op");
+    }
+}

@@ -1,0 +1,291 @@
+package com.cloudaeye.agent.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyException;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.ApplyResult.Status;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ProgressListener;
+import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.ResourceResult.Outcome;
+import com.cloudaeye.agent.testing.FakeTarget;
+import com.cloudaeye.agent.testing.FakeTarget.Behaviour;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+
+/** The apply machinery (ApplyRunner through AgentInstaller.apply) with a fake target and no AWS. */
+class ApplyRunnerTest {
+    @TempDir
+    Path journals;
+
+    private AgentInstaller.Builder installer(FakeTarget... targets) {
+        AgentInstaller.Builder b = AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                .journalDirectory(journals);
+        for (FakeTarget t : targets) {
+            b.target(t);
+        }
+        return b;
+    }
+
+    private static List<Outcome> outcomes(ApplyResult result) {
+        return result.results().stream().map(ResourceResult::outcome).toList();
+    }
+
+    @Test
+    void everyChangeApplied_isSucceeded_inPlanOrder() {
+        FakeTarget fake =
+                new FakeTarget("fake", journals).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(fake).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).isEqualTo(Status.SUCCEEDED);
+            assertThat(result.isSuccess()).isTrue();
+            assertThat(result.results())
+                    .extracting(r -> r.change().resourceId())
+                    .containsExactly(FakeTarget.arn("a1"), FakeTarget.arn("a2"));
+            assertThat(outcomes(result)).containsOnly(Outcome.APPLIED);
+            assertThat(result.withOutcome(Outcome.APPLIED)).hasSize(2);
+            assertThat(result.journal()).isPresent();
+        }
+    }
+
+    @Test
+    void journal_isWrittenBeforeAndAfterEachMutation() {
+        FakeTarget fake =
+                new FakeTarget("fake", journals).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(fake).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(fake.log())
+                    .containsExactly(
+                            "journal STARTING a1",
+                            "mutate a1",
+                            "journal APPLIED a1",
+                            "journal STARTING a2",
+                            "mutate a2",
+                            "journal APPLIED a2");
+            Journal journal = Journal.read(result.journal().orElseThrow());
+            assertThat(journal.applied()).hasSize(2);
+            assertThat(journal.unfinished()).isEmpty();
+            assertThat(journal.appliedState(journal.applied().get(0)))
+                    .hasValueSatisfying(
+                            s -> assertThat(s.path("after").asText()).isEqualTo("a1"));
+        }
+    }
+
+    @Test
+    void oneFailure_doesNotStopTheOthers_andTheStatusIsPartial() {
+        FakeTarget fake = new FakeTarget("fake", null)
+                .resource("a1", Behaviour.APPLY)
+                .resource("a2", Behaviour.FAIL)
+                .resource("a3", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(fake).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(outcomes(result)).containsExactly(Outcome.APPLIED, Outcome.FAILED, Outcome.APPLIED);
+            assertThat(result.status()).isEqualTo(Status.PARTIAL);
+            assertThat(result.isSuccess()).isFalse();
+            assertThat(result.results().get(1).message()).hasValue("AccessDenied on " + FakeTarget.arn("a2"));
+            assertThat(result.toString())
+                    .startsWith("Apply partial")
+                    .contains("2 applied, 0 skipped, 1 failed, 0 not attempted")
+                    .contains("failed " + FakeTarget.arn("a2"));
+        }
+    }
+
+    @Test
+    void noChangeApplied_isFailed() {
+        FakeTarget fake =
+                new FakeTarget("fake", null).resource("a1", Behaviour.FAIL).resource("a2", Behaviour.SKIP);
+        try (AgentInstaller installer = installer(fake).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(outcomes(result)).containsExactly(Outcome.FAILED, Outcome.SKIPPED);
+            assertThat(result.status()).isEqualTo(Status.FAILED);
+        }
+    }
+
+    @Test
+    void aChangeTheTargetNeverReported_isNotAttempted() {
+        FakeTarget fake =
+                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.SILENT);
+        try (AgentInstaller installer = installer(fake).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(outcomes(result)).containsExactly(Outcome.APPLIED, Outcome.NOT_ATTEMPTED);
+            assertThat(result.results().get(1).message()).hasValue("the apply stopped first");
+            assertThat(result.status()).isEqualTo(Status.PARTIAL);
+        }
+    }
+
+    @Test
+    void maxFailures_stopsStartingNewChanges_inThisAndLaterTargets() {
+        FakeTarget first =
+                new FakeTarget("first", null).resource("a1", Behaviour.FAIL).resource("a2", Behaviour.APPLY);
+        FakeTarget second = new FakeTarget("second", null).resource("b1", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(first, second).maxFailures(1).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(outcomes(result)).containsExactly(Outcome.FAILED, Outcome.NOT_ATTEMPTED, Outcome.NOT_ATTEMPTED);
+            assertThat(result.status()).isEqualTo(Status.FAILED);
+            assertThat(first.log()).containsExactly("mutate a1", "stop");
+            assertThat(second.log()).as("the second target is not called").isEmpty();
+        }
+    }
+
+    @Test
+    void maxFailures_notReached_letsEverythingRun() {
+        FakeTarget fake =
+                new FakeTarget("fake", null).resource("a1", Behaviour.FAIL).resource("a2", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(fake).maxFailures(2).build()) {
+            assertThat(outcomes(installer.apply(installer.plan()))).containsExactly(Outcome.FAILED, Outcome.APPLIED);
+        }
+    }
+
+    @Test
+    void aTargetThatCannotGoOn_givesAnApplyExceptionCarryingTheResult() {
+        FakeTarget fake =
+                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.THROW);
+        try (AgentInstaller installer = installer(fake).build()) {
+            Plan plan = installer.plan();
+
+            assertThatThrownBy(() -> installer.apply(plan)).isInstanceOfSatisfying(ApplyException.class, e -> {
+                assertThat(e.getMessage()).contains("disk full");
+                assertThat(outcomes(e.result())).containsExactly(Outcome.APPLIED, Outcome.NOT_ATTEMPTED);
+                assertThat(e.result().journal()).isPresent();
+            });
+        }
+    }
+
+    @Test
+    void aTargetReportingAChangeTwice_isABugThatIsNotHidden() {
+        FakeTarget fake = new FakeTarget("fake", null).resource("a1", Behaviour.REPORT_TWICE);
+        try (AgentInstaller installer = installer(fake).build()) {
+            Plan plan = installer.plan();
+            assertThatThrownBy(() -> installer.apply(plan))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("twice")
+                    .hasMessageContaining(FakeTarget.arn("a1"));
+        }
+    }
+
+    @Test
+    void aPlanWithoutMutations_isNothingToDo_andWritesNoJournal() throws Exception {
+        try (AgentInstaller installer = installer(new FakeTarget("fake", null)).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).isEqualTo(Status.NOTHING_TO_DO);
+            assertThat(result.isSuccess()).isTrue();
+            assertThat(result.journal()).isEmpty();
+            try (Stream<Path> files = Files.list(journals)) {
+                assertThat(files).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void withoutJournal_appliesAndWritesNoFile() throws Exception {
+        FakeTarget fake = new FakeTarget("fake", null).resource("a1", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(fake).withoutJournal().build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).isEqualTo(Status.SUCCEEDED);
+            assertThat(result.journal()).isEmpty();
+            try (Stream<Path> files = Files.list(journals)) {
+                assertThat(files).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void listener_hearsTheStartAndEveryOutcome_withProgress() {
+        List<String> heard = Collections.synchronizedList(new ArrayList<>());
+        ProgressListener listener = new ProgressListener() {
+            @Override
+            public void started(Plan plan, int total) {
+                heard.add("started " + total);
+            }
+
+            @Override
+            public void finished(ResourceResult result, Progress progress) {
+                heard.add(result.outcome() + " " + progress.done() + "/" + progress.total() + " failed="
+                        + progress.failed());
+            }
+        };
+        FakeTarget fake =
+                new FakeTarget("fake", null).resource("a1", Behaviour.FAIL).resource("a2", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(fake).listener(listener).build()) {
+            installer.apply(installer.plan());
+        }
+        assertThat(heard).containsExactly("started 2", "FAILED 1/2 failed=1", "APPLIED 2/2 failed=1");
+    }
+
+    @Test
+    void planRollback_asksTheTargetToRestoreWhatTheJournalAppliedOrInterrupted() {
+        FakeTarget fake = new FakeTarget("fake", null)
+                .resource("a1", Behaviour.APPLY)
+                .resource("a2", Behaviour.FAIL)
+                .resource("a3", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(fake).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+
+            assertThat(rollback.kind()).isEqualTo(Plan.Kind.ROLLBACK);
+            assertThat(fake.rollbackRequests()).containsExactly(List.of(FakeTarget.arn("a1"), FakeTarget.arn("a3")));
+            assertThat(rollback.mutations()).hasSize(2);
+        }
+    }
+
+    @Test
+    void resume_appliesOnlyWhatTheJournalDidNotRecordAsApplied() {
+        FakeTarget flaky = new FakeTarget("fake", null)
+                .resource("a1", Behaviour.APPLY)
+                .resource("a2", Behaviour.FAIL)
+                .resource("a3", Behaviour.SILENT);
+        Path journal;
+        try (AgentInstaller installer = installer(flaky).build()) {
+            journal = installer.apply(installer.plan()).journal().orElseThrow();
+        }
+        FakeTarget healthy = new FakeTarget("fake", null)
+                .resource("a1", Behaviour.APPLY)
+                .resource("a2", Behaviour.APPLY)
+                .resource("a3", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(healthy).build()) {
+            ApplyResult resumed = installer.resume(Journal.read(journal));
+
+            assertThat(resumed.results())
+                    .extracting(r -> r.change().resourceId())
+                    .containsExactly(FakeTarget.arn("a2"), FakeTarget.arn("a3"));
+            assertThat(resumed.status()).isEqualTo(Status.SUCCEEDED);
+            assertThat(healthy.log()).containsExactly("mutate a2", "mutate a3");
+        }
+    }
+
+    @Test
+    void result_reportsNoCallsWhenTheTargetMadeNone_andSerializes() {
+        FakeTarget fake = new FakeTarget("fake", null).resource("a1", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(fake).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.calls()).isEmpty();
+            assertThat(result.throttled()).isZero();
+            assertThat(result.toJson()).contains("\"status\" : \"SUCCEEDED\"").contains(FakeTarget.arn("a1"));
+            assertThat(Json.read(result.toJson(), ApplyResult.class)).isEqualTo(result);
+        }
+    }
+}

@@ -1,0 +1,252 @@
+package com.cloudaeye.agent.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.Quota;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkServiceException;
+
+/** Retry and accounting behaviour only: speed is measured by the benchmark, never asserted here. */
+class RateLimitedSchedulerTest {
+    private static final Quota FAST = new Quota("test.fast", 1000);
+
+    private RateLimitedScheduler scheduler = scheduler(5);
+
+    @AfterEach
+    void close() {
+        scheduler.close();
+    }
+
+    private static RateLimitedScheduler scheduler(int maxAttempts) {
+        return new RateLimitedScheduler(Map.of(), 4, maxAttempts, Duration.ofMillis(1));
+    }
+
+    private static SdkServiceException status(int code) {
+        return SdkServiceException.builder()
+                .statusCode(code)
+                .message("status " + code)
+                .build();
+    }
+
+    private static AwsServiceException awsError(int code, String errorCode) {
+        return AwsServiceException.builder()
+                .statusCode(code)
+                .awsErrorDetails(AwsErrorDetails.builder()
+                        .errorCode(errorCode)
+                        .errorMessage(errorCode)
+                        .build())
+                .build();
+    }
+
+    private static SdkClientException ioError() {
+        return SdkClientException.builder()
+                .message("Unable to execute HTTP request")
+                .cause(new IOException("Connection reset"))
+                .build();
+    }
+
+    /** Throws the given errors on the first attempts, then answers "ok"; counts attempts. */
+    private static final class Scripted implements Supplier<String> {
+        private final List<RuntimeException> errors;
+        final AtomicInteger attempts = new AtomicInteger();
+
+        Scripted(RuntimeException... errors) {
+            this.errors = new ArrayList<>(List.of(errors));
+        }
+
+        @Override
+        public String get() {
+            int n = attempts.getAndIncrement();
+            if (n < errors.size()) {
+                throw errors.get(n);
+            }
+            return "ok";
+        }
+    }
+
+    @Test
+    void call_returnsTheValue_afterOneAttempt() {
+        Scripted call = new Scripted();
+        assertThat(scheduler.call(FAST, call)).isEqualTo("ok");
+        assertThat(call.attempts).hasValue(1);
+        assertThat(scheduler.throttledCount()).isZero();
+    }
+
+    @Test
+    void retries5xxAndNetworkErrors_untilTheCallSucceeds() {
+        Scripted call = new Scripted(status(500), ioError(), status(503));
+        assertThat(scheduler.call(FAST, call)).isEqualTo("ok");
+        assertThat(call.attempts).hasValue(4);
+        assertThat(scheduler.throttledCount()).isZero();
+    }
+
+    @Test
+    void retriesAttemptTimeouts() {
+        Scripted call = new Scripted(ApiCallAttemptTimeoutException.create(60_000));
+        assertThat(scheduler.call(FAST, call)).isEqualTo("ok");
+        assertThat(call.attempts).hasValue(2);
+    }
+
+    @Test
+    void givesUpAfterMaxAttempts_withTheLastError() {
+        scheduler.close();
+        scheduler = scheduler(3);
+        SdkServiceException last = status(502);
+        Scripted call = new Scripted(status(500), status(500), last, status(500));
+
+        assertThatThrownBy(() -> scheduler.call(FAST, call)).isSameAs(last);
+        assertThat(call.attempts).hasValue(3);
+    }
+
+    @Test
+    void doesNotRetryClientErrors() {
+        SdkServiceException notFound = status(404);
+        Scripted call = new Scripted(notFound);
+        assertThatThrownBy(() -> scheduler.call(FAST, call)).isSameAs(notFound);
+        assertThat(call.attempts).hasValue(1);
+
+        AwsServiceException validation = awsError(400, "ValidationException");
+        Scripted invalid = new Scripted(validation);
+        assertThatThrownBy(() -> scheduler.call(FAST, invalid)).isSameAs(validation);
+        assertThat(invalid.attempts).hasValue(1);
+        assertThat(scheduler.throttledCount()).isZero();
+    }
+
+    @Test
+    void doesNotRetryClientSideErrorsWithoutANetworkCause_orOtherExceptions() {
+        SdkClientException noCredentials = SdkClientException.builder()
+                .message("Unable to load credentials")
+                .build();
+        Scripted call = new Scripted(noCredentials);
+        assertThatThrownBy(() -> scheduler.call(FAST, call)).isSameAs(noCredentials);
+        assertThat(call.attempts).hasValue(1);
+
+        IllegalStateException bug = new IllegalStateException("bug");
+        Scripted buggy = new Scripted(bug);
+        assertThatThrownBy(() -> scheduler.call(FAST, buggy)).isSameAs(bug);
+        assertThat(buggy.attempts).hasValue(1);
+    }
+
+    @Test
+    void retriesThrottling_countsIt_andSlowsTheQuotaDown() {
+        Quota quota = new Quota("test.throttled", 1000);
+        Scripted call = new Scripted(status(429), awsError(400, "ThrottlingException"));
+
+        assertThat(scheduler.call(quota, call)).isEqualTo("ok");
+
+        assertThat(call.attempts).hasValue(3);
+        assertThat(scheduler.throttledCount()).isEqualTo(2);
+        assertThat(scheduler.currentRate("test.throttled")).isLessThan(1000);
+    }
+
+    @Test
+    void throttling_thatOutlastsMaxAttempts_failsWithTheThrottlingError() {
+        scheduler.close();
+        scheduler = scheduler(2);
+        AwsServiceException tooMany = awsError(429, "TooManyRequestsException");
+        Scripted call = new Scripted(status(429), tooMany);
+
+        assertThatThrownBy(() -> scheduler.call(FAST, call)).isSameAs(tooMany);
+        assertThat(scheduler.throttledCount()).isEqualTo(2);
+    }
+
+    @Test
+    void submit_completesEveryCall_andNeverRunsMoreThanMaxConcurrencyAtOnce() throws Exception {
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger peak = new AtomicInteger();
+        List<CompletableFuture<Integer>> futures = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            int n = i;
+            futures.add(scheduler.submit(FAST, () -> {
+                peak.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                inFlight.decrementAndGet();
+                return n;
+            }));
+        }
+        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        assertThat(futures)
+                .extracting(CompletableFuture::join)
+                .containsExactlyInAnyOrder(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+        assertThat(peak.get()).isBetween(1, 4);
+    }
+
+    @Test
+    void anErrorInACall_failsItsFuture_insteadOfLeavingItPendingForever() {
+        AssertionError error = new AssertionError("a target's bug");
+        CompletableFuture<String> future = scheduler.submit(FAST, () -> {
+            throw error;
+        });
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).hasCause(error);
+    }
+
+    @Test
+    void rateOverride_replacesTheQuotasDefault() {
+        RateLimitedScheduler overridden =
+                new RateLimitedScheduler(Map.of("test.override", 5.0), 2, 3, Duration.ofMillis(1));
+        try {
+            assertThat(overridden.currentRate("test.override"))
+                    .as("not used yet")
+                    .isZero();
+            overridden.call(new Quota("test.override", 1000), () -> "ok");
+            assertThat(overridden.currentRate("test.override")).isEqualTo(5.0);
+        } finally {
+            overridden.close();
+        }
+    }
+
+    @Test
+    void after_completesWithoutACall() throws Exception {
+        CompletableFuture<Void> waited = scheduler.after(Duration.ofMillis(5));
+        assertThat(waited.get(30, TimeUnit.SECONDS)).isNull();
+        assertThat(waited).isCompleted();
+    }
+
+    @Test
+    void join_unwrapsTheSdkError() {
+        CompletableFuture<String> failed = CompletableFuture.failedFuture(status(500));
+        assertThatThrownBy(() -> CallScheduler.join(failed.thenApply(s -> s)))
+                .isInstanceOf(SdkServiceException.class)
+                .hasMessage("status 500");
+    }
+
+    @Test
+    void classifiers_tellThrottlingTransientAndPermanentErrorsApart() {
+        assertThat(RateLimitedScheduler.isThrottling(status(429))).isTrue();
+        assertThat(RateLimitedScheduler.isThrottling(awsError(400, "Throttling")))
+                .isTrue();
+        assertThat(RateLimitedScheduler.isThrottling(status(500))).isFalse();
+        assertThat(RateLimitedScheduler.isTransient(status(500))).isTrue();
+        assertThat(RateLimitedScheduler.isTransient(status(409))).isFalse();
+        assertThat(RateLimitedScheduler.isTransient(ioError())).isTrue();
+        assertThat(RateLimitedScheduler.isTransient(new IllegalStateException()))
+                .isFalse();
+    }
+
+    @Test
+    void quota_needsAPositiveRate() {
+        assertThatThrownBy(() -> new Quota("lambda.control-plane", 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("lambda.control-plane");
+    }
+}

@@ -1,0 +1,187 @@
+package com.cloudaeye.agent.testing;
+
+import com.cloudaeye.agent.AttributeChange;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.Target;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A {@link Target} without AWS, for testing the installer's apply machinery: each resource has a scripted
+ * {@link Behaviour}, and every apply records what it saw (including the journal's last line at the moment of each
+ * report, when a journal directory is given) so tests can check the order of journal writes and mutations.
+ */
+public final class FakeTarget implements Target {
+    /** What {@link #apply} does with one change. */
+    public enum Behaviour {
+        /** Reports starting, "mutates", reports applied. */
+        APPLY,
+        /** Reports starting, then failed. */
+        FAIL,
+        /** Reports skipped without starting. */
+        SKIP,
+        /** Never reports the change. */
+        SILENT,
+        /** Throws an {@link com.cloudaeye.agent.AgentException} from apply (e.g. a journal that cannot be written). */
+        THROW,
+        /** Reports applied twice (a target bug). */
+        REPORT_TWICE
+    }
+
+    private final String name;
+    private final Map<String, Behaviour> behaviours = new LinkedHashMap<>();
+    private final Path journalDirectory;
+    private final List<String> log = Collections.synchronizedList(new ArrayList<>());
+    private final List<List<String>> rollbackRequests = Collections.synchronizedList(new ArrayList<>());
+
+    /**
+     * @param name the target's name
+     * @param journalDirectory where the installer journals, to observe it during apply; null to not observe
+     */
+    public FakeTarget(String name, Path journalDirectory) {
+        this.name = name;
+        this.journalDirectory = journalDirectory;
+    }
+
+    /**
+     * @param resource a resource name, planned as an update of {@code arn:aws:fake:::resource/<name>}
+     * @param behaviour what apply does with it
+     * @return this
+     */
+    public FakeTarget resource(String resource, Behaviour behaviour) {
+        behaviours.put(resource, behaviour);
+        return this;
+    }
+
+    /**
+     * @param resource a resource name
+     * @return its ARN
+     */
+    public static String arn(String resource) {
+        return "arn:aws:fake:us-east-1:123456789012:resource/" + resource;
+    }
+
+    /** @return what apply did, in order: {@code "starting x"}, {@code "journal STARTING x"}, {@code "mutate x"} ... */
+    public List<String> log() {
+        return List.copyOf(log);
+    }
+
+    /** @return the resource ids of each {@link #planRollback} call */
+    public List<List<String>> rollbackRequests() {
+        return List.copyOf(rollbackRequests);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public TargetPlan plan(TargetContext context) {
+        List<Change> changes = new ArrayList<>();
+        behaviours.keySet().forEach(r -> changes.add(change(r, ChangeAction.UPDATE, null)));
+        return new TargetPlan(changes, List.of(Permission.of("fake:ListResources", "*")));
+    }
+
+    @Override
+    public TargetPlan planUninstall(TargetContext context) {
+        List<Change> changes = new ArrayList<>();
+        behaviours.keySet().forEach(r -> changes.add(change(r, ChangeAction.DELETE, null)));
+        return new TargetPlan(changes, List.of());
+    }
+
+    @Override
+    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+        rollbackRequests.add(applied.stream().map(Change::resourceId).toList());
+        List<Change> changes = new ArrayList<>();
+        applied.forEach(c -> changes.add(Change.builder()
+                .from(c)
+                .reason("restore the journaled before-state")
+                .build()));
+        return new TargetPlan(changes, List.of());
+    }
+
+    @Override
+    public void apply(List<Change> changes, ApplyContext context) {
+        for (Change c : changes) {
+            if (context.shouldStop()) {
+                log.add("stop");
+                return;
+            }
+            String r = c.resourceId().substring(c.resourceId().lastIndexOf('/') + 1);
+            switch (behaviours.getOrDefault(r, Behaviour.APPLY)) {
+                case APPLY -> {
+                    context.starting(c);
+                    observeJournal(r);
+                    log.add("mutate " + r);
+                    context.applied(
+                            c, "done", JsonNodeFactory.instance.objectNode().put("after", r));
+                    observeJournal(r);
+                }
+                case FAIL -> {
+                    context.starting(c);
+                    log.add("mutate " + r);
+                    context.failed(c, "AccessDenied on " + c.resourceId(), null);
+                }
+                case SKIP -> context.skipped(c, "changed since planning: re-plan");
+                case SILENT -> log.add("silent " + r);
+                case THROW -> throw new com.cloudaeye.agent.AgentException("Cannot write the journal: disk full");
+                case REPORT_TWICE -> {
+                    context.applied(c, null, null);
+                    context.applied(c, null, null);
+                }
+            }
+        }
+    }
+
+    private void observeJournal(String resource) {
+        if (journalDirectory == null) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(journalDirectory)) {
+            List<Path> all = files.toList();
+            if (all.size() != 1) {
+                log.add("journal files: " + all.size());
+                return;
+            }
+            List<String> lines = Files.readAllLines(all.get(0));
+            String last = lines.get(lines.size() - 1);
+            for (Journal.Event e : Journal.Event.values()) {
+                if (last.contains("\"event\":\"" + e.name() + "\"") && last.contains(arn(resource))) {
+                    log.add("journal " + e.name() + " " + resource);
+                    return;
+                }
+            }
+            log.add("journal other");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Change change(String resource, ChangeAction action, String reason) {
+        return Change.builder()
+                .target(name)
+                .resourceType("Fake::Resource")
+                .resourceId(arn(resource))
+                .action(action)
+                .reason(java.util.Optional.ofNullable(reason))
+                .addAttributes(AttributeChange.of("Agent", null, "installed"))
+                .addPermissions(Permission.of("fake:UpdateResource", arn(resource)))
+                .build();
+    }
+}

@@ -1,0 +1,696 @@
+package com.cloudaeye.agent.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An HTTP proxy on a free loopback port in front of moto that makes the Lambda control plane behave like AWS where
+ * moto does not: rate limits, latency, asynchronous updates and faults. Point the SDK at {@link #endpoint()}; every
+ * request is forwarded to moto unchanged, except that:
+ *
+ * <ul>
+ *   <li><b>Rate limits.</b> A token bucket per quota group, matched from the Lambda REST path:
+ *       {@code GetFunction} ({@code GET /2015-03-31/functions/{name}}) has its own bucket ({@value
+ *       #DEFAULT_GET_FUNCTION_RATE}/s, {@link #GET_FUNCTION}); every other Lambda control-plane call shares one
+ *       ({@value #DEFAULT_CONTROL_PLANE_RATE}/s, {@link #CONTROL_PLANE}). Invocations (data plane), other services
+ *       and moto's own {@code /moto-api} are never limited. An over-limit request is answered like AWS: HTTP 429,
+ *       header {@code x-amzn-ErrorType: TooManyRequestsException}, body
+ *       {@code {"Type":"User","message":"Rate exceeded"}}. The buckets are per proxy (one account and region).
+ *   <li><b>Latency.</b> Every request waits {@link Builder#latency(Duration)} before it is answered.
+ *   <li><b>Asynchronous updates.</b> After a successful {@code UpdateFunctionConfiguration}
+ *       ({@code PUT /2015-03-31/functions/{name}/configuration}), for {@link Builder#propagationDelay(Duration)}:
+ *       its response, {@code GetFunction} and {@code GetFunctionConfiguration} of that function say
+ *       {@code "LastUpdateStatus": "InProgress"}, and {@code UpdateFunctionConfiguration} or {@code PublishVersion}
+ *       of it get HTTP 409 {@code ResourceConflictException}.
+ *   <li><b>Faults.</b> A fraction of requests (drawn from a seeded {@link Random}) is answered with HTTP 500
+ *       {@code ServiceException}, a connection closed without an answer, or a slow answer.
+ * </ul>
+ *
+ * <p>Counters: requests per operation (including throttled and faulted ones), throttled responses, conflicts, faults
+ * and the peak number of requests in flight. Thread-safe; {@link #close()} stops it.
+ *
+ * <pre>{@code
+ * try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+ *         .target(Moto.endpoint())
+ *         .latency(Duration.ofMillis(50))
+ *         .propagationDelay(Duration.ofMillis(500))
+ *         .start()) {
+ *     LambdaClient lambda = LambdaClient.builder().endpointOverride(proxy.endpoint())...build();
+ * }
+ * }</pre>
+ */
+public final class ThrottlingProxy implements AutoCloseable {
+    /** The quota group of {@code GetFunction}. */
+    public static final String GET_FUNCTION = "lambda.get-function";
+    /** The quota group every other Lambda control-plane call shares. */
+    public static final String CONTROL_PLANE = "lambda.control-plane";
+    /** AWS's default {@code GetFunction} rate per account and region, requests per second. */
+    public static final double DEFAULT_GET_FUNCTION_RATE = 100;
+    /** AWS's default rate of the shared Lambda control-plane bucket, requests per second. */
+    public static final double DEFAULT_CONTROL_PLANE_RATE = 15;
+
+    /** A fault the proxy can inject. */
+    public enum Fault {
+        /** HTTP 500 with Lambda's {@code ServiceException} shape. */
+        SERVER_ERROR,
+        /** The connection is closed without an answer. */
+        CONNECTION_RESET,
+        /** The request is forwarded and answered after an extra {@link Builder#slowResponse(Duration)}. */
+        SLOW_RESPONSE
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern LAMBDA_PATH =
+            Pattern.compile("/\\d{4}-\\d{2}-\\d{2}/(functions|layers|tags|event-source-mappings|account-settings"
+                    + "|code-signing-configs)(/.*)?");
+    /** Request headers that {@link HttpClient} sets itself and refuses to copy. */
+    private static final Set<String> RESTRICTED_REQUEST_HEADERS =
+            Set.of("connection", "content-length", "expect", "host", "upgrade", "transfer-encoding");
+    /** Response headers that {@link HttpServer} sets itself. */
+    private static final Set<String> RESTRICTED_RESPONSE_HEADERS =
+            Set.of("connection", "content-length", "transfer-encoding", "date", "keep-alive", "server");
+
+    private final URI target;
+    private final Duration latency;
+    private final Duration propagationDelay;
+    private final Duration slowResponse;
+    private final Map<Fault, Double> faultRates;
+    private final Random random;
+    private final Map<String, TokenBucket> buckets = new HashMap<>();
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final HttpClient http;
+
+    private final Map<String, Long> inProgressUntilNanos = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> throttledByGroup = new ConcurrentHashMap<>();
+    private final Map<Fault, LongAdder> faults = new EnumMap<>(Fault.class);
+    private final LongAdder conflicts = new LongAdder();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger peakInFlight = new AtomicInteger();
+
+    private ThrottlingProxy(Builder b) throws IOException {
+        this.target = b.target != null ? b.target : Moto.endpoint();
+        this.latency = b.latency;
+        this.propagationDelay = b.propagationDelay;
+        this.slowResponse = b.slowResponse;
+        this.faultRates = new EnumMap<>(b.faultRates);
+        this.random = new Random(b.seed);
+        for (Fault f : Fault.values()) {
+            faults.put(f, new LongAdder());
+        }
+        b.rates.forEach((group, rate) -> {
+            if (rate != null) {
+                double burst = b.bursts.getOrDefault(group, Math.max(1, Math.ceil(rate)));
+                buckets.put(group, new TokenBucket(rate, burst));
+            }
+        });
+        this.executor = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "throttling-proxy");
+            t.setDaemon(true);
+            return t;
+        });
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .executor(executor)
+                .build();
+        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    /** @return a builder with AWS's default Lambda rates, no latency, no propagation delay and no faults */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the proxy's URL, e.g. {@code http://127.0.0.1:41234}, for {@code endpointOverride} */
+    public URI endpoint() {
+        InetSocketAddress address = server.getAddress();
+        return URI.create("http://" + address.getAddress().getHostAddress() + ":" + address.getPort());
+    }
+
+    /** @return requests received per operation (e.g. {@code GetFunction}), including throttled and faulted ones */
+    public Map<String, Long> requests() {
+        Map<String, Long> copy = new TreeMap<>();
+        requests.forEach((k, v) -> copy.put(k, v.sum()));
+        return copy;
+    }
+
+    /**
+     * @param operation an operation name, e.g. {@code UpdateFunctionConfiguration}
+     * @return how many requests of it arrived
+     */
+    public long requests(String operation) {
+        LongAdder n = requests.get(operation);
+        return n == null ? 0 : n.sum();
+    }
+
+    /** @return requests of every operation, including throttled and faulted ones */
+    public long totalRequests() {
+        return requests.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    /** @return how many requests were answered with 429 {@code TooManyRequestsException} */
+    public long throttled() {
+        return throttledByGroup.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    /**
+     * @param group {@link #GET_FUNCTION} or {@link #CONTROL_PLANE}
+     * @return how many requests of that group were throttled
+     */
+    public long throttled(String group) {
+        LongAdder n = throttledByGroup.get(group);
+        return n == null ? 0 : n.sum();
+    }
+
+    /** @return how many requests were answered with 409 {@code ResourceConflictException} (update in progress) */
+    public long conflicts() {
+        return conflicts.sum();
+    }
+
+    /** @return how many faults of each kind were injected */
+    public Map<Fault, Long> faults() {
+        Map<Fault, Long> copy = new EnumMap<>(Fault.class);
+        faults.forEach((k, v) -> copy.put(k, v.sum()));
+        return copy;
+    }
+
+    /** @return how many faults were injected, of any kind */
+    public long faultsInjected() {
+        return faults.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    /** @return the largest number of requests the proxy was handling at the same time */
+    public int peakConcurrentRequests() {
+        return peakInFlight.get();
+    }
+
+    /** Sets every counter back to zero (the buckets and pending updates stay as they are). */
+    public void resetCounters() {
+        requests.clear();
+        throttledByGroup.clear();
+        faults.values().forEach(LongAdder::reset);
+        conflicts.reset();
+        peakInFlight.set(inFlight.get());
+    }
+
+    /** Stops the proxy; requests in flight are cut off. */
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    @Override
+    public String toString() {
+        return "ThrottlingProxy " + endpoint() + " -> " + target + ": " + totalRequests() + " requests, "
+                + throttled() + " throttled, " + conflicts() + " conflicts, " + faultsInjected() + " faults, peak "
+                + peakConcurrentRequests() + " concurrent";
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private void handle(HttpExchange exchange) throws IOException {
+        int now = inFlight.incrementAndGet();
+        peakInFlight.accumulateAndGet(now, Math::max);
+        try {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            Call call = Call.of(exchange.getRequestMethod(), exchange.getRequestURI(), exchange.getRequestHeaders());
+            requests.computeIfAbsent(call.operation, k -> new LongAdder()).increment();
+            if (call.admin) {
+                forwardAndRespond(exchange, call, body);
+                return;
+            }
+            sleep(latency);
+            Fault fault = drawFault();
+            if (fault != null) {
+                faults.get(fault).increment();
+                switch (fault) {
+                    case SERVER_ERROR -> {
+                        respondError(exchange, 500, "ServiceException", "Service", "Injected fault: internal error");
+                        return;
+                    }
+                    case CONNECTION_RESET -> {
+                        // Closing an exchange before its response headers closes the connection: the client sees
+                        // the server hang up without an answer.
+                        exchange.close();
+                        return;
+                    }
+                    case SLOW_RESPONSE -> sleep(slowResponse);
+                }
+            }
+            TokenBucket bucket = call.group == null ? null : buckets.get(call.group);
+            if (bucket != null && !bucket.tryAcquire()) {
+                throttledByGroup
+                        .computeIfAbsent(call.group, k -> new LongAdder())
+                        .increment();
+                respondError(exchange, 429, "TooManyRequestsException", "User", "Rate exceeded");
+                return;
+            }
+            if (call.function != null
+                    && (call.operation.equals("UpdateFunctionConfiguration") || call.operation.equals("PublishVersion"))
+                    && inProgress(call.function)) {
+                conflicts.increment();
+                respondError(
+                        exchange,
+                        409,
+                        "ResourceConflictException",
+                        "User",
+                        "The operation cannot be performed at this time. An update is in progress for resource: "
+                                + call.function);
+                return;
+            }
+            forwardAndRespond(exchange, call, body);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            exchange.close();
+        } finally {
+            inFlight.decrementAndGet();
+            exchange.close();
+        }
+    }
+
+    private void forwardAndRespond(HttpExchange exchange, Call call, byte[] body)
+            throws IOException, InterruptedException {
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(forwardRequest(exchange, body), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            respondError(exchange, 502, "ServiceException", "Service", "moto did not answer the proxy: " + e);
+            return;
+        }
+        byte[] answer = response.body();
+        if (call.function != null && response.statusCode() == 200) {
+            if (call.operation.equals("UpdateFunctionConfiguration") && !propagationDelay.isZero()) {
+                inProgressUntilNanos.put(call.function, System.nanoTime() + propagationDelay.toNanos());
+                answer = markInProgress(answer, false);
+            } else if (call.operation.equals("GetFunction") && inProgress(call.function)) {
+                answer = markInProgress(answer, true);
+            } else if (call.operation.equals("GetFunctionConfiguration") && inProgress(call.function)) {
+                answer = markInProgress(answer, false);
+            }
+        }
+        Headers out = exchange.getResponseHeaders();
+        response.headers().map().forEach((name, values) -> {
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (!RESTRICTED_RESPONSE_HEADERS.contains(lower) && !lower.startsWith(":")) {
+                out.put(name, List.copyOf(values));
+            }
+        });
+        send(exchange, response.statusCode(), answer);
+    }
+
+    private HttpRequest forwardRequest(HttpExchange exchange, byte[] body) {
+        URI in = exchange.getRequestURI();
+        String base = target.toString().replaceAll("/+$", "");
+        URI uri = URI.create(base + in.getRawPath() + (in.getRawQuery() == null ? "" : "?" + in.getRawQuery()));
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(60))
+                .method(
+                        exchange.getRequestMethod(),
+                        body.length == 0
+                                ? HttpRequest.BodyPublishers.noBody()
+                                : HttpRequest.BodyPublishers.ofByteArray(body));
+        exchange.getRequestHeaders().forEach((name, values) -> {
+            if (!RESTRICTED_REQUEST_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                values.forEach(v -> request.header(name, v));
+            }
+        });
+        return request.build();
+    }
+
+    /** Rewrites a configuration (or, for GetFunction, its {@code Configuration} member) to an update in progress. */
+    private static byte[] markInProgress(byte[] json, boolean nested) throws IOException {
+        JsonNode root = JSON.readTree(json);
+        JsonNode config = nested ? root.path("Configuration") : root;
+        if (!(config instanceof ObjectNode object)) {
+            return json;
+        }
+        object.put("LastUpdateStatus", "InProgress");
+        object.put("LastUpdateStatusReason", "The function is being updated.");
+        object.put("LastUpdateStatusReasonCode", "Updating");
+        return JSON.writeValueAsBytes(root);
+    }
+
+    private boolean inProgress(String function) {
+        Long until = inProgressUntilNanos.get(function);
+        if (until == null) {
+            return false;
+        }
+        if (System.nanoTime() - until >= 0) {
+            inProgressUntilNanos.remove(function, until);
+            return false;
+        }
+        return true;
+    }
+
+    private Fault drawFault() {
+        if (faultRates.isEmpty()) {
+            return null;
+        }
+        double x;
+        synchronized (random) {
+            x = random.nextDouble();
+        }
+        for (Map.Entry<Fault, Double> e : faultRates.entrySet()) {
+            if (x < e.getValue()) {
+                return e.getKey();
+            }
+            x -= e.getValue();
+        }
+        return null;
+    }
+
+    private static void respondError(HttpExchange exchange, int status, String errorType, String type, String message)
+            throws IOException {
+        ObjectNode body = JSON.createObjectNode().put("Type", type).put("message", message);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.getResponseHeaders().set("x-amzn-ErrorType", errorType);
+        send(exchange, status, JSON.writeValueAsBytes(body));
+    }
+
+    private static void send(HttpExchange exchange, int status, byte[] body) throws IOException {
+        boolean noBody =
+                body.length == 0 || status == 204 || status == 304 || "HEAD".equals(exchange.getRequestMethod());
+        exchange.sendResponseHeaders(status, noBody ? -1 : body.length);
+        if (!noBody) {
+            exchange.getResponseBody().write(body);
+        }
+    }
+
+    private static void sleep(Duration d) throws InterruptedException {
+        if (!d.isZero()) {
+            TimeUnit.NANOSECONDS.sleep(d.toNanos());
+        }
+    }
+
+    /** A classic token bucket: {@code burst} tokens at most, refilled at {@code rate} per second. */
+    private static final class TokenBucket {
+        private final double rate;
+        private final double burst;
+        private double tokens;
+        private long last = System.nanoTime();
+
+        TokenBucket(double rate, double burst) {
+            this.rate = rate;
+            this.burst = burst;
+            this.tokens = burst;
+        }
+
+        synchronized boolean tryAcquire() {
+            long now = System.nanoTime();
+            tokens = Math.min(burst, tokens + (now - last) / 1e9 * rate);
+            last = now;
+            if (tokens >= 1) {
+                tokens -= 1;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /** What a request is: its operation, its quota group and, for function calls, the function's name. */
+    static final class Call {
+        final String operation;
+        final String group;
+        final String function;
+        final boolean admin;
+
+        private Call(String operation, String group, String function, boolean admin) {
+            this.operation = operation;
+            this.group = group;
+            this.function = function;
+            this.admin = admin;
+        }
+
+        static Call of(String method, URI uri, Headers headers) {
+            String path = uri.getRawPath();
+            if (path.startsWith("/moto-api")) {
+                return new Call("moto-api", null, null, true);
+            }
+            Matcher m = LAMBDA_PATH.matcher(path);
+            if (!m.matches()) {
+                String target = headers.getFirst("X-Amz-Target");
+                String operation = target != null ? target.substring(target.lastIndexOf('.') + 1) : method + " " + path;
+                return new Call(operation, null, null, false);
+            }
+            String[] segments = path.substring(1).split("/");
+            String operation = lambdaOperation(method, segments);
+            String function =
+                    segments.length >= 3 && segments[1].equals("functions") ? functionName(segments[2]) : null;
+            String group = operation.equals("GetFunction")
+                    ? GET_FUNCTION
+                    : operation.startsWith("Invoke") ? null : CONTROL_PLANE;
+            return new Call(operation, group, function, false);
+        }
+
+        /** @return the operation name of a Lambda REST call; segments start with the API version */
+        static String lambdaOperation(String method, String[] s) {
+            String resource = s[1];
+            int n = s.length;
+            String sub = n >= 4 ? s[3] : "";
+            return switch (resource) {
+                case "functions" ->
+                    switch (n) {
+                        case 2 -> method.equals("POST") ? "CreateFunction" : "ListFunctions";
+                        case 3 ->
+                            switch (method) {
+                                case "DELETE" -> "DeleteFunction";
+                                default -> "GetFunction";
+                            };
+                        default ->
+                            switch (sub + " " + method) {
+                                case "configuration GET" -> "GetFunctionConfiguration";
+                                case "configuration PUT" -> "UpdateFunctionConfiguration";
+                                case "code PUT" -> "UpdateFunctionCode";
+                                case "versions GET" -> "ListVersionsByFunction";
+                                case "versions POST" -> "PublishVersion";
+                                case "aliases GET" -> n == 4 ? "ListAliases" : "GetAlias";
+                                case "aliases POST" -> "CreateAlias";
+                                case "aliases PUT" -> "UpdateAlias";
+                                case "aliases DELETE" -> "DeleteAlias";
+                                case "policy GET" -> "GetPolicy";
+                                case "policy POST" -> "AddPermission";
+                                case "policy DELETE" -> "RemovePermission";
+                                case "concurrency GET" -> "GetFunctionConcurrency";
+                                case "concurrency PUT" -> "PutFunctionConcurrency";
+                                case "concurrency DELETE" -> "DeleteFunctionConcurrency";
+                                case "invocations POST" -> "Invoke";
+                                case "invoke-async POST" -> "InvokeAsync";
+                                default -> "Lambda " + method + " functions/*/" + sub;
+                            };
+                    };
+                case "layers" ->
+                    switch (n) {
+                        case 2 -> "ListLayers";
+                        case 4 -> method.equals("POST") ? "PublishLayerVersion" : "ListLayerVersions";
+                        case 5 -> method.equals("DELETE") ? "DeleteLayerVersion" : "GetLayerVersion";
+                        default ->
+                            switch (method) {
+                                case "GET" -> "GetLayerVersionPolicy";
+                                case "POST" -> "AddLayerVersionPermission";
+                                case "DELETE" -> "RemoveLayerVersionPermission";
+                                default -> "Lambda " + method + " layers";
+                            };
+                    };
+                case "tags" ->
+                    switch (method) {
+                        case "GET" -> "ListTags";
+                        case "POST" -> "TagResource";
+                        case "DELETE" -> "UntagResource";
+                        default -> "Lambda " + method + " tags";
+                    };
+                default -> "Lambda " + method + " " + resource;
+            };
+        }
+
+        /** @return the function's name from a path segment holding a name, a partial or full ARN, with a qualifier */
+        static String functionName(String rawSegment) {
+            String s = URLDecoder.decode(rawSegment.replace("+", "%2B"), StandardCharsets.UTF_8);
+            int marker = s.indexOf("function:");
+            if (marker >= 0) {
+                s = s.substring(marker + "function:".length());
+            }
+            int qualifier = s.indexOf(':');
+            return qualifier >= 0 ? s.substring(0, qualifier) : s;
+        }
+    }
+
+    /** Configures a {@link ThrottlingProxy}. */
+    public static final class Builder {
+        private URI target;
+        private final Map<String, Double> rates = new HashMap<>(Map.of(
+                GET_FUNCTION, DEFAULT_GET_FUNCTION_RATE,
+                CONTROL_PLANE, DEFAULT_CONTROL_PLANE_RATE));
+        private final Map<String, Double> bursts = new HashMap<>();
+        private Duration latency = Duration.ZERO;
+        private Duration propagationDelay = Duration.ZERO;
+        private Duration slowResponse = Duration.ofSeconds(2);
+        private final Map<Fault, Double> faultRates = new EnumMap<>(Fault.class);
+        private long seed = 42;
+
+        private Builder() {}
+
+        /**
+         * @param target the server to forward to; defaults to {@link Moto#endpoint()}
+         * @return this
+         */
+        public Builder target(URI target) {
+            this.target = target;
+            return this;
+        }
+
+        /**
+         * @param group {@link #GET_FUNCTION} or {@link #CONTROL_PLANE}
+         * @param requestsPerSecond the bucket's refill rate
+         * @return this
+         */
+        public Builder rate(String group, double requestsPerSecond) {
+            requireGroup(group);
+            if (!(requestsPerSecond > 0)) {
+                throw new IllegalArgumentException("rate(" + group + ") must be positive, got " + requestsPerSecond);
+            }
+            rates.put(group, requestsPerSecond);
+            return this;
+        }
+
+        /**
+         * @param group {@link #GET_FUNCTION} or {@link #CONTROL_PLANE}
+         * @param tokens how many requests the bucket lets through at once after a pause (default: one second's worth)
+         * @return this
+         */
+        public Builder burst(String group, double tokens) {
+            requireGroup(group);
+            if (!(tokens >= 1)) {
+                throw new IllegalArgumentException("burst(" + group + ") must be at least 1, got " + tokens);
+            }
+            bursts.put(group, tokens);
+            return this;
+        }
+
+        /**
+         * Turns rate limiting off: every request is forwarded (latency, propagation and faults still apply).
+         *
+         * @return this
+         */
+        public Builder unlimited() {
+            rates.replaceAll((k, v) -> null);
+            return this;
+        }
+
+        /**
+         * @param latency added to every request before it is answered (default none)
+         * @return this
+         */
+        public Builder latency(Duration latency) {
+            this.latency = requireNonNegative("latency", latency);
+            return this;
+        }
+
+        /**
+         * @param delay how long a function's update stays {@code InProgress} after {@code UpdateFunctionConfiguration}
+         *     (default none: moto's behaviour, updates finish at once)
+         * @return this
+         */
+        public Builder propagationDelay(Duration delay) {
+            this.propagationDelay = requireNonNegative("propagationDelay", delay);
+            return this;
+        }
+
+        /**
+         * @param fault a kind of fault
+         * @param fraction the fraction of requests (0 to 1) that get it; the fractions of all kinds add up to 1 at most
+         * @return this
+         */
+        public Builder fault(Fault fault, double fraction) {
+            if (!(fraction >= 0 && fraction <= 1)) {
+                throw new IllegalArgumentException("fault(" + fault + ") needs a fraction in [0, 1], got " + fraction);
+            }
+            faultRates.put(fault, fraction);
+            if (faultRates.values().stream().mapToDouble(Double::doubleValue).sum() > 1 + 1e-9) {
+                throw new IllegalArgumentException("The fault fractions add up to more than 1: " + faultRates);
+            }
+            return this;
+        }
+
+        /**
+         * @param delay the extra delay of a {@link Fault#SLOW_RESPONSE} (default 2 s)
+         * @return this
+         */
+        public Builder slowResponse(Duration delay) {
+            this.slowResponse = requireNonNegative("slowResponse", delay);
+            return this;
+        }
+
+        /**
+         * @param seed the seed of the random choice of faulted requests (default 42), for repeatable runs
+         * @return this
+         */
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Starts the proxy on a free loopback port.
+         *
+         * @return the running proxy; close it when done
+         */
+        public ThrottlingProxy start() {
+            try {
+                return new ThrottlingProxy(this);
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot start the throttling proxy: " + e.getMessage(), e);
+            }
+        }
+
+        private static void requireGroup(String group) {
+            if (!group.equals(GET_FUNCTION) && !group.equals(CONTROL_PLANE)) {
+                throw new IllegalArgumentException(
+                        "Unknown quota group '" + group + "': use ThrottlingProxy.GET_FUNCTION or CONTROL_PLANE");
+            }
+        }
+
+        private static Duration requireNonNegative(String name, Duration d) {
+            if (d.isNegative()) {
+                throw new IllegalArgumentException(name + " must not be negative, got " + d);
+            }
+            return d;
+        }
+    }
+}
