@@ -91,12 +91,24 @@ public final class LambdaThroughputBenchmark {
                     .sum();
             long all = calls.values().stream().mapToLong(Long::longValue).sum();
             double floor = shared / RATE;
-            System.out.printf(Locale.ROOT,
+            System.out.printf(
+                    Locale.ROOT,
                     "| installer | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f (%d shared + %d GetFunction) | %d"
                             + " (%.2f%%) | %d | %d MB |%n",
-                    n, latency.toMillis(), publish ? "yes" : "no", wall, floor, wall / floor, shared / (double) n,
-                    shared, all - shared, proxy.throttled(), 100.0 * proxy.throttled() / proxy.totalRequests(),
-                    result.withOutcome(com.cloudaeye.agent.ResourceResult.Outcome.FAILED).size(), peakHeapMb());
+                    n,
+                    latency.toMillis(),
+                    publish ? "yes" : "no",
+                    wall,
+                    floor,
+                    wall / floor,
+                    shared / (double) n,
+                    shared,
+                    all - shared,
+                    proxy.throttled(),
+                    100.0 * proxy.throttled() / proxy.totalRequests(),
+                    result.withOutcome(com.cloudaeye.agent.ResourceResult.Outcome.FAILED)
+                            .size(),
+                    peakHeapMb());
         }
     }
 
@@ -121,14 +133,12 @@ public final class LambdaThroughputBenchmark {
             } while (marker != null);
             for (FunctionConfiguration f : functions) {
                 try {
-                    Map<String, String> env = new HashMap<>(f.environment() == null
-                            ? Map.of()
-                            : f.environment().variables());
+                    Map<String, String> env = new HashMap<>(
+                            f.environment() == null ? Map.of() : f.environment().variables());
                     env.put(LambdaTarget.ENDPOINT_VARIABLE, "https://logs.example.cloudaeye.com");
                     env.put(LambdaTarget.TOKEN_VARIABLE, "bench-token");
-                    lambda.updateFunctionConfiguration(r -> r.functionName(f.functionName())
-                            .layers(layer)
-                            .environment(e -> e.variables(env)));
+                    lambda.updateFunctionConfiguration(
+                            r -> r.functionName(f.functionName()).layers(layer).environment(e -> e.variables(env)));
                     while (lambda.getFunction(r -> r.functionName(f.functionName()))
                                     .configuration()
                                     .lastUpdateStatus()
@@ -148,10 +158,19 @@ public final class LambdaThroughputBenchmark {
             double wall = (System.nanoTime() - start) / 1e9;
             long shared = proxy.totalRequests() - proxy.requests("GetFunction");
             double floor = (1 + n * (publish ? 2.0 : 1.0)) / RATE;
-            System.out.printf(Locale.ROOT,
+            System.out.printf(
+                    Locale.ROOT,
                     "| naive loop | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f | %d (%.2f%%) | %d | - |%n",
-                    n, latency.toMillis(), publish ? "yes" : "no", wall, floor, wall / floor, shared / (double) n,
-                    proxy.throttled(), 100.0 * proxy.throttled() / proxy.totalRequests(), failed);
+                    n,
+                    latency.toMillis(),
+                    publish ? "yes" : "no",
+                    wall,
+                    floor,
+                    wall / floor,
+                    shared / (double) n,
+                    proxy.throttled(),
+                    100.0 * proxy.throttled() / proxy.totalRequests(),
+                    failed);
         }
     }
 
@@ -161,9 +180,14 @@ public final class LambdaThroughputBenchmark {
             long start = System.nanoTime();
             Plan plan = installer.plan();
             double wall = (System.nanoTime() - start) / 1e9;
-            System.out.printf(Locale.ROOT,
+            System.out.printf(
+                    Locale.ROOT,
                     "| plan only | %d functions | %d changes | %.1f s | max heap %d MB | peak heap used %d MB |%n",
-                    n, plan.mutations().size(), wall, maxHeapMb(), peakHeapMb());
+                    n,
+                    plan.mutations().size(),
+                    wall,
+                    maxHeapMb(),
+                    peakHeapMb());
         }
     }
 
