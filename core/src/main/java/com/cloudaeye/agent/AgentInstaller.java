@@ -47,6 +47,9 @@ import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
  * <p>Thread-safe. Closing it closes only the clients it made, never clients the caller passed in.
  */
 public final class AgentInstaller implements AutoCloseable {
+    /** IAM's size limit for a managed policy, in characters without white space. */
+    private static final int MANAGED_POLICY_LIMIT = 6144;
+
     private final Region region;
     private final List<Target> targets;
     private final CallRecorder recorder;
@@ -201,7 +204,17 @@ public final class AgentInstaller implements AutoCloseable {
                         e);
             }
         }
-        return plan.build();
+        Plan built = plan.build();
+        int policySize = built.requiredPolicy().toJson().replaceAll("\\s+", "").length();
+        if (policySize > MANAGED_POLICY_LIMIT) {
+            built = Plan.builder()
+                    .from(built)
+                    .addNotes("The required policy has " + policySize + " characters, over IAM's "
+                            + MANAGED_POLICY_LIMIT + " for one managed policy: split the plan (for example by"
+                            + " function name prefix) or attach it as several policies.")
+                    .build();
+        }
+        return built;
     }
 
     private static void add(Plan.Builder plan, TargetPlan part) {

@@ -28,9 +28,12 @@ public abstract class ApplyResult {
         SUCCEEDED,
         /** Nothing needed to change. */
         NOTHING_TO_DO,
-        /** Some changes were applied, some failed or were skipped: re-plan and apply again, or roll back. */
+        /**
+         * Not everything was applied (some changes failed, were skipped because the resource changed since planning,
+         * or were not attempted): re-plan and apply again, or roll back.
+         */
         PARTIAL,
-        /** No change was applied. */
+        /** No change was applied and at least one failed. */
         FAILED
     }
 
@@ -62,7 +65,7 @@ public abstract class ApplyResult {
         if (applied == results().size()) {
             return Status.SUCCEEDED;
         }
-        return applied == 0 ? Status.FAILED : Status.PARTIAL;
+        return applied == 0 && count(ResourceResult.Outcome.FAILED) > 0 ? Status.FAILED : Status.PARTIAL;
     }
 
     /** @return true when every planned mutation was applied (or none was needed) */

@@ -60,6 +60,12 @@ class ProgressListenerTest {
                 .isEqualTo(ApplyResult.Status.PARTIAL);
         assertThat(result(ResourceResult.of(b, ResourceResult.Outcome.SKIPPED, "changed since planning"))
                         .status())
+                .as("nothing failed, but not everything was applied")
+                .isEqualTo(ApplyResult.Status.PARTIAL);
+        assertThat(result(
+                                ResourceResult.of(a, ResourceResult.Outcome.FAILED, "AccessDenied"),
+                                ResourceResult.of(b, ResourceResult.Outcome.SKIPPED, "changed since planning"))
+                        .status())
                 .isEqualTo(ApplyResult.Status.FAILED);
     }
 

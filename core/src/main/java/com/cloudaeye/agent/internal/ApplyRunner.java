@@ -89,6 +89,13 @@ public final class ApplyRunner {
                 } catch (AgentException ex) {
                     stoppedBy = ex;
                     break;
+                } catch (RuntimeException bug) {
+                    // A target's own error must not lose what was applied: report it with the result.
+                    stoppedBy = new AgentException(
+                            "The " + e.getKey() + " target stopped with an unexpected error: " + bug
+                                    + ". What was applied is in the result and the journal; roll back or resume.",
+                            bug);
+                    break;
                 }
             }
         } finally {

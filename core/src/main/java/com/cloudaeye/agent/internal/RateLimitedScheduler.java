@@ -26,7 +26,7 @@ import software.amazon.awssdk.core.exception.SdkServiceException;
 /**
  * The {@link CallScheduler}: one token bucket per {@link Quota} (burst of one, so calls are evenly spaced at the
  * quota's rate), a bounded pool of worker threads for the blocking SDK calls, a single timer thread for waits, and
- * AIMD rate adaptation: a throttled response cuts the bucket's rate by 30 % and pauses it for a second; each success
+ * AIMD rate adaptation: a throttled response cuts the bucket's rate by 30 % and pauses it for 250 ms; each success
  * wins back 2 % of the configured rate.
  */
 public final class RateLimitedScheduler implements CallScheduler, AutoCloseable {
@@ -220,7 +220,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
         synchronized void onThrottle() {
             rate = Math.max(configuredRate * 0.1, rate * 0.7);
-            nextFreeNanos = Math.max(nextFreeNanos, System.nanoTime()) + TimeUnit.SECONDS.toNanos(1);
+            nextFreeNanos = Math.max(nextFreeNanos, System.nanoTime()) + TimeUnit.MILLISECONDS.toNanos(250);
         }
     }
 }

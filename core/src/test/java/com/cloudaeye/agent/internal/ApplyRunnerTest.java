@@ -178,9 +178,10 @@ class ApplyRunnerTest {
         try (AgentInstaller installer = installer(fake).build()) {
             Plan plan = installer.plan();
             assertThatThrownBy(() -> installer.apply(plan))
-                    .isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("twice")
-                    .hasMessageContaining(FakeTarget.arn("a1"));
+                    .isInstanceOf(ApplyException.class)
+                    .hasMessageContaining("unexpected error")
+                    .hasRootCauseInstanceOf(IllegalStateException.class)
+                    .hasRootCauseMessage("Target reported " + FakeTarget.arn("a1") + " twice");
         }
     }
 
