@@ -34,6 +34,21 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Uninstall registers revisions without the router, with every application container's previous log
  * configuration restored, and rolls them out the same way. Rollback puts services back on their previous revision.
+ *
+ * <p>What it changes, and the permissions the plan's policy asks for:
+ *
+ * <ul>
+ *   <li>one new revision per source revision (services sharing a revision share the new one), carrying every
+ *       registrable field and tag of the source: {@code ecs:RegisterTaskDefinition} (on {@code *}, AWS does not
+ *       scope it), {@code ecs:TagResource} on the family when the source has tags, and {@code iam:PassRole} on exactly
+ *       the task and execution roles it names;
+ *   <li>with {@link Builder#updateServices(boolean)}, each service moved to its new revision:
+ *       {@code ecs:UpdateService} and {@code ecs:DescribeServices} on exactly the planned service ARNs.
+ * </ul>
+ *
+ * <p>The API token reaches the router from a Secrets Manager secret or SSM parameter when
+ * {@link LogRouter#apiTokenSecretArn()} is set (recommended); otherwise as a plain environment value, which the plan
+ * warns about. It never appears in a plan, a journal or a log.
  */
 public final class EcsTarget implements Target {
     /** The target's name in plans and journals. */

@@ -60,6 +60,7 @@ public final class EcsPlanner {
     private final EcsClient ecs;
     private final Set<Permission> reads = new TreeSet<>();
     private final List<String> notes = new ArrayList<>();
+    private final Map<String, CompletableFuture<DescribeTaskDefinitionResponse>> latestByFamily = new LinkedHashMap<>();
 
     /**
      * @param selection what to plan for
@@ -208,9 +209,17 @@ public final class EcsPlanner {
         }
     }
 
+    /**
+     * Reads every source revision and, in parallel, each family's latest revision (to find a revision an earlier run
+     * registered), so planning N revisions costs one round of parallel reads rather than 2N sequential ones.
+     */
     private Map<String, DescribeTaskDefinitionResponse> describeAll(Set<String> arns) {
         Map<String, CompletableFuture<DescribeTaskDefinitionResponse>> futures = new LinkedHashMap<>();
-        arns.forEach(arn -> futures.put(arn, describeTaskDefinition(context, arn)));
+        arns.forEach(arn -> {
+            futures.put(arn, describeTaskDefinition(context, arn));
+            latestByFamily.computeIfAbsent(
+                    TaskDefinitions.family(arn), family -> describeTaskDefinition(context, family));
+        });
         Map<String, DescribeTaskDefinitionResponse> out = new LinkedHashMap<>();
         futures.forEach((arn, f) -> out.put(arn, CallScheduler.join(f)));
         return out;
@@ -446,9 +455,10 @@ public final class EcsPlanner {
 
     /** The family's latest active revision, when it is newer than the source (an earlier run's revision). */
     private Optional<TaskDefinition> latestRevision(TaskDefinition source) {
-        TaskDefinition latest = CallScheduler.join(describeTaskDefinition(context, source.family()))
+        TaskDefinition newest = CallScheduler.join(latestByFamily.computeIfAbsent(
+                        source.family(), family -> describeTaskDefinition(context, family)))
                 .taskDefinition();
-        return latest.revision() > source.revision() ? Optional.of(latest) : Optional.empty();
+        return newest.revision() > source.revision() ? Optional.of(newest) : Optional.empty();
     }
 
     // ---- shared ----
@@ -509,7 +519,7 @@ public final class EcsPlanner {
                                             + ", which has no CloudAEye log router")
                     .build();
         }
-        String to = d.reuse() != null ? d.reuse() : null;
+        String to = d.reuse();
         String toLabel = to != null ? TaskDefinitions.shortName(to) : TaskDefinitions.family(from) + ":(next revision)";
         if (!selection.updateServices()) {
             return serviceChange(s, ChangeAction.SKIP)
@@ -532,7 +542,7 @@ public final class EcsPlanner {
         return serviceChange(s, ChangeAction.UPDATE)
                 .reason(install ? "rolls out the log router" : "rolls out the revision without the log router")
                 .addAttributes(AttributeChange.of("TaskDefinition", TaskDefinitions.shortName(from), toLabel))
-                .permissions(servicePermissions(s.serviceArn(), selection.waitTimeout() != null))
+                .permissions(servicePermissions(s.serviceArn()))
                 .targetState(state)
                 .build();
     }
@@ -544,8 +554,9 @@ public final class EcsPlanner {
         }
     }
 
-    private static List<Permission> servicePermissions(String serviceArn, boolean waits) {
-        // DescribeServices is needed either way: apply checks that the service still runs the planned revision.
+    private static List<Permission> servicePermissions(String serviceArn) {
+        // DescribeServices is needed with or without waiting: apply first checks that the service still runs the
+        // planned revision, so a service changed since planning is skipped rather than overwritten.
         return List.of(
                 Permission.of("ecs:UpdateService", serviceArn), Permission.of("ecs:DescribeServices", serviceArn));
     }
@@ -640,7 +651,7 @@ public final class EcsPlanner {
                     .reason("moves the service back to the revision it ran before")
                     .addAttributes(AttributeChange.of(
                             "TaskDefinition", TaskDefinitions.shortName(current), TaskDefinitions.shortName(from)))
-                    .permissions(servicePermissions(serviceArn, st.has("waitMillis")))
+                    .permissions(servicePermissions(serviceArn))
                     .targetState(state)
                     .build());
         }
