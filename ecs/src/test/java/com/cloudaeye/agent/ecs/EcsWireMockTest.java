@@ -25,6 +25,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -210,6 +211,46 @@ class EcsWireMockTest {
     }
 
     @Test
+    void apply_whenTheRolloutOutlastsTheTimeout_reportsTheServiceAsFailedWithItsProgress() {
+        stubApiService();
+        wireMock.stubFor(op("DescribeServices")
+                .inScenario("rollout")
+                .whenScenarioStateIs("updated")
+                .willReturn(ok("describe-services-api-in-progress.json")));
+
+        try (AgentInstaller installer = installer(api().waitForStable(Duration.ofMillis(300), Duration.ofMillis(50)))) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.message())
+                            .get()
+                            .asString()
+                            .contains("updated to app:4 but not stable within PT0.3S")
+                            .contains("rollout IN_PROGRESS, 1/2 tasks running"));
+            assertThat(calls("DescribeServices")).isGreaterThan(3);
+        }
+    }
+
+    @Test
+    void apply_whenTheServiceMovedSincePlanning_skipsIt_insteadOfOverwriting() {
+        stubApiService();
+        try (AgentInstaller installer = installer(api())) {
+            Plan plan = installer.plan();
+            wireMock.stubFor(op("DescribeServices").atPriority(1).willReturn(ok("describe-services-api-moved.json")));
+            ApplyResult result = installer.apply(plan);
+
+            assertThat(result.withOutcome(ResourceResult.Outcome.SKIPPED))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.message())
+                            .get()
+                            .asString()
+                            .contains("it now runs app:9, not app:3 as planned"));
+            assertThat(calls("UpdateService")).isZero();
+        }
+    }
+
+    @Test
     void apply_whenFargateRejectsTheSize_failsTheRevisionAndItsServices_withoutUpdatingThem() {
         stubApiService();
         wireMock.stubFor(op("RegisterTaskDefinition").willReturn(error("fargate-validation-error.json")));
@@ -282,13 +323,25 @@ class EcsWireMockTest {
     }
 
     @Test
-    void plan_forOneService_plansOneRevisionAndOneRollout() {
+    void plan_forOneService_matchesTheGoldenPlanAndPolicy() throws IOException {
         stubApiService();
         try (AgentInstaller installer = installer(api())) {
             Plan plan = installer.plan();
             assertThat(plan.changes())
                     .extracting(Change::action)
                     .containsExactly(ChangeAction.UPDATE, ChangeAction.CREATE);
+            assertGolden("api-plan.json", plan.toJson());
+            assertGolden("api-policy.json", plan.requiredPolicy().toJson());
+            assertThat(Plan.fromJson(plan.toJson())).isEqualTo(plan);
         }
+    }
+
+    private static void assertGolden(String name, String actual) throws IOException {
+        Path written = Path.of("target", "golden-actual", name);
+        Files.createDirectories(written.getParent());
+        Files.writeString(written, actual);
+        assertThat(actual)
+                .as("compare with " + written.toAbsolutePath())
+                .isEqualTo(EcsScenariosIT.resource("/golden/" + name));
     }
 }
