@@ -273,7 +273,7 @@ public final class EcsPlanner {
                     "the API token comes from a secret, which ECS reads with the task's"
                             + " execution role, and this task definition has none: add an executionRoleArn");
         }
-        if (ours.isPresent() && TaskDefinitions.isCurrent(ours.get(), router, agent)) {
+        if (TaskDefinitions.isInstalled(source, router, agent)) {
             return new Decision(
                     base(source, ChangeAction.NO_OP)
                             .reason("the log router is installed with these settings")
@@ -289,10 +289,10 @@ public final class EcsPlanner {
             return skip(source, routerSource, sizing.problem());
         }
         Optional<TaskDefinition> reusable = latestRevision(source)
-                .filter(latest -> TaskDefinitions.ourRouter(latest)
-                        .filter(r -> TaskDefinitions.isCurrent(r, router, agent)
-                                && routerSource.equals(r.dockerLabels().get(TaskDefinitions.SOURCE_LABEL)))
-                        .isPresent());
+                .filter(latest -> TaskDefinitions.isInstalled(latest, router, agent)
+                        && TaskDefinitions.ourRouter(latest)
+                                .map(r -> routerSource.equals(r.dockerLabels().get(TaskDefinitions.SOURCE_LABEL)))
+                                .orElse(false));
         if (reusable.isPresent()) {
             return new Decision(
                     base(source, ChangeAction.NO_OP)

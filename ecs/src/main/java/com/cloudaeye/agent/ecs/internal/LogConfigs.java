@@ -22,11 +22,11 @@ final class LogConfigs {
         }
         ObjectNode node = Json.object();
         node.put("logDriver", config.logDriverAsString());
-        if (config.hasOptions()) {
+        if (config.hasOptions() && !config.options().isEmpty()) {
             ObjectNode options = node.putObject("options");
             new TreeMap<>(config.options()).forEach(options::put);
         }
-        if (config.hasSecretOptions()) {
+        if (config.hasSecretOptions() && !config.secretOptions().isEmpty()) {
             var secrets = node.putArray("secretOptions");
             config.secretOptions()
                     .forEach(s -> secrets.addObject().put("name", s.name()).put("valueFrom", s.valueFrom()));

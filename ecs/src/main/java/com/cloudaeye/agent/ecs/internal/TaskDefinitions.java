@@ -192,6 +192,33 @@ public final class TaskDefinitions {
     }
 
     /**
+     * Whether a revision is exactly what an install with these settings makes: our router is current and every other
+     * container logs to it with the configured options.
+     *
+     * @param td a revision
+     * @param settings the router settings
+     * @param agent the agent settings
+     * @return true when an install would change nothing
+     */
+    public static boolean isInstalled(TaskDefinition td, LogRouter settings, AgentSettings agent) {
+        Optional<ContainerDefinition> router = ourRouter(td);
+        if (router.isEmpty() || !isCurrent(router.get(), settings, agent)) {
+            return false;
+        }
+        JsonNode wanted = LogConfigs.toJson(firelens(settings));
+        return td.containerDefinitions().stream()
+                .filter(c -> !isOurs(c))
+                .allMatch(c -> wanted.equals(LogConfigs.toJson(c.logConfiguration())));
+    }
+
+    private static LogConfiguration firelens(LogRouter settings) {
+        return LogConfiguration.builder()
+                .logDriver(LogDriver.AWSFIRELENS)
+                .options(settings.logOptions().isEmpty() ? null : new TreeMap<>(settings.logOptions()))
+                .build();
+    }
+
+    /**
      * The application containers' log configurations before the install, as the router's label recorded them.
      *
      * @param router our router
@@ -237,10 +264,7 @@ public final class TaskDefinitions {
         Optional<ContainerDefinition> existing = ourRouter(source);
         Map<String, @Nullable LogConfiguration> previous =
                 existing.map(TaskDefinitions::previousLogs).orElseGet(LinkedHashMap::new);
-        LogConfiguration firelens = LogConfiguration.builder()
-                .logDriver(LogDriver.AWSFIRELENS)
-                .options(settings.logOptions().isEmpty() ? null : new TreeMap<>(settings.logOptions()))
-                .build();
+        LogConfiguration firelens = firelens(settings);
         List<ContainerDefinition> containers = new ArrayList<>();
         for (ContainerDefinition c : source.containerDefinitions()) {
             if (isOurs(c)) {

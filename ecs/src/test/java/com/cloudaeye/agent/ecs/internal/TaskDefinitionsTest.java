@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.ecs.LogRouter;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -157,6 +158,14 @@ class TaskDefinitionsTest {
                                 .apiToken(Secret.of("rotated"))
                                 .build()))
                 .as("a rotated token is an upgrade")
+                .isFalse();
+        assertThat(TaskDefinitions.isInstalled(withRouter, router, agent)).isTrue();
+        List<ContainerDefinition> plusOne = new ArrayList<>(withRouter.containerDefinitions());
+        plusOne.add(ContainerDefinition.builder().name("late").image("c").build());
+        TaskDefinition withUnroutedContainer =
+                withRouter.toBuilder().containerDefinitions(plusOne).build();
+        assertThat(TaskDefinitions.isInstalled(withUnroutedContainer, router, agent))
+                .as("a container added later is not routed yet")
                 .isFalse();
         assertThat(TaskDefinitions.uninstall(withRouter)).isEqualTo(source.containerDefinitions());
     }
