@@ -101,8 +101,8 @@ public final class TaskDefinitions {
 
     /**
      * @param td a revision
-     * @param router the router settings
-     * @return the router container, if the revision has one of that name
+     * @param name a container name
+     * @return the container of that name, if the revision has one
      */
     public static Optional<ContainerDefinition> container(TaskDefinition td, String name) {
         return td.containerDefinitions().stream()
