@@ -289,6 +289,33 @@ class EcsScenariosIT {
     }
 
     @Test
+    void savedPlan_isAppliedAndRolledBackByAnotherInstaller_throughTheServiceLoader() {
+        String saved;
+        try (AgentInstaller planner = installer(MotoEcs.target().build())) {
+            saved = planner.plan().toJson();
+        }
+        try (AgentInstaller applier = AgentInstaller.builder()
+                .region(Moto.REGION)
+                .endpointOverride(Moto.endpoint())
+                .credentialsProvider(Moto.credentials())
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com")
+                        .apiToken(com.cloudaeye.agent.Secret.of(MotoEcs.TOKEN))
+                        .putOptions("CLOUDAEYE_LOG_LEVEL", "info"))
+                .journalDirectory(journals)
+                .build()) {
+            ApplyResult result = applier.apply(Plan.fromJson(saved));
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).endsWith("web:2");
+
+            ApplyResult rolledBack =
+                    applier.rollback(Journal.read(result.journal().orElseThrow()));
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).isEqualTo(web.taskDefinitionArn());
+            assertThat(moto.taskDefinitionOf("prod", "worker")).isEqualTo(worker.taskDefinitionArn());
+        }
+    }
+
+    @Test
     void policy_matchesTheGoldenFile() throws IOException {
         try (AgentInstaller installer = installer(MotoEcs.target().build())) {
             String policy = installer.plan().requiredPolicy().toJson();
