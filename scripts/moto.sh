@@ -26,7 +26,9 @@ start_moto() {
   port=$(free_port)
   log="${MOTO_LOG:-target/moto.log}"
   mkdir -p "$(dirname "$log")"
-  # MOTO_ECS_SERVICE_RUNNING: services report their tasks as running, so ECS waiters finish.
+  # MOTO_ECS_SERVICE_RUNNING is a count (moto/ecs/models.py reads it with int()): every new service reports that
+  # many running tasks, and its PRIMARY deployment is COMPLETED when the count reaches its desiredCount. With 1,
+  # services created with desiredCount 1 are stable at once, so ECS waiters finish; larger ones stay IN_PROGRESS.
   MOTO_ECS_SERVICE_RUNNING=1 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 100); do

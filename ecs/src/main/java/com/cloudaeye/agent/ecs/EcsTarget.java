@@ -1,0 +1,263 @@
+package com.cloudaeye.agent.ecs;
+
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.ecs.internal.EcsApplier;
+import com.cloudaeye.agent.ecs.internal.EcsPlanner;
+import com.cloudaeye.agent.ecs.internal.Selection;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.Target;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Puts CloudAEye's log router into Amazon ECS services (Fargate or EC2): one new task definition revision per
+ * source revision, with a FireLens router sidecar and the application containers logging to it, then (when asked)
+ * rolls the services out to it and waits until they are stable.
+ *
+ * <pre>{@code
+ * EcsTarget.builder()
+ *         .cluster("prod")
+ *         .services("*").exclude("legacy-*")
+ *         .sidecar(s -> s.image("public.ecr.aws/cloudaeye/log-router:1.4.0"))
+ *         .updateServices(true)
+ *         .waitForStable(Duration.ofMinutes(10))
+ *         .allowTaskResize(true)
+ *         .build();
+ * }</pre>
+ *
+ * <p>Uninstall registers revisions without the router, with every application container's previous log
+ * configuration restored, and rolls them out the same way. Rollback puts services back on their previous revision.
+ *
+ * <p>What it changes, and the permissions the plan's policy asks for:
+ *
+ * <ul>
+ *   <li>one new revision per source revision (services sharing a revision share the new one), carrying every
+ *       registrable field and tag of the source: {@code ecs:RegisterTaskDefinition} (on {@code *}, AWS does not
+ *       scope it), {@code ecs:TagResource} on the family when the source has tags, and {@code iam:PassRole} on exactly
+ *       the task and execution roles it names;
+ *   <li>with {@link Builder#updateServices(boolean)}, each service moved to its new revision:
+ *       {@code ecs:UpdateService} and {@code ecs:DescribeServices} on exactly the planned service ARNs.
+ * </ul>
+ *
+ * <p>The API token reaches the router from a Secrets Manager secret or SSM parameter when
+ * {@link LogRouter#apiTokenSecretArn()} is set (recommended); otherwise as a plain environment value, which the plan
+ * warns about. It never appears in a plan, a journal or a log.
+ */
+public final class EcsTarget implements Target {
+    /** The target's name in plans and journals. */
+    public static final String NAME = "ecs";
+
+    private final @Nullable Selection selection;
+
+    /**
+     * The instance {@link java.util.ServiceLoader} makes: it selects nothing, and applies or rolls back changes that
+     * a configured instance planned (the plan carries everything applying needs).
+     */
+    public EcsTarget() {
+        this.selection = null;
+    }
+
+    private EcsTarget(Selection selection) {
+        this.selection = selection;
+    }
+
+    /** @return a new builder */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public TargetPlan plan(TargetContext context) {
+        return new EcsPlanner(selection("plan an install"), context).planInstall();
+    }
+
+    @Override
+    public TargetPlan planUninstall(TargetContext context) {
+        return new EcsPlanner(selection("plan an uninstall"), context).planUninstall();
+    }
+
+    @Override
+    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+        return EcsPlanner.planRollback(applied, context);
+    }
+
+    @Override
+    public void apply(List<Change> changes, ApplyContext context) {
+        new EcsApplier(context).apply(changes);
+    }
+
+    private Selection selection(String what) {
+        if (selection == null) {
+            throw new ConfigurationException("This EcsTarget selects nothing, so it cannot " + what + ": build one"
+                    + " with EcsTarget.builder().cluster(...).services(...).sidecar(...).build().");
+        }
+        return selection;
+    }
+
+    @Override
+    public String toString() {
+        return selection == null ? "EcsTarget (apply only)" : "EcsTarget " + selection;
+    }
+
+    /** Builds an {@link EcsTarget}; validation happens in {@link #build()}. */
+    public static final class Builder {
+        private @Nullable String cluster;
+        private final List<String> services = new ArrayList<>();
+        private final List<String> excludes = new ArrayList<>();
+        private @Nullable LogRouter sidecar;
+        private boolean updateServices;
+        private @Nullable Duration waitTimeout;
+        private Duration pollInterval = Duration.ofSeconds(15);
+        private boolean allowTaskResize;
+
+        private Builder() {}
+
+        /**
+         * @param cluster the cluster's name or ARN; required
+         * @return this
+         */
+        public Builder cluster(String cluster) {
+            this.cluster = cluster;
+            return this;
+        }
+
+        /**
+         * Replaces the service selection.
+         *
+         * @param services service names, ARNs or glob patterns ({@code *} for every service of the cluster)
+         * @return this
+         */
+        public Builder services(String... services) {
+            this.services.clear();
+            return addServices(services);
+        }
+
+        /**
+         * Adds to the service selection.
+         *
+         * @param services service names, ARNs or glob patterns
+         * @return this
+         */
+        public Builder addServices(String... services) {
+            this.services.addAll(Arrays.asList(services));
+            return this;
+        }
+
+        /**
+         * @param patterns service names or glob patterns to leave alone, e.g. {@code legacy-*}
+         * @return this
+         */
+        public Builder exclude(String... patterns) {
+            this.excludes.addAll(Arrays.asList(patterns));
+            return this;
+        }
+
+        /**
+         * @param sidecar the log router
+         * @return this
+         */
+        public Builder sidecar(LogRouter sidecar) {
+            this.sidecar = sidecar;
+            return this;
+        }
+
+        /**
+         * @param sidecar configures the log router; {@code image(...)} is required
+         * @return this
+         */
+        public Builder sidecar(Consumer<LogRouter.Builder> sidecar) {
+            LogRouter.Builder b = LogRouter.builder();
+            sidecar.accept(b);
+            this.sidecar = b.build();
+            return this;
+        }
+
+        /**
+         * @param update whether to roll each service out to its new revision (default false: only register the
+         *     revisions)
+         * @return this
+         */
+        public Builder updateServices(boolean update) {
+            this.updateServices = update;
+            return this;
+        }
+
+        /**
+         * Waits, after each service update, until its deployment completes or fails, polling every 15 seconds.
+         *
+         * @param timeout how long to wait per service before reporting it as failed
+         * @return this
+         */
+        public Builder waitForStable(Duration timeout) {
+            return waitForStable(timeout, Duration.ofSeconds(15));
+        }
+
+        /**
+         * @param timeout how long to wait per service before reporting it as failed
+         * @param pollInterval how often to read the deployment's state
+         * @return this
+         */
+        public Builder waitForStable(Duration timeout, Duration pollInterval) {
+            this.waitTimeout = timeout;
+            this.pollInterval = pollInterval;
+            return this;
+        }
+
+        /**
+         * @param allow whether a Fargate task too small for the router may be raised to the next valid Fargate
+         *     cpu/memory size (default false: such tasks are skipped with the reason)
+         * @return this
+         */
+        public Builder allowTaskResize(boolean allow) {
+            this.allowTaskResize = allow;
+            return this;
+        }
+
+        /**
+         * @return the target
+         * @throws ConfigurationException when the cluster, the services or the sidecar are missing or invalid
+         */
+        public EcsTarget build() {
+            if (cluster == null || cluster.isBlank()) {
+                throw new ConfigurationException(
+                        "The ECS target has no cluster: set it with EcsTarget.builder().cluster(\"my-cluster\").");
+            }
+            if (services.isEmpty() || services.stream().anyMatch(s -> s == null || s.isBlank())) {
+                throw new ConfigurationException("The ECS target for cluster " + cluster + " selects no service:"
+                        + " pass names, ARNs or patterns with .services(\"api\", \"worker-*\") or .services(\"*\").");
+            }
+            if (sidecar == null) {
+                throw new ConfigurationException("The ECS target for cluster " + cluster + " has no log router: set"
+                        + " it with .sidecar(s -> s.image(\"public.ecr.aws/cloudaeye/log-router:<version>\")).");
+            }
+            if (waitTimeout != null && (waitTimeout.isNegative() || waitTimeout.isZero())) {
+                throw new ConfigurationException("waitForStable needs a positive timeout, got " + waitTimeout + ".");
+            }
+            if (pollInterval.isNegative() || pollInterval.isZero()) {
+                throw new ConfigurationException(
+                        "waitForStable needs a positive poll interval, got " + pollInterval + ".");
+            }
+            return new EcsTarget(new Selection(
+                    cluster,
+                    List.copyOf(services),
+                    List.copyOf(excludes),
+                    sidecar,
+                    updateServices,
+                    waitTimeout,
+                    pollInterval,
+                    allowTaskResize));
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package com.cloudaeye.agent.ecs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.testing.Moto;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Bad input fails with a clear message while planning, before any mutating call. */
+class EcsBadInputIT {
+    private MotoEcs moto;
+
+    @BeforeEach
+    void fixture() {
+        Moto.reset();
+        moto = new MotoEcs();
+        moto.cluster("prod");
+        moto.service("prod", "web", moto.fargate("web", "256", "512", MotoEcs.app("app", 128, 256)));
+        moto.service(
+                "prod",
+                "clash",
+                moto.fargate(
+                        "clash",
+                        "512",
+                        "1024",
+                        MotoEcs.app("app", 128, 256),
+                        MotoEcs.app("cloudaeye-log-router", 64, 128)));
+    }
+
+    @AfterEach
+    void close() {
+        moto.close();
+    }
+
+    private static void assertReadOnly(AgentInstaller installer) {
+        assertThat(installer.calls().keySet()).isNotEmpty().allMatch(CallRecorder::isReadOnly);
+    }
+
+    @Test
+    void unknownCluster_isAPlanningError_withoutMutatingCalls() {
+        try (AgentInstaller installer =
+                MotoEcs.installer(MotoEcs.target().cluster("nope").build()).build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("ECS cluster nope does not exist");
+            assertReadOnly(installer);
+        }
+    }
+
+    @Test
+    void unknownService_isAPlanningError_namingIt() {
+        try (AgentInstaller installer = MotoEcs.installer(
+                        MotoEcs.target().services("web", "ghost").build())
+                .build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("ghost");
+            assertReadOnly(installer);
+        }
+    }
+
+    @Test
+    void patternMatchingNothing_isAPlanningError() {
+        try (AgentInstaller installer =
+                MotoEcs.installer(MotoEcs.target().services("api-*").build()).build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("matches 'api-*'");
+            assertReadOnly(installer);
+        }
+    }
+
+    @Test
+    void routerNameCollidingWithAUserContainer_isAPlanningError_withTheFix() {
+        try (AgentInstaller installer =
+                MotoEcs.installer(MotoEcs.target().services("*").build()).build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("clash:1 already has a container named 'cloudaeye-log-router'")
+                    .hasMessageContaining(".sidecar(s -> s.name(");
+            assertReadOnly(installer);
+        }
+    }
+
+    @Test
+    void anotherRouterName_avoidsTheCollision() {
+        try (AgentInstaller installer = MotoEcs.installer(MotoEcs.target()
+                        .services("clash")
+                        .sidecar(s -> s.image(MotoEcs.ROUTER_IMAGE).name("cloudaeye-router-2"))
+                        .build())
+                .build()) {
+            assertThat(installer.plan().mutations()).hasSize(2);
+        }
+    }
+}

@@ -1,0 +1,347 @@
+package com.cloudaeye.agent.ecs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.AttributeChange;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.testing.Moto;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.ecs.model.CPUArchitecture;
+import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
+import software.amazon.awssdk.services.ecs.model.DeploymentControllerType;
+import software.amazon.awssdk.services.ecs.model.FirelensConfigurationType;
+import software.amazon.awssdk.services.ecs.model.LogDriver;
+import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+
+/** Install, upgrade, uninstall and rollback of the log router against moto, checked on the registered revisions. */
+class EcsScenariosIT {
+    private static final String SECRET_ARN =
+            "arn:aws:secretsmanager:us-east-1:" + Moto.ACCOUNT + ":secret:cloudaeye-token-AbCdEf";
+
+    @TempDir
+    Path journals;
+
+    private MotoEcs moto;
+    private TaskDefinition web;
+    private TaskDefinition worker;
+
+    @BeforeEach
+    void fixture() {
+        Moto.reset();
+        moto = new MotoEcs();
+        moto.cluster("prod");
+        web = moto.fargate("web", "256", "512", MotoEcs.app("app", 128, 256));
+        worker = moto.arm("worker");
+        moto.service("prod", "web-a", web);
+        moto.service("prod", "web-b", web);
+        moto.service("prod", "worker", worker);
+        moto.service("prod", "legacy-cron", web);
+        moto.service("prod", "bluegreen", web, DeploymentControllerType.CODE_DEPLOY);
+    }
+
+    @AfterEach
+    void close() {
+        moto.close();
+    }
+
+    private AgentInstaller installer(EcsTarget target) {
+        return MotoEcs.installer(target).journalDirectory(journals).build();
+    }
+
+    @Test
+    void plan_groupsServicesByRevision_skipsCodeDeploy_andLeavesExcludedServicesOut() {
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.mutations().stream()
+                            .filter(c -> c.resourceType().equals("AWS::ECS::TaskDefinition"))
+                            .map(Change::resourceId))
+                    .containsExactly(web.taskDefinitionArn(), worker.taskDefinitionArn());
+            assertThat(plan.mutations().stream()
+                            .filter(c -> c.resourceType().equals("AWS::ECS::Service"))
+                            .map(c -> c.resourceId().substring(c.resourceId().lastIndexOf('/') + 1)))
+                    .containsExactly("web-a", "web-b", "worker");
+            Change bluegreen = only(plan, "service/prod/bluegreen");
+            assertThat(bluegreen.action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(bluegreen.reason()).get().asString().contains("CODE_DEPLOY");
+            assertThat(plan.changes()).noneMatch(c -> c.resourceId().contains("legacy-cron"));
+            assertThat(installer.calls()).containsEntry("ecs:DescribeTaskDefinition", 4L);
+        }
+    }
+
+    @Test
+    void plan_showsRouterAndLogDriverChanges_andNeverTheTokenOrUserValues() throws IOException {
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            Plan plan = installer.plan();
+            Change td = only(plan, "task-definition/web:1");
+
+            assertThat(td.attributes())
+                    .extracting(AttributeChange::toString)
+                    .contains(
+                            "Revision: web:1 -> web:(next revision)",
+                            "ContainerDefinitions.app.LogConfiguration: awslogs -> awsfirelens",
+                            "ContainerDefinitions.cloudaeye-log-router: (absent) -> " + MotoEcs.ROUTER_IMAGE
+                                    + " (cpu 64, memory 128 MiB, essential)");
+            assertThat(td.attributes())
+                    .filteredOn(AttributeChange::sensitive)
+                    .singleElement()
+                    .satisfies(a -> assertThat(a.after()).contains("****"));
+            assertThat(td.warnings()).anyMatch(w -> w.contains("ecs:DescribeTaskDefinition can read it"));
+
+            ApplyResult result = installer.apply(plan);
+            String journal = Files.readString(result.journal().orElseThrow());
+            for (String text : List.of(plan.toJson(), plan.toString(), journal, result.toString())) {
+                assertThat(text).doesNotContain(MotoEcs.TOKEN).doesNotContain("hello-user-value");
+            }
+        }
+    }
+
+    @Test
+    void apply_carriesRuntimePlatformTagsVolumesAndRoles_andRoutesAppLogsToTheRouter() {
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+
+            String newWorker = moto.taskDefinitionOf("prod", "worker");
+            assertThat(newWorker).endsWith("worker:2");
+            TaskDefinition arm = moto.describe(newWorker);
+            assertThat(arm.runtimePlatform().cpuArchitecture()).isEqualTo(CPUArchitecture.ARM64);
+
+            String newWeb = moto.taskDefinitionOf("prod", "web-a");
+            assertThat(moto.taskDefinitionOf("prod", "web-b")).isEqualTo(newWeb).endsWith("web:2");
+            assertThat(moto.taskDefinitionOf("prod", "legacy-cron")).isEqualTo(web.taskDefinitionArn());
+            TaskDefinition installed = moto.describe(newWeb);
+            assertThat(installed.volumes()).isEqualTo(web.volumes());
+            assertThat(installed.taskRoleArn()).isEqualTo(MotoEcs.TASK_ROLE);
+            assertThat(installed.executionRoleArn()).isEqualTo(MotoEcs.EXECUTION_ROLE);
+            assertThat(installed.requiresCompatibilities()).isEqualTo(web.requiresCompatibilities());
+            assertThat(moto.tags(newWeb)).containsExactlyInAnyOrderElementsOf(moto.tags(web.taskDefinitionArn()));
+
+            ContainerDefinition router = container(installed, "cloudaeye-log-router");
+            assertThat(router.image()).isEqualTo(MotoEcs.ROUTER_IMAGE);
+            assertThat(router.firelensConfiguration().type()).isEqualTo(FirelensConfigurationType.FLUENTBIT);
+            assertThat(router.environment())
+                    .anyMatch(kv -> kv.name().equals("CLOUDAEYE_API_TOKEN")
+                            && kv.value().equals(MotoEcs.TOKEN))
+                    .anyMatch(kv -> kv.name().equals("CLOUDAEYE_LOG_LEVEL"));
+            ContainerDefinition app = container(installed, "app");
+            assertThat(app.logConfiguration().logDriver()).isEqualTo(LogDriver.AWSFIRELENS);
+            assertThat(app.environment()).isEqualTo(container(web, "app").environment());
+        }
+    }
+
+    @Test
+    void uninstall_restoresTheOriginalContainersExactly_evenAfterAnUpgrade() {
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        EcsTarget newer = MotoEcs.target()
+                .sidecar(s -> s.image("public.ecr.aws/cloudaeye/log-router:1.5.0"))
+                .build();
+        try (AgentInstaller installer = installer(newer)) {
+            Plan upgrade = installer.plan();
+            Change td = only(upgrade, "task-definition/web:2");
+            assertThat(td.action()).isEqualTo(ChangeAction.CREATE);
+            assertThat(td.reason()).get().asString().contains("upgrades");
+            assertThat(td.attributes())
+                    .extracting(AttributeChange::name)
+                    .doesNotContain("ContainerDefinitions.app.LogConfiguration");
+            assertThat(installer.apply(upgrade).isSuccess()).isTrue();
+            TaskDefinition upgraded = moto.describe(moto.taskDefinitionOf("prod", "web-a"));
+            assertThat(upgraded.containerDefinitions())
+                    .filteredOn(c -> c.firelensConfiguration() != null)
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.image()).endsWith(":1.5.0"));
+
+            ApplyResult removed = installer.uninstall();
+            assertThat(removed.isSuccess()).as(removed.toString()).isTrue();
+            TaskDefinition restored = moto.describe(moto.taskDefinitionOf("prod", "web-a"));
+            assertThat(restored.revision()).isEqualTo(4);
+            assertThat(restored.containerDefinitions()).isEqualTo(web.containerDefinitions());
+            assertThat(moto.tags(restored.taskDefinitionArn()))
+                    .containsExactlyInAnyOrderElementsOf(moto.tags(web.taskDefinitionArn()));
+            TaskDefinition restoredArm = moto.describe(moto.taskDefinitionOf("prod", "worker"));
+            assertThat(restoredArm.containerDefinitions()).isEqualTo(worker.containerDefinitions());
+            assertThat(restoredArm.runtimePlatform()).isEqualTo(worker.runtimePlatform());
+        }
+    }
+
+    @Test
+    void rollback_movesServicesBackToTheirPreviousRevision_andSkipsServicesChangedSince() {
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.isSuccess()).isTrue();
+            Journal journal = Journal.read(result.journal().orElseThrow());
+            // Someone deploys worker by hand after the install.
+            TaskDefinition manual = moto.arm("worker");
+            moto.ecs.updateService(u -> u.cluster("prod").service("worker").taskDefinition(manual.taskDefinitionArn()));
+
+            Plan rollback = installer.planRollback(journal);
+            assertThat(only(rollback, "service/prod/worker").action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(only(rollback, "service/prod/web-a").action()).isEqualTo(ChangeAction.UPDATE);
+            assertThat(only(rollback, "task-definition/web:1").action()).isEqualTo(ChangeAction.NO_OP);
+            ApplyResult rolledBack = installer.apply(rollback);
+
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).isEqualTo(web.taskDefinitionArn());
+            assertThat(moto.taskDefinitionOf("prod", "web-b")).isEqualTo(web.taskDefinitionArn());
+            assertThat(moto.taskDefinitionOf("prod", "worker")).isEqualTo(manual.taskDefinitionArn());
+            assertThat(installer.planRollback(journal).mutations()).isEmpty();
+        }
+    }
+
+    @Test
+    void registerOnly_thenPlan_reusesTheRegisteredRevision_andLaterRolloutUsesIt() {
+        try (AgentInstaller installer =
+                installer(MotoEcs.target().updateServices(false).build())) {
+            Plan plan = installer.plan();
+            assertThat(plan.mutations()).allMatch(c -> c.resourceType().equals("AWS::ECS::TaskDefinition"));
+            assertThat(plan.notes()).anyMatch(n -> n.contains("updateServices is false"));
+            assertThat(installer.apply(plan).isSuccess()).isTrue();
+
+            Plan again = installer.plan();
+            assertThat(again.mutations()).as(again.toString()).isEmpty();
+            assertThat(only(again, "task-definition/web:1").reason())
+                    .get()
+                    .asString()
+                    .contains("web:2 already adds the log router");
+        }
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            Plan rollout = installer.plan();
+            assertThat(rollout.mutations()).allMatch(c -> c.resourceType().equals("AWS::ECS::Service"));
+            assertThat(installer.apply(rollout).isSuccess()).isTrue();
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).endsWith("web:2");
+        }
+    }
+
+    @Test
+    void fargateTaskTooSmall_isSkipped_orRaisedToTheNextValidSizeWhenAllowed() {
+        TaskDefinition tiny = moto.fargate("tiny", "256", "512", MotoEcs.app("app", 256, 512));
+        moto.service("prod", "tiny-svc", tiny);
+        try (AgentInstaller installer =
+                installer(MotoEcs.target().services("tiny-svc").build())) {
+            Plan plan = installer.plan();
+            Change td = only(plan, "task-definition/tiny:1");
+            assertThat(td.action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(td.reason())
+                    .get()
+                    .asString()
+                    .contains("320 CPU units / 640 MiB")
+                    .contains("allowTaskResize");
+            assertThat(only(plan, "service/prod/tiny-svc").action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(plan.isEmpty()).isTrue();
+        }
+        try (AgentInstaller installer = installer(
+                MotoEcs.target().services("tiny-svc").allowTaskResize(true).build())) {
+            Plan plan = installer.plan();
+            Change td = only(plan, "task-definition/tiny:1");
+            assertThat(td.attributes())
+                    .extracting(AttributeChange::toString)
+                    .contains("Cpu: 256 -> 512", "Memory: 512 -> 1024");
+            assertThat(installer.apply(plan).isSuccess()).isTrue();
+            TaskDefinition resized = moto.describe(moto.taskDefinitionOf("prod", "tiny-svc"));
+            assertThat(resized.cpu()).isEqualTo("512");
+            assertThat(resized.memory()).isEqualTo("1024");
+            assertThat(installer.plan().mutations()).isEmpty();
+        }
+    }
+
+    @Test
+    void tokenFromSecretsManager_goesThroughSecrets_andThePlanNamesTheExecutionRole() {
+        EcsTarget target = MotoEcs.target()
+                .services("web-a")
+                .sidecar(s -> s.image(MotoEcs.ROUTER_IMAGE).apiTokenSecretArn(SECRET_ARN))
+                .build();
+        try (AgentInstaller installer = installer(target)) {
+            Plan plan = installer.plan();
+            Change td = only(plan, "task-definition/web:1");
+            assertThat(td.attributes())
+                    .extracting(AttributeChange::toString)
+                    .contains("ContainerDefinitions.cloudaeye-log-router.Secrets.CLOUDAEYE_API_TOKEN: (absent) -> "
+                            + SECRET_ARN);
+            assertThat(td.warnings()).anyMatch(w -> w.contains(MotoEcs.EXECUTION_ROLE) && w.contains(SECRET_ARN));
+            assertThat(installer.apply(plan).isSuccess()).isTrue();
+
+            ContainerDefinition router =
+                    container(moto.describe(moto.taskDefinitionOf("prod", "web-a")), "cloudaeye-log-router");
+            assertThat(router.secrets()).singleElement().satisfies(s -> {
+                assertThat(s.name()).isEqualTo("CLOUDAEYE_API_TOKEN");
+                assertThat(s.valueFrom()).isEqualTo(SECRET_ARN);
+            });
+            assertThat(router.environment()).noneMatch(kv -> kv.name().equals("CLOUDAEYE_API_TOKEN"));
+            assertThat(installer.plan().mutations()).isEmpty();
+        }
+    }
+
+    @Test
+    void savedPlan_isAppliedAndRolledBackByAnotherInstaller_throughTheServiceLoader() {
+        String saved;
+        try (AgentInstaller planner = installer(MotoEcs.target().build())) {
+            saved = planner.plan().toJson();
+        }
+        try (AgentInstaller applier = AgentInstaller.builder()
+                .region(Moto.REGION)
+                .endpointOverride(Moto.endpoint())
+                .credentialsProvider(Moto.credentials())
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com")
+                        .apiToken(com.cloudaeye.agent.Secret.of(MotoEcs.TOKEN))
+                        .putOptions("CLOUDAEYE_LOG_LEVEL", "info"))
+                .journalDirectory(journals)
+                .build()) {
+            ApplyResult result = applier.apply(Plan.fromJson(saved));
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).endsWith("web:2");
+
+            ApplyResult rolledBack =
+                    applier.rollback(Journal.read(result.journal().orElseThrow()));
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).isEqualTo(web.taskDefinitionArn());
+            assertThat(moto.taskDefinitionOf("prod", "worker")).isEqualTo(worker.taskDefinitionArn());
+        }
+    }
+
+    @Test
+    void policy_matchesTheGoldenFile() throws IOException {
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            String policy = installer.plan().requiredPolicy().toJson();
+            assertThat(policy).isEqualTo(resource("/golden/ecs-policy.json"));
+        }
+    }
+
+    static String resource(String name) throws IOException {
+        try (InputStream in = EcsScenariosIT.class.getResourceAsStream(name)) {
+            assertThat(in).as(name).isNotNull();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    static Change only(Plan plan, String resourceSuffix) {
+        List<Change> found = plan.changes().stream()
+                .filter(c -> c.resourceId().endsWith(resourceSuffix))
+                .collect(Collectors.toList());
+        assertThat(found).as(resourceSuffix + " in\n" + plan).hasSize(1);
+        return found.get(0);
+    }
+
+    static ContainerDefinition container(TaskDefinition td, String name) {
+        return td.containerDefinitions().stream()
+                .filter(c -> c.name().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no container " + name + " in " + td.taskDefinitionArn()));
+    }
+}

@@ -1,0 +1,85 @@
+package com.cloudaeye.agent.ecs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.internal.Json;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** Configuration errors surface in build(), before any AWS call, and name the fix. */
+class EcsTargetBuilderTest {
+    @Test
+    void sidecarWithoutImage_isAConfigurationError() {
+        assertThatThrownBy(
+                        () -> EcsTarget.builder().cluster("prod").services("*").sidecar(s -> s.cpu(128)))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("has no image")
+                .hasMessageContaining(".sidecar(s -> s.image(");
+    }
+
+    @Test
+    void missingClusterServicesOrSidecar_areConfigurationErrors() {
+        assertThatThrownBy(() -> EcsTarget.builder().services("*").build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("no cluster");
+        assertThatThrownBy(() -> EcsTarget.builder().cluster("prod").build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("selects no service");
+        assertThatThrownBy(
+                        () -> EcsTarget.builder().cluster("prod").services("*").build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("has no log router");
+    }
+
+    @Test
+    void invalidRouterSettings_areConfigurationErrors() {
+        assertThatThrownBy(() -> LogRouter.builder().image("x").name("bad name").build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("not a valid container name");
+        assertThatThrownBy(() -> LogRouter.builder().image("x").memory(2).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("below Docker's minimum");
+        assertThatThrownBy(() -> LogRouter.builder()
+                        .image("x")
+                        .apiTokenSecretArn("my-token")
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("not the ARN of a Secrets Manager secret or an SSM parameter");
+        assertThatThrownBy(() -> EcsTarget.builder()
+                        .cluster("prod")
+                        .services("*")
+                        .sidecar(s -> s.image("x"))
+                        .waitForStable(Duration.ZERO)
+                        .build())
+                .isInstanceOf(ConfigurationException.class);
+    }
+
+    @Test
+    void routerDefaults_areSensible_andRoundTripThroughJson() {
+        LogRouter router = LogRouter.builder()
+                .image("public.ecr.aws/cloudaeye/log-router:1.4.0")
+                .apiTokenSecretArn("arn:aws:ssm:us-east-1:123456789012:parameter/cloudaeye/token")
+                .build();
+        assertThat(router.name()).isEqualTo("cloudaeye-log-router");
+        assertThat(router.cpu()).isEqualTo(64);
+        assertThat(router.memory()).isEqualTo(128);
+        assertThat(router.essential()).isTrue();
+        assertThat(Json.MAPPER.convertValue(Json.MAPPER.valueToTree(router), LogRouter.class))
+                .isEqualTo(router);
+    }
+
+    @Test
+    void serviceLoaderInstance_appliesButCannotPlan() {
+        EcsTarget loaded = java.util.ServiceLoader.load(com.cloudaeye.agent.spi.Target.class).stream()
+                .map(java.util.ServiceLoader.Provider::get)
+                .filter(t -> t.name().equals("ecs"))
+                .map(EcsTarget.class::cast)
+                .findFirst()
+                .orElseThrow();
+        assertThatThrownBy(() -> loaded.plan(null))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("selects nothing");
+    }
+}
