@@ -5,8 +5,10 @@ import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ProgressListener;
 import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.ecs.EcsTarget;
 import com.cloudaeye.agent.lambda.LambdaTarget;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Map;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -49,6 +51,14 @@ public final class Demo {
                     .layer(Architecture.X86_64, samples.x86Layer())
                     .layer(Architecture.ARM64, samples.armLayer())
                     .publishVersion(true);
+            SampleEcsServices.create(endpoint, region, credentials);
+            builder.target(EcsTarget.builder()
+                    .cluster(SampleEcsServices.CLUSTER)
+                    .services("*")
+                    .sidecar(s -> s.image("public.ecr.aws/cloudaeye/log-router:1.4.0"))
+                    .updateServices(true)
+                    .waitForStable(Duration.ofMinutes(2), Duration.ofMillis(200))
+                    .build());
             builder.region(region).endpointOverride(endpoint).credentialsProvider(credentials);
             apply = true;
         } else {
@@ -60,6 +70,17 @@ public final class Demo {
                 lambda.layer(Architecture.ARM64, env.get("CLOUDAEYE_LAYER_ARM64"));
             }
             apply = "yes".equals(env.get("CLOUDAEYE_DEMO_APPLY"));
+            if (env.containsKey("CLOUDAEYE_ECS_CLUSTER")) {
+                builder.target(EcsTarget.builder()
+                        .cluster(env.get("CLOUDAEYE_ECS_CLUSTER"))
+                        .services(
+                                env.getOrDefault("CLOUDAEYE_ECS_SERVICES", "*").split(","))
+                        .sidecar(s -> s.image(env.getOrDefault(
+                                "CLOUDAEYE_ROUTER_IMAGE", "public.ecr.aws/cloudaeye/log-router:1.4.0")))
+                        .updateServices(true)
+                        .waitForStable(Duration.ofMinutes(15))
+                        .build());
+            }
             System.out.println("== Real AWS, default credentials and region; apply=" + apply);
         }
         builder.target(lambda.build());
