@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -253,10 +254,13 @@ public final class ControlPlaneLogging implements EksComponent {
                     .typesWithStrings(awsNames(disable))
                     .build());
         }
+        // One token per request: the scheduler's retries after a lost response are then idempotent in EKS.
+        String token = UUID.randomUUID().toString();
         return scheduler
                 .submit(
                         EksQuotas.EKS,
-                        () -> eks.updateClusterConfig(r -> r.name(name).logging(l -> l.clusterLogging(setups))))
+                        () -> eks.updateClusterConfig(
+                                r -> r.name(name).clientRequestToken(token).logging(l -> l.clusterLogging(setups))))
                 .<@Nullable String>thenApply(
                         r -> r.update() == null ? null : r.update().id())
                 .exceptionallyCompose(e -> {
