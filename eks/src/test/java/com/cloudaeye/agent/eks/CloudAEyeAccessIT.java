@@ -234,6 +234,28 @@ class CloudAEyeAccessIT {
     }
 
     @Test
+    void userStack_whenTheUserOrPolicyExistsOutsideTheStack_skipsInsteadOfFailingAtApply() {
+        iam.createPolicy(r -> r.policyName("CloudAEyeServiceAccountPolicy")
+                .policyDocument("{\"Version\":"
+                        + "\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"logs:GetLogEvents\","
+                        + "\"Resource\":\"*\"}]}"));
+        try (AgentInstaller installer = userStack(null)) {
+            Plan plan = installer.plan();
+            assertThat(plan.isEmpty()).isTrue();
+            assertThat(plan.changes().first().reason())
+                    .hasValueSatisfying(r -> assertThat(r).contains("managed policy", "delete-policy"));
+        }
+        iam.createUser(r -> r.userName(USER));
+        try (AgentInstaller installer = userStack(null)) {
+            Plan plan = installer.plan();
+            assertThat(plan.isEmpty()).isTrue();
+            assertThat(plan.changes().first().reason())
+                    .hasValueSatisfying(r -> assertThat(r).contains("IAM user", "exists but not through the stack"));
+        }
+        assertThat(sink).isEmpty();
+    }
+
+    @Test
     void crossAccountRole_trustsOnlyCloudAEyeWithTheExternalId_isIdempotent_andUninstallDeletesIt() throws Exception {
         try (AgentInstaller installer = role(CLOUDAEYE_ACCOUNT, EXTERNAL_ID)) {
             Plan plan = installer.plan();

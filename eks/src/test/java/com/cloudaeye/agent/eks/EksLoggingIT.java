@@ -37,7 +37,6 @@ class EksLoggingIT extends TargetContract {
                 "iam:CreateUser",
                 "iam:GetUser",
                 "iam:CreatePolicy",
-                "iam:GetPolicy",
                 "iam:AttachUserPolicy");
     }
 }

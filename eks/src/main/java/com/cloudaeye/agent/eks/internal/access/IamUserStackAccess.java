@@ -108,6 +108,12 @@ public final class IamUserStackAccess implements EksComponent {
                         .reason(
                                 "The IAM user " + USER_NAME + " exists but not through the stack " + STACK_NAME
                                         + ": the stack cannot create it. Delete the user (or use the cross-account role mode).");
+            } else if (policyExists(context, ref)) {
+                stackChange
+                        .action(ChangeAction.SKIP)
+                        .reason("The managed policy " + POLICY_NAME + " exists but not through the stack " + STACK_NAME
+                                + ": the stack cannot create it. Delete the policy (aws iam delete-policy"
+                                + " --policy-arn " + ref.iamArn("policy/" + POLICY_NAME) + ") and plan again.");
             } else {
                 stackChange
                         .action(ChangeAction.CREATE)
@@ -145,9 +151,12 @@ public final class IamUserStackAccess implements EksComponent {
         if (changes.get(0).action() != ChangeAction.SKIP) {
             changes.add(planKey(ref, keys.orElse(List.of()), userExists));
         }
-        List<Permission> reads = List.of(
+        List<Permission> reads = new ArrayList<>(List.of(
                 Permission.of("cloudformation:DescribeStacks", ref.stackArnPattern(STACK_NAME)),
-                Permission.of("iam:ListAccessKeys", ref.iamArn("user/" + USER_NAME)));
+                Permission.of("iam:ListAccessKeys", ref.iamArn("user/" + USER_NAME))));
+        if (stack.isEmpty() && !userExists) {
+            reads.add(Permission.of("iam:GetPolicy", ref.iamArn("policy/" + POLICY_NAME)));
+        }
         return new TargetPlan(changes, reads, List.of(TradeOff.NOTE));
     }
 
@@ -683,6 +692,17 @@ public final class IamUserStackAccess implements EksComponent {
     private static boolean isMissingStack(Throwable e) {
         return AwsErrors.hasCode(e, "ValidationError")
                 && String.valueOf(e.getMessage()).contains("does not exist");
+    }
+
+    private static boolean policyExists(TargetContext context, ClusterRef ref) {
+        IamClient iam = context.client(IamClient.class, IamClient::builder);
+        String arn = ref.iamArn("policy/" + POLICY_NAME);
+        try {
+            context.scheduler().call(EksQuotas.IAM, () -> iam.getPolicy(r -> r.policyArn(arn)));
+            return true;
+        } catch (NoSuchEntityException e) {
+            return false;
+        }
     }
 
     /** @return the user's keys, or empty when the user does not exist */
