@@ -9,6 +9,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,6 +51,7 @@ class ControlPlaneLoggingTest {
     @BeforeEach
     void cluster() {
         aws.stubFor(get(urlPathEqualTo(CLUSTER)).willReturn(okJson(fixture("eks/describe-cluster-api-enabled.json"))));
+        aws.stubFor(post(urlPathMatching("/tags/.*")).willReturn(okJson("{}")));
         aws.stubFor(post(urlPathEqualTo("/"))
                 .withHeader("X-Amz-Target", equalTo("Logs_20140328.DescribeLogGroups"))
                 .willReturn(okJson(fixture("logs/describe-log-groups-present.json"))));
@@ -151,6 +153,11 @@ class ControlPlaneLoggingTest {
                 postRequestedFor(urlPathEqualTo(CLUSTER + "/update-config"))
                         .withRequestBody(equalToJson(EXPECTED_DIFF, false, true)));
         aws.verify(3, getRequestedFor(urlPathEqualTo(UPDATE)));
+        aws.verify(
+                1,
+                postRequestedFor(urlPathMatching("/tags/.*"))
+                        .withRequestBody(equalToJson("{\"tags\":{\"cloudaeye:logging-enabled-by-installer\":"
+                                + "\"audit,authenticator,controllerManager,scheduler\"}}")));
     }
 
     @Test

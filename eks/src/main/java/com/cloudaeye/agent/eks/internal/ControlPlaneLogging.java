@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +44,12 @@ import software.amazon.awssdk.services.eks.model.UpdateStatus;
 public final class ControlPlaneLogging implements EksComponent {
     /** The resource type of its changes: the cluster's logging configuration. */
     public static final String RESOURCE_TYPE = "AWS::EKS::Cluster.Logging";
+
+    /**
+     * The cluster tag that records which log types this installer enabled (comma-separated), so that an uninstall,
+     * which has no journal, disables exactly those and leaves the ones that were enabled before.
+     */
+    public static final String TAG = "cloudaeye:logging-enabled-by-installer";
 
     private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneLogging.class);
 
@@ -82,8 +89,10 @@ public final class ControlPlaneLogging implements EksComponent {
                             + ".");
         } else {
             change.action(ChangeAction.UPDATE)
-                    .reason("Enables " + names(enable) + "; logs go to " + ref.logGroupName() + ".")
-                    .addAllPermissions(updatePermissions(ref));
+                    .reason("Enables " + names(enable) + "; logs go to " + ref.logGroupName() + ". The cluster tag "
+                            + TAG + " records them, so that an uninstall disables only these.")
+                    .addAllPermissions(updatePermissions(ref))
+                    .addPermissions(Permission.of("eks:TagResource", ref.arn()));
             enable.forEach(
                     t -> change.addAttributes(AttributeChange.of("Logging." + t.awsName(), "disabled", "enabled")));
             if (enable.contains(LogType.AUDIT)) {
@@ -92,20 +101,39 @@ public final class ControlPlaneLogging implements EksComponent {
                         + " .logTypes(...) if you do not need it, and set a retention on " + ref.logGroupName() + ".");
             }
         }
-        change.targetState(state(ref, enabled, enable, EnumSet.noneOf(LogType.class)));
+        Set<LogType> recorded = tagged(cluster);
+        Set<LogType> record = EnumSet.noneOf(LogType.class);
+        record.addAll(recorded);
+        record.addAll(enable);
+        change.targetState(
+                state(ref, enabled, enable, EnumSet.noneOf(LogType.class), tagValue(recorded), tagValue(record)));
         return new TargetPlan(List.of(change.build()), List.of(describeLogGroups(ref)));
     }
 
     @Override
     public TargetPlan planUninstall(Cluster cluster, TargetContext context) {
         ClusterRef ref = ClusterRef.of(cluster);
-        Change change = base(ref)
-                .action(ChangeAction.SKIP)
-                .reason("Uninstall leaves control-plane logging as it is now (" + names(enabledTypes(cluster.logging()))
-                        + " enabled): which types were enabled before the install is recorded only in the install's"
-                        + " journal; restore them with installer.rollback(journal).")
-                .build();
-        return new TargetPlan(List.of(change), List.of());
+        Set<LogType> enabled = enabledTypes(cluster.logging());
+        Set<LogType> recorded = tagged(cluster);
+        Change.Builder change = base(ref);
+        if (recorded.isEmpty() && !cluster.tags().containsKey(TAG)) {
+            change.action(ChangeAction.NO_OP)
+                    .reason("This installer enabled no control-plane log type here (no " + TAG + " tag): logging"
+                            + " stays as it is (" + names(enabled) + ").");
+            return new TargetPlan(List.of(change.build()), List.of());
+        }
+        Set<LogType> disable = EnumSet.noneOf(LogType.class);
+        disable.addAll(recorded);
+        disable.retainAll(enabled);
+        change.action(ChangeAction.UPDATE)
+                .reason("Disables the log types this installer enabled and that are still on (" + names(disable)
+                        + "); the ones enabled before the install stay on.")
+                .addAllPermissions(updatePermissions(ref))
+                .addPermissions(Permission.of("eks:UntagResource", ref.arn()))
+                .addAttributes(AttributeChange.of("Tags." + TAG, cluster.tags().get(TAG), null))
+                .targetState(state(ref, enabled, EnumSet.noneOf(LogType.class), disable, tagValue(recorded), null));
+        disable.forEach(t -> change.addAttributes(AttributeChange.of("Logging." + t.awsName(), "enabled", "disabled")));
+        return new TargetPlan(List.of(change.build()), List.of(describeLogGroups(ref)));
     }
 
     @Override
@@ -139,10 +167,14 @@ public final class ControlPlaneLogging implements EksComponent {
                 Set<LogType> disable = EnumSet.noneOf(LogType.class);
                 disable.addAll(now);
                 disable.removeAll(before);
+                String tagBefore =
+                        s.hasNonNull("tagBefore") ? s.get("tagBefore").asText() : null;
+                String tagNow = cluster.tags().get(TAG);
                 change.action(ChangeAction.UPDATE)
-                        .reason("Restores logging as before the install: " + names(before) + ".")
+                        .reason("Restores logging as before: " + names(before) + ".")
                         .addAllPermissions(updatePermissions(ref))
-                        .targetState(state(ref, now, enable, disable));
+                        .addAllPermissions(tagPermissions(ref, tagNow, tagBefore))
+                        .targetState(state(ref, now, enable, disable, tagNow, tagBefore));
                 enable.forEach(
                         t -> change.addAttributes(AttributeChange.of("Logging." + t.awsName(), "disabled", "enabled")));
                 disable.forEach(
@@ -177,6 +209,9 @@ public final class ControlPlaneLogging implements EksComponent {
         String name = s.path("cluster").asText();
         Set<LogType> enable = types(s.path("enable"));
         Set<LogType> disable = types(s.path("disable"));
+        String tagBefore = s.hasNonNull("tagBefore") ? s.get("tagBefore").asText() : null;
+        String tagAfter = s.hasNonNull("tagAfter") ? s.get("tagAfter").asText() : null;
+        boolean untag = tagAfter == null && tagBefore != null;
         EksClient eks = context.client(EksClient.class, EksClient::builder);
         CallScheduler scheduler = context.scheduler();
         long deadline = waits.deadline();
@@ -197,7 +232,7 @@ public final class ControlPlaneLogging implements EksComponent {
                     expected.addAll(now);
                     expected.addAll(toEnable);
                     expected.removeAll(toDisable);
-                    if (toEnable.isEmpty() && toDisable.isEmpty()) {
+                    if (toEnable.isEmpty() && toDisable.isEmpty() && !untag) {
                         LOG.debug("Logging of {} is already as planned", name);
                         return confirmLogGroup(ClusterRef.of(cluster), context)
                                 .thenApply(group -> new Outcome(
@@ -209,10 +244,28 @@ public final class ControlPlaneLogging implements EksComponent {
                             name,
                             names(toEnable),
                             names(toDisable));
-                    return update(eks, scheduler, name, toEnable, toDisable, deadline)
-                            .thenCompose(update -> update == null
-                                    ? confirmByDescribe(eks, scheduler, name, expected)
-                                    : waitFor(eks, scheduler, name, update, deadline))
+                    boolean send = !toEnable.isEmpty() || !toDisable.isEmpty();
+                    // Record before enabling: a crash between the two then still leaves the record.
+                    CompletableFuture<?> recorded = send && tagAfter != null
+                            ? scheduler.submit(
+                                    EksQuotas.EKS,
+                                    () -> eks.tagResource(r ->
+                                            r.resourceArn(change.resourceId()).tags(Map.of(TAG, tagAfter))))
+                            : CompletableFuture.completedFuture(null);
+                    return recorded.thenCompose(v -> send
+                                    ? update(eks, scheduler, name, toEnable, toDisable, deadline)
+                                            .thenCompose(update -> update == null
+                                                    ? confirmByDescribe(eks, scheduler, name, expected)
+                                                    : waitFor(eks, scheduler, name, update, deadline))
+                                    : CompletableFuture.<Void>completedFuture(null))
+                            .thenCompose(v -> untag
+                                    ? scheduler
+                                            .submit(
+                                                    EksQuotas.EKS,
+                                                    () -> eks.untagResource(r -> r.resourceArn(change.resourceId())
+                                                            .tagKeys(TAG)))
+                                            .<Void>thenApply(r -> null)
+                                    : CompletableFuture.<Void>completedFuture(null))
                             .thenCompose(v -> confirmLogGroup(ClusterRef.of(cluster), context))
                             .thenApply(group -> new Outcome("logging now " + names(expected) + "; " + group, expected));
                 })
@@ -389,12 +442,47 @@ public final class ControlPlaneLogging implements EksComponent {
         return Permission.of("logs:DescribeLogGroups", ref.describeLogGroupsResource());
     }
 
-    private static ObjectNode state(ClusterRef ref, Set<LogType> before, Set<LogType> enable, Set<LogType> disable) {
+    private static ObjectNode state(
+            ClusterRef ref,
+            Set<LogType> before,
+            Set<LogType> enable,
+            Set<LogType> disable,
+            @Nullable String tagBefore,
+            @Nullable String tagAfter) {
         ObjectNode s = Json.object().put("cluster", ref.name());
         s.set("before", array(before));
         s.set("enable", array(enable));
         s.set("disable", array(disable));
+        s.put("tagBefore", tagBefore);
+        s.put("tagAfter", tagAfter);
         return s;
+    }
+
+    private static List<Permission> tagPermissions(ClusterRef ref, @Nullable String now, @Nullable String after) {
+        if (after != null) {
+            return List.of(Permission.of("eks:TagResource", ref.arn()));
+        }
+        return now == null ? List.of() : List.of(Permission.of("eks:UntagResource", ref.arn()));
+    }
+
+    private static Set<LogType> tagged(Cluster cluster) {
+        String value = cluster.hasTags() ? cluster.tags().get(TAG) : null;
+        Set<LogType> out = EnumSet.noneOf(LogType.class);
+        if (value == null || value.isBlank()) {
+            return out;
+        }
+        for (String name : value.split(",")) {
+            try {
+                out.add(LogType.fromAwsName(name.trim()));
+            } catch (IllegalArgumentException e) {
+                LOG.warn("Ignoring '{}' in the {} tag of {}: not a log type", name, TAG, cluster.name());
+            }
+        }
+        return out;
+    }
+
+    private static @Nullable String tagValue(Set<LogType> types) {
+        return types.isEmpty() ? null : String.join(",", awsNames(types));
     }
 
     private static ArrayNode array(Set<LogType> types) {
