@@ -1,6 +1,8 @@
 package com.cloudaeye.agent.eks;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.delete;
+import static com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
@@ -261,6 +263,49 @@ class ControlPlaneLoggingTest {
                     .hasValueSatisfying(m -> assertThat(m).contains("already as planned"));
         }
         aws.verify(0, postRequestedFor(urlPathEqualTo(CLUSTER + "/update-config")));
+    }
+
+    @Test
+    void uninstall_disablesOnlyTheTypesTheInstallEnabled_andRemovesItsTag() {
+        aws.stubFor(get(urlPathEqualTo(CLUSTER))
+                .willReturn(okJson(fixture("eks/describe-cluster-all-enabled-tagged.json"))));
+        aws.stubFor(delete(urlPathMatching("/tags/.*")).willReturn(okJson("{}")));
+        updateReturnsAnId();
+        describeUpdateGoes("eks/describe-update-successful.json");
+        try (AgentInstaller installer = allTypes(Duration.ofSeconds(10))) {
+            Plan uninstall = installer.planUninstall();
+            Change change = uninstall.changes().first();
+            assertThat(change.action()).isEqualTo(ChangeAction.UPDATE);
+            assertThat(change.attributes()).extracting(a -> a.name()).doesNotContain("Logging.api");
+
+            ApplyResult result = installer.apply(uninstall);
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        }
+        aws.verify(
+                1,
+                postRequestedFor(urlPathEqualTo(CLUSTER + "/update-config"))
+                        .withRequestBody(equalToJson(
+                                "{\"logging\":{\"clusterLogging\":[{\"types\":[\"audit\",\"authenticator\","
+                                        + "\"controllerManager\",\"scheduler\"],\"enabled\":false}]}}",
+                                false,
+                                true)));
+        aws.verify(
+                1,
+                deleteRequestedFor(urlPathMatching("/tags/.*"))
+                        .withQueryParam("tagKeys", equalTo("cloudaeye:logging-enabled-by-installer")));
+        aws.verify(0, postRequestedFor(urlPathMatching("/tags/.*")));
+    }
+
+    @Test
+    void uninstall_whenTheInstallerEnabledNothing_leavesLoggingAlone() {
+        try (AgentInstaller installer = allTypes(Duration.ofSeconds(10))) {
+            Plan uninstall = installer.planUninstall();
+
+            assertThat(uninstall.isEmpty()).isTrue();
+            assertThat(uninstall.changes().first().reason())
+                    .hasValueSatisfying(r -> assertThat(r).contains("enabled no control-plane log type"));
+        }
     }
 
     static String fixture(String name) {
