@@ -73,8 +73,10 @@ public abstract class CloudAEyeAccess {
             }
             reuseAccessKey().ifPresent(id -> {
                 if (!id.matches("[A-Z0-9]{16,128}")) {
-                    throw new ConfigurationException("cloudAEyeAccess: reuseAccessKey('" + id
-                            + "') is not an access key id: pass the id (AKIA...), never the secret.");
+                    // Not echoed: a caller who pasted the secret by mistake must not see it in a log.
+                    throw new ConfigurationException("cloudAEyeAccess: the value given to reuseAccessKey(...) is not"
+                            + " an access key id (16 or more upper-case letters and digits): pass the id (AKIA...),"
+                            + " never the secret.");
                 }
             });
         } else {

@@ -79,8 +79,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
                         .put("description", description(ref))
                         .put("trustPolicy", write(trust))
                         .put("policy", write(policy)));
-        List<Permission> reads =
-                List.of(Permission.of("iam:GetRole", roleArn), Permission.of("iam:GetRolePolicy", roleArn));
+        List<Permission> reads = List.of(Permission.of("iam:GetRole", roleArn));
         if (role.isEmpty()) {
             change.action(ChangeAction.CREATE)
                     .reason("Creates a role that CloudAEye's account " + cloudAEyeAccount + " may assume with your"
@@ -99,6 +98,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
                             + " use the IAM-user mode.");
             return new TargetPlan(List.of(change.build()), reads, List.of(TradeOff.NOTE));
         }
+        reads = List.of(Permission.of("iam:GetRole", roleArn), Permission.of("iam:GetRolePolicy", roleArn));
         JsonNode currentTrust = parse(role.get().assumeRolePolicyDocument());
         JsonNode currentPolicy =
                 getRolePolicy(context).map(CrossAccountRoleAccess::parse).orElse(null);
@@ -109,7 +109,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
         } else {
             change.action(ChangeAction.UPDATE).reason("Brings the role's trust and policy to this configuration.");
             if (trustDiffers) {
-                // The external ID is not a secret (AWS says so), but it is shown only by fingerprint here.
+                // The external ID is not a secret (AWS says so); the plan's table still does not repeat it.
                 change.addAttributes(AttributeChange.of(
                                 "AssumeRolePolicyDocument", "differs", "this account and" + " external ID"))
                         .addPermissions(Permission.of("iam:UpdateAssumeRolePolicy", roleArn));
