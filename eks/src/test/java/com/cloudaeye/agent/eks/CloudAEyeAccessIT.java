@@ -308,6 +308,26 @@ class CloudAEyeAccessIT {
         }
     }
 
+    @Test
+    void plans_policies_matchTheGoldenFiles() {
+        try (AgentInstaller installer = MotoEks.installer(MotoEks.target()
+                        .controlPlaneLogging(true)
+                        .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(sink::add))
+                        .build())
+                .withoutJournal()
+                .build()) {
+            assertThat(installer.plan().requiredPolicy().toJson())
+                    .isEqualTo(ControlPlaneLoggingTest.fixture("golden/user-stack-install-policy.json"));
+            installer.apply(installer.plan());
+            assertThat(installer.planUninstall().requiredPolicy().toJson())
+                    .isEqualTo(ControlPlaneLoggingTest.fixture("golden/user-stack-uninstall-policy.json"));
+        }
+        try (AgentInstaller installer = role(CLOUDAEYE_ACCOUNT, EXTERNAL_ID)) {
+            assertThat(installer.plan().requiredPolicy().toJson())
+                    .isEqualTo(ControlPlaneLoggingTest.fixture("golden/role-install-policy.json"));
+        }
+    }
+
     private void assertUserGone() {
         assertThat(cfn.listStacks().stackSummaries())
                 .allSatisfy(s -> assertThat(s.stackStatusAsString()).isEqualTo("DELETE_COMPLETE"));
