@@ -6,6 +6,7 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
 import com.cloudaeye.agent.eks.internal.EksComponent;
+import com.cloudaeye.agent.eks.internal.EksComponents;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.eks.internal.Waits;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,9 +73,7 @@ public final class EksTarget implements Target {
     /** Every component that can apply a saved plan's changes, the configured ones first. */
     private static List<EksComponent> withDefaults(List<EksComponent> configured, Waits waits) {
         List<EksComponent> all = new ArrayList<>(configured);
-        all.add(new ControlPlaneLogging(EnumSet.noneOf(LogType.class), waits));
-        all.add(new IamUserStackAccess(null, null, waits));
-        all.add(new CrossAccountRoleAccess(null, null));
+        all.addAll(EksComponents.unconfigured(waits));
         return List.copyOf(all);
     }
 
@@ -190,8 +190,9 @@ public final class EksTarget implements Target {
     /** Builds an {@link EksTarget}; validation happens in {@link #build()}. */
     public static final class Builder {
         private @Nullable String cluster;
-        private @Nullable Set<LogType> logTypes;
-        private @Nullable CloudAEyeAccess access;
+        /** One factory per enabled part, by the option that enabled it: a new part is one more option. */
+        private final Map<String, Function<Waits, EksComponent>> parts = new LinkedHashMap<>();
+
         private Duration pollInterval = Waits.DEFAULT.pollInterval();
         private Duration timeout = Waits.DEFAULT.timeout();
 
@@ -213,7 +214,12 @@ public final class EksTarget implements Target {
          * @return this
          */
         public Builder controlPlaneLogging(boolean enabled) {
-            this.logTypes = enabled ? EnumSet.allOf(LogType.class) : null;
+            if (enabled) {
+                Set<LogType> all = EnumSet.allOf(LogType.class);
+                parts.put("logging", waits -> new ControlPlaneLogging(all, waits));
+            } else {
+                parts.remove("logging");
+            }
             return this;
         }
 
@@ -228,7 +234,8 @@ public final class EksTarget implements Target {
                 throw new ConfigurationException("logTypes() needs at least one LogType; use"
                         + " controlPlaneLogging(false) to leave logging alone.");
             }
-            this.logTypes = EnumSet.copyOf(Arrays.asList(types));
+            Set<LogType> chosen = EnumSet.copyOf(Arrays.asList(types));
+            parts.put("logging", waits -> new ControlPlaneLogging(chosen, waits));
             return this;
         }
 
@@ -239,7 +246,16 @@ public final class EksTarget implements Target {
          * @return this
          */
         public Builder cloudAEyeAccess(CloudAEyeAccess access) {
-            this.access = access;
+            parts.put(
+                    "access",
+                    waits -> access.mode() == CloudAEyeAccess.Mode.IAM_USER_STACK
+                            ? new IamUserStackAccess(
+                                    access.accessKeySink().orElse(null),
+                                    access.reuseAccessKey().orElse(null),
+                                    waits)
+                            : new CrossAccountRoleAccess(
+                                    access.cloudAEyeAccountId().orElseThrow(),
+                                    access.externalId().orElseThrow()));
             return this;
         }
 
@@ -254,7 +270,7 @@ public final class EksTarget implements Target {
             CloudAEyeAccess.Builder b = CloudAEyeAccess.builder();
             access.accept(b);
             try {
-                this.access = b.build();
+                cloudAEyeAccess(b.build());
             } catch (IllegalStateException e) {
                 throw new ConfigurationException(
                         "cloudAEyeAccess: choose a mode with a.iamUserStack() or"
@@ -286,22 +302,9 @@ public final class EksTarget implements Target {
         }
 
         private List<EksComponent> components() {
+            Waits waits = waits();
             List<EksComponent> out = new ArrayList<>();
-            if (logTypes != null) {
-                out.add(new ControlPlaneLogging(logTypes, waits()));
-            }
-            CloudAEyeAccess a = access;
-            if (a != null) {
-                out.add(
-                        a.mode() == CloudAEyeAccess.Mode.IAM_USER_STACK
-                                ? new IamUserStackAccess(
-                                        a.accessKeySink().orElse(null),
-                                        a.reuseAccessKey().orElse(null),
-                                        waits())
-                                : new CrossAccountRoleAccess(
-                                        a.cloudAEyeAccountId().orElseThrow(),
-                                        a.externalId().orElseThrow()));
-            }
+            parts.values().forEach(p -> out.add(p.apply(waits)));
             return out;
         }
 
@@ -315,7 +318,7 @@ public final class EksTarget implements Target {
                 throw new ConfigurationException("EksTarget: cluster('" + c + "') is not an EKS cluster name: pass"
                         + " the name shown by aws eks list-clusters.");
             }
-            if (logTypes == null && access == null) {
+            if (parts.isEmpty()) {
                 throw new ConfigurationException("EksTarget for cluster " + c + " has nothing to do: add"
                         + " .controlPlaneLogging(true) and/or .cloudAEyeAccess(...).");
             }
