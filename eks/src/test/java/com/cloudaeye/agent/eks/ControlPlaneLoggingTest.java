@@ -108,7 +108,11 @@ class ControlPlaneLoggingTest {
             assertThat(change.attributes())
                     .extracting(a -> a.name())
                     .containsExactly(
-                            "Logging.audit", "Logging.authenticator", "Logging.controllerManager", "Logging.scheduler");
+                            "Logging.audit",
+                            "Logging.authenticator",
+                            "Logging.controllerManager",
+                            "Logging.scheduler",
+                            "Tags.cloudaeye:logging-enabled-by-installer");
             assertThat(change.warnings()).anySatisfy(w -> assertThat(w).contains("audit", "costly"));
             assertThat(change.targetState().path("before").toString()).isEqualTo("[\"api\"]");
             assertThat(installer.calls().keySet()).allMatch(CallRecorder::isReadOnly);

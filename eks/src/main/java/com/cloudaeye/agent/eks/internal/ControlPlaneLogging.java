@@ -83,9 +83,7 @@ public final class ControlPlaneLogging implements EksComponent {
             change.action(ChangeAction.NO_OP)
                     .reason("Control-plane logging of " + names(wanted) + " is already enabled; logs go to "
                             + ref.logGroupName()
-                            + (logGroupExists
-                                    ? ""
-                                    : " (not created yet: EKS creates it with the" + " first log events)")
+                            + (logGroupExists ? "" : " (not created yet: EKS creates it with the first log events)")
                             + ".");
         } else {
             change.action(ChangeAction.UPDATE)
@@ -105,6 +103,9 @@ public final class ControlPlaneLogging implements EksComponent {
         Set<LogType> record = EnumSet.noneOf(LogType.class);
         record.addAll(recorded);
         record.addAll(enable);
+        if (!enable.isEmpty()) {
+            change.addAttributes(AttributeChange.of("Tags." + TAG, tagValue(recorded), tagValue(record)));
+        }
         change.targetState(
                 state(ref, enabled, enable, EnumSet.noneOf(LogType.class), tagValue(recorded), tagValue(record)));
         return new TargetPlan(List.of(change.build()), List.of(describeLogGroups(ref)));
