@@ -30,6 +30,7 @@ import software.amazon.awssdk.services.cloudwatchlogs.CloudWatchLogsClient;
 import software.amazon.awssdk.services.cloudwatchlogs.model.LogGroup;
 import software.amazon.awssdk.services.eks.EksClient;
 import software.amazon.awssdk.services.eks.model.Cluster;
+import software.amazon.awssdk.services.eks.model.ClusterStatus;
 import software.amazon.awssdk.services.eks.model.LogSetup;
 import software.amazon.awssdk.services.eks.model.Logging;
 import software.amazon.awssdk.services.eks.model.ResourceInUseException;
@@ -93,6 +94,11 @@ public final class ControlPlaneLogging implements EksComponent {
                     .addPermissions(Permission.of("eks:TagResource", ref.arn()));
             enable.forEach(
                     t -> change.addAttributes(AttributeChange.of("Logging." + t.awsName(), "disabled", "enabled")));
+            if (cluster.status() != ClusterStatus.ACTIVE) {
+                change.addWarnings("The cluster is " + cluster.statusAsString() + ", not ACTIVE: EKS accepts the"
+                        + " logging update only once it is ACTIVE; the apply retries while another update runs, for"
+                        + " at most " + waits.timeout() + ".");
+            }
             if (enable.contains(LogType.AUDIT)) {
                 change.addWarnings("The audit log records every Kubernetes API request: it is by far the largest of the"
                         + " five and so the costly one in CloudWatch Logs ingestion and storage. Leave it out with"

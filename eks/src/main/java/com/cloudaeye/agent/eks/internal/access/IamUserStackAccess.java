@@ -35,11 +35,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.cloudformation.model.Capability;
+import software.amazon.awssdk.services.cloudformation.model.CloudFormationException;
 import software.amazon.awssdk.services.cloudformation.model.OnFailure;
 import software.amazon.awssdk.services.cloudformation.model.Parameter;
 import software.amazon.awssdk.services.cloudformation.model.ResourceStatus;
 import software.amazon.awssdk.services.cloudformation.model.Stack;
 import software.amazon.awssdk.services.cloudformation.model.StackEvent;
+import software.amazon.awssdk.services.eks.EksClient;
 import software.amazon.awssdk.services.eks.model.Cluster;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.iam.model.AccessKeyMetadata;
@@ -307,9 +309,7 @@ public final class IamUserStackAccess implements EksComponent {
     }
 
     private static Cluster describeCluster(TargetContext context, String name) {
-        var eks = context.client(
-                software.amazon.awssdk.services.eks.EksClient.class,
-                software.amazon.awssdk.services.eks.EksClient::builder);
+        EksClient eks = context.client(EksClient.class, EksClient::builder);
         return context.scheduler()
                 .call(EksQuotas.EKS, () -> eks.describeCluster(r -> r.name(name)))
                 .cluster();
@@ -445,7 +445,7 @@ public final class IamUserStackAccess implements EksComponent {
                         return cfn.describeStacks(r -> r.stackName(stackId)).stacks().stream()
                                 .findFirst()
                                 .orElse(null);
-                    } catch (software.amazon.awssdk.services.cloudformation.model.CloudFormationException e) {
+                    } catch (CloudFormationException e) {
                         if (isMissingStack(e)) {
                             return null;
                         }
@@ -681,7 +681,7 @@ public final class IamUserStackAccess implements EksComponent {
                     .stream()
                     .filter(s -> !"DELETE_COMPLETE".equals(s.stackStatusAsString()))
                     .findFirst();
-        } catch (software.amazon.awssdk.services.cloudformation.model.CloudFormationException e) {
+        } catch (CloudFormationException e) {
             if (isMissingStack(e)) {
                 return Optional.empty();
             }
