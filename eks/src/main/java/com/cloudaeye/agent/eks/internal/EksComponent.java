@@ -1,0 +1,48 @@
+package com.cloudaeye.agent.eks.internal;
+
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
+import java.util.List;
+import java.util.Set;
+import software.amazon.awssdk.services.eks.model.Cluster;
+
+/**
+ * One part of the EKS target (control-plane logging, CloudAEye's access, the agent DaemonSet). The public
+ * {@code EksTarget} reads the cluster once with {@code DescribeCluster}, asks each enabled component to plan, and
+ * hands each component back the changes of its own resource types to apply, uninstall or roll back.
+ */
+public interface EksComponent {
+    /** @return the {@link Change#resourceType()}s this component plans and applies; disjoint between components */
+    Set<String> resourceTypes();
+
+    /**
+     * @param cluster the cluster as {@code DescribeCluster} returned it
+     * @param context clients, scheduler, settings
+     * @return this component's install changes and the read permissions it used (DescribeCluster excluded)
+     */
+    TargetPlan plan(Cluster cluster, TargetContext context);
+
+    /**
+     * @param cluster the cluster as {@code DescribeCluster} returned it
+     * @param context clients, scheduler, settings
+     * @return this component's uninstall changes and the read permissions it used
+     */
+    TargetPlan planUninstall(Cluster cluster, TargetContext context);
+
+    /**
+     * @param applied journaled changes of this component's resource types
+     * @param context clients, scheduler, settings
+     * @return the restoring changes and the read permissions used
+     */
+    TargetPlan planRollback(List<Change> applied, TargetContext context);
+
+    /**
+     * Applies changes of this component's resource types; reports each through the context exactly once.
+     *
+     * @param changes the changes, in plan order
+     * @param context the apply context
+     */
+    void apply(List<Change> changes, ApplyContext context);
+}

@@ -1,0 +1,331 @@
+package com.cloudaeye.agent.eks.internal.access;
+
+import com.cloudaeye.agent.AttributeChange;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.eks.EksTarget;
+import com.cloudaeye.agent.eks.internal.AwsErrors;
+import com.cloudaeye.agent.eks.internal.ClusterRef;
+import com.cloudaeye.agent.eks.internal.EksComponent;
+import com.cloudaeye.agent.eks.internal.EksQuotas;
+import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.eks.EksClient;
+import software.amazon.awssdk.services.eks.model.Cluster;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
+import software.amazon.awssdk.services.iam.model.Role;
+
+/**
+ * CloudAEye's keyless access: the IAM role {@code CloudAEyeServiceAccountRole} that CloudAEye's account may assume
+ * only with the external ID, with the inline policy {@code CloudAEyeServiceAccountPolicy} (read-only on this
+ * cluster's log group). Made and removed through IAM directly: no stack is needed for two calls.
+ */
+public final class CrossAccountRoleAccess implements EksComponent {
+    /** The role's name. */
+    public static final String ROLE_NAME = "CloudAEyeServiceAccountRole";
+    /** The role's inline policy's name. */
+    public static final String POLICY_NAME = "CloudAEyeServiceAccountPolicy";
+    /** The resource type of its changes. */
+    public static final String ROLE_TYPE = "AWS::IAM::Role";
+
+    private static final Logger LOG = LoggerFactory.getLogger(CrossAccountRoleAccess.class);
+
+    private final @Nullable String cloudAEyeAccount;
+    private final @Nullable String externalId;
+
+    /**
+     * @param cloudAEyeAccount CloudAEye's account id; null in an instance that only applies saved plans
+     * @param externalId the external ID; null in an instance that only applies saved plans
+     */
+    public CrossAccountRoleAccess(@Nullable String cloudAEyeAccount, @Nullable String externalId) {
+        this.cloudAEyeAccount = cloudAEyeAccount;
+        this.externalId = externalId;
+    }
+
+    @Override
+    public Set<String> resourceTypes() {
+        return Set.of(ROLE_TYPE);
+    }
+
+    @Override
+    public TargetPlan plan(Cluster cluster, TargetContext context) {
+        if (cloudAEyeAccount == null || externalId == null) {
+            throw new IllegalStateException("A role component without settings cannot plan");
+        }
+        ClusterRef ref = ClusterRef.of(cluster);
+        String roleArn = ref.iamArn("role/" + ROLE_NAME);
+        ObjectNode trust = trustPolicy(ref, cloudAEyeAccount, externalId);
+        ObjectNode policy = ReadOnlyPolicy.document(ref);
+        Optional<Role> role = getRole(context);
+        Change.Builder change = base(roleArn)
+                .targetState(Json.object()
+                        .put("cluster", ref.name())
+                        .put("description", description(ref))
+                        .put("trustPolicy", write(trust))
+                        .put("policy", write(policy)));
+        List<Permission> reads = List.of(Permission.of("iam:GetRole", roleArn));
+        if (role.isEmpty()) {
+            change.action(ChangeAction.CREATE)
+                    .reason("Creates a role that CloudAEye's account " + cloudAEyeAccount + " may assume with your"
+                            + " external ID, allowed only to read " + ref.logGroupName() + ".")
+                    .addAttributes(AttributeChange.of("TrustedAccount", null, cloudAEyeAccount))
+                    .addAttributes(AttributeChange.of("Policy.Resource", null, ref.logGroupArn()))
+                    .addWarnings(TradeOff.ROLE_MODE)
+                    .addPermissions(
+                            Permission.of("iam:CreateRole", roleArn), Permission.of("iam:PutRolePolicy", roleArn));
+            return new TargetPlan(List.of(change.build()), reads, List.of(TradeOff.NOTE));
+        }
+        if (!description(ref).equals(role.get().description())) {
+            change.action(ChangeAction.SKIP)
+                    .reason("The role " + ROLE_NAME + " exists but was not made by this installer for this cluster"
+                            + " (its description: '" + role.get().description() + "'): left alone. Delete it or"
+                            + " use the IAM-user mode.");
+            return new TargetPlan(List.of(change.build()), reads, List.of(TradeOff.NOTE));
+        }
+        reads = List.of(Permission.of("iam:GetRole", roleArn), Permission.of("iam:GetRolePolicy", roleArn));
+        JsonNode currentTrust = parse(role.get().assumeRolePolicyDocument());
+        JsonNode currentPolicy =
+                getRolePolicy(context).map(CrossAccountRoleAccess::parse).orElse(null);
+        boolean trustDiffers = !trust.equals(currentTrust);
+        boolean policyDiffers = !policy.equals(currentPolicy);
+        if (!trustDiffers && !policyDiffers) {
+            change.action(ChangeAction.NO_OP).reason("The role exists with the same trust and read-only policy.");
+        } else {
+            change.action(ChangeAction.UPDATE).reason("Brings the role's trust and policy to this configuration.");
+            if (trustDiffers) {
+                // The external ID is not a secret (AWS says so); the plan's table still does not repeat it.
+                change.addAttributes(AttributeChange.of(
+                                "AssumeRolePolicyDocument", "differs", "this account and" + " external ID"))
+                        .addPermissions(Permission.of("iam:UpdateAssumeRolePolicy", roleArn));
+            }
+            if (policyDiffers) {
+                change.addAttributes(AttributeChange.of(
+                                "Policy." + POLICY_NAME,
+                                currentPolicy == null ? null : "differs",
+                                "read-only on " + ref.logGroupName()))
+                        .addPermissions(Permission.of("iam:PutRolePolicy", roleArn));
+            }
+        }
+        return new TargetPlan(List.of(change.build()), reads, List.of(TradeOff.NOTE));
+    }
+
+    @Override
+    public TargetPlan planUninstall(Cluster cluster, TargetContext context) {
+        return planRemoval(ClusterRef.of(cluster), context);
+    }
+
+    private TargetPlan planRemoval(ClusterRef ref, TargetContext context) {
+        String roleArn = ref.iamArn("role/" + ROLE_NAME);
+        List<Permission> reads = List.of(Permission.of("iam:GetRole", roleArn));
+        Optional<Role> role = getRole(context);
+        Change.Builder change = base(roleArn);
+        if (role.isEmpty()) {
+            change.action(ChangeAction.NO_OP).reason("No role " + ROLE_NAME + ": nothing to remove.");
+        } else if (!description(ref).equals(role.get().description())) {
+            change.action(ChangeAction.SKIP)
+                    .reason("The role " + ROLE_NAME + " was not made by this installer for this cluster: left alone.");
+        } else {
+            change.action(ChangeAction.DELETE)
+                    .reason("Deletes the role, and so CloudAEye's access to the logs.")
+                    .addAttributes(AttributeChange.of("Role", roleArn, null))
+                    .addPermissions(
+                            Permission.of("iam:DeleteRolePolicy", roleArn), Permission.of("iam:DeleteRole", roleArn));
+        }
+        return new TargetPlan(List.of(change.build()), reads);
+    }
+
+    @Override
+    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+        List<Change> out = new ArrayList<>();
+        List<Permission> reads = new ArrayList<>();
+        for (Change c : applied) {
+            if (c.action() == ChangeAction.CREATE) {
+                String name = c.targetState().path("cluster").asText();
+                EksClient eks = context.client(EksClient.class, EksClient::builder);
+                Cluster cluster = context.scheduler()
+                        .call(EksQuotas.EKS, () -> eks.describeCluster(r -> r.name(name)))
+                        .cluster();
+                TargetPlan removal = planRemoval(ClusterRef.of(cluster), context);
+                out.addAll(removal.changes());
+                reads.addAll(removal.readPermissions());
+            } else {
+                out.add(Change.builder()
+                        .from(c)
+                        .action(ChangeAction.SKIP)
+                        .permissions(List.of())
+                        .reason("The install updated a role that existed before; its earlier trust and policy are"
+                                + " not recorded, so it is left as it is.")
+                        .build());
+            }
+        }
+        return new TargetPlan(out, reads);
+    }
+
+    @Override
+    public void apply(List<Change> changes, ApplyContext context) {
+        IamClient iam = context.client(IamClient.class, IamClient::builder);
+        for (Change change : changes) {
+            if (context.shouldStop()) {
+                return;
+            }
+            JsonNode s = change.targetState();
+            context.starting(change);
+            try {
+                switch (change.action()) {
+                    case CREATE -> {
+                        LOG.info("Creating the role {}", ROLE_NAME);
+                        context.scheduler()
+                                .call(
+                                        EksQuotas.IAM,
+                                        () -> iam.createRole(r -> r.roleName(ROLE_NAME)
+                                                .description(
+                                                        s.path("description").asText())
+                                                .assumeRolePolicyDocument(
+                                                        s.path("trustPolicy").asText())
+                                                .maxSessionDuration(3600)));
+                        putPolicy(iam, context, s);
+                        context.applied(change, "created the role " + ROLE_NAME, null);
+                    }
+                    case UPDATE -> {
+                        LOG.info("Updating the role {}", ROLE_NAME);
+                        if (change.permissions().stream()
+                                .anyMatch(p -> p.action().equals("iam:UpdateAssumeRolePolicy"))) {
+                            context.scheduler()
+                                    .call(
+                                            EksQuotas.IAM,
+                                            () -> iam.updateAssumeRolePolicy(r -> r.roleName(ROLE_NAME)
+                                                    .policyDocument(s.path("trustPolicy")
+                                                            .asText())));
+                        }
+                        if (change.permissions().stream()
+                                .anyMatch(p -> p.action().equals("iam:PutRolePolicy"))) {
+                            putPolicy(iam, context, s);
+                        }
+                        context.applied(change, "updated the role " + ROLE_NAME, null);
+                    }
+                    case DELETE -> {
+                        LOG.info("Deleting the role {}", ROLE_NAME);
+                        try {
+                            context.scheduler()
+                                    .call(
+                                            EksQuotas.IAM,
+                                            () -> iam.deleteRolePolicy(
+                                                    r -> r.roleName(ROLE_NAME).policyName(POLICY_NAME)));
+                        } catch (NoSuchEntityException gone) {
+                            LOG.debug("The role had no policy {}", POLICY_NAME);
+                        }
+                        context.scheduler().call(EksQuotas.IAM, () -> iam.deleteRole(r -> r.roleName(ROLE_NAME)));
+                        context.applied(change, "deleted the role " + ROLE_NAME, null);
+                    }
+                    default ->
+                        context.skipped(
+                                change,
+                                "nothing to apply for " + change.action().label());
+                }
+            } catch (RuntimeException e) {
+                if (e instanceof com.cloudaeye.agent.AgentException) {
+                    throw e; // the journal could not be written: stop
+                }
+                context.failed(
+                        change,
+                        "The role " + ROLE_NAME + " was not " + change.action().label() + "d: " + AwsErrors.describe(e),
+                        e);
+            }
+        }
+    }
+
+    private static void putPolicy(IamClient iam, ApplyContext context, JsonNode s) {
+        context.scheduler()
+                .call(
+                        EksQuotas.IAM,
+                        () -> iam.putRolePolicy(r -> r.roleName(ROLE_NAME)
+                                .policyName(POLICY_NAME)
+                                .policyDocument(s.path("policy").asText())));
+    }
+
+    private static Change.Builder base(String roleArn) {
+        return Change.builder().target(EksTarget.NAME).resourceType(ROLE_TYPE).resourceId(roleArn);
+    }
+
+    private static String description(ClusterRef ref) {
+        return "CloudAEye reads the control-plane logs of EKS cluster " + ref.name() + " (made by the CloudAEye agent"
+                + " installer)";
+    }
+
+    /**
+     * @param ref the cluster
+     * @param account CloudAEye's account
+     * @param externalId the external ID
+     * @return the trust policy: CloudAEye's account may assume the role only with the external ID
+     */
+    static ObjectNode trustPolicy(ClusterRef ref, String account, String externalId) {
+        ObjectNode statement = Json.object().put("Effect", "Allow");
+        statement.putObject("Principal").put("AWS", "arn:" + ref.partition() + ":iam::" + account + ":root");
+        statement.put("Action", "sts:AssumeRole");
+        statement.putObject("Condition").putObject("StringEquals").put("sts:ExternalId", externalId);
+        ObjectNode doc = Json.object().put("Version", "2012-10-17");
+        doc.putArray("Statement").add(statement);
+        return doc;
+    }
+
+    private static String write(JsonNode node) {
+        try {
+            return Json.COMPACT.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("Cannot write a policy document", e);
+        }
+    }
+
+    /** IAM returns policy documents URL-encoded; some emulators do not. */
+    private static @Nullable JsonNode parse(@Nullable String document) {
+        if (document == null) {
+            return null;
+        }
+        String text = document.trim().startsWith("{") ? document : URLDecoder.decode(document, StandardCharsets.UTF_8);
+        try {
+            return Json.MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
+    private static Optional<Role> getRole(TargetContext context) {
+        IamClient iam = context.client(IamClient.class, IamClient::builder);
+        try {
+            return Optional.of(context.scheduler()
+                    .call(EksQuotas.IAM, () -> iam.getRole(r -> r.roleName(ROLE_NAME)))
+                    .role());
+        } catch (NoSuchEntityException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<String> getRolePolicy(TargetContext context) {
+        IamClient iam = context.client(IamClient.class, IamClient::builder);
+        try {
+            return Optional.of(context.scheduler()
+                    .call(
+                            EksQuotas.IAM,
+                            () -> iam.getRolePolicy(r -> r.roleName(ROLE_NAME).policyName(POLICY_NAME)))
+                    .policyDocument());
+        } catch (NoSuchEntityException e) {
+            return Optional.empty();
+        }
+    }
+}

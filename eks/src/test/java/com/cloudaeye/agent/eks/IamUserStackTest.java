@@ -1,0 +1,121 @@
+package com.cloudaeye.agent.eks;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.ResourceResult;
+import com.github.tomakehurst.wiremock.client.MappingBuilder;
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+
+/** The IAM-user stack against WireMock: waiting on a stack that fails, which moto (synchronous) cannot show. */
+class IamUserStackTest {
+    @RegisterExtension
+    static WireMockExtension aws = WireMockExtension.newInstance()
+            .options(wireMockConfig().dynamicPort())
+            .build();
+
+    private final List<AccessKey> sink = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void account() {
+        aws.stubFor(get(urlPathEqualTo("/clusters/prod-eks"))
+                .willReturn(okJson(ControlPlaneLoggingTest.fixture("eks/describe-cluster-api-enabled.json"))));
+        aws.stubFor(action("DescribeStacks")
+                .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
+                .willReturn(xml(400, "cloudformation/describe-stacks-missing.xml")));
+        aws.stubFor(action("ListAccessKeys").willReturn(xml(404, "iam/no-such-user.xml")));
+        aws.stubFor(action("GetPolicy").willReturn(xml(404, "iam/no-such-policy.xml")));
+        aws.stubFor(action("CreateStack").willReturn(xml(200, "cloudformation/create-stack.xml")));
+        aws.stubFor(
+                action("DescribeStackEvents").willReturn(xml(200, "cloudformation/describe-stack-events-failed.xml")));
+        String[] states = {
+            "cloudformation/describe-stacks-create-in-progress.xml",
+            "cloudformation/describe-stacks-delete-in-progress.xml",
+            "cloudformation/describe-stacks-delete-complete.xml"
+        };
+        String state = Scenario.STARTED;
+        for (int i = 0; i < states.length; i++) {
+            String next = i == states.length - 1 ? state : "poll-" + (i + 1);
+            aws.stubFor(action("DescribeStacks")
+                    .withRequestBody(containing("StackName=arn%3Aaws%3Acloudformation"))
+                    .inScenario("stack")
+                    .whenScenarioStateIs(state)
+                    .willReturn(xml(200, states[i]))
+                    .willSetStateTo(next));
+            state = next;
+        }
+    }
+
+    private static MappingBuilder action(String action) {
+        return post(urlPathEqualTo("/")).withRequestBody(containing("Action=" + action + "&"));
+    }
+
+    private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder xml(int status, String fixture) {
+        return aResponse()
+                .withStatus(status)
+                .withHeader("Content-Type", "text/xml")
+                .withBody(ControlPlaneLoggingTest.fixture(fixture));
+    }
+
+    @Test
+    void apply_whenTheStackFails_waitsForItToEnd_andReportsTheFailureEvents_andCreatesNoKey() {
+        try (AgentInstaller installer = AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "test")))
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .retries(1, Duration.ofMillis(10))
+                .withoutJournal()
+                .target(EksTarget.builder()
+                        .cluster("prod-eks")
+                        .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(sink::add))
+                        .waits(Duration.ofMillis(20), Duration.ofSeconds(10))
+                        .build())
+                .build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.FAILED);
+            List<ResourceResult> failed = result.withOutcome(ResourceResult.Outcome.FAILED);
+            assertThat(failed).hasSize(2);
+            assertThat(failed.get(0).change().resourceType()).isEqualTo("AWS::CloudFormation::Stack");
+            assertThat(failed.get(0).message())
+                    .hasValueSatisfying(m -> assertThat(m)
+                            .contains("DELETE_COMPLETE", "ServiceAccountPolicy CREATE_FAILED", "iam:CreatePolicy")
+                            .doesNotContain("ServiceAccountUser"));
+            assertThat(failed.get(1).message())
+                    .hasValueSatisfying(m -> assertThat(m).contains("NoSuchEntity"));
+        }
+        assertThat(sink).isEmpty();
+        aws.verify(
+                1,
+                postRequestedFor(urlPathEqualTo("/"))
+                        .withRequestBody(containing("Action=CreateStack&"))
+                        .withRequestBody(containing("Capabilities.member.1=CAPABILITY_NAMED_IAM"))
+                        .withRequestBody(containing("OnFailure=DELETE")));
+        aws.verify(
+                3,
+                postRequestedFor(urlPathEqualTo("/"))
+                        .withRequestBody(containing("Action=DescribeStacks&"))
+                        .withRequestBody(containing("StackName=arn%3Aaws%3Acloudformation")));
+        aws.verify(0, postRequestedFor(urlPathEqualTo("/")).withRequestBody(containing("Action=CreateAccessKey&")));
+    }
+}
