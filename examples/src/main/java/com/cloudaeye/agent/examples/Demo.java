@@ -6,6 +6,7 @@ import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ProgressListener;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.ecs.EcsTarget;
+import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.lambda.LambdaTarget;
 import java.net.URI;
 import java.time.Duration;
@@ -58,6 +59,15 @@ public final class Demo {
                     .sidecar(s -> s.image("public.ecr.aws/cloudaeye/log-router:1.4.0"))
                     .updateServices(true)
                     .waitForStable(Duration.ofMinutes(2), Duration.ofMillis(200))
+                    .build());
+            SampleEksCluster.create(endpoint, region, credentials);
+            builder.target(EksTarget.builder()
+                    .cluster(SampleEksCluster.CLUSTER)
+                    .controlPlaneLogging(true)
+                    .cloudAEyeAccess(a -> a.iamUserStack()
+                            .accessKeySink(key -> System.out.println("   (the caller's sink received access key "
+                                    + key.accessKeyId() + "; its secret is printed nowhere)")))
+                    .waits(Duration.ofMillis(200), Duration.ofMinutes(2))
                     .build());
             builder.region(region).endpointOverride(endpoint).credentialsProvider(credentials);
             apply = true;
