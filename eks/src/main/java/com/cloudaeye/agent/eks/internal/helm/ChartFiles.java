@@ -20,6 +20,7 @@ final class ChartFiles {
     private static final List<String> FILES = List.of(
             "Chart.yaml",
             "values.yaml",
+            "values.schema.json",
             ".helmignore",
             "templates/_helpers.tpl",
             "templates/NOTES.txt",
