@@ -41,7 +41,7 @@ public final class AgentChart {
     }
 
     /**
-     * Installs the release, or upgrades it, atomically: Helm waits for the DaemonSet to be ready and rolls back (or
+     * Installs the release or upgrades it, atomically: Helm waits for the DaemonSet to be ready and rolls back (or
      * uninstalls a first install) when it is not within the timeout. Creates the namespace when missing.
      *
      * @param connection how to reach the cluster
@@ -50,32 +50,47 @@ public final class AgentChart {
      * @param values the non-secret values
      * @param token the agent token
      * @param timeout how long Helm may wait
+     * @param firstInstall true when no release of that name exists, so Helm installs instead of upgrading
      * @return the release Helm reports
      */
-    static Release upgradeInstall(
+    static Release installOrUpgrade(
             ClusterConnection connection,
             String release,
             String namespace,
             JsonNode values,
             Secret token,
-            Duration timeout) {
+            Duration timeout,
+            boolean firstInstall) {
         try (PrivateDir dir = PrivateDir.create()) {
             Path chart = ChartFiles.copyTo(dir.path());
             Path valuesFile = dir.write("values.json", ChartValues.withToken(values, token));
+            int seconds = (int) Math.max(1, timeout.toSeconds());
+            // helm-java's "upgrade --install" drops the values files when the release does not exist yet, so a
+            // first install goes through "install".
             return connection.withKubeconfig(
                     dir,
-                    kubeconfig -> new Helm(chart)
-                            .upgrade()
-                            .install()
-                            .atomic()
-                            .waitReady()
-                            .createNamespace()
-                            .withTimeout((int) Math.max(1, timeout.toSeconds()))
-                            .withName(release)
-                            .withNamespace(namespace)
-                            .withValuesFile(valuesFile)
-                            .withKubeConfig(kubeconfig)
-                            .call());
+                    kubeconfig -> firstInstall
+                            ? new Helm(chart)
+                                    .install()
+                                    .atomic()
+                                    .waitReady()
+                                    .createNamespace()
+                                    .withTimeout(seconds)
+                                    .withName(release)
+                                    .withNamespace(namespace)
+                                    .withValuesFile(valuesFile)
+                                    .withKubeConfig(kubeconfig)
+                                    .call()
+                            : new Helm(chart)
+                                    .upgrade()
+                                    .atomic()
+                                    .waitReady()
+                                    .withTimeout(seconds)
+                                    .withName(release)
+                                    .withNamespace(namespace)
+                                    .withValuesFile(valuesFile)
+                                    .withKubeConfig(kubeconfig)
+                                    .call());
         } catch (IllegalStateException e) {
             throw scrubbed(
                     "Helm could not install or upgrade release " + namespace + "/" + release + " through "

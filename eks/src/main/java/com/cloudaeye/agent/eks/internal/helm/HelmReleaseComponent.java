@@ -237,14 +237,15 @@ public final class HelmReleaseComponent implements EksComponent {
             return;
         }
         LOG.info("Installing or upgrading Helm release {}/{}", namespace, release);
-        Release result = AgentChart.upgradeInstall(
+        Release result = AgentChart.installOrUpgrade(
                 connection,
                 release,
                 namespace,
                 state.path("values"),
                 context.agent().apiToken(),
                 Duration.ofSeconds(
-                        state.path("timeoutSeconds").asLong(options.timeout().toSeconds())));
+                        state.path("timeoutSeconds").asLong(options.timeout().toSeconds())),
+                current == 0);
         ObjectNode appliedState = Json.object();
         appliedState.put("revision", result.getRevision());
         context.applied(change, "revision " + result.getRevision() + " " + result.getStatus(), appliedState);

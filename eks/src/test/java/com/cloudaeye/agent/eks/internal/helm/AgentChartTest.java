@@ -108,7 +108,11 @@ class AgentChartTest {
         DaemonSet ds = only(objects, DaemonSet.class);
         assertThat(ds.getMetadata().getName()).isEqualTo("logs-cloudaeye-agent");
         assertThat(ds.getMetadata().getNamespace()).isEqualTo("observability");
-        assertThat(ds.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable().getIntVal())
+        assertThat(ds.getSpec()
+                        .getUpdateStrategy()
+                        .getRollingUpdate()
+                        .getMaxUnavailable()
+                        .getIntVal())
                 .isEqualTo(3);
         var pod = ds.getSpec().getTemplate().getSpec();
         assertThat(pod.getPriorityClassName()).isEqualTo("high");
@@ -165,13 +169,15 @@ class AgentChartTest {
     @Test
     void lint_strict_passesWithDefaultAndCustomValues() throws Exception {
         assertThat(lint(Map.of())).isEmpty();
-        assertThat(lint(Map.of(
-                        "image:\n  # -- Registry and repository of the agent image.\n"
-                                + "  repository: public.ecr.aws/cloudaeye/logs-agent\n  # -- Image tag; defaults to"
-                                + " the chart's appVersion when empty.\n  tag: \"\"",
-                        "image:\n  repository: example.com/agent\n  tag: \"9.9\"",
-                        "tolerations:\n  - operator: Exists",
-                        "tolerations:\n  - key: dedicated\n    operator: Equal\n    value: logs\n    effect: NoSchedule")))
+        assertThat(
+                        lint(
+                                Map.of(
+                                        "image:\n  # -- Registry and repository of the agent image.\n"
+                                                + "  repository: public.ecr.aws/cloudaeye/logs-agent\n  # -- Image tag; defaults to"
+                                                + " the chart's appVersion when empty.\n  tag: \"\"",
+                                        "image:\n  repository: example.com/agent\n  tag: \"9.9\"",
+                                        "tolerations:\n  - operator: Exists",
+                                        "tolerations:\n  - key: dedicated\n    operator: Equal\n    value: logs\n    effect: NoSchedule")))
                 .isEmpty();
     }
 
