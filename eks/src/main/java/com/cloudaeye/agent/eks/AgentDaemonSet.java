@@ -61,15 +61,21 @@ public abstract class AgentDaemonSet {
     public abstract List<Toleration> tolerations();
 
     /**
-     * Any other chart value, by dotted path (for example {@code priorityClassName} or {@code
-     * serviceAccount.annotations.eks\.amazonaws\.com/role-arn} is not supported: use plain keys), as Helm's {@code
-     * --set} would take it. Never put a secret here: values are shown in plans.
+     * Any other chart value by its dotted path, as Helm's {@code --set} takes it: for example {@code
+     * priorityClassName=high} or {@code updateStrategy.rollingUpdate.maxUnavailable=3}. {@code true}/{@code false}
+     * and integers become booleans and numbers. The chart's {@code values.yaml} documents every value. Never put a
+     * secret here: values are shown in plans and journals.
      *
      * @return extra values by dotted path
      */
     public abstract Map<String, String> extraValues();
 
-    /** @return how long install, upgrade and uninstall may take before Helm rolls back; default 5 minutes */
+    /**
+     * How long an install or upgrade may take, including waiting for the DaemonSet's pods, before Helm rolls it
+     * back. At most 10 minutes, because Helm uses one EKS token (valid 15 minutes) for the whole call.
+     *
+     * @return the timeout; default 5 minutes
+     */
     @Value.Default
     public Duration timeout() {
         return Duration.ofMinutes(5);
@@ -133,9 +139,9 @@ public abstract class AgentDaemonSet {
                         + "' is set from the installer's agent settings: pass it with .agent(...) instead.");
             }
         });
-        if (timeout().isNegative() || timeout().isZero() || timeout().compareTo(Duration.ofHours(1)) > 0) {
-            throw new ConfigurationException(
-                    "AgentDaemonSet timeout " + timeout() + " is out of range: pass between 1 second and 1 hour.");
+        if (timeout().compareTo(Duration.ofSeconds(1)) < 0 || timeout().compareTo(Duration.ofMinutes(10)) > 0) {
+            throw new ConfigurationException("AgentDaemonSet timeout " + timeout()
+                    + " is out of range: pass between 1 second and 10 minutes (an EKS token lasts 15 minutes).");
         }
     }
 
