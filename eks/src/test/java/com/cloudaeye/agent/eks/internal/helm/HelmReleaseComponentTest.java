@@ -109,6 +109,7 @@ class HelmReleaseComponentTest {
                         assertThat(a.after()).contains(Secret.REDACTED);
                     });
             assertThat(plan.notes()).anySatisfy(n -> assertThat(n).contains("clusterroles", "cloudaeye-agent"));
+            assertThat(plan.requiredPolicy().toJson()).isEqualTo(resource("/golden/policy-install.json"));
             assertThat(plan.toJson()).doesNotContain(TOKEN);
             assertThat(plan.toString()).doesNotContain(TOKEN);
             assertThat(change.targetState().toString()).doesNotContain(TOKEN);
@@ -290,7 +291,12 @@ class HelmReleaseComponentTest {
     }
 
     private static String fixture(String name) {
-        try (var in = HelmReleaseComponentTest.class.getResourceAsStream("/fixtures/eks/" + name)) {
+        return resource("/fixtures/eks/" + name);
+    }
+
+    private static String resource(String name) {
+        try (var in = HelmReleaseComponentTest.class.getResourceAsStream(name)) {
+            assertThat(in).as(name).isNotNull();
             return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
