@@ -80,7 +80,11 @@ abstract class ClusterConnection {
                 .filter(r -> release.equals(r.getName()))
                 .findFirst()
                 .map(r -> new InstalledRelease(
-                        Integer.parseInt(r.getRevision()), r.getStatus(), r.getChart(), Optional.empty()));
+                        Integer.parseInt(r.getRevision()),
+                        r.getStatus(),
+                        r.getChart(),
+                        Optional.empty(),
+                        Optional.empty()));
     }
 
     private static final class Kubeconfig extends ClusterConnection {

@@ -158,44 +158,67 @@ public final class HelmReleaseComponent implements EksComponent {
     public TargetPlan planRollback(List<Change> applied, TargetContext context) {
         List<Change> changes = new ArrayList<>();
         for (Change done : applied) {
-            JsonNode state = done.targetState();
-            Change.Builder restore = Change.builder()
-                    .target(done.target())
-                    .resourceType(RESOURCE_TYPE)
-                    .resourceId(done.resourceId())
-                    .action(ChangeAction.SKIP);
-            if (done.action() != ChangeAction.CREATE) {
-                changes.add(
-                        restore.reason("Rolling back a Helm " + done.action().label() + " is not supported yet:"
-                                        + " run the install or uninstall with the earlier options.")
-                                .build());
-                continue;
-            }
-            ClusterConnection connection = connectionForApply(state, context);
-            String namespace = state.path("namespace").asText();
-            String release = state.path("release").asText();
-            Optional<InstalledRelease> now = connection.installedRelease(namespace, release);
-            if (now.isEmpty()) {
-                changes.add(restore.action(ChangeAction.NO_OP)
-                        .reason("Release " + namespace + "/" + release + " is already gone.")
-                        .build());
-            } else if (now.get().revision() != 1) {
-                changes.add(restore.reason("Release " + namespace + "/" + release + " changed since it was installed"
-                                + " (now revision " + now.get().revision() + "): uninstall it yourself if you mean to.")
-                        .build());
-            } else {
-                ObjectNode next = state.deepCopy();
-                next.put("beforeRevision", now.get().revision());
-                changes.add(restore.action(ChangeAction.DELETE)
-                        .reason("Uninstalls the release this apply installed.")
-                        .targetState(next)
-                        .addAttributes(AttributeChange.of("Release", namespace + "/" + release, null))
-                        .addAllPermissions(
-                                applyPermissions(state.path("clusterArn").asText()))
-                        .build());
-            }
+            changes.add(planRestore(done, context));
         }
         return new TargetPlan(changes, List.of());
+    }
+
+    /**
+     * Restores the before-state of one applied change: an install is uninstalled, an upgrade is upgraded back to the
+     * values of the revision before it, an uninstall is installed again with its former values (and the token of
+     * the current agent settings). A release changed since the apply is left alone.
+     */
+    private Change planRestore(Change done, TargetContext context) {
+        JsonNode state = done.targetState();
+        String namespace = state.path("namespace").asText();
+        String release = state.path("release").asText();
+        String label = namespace + "/" + release;
+        int beforeRevision = state.path("beforeRevision").asInt(0);
+        Change.Builder restore = Change.builder()
+                .target(done.target())
+                .resourceType(RESOURCE_TYPE)
+                .resourceId(done.resourceId())
+                .action(ChangeAction.SKIP);
+        ClusterConnection connection = connectionForApply(state, context);
+        Optional<InstalledRelease> now = connection.installedRelease(namespace, release);
+        int current = now.map(InstalledRelease::revision).orElse(0);
+        // What the apply left: a first install is revision 1, an upgrade one more than before, an uninstall nothing.
+        int expected = done.action() == ChangeAction.DELETE ? 0 : beforeRevision + 1;
+        if (current != expected) {
+            return restore.reason("Release " + label + " changed since it was applied (revision " + current
+                            + ", expected " + expected + "): restore it yourself if you mean to.")
+                    .build();
+        }
+        ObjectNode next = state.deepCopy();
+        next.put("beforeRevision", current);
+        List<Permission> permissions = applyPermissions(state.path("clusterArn").asText());
+        if (done.action() == ChangeAction.CREATE) {
+            return restore.action(ChangeAction.DELETE)
+                    .reason("Uninstalls the release this apply installed.")
+                    .targetState(next)
+                    .addAttributes(AttributeChange.of("Release", label, null))
+                    .addAllPermissions(permissions)
+                    .build();
+        }
+        if (!state.hasNonNull("beforeValues")) {
+            return restore.reason("The values of release " + label + " before the apply could not be read through "
+                            + connection.describe() + ": install it again with the earlier options.")
+                    .build();
+        }
+        next.set("values", state.get("beforeValues"));
+        next.remove("beforeValues");
+        return restore.action(done.action() == ChangeAction.DELETE ? ChangeAction.CREATE : ChangeAction.UPDATE)
+                .reason("Restores the values of release " + label + " before the apply (revision " + beforeRevision
+                        + "), with the token of the current agent settings.")
+                .targetState(next)
+                .addAttributes(AttributeChange.of(
+                        "Values",
+                        done.action() == ChangeAction.DELETE
+                                ? null
+                                : state.path("values").toString(),
+                        state.get("beforeValues").toString()))
+                .addAllPermissions(permissions)
+                .build();
     }
 
     @Override
@@ -262,6 +285,7 @@ public final class HelmReleaseComponent implements EksComponent {
                 .ifPresent(k -> state.put("kubeconfig", k.toAbsolutePath().toString()));
         state.put("beforeRevision", installed.map(InstalledRelease::revision).orElse(0));
         state.set("values", values);
+        installed.flatMap(InstalledRelease::values).ifPresent(v -> state.set("beforeValues", v));
         return state;
     }
 

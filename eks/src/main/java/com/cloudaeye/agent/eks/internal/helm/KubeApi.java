@@ -81,7 +81,17 @@ final class KubeApi {
                 decoded.path("version").asInt(version(latest)),
                 decoded.path("info").path("status").asText(labelOf(latest, "status")),
                 chart.path("name").asText() + "-" + chart.path("version").asText(),
-                Optional.of(decoded.path("manifest").asText())));
+                Optional.of(decoded.path("manifest").asText()),
+                Optional.of(withoutToken(decoded.path("config")))));
+    }
+
+    /** The release's user-supplied values without the agent token, which must never be kept. */
+    private static JsonNode withoutToken(JsonNode config) {
+        JsonNode copy = config.isObject() ? config.deepCopy() : Json.object();
+        if (copy.path("cloudaeye") instanceof com.fasterxml.jackson.databind.node.ObjectNode cloudaeye) {
+            cloudaeye.remove("apiToken");
+        }
+        return copy;
     }
 
     private JsonNode get(URI uri, String what) {

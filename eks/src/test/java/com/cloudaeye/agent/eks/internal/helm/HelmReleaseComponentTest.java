@@ -197,6 +197,46 @@ class HelmReleaseComponentTest {
     }
 
     @Test
+    void rollback_ofUninstall_reinstallsWithTheFormerValues() {
+        AgentDaemonSet bigger = AgentDaemonSet.builder()
+                .from(DEFAULTS)
+                .putResources("limits.memory", "512Mi")
+                .build();
+        try (AgentInstaller installer = installer(bigger)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            ApplyResult removed = installer.apply(installer.planUninstall());
+            assertThat(removed.isSuccess()).as(removed.toString()).isTrue();
+            assertThat(helmList()).isEmpty();
+
+            Plan rollback = installer.planRollback(
+                    com.cloudaeye.agent.Journal.read(removed.journal().orElseThrow()));
+            Change restore = only(rollback);
+            assertThat(restore.action()).isEqualTo(ChangeAction.CREATE);
+            assertThat(rollback.toJson()).doesNotContain(TOKEN);
+            ApplyResult restored = installer.apply(rollback);
+
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+            DaemonSet ds = kubernetes
+                    .client()
+                    .apps()
+                    .daemonSets()
+                    .inNamespace("cloudaeye-agent")
+                    .withName("cloudaeye-agent")
+                    .get();
+            assertThat(ds.getSpec()
+                            .getTemplate()
+                            .getSpec()
+                            .getContainers()
+                            .get(0)
+                            .getResources()
+                            .getLimits()
+                            .get("memory")
+                            .toString())
+                    .isEqualTo("512Mi");
+        }
+    }
+
+    @Test
     void plan_withFargateProfiles_warnsThatDaemonSetsDoNotRunThere() {
         stubFargateProfiles("list-fargate-profiles.json");
         try (AgentInstaller installer = installer(DEFAULTS)) {

@@ -192,6 +192,12 @@ final class KubernetesApiServer implements AutoCloseable {
                 return json(
                         500, "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"mock failed\",\"code\":500}");
             }
+            if (response.code() == 409) {
+                // The API server says why in a Status; clients (Helm's --create-namespace) look for the reason.
+                response.setBody("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                        + "\"reason\":\"AlreadyExists\",\"message\":\"already exists\",\"code\":409}");
+                response.setHeader("Content-Type", "application/json");
+            }
             if (response.header("Content-Type") == null) {
                 response.setHeader("Content-Type", "application/json");
             }
