@@ -41,8 +41,27 @@ abstract class ClusterConnection {
             throw new ConfigurationException("AgentDaemonSet kubeconfig " + kubeconfig
                     + " is not a readable file: pass the path of a kubeconfig, or leave it out to use the EKS token.");
         }
+        String text;
+        try {
+            text = Files.readString(kubeconfig);
+        } catch (IOException e) {
+            throw new ConfigurationException(
+                    "AgentDaemonSet kubeconfig " + kubeconfig + " could not be read: " + e.getMessage(), e);
+        }
+        // Helm reads a malformed kubeconfig as "no releases" and then fails the install obscurely: check the basics.
+        if (!KUBECONFIG_CONTEXT.matcher(text).find()
+                || !KUBECONFIG_SERVER.matcher(text).find()) {
+            throw new ConfigurationException("AgentDaemonSet kubeconfig " + kubeconfig
+                    + " has no current-context or no cluster server: pass a kubeconfig whose current context reaches"
+                    + " the cluster (e.g. written by 'aws eks update-kubeconfig').");
+        }
         return new Kubeconfig(kubeconfig);
     }
+
+    private static final java.util.regex.Pattern KUBECONFIG_CONTEXT =
+            java.util.regex.Pattern.compile("(?m)^current-context:\\s*\\S+");
+    private static final java.util.regex.Pattern KUBECONFIG_SERVER =
+            java.util.regex.Pattern.compile("(?m)^\\s+server:\\s*\\S+");
 
     /**
      * Runs a Helm call with a kubeconfig file valid for the whole call.

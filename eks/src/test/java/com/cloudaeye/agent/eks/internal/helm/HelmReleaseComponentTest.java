@@ -237,6 +237,41 @@ class HelmReleaseComponentTest {
     }
 
     @Test
+    void callerKubeconfig_installsWithoutAwsPermission_andReplansAsUpgradeSinceManifestsAreNotRead()
+            throws IOException {
+        Path kubeconfig = Files.writeString(journals.resolve("kubeconfig.yaml"), kubernetes.kubeconfig());
+        AgentDaemonSet options =
+                AgentDaemonSet.builder().from(DEFAULTS).kubeconfig(kubeconfig).build();
+        try (AgentInstaller installer = installer(options)) {
+            Plan plan = installer.plan();
+            assertThat(only(plan).action()).isEqualTo(ChangeAction.CREATE);
+            assertThat(only(plan).permissions()).isEmpty();
+
+            ApplyResult applied = installer.apply(plan);
+            assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
+            assertThat(helmList())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getStatus()).isEqualTo("deployed"));
+
+            Change again = only(installer.plan());
+            assertThat(again.action()).isEqualTo(ChangeAction.UPDATE);
+            assertThat(again.reason()).hasValueSatisfying(r -> assertThat(r).contains("cannot be read"));
+        }
+    }
+
+    @Test
+    void callerKubeconfig_whenMalformed_failsBeforeAnyHelmCall() throws IOException {
+        Path kubeconfig = Files.writeString(journals.resolve("broken.yaml"), "apiVersion: v1\nkind: Config\n");
+        AgentDaemonSet options =
+                AgentDaemonSet.builder().from(DEFAULTS).kubeconfig(kubeconfig).build();
+        try (AgentInstaller installer = installer(options)) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(com.cloudaeye.agent.ConfigurationException.class)
+                    .hasMessageContaining("no current-context or no cluster server");
+        }
+    }
+
+    @Test
     void plan_withFargateProfiles_warnsThatDaemonSetsDoNotRunThere() {
         stubFargateProfiles("list-fargate-profiles.json");
         try (AgentInstaller installer = installer(DEFAULTS)) {
