@@ -94,7 +94,7 @@ public final class AgentChart {
         } catch (IllegalStateException e) {
             throw scrubbed(
                     "Helm could not install or upgrade release " + namespace + "/" + release + " through "
-                            + connection.describe() + " (rolled back)",
+                            + connection.describe() + " (atomic: Helm removed what this attempt created)",
                     e,
                     token);
         }
