@@ -1,0 +1,130 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.Secret;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.Release;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The agent chart driven through helm-java (Helm 3 in-process): render, install or upgrade, uninstall. Every
+ * call copies the chart and writes the values (which hold the token) into a private directory deleted right after,
+ * and every error message leaving here has the token masked.
+ */
+public final class AgentChart {
+    private AgentChart() {}
+
+    /**
+     * Renders the chart client-side, like {@code helm template}: no cluster is contacted.
+     *
+     * @param release the release name
+     * @param namespace the release namespace
+     * @param values the non-secret values
+     * @param token the agent token
+     * @return the rendered manifest; it contains the token, so only compare it, never show it
+     */
+    public static String render(String release, String namespace, JsonNode values, Secret token) {
+        try (PrivateDir dir = PrivateDir.create()) {
+            Path chart = ChartFiles.copyTo(dir.path());
+            Path valuesFile = dir.write("values.json", ChartValues.withToken(values, token));
+            return new Helm(chart)
+                    .template()
+                    .withName(release)
+                    .withNamespace(namespace)
+                    .withValuesFile(valuesFile)
+                    .call();
+        } catch (IllegalStateException e) {
+            throw scrubbed("Rendering the agent chart failed (check the AgentDaemonSet values)", e, token);
+        }
+    }
+
+    /**
+     * Installs the release or upgrades it, atomically: Helm waits for the DaemonSet to be ready and rolls back (or
+     * uninstalls a first install) when it is not within the timeout. Creates the namespace when missing.
+     *
+     * @param connection how to reach the cluster
+     * @param release the release name
+     * @param namespace the release namespace
+     * @param values the non-secret values
+     * @param token the agent token
+     * @param timeout how long Helm may wait
+     * @param firstInstall true when no release of that name exists, so Helm installs instead of upgrading
+     * @return the release Helm reports
+     */
+    static Release installOrUpgrade(
+            ClusterConnection connection,
+            String release,
+            String namespace,
+            JsonNode values,
+            Secret token,
+            Duration timeout,
+            boolean firstInstall) {
+        try (PrivateDir dir = PrivateDir.create()) {
+            Path chart = ChartFiles.copyTo(dir.path());
+            Path valuesFile = dir.write("values.json", ChartValues.withToken(values, token));
+            int seconds = (int) Math.max(1, timeout.toSeconds());
+            // helm-java's "upgrade --install" drops the values files when the release does not exist yet, so a
+            // first install goes through "install".
+            return connection.withKubeconfig(
+                    dir,
+                    kubeconfig -> firstInstall
+                            ? new Helm(chart)
+                                    .install()
+                                    .atomic()
+                                    .waitReady()
+                                    .createNamespace()
+                                    .withTimeout(seconds)
+                                    .withName(release)
+                                    .withNamespace(namespace)
+                                    .withValuesFile(valuesFile)
+                                    .withKubeConfig(kubeconfig)
+                                    .call()
+                            : new Helm(chart)
+                                    .upgrade()
+                                    .atomic()
+                                    .waitReady()
+                                    .withTimeout(seconds)
+                                    .withName(release)
+                                    .withNamespace(namespace)
+                                    .withValuesFile(valuesFile)
+                                    .withKubeConfig(kubeconfig)
+                                    .call());
+        } catch (IllegalStateException e) {
+            throw scrubbed(
+                    "Helm could not install or upgrade release " + namespace + "/" + release + " through "
+                            + connection.describe() + " (atomic: Helm removed what this attempt created)",
+                    e,
+                    token);
+        }
+    }
+
+    /**
+     * Uninstalls the release; the namespace stays.
+     *
+     * @param connection how to reach the cluster
+     * @param release the release name
+     * @param namespace the release namespace
+     * @return Helm's message
+     */
+    static String uninstall(ClusterConnection connection, String release, String namespace) {
+        try (PrivateDir dir = PrivateDir.create()) {
+            return connection.withKubeconfig(
+                    dir,
+                    kubeconfig -> Helm.uninstall(release)
+                            .withNamespace(namespace)
+                            .withKubeConfig(kubeconfig)
+                            .call());
+        } catch (IllegalStateException e) {
+            throw new AgentException("Helm could not uninstall release " + namespace + "/" + release + " through "
+                    + connection.describe() + ": " + e.getMessage());
+        }
+    }
+
+    /** An exception with Helm's message and the token masked; the cause is dropped as it may quote values. */
+    private static AgentException scrubbed(String what, RuntimeException e, Secret token) {
+        String message = String.valueOf(e.getMessage()).replace(token.reveal(), Secret.REDACTED);
+        return new AgentException(what + ": " + message.strip());
+    }
+}

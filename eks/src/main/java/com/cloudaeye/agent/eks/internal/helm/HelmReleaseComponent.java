@@ -1,0 +1,387 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import com.cloudaeye.agent.AttributeChange;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.eks.AgentDaemonSet;
+import com.cloudaeye.agent.eks.internal.EksComponent;
+import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.Quota;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.marcnuri.helm.Release;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.eks.EksClient;
+import software.amazon.awssdk.services.eks.model.Cluster;
+import software.amazon.awssdk.services.eks.model.ClusterStatus;
+import software.amazon.awssdk.services.eks.model.ListFargateProfilesResponse;
+
+/**
+ * The agent DaemonSet as one Helm release of the chart shipped in this module, in its own namespace. Plans by
+ * rendering the chart client-side and comparing its objects with the manifests of the installed release (create,
+ * upgrade or no-op); applies with an atomic {@code helm upgrade --install --wait} under a timeout; uninstalls with
+ * {@code helm uninstall}. Reaches the cluster with an EKS token made from the caller's AWS credentials, or through
+ * the caller's kubeconfig.
+ *
+ * <p>Everything apply and rollback need is in each change's {@link Change#targetState()} (cluster, namespace,
+ * release, the non-secret chart values, the planned-from revision), so a saved plan applies in another JVM; the
+ * agent token is read from the installer's agent settings at apply time and never journaled.
+ */
+public final class HelmReleaseComponent implements EksComponent {
+    /** The resource type of the release's changes. */
+    public static final String RESOURCE_TYPE = "Kubernetes::Helm::Release";
+
+    /**
+     * EKS control-plane reads. AWS documents no per-operation rate for the EKS API; 10 requests per second stays
+     * under the account-level throttling observed for Describe and List calls.
+     */
+    public static final Quota EKS_READS = new Quota("eks.read", 10);
+
+    private static final Logger LOG = LoggerFactory.getLogger(HelmReleaseComponent.class);
+
+    private final AgentDaemonSet options;
+    private final Clock clock;
+
+    /** @param options how the DaemonSet is installed */
+    public HelmReleaseComponent(AgentDaemonSet options) {
+        this(options, Clock.systemUTC());
+    }
+
+    /**
+     * @param options how the DaemonSet is installed
+     * @param clock signs EKS tokens
+     */
+    HelmReleaseComponent(AgentDaemonSet options, Clock clock) {
+        this.options = options;
+        this.clock = clock;
+    }
+
+    @Override
+    public Set<String> resourceTypes() {
+        return Set.of(RESOURCE_TYPE);
+    }
+
+    @Override
+    public TargetPlan plan(Cluster cluster, TargetContext context) {
+        String resourceId = resourceId(cluster.arn(), options.namespace(), options.releaseName());
+        List<Permission> reads = List.of(Permission.of("eks:ListFargateProfiles", cluster.arn()));
+        List<String> notes = kubernetesPermissionNotes(cluster.name());
+        if (cluster.status() != ClusterStatus.ACTIVE) {
+            return new TargetPlan(
+                    List.of(base(resourceId, ChangeAction.SKIP)
+                            .reason("Cluster " + cluster.name() + " is " + cluster.statusAsString()
+                                    + ", not ACTIVE: install the agent once the cluster is active.")
+                            .build()),
+                    reads,
+                    notes);
+        }
+        List<String> warnings = fargateWarnings(cluster, context);
+        ObjectNode values = ChartValues.nonSecret(options, context.agent());
+        Manifests desired = Manifests.parse(AgentChart.render(
+                options.releaseName(),
+                options.namespace(),
+                values,
+                context.agent().apiToken()));
+        ClusterConnection connection = connection(cluster, context);
+        LOG.debug(
+                "Reading release {}/{} through {}", options.namespace(), options.releaseName(), connection.describe());
+        Optional<InstalledRelease> installed = connection.installedRelease(options.namespace(), options.releaseName());
+
+        ObjectNode state = state(cluster, values, installed);
+        Change.Builder change = base(resourceId, ChangeAction.CREATE);
+        change.addAllWarnings(warnings).targetState(state);
+        List<Permission> applyPermissions = applyPermissions(cluster.arn());
+        if (installed.isEmpty()) {
+            change.action(ChangeAction.CREATE)
+                    .addAttributes(AttributeChange.of("Release", null, releaseLabel()))
+                    .addAllAttributes(desired.changesFrom(null))
+                    .addAllPermissions(applyPermissions);
+        } else {
+            InstalledRelease release = installed.get();
+            Optional<List<AttributeChange>> diff = release.manifest().map(m -> desired.changesFrom(Manifests.parse(m)));
+            if (release.isDeployed() && diff.isPresent() && diff.get().isEmpty()) {
+                change.action(ChangeAction.NO_OP)
+                        .reason("Release " + releaseLabel() + " revision " + release.revision()
+                                + " already has the manifests this plan renders.");
+            } else {
+                change.action(ChangeAction.UPDATE)
+                        .addAllPermissions(applyPermissions)
+                        .addAllAttributes(diff.orElse(List.of()));
+                if (!release.isDeployed()) {
+                    change.addAttributes(AttributeChange.of("Status", release.status(), "deployed"))
+                            .reason("Release " + releaseLabel() + " revision " + release.revision() + " is "
+                                    + release.status() + "; the upgrade repairs it.");
+                } else if (diff.isEmpty()) {
+                    change.reason("The installed manifests cannot be read through " + connection.describe()
+                            + ", so Helm upgrades to a new revision whether or not anything differs.");
+                }
+            }
+        }
+        return new TargetPlan(List.of(change.build()), reads, notes);
+    }
+
+    @Override
+    public TargetPlan planUninstall(Cluster cluster, TargetContext context) {
+        String resourceId = resourceId(cluster.arn(), options.namespace(), options.releaseName());
+        ClusterConnection connection = connection(cluster, context);
+        Optional<InstalledRelease> installed = connection.installedRelease(options.namespace(), options.releaseName());
+        Change.Builder change = base(resourceId, ChangeAction.NO_OP);
+        if (installed.isEmpty()) {
+            change.reason("Release " + releaseLabel() + " is not installed.");
+        } else {
+            change.action(ChangeAction.DELETE)
+                    .targetState(state(cluster, Json.object(), installed))
+                    .addAttributes(AttributeChange.of("Release", releaseLabel(), null))
+                    .addAllPermissions(applyPermissions(cluster.arn()));
+            installed.get().manifest().ifPresent(m -> {
+                Manifests before = Manifests.parse(m);
+                change.addAllAttributes(Manifests.parse("").changesFrom(before));
+            });
+        }
+        return new TargetPlan(List.of(change.build()), List.of(), kubernetesPermissionNotes(cluster.name()));
+    }
+
+    @Override
+    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+        List<Change> changes = new ArrayList<>();
+        for (Change done : applied) {
+            changes.add(planRestore(done, context));
+        }
+        return new TargetPlan(changes, List.of());
+    }
+
+    /**
+     * Restores the before-state of one applied change: an install is uninstalled, an upgrade is upgraded back to the
+     * values of the revision before it, an uninstall is installed again with its former values (and the token of
+     * the current agent settings). A release changed since the apply is left alone.
+     */
+    private Change planRestore(Change done, TargetContext context) {
+        JsonNode state = done.targetState();
+        String namespace = state.path("namespace").asText();
+        String release = state.path("release").asText();
+        String label = namespace + "/" + release;
+        int beforeRevision = state.path("beforeRevision").asInt(0);
+        Change.Builder restore = Change.builder()
+                .target(done.target())
+                .resourceType(RESOURCE_TYPE)
+                .resourceId(done.resourceId())
+                .action(ChangeAction.SKIP);
+        ClusterConnection connection = connectionForApply(state, context);
+        Optional<InstalledRelease> now = connection.installedRelease(namespace, release);
+        int current = now.map(InstalledRelease::revision).orElse(0);
+        // What the apply left: a first install is revision 1, an upgrade one more than before, an uninstall nothing.
+        int expected = done.action() == ChangeAction.DELETE ? 0 : beforeRevision + 1;
+        if (current != expected) {
+            return restore.reason("Release " + label + " changed since it was applied (revision " + current
+                            + ", expected " + expected + "): restore it yourself if you mean to.")
+                    .build();
+        }
+        ObjectNode next = state.deepCopy();
+        next.put("beforeRevision", current);
+        List<Permission> permissions = applyPermissions(state.path("clusterArn").asText());
+        if (done.action() == ChangeAction.CREATE) {
+            return restore.action(ChangeAction.DELETE)
+                    .reason("Uninstalls the release this apply installed.")
+                    .targetState(next)
+                    .addAttributes(AttributeChange.of("Release", label, null))
+                    .addAllPermissions(permissions)
+                    .build();
+        }
+        if (!state.hasNonNull("beforeValues")) {
+            return restore.reason("The values of release " + label + " before the apply could not be read through "
+                            + connection.describe() + ": install it again with the earlier options.")
+                    .build();
+        }
+        next.set("values", state.get("beforeValues"));
+        next.remove("beforeValues");
+        return restore.action(done.action() == ChangeAction.DELETE ? ChangeAction.CREATE : ChangeAction.UPDATE)
+                .reason("Restores the values of release " + label + " before the apply (revision " + beforeRevision
+                        + "), with the token of the current agent settings.")
+                .targetState(next)
+                .addAttributes(AttributeChange.of(
+                        "Values",
+                        done.action() == ChangeAction.DELETE
+                                ? null
+                                : state.path("values").toString(),
+                        state.get("beforeValues").toString()))
+                .addAllPermissions(permissions)
+                .build();
+    }
+
+    @Override
+    public void apply(List<Change> changes, ApplyContext context) {
+        for (Change change : changes) {
+            if (context.shouldStop()) {
+                return;
+            }
+            try {
+                applyOne(change, context);
+            } catch (RuntimeException e) {
+                context.failed(change, String.valueOf(e.getMessage()), e);
+            }
+        }
+    }
+
+    private void applyOne(Change change, ApplyContext context) {
+        JsonNode state = change.targetState();
+        String namespace = state.path("namespace").asText();
+        String release = state.path("release").asText();
+        ClusterConnection connection = connectionForApply(state, context);
+        int planned = state.path("beforeRevision").asInt(0);
+        int current = connection
+                .installedRelease(namespace, release)
+                .map(InstalledRelease::revision)
+                .orElse(0);
+        if (current != planned) {
+            context.skipped(
+                    change,
+                    "Release " + namespace + "/" + release + " changed since planning (revision " + current
+                            + ", planned from " + planned + "): plan again.");
+            return;
+        }
+        context.starting(change);
+        if (change.action() == ChangeAction.DELETE) {
+            LOG.info("Uninstalling Helm release {}/{}", namespace, release);
+            String message = AgentChart.uninstall(connection, release, namespace);
+            context.applied(change, message.isBlank() ? "uninstalled" : message.strip(), null);
+            return;
+        }
+        LOG.info("Installing or upgrading Helm release {}/{}", namespace, release);
+        Release result = AgentChart.installOrUpgrade(
+                connection,
+                release,
+                namespace,
+                state.path("values"),
+                context.agent().apiToken(),
+                Duration.ofSeconds(
+                        state.path("timeoutSeconds").asLong(options.timeout().toSeconds())),
+                current == 0);
+        ObjectNode appliedState = Json.object();
+        appliedState.put("revision", result.getRevision());
+        context.applied(change, "revision " + result.getRevision() + " " + result.getStatus(), appliedState);
+    }
+
+    private ObjectNode state(Cluster cluster, JsonNode values, Optional<InstalledRelease> installed) {
+        ObjectNode state = Json.object();
+        state.put("cluster", cluster.name());
+        state.put("clusterArn", cluster.arn());
+        state.put("namespace", options.namespace());
+        state.put("release", options.releaseName());
+        state.put("timeoutSeconds", options.timeout().toSeconds());
+        options.kubeconfig()
+                .ifPresent(k -> state.put("kubeconfig", k.toAbsolutePath().toString()));
+        state.put("beforeRevision", installed.map(InstalledRelease::revision).orElse(0));
+        state.set("values", values);
+        installed.flatMap(InstalledRelease::values).ifPresent(v -> state.set("beforeValues", v));
+        return state;
+    }
+
+    private List<Permission> applyPermissions(String clusterArn) {
+        // Apply re-reads the endpoint and CA; through a caller's kubeconfig it makes no AWS call at all.
+        return options.kubeconfig().isPresent() ? List.of() : List.of(Permission.of("eks:DescribeCluster", clusterArn));
+    }
+
+    private ClusterConnection connection(Cluster cluster, TargetContext context) {
+        if (options.kubeconfig().isPresent()) {
+            return ClusterConnection.kubeconfig(options.kubeconfig().get());
+        }
+        return eksConnection(cluster, context);
+    }
+
+    private ClusterConnection connectionForApply(JsonNode state, TargetContext context) {
+        if (state.hasNonNull("kubeconfig")) {
+            return ClusterConnection.kubeconfig(Path.of(state.path("kubeconfig").asText()));
+        }
+        String name = state.path("cluster").asText();
+        EksClient eks = context.client(EksClient.class, EksClient::builder);
+        Cluster cluster = context.scheduler()
+                .call(EKS_READS, () -> eks.describeCluster(r -> r.name(name)))
+                .cluster();
+        return eksConnection(cluster, context);
+    }
+
+    private ClusterConnection eksConnection(Cluster cluster, TargetContext context) {
+        if (cluster.endpoint() == null
+                || cluster.certificateAuthority() == null
+                || cluster.certificateAuthority().data() == null) {
+            throw new PlanningException("Cluster " + cluster.name() + " has no API server endpoint or certificate"
+                    + " authority yet: wait until it is ACTIVE.");
+        }
+        EksClient eks = context.client(EksClient.class, EksClient::builder);
+        EksToken tokens = new EksToken(
+                cluster.name(),
+                context.region(),
+                eks.serviceClientConfiguration().credentialsProvider(),
+                clock);
+        return ClusterConnection.eks(
+                cluster.endpoint(), cluster.certificateAuthority().data(), tokens);
+    }
+
+    private List<String> fargateWarnings(Cluster cluster, TargetContext context) {
+        EksClient eks = context.client(EksClient.class, EksClient::builder);
+        List<String> profiles = new ArrayList<>();
+        String token = null;
+        do {
+            String next = token;
+            ListFargateProfilesResponse page = context.scheduler()
+                    .call(
+                            EKS_READS,
+                            () -> eks.listFargateProfiles(
+                                    r -> r.clusterName(cluster.name()).nextToken(next)));
+            profiles.addAll(page.fargateProfileNames());
+            token = page.nextToken();
+        } while (token != null);
+        if (profiles.isEmpty()) {
+            return List.of();
+        }
+        return List.of("Cluster " + cluster.name() + " has Fargate profiles " + String.join(", ", profiles)
+                + ": DaemonSets do not run on Fargate pods, so the agent does not collect their logs (use a"
+                + " sidecar or Fargate's built-in log router for them).");
+    }
+
+    private List<String> kubernetesPermissionNotes(String clusterName) {
+        return List.of(
+                "Kubernetes access for the agent DaemonSet on cluster " + clusterName + ": the caller's"
+                        + " IAM identity needs an EKS access entry (or aws-auth mapping) whose RBAC allows, in namespace "
+                        + options.namespace() + ", create/get/list/update/patch/delete on secrets, configmaps,"
+                        + " serviceaccounts and apps/daemonsets; cluster-wide, get/create on namespaces and"
+                        + " create/get/update/delete on clusterroles and clusterrolebindings (it also must hold get/list/watch"
+                        + " on pods, namespaces and nodes to grant them). The AmazonEKSClusterAdminPolicy access policy covers"
+                        + " all of it. The EKS token itself needs no IAM permission (sts:GetCallerIdentity is always allowed).");
+    }
+
+    private Change.Builder base(String resourceId, ChangeAction action) {
+        return Change.builder()
+                .target("eks")
+                .resourceType(RESOURCE_TYPE)
+                .resourceId(resourceId)
+                .action(action);
+    }
+
+    private String releaseLabel() {
+        return options.namespace() + "/" + options.releaseName() + " (chart " + ChartFiles.NAME + ")";
+    }
+
+    /**
+     * @param clusterArn the cluster's ARN
+     * @param namespace the release namespace
+     * @param release the release name
+     * @return the release's unique id: the cluster ARN, then {@code /helm/<namespace>/<release>}
+     */
+    static String resourceId(String clusterArn, String namespace, String release) {
+        return clusterArn + "/helm/" + namespace + "/" + release;
+    }
+}

@@ -1,0 +1,21 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Optional;
+
+/**
+ * A Helm release as installed in the cluster.
+ *
+ * @param revision its latest revision
+ * @param status Helm's status of that revision ({@code deployed}, {@code failed}, {@code pending-upgrade}, ...)
+ * @param chart the chart name and version, e.g. {@code cloudaeye-agent-0.1.0}
+ * @param manifest the manifests it installed, absent when the connection cannot read release storage
+ * @param values the values it was installed with, the agent token removed; absent when not readable
+ */
+record InstalledRelease(
+        int revision, String status, String chart, Optional<String> manifest, Optional<JsonNode> values) {
+    /** @return true when Helm considers the release installed and healthy */
+    boolean isDeployed() {
+        return "deployed".equals(status);
+    }
+}

@@ -1,0 +1,185 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.internal.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.zip.GZIPInputStream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one Kubernetes read this library makes itself: Helm's release storage (the {@code sh.helm.release.v1.*}
+ * Secrets of a release), to compare the installed manifests with the ones a plan renders. Everything that writes
+ * goes through Helm.
+ */
+final class KubeApi {
+    private static final Logger LOG = LoggerFactory.getLogger(KubeApi.class);
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+    private final URI server;
+    private final Supplier<String> bearer;
+    private final HttpClient http;
+
+    /**
+     * @param server the API server URL
+     * @param caPem the PEM certificates to trust for it
+     * @param bearer gives a bearer token for each request
+     */
+    KubeApi(String server, byte[] caPem, Supplier<String> bearer) {
+        this.server = URI.create(server.endsWith("/") ? server : server + "/");
+        this.bearer = bearer;
+        this.http = HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(10))
+                .sslContext(trusting(caPem))
+                .build();
+    }
+
+    /**
+     * @param namespace the release namespace
+     * @param release the release name
+     * @return the release's latest revision, empty when it is not installed
+     */
+    Optional<InstalledRelease> helmRelease(String namespace, String release) {
+        String selector = URLEncoder.encode("owner=helm,name=" + release, StandardCharsets.UTF_8);
+        URI uri = server.resolve("api/v1/namespaces/" + namespace + "/secrets?labelSelector=" + selector);
+        JsonNode list = get(uri, "list the Helm release Secrets of " + release + " in namespace " + namespace);
+        JsonNode latest = null;
+        for (JsonNode item : list.path("items")) {
+            if (!release.equals(
+                    item.path("metadata").path("labels").path("name").asText())) {
+                continue; // a server that ignores the selector
+            }
+            if (latest == null || version(item) > version(latest)) {
+                latest = item;
+            }
+        }
+        if (latest == null) {
+            return Optional.empty();
+        }
+        JsonNode decoded = decode(latest.path("data").path("release").asText(), release);
+        JsonNode chart = decoded.path("chart").path("metadata");
+        return Optional.of(new InstalledRelease(
+                decoded.path("version").asInt(version(latest)),
+                decoded.path("info").path("status").asText(labelOf(latest, "status")),
+                chart.path("name").asText() + "-" + chart.path("version").asText(),
+                Optional.of(decoded.path("manifest").asText()),
+                Optional.of(withoutToken(decoded.path("config")))));
+    }
+
+    /** The release's user-supplied values without the agent token, which must never be kept. */
+    private static JsonNode withoutToken(JsonNode config) {
+        JsonNode copy = config.isObject() ? config.deepCopy() : Json.object();
+        if (copy.path("cloudaeye") instanceof com.fasterxml.jackson.databind.node.ObjectNode cloudaeye) {
+            cloudaeye.remove("apiToken");
+        }
+        return copy;
+    }
+
+    private JsonNode get(URI uri, String what) {
+        HttpRequest request = HttpRequest.newBuilder(uri)
+                .timeout(TIMEOUT)
+                .header("Accept", "application/json")
+                .header("Authorization", "Bearer " + bearer.get())
+                .GET()
+                .build();
+        HttpResponse<String> response;
+        try {
+            LOG.debug("GET {}", uri);
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new PlanningException(
+                    "Could not reach the Kubernetes API server " + server + " to " + what + ": "
+                            + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage())
+                            + ". Check the cluster's endpoint access (public, or private from this network).",
+                    e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PlanningException("Interrupted while trying to " + what, e);
+        }
+        int code = response.statusCode();
+        if (code == 404) {
+            return Json.object(); // namespace absent: no release
+        }
+        if (code == 401 || code == 403) {
+            throw new PlanningException("The Kubernetes API server " + server + " refused to " + what + " (HTTP " + code
+                    + "): give the caller's IAM identity Kubernetes access (an EKS access entry with cluster admin"
+                    + " rights, or the RBAC the plan's notes list).");
+        }
+        if (code / 100 != 2) {
+            throw new PlanningException(
+                    "The Kubernetes API server " + server + " answered HTTP " + code + " when asked to " + what + ".");
+        }
+        try {
+            return Json.MAPPER.readTree(response.body());
+        } catch (IOException e) {
+            throw new PlanningException(
+                    "The Kubernetes API server " + server + " sent no JSON when asked to " + what, e);
+        }
+    }
+
+    /** Helm stores a release as base64(gzip(JSON)) in the Secret's data, which the API base64-encodes again. */
+    private static JsonNode decode(String data, String release) {
+        try {
+            byte[] helmEncoded = Base64.getDecoder().decode(data);
+            byte[] compressed = Base64.getDecoder().decode(helmEncoded);
+            InputStream in = new ByteArrayInputStream(compressed);
+            if (compressed.length > 1 && (compressed[0] & 0xff) == 0x1f && (compressed[1] & 0xff) == 0x8b) {
+                in = new GZIPInputStream(in);
+            }
+            try (InputStream json = in) {
+                return Json.MAPPER.readTree(json);
+            }
+        } catch (IllegalArgumentException | IOException e) {
+            throw new PlanningException(
+                    "The Helm release storage of " + release
+                            + " is not in Helm 3's format: check it with 'helm list' and remove the release if it is broken.",
+                    e);
+        }
+    }
+
+    private static int version(JsonNode secret) {
+        return Integer.parseInt(labelOf(secret, "version").isEmpty() ? "0" : labelOf(secret, "version"));
+    }
+
+    private static String labelOf(JsonNode secret, String label) {
+        return secret.path("metadata").path("labels").path(label).asText("");
+    }
+
+    private static SSLContext trusting(byte[] caPem) {
+        try {
+            KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+            store.load(null, null);
+            int i = 0;
+            for (Certificate c :
+                    CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(caPem))) {
+                store.setCertificateEntry("ca-" + i++, c);
+            }
+            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(store);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, trust.getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new PlanningException("Could not trust the cluster's certificate authority: " + e.getMessage(), e);
+        }
+    }
+}

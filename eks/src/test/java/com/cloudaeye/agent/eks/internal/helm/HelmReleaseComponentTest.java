@@ -1,0 +1,426 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.AttributeChange;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.eks.AgentDaemonSet;
+import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.Target;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.Release;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.eks.EksClient;
+import software.amazon.awssdk.services.eks.model.Cluster;
+
+/**
+ * The install, no-op upgrade, uninstall and rollback path through the real installer: EKS answered by WireMock,
+ * Kubernetes by fabric8's mock API server, Helm by helm-java, the EKS token made from static credentials.
+ */
+class HelmReleaseComponentTest {
+    private static final String TOKEN = "tok-9b2e77d04c";
+    private static final String CLUSTER_ARN = "arn:aws:eks:us-east-1:123456789012:cluster/prod-eks";
+    private static final String RELEASE_ID = CLUSTER_ARN + "/helm/cloudaeye-agent/cloudaeye-agent";
+
+    /** The defaults, with a timeout short enough for a failing test to end quickly. */
+    private static final AgentDaemonSet DEFAULTS =
+            AgentDaemonSet.builder().timeout(java.time.Duration.ofSeconds(30)).build();
+
+    private static WireMockServer aws;
+
+    private KubernetesApiServer kubernetes;
+
+    @TempDir
+    Path journals;
+
+    @BeforeAll
+    static void startAws() {
+        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        aws.start();
+    }
+
+    @AfterAll
+    static void stopAws() {
+        aws.stop();
+    }
+
+    @BeforeEach
+    void startKubernetes() {
+        kubernetes = new KubernetesApiServer();
+        stubCluster(kubernetes.url(), "ACTIVE");
+        stubFargateProfiles("list-fargate-profiles-empty.json");
+    }
+
+    @AfterEach
+    void stopKubernetes() {
+        kubernetes.close();
+        aws.resetAll();
+    }
+
+    @Test
+    void plan_whenNotInstalled_createsRelease_readOnly_withSecretRedacted() {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            Plan plan = installer.plan();
+
+            Change change = only(plan);
+            assertThat(change.action()).isEqualTo(ChangeAction.CREATE);
+            assertThat(change.resourceId()).isEqualTo(RELEASE_ID);
+            assertThat(change.permissions()).containsExactly(Permission.of("eks:DescribeCluster", CLUSTER_ARN));
+            assertThat(plan.readPermissions()).contains(Permission.of("eks:ListFargateProfiles", CLUSTER_ARN));
+            assertThat(change.attributes())
+                    .extracting(AttributeChange::name)
+                    .contains("Release", "DaemonSet/cloudaeye-agent", "Secret/cloudaeye-agent");
+            assertThat(change.attributes())
+                    .filteredOn(a -> a.name().startsWith("Secret/"))
+                    .singleElement()
+                    .satisfies(a -> {
+                        assertThat(a.sensitive()).isTrue();
+                        assertThat(a.after()).contains(Secret.REDACTED);
+                    });
+            assertThat(plan.notes()).anySatisfy(n -> assertThat(n).contains("clusterroles", "cloudaeye-agent"));
+            assertThat(plan.requiredPolicy().toJson()).isEqualTo(resource("/golden/policy-install.json"));
+            assertThat(plan.toJson()).doesNotContain(TOKEN);
+            assertThat(plan.toString()).doesNotContain(TOKEN);
+            assertThat(change.targetState().toString()).doesNotContain(TOKEN);
+            assertThat(installer.calls().keySet()).isNotEmpty().allMatch(CallRecorder::isReadOnly);
+            assertThat(kubernetes.requests()).allMatch(r -> r.startsWith("GET "));
+        }
+    }
+
+    @Test
+    void apply_installsReleaseVisibleToHelmList_thenPlanIsNoOp_thenUninstallRemovesIt() throws IOException {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            ApplyResult applied = installer.apply(installer.plan());
+            assertThat(applied.isSuccess())
+                    .as(applied + "\n" + String.join("\n", kubernetes.requests()))
+                    .isTrue();
+
+            assertThat(helmList()).singleElement().satisfies(r -> {
+                assertThat(r.getName()).isEqualTo("cloudaeye-agent");
+                assertThat(r.getStatus()).isEqualTo("deployed");
+                assertThat(r.getRevision()).isEqualTo("1");
+            });
+            DaemonSet ds = kubernetes
+                    .client()
+                    .apps()
+                    .daemonSets()
+                    .inNamespace("cloudaeye-agent")
+                    .withName("cloudaeye-agent")
+                    .get();
+            assertThat(ds).isNotNull();
+
+            Plan again = installer.plan();
+            assertThat(only(again).action()).as(again.toString()).isEqualTo(ChangeAction.NO_OP);
+            assertThat(again.mutations()).isEmpty();
+
+            Plan uninstall = installer.planUninstall();
+            assertThat(only(uninstall).action()).isEqualTo(ChangeAction.DELETE);
+            assertThat(uninstall.toJson()).doesNotContain(TOKEN);
+            ApplyResult removed = installer.apply(uninstall);
+            assertThat(removed.isSuccess())
+                    .as(removed + "\n" + String.join("\n", kubernetes.requests()))
+                    .isTrue();
+            assertThat(helmList()).isEmpty();
+            assertThat(only(installer.planUninstall()).action()).isEqualTo(ChangeAction.NO_OP);
+        }
+    }
+
+    @Test
+    void plan_whenOptionsChange_isUpgradeShowingTheDaemonSetDiff() {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        AgentDaemonSet bigger = AgentDaemonSet.builder()
+                .from(DEFAULTS)
+                .putResources("limits.memory", "512Mi")
+                .build();
+        try (AgentInstaller installer = installer(bigger)) {
+            Change change = only(installer.plan());
+
+            assertThat(change.action()).isEqualTo(ChangeAction.UPDATE);
+            assertThat(change.attributes()).singleElement().satisfies(a -> {
+                assertThat(a.name()).isEqualTo("DaemonSet/cloudaeye-agent");
+                assertThat(a.before()).hasValueSatisfying(v -> assertThat(v).contains("memory: 256Mi"));
+                assertThat(a.after()).hasValueSatisfying(v -> assertThat(v).contains("memory: 512Mi"));
+            });
+            assertThat(change.targetState().path("beforeRevision").asInt()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void rollback_ofInstall_uninstallsTheRelease() throws IOException {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            ApplyResult applied = installer.apply(installer.plan());
+            assertThat(applied.isSuccess())
+                    .as(applied + "\n" + String.join("\n", kubernetes.requests()))
+                    .isTrue();
+
+            Plan rollback = installer.planRollback(
+                    com.cloudaeye.agent.Journal.read(applied.journal().orElseThrow()));
+            assertThat(only(rollback).action()).isEqualTo(ChangeAction.DELETE);
+            ApplyResult rolledBack = installer.apply(rollback);
+
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+            assertThat(helmList()).isEmpty();
+        }
+    }
+
+    @Test
+    void rollback_ofUninstall_reinstallsWithTheFormerValues() {
+        AgentDaemonSet bigger = AgentDaemonSet.builder()
+                .from(DEFAULTS)
+                .putResources("limits.memory", "512Mi")
+                .build();
+        try (AgentInstaller installer = installer(bigger)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            ApplyResult removed = installer.apply(installer.planUninstall());
+            assertThat(removed.isSuccess()).as(removed.toString()).isTrue();
+            assertThat(helmList()).isEmpty();
+
+            Plan rollback = installer.planRollback(
+                    com.cloudaeye.agent.Journal.read(removed.journal().orElseThrow()));
+            Change restore = only(rollback);
+            assertThat(restore.action()).isEqualTo(ChangeAction.CREATE);
+            assertThat(rollback.toJson()).doesNotContain(TOKEN);
+            ApplyResult restored = installer.apply(rollback);
+
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+            DaemonSet ds = kubernetes
+                    .client()
+                    .apps()
+                    .daemonSets()
+                    .inNamespace("cloudaeye-agent")
+                    .withName("cloudaeye-agent")
+                    .get();
+            assertThat(ds.getSpec()
+                            .getTemplate()
+                            .getSpec()
+                            .getContainers()
+                            .get(0)
+                            .getResources()
+                            .getLimits()
+                            .get("memory")
+                            .toString())
+                    .isEqualTo("512Mi");
+        }
+    }
+
+    @Test
+    void callerKubeconfig_installsWithoutAwsPermission_andReplansAsUpgradeSinceManifestsAreNotRead()
+            throws IOException {
+        Path kubeconfig = Files.writeString(journals.resolve("kubeconfig.yaml"), kubernetes.kubeconfig());
+        AgentDaemonSet options =
+                AgentDaemonSet.builder().from(DEFAULTS).kubeconfig(kubeconfig).build();
+        try (AgentInstaller installer = installer(options)) {
+            Plan plan = installer.plan();
+            assertThat(only(plan).action()).isEqualTo(ChangeAction.CREATE);
+            assertThat(only(plan).permissions()).isEmpty();
+
+            ApplyResult applied = installer.apply(plan);
+            assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
+            assertThat(helmList())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getStatus()).isEqualTo("deployed"));
+
+            Change again = only(installer.plan());
+            assertThat(again.action()).isEqualTo(ChangeAction.UPDATE);
+            assertThat(again.reason()).hasValueSatisfying(r -> assertThat(r).contains("cannot be read"));
+        }
+    }
+
+    @Test
+    void callerKubeconfig_whenMalformed_failsBeforeAnyHelmCall() throws IOException {
+        Path kubeconfig = Files.writeString(journals.resolve("broken.yaml"), "apiVersion: v1\nkind: Config\n");
+        AgentDaemonSet options =
+                AgentDaemonSet.builder().from(DEFAULTS).kubeconfig(kubeconfig).build();
+        try (AgentInstaller installer = installer(options)) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(com.cloudaeye.agent.ConfigurationException.class)
+                    .hasMessageContaining("no current-context or no cluster server");
+        }
+    }
+
+    @Test
+    void plan_withFargateProfiles_warnsThatDaemonSetsDoNotRunThere() {
+        stubFargateProfiles("list-fargate-profiles.json");
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            Change change = only(installer.plan());
+
+            assertThat(change.warnings())
+                    .singleElement()
+                    .asString()
+                    .contains("fp-default, fp-batch", "DaemonSets do not run on Fargate");
+        }
+    }
+
+    @Test
+    void plan_whenApiServerUnreachable_failsClearly_andInstallsNothing() throws IOException {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        stubCluster("https://127.0.0.1:" + closedPort, "ACTIVE");
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("Could not reach the Kubernetes API server https://127.0.0.1:" + closedPort)
+                    .hasMessageNotContaining(TOKEN);
+        }
+        assertThat(kubernetes.requests()).allMatch(r -> r.startsWith("GET "));
+        assertThat(kubernetes.client().namespaces().list().getItems()).isEmpty();
+    }
+
+    @Test
+    void plan_whenClusterNotActive_skipsWithReason() {
+        stubCluster(kubernetes.url(), "CREATING");
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            Change change = only(installer.plan());
+
+            assertThat(change.action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(change.reason()).hasValueSatisfying(r -> assertThat(r).contains("CREATING"));
+        }
+    }
+
+    @Test
+    void apply_whenReleaseChangedSincePlanning_skipsIt() {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            Plan plan = installer.plan();
+            assertThat(installer.apply(plan).isSuccess()).isTrue();
+
+            ApplyResult second = installer.apply(plan);
+
+            assertThat(second.toString()).contains("changed since planning");
+            assertThat(helmList())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getRevision()).isEqualTo("1"));
+        }
+    }
+
+    private List<Release> helmList() {
+        try {
+            Path kubeconfig = Files.createTempFile(journals, "kubeconfig", ".yaml");
+            Files.writeString(kubeconfig, kubernetes.kubeconfig());
+            return Helm.list().withKubeConfig(kubeconfig).allNamespaces().call();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private AgentInstaller installer(AgentDaemonSet options) {
+        return AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "test")))
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(TOKEN)))
+                .target(new DaemonSetOnlyTarget(new HelmReleaseComponent(options)))
+                .journalDirectory(journals)
+                .build();
+    }
+
+    private void stubCluster(String endpoint, String status) {
+        aws.stubFor(get(urlPathEqualTo("/clusters/prod-eks"))
+                .willReturn(aResponse()
+                        .withHeader("Content-Type", "application/json")
+                        .withBody(fixture("describe-cluster.json")
+                                .replace("${endpoint}", endpoint)
+                                .replace("${status}", status)
+                                .replace("${ca}", kubernetes.certificateAuthorityData()))));
+    }
+
+    private static void stubFargateProfiles(String fixture) {
+        aws.stubFor(get(urlPathEqualTo("/clusters/prod-eks/fargate-profiles"))
+                .willReturn(aResponse()
+                        .withHeader("Content-Type", "application/json")
+                        .withBody(fixture(fixture))));
+    }
+
+    private static String fixture(String name) {
+        return resource("/fixtures/eks/" + name);
+    }
+
+    private static String resource(String name) {
+        try (var in = HelmReleaseComponentTest.class.getResourceAsStream(name)) {
+            assertThat(in).as(name).isNotNull();
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Change only(Plan plan) {
+        assertThat(plan.changes()).as(plan.toString()).hasSize(1);
+        return plan.changes().first();
+    }
+
+    /** The EKS target as the lead will wire it, reduced to this component: reads the cluster, then delegates. */
+    private static final class DaemonSetOnlyTarget implements Target {
+        private final HelmReleaseComponent component;
+
+        DaemonSetOnlyTarget(HelmReleaseComponent component) {
+            this.component = component;
+        }
+
+        @Override
+        public String name() {
+            return "eks";
+        }
+
+        @Override
+        public TargetPlan plan(TargetContext context) {
+            return component.plan(cluster(context), context);
+        }
+
+        @Override
+        public TargetPlan planUninstall(TargetContext context) {
+            return component.planUninstall(cluster(context), context);
+        }
+
+        @Override
+        public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+            return component.planRollback(applied, context);
+        }
+
+        @Override
+        public void apply(List<Change> changes, ApplyContext context) {
+            component.apply(changes, context);
+        }
+
+        private static Cluster cluster(TargetContext context) {
+            EksClient eks = context.client(EksClient.class, EksClient::builder);
+            return context.scheduler()
+                    .call(HelmReleaseComponent.EKS_READS, () -> eks.describeCluster(r -> r.name("prod-eks")))
+                    .cluster();
+        }
+    }
+}
