@@ -11,6 +11,7 @@ import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.eks.internal.Waits;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
 import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
+import com.cloudaeye.agent.eks.internal.helm.HelmReleaseComponent;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -281,6 +282,30 @@ public final class EksTarget implements Target {
         }
 
         /**
+         * Installs the agent as a DaemonSet from the chart this module ships, through in-process Helm (no helm,
+         * kubectl or AWS CLI binaries), authenticating with an EKS token made from the installer's credentials.
+         *
+         * @param daemonSet the release's options (namespace, image, resources, tolerations, values)
+         * @return this
+         */
+        public Builder daemonSet(AgentDaemonSet daemonSet) {
+            parts.put("daemonSet", waits -> new HelmReleaseComponent(daemonSet));
+            return this;
+        }
+
+        /**
+         * Installs the agent DaemonSet, e.g. {@code d -> d.namespace("cloudaeye").tag("1.0.0")}.
+         *
+         * @param daemonSet configures the release's options
+         * @return this
+         */
+        public Builder daemonSet(Consumer<AgentDaemonSet.Builder> daemonSet) {
+            AgentDaemonSet.Builder b = AgentDaemonSet.builder();
+            daemonSet.accept(b);
+            return daemonSet(b.build());
+        }
+
+        /**
          * How long to wait for a cluster update or a stack, and how often to check it.
          *
          * @param pollInterval between two status reads (default 10 s)
@@ -320,7 +345,7 @@ public final class EksTarget implements Target {
             }
             if (parts.isEmpty()) {
                 throw new ConfigurationException("EksTarget for cluster " + c + " has nothing to do: add"
-                        + " .controlPlaneLogging(true) and/or .cloudAEyeAccess(...).");
+                        + " .daemonSet(...), .controlPlaneLogging(true) and/or .cloudAEyeAccess(...).");
             }
             return new EksTarget(this);
         }

@@ -16,11 +16,8 @@ import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
+import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.internal.CallRecorder;
-import com.cloudaeye.agent.spi.ApplyContext;
-import com.cloudaeye.agent.spi.Target;
-import com.cloudaeye.agent.spi.TargetContext;
-import com.cloudaeye.agent.spi.TargetPlan;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.marcnuri.helm.Helm;
@@ -41,8 +38,6 @@ import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.eks.EksClient;
-import software.amazon.awssdk.services.eks.model.Cluster;
 
 /**
  * The install, no-op upgrade, uninstall and rollback path through the real installer: EKS answered by WireMock,
@@ -343,7 +338,10 @@ class HelmReleaseComponentTest {
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "test")))
                 .endpointOverride(URI.create(aws.baseUrl()))
                 .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(TOKEN)))
-                .target(new DaemonSetOnlyTarget(new HelmReleaseComponent(options)))
+                .target(EksTarget.builder()
+                        .cluster("prod-eks")
+                        .daemonSet(options)
+                        .build())
                 .journalDirectory(journals)
                 .build();
     }
@@ -381,46 +379,5 @@ class HelmReleaseComponentTest {
     private static Change only(Plan plan) {
         assertThat(plan.changes()).as(plan.toString()).hasSize(1);
         return plan.changes().first();
-    }
-
-    /** The EKS target as the lead will wire it, reduced to this component: reads the cluster, then delegates. */
-    private static final class DaemonSetOnlyTarget implements Target {
-        private final HelmReleaseComponent component;
-
-        DaemonSetOnlyTarget(HelmReleaseComponent component) {
-            this.component = component;
-        }
-
-        @Override
-        public String name() {
-            return "eks";
-        }
-
-        @Override
-        public TargetPlan plan(TargetContext context) {
-            return component.plan(cluster(context), context);
-        }
-
-        @Override
-        public TargetPlan planUninstall(TargetContext context) {
-            return component.planUninstall(cluster(context), context);
-        }
-
-        @Override
-        public TargetPlan planRollback(List<Change> applied, TargetContext context) {
-            return component.planRollback(applied, context);
-        }
-
-        @Override
-        public void apply(List<Change> changes, ApplyContext context) {
-            component.apply(changes, context);
-        }
-
-        private static Cluster cluster(TargetContext context) {
-            EksClient eks = context.client(EksClient.class, EksClient::builder);
-            return context.scheduler()
-                    .call(HelmReleaseComponent.EKS_READS, () -> eks.describeCluster(r -> r.name("prod-eks")))
-                    .cluster();
-        }
     }
 }
