@@ -1,5 +1,6 @@
 package com.cloudaeye.agent;
 
+import com.cloudaeye.agent.internal.Globs;
 import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.internal.ValueStyle;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -16,7 +17,6 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 import org.immutables.value.Value;
 
 /**
@@ -104,11 +104,13 @@ public abstract class PolicyDocument {
     public boolean allows(Permission permission) {
         for (Statement s : statements()) {
             boolean actionMatches = s.actions().stream()
-                    .anyMatch(
-                            a -> wildcard(a, true).matcher(permission.action()).matches());
+                    .anyMatch(a -> Globs.toPattern(a, true)
+                            .matcher(permission.action())
+                            .matches());
             boolean resourceMatches = s.resources().stream()
-                    .anyMatch(r ->
-                            wildcard(r, false).matcher(permission.resource()).matches());
+                    .anyMatch(r -> Globs.toPattern(r, false)
+                            .matcher(permission.resource())
+                            .matches());
             if (actionMatches && resourceMatches) {
                 return true;
             }
@@ -121,18 +123,6 @@ public abstract class PolicyDocument {
         SortedSet<String> actions = new TreeSet<>();
         statements().forEach(s -> actions.addAll(s.actions()));
         return actions;
-    }
-
-    private static Pattern wildcard(String glob, boolean caseInsensitive) {
-        StringBuilder regex = new StringBuilder();
-        for (char c : glob.toCharArray()) {
-            switch (c) {
-                case '*' -> regex.append(".*");
-                case '?' -> regex.append('.');
-                default -> regex.append(Pattern.quote(String.valueOf(c)));
-            }
-        }
-        return Pattern.compile(regex.toString(), caseInsensitive ? Pattern.CASE_INSENSITIVE : 0);
     }
 
     /** @return the document as pretty-printed, deterministic IAM policy JSON */

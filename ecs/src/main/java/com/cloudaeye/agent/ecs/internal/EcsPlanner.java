@@ -8,6 +8,7 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ecs.EcsTarget;
 import com.cloudaeye.agent.ecs.LogRouter;
+import com.cloudaeye.agent.internal.Globs;
 import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -686,17 +687,7 @@ public final class EcsPlanner {
     }
 
     private static Pattern glob(String glob) {
-        StringBuilder re = new StringBuilder();
-        for (char ch : glob.toCharArray()) {
-            if (ch == '*') {
-                re.append(".*");
-            } else if (ch == '?') {
-                re.append('.');
-            } else {
-                re.append(Pattern.quote(String.valueOf(ch)));
-            }
-        }
-        return Pattern.compile(re.toString());
+        return Globs.toPattern(glob, false);
     }
 
     private static String lastSegment(String nameOrArn) {

@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.lambda.internal;
 
+import com.cloudaeye.agent.internal.Globs;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -49,14 +50,6 @@ public final class Arns {
      * @return the equivalent regular expression
      */
     public static Pattern glob(String glob) {
-        StringBuilder regex = new StringBuilder();
-        for (char c : glob.toCharArray()) {
-            switch (c) {
-                case '*' -> regex.append(".*");
-                case '?' -> regex.append('.');
-                default -> regex.append(Pattern.quote(String.valueOf(c)));
-            }
-        }
-        return Pattern.compile(regex.toString());
+        return Globs.toPattern(glob, false);
     }
 }
