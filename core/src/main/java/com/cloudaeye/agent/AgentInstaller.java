@@ -157,23 +157,40 @@ public final class AgentInstaller implements AutoCloseable {
     }
 
     /**
-     * Finishes an interrupted apply: re-plans the resources the journal did not record as applied, from their live
-     * state (so nothing is applied twice), and applies that.
+     * Finishes an interrupted apply without applying anything twice. Changes the journal shows as started but without
+     * an outcome (the process died during their mutation) are handed to their target as journaled: the target reads
+     * the live resource and reports it applied when the mutation had landed, applies it when it had not, and skips it
+     * when someone else changed the resource since. Changes that were never started, failed or were skipped are
+     * planned again from their live state (for an install or uninstall) or taken from the journal (for a rollback,
+     * whose before-states only the journal knows). The new apply writes its own journal, in which every resource of
+     * the interrupted one that is now done appears as applied.
      *
      * @param journal the journal of the interrupted apply
      * @return the result of the remaining work
      */
     public ApplyResult resume(Journal journal) {
+        Plan journaled = journal.plan();
+        java.util.Set<String> interrupted = new java.util.HashSet<>();
+        journal.interrupted().forEach(c -> interrupted.add(c.target() + "|" + c.resourceId()));
         java.util.Set<String> remaining = new java.util.HashSet<>();
         journal.unfinished().forEach(c -> remaining.add(c.target() + "|" + c.resourceId()));
-        Plan fresh = journal.plan().kind() == Plan.Kind.UNINSTALL ? planUninstall() : plan();
         Plan.Builder rest = Plan.builder()
-                .kind(fresh.kind())
-                .region(fresh.region())
-                .readPermissions(fresh.readPermissions())
-                .notes(fresh.notes());
+                .kind(journaled.kind())
+                .region(journaled.region())
+                .readPermissions(journaled.readPermissions())
+                .notes(journaled.notes());
+        if (journaled.kind() == Plan.Kind.ROLLBACK) {
+            journal.unfinished().forEach(rest::addChanges);
+            return apply(rest.build());
+        }
+        journal.interrupted().forEach(rest::addChanges);
+        Plan fresh = journaled.kind() == Plan.Kind.UNINSTALL ? planUninstall() : plan();
+        rest.addAllReadPermissions(fresh.readPermissions());
         fresh.changes().stream()
-                .filter(c -> remaining.contains(c.target() + "|" + c.resourceId()))
+                .filter(c -> {
+                    String key = c.target() + "|" + c.resourceId();
+                    return remaining.contains(key) && !interrupted.contains(key);
+                })
                 .forEach(rest::addChanges);
         return apply(rest.build());
     }

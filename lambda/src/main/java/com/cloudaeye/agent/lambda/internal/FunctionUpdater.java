@@ -75,10 +75,12 @@ public final class FunctionUpdater {
         }
         return waitUntilIdle(arn, Duration.ZERO)
                 .thenCompose(live -> {
+                    // First, whether the change already landed (a resumed apply whose process died after the update):
+                    // sending it again would, for a forced variable, save our own value over the user's.
+                    if (isDone(live, state)) {
+                        return finish(change, live, state, "already applied");
+                    }
                     if (!java.util.Objects.equals(state.revisionId(), live.revisionId())) {
-                        if (isDone(live, state)) {
-                            return finish(change, live, state, "already applied");
-                        }
                         context.skipped(
                                 change,
                                 "the function changed since planning (revision "
@@ -219,13 +221,38 @@ public final class FunctionUpdater {
         return env;
     }
 
-    /** @return true when the live function already is what the change wants (e.g. a resumed apply) */
-    private boolean isDone(FunctionConfiguration live, FunctionState state) {
+    /**
+     * Whether the live function already is what the change wants (e.g. a resumed apply whose process died after the
+     * update). Judged per operation, so that it holds after the change even for operations that are not idempotent
+     * (saving a user value, restoring it).
+     */
+    boolean isDone(FunctionConfiguration live, FunctionState state) {
         if (!FunctionPlanner.layerArns(live).equals(state.layers())) {
             return false;
         }
         Map<String, String> env = FunctionPlanner.variables(live);
-        return desiredEnvironment(env, state).equals(new TreeMap<>(env));
+        for (Map.Entry<String, String> e : state.set().entrySet()) {
+            String wanted = e.getValue() == null ? context.agent().apiToken().reveal() : e.getValue();
+            if (!wanted.equals(env.get(e.getKey()))) {
+                return false;
+            }
+        }
+        for (String n : state.remove()) {
+            if (env.containsKey(n) && !state.restore().contains(n)) {
+                return false;
+            }
+        }
+        for (String n : state.save()) {
+            if (!env.containsKey(SAVED_PREFIX + n)) {
+                return false;
+            }
+        }
+        for (String n : state.restore()) {
+            if (env.containsKey(SAVED_PREFIX + n)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static com.fasterxml.jackson.databind.JsonNode appliedState(String revisionId, String version) {
