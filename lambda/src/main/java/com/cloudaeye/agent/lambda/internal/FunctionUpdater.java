@@ -6,6 +6,7 @@ import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.internal.AsyncWindow;
 import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import java.time.Duration;
@@ -183,21 +184,33 @@ public final class FunctionUpdater {
     private CompletableFuture<FunctionConfiguration> poll(String arn, Duration delay, long deadline) {
         CompletableFuture<Void> wait =
                 delay.isZero() ? CompletableFuture.completedFuture(null) : scheduler.after(delay);
+        Duration next = delay.isZero() ? FIRST_POLL : delay.multipliedBy(2);
+        Duration nextDelay = next.compareTo(MAX_POLL) > 0 ? MAX_POLL : next;
         return wait.thenCompose(x ->
                         scheduler.submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn))))
-                .thenCompose(response -> {
+                .handle((response, error) -> {
+                    Throwable cause = unwrap(error);
+                    if (cause != null) {
+                        // A read that ran out of retries is tried again until the deadline: after an update was
+                        // sent, giving up here would report a function that was changed as failed.
+                        if ((RateLimitedScheduler.isThrottling(cause) || RateLimitedScheduler.isTransient(cause))
+                                && System.nanoTime() < deadline) {
+                            return poll(arn, nextDelay, deadline);
+                        }
+                        return CompletableFuture.<FunctionConfiguration>failedFuture(cause);
+                    }
                     FunctionConfiguration config = response.configuration();
                     if (config.lastUpdateStatus() != LastUpdateStatus.IN_PROGRESS) {
                         return CompletableFuture.completedFuture(config);
                     }
                     if (System.nanoTime() > deadline) {
-                        return CompletableFuture.failedFuture(new AgentException("The update of " + arn
-                                + " is still in progress after " + UPDATE_TIMEOUT.toMinutes() + " minutes: check the"
-                                + " function in the Lambda console, then plan again."));
+                        return CompletableFuture.<FunctionConfiguration>failedFuture(new AgentException("The update"
+                                + " of " + arn + " is still in progress after " + UPDATE_TIMEOUT.toMinutes()
+                                + " minutes: check the function in the Lambda console, then plan again."));
                     }
-                    Duration next = delay.isZero() ? FIRST_POLL : delay.multipliedBy(2);
-                    return poll(arn, next.compareTo(MAX_POLL) > 0 ? MAX_POLL : next, deadline);
-                });
+                    return poll(arn, nextDelay, deadline);
+                })
+                .thenCompose(f -> f);
     }
 
     /** Applies the planned operations to the live variables (which may hold values we never read at plan time). */
