@@ -2,6 +2,7 @@ package com.cloudaeye.agent;
 
 import com.cloudaeye.agent.internal.ApplyRunner;
 import com.cloudaeye.agent.internal.AwsClients;
+import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.CallRecorder;
 import com.cloudaeye.agent.internal.DefaultTargetContext;
 import com.cloudaeye.agent.internal.Preflight;
@@ -96,7 +97,9 @@ public final class AgentInstaller implements AutoCloseable {
      * Plans the install with read-only calls: one change per selected resource, with reasons for skips.
      *
      * @return the plan
-     * @throws PlanningException when a named resource does not exist or a selection matches nothing
+     * @throws PlanningException when a named resource does not exist, a selection matches nothing, or the
+     *     credentials are missing, expired or rejected
+     * @throws InsufficientPermissionsException when AWS denies a read, with a policy granting it
      */
     public Plan plan() {
         return plan(Plan.Kind.INSTALL, Target::plan);
@@ -309,10 +312,7 @@ public final class AgentInstaller implements AutoCloseable {
             try {
                 add(plan, planner.apply(t, context));
             } catch (SdkException e) {
-                throw new PlanningException(
-                        "Planning the " + t.name() + " target failed while reading from AWS: " + e.getMessage()
-                                + ". Check the credentials, the region and the caller's read permissions.",
-                        e);
+                throw AwsErrors.whilePlanning(t.name(), region.id(), e);
             }
         }
         addPreflightPermissions(plan);
