@@ -37,7 +37,7 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
  */
 class FaultInjectionIT {
     private static final int FUNCTIONS = 30;
-    private static final int MAX_RUNS = 10;
+    private static final int MAX_RUNS = 15;
 
     @TempDir
     Path journals;
@@ -74,7 +74,8 @@ class FaultInjectionIT {
         }
         proxy = ThrottlingProxy.builder()
                 .target(Moto.endpoint())
-                .rate(ThrottlingProxy.CONTROL_PLANE, 8) // below the installer's 15/s: it gets throttled
+                .rate(ThrottlingProxy.CONTROL_PLANE, 5) // below the installer's 15/s, no burst: it gets throttled
+                .burst(ThrottlingProxy.CONTROL_PLANE, 1)
                 .latency(Duration.ofMillis(5))
                 .propagationDelay(Duration.ofMillis(100))
                 .fault(Fault.SERVER_ERROR, faultRate / 3)
