@@ -2,8 +2,10 @@ package com.cloudaeye.agent;
 
 import com.cloudaeye.agent.internal.ApplyRunner;
 import com.cloudaeye.agent.internal.AwsClients;
+import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.CallRecorder;
 import com.cloudaeye.agent.internal.DefaultTargetContext;
+import com.cloudaeye.agent.internal.Preflight;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -17,11 +19,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
@@ -59,6 +64,8 @@ public final class AgentInstaller implements AutoCloseable {
     private final ProgressListener listener;
     private final @Nullable Path journalDirectory;
     private final int maxFailures;
+    private final boolean preflightOnApply;
+    private final Preflight preflight;
 
     private AgentInstaller(Builder b, Region region) {
         this.region = region;
@@ -77,6 +84,8 @@ public final class AgentInstaller implements AutoCloseable {
         this.listener = b.listener;
         this.journalDirectory = b.journaling ? b.journalDirectory : null;
         this.maxFailures = b.maxFailures;
+        this.preflightOnApply = b.preflight;
+        this.preflight = new Preflight(context);
     }
 
     /** @return a new builder */
@@ -88,7 +97,9 @@ public final class AgentInstaller implements AutoCloseable {
      * Plans the install with read-only calls: one change per selected resource, with reasons for skips.
      *
      * @return the plan
-     * @throws PlanningException when a named resource does not exist or a selection matches nothing
+     * @throws PlanningException when a named resource does not exist, a selection matches nothing, or the
+     *     credentials are missing, expired or rejected
+     * @throws InsufficientPermissionsException when AWS denies a read, with a policy granting it
      */
     public Plan plan() {
         return plan(Plan.Kind.INSTALL, Target::plan);
@@ -118,6 +129,7 @@ public final class AgentInstaller implements AutoCloseable {
                 byTarget.computeIfAbsent(c.target(), t -> new ArrayList<>()).add(c));
         Plan.Builder plan = Plan.builder().kind(Plan.Kind.ROLLBACK).region(region.id());
         byTarget.forEach((name, changes) -> add(plan, target(name).planRollback(changes, context)));
+        addPreflightPermissions(plan);
         return plan.build();
     }
 
@@ -134,7 +146,92 @@ public final class AgentInstaller implements AutoCloseable {
             throw new ConfigurationException("The plan is for region " + plan.region() + " but this installer is for "
                     + region.id() + ": build the installer with .region(Region.of(\"" + plan.region() + "\")).");
         }
+        if (preflightOnApply && !plan.isEmpty()) {
+            preflight(plan);
+        }
         return new ApplyRunner(context, recorder, listener, journalDirectory, maxFailures).run(plan, this::target);
+    }
+
+    /**
+     * Checks, before anything changes, that the caller may make every call the plan needs: finds the caller with
+     * {@code sts:GetCallerIdentity} (an assumed-role session is checked as its role) and evaluates the plan's
+     * {@link Plan#requiredPolicy() policy}, action by action on exactly its resources, with IAM's policy simulator
+     * ({@code iam:SimulatePrincipalPolicy}). It makes only read calls. {@link Builder#preflight(boolean)} makes
+     * {@link #apply(Plan)} run it first.
+     *
+     * <p>It needs permissions of its own, which plans list only when {@link Builder#preflight(boolean)} is on:
+     * {@code iam:SimulatePrincipalPolicy} on the caller's user or role ARN and, for a role with a path (which the
+     * session ARN leaves out), {@code iam:GetRole} on that role. {@code sts:GetCallerIdentity} needs no permission.
+     * The simulator evaluates the principal's identity-based policies and permissions boundary, not resource-based
+     * policies (such as a layer's), so a passed preflight is necessary, not sufficient. The account's root user cannot
+     * be simulated: for it the check passes with a warning in the log.
+     *
+     * @param plan the plan to check
+     * @throws InsufficientPermissionsException when the caller lacks permissions; {@link
+     *     InsufficientPermissionsException#missing()} grants exactly those
+     * @throws AgentException when the caller cannot be found or simulated (e.g. a federated user)
+     */
+    public void preflight(Plan plan) {
+        List<Permission> needed = new ArrayList<>(plan.readPermissions());
+        plan.mutations().forEach(c -> needed.addAll(c.permissions()));
+        Preflight.Principal principal;
+        java.util.SortedSet<Permission> missing;
+        try {
+            principal = preflight.principal();
+            missing = preflight.missing(needed);
+        } catch (AwsServiceException e) {
+            if (e.statusCode() == 403) {
+                String who = preflightPrincipalOrNull();
+                PolicyDocument simulate = PolicyDocument.allowing(
+                        List.of(Permission.of("iam:SimulatePrincipalPolicy", who == null ? "*" : who)));
+                throw new InsufficientPermissionsException(
+                        "The preflight itself was denied ("
+                                + e.awsErrorDetails().errorCode() + "): the caller may not"
+                                + " simulate its own policies. Nothing was changed. Grant it the policy below, or"
+                                + " turn the preflight off with preflight(false).",
+                        simulate);
+            }
+            throw new AgentException(
+                    "The permission preflight could not ask IAM: " + e.getMessage()
+                            + ". Nothing was changed. Retry, or turn the preflight off with preflight(false).",
+                    e);
+        } catch (SdkException e) {
+            throw new AgentException(
+                    "The permission preflight could not reach AWS: " + e.getMessage()
+                            + ". Nothing was changed. Check the network and the credentials, then retry.",
+                    e);
+        }
+        if (!missing.isEmpty()) {
+            Set<String> actions = new TreeSet<>();
+            missing.forEach(m -> actions.add(m.action()));
+            throw new InsufficientPermissionsException(
+                    principal.callerArn() + " lacks " + missing.size() + " of the " + new TreeSet<>(needed).size()
+                            + " permissions this plan needs (" + String.join(", ", actions) + "), so nothing was"
+                            + " changed. Attach the policy below to " + principal.arn() + ", then apply again.",
+                    PolicyDocument.allowing(missing));
+        }
+    }
+
+    private @Nullable String preflightPrincipalOrNull() {
+        try {
+            return preflight.principal().arn();
+        } catch (SdkException e) {
+            return null;
+        }
+    }
+
+    private void addPreflightPermissions(Plan.Builder plan) {
+        if (!preflightOnApply) {
+            return;
+        }
+        try {
+            plan.addAllReadPermissions(preflight.principal().permissions());
+        } catch (SdkException e) {
+            throw new PlanningException(
+                    "Finding the caller for the permission preflight failed: " + e.getMessage()
+                            + ". Check the credentials, or turn the preflight off with preflight(false).",
+                    e);
+        }
     }
 
     /**
@@ -157,23 +254,40 @@ public final class AgentInstaller implements AutoCloseable {
     }
 
     /**
-     * Finishes an interrupted apply: re-plans the resources the journal did not record as applied, from their live
-     * state (so nothing is applied twice), and applies that.
+     * Finishes an interrupted apply without applying anything twice. Changes the journal shows as started but without
+     * an outcome (the process died during their mutation) are handed to their target as journaled: the target reads
+     * the live resource and reports it applied when the mutation had landed, applies it when it had not, and skips it
+     * when someone else changed the resource since. Changes that were never started, failed or were skipped are
+     * planned again from their live state (for an install or uninstall) or taken from the journal (for a rollback,
+     * whose before-states only the journal knows). The new apply writes its own journal, in which every resource of
+     * the interrupted one that is now done appears as applied.
      *
      * @param journal the journal of the interrupted apply
      * @return the result of the remaining work
      */
     public ApplyResult resume(Journal journal) {
+        Plan journaled = journal.plan();
+        java.util.Set<String> interrupted = new java.util.HashSet<>();
+        journal.interrupted().forEach(c -> interrupted.add(c.target() + "|" + c.resourceId()));
         java.util.Set<String> remaining = new java.util.HashSet<>();
         journal.unfinished().forEach(c -> remaining.add(c.target() + "|" + c.resourceId()));
-        Plan fresh = journal.plan().kind() == Plan.Kind.UNINSTALL ? planUninstall() : plan();
         Plan.Builder rest = Plan.builder()
-                .kind(fresh.kind())
-                .region(fresh.region())
-                .readPermissions(fresh.readPermissions())
-                .notes(fresh.notes());
+                .kind(journaled.kind())
+                .region(journaled.region())
+                .readPermissions(journaled.readPermissions())
+                .notes(journaled.notes());
+        if (journaled.kind() == Plan.Kind.ROLLBACK) {
+            journal.unfinished().forEach(rest::addChanges);
+            return apply(rest.build());
+        }
+        journal.interrupted().forEach(rest::addChanges);
+        Plan fresh = journaled.kind() == Plan.Kind.UNINSTALL ? planUninstall() : plan();
+        rest.addAllReadPermissions(fresh.readPermissions());
         fresh.changes().stream()
-                .filter(c -> remaining.contains(c.target() + "|" + c.resourceId()))
+                .filter(c -> {
+                    String key = c.target() + "|" + c.resourceId();
+                    return remaining.contains(key) && !interrupted.contains(key);
+                })
                 .forEach(rest::addChanges);
         return apply(rest.build());
     }
@@ -198,12 +312,10 @@ public final class AgentInstaller implements AutoCloseable {
             try {
                 add(plan, planner.apply(t, context));
             } catch (SdkException e) {
-                throw new PlanningException(
-                        "Planning the " + t.name() + " target failed while reading from AWS: " + e.getMessage()
-                                + ". Check the credentials, the region and the caller's read permissions.",
-                        e);
+                throw AwsErrors.whilePlanning(t.name(), region.id(), e);
             }
         }
+        addPreflightPermissions(plan);
         Plan built = plan.build();
         int policySize = built.requiredPolicy().toJson().replaceAll("\\s+", "").length();
         if (policySize > MANAGED_POLICY_LIMIT) {
@@ -261,6 +373,7 @@ public final class AgentInstaller implements AutoCloseable {
         private Path journalDirectory = Path.of(System.getProperty("user.home"), ".cloudaeye", "journals");
         private boolean journaling = true;
         private int maxFailures = Integer.MAX_VALUE;
+        private boolean preflight;
 
         private Builder() {}
 
@@ -435,6 +548,19 @@ public final class AgentInstaller implements AutoCloseable {
                 throw new ConfigurationException("maxFailures must be at least 1, got " + maxFailures);
             }
             this.maxFailures = maxFailures;
+            return this;
+        }
+
+        /**
+         * Makes {@link AgentInstaller#apply(Plan)} check the caller's permissions with IAM's policy simulator before
+         * it changes anything (see {@link AgentInstaller#preflight(Plan)}), and adds the permissions that check needs
+         * to every plan's policy.
+         *
+         * @param preflight true to check first (default false)
+         * @return this
+         */
+        public Builder preflight(boolean preflight) {
+            this.preflight = preflight;
             return this;
         }
 

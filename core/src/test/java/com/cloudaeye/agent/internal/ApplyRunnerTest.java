@@ -279,6 +279,35 @@ class ApplyRunnerTest {
     }
 
     @Test
+    void resume_ofAnInterruptedRollback_finishesTheJournaledRollback_insteadOfPlanningAnInstall() {
+        FakeTarget healthy =
+                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        Path applied;
+        try (AgentInstaller installer = installer(healthy).build()) {
+            applied = installer.apply(installer.plan()).journal().orElseThrow();
+        }
+        FakeTarget dying =
+                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.SILENT);
+        Path rollback;
+        try (AgentInstaller installer = installer(dying).build()) {
+            rollback = installer.rollback(Journal.read(applied)).journal().orElseThrow();
+        }
+        FakeTarget again =
+                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(again).build()) {
+            ApplyResult resumed = installer.resume(Journal.read(rollback));
+
+            assertThat(resumed.results())
+                    .extracting(r -> r.change().resourceId())
+                    .containsExactly(FakeTarget.arn("a2"));
+            assertThat(resumed.results().get(0).change().reason()).hasValue("restore the journaled before-state");
+            assertThat(Journal.read(resumed.journal().orElseThrow()).plan().kind())
+                    .isEqualTo(Plan.Kind.ROLLBACK);
+            assertThat(again.log()).containsExactly("mutate a2");
+        }
+    }
+
+    @Test
     void result_reportsNoCallsWhenTheTargetMadeNone_andSerializes() {
         FakeTarget fake = new FakeTarget("fake", null).resource("a1", Behaviour.APPLY);
         try (AgentInstaller installer = installer(fake).build()) {

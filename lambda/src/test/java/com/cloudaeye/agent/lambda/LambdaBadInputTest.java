@@ -9,16 +9,23 @@ import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.InsufficientPermissionsException;
+import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.internal.CallRecorder;
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.MappingBuilder;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.net.URI;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -28,7 +35,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 
@@ -171,6 +180,122 @@ class LambdaBadInputTest {
         try (AgentInstaller installer = installer(target)) {
             assertThatThrownBy(installer::plan).isInstanceOf(type).hasMessageContaining(message);
             assertThat(installer.calls().keySet()).allMatch(CallRecorder::isReadOnly);
+        }
+    }
+
+    /** Accounts and callers that cannot be planned: each case stubs AWS's answer and picks the credentials. */
+    static Stream<Arguments> badAccounts() {
+        AwsCredentialsProvider valid = StaticCredentialsProvider.create(AwsBasicCredentials.create("a", "b"));
+        String denied = "User: arn:aws:iam::" + ACCOUNT + ":user/reader is not authorized to perform: ";
+        return Stream.of(
+                Arguments.of(
+                        "expired session token",
+                        stub(
+                                get(urlPathMatching("/2015-03-31/functions/?")),
+                                error(
+                                        403,
+                                        "ExpiredTokenException",
+                                        "The security token included in the request is" + " expired")),
+                        valid,
+                        PlanningException.class,
+                        "credentials have expired (ExpiredTokenException)"),
+                Arguments.of(
+                        "unknown access key",
+                        stub(
+                                get(urlPathMatching("/2015-03-31/functions/?")),
+                                error(
+                                        403,
+                                        "UnrecognizedClientException",
+                                        "The security token included in the" + " request is invalid.")),
+                        valid,
+                        PlanningException.class,
+                        "AWS rejected the credentials (UnrecognizedClientException"),
+                Arguments.of(
+                        "no credentials anywhere",
+                        stub(get(urlPathMatching("/2015-03-31/functions/?")), okJson("{\"Functions\":[]}")),
+                        (AwsCredentialsProvider) () -> {
+                            throw SdkClientException.create(
+                                    "Unable to load credentials from any of the providers in the chain");
+                        },
+                        PlanningException.class,
+                        "No AWS credentials were found for planning the lambda target: set AWS_PROFILE"),
+                Arguments.of(
+                        "caller may not list functions",
+                        stub(
+                                get(urlPathMatching("/2015-03-31/functions/?")),
+                                error(
+                                        403,
+                                        "AccessDeniedException",
+                                        denied + "lambda:ListFunctions on resource: *"
+                                                + " because no identity-based policy allows the lambda:ListFunctions"
+                                                + " action")),
+                        valid,
+                        InsufficientPermissionsException.class,
+                        "user/reader may not lambda:ListFunctions on *"),
+                Arguments.of(
+                        "caller may not read the layer",
+                        stub(
+                                get(urlPathMatching("/2018-10-31/layers/.*cloudaeye-x86/versions/3")),
+                                error(
+                                        403,
+                                        "AccessDeniedException",
+                                        denied + "lambda:GetLayerVersion on resource: " + LAYER
+                                                + " because no resource-based policy allows it")),
+                        valid,
+                        InsufficientPermissionsException.class,
+                        "may not lambda:GetLayerVersion on " + LAYER),
+                Arguments.of(
+                        "a region without functions",
+                        stub(get(urlPathMatching("/2015-03-31/functions/?")), okJson("{\"Functions\":[]}")),
+                        valid,
+                        PlanningException.class,
+                        "No Lambda function in us-east-1 matches"));
+    }
+
+    private static Consumer<WireMockServer> stub(MappingBuilder request, ResponseDefinitionBuilder response) {
+        return server -> server.stubFor(request.willReturn(response));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badAccounts")
+    void plan_inABadAccountOrWithBadCredentials_throwsAClearAgentException_beforeAnyMutatingCall(
+            String name,
+            Consumer<WireMockServer> stubs,
+            AwsCredentialsProvider credentials,
+            Class<? extends AgentException> type,
+            String message) {
+        stubs.accept(aws);
+        try (AgentInstaller installer = AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(credentials)
+                .agent(a ->
+                        a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("cae-secret-7f3a9b")))
+                .target(target(b -> b.functions("*")))
+                .retries(2, java.time.Duration.ofMillis(1))
+                .build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(type)
+                    .hasMessageContaining(message)
+                    .hasMessageNotContaining("cae-secret-7f3a9b");
+            assertThat(installer.calls().keySet()).allMatch(CallRecorder::isReadOnly);
+        }
+    }
+
+    @Test
+    void plan_whenTheCallerMayNotList_carriesAPolicyOfExactlyThatPermission() {
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .willReturn(error(
+                        403,
+                        "AccessDeniedException",
+                        "User: arn:aws:iam::" + ACCOUNT + ":user/reader is not authorized to perform:"
+                                + " lambda:ListFunctions on resource: * because no identity-based policy allows"
+                                + " the lambda:ListFunctions action")));
+        try (AgentInstaller installer = installer(target(b -> b.functions("*")))) {
+            InsufficientPermissionsException e =
+                    catchThrowableOfType(InsufficientPermissionsException.class, installer::plan);
+            assertThat(e.missing())
+                    .isEqualTo(PolicyDocument.allowing(List.of(Permission.of("lambda:ListFunctions", "*"))));
         }
     }
 

@@ -6,6 +6,7 @@ import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.internal.AsyncWindow;
 import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import java.time.Duration;
@@ -75,10 +76,12 @@ public final class FunctionUpdater {
         }
         return waitUntilIdle(arn, Duration.ZERO)
                 .thenCompose(live -> {
+                    // First, whether the change already landed (a resumed apply whose process died after the update):
+                    // sending it again would, for a forced variable, save our own value over the user's.
+                    if (isDone(live, state)) {
+                        return finish(change, live, state, "already applied");
+                    }
                     if (!java.util.Objects.equals(state.revisionId(), live.revisionId())) {
-                        if (isDone(live, state)) {
-                            return finish(change, live, state, "already applied");
-                        }
                         context.skipped(
                                 change,
                                 "the function changed since planning (revision "
@@ -181,21 +184,33 @@ public final class FunctionUpdater {
     private CompletableFuture<FunctionConfiguration> poll(String arn, Duration delay, long deadline) {
         CompletableFuture<Void> wait =
                 delay.isZero() ? CompletableFuture.completedFuture(null) : scheduler.after(delay);
+        Duration next = delay.isZero() ? FIRST_POLL : delay.multipliedBy(2);
+        Duration nextDelay = next.compareTo(MAX_POLL) > 0 ? MAX_POLL : next;
         return wait.thenCompose(x ->
                         scheduler.submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn))))
-                .thenCompose(response -> {
+                .handle((response, error) -> {
+                    Throwable cause = unwrap(error);
+                    if (cause != null) {
+                        // A read that ran out of retries is tried again until the deadline: after an update was
+                        // sent, giving up here would report a function that was changed as failed.
+                        if ((RateLimitedScheduler.isThrottling(cause) || RateLimitedScheduler.isTransient(cause))
+                                && System.nanoTime() < deadline) {
+                            return poll(arn, nextDelay, deadline);
+                        }
+                        return CompletableFuture.<FunctionConfiguration>failedFuture(cause);
+                    }
                     FunctionConfiguration config = response.configuration();
                     if (config.lastUpdateStatus() != LastUpdateStatus.IN_PROGRESS) {
                         return CompletableFuture.completedFuture(config);
                     }
                     if (System.nanoTime() > deadline) {
-                        return CompletableFuture.failedFuture(new AgentException("The update of " + arn
-                                + " is still in progress after " + UPDATE_TIMEOUT.toMinutes() + " minutes: check the"
-                                + " function in the Lambda console, then plan again."));
+                        return CompletableFuture.<FunctionConfiguration>failedFuture(new AgentException("The update"
+                                + " of " + arn + " is still in progress after " + UPDATE_TIMEOUT.toMinutes()
+                                + " minutes: check the function in the Lambda console, then plan again."));
                     }
-                    Duration next = delay.isZero() ? FIRST_POLL : delay.multipliedBy(2);
-                    return poll(arn, next.compareTo(MAX_POLL) > 0 ? MAX_POLL : next, deadline);
-                });
+                    return poll(arn, nextDelay, deadline);
+                })
+                .thenCompose(f -> f);
     }
 
     /** Applies the planned operations to the live variables (which may hold values we never read at plan time). */
@@ -219,13 +234,38 @@ public final class FunctionUpdater {
         return env;
     }
 
-    /** @return true when the live function already is what the change wants (e.g. a resumed apply) */
-    private boolean isDone(FunctionConfiguration live, FunctionState state) {
+    /**
+     * Whether the live function already is what the change wants (e.g. a resumed apply whose process died after the
+     * update). Judged per operation, so that it holds after the change even for operations that are not idempotent
+     * (saving a user value, restoring it).
+     */
+    boolean isDone(FunctionConfiguration live, FunctionState state) {
         if (!FunctionPlanner.layerArns(live).equals(state.layers())) {
             return false;
         }
         Map<String, String> env = FunctionPlanner.variables(live);
-        return desiredEnvironment(env, state).equals(new TreeMap<>(env));
+        for (Map.Entry<String, String> e : state.set().entrySet()) {
+            String wanted = e.getValue() == null ? context.agent().apiToken().reveal() : e.getValue();
+            if (!wanted.equals(env.get(e.getKey()))) {
+                return false;
+            }
+        }
+        for (String n : state.remove()) {
+            if (env.containsKey(n) && !state.restore().contains(n)) {
+                return false;
+            }
+        }
+        for (String n : state.save()) {
+            if (!env.containsKey(SAVED_PREFIX + n)) {
+                return false;
+            }
+        }
+        for (String n : state.restore()) {
+            if (env.containsKey(SAVED_PREFIX + n)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static com.fasterxml.jackson.databind.JsonNode appliedState(String revisionId, String version) {

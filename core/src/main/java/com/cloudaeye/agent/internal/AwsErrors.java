@@ -1,0 +1,92 @@
+package com.cloudaeye.agent.internal;
+
+import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.InsufficientPermissionsException;
+import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.PolicyDocument;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+
+/**
+ * Turns an AWS SDK error that stopped planning into an {@link AgentException} that says what is wrong and how to
+ * fix it: expired, rejected or missing credentials, and a denied action (as an {@link
+ * InsufficientPermissionsException} granting exactly that action when AWS names it). Messages hold AWS's error code
+ * and message, which name the caller and the action but never a secret.
+ */
+public final class AwsErrors {
+    private static final Set<String> EXPIRED = Set.of("ExpiredToken", "ExpiredTokenException", "RequestExpired");
+    private static final Set<String> REJECTED = Set.of(
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+            "InvalidSignatureException",
+            "SignatureDoesNotMatch",
+            "IncompleteSignature",
+            "InvalidAccessKeyId");
+    /** AWS's wording of an authorization failure, e.g. in Lambda's and IAM's AccessDenied messages. */
+    private static final Pattern NOT_AUTHORIZED =
+            Pattern.compile("(?:User: (\\S+) )?is not authorized to perform: (\\S+?) on resource: (\\S+)");
+
+    private AwsErrors() {}
+
+    /**
+     * @param target the target that was planning, e.g. {@code lambda}
+     * @param region the region
+     * @param e the SDK error
+     * @return the exception to throw
+     */
+    public static AgentException whilePlanning(String target, String region, SdkException e) {
+        if (e instanceof AwsServiceException aws && aws.awsErrorDetails() != null) {
+            String code = String.valueOf(aws.awsErrorDetails().errorCode());
+            String message = String.valueOf(aws.awsErrorDetails().errorMessage());
+            if (EXPIRED.contains(code)) {
+                return new PlanningException(
+                        "The AWS credentials have expired (" + code + ") while planning the " + target + " target:"
+                                + " refresh them (for example `aws sso login`, or a new role session) and plan again.",
+                        e);
+            }
+            if (REJECTED.contains(code)) {
+                return new PlanningException(
+                        "AWS rejected the credentials (" + code + ": " + message + ") while planning the " + target
+                                + " target: the access key does not exist or does not match its secret. Check which"
+                                + " credentials the installer uses (AWS_PROFILE, AWS_ACCESS_KEY_ID, or"
+                                + " credentialsProvider(...)).",
+                        e);
+            }
+            if (aws.statusCode() == 403 || code.startsWith("AccessDenied")) {
+                Matcher m = NOT_AUTHORIZED.matcher(message);
+                if (m.find()) {
+                    Permission denied = Permission.of(m.group(2), m.group(3));
+                    return new InsufficientPermissionsException(
+                            (m.group(1) == null ? "The caller" : m.group(1)) + " may not " + denied.action() + " on "
+                                    + denied.resource() + ", which planning the " + target + " target reads. Nothing"
+                                    + " was changed.",
+                            PolicyDocument.allowing(List.of(denied)));
+                }
+                return new PlanningException(
+                        "AWS denied a read while planning the " + target + " target (" + code + ": " + message
+                                + "): grant the caller the read permissions in the README, then plan again.",
+                        e);
+            }
+        }
+        if (e instanceof SdkClientException
+                && e.getMessage() != null
+                && e.getMessage().toLowerCase(Locale.ROOT).contains("credentials")) {
+            return new PlanningException(
+                    "No AWS credentials were found for planning the " + target + " target: set AWS_PROFILE (and run"
+                            + " `aws sso login` for an SSO profile), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,"
+                            + " or pass .credentialsProvider(...) to the installer. (" + e.getMessage() + ")",
+                    e);
+        }
+        return new PlanningException(
+                "Planning the " + target + " target failed while reading from AWS in " + region + ": " + e.getMessage()
+                        + ". Check the credentials, the region and the caller's read permissions.",
+                e);
+    }
+}

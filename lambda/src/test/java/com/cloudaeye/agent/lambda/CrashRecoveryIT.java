@@ -1,0 +1,242 @@
+package com.cloudaeye.agent.lambda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.lambda.crash.ApplyInChildJvm;
+import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.ThrottlingProxy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.Layer;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+
+/**
+ * A killed installer loses nothing: 40 functions in moto, the apply runs in a child JVM behind a {@link
+ * ThrottlingProxy} (latency and asynchronous updates) and is killed with {@code SIGKILL} after K outcomes are
+ * journaled; a new JVM then resumes (every function installed exactly once) or rolls back (every function as it was).
+ * The proxy lives in this JVM, so its request counts span both children.
+ */
+class CrashRecoveryIT {
+    private static final int FUNCTIONS = 40;
+    private static final int KILL_AFTER = 10;
+    private static final Pattern RESULT = Pattern.compile(
+            "RESULT status=(\\w+) APPLIED=(\\d+) SKIPPED=(\\d+) FAILED=(\\d+) NOT_ATTEMPTED=(\\d+) journal=(.*)");
+
+    @TempDir
+    Path work;
+
+    private LambdaFixtures fixtures;
+    private ThrottlingProxy proxy;
+    private String layer;
+    private String userLayer;
+    private final Map<String, FunctionConfiguration> originals = new LinkedHashMap<>();
+
+    @BeforeEach
+    void createFunctions() {
+        Moto.reset();
+        fixtures = new LambdaFixtures();
+        layer = fixtures.layer("cloudaeye-x86", Architecture.X86_64);
+        userLayer = fixtures.layer("user-layer", Architecture.X86_64);
+        for (int i = 0; i < FUNCTIONS; i++) {
+            String name = String.format("crash-%02d", i);
+            FunctionConfiguration config = i % 4 == 0
+                    ? fixtures.function(name, Runtime.PYTHON3_12, Architecture.X86_64, Map.of(), userLayer)
+                    : fixtures.function(name, Runtime.PYTHON3_12, Architecture.X86_64, Map.of("STAGE", "s" + i));
+            originals.put(name, config);
+        }
+        proxy = ThrottlingProxy.builder()
+                .target(Moto.endpoint())
+                .unlimited()
+                .latency(Duration.ofMillis(20))
+                .propagationDelay(Duration.ofMillis(300))
+                .start();
+    }
+
+    @AfterEach
+    void close() {
+        proxy.close();
+        fixtures.close();
+    }
+
+    @Test
+    void killedApply_resumedInANewJvm_installsEveryFunctionExactlyOnce() throws Exception {
+        Path first = applyAndKill();
+        Journal killed = Journal.read(first);
+        assertThat(killed.applied()).hasSizeGreaterThanOrEqualTo(KILL_AFTER).hasSizeLessThan(FUNCTIONS);
+
+        Matcher resumed = run("resume", first);
+        assertThat(resumed.group(1)).isEqualTo("SUCCEEDED");
+        assertThat(Integer.parseInt(resumed.group(4))).as("failed").isZero();
+
+        for (String name : originals.keySet()) {
+            FunctionConfiguration now = fixtures.config(name);
+            List<String> expectedLayers = new ArrayList<>(layerArns(originals.get(name)));
+            expectedLayers.add(layer);
+            assertThat(layerArns(now))
+                    .as(name + " layers: ours once, the user's kept")
+                    .isEqualTo(expectedLayers);
+            Map<String, String> expectedEnv = new LinkedHashMap<>(variables(originals.get(name)));
+            expectedEnv.put(LambdaTarget.ENDPOINT_VARIABLE, ApplyInChildJvm.ENDPOINT);
+            expectedEnv.put(LambdaTarget.TOKEN_VARIABLE, ApplyInChildJvm.TOKEN);
+            assertThat(variables(now)).as(name + " environment").isEqualTo(expectedEnv);
+        }
+        assertThat(proxy.requests("UpdateFunctionConfiguration"))
+                .as("one update per function across both JVMs: nothing applied twice")
+                .isEqualTo(FUNCTIONS);
+        assertThat(proxy.conflicts()).isZero();
+
+        // The two journals together record every function as applied exactly once.
+        Journal resumedJournal = Journal.read(Path.of(resumed.group(6)));
+        List<String> applied = new ArrayList<>();
+        killed.applied().forEach(c -> applied.add(c.resourceId()));
+        resumedJournal.applied().forEach(c -> applied.add(c.resourceId()));
+        assertThat(applied).doesNotHaveDuplicates().hasSize(FUNCTIONS);
+        assertThat(resumedJournal.unfinished()).isEmpty();
+        assertThat(Files.readString(first) + Files.readString(resumedJournal.path()))
+                .doesNotContain(ApplyInChildJvm.TOKEN)
+                .doesNotContain("\"s1\"");
+
+        // Resuming the finished journal again changes nothing.
+        Matcher again = run("resume", resumedJournal.path());
+        assertThat(again.group(2)).as("applied").isEqualTo("0");
+        assertThat(proxy.requests("UpdateFunctionConfiguration")).isEqualTo(FUNCTIONS);
+    }
+
+    @Test
+    void killedApply_rolledBackInANewJvm_leavesEveryFunctionAsItWas() throws Exception {
+        Path first = applyAndKill();
+        long updatesBefore = proxy.requests("UpdateFunctionConfiguration");
+        Journal killed = Journal.read(first);
+        int touched = killed.applied().size() + killed.interrupted().size();
+
+        Matcher rolledBack = run("rollback", first);
+        assertThat(rolledBack.group(1)).isIn("SUCCEEDED", "NOTHING_TO_DO");
+        assertThat(Integer.parseInt(rolledBack.group(4))).as("failed").isZero();
+
+        for (Map.Entry<String, FunctionConfiguration> e : originals.entrySet()) {
+            FunctionConfiguration now = fixtures.config(e.getKey());
+            assertThat(layerArns(now)).as(e.getKey() + " layers").isEqualTo(layerArns(e.getValue()));
+            assertThat(variables(now)).as(e.getKey() + " environment").isEqualTo(variables(e.getValue()));
+        }
+        assertThat(proxy.requests("UpdateFunctionConfiguration") - updatesBefore)
+                .as("one restoring update per function the killed apply changed, none for the others")
+                .isLessThanOrEqualTo(touched)
+                .isEqualTo(updatesBefore);
+    }
+
+    /** Starts the apply in a child JVM, kills it once K changes are journaled as applied, returns its journal. */
+    private Path applyAndKill() throws Exception {
+        Path journals = Files.createDirectories(work.resolve("journals-" + System.nanoTime()));
+        Path log = work.resolve("apply.log");
+        Process child =
+                child("apply", journals, null, "4").redirectOutput(log.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (appliedLines(journals) < KILL_AFTER) {
+                assertThat(child.isAlive())
+                        .as("the child ended before it could be killed:\n" + Files.readString(log))
+                        .isTrue();
+                assertThat(System.nanoTime()).as("no journal progress").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            child.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            child.destroyForcibly();
+        }
+        assertThat(Files.readString(log)).doesNotContain("RESULT");
+        try (Stream<Path> files = Files.list(journals)) {
+            return files.findFirst().orElseThrow();
+        }
+    }
+
+    private Matcher run(String mode, Path journal) throws Exception {
+        Path journals = Files.createDirectories(work.resolve("journals-" + mode + "-" + System.nanoTime()));
+        Path log = work.resolve(mode + "-" + System.nanoTime() + ".log");
+        Process child = child(mode, journals, journal, "15")
+                .redirectOutput(log.toFile())
+                .start();
+        try {
+            assertThat(child.waitFor(180, TimeUnit.SECONDS))
+                    .as(mode + " finished")
+                    .isTrue();
+        } finally {
+            child.destroyForcibly();
+        }
+        String out = Files.readString(log);
+        assertThat(child.exitValue()).as(mode + " exit code, output:\n" + out).isZero();
+        Matcher m = out.lines()
+                .map(RESULT::matcher)
+                .filter(Matcher::matches)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no RESULT line from " + mode + ":\n" + out));
+        return m;
+    }
+
+    private ProcessBuilder child(String mode, Path journals, Path journal, String rate) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(
+                java,
+                "-cp",
+                classPath(),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                ApplyInChildJvm.class.getName(),
+                mode,
+                proxy.endpoint().toString(),
+                journals.toString(),
+                layer,
+                rate));
+        if (journal != null) {
+            command.add(journal.toString());
+        }
+        return new ProcessBuilder(command).redirectErrorStream(true);
+    }
+
+    /** The test class path: failsafe's own property when it runs us from a manifest-only jar. */
+    private static String classPath() {
+        String surefire = System.getProperty("surefire.test.class.path");
+        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
+    }
+
+    private static long appliedLines(Path journals) throws IOException {
+        try (Stream<Path> files = Files.list(journals)) {
+            Set<Path> all = new HashSet<>(files.toList());
+            long n = 0;
+            for (Path f : all) {
+                n += Files.readAllLines(f).stream()
+                        .filter(l -> l.contains("\"event\":\"APPLIED\""))
+                        .count();
+            }
+            return n;
+        }
+    }
+
+    private static Map<String, String> variables(FunctionConfiguration c) {
+        return c.environment() == null || c.environment().variables() == null
+                ? Map.of()
+                : c.environment().variables();
+    }
+
+    private static List<String> layerArns(FunctionConfiguration c) {
+        return c.layers().stream().map(Layer::arn).toList();
+    }
+}

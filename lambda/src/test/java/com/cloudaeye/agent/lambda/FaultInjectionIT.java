@@ -1,0 +1,201 @@
+package com.cloudaeye.agent.lambda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.ThrottlingProxy;
+import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.Layer;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+
+/**
+ * Faults between the installer and Lambda: a {@link ThrottlingProxy} in front of moto answers a share of the calls
+ * with HTTP 500, a reset connection or a slow answer, and throttles at a rate below the installer's. The installer
+ * gets few attempts per call (3, 2, and at 30 % of faults just 1), so some changes do fail. After every apply, each result and each journal entry is
+ * compared with the function's live state in moto (read directly, not through the proxy): a function is either fully
+ * installed or exactly as it was, and is reported applied exactly when it is installed. Re-running plan and apply
+ * converges.
+ */
+class FaultInjectionIT {
+    private static final int FUNCTIONS = 30;
+    private static final int MAX_RUNS = 15;
+
+    @TempDir
+    Path journals;
+
+    private LambdaFixtures fixtures;
+    private ThrottlingProxy proxy;
+    private String layer;
+    private final Map<String, FunctionConfiguration> originals = new LinkedHashMap<>();
+
+    @AfterEach
+    void close() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        fixtures.close();
+    }
+
+    @ParameterizedTest(name = "{0} of the calls faulted, {1} attempts per call")
+    @CsvSource({"0.05, 3", "0.15, 2", "0.30, 1"})
+    void apply_underFaults_reportsExactlyTheLiveState_andConvergesOnReRun(double faultRate, int attempts)
+            throws Exception {
+        Moto.reset();
+        fixtures = new LambdaFixtures();
+        layer = fixtures.layer("cloudaeye-x86", Architecture.X86_64);
+        String userLayer = fixtures.layer("user-layer", Architecture.X86_64);
+        for (int i = 0; i < FUNCTIONS; i++) {
+            String name = String.format("fault-%02d", i);
+            originals.put(
+                    name,
+                    i % 5 == 0
+                            ? fixtures.function(name, Runtime.NODEJS20_X, Architecture.X86_64, Map.of(), userLayer)
+                            : fixtures.function(
+                                    name, Runtime.PYTHON3_12, Architecture.X86_64, Map.of("STAGE", "v" + i)));
+        }
+        proxy = ThrottlingProxy.builder()
+                .target(Moto.endpoint())
+                .rate(ThrottlingProxy.CONTROL_PLANE, 5) // below the installer's 15/s, no burst: it gets throttled
+                .burst(ThrottlingProxy.CONTROL_PLANE, 1)
+                .latency(Duration.ofMillis(5))
+                .propagationDelay(Duration.ofMillis(100))
+                .fault(Fault.SERVER_ERROR, faultRate / 3)
+                .fault(Fault.CONNECTION_RESET, faultRate / 3)
+                .fault(Fault.SLOW_RESPONSE, faultRate / 3)
+                .slowResponse(Duration.ofMillis(700))
+                .seed(Double.doubleToLongBits(faultRate))
+                .start();
+
+        int failedChanges = 0;
+        try (AgentInstaller installer = fixtures.installer(LambdaTarget.builder()
+                        .functions("fault-*")
+                        .layer(Architecture.X86_64, layer)
+                        .build())
+                .endpointOverride(proxy.endpoint())
+                .retries(attempts, Duration.ofMillis(20))
+                .journalDirectory(journals)
+                .build()) {
+            int runs = 0;
+            for (Plan plan = planPatiently(installer); !plan.mutations().isEmpty(); plan = planPatiently(installer)) {
+                assertThat(++runs).as("converged within " + MAX_RUNS + " runs").isLessThanOrEqualTo(MAX_RUNS);
+                ApplyResult result = installer.apply(plan);
+                failedChanges +=
+                        result.withOutcome(ResourceResult.Outcome.FAILED).size();
+                assertResultMatchesLiveState(result);
+                assertJournalMatchesLiveState(Journal.read(result.journal().orElseThrow()));
+            }
+        }
+
+        for (String name : originals.keySet()) {
+            assertThat(installed(name)).as(name + " installed in the end").isTrue();
+        }
+        assertThat(proxy.faultsInjected()).as("faults were injected").isPositive();
+        assertThat(proxy.throttled()).as("calls were throttled").isPositive();
+        if (attempts == 1) {
+            assertThat(failedChanges)
+                    .as("with one attempt per call, faults fail some changes: the re-run is exercised")
+                    .isPositive();
+        }
+    }
+
+    /** Planning under faults can itself run out of attempts; that is a clear PlanningException, and we plan again. */
+    private static Plan planPatiently(AgentInstaller installer) {
+        PlanningException last = null;
+        for (int attempt = 0; attempt < 20; attempt++) {
+            try {
+                return installer.plan();
+            } catch (PlanningException e) {
+                assertThat(e.getMessage()).contains("lambda");
+                last = e;
+            }
+        }
+        throw new AssertionError("planning failed 20 times under faults", last);
+    }
+
+    private void assertResultMatchesLiveState(ApplyResult result) {
+        for (ResourceResult r : result.results()) {
+            String name = name(r.change().resourceId());
+            boolean installed = installed(name);
+            if (r.outcome() == ResourceResult.Outcome.APPLIED) {
+                assertThat(installed).as(name + " reported applied: " + r).isTrue();
+            } else {
+                assertThat(installed)
+                        .as(name + " reported " + r.outcome() + ": " + r)
+                        .isFalse();
+            }
+        }
+    }
+
+    private void assertJournalMatchesLiveState(Journal journal) throws Exception {
+        assertThat(journal.interrupted())
+                .as("every started change has an outcome")
+                .isEmpty();
+        for (var change : journal.plan().mutations()) {
+            String name = name(change.resourceId());
+            boolean applied = journal.last(change)
+                    .map(e -> e.event() == Journal.Event.APPLIED)
+                    .orElse(false);
+            assertThat(installed(name))
+                    .as(name + " journaled as " + journal.last(change))
+                    .isEqualTo(applied);
+        }
+        assertThat(Files.readString(journal.path())).doesNotContain(LambdaFixtures.TOKEN);
+    }
+
+    /**
+     * @return true when the function is fully installed, false when it is exactly as it was; fails for anything in
+     *     between
+     */
+    private boolean installed(String name) {
+        FunctionConfiguration original = originals.get(name);
+        FunctionConfiguration now = fixtures.config(name);
+        List<String> withOurs = new ArrayList<>(layerArns(original));
+        withOurs.add(layer);
+        Map<String, String> installedEnv = new LinkedHashMap<>(variables(original));
+        installedEnv.put(LambdaTarget.ENDPOINT_VARIABLE, LambdaFixtures.ENDPOINT);
+        installedEnv.put(LambdaTarget.TOKEN_VARIABLE, LambdaFixtures.TOKEN);
+        if (layerArns(now).equals(withOurs) && variables(now).equals(installedEnv)) {
+            return true;
+        }
+        assertThat(layerArns(now))
+                .as(name + " is neither installed nor original")
+                .isEqualTo(layerArns(original));
+        assertThat(variables(now))
+                .as(name + " is neither installed nor original")
+                .isEqualTo(variables(original));
+        return false;
+    }
+
+    private static String name(String arn) {
+        return arn.substring(arn.lastIndexOf(':') + 1);
+    }
+
+    private static Map<String, String> variables(FunctionConfiguration c) {
+        return c.environment() == null || c.environment().variables() == null
+                ? Map.of()
+                : c.environment().variables();
+    }
+
+    private static List<String> layerArns(FunctionConfiguration c) {
+        return c.layers().stream().map(Layer::arn).toList();
+    }
+}
