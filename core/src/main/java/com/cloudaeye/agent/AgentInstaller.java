@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -267,10 +268,6 @@ public final class AgentInstaller implements AutoCloseable {
      */
     public ApplyResult resume(Journal journal) {
         Plan journaled = journal.plan();
-        java.util.Set<String> interrupted = new java.util.HashSet<>();
-        journal.interrupted().forEach(c -> interrupted.add(c.target() + "|" + c.resourceId()));
-        java.util.Set<String> remaining = new java.util.HashSet<>();
-        journal.unfinished().forEach(c -> remaining.add(c.target() + "|" + c.resourceId()));
         Plan.Builder rest = Plan.builder()
                 .kind(journaled.kind())
                 .region(journaled.region())
@@ -280,16 +277,25 @@ public final class AgentInstaller implements AutoCloseable {
             journal.unfinished().forEach(rest::addChanges);
             return apply(rest.build());
         }
+        // Interrupted changes go back to their target as journaled: it checks the live state, so none runs twice.
+        Set<String> interrupted = keys(journal.interrupted());
+        Set<String> replan = keys(journal.unfinished());
+        replan.removeAll(interrupted);
         journal.interrupted().forEach(rest::addChanges);
         Plan fresh = journaled.kind() == Plan.Kind.UNINSTALL ? planUninstall() : plan();
         rest.addAllReadPermissions(fresh.readPermissions());
-        fresh.changes().stream()
-                .filter(c -> {
-                    String key = c.target() + "|" + c.resourceId();
-                    return remaining.contains(key) && !interrupted.contains(key);
-                })
-                .forEach(rest::addChanges);
+        fresh.changes().stream().filter(c -> replan.contains(key(c))).forEach(rest::addChanges);
         return apply(rest.build());
+    }
+
+    private static Set<String> keys(List<Change> changes) {
+        Set<String> keys = new HashSet<>();
+        changes.forEach(c -> keys.add(key(c)));
+        return keys;
+    }
+
+    private static String key(Change c) {
+        return c.target() + "|" + c.resourceId();
     }
 
     /** @return the AWS calls this installer made so far, per IAM action */
