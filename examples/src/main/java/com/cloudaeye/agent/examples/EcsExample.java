@@ -66,7 +66,8 @@ public final class EcsExample {
                 .updateServices(!env.optional("CLOUDAEYE_ECS_UPDATE_SERVICES")
                         .map(v -> v.equalsIgnoreCase("no") || v.equalsIgnoreCase("false"))
                         .orElse(false));
-        long waitMinutes = Long.parseLong(env.optional("CLOUDAEYE_ECS_WAIT_MINUTES").orElse("15"));
+        long waitMinutes =
+                Long.parseLong(env.optional("CLOUDAEYE_ECS_WAIT_MINUTES").orElse("15"));
         if (waitMinutes > 0) {
             ecs.waitForStable(Duration.ofMinutes(waitMinutes));
         }

@@ -57,7 +57,8 @@ public final class EksExample {
 
     /** Builds the EKS target from the variables; call when {@value #CLUSTER} is set. */
     static EksTarget target(ExampleEnvironment env) {
-        EksTarget.Builder eks = EksTarget.builder().cluster(env.optional(CLUSTER).orElse(""));
+        EksTarget.Builder eks =
+                EksTarget.builder().cluster(env.optional(CLUSTER).orElse(""));
         String logTypes = env.optional("CLOUDAEYE_EKS_LOG_TYPES").orElse("all");
         if (logTypes.equalsIgnoreCase("all")) {
             eks.controlPlaneLogging(true);

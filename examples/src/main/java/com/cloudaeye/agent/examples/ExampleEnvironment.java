@@ -3,9 +3,9 @@ package com.cloudaeye.agent.examples;
 import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ProgressListener;
 import com.cloudaeye.agent.Secret;
-import com.cloudaeye.agent.Plan;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -88,7 +88,9 @@ final class ExampleEnvironment {
      * @return true when it is {@code yes} or {@code true}
      */
     boolean flag(String name) {
-        return optional(name).map(v -> v.equalsIgnoreCase("yes") || v.equalsIgnoreCase("true")).orElse(false);
+        return optional(name)
+                .map(v -> v.equalsIgnoreCase("yes") || v.equalsIgnoreCase("true"))
+                .orElse(false);
     }
 
     /**
@@ -184,8 +186,7 @@ final class ExampleEnvironment {
      * @param err where errors go
      * @return the exit status: 0 planned or applied completely, 1 failed or applied partly
      */
-    int planThenApply(
-            String example, Consumer<AgentInstaller.Builder> targets, PrintStream out, PrintStream err) {
+    int planThenApply(String example, Consumer<AgentInstaller.Builder> targets, PrintStream out, PrintStream err) {
         AgentInstaller.Builder builder = installer();
         try {
             targets.accept(builder);
