@@ -1,6 +1,7 @@
-// eks-plan.jsh: plans installing the CloudAEye logs agent into an Amazon EKS cluster (control-plane logging, CloudAEye's read access, optionally the agent DaemonSet), with read-only calls,
-// prints the plan and writes plan.json and policy.json (the IAM policy exactly this plan needs) to the working
-// directory. It changes nothing: apply the reviewed plan with apply.jsh, undo that with rollback.jsh.
+// eks-plan.jsh: plans installing the CloudAEye logs agent into an Amazon EKS cluster (control-plane logging,
+// CloudAEye's read access, optionally the agent DaemonSet), with read-only calls, prints the plan and writes
+// plan.json and policy.json (the IAM policy exactly this plan needs) to the working directory. It changes nothing:
+// apply the reviewed plan with apply.jsh, undo that with rollback.jsh.
 //
 // Environment variables:
 //   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   where the agent sends logs, and its token (required)
@@ -14,6 +15,7 @@
 //
 // Run it from the directory where the files should go:
 //   jshell --class-path /path/to/cloudaeye-agent-all.jar eks-plan.jsh
+// (jshell starts in half the time with -J-XX:TieredStopAtLevel=1 -R-XX:TieredStopAtLevel=1 before --class-path.)
 // AWS: the default credential chain (profile, SSO, instance role ...) and AWS_REGION.
 // A local emulator instead (moto, LocalStack): CLOUDAEYE_AWS_ENDPOINT=http://127.0.0.1:5000 (static dummy
 // credentials then; AWS_REGION defaults to us-east-1). CLOUDAEYE_JOURNAL_DIR: where apply journals go (default
@@ -32,7 +34,8 @@ import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.LogType;
 import java.util.Arrays;
 
-// Stays 1 unless the whole script succeeds: a snippet that does not even compile (e.g. a wrong --class-path) fails it.
+// Stays 1 unless the whole script succeeds: a snippet that does not even compile (a wrong --class-path, say)
+// leaves it 1.
 int status = 1;
 
 String env(String name, String fallback) {

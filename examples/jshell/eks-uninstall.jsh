@@ -1,6 +1,7 @@
-// eks-uninstall.jsh: plans removing what the installer added to an Amazon EKS cluster (control-plane logging, CloudAEye's read access, optionally the agent DaemonSet), with read-only calls,
-// prints the plan and writes it to plan.json and its IAM policy to policy.json. With CLOUDAEYE_APPLY=yes it also
-// applies it (and writes the journal's path to journal.txt); otherwise apply it with apply.jsh after review.
+// eks-uninstall.jsh: plans removing what the installer added to an Amazon EKS cluster (control-plane logging,
+// CloudAEye's read access, optionally the agent DaemonSet), with read-only calls, prints the plan and writes it to
+// plan.json and its IAM policy to policy.json. With CLOUDAEYE_APPLY=yes it also applies it (and writes the journal's
+// path to journal.txt); otherwise apply it with apply.jsh after review.
 //
 // Environment variables:
 //   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   where the agent sends logs, and its token (required)
@@ -15,6 +16,7 @@
 //
 // Run it from the directory where the files should go:
 //   jshell --class-path /path/to/cloudaeye-agent-all.jar eks-uninstall.jsh
+// (jshell starts in half the time with -J-XX:TieredStopAtLevel=1 -R-XX:TieredStopAtLevel=1 before --class-path.)
 // AWS: the default credential chain (profile, SSO, instance role ...) and AWS_REGION.
 // A local emulator instead (moto, LocalStack): CLOUDAEYE_AWS_ENDPOINT=http://127.0.0.1:5000 (static dummy
 // credentials then; AWS_REGION defaults to us-east-1). CLOUDAEYE_JOURNAL_DIR: where apply journals go (default
@@ -33,7 +35,8 @@ import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.LogType;
 import java.util.Arrays;
 
-// Stays 1 unless the whole script succeeds: a snippet that does not even compile (e.g. a wrong --class-path) fails it.
+// Stays 1 unless the whole script succeeds: a snippet that does not even compile (a wrong --class-path, say)
+// leaves it 1.
 int status = 1;
 
 String env(String name, String fallback) {

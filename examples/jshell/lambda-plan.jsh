@@ -11,6 +11,7 @@
 //
 // Run it from the directory where the files should go:
 //   jshell --class-path /path/to/cloudaeye-agent-all.jar lambda-plan.jsh
+// (jshell starts in half the time with -J-XX:TieredStopAtLevel=1 -R-XX:TieredStopAtLevel=1 before --class-path.)
 // AWS: the default credential chain (profile, SSO, instance role ...) and AWS_REGION.
 // A local emulator instead (moto, LocalStack): CLOUDAEYE_AWS_ENDPOINT=http://127.0.0.1:5000 (static dummy
 // credentials then; AWS_REGION defaults to us-east-1). CLOUDAEYE_JOURNAL_DIR: where apply journals go (default
@@ -28,7 +29,8 @@ import software.amazon.awssdk.regions.Region;
 import com.cloudaeye.agent.lambda.LambdaTarget;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 
-// Stays 1 unless the whole script succeeds: a snippet that does not even compile (e.g. a wrong --class-path) fails it.
+// Stays 1 unless the whole script succeeds: a snippet that does not even compile (a wrong --class-path, say)
+// leaves it 1.
 int status = 1;
 
 String env(String name, String fallback) {
