@@ -26,6 +26,8 @@ import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
 import software.amazon.awssdk.services.ecs.model.LogDriver;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+import software.amazon.awssdk.services.eks.EksClient;
+import software.amazon.awssdk.services.eks.model.Logging;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.Layer;
@@ -131,6 +133,32 @@ class JshellScriptsIT {
     }
 
     @Test
+    void eks_planApplyUninstall_enablesControlPlaneLoggingThenTurnsItOff() {
+        SampleEksCluster.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        env.put("CLOUDAEYE_EKS_CLUSTER", SampleEksCluster.CLUSTER);
+        env.put("CLOUDAEYE_EKS_LOG_TYPES", "api,audit");
+        env.put("CLOUDAEYE_ACCOUNT_ID", "111122223333");
+        env.put("CLOUDAEYE_EXTERNAL_ID", "jshell-it-external-id");
+
+        Run plan = jshell("eks-plan.jsh");
+        assertThat(plan.exitStatus()).as(plan.output()).isZero();
+        assertThat(plan.output()).contains("CloudAEyeServiceAccountRole");
+        assertThat(enabledLogTypes()).isEmpty();
+
+        Run apply = jshell("apply.jsh");
+        assertThat(apply.exitStatus()).as(apply.output()).isZero();
+        assertThat(enabledLogTypes()).containsExactlyInAnyOrder("api", "audit");
+
+        env.put("CLOUDAEYE_APPLY", "yes");
+        Run uninstall = jshell("eks-uninstall.jsh");
+        assertThat(uninstall.exitStatus()).as(uninstall.output()).isZero();
+        assertThat(enabledLogTypes()).isEmpty();
+
+        assertThat(List.of(plan, apply, uninstall))
+                .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
+    }
+
+    @Test
     void apply_withoutAPlanFile_printsWhyAndExitsNonZero() {
         Run apply = jshell("apply.jsh");
 
@@ -209,6 +237,25 @@ class JshellScriptsIT {
                                                     : f.environment().variables()),
                             (a, b) -> a,
                             TreeMap::new));
+        }
+    }
+
+    /** The sample EKS cluster's enabled control-plane log types, by their EKS names. */
+    private static List<String> enabledLogTypes() {
+        try (EksClient eks = EksClient.builder()
+                .endpointOverride(Moto.endpoint())
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .build()) {
+            Logging logging = eks.describeCluster(r -> r.name(SampleEksCluster.CLUSTER))
+                    .cluster()
+                    .logging();
+            return logging == null
+                    ? List.of()
+                    : logging.clusterLogging().stream()
+                            .filter(setup -> Boolean.TRUE.equals(setup.enabled()))
+                            .flatMap(setup -> setup.typesAsStrings().stream())
+                            .collect(Collectors.toList());
         }
     }
 
