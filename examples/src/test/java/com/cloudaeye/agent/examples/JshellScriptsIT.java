@@ -112,6 +112,7 @@ class JshellScriptsIT {
         Run apply = jshell("apply.jsh");
         assertThat(apply.exitStatus()).as(apply.output()).isZero();
         assertThat(serviceContainers())
+                .hasSize(3)
                 .allSatisfy((service, containers) -> assertThat(containers)
                         .as(service)
                         .containsKey(LogRouter.DEFAULT_NAME)
