@@ -187,8 +187,8 @@ final class ExampleEnvironment {
      * @return the exit status: 0 planned or applied completely, 1 failed or applied partly
      */
     int planThenApply(String example, Consumer<AgentInstaller.Builder> targets, PrintStream out, PrintStream err) {
-        AgentInstaller.Builder builder = installer();
         try {
+            AgentInstaller.Builder builder = installer(); // a malformed URL fails here, with its message
             targets.accept(builder);
             try (AgentInstaller installer = builder.build()) {
                 Plan plan = installer.plan(); // read-only calls
