@@ -1,0 +1,90 @@
+// apply.jsh: applies the reviewed plan in plan.json (written by a *-plan.jsh or *-uninstall.jsh script) to the
+// account and region it was planned for, prints the result, writes the apply's journal path to journal.txt and the
+// result to result.json. The platform targets are found on the class path (ServiceLoader): nothing to configure but
+// the agent settings, which an install needs to write the agent's configuration.
+//
+// Environment variables:
+//   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   where the agent sends logs, and its token (required to install)
+//   CLOUDAEYE_PLAN          the plan file (default plan.json)
+//
+// Run it from the directory where the files should go:
+//   jshell --class-path /path/to/cloudaeye-agent-all.jar apply.jsh
+// (jshell starts in half the time with -J-XX:TieredStopAtLevel=1 -R-XX:TieredStopAtLevel=1 before --class-path.)
+// AWS: the default credential chain (profile, SSO, instance role ...) and AWS_REGION.
+// A local emulator instead (moto, LocalStack): CLOUDAEYE_AWS_ENDPOINT=http://127.0.0.1:5000 (static dummy
+// credentials then; AWS_REGION defaults to us-east-1). CLOUDAEYE_JOURNAL_DIR: where apply journals go (default
+// ~/.cloudaeye/journals).
+// Exit status: 0 on success, 1 on any failure (its message is printed). jshell's System.exit(1) would only end the
+// remote execution engine and leave jshell exiting 0, so the script sets `status` and ends with `/exit status`.
+
+import com.cloudaeye.agent.*;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+
+// Stays 1 unless the whole script succeeds: a snippet that does not even compile (a wrong --class-path, say)
+// leaves it 1.
+int status = 1;
+
+String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isBlank() ? fallback : value.trim();
+}
+
+String required(String name, String meaning) {
+    String value = env(name, null);
+    if (value == null) {
+        throw new IllegalArgumentException("Set the environment variable " + name + ": " + meaning + ".");
+    }
+    return value;
+}
+
+// The installer's settings that do not depend on the platform: emulator or AWS, region, progress, journals.
+AgentInstaller.Builder installerFromEnvironment() {
+    AgentInstaller.Builder builder = AgentInstaller.builder().listener(ProgressListener.console());
+    String endpoint = env("CLOUDAEYE_AWS_ENDPOINT", null);
+    String region = env("AWS_REGION", endpoint == null ? null : "us-east-1");
+    if (endpoint != null) {
+        builder.endpointOverride(URI.create(endpoint))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")));
+    }
+    if (region != null) {
+        builder.region(Region.of(region));
+    }
+    String journals = env("CLOUDAEYE_JOURNAL_DIR", null);
+    if (journals != null) {
+        builder.journalDirectory(Path.of(journals));
+    }
+    return builder;
+}
+
+try {
+    Plan plan = Plan.fromJson(Files.readString(Path.of(env("CLOUDAEYE_PLAN", "plan.json"))));
+    AgentInstaller.Builder builder = installerFromEnvironment().region(Region.of(plan.region()));
+    String logsEndpoint = env("CLOUDAEYE_LOGS_ENDPOINT", null);
+    String token = env("CLOUDAEYE_API_TOKEN", null);
+    if (logsEndpoint != null && token != null) {
+        builder.agent(a -> a.logsEndpoint(logsEndpoint).apiToken(Secret.of(token)));
+    } else if (plan.kind() == Plan.Kind.INSTALL) {
+        throw new IllegalArgumentException("Set CLOUDAEYE_LOGS_ENDPOINT and CLOUDAEYE_API_TOKEN: an install writes"
+                + " them into the agent's configuration, and the plan never holds the token.");
+    }
+    try (AgentInstaller installer = builder.build()) {
+        System.out.println(plan);
+        ApplyResult result = installer.apply(plan); // journaled; progress on standard error
+        System.out.println(result);
+        Files.writeString(Path.of("result.json"), result.toJson());
+        if (result.journal().isPresent()) {
+            Files.writeString(Path.of("journal.txt"), result.journal().get().toString());
+            System.out.println("Undo it with rollback.jsh (journal.txt names the journal).");
+        }
+        status = result.isSuccess() ? 0 : 1;
+    }
+} catch (Exception e) {
+    System.err.println("apply.jsh failed: " + e.getMessage());
+}
+
+/exit status

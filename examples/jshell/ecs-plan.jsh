@@ -1,0 +1,115 @@
+// ecs-plan.jsh: plans installing the CloudAEye logs agent into Amazon ECS services (a FireLens log router sidecar),
+// with read-only calls, prints the plan and writes plan.json and policy.json (the IAM policy exactly this plan needs)
+// to the working directory. It changes nothing: apply the reviewed plan with apply.jsh, undo that with rollback.jsh.
+//
+// Environment variables:
+//   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   where the agent sends logs, and its token (required)
+//   CLOUDAEYE_ECS_CLUSTER   the cluster's name or ARN (required)
+//   CLOUDAEYE_ECS_SERVICES  comma-separated service names or globs (default *)
+//   CLOUDAEYE_ECS_EXCLUDE   comma-separated globs to leave out (optional)
+//   CLOUDAEYE_ROUTER_IMAGE  the log router image (default public.ecr.aws/cloudaeye/log-router:1.4.0)
+//   CLOUDAEYE_TOKEN_SECRET_ARN  a Secrets Manager secret or SSM parameter holding the token (recommended)
+//   CLOUDAEYE_ECS_UPDATE_SERVICES=no  only register the new revisions (default: roll the services out)
+//   CLOUDAEYE_ECS_WAIT_MINUTES  how long to wait for each service to be stable (default 15; 0: do not wait)
+//
+// Run it from the directory where the files should go:
+//   jshell --class-path /path/to/cloudaeye-agent-all.jar ecs-plan.jsh
+// (jshell starts in half the time with -J-XX:TieredStopAtLevel=1 -R-XX:TieredStopAtLevel=1 before --class-path.)
+// AWS: the default credential chain (profile, SSO, instance role ...) and AWS_REGION.
+// A local emulator instead (moto, LocalStack): CLOUDAEYE_AWS_ENDPOINT=http://127.0.0.1:5000 (static dummy
+// credentials then; AWS_REGION defaults to us-east-1). CLOUDAEYE_JOURNAL_DIR: where apply journals go (default
+// ~/.cloudaeye/journals).
+// Exit status: 0 on success, 1 on any failure (its message is printed). jshell's System.exit(1) would only end the
+// remote execution engine and leave jshell exiting 0, so the script sets `status` and ends with `/exit status`.
+
+import com.cloudaeye.agent.*;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import com.cloudaeye.agent.ecs.EcsTarget;
+import java.time.Duration;
+
+// Stays 1 unless the whole script succeeds: a snippet that does not even compile (a wrong --class-path, say)
+// leaves it 1.
+int status = 1;
+
+String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isBlank() ? fallback : value.trim();
+}
+
+String required(String name, String meaning) {
+    String value = env(name, null);
+    if (value == null) {
+        throw new IllegalArgumentException("Set the environment variable " + name + ": " + meaning + ".");
+    }
+    return value;
+}
+
+// The installer's settings that do not depend on the platform: emulator or AWS, region, progress, journals.
+AgentInstaller.Builder installerFromEnvironment() {
+    AgentInstaller.Builder builder = AgentInstaller.builder().listener(ProgressListener.console());
+    String endpoint = env("CLOUDAEYE_AWS_ENDPOINT", null);
+    String region = env("AWS_REGION", endpoint == null ? null : "us-east-1");
+    if (endpoint != null) {
+        builder.endpointOverride(URI.create(endpoint))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")));
+    }
+    if (region != null) {
+        builder.region(Region.of(region));
+    }
+    String journals = env("CLOUDAEYE_JOURNAL_DIR", null);
+    if (journals != null) {
+        builder.journalDirectory(Path.of(journals));
+    }
+    return builder;
+}
+
+// Where the agent sends logs, and its token (never printed: plans and journals show it as ****).
+AgentInstaller.Builder withAgent(AgentInstaller.Builder builder) {
+    String logsEndpoint = required("CLOUDAEYE_LOGS_ENDPOINT", "the CloudAEye logs service URL");
+    String token = required("CLOUDAEYE_API_TOKEN", "the CloudAEye API token");
+    return builder.agent(a -> a.logsEndpoint(logsEndpoint).apiToken(Secret.of(token)));
+}
+
+EcsTarget targetFromEnvironment() {
+    EcsTarget.Builder ecs = EcsTarget.builder()
+            .cluster(required("CLOUDAEYE_ECS_CLUSTER", "the ECS cluster's name or ARN"))
+            .services(env("CLOUDAEYE_ECS_SERVICES", "*").split("\\s*,\\s*"))
+            .sidecar(s -> {
+                s.image(env("CLOUDAEYE_ROUTER_IMAGE", "public.ecr.aws/cloudaeye/log-router:1.4.0"));
+                String secretArn = env("CLOUDAEYE_TOKEN_SECRET_ARN", null);
+                if (secretArn != null) {
+                    s.apiTokenSecretArn(secretArn);
+                }
+            })
+            .updateServices(!env("CLOUDAEYE_ECS_UPDATE_SERVICES", "yes").equalsIgnoreCase("no"));
+    String exclude = env("CLOUDAEYE_ECS_EXCLUDE", null);
+    if (exclude != null) {
+        ecs.exclude(exclude.split("\\s*,\\s*"));
+    }
+    long waitMinutes = Long.parseLong(env("CLOUDAEYE_ECS_WAIT_MINUTES", "15"));
+    if (waitMinutes > 0) {
+        ecs.waitForStable(Duration.ofMinutes(waitMinutes));
+    }
+    return ecs.build();
+}
+
+try {
+    try (AgentInstaller installer = withAgent(installerFromEnvironment()).target(targetFromEnvironment()).build()) {
+        Plan plan = installer.plan(); // read-only calls
+        System.out.println(plan);
+        Files.writeString(Path.of("plan.json"), plan.toJson());
+        Files.writeString(Path.of("policy.json"), plan.requiredPolicy().toJson());
+        System.out.println("Nothing was changed. Wrote plan.json and policy.json to " + Path.of("").toAbsolutePath()
+                + ": review them, grant the policy, then apply with apply.jsh.");
+    }
+    status = 0;
+} catch (Exception e) {
+    System.err.println("ecs-plan.jsh failed: " + e.getMessage());
+}
+
+/exit status

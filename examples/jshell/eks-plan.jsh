@@ -1,0 +1,122 @@
+// eks-plan.jsh: plans installing the CloudAEye logs agent into an Amazon EKS cluster (control-plane logging,
+// CloudAEye's read access, optionally the agent DaemonSet), with read-only calls, prints the plan and writes
+// plan.json and policy.json (the IAM policy exactly this plan needs) to the working directory. It changes nothing:
+// apply the reviewed plan with apply.jsh, undo that with rollback.jsh.
+//
+// Environment variables:
+//   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   where the agent sends logs, and its token (required)
+//   CLOUDAEYE_EKS_CLUSTER   the cluster's name (required)
+//   CLOUDAEYE_EKS_LOG_TYPES all (default), none, or EKS names: api,audit,authenticator,controllerManager,scheduler
+//   CLOUDAEYE_EKS_DAEMONSET=yes  install the agent DaemonSet (in-process Helm; no helm or kubectl needed)
+//   CLOUDAEYE_EKS_NAMESPACE its namespace (default cloudaeye-agent); CLOUDAEYE_KUBECONFIG a kubeconfig to use
+//                           instead of an EKS token made from the AWS credentials
+//   CLOUDAEYE_ACCOUNT_ID, CLOUDAEYE_EXTERNAL_ID  give CloudAEye's account keyless read access to the logs through a
+//                           cross-account role (the IAM-user mode hands out an access key: use the Java API for it)
+//
+// Run it from the directory where the files should go:
+//   jshell --class-path /path/to/cloudaeye-agent-all.jar eks-plan.jsh
+// (jshell starts in half the time with -J-XX:TieredStopAtLevel=1 -R-XX:TieredStopAtLevel=1 before --class-path.)
+// AWS: the default credential chain (profile, SSO, instance role ...) and AWS_REGION.
+// A local emulator instead (moto, LocalStack): CLOUDAEYE_AWS_ENDPOINT=http://127.0.0.1:5000 (static dummy
+// credentials then; AWS_REGION defaults to us-east-1). CLOUDAEYE_JOURNAL_DIR: where apply journals go (default
+// ~/.cloudaeye/journals).
+// Exit status: 0 on success, 1 on any failure (its message is printed). jshell's System.exit(1) would only end the
+// remote execution engine and leave jshell exiting 0, so the script sets `status` and ends with `/exit status`.
+
+import com.cloudaeye.agent.*;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import com.cloudaeye.agent.eks.EksTarget;
+import com.cloudaeye.agent.eks.LogType;
+import java.util.Arrays;
+
+// Stays 1 unless the whole script succeeds: a snippet that does not even compile (a wrong --class-path, say)
+// leaves it 1.
+int status = 1;
+
+String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isBlank() ? fallback : value.trim();
+}
+
+String required(String name, String meaning) {
+    String value = env(name, null);
+    if (value == null) {
+        throw new IllegalArgumentException("Set the environment variable " + name + ": " + meaning + ".");
+    }
+    return value;
+}
+
+// The installer's settings that do not depend on the platform: emulator or AWS, region, progress, journals.
+AgentInstaller.Builder installerFromEnvironment() {
+    AgentInstaller.Builder builder = AgentInstaller.builder().listener(ProgressListener.console());
+    String endpoint = env("CLOUDAEYE_AWS_ENDPOINT", null);
+    String region = env("AWS_REGION", endpoint == null ? null : "us-east-1");
+    if (endpoint != null) {
+        builder.endpointOverride(URI.create(endpoint))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")));
+    }
+    if (region != null) {
+        builder.region(Region.of(region));
+    }
+    String journals = env("CLOUDAEYE_JOURNAL_DIR", null);
+    if (journals != null) {
+        builder.journalDirectory(Path.of(journals));
+    }
+    return builder;
+}
+
+// Where the agent sends logs, and its token (never printed: plans and journals show it as ****).
+AgentInstaller.Builder withAgent(AgentInstaller.Builder builder) {
+    String logsEndpoint = required("CLOUDAEYE_LOGS_ENDPOINT", "the CloudAEye logs service URL");
+    String token = required("CLOUDAEYE_API_TOKEN", "the CloudAEye API token");
+    return builder.agent(a -> a.logsEndpoint(logsEndpoint).apiToken(Secret.of(token)));
+}
+
+EksTarget targetFromEnvironment() {
+    EksTarget.Builder eks = EksTarget.builder().cluster(required("CLOUDAEYE_EKS_CLUSTER", "the EKS cluster's name"));
+    String logTypes = env("CLOUDAEYE_EKS_LOG_TYPES", "all");
+    if (logTypes.equalsIgnoreCase("all")) {
+        eks.controlPlaneLogging(true);
+    } else if (!logTypes.equalsIgnoreCase("none")) {
+        eks.logTypes(Arrays.stream(logTypes.split("\\s*,\\s*")).map(LogType::fromAwsName).toArray(LogType[]::new));
+    }
+    if (env("CLOUDAEYE_EKS_DAEMONSET", "no").equalsIgnoreCase("yes")) {
+        eks.daemonSet(d -> {
+            String namespace = env("CLOUDAEYE_EKS_NAMESPACE", null);
+            if (namespace != null) {
+                d.namespace(namespace);
+            }
+            String kubeconfig = env("CLOUDAEYE_KUBECONFIG", null);
+            if (kubeconfig != null) {
+                d.kubeconfig(Path.of(kubeconfig));
+            }
+        });
+    }
+    String account = env("CLOUDAEYE_ACCOUNT_ID", null);
+    if (account != null) {
+        eks.cloudAEyeAccess(a -> a.crossAccountRole(
+                account, required("CLOUDAEYE_EXTERNAL_ID", "the external ID CloudAEye gave you")));
+    }
+    return eks.build();
+}
+
+try {
+    try (AgentInstaller installer = withAgent(installerFromEnvironment()).target(targetFromEnvironment()).build()) {
+        Plan plan = installer.plan(); // read-only calls
+        System.out.println(plan);
+        Files.writeString(Path.of("plan.json"), plan.toJson());
+        Files.writeString(Path.of("policy.json"), plan.requiredPolicy().toJson());
+        System.out.println("Nothing was changed. Wrote plan.json and policy.json to " + Path.of("").toAbsolutePath()
+                + ": review them, grant the policy, then apply with apply.jsh.");
+    }
+    status = 0;
+} catch (Exception e) {
+    System.err.println("eks-plan.jsh failed: " + e.getMessage());
+}
+
+/exit status

@@ -1,0 +1,90 @@
+// rollback.jsh: rolls back the apply whose journal journal.txt names (written by apply.jsh): plans restoring each
+// changed resource's recorded before-state with read-only calls, prints that plan, applies it and prints the result.
+// A resource someone changed since the apply is skipped with that reason, never overwritten. The rollback's own
+// journal path goes to rollback-journal.txt.
+//
+// Environment variables:
+//   CLOUDAEYE_JOURNAL       the journal file (default: the path in journal.txt)
+//   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   the agent settings (optional; some restores re-write them)
+//
+// Run it from the directory where the files should go:
+//   jshell --class-path /path/to/cloudaeye-agent-all.jar rollback.jsh
+// (jshell starts in half the time with -J-XX:TieredStopAtLevel=1 -R-XX:TieredStopAtLevel=1 before --class-path.)
+// AWS: the default credential chain (profile, SSO, instance role ...) and AWS_REGION.
+// A local emulator instead (moto, LocalStack): CLOUDAEYE_AWS_ENDPOINT=http://127.0.0.1:5000 (static dummy
+// credentials then; AWS_REGION defaults to us-east-1). CLOUDAEYE_JOURNAL_DIR: where apply journals go (default
+// ~/.cloudaeye/journals).
+// Exit status: 0 on success, 1 on any failure (its message is printed). jshell's System.exit(1) would only end the
+// remote execution engine and leave jshell exiting 0, so the script sets `status` and ends with `/exit status`.
+
+import com.cloudaeye.agent.*;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+
+// Stays 1 unless the whole script succeeds: a snippet that does not even compile (a wrong --class-path, say)
+// leaves it 1.
+int status = 1;
+
+String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isBlank() ? fallback : value.trim();
+}
+
+String required(String name, String meaning) {
+    String value = env(name, null);
+    if (value == null) {
+        throw new IllegalArgumentException("Set the environment variable " + name + ": " + meaning + ".");
+    }
+    return value;
+}
+
+// The installer's settings that do not depend on the platform: emulator or AWS, region, progress, journals.
+AgentInstaller.Builder installerFromEnvironment() {
+    AgentInstaller.Builder builder = AgentInstaller.builder().listener(ProgressListener.console());
+    String endpoint = env("CLOUDAEYE_AWS_ENDPOINT", null);
+    String region = env("AWS_REGION", endpoint == null ? null : "us-east-1");
+    if (endpoint != null) {
+        builder.endpointOverride(URI.create(endpoint))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")));
+    }
+    if (region != null) {
+        builder.region(Region.of(region));
+    }
+    String journals = env("CLOUDAEYE_JOURNAL_DIR", null);
+    if (journals != null) {
+        builder.journalDirectory(Path.of(journals));
+    }
+    return builder;
+}
+
+try {
+    String journalFile = env("CLOUDAEYE_JOURNAL", null);
+    if (journalFile == null) {
+        journalFile = Files.readString(Path.of("journal.txt")).trim();
+    }
+    Journal journal = Journal.read(Path.of(journalFile));
+    AgentInstaller.Builder builder = installerFromEnvironment().region(Region.of(journal.plan().region()));
+    String logsEndpoint = env("CLOUDAEYE_LOGS_ENDPOINT", null);
+    String token = env("CLOUDAEYE_API_TOKEN", null);
+    if (logsEndpoint != null && token != null) {
+        builder.agent(a -> a.logsEndpoint(logsEndpoint).apiToken(Secret.of(token)));
+    }
+    try (AgentInstaller installer = builder.build()) {
+        Plan plan = installer.planRollback(journal); // read-only calls
+        System.out.println(plan);
+        ApplyResult result = installer.apply(plan);
+        System.out.println(result);
+        if (result.journal().isPresent()) {
+            Files.writeString(Path.of("rollback-journal.txt"), result.journal().get().toString());
+        }
+        status = result.isSuccess() ? 0 : 1;
+    }
+} catch (Exception e) {
+    System.err.println("rollback.jsh failed: " + e.getMessage());
+}
+
+/exit status

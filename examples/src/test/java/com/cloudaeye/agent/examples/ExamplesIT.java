@@ -1,0 +1,92 @@
+package com.cloudaeye.agent.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.testing.Moto;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Java examples run end to end against moto, configured only by environment variables. */
+class ExamplesIT {
+    private static final String TOKEN = "tok-examples-it-7d21-secret";
+
+    @TempDir
+    Path work;
+
+    private final Map<String, String> env = new HashMap<>();
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    @BeforeEach
+    void setUp() {
+        Moto.reset();
+        env.put("CLOUDAEYE_AWS_ENDPOINT", Moto.endpoint().toString());
+        env.put("AWS_REGION", Moto.REGION.id());
+        env.put("CLOUDAEYE_JOURNAL_DIR", work.resolve("journals").toString());
+        env.put("CLOUDAEYE_LOGS_ENDPOINT", "https://logs.example.cloudaeye.com");
+        env.put("CLOUDAEYE_API_TOKEN", TOKEN);
+    }
+
+    private int run(ExamplesTest.Example example) {
+        return example.run(
+                env,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void lambdaExample_withoutApply_plansAndSavesThePlanButChangesNothing() throws IOException {
+        SampleLambdaFunctions layers = SampleLambdaFunctions.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        env.put("CLOUDAEYE_LAYER_X86_64", layers.x86Layer());
+        env.put("CLOUDAEYE_LAYER_ARM64", layers.armLayer());
+        env.put("CLOUDAEYE_FUNCTIONS", "orders,payments");
+        env.put("CLOUDAEYE_PLAN_FILE", work.resolve("plan.json").toString());
+
+        assertThat(run(LambdaExample::run))
+                .as(err.toString(StandardCharsets.UTF_8))
+                .isZero();
+
+        Plan saved = Plan.fromJson(Files.readString(work.resolve("plan.json")));
+        assertThat(saved.mutations()).hasSize(2);
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("lambda:UpdateFunctionConfiguration")
+                .contains("Nothing was changed. Set CLOUDAEYE_APPLY=yes")
+                .doesNotContain(TOKEN);
+        assertThat(work.resolve("journals")).doesNotExist();
+    }
+
+    @Test
+    void allPlatformsExample_withApply_installsIntoLambdaEcsAndEks() {
+        SampleLambdaFunctions layers = SampleLambdaFunctions.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        SampleEcsServices.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        SampleEksCluster.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        env.put("CLOUDAEYE_LAYER_X86_64", layers.x86Layer());
+        env.put("CLOUDAEYE_LAYER_ARM64", layers.armLayer());
+        env.put("CLOUDAEYE_ECS_CLUSTER", SampleEcsServices.CLUSTER);
+        env.put("CLOUDAEYE_ECS_WAIT_MINUTES", "0");
+        env.put("CLOUDAEYE_EKS_CLUSTER", SampleEksCluster.CLUSTER);
+        env.put("CLOUDAEYE_APPLY", "yes");
+
+        assertThat(run(AllPlatformsExample::run))
+                .as(err.toString(StandardCharsets.UTF_8))
+                .isZero();
+
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("Apply succeeded")
+                .contains("arn:aws:lambda:us-east-1:123456789012:function:orders")
+                .contains("arn:aws:ecs:us-east-1:123456789012:service/demo/web-a")
+                .contains("arn:aws:eks:us-east-1:123456789012:cluster/demo-eks")
+                .doesNotContain(TOKEN);
+        assertThat(work.resolve("journals")).isDirectory();
+    }
+}

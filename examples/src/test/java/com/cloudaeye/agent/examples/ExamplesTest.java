@@ -1,0 +1,93 @@
+package com.cloudaeye.agent.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The examples' start-up: every missing variable is named with what to put in it, before any AWS call. */
+class ExamplesTest {
+    private static final String TOKEN = "tok-examples-test-never-printed";
+    private static final Map<String, String> AGENT_ONLY =
+            Map.of("CLOUDAEYE_LOGS_ENDPOINT", "https://logs.example.cloudaeye.com", "CLOUDAEYE_API_TOKEN", TOKEN);
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    interface Example {
+        int run(Map<String, String> env, PrintStream out, PrintStream err);
+    }
+
+    private int run(Example example, Map<String, String> env) {
+        return example.run(
+                env,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void lambdaExample_withNothingSet_namesTheAgentAndLayerVariables() {
+        assertThat(run(LambdaExample::run, Map.of())).isEqualTo(2);
+
+        assertThat(err())
+                .contains("LambdaExample cannot start")
+                .contains("CLOUDAEYE_LOGS_ENDPOINT: the CloudAEye logs service URL")
+                .contains("CLOUDAEYE_API_TOKEN: the CloudAEye API token")
+                .contains("CLOUDAEYE_LAYER_X86_64 and/or CLOUDAEYE_LAYER_ARM64")
+                .contains("CLOUDAEYE_AWS_ENDPOINT");
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    @Test
+    void ecsExample_withOnlyTheAgentSet_namesTheClusterVariableAndNeverPrintsTheToken() {
+        assertThat(run(EcsExample::run, AGENT_ONLY)).isEqualTo(2);
+
+        assertThat(err())
+                .contains("CLOUDAEYE_ECS_CLUSTER: the ECS cluster's name or ARN")
+                .doesNotContain("CLOUDAEYE_API_TOKEN:")
+                .doesNotContain(TOKEN);
+    }
+
+    @Test
+    void eksExample_withNothingSet_namesTheClusterAndAgentVariables() {
+        assertThat(run(EksExample::run, Map.of())).isEqualTo(2);
+
+        assertThat(err())
+                .contains("EksExample cannot start")
+                .contains("CLOUDAEYE_EKS_CLUSTER: the EKS cluster's name")
+                .contains("CLOUDAEYE_LOGS_ENDPOINT")
+                .contains("CLOUDAEYE_API_TOKEN");
+    }
+
+    @Test
+    void allPlatformsExample_withNoPlatformSet_asksForAtLeastOne() {
+        assertThat(run(AllPlatformsExample::run, AGENT_ONLY)).isEqualTo(2);
+
+        assertThat(err())
+                .contains("at least one platform")
+                .contains("CLOUDAEYE_LAYER_X86_64")
+                .contains("CLOUDAEYE_ECS_CLUSTER")
+                .contains("CLOUDAEYE_EKS_CLUSTER")
+                .doesNotContain(TOKEN);
+    }
+
+    @Test
+    void eksExample_withAnInvalidSetting_failsWithTheTargetsMessageBeforeAnyAwsCall() {
+        Map<String, String> env = new java.util.HashMap<>(AGENT_ONLY);
+        env.put("CLOUDAEYE_EKS_CLUSTER", "not a cluster name");
+        env.put("AWS_REGION", "us-east-1");
+
+        assertThat(run(EksExample::run, env)).isEqualTo(1);
+
+        assertThat(err())
+                .contains("EksExample failed: EksTarget: cluster('not a cluster name') is not an EKS cluster name")
+                .doesNotContain(TOKEN);
+    }
+}

@@ -1,0 +1,288 @@
+package com.cloudaeye.agent.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.PolicyDocument;
+import com.cloudaeye.agent.ecs.LogRouter;
+import com.cloudaeye.agent.testing.Moto;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
+import software.amazon.awssdk.services.ecs.model.LogDriver;
+import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+import software.amazon.awssdk.services.eks.EksClient;
+import software.amazon.awssdk.services.eks.model.Logging;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.Layer;
+
+/**
+ * Runs the operators' jshell scripts as they would: the real {@code jshell} of this JDK, the shaded jar on its class
+ * path, a fresh working directory, settings in environment variables, against moto.
+ */
+class JshellScriptsIT {
+    private static final String TOKEN = "tok-jshell-it-5f0c9a-secret";
+    private static final Path JAR = Path.of("target", "cloudaeye-agent-all.jar").toAbsolutePath();
+    private static final Path SCRIPTS = Path.of("jshell").toAbsolutePath();
+    private static final Path JSHELL = Path.of(System.getProperty("java.home"), "bin", "jshell");
+
+    @TempDir
+    Path work;
+
+    private final Map<String, String> env = new HashMap<>();
+
+    /** What one script run printed (standard output and error together) and its exit status. */
+    record Run(int exitStatus, String output) {}
+
+    @BeforeEach
+    void setUp() {
+        Moto.reset();
+        assertThat(JAR).as("the shaded jar (made by the package phase)").isRegularFile();
+        env.put("CLOUDAEYE_AWS_ENDPOINT", Moto.endpoint().toString());
+        env.put("AWS_REGION", Moto.REGION.id());
+        env.put("CLOUDAEYE_JOURNAL_DIR", work.resolve("journals").toString());
+        env.put("CLOUDAEYE_LOGS_ENDPOINT", "https://logs.example.cloudaeye.com");
+        env.put("CLOUDAEYE_API_TOKEN", TOKEN);
+    }
+
+    @Test
+    void lambda_planApplyRollback_changesTheFunctionsThenRestoresThemExactly() throws IOException {
+        SampleLambdaFunctions layers = SampleLambdaFunctions.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        env.put("CLOUDAEYE_LAYER_X86_64", layers.x86Layer());
+        env.put("CLOUDAEYE_LAYER_ARM64", layers.armLayer());
+        Map<String, String> before = lambdaFunctions();
+
+        Run plan = jshell("lambda-plan.jsh");
+        assertThat(plan.exitStatus()).as(plan.output()).isZero();
+        assertThat(lambdaFunctions()).as("planning changes nothing").isEqualTo(before);
+        assertThat(PolicyDocument.fromJson(Files.readString(work.resolve("policy.json")))
+                        .actions())
+                .contains("lambda:UpdateFunctionConfiguration");
+        assertThat(Files.readString(work.resolve("plan.json"))).contains("orders");
+
+        Run apply = jshell("apply.jsh");
+        assertThat(apply.exitStatus()).as(apply.output()).isZero();
+        assertThat(apply.output()).contains("Apply succeeded");
+        assertThat(Path.of(Files.readString(work.resolve("journal.txt")))).isRegularFile();
+        Map<String, String> applied = lambdaFunctions();
+        assertThat(applied)
+                .hasSameSizeAs(before)
+                .allSatisfy((name, config) -> assertThat(config)
+                        .contains("cloudaeye-logs-agent")
+                        .contains("CLOUDAEYE_LOGS_ENDPOINT")
+                        .contains("STAGE=demo"));
+
+        Run rollback = jshell("rollback.jsh");
+        assertThat(rollback.exitStatus()).as(rollback.output()).isZero();
+        assertThat(lambdaFunctions()).isEqualTo(before);
+
+        assertThat(List.of(plan, apply, rollback))
+                .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
+        assertNoFileHoldsTheToken();
+    }
+
+    @Test
+    void ecs_planApplyUninstall_addsTheRouterThenRemovesIt() throws IOException {
+        SampleEcsServices.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        env.put("CLOUDAEYE_ECS_CLUSTER", SampleEcsServices.CLUSTER);
+        env.put("CLOUDAEYE_ECS_WAIT_MINUTES", "0");
+
+        Run plan = jshell("ecs-plan.jsh");
+        assertThat(plan.exitStatus()).as(plan.output()).isZero();
+        assertThat(PolicyDocument.fromJson(Files.readString(work.resolve("policy.json")))
+                        .actions())
+                .contains("ecs:RegisterTaskDefinition", "ecs:UpdateService");
+
+        Run apply = jshell("apply.jsh");
+        assertThat(apply.exitStatus()).as(apply.output()).isZero();
+        assertThat(serviceContainers())
+                .hasSize(3)
+                .allSatisfy((service, containers) -> assertThat(containers)
+                        .as(service)
+                        .containsKey(LogRouter.DEFAULT_NAME)
+                        .containsValue(LogDriver.AWSFIRELENS));
+
+        env.put("CLOUDAEYE_APPLY", "yes");
+        Run uninstall = jshell("ecs-uninstall.jsh");
+        assertThat(uninstall.exitStatus()).as(uninstall.output()).isZero();
+        assertThat(serviceContainers())
+                .hasSize(3)
+                .allSatisfy((service, containers) -> assertThat(containers)
+                        .as(service)
+                        .doesNotContainKey(LogRouter.DEFAULT_NAME)
+                        .containsOnly(Map.entry(service.startsWith("web") ? "web" : "worker", LogDriver.AWSLOGS)));
+
+        assertThat(List.of(plan, apply, uninstall))
+                .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
+        assertNoFileHoldsTheToken();
+    }
+
+    @Test
+    void eks_planApplyUninstall_enablesControlPlaneLoggingThenTurnsItOff() {
+        SampleEksCluster.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        env.put("CLOUDAEYE_EKS_CLUSTER", SampleEksCluster.CLUSTER);
+        env.put("CLOUDAEYE_EKS_LOG_TYPES", "api,audit");
+        env.put("CLOUDAEYE_ACCOUNT_ID", "111122223333");
+        env.put("CLOUDAEYE_EXTERNAL_ID", "jshell-it-external-id");
+
+        Run plan = jshell("eks-plan.jsh");
+        assertThat(plan.exitStatus()).as(plan.output()).isZero();
+        assertThat(plan.output()).contains("CloudAEyeServiceAccountRole");
+        assertThat(enabledLogTypes()).isEmpty();
+
+        Run apply = jshell("apply.jsh");
+        assertThat(apply.exitStatus()).as(apply.output()).isZero();
+        assertThat(enabledLogTypes()).containsExactlyInAnyOrder("api", "audit");
+
+        env.put("CLOUDAEYE_APPLY", "yes");
+        Run uninstall = jshell("eks-uninstall.jsh");
+        assertThat(uninstall.exitStatus()).as(uninstall.output()).isZero();
+        assertThat(enabledLogTypes()).isEmpty();
+
+        assertThat(List.of(plan, apply, uninstall))
+                .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
+    }
+
+    @Test
+    void apply_withoutAPlanFile_printsWhyAndExitsNonZero() {
+        Run apply = jshell("apply.jsh");
+
+        assertThat(apply.exitStatus()).as(apply.output()).isEqualTo(1);
+        assertThat(apply.output()).contains("apply.jsh failed:").contains("plan.json");
+    }
+
+    /** Plans, policies, results and journals the scripts wrote never hold the token. */
+    private void assertNoFileHoldsTheToken() throws IOException {
+        try (Stream<Path> files = Files.walk(work)) {
+            List<Path> written = files.filter(Files::isRegularFile).collect(Collectors.toList());
+            assertThat(written).extracting(f -> f.getFileName().toString()).contains("plan.json", "result.json");
+            for (Path file : written) {
+                assertThat(Files.readString(file)).as(file.toString()).doesNotContain(TOKEN);
+            }
+        }
+    }
+
+    /** Runs one script from {@code examples/jshell} in the working directory, with only {@link #env} set. */
+    private Run jshell(String script) {
+        ProcessBuilder builder = new ProcessBuilder(
+                        JSHELL.toString(),
+                        // C1 only: halves jshell's start-up, and these scripts run no hot loops.
+                        "-J-XX:TieredStopAtLevel=1",
+                        "-R-XX:TieredStopAtLevel=1",
+                        "--class-path",
+                        JAR.toString(),
+                        "-R-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                        SCRIPTS.resolve(script).toString())
+                .directory(work.toFile())
+                .redirectErrorStream(true);
+        Map<String, String> environment = builder.environment();
+        environment.keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("CLOUDAEYE_"));
+        environment.putAll(env);
+        try {
+            Process process = builder.start();
+            process.getOutputStream().close(); // no interactive input: a script without /exit would end here
+            CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
+            if (!process.waitFor(2, TimeUnit.MINUTES)) {
+                process.destroyForcibly();
+                throw new AssertionError(script + " did not finish in 2 minutes");
+            }
+            return new Run(process.exitValue(), output.join());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    private static String read(InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every function's layers (in order) and environment, as one comparable string per function name. */
+    private static Map<String, String> lambdaFunctions() {
+        try (LambdaClient lambda = LambdaClient.builder()
+                .endpointOverride(Moto.endpoint())
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .build()) {
+            return lambda.listFunctions().functions().stream()
+                    .collect(Collectors.toMap(
+                            FunctionConfiguration::functionName,
+                            f -> f.layers().stream()
+                                            .map(Layer::arn)
+                                            .collect(Collectors.joining(",", "layers=[", "] env="))
+                                    + new TreeMap<>(
+                                            f.environment() == null
+                                                    ? Map.of()
+                                                    : f.environment().variables()),
+                            (a, b) -> a,
+                            TreeMap::new));
+        }
+    }
+
+    /** The sample EKS cluster's enabled control-plane log types, by their EKS names. */
+    private static List<String> enabledLogTypes() {
+        try (EksClient eks = EksClient.builder()
+                .endpointOverride(Moto.endpoint())
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .build()) {
+            Logging logging = eks.describeCluster(r -> r.name(SampleEksCluster.CLUSTER))
+                    .cluster()
+                    .logging();
+            return logging == null
+                    ? List.of()
+                    : logging.clusterLogging().stream()
+                            .filter(setup -> Boolean.TRUE.equals(setup.enabled()))
+                            .flatMap(setup -> setup.typesAsStrings().stream())
+                            .collect(Collectors.toList());
+        }
+    }
+
+    /** Per service of the sample cluster: its current task definition's containers and their log drivers. */
+    private static Map<String, Map<String, LogDriver>> serviceContainers() {
+        try (EcsClient ecs = EcsClient.builder()
+                .endpointOverride(Moto.endpoint())
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .build()) {
+            Map<String, Map<String, LogDriver>> out = new TreeMap<>();
+            ecs.describeServices(r -> r.cluster(SampleEcsServices.CLUSTER).services("web-a", "web-b", "worker"))
+                    .services()
+                    .forEach(s -> {
+                        TaskDefinition td = ecs.describeTaskDefinition(r -> r.taskDefinition(s.taskDefinition()))
+                                .taskDefinition();
+                        out.put(
+                                s.serviceName(),
+                                td.containerDefinitions().stream()
+                                        .collect(Collectors.toMap(
+                                                ContainerDefinition::name,
+                                                c -> c.logConfiguration() == null
+                                                        ? LogDriver.UNKNOWN_TO_SDK_VERSION
+                                                        : c.logConfiguration().logDriver())));
+                    });
+            return out;
+        }
+    }
+}
