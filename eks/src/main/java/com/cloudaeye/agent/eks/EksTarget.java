@@ -3,11 +3,10 @@ package com.cloudaeye.agent.eks;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Permission;
-import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksComponents;
-import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.eks.internal.Waits;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
 import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
@@ -29,9 +28,7 @@ import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.eks.EksClient;
 import software.amazon.awssdk.services.eks.model.Cluster;
-import software.amazon.awssdk.services.eks.model.ResourceNotFoundException;
 
 /**
  * The Amazon EKS target: enables the cluster's control-plane logging and gives CloudAEye read access to those logs.
@@ -125,18 +122,8 @@ public final class EksTarget implements Target {
     }
 
     private static Cluster describe(TargetContext context, String name) {
-        EksClient eks = context.client(EksClient.class, EksClient::builder);
         LOG.debug("Describing EKS cluster {}", name);
-        try {
-            return context.scheduler()
-                    .call(EksQuotas.EKS, () -> eks.describeCluster(r -> r.name(name)))
-                    .cluster();
-        } catch (ResourceNotFoundException e) {
-            throw new PlanningException(
-                    "No EKS cluster named '" + name + "' in " + context.region()
-                            + ": check the name (aws eks list-clusters) and the installer's region.",
-                    e);
-        }
+        return Clusters.describe(context, name);
     }
 
     @Override

@@ -150,7 +150,7 @@ public final class ControlPlaneLogging implements EksComponent {
         for (Change c : applied) {
             JsonNode s = c.targetState();
             String name = s.path("cluster").asText();
-            Cluster cluster = describe(context, name);
+            Cluster cluster = Clusters.describe(context, name);
             ClusterRef ref = ClusterRef.of(cluster);
             reads.add(Permission.of("eks:DescribeCluster", ref.arn()));
             Set<LogType> before = types(s.path("before"));
@@ -190,13 +190,6 @@ public final class ControlPlaneLogging implements EksComponent {
             out.add(change.build());
         }
         return new TargetPlan(out, reads);
-    }
-
-    private static Cluster describe(TargetContext context, String name) {
-        EksClient eks = context.client(EksClient.class, EksClient::builder);
-        return context.scheduler()
-                .call(EksQuotas.EKS, () -> eks.describeCluster(r -> r.name(name)))
-                .cluster();
     }
 
     @Override

@@ -7,6 +7,7 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.internal.AwsErrors;
 import com.cloudaeye.agent.eks.internal.ClusterRef;
+import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.internal.Json;
@@ -25,7 +26,6 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.eks.EksClient;
 import software.amazon.awssdk.services.eks.model.Cluster;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
@@ -157,10 +157,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
         for (Change c : applied) {
             if (c.action() == ChangeAction.CREATE) {
                 String name = c.targetState().path("cluster").asText();
-                EksClient eks = context.client(EksClient.class, EksClient::builder);
-                Cluster cluster = context.scheduler()
-                        .call(EksQuotas.EKS, () -> eks.describeCluster(r -> r.name(name)))
-                        .cluster();
+                Cluster cluster = Clusters.describe(context, name);
                 TargetPlan removal = planRemoval(ClusterRef.of(cluster), context);
                 out.addAll(removal.changes());
                 reads.addAll(removal.readPermissions());

@@ -10,6 +10,7 @@ import com.cloudaeye.agent.eks.AccessKey;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.internal.AwsErrors;
 import com.cloudaeye.agent.eks.internal.ClusterRef;
+import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.eks.internal.Waits;
@@ -41,7 +42,6 @@ import software.amazon.awssdk.services.cloudformation.model.Parameter;
 import software.amazon.awssdk.services.cloudformation.model.ResourceStatus;
 import software.amazon.awssdk.services.cloudformation.model.Stack;
 import software.amazon.awssdk.services.cloudformation.model.StackEvent;
-import software.amazon.awssdk.services.eks.EksClient;
 import software.amazon.awssdk.services.eks.model.Cluster;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.iam.model.AccessKeyMetadata;
@@ -289,8 +289,8 @@ public final class IamUserStackAccess implements EksComponent {
         // Both the stack and its key are removed together: the key dies with the user anyway.
         for (Change c : applied) {
             if (c.resourceType().equals(STACK_TYPE) && c.action() == ChangeAction.CREATE) {
-                Cluster cluster =
-                        describeCluster(context, c.targetState().path("cluster").asText());
+                Cluster cluster = Clusters.describe(
+                        context, c.targetState().path("cluster").asText());
                 return planRemoval(ClusterRef.of(cluster), context, "rollback of the install");
             }
         }
@@ -306,13 +306,6 @@ public final class IamUserStackAccess implements EksComponent {
                     .build());
         }
         return new TargetPlan(skipped, List.of());
-    }
-
-    private static Cluster describeCluster(TargetContext context, String name) {
-        EksClient eks = context.client(EksClient.class, EksClient::builder);
-        return context.scheduler()
-                .call(EksQuotas.EKS, () -> eks.describeCluster(r -> r.name(name)))
-                .cluster();
     }
 
     // ---------------------------------------------------------------- applying

@@ -6,10 +6,11 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
+import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
+import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.spi.ApplyContext;
-import com.cloudaeye.agent.spi.Quota;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -43,12 +44,6 @@ import software.amazon.awssdk.services.eks.model.ListFargateProfilesResponse;
 public final class HelmReleaseComponent implements EksComponent {
     /** The resource type of the release's changes. */
     public static final String RESOURCE_TYPE = "Kubernetes::Helm::Release";
-
-    /**
-     * EKS control-plane reads. AWS documents no per-operation rate for the EKS API; 10 requests per second stays
-     * under the account-level throttling observed for Describe and List calls.
-     */
-    public static final Quota EKS_READS = new Quota("eks.read", 10);
 
     private static final Logger LOG = LoggerFactory.getLogger(HelmReleaseComponent.class);
 
@@ -306,11 +301,7 @@ public final class HelmReleaseComponent implements EksComponent {
             return ClusterConnection.kubeconfig(Path.of(state.path("kubeconfig").asText()));
         }
         String name = state.path("cluster").asText();
-        EksClient eks = context.client(EksClient.class, EksClient::builder);
-        Cluster cluster = context.scheduler()
-                .call(EKS_READS, () -> eks.describeCluster(r -> r.name(name)))
-                .cluster();
-        return eksConnection(cluster, context);
+        return eksConnection(Clusters.describe(context, name), context);
     }
 
     private ClusterConnection eksConnection(Cluster cluster, TargetContext context) {
@@ -338,7 +329,7 @@ public final class HelmReleaseComponent implements EksComponent {
             String next = token;
             ListFargateProfilesResponse page = context.scheduler()
                     .call(
-                            EKS_READS,
+                            EksQuotas.EKS,
                             () -> eks.listFargateProfiles(
                                     r -> r.clusterName(cluster.name()).nextToken(next)));
             profiles.addAll(page.fargateProfileNames());
