@@ -1,0 +1,35 @@
+/**
+ * The CloudAEye agent installer's core: the user API ({@code com.cloudaeye.agent}), the SPI that platform modules
+ * implement ({@code com.cloudaeye.agent.spi}), and internals shared with the platform modules.
+ */
+module com.cloudaeye.agent.core {
+    requires transitive software.amazon.awssdk.core;
+    requires transitive software.amazon.awssdk.awscore;
+    requires transitive software.amazon.awssdk.regions;
+    requires transitive software.amazon.awssdk.auth;
+    requires transitive software.amazon.awssdk.identity.spi;
+    requires software.amazon.awssdk.http;
+    requires software.amazon.awssdk.http.urlconnection;
+    requires software.amazon.awssdk.services.iam;
+    requires software.amazon.awssdk.services.sts;
+    requires transitive com.fasterxml.jackson.databind;
+    requires transitive com.fasterxml.jackson.annotation;
+    requires com.fasterxml.jackson.core;
+    requires com.fasterxml.jackson.datatype.jdk8;
+    requires org.slf4j;
+    requires static transitive org.jspecify;
+    requires static org.immutables.value.annotations;
+
+    exports com.cloudaeye.agent;
+    exports com.cloudaeye.agent.spi;
+    // Not an API: shared with the platform modules (a qualified export would name modules core must not know).
+    exports com.cloudaeye.agent.internal;
+
+    // Jackson reads and writes the value classes reflectively.
+    opens com.cloudaeye.agent to
+            com.fasterxml.jackson.databind;
+    opens com.cloudaeye.agent.internal to
+            com.fasterxml.jackson.databind;
+
+    uses com.cloudaeye.agent.spi.Target;
+}
