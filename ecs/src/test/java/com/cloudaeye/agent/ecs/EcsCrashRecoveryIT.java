@@ -1,0 +1,239 @@
+package com.cloudaeye.agent.ecs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.ecs.crash.EcsApplyInChildJvm;
+import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.ThrottlingProxy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
+import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+
+/**
+ * A killed ECS install loses nothing: 12 Fargate services over 6 task definitions in moto, the apply runs in a child
+ * JVM behind a {@link ThrottlingProxy} (latency; the installer's own ECS modify rates are lowered, since the proxy only
+ * rate-limits Lambda) and is killed with {@code SIGKILL} once a few outcomes are journaled; a new JVM then resumes
+ * (every service on a revision with the router exactly once, one new revision per source revision) or rolls back
+ * (every service on its original revision). The proxy lives in this JVM, so its request counts span both children.
+ */
+class EcsCrashRecoveryIT {
+    private static final String CLUSTER = "crash";
+    private static final int FAMILIES = 6;
+    private static final int SERVICES = 12;
+    private static final int KILL_AFTER = 3;
+    private static final Pattern RESULT = Pattern.compile(
+            "RESULT status=(\\w+) APPLIED=(\\d+) SKIPPED=(\\d+) FAILED=(\\d+) NOT_ATTEMPTED=(\\d+) journal=(.*)");
+
+    @TempDir
+    Path work;
+
+    private MotoEcs moto;
+    private ThrottlingProxy proxy;
+    /** Each service's original task definition ARN, by service name. */
+    private final Map<String, String> originals = new LinkedHashMap<>();
+
+    @BeforeEach
+    void createServices() {
+        Moto.reset();
+        moto = new MotoEcs();
+        moto.cluster(CLUSTER);
+        for (int f = 0; f < FAMILIES; f++) {
+            TaskDefinition td = moto.fargate("crash-app-" + f, "512", "1024", MotoEcs.app("app", 256, 512));
+            for (int s = 0; s < SERVICES / FAMILIES; s++) {
+                String name = String.format("svc-%d-%d", f, s);
+                moto.service(CLUSTER, name, td);
+                originals.put(name, td.taskDefinitionArn());
+            }
+        }
+        proxy = ThrottlingProxy.builder()
+                .target(Moto.endpoint())
+                .unlimited()
+                .latency(Duration.ofMillis(20))
+                .start();
+    }
+
+    @AfterEach
+    void close() {
+        proxy.close();
+        moto.close();
+    }
+
+    @Test
+    void killedInstall_resumedInANewJvm_putsTheRouterOnEveryServiceOnce_withoutDoubleRegistration() throws Exception {
+        Path first = applyAndKill();
+        Journal killed = Journal.read(first);
+        assertThat(killed.applied()).hasSizeGreaterThanOrEqualTo(KILL_AFTER);
+        assertThat(killed.unfinished()).as("the kill left work to resume").isNotEmpty();
+
+        Matcher resumed = run("resume", first);
+        assertThat(resumed.group(1)).isEqualTo("SUCCEEDED");
+        assertThat(Integer.parseInt(resumed.group(4))).as("failed").isZero();
+
+        for (Map.Entry<String, String> e : originals.entrySet()) {
+            String now = moto.taskDefinitionOf(CLUSTER, e.getKey());
+            TaskDefinition td = moto.describe(now);
+            String family = family(e.getValue());
+            assertThat(td.family()).as(e.getKey() + " family").isEqualTo(family);
+            assertThat(now).as(e.getKey() + " moved off its original revision").isNotEqualTo(e.getValue());
+            assertThat(td.containerDefinitions().stream()
+                            .map(ContainerDefinition::name)
+                            .filter(LogRouter.DEFAULT_NAME::equals))
+                    .as(e.getKey() + " runs the router exactly once")
+                    .hasSize(1);
+        }
+        for (int f = 0; f < FAMILIES; f++) {
+            String family = "crash-app-" + f;
+            assertThat(moto.ecs.listTaskDefinitions(l -> l.familyPrefix(family)).taskDefinitionArns())
+                    .as(family + ": the source revision and exactly one new revision")
+                    .hasSize(2);
+        }
+        assertThat(proxy.requests("RegisterTaskDefinition"))
+                .as("one registration per source revision across both JVMs")
+                .isEqualTo(FAMILIES);
+        assertThat(proxy.requests("UpdateService"))
+                .as("one update per service across both JVMs")
+                .isEqualTo(SERVICES);
+
+        // The two journals together record every resource as applied exactly once, and hold no secret.
+        Journal resumedJournal = Journal.read(Path.of(resumed.group(6)));
+        List<String> applied = new ArrayList<>();
+        killed.applied().forEach(c -> applied.add(c.resourceId()));
+        resumedJournal.applied().forEach(c -> applied.add(c.resourceId()));
+        assertThat(applied).doesNotHaveDuplicates().hasSize(FAMILIES + SERVICES);
+        assertThat(resumedJournal.unfinished()).isEmpty();
+        assertThat(Files.readString(first) + Files.readString(resumedJournal.path()))
+                .doesNotContain(EcsApplyInChildJvm.TOKEN)
+                .doesNotContain("hello-user-value");
+
+        // Resuming the finished journal again changes nothing.
+        Matcher again = run("resume", resumedJournal.path());
+        assertThat(again.group(2)).as("applied").isEqualTo("0");
+        assertThat(proxy.requests("RegisterTaskDefinition")).isEqualTo(FAMILIES);
+        assertThat(proxy.requests("UpdateService")).isEqualTo(SERVICES);
+    }
+
+    @Test
+    void killedInstall_rolledBackInANewJvm_putsEveryServiceBackOnItsOriginalRevision() throws Exception {
+        Path first = applyAndKill();
+        long registrationsBefore = proxy.requests("RegisterTaskDefinition");
+
+        Matcher rolledBack = run("rollback", first);
+        assertThat(rolledBack.group(1)).isIn("SUCCEEDED", "NOTHING_TO_DO");
+        assertThat(Integer.parseInt(rolledBack.group(4))).as("failed").isZero();
+
+        for (Map.Entry<String, String> e : originals.entrySet()) {
+            assertThat(moto.taskDefinitionOf(CLUSTER, e.getKey()))
+                    .as(e.getKey() + " task definition")
+                    .isEqualTo(e.getValue());
+        }
+        assertThat(proxy.requests("RegisterTaskDefinition"))
+                .as("a rollback moves services back; it registers nothing")
+                .isEqualTo(registrationsBefore);
+    }
+
+    /** Starts the install in a child JVM, kills it once K changes are journaled as applied, returns its journal. */
+    private Path applyAndKill() throws Exception {
+        Path journals = Files.createDirectories(work.resolve("journals-" + System.nanoTime()));
+        Path log = work.resolve("apply.log");
+        Process child =
+                child("apply", journals, null, "1").redirectOutput(log.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (appliedLines(journals) < KILL_AFTER) {
+                assertThat(child.isAlive())
+                        .as("the child ended before it could be killed:\n" + Files.readString(log))
+                        .isTrue();
+                assertThat(System.nanoTime()).as("no journal progress").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+            child.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            child.destroyForcibly();
+        }
+        assertThat(Files.readString(log)).doesNotContain("RESULT");
+        try (Stream<Path> files = Files.list(journals)) {
+            return files.findFirst().orElseThrow();
+        }
+    }
+
+    private Matcher run(String mode, Path journal) throws Exception {
+        Path journals = Files.createDirectories(work.resolve("journals-" + mode + "-" + System.nanoTime()));
+        Path log = work.resolve(mode + "-" + System.nanoTime() + ".log");
+        Process child =
+                child(mode, journals, journal, "5").redirectOutput(log.toFile()).start();
+        try {
+            assertThat(child.waitFor(180, TimeUnit.SECONDS))
+                    .as(mode + " finished")
+                    .isTrue();
+        } finally {
+            child.destroyForcibly();
+        }
+        String out = Files.readString(log);
+        assertThat(child.exitValue()).as(mode + " exit code, output:\n" + out).isZero();
+        return out.lines()
+                .map(RESULT::matcher)
+                .filter(Matcher::matches)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no RESULT line from " + mode + ":\n" + out));
+    }
+
+    private ProcessBuilder child(String mode, Path journals, Path journal, String rate) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(
+                java,
+                "-cp",
+                classPath(),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                EcsApplyInChildJvm.class.getName(),
+                mode,
+                proxy.endpoint().toString(),
+                journals.toString(),
+                CLUSTER,
+                MotoEcs.ROUTER_IMAGE,
+                rate));
+        if (journal != null) {
+            command.add(journal.toString());
+        }
+        return new ProcessBuilder(command).redirectErrorStream(true);
+    }
+
+    /** The test class path: failsafe's own property when it runs us from a manifest-only jar. */
+    private static String classPath() {
+        String surefire = System.getProperty("surefire.test.class.path");
+        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
+    }
+
+    private static long appliedLines(Path journals) throws IOException {
+        try (Stream<Path> files = Files.list(journals)) {
+            long n = 0;
+            for (Path f : files.toList()) {
+                n += Files.readAllLines(f).stream()
+                        .filter(l -> l.contains("\"event\":\"APPLIED\""))
+                        .count();
+            }
+            return n;
+        }
+    }
+
+    private static String family(String arn) {
+        String name = arn.substring(arn.lastIndexOf('/') + 1);
+        return name.substring(0, name.lastIndexOf(':'));
+    }
+}
