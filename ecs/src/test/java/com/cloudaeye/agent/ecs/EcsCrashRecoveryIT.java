@@ -82,7 +82,11 @@ class EcsCrashRecoveryIT {
         assertThat(killed.unfinished()).as("the kill left work to resume").isNotEmpty();
 
         Matcher resumed = run("resume", first);
-        assertThat(resumed.group(1)).isEqualTo("SUCCEEDED");
+        assertThat(resumed.group(1))
+                .as(
+                        "resume status, killed journal:\n%s\nresumed journal:\n%s",
+                        Files.readString(first), Files.readString(Path.of(resumed.group(6))))
+                .isEqualTo("SUCCEEDED");
         assertThat(Integer.parseInt(resumed.group(4))).as("failed").isZero();
 
         for (Map.Entry<String, String> e : originals.entrySet()) {

@@ -71,11 +71,20 @@ public final class EcsApplier {
         return EcsPlanner.describeTaskDefinition(context, source)
                 .thenCompose(described -> {
                     RegisterTaskDefinitionRequest request = request(described, state);
-                    context.starting(change);
-                    return context.scheduler()
-                            .submit(EcsQuotas.TASK_DEFINITION_MODIFY, () -> ecs.registerTaskDefinition(request));
+                    // A killed apply may have registered this revision already (after its STARTING line, before
+                    // its APPLIED line): resume reuses the family's newer revision rather than registering twice.
+                    return earlierRevision(described.taskDefinition(), state).thenCompose(earlier -> {
+                        if (earlier.isPresent()) {
+                            return CompletableFuture.completedFuture(new Registered(earlier.get(), true));
+                        }
+                        context.starting(change);
+                        return context.scheduler()
+                                .submit(EcsQuotas.TASK_DEFINITION_MODIFY, () -> ecs.registerTaskDefinition(request))
+                                .thenApply(
+                                        r -> new Registered(r.taskDefinition().taskDefinitionArn(), false));
+                    });
                 })
-                .handle((response, error) -> {
+                .handle((registered, error) -> {
                     if (error != null) {
                         Throwable cause = unwrap(error);
                         context.failed(
@@ -84,12 +93,41 @@ public final class EcsApplier {
                                 cause);
                         return null;
                     }
-                    String arn = response.taskDefinition().taskDefinitionArn();
+                    String arn = registered.arn();
                     ObjectNode applied = Json.object();
                     applied.put("taskDefinitionArn", arn);
-                    context.applied(change, "registered " + shortName(arn), applied);
+                    context.applied(
+                            change,
+                            (registered.earlier() ? "already registered as " : "registered ") + shortName(arn),
+                            applied);
                     return arn;
                 });
+    }
+
+    private record Registered(String arn, boolean earlier) {}
+
+    /**
+     * The family's latest revision when it is newer than the source and already is what this change registers (the
+     * router installed with these settings, or removed): an interrupted earlier apply registered it.
+     */
+    private CompletableFuture<Optional<String>> earlierRevision(TaskDefinition source, JsonNode state) {
+        boolean uninstall = "uninstall".equals(state.path("operation").asText());
+        return EcsPlanner.describeTaskDefinition(context, source.family()).thenApply(latest -> {
+            TaskDefinition td = latest.taskDefinition();
+            if (td.revision() <= source.revision()) {
+                return Optional.empty();
+            }
+            boolean same;
+            if (uninstall) {
+                same = TaskDefinitions.ourRouter(td).isEmpty()
+                        && TaskDefinitions.names(td.containerDefinitions())
+                                .equals(TaskDefinitions.names(TaskDefinitions.uninstall(source)));
+            } else {
+                LogRouter router = Json.MAPPER.convertValue(state.get("router"), LogRouter.class);
+                same = TaskDefinitions.isInstalled(td, router, context.agent());
+            }
+            return same ? Optional.of(td.taskDefinitionArn()) : Optional.empty();
+        });
     }
 
     private RegisterTaskDefinitionRequest request(DescribeTaskDefinitionResponse described, JsonNode state) {
@@ -118,11 +156,25 @@ public final class EcsApplier {
         } else {
             target = registered.get(state.path("source").asText());
             if (target == null) {
-                context.skipped(
-                        change,
-                        "its new task definition revision was not registered in this apply:"
-                                + " plan again to pick up the revision");
-                return CompletableFuture.completedFuture(null);
+                // Resuming: the revision was registered by the interrupted apply, so only this service is left.
+                return previouslyRegistered(state)
+                        .thenCompose(arn -> {
+                            if (arn.isEmpty()) {
+                                context.skipped(
+                                        change,
+                                        "its new task definition revision was not registered in this apply:"
+                                                + " plan again to pick up the revision");
+                                return CompletableFuture.completedFuture(null);
+                            }
+                            return context.shouldStop()
+                                    ? CompletableFuture.completedFuture(null)
+                                    : updateService(change, state, arn.get());
+                        })
+                        .exceptionally(error -> {
+                            Throwable cause = unwrap(error);
+                            context.failed(change, "updating the service failed: " + message(cause), cause);
+                            return null;
+                        });
             }
         }
         return target.thenCompose(arn -> {
@@ -144,6 +196,27 @@ public final class EcsApplier {
                     context.failed(change, "updating the service failed: " + message(cause), cause);
                     return null;
                 });
+    }
+
+    /**
+     * The family's latest revision when it is newer than the service's source and has (install) or lacks (uninstall)
+     * the CloudAEye router: the revision an interrupted apply registered for this service.
+     */
+    private CompletableFuture<Optional<String>> previouslyRegistered(JsonNode state) {
+        String source = state.path("source").asText();
+        boolean uninstall = "uninstall".equals(state.path("operation").asText());
+        return EcsPlanner.describeTaskDefinition(context, TaskDefinitions.family(source))
+                .thenApply(latest -> {
+                    TaskDefinition td = latest.taskDefinition();
+                    boolean newer = !td.taskDefinitionArn().equals(source)
+                            && td.revision() > revision(source)
+                            && TaskDefinitions.ourRouter(td).isPresent() != uninstall;
+                    return newer ? Optional.of(td.taskDefinitionArn()) : Optional.empty();
+                });
+    }
+
+    private static int revision(String arn) {
+        return Integer.parseInt(arn.substring(arn.lastIndexOf(':') + 1));
     }
 
     private CompletableFuture<@Nullable Void> updateService(Change change, JsonNode state, String arn) {
