@@ -136,6 +136,9 @@ class EcsCrashRecoveryIT {
     void killedInstall_rolledBackInANewJvm_putsEveryServiceBackOnItsOriginalRevision() throws Exception {
         Path first = applyAndKill();
         long registrationsBefore = proxy.requests("RegisterTaskDefinition");
+        assertThat(originals.entrySet())
+                .as("the killed apply moved at least one service, so the rollback has something to restore")
+                .anyMatch(e -> !moto.taskDefinitionOf(CLUSTER, e.getKey()).equals(e.getValue()));
 
         Matcher rolledBack = run("rollback", first);
         assertThat(rolledBack.group(1)).isIn("SUCCEEDED", "NOTHING_TO_DO");
