@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.ecs.crash.EcsApplyInChildJvm;
+import com.cloudaeye.agent.testing.ChildJvm;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,10 +14,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -154,46 +152,21 @@ class EcsCrashRecoveryIT {
                 .isEqualTo(registrationsBefore);
     }
 
-    /** Starts the install in a child JVM, kills it once K changes are journaled as applied, returns its journal. */
+    /** Starts the apply in a child JVM, kills it once K changes are journaled as applied, returns its journal. */
     private Path applyAndKill() throws Exception {
         Path journals = Files.createDirectories(work.resolve("journals-" + System.nanoTime()));
         Path log = work.resolve("apply.log");
-        Process child =
-                child("apply", journals, null, "1").redirectOutput(log.toFile()).start();
-        try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (appliedLines(journals) < KILL_AFTER) {
-                assertThat(child.isAlive())
-                        .as("the child ended before it could be killed:\n" + Files.readString(log))
-                        .isTrue();
-                assertThat(System.nanoTime()).as("no journal progress").isLessThan(deadline);
-                Thread.sleep(20);
-            }
-            child.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks
-            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        } finally {
-            child.destroyForcibly();
-        }
+        Process child = ChildJvm.start(EcsApplyInChildJvm.class, log, args("apply", journals, null, "1"));
+        Path journal = ChildJvm.killAfterApplied(child, log, journals, KILL_AFTER);
         assertThat(Files.readString(log)).doesNotContain("RESULT");
-        try (Stream<Path> files = Files.list(journals)) {
-            return files.findFirst().orElseThrow();
-        }
+        return journal;
     }
 
     private Matcher run(String mode, Path journal) throws Exception {
         Path journals = Files.createDirectories(work.resolve("journals-" + mode + "-" + System.nanoTime()));
         Path log = work.resolve(mode + "-" + System.nanoTime() + ".log");
-        Process child =
-                child(mode, journals, journal, "5").redirectOutput(log.toFile()).start();
-        try {
-            assertThat(child.waitFor(180, TimeUnit.SECONDS))
-                    .as(mode + " finished")
-                    .isTrue();
-        } finally {
-            child.destroyForcibly();
-        }
-        String out = Files.readString(log);
-        assertThat(child.exitValue()).as(mode + " exit code, output:\n" + out).isZero();
+        String out = ChildJvm.awaitSuccess(
+                ChildJvm.start(EcsApplyInChildJvm.class, log, args(mode, journals, journal, "5")), log, mode);
         return out.lines()
                 .map(RESULT::matcher)
                 .filter(Matcher::matches)
@@ -201,42 +174,13 @@ class EcsCrashRecoveryIT {
                 .orElseThrow(() -> new AssertionError("no RESULT line from " + mode + ":\n" + out));
     }
 
-    private ProcessBuilder child(String mode, Path journals, Path journal, String rate) {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(
-                java,
-                "-cp",
-                classPath(),
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                EcsApplyInChildJvm.class.getName(),
-                mode,
-                proxy.endpoint().toString(),
-                journals.toString(),
-                CLUSTER,
-                MotoEcs.ROUTER_IMAGE,
-                rate));
+    private List<String> args(String mode, Path journals, Path journal, String rate) {
+        List<String> args = new ArrayList<>(
+                List.of(mode, proxy.endpoint().toString(), journals.toString(), CLUSTER, MotoEcs.ROUTER_IMAGE, rate));
         if (journal != null) {
-            command.add(journal.toString());
+            args.add(journal.toString());
         }
-        return new ProcessBuilder(command).redirectErrorStream(true);
-    }
-
-    /** The test class path: failsafe's own property when it runs us from a manifest-only jar. */
-    private static String classPath() {
-        String surefire = System.getProperty("surefire.test.class.path");
-        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
-    }
-
-    private static long appliedLines(Path journals) throws IOException {
-        try (Stream<Path> files = Files.list(journals)) {
-            long n = 0;
-            for (Path f : files.toList()) {
-                n += Files.readAllLines(f).stream()
-                        .filter(l -> l.contains("\"event\":\"APPLIED\""))
-                        .count();
-            }
-            return n;
-        }
+        return args;
     }
 
     private static String family(String arn) {

@@ -4,22 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.lambda.crash.ApplyInChildJvm;
+import com.cloudaeye.agent.testing.ChildJvm;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -147,87 +143,31 @@ class CrashRecoveryIT {
     private Path applyAndKill() throws Exception {
         Path journals = Files.createDirectories(work.resolve("journals-" + System.nanoTime()));
         Path log = work.resolve("apply.log");
-        Process child =
-                child("apply", journals, null, "4").redirectOutput(log.toFile()).start();
-        try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (appliedLines(journals) < KILL_AFTER) {
-                assertThat(child.isAlive())
-                        .as("the child ended before it could be killed:\n" + Files.readString(log))
-                        .isTrue();
-                assertThat(System.nanoTime()).as("no journal progress").isLessThan(deadline);
-                Thread.sleep(20);
-            }
-            child.destroyForcibly(); // SIGKILL: no shutdown hooks, no finally blocks
-            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        } finally {
-            child.destroyForcibly();
-        }
+        Process child = ChildJvm.start(ApplyInChildJvm.class, log, args("apply", journals, null, "4"));
+        Path journal = ChildJvm.killAfterApplied(child, log, journals, KILL_AFTER);
         assertThat(Files.readString(log)).doesNotContain("RESULT");
-        try (Stream<Path> files = Files.list(journals)) {
-            return files.findFirst().orElseThrow();
-        }
+        return journal;
     }
 
     private Matcher run(String mode, Path journal) throws Exception {
         Path journals = Files.createDirectories(work.resolve("journals-" + mode + "-" + System.nanoTime()));
         Path log = work.resolve(mode + "-" + System.nanoTime() + ".log");
-        Process child = child(mode, journals, journal, "15")
-                .redirectOutput(log.toFile())
-                .start();
-        try {
-            assertThat(child.waitFor(180, TimeUnit.SECONDS))
-                    .as(mode + " finished")
-                    .isTrue();
-        } finally {
-            child.destroyForcibly();
-        }
-        String out = Files.readString(log);
-        assertThat(child.exitValue()).as(mode + " exit code, output:\n" + out).isZero();
-        Matcher m = out.lines()
+        String out = ChildJvm.awaitSuccess(
+                ChildJvm.start(ApplyInChildJvm.class, log, args(mode, journals, journal, "15")), log, mode);
+        return out.lines()
                 .map(RESULT::matcher)
                 .filter(Matcher::matches)
                 .findFirst()
                 .orElseThrow(() -> new AssertionError("no RESULT line from " + mode + ":\n" + out));
-        return m;
     }
 
-    private ProcessBuilder child(String mode, Path journals, Path journal, String rate) {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(
-                java,
-                "-cp",
-                classPath(),
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                ApplyInChildJvm.class.getName(),
-                mode,
-                proxy.endpoint().toString(),
-                journals.toString(),
-                layer,
-                rate));
+    private List<String> args(String mode, Path journals, Path journal, String rate) {
+        List<String> args =
+                new ArrayList<>(List.of(mode, proxy.endpoint().toString(), journals.toString(), layer, rate));
         if (journal != null) {
-            command.add(journal.toString());
+            args.add(journal.toString());
         }
-        return new ProcessBuilder(command).redirectErrorStream(true);
-    }
-
-    /** The test class path: failsafe's own property when it runs us from a manifest-only jar. */
-    private static String classPath() {
-        String surefire = System.getProperty("surefire.test.class.path");
-        return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
-    }
-
-    private static long appliedLines(Path journals) throws IOException {
-        try (Stream<Path> files = Files.list(journals)) {
-            Set<Path> all = new HashSet<>(files.toList());
-            long n = 0;
-            for (Path f : all) {
-                n += Files.readAllLines(f).stream()
-                        .filter(l -> l.contains("\"event\":\"APPLIED\""))
-                        .count();
-            }
-            return n;
-        }
+        return args;
     }
 
     private static Map<String, String> variables(FunctionConfiguration c) {
