@@ -73,6 +73,19 @@ public final class EcsPlanner {
         this.ecs = context.client(EcsClient.class, EcsClient::builder);
     }
 
+    /** A revision registered by an earlier run already does what this plan would register: point services at it. */
+    private Decision reuse(TaskDefinition source, TaskDefinition revision, String what, String sourceArn) {
+        return new Decision(
+                base(source, ChangeAction.NO_OP)
+                        .reason("revision " + TaskDefinitions.shortName(revision.taskDefinitionArn()) + " already "
+                                + what)
+                        .build(),
+                false,
+                false,
+                revision.taskDefinitionArn(),
+                sourceArn);
+    }
+
     /** What planning decided for one source revision. */
     private record Decision(
             Change change,
@@ -295,16 +308,7 @@ public final class EcsPlanner {
                                 .map(r -> routerSource.equals(r.dockerLabels().get(TaskDefinitions.SOURCE_LABEL)))
                                 .orElse(false));
         if (reusable.isPresent()) {
-            return new Decision(
-                    base(source, ChangeAction.NO_OP)
-                            .reason("revision "
-                                    + TaskDefinitions.shortName(reusable.get().taskDefinitionArn())
-                                    + " already adds the log router to it")
-                            .build(),
-                    false,
-                    false,
-                    reusable.get().taskDefinitionArn(),
-                    routerSource);
+            return reuse(source, reusable.get(), "adds the log router to it", routerSource);
         }
 
         Change.Builder change = base(source, ChangeAction.CREATE)
@@ -404,16 +408,7 @@ public final class EcsPlanner {
         List<ContainerDefinition> restored = TaskDefinitions.uninstall(source);
         Optional<TaskDefinition> reusable = latestRevision(source).filter(latest -> sameContainers(latest, restored));
         if (reusable.isPresent()) {
-            return new Decision(
-                    base(source, ChangeAction.NO_OP)
-                            .reason("revision "
-                                    + TaskDefinitions.shortName(reusable.get().taskDefinitionArn())
-                                    + " already removes the log router from it")
-                            .build(),
-                    false,
-                    false,
-                    reusable.get().taskDefinitionArn(),
-                    arn);
+            return reuse(source, reusable.get(), "removes the log router from it", arn);
         }
         Change.Builder change = base(source, ChangeAction.CREATE)
                 .reason("registers a new revision without the log router")
