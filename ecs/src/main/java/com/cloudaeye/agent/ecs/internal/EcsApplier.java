@@ -99,6 +99,9 @@ public final class EcsApplier {
                         return null;
                     }
                     String arn = registered.arn();
+                    if (!registered.earlier()) {
+                        LOG.info("Registered ECS task definition {} from {}", shortName(arn), shortName(source));
+                    }
                     ObjectNode applied = Json.object();
                     applied.put("taskDefinitionArn", arn);
                     context.applied(
