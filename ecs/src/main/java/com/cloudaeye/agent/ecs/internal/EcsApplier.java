@@ -203,7 +203,8 @@ public final class EcsApplier {
         if (state.hasNonNull("to")) {
             target = CompletableFuture.completedFuture(state.get("to").asText());
         } else {
-            target = registered.get(state.path("source").asText());
+            String source = state.path("source").asText();
+            target = registered.get(source);
             if (target == null) {
                 // Resuming: the revision was registered by the interrupted apply, so only this service is left.
                 return previouslyRegistered(state)
@@ -211,13 +212,9 @@ public final class EcsApplier {
                             if (arn.isEmpty()) {
                                 context.skipped(
                                         change,
-                                        "no revision of "
-                                                + TaskDefinitions.family(
-                                                        state.path("source").asText())
-                                                + " newer than "
-                                                + shortName(state.path("source").asText())
-                                                + " is the one this plan registers (someone registered or deployed"
-                                                + " another revision since): plan again");
+                                        "no revision of " + TaskDefinitions.family(source) + " newer than "
+                                                + shortName(source) + " is the one this plan registers (someone"
+                                                + " registered or deployed another revision since): plan again");
                                 return CompletableFuture.completedFuture(null);
                             }
                             return context.shouldStop()
