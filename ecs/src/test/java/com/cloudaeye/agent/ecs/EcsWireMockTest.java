@@ -13,10 +13,16 @@ import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.internal.JournalWriter;
+import com.cloudaeye.agent.internal.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
@@ -28,8 +34,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -334,6 +343,410 @@ class EcsWireMockTest {
             assertGolden("api-policy.json", plan.requiredPolicy().toJson());
             assertThat(Plan.fromJson(plan.toJson())).isEqualTo(plan);
         }
+    }
+
+    /**
+     * The guard against double registration: a revision of the family newer than the planned source that an earlier
+     * run (killed, or whose response was lost) registered is reused, and only then. Each earlier revision here is
+     * captured from a real earlier run's RegisterTaskDefinition request, as AWS would describe it afterwards.
+     */
+    @Nested
+    class EarlierRevision {
+        private static final String TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/";
+        private static final String OLD_IMAGE = "public.ecr.aws/cloudaeye/log-router:1.3.0";
+
+        private EcsTarget.Builder target() {
+            return EcsTarget.builder()
+                    .cluster("prod")
+                    .services("api")
+                    .sidecar(s -> s.image("public.ecr.aws/cloudaeye/log-router:1.4.0"))
+                    .updateServices(true);
+        }
+
+        /**
+         * Runs an install with these settings that registers a revision and leaves the service alone, then returns that
+         * revision as DescribeTaskDefinition describes it: the request's fields and tags, AWS's read-only fields, and
+         * the empty lists AWS echoes for container fields the request left out. Forgets every stub and request after.
+         */
+        private ObjectNode registeredByAnEarlierRun(EcsTarget.Builder settings, int revision) throws IOException {
+            stubApiService();
+            try (AgentInstaller earlier = installer(settings.updateServices(false))) {
+                assertThat(earlier.apply(earlier.plan()).status()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            }
+            ObjectNode td = (ObjectNode)
+                    Json.MAPPER.readTree(bodies("RegisterTaskDefinition").get(0));
+            wireMock.resetAll();
+            JsonNode tags = td.remove("tags");
+            td.put("taskDefinitionArn", TD + "app:" + revision)
+                    .put("revision", revision)
+                    .put("status", "ACTIVE");
+            td.putArray("compatibilities").add("EC2").add("FARGATE");
+            for (JsonNode c : td.get("containerDefinitions")) {
+                for (String field : List.of("portMappings", "mountPoints", "volumesFrom")) {
+                    if (!c.has(field)) {
+                        ((ObjectNode) c).putArray(field);
+                    }
+                }
+            }
+            ObjectNode described = Json.object();
+            described.set("taskDefinition", td);
+            described.set("tags", tags);
+            return described;
+        }
+
+        /** A revision a user registered from the source since planning: their own image, no CloudAEye router. */
+        private ObjectNode usersOwn(int revision) throws IOException {
+            ObjectNode described = (ObjectNode) Json.MAPPER.readTree(fixture("describe-task-definition.json"));
+            ObjectNode td = (ObjectNode) described.get("taskDefinition");
+            td.put("taskDefinitionArn", TD + "app:" + revision).put("revision", revision);
+            ((ObjectNode) td.get("containerDefinitions").get(0)).put("image", "example/api:8");
+            return described;
+        }
+
+        /** DescribeTaskDefinition of the family (its latest revision) answers with this revision. */
+        private void latestIs(JsonNode described) {
+            wireMock.stubFor(op("DescribeTaskDefinition")
+                    .withRequestBody(containing("\"taskDefinition\":\"app\""))
+                    .atPriority(1)
+                    .willReturn(json(described)));
+        }
+
+        /** DescribeTaskDefinition of this revision's ARN answers with it. */
+        private void describable(JsonNode described) {
+            String arn =
+                    described.path("taskDefinition").path("taskDefinitionArn").asText();
+            wireMock.stubFor(op("DescribeTaskDefinition")
+                    .withRequestBody(containing("\"taskDefinition\":\"" + arn + "\""))
+                    .atPriority(1)
+                    .willReturn(json(described)));
+        }
+
+        /** RegisterTaskDefinition answers that it registered this revision number. */
+        private void registersAs(int revision) {
+            wireMock.stubFor(op("RegisterTaskDefinition")
+                    .willReturn(ok("register-task-definition.json")
+                            .withBody(fixture("register-task-definition.json")
+                                    .replace("app:4", "app:" + revision)
+                                    .replace("\"revision\": 4", "\"revision\": " + revision))));
+        }
+
+        /** The journal of an apply of {@code plan} killed during RegisterTaskDefinition (after its STARTING line). */
+        private Journal killedWhileRegistering(Plan plan) {
+            try (JournalWriter writer = JournalWriter.create(journals.resolve("killed"), plan)) {
+                writer.record(Journal.Event.STARTING, change(plan, "AWS::ECS::TaskDefinition"), null, null);
+                return Journal.read(writer.path());
+            }
+        }
+
+        /** The journal of an apply of {@code plan} that registered app:4 and was killed during UpdateService. */
+        private Journal killedWhileUpdatingTheService(Plan plan) {
+            Change td = change(plan, "AWS::ECS::TaskDefinition");
+            try (JournalWriter writer = JournalWriter.create(journals.resolve("killed"), plan)) {
+                writer.record(Journal.Event.STARTING, td, null, null);
+                writer.record(
+                        Journal.Event.APPLIED,
+                        td,
+                        "registered app:4",
+                        Json.object().put("taskDefinitionArn", TD + "app:4"));
+                writer.record(Journal.Event.STARTING, change(plan, "AWS::ECS::Service"), null, null);
+                return Journal.read(writer.path());
+            }
+        }
+
+        private static Change change(Plan plan, String type) {
+            return plan.mutations().stream()
+                    .filter(c -> c.resourceType().equals(type))
+                    .findFirst()
+                    .orElseThrow();
+        }
+
+        private ResourceResult result(ApplyResult result, String type) {
+            return result.results().stream()
+                    .filter(r -> r.change().resourceType().equals(type))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no " + type + " result in " + result));
+        }
+
+        private void assertUpdatedTo(ApplyResult result, String revision) {
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(result(result, "AWS::ECS::Service").message()).hasValue("updated to " + revision);
+            wireMock.verify(
+                    1,
+                    postRequestedFor(urlEqualTo("/"))
+                            .withHeader("X-Amz-Target", equalTo(TARGET + "UpdateService"))
+                            .withRequestBody(containing("\"taskDefinition\":\"" + TD + revision + "\"")));
+        }
+
+        private void assertNotRegistered() {
+            wireMock.verify(
+                    0,
+                    postRequestedFor(urlEqualTo("/"))
+                            .withHeader("X-Amz-Target", equalTo(TARGET + "RegisterTaskDefinition")));
+        }
+
+        @Test
+        void plan_whenAnEarlierRunRegisteredTheRevision_reusesIt_andApplyRegistersNothing() throws IOException {
+            ObjectNode earlier = registeredByAnEarlierRun(target(), 4);
+            stubApiService();
+            latestIs(earlier);
+
+            try (AgentInstaller installer = installer(target())) {
+                Plan plan = installer.plan();
+                assertThat(plan.changes())
+                        .filteredOn(c -> c.resourceType().equals("AWS::ECS::TaskDefinition"))
+                        .singleElement()
+                        .satisfies(c -> {
+                            assertThat(c.action()).isEqualTo(ChangeAction.NO_OP);
+                            assertThat(c.reason()).hasValue("revision app:4 already adds the log router to it");
+                        });
+                ApplyResult result = installer.apply(plan);
+
+                assertNotRegistered();
+                assertUpdatedTo(result, "app:4");
+            }
+        }
+
+        @Test
+        void resume_whenTheKilledApplyRegisteredTheRevisionBeforeJournalingIt_reusesIt_andSaysSo() throws IOException {
+            ObjectNode earlier = registeredByAnEarlierRun(target(), 4);
+            stubApiService();
+            try (AgentInstaller installer = installer(target())) {
+                Plan plan = installer.plan();
+                Journal journal = killedWhileRegistering(plan);
+                latestIs(earlier);
+
+                ApplyResult resumed = installer.resume(journal);
+
+                assertNotRegistered();
+                assertThat(result(resumed, "AWS::ECS::TaskDefinition").message())
+                        .hasValue("already registered as app:4");
+                assertUpdatedTo(resumed, "app:4");
+            }
+        }
+
+        @Test
+        void resume_whenTheKilledApplyWasUpdatingTheService_movesItToTheRevisionThatApplyRegistered()
+                throws IOException {
+            ObjectNode earlier = registeredByAnEarlierRun(target(), 4);
+            stubApiService();
+            try (AgentInstaller installer = installer(target())) {
+                Plan plan = installer.plan();
+                Journal journal = killedWhileUpdatingTheService(plan);
+                assertThat(journal.interrupted())
+                        .extracting(Change::resourceType)
+                        .containsExactly("AWS::ECS::Service");
+                latestIs(earlier);
+
+                ApplyResult resumed = installer.resume(journal);
+
+                assertNotRegistered();
+                assertUpdatedTo(resumed, "app:4");
+            }
+        }
+
+        @Test
+        void apply_whenTheNewerRevisionHasTheRouterWithAnotherImage_registersANewOne() throws IOException {
+            ObjectNode older = registeredByAnEarlierRun(target().sidecar(s -> s.image(OLD_IMAGE)), 4);
+            stubApiService();
+            latestIs(older);
+            registersAs(5);
+
+            try (AgentInstaller installer = installer(target())) {
+                Plan plan = installer.plan();
+                assertThat(change(plan, "AWS::ECS::TaskDefinition").action()).isEqualTo(ChangeAction.CREATE);
+                ApplyResult result = installer.apply(plan);
+
+                assertThat(bodies("RegisterTaskDefinition"))
+                        .singleElement()
+                        .asString()
+                        .contains("log-router:1.4.0")
+                        .doesNotContain(OLD_IMAGE);
+                assertThat(result(result, "AWS::ECS::TaskDefinition").message()).hasValue("registered app:5");
+                assertUpdatedTo(result, "app:5");
+            }
+        }
+
+        @Test
+        void resume_whenTheNewerRevisionLacksAnApplicationContainer_registersANewOne() throws IOException {
+            ObjectNode partial = registeredByAnEarlierRun(target(), 4);
+            ArrayNode containers = (ArrayNode) partial.get("taskDefinition").get("containerDefinitions");
+            for (int i = containers.size() - 1; i >= 0; i--) {
+                if (containers.get(i).path("name").asText().equals("api")) {
+                    containers.remove(i);
+                }
+            }
+            stubApiService();
+            registersAs(5);
+            try (AgentInstaller installer = installer(target())) {
+                Plan plan = installer.plan();
+                Journal journal = killedWhileRegistering(plan);
+                latestIs(partial);
+
+                ApplyResult resumed = installer.resume(journal);
+
+                assertThat(bodies("RegisterTaskDefinition"))
+                        .singleElement()
+                        .asString()
+                        .contains("\"name\":\"api\"");
+                assertThat(result(resumed, "AWS::ECS::TaskDefinition").message())
+                        .hasValue("registered app:5");
+                assertUpdatedTo(resumed, "app:5");
+            }
+        }
+
+        @Test
+        void resume_whenTheNewerRevisionHasTheRouterWithAnotherImage_skipsTheInterruptedService_insteadOfDeployingIt()
+                throws IOException {
+            ObjectNode older = registeredByAnEarlierRun(target().sidecar(s -> s.image(OLD_IMAGE)), 4);
+            stubApiService();
+            try (AgentInstaller installer = installer(target())) {
+                Plan plan = installer.plan();
+                Journal journal = killedWhileUpdatingTheService(plan);
+                latestIs(older);
+
+                ApplyResult resumed = installer.resume(journal);
+
+                assertThat(resumed.withOutcome(ResourceResult.Outcome.SKIPPED))
+                        .singleElement()
+                        .satisfies(r -> assertThat(r.message())
+                                .hasValue("no revision of app newer than app:3 is the one this plan registers"
+                                        + " (someone registered or deployed another revision since): plan again"));
+                assertNotRegistered();
+                assertThat(calls("UpdateService")).isZero();
+            }
+        }
+
+        @Test
+        void apply_whenAUserDeployedTheirOwnRevisionSincePlanning_skipsTheService_andKeepsTheirRevision()
+                throws IOException {
+            stubApiService();
+            registersAs(10);
+            try (AgentInstaller installer = installer(target())) {
+                Plan plan = installer.plan();
+                latestIs(usersOwn(9));
+                wireMock.stubFor(
+                        op("DescribeServices").atPriority(1).willReturn(ok("describe-services-api-moved.json")));
+
+                ApplyResult result = installer.apply(plan);
+
+                // The planned revision is registered from app:3 (the user's app:9 is not ours to reuse); the service
+                // that now runs the user's revision is left alone.
+                assertThat(result(result, "AWS::ECS::TaskDefinition").message()).hasValue("registered app:10");
+                assertThat(result(result, "AWS::ECS::Service").outcome()).isEqualTo(ResourceResult.Outcome.SKIPPED);
+                assertThat(result(result, "AWS::ECS::Service").message())
+                        .get()
+                        .asString()
+                        .contains("it now runs app:9, not app:3 as planned");
+                assertThat(calls("UpdateService")).isZero();
+            }
+        }
+
+        @Test
+        void resume_whenTheOnlyNewerRevisionIsAUsersOwn_skipsTheInterruptedService_withoutRegisteringOrDeploying()
+                throws IOException {
+            stubApiService();
+            try (AgentInstaller installer = installer(target())) {
+                Plan plan = installer.plan();
+                Journal journal = killedWhileUpdatingTheService(plan);
+                latestIs(usersOwn(9));
+
+                ApplyResult resumed = installer.resume(journal);
+
+                assertThat(resumed.withOutcome(ResourceResult.Outcome.SKIPPED))
+                        .singleElement()
+                        .satisfies(r -> assertThat(r.message()).get().asString().endsWith("plan again"));
+                assertNotRegistered();
+                assertThat(calls("UpdateService")).isZero();
+            }
+        }
+
+        @Test
+        void resume_whenTheKilledApplyMovedTheServiceAndAUserRegisteredARevisionSince_reportsTheServiceApplied()
+                throws IOException {
+            ObjectNode ours = registeredByAnEarlierRun(target(), 4);
+            stubApiService();
+            try (AgentInstaller installer = installer(target())) {
+                Plan plan = installer.plan();
+                Journal journal = killedWhileUpdatingTheService(plan);
+                latestIs(usersOwn(5));
+                describable(ours);
+                wireMock.stubFor(
+                        op("DescribeServices").atPriority(1).willReturn(ok("describe-services-api-completed.json")));
+
+                ApplyResult resumed = installer.resume(journal);
+
+                assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+                assertThat(result(resumed, "AWS::ECS::Service").message()).hasValue("already runs app:4");
+                assertNotRegistered();
+                assertThat(calls("UpdateService")).isZero();
+            }
+        }
+
+        @Test
+        void apply_whenRegisteringAnswers500ButAwsRegisteredTheRevision_findsIt_insteadOfRegisteringATwin()
+                throws IOException {
+            ObjectNode landed = registeredByAnEarlierRun(target(), 4);
+            stubApiService();
+            wireMock.stubFor(op("RegisterTaskDefinition")
+                    .inScenario("lost")
+                    .whenScenarioStateIs(Scenario.STARTED)
+                    .willReturn(aResponse()
+                            .withStatus(500)
+                            .withHeader("Content-Type", JSON)
+                            .withBody("{}"))
+                    .willSetStateTo("landed"));
+            wireMock.stubFor(op("DescribeTaskDefinition")
+                    .inScenario("lost")
+                    .whenScenarioStateIs("landed")
+                    .withRequestBody(containing("\"taskDefinition\":\"app\""))
+                    .atPriority(1)
+                    .willReturn(json(landed)));
+
+            try (AgentInstaller installer = installer(target())) {
+                ApplyResult result = installer.apply(installer.plan());
+
+                assertThat(calls("RegisterTaskDefinition")).isEqualTo(1);
+                assertThat(result(result, "AWS::ECS::TaskDefinition").message()).hasValue("registered app:4");
+                assertUpdatedTo(result, "app:4");
+            }
+        }
+
+        @Test
+        void apply_whenRegisteringAnswers500AndNothingWasRegistered_retriesTheRegistration() {
+            stubApiService();
+            wireMock.stubFor(op("RegisterTaskDefinition")
+                    .inScenario("lost")
+                    .whenScenarioStateIs(Scenario.STARTED)
+                    .willReturn(aResponse()
+                            .withStatus(500)
+                            .withHeader("Content-Type", JSON)
+                            .withBody("{}"))
+                    .willSetStateTo("failed once"));
+            wireMock.stubFor(op("RegisterTaskDefinition")
+                    .inScenario("lost")
+                    .whenScenarioStateIs("failed once")
+                    .willReturn(ok("register-task-definition.json")));
+
+            try (AgentInstaller installer = installer(target())) {
+                ApplyResult result = installer.apply(installer.plan());
+
+                assertThat(calls("RegisterTaskDefinition")).isEqualTo(2);
+                assertThat(result(result, "AWS::ECS::TaskDefinition").message()).hasValue("registered app:4");
+                assertUpdatedTo(result, "app:4");
+            }
+        }
+    }
+
+    private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder json(JsonNode body) {
+        return aResponse().withStatus(200).withHeader("Content-Type", JSON).withBody(body.toString());
+    }
+
+    private List<String> bodies(String operation) {
+        return wireMock
+                .findAll(postRequestedFor(urlEqualTo("/")).withHeader("X-Amz-Target", equalTo(TARGET + operation)))
+                .stream()
+                .map(r -> r.getBodyAsString())
+                .collect(Collectors.toList());
     }
 
     private static void assertGolden(String name, String actual) throws IOException {

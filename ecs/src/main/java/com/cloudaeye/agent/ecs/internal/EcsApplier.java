@@ -3,6 +3,7 @@ package com.cloudaeye.agent.ecs.internal;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ecs.LogRouter;
 import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -19,6 +20,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.Deployment;
 import software.amazon.awssdk.services.ecs.model.DeploymentRolloutState;
@@ -34,6 +36,11 @@ import software.amazon.awssdk.services.ecs.model.TaskDefinition;
  */
 public final class EcsApplier {
     private static final Logger LOG = LoggerFactory.getLogger(EcsApplier.class);
+
+    /** How often a registration whose outcome is unknown (5xx, network) is checked and sent again. */
+    private static final int REGISTER_ATTEMPTS = 4;
+
+    private static final long REGISTER_BACKOFF_MILLIS = 200;
 
     private final ApplyContext context;
     private final EcsClient ecs;
@@ -70,18 +77,16 @@ public final class EcsApplier {
         String source = state.path("source").asText();
         return EcsPlanner.describeTaskDefinition(context, source)
                 .thenCompose(described -> {
+                    TaskDefinition from = described.taskDefinition();
                     RegisterTaskDefinitionRequest request = request(described, state);
                     // A killed apply may have registered this revision already (after its STARTING line, before
                     // its APPLIED line): resume reuses the family's newer revision rather than registering twice.
-                    return earlierRevision(described.taskDefinition(), state).thenCompose(earlier -> {
+                    return earlierRevision(from, request).thenCompose(earlier -> {
                         if (earlier.isPresent()) {
                             return CompletableFuture.completedFuture(new Registered(earlier.get(), true));
                         }
                         context.starting(change);
-                        return context.scheduler()
-                                .submit(EcsQuotas.TASK_DEFINITION_MODIFY, () -> ecs.registerTaskDefinition(request))
-                                .thenApply(
-                                        r -> new Registered(r.taskDefinition().taskDefinitionArn(), false));
+                        return registerOnce(from, request, 1);
                     });
                 })
                 .handle((registered, error) -> {
@@ -94,6 +99,9 @@ public final class EcsApplier {
                         return null;
                     }
                     String arn = registered.arn();
+                    if (!registered.earlier()) {
+                        LOG.info("Registered ECS task definition {} from {}", shortName(arn), shortName(source));
+                    }
                     ObjectNode applied = Json.object();
                     applied.put("taskDefinitionArn", arn);
                     context.applied(
@@ -107,43 +115,84 @@ public final class EcsApplier {
     private record Registered(String arn, boolean earlier) {}
 
     /**
-     * The family's latest revision when it is newer than the source and already is what this change registers (the
-     * router installed with these settings, or removed): an interrupted earlier apply registered it.
+     * Registers a revision. RegisterTaskDefinition takes no idempotency token, so a 5xx or a network failure may hide
+     * a revision AWS did register: instead of the scheduler's blind retry, the family's latest revision is read first,
+     * and a retry is sent only when it is not the one this request makes.
      */
-    private CompletableFuture<Optional<String>> earlierRevision(TaskDefinition source, JsonNode state) {
-        boolean uninstall = "uninstall".equals(state.path("operation").asText());
+    private CompletableFuture<Registered> registerOnce(
+            TaskDefinition source, RegisterTaskDefinitionRequest request, int attempt) {
+        return context.scheduler()
+                .submit(EcsQuotas.TASK_DEFINITION_MODIFY, () -> {
+                    try {
+                        return ecs.registerTaskDefinition(request);
+                    } catch (SdkException e) {
+                        if (!RateLimitedScheduler.isThrottling(e) && RateLimitedScheduler.isTransient(e)) {
+                            throw new MaybeRegistered(e);
+                        }
+                        throw e;
+                    }
+                })
+                .thenApply(r -> new Registered(r.taskDefinition().taskDefinitionArn(), false))
+                .exceptionallyCompose(error -> {
+                    Throwable cause = unwrap(error);
+                    if (!(cause instanceof MaybeRegistered lost)) {
+                        return CompletableFuture.failedFuture(cause);
+                    }
+                    if (attempt >= REGISTER_ATTEMPTS) {
+                        return CompletableFuture.failedFuture(lost.getCause());
+                    }
+                    LOG.warn(
+                            "Registering a revision of {} may have failed ({}): checking the family before retrying",
+                            source.family(),
+                            message(lost.getCause()));
+                    return context.scheduler()
+                            .after(Duration.ofMillis(REGISTER_BACKOFF_MILLIS * attempt))
+                            .thenCompose(ignored -> earlierRevision(source, request))
+                            .thenCompose(found -> found.isPresent()
+                                    ? CompletableFuture.completedFuture(new Registered(found.get(), false))
+                                    : registerOnce(source, request, attempt + 1));
+                });
+    }
+
+    /** A RegisterTaskDefinition call that failed in a way that leaves open whether AWS registered the revision. */
+    private static final class MaybeRegistered extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        MaybeRegistered(SdkException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    /**
+     * The family's latest revision when it is newer than the source and is exactly what {@code request} registers: an
+     * earlier apply (killed, or whose response was lost) registered it.
+     */
+    private CompletableFuture<Optional<String>> earlierRevision(
+            TaskDefinition source, RegisterTaskDefinitionRequest request) {
         return EcsPlanner.describeTaskDefinition(context, source.family()).thenApply(latest -> {
             TaskDefinition td = latest.taskDefinition();
-            if (td.revision() <= source.revision()) {
-                return Optional.empty();
-            }
-            boolean same;
-            if (uninstall) {
-                same = TaskDefinitions.ourRouter(td).isEmpty()
-                        && TaskDefinitions.names(td.containerDefinitions())
-                                .equals(TaskDefinitions.names(TaskDefinitions.uninstall(source)));
-            } else {
-                LogRouter router = Json.MAPPER.convertValue(state.get("router"), LogRouter.class);
-                same = TaskDefinitions.isInstalled(td, router, context.agent());
-            }
+            boolean same =
+                    td.revision() > source.revision() && TaskDefinitions.registers(latest, request, context.agent());
             return same ? Optional.of(td.taskDefinitionArn()) : Optional.empty();
         });
     }
 
+    /** What a change (a task definition's, or a service's on resume) registers from its source revision. */
     private RegisterTaskDefinitionRequest request(DescribeTaskDefinitionResponse described, JsonNode state) {
-        TaskDefinition source = described.taskDefinition();
-        RegisterTaskDefinitionRequest.Builder request = TaskDefinitions.copy(source, described.tags());
-        if ("uninstall".equals(state.path("operation").asText())) {
-            return request.containerDefinitions(TaskDefinitions.uninstall(source))
-                    .build();
+        if (isUninstall(state)) {
+            return TaskDefinitions.uninstallRequest(described);
         }
         LogRouter router = Json.MAPPER.convertValue(state.get("router"), LogRouter.class);
-        request.containerDefinitions(
-                TaskDefinitions.install(source, router, context.agent()).containers());
-        if (state.has("cpu")) {
-            request.cpu(state.get("cpu").asText()).memory(state.get("memory").asText());
-        }
-        return request.build();
+        return TaskDefinitions.installRequest(
+                described,
+                router,
+                context.agent(),
+                state.hasNonNull("cpu") ? state.get("cpu").asText() : null,
+                state.hasNonNull("memory") ? state.get("memory").asText() : null);
+    }
+
+    private static boolean isUninstall(JsonNode state) {
+        return "uninstall".equals(state.path("operation").asText());
     }
 
     // ---- services ----
@@ -154,7 +203,8 @@ public final class EcsApplier {
         if (state.hasNonNull("to")) {
             target = CompletableFuture.completedFuture(state.get("to").asText());
         } else {
-            target = registered.get(state.path("source").asText());
+            String source = state.path("source").asText();
+            target = registered.get(source);
             if (target == null) {
                 // Resuming: the revision was registered by the interrupted apply, so only this service is left.
                 return previouslyRegistered(state)
@@ -162,8 +212,9 @@ public final class EcsApplier {
                             if (arn.isEmpty()) {
                                 context.skipped(
                                         change,
-                                        "its new task definition revision was not registered in this apply:"
-                                                + " plan again to pick up the revision");
+                                        "no revision of " + TaskDefinitions.family(source) + " newer than "
+                                                + shortName(source) + " is the one this plan registers (someone"
+                                                + " registered or deployed another revision since): plan again");
                                 return CompletableFuture.completedFuture(null);
                             }
                             return context.shouldStop()
@@ -199,24 +250,50 @@ public final class EcsApplier {
     }
 
     /**
-     * The family's latest revision when it is newer than the service's source and has (install) or lacks (uninstall)
-     * the CloudAEye router: the revision an interrupted apply registered for this service.
+     * The revision an interrupted apply registered for this service's source, found without its journal line: the
+     * family's latest revision, or else the revision the service already runs (the interrupted apply may have moved
+     * it before someone registered another revision), when it is newer than the source and exactly what this change
+     * registers. A user's own newer revision is never taken for ours.
      */
     private CompletableFuture<Optional<String>> previouslyRegistered(JsonNode state) {
+        if (!isUninstall(state) && !state.has("router")) {
+            // A plan saved before services carried their router settings: nothing to compare a revision with.
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
         String source = state.path("source").asText();
-        boolean uninstall = "uninstall".equals(state.path("operation").asText());
-        return EcsPlanner.describeTaskDefinition(context, TaskDefinitions.family(source))
-                .thenApply(latest -> {
-                    TaskDefinition td = latest.taskDefinition();
-                    boolean newer = !td.taskDefinitionArn().equals(source)
-                            && td.revision() > revision(source)
-                            && TaskDefinitions.ourRouter(td).isPresent() != uninstall;
-                    return newer ? Optional.of(td.taskDefinitionArn()) : Optional.empty();
-                });
+        CompletableFuture<DescribeTaskDefinitionResponse> latest =
+                EcsPlanner.describeTaskDefinition(context, TaskDefinitions.family(source));
+        return EcsPlanner.describeTaskDefinition(context, source).thenCompose(described -> {
+            RegisterTaskDefinitionRequest intended = request(described, state);
+            int from = described.taskDefinition().revision();
+            return latest.thenCompose(l -> {
+                if (ours(l, from, intended)) {
+                    return CompletableFuture.completedFuture(
+                            Optional.of(l.taskDefinition().taskDefinitionArn()));
+                }
+                return describeService(
+                                state.path("cluster").asText(),
+                                state.path("service").asText())
+                        .thenCompose(service -> {
+                            String now = service.map(Service::taskDefinition).orElse(source);
+                            if (now.equals(source)
+                                    || now.equals(l.taskDefinition().taskDefinitionArn())
+                                    || !TaskDefinitions.family(now).equals(TaskDefinitions.family(source))) {
+                                return CompletableFuture.completedFuture(Optional.<String>empty());
+                            }
+                            return EcsPlanner.describeTaskDefinition(context, now)
+                                    .thenApply(running -> ours(running, from, intended)
+                                            ? Optional.of(now)
+                                            : Optional.<String>empty());
+                        });
+            });
+        });
     }
 
-    private static int revision(String arn) {
-        return Integer.parseInt(arn.substring(arn.lastIndexOf(':') + 1));
+    private boolean ours(
+            DescribeTaskDefinitionResponse revision, int sourceRevision, RegisterTaskDefinitionRequest intended) {
+        return revision.taskDefinition().revision() > sourceRevision
+                && TaskDefinitions.registers(revision, intended, context.agent());
     }
 
     private CompletableFuture<@Nullable Void> updateService(Change change, JsonNode state, String arn) {

@@ -38,6 +38,7 @@ import software.amazon.awssdk.services.ecs.model.DescribeServicesResponse;
 import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.ListServicesResponse;
 import software.amazon.awssdk.services.ecs.model.LogConfiguration;
+import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.Service;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
 import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
@@ -302,11 +303,17 @@ public final class EcsPlanner {
         if (sizing.problem() != null) {
             return skip(source, routerSource, sizing.problem());
         }
-        Optional<TaskDefinition> reusable = latestRevision(source)
-                .filter(latest -> TaskDefinitions.isInstalled(latest, router, agent)
-                        && TaskDefinitions.ourRouter(latest)
-                                .map(r -> routerSource.equals(r.dockerLabels().get(TaskDefinitions.SOURCE_LABEL)))
-                                .orElse(false));
+        RegisterTaskDefinitionRequest intended = TaskDefinitions.installRequest(
+                response,
+                router,
+                agent,
+                sizing.resized() == null
+                        ? null
+                        : Integer.toString(sizing.resized().cpu()),
+                sizing.resized() == null
+                        ? null
+                        : Integer.toString(sizing.resized().memory()));
+        Optional<TaskDefinition> reusable = latestRevision(source, intended);
         if (reusable.isPresent()) {
             return reuse(source, reusable.get(), "adds the log router to it", routerSource);
         }
@@ -406,7 +413,7 @@ public final class EcsPlanner {
                     arn);
         }
         List<ContainerDefinition> restored = TaskDefinitions.uninstall(source);
-        Optional<TaskDefinition> reusable = latestRevision(source).filter(latest -> sameContainers(latest, restored));
+        Optional<TaskDefinition> reusable = latestRevision(source, TaskDefinitions.uninstallRequest(response));
         if (reusable.isPresent()) {
             return reuse(source, reusable.get(), "removes the log router from it", arn);
         }
@@ -439,22 +446,17 @@ public final class EcsPlanner {
         return new Decision(change.build(), false, false, null, arn);
     }
 
-    private static boolean sameContainers(TaskDefinition latest, List<ContainerDefinition> restored) {
-        if (TaskDefinitions.ourRouter(latest).isPresent()
-                || !TaskDefinitions.names(latest.containerDefinitions()).equals(TaskDefinitions.names(restored))) {
-            return false;
-        }
-        Map<String, @Nullable LogConfiguration> now = TaskDefinitions.logsByName(latest.containerDefinitions());
-        return restored.stream()
-                .allMatch(c -> LogConfigs.toJson(c.logConfiguration()).equals(LogConfigs.toJson(now.get(c.name()))));
-    }
-
-    /** The family's latest active revision, when it is newer than the source (an earlier run's revision). */
-    private Optional<TaskDefinition> latestRevision(TaskDefinition source) {
-        TaskDefinition newest = CallScheduler.join(latestByFamily.computeIfAbsent(
-                        source.family(), family -> describeTaskDefinition(context, family)))
-                .taskDefinition();
-        return newest.revision() > source.revision() ? Optional.of(newest) : Optional.empty();
+    /**
+     * The family's latest revision when it is newer than the source and exactly what this plan would register from it:
+     * an earlier run (killed, or whose response was lost) registered it, so services can move to it instead.
+     */
+    private Optional<TaskDefinition> latestRevision(TaskDefinition source, RegisterTaskDefinitionRequest intended) {
+        DescribeTaskDefinitionResponse newest = CallScheduler.join(
+                latestByFamily.computeIfAbsent(source.family(), family -> describeTaskDefinition(context, family)));
+        TaskDefinition td = newest.taskDefinition();
+        return td.revision() > source.revision() && TaskDefinitions.registers(newest, intended, context.agent())
+                ? Optional.of(td)
+                : Optional.empty();
     }
 
     // ---- shared ----
@@ -534,6 +536,15 @@ public final class EcsPlanner {
             state.put("to", to);
         }
         state.put("routerSource", d.routerSource());
+        if (to == null) {
+            // What the revision registers, so a resumed apply can recognise it without the journal's line for it.
+            JsonNode registers = d.change().targetState();
+            for (String key : List.of("router", "cpu", "memory")) {
+                if (registers.has(key)) {
+                    state.set(key, registers.get(key));
+                }
+            }
+        }
         waitState(state, selection);
         return serviceChange(s, ChangeAction.UPDATE)
                 .reason(install ? "rolls out the log router" : "rolls out the revision without the log router")

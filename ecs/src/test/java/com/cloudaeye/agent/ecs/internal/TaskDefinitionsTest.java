@@ -13,6 +13,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkField;
 import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
+import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.InferenceAccelerator;
 import software.amazon.awssdk.services.ecs.model.LogConfiguration;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
@@ -168,5 +169,104 @@ class TaskDefinitionsTest {
                 .as("a container added later is not routed yet")
                 .isFalse();
         assertThat(TaskDefinitions.uninstall(withRouter)).isEqualTo(source.containerDefinitions());
+    }
+
+    private static final AgentSettings AGENT = AgentSettings.builder()
+            .logsEndpoint("https://logs.example.com")
+            .apiToken(Secret.of("very-secret"))
+            .build();
+
+    private static DescribeTaskDefinitionResponse source() {
+        return DescribeTaskDefinitionResponse.builder()
+                .taskDefinition(TaskDefinition.builder()
+                        .taskDefinitionArn("arn:aws:ecs:us-east-1:123456789012:task-definition/app:3")
+                        .revision(3)
+                        .family("app")
+                        .cpu("512")
+                        .memory("1024")
+                        .containerDefinitions(ContainerDefinition.builder()
+                                .name("app")
+                                .image("a")
+                                .essential(true)
+                                .build())
+                        .build())
+                .tags(Tag.builder().key("team").value("api").build())
+                .build();
+    }
+
+    /** The revision AWS makes of a request, as DescribeTaskDefinition shows it: with empty lists it added. */
+    private static DescribeTaskDefinitionResponse registered(RegisterTaskDefinitionRequest request, int revision) {
+        TaskDefinition.Builder td = TaskDefinition.builder();
+        Map<String, SdkField<?>> from = TaskDefinitions.byLocationName(request.sdkFields());
+        for (SdkField<?> to : td.sdkFields()) {
+            SdkField<?> field = from.get(to.locationName());
+            if (field != null) {
+                to.set(td, field.getValueOrDefault(request));
+            }
+        }
+        List<ContainerDefinition> echoed = new ArrayList<>();
+        request.containerDefinitions()
+                .forEach(c -> echoed.add(c.toBuilder()
+                        .portMappings(List.of())
+                        .mountPoints(List.of())
+                        .volumesFrom(List.of())
+                        .build()));
+        return DescribeTaskDefinitionResponse.builder()
+                .taskDefinition(td.containerDefinitions(echoed)
+                        .taskDefinitionArn("arn:aws:ecs:us-east-1:123456789012:task-definition/app:" + revision)
+                        .revision(revision)
+                        .status("ACTIVE")
+                        .build())
+                .tags(request.tags())
+                .build();
+    }
+
+    @Test
+    void registers_isTrue_forTheRevisionAwsMadeOfTheRequest_despiteTheEmptyListsAwsAdds() {
+        RegisterTaskDefinitionRequest intended = TaskDefinitions.installRequest(
+                source(), LogRouter.builder().image("r:1").build(), AGENT, null, null);
+
+        assertThat(TaskDefinitions.registers(registered(intended, 4), intended, AGENT))
+                .isTrue();
+    }
+
+    @Test
+    void registers_isFalse_whenTheRevisionDiffersInTheToken_aTaskField_aTag_orTheRouterSettings() {
+        LogRouter router = LogRouter.builder().image("r:1").build();
+        RegisterTaskDefinitionRequest intended = TaskDefinitions.installRequest(source(), router, AGENT, null, null);
+        AgentSettings rotated = AgentSettings.builder()
+                .from(AGENT)
+                .apiToken(Secret.of("rotated"))
+                .build();
+
+        assertThat(TaskDefinitions.registers(
+                        registered(TaskDefinitions.installRequest(source(), router, rotated, null, null), 4),
+                        intended,
+                        AGENT))
+                .as("made with the token before its rotation")
+                .isFalse();
+        assertThat(TaskDefinitions.registers(
+                        registered(TaskDefinitions.installRequest(source(), router, AGENT, "1024", "2048"), 4),
+                        intended,
+                        AGENT))
+                .as("a raised task size")
+                .isFalse();
+        assertThat(TaskDefinitions.registers(
+                        registered(intended.toBuilder().tags(List.of()).build(), 4), intended, AGENT))
+                .as("without the source's tags")
+                .isFalse();
+        assertThat(TaskDefinitions.registers(
+                        registered(
+                                TaskDefinitions.installRequest(
+                                        source(),
+                                        LogRouter.builder().image("r:2").build(),
+                                        AGENT,
+                                        null,
+                                        null),
+                                4),
+                        intended,
+                        AGENT))
+                .as("another router image")
+                .isFalse();
     }
 }
