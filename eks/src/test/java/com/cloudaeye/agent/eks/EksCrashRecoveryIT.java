@@ -10,6 +10,7 @@ import com.cloudaeye.agent.eks.crash.EksApplyInChildJvm;
 import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
 import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
+import com.cloudaeye.agent.eks.internal.helm.KubernetesApiServer;
 import com.cloudaeye.agent.testing.ChildJvm;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
@@ -43,12 +44,13 @@ import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 
 /**
  * A killed EKS install loses nothing: 8 clusters in moto (two with every log type already enabled by their owner,
- * three with the owner's tags), one {@link EksTarget} per cluster with control-plane logging, the first with
- * CloudAEye's IAM-user stack and the second with the cross-account role. The apply runs in a child JVM behind a
- * {@link ThrottlingProxy} (latency; the installer's own EKS, IAM and CloudFormation rates are lowered) and is killed
- * with {@code SIGKILL} once a few outcomes are journaled; a new JVM then resumes (every resource changed exactly once
- * across both JVMs) or rolls back (every cluster's logging and tags as they were, the stack and role gone). The proxy
- * and the {@link CallLog} files live in this JVM, so the request counts span both children.
+ * three with the owner's tags), one {@link EksTarget} covering them all with control-plane logging, the first cluster
+ * also with the agent DaemonSet (Helm, into a {@link KubernetesApiServer} in this JVM) and CloudAEye's IAM-user stack,
+ * the second with the cross-account role. The apply runs in a child JVM behind a {@link ThrottlingProxy} (latency; the
+ * installer's own EKS, IAM and CloudFormation rates are lowered) and is killed with {@code SIGKILL} once a few outcomes
+ * are journaled; a new JVM then resumes (every resource changed exactly once across both JVMs) or rolls back (every
+ * cluster's logging and tags as they were; the release, stack and role gone). The proxy, the Kubernetes server and
+ * the {@link CallLog} file live in this JVM, so the request counts span both children.
  *
  * <p>moto replaces a cluster's logging wholesale on {@code UpdateClusterConfig} (AWS merges), so the clusters whose
  * owner enabled log types have all five on: the installer must leave them alone. A cluster with only some types on
@@ -74,6 +76,8 @@ class EksCrashRecoveryIT {
     private IamClient iam;
     private CloudFormationClient cfn;
     private Path calls;
+    private KubernetesApiServer kubernetes;
+    private Path kubeconfig;
     private final List<Path> logs = new ArrayList<>();
     /** Each cluster as created, by name. */
     private final Map<String, Cluster> originals = new LinkedHashMap<>();
@@ -100,6 +104,12 @@ class EksCrashRecoveryIT {
             originals.put(name, describe(name));
         }
         calls = work.resolve("calls.log");
+        kubernetes = new KubernetesApiServer();
+        try {
+            kubeconfig = Files.writeString(work.resolve("kubeconfig.yaml"), kubernetes.kubeconfig());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         proxy = ThrottlingProxy.builder()
                 .target(Moto.endpoint())
                 .unlimited()
@@ -109,6 +119,7 @@ class EksCrashRecoveryIT {
 
     @AfterEach
     void close() {
+        kubernetes.close();
         proxy.close();
         eks.close();
         iam.close();
@@ -168,7 +179,8 @@ class EksCrashRecoveryIT {
         List<String> applied = new ArrayList<>();
         killed.applied().forEach(c -> applied.add(key(c)));
         resumedJournal.applied().forEach(c -> applied.add(key(c)));
-        int mutations = originals.size() - ALL_ON.size() + 3; // logging per cluster, the stack, its key, the role
+        // Logging per cluster, the release, the stack, its key, the role.
+        int mutations = originals.size() - ALL_ON.size() + 4;
         assertThat(applied).doesNotHaveDuplicates().hasSize(mutations);
         assertThat(resumedJournal.unfinished()).isEmpty();
         assertNoSecretIn(Files.readString(first) + Files.readString(resumedJournal.path()) + childOutput());
@@ -190,6 +202,7 @@ class EksCrashRecoveryIT {
                 .anyMatch(
                         e -> !describe(e.getKey()).logging().equals(e.getValue().logging()));
         assertThat(stack()).as("the killed apply created the stack").isNotNull();
+        assertThat(daemonSets()).as("the killed apply installed the DaemonSet").isNotEmpty();
         Set<String> touched = Stream.concat(killed.applied().stream(), killed.interrupted().stream())
                 .filter(c -> c.resourceType().equals(ControlPlaneLogging.RESOURCE_TYPE))
                 .map(c -> c.targetState().path("cluster").asText())
@@ -219,6 +232,10 @@ class EksCrashRecoveryIT {
         assertThat(stack()).as("the stack is deleted").isNull();
         assertThat(userExists()).as("the stack's user is deleted").isFalse();
         assertThat(roleExists()).as("no role is left").isFalse();
+        assertThat(daemonSets()).as("no DaemonSet is left").isEmpty();
+        assertThat(kubernetes.client().secrets().inAnyNamespace().list().getItems())
+                .as("no Helm release record nor the agent's Secret is left")
+                .isEmpty();
         assertThat(secrets).as("the killed apply created a key").isNotBlank();
         for (String secret : secrets.split("\n")) {
             assertThat(Files.readString(first) + Files.readString(rolledBack.journalPath()) + childOutput())
@@ -248,8 +265,8 @@ class EksCrashRecoveryIT {
     }
 
     private List<String> args(String mode, Path journals, Path journal, String rate) {
-        List<String> args = new ArrayList<>(
-                List.of(mode, proxy.endpoint().toString(), journals.toString(), rate, calls.toString()));
+        List<String> args = new ArrayList<>(List.of(
+                mode, proxy.endpoint().toString(), journals.toString(), rate, calls.toString(), kubeconfig.toString()));
         if (journal != null) {
             args.add(journal.toString());
         }
@@ -300,7 +317,24 @@ class EksCrashRecoveryIT {
                         "Eks:UntagResource")
                 .mapToLong(c -> CallLog.count(calls, c))
                 .sum();
-        return iamAndCfn + originals.keySet().stream().mapToLong(this::updates).sum();
+        long kubernetesWrites = kubernetes.requests().stream()
+                .filter(r -> !r.startsWith("GET "))
+                .count();
+        return iamAndCfn
+                + kubernetesWrites
+                + originals.keySet().stream().mapToLong(this::updates).sum();
+    }
+
+    private long daemonSetCreations() {
+        return kubernetes.requests().stream()
+                .filter(r -> r.startsWith("POST ") && r.contains("/daemonsets"))
+                .count();
+    }
+
+    private List<String> daemonSets() {
+        return kubernetes.client().apps().daemonSets().inAnyNamespace().list().getItems().stream()
+                .map(d -> d.getMetadata().getName())
+                .toList();
     }
 
     private Cluster describe(String name) {

@@ -15,15 +15,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Runs one EKS installer operation in its own JVM, so a test can kill it with {@code SIGKILL} half-way and continue in
- * a fresh JVM. Arguments: {@code apply|resume|rollback ENDPOINT JOURNAL_DIR RATE CALL_LOG [JOURNAL_FILE]}; RATE is
+ * a fresh JVM. Arguments: {@code apply|resume|rollback ENDPOINT JOURNAL_DIR RATE CALL_LOG KUBECONFIG [JOURNAL_FILE]}; RATE is
  * the EKS, IAM and CloudFormation rate the installer allows itself (low, to make the apply slow enough to kill);
- * CALL_LOG is the file {@link CallLog} appends this JVM's AWS requests to. Prints the {@link ChildJvm#printResult
+ * CALL_LOG is the file {@link CallLog} appends this JVM's AWS requests to; KUBECONFIG reaches the test's Kubernetes
+ * API server, where the agent DaemonSet of the first cluster goes. Prints the {@link ChildJvm#printResult
  * RESULT} line.
  *
  * <p>One installer with one {@link EksTarget} for all {@link #CLUSTERS} (an installer takes one target per
- * platform), each cluster with all five control-plane log types. The first cluster also gets CloudAEye's IAM-user
+ * platform), each cluster with all five control-plane log types. The first cluster also gets the agent DaemonSet
+ * (through Helm, with the caller's kubeconfig, since moto's clusters have no API server) and CloudAEye's IAM-user
  * stack, whose new access key goes to an in-memory sink that nothing prints; the second gets the cross-account role.
- * The apply goes part by part: the stack and its key, every cluster's logging, then the role.
+ * The apply goes part by part: the DaemonSet, the stack and its key, every cluster's logging, then the role.
  */
 public final class EksApplyInChildJvm {
     /** The clusters, in target order. */
@@ -69,8 +71,10 @@ public final class EksApplyInChildJvm {
                 .rateLimit("iam", rate)
                 .rateLimit("cloudformation", rate)
                 .journalDirectory(journals);
+        Path kubeconfig = Path.of(args[5]);
         EksTarget.Builder target = EksTarget.builder()
                 .cluster(USER_STACK_CLUSTER)
+                .daemonSet(d -> d.kubeconfig(kubeconfig).timeout(Duration.ofSeconds(60)))
                 .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(keys::add))
                 .controlPlaneLogging(true)
                 .waits(Duration.ofMillis(50), Duration.ofSeconds(30));
@@ -84,7 +88,7 @@ public final class EksApplyInChildJvm {
         }
         builder.target(target.build());
         try (AgentInstaller installer = builder.build()) {
-            ChildJvm.perform(installer, mode, args.length > 5 ? Path.of(args[5]) : null);
+            ChildJvm.perform(installer, mode, args.length > 6 ? Path.of(args[6]) : null);
         }
         System.out.println("KEYS received=" + keys.size());
     }
