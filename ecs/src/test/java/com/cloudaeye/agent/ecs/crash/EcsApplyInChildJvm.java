@@ -13,8 +13,7 @@ import java.time.Duration;
  * Runs one ECS installer operation in its own JVM, so a test can kill it with {@code SIGKILL} half-way and continue in
  * a fresh JVM. Arguments: {@code apply|resume|rollback ENDPOINT JOURNAL_DIR CLUSTER ROUTER_IMAGE RATE [JOURNAL_FILE]};
  * RATE is the {@code UpdateService} and {@code RegisterTaskDefinition} rate the installer allows itself (low, to make
- * the apply slow enough to kill). Prints the {@link
- * ChildJvm#printResult RESULT} line.
+ * the apply slow enough to kill). Prints the {@link ChildJvm#printResult RESULT} line.
  */
 public final class EcsApplyInChildJvm {
     /** The API token the child installs (a test value). */

@@ -12,8 +12,8 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
 /**
  * Runs one installer operation in its own JVM, so a test can kill it with {@code SIGKILL} half-way and continue in a
  * fresh JVM. Arguments: {@code apply|resume|rollback ENDPOINT JOURNAL_DIR LAYER_ARN RATE [JOURNAL_FILE]}; RATE is the
- * Lambda control-plane rate the installer allows itself (low, to make the apply slow enough to kill). Prints the {@link
- * ChildJvm#printResult RESULT} line.
+ * Lambda control-plane rate the installer allows itself (low, to make the apply slow enough to kill). Prints the
+ * {@link ChildJvm#printResult RESULT} line.
  */
 public final class ApplyInChildJvm {
     /** The API token the child installs (a test value). */
