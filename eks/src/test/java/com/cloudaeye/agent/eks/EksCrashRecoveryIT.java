@@ -16,6 +16,7 @@ import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -83,7 +84,7 @@ class EksCrashRecoveryIT {
     private final Map<String, Cluster> originals = new LinkedHashMap<>();
 
     @BeforeEach
-    void createClusters() {
+    void createClusters() throws IOException {
         Moto.reset();
         eks = MotoEks.eks();
         iam = MotoEks.iam();
@@ -105,11 +106,7 @@ class EksCrashRecoveryIT {
         }
         calls = work.resolve("calls.log");
         kubernetes = new KubernetesApiServer();
-        try {
-            kubeconfig = Files.writeString(work.resolve("kubeconfig.yaml"), kubernetes.kubeconfig());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        kubeconfig = Files.writeString(work.resolve("kubeconfig.yaml"), kubernetes.kubeconfig());
         proxy = ThrottlingProxy.builder()
                 .target(Moto.endpoint())
                 .unlimited()
