@@ -2,20 +2,139 @@ package com.cloudaeye.agent.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.ResourceResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs an installer in a separate JVM for the crash-recovery tests: start it with the test class path, kill it with
- * SIGKILL once its journal records enough applied changes, or wait for it to succeed.
+ * SIGKILL once its journal records enough applied changes, or run it to the end and read its {@link Result}.
+ *
+ * <p>The child's {@code main} builds its installer and hands it to {@link #perform}, which runs the operation and
+ * prints the one {@code RESULT} line that {@link #run} parses in the test JVM.
  */
 public final class ChildJvm {
+    private static final Pattern RESULT = Pattern.compile(
+            "RESULT status=(\\w+) APPLIED=(\\d+) SKIPPED=(\\d+) FAILED=(\\d+) NOT_ATTEMPTED=(\\d+) journal=(.*)");
+
     private ChildJvm() {}
+
+    /**
+     * What a child's operation ended with, as its {@code RESULT} line said.
+     *
+     * @param status the overall status
+     * @param applied changes applied
+     * @param skipped changes skipped
+     * @param failed changes failed
+     * @param notAttempted changes not attempted
+     * @param journal the operation's journal; absent when nothing needed to change
+     * @param output everything the child printed, for assertion messages
+     */
+    public record Result(
+            ApplyResult.Status status,
+            int applied,
+            int skipped,
+            int failed,
+            int notAttempted,
+            Optional<Path> journal,
+            String output) {
+        /** @return the journal, which an operation that changed something always has */
+        public Path journalPath() {
+            return journal.orElseThrow(() -> new AssertionError("the child wrote no journal:\n" + output));
+        }
+    }
+
+    /**
+     * The body of a child's {@code main}: runs one operation and prints its {@code RESULT} line.
+     *
+     * @param installer the child's installer
+     * @param mode {@code apply} (plan, then apply), {@code resume} or {@code rollback}
+     * @param journal the journal to resume or roll back; null for {@code apply}
+     * @return the operation's result
+     */
+    public static ApplyResult perform(AgentInstaller installer, String mode, @Nullable Path journal) {
+        ApplyResult result = switch (mode) {
+            case "apply" -> installer.apply(installer.plan());
+            case "resume" -> installer.resume(Journal.read(require(journal, mode)));
+            case "rollback" -> installer.rollback(Journal.read(require(journal, mode)));
+            default -> throw new IllegalArgumentException("unknown mode " + mode + ": apply, resume or rollback");
+        };
+        printResult(result);
+        return result;
+    }
+
+    private static Path require(@Nullable Path journal, String mode) {
+        if (journal == null) {
+            throw new IllegalArgumentException(mode + " needs a journal file");
+        }
+        return journal;
+    }
+
+    /**
+     * Prints the line {@code RESULT status=... APPLIED=n SKIPPED=n FAILED=n NOT_ATTEMPTED=n journal=...} that {@link
+     * #run} parses. It holds counts and a path only, never a secret.
+     *
+     * @param result the child's result
+     */
+    public static void printResult(ApplyResult result) {
+        Map<ResourceResult.Outcome, Long> counts = result.results().stream()
+                .collect(Collectors.groupingBy(ResourceResult::outcome, Collectors.counting()));
+        StringBuilder line = new StringBuilder("RESULT status=").append(result.status());
+        for (ResourceResult.Outcome o : ResourceResult.Outcome.values()) {
+            line.append(' ').append(o).append('=').append(counts.getOrDefault(o, 0L));
+        }
+        line.append(" journal=").append(result.journal().map(Path::toString).orElse(""));
+        System.out.println(line);
+    }
+
+    /**
+     * Starts a child, waits for it to succeed (exit status 0) and parses its {@code RESULT} line.
+     *
+     * @param main the class whose {@code main} runs in the child; it calls {@link #perform} or {@link #printResult}
+     * @param log where the child's output goes
+     * @param args the child's arguments
+     * @param what what it does, for messages
+     * @return the child's result
+     * @throws Exception when it cannot start, waiting is interrupted or the log cannot be read
+     */
+    public static Result run(Class<?> main, Path log, List<String> args, String what) throws Exception {
+        return parse(awaitSuccess(start(main, log, args), log, what), what);
+    }
+
+    /**
+     * @param output a child's output
+     * @param what what the child did, for messages
+     * @return the result its {@code RESULT} line reports
+     */
+    public static Result parse(String output, String what) {
+        Matcher m = output.lines()
+                .map(RESULT::matcher)
+                .filter(Matcher::matches)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no RESULT line from " + what + ":\n" + output));
+        return new Result(
+                ApplyResult.Status.valueOf(m.group(1)),
+                Integer.parseInt(m.group(2)),
+                Integer.parseInt(m.group(3)),
+                Integer.parseInt(m.group(4)),
+                Integer.parseInt(m.group(5)),
+                m.group(6).isBlank() ? Optional.empty() : Optional.of(Path.of(m.group(6))),
+                output);
+    }
 
     /**
      * @param main the class whose {@code main} runs in the child

@@ -2,6 +2,7 @@ package com.cloudaeye.agent.ecs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.ecs.crash.EcsApplyInChildJvm;
 import com.cloudaeye.agent.testing.ChildJvm;
@@ -14,8 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,8 +34,6 @@ class EcsCrashRecoveryIT {
     private static final int FAMILIES = 6;
     private static final int SERVICES = 12;
     private static final int KILL_AFTER = 3;
-    private static final Pattern RESULT = Pattern.compile(
-            "RESULT status=(\\w+) APPLIED=(\\d+) SKIPPED=(\\d+) FAILED=(\\d+) NOT_ATTEMPTED=(\\d+) journal=(.*)");
 
     @TempDir
     Path work;
@@ -79,13 +76,13 @@ class EcsCrashRecoveryIT {
         assertThat(killed.applied()).hasSizeGreaterThanOrEqualTo(KILL_AFTER);
         assertThat(killed.unfinished()).as("the kill left work to resume").isNotEmpty();
 
-        Matcher resumed = run("resume", first);
-        assertThat(resumed.group(1))
+        ChildJvm.Result resumed = run("resume", first);
+        assertThat(resumed.status())
                 .as(
                         "resume status, killed journal:\n%s\nresumed journal:\n%s",
-                        Files.readString(first), Files.readString(Path.of(resumed.group(6))))
-                .isEqualTo("SUCCEEDED");
-        assertThat(Integer.parseInt(resumed.group(4))).as("failed").isZero();
+                        Files.readString(first), Files.readString(resumed.journalPath()))
+                .isEqualTo(ApplyResult.Status.SUCCEEDED);
+        assertThat(resumed.failed()).as("failed").isZero();
 
         for (Map.Entry<String, String> e : originals.entrySet()) {
             String now = moto.taskDefinitionOf(CLUSTER, e.getKey());
@@ -113,7 +110,7 @@ class EcsCrashRecoveryIT {
                 .isEqualTo(SERVICES);
 
         // The two journals together record every resource as applied exactly once, and hold no secret.
-        Journal resumedJournal = Journal.read(Path.of(resumed.group(6)));
+        Journal resumedJournal = Journal.read(resumed.journalPath());
         List<String> applied = new ArrayList<>();
         killed.applied().forEach(c -> applied.add(c.resourceId()));
         resumedJournal.applied().forEach(c -> applied.add(c.resourceId()));
@@ -124,8 +121,8 @@ class EcsCrashRecoveryIT {
                 .doesNotContain("hello-user-value");
 
         // Resuming the finished journal again changes nothing.
-        Matcher again = run("resume", resumedJournal.path());
-        assertThat(again.group(2)).as("applied").isEqualTo("0");
+        ChildJvm.Result again = run("resume", resumedJournal.path());
+        assertThat(again.applied()).as("applied").isZero();
         assertThat(proxy.requests("RegisterTaskDefinition")).isEqualTo(FAMILIES);
         assertThat(proxy.requests("UpdateService")).isEqualTo(SERVICES);
     }
@@ -138,9 +135,9 @@ class EcsCrashRecoveryIT {
                 .as("the killed apply moved at least one service, so the rollback has something to restore")
                 .anyMatch(e -> !moto.taskDefinitionOf(CLUSTER, e.getKey()).equals(e.getValue()));
 
-        Matcher rolledBack = run("rollback", first);
-        assertThat(rolledBack.group(1)).isIn("SUCCEEDED", "NOTHING_TO_DO");
-        assertThat(Integer.parseInt(rolledBack.group(4))).as("failed").isZero();
+        ChildJvm.Result rolledBack = run("rollback", first);
+        assertThat(rolledBack.status()).isIn(ApplyResult.Status.SUCCEEDED, ApplyResult.Status.NOTHING_TO_DO);
+        assertThat(rolledBack.failed()).as("failed").isZero();
 
         for (Map.Entry<String, String> e : originals.entrySet()) {
             assertThat(moto.taskDefinitionOf(CLUSTER, e.getKey()))
@@ -162,16 +159,10 @@ class EcsCrashRecoveryIT {
         return journal;
     }
 
-    private Matcher run(String mode, Path journal) throws Exception {
+    private ChildJvm.Result run(String mode, Path journal) throws Exception {
         Path journals = Files.createDirectories(work.resolve("journals-" + mode + "-" + System.nanoTime()));
         Path log = work.resolve(mode + "-" + System.nanoTime() + ".log");
-        String out = ChildJvm.awaitSuccess(
-                ChildJvm.start(EcsApplyInChildJvm.class, log, args(mode, journals, journal, "5")), log, mode);
-        return out.lines()
-                .map(RESULT::matcher)
-                .filter(Matcher::matches)
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no RESULT line from " + mode + ":\n" + out));
+        return ChildJvm.run(EcsApplyInChildJvm.class, log, args(mode, journals, journal, "5"), mode);
     }
 
     private List<String> args(String mode, Path journals, Path journal, String rate) {

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,10 +39,11 @@ import software.amazon.awssdk.services.eks.model.Cluster;
  *         .cluster("prod-eks")
  *         .controlPlaneLogging(true)                      // or .logTypes(LogType.API, LogType.AUDIT)
  *         .cloudAEyeAccess(a -> a.crossAccountRole("111122223333", externalId))
+ *         .addCluster("dev-eks", c -> c.controlPlaneLogging(true))   // more clusters, each with its own parts
  *         .build()
  * }</pre>
  *
- * <p>It reads the cluster once ({@code DescribeCluster}) and lets each enabled part plan its own resources. The public
+ * <p>It reads each cluster once ({@code DescribeCluster}) and lets each enabled part plan its own resources. The public
  * no-argument constructor selects nothing: {@link java.util.ServiceLoader} uses it to apply saved plans and roll back
  * journals (creating a new access key then needs a configured target, since the key's secret needs a sink).
  */
@@ -51,24 +53,31 @@ public final class EksTarget implements Target {
 
     private static final Logger LOG = LoggerFactory.getLogger(EksTarget.class);
 
-    private final @Nullable String cluster;
-    private final List<EksComponent> components;
+    /** One cluster and the parts configured for it. */
+    private record Selection(String cluster, List<EksComponent> components) {}
+
+    private final List<Selection> selections;
     private final List<EksComponent> dispatch;
 
     /** Selects nothing: for {@link java.util.ServiceLoader}, to apply saved plans and roll back journals. */
     public EksTarget() {
-        this.cluster = null;
-        this.components = List.of();
+        this.selections = List.of();
         this.dispatch = withDefaults(List.of(), Waits.DEFAULT);
     }
 
-    private EksTarget(Builder b) {
-        this.cluster = b.cluster;
-        this.components = List.copyOf(b.components());
-        this.dispatch = withDefaults(components, b.waits());
+    private EksTarget(List<Selection> selections, Waits waits) {
+        this.selections = List.copyOf(selections);
+        List<EksComponent> configured = new ArrayList<>();
+        selections.forEach(sel -> configured.addAll(sel.components()));
+        this.dispatch = withDefaults(configured, waits);
     }
 
-    /** Every component that can apply a saved plan's changes, the configured ones first. */
+    /**
+     * Every component that can apply a saved plan's changes, the configured ones first. Changes go to the first
+     * component of their resource type: the parts apply from the changes' target state, except the IAM-user access,
+     * which needs its key sink; {@link Builder#build()} lets only one cluster have it, so its configured instance is
+     * the first of its type.
+     */
     private static List<EksComponent> withDefaults(List<EksComponent> configured, Waits waits) {
         List<EksComponent> all = new ArrayList<>(configured);
         all.addAll(EksComponents.unconfigured(waits));
@@ -96,22 +105,23 @@ public final class EksTarget implements Target {
     }
 
     private TargetPlan planAll(TargetContext context, PlanStep step) {
-        String name = cluster;
-        if (name == null) {
+        if (selections.isEmpty()) {
             throw new ConfigurationException(
                     "This EksTarget selects no cluster (it only applies saved plans): build one"
                             + " with EksTarget.builder().cluster(\"name\")... to plan.");
         }
-        Cluster described = describe(context, name);
         List<Change> changes = new ArrayList<>();
         List<Permission> reads = new ArrayList<>();
-        reads.add(Permission.of("eks:DescribeCluster", described.arn()));
         List<String> notes = new ArrayList<>();
-        for (EksComponent component : components) {
-            TargetPlan part = step.plan(component, described, context);
-            changes.addAll(part.changes());
-            reads.addAll(part.readPermissions());
-            notes.addAll(part.notes());
+        for (Selection selection : selections) {
+            Cluster described = describe(context, selection.cluster());
+            reads.add(Permission.of("eks:DescribeCluster", described.arn()));
+            for (EksComponent component : selection.components()) {
+                TargetPlan part = step.plan(component, described, context);
+                changes.addAll(part.changes());
+                reads.addAll(part.readPermissions());
+                part.notes().stream().filter(n -> !notes.contains(n)).forEach(notes::add);
+            }
         }
         return new TargetPlan(changes, reads, notes);
     }
@@ -172,19 +182,40 @@ public final class EksTarget implements Target {
 
     @Override
     public String toString() {
-        return "EksTarget[" + (cluster == null ? "no cluster" : cluster) + ", " + components.size() + " part(s)]";
+        if (selections.isEmpty()) {
+            return "EksTarget[no cluster]";
+        }
+        return "EksTarget["
+                + selections.stream()
+                        .map(sel -> sel.cluster() + ": " + sel.components().size() + " part(s)")
+                        .collect(Collectors.joining(", "))
+                + "]";
     }
 
-    /** Builds an {@link EksTarget}; validation happens in {@link #build()}. */
+    /**
+     * Builds an {@link EksTarget}; validation happens in {@link #build()}. An installer takes one target per platform,
+     * so one target covers several clusters: {@link #cluster(String)} and the part options configure the first, and
+     * {@link #addCluster(String, Consumer)} adds more, each with its own parts.
+     */
     public static final class Builder {
         private @Nullable String cluster;
         /** One factory per enabled part, by the option that enabled it: a new part is one more option. */
         private final Map<String, Function<Waits, EksComponent>> parts = new LinkedHashMap<>();
 
+        private CloudAEyeAccess.@Nullable Mode accessMode;
+        private final List<Builder> more = new ArrayList<>();
+        private final boolean nested;
+
         private Duration pollInterval = Waits.DEFAULT.pollInterval();
         private Duration timeout = Waits.DEFAULT.timeout();
 
-        private Builder() {}
+        private Builder() {
+            this(false);
+        }
+
+        private Builder(boolean nested) {
+            this.nested = nested;
+        }
 
         /**
          * @param cluster the EKS cluster's name
@@ -234,6 +265,7 @@ public final class EksTarget implements Target {
          * @return this
          */
         public Builder cloudAEyeAccess(CloudAEyeAccess access) {
+            accessMode = access.mode();
             parts.put(
                     "access",
                     waits -> access.mode() == CloudAEyeAccess.Mode.IAM_USER_STACK
@@ -300,6 +332,10 @@ public final class EksTarget implements Target {
          * @return this
          */
         public Builder waits(Duration pollInterval, Duration timeout) {
+            if (nested) {
+                throw new ConfigurationException("waits(...) is the whole target's: call it on the outer"
+                        + " EksTarget.builder(), not inside addCluster(name, c -> ...).");
+            }
             if (pollInterval.isNegative() || pollInterval.isZero() || timeout.compareTo(pollInterval) < 0) {
                 throw new ConfigurationException("waits(" + pollInterval + ", " + timeout + "): the poll interval"
                         + " must be positive and no longer than the timeout.");
@@ -309,22 +345,38 @@ public final class EksTarget implements Target {
             return this;
         }
 
+        /**
+         * Adds another cluster with its own parts, e.g. {@code .addCluster("dev-eks", c ->
+         * c.controlPlaneLogging(true))}. CloudAEye's access uses names fixed per account (one role, one stack), so at
+         * most one cluster of a target may have each access mode.
+         *
+         * @param cluster the other cluster's name
+         * @param parts enables its parts (the same options as on this builder, except {@code waits} and clusters)
+         * @return this
+         */
+        public Builder addCluster(String cluster, Consumer<Builder> parts) {
+            if (nested) {
+                throw new ConfigurationException("addCluster(\"" + cluster + "\", ...) inside addCluster(...): add"
+                        + " every cluster on the outer EksTarget.builder().");
+            }
+            Builder b = new Builder(true);
+            b.cluster(cluster);
+            parts.accept(b);
+            more.add(b);
+            return this;
+        }
+
         private Waits waits() {
             return new Waits(pollInterval, timeout);
         }
 
-        private List<EksComponent> components() {
-            Waits waits = waits();
+        private Selection selection(Waits waits) {
             List<EksComponent> out = new ArrayList<>();
             parts.values().forEach(p -> out.add(p.apply(waits)));
-            return out;
+            return new Selection(validCluster(), out);
         }
 
-        /**
-         * @return the target
-         * @throws ConfigurationException when no cluster or nothing to do is configured
-         */
-        public EksTarget build() {
+        private String validCluster() {
             String c = cluster;
             if (c == null || !c.matches("[0-9A-Za-z][A-Za-z0-9_-]{0,99}")) {
                 throw new ConfigurationException("EksTarget: cluster('" + c + "') is not an EKS cluster name: pass"
@@ -334,7 +386,40 @@ public final class EksTarget implements Target {
                 throw new ConfigurationException("EksTarget for cluster " + c + " has nothing to do: add"
                         + " .daemonSet(...), .controlPlaneLogging(true) and/or .cloudAEyeAccess(...).");
             }
-            return new EksTarget(this);
+            return c;
+        }
+
+        /**
+         * @return the target
+         * @throws ConfigurationException when no cluster or nothing to do is configured, a cluster is added twice, or
+         *     two clusters ask for the same access mode
+         */
+        public EksTarget build() {
+            Waits waits = waits();
+            List<Builder> all = new ArrayList<>();
+            all.add(this);
+            all.addAll(more);
+            List<Selection> selections = new ArrayList<>();
+            Map<CloudAEyeAccess.Mode, String> access = new LinkedHashMap<>();
+            for (Builder b : all) {
+                Selection selection = b.selection(waits);
+                if (selections.stream().anyMatch(s -> s.cluster().equals(selection.cluster()))) {
+                    throw new ConfigurationException("EksTarget: the cluster " + selection.cluster() + " is added"
+                            + " twice: configure all its parts in one cluster(...) or addCluster(...).");
+                }
+                CloudAEyeAccess.Mode mode = b.accessMode;
+                if (mode != null && access.containsKey(mode)) {
+                    throw new ConfigurationException("EksTarget: the clusters " + access.get(mode) + " and "
+                            + selection.cluster() + " both ask for cloudAEyeAccess in the mode " + mode + ", whose"
+                            + " IAM names are fixed per account, so one account holds one: give it to one cluster"
+                            + " (use the other mode for a second one).");
+                }
+                if (mode != null) {
+                    access.put(mode, selection.cluster());
+                }
+                selections.add(selection);
+            }
+            return new EksTarget(selections, waits);
         }
     }
 }

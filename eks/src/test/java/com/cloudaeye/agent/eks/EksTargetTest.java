@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.spi.Target;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -27,6 +28,65 @@ class EksTargetTest {
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("controlPlaneLogging(true)")
                 .hasMessageContaining("cloudAEyeAccess");
+    }
+
+    @Test
+    void addCluster_twiceTheSameCluster_isAConfigurationError() {
+        assertThatThrownBy(() -> EksTarget.builder()
+                        .cluster("prod-eks")
+                        .controlPlaneLogging(true)
+                        .addCluster("prod-eks", c -> c.controlPlaneLogging(true))
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("prod-eks is added twice");
+    }
+
+    @Test
+    void addCluster_withTheSameAccessModeAsAnotherCluster_namesBothAndTheFix() {
+        assertThatThrownBy(() -> EksTarget.builder()
+                        .cluster("prod-eks")
+                        .cloudAEyeAccess(a -> a.crossAccountRole("111122223333", "tenant-1"))
+                        .addCluster("dev-eks", c -> c.cloudAEyeAccess(a -> a.crossAccountRole("111122223333", "t-2")))
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("prod-eks and dev-eks")
+                .hasMessageContaining("CROSS_ACCOUNT_ROLE")
+                .hasMessageContaining("use the other mode");
+    }
+
+    @Test
+    void addCluster_withTheOtherAccessMode_andNothingToDoOnTheFirst_isValidatedPerCluster() {
+        EksTarget target = EksTarget.builder()
+                .cluster("prod-eks")
+                .cloudAEyeAccess(a -> a.crossAccountRole("111122223333", "tenant-1"))
+                .addCluster(
+                        "dev-eks", c -> c.cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(k -> {})))
+                .build();
+        assertThat(target.toString()).contains("prod-eks: 1 part(s)", "dev-eks: 1 part(s)");
+
+        assertThatThrownBy(() -> EksTarget.builder()
+                        .cluster("prod-eks")
+                        .controlPlaneLogging(true)
+                        .addCluster("dev-eks", c -> {})
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("dev-eks has nothing to do");
+    }
+
+    @Test
+    void addCluster_insideAddCluster_orWithItsOwnWaits_isAConfigurationError() {
+        assertThatThrownBy(() -> EksTarget.builder()
+                        .cluster("prod-eks")
+                        .controlPlaneLogging(true)
+                        .addCluster("dev-eks", c -> c.addCluster("qa-eks", q -> q.controlPlaneLogging(true))))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("outer EksTarget.builder()");
+        assertThatThrownBy(() -> EksTarget.builder()
+                        .cluster("prod-eks")
+                        .controlPlaneLogging(true)
+                        .addCluster("dev-eks", c -> c.waits(Duration.ofSeconds(1), Duration.ofSeconds(2))))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("waits(...) is the whole target's");
     }
 
     @Test

@@ -2,6 +2,7 @@ package com.cloudaeye.agent.lambda;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.lambda.crash.ApplyInChildJvm;
 import com.cloudaeye.agent.testing.ChildJvm;
@@ -14,8 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,8 +33,6 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
 class CrashRecoveryIT {
     private static final int FUNCTIONS = 40;
     private static final int KILL_AFTER = 10;
-    private static final Pattern RESULT = Pattern.compile(
-            "RESULT status=(\\w+) APPLIED=(\\d+) SKIPPED=(\\d+) FAILED=(\\d+) NOT_ATTEMPTED=(\\d+) journal=(.*)");
 
     @TempDir
     Path work;
@@ -79,9 +76,9 @@ class CrashRecoveryIT {
         Journal killed = Journal.read(first);
         assertThat(killed.applied()).hasSizeGreaterThanOrEqualTo(KILL_AFTER).hasSizeLessThan(FUNCTIONS);
 
-        Matcher resumed = run("resume", first);
-        assertThat(resumed.group(1)).isEqualTo("SUCCEEDED");
-        assertThat(Integer.parseInt(resumed.group(4))).as("failed").isZero();
+        ChildJvm.Result resumed = run("resume", first);
+        assertThat(resumed.status()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        assertThat(resumed.failed()).as("failed").isZero();
 
         for (String name : originals.keySet()) {
             FunctionConfiguration now = fixtures.config(name);
@@ -101,7 +98,7 @@ class CrashRecoveryIT {
         assertThat(proxy.conflicts()).isZero();
 
         // The two journals together record every function as applied exactly once.
-        Journal resumedJournal = Journal.read(Path.of(resumed.group(6)));
+        Journal resumedJournal = Journal.read(resumed.journalPath());
         List<String> applied = new ArrayList<>();
         killed.applied().forEach(c -> applied.add(c.resourceId()));
         resumedJournal.applied().forEach(c -> applied.add(c.resourceId()));
@@ -112,8 +109,8 @@ class CrashRecoveryIT {
                 .doesNotContain("\"s1\"");
 
         // Resuming the finished journal again changes nothing.
-        Matcher again = run("resume", resumedJournal.path());
-        assertThat(again.group(2)).as("applied").isEqualTo("0");
+        ChildJvm.Result again = run("resume", resumedJournal.path());
+        assertThat(again.applied()).as("applied").isZero();
         assertThat(proxy.requests("UpdateFunctionConfiguration")).isEqualTo(FUNCTIONS);
     }
 
@@ -124,9 +121,9 @@ class CrashRecoveryIT {
         Journal killed = Journal.read(first);
         int touched = killed.applied().size() + killed.interrupted().size();
 
-        Matcher rolledBack = run("rollback", first);
-        assertThat(rolledBack.group(1)).isIn("SUCCEEDED", "NOTHING_TO_DO");
-        assertThat(Integer.parseInt(rolledBack.group(4))).as("failed").isZero();
+        ChildJvm.Result rolledBack = run("rollback", first);
+        assertThat(rolledBack.status()).isIn(ApplyResult.Status.SUCCEEDED, ApplyResult.Status.NOTHING_TO_DO);
+        assertThat(rolledBack.failed()).as("failed").isZero();
 
         for (Map.Entry<String, FunctionConfiguration> e : originals.entrySet()) {
             FunctionConfiguration now = fixtures.config(e.getKey());
@@ -149,16 +146,10 @@ class CrashRecoveryIT {
         return journal;
     }
 
-    private Matcher run(String mode, Path journal) throws Exception {
+    private ChildJvm.Result run(String mode, Path journal) throws Exception {
         Path journals = Files.createDirectories(work.resolve("journals-" + mode + "-" + System.nanoTime()));
         Path log = work.resolve(mode + "-" + System.nanoTime() + ".log");
-        String out = ChildJvm.awaitSuccess(
-                ChildJvm.start(ApplyInChildJvm.class, log, args(mode, journals, journal, "15")), log, mode);
-        return out.lines()
-                .map(RESULT::matcher)
-                .filter(Matcher::matches)
-                .findFirst()
-                .orElseThrow(() -> new AssertionError("no RESULT line from " + mode + ":\n" + out));
+        return ChildJvm.run(ApplyInChildJvm.class, log, args(mode, journals, journal, "15"), mode);
     }
 
     private List<String> args(String mode, Path journals, Path journal, String rate) {

@@ -159,8 +159,26 @@ public final class ControlPlaneLogging implements EksComponent {
             after.addAll(types(s.path("enable")));
             after.removeAll(types(s.path("disable")));
             Set<LogType> now = enabledTypes(cluster.logging());
+            String tagBefore = s.hasNonNull("tagBefore") ? s.get("tagBefore").asText() : null;
+            String tagInstalled = s.hasNonNull("tagAfter") ? s.get("tagAfter").asText() : null;
+            String tagNow = cluster.hasTags() ? cluster.tags().get(TAG) : null;
             Change.Builder change = base(ref);
-            if (now.equals(before)) {
+            if (now.equals(before) && tagNow != null && tagNow.equals(tagInstalled) && !tagNow.equals(tagBefore)) {
+                // The apply was interrupted after it recorded its types in the tag (first) and before the update.
+                change.action(ChangeAction.UPDATE)
+                        .reason("Logging is as before the install (" + names(now) + "), which was interrupted after"
+                                + " recording its log types in the tag " + TAG + ": restores the tag.")
+                        .addPermissions(Permission.of("eks:DescribeCluster", ref.arn()), describeLogGroups(ref))
+                        .addAllPermissions(tagPermissions(ref, tagNow, tagBefore))
+                        .addAttributes(AttributeChange.of("Tags." + TAG, tagNow, tagBefore))
+                        .targetState(state(
+                                ref,
+                                now,
+                                EnumSet.noneOf(LogType.class),
+                                EnumSet.noneOf(LogType.class),
+                                tagNow,
+                                tagBefore));
+            } else if (now.equals(before)) {
                 change.action(ChangeAction.NO_OP)
                         .reason("Logging is already as before the install: " + names(now) + ".");
             } else if (!now.equals(after)) {
@@ -174,9 +192,6 @@ public final class ControlPlaneLogging implements EksComponent {
                 Set<LogType> disable = EnumSet.noneOf(LogType.class);
                 disable.addAll(now);
                 disable.removeAll(before);
-                String tagBefore =
-                        s.hasNonNull("tagBefore") ? s.get("tagBefore").asText() : null;
-                String tagNow = cluster.tags().get(TAG);
                 change.action(ChangeAction.UPDATE)
                         .reason("Restores logging as before: " + names(before) + ".")
                         .addAllPermissions(updatePermissions(ref))
@@ -232,7 +247,11 @@ public final class ControlPlaneLogging implements EksComponent {
                     expected.addAll(now);
                     expected.addAll(toEnable);
                     expected.removeAll(toDisable);
-                    if (toEnable.isEmpty() && toDisable.isEmpty() && !untag) {
+                    // A change that only restores the tag (a rollback of an interrupted install) sets it if needed.
+                    String tagNow = cluster.hasTags() ? cluster.tags().get(TAG) : null;
+                    boolean restoreTag =
+                            enable.isEmpty() && disable.isEmpty() && tagAfter != null && !tagAfter.equals(tagNow);
+                    if (toEnable.isEmpty() && toDisable.isEmpty() && !untag && !restoreTag) {
                         LOG.debug("Logging of {} is already as planned", name);
                         return confirmLogGroup(ClusterRef.of(cluster), context)
                                 .thenApply(group -> new Outcome(
@@ -246,7 +265,7 @@ public final class ControlPlaneLogging implements EksComponent {
                             names(toDisable));
                     boolean send = !toEnable.isEmpty() || !toDisable.isEmpty();
                     // Record before enabling: a crash between the two then still leaves the record.
-                    CompletableFuture<?> recorded = send && tagAfter != null
+                    CompletableFuture<?> recorded = (send || restoreTag) && tagAfter != null
                             ? scheduler.submit(
                                     EksQuotas.EKS,
                                     () -> eks.tagResource(r ->

@@ -28,6 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.eks.model.Cluster;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.EntityAlreadyExistsException;
 import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 import software.amazon.awssdk.services.iam.model.Role;
 
@@ -187,17 +188,33 @@ public final class CrossAccountRoleAccess implements EksComponent {
                 switch (change.action()) {
                     case CREATE -> {
                         LOG.info("Creating the role {}", ROLE_NAME);
-                        context.scheduler()
-                                .call(
-                                        EksQuotas.IAM,
-                                        () -> iam.createRole(r -> r.roleName(ROLE_NAME)
-                                                .description(
-                                                        s.path("description").asText())
-                                                .assumeRolePolicyDocument(
-                                                        s.path("trustPolicy").asText())
-                                                .maxSessionDuration(3600)));
+                        String made = "created the role " + ROLE_NAME;
+                        try {
+                            context.scheduler()
+                                    .call(
+                                            EksQuotas.IAM,
+                                            () -> iam.createRole(r -> r.roleName(ROLE_NAME)
+                                                    .description(s.path("description")
+                                                            .asText())
+                                                    .assumeRolePolicyDocument(s.path("trustPolicy")
+                                                            .asText())
+                                                    .maxSessionDuration(3600)));
+                        } catch (EntityAlreadyExistsException exists) {
+                            // An apply killed after CreateRole made it: its resume finishes the role if it is ours.
+                            Optional<Role> role = getRole(context);
+                            String description = s.path("description").asText();
+                            if (role.isEmpty() || !description.equals(role.get().description())) {
+                                context.skipped(
+                                        change,
+                                        "The role " + ROLE_NAME + " was created by someone else since planning:"
+                                                + " left alone. Plan again.");
+                                continue;
+                            }
+                            made = "the role " + ROLE_NAME + " existed (an interrupted apply created it); its"
+                                    + " policy is set";
+                        }
                         putPolicy(iam, context, s);
-                        context.applied(change, "created the role " + ROLE_NAME, null);
+                        context.applied(change, made, null);
                     }
                     case UPDATE -> {
                         LOG.info("Updating the role {}", ROLE_NAME);

@@ -362,7 +362,11 @@ public final class IamUserStackAccess implements EksComponent {
                                 // A failed stack deletes itself, so a later apply can create it again.
                                 .onFailure(OnFailure.DELETE)
                                 .clientRequestToken(token)))
-                .thenCompose(r -> waitForStack(context, r.stackId(), deadline))
+                .thenApply(r -> r.stackId())
+                .exceptionallyCompose(e -> AwsErrors.hasCode(e, "AlreadyExistsException")
+                        ? existing(context, cluster)
+                        : CompletableFuture.failedFuture(AwsErrors.unwrap(e)))
+                .thenCompose(stackId -> waitForStack(context, stackId, deadline))
                 .thenCompose(stack -> {
                     if ("CREATE_COMPLETE".equals(stack.stackStatusAsString())) {
                         return CompletableFuture.completedFuture(stack);
@@ -384,6 +388,39 @@ public final class IamUserStackAccess implements EksComponent {
                                 AwsErrors.unwrap(error));
                     }
                     return null;
+                });
+    }
+
+    /**
+     * The stack that already exists where this change would create it: an apply killed after {@code CreateStack}
+     * made it, and its resume finishes the change (waits for the stack) instead of failing. A stack for another
+     * cluster is not ours.
+     */
+    private static CompletableFuture<String> existing(ApplyContext context, String cluster) {
+        CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
+        return context.scheduler()
+                .submit(EksQuotas.CLOUDFORMATION, () -> {
+                    try {
+                        return cfn.describeStacks(r -> r.stackName(STACK_NAME)).stacks().stream()
+                                .filter(x -> !"DELETE_COMPLETE".equals(x.stackStatusAsString()))
+                                .findFirst();
+                    } catch (CloudFormationException e) {
+                        if (isMissingStack(e)) {
+                            return Optional.<Stack>empty();
+                        }
+                        throw e;
+                    }
+                })
+                .thenCompose(stack -> {
+                    if (stack.isPresent() && cluster.equals(clusterOf(stack.get()))) {
+                        LOG.debug("The stack {} for {} exists already: waiting for it", STACK_NAME, cluster);
+                        return CompletableFuture.completedFuture(stack.get().stackId());
+                    }
+                    return CompletableFuture.failedFuture(new AgentException("the stack " + STACK_NAME
+                            + " was created since planning"
+                            + stack.map(x -> " for the cluster '" + clusterOf(x) + "'")
+                                    .orElse("")
+                            + ": plan again"));
                 });
     }
 

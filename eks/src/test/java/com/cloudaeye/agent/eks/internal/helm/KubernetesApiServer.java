@@ -30,9 +30,10 @@ import java.util.concurrent.TimeUnit;
  * A Kubernetes API server good enough for Helm 3 to install, list, upgrade and uninstall a release: fabric8's CRUD
  * mock over https behind a dispatcher that serves discovery, stores Helm's protobuf release Secrets as JSON,
  * answers with JSON content types and typed lists, and turns mock errors into 500s (an unanswered request hangs
- * Helm). A fake DaemonSet controller marks DaemonSets ready, so {@code --wait} returns.
+ * Helm). A fake DaemonSet controller marks DaemonSets ready, so {@code --wait} returns. Public for the crash test,
+ * which serves a child JVM's Helm from the test JVM through {@link #kubeconfig()}.
  */
-final class KubernetesApiServer implements AutoCloseable {
+public final class KubernetesApiServer implements AutoCloseable {
     private final KubernetesMockServer server;
     private final List<String> requests = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService controller = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -44,8 +45,9 @@ final class KubernetesApiServer implements AutoCloseable {
 
     // Serialization.jsonMapper() is deprecated, but it is the Kubernetes-aware mapper the CRUD mock needs and the
     // only public way to reach it.
+    /** Starts the server and its fake DaemonSet controller. */
     @SuppressWarnings("deprecation")
-    KubernetesApiServer() {
+    public KubernetesApiServer() {
         Dispatcher crud = new KubernetesCrudDispatcher();
         server = new KubernetesMockServer(
                 new Context(Serialization.jsonMapper()),
@@ -59,7 +61,7 @@ final class KubernetesApiServer implements AutoCloseable {
     }
 
     /** @return the https URL of the API server, without trailing slash */
-    String url() {
+    public String url() {
         return server.url("/").replaceAll("/$", "");
     }
 
@@ -75,7 +77,7 @@ final class KubernetesApiServer implements AutoCloseable {
     }
 
     /** @return a kubeconfig for this server, for calling Helm directly in tests */
-    String kubeconfig() {
+    public String kubeconfig() {
         return "apiVersion: v1\nkind: Config\nclusters:\n- name: mock\n  cluster:\n    server: " + url() + "\n"
                 + "    certificate-authority-data: " + certificateAuthorityData() + "\n"
                 + "contexts:\n- name: mock\n  context:\n    cluster: mock\n    user: mock\n"
@@ -83,12 +85,12 @@ final class KubernetesApiServer implements AutoCloseable {
     }
 
     /** @return a fabric8 client of this server */
-    KubernetesClient client() {
+    public KubernetesClient client() {
         return client;
     }
 
     /** @return "METHOD path" of every request so far */
-    List<String> requests() {
+    public List<String> requests() {
         return List.copyOf(requests);
     }
 
