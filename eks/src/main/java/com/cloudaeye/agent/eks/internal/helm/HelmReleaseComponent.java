@@ -236,15 +236,25 @@ public final class HelmReleaseComponent implements EksComponent {
         String release = state.path("release").asText();
         ClusterConnection connection = connectionForApply(state, context);
         int planned = state.path("beforeRevision").asInt(0);
-        int current = connection
-                .installedRelease(namespace, release)
-                .map(InstalledRelease::revision)
-                .orElse(0);
+        Optional<InstalledRelease> installed = connection.installedRelease(namespace, release);
+        int current = installed.map(InstalledRelease::revision).orElse(0);
         if (current != planned) {
+            Optional<String> landed = alreadyLanded(change, installed, planned, context);
+            if (landed.isPresent()) {
+                context.starting(change);
+                context.applied(change, landed.get(), null);
+                return;
+            }
             context.skipped(
                     change,
                     "Release " + namespace + "/" + release + " changed since planning (revision " + current
-                            + ", planned from " + planned + "): plan again.");
+                            + ", planned from " + planned + ")"
+                            + (installed.isPresent()
+                                            && installed.get().manifest().isEmpty()
+                                    ? "; its manifests cannot be read through " + connection.describe()
+                                            + " to tell whether an interrupted apply made that revision"
+                                    : "")
+                            + ": plan again.");
             return;
         }
         context.starting(change);
@@ -267,6 +277,42 @@ public final class HelmReleaseComponent implements EksComponent {
         ObjectNode appliedState = Json.object();
         appliedState.put("revision", result.getRevision());
         context.applied(change, "revision " + result.getRevision() + " " + result.getStatus(), appliedState);
+    }
+
+    /**
+     * Whether the change already landed, e.g. an apply killed after Helm finished but before its journal said so: an
+     * uninstall left no release; an install or upgrade left exactly one revision more than planned, deployed, with
+     * the manifests this change renders. Without readable manifests (a caller's kubeconfig) nothing is assumed.
+     *
+     * @return what to report as applied, or empty when the release changed some other way
+     */
+    private static Optional<String> alreadyLanded(
+            Change change, Optional<InstalledRelease> installed, int planned, ApplyContext context) {
+        JsonNode state = change.targetState();
+        String label =
+                state.path("namespace").asText() + "/" + state.path("release").asText();
+        if (change.action() == ChangeAction.DELETE) {
+            return installed.isEmpty() ? Optional.of("already uninstalled") : Optional.empty();
+        }
+        if (installed.isEmpty()
+                || installed.get().revision() != planned + 1
+                || !installed.get().isDeployed()) {
+            return Optional.empty();
+        }
+        InstalledRelease release = installed.get();
+        Optional<String> manifest = release.manifest();
+        if (manifest.isEmpty()) {
+            return Optional.empty();
+        }
+        Manifests desired = Manifests.parse(AgentChart.render(
+                state.path("release").asText(),
+                state.path("namespace").asText(),
+                state.path("values"),
+                context.agent().apiToken()));
+        return desired.changesFrom(Manifests.parse(manifest.get())).isEmpty()
+                ? Optional.of("already at revision " + release.revision() + " of " + label + ", with the planned"
+                        + " manifests")
+                : Optional.empty();
     }
 
     private ObjectNode state(Cluster cluster, JsonNode values, Optional<InstalledRelease> installed) {

@@ -14,6 +14,7 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.EksTarget;
@@ -148,6 +149,72 @@ class HelmReleaseComponentTest {
                     .isTrue();
             assertThat(helmList()).isEmpty();
             assertThat(only(installer.planUninstall()).action()).isEqualTo(ChangeAction.NO_OP);
+        }
+    }
+
+    @Test
+    void apply_ofAnInstallThatAlreadyLanded_reportsItApplied_withoutInstallingAgain() throws IOException {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            // An apply killed after Helm installed the release but before its journal said so: the same plan again.
+            Plan plan = installer.plan();
+            assertThat(installer.apply(plan).isSuccess()).isTrue();
+
+            ApplyResult again = installer.apply(plan);
+
+            assertThat(again.status()).as(again.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(again.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.APPLIED);
+                assertThat(r.message()).hasValueSatisfying(m -> assertThat(m).contains("already at revision 1"));
+            });
+            assertThat(helmList())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getRevision())
+                            .as("no second Helm revision")
+                            .isEqualTo("1"));
+        }
+    }
+
+    @Test
+    void apply_whenTheReleaseWasChangedOtherwiseSincePlanning_skipsIt() throws IOException {
+        Plan plan;
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            plan = installer.plan();
+        }
+        AgentDaemonSet bigger = AgentDaemonSet.builder()
+                .from(DEFAULTS)
+                .putResources("limits.memory", "512Mi")
+                .build();
+        try (AgentInstaller other = installer(bigger)) {
+            assertThat(other.apply(other.plan()).isSuccess()).isTrue();
+        }
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            ApplyResult stale = installer.apply(plan);
+
+            assertThat(stale.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.SKIPPED);
+                assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m).contains("changed since planning", "plan again"));
+            });
+            assertThat(helmList())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getRevision()).isEqualTo("1"));
+        }
+    }
+
+    @Test
+    void apply_ofAnUninstallThatAlreadyLanded_reportsItApplied() throws IOException {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            Plan uninstall = installer.planUninstall();
+            assertThat(installer.apply(uninstall).isSuccess()).isTrue();
+
+            ApplyResult again = installer.apply(uninstall);
+
+            assertThat(again.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.APPLIED);
+                assertThat(r.message()).hasValue("already uninstalled");
+            });
+            assertThat(helmList()).isEmpty();
         }
     }
 
@@ -304,21 +371,6 @@ class HelmReleaseComponentTest {
 
             assertThat(change.action()).isEqualTo(ChangeAction.SKIP);
             assertThat(change.reason()).hasValueSatisfying(r -> assertThat(r).contains("CREATING"));
-        }
-    }
-
-    @Test
-    void apply_whenReleaseChangedSincePlanning_skipsIt() {
-        try (AgentInstaller installer = installer(DEFAULTS)) {
-            Plan plan = installer.plan();
-            assertThat(installer.apply(plan).isSuccess()).isTrue();
-
-            ApplyResult second = installer.apply(plan);
-
-            assertThat(second.toString()).contains("changed since planning");
-            assertThat(helmList())
-                    .singleElement()
-                    .satisfies(r -> assertThat(r.getRevision()).isEqualTo("1"));
         }
     }
 
