@@ -35,7 +35,7 @@ final class Manifests {
      */
     static Manifests parse(String manifest) {
         Map<String, String> objects = new TreeMap<>();
-        for (String document : DOCUMENT_SEPARATOR.split(manifest)) {
+        for (String document : DOCUMENT_SEPARATOR.split(manifest, -1)) {
             String body = document.lines()
                     .filter(l -> !l.startsWith("# Source:"))
                     .reduce(new StringBuilder(), (sb, l) -> sb.append(l).append('\n'), StringBuilder::append)
