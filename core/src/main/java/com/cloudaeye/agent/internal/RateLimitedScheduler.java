@@ -175,7 +175,8 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
     /**
      * Runs a task on the timer thread. Its {@code ScheduledFuture} is not kept: each task completes its caller's
-     * future itself (a task that threw would otherwise fail silently into it), and {@link #close()} cancels them all.
+     * future itself, failures included (a throw would otherwise vanish into the dropped future), and {@link #close()}
+     * drops the tasks still waiting.
      */
     private void onTimer(Runnable task, long delayNanos) {
         ScheduledFuture<?> unused = timer.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
