@@ -40,7 +40,7 @@ public abstract class AgentSettings {
                             + "' is not a URL: pass the https URL of your CloudAEye logs service.",
                     e);
         }
-        if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme()) || uri.getHost() == null) {
+        if ((!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme())) || uri.getHost() == null) {
             throw new ConfigurationException("The agent's logsEndpoint '" + logsEndpoint()
                     + "' is not an http(s) URL with a host: pass e.g. https://logs.example.cloudaeye.com.");
         }

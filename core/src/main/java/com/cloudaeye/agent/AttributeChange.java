@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.util.Optional;
 import org.immutables.value.Value;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One attribute of a resource before and after a change. An empty side means the attribute is absent. Values of
@@ -38,7 +39,7 @@ public abstract class AttributeChange {
      * @param after value after, null when removed
      * @return the change
      */
-    public static AttributeChange of(String name, String before, String after) {
+    public static AttributeChange of(String name, @Nullable String before, @Nullable String after) {
         return ImmutableAttributeChange.builder()
                 .name(name)
                 .before(before)

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The record of an apply, read back from its file: the plan that was applied and, per change, whether it was
@@ -37,12 +38,17 @@ public final class Journal {
      * One line of the journal.
      *
      * @param event what happened
-     * @param target the change's target, null on the plan line
-     * @param resourceId the change's resource, null on the plan line
+     * @param target the change's target
+     * @param resourceId the change's resource
      * @param message a note or the failure reason, may be null
      * @param appliedState the target's data for rolling back, may be null
      */
-    public record Entry(Event event, String target, String resourceId, String message, JsonNode appliedState) {}
+    public record Entry(
+            Event event,
+            String target,
+            String resourceId,
+            @Nullable String message,
+            @Nullable JsonNode appliedState) {}
 
     private final Path path;
     private final Plan plan;

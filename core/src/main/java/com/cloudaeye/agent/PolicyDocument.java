@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -63,32 +62,34 @@ public abstract class PolicyDocument {
             }
         });
         // Group actions of one service that share exactly the same resources.
-        Map<String, SortedSet<String>> actionsByServiceAndResources = new TreeMap<>();
-        Map<String, SortedSet<String>> resourcesByKey = new LinkedHashMap<>();
+        Map<String, Group> groupsByServiceAndResources = new TreeMap<>();
         resourcesByAction.forEach((action, resources) -> {
             String key = action.substring(0, action.indexOf(':')) + "|" + String.join(",", resources);
-            actionsByServiceAndResources
-                    .computeIfAbsent(key, k -> new TreeSet<>())
+            groupsByServiceAndResources
+                    .computeIfAbsent(key, k -> new Group(resources, new TreeSet<>()))
+                    .actions()
                     .add(action);
-            resourcesByKey.put(key, resources);
         });
         List<Statement> statements = new ArrayList<>();
         Map<String, Integer> sidCounter = new TreeMap<>();
-        actionsByServiceAndResources.forEach((key, actions) -> {
+        groupsByServiceAndResources.forEach((key, group) -> {
             String service = key.substring(0, key.indexOf('|'));
             int n = sidCounter.merge(service, 1, Integer::sum);
             statements.add(ImmutableStatement.builder()
                     .sid(sidPrefix(service) + n)
-                    .actions(actions)
-                    .resources(resourcesByKey.get(key))
+                    .actions(group.actions())
+                    .resources(group.resources())
                     .build());
         });
         return ImmutablePolicyDocument.builder().statements(statements).build();
     }
 
+    /** Actions of one service that share exactly the same resources: one statement. */
+    private record Group(SortedSet<String> resources, SortedSet<String> actions) {}
+
     private static String sidPrefix(String service) {
         StringBuilder sid = new StringBuilder("Allow");
-        for (String part : service.split("-")) {
+        for (String part : service.split("-", -1)) {
             sid.append(part.substring(0, 1).toUpperCase(Locale.ROOT)).append(part.substring(1));
         }
         return sid.toString();

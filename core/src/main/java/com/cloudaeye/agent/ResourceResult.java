@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.util.Optional;
 import org.immutables.value.Value;
+import org.jspecify.annotations.Nullable;
 
 /** What happened to one planned change during an apply. */
 @Value.Immutable
@@ -39,7 +40,7 @@ public abstract class ResourceResult {
      * @param message why, may be null
      * @return the result
      */
-    public static ResourceResult of(Change change, Outcome outcome, String message) {
+    public static ResourceResult of(Change change, Outcome outcome, @Nullable String message) {
         return ImmutableResourceResult.builder()
                 .change(change)
                 .outcome(outcome)

@@ -20,7 +20,6 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -250,7 +249,7 @@ class PreflightTest {
             assertThat(e.missing())
                     .isEqualTo(PolicyDocument.allowing(List.of(Permission.of("iam:SimulatePrincipalPolicy", USER))));
             assertThat(e.getMessage()).contains("preflight(false)");
-            assertThat(Files.list(journals)).isEmpty();
+            assertThat(journals).isEmptyDirectory();
         }
     }
 

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -71,8 +72,8 @@ public final class ApplyRunner {
         Map<String, List<Change>> byTarget = new LinkedHashMap<>();
         mutations.forEach(c ->
                 byTarget.computeIfAbsent(c.target(), t -> new ArrayList<>()).add(c));
-        Map<String, Target> targets = new LinkedHashMap<>();
-        byTarget.keySet().forEach(name -> targets.put(name, targetsByName.apply(name)));
+        List<Batch> batches = new ArrayList<>();
+        byTarget.forEach((name, changes) -> batches.add(new Batch(name, targetsByName.apply(name), changes)));
 
         JournalWriter journal =
                 mutations.isEmpty() || journalDirectory == null ? null : JournalWriter.create(journalDirectory, plan);
@@ -80,19 +81,19 @@ public final class ApplyRunner {
         listener.started(plan, mutations.size());
         AgentException stoppedBy = null;
         try {
-            for (Map.Entry<String, List<Change>> e : byTarget.entrySet()) {
+            for (Batch batch : batches) {
                 if (context.shouldStop()) {
                     break;
                 }
                 try {
-                    targets.get(e.getKey()).apply(e.getValue(), context);
+                    batch.target().apply(batch.changes(), context);
                 } catch (AgentException ex) {
                     stoppedBy = ex;
                     break;
                 } catch (RuntimeException bug) {
                     // A target's own error must not lose what was applied: report it with the result.
                     stoppedBy = new AgentException(
-                            "The " + e.getKey() + " target stopped with an unexpected error: " + bug
+                            "The " + batch.name() + " target stopped with an unexpected error: " + bug
                                     + ". What was applied is in the result and the journal; roll back or resume.",
                             bug);
                     break;
@@ -116,10 +117,14 @@ public final class ApplyRunner {
                 .duration(Duration.ofNanos(System.nanoTime() - start))
                 .build();
         if (stoppedBy != null) {
-            throw new ApplyException(stoppedBy.getMessage(), result, stoppedBy);
+            throw new ApplyException(
+                    Objects.requireNonNullElse(stoppedBy.getMessage(), stoppedBy.toString()), result, stoppedBy);
         }
         return result;
     }
+
+    /** One target's share of the plan. */
+    private record Batch(String name, Target target, List<Change> changes) {}
 
     private static String key(Change c) {
         return c.target() + "|" + c.resourceId();

@@ -49,10 +49,17 @@ public final class AsyncWindow {
                 } catch (RuntimeException e) {
                     f = CompletableFuture.failedFuture(e);
                 }
-                f.whenComplete((v, e) -> {
-                    running.decrementAndGet();
-                    this.run();
-                });
+                // A task's failure does not stop the others (it is the task's to report); an error in starting the
+                // next one fails the whole run instead of leaving it pending forever.
+                f.handle((v, e) -> null)
+                        .thenRun(() -> {
+                            running.decrementAndGet();
+                            this.run();
+                        })
+                        .exceptionally(bug -> {
+                            all.completeExceptionally(bug);
+                            return null;
+                        });
             }
         };
         for (int i = 0; i < Math.max(1, window); i++) {

@@ -13,7 +13,8 @@ public final class Globs {
      */
     public static Pattern toPattern(String glob, boolean ignoreCase) {
         StringBuilder regex = new StringBuilder();
-        for (char c : glob.toCharArray()) {
+        for (int i = 0; i < glob.length(); i++) {
+            char c = glob.charAt(i);
             switch (c) {
                 case '*' -> regex.append(".*");
                 case '?' -> regex.append('.');

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Appends journal lines and forces each to disk before returning, so a line written before a mutation survives a
@@ -70,7 +71,7 @@ public final class JournalWriter implements AutoCloseable {
      * @param message a note, may be null
      * @param appliedState rollback data, may be null
      */
-    public void record(Journal.Event event, Change change, String message, JsonNode appliedState) {
+    public void record(Journal.Event event, Change change, @Nullable String message, @Nullable JsonNode appliedState) {
         ObjectNode line = Json.object()
                 .put("event", event.name())
                 .put("time", now())

@@ -11,7 +11,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -65,20 +67,26 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private <T> void attempt(Quota quota, Supplier<T> call, CompletableFuture<T> result, int attempt) {
         Bucket bucket = buckets.computeIfAbsent(
                 quota.name(), n -> new Bucket(rateOverrides.getOrDefault(n, quota.requestsPerSecond())));
-        bucket.enqueue(() -> workers.execute(() -> {
-            T value;
+        bucket.enqueue(() -> {
             try {
-                value = call.get();
-            } catch (RuntimeException e) {
-                retryOrFail(quota, call, result, attempt, bucket, e);
-                return;
-            } catch (Error e) {
-                result.completeExceptionally(e); // else the caller would wait forever
-                return;
+                workers.execute(() -> {
+                    T value;
+                    try {
+                        value = call.get();
+                    } catch (RuntimeException e) {
+                        retryOrFail(quota, call, result, attempt, bucket, e);
+                        return;
+                    } catch (Error e) {
+                        result.completeExceptionally(e); // else the caller would wait forever
+                        return;
+                    }
+                    bucket.onSuccess();
+                    result.complete(value);
+                });
+            } catch (RejectedExecutionException closed) {
+                result.completeExceptionally(closed); // the scheduler was closed: fail rather than wait forever
             }
-            bucket.onSuccess();
-            result.complete(value);
-        }));
+        });
     }
 
     private <T> void retryOrFail(
@@ -100,7 +108,15 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         long cap = Math.min(20_000, baseBackoff.toMillis() << Math.min(attempt - 1, 16));
         long delay = cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1);
         LOG.debug("Retrying a {} call in {} ms after attempt {}: {}", quota.name(), delay, attempt, e.toString());
-        timer.schedule(() -> attempt(quota, call, result, attempt + 1), delay, TimeUnit.MILLISECONDS);
+        onTimer(
+                () -> {
+                    try {
+                        attempt(quota, call, result, attempt + 1);
+                    } catch (RuntimeException bug) {
+                        result.completeExceptionally(bug); // else the caller would wait forever
+                    }
+                },
+                TimeUnit.MILLISECONDS.toNanos(delay));
     }
 
     /**
@@ -133,7 +149,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     @Override
     public CompletableFuture<Void> after(Duration delay) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        timer.schedule(() -> done.complete(null), delay.toMillis(), TimeUnit.MILLISECONDS);
+        onTimer(() -> done.complete(null), delay.toNanos());
         return done;
     }
 
@@ -155,6 +171,15 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     public void close() {
         timer.shutdownNow();
         workers.shutdownNow();
+    }
+
+    /**
+     * Runs a task on the timer thread. Its {@code ScheduledFuture} is not kept: each task completes its caller's
+     * future itself, failures included (a throw would otherwise vanish into the dropped future), and {@link #close()}
+     * drops the tasks still waiting.
+     */
+    private void onTimer(Runnable task, long delayNanos) {
+        ScheduledFuture<?> unused = timer.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
     }
 
     private static ThreadFactory daemon(String name) {
@@ -193,7 +218,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         private void scheduleDrain() {
             drainScheduled = true;
             long delay = Math.max(0, nextFreeNanos - System.nanoTime());
-            timer.schedule(this::drainOne, delay, TimeUnit.NANOSECONDS);
+            onTimer(this::drainOne, delay);
         }
 
         private void drainOne() {

@@ -2,6 +2,7 @@ package com.cloudaeye.agent.spi;
 
 import com.cloudaeye.agent.Change;
 import com.fasterxml.jackson.databind.JsonNode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The context of an apply: a {@link TargetContext} plus the sink for each change's outcome. Every method is
@@ -22,7 +23,7 @@ public interface ApplyContext extends TargetContext {
      * @param message a short note (e.g. "published version 7"), may be null
      * @param appliedState the target's data needed to roll back this change (e.g. new revision ids); may be null
      */
-    void applied(Change change, String message, JsonNode appliedState);
+    void applied(Change change, @Nullable String message, @Nullable JsonNode appliedState);
 
     /**
      * The change was not applied on purpose (e.g. the resource changed since planning).
@@ -39,7 +40,7 @@ public interface ApplyContext extends TargetContext {
      * @param reason what failed, without secrets
      * @param cause the error, may be null
      */
-    void failed(Change change, String reason, Throwable cause);
+    void failed(Change change, String reason, @Nullable Throwable cause);
 
     /** @return true when the failure policy asks targets to stop starting new changes */
     boolean shouldStop();

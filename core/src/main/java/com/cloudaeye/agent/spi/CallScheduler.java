@@ -55,6 +55,9 @@ public interface CallScheduler {
             return future.join();
         } catch (CompletionException e) {
             Throwable cause = e.getCause();
+            if (cause == null) {
+                throw e;
+            }
             if (cause instanceof RuntimeException runtime) {
                 throw runtime;
             }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.immutables.value.Value;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How the CloudAEye logs agent runs on an EKS cluster's nodes: a DaemonSet installed from the chart shipped in this
@@ -166,7 +167,11 @@ public abstract class AgentDaemonSet {
      * @param value the taint value for {@code Equal}, else null
      * @param effect {@code NoSchedule}, {@code PreferNoSchedule}, {@code NoExecute}, or null for all
      */
-    public record Toleration(String key, String operator, String value, String effect) {
+    public record Toleration(
+            @Nullable String key,
+            String operator,
+            @Nullable String value,
+            @Nullable String effect) {
         /** Validates the toleration. */
         public Toleration {
             if (!"Exists".equals(operator) && !"Equal".equals(operator)) {

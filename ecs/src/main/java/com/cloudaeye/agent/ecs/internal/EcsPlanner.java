@@ -135,7 +135,8 @@ public final class EcsPlanner {
         }
         Map<String, DescribeTaskDefinitionResponse> sources = describeAll(groups.keySet());
         groups.forEach((arn, group) -> {
-            Decision d = decider.decide(sources.get(arn), group);
+            // describeAll answers every ARN it is given.
+            Decision d = decider.decide(Objects.requireNonNull(sources.get(arn), arn), group);
             changes.add(d.change());
             group.forEach(s -> changes.add(serviceDecision(s, d, install)));
         });
@@ -325,17 +326,14 @@ public final class EcsPlanner {
                                 : "registers a new revision with the log router");
         change.addAttributes(
                 AttributeChange.of("Revision", TaskDefinitions.shortName(arn), source.family() + ":(next revision)"));
-        ContainerDefinition newRouter =
-                installed.containers().get(installed.containers().size() - 1);
+        List<ContainerDefinition> containers = installed.containers();
+        ContainerDefinition newRouter = containers.get(containers.size() - 1);
         change.addAttributes(AttributeChange.of(
                 "ContainerDefinitions." + router.name(),
                 ours.map(EcsPlanner::describeRouter).orElse(null),
                 describeRouter(newRouter)));
         Map<String, @Nullable LogConfiguration> before = TaskDefinitions.logsByName(source.containerDefinitions());
-        for (ContainerDefinition c : installed.containers()) {
-            if (c == newRouter) {
-                continue;
-            }
+        for (ContainerDefinition c : containers.subList(0, containers.size() - 1)) { // all but the router
             String was = LogConfigs.toJson(before.get(c.name())).toString();
             String now = LogConfigs.toJson(c.logConfiguration()).toString();
             if (!was.equals(now)) {

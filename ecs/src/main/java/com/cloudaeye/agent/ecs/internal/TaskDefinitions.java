@@ -287,7 +287,7 @@ public final class TaskDefinitions {
     /**
      * The result of {@link #install}.
      *
-     * @param containers the new container definitions
+     * @param containers the new container definitions, our router last
      * @param previousLogs each application container's log configuration before the install
      */
     public record Installed(

@@ -490,7 +490,10 @@ public final class ControlPlaneLogging implements EksComponent {
         if (value == null || value.isBlank()) {
             return out;
         }
-        for (String name : value.split(",")) {
+        for (String name : value.split(",", -1)) {
+            if (name.isBlank()) {
+                continue;
+            }
             try {
                 out.add(LogType.fromAwsName(name.trim()));
             } catch (IllegalArgumentException e) {

@@ -42,7 +42,7 @@ public final class Arns {
      * @return its region
      */
     public static String region(String arn) {
-        return arn.split(":")[3];
+        return arn.split(":", -1)[3];
     }
 
     /**

@@ -24,6 +24,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -297,7 +298,9 @@ public final class FunctionPlanner {
         }
         Architecture arch = architecture(config);
         String layerArn = layers.get(arch);
-        List<String> compatibleRuntimes = layerInfo.get(layerArn).compatibleRuntimesAsStrings();
+        // checkLayers described every configured layer, and planInstall() set aside functions without one.
+        List<String> compatibleRuntimes =
+                Objects.requireNonNull(layerInfo.get(layerArn), layerArn).compatibleRuntimesAsStrings();
         if (!compatibleRuntimes.isEmpty()
                 && config.runtimeAsString() != null
                 && !compatibleRuntimes.contains(config.runtimeAsString())) {

@@ -16,6 +16,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
+import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.LastUpdateStatus;
@@ -101,14 +103,14 @@ public final class FunctionUpdater {
     private CompletableFuture<Void> update(Change change, FunctionConfiguration live, FunctionState state, int tries) {
         String arn = change.resourceId();
         Map<String, String> env = desiredEnvironment(FunctionPlanner.variables(live), state);
-        return scheduler
-                .submit(
+        return handleCompose(
+                scheduler.submit(
                         LambdaQuotas.CONTROL_PLANE,
                         () -> lambda.updateFunctionConfiguration(r -> r.functionName(arn)
                                 .revisionId(state.revisionId())
                                 .layers(state.layers())
-                                .environment(e -> e.variables(env))))
-                .handle((UpdateFunctionConfigurationResponse response, Throwable error) -> {
+                                .environment(e -> e.variables(env)))),
+                (UpdateFunctionConfigurationResponse response, Throwable error) -> {
                     Throwable cause = unwrap(error);
                     if (cause == null) {
                         return waitUntilIdle(arn, FIRST_POLL).thenCompose(after -> {
@@ -139,12 +141,11 @@ public final class FunctionUpdater {
                         });
                     }
                     return CompletableFuture.<Void>failedFuture(cause);
-                })
-                .thenCompose(f -> f);
+                });
     }
 
     private CompletableFuture<Void> finish(
-            Change change, FunctionConfiguration after, FunctionState state, String note) {
+            Change change, FunctionConfiguration after, FunctionState state, @Nullable String note) {
         if (!state.publish()) {
             context.applied(change, note, appliedState(after.revisionId(), null));
             return CompletableFuture.completedFuture(null);
@@ -158,11 +159,11 @@ public final class FunctionUpdater {
 
     private CompletableFuture<String> publish(Change change, FunctionConfiguration after, int tries) {
         String arn = change.resourceId();
-        return scheduler
-                .submit(
+        return handleCompose(
+                scheduler.submit(
                         LambdaQuotas.CONTROL_PLANE,
-                        () -> lambda.publishVersion(r -> r.functionName(arn).revisionId(after.revisionId())))
-                .handle((response, error) -> {
+                        () -> lambda.publishVersion(r -> r.functionName(arn).revisionId(after.revisionId()))),
+                (response, error) -> {
                     Throwable cause = unwrap(error);
                     if (cause == null) {
                         return CompletableFuture.completedFuture(response.version());
@@ -171,8 +172,7 @@ public final class FunctionUpdater {
                         return waitUntilIdle(arn, FIRST_POLL).thenCompose(x -> publish(change, after, tries + 1));
                     }
                     return CompletableFuture.<String>failedFuture(cause);
-                })
-                .thenCompose(f -> f);
+                });
     }
 
     /** Polls GetFunction (its own quota) with growing delays until no update is in progress. */
@@ -186,9 +186,10 @@ public final class FunctionUpdater {
                 delay.isZero() ? CompletableFuture.completedFuture(null) : scheduler.after(delay);
         Duration next = delay.isZero() ? FIRST_POLL : delay.multipliedBy(2);
         Duration nextDelay = next.compareTo(MAX_POLL) > 0 ? MAX_POLL : next;
-        return wait.thenCompose(x ->
-                        scheduler.submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn))))
-                .handle((response, error) -> {
+        return handleCompose(
+                wait.thenCompose(x -> scheduler.submit(
+                        LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn)))),
+                (response, error) -> {
                     Throwable cause = unwrap(error);
                     if (cause != null) {
                         // A read that ran out of retries is tried again until the deadline: after an update was
@@ -209,8 +210,7 @@ public final class FunctionUpdater {
                                 + " minutes: check the function in the Lambda console, then plan again."));
                     }
                     return poll(arn, nextDelay, deadline);
-                })
-                .thenCompose(f -> f);
+                });
     }
 
     /** Applies the planned operations to the live variables (which may hold values we never read at plan time). */
@@ -268,7 +268,7 @@ public final class FunctionUpdater {
         return true;
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode appliedState(String revisionId, String version) {
+    private static com.fasterxml.jackson.databind.JsonNode appliedState(String revisionId, @Nullable String version) {
         var node = Json.object().put("revisionId", revisionId);
         if (version != null) {
             node.put("version", version);
@@ -276,7 +276,14 @@ public final class FunctionUpdater {
         return node;
     }
 
-    private static Throwable unwrap(Throwable error) {
+    /** {@link CompletableFuture#handle} with a handler that returns a future, flattened: Java 17 lacks one. */
+    @SuppressWarnings("FutureReturnValueIgnored") // the nested future handle() returns is flattened right here
+    private static <T, U> CompletableFuture<U> handleCompose(
+            CompletableFuture<T> future, BiFunction<T, Throwable, CompletableFuture<U>> handler) {
+        return future.handle(handler).thenCompose(f -> f);
+    }
+
+    private static @Nullable Throwable unwrap(@Nullable Throwable error) {
         return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 

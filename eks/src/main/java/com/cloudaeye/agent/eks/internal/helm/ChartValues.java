@@ -68,7 +68,7 @@ final class ChartValues {
 
     /** Sets a dotted path as Helm's --set does: "true"/"false" become booleans, integers numbers. */
     private static void set(ObjectNode root, String dottedPath, String value) {
-        String[] parts = dottedPath.split("\\.");
+        String[] parts = dottedPath.split("\\.", -1);
         ObjectNode node = root;
         for (int i = 0; i < parts.length - 1; i++) {
             JsonNode child = node.get(parts[i]);

@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The objects of a rendered or installed Helm manifest, by {@code Kind/name}, and their differences as plan
@@ -35,7 +36,7 @@ final class Manifests {
      */
     static Manifests parse(String manifest) {
         Map<String, String> objects = new TreeMap<>();
-        for (String document : DOCUMENT_SEPARATOR.split(manifest)) {
+        for (String document : DOCUMENT_SEPARATOR.split(manifest, -1)) {
             String body = document.lines()
                     .filter(l -> !l.startsWith("# Source:"))
                     .reduce(new StringBuilder(), (sb, l) -> sb.append(l).append('\n'), StringBuilder::append)
@@ -69,7 +70,7 @@ final class Manifests {
      * @param before the installed objects, or null when nothing is installed
      * @return the attribute changes from {@code before} to these objects, Secrets redacted
      */
-    List<AttributeChange> changesFrom(Manifests before) {
+    List<AttributeChange> changesFrom(@Nullable Manifests before) {
         Map<String, String> old = before == null ? Map.of() : before.objects;
         TreeSet<String> keys = new TreeSet<>(old.keySet());
         keys.addAll(objects.keySet());
@@ -93,7 +94,7 @@ final class Manifests {
      * @param yaml an object's YAML, may be null
      * @return the YAML with the Secret checksum masked, or null
      */
-    static String mask(String yaml) {
+    static @Nullable String mask(@Nullable String yaml) {
         return yaml == null ? null : SECRET_CHECKSUM.matcher(yaml).replaceAll("$1" + Secret.REDACTED);
     }
 }

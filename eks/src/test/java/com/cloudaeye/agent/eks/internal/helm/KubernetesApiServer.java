@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -57,7 +58,9 @@ public final class KubernetesApiServer implements AutoCloseable {
                 true);
         server.init();
         client = server.createClient();
-        controller.scheduleWithFixedDelay(this::markDaemonSetsReady, 100, 100, TimeUnit.MILLISECONDS);
+        // Not kept: the task records its own errors in the request log, and close() stops it.
+        ScheduledFuture<?> unused =
+                controller.scheduleWithFixedDelay(this::markDaemonSetsReady, 100, 100, TimeUnit.MILLISECONDS);
     }
 
     /** @return the https URL of the API server, without trailing slash */
