@@ -139,12 +139,12 @@ public final class EcsApplier {
                         return CompletableFuture.failedFuture(cause);
                     }
                     if (attempt >= REGISTER_ATTEMPTS) {
-                        return CompletableFuture.failedFuture(lost.getCause());
+                        return CompletableFuture.failedFuture(lost.error);
                     }
                     LOG.warn(
                             "Registering a revision of {} may have failed ({}): checking the family before retrying",
                             source.family(),
-                            message(lost.getCause()));
+                            message(lost.error));
                     return context.scheduler()
                             .after(Duration.ofMillis(REGISTER_BACKOFF_MILLIS * attempt))
                             .thenCompose(ignored -> earlierRevision(source, request))
@@ -158,8 +158,11 @@ public final class EcsApplier {
     private static final class MaybeRegistered extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
-        MaybeRegistered(SdkException cause) {
-            super(cause.getMessage(), cause);
+        final SdkException error;
+
+        MaybeRegistered(SdkException error) {
+            super(error.getMessage(), error);
+            this.error = error;
         }
     }
 
