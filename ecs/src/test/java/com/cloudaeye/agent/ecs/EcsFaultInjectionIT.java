@@ -134,9 +134,11 @@ class EcsFaultInjectionIT {
         }
         assertAtMostOneRevisionPerSource();
         assertThat(proxy.faultsInjected()).as("faults were injected").isPositive();
-        assertThat(proxy.faults().get(Fault.LOST_RESPONSE))
-                .as("answers were lost")
-                .isPositive();
+        if (faultRate >= 0.3) { // at 5 % of a few hundred calls split five ways, a kind may not come up
+            assertThat(proxy.faults().get(Fault.LOST_RESPONSE))
+                    .as("answers were lost")
+                    .isPositive();
+        }
         if (attempts == 1) {
             assertThat(failedChanges)
                     .as("with one attempt per call, faults fail some changes: the re-run is exercised")
