@@ -10,6 +10,7 @@ import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.ResourceResult.Outcome;
+import com.cloudaeye.agent.eks.internal.AwsErrors;
 import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
 import com.cloudaeye.agent.testing.Moto;
@@ -191,7 +192,7 @@ class EksFaultInjectionIT {
     /** @return 1 when the failure said that its outcome is unknown (either state is then right), else 0 */
     private static int assertMatchesLiveState(
             EksClient eks, IamClient iam, Change change, boolean applied, String message, String what) {
-        boolean unknown = !applied && message.contains(ControlPlaneLogging.OUTCOME_UNKNOWN);
+        boolean unknown = !applied && message.contains(AwsErrors.OUTCOME_UNKNOWN);
         if (change.resourceType().equals(ControlPlaneLogging.RESOURCE_TYPE)) {
             String cluster = change.resourceId().substring(change.resourceId().lastIndexOf('/') + 1);
             Set<LogType> now = enabledTypes(eks, cluster);

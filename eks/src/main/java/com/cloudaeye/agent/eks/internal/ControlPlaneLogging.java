@@ -286,7 +286,7 @@ public final class ControlPlaneLogging implements EksComponent {
                         context.failed(
                                 change,
                                 "Control-plane logging of " + name
-                                        + (why.startsWith(OUTCOME_UNKNOWN)
+                                        + (why.startsWith(AwsErrors.OUTCOME_UNKNOWN)
                                                 ? " may have been updated: "
                                                 : " was not updated: ")
                                         + why,
@@ -298,8 +298,6 @@ public final class ControlPlaneLogging implements EksComponent {
 
     private record Outcome(String message, Set<LogType> enabled) {}
 
-    /** Words every failure whose change may nevertheless have landed says, so that callers and tests can tell. */
-    public static final String OUTCOME_UNKNOWN = "the outcome is unknown";
     /** Reads of a cluster when an answer was lost, each with the scheduler's retries. */
     private static final int CONFIRM_READS = 5;
 
@@ -316,7 +314,7 @@ public final class ControlPlaneLogging implements EksComponent {
         return describe(eks, scheduler, name, CONFIRM_READS).handle((cluster, readError) -> {
             if (readError != null) {
                 throw new CompletionException(new AgentException(
-                        OUTCOME_UNKNOWN + ": UpdateClusterConfig got no answer (" + AwsErrors.describe(error)
+                        AwsErrors.OUTCOME_UNKNOWN + ": UpdateClusterConfig got no answer (" + AwsErrors.describe(error)
                                 + ") and reading the cluster back failed too (" + AwsErrors.describe(readError)
                                 + "); plan again to see where it stands",
                         error));
@@ -341,7 +339,7 @@ public final class ControlPlaneLogging implements EksComponent {
             return error;
         }
         return new AgentException(
-                OUTCOME_UNKNOWN + ": the update was accepted, but reading its progress failed ("
+                AwsErrors.OUTCOME_UNKNOWN + ": the update was accepted, but reading its progress failed ("
                         + AwsErrors.describe(error) + "); plan again to see where it stands",
                 error);
     }

@@ -11,6 +11,7 @@ import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
@@ -21,13 +22,16 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.eks.model.Cluster;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.EntityAlreadyExistsException;
 import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 import software.amazon.awssdk.services.iam.model.Role;
 
@@ -88,7 +92,11 @@ public final class CrossAccountRoleAccess implements EksComponent {
                     .addAttributes(AttributeChange.of("Policy.Resource", null, ref.logGroupArn()))
                     .addWarnings(TradeOff.ROLE_MODE)
                     .addPermissions(
-                            Permission.of("iam:CreateRole", roleArn), Permission.of("iam:PutRolePolicy", roleArn));
+                            Permission.of("iam:CreateRole", roleArn),
+                            Permission.of("iam:PutRolePolicy", roleArn),
+                            // Reads back the role and its policy when a call's answer is lost.
+                            Permission.of("iam:GetRole", roleArn),
+                            Permission.of("iam:GetRolePolicy", roleArn));
             return new TargetPlan(List.of(change.build()), reads, List.of(TradeOff.NOTE));
         }
         if (!description(ref).equals(role.get().description())) {
@@ -187,16 +195,35 @@ public final class CrossAccountRoleAccess implements EksComponent {
                 switch (change.action()) {
                     case CREATE -> {
                         LOG.info("Creating the role {}", ROLE_NAME);
-                        context.scheduler()
-                                .call(
-                                        EksQuotas.IAM,
-                                        () -> iam.createRole(r -> r.roleName(ROLE_NAME)
-                                                .description(
-                                                        s.path("description").asText())
-                                                .assumeRolePolicyDocument(
-                                                        s.path("trustPolicy").asText())
-                                                .maxSessionDuration(3600)));
-                        putPolicy(iam, context, s);
+                        try {
+                            context.scheduler()
+                                    .call(
+                                            EksQuotas.IAM,
+                                            () -> iam.createRole(r -> r.roleName(ROLE_NAME)
+                                                    .description(s.path("description")
+                                                            .asText())
+                                                    .assumeRolePolicyDocument(s.path("trustPolicy")
+                                                            .asText())
+                                                    .maxSessionDuration(3600)));
+                        } catch (RuntimeException e) {
+                            // Planning found no role. If there is one now, made by this installer for this
+                            // cluster, an attempt whose answer was lost created it: go on with it.
+                            if (!(e instanceof EntityAlreadyExistsException) && !RateLimitedScheduler.isTransient(e)) {
+                                throw e;
+                            }
+                            Optional<Role> role = readBack(e, () -> getRole(context));
+                            if (role.isEmpty()
+                                    || !s.path("description")
+                                            .asText()
+                                            .equals(role.get().description())) {
+                                throw e;
+                            }
+                            LOG.warn(
+                                    "CreateRole of {} failed ({}), but the role exists, made by this installer",
+                                    ROLE_NAME,
+                                    AwsErrors.describe(e));
+                        }
+                        putPolicyOrConfirm(iam, context, s);
                         context.applied(change, "created the role " + ROLE_NAME, null);
                     }
                     case UPDATE -> {
@@ -212,7 +239,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
                         }
                         if (change.permissions().stream()
                                 .anyMatch(p -> p.action().equals("iam:PutRolePolicy"))) {
-                            putPolicy(iam, context, s);
+                            putPolicyOrConfirm(iam, context, s);
                         }
                         context.applied(change, "updated the role " + ROLE_NAME, null);
                     }
@@ -239,11 +266,49 @@ public final class CrossAccountRoleAccess implements EksComponent {
                 if (e instanceof com.cloudaeye.agent.AgentException) {
                     throw e; // the journal could not be written: stop
                 }
+                String why = AwsErrors.describe(e);
                 context.failed(
                         change,
-                        "The role " + ROLE_NAME + " was not " + change.action().label() + "d: " + AwsErrors.describe(e),
+                        "The role " + ROLE_NAME
+                                + (why.startsWith(AwsErrors.OUTCOME_UNKNOWN) ? " may have been " : " was not ")
+                                + change.action().label() + "d: " + why,
                         e);
             }
+        }
+    }
+
+    /** PutRolePolicy is idempotent; when its last attempt's answer is lost, the policy is read back instead. */
+    private static void putPolicyOrConfirm(IamClient iam, ApplyContext context, JsonNode s) {
+        try {
+            putPolicy(iam, context, s);
+        } catch (RuntimeException e) {
+            if (!RateLimitedScheduler.isTransient(e)) {
+                throw e;
+            }
+            Optional<String> now = readBack(e, () -> getRolePolicy(context));
+            if (now.isEmpty()
+                    || !Objects.equals(parse(now.get()), parse(s.path("policy").asText()))) {
+                throw e;
+            }
+            LOG.warn("PutRolePolicy of {} failed ({}), but the role has the policy", ROLE_NAME, AwsErrors.describe(e));
+        }
+    }
+
+    /** Reads back after a call whose answer was lost; when that read fails too, the outcome is unknown. */
+    private static <T> T readBack(RuntimeException lost, Supplier<T> read) {
+        try {
+            return read.get();
+        } catch (RuntimeException e) {
+            if (e instanceof com.cloudaeye.agent.AgentException) {
+                throw e;
+            }
+            IllegalStateException unknown = new IllegalStateException(
+                    AwsErrors.OUTCOME_UNKNOWN + ": a call got no answer (" + AwsErrors.describe(lost)
+                            + ") and reading it back failed too (" + AwsErrors.describe(e)
+                            + "); plan again to see where it stands",
+                    lost);
+            unknown.addSuppressed(e);
+            throw unknown;
         }
     }
 
