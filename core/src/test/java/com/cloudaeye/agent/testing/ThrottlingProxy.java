@@ -53,9 +53,25 @@ import java.util.regex.Pattern;
  *       its response, {@code GetFunction} and {@code GetFunctionConfiguration} of that function say
  *       {@code "LastUpdateStatus": "InProgress"}, and {@code UpdateFunctionConfiguration} or {@code PublishVersion}
  *       of it get HTTP 409 {@code ResourceConflictException}.
- *   <li><b>Faults.</b> A fraction of requests (drawn from a seeded {@link Random}) is answered with HTTP 500
- *       {@code ServiceException}, a connection closed without an answer, or a slow answer.
+ *   <li><b>Faults.</b> A fraction of requests (drawn from a seeded {@link Random}, optionally only of some services
+ *       or operations: {@link Builder#faultOnly(String...)}) is answered with a server error, a throttling error, a
+ *       connection closed without an answer, a slow answer, or is forwarded and its answer lost (see {@link Fault}).
  * </ul>
+ *
+ * <p>Besides Lambda's REST paths, the proxy names the operations of the other protocols our targets use, and answers
+ * injected errors in each protocol's own shape so that the SDK parses the right error code:
+ *
+ * <ul>
+ *   <li>AWS JSON 1.0/1.1 (ECS, CloudWatch Logs): the operation is the {@code X-Amz-Target} header's suffix; errors
+ *       carry {@code x-amzn-ErrorType} and {@code {"__type": code, "message": ...}}.
+ *   <li>rest-json (EKS): the operation is named from the path ({@code /clusters/{name}/update-config} is
+ *       {@code UpdateClusterConfig}); errors carry {@code x-amzn-ErrorType} and {@code {"message": ...}}.
+ *   <li>query (IAM, STS, CloudFormation): the operation is the form body's {@code Action}; errors are XML
+ *       {@code <ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>}.
+ * </ul>
+ *
+ * <p>The service of a request is the signing name in its SigV4 {@code Authorization} header's credential scope
+ * ({@code ecs}, {@code eks}, {@code logs}, {@code iam}, ...). Only Lambda's control plane is rate limited.
  *
  * <p>Counters: requests per operation (including throttled and faulted ones), throttled responses, conflicts, faults
  * and the peak number of requests in flight. Thread-safe; {@link #close()} stops it.
@@ -82,15 +98,46 @@ public final class ThrottlingProxy implements AutoCloseable {
 
     /** A fault the proxy can inject. */
     public enum Fault {
-        /** HTTP 500 with Lambda's {@code ServiceException} shape. */
+        /**
+         * HTTP 500 with the service's server error: Lambda {@code ServiceException}, ECS and EKS
+         * {@code ServerException}, CloudWatch Logs {@code ServiceUnavailableException}, otherwise
+         * {@code InternalFailure}. The request does not reach moto.
+         */
         SERVER_ERROR,
-        /** The connection is closed without an answer. */
+        /** The connection is closed without an answer; the request does not reach moto. */
         CONNECTION_RESET,
         /** The request is forwarded and answered after an extra {@link Builder#slowResponse(Duration)}. */
-        SLOW_RESPONSE
+        SLOW_RESPONSE,
+        /**
+         * The service's throttling error; the request does not reach moto. Lambda: 429
+         * {@code TooManyRequestsException}; EKS: 429 {@code ThrottlingException} (its model's status); other JSON
+         * services (ECS, Logs): 400 {@code ThrottlingException}; query services (IAM, STS, CloudFormation): 400
+         * {@code Throttling}.
+         */
+        THROTTLED,
+        /**
+         * The request IS forwarded to moto and takes effect, then the connection is closed before the answer: the
+         * client cannot tell whether its change landed.
+         */
+        LOST_RESPONSE
+    }
+
+    /** The wire protocol of a request, which decides how its operation is named and how errors are shaped. */
+    enum Protocol {
+        /** Lambda's REST paths. */
+        LAMBDA,
+        /** AWS JSON 1.0 or 1.1: {@code X-Amz-Target}. */
+        JSON,
+        /** rest-json, e.g. EKS. */
+        REST_JSON,
+        /** The query protocol: {@code Action=} in a form body. */
+        QUERY
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern CREDENTIAL_SCOPE =
+            Pattern.compile("Credential=[^/]+/\\d{8}/[^/]+/([^/]+)/aws4_request");
+    private static final Pattern ACTION = Pattern.compile("(?:^|&)Action=([^&]+)");
     private static final Pattern LAMBDA_PATH =
             Pattern.compile("/\\d{4}-\\d{2}-\\d{2}/(functions|layers|tags|event-source-mappings|account-settings"
                     + "|code-signing-configs)(/.*)?");
@@ -106,6 +153,7 @@ public final class ThrottlingProxy implements AutoCloseable {
     private final Duration propagationDelay;
     private final Duration slowResponse;
     private final Map<Fault, Double> faultRates;
+    private final Set<String> faultOnly;
     private final Random random;
     private final Map<String, TokenBucket> buckets = new HashMap<>();
     private final HttpServer server;
@@ -126,6 +174,7 @@ public final class ThrottlingProxy implements AutoCloseable {
         this.propagationDelay = b.propagationDelay;
         this.slowResponse = b.slowResponse;
         this.faultRates = new EnumMap<>(b.faultRates);
+        this.faultOnly = Set.copyOf(b.faultOnly);
         this.random = new Random(b.seed);
         for (Fault f : Fault.values()) {
             faults.put(f, new LongAdder());
@@ -250,19 +299,31 @@ public final class ThrottlingProxy implements AutoCloseable {
         peakInFlight.accumulateAndGet(now, Math::max);
         try {
             byte[] body = exchange.getRequestBody().readAllBytes();
-            Call call = Call.of(exchange.getRequestMethod(), exchange.getRequestURI(), exchange.getRequestHeaders());
+            Call call =
+                    Call.of(exchange.getRequestMethod(), exchange.getRequestURI(), exchange.getRequestHeaders(), body);
             requests.computeIfAbsent(call.operation, k -> new LongAdder()).increment();
             if (call.admin) {
                 forwardAndRespond(exchange, call, body);
                 return;
             }
             sleep(latency);
-            Fault fault = drawFault();
+            Fault fault = faultOnly.isEmpty() || faultOnly.contains(call.operation) || faultOnly.contains(call.service)
+                    ? drawFault()
+                    : null;
             if (fault != null) {
                 faults.get(fault).increment();
                 switch (fault) {
                     case SERVER_ERROR -> {
-                        respondError(exchange, 500, "ServiceException", "Service", "Injected fault: internal error");
+                        respondServerError(exchange, call);
+                        return;
+                    }
+                    case THROTTLED -> {
+                        respondThrottled(exchange, call);
+                        return;
+                    }
+                    case LOST_RESPONSE -> {
+                        forward(call, exchange, body);
+                        exchange.close();
                         return;
                     }
                     case CONNECTION_RESET -> {
@@ -279,7 +340,7 @@ public final class ThrottlingProxy implements AutoCloseable {
                 throttledByGroup
                         .computeIfAbsent(call.group, k -> new LongAdder())
                         .increment();
-                respondError(exchange, 429, "TooManyRequestsException", "User", "Rate exceeded");
+                respondThrottled(exchange, call);
                 return;
             }
             if (call.function != null
@@ -288,9 +349,9 @@ public final class ThrottlingProxy implements AutoCloseable {
                 conflicts.increment();
                 respondError(
                         exchange,
+                        call,
                         409,
                         "ResourceConflictException",
-                        "User",
                         "The operation cannot be performed at this time. An update is in progress for resource: "
                                 + call.function);
                 return;
@@ -311,9 +372,27 @@ public final class ThrottlingProxy implements AutoCloseable {
         try {
             response = http.send(forwardRequest(exchange, body), HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            respondError(exchange, 502, "ServiceException", "Service", "moto did not answer the proxy: " + e);
+            respondError(exchange, call, 502, serverErrorCode(call), "moto did not answer the proxy: " + e);
             return;
         }
+        byte[] answer = afterForward(call, response);
+        Headers out = exchange.getResponseHeaders();
+        response.headers().map().forEach((name, values) -> {
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (!RESTRICTED_RESPONSE_HEADERS.contains(lower) && !lower.startsWith(":")) {
+                out.put(name, List.copyOf(values));
+            }
+        });
+        send(exchange, response.statusCode(), answer);
+    }
+
+    /** Forwards a request whose answer will be lost; moto's answer still updates the propagation state. */
+    private void forward(Call call, HttpExchange exchange, byte[] body) throws IOException, InterruptedException {
+        afterForward(call, http.send(forwardRequest(exchange, body), HttpResponse.BodyHandlers.ofByteArray()));
+    }
+
+    /** @return moto's answer, rewritten while a Lambda update is in progress */
+    private byte[] afterForward(Call call, HttpResponse<byte[]> response) throws IOException {
         byte[] answer = response.body();
         if (call.function != null && response.statusCode() == 200) {
             if (call.operation.equals("UpdateFunctionConfiguration") && !propagationDelay.isZero()) {
@@ -325,14 +404,7 @@ public final class ThrottlingProxy implements AutoCloseable {
                 answer = markInProgress(answer, false);
             }
         }
-        Headers out = exchange.getResponseHeaders();
-        response.headers().map().forEach((name, values) -> {
-            String lower = name.toLowerCase(Locale.ROOT);
-            if (!RESTRICTED_RESPONSE_HEADERS.contains(lower) && !lower.startsWith(":")) {
-                out.put(name, List.copyOf(values));
-            }
-        });
-        send(exchange, response.statusCode(), answer);
+        return answer;
     }
 
     private HttpRequest forwardRequest(HttpExchange exchange, byte[] body) {
@@ -396,12 +468,71 @@ public final class ThrottlingProxy implements AutoCloseable {
         return null;
     }
 
-    private static void respondError(HttpExchange exchange, int status, String errorType, String type, String message)
+    private static void respondServerError(HttpExchange exchange, Call call) throws IOException {
+        respondError(exchange, call, 500, serverErrorCode(call), "Injected fault: internal error");
+    }
+
+    private static String serverErrorCode(Call call) {
+        return switch (call.service) {
+            case "lambda" -> "ServiceException";
+            case "ecs", "eks" -> "ServerException";
+            case "logs" -> "ServiceUnavailableException";
+            default -> "InternalFailure";
+        };
+    }
+
+    /** Answers with the service's own throttling error (see {@link Fault#THROTTLED}). */
+    private static void respondThrottled(HttpExchange exchange, Call call) throws IOException {
+        switch (call.protocol) {
+            case LAMBDA -> respondError(exchange, call, 429, "TooManyRequestsException", "Rate exceeded");
+            case QUERY -> respondError(exchange, call, 400, "Throttling", "Rate exceeded");
+            default ->
+                respondError(
+                        exchange, call, call.service.equals("eks") ? 429 : 400, "ThrottlingException", "Rate exceeded");
+        }
+    }
+
+    /** Answers an error in the shape of the call's protocol, so that the SDK parses {@code code} from it. */
+    private static void respondError(HttpExchange exchange, Call call, int status, String code, String message)
             throws IOException {
-        ObjectNode body = JSON.createObjectNode().put("Type", type).put("message", message);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
-        exchange.getResponseHeaders().set("x-amzn-ErrorType", errorType);
-        send(exchange, status, JSON.writeValueAsBytes(body));
+        Headers headers = exchange.getResponseHeaders();
+        headers.set("x-amzn-RequestId", "proxy-" + Long.toHexString(System.nanoTime()));
+        switch (call.protocol) {
+            case LAMBDA -> {
+                headers.set("Content-Type", "application/json");
+                headers.set("x-amzn-ErrorType", code);
+                ObjectNode body = JSON.createObjectNode()
+                        .put("Type", status >= 500 ? "Service" : "User")
+                        .put("message", message);
+                send(exchange, status, JSON.writeValueAsBytes(body));
+            }
+            case JSON -> {
+                headers.set("Content-Type", "application/x-amz-json-1.1");
+                headers.set("x-amzn-ErrorType", code);
+                ObjectNode body = JSON.createObjectNode().put("__type", code).put("message", message);
+                send(exchange, status, JSON.writeValueAsBytes(body));
+            }
+            case REST_JSON -> {
+                headers.set("Content-Type", "application/json");
+                headers.set("x-amzn-ErrorType", code);
+                send(
+                        exchange,
+                        status,
+                        JSON.writeValueAsBytes(JSON.createObjectNode().put("message", message)));
+            }
+            case QUERY -> {
+                headers.set("Content-Type", "text/xml");
+                String xml = "<ErrorResponse><Error><Type>" + (status >= 500 ? "Receiver" : "Sender")
+                        + "</Type><Code>" + code + "</Code><Message>" + xmlEscape(message)
+                        + "</Message></Error><RequestId>" + headers.getFirst("x-amzn-RequestId")
+                        + "</RequestId></ErrorResponse>";
+                send(exchange, status, xml.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    private static String xmlEscape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
     private static void send(HttpExchange exchange, int status, byte[] body) throws IOException {
@@ -444,39 +575,140 @@ public final class ThrottlingProxy implements AutoCloseable {
         }
     }
 
-    /** What a request is: its operation, its quota group and, for function calls, the function's name. */
+    /**
+     * What a request is: its operation, service and protocol, its quota group and, for function calls, the function's
+     * name.
+     */
     static final class Call {
         final String operation;
+        final String service;
+        final Protocol protocol;
         final String group;
         final String function;
         final boolean admin;
 
-        private Call(String operation, String group, String function, boolean admin) {
+        private Call(
+                String operation, String service, Protocol protocol, String group, String function, boolean admin) {
             this.operation = operation;
+            this.service = service;
+            this.protocol = protocol;
             this.group = group;
             this.function = function;
             this.admin = admin;
         }
 
         static Call of(String method, URI uri, Headers headers) {
+            return of(method, uri, headers, new byte[0]);
+        }
+
+        static Call of(String method, URI uri, Headers headers, byte[] body) {
             String path = uri.getRawPath();
             if (path.startsWith("/moto-api")) {
-                return new Call("moto-api", null, null, true);
+                return new Call("moto-api", "moto", Protocol.REST_JSON, null, null, true);
             }
+            String service = signingName(headers);
             Matcher m = LAMBDA_PATH.matcher(path);
-            if (!m.matches()) {
-                String target = headers.getFirst("X-Amz-Target");
-                String operation = target != null ? target.substring(target.lastIndexOf('.') + 1) : method + " " + path;
-                return new Call(operation, null, null, false);
+            if (m.matches()) {
+                String[] segments = path.substring(1).split("/");
+                String operation = lambdaOperation(method, segments);
+                String function =
+                        segments.length >= 3 && segments[1].equals("functions") ? functionName(segments[2]) : null;
+                String group = operation.equals("GetFunction")
+                        ? GET_FUNCTION
+                        : operation.startsWith("Invoke") ? null : CONTROL_PLANE;
+                return new Call(operation, "lambda", Protocol.LAMBDA, group, function, false);
             }
-            String[] segments = path.substring(1).split("/");
-            String operation = lambdaOperation(method, segments);
-            String function =
-                    segments.length >= 3 && segments[1].equals("functions") ? functionName(segments[2]) : null;
-            String group = operation.equals("GetFunction")
-                    ? GET_FUNCTION
-                    : operation.startsWith("Invoke") ? null : CONTROL_PLANE;
-            return new Call(operation, group, function, false);
+            String target = headers.getFirst("X-Amz-Target");
+            if (target != null) {
+                return new Call(
+                        target.substring(target.lastIndexOf('.') + 1), service, Protocol.JSON, null, null, false);
+            }
+            String contentType =
+                    String.valueOf(headers.getFirst("Content-Type")).toLowerCase(Locale.ROOT);
+            if (contentType.startsWith("application/x-www-form-urlencoded")) {
+                Matcher action = ACTION.matcher(new String(body, StandardCharsets.UTF_8));
+                if (action.find()) {
+                    String operation = URLDecoder.decode(action.group(1), StandardCharsets.UTF_8);
+                    return new Call(operation, service, Protocol.QUERY, null, null, false);
+                }
+            }
+            if (path.startsWith("/clusters")
+                    || (path.startsWith("/tags/") && (service.equals("eks") || service.equals("unknown")))) {
+                return new Call(eksOperation(method, path), "eks", Protocol.REST_JSON, null, null, false);
+            }
+            return new Call(method + " " + path, service, Protocol.REST_JSON, null, null, false);
+        }
+
+        /** @return the SigV4 signing name (e.g. {@code ecs}) from the Authorization header, or {@code unknown} */
+        static String signingName(Headers headers) {
+            String authorization = headers.getFirst("Authorization");
+            if (authorization != null) {
+                Matcher m = CREDENTIAL_SCOPE.matcher(authorization);
+                if (m.find()) {
+                    return m.group(1);
+                }
+            }
+            return "unknown";
+        }
+
+        /** @return the operation name of an EKS rest-json call, e.g. {@code UpdateClusterConfig} */
+        static String eksOperation(String method, String rawPath) {
+            String[] s = rawPath.replaceAll("/+$", "").substring(1).split("/");
+            int n = s.length;
+            if (s[0].equals("tags")) {
+                return switch (method) {
+                    case "GET" -> "ListTagsForResource";
+                    case "POST" -> "TagResource";
+                    case "DELETE" -> "UntagResource";
+                    default -> "EKS " + method + " tags";
+                };
+            }
+            if (n == 1) {
+                return method.equals("POST") ? "CreateCluster" : "ListClusters";
+            }
+            if (n == 2) {
+                return switch (method) {
+                    case "DELETE" -> "DeleteCluster";
+                    default -> "DescribeCluster";
+                };
+            }
+            String sub = s[2];
+            if (sub.equals("update-config")) {
+                return "UpdateClusterConfig";
+            }
+            if (sub.equals("updates")) {
+                return n == 3 ? (method.equals("POST") ? "UpdateClusterVersion" : "ListUpdates") : "DescribeUpdate";
+            }
+            String noun = switch (sub) {
+                case "fargate-profiles" -> "FargateProfile";
+                case "node-groups" -> "Nodegroup";
+                case "addons" -> "Addon";
+                case "access-entries" -> "AccessEntry";
+                default -> null;
+            };
+            if (noun == null) {
+                return "EKS " + method + " clusters/*/" + sub;
+            }
+            if (sub.equals("access-entries") && n >= 5 && s[4].equals("access-policies")) {
+                return switch (method) {
+                    case "POST" -> "AssociateAccessPolicy";
+                    case "DELETE" -> "DisassociateAccessPolicy";
+                    default -> "ListAssociatedAccessPolicies";
+                };
+            }
+            if (n >= 5 && s[4].startsWith("update-")) {
+                return "Update" + noun + (s[4].equals("update-version") ? "Version" : "Config");
+            }
+            if (n == 3) {
+                return method.equals("POST")
+                        ? "Create" + noun
+                        : "List" + (noun.equals("AccessEntry") ? "AccessEntries" : noun + "s");
+            }
+            return switch (method) {
+                case "DELETE" -> "Delete" + noun;
+                case "POST" -> "Update" + noun;
+                default -> "Describe" + noun;
+            };
         }
 
         /** @return the operation name of a Lambda REST call; segments start with the API version */
@@ -562,6 +794,7 @@ public final class ThrottlingProxy implements AutoCloseable {
         private Duration propagationDelay = Duration.ZERO;
         private Duration slowResponse = Duration.ofSeconds(2);
         private final Map<Fault, Double> faultRates = new EnumMap<>(Fault.class);
+        private final Set<String> faultOnly = new java.util.HashSet<>();
         private long seed = 42;
 
         private Builder() {}
@@ -645,6 +878,18 @@ public final class ThrottlingProxy implements AutoCloseable {
             if (faultRates.values().stream().mapToDouble(Double::doubleValue).sum() > 1 + 1e-9) {
                 throw new IllegalArgumentException("The fault fractions add up to more than 1: " + faultRates);
             }
+            return this;
+        }
+
+        /**
+         * Injects faults only into requests of these services (signing names, e.g. {@code ecs}, {@code iam}) or
+         * operations (e.g. {@code RegisterTaskDefinition}); by default every request but moto's own may get one.
+         *
+         * @param servicesOrOperations service signing names or operation names
+         * @return this
+         */
+        public Builder faultOnly(String... servicesOrOperations) {
+            faultOnly.addAll(List.of(servicesOrOperations));
             return this;
         }
 

@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.testing;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -56,6 +57,85 @@ class ThrottlingProxyCallTest {
         ThrottlingProxy.Call reset = call("POST", "/moto-api/reset");
         assertThat(reset.admin).isTrue();
         assertThat(reset.group).isNull();
+    }
+
+    private static Headers signedFor(String service) {
+        Headers headers = new Headers();
+        headers.add(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/" + service
+                        + "/aws4_request, SignedHeaders=host;x-amz-date, Signature=0");
+        return headers;
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "ecs, AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition, RegisterTaskDefinition",
+        "ecs, AmazonEC2ContainerServiceV20141113.UpdateService, UpdateService",
+        "logs, Logs_20140328.DescribeLogGroups, DescribeLogGroups",
+    })
+    void awsJsonCalls_areNamedByTheirTargetHeader_andSignedService(String service, String target, String operation) {
+        Headers headers = signedFor(service);
+        headers.add("X-Amz-Target", target);
+        headers.add("Content-Type", "application/x-amz-json-1.1");
+        ThrottlingProxy.Call call = ThrottlingProxy.Call.of("POST", URI.create("/"), headers, "{}".getBytes(UTF_8));
+        assertThat(call.operation).isEqualTo(operation);
+        assertThat(call.service).isEqualTo(service);
+        assertThat(call.protocol).isEqualTo(ThrottlingProxy.Protocol.JSON);
+        assertThat(call.group).as("only Lambda is rate limited").isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "GET, /clusters, ListClusters",
+        "POST, /clusters, CreateCluster",
+        "GET, /clusters/prod-eks, DescribeCluster",
+        "DELETE, /clusters/prod-eks, DeleteCluster",
+        "POST, /clusters/prod-eks/update-config, UpdateClusterConfig",
+        "GET, /clusters/prod-eks/updates, ListUpdates",
+        "POST, /clusters/prod-eks/updates, UpdateClusterVersion",
+        "GET, /clusters/prod-eks/updates/0d1e2f, DescribeUpdate",
+        "GET, /clusters/prod-eks/fargate-profiles, ListFargateProfiles",
+        "GET, /clusters/prod-eks/fargate-profiles/default, DescribeFargateProfile",
+        "GET, /clusters/prod-eks/node-groups, ListNodegroups",
+        "POST, /clusters/prod-eks/node-groups/ng-1/update-config, UpdateNodegroupConfig",
+        "GET, /clusters/prod-eks/access-entries, ListAccessEntries",
+        "POST, /clusters/prod-eks/access-entries/arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr/access-policies,"
+                + " AssociateAccessPolicy",
+        "GET, /tags/arn%3Aaws%3Aeks%3Aus-east-1%3A123456789012%3Acluster%2Fprod-eks, ListTagsForResource",
+        "POST, /tags/arn%3Aaws%3Aeks%3Aus-east-1%3A123456789012%3Acluster%2Fprod-eks, TagResource",
+        "DELETE, /tags/arn%3Aaws%3Aeks%3Aus-east-1%3A123456789012%3Acluster%2Fprod-eks, UntagResource",
+    })
+    void eksRestJsonPaths_mapToTheirOperation(String method, String path, String operation) {
+        ThrottlingProxy.Call call = ThrottlingProxy.Call.of(method, URI.create(path), signedFor("eks"), new byte[0]);
+        assertThat(call.operation).isEqualTo(operation);
+        assertThat(call.service).isEqualTo("eks");
+        assertThat(call.protocol).isEqualTo(ThrottlingProxy.Protocol.REST_JSON);
+        assertThat(call.group).isNull();
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "iam, Action=CreateRole&Version=2010-05-08&RoleName=cloudaeye, CreateRole",
+        "sts, Version=2011-06-15&Action=GetCallerIdentity, GetCallerIdentity",
+        "cloudformation, Action=DescribeStacks&StackName=cloudaeye-access&Version=2010-05-15, DescribeStacks",
+    })
+    void queryCalls_areNamedByTheActionInTheirFormBody(String service, String form, String operation) {
+        Headers headers = signedFor(service);
+        headers.add("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+        ThrottlingProxy.Call call = ThrottlingProxy.Call.of("POST", URI.create("/"), headers, form.getBytes(UTF_8));
+        assertThat(call.operation).isEqualTo(operation);
+        assertThat(call.service).isEqualTo(service);
+        assertThat(call.protocol).isEqualTo(ThrottlingProxy.Protocol.QUERY);
+    }
+
+    @Test
+    void lambdaCalls_keepTheirProtocol_whateverTheHeaders() {
+        ThrottlingProxy.Call call = ThrottlingProxy.Call.of(
+                "GET", URI.create("/2015-03-31/functions/orders"), signedFor("lambda"), new byte[0]);
+        assertThat(call.protocol).isEqualTo(ThrottlingProxy.Protocol.LAMBDA);
+        assertThat(call.service).isEqualTo("lambda");
+        assertThat(call.group).isEqualTo(ThrottlingProxy.GET_FUNCTION);
     }
 
     @ParameterizedTest

@@ -3,6 +3,7 @@ package com.cloudaeye.agent.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,13 +27,20 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.client.builder.SdkSyncClientBuilder;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.ecs.model.EcsException;
+import software.amazon.awssdk.services.eks.EksClient;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.IamException;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.LambdaException;
 import software.amazon.awssdk.services.lambda.model.LastUpdateStatus;
@@ -40,6 +48,8 @@ import software.amazon.awssdk.services.lambda.model.ResourceConflictException;
 import software.amazon.awssdk.services.lambda.model.Runtime;
 import software.amazon.awssdk.services.lambda.model.ServiceException;
 import software.amazon.awssdk.services.lambda.model.TooManyRequestsException;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.model.StsException;
 
 /** Drives {@link ThrottlingProxy} with a real {@link LambdaClient} (no SDK retries) in front of moto. */
 class ThrottlingProxyIT {
@@ -376,6 +386,141 @@ class ThrottlingProxyIT {
             proxy.resetCounters();
             assertThat(proxy.requests()).isEqualTo(Map.of());
         }
+    }
+
+    @Test
+    void throttledFault_isEachServicesOwnThrottlingError_whichTheSchedulerRetriesAsThrottling() {
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .fault(ThrottlingProxy.Fault.THROTTLED, 1.0)
+                        .start();
+                LambdaClient lambda = lambda(proxy.endpoint());
+                EcsClient ecs = client(EcsClient.builder(), proxy.endpoint());
+                EksClient eks = client(EksClient.builder(), proxy.endpoint());
+                IamClient iam = client(IamClient.builder(), proxy.endpoint());
+                StsClient sts = client(StsClient.builder(), proxy.endpoint())) {
+            assertThatThrownBy(lambda::listFunctions)
+                    .isInstanceOfSatisfying(TooManyRequestsException.class, e -> assertThrottling(e, 429));
+            assertThatThrownBy(ecs::listClusters).isInstanceOfSatisfying(EcsException.class, e -> {
+                assertThrottling(e, 400);
+                assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ThrottlingException");
+            });
+            assertThatThrownBy(eks::listClusters)
+                    .isInstanceOfSatisfying(
+                            software.amazon.awssdk.services.eks.model.ThrottlingException.class,
+                            e -> assertThrottling(e, 429));
+            assertThatThrownBy(() -> iam.getRole(r -> r.roleName("fn-role")))
+                    .isInstanceOfSatisfying(IamException.class, e -> {
+                        assertThrottling(e, 400);
+                        assertThat(e.awsErrorDetails().errorCode()).isEqualTo("Throttling");
+                    });
+            assertThatThrownBy(sts::getCallerIdentity).isInstanceOfSatisfying(StsException.class, e -> {
+                assertThrottling(e, 400);
+                assertThat(e.awsErrorDetails().errorCode()).isEqualTo("Throttling");
+            });
+            assertThat(proxy.faults()).containsEntry(ThrottlingProxy.Fault.THROTTLED, 5L);
+            assertThat(proxy.requests())
+                    .containsEntry("ListFunctions", 1L)
+                    .containsEntry("ListClusters", 2L) // ECS and EKS
+                    .containsEntry("GetRole", 1L)
+                    .containsEntry("GetCallerIdentity", 1L);
+        }
+    }
+
+    private static void assertThrottling(AwsServiceException e, int status) {
+        assertThat(e.statusCode()).isEqualTo(status);
+        assertThat(e.isThrottlingException()).isTrue();
+        assertThat(e.awsErrorDetails().errorMessage()).isEqualTo("Rate exceeded");
+        assertThat(RateLimitedScheduler.isThrottling(e)).isTrue();
+    }
+
+    @Test
+    void serverErrorFault_isEachServicesOwnServerError_whichTheSchedulerRetriesAsTransient() {
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .fault(ThrottlingProxy.Fault.SERVER_ERROR, 1.0)
+                        .start();
+                EcsClient ecs = client(EcsClient.builder(), proxy.endpoint());
+                EksClient eks = client(EksClient.builder(), proxy.endpoint());
+                IamClient iam = client(IamClient.builder(), proxy.endpoint())) {
+            assertThatThrownBy(ecs::listClusters)
+                    .isInstanceOfSatisfying(
+                            software.amazon.awssdk.services.ecs.model.ServerException.class, e -> assertServerError(e));
+            assertThatThrownBy(() -> eks.describeCluster(r -> r.name("prod")))
+                    .isInstanceOfSatisfying(
+                            software.amazon.awssdk.services.eks.model.ServerException.class, e -> assertServerError(e));
+            assertThatThrownBy(() -> iam.getRole(r -> r.roleName("fn-role")))
+                    .isInstanceOfSatisfying(IamException.class, e -> {
+                        assertServerError(e);
+                        assertThat(e.awsErrorDetails().errorCode()).isEqualTo("InternalFailure");
+                    });
+            assertThat(proxy.requests()).containsEntry("DescribeCluster", 1L);
+        }
+    }
+
+    private static void assertServerError(AwsServiceException e) {
+        assertThat(e.statusCode()).isEqualTo(500);
+        assertThat(e.isThrottlingException()).isFalse();
+        assertThat(e.awsErrorDetails().errorMessage()).isEqualTo("Injected fault: internal error");
+        assertThat(RateLimitedScheduler.isTransient(e)).isTrue();
+    }
+
+    @Test
+    void lostResponseFault_appliesTheChangeInMoto_butTheClientGetsNoAnswer() {
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .fault(ThrottlingProxy.Fault.LOST_RESPONSE, 1.0)
+                        .start();
+                IamClient iam = client(IamClient.builder(), proxy.endpoint());
+                EcsClient ecs = client(EcsClient.builder(), proxy.endpoint());
+                EcsClient direct = client(EcsClient.builder(), Moto.endpoint())) {
+            assertThatThrownBy(() ->
+                            iam.updateRoleDescription(r -> r.roleName("fn-role").description("changed")))
+                    .isInstanceOf(SdkClientException.class)
+                    .satisfies(
+                            e -> assertThat(RateLimitedScheduler.isTransient(e)).isTrue());
+            assertThatThrownBy(() -> ecs.createCluster(r -> r.clusterName("lost")))
+                    .isInstanceOf(SdkClientException.class);
+
+            assertThat(direct.describeClusters(r -> r.clusters("lost")).clusters())
+                    .extracting(c -> c.status())
+                    .containsExactly("ACTIVE");
+            try (IamClient directIam = client(IamClient.builder(), Moto.endpoint())) {
+                assertThat(directIam.getRole(r -> r.roleName("fn-role")).role().description())
+                        .isEqualTo("changed");
+            }
+            // The SDK streams a POST body, so HttpURLConnection does not silently re-send it (as it does a GET).
+            assertThat(proxy.requests("UpdateRoleDescription")).isEqualTo(1);
+            assertThat(proxy.requests("CreateCluster")).isEqualTo(1);
+            assertThat(proxy.faults()).containsEntry(ThrottlingProxy.Fault.LOST_RESPONSE, 2L);
+        }
+    }
+
+    @Test
+    void faultOnly_injectsFaultsIntoTheNamedServicesAndOperationsOnly() {
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .fault(ThrottlingProxy.Fault.SERVER_ERROR, 1.0)
+                        .faultOnly("CreateCluster", "iam")
+                        .start();
+                EcsClient ecs = client(EcsClient.builder(), proxy.endpoint());
+                IamClient iam = client(IamClient.builder(), proxy.endpoint())) {
+            assertThat(ecs.listClusters().clusterArns()).isEmpty();
+            assertThatThrownBy(() -> ecs.createCluster(r -> r.clusterName("x")))
+                    .isInstanceOf(software.amazon.awssdk.services.ecs.model.ServerException.class);
+            assertThatThrownBy(() -> iam.getRole(r -> r.roleName("fn-role"))).isInstanceOf(IamException.class);
+            assertThat(proxy.faults()).containsEntry(ThrottlingProxy.Fault.SERVER_ERROR, 2L);
+        }
+    }
+
+    private static <B extends AwsClientBuilder<B, C> & SdkSyncClientBuilder<B, C>, C> C client(
+            B builder, URI endpoint) {
+        return builder.region(Moto.REGION)
+                .endpointOverride(endpoint)
+                .credentialsProvider(Moto.credentials())
+                .httpClient(HTTP)
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
+                .build();
     }
 
     private static LambdaClient lambda(URI endpoint) {

@@ -16,11 +16,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.Deployment;
 import software.amazon.awssdk.services.ecs.model.DeploymentRolloutState;
@@ -28,19 +28,25 @@ import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.Service;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
 
 /**
  * Applies planned ECS changes: registers one revision per source revision, then moves each service to its revision
  * and, when asked, waits for the rollout without holding a thread (polls are scheduled with
  * {@code scheduler().after(...)}). Every change is reported exactly once; one failure does not stop the others.
+ *
+ * <p>A mutating call whose answer is lost (a reset connection, a 5xx, a timeout) may still have taken effect, so it is
+ * never simply sent again or reported as failed: registrations of one family run one at a time, and a retried
+ * {@code RegisterTaskDefinition} first looks for the revision the lost attempt registered; a failed
+ * {@code UpdateService} is read back, and reported applied when the service does run the new revision. When even the
+ * read-back fails, the failure says that the outcome is unknown.
  */
 public final class EcsApplier {
     private static final Logger LOG = LoggerFactory.getLogger(EcsApplier.class);
-
-    /** How often a registration whose outcome is unknown (5xx, network) is checked and sent again. */
-    private static final int REGISTER_ATTEMPTS = 4;
-
-    private static final long REGISTER_BACKOFF_MILLIS = 200;
+    /** Words every failure whose change may nevertheless have landed says, so that callers and tests can tell. */
+    public static final String OUTCOME_UNKNOWN = "the outcome is unknown";
+    /** Read-backs of a service after an ambiguous UpdateService failure, each with the scheduler's retries. */
+    private static final int CONFIRM_READS = 5;
 
     private final ApplyContext context;
     private final EcsClient ecs;
@@ -54,11 +60,19 @@ public final class EcsApplier {
     /** @param changes this target's mutating changes */
     public void apply(List<Change> changes) {
         Map<String, CompletableFuture<@Nullable String>> registered = new HashMap<>();
+        Map<String, CompletableFuture<?>> lastOfFamily = new HashMap<>();
         List<CompletableFuture<?>> running = new ArrayList<>();
         for (Change c : changes) {
             if (EcsPlanner.TASK_DEFINITION_TYPE.equals(c.resourceType()) && !context.shouldStop()) {
-                CompletableFuture<@Nullable String> f = register(c);
-                registered.put(c.targetState().path("source").asText(), f);
+                // One registration per family at a time: the revision a lost answer registered is then the
+                // family's latest, which is how a retry or a re-run finds it instead of registering a second one.
+                String source = c.targetState().path("source").asText();
+                CompletableFuture<?> previous = lastOfFamily.getOrDefault(
+                        TaskDefinitions.family(source), CompletableFuture.completedFuture(null));
+                CompletableFuture<@Nullable String> f =
+                        previous.handle((ignored, error) -> null).thenCompose(ignored -> register(c));
+                lastOfFamily.put(TaskDefinitions.family(source), f);
+                registered.put(source, f);
                 running.add(f);
             }
         }
@@ -86,7 +100,8 @@ public final class EcsApplier {
                             return CompletableFuture.completedFuture(new Registered(earlier.get(), true));
                         }
                         context.starting(change);
-                        return registerOnce(from, request, 1);
+                        return registerOnce(from, request)
+                                .exceptionallyCompose(error -> confirmRegistered(from, request, unwrap(error)));
                     });
                 })
                 .handle((registered, error) -> {
@@ -115,55 +130,71 @@ public final class EcsApplier {
     private record Registered(String arn, boolean earlier) {}
 
     /**
-     * Registers a revision. RegisterTaskDefinition takes no idempotency token, so a 5xx or a network failure may hide
-     * a revision AWS did register: instead of the scheduler's blind retry, the family's latest revision is read first,
-     * and a retry is sent only when it is not the one this request makes.
+     * After the last attempt of RegisterTaskDefinition failed in a way that may have hidden its success, reads the
+     * family's latest revision back: the revision when the lost attempt registered it, else the original error, or
+     * an error saying that the outcome is unknown when it cannot be read.
      */
-    private CompletableFuture<Registered> registerOnce(
-            TaskDefinition source, RegisterTaskDefinitionRequest request, int attempt) {
-        return context.scheduler()
-                .submit(EcsQuotas.TASK_DEFINITION_MODIFY, () -> {
-                    try {
-                        return ecs.registerTaskDefinition(request);
-                    } catch (SdkException e) {
-                        if (!RateLimitedScheduler.isThrottling(e) && RateLimitedScheduler.isTransient(e)) {
-                            throw new MaybeRegistered(e);
-                        }
-                        throw e;
-                    }
-                })
-                .thenApply(r -> new Registered(r.taskDefinition().taskDefinitionArn(), false))
-                .exceptionallyCompose(error -> {
-                    Throwable cause = unwrap(error);
-                    if (!(cause instanceof MaybeRegistered lost)) {
-                        return CompletableFuture.failedFuture(cause);
-                    }
-                    if (attempt >= REGISTER_ATTEMPTS) {
-                        return CompletableFuture.failedFuture(lost.error);
-                    }
-                    LOG.warn(
-                            "Registering a revision of {} may have failed ({}): checking the family before retrying",
-                            source.family(),
-                            message(lost.error));
-                    return context.scheduler()
-                            .after(Duration.ofMillis(REGISTER_BACKOFF_MILLIS * attempt))
-                            .thenCompose(ignored -> earlierRevision(source, request))
-                            .thenCompose(found -> found.isPresent()
-                                    ? CompletableFuture.completedFuture(new Registered(found.get(), false))
-                                    : registerOnce(source, request, attempt + 1));
-                });
+    private CompletableFuture<Registered> confirmRegistered(
+            TaskDefinition source, RegisterTaskDefinitionRequest request, Throwable error) {
+        if (!RateLimitedScheduler.isTransient(error)) {
+            return CompletableFuture.failedFuture(error);
+        }
+        return earlierRevision(source, request, CONFIRM_READS).handle((landed, readError) -> {
+            if (readError != null) {
+                throw new CompletionException(new IllegalStateException(
+                        OUTCOME_UNKNOWN + ": RegisterTaskDefinition got no answer (" + message(error)
+                                + ") and reading the family back failed too (" + message(unwrap(readError))
+                                + "); plan again: a revision it registered is reused, not registered twice",
+                        error));
+            }
+            if (landed.isPresent()) {
+                LOG.warn(
+                        "RegisterTaskDefinition of {} got no answer ({}), but it registered {}",
+                        shortName(source.taskDefinitionArn()),
+                        message(error),
+                        shortName(landed.get()));
+                return new Registered(landed.get(), false);
+            }
+            throw new CompletionException(error);
+        });
     }
 
-    /** A RegisterTaskDefinition call that failed in a way that leaves open whether AWS registered the revision. */
-    private static final class MaybeRegistered extends RuntimeException {
-        private static final long serialVersionUID = 1L;
+    private CompletableFuture<Optional<String>> earlierRevision(
+            TaskDefinition source, RegisterTaskDefinitionRequest request, int reads) {
+        return earlierRevision(source, request).exceptionallyCompose(e -> {
+            Throwable cause = unwrap(e);
+            if (reads <= 1 || !RateLimitedScheduler.isTransient(cause) && !RateLimitedScheduler.isThrottling(cause)) {
+                return CompletableFuture.failedFuture(cause);
+            }
+            return context.scheduler()
+                    .after(Duration.ofMillis(100))
+                    .thenCompose(ignored -> earlierRevision(source, request, reads - 1));
+        });
+    }
 
-        final SdkException error;
-
-        MaybeRegistered(SdkException error) {
-            super(error.getMessage(), error);
-            this.error = error;
-        }
+    /**
+     * Registers the revision. RegisterTaskDefinition takes no idempotency token, so a 5xx or a network failure may
+     * hide a revision AWS did register: a retry first reads the family's latest revision and takes it when the lost
+     * attempt registered it. The read runs inside the retried call, under the stricter modify quota, so that no
+     * other registration of the family can come between.
+     */
+    private CompletableFuture<Registered> registerOnce(TaskDefinition source, RegisterTaskDefinitionRequest request) {
+        AtomicBoolean sent = new AtomicBoolean();
+        return context.scheduler().submit(EcsQuotas.TASK_DEFINITION_MODIFY, () -> {
+            if (sent.getAndSet(true)) {
+                DescribeTaskDefinitionResponse latest = ecs.describeTaskDefinition(
+                        d -> d.taskDefinition(source.family()).include(TaskDefinitionField.TAGS));
+                if (isWhatWeRegister(latest, source, request)) {
+                    LOG.info(
+                            "Task definition {} was registered by an attempt whose answer was lost: not registering it"
+                                    + " again",
+                            shortName(latest.taskDefinition().taskDefinitionArn()));
+                    return new Registered(latest.taskDefinition().taskDefinitionArn(), false);
+                }
+            }
+            return new Registered(
+                    ecs.registerTaskDefinition(request).taskDefinition().taskDefinitionArn(), false);
+        });
     }
 
     /**
@@ -172,12 +203,17 @@ public final class EcsApplier {
      */
     private CompletableFuture<Optional<String>> earlierRevision(
             TaskDefinition source, RegisterTaskDefinitionRequest request) {
-        return EcsPlanner.describeTaskDefinition(context, source.family()).thenApply(latest -> {
-            TaskDefinition td = latest.taskDefinition();
-            boolean same =
-                    td.revision() > source.revision() && TaskDefinitions.registers(latest, request, context.agent());
-            return same ? Optional.of(td.taskDefinitionArn()) : Optional.empty();
-        });
+        return EcsPlanner.describeTaskDefinition(context, source.family())
+                .thenApply(latest -> isWhatWeRegister(latest, source, request)
+                        ? Optional.of(latest.taskDefinition().taskDefinitionArn())
+                        : Optional.empty());
+    }
+
+    /** @return true when {@code revision} is newer than the source and exactly what {@code request} registers */
+    private boolean isWhatWeRegister(
+            DescribeTaskDefinitionResponse revision, TaskDefinition source, RegisterTaskDefinitionRequest request) {
+        return revision.taskDefinition().revision() > source.revision()
+                && TaskDefinitions.registers(revision, request, context.agent());
     }
 
     /** What a change (a task definition's, or a service's on resume) registers from its source revision. */
@@ -326,19 +362,66 @@ public final class EcsApplier {
                             EcsQuotas.SERVICE_MODIFY,
                             () -> ecs.updateService(
                                     u -> u.cluster(cluster).service(service).taskDefinition(arn)))
-                    .thenCompose(response -> {
+                    .thenApply(response -> Optional.of(response.service()))
+                    .exceptionallyCompose(error -> confirmUpdate(cluster, service, arn, unwrap(error)))
+                    .thenCompose(updated -> {
                         LOG.info("Updated ECS service {} to {}", service, shortName(arn));
                         if (!state.has("waitMillis")) {
                             context.applied(change, "updated to " + shortName(arn), appliedState(arn, from));
                             return done();
                         }
-                        String deployment =
-                                primary(response.service()).map(Deployment::id).orElse(null);
+                        String deployment = updated.flatMap(EcsApplier::primary)
+                                .map(Deployment::id)
+                                .orElse(null);
                         long deadline = System.nanoTime()
                                 + Duration.ofMillis(state.get("waitMillis").asLong())
                                         .toNanos();
                         return awaitRollout(change, state, arn, from, deployment, deadline);
                     });
+        });
+    }
+
+    /**
+     * After UpdateService failed in a way that may have hidden its success (a lost answer, a 5xx), reads the service
+     * back: the service when it does run {@code arn} (the update landed), the original error when it does not, and an
+     * error saying that the outcome is unknown when it cannot be read.
+     */
+    private CompletableFuture<Optional<Service>> confirmUpdate(
+            String cluster, String service, String arn, Throwable error) {
+        if (!RateLimitedScheduler.isTransient(error)) {
+            return CompletableFuture.failedFuture(error);
+        }
+        return describeService(cluster, service, CONFIRM_READS).handle((current, readError) -> {
+            if (readError != null) {
+                throw new CompletionException(new IllegalStateException(
+                        OUTCOME_UNKNOWN + ": UpdateService to " + shortName(arn) + " got no answer ("
+                                + message(error) + ") and reading the service back failed too ("
+                                + message(unwrap(readError)) + "); plan again to see where it stands",
+                        error));
+            }
+            if (current.isPresent() && arn.equals(current.get().taskDefinition())) {
+                LOG.warn(
+                        "UpdateService of {} got no answer ({}), but the service does run {}",
+                        service,
+                        message(error),
+                        shortName(arn));
+                return current;
+            }
+            throw new CompletionException(error);
+        });
+    }
+
+    /** Reads a service, trying again (up to {@code reads} times, each with the scheduler's retries) on 5xx or I/O. */
+    private CompletableFuture<Optional<Service>> describeService(String cluster, String service, int reads) {
+        return describeService(cluster, service).exceptionallyCompose(error -> {
+            if (reads <= 1
+                    || !RateLimitedScheduler.isTransient(unwrap(error))
+                            && !RateLimitedScheduler.isThrottling(unwrap(error))) {
+                return CompletableFuture.failedFuture(unwrap(error));
+            }
+            return context.scheduler()
+                    .after(Duration.ofMillis(100))
+                    .thenCompose(ignored -> describeService(cluster, service, reads - 1));
         });
     }
 
@@ -349,8 +432,25 @@ public final class EcsApplier {
         Duration poll = Duration.ofMillis(state.path("pollMillis").asLong(15_000));
         return context.scheduler()
                 .after(poll)
-                .thenCompose(ignored -> describeService(cluster, service))
+                .thenCompose(ignored -> describeService(cluster, service)
+                        .<@Nullable Optional<Service>>thenApply(s -> s)
+                        .exceptionally(error -> {
+                            // The update landed; a failed poll is no reason to report it failed: poll again.
+                            LOG.debug("Polling ECS service {} failed: {}", service, message(unwrap(error)));
+                            return null;
+                        }))
                 .thenCompose(current -> {
+                    if (current == null) {
+                        if (System.nanoTime() >= deadline) {
+                            context.failed(
+                                    change,
+                                    "updated to " + shortName(arn) + ", but its rollout could not be read before the"
+                                            + " deadline: check the service's events",
+                                    null);
+                            return done();
+                        }
+                        return awaitRollout(change, state, arn, from, deployment, deadline);
+                    }
                     if (current.isEmpty()) {
                         context.failed(change, "the service disappeared during its rollout to " + shortName(arn), null);
                         return done();

@@ -9,6 +9,12 @@ public final class AwsErrors {
     private AwsErrors() {}
 
     /**
+     * Words every failure whose change may nevertheless have landed (its answer was lost, and reading it back failed
+     * too) starts its reason with, so that callers can tell it from a change that certainly did not happen.
+     */
+    public static final String OUTCOME_UNKNOWN = "the outcome is unknown";
+
+    /**
      * @param e an error, possibly wrapped by a future
      * @return the underlying error
      */

@@ -8,6 +8,7 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.LogType;
 import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -15,6 +16,7 @@ import com.cloudaeye.agent.spi.TargetPlan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -22,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -273,9 +276,13 @@ public final class ControlPlaneLogging implements EksComponent {
                             : CompletableFuture.completedFuture(null);
                     return recorded.thenCompose(v -> send
                                     ? update(eks, scheduler, name, toEnable, toDisable, deadline)
-                                            .thenCompose(update -> update == null
-                                                    ? confirmByDescribe(eks, scheduler, name, expected)
-                                                    : waitFor(eks, scheduler, name, update, deadline))
+                                            .exceptionallyCompose(error ->
+                                                    landed(eks, scheduler, name, expected, AwsErrors.unwrap(error)))
+                                            .thenCompose(update -> (update == null
+                                                            ? confirmByDescribe(eks, scheduler, name, expected)
+                                                            : waitFor(eks, scheduler, name, update, deadline))
+                                                    .exceptionallyCompose(error -> CompletableFuture.failedFuture(
+                                                            afterSending(AwsErrors.unwrap(error)))))
                                     : CompletableFuture.<Void>completedFuture(null))
                             .thenCompose(v -> untag
                                     ? scheduler
@@ -294,9 +301,14 @@ public final class ControlPlaneLogging implements EksComponent {
                         applied.set("enabled", array(outcome.enabled()));
                         context.applied(change, outcome.message(), applied);
                     } else {
+                        String why = AwsErrors.describe(error);
                         context.failed(
                                 change,
-                                "Control-plane logging of " + name + " was not updated: " + AwsErrors.describe(error),
+                                "Control-plane logging of " + name
+                                        + (why.startsWith(AwsErrors.OUTCOME_UNKNOWN)
+                                                ? " may have been updated: "
+                                                : " was not updated: ")
+                                        + why,
                                 AwsErrors.unwrap(error));
                     }
                     return null;
@@ -304,6 +316,70 @@ public final class ControlPlaneLogging implements EksComponent {
     }
 
     private record Outcome(String message, Set<LogType> enabled) {}
+
+    /** Reads of a cluster when an answer was lost, each with the scheduler's retries. */
+    private static final int CONFIRM_READS = 5;
+
+    /**
+     * UpdateClusterConfig failed in a way that may hide its success (its answer lost, a 5xx): reads the cluster back.
+     * A null update id (then confirmed by describing the cluster) when its logging is now as expected, else the
+     * original error, or an error saying that the outcome is unknown when the cluster cannot be read.
+     */
+    private static CompletableFuture<@Nullable String> landed(
+            EksClient eks, CallScheduler scheduler, String name, Set<LogType> expected, Throwable error) {
+        if (!RateLimitedScheduler.isTransient(error)) {
+            return CompletableFuture.failedFuture(error);
+        }
+        return describe(eks, scheduler, name, CONFIRM_READS).handle((cluster, readError) -> {
+            if (readError != null) {
+                throw new CompletionException(new AgentException(
+                        AwsErrors.OUTCOME_UNKNOWN + ": UpdateClusterConfig got no answer (" + AwsErrors.describe(error)
+                                + ") and reading the cluster back failed too (" + AwsErrors.describe(readError)
+                                + "); plan again to see where it stands",
+                        error));
+            }
+            if (enabledTypes(cluster.logging()).equals(expected)) {
+                LOG.warn(
+                        "UpdateClusterConfig of {} got no answer ({}), but its logging is now as planned",
+                        name,
+                        AwsErrors.describe(error));
+                return null;
+            }
+            throw new CompletionException(error);
+        });
+    }
+
+    /**
+     * The update was sent and accepted; what failed afterwards is the wait for it. A definite answer (the update
+     * failed, or the cluster shows other log types) stays as it is; an error reading it means the outcome is unknown.
+     */
+    private static Throwable afterSending(Throwable error) {
+        if (error instanceof AgentException) {
+            return error;
+        }
+        return new AgentException(
+                AwsErrors.OUTCOME_UNKNOWN + ": the update was accepted, but reading its progress failed ("
+                        + AwsErrors.describe(error) + "); plan again to see where it stands",
+                error);
+    }
+
+    /** Describes a cluster, trying again (up to {@code reads} times) on throttling, 5xx and I/O errors. */
+    private static CompletableFuture<Cluster> describe(EksClient eks, CallScheduler scheduler, String name, int reads) {
+        return scheduler
+                .submit(
+                        EksQuotas.EKS,
+                        () -> eks.describeCluster(r -> r.name(name)).cluster())
+                .exceptionallyCompose(e -> {
+                    Throwable cause = AwsErrors.unwrap(e);
+                    if (reads <= 1
+                            || !RateLimitedScheduler.isTransient(cause) && !RateLimitedScheduler.isThrottling(cause)) {
+                        return CompletableFuture.failedFuture(cause);
+                    }
+                    return scheduler
+                            .after(Duration.ofMillis(100))
+                            .thenCompose(v -> describe(eks, scheduler, name, reads - 1));
+                });
+    }
 
     /** Sends the update; while another update runs (ResourceInUseException), waits and tries again. */
     private CompletableFuture<@Nullable String> update(
@@ -366,7 +442,22 @@ public final class ControlPlaneLogging implements EksComponent {
                         EksQuotas.EKS,
                         () -> eks.describeUpdate(r -> r.name(name).updateId(updateId))
                                 .update())
+                .<@Nullable Update>thenApply(u -> u)
+                .exceptionallyCompose(e -> {
+                    Throwable cause = AwsErrors.unwrap(e);
+                    // A failed poll says nothing about the update: poll again until the deadline.
+                    return Waits.passed(deadline)
+                                    || !RateLimitedScheduler.isTransient(cause)
+                                            && !RateLimitedScheduler.isThrottling(cause)
+                            ? CompletableFuture.failedFuture(cause)
+                            : CompletableFuture.completedFuture(null);
+                })
                 .thenCompose(update -> {
+                    if (update == null) {
+                        return scheduler
+                                .after(waits.pollInterval())
+                                .thenCompose(v -> waitFor(eks, scheduler, name, updateId, deadline));
+                    }
                     UpdateStatus status = update.status();
                     if (status == UpdateStatus.SUCCESSFUL) {
                         LOG.debug("Update {} of cluster {} succeeded", updateId, name);
@@ -399,19 +490,15 @@ public final class ControlPlaneLogging implements EksComponent {
     /** For endpoints that return no update object (moto): confirm the result by reading the cluster. */
     private static CompletableFuture<Void> confirmByDescribe(
             EksClient eks, CallScheduler scheduler, String name, Set<LogType> expected) {
-        return scheduler
-                .submit(
-                        EksQuotas.EKS,
-                        () -> eks.describeCluster(r -> r.name(name)).cluster())
-                .thenCompose(cluster -> {
-                    Set<LogType> now = enabledTypes(cluster.logging());
-                    if (now.equals(expected)) {
-                        return CompletableFuture.completedFuture(null);
-                    }
-                    return CompletableFuture.failedFuture(new AgentException("UpdateClusterConfig returned no update"
-                            + " to wait on, and the cluster now has " + names(now) + " enabled instead of "
-                            + names(expected)));
-                });
+        return describe(eks, scheduler, name, CONFIRM_READS).thenCompose(cluster -> {
+            Set<LogType> now = enabledTypes(cluster.logging());
+            if (now.equals(expected)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return CompletableFuture.failedFuture(new AgentException("UpdateClusterConfig returned no update"
+                    + " to wait on, and the cluster now has " + names(now) + " enabled instead of "
+                    + names(expected)));
+        });
     }
 
     private static CompletableFuture<String> confirmLogGroup(ClusterRef ref, TargetContext context) {
@@ -425,7 +512,10 @@ public final class ControlPlaneLogging implements EksComponent {
                                 ? "log group " + ref.logGroupName() + " exists"
                                 : "log group " + ref.logGroupName()
                                         + " not created yet: EKS creates it with the first log"
-                                        + " events, usually within minutes");
+                                        + " events, usually within minutes")
+                // A note only: failing to read it says nothing about the logging change.
+                .exceptionally(e -> "log group " + ref.logGroupName() + " not checked ("
+                        + AwsErrors.describe(AwsErrors.unwrap(e)) + ")");
     }
 
     private static boolean logGroupExists(ClusterRef ref, TargetContext context) {

@@ -11,6 +11,7 @@ import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
@@ -21,8 +22,10 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,7 +92,11 @@ public final class CrossAccountRoleAccess implements EksComponent {
                     .addAttributes(AttributeChange.of("Policy.Resource", null, ref.logGroupArn()))
                     .addWarnings(TradeOff.ROLE_MODE)
                     .addPermissions(
-                            Permission.of("iam:CreateRole", roleArn), Permission.of("iam:PutRolePolicy", roleArn));
+                            Permission.of("iam:CreateRole", roleArn),
+                            Permission.of("iam:PutRolePolicy", roleArn),
+                            // Reads back the role and its policy when a call's answer is lost.
+                            Permission.of("iam:GetRole", roleArn),
+                            Permission.of("iam:GetRolePolicy", roleArn));
             return new TargetPlan(List.of(change.build()), reads, List.of(TradeOff.NOTE));
         }
         if (!description(ref).equals(role.get().description())) {
@@ -199,21 +206,36 @@ public final class CrossAccountRoleAccess implements EksComponent {
                                                     .assumeRolePolicyDocument(s.path("trustPolicy")
                                                             .asText())
                                                     .maxSessionDuration(3600)));
-                        } catch (EntityAlreadyExistsException exists) {
-                            // An apply killed after CreateRole made it: its resume finishes the role if it is ours.
-                            Optional<Role> role = getRole(context);
-                            String description = s.path("description").asText();
-                            if (role.isEmpty() || !description.equals(role.get().description())) {
+                        } catch (RuntimeException e) {
+                            // Planning found no role. If there is one now, made by this installer for this cluster,
+                            // an earlier attempt created it (an apply killed after CreateRole, or an attempt whose
+                            // answer was lost): go on with it. Someone else's role is left alone.
+                            if (!(e instanceof EntityAlreadyExistsException) && !RateLimitedScheduler.isTransient(e)) {
+                                throw e;
+                            }
+                            Optional<Role> role = readBack(e, () -> getRole(context));
+                            boolean ours = role.isPresent()
+                                    && s.path("description")
+                                            .asText()
+                                            .equals(role.get().description());
+                            if (!ours && e instanceof EntityAlreadyExistsException) {
                                 context.skipped(
                                         change,
                                         "The role " + ROLE_NAME + " was created by someone else since planning:"
                                                 + " left alone. Plan again.");
                                 continue;
                             }
-                            made = "the role " + ROLE_NAME + " existed (an interrupted apply created it); its"
-                                    + " policy is set";
+                            if (!ours) {
+                                throw e;
+                            }
+                            LOG.warn(
+                                    "CreateRole of {} failed ({}), but the role exists, made by this installer",
+                                    ROLE_NAME,
+                                    AwsErrors.describe(e));
+                            made = "the role " + ROLE_NAME + " existed (an earlier attempt created it); its policy is"
+                                    + " set";
                         }
-                        putPolicy(iam, context, s);
+                        putPolicyOrConfirm(iam, context, s);
                         context.applied(change, made, null);
                     }
                     case UPDATE -> {
@@ -229,7 +251,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
                         }
                         if (change.permissions().stream()
                                 .anyMatch(p -> p.action().equals("iam:PutRolePolicy"))) {
-                            putPolicy(iam, context, s);
+                            putPolicyOrConfirm(iam, context, s);
                         }
                         context.applied(change, "updated the role " + ROLE_NAME, null);
                     }
@@ -256,11 +278,49 @@ public final class CrossAccountRoleAccess implements EksComponent {
                 if (e instanceof com.cloudaeye.agent.AgentException) {
                     throw e; // the journal could not be written: stop
                 }
+                String why = AwsErrors.describe(e);
                 context.failed(
                         change,
-                        "The role " + ROLE_NAME + " was not " + change.action().label() + "d: " + AwsErrors.describe(e),
+                        "The role " + ROLE_NAME
+                                + (why.startsWith(AwsErrors.OUTCOME_UNKNOWN) ? " may have been " : " was not ")
+                                + change.action().label() + "d: " + why,
                         e);
             }
+        }
+    }
+
+    /** PutRolePolicy is idempotent; when its last attempt's answer is lost, the policy is read back instead. */
+    private static void putPolicyOrConfirm(IamClient iam, ApplyContext context, JsonNode s) {
+        try {
+            putPolicy(iam, context, s);
+        } catch (RuntimeException e) {
+            if (!RateLimitedScheduler.isTransient(e)) {
+                throw e;
+            }
+            Optional<String> now = readBack(e, () -> getRolePolicy(context));
+            if (now.isEmpty()
+                    || !Objects.equals(parse(now.get()), parse(s.path("policy").asText()))) {
+                throw e;
+            }
+            LOG.warn("PutRolePolicy of {} failed ({}), but the role has the policy", ROLE_NAME, AwsErrors.describe(e));
+        }
+    }
+
+    /** Reads back after a call whose answer was lost; when that read fails too, the outcome is unknown. */
+    private static <T> T readBack(RuntimeException lost, Supplier<T> read) {
+        try {
+            return read.get();
+        } catch (RuntimeException e) {
+            if (e instanceof com.cloudaeye.agent.AgentException) {
+                throw e;
+            }
+            IllegalStateException unknown = new IllegalStateException(
+                    AwsErrors.OUTCOME_UNKNOWN + ": a call got no answer (" + AwsErrors.describe(lost)
+                            + ") and reading it back failed too (" + AwsErrors.describe(e)
+                            + "); plan again to see where it stands",
+                    lost);
+            unknown.addSuppressed(e);
+            throw unknown;
         }
     }
 

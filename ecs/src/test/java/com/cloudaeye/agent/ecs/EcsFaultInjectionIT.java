@@ -1,0 +1,277 @@
+package com.cloudaeye.agent.ecs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.ResourceResult.Outcome;
+import com.cloudaeye.agent.ecs.internal.EcsApplier;
+import com.cloudaeye.agent.ecs.internal.EcsPlanner;
+import com.cloudaeye.agent.ecs.internal.TaskDefinitions;
+import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.ThrottlingProxy;
+import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
+import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+
+/**
+ * Faults between the installer and ECS: a {@link ThrottlingProxy} in front of moto answers a share of the calls with
+ * ECS's throttling error, a 500, a reset connection, a slow answer, or forwards the call and loses its answer. The
+ * installer gets few attempts per call (3, 2, and at 30 % of faults just 1), so some changes do fail. The fixture has
+ * a revision shared by four services, a family with two revisions in use, and six services with a revision each.
+ * After every apply, each result and each journal entry is compared with the live state in moto (read directly, not
+ * through the proxy): a service reported applied runs a new revision with the router made from its own original
+ * revision; one not applied still runs its original revision; only a failure that says its outcome is unknown may be
+ * either. Re-running plan and apply converges, and however many answers were lost, no source revision gets more than
+ * one new revision.
+ */
+class EcsFaultInjectionIT {
+    private static final int MAX_RUNS = 15;
+
+    @TempDir
+    Path journals;
+
+    private MotoEcs moto;
+    private ThrottlingProxy proxy;
+    /** Each service's original task definition ARN, by service name. */
+    private final Map<String, String> originals = new LinkedHashMap<>();
+
+    @AfterEach
+    void close() {
+        if (proxy != null) {
+            proxy.close();
+        }
+        moto.close();
+    }
+
+    @ParameterizedTest(name = "{0} of the calls faulted ({2}), {1} attempts per call")
+    @CsvSource({"0.05, 3, every kind", "0.15, 2, every kind", "0.30, 1, every kind", "0.30, 3, lost answers only"})
+    void apply_underFaults_reportsExactlyTheLiveState_andConvergesWithOneRevisionPerSource(
+            double faultRate, int attempts, String kinds) throws Exception {
+        Moto.reset();
+        moto = new MotoEcs();
+        moto.cluster("prod");
+        TaskDefinition web = moto.fargate("web", "256", "512", MotoEcs.app("app", 128, 256));
+        for (int i = 0; i < 4; i++) {
+            service("web-" + i, web);
+        }
+        service("api-old", moto.fargate("api", "256", "512", MotoEcs.app("api", 128, 256)));
+        TaskDefinition apiNew = moto.fargate("api", "512", "1024", MotoEcs.app("api", 256, 512));
+        service("api-a", apiNew);
+        service("api-b", apiNew);
+        for (int i = 0; i < 6; i++) {
+            service("solo-" + i, moto.fargate("solo-" + i, "256", "512", MotoEcs.app("solo", 128, 256)));
+        }
+
+        ThrottlingProxy.Builder faults = ThrottlingProxy.builder()
+                .target(Moto.endpoint())
+                .unlimited()
+                .latency(Duration.ofMillis(5))
+                .slowResponse(Duration.ofMillis(300))
+                .faultOnly("ecs")
+                .seed(Double.doubleToLongBits(faultRate) + attempts);
+        if (kinds.equals("every kind")) {
+            for (Fault f : List.of(
+                    Fault.THROTTLED,
+                    Fault.SERVER_ERROR,
+                    Fault.CONNECTION_RESET,
+                    Fault.SLOW_RESPONSE,
+                    Fault.LOST_RESPONSE)) {
+                faults.fault(f, faultRate / 5);
+            }
+        } else {
+            faults.fault(Fault.LOST_RESPONSE, faultRate);
+        }
+        proxy = faults.start();
+
+        int failedChanges = 0;
+        int unknownOutcomes = 0;
+        // Planning only reads, and is not what this test is about: it gets enough attempts to get through the faults.
+        // The apply, through the same proxy, gets few.
+        try (AgentInstaller planner = MotoEcs.installer(MotoEcs.target().build())
+                        .endpointOverride(proxy.endpoint())
+                        .retries(10, Duration.ofMillis(20))
+                        .build();
+                AgentInstaller installer = MotoEcs.installer(MotoEcs.target().build())
+                        .endpointOverride(proxy.endpoint())
+                        .retries(attempts, Duration.ofMillis(20))
+                        .journalDirectory(journals)
+                        .build()) {
+            int runs = 0;
+            for (Plan plan = planPatiently(planner); !plan.mutations().isEmpty(); plan = planPatiently(planner)) {
+                assertThat(++runs).as("converged within " + MAX_RUNS + " runs").isLessThanOrEqualTo(MAX_RUNS);
+                ApplyResult result = installer.apply(plan);
+                assertThat(result.results())
+                        .extracting(ResourceResult::change)
+                        .as("every change is reported exactly once")
+                        .containsExactlyInAnyOrderElementsOf(plan.mutations());
+                failedChanges += result.withOutcome(Outcome.FAILED).size();
+                unknownOutcomes += assertResultMatchesLiveState(result);
+                assertJournalMatchesLiveState(Journal.read(result.journal().orElseThrow()));
+                assertAtMostOneRevisionPerSource();
+            }
+        }
+
+        for (String service : originals.keySet()) {
+            assertThat(installed(service)).as(service + " installed in the end").isTrue();
+        }
+        assertAtMostOneRevisionPerSource();
+        assertThat(proxy.faultsInjected()).as("faults were injected").isPositive();
+        if (faultRate >= 0.3) { // at 5 % of a few hundred calls split five ways, a kind may not come up
+            assertThat(proxy.faults().get(Fault.LOST_RESPONSE))
+                    .as("answers were lost")
+                    .isPositive();
+        }
+        if (attempts == 1) {
+            assertThat(failedChanges)
+                    .as("with one attempt per call, faults fail some changes: the re-run is exercised")
+                    .isPositive();
+        }
+        System.out.printf(
+                "ECS faults at %.0f %% (%s), %d attempts: %s; %d failed changes, %d with an unknown outcome,"
+                        + " RegisterTaskDefinition sent %d times%n",
+                faultRate * 100,
+                kinds,
+                attempts,
+                proxy.faults(),
+                failedChanges,
+                unknownOutcomes,
+                proxy.requests("RegisterTaskDefinition"));
+    }
+
+    private void service(String name, TaskDefinition td) {
+        moto.service("prod", name, td);
+        originals.put(name, td.taskDefinitionArn());
+    }
+
+    /** Planning under faults can itself run out of attempts; that is a clear PlanningException, and we plan again. */
+    private static Plan planPatiently(AgentInstaller installer) {
+        PlanningException last = null;
+        for (int attempt = 0; attempt < 20; attempt++) {
+            try {
+                return installer.plan();
+            } catch (PlanningException e) {
+                assertThat(e.getMessage()).contains("ecs");
+                last = e;
+            }
+        }
+        throw new AssertionError("planning failed 20 times under faults", last);
+    }
+
+    /** @return how many failures said their outcome is unknown */
+    private int assertResultMatchesLiveState(ApplyResult result) {
+        int unknown = 0;
+        for (ResourceResult r : result.results()) {
+            String message = r.message().orElse("");
+            if (r.change().resourceType().equals(EcsPlanner.TASK_DEFINITION_TYPE)) {
+                continue; // checked through the journal, which has the registered revision's ARN
+            }
+            String service = serviceName(r.change());
+            if (r.outcome() == Outcome.FAILED && message.contains(EcsApplier.OUTCOME_UNKNOWN)) {
+                unknown++;
+                installed(service); // either state, but nothing in between
+            } else if (r.outcome() == Outcome.APPLIED
+                    || r.outcome() == Outcome.FAILED && message.startsWith("updated to")) {
+                assertThat(installed(service)).as(service + " reported " + r).isTrue();
+            } else {
+                assertThat(installed(service)).as(service + " reported " + r).isFalse();
+            }
+        }
+        return unknown;
+    }
+
+    private void assertJournalMatchesLiveState(Journal journal) throws Exception {
+        assertThat(journal.interrupted())
+                .as("every started change has an outcome")
+                .isEmpty();
+        for (Change change : journal.plan().mutations()) {
+            Optional<Journal.Entry> last = journal.last(change);
+            if (change.resourceType().equals(EcsPlanner.TASK_DEFINITION_TYPE)) {
+                if (last.isPresent() && last.get().event() == Journal.Event.APPLIED) {
+                    String arn =
+                            last.get().appliedState().path("taskDefinitionArn").asText();
+                    assertThat(madeFrom(moto.describe(arn)))
+                            .as(change.resourceId() + " journaled as registered " + arn + ", made from it")
+                            .contains(change.resourceId());
+                }
+                continue;
+            }
+            String message = last.map(e -> String.valueOf(e.message())).orElse("");
+            if (message.contains(EcsApplier.OUTCOME_UNKNOWN)) {
+                continue;
+            }
+            boolean applied = last.map(e -> e.event() == Journal.Event.APPLIED
+                            || e.event() == Journal.Event.FAILED && message.startsWith("updated to"))
+                    .orElse(false);
+            assertThat(installed(serviceName(change)))
+                    .as(serviceName(change) + " journaled as " + last)
+                    .isEqualTo(applied);
+            if (last.isPresent() && last.get().event() == Journal.Event.APPLIED) {
+                assertThat(last.get().appliedState().path("taskDefinitionArn").asText())
+                        .as("the journal names the revision the service runs, for rollback")
+                        .isEqualTo(moto.taskDefinitionOf("prod", serviceName(change)));
+            }
+        }
+        assertThat(Files.readString(journal.path())).doesNotContain(MotoEcs.TOKEN);
+    }
+
+    /** No source revision has more than one revision made from it, however many registrations lost their answer. */
+    private void assertAtMostOneRevisionPerSource() {
+        Map<String, List<String>> madeFrom =
+                moto.ecs.listTaskDefinitionsPaginator(r -> r.status("ACTIVE")).taskDefinitionArns().stream()
+                        .map(moto::describe)
+                        .filter(td -> madeFrom(td).isPresent())
+                        .collect(Collectors.groupingBy(
+                                td -> madeFrom(td).orElseThrow(),
+                                Collectors.mapping(TaskDefinition::taskDefinitionArn, Collectors.toList())));
+        madeFrom.forEach((source, revisions) ->
+                assertThat(revisions).as("revisions made from " + source).hasSize(1));
+    }
+
+    /**
+     * @return true when the service runs a revision with the router made from its original revision, false when it
+     *     still runs its original revision; fails for anything else
+     */
+    private boolean installed(String service) {
+        String original = originals.get(service);
+        String now = moto.taskDefinitionOf("prod", service);
+        if (now.equals(original)) {
+            return false;
+        }
+        TaskDefinition td = moto.describe(now);
+        assertThat(madeFrom(td))
+                .as(service + " runs " + now + ", made from its original")
+                .contains(original);
+        assertThat(td.containerDefinitions().stream().map(ContainerDefinition::name))
+                .as(service + " keeps its own containers")
+                .containsAll(moto.describe(original).containerDefinitions().stream()
+                        .map(ContainerDefinition::name)
+                        .toList());
+        return true;
+    }
+
+    private static Optional<String> madeFrom(TaskDefinition td) {
+        return TaskDefinitions.ourRouter(td).map(r -> r.dockerLabels().get(TaskDefinitions.SOURCE_LABEL));
+    }
+
+    private static String serviceName(Change change) {
+        return change.resourceId().substring(change.resourceId().lastIndexOf('/') + 1);
+    }
+}

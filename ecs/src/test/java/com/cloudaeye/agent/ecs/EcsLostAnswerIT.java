@@ -1,0 +1,112 @@
+package com.cloudaeye.agent.ecs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ecs.internal.TaskDefinitions;
+import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.ThrottlingProxy;
+import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+
+/**
+ * One mutating call at a time loses its answer (the proxy forwards it to moto, which applies it, and closes the
+ * connection): the installer neither registers a revision twice nor reports a landed change as failed.
+ */
+class EcsLostAnswerIT {
+    @TempDir
+    Path journals;
+
+    private MotoEcs moto;
+    private TaskDefinition web;
+
+    @BeforeEach
+    void fixture() {
+        Moto.reset();
+        moto = new MotoEcs();
+        moto.cluster("prod");
+        web = moto.fargate("web", "256", "512", MotoEcs.app("app", 128, 256));
+        moto.service("prod", "web-a", web);
+    }
+
+    @AfterEach
+    void close() {
+        moto.close();
+    }
+
+    private AgentInstaller installer(EcsTarget target, ThrottlingProxy proxy, int attempts) {
+        return MotoEcs.installer(target)
+                .endpointOverride(proxy.endpoint())
+                .retries(attempts, Duration.ofMillis(10))
+                .journalDirectory(journals)
+                .build();
+    }
+
+    @ParameterizedTest(name = "{0} attempts per call")
+    @ValueSource(ints = {1, 3})
+    void registerTaskDefinition_whoseAnswerIsLost_isRegisteredOnce_andReportedApplied(int attempts) {
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .fault(Fault.LOST_RESPONSE, 1.0)
+                        .faultOnly("RegisterTaskDefinition")
+                        .start();
+                AgentInstaller installer = installer(MotoEcs.target().build(), proxy, attempts)) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(proxy.requests("RegisterTaskDefinition")).isEqualTo(1);
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).endsWith("web:2");
+            assertThat(moto.describe("web").revision()).as("no second revision").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void updateService_whoseAnswerIsLost_isReadBack_andReportedApplied() {
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .fault(Fault.LOST_RESPONSE, 1.0)
+                        .faultOnly("UpdateService")
+                        .start();
+                AgentInstaller installer = installer(MotoEcs.target().build(), proxy, 1)) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(proxy.faults()).containsEntry(Fault.LOST_RESPONSE, 1L);
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).endsWith("web:2");
+            assertThat(installer.plan().mutations()).isEmpty();
+        }
+    }
+
+    @Test
+    void apply_neverReusesARevisionMadeFromAnotherRevisionOfTheSameFamily() {
+        TaskDefinition webV2 = moto.fargate("web", "512", "1024", MotoEcs.app("app", 256, 512));
+        moto.service("prod", "web-b", webV2);
+        try (ThrottlingProxy proxy =
+                        ThrottlingProxy.builder().target(Moto.endpoint()).start();
+                AgentInstaller both = installer(MotoEcs.target().build(), proxy, 2);
+                AgentInstaller onlyB =
+                        installer(MotoEcs.target().services("web-b").build(), proxy, 2)) {
+            Plan plan = both.plan();
+            // Meanwhile, web-b alone is installed: web:3 is made from web:2, and is the family's latest revision.
+            assertThat(onlyB.apply(onlyB.plan()).status()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+
+            both.apply(plan);
+
+            TaskDefinition a = moto.describe(moto.taskDefinitionOf("prod", "web-a"));
+            assertThat(a.revision()).isEqualTo(4);
+            assertThat(TaskDefinitions.ourRouter(a).orElseThrow().dockerLabels())
+                    .containsEntry(TaskDefinitions.SOURCE_LABEL, web.taskDefinitionArn());
+            assertThat(a.cpu()).as("web-a keeps its own size").isEqualTo("256");
+        }
+    }
+}

@@ -1,0 +1,264 @@
+package com.cloudaeye.agent.eks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.ResourceResult.Outcome;
+import com.cloudaeye.agent.eks.internal.AwsErrors;
+import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
+import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
+import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.ThrottlingProxy;
+import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import software.amazon.awssdk.services.eks.EksClient;
+import software.amazon.awssdk.services.eks.model.LogSetup;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
+import software.amazon.awssdk.services.iam.model.Role;
+
+/**
+ * Faults between the installer and EKS, IAM and CloudWatch Logs: a {@link ThrottlingProxy} in front of moto answers a
+ * share of the calls with each service's throttling error, a 500, a reset connection, a slow answer, or forwards the
+ * call and loses its answer. Six clusters get all control-plane log types; the first also gets CloudAEye's
+ * cross-account role. The installer gets few attempts per call (3, 2, and at 30 % of faults just 1). After every
+ * apply, each result and journal entry is compared with the live state in moto (read directly): a cluster's logging
+ * reported applied is enabled, one not applied is as it was; the role reported applied exists with its trust and
+ * policy, and no role change is reported applied that is not. Re-running converges within a bounded number of runs.
+ */
+class EksFaultInjectionIT {
+    private static final List<String> CLUSTERS =
+            List.of("prod-eks", "stage-eks", "dev-eks", "qa-eks", "perf-eks", "edge-eks");
+    private static final String CLOUDAEYE_ACCOUNT = "111122223333";
+    private static final String EXTERNAL_ID = "cloudaeye-tenant-4711";
+    private static final int MAX_RUNS = 15;
+
+    @TempDir
+    Path journals;
+
+    @ParameterizedTest(name = "{0} of the calls faulted ({2}), {1} attempts per call")
+    @CsvSource({"0.05, 3, every kind", "0.15, 2, every kind", "0.30, 1, every kind", "0.30, 3, lost answers only"})
+    void apply_underFaults_reportsExactlyTheLiveState_andConverges(double faultRate, int attempts, String kinds)
+            throws Exception {
+        Moto.reset();
+        CLUSTERS.forEach(MotoEks::createCluster);
+        ThrottlingProxy.Builder faults = ThrottlingProxy.builder()
+                .target(Moto.endpoint())
+                .unlimited()
+                .latency(Duration.ofMillis(5))
+                .slowResponse(Duration.ofMillis(300))
+                .seed(Double.doubleToLongBits(faultRate) + attempts);
+        if (kinds.equals("every kind")) {
+            for (Fault f : List.of(
+                    Fault.THROTTLED,
+                    Fault.SERVER_ERROR,
+                    Fault.CONNECTION_RESET,
+                    Fault.SLOW_RESPONSE,
+                    Fault.LOST_RESPONSE)) {
+                faults.fault(f, faultRate / 5);
+            }
+        } else {
+            faults.fault(Fault.LOST_RESPONSE, faultRate);
+        }
+
+        int failedChanges = 0;
+        int unknownOutcomes = 0;
+        try (ThrottlingProxy proxy = faults.start();
+                EksClient eks = MotoEks.eks();
+                IamClient iam = MotoEks.iam()) {
+            Map<String, AgentInstaller> planners = new LinkedHashMap<>();
+            Map<String, AgentInstaller> installers = new LinkedHashMap<>();
+            for (String cluster : CLUSTERS) {
+                // Planning only reads and is not what this test is about: it gets enough attempts to get through.
+                planners.put(
+                        cluster,
+                        installer(cluster, proxy)
+                                .retries(10, Duration.ofMillis(20))
+                                .build());
+                installers.put(
+                        cluster,
+                        installer(cluster, proxy)
+                                .retries(attempts, Duration.ofMillis(20))
+                                .journalDirectory(journals)
+                                .build());
+            }
+            try {
+                int runs = 0;
+                boolean converged = false;
+                while (!converged) {
+                    assertThat(++runs)
+                            .as("converged within " + MAX_RUNS + " runs")
+                            .isLessThanOrEqualTo(MAX_RUNS);
+                    converged = true;
+                    for (String cluster : CLUSTERS) {
+                        Plan plan = planPatiently(planners.get(cluster));
+                        if (plan.mutations().isEmpty()) {
+                            continue;
+                        }
+                        converged = false;
+                        ApplyResult result = installers.get(cluster).apply(plan);
+                        assertThat(result.results())
+                                .extracting(ResourceResult::change)
+                                .as("every change is reported exactly once")
+                                .containsExactlyInAnyOrderElementsOf(plan.mutations());
+                        failedChanges += result.withOutcome(Outcome.FAILED).size();
+                        for (ResourceResult r : result.results()) {
+                            unknownOutcomes += assertMatchesLiveState(
+                                    eks,
+                                    iam,
+                                    r.change(),
+                                    r.outcome() == Outcome.APPLIED,
+                                    r.message().orElse(""),
+                                    r.toString());
+                        }
+                        assertJournalMatchesLiveState(
+                                eks, iam, Journal.read(result.journal().orElseThrow()));
+                    }
+                }
+            } finally {
+                planners.values().forEach(AgentInstaller::close);
+                installers.values().forEach(AgentInstaller::close);
+            }
+
+            for (String cluster : CLUSTERS) {
+                assertThat(enabledTypes(eks, cluster))
+                        .as(cluster + " logs everything in the end")
+                        .isEqualTo(EnumSet.allOf(LogType.class));
+            }
+            assertThat(roleInstalled(iam))
+                    .as("the role is installed in the end")
+                    .isTrue();
+            assertThat(proxy.faultsInjected()).as("faults were injected").isPositive();
+            if (faultRate >= 0.3) { // at 5 % of a few hundred calls split five ways, a kind may not come up
+                assertThat(proxy.faults().get(Fault.LOST_RESPONSE))
+                        .as("answers were lost")
+                        .isPositive();
+            }
+            if (attempts == 1) {
+                assertThat(failedChanges)
+                        .as("with one attempt per call, faults fail some changes: the re-run is exercised")
+                        .isPositive();
+            }
+            System.out.printf(
+                    "EKS faults at %.0f %% (%s), %d attempts: %s; %d failed changes, %d with an unknown outcome; %s%n",
+                    faultRate * 100, kinds, attempts, proxy.faults(), failedChanges, unknownOutcomes, proxy.requests());
+        }
+    }
+
+    private static AgentInstaller.Builder installer(String cluster, ThrottlingProxy proxy) {
+        EksTarget.Builder target = EksTarget.builder()
+                .cluster(cluster)
+                .waits(Duration.ofMillis(50), Duration.ofSeconds(20))
+                .controlPlaneLogging(true);
+        if (cluster.equals(CLUSTERS.get(0))) {
+            target.cloudAEyeAccess(a -> a.crossAccountRole(CLOUDAEYE_ACCOUNT, EXTERNAL_ID));
+        }
+        return MotoEks.installer(target.build()).endpointOverride(proxy.endpoint());
+    }
+
+    /** Planning under faults can itself run out of attempts; that is a clear PlanningException, and we plan again. */
+    private static Plan planPatiently(AgentInstaller installer) {
+        PlanningException last = null;
+        for (int attempt = 0; attempt < 20; attempt++) {
+            try {
+                return installer.plan();
+            } catch (PlanningException e) {
+                last = e;
+            }
+        }
+        throw new AssertionError("planning failed 20 times under faults", last);
+    }
+
+    /** @return 1 when the failure said that its outcome is unknown (either state is then right), else 0 */
+    private static int assertMatchesLiveState(
+            EksClient eks, IamClient iam, Change change, boolean applied, String message, String what) {
+        boolean unknown = !applied && message.contains(AwsErrors.OUTCOME_UNKNOWN);
+        if (change.resourceType().equals(ControlPlaneLogging.RESOURCE_TYPE)) {
+            String cluster = change.resourceId().substring(change.resourceId().lastIndexOf('/') + 1);
+            Set<LogType> now = enabledTypes(eks, cluster);
+            assertThat(now)
+                    .as(cluster + " logs either everything or nothing: " + what)
+                    .isIn(EnumSet.allOf(LogType.class), EnumSet.noneOf(LogType.class));
+            if (!unknown) {
+                assertThat(now.equals(EnumSet.allOf(LogType.class)))
+                        .as(cluster + " logging: " + what)
+                        .isEqualTo(applied);
+            }
+        } else if (change.resourceType().equals(CrossAccountRoleAccess.ROLE_TYPE)) {
+            if (applied) {
+                assertThat(roleInstalled(iam)).as("the role: " + what).isTrue();
+            } else if (!unknown) {
+                assertThat(roleInstalled(iam)).as("the role: " + what).isFalse();
+            }
+        } else {
+            throw new AssertionError("unexpected change " + change);
+        }
+        return unknown ? 1 : 0;
+    }
+
+    private static void assertJournalMatchesLiveState(EksClient eks, IamClient iam, Journal journal) throws Exception {
+        assertThat(journal.interrupted())
+                .as("every started change has an outcome")
+                .isEmpty();
+        for (Change change : journal.plan().mutations()) {
+            Optional<Journal.Entry> last = journal.last(change);
+            assertMatchesLiveState(
+                    eks,
+                    iam,
+                    change,
+                    last.map(e -> e.event() == Journal.Event.APPLIED).orElse(false),
+                    last.map(e -> String.valueOf(e.message())).orElse(""),
+                    "journaled as " + last);
+        }
+        assertThat(Files.readString(journal.path())).doesNotContain("cloudaeye-api-token-for-tests");
+    }
+
+    private static Set<LogType> enabledTypes(EksClient eks, String cluster) {
+        Set<LogType> enabled = EnumSet.noneOf(LogType.class);
+        for (LogSetup setup :
+                eks.describeCluster(r -> r.name(cluster)).cluster().logging().clusterLogging()) {
+            if (Boolean.TRUE.equals(setup.enabled())) {
+                setup.typesAsStrings().forEach(t -> enabled.add(LogType.fromAwsName(t)));
+            }
+        }
+        return enabled;
+    }
+
+    /** @return true when the role exists, trusts CloudAEye with the external ID and has its policy */
+    private static boolean roleInstalled(IamClient iam) {
+        Role role;
+        try {
+            role = iam.getRole(r -> r.roleName(CrossAccountRoleAccess.ROLE_NAME))
+                    .role();
+        } catch (NoSuchEntityException e) {
+            return false;
+        }
+        String trust = URLDecoder.decode(role.assumeRolePolicyDocument(), StandardCharsets.UTF_8);
+        if (!trust.contains(EXTERNAL_ID) || !trust.contains(CLOUDAEYE_ACCOUNT)) {
+            return false;
+        }
+        List<String> policies = new ArrayList<>(iam.listRolePolicies(r -> r.roleName(CrossAccountRoleAccess.ROLE_NAME))
+                .policyNames());
+        return policies.contains(CrossAccountRoleAccess.POLICY_NAME);
+    }
+}
