@@ -146,6 +146,14 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         return false;
     }
 
+    /**
+     * @param e an SDK error
+     * @return true for the errors the scheduler retries: throttling, 5xx answers and network failures
+     */
+    public static boolean isRetryable(Throwable e) {
+        return isThrottling(e) || isTransient(e);
+    }
+
     @Override
     public CompletableFuture<Void> after(Duration delay) {
         CompletableFuture<Void> done = new CompletableFuture<>();

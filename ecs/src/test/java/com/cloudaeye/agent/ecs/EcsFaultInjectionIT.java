@@ -188,7 +188,7 @@ class EcsFaultInjectionIT {
                 unknown++;
                 installed(service); // either state, but nothing in between
             } else if (r.outcome() == Outcome.APPLIED
-                    || r.outcome() == Outcome.FAILED && message.startsWith("updated to")) {
+                    || (r.outcome() == Outcome.FAILED && message.startsWith("updated to"))) {
                 assertThat(installed(service)).as(service + " reported " + r).isTrue();
             } else {
                 assertThat(installed(service)).as(service + " reported " + r).isFalse();
@@ -218,7 +218,7 @@ class EcsFaultInjectionIT {
                 continue;
             }
             boolean applied = last.map(e -> e.event() == Journal.Event.APPLIED
-                            || e.event() == Journal.Event.FAILED && message.startsWith("updated to"))
+                            || (e.event() == Journal.Event.FAILED && message.startsWith("updated to")))
                     .orElse(false);
             assertThat(installed(serviceName(change)))
                     .as(serviceName(change) + " journaled as " + last)

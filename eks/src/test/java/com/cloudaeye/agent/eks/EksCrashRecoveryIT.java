@@ -162,6 +162,9 @@ class EksCrashRecoveryIT {
         assertThat(CallLog.count(calls, "Iam:CreateAccessKey"))
                 .as("CreateAccessKey requests")
                 .isEqualTo(1);
+        assertThat(daemonSetCreations())
+                .as("DaemonSet creations across both JVMs")
+                .isEqualTo(1);
         assertThat(iam.getRole(r -> r.roleName(CrossAccountRoleAccess.ROLE_NAME))
                         .role()
                         .description())

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +46,7 @@ public final class EcsApplier {
     private static final Logger LOG = LoggerFactory.getLogger(EcsApplier.class);
     /** Words every failure whose change may nevertheless have landed says, so that callers and tests can tell. */
     public static final String OUTCOME_UNKNOWN = "the outcome is unknown";
-    /** Read-backs of a service after an ambiguous UpdateService failure, each with the scheduler's retries. */
+    /** Read-backs after an ambiguous RegisterTaskDefinition or UpdateService failure, each with the scheduler's retries. */
     private static final int CONFIRM_READS = 5;
 
     private final ApplyContext context;
@@ -139,36 +140,40 @@ public final class EcsApplier {
         if (!RateLimitedScheduler.isTransient(error)) {
             return CompletableFuture.failedFuture(error);
         }
-        return earlierRevision(source, request, CONFIRM_READS).handle((landed, readError) -> {
-            if (readError != null) {
-                throw new CompletionException(new IllegalStateException(
-                        OUTCOME_UNKNOWN + ": RegisterTaskDefinition got no answer (" + message(error)
-                                + ") and reading the family back failed too (" + message(unwrap(readError))
-                                + "); plan again: a revision it registered is reused, not registered twice",
-                        error));
-            }
-            if (landed.isPresent()) {
-                LOG.warn(
-                        "RegisterTaskDefinition of {} got no answer ({}), but it registered {}",
-                        shortName(source.taskDefinitionArn()),
-                        message(error),
-                        shortName(landed.get()));
-                return new Registered(landed.get(), false);
-            }
-            throw new CompletionException(error);
-        });
+        return readPatiently(() -> earlierRevision(source, request), CONFIRM_READS)
+                .handle((landed, readError) -> {
+                    if (readError != null) {
+                        throw new CompletionException(new IllegalStateException(
+                                OUTCOME_UNKNOWN + ": RegisterTaskDefinition got no answer (" + message(error)
+                                        + ") and reading the family back failed too (" + message(unwrap(readError))
+                                        + "); plan again: a revision it registered is reused, not registered twice",
+                                error));
+                    }
+                    if (landed.isPresent()) {
+                        LOG.warn(
+                                "RegisterTaskDefinition of {} got no answer ({}), but it registered {}",
+                                shortName(source.taskDefinitionArn()),
+                                message(error),
+                                shortName(landed.get()));
+                        return new Registered(landed.get(), false);
+                    }
+                    throw new CompletionException(error);
+                });
     }
 
-    private CompletableFuture<Optional<String>> earlierRevision(
-            TaskDefinition source, RegisterTaskDefinitionRequest request, int reads) {
-        return earlierRevision(source, request).exceptionallyCompose(e -> {
-            Throwable cause = unwrap(e);
-            if (reads <= 1 || !RateLimitedScheduler.isTransient(cause) && !RateLimitedScheduler.isThrottling(cause)) {
+    /**
+     * Runs a read that confirms an ambiguous failure again, up to {@code reads} times in all (each with the
+     * scheduler's own retries), while it fails with throttling, 5xx or I/O.
+     */
+    private <T> CompletableFuture<T> readPatiently(Supplier<CompletableFuture<T>> read, int reads) {
+        return read.get().exceptionallyCompose(error -> {
+            Throwable cause = unwrap(error);
+            if (reads <= 1 || !RateLimitedScheduler.isRetryable(cause)) {
                 return CompletableFuture.failedFuture(cause);
             }
             return context.scheduler()
                     .after(Duration.ofMillis(100))
-                    .thenCompose(ignored -> earlierRevision(source, request, reads - 1));
+                    .thenCompose(ignored -> readPatiently(read, reads - 1));
         });
     }
 
@@ -391,38 +396,25 @@ public final class EcsApplier {
         if (!RateLimitedScheduler.isTransient(error)) {
             return CompletableFuture.failedFuture(error);
         }
-        return describeService(cluster, service, CONFIRM_READS).handle((current, readError) -> {
-            if (readError != null) {
-                throw new CompletionException(new IllegalStateException(
-                        OUTCOME_UNKNOWN + ": UpdateService to " + shortName(arn) + " got no answer ("
-                                + message(error) + ") and reading the service back failed too ("
-                                + message(unwrap(readError)) + "); plan again to see where it stands",
-                        error));
-            }
-            if (current.isPresent() && arn.equals(current.get().taskDefinition())) {
-                LOG.warn(
-                        "UpdateService of {} got no answer ({}), but the service does run {}",
-                        service,
-                        message(error),
-                        shortName(arn));
-                return current;
-            }
-            throw new CompletionException(error);
-        });
-    }
-
-    /** Reads a service, trying again (up to {@code reads} times, each with the scheduler's retries) on 5xx or I/O. */
-    private CompletableFuture<Optional<Service>> describeService(String cluster, String service, int reads) {
-        return describeService(cluster, service).exceptionallyCompose(error -> {
-            if (reads <= 1
-                    || !RateLimitedScheduler.isTransient(unwrap(error))
-                            && !RateLimitedScheduler.isThrottling(unwrap(error))) {
-                return CompletableFuture.failedFuture(unwrap(error));
-            }
-            return context.scheduler()
-                    .after(Duration.ofMillis(100))
-                    .thenCompose(ignored -> describeService(cluster, service, reads - 1));
-        });
+        return readPatiently(() -> describeService(cluster, service), CONFIRM_READS)
+                .handle((current, readError) -> {
+                    if (readError != null) {
+                        throw new CompletionException(new IllegalStateException(
+                                OUTCOME_UNKNOWN + ": UpdateService to " + shortName(arn) + " got no answer ("
+                                        + message(error) + ") and reading the service back failed too ("
+                                        + message(unwrap(readError)) + "); plan again to see where it stands",
+                                error));
+                    }
+                    if (current.isPresent() && arn.equals(current.get().taskDefinition())) {
+                        LOG.warn(
+                                "UpdateService of {} got no answer ({}), but the service does run {}",
+                                service,
+                                message(error),
+                                shortName(arn));
+                        return current;
+                    }
+                    throw new CompletionException(error);
+                });
     }
 
     private CompletableFuture<@Nullable Void> awaitRollout(

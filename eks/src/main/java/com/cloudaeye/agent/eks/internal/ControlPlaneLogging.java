@@ -371,8 +371,7 @@ public final class ControlPlaneLogging implements EksComponent {
                         () -> eks.describeCluster(r -> r.name(name)).cluster())
                 .exceptionallyCompose(e -> {
                     Throwable cause = AwsErrors.unwrap(e);
-                    if (reads <= 1
-                            || !RateLimitedScheduler.isTransient(cause) && !RateLimitedScheduler.isThrottling(cause)) {
+                    if (reads <= 1 || !RateLimitedScheduler.isRetryable(cause)) {
                         return CompletableFuture.failedFuture(cause);
                     }
                     return scheduler
@@ -446,9 +445,7 @@ public final class ControlPlaneLogging implements EksComponent {
                 .exceptionallyCompose(e -> {
                     Throwable cause = AwsErrors.unwrap(e);
                     // A failed poll says nothing about the update: poll again until the deadline.
-                    return Waits.passed(deadline)
-                                    || !RateLimitedScheduler.isTransient(cause)
-                                            && !RateLimitedScheduler.isThrottling(cause)
+                    return Waits.passed(deadline) || !RateLimitedScheduler.isRetryable(cause)
                             ? CompletableFuture.failedFuture(cause)
                             : CompletableFuture.completedFuture(null);
                 })
