@@ -162,6 +162,7 @@ public final class ThrottlingProxy implements AutoCloseable {
 
     private final Map<String, Long> inProgressUntilNanos = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> requestsByResource = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> throttledByGroup = new ConcurrentHashMap<>();
     private final Map<Fault, LongAdder> faults = new EnumMap<>(Fault.class);
     private final LongAdder conflicts = new LongAdder();
@@ -228,6 +229,16 @@ public final class ThrottlingProxy implements AutoCloseable {
         return n == null ? 0 : n.sum();
     }
 
+    /**
+     * @param operation an operation name, e.g. {@code UpdateClusterConfig}
+     * @param resource the resource its path names: a Lambda function's or an EKS cluster's name
+     * @return how many requests of that operation on that resource arrived
+     */
+    public long requests(String operation, String resource) {
+        LongAdder n = requestsByResource.get(operation + " " + resource);
+        return n == null ? 0 : n.sum();
+    }
+
     /** @return requests of every operation, including throttled and faulted ones */
     public long totalRequests() {
         return requests.values().stream().mapToLong(LongAdder::sum).sum();
@@ -272,6 +283,7 @@ public final class ThrottlingProxy implements AutoCloseable {
     /** Sets every counter back to zero (the buckets and pending updates stay as they are). */
     public void resetCounters() {
         requests.clear();
+        requestsByResource.clear();
         throttledByGroup.clear();
         faults.values().forEach(LongAdder::reset);
         conflicts.reset();
@@ -302,6 +314,11 @@ public final class ThrottlingProxy implements AutoCloseable {
             Call call =
                     Call.of(exchange.getRequestMethod(), exchange.getRequestURI(), exchange.getRequestHeaders(), body);
             requests.computeIfAbsent(call.operation, k -> new LongAdder()).increment();
+            if (call.resource != null) {
+                requestsByResource
+                        .computeIfAbsent(call.operation + " " + call.resource, k -> new LongAdder())
+                        .increment();
+            }
             if (call.admin) {
                 forwardAndRespond(exchange, call, body);
                 return;
@@ -585,15 +602,30 @@ public final class ThrottlingProxy implements AutoCloseable {
         final Protocol protocol;
         final String group;
         final String function;
+        /** The resource the call is about, when its path names it: a Lambda function, an EKS cluster. */
+        final String resource;
+
         final boolean admin;
 
         private Call(
                 String operation, String service, Protocol protocol, String group, String function, boolean admin) {
+            this(operation, service, protocol, group, function, function, admin);
+        }
+
+        private Call(
+                String operation,
+                String service,
+                Protocol protocol,
+                String group,
+                String function,
+                String resource,
+                boolean admin) {
             this.operation = operation;
             this.service = service;
             this.protocol = protocol;
             this.group = group;
             this.function = function;
+            this.resource = resource;
             this.admin = admin;
         }
 
@@ -634,7 +666,11 @@ public final class ThrottlingProxy implements AutoCloseable {
             }
             if (path.startsWith("/clusters")
                     || (path.startsWith("/tags/") && (service.equals("eks") || service.equals("unknown")))) {
-                return new Call(eksOperation(method, path), "eks", Protocol.REST_JSON, null, null, false);
+                String[] segments = path.substring(1).split("/");
+                String cluster = segments[0].equals("clusters") && segments.length >= 2
+                        ? URLDecoder.decode(segments[1], StandardCharsets.UTF_8)
+                        : null;
+                return new Call(eksOperation(method, path), "eks", Protocol.REST_JSON, null, null, cluster, false);
             }
             return new Call(method + " " + path, service, Protocol.REST_JSON, null, null, false);
         }

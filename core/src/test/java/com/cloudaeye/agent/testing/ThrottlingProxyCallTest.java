@@ -114,6 +114,18 @@ class ThrottlingProxyCallTest {
         assertThat(call.group).isNull();
     }
 
+    @Test
+    void eksClusterPaths_nameTheirCluster_andLambdaPathsTheirFunction() {
+        assertThat(ThrottlingProxy.Call.of(
+                                "POST", URI.create("/clusters/prod-eks/update-config"), signedFor("eks"), new byte[0])
+                        .resource)
+                .isEqualTo("prod-eks");
+        assertThat(ThrottlingProxy.Call.of("GET", URI.create("/clusters"), signedFor("eks"), new byte[0]).resource)
+                .isNull();
+        assertThat(call("PUT", "/2015-03-31/functions/orders/configuration").resource)
+                .isEqualTo("orders");
+    }
+
     @ParameterizedTest
     @CsvSource({
         "iam, Action=CreateRole&Version=2010-05-08&RoleName=cloudaeye, CreateRole",

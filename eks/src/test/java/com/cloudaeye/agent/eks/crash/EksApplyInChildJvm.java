@@ -15,10 +15,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Runs one EKS installer operation in its own JVM, so a test can kill it with {@code SIGKILL} half-way and continue in
- * a fresh JVM. Arguments: {@code apply|resume|rollback ENDPOINT JOURNAL_DIR RATE CALL_LOG KUBECONFIG [JOURNAL_FILE]}; RATE is
+ * a fresh JVM. Arguments: {@code apply|resume|rollback ENDPOINT JOURNAL_DIR RATE KUBECONFIG [JOURNAL_FILE]}; RATE is
  * the EKS, IAM and CloudFormation rate the installer allows itself (low, to make the apply slow enough to kill);
- * CALL_LOG is the file {@link CallLog} appends this JVM's AWS requests to; KUBECONFIG reaches the test's Kubernetes
- * API server, where the agent DaemonSet of the first cluster goes. Prints the {@link ChildJvm#printResult
+ * KUBECONFIG reaches the test's Kubernetes API server, where the agent DaemonSet of the first cluster goes. Prints the {@link ChildJvm#printResult
  * RESULT} line.
  *
  * <p>One installer with one {@link EksTarget} for all {@link #CLUSTERS} (an installer takes one target per
@@ -59,7 +58,6 @@ public final class EksApplyInChildJvm {
         URI endpoint = URI.create(args[1]);
         Path journals = Path.of(args[2]);
         double rate = Double.parseDouble(args[3]);
-        System.setProperty(CallLog.PROPERTY, args[4]);
         // The key's secret stays in this JVM's memory: never printed, journaled or written to a file.
         List<AccessKey> keys = new CopyOnWriteArrayList<>();
         AgentInstaller.Builder builder = AgentInstaller.builder()
@@ -71,7 +69,7 @@ public final class EksApplyInChildJvm {
                 .rateLimit("iam", rate)
                 .rateLimit("cloudformation", rate)
                 .journalDirectory(journals);
-        Path kubeconfig = Path.of(args[5]);
+        Path kubeconfig = Path.of(args[4]);
         EksTarget.Builder target = EksTarget.builder()
                 .cluster(USER_STACK_CLUSTER)
                 .daemonSet(d -> d.kubeconfig(kubeconfig).timeout(Duration.ofSeconds(60)))
@@ -88,7 +86,7 @@ public final class EksApplyInChildJvm {
         }
         builder.target(target.build());
         try (AgentInstaller installer = builder.build()) {
-            ChildJvm.perform(installer, mode, args.length > 6 ? Path.of(args[6]) : null);
+            ChildJvm.perform(installer, mode, args.length > 5 ? Path.of(args[5]) : null);
         }
         System.out.println("KEYS received=" + keys.size());
     }
