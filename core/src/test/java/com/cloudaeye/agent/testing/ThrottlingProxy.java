@@ -154,6 +154,9 @@ public final class ThrottlingProxy implements AutoCloseable {
     private final Duration slowResponse;
     private final Map<Fault, Double> faultRates;
     private final Set<String> faultOnly;
+    /** How many faults may still be injected; counts down from {@link Builder#maxFaults(long)}. */
+    private final java.util.concurrent.atomic.AtomicLong faultBudget;
+
     private final Random random;
     private final Map<String, TokenBucket> buckets = new HashMap<>();
     private final HttpServer server;
@@ -176,6 +179,7 @@ public final class ThrottlingProxy implements AutoCloseable {
         this.slowResponse = b.slowResponse;
         this.faultRates = new EnumMap<>(b.faultRates);
         this.faultOnly = Set.copyOf(b.faultOnly);
+        this.faultBudget = new java.util.concurrent.atomic.AtomicLong(b.maxFaults);
         this.random = new Random(b.seed);
         for (Fault f : Fault.values()) {
             faults.put(f, new LongAdder());
@@ -478,7 +482,7 @@ public final class ThrottlingProxy implements AutoCloseable {
         }
         for (Map.Entry<Fault, Double> e : faultRates.entrySet()) {
             if (x < e.getValue()) {
-                return e.getKey();
+                return faultBudget.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? e.getKey() : null;
             }
             x -= e.getValue();
         }
@@ -832,6 +836,7 @@ public final class ThrottlingProxy implements AutoCloseable {
         private final Map<Fault, Double> faultRates = new EnumMap<>(Fault.class);
         private final Set<String> faultOnly = new java.util.HashSet<>();
         private long seed = 42;
+        private long maxFaults = Long.MAX_VALUE;
 
         private Builder() {}
 
@@ -926,6 +931,19 @@ public final class ThrottlingProxy implements AutoCloseable {
          */
         public Builder faultOnly(String... servicesOrOperations) {
             faultOnly.addAll(List.of(servicesOrOperations));
+            return this;
+        }
+
+        /**
+         * @param faults how many faults to inject at most (default: no limit), e.g. 1 to fail only the first
+         *     matching request
+         * @return this
+         */
+        public Builder maxFaults(long faults) {
+            if (faults < 0) {
+                throw new IllegalArgumentException("maxFaults must not be negative, got " + faults);
+            }
+            this.maxFaults = faults;
             return this;
         }
 

@@ -82,6 +82,8 @@ class EksLoggingIT extends TargetContract {
                 "iam:CreateUser",
                 "iam:GetUser",
                 "iam:CreatePolicy",
-                "iam:AttachUserPolicy");
+                "iam:AttachUserPolicy",
+                // Only when a CreateAccessKey answer is lost: the key it made is deleted (EksLostAnswerIT).
+                "iam:DeleteAccessKey");
     }
 }

@@ -5,19 +5,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
+import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import software.amazon.awssdk.services.eks.EksClient;
 import software.amazon.awssdk.services.eks.model.LogSetup;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.AccessKeyMetadata;
 
 /**
  * One call at a time fails after the change it belongs to may have landed: its answer is lost (the proxy forwards it
@@ -81,6 +87,84 @@ class EksLostAnswerIT {
                                 .policyNames())
                         .containsExactly(CrossAccountRoleAccess.POLICY_NAME);
             }
+        }
+    }
+
+    /**
+     * CreateAccessKey has no idempotency token and its secret is only in its answer: a key whose answer was lost is
+     * deleted before the retry, so the user ends with exactly the key the sink received.
+     */
+    @Test
+    void aLostCreateAccessKeyAnswer_leavesNoOrphanedKey_andTheRetryHandsOverTheOnlyKey() {
+        List<AccessKey> sink = new CopyOnWriteArrayList<>();
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .fault(Fault.LOST_RESPONSE, 1.0)
+                        .faultOnly("CreateAccessKey")
+                        .maxFaults(1)
+                        .start();
+                AgentInstaller faulted = MotoEks.installer(userStack(sink))
+                        .endpointOverride(proxy.endpoint())
+                        .retries(3, Duration.ofMillis(10))
+                        .journalDirectory(journals)
+                        .build()) {
+            ApplyResult result = faulted.apply(faulted.plan());
+
+            assertThat(proxy.faultsInjected())
+                    .as("the first CreateAccessKey answer was lost")
+                    .isEqualTo(1);
+            assertThat(proxy.requests("CreateAccessKey")).isEqualTo(2);
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(sink).hasSize(1);
+            assertThat(accessKeyIds()).containsExactly(sink.get(0).accessKeyId());
+        }
+    }
+
+    @Test
+    void everyCreateAccessKeyAnswerLost_failsTheKeyChange_leavesNoKey_andAReRunHandsOverOne() {
+        List<AccessKey> sink = new CopyOnWriteArrayList<>();
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .fault(Fault.LOST_RESPONSE, 1.0)
+                        .faultOnly("CreateAccessKey")
+                        .start();
+                AgentInstaller faulted = MotoEks.installer(userStack(sink))
+                        .endpointOverride(proxy.endpoint())
+                        .retries(2, Duration.ofMillis(10))
+                        .journalDirectory(journals)
+                        .build()) {
+            ApplyResult result = faulted.apply(faulted.plan());
+
+            assertThat(proxy.requests("CreateAccessKey")).isEqualTo(2);
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.PARTIAL);
+            assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.change().resourceType()).isEqualTo(IamUserStackAccess.KEY_TYPE));
+            assertThat(sink).isEmpty();
+            assertThat(accessKeyIds())
+                    .as("both keys whose secret was lost are deleted")
+                    .isEmpty();
+        }
+        try (AgentInstaller direct = MotoEks.installer(userStack(sink)).build()) {
+            ApplyResult rerun = direct.apply(direct.plan());
+
+            assertThat(rerun.status()).as(rerun.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(sink).hasSize(1);
+            assertThat(accessKeyIds()).containsExactly(sink.get(0).accessKeyId());
+        }
+    }
+
+    private static EksTarget userStack(List<AccessKey> sink) {
+        return MotoEks.target()
+                .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(sink::add))
+                .build();
+    }
+
+    private static List<String> accessKeyIds() {
+        try (IamClient iam = MotoEks.iam()) {
+            return iam.listAccessKeys(r -> r.userName(IamUserStackAccess.USER_NAME)).accessKeyMetadata().stream()
+                    .map(AccessKeyMetadata::accessKeyId)
+                    .toList();
         }
     }
 }

@@ -15,6 +15,7 @@ import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.eks.internal.Waits;
 import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -29,6 +30,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
@@ -200,7 +202,10 @@ public final class IamUserStackAccess implements EksComponent {
                 .addAttributes(AttributeChange.of("AccessKeys", ids.isEmpty() ? null : idList, "+1 new key"))
                 .addAttributes(AttributeChange.redacted("SecretAccessKey", false, true))
                 .addPermissions(
-                        Permission.of("iam:ListAccessKeys", userArn), Permission.of("iam:CreateAccessKey", userArn))
+                        Permission.of("iam:ListAccessKeys", userArn),
+                        Permission.of("iam:CreateAccessKey", userArn),
+                        // Only when a CreateAccessKey answer is lost: the key it made is deleted (see createKey).
+                        Permission.of("iam:DeleteAccessKey", userArn))
                 .build();
     }
 
@@ -566,7 +571,7 @@ public final class IamUserStackAccess implements EksComponent {
         context.starting(change);
         CreateAccessKeyResponse created;
         try {
-            created = context.scheduler().call(EksQuotas.IAM, () -> iam.createAccessKey(r -> r.userName(USER_NAME)));
+            created = createKeyOnce(iam, context, ids);
         } catch (RuntimeException e) {
             context.failed(change, "Creating an access key for " + USER_NAME + " failed: " + AwsErrors.describe(e), e);
             return;
@@ -595,6 +600,61 @@ public final class IamUserStackAccess implements EksComponent {
                 change,
                 "created the access key " + keyId + " and handed it to the accessKeySink",
                 Json.object().put("accessKeyId", keyId));
+    }
+
+    /**
+     * CreateAccessKey takes no idempotency token, and a key's secret is only in its answer: a key whose answer was
+     * lost is of no use to anyone and takes one of the user's two key slots. So before a retry, and after a last
+     * attempt that got no answer, the keys the user did not have just before this apply ({@code before}) are deleted:
+     * the user belongs to CloudAEye's stack, and only this apply adds keys to it.
+     */
+    private static CreateAccessKeyResponse createKeyOnce(IamClient iam, ApplyContext context, List<String> before) {
+        AtomicBoolean sent = new AtomicBoolean();
+        try {
+            return context.scheduler().call(EksQuotas.IAM, () -> {
+                if (sent.getAndSet(true)) {
+                    deleteKeysNotIn(iam, before);
+                }
+                return iam.createAccessKey(r -> r.userName(USER_NAME));
+            });
+        } catch (RuntimeException e) {
+            if (!RateLimitedScheduler.isTransient(e)) {
+                throw e;
+            }
+            try {
+                context.scheduler().call(EksQuotas.IAM, () -> deleteKeysNotIn(iam, before));
+            } catch (RuntimeException cleanup) {
+                IllegalStateException unknown = new IllegalStateException(
+                        AwsErrors.OUTCOME_UNKNOWN + ": CreateAccessKey got no answer (" + AwsErrors.describe(e)
+                                + ") and listing the keys of " + USER_NAME + " failed too ("
+                                + AwsErrors.describe(cleanup) + "); delete any key of " + USER_NAME + " other than "
+                                + (before.isEmpty() ? "none" : String.join(", ", before))
+                                + " (its secret is lost) and apply again",
+                        e);
+                unknown.addSuppressed(cleanup);
+                throw unknown;
+            }
+            throw e;
+        }
+    }
+
+    /** @return the keys deleted: those of the user that are not in {@code keep} */
+    private static List<String> deleteKeysNotIn(IamClient iam, List<String> keep) {
+        List<String> deleted = new ArrayList<>();
+        for (AccessKeyMetadata key :
+                iam.listAccessKeys(r -> r.userName(USER_NAME)).accessKeyMetadata()) {
+            String id = key.accessKeyId();
+            if (!keep.contains(id)) {
+                LOG.warn(
+                        "Deleting the access key {} of {}: an attempt whose answer was lost created it, and its"
+                                + " secret is gone",
+                        id,
+                        USER_NAME);
+                iam.deleteAccessKey(r -> r.userName(USER_NAME).accessKeyId(id));
+                deleted.add(id);
+            }
+        }
+        return deleted;
     }
 
     private static void deleteKeys(Change change, ApplyContext context) {
