@@ -923,6 +923,18 @@ public final class ThrottlingProxy implements AutoCloseable {
         }
 
         /**
+         * @param fraction the fraction of requests (0 to 1) that get a fault, shared evenly among {@code kinds}
+         * @param kinds the kinds of fault, e.g. {@code Fault.values()}
+         * @return this
+         */
+        public Builder faultEvenly(double fraction, Fault... kinds) {
+            for (Fault kind : kinds) {
+                fault(kind, fraction / kinds.length);
+            }
+            return this;
+        }
+
+        /**
          * Injects faults only into requests of these services (signing names, e.g. {@code ecs}, {@code iam}) or
          * operations (e.g. {@code RegisterTaskDefinition}); by default every request but moto's own may get one.
          *

@@ -7,13 +7,13 @@ import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
-import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.ResourceResult.Outcome;
 import com.cloudaeye.agent.ecs.internal.EcsApplier;
 import com.cloudaeye.agent.ecs.internal.EcsPlanner;
 import com.cloudaeye.agent.ecs.internal.TaskDefinitions;
 import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.Patiently;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
 import java.nio.file.Files;
@@ -88,14 +88,7 @@ class EcsFaultInjectionIT {
                 .faultOnly("ecs")
                 .seed(Double.doubleToLongBits(faultRate) + attempts);
         if (kinds.equals("every kind")) {
-            for (Fault f : List.of(
-                    Fault.THROTTLED,
-                    Fault.SERVER_ERROR,
-                    Fault.CONNECTION_RESET,
-                    Fault.SLOW_RESPONSE,
-                    Fault.LOST_RESPONSE)) {
-                faults.fault(f, faultRate / 5);
-            }
+            faults.faultEvenly(faultRate, Fault.values());
         } else {
             faults.fault(Fault.LOST_RESPONSE, faultRate);
         }
@@ -115,7 +108,7 @@ class EcsFaultInjectionIT {
                         .journalDirectory(journals)
                         .build()) {
             int runs = 0;
-            for (Plan plan = planPatiently(planner); !plan.mutations().isEmpty(); plan = planPatiently(planner)) {
+            for (Plan plan = Patiently.plan(planner); !plan.mutations().isEmpty(); plan = Patiently.plan(planner)) {
                 assertThat(++runs).as("converged within " + MAX_RUNS + " runs").isLessThanOrEqualTo(MAX_RUNS);
                 ApplyResult result = installer.apply(plan);
                 assertThat(result.results())
@@ -159,20 +152,6 @@ class EcsFaultInjectionIT {
     private void service(String name, TaskDefinition td) {
         moto.service("prod", name, td);
         originals.put(name, td.taskDefinitionArn());
-    }
-
-    /** Planning under faults can itself run out of attempts; that is a clear PlanningException, and we plan again. */
-    private static Plan planPatiently(AgentInstaller installer) {
-        PlanningException last = null;
-        for (int attempt = 0; attempt < 20; attempt++) {
-            try {
-                return installer.plan();
-            } catch (PlanningException e) {
-                assertThat(e.getMessage()).contains("ecs");
-                last = e;
-            }
-        }
-        throw new AssertionError("planning failed 20 times under faults", last);
     }
 
     /** @return how many failures said their outcome is unknown */

@@ -7,13 +7,13 @@ import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
-import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.ResourceResult.Outcome;
 import com.cloudaeye.agent.eks.internal.AwsErrors;
 import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
 import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.Patiently;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
 import java.net.URLDecoder;
@@ -69,14 +69,7 @@ class EksFaultInjectionIT {
                 .slowResponse(Duration.ofMillis(300))
                 .seed(Double.doubleToLongBits(faultRate) + attempts);
         if (kinds.equals("every kind")) {
-            for (Fault f : List.of(
-                    Fault.THROTTLED,
-                    Fault.SERVER_ERROR,
-                    Fault.CONNECTION_RESET,
-                    Fault.SLOW_RESPONSE,
-                    Fault.LOST_RESPONSE)) {
-                faults.fault(f, faultRate / 5);
-            }
+            faults.faultEvenly(faultRate, Fault.values());
         } else {
             faults.fault(Fault.LOST_RESPONSE, faultRate);
         }
@@ -111,7 +104,7 @@ class EksFaultInjectionIT {
                             .isLessThanOrEqualTo(MAX_RUNS);
                     converged = true;
                     for (String cluster : CLUSTERS) {
-                        Plan plan = planPatiently(planners.get(cluster));
+                        Plan plan = Patiently.plan(planners.get(cluster));
                         if (plan.mutations().isEmpty()) {
                             continue;
                         }
@@ -174,19 +167,6 @@ class EksFaultInjectionIT {
             target.cloudAEyeAccess(a -> a.crossAccountRole(CLOUDAEYE_ACCOUNT, EXTERNAL_ID));
         }
         return MotoEks.installer(target.build()).endpointOverride(proxy.endpoint());
-    }
-
-    /** Planning under faults can itself run out of attempts; that is a clear PlanningException, and we plan again. */
-    private static Plan planPatiently(AgentInstaller installer) {
-        PlanningException last = null;
-        for (int attempt = 0; attempt < 20; attempt++) {
-            try {
-                return installer.plan();
-            } catch (PlanningException e) {
-                last = e;
-            }
-        }
-        throw new AssertionError("planning failed 20 times under faults", last);
     }
 
     /** @return 1 when the failure said that its outcome is unknown (either state is then right), else 0 */

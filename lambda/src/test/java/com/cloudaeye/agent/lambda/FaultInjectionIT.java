@@ -6,9 +6,9 @@ import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
-import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.Patiently;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
 import java.nio.file.Files;
@@ -95,7 +95,7 @@ class FaultInjectionIT {
                 .journalDirectory(journals)
                 .build()) {
             int runs = 0;
-            for (Plan plan = planPatiently(installer); !plan.mutations().isEmpty(); plan = planPatiently(installer)) {
+            for (Plan plan = Patiently.plan(installer); !plan.mutations().isEmpty(); plan = Patiently.plan(installer)) {
                 assertThat(++runs).as("converged within " + MAX_RUNS + " runs").isLessThanOrEqualTo(MAX_RUNS);
                 ApplyResult result = installer.apply(plan);
                 failedChanges +=
@@ -115,20 +115,6 @@ class FaultInjectionIT {
                     .as("with one attempt per call, faults fail some changes: the re-run is exercised")
                     .isPositive();
         }
-    }
-
-    /** Planning under faults can itself run out of attempts; that is a clear PlanningException, and we plan again. */
-    private static Plan planPatiently(AgentInstaller installer) {
-        PlanningException last = null;
-        for (int attempt = 0; attempt < 20; attempt++) {
-            try {
-                return installer.plan();
-            } catch (PlanningException e) {
-                assertThat(e.getMessage()).contains("lambda");
-                last = e;
-            }
-        }
-        throw new AssertionError("planning failed 20 times under faults", last);
     }
 
     private void assertResultMatchesLiveState(ApplyResult result) {
