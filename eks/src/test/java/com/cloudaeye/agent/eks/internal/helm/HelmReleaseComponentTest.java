@@ -153,6 +153,31 @@ class HelmReleaseComponentTest {
     }
 
     @Test
+    void apply_whenTheApiServerFailsTheDaemonSet_reportsFailed_leavesNoRelease_andAReRunInstalls() throws IOException {
+        kubernetes.failNext("POST", "/apis/apps/v1/namespaces/cloudaeye-agent/daemonsets");
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            ApplyResult failed = installer.apply(installer.plan());
+
+            assertThat(kubernetes.requests()).contains("  injected 500");
+            assertThat(failed.results())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.FAILED));
+            assertThat(failed.toString()).doesNotContain(TOKEN);
+            assertThat(helmList())
+                    .as("an atomic first install that failed leaves no release behind")
+                    .isEmpty();
+
+            Plan again = installer.plan();
+            assertThat(only(again).action()).isEqualTo(ChangeAction.CREATE);
+            ApplyResult rerun = installer.apply(again);
+            assertThat(rerun.isSuccess()).as(rerun.toString()).isTrue();
+            assertThat(helmList())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getStatus()).isEqualTo("deployed"));
+        }
+    }
+
+    @Test
     void apply_ofAnInstallThatAlreadyLanded_reportsItApplied_withoutInstallingAgain() throws IOException {
         try (AgentInstaller installer = installer(DEFAULTS)) {
             // An apply killed after Helm installed the release but before its journal said so: the same plan again.

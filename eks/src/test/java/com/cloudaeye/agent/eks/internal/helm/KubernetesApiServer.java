@@ -37,6 +37,9 @@ import java.util.concurrent.TimeUnit;
 public final class KubernetesApiServer implements AutoCloseable {
     private final KubernetesMockServer server;
     private final List<String> requests = new CopyOnWriteArrayList<>();
+    /** "METHOD path-prefix" of requests still to answer with a 500, each once. */
+    private final List<String> failures = new CopyOnWriteArrayList<>();
+
     private final ScheduledExecutorService controller = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "fake-daemonset-controller");
         t.setDaemon(true);
@@ -54,7 +57,7 @@ public final class KubernetesApiServer implements AutoCloseable {
                 new Context(Serialization.jsonMapper()),
                 new MockWebServer(),
                 new HashMap<>(),
-                new HelmFriendlyDispatcher(crud, requests),
+                new HelmFriendlyDispatcher(crud, requests, failures),
                 true);
         server.init();
         client = server.createClient();
@@ -90,6 +93,16 @@ public final class KubernetesApiServer implements AutoCloseable {
     /** @return a fabric8 client of this server */
     public KubernetesClient client() {
         return client;
+    }
+
+    /**
+     * Answers the next request whose method and path match with HTTP 500, as a failing API server would.
+     *
+     * @param method the HTTP method, e.g. {@code POST}
+     * @param pathPrefix the start of the request path, e.g. {@code /apis/apps/v1/namespaces/x/daemonsets}
+     */
+    public void failNext(String method, String pathPrefix) {
+        failures.add(method + " " + pathPrefix);
     }
 
     /** @return "METHOD path" of every request so far */
@@ -131,10 +144,12 @@ public final class KubernetesApiServer implements AutoCloseable {
     private static final class HelmFriendlyDispatcher extends Dispatcher {
         private final Dispatcher crud;
         private final List<String> log;
+        private final List<String> failures;
 
-        HelmFriendlyDispatcher(Dispatcher crud, List<String> log) {
+        HelmFriendlyDispatcher(Dispatcher crud, List<String> log, List<String> failures) {
             this.crud = crud;
             this.log = log;
+            this.failures = failures;
         }
 
         @Override
@@ -150,7 +165,17 @@ public final class KubernetesApiServer implements AutoCloseable {
         private MockResponse answer(RecordedRequest request) {
             String path = request.getPath();
             String bare = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
-            log.add(request.getMethod() + " " + path);
+            String call = request.getMethod() + " " + path;
+            log.add(call);
+            String failure =
+                    failures.stream().filter(call::startsWith).findFirst().orElse(null);
+            if (failure != null && failures.remove(failure)) {
+                log.add("  injected 500");
+                return json(
+                        500,
+                        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                                + "\"message\":\"injected fault\",\"reason\":\"InternalError\",\"code\":500}");
+            }
             if ("GET".equals(request.getMethod())) {
                 String doc = Discovery.DOCUMENTS.get(bare);
                 if (doc != null) {
