@@ -102,17 +102,72 @@ public final class ChildJvm {
     }
 
     /**
-     * Starts a child, waits for it to succeed (exit status 0) and parses its {@code RESULT} line.
-     *
-     * @param main the class whose {@code main} runs in the child; it calls {@link #perform} or {@link #printResult}
-     * @param log where the child's output goes
-     * @param args the child's arguments
-     * @param what what it does, for messages
-     * @return the child's result
-     * @throws Exception when it cannot start, waiting is interrupted or the log cannot be read
+     * A child's arguments for one mode.
      */
-    public static Result run(Class<?> main, Path log, List<String> args, String what) throws Exception {
-        return parse(awaitSuccess(start(main, log, args), log, what), what);
+    @FunctionalInterface
+    public interface Arguments {
+        /**
+         * @param mode {@code apply}, {@code resume} or {@code rollback}
+         * @param journals the directory the child writes its journal to
+         * @param journal the journal it resumes or rolls back; null for {@code apply}
+         * @return the arguments of the child's {@code main}
+         */
+        List<String> of(String mode, Path journals, @Nullable Path journal);
+    }
+
+    /**
+     * Starts an apply in a child and kills it with SIGKILL once its journal records {@code applied} applied changes.
+     * Its journal directory and its output ({@code apply-*.log}) go into {@code work}.
+     *
+     * @param main the class whose {@code main} runs in the child; it calls {@link #perform}
+     * @param work the test's working directory
+     * @param args the child's arguments
+     * @param applied how many applied changes to wait for
+     * @return the killed apply's journal
+     * @throws Exception when it cannot start, waiting is interrupted or a file cannot be read
+     */
+    public static Path applyAndKill(Class<?> main, Path work, Arguments args, int applied) throws Exception {
+        Path journals = Files.createDirectories(work.resolve("journals-apply-" + System.nanoTime()));
+        Path log = work.resolve("apply-" + System.nanoTime() + ".log");
+        Path journal = killAfterApplied(start(main, log, args.of("apply", journals, null)), log, journals, applied);
+        assertThat(Files.readString(log))
+                .as("the killed child reported no result")
+                .doesNotContain("RESULT");
+        return journal;
+    }
+
+    /**
+     * Runs a child to success (exit status 0) and parses its {@code RESULT} line. Its journal directory and its output
+     * ({@code MODE-*.log}) go into {@code work}.
+     *
+     * @param main the class whose {@code main} runs in the child; it calls {@link #perform}
+     * @param work the test's working directory
+     * @param args the child's arguments
+     * @param mode {@code resume} or {@code rollback}
+     * @param journal the journal to continue
+     * @return the child's result
+     * @throws Exception when it cannot start, waiting is interrupted or a file cannot be read
+     */
+    public static Result run(Class<?> main, Path work, Arguments args, String mode, Path journal) throws Exception {
+        Path journals = Files.createDirectories(work.resolve("journals-" + mode + "-" + System.nanoTime()));
+        Path log = work.resolve(mode + "-" + System.nanoTime() + ".log");
+        return parse(awaitSuccess(start(main, log, args.of(mode, journals, journal)), log, mode), mode);
+    }
+
+    /**
+     * @param work a test's working directory
+     * @return the output of every child that ran in it
+     * @throws IOException when a log cannot be read
+     */
+    public static String output(Path work) throws IOException {
+        StringBuilder all = new StringBuilder();
+        try (Stream<Path> files = Files.list(work)) {
+            for (Path log :
+                    files.filter(f -> f.toString().endsWith(".log")).sorted().toList()) {
+                all.append(Files.readString(log));
+            }
+        }
+        return all.toString();
     }
 
     /**

@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -77,7 +78,6 @@ class EksCrashRecoveryIT {
     private CloudFormationClient cfn;
     private KubernetesApiServer kubernetes;
     private Path kubeconfig;
-    private final List<Path> logs = new ArrayList<>();
     /** Each cluster as created, by name. */
     private final Map<String, Cluster> originals = new LinkedHashMap<>();
 
@@ -176,7 +176,7 @@ class EksCrashRecoveryIT {
         int mutations = originals.size() - ALL_ON.size() + 4;
         assertThat(applied).doesNotHaveDuplicates().hasSize(mutations);
         assertThat(resumedJournal.unfinished()).isEmpty();
-        assertNoSecretIn(Files.readString(first) + Files.readString(resumedJournal.path()) + childOutput());
+        assertNoSecretIn(Files.readString(first) + Files.readString(resumedJournal.path()) + ChildJvm.output(work));
 
         // Resuming the finished journal again changes nothing.
         long mutatingBefore = mutatingRequests();
@@ -231,47 +231,28 @@ class EksCrashRecoveryIT {
                 .isEmpty();
         assertThat(secrets).as("the killed apply created a key").isNotBlank();
         for (String secret : secrets.split("\n")) {
-            assertThat(Files.readString(first) + Files.readString(rolledBack.journalPath()) + childOutput())
+            assertThat(Files.readString(first) + Files.readString(rolledBack.journalPath()) + ChildJvm.output(work))
                     .doesNotContain(secret);
         }
     }
 
-    /** Starts the apply in a child JVM, kills it once K changes are journaled as applied, returns its journal. */
     private Path applyAndKill() throws Exception {
-        Path journals = Files.createDirectories(work.resolve("journals-" + System.nanoTime()));
-        Path log = log("apply");
-        Process child = ChildJvm.start(EksApplyInChildJvm.class, log, args("apply", journals, null, "2"));
-        Path journal = ChildJvm.killAfterApplied(child, log, journals, KILL_AFTER);
-        assertThat(Files.readString(log)).doesNotContain("RESULT");
-        return journal;
+        return ChildJvm.applyAndKill(EksApplyInChildJvm.class, work, this::args, KILL_AFTER);
     }
 
     private ChildJvm.Result run(String mode, Path journal) throws Exception {
-        Path journals = Files.createDirectories(work.resolve("journals-" + mode + "-" + System.nanoTime()));
-        return ChildJvm.run(EksApplyInChildJvm.class, log(mode), args(mode, journals, journal, "20"), mode);
+        return ChildJvm.run(EksApplyInChildJvm.class, work, this::args, mode, journal);
     }
 
-    private Path log(String mode) {
-        Path log = work.resolve(mode + "-" + System.nanoTime() + ".log");
-        logs.add(log);
-        return log;
-    }
-
-    private List<String> args(String mode, Path journals, Path journal, String rate) {
+    /** The child's arguments; the apply runs at a low rate, so that the kill lands half-way. */
+    private List<String> args(String mode, Path journals, @Nullable Path journal) {
+        String rate = mode.equals("apply") ? "2" : "20";
         List<String> args = new ArrayList<>(
                 List.of(mode, proxy.endpoint().toString(), journals.toString(), rate, kubeconfig.toString()));
         if (journal != null) {
             args.add(journal.toString());
         }
         return args;
-    }
-
-    private String childOutput() throws Exception {
-        StringBuilder all = new StringBuilder();
-        for (Path log : logs) {
-            all.append(Files.readString(log));
-        }
-        return all.toString();
     }
 
     /** Every access key secret moto holds (its state dump shows them; AWS never would). */

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -136,23 +137,17 @@ class CrashRecoveryIT {
                 .isEqualTo(updatesBefore);
     }
 
-    /** Starts the apply in a child JVM, kills it once K changes are journaled as applied, returns its journal. */
     private Path applyAndKill() throws Exception {
-        Path journals = Files.createDirectories(work.resolve("journals-" + System.nanoTime()));
-        Path log = work.resolve("apply.log");
-        Process child = ChildJvm.start(ApplyInChildJvm.class, log, args("apply", journals, null, "4"));
-        Path journal = ChildJvm.killAfterApplied(child, log, journals, KILL_AFTER);
-        assertThat(Files.readString(log)).doesNotContain("RESULT");
-        return journal;
+        return ChildJvm.applyAndKill(ApplyInChildJvm.class, work, this::args, KILL_AFTER);
     }
 
     private ChildJvm.Result run(String mode, Path journal) throws Exception {
-        Path journals = Files.createDirectories(work.resolve("journals-" + mode + "-" + System.nanoTime()));
-        Path log = work.resolve(mode + "-" + System.nanoTime() + ".log");
-        return ChildJvm.run(ApplyInChildJvm.class, log, args(mode, journals, journal, "15"), mode);
+        return ChildJvm.run(ApplyInChildJvm.class, work, this::args, mode, journal);
     }
 
-    private List<String> args(String mode, Path journals, Path journal, String rate) {
+    /** The child's arguments; the apply runs at a low rate, so that the kill lands half-way. */
+    private List<String> args(String mode, Path journals, @Nullable Path journal) {
+        String rate = mode.equals("apply") ? "4" : "15";
         List<String> args =
                 new ArrayList<>(List.of(mode, proxy.endpoint().toString(), journals.toString(), layer, rate));
         if (journal != null) {
