@@ -8,6 +8,8 @@ import com.cloudaeye.agent.PolicyDocument;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -33,7 +35,52 @@ public final class AwsErrors {
     private static final Pattern NOT_AUTHORIZED =
             Pattern.compile("(?:User: (\\S+) )?is not authorized to perform: (\\S+?) on resource: (\\S+)");
 
+    /**
+     * Words every failure whose change may nevertheless have landed (its answer was lost, and reading it back failed
+     * too) starts its reason with, so that callers can tell it from a change that certainly did not happen.
+     */
+    public static final String OUTCOME_UNKNOWN = "the outcome is unknown";
+
     private AwsErrors() {}
+
+    /**
+     * @param e an error, possibly wrapped by a future
+     * @return the underlying error
+     */
+    public static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /**
+     * A short reason for a failure: AWS's error code and message, never the request (which may hold a secret).
+     *
+     * @param e an error, possibly wrapped by a future
+     * @return e.g. {@code ResourceInUseException: Cluster has an update in progress}
+     */
+    public static String describe(Throwable e) {
+        Throwable t = unwrap(e);
+        if (t instanceof AwsServiceException aws && aws.awsErrorDetails() != null) {
+            return aws.awsErrorDetails().errorCode() + ": "
+                    + aws.awsErrorDetails().errorMessage();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    /**
+     * @param e an error, possibly wrapped by a future
+     * @param code an AWS error code, e.g. {@code NoSuchEntity}
+     * @return true when e is an AWS error with that code
+     */
+    public static boolean hasCode(Throwable e, String code) {
+        Throwable t = unwrap(e);
+        return t instanceof AwsServiceException aws
+                && aws.awsErrorDetails() != null
+                && code.equals(aws.awsErrorDetails().errorCode());
+    }
 
     /**
      * @param target the target that was planning, e.g. {@code lambda}

@@ -9,9 +9,9 @@ import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.ResourceResult.Outcome;
-import com.cloudaeye.agent.ecs.internal.EcsApplier;
 import com.cloudaeye.agent.ecs.internal.EcsPlanner;
 import com.cloudaeye.agent.ecs.internal.TaskDefinitions;
+import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.Patiently;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
@@ -163,7 +163,7 @@ class EcsFaultInjectionIT {
                 continue; // checked through the journal, which has the registered revision's ARN
             }
             String service = serviceName(r.change());
-            if (r.outcome() == Outcome.FAILED && message.contains(EcsApplier.OUTCOME_UNKNOWN)) {
+            if (r.outcome() == Outcome.FAILED && message.contains(AwsErrors.OUTCOME_UNKNOWN)) {
                 unknown++;
                 installed(service); // either state, but nothing in between
             } else if (r.outcome() == Outcome.APPLIED
@@ -193,7 +193,7 @@ class EcsFaultInjectionIT {
                 continue;
             }
             String message = last.map(e -> String.valueOf(e.message())).orElse("");
-            if (message.contains(EcsApplier.OUTCOME_UNKNOWN)) {
+            if (message.contains(AwsErrors.OUTCOME_UNKNOWN)) {
                 continue;
             }
             boolean applied = last.map(e -> e.event() == Journal.Event.APPLIED

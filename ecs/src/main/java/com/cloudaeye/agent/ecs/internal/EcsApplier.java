@@ -2,6 +2,7 @@ package com.cloudaeye.agent.ecs.internal;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ecs.LogRouter;
+import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
@@ -15,13 +16,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.Deployment;
 import software.amazon.awssdk.services.ecs.model.DeploymentRolloutState;
@@ -44,8 +43,6 @@ import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
  */
 public final class EcsApplier {
     private static final Logger LOG = LoggerFactory.getLogger(EcsApplier.class);
-    /** Words every failure whose change may nevertheless have landed says, so that callers and tests can tell. */
-    public static final String OUTCOME_UNKNOWN = "the outcome is unknown";
     /** Read-backs after an ambiguous RegisterTaskDefinition or UpdateService failure, each with the scheduler's retries. */
     private static final int CONFIRM_READS = 5;
 
@@ -102,15 +99,17 @@ public final class EcsApplier {
                         }
                         context.starting(change);
                         return registerOnce(from, request)
-                                .exceptionallyCompose(error -> confirmRegistered(from, request, unwrap(error)));
+                                .exceptionallyCompose(
+                                        error -> confirmRegistered(from, request, AwsErrors.unwrap(error)));
                     });
                 })
                 .handle((registered, error) -> {
                     if (error != null) {
-                        Throwable cause = unwrap(error);
+                        Throwable cause = AwsErrors.unwrap(error);
                         context.failed(
                                 change,
-                                "registering a new revision of " + shortName(source) + " failed: " + message(cause),
+                                "registering a new revision of " + shortName(source) + " failed: "
+                                        + AwsErrors.describe(cause),
                                 cause);
                         return null;
                     }
@@ -144,8 +143,10 @@ public final class EcsApplier {
                 .handle((landed, readError) -> {
                     if (readError != null) {
                         throw new CompletionException(new IllegalStateException(
-                                OUTCOME_UNKNOWN + ": RegisterTaskDefinition got no answer (" + message(error)
-                                        + ") and reading the family back failed too (" + message(unwrap(readError))
+                                AwsErrors.OUTCOME_UNKNOWN + ": RegisterTaskDefinition got no answer ("
+                                        + AwsErrors.describe(error)
+                                        + ") and reading the family back failed too ("
+                                        + AwsErrors.describe(AwsErrors.unwrap(readError))
                                         + "); plan again: a revision it registered is reused, not registered twice",
                                 error));
                     }
@@ -153,7 +154,7 @@ public final class EcsApplier {
                         LOG.warn(
                                 "RegisterTaskDefinition of {} got no answer ({}), but it registered {}",
                                 shortName(source.taskDefinitionArn()),
-                                message(error),
+                                AwsErrors.describe(error),
                                 shortName(landed.get()));
                         return new Registered(landed.get(), false);
                     }
@@ -167,7 +168,7 @@ public final class EcsApplier {
      */
     private <T> CompletableFuture<T> readPatiently(Supplier<CompletableFuture<T>> read, int reads) {
         return read.get().exceptionallyCompose(error -> {
-            Throwable cause = unwrap(error);
+            Throwable cause = AwsErrors.unwrap(error);
             if (reads <= 1 || !RateLimitedScheduler.isRetryable(cause)) {
                 return CompletableFuture.failedFuture(cause);
             }
@@ -266,8 +267,8 @@ public final class EcsApplier {
                                     : updateService(change, state, arn.get());
                         })
                         .exceptionally(error -> {
-                            Throwable cause = unwrap(error);
-                            context.failed(change, "updating the service failed: " + message(cause), cause);
+                            Throwable cause = AwsErrors.unwrap(error);
+                            context.failed(change, "updating the service failed: " + AwsErrors.describe(cause), cause);
                             return null;
                         });
             }
@@ -287,8 +288,8 @@ public final class EcsApplier {
                     return updateService(change, state, arn);
                 })
                 .exceptionally(error -> {
-                    Throwable cause = unwrap(error);
-                    context.failed(change, "updating the service failed: " + message(cause), cause);
+                    Throwable cause = AwsErrors.unwrap(error);
+                    context.failed(change, "updating the service failed: " + AwsErrors.describe(cause), cause);
                     return null;
                 });
     }
@@ -368,7 +369,7 @@ public final class EcsApplier {
                             () -> ecs.updateService(
                                     u -> u.cluster(cluster).service(service).taskDefinition(arn)))
                     .thenApply(response -> Optional.of(response.service()))
-                    .exceptionallyCompose(error -> confirmUpdate(cluster, service, arn, unwrap(error)))
+                    .exceptionallyCompose(error -> confirmUpdate(cluster, service, arn, AwsErrors.unwrap(error)))
                     .thenCompose(updated -> {
                         LOG.info("Updated ECS service {} to {}", service, shortName(arn));
                         if (!state.has("waitMillis")) {
@@ -400,16 +401,17 @@ public final class EcsApplier {
                 .handle((current, readError) -> {
                     if (readError != null) {
                         throw new CompletionException(new IllegalStateException(
-                                OUTCOME_UNKNOWN + ": UpdateService to " + shortName(arn) + " got no answer ("
-                                        + message(error) + ") and reading the service back failed too ("
-                                        + message(unwrap(readError)) + "); plan again to see where it stands",
+                                AwsErrors.OUTCOME_UNKNOWN + ": UpdateService to " + shortName(arn) + " got no answer ("
+                                        + AwsErrors.describe(error) + ") and reading the service back failed too ("
+                                        + AwsErrors.describe(AwsErrors.unwrap(readError))
+                                        + "); plan again to see where it stands",
                                 error));
                     }
                     if (current.isPresent() && arn.equals(current.get().taskDefinition())) {
                         LOG.warn(
                                 "UpdateService of {} got no answer ({}), but the service does run {}",
                                 service,
-                                message(error),
+                                AwsErrors.describe(error),
                                 shortName(arn));
                         return current;
                     }
@@ -428,7 +430,10 @@ public final class EcsApplier {
                         .<@Nullable Optional<Service>>thenApply(s -> s)
                         .exceptionally(error -> {
                             // The update landed; a failed poll is no reason to report it failed: poll again.
-                            LOG.debug("Polling ECS service {} failed: {}", service, message(unwrap(error)));
+                            LOG.debug(
+                                    "Polling ECS service {} failed: {}",
+                                    service,
+                                    AwsErrors.describe(AwsErrors.unwrap(error)));
                             return null;
                         }))
                 .thenCompose(current -> {
@@ -531,22 +536,6 @@ public final class EcsApplier {
 
     private static CompletableFuture<@Nullable Void> done() {
         return CompletableFuture.completedFuture(null);
-    }
-
-    private static Throwable unwrap(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
-    }
-
-    private static String message(Throwable e) {
-        if (e instanceof AwsServiceException aws && aws.awsErrorDetails() != null) {
-            return aws.awsErrorDetails().errorCode() + ": "
-                    + aws.awsErrorDetails().errorMessage();
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     private static String shortName(String arn) {

@@ -7,6 +7,7 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.LogType;
+import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;

@@ -5,6 +5,7 @@ import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
 import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.internal.AsyncWindow;
+import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
@@ -94,8 +94,8 @@ public final class FunctionUpdater {
                     return update(change, live, state, 0);
                 })
                 .exceptionally(e -> {
-                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                    context.failed(change, describe(cause), cause);
+                    Throwable cause = AwsErrors.unwrap(e);
+                    context.failed(change, AwsErrors.describe(cause), cause);
                     return null;
                 });
     }
@@ -194,8 +194,7 @@ public final class FunctionUpdater {
                     if (cause != null) {
                         // A read that ran out of retries is tried again until the deadline: after an update was
                         // sent, giving up here would report a function that was changed as failed.
-                        if ((RateLimitedScheduler.isThrottling(cause) || RateLimitedScheduler.isTransient(cause))
-                                && System.nanoTime() < deadline) {
+                        if (RateLimitedScheduler.isRetryable(cause) && System.nanoTime() < deadline) {
                             return poll(arn, nextDelay, deadline);
                         }
                         return CompletableFuture.<FunctionConfiguration>failedFuture(cause);
@@ -284,16 +283,6 @@ public final class FunctionUpdater {
     }
 
     private static @Nullable Throwable unwrap(@Nullable Throwable error) {
-        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    }
-
-    /** A failure message with AWS's error code and message, never the request (which holds the token). */
-    private static String describe(Throwable cause) {
-        if (cause instanceof software.amazon.awssdk.awscore.exception.AwsServiceException aws
-                && aws.awsErrorDetails() != null) {
-            return aws.awsErrorDetails().errorCode() + ": "
-                    + aws.awsErrorDetails().errorMessage();
-        }
-        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        return error == null ? null : AwsErrors.unwrap(error);
     }
 }
