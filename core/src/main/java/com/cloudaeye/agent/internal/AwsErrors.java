@@ -71,6 +71,24 @@ public final class AwsErrors {
     }
 
     /**
+     * The failure of a change whose call got no answer (so it may have landed) and whose read-back failed too.
+     *
+     * @param call what got no answer, e.g. {@code RegisterTaskDefinition of app:3}
+     * @param lost the call's error
+     * @param readBack the read-back's error
+     * @param fix what the user should do, e.g. {@code plan again to see where it stands}
+     * @return an exception whose message starts with {@link #OUTCOME_UNKNOWN}; the lost call's error is its cause
+     */
+    public static IllegalStateException outcomeUnknown(String call, Throwable lost, Throwable readBack, String fix) {
+        IllegalStateException unknown = new IllegalStateException(
+                OUTCOME_UNKNOWN + ": " + call + " got no answer (" + describe(lost) + ") and reading it back failed"
+                        + " too (" + describe(readBack) + "); " + fix,
+                unwrap(lost));
+        unknown.addSuppressed(unwrap(readBack));
+        return unknown;
+    }
+
+    /**
      * @param e an error, possibly wrapped by a future
      * @param code an AWS error code, e.g. {@code NoSuchEntity}
      * @return true when e is an AWS error with that code

@@ -142,13 +142,11 @@ public final class EcsApplier {
         return readPatiently(() -> earlierRevision(source, request), CONFIRM_READS)
                 .handle((landed, readError) -> {
                     if (readError != null) {
-                        throw new CompletionException(new IllegalStateException(
-                                AwsErrors.OUTCOME_UNKNOWN + ": RegisterTaskDefinition got no answer ("
-                                        + AwsErrors.describe(error)
-                                        + ") and reading the family back failed too ("
-                                        + AwsErrors.describe(AwsErrors.unwrap(readError))
-                                        + "); plan again: a revision it registered is reused, not registered twice",
-                                error));
+                        throw new CompletionException(AwsErrors.outcomeUnknown(
+                                "RegisterTaskDefinition",
+                                error,
+                                readError,
+                                "plan again: a revision it registered is reused, not registered twice"));
                     }
                     if (landed.isPresent()) {
                         LOG.warn(
@@ -400,12 +398,11 @@ public final class EcsApplier {
         return readPatiently(() -> describeService(cluster, service), CONFIRM_READS)
                 .handle((current, readError) -> {
                     if (readError != null) {
-                        throw new CompletionException(new IllegalStateException(
-                                AwsErrors.OUTCOME_UNKNOWN + ": UpdateService to " + shortName(arn) + " got no answer ("
-                                        + AwsErrors.describe(error) + ") and reading the service back failed too ("
-                                        + AwsErrors.describe(AwsErrors.unwrap(readError))
-                                        + "); plan again to see where it stands",
-                                error));
+                        throw new CompletionException(AwsErrors.outcomeUnknown(
+                                "UpdateService to " + shortName(arn),
+                                error,
+                                readError,
+                                "plan again to see where it stands"));
                     }
                     if (current.isPresent() && arn.equals(current.get().taskDefinition())) {
                         LOG.warn(

@@ -314,13 +314,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
             if (e instanceof com.cloudaeye.agent.AgentException) {
                 throw e;
             }
-            IllegalStateException unknown = new IllegalStateException(
-                    AwsErrors.OUTCOME_UNKNOWN + ": a call got no answer (" + AwsErrors.describe(lost)
-                            + ") and reading it back failed too (" + AwsErrors.describe(e)
-                            + "); plan again to see where it stands",
-                    lost);
-            unknown.addSuppressed(e);
-            throw unknown;
+            throw AwsErrors.outcomeUnknown("a call", lost, e, "plan again to see where it stands");
         }
     }
 

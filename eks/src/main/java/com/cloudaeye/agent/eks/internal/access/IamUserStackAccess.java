@@ -624,15 +624,13 @@ public final class IamUserStackAccess implements EksComponent {
             try {
                 context.scheduler().call(EksQuotas.IAM, () -> deleteKeysNotIn(iam, before));
             } catch (RuntimeException cleanup) {
-                IllegalStateException unknown = new IllegalStateException(
-                        AwsErrors.OUTCOME_UNKNOWN + ": CreateAccessKey got no answer (" + AwsErrors.describe(e)
-                                + ") and listing the keys of " + USER_NAME + " failed too ("
-                                + AwsErrors.describe(cleanup) + "); delete any key of " + USER_NAME + " other than "
+                throw AwsErrors.outcomeUnknown(
+                        "CreateAccessKey",
+                        e,
+                        cleanup,
+                        "delete any key of " + USER_NAME + " other than "
                                 + (before.isEmpty() ? "none" : String.join(", ", before))
-                                + " (its secret is lost) and apply again",
-                        e);
-                unknown.addSuppressed(cleanup);
-                throw unknown;
+                                + " (its secret is lost) and apply again");
             }
             throw e;
         }
