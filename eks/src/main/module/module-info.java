@@ -9,6 +9,7 @@ module com.cloudaeye.agent.eks {
     requires software.amazon.awssdk.http.auth.aws;
     requires software.amazon.awssdk.http.auth.spi;
     requires java.net.http;
+    requires com.fasterxml.jackson.dataformat.yaml;
     // helm-java declares no module name: this is the name the JDK derives from its jar.
     requires helm.java;
     requires org.slf4j;

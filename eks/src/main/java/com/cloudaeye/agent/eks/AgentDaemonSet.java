@@ -84,11 +84,25 @@ public abstract class AgentDaemonSet {
 
     /**
      * A kubeconfig to reach the cluster with instead of the EKS token this library makes from the caller's AWS
-     * credentials. Its current context is used.
+     * credentials, as {@code kubectl --kubeconfig FILE} would: its current context, cluster and user. Plans read the
+     * installed release through it (its Helm release Secrets, with the RBAC the install needs anyway), so an unchanged
+     * release re-plans to nothing. Tokens, token files, client certificates and exec plugins such as {@code aws eks
+     * get-token} are read; with an {@code auth-provider} only Helm can use it, and plans then upgrade every time.
      *
      * @return the kubeconfig file, absent to authenticate with AWS credentials
      */
     public abstract Optional<Path> kubeconfig();
+
+    /**
+     * Reach the cluster through the kubeconfig kubectl uses when given none: the files {@code KUBECONFIG} lists,
+     * merged as kubectl merges them, else {@code ~/.kube/config}. Read at plan and again at apply time.
+     *
+     * @return true to use the default kubeconfig; default false (the EKS token, unless {@link #kubeconfig()} is set)
+     */
+    @Value.Default
+    public boolean defaultKubeconfig() {
+        return false;
+    }
 
     /** @return a new builder */
     public static Builder builder() {
@@ -140,6 +154,10 @@ public abstract class AgentDaemonSet {
                         + "' is set from the installer's agent settings: pass it with .agent(...) instead.");
             }
         });
+        if (defaultKubeconfig() && kubeconfig().isPresent()) {
+            throw new ConfigurationException("AgentDaemonSet has both kubeconfig("
+                    + kubeconfig().get() + ") and defaultKubeconfig(true): pass one of them.");
+        }
         if (timeout().compareTo(Duration.ofSeconds(1)) < 0 || timeout().compareTo(Duration.ofMinutes(10)) > 0) {
             throw new ConfigurationException("AgentDaemonSet timeout " + timeout()
                     + " is out of range: pass between 1 second and 10 minutes (an EKS token lasts 15 minutes).");

@@ -10,8 +10,8 @@ import java.time.Duration;
 
 /**
  * The agent chart driven through helm-java (Helm 3 in-process): render, install or upgrade, uninstall. Every
- * call copies the chart and writes the values (which hold the token) into a private directory deleted right after,
- * and every error message leaving here has the token masked.
+ * call that needs the chart copies it and writes the values (which hold the token) into a private directory deleted
+ * right after the call; the kubeconfig goes to Helm in memory. Every error message leaving here has the token masked.
  */
 public final class AgentChart {
     private AgentChart() {}
@@ -67,30 +67,28 @@ public final class AgentChart {
             int seconds = (int) Math.max(1, timeout.toSeconds());
             // helm-java's "upgrade --install" drops the values files when the release does not exist yet, so a
             // first install goes through "install".
-            return connection.withKubeconfig(
-                    dir,
-                    kubeconfig -> firstInstall
-                            ? new Helm(chart)
-                                    .install()
-                                    .atomic()
-                                    .waitReady()
-                                    .createNamespace()
-                                    .withTimeout(seconds)
-                                    .withName(release)
-                                    .withNamespace(namespace)
-                                    .withValuesFile(valuesFile)
-                                    .withKubeConfig(kubeconfig)
-                                    .call()
-                            : new Helm(chart)
-                                    .upgrade()
-                                    .atomic()
-                                    .waitReady()
-                                    .withTimeout(seconds)
-                                    .withName(release)
-                                    .withNamespace(namespace)
-                                    .withValuesFile(valuesFile)
-                                    .withKubeConfig(kubeconfig)
-                                    .call());
+            return connection.withKubeconfig(kubeconfig -> firstInstall
+                    ? new Helm(chart)
+                            .install()
+                            .atomic()
+                            .waitReady()
+                            .createNamespace()
+                            .withTimeout(seconds)
+                            .withName(release)
+                            .withNamespace(namespace)
+                            .withValuesFile(valuesFile)
+                            .withKubeConfigContents(kubeconfig)
+                            .call()
+                    : new Helm(chart)
+                            .upgrade()
+                            .atomic()
+                            .waitReady()
+                            .withTimeout(seconds)
+                            .withName(release)
+                            .withNamespace(namespace)
+                            .withValuesFile(valuesFile)
+                            .withKubeConfigContents(kubeconfig)
+                            .call());
         } catch (IllegalStateException e) {
             throw scrubbed(
                     "Helm could not install or upgrade release " + namespace + "/" + release + " through "
@@ -109,13 +107,11 @@ public final class AgentChart {
      * @return Helm's message
      */
     static String uninstall(ClusterConnection connection, String release, String namespace) {
-        try (PrivateDir dir = PrivateDir.create()) {
-            return connection.withKubeconfig(
-                    dir,
-                    kubeconfig -> Helm.uninstall(release)
-                            .withNamespace(namespace)
-                            .withKubeConfig(kubeconfig)
-                            .call());
+        try {
+            return connection.withKubeconfig(kubeconfig -> Helm.uninstall(release)
+                    .withNamespace(namespace)
+                    .withKubeConfigContents(kubeconfig)
+                    .call());
         } catch (IllegalStateException e) {
             throw new AgentException("Helm could not uninstall release " + namespace + "/" + release + " through "
                     + connection.describe() + ": " + e.getMessage());

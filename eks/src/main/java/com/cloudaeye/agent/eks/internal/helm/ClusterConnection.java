@@ -1,23 +1,20 @@
 package com.cloudaeye.agent.eks.internal.helm;
 
-import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.PlanningException;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How Helm reaches the cluster: either the EKS endpoint with the cluster's CA and an EKS token made from the caller's
- * AWS credentials, or a kubeconfig file the caller passed. Helm reads a kubeconfig only from a file, so the EKS
- * variant writes one, with a fresh token, into a private temporary directory for each Helm call.
+ * How Helm and this library's own reads reach the cluster: either the EKS endpoint with the cluster's CA and an EKS
+ * token made from the caller's AWS credentials, or the caller's kubeconfig, resolved as kubectl does. Helm gets the
+ * kubeconfig in memory (helm-java's kubeconfig contents), so no file holding a token is written.
  */
 abstract class ClusterConnection {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterConnection.class);
@@ -33,45 +30,21 @@ abstract class ClusterConnection {
     }
 
     /**
-     * @param kubeconfig the caller's kubeconfig
+     * @param kubeconfig the caller's kubeconfig, resolved
      * @return a connection through that kubeconfig's current context
      */
-    static ClusterConnection kubeconfig(Path kubeconfig) {
-        if (!Files.isRegularFile(kubeconfig) || !Files.isReadable(kubeconfig)) {
-            throw new ConfigurationException("AgentDaemonSet kubeconfig " + kubeconfig
-                    + " is not a readable file: pass the path of a kubeconfig, or leave it out to use the EKS token.");
-        }
-        String text;
-        try {
-            text = Files.readString(kubeconfig);
-        } catch (IOException e) {
-            throw new ConfigurationException(
-                    "AgentDaemonSet kubeconfig " + kubeconfig + " could not be read: " + e.getMessage(), e);
-        }
-        // Helm reads a malformed kubeconfig as "no releases" and then fails the install obscurely: check the basics.
-        if (!KUBECONFIG_CONTEXT.matcher(text).find()
-                || !KUBECONFIG_SERVER.matcher(text).find()) {
-            throw new ConfigurationException("AgentDaemonSet kubeconfig " + kubeconfig
-                    + " has no current-context or no cluster server: pass a kubeconfig whose current context reaches"
-                    + " the cluster (e.g. written by 'aws eks update-kubeconfig').");
-        }
-        return new Kubeconfig(kubeconfig);
+    static ClusterConnection kubeconfig(Kubeconfig kubeconfig) {
+        return new ThroughKubeconfig(kubeconfig);
     }
 
-    private static final java.util.regex.Pattern KUBECONFIG_CONTEXT =
-            java.util.regex.Pattern.compile("(?m)^current-context:\\s*\\S+");
-    private static final java.util.regex.Pattern KUBECONFIG_SERVER =
-            java.util.regex.Pattern.compile("(?m)^\\s+server:\\s*\\S+");
-
     /**
-     * Runs a Helm call with a kubeconfig file valid for the whole call.
+     * Runs a Helm call with the kubeconfig's contents, valid for the whole call.
      *
-     * @param dir a private directory for the kubeconfig file, when one must be written
-     * @param call the Helm call, given the kubeconfig's path
+     * @param call the Helm call, given the kubeconfig's contents; they may hold a token, so keep them in memory
      * @param <T> its result
      * @return the call's result
      */
-    abstract <T> T withKubeconfig(PrivateDir dir, Function<Path, T> call);
+    abstract <T> T withKubeconfig(Function<String, T> call);
 
     /**
      * Reads the release as installed, without changing anything.
@@ -81,20 +54,35 @@ abstract class ClusterConnection {
      * @return the release, empty when none is installed
      * @throws PlanningException when the API server cannot be reached or refuses the read
      */
-    abstract Optional<InstalledRelease> installedRelease(String namespace, String release);
+    Optional<InstalledRelease> installedRelease(String namespace, String release) {
+        Optional<KubeApi> api = api();
+        if (api.isPresent()) {
+            return api.get().helmRelease(namespace, release);
+        }
+        try {
+            LOG.debug("Listing Helm releases in {} through {}", namespace, describe());
+            return listThroughHelm(namespace, release);
+        } catch (IllegalStateException e) {
+            throw new PlanningException(
+                    "Could not list the Helm releases in namespace " + namespace + " through " + describe() + ": "
+                            + e.getMessage() + ". Check that its current context reaches the cluster.",
+                    e);
+        }
+    }
+
+    /** @return this library's own client of the cluster, empty when only Helm can use the credentials */
+    abstract Optional<KubeApi> api();
 
     /** @return what to name in messages: the API server or the kubeconfig */
     abstract String describe();
 
     /** Reads the release list through Helm, which works with any kubeconfig but gives no manifests. */
-    Optional<InstalledRelease> listThroughHelm(PrivateDir dir, String namespace, String release) {
-        List<Release> releases = withKubeconfig(
-                dir,
-                kubeconfig -> Helm.list()
-                        .withKubeConfig(kubeconfig)
-                        .withNamespace(namespace)
-                        .all()
-                        .call());
+    private Optional<InstalledRelease> listThroughHelm(String namespace, String release) {
+        List<Release> releases = withKubeconfig(kubeconfig -> Helm.list()
+                .withKubeConfigContents(kubeconfig)
+                .withNamespace(namespace)
+                .all()
+                .call());
         return releases.stream()
                 .filter(r -> release.equals(r.getName()))
                 .findFirst()
@@ -106,35 +94,45 @@ abstract class ClusterConnection {
                         Optional.empty()));
     }
 
-    private static final class Kubeconfig extends ClusterConnection {
-        private final Path file;
+    private static final class ThroughKubeconfig extends ClusterConnection {
+        private final Kubeconfig config;
+        private final String contents;
+        private final @Nullable KubeApi api;
 
-        Kubeconfig(Path file) {
-            this.file = file;
-        }
-
-        @Override
-        <T> T withKubeconfig(PrivateDir dir, Function<Path, T> call) {
-            return call.apply(file);
-        }
-
-        @Override
-        Optional<InstalledRelease> installedRelease(String namespace, String release) {
-            try (PrivateDir dir = PrivateDir.create()) {
-                LOG.debug("Listing Helm releases in {} through {}", namespace, file);
-                return listThroughHelm(dir, namespace, release);
-            } catch (IllegalStateException e) {
-                throw new PlanningException(
-                        "Could not list the Helm releases in namespace " + namespace
-                                + " with kubeconfig " + file + ": " + e.getMessage()
-                                + ". Check that its current context reaches the cluster.",
-                        e);
+        ThroughKubeconfig(Kubeconfig config) {
+            this.config = config;
+            this.contents = config.minified();
+            KubeApi client;
+            try {
+                client = new KubeApi(
+                        config.server(),
+                        KubeCredentials.tls(config),
+                        KubeCredentials.authorization(config),
+                        "give the user of context '" + config.context() + "' in " + config.source()
+                                + " the RBAC the plan's notes list");
+            } catch (KubeCredentials.Unsupported e) {
+                LOG.warn(
+                        "{} uses {}, which only Helm reads: the release's manifests and namespace are not read",
+                        config.source(),
+                        e.getMessage());
+                client = null;
             }
+            this.api = client;
+        }
+
+        @Override
+        <T> T withKubeconfig(Function<String, T> call) {
+            return call.apply(contents);
+        }
+
+        @Override
+        Optional<KubeApi> api() {
+            return Optional.ofNullable(api);
         }
 
         @Override
         String describe() {
-            return "kubeconfig " + file;
+            return config.source() + " (context " + config.context() + ")";
         }
     }
 
@@ -148,29 +146,20 @@ abstract class ClusterConnection {
             this.server = server;
             this.certificateAuthority = certificateAuthority;
             this.tokens = tokens;
-            this.api = new KubeApi(
+            this.api = KubeApi.eks(
                     server,
                     caCertificates(certificateAuthority),
                     () -> tokens.current().value());
         }
 
         @Override
-        <T> T withKubeconfig(PrivateDir dir, Function<Path, T> call) {
-            Path file = dir.write("kubeconfig", kubeconfig(tokens.current().value()));
-            try {
-                return call.apply(file);
-            } finally {
-                try {
-                    Files.deleteIfExists(file);
-                } catch (IOException e) {
-                    LOG.warn("Could not delete the temporary kubeconfig {}; the directory is deleted next", file);
-                }
-            }
+        <T> T withKubeconfig(Function<String, T> call) {
+            return call.apply(kubeconfig(tokens.current().value()));
         }
 
         @Override
-        Optional<InstalledRelease> installedRelease(String namespace, String release) {
-            return api.helmRelease(namespace, release);
+        Optional<KubeApi> api() {
+            return Optional.of(api);
         }
 
         @Override

@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -45,6 +46,10 @@ public final class HelmReleaseComponent implements EksComponent {
     /** The resource type of the release's changes. */
     public static final String RESOURCE_TYPE = "Kubernetes::Helm::Release";
 
+    /** Marks a namespace the install created, with the release it was created for, so uninstall deletes only it. */
+    static final String NAMESPACE_CREATED_FOR = "agent.cloudaeye.com/created-for-release";
+
+    private static final Duration NAMESPACE_POLL = Duration.ofMillis(500);
     private static final Logger LOG = LoggerFactory.getLogger(HelmReleaseComponent.class);
 
     private final AgentDaemonSet options;
@@ -104,6 +109,7 @@ public final class HelmReleaseComponent implements EksComponent {
                     .addAttributes(AttributeChange.of("Release", null, releaseLabel()))
                     .addAllAttributes(desired.changesFrom(null))
                     .addAllPermissions(applyPermissions);
+            namespaceOnInstall(connection).ifPresent(change::addAttributes);
         } else {
             InstalledRelease release = installed.get();
             Optional<List<AttributeChange>> diff = release.manifest().map(m -> desired.changesFrom(Manifests.parse(m)));
@@ -134,17 +140,31 @@ public final class HelmReleaseComponent implements EksComponent {
         ClusterConnection connection = connection(cluster, context);
         Optional<InstalledRelease> installed = connection.installedRelease(options.namespace(), options.releaseName());
         Change.Builder change = base(resourceId, ChangeAction.NO_OP);
-        if (installed.isEmpty()) {
+        Optional<JsonNode> namespace = readNamespace(connection);
+        boolean ownNamespace = namespace.filter(this::createdByInstall).isPresent();
+        if (installed.isEmpty() && !ownNamespace) {
             change.reason("Release " + releaseLabel() + " is not installed.");
         } else {
             change.action(ChangeAction.DELETE)
                     .targetState(state(cluster, Json.object(), installed))
-                    .addAttributes(AttributeChange.of("Release", releaseLabel(), null))
                     .addAllPermissions(applyPermissions(cluster.arn()));
-            installed.get().manifest().ifPresent(m -> {
+            if (installed.isPresent()) {
+                change.addAttributes(AttributeChange.of("Release", releaseLabel(), null));
+            }
+            installed.flatMap(InstalledRelease::manifest).ifPresent(m -> {
                 Manifests before = Manifests.parse(m);
                 change.addAllAttributes(Manifests.parse("").changesFrom(before));
             });
+            if (ownNamespace) {
+                change.addAttributes(AttributeChange.of(
+                        "Namespace/" + options.namespace(), "created by the install, with everything in it", null));
+            } else {
+                change.reason("Namespace " + options.namespace() + " stays: "
+                        + (connection.api().isEmpty()
+                                ? "whether the install created it cannot be read through " + connection.describe()
+                                : "it existed before the install")
+                        + ".");
+            }
         }
         return new TargetPlan(List.of(change.build()), List.of(), kubernetesPermissionNotes(cluster.name()));
     }
@@ -238,11 +258,16 @@ public final class HelmReleaseComponent implements EksComponent {
         int planned = state.path("beforeRevision").asInt(0);
         Optional<InstalledRelease> installed = connection.installedRelease(namespace, release);
         int current = installed.map(InstalledRelease::revision).orElse(0);
+        Duration timeout = Duration.ofSeconds(
+                state.path("timeoutSeconds").asLong(options.timeout().toSeconds()));
         if (current != planned) {
             Optional<String> landed = alreadyLanded(change, installed, planned, context);
             if (landed.isPresent()) {
                 context.starting(change);
-                context.applied(change, landed.get(), null);
+                String namespaceDeleted = change.action() == ChangeAction.DELETE
+                        ? deleteOwnNamespace(connection, namespace, release, timeout)
+                        : "";
+                context.applied(change, landed.get() + namespaceDeleted, null);
                 return;
             }
             context.skipped(
@@ -259,21 +284,39 @@ public final class HelmReleaseComponent implements EksComponent {
         }
         context.starting(change);
         if (change.action() == ChangeAction.DELETE) {
-            LOG.info("Uninstalling Helm release {}/{}", namespace, release);
-            String message = AgentChart.uninstall(connection, release, namespace);
-            context.applied(change, message.isBlank() ? "uninstalled" : message.strip(), null);
+            String message = "not installed";
+            if (installed.isPresent()) {
+                LOG.info("Uninstalling Helm release {}/{}", namespace, release);
+                message = AgentChart.uninstall(connection, release, namespace).strip();
+            }
+            message = (message.isEmpty() ? "uninstalled" : message)
+                    + deleteOwnNamespace(connection, namespace, release, timeout);
+            context.applied(change, message, null);
             return;
         }
+        boolean ownNamespace = current == 0 && createNamespace(connection, namespace, release, timeout);
         LOG.info("Installing or upgrading Helm release {}/{}", namespace, release);
-        Release result = AgentChart.installOrUpgrade(
-                connection,
-                release,
-                namespace,
-                state.path("values"),
-                context.agent().apiToken(),
-                Duration.ofSeconds(
-                        state.path("timeoutSeconds").asLong(options.timeout().toSeconds())),
-                current == 0);
+        Release result;
+        try {
+            result = AgentChart.installOrUpgrade(
+                    connection,
+                    release,
+                    namespace,
+                    state.path("values"),
+                    context.agent().apiToken(),
+                    timeout,
+                    current == 0);
+        } catch (RuntimeException e) {
+            if (ownNamespace) {
+                // The atomic install removed what it made; the namespace this apply made goes too.
+                try {
+                    deleteOwnNamespace(connection, namespace, release, Duration.ZERO);
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+            }
+            throw e;
+        }
         ObjectNode appliedState = Json.object();
         appliedState.put("revision", result.getRevision());
         context.applied(change, "revision " + result.getRevision() + " " + result.getStatus(), appliedState);
@@ -315,6 +358,98 @@ public final class HelmReleaseComponent implements EksComponent {
                 : Optional.empty();
     }
 
+    /** The plan's word on the namespace of a first install: created (and deleted by uninstall), or left alone. */
+    private Optional<AttributeChange> namespaceOnInstall(ClusterConnection connection) {
+        if (connection.api().isEmpty()) {
+            return Optional.of(AttributeChange.of(
+                    "Namespace/" + options.namespace(),
+                    null,
+                    "created by Helm when missing; it stays after uninstall (not readable through "
+                            + connection.describe() + ")"));
+        }
+        Optional<JsonNode> namespace = readNamespace(connection);
+        return namespace.isPresent() && !createdByInstall(namespace.get())
+                ? Optional.empty()
+                : Optional.of(AttributeChange.of(
+                        "Namespace/" + options.namespace(), null, "created by the install; uninstall deletes it"));
+    }
+
+    private Optional<JsonNode> readNamespace(ClusterConnection connection) {
+        return connection.api().flatMap(api -> api.namespace(options.namespace()));
+    }
+
+    private boolean createdByInstall(JsonNode namespace) {
+        return createdByInstall(namespace, options.releaseName());
+    }
+
+    private static boolean createdByInstall(JsonNode namespace, String release) {
+        return release.equals(namespace
+                .path("metadata")
+                .path("annotations")
+                .path(NAMESPACE_CREATED_FOR)
+                .asText());
+    }
+
+    /**
+     * Creates the release's namespace, annotated as this install's, when it does not exist (waiting out one that is
+     * still terminating after an uninstall).
+     *
+     * @return true when the namespace is this install's: created now, or by an earlier attempt that was killed
+     */
+    private static boolean createNamespace(
+            ClusterConnection connection, String namespace, String release, Duration timeout) {
+        Optional<KubeApi> api = connection.api();
+        if (api.isEmpty()) {
+            return false; // Helm creates it, and it stays: the plan said so
+        }
+        Optional<JsonNode> existing = waitUntilNotTerminating(api.get(), namespace, timeout);
+        if (existing.isPresent()) {
+            return createdByInstall(existing.get(), release);
+        }
+        LOG.info("Creating namespace {} for Helm release {}", namespace, release);
+        api.get().createNamespace(namespace, Map.of(NAMESPACE_CREATED_FOR, release));
+        return true;
+    }
+
+    /**
+     * Deletes the release's namespace if the install created it, and waits up to the timeout until it is gone.
+     *
+     * @return what to add to the applied message
+     */
+    private static String deleteOwnNamespace(
+            ClusterConnection connection, String namespace, String release, Duration timeout) {
+        Optional<KubeApi> api = connection.api();
+        Optional<JsonNode> existing = api.flatMap(a -> a.namespace(namespace));
+        if (api.isEmpty() || existing.isEmpty() || !createdByInstall(existing.get(), release)) {
+            return "";
+        }
+        LOG.info("Deleting namespace {}, which the install of Helm release {} created", namespace, release);
+        api.get().deleteNamespace(namespace);
+        return waitUntilNotTerminating(api.get(), namespace, timeout).isEmpty()
+                ? "; namespace " + namespace + " deleted"
+                : "; namespace " + namespace + " is being deleted";
+    }
+
+    /** @return the namespace once it is not terminating, empty once it is gone or still terminating at the timeout */
+    private static Optional<JsonNode> waitUntilNotTerminating(KubeApi api, String namespace, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Optional<JsonNode> now = api.namespace(namespace);
+            if (now.isEmpty() || !now.get().path("metadata").has("deletionTimestamp")) {
+                return now;
+            }
+            if (System.nanoTime() >= deadline) {
+                return Optional.empty();
+            }
+            try {
+                Thread.sleep(NAMESPACE_POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while namespace " + namespace + " was terminating", e);
+            }
+        }
+    }
+
     private ObjectNode state(Cluster cluster, JsonNode values, Optional<InstalledRelease> installed) {
         ObjectNode state = Json.object();
         state.put("cluster", cluster.name());
@@ -324,6 +459,9 @@ public final class HelmReleaseComponent implements EksComponent {
         state.put("timeoutSeconds", options.timeout().toSeconds());
         options.kubeconfig()
                 .ifPresent(k -> state.put("kubeconfig", k.toAbsolutePath().toString()));
+        if (options.defaultKubeconfig()) {
+            state.put("defaultKubeconfig", true);
+        }
         state.put("beforeRevision", installed.map(InstalledRelease::revision).orElse(0));
         state.set("values", values);
         installed.flatMap(InstalledRelease::values).ifPresent(v -> state.set("beforeValues", v));
@@ -332,22 +470,36 @@ public final class HelmReleaseComponent implements EksComponent {
 
     private List<Permission> applyPermissions(String clusterArn) {
         // Apply re-reads the endpoint and CA; through a caller's kubeconfig it makes no AWS call at all.
-        return options.kubeconfig().isPresent() ? List.of() : List.of(Permission.of("eks:DescribeCluster", clusterArn));
+        return options.kubeconfig().isPresent() || options.defaultKubeconfig()
+                ? List.of()
+                : List.of(Permission.of("eks:DescribeCluster", clusterArn));
     }
 
     private ClusterConnection connection(Cluster cluster, TargetContext context) {
         if (options.kubeconfig().isPresent()) {
-            return ClusterConnection.kubeconfig(options.kubeconfig().get());
+            return ClusterConnection.kubeconfig(
+                    Kubeconfig.load(options.kubeconfig().get()));
+        }
+        if (options.defaultKubeconfig()) {
+            return ClusterConnection.kubeconfig(defaultKubeconfig());
         }
         return eksConnection(cluster, context);
     }
 
     private ClusterConnection connectionForApply(JsonNode state, TargetContext context) {
         if (state.hasNonNull("kubeconfig")) {
-            return ClusterConnection.kubeconfig(Path.of(state.path("kubeconfig").asText()));
+            return ClusterConnection.kubeconfig(
+                    Kubeconfig.load(Path.of(state.path("kubeconfig").asText())));
+        }
+        if (state.path("defaultKubeconfig").asBoolean(false)) {
+            return ClusterConnection.kubeconfig(defaultKubeconfig());
         }
         String name = state.path("cluster").asText();
         return eksConnection(Clusters.describe(context, name), context);
+    }
+
+    private static Kubeconfig defaultKubeconfig() {
+        return Kubeconfig.fromEnvironment(System.getenv("KUBECONFIG"), Path.of(System.getProperty("user.home")));
     }
 
     private ClusterConnection eksConnection(Cluster cluster, TargetContext context) {
@@ -394,7 +546,8 @@ public final class HelmReleaseComponent implements EksComponent {
                 "Kubernetes access for the agent DaemonSet on cluster " + clusterName + ": the caller's"
                         + " IAM identity needs an EKS access entry (or aws-auth mapping) whose RBAC allows, in namespace "
                         + options.namespace() + ", create/get/list/update/patch/delete on secrets, configmaps,"
-                        + " serviceaccounts and apps/daemonsets; cluster-wide, get/create on namespaces and"
+                        + " serviceaccounts and apps/daemonsets; cluster-wide, get/create on namespaces (and delete,"
+                        + " for uninstall to delete the namespace the install created) and"
                         + " create/get/update/delete on clusterroles and clusterrolebindings (it also must hold get/list/watch"
                         + " on pods, namespaces and nodes to grant them). The AmazonEKSClusterAdminPolicy access policy covers"
                         + " all of it. The EKS token itself needs no IAM permission (sts:GetCallerIdentity is always allowed).");

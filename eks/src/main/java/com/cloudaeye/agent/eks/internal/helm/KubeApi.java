@@ -1,8 +1,10 @@
 package com.cloudaeye.agent.eks.internal.helm;
 
 import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.Json;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,17 +20,20 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one Kubernetes read this library makes itself: Helm's release storage (the {@code sh.helm.release.v1.*}
- * Secrets of a release), to compare the installed manifests with the ones a plan renders. Everything that writes
+ * The Kubernetes calls this library makes itself: it reads Helm's release storage (the {@code sh.helm.release.v1.*}
+ * Secrets of a release) to compare the installed manifests with the ones a plan renders, and creates and deletes the
+ * release's namespace, annotated, so that uninstall deletes only a namespace the install created. Everything else
  * goes through Helm.
  */
 final class KubeApi {
@@ -36,21 +41,39 @@ final class KubeApi {
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
     private final URI server;
-    private final Supplier<String> bearer;
+    private final KubeCredentials.Authorization authorization;
+    private final String accessFix;
     private final HttpClient http;
 
     /**
      * @param server the API server URL
-     * @param caPem the PEM certificates to trust for it
-     * @param bearer gives a bearer token for each request
+     * @param tls trusts the server and presents a client certificate if the user has one
+     * @param authorization gives the Authorization header for each request
+     * @param accessFix what to do when the server refuses a read, for messages
      */
-    KubeApi(String server, byte[] caPem, Supplier<String> bearer) {
+    KubeApi(String server, SSLContext tls, KubeCredentials.Authorization authorization, String accessFix) {
         this.server = URI.create(server.endsWith("/") ? server : server + "/");
-        this.bearer = bearer;
+        this.authorization = authorization;
+        this.accessFix = accessFix;
         this.http = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(10))
-                .sslContext(trusting(caPem))
+                .sslContext(tls)
                 .build();
+    }
+
+    /**
+     * @param server the EKS API server URL
+     * @param caPem the PEM certificates to trust for it
+     * @param bearer gives a bearer token for each request
+     * @return a client of an EKS cluster, authenticated with EKS tokens
+     */
+    static KubeApi eks(String server, byte[] caPem, Supplier<String> bearer) {
+        return new KubeApi(
+                server,
+                trusting(caPem),
+                () -> Optional.of("Bearer " + bearer.get()),
+                "give the caller's IAM identity Kubernetes access (an EKS access entry with cluster admin"
+                        + " rights, or the RBAC the plan's notes list)");
     }
 
     /**
@@ -61,7 +84,10 @@ final class KubeApi {
     Optional<InstalledRelease> helmRelease(String namespace, String release) {
         String selector = URLEncoder.encode("owner=helm,name=" + release, StandardCharsets.UTF_8);
         URI uri = server.resolve("api/v1/namespaces/" + namespace + "/secrets?labelSelector=" + selector);
-        JsonNode list = get(uri, "list the Helm release Secrets of " + release + " in namespace " + namespace);
+        // Absent (404) when the namespace does not exist: then there is no release either.
+        JsonNode list = call(
+                        "GET", uri, null, "list the Helm release Secrets of " + release + " in namespace " + namespace)
+                .orElseGet(Json::object);
         JsonNode latest = null;
         for (JsonNode item : list.path("items")) {
             if (!release.equals(
@@ -94,17 +120,93 @@ final class KubeApi {
         return copy;
     }
 
-    private JsonNode get(URI uri, String what) {
-        HttpRequest request = HttpRequest.newBuilder(uri)
+    /**
+     * @param name a namespace
+     * @return the namespace object, empty when it does not exist
+     */
+    Optional<JsonNode> namespace(String name) {
+        return call("GET", namespaceUri(name), null, "read namespace " + name);
+    }
+
+    /**
+     * Creates a namespace with annotations; one that exists already is left as it is. A request whose answer was lost
+     * is read back before it is reported failed.
+     *
+     * @param name the namespace
+     * @param annotations its annotations
+     */
+    void createNamespace(String name, Map<String, String> annotations) {
+        ObjectNode body = Json.object();
+        body.put("apiVersion", "v1");
+        body.put("kind", "Namespace");
+        ObjectNode metadata = body.putObject("metadata");
+        metadata.put("name", name);
+        annotations.forEach(metadata.putObject("annotations")::put);
+        String what = "create namespace " + name;
+        try {
+            call("POST", server.resolve("api/v1/namespaces"), body.toString(), what);
+        } catch (PlanningException lost) {
+            if (!(lost.getCause() instanceof IOException)) {
+                throw lost;
+            }
+            try {
+                if (namespace(name).isEmpty()) {
+                    throw lost;
+                }
+            } catch (PlanningException readBack) {
+                throw AwsErrors.outcomeUnknown(
+                        what, lost, readBack, "check it with 'kubectl get namespace " + name + "'.");
+            }
+        }
+    }
+
+    /**
+     * Deletes a namespace and everything in it; a missing one is already deleted. The API server answers at once and
+     * its namespace controller deletes the contents, so the namespace may exist, terminating, for a while after.
+     *
+     * @param name the namespace
+     */
+    void deleteNamespace(String name) {
+        String what = "delete namespace " + name;
+        try {
+            call("DELETE", namespaceUri(name), null, what);
+        } catch (PlanningException lost) {
+            if (!(lost.getCause() instanceof IOException)) {
+                throw lost;
+            }
+            try {
+                if (namespace(name)
+                        .filter(n -> !n.path("metadata").has("deletionTimestamp"))
+                        .isPresent()) {
+                    throw lost;
+                }
+            } catch (PlanningException readBack) {
+                throw AwsErrors.outcomeUnknown(
+                        what, lost, readBack, "check it with 'kubectl get namespace " + name + "'.");
+            }
+        }
+    }
+
+    private URI namespaceUri(String name) {
+        return server.resolve("api/v1/namespaces/" + name);
+    }
+
+    /** One request; 404 and 409 (absent, already there) are empty, for the caller to read as it needs. */
+    private Optional<JsonNode> call(String method, URI uri, @Nullable String body, String what) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                 .timeout(TIMEOUT)
                 .header("Accept", "application/json")
-                .header("Authorization", "Bearer " + bearer.get())
-                .GET()
-                .build();
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        authorization.header().ifPresent(h -> request.header("Authorization", h));
         HttpResponse<String> response;
         try {
-            LOG.debug("GET {}", uri);
-            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            LOG.debug("{} {}", method, uri);
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new PlanningException(
                     "Could not reach the Kubernetes API server " + server + " to " + what + ": "
@@ -116,20 +218,19 @@ final class KubeApi {
             throw new PlanningException("Interrupted while trying to " + what, e);
         }
         int code = response.statusCode();
-        if (code == 404) {
-            return Json.object(); // namespace absent: no release
+        if (code == 404 || code == 409) {
+            return Optional.empty();
         }
         if (code == 401 || code == 403) {
             throw new PlanningException("The Kubernetes API server " + server + " refused to " + what + " (HTTP " + code
-                    + "): give the caller's IAM identity Kubernetes access (an EKS access entry with cluster admin"
-                    + " rights, or the RBAC the plan's notes list).");
+                    + "): " + accessFix + ".");
         }
         if (code / 100 != 2) {
             throw new PlanningException(
                     "The Kubernetes API server " + server + " answered HTTP " + code + " when asked to " + what + ".");
         }
         try {
-            return Json.MAPPER.readTree(response.body());
+            return Optional.of(Json.MAPPER.readTree(response.body()));
         } catch (IOException e) {
             throw new PlanningException(
                     "The Kubernetes API server " + server + " sent no JSON when asked to " + what, e);

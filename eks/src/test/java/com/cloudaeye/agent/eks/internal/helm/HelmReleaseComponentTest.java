@@ -46,6 +46,9 @@ import software.amazon.awssdk.regions.Region;
  */
 class HelmReleaseComponentTest {
     private static final String TOKEN = "tok-9b2e77d04c";
+    /** The bearer token of a caller's kubeconfig; the mock server accepts any. */
+    private static final String KUBE_TOKEN = "kube-3f9a1c77e2";
+
     private static final String CLUSTER_ARN = "arn:aws:eks:us-east-1:123456789012:cluster/prod-eks";
     private static final String RELEASE_ID = CLUSTER_ARN + "/helm/cloudaeye-agent/cloudaeye-agent";
 
@@ -149,6 +152,90 @@ class HelmReleaseComponentTest {
                     .isTrue();
             assertThat(helmList()).isEmpty();
             assertThat(only(installer.planUninstall()).action()).isEqualTo(ChangeAction.NO_OP);
+        }
+    }
+
+    @Test
+    void install_createsTheMissingNamespace_andUninstallDeletesIt() {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            Plan plan = installer.plan();
+            assertThat(only(plan).attributes())
+                    .filteredOn(a -> a.name().equals("Namespace/cloudaeye-agent"))
+                    .singleElement()
+                    .satisfies(a -> assertThat(a.after())
+                            .hasValueSatisfying(v -> assertThat(v).contains("uninstall deletes it")));
+            assertThat(installer.apply(plan).isSuccess()).isTrue();
+            assertThat(namespaceNames()).contains("cloudaeye-agent");
+
+            Plan uninstall = installer.planUninstall();
+            assertThat(only(uninstall).attributes())
+                    .extracting(AttributeChange::name)
+                    .contains("Namespace/cloudaeye-agent");
+            ApplyResult removed = installer.apply(uninstall);
+
+            assertThat(removed.isSuccess()).as(removed.toString()).isTrue();
+            assertThat(removed.results())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.message())
+                            .hasValueSatisfying(m -> assertThat(m).contains("namespace cloudaeye-agent deleted")));
+            assertThat(namespaceNames()).doesNotContain("cloudaeye-agent");
+        }
+    }
+
+    @Test
+    void uninstall_keepsANamespaceThatExistedBeforeTheInstall() {
+        kubernetes
+                .client()
+                .namespaces()
+                .resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName("cloudaeye-agent")
+                        .endMetadata()
+                        .build())
+                .create();
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            Plan plan = installer.plan();
+            assertThat(only(plan).attributes())
+                    .extracting(AttributeChange::name)
+                    .doesNotContain("Namespace/cloudaeye-agent");
+            assertThat(installer.apply(plan).isSuccess()).isTrue();
+
+            Plan uninstall = installer.planUninstall();
+            assertThat(only(uninstall).reason())
+                    .hasValueSatisfying(r -> assertThat(r).contains("Namespace cloudaeye-agent stays"));
+            assertThat(installer.apply(uninstall).isSuccess()).isTrue();
+
+            assertThat(helmList()).isEmpty();
+            assertThat(namespaceNames()).contains("cloudaeye-agent");
+        }
+    }
+
+    @Test
+    void apply_whenTheInstallFails_deletesTheNamespaceItCreated() {
+        kubernetes.failNext("POST", "/apis/apps/v1/namespaces/cloudaeye-agent/daemonsets");
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            ApplyResult failed = installer.apply(installer.plan());
+
+            assertThat(failed.isSuccess()).isFalse();
+            assertThat(namespaceNames()).doesNotContain("cloudaeye-agent");
+        }
+    }
+
+    @Test
+    void uninstall_whenKilledAfterHelmUninstalled_deletesTheLeftNamespaceOnTheNextRun() {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            // What a kill between Helm's uninstall and the namespace deletion leaves.
+            Helm.uninstall("cloudaeye-agent")
+                    .withNamespace("cloudaeye-agent")
+                    .withKubeConfigContents(kubernetes.kubeconfig())
+                    .call();
+
+            Plan uninstall = installer.planUninstall();
+            assertThat(only(uninstall).action()).isEqualTo(ChangeAction.DELETE);
+            assertThat(installer.apply(uninstall).isSuccess()).isTrue();
+
+            assertThat(namespaceNames()).doesNotContain("cloudaeye-agent");
         }
     }
 
@@ -324,7 +411,7 @@ class HelmReleaseComponentTest {
     }
 
     @Test
-    void callerKubeconfig_installsWithoutAwsPermission_andReplansAsUpgradeSinceManifestsAreNotRead()
+    void callerKubeconfig_installsWithoutAwsPermission_andReplansToNoOp_andAChangeShowsTheDifference()
             throws IOException {
         Path kubeconfig = Files.writeString(journals.resolve("kubeconfig.yaml"), kubernetes.kubeconfig());
         AgentDaemonSet options =
@@ -340,9 +427,44 @@ class HelmReleaseComponentTest {
                     .singleElement()
                     .satisfies(r -> assertThat(r.getStatus()).isEqualTo("deployed"));
 
-            Change again = only(installer.plan());
-            assertThat(again.action()).isEqualTo(ChangeAction.UPDATE);
-            assertThat(again.reason()).hasValueSatisfying(r -> assertThat(r).contains("cannot be read"));
+            Plan again = installer.plan();
+            assertThat(only(again).action()).as(again.toString()).isEqualTo(ChangeAction.NO_OP);
+            assertThat(installer.apply(again).results()).noneMatch(r -> r.outcome() == ResourceResult.Outcome.APPLIED);
+            assertThat(helmList())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getRevision()).isEqualTo("1"));
+        }
+        AgentDaemonSet changed = AgentDaemonSet.builder()
+                .from(options)
+                .putResources("limits.memory", "300Mi")
+                .build();
+        try (AgentInstaller installer = installer(changed)) {
+            Change update = only(installer.plan());
+            assertThat(update.action()).isEqualTo(ChangeAction.UPDATE);
+            assertThat(update.attributes())
+                    .extracting(AttributeChange::name)
+                    .containsExactly("DaemonSet/cloudaeye-agent");
+        }
+    }
+
+    @Test
+    void callerKubeconfig_inFlowStyle_isAccepted_andItsTokenStaysOutOfPlansAndJournals() throws IOException {
+        String flow = "{apiVersion: v1, kind: Config, current-context: mock,"
+                + " clusters: [{name: mock, cluster: {server: '" + kubernetes.url() + "',"
+                + " certificate-authority-data: " + kubernetes.certificateAuthorityData() + "}}],"
+                + " contexts: [{name: mock, context: {cluster: mock, user: mock}}],"
+                + " users: [{name: mock, user: {token: " + KUBE_TOKEN + "}}]}";
+        Path kubeconfig = Files.writeString(journals.resolve("flow.yaml"), flow);
+        AgentDaemonSet options =
+                AgentDaemonSet.builder().from(DEFAULTS).kubeconfig(kubeconfig).build();
+        try (AgentInstaller installer = installer(options)) {
+            ApplyResult applied = installer.apply(installer.plan());
+            assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
+
+            Plan again = installer.plan();
+            assertThat(only(again).action()).isEqualTo(ChangeAction.NO_OP);
+            assertThat(again.toJson()).doesNotContain(KUBE_TOKEN);
+            assertThat(Files.readString(applied.journal().orElseThrow())).doesNotContain(KUBE_TOKEN, TOKEN);
         }
     }
 
@@ -354,8 +476,10 @@ class HelmReleaseComponentTest {
         try (AgentInstaller installer = installer(options)) {
             assertThatThrownBy(installer::plan)
                     .isInstanceOf(com.cloudaeye.agent.ConfigurationException.class)
-                    .hasMessageContaining("no current-context or no cluster server");
+                    .hasMessageContaining("has no current-context");
         }
+        // Only the test server's own fake controller called it.
+        assertThat(kubernetes.requests()).noneMatch(r -> r.contains("/namespaces/"));
     }
 
     @Test
@@ -397,6 +521,12 @@ class HelmReleaseComponentTest {
             assertThat(change.action()).isEqualTo(ChangeAction.SKIP);
             assertThat(change.reason()).hasValueSatisfying(r -> assertThat(r).contains("CREATING"));
         }
+    }
+
+    private List<String> namespaceNames() {
+        return kubernetes.client().namespaces().list().getItems().stream()
+                .map(n -> n.getMetadata().getName())
+                .toList();
     }
 
     private List<Release> helmList() {
