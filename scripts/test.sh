@@ -10,3 +10,8 @@ trap cleanup EXIT
 endpoint=$(scripts/moto.sh start "$pidfile")
 echo "moto server at $endpoint"
 ./mvnw -B -ntp verify -Dmoto.endpoint="$endpoint" "$@"
+# A full run also builds a user's project against what it just verified (see CONTRIBUTING); a run with arguments may
+# not have built every module.
+if [[ $# -eq 0 ]]; then
+    scripts/consumer-check.sh
+fi
