@@ -21,3 +21,8 @@ echo "moto server at $endpoint"
 kubeconfig=$(scripts/k8s.sh start "$k8sdir")
 echo "Kubernetes control plane: $kubeconfig"
 ./mvnw -B -ntp verify -Dmoto.endpoint="$endpoint" -Dk8s.kubeconfig="$kubeconfig" "$@"
+# A full run also builds a user's project against what it just verified (see CONTRIBUTING); a run with arguments may
+# not have built every module.
+if [[ $# -eq 0 ]]; then
+    scripts/consumer-check.sh
+fi
