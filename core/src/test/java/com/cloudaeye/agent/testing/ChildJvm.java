@@ -199,6 +199,19 @@ public final class ChildJvm {
      * @throws IOException when it cannot start
      */
     public static Process start(Class<?> main, Path log, List<String> args) throws IOException {
+        return start(main, log, args, Map.of());
+    }
+
+    /**
+     * @param main the class whose {@code main} runs in the child
+     * @param log where the child's output (stdout and stderr) goes
+     * @param args the child's arguments
+     * @param environment variables to set in the child, on top of this JVM's environment
+     * @return the running child
+     * @throws IOException when it cannot start
+     */
+    public static Process start(Class<?> main, Path log, List<String> args, Map<String, String> environment)
+            throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp",
@@ -206,10 +219,10 @@ public final class ChildJvm {
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 main.getName()));
         command.addAll(args);
-        return new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        return builder.start();
     }
 
     /**
