@@ -32,9 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Kubernetes calls this library makes itself: it reads Helm's release storage (the {@code sh.helm.release.v1.*}
- * Secrets of a release) to compare the installed manifests with the ones a plan renders, and creates and deletes the
- * release's namespace, annotated, so that uninstall deletes only a namespace the install created. Everything else
- * goes through Helm.
+ * Secrets of a release) to compare the installed manifests with the ones a plan renders, and the agent DaemonSet's
+ * rollout; it creates and deletes the release's namespace, annotated, so that uninstall deletes only a namespace the
+ * install created. Everything else goes through Helm.
  */
 final class KubeApi {
     private static final Logger LOG = LoggerFactory.getLogger(KubeApi.class);
@@ -109,6 +109,17 @@ final class KubeApi {
                 chart.path("name").asText() + "-" + chart.path("version").asText(),
                 Optional.of(decoded.path("manifest").asText()),
                 Optional.of(withoutToken(decoded.path("config")))));
+    }
+
+    /**
+     * Reads one object or list.
+     *
+     * @param path the API path relative to the server, with its query
+     * @param what what the read is for, for messages
+     * @return the answer; an empty object when the server answers 404
+     */
+    JsonNode read(String path, String what) {
+        return call("GET", server.resolve(path), null, what).orElseGet(Json::object);
     }
 
     /** The release's user-supplied values without the agent token, which must never be kept. */
