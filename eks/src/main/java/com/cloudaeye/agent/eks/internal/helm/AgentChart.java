@@ -20,6 +20,22 @@ public final class AgentChart {
     private AgentChart() {}
 
     /**
+     * The name of the release's objects (the chart's {@code cloudaeye-agent.fullname}): the release name when it
+     * contains the chart's name, else both joined, cut to 63 characters.
+     *
+     * @param release the release name
+     * @return the DaemonSet's (and every other object's) name
+     */
+    static String fullName(String release) {
+        String name = release.contains(ChartFiles.NAME) ? release : release + "-" + ChartFiles.NAME;
+        name = name.length() > 63 ? name.substring(0, 63) : name;
+        while (name.endsWith("-")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        return name;
+    }
+
+    /**
      * Renders the chart client-side, like {@code helm template}: no cluster is contacted.
      *
      * @param release the release name

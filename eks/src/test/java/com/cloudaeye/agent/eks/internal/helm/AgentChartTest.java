@@ -138,6 +138,20 @@ class AgentChartTest {
     }
 
     @Test
+    void fullName_isTheNameTheChartGivesTheDaemonSet() {
+        for (String release : List.of("cloudaeye-agent", "agent", "my-cloudaeye-agent-2", "r".repeat(53))) {
+            AgentDaemonSet options =
+                    AgentDaemonSet.builder().releaseName(release).build();
+
+            assertThat(only(render(options), io.fabric8.kubernetes.api.model.apps.DaemonSet.class)
+                            .getMetadata()
+                            .getName())
+                    .as(release)
+                    .isEqualTo(AgentChart.fullName(release));
+        }
+    }
+
+    @Test
     void render_tokenIsOnlyInTheSecret_andOptionsInTheConfigMap() {
         List<HasMetadata> objects = render(AgentDaemonSet.defaults());
 
