@@ -181,6 +181,26 @@ class AgentChartTest {
     }
 
     @Test
+    void mask_hidesTheTokenLiterallyAndInItsBase64Forms() {
+        Secret token = Secret.of("tok>>>???a"); // base64 "dG9rPj4+Pz8/YQ==": the two alphabets differ, with padding
+        byte[] bytes = token.reveal().getBytes(StandardCharsets.UTF_8);
+        String standard = Base64.getEncoder().encodeToString(bytes);
+        String url = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        assertThat(standard).isNotEqualTo(url.replace("=", ""));
+        String message =
+                "Secret cloudaeye: data.api-token: \"" + standard + "\" (url " + url + "), value " + token.reveal();
+
+        String masked = AgentChart.mask(message, token);
+
+        assertThat(masked)
+                .doesNotContain(token.reveal())
+                .doesNotContain(standard)
+                .doesNotContain(standard.replace("=", ""))
+                .doesNotContain(url)
+                .contains("data.api-token: \"****\"");
+    }
+
+    @Test
     void lint_strict_passesWithDefaultAndCustomValues() throws Exception {
         assertThat(lint(Map.of())).isEmpty();
         assertThat(
