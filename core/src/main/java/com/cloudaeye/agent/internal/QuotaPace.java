@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.internal;
 
 import com.cloudaeye.agent.Pacing;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,6 +41,8 @@ final class QuotaPace {
     static final double CAP_SLACK = 1.02;
 
     static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** The window in which at most the rate's worth of calls may start: a second, with the slack. */
+    static final long WINDOW_NANOS = (long) (TimeUnit.SECONDS.toNanos(1) * CAP_SLACK);
 
     private final double start;
     private final double ceiling;
@@ -50,6 +53,7 @@ final class QuotaPace {
     private long nextFree;
     private long lastCut;
     private boolean cutBefore;
+    private final ArrayDeque<Long> starts = new ArrayDeque<>();
 
     /**
      * @param quotaRate the quota's documented (or overridden) rate, requests per second
@@ -81,6 +85,33 @@ final class QuotaPace {
      */
     void dispatched(long now) {
         nextFree = Math.max(now, nextFree) + (long) Math.ceil(1e9 / rate * slack);
+    }
+
+    /**
+     * Admits a dispatched call to start on its worker thread. Dispatching spaces calls evenly, but a call may wait for
+     * a free worker and then start right before the next one: so, under a capped pacing, a call starts only when fewer
+     * than the rate's worth of calls (at least one) started in the last {@link #WINDOW_NANOS}, and no second holds
+     * more calls than the cap, as AWS counts them. Adaptive pacing has no cap to keep and admits every call (a gate
+     * would only slow down an emulator whose answers keep every worker busy).
+     *
+     * @param now the current time
+     * @return 0 when the call may start now (it is counted), else how many nanoseconds to wait before asking again
+     */
+    long admit(long now) {
+        if (slack == 1) {
+            return 0;
+        }
+        while (!starts.isEmpty() && now - starts.peekFirst() >= WINDOW_NANOS) {
+            starts.pollFirst();
+        }
+        int limit = Math.max(1, (int) Math.floor(rate));
+        if (starts.size() < limit) {
+            starts.addLast(now);
+            return 0;
+        }
+        // Wait until enough of the oldest starts leave the window.
+        long[] inWindow = starts.stream().mapToLong(Long::longValue).toArray();
+        return inWindow[starts.size() - limit] + WINDOW_NANOS - now;
     }
 
     /**

@@ -88,26 +88,41 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private <T> void attempt(Quota quota, Supplier<T> call, CompletableFuture<T> result, int attempt) {
         Bucket bucket = buckets.computeIfAbsent(
                 quota.name(), n -> new Bucket(rateOverrides.getOrDefault(n, quota.requestsPerSecond())));
-        bucket.enqueue((dispatchedAt, waited) -> {
-            try {
-                workers.execute(() -> {
-                    T value;
-                    try {
-                        value = call.get();
-                    } catch (RuntimeException e) {
-                        retryOrFail(quota, call, result, attempt, bucket, dispatchedAt, e);
-                        return;
-                    } catch (Error e) {
-                        result.completeExceptionally(e); // else the caller would wait forever
-                        return;
-                    }
-                    bucket.onSuccess(waited);
-                    result.complete(value);
-                });
-            } catch (RejectedExecutionException closed) {
-                result.completeExceptionally(closed); // the scheduler was closed: fail rather than wait forever
-            }
-        });
+        bucket.enqueue((dispatchedAt, waited) -> start(quota, call, result, attempt, bucket, dispatchedAt, waited));
+    }
+
+    /** Runs a dispatched call on a worker, once its quota admits it (see {@link QuotaPace#admit(long)}). */
+    private <T> void start(
+            Quota quota,
+            Supplier<T> call,
+            CompletableFuture<T> result,
+            int attempt,
+            Bucket bucket,
+            long dispatchedAt,
+            boolean waited) {
+        try {
+            workers.execute(() -> {
+                long wait = bucket.admit();
+                if (wait > 0) { // it waited for a worker and would start too close to others: later
+                    onTimer(() -> start(quota, call, result, attempt, bucket, dispatchedAt, waited), wait);
+                    return;
+                }
+                T value;
+                try {
+                    value = call.get();
+                } catch (RuntimeException e) {
+                    retryOrFail(quota, call, result, attempt, bucket, dispatchedAt, e);
+                    return;
+                } catch (Error e) {
+                    result.completeExceptionally(e); // else the caller would wait forever
+                    return;
+                }
+                bucket.onSuccess(waited);
+                result.complete(value);
+            });
+        } catch (RejectedExecutionException closed) {
+            result.completeExceptionally(closed); // the scheduler was closed: fail rather than wait forever
+        }
     }
 
     private <T> void retryOrFail(
@@ -285,6 +300,10 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
                 }
             }
             next.go(now, waited);
+        }
+
+        synchronized long admit() {
+            return pace.admit(System.nanoTime());
         }
 
         synchronized void onSuccess(boolean waited) {

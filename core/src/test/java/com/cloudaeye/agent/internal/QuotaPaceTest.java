@@ -79,6 +79,26 @@ class QuotaPaceTest {
     }
 
     @Test
+    void admit_letsAtMostTheRatesWorthOfCallsStartInAnyWindow_evenWhenTheyWereHeldUpTogether() {
+        QuotaPace pace = new QuotaPace(15, Pacing.share(0.6), 0);
+        long now = 5 * SECOND; // nine calls dispatched a second ago start together, after waiting for a worker
+        for (int i = 0; i < 9; i++) {
+            assertThat(pace.admit(now + i)).isZero();
+        }
+        long wait = pace.admit(now + 9);
+        assertThat(wait).as("the tenth waits until the first leaves the window").isEqualTo(QuotaPace.WINDOW_NANOS - 9);
+        assertThat(pace.admit(now + 9 + wait)).isZero();
+        assertThat(pace.admit(now + 9 + wait))
+                .as("the second start is still in the window")
+                .isEqualTo(1);
+
+        QuotaPace adaptive = new QuotaPace(15, Pacing.adaptive(), 0);
+        for (int i = 0; i < 100; i++) {
+            assertThat(adaptive.admit(now)).as("no cap to keep").isZero();
+        }
+    }
+
+    @Test
     void share_outsideZeroToOne_isRejected_withTheFix() {
         for (double bad : new double[] {0, -0.5, 1.5, Double.NaN}) {
             assertThatThrownBy(() -> Pacing.share(bad))
