@@ -115,6 +115,28 @@ class HelmReleaseComponentTest {
     }
 
     @Test
+    void kubernetesRbac_ofAPlan_isTheRoleAndClusterRoleOfItsRelease_boundToTheGroup() {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            Plan plan = installer.plan();
+
+            assertThat(EksTarget.kubernetesRbac(plan, "installers"))
+                    .containsOnlyKeys("prod-eks")
+                    .hasEntrySatisfying(
+                            "prod-eks",
+                            yaml -> assertThat(yaml)
+                                    .contains(
+                                            "kind: Role\n",
+                                            "namespace: cloudaeye-agent\n",
+                                            "kind: ClusterRole\n",
+                                            "kind: Group\n  name: \"installers\"",
+                                            "resourceNames: [\"cloudaeye-agent\"]"));
+            assertThat(plan.notes()).anySatisfy(n -> assertThat(n).contains("EksTarget.kubernetesRbac"));
+            assertThatThrownBy(() -> EksTarget.kubernetesRbac(plan, " "))
+                    .isInstanceOf(com.cloudaeye.agent.ConfigurationException.class);
+        }
+    }
+
+    @Test
     void apply_installsReleaseVisibleToHelmList_thenPlanIsNoOp_thenUninstallRemovesIt() throws IOException {
         try (AgentInstaller installer = installer(DEFAULTS)) {
             ApplyResult applied = installer.apply(installer.plan());
