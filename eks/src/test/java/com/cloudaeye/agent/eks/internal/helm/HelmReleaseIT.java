@@ -171,6 +171,56 @@ class HelmReleaseIT {
     }
 
     @Test
+    void rollback_ofAnInstall_uninstallsIt() {
+        try (AgentInstaller installer = installer(options().build())) {
+            ApplyResult applied = installer.apply(installer.plan());
+            assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
+
+            Plan rollback =
+                    installer.planRollback(Journal.read(applied.journal().orElseThrow()));
+            assertThat(rollback.changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).isEqualTo(ChangeAction.DELETE));
+            ApplyResult rolledBack = installer.apply(rollback);
+
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+        }
+        assertThat(helmList()).isEmpty();
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            assertThat(admin.apps().daemonSets().inNamespace(name).list().getItems())
+                    .isEmpty();
+        }
+    }
+
+    @Test
+    void rollback_ofAnUninstall_reinstallsWithTheFormerValues_andRollsOut() {
+        AgentDaemonSet bigger = options().putResources("limits.memory", "512Mi").build();
+        try (AgentInstaller installer = installer(bigger)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            ApplyResult removed = installer.apply(installer.planUninstall());
+            assertThat(removed.isSuccess()).as(removed.toString()).isTrue();
+            assertThat(helmList()).isEmpty();
+
+            Plan rollback =
+                    installer.planRollback(Journal.read(removed.journal().orElseThrow()));
+            assertThat(rollback.changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).isEqualTo(ChangeAction.CREATE));
+            assertThat(rollback.toJson()).doesNotContain(TOKEN);
+            ApplyResult restored = installer.apply(rollback);
+
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+        }
+        assertThat(agentContainer(daemonSet())
+                        .getResources()
+                        .getLimits()
+                        .get("memory")
+                        .toString())
+                .isEqualTo("512Mi");
+        assertThat(daemonSet().getStatus().getNumberReady()).isEqualTo(3);
+    }
+
+    @Test
     void uninstall_removesEveryObjectOfTheRelease_andKeepsTheNamespace() {
         try (AgentInstaller installer = installer(options().build())) {
             assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
