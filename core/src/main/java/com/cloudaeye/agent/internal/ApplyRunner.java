@@ -5,6 +5,7 @@ import com.cloudaeye.agent.ApplyException;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.JournalException;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ProgressListener;
 import com.cloudaeye.agent.ResourceResult;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -29,6 +31,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs an apply: journals the plan, hands each target its mutating changes, collects exactly one outcome per change
  * (a change a target never reported is {@code NOT_ATTEMPTED}), and enforces the failure limit.
+ *
+ * <p>The one place a journal failure is handled: a failed {@code STARTING} line ends that change as not attempted
+ * (the target does not mutate it); a failed outcome line keeps the true outcome in the result. Either stops the
+ * apply, and the run ends with an {@link ApplyException} whose cause is the {@link JournalException}.
  */
 public final class ApplyRunner {
     private static final Logger LOG = LoggerFactory.getLogger(ApplyRunner.class);
@@ -69,6 +75,7 @@ public final class ApplyRunner {
         Map<String, Long> callsBefore = recorder.snapshot();
         long throttledBefore = base.scheduler().throttledCount();
         List<Change> mutations = plan.mutations();
+        Changes.requireOnePerResource(mutations); // a plan read from JSON has not been through TargetPlan's check
         Map<String, List<Change>> byTarget = new LinkedHashMap<>();
         mutations.forEach(c ->
                 byTarget.computeIfAbsent(c.target(), t -> new ArrayList<>()).add(c));
@@ -87,6 +94,9 @@ public final class ApplyRunner {
                 }
                 try {
                     batch.target().apply(batch.changes(), context);
+                } catch (JournalException ex) {
+                    context.journalFailed(ex); // from starting(): already recorded, and the apply stops
+                    break;
                 } catch (AgentException ex) {
                     stoppedBy = ex;
                     break;
@@ -101,7 +111,11 @@ public final class ApplyRunner {
             }
         } finally {
             if (journal != null) {
-                journal.close();
+                try {
+                    journal.close();
+                } catch (JournalException ex) {
+                    context.journalFailed(ex);
+                }
             }
         }
         List<ResourceResult> results = new ArrayList<>();
@@ -116,6 +130,16 @@ public final class ApplyRunner {
                 .throttled(base.scheduler().throttledCount() - throttledBefore)
                 .duration(Duration.ofNanos(System.nanoTime() - start))
                 .build();
+        JournalException journalFailure = context.journalFailure.get();
+        if (journalFailure != null) {
+            throw new ApplyException(
+                    Objects.requireNonNullElse(journalFailure.getMessage(), journalFailure.toString())
+                            + ". The apply stopped; the result says what was applied. Free disk space, then resume or"
+                            + " roll back with this journal: a change it shows as started is checked against the live"
+                            + " state.",
+                    result,
+                    journalFailure);
+        }
         if (stoppedBy != null) {
             throw new ApplyException(
                     Objects.requireNonNullElse(stoppedBy.getMessage(), stoppedBy.toString()), result, stoppedBy);
@@ -127,13 +151,17 @@ public final class ApplyRunner {
     private record Batch(String name, Target target, List<Change> changes) {}
 
     private static String key(Change c) {
-        return c.target() + "|" + c.resourceId();
+        return Changes.key(c);
     }
 
     private final class Context extends DefaultTargetContext implements ApplyContext {
         private final @Nullable JournalWriter journal;
         private final Map<String, ResourceResult> results = new ConcurrentHashMap<>();
+        /** Changes core ended itself because their start could not be journaled. */
+        private final java.util.Set<String> notStarted = ConcurrentHashMap.newKeySet();
+
         private final AtomicInteger failures = new AtomicInteger();
+        private final AtomicReference<@Nullable JournalException> journalFailure = new AtomicReference<>();
         private final int total;
         private final long start;
 
@@ -147,8 +175,28 @@ public final class ApplyRunner {
         @Override
         public void starting(Change change) {
             LOG.debug("Applying {} {}", change.action().label(), change.resourceId());
-            if (journal != null) {
+            if (journal == null) {
+                return;
+            }
+            try {
                 journal.record(Journal.Event.STARTING, change, null, null);
+            } catch (JournalException e) {
+                journalFailed(e);
+                // Not started, so not changed: recorded here, and the target's own report of it is ignored.
+                record(
+                        change,
+                        ResourceResult.of(
+                                change,
+                                Outcome.NOT_ATTEMPTED,
+                                "not started: the journal could not be written (" + e.getMessage() + ")"),
+                        true);
+                throw e;
+            }
+        }
+
+        void journalFailed(JournalException e) {
+            if (journalFailure.compareAndSet(null, e)) {
+                LOG.error("{}: stopping the apply", e.getMessage());
             }
         }
 
@@ -172,8 +220,14 @@ public final class ApplyRunner {
         public void failed(Change change, String reason, @Nullable Throwable cause) {
             LOG.warn("Failed {} {}: {}", change.action().label(), change.resourceId(), reason);
             LOG.debug("Failure detail for {}", change.resourceId(), cause);
-            failures.incrementAndGet();
             finish(change, Journal.Event.FAILED, Outcome.FAILED, reason, null);
+        }
+
+        @Override
+        public void unknown(Change change, String reason, @Nullable Throwable cause, @Nullable JsonNode appliedState) {
+            LOG.warn("Outcome unknown for {} {}: {}", change.action().label(), change.resourceId(), reason);
+            LOG.debug("Detail for {}", change.resourceId(), cause);
+            finish(change, Journal.Event.UNKNOWN, Outcome.UNKNOWN, reason, appliedState);
         }
 
         private void finish(
@@ -182,13 +236,30 @@ public final class ApplyRunner {
                 Outcome outcome,
                 @Nullable String message,
                 @Nullable JsonNode state) {
-            if (journal != null) {
-                journal.record(event, change, message, state);
+            if (notStarted.contains(key(change))) {
+                return; // core ended it when its start could not be journaled
             }
-            ResourceResult result = ResourceResult.of(change, outcome, message);
+            if (outcome == Outcome.FAILED || outcome == Outcome.UNKNOWN) {
+                failures.incrementAndGet();
+            }
+            if (journal != null) {
+                try {
+                    journal.record(event, change, message, state);
+                } catch (JournalException e) {
+                    journalFailed(e); // the outcome stays true in the result; the journal shows the change started
+                }
+            }
+            record(change, ResourceResult.of(change, outcome, message), false);
+        }
+
+        private void record(Change change, ResourceResult result, boolean byCore) {
             synchronized (this) { // one at a time, so listeners see the counts in order
-                if (results.putIfAbsent(key(change), result) != null) {
+                ResourceResult before = results.putIfAbsent(key(change), result);
+                if (before != null) {
                     throw new IllegalStateException("Target reported " + change.resourceId() + " twice");
+                }
+                if (byCore) {
+                    notStarted.add(key(change));
                 }
                 listener.finished(
                         result,
@@ -199,7 +270,7 @@ public final class ApplyRunner {
 
         @Override
         public boolean shouldStop() {
-            return failures.get() >= maxFailures;
+            return failures.get() >= maxFailures || journalFailure.get() != null;
         }
     }
 }
