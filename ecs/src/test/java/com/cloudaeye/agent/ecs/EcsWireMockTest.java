@@ -199,7 +199,7 @@ class EcsWireMockTest {
     }
 
     @Test
-    void apply_reportsAFailedRolloutWithItsReason() {
+    void apply_reportsAFailedRolloutAsUnknownWithItsReason_andRollbackMovesTheServiceBack() {
         stubApiService();
         wireMock.stubFor(op("DescribeServices")
                 .inScenario("rollout")
@@ -211,16 +211,29 @@ class EcsWireMockTest {
 
             assertThat(result.status()).isEqualTo(ApplyResult.Status.PARTIAL);
             assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+                    .as("UpdateService landed: FAILED would say nothing changed")
+                    .isEmpty();
+            assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
                     .singleElement()
                     .satisfies(r -> {
                         assertThat(r.change().resourceId()).endsWith("service/prod/api");
                         assertThat(r.message()).get().asString().contains("circuit breaker: tasks failed to start");
                     });
+
+            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+
+            assertThat(rollback.mutations())
+                    .as("the service the apply moved is moved back, proven by the journaled revision")
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.resourceId()).endsWith("service/prod/api");
+                        assertThat(c.targetState().path("to").asText()).endsWith("task-definition/app:3");
+                    });
         }
     }
 
     @Test
-    void apply_whenTheRolloutOutlastsTheTimeout_reportsTheServiceAsFailedWithItsProgress() {
+    void apply_whenTheRolloutOutlastsTheTimeout_reportsTheServiceAsUnknownWithItsProgress() {
         stubApiService();
         wireMock.stubFor(op("DescribeServices")
                 .inScenario("rollout")
@@ -230,7 +243,7 @@ class EcsWireMockTest {
         try (AgentInstaller installer = installer(api().waitForStable(Duration.ofMillis(300), Duration.ofMillis(50)))) {
             ApplyResult result = installer.apply(installer.plan());
 
-            assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+            assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
                     .singleElement()
                     .satisfies(r -> assertThat(r.message())
                             .get()
