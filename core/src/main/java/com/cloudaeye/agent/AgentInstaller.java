@@ -554,7 +554,11 @@ public final class AgentInstaller implements AutoCloseable {
         }
 
         /**
-         * @param maxFailures stop starting new changes after this many failures (default: never stop)
+         * Stops the apply once this many changes failed or have an unknown outcome: no change starts after that (the rest
+         * are not attempted, and say so), and a change starts only while the failures so far plus the changes in flight
+         * stay below the limit, so an apply never makes more failures than this, however concurrent its targets are.
+         *
+         * @param maxFailures the most failures an apply may make (default: no limit)
          * @return this
          */
         public Builder maxFailures(int maxFailures) {

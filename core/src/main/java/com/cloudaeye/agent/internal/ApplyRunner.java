@@ -11,6 +11,7 @@ import com.cloudaeye.agent.ProgressListener;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.ResourceResult.Outcome;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.NotStartedException;
 import com.cloudaeye.agent.spi.Target;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -97,6 +99,8 @@ public final class ApplyRunner {
                 } catch (JournalException ex) {
                     context.journalFailed(ex); // from starting(): already recorded, and the apply stops
                     break;
+                } catch (NotStartedException ex) {
+                    break; // from starting(): the failure limit is reached, and that change is recorded
                 } catch (AgentException ex) {
                     stoppedBy = ex;
                     break;
@@ -121,7 +125,7 @@ public final class ApplyRunner {
         List<ResourceResult> results = new ArrayList<>();
         for (Change c : mutations) {
             ResourceResult r = context.results.get(key(c));
-            results.add(r != null ? r : ResourceResult.of(c, Outcome.NOT_ATTEMPTED, "the apply stopped first"));
+            results.add(r != null ? r : ResourceResult.of(c, Outcome.NOT_ATTEMPTED, context.whyNotStarted()));
         }
         ApplyResult result = ApplyResult.builder()
                 .results(results)
@@ -163,18 +167,94 @@ public final class ApplyRunner {
         private final AtomicInteger failures = new AtomicInteger();
         private final AtomicReference<@Nullable JournalException> journalFailure = new AtomicReference<>();
         private final int total;
-        private final long start;
+        private final long startNanos;
+        /** Changes started and not yet reported; with the failures, what {@link #start} admits against. */
+        private final java.util.Set<String> inFlight = ConcurrentHashMap.newKeySet();
+        /** Changes waiting in {@link #start} for a change in flight to finish. Guarded by this. */
+        private final java.util.ArrayDeque<Waiting> waiting = new java.util.ArrayDeque<>();
 
-        Context(@Nullable JournalWriter journal, int total, long start) {
+        Context(@Nullable JournalWriter journal, int total, long startNanos) {
             super(base.clients(), base.scheduler(), base.agentOrNull());
             this.journal = journal;
             this.total = total;
-            this.start = start;
+            this.startNanos = startNanos;
         }
+
+        private record Waiting(Change change, CompletableFuture<Void> admitted) {}
 
         @Override
         public void starting(Change change) {
+            if (shouldStop()) {
+                throw refuse(change);
+            }
+            begin(change);
+        }
+
+        @Override
+        public CompletableFuture<Void> start(Change change) {
+            CompletableFuture<Void> admitted = new CompletableFuture<>();
+            synchronized (this) {
+                waiting.add(new Waiting(change, admitted));
+            }
+            admitWaiting();
+            return admitted;
+        }
+
+        /** Admits waiting changes while failures plus changes in flight stay below the limit; refuses all on stop. */
+        private void admitWaiting() {
+            while (true) {
+                Waiting next;
+                boolean refused;
+                synchronized (this) {
+                    next = waiting.peek();
+                    if (next == null) {
+                        return;
+                    }
+                    refused = shouldStop();
+                    if (!refused && (long) failures.get() + inFlight.size() >= maxFailures) {
+                        return; // a change in flight finishing calls this again
+                    }
+                    waiting.poll();
+                    if (!refused) {
+                        inFlight.add(key(next.change())); // reserved now, so no other start overtakes it
+                    }
+                }
+                if (refused) {
+                    next.admitted().completeExceptionally(refuse(next.change()));
+                    continue;
+                }
+                try {
+                    begin(next.change());
+                    next.admitted().complete(null);
+                } catch (JournalException e) {
+                    next.admitted().completeExceptionally(e);
+                }
+            }
+        }
+
+        /** Records a change the apply stops before starting, and the exception that tells its target. */
+        private NotStartedException refuse(Change change) {
+            String why = whyNotStarted();
+            record(change, ResourceResult.of(change, Outcome.NOT_ATTEMPTED, why), true);
+            return new NotStartedException(change.resourceId() + " " + why);
+        }
+
+        /** @return the message of a change that was never started */
+        String whyNotStarted() {
+            if (journalFailure.get() != null) {
+                return "not started: the apply stopped because the journal could not be written";
+            }
+            if (failures.get() >= maxFailures) {
+                return "not started: the apply stopped after " + failures.get()
+                        + " change(s) failed or had an unknown outcome (maxFailures(" + maxFailures + "))";
+            }
+            return "the apply stopped first";
+        }
+
+        /** Journals the start of an admitted change. */
+        private void begin(Change change) {
             LOG.debug("Applying {} {}", change.action().label(), change.resourceId());
+            inFlight.add(key(change));
             if (journal == null) {
                 return;
             }
@@ -182,6 +262,7 @@ public final class ApplyRunner {
                 journal.record(Journal.Event.STARTING, change, null, null);
             } catch (JournalException e) {
                 journalFailed(e);
+                inFlight.remove(key(change));
                 // Not started, so not changed: recorded here, and the target's own report of it is ignored.
                 record(
                         change,
@@ -190,6 +271,7 @@ public final class ApplyRunner {
                                 Outcome.NOT_ATTEMPTED,
                                 "not started: the journal could not be written (" + e.getMessage() + ")"),
                         true);
+                admitWaiting(); // the apply stops: refuse the rest
                 throw e;
             }
         }
@@ -250,6 +332,8 @@ public final class ApplyRunner {
                 }
             }
             record(change, ResourceResult.of(change, outcome, message), false);
+            inFlight.remove(key(change));
+            admitWaiting();
         }
 
         private void record(Change change, ResourceResult result, boolean byCore) {
@@ -264,7 +348,7 @@ public final class ApplyRunner {
                 listener.finished(
                         result,
                         new ProgressListener.Progress(
-                                results.size(), total, failures.get(), (System.nanoTime() - start) / 1_000_000));
+                                results.size(), total, failures.get(), (System.nanoTime() - startNanos) / 1_000_000));
             }
         }
 

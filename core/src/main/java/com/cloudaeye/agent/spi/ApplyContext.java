@@ -2,6 +2,7 @@ package com.cloudaeye.agent.spi;
 
 import com.cloudaeye.agent.Change;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,12 +30,35 @@ import org.jspecify.annotations.Nullable;
  */
 public interface ApplyContext extends TargetContext {
     /**
-     * Journals that a change is about to be applied. MUST be called before the change's first mutating call.
+     * Journals that a change is about to be applied. MUST be called before the change's first mutating call. It
+     * refuses, recording the change as not attempted, when the apply stops; a target that starts changes
+     * concurrently uses {@link #start} instead, which also waits while the changes in flight could reach the failure
+     * limit.
      *
      * @param change the change
      * @throws com.cloudaeye.agent.JournalException when the journal cannot be written: do not mutate the change
+     * @throws NotStartedException when the apply stops (the failure limit is reached): do not mutate the change
      */
     void starting(Change change);
+
+    /**
+     * Asks to start a change, without holding a thread: completes when it may start, after {@link #starting} journaled
+     * it. Core admits a change only while the failures so far plus the changes in flight stay below {@code
+     * maxFailures}, so an apply never makes more failures than that, however many changes a target runs at once. It
+     * completes exceptionally ({@link NotStartedException}, or a {@link com.cloudaeye.agent.JournalException}) when
+     * the change must not start; core has then recorded it as not attempted, and the target MUST NOT mutate it.
+     *
+     * @param change the change
+     * @return completes when the change may be mutated
+     */
+    default CompletableFuture<Void> start(Change change) {
+        try {
+            starting(change);
+            return CompletableFuture.completedFuture(null);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 
     /**
      * The change landed and was confirmed.

@@ -101,10 +101,11 @@ public final class EcsApplier {
                         if (earlier.isPresent()) {
                             return CompletableFuture.completedFuture(new Registered(earlier.get(), true));
                         }
-                        context.starting(change);
-                        return registerOnce(from, request)
-                                .exceptionallyCompose(
-                                        error -> confirmRegistered(from, request, AwsErrors.unwrap(error)));
+                        // Admitted by core (failure limit, journal) before the call; a refusal is recorded there.
+                        return context.start(change)
+                                .thenCompose(admitted -> registerOnce(from, request)
+                                        .exceptionallyCompose(
+                                                error -> confirmRegistered(from, request, AwsErrors.unwrap(error))));
                     });
                 })
                 .handle((registered, error) -> {
@@ -248,24 +249,19 @@ public final class EcsApplier {
      * (an earlier apply's revision is among the newest unless the family had that many registrations since).
      */
     private List<String> newerRevisions(TaskDefinition source) {
-        List<String> out = new ArrayList<>();
         String family = source.family();
-        for (String arn : ecs.listTaskDefinitionsPaginator(l -> l.familyPrefix(family)
+        // Sorted here, not trusted to the request's sort order: emulators ignore it.
+        return ecs
+                .listTaskDefinitionsPaginator(l -> l.familyPrefix(family)
                         .status(TaskDefinitionStatus.ACTIVE)
                         .sort(SortOrder.DESC))
-                .taskDefinitionArns()) {
-            if (out.size() >= SEARCHED_REVISIONS) {
-                break;
-            }
-            if (!TaskDefinitions.family(arn).equals(family)) {
-                continue; // familyPrefix matches longer family names too
-            }
-            if (revision(arn) <= source.revision()) {
-                break; // sorted newest first
-            }
-            out.add(arn);
-        }
-        return out;
+                .taskDefinitionArns()
+                .stream()
+                .filter(arn -> TaskDefinitions.family(arn).equals(family)) // the prefix matches longer names too
+                .filter(arn -> revision(arn) > source.revision())
+                .sorted(java.util.Comparator.comparingInt(EcsApplier::revision).reversed())
+                .limit(SEARCHED_REVISIONS)
+                .toList();
     }
 
     private static int revision(String arn) {
@@ -389,14 +385,15 @@ public final class EcsApplier {
                                 + " as planned: someone changed it since; plan again");
                 return done();
             }
-            context.starting(change);
-            return context.scheduler()
-                    .submit(
-                            EcsQuotas.SERVICE_MODIFY,
-                            () -> ecs.updateService(
-                                    u -> u.cluster(cluster).service(service).taskDefinition(arn)))
-                    .thenApply(response -> Optional.of(response.service()))
-                    .exceptionallyCompose(error -> confirmUpdate(cluster, service, arn, AwsErrors.unwrap(error)))
+            return context.start(change)
+                    .thenCompose(admitted -> context.scheduler()
+                            .submit(
+                                    EcsQuotas.SERVICE_MODIFY,
+                                    () -> ecs.updateService(u ->
+                                            u.cluster(cluster).service(service).taskDefinition(arn)))
+                            .thenApply(response -> Optional.of(response.service()))
+                            .exceptionallyCompose(
+                                    error -> confirmUpdate(cluster, service, arn, AwsErrors.unwrap(error))))
                     .thenCompose(updated -> {
                         LOG.info("Updated ECS service {} to {}", service, shortName(arn));
                         if (!state.has("waitMillis")) {

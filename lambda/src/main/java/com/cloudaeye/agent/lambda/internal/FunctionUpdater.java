@@ -65,9 +65,10 @@ public final class FunctionUpdater {
     private CompletableFuture<Void> applyOne(Change change) {
         String arn = change.resourceId();
         FunctionState state = FunctionState.fromJson(change.targetState());
-        // Journaled before any mutation. When the journal cannot be written it throws, and core ends the change.
-        context.starting(change);
-        return waitUntilIdle(arn, Duration.ZERO)
+        // Admitted and journaled before any call. When core refuses (the failure limit, the journal), it has recorded
+        // the change, and the report below is ignored.
+        return context.start(change)
+                .thenCompose(admitted -> waitUntilIdle(arn, Duration.ZERO))
                 .thenCompose(live -> {
                     // First, whether the change already landed (a resumed apply whose process died after the update):
                     // sending it again would, for a forced variable, save our own value over the user's.
