@@ -148,6 +148,55 @@ class ApplyRunnerTest {
         }
     }
 
+    /** Starts every change at once on its own thread, through {@code start}, and fails each admitted one. */
+    private static final class ConcurrentFailingTarget extends FakeTarget {
+        final java.util.concurrent.atomic.AtomicInteger mutations = new java.util.concurrent.atomic.AtomicInteger();
+
+        ConcurrentFailingTarget(int resources) {
+            super("concurrent", null);
+            for (int i = 0; i < resources; i++) {
+                resource("c" + i, Behaviour.FAIL);
+            }
+        }
+
+        @Override
+        public void apply(List<com.cloudaeye.agent.Change> changes, com.cloudaeye.agent.spi.ApplyContext context) {
+            java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(8);
+            try {
+                List<java.util.concurrent.CompletableFuture<Void>> all = new ArrayList<>();
+                for (com.cloudaeye.agent.Change c : changes) {
+                    all.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> c, threads)
+                            .thenCompose(change -> context.start(change)
+                                    .thenRunAsync(
+                                            () -> {
+                                                mutations.incrementAndGet();
+                                                context.failed(change, "AccessDenied", null);
+                                            },
+                                            threads))
+                            .exceptionally(refused -> null));
+                }
+                all.forEach(java.util.concurrent.CompletableFuture::join);
+            } finally {
+                threads.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void maxFailures_countsChangesInFlight_soConcurrentStartsNeverMakeMoreFailures() {
+        ConcurrentFailingTarget target = new ConcurrentFailingTarget(20);
+        try (AgentInstaller installer = installer(target).maxFailures(3).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(target.mutations.get()).isEqualTo(3);
+            assertThat(result.withOutcome(Outcome.FAILED)).hasSize(3);
+            assertThat(result.withOutcome(Outcome.NOT_ATTEMPTED))
+                    .hasSize(17)
+                    .allSatisfy(r -> assertThat(r.message().orElseThrow())
+                            .startsWith("not started: the apply stopped after 3 change(s) failed"));
+        }
+    }
+
     @Test
     void maxFailures_notReached_letsEverythingRun() {
         FakeTarget fake =

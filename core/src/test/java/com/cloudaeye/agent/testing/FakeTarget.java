@@ -27,7 +27,7 @@ import java.util.stream.Stream;
  * {@link Behaviour}, and every apply records what it saw (including the journal's last line at the moment of each
  * report, when a journal directory is given) so tests can check the order of journal writes and mutations.
  */
-public final class FakeTarget implements Target {
+public class FakeTarget implements Target {
     /** What {@link #apply} does with one change. */
     public enum Behaviour {
         /** Reports starting, "mutates", reports applied. */
