@@ -1,21 +1,44 @@
 #!/usr/bin/env bash
 # The Lambda throughput benchmark (docs/BENCHMARKS.md): moto behind a throttling proxy that acts like the Lambda
-# control plane. Usage: scripts/benchmark.sh [quick|full]
-#   quick: 100 and 1,000 functions at 50 ms, the naive loop at 100 functions, and planning 10,000 under -Xmx256m
-#   full:  every scenario of issue 3 (takes about an hour)
+# control plane. Usage: scripts/benchmark.sh [quick|full|pacing]
+#   quick:  100 and 1,000 functions at 50 ms, the naive loop at 100 functions, and planning 10,000 under -Xmx256m
+#   full:   every scenario of issue 3 (takes about an hour)
+#   pacing: the goals of issue 18: moto alone (500 functions, the installer against the sequential loop), the proxy
+#           at 15/s and 200 ms (1,000 functions, adaptive and documented pacing), a 60 % share (500 functions)
+#           (about 12 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -B -q -ntp -DskipTests test-compile dependency:build-classpath -pl lambda -am \
   -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=test
-cp="lambda/target/test-classes:lambda/target/classes:core/target/test-classes:core/target/classes:$(cat lambda/target/classpath.txt)"
+# A snapshot of the compiled classes, so that a build in this tree while the benchmark runs cannot change them.
+snap="$(mktemp -d)"
+for d in lambda/target/test-classes lambda/target/classes core/target/test-classes core/target/classes; do
+  mkdir -p "$snap/$d" && cp -r "$d/." "$snap/$d/"
+done
+cp="$snap/lambda/target/test-classes:$snap/lambda/target/classes:$snap/core/target/test-classes:$snap/core/target/classes:$(cat lambda/target/classpath.txt)"
 pidfile="$(mktemp)"
-cleanup() { kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; }
+cleanup() { kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; rm -rf "$snap"; }
 trap cleanup EXIT
 endpoint=$(MOTO_LOG=target/benchmark-moto.log scripts/moto.sh start "$pidfile")
 run() { java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=error -Dmoto.endpoint="$endpoint" -cp "$cp" \
   com.cloudaeye.agent.lambda.bench.LambdaThroughputBenchmark "$@"; }
-echo "| run | functions | latency | publish | wall | floor | wall/floor | shared calls per function | throttled | failed | peak heap |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+header() {
+  echo "| run | functions | latency | publish | wall | floor | wall/floor | shared calls per function | throttled | failed | peak heap | most shared calls in one second |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+}
+case "${1:-quick}" in
+  pacing)
+    echo "| moto alone | functions | installer | correct | installer's calls | sequential loop | correct | installer/loop |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+    run emulator 500
+    header
+    run install 1000 200 false adaptive
+    run install 1000 200 false documented
+    run install 500 200 false share=0.6
+    exit 0
+    ;;
+esac
+header
 case "${1:-quick}" in
   quick)
     run install 100 50 false

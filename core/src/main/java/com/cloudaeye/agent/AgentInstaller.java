@@ -68,6 +68,7 @@ public final class AgentInstaller implements AutoCloseable {
     private final int maxFailures;
     private final boolean preflightOnApply;
     private final Preflight preflight;
+    private final String pacingDescription;
 
     private AgentInstaller(Builder b, Region region) {
         this.region = region;
@@ -81,7 +82,8 @@ public final class AgentInstaller implements AutoCloseable {
                 b.endpointOverride,
                 recorder,
                 b.clients);
-        this.scheduler = new RateLimitedScheduler(b.rates, b.maxConcurrency, b.maxAttempts, b.baseBackoff);
+        this.scheduler = new RateLimitedScheduler(b.rates, b.pacing, b.maxConcurrency, b.maxAttempts, b.baseBackoff);
+        this.pacingDescription = describe(b.pacing, b.rates);
         this.context = new DefaultTargetContext(clients, scheduler, b.agent);
         this.listener = b.listener;
         this.journalDirectory = b.journaling ? b.journalDirectory : null;
@@ -155,7 +157,8 @@ public final class AgentInstaller implements AutoCloseable {
         if (preflightOnApply && !plan.isEmpty()) {
             preflight(plan);
         }
-        return new ApplyRunner(context, recorder, listener, journalDirectory, maxFailures).run(plan, this::target);
+        Plan paced = Plan.builder().from(plan).pacing(pacingDescription).build();
+        return new ApplyRunner(context, recorder, listener, journalDirectory, maxFailures).run(paced, this::target);
     }
 
     /**
@@ -330,6 +333,7 @@ public final class AgentInstaller implements AutoCloseable {
             }
         }
         addPreflightPermissions(plan);
+        plan.pacing(pacingDescription);
         Plan built = plan.build();
         int policySize = built.requiredPolicy().toJson().replaceAll("\\s+", "").length();
         if (policySize > MANAGED_POLICY_LIMIT) {
@@ -341,6 +345,18 @@ public final class AgentInstaller implements AutoCloseable {
                     .build();
         }
         return built;
+    }
+
+    /** The pacing line of plans and progress output: the pacing, and the rates the caller set. */
+    private static String describe(Pacing pacing, Map<String, Double> rates) {
+        if (rates.isEmpty()) {
+            return pacing.toString();
+        }
+        StringBuilder s = new StringBuilder(pacing.toString()).append("; rates set:");
+        new java.util.TreeMap<>(rates)
+                .forEach((name, rate) ->
+                        s.append(' ').append(name).append(' ').append(rate).append("/s"));
+        return s.toString();
     }
 
     private static void add(Plan.Builder plan, TargetPlan part) {
@@ -381,6 +397,7 @@ public final class AgentInstaller implements AutoCloseable {
         private final List<Target> targets = new ArrayList<>();
         private ProgressListener listener = ProgressListener.NONE;
         private final Map<String, Double> rates = new HashMap<>();
+        private Pacing pacing = Pacing.adaptive();
         private int maxConcurrency = 32;
         private int maxAttempts = 8;
         private Duration baseBackoff = Duration.ofMillis(250);
@@ -500,6 +517,20 @@ public final class AgentInstaller implements AutoCloseable {
                         "rateLimit(" + quotaName + ") must be positive, got " + requestsPerSecond);
             }
             rates.put(quotaName, requestsPerSecond);
+            return this;
+        }
+
+        /**
+         * Chooses how fast the installer calls AWS around the quotas' documented rates; the plan and the console
+         * progress output name it.
+         *
+         * @param pacing {@link Pacing#adaptive()} (the default), {@link Pacing#documentedQuotas()} or {@link
+         *     Pacing#share(double)}, e.g. {@code Pacing.share(0.6)} to leave 40 % of every quota to the account's
+         *     other users
+         * @return this
+         */
+        public Builder pacing(Pacing pacing) {
+            this.pacing = java.util.Objects.requireNonNull(pacing, "pacing");
             return this;
         }
 

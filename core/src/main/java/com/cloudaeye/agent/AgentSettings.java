@@ -8,12 +8,35 @@ import org.immutables.value.Value;
 /**
  * Where the agent sends logs and how it authenticates: shared by every target. Build with
  * {@code AgentSettings.builder().logsEndpoint("https://...").apiToken(Secret.of(token)).build()}.
+ *
+ * <p>The endpoint must be {@code https}: the agent sends the token with every request. A local emulator of the logs
+ * service may use {@code http} only with {@link #allowInsecureEndpoint()} set.
  */
 @Value.Immutable
 @ValueStyle
 public abstract class AgentSettings {
-    /** @return the CloudAEye logs service endpoint, an {@code https} URL */
+    /** The longest endpoint accepted. */
+    public static final int MAX_ENDPOINT_LENGTH = 2048;
+
+    /** The longest API token accepted. */
+    public static final int MAX_TOKEN_LENGTH = 1024;
+
+    /**
+     * @return the CloudAEye logs service endpoint, an {@code https} URL ({@code http} only with {@link
+     *     #allowInsecureEndpoint()})
+     */
     public abstract String logsEndpoint();
+
+    /**
+     * Accepts an {@code http} logs endpoint, over which the agent would send the token in cleartext: only for a local
+     * emulator of the logs service, never for a real one.
+     *
+     * @return true to accept {@code http} (default false)
+     */
+    @Value.Default
+    public boolean allowInsecureEndpoint() {
+        return false;
+    }
 
     /** @return the CloudAEye API token; never printed */
     public abstract Secret apiToken();
@@ -31,18 +54,40 @@ public abstract class AgentSettings {
 
     @Value.Check
     void check() {
+        String endpoint = logsEndpoint();
+        if (endpoint.length() > MAX_ENDPOINT_LENGTH || hasControlCharacter(endpoint)) {
+            throw new ConfigurationException("The agent's logsEndpoint (" + endpoint.length() + " characters) is"
+                    + " longer than " + MAX_ENDPOINT_LENGTH + " characters or holds a control character (a newline?):"
+                    + " pass the plain https URL of your CloudAEye logs service.");
+        }
         URI uri;
         try {
-            uri = URI.create(logsEndpoint());
+            uri = URI.create(endpoint);
         } catch (IllegalArgumentException e) {
             throw new ConfigurationException(
-                    "The agent's logsEndpoint '" + logsEndpoint()
+                    "The agent's logsEndpoint '" + endpoint
                             + "' is not a URL: pass the https URL of your CloudAEye logs service.",
                     e);
         }
-        if ((!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme())) || uri.getHost() == null) {
-            throw new ConfigurationException("The agent's logsEndpoint '" + logsEndpoint()
-                    + "' is not an http(s) URL with a host: pass e.g. https://logs.example.cloudaeye.com.");
+        boolean http = "http".equals(uri.getScheme());
+        if ((!"https".equals(uri.getScheme()) && !http) || uri.getHost() == null) {
+            throw new ConfigurationException("The agent's logsEndpoint '" + endpoint
+                    + "' is not an https URL with a host: pass e.g. https://logs.example.cloudaeye.com.");
+        }
+        if (http && !allowInsecureEndpoint()) {
+            throw new ConfigurationException("The agent's logsEndpoint '" + endpoint + "' is http: the agent would"
+                    + " send the API token in cleartext. Use the https URL; for a local emulator of the logs service"
+                    + " only, set allowInsecureEndpoint(true).");
+        }
+        // Never echo the token: say what is wrong with it, not what it is.
+        String token = apiToken().reveal();
+        if (token.length() > MAX_TOKEN_LENGTH) {
+            throw new ConfigurationException("The agent's apiToken is " + token.length() + " characters, over the "
+                    + MAX_TOKEN_LENGTH + " accepted: pass the CloudAEye API token itself, not a file or a document.");
+        }
+        if (hasControlCharacter(token) || !token.strip().equals(token)) {
+            throw new ConfigurationException("The agent's apiToken holds a control character (a newline?) or"
+                    + " leading or trailing white space: pass the token alone, e.g. read it with .strip().");
         }
         options().keySet().forEach(k -> {
             if (!k.matches("[A-Za-z][A-Za-z0-9_]*")) {
@@ -50,6 +95,10 @@ public abstract class AgentSettings {
                         + "' is not a valid environment variable name: use letters, digits and underscores.");
             }
         });
+    }
+
+    private static boolean hasControlCharacter(String s) {
+        return s.chars().anyMatch(Character::isISOControl);
     }
 
     /** Builds {@link AgentSettings}. */

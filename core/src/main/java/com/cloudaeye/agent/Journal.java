@@ -104,7 +104,7 @@ public final class Journal {
                                 + ": restore it from a backup, or re-plan.",
                         e);
             }
-            Event event = Event.valueOf(node.path("event").asText());
+            Event event = event(node, path, i + 1);
             if (event == Event.PLAN) {
                 plan = Json.MAPPER.convertValue(node.get("plan"), Plan.class);
                 continue;
@@ -125,6 +125,18 @@ public final class Journal {
                     + " installer, or it was truncated before the apply started (nothing was changed).");
         }
         return new Journal(path, plan, last, started);
+    }
+
+    private static Event event(JsonNode node, Path path, int line) {
+        String name = node.path("event").asText();
+        for (Event e : Event.values()) {
+            if (e.name().equals(name)) {
+                return e;
+            }
+        }
+        throw new AgentException("The journal " + path + " has an unknown event '" + name + "' at line " + line
+                + ": it was written by a newer installer or edited. Read it with the version that wrote it, or"
+                + " re-plan.");
     }
 
     /** @return the journal file */

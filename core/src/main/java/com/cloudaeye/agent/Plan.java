@@ -50,6 +50,16 @@ public abstract class Plan {
     /** @return plan-wide notes for the reviewer (for example, the Kubernetes permissions an EKS install needs) */
     public abstract List<String> notes();
 
+    /**
+     * The pacing of the installer that made the plan, or that applies it: shown in the table, not part of the JSON
+     * (the installer that applies a plan paces it by its own settings).
+     *
+     * @return e.g. {@code at most 60 % of the documented quotas}; empty for a plan read from JSON
+     */
+    @JsonIgnore
+    @Value.Auxiliary
+    public abstract java.util.Optional<String> pacing();
+
     /** @return the changes that would change the account */
     @JsonIgnore
     public List<Change> mutations() {

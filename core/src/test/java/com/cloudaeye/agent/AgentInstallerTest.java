@@ -153,4 +153,38 @@ class AgentInstallerTest {
             assertThat(installer.region()).isEqualTo(Region.US_EAST_1);
         }
     }
+
+    @Test
+    void pacing_isAdaptiveByDefault_andNamedInThePlanTable_butNotInItsJson() {
+        try (AgentInstaller installer = builder()
+                .target(new FakeTarget("alpha", null).resource("a1", FakeTarget.Behaviour.APPLY))
+                .build()) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.pacing()).contains(Pacing.adaptive().toString());
+            assertThat(plan.toString()).contains("pacing: adaptive (starts at the documented quotas");
+            assertThat(plan.toJson()).doesNotContain("pacing").doesNotContain("adaptive");
+            assertThat(Plan.fromJson(plan.toJson())).as("JSON round trip").isEqualTo(plan);
+        }
+    }
+
+    @Test
+    void pacing_aShareAndRateOverrides_areNamedInThePlan_andInTheProgressOutput() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (AgentInstaller installer = builder()
+                .target(new FakeTarget("alpha", null).resource("a1", FakeTarget.Behaviour.APPLY))
+                .pacing(Pacing.share(0.6))
+                .rateLimit("lambda.control-plane", 40)
+                .listener(new com.cloudaeye.agent.internal.ConsoleProgressListener(
+                        new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8)))
+                .build()) {
+            Plan plan = installer.plan();
+            assertThat(plan.toString())
+                    .contains("pacing: at most 60 % of the documented quotas; rates set: lambda.control-plane 40.0/s");
+
+            installer.apply(Plan.fromJson(plan.toJson())); // a reviewed plan, read back: paced by this installer
+        }
+        assertThat(bytes.toString(java.nio.charset.StandardCharsets.UTF_8))
+                .startsWith("Applying 1 change(s) in us-east-1, pacing: at most 60 % of the documented quotas");
+    }
 }

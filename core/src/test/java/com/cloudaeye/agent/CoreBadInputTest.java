@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -92,7 +93,38 @@ class CoreBadInputTest {
                                         + "\"action\":\"UPDATE\",\"attributes\":[],\"permissions\":[]}],"
                                         + "\"readPermissions\":[],\"notes\":[]}}\n"))),
                         ConfigurationException.class,
-                        "No target named 'nope'"));
+                        "No target named 'nope'"),
+                bad(
+                        "journal with a well-formed line of an unknown event",
+                        i -> i.resume(Journal.read(journalOf(i, "unknown-event.jsonl", "INTERRUPTED"))),
+                        AgentException.class,
+                        "unknown event 'INTERRUPTED' at line 2"));
+    }
+
+    /**
+     * A journal of the installer's own plan whose change a1 has one event: with STARTING, resume hands a1 to the
+     * target (the positive control below); with an unknown event, reading must fail before that.
+     */
+    private static Path journalOf(AgentInstaller installer, String file, String event) {
+        return write(
+                file,
+                "{\"event\":\"PLAN\",\"plan\":" + installer.plan().toJson().replace("\n", "") + "}\n"
+                        + "{\"event\":\"" + event + "\",\"target\":\"fake\",\"resourceId\":\""
+                        + FakeTarget.arn("a1") + "\"}\n");
+    }
+
+    @Test
+    void positiveControl_theSameJournalWithAKnownEvent_reachesTheTarget() {
+        FakeTarget target = new FakeTarget("fake", null).resource("a1", Behaviour.APPLY);
+        try (AgentInstaller installer = AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                .journalDirectory(files.resolve("journals"))
+                .target(target)
+                .build()) {
+            installer.resume(Journal.read(journalOf(installer, "known-event.jsonl", "STARTING")));
+            assertThat(target.log()).as("the target was asked to apply a1").isNotEmpty();
+        }
     }
 
     private static Arguments bad(

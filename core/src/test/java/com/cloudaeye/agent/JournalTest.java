@@ -2,6 +2,7 @@ package com.cloudaeye.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.cloudaeye.agent.internal.JournalWriter;
 import com.cloudaeye.agent.internal.Json;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -132,6 +134,57 @@ class JournalTest {
                 .isInstanceOf(AgentException.class)
                 .hasMessageContaining("corrupt at line 2")
                 .hasMessageContaining(path.toString());
+    }
+
+    @Test
+    void read_aWellFormedLineWithAnUnknownEvent_isAnAgentExceptionNamingTheLine() throws Exception {
+        Path path;
+        try (JournalWriter writer = JournalWriter.create(dir, plan)) {
+            writer.record(Journal.Event.STARTING, api, null, null);
+            path = writer.path();
+        }
+        Files.writeString(
+                path,
+                "{\"event\":\"ROLLED_BACK\",\"target\":\"lambda\",\"resourceId\":\"x\"}\n",
+                StandardCharsets.UTF_8,
+                StandardOpenOption.APPEND);
+
+        assertThatThrownBy(() -> Journal.read(path))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("unknown event 'ROLLED_BACK' at line 3")
+                .hasMessageContaining(path.toString());
+    }
+
+    @Test
+    void create_makesTheFileOwnerOnly_inAnOwnerOnlyDirectory() throws Exception {
+        assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "a POSIX file system");
+        Path journals = dir.resolve("fresh/journals");
+        Path path;
+        try (JournalWriter writer = JournalWriter.create(journals, plan)) {
+            path = writer.path();
+        }
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(path)))
+                .isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(journals)))
+                .isEqualTo("rwx------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("fresh"))))
+                .as("every directory the writer created")
+                .isEqualTo("rwx------");
+    }
+
+    @Test
+    void create_inAnExistingDirectory_leavesItsModeButMakesTheFileOwnerOnly() throws Exception {
+        assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "a POSIX file system");
+        Path shared = Files.createDirectory(dir.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path path;
+        try (JournalWriter writer = JournalWriter.create(shared, plan)) {
+            path = writer.path();
+        }
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(path)))
+                .isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(shared)))
+                .isEqualTo("rwxr-xr-x");
     }
 
     @Test

@@ -16,7 +16,9 @@ public final class ConsoleProgressListener implements ProgressListener {
 
     @Override
     public void started(Plan plan, int total) {
-        out.printf("Applying %d change(s) in %s%n", total, plan.region());
+        out.printf(
+                "Applying %d change(s) in %s%s%n",
+                total, plan.region(), plan.pacing().map(p -> ", pacing: " + p).orElse(""));
     }
 
     @Override

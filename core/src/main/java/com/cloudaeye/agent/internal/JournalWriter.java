@@ -13,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.Set;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
@@ -21,6 +23,9 @@ import org.jspecify.annotations.Nullable;
  * Appends journal lines and forces each to disk before returning, so a line written before a mutation survives a
  * {@code kill -9} right after it. A line that cannot be written throws {@link JournalException}, which only
  * {@link ApplyRunner} handles. Holds no secrets: changes are already redacted and targets never journal a secret.
+ * Journals still hold ARNs and configuration, so on POSIX file systems a new file is owner-only ({@code 0600}) and a
+ * directory the writer creates is too ({@code 0700}); the directory is forced to disk after the file is created, so
+ * the file itself survives a crash.
  */
 public final class JournalWriter implements AutoCloseable {
     /** Tests of the one journal-failure path: writing a line this matches fails as a full disk would. */
@@ -43,12 +48,18 @@ public final class JournalWriter implements AutoCloseable {
      */
     public static JournalWriter create(Path directory, Plan plan) {
         try {
-            Files.createDirectories(directory);
+            createPrivateDirectories(directory);
             String name = "apply-" + Instant.now().toString().replace(':', '-') + "-"
                     + ProcessHandle.current().pid() + "-" + Integer.toHexString(System.identityHashCode(plan))
                     + ".jsonl";
             Path path = directory.resolve(name);
-            FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            FileChannel channel = posix(directory)
+                    ? FileChannel.open(
+                            path,
+                            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+                    : FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            forceDirectory(directory);
             JournalWriter writer = new JournalWriter(path, channel);
             ObjectNode line =
                     Json.object().put("event", Journal.Event.PLAN.name()).put("time", now());
@@ -60,6 +71,33 @@ public final class JournalWriter implements AutoCloseable {
                     "Cannot create a journal in " + directory + ": " + e.getMessage()
                             + ". Nothing was changed. Choose a writable directory with journalDirectory(...).",
                     e);
+        }
+    }
+
+    private static boolean posix(Path directory) {
+        return directory.getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
+
+    /** Creates the missing directories owner-only; existing ones are the caller's and stay as they are. */
+    private static void createPrivateDirectories(Path directory) throws IOException {
+        if (Files.isDirectory(directory)) {
+            return;
+        }
+        if (posix(directory)) {
+            Files.createDirectories(
+                    directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } else {
+            Files.createDirectories(directory);
+        }
+    }
+
+    /** Forces the directory's entry for a new file to disk (POSIX: fsync of the directory). */
+    private static void forceDirectory(Path directory) throws IOException {
+        if (!posix(directory)) {
+            return; // Windows cannot open a directory as a channel; NTFS journals its metadata itself
+        }
+        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+            dir.force(true);
         }
     }
 

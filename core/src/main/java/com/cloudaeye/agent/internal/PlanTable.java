@@ -65,6 +65,7 @@ public final class PlanTable {
         for (String note : plan.notes()) {
             out.append("note: ").append(note).append(nl);
         }
+        plan.pacing().ifPresent(p -> out.append("pacing: ").append(p).append(nl));
         return out.toString();
     }
 }

@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.internal;
 
+import com.cloudaeye.agent.Pacing;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.Quota;
 import java.io.IOException;
@@ -26,10 +27,10 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkServiceException;
 
 /**
- * The {@link CallScheduler}: one token bucket per {@link Quota} (burst of one, so calls are evenly spaced at the
- * quota's rate), a bounded pool of worker threads for the blocking SDK calls, a single timer thread for waits, and
- * AIMD rate adaptation: a throttled response cuts the bucket's rate by 30 % and pauses it for 250 ms; each success
- * wins back 2 % of the configured rate.
+ * The {@link CallScheduler}: one bucket per {@link Quota} (burst of one, so calls are evenly spaced at its current
+ * rate), a bounded pool of worker threads for the blocking SDK calls, a single timer thread for waits, and the rate
+ * of each quota moved by its {@link QuotaPace} under the installer's {@link Pacing}: raised while nothing is
+ * throttled (adaptive pacing only), cut on a throttle.
  */
 public final class RateLimitedScheduler implements CallScheduler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RateLimitedScheduler.class);
@@ -38,11 +39,14 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private final ExecutorService workers;
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final Map<String, Double> rateOverrides;
+    private final Pacing pacing;
     private final int maxAttempts;
     private final Duration baseBackoff;
     private final LongAdder throttled = new LongAdder();
 
     /**
+     * A scheduler that never goes faster than the quotas' rates ({@link Pacing#documentedQuotas()}).
+     *
      * @param rateOverrides requests per second by quota name, replacing AWS's defaults
      * @param maxConcurrency how many SDK calls may be in flight at once
      * @param maxAttempts attempts per call, including the first
@@ -50,7 +54,24 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
      */
     public RateLimitedScheduler(
             Map<String, Double> rateOverrides, int maxConcurrency, int maxAttempts, Duration baseBackoff) {
+        this(rateOverrides, Pacing.documentedQuotas(), maxConcurrency, maxAttempts, baseBackoff);
+    }
+
+    /**
+     * @param rateOverrides requests per second by quota name, replacing AWS's defaults
+     * @param pacing how each quota's rate moves around its documented (or overridden) rate
+     * @param maxConcurrency how many SDK calls may be in flight at once
+     * @param maxAttempts attempts per call, including the first
+     * @param baseBackoff the first retry's delay; doubles per attempt, with jitter, up to 20 s
+     */
+    public RateLimitedScheduler(
+            Map<String, Double> rateOverrides,
+            Pacing pacing,
+            int maxConcurrency,
+            int maxAttempts,
+            Duration baseBackoff) {
         this.rateOverrides = Map.copyOf(rateOverrides);
+        this.pacing = pacing;
         this.maxAttempts = maxAttempts;
         this.baseBackoff = baseBackoff;
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("cloudaeye-timer"));
@@ -67,26 +88,41 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private <T> void attempt(Quota quota, Supplier<T> call, CompletableFuture<T> result, int attempt) {
         Bucket bucket = buckets.computeIfAbsent(
                 quota.name(), n -> new Bucket(rateOverrides.getOrDefault(n, quota.requestsPerSecond())));
-        bucket.enqueue(() -> {
-            try {
-                workers.execute(() -> {
-                    T value;
-                    try {
-                        value = call.get();
-                    } catch (RuntimeException e) {
-                        retryOrFail(quota, call, result, attempt, bucket, e);
-                        return;
-                    } catch (Error e) {
-                        result.completeExceptionally(e); // else the caller would wait forever
-                        return;
-                    }
-                    bucket.onSuccess();
-                    result.complete(value);
-                });
-            } catch (RejectedExecutionException closed) {
-                result.completeExceptionally(closed); // the scheduler was closed: fail rather than wait forever
-            }
-        });
+        bucket.enqueue((dispatchedAt, waited) -> start(quota, call, result, attempt, bucket, dispatchedAt, waited));
+    }
+
+    /** Runs a dispatched call on a worker, once its quota admits it (see {@link QuotaPace#admit(long)}). */
+    private <T> void start(
+            Quota quota,
+            Supplier<T> call,
+            CompletableFuture<T> result,
+            int attempt,
+            Bucket bucket,
+            long dispatchedAt,
+            boolean waited) {
+        try {
+            workers.execute(() -> {
+                long wait = bucket.admit();
+                if (wait > 0) { // it waited for a worker and would start too close to others: later
+                    onTimer(() -> start(quota, call, result, attempt, bucket, dispatchedAt, waited), wait);
+                    return;
+                }
+                T value;
+                try {
+                    value = call.get();
+                } catch (RuntimeException e) {
+                    retryOrFail(quota, call, result, attempt, bucket, dispatchedAt, e);
+                    return;
+                } catch (Error e) {
+                    result.completeExceptionally(e); // else the caller would wait forever
+                    return;
+                }
+                bucket.onSuccess(waited);
+                result.complete(value);
+            });
+        } catch (RejectedExecutionException closed) {
+            result.completeExceptionally(closed); // the scheduler was closed: fail rather than wait forever
+        }
     }
 
     private <T> void retryOrFail(
@@ -95,11 +131,12 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
             CompletableFuture<T> result,
             int attempt,
             Bucket bucket,
+            long dispatchedAt,
             RuntimeException e) {
         boolean throttle = isThrottling(e);
         if (throttle) {
             throttled.increment();
-            bucket.onThrottle();
+            bucket.onThrottle(dispatchedAt);
         }
         if (attempt >= maxAttempts || !(throttle || isTransient(e))) {
             result.completeExceptionally(e);
@@ -166,9 +203,14 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         return throttled.sum();
     }
 
+    /** @return the pacing in force */
+    public Pacing pacing() {
+        return pacing;
+    }
+
     /**
      * @param quotaName a quota's name
-     * @return its current, possibly slowed-down, rate; 0 when not used yet
+     * @return its current rate, raised or slowed down by the pacing; 0 when not used yet
      */
     public double currentRate(String quotaName) {
         Bucket b = buckets.get(quotaName);
@@ -199,24 +241,30 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         };
     }
 
-    /** A token bucket with a burst of one: dispatches queued calls one interval apart. */
+    /** A call waiting for its quota's turn. */
+    private interface Dispatch {
+        /**
+         * @param dispatchedAt when it went
+         * @param waited true when other calls were still waiting for the quota as it went
+         */
+        void go(long dispatchedAt, boolean waited);
+    }
+
+    /** A quota's queue: dispatches queued calls one interval of its {@link QuotaPace} apart. */
     private final class Bucket {
-        private final double configuredRate;
-        private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
-        private double rate;
-        private long nextFreeNanos = System.nanoTime();
+        private final QuotaPace pace;
+        private final ArrayDeque<Dispatch> queue = new ArrayDeque<>();
         private boolean drainScheduled;
 
-        Bucket(double configuredRate) {
-            this.configuredRate = configuredRate;
-            this.rate = configuredRate;
+        Bucket(double quotaRate) {
+            this.pace = new QuotaPace(quotaRate, pacing, System.nanoTime());
         }
 
         synchronized double rate() {
-            return rate;
+            return pace.rate();
         }
 
-        synchronized void enqueue(Runnable dispatch) {
+        synchronized void enqueue(Dispatch dispatch) {
             queue.add(dispatch);
             if (!drainScheduled) {
                 scheduleDrain();
@@ -225,35 +273,47 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
         private void scheduleDrain() {
             drainScheduled = true;
-            long delay = Math.max(0, nextFreeNanos - System.nanoTime());
+            long delay = Math.max(0, pace.nextFree() - System.nanoTime());
             onTimer(this::drainOne, delay);
         }
 
         private void drainOne() {
-            Runnable next;
+            Dispatch next;
+            long now = System.nanoTime();
+            boolean waited;
             synchronized (this) {
+                if (pace.nextFree() - now > 0) { // a throttle paused the quota after this drain was scheduled
+                    scheduleDrain();
+                    return;
+                }
                 next = queue.poll();
                 if (next == null) {
                     drainScheduled = false;
                     return;
                 }
-                nextFreeNanos = Math.max(System.nanoTime(), nextFreeNanos) + (long) (1e9 / rate);
-                if (queue.isEmpty()) {
-                    drainScheduled = false;
-                } else {
+                pace.dispatched(now);
+                waited = !queue.isEmpty();
+                if (waited) {
                     scheduleDrain();
+                } else {
+                    drainScheduled = false;
                 }
             }
-            next.run();
+            next.go(now, waited);
         }
 
-        synchronized void onSuccess() {
-            rate = Math.min(configuredRate, rate + configuredRate * 0.02);
+        synchronized long admit() {
+            return pace.admit(System.nanoTime());
         }
 
-        synchronized void onThrottle() {
-            rate = Math.max(configuredRate * 0.1, rate * 0.7);
-            nextFreeNanos = Math.max(nextFreeNanos, System.nanoTime()) + TimeUnit.MILLISECONDS.toNanos(250);
+        synchronized void onSuccess(boolean waited) {
+            pace.succeeded(waited);
+        }
+
+        synchronized void onThrottle(long dispatchedAt) {
+            if (pace.throttled(dispatchedAt, System.nanoTime())) {
+                LOG.debug("Throttled: the rate is now {}/s", pace.rate());
+            }
         }
     }
 }

@@ -169,6 +169,9 @@ public final class ThrottlingProxy implements AutoCloseable {
     private final Map<String, LongAdder> requestsByResource = new ConcurrentHashMap<>();
     private final List<Request> requestLog = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     private final Map<String, LongAdder> throttledByGroup = new ConcurrentHashMap<>();
+    /** Arrival times (nanoTime) of every request of a quota group, throttled ones included. */
+    private final Map<String, java.util.Queue<Long>> arrivalsByGroup = new ConcurrentHashMap<>();
+
     private final Map<Fault, LongAdder> faults = new EnumMap<>(Fault.class);
     private final LongAdder conflicts = new LongAdder();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -264,6 +267,31 @@ public final class ThrottlingProxy implements AutoCloseable {
         return n == null ? 0 : n.sum();
     }
 
+    /**
+     * The most requests of a quota group that arrived within any one window (a sliding window, starting at each
+     * arrival): whether a client stayed under a rate in every second, not just on average.
+     *
+     * @param group {@link #GET_FUNCTION} or {@link #CONTROL_PLANE}
+     * @param window e.g. one second
+     * @return the largest count, throttled requests included
+     */
+    public int maxRequestsInAnyWindow(String group, Duration window) {
+        java.util.Queue<Long> arrivals = arrivalsByGroup.get(group);
+        if (arrivals == null) {
+            return 0;
+        }
+        long[] times = arrivals.stream().mapToLong(Long::longValue).sorted().toArray();
+        int max = 0;
+        int first = 0;
+        for (int i = 0; i < times.length; i++) {
+            while (times[i] - times[first] >= window.toNanos()) {
+                first++;
+            }
+            max = Math.max(max, i - first + 1);
+        }
+        return max;
+    }
+
     /** @return how many requests were answered with 409 {@code ResourceConflictException} (update in progress) */
     public long conflicts() {
         return conflicts.sum();
@@ -306,6 +334,7 @@ public final class ThrottlingProxy implements AutoCloseable {
         requests.clear();
         requestsByResource.clear();
         throttledByGroup.clear();
+        arrivalsByGroup.clear();
         faults.values().forEach(LongAdder::reset);
         conflicts.reset();
         peakInFlight.set(inFlight.get());
@@ -349,6 +378,11 @@ public final class ThrottlingProxy implements AutoCloseable {
                     exchange.getRequestMethod(),
                     exchange.getRequestURI().getRawPath(),
                     new String(body, StandardCharsets.UTF_8)));
+            if (call.group != null) {
+                arrivalsByGroup
+                        .computeIfAbsent(call.group, k -> new java.util.concurrent.ConcurrentLinkedQueue<>())
+                        .add(System.nanoTime());
+            }
             sleep(latency);
             Fault fault = faultOnly.isEmpty() || faultOnly.contains(call.operation) || faultOnly.contains(call.service)
                     ? drawFault()

@@ -147,6 +147,13 @@ class ThrottlingProxyIT {
             assertThat(proxy.throttled(ThrottlingProxy.CONTROL_PLANE)).isEqualTo(3);
             assertThat(proxy.requests("GetFunctionConfiguration")).isEqualTo(1);
             assertThat(proxy.requests("GetLayerVersion")).isEqualTo(1);
+            assertThat(proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofMinutes(10)))
+                    .as("the creation and the three throttled calls, counted in one window")
+                    .isEqualTo(4);
+            assertThat(proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofNanos(1)))
+                    .isEqualTo(1);
+            assertThat(proxy.maxRequestsInAnyWindow(ThrottlingProxy.GET_FUNCTION, Duration.ofMinutes(10)))
+                    .isZero();
         }
     }
 

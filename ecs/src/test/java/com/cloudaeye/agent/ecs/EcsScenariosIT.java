@@ -25,6 +25,7 @@ import software.amazon.awssdk.services.ecs.model.CPUArchitecture;
 import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
 import software.amazon.awssdk.services.ecs.model.DeploymentControllerType;
 import software.amazon.awssdk.services.ecs.model.FirelensConfigurationType;
+import software.amazon.awssdk.services.ecs.model.LogConfiguration;
 import software.amazon.awssdk.services.ecs.model.LogDriver;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
 
@@ -108,6 +109,40 @@ class EcsScenariosIT {
             for (String text : List.of(plan.toJson(), plan.toString(), journal, result.toString())) {
                 assertThat(text).doesNotContain(MotoEcs.TOKEN).doesNotContain("hello-user-value");
             }
+        }
+    }
+
+    @Test
+    void userLogOptions_neverReachPlansJournalsOrResults_andUninstallRestoresThemExactly() throws IOException {
+        String splunkToken = "splunk-hec-token-5e1f0c9a";
+        ContainerDefinition splunky = MotoEcs.app("app", 128, 256).toBuilder()
+                .logConfiguration(LogConfiguration.builder()
+                        .logDriver(LogDriver.SPLUNK)
+                        .options(java.util.Map.of(
+                                "splunk-token", splunkToken, "splunk-url", "https://splunk.example.com:8088"))
+                        .build())
+                .build();
+        TaskDefinition original = moto.fargate("splunky", "256", "512", splunky);
+        moto.service("prod", "splunky", original);
+        EcsTarget target = MotoEcs.target().services("splunky").build();
+        try (AgentInstaller installer = installer(target)) {
+            Plan plan = installer.plan();
+            ApplyResult result = installer.apply(plan);
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            String journal = Files.readString(result.journal().orElseThrow());
+            for (String text : List.of(plan.toJson(), plan.toString(), journal, result.toString(), result.toJson())) {
+                assertThat(text).doesNotContain(splunkToken);
+            }
+            assertThat(plan.toJson()).contains("\"splunk-token\" : \"****\"");
+
+            ApplyResult removed = installer.uninstall();
+            assertThat(removed.isSuccess()).as(removed.toString()).isTrue();
+            String journalOfUninstall = Files.readString(removed.journal().orElseThrow());
+            assertThat(journalOfUninstall).doesNotContain(splunkToken);
+            TaskDefinition restored = moto.describe(moto.taskDefinitionOf("prod", "splunky"));
+            assertThat(container(restored, "app").logConfiguration())
+                    .as("restored from the task definition, where AWS keeps it")
+                    .isEqualTo(splunky.logConfiguration());
         }
     }
 

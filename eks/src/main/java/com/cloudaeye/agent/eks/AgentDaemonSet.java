@@ -135,7 +135,7 @@ public abstract class AgentDaemonSet {
                 throw new ConfigurationException("AgentDaemonSet extra value '" + path
                         + "' is not a dotted chart value path: use e.g. podAnnotations.team.");
             }
-            if (path.startsWith("cloudaeye.")) {
+            if (path.equals("cloudaeye") || path.startsWith("cloudaeye.")) {
                 throw new ConfigurationException("AgentDaemonSet extra value '" + path
                         + "' is set from the installer's agent settings: pass it with .agent(...) instead.");
             }

@@ -91,6 +91,12 @@ class AgentDaemonSetTest {
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("agent settings")
                 .hasMessageNotContaining("'x'");
+        assertThatThrownBy(() -> AgentDaemonSet.builder()
+                        .putExtraValues("cloudaeye", "x")
+                        .build())
+                .as("the whole cloudaeye map, which the token goes into")
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("extra value 'cloudaeye' is set from the installer's agent settings");
         assertThatThrownBy(() ->
                         AgentDaemonSet.builder().putExtraValues("bad path", "x").build())
                 .isInstanceOf(ConfigurationException.class)

@@ -6,12 +6,14 @@ import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.InsufficientPermissionsException;
 import com.cloudaeye.agent.Plan;
@@ -29,6 +31,7 @@ import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -51,6 +54,10 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
 class BadInputTableTest {
     private static final String LAYER = "arn:aws:lambda:us-east-1:111122223333:layer:cloudaeye-x86:3";
     private static final String IMAGE = "public.ecr.aws/cloudaeye/log-router:1.4.0";
+    private static final String UPDATABLE = "{\"FunctionName\":\"updatable\",\"FunctionArn\":"
+            + "\"arn:aws:lambda:us-east-1:111122223333:function:updatable\",\"Runtime\":\"python3.12\","
+            + "\"PackageType\":\"Zip\",\"Architectures\":[\"x86_64\"],\"RevisionId\":\"r1\",\"State\":\"Active\","
+            + "\"LastUpdateStatus\":\"Successful\",\"Layers\":[],\"Environment\":{\"Variables\":{}}}";
     private static WireMockServer aws;
 
     @BeforeAll
@@ -69,6 +76,11 @@ class BadInputTableTest {
                         "User: arn:aws:iam::111122223333:user/ci is not authorized to perform:"
                                 + " lambda:GetFunction on resource: arn:aws:lambda:us-east-1:111122223333:function:denied"
                                 + " because no identity-based policy allows the lambda:GetFunction action")));
+        // One function the installer could update: rows that build, plan and apply reach AWS unless refused.
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/([^/]*%3A)?updatable"))
+                .willReturn(okJson("{\"Configuration\":" + UPDATABLE + ",\"Tags\":{}}")));
+        aws.stubFor(put(urlPathMatching("/2015-03-31/functions/([^/]*%3A)?updatable/configuration"))
+                .willReturn(okJson(UPDATABLE)));
         aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*"))
                 .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3}")));
         aws.stubFor(post(urlPathMatching("/"))
@@ -93,6 +105,16 @@ class BadInputTableTest {
                                 .agent(a -> a.logsEndpoint("logs.example.com").apiToken(Secret.of("t"))),
                         ConfigurationException.class,
                         "logs.example.com"),
+                row(
+                        "core: API token with a newline, on an install that could update a function",
+                        () -> install(a -> a.apiToken(Secret.of("tok\nX-Injected: 1")), "updatable"),
+                        ConfigurationException.class,
+                        "apiToken holds a control character"),
+                row(
+                        "core: http logs endpoint, on an install that could update a function",
+                        () -> install(a -> a.logsEndpoint("http://logs.example.cloudaeye.com"), "updatable"),
+                        ConfigurationException.class,
+                        "allowInsecureEndpoint(true)"),
                 row(
                         "core: agent option that is no variable name",
                         () -> AgentInstaller.builder()
@@ -173,6 +195,11 @@ class BadInputTableTest {
                         () -> installer(lambda().functions("ghost").build()).plan(),
                         PlanningException.class,
                         "Function ghost does not exist"),
+                row(
+                        "lambda: a glob matching nothing, shown as written",
+                        () -> install(a -> {}, "zzz-*"),
+                        PlanningException.class,
+                        "matches functions=[zzz-*]"),
                 row(
                         "lambda: a region with no functions",
                         () -> installer(lambda().functions("*").build()).plan(),
@@ -293,6 +320,13 @@ class BadInputTableTest {
                         ConfigurationException.class,
                         "53 characters"),
                 row(
+                        "eks: extra value replacing the whole cloudaeye map",
+                        () -> AgentDaemonSet.builder()
+                                .putExtraValues("cloudaeye", "x")
+                                .build(),
+                        ConfigurationException.class,
+                        "extra value 'cloudaeye'"),
+                row(
                         "eks: waits with a zero interval",
                         () -> EksTarget.builder().waits(Duration.ZERO, Duration.ofMinutes(1)),
                         ConfigurationException.class,
@@ -323,6 +357,29 @@ class BadInputTableTest {
         assertThat(names).hasSizeGreaterThanOrEqualTo(30).doesNotHaveDuplicates();
         assertThat(names.stream().map(n -> n.substring(0, n.indexOf(':'))).distinct())
                 .containsExactlyInAnyOrder("core", "lambda", "ecs", "eks");
+    }
+
+    @Test
+    void positiveControl_theInstallOfTheRowsAbove_withGoodInput_updatesTheFunction() {
+        int before = mutatingCalls();
+        install(a -> {}, "updatable");
+        assertThat(mutatingCalls()).as("mutating calls made").isEqualTo(before + 1);
+    }
+
+    /** Builds an installer with good agent settings changed by {@code agent}, plans a Lambda install and applies. */
+    private static void install(Consumer<AgentSettings.Builder> agent, String functions) {
+        try (AgentInstaller installer = AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "secret")))
+                .agent(a -> agent.accept(
+                        a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("tok"))))
+                .target(lambda().functions(functions).build())
+                .retries(1, Duration.ofMillis(1))
+                .withoutJournal()
+                .build()) {
+            installer.apply(installer.plan());
+        }
     }
 
     /** Requests other than reads (GET, and the JSON protocols' Describe/List/Get targets) that reached "AWS". */

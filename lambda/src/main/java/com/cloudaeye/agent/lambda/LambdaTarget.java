@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 
 /**
@@ -35,18 +36,29 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
  * replaced; a user's value in one of our variables is never overwritten unless {@link Builder#forceEnvironment
  * forced}, and then it is saved in the function ({@value #SAVED_PREFIX}NAME) so uninstall restores it; functions that
  * cannot take the agent (image packages, incompatible runtime, a sixth layer, environment over 4 KB, a failed last
- * update) are skipped with the reason; every update carries the planned {@code RevisionId}, so a function changed
- * since planning is reported instead of clobbered.
+ * update) are skipped with the reason; right before each update the live function is compared with the planned
+ * before-state (its {@code RevisionId}, layers and the agent's variables), so a function changed since planning is
+ * reported instead of clobbered. The token is a plain environment value unless {@link Builder#apiTokenSecretArn}
+ * passes it by reference.
  */
 public final class LambdaTarget implements Target {
     /** The name written into every change this target plans. */
     public static final String NAME = "lambda";
+
+    private static final Pattern TOKEN_REFERENCE =
+            Pattern.compile("arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9-]+:\\d{12}:(secret:|parameter/)[\\w+=.@/-]+");
 
     /** The variable that tells the extension where to send logs. */
     public static final String ENDPOINT_VARIABLE = "CLOUDAEYE_LOGS_ENDPOINT";
 
     /** The variable that holds the CloudAEye API token (a secret: always redacted in plans). */
     public static final String TOKEN_VARIABLE = "CLOUDAEYE_API_TOKEN";
+
+    /**
+     * The variable that names the Secrets Manager secret or SSM parameter holding the token, when the token is passed
+     * by reference ({@link Builder#apiTokenSecretArn}); the extension reads it with the function's role.
+     */
+    public static final String TOKEN_ARN_VARIABLE = "CLOUDAEYE_API_TOKEN_ARN";
 
     /** A forced-over user value of variable NAME is kept in the function as {@code SAVED_PREFIX + NAME}. */
     public static final String SAVED_PREFIX = "CLOUDAEYE_SAVED__";
@@ -55,6 +67,7 @@ public final class LambdaTarget implements Target {
     private final Map<Architecture, String> layers;
     private final boolean publishVersion;
     private final boolean forceEnvironment;
+    private final @Nullable String apiTokenSecretArn;
 
     /**
      * The instance {@link java.util.ServiceLoader} makes: it selects nothing and is used only to apply, resume or roll
@@ -72,6 +85,7 @@ public final class LambdaTarget implements Target {
         this.layers = Collections.unmodifiableMap(new EnumMap<>(b.layers));
         this.publishVersion = b.publishVersion;
         this.forceEnvironment = b.forceEnvironment;
+        this.apiTokenSecretArn = b.apiTokenSecretArn;
     }
 
     /** @return a new builder */
@@ -105,7 +119,7 @@ public final class LambdaTarget implements Target {
     }
 
     private FunctionPlanner planner(TargetContext context) {
-        return new FunctionPlanner(context, selection, layers, publishVersion, forceEnvironment);
+        return new FunctionPlanner(context, selection, layers, publishVersion, forceEnvironment, apiTokenSecretArn);
     }
 
     @Override
@@ -122,6 +136,7 @@ public final class LambdaTarget implements Target {
         private final Map<Architecture, String> layers = new EnumMap<>(Architecture.class);
         private boolean publishVersion;
         private boolean forceEnvironment;
+        private @Nullable String apiTokenSecretArn;
 
         private Builder() {}
 
@@ -205,6 +220,21 @@ public final class LambdaTarget implements Target {
         }
 
         /**
+         * Passes the API token by reference instead of as a plain environment value (which anyone allowed
+         * {@code lambda:GetFunctionConfiguration} can read): functions get {@value #TOKEN_ARN_VARIABLE} with this
+         * ARN, and the extension reads the token with the function's role, which needs
+         * {@code secretsmanager:GetSecretValue} (or {@code ssm:GetParameter}) on it, and {@code kms:Decrypt} for a
+         * customer-managed key; the plan names each role. A plain token our earlier install set is removed.
+         *
+         * @param secretOrParameterArn a Secrets Manager secret ARN or an SSM parameter ARN holding the token
+         * @return this
+         */
+        public Builder apiTokenSecretArn(String secretOrParameterArn) {
+            this.apiTokenSecretArn = secretOrParameterArn;
+            return this;
+        }
+
+        /**
          * @return the target
          * @throws ConfigurationException when a name, ARN or layer is malformed, or nothing is selected
          */
@@ -258,6 +288,12 @@ public final class LambdaTarget implements Target {
                             + " ARN: expected arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION.");
                 }
             });
+            if (apiTokenSecretArn != null
+                    && !TOKEN_REFERENCE.matcher(apiTokenSecretArn).matches()) {
+                throw new ConfigurationException("The API token reference '" + apiTokenSecretArn + "' is not the"
+                        + " ARN of a Secrets Manager secret or an SSM parameter: pass e.g."
+                        + " arn:aws:secretsmanager:us-east-1:123456789012:secret:cloudaeye-token.");
+            }
             tags.forEach((k, v) -> {
                 if (k == null || k.isBlank() || v == null) {
                     throw new ConfigurationException("A tag filter needs a key and a value: .tag(\"team\", \"x\").");

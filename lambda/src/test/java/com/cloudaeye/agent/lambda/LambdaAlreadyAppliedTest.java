@@ -91,18 +91,23 @@ class LambdaAlreadyAppliedTest {
     }
 
     @Test
-    void apply_whenOnlyPartOfTheChangeIsLive_stillUpdates() {
+    void apply_whenOnlyPartOfTheChangeIsLive_isNotDone_andIsReportedChangedSincePlanning() {
         String before = function("[]", "{\"STAGE\":\"prod\"}");
         aws.stubFor(get(urlPathMatching(fn("forced"))).willReturn(okJson("{\"Configuration\":" + before + "}")));
         try (AgentInstaller installer = installer()) {
             Plan plan = installer.plan();
-            // Our layer is there, but not our variables: not done.
+            // Our layer is there, but not our variables: not done. One update sets both, so someone else added the
+            // layer after planning: the function is reported, not overwritten.
             String half = function("[{\"Arn\":\"" + LAYER + "\",\"CodeSize\":1}]", "{\"STAGE\":\"prod\"}");
             aws.stubFor(get(urlPathMatching(fn("forced"))).willReturn(okJson("{\"Configuration\":" + half + "}")));
 
-            installer.apply(plan);
+            ApplyResult result = installer.apply(plan);
 
-            aws.verify(1, putRequestedFor(urlPathMatching(".*/configuration")));
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.SKIPPED);
+                assertThat(r.message()).hasValueSatisfying(m -> assertThat(m).contains("changed since planning"));
+            });
+            aws.verify(0, putRequestedFor(urlPathMatching(".*/configuration")));
         }
     }
 

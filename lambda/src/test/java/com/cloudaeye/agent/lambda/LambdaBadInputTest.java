@@ -6,6 +6,7 @@ import static com.cloudaeye.agent.lambda.LambdaWireMockTest.error;
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.fn;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -102,6 +103,10 @@ class LambdaBadInputTest {
                         b -> b.functions("*")
                                 .layer(Architecture.X86_64, "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:x"),
                         "not a layer version ARN"),
+                bad(
+                        "token reference that is no secret or parameter ARN",
+                        b -> b.functions("*").layer(Architecture.X86_64, layer).apiTokenSecretArn("cloudaeye-token"),
+                        "not the ARN of a Secrets Manager secret or an SSM parameter"),
                 bad(
                         "empty tag",
                         b -> b.functions("*").tag("", "x").layer(Architecture.X86_64, layer),
@@ -325,6 +330,165 @@ class LambdaBadInputTest {
                 .hasMessageContaining("apiToken");
     }
 
+    /**
+     * Bad agent settings and selections, each tried as a whole install (build, plan, apply) in an account where the
+     * same install with good input does update a function ({@link #positiveControl_goodInput_updatesTheFunction}):
+     * so "no mutating call" means the input was refused, not that nothing could have been changed.
+     */
+    static Stream<Arguments> badInstalls() {
+        Consumer<LambdaTarget.Builder> orders = b -> b.functions("orders");
+        return Stream.of(
+                install(
+                        "token with a newline",
+                        a -> a.apiToken(Secret.of("cae-tok\nX-Injected: 1")),
+                        orders,
+                        "apiToken holds a control character"),
+                install(
+                        "token with a control character",
+                        a -> a.apiToken(Secret.of("cae-tok\u0007")),
+                        orders,
+                        "apiToken holds a control character"),
+                install(
+                        "token over 1024 characters",
+                        a -> a.apiToken(Secret.of("c".repeat(1025))),
+                        orders,
+                        "1025 characters"),
+                install(
+                        "endpoint with a newline",
+                        a -> a.logsEndpoint("https://logs.example.cloudaeye.com\nX: y"),
+                        orders,
+                        "control character"),
+                install(
+                        "http endpoint without the opt-in",
+                        a -> a.logsEndpoint("http://logs.example.cloudaeye.com"),
+                        orders,
+                        "allowInsecureEndpoint(true)"),
+                install("glob matching nothing", a -> {}, b -> b.functions("zzz-*"), "matches functions=[zzz-*]"));
+    }
+
+    private static Arguments install(
+            String name,
+            Consumer<com.cloudaeye.agent.AgentSettings.Builder> agent,
+            Consumer<LambdaTarget.Builder> target,
+            String message) {
+        return Arguments.of(name, agent, target, message);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badInstalls")
+    void install_withBadInput_isRefused_withoutAnyMutatingCall(
+            String name,
+            Consumer<com.cloudaeye.agent.AgentSettings.Builder> agent,
+            Consumer<LambdaTarget.Builder> target,
+            String message) {
+        stubAnUpdatableFunction();
+        assertThatThrownBy(() -> install(agent, target))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining(message)
+                .hasMessageNotContaining("cae-tok")
+                .hasMessageNotContaining("\\Q");
+        assertThat(mutatingRequests()).isZero();
+    }
+
+    @Test
+    void positiveControl_goodInput_updatesTheFunction() {
+        stubAnUpdatableFunction();
+        install(a -> {}, b -> b.functions("orders"));
+        assertThat(mutatingRequests()).isEqualTo(1);
+    }
+
+    static final String ARM_ONLY = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:cloudaeye-arm:4";
+    static final String RUBY_ONLY = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:ruby-utils:2";
+
+    /**
+     * Plans are reviewed artifacts that may be edited: each row edits the plan JSON of an install that, unedited,
+     * updates the function ({@link #positiveControl_goodInput_updatesTheFunction}), and the apply must refuse it
+     * before any mutating call.
+     */
+    static Stream<Arguments> editedPlans() {
+        return Stream.of(
+                Arguments.of(
+                        "an arm64-only layer swapped in for an x86_64 function",
+                        (java.util.function.UnaryOperator<String>) json -> json.replace(LAYER, ARM_ONLY),
+                        "built for [arm64], but the function is x86_64"),
+                Arguments.of(
+                        "a layer for another runtime swapped in",
+                        (java.util.function.UnaryOperator<String>) json -> json.replace(LAYER, RUBY_ONLY),
+                        "but the function runs python3.12"),
+                Arguments.of(
+                        "the function moved to another region",
+                        (java.util.function.UnaryOperator<String>) json -> json.replace(
+                                "us-east-1:" + ACCOUNT + ":function", "eu-west-1:" + ACCOUNT + ":function"),
+                        "the function is in eu-west-1 but the installer is for us-east-1"),
+                Arguments.of(
+                        "a layer from another region",
+                        (java.util.function.UnaryOperator<String>)
+                                json -> json.replace(LAYER, LAYER.replace("us-east-1", "eu-west-1")),
+                        "is in eu-west-1, not the function's us-east-1"),
+                Arguments.of(
+                        "a layer that is no layer version ARN",
+                        (java.util.function.UnaryOperator<String>)
+                                json -> json.replace(LAYER, LAYER.substring(0, LAYER.lastIndexOf(':'))),
+                        "is not a layer version ARN"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("editedPlans")
+    void apply_ofAnEditedPlan_isRefused_withoutAnyMutatingCall(
+            String name, java.util.function.UnaryOperator<String> edit, String message) {
+        stubAnUpdatableFunction();
+        aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*cloudaeye-arm/versions/4"))
+                .willReturn(okJson("{\"LayerVersionArn\":\"" + ARM_ONLY + "\",\"Version\":4,"
+                        + "\"CompatibleArchitectures\":[\"arm64\"]}")));
+        aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*ruby-utils/versions/2"))
+                .willReturn(okJson("{\"LayerVersionArn\":\"" + RUBY_ONLY + "\",\"Version\":2,"
+                        + "\"CompatibleArchitectures\":[\"x86_64\"],\"CompatibleRuntimes\":[\"ruby3.3\"]}")));
+        try (AgentInstaller installer = installer(target(b -> b.functions("orders")))) {
+            com.cloudaeye.agent.Plan edited = com.cloudaeye.agent.Plan.fromJson(
+                    edit.apply(installer.plan().toJson()));
+            String refusal;
+            try {
+                com.cloudaeye.agent.ApplyResult result = installer.apply(edited);
+                assertThat(result.status()).isEqualTo(com.cloudaeye.agent.ApplyResult.Status.FAILED);
+                refusal = result.results().get(0).message().orElseThrow();
+            } catch (com.cloudaeye.agent.ApplyException e) {
+                refusal = e.getMessage();
+            }
+            assertThat(refusal).contains(message).containsIgnoringCase("nothing was changed");
+        }
+        assertThat(mutatingRequests()).isZero();
+    }
+
+    private void stubAnUpdatableFunction() {
+        aws.stubFor(get(urlPathMatching(fn("orders")))
+                .willReturn(okJson(LambdaWireMockTest.getFunction("orders", "r", "Successful"))));
+        aws.stubFor(put(urlPathMatching(fn("orders") + "/configuration"))
+                .willReturn(okJson(LambdaWireMockTest.function("orders", "r2", "Successful"))));
+    }
+
+    private long mutatingRequests() {
+        return aws.getAllServeEvents().stream()
+                .filter(e -> !e.getRequest().getMethod().getName().equals("GET"))
+                .count();
+    }
+
+    /** Builds an installer with good settings changed by {@code agent}, then plans and applies. */
+    private void install(
+            Consumer<com.cloudaeye.agent.AgentSettings.Builder> agent, Consumer<LambdaTarget.Builder> target) {
+        try (AgentInstaller installer = AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("a", "b")))
+                .agent(a -> agent.accept(
+                        a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("cae-tok-good"))))
+                .target(target(target))
+                .retries(2, java.time.Duration.ofMillis(1))
+                .withoutJournal()
+                .build()) {
+            installer.apply(installer.plan());
+        }
+    }
+
     private AgentInstaller installer(LambdaTarget target) {
         return AgentInstaller.builder()
                 .region(Region.US_EAST_1)
@@ -333,6 +497,7 @@ class LambdaBadInputTest {
                 .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("tok")))
                 .target(target)
                 .retries(2, java.time.Duration.ofMillis(1))
+                .withoutJournal()
                 .build();
     }
 }

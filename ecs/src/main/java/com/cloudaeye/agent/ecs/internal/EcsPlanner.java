@@ -380,7 +380,7 @@ public final class EcsPlanner {
         }
         ObjectNode state = state(source, "install");
         state.set("router", Json.MAPPER.valueToTree(router));
-        state.set("previousLogConfigurations", TaskDefinitions.logsJson(installed.previousLogs()));
+        state.set("previousLogConfigurations", TaskDefinitions.redactedLogsJson(installed.previousLogs()));
         if (sizing.resized() != null) {
             state.put("cpu", Integer.toString(sizing.resized().cpu()));
             state.put("memory", Integer.toString(sizing.resized().memory()));
@@ -440,7 +440,9 @@ public final class EcsPlanner {
                     false));
         }
         ObjectNode state = state(source, "uninstall");
-        state.set("previousLogConfigurations", TaskDefinitions.logsJson(TaskDefinitions.previousLogs(ours.get())));
+        state.set(
+                "previousLogConfigurations",
+                TaskDefinitions.redactedLogsJson(TaskDefinitions.previousLogs(ours.get())));
         change.targetState(state).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, arn);
     }

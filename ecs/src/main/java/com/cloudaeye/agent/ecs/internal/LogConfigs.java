@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.ecs.internal;
 
+import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.internal.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
@@ -10,13 +11,24 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.ecs.model.LogConfiguration;
-import software.amazon.awssdk.services.ecs.model.Secret;
 
 /** {@link LogConfiguration} to and from JSON, exactly (driver, options, secret options). */
 final class LogConfigs {
     private LogConfigs() {}
 
     static JsonNode toJson(@Nullable LogConfiguration config) {
+        return toJson(config, false);
+    }
+
+    /**
+     * The configuration for plans, journals and results: option values can be credentials (a splunk-token), so
+     * they print as {@code ****}; the exact ones stay in the task definition, which uninstall restores them from.
+     */
+    static JsonNode redacted(@Nullable LogConfiguration config) {
+        return toJson(config, true);
+    }
+
+    private static JsonNode toJson(@Nullable LogConfiguration config, boolean redactOptions) {
         if (config == null) {
             return NullNode.getInstance();
         }
@@ -24,7 +36,7 @@ final class LogConfigs {
         node.put("logDriver", config.logDriverAsString());
         if (config.hasOptions() && !config.options().isEmpty()) {
             ObjectNode options = node.putObject("options");
-            new TreeMap<>(config.options()).forEach(options::put);
+            new TreeMap<>(config.options()).forEach((k, v) -> options.put(k, redactOptions ? Secret.REDACTED : v));
         }
         if (config.hasSecretOptions() && !config.secretOptions().isEmpty()) {
             var secrets = node.putArray("secretOptions");
@@ -48,9 +60,9 @@ final class LogConfigs {
             b.options(options);
         }
         if (node.has("secretOptions")) {
-            List<Secret> secrets = new ArrayList<>();
+            List<software.amazon.awssdk.services.ecs.model.Secret> secrets = new ArrayList<>();
             node.get("secretOptions")
-                    .forEach(s -> secrets.add(Secret.builder()
+                    .forEach(s -> secrets.add(software.amazon.awssdk.services.ecs.model.Secret.builder()
                             .name(s.path("name").asText())
                             .valueFrom(s.path("valueFrom").asText())
                             .build()));

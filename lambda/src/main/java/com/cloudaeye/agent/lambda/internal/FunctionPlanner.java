@@ -2,6 +2,7 @@ package com.cloudaeye.agent.lambda.internal;
 
 import static com.cloudaeye.agent.lambda.LambdaTarget.ENDPOINT_VARIABLE;
 import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
+import static com.cloudaeye.agent.lambda.LambdaTarget.TOKEN_ARN_VARIABLE;
 import static com.cloudaeye.agent.lambda.LambdaTarget.TOKEN_VARIABLE;
 
 import com.cloudaeye.agent.AgentSettings;
@@ -11,6 +12,7 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.lambda.LambdaTarget;
 import com.cloudaeye.agent.spi.CallScheduler;
@@ -64,6 +66,7 @@ public final class FunctionPlanner {
     private final Map<Architecture, String> layers;
     private final boolean publishVersion;
     private final boolean forceEnvironment;
+    private final @Nullable String tokenArn;
     private final Set<String> ourLayerNames = new HashSet<>();
     private final Set<Permission> reads = new TreeSet<>();
 
@@ -73,13 +76,15 @@ public final class FunctionPlanner {
      * @param layers our layer version per architecture
      * @param publishVersion publish after each update
      * @param forceEnvironment overwrite user values of our variables
+     * @param tokenArn the secret or parameter holding the token, when it is passed by reference; else null
      */
     public FunctionPlanner(
             TargetContext context,
             Selection selection,
             Map<Architecture, String> layers,
             boolean publishVersion,
-            boolean forceEnvironment) {
+            boolean forceEnvironment,
+            @Nullable String tokenArn) {
         this.context = context;
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
@@ -87,6 +92,7 @@ public final class FunctionPlanner {
         this.layers = layers;
         this.publishVersion = publishVersion;
         this.forceEnvironment = forceEnvironment;
+        this.tokenArn = tokenArn;
         layers.values().forEach(arn -> ourLayerNames.add(Arns.layerName(arn)));
     }
 
@@ -115,7 +121,16 @@ public final class FunctionPlanner {
             m.append(": add .layer(Architecture.X, layerArn) for it, or exclude those functions.");
             throw new ConfigurationException(m.toString());
         }
-        return new TargetPlan(changes, List.copyOf(reads));
+        List<String> notes = tokenArn != null
+                ? List.of()
+                : List.of("The API token is a plain environment value of each function: anyone allowed"
+                        + " lambda:GetFunctionConfiguration can read it. Prefer LambdaTarget.builder()"
+                        + ".apiTokenSecretArn(secretOrParameterArn), which the extension reads with the function's"
+                        + " role.");
+        return new TargetPlan(
+                changes,
+                List.copyOf(reads),
+                changes.stream().anyMatch(c -> c.action() == ChangeAction.UPDATE) ? notes : List.of());
     }
 
     /** @return the uninstall plan: our layer and variables removed, saved user values restored */
@@ -335,7 +350,11 @@ public final class FunctionPlanner {
         Map<String, String> env = variables(config);
         Map<String, @Nullable String> wanted = new LinkedHashMap<>();
         wanted.put(ENDPOINT_VARIABLE, agent.logsEndpoint());
-        wanted.put(TOKEN_VARIABLE, null);
+        if (tokenArn == null) {
+            wanted.put(TOKEN_VARIABLE, null);
+        } else {
+            wanted.put(TOKEN_ARN_VARIABLE, tokenArn);
+        }
         new TreeMap<>(agent.options()).forEach(wanted::put);
 
         Map<String, @Nullable String> set = new LinkedHashMap<>();
@@ -343,6 +362,7 @@ public final class FunctionPlanner {
         List<String> save = new ArrayList<>();
         List<String> conflicts = new ArrayList<>();
         List<AttributeChange> attributes = new ArrayList<>();
+        String tokenBefore = null;
         for (Map.Entry<String, @Nullable String> w : wanted.entrySet()) {
             String name = w.getKey();
             String value = w.getValue();
@@ -356,14 +376,25 @@ public final class FunctionPlanner {
                                 : AttributeChange.of("Environment." + name, null, value));
                 continue;
             }
+            boolean agentOwned = ours || env.containsKey(SAVED_PREFIX + name);
             boolean same = secret ? agent.apiToken().matches(current) : current.equals(value);
             if (same) {
+                if (!agentOwned) {
+                    // The user's own value, equal to ours: saved so that uninstall restores it instead of deleting it.
+                    save.add(name);
+                    attributes.add(AttributeChange.redacted(
+                            "Environment." + name + " (user value, equal to the agent's: kept, and saved as "
+                                    + SAVED_PREFIX + name + " so uninstall keeps it)",
+                            true,
+                            true));
+                }
                 continue;
             }
-            boolean agentOwned = ours || env.containsKey(SAVED_PREFIX + name);
             if (agentOwned) {
                 set.put(name, value);
-                if (!secret) {
+                if (secret) {
+                    tokenBefore = TokenHash.of(arn, current);
+                } else {
                     previous.put(name, current);
                 }
                 attributes.add(
@@ -379,6 +410,20 @@ public final class FunctionPlanner {
                 conflicts.add(name);
             }
         }
+        // The other form of the token, which an earlier install of ours set: the function keeps one.
+        List<String> remove = new ArrayList<>();
+        String otherForm = tokenArn == null ? TOKEN_ARN_VARIABLE : TOKEN_VARIABLE;
+        String other = env.get(otherForm);
+        if (other != null && (ours || env.containsKey(SAVED_PREFIX + otherForm))) {
+            remove.add(otherForm);
+            if (otherForm.equals(TOKEN_VARIABLE)) {
+                tokenBefore = TokenHash.of(arn, other);
+                attributes.add(AttributeChange.redacted("Environment." + otherForm, true, false));
+            } else {
+                previous.put(otherForm, other);
+                attributes.add(AttributeChange.of("Environment." + otherForm, other, null));
+            }
+        }
         if (!conflicts.isEmpty()) {
             return skip(
                     arn,
@@ -386,6 +431,7 @@ public final class FunctionPlanner {
                             + " forceEnvironment(true) to overwrite it (uninstall then restores it)");
         }
         Map<String, String> afterEnv = new TreeMap<>(env);
+        remove.forEach(afterEnv::remove);
         save.forEach(n -> afterEnv.put(SAVED_PREFIX + n, env.get(n)));
         set.forEach((n, v) -> afterEnv.put(n, v == null ? agent.apiToken().reveal() : v));
         int size = environmentBytes(afterEnv);
@@ -395,18 +441,33 @@ public final class FunctionPlanner {
                     "its environment would be " + size + " bytes, over Lambda's 4 KB limit: free "
                             + (size - MAX_ENVIRONMENT_BYTES) + " bytes of variables, then plan again");
         }
-        if (after.equals(before) && set.isEmpty()) {
+        if (after.equals(before) && set.isEmpty() && remove.isEmpty() && save.isEmpty()) {
             return noOp(arn, "the agent is installed and up to date");
         }
         if (!after.equals(before)) {
             attributes.add(0, AttributeChange.of("Layers", layerList(before), layerList(after)));
         }
         FunctionState state = new FunctionState(
-                config.revisionId(), after, before, set, List.of(), save, List.of(), previous, publishVersion);
+                config.revisionId(),
+                after,
+                before,
+                set,
+                remove,
+                save,
+                List.of(),
+                previous,
+                publishVersion,
+                tokenBefore,
+                FunctionState.present(env, set.keySet(), remove, save));
         Change.Builder change = update(arn, state, attributes);
         if (config.kmsKeyArn() != null) {
             change.addWarnings("its environment is encrypted with the customer key " + config.kmsKeyArn()
                     + ": the caller also needs kms:Encrypt on that key (not in the policy below)");
+        }
+        if (tokenArn != null) {
+            change.addWarnings("The function's role " + config.role() + " must be allowed to read " + tokenArn
+                    + " (secretsmanager:GetSecretValue or ssm:GetParameter, and kms:Decrypt for a customer-managed"
+                    + " key), or the extension cannot send logs.");
         }
         if (ours) {
             change.reason("upgrade of the agent already installed");
@@ -432,7 +493,9 @@ public final class FunctionPlanner {
         Map<String, String> previous = new TreeMap<>();
         List<AttributeChange> attributes = new ArrayList<>();
         attributes.add(AttributeChange.of("Layers", layerList(before), layerList(after)));
-        for (String name : new TreeSet<>(env.keySet())) {
+        String tokenBefore = null;
+        for (Map.Entry<String, String> variable : new TreeMap<>(env).entrySet()) {
+            String name = variable.getKey();
             if (name.startsWith(SAVED_PREFIX)) {
                 String original = name.substring(SAVED_PREFIX.length());
                 restore.add(original);
@@ -440,8 +503,10 @@ public final class FunctionPlanner {
                         AttributeChange.redacted("Environment." + original + " (user value restored)", true, true));
             } else if (name.startsWith("CLOUDAEYE_") && !env.containsKey(SAVED_PREFIX + name)) {
                 remove.add(name);
-                if (!name.equals(TOKEN_VARIABLE)) {
-                    previous.put(name, env.get(name));
+                if (name.equals(TOKEN_VARIABLE)) {
+                    tokenBefore = TokenHash.of(arn, variable.getValue());
+                } else {
+                    previous.put(name, variable.getValue());
                 }
                 attributes.add(
                         name.equals(TOKEN_VARIABLE)
@@ -450,7 +515,17 @@ public final class FunctionPlanner {
             }
         }
         FunctionState state = new FunctionState(
-                config.revisionId(), after, before, Map.of(), remove, List.of(), restore, previous, publishVersion);
+                config.revisionId(),
+                after,
+                before,
+                Map.of(),
+                remove,
+                List.of(),
+                restore,
+                previous,
+                publishVersion,
+                tokenBefore,
+                FunctionState.present(env, remove, restore));
         return update(arn, state, attributes).build();
     }
 
@@ -467,7 +542,8 @@ public final class FunctionPlanner {
         if (!asApplied) {
             boolean asBefore = liveLayers.equals(done.layersBefore())
                     && done.set().keySet().stream()
-                            .filter(n -> !done.previous().containsKey(n))
+                            .filter(n -> !done.previous().containsKey(n)
+                                    && !(n.equals(TOKEN_VARIABLE) && done.tokenBefore() != null))
                             .noneMatch(n -> env.containsKey(n) && !done.save().contains(n));
             return asBefore
                     ? noOp(arn, "already as it was before the apply")
@@ -480,34 +556,52 @@ public final class FunctionPlanner {
         if (blocked != null) {
             return skip(arn, blocked);
         }
-        // The inverse of the applied operations; secrets were never journaled, so they cannot come back.
+        // The inverse of the applied operations. A token the apply replaced or removed was never journaled: it comes
+        // back only when the caller passes it (recognised by its hash), else the function is left as it is.
         boolean oursBefore = done.layersBefore().stream().anyMatch(l -> ourLayerNames.contains(Arns.layerName(l)));
         Map<String, @Nullable String> set = new LinkedHashMap<>();
         List<String> remove = new ArrayList<>();
         List<String> restore = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
+        boolean tokenLost = false;
         for (String n : done.set().keySet()) {
             if (done.save().contains(n)) {
-                restore.add(n);
+                // restored below, with every saved variable
             } else if (done.previous().containsKey(n)) {
                 set.put(n, done.previous().get(n));
+            } else if (n.equals(TOKEN_VARIABLE) && done.tokenBefore() != null) {
+                tokenLost |= !restoreToken(arn, done.tokenBefore(), set);
             } else if (n.equals(TOKEN_VARIABLE) && oursBefore) {
+                // A journal from before tokenBefore was recorded.
                 warnings.add("the earlier " + TOKEN_VARIABLE + " is not journaled (a secret): the current one stays");
             } else {
                 remove.add(n);
             }
         }
+        restore.addAll(done.save());
         for (String n : done.remove()) {
             if (done.previous().containsKey(n)) {
                 set.put(n, done.previous().get(n));
+            } else if (n.equals(TOKEN_VARIABLE) && done.tokenBefore() != null) {
+                tokenLost |= !restoreToken(arn, done.tokenBefore(), set);
             } else if (n.equals(TOKEN_VARIABLE)) {
                 warnings.add(TOKEN_VARIABLE + " was removed and is not journaled (a secret): plan an install to"
                         + " set it again");
             }
         }
+        if (tokenLost) {
+            return skip(
+                    arn,
+                    "the apply replaced or removed its earlier " + TOKEN_VARIABLE + ", which is not journaled (a"
+                            + " secret), and the agent settings do not hold it: roll back with that token in"
+                            + " .agent(a -> a.apiToken(...)) to restore the function exactly, or plan an uninstall");
+        }
         List<AttributeChange> attributes = new ArrayList<>();
         attributes.add(AttributeChange.of("Layers", layerList(liveLayers), layerList(done.layersBefore())));
-        set.forEach((n, v) -> attributes.add(AttributeChange.of("Environment." + n, env.get(n), v)));
+        set.forEach((n, v) -> attributes.add(
+                v == null
+                        ? AttributeChange.redacted("Environment." + n + " (the earlier token)", true, true)
+                        : AttributeChange.of("Environment." + n, env.get(n), v)));
         remove.forEach(n -> attributes.add(
                 n.equals(TOKEN_VARIABLE)
                         ? AttributeChange.redacted("Environment." + n, true, false)
@@ -515,8 +609,37 @@ public final class FunctionPlanner {
         restore.forEach(n ->
                 attributes.add(AttributeChange.redacted("Environment." + n + " (user value restored)", true, true)));
         FunctionState state = new FunctionState(
-                live.revisionId(), done.layersBefore(), liveLayers, set, remove, List.of(), restore, Map.of(), false);
+                live.revisionId(),
+                done.layersBefore(),
+                liveLayers,
+                set,
+                remove,
+                List.of(),
+                restore,
+                Map.of(),
+                false,
+                null,
+                FunctionState.present(env, set.keySet(), remove, restore));
         return update(arn, state, attributes).addAllWarnings(warnings).build();
+    }
+
+    /**
+     * Puts the token back when the caller's agent settings hold the one the apply replaced.
+     *
+     * @return false when they do not (or there are none)
+     */
+    private boolean restoreToken(String arn, String tokenBefore, Map<String, @Nullable String> set) {
+        Secret token;
+        try {
+            token = context.agent().apiToken();
+        } catch (ConfigurationException noAgentSettings) {
+            return false;
+        }
+        if (!TokenHash.matches(tokenBefore, arn, token.reveal())) {
+            return false;
+        }
+        set.put(TOKEN_VARIABLE, null); // null: the token from the agent settings, which is the earlier one
+        return true;
     }
 
     /** @return why a function cannot be updated now, or null */

@@ -1,9 +1,14 @@
 package com.cloudaeye.agent.lambda.internal;
 
+import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
+
 import com.cloudaeye.agent.internal.Json;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -14,13 +19,17 @@ import org.jspecify.annotations.Nullable;
  * @param revisionId the function's RevisionId when planned; the update is sent only against it (null only from
  *     emulators that do not track revisions)
  * @param layers the complete layer list to send
- * @param layersBefore the layer list when planned (for rollback)
+ * @param layersBefore the layer list when planned (for rollback, and compared with the live list before the update)
  * @param set variables to set; a null value is the API token
  * @param remove variables to delete
  * @param save variables whose user value is copied to {@code CLOUDAEYE_SAVED__NAME} before {@link #set}
  * @param restore variables restored from {@code CLOUDAEYE_SAVED__NAME} (which is then deleted)
  * @param previous earlier non-secret values of the agent's own variables, for rollback of an upgrade
  * @param publish whether to publish a version after the update
+ * @param tokenBefore a keyed hash ({@link TokenHash}) of the API token this change replaces or removes, so a
+ *     rollback recognises the earlier token when the caller passes it; null when the change replaces none
+ * @param presentBefore which of the variables this change touches (and their saved copies) the function had when
+ *     planned, compared with the live function before the update; null in plans made before it was recorded
  */
 public record FunctionState(
         @Nullable String revisionId,
@@ -31,7 +40,9 @@ public record FunctionState(
         List<String> save,
         List<String> restore,
         Map<String, String> previous,
-        boolean publish) {
+        boolean publish,
+        @Nullable String tokenBefore,
+        @Nullable List<String> presentBefore) {
 
     /** @return this state as JSON for {@code Change.targetState()} */
     public JsonNode toJson() {
@@ -44,5 +55,34 @@ public record FunctionState(
      */
     public static FunctionState fromJson(JsonNode node) {
         return Json.MAPPER.convertValue(node, FunctionState.class);
+    }
+
+    /**
+     * @param env a function's variables
+     * @return which of the variables this change touches, and their saved copies, {@code env} has, sorted
+     */
+    public List<String> presentIn(Map<String, String> env) {
+        return present(env, set.keySet(), remove, save, restore);
+    }
+
+    /**
+     * @param env a function's variables
+     * @param names groups of variable names
+     * @return the names, and their {@code CLOUDAEYE_SAVED__} copies, that {@code env} has, sorted
+     */
+    @SafeVarargs
+    static List<String> present(Map<String, String> env, Collection<String>... names) {
+        TreeSet<String> out = new TreeSet<>();
+        for (Collection<String> group : names) {
+            for (String n : group) {
+                if (env.containsKey(n)) {
+                    out.add(n);
+                }
+                if (env.containsKey(SAVED_PREFIX + n)) {
+                    out.add(SAVED_PREFIX + n);
+                }
+            }
+        }
+        return new ArrayList<>(out);
     }
 }

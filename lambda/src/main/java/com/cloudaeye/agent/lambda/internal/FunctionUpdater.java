@@ -9,11 +9,13 @@ import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.internal.OutcomeUnknownException;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
+import com.cloudaeye.agent.lambda.LambdaTarget;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -45,12 +47,14 @@ public final class FunctionUpdater {
     private final ApplyContext context;
     private final LambdaClient lambda;
     private final CallScheduler scheduler;
+    private final PlanCheck layerCheck;
 
     /** @param context the apply context */
     public FunctionUpdater(ApplyContext context) {
         this.context = context;
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
+        this.layerCheck = new PlanCheck(lambda, scheduler);
     }
 
     /**
@@ -59,6 +63,7 @@ public final class FunctionUpdater {
      * @param changes the mutating changes of the Lambda target
      */
     public void apply(List<Change> changes) {
+        PlanCheck.requireConsistent(changes, context.region().id());
         CallScheduler.join(AsyncWindow.run(changes, WINDOW, context::shouldStop, this::applyOne));
     }
 
@@ -75,15 +80,21 @@ public final class FunctionUpdater {
                     if (isDone(live, state)) {
                         return finish(change, live, state, "already applied");
                     }
-                    if (!java.util.Objects.equals(state.revisionId(), live.revisionId())) {
+                    String changed = changedSincePlanning(arn, live, state);
+                    if (changed != null) {
                         context.skipped(
                                 change,
-                                "the function changed since planning (revision "
-                                        + live.revisionId() + ", planned " + state.revisionId()
+                                "the function changed since planning (" + changed
                                         + "): plan again and review the new plan");
                         return CompletableFuture.completedFuture(null);
                     }
-                    return update(change, live, state, 0);
+                    return layerCheck.incompatibility(live, state).thenCompose(wrong -> {
+                        if (wrong != null) {
+                            context.failed(change, wrong, null);
+                            return CompletableFuture.<Void>completedFuture(null);
+                        }
+                        return update(change, live, state, 0);
+                    });
                 })
                 .exceptionally(e -> {
                     AwsErrors.report(context, change, AwsErrors.describe(e), e);
@@ -269,6 +280,39 @@ public final class FunctionUpdater {
                     }
                     return poll(arn, nextDelay, deadline);
                 });
+    }
+
+    /**
+     * Whether the live function differs from the before-state the change was planned against: its RevisionId (which
+     * emulators may not return), its layers, and the presence and non-secret values of the variables the change
+     * touches. A change made after planning (a layer the user added) must not be overwritten.
+     *
+     * @return what differs, or null
+     */
+    static @Nullable String changedSincePlanning(String arn, FunctionConfiguration live, FunctionState state) {
+        if (!Objects.equals(state.revisionId(), live.revisionId())) {
+            return "revision " + live.revisionId() + ", planned " + state.revisionId();
+        }
+        List<String> layers = FunctionPlanner.layerArns(live);
+        if (!layers.equals(state.layersBefore())) {
+            return "its layers are " + layers + ", planned " + state.layersBefore();
+        }
+        Map<String, String> env = FunctionPlanner.variables(live);
+        List<String> presentBefore = state.presentBefore();
+        if (presentBefore != null && !state.presentIn(env).equals(presentBefore)) {
+            return "the agent's variables present are " + state.presentIn(env) + ", planned " + presentBefore;
+        }
+        for (Map.Entry<String, String> p : state.previous().entrySet()) {
+            if (!p.getValue().equals(env.get(p.getKey()))) {
+                return "the value of " + p.getKey() + " differs from the planned one";
+            }
+        }
+        String tokenBefore = state.tokenBefore();
+        String token = env.get(LambdaTarget.TOKEN_VARIABLE);
+        if (tokenBefore != null && token != null && !TokenHash.matches(tokenBefore, arn, token)) {
+            return "its " + LambdaTarget.TOKEN_VARIABLE + " differs from the planned one";
+        }
+        return null;
     }
 
     /** Applies the planned operations to the live variables (which may hold values we never read at plan time). */

@@ -11,6 +11,8 @@ public final class Selection {
     private final List<Pattern> patterns = new ArrayList<>();
     private final List<Pattern> excludes = new ArrayList<>();
     private final Map<String, String> tags;
+    /** What the caller wrote, for messages: names, globs and patterns as given, not their regular expressions. */
+    private final String written;
 
     /**
      * @param names names, ARNs or globs
@@ -29,6 +31,9 @@ public final class Selection {
         this.patterns.addAll(patterns);
         excludes.forEach(e -> this.excludes.add(Arns.glob(e)));
         this.tags = Map.copyOf(tags);
+        List<String> selected = new ArrayList<>(names);
+        patterns.forEach(p -> selected.add("/" + p.pattern() + "/"));
+        this.written = "functions=" + selected + ", excludes=" + excludes + (tags.isEmpty() ? "" : ", tags=" + tags);
     }
 
     /** @return true when functions must be listed (a glob or pattern is used) */
@@ -71,6 +76,6 @@ public final class Selection {
 
     @Override
     public String toString() {
-        return "functions=" + explicit + patterns + ", excludes=" + excludes + ", tags=" + tags;
+        return written;
     }
 }

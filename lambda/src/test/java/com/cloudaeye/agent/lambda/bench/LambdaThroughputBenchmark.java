@@ -2,6 +2,7 @@ package com.cloudaeye.agent.lambda.bench;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Pacing;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.lambda.LambdaTarget;
@@ -43,8 +44,10 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
  * 15), their ratio, calls per function, throttled responses, peak heap; and the same scenario with a naive
  * sequential loop. Run it with {@code scripts/benchmark.sh} (see docs/BENCHMARKS.md). Not a test: it asserts nothing.
  *
- * <p>Arguments: {@code install N LATENCY_MS PUBLISH [baseline]} for one install scenario, or {@code plan N} for the
- * memory scenario (run it under {@code -Xmx256m}).
+ * <p>Arguments: {@code install N LATENCY_MS PUBLISH [baseline|adaptive|documented|share=0.6]} for one install
+ * scenario behind the proxy (the installer's default pacing unless named), {@code emulator N} for moto without
+ * proxy, latency or throttling (the installer, then the sequential loop on fresh functions, in one run, and a check
+ * of every function), or {@code plan N} for the memory scenario (run it under {@code -Xmx256m}).
  */
 public final class LambdaThroughputBenchmark {
     private static final double RATE = 15;
@@ -63,22 +66,25 @@ public final class LambdaThroughputBenchmark {
         String layer = createFunctions(n);
         if (mode.equals("plan")) {
             plan(n, layer);
+        } else if (mode.equals("emulator")) {
+            emulator(n, layer);
         } else {
             Duration latency = Duration.ofMillis(Long.parseLong(args[2]));
             boolean publish = Boolean.parseBoolean(args[3]);
-            boolean baseline = args.length > 4 && args[4].equals("baseline");
-            if (baseline) {
+            String variant = args.length > 4 ? args[4] : "default";
+            if (variant.equals("baseline")) {
                 baseline(n, layer, latency, publish);
             } else {
-                install(n, layer, latency, publish);
+                install(n, layer, latency, publish, variant);
             }
         }
         System.exit(0);
     }
 
-    private static void install(int n, String layer, Duration latency, boolean publish) {
+    private static void install(int n, String layer, Duration latency, boolean publish, String variant) {
+        Pacing pacing = pacing(variant);
         try (ThrottlingProxy proxy = proxy(latency);
-                AgentInstaller installer = installer(proxy.endpoint(), layer, publish)) {
+                AgentInstaller installer = installer(proxy.endpoint(), layer, publish, pacing)) {
             resetPeakHeap();
             long start = System.nanoTime();
             Plan plan = installer.plan();
@@ -90,11 +96,13 @@ public final class LambdaThroughputBenchmark {
                     .mapToLong(Map.Entry::getValue)
                     .sum();
             long all = calls.values().stream().mapToLong(Long::longValue).sum();
-            double floor = shared / RATE;
+            // The calls the work needs; a throttled call's retry is the pacing's cost, not the floor's.
+            double floor = (shared - proxy.throttled(ThrottlingProxy.CONTROL_PLANE)) / (RATE * pacing.share());
             System.out.printf(
                     Locale.ROOT,
-                    "| installer | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f (%d shared + %d GetFunction) | %d"
-                            + " (%.2f%%) | %d | %d MB |%n",
+                    "| installer, %s | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f (%d shared + %d GetFunction) | %d"
+                            + " (%.2f%%: %d shared, %d GetFunction) | %d | %d MB | %d |%n",
+                    variant,
                     n,
                     latency.toMillis(),
                     publish ? "yes" : "no",
@@ -106,61 +114,130 @@ public final class LambdaThroughputBenchmark {
                     all - shared,
                     proxy.throttled(),
                     100.0 * proxy.throttled() / proxy.totalRequests(),
+                    proxy.throttled(ThrottlingProxy.CONTROL_PLANE),
+                    proxy.throttled(ThrottlingProxy.GET_FUNCTION),
                     result.withOutcome(com.cloudaeye.agent.ResourceResult.Outcome.FAILED)
                             .size(),
-                    peakHeapMb());
+                    peakHeapMb(),
+                    proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofSeconds(1)));
+        }
+    }
+
+    private static Pacing pacing(String variant) {
+        if (variant.equals("default")) {
+            return Pacing.adaptive(); // the builder's default; named so that the floor knows the share
+        }
+        if (variant.equals("adaptive")) {
+            return Pacing.adaptive();
+        }
+        if (variant.equals("documented")) {
+            return Pacing.documentedQuotas();
+        }
+        if (variant.startsWith("share=")) {
+            return Pacing.share(Double.parseDouble(variant.substring("share=".length())));
+        }
+        throw new IllegalArgumentException("Unknown pacing " + variant + ": adaptive, documented or share=0.6");
+    }
+
+    /**
+     * moto without the proxy (no latency, no throttling): the installer with its default pacing, then, on fresh
+     * functions, the sequential loop; each function checked afterwards.
+     */
+    private static void emulator(int n, String layer) {
+        double ours;
+        int correct;
+        Map<String, Long> calls;
+        try (AgentInstaller installer = AgentInstaller.builder()
+                .region(Moto.REGION)
+                .endpointOverride(Moto.endpoint())
+                .credentialsProvider(Moto.credentials())
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("bench-token")))
+                .target(LambdaTarget.builder()
+                        .functions("*")
+                        .layer(Architecture.X86_64, layer)
+                        .build())
+                .withoutJournal()
+                .build()) {
+            long start = System.nanoTime();
+            ApplyResult result = installer.apply(installer.plan());
+            ours = (System.nanoTime() - start) / 1e9;
+            correct = correct(Moto.endpoint(), layer);
+            calls = installer.calls();
+            if (result.results().size() != n) {
+                throw new IllegalStateException("planned " + result.results().size() + " of " + n);
+            }
+        }
+        Moto.reset();
+        String freshLayer = createFunctionsUnchecked(n);
+        double loop;
+        try (LambdaClient lambda = client(Moto.endpoint())) {
+            long start = System.nanoTime();
+            sequentialLoop(lambda, freshLayer, false);
+            loop = (System.nanoTime() - start) / 1e9;
+        }
+        int loopCorrect = correct(Moto.endpoint(), freshLayer);
+        System.out.printf(
+                Locale.ROOT,
+                "| emulator | %d | %.1f s | %d of %d | %s | %.1f s | %d of %d | **%.2f** |%n",
+                n,
+                ours,
+                correct,
+                n,
+                calls,
+                loop,
+                loopCorrect,
+                n,
+                ours / loop);
+    }
+
+    /** @return how many functions have the layer and both variables, and kept their own variable */
+    private static int correct(URI endpoint, String layer) {
+        try (LambdaClient lambda = client(endpoint)) {
+            int ok = 0;
+            for (FunctionConfiguration f : lambda.listFunctionsPaginator().functions()) {
+                Map<String, String> env =
+                        f.environment() == null ? Map.of() : f.environment().variables();
+                boolean hasLayer = f.layers().stream().anyMatch(l -> l.arn().equals(layer));
+                if (hasLayer
+                        && "https://logs.example.cloudaeye.com".equals(env.get(LambdaTarget.ENDPOINT_VARIABLE))
+                        && "bench-token".equals(env.get(LambdaTarget.TOKEN_VARIABLE))
+                        && "bench".equals(env.get("STAGE"))) {
+                    ok++;
+                }
+            }
+            return ok;
+        }
+    }
+
+    private static LambdaClient client(URI endpoint) {
+        return LambdaClient.builder()
+                .endpointOverride(endpoint)
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD))
+                .build();
+    }
+
+    private static String createFunctionsUnchecked(int n) {
+        try {
+            return createFunctions(n);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 
     /** What a plain script does: one function at a time, the SDK's default retries, no scheduler. */
     private static void baseline(int n, String layer, Duration latency, boolean publish) {
         try (ThrottlingProxy proxy = proxy(latency);
-                LambdaClient lambda = LambdaClient.builder()
-                        .endpointOverride(proxy.endpoint())
-                        .region(Moto.REGION)
-                        .credentialsProvider(Moto.credentials())
-                        .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD))
-                        .build()) {
+                LambdaClient lambda = client(proxy.endpoint())) {
             long start = System.nanoTime();
-            int failed = 0;
-            List<FunctionConfiguration> functions = new ArrayList<>();
-            String marker = null;
-            do {
-                String page = marker;
-                var response = lambda.listFunctions(r -> r.marker(page));
-                functions.addAll(response.functions());
-                marker = response.nextMarker();
-            } while (marker != null);
-            for (FunctionConfiguration f : functions) {
-                try {
-                    Map<String, String> env = new HashMap<>(
-                            f.environment() == null ? Map.of() : f.environment().variables());
-                    env.put(LambdaTarget.ENDPOINT_VARIABLE, "https://logs.example.cloudaeye.com");
-                    env.put(LambdaTarget.TOKEN_VARIABLE, "bench-token");
-                    lambda.updateFunctionConfiguration(
-                            r -> r.functionName(f.functionName()).layers(layer).environment(e -> e.variables(env)));
-                    while (lambda.getFunction(r -> r.functionName(f.functionName()))
-                                    .configuration()
-                                    .lastUpdateStatus()
-                            == LastUpdateStatus.IN_PROGRESS) {
-                        Thread.sleep(250);
-                    }
-                    if (publish) {
-                        lambda.publishVersion(r -> r.functionName(f.functionName()));
-                    }
-                } catch (RuntimeException e) {
-                    failed++;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+            int failed = sequentialLoop(lambda, layer, publish);
             double wall = (System.nanoTime() - start) / 1e9;
             long shared = proxy.totalRequests() - proxy.requests("GetFunction");
             double floor = (1 + n * (publish ? 2.0 : 1.0)) / RATE;
             System.out.printf(
                     Locale.ROOT,
-                    "| naive loop | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f | %d (%.2f%%) | %d | - |%n",
+                    "| naive loop | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f | %d (%.2f%%) | %d | - | %d |%n",
                     n,
                     latency.toMillis(),
                     publish ? "yes" : "no",
@@ -170,12 +247,55 @@ public final class LambdaThroughputBenchmark {
                     shared / (double) n,
                     proxy.throttled(),
                     100.0 * proxy.throttled() / proxy.totalRequests(),
-                    failed);
+                    failed,
+                    proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofSeconds(1)));
         }
     }
 
+    /**
+     * One function at a time: list, then per function update, poll until not InProgress, publish when asked.
+     *
+     * @return how many functions failed
+     */
+    private static int sequentialLoop(LambdaClient lambda, String layer, boolean publish) {
+        int failed = 0;
+        List<FunctionConfiguration> functions = new ArrayList<>();
+        String marker = null;
+        do {
+            String page = marker;
+            var response = lambda.listFunctions(r -> r.marker(page));
+            functions.addAll(response.functions());
+            marker = response.nextMarker();
+        } while (marker != null);
+        for (FunctionConfiguration f : functions) {
+            try {
+                Map<String, String> env = new HashMap<>(
+                        f.environment() == null ? Map.of() : f.environment().variables());
+                env.put(LambdaTarget.ENDPOINT_VARIABLE, "https://logs.example.cloudaeye.com");
+                env.put(LambdaTarget.TOKEN_VARIABLE, "bench-token");
+                lambda.updateFunctionConfiguration(
+                        r -> r.functionName(f.functionName()).layers(layer).environment(e -> e.variables(env)));
+                while (lambda.getFunction(r -> r.functionName(f.functionName()))
+                                .configuration()
+                                .lastUpdateStatus()
+                        == LastUpdateStatus.IN_PROGRESS) {
+                    Thread.sleep(250);
+                }
+                if (publish) {
+                    lambda.publishVersion(r -> r.functionName(f.functionName()));
+                }
+            } catch (RuntimeException e) {
+                failed++;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return failed + 1;
+            }
+        }
+        return failed;
+    }
+
     private static void plan(int n, String layer) {
-        try (AgentInstaller installer = installer(Moto.endpoint(), layer, false)) {
+        try (AgentInstaller installer = installer(Moto.endpoint(), layer, false, Pacing.adaptive())) {
             resetPeakHeap();
             long start = System.nanoTime();
             Plan plan = installer.plan();
@@ -199,8 +319,9 @@ public final class LambdaThroughputBenchmark {
                 .start();
     }
 
-    private static AgentInstaller installer(URI endpoint, String layer, boolean publish) {
+    private static AgentInstaller installer(URI endpoint, String layer, boolean publish, Pacing pacing) {
         return AgentInstaller.builder()
+                .pacing(pacing)
                 .region(Moto.REGION)
                 .endpointOverride(endpoint)
                 .credentialsProvider(Moto.credentials())

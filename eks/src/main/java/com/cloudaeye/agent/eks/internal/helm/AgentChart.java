@@ -5,8 +5,11 @@ import com.cloudaeye.agent.Secret;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
 
 /**
  * The agent chart driven through helm-java (Helm 3 in-process): render, install or upgrade, uninstall. Every
@@ -15,6 +18,22 @@ import java.time.Duration;
  */
 public final class AgentChart {
     private AgentChart() {}
+
+    /**
+     * The name of the release's objects (the chart's {@code cloudaeye-agent.fullname}): the release name when it
+     * contains the chart's name, else both joined, cut to 63 characters.
+     *
+     * @param release the release name
+     * @return the DaemonSet's (and every other object's) name
+     */
+    static String fullName(String release) {
+        String name = release.contains(ChartFiles.NAME) ? release : release + "-" + ChartFiles.NAME;
+        name = name.length() > 63 ? name.substring(0, 63) : name;
+        while (name.endsWith("-")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        return name;
+    }
 
     /**
      * Renders the chart client-side, like {@code helm template}: no cluster is contacted.
@@ -124,7 +143,23 @@ public final class AgentChart {
 
     /** An exception with Helm's message and the token masked; the cause is dropped as it may quote values. */
     private static AgentException scrubbed(String what, RuntimeException e, Secret token) {
-        String message = String.valueOf(e.getMessage()).replace(token.reveal(), Secret.REDACTED);
-        return new AgentException(what + ": " + message.strip());
+        return new AgentException(
+                what + ": " + mask(String.valueOf(e.getMessage()), token).strip());
+    }
+
+    /**
+     * @param message a message that may quote the values or the rendered Secret
+     * @param token the agent token
+     * @return the message with the token masked, literal and in the base64 forms a manifest holds it in
+     */
+    static String mask(String message, Secret token) {
+        byte[] bytes = token.reveal().getBytes(StandardCharsets.UTF_8);
+        String masked = message.replace(token.reveal(), Secret.REDACTED);
+        for (Base64.Encoder encoder : List.of(Base64.getEncoder(), Base64.getUrlEncoder())) {
+            String encoded = encoder.encodeToString(bytes);
+            // The padded form first: the unpadded one is its prefix.
+            masked = masked.replace(encoded, Secret.REDACTED).replace(encoded.replace("=", ""), Secret.REDACTED);
+        }
+        return masked;
     }
 }

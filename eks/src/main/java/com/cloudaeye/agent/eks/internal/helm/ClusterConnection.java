@@ -83,6 +83,9 @@ abstract class ClusterConnection {
      */
     abstract Optional<InstalledRelease> installedRelease(String namespace, String release);
 
+    /** @return this library's own client of the cluster, empty when only Helm can use the credentials */
+    abstract Optional<KubeApi> api();
+
     /** @return what to name in messages: the API server or the kubeconfig */
     abstract String describe();
 
@@ -133,6 +136,11 @@ abstract class ClusterConnection {
         }
 
         @Override
+        Optional<KubeApi> api() {
+            return Optional.empty();
+        }
+
+        @Override
         String describe() {
             return "kubeconfig " + file;
         }
@@ -171,6 +179,11 @@ abstract class ClusterConnection {
         @Override
         Optional<InstalledRelease> installedRelease(String namespace, String release) {
             return api.helmRelease(namespace, release);
+        }
+
+        @Override
+        Optional<KubeApi> api() {
+            return Optional.of(api);
         }
 
         @Override

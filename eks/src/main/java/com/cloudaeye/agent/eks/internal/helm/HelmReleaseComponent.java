@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.eks.internal.helm;
 
+import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
@@ -20,6 +21,7 @@ import com.marcnuri.helm.Release;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -266,18 +268,96 @@ public final class HelmReleaseComponent implements EksComponent {
             return;
         }
         LOG.info("Installing or upgrading Helm release {}/{}", namespace, release);
-        Release result = AgentChart.installOrUpgrade(
+        Duration timeout = Duration.ofSeconds(
+                state.path("timeoutSeconds").asLong(options.timeout().toSeconds()));
+        Instant deadline = Instant.now().plus(timeout);
+        Optional<KubeApi> api = connection.api();
+        if (api.isEmpty()) {
+            // Only Helm can use these credentials: its own wait is all there is.
+            Release result = installOrUpgrade(connection, state, context, timeout, current == 0);
+            context.applied(change, "revision " + result.getRevision() + " " + result.getStatus(), applied(result));
+            return;
+        }
+        String daemonSet = AgentChart.fullName(release);
+        Release result;
+        RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet);
+        try {
+            result = installOrUpgrade(connection, state, context, timeout, current == 0);
+        } catch (AgentException e) {
+            throw new AgentException(e.getMessage()
+                    + watch.lastSeen()
+                            .map(r -> "; DaemonSet " + namespace + "/" + daemonSet + " had not rolled out: " + r)
+                            .orElse(""));
+        } finally {
+            watch.close();
+        }
+        // Helm's wait lets maxUnavailable pods be not ready and passes a DaemonSet that matches no node.
+        Rollout rollout = watch.awaitComplete(deadline);
+        if (!rollout.complete()) {
+            context.failed(
+                    change,
+                    "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + result.getRevision()
+                            + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; "
+                            + undo(connection, state, context, timeout, current),
+                    null);
+            return;
+        }
+        context.applied(
+                change,
+                "revision " + result.getRevision() + " " + result.getStatus() + ", rolled out to " + rollout.desired()
+                        + " node(s)",
+                applied(result));
+    }
+
+    private static Release installOrUpgrade(
+            ClusterConnection connection, JsonNode state, ApplyContext context, Duration timeout, boolean first) {
+        return AgentChart.installOrUpgrade(
                 connection,
-                release,
-                namespace,
+                state.path("release").asText(),
+                state.path("namespace").asText(),
                 state.path("values"),
                 context.agent().apiToken(),
-                Duration.ofSeconds(
-                        state.path("timeoutSeconds").asLong(options.timeout().toSeconds())),
-                current == 0);
+                timeout,
+                first);
+    }
+
+    private static ObjectNode applied(Release result) {
         ObjectNode appliedState = Json.object();
         appliedState.put("revision", result.getRevision());
-        context.applied(change, "revision " + result.getRevision() + " " + result.getStatus(), appliedState);
+        return appliedState;
+    }
+
+    /**
+     * Undoes a release whose DaemonSet did not roll out, as Helm's atomic install does for its own wait: a first
+     * install is uninstalled, an upgrade gets the values of the revision before it back.
+     *
+     * @return what is left, for the failure message
+     */
+    private static String undo(
+            ClusterConnection connection, JsonNode state, ApplyContext context, Duration timeout, int before) {
+        String label =
+                state.path("namespace").asText() + "/" + state.path("release").asText();
+        try {
+            if (before == 0) {
+                AgentChart.uninstall(
+                        connection,
+                        state.path("release").asText(),
+                        state.path("namespace").asText());
+                return "release " + label + " was uninstalled";
+            }
+            if (!state.hasNonNull("beforeValues")) {
+                return "release " + label + " stays at revision " + (before + 1) + " since the values of revision "
+                        + before + " could not be read through " + connection.describe()
+                        + ": fix the options and apply again";
+            }
+            ObjectNode restore = state.deepCopy();
+            restore.set("values", state.get("beforeValues"));
+            Release restored = installOrUpgrade(connection, restore, context, timeout, false);
+            return "the values of revision " + before + " were restored as revision " + restored.getRevision();
+        } catch (RuntimeException e) {
+            return "undoing it failed too (" + e.getMessage() + "), so release " + label + " is left as it is:"
+                    + " check it with 'helm history' and plan again";
+        }
     }
 
     /**

@@ -27,9 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one Kubernetes read this library makes itself: Helm's release storage (the {@code sh.helm.release.v1.*}
- * Secrets of a release), to compare the installed manifests with the ones a plan renders. Everything that writes
- * goes through Helm.
+ * The Kubernetes reads this library makes itself: Helm's release storage (the {@code sh.helm.release.v1.*}
+ * Secrets of a release), to compare the installed manifests with the ones a plan renders, and the agent DaemonSet's
+ * rollout. Everything that writes goes through Helm.
  */
 final class KubeApi {
     private static final Logger LOG = LoggerFactory.getLogger(KubeApi.class);
@@ -83,6 +83,17 @@ final class KubeApi {
                 chart.path("name").asText() + "-" + chart.path("version").asText(),
                 Optional.of(decoded.path("manifest").asText()),
                 Optional.of(withoutToken(decoded.path("config")))));
+    }
+
+    /**
+     * Reads one object or list.
+     *
+     * @param path the API path relative to the server, with its query
+     * @param what what the read is for, for messages
+     * @return the answer; an empty object when the server answers 404
+     */
+    JsonNode read(String path, String what) {
+        return get(server.resolve(path), what);
     }
 
     /** The release's user-supplied values without the agent token, which must never be kept. */

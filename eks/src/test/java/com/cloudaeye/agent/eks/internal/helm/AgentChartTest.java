@@ -138,6 +138,20 @@ class AgentChartTest {
     }
 
     @Test
+    void fullName_isTheNameTheChartGivesTheDaemonSet() {
+        for (String release : List.of("cloudaeye-agent", "agent", "my-cloudaeye-agent-2", "r".repeat(53))) {
+            AgentDaemonSet options =
+                    AgentDaemonSet.builder().releaseName(release).build();
+
+            assertThat(only(render(options), io.fabric8.kubernetes.api.model.apps.DaemonSet.class)
+                            .getMetadata()
+                            .getName())
+                    .as(release)
+                    .isEqualTo(AgentChart.fullName(release));
+        }
+    }
+
+    @Test
     void render_tokenIsOnlyInTheSecret_andOptionsInTheConfigMap() {
         List<HasMetadata> objects = render(AgentDaemonSet.defaults());
 
@@ -164,6 +178,26 @@ class AgentChartTest {
                 .isInstanceOf(AgentException.class)
                 .hasMessageContaining("Rendering the agent chart failed")
                 .hasMessageNotContaining(TOKEN);
+    }
+
+    @Test
+    void mask_hidesTheTokenLiterallyAndInItsBase64Forms() {
+        Secret token = Secret.of("tok>>>???a"); // base64 "dG9rPj4+Pz8/YQ==": the two alphabets differ, with padding
+        byte[] bytes = token.reveal().getBytes(StandardCharsets.UTF_8);
+        String standard = Base64.getEncoder().encodeToString(bytes);
+        String url = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        assertThat(standard).isNotEqualTo(url.replace("=", ""));
+        String message =
+                "Secret cloudaeye: data.api-token: \"" + standard + "\" (url " + url + "), value " + token.reveal();
+
+        String masked = AgentChart.mask(message, token);
+
+        assertThat(masked)
+                .doesNotContain(token.reveal())
+                .doesNotContain(standard)
+                .doesNotContain(standard.replace("=", ""))
+                .doesNotContain(url)
+                .contains("data.api-token: \"****\"");
     }
 
     @Test

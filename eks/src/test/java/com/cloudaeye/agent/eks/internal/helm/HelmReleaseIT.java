@@ -1,0 +1,371 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.eks.AgentDaemonSet;
+import com.cloudaeye.agent.eks.EksTarget;
+import com.cloudaeye.agent.eks.testing.KubeCluster;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.Release;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+
+/**
+ * The agent's Helm release on a real API server (scripts/k8s.sh: kube-apiserver, controller-manager, scheduler and
+ * kwok's fake nodes), through the installer's EKS path: DescribeCluster answered by WireMock with the real server's
+ * endpoint and certificate, the EKS token made from the test's access key (cluster-admin here; {@code
+ * InstallerRbacIT} proves the least rights). Each step is checked on the live objects. Each test has its own
+ * release and namespace, and removes them.
+ */
+class HelmReleaseIT {
+    private static final String TOKEN = "tok-real-server-5c1d";
+    private static final String ACCESS_KEY = "AKIDHELMRELEASEIT";
+
+    private static WireMockServer aws;
+    private static KubeCluster.User user;
+
+    @TempDir
+    Path journals;
+
+    private String name;
+
+    @BeforeAll
+    static void startAws() {
+        user = KubeCluster.eksUser(ACCESS_KEY).grantClusterRole("cluster-admin");
+        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        aws.start();
+        aws.stubFor(get(urlPathEqualTo("/clusters/prod-eks"))
+                .willReturn(aResponse()
+                        .withHeader("Content-Type", "application/json")
+                        .withBody(fixture("describe-cluster.json")
+                                .replace("${endpoint}", KubeCluster.server())
+                                .replace("${status}", "ACTIVE")
+                                .replace("${ca}", KubeCluster.certificateAuthorityData()))));
+        aws.stubFor(get(urlPathEqualTo("/clusters/prod-eks/fargate-profiles"))
+                .willReturn(aResponse()
+                        .withHeader("Content-Type", "application/json")
+                        .withBody(fixture("list-fargate-profiles-empty.json"))));
+    }
+
+    @AfterAll
+    static void stopAws() {
+        aws.stop();
+        user.delete();
+    }
+
+    @org.junit.jupiter.api.BeforeEach
+    void name(TestInfo test) {
+        // A release and namespace per test: the chart's ClusterRole is named after the release.
+        name = "it-" + Integer.toHexString(test.getDisplayName().hashCode() & 0xfffffff);
+    }
+
+    @AfterEach
+    void removeRelease() {
+        if (helmList().stream().anyMatch(r -> r.getName().equals(name))) {
+            Helm.uninstall(name)
+                    .withNamespace(name)
+                    .withKubeConfig(KubeCluster.kubeconfig())
+                    .call();
+        }
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            admin.namespaces().withName(name).delete();
+        }
+    }
+
+    @Test
+    void install_rollsOutToEveryEligibleNode_andTheReplanIsNoOp() {
+        try (AgentInstaller installer = installer(options().build())) {
+            ApplyResult applied = installer.apply(installer.plan());
+
+            assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
+            assertThat(helmList()).singleElement().satisfies(r -> {
+                assertThat(r.getRevision()).isEqualTo("1");
+                assertThat(r.getStatus()).isEqualTo("deployed");
+            });
+            DaemonSet ds = daemonSet();
+            assertThat(ds.getStatus().getDesiredNumberScheduled()).isEqualTo(3);
+            assertThat(ds.getStatus().getUpdatedNumberScheduled()).isEqualTo(3);
+            assertThat(ds.getStatus().getNumberReady()).isEqualTo(3);
+            // The chart tolerates every taint, and its affinity keeps the agent off Fargate nodes.
+            assertThat(podsByNode().keySet())
+                    .containsExactlyInAnyOrder(
+                            KubeCluster.AMD64_NODE, KubeCluster.ARM64_NODE, KubeCluster.TAINTED_NODE);
+
+            Plan again = installer.plan();
+            assertThat(again.changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).as(again.toString()).isEqualTo(ChangeAction.NO_OP));
+        }
+    }
+
+    @Test
+    void upgrade_ofTagResourcesAndTolerations_changesTheLiveDaemonSet_andRollbackRestoresIt() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        AgentDaemonSet changed = options()
+                .tag("2.0.0")
+                .putResources("limits.memory", "512Mi")
+                .addTolerations(AgentDaemonSet.Toleration.exists("example.com/other", "NoSchedule"))
+                .build();
+        ApplyResult upgraded;
+        try (AgentInstaller installer = installer(changed)) {
+            Plan plan = installer.plan();
+            assertThat(plan.changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).isEqualTo(ChangeAction.UPDATE));
+            upgraded = installer.apply(plan);
+            assertThat(upgraded.isSuccess()).as(upgraded.toString()).isTrue();
+
+            Container agent = agentContainer(daemonSet());
+            assertThat(agent.getImage()).endsWith(":2.0.0");
+            assertThat(agent.getResources().getLimits().get("memory").toString())
+                    .isEqualTo("512Mi");
+            assertThat(daemonSet().getSpec().getTemplate().getSpec().getTolerations())
+                    .extracting(Toleration::getKey)
+                    .containsExactly("example.com/other");
+            // The tainted node is no longer tolerated: its pod goes, the others are replaced by the new image.
+            Map<String, Pod> pods = podsByNode();
+            assertThat(pods.keySet()).containsExactlyInAnyOrder(KubeCluster.AMD64_NODE, KubeCluster.ARM64_NODE);
+            assertThat(pods.values())
+                    .allSatisfy(
+                            p -> assertThat(p.getSpec().getContainers().get(0).getImage())
+                                    .endsWith(":2.0.0"));
+            assertThat(installer.plan().changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).isEqualTo(ChangeAction.NO_OP));
+
+            Plan rollback =
+                    installer.planRollback(Journal.read(upgraded.journal().orElseThrow()));
+            ApplyResult restored = installer.apply(rollback);
+
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+        }
+        Container agent = agentContainer(daemonSet());
+        assertThat(agent.getImage()).doesNotEndWith(":2.0.0");
+        assertThat(agent.getResources().getLimits().get("memory").toString()).isEqualTo("256Mi");
+        assertThat(daemonSet().getSpec().getTemplate().getSpec().getTolerations())
+                .singleElement()
+                .satisfies(t -> assertThat(t.getOperator()).isEqualTo("Exists"));
+        assertThat(podsByNode().keySet())
+                .containsExactlyInAnyOrder(KubeCluster.AMD64_NODE, KubeCluster.ARM64_NODE, KubeCluster.TAINTED_NODE);
+        assertThat(helmList())
+                .singleElement()
+                .satisfies(r -> assertThat(r.getRevision()).isEqualTo("3"));
+    }
+
+    @Test
+    void uninstall_removesEveryObjectOfTheRelease_andKeepsTheNamespace() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+
+            ApplyResult removed = installer.apply(installer.planUninstall());
+
+            assertThat(removed.isSuccess()).as(removed.toString()).isTrue();
+        }
+        assertThat(helmList()).isEmpty();
+        String fullName = name + "-cloudaeye-agent";
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            assertThat(admin.apps().daemonSets().inNamespace(name).list().getItems())
+                    .isEmpty();
+            assertThat(admin.configMaps().inNamespace(name).withName(fullName).get())
+                    .isNull();
+            assertThat(admin.secrets().inNamespace(name).list().getItems())
+                    .as("the agent token's Secret and Helm's release Secrets")
+                    .isEmpty();
+            assertThat(admin.serviceAccounts()
+                            .inNamespace(name)
+                            .withName(fullName)
+                            .get())
+                    .isNull();
+            assertThat(admin.rbac().clusterRoles().withName(fullName).get()).isNull();
+            assertThat(admin.rbac().clusterRoleBindings().withName(fullName).get())
+                    .isNull();
+            assertThat(admin.namespaces().withName(name).get()).isNotNull();
+        }
+    }
+
+    @Test
+    void install_whoseImageCannotBePulledAnywhere_isReportedFailedWithThePodsWhy_andLeavesNoRelease() {
+        AgentDaemonSet failing =
+                options().tag("fail").timeout(Duration.ofSeconds(15)).build();
+        try (AgentInstaller installer = installer(failing)) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            // Helm's own wait gives up and, atomic, uninstalls; the message still says what the pods were doing.
+            assertThat(failure(result))
+                    .contains("had not rolled out", KubeCluster.AMD64_NODE, KubeCluster.ARM64_NODE, "ImagePullBackOff")
+                    .doesNotContain(TOKEN);
+        }
+        assertThat(helmList()).isEmpty();
+    }
+
+    @Test
+    void install_whoseImageFailsOnOneNode_passesHelmsWaitButIsReportedFailed_andIsUninstalled() {
+        // Helm's wait accepts maxUnavailable (1) pods not ready: only the installer's own rollout check sees this.
+        AgentDaemonSet failing =
+                options().tag("fail-on-arm64").timeout(Duration.ofSeconds(20)).build();
+        try (AgentInstaller installer = installer(failing)) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(failure(result))
+                    .contains(
+                            "did not roll out within 20 s",
+                            "3 node(s) to run on",
+                            "2 ready",
+                            "on " + KubeCluster.ARM64_NODE,
+                            "ImagePullBackOff",
+                            "was uninstalled")
+                    .doesNotContain(KubeCluster.AMD64_NODE);
+        }
+        assertThat(helmList()).isEmpty();
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            assertThat(admin.apps().daemonSets().inNamespace(name).list().getItems())
+                    .isEmpty();
+        }
+    }
+
+    @Test
+    void upgrade_whoseImageFailsOnOneNode_isReportedFailed_andTheFormerValuesAreRestored() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        String before = agentContainer(daemonSet()).getImage();
+        AgentDaemonSet failing =
+                options().tag("fail-on-arm64").timeout(Duration.ofSeconds(20)).build();
+        try (AgentInstaller installer = installer(failing)) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            // Whichever node the DaemonSet controller updates first: Helm's wait fails (arm64 first: the rolling update
+            // stops there) and Helm rolls back, or it passes (arm64 last) and the installer restores revision 1.
+            assertThat(failure(result))
+                    .contains("on " + KubeCluster.ARM64_NODE, "ImagePullBackOff")
+                    .containsAnyOf("values of revision 1 were restored", "has been rolled back");
+        }
+        assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
+        assertThat(helmList()).singleElement().satisfies(r -> {
+            assertThat(r.getRevision()).isEqualTo("3");
+            assertThat(r.getStatus()).isEqualTo("deployed");
+        });
+    }
+
+    @Test
+    void install_whoseNodeSelectorMatchesNoNode_isReportedFailed_andIsUninstalled() {
+        AgentDaemonSet nowhere = options()
+                .putExtraValues("nodeSelector.pool", "no-node-has-this-label")
+                .timeout(Duration.ofSeconds(10))
+                .build();
+        try (AgentInstaller installer = installer(nowhere)) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(failure(result)).contains("matches no node", "was uninstalled");
+        }
+        assertThat(helmList()).isEmpty();
+    }
+
+    private static String failure(ApplyResult result) {
+        assertThat(result.results())
+                .as(result.toString())
+                .singleElement()
+                .satisfies(r -> assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.FAILED));
+        return result.results().get(0).message().orElseThrow();
+    }
+
+    private AgentDaemonSet.Builder options() {
+        return AgentDaemonSet.builder().namespace(name).releaseName(name).timeout(Duration.ofMinutes(2));
+    }
+
+    private AgentInstaller installer(AgentDaemonSet options) {
+        return AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, "test")))
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(TOKEN)))
+                .target(EksTarget.builder()
+                        .cluster("prod-eks")
+                        .daemonSet(options)
+                        .build())
+                .journalDirectory(journals)
+                .build();
+    }
+
+    private DaemonSet daemonSet() {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            return admin.apps()
+                    .daemonSets()
+                    .inNamespace(name)
+                    .withName(name + "-cloudaeye-agent")
+                    .require();
+        }
+    }
+
+    private static Container agentContainer(DaemonSet ds) {
+        return ds.getSpec().getTemplate().getSpec().getContainers().get(0);
+    }
+
+    /** The release's live pods by node, waiting until the terminated ones are gone. */
+    private Map<String, Pod> podsByNode() {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            List<Pod> pods = admin.pods().inNamespace(name).list().getItems().stream()
+                    .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                    .toList();
+            return pods.stream().collect(Collectors.toMap(p -> p.getSpec().getNodeName(), p -> p));
+        }
+    }
+
+    private List<Release> helmList() {
+        return Helm.list()
+                .withKubeConfig(KubeCluster.kubeconfig())
+                .withNamespace(name)
+                .all()
+                .call();
+    }
+
+    private static String fixture(String file) {
+        try (var in = HelmReleaseIT.class.getResourceAsStream("/fixtures/eks/" + file)) {
+            assertThat(in).as(file).isNotNull();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @SuppressWarnings("unused") // kept for a reader comparing with the shim's test
+    private static Change only(Plan plan) {
+        return plan.changes().first();
+    }
+}
