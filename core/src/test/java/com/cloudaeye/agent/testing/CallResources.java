@@ -76,6 +76,14 @@ public final class CallResources {
             } else if (cluster.matches()) {
                 resources.add(arn("eks", "cluster/" + decode(cluster.group(1))));
             }
+        } else if (action.equals("logs:DescribeLogGroups")) {
+            resources.add(arn("logs", "log-group:*")); // AWS authorizes it on every log group, whatever the prefix
+        } else if (action.startsWith("cloudformation:")) {
+            Matcher m = FORM.matcher(r.body());
+            while (m.find()) {
+                String stack = decode(m.group(2));
+                resources.add(stack.startsWith("arn:") ? stack : arn("cloudformation", "stack/" + stack + "/*"));
+            }
         } else if (action.startsWith("iam:")) {
             Matcher m = FORM.matcher(r.body());
             while (m.find()) {

@@ -77,6 +77,15 @@ public abstract class TargetContract {
     }
 
     /**
+     * @param granted one (action, resource) the policy grants
+     * @return true when AWS authorizes it inside another call, so no call of its own uses it (by default: an action of
+     *     {@link #authorizationOnlyActions()})
+     */
+    protected boolean authorizationOnly(Permission granted) {
+        return authorizationOnlyActions().contains(granted.action());
+    }
+
+    /**
      * @return actions that plan and apply make only on a failure or read-back path the contract's happy run does not
      *     take (e.g. a read after a lost answer), each named here on purpose; their grants are not required to be used
      */
@@ -121,11 +130,13 @@ public abstract class TargetContract {
             Set<String> unused = new TreeSet<>();
             for (PolicyDocument.Statement statement : policy.statements()) {
                 for (String action : statement.actions()) {
-                    if (authorizationOnlyActions().contains(action)
-                            || failureAndReadBackOnlyActions().contains(action)) {
+                    if (failureAndReadBackOnlyActions().contains(action)) {
                         continue;
                     }
                     for (String resource : statement.resources()) {
+                        if (authorizationOnly(Permission.of(action, resource))) {
+                            continue;
+                        }
                         PolicyDocument grant = PolicyDocument.allowing(List.of(Permission.of(action, resource)));
                         if (used.stream().noneMatch(grant::allows)) {
                             unused.add(action + " on " + resource);

@@ -13,6 +13,7 @@ import com.cloudaeye.agent.ecs.internal.EcsPlanner;
 import com.cloudaeye.agent.ecs.internal.TaskDefinitions;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.Patiently;
+import com.cloudaeye.agent.testing.Seeds;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
 import java.nio.file.Files;
@@ -22,11 +23,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
 
@@ -60,10 +63,29 @@ class EcsFaultInjectionIT {
         moto.close();
     }
 
-    @ParameterizedTest(name = "{0} of the calls faulted ({2}), {1} attempts per call")
-    @CsvSource({"0.05, 3, every kind", "0.15, 2, every kind", "0.30, 1, every kind", "0.30, 3, lost answers only"})
-    void apply_underFaults_reportsExactlyTheLiveState_andConvergesWithOneRevisionPerSource(
-            double faultRate, int attempts, String kinds) throws Exception {
+    static LongStream seeds() {
+        return Seeds.of();
+    }
+
+    /**
+     * One seed draws the fault rate (5, 15 or 30 %), the attempts per call (1 to 3), the kinds of faults (every kind,
+     * or lost answers only) and the proxy's faults themselves.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void apply_underSeededFaults_reportsExactlyTheLiveState_andConvergesWithOneRevisionPerSource(long seed)
+            throws Exception {
+        Random draw = new Random(seed);
+        double faultRate = new double[] {0.05, 0.15, 0.30}[draw.nextInt(3)];
+        int attempts = 1 + draw.nextInt(3);
+        String kinds = draw.nextInt(4) == 0 ? "lost answers only" : "every kind";
+        System.out.printf(
+                "EcsFaultInjectionIT seed %d: %.0f %% of the calls faulted (%s), %d attempts%n",
+                seed, faultRate * 100, kinds, attempts);
+        Seeds.run(seed, "ecs", "EcsFaultInjectionIT", () -> underFaults(seed, faultRate, attempts, kinds));
+    }
+
+    private void underFaults(long seed, double faultRate, int attempts, String kinds) throws Exception {
         Moto.reset();
         moto = new MotoEcs();
         moto.cluster("prod");
@@ -85,7 +107,7 @@ class EcsFaultInjectionIT {
                 .latency(Duration.ofMillis(5))
                 .slowResponse(Duration.ofMillis(300))
                 .faultOnly("ecs")
-                .seed(Double.doubleToLongBits(faultRate) + attempts);
+                .seed(seed);
         if (kinds.equals("every kind")) {
             faults.faultEvenly(faultRate, Fault.values());
         } else {

@@ -9,6 +9,7 @@ import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.Patiently;
+import com.cloudaeye.agent.testing.Seeds;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
 import java.nio.file.Files;
@@ -18,10 +19,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.Layer;
@@ -58,10 +61,24 @@ class FaultInjectionIT {
         fixtures.close();
     }
 
-    @ParameterizedTest(name = "{0} of the calls faulted, {1} attempts per call")
-    @CsvSource({"0.05, 3", "0.15, 2", "0.30, 1"})
-    void apply_underFaults_reportsExactlyTheLiveState_andConvergesOnReRun(double faultRate, int attempts)
-            throws Exception {
+    static LongStream seeds() {
+        return Seeds.of();
+    }
+
+    /** One seed draws the fault rate (5, 15 or 30 %), the attempts per call (1 to 3) and the proxy's faults. */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void apply_underSeededFaults_reportsExactlyTheLiveState_andConvergesOnReRun(long seed) throws Exception {
+        Random draw = new Random(seed);
+        double faultRate = new double[] {0.05, 0.15, 0.30}[draw.nextInt(3)];
+        int attempts = 1 + draw.nextInt(3);
+        System.out.printf(
+                "FaultInjectionIT seed %d: %.0f %% of the calls faulted, %d attempts%n",
+                seed, faultRate * 100, attempts);
+        Seeds.run(seed, "lambda", "FaultInjectionIT", () -> underFaults(seed, faultRate, attempts));
+    }
+
+    private void underFaults(long seed, double faultRate, int attempts) throws Exception {
         Moto.reset();
         fixtures = new LambdaFixtures();
         layer = fixtures.layer("cloudaeye-x86", Architecture.X86_64);
@@ -86,7 +103,7 @@ class FaultInjectionIT {
                 .fault(Fault.SLOW_RESPONSE, faultRate / 4)
                 .fault(Fault.LOST_RESPONSE, faultRate / 4)
                 .slowResponse(Duration.ofMillis(700))
-                .seed(Double.doubleToLongBits(faultRate))
+                .seed(seed)
                 .start();
 
         int failedChanges = 0;
