@@ -72,7 +72,7 @@ public final class ConsumerCheck {
                 .target(eks)
                 .withoutJournal()
                 .build()) {
-            check(installer != null, "an installer");
+            check(installer.region().equals(Region.US_EAST_1), "an installer in us-east-1, got " + installer.region());
         }
 
         Plan plan = Plan.fromJson(PLAN);

@@ -30,10 +30,15 @@ import software.amazon.awssdk.services.lambda.model.UpdateFunctionConfigurationR
 
 /**
  * Applies planned function changes, many at a time, each as an asynchronous pipeline that holds no thread while it
- * waits: read the live function ({@code GetFunction}, its own 100/s quota), check it is still the planned revision,
- * send one {@code UpdateFunctionConfiguration} with that {@code RevisionId}, poll {@code GetFunction} until
- * {@code LastUpdateStatus} is final, then optionally {@code PublishVersion}. A {@code ResourceConflictException}
- * (another update in progress) waits for the function and retries; throttling and 5xx are retried by the scheduler.
+ * waits: take the function as planned, check it against the plan, send one {@code UpdateFunctionConfiguration} with
+ * the planned {@code RevisionId} as its precondition, poll {@code GetFunction} (its own 100/s quota) only while the
+ * update's answer says {@code LastUpdateStatus} is {@code InProgress}, then optionally {@code PublishVersion}.
+ *
+ * <p>The function as planned is what this target's own plan read in this process, when the service gave it a
+ * {@code RevisionId}: the precondition then guards the update, and no {@code GetFunction} is needed before it.
+ * Otherwise (a plan read from JSON, a resume, an emulator without revisions) the live function is read first and
+ * compared with the plan. A {@code ResourceConflictException} (another update in progress) waits for the function
+ * and retries; throttling and 5xx are retried by the scheduler.
  */
 public final class FunctionUpdater {
     /** How many functions are in flight at once: enough to keep the 15/s bucket busy at 200 ms latency. */
@@ -47,11 +52,16 @@ public final class FunctionUpdater {
     private final ApplyContext context;
     private final LambdaClient lambda;
     private final CallScheduler scheduler;
+    private final PlannedFunctions planned;
     private final PlanCheck layerCheck;
 
-    /** @param context the apply context */
-    public FunctionUpdater(ApplyContext context) {
+    /**
+     * @param context the apply context
+     * @param planned the functions as this target planned them, if it did
+     */
+    public FunctionUpdater(ApplyContext context, PlannedFunctions planned) {
         this.context = context;
+        this.planned = planned;
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
         this.layerCheck = new PlanCheck(lambda, scheduler);
@@ -73,7 +83,12 @@ public final class FunctionUpdater {
         // Admitted and journaled before any call. When core refuses (the failure limit, the journal), it has recorded
         // the change, and the report below is ignored.
         return context.start(change)
-                .thenCompose(admitted -> waitUntilIdle(arn, Duration.ZERO))
+                .thenCompose(admitted -> {
+                    FunctionConfiguration asPlanned = planned.take(arn, state.revisionId());
+                    return asPlanned != null
+                            ? CompletableFuture.completedFuture(asPlanned) // the RevisionId precondition guards it
+                            : waitUntilIdle(arn, Duration.ZERO);
+                })
                 .thenCompose(live -> {
                     // First, whether the change already landed (a resumed apply whose process died after the update):
                     // sending it again would, for a forced variable, save our own value over the user's.
@@ -115,7 +130,7 @@ public final class FunctionUpdater {
                 (UpdateFunctionConfigurationResponse response, Throwable error) -> {
                     Throwable cause = unwrap(error);
                     if (cause == null) {
-                        return waitUntilIdle(arn, FIRST_POLL)
+                        return settled(arn, response)
                                 .exceptionallyCompose(readError -> CompletableFuture.failedFuture(unknown(
                                         "UpdateFunctionConfiguration was accepted, but reading the function back"
                                                 + " failed (" + AwsErrors.describe(readError) + ")",
@@ -243,6 +258,22 @@ public final class FunctionUpdater {
                     }
                     return CompletableFuture.<String>failedFuture(cause);
                 });
+    }
+
+    /** @return the function after its update: from the update's answer when final, else polled until it is */
+    private CompletableFuture<FunctionConfiguration> settled(String arn, UpdateFunctionConfigurationResponse response) {
+        LastUpdateStatus status = response.lastUpdateStatus();
+        if (status == null
+                || status == LastUpdateStatus.IN_PROGRESS
+                || status == LastUpdateStatus.UNKNOWN_TO_SDK_VERSION) {
+            return waitUntilIdle(arn, FIRST_POLL);
+        }
+        return CompletableFuture.completedFuture(FunctionConfiguration.builder()
+                .functionArn(response.functionArn())
+                .revisionId(response.revisionId())
+                .lastUpdateStatus(status)
+                .lastUpdateStatusReason(response.lastUpdateStatusReason())
+                .build());
     }
 
     /** Polls GetFunction (its own quota) with growing delays until no update is in progress. */
