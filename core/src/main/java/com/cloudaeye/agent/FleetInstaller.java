@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -45,7 +46,7 @@ import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider
  *         .roleName("CloudAEyeInstaller").externalId(externalId)
  *         .regions(Region.US_EAST_1, Region.EU_WEST_1)
  *         .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(token)))
- *         .target(region -> LambdaTarget.builder().functions("*").layer(Architecture.X86_64, layerArn(region)).build())
+ *         .target((account, region) -> LambdaTarget.builder().functions("*").layer(Architecture.X86_64, layerArn(region)).build())
  *         .build()) {
  *     FleetPlan plan = fleet.plan();
  *     System.out.println(plan);                                  // per account-region counts, failures, totals
@@ -67,7 +68,7 @@ public final class FleetInstaller implements AutoCloseable {
     private final String sessionName;
     private final @Nullable URI endpointOverride;
     private final @Nullable AgentSettings agent;
-    private final List<Function<Region, Target>> targets;
+    private final List<BiFunction<String, Region, Target>> targets;
     private final Consumer<AgentInstaller.Builder> customizer;
     private final @Nullable Path journalDirectory;
     private final StsClient sts;
@@ -263,7 +264,7 @@ public final class FleetInstaller implements AutoCloseable {
             if (agent != null) {
                 b.agent(agent);
             }
-            targets.forEach(t -> b.target(t.apply(region)));
+            targets.forEach(t -> b.target(t.apply(account, region)));
             if (journalDirectory != null) {
                 b.journalDirectory(journalDirectory.resolve(account).resolve(region.id()));
             } else {
@@ -320,7 +321,7 @@ public final class FleetInstaller implements AutoCloseable {
         private @Nullable StsClient sts;
         private @Nullable URI endpointOverride;
         private @Nullable AgentSettings agent;
-        private final List<Function<Region, Target>> targets = new ArrayList<>();
+        private final List<BiFunction<String, Region, Target>> targets = new ArrayList<>();
         private Consumer<AgentInstaller.Builder> customizer = b -> {};
         private Path journalDirectory = Path.of(System.getProperty("user.home"), ".cloudaeye", "journals");
         private boolean journaling = true;
@@ -430,17 +431,18 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder target(Target target) {
-            targets.add(region -> target);
+            targets.add((account, region) -> target);
             return this;
         }
 
         /**
-         * Adds a target made per region, for settings that differ by region (a Lambda layer lives in one region).
+         * Adds a target made per account and region, for settings that differ there (a Lambda layer lives in one
+         * region; an account may need its own exclusions).
          *
-         * @param target makes the region's target
+         * @param target makes the target of an account (its 12-digit ID) and region
          * @return this
          */
-        public Builder target(Function<Region, Target> target) {
+        public Builder target(BiFunction<String, Region, Target> target) {
             targets.add(target);
             return this;
         }
