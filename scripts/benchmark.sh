@@ -23,12 +23,12 @@ endpoint=$(MOTO_LOG=target/benchmark-moto.log scripts/moto.sh start "$pidfile")
 run() { java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=error -Dmoto.endpoint="$endpoint" -cp "$cp" \
   com.cloudaeye.agent.lambda.bench.LambdaThroughputBenchmark "$@"; }
 header() {
-  echo "| run | functions | latency | publish | wall | floor | wall/floor | shared calls per function | throttled | failed | peak heap | most shared calls in one second |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| run | functions | latency | publish | wall | floor | wall/floor | shared calls per function | throttled | failed | peak heap | most shared calls in one second | calls per function |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 }
 case "${1:-quick}" in
   pacing)
-    echo "| moto alone | functions | installer | correct | installer's calls | sequential loop | correct | installer/loop |"
+    echo "| moto alone | functions | installer | correct | installer's calls per function | sequential loop | correct | installer/loop |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
     run emulator 500
     header

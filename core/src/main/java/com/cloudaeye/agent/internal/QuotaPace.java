@@ -12,8 +12,9 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>Below that start, each success wins back 2 % of it: the quota was only lowered by a throttle.
  *   <li>Above it (only with {@link Pacing#adaptive()}), the rate rises only while calls wait for it, so an idle
- *       quota never inflates: first by 1 request/s per success (a slow start that grows the rate about e-fold a
- *       second, so an emulator is reached within seconds), after the first throttle by a slope of 1 % of the start
+ *       quota never inflates: first by 0.5 requests/s per success (a slow start that grows the rate about e-fold in two
+ *       seconds, so an emulator is reached within seconds; faster overshot AWS's limit more than twofold before the
+ *       first 429 came back), after the first throttle by a slope of 1 % of the start
  *       per second, halved on every throttle above the start so the probing dies down where AWS's limit is.
  *   <li>A throttle cuts the rate once per round trip (calls sent before the last cut do not cut again) and pauses
  *       the quota for 250 ms so that AWS's bucket refills: above the start by 10 %, or to half when it ends the slow
@@ -25,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * bucket holds the lock.
  */
 final class QuotaPace {
-    static final double SLOW_START_STEP = 1.0;
+    static final double SLOW_START_STEP = 0.5;
     static final double PROBE_SLOPE = 0.01;
     static final double EDGE_BACK_OFF = 0.9;
     static final double BACK_OFF = 0.7;

@@ -32,7 +32,7 @@ class QuotaPaceTest {
         for (int i = 0; i < 10; i++) {
             pace.succeeded(true);
         }
-        assertThat(pace.rate()).as("slow start: 1/s per waited success").isCloseTo(25, within(1e-9));
+        assertThat(pace.rate()).as("slow start: 0.5/s per waited success").isCloseTo(20, within(1e-9));
     }
 
     @Test
@@ -113,7 +113,7 @@ class QuotaPaceTest {
     @Test
     void throttle_endingTheSlowStart_halvesTheRate_butNotBelowTheQuota() {
         QuotaPace pace = new QuotaPace(15, Pacing.adaptive(), 0);
-        for (int i = 0; i < 41; i++) {
+        for (int i = 0; i < 82; i++) {
             pace.succeeded(true);
         }
         assertThat(pace.rate()).isCloseTo(56, within(1e-9));

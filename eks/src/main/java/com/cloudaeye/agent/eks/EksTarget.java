@@ -11,6 +11,7 @@ import com.cloudaeye.agent.eks.internal.Waits;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
 import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
 import com.cloudaeye.agent.eks.internal.helm.HelmReleaseComponent;
+import com.cloudaeye.agent.eks.internal.helm.InstallerRbac;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -87,6 +88,38 @@ public final class EksTarget implements Target {
     /** @return a new builder */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * The Kubernetes RBAC that the agent DaemonSet's changes in a plan need, as YAML to review and apply to each
+     * cluster ({@code kubectl apply -f}), next to the plan's IAM policy: a Role in the release namespace and a
+     * ClusterRole (no cluster-admin), both bound to {@code group}. Map your IAM identity to that group, e.g. with an
+     * EKS access entry whose {@code kubernetesGroups} names it.
+     *
+     * @param plan a plan, uninstall plan or rollback plan of an installer with this target
+     * @param group the Kubernetes group to bind the rights to
+     * @return the YAML by cluster name, sorted; empty when the plan changes no DaemonSet
+     */
+    public static Map<String, String> kubernetesRbac(com.cloudaeye.agent.Plan plan, String group) {
+        if (group.isBlank()) {
+            throw new ConfigurationException("kubernetesRbac needs the name of the Kubernetes group your IAM identity"
+                    + " is mapped to, e.g. cloudaeye-agent-installers.");
+        }
+        Map<String, String> byCluster = new java.util.TreeMap<>();
+        for (Change change : plan.mutations()) {
+            if (!HelmReleaseComponent.RESOURCE_TYPE.equals(change.resourceType())) {
+                continue;
+            }
+            var state = change.targetState();
+            String cluster = state.path("cluster").asText();
+            String yaml = InstallerRbac.yaml(
+                    cluster,
+                    state.path("namespace").asText(),
+                    state.path("release").asText(),
+                    group);
+            byCluster.merge(cluster, yaml, (a, b) -> a.equals(b) ? a : a + "---\n" + b);
+        }
+        return byCluster;
     }
 
     @Override

@@ -5,6 +5,7 @@ import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.lambda.internal.Arns;
 import com.cloudaeye.agent.lambda.internal.FunctionPlanner;
 import com.cloudaeye.agent.lambda.internal.FunctionUpdater;
+import com.cloudaeye.agent.lambda.internal.PlannedFunctions;
 import com.cloudaeye.agent.lambda.internal.Selection;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.Target;
@@ -68,6 +69,8 @@ public final class LambdaTarget implements Target {
     private final boolean publishVersion;
     private final boolean forceEnvironment;
     private final @Nullable String apiTokenSecretArn;
+    /** What this target's plans read of the functions to update, so that its apply need not read them again. */
+    private final PlannedFunctions planned = new PlannedFunctions();
 
     /**
      * The instance {@link java.util.ServiceLoader} makes: it selects nothing and is used only to apply, resume or roll
@@ -115,11 +118,12 @@ public final class LambdaTarget implements Target {
 
     @Override
     public void apply(List<Change> changes, ApplyContext context) {
-        new FunctionUpdater(context).apply(changes);
+        new FunctionUpdater(context, planned).apply(changes);
     }
 
     private FunctionPlanner planner(TargetContext context) {
-        return new FunctionPlanner(context, selection, layers, publishVersion, forceEnvironment, apiTokenSecretArn);
+        return new FunctionPlanner(
+                context, selection, layers, publishVersion, forceEnvironment, apiTokenSecretArn, planned);
     }
 
     @Override

@@ -3,15 +3,22 @@ package com.cloudaeye.agent.lambda;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.TargetContract;
+import com.cloudaeye.agent.testing.ThrottlingProxy;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 import software.amazon.awssdk.services.lambda.model.Runtime;
 
-/** The shared target contract, for Lambda against moto. */
+/**
+ * The shared target contract, for Lambda against moto behind the throttling proxy, whose updates stay
+ * {@code InProgress} for a moment as on AWS: the apply then polls {@code GetFunction}, the way the policy grants it
+ * (moto alone answers every update {@code Successful}, and the apply of the installer that planned reads nothing).
+ */
 class LambdaTargetContractIT extends TargetContract {
     private LambdaFixtures fixtures;
+    private ThrottlingProxy proxy;
     private String x86Layer;
     private String armLayer;
 
@@ -24,20 +31,27 @@ class LambdaTargetContractIT extends TargetContract {
         String userLayer = fixtures.layer("user-utils", Architecture.X86_64, Architecture.ARM64);
         fixtures.function("orders", Runtime.PYTHON3_12, Architecture.X86_64, Map.of("STAGE", "prod"), userLayer);
         fixtures.function("billing", Runtime.NODEJS20_X, Architecture.ARM64, Map.of());
+        proxy = ThrottlingProxy.builder()
+                .target(Moto.endpoint())
+                .unlimited()
+                .propagationDelay(Duration.ofMillis(100))
+                .start();
     }
 
     @AfterEach
     void close() {
+        proxy.close();
         fixtures.close();
     }
 
     @Override
     protected AgentInstaller.Builder installer() {
         return fixtures.installer(LambdaTarget.builder()
-                .functions("*")
-                .layer(Architecture.X86_64, x86Layer)
-                .layer(Architecture.ARM64, armLayer)
-                .publishVersion(true)
-                .build());
+                        .functions("*")
+                        .layer(Architecture.X86_64, x86Layer)
+                        .layer(Architecture.ARM64, armLayer)
+                        .publishVersion(true)
+                        .build())
+                .endpointOverride(proxy.endpoint());
     }
 }

@@ -1,5 +1,11 @@
 package com.cloudaeye.agent.eks.testing;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
@@ -16,7 +22,9 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -94,6 +102,46 @@ public final class KubeCluster {
     /** @return the base64 PEM of the API server's certificate, as DescribeCluster gives a cluster's CA data */
     public static String certificateAuthorityData() {
         return kubeconfigField("certificate-authority-data");
+    }
+
+    /** @return the API server's audit log: every request's user, verb and object, one JSON object a line */
+    public static Path auditLog() {
+        return kubeconfig().resolveSibling("audit.log");
+    }
+
+    /**
+     * Starts an EKS API (WireMock) that describes cluster {@code prod-eks} as this control plane: ACTIVE, its
+     * endpoint and certificate, no Fargate profile. An installer pointed at it reaches the control plane through its
+     * EKS connection, with an EKS token ({@link #eksUser}).
+     *
+     * @return the started server; stop it
+     */
+    public static WireMockServer startEksApi() {
+        WireMockServer aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        aws.start();
+        aws.stubFor(get(urlPathEqualTo("/clusters/prod-eks"))
+                .willReturn(aResponse()
+                        .withHeader("Content-Type", "application/json")
+                        .withBody(fixture("describe-cluster.json")
+                                .replace("${endpoint}", server())
+                                .replace("${status}", "ACTIVE")
+                                .replace("${ca}", certificateAuthorityData()))));
+        aws.stubFor(get(urlPathEqualTo("/clusters/prod-eks/fargate-profiles"))
+                .willReturn(aResponse()
+                        .withHeader("Content-Type", "application/json")
+                        .withBody(fixture("list-fargate-profiles-empty.json"))));
+        return aws;
+    }
+
+    private static String fixture(String file) {
+        try (InputStream in = KubeCluster.class.getResourceAsStream("/fixtures/eks/" + file)) {
+            if (in == null) {
+                throw new IllegalStateException("No test resource /fixtures/eks/" + file);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Reads one field of the admin kubeconfig that scripts/k8s.sh writes (one cluster, one user). */

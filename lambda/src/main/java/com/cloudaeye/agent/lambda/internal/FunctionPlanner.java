@@ -67,6 +67,7 @@ public final class FunctionPlanner {
     private final boolean publishVersion;
     private final boolean forceEnvironment;
     private final @Nullable String tokenArn;
+    private final PlannedFunctions planned;
     private final Set<String> ourLayerNames = new HashSet<>();
     private final Set<Permission> reads = new TreeSet<>();
 
@@ -77,6 +78,7 @@ public final class FunctionPlanner {
      * @param publishVersion publish after each update
      * @param forceEnvironment overwrite user values of our variables
      * @param tokenArn the secret or parameter holding the token, when it is passed by reference; else null
+     * @param planned where the functions to update are remembered for the apply
      */
     public FunctionPlanner(
             TargetContext context,
@@ -84,7 +86,8 @@ public final class FunctionPlanner {
             Map<Architecture, String> layers,
             boolean publishVersion,
             boolean forceEnvironment,
-            @Nullable String tokenArn) {
+            @Nullable String tokenArn,
+            PlannedFunctions planned) {
         this.context = context;
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
@@ -93,6 +96,7 @@ public final class FunctionPlanner {
         this.publishVersion = publishVersion;
         this.forceEnvironment = forceEnvironment;
         this.tokenArn = tokenArn;
+        this.planned = planned;
         layers.values().forEach(arn -> ourLayerNames.add(Arns.layerName(arn)));
     }
 
@@ -459,6 +463,7 @@ public final class FunctionPlanner {
                 publishVersion,
                 tokenBefore,
                 FunctionState.present(env, set.keySet(), remove, save));
+        planned.remember(arn, config);
         Change.Builder change = update(arn, state, attributes);
         if (config.kmsKeyArn() != null) {
             change.addWarnings("its environment is encrypted with the customer key " + config.kmsKeyArn()
@@ -526,6 +531,7 @@ public final class FunctionPlanner {
                 publishVersion,
                 tokenBefore,
                 FunctionState.present(env, remove, restore));
+        planned.remember(arn, config);
         return update(arn, state, attributes).build();
     }
 
@@ -620,6 +626,7 @@ public final class FunctionPlanner {
                 false,
                 null,
                 FunctionState.present(env, set.keySet(), remove, restore));
+        planned.remember(arn, live);
         return update(arn, state, attributes).addAllWarnings(warnings).build();
     }
 

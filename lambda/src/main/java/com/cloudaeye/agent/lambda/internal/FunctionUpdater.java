@@ -29,10 +29,15 @@ import software.amazon.awssdk.services.lambda.model.UpdateFunctionConfigurationR
 
 /**
  * Applies planned function changes, many at a time, each as an asynchronous pipeline that holds no thread while it
- * waits: read the live function ({@code GetFunction}, its own 100/s quota), check it is still the planned revision,
- * send one {@code UpdateFunctionConfiguration} with that {@code RevisionId}, poll {@code GetFunction} until
- * {@code LastUpdateStatus} is final, then optionally {@code PublishVersion}. A {@code ResourceConflictException}
- * (another update in progress) waits for the function and retries; throttling and 5xx are retried by the scheduler.
+ * waits: take the function as planned, check it against the plan, send one {@code UpdateFunctionConfiguration} with
+ * the planned {@code RevisionId} as its precondition, poll {@code GetFunction} (its own 100/s quota) only while the
+ * update's answer says {@code LastUpdateStatus} is {@code InProgress}, then optionally {@code PublishVersion}.
+ *
+ * <p>The function as planned is what this target's own plan read in this process, when the service gave it a
+ * {@code RevisionId}: the precondition then guards the update, and no {@code GetFunction} is needed before it.
+ * Otherwise (a plan read from JSON, a resume, an emulator without revisions) the live function is read first and
+ * compared with the plan. A {@code ResourceConflictException} (another update in progress) waits for the function
+ * and retries; throttling and 5xx are retried by the scheduler.
  */
 public final class FunctionUpdater {
     /** How many functions are in flight at once: enough to keep the 15/s bucket busy at 200 ms latency. */
@@ -46,12 +51,17 @@ public final class FunctionUpdater {
     private final ApplyContext context;
     private final LambdaClient lambda;
     private final CallScheduler scheduler;
+    private final PlannedFunctions planned;
     private final AtomicReference<AgentException> fatal = new AtomicReference<>();
     private final PlanCheck layerCheck;
 
-    /** @param context the apply context */
-    public FunctionUpdater(ApplyContext context) {
+    /**
+     * @param context the apply context
+     * @param planned the functions as this target planned them, if it did
+     */
+    public FunctionUpdater(ApplyContext context, PlannedFunctions planned) {
         this.context = context;
+        this.planned = planned;
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
         this.layerCheck = new PlanCheck(lambda, scheduler);
@@ -81,8 +91,11 @@ public final class FunctionUpdater {
             fatal.compareAndSet(null, e);
             return CompletableFuture.completedFuture(null);
         }
-        return waitUntilIdle(arn, Duration.ZERO)
-                .thenCompose(live -> {
+        FunctionConfiguration asPlanned = planned.take(arn, state.revisionId());
+        CompletableFuture<FunctionConfiguration> read = asPlanned != null
+                ? CompletableFuture.completedFuture(asPlanned) // the RevisionId precondition guards the update
+                : waitUntilIdle(arn, Duration.ZERO);
+        return read.thenCompose(live -> {
                     // First, whether the change already landed (a resumed apply whose process died after the update):
                     // sending it again would, for a forced variable, save our own value over the user's.
                     if (isDone(live, state)) {
@@ -124,7 +137,7 @@ public final class FunctionUpdater {
                 (UpdateFunctionConfigurationResponse response, Throwable error) -> {
                     Throwable cause = unwrap(error);
                     if (cause == null) {
-                        return waitUntilIdle(arn, FIRST_POLL).thenCompose(after -> {
+                        return settled(arn, response).thenCompose(after -> {
                             if (after.lastUpdateStatus() == LastUpdateStatus.FAILED) {
                                 context.failed(
                                         change,
@@ -184,6 +197,22 @@ public final class FunctionUpdater {
                     }
                     return CompletableFuture.<String>failedFuture(cause);
                 });
+    }
+
+    /** @return the function after its update: from the update's answer when final, else polled until it is */
+    private CompletableFuture<FunctionConfiguration> settled(String arn, UpdateFunctionConfigurationResponse response) {
+        LastUpdateStatus status = response.lastUpdateStatus();
+        if (status == null
+                || status == LastUpdateStatus.IN_PROGRESS
+                || status == LastUpdateStatus.UNKNOWN_TO_SDK_VERSION) {
+            return waitUntilIdle(arn, FIRST_POLL);
+        }
+        return CompletableFuture.completedFuture(FunctionConfiguration.builder()
+                .functionArn(response.functionArn())
+                .revisionId(response.revisionId())
+                .lastUpdateStatus(status)
+                .lastUpdateStatusReason(response.lastUpdateStatusReason())
+                .build());
     }
 
     /** Polls GetFunction (its own quota) with growing delays until no update is in progress. */

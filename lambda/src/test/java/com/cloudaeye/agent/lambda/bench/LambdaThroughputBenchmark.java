@@ -101,7 +101,7 @@ public final class LambdaThroughputBenchmark {
             System.out.printf(
                     Locale.ROOT,
                     "| installer, %s | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f (%d shared + %d GetFunction) | %d"
-                            + " (%.2f%%: %d shared, %d GetFunction) | %d | %d MB | %d |%n",
+                            + " (%.2f%%: %d shared, %d GetFunction) | %d | %d MB | %d | %s |%n",
                     variant,
                     n,
                     latency.toMillis(),
@@ -119,8 +119,19 @@ public final class LambdaThroughputBenchmark {
                     result.withOutcome(com.cloudaeye.agent.ResourceResult.Outcome.FAILED)
                             .size(),
                     peakHeapMb(),
-                    proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofSeconds(1)));
+                    proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofSeconds(1)),
+                    perFunction(calls, n));
         }
+    }
+
+    /** @return each kind of call per function, e.g. {@code UpdateFunctionConfiguration 1.00, GetFunction 1.02} */
+    private static String perFunction(Map<String, Long> calls, int n) {
+        StringBuilder s = new StringBuilder();
+        new java.util.TreeMap<>(calls)
+                .forEach((action, count) -> s.append(s.length() == 0 ? "" : ", ")
+                        .append(action.substring(action.indexOf(':') + 1))
+                        .append(String.format(Locale.ROOT, " %.2f", count / (double) n)));
+        return s.toString();
     }
 
     private static Pacing pacing(String variant) {
@@ -183,7 +194,7 @@ public final class LambdaThroughputBenchmark {
                 ours,
                 correct,
                 n,
-                calls,
+                perFunction(calls, n),
                 loop,
                 loopCorrect,
                 n,
@@ -237,7 +248,7 @@ public final class LambdaThroughputBenchmark {
             double floor = (1 + n * (publish ? 2.0 : 1.0)) / RATE;
             System.out.printf(
                     Locale.ROOT,
-                    "| naive loop | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f | %d (%.2f%%) | %d | - | %d |%n",
+                    "| naive loop | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f | %d (%.2f%%) | %d | - | %d | - |%n",
                     n,
                     latency.toMillis(),
                     publish ? "yes" : "no",

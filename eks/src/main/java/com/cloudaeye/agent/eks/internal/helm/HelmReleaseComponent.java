@@ -470,14 +470,12 @@ public final class HelmReleaseComponent implements EksComponent {
     }
 
     private List<String> kubernetesPermissionNotes(String clusterName) {
-        return List.of(
-                "Kubernetes access for the agent DaemonSet on cluster " + clusterName + ": the caller's"
-                        + " IAM identity needs an EKS access entry (or aws-auth mapping) whose RBAC allows, in namespace "
-                        + options.namespace() + ", create/get/list/update/patch/delete on secrets, configmaps,"
-                        + " serviceaccounts and apps/daemonsets; cluster-wide, get/create on namespaces and"
-                        + " create/get/update/delete on clusterroles and clusterrolebindings (it also must hold get/list/watch"
-                        + " on pods, namespaces and nodes to grant them). The AmazonEKSClusterAdminPolicy access policy covers"
-                        + " all of it. The EKS token itself needs no IAM permission (sts:GetCallerIdentity is always allowed).");
+        return List.of("Kubernetes access for the agent DaemonSet on cluster " + clusterName + ": the caller's IAM"
+                + " identity needs an EKS access entry (or aws-auth mapping) to a group with these RBAC rules, which"
+                + " EksTarget.kubernetesRbac(plan, group) writes as Role and ClusterRole YAML: "
+                + InstallerRbac.summary(options.namespace(), options.releaseName())
+                + ". The AmazonEKSClusterAdminPolicy access policy covers all of it. The EKS token itself needs no IAM"
+                + " permission (sts:GetCallerIdentity is always allowed).");
     }
 
     private Change.Builder base(String resourceId, ChangeAction action) {

@@ -1,13 +1,9 @@
 package com.cloudaeye.agent.eks.internal.helm;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
-import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
@@ -17,7 +13,6 @@ import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
 import io.fabric8.kubernetes.api.model.Container;
@@ -25,10 +20,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -66,19 +58,7 @@ class HelmReleaseIT {
     @BeforeAll
     static void startAws() {
         user = KubeCluster.eksUser(ACCESS_KEY).grantClusterRole("cluster-admin");
-        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
-        aws.start();
-        aws.stubFor(get(urlPathEqualTo("/clusters/prod-eks"))
-                .willReturn(aResponse()
-                        .withHeader("Content-Type", "application/json")
-                        .withBody(fixture("describe-cluster.json")
-                                .replace("${endpoint}", KubeCluster.server())
-                                .replace("${status}", "ACTIVE")
-                                .replace("${ca}", KubeCluster.certificateAuthorityData()))));
-        aws.stubFor(get(urlPathEqualTo("/clusters/prod-eks/fargate-profiles"))
-                .willReturn(aResponse()
-                        .withHeader("Content-Type", "application/json")
-                        .withBody(fixture("list-fargate-profiles-empty.json"))));
+        aws = KubeCluster.startEksApi();
     }
 
     @AfterAll
@@ -159,12 +139,14 @@ class HelmReleaseIT {
                     .extracting(Toleration::getKey)
                     .containsExactly("example.com/other");
             // The tainted node is no longer tolerated: its pod goes, the others are replaced by the new image.
-            Map<String, Pod> pods = podsByNode();
+            Map<String, List<Pod>> pods = podsByNode();
             assertThat(pods.keySet()).containsExactlyInAnyOrder(KubeCluster.AMD64_NODE, KubeCluster.ARM64_NODE);
             assertThat(pods.values())
-                    .allSatisfy(
-                            p -> assertThat(p.getSpec().getContainers().get(0).getImage())
-                                    .endsWith(":2.0.0"));
+                    .allSatisfy(onNode -> assertThat(onNode)
+                            .singleElement()
+                            .satisfies(p -> assertThat(
+                                            p.getSpec().getContainers().get(0).getImage())
+                                    .endsWith(":2.0.0")));
             assertThat(installer.plan().changes())
                     .singleElement()
                     .satisfies(c -> assertThat(c.action()).isEqualTo(ChangeAction.NO_OP));
@@ -186,6 +168,56 @@ class HelmReleaseIT {
         assertThat(helmList())
                 .singleElement()
                 .satisfies(r -> assertThat(r.getRevision()).isEqualTo("3"));
+    }
+
+    @Test
+    void rollback_ofAnInstall_uninstallsIt() {
+        try (AgentInstaller installer = installer(options().build())) {
+            ApplyResult applied = installer.apply(installer.plan());
+            assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
+
+            Plan rollback =
+                    installer.planRollback(Journal.read(applied.journal().orElseThrow()));
+            assertThat(rollback.changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).isEqualTo(ChangeAction.DELETE));
+            ApplyResult rolledBack = installer.apply(rollback);
+
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+        }
+        assertThat(helmList()).isEmpty();
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            assertThat(admin.apps().daemonSets().inNamespace(name).list().getItems())
+                    .isEmpty();
+        }
+    }
+
+    @Test
+    void rollback_ofAnUninstall_reinstallsWithTheFormerValues_andRollsOut() {
+        AgentDaemonSet bigger = options().putResources("limits.memory", "512Mi").build();
+        try (AgentInstaller installer = installer(bigger)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            ApplyResult removed = installer.apply(installer.planUninstall());
+            assertThat(removed.isSuccess()).as(removed.toString()).isTrue();
+            assertThat(helmList()).isEmpty();
+
+            Plan rollback =
+                    installer.planRollback(Journal.read(removed.journal().orElseThrow()));
+            assertThat(rollback.changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).isEqualTo(ChangeAction.CREATE));
+            assertThat(rollback.toJson()).doesNotContain(TOKEN);
+            ApplyResult restored = installer.apply(rollback);
+
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+        }
+        assertThat(agentContainer(daemonSet())
+                        .getResources()
+                        .getLimits()
+                        .get("memory")
+                        .toString())
+                .isEqualTo("512Mi");
+        assertThat(daemonSet().getStatus().getNumberReady()).isEqualTo(3);
     }
 
     @Test
@@ -337,13 +369,11 @@ class HelmReleaseIT {
         return ds.getSpec().getTemplate().getSpec().getContainers().get(0);
     }
 
-    /** The release's live pods by node, waiting until the terminated ones are gone. */
-    private Map<String, Pod> podsByNode() {
+    /** The release's pods by node, read right after the apply: a completed rollout left one per node. */
+    private Map<String, List<Pod>> podsByNode() {
         try (KubernetesClient admin = KubeCluster.admin()) {
-            List<Pod> pods = admin.pods().inNamespace(name).list().getItems().stream()
-                    .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-                    .toList();
-            return pods.stream().collect(Collectors.toMap(p -> p.getSpec().getNodeName(), p -> p));
+            return admin.pods().inNamespace(name).list().getItems().stream()
+                    .collect(Collectors.groupingBy(p -> p.getSpec().getNodeName()));
         }
     }
 
@@ -353,19 +383,5 @@ class HelmReleaseIT {
                 .withNamespace(name)
                 .all()
                 .call();
-    }
-
-    private static String fixture(String file) {
-        try (var in = HelmReleaseIT.class.getResourceAsStream("/fixtures/eks/" + file)) {
-            assertThat(in).as(file).isNotNull();
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    @SuppressWarnings("unused") // kept for a reader comparing with the shim's test
-    private static Change only(Plan plan) {
-        return plan.changes().first();
     }
 }

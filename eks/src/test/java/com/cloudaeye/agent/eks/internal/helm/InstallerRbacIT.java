@@ -1,0 +1,261 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.eks.AgentDaemonSet;
+import com.cloudaeye.agent.eks.EksTarget;
+import com.cloudaeye.agent.eks.testing.KubeCluster;
+import com.cloudaeye.agent.internal.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.marcnuri.helm.Helm;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+
+/**
+ * The RBAC that {@link EksTarget#kubernetesRbac} emits from a plan is sufficient and minimal, proven on the real API
+ * server like the IAM policy: an installer whose EKS identity is bound to exactly those rules plans and applies an
+ * install, an upgrade that touches every object (a new label on all of them) and an uninstall; each verb of the
+ * rules that name requests shows up in the API server's audit log for that identity; and with any one rule removed,
+ * some step fails. Each case has its own AWS access key (so its own Kubernetes user), release and namespace.
+ */
+class InstallerRbacIT {
+    private static final String TOKEN = "tok-rbac-7e0a";
+    private static final String GROUP = "cloudaeye-agent-installers";
+
+    private static WireMockServer aws;
+
+    @TempDir
+    Path journals;
+
+    @BeforeAll
+    static void startAws() {
+        aws = KubeCluster.startEksApi();
+    }
+
+    @AfterAll
+    static void stopAws() {
+        aws.stop();
+    }
+
+    @Test
+    void installUpgradeUninstall_asAUserWithExactlyTheEmittedRules_succeed_andUseEveryVerbGranted() {
+        String name = "rbac-all";
+        assertThat(emitted(name))
+                .doesNotContain("\"*\"", "cluster-admin", "\"escalate\"", "\"bind\"", "\"impersonate\"");
+        List<HasMetadata> rbac = grant(name, emitted(name), Optional.empty());
+
+        assertThat(run(name))
+                .as("install, upgrade, uninstall as eks:" + accessKey(name))
+                .isEmpty();
+
+        List<JsonNode> requests = auditedRequests("eks:" + accessKey(name));
+        for (PolicyRule rule : rules(rbac)) {
+            if (rule.getResources().stream()
+                            .anyMatch(r -> List.of("pods", "nodes").contains(r))
+                    || (rule.getResources().contains("namespaces")
+                            && rule.getVerbs().contains("watch"))) {
+                continue; // held only so that the chart's ClusterRole may grant them (removing it fails, below)
+            }
+            for (String verb : rule.getVerbs()) {
+                assertThat(requests)
+                        .as("a " + verb + " of " + rule.getResources() + " " + rule.getResourceNames())
+                        .anySatisfy(r -> {
+                            assertThat(r.path("verb").asText()).isEqualTo(verb);
+                            assertThat(r.path("objectRef").path("resource").asText())
+                                    .isEqualTo(rule.getResources().get(0));
+                            assertThat(r.path("responseStatus").path("code").asInt())
+                                    .isNotEqualTo(403);
+                        });
+            }
+        }
+        cleanUp(name, rbac);
+    }
+
+    static Stream<Integer> ruleIndexes() {
+        String name = "rbac-x";
+        return IntStream.range(0, rules(parse(emitted(name))).size()).boxed();
+    }
+
+    @ParameterizedTest
+    @MethodSource("ruleIndexes")
+    void anyOneRuleRemoved_makesAStepFail(int removed) {
+        String name = "rbac-" + removed;
+        List<HasMetadata> rbac = grant(name, emitted(name), Optional.of(removed));
+
+        Optional<String> failure = run(name);
+
+        assertThat(failure)
+                .as("rule " + removed + " removed: "
+                        + rules(parse(emitted(name))).get(removed))
+                .hasValueSatisfying(f -> assertThat(f).containsAnyOf("forbidden", "refused"));
+
+        cleanUp(name, rbac);
+    }
+
+    /** The YAML a plan made with full rights emits for this release. */
+    private static String emitted(String name) {
+        return InstallerRbac.yaml("prod-eks", name, name, GROUP);
+    }
+
+    /**
+     * Creates the namespace and applies the emitted RBAC (one rule removed, maybe), bound to this case's EKS user
+     * instead of the group: the test's EKS identities are in no group.
+     */
+    private static List<HasMetadata> grant(String name, String yaml, Optional<Integer> removed) {
+        List<HasMetadata> objects = parse(yaml.replace(
+                "kind: Group\n  name: \"" + GROUP + "\"", "kind: User\n  name: \"eks:" + accessKey(name) + "\""));
+        removed.ifPresent(i -> {
+            List<PolicyRule> all = rules(objects);
+            PolicyRule rule = all.get(i);
+            objects.forEach(o -> {
+                if (o instanceof Role role) {
+                    role.getRules().remove(rule);
+                } else if (o instanceof ClusterRole role) {
+                    role.getRules().remove(rule);
+                }
+            });
+        });
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            admin.namespaces()
+                    .resource(new NamespaceBuilder()
+                            .withNewMetadata()
+                            .withName(name)
+                            .endMetadata()
+                            .build())
+                    .serverSideApply();
+            admin.resourceList(objects).serverSideApply();
+        }
+        return objects;
+    }
+
+    /** Plans and applies install, upgrade and uninstall as the case's user; the first failure, if any. */
+    private Optional<String> run(String name) {
+        AgentDaemonSet install = AgentDaemonSet.builder()
+                .namespace(name)
+                .releaseName(name)
+                .timeout(Duration.ofSeconds(30))
+                .build();
+        // A label on every object: the upgrade patches each kind the chart has.
+        AgentDaemonSet upgrade = AgentDaemonSet.builder()
+                .from(install)
+                .putExtraValues("commonLabels.team", "logs")
+                .build();
+        try {
+            for (boolean uninstall : List.of(false, true)) {
+                for (AgentDaemonSet options : uninstall ? List.of(install) : List.of(install, upgrade)) {
+                    try (AgentInstaller installer = installer(name, options)) {
+                        Plan plan = uninstall ? installer.planUninstall() : installer.plan();
+                        ApplyResult result = installer.apply(plan);
+                        if (!result.isSuccess()) {
+                            return Optional.of(result.toString());
+                        }
+                    }
+                }
+            }
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            return Optional.of(e.toString());
+        }
+    }
+
+    private AgentInstaller installer(String name, AgentDaemonSet options) {
+        return AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .credentialsProvider(
+                        StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey(name), "test")))
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(TOKEN)))
+                .target(EksTarget.builder()
+                        .cluster("prod-eks")
+                        .daemonSet(options)
+                        .build())
+                .journalDirectory(journals)
+                .build();
+    }
+
+    private static void cleanUp(String name, List<HasMetadata> rbac) {
+        if (!Helm.list()
+                .withKubeConfig(KubeCluster.kubeconfig())
+                .withNamespace(name)
+                .all()
+                .call()
+                .isEmpty()) {
+            Helm.uninstall(name)
+                    .withNamespace(name)
+                    .withKubeConfig(KubeCluster.kubeconfig())
+                    .call();
+        }
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            admin.resourceList(rbac).delete();
+            admin.namespaces().withName(name).delete();
+        }
+    }
+
+    private static String accessKey(String name) {
+        return "AKID" + name.replace("-", "").toUpperCase(java.util.Locale.ROOT);
+    }
+
+    private static List<HasMetadata> parse(String yaml) {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            return new ArrayList<>(admin.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)))
+                    .items());
+        }
+    }
+
+    /** The Role's rules, then the ClusterRole's. */
+    private static List<PolicyRule> rules(List<HasMetadata> objects) {
+        List<PolicyRule> rules = new ArrayList<>();
+        objects.stream().filter(Role.class::isInstance).forEach(o -> rules.addAll(((Role) o).getRules()));
+        objects.stream().filter(ClusterRole.class::isInstance).forEach(o -> rules.addAll(((ClusterRole) o).getRules()));
+        return rules;
+    }
+
+    private static List<JsonNode> auditedRequests(String user) {
+        try (Stream<String> lines = Files.lines(KubeCluster.auditLog())) {
+            return lines.map(InstallerRbacIT::json)
+                    .filter(e -> user.equals(e.path("user").path("username").asText()))
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static JsonNode json(String line) {
+        try {
+            return Json.MAPPER.readTree(line);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

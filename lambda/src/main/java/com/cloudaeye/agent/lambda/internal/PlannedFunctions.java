@@ -1,0 +1,58 @@
+package com.cloudaeye.agent.lambda.internal;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.Layer;
+
+/**
+ * What planning read of each function it plans to update (its revision, architecture, runtime, layers and
+ * variables), kept in memory by
+ * the target so that an apply by the same installer can send the update at once, with the planned {@code RevisionId}
+ * as its precondition, instead of reading the function again. Never written anywhere: the variables may hold user
+ * secrets, which is why plans and journals carry operations instead. Each entry serves one update: a second apply,
+ * a resume or a plan read from JSON reads the function first, as before.
+ */
+public final class PlannedFunctions {
+    private final Map<String, FunctionConfiguration> byArn = new ConcurrentHashMap<>();
+
+    /**
+     * Remembers a planned function, when it has a {@code RevisionId} to guard the update with.
+     *
+     * @param arn the function's unqualified ARN
+     * @param config what planning read
+     */
+    void remember(String arn, FunctionConfiguration config) {
+        if (config.revisionId() == null) {
+            return; // without a precondition, the update must compare the live function first
+        }
+        List<Layer> layers = config.layers().stream()
+                .map(l -> Layer.builder().arn(l.arn()).build())
+                .toList();
+        byArn.put(
+                arn,
+                FunctionConfiguration.builder()
+                        .functionArn(arn)
+                        .revisionId(config.revisionId())
+                        .architecturesWithStrings(config.architecturesAsStrings())
+                        .runtime(config.runtimeAsString())
+                        .layers(layers)
+                        .environment(e -> e.variables(FunctionPlanner.variables(config)))
+                        .build());
+    }
+
+    /**
+     * Takes the function as planned, once.
+     *
+     * @param arn the function's unqualified ARN
+     * @param revisionId the revision the change was planned against
+     * @return the function as planned, or null when it was not planned here, or against another revision
+     */
+    @Nullable
+    FunctionConfiguration take(String arn, @Nullable String revisionId) {
+        FunctionConfiguration planned = byArn.remove(arn);
+        return planned != null && revisionId != null && revisionId.equals(planned.revisionId()) ? planned : null;
+    }
+}
