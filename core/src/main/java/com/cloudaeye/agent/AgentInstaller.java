@@ -478,6 +478,12 @@ public final class AgentInstaller implements AutoCloseable {
             return this;
         }
 
+        /** The agent settings given so far, for {@link FleetInstaller.Builder}'s same-named setter. */
+        @Nullable
+        AgentSettings agentSettings() {
+            return agent;
+        }
+
         /**
          * Adds a target. Targets are planned in the order added.
          *

@@ -31,6 +31,8 @@ final class ExampleEnvironment {
     static final String LOGS_ENDPOINT = "CLOUDAEYE_LOGS_ENDPOINT";
     /** The CloudAEye API token (never printed). */
     static final String API_TOKEN = "CLOUDAEYE_API_TOKEN";
+    /** {@code yes} to accept an {@code http} logs endpoint: only for a local emulator of the logs service. */
+    static final String ALLOW_INSECURE_ENDPOINT = "CLOUDAEYE_ALLOW_INSECURE_ENDPOINT";
     /** {@code yes} to apply the plan; anything else plans only. */
     static final String APPLY = "CLOUDAEYE_APPLY";
     /** A local AWS emulator (moto, LocalStack); unset for real AWS. */
@@ -136,8 +138,10 @@ final class ExampleEnvironment {
     AgentInstaller.Builder installer() {
         String logsEndpoint = optional(LOGS_ENDPOINT).orElse("");
         String token = optional(API_TOKEN).orElse("");
+        boolean insecure = flag(ALLOW_INSECURE_ENDPOINT);
         AgentInstaller.Builder builder = AgentInstaller.builder()
-                .agent(a -> a.logsEndpoint(logsEndpoint).apiToken(Secret.of(token)))
+                .agent(a ->
+                        a.logsEndpoint(logsEndpoint).apiToken(Secret.of(token)).allowInsecureEndpoint(insecure))
                 .listener(ProgressListener.console());
         Optional<String> emulator = optional(AWS_ENDPOINT);
         emulator.ifPresent(endpoint -> builder.endpointOverride(URI.create(endpoint))

@@ -90,4 +90,23 @@ class ExamplesTest {
                 .contains("EksExample failed: EksTarget: cluster('not a cluster name') is not an EKS cluster name")
                 .doesNotContain(TOKEN);
     }
+
+    @Test
+    void anHttpLogsEndpoint_isRefused_unlessCloudaeyeAllowInsecureEndpointSaysYes() {
+        Map<String, String> env = new java.util.HashMap<>(AGENT_ONLY);
+        env.put("CLOUDAEYE_LOGS_ENDPOINT", "http://127.0.0.1:4318");
+        env.put("CLOUDAEYE_LAYER_X86_64", "not-a-layer-arn");
+        env.put("AWS_REGION", "us-east-1");
+
+        assertThat(run(LambdaExample::run, env)).isEqualTo(1);
+        assertThat(err()).contains("'http://127.0.0.1:4318' is http").doesNotContain(TOKEN);
+
+        err.reset();
+        env.put("CLOUDAEYE_ALLOW_INSECURE_ENDPOINT", "yes");
+        assertThat(run(LambdaExample::run, env)).isEqualTo(1);
+        assertThat(err())
+                .as("past the endpoint, to the next setting")
+                .doesNotContain("is http")
+                .contains("not-a-layer-arn");
+    }
 }

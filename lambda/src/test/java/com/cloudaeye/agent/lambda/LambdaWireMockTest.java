@@ -143,6 +143,33 @@ class LambdaWireMockTest {
     }
 
     @Test
+    void apply_withoutRevisionIds_whenTheUpdateInProgressAddedALayer_reportsIt_andSendsNoSecondUpdate() {
+        String planned = getFunction("a", "r1", "Successful").replace("\"RevisionId\":\"r1\",", "");
+        String changed = planned.replace("\"Layers\":[]", "\"Layers\":[{\"Arn\":\"" + USER_LAYER + "\"}]");
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario("emulator")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(okJson(planned)));
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("emulator")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(error(409, "ResourceConflictException", "An update is in progress"))
+                .willSetStateTo("someone else's update landed"));
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario("emulator")
+                .whenScenarioStateIs("someone else's update landed")
+                .willReturn(okJson(changed)));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).isEqualTo(Outcome.SKIPPED);
+                assertThat(r.message()).hasValueSatisfying(m -> assertThat(m).contains("changed since planning"));
+            });
+            aws.verify(1, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
+        }
+    }
+
+    @Test
     void apply_afterItsOwnPlan_sendsTheUpdateAtOnce_withThePlannedRevision_andPollsOnlyWhileInProgress() {
         stubGetFunctionThroughUpdate("a", "InProgress", "Successful");
         aws.stubFor(
@@ -404,6 +431,8 @@ class LambdaWireMockTest {
         aws.stubFor(post(urlPathMatching(fn(name) + "/versions"))
                 .willReturn(okJson("{\"Version\":\"1\",\"FunctionName\":\"" + name + "\"}")));
     }
+
+    static final String USER_LAYER = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:user-utils:2";
 
     static String function(String name, String revision, String lastUpdateStatus) {
         return "{\"FunctionName\":\"" + name + "\",\"FunctionArn\":\"arn:aws:lambda:us-east-1:" + ACCOUNT

@@ -89,32 +89,35 @@ public final class FunctionUpdater {
                             ? CompletableFuture.completedFuture(asPlanned) // the RevisionId precondition guards it
                             : waitUntilIdle(arn, Duration.ZERO);
                 })
-                .thenCompose(live -> {
-                    // First, whether the change already landed (a resumed apply whose process died after the update):
-                    // sending it again would, for a forced variable, save our own value over the user's.
-                    if (isDone(live, state)) {
-                        return finish(change, live, state, "already applied");
-                    }
-                    String changed = changedSincePlanning(arn, live, state);
-                    if (changed != null) {
-                        context.skipped(
-                                change,
-                                "the function changed since planning (" + changed
-                                        + "): plan again and review the new plan");
-                        return CompletableFuture.completedFuture(null);
-                    }
-                    return layerCheck.incompatibility(live, state).thenCompose(wrong -> {
-                        if (wrong != null) {
-                            context.failed(change, wrong, null);
-                            return CompletableFuture.<Void>completedFuture(null);
-                        }
-                        return update(change, live, state, 0);
-                    });
-                })
+                .thenCompose(live -> checkThenUpdate(change, live, state, 0))
                 .exceptionally(e -> {
                     AwsErrors.report(context, change, AwsErrors.describe(e), e);
                     return null;
                 });
+    }
+
+    /** Updates the function unless it already is as wanted, changed since planning, or cannot take the layers. */
+    private CompletableFuture<Void> checkThenUpdate(
+            Change change, FunctionConfiguration live, FunctionState state, int tries) {
+        // First, whether the change already landed (a resumed apply whose process died after the update): sending it
+        // again would, for a forced variable, save our own value over the user's.
+        if (isDone(live, state)) {
+            return finish(change, live, state, "already applied");
+        }
+        String changed = changedSincePlanning(change.resourceId(), live, state);
+        if (changed != null) {
+            context.skipped(
+                    change,
+                    "the function changed since planning (" + changed + "): plan again and review the new plan");
+            return CompletableFuture.completedFuture(null);
+        }
+        return layerCheck.incompatibility(live, state).thenCompose(wrong -> {
+            if (wrong != null) {
+                context.failed(change, wrong, null);
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            return update(change, live, state, tries);
+        });
     }
 
     private CompletableFuture<Void> update(Change change, FunctionConfiguration live, FunctionState state, int tries) {
@@ -158,8 +161,13 @@ public final class FunctionUpdater {
                         return confirmUpdate(change, state, cause);
                     }
                     if (cause instanceof ResourceConflictException && tries < MAX_CONFLICT_RETRIES) {
-                        // Another update is in progress: wait for it, then try again against the same revision.
-                        return waitUntilIdle(arn, FIRST_POLL).thenCompose(x -> update(change, live, state, tries + 1));
+                        // Another update is in progress: wait for it, then try again against the planned revision.
+                        // Without one (an emulator), check the function again first: that update may have changed
+                        // what was planned, and nothing else would catch it.
+                        return waitUntilIdle(arn, FIRST_POLL)
+                                .thenCompose(now -> state.revisionId() == null
+                                        ? checkThenUpdate(change, now, state, tries + 1)
+                                        : update(change, live, state, tries + 1));
                     }
                     if (cause instanceof PreconditionFailedException) {
                         return waitUntilIdle(arn, Duration.ZERO).thenCompose(now -> {

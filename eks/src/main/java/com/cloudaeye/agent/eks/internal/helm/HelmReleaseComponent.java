@@ -245,7 +245,29 @@ public final class HelmReleaseComponent implements EksComponent {
             Optional<String> landed = alreadyLanded(change, installed, planned, context);
             if (landed.isPresent()) {
                 context.starting(change);
-                context.applied(change, landed.get(), null);
+                Optional<KubeApi> api = connection.api();
+                if (change.action() == ChangeAction.DELETE || api.isEmpty()) {
+                    context.applied(change, landed.get(), null);
+                    return;
+                }
+                // An apply killed during its rollout wait left the release deployed: the rollout is still to check.
+                Duration timeout = Duration.ofSeconds(
+                        state.path("timeoutSeconds").asLong(options.timeout().toSeconds()));
+                String daemonSet = AgentChart.fullName(release);
+                Rollout rollout;
+                try (RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet)) {
+                    rollout = watch.awaitComplete(Instant.now().plus(timeout));
+                }
+                if (!rollout.complete()) {
+                    context.failed(
+                            change,
+                            "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + current
+                                    + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; "
+                                    + undo(connection, state, context, timeout, planned),
+                            null);
+                    return;
+                }
+                context.applied(change, landed.get() + ", rolled out to " + rollout.desired() + " node(s)", null);
                 return;
             }
             context.skipped(
