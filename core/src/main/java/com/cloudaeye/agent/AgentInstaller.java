@@ -7,6 +7,7 @@ import com.cloudaeye.agent.internal.CallRecorder;
 import com.cloudaeye.agent.internal.DefaultTargetContext;
 import com.cloudaeye.agent.internal.Preflight;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
@@ -118,20 +119,24 @@ public final class AgentInstaller implements AutoCloseable {
     }
 
     /**
-     * Plans restoring the before-state of everything a journaled apply changed, with read-only calls. Resources that
-     * someone changed since are skipped with that reason.
+     * Plans restoring the before-state of everything a journaled apply may have changed, with read-only calls: every
+     * change whose mutating call was sent (applied, unknown, interrupted, or failed after it started), each checked by
+     * its target against the live state. Resources that someone changed since are skipped with that reason.
      *
      * @param journal the journal of an earlier apply
      * @return the rollback plan; apply it with {@link #apply(Plan)}
      */
     public Plan planRollback(Journal journal) {
-        Map<String, List<Change>> byTarget = new LinkedHashMap<>();
-        List<Change> touched = new ArrayList<>(journal.applied());
-        touched.addAll(journal.interrupted());
-        touched.forEach(c ->
-                byTarget.computeIfAbsent(c.target(), t -> new ArrayList<>()).add(c));
+        Map<String, List<JournaledChange>> byTarget = new LinkedHashMap<>();
+        journal.sent()
+                .forEach(j -> byTarget.computeIfAbsent(j.change().target(), t -> new ArrayList<>())
+                        .add(j));
         Plan.Builder plan = Plan.builder().kind(Plan.Kind.ROLLBACK).region(region.id());
-        byTarget.forEach((name, changes) -> add(plan, target(name).planRollback(changes, context)));
+        byTarget.forEach((name, journaled) -> add(
+                plan,
+                target(name)
+                        .planRollback(
+                                journaled.stream().map(JournaledChange::change).toList(), context, journaled)));
         addPreflightPermissions(plan);
         return plan.build();
     }
@@ -259,7 +264,8 @@ public final class AgentInstaller implements AutoCloseable {
 
     /**
      * Finishes an interrupted apply without applying anything twice. Changes the journal shows as started but without
-     * an outcome (the process died during their mutation) are handed to their target as journaled: the target reads
+     * an outcome (the process died during their mutation), and changes whose outcome is {@link
+     * ResourceResult.Outcome#UNKNOWN unknown}, are handed to their target as journaled: the target reads
      * the live resource and reports it applied when the mutation had landed, applies it when it had not, and skips it
      * when someone else changed the resource since. Changes that were never started, failed or were skipped are
      * planned again from their live state (for an install or uninstall) or taken from the journal (for a rollback,
@@ -280,11 +286,13 @@ public final class AgentInstaller implements AutoCloseable {
             journal.unfinished().forEach(rest::addChanges);
             return apply(rest.build());
         }
-        // Interrupted changes go back to their target as journaled: it checks the live state, so none runs twice.
-        Set<String> interrupted = keys(journal.interrupted());
+        // Interrupted and unknown changes go back to their target as journaled: it checks the live state, so none
+        // runs twice. Failed, skipped and never started ones changed nothing and are planned again.
+        List<Change> mayHaveLanded = new ArrayList<>(journal.interrupted());
+        mayHaveLanded.addAll(journal.unknown());
         Set<String> replan = keys(journal.unfinished());
-        replan.removeAll(interrupted);
-        journal.interrupted().forEach(rest::addChanges);
+        replan.removeAll(keys(mayHaveLanded));
+        mayHaveLanded.forEach(rest::addChanges);
         Plan fresh = journaled.kind() == Plan.Kind.UNINSTALL ? planUninstall() : plan();
         rest.addAllReadPermissions(fresh.readPermissions());
         fresh.changes().stream().filter(c -> replan.contains(key(c))).forEach(rest::addChanges);
@@ -470,6 +478,12 @@ public final class AgentInstaller implements AutoCloseable {
             return this;
         }
 
+        /** The agent settings given so far, for {@link FleetInstaller.Builder}'s same-named setter. */
+        @Nullable
+        AgentSettings agentSettings() {
+            return agent;
+        }
+
         /**
          * Adds a target. Targets are planned in the order added.
          *
@@ -577,7 +591,11 @@ public final class AgentInstaller implements AutoCloseable {
         }
 
         /**
-         * @param maxFailures stop starting new changes after this many failures (default: never stop)
+         * Stops the apply once this many changes failed or have an unknown outcome: no change starts after that (the rest
+         * are not attempted, and say so), and a change starts only while the failures so far plus the changes in flight
+         * stay below the limit, so an apply never makes more failures than this, however concurrent its targets are.
+         *
+         * @param maxFailures the most failures an apply may make (default: no limit)
          * @return this
          */
         public Builder maxFailures(int maxFailures) {

@@ -30,10 +30,11 @@ public abstract class ApplyResult {
         NOTHING_TO_DO,
         /**
          * Not everything was applied (some changes failed, were skipped because the resource changed since planning,
-         * or were not attempted): re-plan and apply again, or roll back.
+         * were not attempted, or have an {@link ResourceResult.Outcome#UNKNOWN unknown} outcome): re-plan and apply
+         * again, resume, or roll back.
          */
         PARTIAL,
-        /** No change was applied and at least one failed. */
+        /** Nothing was changed: no change was applied or may have landed, and at least one failed. */
         FAILED
     }
 
@@ -65,7 +66,9 @@ public abstract class ApplyResult {
         if (applied == results().size()) {
             return Status.SUCCEEDED;
         }
-        return applied == 0 && count(ResourceResult.Outcome.FAILED) > 0 ? Status.FAILED : Status.PARTIAL;
+        // An UNKNOWN change may have landed, so a run with one is never FAILED ("nothing was changed").
+        boolean nothingChanged = applied == 0 && count(ResourceResult.Outcome.UNKNOWN) == 0;
+        return nothingChanged && count(ResourceResult.Outcome.FAILED) > 0 ? Status.FAILED : Status.PARTIAL;
     }
 
     /** @return true when every planned mutation was applied (or none was needed) */
@@ -100,15 +103,20 @@ public abstract class ApplyResult {
     public String toString() {
         StringBuilder s = new StringBuilder("Apply ").append(status().name().toLowerCase(java.util.Locale.ROOT));
         s.append(String.format(
-                " in %.1f s: %d applied, %d skipped, %d failed, %d not attempted%n",
+                " in %.1f s: %d applied, %d skipped, %d failed, %d unknown, %d not attempted%n",
                 duration().toMillis() / 1000.0,
                 count(ResourceResult.Outcome.APPLIED),
                 count(ResourceResult.Outcome.SKIPPED),
                 count(ResourceResult.Outcome.FAILED),
+                count(ResourceResult.Outcome.UNKNOWN),
                 count(ResourceResult.Outcome.NOT_ATTEMPTED)));
         results().stream()
                 .filter(r -> r.outcome() != ResourceResult.Outcome.APPLIED)
                 .forEach(r -> s.append("  ").append(r).append(System.lineSeparator()));
+        if (count(ResourceResult.Outcome.UNKNOWN) > 0) {
+            s.append("An unknown outcome may have changed its resource: resume or roll back with the journal.")
+                    .append(System.lineSeparator());
+        }
         journal().ifPresent(j -> s.append("Journal: ").append(j).append(System.lineSeparator()));
         return s.toString();
     }

@@ -1,16 +1,19 @@
 package com.cloudaeye.agent;
 
 import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,8 +33,10 @@ public final class Journal {
         APPLIED,
         /** A change was skipped. */
         SKIPPED,
-        /** A change failed. */
-        FAILED
+        /** A change failed and did not land. */
+        FAILED,
+        /** A change may have landed but that could not be confirmed: rollback and resume check it live. */
+        UNKNOWN
     }
 
     /**
@@ -53,11 +58,13 @@ public final class Journal {
     private final Path path;
     private final Plan plan;
     private final Map<String, Entry> lastByChange;
+    private final Set<String> started;
 
-    private Journal(Path path, Plan plan, Map<String, Entry> lastByChange) {
+    private Journal(Path path, Plan plan, Map<String, Entry> lastByChange, Set<String> started) {
         this.path = path;
         this.plan = plan;
         this.lastByChange = lastByChange;
+        this.started = started;
     }
 
     /**
@@ -79,6 +86,7 @@ public final class Journal {
         }
         Plan plan = null;
         Map<String, Entry> last = new LinkedHashMap<>();
+        Set<String> started = new HashSet<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             if (line.isBlank()) {
@@ -108,12 +116,15 @@ public final class Journal {
                     node.hasNonNull("message") ? node.get("message").asText() : null,
                     node.get("appliedState"));
             last.put(key(entry.target(), entry.resourceId()), entry);
+            if (event == Event.STARTING) {
+                started.add(key(entry.target(), entry.resourceId()));
+            }
         }
         if (plan == null) {
             throw new AgentException("The journal " + path + " has no plan line: it is not a journal of this"
                     + " installer, or it was truncated before the apply started (nothing was changed).");
         }
-        return new Journal(path, plan, last);
+        return new Journal(path, plan, last, started);
     }
 
     private static Event event(JsonNode node, Path path, int line) {
@@ -159,7 +170,41 @@ public final class Journal {
         return withLast(Event.STARTING);
     }
 
-    /** @return the plan's mutating changes that were never applied: not started, failed, skipped or interrupted */
+    /** @return the plan's mutating changes whose outcome is {@link Event#UNKNOWN}: they may have landed */
+    public List<Change> unknown() {
+        return withLast(Event.UNKNOWN);
+    }
+
+    /**
+     * Every change whose mutating call may have been sent, with its last event and applied state: applied, unknown,
+     * interrupted, and failed after it was started (a journal of an older version may call a change failed that
+     * landed). This is what a rollback restores, each checked against the live state by its target.
+     *
+     * @return those changes, in plan order
+     */
+    public List<JournaledChange> sent() {
+        List<JournaledChange> out = new ArrayList<>();
+        for (Change c : plan.mutations()) {
+            Entry e = lastByChange.get(key(c.target(), c.resourceId()));
+            if (e == null) {
+                continue;
+            }
+            boolean sent = switch (e.event()) {
+                case APPLIED, UNKNOWN, STARTING -> true;
+                case FAILED -> started.contains(key(c.target(), c.resourceId()));
+                case PLAN, SKIPPED -> false;
+            };
+            if (sent) {
+                out.add(new JournaledChange(c, e.event(), e.appliedState()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * @return the plan's mutating changes that were never confirmed applied: not started, failed, skipped, unknown
+     *     or interrupted
+     */
     public List<Change> unfinished() {
         List<Change> out = new ArrayList<>();
         for (Change c : plan.mutations()) {
@@ -195,6 +240,6 @@ public final class Journal {
     @Override
     public String toString() {
         return "Journal " + path + ": " + applied().size() + " applied, "
-                + unfinished().size() + " unfinished";
+                + unknown().size() + " unknown, " + unfinished().size() + " unfinished";
     }
 }

@@ -13,16 +13,31 @@ import org.jspecify.annotations.Nullable;
 @JsonSerialize(as = ImmutableResourceResult.class)
 @JsonDeserialize(as = ImmutableResourceResult.class)
 public abstract class ResourceResult {
-    /** The outcome of one change. */
+    /**
+     * The outcome of one change. Only {@link #APPLIED} and {@link #UNKNOWN} may have changed the account; every other
+     * outcome guarantees that this change changed nothing.
+     */
     public enum Outcome {
-        /** The change was made and confirmed. */
+        /** The change was made and confirmed (read back, or answered by AWS). */
         APPLIED,
         /** The change was not made on purpose (planned skip, or the resource changed since planning). */
         SKIPPED,
-        /** The change was tried and failed; {@link #message()} says why. */
+        /** The change did not land: nothing was changed. {@link #message()} says why; fix it and apply again. */
         FAILED,
-        /** The apply stopped before this change was tried. */
-        NOT_ATTEMPTED
+        /**
+         * A mutating call was sent and the change may have landed, wholly or partly, but that could not be confirmed
+         * (its answer was lost and reading it back failed too, or it landed and then failed, e.g. a rollout). Read the
+         * resource back (plan again, or {@link AgentInstaller#resume(Journal)}), or roll it back: {@link
+         * AgentInstaller#rollback(Journal)} includes it.
+         */
+        UNKNOWN,
+        /** The apply stopped before this change was tried: nothing was changed. {@link #message()} says why. */
+        NOT_ATTEMPTED;
+
+        /** @return true when the change may have changed the account ({@link #APPLIED} or {@link #UNKNOWN}) */
+        public boolean mayHaveLanded() {
+            return this == APPLIED || this == UNKNOWN;
+        }
     }
 
     /** @return the change this result is for */

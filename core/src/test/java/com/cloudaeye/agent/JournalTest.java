@@ -93,7 +93,14 @@ class JournalTest {
                 .hasValueSatisfying(
                         s -> assertThat(s.path("revisionId").asText()).isEqualTo("r2"));
         assertThat(journal.last(Fixtures.noOp("billing"))).isEmpty();
-        assertThat(journal.toString()).contains("1 applied, 2 unfinished");
+        assertThat(journal.sent())
+                .as("rollback gets every change whose mutation may have been sent, failed ones after a start too")
+                .extracting(j -> j.change().resourceId() + " " + j.event())
+                .containsExactly(
+                        api.resourceId() + " APPLIED",
+                        orders.resourceId() + " STARTING",
+                        third.resourceId() + " FAILED");
+        assertThat(journal.toString()).contains("1 applied, 0 unknown, 2 unfinished");
     }
 
     @Test

@@ -5,11 +5,13 @@ import com.cloudaeye.agent.ApplyException;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.JournalException;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ProgressListener;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.ResourceResult.Outcome;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.NotStartedException;
 import com.cloudaeye.agent.spi.Target;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -19,8 +21,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -29,6 +33,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs an apply: journals the plan, hands each target its mutating changes, collects exactly one outcome per change
  * (a change a target never reported is {@code NOT_ATTEMPTED}), and enforces the failure limit.
+ *
+ * <p>The one place a journal failure is handled: a failed {@code STARTING} line ends that change as not attempted
+ * (the target does not mutate it); a failed outcome line keeps the true outcome in the result. Either stops the
+ * apply, and the run ends with an {@link ApplyException} whose cause is the {@link JournalException}.
  */
 public final class ApplyRunner {
     private static final Logger LOG = LoggerFactory.getLogger(ApplyRunner.class);
@@ -69,6 +77,7 @@ public final class ApplyRunner {
         Map<String, Long> callsBefore = recorder.snapshot();
         long throttledBefore = base.scheduler().throttledCount();
         List<Change> mutations = plan.mutations();
+        Changes.requireOnePerResource(mutations); // a plan read from JSON has not been through TargetPlan's check
         Map<String, List<Change>> byTarget = new LinkedHashMap<>();
         mutations.forEach(c ->
                 byTarget.computeIfAbsent(c.target(), t -> new ArrayList<>()).add(c));
@@ -87,6 +96,11 @@ public final class ApplyRunner {
                 }
                 try {
                     batch.target().apply(batch.changes(), context);
+                } catch (JournalException ex) {
+                    context.journalFailed(ex); // from starting(): already recorded, and the apply stops
+                    break;
+                } catch (NotStartedException ex) {
+                    break; // from starting(): the failure limit is reached, and that change is recorded
                 } catch (AgentException ex) {
                     stoppedBy = ex;
                     break;
@@ -101,13 +115,17 @@ public final class ApplyRunner {
             }
         } finally {
             if (journal != null) {
-                journal.close();
+                try {
+                    journal.close();
+                } catch (JournalException ex) {
+                    context.journalFailed(ex);
+                }
             }
         }
         List<ResourceResult> results = new ArrayList<>();
         for (Change c : mutations) {
             ResourceResult r = context.results.get(key(c));
-            results.add(r != null ? r : ResourceResult.of(c, Outcome.NOT_ATTEMPTED, "the apply stopped first"));
+            results.add(r != null ? r : ResourceResult.of(c, Outcome.NOT_ATTEMPTED, context.whyNotStarted()));
         }
         ApplyResult result = ApplyResult.builder()
                 .results(results)
@@ -116,6 +134,16 @@ public final class ApplyRunner {
                 .throttled(base.scheduler().throttledCount() - throttledBefore)
                 .duration(Duration.ofNanos(System.nanoTime() - start))
                 .build();
+        JournalException journalFailure = context.journalFailure.get();
+        if (journalFailure != null) {
+            throw new ApplyException(
+                    Objects.requireNonNullElse(journalFailure.getMessage(), journalFailure.toString())
+                            + ". The apply stopped; the result says what was applied. Free disk space, then resume or"
+                            + " roll back with this journal: a change it shows as started is checked against the live"
+                            + " state.",
+                    result,
+                    journalFailure);
+        }
         if (stoppedBy != null) {
             throw new ApplyException(
                     Objects.requireNonNullElse(stoppedBy.getMessage(), stoppedBy.toString()), result, stoppedBy);
@@ -127,28 +155,130 @@ public final class ApplyRunner {
     private record Batch(String name, Target target, List<Change> changes) {}
 
     private static String key(Change c) {
-        return c.target() + "|" + c.resourceId();
+        return Changes.key(c);
     }
 
     private final class Context extends DefaultTargetContext implements ApplyContext {
         private final @Nullable JournalWriter journal;
         private final Map<String, ResourceResult> results = new ConcurrentHashMap<>();
-        private final AtomicInteger failures = new AtomicInteger();
-        private final int total;
-        private final long start;
+        /** Changes core ended itself because their start could not be journaled. */
+        private final java.util.Set<String> notStarted = ConcurrentHashMap.newKeySet();
 
-        Context(@Nullable JournalWriter journal, int total, long start) {
+        private final AtomicInteger failures = new AtomicInteger();
+        private final AtomicReference<@Nullable JournalException> journalFailure = new AtomicReference<>();
+        private final int total;
+        private final long startNanos;
+        /** Changes started and not yet reported; with the failures, what {@link #start} admits against. */
+        private final java.util.Set<String> inFlight = ConcurrentHashMap.newKeySet();
+        /** Changes waiting in {@link #start} for a change in flight to finish. Guarded by this. */
+        private final java.util.ArrayDeque<Waiting> waiting = new java.util.ArrayDeque<>();
+
+        Context(@Nullable JournalWriter journal, int total, long startNanos) {
             super(base.clients(), base.scheduler(), base.agentOrNull());
             this.journal = journal;
             this.total = total;
-            this.start = start;
+            this.startNanos = startNanos;
         }
+
+        private record Waiting(Change change, CompletableFuture<Void> admitted) {}
 
         @Override
         public void starting(Change change) {
+            if (shouldStop()) {
+                throw refuse(change);
+            }
+            begin(change);
+        }
+
+        @Override
+        public CompletableFuture<Void> start(Change change) {
+            CompletableFuture<Void> admitted = new CompletableFuture<>();
+            synchronized (this) {
+                waiting.add(new Waiting(change, admitted));
+            }
+            admitWaiting();
+            return admitted;
+        }
+
+        /** Admits waiting changes while failures plus changes in flight stay below the limit; refuses all on stop. */
+        private void admitWaiting() {
+            while (true) {
+                Waiting next;
+                boolean refused;
+                synchronized (this) {
+                    next = waiting.peek();
+                    if (next == null) {
+                        return;
+                    }
+                    refused = shouldStop();
+                    if (!refused && (long) failures.get() + inFlight.size() >= maxFailures) {
+                        return; // a change in flight finishing calls this again
+                    }
+                    waiting.poll();
+                    if (!refused) {
+                        inFlight.add(key(next.change())); // reserved now, so no other start overtakes it
+                    }
+                }
+                if (refused) {
+                    next.admitted().completeExceptionally(refuse(next.change()));
+                    continue;
+                }
+                try {
+                    begin(next.change());
+                    next.admitted().complete(null);
+                } catch (JournalException e) {
+                    next.admitted().completeExceptionally(e);
+                }
+            }
+        }
+
+        /** Records a change the apply stops before starting, and the exception that tells its target. */
+        private NotStartedException refuse(Change change) {
+            String why = whyNotStarted();
+            record(change, ResourceResult.of(change, Outcome.NOT_ATTEMPTED, why), true);
+            return new NotStartedException(change.resourceId() + " " + why);
+        }
+
+        /** @return the message of a change that was never started */
+        String whyNotStarted() {
+            if (journalFailure.get() != null) {
+                return "not started: the apply stopped because the journal could not be written";
+            }
+            if (failures.get() >= maxFailures) {
+                return "not started: the apply stopped after " + failures.get()
+                        + " change(s) failed or had an unknown outcome (maxFailures(" + maxFailures + "))";
+            }
+            return "the apply stopped first";
+        }
+
+        /** Journals the start of an admitted change. */
+        private void begin(Change change) {
             LOG.debug("Applying {} {}", change.action().label(), change.resourceId());
-            if (journal != null) {
+            inFlight.add(key(change));
+            if (journal == null) {
+                return;
+            }
+            try {
                 journal.record(Journal.Event.STARTING, change, null, null);
+            } catch (JournalException e) {
+                journalFailed(e);
+                inFlight.remove(key(change));
+                // Not started, so not changed: recorded here, and the target's own report of it is ignored.
+                record(
+                        change,
+                        ResourceResult.of(
+                                change,
+                                Outcome.NOT_ATTEMPTED,
+                                "not started: the journal could not be written (" + e.getMessage() + ")"),
+                        true);
+                admitWaiting(); // the apply stops: refuse the rest
+                throw e;
+            }
+        }
+
+        void journalFailed(JournalException e) {
+            if (journalFailure.compareAndSet(null, e)) {
+                LOG.error("{}: stopping the apply", e.getMessage());
             }
         }
 
@@ -172,8 +302,14 @@ public final class ApplyRunner {
         public void failed(Change change, String reason, @Nullable Throwable cause) {
             LOG.warn("Failed {} {}: {}", change.action().label(), change.resourceId(), reason);
             LOG.debug("Failure detail for {}", change.resourceId(), cause);
-            failures.incrementAndGet();
             finish(change, Journal.Event.FAILED, Outcome.FAILED, reason, null);
+        }
+
+        @Override
+        public void unknown(Change change, String reason, @Nullable Throwable cause, @Nullable JsonNode appliedState) {
+            LOG.warn("Outcome unknown for {} {}: {}", change.action().label(), change.resourceId(), reason);
+            LOG.debug("Detail for {}", change.resourceId(), cause);
+            finish(change, Journal.Event.UNKNOWN, Outcome.UNKNOWN, reason, appliedState);
         }
 
         private void finish(
@@ -182,24 +318,43 @@ public final class ApplyRunner {
                 Outcome outcome,
                 @Nullable String message,
                 @Nullable JsonNode state) {
-            if (journal != null) {
-                journal.record(event, change, message, state);
+            if (notStarted.contains(key(change))) {
+                return; // core ended it when its start could not be journaled
             }
-            ResourceResult result = ResourceResult.of(change, outcome, message);
+            if (outcome == Outcome.FAILED || outcome == Outcome.UNKNOWN) {
+                failures.incrementAndGet();
+            }
+            if (journal != null) {
+                try {
+                    journal.record(event, change, message, state);
+                } catch (JournalException e) {
+                    journalFailed(e); // the outcome stays true in the result; the journal shows the change started
+                }
+            }
+            record(change, ResourceResult.of(change, outcome, message), false);
+            inFlight.remove(key(change));
+            admitWaiting();
+        }
+
+        private void record(Change change, ResourceResult result, boolean byCore) {
             synchronized (this) { // one at a time, so listeners see the counts in order
-                if (results.putIfAbsent(key(change), result) != null) {
+                ResourceResult before = results.putIfAbsent(key(change), result);
+                if (before != null) {
                     throw new IllegalStateException("Target reported " + change.resourceId() + " twice");
+                }
+                if (byCore) {
+                    notStarted.add(key(change));
                 }
                 listener.finished(
                         result,
                         new ProgressListener.Progress(
-                                results.size(), total, failures.get(), (System.nanoTime() - start) / 1_000_000));
+                                results.size(), total, failures.get(), (System.nanoTime() - startNanos) / 1_000_000));
             }
         }
 
         @Override
         public boolean shouldStop() {
-            return failures.get() >= maxFailures;
+            return failures.get() >= maxFailures || journalFailure.get() != null;
         }
     }
 }

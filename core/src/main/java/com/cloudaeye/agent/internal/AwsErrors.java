@@ -1,10 +1,12 @@
 package com.cloudaeye.agent.internal;
 
 import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.InsufficientPermissionsException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.PolicyDocument;
+import com.cloudaeye.agent.spi.ApplyContext;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -79,13 +81,45 @@ public final class AwsErrors {
      * @param fix what the user should do, e.g. {@code plan again to see where it stands}
      * @return an exception whose message starts with {@link #OUTCOME_UNKNOWN}; the lost call's error is its cause
      */
-    public static IllegalStateException outcomeUnknown(String call, Throwable lost, Throwable readBack, String fix) {
-        IllegalStateException unknown = new IllegalStateException(
+    public static OutcomeUnknownException outcomeUnknown(String call, Throwable lost, Throwable readBack, String fix) {
+        OutcomeUnknownException unknown = new OutcomeUnknownException(
                 OUTCOME_UNKNOWN + ": " + call + " got no answer (" + describe(lost) + ") and reading it back failed"
                         + " too (" + describe(readBack) + "); " + fix,
                 unwrap(lost));
         unknown.addSuppressed(unwrap(readBack));
         return unknown;
+    }
+
+    /**
+     * @param e an error, possibly wrapped by a future or in another error's causes
+     * @return true when it says a mutation may have landed unconfirmed ({@link OutcomeUnknownException})
+     */
+    public static boolean isOutcomeUnknown(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof OutcomeUnknownException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Reports a change that ended with an error: {@link ApplyContext#unknown} when the error says the mutation may
+     * have landed ({@link #isOutcomeUnknown}), else {@link ApplyContext#failed}. The one way targets turn an error into
+     * an outcome, so that no target reports an unconfirmed mutation as failed.
+     *
+     * @param context the apply context
+     * @param change the change
+     * @param reason what failed, without secrets
+     * @param error the error, possibly wrapped by a future
+     */
+    public static void report(ApplyContext context, Change change, String reason, Throwable error) {
+        Throwable cause = unwrap(error);
+        if (isOutcomeUnknown(cause)) {
+            context.unknown(change, reason, cause, null);
+        } else {
+            context.failed(change, reason, cause);
+        }
     }
 
     /**

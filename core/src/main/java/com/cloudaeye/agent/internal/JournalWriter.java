@@ -1,8 +1,8 @@
 package com.cloudaeye.agent.internal;
 
-import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.JournalException;
 import com.cloudaeye.agent.Plan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,16 +16,21 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Appends journal lines and forces each to disk before returning, so a line written before a mutation survives a
- * {@code kill -9} right after it. Holds no secrets: changes are already redacted and targets never journal a secret.
+ * {@code kill -9} right after it. A line that cannot be written throws {@link JournalException}, which only
+ * {@link ApplyRunner} handles. Holds no secrets: changes are already redacted and targets never journal a secret.
  * Journals still hold ARNs and configuration, so on POSIX file systems a new file is owner-only ({@code 0600}) and a
  * directory the writer creates is too ({@code 0700}); the directory is forced to disk after the file is created, so
  * the file itself survives a crash.
  */
 public final class JournalWriter implements AutoCloseable {
+    /** Tests of the one journal-failure path: writing a line this matches fails as a full disk would. */
+    static volatile @Nullable Predicate<ObjectNode> failing;
+
     private final Path path;
     private final FileChannel channel;
 
@@ -62,7 +67,7 @@ public final class JournalWriter implements AutoCloseable {
             writer.append(line);
             return writer;
         } catch (IOException e) {
-            throw new AgentException(
+            throw new JournalException(
                     "Cannot create a journal in " + directory + ": " + e.getMessage()
                             + ". Nothing was changed. Choose a writable directory with journalDirectory(...).",
                     e);
@@ -108,6 +113,7 @@ public final class JournalWriter implements AutoCloseable {
      * @param change the change
      * @param message a note, may be null
      * @param appliedState rollback data, may be null
+     * @throws JournalException when the line cannot be written and forced to disk; the caller says what that means
      */
     public void record(Journal.Event event, Change change, @Nullable String message, @Nullable JsonNode appliedState) {
         ObjectNode line = Json.object()
@@ -124,14 +130,16 @@ public final class JournalWriter implements AutoCloseable {
         try {
             append(line);
         } catch (IOException e) {
-            throw new AgentException(
-                    "Cannot write the journal " + path + " (" + e.getMessage() + "), so " + change.resourceId()
-                            + " was not changed. Free disk space, then resume with this journal.",
-                    e);
+            throw new JournalException(
+                    "Cannot write the journal " + path + " (" + e.getMessage() + ") for " + change.resourceId(), e);
         }
     }
 
     private synchronized void append(ObjectNode line) throws IOException {
+        Predicate<ObjectNode> fail = failing;
+        if (fail != null && fail.test(line)) {
+            throw new IOException("No space left on device (injected)");
+        }
         byte[] bytes = (Json.COMPACT.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         while (buffer.hasRemaining()) {
@@ -149,7 +157,7 @@ public final class JournalWriter implements AutoCloseable {
         try {
             channel.close();
         } catch (IOException e) {
-            throw new AgentException("Cannot close the journal " + path + ": " + e.getMessage(), e);
+            throw new JournalException("Cannot close the journal " + path + ": " + e.getMessage(), e);
         }
     }
 }

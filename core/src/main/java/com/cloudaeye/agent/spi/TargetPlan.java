@@ -2,6 +2,8 @@ package com.cloudaeye.agent.spi;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.internal.Changes;
 import java.util.List;
 
 /**
@@ -12,8 +14,13 @@ import java.util.List;
  * @param notes notes for the reviewer (e.g. Kubernetes permissions needed)
  */
 public record TargetPlan(List<Change> changes, List<Permission> readPermissions, List<String> notes) {
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @throws PlanningException when two changes name one resource: a target plans at most one change per resource
+     */
     public TargetPlan {
+        Changes.requireOnePerResource(changes);
         changes = List.copyOf(changes);
         readPermissions = List.copyOf(readPermissions);
         notes = List.copyOf(notes);

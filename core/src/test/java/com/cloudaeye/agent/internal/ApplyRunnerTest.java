@@ -103,7 +103,7 @@ class ApplyRunnerTest {
             assertThat(result.results().get(1).message()).hasValue("AccessDenied on " + FakeTarget.arn("a2"));
             assertThat(result.toString())
                     .startsWith("Apply partial")
-                    .contains("2 applied, 0 skipped, 1 failed, 0 not attempted")
+                    .contains("2 applied, 0 skipped, 1 failed, 0 unknown, 0 not attempted")
                     .contains("failed " + FakeTarget.arn("a2"));
         }
     }
@@ -148,6 +148,55 @@ class ApplyRunnerTest {
         }
     }
 
+    /** Starts every change at once on its own thread, through {@code start}, and fails each admitted one. */
+    private static final class ConcurrentFailingTarget extends FakeTarget {
+        final java.util.concurrent.atomic.AtomicInteger mutations = new java.util.concurrent.atomic.AtomicInteger();
+
+        ConcurrentFailingTarget(int resources) {
+            super("concurrent", null);
+            for (int i = 0; i < resources; i++) {
+                resource("c" + i, Behaviour.FAIL);
+            }
+        }
+
+        @Override
+        public void apply(List<com.cloudaeye.agent.Change> changes, com.cloudaeye.agent.spi.ApplyContext context) {
+            java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(8);
+            try {
+                List<java.util.concurrent.CompletableFuture<Void>> all = new ArrayList<>();
+                for (com.cloudaeye.agent.Change c : changes) {
+                    all.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> c, threads)
+                            .thenCompose(change -> context.start(change)
+                                    .thenRunAsync(
+                                            () -> {
+                                                mutations.incrementAndGet();
+                                                context.failed(change, "AccessDenied", null);
+                                            },
+                                            threads))
+                            .exceptionally(refused -> null));
+                }
+                all.forEach(java.util.concurrent.CompletableFuture::join);
+            } finally {
+                threads.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void maxFailures_countsChangesInFlight_soConcurrentStartsNeverMakeMoreFailures() {
+        ConcurrentFailingTarget target = new ConcurrentFailingTarget(20);
+        try (AgentInstaller installer = installer(target).maxFailures(3).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(target.mutations.get()).isEqualTo(3);
+            assertThat(result.withOutcome(Outcome.FAILED)).hasSize(3);
+            assertThat(result.withOutcome(Outcome.NOT_ATTEMPTED))
+                    .hasSize(17)
+                    .allSatisfy(r -> assertThat(r.message().orElseThrow())
+                            .startsWith("not started: the apply stopped after 3 change(s) failed"));
+        }
+    }
+
     @Test
     void maxFailures_notReached_letsEverythingRun() {
         FakeTarget fake =
@@ -169,6 +218,135 @@ class ApplyRunnerTest {
                 assertThat(outcomes(e.result())).containsExactly(Outcome.APPLIED, Outcome.NOT_ATTEMPTED);
                 assertThat(e.result().journal()).isPresent();
             });
+        }
+    }
+
+    @Test
+    void anUnknownOutcome_isPartialNeverFailed_journaledUnknown_andSaysWhatToDo() {
+        FakeTarget fake =
+                new FakeTarget("fake", null).resource("a1", Behaviour.UNKNOWN).resource("a2", Behaviour.FAIL);
+        try (AgentInstaller installer = installer(fake).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(outcomes(result)).containsExactly(Outcome.UNKNOWN, Outcome.FAILED);
+            assertThat(result.status())
+                    .as("an unknown outcome may have changed something: never FAILED (nothing changed)")
+                    .isEqualTo(Status.PARTIAL);
+            assertThat(result.toString())
+                    .contains("0 applied, 0 skipped, 1 failed, 1 unknown, 0 not attempted")
+                    .contains("unknown " + FakeTarget.arn("a1"))
+                    .contains("resume or roll back");
+            Journal journal = Journal.read(result.journal().orElseThrow());
+            assertThat(journal.unknown()).extracting(c -> c.resourceId()).containsExactly(FakeTarget.arn("a1"));
+            assertThat(journal.last(journal.unknown().get(0)).orElseThrow().event())
+                    .isEqualTo(Journal.Event.UNKNOWN);
+        }
+    }
+
+    @Test
+    void unknownOutcomes_countTowardsMaxFailures() {
+        FakeTarget fake =
+                new FakeTarget("fake", null).resource("a1", Behaviour.UNKNOWN).resource("a2", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(fake).maxFailures(1).build()) {
+            assertThat(outcomes(installer.apply(installer.plan())))
+                    .containsExactly(Outcome.UNKNOWN, Outcome.NOT_ATTEMPTED);
+        }
+    }
+
+    @Test
+    void rollback_receivesEveryChangeWhoseMutationWasSent_withItsEventAndAppliedState() {
+        FakeTarget fake = new FakeTarget("fake", null)
+                .resource("a1", Behaviour.APPLY)
+                .resource("a2", Behaviour.UNKNOWN)
+                .resource("a3", Behaviour.FAIL)
+                .resource("a4", Behaviour.SKIP)
+                .resource("a5", Behaviour.SILENT);
+        try (AgentInstaller installer = installer(fake).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+
+            assertThat(fake.journaledForRollback())
+                    .as("applied, unknown, and failed after it started; never skipped or not started")
+                    .containsExactly(
+                            "a1 APPLIED {\"after\":\"a1\"}", "a2 UNKNOWN {\"maybe\":\"a2\"}", "a3 FAILED null");
+            assertThat(rollback.mutations()).hasSize(3);
+        }
+    }
+
+    @Test
+    void resume_handsAnUnknownChangeBackToItsTarget_toBeCheckedLive() {
+        FakeTarget fake = new FakeTarget("fake", null).resource("a1", Behaviour.UNKNOWN);
+        try (AgentInstaller installer = installer(fake).build()) {
+            ApplyResult first = installer.apply(installer.plan());
+            fake.resource("a1", Behaviour.APPLY);
+
+            ApplyResult resumed = installer.resume(Journal.read(first.journal().orElseThrow()));
+
+            assertThat(outcomes(resumed)).containsExactly(Outcome.APPLIED);
+            assertThat(fake.log()).containsExactly("mutate a1", "mutate a1");
+        }
+    }
+
+    @Test
+    void twoChangesForOneResource_areRejectedBeforeAnythingIsApplied() {
+        FakeTarget fake =
+                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).duplicate("a1");
+        try (AgentInstaller installer = installer(fake).build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(com.cloudaeye.agent.PlanningException.class)
+                    .hasMessageContaining("The fake target planned two changes for " + FakeTarget.arn("a1"))
+                    .hasMessageContaining("at most one change per resource");
+            assertThat(fake.log()).isEmpty();
+        }
+    }
+
+    @Test
+    void aJournalLineThatFailsAfterAMutation_keepsTheTrueOutcome_stopsTheApply_andRaisesOneJournalException() {
+        FakeTarget fake = new FakeTarget("fake", null)
+                .resource("a1", Behaviour.APPLY)
+                .resource("a2", Behaviour.APPLY)
+                .resource("a3", Behaviour.APPLY);
+        JournalWriter.failing = line -> line.path("event").asText().equals("APPLIED")
+                && line.path("resourceId").asText().endsWith("/a2");
+        try (AgentInstaller installer = installer(fake).build()) {
+            Plan plan = installer.plan();
+
+            assertThatThrownBy(() -> installer.apply(plan)).isInstanceOfSatisfying(ApplyException.class, e -> {
+                assertThat(e.getCause()).isInstanceOf(com.cloudaeye.agent.JournalException.class);
+                assertThat(e.getMessage()).contains("No space left on device").contains("resume or roll back");
+                assertThat(outcomes(e.result()))
+                        .as("a2 landed: the result says so although the journal could not")
+                        .containsExactly(Outcome.APPLIED, Outcome.APPLIED, Outcome.NOT_ATTEMPTED);
+                Journal journal = Journal.read(e.result().journal().orElseThrow());
+                assertThat(journal.interrupted())
+                        .as("the journal shows a2 started, which rollback and resume check live")
+                        .extracting(c -> c.resourceId())
+                        .containsExactly(FakeTarget.arn("a2"));
+            });
+            assertThat(fake.log()).containsExactly("mutate a1", "mutate a2", "stop");
+        } finally {
+            JournalWriter.failing = null;
+        }
+    }
+
+    @Test
+    void aStartThatCannotBeJournaled_isNotMutated_andIsNotAttempted() {
+        FakeTarget fake =
+                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        JournalWriter.failing = line -> line.path("event").asText().equals("STARTING")
+                && line.path("resourceId").asText().endsWith("/a2");
+        try (AgentInstaller installer = installer(fake).build()) {
+            Plan plan = installer.plan();
+
+            assertThatThrownBy(() -> installer.apply(plan)).isInstanceOfSatisfying(ApplyException.class, e -> {
+                assertThat(e.getCause()).isInstanceOf(com.cloudaeye.agent.JournalException.class);
+                assertThat(outcomes(e.result())).containsExactly(Outcome.APPLIED, Outcome.NOT_ATTEMPTED);
+                assertThat(e.result().results().get(1).message().orElseThrow())
+                        .startsWith("not started: the journal could not be written");
+            });
+            assertThat(fake.log()).containsExactly("mutate a1");
+        } finally {
+            JournalWriter.failing = null;
         }
     }
 
@@ -237,7 +415,7 @@ class ApplyRunnerTest {
     }
 
     @Test
-    void planRollback_asksTheTargetToRestoreWhatTheJournalAppliedOrInterrupted() {
+    void planRollback_asksTheTargetToRestoreEveryChangeThatWasStarted() {
         FakeTarget fake = new FakeTarget("fake", null)
                 .resource("a1", Behaviour.APPLY)
                 .resource("a2", Behaviour.FAIL)
@@ -248,8 +426,10 @@ class ApplyRunnerTest {
             Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
 
             assertThat(rollback.kind()).isEqualTo(Plan.Kind.ROLLBACK);
-            assertThat(fake.rollbackRequests()).containsExactly(List.of(FakeTarget.arn("a1"), FakeTarget.arn("a3")));
-            assertThat(rollback.mutations()).hasSize(2);
+            assertThat(fake.rollbackRequests())
+                    .as("a2 failed after it started: its target checks it against the live state")
+                    .containsExactly(List.of(FakeTarget.arn("a1"), FakeTarget.arn("a2"), FakeTarget.arn("a3")));
+            assertThat(rollback.mutations()).hasSize(3);
         }
     }
 

@@ -6,6 +6,7 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
@@ -26,13 +27,15 @@ import java.util.stream.Stream;
  * {@link Behaviour}, and every apply records what it saw (including the journal's last line at the moment of each
  * report, when a journal directory is given) so tests can check the order of journal writes and mutations.
  */
-public final class FakeTarget implements Target {
+public class FakeTarget implements Target {
     /** What {@link #apply} does with one change. */
     public enum Behaviour {
         /** Reports starting, "mutates", reports applied. */
         APPLY,
         /** Reports starting, then failed. */
         FAIL,
+        /** Reports starting, "mutates", then unknown (the answer was lost and the read-back failed). */
+        UNKNOWN,
         /** Reports skipped without starting. */
         SKIP,
         /** Never reports the change. */
@@ -48,6 +51,8 @@ public final class FakeTarget implements Target {
     private final Path journalDirectory;
     private final List<String> log = Collections.synchronizedList(new ArrayList<>());
     private final List<List<String>> rollbackRequests = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> journaledForRollback = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> duplicates = new ArrayList<>();
 
     /**
      * @param name the target's name
@@ -69,6 +74,17 @@ public final class FakeTarget implements Target {
     }
 
     /**
+     * Plans a second change for a resource, of another type (a target bug that core must reject).
+     *
+     * @param resource a resource name
+     * @return this
+     */
+    public FakeTarget duplicate(String resource) {
+        duplicates.add(resource);
+        return this;
+    }
+
+    /**
      * @param resource a resource name
      * @return its ARN
      */
@@ -79,6 +95,13 @@ public final class FakeTarget implements Target {
     /** @return what apply did, in order: {@code "starting x"}, {@code "journal STARTING x"}, {@code "mutate x"} ... */
     public List<String> log() {
         return List.copyOf(log);
+    }
+
+    /**
+     * @return per journaled change that rollback received: {@code "<resource> <event> <appliedState or null>"}
+     */
+    public List<String> journaledForRollback() {
+        return List.copyOf(journaledForRollback);
     }
 
     /** @return the resource ids of each {@link #planRollback} call */
@@ -95,6 +118,10 @@ public final class FakeTarget implements Target {
     public TargetPlan plan(TargetContext context) {
         List<Change> changes = new ArrayList<>();
         behaviours.keySet().forEach(r -> changes.add(change(r, ChangeAction.UPDATE, null)));
+        duplicates.forEach(r -> changes.add(Change.builder()
+                .from(change(r, ChangeAction.UPDATE, null))
+                .resourceType("Fake::Other")
+                .build()));
         return new TargetPlan(changes, List.of(Permission.of("fake:ListResources", "*")));
     }
 
@@ -114,6 +141,14 @@ public final class FakeTarget implements Target {
                 .reason("restore the journaled before-state")
                 .build()));
         return new TargetPlan(changes, List.of());
+    }
+
+    @Override
+    public TargetPlan planRollback(List<Change> applied, TargetContext context, List<JournaledChange> journaled) {
+        journaled.forEach(j -> journaledForRollback.add(
+                j.change().resourceId().substring(j.change().resourceId().lastIndexOf('/') + 1) + " " + j.event() + " "
+                        + j.appliedState()));
+        return planRollback(applied, context);
     }
 
     @Override
@@ -137,6 +172,15 @@ public final class FakeTarget implements Target {
                     context.starting(c);
                     log.add("mutate " + r);
                     context.failed(c, "AccessDenied on " + c.resourceId(), null);
+                }
+                case UNKNOWN -> {
+                    context.starting(c);
+                    log.add("mutate " + r);
+                    context.unknown(
+                            c,
+                            "the outcome is unknown: the answer was lost",
+                            null,
+                            JsonNodeFactory.instance.objectNode().put("maybe", r));
                 }
                 case SKIP -> context.skipped(c, "changed since planning: re-plan");
                 case SILENT -> log.add("silent " + r);

@@ -9,7 +9,7 @@ import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.internal.CallRecorder;
 import java.nio.file.Path;
-import java.util.Map;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * <ul>
  *   <li>{@code plan()} makes no mutating call;
  *   <li>{@code apply(plan)} then {@code plan()} is empty, and the same for uninstall;
- *   <li>the plan's policy allows every call that plan and apply made, and names no action that neither used
- *       (except the authorization-only actions the target declares, like {@code iam:PassRole}).
+ *   <li>the plan's policy allows every call that plan and apply made, as an (action, resource) pair seen on the wire,
+ *       and grants no (action, resource) that no call used (except authorization-only actions like {@code
+ *       iam:PassRole}, and actions the target lists as used only on a failure or read-back path).
  * </ul>
  */
 public abstract class TargetContract {
@@ -75,43 +76,79 @@ public abstract class TargetContract {
         }
     }
 
+    /**
+     * @param granted one (action, resource) the policy grants
+     * @return true when AWS authorizes it inside another call, so no call of its own uses it (by default: an action of
+     *     {@link #authorizationOnlyActions()})
+     */
+    protected boolean authorizationOnly(Permission granted) {
+        return authorizationOnlyActions().contains(granted.action());
+    }
+
+    /**
+     * @return actions that plan and apply make only on a failure or read-back path the contract's happy run does not
+     *     take (e.g. a read after a lost answer), each named here on purpose; their grants are not required to be used
+     */
+    protected Set<String> failureAndReadBackOnlyActions() {
+        return Set.of();
+    }
+
+    /**
+     * Every call plan and apply made, seen on the wire as (action, resource), is allowed by the plan's policy; and
+     * every (action, resource) the policy grants was used by some call, or is on a listed failure or read-back path,
+     * or is authorization-only.
+     */
     @Test
-    void policy_coversEveryCall_andGrantsNoUnusedAction() {
-        try (AgentInstaller installer = build()) {
+    void policy_allowsEveryCallOnItsResource_andGrantsOnlyWhatPlanAndApplyUse() {
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .unlimited()
+                        .start();
+                AgentInstaller installer = installer()
+                        .endpointOverride(proxy.endpoint())
+                        .journalDirectory(journals)
+                        .build()) {
             Plan plan = installer.plan();
             ApplyResult result = installer.apply(plan);
             assertThat(result.isSuccess()).as(result.toString()).isTrue();
             PolicyDocument policy = plan.requiredPolicy();
-            Map<String, Long> calls = installer.calls();
+            CallResources resources = new CallResources(Moto.REGION.id(), Moto.ACCOUNT);
+            Set<Permission> used = new TreeSet<>();
+            proxy.requestLog().forEach(r -> used.addAll(resources.of(r)));
+            assertThat(used).as("calls seen").isNotEmpty();
 
-            Set<String> missing = new TreeSet<>();
-            calls.keySet().forEach(action -> {
-                boolean allowed =
-                        policy.statements().stream().anyMatch(s -> s.actions().contains(action));
-                if (!allowed) {
-                    missing.add(action);
+            Set<Permission> notAllowed = new TreeSet<>();
+            used.forEach(p -> {
+                if (!policy.allows(p)) {
+                    notAllowed.add(p);
                 }
             });
-            assertThat(missing)
-                    .as("actions called but not in the policy:\n" + policy.toJson())
+            assertThat(notAllowed)
+                    .as("calls made on a resource the policy does not grant:\n" + policy.toJson())
                     .isEmpty();
 
-            Set<String> unused = new TreeSet<>(policy.actions());
-            unused.removeAll(calls.keySet());
-            unused.removeAll(authorizationOnlyActions());
+            Set<String> unused = new TreeSet<>();
+            for (PolicyDocument.Statement statement : policy.statements()) {
+                for (String action : statement.actions()) {
+                    if (failureAndReadBackOnlyActions().contains(action)) {
+                        continue;
+                    }
+                    for (String resource : statement.resources()) {
+                        if (authorizationOnly(Permission.of(action, resource))) {
+                            continue;
+                        }
+                        PolicyDocument grant = PolicyDocument.allowing(List.of(Permission.of(action, resource)));
+                        if (used.stream().noneMatch(grant::allows)) {
+                            unused.add(action + " on " + resource);
+                        }
+                    }
+                }
+            }
             assertThat(unused)
-                    .as("actions granted but never called:\n" + policy.toJson())
+                    .as("granted but used by no call (list a failure or read-back path on purpose):\n"
+                            + policy.toJson())
                     .isEmpty();
-
-            plan.mutations()
-                    .forEach(c -> c.permissions()
-                            .forEach(p -> assertThat(policy.allows(p))
-                                    .as(p.toString())
-                                    .isTrue()));
             assertThat(PolicyDocument.fromJson(policy.toJson())).isEqualTo(policy);
-            assertThat(policy.allows(Permission.of("iam:CreateUser", "arn:aws:iam::" + Moto.ACCOUNT + ":user/x")))
-                    .as("never grants unrelated actions")
-                    .isFalse();
         }
     }
 }

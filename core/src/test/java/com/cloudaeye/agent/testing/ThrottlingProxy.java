@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.testing;
 
+import com.cloudaeye.agent.internal.CallRecorder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -166,6 +167,7 @@ public final class ThrottlingProxy implements AutoCloseable {
     private final Map<String, Long> inProgressUntilNanos = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> requestsByResource = new ConcurrentHashMap<>();
+    private final List<Request> requestLog = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     private final Map<String, LongAdder> throttledByGroup = new ConcurrentHashMap<>();
     /** Arrival times (nanoTime) of every request of a quota group, throttled ones included. */
     private final Map<String, java.util.Queue<Long>> arrivalsByGroup = new ConcurrentHashMap<>();
@@ -295,6 +297,21 @@ public final class ThrottlingProxy implements AutoCloseable {
         return conflicts.sum();
     }
 
+    /** @return every request the proxy forwarded or faulted, in order (moto's admin calls left out) */
+    public List<Request> requestLog() {
+        return List.copyOf(requestLog);
+    }
+
+    /**
+     * One request the proxy received, for tests that check what each call touched.
+     *
+     * @param action the IAM action, e.g. {@code lambda:UpdateFunctionConfiguration}
+     * @param method the HTTP method
+     * @param path the raw path, e.g. {@code /2015-03-31/functions/app/configuration}
+     * @param body the request body (JSON, or a query protocol's form)
+     */
+    public record Request(String action, String method, String path, String body) {}
+
     /** @return how many faults of each kind were injected */
     public Map<Fault, Long> faults() {
         Map<Fault, Long> copy = new EnumMap<>(Fault.class);
@@ -356,6 +373,11 @@ public final class ThrottlingProxy implements AutoCloseable {
                 forwardAndRespond(exchange, call, body);
                 return;
             }
+            requestLog.add(new Request(
+                    CallRecorder.iamAction(call.service, call.operation),
+                    exchange.getRequestMethod(),
+                    exchange.getRequestURI().getRawPath(),
+                    new String(body, StandardCharsets.UTF_8)));
             if (call.group != null) {
                 arrivalsByGroup
                         .computeIfAbsent(call.group, k -> new java.util.concurrent.ConcurrentLinkedQueue<>())

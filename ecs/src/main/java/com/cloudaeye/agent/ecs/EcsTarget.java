@@ -2,10 +2,12 @@ package com.cloudaeye.agent.ecs;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.ecs.internal.EcsApplier;
 import com.cloudaeye.agent.ecs.internal.EcsPlanner;
 import com.cloudaeye.agent.ecs.internal.Selection;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
@@ -90,7 +92,17 @@ public final class EcsTarget implements Target {
 
     @Override
     public TargetPlan planRollback(List<Change> applied, TargetContext context) {
-        return EcsPlanner.planRollback(applied, context);
+        return planRollback(
+                applied,
+                context,
+                applied.stream()
+                        .map(c -> new JournaledChange(c, Journal.Event.STARTING, null))
+                        .toList());
+    }
+
+    @Override
+    public TargetPlan planRollback(List<Change> applied, TargetContext context, List<JournaledChange> journaled) {
+        return EcsPlanner.planRollback(journaled, context);
     }
 
     @Override

@@ -109,4 +109,45 @@ class EcsLostAnswerIT {
             assertThat(a.cpu()).as("web-a keeps its own size").isEqualTo("256");
         }
     }
+
+    /**
+     * The race the fault suite found at 30 % lost answers, made deterministic: two source revisions of one family
+     * (api:1 and api:2) each get their revision registered, but no service moves (UpdateService fails). The re-run
+     * plans both registrations again and, registering api:1's first, made api:2's lookup of "the family's latest
+     * revision" see api:1's new one: it registered a twin from api:2. Provenance is now proven by content (the
+     * router's source label, settings and token), searched among every newer revision.
+     */
+    @Test
+    void reRun_afterTwoSourcesOfOneFamilyRegistered_reusesEachRevision_insteadOfRegisteringTwins() {
+        TaskDefinition apiOld = moto.fargate("api", "256", "512", MotoEcs.app("api", 128, 256));
+        TaskDefinition apiNew = moto.fargate("api", "512", "1024", MotoEcs.app("api", 256, 512));
+        moto.service("prod", "api-old", apiOld);
+        moto.service("prod", "api-new", apiNew);
+        EcsTarget target = MotoEcs.target().services("api-*").build();
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .fault(Fault.SERVER_ERROR, 1.0)
+                        .faultOnly("UpdateService")
+                        .start();
+                AgentInstaller failing = installer(target, proxy, 1)) {
+            ApplyResult first = failing.apply(failing.plan());
+            assertThat(first.withOutcome(com.cloudaeye.agent.ResourceResult.Outcome.APPLIED))
+                    .as("both registrations landed: " + first)
+                    .hasSize(2);
+        }
+        int revisionsAfterFirst = moto.describe("api").revision();
+
+        try (AgentInstaller direct =
+                MotoEcs.installer(target).journalDirectory(journals).build()) {
+            ApplyResult rerun = direct.apply(direct.plan());
+
+            assertThat(rerun.status()).as(rerun.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        }
+        assertThat(moto.describe("api").revision())
+                .as("no twin of api:3 or api:4 was registered")
+                .isEqualTo(revisionsAfterFirst);
+        assertThat(TaskDefinitions.ourRouter(moto.describe(moto.taskDefinitionOf("prod", "api-new")))
+                        .map(r -> r.dockerLabels().get(TaskDefinitions.SOURCE_LABEL)))
+                .contains(apiNew.taskDefinitionArn());
+    }
 }

@@ -34,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -59,6 +60,21 @@ class EcsWireMockTest {
     void start() {
         wireMock = new WireMockServer(options().dynamicPort());
         wireMock.start();
+        noNewerRevisions();
+    }
+
+    /** The family has no revision newer than a source: nothing an earlier attempt registered. */
+    private void noNewerRevisions() {
+        wireMock.stubFor(op("ListTaskDefinitions").atPriority(10).willReturn(arns()));
+    }
+
+    private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder arns(String... arns) {
+        return aResponse()
+                .withStatus(200)
+                .withHeader("Content-Type", JSON)
+                .withBody(Json.object()
+                        .set("taskDefinitionArns", Json.MAPPER.valueToTree(List.of(arns)))
+                        .toString());
     }
 
     @AfterEach
@@ -199,7 +215,7 @@ class EcsWireMockTest {
     }
 
     @Test
-    void apply_reportsAFailedRolloutWithItsReason() {
+    void apply_reportsAFailedRolloutAsUnknownWithItsReason_andRollbackMovesTheServiceBack() {
         stubApiService();
         wireMock.stubFor(op("DescribeServices")
                 .inScenario("rollout")
@@ -211,16 +227,29 @@ class EcsWireMockTest {
 
             assertThat(result.status()).isEqualTo(ApplyResult.Status.PARTIAL);
             assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+                    .as("UpdateService landed: FAILED would say nothing changed")
+                    .isEmpty();
+            assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
                     .singleElement()
                     .satisfies(r -> {
                         assertThat(r.change().resourceId()).endsWith("service/prod/api");
                         assertThat(r.message()).get().asString().contains("circuit breaker: tasks failed to start");
                     });
+
+            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+
+            assertThat(rollback.mutations())
+                    .as("the service the apply moved is moved back, proven by the journaled revision")
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.resourceId()).endsWith("service/prod/api");
+                        assertThat(c.targetState().path("to").asText()).endsWith("task-definition/app:3");
+                    });
         }
     }
 
     @Test
-    void apply_whenTheRolloutOutlastsTheTimeout_reportsTheServiceAsFailedWithItsProgress() {
+    void apply_whenTheRolloutOutlastsTheTimeout_reportsTheServiceAsUnknownWithItsProgress() {
         stubApiService();
         wireMock.stubFor(op("DescribeServices")
                 .inScenario("rollout")
@@ -230,7 +259,7 @@ class EcsWireMockTest {
         try (AgentInstaller installer = installer(api().waitForStable(Duration.ofMillis(300), Duration.ofMillis(50)))) {
             ApplyResult result = installer.apply(installer.plan());
 
-            assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+            assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
                     .singleElement()
                     .satisfies(r -> assertThat(r.message())
                             .get()
@@ -376,6 +405,7 @@ class EcsWireMockTest {
             ObjectNode td = (ObjectNode)
                     Json.MAPPER.readTree(bodies("RegisterTaskDefinition").get(0));
             wireMock.resetAll();
+            noNewerRevisions();
             JsonNode tags = td.remove("tags");
             td.put("taskDefinitionArn", TD + "app:" + revision)
                     .put("revision", revision)
@@ -403,15 +433,19 @@ class EcsWireMockTest {
             return described;
         }
 
+        /** The family's revisions besides the source, newest first. */
+        private final List<String> family = new ArrayList<>();
+
         /** DescribeTaskDefinition of the family (its latest revision) answers with this revision. */
         private void latestIs(JsonNode described) {
             wireMock.stubFor(op("DescribeTaskDefinition")
                     .withRequestBody(containing("\"taskDefinition\":\"app\""))
                     .atPriority(1)
                     .willReturn(json(described)));
+            describable(described);
         }
 
-        /** DescribeTaskDefinition of this revision's ARN answers with it. */
+        /** DescribeTaskDefinition of this revision's ARN answers with it, and ListTaskDefinitions lists it. */
         private void describable(JsonNode described) {
             String arn =
                     described.path("taskDefinition").path("taskDefinitionArn").asText();
@@ -419,6 +453,11 @@ class EcsWireMockTest {
                     .withRequestBody(containing("\"taskDefinition\":\"" + arn + "\""))
                     .atPriority(1)
                     .willReturn(json(described)));
+            family.add(arn);
+            family.sort(java.util.Comparator.comparingInt(
+                            (String a) -> Integer.parseInt(a.substring(a.lastIndexOf(':') + 1)))
+                    .reversed());
+            wireMock.stubFor(op("ListTaskDefinitions").atPriority(1).willReturn(arns(family.toArray(new String[0]))));
         }
 
         /** RegisterTaskDefinition answers that it registered this revision number. */
@@ -698,9 +737,14 @@ class EcsWireMockTest {
             wireMock.stubFor(op("DescribeTaskDefinition")
                     .inScenario("lost")
                     .whenScenarioStateIs("landed")
-                    .withRequestBody(containing("\"taskDefinition\":\"app\""))
+                    .withRequestBody(containing("\"taskDefinition\":\"" + TD + "app:4\""))
                     .atPriority(1)
                     .willReturn(json(landed)));
+            wireMock.stubFor(op("ListTaskDefinitions")
+                    .inScenario("lost")
+                    .whenScenarioStateIs("landed")
+                    .atPriority(1)
+                    .willReturn(arns(TD + "app:4")));
 
             try (AgentInstaller installer = installer(target())) {
                 ApplyResult result = installer.apply(installer.plan());

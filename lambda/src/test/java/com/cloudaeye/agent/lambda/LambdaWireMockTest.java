@@ -306,6 +306,104 @@ class LambdaWireMockTest {
         }
     }
 
+    @Test
+    void apply_withMaxFailures_startsNoMoreUpdatesThanTheLimit_althoughFunctionsRunConcurrently() {
+        String[] names = {"a", "b", "c", "d", "e", "f", "g", "h"};
+        for (String name : names) {
+            stubGetFunctionThroughUpdate(name, "Successful");
+            aws.stubFor(put(urlPathMatching(fn(name) + "/configuration"))
+                    .willReturn(error(400, "InvalidParameterValueException", "Layers are too large")
+                            .withFixedDelay(200))); // all in flight at once, none answered yet
+        }
+        try (AgentInstaller installer = AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "secret")))
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("tok-123")))
+                .target(LambdaTarget.builder()
+                        .functions(names)
+                        .layer(Architecture.X86_64, LAYER)
+                        .build())
+                .journalDirectory(journals)
+                .maxFailures(2)
+                .build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.withOutcome(Outcome.FAILED)).hasSize(2);
+            assertThat(result.withOutcome(Outcome.NOT_ATTEMPTED))
+                    .hasSize(6)
+                    .allSatisfy(r -> assertThat(r.message().orElseThrow()).contains("not started", "maxFailures(2)"));
+            aws.verify(2, putRequestedFor(urlPathMatching("/2015-03-31/functions/.*/configuration")));
+        }
+    }
+
+    /** UpdateFunctionConfiguration always answers 500 (the answer lost); GetFunction: planning, then {@code after}. */
+    private void stubLostUpdate(String name, com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder after) {
+        aws.stubFor(put(urlPathMatching(fn(name) + "/configuration"))
+                .willReturn(error(500, "ServiceException", "connection reset after the update")));
+        String scenario = "lost-" + name;
+        aws.stubFor(get(urlPathMatching(fn(name)))
+                .inScenario(scenario)
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(okJson(getFunction(name, "r1", "Successful")))
+                .willSetStateTo("after")); // the apply sends its update without reading first
+        aws.stubFor(get(urlPathMatching(fn(name)))
+                .inScenario(scenario)
+                .whenScenarioStateIs("after")
+                .willReturn(after));
+        stubPublish(name);
+    }
+
+    @Test
+    void apply_whenTheUpdatesAnswerIsLost_butItLanded_readsItBack_andReportsItApplied() {
+        String installed = "{\"Configuration\":"
+                + function("a", "r2", "Successful")
+                        .replace("\"Layers\":[]", "\"Layers\":[{\"Arn\":\"" + LAYER + "\"}]")
+                        .replace(
+                                "{\"STAGE\":\"prod\"}",
+                                "{\"STAGE\":\"prod\",\"CLOUDAEYE_LOGS_ENDPOINT\":"
+                                        + "\"https://logs.example.cloudaeye.com\",\"CLOUDAEYE_API_TOKEN\":\"tok-123\"}")
+                + ",\"Tags\":{}}";
+        stubLostUpdate("a", okJson(installed));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(result.results().get(0).message().orElseThrow()).contains("answer was lost");
+        }
+    }
+
+    @Test
+    void apply_whenTheUpdatesAnswerIsLost_andItDidNotLand_reportsItFailed() {
+        stubLostUpdate("a", okJson(getFunction("a", "r1", "Successful")));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.FAILED);
+            assertThat(result.results().get(0).message())
+                    .hasValue("ServiceException: connection reset after the update");
+        }
+    }
+
+    @Test
+    void apply_whenTheUpdatesAnswerIsLost_andTheReadBackFailsToo_reportsItUnknown_andRollbackIncludesIt() {
+        stubLostUpdate("a", error(403, "AccessDeniedException", "not allowed to read it back"));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.PARTIAL);
+            assertThat(result.withOutcome(Outcome.UNKNOWN))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.message().orElseThrow())
+                            .contains("the outcome is unknown", "not allowed to read it back")
+                            .doesNotContain("tok-123"));
+            assertThat(com.cloudaeye.agent.Journal.read(result.journal().orElseThrow())
+                            .sent())
+                    .as("rollback gets it, to check it live")
+                    .hasSize(1);
+        }
+    }
+
     /**
      * GetFunction answers the first read (planning) with r1, then walks through the given update statuses. The apply
      * of the installer that planned sends its update without reading the function first.

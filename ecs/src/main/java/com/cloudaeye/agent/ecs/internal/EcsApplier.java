@@ -27,8 +27,10 @@ import software.amazon.awssdk.services.ecs.model.DeploymentRolloutState;
 import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.Service;
+import software.amazon.awssdk.services.ecs.model.SortOrder;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
 import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
 
 /**
  * Applies planned ECS changes: registers one revision per source revision, then moves each service to its revision
@@ -45,6 +47,8 @@ public final class EcsApplier {
     private static final Logger LOG = LoggerFactory.getLogger(EcsApplier.class);
     /** Read-backs after an ambiguous RegisterTaskDefinition or UpdateService failure, each with the scheduler's retries. */
     private static final int CONFIRM_READS = 5;
+    /** How many of a family's newest revisions are searched for one an earlier attempt registered. */
+    private static final int SEARCHED_REVISIONS = 20;
 
     private final ApplyContext context;
     private final EcsClient ecs;
@@ -97,20 +101,21 @@ public final class EcsApplier {
                         if (earlier.isPresent()) {
                             return CompletableFuture.completedFuture(new Registered(earlier.get(), true));
                         }
-                        context.starting(change);
-                        return registerOnce(from, request)
-                                .exceptionallyCompose(
-                                        error -> confirmRegistered(from, request, AwsErrors.unwrap(error)));
+                        // Admitted by core (failure limit, journal) before the call; a refusal is recorded there.
+                        return context.start(change)
+                                .thenCompose(admitted -> registerOnce(from, request)
+                                        .exceptionallyCompose(
+                                                error -> confirmRegistered(from, request, AwsErrors.unwrap(error))));
                     });
                 })
                 .handle((registered, error) -> {
                     if (error != null) {
-                        Throwable cause = AwsErrors.unwrap(error);
-                        context.failed(
+                        AwsErrors.report(
+                                context,
                                 change,
                                 "registering a new revision of " + shortName(source) + " failed: "
-                                        + AwsErrors.describe(cause),
-                                cause);
+                                        + AwsErrors.describe(error),
+                                error);
                         return null;
                     }
                     String arn = registered.arn();
@@ -130,8 +135,8 @@ public final class EcsApplier {
     private record Registered(String arn, boolean earlier) {}
 
     /**
-     * After the last attempt of RegisterTaskDefinition failed in a way that may have hidden its success, reads the
-     * family's latest revision back: the revision when the lost attempt registered it, else the original error, or
+     * After the last attempt of RegisterTaskDefinition failed in a way that may have hidden its success, looks for the
+     * revision it registered among the family's newer revisions: the revision when the lost attempt registered it, else the original error, or
      * an error saying that the outcome is unknown when it cannot be read.
      */
     private CompletableFuture<Registered> confirmRegistered(
@@ -178,22 +183,21 @@ public final class EcsApplier {
 
     /**
      * Registers the revision. RegisterTaskDefinition takes no idempotency token, so a 5xx or a network failure may
-     * hide a revision AWS did register: a retry first reads the family's latest revision and takes it when the lost
-     * attempt registered it. The read runs inside the retried call, under the stricter modify quota, so that no
-     * other registration of the family can come between.
+     * hide a revision AWS did register: a retry first looks for it among the family's revisions newer than the source
+     * and takes it when the lost attempt registered it. The search runs inside the retried call, under the stricter
+     * modify quota, so that no other registration of the family can come between.
      */
     private CompletableFuture<Registered> registerOnce(TaskDefinition source, RegisterTaskDefinitionRequest request) {
         AtomicBoolean sent = new AtomicBoolean();
         return context.scheduler().submit(EcsQuotas.TASK_DEFINITION_MODIFY, () -> {
             if (sent.getAndSet(true)) {
-                DescribeTaskDefinitionResponse latest = ecs.describeTaskDefinition(
-                        d -> d.taskDefinition(source.family()).include(TaskDefinitionField.TAGS));
-                if (isWhatWeRegister(latest, source, request)) {
+                Optional<String> landed = findRegistered(source, request);
+                if (landed.isPresent()) {
                     LOG.info(
                             "Task definition {} was registered by an attempt whose answer was lost: not registering it"
                                     + " again",
-                            shortName(latest.taskDefinition().taskDefinitionArn()));
-                    return new Registered(latest.taskDefinition().taskDefinitionArn(), false);
+                            shortName(landed.get()));
+                    return new Registered(landed.get(), false);
                 }
             }
             return new Registered(
@@ -202,15 +206,66 @@ public final class EcsApplier {
     }
 
     /**
-     * The family's latest revision when it is newer than the source and is exactly what {@code request} registers: an
-     * earlier apply (killed, or whose response was lost) registered it.
+     * A revision an earlier apply (killed, or whose answer was lost) registered for exactly this request: one of the
+     * family's revisions newer than the source whose content, with our router's source label, settings hash and
+     * token, is what {@code request} registers. Its provenance is proven by that content, never by its position: the
+     * family's latest revision may come from another source revision of the family registered since.
      */
     private CompletableFuture<Optional<String>> earlierRevision(
             TaskDefinition source, RegisterTaskDefinitionRequest request) {
-        return EcsPlanner.describeTaskDefinition(context, source.family())
-                .thenApply(latest -> isWhatWeRegister(latest, source, request)
-                        ? Optional.of(latest.taskDefinition().taskDefinitionArn())
-                        : Optional.empty());
+        return context.scheduler()
+                .submit(EcsQuotas.TASK_DEFINITION_READ, () -> newerRevisions(source))
+                .thenCompose(arns -> firstRegistering(arns, 0, source, request));
+    }
+
+    private CompletableFuture<Optional<String>> firstRegistering(
+            List<String> arns, int index, TaskDefinition source, RegisterTaskDefinitionRequest request) {
+        if (index >= arns.size()) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        return EcsPlanner.describeTaskDefinition(context, arns.get(index)).thenCompose(revision -> {
+            if (isWhatWeRegister(revision, source, request)) {
+                return CompletableFuture.completedFuture(
+                        Optional.of(revision.taskDefinition().taskDefinitionArn()));
+            }
+            return firstRegistering(arns, index + 1, source, request);
+        });
+    }
+
+    /** {@link #earlierRevision}, in the calling thread (inside a scheduled call). */
+    private Optional<String> findRegistered(TaskDefinition source, RegisterTaskDefinitionRequest request) {
+        for (String arn : newerRevisions(source)) {
+            DescribeTaskDefinitionResponse revision =
+                    ecs.describeTaskDefinition(d -> d.taskDefinition(arn).include(TaskDefinitionField.TAGS));
+            if (isWhatWeRegister(revision, source, request)) {
+                return Optional.of(arn);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The family's active revisions newer than the source, newest first, at most {@link #SEARCHED_REVISIONS} of them
+     * (an earlier apply's revision is among the newest unless the family had that many registrations since).
+     */
+    private List<String> newerRevisions(TaskDefinition source) {
+        String family = source.family();
+        // Sorted here, not trusted to the request's sort order: emulators ignore it.
+        return ecs
+                .listTaskDefinitionsPaginator(l -> l.familyPrefix(family)
+                        .status(TaskDefinitionStatus.ACTIVE)
+                        .sort(SortOrder.DESC))
+                .taskDefinitionArns()
+                .stream()
+                .filter(arn -> TaskDefinitions.family(arn).equals(family)) // the prefix matches longer names too
+                .filter(arn -> revision(arn) > source.revision())
+                .sorted(java.util.Comparator.comparingInt(EcsApplier::revision).reversed())
+                .limit(SEARCHED_REVISIONS)
+                .toList();
+    }
+
+    private static int revision(String arn) {
+        return Integer.parseInt(arn.substring(arn.lastIndexOf(':') + 1));
     }
 
     /** @return true when {@code revision} is newer than the source and exactly what {@code request} registers */
@@ -265,8 +320,11 @@ public final class EcsApplier {
                                     : updateService(change, state, arn.get());
                         })
                         .exceptionally(error -> {
-                            Throwable cause = AwsErrors.unwrap(error);
-                            context.failed(change, "updating the service failed: " + AwsErrors.describe(cause), cause);
+                            AwsErrors.report(
+                                    context,
+                                    change,
+                                    "updating the service failed: " + AwsErrors.describe(error),
+                                    error);
                             return null;
                         });
             }
@@ -286,57 +344,24 @@ public final class EcsApplier {
                     return updateService(change, state, arn);
                 })
                 .exceptionally(error -> {
-                    Throwable cause = AwsErrors.unwrap(error);
-                    context.failed(change, "updating the service failed: " + AwsErrors.describe(cause), cause);
+                    AwsErrors.report(
+                            context, change, "updating the service failed: " + AwsErrors.describe(error), error);
                     return null;
                 });
     }
 
     /**
-     * The revision an interrupted apply registered for this service's source, found without its journal line: the
-     * family's latest revision, or else the revision the service already runs (the interrupted apply may have moved
-     * it before someone registered another revision), when it is newer than the source and exactly what this change
-     * registers. A user's own newer revision is never taken for ours.
+     * The revision an interrupted apply registered for this service's source, found without its journal line: one of
+     * the family's revisions newer than the source that is exactly what this change registers. A user's own newer
+     * revision is never taken for ours.
      */
     private CompletableFuture<Optional<String>> previouslyRegistered(JsonNode state) {
         if (!isUninstall(state) && !state.has("router")) {
             // A plan saved before services carried their router settings: nothing to compare a revision with.
             return CompletableFuture.completedFuture(Optional.empty());
         }
-        String source = state.path("source").asText();
-        CompletableFuture<DescribeTaskDefinitionResponse> latest =
-                EcsPlanner.describeTaskDefinition(context, TaskDefinitions.family(source));
-        return EcsPlanner.describeTaskDefinition(context, source).thenCompose(described -> {
-            RegisterTaskDefinitionRequest intended = request(described, state);
-            int from = described.taskDefinition().revision();
-            return latest.thenCompose(l -> {
-                if (ours(l, from, intended)) {
-                    return CompletableFuture.completedFuture(
-                            Optional.of(l.taskDefinition().taskDefinitionArn()));
-                }
-                return describeService(
-                                state.path("cluster").asText(),
-                                state.path("service").asText())
-                        .thenCompose(service -> {
-                            String now = service.map(Service::taskDefinition).orElse(source);
-                            if (now.equals(source)
-                                    || now.equals(l.taskDefinition().taskDefinitionArn())
-                                    || !TaskDefinitions.family(now).equals(TaskDefinitions.family(source))) {
-                                return CompletableFuture.completedFuture(Optional.<String>empty());
-                            }
-                            return EcsPlanner.describeTaskDefinition(context, now)
-                                    .thenApply(running -> ours(running, from, intended)
-                                            ? Optional.of(now)
-                                            : Optional.<String>empty());
-                        });
-            });
-        });
-    }
-
-    private boolean ours(
-            DescribeTaskDefinitionResponse revision, int sourceRevision, RegisterTaskDefinitionRequest intended) {
-        return revision.taskDefinition().revision() > sourceRevision
-                && TaskDefinitions.registers(revision, intended, context.agent());
+        return EcsPlanner.describeTaskDefinition(context, state.path("source").asText())
+                .thenCompose(described -> earlierRevision(described.taskDefinition(), request(described, state)));
     }
 
     private CompletableFuture<@Nullable Void> updateService(Change change, JsonNode state, String arn) {
@@ -360,14 +385,15 @@ public final class EcsApplier {
                                 + " as planned: someone changed it since; plan again");
                 return done();
             }
-            context.starting(change);
-            return context.scheduler()
-                    .submit(
-                            EcsQuotas.SERVICE_MODIFY,
-                            () -> ecs.updateService(
-                                    u -> u.cluster(cluster).service(service).taskDefinition(arn)))
-                    .thenApply(response -> Optional.of(response.service()))
-                    .exceptionallyCompose(error -> confirmUpdate(cluster, service, arn, AwsErrors.unwrap(error)))
+            return context.start(change)
+                    .thenCompose(admitted -> context.scheduler()
+                            .submit(
+                                    EcsQuotas.SERVICE_MODIFY,
+                                    () -> ecs.updateService(u ->
+                                            u.cluster(cluster).service(service).taskDefinition(arn)))
+                            .thenApply(response -> Optional.of(response.service()))
+                            .exceptionallyCompose(
+                                    error -> confirmUpdate(cluster, service, arn, AwsErrors.unwrap(error))))
                     .thenCompose(updated -> {
                         LOG.info("Updated ECS service {} to {}", service, shortName(arn));
                         if (!state.has("waitMillis")) {
@@ -436,17 +462,19 @@ public final class EcsApplier {
                 .thenCompose(current -> {
                     if (current == null) {
                         if (System.nanoTime() >= deadline) {
-                            context.failed(
+                            landedUnconfirmed(
                                     change,
                                     "updated to " + shortName(arn) + ", but its rollout could not be read before the"
                                             + " deadline: check the service's events",
-                                    null);
+                                    arn,
+                                    from);
                             return done();
                         }
                         return awaitRollout(change, state, arn, from, deployment, deadline);
                     }
                     if (current.isEmpty()) {
-                        context.failed(change, "the service disappeared during its rollout to " + shortName(arn), null);
+                        landedUnconfirmed(
+                                change, "the service disappeared during its rollout to " + shortName(arn), arn, from);
                         return done();
                     }
                     Service s = current.get();
@@ -455,25 +483,27 @@ public final class EcsApplier {
                                     deployment == null ? arn.equals(d.taskDefinition()) : deployment.equals(d.id()))
                             .findFirst();
                     if (ours.isEmpty()) {
-                        context.failed(
+                        landedUnconfirmed(
                                 change,
                                 "its deployment to " + shortName(arn) + " was replaced by another before it"
                                         + " completed; the service now deploys "
                                         + primary(s)
                                                 .map(d -> shortName(d.taskDefinition()))
                                                 .orElse("nothing"),
-                                null);
+                                arn,
+                                from);
                         return done();
                     }
                     Deployment d = ours.get();
                     DeploymentRolloutState rollout = d.rolloutState();
                     if (rollout == DeploymentRolloutState.FAILED) {
-                        context.failed(
+                        landedUnconfirmed(
                                 change,
                                 "the rollout to " + shortName(arn) + " failed: "
                                         + Optional.ofNullable(d.rolloutStateReason())
                                                 .orElse("no reason given"),
-                                null);
+                                arn,
+                                from);
                         return done();
                     }
                     boolean stable = rollout == DeploymentRolloutState.COMPLETED
@@ -489,7 +519,7 @@ public final class EcsApplier {
                         return done();
                     }
                     if (System.nanoTime() >= deadline) {
-                        context.failed(
+                        landedUnconfirmed(
                                 change,
                                 "updated to " + shortName(arn) + " but not stable within "
                                         + Duration.ofMillis(
@@ -497,7 +527,8 @@ public final class EcsApplier {
                                         + " (rollout " + (rollout == null ? "in progress" : rollout.toString())
                                         + ", " + d.runningCount() + "/" + d.desiredCount() + " tasks running); ECS"
                                         + " keeps deploying: check the service's events",
-                                null);
+                                arn,
+                                from);
                         return done();
                     }
                     LOG.debug(
@@ -508,6 +539,20 @@ public final class EcsApplier {
                             d.desiredCount());
                     return awaitRollout(change, state, arn, from, deployment, deadline);
                 });
+    }
+
+    /**
+     * UpdateService landed but its rollout did not complete (failed, timed out, replaced, unreadable): the service may
+     * run the new revision or, after a circuit-breaker rollback, the old one. Never FAILED, which would say nothing
+     * changed: unknown, with the revisions rollback needs.
+     */
+    private void landedUnconfirmed(Change change, String reason, String arn, String from) {
+        context.unknown(
+                change,
+                reason + ". The service was moved to " + shortName(arn) + ": roll back to return it to "
+                        + shortName(from) + ", or plan again to see where it stands",
+                null,
+                appliedState(arn, from));
     }
 
     private CompletableFuture<Optional<Service>> describeService(String cluster, String service) {

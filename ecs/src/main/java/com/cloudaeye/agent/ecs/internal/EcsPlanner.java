@@ -11,6 +11,7 @@ import com.cloudaeye.agent.ecs.LogRouter;
 import com.cloudaeye.agent.internal.Globs;
 import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -485,8 +486,10 @@ public final class EcsPlanner {
         List<Permission> p = new ArrayList<>();
         // RegisterTaskDefinition is not scoped by resource: AWS authorizes it on "*" only.
         p.add(Permission.of("ecs:RegisterTaskDefinition", "*"));
-        // DescribeTaskDefinition (apply re-reads the source revision) is not scoped by resource either.
+        // DescribeTaskDefinition (apply re-reads the source revision) is not scoped by resource either, nor is
+        // ListTaskDefinitions (apply looks for a revision an earlier attempt registered among the family's newer ones).
         p.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
+        p.add(Permission.of("ecs:ListTaskDefinitions", "*"));
         if (r.hasTags() && !r.tags().isEmpty()) {
             String arn = source.taskDefinitionArn();
             p.add(Permission.of("ecs:TagResource", arn.substring(0, arn.lastIndexOf(':')) + ":*"));
@@ -580,17 +583,20 @@ public final class EcsPlanner {
 
     /**
      * Plans putting services back on the revision they ran before an apply. Revisions the apply registered stay
-     * registered (an unused revision costs nothing); a service that someone moved since is skipped.
+     * registered (an unused revision costs nothing); a service that someone moved since is skipped. A service runs a
+     * revision the apply set when it is the one the journal recorded, or else (interrupted, unknown) one this plan's
+     * apply registers.
      *
-     * @param applied the journal's applied changes of this target
+     * @param journaled the journal's changes of this target whose mutation may have been sent
      * @param context clients
      * @return the rollback plan
      */
-    public static TargetPlan planRollback(List<Change> applied, TargetContext context) {
+    public static TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
         EcsClient ecs = context.client(EcsClient.class, EcsClient::builder);
         Set<Permission> reads = new TreeSet<>();
         List<Change> changes = new ArrayList<>();
-        for (Change c : applied) {
+        for (JournaledChange j : journaled) {
+            Change c = j.change();
             if (TASK_DEFINITION_TYPE.equals(c.resourceType())) {
                 changes.add(Change.builder()
                         .from(c)
@@ -636,7 +642,11 @@ public final class EcsPlanner {
             reads.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
             TaskDefinition now =
                     CallScheduler.join(describeTaskDefinition(context, current)).taskDefinition();
-            if (!madeByApply(st, from, now)) {
+            // The revision the apply journaled proves it moved the service; without one (interrupted, unknown),
+            // the revision must be one this plan's apply registers.
+            String journaledArn =
+                    j.state().map(a -> a.path("taskDefinitionArn").asText("")).orElse("");
+            if (!current.equals(journaledArn) && !madeByApply(st, from, now)) {
                 changes.add(out.action(ChangeAction.SKIP)
                         .reason("it now runs " + TaskDefinitions.shortName(current) + ", which that apply did not"
                                 + " set: someone changed it since, so it is left alone")

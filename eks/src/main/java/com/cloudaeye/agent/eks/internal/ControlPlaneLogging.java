@@ -9,6 +9,7 @@ import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.LogType;
 import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.internal.OutcomeUnknownException;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
@@ -218,7 +219,7 @@ public final class ControlPlaneLogging implements EksComponent {
             if (context.shouldStop()) {
                 return;
             }
-            // applyOne reports the outcome itself; only a journal failure (AgentException) comes out of it.
+            // applyOne reports the outcome itself; a journal failure in starting() ends it, and core handles that.
             CallScheduler.join(applyOne(change, context));
         }
     }
@@ -302,15 +303,15 @@ public final class ControlPlaneLogging implements EksComponent {
                         applied.set("enabled", array(outcome.enabled()));
                         context.applied(change, outcome.message(), applied);
                     } else {
-                        String why = AwsErrors.describe(error);
-                        context.failed(
+                        AwsErrors.report(
+                                context,
                                 change,
                                 "Control-plane logging of " + name
-                                        + (why.startsWith(AwsErrors.OUTCOME_UNKNOWN)
+                                        + (AwsErrors.isOutcomeUnknown(error)
                                                 ? " may have been updated: "
                                                 : " was not updated: ")
-                                        + why,
-                                AwsErrors.unwrap(error));
+                                        + AwsErrors.describe(error),
+                                error);
                     }
                     return null;
                 });
@@ -333,7 +334,7 @@ public final class ControlPlaneLogging implements EksComponent {
         }
         return describe(eks, scheduler, name, CONFIRM_READS).handle((cluster, readError) -> {
             if (readError != null) {
-                throw new CompletionException(new AgentException(
+                throw new CompletionException(new OutcomeUnknownException(
                         AwsErrors.OUTCOME_UNKNOWN + ": UpdateClusterConfig got no answer (" + AwsErrors.describe(error)
                                 + ") and reading the cluster back failed too (" + AwsErrors.describe(readError)
                                 + "); plan again to see where it stands",
@@ -358,7 +359,7 @@ public final class ControlPlaneLogging implements EksComponent {
         if (error instanceof AgentException) {
             return error;
         }
-        return new AgentException(
+        return new OutcomeUnknownException(
                 AwsErrors.OUTCOME_UNKNOWN + ": the update was accepted, but reading its progress failed ("
                         + AwsErrors.describe(error) + "); plan again to see where it stands",
                 error);
@@ -466,9 +467,13 @@ public final class ControlPlaneLogging implements EksComponent {
                                 "update " + updateId + " " + update.statusAsString() + ": " + errors(update)));
                     }
                     if (Waits.passed(deadline)) {
-                        return CompletableFuture.failedFuture(new AgentException("update " + updateId + " was still "
-                                + update.statusAsString() + " after " + waits.timeout()
-                                + "; it may still finish: check it with aws eks describe-update, then plan again"));
+                        // It may still land: unknown, not failed (failed says nothing changed).
+                        return CompletableFuture.failedFuture(new OutcomeUnknownException(
+                                AwsErrors.OUTCOME_UNKNOWN + ": update " + updateId + " was still "
+                                        + update.statusAsString() + " after " + waits.timeout()
+                                        + "; it may still finish: check it with aws eks describe-update, then plan"
+                                        + " again",
+                                new IllegalStateException(update.statusAsString())));
                     }
                     return scheduler
                             .after(waits.pollInterval())
@@ -493,9 +498,12 @@ public final class ControlPlaneLogging implements EksComponent {
             if (now.equals(expected)) {
                 return CompletableFuture.completedFuture(null);
             }
-            return CompletableFuture.failedFuture(new AgentException("UpdateClusterConfig returned no update"
-                    + " to wait on, and the cluster now has " + names(now) + " enabled instead of "
-                    + names(expected)));
+            // Something else than planned is enabled now: the update may have landed in part.
+            return CompletableFuture.failedFuture(new OutcomeUnknownException(
+                    AwsErrors.OUTCOME_UNKNOWN + ": UpdateClusterConfig returned no update to wait on, and the cluster"
+                            + " now has " + names(now) + " enabled instead of " + names(expected)
+                            + "; plan again to see where it stands",
+                    new IllegalStateException(names(now))));
         });
     }
 

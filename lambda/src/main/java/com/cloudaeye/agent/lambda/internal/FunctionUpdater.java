@@ -7,6 +7,7 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.internal.AsyncWindow;
 import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.internal.OutcomeUnknownException;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.lambda.LambdaTarget;
 import com.cloudaeye.agent.spi.ApplyContext;
@@ -17,7 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.CompletionException;
 import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.LambdaClient;
@@ -52,7 +53,6 @@ public final class FunctionUpdater {
     private final LambdaClient lambda;
     private final CallScheduler scheduler;
     private final PlannedFunctions planned;
-    private final AtomicReference<AgentException> fatal = new AtomicReference<>();
     private final PlanCheck layerCheck;
 
     /**
@@ -74,32 +74,26 @@ public final class FunctionUpdater {
      */
     public void apply(List<Change> changes) {
         PlanCheck.requireConsistent(changes, context.region().id());
-        CallScheduler.join(
-                AsyncWindow.run(changes, WINDOW, () -> fatal.get() != null || context.shouldStop(), this::applyOne));
-        AgentException stop = fatal.get();
-        if (stop != null) {
-            throw stop;
-        }
+        CallScheduler.join(AsyncWindow.run(changes, WINDOW, context::shouldStop, this::applyOne));
     }
 
     private CompletableFuture<Void> applyOne(Change change) {
         String arn = change.resourceId();
         FunctionState state = FunctionState.fromJson(change.targetState());
-        try {
-            context.starting(change); // journaled before any mutation; throws when the journal cannot be written
-        } catch (AgentException e) {
-            fatal.compareAndSet(null, e);
-            return CompletableFuture.completedFuture(null);
-        }
-        FunctionConfiguration asPlanned = planned.take(arn, state.revisionId());
-        CompletableFuture<FunctionConfiguration> read = asPlanned != null
-                ? CompletableFuture.completedFuture(asPlanned) // the RevisionId precondition guards the update
-                : waitUntilIdle(arn, Duration.ZERO);
-        return read.thenCompose(live -> checkThenUpdate(change, live, state, 0)).exceptionally(e -> {
-            Throwable cause = AwsErrors.unwrap(e);
-            context.failed(change, AwsErrors.describe(cause), cause);
-            return null;
-        });
+        // Admitted and journaled before any call. When core refuses (the failure limit, the journal), it has recorded
+        // the change, and the report below is ignored.
+        return context.start(change)
+                .thenCompose(admitted -> {
+                    FunctionConfiguration asPlanned = planned.take(arn, state.revisionId());
+                    return asPlanned != null
+                            ? CompletableFuture.completedFuture(asPlanned) // the RevisionId precondition guards it
+                            : waitUntilIdle(arn, Duration.ZERO);
+                })
+                .thenCompose(live -> checkThenUpdate(change, live, state, 0))
+                .exceptionally(e -> {
+                    AwsErrors.report(context, change, AwsErrors.describe(e), e);
+                    return null;
+                });
     }
 
     /** Updates the function unless it already is as wanted, changed since planning, or cannot take the layers. */
@@ -139,16 +133,32 @@ public final class FunctionUpdater {
                 (UpdateFunctionConfigurationResponse response, Throwable error) -> {
                     Throwable cause = unwrap(error);
                     if (cause == null) {
-                        return settled(arn, response).thenCompose(after -> {
-                            if (after.lastUpdateStatus() == LastUpdateStatus.FAILED) {
-                                context.failed(
-                                        change,
-                                        "Lambda reports the update failed: " + after.lastUpdateStatusReason(),
-                                        null);
-                                return CompletableFuture.<Void>completedFuture(null);
-                            }
-                            return finish(change, after, state, null);
-                        });
+                        return settled(arn, response)
+                                .exceptionallyCompose(readError -> CompletableFuture.failedFuture(unknown(
+                                        "UpdateFunctionConfiguration was accepted, but reading the function back"
+                                                + " failed (" + AwsErrors.describe(readError) + ")",
+                                        readError)))
+                                .thenCompose(after -> {
+                                    if (after.lastUpdateStatus() != LastUpdateStatus.FAILED) {
+                                        return finish(change, after, state, null);
+                                    }
+                                    String why = "Lambda reports the update failed: " + after.lastUpdateStatusReason();
+                                    if (isDone(after, state)) { // the configuration shows it: it landed, and failed
+                                        context.unknown(
+                                                change,
+                                                why + "; the function shows the new configuration: roll back, or"
+                                                        + " plan again",
+                                                null,
+                                                appliedState(after.revisionId(), null));
+                                    } else {
+                                        context.failed(change, why, null);
+                                    }
+                                    return CompletableFuture.<Void>completedFuture(null);
+                                });
+                    }
+                    if (RateLimitedScheduler.isTransient(cause)) {
+                        // The answer was lost (a reset, a 5xx, a timeout) but the update may have landed: read back.
+                        return confirmUpdate(change, state, cause);
                     }
                     if (cause instanceof ResourceConflictException && tries < MAX_CONFLICT_RETRIES) {
                         // Another update is in progress: wait for it, then try again against the planned revision.
@@ -175,17 +185,69 @@ public final class FunctionUpdater {
                 });
     }
 
+    /**
+     * After UpdateFunctionConfiguration got no answer: applied when the function shows the change, the original error
+     * (failed) when it shows the change absent, unknown when it cannot be read either.
+     */
+    private CompletableFuture<Void> confirmUpdate(Change change, FunctionState state, Throwable lost) {
+        return waitUntilIdle(change.resourceId(), Duration.ZERO)
+                .handle((live, readError) -> {
+                    if (readError != null) {
+                        throw new CompletionException(AwsErrors.outcomeUnknown(
+                                "UpdateFunctionConfiguration",
+                                lost,
+                                readError,
+                                "plan again (or resume) to see where it stands, or roll back"));
+                    }
+                    return live;
+                })
+                .thenCompose(live -> {
+                    if (isDone(live, state) && live.lastUpdateStatus() != LastUpdateStatus.FAILED) {
+                        return finish(change, live, state, "applied although its answer was lost");
+                    }
+                    if (isDone(live, state)) {
+                        context.unknown(
+                                change,
+                                "UpdateFunctionConfiguration got no answer, and Lambda reports the update failed: "
+                                        + live.lastUpdateStatusReason() + "; roll back, or plan again",
+                                lost,
+                                appliedState(live.revisionId(), null));
+                        return CompletableFuture.<Void>completedFuture(null);
+                    }
+                    return CompletableFuture.<Void>failedFuture(lost); // read back: it did not land
+                });
+    }
+
     private CompletableFuture<Void> finish(
             Change change, FunctionConfiguration after, FunctionState state, @Nullable String note) {
         if (!state.publish()) {
             context.applied(change, note, appliedState(after.revisionId(), null));
             return CompletableFuture.completedFuture(null);
         }
-        return publish(change, after, 0)
-                .thenAccept(version -> context.applied(
+        return publish(change, after, 0).handle((version, error) -> {
+            if (error != null) {
+                // The update landed; only the version is missing. Not failed: rollback must see it.
+                context.unknown(
                         change,
-                        (note == null ? "" : note + "; ") + "published version " + version,
-                        appliedState(after.revisionId(), version)));
+                        "the function was updated, but publishing a version failed (" + AwsErrors.describe(error)
+                                + "): plan again to publish it, or roll back",
+                        AwsErrors.unwrap(error),
+                        appliedState(after.revisionId(), null));
+                return null;
+            }
+            context.applied(
+                    change,
+                    (note == null ? "" : note + "; ") + "published version " + version,
+                    appliedState(after.revisionId(), version));
+            return null;
+        });
+    }
+
+    private static OutcomeUnknownException unknown(String what, Throwable error) {
+        return new OutcomeUnknownException(
+                AwsErrors.OUTCOME_UNKNOWN + ": " + what + "; plan again (or resume) to see where it stands, or roll"
+                        + " back",
+                AwsErrors.unwrap(error));
     }
 
     private CompletableFuture<String> publish(Change change, FunctionConfiguration after, int tries) {

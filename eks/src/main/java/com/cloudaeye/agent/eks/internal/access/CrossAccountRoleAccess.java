@@ -275,15 +275,12 @@ public final class CrossAccountRoleAccess implements EksComponent {
                                 "nothing to apply for " + change.action().label());
                 }
             } catch (RuntimeException e) {
-                if (e instanceof com.cloudaeye.agent.AgentException) {
-                    throw e; // the journal could not be written: stop
-                }
-                String why = AwsErrors.describe(e);
-                context.failed(
+                AwsErrors.report(
+                        context,
                         change,
                         "The role " + ROLE_NAME
-                                + (why.startsWith(AwsErrors.OUTCOME_UNKNOWN) ? " may have been " : " was not ")
-                                + change.action().label() + "d: " + why,
+                                + (AwsErrors.isOutcomeUnknown(e) ? " may have been " : " was not ")
+                                + change.action().label() + "d: " + AwsErrors.describe(e),
                         e);
             }
         }
@@ -311,9 +308,6 @@ public final class CrossAccountRoleAccess implements EksComponent {
         try {
             return read.get();
         } catch (RuntimeException e) {
-            if (e instanceof com.cloudaeye.agent.AgentException) {
-                throw e;
-            }
             throw AwsErrors.outcomeUnknown("a call", lost, e, "plan again to see where it stands");
         }
     }

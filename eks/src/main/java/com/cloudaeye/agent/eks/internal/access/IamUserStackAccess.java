@@ -387,10 +387,11 @@ public final class IamUserStackAccess implements EksComponent {
                                 "stack created: " + stack.stackId(),
                                 Json.object().put("stackId", stack.stackId()));
                     } else {
-                        context.failed(
+                        AwsErrors.report(
+                                context,
                                 change,
                                 "Creating the stack " + STACK_NAME + " failed: " + AwsErrors.describe(error),
-                                AwsErrors.unwrap(error));
+                                error);
                     }
                     return null;
                 });
@@ -462,10 +463,11 @@ public final class IamUserStackAccess implements EksComponent {
                     if (error == null) {
                         context.applied(change, "stack deleted with its user and policy", null);
                     } else {
-                        context.failed(
+                        AwsErrors.report(
+                                context,
                                 change,
                                 "Deleting the stack " + STACK_NAME + " failed: " + AwsErrors.describe(error),
-                                AwsErrors.unwrap(error));
+                                error);
                     }
                     return null;
                 });
@@ -573,7 +575,11 @@ public final class IamUserStackAccess implements EksComponent {
         try {
             created = createKeyOnce(iam, context, ids);
         } catch (RuntimeException e) {
-            context.failed(change, "Creating an access key for " + USER_NAME + " failed: " + AwsErrors.describe(e), e);
+            AwsErrors.report(
+                    context,
+                    change,
+                    "Creating an access key for " + USER_NAME + " failed: " + AwsErrors.describe(e),
+                    e);
             return;
         }
         String keyId = created.accessKey().accessKeyId();
@@ -675,11 +681,20 @@ public final class IamUserStackAccess implements EksComponent {
                 deleted.add(id.asText());
             }
         } catch (RuntimeException e) {
-            context.failed(
-                    change,
-                    "Deleting the access keys of " + USER_NAME + " failed after " + deleted + ": "
-                            + AwsErrors.describe(e),
-                    e);
+            if (deleted.isEmpty()) {
+                AwsErrors.report(
+                        context,
+                        change,
+                        "Deleting the access keys of " + USER_NAME + " failed: " + AwsErrors.describe(e),
+                        e);
+            } else {
+                context.unknown(
+                        change,
+                        "Deleting the access keys of " + USER_NAME + " failed after it deleted " + deleted + ": "
+                                + AwsErrors.describe(e) + "; plan again to see where it stands",
+                        e,
+                        null);
+            }
             return;
         }
         context.applied(change, "deleted the access keys " + String.join(", ", deleted), null);

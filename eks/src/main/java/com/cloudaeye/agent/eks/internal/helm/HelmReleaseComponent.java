@@ -10,6 +10,7 @@ import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
+import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -247,7 +248,7 @@ public final class HelmReleaseComponent implements EksComponent {
             try {
                 applyOne(change, context);
             } catch (RuntimeException e) {
-                context.failed(change, String.valueOf(e.getMessage()), e);
+                AwsErrors.report(context, change, String.valueOf(e.getMessage()), e);
             }
         }
     }

@@ -1,0 +1,260 @@
+package com.cloudaeye.agent;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.cloudaeye.agent.testing.FakeTarget;
+import com.cloudaeye.agent.testing.FakeTarget.Behaviour;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+
+/**
+ * The fleet installer over three accounts and two regions, with STS served by WireMock from {@code fixtures/sts/} and
+ * a {@link FakeTarget} in every account-region. Account {@value #DENIED}'s role cannot be assumed.
+ */
+class FleetInstallerTest {
+    private static final String DENIED = "333333333333";
+    private static final String ROLE = "CloudAEyeInstaller";
+    private static final String EXTERNAL_ID = "ext-id-7c1d";
+
+    @TempDir
+    Path journals;
+
+    private WireMockServer aws;
+    private FakeTarget target;
+
+    @BeforeEach
+    void start() {
+        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        aws.start();
+        aws.stubFor(post(urlEqualTo("/"))
+                .withRequestBody(containing("Action=AssumeRole"))
+                .willReturn(xml(200, "assume-role.xml")));
+        aws.stubFor(post(urlEqualTo("/"))
+                .atPriority(1)
+                .withRequestBody(containing(enc("arn:aws:iam::" + DENIED + ":role/" + ROLE)))
+                .willReturn(xml(403, "assume-role-denied.xml")));
+        target = new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+    }
+
+    @AfterEach
+    void stop() {
+        aws.stop();
+    }
+
+    private FleetInstaller.Builder fleet() {
+        return FleetInstaller.builder()
+                .accounts("111111111111", "222222222222", DENIED)
+                .regions(Region.US_EAST_1, Region.EU_WEST_1)
+                .roleName(ROLE)
+                .externalId(EXTERNAL_ID)
+                .sessionName("fleet-test-run")
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                .journalDirectory(journals)
+                .maxParallel(3)
+                .target(target);
+    }
+
+    @Test
+    void plan_whenOneAccountsRoleIsDenied_reportsThatAccountAndPlansTheOthers() {
+        try (FleetInstaller fleet = fleet().build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.plans()).containsOnlyKeys("111111111111", "222222222222");
+            plan.plans().values().forEach(regions -> {
+                assertThat(regions).containsOnlyKeys("eu-west-1", "us-east-1");
+                regions.forEach((region, p) -> {
+                    assertThat(p.region()).isEqualTo(region);
+                    assertThat(p.mutations()).hasSize(2);
+                });
+            });
+            assertThat(plan.failures()).containsOnlyKeys(DENIED);
+            assertThat(plan.failures().get(DENIED)).containsOnlyKeys("eu-west-1", "us-east-1");
+            assertThat(plan.failures().get(DENIED).get("us-east-1"))
+                    .contains("arn:aws:iam::" + DENIED + ":role/" + ROLE)
+                    .contains("AccessDenied")
+                    .contains("create the role " + ROLE + " in account " + DENIED);
+            assertThat(plan.isComplete()).isFalse();
+            assertThat(plan.counts()).containsExactly(Map.entry(ChangeAction.UPDATE, 8L));
+            assertThat(plan.toString())
+                    .contains("4 account-regions planned, 2 failed")
+                    .contains("111111111111  eu-west-1  update 2")
+                    .contains(DENIED + "  us-east-1  FAILED: Could not assume")
+                    .contains("total                    update 8");
+        }
+        // One AssumeRole per account, with the run's session name and the external ID.
+        aws.verify(3, postRequestedFor(urlEqualTo("/")).withRequestBody(containing("Action=AssumeRole")));
+        aws.verify(
+                3,
+                postRequestedFor(urlEqualTo("/"))
+                        .withRequestBody(containing("RoleSessionName=fleet-test-run"))
+                        .withRequestBody(containing("ExternalId=" + EXTERNAL_ID)));
+    }
+
+    @Test
+    void apply_appliesEveryPlannedAccountRegion_andReportsTheDeniedAccountAsFailed() throws IOException {
+        try (FleetInstaller fleet = fleet().build()) {
+            FleetResult result = fleet.apply(fleet.plan());
+
+            assertThat(result.results()).containsOnlyKeys("111111111111", "222222222222");
+            result.results()
+                    .values()
+                    .forEach(regions -> regions.values()
+                            .forEach(r -> assertThat(r.status()).isEqualTo(ApplyResult.Status.SUCCEEDED)));
+            assertThat(result.failures().get(DENIED)).containsOnlyKeys("eu-west-1", "us-east-1");
+            assertThat(result.isSuccess())
+                    .as("a failed account is not a success")
+                    .isFalse();
+            assertThat(target.log().stream().filter(l -> l.startsWith("mutate")))
+                    .hasSize(8);
+            assertThat(journals.resolve("111111111111").resolve("eu-west-1")).isNotEmptyDirectory();
+            assertThat(journals.resolve(DENIED)).doesNotExist();
+            String everything = result.toJson() + result + journalText();
+            assertThat(everything)
+                    .doesNotContain("fleet-secret-access-key-do-not-print")
+                    .doesNotContain("fleet-session-token-do-not-print")
+                    .doesNotContain("SECRET");
+        }
+    }
+
+    @Test
+    void requiredPolicy_isTheUnionOfTheAccountsRegionPlans() {
+        try (FleetInstaller fleet = fleet().build()) {
+            FleetPlan plan = fleet.plan();
+
+            PolicyDocument policy = plan.requiredPolicy("111111111111");
+            assertThat(policy)
+                    .isEqualTo(plan.plans().get("111111111111").get("us-east-1").requiredPolicy());
+            assertThat(policy.actions()).containsExactly("fake:ListResources", "fake:UpdateResource");
+            assertThat(plan.requiredPolicies()).containsOnlyKeys("111111111111", "222222222222");
+            assertThatThrownBy(() -> plan.requiredPolicy(DENIED))
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("failures()");
+        }
+    }
+
+    @Test
+    void fleetPlan_jsonRoundTrips() {
+        try (FleetInstaller fleet = fleet().build()) {
+            FleetPlan plan = fleet.plan();
+
+            FleetPlan read = FleetPlan.fromJson(plan.toJson());
+            assertThat(read).isEqualTo(plan);
+            assertThat(read.toJson()).isEqualTo(plan.toJson());
+        }
+    }
+
+    @Test
+    void apply_whenThePlanHasAnAccountOutsideTheFleet_throwsAndChangesNothing() {
+        FleetPlan plan;
+        try (FleetInstaller fleet = fleet().build()) {
+            plan = fleet.plan();
+        }
+        try (FleetInstaller smaller = fleet().build();
+                FleetInstaller other = FleetInstaller.builder()
+                        .accounts("111111111111")
+                        .regions(Region.US_EAST_1)
+                        .roleName(ROLE)
+                        .endpointOverride(URI.create(aws.baseUrl()))
+                        .credentialsProvider(
+                                StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                        .journalDirectory(journals)
+                        .target(target)
+                        .build()) {
+            assertThat(smaller.sessionName()).isEqualTo("fleet-test-run");
+            assertThatThrownBy(() -> other.apply(plan))
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("111111111111/eu-west-1")
+                    .hasMessageContaining("Nothing was changed");
+        }
+        assertThat(target.log()).isEmpty();
+    }
+
+    @Test
+    void build_whenInputIsBad_namesTheSettingAndTheFix() {
+        assertThatThrownBy(() -> fleet().accounts("12345").build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("'12345' is not an AWS account ID");
+        assertThatThrownBy(() -> FleetInstaller.builder()
+                        .regions(Region.US_EAST_1)
+                        .roleName(ROLE)
+                        .target(target)
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining(".accounts(");
+        assertThatThrownBy(() -> FleetInstaller.builder()
+                        .accounts("111111111111")
+                        .roleName(ROLE)
+                        .target(target)
+                        .build())
+                .hasMessageContaining(".regions(");
+        assertThatThrownBy(() -> FleetInstaller.builder()
+                        .accounts("111111111111")
+                        .regions(Region.US_EAST_1)
+                        .target(target)
+                        .build())
+                .hasMessageContaining("missing")
+                .hasMessageContaining(".roleName(");
+        assertThatThrownBy(() -> fleet().sessionName("has spaces").build())
+                .hasMessageContaining("'has spaces' is not a valid role session name");
+        assertThatThrownBy(() -> fleet().maxParallel(0)).hasMessageContaining("maxParallel");
+        aws.verify(0, postRequestedFor(urlEqualTo("/")));
+    }
+
+    private String journalText() throws IOException {
+        StringBuilder s = new StringBuilder();
+        try (Stream<Path> files = Files.walk(journals)) {
+            for (Path p : files.filter(Files::isRegularFile).toList()) {
+                s.append(Files.readString(p));
+            }
+        }
+        assertThat(s).isNotEmpty();
+        return s.toString();
+    }
+
+    private static ResponseDefinitionBuilder xml(int status, String fixture) {
+        return aResponse()
+                .withStatus(status)
+                .withHeader("Content-Type", "text/xml")
+                .withBody(fixture(fixture));
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static String fixture(String name) {
+        try (InputStream in = FleetInstallerTest.class.getResourceAsStream("/fixtures/sts/" + name)) {
+            if (in == null) {
+                throw new IllegalStateException("No fixture " + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

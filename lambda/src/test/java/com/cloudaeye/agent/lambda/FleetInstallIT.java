@@ -1,0 +1,270 @@
+package com.cloudaeye.agent.lambda;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.FleetInstaller;
+import com.cloudaeye.agent.FleetPlan;
+import com.cloudaeye.agent.FleetResult;
+import com.cloudaeye.agent.PolicyDocument;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.testing.Moto;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.Layer;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
+
+/**
+ * A fleet in moto: three accounts (reached by {@code sts:AssumeRole}, so each acts in its own account) times two
+ * regions, three functions in each. Install, re-plan empty, uninstall; and an account whose role is missing.
+ */
+class FleetInstallIT {
+    private static final List<String> ACCOUNTS = List.of("111111111111", "222222222222", "333333333333");
+    private static final List<Region> REGIONS = List.of(Region.US_EAST_1, Region.EU_WEST_1);
+    private static final String ROLE = "CloudAEyeInstaller";
+    private static final List<String> FUNCTIONS = List.of("orders", "payments", "emails");
+
+    @TempDir
+    Path journals;
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Map<String, LambdaClient> lambdas = new HashMap<>();
+    private final Map<String, String> layers = new HashMap<>();
+    private StsClient sts;
+
+    @BeforeEach
+    void createFleet() {
+        Moto.reset();
+        sts = StsClient.builder()
+                .endpointOverride(Moto.endpoint())
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .build();
+        closeables.add(sts);
+        for (String account : ACCOUNTS) {
+            StsAssumeRoleCredentialsProvider admin = StsAssumeRoleCredentialsProvider.builder()
+                    .stsClient(sts)
+                    .refreshRequest(r ->
+                            r.roleArn("arn:aws:iam::" + account + ":role/admin").roleSessionName("fixtures"))
+                    .build();
+            closeables.add(admin);
+            IamClient iam = IamClient.builder()
+                    .endpointOverride(Moto.endpoint())
+                    .region(Region.AWS_GLOBAL)
+                    .credentialsProvider(admin)
+                    .build();
+            closeables.add(iam);
+            String trust = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                    + "\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}";
+            String roleArn = iam.createRole(r -> r.roleName("lambda-role").assumeRolePolicyDocument(trust))
+                    .role()
+                    .arn();
+            assertThat(roleArn).as("moto acts in the assumed role's account").contains(":" + account + ":");
+            for (Region region : REGIONS) {
+                LambdaClient lambda = LambdaClient.builder()
+                        .endpointOverride(Moto.endpoint())
+                        .region(region)
+                        .credentialsProvider(admin)
+                        .build();
+                closeables.add(lambda);
+                lambdas.put(account + "/" + region.id(), lambda);
+                layers.put(
+                        account + "/" + region.id(),
+                        lambda.publishLayerVersion(r -> r.layerName("cloudaeye-x86")
+                                        .content(c -> c.zipFile(LambdaFixtures.zip()))
+                                        .compatibleArchitectures(Architecture.X86_64)
+                                        .compatibleRuntimes(Runtime.PYTHON3_12))
+                                .layerVersionArn());
+                for (String name : FUNCTIONS) {
+                    lambda.createFunction(r -> r.functionName(name)
+                            .runtime(Runtime.PYTHON3_12)
+                            .role(roleArn)
+                            .handler("index.handler")
+                            .architectures(Architecture.X86_64)
+                            .code(c -> c.zipFile(LambdaFixtures.zip())));
+                }
+            }
+        }
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+    }
+
+    private FleetInstaller.Builder fleet() {
+        return FleetInstaller.builder()
+                .accounts(ACCOUNTS.toArray(String[]::new))
+                .regions(REGIONS.toArray(Region[]::new))
+                .roleName(ROLE)
+                .externalId("cloudaeye-ext-42")
+                .sessionName("fleet-it")
+                .credentialsProvider(Moto.credentials())
+                .endpointOverride(Moto.endpoint())
+                .agent(a -> a.logsEndpoint(LambdaFixtures.ENDPOINT).apiToken(Secret.of(LambdaFixtures.TOKEN)))
+                // moto finds a layer only in the function's own account, so each account-region has its own.
+                .target((account, region) -> LambdaTarget.builder()
+                        .functions("*")
+                        .layer(Architecture.X86_64, layers.get(account + "/" + region.id()))
+                        .build())
+                .journalDirectory(journals)
+                .maxParallel(4);
+    }
+
+    @Test
+    void install_replan_uninstall_overThreeAccountsAndTwoRegions() {
+        try (FleetInstaller fleet = fleet().build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures()).isEmpty();
+            assertThat(plan.plans()).containsOnlyKeys(ACCOUNTS);
+            plan.plans().forEach((account, regions) -> {
+                assertThat(regions).containsOnlyKeys("eu-west-1", "us-east-1");
+                regions.values().forEach(p -> assertThat(p.mutations()).hasSize(FUNCTIONS.size()));
+            });
+            for (String account : ACCOUNTS) {
+                PolicyDocument policy = plan.requiredPolicy(account);
+                String json = policy.toJson();
+                assertThat(json)
+                        .contains("arn:aws:lambda:us-east-1:" + account + ":function:orders")
+                        .contains("arn:aws:lambda:eu-west-1:" + account + ":function:orders");
+                ACCOUNTS.stream()
+                        .filter(other -> !other.equals(account))
+                        .forEach(other -> assertThat(json)
+                                .as("an account's policy names only its own resources")
+                                .doesNotContain(":" + other + ":function:"));
+            }
+            assertThat(plan.toString()).contains("6 account-regions planned, 0 failed");
+
+            FleetResult installed = fleet.apply(plan);
+
+            assertThat(installed.isSuccess()).as(installed.toString()).isTrue();
+            installed
+                    .results()
+                    .values()
+                    .forEach(regions -> regions.values()
+                            .forEach(r -> assertThat(r.status()).isEqualTo(ApplyResult.Status.SUCCEEDED)));
+            lambdas.forEach((key, lambda) -> FUNCTIONS.forEach(name -> assertThat(layerArns(config(lambda, name)))
+                    .as(key + " " + name)
+                    .containsExactly(layers.get(key))));
+            assertThat(fleet.plan().isEmpty()).as("re-plan after apply").isTrue();
+
+            FleetResult removed = fleet.uninstall();
+
+            assertThat(removed.isSuccess()).as(removed.toString()).isTrue();
+            lambdas.forEach((key, lambda) -> FUNCTIONS.forEach(name -> {
+                FunctionConfiguration config = config(lambda, name);
+                assertThat(layerArns(config)).as(key + " " + name).isEmpty();
+                assertThat(
+                                config.environment() == null
+                                        ? Map.<String, String>of()
+                                        : config.environment().variables())
+                        .doesNotContainKey(LambdaTarget.ENDPOINT_VARIABLE);
+            }));
+            String everything = plan.toJson() + plan + installed.toJson() + installed + removed.toJson();
+            assertThat(everything).doesNotContain(LambdaFixtures.TOKEN);
+        }
+        try (LambdaClient home = LambdaClient.builder()
+                .endpointOverride(Moto.endpoint())
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .build()) {
+            assertThat(home.listFunctions().functions())
+                    .as("nothing lands in the caller's own account")
+                    .isEmpty();
+        }
+    }
+
+    /**
+     * moto lets any role be assumed, so STS goes through a WireMock proxy that answers as AWS does for a role that
+     * does not exist (AccessDenied) for the third account, and passes every other call on to moto.
+     */
+    @Test
+    void plan_andApply_whenOneAccountsRoleIsMissing_reportThatAccountAndInstallTheOthers() {
+        String missing = ACCOUNTS.get(2);
+        WireMockServer proxy =
+                new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        proxy.start();
+        closeables.add(proxy::stop);
+        proxy.stubFor(any(anyUrl())
+                .atPriority(10)
+                .willReturn(aResponse().proxiedFrom(Moto.endpoint().toString())));
+        proxy.stubFor(post(urlEqualTo("/"))
+                .atPriority(1)
+                .withRequestBody(containing("Action=AssumeRole"))
+                .withRequestBody(containing(
+                        URLEncoder.encode("arn:aws:iam::" + missing + ":role/" + ROLE, StandardCharsets.UTF_8)))
+                .willReturn(aResponse()
+                        .withStatus(403)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User:"
+                                + " arn:aws:iam::123456789012:user/ci is not authorized to perform: sts:AssumeRole on"
+                                + " resource: arn:aws:iam::" + missing + ":role/" + ROLE
+                                + "</Message></Error><RequestId>r1</RequestId></ErrorResponse>")));
+        StsClient proxied = StsClient.builder()
+                .endpointOverride(java.net.URI.create(proxy.baseUrl()))
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .build();
+        closeables.add(proxied);
+
+        try (FleetInstaller fleet = fleet().stsClient(proxied).build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.plans()).containsOnlyKeys(ACCOUNTS.get(0), ACCOUNTS.get(1));
+            assertThat(plan.failures()).containsOnlyKeys(missing);
+            assertThat(plan.failures().get(missing).values())
+                    .hasSize(2)
+                    .allSatisfy(why -> assertThat(why)
+                            .contains("AccessDenied")
+                            .contains("create the role " + ROLE + " in account " + missing));
+
+            FleetResult result = fleet.apply(plan);
+
+            assertThat(result.isSuccess()).isFalse();
+            assertThat(result.failures()).containsOnlyKeys(missing);
+            assertThat(result.results()).containsOnlyKeys(ACCOUNTS.get(0), ACCOUNTS.get(1));
+            result.results()
+                    .values()
+                    .forEach(regions -> regions.values()
+                            .forEach(r -> assertThat(r.status()).isEqualTo(ApplyResult.Status.SUCCEEDED)));
+        }
+        lambdas.forEach((key, lambda) -> FUNCTIONS.forEach(name -> assertThat(layerArns(config(lambda, name)))
+                .as(key + " " + name)
+                .hasSize(key.startsWith(missing) ? 0 : 1)));
+    }
+
+    private static FunctionConfiguration config(LambdaClient lambda, String name) {
+        return lambda.getFunction(r -> r.functionName(name)).configuration();
+    }
+
+    private static List<String> layerArns(FunctionConfiguration config) {
+        return config.layers().stream().map(Layer::arn).toList();
+    }
+}
