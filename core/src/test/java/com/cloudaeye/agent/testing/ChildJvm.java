@@ -29,7 +29,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ChildJvm {
     private static final Pattern RESULT = Pattern.compile(
-            "RESULT status=(\\w+) APPLIED=(\\d+) SKIPPED=(\\d+) FAILED=(\\d+) NOT_ATTEMPTED=(\\d+) journal=(.*)");
+            "RESULT status=(\\w+) APPLIED=(\\d+) SKIPPED=(\\d+) FAILED=(\\d+) UNKNOWN=(\\d+) NOT_ATTEMPTED=(\\d+)"
+                    + " journal=(.*)");
 
     private ChildJvm() {}
 
@@ -40,6 +41,7 @@ public final class ChildJvm {
      * @param applied changes applied
      * @param skipped changes skipped
      * @param failed changes failed
+     * @param unknown changes that may have landed, unconfirmed
      * @param notAttempted changes not attempted
      * @param journal the operation's journal; absent when nothing needed to change
      * @param output everything the child printed, for assertion messages
@@ -49,6 +51,7 @@ public final class ChildJvm {
             int applied,
             int skipped,
             int failed,
+            int unknown,
             int notAttempted,
             Optional<Path> journal,
             String output) {
@@ -85,7 +88,7 @@ public final class ChildJvm {
     }
 
     /**
-     * Prints the line {@code RESULT status=... APPLIED=n SKIPPED=n FAILED=n NOT_ATTEMPTED=n journal=...} that {@link
+     * Prints the line {@code RESULT status=... APPLIED=n SKIPPED=n FAILED=n UNKNOWN=n NOT_ATTEMPTED=n journal=...} that {@link
      * #run} parses. It holds counts and a path only, never a secret.
      *
      * @param result the child's result
@@ -187,7 +190,8 @@ public final class ChildJvm {
                 Integer.parseInt(m.group(3)),
                 Integer.parseInt(m.group(4)),
                 Integer.parseInt(m.group(5)),
-                m.group(6).isBlank() ? Optional.empty() : Optional.of(Path.of(m.group(6))),
+                Integer.parseInt(m.group(6)),
+                m.group(7).isBlank() ? Optional.empty() : Optional.of(Path.of(m.group(7))),
                 output);
     }
 

@@ -156,10 +156,6 @@ public final class FunctionUpdater {
                                     return CompletableFuture.<Void>completedFuture(null);
                                 });
                     }
-                    if (RateLimitedScheduler.isTransient(cause)) {
-                        // The answer was lost (a reset, a 5xx, a timeout) but the update may have landed: read back.
-                        return confirmUpdate(change, state, cause);
-                    }
                     if (cause instanceof ResourceConflictException && tries < MAX_CONFLICT_RETRIES) {
                         // Another update is in progress: wait for it, then try again against the planned revision.
                         // Without one (an emulator), check the function again first: that update may have changed
@@ -181,12 +177,15 @@ public final class FunctionUpdater {
                             return CompletableFuture.<Void>completedFuture(null);
                         });
                     }
-                    return CompletableFuture.<Void>failedFuture(cause);
+                    // Any other error, read back first: the scheduler may have sent the call more than once, and an
+                    // earlier attempt whose answer was lost (a reset, a 5xx) may have landed before the last one was
+                    // throttled or refused.
+                    return confirmUpdate(change, state, cause);
                 });
     }
 
     /**
-     * After UpdateFunctionConfiguration got no answer: applied when the function shows the change, the original error
+     * After UpdateFunctionConfiguration failed or got no answer (an earlier attempt may have landed): applied when the function shows the change, the original error
      * (failed) when it shows the change absent, unknown when it cannot be read either.
      */
     private CompletableFuture<Void> confirmUpdate(Change change, FunctionState state, Throwable lost) {
