@@ -354,9 +354,9 @@ class LambdaWireMockTest {
         stubPublish(name);
     }
 
-    @Test
-    void apply_whenTheUpdatesAnswerIsLost_butItLanded_readsItBack_andReportsItApplied() {
-        String installed = "{\"Configuration\":"
+    /** GetFunction's answer for function {@code a} once the agent is installed. */
+    private static String installedA() {
+        return "{\"Configuration\":"
                 + function("a", "r2", "Successful")
                         .replace("\"Layers\":[]", "\"Layers\":[{\"Arn\":\"" + LAYER + "\"}]")
                         .replace(
@@ -364,7 +364,32 @@ class LambdaWireMockTest {
                                 "{\"STAGE\":\"prod\",\"CLOUDAEYE_LOGS_ENDPOINT\":"
                                         + "\"https://logs.example.cloudaeye.com\",\"CLOUDAEYE_API_TOKEN\":\"tok-123\"}")
                 + ",\"Tags\":{}}";
-        stubLostUpdate("a", okJson(installed));
+    }
+
+    @Test
+    void apply_whenTheUpdatesAnswerIsLost_butItLanded_readsItBack_andReportsItApplied() {
+        stubLostUpdate("a", okJson(installedA()));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(result.results().get(0).message().orElseThrow()).contains("answer was lost");
+        }
+    }
+
+    @Test
+    void apply_whenALostAttemptLanded_andTheRetriesWereThrottled_readsItBack_andReportsItApplied() {
+        stubLostUpdate("a", okJson(installedA()));
+        // The first attempt lands but its answer is lost (500); every retry is throttled until the attempts run out.
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("throttled-after-lost")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(error(500, "ServiceException", "connection reset after the update"))
+                .willSetStateTo("throttled"));
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("throttled-after-lost")
+                .whenScenarioStateIs("throttled")
+                .willReturn(error(429, "TooManyRequestsException", "Rate exceeded")));
         try (AgentInstaller installer = installer("a")) {
             ApplyResult result = installer.apply(installer.plan());
 
