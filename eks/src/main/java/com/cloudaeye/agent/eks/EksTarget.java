@@ -3,6 +3,7 @@ package com.cloudaeye.agent.eks;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
 import com.cloudaeye.agent.eks.internal.EksComponent;
@@ -100,7 +101,7 @@ public final class EksTarget implements Target {
      * @param group the Kubernetes group to bind the rights to
      * @return the YAML by cluster name, sorted; empty when the plan changes no DaemonSet
      */
-    public static Map<String, String> kubernetesRbac(com.cloudaeye.agent.Plan plan, String group) {
+    public static Map<String, String> kubernetesRbac(Plan plan, String group) {
         if (group.isBlank()) {
             throw new ConfigurationException("kubernetesRbac needs the name of the Kubernetes group your IAM identity"
                     + " is mapped to, e.g. cloudaeye-agent-installers.");
