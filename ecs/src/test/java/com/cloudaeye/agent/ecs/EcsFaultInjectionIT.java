@@ -153,7 +153,9 @@ class EcsFaultInjectionIT {
                     .as("answers were lost")
                     .isPositive();
         }
-        if (attempts == 1) {
+        // Lost answers are read back and mostly reported applied, and at 5 or 15 % a seed may fault no mutating call
+        // of the apply with a kind that fails it: only 30 % of every kind with one attempt fails a change for sure.
+        if (attempts == 1 && faultRate >= 0.3 && kinds.equals("every kind")) {
             assertThat(failedChanges)
                     .as("with one attempt per call, faults fail some changes: the re-run is exercised")
                     .isPositive();

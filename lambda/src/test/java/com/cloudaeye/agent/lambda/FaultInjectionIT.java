@@ -139,7 +139,9 @@ class FaultInjectionIT {
                 "Lambda faults at %.0f %%, %d attempts: %s; %d failed changes, %d with an unknown outcome%n",
                 faultRate * 100, attempts, proxy.faults(), failedChanges, unknownOutcomes);
         assertThat(proxy.throttled()).as("calls were throttled").isPositive();
-        if (attempts == 1) {
+        // At 5 or 15 % a seed may fault no mutating call of the apply with a kind that fails it (a lost answer is read
+        // back, a slow one arrives): only 30 % with one attempt fails a change for sure.
+        if (attempts == 1 && faultRate >= 0.3) {
             assertThat(failedChanges)
                     .as("with one attempt per call, faults fail some changes: the re-run is exercised")
                     .isPositive();
