@@ -3,7 +3,7 @@ package com.cloudaeye.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.spi.support.AwsActions;
 import com.cloudaeye.agent.testing.FakeTarget;
 import com.cloudaeye.agent.testing.FakeTarget.Behaviour;
 import java.io.IOException;
@@ -147,7 +147,7 @@ class CoreBadInputTest {
                     .isInstanceOf(type)
                     .hasMessageContaining(message);
             assertThat(target.log()).as("the target was never asked to apply").isEmpty();
-            assertThat(installer.calls().keySet()).allMatch(CallRecorder::isReadOnly);
+            assertThat(installer.calls().keySet()).allMatch(AwsActions::isReadOnly);
         }
     }
 

@@ -8,7 +8,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.spi.support.AwsActions;
 import com.cloudaeye.agent.testing.FakeTarget;
 import com.cloudaeye.agent.testing.FakeTarget.Behaviour;
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -91,7 +91,7 @@ class PreflightTest {
                     .withRequestBody(containing("ResourceArns.member.1=" + enc("*"))));
             assertThat(installer.calls().keySet())
                     .as("only read calls")
-                    .allMatch(CallRecorder::isReadOnly)
+                    .allMatch(AwsActions::isReadOnly)
                     .contains("sts:GetCallerIdentity", "iam:SimulatePrincipalPolicy");
         }
     }
@@ -195,7 +195,7 @@ class PreflightTest {
             assertThat(e.missing().actions()).containsExactly("fake:UpdateResource");
             assertThat(target.log()).as("the target was never asked to apply").isEmpty();
             assertThat(journals).isEmptyDirectory();
-            assertThat(installer.calls().keySet()).allMatch(CallRecorder::isReadOnly);
+            assertThat(installer.calls().keySet()).allMatch(AwsActions::isReadOnly);
         }
     }
 
@@ -232,7 +232,7 @@ class PreflightTest {
                     .isTrue();
             assertThat(plan.requiredPolicy().allows(Permission.of("iam:SimulatePrincipalPolicy", ROLE)))
                     .isFalse();
-            assertThat(on.calls().keySet()).allMatch(CallRecorder::isReadOnly);
+            assertThat(on.calls().keySet()).allMatch(AwsActions::isReadOnly);
         }
     }
 

@@ -17,6 +17,7 @@ import com.cloudaeye.agent.spi.Quota;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.support.AwsActions;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import java.net.URI;
 import java.time.Duration;
@@ -126,7 +127,7 @@ class AwsClientsTest {
             assertThat(installer.calls())
                     .isEqualTo(Map.of("lambda:GetFunction", 1L, "lambda:ListFunctions", 1L))
                     .allSatisfy((action, n) ->
-                            assertThat(CallRecorder.isReadOnly(action)).isTrue());
+                            assertThat(AwsActions.isReadOnly(action)).isTrue());
         }
     }
 

@@ -3,6 +3,7 @@ package com.cloudaeye.agent.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.cloudaeye.agent.spi.support.AwsActions;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import java.net.URI;
 import java.util.Map;
@@ -45,7 +46,7 @@ class CallRecorderTest {
         "Service Quotas, GetServiceQuota, servicequotas:GetServiceQuota"
     })
     void iamAction_mapsTheSdkServiceNameToTheIamPrefix(String service, String operation, String expected) {
-        assertThat(CallRecorder.iamAction(service, operation)).isEqualTo(expected);
+        assertThat(AwsActions.iamAction(service, operation)).isEqualTo(expected);
     }
 
     @ParameterizedTest
@@ -66,7 +67,7 @@ class CallRecorderTest {
         "example:Getaway, false"
     })
     void isReadOnly_followsAwsNamingOfReadOperations(String action, boolean readOnly) {
-        assertThat(CallRecorder.isReadOnly(action)).isEqualTo(readOnly);
+        assertThat(AwsActions.isReadOnly(action)).isEqualTo(readOnly);
     }
 
     @Test

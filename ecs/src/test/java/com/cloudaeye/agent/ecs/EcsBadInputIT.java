@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.PlanningException;
-import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.spi.support.AwsActions;
 import com.cloudaeye.agent.testing.Moto;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,7 +38,7 @@ class EcsBadInputIT {
     }
 
     private static void assertReadOnly(AgentInstaller installer) {
-        assertThat(installer.calls().keySet()).isNotEmpty().allMatch(CallRecorder::isReadOnly);
+        assertThat(installer.calls().keySet()).isNotEmpty().allMatch(AwsActions::isReadOnly);
     }
 
     @Test

@@ -17,8 +17,8 @@ import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.Secret;
-import com.cloudaeye.agent.internal.CallRecorder;
 import com.cloudaeye.agent.internal.JournalWriter;
+import com.cloudaeye.agent.spi.support.AwsActions;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -172,7 +172,7 @@ class EcsWireMockTest {
                             "arn:aws:ecs:us-east-1:123456789012:task-definition/app:3");
             assertThat(calls("ListServices")).isEqualTo(2);
             assertThat(calls("DescribeServices")).isEqualTo(1);
-            assertThat(installer.calls().keySet()).allMatch(CallRecorder::isReadOnly);
+            assertThat(installer.calls().keySet()).allMatch(AwsActions::isReadOnly);
             assertThat(plan.toJson()).doesNotContain("wm-token-1");
         }
     }
@@ -343,7 +343,7 @@ class EcsWireMockTest {
             org.assertj.core.api.Assertions.assertThatThrownBy(installer::plan)
                     .isInstanceOf(com.cloudaeye.agent.PlanningException.class)
                     .hasMessageContaining("ECS cluster prod does not exist in region us-east-1");
-            assertThat(installer.calls().keySet()).isNotEmpty().allMatch(CallRecorder::isReadOnly);
+            assertThat(installer.calls().keySet()).isNotEmpty().allMatch(AwsActions::isReadOnly);
         }
     }
 
@@ -355,7 +355,7 @@ class EcsWireMockTest {
             org.assertj.core.api.Assertions.assertThatThrownBy(installer::plan)
                     .isInstanceOf(com.cloudaeye.agent.PlanningException.class)
                     .hasMessageContaining("has no service [nope (MISSING)]");
-            assertThat(installer.calls().keySet()).allMatch(CallRecorder::isReadOnly);
+            assertThat(installer.calls().keySet()).allMatch(AwsActions::isReadOnly);
             assertThat(calls("RegisterTaskDefinition") + calls("UpdateService")).isZero();
         }
     }

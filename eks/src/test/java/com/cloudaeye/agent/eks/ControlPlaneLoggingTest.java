@@ -22,7 +22,7 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.Secret;
-import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.spi.support.AwsActions;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import java.io.IOException;
@@ -115,7 +115,7 @@ class ControlPlaneLoggingTest {
                             "Tags.cloudaeye:logging-enabled-by-installer");
             assertThat(change.warnings()).anySatisfy(w -> assertThat(w).contains("audit", "costly"));
             assertThat(change.targetState().path("before").toString()).isEqualTo("[\"api\"]");
-            assertThat(installer.calls().keySet()).allMatch(CallRecorder::isReadOnly);
+            assertThat(installer.calls().keySet()).allMatch(AwsActions::isReadOnly);
             aws.verify(0, postRequestedFor(urlPathEqualTo(CLUSTER + "/update-config")));
         }
     }

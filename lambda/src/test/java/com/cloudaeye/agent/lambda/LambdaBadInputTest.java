@@ -20,7 +20,7 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.Secret;
-import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.spi.support.AwsActions;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
@@ -184,7 +184,7 @@ class LambdaBadInputTest {
             String name, LambdaTarget target, Class<? extends AgentException> type, String message) {
         try (AgentInstaller installer = installer(target)) {
             assertThatThrownBy(installer::plan).isInstanceOf(type).hasMessageContaining(message);
-            assertThat(installer.calls().keySet()).allMatch(CallRecorder::isReadOnly);
+            assertThat(installer.calls().keySet()).allMatch(AwsActions::isReadOnly);
         }
     }
 
@@ -283,7 +283,7 @@ class LambdaBadInputTest {
                     .isInstanceOf(type)
                     .hasMessageContaining(message)
                     .hasMessageNotContaining("cae-secret-7f3a9b");
-            assertThat(installer.calls().keySet()).allMatch(CallRecorder::isReadOnly);
+            assertThat(installer.calls().keySet()).allMatch(AwsActions::isReadOnly);
         }
     }
 

@@ -18,7 +18,7 @@ import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.EksTarget;
-import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.spi.support.AwsActions;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.marcnuri.helm.Helm;
@@ -114,7 +114,7 @@ class HelmReleaseComponentTest {
             assertThat(plan.toJson()).doesNotContain(TOKEN);
             assertThat(plan.toString()).doesNotContain(TOKEN);
             assertThat(change.targetState().toString()).doesNotContain(TOKEN);
-            assertThat(installer.calls().keySet()).isNotEmpty().allMatch(CallRecorder::isReadOnly);
+            assertThat(installer.calls().keySet()).isNotEmpty().allMatch(AwsActions::isReadOnly);
             assertThat(kubernetes.requests()).allMatch(r -> r.startsWith("GET "));
         }
     }

@@ -7,7 +7,7 @@ import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PolicyDocument;
-import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.spi.support.AwsActions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -57,7 +57,7 @@ public abstract class TargetContract {
             assertThat(installer.calls().keySet())
                     .as("calls made by plan()")
                     .isNotEmpty()
-                    .allMatch(CallRecorder::isReadOnly);
+                    .allMatch(AwsActions::isReadOnly);
         }
     }
 

@@ -1,6 +1,6 @@
 package com.cloudaeye.agent.testing;
 
-import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.spi.support.AwsActions;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -34,6 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An HTTP proxy on a free loopback port in front of moto that makes the Lambda control plane behave like AWS where
@@ -374,7 +376,7 @@ public final class ThrottlingProxy implements AutoCloseable {
                 return;
             }
             requestLog.add(new Request(
-                    CallRecorder.iamAction(call.service, call.operation),
+                    AwsActions.iamAction(call.service, call.operation),
                     exchange.getRequestMethod(),
                     exchange.getRequestURI().getRawPath(),
                     new String(body, StandardCharsets.UTF_8)));
@@ -388,7 +390,8 @@ public final class ThrottlingProxy implements AutoCloseable {
                     ? drawFault()
                     : null;
             if (fault != null) {
-                faults.get(fault).increment();
+                Objects.requireNonNull(faults.get(fault), "every fault has a counter")
+                        .increment();
                 switch (fault) {
                     case SERVER_ERROR -> {
                         respondServerError(exchange, call);
@@ -528,7 +531,7 @@ public final class ThrottlingProxy implements AutoCloseable {
         return true;
     }
 
-    private Fault drawFault() {
+    private @Nullable Fault drawFault() {
         if (faultRates.isEmpty()) {
             return null;
         }
@@ -660,15 +663,20 @@ public final class ThrottlingProxy implements AutoCloseable {
         final String operation;
         final String service;
         final Protocol protocol;
-        final String group;
-        final String function;
+        final @Nullable String group;
+        final @Nullable String function;
         /** The resource the call is about, when its path names it: a Lambda function, an EKS cluster. */
-        final String resource;
+        final @Nullable String resource;
 
         final boolean admin;
 
         private Call(
-                String operation, String service, Protocol protocol, String group, String function, boolean admin) {
+                String operation,
+                String service,
+                Protocol protocol,
+                @Nullable String group,
+                @Nullable String function,
+                boolean admin) {
             this(operation, service, protocol, group, function, function, admin);
         }
 
@@ -676,9 +684,9 @@ public final class ThrottlingProxy implements AutoCloseable {
                 String operation,
                 String service,
                 Protocol protocol,
-                String group,
-                String function,
-                String resource,
+                @Nullable String group,
+                @Nullable String function,
+                @Nullable String resource,
                 boolean admin) {
             this.operation = operation;
             this.service = service;
@@ -726,7 +734,7 @@ public final class ThrottlingProxy implements AutoCloseable {
             }
             if (path.startsWith("/clusters")
                     || (path.startsWith("/tags/") && (service.equals("eks") || service.equals("unknown")))) {
-                String[] segments = path.substring(1).split("/");
+                String[] segments = path.substring(1).replaceAll("/+$", "").split("/", -1);
                 String cluster = segments[0].equals("clusters") && segments.length >= 2
                         ? URLDecoder.decode(segments[1], StandardCharsets.UTF_8)
                         : null;
@@ -749,7 +757,7 @@ public final class ThrottlingProxy implements AutoCloseable {
 
         /** @return the operation name of an EKS rest-json call, e.g. {@code UpdateClusterConfig} */
         static String eksOperation(String method, String rawPath) {
-            String[] s = rawPath.replaceAll("/+$", "").substring(1).split("/");
+            String[] s = rawPath.replaceAll("/+$", "").substring(1).split("/", -1);
             int n = s.length;
             if (s[0].equals("tags")) {
                 return switch (method) {
@@ -881,7 +889,7 @@ public final class ThrottlingProxy implements AutoCloseable {
 
     /** Configures a {@link ThrottlingProxy}. */
     public static final class Builder {
-        private URI target;
+        private @Nullable URI target;
         private final Map<String, Double> rates = new HashMap<>(Map.of(
                 GET_FUNCTION, DEFAULT_GET_FUNCTION_RATE,
                 CONTROL_PLANE, DEFAULT_CONTROL_PLANE_RATE));

@@ -40,20 +40,34 @@ public final class ApiBaseline {
 
     private ApiBaseline() {}
 
-    /** Fails, listing the incompatible and the added lines, when the module's API differs from its baseline. */
+    /**
+     * Fails, listing the incompatible and the added lines, when the API of the module whose tests run (its {@code
+     * target/classes}) differs from its baseline {@code src/test/resources/golden/public-api.txt}.
+     */
     public static void assertMatchesBaseline() {
-        String actual = describe(CLASSES);
+        assertMatchesBaseline(CLASSES, BASELINE);
+    }
+
+    /**
+     * The same for the classes of another module (e.g. one this module's tests depend on), which must be on the
+     * class path.
+     *
+     * @param classes the module's compiled classes
+     * @param baseline its baseline file
+     */
+    public static void assertMatchesBaseline(Path classes, Path baseline) {
+        String actual = describe(classes);
         try {
             if (Boolean.getBoolean("golden.update")) {
-                Files.createDirectories(BASELINE.getParent());
-                Files.writeString(BASELINE, actual, StandardCharsets.UTF_8);
+                Files.createDirectories(baseline.toAbsolutePath().getParent());
+                Files.writeString(baseline, actual, StandardCharsets.UTF_8);
             }
-            if (!Files.exists(BASELINE)) {
-                throw new AssertionError("No API baseline " + BASELINE + ": run the test with -Dgolden.update=true");
+            if (!Files.exists(baseline)) {
+                throw new AssertionError("No API baseline " + baseline + ": run the test with -Dgolden.update=true");
             }
-            String baseline = Files.readString(BASELINE, StandardCharsets.UTF_8);
-            if (!baseline.equals(actual)) {
-                throw new AssertionError(difference(baseline, actual));
+            String expected = Files.readString(baseline, StandardCharsets.UTF_8);
+            if (!expected.equals(actual)) {
+                throw new AssertionError(difference(expected, actual));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
