@@ -4,6 +4,7 @@ import com.cloudaeye.agent.internal.ApplyRunner;
 import com.cloudaeye.agent.internal.AwsClients;
 import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.internal.Changes;
 import com.cloudaeye.agent.internal.DefaultTargetContext;
 import com.cloudaeye.agent.internal.Preflight;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
@@ -295,18 +296,14 @@ public final class AgentInstaller implements AutoCloseable {
         mayHaveLanded.forEach(rest::addChanges);
         Plan fresh = journaled.kind() == Plan.Kind.UNINSTALL ? planUninstall() : plan();
         rest.addAllReadPermissions(fresh.readPermissions());
-        fresh.changes().stream().filter(c -> replan.contains(key(c))).forEach(rest::addChanges);
+        fresh.changes().stream().filter(c -> replan.contains(Changes.key(c))).forEach(rest::addChanges);
         return apply(rest.build());
     }
 
     private static Set<String> keys(List<Change> changes) {
         Set<String> keys = new HashSet<>();
-        changes.forEach(c -> keys.add(key(c)));
+        changes.forEach(c -> keys.add(Changes.key(c)));
         return keys;
-    }
-
-    private static String key(Change c) {
-        return c.target() + "|" + c.resourceId();
     }
 
     /** @return the AWS calls this installer made so far, per IAM action */

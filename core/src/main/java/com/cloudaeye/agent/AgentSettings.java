@@ -15,6 +15,12 @@ import org.immutables.value.Value;
 @Value.Immutable
 @ValueStyle
 public abstract class AgentSettings {
+    /** The agent's environment variable that tells it where to send logs, in every target. */
+    public static final String ENDPOINT_VARIABLE = "CLOUDAEYE_LOGS_ENDPOINT";
+
+    /** The agent's environment variable that holds the API token (a secret: always redacted in plans). */
+    public static final String TOKEN_VARIABLE = "CLOUDAEYE_API_TOKEN";
+
     /** The longest endpoint accepted. */
     public static final int MAX_ENDPOINT_LENGTH = 2048;
 

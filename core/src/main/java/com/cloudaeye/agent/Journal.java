@@ -1,5 +1,6 @@
 package com.cloudaeye.agent;
 
+import com.cloudaeye.agent.internal.Changes;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -115,9 +116,9 @@ public final class Journal {
                     node.path("resourceId").asText(),
                     node.hasNonNull("message") ? node.get("message").asText() : null,
                     node.get("appliedState"));
-            last.put(key(entry.target(), entry.resourceId()), entry);
+            last.put(Changes.key(entry.target(), entry.resourceId()), entry);
             if (event == Event.STARTING) {
-                started.add(key(entry.target(), entry.resourceId()));
+                started.add(Changes.key(entry.target(), entry.resourceId()));
             }
         }
         if (plan == null) {
@@ -154,7 +155,7 @@ public final class Journal {
      * @return the last event recorded for it, empty when it was never started
      */
     public Optional<Entry> last(Change change) {
-        return Optional.ofNullable(lastByChange.get(key(change.target(), change.resourceId())));
+        return Optional.ofNullable(lastByChange.get(Changes.key(change.target(), change.resourceId())));
     }
 
     /** @return the plan's mutating changes whose last event is {@link Event#APPLIED} */
@@ -185,13 +186,13 @@ public final class Journal {
     public List<JournaledChange> sent() {
         List<JournaledChange> out = new ArrayList<>();
         for (Change c : plan.mutations()) {
-            Entry e = lastByChange.get(key(c.target(), c.resourceId()));
+            Entry e = lastByChange.get(Changes.key(c.target(), c.resourceId()));
             if (e == null) {
                 continue;
             }
             boolean sent = switch (e.event()) {
                 case APPLIED, UNKNOWN, STARTING -> true;
-                case FAILED -> started.contains(key(c.target(), c.resourceId()));
+                case FAILED -> started.contains(Changes.key(c.target(), c.resourceId()));
                 case PLAN, SKIPPED -> false;
             };
             if (sent) {
@@ -223,10 +224,6 @@ public final class Journal {
             }
         }
         return out;
-    }
-
-    static String key(String target, String resourceId) {
-        return target + "|" + resourceId;
     }
 
     /**

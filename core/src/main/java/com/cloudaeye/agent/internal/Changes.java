@@ -34,6 +34,15 @@ public final class Changes {
      * @return what identifies it in a journal and a result: its target and resource
      */
     public static String key(Change c) {
-        return c.target() + "|" + c.resourceId();
+        return key(c.target(), c.resourceId());
+    }
+
+    /**
+     * @param target a target's name
+     * @param resourceId a resource of that target
+     * @return what identifies a change to it in a journal and a result
+     */
+    public static String key(String target, String resourceId) {
+        return target + "|" + resourceId;
     }
 }

@@ -5,6 +5,7 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.Quota;
 import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.support.AwsQuotas;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -36,11 +37,8 @@ public final class Preflight {
     /** STS's documented default request quota per account and region. */
     public static final Quota STS = new Quota("sts", 600);
 
-    /**
-     * IAM documents no per-operation request rate for its control plane; a few calls per second leaves room for the
-     * account's other IAM users.
-     */
-    public static final Quota IAM = new Quota("iam", 5);
+    /** IAM's account-wide control plane, shared with the targets that call IAM. */
+    public static final Quota IAM = AwsQuotas.IAM;
 
     private static final Logger LOG = LoggerFactory.getLogger(Preflight.class);
     private static final Pattern ASSUMED_ROLE = Pattern.compile("arn:([^:]+):sts::(\\d{12}):assumed-role/([^/]+)/.*");

@@ -81,4 +81,23 @@ class EcsTargetBuilderTest {
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("selects nothing");
     }
+
+    @Test
+    void services_replacesTheSelection_andAddServicesAppends() {
+        EcsTarget replaced = EcsTarget.builder()
+                .cluster("prod")
+                .services("old-one")
+                .services("api", "worker-*")
+                .sidecar(s -> s.image("x"))
+                .build();
+        EcsTarget appended = EcsTarget.builder()
+                .cluster("prod")
+                .services("api")
+                .addServices("worker-*")
+                .sidecar(s -> s.image("x"))
+                .build();
+
+        assertThat(replaced.toString()).contains("services [api, worker-*]").doesNotContain("old-one");
+        assertThat(appended.toString()).contains("services [api, worker-*]");
+    }
 }

@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.lambda;
 
+import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.lambda.internal.Arns;
@@ -50,10 +51,10 @@ public final class LambdaTarget implements Target {
             Pattern.compile("arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9-]+:\\d{12}:(secret:|parameter/)[\\w+=.@/-]+");
 
     /** The variable that tells the extension where to send logs. */
-    public static final String ENDPOINT_VARIABLE = "CLOUDAEYE_LOGS_ENDPOINT";
+    public static final String ENDPOINT_VARIABLE = AgentSettings.ENDPOINT_VARIABLE;
 
     /** The variable that holds the CloudAEye API token (a secret: always redacted in plans). */
-    public static final String TOKEN_VARIABLE = "CLOUDAEYE_API_TOKEN";
+    public static final String TOKEN_VARIABLE = AgentSettings.TOKEN_VARIABLE;
 
     /**
      * The variable that names the Secrets Manager secret or SSM parameter holding the token, when the token is passed
@@ -145,12 +146,24 @@ public final class LambdaTarget implements Target {
         private Builder() {}
 
         /**
-         * Selects functions by name, ARN, or name glob ({@code *} for all, {@code orders-*}). Appends.
+         * Selects functions by name, ARN, or name glob ({@code *} for all, {@code orders-*}), replacing the names
+         * selected before (as {@code EcsTarget.Builder.services} does); {@link #addFunctions} appends.
          *
          * @param namesArnsOrGlobs names, unqualified ARNs or globs
          * @return this
          */
         public Builder functions(String... namesArnsOrGlobs) {
+            names.clear();
+            return addFunctions(namesArnsOrGlobs);
+        }
+
+        /**
+         * Selects more functions by name, ARN, or name glob, after those selected before.
+         *
+         * @param namesArnsOrGlobs names, unqualified ARNs or globs
+         * @return this
+         */
+        public Builder addFunctions(String... namesArnsOrGlobs) {
             names.addAll(List.of(namesArnsOrGlobs));
             return this;
         }

@@ -7,6 +7,14 @@ public final class Globs {
     private Globs() {}
 
     /**
+     * @param glob a name glob, e.g. {@code orders-*}; letters match exactly, as AWS resource names do
+     * @return a pattern that matches whole strings
+     */
+    public static Pattern toPattern(String glob) {
+        return toPattern(glob, false);
+    }
+
+    /**
      * @param glob a glob, e.g. {@code orders-*}
      * @param ignoreCase whether letters match regardless of case (IAM actions do)
      * @return a pattern that matches whole strings

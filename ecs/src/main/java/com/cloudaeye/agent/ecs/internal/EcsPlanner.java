@@ -151,17 +151,16 @@ public final class EcsPlanner {
     // ---- selection ----
 
     private List<Service> select() {
-        List<String> globs =
-                selection.services().stream().filter(EcsPlanner::isGlob).collect(Collectors.toList());
+        List<String> globs = selection.services().stream().filter(Globs::isGlob).collect(Collectors.toList());
         Set<String> wanted = new TreeSet<>();
         selection.services().stream()
-                .filter(s -> !isGlob(s))
+                .filter(s -> !Globs.isGlob(s))
                 .map(EcsPlanner::lastSegment)
                 .forEach(wanted::add);
         if (!globs.isEmpty()) {
             List<String> names = listServiceNames();
             for (String glob : globs) {
-                Pattern p = glob(glob);
+                Pattern p = Globs.toPattern(glob);
                 List<String> matched =
                         names.stream().filter(n -> p.matcher(n).matches()).collect(Collectors.toList());
                 if (matched.isEmpty()) {
@@ -172,7 +171,7 @@ public final class EcsPlanner {
             }
         }
         List<Pattern> excludes =
-                selection.excludes().stream().map(EcsPlanner::glob).collect(Collectors.toList());
+                selection.excludes().stream().map(Globs::toPattern).collect(Collectors.toList());
         List<String> names = wanted.stream()
                 .filter(n -> excludes.stream().noneMatch(p -> p.matcher(n).matches()))
                 .collect(Collectors.toList());
@@ -697,14 +696,6 @@ public final class EcsPlanner {
     }
 
     // ---- patterns ----
-
-    private static boolean isGlob(String s) {
-        return s.indexOf('*') >= 0 || s.indexOf('?') >= 0;
-    }
-
-    private static Pattern glob(String glob) {
-        return Globs.toPattern(glob, false);
-    }
 
     private static String lastSegment(String nameOrArn) {
         return nameOrArn.substring(nameOrArn.lastIndexOf('/') + 1);

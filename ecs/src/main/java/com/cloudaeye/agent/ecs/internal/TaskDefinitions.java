@@ -48,9 +48,9 @@ public final class TaskDefinitions {
     /** Docker label on the router: each application container's log configuration before the install. */
     public static final String PREVIOUS_LOGS_LABEL = "com.cloudaeye.agent.previous-log-configurations";
     /** The router's environment variable that carries the API token. */
-    public static final String TOKEN_VARIABLE = "CLOUDAEYE_API_TOKEN";
+    public static final String TOKEN_VARIABLE = AgentSettings.TOKEN_VARIABLE;
     /** The router's environment variable that carries the logs endpoint. */
-    public static final String ENDPOINT_VARIABLE = "CLOUDAEYE_LOGS_ENDPOINT";
+    public static final String ENDPOINT_VARIABLE = AgentSettings.ENDPOINT_VARIABLE;
 
     /**
      * The fields of {@link TaskDefinition} that describe the revision rather than configure it, and so cannot be

@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.eks.internal;
 
 import com.cloudaeye.agent.spi.Quota;
+import com.cloudaeye.agent.spi.support.AwsQuotas;
 
 /**
  * The request-rate buckets of the EKS target's AWS calls. Override a rate with {@code
@@ -28,13 +29,8 @@ public final class EksQuotas {
      */
     public static final Quota CLOUDFORMATION = new Quota("cloudformation", 5);
 
-    /**
-     * IAM, a global service whose whole account shares one control plane. Not published: "IAM and AWS STS quotas"
-     * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html) limits object counts and sizes
-     * only, and AWS's IAM/STS throttling article gives no rate. 5 per second is a conservative choice that leaves
-     * room for other tools in the account.
-     */
-    public static final Quota IAM = new Quota("iam", 5);
+    /** IAM's account-wide control plane, the same quota core's permission preflight uses. */
+    public static final Quota IAM = AwsQuotas.IAM;
 
     /**
      * CloudWatch Logs {@code DescribeLogGroups}, which has its own per-account, per-region TPS quota in "CloudWatch

@@ -1,6 +1,5 @@
 package com.cloudaeye.agent.lambda.internal;
 
-import com.cloudaeye.agent.spi.support.Globs;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -43,13 +42,5 @@ public final class Arns {
      */
     public static String region(String arn) {
         return arn.split(":", -1)[3];
-    }
-
-    /**
-     * @param glob a name glob with {@code *} and {@code ?}
-     * @return the equivalent regular expression
-     */
-    public static Pattern glob(String glob) {
-        return Globs.toPattern(glob, false);
     }
 }

@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.lambda.internal;
 
+import com.cloudaeye.agent.spi.support.Globs;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,14 +23,14 @@ public final class Selection {
      */
     public Selection(List<String> names, List<Pattern> patterns, List<String> excludes, Map<String, String> tags) {
         for (String n : names) {
-            if (n.contains("*") || n.contains("?")) {
-                this.patterns.add(Arns.glob(n));
+            if (Globs.isGlob(n)) {
+                this.patterns.add(Globs.toPattern(n));
             } else {
                 explicit.add(n);
             }
         }
         this.patterns.addAll(patterns);
-        excludes.forEach(e -> this.excludes.add(Arns.glob(e)));
+        excludes.forEach(e -> this.excludes.add(Globs.toPattern(e)));
         this.tags = Map.copyOf(tags);
         List<String> selected = new ArrayList<>(names);
         patterns.forEach(p -> selected.add("/" + p.pattern() + "/"));

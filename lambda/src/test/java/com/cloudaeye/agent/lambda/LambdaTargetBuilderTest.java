@@ -1,0 +1,36 @@
+package com.cloudaeye.agent.lambda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+
+/**
+ * The selection semantics every target builder shares (CONTRIBUTING, "Selection lists in builders"): a plural setter
+ * replaces the list, {@code addX} appends.
+ */
+class LambdaTargetBuilderTest {
+    private static final String LAYER = "arn:aws:lambda:us-east-1:123456789012:layer:cloudaeye:1";
+
+    @Test
+    void functions_replacesTheNamesSelectedBefore() {
+        LambdaTarget target = LambdaTarget.builder()
+                .functions("old-one")
+                .functions("orders-*", "billing")
+                .layer(Architecture.X86_64, LAYER)
+                .build();
+
+        assertThat(target.toString()).contains("functions=[orders-*, billing]").doesNotContain("old-one");
+    }
+
+    @Test
+    void addFunctions_appendsToTheNamesSelectedBefore() {
+        LambdaTarget target = LambdaTarget.builder()
+                .functions("orders-*")
+                .addFunctions("billing")
+                .layer(Architecture.X86_64, LAYER)
+                .build();
+
+        assertThat(target.toString()).contains("functions=[orders-*, billing]");
+    }
+}
