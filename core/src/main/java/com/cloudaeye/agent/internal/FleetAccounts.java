@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.internal;
 
 import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayDeque;

@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.internal;
 
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -85,10 +86,10 @@ public final class SignedCalls implements AutoCloseable {
                         "application/x-amz-json-1.1",
                         "X-Amz-Target",
                         "AWSOrganizationsV20161128." + operation),
-                Json.COMPACT.valueToTree(request).toString(),
+                Json.compact(request),
                 SignedCalls::jsonError);
         try {
-            return Json.MAPPER.readTree(body);
+            return Json.parse(body);
         } catch (IOException e) {
             throw SdkClientException.create("organizations:" + operation + " answered with no JSON", e);
         }
@@ -214,7 +215,7 @@ public final class SignedCalls implements AutoCloseable {
 
     private static String[] jsonError(String body) {
         try {
-            JsonNode node = Json.MAPPER.readTree(body.isEmpty() ? "{}" : body);
+            JsonNode node = Json.parse(body.isEmpty() ? "{}" : body);
             String type = node.path("__type").asText("Unknown");
             // "com.amazonaws...#AccessDeniedException" names the code after the '#'.
             String code = type.substring(type.indexOf('#') + 1);
