@@ -49,7 +49,8 @@ public final class Seeds {
             body.run();
         } catch (AssertionError | Exception e) {
             String repro = "scripts/test.sh -pl core," + module + " -Dtest=none -Dit.test=" + suite
-                    + " -Dsurefire.failIfNoSpecifiedTests=false -Dfaults.seed=" + seed;
+                    + " -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false -Dfaults.seed="
+                    + seed;
             System.out.println("FAILED with seed " + seed + "; reproduce with: " + repro);
             throw new AssertionError("seed " + seed + " failed (reproduce with: " + repro + "): " + e.getMessage(), e);
         }
