@@ -264,9 +264,8 @@ public final class HelmReleaseComponent implements EksComponent {
         int current = installed.map(InstalledRelease::revision).orElse(0);
         Duration timeout = Duration.ofSeconds(
                 state.path("timeoutSeconds").asLong(options.timeout().toSeconds()));
-        boolean interrupted = planned == 0
-                && installed.isPresent()
-                && isInterruptedInstall(change, installed.get(), context);
+        boolean interrupted =
+                planned == 0 && installed.isPresent() && isInterruptedInstall(change, installed.get(), context);
         if (current != planned && !interrupted) {
             Optional<String> landed = alreadyLanded(change, installed, planned, context);
             if (landed.isPresent()) {
