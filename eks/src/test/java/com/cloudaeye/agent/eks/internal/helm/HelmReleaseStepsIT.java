@@ -19,7 +19,7 @@ import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
-import com.cloudaeye.agent.internal.CallRecorder;
+import com.cloudaeye.agent.spi.support.AwsActions;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
@@ -89,7 +89,7 @@ class HelmReleaseStepsIT {
             assertThat(plan.toJson()).doesNotContain(TOKEN);
             assertThat(plan.toString()).doesNotContain(TOKEN);
             assertThat(change.targetState().toString()).doesNotContain(TOKEN);
-            assertThat(installer.calls().keySet()).isNotEmpty().allMatch(CallRecorder::isReadOnly);
+            assertThat(installer.calls().keySet()).isNotEmpty().allMatch(AwsActions::isReadOnly);
             assertThat(KubeCluster.audited(USER, mark)).noneMatch(KubeCluster::isWrite);
         }
     }
