@@ -39,8 +39,11 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
  * <p>What it guarantees: the user's layers keep their order and only an older version of our own layer is
  * replaced; a user's value in one of our variables is never overwritten unless {@link Builder#forceEnvironment
  * forced}, and then it is saved in the function ({@value #SAVED_PREFIX}NAME) so uninstall restores it; functions that
- * cannot take the agent (image packages, incompatible runtime, a sixth layer, environment over 4 KB, a failed last
- * update) are skipped with the reason; right before each update the live function is compared with the planned
+ * cannot take the agent (image packages, Lambda@Edge functions, a runtime without the Extensions API or deprecated by
+ * Lambda, an incompatible layer runtime, a sixth layer, environment over 4 KB, a failed last update) are skipped with
+ * the reason; the plan says which aliases serve each updated function, and {@link Builder#moveAliases} moves the
+ * chosen ones to the version the update publishes (a SnapStart function is always published); right before each
+ * update the live function is compared with the planned
  * before-state (its {@code RevisionId}, layers and the agent's variables), so a function changed since planning is
  * reported instead of clobbered. The token is a plain environment value unless {@link Builder#apiTokenSecretArn}
  * passes it by reference.

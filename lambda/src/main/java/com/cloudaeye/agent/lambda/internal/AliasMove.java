@@ -32,11 +32,12 @@ public record AliasMove(
      */
     static String describe(String version, Map<String, Double> weights) {
         StringBuilder s = new StringBuilder(version);
-        new TreeMap<>(weights).forEach((v, w) -> s.append(" (+ version ")
-                .append(v)
-                .append(" at ")
-                .append(Math.round(w * 1000) / 10.0)
-                .append("%)"));
+        new TreeMap<>(weights)
+                .forEach((v, w) -> s.append(" (+ version ")
+                        .append(v)
+                        .append(" at ")
+                        .append(Math.round(w * 1000) / 10.0)
+                        .append("%)"));
         return s.toString();
     }
 }

@@ -50,7 +50,11 @@ final class AliasMover {
      * @param problem why an alias did not move or its provisioned concurrency is not READY, null when all is well
      * @param cause the error behind the problem, if any
      */
-    record Result(List<String> moved, ObjectNode before, @Nullable String problem, @Nullable Throwable cause) {}
+    record Result(
+            List<String> moved,
+            ObjectNode before,
+            @Nullable String problem,
+            @Nullable Throwable cause) {}
 
     /**
      * @param arn the function's unqualified ARN
@@ -80,11 +84,13 @@ final class AliasMover {
                                     null);
                 });
         for (AliasMove m : moves) {
-            result = result.thenCompose(r -> r.problem() != null ? CompletableFuture.completedFuture(r) : moveOne(arn, published, m, r));
+            result = result.thenCompose(
+                    r -> r.problem() != null ? CompletableFuture.completedFuture(r) : moveOne(arn, published, m, r));
         }
         for (AliasMove m : moves) {
             if (m.provisioned()) {
-                result = result.thenCompose(r -> r.problem() != null ? CompletableFuture.completedFuture(r) : ready(arn, m, r));
+                result = result.thenCompose(
+                        r -> r.problem() != null ? CompletableFuture.completedFuture(r) : ready(arn, m, r));
             }
         }
         return result;
@@ -93,19 +99,22 @@ final class AliasMover {
     private CompletableFuture<Result> moveOne(String arn, @Nullable String published, AliasMove m, Result sofar) {
         String to = m.toVersion() != null ? m.toVersion() : Objects.requireNonNull(published, "published");
         Supplier<Result> moved = () -> {
-            sofar.moved().add(m.name() + " " + AliasMove.describe(m.fromVersion(), m.fromWeights()) + " -> "
-                    + AliasMove.describe(to, m.toWeights()));
+            sofar.moved()
+                    .add(m.name() + " " + AliasMove.describe(m.fromVersion(), m.fromWeights()) + " -> "
+                            + AliasMove.describe(to, m.toWeights()));
             ObjectNode was = sofar.before().putObject(m.name()).put("version", m.fromVersion());
             ObjectNode weights = was.putObject("weights");
             m.fromWeights().forEach(weights::put);
             return sofar;
         };
         return scheduler
-                .submit(LambdaQuotas.CONTROL_PLANE, () -> lambda.updateAlias(r -> r.functionName(arn)
-                        .name(m.name())
-                        .functionVersion(to)
-                        .routingConfig(c -> c.additionalVersionWeights(m.toWeights()))
-                        .revisionId(m.revisionId())))
+                .submit(
+                        LambdaQuotas.CONTROL_PLANE,
+                        () -> lambda.updateAlias(r -> r.functionName(arn)
+                                .name(m.name())
+                                .functionVersion(to)
+                                .routingConfig(c -> c.additionalVersionWeights(m.toWeights()))
+                                .revisionId(m.revisionId())))
                 .handle((response, error) -> error)
                 .thenCompose(error -> {
                     if (error == null) {
@@ -165,10 +174,12 @@ final class AliasMover {
     private CompletableFuture<GetProvisionedConcurrencyConfigResponse> pollConcurrency(
             String arn, String alias, Duration delay, long deadline) {
         return FunctionUpdater.handleCompose(
-                scheduler.after(delay).thenCompose(x -> scheduler.submit(
-                        LambdaQuotas.CONTROL_PLANE,
-                        () -> lambda.getProvisionedConcurrencyConfig(r -> r.functionName(arn)
-                                .qualifier(alias)))),
+                scheduler
+                        .after(delay)
+                        .thenCompose(x -> scheduler.submit(
+                                LambdaQuotas.CONTROL_PLANE,
+                                () -> lambda.getProvisionedConcurrencyConfig(
+                                        r -> r.functionName(arn).qualifier(alias)))),
                 (config, error) -> {
                     Throwable cause = error == null ? null : AwsErrors.unwrap(error);
                     boolean again = cause != null
@@ -213,7 +224,8 @@ final class AliasMover {
 
     private CompletableFuture<GetAliasResponse> readAlias(String arn, String alias) {
         return scheduler.submit(
-                LambdaQuotas.CONTROL_PLANE, () -> lambda.getAlias(r -> r.functionName(arn).name(alias)));
+                LambdaQuotas.CONTROL_PLANE,
+                () -> lambda.getAlias(r -> r.functionName(arn).name(alias)));
     }
 
     private static boolean isAt(GetAliasResponse live, String version, Map<String, Double> weights) {
@@ -221,9 +233,7 @@ final class AliasMover {
     }
 
     static Map<String, Double> weights(GetAliasResponse alias) {
-        return alias.routingConfig() == null
-                ? Map.of()
-                : alias.routingConfig().additionalVersionWeights();
+        return alias.routingConfig() == null ? Map.of() : alias.routingConfig().additionalVersionWeights();
     }
 
     private static Result problem(Result sofar, String problem, @Nullable Throwable cause) {

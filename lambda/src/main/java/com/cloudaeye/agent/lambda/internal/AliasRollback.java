@@ -59,9 +59,9 @@ public final class AliasRollback {
                 pending.add(CompletableFuture.completedFuture(change));
                 continue;
             }
-            @Nullable String published = done.state()
-                    .map(s -> s.path("version").asText(null))
-                    .orElse(null);
+            @Nullable
+            String published =
+                    done.state().map(s -> s.path("version").asText(null)).orElse(null);
             pending.add(serving.aliases(change.resourceId())
                     .thenCompose(live -> moveBack(change, before, published, live)));
         }
@@ -84,8 +84,10 @@ public final class AliasRollback {
             before.clear(); // exactly the aliases that moved, as they were right before
             moved.properties().forEach(e -> {
                 Map<String, Double> weights = new LinkedHashMap<>();
-                e.getValue().path("weights").properties().forEach(w -> weights.put(w.getKey(), w.getValue()
-                        .asDouble()));
+                e.getValue()
+                        .path("weights")
+                        .properties()
+                        .forEach(w -> weights.put(w.getKey(), w.getValue().asDouble()));
                 before.put(
                         e.getKey(),
                         new Before(

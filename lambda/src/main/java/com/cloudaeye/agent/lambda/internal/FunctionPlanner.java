@@ -69,6 +69,7 @@ public final class FunctionPlanner {
     private final @Nullable String tokenArn;
     private final PlannedFunctions planned;
     private final ServingVersions serving;
+    private final EdgeFunctions edge;
     private final Set<String> ourLayerNames = new HashSet<>();
     private final Set<Permission> reads = new TreeSet<>();
 
@@ -101,6 +102,7 @@ public final class FunctionPlanner {
         this.tokenArn = tokenArn;
         this.planned = planned;
         this.serving = serving;
+        this.edge = new EdgeFunctions(context);
         layers.values().forEach(arn -> ourLayerNames.add(Arns.layerName(arn)));
     }
 
@@ -130,17 +132,16 @@ public final class FunctionPlanner {
             throw new ConfigurationException(m.toString());
         }
         List<Change> changes = joinAll(pending);
-        List<String> notes = tokenArn != null
-                ? List.of()
-                : List.of("The API token is a plain environment value of each function: anyone allowed"
-                        + " lambda:GetFunctionConfiguration can read it. Prefer LambdaTarget.builder()"
-                        + ".apiTokenSecretArn(secretOrParameterArn), which the extension reads with the function's"
-                        + " role.");
+        reads.addAll(edge.reads());
+        List<String> notes = new ArrayList<>(edge.notes());
+        if (tokenArn == null && changes.stream().anyMatch(c -> c.action() == ChangeAction.UPDATE)) {
+            notes.add("The API token is a plain environment value of each function: anyone allowed"
+                    + " lambda:GetFunctionConfiguration can read it. Prefer LambdaTarget.builder()"
+                    + ".apiTokenSecretArn(secretOrParameterArn), which the extension reads with the function's"
+                    + " role.");
+        }
         reads.addAll(serving.reads());
-        return new TargetPlan(
-                changes,
-                List.copyOf(reads),
-                changes.stream().anyMatch(c -> c.action() == ChangeAction.UPDATE) ? notes : List.of());
+        return new TargetPlan(changes, List.copyOf(reads), notes);
     }
 
     /** @return the uninstall plan: our layer and variables removed, saved user values restored */
@@ -326,6 +327,9 @@ public final class FunctionPlanner {
             return skip(arn, "image-package functions take no layers: add the CloudAEye extension to the image");
         }
         String unsupported = Runtimes.unsupportedReason(config.runtimeAsString());
+        if (unsupported == null) {
+            unsupported = edge.reason(arn);
+        }
         if (unsupported != null) {
             return skip(arn, unsupported);
         }

@@ -3,6 +3,7 @@ package com.cloudaeye.agent.lambda.internal;
 import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
 
 import com.cloudaeye.agent.internal.Json;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -45,7 +46,7 @@ public record FunctionState(
         boolean publish,
         @Nullable String tokenBefore,
         @Nullable List<String> presentBefore,
-        @Nullable List<AliasMove> aliases) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable List<AliasMove> aliases) {
 
     /** A state that moves no alias (the planner's; {@link ServingVersions} adds the moves). */
     @SuppressWarnings("InconsistentOverloads") // the canonical order plus the moves, which come last

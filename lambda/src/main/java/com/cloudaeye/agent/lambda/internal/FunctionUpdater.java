@@ -236,18 +236,13 @@ public final class FunctionUpdater {
                         appliedState(after.revisionId(), null));
                 return CompletableFuture.completedFuture(null);
             }
-            return moveAliases(
-                    change, after.revisionId(), state, join(note, "published version " + version), version);
+            return moveAliases(change, after.revisionId(), state, join(note, "published version " + version), version);
         });
     }
 
     /** Moves the change's aliases, if any, and reports the change: unknown when one did not move as planned. */
     private CompletableFuture<Void> moveAliases(
-            Change change,
-            String revisionId,
-            FunctionState state,
-            @Nullable String note,
-            @Nullable String version) {
+            Change change, String revisionId, FunctionState state, @Nullable String note, @Nullable String version) {
         ObjectNode applied = appliedState(revisionId, version);
         if (state.aliasMoves().isEmpty()) {
             context.applied(change, note, applied);

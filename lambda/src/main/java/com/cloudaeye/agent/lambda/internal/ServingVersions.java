@@ -159,9 +159,10 @@ public final class ServingVersions {
     private CompletableFuture<List<AliasConfiguration>> aliasPage(
             String arn, @Nullable String marker, List<AliasConfiguration> into) {
         return scheduler
-                .submit(LambdaQuotas.CONTROL_PLANE, () -> lambda.listAliases(r -> r.functionName(arn)
-                        .maxItems(50)
-                        .marker(marker)))
+                .submit(
+                        LambdaQuotas.CONTROL_PLANE,
+                        () -> lambda.listAliases(
+                                r -> r.functionName(arn).maxItems(50).marker(marker)))
                 .thenCompose((ListAliasesResponse page) -> {
                     into.addAll(page.aliases());
                     String next = page.nextMarker();
@@ -200,8 +201,6 @@ public final class ServingVersions {
     }
 
     static Map<String, Double> weights(AliasConfiguration alias) {
-        return alias.routingConfig() == null
-                ? Map.of()
-                : alias.routingConfig().additionalVersionWeights();
+        return alias.routingConfig() == null ? Map.of() : alias.routingConfig().additionalVersionWeights();
     }
 }

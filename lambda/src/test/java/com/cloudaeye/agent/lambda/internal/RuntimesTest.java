@@ -28,7 +28,9 @@ class RuntimesTest {
     void unsupportedReason_whenSupportedUnknownOrImage_isNull() {
         assertThat(Runtimes.unsupportedReason("python3.12")).isNull();
         assertThat(Runtimes.unsupportedReason("java21")).isNull();
-        assertThat(Runtimes.unsupportedReason("python9.9")).as("newer than the SDK: the layer decides").isNull();
+        assertThat(Runtimes.unsupportedReason("python9.9"))
+                .as("newer than the SDK: the layer decides")
+                .isNull();
         assertThat(Runtimes.unsupportedReason(null)).isNull();
     }
 }
