@@ -26,6 +26,14 @@ public record AliasMove(
         boolean provisioned) {
 
     /**
+     * @param arn a function's unqualified ARN
+     * @return its name: alias calls name the function by it (emulators do not all resolve an ARN there)
+     */
+    static String functionName(String arn) {
+        return arn.substring(arn.lastIndexOf(':') + 1);
+    }
+
+    /**
      * @param version a version
      * @param weights routing weights
      * @return e.g. {@code 3} or {@code 3 (+ version 4 at 10%)}

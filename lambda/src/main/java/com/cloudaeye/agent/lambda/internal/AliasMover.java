@@ -1,8 +1,7 @@
 package com.cloudaeye.agent.lambda.internal;
 
-import com.cloudaeye.agent.internal.AwsErrors;
-import com.cloudaeye.agent.internal.Json;
-import com.cloudaeye.agent.internal.RateLimitedScheduler;
+import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
@@ -66,14 +65,14 @@ final class AliasMover {
         Result start = new Result(new ArrayList<>(), Json.object(), null, null);
         CompletableFuture<Result> result = published == null
                 ? CompletableFuture.completedFuture(start)
-                : untilActive(arn + ":" + published, deadline()).handle((state, error) -> {
+                : untilActive(arn, published, deadline()).handle((state, error) -> {
                     if (error != null) {
                         return new Result(
                                 start.moved(),
                                 start.before(),
                                 "version " + published + " was published, but reading its state failed ("
-                                        + AwsErrors.describe(error) + "): no alias was moved",
-                                AwsErrors.unwrap(error));
+                                        + AwsFailures.describe(error) + "): no alias was moved",
+                                AwsFailures.unwrap(error));
                     }
                     return state == State.ACTIVE
                             ? start
@@ -110,7 +109,7 @@ final class AliasMover {
         return scheduler
                 .submit(
                         LambdaQuotas.CONTROL_PLANE,
-                        () -> lambda.updateAlias(r -> r.functionName(arn)
+                        () -> lambda.updateAlias(r -> r.functionName(AliasMove.functionName(arn))
                                 .name(m.name())
                                 .functionVersion(to)
                                 .routingConfig(c -> c.additionalVersionWeights(m.toWeights()))
@@ -120,15 +119,15 @@ final class AliasMover {
                     if (error == null) {
                         return CompletableFuture.completedFuture(moved.get());
                     }
-                    Throwable cause = AwsErrors.unwrap(error);
+                    Throwable cause = AwsFailures.unwrap(error);
                     // Read back: an earlier attempt (a lost answer, a resumed apply) may have moved it.
                     return readAlias(arn, m.name()).handle((live, readError) -> {
                         if (readError != null) {
                             return problem(
                                     sofar,
-                                    AwsErrors.OUTCOME_UNKNOWN + ": UpdateAlias " + m.name() + " failed ("
-                                            + AwsErrors.describe(cause) + ") and reading the alias back failed too ("
-                                            + AwsErrors.describe(readError) + ")",
+                                    AwsFailures.OUTCOME_UNKNOWN + ": UpdateAlias " + m.name() + " failed ("
+                                            + AwsFailures.describe(cause) + ") and reading the alias back failed too ("
+                                            + AwsFailures.describe(readError) + ")",
                                     cause);
                         }
                         if (isAt(live, to, m.toWeights())) {
@@ -139,7 +138,7 @@ final class AliasMover {
                                         + AliasMove.describe(live.functionVersion(), weights(live))
                                         + "): it was not moved; plan again"
                                 : "moving alias " + m.name() + " to version " + to + " failed: "
-                                        + AwsErrors.describe(cause);
+                                        + AwsFailures.describe(cause);
                         return problem(sofar, why, cause);
                     });
                 });
@@ -149,14 +148,14 @@ final class AliasMover {
     private CompletableFuture<Result> ready(String arn, AliasMove m, Result sofar) {
         return pollConcurrency(arn, m.name(), FIRST_POLL, deadline()).handle((config, error) -> {
             if (error != null) {
-                Throwable cause = AwsErrors.unwrap(error);
+                Throwable cause = AwsFailures.unwrap(error);
                 if (cause instanceof ProvisionedConcurrencyConfigNotFoundException) {
                     return sofar; // removed since planning: nothing to wait for
                 }
                 return problem(
                         sofar,
                         "alias " + m.name() + " moved, but its provisioned concurrency could not be confirmed READY ("
-                                + AwsErrors.describe(cause) + ")",
+                                + AwsFailures.describe(cause) + ")",
                         cause);
             }
             if (config.status() == ProvisionedConcurrencyStatusEnum.READY) {
@@ -179,11 +178,11 @@ final class AliasMover {
                         .thenCompose(x -> scheduler.submit(
                                 LambdaQuotas.CONTROL_PLANE,
                                 () -> lambda.getProvisionedConcurrencyConfig(
-                                        r -> r.functionName(arn).qualifier(alias)))),
+                                        r -> r.functionName(AliasMove.functionName(arn)).qualifier(alias)))),
                 (config, error) -> {
-                    Throwable cause = error == null ? null : AwsErrors.unwrap(error);
+                    Throwable cause = error == null ? null : AwsFailures.unwrap(error);
                     boolean again = cause != null
-                            ? RateLimitedScheduler.isRetryable(cause)
+                            ? AwsFailures.isRetryable(cause)
                             : config.status() == ProvisionedConcurrencyStatusEnum.IN_PROGRESS;
                     if (again && System.nanoTime() < deadline) {
                         return pollConcurrency(arn, alias, next(delay), deadline);
@@ -196,23 +195,24 @@ final class AliasMover {
     }
 
     /** Polls the version (GetFunction, its own quota) until it is no longer Pending. */
-    private CompletableFuture<State> untilActive(String qualifiedArn, long deadline) {
-        return poll(qualifiedArn, Duration.ZERO, deadline);
+    private CompletableFuture<State> untilActive(String arn, String version, long deadline) {
+        return poll(arn, version, Duration.ZERO, deadline);
     }
 
-    private CompletableFuture<State> poll(String qualifiedArn, Duration delay, long deadline) {
+    private CompletableFuture<State> poll(String arn, String version, Duration delay, long deadline) {
         CompletableFuture<Void> wait =
                 delay.isZero() ? CompletableFuture.completedFuture(null) : scheduler.after(delay);
         return FunctionUpdater.handleCompose(
                 wait.thenCompose(x -> scheduler.submit(
-                        LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(qualifiedArn)))),
+                        LambdaQuotas.GET_FUNCTION,
+                        () -> lambda.getFunction(r -> r.functionName(AliasMove.functionName(arn)).qualifier(version)))),
                 (response, error) -> {
-                    Throwable cause = error == null ? null : AwsErrors.unwrap(error);
+                    Throwable cause = error == null ? null : AwsFailures.unwrap(error);
                     boolean again = cause != null
-                            ? RateLimitedScheduler.isRetryable(cause)
+                            ? AwsFailures.isRetryable(cause)
                             : response.configuration().state() == State.PENDING;
                     if (again && System.nanoTime() < deadline) {
-                        return poll(qualifiedArn, next(delay), deadline);
+                        return poll(arn, version, next(delay), deadline);
                     }
                     if (cause != null) {
                         return CompletableFuture.<State>failedFuture(cause);
@@ -225,7 +225,7 @@ final class AliasMover {
     private CompletableFuture<GetAliasResponse> readAlias(String arn, String alias) {
         return scheduler.submit(
                 LambdaQuotas.CONTROL_PLANE,
-                () -> lambda.getAlias(r -> r.functionName(arn).name(alias)));
+                () -> lambda.getAlias(r -> r.functionName(AliasMove.functionName(arn)).name(alias)));
     }
 
     private static boolean isAt(GetAliasResponse live, String version, Map<String, Double> weights) {

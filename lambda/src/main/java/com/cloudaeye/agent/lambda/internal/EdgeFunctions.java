@@ -1,7 +1,7 @@
 package com.cloudaeye.agent.lambda.internal;
 
 import com.cloudaeye.agent.Permission;
-import com.cloudaeye.agent.internal.AwsErrors;
+import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.Quota;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -95,7 +95,7 @@ final class EdgeFunctions {
             } while (marker != null && !marker.isEmpty());
         } catch (AwsServiceException e) {
             notes.add("Whether a function is a Lambda@Edge function could not be checked: CloudFront answered "
-                    + AwsErrors.describe(e) + ". An Edge function takes no environment variables, so its update"
+                    + AwsFailures.describe(e) + ". An Edge function takes no environment variables, so its update"
                     + " would break its next CloudFront deployment: allow cloudfront:ListDistributions, or"
                     + " exclude Edge functions.");
         }

@@ -162,7 +162,7 @@ public final class ServingVersions {
                 .submit(
                         LambdaQuotas.CONTROL_PLANE,
                         () -> lambda.listAliases(
-                                r -> r.functionName(arn).maxItems(50).marker(marker)))
+                                r -> r.functionName(AliasMove.functionName(arn)).maxItems(50).marker(marker)))
                 .thenCompose((ListAliasesResponse page) -> {
                     into.addAll(page.aliases());
                     String next = page.nextMarker();
@@ -188,7 +188,7 @@ public final class ServingVersions {
                 .submit(
                         LambdaQuotas.CONTROL_PLANE,
                         () -> lambda.listProvisionedConcurrencyConfigs(
-                                r -> r.functionName(arn).maxItems(50).marker(marker)))
+                                r -> r.functionName(AliasMove.functionName(arn)).maxItems(50).marker(marker)))
                 .thenCompose((ListProvisionedConcurrencyConfigsResponse page) -> {
                     for (ProvisionedConcurrencyConfigListItem item : page.provisionedConcurrencyConfigs()) {
                         into.add(item.functionArn());
