@@ -13,14 +13,19 @@ import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.testing.CallResources;
 import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,6 +41,8 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
  * concurrency API, so a WireMock proxy in front of it answers that one read (no alias has any).
  */
 class LambdaAliasIT {
+    private static final String ARN = "arn:aws:lambda:" + Moto.REGION.id() + ":" + Moto.ACCOUNT + ":function:served";
+
     @TempDir
     Path journals;
 
@@ -111,7 +118,18 @@ class LambdaAliasIT {
     void install_movesTheChosenAlias_toAVersionWithTheAgent_andRollbackMovesItBack() {
         servedFunction();
         Journal journal;
-        try (AgentInstaller installer = installer(LambdaTarget.builder().moveAliases("live", "canary"))) {
+        try (ThrottlingProxy wire = ThrottlingProxy.builder()
+                        .target(URI.create(proxy.baseUrl()))
+                        .unlimited()
+                        .start();
+                AgentInstaller installer = fixtures.installer(LambdaTarget.builder()
+                                .moveAliases("live", "canary")
+                                .functions("served")
+                                .layer(Architecture.X86_64, layer)
+                                .build())
+                        .endpointOverride(wire.endpoint())
+                        .journalDirectory(journals)
+                        .build()) {
             Plan plan = installer.plan();
             Change change = plan.mutations().get(0);
             assertThat(change.warnings()).anyMatch(w -> w.startsWith("alias canary is not moved"));
@@ -119,6 +137,16 @@ class LambdaAliasIT {
             ApplyResult result = installer.apply(plan);
 
             assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            // Every call on the wire, on the resource AWS authorizes (the alias ARN for UpdateAlias), is granted.
+            CallResources resources = new CallResources(Moto.REGION.id(), Moto.ACCOUNT);
+            Set<Permission> used = new TreeSet<>();
+            wire.requestLog().forEach(r -> used.addAll(resources.of(r)));
+            assertThat(used)
+                    .contains(Permission.of("lambda:UpdateAlias", ARN + ":live"))
+                    .allMatch(p -> plan.requiredPolicy().allows(p), "allowed by the plan's policy");
+            assertThat(plan.requiredPolicy().allows(Permission.of("lambda:UpdateAlias", ARN + ":canary")))
+                    .as("the weighted alias stays: no grant")
+                    .isFalse();
             String served = alias("live").functionVersion();
             assertThat(served).isEqualTo("3");
             assertThat(layersOf(served)).containsExactly(layer);

@@ -97,8 +97,7 @@ class LambdaAliasWireMockTest {
                 put(urlPathMatching(fn("a") + "/configuration")).willReturn(okJson(function("a", "r2", "Successful"))));
         aws.stubFor(post(urlPathMatching(fn("a") + "/versions"))
                 .willReturn(okJson("{\"Version\":\"7\",\"FunctionName\":\"a\",\"State\":\"Active\"}")));
-        aws.stubFor(get(urlPathMatching(fn("a")))
-                .withQueryParam("Qualifier", equalTo("7"))
+        aws.stubFor(get(urlPathMatching(fn("a") + "%3A7"))
                 .willReturn(okJson("{\"Configuration\":" + function("a", "r2", "Successful") + "}")));
     }
 
@@ -155,15 +154,13 @@ class LambdaAliasWireMockTest {
         stubAliases(alias("live", "3", ""));
         aws.stubFor(post(urlPathMatching(fn("a") + "/versions"))
                 .willReturn(okJson("{\"Version\":\"7\",\"FunctionName\":\"a\",\"State\":\"Pending\"}")));
-        aws.stubFor(get(urlPathMatching(fn("a")))
-                .withQueryParam("Qualifier", equalTo("7"))
+        aws.stubFor(get(urlPathMatching(fn("a") + "%3A7"))
                 .inScenario("pending")
                 .whenScenarioStateIs(Scenario.STARTED)
                 .willReturn(okJson("{\"Configuration\":"
                         + function("a", "r2", "Successful").replace("Active", "Pending") + "}"))
                 .willSetStateTo("active"));
-        aws.stubFor(get(urlPathMatching(fn("a")))
-                .withQueryParam("Qualifier", equalTo("7"))
+        aws.stubFor(get(urlPathMatching(fn("a") + "%3A7"))
                 .inScenario("pending")
                 .whenScenarioStateIs("active")
                 .willReturn(okJson("{\"Configuration\":" + function("a", "r2", "Successful") + "}")));

@@ -1,8 +1,8 @@
 package com.cloudaeye.agent.lambda.internal;
 
+import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
-import com.cloudaeye.agent.spi.CallScheduler;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -178,7 +178,8 @@ final class AliasMover {
                         .thenCompose(x -> scheduler.submit(
                                 LambdaQuotas.CONTROL_PLANE,
                                 () -> lambda.getProvisionedConcurrencyConfig(
-                                        r -> r.functionName(AliasMove.functionName(arn)).qualifier(alias)))),
+                                        r -> r.functionName(AliasMove.functionName(arn))
+                                                .qualifier(alias)))),
                 (config, error) -> {
                     Throwable cause = error == null ? null : AwsFailures.unwrap(error);
                     boolean again = cause != null
@@ -205,7 +206,8 @@ final class AliasMover {
         return FunctionUpdater.handleCompose(
                 wait.thenCompose(x -> scheduler.submit(
                         LambdaQuotas.GET_FUNCTION,
-                        () -> lambda.getFunction(r -> r.functionName(AliasMove.functionName(arn)).qualifier(version)))),
+                        // The version in the name, not as a Qualifier: IAM authorizes the qualified ARN either way.
+                        () -> lambda.getFunction(r -> r.functionName(AliasMove.functionName(arn) + ":" + version)))),
                 (response, error) -> {
                     Throwable cause = error == null ? null : AwsFailures.unwrap(error);
                     boolean again = cause != null
@@ -225,7 +227,8 @@ final class AliasMover {
     private CompletableFuture<GetAliasResponse> readAlias(String arn, String alias) {
         return scheduler.submit(
                 LambdaQuotas.CONTROL_PLANE,
-                () -> lambda.getAlias(r -> r.functionName(AliasMove.functionName(arn)).name(alias)));
+                () -> lambda.getAlias(
+                        r -> r.functionName(AliasMove.functionName(arn)).name(alias)));
     }
 
     private static boolean isAt(GetAliasResponse live, String version, Map<String, Double> weights) {

@@ -1,10 +1,10 @@
 package com.cloudaeye.agent.lambda.internal;
 
 import com.cloudaeye.agent.Permission;
-import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.Quota;
 import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.support.AwsFailures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -161,8 +161,9 @@ public final class ServingVersions {
         return scheduler
                 .submit(
                         LambdaQuotas.CONTROL_PLANE,
-                        () -> lambda.listAliases(
-                                r -> r.functionName(AliasMove.functionName(arn)).maxItems(50).marker(marker)))
+                        () -> lambda.listAliases(r -> r.functionName(AliasMove.functionName(arn))
+                                .maxItems(50)
+                                .marker(marker)))
                 .thenCompose((ListAliasesResponse page) -> {
                     into.addAll(page.aliases());
                     String next = page.nextMarker();
@@ -187,8 +188,9 @@ public final class ServingVersions {
         return scheduler
                 .submit(
                         LambdaQuotas.CONTROL_PLANE,
-                        () -> lambda.listProvisionedConcurrencyConfigs(
-                                r -> r.functionName(AliasMove.functionName(arn)).maxItems(50).marker(marker)))
+                        () -> lambda.listProvisionedConcurrencyConfigs(r -> r.functionName(AliasMove.functionName(arn))
+                                .maxItems(50)
+                                .marker(marker)))
                 .thenCompose((ListProvisionedConcurrencyConfigsResponse page) -> {
                     for (ProvisionedConcurrencyConfigListItem item : page.provisionedConcurrencyConfigs()) {
                         into.add(item.functionArn());
