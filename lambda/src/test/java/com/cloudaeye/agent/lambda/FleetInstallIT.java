@@ -14,9 +14,12 @@ import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.FleetResult;
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.internal.SignedCalls;
+import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.testing.Moto;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -29,6 +32,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
+import software.amazon.awssdk.services.cloudformation.model.Capability;
+import software.amazon.awssdk.services.cloudformation.model.Parameter;
+import software.amazon.awssdk.services.cloudformation.model.StackStatus;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.Architecture;
@@ -54,6 +61,7 @@ class FleetInstallIT {
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final Map<String, LambdaClient> lambdas = new HashMap<>();
     private final Map<String, String> layers = new HashMap<>();
+    private final Map<String, StsAssumeRoleCredentialsProvider> admins = new HashMap<>();
     private StsClient sts;
 
     @BeforeEach
@@ -72,6 +80,7 @@ class FleetInstallIT {
                             r.roleArn("arn:aws:iam::" + account + ":role/admin").roleSessionName("fixtures"))
                     .build();
             closeables.add(admin);
+            admins.put(account, admin);
             IamClient iam = IamClient.builder()
                     .endpointOverride(Moto.endpoint())
                     .region(Region.AWS_GLOBAL)
@@ -258,6 +267,157 @@ class FleetInstallIT {
         lambdas.forEach((key, lambda) -> FUNCTIONS.forEach(name -> assertThat(layerArns(config(lambda, name)))
                 .as(key + " " + name)
                 .hasSize(key.startsWith(missing) ? 0 : 1)));
+    }
+
+    /**
+     * The role template the fleet plan emits, deployed by CloudFormation in each member account (as a StackSet would),
+     * is the role the fleet then installs through. moto lets any role be assumed, so the trust policy is checked as
+     * IAM stores it; the permissions are the plan's, each account's naming only its own functions.
+     */
+    @Test
+    void installerRoleTemplate_deployedInEachMemberAccount_isTheRoleTheFleetInstallsThrough() throws Exception {
+        FleetPlan plan;
+        try (FleetInstaller fleet = fleet().build()) {
+            plan = fleet.plan();
+        }
+        String template = plan.installerRoleTemplate();
+        String caller = "arn:aws:iam::" + Moto.ACCOUNT + ":role/cloudaeye-backend";
+        for (String account : ACCOUNTS) {
+            try (CloudFormationClient cfn = CloudFormationClient.builder()
+                            .endpointOverride(Moto.endpoint())
+                            .region(Region.US_EAST_1)
+                            .credentialsProvider(admins.get(account))
+                            .build();
+                    IamClient iam = IamClient.builder()
+                            .endpointOverride(Moto.endpoint())
+                            .region(Region.AWS_GLOBAL)
+                            .credentialsProvider(admins.get(account))
+                            .build()) {
+                cfn.createStack(r -> r.stackName("cloudaeye-installer-role")
+                        .templateBody(template)
+                        .capabilities(Capability.CAPABILITY_NAMED_IAM)
+                        .parameters(
+                                parameter("RoleName", "CloudAEyeMember"),
+                                parameter("TrustedPrincipalArn", caller),
+                                parameter("ExternalId", "cloudaeye-ext-42")));
+                assertThat(cfn.describeStacks(r -> r.stackName("cloudaeye-installer-role"))
+                                .stacks()
+                                .get(0)
+                                .stackStatus())
+                        .isEqualTo(StackStatus.CREATE_COMPLETE);
+
+                String trust = URLDecoder.decode(
+                        iam.getRole(r -> r.roleName("CloudAEyeMember")).role().assumeRolePolicyDocument(),
+                        StandardCharsets.UTF_8);
+                assertThat(trust)
+                        .contains("\"AWS\": \"" + caller + "\"")
+                        .contains("\"sts:ExternalId\": \"cloudaeye-ext-42\"");
+                String policy = URLDecoder.decode(
+                        iam.getRolePolicy(r -> r.roleName("CloudAEyeMember").policyName("cloudaeye-installer"))
+                                .policyDocument(),
+                        StandardCharsets.UTF_8);
+                assertThat(policy)
+                        .contains("arn:aws:lambda:us-east-1:" + account + ":function:orders")
+                        .contains("arn:aws:lambda:eu-west-1:" + account + ":function:orders")
+                        .contains("lambda:UpdateFunctionConfiguration")
+                        .doesNotContain("${AWS::AccountId}");
+                ACCOUNTS.stream()
+                        .filter(other -> !other.equals(account))
+                        .forEach(other -> assertThat(policy).doesNotContain(":" + other + ":"));
+            }
+        }
+
+        try (FleetInstaller member = fleet().roleName("CloudAEyeMember").build()) {
+            FleetResult result = member.apply(FleetPlan.fromJson(plan.toJson()));
+
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+        }
+        lambdas.forEach((key, lambda) -> FUNCTIONS.forEach(name ->
+                assertThat(layerArns(config(lambda, name))).as(key + " " + name).containsExactly(layers.get(key))));
+    }
+
+    /**
+     * AWS denies Lambda in eu-west-1 (an SCP or a permissions boundary that allows one region): a WireMock proxy in
+     * front of moto answers every Lambda call signed for eu-west-1 with AccessDeniedException.
+     */
+    @Test
+    void plan_andApply_whenLambdaIsDeniedInOneRegion_installTheOtherRegionInEveryAccount() {
+        WireMockServer proxy =
+                new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        proxy.start();
+        closeables.add(proxy::stop);
+        proxy.stubFor(any(anyUrl())
+                .atPriority(10)
+                .willReturn(aResponse().proxiedFrom(Moto.endpoint().toString())));
+        proxy.stubFor(any(anyUrl())
+                .atPriority(1)
+                .withHeader("Authorization", containing("/eu-west-1/lambda/"))
+                .willReturn(aResponse()
+                        .withStatus(403)
+                        .withHeader("Content-Type", "application/json")
+                        .withHeader("x-amzn-ErrorType", "AccessDeniedException")
+                        .withBody("{\"Message\":\"User is not authorized to perform: lambda:ListFunctions with an"
+                                + " explicit deny in a service control policy\"}")));
+
+        try (FleetInstaller fleet =
+                fleet().endpointOverride(java.net.URI.create(proxy.baseUrl())).build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures()).containsOnlyKeys(ACCOUNTS);
+            plan.failures()
+                    .values()
+                    .forEach(regions -> assertThat(regions)
+                            .containsOnlyKeys("eu-west-1")
+                            .allSatisfy((region, why) -> assertThat(why).contains("AccessDenied")));
+            plan.plans().values().forEach(regions -> assertThat(regions).containsOnlyKeys("us-east-1"));
+
+            FleetResult result = fleet.apply(plan);
+
+            assertThat(result.isSuccess()).isFalse();
+            assertThat(result.results()).containsOnlyKeys(ACCOUNTS);
+            result.results()
+                    .values()
+                    .forEach(regions ->
+                            assertThat(regions.get("us-east-1").status()).isEqualTo(ApplyResult.Status.SUCCEEDED));
+        }
+        lambdas.forEach((key, lambda) -> FUNCTIONS.forEach(name -> assertThat(layerArns(config(lambda, name)))
+                .as(key + " " + name)
+                .hasSize(key.endsWith("eu-west-1") ? 0 : 1)));
+    }
+
+    /** The fleet's accounts found in moto's AWS Organizations: every ACTIVE account, less the excluded. */
+    @Test
+    void accounts_areDiscoveredFromTheOrganization() {
+        List<String> created = new ArrayList<>();
+        try (SignedCalls org = new SignedCalls(Moto.endpoint())) {
+            org.organizations(
+                    Moto.credentials(),
+                    Moto.REGION,
+                    "CreateOrganization",
+                    Json.object().put("FeatureSet", "ALL"));
+            for (String name : List.of("alpha", "beta")) {
+                org.organizations(
+                        Moto.credentials(),
+                        Moto.REGION,
+                        "CreateAccount",
+                        Json.object().put("AccountName", name).put("Email", name + "@example.com"));
+            }
+            org.organizations(Moto.credentials(), Moto.REGION, "ListAccounts", Json.object())
+                    .path("Accounts")
+                    .forEach(a -> created.add(a.path("Id").asText()));
+        }
+        assertThat(created).hasSize(3).contains(Moto.ACCOUNT); // the management account and the two new ones
+
+        try (FleetInstaller fleet =
+                fleet().accounts().organization().excludeAccounts(Moto.ACCOUNT).build()) {
+            List<String> expected = new ArrayList<>(ACCOUNTS);
+            created.stream().filter(a -> !a.equals(Moto.ACCOUNT)).forEach(expected::add);
+            assertThat(fleet.accounts()).containsExactlyInAnyOrderElementsOf(expected);
+        }
+    }
+
+    private static Parameter parameter(String key, String value) {
+        return Parameter.builder().parameterKey(key).parameterValue(value).build();
     }
 
     private static FunctionConfiguration config(LambdaClient lambda, String name) {
