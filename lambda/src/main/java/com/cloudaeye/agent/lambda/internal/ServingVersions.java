@@ -6,6 +6,7 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.support.Globs;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -48,7 +49,7 @@ public final class ServingVersions {
     public ServingVersions(TargetContext context, List<String> moveGlobs, boolean moveWeighted) {
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
-        this.move = moveGlobs.stream().map(Arns::glob).toList();
+        this.move = moveGlobs.stream().map(Globs::toPattern).toList();
         this.moveWeighted = moveWeighted;
     }
 
