@@ -2,6 +2,7 @@ package com.cloudaeye.agent.lambda;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.lambda.internal.Arns;
 import com.cloudaeye.agent.lambda.internal.FunctionPlanner;
 import com.cloudaeye.agent.lambda.internal.FunctionUpdater;
@@ -69,6 +70,7 @@ public final class LambdaTarget implements Target {
     private final boolean publishVersion;
     private final boolean forceEnvironment;
     private final @Nullable String apiTokenSecretArn;
+    private final ManagedResources managedResources;
     /** What this target's plans read of the functions to update, so that its apply need not read them again. */
     private final PlannedFunctions planned = new PlannedFunctions();
 
@@ -89,6 +91,7 @@ public final class LambdaTarget implements Target {
         this.publishVersion = b.publishVersion;
         this.forceEnvironment = b.forceEnvironment;
         this.apiTokenSecretArn = b.apiTokenSecretArn;
+        this.managedResources = b.managedResources;
     }
 
     /** @return a new builder */
@@ -123,7 +126,14 @@ public final class LambdaTarget implements Target {
 
     private FunctionPlanner planner(TargetContext context) {
         return new FunctionPlanner(
-                context, selection, layers, publishVersion, forceEnvironment, apiTokenSecretArn, planned);
+                context,
+                selection,
+                layers,
+                publishVersion,
+                forceEnvironment,
+                apiTokenSecretArn,
+                planned,
+                managedResources);
     }
 
     @Override
@@ -141,6 +151,7 @@ public final class LambdaTarget implements Target {
         private boolean publishVersion;
         private boolean forceEnvironment;
         private @Nullable String apiTokenSecretArn;
+        private ManagedResources managedResources = ManagedResources.warn();
 
         private Builder() {}
 
@@ -239,6 +250,21 @@ public final class LambdaTarget implements Target {
         }
 
         /**
+         * What to do with functions that infrastructure as code owns (a CloudFormation, SAM or CDK stack, or the
+         * tool an {@link ManagedResources.Builder#ownerTag owner tag} names), whose next deployment would revert the
+         * change: warn (the default), skip them, or skip them and print the {@code Layers} and
+         * {@code Environment.Variables} their template should have. Functions found by a glob cost one
+         * {@code lambda:GetFunction} each for their tags, and only those the plan would change.
+         *
+         * @param managedResources the settings, e.g. {@code ManagedResources.skip()}
+         * @return this
+         */
+        public Builder managedResources(ManagedResources managedResources) {
+            this.managedResources = managedResources;
+            return this;
+        }
+
+        /**
          * @return the target
          * @throws ConfigurationException when a name, ARN or layer is malformed, or nothing is selected
          */
@@ -297,6 +323,10 @@ public final class LambdaTarget implements Target {
                 throw new ConfigurationException("The API token reference '" + apiTokenSecretArn + "' is not the"
                         + " ARN of a Secrets Manager secret or an SSM parameter: pass e.g."
                         + " arn:aws:secretsmanager:us-east-1:123456789012:secret:cloudaeye-token.");
+            }
+            if (managedResources == null) {
+                throw new ConfigurationException(
+                        "managedResources(null): pass ManagedResources.warn(), .skip() or .template(format).");
             }
             tags.forEach((k, v) -> {
                 if (k == null || k.isBlank() || v == null) {

@@ -10,6 +10,7 @@ import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.Secret;
@@ -70,6 +71,7 @@ public final class FunctionPlanner {
     private final PlannedFunctions planned;
     private final Set<String> ourLayerNames = new HashSet<>();
     private final Set<Permission> reads = new TreeSet<>();
+    private final IacOwnership iac;
 
     /**
      * @param context the target context
@@ -79,6 +81,7 @@ public final class FunctionPlanner {
      * @param forceEnvironment overwrite user values of our variables
      * @param tokenArn the secret or parameter holding the token, when it is passed by reference; else null
      * @param planned where the functions to update are remembered for the apply
+     * @param managedResources what to do with functions that infrastructure as code owns
      */
     public FunctionPlanner(
             TargetContext context,
@@ -87,7 +90,8 @@ public final class FunctionPlanner {
             boolean publishVersion,
             boolean forceEnvironment,
             @Nullable String tokenArn,
-            PlannedFunctions planned) {
+            PlannedFunctions planned,
+            ManagedResources managedResources) {
         this.context = context;
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
@@ -97,6 +101,7 @@ public final class FunctionPlanner {
         this.forceEnvironment = forceEnvironment;
         this.tokenArn = tokenArn;
         this.planned = planned;
+        this.iac = new IacOwnership(context, managedResources, tokenArn, reads);
         layers.values().forEach(arn -> ourLayerNames.add(Arns.layerName(arn)));
     }
 
@@ -125,16 +130,17 @@ public final class FunctionPlanner {
             m.append(": add .layer(Architecture.X, layerArn) for it, or exclude those functions.");
             throw new ConfigurationException(m.toString());
         }
-        List<String> notes = tokenArn != null
-                ? List.of()
-                : List.of("The API token is a plain environment value of each function: anyone allowed"
-                        + " lambda:GetFunctionConfiguration can read it. Prefer LambdaTarget.builder()"
-                        + ".apiTokenSecretArn(secretOrParameterArn), which the extension reads with the function's"
-                        + " role.");
-        return new TargetPlan(
-                changes,
-                List.copyOf(reads),
-                changes.stream().anyMatch(c -> c.action() == ChangeAction.UPDATE) ? notes : List.of());
+        List<String> notes = new ArrayList<>();
+        List<Change> reviewed = iac.review(changes, true, notes);
+        if (tokenArn == null && reviewed.stream().anyMatch(c -> c.action() == ChangeAction.UPDATE)) {
+            notes.add(
+                    0,
+                    "The API token is a plain environment value of each function: anyone allowed"
+                            + " lambda:GetFunctionConfiguration can read it. Prefer LambdaTarget.builder()"
+                            + ".apiTokenSecretArn(secretOrParameterArn), which the extension reads with the function's"
+                            + " role.");
+        }
+        return new TargetPlan(reviewed, List.copyOf(reads), notes);
     }
 
     /** @return the uninstall plan: our layer and variables removed, saved user values restored */
@@ -142,7 +148,9 @@ public final class FunctionPlanner {
         requireSelection();
         List<Change> changes = new ArrayList<>();
         forEachSelected(config -> changes.add(planUninstall(config)));
-        return new TargetPlan(changes, List.copyOf(reads));
+        List<String> notes = new ArrayList<>();
+        List<Change> reviewed = iac.review(changes, false, notes);
+        return new TargetPlan(reviewed, List.copyOf(reads), notes);
     }
 
     /**
@@ -266,6 +274,7 @@ public final class FunctionPlanner {
             }
             FunctionConfiguration config = response.configuration();
             reads.add(Permission.of("lambda:GetFunction", unqualified(config.functionArn())));
+            iac.known(unqualified(config.functionArn()), response.tags());
             if (tagsMatch(response.tags())) {
                 accept.accept(config);
             }
@@ -293,7 +302,9 @@ public final class FunctionPlanner {
         }
         List<FunctionConfiguration> kept = new ArrayList<>();
         for (int i = 0; i < futures.size(); i++) {
-            if (tagsMatch(CallScheduler.join(futures.get(i)).tags())) {
+            Map<String, String> tags = CallScheduler.join(futures.get(i)).tags();
+            iac.known(unqualified(candidates.get(i).functionArn()), tags);
+            if (tagsMatch(tags)) {
                 kept.add(candidates.get(i));
             }
         }
