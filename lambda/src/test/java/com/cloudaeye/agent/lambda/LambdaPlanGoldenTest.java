@@ -59,6 +59,12 @@ class LambdaPlanGoldenTest {
                                 + "\"https://logs.example.cloudaeye.com\",\"CLOUDAEYE_API_TOKEN\":\"tok-123\"}");
         aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
                 .willReturn(okJson("{\"Functions\":[" + String.join(",", upgrade, fresh, image, done) + "]}")));
+        // The tags of the functions the plan changes: payments belongs to a CloudFormation stack.
+        aws.stubFor(get(urlPathMatching(LambdaWireMockTest.fn("payments")))
+                .willReturn(okJson("{\"Configuration\":" + upgrade + ",\"Tags\":{\"aws:cloudformation:stack-name\":"
+                        + "\"payments-stack\",\"aws:cloudformation:logical-id\":\"PaymentsFn\"}}")));
+        aws.stubFor(get(urlPathMatching(LambdaWireMockTest.fn("orders")))
+                .willReturn(okJson(LambdaWireMockTest.getFunction("orders", "rev-o", "Successful"))));
     }
 
     @AfterEach
