@@ -1,7 +1,7 @@
 package com.cloudaeye.agent.ecs;
 
 import com.cloudaeye.agent.ConfigurationException;
-import com.cloudaeye.agent.internal.ValueStyle;
+import com.cloudaeye.agent.spi.support.ValueStyle;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.util.Map;

@@ -8,12 +8,12 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ecs.EcsTarget;
 import com.cloudaeye.agent.ecs.LogRouter;
-import com.cloudaeye.agent.internal.Globs;
-import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.support.Globs;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -382,7 +382,7 @@ public final class EcsPlanner {
                     + " to fit the log router: Fargate bills the larger size.");
         }
         ObjectNode state = state(source, "install");
-        state.set("router", Json.MAPPER.valueToTree(router));
+        state.set("router", Json.tree(router));
         state.set("previousLogConfigurations", TaskDefinitions.redactedLogsJson(installed.previousLogs()));
         if (sizing.resized() != null) {
             state.put("cpu", Integer.toString(sizing.resized().cpu()));

@@ -3,7 +3,7 @@ package com.cloudaeye.agent.ecs.internal;
 import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ecs.LogRouter;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -238,7 +238,7 @@ public final class TaskDefinitions {
             return out;
         }
         try {
-            JsonNode node = Json.MAPPER.readTree(json);
+            JsonNode node = Json.parse(json);
             node.properties().forEach(e -> out.put(e.getKey(), LogConfigs.fromJson(e.getValue())));
         } catch (JsonProcessingException e) {
             throw new PlanningException("The label " + PREVIOUS_LOGS_LABEL + " of the log router '" + router.name()

@@ -10,11 +10,11 @@ import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
-import com.cloudaeye.agent.internal.AwsErrors;
-import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.marcnuri.helm.Release;
@@ -248,7 +248,7 @@ public final class HelmReleaseComponent implements EksComponent {
             try {
                 applyOne(change, context);
             } catch (RuntimeException e) {
-                AwsErrors.report(context, change, String.valueOf(e.getMessage()), e);
+                AwsFailures.report(context, change, String.valueOf(e.getMessage()), e);
             }
         }
     }

@@ -9,7 +9,7 @@ import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.marcnuri.helm.Helm;
@@ -253,7 +253,7 @@ class InstallerRbacIT {
 
     private static JsonNode json(String line) {
         try {
-            return Json.MAPPER.readTree(line);
+            return Json.parse(line);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
