@@ -8,7 +8,7 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.Plan;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.testing.Moto;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -133,7 +133,7 @@ class EcsIacIT {
                     .filter(n -> n.startsWith("CloudFormation stack " + STACK))
                     .findFirst()
                     .orElseThrow(() -> new AssertionError(plan.toString()));
-            JsonNode template = Json.MAPPER.readTree(note.substring(note.indexOf('\n') + 1));
+            JsonNode template = Json.parse(note.substring(note.indexOf('\n') + 1));
             assertThat(template.at("/Resources/WebTask/Type").asText()).isEqualTo("AWS::ECS::TaskDefinition");
             JsonNode containers = template.at("/Resources/WebTask/Properties/ContainerDefinitions");
             JsonNode app = named(containers, "app");

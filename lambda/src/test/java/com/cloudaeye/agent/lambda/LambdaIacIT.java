@@ -9,7 +9,7 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.testing.Moto;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
@@ -133,10 +133,10 @@ class LambdaIacIT {
                     .filter(n -> n.startsWith("CloudFormation stack " + STACK))
                     .findFirst()
                     .orElseThrow();
-            JsonNode template = Json.MAPPER.readTree(note.substring(note.indexOf('\n') + 1));
+            JsonNode template = Json.parse(note.substring(note.indexOf('\n') + 1));
             JsonNode properties = template.at("/Resources/OrdersFn/Properties");
             assertThat(template.at("/Resources/OrdersFn/Type").asText()).isEqualTo("AWS::Lambda::Function");
-            assertThat(properties.get("Layers")).containsExactly(Json.MAPPER.valueToTree(layer));
+            assertThat(properties.get("Layers")).containsExactly(Json.tree(layer));
             assertThat(properties
                             .at("/Environment/Variables/" + LambdaTarget.ENDPOINT_VARIABLE)
                             .asText())

@@ -4,10 +4,11 @@ import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.ecs.LogRouter;
-import com.cloudaeye.agent.internal.IacOwners;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.IacOwners;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -158,6 +159,9 @@ final class IacOwnership {
 
     /** An SDK value as CloudFormation writes it: the API's member names capitalized, empty values left out. */
     static JsonNode cfn(@Nullable Object value) {
+        if (value == null) {
+            return NullNode.getInstance();
+        }
         if (value instanceof SdkPojo pojo) {
             ObjectNode node = Json.object();
             for (SdkField<?> field : pojo.sdkFields()) {
@@ -173,7 +177,7 @@ final class IacOwnership {
             return node;
         }
         if (value instanceof Collection<?> list) {
-            ArrayNode array = Json.MAPPER.createArrayNode();
+            ArrayNode array = Json.array();
             list.forEach(e -> array.add(cfn(e)));
             return array;
         }
@@ -182,7 +186,7 @@ final class IacOwnership {
             map.forEach((k, v) -> node.set(String.valueOf(k), cfn(v)));
             return node;
         }
-        return Json.MAPPER.valueToTree(value);
+        return Json.tree(value);
     }
 
     private static Map<String, String> tags(@Nullable List<Tag> tags) {

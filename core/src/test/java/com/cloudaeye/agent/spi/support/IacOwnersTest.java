@@ -1,4 +1,4 @@
-package com.cloudaeye.agent.internal;
+package com.cloudaeye.agent.spi.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -91,7 +91,7 @@ class IacOwnersTest {
         JsonNode back = new YAMLMapper().readTree(yaml);
 
         assertThat(back).as(yaml).isEqualTo(tree);
-        assertThat(Json.MAPPER.readTree(IacOwners.render(tree, ManagedResources.Format.JSON)))
+        assertThat(Json.parse(IacOwners.render(tree, ManagedResources.Format.JSON)))
                 .isEqualTo(tree);
     }
 

@@ -1,4 +1,4 @@
-package com.cloudaeye.agent.internal;
+package com.cloudaeye.agent.spi.support;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
@@ -186,9 +186,8 @@ public final class IacOwners {
         String pad = " ".repeat(indent);
         if (node.isObject()) {
             for (Map.Entry<String, JsonNode> field : node.properties()) {
-                String key = PLAIN_KEY.matcher(field.getKey()).matches()
-                        ? field.getKey()
-                        : Json.COMPACT.valueToTree(field.getKey()).toString();
+                String key =
+                        PLAIN_KEY.matcher(field.getKey()).matches() ? field.getKey() : Json.compact(field.getKey());
                 out.append(pad).append(key).append(':');
                 value(field.getValue(), indent, out);
             }
