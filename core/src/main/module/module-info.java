@@ -11,6 +11,8 @@ module com.cloudaeye.agent.core {
     requires transitive software.amazon.awssdk.identity.spi;
     requires software.amazon.awssdk.http;
     requires software.amazon.awssdk.http.urlconnection;
+    requires software.amazon.awssdk.http.auth.aws;
+    requires software.amazon.awssdk.http.auth.spi;
     requires software.amazon.awssdk.services.iam;
     requires software.amazon.awssdk.services.sts;
     requires transitive com.fasterxml.jackson.databind;

@@ -304,6 +304,15 @@ public final class EcsPlanner {
                     routerSource);
         }
         TaskDefinitions.Installed installed = TaskDefinitions.install(source, router, agent);
+        if (!installed.routesAny()) {
+            return skip(
+                    source,
+                    routerSource,
+                    "no container's logs can reach the router without losing their destination: "
+                            + installed.routes().stream()
+                                    .flatMap(r -> r.warnings().stream())
+                                    .collect(Collectors.joining(" ")));
+        }
         Sizing sizing = Sizing.of(source, installed.containers(), selection.allowTaskResize());
         if (sizing.problem() != null) {
             return skip(source, routerSource, sizing.problem());
@@ -336,17 +345,7 @@ public final class EcsPlanner {
                 "ContainerDefinitions." + router.name(),
                 ours.map(EcsPlanner::describeRouter).orElse(null),
                 describeRouter(newRouter)));
-        Map<String, @Nullable LogConfiguration> before = TaskDefinitions.logsByName(source.containerDefinitions());
-        for (ContainerDefinition c : containers.subList(0, containers.size() - 1)) { // all but the router
-            String was = LogConfigs.toJson(before.get(c.name())).toString();
-            String now = LogConfigs.toJson(c.logConfiguration()).toString();
-            if (!was.equals(now)) {
-                change.addAttributes(AttributeChange.of(
-                        "ContainerDefinitions." + c.name() + ".LogConfiguration",
-                        LogConfigs.describe(before.get(c.name())),
-                        LogConfigs.describe(c.logConfiguration())));
-            }
-        }
+        routeAttributes(change, source, installed, newRouter);
         boolean hadToken = ours.map(
                         r -> r.environment().stream().anyMatch(kv -> TaskDefinitions.TOKEN_VARIABLE.equals(kv.name())))
                 .orElse(false);
@@ -392,6 +391,36 @@ public final class EcsPlanner {
         return new Decision(change.build(), false, false, null, routerSource);
     }
 
+    /** Per container, where its logs went and go; the roles' log permissions in the notes. */
+    private void routeAttributes(
+            Change.Builder change,
+            TaskDefinition source,
+            TaskDefinitions.Installed installed,
+            ContainerDefinition newRouter) {
+        Map<String, @Nullable LogConfiguration> now = TaskDefinitions.logsByName(source.containerDefinitions());
+        for (FireLensRoutes.Route route : installed.routes()) {
+            String was = FireLensRoutes.describe(now.get(route.container()));
+            if (!was.equals(route.afterText())) {
+                change.addAttributes(AttributeChange.of(
+                        "ContainerDefinitions." + route.container() + ".Logs", was, route.afterText()));
+            }
+            change.addAllWarnings(route.warnings());
+        }
+        String routerWas = TaskDefinitions.container(source, newRouter.name())
+                .map(c -> FireLensRoutes.describe(c.logConfiguration()))
+                .orElse(null);
+        String routerNow = FireLensRoutes.describe(newRouter.logConfiguration());
+        if (!routerNow.equals(routerWas)) {
+            change.addAttributes(
+                    AttributeChange.of("ContainerDefinitions." + newRouter.name() + ".Logs", routerWas, routerNow));
+        }
+        for (String note : FireLensRoutes.notes(source, selection.router(), installed.routes())) {
+            if (!notes.contains(note)) {
+                notes.add(note);
+            }
+        }
+    }
+
     private static String describeRouter(ContainerDefinition c) {
         return c.image() + " (cpu " + (c.cpu() == null ? 0 : c.cpu()) + ", memory "
                 + (c.memoryReservation() != null ? c.memoryReservation() : c.memory()) + " MiB"
@@ -427,13 +456,10 @@ public final class EcsPlanner {
                         "ContainerDefinitions." + ours.get().name(), describeRouter(ours.get()), null));
         Map<String, @Nullable LogConfiguration> before = TaskDefinitions.logsByName(source.containerDefinitions());
         for (ContainerDefinition c : restored) {
-            String was = LogConfigs.toJson(before.get(c.name())).toString();
-            String now = LogConfigs.toJson(c.logConfiguration()).toString();
+            String was = FireLensRoutes.describe(before.get(c.name()));
+            String now = FireLensRoutes.describe(c.logConfiguration());
             if (!was.equals(now)) {
-                change.addAttributes(AttributeChange.of(
-                        "ContainerDefinitions." + c.name() + ".LogConfiguration",
-                        LogConfigs.describe(before.get(c.name())),
-                        LogConfigs.describe(c.logConfiguration())));
+                change.addAttributes(AttributeChange.of("ContainerDefinitions." + c.name() + ".Logs", was, now));
             }
         }
         if (ours.get().environment().stream().anyMatch(kv -> TaskDefinitions.TOKEN_VARIABLE.equals(kv.name()))) {

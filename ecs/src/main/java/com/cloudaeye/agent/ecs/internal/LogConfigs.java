@@ -70,8 +70,4 @@ final class LogConfigs {
         }
         return b.build();
     }
-
-    static String describe(@Nullable LogConfiguration config) {
-        return config == null ? "(none)" : config.logDriverAsString();
-    }
 }
