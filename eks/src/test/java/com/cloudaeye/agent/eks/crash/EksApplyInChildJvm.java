@@ -78,7 +78,13 @@ public final class EksApplyInChildJvm {
             Path kubeconfig = Path.of(args[4]);
             target.daemonSet(d -> d.kubeconfig(kubeconfig).timeout(Duration.ofSeconds(60)));
         }
-        target.cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(keys::add))
+        target.cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(key -> {
+                    keys.add(key);
+                    // The id only, at once (the JVM may be killed next), for the tests to check that the key the user
+                    // has is one that the sink received.
+                    System.out.println("KEY received " + key.accessKeyId());
+                    System.out.flush();
+                }))
                 .controlPlaneLogging(true)
                 .waits(Duration.ofMillis(50), Duration.ofSeconds(30));
         for (String cluster : CLUSTERS.subList(1, CLUSTERS.size())) {
@@ -94,7 +100,5 @@ public final class EksApplyInChildJvm {
             ChildJvm.perform(installer, mode, args.length > 5 ? Path.of(args[5]) : null);
         }
         System.out.println("KEYS received=" + keys.size());
-        // Ids only, for the tests to check that the key the user has is one someone received.
-        keys.forEach(k -> System.out.println("KEY received " + k.accessKeyId()));
     }
 }
