@@ -1,6 +1,7 @@
 /**
  * The CloudAEye agent installer's core: the user API ({@code com.cloudaeye.agent}), the SPI that platform modules
- * implement ({@code com.cloudaeye.agent.spi}), and internals shared with the platform modules.
+ * implement ({@code com.cloudaeye.agent.spi}) and what they take from core to implement it ({@code
+ * com.cloudaeye.agent.spi.support}). {@code com.cloudaeye.agent.internal} is not exported.
  */
 module com.cloudaeye.agent.core {
     requires transitive software.amazon.awssdk.core;
@@ -10,6 +11,8 @@ module com.cloudaeye.agent.core {
     requires transitive software.amazon.awssdk.identity.spi;
     requires software.amazon.awssdk.http;
     requires software.amazon.awssdk.http.urlconnection;
+    requires software.amazon.awssdk.http.auth.aws;
+    requires software.amazon.awssdk.http.auth.spi;
     requires software.amazon.awssdk.services.iam;
     requires software.amazon.awssdk.services.sts;
     requires transitive com.fasterxml.jackson.databind;
@@ -22,8 +25,7 @@ module com.cloudaeye.agent.core {
 
     exports com.cloudaeye.agent;
     exports com.cloudaeye.agent.spi;
-    // Not an API: shared with the platform modules (a qualified export would name modules core must not know).
-    exports com.cloudaeye.agent.internal;
+    exports com.cloudaeye.agent.spi.support;
 
     // Jackson reads and writes the value classes reflectively.
     opens com.cloudaeye.agent to

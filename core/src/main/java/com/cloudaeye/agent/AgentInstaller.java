@@ -5,6 +5,7 @@ import com.cloudaeye.agent.internal.AwsClients;
 import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.CallRecorder;
 import com.cloudaeye.agent.internal.DefaultTargetContext;
+import com.cloudaeye.agent.internal.FailureBudget;
 import com.cloudaeye.agent.internal.Preflight;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.JournaledChange;
@@ -25,6 +26,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -66,6 +68,7 @@ public final class AgentInstaller implements AutoCloseable {
     private final ProgressListener listener;
     private final @Nullable Path journalDirectory;
     private final int maxFailures;
+    private final Supplier<List<FailureBudget>> sharedFailureLimits;
     private final boolean preflightOnApply;
     private final Preflight preflight;
     private final String pacingDescription;
@@ -88,6 +91,7 @@ public final class AgentInstaller implements AutoCloseable {
         this.listener = b.listener;
         this.journalDirectory = b.journaling ? b.journalDirectory : null;
         this.maxFailures = b.maxFailures;
+        this.sharedFailureLimits = b.sharedFailureLimits;
         this.preflightOnApply = b.preflight;
         this.preflight = new Preflight(context);
     }
@@ -158,7 +162,8 @@ public final class AgentInstaller implements AutoCloseable {
             preflight(plan);
         }
         Plan paced = Plan.builder().from(plan).pacing(pacingDescription).build();
-        return new ApplyRunner(context, recorder, listener, journalDirectory, maxFailures).run(paced, this::target);
+        return new ApplyRunner(context, recorder, listener, journalDirectory, maxFailures, sharedFailureLimits.get())
+                .run(paced, this::target);
     }
 
     /**
@@ -405,6 +410,7 @@ public final class AgentInstaller implements AutoCloseable {
         private boolean journaling = true;
         private int maxFailures = Integer.MAX_VALUE;
         private boolean preflight;
+        private Supplier<List<FailureBudget>> sharedFailureLimits = List::of;
 
         private Builder() {}
 
@@ -475,6 +481,12 @@ public final class AgentInstaller implements AutoCloseable {
                                 + ". Set both logsEndpoint(...) and apiToken(Secret.of(...)).",
                         e);
             }
+            return this;
+        }
+
+        /** Failure limits shared with other installers: {@link FleetInstaller}'s, per fleet and per account. */
+        Builder sharedFailureLimits(Supplier<List<FailureBudget>> limits) {
+            this.sharedFailureLimits = limits;
             return this;
         }
 

@@ -1,6 +1,6 @@
 package com.cloudaeye.agent;
 
-import com.cloudaeye.agent.internal.ValueStyle;
+import com.cloudaeye.agent.spi.support.ValueStyle;
 import java.net.URI;
 import java.util.Map;
 import org.immutables.value.Value;

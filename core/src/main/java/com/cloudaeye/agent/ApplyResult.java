@@ -1,7 +1,7 @@
 package com.cloudaeye.agent;
 
-import com.cloudaeye.agent.internal.Json;
-import com.cloudaeye.agent.internal.ValueStyle;
+import com.cloudaeye.agent.spi.support.Json;
+import com.cloudaeye.agent.spi.support.ValueStyle;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;

@@ -1,44 +1,42 @@
 package com.cloudaeye.agent;
 
-import com.cloudaeye.agent.internal.AwsErrors;
+import com.cloudaeye.agent.internal.FleetAccounts;
+import com.cloudaeye.agent.internal.FleetEngine;
+import com.cloudaeye.agent.internal.SignedCalls;
 import com.cloudaeye.agent.spi.Target;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.SortedMap;
-import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.regions.PartitionMetadata;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 
 /**
- * Installs the agent into many AWS accounts and regions at once. Each account is reached by {@code sts:AssumeRole}
- * into a named role (the SDK's {@link StsAssumeRoleCredentialsProvider}, which refreshes the credentials before they
- * expire); each account-region gets its own {@link AgentInstaller}, so its own rate limits, scheduler and journal.
- * Account-regions run side by side, at most {@link Builder#maxParallel(int)} at once; one that fails (a missing role,
- * access denied) is reported in the plan or result and never stops the others.
+ * Installs the agent into many AWS accounts and regions at once. The accounts are given, or found in AWS
+ * Organizations ({@link Builder#organization()}, {@link Builder#organizationalUnits(String...)}); the regions are
+ * given, or those enabled in each account ({@link Builder#allEnabledRegions()}). Each account is reached by {@code
+ * sts:AssumeRole} into a named role (the SDK's {@link StsAssumeRoleCredentialsProvider}, fetching new credentials from
+ * 5 minutes before they expire), with a session name that identifies the run; each account-region gets its own
+ * {@link AgentInstaller}, so its own rate limits, scheduler and journal. Account-regions run side by side, at most
+ * {@link Builder#maxParallel(int)} at once; one that fails (a missing role, access denied, throttled past its
+ * retries) is reported in the plan or result and never stops the others, up to {@link Builder#maxFailures(int)}
+ * over the fleet and {@link Builder#maxFailuresPerAccount(int)} per account.
  *
  * <pre>{@code
  * try (FleetInstaller fleet = FleetInstaller.builder()
@@ -62,56 +60,62 @@ public final class FleetInstaller implements AutoCloseable {
     private static final Pattern ROLE_NAME = Pattern.compile("[\\w+=,.@/-]{1,64}");
     private static final Pattern SESSION_NAME = Pattern.compile("[\\w+=,.@-]{2,64}");
 
-    private final List<String> accounts;
-    private final List<Region> regions;
-    private final String roleName;
     private final String sessionName;
-    private final @Nullable URI endpointOverride;
-    private final @Nullable AgentSettings agent;
-    private final List<BiFunction<String, Region, Target>> targets;
-    private final Consumer<AgentInstaller.Builder> customizer;
-    private final @Nullable Path journalDirectory;
     private final StsClient sts;
     private final boolean ownsSts;
-    private final Map<String, StsAssumeRoleCredentialsProvider> credentials = new LinkedHashMap<>();
-    private final Map<String, AgentInstaller> installers = new ConcurrentHashMap<>();
-    private final ExecutorService pool;
+    private final SignedCalls calls;
+    private final FleetEngine engine;
 
-    private FleetInstaller(Builder b, StsClient sts, boolean ownsSts) {
-        this.accounts = List.copyOf(b.accounts);
-        this.regions = List.copyOf(b.regions);
-        this.roleName = Objects.requireNonNull(b.roleName, "checked in build()");
+    private FleetInstaller(Builder b, StsClient sts, boolean ownsSts, Region home) {
         this.sessionName = b.sessionName != null
                 ? b.sessionName
                 : "cloudaeye-fleet-" + Instant.now().getEpochSecond();
-        this.endpointOverride = b.endpointOverride;
-        this.agent = b.agent;
-        this.targets = List.copyOf(b.targets);
-        this.customizer = b.customizer;
-        this.journalDirectory = b.journaling ? b.journalDirectory : null;
         this.sts = sts;
         this.ownsSts = ownsSts;
-        for (String account : accounts) {
-            // Lazy: nothing is called until an account is first planned; refreshed before expiry after that.
-            credentials.put(
-                    account,
-                    StsAssumeRoleCredentialsProvider.builder()
-                            .stsClient(sts)
-                            .refreshRequest(r -> {
-                                r.roleArn(roleArn(account)).roleSessionName(sessionName);
-                                if (b.externalId != null) {
-                                    r.externalId(b.externalId);
-                                }
-                            })
-                            .build());
-        }
-        AtomicInteger threads = new AtomicInteger();
-        ThreadFactory factory = r -> {
-            Thread t = new Thread(r, "cloudaeye-fleet-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
+        this.calls = new SignedCalls(b.endpointOverride);
+        Set<String> given = Set.copyOf(b.accounts);
+        Set<String> excluded = Set.copyOf(b.excluded);
+        List<String> units = List.copyOf(b.organizationalUnits);
+        boolean organization = b.organization;
+        AwsCredentialsProvider caller = b.credentials != null
+                ? b.credentials
+                : DefaultCredentialsProvider.builder().build();
+        Supplier<Set<String>> accounts = () -> {
+            Set<String> all = new TreeSet<>(given);
+            if (organization) {
+                all.addAll(FleetAccounts.discover(calls, caller, home, units));
+            }
+            all.removeAll(excluded);
+            return all;
         };
-        this.pool = Executors.newFixedThreadPool(b.maxParallel, factory);
+        List<Consumer<AgentInstaller.Builder>> steps = List.copyOf(b.steps);
+        @Nullable Path journals = b.journaling ? b.journalDirectory : null;
+        this.engine = new FleetEngine(
+                new FleetEngine.Settings(
+                        accounts,
+                        List.copyOf(b.regions),
+                        home,
+                        Objects.requireNonNull(b.roleName, "checked in build()"),
+                        b.externalId,
+                        sessionName,
+                        b.maxParallel,
+                        b.maxFailures,
+                        b.maxFailuresPerAccount),
+                sts,
+                calls,
+                (account, region, credentials, limits) -> {
+                    AgentInstaller.Builder installer = AgentInstaller.builder();
+                    steps.forEach(step -> step.accept(installer));
+                    List<BiFunction<String, Region, Target>> targets = b.targets;
+                    targets.forEach(t -> installer.target(t.apply(account, region)));
+                    installer.region(region).credentialsProvider(credentials).sharedFailureLimits(limits);
+                    if (journals != null) {
+                        installer.journalDirectory(journals.resolve(account).resolve(region.id()));
+                    } else {
+                        installer.withoutJournal();
+                    }
+                    return installer.build();
+                });
     }
 
     /** @return a new builder */
@@ -125,12 +129,22 @@ public final class FleetInstaller implements AutoCloseable {
     }
 
     /**
+     * @return the fleet's account IDs, sorted: those given and, with {@link Builder#organization()}, those found in
+     *     AWS Organizations (listed once, on first use), less those excluded
+     * @throws PlanningException when Organizations cannot be read
+     */
+    public SortedSet<String> accounts() {
+        return new TreeSet<>(engine.accounts());
+    }
+
+    /**
      * Plans the install in every account and region with read-only calls, side by side.
      *
      * @return the fleet plan; account-regions that could not be planned are in its {@link FleetPlan#failures()}
+     * @throws PlanningException when the organization's accounts cannot be listed
      */
     public FleetPlan plan() {
-        return plan(Plan.Kind.INSTALL, AgentInstaller::plan);
+        return engine.plan(Plan.Kind.INSTALL, AgentInstaller::plan);
     }
 
     /**
@@ -139,41 +153,24 @@ public final class FleetInstaller implements AutoCloseable {
      * @return the fleet uninstall plan; apply it with {@link #apply(FleetPlan)}
      */
     public FleetPlan planUninstall() {
-        return plan(Plan.Kind.UNINSTALL, AgentInstaller::planUninstall);
+        return engine.plan(Plan.Kind.UNINSTALL, AgentInstaller::planUninstall);
     }
 
     /**
      * Applies a fleet plan: each account-region's plan by its own installer, side by side. An account-region that
      * fails is reported and the others go on; the account-regions the plan could not plan are reported as failed.
+     * Once {@link Builder#maxFailures(int)} changes failed over the fleet (or {@link
+     * Builder#maxFailuresPerAccount(int)} in one account), no new change starts there: the account-regions not yet
+     * started report their changes {@code NOT_ATTEMPTED} with the reason, and changes already in flight finish.
      *
      * @param plan a plan made by {@link #plan()} or {@link #planUninstall()}, or read with {@link
      *     FleetPlan#fromJson(String)}
-     * @return per account-region: the apply result (with its journal) or why nothing was applied
+     * @return per account-region: the apply result (with its journal), or why nothing was applied, or both when an
+     *     apply stopped part way
      * @throws ConfigurationException when the plan names an account or region that this fleet does not have
      */
     public FleetResult apply(FleetPlan plan) {
-        plan.plans()
-                .forEach((account, byRegion) -> byRegion.keySet().forEach(region -> {
-                    if (!credentials.containsKey(account) || !regions.contains(Region.of(region))) {
-                        throw new ConfigurationException(
-                                "The fleet plan has " + account + "/" + region + ", which this fleet"
-                                        + " does not include (accounts " + accounts + ", regions " + regions
-                                        + "): build the fleet"
-                                        + " installer with the plan's accounts and regions. Nothing was changed.");
-                    }
-                }));
-        Map<String, Map<String, CompletableFuture<Outcome<ApplyResult>>>> running = new TreeMap<>();
-        plan.plans()
-                .forEach((account, byRegion) -> byRegion.forEach((region, p) -> running.computeIfAbsent(
-                                account, a -> new TreeMap<>())
-                        .put(
-                                region,
-                                CompletableFuture.supplyAsync(() -> attempt(account, region, i -> i.apply(p)), pool))));
-        FleetResult.Builder result = FleetResult.builder();
-        SortedMap<String, SortedMap<String, String>> failures = copy(plan.failures());
-        SortedMap<String, SortedMap<String, ApplyResult>> results = new TreeMap<>();
-        collect(running, results, failures);
-        return result.results(results).failures(failures).build();
+        return engine.apply(plan);
     }
 
     /**
@@ -185,147 +182,43 @@ public final class FleetInstaller implements AutoCloseable {
         return apply(planUninstall());
     }
 
-    private FleetPlan plan(Plan.Kind kind, Function<AgentInstaller, Plan> planner) {
-        Map<String, Map<String, CompletableFuture<Outcome<Plan>>>> running = new TreeMap<>();
-        for (String account : accounts) {
-            // The role is assumed once per account first, so a missing role is one clear failure per account.
-            CompletableFuture<Outcome<Void>> assumed = CompletableFuture.supplyAsync(() -> assume(account), pool);
-            for (Region region : regions) {
-                running.computeIfAbsent(account, a -> new TreeMap<>())
-                        .put(
-                                region.id(),
-                                assumed.thenApplyAsync(
-                                        a -> a.failure != null
-                                                ? Outcome.<Plan>failed(a.failure)
-                                                : attempt(account, region.id(), planner),
-                                        pool));
-            }
-        }
-        SortedMap<String, SortedMap<String, Plan>> plans = new TreeMap<>();
-        SortedMap<String, SortedMap<String, String>> failures = new TreeMap<>();
-        collect(running, plans, failures);
-        return FleetPlan.builder().kind(kind).plans(plans).failures(failures).build();
-    }
-
-    private Outcome<Void> assume(String account) {
-        try {
-            Objects.requireNonNull(credentials.get(account), account).resolveCredentials();
-            return Outcome.of(null);
-        } catch (SdkException e) {
-            return Outcome.failed("Could not assume " + roleArn(account) + " (" + AwsErrors.describe(e) + "): create"
-                    + " the role " + roleName + " in account " + account + " with a trust policy that lets this"
-                    + " caller assume it (with the external ID, if one is set), or remove the account from the"
-                    + " fleet. Nothing was planned or changed in this account.");
-        }
-    }
-
-    private <T> Outcome<T> attempt(String account, String region, Function<AgentInstaller, T> work) {
-        try {
-            return Outcome.of(work.apply(installer(account, Region.of(region))));
-        } catch (AgentException e) {
-            return Outcome.failed(e.getMessage());
-        } catch (SdkException e) {
-            return Outcome.failed(AwsErrors.describe(e));
-        } catch (RuntimeException e) {
-            // Any other failure stays with its account-region; the others go on.
-            return Outcome.failed(e.getClass().getName() + ": " + e.getMessage());
-        }
-    }
-
-    private static <T> void collect(
-            Map<String, Map<String, CompletableFuture<Outcome<T>>>> running,
-            SortedMap<String, SortedMap<String, T>> values,
-            SortedMap<String, SortedMap<String, String>> failures) {
-        running.forEach((account, byRegion) -> byRegion.forEach((region, future) -> {
-            Outcome<T> outcome = future.join();
-            if (outcome.failure != null) {
-                failures.computeIfAbsent(account, a -> new TreeMap<>()).put(region, outcome.failure);
-            } else {
-                values.computeIfAbsent(account, a -> new TreeMap<>())
-                        .put(region, Objects.requireNonNull(outcome.value, "a success has a value"));
-            }
-        }));
-    }
-
-    private static SortedMap<String, SortedMap<String, String>> copy(SortedMap<String, SortedMap<String, String>> m) {
-        SortedMap<String, SortedMap<String, String>> copy = new TreeMap<>();
-        m.forEach((k, v) -> copy.put(k, new TreeMap<>(v)));
-        return copy;
-    }
-
-    private AgentInstaller installer(String account, Region region) {
-        return installers.computeIfAbsent(account + "/" + region.id(), key -> {
-            AgentInstaller.Builder b = AgentInstaller.builder();
-            customizer.accept(b);
-            b.region(region).credentialsProvider(Objects.requireNonNull(credentials.get(account), account));
-            if (endpointOverride != null) {
-                b.endpointOverride(endpointOverride);
-            }
-            if (agent != null) {
-                b.agent(agent);
-            }
-            targets.forEach(t -> b.target(t.apply(account, region)));
-            if (journalDirectory != null) {
-                b.journalDirectory(journalDirectory.resolve(account).resolve(region.id()));
-            } else {
-                b.withoutJournal();
-            }
-            return b.build();
-        });
-    }
-
-    private String roleArn(String account) {
-        String partition =
-                regions.isEmpty() ? "aws" : PartitionMetadata.of(regions.get(0)).id();
-        return "arn:" + partition + ":iam::" + account + ":role/" + roleName;
-    }
-
     /** Closes the installers, credential providers and threads this fleet made; a caller's STS client stays open. */
     @Override
     public void close() {
-        pool.shutdownNow();
-        installers.values().forEach(AgentInstaller::close);
-        credentials.values().forEach(StsAssumeRoleCredentialsProvider::close);
+        engine.close();
+        calls.close();
         if (ownsSts) {
             sts.close();
         }
     }
 
-    /** A value or why there is none. */
-    private static final class Outcome<T> {
-        final @Nullable T value;
-        final @Nullable String failure;
-
-        private Outcome(@Nullable T value, @Nullable String failure) {
-            this.value = value;
-            this.failure = failure;
-        }
-
-        static <T> Outcome<T> of(@Nullable T value) {
-            return new Outcome<>(value, null);
-        }
-
-        static <T> Outcome<T> failed(@Nullable String why) {
-            return new Outcome<>(null, why == null ? "failed without a message" : why);
-        }
-    }
-
-    /** Builds a {@link FleetInstaller}; validation happens in {@link #build()}. */
+    /**
+     * Builds a {@link FleetInstaller}; validation happens in {@link #build()}. The settings it shares with {@link
+     * AgentInstaller.Builder} (agent, endpoint, journal) are handed to each account-region's installer builder.
+     */
     public static final class Builder {
         private final Set<String> accounts = new LinkedHashSet<>();
+        private final Set<String> excluded = new LinkedHashSet<>();
+        private final List<String> organizationalUnits = new ArrayList<>();
+        private boolean organization;
+        private boolean allEnabledRegions;
         private final Set<Region> regions = new LinkedHashSet<>();
+        private @Nullable Region homeRegion;
         private @Nullable String roleName;
         private @Nullable String externalId;
         private @Nullable String sessionName;
         private @Nullable AwsCredentialsProvider credentials;
         private @Nullable StsClient sts;
         private @Nullable URI endpointOverride;
-        private @Nullable AgentSettings agent;
         private final List<BiFunction<String, Region, Target>> targets = new ArrayList<>();
-        private Consumer<AgentInstaller.Builder> customizer = b -> {};
+        /** Settings passed on to every account-region's installer builder, in the order given. */
+        private final List<Consumer<AgentInstaller.Builder>> steps = new ArrayList<>();
+
         private Path journalDirectory = Path.of(System.getProperty("user.home"), ".cloudaeye", "journals");
         private boolean journaling = true;
         private int maxParallel = 8;
+        private int maxFailures = Integer.MAX_VALUE;
+        private int maxFailuresPerAccount = Integer.MAX_VALUE;
 
         private Builder() {}
 
@@ -339,11 +232,67 @@ public final class FleetInstaller implements AutoCloseable {
         }
 
         /**
-         * @param regions the regions to install into in every account (added to those given before)
+         * Adds every ACTIVE account of the caller's AWS Organization ({@code organizations:ListAccounts}), listed
+         * once, when the fleet first plans. Call from the management account or a delegated administrator.
+         *
+         * @return this
+         */
+        public Builder organization() {
+            this.organization = true;
+            return this;
+        }
+
+        /**
+         * Adds the ACTIVE accounts below organizational units, at any depth ({@code
+         * organizations:ListAccountsForParent} and {@code ListChildren}), instead of the whole organization.
+         *
+         * @param unitIds organizational unit IDs ({@code ou-ab12-cdef3456}) or the root's ({@code r-ab12})
+         * @return this
+         */
+        public Builder organizationalUnits(String... unitIds) {
+            this.organization = true;
+            organizationalUnits.addAll(List.of(unitIds));
+            return this;
+        }
+
+        /**
+         * @param accountIds accounts left out of the fleet even when given or found in the organization (for
+         *     example the management account)
+         * @return this
+         */
+        public Builder excludeAccounts(String... accountIds) {
+            excluded.addAll(List.of(accountIds));
+            return this;
+        }
+
+        /**
+         * @param regions the regions to install into in every account (added to those given before); without any,
+         *     {@link #allEnabledRegions()}
          * @return this
          */
         public Builder regions(Region... regions) {
             this.regions.addAll(List.of(regions));
+            return this;
+        }
+
+        /**
+         * Installs into every region enabled in each account ({@code ec2:DescribeRegions} with the account's role:
+         * the regions that need no opt-in, and those opted in). Regions given with {@link #regions(Region...)} win.
+         *
+         * @return this
+         */
+        public Builder allEnabledRegions() {
+            this.allEnabledRegions = true;
+            return this;
+        }
+
+        /**
+         * @param region where STS, Organizations and the region lists are called, and whose partition the role ARNs
+         *     name; default: the first of {@link #regions(Region...)}, else the SDK's region chain, else us-east-1
+         * @return this
+         */
+        public Builder homeRegion(Region region) {
+            this.homeRegion = region;
             return this;
         }
 
@@ -376,7 +325,8 @@ public final class FleetInstaller implements AutoCloseable {
         }
 
         /**
-         * @param credentials the credentials that call {@code sts:AssumeRole}; defaults to the SDK's default chain
+         * @param credentials the credentials that call {@code sts:AssumeRole} and Organizations; defaults to the
+         *     SDK's default chain
          * @return this
          */
         public Builder credentialsProvider(AwsCredentialsProvider credentials) {
@@ -403,6 +353,7 @@ public final class FleetInstaller implements AutoCloseable {
          */
         public Builder endpointOverride(URI endpoint) {
             this.endpointOverride = endpoint;
+            steps.add(b -> b.endpointOverride(endpoint));
             return this;
         }
 
@@ -411,7 +362,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder agent(AgentSettings agent) {
-            this.agent = agent;
+            steps.add(b -> b.agent(agent));
             return this;
         }
 
@@ -420,8 +371,9 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder agent(Consumer<AgentSettings.Builder> agent) {
-            this.agent = AgentInstaller.builder().agent(agent).agentSettings();
-            return this;
+            // Built here, so incomplete settings fail now, not in the first account.
+            return agent(
+                    Objects.requireNonNull(AgentInstaller.builder().agent(agent).agentSettings(), "built"));
         }
 
         /**
@@ -448,15 +400,15 @@ public final class FleetInstaller implements AutoCloseable {
         }
 
         /**
-         * Sets every other installer setting (pacing, rates, retries, listener, {@code maxFailures}, preflight) on
-         * each account-region's installer. Region, credentials, endpoint, agent, targets and journal directory are
-         * the fleet's and override what this sets.
+         * Sets every other installer setting (pacing, rates, retries, listener, {@code maxFailures} per
+         * account-region, preflight) on each account-region's installer. Region, credentials, targets and journal
+         * directory are the fleet's and override what this sets.
          *
          * @param customizer called with each new installer's builder
          * @return this
          */
         public Builder installer(Consumer<AgentInstaller.Builder> customizer) {
-            this.customizer = customizer;
+            steps.add(customizer);
             return this;
         }
 
@@ -487,11 +439,35 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder maxParallel(int maxParallel) {
-            if (maxParallel < 1) {
-                throw new ConfigurationException("maxParallel must be at least 1, got " + maxParallel);
-            }
-            this.maxParallel = maxParallel;
+            this.maxParallel = atLeastOne("maxParallel", maxParallel);
             return this;
+        }
+
+        /**
+         * @param maxFailures failed or unknown changes over the whole fleet after which no new change starts
+         *     anywhere (default: no limit); see {@link FleetInstaller#apply(FleetPlan)}
+         * @return this
+         */
+        public Builder maxFailures(int maxFailures) {
+            this.maxFailures = atLeastOne("maxFailures", maxFailures);
+            return this;
+        }
+
+        /**
+         * @param maxFailures failed or unknown changes in one account (over its regions) after which no new change
+         *     starts in that account (default: no limit); the other accounts go on
+         * @return this
+         */
+        public Builder maxFailuresPerAccount(int maxFailures) {
+            this.maxFailuresPerAccount = atLeastOne("maxFailuresPerAccount", maxFailures);
+            return this;
+        }
+
+        private static int atLeastOne(String name, int value) {
+            if (value < 1) {
+                throw new ConfigurationException(name + " must be at least 1, got " + value);
+            }
+            return value;
         }
 
         /**
@@ -499,19 +475,19 @@ public final class FleetInstaller implements AutoCloseable {
          * @throws ConfigurationException when accounts, regions, the role or the session name are missing or invalid
          */
         public FleetInstaller build() {
-            if (accounts.isEmpty()) {
-                throw new ConfigurationException(
-                        "No account: add the accounts to install into with" + " .accounts(\"111111111111\", ...).");
+            if (accounts.isEmpty() && !organization) {
+                throw new ConfigurationException("No account: add the accounts to install into with"
+                        + " .accounts(\"111111111111\", ...), or find them with .organization().");
             }
-            for (String account : accounts) {
+            for (String account : union(accounts, excluded)) {
                 if (!ACCOUNT.matcher(account).matches()) {
                     throw new ConfigurationException("'" + account + "' is not an AWS account ID: pass the 12 digits,"
                             + " e.g. .accounts(\"111111111111\").");
                 }
             }
-            if (regions.isEmpty()) {
-                throw new ConfigurationException(
-                        "No region: add the regions to install into with" + " .regions(Region.US_EAST_1, ...).");
+            if (regions.isEmpty() && !allEnabledRegions) {
+                throw new ConfigurationException("No region: add the regions to install into with"
+                        + " .regions(Region.US_EAST_1, ...), or take each account's with .allEnabledRegions().");
             }
             if (roleName == null || !ROLE_NAME.matcher(roleName).matches()) {
                 throw new ConfigurationException("The role to assume in every account is "
@@ -525,12 +501,13 @@ public final class FleetInstaller implements AutoCloseable {
             if (targets.isEmpty()) {
                 throw new ConfigurationException("No target configured: add one with .target(...) before build().");
             }
+            Region home = home();
             StsClient given = sts;
             if (given != null) {
-                return new FleetInstaller(this, given, false);
+                return new FleetInstaller(this, given, false, home);
             }
             var client = StsClient.builder()
-                    .region(regions.iterator().next())
+                    .region(home)
                     .credentialsProvider(
                             credentials != null
                                     ? credentials
@@ -538,7 +515,27 @@ public final class FleetInstaller implements AutoCloseable {
             if (endpointOverride != null) {
                 client.endpointOverride(endpointOverride);
             }
-            return new FleetInstaller(this, client.build(), true);
+            return new FleetInstaller(this, client.build(), true, home);
+        }
+
+        private Region home() {
+            if (homeRegion != null) {
+                return homeRegion;
+            }
+            if (!regions.isEmpty()) {
+                return regions.iterator().next();
+            }
+            try {
+                return DefaultAwsRegionProviderChain.builder().build().getRegion();
+            } catch (SdkException e) {
+                return Region.US_EAST_1; // only STS, Organizations and the region lists are called here
+            }
+        }
+
+        private static Set<String> union(Set<String> a, Set<String> b) {
+            Set<String> all = new LinkedHashSet<>(a);
+            all.addAll(b);
+            return all;
         }
     }
 }

@@ -1,7 +1,7 @@
 package com.cloudaeye.agent;
 
-import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.spi.JournaledChange;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -94,7 +94,7 @@ public final class Journal {
             }
             JsonNode node;
             try {
-                node = Json.MAPPER.readTree(line);
+                node = Json.parse(line);
             } catch (IOException e) {
                 if (i == lines.size() - 1) {
                     break; // the process died while writing its last line
@@ -106,7 +106,7 @@ public final class Journal {
             }
             Event event = event(node, path, i + 1);
             if (event == Event.PLAN) {
-                plan = Json.MAPPER.convertValue(node.get("plan"), Plan.class);
+                plan = Json.convert(node.get("plan"), Plan.class);
                 continue;
             }
             Entry entry = new Entry(

@@ -1,6 +1,6 @@
 package com.cloudaeye.agent;
 
-import com.cloudaeye.agent.internal.ValueStyle;
+import com.cloudaeye.agent.spi.support.ValueStyle;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.util.Optional;

@@ -1,6 +1,6 @@
 package com.cloudaeye.agent;
 
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 
 /** Sample changes and plans shared by the core unit tests. */
 public final class Fixtures {

@@ -2,6 +2,8 @@ package com.cloudaeye.agent;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.notContaining;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
@@ -21,6 +23,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -66,6 +69,10 @@ class FleetInstallerTest {
     }
 
     private FleetInstaller.Builder fleet() {
+        return fleet(target);
+    }
+
+    private FleetInstaller.Builder fleet(FakeTarget target) {
         return FleetInstaller.builder()
                 .accounts("111111111111", "222222222222", DENIED)
                 .regions(Region.US_EAST_1, Region.EU_WEST_1)
@@ -223,6 +230,213 @@ class FleetInstallerTest {
                 .hasMessageContaining("'has spaces' is not a valid role session name");
         assertThatThrownBy(() -> fleet().maxParallel(0)).hasMessageContaining("maxParallel");
         aws.verify(0, postRequestedFor(urlEqualTo("/")));
+    }
+
+    @Test
+    void accounts_fromTheOrganization_areTheActiveOnesOverAllPages_lessTheExcluded() {
+        aws.stubFor(organizations("ListAccounts")
+                .withRequestBody(notContaining("NextToken"))
+                .willReturn(json("{\"Accounts\":[" + account("111111111111", "ACTIVE") + ","
+                        + account("444444444444", "SUSPENDED") + "],\"NextToken\":\"page2\"}")));
+        aws.stubFor(organizations("ListAccounts")
+                .withRequestBody(containing("\"NextToken\":\"page2\""))
+                .willReturn(json("{\"Accounts\":[" + account("222222222222", "ACTIVE") + ","
+                        + account("555555555555", "ACTIVE") + "]}")));
+
+        try (FleetInstaller fleet = FleetInstaller.builder()
+                .organization()
+                .excludeAccounts("555555555555")
+                .regions(Region.US_EAST_1)
+                .roleName(ROLE)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                .journalDirectory(journals)
+                .target(target)
+                .build()) {
+            assertThat(fleet.accounts()).containsExactly("111111111111", "222222222222");
+            assertThat(fleet.plan().plans()).containsOnlyKeys("111111111111", "222222222222");
+        }
+        aws.verify(2, postRequestedFor(urlEqualTo("/")).withHeader("X-Amz-Target", containing("ListAccounts")));
+    }
+
+    @Test
+    void accounts_underAnOrganizationalUnit_includeItsChildUnits() {
+        aws.stubFor(organizations("ListAccountsForParent")
+                .withRequestBody(containing("ou-top"))
+                .willReturn(json("{\"Accounts\":[" + account("111111111111", "ACTIVE") + "]}")));
+        aws.stubFor(organizations("ListAccountsForParent")
+                .withRequestBody(containing("ou-child"))
+                .willReturn(json("{\"Accounts\":[" + account("222222222222", "ACTIVE") + "]}")));
+        aws.stubFor(organizations("ListChildren")
+                .withRequestBody(containing("ou-top"))
+                .willReturn(json("{\"Children\":[{\"Id\":\"ou-child\",\"Type\":\"ORGANIZATIONAL_UNIT\"}]}")));
+        aws.stubFor(organizations("ListChildren")
+                .withRequestBody(containing("ou-child"))
+                .willReturn(json("{\"Children\":[]}")));
+
+        try (FleetInstaller fleet = fleet().organizationalUnits("ou-top").build()) {
+            assertThat(fleet.accounts())
+                    .as("the given accounts and those found")
+                    .containsExactly("111111111111", "222222222222", DENIED);
+        }
+    }
+
+    @Test
+    void plan_whenTheOrganizationCannotBeRead_throwsWithThePermission() {
+        aws.stubFor(organizations("ListAccounts")
+                .willReturn(aResponse()
+                        .withStatus(400)
+                        .withBody("{\"__type\":\"AccessDeniedException\",\"message\":\"not the management"
+                                + " account\"}")));
+        try (FleetInstaller fleet = fleet().organization().build()) {
+            assertThatThrownBy(fleet::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("AccessDeniedException")
+                    .hasMessageContaining("organizations:ListAccounts")
+                    .hasMessageContaining("Nothing was planned");
+        }
+        assertThat(target.log()).isEmpty();
+    }
+
+    @Test
+    void plan_overAllEnabledRegions_plansTheRegionsEachAccountHasEnabled() {
+        aws.stubFor(post(urlEqualTo("/"))
+                .withRequestBody(containing("Action=DescribeRegions"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody("<DescribeRegionsResponse><regionInfo>"
+                                + "<item><regionName>eu-central-1</regionName></item>"
+                                + "<item><regionName>ap-south-1</regionName></item>"
+                                + "</regionInfo></DescribeRegionsResponse>")));
+        try (FleetInstaller fleet = FleetInstaller.builder()
+                .accounts("111111111111", DENIED)
+                .allEnabledRegions()
+                .homeRegion(Region.US_EAST_1)
+                .roleName(ROLE)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                .journalDirectory(journals)
+                .target(target)
+                .build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.plans().get("111111111111")).containsOnlyKeys("ap-south-1", "eu-central-1");
+            assertThat(plan.failures().get(DENIED)).containsOnlyKeys("*");
+            assertThat(fleet.apply(plan).results().get("111111111111")).containsOnlyKeys("ap-south-1", "eu-central-1");
+        }
+        // Asked with the account's own credentials (the assumed role's key), once per account.
+        aws.verify(
+                1,
+                postRequestedFor(urlEqualTo("/"))
+                        .withRequestBody(containing("Action=DescribeRegions"))
+                        .withHeader("Authorization", containing("ASIAFLEETTESTKEY0001")));
+    }
+
+    @Test
+    void credentials_closeToExpiry_areRefreshedBeforeTheyAreUsedAgain() throws InterruptedException {
+        // Every AssumeRole answers with credentials that expire 62 s later: stale (less than a minute left) 2 s on.
+        aws.stubFor(post(urlEqualTo("/"))
+                .withRequestBody(containing("Action=AssumeRole"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody(fixture("assume-role.xml")
+                                .replace("2099-01-01T00:00:00Z", "{{now offset='62 seconds'}}"))
+                        .withTransformers("response-template")));
+        try (FleetInstaller fleet = fleet().build()) {
+            assertThat(fleet.plan().failures()).containsOnlyKeys(DENIED);
+            Thread.sleep(3_000); // a long run, in short: the credentials are stale now
+
+            assertThat(fleet.plan().failures()).containsOnlyKeys(DENIED);
+        }
+        // The second plan did not sign with stale credentials: it fetched new ones first (and from 5 minutes before
+        // expiry,
+        // one caller refreshes while the others go on). With far-off expiry (the other tests) there is one
+        // AssumeRole per account.
+        assertThat(aws.findAll(postRequestedFor(urlEqualTo("/"))
+                                .withRequestBody(containing("Action=AssumeRole"))
+                                .withRequestBody(containing(enc("arn:aws:iam::111111111111:role/" + ROLE))))
+                        .size())
+                .isGreaterThan(1);
+    }
+
+    @Test
+    void apply_whenTheFleetsMaxFailuresIsReached_startsNothingMore_andSaysWhy() {
+        FakeTarget failing = new FakeTarget("fake", null).resource("a1", Behaviour.FAIL);
+        try (FleetInstaller fleet = fleet(failing).maxParallel(1).maxFailures(1).build()) {
+            FleetResult result = fleet.apply(fleet.plan());
+
+            List<ResourceResult> all = result.results().values().stream()
+                    .flatMap(m -> m.values().stream())
+                    .flatMap(r -> r.results().stream())
+                    .toList();
+            assertThat(all.stream().filter(r -> r.outcome() == ResourceResult.Outcome.FAILED))
+                    .as("one account-region ran and failed; the rest never started")
+                    .hasSize(1);
+            assertThat(all.stream().filter(r -> r.outcome() == ResourceResult.Outcome.NOT_ATTEMPTED))
+                    .hasSize(all.size() - 1)
+                    .allSatisfy(r -> assertThat(r.message().orElseThrow()).contains("the fleet's maxFailures(1)"));
+        }
+    }
+
+    @Test
+    void apply_whenOneAccountsMaxFailuresIsReached_stopsThatAccountOnly() {
+        FakeTarget failing =
+                new FakeTarget("fake", null).resource("a1", Behaviour.FAIL).resource("a2", Behaviour.APPLY);
+        try (FleetInstaller fleet =
+                fleet(failing).maxParallel(1).maxFailuresPerAccount(1).build()) {
+            FleetResult result = fleet.apply(fleet.plan());
+
+            result.results().forEach((account, regions) -> {
+                long failed = regions.values().stream()
+                        .flatMap(r -> r.withOutcome(ResourceResult.Outcome.FAILED).stream())
+                        .count();
+                List<ResourceResult> notAttempted = regions.values().stream()
+                        .flatMap(r -> r.withOutcome(ResourceResult.Outcome.NOT_ATTEMPTED).stream())
+                        .toList();
+                assertThat(failed).as(account).isEqualTo(1);
+                assertThat(notAttempted)
+                        .as(account + ": its other region never started")
+                        .isNotEmpty()
+                        .allSatisfy(r -> assertThat(r.message().orElseThrow())
+                                .contains("account " + account + "'s maxFailuresPerAccount(1)"));
+            });
+            assertThat(result.results()).containsOnlyKeys("111111111111", "222222222222");
+        }
+    }
+
+    @Test
+    void plan_whenOneAccountsAssumeRoleIsThrottledHard_reportsItAndPlansTheOthers() {
+        aws.stubFor(post(urlEqualTo("/"))
+                .atPriority(1)
+                .withRequestBody(containing(enc("arn:aws:iam::222222222222:role/" + ROLE)))
+                .willReturn(aResponse()
+                        .withStatus(400)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody("<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+                                + "<Message>Rate exceeded</Message></Error></ErrorResponse>")));
+        try (FleetInstaller fleet = fleet().build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.plans()).containsOnlyKeys("111111111111");
+            assertThat(plan.failures().get("222222222222").get("us-east-1")).contains("Throttling");
+        }
+    }
+
+    private static com.github.tomakehurst.wiremock.client.MappingBuilder organizations(String operation) {
+        return post(urlEqualTo("/")).withHeader("X-Amz-Target", equalTo("AWSOrganizationsV20161128." + operation));
+    }
+
+    private static ResponseDefinitionBuilder json(String body) {
+        return aResponse()
+                .withStatus(200)
+                .withHeader("Content-Type", "application/x-amz-json-1.1")
+                .withBody(body);
+    }
+
+    private static String account(String id, String state) {
+        return "{\"Id\":\"" + id + "\",\"State\":\"" + state + "\",\"Status\":\"" + state + "\"}";
     }
 
     private String journalText() throws IOException {

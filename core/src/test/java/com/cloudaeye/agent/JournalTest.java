@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.cloudaeye.agent.internal.JournalWriter;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,7 +32,7 @@ class JournalTest {
         }
         List<String> lines = Files.readAllLines(path);
         assertThat(lines).hasSize(1);
-        JsonNode first = Json.MAPPER.readTree(lines.get(0));
+        JsonNode first = Json.parse(lines.get(0));
         assertThat(first.path("event").asText()).isEqualTo("PLAN");
         assertThat(first.path("time").asText()).isNotBlank();
         assertThat(path.getFileName().toString()).startsWith("apply-").endsWith(".jsonl");
@@ -58,7 +58,7 @@ class JournalTest {
         }
         List<String> lines = Files.readAllLines(path);
         assertThat(lines).hasSize(3);
-        JsonNode applied = Json.MAPPER.readTree(lines.get(2));
+        JsonNode applied = Json.parse(lines.get(2));
         assertThat(applied.path("event").asText()).isEqualTo("APPLIED");
         assertThat(applied.path("target").asText()).isEqualTo("lambda");
         assertThat(applied.path("resourceId").asText()).isEqualTo(api.resourceId());

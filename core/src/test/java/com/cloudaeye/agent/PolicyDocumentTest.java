@@ -2,7 +2,7 @@ package com.cloudaeye.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -90,7 +90,7 @@ class PolicyDocumentTest {
         PolicyDocument policy = Fixtures.plan().requiredPolicy();
         String json = policy.toJson();
 
-        JsonNode tree = Json.MAPPER.readTree(json);
+        JsonNode tree = Json.parse(json);
         assertThat(tree.path("Version").asText()).isEqualTo("2012-10-17");
         assertThat(tree.fieldNames()).toIterable().containsExactly("Version", "Statement");
         for (JsonNode s : tree.path("Statement")) {

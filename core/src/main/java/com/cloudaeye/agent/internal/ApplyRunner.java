@@ -46,6 +46,7 @@ public final class ApplyRunner {
     private final ProgressListener listener;
     private final @Nullable Path journalDirectory;
     private final int maxFailures;
+    private final List<FailureBudget> shared;
 
     /**
      * @param base the context shared with planning
@@ -60,6 +61,26 @@ public final class ApplyRunner {
             ProgressListener listener,
             @Nullable Path journalDirectory,
             int maxFailures) {
+        this(base, recorder, listener, journalDirectory, maxFailures, List.of());
+    }
+
+    /**
+     * @param base the context shared with planning
+     * @param recorder the call recorder, for the result's call counts
+     * @param listener progress
+     * @param journalDirectory where the journal goes, null for none
+     * @param maxFailures stop starting new changes after this many failures
+     * @param shared limits shared with other applies (a fleet's, an account's): each failure counts in them too, and
+     *     no change starts once one is reached
+     */
+    public ApplyRunner(
+            DefaultTargetContext base,
+            CallRecorder recorder,
+            ProgressListener listener,
+            @Nullable Path journalDirectory,
+            int maxFailures,
+            List<FailureBudget> shared) {
+        this.shared = List.copyOf(shared);
         this.base = base;
         this.recorder = recorder;
         this.listener = listener;
@@ -244,6 +265,11 @@ public final class ApplyRunner {
             if (journalFailure.get() != null) {
                 return "not started: the apply stopped because the journal could not be written";
             }
+            for (FailureBudget budget : shared) {
+                if (budget.exhausted()) {
+                    return budget.whyNotStarted();
+                }
+            }
             if (failures.get() >= maxFailures) {
                 return "not started: the apply stopped after " + failures.get()
                         + " change(s) failed or had an unknown outcome (maxFailures(" + maxFailures + "))";
@@ -323,6 +349,7 @@ public final class ApplyRunner {
             }
             if (outcome == Outcome.FAILED || outcome == Outcome.UNKNOWN) {
                 failures.incrementAndGet();
+                shared.forEach(FailureBudget::failed);
             }
             if (journal != null) {
                 try {
@@ -354,7 +381,9 @@ public final class ApplyRunner {
 
         @Override
         public boolean shouldStop() {
-            return failures.get() >= maxFailures || journalFailure.get() != null;
+            return failures.get() >= maxFailures
+                    || journalFailure.get() != null
+                    || shared.stream().anyMatch(FailureBudget::exhausted);
         }
     }
 }

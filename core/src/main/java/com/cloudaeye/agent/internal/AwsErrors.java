@@ -7,6 +7,7 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;

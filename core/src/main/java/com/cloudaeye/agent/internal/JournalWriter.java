@@ -4,6 +4,7 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.JournalException;
 import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -63,7 +64,7 @@ public final class JournalWriter implements AutoCloseable {
             JournalWriter writer = new JournalWriter(path, channel);
             ObjectNode line =
                     Json.object().put("event", Journal.Event.PLAN.name()).put("time", now());
-            line.set("plan", Json.MAPPER.valueToTree(plan));
+            line.set("plan", Json.tree(plan));
             writer.append(line);
             return writer;
         } catch (IOException e) {
@@ -140,7 +141,7 @@ public final class JournalWriter implements AutoCloseable {
         if (fail != null && fail.test(line)) {
             throw new IOException("No space left on device (injected)");
         }
-        byte[] bytes = (Json.COMPACT.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = (Json.compact(line) + "\n").getBytes(StandardCharsets.UTF_8);
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         while (buffer.hasRemaining()) {
             channel.write(buffer);

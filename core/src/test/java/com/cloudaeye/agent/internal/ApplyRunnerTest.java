@@ -12,6 +12,7 @@ import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ProgressListener;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.ResourceResult.Outcome;
+import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.testing.FakeTarget;
 import com.cloudaeye.agent.testing.FakeTarget.Behaviour;
 import java.nio.file.Files;

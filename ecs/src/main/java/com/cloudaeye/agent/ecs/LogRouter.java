@@ -1,7 +1,7 @@
 package com.cloudaeye.agent.ecs;
 
 import com.cloudaeye.agent.ConfigurationException;
-import com.cloudaeye.agent.internal.ValueStyle;
+import com.cloudaeye.agent.spi.support.ValueStyle;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.util.Map;
@@ -26,6 +26,9 @@ import org.immutables.value.Value;
 public abstract class LogRouter {
     /** The default container name of the router. */
     public static final String DEFAULT_NAME = "cloudaeye-log-router";
+
+    /** The default CloudWatch Logs group of the router's own logs. */
+    public static final String DEFAULT_LOG_GROUP = "/ecs/cloudaeye-log-router";
 
     /** @return the router's container name, unique in the task (default {@value #DEFAULT_NAME}) */
     @Value.Default
@@ -72,8 +75,31 @@ public abstract class LogRouter {
      */
     public abstract Optional<String> configFile();
 
-    /** @return the {@code awsfirelens} log driver options set on the application containers (default none) */
+    /**
+     * @return the {@code awsfirelens} log driver options set on the application containers (default none). Options
+     *     with a {@code Name} define each container's one FireLens output, which then cannot also keep the
+     *     container's {@code awslogs} destination: such containers are left on {@code awslogs}, and the plan says so.
+     *     Prefer the router's {@link #configFile()} for the CloudAEye output
+     */
     public abstract Map<String, String> logOptions();
+
+    /**
+     * @return the CloudWatch Logs group of the router's own logs ({@code awslogs} driver, written with the task's
+     *     execution role), so a router that fails can be debugged (default {@value #DEFAULT_LOG_GROUP})
+     */
+    @Value.Default
+    public String logGroup() {
+        return DEFAULT_LOG_GROUP;
+    }
+
+    /**
+     * @return whether the router's log group is created when missing ({@code awslogs-create-group}, default true;
+     *     the execution role then also needs {@code logs:CreateLogGroup})
+     */
+    @Value.Default
+    public boolean createLogGroup() {
+        return true;
+    }
 
     /** @return a new builder */
     public static Builder builder() {
@@ -101,6 +127,10 @@ public abstract class LogRouter {
         if (memory() < 6) {
             throw new ConfigurationException("The ECS log router memory " + memory()
                     + " MiB is below Docker's minimum: use at least 6 MiB (128 is a safe default).");
+        }
+        if (!logGroup().matches("[.\\-_/#A-Za-z0-9]{1,512}")) {
+            throw new ConfigurationException("The ECS log router log group '" + logGroup() + "' is not a valid"
+                    + " CloudWatch Logs group name: use up to 512 letters, digits and . - _ / #.");
         }
         apiTokenSecretArn().ifPresent(arn -> {
             if (!arn.matches("arn:[a-z-]+:(secretsmanager|ssm):[a-z0-9-]+:\\d{12}:(secret:|parameter/).+")) {

@@ -95,7 +95,7 @@ class EcsScenariosIT {
                     .extracting(AttributeChange::toString)
                     .contains(
                             "Revision: web:1 -> web:(next revision)",
-                            "ContainerDefinitions.app.LogConfiguration: awslogs -> awsfirelens",
+                            "ContainerDefinitions.app.Logs: awslogs /ecs/app -> CloudWatch Logs /ecs/app (FireLens) + CloudAEye",
                             "ContainerDefinitions.cloudaeye-log-router: (absent) -> " + MotoEcs.ROUTER_IMAGE
                                     + " (cpu 64, memory 128 MiB, essential)");
             assertThat(td.attributes())
@@ -122,7 +122,11 @@ class EcsScenariosIT {
                                 "splunk-token", splunkToken, "splunk-url", "https://splunk.example.com:8088"))
                         .build())
                 .build();
-        TaskDefinition original = moto.fargate("splunky", "256", "512", splunky);
+        // A second container without logs gets the router; the splunk one keeps its driver and its options.
+        ContainerDefinition quiet = MotoEcs.app("quiet", 64, 128).toBuilder()
+                .logConfiguration((LogConfiguration) null)
+                .build();
+        TaskDefinition original = moto.fargate("splunky", "256", "512", splunky, quiet);
         moto.service("prod", "splunky", original);
         EcsTarget target = MotoEcs.target().services("splunky").build();
         try (AgentInstaller installer = installer(target)) {
@@ -195,7 +199,7 @@ class EcsScenariosIT {
             assertThat(td.reason()).get().asString().contains("upgrades");
             assertThat(td.attributes())
                     .extracting(AttributeChange::name)
-                    .doesNotContain("ContainerDefinitions.app.LogConfiguration");
+                    .doesNotContain("ContainerDefinitions.app.Logs");
             assertThat(installer.apply(upgrade).isSuccess()).isTrue();
             TaskDefinition upgraded = moto.describe(moto.taskDefinitionOf("prod", "web-a"));
             assertThat(upgraded.containerDefinitions())

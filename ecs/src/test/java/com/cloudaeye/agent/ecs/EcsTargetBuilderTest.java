@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.ConfigurationException;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -66,8 +66,7 @@ class EcsTargetBuilderTest {
         assertThat(router.cpu()).isEqualTo(64);
         assertThat(router.memory()).isEqualTo(128);
         assertThat(router.essential()).isTrue();
-        assertThat(Json.MAPPER.convertValue(Json.MAPPER.valueToTree(router), LogRouter.class))
-                .isEqualTo(router);
+        assertThat(Json.convert(Json.tree(router), LogRouter.class)).isEqualTo(router);
     }
 
     @Test

@@ -19,7 +19,7 @@ import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.internal.CallRecorder;
 import com.cloudaeye.agent.internal.JournalWriter;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -73,7 +73,7 @@ class EcsWireMockTest {
                 .withStatus(200)
                 .withHeader("Content-Type", JSON)
                 .withBody(Json.object()
-                        .set("taskDefinitionArns", Json.MAPPER.valueToTree(List.of(arns)))
+                        .set("taskDefinitionArns", Json.tree(List.of(arns)))
                         .toString());
     }
 
@@ -402,8 +402,8 @@ class EcsWireMockTest {
             try (AgentInstaller earlier = installer(settings.updateServices(false))) {
                 assertThat(earlier.apply(earlier.plan()).status()).isEqualTo(ApplyResult.Status.SUCCEEDED);
             }
-            ObjectNode td = (ObjectNode)
-                    Json.MAPPER.readTree(bodies("RegisterTaskDefinition").get(0));
+            ObjectNode td =
+                    (ObjectNode) Json.parse(bodies("RegisterTaskDefinition").get(0));
             wireMock.resetAll();
             noNewerRevisions();
             JsonNode tags = td.remove("tags");
@@ -426,7 +426,7 @@ class EcsWireMockTest {
 
         /** A revision a user registered from the source since planning: their own image, no CloudAEye router. */
         private ObjectNode usersOwn(int revision) throws IOException {
-            ObjectNode described = (ObjectNode) Json.MAPPER.readTree(fixture("describe-task-definition.json"));
+            ObjectNode described = (ObjectNode) Json.parse(fixture("describe-task-definition.json"));
             ObjectNode td = (ObjectNode) described.get("taskDefinition");
             td.put("taskDefinitionArn", TD + "app:" + revision).put("revision", revision);
             ((ObjectNode) td.get("containerDefinitions").get(0)).put("image", "example/api:8");

@@ -118,6 +118,7 @@ final class MotoEcs implements AutoCloseable {
                 .requiresCompatibilitiesWithStrings("FARGATE")
                 .cpu("512")
                 .memory("1024")
+                .taskRoleArn(TASK_ROLE)
                 .executionRoleArn(EXECUTION_ROLE)
                 .runtimePlatform(r -> r.cpuArchitecture(CPUArchitecture.ARM64).operatingSystemFamily(OSFamily.LINUX))
                 .containerDefinitions(app("worker", 256, 512))

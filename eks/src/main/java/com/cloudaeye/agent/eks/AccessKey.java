@@ -1,7 +1,7 @@
 package com.cloudaeye.agent.eks;
 
 import com.cloudaeye.agent.Secret;
-import com.cloudaeye.agent.internal.ValueStyle;
+import com.cloudaeye.agent.spi.support.ValueStyle;
 import org.immutables.value.Value;
 
 /**

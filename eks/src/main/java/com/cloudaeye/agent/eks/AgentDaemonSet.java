@@ -1,7 +1,7 @@
 package com.cloudaeye.agent.eks;
 
 import com.cloudaeye.agent.ConfigurationException;
-import com.cloudaeye.agent.internal.ValueStyle;
+import com.cloudaeye.agent.spi.support.ValueStyle;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -9,12 +9,14 @@ import com.cloudaeye.agent.eks.crash.EksApplyInChildJvm;
 import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
 import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
-import com.cloudaeye.agent.eks.internal.helm.KubernetesApiServer;
+import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
+import com.cloudaeye.agent.eks.testing.KubeCluster;
 import com.cloudaeye.agent.testing.ChildJvm;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,6 +36,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.cloudformation.model.Stack;
@@ -46,12 +49,13 @@ import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 /**
  * A killed EKS install loses nothing: 8 clusters in moto (two with every log type already enabled by their owner,
  * three with the owner's tags), one {@link EksTarget} covering them all with control-plane logging, the first cluster
- * also with the agent DaemonSet (Helm, into a {@link KubernetesApiServer} in this JVM) and CloudAEye's IAM-user stack,
+ * also with the agent DaemonSet (Helm, into the real control plane {@link KubeCluster}, through a kubeconfig of a user
+ * of its own, whose writes the API server's audit log counts) and CloudAEye's IAM-user stack,
  * the second with the cross-account role. The apply runs in a child JVM behind a {@link ThrottlingProxy} (latency; the
  * installer's own EKS, IAM and CloudFormation rates are lowered) and is killed with {@code SIGKILL} once a few outcomes
  * are journaled; a new JVM then resumes (every resource changed exactly once across both JVMs) or rolls back (every
- * cluster's logging and tags as they were; the release, stack and role gone). The proxy, the Kubernetes server and
- * live in this JVM, so the request counts span both children.
+ * cluster's logging and tags as they were; the release, stack and role gone). The proxy lives in this JVM and the
+ * audit log spans both children, so the request counts do too.
  *
  * <p>moto replaces a cluster's logging wholesale on {@code UpdateClusterConfig} (AWS merges), so the clusters whose
  * owner enabled log types have all five on: the installer must leave them alone. A cluster with only some types on
@@ -68,6 +72,7 @@ class EksCrashRecoveryIT {
     private static final List<String> TYPES =
             List.of("api", "audit", "authenticator", "controllerManager", "scheduler");
     private static final String ALL_TYPES = String.join(",", TYPES);
+    private static final String NAMESPACE = "cloudaeye-agent";
 
     @TempDir
     Path work;
@@ -76,8 +81,13 @@ class EksCrashRecoveryIT {
     private EksClient eks;
     private IamClient iam;
     private CloudFormationClient cfn;
-    private KubernetesApiServer kubernetes;
-    private Path kubeconfig;
+    /** Clears the agent's release and namespace before and after each test. */
+    @RegisterExtension
+    static final EksOnKubeCluster KUBERNETES =
+            EksOnKubeCluster.callerKubeconfig().release(NAMESPACE);
+
+    private KubeCluster.User kubeUser;
+    private long auditMark;
     /** Each cluster as created, by name. */
     private final Map<String, Cluster> originals = new LinkedHashMap<>();
 
@@ -102,8 +112,8 @@ class EksCrashRecoveryIT {
             });
             originals.put(name, describe(name));
         }
-        kubernetes = new KubernetesApiServer();
-        kubeconfig = Files.writeString(work.resolve("kubeconfig.yaml"), kubernetes.kubeconfig());
+        kubeUser = KubeCluster.user("eks-crash-recovery", work).grantClusterRole("cluster-admin");
+        auditMark = KubeCluster.auditMark();
         proxy = ThrottlingProxy.builder()
                 .target(Moto.endpoint())
                 .unlimited()
@@ -113,7 +123,7 @@ class EksCrashRecoveryIT {
 
     @AfterEach
     void close() {
-        kubernetes.close();
+        kubeUser.delete();
         proxy.close();
         eks.close();
         iam.close();
@@ -226,9 +236,11 @@ class EksCrashRecoveryIT {
         assertThat(userExists()).as("the stack's user is deleted").isFalse();
         assertThat(roleExists()).as("no role is left").isFalse();
         assertThat(daemonSets()).as("no DaemonSet is left").isEmpty();
-        assertThat(kubernetes.client().secrets().inAnyNamespace().list().getItems())
-                .as("no Helm release record nor the agent's Secret is left")
-                .isEmpty();
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            assertThat(admin.secrets().inNamespace(NAMESPACE).list().getItems())
+                    .as("no Helm release record nor the agent's Secret is left")
+                    .isEmpty();
+        }
         assertThat(secrets).as("the killed apply created a key").isNotBlank();
         for (String secret : secrets.split("\n")) {
             assertThat(Files.readString(first) + Files.readString(rolledBack.journalPath()) + ChildJvm.output(work))
@@ -247,8 +259,12 @@ class EksCrashRecoveryIT {
     /** The child's arguments; the apply runs at a low rate, so that the kill lands half-way. */
     private List<String> args(String mode, Path journals, @Nullable Path journal) {
         String rate = mode.equals("apply") ? "2" : "20";
-        List<String> args = new ArrayList<>(
-                List.of(mode, proxy.endpoint().toString(), journals.toString(), rate, kubeconfig.toString()));
+        List<String> args = new ArrayList<>(List.of(
+                mode,
+                proxy.endpoint().toString(),
+                journals.toString(),
+                rate,
+                kubeUser.kubeconfig().toString()));
         if (journal != null) {
             args.add(journal.toString());
         }
@@ -286,24 +302,32 @@ class EksCrashRecoveryIT {
                         "CreateRole", "PutRolePolicy", "CreateAccessKey", "CreateStack", "TagResource", "UntagResource")
                 .mapToLong(proxy::requests)
                 .sum();
-        long kubernetesWrites = kubernetes.requests().stream()
-                .filter(r -> !r.startsWith("GET "))
-                .count();
+        long kubernetesWrites = kubernetesWrites().size();
         return awsWrites
                 + kubernetesWrites
                 + originals.keySet().stream().mapToLong(this::updates).sum();
     }
 
     private long daemonSetCreations() {
-        return kubernetes.requests().stream()
-                .filter(r -> r.startsWith("POST ") && r.contains("/daemonsets"))
+        return kubernetesWrites().stream()
+                .filter(w -> w.path("verb").asText().equals("create")
+                        && w.path("objectRef").path("resource").asText().equals("daemonsets"))
                 .count();
     }
 
-    private List<String> daemonSets() {
-        return kubernetes.client().apps().daemonSets().inAnyNamespace().list().getItems().stream()
-                .map(d -> d.getMetadata().getName())
+    /** The writes the API server carried out for the children since the test began. */
+    private List<JsonNode> kubernetesWrites() {
+        return KubeCluster.audited(kubeUser.userName(), auditMark).stream()
+                .filter(KubeCluster::isWrite)
                 .toList();
+    }
+
+    private List<String> daemonSets() {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            return admin.apps().daemonSets().inNamespace(NAMESPACE).list().getItems().stream()
+                    .map(d -> d.getMetadata().getName())
+                    .toList();
+        }
     }
 
     private Cluster describe(String name) {

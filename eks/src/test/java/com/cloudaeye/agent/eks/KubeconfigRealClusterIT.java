@@ -9,6 +9,7 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
 import com.cloudaeye.agent.testing.ChildJvm;
 import com.cloudaeye.agent.testing.Moto;
@@ -31,17 +32,23 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The agent DaemonSet through a caller's kubeconfig on a real Kubernetes control plane (kube-apiserver, etcd,
- * controller-manager, scheduler, kwok nodes; {@link KubeCluster}): a kubeconfig in YAML flow style and a {@code KUBECONFIG} of
- * several files are read as kubectl reads them; after an install an unchanged plan is a no-op and adds no Helm
- * revision; uninstall leaves the cluster's namespaces as they were, deleting only the namespace the install created.
+ * controller-manager, scheduler, kwok nodes; {@link KubeCluster}): a kubeconfig in YAML flow style and a {@code
+ * KUBECONFIG} of several files are read as kubectl reads them, and their token is kept in no plan or journal; after an
+ * install an unchanged plan is a no-op and adds no Helm revision; uninstall leaves the cluster's namespaces as they
+ * were, deleting only the namespace the install created.
  */
 class KubeconfigRealClusterIT {
     private static final String NAMESPACE = "cloudaeye-agent";
     private static final String TOKEN = "cae-real-k8s-token-71d0";
+
+    /** Clears the release and its namespace before and after each test (the tests install with the admin kubeconfig). */
+    @RegisterExtension
+    static final EksOnKubeCluster CLUSTER = EksOnKubeCluster.callerKubeconfig().release(NAMESPACE);
 
     @TempDir
     Path work;
@@ -54,14 +61,11 @@ class KubeconfigRealClusterIT {
         Moto.reset();
         MotoEks.createCluster(MotoEks.CLUSTER);
         kubernetes = KubeCluster.admin();
-        removeNamespace();
         namespacesBefore = namespaces();
     }
 
     @AfterEach
     void close() {
-        // What a test that failed half-way, or the one that made the namespace itself, leaves.
-        removeNamespace();
         kubernetes.close();
     }
 
@@ -75,6 +79,10 @@ class KubeconfigRealClusterIT {
             assertThat(only(plan).action()).as(plan.toString()).isEqualTo(ChangeAction.CREATE);
             ApplyResult applied = installer.apply(plan);
             assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
+            // The kubeconfig's token stays out of plans and journals, like the agent token.
+            assertThat(plan.toJson()).doesNotContain(KubeCluster.adminToken(), TOKEN);
+            assertThat(Files.readString(applied.journal().orElseThrow()))
+                    .doesNotContain(KubeCluster.adminToken(), TOKEN);
             assertThat(kubernetes
                             .apps()
                             .daemonSets()
@@ -191,22 +199,6 @@ class KubeconfigRealClusterIT {
         return kubernetes.namespaces().list().getItems().stream()
                 .map(n -> n.getMetadata().getName())
                 .collect(Collectors.toCollection(TreeSet::new));
-    }
-
-    private void removeNamespace() {
-        kubernetes.namespaces().withName(NAMESPACE).delete();
-        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-        while (kubernetes.namespaces().withName(NAMESPACE).get() != null) {
-            assertThat(System.nanoTime())
-                    .as("namespace " + NAMESPACE + " is gone")
-                    .isLessThan(deadline);
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
     }
 
     /** The kubeconfig rewritten in YAML flow style: one line of braces and brackets, plain scalars where YAML allows. */

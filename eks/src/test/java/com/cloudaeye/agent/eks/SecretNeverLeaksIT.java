@@ -8,7 +8,7 @@ import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ProgressListener;
 import com.cloudaeye.agent.ResourceResult;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.testing.Moto;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

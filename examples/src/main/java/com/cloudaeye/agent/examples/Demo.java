@@ -9,6 +9,7 @@ import com.cloudaeye.agent.ecs.EcsTarget;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.lambda.LambdaTarget;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -20,7 +21,9 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
  * The README's main job: plan, review the IAM policy, apply, re-plan (nothing left), uninstall.
  *
  * <p>With {@code CLOUDAEYE_DEMO_ENDPOINT} set (scripts/demo.sh sets it to a local moto server) it first creates
- * sample resources there. Without it, it runs against real AWS with the default credential chain and region: it
+ * sample resources there; with {@code CLOUDAEYE_DEMO_KUBECONFIG} too (scripts/demo.sh sets it when the local Kubernetes
+ * control plane of scripts/k8s.sh is built) the EKS target also installs the agent DaemonSet there, through that
+ * kubeconfig, and waits for it to roll out to the fake nodes. Without it, it runs against real AWS with the default credential chain and region: it
  * creates nothing, plans for the functions in {@code CLOUDAEYE_FUNCTIONS} (default {@code *}) with the layers in
  * {@code CLOUDAEYE_LAYER_X86_64} / {@code CLOUDAEYE_LAYER_ARM64}, and changes the account only when
  * {@code CLOUDAEYE_DEMO_APPLY=yes}.
@@ -61,9 +64,14 @@ public final class Demo {
                     .waitForStable(Duration.ofMinutes(2), Duration.ofMillis(200))
                     .build());
             SampleEksCluster.create(endpoint, region, credentials);
-            builder.target(EksTarget.builder()
-                    .cluster(SampleEksCluster.CLUSTER)
-                    .controlPlaneLogging(true)
+            EksTarget.Builder eks = EksTarget.builder().cluster(SampleEksCluster.CLUSTER);
+            String kubeconfig = env.get("CLOUDAEYE_DEMO_KUBECONFIG");
+            if (kubeconfig != null) {
+                // The emulator's cluster has no API server: the DaemonSet goes to the local control plane instead.
+                System.out.println("   the agent DaemonSet goes to the Kubernetes control plane of " + kubeconfig);
+                eks.daemonSet(d -> d.kubeconfig(Path.of(kubeconfig)).timeout(Duration.ofMinutes(2)));
+            }
+            builder.target(eks.controlPlaneLogging(true)
                     .cloudAEyeAccess(a -> a.iamUserStack()
                             .accessKeySink(key -> System.out.println("   (the caller's sink received access key "
                                     + key.accessKeyId() + "; its secret is printed nowhere)")))

@@ -18,6 +18,11 @@ public final class SampleEcsServices {
     /** The demo cluster's name. */
     public static final String CLUSTER = "demo";
 
+    // The roles a production task has: the router writes the apps' CloudWatch logs with the task role, and its own
+    // logs with the execution role (the emulator does not check that they exist).
+    private static final String TASK_ROLE = "arn:aws:iam::123456789012:role/demo-task";
+    private static final String EXECUTION_ROLE = "arn:aws:iam::123456789012:role/demo-execution";
+
     private SampleEcsServices() {}
 
     /**
@@ -40,6 +45,8 @@ public final class SampleEcsServices {
             String group = ec2.describeSecurityGroups().securityGroups().get(0).groupId();
             ecs.createCluster(c -> c.clusterName(CLUSTER));
             TaskDefinition web = ecs.registerTaskDefinition(r -> r.family("web")
+                            .taskRoleArn(TASK_ROLE)
+                            .executionRoleArn(EXECUTION_ROLE)
                             .networkMode(NetworkMode.AWSVPC)
                             .requiresCompatibilitiesWithStrings("FARGATE")
                             .cpu("512")
@@ -47,6 +54,8 @@ public final class SampleEcsServices {
                             .containerDefinitions(app("web")))
                     .taskDefinition();
             TaskDefinition worker = ecs.registerTaskDefinition(r -> r.family("worker")
+                            .taskRoleArn(TASK_ROLE)
+                            .executionRoleArn(EXECUTION_ROLE)
                             .networkMode(NetworkMode.AWSVPC)
                             .requiresCompatibilitiesWithStrings("FARGATE")
                             .cpu("512")

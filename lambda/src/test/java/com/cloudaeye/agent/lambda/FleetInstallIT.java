@@ -14,6 +14,8 @@ import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.FleetResult;
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.internal.SignedCalls;
+import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.testing.Moto;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
@@ -258,6 +260,86 @@ class FleetInstallIT {
         lambdas.forEach((key, lambda) -> FUNCTIONS.forEach(name -> assertThat(layerArns(config(lambda, name)))
                 .as(key + " " + name)
                 .hasSize(key.startsWith(missing) ? 0 : 1)));
+    }
+
+    /**
+     * AWS denies Lambda in eu-west-1 (an SCP or a permissions boundary that allows one region): a WireMock proxy in
+     * front of moto answers every Lambda call signed for eu-west-1 with AccessDeniedException.
+     */
+    @Test
+    void plan_andApply_whenLambdaIsDeniedInOneRegion_installTheOtherRegionInEveryAccount() {
+        WireMockServer proxy =
+                new WireMockServer(WireMockConfiguration.options().dynamicPort());
+        proxy.start();
+        closeables.add(proxy::stop);
+        proxy.stubFor(any(anyUrl())
+                .atPriority(10)
+                .willReturn(aResponse().proxiedFrom(Moto.endpoint().toString())));
+        proxy.stubFor(any(anyUrl())
+                .atPriority(1)
+                .withHeader("Authorization", containing("/eu-west-1/lambda/"))
+                .willReturn(aResponse()
+                        .withStatus(403)
+                        .withHeader("Content-Type", "application/json")
+                        .withHeader("x-amzn-ErrorType", "AccessDeniedException")
+                        .withBody("{\"Message\":\"User is not authorized to perform: lambda:ListFunctions with an"
+                                + " explicit deny in a service control policy\"}")));
+
+        try (FleetInstaller fleet =
+                fleet().endpointOverride(java.net.URI.create(proxy.baseUrl())).build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures()).containsOnlyKeys(ACCOUNTS);
+            plan.failures()
+                    .values()
+                    .forEach(regions -> assertThat(regions)
+                            .containsOnlyKeys("eu-west-1")
+                            .allSatisfy((region, why) -> assertThat(why).contains("AccessDenied")));
+            plan.plans().values().forEach(regions -> assertThat(regions).containsOnlyKeys("us-east-1"));
+
+            FleetResult result = fleet.apply(plan);
+
+            assertThat(result.isSuccess()).isFalse();
+            assertThat(result.results()).containsOnlyKeys(ACCOUNTS);
+            result.results()
+                    .values()
+                    .forEach(regions ->
+                            assertThat(regions.get("us-east-1").status()).isEqualTo(ApplyResult.Status.SUCCEEDED));
+        }
+        lambdas.forEach((key, lambda) -> FUNCTIONS.forEach(name -> assertThat(layerArns(config(lambda, name)))
+                .as(key + " " + name)
+                .hasSize(key.endsWith("eu-west-1") ? 0 : 1)));
+    }
+
+    /** The fleet's accounts found in moto's AWS Organizations: every ACTIVE account, less the excluded. */
+    @Test
+    void accounts_areDiscoveredFromTheOrganization() {
+        List<String> created = new ArrayList<>();
+        try (SignedCalls org = new SignedCalls(Moto.endpoint())) {
+            org.organizations(
+                    Moto.credentials(),
+                    Moto.REGION,
+                    "CreateOrganization",
+                    Json.object().put("FeatureSet", "ALL"));
+            for (String name : List.of("alpha", "beta")) {
+                org.organizations(
+                        Moto.credentials(),
+                        Moto.REGION,
+                        "CreateAccount",
+                        Json.object().put("AccountName", name).put("Email", name + "@example.com"));
+            }
+            org.organizations(Moto.credentials(), Moto.REGION, "ListAccounts", Json.object())
+                    .path("Accounts")
+                    .forEach(a -> created.add(a.path("Id").asText()));
+        }
+        assertThat(created).hasSize(3).contains(Moto.ACCOUNT); // the management account and the two new ones
+
+        try (FleetInstaller fleet =
+                fleet().accounts().organization().excludeAccounts(Moto.ACCOUNT).build()) {
+            List<String> expected = new ArrayList<>(ACCOUNTS);
+            created.stream().filter(a -> !a.equals(Moto.ACCOUNT)).forEach(expected::add);
+            assertThat(fleet.accounts()).containsExactlyInAnyOrderElementsOf(expected);
+        }
     }
 
     private static FunctionConfiguration config(LambdaClient lambda, String name) {

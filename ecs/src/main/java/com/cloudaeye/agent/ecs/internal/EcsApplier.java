@@ -2,10 +2,9 @@ package com.cloudaeye.agent.ecs.internal;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ecs.LogRouter;
-import com.cloudaeye.agent.internal.AwsErrors;
-import com.cloudaeye.agent.internal.Json;
-import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
@@ -105,16 +104,16 @@ public final class EcsApplier {
                         return context.start(change)
                                 .thenCompose(admitted -> registerOnce(from, request)
                                         .exceptionallyCompose(
-                                                error -> confirmRegistered(from, request, AwsErrors.unwrap(error))));
+                                                error -> confirmRegistered(from, request, AwsFailures.unwrap(error))));
                     });
                 })
                 .handle((registered, error) -> {
                     if (error != null) {
-                        AwsErrors.report(
+                        AwsFailures.report(
                                 context,
                                 change,
                                 "registering a new revision of " + shortName(source) + " failed: "
-                                        + AwsErrors.describe(error),
+                                        + AwsFailures.describe(error),
                                 error);
                         return null;
                     }
@@ -141,13 +140,13 @@ public final class EcsApplier {
      */
     private CompletableFuture<Registered> confirmRegistered(
             TaskDefinition source, RegisterTaskDefinitionRequest request, Throwable error) {
-        if (!RateLimitedScheduler.isTransient(error)) {
+        if (!AwsFailures.isTransient(error)) {
             return CompletableFuture.failedFuture(error);
         }
         return readPatiently(() -> earlierRevision(source, request), CONFIRM_READS)
                 .handle((landed, readError) -> {
                     if (readError != null) {
-                        throw new CompletionException(AwsErrors.outcomeUnknown(
+                        throw new CompletionException(AwsFailures.outcomeUnknown(
                                 "RegisterTaskDefinition",
                                 error,
                                 readError,
@@ -157,7 +156,7 @@ public final class EcsApplier {
                         LOG.warn(
                                 "RegisterTaskDefinition of {} got no answer ({}), but it registered {}",
                                 shortName(source.taskDefinitionArn()),
-                                AwsErrors.describe(error),
+                                AwsFailures.describe(error),
                                 shortName(landed.get()));
                         return new Registered(landed.get(), false);
                     }
@@ -171,8 +170,8 @@ public final class EcsApplier {
      */
     private <T> CompletableFuture<T> readPatiently(Supplier<CompletableFuture<T>> read, int reads) {
         return read.get().exceptionallyCompose(error -> {
-            Throwable cause = AwsErrors.unwrap(error);
-            if (reads <= 1 || !RateLimitedScheduler.isRetryable(cause)) {
+            Throwable cause = AwsFailures.unwrap(error);
+            if (reads <= 1 || !AwsFailures.isRetryable(cause)) {
                 return CompletableFuture.failedFuture(cause);
             }
             return context.scheduler()
@@ -280,7 +279,7 @@ public final class EcsApplier {
         if (isUninstall(state)) {
             return TaskDefinitions.uninstallRequest(described);
         }
-        LogRouter router = Json.MAPPER.convertValue(state.get("router"), LogRouter.class);
+        LogRouter router = Json.convert(state.get("router"), LogRouter.class);
         return TaskDefinitions.installRequest(
                 described,
                 router,
@@ -320,10 +319,10 @@ public final class EcsApplier {
                                     : updateService(change, state, arn.get());
                         })
                         .exceptionally(error -> {
-                            AwsErrors.report(
+                            AwsFailures.report(
                                     context,
                                     change,
-                                    "updating the service failed: " + AwsErrors.describe(error),
+                                    "updating the service failed: " + AwsFailures.describe(error),
                                     error);
                             return null;
                         });
@@ -344,8 +343,8 @@ public final class EcsApplier {
                     return updateService(change, state, arn);
                 })
                 .exceptionally(error -> {
-                    AwsErrors.report(
-                            context, change, "updating the service failed: " + AwsErrors.describe(error), error);
+                    AwsFailures.report(
+                            context, change, "updating the service failed: " + AwsFailures.describe(error), error);
                     return null;
                 });
     }
@@ -393,7 +392,7 @@ public final class EcsApplier {
                                             u.cluster(cluster).service(service).taskDefinition(arn)))
                             .thenApply(response -> Optional.of(response.service()))
                             .exceptionallyCompose(
-                                    error -> confirmUpdate(cluster, service, arn, AwsErrors.unwrap(error))))
+                                    error -> confirmUpdate(cluster, service, arn, AwsFailures.unwrap(error))))
                     .thenCompose(updated -> {
                         LOG.info("Updated ECS service {} to {}", service, shortName(arn));
                         if (!state.has("waitMillis")) {
@@ -418,13 +417,13 @@ public final class EcsApplier {
      */
     private CompletableFuture<Optional<Service>> confirmUpdate(
             String cluster, String service, String arn, Throwable error) {
-        if (!RateLimitedScheduler.isTransient(error)) {
+        if (!AwsFailures.isTransient(error)) {
             return CompletableFuture.failedFuture(error);
         }
         return readPatiently(() -> describeService(cluster, service), CONFIRM_READS)
                 .handle((current, readError) -> {
                     if (readError != null) {
-                        throw new CompletionException(AwsErrors.outcomeUnknown(
+                        throw new CompletionException(AwsFailures.outcomeUnknown(
                                 "UpdateService to " + shortName(arn),
                                 error,
                                 readError,
@@ -434,7 +433,7 @@ public final class EcsApplier {
                         LOG.warn(
                                 "UpdateService of {} got no answer ({}), but the service does run {}",
                                 service,
-                                AwsErrors.describe(error),
+                                AwsFailures.describe(error),
                                 shortName(arn));
                         return current;
                     }
@@ -456,7 +455,7 @@ public final class EcsApplier {
                             LOG.debug(
                                     "Polling ECS service {} failed: {}",
                                     service,
-                                    AwsErrors.describe(AwsErrors.unwrap(error)));
+                                    AwsFailures.describe(AwsFailures.unwrap(error)));
                             return null;
                         }))
                 .thenCompose(current -> {

@@ -8,12 +8,12 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ecs.EcsTarget;
 import com.cloudaeye.agent.ecs.LogRouter;
-import com.cloudaeye.agent.internal.Globs;
-import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.support.Globs;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -301,6 +301,15 @@ public final class EcsPlanner {
                     routerSource);
         }
         TaskDefinitions.Installed installed = TaskDefinitions.install(source, router, agent);
+        if (!installed.routesAny()) {
+            return skip(
+                    source,
+                    routerSource,
+                    "no container's logs can reach the router without losing their destination: "
+                            + installed.routes().stream()
+                                    .flatMap(r -> r.warnings().stream())
+                                    .collect(Collectors.joining(" ")));
+        }
         Sizing sizing = Sizing.of(source, installed.containers(), selection.allowTaskResize());
         if (sizing.problem() != null) {
             return skip(source, routerSource, sizing.problem());
@@ -333,17 +342,7 @@ public final class EcsPlanner {
                 "ContainerDefinitions." + router.name(),
                 ours.map(EcsPlanner::describeRouter).orElse(null),
                 describeRouter(newRouter)));
-        Map<String, @Nullable LogConfiguration> before = TaskDefinitions.logsByName(source.containerDefinitions());
-        for (ContainerDefinition c : containers.subList(0, containers.size() - 1)) { // all but the router
-            String was = LogConfigs.toJson(before.get(c.name())).toString();
-            String now = LogConfigs.toJson(c.logConfiguration()).toString();
-            if (!was.equals(now)) {
-                change.addAttributes(AttributeChange.of(
-                        "ContainerDefinitions." + c.name() + ".LogConfiguration",
-                        LogConfigs.describe(before.get(c.name())),
-                        LogConfigs.describe(c.logConfiguration())));
-            }
-        }
+        routeAttributes(change, source, installed, newRouter);
         boolean hadToken = ours.map(
                         r -> r.environment().stream().anyMatch(kv -> TaskDefinitions.TOKEN_VARIABLE.equals(kv.name())))
                 .orElse(false);
@@ -379,7 +378,7 @@ public final class EcsPlanner {
                     + " to fit the log router: Fargate bills the larger size.");
         }
         ObjectNode state = state(source, "install");
-        state.set("router", Json.MAPPER.valueToTree(router));
+        state.set("router", Json.tree(router));
         state.set("previousLogConfigurations", TaskDefinitions.redactedLogsJson(installed.previousLogs()));
         if (sizing.resized() != null) {
             state.put("cpu", Integer.toString(sizing.resized().cpu()));
@@ -387,6 +386,36 @@ public final class EcsPlanner {
         }
         change.targetState(state).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, routerSource);
+    }
+
+    /** Per container, where its logs went and go; the roles' log permissions in the notes. */
+    private void routeAttributes(
+            Change.Builder change,
+            TaskDefinition source,
+            TaskDefinitions.Installed installed,
+            ContainerDefinition newRouter) {
+        Map<String, @Nullable LogConfiguration> now = TaskDefinitions.logsByName(source.containerDefinitions());
+        for (FireLensRoutes.Route route : installed.routes()) {
+            String was = FireLensRoutes.describe(now.get(route.container()));
+            if (!was.equals(route.afterText())) {
+                change.addAttributes(AttributeChange.of(
+                        "ContainerDefinitions." + route.container() + ".Logs", was, route.afterText()));
+            }
+            change.addAllWarnings(route.warnings());
+        }
+        String routerWas = TaskDefinitions.container(source, newRouter.name())
+                .map(c -> FireLensRoutes.describe(c.logConfiguration()))
+                .orElse(null);
+        String routerNow = FireLensRoutes.describe(newRouter.logConfiguration());
+        if (!routerNow.equals(routerWas)) {
+            change.addAttributes(
+                    AttributeChange.of("ContainerDefinitions." + newRouter.name() + ".Logs", routerWas, routerNow));
+        }
+        for (String note : FireLensRoutes.notes(source, selection.router(), installed.routes())) {
+            if (!notes.contains(note)) {
+                notes.add(note);
+            }
+        }
     }
 
     private static String describeRouter(ContainerDefinition c) {
@@ -424,13 +453,10 @@ public final class EcsPlanner {
                         "ContainerDefinitions." + ours.get().name(), describeRouter(ours.get()), null));
         Map<String, @Nullable LogConfiguration> before = TaskDefinitions.logsByName(source.containerDefinitions());
         for (ContainerDefinition c : restored) {
-            String was = LogConfigs.toJson(before.get(c.name())).toString();
-            String now = LogConfigs.toJson(c.logConfiguration()).toString();
+            String was = FireLensRoutes.describe(before.get(c.name()));
+            String now = FireLensRoutes.describe(c.logConfiguration());
             if (!was.equals(now)) {
-                change.addAttributes(AttributeChange.of(
-                        "ContainerDefinitions." + c.name() + ".LogConfiguration",
-                        LogConfigs.describe(before.get(c.name())),
-                        LogConfigs.describe(c.logConfiguration())));
+                change.addAttributes(AttributeChange.of("ContainerDefinitions." + c.name() + ".Logs", was, now));
             }
         }
         if (ours.get().environment().stream().anyMatch(kv -> TaskDefinitions.TOKEN_VARIABLE.equals(kv.name()))) {

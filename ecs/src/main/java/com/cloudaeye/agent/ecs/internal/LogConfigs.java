@@ -1,7 +1,7 @@
 package com.cloudaeye.agent.ecs.internal;
 
 import com.cloudaeye.agent.Secret;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -69,9 +69,5 @@ final class LogConfigs {
             b.secretOptions(secrets);
         }
         return b.build();
-    }
-
-    static String describe(@Nullable LogConfiguration config) {
-        return config == null ? "(none)" : config.logDriverAsString();
     }
 }

@@ -3,7 +3,7 @@ package com.cloudaeye.agent.ecs.internal;
 import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ecs.LogRouter;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -30,7 +30,6 @@ import software.amazon.awssdk.services.ecs.model.FirelensConfiguration;
 import software.amazon.awssdk.services.ecs.model.FirelensConfigurationType;
 import software.amazon.awssdk.services.ecs.model.KeyValuePair;
 import software.amazon.awssdk.services.ecs.model.LogConfiguration;
-import software.amazon.awssdk.services.ecs.model.LogDriver;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.Tag;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
@@ -161,6 +160,8 @@ public final class TaskDefinitions {
                 router.apiTokenSecretArn().orElse(""),
                 router.configFile().orElse(""),
                 new TreeMap<>(router.logOptions()).toString(),
+                router.logGroup(),
+                Boolean.toString(router.createLogGroup()),
                 agent.logsEndpoint(),
                 new TreeMap<>(agent.options()).toString());
         try {
@@ -196,8 +197,8 @@ public final class TaskDefinitions {
     }
 
     /**
-     * Whether a revision is exactly what an install with these settings makes: our router is current and every other
-     * container logs to it with the configured options.
+     * Whether a revision is exactly what an install with these settings makes: our router is current, logs where
+     * it should, and every other container logs where {@link #install} routes it.
      *
      * @param td a revision
      * @param settings the router settings
@@ -209,17 +210,10 @@ public final class TaskDefinitions {
         if (router.isEmpty() || !isCurrent(router.get(), settings, agent)) {
             return false;
         }
-        JsonNode wanted = LogConfigs.toJson(firelens(settings));
+        Map<String, @Nullable LogConfiguration> wanted =
+                logsByName(install(td, settings, agent).containers());
         return td.containerDefinitions().stream()
-                .filter(c -> !isOurs(c))
-                .allMatch(c -> wanted.equals(LogConfigs.toJson(c.logConfiguration())));
-    }
-
-    private static LogConfiguration firelens(LogRouter settings) {
-        return LogConfiguration.builder()
-                .logDriver(LogDriver.AWSFIRELENS)
-                .options(settings.logOptions().isEmpty() ? null : new TreeMap<>(settings.logOptions()))
-                .build();
+                .allMatch(c -> LogConfigs.toJson(wanted.get(c.name())).equals(LogConfigs.toJson(c.logConfiguration())));
     }
 
     /**
@@ -235,7 +229,7 @@ public final class TaskDefinitions {
             return out;
         }
         try {
-            JsonNode node = Json.MAPPER.readTree(json);
+            JsonNode node = Json.parse(json);
             node.properties().forEach(e -> out.put(e.getKey(), LogConfigs.fromJson(e.getValue())));
         } catch (JsonProcessingException e) {
             throw new PlanningException("The label " + PREVIOUS_LOGS_LABEL + " of the log router '" + router.name()
@@ -267,19 +261,21 @@ public final class TaskDefinitions {
 
     /**
      * The containers of a revision with our router added (or replaced by an up-to-date one) and every other
-     * container logging to it.
+     * container routed by {@link FireLensRoutes}: to the router, keeping its earlier destination, or left as it is
+     * with the reason. Routes start from each container's configuration before the first install, which the
+     * router's label keeps, so an upgrade routes as a first install would.
      *
      * @param source the revision
      * @param settings router settings
      * @param agent agent settings (the token goes into the router's environment unless a secret ARN is set)
-     * @return the new container list, and the log configurations the install replaced
+     * @return the new container list, the log configurations the install replaced, and each container's route
      */
     public static Installed install(TaskDefinition source, LogRouter settings, AgentSettings agent) {
         Optional<ContainerDefinition> existing = ourRouter(source);
         Map<String, @Nullable LogConfiguration> previous =
                 existing.map(TaskDefinitions::previousLogs).orElseGet(LinkedHashMap::new);
-        LogConfiguration firelens = firelens(settings);
         List<ContainerDefinition> containers = new ArrayList<>();
+        List<FireLensRoutes.Route> routes = new ArrayList<>();
         for (ContainerDefinition c : source.containerDefinitions()) {
             if (isOurs(c)) {
                 continue;
@@ -287,11 +283,13 @@ public final class TaskDefinitions {
             if (!previous.containsKey(c.name())) {
                 previous.put(c.name(), c.logConfiguration());
             }
-            containers.add(c.toBuilder().logConfiguration(firelens).build());
+            FireLensRoutes.Route route = FireLensRoutes.route(c.name(), previous.get(c.name()), source, settings);
+            routes.add(route);
+            containers.add(c.toBuilder().logConfiguration(route.after()).build());
         }
         String sourceArn = existing.map(r -> r.dockerLabels().get(SOURCE_LABEL)).orElse(source.taskDefinitionArn());
-        containers.add(router(settings, agent, sourceArn, previous));
-        return new Installed(containers, previous);
+        containers.add(router(settings, agent, sourceArn, previous, FireLensRoutes.routerLogs(source, settings)));
+        return new Installed(containers, previous, routes);
     }
 
     /**
@@ -299,15 +297,25 @@ public final class TaskDefinitions {
      *
      * @param containers the new container definitions, our router last
      * @param previousLogs each application container's log configuration before the install
+     * @param routes where each application container's logs went and go, in container order
      */
     public record Installed(
-            List<ContainerDefinition> containers, Map<String, @Nullable LogConfiguration> previousLogs) {}
+            List<ContainerDefinition> containers,
+            Map<String, @Nullable LogConfiguration> previousLogs,
+            List<FireLensRoutes.Route> routes) {
+
+        /** @return whether any container's logs reach the router */
+        public boolean routesAny() {
+            return routes.stream().anyMatch(FireLensRoutes.Route::toCloudAEye);
+        }
+    }
 
     private static ContainerDefinition router(
             LogRouter settings,
             AgentSettings agent,
             String sourceArn,
-            Map<String, @Nullable LogConfiguration> previous) {
+            Map<String, @Nullable LogConfiguration> previous,
+            @Nullable LogConfiguration logs) {
         List<KeyValuePair> env = new ArrayList<>();
         env.add(KeyValuePair.builder()
                 .name(ENDPOINT_VARIABLE)
@@ -322,6 +330,7 @@ public final class TaskDefinitions {
                 .essential(settings.essential())
                 .cpu(settings.cpu())
                 .memoryReservation(settings.memory())
+                .logConfiguration(logs)
                 .firelensConfiguration(FirelensConfiguration.builder()
                         .type(FirelensConfigurationType.FLUENTBIT)
                         .options(settings.configFile()

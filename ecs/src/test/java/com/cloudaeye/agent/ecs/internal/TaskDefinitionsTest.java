@@ -171,6 +171,114 @@ class TaskDefinitionsTest {
         assertThat(TaskDefinitions.uninstall(withRouter)).isEqualTo(source.containerDefinitions());
     }
 
+    @Test
+    void install_teesAwslogsContainers_logsTheRouterToCloudWatch_andUninstallRestoresEveryConfigurationExactly() {
+        LogConfiguration awslogs = LogConfiguration.builder()
+                .logDriver("awslogs")
+                .options(Map.of(
+                        "awslogs-group", "/ecs/app",
+                        "awslogs-region", "us-east-1",
+                        "awslogs-stream-prefix", "app",
+                        "mode", "non-blocking"))
+                .build();
+        LogConfiguration splunk = LogConfiguration.builder()
+                .logDriver("splunk")
+                .options(Map.of("splunk-token", "t", "splunk-url", "https://s"))
+                .build();
+        TaskDefinition source = TaskDefinition.builder()
+                .taskDefinitionArn("arn:aws:ecs:us-east-1:123456789012:task-definition/app:3")
+                .family("app")
+                .taskRoleArn("arn:aws:iam::123456789012:role/t")
+                .executionRoleArn("arn:aws:iam::123456789012:role/e")
+                .containerDefinitions(
+                        ContainerDefinition.builder()
+                                .name("app")
+                                .image("a")
+                                .logConfiguration(awslogs)
+                                .build(),
+                        ContainerDefinition.builder()
+                                .name("audit")
+                                .image("b")
+                                .logConfiguration(splunk)
+                                .build(),
+                        ContainerDefinition.builder().name("side").image("c").build())
+                .build();
+        LogRouter router = LogRouter.builder().image("r:1").build();
+
+        TaskDefinitions.Installed installed = TaskDefinitions.install(source, router, AGENT);
+        TaskDefinition withRouter =
+                source.toBuilder().containerDefinitions(installed.containers()).build();
+
+        Map<String, LogConfiguration> logs = TaskDefinitions.logsByName(installed.containers());
+        assertThat(logs.get("app").logDriverAsString()).isEqualTo("awsfirelens");
+        assertThat(logs.get("app").options())
+                .containsEntry("Name", "cloudwatch_logs")
+                .containsEntry("log_group_name", "/ecs/app");
+        assertThat(logs.get("audit"))
+                .as("splunk cannot go through FireLens: kept")
+                .isEqualTo(splunk);
+        assertThat(logs.get("side").logDriverAsString()).isEqualTo("awsfirelens");
+        assertThat(logs.get(router.name()).options())
+                .containsEntry("awslogs-group", LogRouter.DEFAULT_LOG_GROUP)
+                .containsEntry("awslogs-stream-prefix", "app");
+        assertThat(installed.routes())
+                .extracting(r -> r.container() + ": " + r.beforeText() + " -> " + r.afterText())
+                .containsExactly(
+                        "app: awslogs /ecs/app -> CloudWatch Logs /ecs/app (FireLens) + CloudAEye",
+                        "audit: splunk -> splunk (kept, not sent to CloudAEye)",
+                        "side: (none) -> CloudAEye");
+        assertThat(TaskDefinitions.isInstalled(withRouter, router, AGENT)).isTrue();
+        assertThat(TaskDefinitions.uninstall(withRouter)).isEqualTo(source.containerDefinitions());
+    }
+
+    @Test
+    void install_overAnInstallThatDivertedAwslogs_teesFromTheRecordedConfiguration_andStillRestoresIt() {
+        LogConfiguration awslogs = LogConfiguration.builder()
+                .logDriver("awslogs")
+                .options(Map.of("awslogs-group", "/ecs/app", "awslogs-region", "us-east-1"))
+                .build();
+        ContainerDefinition app = ContainerDefinition.builder()
+                .name("app")
+                .image("a")
+                .logConfiguration(awslogs)
+                .build();
+        TaskDefinition original = TaskDefinition.builder()
+                .taskDefinitionArn("arn:aws:ecs:us-east-1:123456789012:task-definition/app:3")
+                .family("app")
+                .taskRoleArn("arn:aws:iam::123456789012:role/t")
+                .executionRoleArn("arn:aws:iam::123456789012:role/e")
+                .containerDefinitions(app)
+                .build();
+        // What earlier versions registered: the app diverted to the router, its awslogs kept only in the label.
+        ContainerDefinition oldRouter = ContainerDefinition.builder()
+                .name(LogRouter.DEFAULT_NAME)
+                .image("r:0")
+                .firelensConfiguration(f -> f.type("fluentbit"))
+                .dockerLabels(Map.of(
+                        TaskDefinitions.SETTINGS_LABEL, "0123456789abcdef",
+                        TaskDefinitions.SOURCE_LABEL, original.taskDefinitionArn(),
+                        TaskDefinitions.PREVIOUS_LOGS_LABEL,
+                                TaskDefinitions.logsJson(Map.of("app", awslogs)).toString()))
+                .build();
+        TaskDefinition diverted = original.toBuilder()
+                .taskDefinitionArn("arn:aws:ecs:us-east-1:123456789012:task-definition/app:4")
+                .containerDefinitions(
+                        app.toBuilder()
+                                .logConfiguration(l -> l.logDriver("awsfirelens"))
+                                .build(),
+                        oldRouter)
+                .build();
+        LogRouter router = LogRouter.builder().image("r:1").build();
+
+        assertThat(TaskDefinitions.isInstalled(diverted, router, AGENT)).isFalse();
+        TaskDefinitions.Installed upgraded = TaskDefinitions.install(diverted, router, AGENT);
+        assertThat(TaskDefinitions.logsByName(upgraded.containers()).get("app").options())
+                .containsEntry("log_group_name", "/ecs/app");
+        TaskDefinition withRouter =
+                diverted.toBuilder().containerDefinitions(upgraded.containers()).build();
+        assertThat(TaskDefinitions.uninstall(withRouter)).isEqualTo(original.containerDefinitions());
+    }
+
     private static final AgentSettings AGENT = AgentSettings.builder()
             .logsEndpoint("https://logs.example.com")
             .apiToken(Secret.of("very-secret"))

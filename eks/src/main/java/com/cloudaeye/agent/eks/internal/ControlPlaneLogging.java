@@ -7,14 +7,13 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.LogType;
-import com.cloudaeye.agent.internal.AwsErrors;
-import com.cloudaeye.agent.internal.Json;
-import com.cloudaeye.agent.internal.OutcomeUnknownException;
-import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
+import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -279,12 +278,12 @@ public final class ControlPlaneLogging implements EksComponent {
                     return recorded.thenCompose(v -> send
                                     ? update(eks, scheduler, name, toEnable, toDisable, deadline)
                                             .exceptionallyCompose(error ->
-                                                    landed(eks, scheduler, name, expected, AwsErrors.unwrap(error)))
+                                                    landed(eks, scheduler, name, expected, AwsFailures.unwrap(error)))
                                             .thenCompose(update -> (update == null
                                                             ? confirmByDescribe(eks, scheduler, name, expected)
                                                             : waitFor(eks, scheduler, name, update, deadline))
                                                     .exceptionallyCompose(error -> CompletableFuture.failedFuture(
-                                                            afterSending(AwsErrors.unwrap(error)))))
+                                                            afterSending(AwsFailures.unwrap(error)))))
                                     : CompletableFuture.<Void>completedFuture(null))
                             .thenCompose(v -> untag
                                     ? scheduler
@@ -303,14 +302,14 @@ public final class ControlPlaneLogging implements EksComponent {
                         applied.set("enabled", array(outcome.enabled()));
                         context.applied(change, outcome.message(), applied);
                     } else {
-                        AwsErrors.report(
+                        AwsFailures.report(
                                 context,
                                 change,
                                 "Control-plane logging of " + name
-                                        + (AwsErrors.isOutcomeUnknown(error)
+                                        + (AwsFailures.isOutcomeUnknown(error)
                                                 ? " may have been updated: "
                                                 : " was not updated: ")
-                                        + AwsErrors.describe(error),
+                                        + AwsFailures.describe(error),
                                 error);
                     }
                     return null;
@@ -329,14 +328,15 @@ public final class ControlPlaneLogging implements EksComponent {
      */
     private static CompletableFuture<@Nullable String> landed(
             EksClient eks, CallScheduler scheduler, String name, Set<LogType> expected, Throwable error) {
-        if (!RateLimitedScheduler.isTransient(error)) {
+        if (!AwsFailures.isTransient(error)) {
             return CompletableFuture.failedFuture(error);
         }
         return describe(eks, scheduler, name, CONFIRM_READS).handle((cluster, readError) -> {
             if (readError != null) {
                 throw new CompletionException(new OutcomeUnknownException(
-                        AwsErrors.OUTCOME_UNKNOWN + ": UpdateClusterConfig got no answer (" + AwsErrors.describe(error)
-                                + ") and reading the cluster back failed too (" + AwsErrors.describe(readError)
+                        AwsFailures.OUTCOME_UNKNOWN + ": UpdateClusterConfig got no answer ("
+                                + AwsFailures.describe(error)
+                                + ") and reading the cluster back failed too (" + AwsFailures.describe(readError)
                                 + "); plan again to see where it stands",
                         error));
             }
@@ -344,7 +344,7 @@ public final class ControlPlaneLogging implements EksComponent {
                 LOG.warn(
                         "UpdateClusterConfig of {} got no answer ({}), but its logging is now as planned",
                         name,
-                        AwsErrors.describe(error));
+                        AwsFailures.describe(error));
                 return null;
             }
             throw new CompletionException(error);
@@ -360,8 +360,8 @@ public final class ControlPlaneLogging implements EksComponent {
             return error;
         }
         return new OutcomeUnknownException(
-                AwsErrors.OUTCOME_UNKNOWN + ": the update was accepted, but reading its progress failed ("
-                        + AwsErrors.describe(error) + "); plan again to see where it stands",
+                AwsFailures.OUTCOME_UNKNOWN + ": the update was accepted, but reading its progress failed ("
+                        + AwsFailures.describe(error) + "); plan again to see where it stands",
                 error);
     }
 
@@ -372,8 +372,8 @@ public final class ControlPlaneLogging implements EksComponent {
                         EksQuotas.EKS,
                         () -> eks.describeCluster(r -> r.name(name)).cluster())
                 .exceptionallyCompose(e -> {
-                    Throwable cause = AwsErrors.unwrap(e);
-                    if (reads <= 1 || !RateLimitedScheduler.isRetryable(cause)) {
+                    Throwable cause = AwsFailures.unwrap(e);
+                    if (reads <= 1 || !AwsFailures.isRetryable(cause)) {
                         return CompletableFuture.failedFuture(cause);
                     }
                     return scheduler
@@ -413,7 +413,7 @@ public final class ControlPlaneLogging implements EksComponent {
                 .<@Nullable String>thenApply(
                         r -> r.update() == null ? null : r.update().id())
                 .exceptionallyCompose(e -> {
-                    Throwable cause = AwsErrors.unwrap(e);
+                    Throwable cause = AwsFailures.unwrap(e);
                     if (cause instanceof ResourceInUseException && !Waits.passed(deadline)) {
                         LOG.debug(
                                 "Another update of cluster {} is in progress; trying again in {}",
@@ -427,7 +427,7 @@ public final class ControlPlaneLogging implements EksComponent {
                         return CompletableFuture.failedFuture(new AgentException(
                                 "another update of the cluster was"
                                         + " still in progress after " + waits.timeout() + " ("
-                                        + AwsErrors.describe(cause)
+                                        + AwsFailures.describe(cause)
                                         + "); apply again when it has finished",
                                 cause));
                     }
@@ -445,9 +445,9 @@ public final class ControlPlaneLogging implements EksComponent {
                                 .update())
                 .<@Nullable Update>thenApply(u -> u)
                 .exceptionallyCompose(e -> {
-                    Throwable cause = AwsErrors.unwrap(e);
+                    Throwable cause = AwsFailures.unwrap(e);
                     // A failed poll says nothing about the update: poll again until the deadline.
-                    return Waits.passed(deadline) || !RateLimitedScheduler.isRetryable(cause)
+                    return Waits.passed(deadline) || !AwsFailures.isRetryable(cause)
                             ? CompletableFuture.failedFuture(cause)
                             : CompletableFuture.completedFuture(null);
                 })
@@ -469,7 +469,7 @@ public final class ControlPlaneLogging implements EksComponent {
                     if (Waits.passed(deadline)) {
                         // It may still land: unknown, not failed (failed says nothing changed).
                         return CompletableFuture.failedFuture(new OutcomeUnknownException(
-                                AwsErrors.OUTCOME_UNKNOWN + ": update " + updateId + " was still "
+                                AwsFailures.OUTCOME_UNKNOWN + ": update " + updateId + " was still "
                                         + update.statusAsString() + " after " + waits.timeout()
                                         + "; it may still finish: check it with aws eks describe-update, then plan"
                                         + " again",
@@ -500,7 +500,7 @@ public final class ControlPlaneLogging implements EksComponent {
             }
             // Something else than planned is enabled now: the update may have landed in part.
             return CompletableFuture.failedFuture(new OutcomeUnknownException(
-                    AwsErrors.OUTCOME_UNKNOWN + ": UpdateClusterConfig returned no update to wait on, and the cluster"
+                    AwsFailures.OUTCOME_UNKNOWN + ": UpdateClusterConfig returned no update to wait on, and the cluster"
                             + " now has " + names(now) + " enabled instead of " + names(expected)
                             + "; plan again to see where it stands",
                     new IllegalStateException(names(now))));
@@ -521,7 +521,7 @@ public final class ControlPlaneLogging implements EksComponent {
                                         + " events, usually within minutes")
                 // A note only: failing to read it says nothing about the logging change.
                 .exceptionally(e -> "log group " + ref.logGroupName() + " not checked ("
-                        + AwsErrors.describe(AwsErrors.unwrap(e)) + ")");
+                        + AwsFailures.describe(AwsFailures.unwrap(e)) + ")");
     }
 
     private static boolean logGroupExists(ClusterRef ref, TargetContext context) {
@@ -604,7 +604,7 @@ public final class ControlPlaneLogging implements EksComponent {
     }
 
     private static ArrayNode array(Set<LogType> types) {
-        ArrayNode a = Json.MAPPER.createArrayNode();
+        ArrayNode a = Json.array();
         awsNames(types).forEach(a::add);
         return a;
     }

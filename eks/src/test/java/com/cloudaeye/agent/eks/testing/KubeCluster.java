@@ -4,6 +4,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -24,6 +26,8 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +60,8 @@ public final class KubeCluster {
     public static final String FARGATE_NODE = "kwok-fargate";
     /** Where {@link #user} creates its service accounts. */
     public static final String USERS_NAMESPACE = "cloudaeye-test-users";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private KubeCluster() {}
 
@@ -104,9 +110,63 @@ public final class KubeCluster {
         return kubeconfigField("certificate-authority-data");
     }
 
+    /** @return the admin kubeconfig's bearer token, for tests that prove a caller's token is kept nowhere */
+    public static String adminToken() {
+        return kubeconfigField("token");
+    }
+
     /** @return the API server's audit log: every request's user, verb and object, one JSON object a line */
     public static Path auditLog() {
         return kubeconfig().resolveSibling("audit.log");
+    }
+
+    /** @return where the audit log ends now: {@link #audited} reads what comes after it */
+    public static long auditMark() {
+        try {
+            return Files.size(auditLog());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The audit log's entries of one user since a mark, each a request the API server answered: its {@code verb},
+     * {@code objectRef} (resource, namespace, name) and {@code responseStatus.code}.
+     *
+     * @param user the user name, e.g. {@code eks:AKID...}
+     * @param mark where to start, from {@link #auditMark}; 0 for the whole log
+     * @return the entries, oldest first; a line the server is still writing is left for the next read
+     */
+    public static List<JsonNode> audited(String user, long mark) {
+        try (SeekableByteChannel channel = Files.newByteChannel(auditLog())) {
+            channel.position(mark);
+            String text = new String(Channels.newInputStream(channel).readAllBytes(), StandardCharsets.UTF_8);
+            List<JsonNode> entries = new ArrayList<>();
+            for (String line : text.substring(0, text.lastIndexOf('\n') + 1).split("\n")) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode entry = JSON.readTree(line);
+                if (user.equals(entry.path("user").path("username").asText())) {
+                    entries.add(entry);
+                }
+            }
+            return entries;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * @param entry an audit log entry
+     * @return whether it is a write (create, update, patch, delete) that the API server carried out (2xx)
+     */
+    public static boolean isWrite(JsonNode entry) {
+        int code = entry.path("responseStatus").path("code").asInt();
+        return List.of("create", "update", "patch", "delete", "deletecollection")
+                        .contains(entry.path("verb").asText())
+                && code >= 200
+                && code < 300;
     }
 
     /**
@@ -249,6 +309,13 @@ public final class KubeCluster {
                         + " installer makes from its access key: it has no kubeconfig.");
             }
             return kubeconfig;
+        }
+
+        /** @return the name the API server knows this user by, as its audit log shows it */
+        public String userName() {
+            return "ServiceAccount".equals(subject.getKind())
+                    ? "system:serviceaccount:" + subject.getNamespace() + ":" + subject.getName()
+                    : subject.getName();
         }
 
         /** @return the RBAC subject that names this user */

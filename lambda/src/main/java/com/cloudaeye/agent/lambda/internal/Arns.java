@@ -1,6 +1,6 @@
 package com.cloudaeye.agent.lambda.internal;
 
-import com.cloudaeye.agent.internal.Globs;
+import com.cloudaeye.agent.spi.support.Globs;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 

@@ -13,12 +13,11 @@ import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.Secret;
-import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.lambda.LambdaTarget;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.cloudaeye.agent.spi.support.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -731,10 +730,6 @@ public final class FunctionPlanner {
     }
 
     static int environmentBytes(Map<String, String> variables) {
-        try {
-            return Json.COMPACT.writeValueAsString(variables).getBytes(StandardCharsets.UTF_8).length;
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return Json.compact(variables).getBytes(StandardCharsets.UTF_8).length;
     }
 }

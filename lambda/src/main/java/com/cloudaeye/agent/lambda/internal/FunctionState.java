@@ -2,7 +2,7 @@ package com.cloudaeye.agent.lambda.internal;
 
 import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
 
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -46,7 +46,7 @@ public record FunctionState(
 
     /** @return this state as JSON for {@code Change.targetState()} */
     public JsonNode toJson() {
-        return Json.MAPPER.valueToTree(this);
+        return Json.tree(this);
     }
 
     /**
@@ -54,7 +54,7 @@ public record FunctionState(
      * @return the state
      */
     public static FunctionState fromJson(JsonNode node) {
-        return Json.MAPPER.convertValue(node, FunctionState.class);
+        return Json.convert(node, FunctionState.class);
     }
 
     /**

@@ -4,14 +4,13 @@ import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
 
 import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.Change;
-import com.cloudaeye.agent.internal.AsyncWindow;
-import com.cloudaeye.agent.internal.AwsErrors;
-import com.cloudaeye.agent.internal.Json;
-import com.cloudaeye.agent.internal.OutcomeUnknownException;
-import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.lambda.LambdaTarget;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.support.AsyncWindow;
+import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
+import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +90,7 @@ public final class FunctionUpdater {
                 })
                 .thenCompose(live -> checkThenUpdate(change, live, state, 0))
                 .exceptionally(e -> {
-                    AwsErrors.report(context, change, AwsErrors.describe(e), e);
+                    AwsFailures.report(context, change, AwsFailures.describe(e), e);
                     return null;
                 });
     }
@@ -136,7 +135,7 @@ public final class FunctionUpdater {
                         return settled(arn, response)
                                 .exceptionallyCompose(readError -> CompletableFuture.failedFuture(unknown(
                                         "UpdateFunctionConfiguration was accepted, but reading the function back"
-                                                + " failed (" + AwsErrors.describe(readError) + ")",
+                                                + " failed (" + AwsFailures.describe(readError) + ")",
                                         readError)))
                                 .thenCompose(after -> {
                                     if (after.lastUpdateStatus() != LastUpdateStatus.FAILED) {
@@ -192,7 +191,7 @@ public final class FunctionUpdater {
         return waitUntilIdle(change.resourceId(), Duration.ZERO)
                 .handle((live, readError) -> {
                     if (readError != null) {
-                        throw new CompletionException(AwsErrors.outcomeUnknown(
+                        throw new CompletionException(AwsFailures.outcomeUnknown(
                                 "UpdateFunctionConfiguration",
                                 lost,
                                 readError,
@@ -228,9 +227,9 @@ public final class FunctionUpdater {
                 // The update landed; only the version is missing. Not failed: rollback must see it.
                 context.unknown(
                         change,
-                        "the function was updated, but publishing a version failed (" + AwsErrors.describe(error)
+                        "the function was updated, but publishing a version failed (" + AwsFailures.describe(error)
                                 + "): plan again to publish it, or roll back",
-                        AwsErrors.unwrap(error),
+                        AwsFailures.unwrap(error),
                         appliedState(after.revisionId(), null));
                 return null;
             }
@@ -244,9 +243,9 @@ public final class FunctionUpdater {
 
     private static OutcomeUnknownException unknown(String what, Throwable error) {
         return new OutcomeUnknownException(
-                AwsErrors.OUTCOME_UNKNOWN + ": " + what + "; plan again (or resume) to see where it stands, or roll"
+                AwsFailures.OUTCOME_UNKNOWN + ": " + what + "; plan again (or resume) to see where it stands, or roll"
                         + " back",
-                AwsErrors.unwrap(error));
+                AwsFailures.unwrap(error));
     }
 
     private CompletableFuture<String> publish(Change change, FunctionConfiguration after, int tries) {
@@ -302,7 +301,7 @@ public final class FunctionUpdater {
                     if (cause != null) {
                         // A read that ran out of retries is tried again until the deadline: after an update was
                         // sent, giving up here would report a function that was changed as failed.
-                        if (RateLimitedScheduler.isRetryable(cause) && System.nanoTime() < deadline) {
+                        if (AwsFailures.isRetryable(cause) && System.nanoTime() < deadline) {
                             return poll(arn, nextDelay, deadline);
                         }
                         return CompletableFuture.<FunctionConfiguration>failedFuture(cause);
@@ -424,6 +423,6 @@ public final class FunctionUpdater {
     }
 
     private static @Nullable Throwable unwrap(@Nullable Throwable error) {
-        return error == null ? null : AwsErrors.unwrap(error);
+        return error == null ? null : AwsFailures.unwrap(error);
     }
 }

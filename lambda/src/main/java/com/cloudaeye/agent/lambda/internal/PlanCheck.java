@@ -2,8 +2,8 @@ package com.cloudaeye.agent.lambda.internal;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
-import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.support.AwsFailures;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -84,8 +84,9 @@ final class PlanCheck {
             result = result.thenCompose(wrong -> wrong != null
                     ? CompletableFuture.completedFuture(wrong)
                     : describe(layer)
-                            .handle((info, error) ->
-                                    error == null ? fit(live, layer, info) : missing(layer, AwsErrors.unwrap(error))));
+                            .handle((info, error) -> error == null
+                                    ? fit(live, layer, info)
+                                    : missing(layer, AwsFailures.unwrap(error))));
         }
         return result;
     }

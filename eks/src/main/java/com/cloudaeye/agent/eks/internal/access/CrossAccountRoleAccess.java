@@ -9,12 +9,11 @@ import com.cloudaeye.agent.eks.internal.ClusterRef;
 import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
-import com.cloudaeye.agent.internal.AwsErrors;
-import com.cloudaeye.agent.internal.Json;
-import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -210,7 +209,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
                             // Planning found no role. If there is one now, made by this installer for this cluster,
                             // an earlier attempt created it (an apply killed after CreateRole, or an attempt whose
                             // answer was lost): go on with it. Someone else's role is left alone.
-                            if (!(e instanceof EntityAlreadyExistsException) && !RateLimitedScheduler.isTransient(e)) {
+                            if (!(e instanceof EntityAlreadyExistsException) && !AwsFailures.isTransient(e)) {
                                 throw e;
                             }
                             Optional<Role> role = readBack(e, () -> getRole(context));
@@ -231,7 +230,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
                             LOG.warn(
                                     "CreateRole of {} failed ({}), but the role exists, made by this installer",
                                     ROLE_NAME,
-                                    AwsErrors.describe(e));
+                                    AwsFailures.describe(e));
                             made = "the role " + ROLE_NAME + " existed (an earlier attempt created it); its policy is"
                                     + " set";
                         }
@@ -275,12 +274,12 @@ public final class CrossAccountRoleAccess implements EksComponent {
                                 "nothing to apply for " + change.action().label());
                 }
             } catch (RuntimeException e) {
-                AwsErrors.report(
+                AwsFailures.report(
                         context,
                         change,
                         "The role " + ROLE_NAME
-                                + (AwsErrors.isOutcomeUnknown(e) ? " may have been " : " was not ")
-                                + change.action().label() + "d: " + AwsErrors.describe(e),
+                                + (AwsFailures.isOutcomeUnknown(e) ? " may have been " : " was not ")
+                                + change.action().label() + "d: " + AwsFailures.describe(e),
                         e);
             }
         }
@@ -291,7 +290,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
         try {
             putPolicy(iam, context, s);
         } catch (RuntimeException e) {
-            if (!RateLimitedScheduler.isTransient(e)) {
+            if (!AwsFailures.isTransient(e)) {
                 throw e;
             }
             Optional<String> now = readBack(e, () -> getRolePolicy(context));
@@ -299,7 +298,8 @@ public final class CrossAccountRoleAccess implements EksComponent {
                     || !Objects.equals(parse(now.get()), parse(s.path("policy").asText()))) {
                 throw e;
             }
-            LOG.warn("PutRolePolicy of {} failed ({}), but the role has the policy", ROLE_NAME, AwsErrors.describe(e));
+            LOG.warn(
+                    "PutRolePolicy of {} failed ({}), but the role has the policy", ROLE_NAME, AwsFailures.describe(e));
         }
     }
 
@@ -308,7 +308,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
         try {
             return read.get();
         } catch (RuntimeException e) {
-            throw AwsErrors.outcomeUnknown("a call", lost, e, "plan again to see where it stands");
+            throw AwsFailures.outcomeUnknown("a call", lost, e, "plan again to see where it stands");
         }
     }
 
@@ -347,11 +347,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
     }
 
     private static String write(JsonNode node) {
-        try {
-            return Json.COMPACT.writeValueAsString(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("Cannot write a policy document", e);
-        }
+        return Json.compact(node);
     }
 
     /** IAM returns policy documents URL-encoded; some emulators do not. */
@@ -361,7 +357,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
         }
         String text = document.trim().startsWith("{") ? document : URLDecoder.decode(document, StandardCharsets.UTF_8);
         try {
-            return Json.MAPPER.readTree(text);
+            return Json.parse(text);
         } catch (JsonProcessingException e) {
             return null;
         }

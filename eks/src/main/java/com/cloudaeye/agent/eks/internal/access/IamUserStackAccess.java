@@ -13,13 +13,12 @@ import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.eks.internal.Waits;
-import com.cloudaeye.agent.internal.AwsErrors;
-import com.cloudaeye.agent.internal.Json;
-import com.cloudaeye.agent.internal.RateLimitedScheduler;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -264,7 +263,7 @@ public final class IamUserStackAccess implements EksComponent {
                 .build());
         List<AccessKeyMetadata> keys = listKeys(context).orElse(List.of());
         if (!keys.isEmpty()) {
-            ArrayNode ids = Json.MAPPER.createArrayNode();
+            ArrayNode ids = Json.array();
             keys.stream().map(AccessKeyMetadata::accessKeyId).sorted().forEach(ids::add);
             ObjectNode state = Json.object().put("user", USER_NAME);
             state.set("keys", ids);
@@ -368,9 +367,9 @@ public final class IamUserStackAccess implements EksComponent {
                                 .onFailure(OnFailure.DELETE)
                                 .clientRequestToken(token)))
                 .thenApply(r -> r.stackId())
-                .exceptionallyCompose(e -> AwsErrors.hasCode(e, "AlreadyExistsException")
+                .exceptionallyCompose(e -> AwsFailures.hasCode(e, "AlreadyExistsException")
                         ? existing(context, cluster)
-                        : CompletableFuture.failedFuture(AwsErrors.unwrap(e)))
+                        : CompletableFuture.failedFuture(AwsFailures.unwrap(e)))
                 .thenCompose(stackId -> waitForStack(context, stackId, deadline))
                 .thenCompose(stack -> {
                     if ("CREATE_COMPLETE".equals(stack.stackStatusAsString())) {
@@ -387,10 +386,10 @@ public final class IamUserStackAccess implements EksComponent {
                                 "stack created: " + stack.stackId(),
                                 Json.object().put("stackId", stack.stackId()));
                     } else {
-                        AwsErrors.report(
+                        AwsFailures.report(
                                 context,
                                 change,
-                                "Creating the stack " + STACK_NAME + " failed: " + AwsErrors.describe(error),
+                                "Creating the stack " + STACK_NAME + " failed: " + AwsFailures.describe(error),
                                 error);
                     }
                     return null;
@@ -463,10 +462,10 @@ public final class IamUserStackAccess implements EksComponent {
                     if (error == null) {
                         context.applied(change, "stack deleted with its user and policy", null);
                     } else {
-                        AwsErrors.report(
+                        AwsFailures.report(
                                 context,
                                 change,
-                                "Deleting the stack " + STACK_NAME + " failed: " + AwsErrors.describe(error),
+                                "Deleting the stack " + STACK_NAME + " failed: " + AwsFailures.describe(error),
                                 error);
                     }
                     return null;
@@ -547,7 +546,8 @@ public final class IamUserStackAccess implements EksComponent {
                             EksQuotas.IAM,
                             () -> iam.listAccessKeys(r -> r.userName(USER_NAME)).accessKeyMetadata());
         } catch (RuntimeException e) {
-            context.failed(change, "Listing the access keys of " + USER_NAME + " failed: " + AwsErrors.describe(e), e);
+            context.failed(
+                    change, "Listing the access keys of " + USER_NAME + " failed: " + AwsFailures.describe(e), e);
             return;
         }
         List<String> ids =
@@ -575,10 +575,10 @@ public final class IamUserStackAccess implements EksComponent {
         try {
             created = createKeyOnce(iam, context, ids);
         } catch (RuntimeException e) {
-            AwsErrors.report(
+            AwsFailures.report(
                     context,
                     change,
-                    "Creating an access key for " + USER_NAME + " failed: " + AwsErrors.describe(e),
+                    "Creating an access key for " + USER_NAME + " failed: " + AwsFailures.describe(e),
                     e);
             return;
         }
@@ -624,13 +624,13 @@ public final class IamUserStackAccess implements EksComponent {
                 return iam.createAccessKey(r -> r.userName(USER_NAME));
             });
         } catch (RuntimeException e) {
-            if (!RateLimitedScheduler.isTransient(e)) {
+            if (!AwsFailures.isTransient(e)) {
                 throw e;
             }
             try {
                 context.scheduler().call(EksQuotas.IAM, () -> deleteKeysNotIn(iam, before));
             } catch (RuntimeException cleanup) {
-                throw AwsErrors.outcomeUnknown(
+                throw AwsFailures.outcomeUnknown(
                         "CreateAccessKey",
                         e,
                         cleanup,
@@ -682,16 +682,16 @@ public final class IamUserStackAccess implements EksComponent {
             }
         } catch (RuntimeException e) {
             if (deleted.isEmpty()) {
-                AwsErrors.report(
+                AwsFailures.report(
                         context,
                         change,
-                        "Deleting the access keys of " + USER_NAME + " failed: " + AwsErrors.describe(e),
+                        "Deleting the access keys of " + USER_NAME + " failed: " + AwsFailures.describe(e),
                         e);
             } else {
                 context.unknown(
                         change,
                         "Deleting the access keys of " + USER_NAME + " failed after it deleted " + deleted + ": "
-                                + AwsErrors.describe(e) + "; plan again to see where it stands",
+                                + AwsFailures.describe(e) + "; plan again to see where it stands",
                         e,
                         null);
             }
@@ -756,11 +756,7 @@ public final class IamUserStackAccess implements EksComponent {
                 .put("Description", "Read-only access to " + ref.logGroupName());
         policy.set("PolicyDocument", ReadOnlyPolicy.document(ref));
         policy.putArray("Users").addObject().put("Ref", "ServiceAccountUser");
-        try {
-            return Json.COMPACT.writeValueAsString(t);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("Cannot write the stack template", e);
-        }
+        return Json.compact(t);
     }
 
     private static String clusterOf(Stack stack) {
@@ -793,7 +789,7 @@ public final class IamUserStackAccess implements EksComponent {
     }
 
     private static boolean isMissingStack(Throwable e) {
-        return AwsErrors.hasCode(e, "ValidationError")
+        return AwsFailures.hasCode(e, "ValidationError")
                 && String.valueOf(e.getMessage()).contains("does not exist");
     }
 

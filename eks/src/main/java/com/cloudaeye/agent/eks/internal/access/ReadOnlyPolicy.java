@@ -1,7 +1,7 @@
 package com.cloudaeye.agent.eks.internal.access;
 
 import com.cloudaeye.agent.eks.internal.ClusterRef;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 

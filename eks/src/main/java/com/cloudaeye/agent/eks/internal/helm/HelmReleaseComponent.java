@@ -10,11 +10,11 @@ import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
-import com.cloudaeye.agent.internal.AwsErrors;
-import com.cloudaeye.agent.internal.Json;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.marcnuri.helm.Release;
@@ -241,6 +241,7 @@ public final class HelmReleaseComponent implements EksComponent {
 
     @Override
     public void apply(List<Change> changes, ApplyContext context) {
+        PrivateDir.sweep();
         for (Change change : changes) {
             if (context.shouldStop()) {
                 return;
@@ -248,7 +249,7 @@ public final class HelmReleaseComponent implements EksComponent {
             try {
                 applyOne(change, context);
             } catch (RuntimeException e) {
-                AwsErrors.report(context, change, String.valueOf(e.getMessage()), e);
+                AwsFailures.report(context, change, String.valueOf(e.getMessage()), e);
             }
         }
     }
@@ -263,7 +264,9 @@ public final class HelmReleaseComponent implements EksComponent {
         int current = installed.map(InstalledRelease::revision).orElse(0);
         Duration timeout = Duration.ofSeconds(
                 state.path("timeoutSeconds").asLong(options.timeout().toSeconds()));
-        if (current != planned) {
+        boolean interrupted =
+                planned == 0 && installed.isPresent() && isInterruptedInstall(change, installed.get(), context);
+        if (current != planned && !interrupted) {
             Optional<String> landed = alreadyLanded(change, installed, planned, context);
             if (landed.isPresent()) {
                 context.starting(change);
@@ -306,6 +309,13 @@ public final class HelmReleaseComponent implements EksComponent {
             return;
         }
         context.starting(change);
+        if (interrupted) {
+            // Helm refuses to install over a release it left pending: the killed attempt's release goes, with the
+            // objects it made, and the install starts again (in the namespace that attempt created, still this one's).
+            LOG.info("Uninstalling Helm release {}/{}, left pending by an interrupted install", namespace, release);
+            AgentChart.uninstall(connection, release, namespace);
+            current = 0;
+        }
         if (change.action() == ChangeAction.DELETE) {
             String message = "not installed";
             if (installed.isPresent()) {
@@ -444,19 +454,37 @@ public final class HelmReleaseComponent implements EksComponent {
             return Optional.empty();
         }
         InstalledRelease release = installed.get();
+        return rendersAsPlanned(change, release, context)
+                ? Optional.of("already at revision " + release.revision() + " of " + label + ", with the planned"
+                        + " manifests")
+                : Optional.empty();
+    }
+
+    /**
+     * Whether a first install was interrupted inside Helm (its JVM killed between Helm's release record and the end
+     * of its wait): the release is at revision 1, still {@code pending-install}, with the manifests this change
+     * renders. Without readable manifests (a caller's kubeconfig) nothing is assumed.
+     */
+    private static boolean isInterruptedInstall(Change change, InstalledRelease installed, ApplyContext context) {
+        return change.action() == ChangeAction.CREATE
+                && installed.revision() == 1
+                && "pending-install".equals(installed.status())
+                && rendersAsPlanned(change, installed, context);
+    }
+
+    /** @return whether the release holds the manifests this change renders; false when they cannot be read */
+    private static boolean rendersAsPlanned(Change change, InstalledRelease release, ApplyContext context) {
         Optional<String> manifest = release.manifest();
         if (manifest.isEmpty()) {
-            return Optional.empty();
+            return false;
         }
+        JsonNode state = change.targetState();
         Manifests desired = Manifests.parse(AgentChart.render(
                 state.path("release").asText(),
                 state.path("namespace").asText(),
                 state.path("values"),
                 context.agent().apiToken()));
-        return desired.changesFrom(Manifests.parse(manifest.get())).isEmpty()
-                ? Optional.of("already at revision " + release.revision() + " of " + label + ", with the planned"
-                        + " manifests")
-                : Optional.empty();
+        return desired.changesFrom(Manifests.parse(manifest.get())).isEmpty();
     }
 
     /** The plan's word on the namespace of a first install: created (and deleted by uninstall), or left alone. */

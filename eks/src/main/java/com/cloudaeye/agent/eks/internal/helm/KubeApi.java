@@ -1,8 +1,8 @@
 package com.cloudaeye.agent.eks.internal.helm;
 
 import com.cloudaeye.agent.PlanningException;
-import com.cloudaeye.agent.internal.AwsErrors;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
@@ -165,7 +165,7 @@ final class KubeApi {
                     throw lost;
                 }
             } catch (PlanningException readBack) {
-                throw AwsErrors.outcomeUnknown(
+                throw AwsFailures.outcomeUnknown(
                         what, lost, readBack, "check it with 'kubectl get namespace " + name + "'.");
             }
         }
@@ -192,7 +192,7 @@ final class KubeApi {
                     throw lost;
                 }
             } catch (PlanningException readBack) {
-                throw AwsErrors.outcomeUnknown(
+                throw AwsFailures.outcomeUnknown(
                         what, lost, readBack, "check it with 'kubectl get namespace " + name + "'.");
             }
         }
@@ -241,7 +241,7 @@ final class KubeApi {
                     "The Kubernetes API server " + server + " answered HTTP " + code + " when asked to " + what + ".");
         }
         try {
-            return Optional.of(Json.MAPPER.readTree(response.body()));
+            return Optional.of(Json.parse(response.body()));
         } catch (IOException e) {
             throw new PlanningException(
                     "The Kubernetes API server " + server + " sent no JSON when asked to " + what, e);
@@ -258,7 +258,7 @@ final class KubeApi {
                 in = new GZIPInputStream(in);
             }
             try (InputStream json = in) {
-                return Json.MAPPER.readTree(json);
+                return Json.parse(json);
             }
         } catch (IllegalArgumentException | IOException e) {
             throw new PlanningException(

@@ -2,7 +2,7 @@ package com.cloudaeye.agent.eks.internal.helm;
 
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.PlanningException;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
@@ -222,7 +222,7 @@ final class KubeCredentials {
                 if (process.exitValue() != 0) {
                     throw failure(command, "exited with " + process.exitValue());
                 }
-                credential = Json.MAPPER.readTree(out);
+                credential = Json.parse(new ByteArrayInputStream(out));
             } catch (IOException e) {
                 throw failure(
                         command,

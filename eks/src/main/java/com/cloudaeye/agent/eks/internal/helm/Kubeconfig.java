@@ -1,7 +1,7 @@
 package com.cloudaeye.agent.eks.internal.helm;
 
 import com.cloudaeye.agent.ConfigurationException;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

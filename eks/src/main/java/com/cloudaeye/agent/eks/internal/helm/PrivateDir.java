@@ -80,6 +80,22 @@ final class PrivateDir implements AutoCloseable {
     }
 
     /**
+     * Deletes, once per JVM, the directories of processes that no longer run (a killed apply's Helm values hold the
+     * agent token), also for a run that writes none itself, such as the rollback of a killed install. Only warns when
+     * the temporary directory cannot be used: the run may not need it.
+     */
+    static void sweep() {
+        if (SWEPT.get()) {
+            return;
+        }
+        try {
+            create().close();
+        } catch (AgentException e) {
+            LOG.warn("Could not look for stale Helm directories: {}", e.getMessage());
+        }
+    }
+
+    /**
      * Deletes the directories that processes which no longer run left in {@code root}, owned by the same user as
      * {@code own}.
      *

@@ -5,14 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Plan;
-import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.EksTarget;
+import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
-import com.cloudaeye.agent.internal.Json;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.github.tomakehurst.wiremock.WireMockServer;
-import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
@@ -20,11 +17,7 @@ import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,15 +25,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 
 /**
  * The RBAC that {@link EksTarget#kubernetesRbac} emits from a plan is sufficient and minimal, proven on the real API
@@ -53,20 +42,11 @@ class InstallerRbacIT {
     private static final String TOKEN = "tok-rbac-7e0a";
     private static final String GROUP = "cloudaeye-agent-installers";
 
-    private static WireMockServer aws;
+    @RegisterExtension
+    static final EksOnKubeCluster CLUSTER = EksOnKubeCluster.eksApiOnly();
 
     @TempDir
     Path journals;
-
-    @BeforeAll
-    static void startAws() {
-        aws = KubeCluster.startEksApi();
-    }
-
-    @AfterAll
-    static void stopAws() {
-        aws.stop();
-    }
 
     @Test
     void installUpgradeUninstall_asAUserWithExactlyTheEmittedRules_succeed_andUseEveryVerbGranted() {
@@ -79,7 +59,7 @@ class InstallerRbacIT {
                 .as("install, upgrade, uninstall as eks:" + accessKey(name))
                 .isEmpty();
 
-        List<JsonNode> requests = auditedRequests("eks:" + accessKey(name));
+        List<JsonNode> requests = KubeCluster.audited("eks:" + accessKey(name), 0);
         for (PolicyRule rule : rules(rbac)) {
             if (rule.getResources().stream()
                             .anyMatch(r -> List.of("pods", "nodes").contains(r))
@@ -190,35 +170,13 @@ class InstallerRbacIT {
     }
 
     private AgentInstaller installer(String name, AgentDaemonSet options) {
-        return AgentInstaller.builder()
-                .region(Region.US_EAST_1)
-                .credentialsProvider(
-                        StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey(name), "test")))
-                .endpointOverride(URI.create(aws.baseUrl()))
-                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(TOKEN)))
-                .target(EksTarget.builder()
-                        .cluster("prod-eks")
-                        .daemonSet(options)
-                        .build())
-                .journalDirectory(journals)
-                .build();
+        return EksOnKubeCluster.installer(CLUSTER.eksEndpoint(), accessKey(name), options, TOKEN, journals);
     }
 
     private static void cleanUp(String name, List<HasMetadata> rbac) {
-        if (!Helm.list()
-                .withKubeConfig(KubeCluster.kubeconfig())
-                .withNamespace(name)
-                .all()
-                .call()
-                .isEmpty()) {
-            Helm.uninstall(name)
-                    .withNamespace(name)
-                    .withKubeConfig(KubeCluster.kubeconfig())
-                    .call();
-        }
+        EksOnKubeCluster.removeRelease(name, false);
         try (KubernetesClient admin = KubeCluster.admin()) {
             admin.resourceList(rbac).delete();
-            admin.namespaces().withName(name).delete();
         }
     }
 
@@ -239,23 +197,5 @@ class InstallerRbacIT {
         objects.stream().filter(Role.class::isInstance).forEach(o -> rules.addAll(((Role) o).getRules()));
         objects.stream().filter(ClusterRole.class::isInstance).forEach(o -> rules.addAll(((ClusterRole) o).getRules()));
         return rules;
-    }
-
-    private static List<JsonNode> auditedRequests(String user) {
-        try (Stream<String> lines = Files.lines(KubeCluster.auditLog())) {
-            return lines.map(InstallerRbacIT::json)
-                    .filter(e -> user.equals(e.path("user").path("username").asText()))
-                    .toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static JsonNode json(String line) {
-        try {
-            return Json.MAPPER.readTree(line);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.ConfigurationException;
-import com.cloudaeye.agent.internal.Json;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.File;
 import java.io.IOException;
@@ -121,7 +121,7 @@ class KubeconfigTest {
                     exec: {command: ./bin/get-token, apiVersion: client.authentication.k8s.io/v1}}}
                 """);
 
-        JsonNode minified = Json.MAPPER.readTree(Kubeconfig.load(file).minified());
+        JsonNode minified = Json.parse(Kubeconfig.load(file).minified());
 
         assertThat(minified.path("current-context").asText()).isEqualTo("b");
         assertThat(minified.path("clusters")).hasSize(1);

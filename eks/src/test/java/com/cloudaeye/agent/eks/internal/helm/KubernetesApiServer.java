@@ -28,13 +28,18 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A Kubernetes API server good enough for Helm 3 to install, list, upgrade and uninstall a release: fabric8's CRUD
- * mock over https behind a dispatcher that serves discovery, stores Helm's protobuf release Secrets as JSON,
- * answers with JSON content types and typed lists, and turns mock errors into 500s (an unanswered request hangs
- * Helm). A fake DaemonSet controller marks DaemonSets ready, so {@code --wait} returns. Public for the crash test,
- * which serves a child JVM's Helm from the test JVM through {@link #kubeconfig()}.
+ * A fault-injecting shim, only for the faults a real API server cannot produce on demand: {@link #failNext} answers a
+ * chosen request with a 500 ({@link HelmReleaseComponentTest}). Everything else about the Helm path runs on the real
+ * control plane of scripts/k8s.sh ({@code KubeCluster}): {@link HelmReleaseIT}, {@link HelmReleaseStepsIT}, {@link
+ * HelmCrashIT}, {@link InstallerRbacIT}, {@code EksCrashRecoveryIT}, {@code EksTokenRealClusterIT} and {@code
+ * KubeconfigRealClusterIT}.
+ *
+ * <p>Good enough for Helm 3 to install, list, upgrade and uninstall a release: fabric8's CRUD mock over https behind a
+ * dispatcher that serves discovery, stores Helm's protobuf release Secrets as JSON, answers with JSON content types
+ * and typed lists, and turns mock errors into 500s (an unanswered request hangs Helm). A fake DaemonSet controller
+ * marks DaemonSets ready, so {@code --wait} returns.
  */
-public final class KubernetesApiServer implements AutoCloseable {
+final class KubernetesApiServer implements AutoCloseable {
     private final KubernetesMockServer server;
     private final List<String> requests = new CopyOnWriteArrayList<>();
     /** "METHOD path-prefix" of requests still to answer with a 500, each once. */
@@ -51,7 +56,7 @@ public final class KubernetesApiServer implements AutoCloseable {
     // only public way to reach it.
     /** Starts the server and its fake DaemonSet controller. */
     @SuppressWarnings("deprecation")
-    public KubernetesApiServer() {
+    KubernetesApiServer() {
         Dispatcher crud = new KubernetesCrudDispatcher();
         server = new KubernetesMockServer(
                 new Context(Serialization.jsonMapper()),
@@ -67,7 +72,7 @@ public final class KubernetesApiServer implements AutoCloseable {
     }
 
     /** @return the https URL of the API server, without trailing slash */
-    public String url() {
+    String url() {
         return server.url("/").replaceAll("/$", "");
     }
 
@@ -83,7 +88,7 @@ public final class KubernetesApiServer implements AutoCloseable {
     }
 
     /** @return a kubeconfig for this server, for calling Helm directly in tests */
-    public String kubeconfig() {
+    String kubeconfig() {
         return "apiVersion: v1\nkind: Config\nclusters:\n- name: mock\n  cluster:\n    server: " + url() + "\n"
                 + "    certificate-authority-data: " + certificateAuthorityData() + "\n"
                 + "contexts:\n- name: mock\n  context:\n    cluster: mock\n    user: mock\n"
@@ -91,7 +96,7 @@ public final class KubernetesApiServer implements AutoCloseable {
     }
 
     /** @return a fabric8 client of this server */
-    public KubernetesClient client() {
+    KubernetesClient client() {
         return client;
     }
 
@@ -101,12 +106,12 @@ public final class KubernetesApiServer implements AutoCloseable {
      * @param method the HTTP method, e.g. {@code POST}
      * @param pathPrefix the start of the request path, e.g. {@code /apis/apps/v1/namespaces/x/daemonsets}
      */
-    public void failNext(String method, String pathPrefix) {
+    void failNext(String method, String pathPrefix) {
         failures.add(method + " " + pathPrefix);
     }
 
     /** @return "METHOD path" of every request so far */
-    public List<String> requests() {
+    List<String> requests() {
         return List.copyOf(requests);
     }
 

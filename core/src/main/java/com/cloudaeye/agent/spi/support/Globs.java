@@ -1,4 +1,4 @@
-package com.cloudaeye.agent.internal;
+package com.cloudaeye.agent.spi.support;
 
 import java.util.regex.Pattern;
 

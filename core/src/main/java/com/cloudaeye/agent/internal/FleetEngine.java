@@ -1,0 +1,371 @@
+package com.cloudaeye.agent.internal;
+
+import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyException;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.FleetPlan;
+import com.cloudaeye.agent.FleetResult;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ResourceResult;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.regions.PartitionMetadata;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
+
+/**
+ * Runs a fleet: resolves its accounts (given, or from AWS Organizations) and each account's regions (given, or those
+ * enabled in it), assumes the role in each account (credentials refreshed before they expire), and plans or applies
+ * every account-region on its own installer, side by side, at most {@code maxParallel} at once. A failure stays with
+ * its account or account-region; the failure limits of the fleet and of each account stop new work once reached.
+ */
+public final class FleetEngine implements AutoCloseable {
+    /** The region key of an account whose regions could not be listed. */
+    public static final String ALL_REGIONS = "*";
+
+    /** Makes the installer of one account-region. */
+    public interface InstallerFactory {
+        /**
+         * @param account the account ID
+         * @param region the region
+         * @param credentials the account's assumed-role credentials
+         * @param limits the failure limits its current apply shares with the fleet
+         * @return a new installer
+         */
+        AgentInstaller create(
+                String account,
+                Region region,
+                AwsCredentialsProvider credentials,
+                Supplier<List<FailureBudget>> limits);
+    }
+
+    /**
+     * What the fleet is.
+     *
+     * @param accounts resolves the accounts (once; it may call Organizations)
+     * @param regions the regions, or empty for every region enabled in each account
+     * @param home the region for STS and discovery calls
+     * @param roleName the role to assume in each account
+     * @param externalId the external ID the roles require, or null
+     * @param sessionName the role session name
+     * @param maxParallel account-regions at once
+     * @param maxFailures fleet-wide failure limit
+     * @param maxFailuresPerAccount per-account failure limit
+     */
+    public record Settings(
+            Supplier<Set<String>> accounts,
+            List<Region> regions,
+            Region home,
+            String roleName,
+            @Nullable String externalId,
+            String sessionName,
+            int maxParallel,
+            int maxFailures,
+            int maxFailuresPerAccount) {}
+
+    private final Settings settings;
+    private final StsClient sts;
+    private final SignedCalls calls;
+    private final InstallerFactory factory;
+    private final ExecutorService pool;
+    private final Map<String, StsAssumeRoleCredentialsProvider> credentials = new ConcurrentHashMap<>();
+    private final Map<String, AgentInstaller> installers = new ConcurrentHashMap<>();
+    private final Map<String, List<String>> enabledRegions = new ConcurrentHashMap<>();
+    /** The failure limits of the running apply, per account. */
+    private final Map<String, List<FailureBudget>> limits = new ConcurrentHashMap<>();
+
+    private volatile @Nullable Set<String> accounts;
+
+    /**
+     * @param settings the fleet
+     * @param sts assumes the roles
+     * @param calls lists the regions enabled in an account
+     * @param factory makes the installers
+     */
+    public FleetEngine(Settings settings, StsClient sts, SignedCalls calls, InstallerFactory factory) {
+        this.settings = settings;
+        this.sts = sts;
+        this.calls = calls;
+        this.factory = factory;
+        AtomicInteger threads = new AtomicInteger();
+        ThreadFactory named = r -> {
+            Thread t = new Thread(r, "cloudaeye-fleet-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        this.pool = Executors.newFixedThreadPool(settings.maxParallel(), named);
+    }
+
+    /** @return the fleet's accounts, resolved on first use */
+    public Set<String> accounts() {
+        Set<String> resolved = accounts;
+        if (resolved == null) {
+            synchronized (this) {
+                resolved = accounts;
+                if (resolved == null) {
+                    resolved = Set.copyOf(settings.accounts().get());
+                    accounts = resolved;
+                }
+            }
+        }
+        return resolved;
+    }
+
+    /**
+     * Plans every account-region.
+     *
+     * @param kind what for
+     * @param planner plans one account-region
+     * @return the fleet plan
+     */
+    public FleetPlan plan(Plan.Kind kind, Function<AgentInstaller, Plan> planner) {
+        Map<String, CompletableFuture<Map<String, Outcome<Plan>>>> running = new TreeMap<>();
+        for (String account : new java.util.TreeSet<>(accounts())) {
+            // The role is assumed once per account first, so a missing role is one clear failure per account.
+            running.put(
+                    account,
+                    CompletableFuture.supplyAsync(() -> regionsOf(account), pool)
+                            .thenCompose(regions -> {
+                                if (regions.failure != null) {
+                                    // Reported per region when the regions are known, else once for all.
+                                    Map<String, Outcome<Plan>> failed = new TreeMap<>();
+                                    List<String> known = settings.regions().isEmpty()
+                                            ? List.of(ALL_REGIONS)
+                                            : settings.regions().stream()
+                                                    .map(Region::id)
+                                                    .toList();
+                                    known.forEach(r -> failed.put(r, Outcome.failed(regions.failure)));
+                                    return CompletableFuture.completedFuture(failed);
+                                }
+                                Map<String, CompletableFuture<Outcome<Plan>>> byRegion = new TreeMap<>();
+                                for (String region : Objects.requireNonNull(regions.value, "a success has a value")) {
+                                    byRegion.put(
+                                            region,
+                                            CompletableFuture.supplyAsync(
+                                                    () -> attempt(account, region, planner), pool));
+                                }
+                                return all(byRegion);
+                            }));
+        }
+        SortedMap<String, SortedMap<String, Plan>> plans = new TreeMap<>();
+        SortedMap<String, SortedMap<String, String>> failures = new TreeMap<>();
+        running.forEach((account, future) -> future.join().forEach((region, outcome) -> {
+            if (outcome.failure != null) {
+                failures.computeIfAbsent(account, a -> new TreeMap<>()).put(region, outcome.failure);
+            } else {
+                plans.computeIfAbsent(account, a -> new TreeMap<>())
+                        .put(region, Objects.requireNonNull(outcome.value, "a success has a value"));
+            }
+        }));
+        return FleetPlan.builder().kind(kind).plans(plans).failures(failures).build();
+    }
+
+    /**
+     * Applies a fleet plan; see {@code FleetInstaller#apply}.
+     *
+     * @param plan the plan
+     * @return the result
+     */
+    public FleetResult apply(FleetPlan plan) {
+        plan.plans()
+                .forEach((account, byRegion) -> byRegion.keySet().forEach(region -> {
+                    boolean regionOk =
+                            settings.regions().isEmpty() || settings.regions().contains(Region.of(region));
+                    if (!accounts().contains(account) || !regionOk) {
+                        throw new ConfigurationException("The fleet plan has " + account + "/" + region
+                                + ", which this fleet"
+                                + " does not include (accounts " + new java.util.TreeSet<>(accounts()) + ", regions "
+                                + (settings.regions().isEmpty() ? "all enabled" : settings.regions())
+                                + "): build the fleet"
+                                + " installer with the plan's accounts and regions. Nothing was changed.");
+                    }
+                }));
+        FailureBudget fleet =
+                new FailureBudget("the fleet's maxFailures(" + settings.maxFailures() + ")", settings.maxFailures());
+        Map<String, CompletableFuture<Map<String, Outcome<ApplyResult>>>> running = new TreeMap<>();
+        plan.plans().forEach((account, byRegion) -> {
+            FailureBudget perAccount = new FailureBudget(
+                    "account " + account + "'s maxFailuresPerAccount(" + settings.maxFailuresPerAccount() + ")",
+                    settings.maxFailuresPerAccount());
+            List<FailureBudget> accountLimits = List.of(fleet, perAccount);
+            limits.put(account, accountLimits);
+            Map<String, CompletableFuture<Outcome<ApplyResult>>> futures = new TreeMap<>();
+            byRegion.forEach((region, p) -> futures.put(
+                    region, CompletableFuture.supplyAsync(() -> applyOne(account, region, p, accountLimits), pool)));
+            running.put(account, all(futures));
+        });
+        SortedMap<String, SortedMap<String, ApplyResult>> results = new TreeMap<>();
+        SortedMap<String, SortedMap<String, String>> failures = new TreeMap<>();
+        plan.failures().forEach((account, byRegion) -> failures.put(account, new TreeMap<>(byRegion)));
+        running.forEach((account, future) -> future.join().forEach((region, outcome) -> {
+            if (outcome.value != null) {
+                results.computeIfAbsent(account, a -> new TreeMap<>()).put(region, outcome.value);
+            }
+            if (outcome.failure != null) {
+                failures.computeIfAbsent(account, a -> new TreeMap<>()).put(region, outcome.failure);
+            }
+        }));
+        return FleetResult.builder().results(results).failures(failures).build();
+    }
+
+    private Outcome<ApplyResult> applyOne(String account, String region, Plan plan, List<FailureBudget> shared) {
+        for (FailureBudget limit : shared) {
+            if (limit.exhausted() && !plan.isEmpty()) {
+                // Not started at all: every change is reported, none was sent.
+                String why = limit.whyNotStarted();
+                List<ResourceResult> none = new ArrayList<>();
+                plan.mutations()
+                        .forEach(c -> none.add(ResourceResult.of(c, ResourceResult.Outcome.NOT_ATTEMPTED, why)));
+                return Outcome.of(ApplyResult.builder()
+                        .results(none)
+                        .duration(Duration.ZERO)
+                        .build());
+            }
+        }
+        try {
+            return Outcome.of(installer(account, region).apply(plan));
+        } catch (ApplyException e) {
+            // It stopped, but what it applied is in its result: report both.
+            return new Outcome<>(e.result(), e.getMessage());
+        } catch (AgentException | SdkException e) {
+            return Outcome.failed(AwsErrors.describe(e));
+        } catch (RuntimeException e) {
+            // Any other failure stays with its account-region; the others go on.
+            return Outcome.failed(e.getClass().getName() + ": " + e.getMessage());
+        }
+    }
+
+    private Outcome<List<String>> regionsOf(String account) {
+        try {
+            credentials(account).resolveCredentials();
+        } catch (SdkException e) {
+            return Outcome.failed("Could not assume " + roleArn(account) + " (" + AwsErrors.describe(e) + "): create"
+                    + " the role " + settings.roleName() + " in account " + account + " with a trust policy that lets"
+                    + " this caller assume it (with the external ID, if one is set), or remove the account from the"
+                    + " fleet. Nothing was planned or changed in this account.");
+        }
+        if (!settings.regions().isEmpty()) {
+            return Outcome.of(settings.regions().stream().map(Region::id).toList());
+        }
+        try {
+            return Outcome.of(enabledRegions.computeIfAbsent(
+                    account, a -> calls.enabledRegions(credentials(a), settings.home())));
+        } catch (SdkException e) {
+            return Outcome.failed("Could not list the regions enabled in account " + account + " ("
+                    + AwsErrors.describe(e) + "): allow ec2:DescribeRegions to the role " + settings.roleName()
+                    + ", or name the regions with .regions(...). Nothing was planned or changed in this account.");
+        }
+    }
+
+    private <T> Outcome<T> attempt(String account, String region, Function<AgentInstaller, T> work) {
+        try {
+            return Outcome.of(work.apply(installer(account, region)));
+        } catch (AgentException | SdkException e) {
+            return Outcome.failed(AwsErrors.describe(e));
+        } catch (RuntimeException e) {
+            // Any other failure stays with its account-region; the others go on.
+            return Outcome.failed(e.getClass().getName() + ": " + e.getMessage());
+        }
+    }
+
+    private AgentInstaller installer(String account, String region) {
+        // One installer per account-region for the fleet's life: the installer that planned applies, and knows what
+        // its plan read.
+        return installers.computeIfAbsent(
+                account + "/" + region,
+                k -> factory.create(
+                        account,
+                        Region.of(region),
+                        credentials(account),
+                        () -> limits.getOrDefault(account, List.of())));
+    }
+
+    /**
+     * @param account an account ID
+     * @return its assumed-role credentials, refreshed before they expire
+     */
+    public StsAssumeRoleCredentialsProvider credentials(String account) {
+        return credentials.computeIfAbsent(
+                account,
+                a -> StsAssumeRoleCredentialsProvider.builder()
+                        .stsClient(sts)
+                        .refreshRequest(r -> {
+                            r.roleArn(roleArn(a)).roleSessionName(settings.sessionName());
+                            String externalId = settings.externalId();
+                            if (externalId != null) {
+                                r.externalId(externalId);
+                            }
+                        })
+                        // Fetched anew when less than 5 minutes are left (by one caller while others use the current
+                        // ones), so a long apply never signs with expired credentials.
+                        .prefetchTime(Duration.ofMinutes(5))
+                        .staleTime(Duration.ofMinutes(1))
+                        .build());
+    }
+
+    /**
+     * @param account an account ID
+     * @return the ARN of the role assumed there
+     */
+    public String roleArn(String account) {
+        return "arn:" + PartitionMetadata.of(settings.home()).id() + ":iam::" + account + ":role/"
+                + settings.roleName();
+    }
+
+    private static <T> CompletableFuture<Map<String, Outcome<T>>> all(
+            Map<String, CompletableFuture<Outcome<T>>> futures) {
+        return CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new))
+                .thenApply(done -> {
+                    Map<String, Outcome<T>> outcomes = new TreeMap<>();
+                    futures.forEach((region, f) -> outcomes.put(region, f.join()));
+                    return outcomes;
+                });
+    }
+
+    /** Closes the installers, credential providers and threads. */
+    @Override
+    public void close() {
+        pool.shutdownNow();
+        installers.values().forEach(AgentInstaller::close);
+        credentials.values().forEach(StsAssumeRoleCredentialsProvider::close);
+    }
+
+    /** A value, why there is none, or both (an apply that stopped after applying some changes). */
+    private static final class Outcome<T> {
+        final @Nullable T value;
+        final @Nullable String failure;
+
+        Outcome(@Nullable T value, @Nullable String failure) {
+            this.value = value;
+            this.failure = failure;
+        }
+
+        static <T> Outcome<T> of(T value) {
+            return new Outcome<>(value, null);
+        }
+
+        static <T> Outcome<T> failed(@Nullable String why) {
+            return new Outcome<>(null, why == null ? "failed without a message" : why);
+        }
+    }
+}
