@@ -1,6 +1,7 @@
 package com.cloudaeye.agent;
 
 import com.cloudaeye.agent.internal.FleetTable;
+import com.cloudaeye.agent.internal.RoleTemplate;
 import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.ValueStyle;
 import com.fasterxml.jackson.annotation.JsonIgnore;
@@ -91,6 +92,23 @@ public abstract class FleetPlan {
         SortedMap<String, PolicyDocument> policies = new TreeMap<>();
         plans().keySet().forEach(account -> policies.put(account, requiredPolicy(account)));
         return policies;
+    }
+
+    /**
+     * A CloudFormation template (JSON) for the installer role in the member accounts, ready for a StackSet: one
+     * template for every account. Its policy is derived from this plan: the union of {@link #requiredPolicy(String)}
+     * over the accounts, with each account ID in an ARN replaced by {@code ${AWS::AccountId}}, so each account's role
+     * may make exactly the calls this plan needs there (plus {@code ec2:DescribeRegions} for {@link
+     * FleetInstaller.Builder#allEnabledRegions()}), and no more. Its trust policy lets only the principal given as the
+     * {@code TrustedPrincipalArn} parameter assume it, and only with the {@code ExternalId} parameter; the {@code
+     * RoleName} parameter (default {@code CloudAEyeInstaller}) is the fleet's {@link
+     * FleetInstaller.Builder#roleName(String)}. Make the template from a plan of everything you will install (an
+     * uninstall needs the same calls); re-deploy it when the plan grows.
+     *
+     * @return the template, deterministic JSON
+     */
+    public String installerRoleTemplate() {
+        return RoleTemplate.render(this);
     }
 
     /** @return the fleet plan as deterministic, pretty-printed JSON (no secrets) */

@@ -424,6 +424,41 @@ class FleetInstallerTest {
         }
     }
 
+    @Test
+    void installerRoleTemplate_grantsThePlansCalls_andTrustsOnlyTheGivenPrincipalWithTheExternalId()
+            throws IOException {
+        try (FleetInstaller fleet = fleet().build()) {
+            FleetPlan plan = fleet.plan();
+            var template = com.cloudaeye.agent.spi.support.Json.parse(plan.installerRoleTemplate());
+
+            var role = template.path("Resources").path("InstallerRole");
+            assertThat(role.path("Type").asText()).isEqualTo("AWS::IAM::Role");
+            var trust = role.path("Properties").path("AssumeRolePolicyDocument").path("Statement");
+            assertThat(trust).hasSize(1);
+            assertThat(trust.get(0).path("Principal").path("AWS").path("Ref").asText())
+                    .isEqualTo("TrustedPrincipalArn");
+            assertThat(trust.get(0)
+                            .path("Condition")
+                            .path("StringEquals")
+                            .path("sts:ExternalId")
+                            .path("Ref")
+                            .asText())
+                    .isEqualTo("ExternalId");
+            assertThat(template.path("Parameters")
+                            .path("RoleName")
+                            .path("Default")
+                            .asText())
+                    .isEqualTo("CloudAEyeInstaller");
+            String policy = role.path("Properties").path("Policies").toString();
+            assertThat(policy)
+                    .contains("fake:ListResources")
+                    .contains("fake:UpdateResource")
+                    .contains("ec2:DescribeRegions")
+                    .doesNotContain("Deny");
+            assertThat(plan.installerRoleTemplate()).as("deterministic").isEqualTo(plan.installerRoleTemplate());
+        }
+    }
+
     private static com.github.tomakehurst.wiremock.client.MappingBuilder organizations(String operation) {
         return post(urlEqualTo("/")).withHeader("X-Amz-Target", equalTo("AWSOrganizationsV20161128." + operation));
     }

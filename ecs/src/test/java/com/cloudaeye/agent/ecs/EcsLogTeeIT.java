@@ -212,6 +212,29 @@ class EcsLogTeeIT {
         }
     }
 
+    @Test
+    void plan_skipsATaskWhoseContainersLogThroughTheirOwnFireLensRouter_andChangesNothing() {
+        ContainerDefinition ownRouter = MotoEcs.app("my-router", 64, 128).toBuilder()
+                .image("public.ecr.aws/aws-observability/aws-for-fluent-bit:stable")
+                .firelensConfiguration(f -> f.type("fluentbit"))
+                .build();
+        ContainerDefinition app = withLogs(
+                MotoEcs.app("app", 128, 256), "awsfirelens", Map.of("Name", "datadog", "apikey", "dd-key-0123"));
+        TaskDefinition own = moto.fargate("own", "512", "1024", app, ownRouter);
+        moto.service("prod", "own", own);
+
+        try (AgentInstaller installer = installer("own")) {
+            Plan plan = installer.plan();
+
+            Change td = only(plan, "task-definition/own:1");
+            assertThat(td.action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(td.reason()).get().asString().contains("already has a FireLens log router ('my-router')");
+            assertThat(only(plan, "service/prod/own").action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(plan.mutations()).isEmpty();
+            assertThat(plan.toJson()).doesNotContain("dd-key-0123");
+        }
+    }
+
     private static Change only(Plan plan, String idSuffix) {
         return plan.changes().stream()
                 .filter(c -> c.resourceId().endsWith(idSuffix))

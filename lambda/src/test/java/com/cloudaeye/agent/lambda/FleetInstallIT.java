@@ -19,6 +19,7 @@ import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.testing.Moto;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -31,6 +32,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
+import software.amazon.awssdk.services.cloudformation.model.Capability;
+import software.amazon.awssdk.services.cloudformation.model.Parameter;
+import software.amazon.awssdk.services.cloudformation.model.StackStatus;
 import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.Architecture;
@@ -56,6 +61,7 @@ class FleetInstallIT {
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final Map<String, LambdaClient> lambdas = new HashMap<>();
     private final Map<String, String> layers = new HashMap<>();
+    private final Map<String, StsAssumeRoleCredentialsProvider> admins = new HashMap<>();
     private StsClient sts;
 
     @BeforeEach
@@ -74,6 +80,7 @@ class FleetInstallIT {
                             r.roleArn("arn:aws:iam::" + account + ":role/admin").roleSessionName("fixtures"))
                     .build();
             closeables.add(admin);
+            admins.put(account, admin);
             IamClient iam = IamClient.builder()
                     .endpointOverride(Moto.endpoint())
                     .region(Region.AWS_GLOBAL)
@@ -263,6 +270,73 @@ class FleetInstallIT {
     }
 
     /**
+     * The role template the fleet plan emits, deployed by CloudFormation in each member account (as a StackSet would),
+     * is the role the fleet then installs through. moto lets any role be assumed, so the trust policy is checked as
+     * IAM stores it; the permissions are the plan's, each account's naming only its own functions.
+     */
+    @Test
+    void installerRoleTemplate_deployedInEachMemberAccount_isTheRoleTheFleetInstallsThrough() throws Exception {
+        FleetPlan plan;
+        try (FleetInstaller fleet = fleet().build()) {
+            plan = fleet.plan();
+        }
+        String template = plan.installerRoleTemplate();
+        String caller = "arn:aws:iam::" + Moto.ACCOUNT + ":role/cloudaeye-backend";
+        for (String account : ACCOUNTS) {
+            try (CloudFormationClient cfn = CloudFormationClient.builder()
+                            .endpointOverride(Moto.endpoint())
+                            .region(Region.US_EAST_1)
+                            .credentialsProvider(admins.get(account))
+                            .build();
+                    IamClient iam = IamClient.builder()
+                            .endpointOverride(Moto.endpoint())
+                            .region(Region.AWS_GLOBAL)
+                            .credentialsProvider(admins.get(account))
+                            .build()) {
+                cfn.createStack(r -> r.stackName("cloudaeye-installer-role")
+                        .templateBody(template)
+                        .capabilities(Capability.CAPABILITY_NAMED_IAM)
+                        .parameters(
+                                parameter("RoleName", "CloudAEyeMember"),
+                                parameter("TrustedPrincipalArn", caller),
+                                parameter("ExternalId", "cloudaeye-ext-42")));
+                assertThat(cfn.describeStacks(r -> r.stackName("cloudaeye-installer-role"))
+                                .stacks()
+                                .get(0)
+                                .stackStatus())
+                        .isEqualTo(StackStatus.CREATE_COMPLETE);
+
+                String trust = URLDecoder.decode(
+                        iam.getRole(r -> r.roleName("CloudAEyeMember")).role().assumeRolePolicyDocument(),
+                        StandardCharsets.UTF_8);
+                assertThat(trust)
+                        .contains("\"AWS\": \"" + caller + "\"")
+                        .contains("\"sts:ExternalId\": \"cloudaeye-ext-42\"");
+                String policy = URLDecoder.decode(
+                        iam.getRolePolicy(r -> r.roleName("CloudAEyeMember").policyName("cloudaeye-installer"))
+                                .policyDocument(),
+                        StandardCharsets.UTF_8);
+                assertThat(policy)
+                        .contains("arn:aws:lambda:us-east-1:" + account + ":function:orders")
+                        .contains("arn:aws:lambda:eu-west-1:" + account + ":function:orders")
+                        .contains("lambda:UpdateFunctionConfiguration")
+                        .doesNotContain("${AWS::AccountId}");
+                ACCOUNTS.stream()
+                        .filter(other -> !other.equals(account))
+                        .forEach(other -> assertThat(policy).doesNotContain(":" + other + ":"));
+            }
+        }
+
+        try (FleetInstaller member = fleet().roleName("CloudAEyeMember").build()) {
+            FleetResult result = member.apply(FleetPlan.fromJson(plan.toJson()));
+
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+        }
+        lambdas.forEach((key, lambda) -> FUNCTIONS.forEach(name ->
+                assertThat(layerArns(config(lambda, name))).as(key + " " + name).containsExactly(layers.get(key))));
+    }
+
+    /**
      * AWS denies Lambda in eu-west-1 (an SCP or a permissions boundary that allows one region): a WireMock proxy in
      * front of moto answers every Lambda call signed for eu-west-1 with AccessDeniedException.
      */
@@ -340,6 +414,10 @@ class FleetInstallIT {
             created.stream().filter(a -> !a.equals(Moto.ACCOUNT)).forEach(expected::add);
             assertThat(fleet.accounts()).containsExactlyInAnyOrderElementsOf(expected);
         }
+    }
+
+    private static Parameter parameter(String key, String value) {
+        return Parameter.builder().parameterKey(key).parameterValue(value).build();
     }
 
     private static FunctionConfiguration config(LambdaClient lambda, String name) {
