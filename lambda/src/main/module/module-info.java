@@ -2,6 +2,7 @@
 module com.cloudaeye.agent.lambda {
     requires transitive com.cloudaeye.agent.core;
     requires transitive software.amazon.awssdk.services.lambda;
+    requires software.amazon.awssdk.services.cloudfront;
     requires org.slf4j;
     requires static org.jspecify;
 

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 public final class CallResources {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern FUNCTION = Pattern.compile("/20\\d\\d-\\d\\d-\\d\\d/functions/([^/]+)(/.*)?");
+    private static final Pattern ALIAS = Pattern.compile("/aliases/([^/]+)");
     private static final Pattern LAYER = Pattern.compile("/20\\d\\d-\\d\\d-\\d\\d/layers/([^/]+)/versions/(\\d+)");
     private static final Pattern TAGS = Pattern.compile("/(?:20\\d\\d-\\d\\d-\\d\\d/)?tags/(.+)");
     private static final Pattern CLUSTER = Pattern.compile("/clusters/([^/]+)(/.*)?");
@@ -58,7 +59,10 @@ public final class CallResources {
                 resources.add(decode(tags.group(1)));
             } else if (function.matches()) {
                 String fn = decode(function.group(1));
-                resources.add(fn.startsWith("arn:") ? fn : arn("lambda", "function:" + fn));
+                String qualified = fn.startsWith("arn:") ? fn : arn("lambda", "function:" + fn);
+                // GetAlias, UpdateAlias: AWS authorizes the alias ARN (function ARN + ":" + alias).
+                Matcher alias = ALIAS.matcher(String.valueOf(function.group(2)));
+                resources.add(alias.matches() ? qualified + ":" + decode(alias.group(1)) : qualified);
             }
         } else if (action.startsWith("ecs:")) {
             JsonNode body = json(r.body());

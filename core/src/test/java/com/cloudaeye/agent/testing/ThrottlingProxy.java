@@ -139,6 +139,7 @@ public final class ThrottlingProxy implements AutoCloseable {
     private static final Pattern CREDENTIAL_SCOPE =
             Pattern.compile("Credential=[^/]+/\\d{8}/[^/]+/([^/]+)/aws4_request");
     private static final Pattern ACTION = Pattern.compile("(?:^|&)Action=([^&]+)");
+    private static final Pattern CLOUDFRONT_DISTRIBUTIONS = Pattern.compile("/20\\d\\d-\\d\\d-\\d\\d/distribution/?");
     private static final Pattern LAMBDA_PATH =
             Pattern.compile("/\\d{4}-\\d{2}-\\d{2}/(functions|layers|tags|event-source-mappings|account-settings"
                     + "|code-signing-configs)(/.*)?");
@@ -703,6 +704,12 @@ public final class ThrottlingProxy implements AutoCloseable {
             if (m.matches()) {
                 String[] segments = path.substring(1).split("/");
                 String operation = lambdaOperation(method, segments);
+                if (operation.equals("Lambda GET functions/*/provisioned-concurrency")) {
+                    // One path for both: the query tells them apart.
+                    operation = String.valueOf(uri.getRawQuery()).contains("List=ALL")
+                            ? "ListProvisionedConcurrencyConfigs"
+                            : "GetProvisionedConcurrencyConfig";
+                }
                 String function =
                         segments.length >= 3 && segments[1].equals("functions") ? functionName(segments[2]) : null;
                 String group = operation.equals("GetFunction")
@@ -731,6 +738,10 @@ public final class ThrottlingProxy implements AutoCloseable {
                         ? URLDecoder.decode(segments[1], StandardCharsets.UTF_8)
                         : null;
                 return new Call(eksOperation(method, path), "eks", Protocol.REST_JSON, null, null, cluster, false);
+            }
+            if (method.equals("GET") && CLOUDFRONT_DISTRIBUTIONS.matcher(path).matches()) {
+                // CloudFront (rest-xml): the Lambda target reads it once per plan for Lambda@Edge associations
+                return new Call("ListDistributions", "cloudfront", Protocol.REST_JSON, null, null, false);
             }
             return new Call(method + " " + path, service, Protocol.REST_JSON, null, null, false);
         }

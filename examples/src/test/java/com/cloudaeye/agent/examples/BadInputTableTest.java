@@ -81,6 +81,13 @@ class BadInputTableTest {
                 .willReturn(okJson("{\"Configuration\":" + UPDATABLE + ",\"Tags\":{}}")));
         aws.stubFor(put(urlPathMatching("/2015-03-31/functions/([^/]*%3A)?updatable/configuration"))
                 .willReturn(okJson(UPDATABLE)));
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/([^/]*%3A)?updatable/aliases"))
+                .willReturn(okJson("{\"Aliases\":[]}")));
+        aws.stubFor(get(urlPathMatching("/2020-05-31/distribution"))
+                .willReturn(aResponse()
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody("<DistributionList><IsTruncated>false</IsTruncated><Quantity>0</Quantity>"
+                                + "</DistributionList>")));
         aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*"))
                 .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3}")));
         aws.stubFor(post(urlPathMatching("/"))

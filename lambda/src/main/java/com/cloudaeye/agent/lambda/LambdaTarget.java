@@ -2,12 +2,15 @@ package com.cloudaeye.agent.lambda;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.lambda.internal.AliasRollback;
 import com.cloudaeye.agent.lambda.internal.Arns;
 import com.cloudaeye.agent.lambda.internal.FunctionPlanner;
 import com.cloudaeye.agent.lambda.internal.FunctionUpdater;
 import com.cloudaeye.agent.lambda.internal.PlannedFunctions;
 import com.cloudaeye.agent.lambda.internal.Selection;
+import com.cloudaeye.agent.lambda.internal.ServingVersions;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
@@ -36,8 +39,11 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
  * <p>What it guarantees: the user's layers keep their order and only an older version of our own layer is
  * replaced; a user's value in one of our variables is never overwritten unless {@link Builder#forceEnvironment
  * forced}, and then it is saved in the function ({@value #SAVED_PREFIX}NAME) so uninstall restores it; functions that
- * cannot take the agent (image packages, incompatible runtime, a sixth layer, environment over 4 KB, a failed last
- * update) are skipped with the reason; right before each update the live function is compared with the planned
+ * cannot take the agent (image packages, Lambda@Edge functions, a runtime without the Extensions API or deprecated by
+ * Lambda, an incompatible layer runtime, a sixth layer, environment over 4 KB, a failed last update) are skipped with
+ * the reason; the plan says which aliases serve each updated function, and {@link Builder#moveAliases} moves the
+ * chosen ones to the version the update publishes (a SnapStart function is always published); right before each
+ * update the live function is compared with the planned
  * before-state (its {@code RevisionId}, layers and the agent's variables), so a function changed since planning is
  * reported instead of clobbered. The token is a plain environment value unless {@link Builder#apiTokenSecretArn}
  * passes it by reference.
@@ -48,6 +54,8 @@ public final class LambdaTarget implements Target {
 
     private static final Pattern TOKEN_REFERENCE =
             Pattern.compile("arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9-]+:\\d{12}:(secret:|parameter/)[\\w+=.@/-]+");
+
+    private static final Pattern ALIAS_GLOB = Pattern.compile("[A-Za-z0-9_*?-]{1,128}");
 
     /** The variable that tells the extension where to send logs. */
     public static final String ENDPOINT_VARIABLE = "CLOUDAEYE_LOGS_ENDPOINT";
@@ -69,6 +77,8 @@ public final class LambdaTarget implements Target {
     private final boolean publishVersion;
     private final boolean forceEnvironment;
     private final @Nullable String apiTokenSecretArn;
+    private final List<String> moveAliases;
+    private final boolean moveWeightedAliases;
     /** What this target's plans read of the functions to update, so that its apply need not read them again. */
     private final PlannedFunctions planned = new PlannedFunctions();
 
@@ -89,6 +99,8 @@ public final class LambdaTarget implements Target {
         this.publishVersion = b.publishVersion;
         this.forceEnvironment = b.forceEnvironment;
         this.apiTokenSecretArn = b.apiTokenSecretArn;
+        this.moveAliases = List.copyOf(b.moveAliases);
+        this.moveWeightedAliases = b.moveWeightedAliases;
     }
 
     /** @return a new builder */
@@ -117,13 +129,26 @@ public final class LambdaTarget implements Target {
     }
 
     @Override
+    public TargetPlan planRollback(List<Change> applied, TargetContext context, List<JournaledChange> journaled) {
+        TargetPlan plan = planner(context).planRollback(applied);
+        return new AliasRollback(context).plan(plan, journaled);
+    }
+
+    @Override
     public void apply(List<Change> changes, ApplyContext context) {
         new FunctionUpdater(context, planned).apply(changes);
     }
 
     private FunctionPlanner planner(TargetContext context) {
         return new FunctionPlanner(
-                context, selection, layers, publishVersion, forceEnvironment, apiTokenSecretArn, planned);
+                context,
+                selection,
+                layers,
+                publishVersion,
+                forceEnvironment,
+                apiTokenSecretArn,
+                planned,
+                new ServingVersions(context, moveAliases, moveWeightedAliases));
     }
 
     @Override
@@ -141,6 +166,8 @@ public final class LambdaTarget implements Target {
         private boolean publishVersion;
         private boolean forceEnvironment;
         private @Nullable String apiTokenSecretArn;
+        private final List<String> moveAliases = new ArrayList<>();
+        private boolean moveWeightedAliases;
 
         private Builder() {}
 
@@ -208,6 +235,35 @@ public final class LambdaTarget implements Target {
          */
         public Builder publishVersion(boolean publishVersion) {
             this.publishVersion = publishVersion;
+            return this;
+        }
+
+        /**
+         * Moves the aliases with these names (or name globs, e.g. {@code live}, {@code prod-*}) of each updated
+         * function to the version the update publishes, so that the traffic they serve runs the agent: updating
+         * {@code $LATEST} alone changes no published version. This publishes a version of every function that has
+         * such an alias, whatever {@link #publishVersion} says. An alias that routes traffic by weight (a canary) is
+         * skipped with the reason unless {@link #moveWeightedAliases}; for an alias with provisioned concurrency the
+         * apply waits until it is READY on the new version. Rollback moves each alias back to the version (and
+         * weights) it had; uninstall moves them to a newly published version without the agent. Appends.
+         *
+         * @param aliasNamesOrGlobs alias names or globs
+         * @return this
+         */
+        public Builder moveAliases(String... aliasNamesOrGlobs) {
+            moveAliases.addAll(List.of(aliasNamesOrGlobs));
+            return this;
+        }
+
+        /**
+         * Moves a chosen alias even when it routes traffic by weight to a second version: all of its traffic then
+         * goes to the new version (its weights are dropped; rollback restores them).
+         *
+         * @param moveWeightedAliases true to move weighted aliases too (default false: skipped with the reason)
+         * @return this
+         */
+        public Builder moveWeightedAliases(boolean moveWeightedAliases) {
+            this.moveWeightedAliases = moveWeightedAliases;
             return this;
         }
 
@@ -297,6 +353,16 @@ public final class LambdaTarget implements Target {
                 throw new ConfigurationException("The API token reference '" + apiTokenSecretArn + "' is not the"
                         + " ARN of a Secrets Manager secret or an SSM parameter: pass e.g."
                         + " arn:aws:secretsmanager:us-east-1:123456789012:secret:cloudaeye-token.");
+            }
+            for (String a : moveAliases) {
+                if (a == null || !ALIAS_GLOB.matcher(a).matches()) {
+                    throw new ConfigurationException("'" + a + "' given to .moveAliases(...) is not an alias name"
+                            + " or glob: use 1 to 128 letters, digits, '-' or '_' (and '*' or '?' as wildcards).");
+                }
+            }
+            if (moveWeightedAliases && moveAliases.isEmpty()) {
+                throw new ConfigurationException(".moveWeightedAliases(true) moves nothing without"
+                        + " .moveAliases(...): name the aliases to move, e.g. .moveAliases(\"live\").");
             }
             tags.forEach((k, v) -> {
                 if (k == null || k.isBlank() || v == null) {

@@ -51,6 +51,7 @@ class LambdaAlreadyAppliedTest {
     void start() {
         aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
         aws.start();
+        LambdaWireMockTest.stubNoAliases(aws);
         aws.stubFor(get(urlPathEqualTo(
                         "/2018-10-31/layers/" + encoded(LAYER.substring(0, LAYER.lastIndexOf(':'))) + "/versions/3"))
                 .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"

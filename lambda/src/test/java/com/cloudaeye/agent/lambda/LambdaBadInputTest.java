@@ -50,6 +50,7 @@ class LambdaBadInputTest {
     void start() {
         aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
         aws.start();
+        LambdaWireMockTest.stubNoAliases(aws);
         aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*cloudaeye-x86/versions/3"))
                 .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"
                         + "\"CompatibleArchitectures\":[\"x86_64\"]}")));

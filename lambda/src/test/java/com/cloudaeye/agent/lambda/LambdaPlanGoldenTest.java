@@ -36,6 +36,7 @@ class LambdaPlanGoldenTest {
     void start() {
         aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
         aws.start();
+        LambdaWireMockTest.stubNoAliases(aws);
         aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*/versions/3"))
                 .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"
                         + "\"CompatibleArchitectures\":[\"x86_64\"],\"CompatibleRuntimes\":[\"python3.12\"]}")));
@@ -57,8 +58,17 @@ class LambdaPlanGoldenTest {
                         "{\"STAGE\":\"prod\"}",
                         "{\"CLOUDAEYE_LOGS_ENDPOINT\":"
                                 + "\"https://logs.example.cloudaeye.com\",\"CLOUDAEYE_API_TOKEN\":\"tok-123\"}");
+        String legacy =
+                LambdaWireMockTest.function("legacy-go", "rev-g", "Successful").replace("python3.12", "go1.x");
         aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
-                .willReturn(okJson("{\"Functions\":[" + String.join(",", upgrade, fresh, image, done) + "]}")));
+                .willReturn(okJson("{\"Functions\":[" + String.join(",", upgrade, fresh, image, done, legacy) + "]}")));
+        // orders serves traffic through aliases: live moves to the published version, canary (weighted) does not.
+        aws.stubFor(get(urlPathMatching(LambdaWireMockTest.fn("orders") + "/aliases"))
+                .willReturn(okJson("{\"Aliases\":[" + LambdaAliasWireMockTest.alias("canary", "4", "\"5\":0.1") + ","
+                        + LambdaAliasWireMockTest.alias("live", "4", "")
+                        + "]}")));
+        aws.stubFor(get(urlPathMatching("/2019-09-30/functions/.*/provisioned-concurrency"))
+                .willReturn(okJson("{\"ProvisionedConcurrencyConfigs\":[]}")));
     }
 
     @AfterEach
@@ -77,6 +87,7 @@ class LambdaPlanGoldenTest {
                         .functions("*")
                         .layer(Architecture.X86_64, LAYER)
                         .publishVersion(true)
+                        .moveAliases("live", "canary")
                         .build())
                 .build()) {
             Plan plan = installer.plan();

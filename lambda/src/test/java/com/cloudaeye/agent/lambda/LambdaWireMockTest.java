@@ -46,6 +46,7 @@ class LambdaWireMockTest {
     void start() {
         aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
         aws.start();
+        stubNoAliases(aws);
         aws.stubFor(get(urlPathEqualTo(
                         "/2018-10-31/layers/" + encoded(LAYER.substring(0, LAYER.lastIndexOf(':'))) + "/versions/3"))
                 .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"
@@ -89,7 +90,9 @@ class LambdaWireMockTest {
             assertThat(installer.calls())
                     .containsEntry("lambda:ListFunctions", 2L)
                     .containsEntry("lambda:GetLayerVersion", 1L)
-                    .hasSize(2);
+                    .containsEntry("lambda:ListAliases", 3L)
+                    .containsEntry("cloudfront:ListDistributions", 1L)
+                    .hasSize(4);
         }
     }
 
@@ -483,6 +486,29 @@ class LambdaWireMockTest {
     /** The path of a function, named by its name or its (URL-encoded) ARN. */
     static String fn(String name) {
         return "/2015-03-31/functions/([^/]*%3A)?" + name;
+    }
+
+    /**
+     * Functions without aliases, and no CloudFront distribution: planning lists each updated function's aliases, and
+     * in us-east-1 reads CloudFront once for Lambda@Edge associations.
+     */
+    static void stubNoAliases(WireMockServer aws) {
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/[^/]+/aliases"))
+                .atPriority(10)
+                .willReturn(okJson("{\"Aliases\":[]}")));
+        aws.stubFor(
+                get(urlPathEqualTo("/2020-05-31/distribution")).atPriority(10).willReturn(distributions("")));
+    }
+
+    /** ListDistributions' answer holding these {@code DistributionSummary} elements. */
+    static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder distributions(String summaries) {
+        return aResponse()
+                .withHeader("Content-Type", "text/xml")
+                .withBody("<?xml version=\"1.0\" encoding=\"UTF-8\"?><DistributionList"
+                        + " xmlns=\"http://cloudfront.amazonaws.com/doc/2020-05-31/\"><Marker></Marker>"
+                        + "<MaxItems>100</MaxItems><IsTruncated>false</IsTruncated><Quantity>"
+                        + (summaries.isEmpty() ? 0 : 1) + "</Quantity>"
+                        + (summaries.isEmpty() ? "" : "<Items>" + summaries + "</Items>") + "</DistributionList>");
     }
 
     static String encoded(String s) {

@@ -67,6 +67,8 @@ public final class FunctionPlanner {
     private final boolean forceEnvironment;
     private final @Nullable String tokenArn;
     private final PlannedFunctions planned;
+    private final ServingVersions serving;
+    private final EdgeFunctions edge;
     private final Set<String> ourLayerNames = new HashSet<>();
     private final Set<Permission> reads = new TreeSet<>();
 
@@ -78,6 +80,7 @@ public final class FunctionPlanner {
      * @param forceEnvironment overwrite user values of our variables
      * @param tokenArn the secret or parameter holding the token, when it is passed by reference; else null
      * @param planned where the functions to update are remembered for the apply
+     * @param serving plans the versions and aliases that serve traffic after each update
      */
     public FunctionPlanner(
             TargetContext context,
@@ -86,7 +89,8 @@ public final class FunctionPlanner {
             boolean publishVersion,
             boolean forceEnvironment,
             @Nullable String tokenArn,
-            PlannedFunctions planned) {
+            PlannedFunctions planned,
+            ServingVersions serving) {
         this.context = context;
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
@@ -96,6 +100,8 @@ public final class FunctionPlanner {
         this.forceEnvironment = forceEnvironment;
         this.tokenArn = tokenArn;
         this.planned = planned;
+        this.serving = serving;
+        this.edge = new EdgeFunctions(context);
         layers.values().forEach(arn -> ourLayerNames.add(Arns.layerName(arn)));
     }
 
@@ -104,7 +110,7 @@ public final class FunctionPlanner {
         requireSelection();
         AgentSettings agent = context.agent();
         Map<String, GetLayerVersionResponse> layerInfo = checkLayers();
-        List<Change> changes = new ArrayList<>();
+        List<CompletableFuture<Change>> pending = new ArrayList<>();
         Map<Architecture, List<String>> missingLayer = new TreeMap<>();
         forEachSelected(config -> {
             Architecture arch = architecture(config);
@@ -112,7 +118,7 @@ public final class FunctionPlanner {
                 missingLayer.computeIfAbsent(arch, a -> new ArrayList<>()).add(config.functionName());
                 return;
             }
-            changes.add(planInstall(config, agent, layerInfo));
+            pending.add(serving.plan(planInstall(config, agent, layerInfo), config));
         });
         if (!missingLayer.isEmpty()) {
             StringBuilder m = new StringBuilder("No CloudAEye layer is configured for ");
@@ -124,24 +130,33 @@ public final class FunctionPlanner {
             m.append(": add .layer(Architecture.X, layerArn) for it, or exclude those functions.");
             throw new ConfigurationException(m.toString());
         }
-        List<String> notes = tokenArn != null
-                ? List.of()
-                : List.of("The API token is a plain environment value of each function: anyone allowed"
-                        + " lambda:GetFunctionConfiguration can read it. Prefer LambdaTarget.builder()"
-                        + ".apiTokenSecretArn(secretOrParameterArn), which the extension reads with the function's"
-                        + " role.");
-        return new TargetPlan(
-                changes,
-                List.copyOf(reads),
-                changes.stream().anyMatch(c -> c.action() == ChangeAction.UPDATE) ? notes : List.of());
+        List<Change> changes = joinAll(pending);
+        reads.addAll(edge.reads());
+        List<String> notes = new ArrayList<>(edge.notes());
+        if (tokenArn == null && changes.stream().anyMatch(c -> c.action() == ChangeAction.UPDATE)) {
+            notes.add("The API token is a plain environment value of each function: anyone allowed"
+                    + " lambda:GetFunctionConfiguration can read it. Prefer LambdaTarget.builder()"
+                    + ".apiTokenSecretArn(secretOrParameterArn), which the extension reads with the function's"
+                    + " role.");
+        }
+        reads.addAll(serving.reads());
+        return new TargetPlan(changes, List.copyOf(reads), notes);
     }
 
     /** @return the uninstall plan: our layer and variables removed, saved user values restored */
     public TargetPlan planUninstall() {
         requireSelection();
-        List<Change> changes = new ArrayList<>();
-        forEachSelected(config -> changes.add(planUninstall(config)));
+        List<CompletableFuture<Change>> pending = new ArrayList<>();
+        forEachSelected(config -> pending.add(serving.plan(planUninstall(config), config)));
+        List<Change> changes = joinAll(pending);
+        reads.addAll(serving.reads());
         return new TargetPlan(changes, List.copyOf(reads));
+    }
+
+    private static List<Change> joinAll(List<CompletableFuture<Change>> pending) {
+        List<Change> changes = new ArrayList<>();
+        pending.forEach(f -> changes.add(CallScheduler.join(f)));
+        return changes;
     }
 
     /**
@@ -309,6 +324,13 @@ public final class FunctionPlanner {
         String arn = unqualified(config.functionArn());
         if (config.packageType() == PackageType.IMAGE) {
             return skip(arn, "image-package functions take no layers: add the CloudAEye extension to the image");
+        }
+        String unsupported = Runtimes.unsupportedReason(config.runtimeAsString());
+        if (unsupported == null) {
+            unsupported = edge.reason(arn);
+        }
+        if (unsupported != null) {
+            return skip(arn, unsupported);
         }
         String blocked = blockedReason(config);
         if (blocked != null) {

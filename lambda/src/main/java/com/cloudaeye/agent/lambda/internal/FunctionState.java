@@ -3,6 +3,7 @@ package com.cloudaeye.agent.lambda.internal;
 import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
 
 import com.cloudaeye.agent.spi.support.Json;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -30,6 +31,8 @@ import org.jspecify.annotations.Nullable;
  *     rollback recognises the earlier token when the caller passes it; null when the change replaces none
  * @param presentBefore which of the variables this change touches (and their saved copies) the function had when
  *     planned, compared with the live function before the update; null in plans made before it was recorded
+ * @param aliases aliases moved after the update (to the version it publishes, or back on rollback); null in plans
+ *     made before aliases were moved
  */
 public record FunctionState(
         @Nullable String revisionId,
@@ -42,7 +45,63 @@ public record FunctionState(
         Map<String, String> previous,
         boolean publish,
         @Nullable String tokenBefore,
-        @Nullable List<String> presentBefore) {
+        @Nullable List<String> presentBefore,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable List<AliasMove> aliases) {
+
+    /** A state that moves no alias (the planner's; {@link ServingVersions} adds the moves). */
+    @SuppressWarnings("InconsistentOverloads") // the canonical order plus the moves, which come last
+    FunctionState(
+            @Nullable String revisionId,
+            List<String> layers,
+            List<String> layersBefore,
+            Map<String, @Nullable String> set,
+            List<String> remove,
+            List<String> save,
+            List<String> restore,
+            Map<String, String> previous,
+            boolean publish,
+            @Nullable String tokenBefore,
+            @Nullable List<String> presentBefore) {
+        this(
+                revisionId,
+                layers,
+                layersBefore,
+                set,
+                remove,
+                save,
+                restore,
+                previous,
+                publish,
+                tokenBefore,
+                presentBefore,
+                null);
+    }
+
+    /** @return the aliases to move, empty when none */
+    public List<AliasMove> aliasMoves() {
+        return aliases == null ? List.of() : aliases;
+    }
+
+    /**
+     * @param publishNow whether to publish a version
+     * @param moves the aliases to move after the update
+     * @return this state with them
+     */
+    FunctionState withServing(boolean publishNow, List<AliasMove> moves) {
+        return new FunctionState(
+                revisionId,
+                layers,
+                layersBefore,
+                set,
+                remove,
+                save,
+                restore,
+                previous,
+                publishNow,
+                tokenBefore,
+                presentBefore,
+                moves.isEmpty() ? null : List.copyOf(moves));
+    }
 
     /** @return this state as JSON for {@code Change.targetState()} */
     public JsonNode toJson() {

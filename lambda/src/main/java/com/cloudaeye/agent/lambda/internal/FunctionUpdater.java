@@ -11,6 +11,7 @@ import com.cloudaeye.agent.spi.support.AsyncWindow;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,7 @@ public final class FunctionUpdater {
     private final CallScheduler scheduler;
     private final PlannedFunctions planned;
     private final PlanCheck layerCheck;
+    private final AliasMover aliasMover;
 
     /**
      * @param context the apply context
@@ -64,6 +66,7 @@ public final class FunctionUpdater {
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
         this.layerCheck = new PlanCheck(lambda, scheduler);
+        this.aliasMover = new AliasMover(lambda, scheduler);
     }
 
     /**
@@ -219,10 +222,9 @@ public final class FunctionUpdater {
     private CompletableFuture<Void> finish(
             Change change, FunctionConfiguration after, FunctionState state, @Nullable String note) {
         if (!state.publish()) {
-            context.applied(change, note, appliedState(after.revisionId(), null));
-            return CompletableFuture.completedFuture(null);
+            return moveAliases(change, after.revisionId(), state, note, null);
         }
-        return publish(change, after, 0).handle((version, error) -> {
+        return handleCompose(publish(change, after, 0), (version, error) -> {
             if (error != null) {
                 // The update landed; only the version is missing. Not failed: rollback must see it.
                 context.unknown(
@@ -231,14 +233,39 @@ public final class FunctionUpdater {
                                 + "): plan again to publish it, or roll back",
                         AwsFailures.unwrap(error),
                         appliedState(after.revisionId(), null));
-                return null;
+                return CompletableFuture.completedFuture(null);
             }
-            context.applied(
-                    change,
-                    (note == null ? "" : note + "; ") + "published version " + version,
-                    appliedState(after.revisionId(), version));
-            return null;
+            return moveAliases(change, after.revisionId(), state, join(note, "published version " + version), version);
         });
+    }
+
+    /** Moves the change's aliases, if any, and reports the change: unknown when one did not move as planned. */
+    private CompletableFuture<Void> moveAliases(
+            Change change, String revisionId, FunctionState state, @Nullable String note, @Nullable String version) {
+        ObjectNode applied = appliedState(revisionId, version);
+        if (state.aliasMoves().isEmpty()) {
+            context.applied(change, note, applied);
+            return CompletableFuture.completedFuture(null);
+        }
+        return aliasMover.move(change.resourceId(), version, state.aliasMoves()).thenAccept(r -> {
+            applied.set("aliases", r.before()); // each moved alias's previous target, so rollback is exact
+            String message = r.moved().isEmpty() ? note : join(note, "moved alias " + String.join(", ", r.moved()));
+            if (r.problem() == null) {
+                context.applied(change, message, applied);
+            } else {
+                context.unknown(
+                        change,
+                        join(message, r.problem())
+                                + "; the function itself was updated: roll back to restore it and the aliases"
+                                + " moved so far, or plan again",
+                        r.cause(),
+                        applied);
+            }
+        });
+    }
+
+    private static @Nullable String join(@Nullable String note, String more) {
+        return note == null ? more : note + "; " + more;
     }
 
     private static OutcomeUnknownException unknown(String what, Throwable error) {
@@ -407,7 +434,7 @@ public final class FunctionUpdater {
         return true;
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode appliedState(String revisionId, @Nullable String version) {
+    private static ObjectNode appliedState(String revisionId, @Nullable String version) {
         var node = Json.object().put("revisionId", revisionId);
         if (version != null) {
             node.put("version", version);
@@ -417,7 +444,7 @@ public final class FunctionUpdater {
 
     /** {@link CompletableFuture#handle} with a handler that returns a future, flattened: Java 17 lacks one. */
     @SuppressWarnings("FutureReturnValueIgnored") // the nested future handle() returns is flattened right here
-    private static <T, U> CompletableFuture<U> handleCompose(
+    static <T, U> CompletableFuture<U> handleCompose(
             CompletableFuture<T> future, BiFunction<T, Throwable, CompletableFuture<U>> handler) {
         return future.handle(handler).thenCompose(f -> f);
     }

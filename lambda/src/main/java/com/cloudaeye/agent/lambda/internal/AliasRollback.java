@@ -1,0 +1,172 @@
+package com.cloudaeye.agent.lambda.internal;
+
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.JournaledChange;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.AliasConfiguration;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+
+/**
+ * Adds to a rollback plan the aliases the apply moved, back to exactly the version and weights each had: the
+ * journal's {@code appliedState} holds each moved alias's previous target and the version the apply published. An
+ * alias moves back only while it still serves that version; one moved since by someone else is left, with a warning.
+ * When the function itself is back as before already, the change becomes an update that only moves the aliases.
+ */
+public final class AliasRollback {
+    private final LambdaClient lambda;
+    private final CallScheduler scheduler;
+    private final ServingVersions serving;
+
+    /** @param context the target context */
+    public AliasRollback(TargetContext context) {
+        this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
+        this.scheduler = context.scheduler();
+        this.serving = new ServingVersions(context, List.of(), false);
+    }
+
+    /** A moved alias's previous target. */
+    private record Before(String version, Map<String, Double> weights, boolean provisioned) {}
+
+    /**
+     * @param plan the function rollback plan
+     * @param journaled the journaled changes it restores
+     * @return the plan with the aliases moved back
+     */
+    public TargetPlan plan(TargetPlan plan, List<JournaledChange> journaled) {
+        Map<String, JournaledChange> byArn = new HashMap<>();
+        journaled.forEach(j -> byArn.put(j.change().resourceId(), j));
+        List<CompletableFuture<Change>> pending = new ArrayList<>();
+        Set<Permission> reads = new TreeSet<>(plan.readPermissions());
+        for (Change change : plan.changes()) {
+            JournaledChange done = byArn.get(change.resourceId());
+            Map<String, Before> before = done == null ? Map.of() : before(done);
+            if (done == null || before.isEmpty()) {
+                pending.add(CompletableFuture.completedFuture(change));
+                continue;
+            }
+            @Nullable
+            String published =
+                    done.state().map(s -> s.path("version").asText(null)).orElse(null);
+            pending.add(serving.aliases(change.resourceId())
+                    .thenCompose(live -> moveBack(change, before, published, live)));
+        }
+        List<Change> changes = new ArrayList<>();
+        pending.forEach(f -> changes.add(CallScheduler.join(f)));
+        reads.addAll(serving.reads());
+        return new TargetPlan(changes, List.copyOf(reads), plan.notes());
+    }
+
+    /** @return each alias the apply moved (or, without its applied state, planned to move), with its target before */
+    private static Map<String, Before> before(JournaledChange done) {
+        Map<String, Boolean> provisioned = new HashMap<>();
+        Map<String, Before> before = new LinkedHashMap<>();
+        for (AliasMove m : FunctionState.fromJson(done.change().targetState()).aliasMoves()) {
+            provisioned.put(m.name(), m.provisioned());
+            before.put(m.name(), new Before(m.fromVersion(), m.fromWeights(), m.provisioned()));
+        }
+        JsonNode moved = done.state().map(s -> s.path("aliases")).orElse(null);
+        if (moved != null && moved.isObject()) {
+            before.clear(); // exactly the aliases that moved, as they were right before
+            moved.properties().forEach(e -> {
+                Map<String, Double> weights = new LinkedHashMap<>();
+                e.getValue()
+                        .path("weights")
+                        .properties()
+                        .forEach(w -> weights.put(w.getKey(), w.getValue().asDouble()));
+                before.put(
+                        e.getKey(),
+                        new Before(
+                                e.getValue().path("version").asText(),
+                                weights,
+                                provisioned.getOrDefault(e.getKey(), false)));
+            });
+        }
+        return before;
+    }
+
+    private CompletableFuture<Change> moveBack(
+            Change change, Map<String, Before> before, @Nullable String published, List<AliasConfiguration> live) {
+        Map<String, AliasConfiguration> byName = new HashMap<>();
+        live.forEach(a -> byName.put(a.name(), a));
+        List<AliasMove> moves = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        before.forEach((name, was) -> {
+            AliasConfiguration now = byName.get(name);
+            String wasText = AliasMove.describe(was.version(), was.weights());
+            if (now == null) {
+                warnings.add("alias " + name + " no longer exists: nothing to move back to " + wasText);
+                return;
+            }
+            Map<String, Double> weights = ServingVersions.weights(now);
+            if (now.functionVersion().equals(was.version()) && weights.equals(was.weights())) {
+                return; // already back
+            }
+            if (published != null && now.functionVersion().equals(published) && weights.isEmpty()) {
+                moves.add(new AliasMove(
+                        name, published, Map.of(), was.version(), was.weights(), now.revisionId(), was.provisioned()));
+                return;
+            }
+            warnings.add("alias " + name + " serves " + AliasMove.describe(now.functionVersion(), weights)
+                    + (published == null
+                            ? ", and the journal does not say which version the apply published"
+                            : ", not the version " + published + " the apply moved it to")
+                    + ": left as it is; move it back to " + wasText + " by hand if the apply moved it");
+        });
+        if (moves.isEmpty() || change.action() == ChangeAction.SKIP) {
+            if (change.action() == ChangeAction.SKIP) {
+                moves.forEach(m -> warnings.add("alias " + m.name() + " was left serving version " + m.fromVersion()
+                        + ": move it back to " + AliasMove.describe(String.valueOf(m.toVersion()), m.toWeights())
+                        + " by hand"));
+            }
+            return CompletableFuture.completedFuture(
+                    Change.builder().from(change).addAllWarnings(warnings).build());
+        }
+        if (change.action() == ChangeAction.UPDATE) {
+            FunctionState state = FunctionState.fromJson(change.targetState());
+            return CompletableFuture.completedFuture(
+                    ServingVersions.withMoves(change, state, state.publish(), moves, warnings));
+        }
+        // The function is as before already: an update that only moves the aliases back.
+        String arn = change.resourceId();
+        return scheduler
+                .submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn)))
+                .thenApply(response -> {
+                    FunctionConfiguration f = response.configuration();
+                    List<String> layers = FunctionPlanner.layerArns(f);
+                    FunctionState state = new FunctionState(
+                            f.revisionId(),
+                            layers,
+                            layers,
+                            Map.of(),
+                            List.of(),
+                            List.of(),
+                            List.of(),
+                            Map.of(),
+                            false,
+                            null,
+                            List.of());
+                    Change update = Change.builder()
+                            .from(change)
+                            .action(ChangeAction.UPDATE)
+                            .reason("the function is as it was before the apply; its aliases move back")
+                            .addPermissions(Permission.of("lambda:GetFunction", arn))
+                            .build();
+                    return ServingVersions.withMoves(update, state, false, moves, warnings);
+                });
+    }
+}

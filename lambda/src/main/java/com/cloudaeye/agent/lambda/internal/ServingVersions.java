@@ -1,0 +1,208 @@
+package com.cloudaeye.agent.lambda.internal;
+
+import com.cloudaeye.agent.AttributeChange;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.TargetContext;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.AliasConfiguration;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.ListAliasesResponse;
+import software.amazon.awssdk.services.lambda.model.ListProvisionedConcurrencyConfigsResponse;
+import software.amazon.awssdk.services.lambda.model.ProvisionedConcurrencyConfigListItem;
+import software.amazon.awssdk.services.lambda.model.SnapStartApplyOn;
+
+/**
+ * Plans what serves traffic after an update: updating {@code $LATEST} changes neither a published version nor the
+ * aliases that point at one. For each function the change updates, it lists the aliases ({@code ListAliases}) and
+ * says in the plan what each points at; the aliases the caller chose move to the version the change publishes
+ * (which turns publishing on), except a weighted alias unless asked; an alias with provisioned concurrency
+ * ({@code ListProvisionedConcurrencyConfigs}) is waited for on the new version. A SnapStart function is published
+ * even when {@code publishVersion} is off: its snapshot, which is what runs, is taken only when a version is
+ * published.
+ */
+public final class ServingVersions {
+    private final LambdaClient lambda;
+    private final CallScheduler scheduler;
+    private final List<Pattern> move;
+    private final boolean moveWeighted;
+    private final Set<Permission> reads = Collections.synchronizedSet(new TreeSet<>());
+
+    /**
+     * @param context the target context
+     * @param moveGlobs names or globs of the aliases to move
+     * @param moveWeighted whether a weighted alias moves too (its weights are then dropped)
+     */
+    public ServingVersions(TargetContext context, List<String> moveGlobs, boolean moveWeighted) {
+        this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
+        this.scheduler = context.scheduler();
+        this.move = moveGlobs.stream().map(Arns::glob).toList();
+        this.moveWeighted = moveWeighted;
+    }
+
+    /** @return the permissions the reads used so far */
+    public List<Permission> reads() {
+        synchronized (reads) {
+            return List.copyOf(reads);
+        }
+    }
+
+    /**
+     * @param change a planned install or uninstall change
+     * @param config the function as planned
+     * @return the change, with its aliases said, the chosen ones moved, and a SnapStart function published
+     */
+    public CompletableFuture<Change> plan(Change change, FunctionConfiguration config) {
+        if (change.action() != ChangeAction.UPDATE) {
+            return CompletableFuture.completedFuture(change);
+        }
+        String arn = change.resourceId();
+        return aliases(arn).thenCompose(aliases -> {
+            List<String> warnings = new ArrayList<>();
+            List<AliasConfiguration> toMove = new ArrayList<>();
+            for (AliasConfiguration a : aliases) {
+                Map<String, Double> weights = weights(a);
+                String serves = AliasMove.describe(a.functionVersion(), weights);
+                if ("$LATEST".equals(a.functionVersion())) {
+                    warnings.add("alias " + a.name() + " serves $LATEST: this change reaches it directly");
+                } else if (move.stream().noneMatch(p -> p.matcher(a.name()).matches())) {
+                    warnings.add("alias " + a.name() + " serves version " + serves + ", which this change does not"
+                            + " touch: add it to .moveAliases(...) to move it to the version this change publishes");
+                } else if (!weights.isEmpty() && !moveWeighted) {
+                    warnings.add("alias " + a.name() + " is not moved: it routes traffic by weight (" + serves
+                            + "), e.g. a canary in progress; finish that, or pass .moveWeightedAliases(true) to move"
+                            + " all of its traffic to the version this change publishes");
+                } else {
+                    toMove.add(a);
+                }
+            }
+            return provisioned(arn, !toMove.isEmpty()).thenApply(withConcurrency -> {
+                List<AliasMove> moves = new ArrayList<>();
+                for (AliasConfiguration a : toMove) {
+                    boolean pc = withConcurrency.contains(arn + ":" + a.name());
+                    moves.add(new AliasMove(
+                            a.name(), a.functionVersion(), weights(a), null, Map.of(), a.revisionId(), pc));
+                    if (pc) {
+                        warnings.add("alias " + a.name() + " has provisioned concurrency: the apply waits until it"
+                                + " is READY on the new version (an allocation can take minutes)");
+                    }
+                }
+                boolean snapStart = config.snapStart() != null
+                        && config.snapStart().applyOn() == SnapStartApplyOn.PUBLISHED_VERSIONS;
+                FunctionState state = FunctionState.fromJson(change.targetState());
+                if (snapStart && !state.publish()) {
+                    warnings.add("SnapStart function: a change takes effect only in a published version (its"
+                            + " snapshot), so this change publishes one although publishVersion is off");
+                }
+                return withMoves(change, state, state.publish() || snapStart || !moves.isEmpty(), moves, warnings);
+            });
+        });
+    }
+
+    /**
+     * @param change a function change
+     * @param state its state
+     * @param publish whether it publishes a version
+     * @param moves the aliases it moves
+     * @param warnings what the reviewer should know
+     * @return the change with the moves, their attributes and their permissions
+     */
+    static Change withMoves(
+            Change change, FunctionState state, boolean publish, List<AliasMove> moves, List<String> warnings) {
+        String arn = change.resourceId();
+        Change.Builder b = Change.builder()
+                .from(change)
+                .targetState(state.withServing(publish, moves).toJson())
+                .addAllWarnings(warnings);
+        if (publish && !state.publish()) {
+            b.addPermissions(Permission.of("lambda:PublishVersion", arn));
+        }
+        if (!moves.isEmpty()) {
+            // The new version's number is known only once published: waiting for it to be active reads it by a
+            // qualified ARN, which an unqualified resource does not cover.
+            b.addPermissions(Permission.of("lambda:GetFunction", arn + ":*"));
+        }
+        for (AliasMove m : moves) {
+            String alias = arn + ":" + m.name();
+            b.addAttributes(AttributeChange.of(
+                    "Alias " + m.name(),
+                    AliasMove.describe(m.fromVersion(), m.fromWeights()),
+                    m.toVersion() == null
+                            ? "the version this change publishes"
+                            : AliasMove.describe(m.toVersion(), m.toWeights())));
+            b.addPermissions(Permission.of("lambda:UpdateAlias", alias), Permission.of("lambda:GetAlias", alias));
+            if (m.provisioned()) {
+                b.addPermissions(Permission.of("lambda:GetProvisionedConcurrencyConfig", alias));
+            }
+        }
+        return b.build();
+    }
+
+    /** @return every alias of the function, sorted by name */
+    CompletableFuture<List<AliasConfiguration>> aliases(String arn) {
+        reads.add(Permission.of("lambda:ListAliases", arn));
+        return aliasPage(arn, null, new ArrayList<>());
+    }
+
+    private CompletableFuture<List<AliasConfiguration>> aliasPage(
+            String arn, @Nullable String marker, List<AliasConfiguration> into) {
+        return scheduler
+                .submit(
+                        LambdaQuotas.CONTROL_PLANE,
+                        () -> lambda.listAliases(r -> r.functionName(AliasMove.functionName(arn))
+                                .maxItems(50)
+                                .marker(marker)))
+                .thenCompose((ListAliasesResponse page) -> {
+                    into.addAll(page.aliases());
+                    String next = page.nextMarker();
+                    if (next != null && !next.isEmpty()) {
+                        return aliasPage(arn, next, into);
+                    }
+                    into.sort((a, b) -> a.name().compareTo(b.name()));
+                    return CompletableFuture.completedFuture(into);
+                });
+    }
+
+    /** @return the qualified ARNs of the function's versions and aliases with provisioned concurrency */
+    private CompletableFuture<Set<String>> provisioned(String arn, boolean needed) {
+        if (!needed) {
+            return CompletableFuture.completedFuture(Set.of());
+        }
+        reads.add(Permission.of("lambda:ListProvisionedConcurrencyConfigs", arn));
+        return provisionedPage(arn, null, new HashSet<>());
+    }
+
+    private CompletableFuture<Set<String>> provisionedPage(String arn, @Nullable String marker, Set<String> into) {
+        return scheduler
+                .submit(
+                        LambdaQuotas.CONTROL_PLANE,
+                        () -> lambda.listProvisionedConcurrencyConfigs(r -> r.functionName(AliasMove.functionName(arn))
+                                .maxItems(50)
+                                .marker(marker)))
+                .thenCompose((ListProvisionedConcurrencyConfigsResponse page) -> {
+                    for (ProvisionedConcurrencyConfigListItem item : page.provisionedConcurrencyConfigs()) {
+                        into.add(item.functionArn());
+                    }
+                    String next = page.nextMarker();
+                    return next != null && !next.isEmpty()
+                            ? provisionedPage(arn, next, into)
+                            : CompletableFuture.completedFuture(into);
+                });
+    }
+
+    static Map<String, Double> weights(AliasConfiguration alias) {
+        return alias.routingConfig() == null ? Map.of() : alias.routingConfig().additionalVersionWeights();
+    }
+}
