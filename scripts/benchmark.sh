@@ -26,6 +26,7 @@ header() {
   echo "| run | functions | latency | publish | wall | floor | wall/floor | shared calls per function | throttled | failed | peak heap | most shared calls in one second | calls per function |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 }
+echo "Load before the run: $(uptime)"
 case "${1:-quick}" in
   pacing)
     echo "| moto alone | functions | installer | correct | installer's calls per function | sequential loop | correct | installer/loop |"

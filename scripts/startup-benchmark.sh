@@ -69,7 +69,12 @@ LOCAL=(--execution local -J"$C1" -J--class-path="$JAR" --class-path "$JAR")
 java "$C1" -XX:ArchiveClassesAtExit="$work/plan.jsa" -cp "$JAR" com.cloudaeye.agent.examples.LambdaExample \
   >>"$work/runs.log" 2>&1
 jshell "${LOCAL[@]}" -J-XX:ArchiveClassesAtExit="$work/jshell.jsa" "$scripts/lambda-plan.jsh" >>"$work/runs.log" 2>&1
+# --no-startup skips jshell's default startup snippets (ten on-demand imports it compiles before the script); the
+# scripts import what they use themselves.
+jshell --no-startup "${LOCAL[@]}" -J-XX:ArchiveClassesAtExit="$work/jshell-ns.jsa" "$scripts/lambda-plan.jsh" \
+  >>"$work/runs.log" 2>&1
 
+echo "Load before the runs: $(uptime)"
 echo "| run (nothing to do: a plan of no change) | median | all runs |"
 echo "| --- | --- | --- |"
 median "java -version (the JVM alone)" java "$C1" -version
@@ -85,3 +90,9 @@ median "jshell --execution local, empty script" jshell "${LOCAL[@]}" "$work/empt
 median "jshell --execution local, lambda-plan.jsh" jshell "${LOCAL[@]}" "$scripts/lambda-plan.jsh"
 median "jshell --execution local, lambda-plan.jsh, CDS archive" jshell "${LOCAL[@]}" \
   -J-XX:SharedArchiveFile="$work/jshell.jsa" "$scripts/lambda-plan.jsh"
+median "jshell --no-startup, empty script" jshell --no-startup -J"$C1" -R"$C1" --class-path "$JAR" "$work/empty.jsh"
+median "jshell --no-startup, lambda-plan.jsh" jshell --no-startup -J"$C1" -R"$C1" --class-path "$JAR" \
+  "$scripts/lambda-plan.jsh"
+median "jshell --no-startup --execution local, lambda-plan.jsh, CDS archive" jshell --no-startup "${LOCAL[@]}" \
+  -J-XX:SharedArchiveFile="$work/jshell-ns.jsa" "$scripts/lambda-plan.jsh"
+echo "Load after the runs: $(uptime)"

@@ -108,6 +108,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
                     return;
                 }
                 T value;
+                long started = System.nanoTime();
                 try {
                     value = call.get();
                 } catch (RuntimeException e) {
@@ -117,7 +118,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
                     result.completeExceptionally(e); // else the caller would wait forever
                     return;
                 }
-                bucket.onSuccess(waited);
+                bucket.onSuccess(waited, System.nanoTime() - started);
                 result.complete(value);
             });
         } catch (RejectedExecutionException closed) {
@@ -306,8 +307,8 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
             return pace.admit(System.nanoTime());
         }
 
-        synchronized void onSuccess(boolean waited) {
-            pace.succeeded(waited);
+        synchronized void onSuccess(boolean waited, long roundTripNanos) {
+            pace.succeeded(waited, roundTripNanos);
         }
 
         synchronized void onThrottle(long dispatchedAt) {

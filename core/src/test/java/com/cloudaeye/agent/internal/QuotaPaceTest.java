@@ -9,6 +9,8 @@ import com.cloudaeye.agent.Pacing;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -20,26 +22,47 @@ import org.junit.jupiter.api.Test;
 class QuotaPaceTest {
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
     private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** AWS's round trip as the throttling proxy plays it. */
+    private static final long AWS = 200 * MS;
 
     @Test
     void adaptive_raisesAboveTheQuota_onlyWhileCallsWaitForIt() {
         QuotaPace pace = new QuotaPace(15, Pacing.adaptive(), 0);
         for (int i = 0; i < 100; i++) {
-            pace.succeeded(false);
+            pace.succeeded(false, AWS);
         }
         assertThat(pace.rate()).as("an idle quota never inflates").isEqualTo(15);
 
         for (int i = 0; i < 10; i++) {
-            pace.succeeded(true);
+            pace.succeeded(true, AWS);
         }
-        assertThat(pace.rate()).as("slow start: 0.5/s per waited success").isCloseTo(20, within(1e-9));
+        assertThat(pace.rate())
+                .as("slow start at 200 ms: 0.5/s per waited success")
+                .isCloseTo(20, within(1e-9));
+    }
+
+    @Test
+    void adaptive_slowStart_growsByTheSameShareEveryRoundTrip_soItIsFastWhereAnswersAreFast() {
+        QuotaPace aws = new QuotaPace(15, Pacing.adaptive(), 0);
+        QuotaPace emulator = new QuotaPace(15, Pacing.adaptive(), 0);
+        for (int i = 0; i < 10; i++) {
+            aws.succeeded(true, AWS);
+            emulator.succeeded(true, 10 * MS);
+        }
+        assertThat(aws.rate()).as("0.1 per success / 0.2 s").isCloseTo(20, within(1e-9));
+        assertThat(emulator.rate()).as("0.1 per success / 0.01 s").isCloseTo(115, within(1e-9));
+
+        QuotaPace smoothed = new QuotaPace(15, Pacing.adaptive(), 0);
+        smoothed.succeeded(false, 10 * MS);
+        smoothed.succeeded(true, AWS); // one slow answer moves the smoothed round trip an eighth of the way
+        assertThat(smoothed.rate()).isCloseTo(15 + 0.1 / (0.875 * 0.010 + 0.125 * 0.2), within(1e-9));
     }
 
     @Test
     void adaptive_raisesAtMostFiftyFold() {
         QuotaPace pace = new QuotaPace(15, Pacing.adaptive(), 0);
         for (int i = 0; i < 10_000; i++) {
-            pace.succeeded(true);
+            pace.succeeded(true, AWS);
         }
         assertThat(pace.rate()).isEqualTo(15 * QuotaPace.MAX_RAISE);
     }
@@ -48,7 +71,7 @@ class QuotaPaceTest {
     void documentedQuotas_neverGoAboveTheQuota() {
         QuotaPace pace = new QuotaPace(15, Pacing.documentedQuotas(), 0);
         for (int i = 0; i < 1000; i++) {
-            pace.succeeded(true);
+            pace.succeeded(true, AWS);
         }
         assertThat(pace.rate()).isEqualTo(15);
     }
@@ -58,7 +81,7 @@ class QuotaPaceTest {
         QuotaPace pace = new QuotaPace(15, Pacing.share(0.6), 0);
         assertThat(pace.rate()).isCloseTo(9, within(1e-9));
         for (int i = 0; i < 1000; i++) {
-            pace.succeeded(true);
+            pace.succeeded(true, AWS);
         }
         assertThat(pace.rate()).isCloseTo(9, within(1e-9));
     }
@@ -72,10 +95,44 @@ class QuotaPaceTest {
             now = Math.max(now, pace.nextFree());
             pace.dispatched(now);
             sent.add(now);
-            pace.succeeded(true);
-            now += i % 7 == 0 ? 30 * MS : 0; // the timer is sometimes late; a late call never lets the next catch up
+            pace.succeeded(true, AWS);
+            now += i % 7 == 0 ? 30 * MS : 0; // the timer is sometimes late; the next catches up by one interval at most
         }
         assertThat(maxInAnyWindow(sent, SECOND)).isLessThanOrEqualTo(9);
+    }
+
+    @Test
+    void share_keepsEverySecondAtTheEndpointWithinTheShare_whenCallsReachItLateAndUnevenly() {
+        // Each call's timer fires up to 40 ms late, the call waits up to 150 ms for a worker, and reaches the
+        // endpoint up to 75 ms after it starts: the delays of a loaded 2-core machine, drawn from a fixed seed.
+        Random random = new Random(18);
+        QuotaPace pace = new QuotaPace(15, Pacing.share(0.6), 0);
+        int calls = 900;
+        PriorityQueue<Long> ready = new PriorityQueue<>();
+        long now = 0;
+        for (int i = 0; i < calls; i++) {
+            now = Math.max(now, pace.nextFree()) + random.nextInt(40) * MS;
+            pace.dispatched(now);
+            pace.succeeded(true, AWS);
+            ready.add(now + random.nextInt(150) * MS);
+        }
+        List<Long> arrivals = new ArrayList<>();
+        while (!ready.isEmpty()) {
+            long at = ready.poll();
+            long wait = pace.admit(at);
+            if (wait > 0) {
+                ready.add(at + wait);
+            } else {
+                arrivals.add(at + random.nextInt(75) * MS);
+            }
+        }
+        arrivals.sort(null);
+        assertThat(maxInAnyWindow(arrivals, SECOND))
+                .as("calls within any one second at the endpoint")
+                .isLessThanOrEqualTo(9);
+        assertThat(arrivals.get(calls - 1) / 1e9)
+                .as("late timers do not add up: within 1.1x of the shared floor, 900 calls at 9/s")
+                .isLessThan(1.1 * calls / 9.0);
     }
 
     @Test
@@ -86,7 +143,9 @@ class QuotaPaceTest {
             assertThat(pace.admit(now + i)).isZero();
         }
         long wait = pace.admit(now + 9);
-        assertThat(wait).as("the tenth waits until the first leaves the window").isEqualTo(QuotaPace.WINDOW_NANOS - 9);
+        assertThat(wait)
+                .as("the tenth waits until the first leaves the window")
+                .isEqualTo((long) (SECOND * QuotaPace.SHARE_SLACK) - 9);
         assertThat(pace.admit(now + 9 + wait)).isZero();
         assertThat(pace.admit(now + 9 + wait))
                 .as("the second start is still in the window")
@@ -114,14 +173,14 @@ class QuotaPaceTest {
     void throttle_endingTheSlowStart_halvesTheRate_butNotBelowTheQuota() {
         QuotaPace pace = new QuotaPace(15, Pacing.adaptive(), 0);
         for (int i = 0; i < 82; i++) {
-            pace.succeeded(true);
+            pace.succeeded(true, AWS);
         }
         assertThat(pace.rate()).isCloseTo(56, within(1e-9));
         assertThat(pace.throttled(0, SECOND)).isTrue();
         assertThat(pace.rate()).isCloseTo(28, within(1e-9));
 
         QuotaPace barelyAbove = new QuotaPace(15, Pacing.adaptive(), 0);
-        barelyAbove.succeeded(true);
+        barelyAbove.succeeded(true, AWS);
         assertThat(barelyAbove.throttled(0, SECOND)).isTrue();
         assertThat(barelyAbove.rate()).isEqualTo(15);
     }
@@ -129,9 +188,9 @@ class QuotaPaceTest {
     @Test
     void afterTheFirstThrottle_theRateRisesSlowly_andSlowerAfterEachThrottleAboveTheQuota() {
         QuotaPace pace = new QuotaPace(15, Pacing.adaptive(), 0);
-        pace.succeeded(true);
+        pace.succeeded(true, AWS);
         pace.throttled(0, SECOND); // slow start ends at 15
-        pace.succeeded(true);
+        pace.succeeded(true, AWS);
         double firstStep = pace.rate() - 15;
         assertThat(firstStep)
                 .as("1 %% of the start per second: per success 0.01*15/15")
@@ -141,10 +200,10 @@ class QuotaPaceTest {
         double cut = pace.rate();
         assertThat(cut).isCloseTo(15.01 * 0.9, within(1e-9));
         for (int i = 0; i < 100; i++) { // below the quota: back to it quickly, waiting or not
-            pace.succeeded(false);
+            pace.succeeded(false, AWS);
         }
         assertThat(pace.rate()).isEqualTo(15);
-        pace.succeeded(true);
+        pace.succeeded(true, AWS);
         assertThat(pace.rate() - 15).isCloseTo(firstStep / 2, within(1e-9));
     }
 
@@ -154,7 +213,7 @@ class QuotaPaceTest {
         assertThat(pace.throttled(0, SECOND)).isTrue();
         assertThat(pace.rate()).isCloseTo(10.5, within(1e-9));
         for (int i = 0; i < 100; i++) {
-            pace.succeeded(false);
+            pace.succeeded(false, AWS);
         }
         assertThat(pace.rate()).isEqualTo(15);
     }
@@ -201,6 +260,13 @@ class QuotaPaceTest {
     }
 
     @Test
+    void adaptive_againstAwsLimit_atAShortRoundTrip_throttlesAsLittle() {
+        Simulation run = Simulation.run(Pacing.adaptive(), 15, 15, 20 * MS, 1000);
+        assertThat(run.throttled).as("throttled calls under 2 %% of all").isLessThan((int) (0.02 * run.sent));
+        assertThat(run.seconds()).isLessThan(1.15 * 1000 / 15.0);
+    }
+
+    @Test
     void adaptive_againstARaisedQuota_usesIt() {
         Simulation run = Simulation.run(Pacing.adaptive(), 15, 60, 200 * MS, 6000);
         assertThat(run.seconds()).as("faster than the documented 15/s allows").isLessThan(6000 / 15.0 / 2);
@@ -226,7 +292,7 @@ class QuotaPaceTest {
         Simulation run = Simulation.run(Pacing.share(0.6), 15, 15, 200 * MS, 900);
         assertThat(run.throttled).isZero();
         assertThat(maxInAnyWindow(run.sentAt, SECOND)).isLessThanOrEqualTo(9);
-        assertThat(run.seconds()).as("the shared floor: 900 calls at 9/s").isLessThan(1.03 * 900 / 9.0);
+        assertThat(run.seconds()).as("the shared floor: 900 calls at 9/s").isLessThan(1.1 * 900 / 9.0);
     }
 
     private static int maxInAnyWindow(List<Long> times, long window) {
@@ -272,7 +338,7 @@ class QuotaPaceTest {
                         pace.throttled(a[1], now);
                     } else {
                         succeeded++;
-                        pace.succeeded(true);
+                        pace.succeeded(true, latency);
                         s.end = now;
                     }
                     continue;

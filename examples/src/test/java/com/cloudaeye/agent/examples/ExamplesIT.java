@@ -15,6 +15,8 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 
 /** The Java examples run end to end against moto, configured only by environment variables. */
 class ExamplesIT {
@@ -42,6 +44,47 @@ class ExamplesIT {
                 env,
                 new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void fleetExample_withApply_installsIntoTwoMemberAccounts_andSavesTheRoleTemplate() throws IOException {
+        String x86 = null;
+        String arm = null;
+        for (String account : java.util.List.of("111111111111", "222222222222")) {
+            try (StsClient sts = StsClient.builder()
+                            .endpointOverride(Moto.endpoint())
+                            .region(Moto.REGION)
+                            .credentialsProvider(Moto.credentials())
+                            .build();
+                    StsAssumeRoleCredentialsProvider admin = StsAssumeRoleCredentialsProvider.builder()
+                            .stsClient(sts)
+                            .refreshRequest(r -> r.roleArn("arn:aws:iam::" + account + ":role/admin")
+                                    .roleSessionName("fixtures"))
+                            .build()) {
+                SampleLambdaFunctions layers = SampleLambdaFunctions.create(Moto.endpoint(), Moto.REGION, admin);
+                x86 = layers.x86Layer().replace(account, "{account}");
+                arm = layers.armLayer().replace(account, "{account}");
+            }
+        }
+        env.put("CLOUDAEYE_LAYER_X86_64", x86);
+        env.put("CLOUDAEYE_LAYER_ARM64", arm);
+        env.put("CLOUDAEYE_ACCOUNTS", "111111111111,222222222222");
+        env.put("CLOUDAEYE_EXTERNAL_ID", "examples-ext-1");
+        env.put("CLOUDAEYE_ROLE_TEMPLATE_FILE", work.resolve("role.json").toString());
+        env.put("CLOUDAEYE_APPLY", "yes");
+
+        assertThat(run(FleetExample::run))
+                .as(err.toString(StandardCharsets.UTF_8))
+                .isZero();
+
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("2 account-regions planned, 0 failed")
+                .contains("Fleet apply succeeded")
+                .contains("The IAM policy account 222222222222's role needs:")
+                .doesNotContain(TOKEN);
+        assertThat(Files.readString(work.resolve("role.json"))).contains("AWS::IAM::Role");
+        assertThat(work.resolve("journals").resolve("111111111111").resolve("us-east-1"))
+                .isNotEmptyDirectory();
     }
 
     @Test

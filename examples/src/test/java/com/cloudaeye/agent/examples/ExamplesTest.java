@@ -33,6 +33,18 @@ class ExamplesTest {
     }
 
     @Test
+    void fleetExample_withNothingSet_namesTheAgentAccountAndLayerVariables() {
+        assertThat(run(FleetExample::run, Map.of())).isEqualTo(2);
+
+        assertThat(err())
+                .contains("FleetExample cannot start")
+                .contains("CLOUDAEYE_API_TOKEN")
+                .contains("CLOUDAEYE_ACCOUNTS: account IDs, comma-separated, or 'organization'")
+                .contains("CLOUDAEYE_LAYER_X86_64 and/or CLOUDAEYE_LAYER_ARM64");
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    @Test
     void lambdaExample_withNothingSet_namesTheAgentAndLayerVariables() {
         assertThat(run(LambdaExample::run, Map.of())).isEqualTo(2);
 

@@ -62,6 +62,43 @@ class JshellScriptsIT {
     }
 
     @Test
+    void fleet_planAndApply_installsIntoTwoMemberAccounts() throws IOException {
+        String x86 = null;
+        String arm = null;
+        for (String account : List.of("111111111111", "222222222222")) {
+            try (var sts = software.amazon.awssdk.services.sts.StsClient.builder()
+                            .endpointOverride(Moto.endpoint())
+                            .region(Moto.REGION)
+                            .credentialsProvider(Moto.credentials())
+                            .build();
+                    var admin = software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider.builder()
+                            .stsClient(sts)
+                            .refreshRequest(r -> r.roleArn("arn:aws:iam::" + account + ":role/admin")
+                                    .roleSessionName("fixtures"))
+                            .build()) {
+                SampleLambdaFunctions layers = SampleLambdaFunctions.create(Moto.endpoint(), Moto.REGION, admin);
+                x86 = layers.x86Layer().replace(account, "{account}");
+                arm = layers.armLayer().replace(account, "{account}");
+            }
+        }
+        env.put("CLOUDAEYE_LAYER_X86_64", x86);
+        env.put("CLOUDAEYE_LAYER_ARM64", arm);
+        env.put("CLOUDAEYE_ACCOUNTS", "111111111111,222222222222");
+        env.put("CLOUDAEYE_APPLY", "yes");
+
+        Run fleet = jshell("fleet.jsh");
+
+        assertThat(fleet.exitStatus()).as(fleet.output()).isZero();
+        assertThat(fleet.output())
+                .contains("2 account-regions planned, 0 failed")
+                .contains("Fleet apply succeeded");
+        assertThat(work.resolve("installer-role.json")).isRegularFile();
+        assertThat(PolicyDocument.fromJson(Files.readString(work.resolve("policy-222222222222.json")))
+                        .actions())
+                .contains("lambda:UpdateFunctionConfiguration");
+    }
+
+    @Test
     void lambda_planApplyRollback_changesTheFunctionsThenRestoresThemExactly() throws IOException {
         SampleLambdaFunctions layers = SampleLambdaFunctions.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
         env.put("CLOUDAEYE_LAYER_X86_64", layers.x86Layer());

@@ -1,0 +1,114 @@
+// fleet.jsh: plans installing the CloudAEye logs agent into the Lambda functions of many AWS accounts and regions
+// (every account-region side by side, each reached through a role), prints the fleet plan, writes each account's IAM
+// policy (policy-<account>.json) and the member-account role template (installer-role.json, CloudFormation,
+// StackSet-ready) to the working directory, and applies only with CLOUDAEYE_APPLY=yes.
+//
+// Environment variables:
+//   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   where the agent sends logs, and its token (required)
+//   CLOUDAEYE_ACCOUNTS      comma-separated account IDs, or "organization" for every active account (required)
+//   CLOUDAEYE_REGIONS       comma-separated regions, or "all" for those enabled in each account (default AWS_REGION)
+//   CLOUDAEYE_ROLE_NAME     the role assumed in every account (default CloudAEyeInstaller); CLOUDAEYE_EXTERNAL_ID
+//   CLOUDAEYE_LAYER_X86_64, CLOUDAEYE_LAYER_ARM64  the layer version ARN per architecture (at least one); {region}
+//                           and {account} stand for each account-region's
+//   CLOUDAEYE_APPLY=yes     apply the plan
+//
+//   jshell --class-path /path/to/cloudaeye-agent-all.jar fleet.jsh
+// A local emulator instead of AWS: CLOUDAEYE_AWS_ENDPOINT=http://127.0.0.1:5000. CLOUDAEYE_JOURNAL_DIR: where the
+// journals go (one directory per account and region below it).
+
+import com.cloudaeye.agent.*;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import com.cloudaeye.agent.lambda.LambdaTarget;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+
+int status = 1;
+
+String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isBlank() ? fallback : value.trim();
+}
+
+String required(String name) {
+    String value = env(name, null);
+    if (value == null) {
+        throw new IllegalArgumentException("Set the environment variable " + name + " (see the top of fleet.jsh).");
+    }
+    return value;
+}
+
+try {
+    String x86 = env("CLOUDAEYE_LAYER_X86_64", null);
+    String arm = env("CLOUDAEYE_LAYER_ARM64", null);
+    if (x86 == null && arm == null) {
+        throw new IllegalArgumentException("Set CLOUDAEYE_LAYER_X86_64 and/or CLOUDAEYE_LAYER_ARM64 (see fleet.jsh).");
+    }
+    String token = required("CLOUDAEYE_API_TOKEN");
+    String logs = required("CLOUDAEYE_LOGS_ENDPOINT");
+    FleetInstaller.Builder fleet = FleetInstaller.builder()
+            .roleName(env("CLOUDAEYE_ROLE_NAME", "CloudAEyeInstaller"))
+            .agent(a -> a.logsEndpoint(logs).apiToken(Secret.of(token)))
+            .target((account, region) -> {
+                LambdaTarget.Builder lambda = LambdaTarget.builder().functions("*");
+                if (x86 != null) {
+                    lambda.layer(Architecture.X86_64, x86.replace("{region}", region.id()).replace("{account}", account));
+                }
+                if (arm != null) {
+                    lambda.layer(Architecture.ARM64, arm.replace("{region}", region.id()).replace("{account}", account));
+                }
+                return lambda.build();
+            });
+    String accounts = required("CLOUDAEYE_ACCOUNTS");
+    if (accounts.equalsIgnoreCase("organization")) {
+        fleet.organization();
+    } else {
+        fleet.accounts(accounts.split("\\s*,\\s*"));
+    }
+    String regions = env("CLOUDAEYE_REGIONS", env("AWS_REGION", "us-east-1"));
+    if (regions.equalsIgnoreCase("all")) {
+        fleet.allEnabledRegions();
+    } else {
+        for (String region : regions.split("\\s*,\\s*")) {
+            fleet.regions(Region.of(region));
+        }
+    }
+    String externalId = env("CLOUDAEYE_EXTERNAL_ID", null);
+    if (externalId != null) {
+        fleet.externalId(externalId);
+    }
+    String endpoint = env("CLOUDAEYE_AWS_ENDPOINT", null);
+    if (endpoint != null) {
+        fleet.endpointOverride(URI.create(endpoint))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")));
+    }
+    String journals = env("CLOUDAEYE_JOURNAL_DIR", null);
+    if (journals != null) {
+        fleet.journalDirectory(Path.of(journals));
+    }
+    try (FleetInstaller installer = fleet.build()) {
+        FleetPlan plan = installer.plan(); // read-only calls
+        System.out.println(plan);
+        for (var policy : plan.requiredPolicies().entrySet()) {
+            Files.writeString(Path.of("policy-" + policy.getKey() + ".json"), policy.getValue().toJson());
+        }
+        Files.writeString(Path.of("installer-role.json"), plan.installerRoleTemplate());
+        Files.writeString(Path.of("fleet-plan.json"), plan.toJson());
+        if (env("CLOUDAEYE_APPLY", "no").equalsIgnoreCase("yes")) {
+            FleetResult result = installer.apply(plan);
+            System.out.println(result);
+            status = result.isSuccess() ? 0 : 1;
+        } else {
+            System.out.println("Nothing was changed. Wrote fleet-plan.json, policy-<account>.json and"
+                    + " installer-role.json; set CLOUDAEYE_APPLY=yes to apply.");
+            status = plan.isComplete() ? 0 : 1;
+        }
+    }
+} catch (Exception e) {
+    System.err.println("fleet.jsh failed: " + e.getMessage());
+}
+
+/exit status

@@ -1,0 +1,138 @@
+package com.cloudaeye.agent.examples;
+
+import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.FleetInstaller;
+import com.cloudaeye.agent.FleetPlan;
+import com.cloudaeye.agent.FleetResult;
+import com.cloudaeye.agent.ProgressListener;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.lambda.LambdaTarget;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+
+/**
+ * Installs the CloudAEye extension layer into the Lambda functions of many accounts and regions at once: one fleet
+ * plan (read-only, every account-region side by side), the IAM policy per account and the member-account role
+ * template, then the apply when asked.
+ *
+ * <p>Environment variables:
+ *
+ * <ul>
+ *   <li>{@code CLOUDAEYE_LOGS_ENDPOINT}, {@code CLOUDAEYE_API_TOKEN}: where the agent sends logs, and its token;
+ *   <li>{@code CLOUDAEYE_ACCOUNTS}: comma-separated account IDs, or {@code organization} for every active account of
+ *       the caller's AWS Organization;
+ *   <li>{@code CLOUDAEYE_REGIONS}: comma-separated regions, or {@code all} for those enabled in each account (default
+ *       {@code AWS_REGION});
+ *   <li>{@code CLOUDAEYE_ROLE_NAME} (default {@code CloudAEyeInstaller}) and {@code CLOUDAEYE_EXTERNAL_ID}: the role
+ *       assumed in every account;
+ *   <li>{@code CLOUDAEYE_LAYER_X86_64}, {@code CLOUDAEYE_LAYER_ARM64}: the layer version ARN per architecture, where
+ *       {@code {region}} and {@code {account}} stand for each account-region's (at least one);
+ *   <li>{@code CLOUDAEYE_APPLY=yes} to apply; {@code CLOUDAEYE_AWS_ENDPOINT} for a local emulator; {@code
+ *       CLOUDAEYE_JOURNAL_DIR}; {@code CLOUDAEYE_ROLE_TEMPLATE_FILE} to save the member-account role template.
+ * </ul>
+ *
+ * <p>Exit status: 0 when planned (or applied completely), 1 when something failed, 2 when a variable is missing.
+ */
+public final class FleetExample {
+    private FleetExample() {}
+
+    /**
+     * @param args unused: the settings come from environment variables (see the class comment)
+     */
+    public static void main(String[] args) {
+        System.exit(run(System.getenv(), System.out, System.err));
+    }
+
+    static int run(Map<String, String> environment, PrintStream out, PrintStream err) {
+        ExampleEnvironment env = new ExampleEnvironment(environment);
+        env.requireAgent();
+        String accounts = env.required("CLOUDAEYE_ACCOUNTS", "account IDs, comma-separated, or 'organization'");
+        Optional<String> x86 = env.optional(LambdaExample.LAYER_X86_64);
+        Optional<String> arm = env.optional(LambdaExample.LAYER_ARM64);
+        if (x86.isEmpty() && arm.isEmpty()) {
+            env.missing(LambdaExample.LAYER_X86_64 + " and/or " + LambdaExample.LAYER_ARM64
+                    + ": the CloudAEye layer version ARN, {region} and {account} standing for each one's");
+        }
+        if (env.reportMissing(err, "FleetExample")) {
+            return 2;
+        }
+        try {
+            FleetInstaller.Builder fleet = FleetInstaller.builder()
+                    .roleName(env.optional("CLOUDAEYE_ROLE_NAME").orElse("CloudAEyeInstaller"))
+                    .agent(a -> a.logsEndpoint(env.optional(ExampleEnvironment.LOGS_ENDPOINT)
+                                    .orElse(""))
+                            .apiToken(Secret.of(
+                                    env.optional(ExampleEnvironment.API_TOKEN).orElse(""))))
+                    .installer(i -> i.listener(ProgressListener.console()))
+                    .target((account, region) -> {
+                        LambdaTarget.Builder lambda = LambdaTarget.builder().functions("*");
+                        x86.ifPresent(l -> lambda.layer(Architecture.X86_64, fill(l, account, region)));
+                        arm.ifPresent(l -> lambda.layer(Architecture.ARM64, fill(l, account, region)));
+                        return lambda.build();
+                    });
+            if (accounts.equalsIgnoreCase("organization")) {
+                fleet.organization();
+            } else {
+                fleet.accounts(env.list("CLOUDAEYE_ACCOUNTS", ""));
+            }
+            String regions = env.optional("CLOUDAEYE_REGIONS")
+                    .or(() -> env.optional(ExampleEnvironment.REGION))
+                    .orElse("us-east-1");
+            if (regions.equalsIgnoreCase("all")) {
+                fleet.allEnabledRegions();
+            } else {
+                fleet.regions(Arrays.stream(env.list("CLOUDAEYE_REGIONS", regions))
+                        .map(Region::of)
+                        .toArray(Region[]::new));
+            }
+            env.optional("CLOUDAEYE_EXTERNAL_ID").ifPresent(fleet::externalId);
+            env.optional(ExampleEnvironment.AWS_ENDPOINT)
+                    .ifPresent(endpoint -> fleet.endpointOverride(URI.create(endpoint))
+                            .credentialsProvider(
+                                    StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"))));
+            env.optional(ExampleEnvironment.JOURNAL_DIR).map(Path::of).ifPresent(fleet::journalDirectory);
+            try (FleetInstaller installer = fleet.build()) {
+                FleetPlan plan = installer.plan(); // read-only, every account-region side by side
+                out.println(plan); // per account-region counts, failures, totals
+                plan.requiredPolicies().forEach((account, policy) -> {
+                    out.println("The IAM policy account " + account + "'s role needs:");
+                    out.println(policy.toJson());
+                });
+                Optional<String> template = env.optional("CLOUDAEYE_ROLE_TEMPLATE_FILE");
+                if (template.isPresent()) {
+                    Files.writeString(Path.of(template.get()), plan.installerRoleTemplate());
+                    out.println(
+                            "Member-account role template (CloudFormation, StackSet-ready) saved to " + template.get());
+                }
+                if (!env.apply()) {
+                    out.println("Nothing was changed. Set " + ExampleEnvironment.APPLY + "=yes to apply this plan.");
+                    return plan.isComplete() ? 0 : 1;
+                }
+                FleetResult result = installer.apply(plan); // each account-region journaled on its own
+                out.println(result);
+                return result.isSuccess() ? 0 : 1;
+            }
+        } catch (AgentException | IllegalArgumentException e) {
+            err.println("FleetExample failed: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            err.println("FleetExample failed: " + new UncheckedIOException(e).getMessage());
+            return 1;
+        }
+    }
+
+    private static String fill(String arn, String account, Region region) {
+        return arn.replace("{region}", region.id()).replace("{account}", account);
+    }
+}
