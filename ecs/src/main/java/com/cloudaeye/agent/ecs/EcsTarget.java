@@ -3,6 +3,7 @@ package com.cloudaeye.agent.ecs;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.ecs.internal.EcsApplier;
 import com.cloudaeye.agent.ecs.internal.EcsPlanner;
 import com.cloudaeye.agent.ecs.internal.Selection;
@@ -133,6 +134,7 @@ public final class EcsTarget implements Target {
         private @Nullable Duration waitTimeout;
         private Duration pollInterval = Duration.ofSeconds(15);
         private boolean allowTaskResize;
+        private ManagedResources managedResources = ManagedResources.warn();
 
         private Builder() {}
 
@@ -238,6 +240,21 @@ public final class EcsTarget implements Target {
         }
 
         /**
+         * What to do with task definitions and services that infrastructure as code owns (a CloudFormation, SAM or
+         * CDK stack, or the tool an {@link ManagedResources.Builder#ownerTag owner tag} names), whose next deployment
+         * would revert the change: warn (the default), skip them, or skip them and print the container definitions
+         * (the log router, and each application container's log configuration) their template should have. A
+         * service counts as owned when its task definition is. The tags come with the reads planning makes anyway.
+         *
+         * @param managedResources the settings, e.g. {@code ManagedResources.skip()}
+         * @return this
+         */
+        public Builder managedResources(ManagedResources managedResources) {
+            this.managedResources = managedResources;
+            return this;
+        }
+
+        /**
          * @return the target
          * @throws ConfigurationException when the cluster, the services or the sidecar are missing or invalid
          */
@@ -261,6 +278,10 @@ public final class EcsTarget implements Target {
                 throw new ConfigurationException(
                         "waitForStable needs a positive poll interval, got " + pollInterval + ".");
             }
+            if (managedResources == null) {
+                throw new ConfigurationException(
+                        "managedResources(null): pass ManagedResources.warn(), .skip() or .template(format).");
+            }
             return new EcsTarget(new Selection(
                     cluster,
                     List.copyOf(services),
@@ -269,7 +290,8 @@ public final class EcsTarget implements Target {
                     updateServices,
                     waitTimeout,
                     pollInterval,
-                    allowTaskResize));
+                    allowTaskResize,
+                    managedResources));
         }
     }
 }

@@ -55,6 +55,8 @@ public final class Demo {
                     .layer(Architecture.X86_64, samples.x86Layer())
                     .layer(Architecture.ARM64, samples.armLayer())
                     .publishVersion(true);
+            // The plan warns about the stack's function: the stack's next deployment would revert the change.
+            SampleProductionFunctions.create(endpoint, region, credentials);
             SampleEcsServices.create(endpoint, region, credentials);
             builder.target(EcsTarget.builder()
                     .cluster(SampleEcsServices.CLUSTER)

@@ -23,6 +23,9 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
  * @param armLayer the arm64 layer version ARN
  */
 public record SampleLambdaFunctions(String x86Layer, String armLayer) {
+    /** The functions' role. */
+    static final String ROLE = "demo-lambda-role";
+
     /**
      * Creates a role, two layers and eight functions of mixed runtimes and architectures.
      *
@@ -42,7 +45,7 @@ public record SampleLambdaFunctions(String x86Layer, String armLayer) {
                         .region(region)
                         .credentialsProvider(credentials)
                         .build()) {
-            String role = iam.createRole(r -> r.roleName("demo-lambda-role")
+            String role = iam.createRole(r -> r.roleName(ROLE)
                             .assumeRolePolicyDocument("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
                                     + "\"Allow\",\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},"
                                     + "\"Action\":\"sts:AssumeRole\"}]}"))
@@ -78,7 +81,7 @@ public record SampleLambdaFunctions(String x86Layer, String armLayer) {
         return arn;
     }
 
-    private static SdkBytes zip() {
+    static SdkBytes zip() {
         try (ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                 ZipOutputStream zip = new ZipOutputStream(bytes)) {
             zip.putNextEntry(new ZipEntry("index.py"));

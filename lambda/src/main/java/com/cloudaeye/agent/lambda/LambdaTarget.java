@@ -3,6 +3,7 @@ package com.cloudaeye.agent.lambda;
 import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.lambda.internal.AliasRollback;
 import com.cloudaeye.agent.lambda.internal.Arns;
 import com.cloudaeye.agent.lambda.internal.FunctionPlanner;
@@ -78,6 +79,7 @@ public final class LambdaTarget implements Target {
     private final boolean publishVersion;
     private final boolean forceEnvironment;
     private final @Nullable String apiTokenSecretArn;
+    private final ManagedResources managedResources;
     private final List<String> moveAliases;
     private final boolean moveWeightedAliases;
     /** What this target's plans read of the functions to update, so that its apply need not read them again. */
@@ -100,6 +102,7 @@ public final class LambdaTarget implements Target {
         this.publishVersion = b.publishVersion;
         this.forceEnvironment = b.forceEnvironment;
         this.apiTokenSecretArn = b.apiTokenSecretArn;
+        this.managedResources = b.managedResources;
         this.moveAliases = List.copyOf(b.moveAliases);
         this.moveWeightedAliases = b.moveWeightedAliases;
     }
@@ -149,7 +152,8 @@ public final class LambdaTarget implements Target {
                 forceEnvironment,
                 apiTokenSecretArn,
                 planned,
-                new ServingVersions(context, moveAliases, moveWeightedAliases));
+                new ServingVersions(context, moveAliases, moveWeightedAliases),
+                managedResources);
     }
 
     @Override
@@ -167,6 +171,7 @@ public final class LambdaTarget implements Target {
         private boolean publishVersion;
         private boolean forceEnvironment;
         private @Nullable String apiTokenSecretArn;
+        private ManagedResources managedResources = ManagedResources.warn();
         private final List<String> moveAliases = new ArrayList<>();
         private boolean moveWeightedAliases;
 
@@ -308,6 +313,21 @@ public final class LambdaTarget implements Target {
         }
 
         /**
+         * What to do with functions that infrastructure as code owns (a CloudFormation, SAM or CDK stack, or the
+         * tool an {@link ManagedResources.Builder#ownerTag owner tag} names), whose next deployment would revert the
+         * change: warn (the default), skip them, or skip them and print the {@code Layers} and
+         * {@code Environment.Variables} their template should have. Functions found by a glob cost one
+         * {@code lambda:GetFunction} each for their tags, and only those the plan would change.
+         *
+         * @param managedResources the settings, e.g. {@code ManagedResources.skip()}
+         * @return this
+         */
+        public Builder managedResources(ManagedResources managedResources) {
+            this.managedResources = managedResources;
+            return this;
+        }
+
+        /**
          * @return the target
          * @throws ConfigurationException when a name, ARN or layer is malformed, or nothing is selected
          */
@@ -366,6 +386,10 @@ public final class LambdaTarget implements Target {
                 throw new ConfigurationException("The API token reference '" + apiTokenSecretArn + "' is not the"
                         + " ARN of a Secrets Manager secret or an SSM parameter: pass e.g."
                         + " arn:aws:secretsmanager:us-east-1:123456789012:secret:cloudaeye-token.");
+            }
+            if (managedResources == null) {
+                throw new ConfigurationException(
+                        "managedResources(null): pass ManagedResources.warn(), .skip() or .template(format).");
             }
             for (String a : moveAliases) {
                 if (a == null || !ALIAS_GLOB.matcher(a).matches()) {

@@ -69,6 +69,12 @@ class LambdaPlanGoldenTest {
                         + "]}")));
         aws.stubFor(get(urlPathMatching("/2019-09-30/functions/.*/provisioned-concurrency"))
                 .willReturn(okJson("{\"ProvisionedConcurrencyConfigs\":[]}")));
+        // The tags of the functions the plan changes: payments belongs to a CloudFormation stack.
+        aws.stubFor(get(urlPathMatching(LambdaWireMockTest.fn("payments")))
+                .willReturn(okJson("{\"Configuration\":" + upgrade + ",\"Tags\":{\"aws:cloudformation:stack-name\":"
+                        + "\"payments-stack\",\"aws:cloudformation:logical-id\":\"PaymentsFn\"}}")));
+        aws.stubFor(get(urlPathMatching(LambdaWireMockTest.fn("orders")))
+                .willReturn(okJson(LambdaWireMockTest.getFunction("orders", "rev-o", "Successful"))));
     }
 
     @AfterEach

@@ -171,6 +171,10 @@ public final class ThrottlingProxy implements AutoCloseable {
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> requestsByResource = new ConcurrentHashMap<>();
     private final List<Request> requestLog = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    /** Requests moto answered with a 2xx: those that took effect, whether or not their answer reached the client. */
+    private final List<Request> landed = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    private final Gate gate;
     private final Map<String, LongAdder> throttledByGroup = new ConcurrentHashMap<>();
     /** Arrival times (nanoTime) of every request of a quota group, throttled ones included. */
     private final Map<String, java.util.Queue<Long>> arrivalsByGroup = new ConcurrentHashMap<>();
@@ -189,6 +193,7 @@ public final class ThrottlingProxy implements AutoCloseable {
         this.faultOnly = Set.copyOf(b.faultOnly);
         this.faultBudget = new java.util.concurrent.atomic.AtomicLong(b.maxFaults);
         this.random = new Random(b.seed);
+        this.gate = b.gate;
         for (Fault f : Fault.values()) {
             faults.put(f, new LongAdder());
         }
@@ -300,6 +305,43 @@ public final class ThrottlingProxy implements AutoCloseable {
         return conflicts.sum();
     }
 
+    /**
+     * @return every request moto answered with a 2xx, in order: the calls that took effect, including those whose
+     *     answer was lost or never reached a killed client
+     */
+    public List<Request> landedRequests() {
+        return List.copyOf(landed);
+    }
+
+    /**
+     * Waits until no request is in the proxy, e.g. until a request held by a {@link Gate} has reached moto.
+     *
+     * @throws InterruptedException when waiting is interrupted
+     */
+    public void awaitIdle() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (inFlight.get() > 0) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(inFlight.get() + " requests still in the proxy after 60 s");
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /**
+     * Decides what becomes of a request before any fault or limit applies; it may block the request meanwhile. The
+     * crash harness holds one while it kills the client, then lets it through or drops it.
+     */
+    @FunctionalInterface
+    public interface Gate {
+        /**
+         * @param request the request, as logged
+         * @return true to let it go on, false to drop it (the connection is closed without an answer)
+         * @throws InterruptedException when waiting is interrupted
+         */
+        boolean pass(Request request) throws InterruptedException;
+    }
+
     /** @return every request the proxy forwarded or faulted, in order (moto's admin calls left out) */
     public List<Request> requestLog() {
         return List.copyOf(requestLog);
@@ -373,14 +415,19 @@ public final class ThrottlingProxy implements AutoCloseable {
                         .increment();
             }
             if (call.admin) {
-                forwardAndRespond(exchange, call, body);
+                forwardAndRespond(exchange, call, body, null);
                 return;
             }
-            requestLog.add(new Request(
+            Request logged = new Request(
                     AwsActions.iamAction(call.service, call.operation),
                     exchange.getRequestMethod(),
                     exchange.getRequestURI().getRawPath(),
-                    new String(body, StandardCharsets.UTF_8)));
+                    new String(body, StandardCharsets.UTF_8));
+            requestLog.add(logged);
+            if (!gate.pass(logged)) {
+                exchange.close();
+                return;
+            }
             if (call.group != null) {
                 arrivalsByGroup
                         .computeIfAbsent(call.group, k -> new java.util.concurrent.ConcurrentLinkedQueue<>())
@@ -403,7 +450,7 @@ public final class ThrottlingProxy implements AutoCloseable {
                         return;
                     }
                     case LOST_RESPONSE -> {
-                        forward(call, exchange, body);
+                        forward(call, exchange, body, logged);
                         exchange.close();
                         return;
                     }
@@ -437,7 +484,7 @@ public final class ThrottlingProxy implements AutoCloseable {
                                 + call.function);
                 return;
             }
-            forwardAndRespond(exchange, call, body);
+            forwardAndRespond(exchange, call, body, logged);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             exchange.close();
@@ -447,7 +494,7 @@ public final class ThrottlingProxy implements AutoCloseable {
         }
     }
 
-    private void forwardAndRespond(HttpExchange exchange, Call call, byte[] body)
+    private void forwardAndRespond(HttpExchange exchange, Call call, byte[] body, @Nullable Request logged)
             throws IOException, InterruptedException {
         HttpResponse<byte[]> response;
         try {
@@ -456,6 +503,7 @@ public final class ThrottlingProxy implements AutoCloseable {
             respondError(exchange, call, 502, serverErrorCode(call), "moto did not answer the proxy: " + e);
             return;
         }
+        recordLanded(logged, response);
         byte[] answer = afterForward(call, response);
         Headers out = exchange.getResponseHeaders();
         response.headers().map().forEach((name, values) -> {
@@ -468,8 +516,18 @@ public final class ThrottlingProxy implements AutoCloseable {
     }
 
     /** Forwards a request whose answer will be lost; moto's answer still updates the propagation state. */
-    private void forward(Call call, HttpExchange exchange, byte[] body) throws IOException, InterruptedException {
-        afterForward(call, http.send(forwardRequest(exchange, body), HttpResponse.BodyHandlers.ofByteArray()));
+    private void forward(Call call, HttpExchange exchange, byte[] body, Request logged)
+            throws IOException, InterruptedException {
+        HttpResponse<byte[]> response =
+                http.send(forwardRequest(exchange, body), HttpResponse.BodyHandlers.ofByteArray());
+        recordLanded(logged, response);
+        afterForward(call, response);
+    }
+
+    private void recordLanded(@Nullable Request logged, HttpResponse<byte[]> response) {
+        if (logged != null && response.statusCode() / 100 == 2) {
+            landed.add(logged);
+        }
     }
 
     /** @return moto's answer, rewritten while a Lambda update is in progress */
@@ -912,6 +970,7 @@ public final class ThrottlingProxy implements AutoCloseable {
         private final Set<String> faultOnly = new java.util.HashSet<>();
         private long seed = 42;
         private long maxFaults = Long.MAX_VALUE;
+        private Gate gate = request -> true;
 
         private Builder() {}
 
@@ -1040,6 +1099,15 @@ public final class ThrottlingProxy implements AutoCloseable {
          */
         public Builder slowResponse(Duration delay) {
             this.slowResponse = requireNonNegative("slowResponse", delay);
+            return this;
+        }
+
+        /**
+         * @param gate decides, before any fault, whether each request goes on (default: every one does)
+         * @return this
+         */
+        public Builder gate(Gate gate) {
+            this.gate = gate;
             return this;
         }
 

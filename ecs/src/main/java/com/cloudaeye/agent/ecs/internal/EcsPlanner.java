@@ -41,6 +41,7 @@ import software.amazon.awssdk.services.ecs.model.ListServicesResponse;
 import software.amazon.awssdk.services.ecs.model.LogConfiguration;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.Service;
+import software.amazon.awssdk.services.ecs.model.ServiceField;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
 import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
 
@@ -141,11 +142,13 @@ public final class EcsPlanner {
             changes.add(d.change());
             group.forEach(s -> changes.add(serviceDecision(s, d, install)));
         });
-        if (!selection.updateServices() && changes.stream().anyMatch(Change::isMutation)) {
+        List<Change> reviewed = new IacOwnership(selection.managedResources(), selection.router())
+                .review(changes, sources, services, install ? context.agent() : null, notes);
+        if (!selection.updateServices() && reviewed.stream().anyMatch(Change::isMutation)) {
             notes.add("ECS: updateServices is false, so services keep their current revision until you update them"
                     + " (or plan again with updateServices(true)).");
         }
-        return new TargetPlan(changes, List.copyOf(reads), notes);
+        return new TargetPlan(reviewed, List.copyOf(reads), notes);
     }
 
     // ---- selection ----
@@ -183,8 +186,8 @@ public final class EcsPlanner {
         List<String> missing = new ArrayList<>();
         for (int i = 0; i < names.size(); i += DESCRIBE_BATCH) {
             List<String> batch = names.subList(i, Math.min(names.size(), i + DESCRIBE_BATCH));
-            DescribeServicesResponse r = read(() ->
-                    ecs.describeServices(d -> d.cluster(selection.cluster()).services(batch)));
+            DescribeServicesResponse r = read(() -> ecs.describeServices(
+                    d -> d.cluster(selection.cluster()).services(batch).include(ServiceField.TAGS)));
             services.addAll(r.services());
             r.failures().forEach(f -> missing.add(lastSegment(f.arn()) + " (" + f.reason() + ")"));
         }
@@ -515,7 +518,7 @@ public final class EcsPlanner {
         // ListTaskDefinitions (apply looks for a revision an earlier attempt registered among the family's newer ones).
         p.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
         p.add(Permission.of("ecs:ListTaskDefinitions", "*"));
-        if (r.hasTags() && !r.tags().isEmpty()) {
+        if (r.hasTags() && r.tags().stream().anyMatch(t -> !t.key().startsWith("aws:"))) { // as TaskDefinitions.copy
             String arn = source.taskDefinitionArn();
             p.add(Permission.of("ecs:TagResource", arn.substring(0, arn.lastIndexOf(':')) + ":*"));
         }

@@ -38,6 +38,19 @@ public final class FireLensRoutes {
     /** {@code awslogs} options that group lines into events; Fluent Bit does that in filters, not in outputs. */
     private static final Set<String> MULTILINE_OPTIONS = Set.of("awslogs-datetime-format", "awslogs-multiline-pattern");
 
+    /** The {@code awslogs} options this class translates or warns about; any other keeps the container on awslogs. */
+    private static final Set<String> AWSLOGS_OPTIONS = Set.of(
+            "awslogs-group",
+            "awslogs-region",
+            "awslogs-stream-prefix",
+            "awslogs-create-group",
+            "awslogs-endpoint",
+            "awslogs-format",
+            "awslogs-datetime-format",
+            "awslogs-multiline-pattern",
+            "mode",
+            "max-buffer-size");
+
     private FireLensRoutes() {}
 
     /**
@@ -97,7 +110,7 @@ public final class FireLensRoutes {
         Map<String, String> options = original.hasOptions() ? original.options() : Map.of();
         List<String> unknown = new ArrayList<>();
         options.keySet().stream()
-                .filter(k -> !awslogsOptions().contains(k))
+                .filter(k -> !AWSLOGS_OPTIONS.contains(k))
                 .sorted()
                 .forEach(unknown::add);
         if (!unknown.isEmpty()
@@ -131,20 +144,6 @@ public final class FireLensRoutes {
                             + " logs:PutLogEvents on " + group);
         }
         return new Route(container, original, teed(container, options, source, settings), true, warnings(options));
-    }
-
-    private static Set<String> awslogsOptions() {
-        return Set.of(
-                "awslogs-group",
-                "awslogs-region",
-                "awslogs-stream-prefix",
-                "awslogs-create-group",
-                "awslogs-endpoint",
-                "awslogs-format",
-                "awslogs-datetime-format",
-                "awslogs-multiline-pattern",
-                "mode",
-                "max-buffer-size");
     }
 
     private static Route kept(String container, LogConfiguration original, String reason) {

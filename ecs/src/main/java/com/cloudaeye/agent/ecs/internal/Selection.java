@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.ecs.internal;
 
+import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.ecs.LogRouter;
 import java.time.Duration;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.jspecify.annotations.Nullable;
  * @param waitTimeout how long to wait for each rollout, null for no wait
  * @param pollInterval how often to poll a rollout
  * @param allowTaskResize whether too-small Fargate tasks may be raised to the next valid size
+ * @param managedResources what to do with task definitions and services that infrastructure as code owns
  */
 public record Selection(
         String cluster,
@@ -25,7 +27,8 @@ public record Selection(
         boolean updateServices,
         @Nullable Duration waitTimeout,
         Duration pollInterval,
-        boolean allowTaskResize) {
+        boolean allowTaskResize,
+        ManagedResources managedResources) {
 
     @Override
     public String toString() {

@@ -86,8 +86,11 @@ public final class TaskDefinitions {
                 to.set(request, field.getValueOrDefault(source));
             }
         }
-        if (!tags.isEmpty()) {
-            request.tags(tags);
+        // Keys starting with "aws:" (CloudFormation's stack tags) are AWS's own: RegisterTaskDefinition rejects them.
+        List<Tag> userTags =
+                tags.stream().filter(t -> !t.key().startsWith("aws:")).toList();
+        if (!userTags.isEmpty()) {
+            request.tags(userTags);
         }
         return request;
     }

@@ -17,7 +17,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Runs one EKS installer operation in its own JVM, so a test can kill it with {@code SIGKILL} half-way and continue in
  * a fresh JVM. Arguments: {@code apply|resume|rollback ENDPOINT JOURNAL_DIR RATE KUBECONFIG [JOURNAL_FILE]}; RATE is
  * the EKS, IAM and CloudFormation rate the installer allows itself (low, to make the apply slow enough to kill);
- * KUBECONFIG reaches the test's Kubernetes API server, where the agent DaemonSet of the first cluster goes. Prints the {@link ChildJvm#printResult
+ * KUBECONFIG reaches the test's Kubernetes API server, where the agent DaemonSet of the first cluster goes ({@value
+ * #NO_KUBECONFIG}: no DaemonSet). Prints the {@link ChildJvm#printResult
  * RESULT} line.
  *
  * <p>One installer with one {@link EksTarget} for all {@link #CLUSTERS} (an installer takes one target per
@@ -39,6 +40,9 @@ public final class EksApplyInChildJvm {
     public static final String EXTERNAL_ID = "cloudaeye-tenant-crash-42";
     /** The API token the installer is configured with (a test value; no EKS part here sends it). */
     public static final String TOKEN = "cae-eks-crash-token-5c6d7e";
+
+    /** The KUBECONFIG argument that installs no DaemonSet: the AWS side only. */
+    public static final String NO_KUBECONFIG = "-";
 
     private EksApplyInChildJvm() {}
 
@@ -69,11 +73,18 @@ public final class EksApplyInChildJvm {
                 .rateLimit("iam", rate)
                 .rateLimit("cloudformation", rate)
                 .journalDirectory(journals);
-        Path kubeconfig = Path.of(args[4]);
-        EksTarget.Builder target = EksTarget.builder()
-                .cluster(USER_STACK_CLUSTER)
-                .daemonSet(d -> d.kubeconfig(kubeconfig).timeout(Duration.ofSeconds(60)))
-                .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(keys::add))
+        EksTarget.Builder target = EksTarget.builder().cluster(USER_STACK_CLUSTER);
+        if (!args[4].equals(NO_KUBECONFIG)) {
+            Path kubeconfig = Path.of(args[4]);
+            target.daemonSet(d -> d.kubeconfig(kubeconfig).timeout(Duration.ofSeconds(60)));
+        }
+        target.cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(key -> {
+                    keys.add(key);
+                    // The id only, at once (the JVM may be killed next), for the tests to check that the key the user
+                    // has is one that the sink received.
+                    System.out.println("KEY received " + key.accessKeyId());
+                    System.out.flush();
+                }))
                 .controlPlaneLogging(true)
                 .waits(Duration.ofMillis(50), Duration.ofSeconds(30));
         for (String cluster : CLUSTERS.subList(1, CLUSTERS.size())) {

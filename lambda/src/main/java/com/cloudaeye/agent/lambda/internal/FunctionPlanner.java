@@ -10,6 +10,7 @@ import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.Secret;
@@ -71,6 +72,7 @@ public final class FunctionPlanner {
     private final EdgeFunctions edge;
     private final Set<String> ourLayerNames = new HashSet<>();
     private final Set<Permission> reads = new TreeSet<>();
+    private final IacOwnership iac;
 
     /**
      * @param context the target context
@@ -80,6 +82,7 @@ public final class FunctionPlanner {
      * @param forceEnvironment overwrite user values of our variables
      * @param tokenArn the secret or parameter holding the token, when it is passed by reference; else null
      * @param planned where the functions to update are remembered for the apply
+     * @param managedResources what to do with functions that infrastructure as code owns
      * @param serving plans the versions and aliases that serve traffic after each update
      */
     public FunctionPlanner(
@@ -90,7 +93,8 @@ public final class FunctionPlanner {
             boolean forceEnvironment,
             @Nullable String tokenArn,
             PlannedFunctions planned,
-            ServingVersions serving) {
+            ServingVersions serving,
+            ManagedResources managedResources) {
         this.context = context;
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
@@ -100,6 +104,7 @@ public final class FunctionPlanner {
         this.forceEnvironment = forceEnvironment;
         this.tokenArn = tokenArn;
         this.planned = planned;
+        this.iac = new IacOwnership(context, managedResources, tokenArn, reads);
         this.serving = serving;
         this.edge = new EdgeFunctions(context);
         layers.values().forEach(arn -> ourLayerNames.add(Arns.layerName(arn)));
@@ -133,14 +138,15 @@ public final class FunctionPlanner {
         List<Change> changes = joinAll(pending);
         reads.addAll(edge.reads());
         List<String> notes = new ArrayList<>(edge.notes());
-        if (tokenArn == null && changes.stream().anyMatch(c -> c.action() == ChangeAction.UPDATE)) {
+        List<Change> reviewed = iac.review(changes, true, notes);
+        if (tokenArn == null && reviewed.stream().anyMatch(c -> c.action() == ChangeAction.UPDATE)) {
             notes.add("The API token is a plain environment value of each function: anyone allowed"
                     + " lambda:GetFunctionConfiguration can read it. Prefer LambdaTarget.builder()"
                     + ".apiTokenSecretArn(secretOrParameterArn), which the extension reads with the function's"
                     + " role.");
         }
         reads.addAll(serving.reads());
-        return new TargetPlan(changes, List.copyOf(reads), notes);
+        return new TargetPlan(reviewed, List.copyOf(reads), notes);
     }
 
     /** @return the uninstall plan: our layer and variables removed, saved user values restored */
@@ -150,7 +156,9 @@ public final class FunctionPlanner {
         forEachSelected(config -> pending.add(serving.plan(planUninstall(config), config)));
         List<Change> changes = joinAll(pending);
         reads.addAll(serving.reads());
-        return new TargetPlan(changes, List.copyOf(reads));
+        List<String> notes = new ArrayList<>();
+        List<Change> reviewed = iac.review(changes, false, notes);
+        return new TargetPlan(reviewed, List.copyOf(reads), notes);
     }
 
     private static List<Change> joinAll(List<CompletableFuture<Change>> pending) {
@@ -280,6 +288,7 @@ public final class FunctionPlanner {
             }
             FunctionConfiguration config = response.configuration();
             reads.add(Permission.of("lambda:GetFunction", unqualified(config.functionArn())));
+            iac.known(unqualified(config.functionArn()), response.tags());
             if (tagsMatch(response.tags())) {
                 accept.accept(config);
             }
@@ -307,7 +316,9 @@ public final class FunctionPlanner {
         }
         List<FunctionConfiguration> kept = new ArrayList<>();
         for (int i = 0; i < futures.size(); i++) {
-            if (tagsMatch(CallScheduler.join(futures.get(i)).tags())) {
+            Map<String, String> tags = CallScheduler.join(futures.get(i)).tags();
+            iac.known(unqualified(candidates.get(i).functionArn()), tags);
+            if (tagsMatch(tags)) {
                 kept.add(candidates.get(i));
             }
         }

@@ -67,6 +67,8 @@ public final class IamUserStackAccess implements EksComponent {
     public static final String STACK_TYPE = "AWS::CloudFormation::Stack";
     /** The resource type of the access key's changes (the resource id is the user's ARN). */
     public static final String KEY_TYPE = "AWS::IAM::AccessKey";
+    /** The key change's target state: the user's key ids when it was planned. */
+    private static final String KEYS_BEFORE = "keysBefore";
     /** IAM's limit of access keys per user. */
     public static final int KEY_LIMIT = 2;
 
@@ -172,6 +174,11 @@ public final class IamUserStackAccess implements EksComponent {
                 .targetState(Json.object().put("user", USER_NAME));
         List<String> ids =
                 keys.stream().map(AccessKeyMetadata::accessKeyId).sorted().collect(Collectors.toList());
+        ArrayNode before = Json.array();
+        ids.forEach(before::add);
+        ObjectNode state = Json.object().put("user", USER_NAME);
+        state.set(KEYS_BEFORE, before);
+        change.targetState(state);
         String idList = String.join(", ", ids);
         if (reuseKeyId != null && ids.contains(reuseKeyId)) {
             return change.action(ChangeAction.NO_OP)
@@ -552,6 +559,27 @@ public final class IamUserStackAccess implements EksComponent {
         }
         List<String> ids =
                 keys.stream().map(AccessKeyMetadata::accessKeyId).sorted().collect(Collectors.toList());
+        List<String> planned = keysBefore(change);
+        boolean started = false;
+        if (planned != null && !planned.containsAll(ids)) {
+            // Only the installer adds keys to CloudAEye's user, and only through this change: a key made since
+            // planning is this change's own, from an apply killed between CreateAccessKey and its answer (resumed
+            // now). Its secret never reached the sink and never will: delete it and make the key the plan promised.
+            context.starting(change);
+            started = true;
+            try {
+                context.scheduler().call(EksQuotas.IAM, () -> deleteKeysNotIn(iam, planned));
+            } catch (RuntimeException e) {
+                AwsFailures.report(
+                        context,
+                        change,
+                        "Deleting the access key an interrupted apply made for " + USER_NAME + " (its secret is lost)"
+                                + " failed: " + AwsFailures.describe(e),
+                        e);
+                return;
+            }
+            ids.retainAll(planned);
+        }
         if (reuseKeyId != null && ids.contains(reuseKeyId)) {
             context.skipped(change, "The user has the key " + reuseKeyId + " that CloudAEye holds: no new key.");
             return;
@@ -570,7 +598,9 @@ public final class IamUserStackAccess implements EksComponent {
                             + " again and say with reuseAccessKey(id) whether CloudAEye holds it.");
             return;
         }
-        context.starting(change);
+        if (!started) {
+            context.starting(change);
+        }
         CreateAccessKeyResponse created;
         try {
             created = createKeyOnce(iam, context, ids);
@@ -606,6 +636,17 @@ public final class IamUserStackAccess implements EksComponent {
                 change,
                 "created the access key " + keyId + " and handed it to the accessKeySink",
                 Json.object().put("accessKeyId", keyId));
+    }
+
+    /** @return the user's key ids when the change was planned; null for a plan made before they were recorded */
+    private static @Nullable List<String> keysBefore(Change change) {
+        JsonNode before = change.targetState().get(KEYS_BEFORE);
+        if (before == null || !before.isArray()) {
+            return null;
+        }
+        List<String> ids = new ArrayList<>();
+        before.forEach(id -> ids.add(id.asText()));
+        return ids;
     }
 
     /**
