@@ -1,6 +1,8 @@
 package com.cloudaeye.agent.ecs;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.TargetContract;
 import java.util.Set;
@@ -32,8 +34,26 @@ class EcsTargetIT extends TargetContract {
     }
 
     @Override
-    protected AgentInstaller.Builder installer() {
-        return MotoEcs.installer(MotoEcs.target().build());
+    protected Target target() {
+        return MotoEcs.target().build();
+    }
+
+    @Override
+    protected AgentInstaller.Builder environment() {
+        return MotoEcs.environment();
+    }
+
+    @Override
+    protected boolean keptByRollback(Change change) {
+        // Rollback moves the services back and keeps the registered revisions (immutable; a service may use them).
+        return change.resourceId().contains(":task-definition/");
+    }
+
+    @Override
+    protected Set<String> knownGaps() {
+        // Issue 15: a RegisterTaskDefinition whose answer was lost, retried and then refused is reported FAILED
+        // without a read-back, though the first attempt registered the revision.
+        return Set.of(LOST_ANSWER_IS_UNKNOWN);
     }
 
     @Override

@@ -45,6 +45,11 @@ final class MotoEcs implements AutoCloseable {
 
     /** An installer against moto with the given target. */
     static AgentInstaller.Builder installer(EcsTarget target) {
+        return environment().target(target);
+    }
+
+    /** An installer builder pointed at moto with the agent settings, without a target. */
+    static AgentInstaller.Builder environment() {
         return AgentInstaller.builder()
                 .region(Moto.REGION)
                 .endpointOverride(Moto.endpoint())
@@ -52,8 +57,7 @@ final class MotoEcs implements AutoCloseable {
                 .retries(2, java.time.Duration.ofMillis(10))
                 .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com")
                         .apiToken(Secret.of(TOKEN))
-                        .putOptions("CLOUDAEYE_LOG_LEVEL", "info"))
-                .target(target);
+                        .putOptions("CLOUDAEYE_LOG_LEVEL", "info"));
     }
 
     /** The target most tests use: every service but legacy-*, rolled out and waited for. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.TargetContract;
 import java.util.List;
@@ -27,11 +28,16 @@ class EksLoggingIT extends TargetContract {
     }
 
     @Override
-    protected AgentInstaller.Builder installer() {
-        return MotoEks.installer(MotoEks.target()
+    protected Target target() {
+        return MotoEks.target()
                 .controlPlaneLogging(true)
                 .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(keys::add))
-                .build());
+                .build();
+    }
+
+    @Override
+    protected AgentInstaller.Builder environment() {
+        return MotoEks.environment();
     }
 
     @Test

@@ -48,12 +48,16 @@ final class MotoEks {
     }
 
     static AgentInstaller.Builder installer(EksTarget target) {
+        return environment().target(target);
+    }
+
+    /** An installer builder pointed at moto with the agent settings, without a target. */
+    static AgentInstaller.Builder environment() {
         return AgentInstaller.builder()
                 .region(Moto.REGION)
                 .credentialsProvider(Moto.credentials())
                 .endpointOverride(Moto.endpoint())
                 .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com")
-                        .apiToken(Secret.of("cloudaeye-api-token-for-tests")))
-                .target(target);
+                        .apiToken(Secret.of("cloudaeye-api-token-for-tests")));
     }
 }

@@ -78,12 +78,16 @@ final class LambdaFixtures implements AutoCloseable {
     }
 
     AgentInstaller.Builder installer(LambdaTarget target) {
+        return environment().target(target);
+    }
+
+    /** An installer builder pointed at moto with the agent settings, without a target. */
+    AgentInstaller.Builder environment() {
         return AgentInstaller.builder()
                 .region(Moto.REGION)
                 .endpointOverride(Moto.endpoint())
                 .credentialsProvider(Moto.credentials())
-                .agent(a -> a.logsEndpoint(ENDPOINT).apiToken(Secret.of(TOKEN)))
-                .target(target);
+                .agent(a -> a.logsEndpoint(ENDPOINT).apiToken(Secret.of(TOKEN)));
     }
 
     static SdkBytes zip() {

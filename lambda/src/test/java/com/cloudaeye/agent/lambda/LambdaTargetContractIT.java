@@ -2,11 +2,14 @@ package com.cloudaeye.agent.lambda;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.TargetContract;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import software.amazon.awssdk.services.lambda.model.Architecture;
@@ -46,14 +49,30 @@ class LambdaTargetContractIT extends TargetContract {
     }
 
     @Override
-    protected AgentInstaller.Builder installer() {
-        return fixtures.installer(LambdaTarget.builder()
-                        .functions("*")
-                        .layer(Architecture.X86_64, x86Layer)
-                        .layer(Architecture.ARM64, armLayer)
-                        .publishVersion(true)
-                        .build())
-                .endpointOverride(proxy.endpoint());
+    protected Target target() {
+        return LambdaTarget.builder()
+                .functions("*")
+                .layer(Architecture.X86_64, x86Layer)
+                .layer(Architecture.ARM64, armLayer)
+                .publishVersion(true)
+                .build();
+    }
+
+    @Override
+    protected AgentInstaller.Builder environment() {
+        return fixtures.environment().endpointOverride(proxy.endpoint());
+    }
+
+    @Override
+    protected URI endpoint() {
+        return proxy.endpoint();
+    }
+
+    @Override
+    protected Set<String> idempotentOnResumeActions() {
+        // A resumed change that landed publishes its version again: Lambda returns the existing version when neither
+        // code nor configuration changed since, so nothing changes twice.
+        return Set.of("lambda:PublishVersion");
     }
 
     @Override

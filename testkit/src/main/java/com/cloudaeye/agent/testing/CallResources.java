@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 
 /**
  * The IAM (action, resource) pairs one recorded request needs, read from its path or body the way AWS authorizes it:
- * a Lambda function or layer version, an ECS service, an EKS cluster, an IAM role or user, a tagged ARN; {@code *} for
+ * a Lambda function or layer version, an ECS service, an EKS cluster, a log group, an IAM role or user, a tagged ARN; {@code *} for
  * the actions AWS does not scope by resource (and for any this class does not know, so that a policy granting less
  * than {@code *} for them fails the contract until the mapping is added here).
  */
@@ -82,6 +82,12 @@ public final class CallResources {
             }
         } else if (action.equals("logs:DescribeLogGroups")) {
             resources.add(arn("logs", "log-group:*")); // AWS authorizes it on every log group, whatever the prefix
+        } else if (action.startsWith("logs:")) {
+            JsonNode body = json(r.body());
+            if (body.hasNonNull("logGroupName")) {
+                resources.add(
+                        arn("logs", "log-group:" + body.get("logGroupName").asText()));
+            }
         } else if (action.startsWith("cloudformation:")) {
             Matcher m = FORM.matcher(r.body());
             while (m.find()) {

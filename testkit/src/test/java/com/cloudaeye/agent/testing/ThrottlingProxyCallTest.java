@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** How {@link ThrottlingProxy} names requests and picks their quota group, without a server. */
 class ThrottlingProxyCallTest {
-    private static ThrottlingProxy.Call call(String method, String path) {
-        return ThrottlingProxy.Call.of(method, URI.create(path), new Headers());
+    private static ProxyCall call(String method, String path) {
+        return ProxyCall.of(method, URI.create(path), new Headers());
     }
 
     @ParameterizedTest
@@ -34,14 +34,14 @@ class ThrottlingProxyCallTest {
                 + " lambda.control-plane",
     })
     void lambdaRestPaths_mapToTheirOperationAndQuotaGroup(String method, String path, String operation, String group) {
-        ThrottlingProxy.Call call = call(method, path);
+        ProxyCall call = call(method, path);
         assertThat(call.operation).isEqualTo(operation);
         assertThat(call.group).isEqualTo(group);
     }
 
     @Test
     void invocations_areDataPlane_andNeverThrottled() {
-        ThrottlingProxy.Call call = call("POST", "/2015-03-31/functions/orders/invocations");
+        ProxyCall call = call("POST", "/2015-03-31/functions/orders/invocations");
         assertThat(call.operation).isEqualTo("Invoke");
         assertThat(call.group).isNull();
     }
@@ -50,11 +50,11 @@ class ThrottlingProxyCallTest {
     void otherServices_andMotoAdmin_areNotLambda() {
         Headers ecs = new Headers();
         ecs.add("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.DescribeServices");
-        ThrottlingProxy.Call describe = ThrottlingProxy.Call.of("POST", URI.create("/"), ecs);
+        ProxyCall describe = ProxyCall.of("POST", URI.create("/"), ecs);
         assertThat(describe.operation).isEqualTo("DescribeServices");
         assertThat(describe.group).isNull();
 
-        ThrottlingProxy.Call reset = call("POST", "/moto-api/reset");
+        ProxyCall reset = call("POST", "/moto-api/reset");
         assertThat(reset.admin).isTrue();
         assertThat(reset.group).isNull();
     }
@@ -78,10 +78,10 @@ class ThrottlingProxyCallTest {
         Headers headers = signedFor(service);
         headers.add("X-Amz-Target", target);
         headers.add("Content-Type", "application/x-amz-json-1.1");
-        ThrottlingProxy.Call call = ThrottlingProxy.Call.of("POST", URI.create("/"), headers, "{}".getBytes(UTF_8));
+        ProxyCall call = ProxyCall.of("POST", URI.create("/"), headers, "{}".getBytes(UTF_8));
         assertThat(call.operation).isEqualTo(operation);
         assertThat(call.service).isEqualTo(service);
-        assertThat(call.protocol).isEqualTo(ThrottlingProxy.Protocol.JSON);
+        assertThat(call.protocol).isEqualTo(ProxyCall.Protocol.JSON);
         assertThat(call.group).as("only Lambda is rate limited").isNull();
     }
 
@@ -107,20 +107,19 @@ class ThrottlingProxyCallTest {
         "DELETE, /tags/arn%3Aaws%3Aeks%3Aus-east-1%3A123456789012%3Acluster%2Fprod-eks, UntagResource",
     })
     void eksRestJsonPaths_mapToTheirOperation(String method, String path, String operation) {
-        ThrottlingProxy.Call call = ThrottlingProxy.Call.of(method, URI.create(path), signedFor("eks"), new byte[0]);
+        ProxyCall call = ProxyCall.of(method, URI.create(path), signedFor("eks"), new byte[0]);
         assertThat(call.operation).isEqualTo(operation);
         assertThat(call.service).isEqualTo("eks");
-        assertThat(call.protocol).isEqualTo(ThrottlingProxy.Protocol.REST_JSON);
+        assertThat(call.protocol).isEqualTo(ProxyCall.Protocol.REST_JSON);
         assertThat(call.group).isNull();
     }
 
     @Test
     void eksClusterPaths_nameTheirCluster_andLambdaPathsTheirFunction() {
-        assertThat(ThrottlingProxy.Call.of(
-                                "POST", URI.create("/clusters/prod-eks/update-config"), signedFor("eks"), new byte[0])
+        assertThat(ProxyCall.of("POST", URI.create("/clusters/prod-eks/update-config"), signedFor("eks"), new byte[0])
                         .resource)
                 .isEqualTo("prod-eks");
-        assertThat(ThrottlingProxy.Call.of("GET", URI.create("/clusters"), signedFor("eks"), new byte[0]).resource)
+        assertThat(ProxyCall.of("GET", URI.create("/clusters"), signedFor("eks"), new byte[0]).resource)
                 .isNull();
         assertThat(call("PUT", "/2015-03-31/functions/orders/configuration").resource)
                 .isEqualTo("orders");
@@ -135,17 +134,17 @@ class ThrottlingProxyCallTest {
     void queryCalls_areNamedByTheActionInTheirFormBody(String service, String form, String operation) {
         Headers headers = signedFor(service);
         headers.add("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
-        ThrottlingProxy.Call call = ThrottlingProxy.Call.of("POST", URI.create("/"), headers, form.getBytes(UTF_8));
+        ProxyCall call = ProxyCall.of("POST", URI.create("/"), headers, form.getBytes(UTF_8));
         assertThat(call.operation).isEqualTo(operation);
         assertThat(call.service).isEqualTo(service);
-        assertThat(call.protocol).isEqualTo(ThrottlingProxy.Protocol.QUERY);
+        assertThat(call.protocol).isEqualTo(ProxyCall.Protocol.QUERY);
     }
 
     @Test
     void lambdaCalls_keepTheirProtocol_whateverTheHeaders() {
-        ThrottlingProxy.Call call = ThrottlingProxy.Call.of(
-                "GET", URI.create("/2015-03-31/functions/orders"), signedFor("lambda"), new byte[0]);
-        assertThat(call.protocol).isEqualTo(ThrottlingProxy.Protocol.LAMBDA);
+        ProxyCall call =
+                ProxyCall.of("GET", URI.create("/2015-03-31/functions/orders"), signedFor("lambda"), new byte[0]);
+        assertThat(call.protocol).isEqualTo(ProxyCall.Protocol.LAMBDA);
         assertThat(call.service).isEqualTo("lambda");
         assertThat(call.group).isEqualTo(ThrottlingProxy.GET_FUNCTION);
     }
@@ -159,7 +158,7 @@ class ThrottlingProxyCallTest {
         "123456789012%3Afunction%3Aorders, orders"
     })
     void functionName_isFoundInNamesPartialAndFullArns(String segment, String name) {
-        assertThat(ThrottlingProxy.Call.functionName(segment)).isEqualTo(name);
+        assertThat(ProxyCall.functionName(segment)).isEqualTo(name);
     }
 
     @Test

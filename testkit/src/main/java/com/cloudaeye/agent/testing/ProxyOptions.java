@@ -1,0 +1,215 @@
+package com.cloudaeye.agent.testing;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The settings of a {@link ThrottlingProxy}: where it forwards, its rates, latency, Lambda's update propagation, and
+ * the faults it injects. Set them on {@link ThrottlingProxy#builder()}; every setter returns that builder.
+ *
+ * @param <B> the builder type the setters return
+ */
+public abstract class ProxyOptions<B extends ProxyOptions<B>> {
+    @Nullable
+    URI target;
+
+    final Map<String, Double> rates = new HashMap<>(Map.of(
+            ThrottlingProxy.GET_FUNCTION, ThrottlingProxy.DEFAULT_GET_FUNCTION_RATE,
+            ThrottlingProxy.CONTROL_PLANE, ThrottlingProxy.DEFAULT_CONTROL_PLANE_RATE));
+    final Map<String, Double> bursts = new HashMap<>();
+    Duration latency = Duration.ZERO;
+    Duration propagationDelay = Duration.ZERO;
+    Duration slowResponse = Duration.ofSeconds(2);
+    final Map<ThrottlingProxy.Fault, Double> faultRates = new EnumMap<>(ThrottlingProxy.Fault.class);
+    final Set<String> faultOnly = new java.util.HashSet<>();
+    java.util.function.Function<ThrottlingProxy.Request, ThrottlingProxy.@Nullable Fault> faultRule = request -> null;
+    long seed = 42;
+    long maxFaults = Long.MAX_VALUE;
+    ThrottlingProxy.Gate gate = request -> true;
+
+    ProxyOptions() {}
+
+    /** @return this builder */
+    abstract B self();
+
+    /**
+     * @param target the server to forward to; defaults to {@link Moto#endpoint()}
+     * @return this
+     */
+    public B target(URI target) {
+        this.target = target;
+        return self();
+    }
+
+    /**
+     * @param group {@link ThrottlingProxy#GET_FUNCTION} or {@link ThrottlingProxy#CONTROL_PLANE}
+     * @param requestsPerSecond the bucket's refill rate
+     * @return this
+     */
+    public B rate(String group, double requestsPerSecond) {
+        requireGroup(group);
+        if (!(requestsPerSecond > 0)) {
+            throw new IllegalArgumentException("rate(" + group + ") must be positive, got " + requestsPerSecond);
+        }
+        rates.put(group, requestsPerSecond);
+        return self();
+    }
+
+    /**
+     * @param group {@link ThrottlingProxy#GET_FUNCTION} or {@link ThrottlingProxy#CONTROL_PLANE}
+     * @param tokens how many requests the bucket lets through at once after a pause (default: one second's worth)
+     * @return this
+     */
+    public B burst(String group, double tokens) {
+        requireGroup(group);
+        if (!(tokens >= 1)) {
+            throw new IllegalArgumentException("burst(" + group + ") must be at least 1, got " + tokens);
+        }
+        bursts.put(group, tokens);
+        return self();
+    }
+
+    /**
+     * Turns rate limiting off: every request is forwarded (latency, propagation and faults still apply).
+     *
+     * @return this
+     */
+    public B unlimited() {
+        rates.replaceAll((k, v) -> null);
+        return self();
+    }
+
+    /**
+     * @param latency added to every request before it is answered (default none)
+     * @return this
+     */
+    public B latency(Duration latency) {
+        this.latency = requireNonNegative("latency", latency);
+        return self();
+    }
+
+    /**
+     * @param delay how long a function's update stays {@code InProgress} after {@code UpdateFunctionConfiguration}
+     *     (default none: moto's behaviour, updates finish at once)
+     * @return this
+     */
+    public B propagationDelay(Duration delay) {
+        this.propagationDelay = requireNonNegative("propagationDelay", delay);
+        return self();
+    }
+
+    /**
+     * @param fault a kind of fault
+     * @param fraction the fraction of requests (0 to 1) that get it; the fractions of all kinds add up to 1 at most
+     * @return this
+     */
+    public B fault(ThrottlingProxy.Fault fault, double fraction) {
+        if (!(fraction >= 0 && fraction <= 1)) {
+            throw new IllegalArgumentException("fault(" + fault + ") needs a fraction in [0, 1], got " + fraction);
+        }
+        faultRates.put(fault, fraction);
+        if (faultRates.values().stream().mapToDouble(Double::doubleValue).sum() > 1 + 1e-9) {
+            throw new IllegalArgumentException("The fault fractions add up to more than 1: " + faultRates);
+        }
+        return self();
+    }
+
+    /**
+     * @param fraction the fraction of requests (0 to 1) that get a fault, shared evenly among {@code kinds}
+     * @param kinds the kinds of fault, e.g. {@code Fault.values()}
+     * @return this
+     */
+    public B faultEvenly(double fraction, ThrottlingProxy.Fault... kinds) {
+        for (ThrottlingProxy.Fault kind : kinds) {
+            fault(kind, fraction / kinds.length);
+        }
+        return self();
+    }
+
+    /**
+     * Injects faults only into requests of these services (signing names, e.g. {@code ecs}, {@code iam}) or
+     * operations (e.g. {@code RegisterTaskDefinition}); by default every request but moto's own may get one.
+     *
+     * @param servicesOrOperations service signing names or operation names
+     * @return this
+     */
+    public B faultOnly(String... servicesOrOperations) {
+        faultOnly.addAll(List.of(servicesOrOperations));
+        return self();
+    }
+
+    /**
+     * Decides the fault of each request itself, before any drawn one: e.g. to lose the answer of the first mutating
+     * call and deny every call after it. A request the rule gives no fault (null) may still get a drawn one. It is asked
+     * once per request, in arrival order, after the {@link ThrottlingProxy.Gate}; its faults are counted but not
+     * limited by {@link #maxFaults(long)}.
+     *
+     * @param rule the fault of a request, or null
+     * @return this
+     */
+    public B faultRule(java.util.function.Function<ThrottlingProxy.Request, ThrottlingProxy.@Nullable Fault> rule) {
+        this.faultRule = Objects.requireNonNull(rule, "rule");
+        return self();
+    }
+
+    /**
+     * @param faults how many faults to inject at most (default: no limit), e.g. 1 to fail only the first
+     *     matching request
+     * @return this
+     */
+    public B maxFaults(long faults) {
+        if (faults < 0) {
+            throw new IllegalArgumentException("maxFaults must not be negative, got " + faults);
+        }
+        this.maxFaults = faults;
+        return self();
+    }
+
+    /**
+     * @param delay the extra delay of a {@link ThrottlingProxy.Fault#SLOW_RESPONSE} (default 2 s)
+     * @return this
+     */
+    public B slowResponse(Duration delay) {
+        this.slowResponse = requireNonNegative("slowResponse", delay);
+        return self();
+    }
+
+    /**
+     * @param gate decides, before any fault, whether each request goes on (default: every one does)
+     * @return this
+     */
+    public B gate(ThrottlingProxy.Gate gate) {
+        this.gate = gate;
+        return self();
+    }
+
+    /**
+     * @param seed the seed of the random choice of faulted requests (default 42), for repeatable runs
+     * @return this
+     */
+    public B seed(long seed) {
+        this.seed = seed;
+        return self();
+    }
+
+    private static void requireGroup(String group) {
+        if (!group.equals(ThrottlingProxy.GET_FUNCTION) && !group.equals(ThrottlingProxy.CONTROL_PLANE)) {
+            throw new IllegalArgumentException(
+                    "Unknown quota group '" + group + "': use ThrottlingProxy.GET_FUNCTION or CONTROL_PLANE");
+        }
+    }
+
+    private static Duration requireNonNegative(String name, Duration d) {
+        if (d.isNegative()) {
+            throw new IllegalArgumentException(name + " must not be negative, got " + d);
+        }
+        return d;
+    }
+}
