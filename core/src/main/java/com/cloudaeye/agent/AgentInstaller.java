@@ -280,7 +280,9 @@ public final class AgentInstaller implements AutoCloseable {
      * when someone else changed the resource since. Changes that were never started, failed or were skipped are
      * planned again from their live state (for an install or uninstall) or taken from the journal (for a rollback,
      * whose before-states only the journal knows). The new apply writes its own journal, in which every resource of
-     * the interrupted one that is now done appears as applied.
+     * the interrupted one that is now done appears as applied; with a shared store ({@link S3JournalStore}) it takes
+     * the interrupted journal over once its writer's lease expired and appends to it, and is refused while the lease
+     * is live.
      *
      * @param journal the journal of the interrupted apply
      * @return the result of the remaining work
