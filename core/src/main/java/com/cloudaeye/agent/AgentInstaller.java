@@ -67,7 +67,7 @@ public final class AgentInstaller implements AutoCloseable {
     private final RateLimitedScheduler scheduler;
     private final DefaultTargetContext context;
     private final ProgressListener listener;
-    private final @Nullable Path journalDirectory;
+    private final @Nullable JournalStore journals;
     private final int maxFailures;
     private final Supplier<List<FailureBudget>> sharedFailureLimits;
     private final boolean preflightOnApply;
@@ -90,7 +90,7 @@ public final class AgentInstaller implements AutoCloseable {
         this.pacingDescription = describe(b.pacing, b.rates);
         this.context = new DefaultTargetContext(clients, scheduler, b.agent);
         this.listener = b.listener;
-        this.journalDirectory = b.journaling ? b.journalDirectory : null;
+        this.journals = b.journaling ? b.journals : null;
         this.maxFailures = b.maxFailures;
         this.sharedFailureLimits = b.sharedFailureLimits;
         this.preflightOnApply = b.preflight;
@@ -155,6 +155,10 @@ public final class AgentInstaller implements AutoCloseable {
      * @throws ApplyException when the apply could not go on (e.g. the journal is not writable); it carries the result
      */
     public ApplyResult apply(Plan plan) {
+        return apply(plan, null);
+    }
+
+    private ApplyResult apply(Plan plan, @Nullable Journal resumed) {
         if (!plan.region().equals(region.id())) {
             throw new ConfigurationException("The plan is for region " + plan.region() + " but this installer is for "
                     + region.id() + ": build the installer with .region(Region.of(\"" + plan.region() + "\")).");
@@ -163,8 +167,8 @@ public final class AgentInstaller implements AutoCloseable {
             preflight(plan);
         }
         Plan paced = Plan.builder().from(plan).pacing(pacingDescription).build();
-        return new ApplyRunner(context, recorder, listener, journalDirectory, maxFailures, sharedFailureLimits.get())
-                .run(paced, this::target);
+        return new ApplyRunner(context, recorder, listener, journals, maxFailures, sharedFailureLimits.get())
+                .run(paced, this::target, resumed);
     }
 
     /**
@@ -276,7 +280,9 @@ public final class AgentInstaller implements AutoCloseable {
      * when someone else changed the resource since. Changes that were never started, failed or were skipped are
      * planned again from their live state (for an install or uninstall) or taken from the journal (for a rollback,
      * whose before-states only the journal knows). The new apply writes its own journal, in which every resource of
-     * the interrupted one that is now done appears as applied.
+     * the interrupted one that is now done appears as applied; with a shared store ({@link S3JournalStore}) it takes
+     * the interrupted journal over once its writer's lease expired and appends to it, and is refused while the lease
+     * is live.
      *
      * @param journal the journal of the interrupted apply
      * @return the result of the remaining work
@@ -290,7 +296,7 @@ public final class AgentInstaller implements AutoCloseable {
                 .notes(journaled.notes());
         if (journaled.kind() == Plan.Kind.ROLLBACK) {
             journal.unfinished().forEach(rest::addChanges);
-            return apply(rest.build());
+            return apply(rest.build(), journal);
         }
         // Interrupted and unknown changes go back to their target as journaled: it checks the live state, so none
         // runs twice. Failed, skipped and never started ones changed nothing and are planned again.
@@ -302,7 +308,7 @@ public final class AgentInstaller implements AutoCloseable {
         Plan fresh = journaled.kind() == Plan.Kind.UNINSTALL ? planUninstall() : plan();
         rest.addAllReadPermissions(fresh.readPermissions());
         fresh.changes().stream().filter(c -> replan.contains(Changes.key(c))).forEach(rest::addChanges);
-        return apply(rest.build());
+        return apply(rest.build(), journal);
     }
 
     private static Set<String> keys(List<Change> changes) {
@@ -403,7 +409,8 @@ public final class AgentInstaller implements AutoCloseable {
         private int maxConcurrency = 32;
         private int maxAttempts = 8;
         private Duration baseBackoff = Duration.ofMillis(250);
-        private Path journalDirectory = Path.of(System.getProperty("user.home"), ".cloudaeye", "journals");
+        private JournalStore journals =
+                JournalStore.directory(Path.of(System.getProperty("user.home"), ".cloudaeye", "journals"));
         private boolean journaling = true;
         private int maxFailures = Integer.MAX_VALUE;
         private boolean preflight;
@@ -584,7 +591,16 @@ public final class AgentInstaller implements AutoCloseable {
          * @return this
          */
         public Builder journalDirectory(Path directory) {
-            this.journalDirectory = directory;
+            return journalStore(JournalStore.directory(directory));
+        }
+
+        /**
+         * @param store where apply journals are written, e.g. an {@link S3JournalStore} so that another machine can
+         *     resume or roll back; default: the local directory {@code ~/.cloudaeye/journals}
+         * @return this
+         */
+        public Builder journalStore(JournalStore store) {
+            this.journals = store;
             this.journaling = true;
             return this;
         }

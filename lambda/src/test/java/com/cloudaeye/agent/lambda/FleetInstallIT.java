@@ -67,18 +67,10 @@ class FleetInstallIT {
     @BeforeEach
     void createFleet() {
         Moto.reset();
-        sts = StsClient.builder()
-                .endpointOverride(Moto.endpoint())
-                .region(Moto.REGION)
-                .credentialsProvider(Moto.credentials())
-                .build();
+        sts = Moto.sts();
         closeables.add(sts);
         for (String account : ACCOUNTS) {
-            StsAssumeRoleCredentialsProvider admin = StsAssumeRoleCredentialsProvider.builder()
-                    .stsClient(sts)
-                    .refreshRequest(r ->
-                            r.roleArn("arn:aws:iam::" + account + ":role/admin").roleSessionName("fixtures"))
-                    .build();
+            StsAssumeRoleCredentialsProvider admin = Moto.adminOf(sts, account);
             closeables.add(admin);
             admins.put(account, admin);
             IamClient iam = IamClient.builder()

@@ -570,6 +570,9 @@ public final class FunctionPlanner {
     private Change planRollback(Change applied, FunctionConfiguration live) {
         String arn = applied.resourceId();
         FunctionState done = FunctionState.fromJson(applied.targetState());
+        if (done.keepsConfiguration()) {
+            return noOp(arn, "the apply changed only where aliases point"); // AliasRollback moves them back
+        }
         List<String> liveLayers = layerArns(live);
         Map<String, String> env = variables(live);
         boolean asApplied = liveLayers.equals(done.layers())
