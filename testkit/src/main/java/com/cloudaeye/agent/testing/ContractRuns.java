@@ -101,6 +101,16 @@ final class ContractRuns {
         return used;
     }
 
+    /** @return the (action, resource) pairs of the proxy's requests that the policy does not allow */
+    static Set<Permission> notAllowed(PolicyDocument policy, ThrottlingProxy proxy) {
+        CallResources resources = new CallResources(Moto.REGION.id(), Moto.ACCOUNT);
+        Set<Permission> notAllowed = new TreeSet<>();
+        proxy.requestLog()
+                .forEach(r ->
+                        resources.of(r).stream().filter(p -> !policy.allows(p)).forEach(notAllowed::add));
+        return notAllowed;
+    }
+
     /**
      * @param exempt grants that need no call of their own
      * @return each (action, resource) the policy grants that no used pair needs, as {@code action on resource}

@@ -2,6 +2,7 @@ package com.example.consumer.testkit;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.TargetContract;
 import java.util.Set;
@@ -9,7 +10,12 @@ import java.util.Set;
 /** What a third party's contract test looks like: compiled here, never run (there is no target to test). */
 class ExampleTargetContractIT extends TargetContract {
     @Override
-    protected AgentInstaller.Builder installer() {
+    protected Target target() {
+        throw new UnsupportedOperationException("compiled here, never run");
+    }
+
+    @Override
+    protected AgentInstaller.Builder environment() {
         return AgentInstaller.builder()
                 .region(Moto.REGION)
                 .endpointOverride(Moto.endpoint())
