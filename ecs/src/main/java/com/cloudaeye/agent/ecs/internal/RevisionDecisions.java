@@ -133,7 +133,7 @@ final class RevisionDecisions {
         if (sizing.problem() != null) {
             return skip(source, routerSource, sizing.problem());
         }
-        RegisterTaskDefinitionRequest intended = TaskDefinitions.installRequest(
+        RegisterTaskDefinitionRequest intended = RevisionRequests.installRequest(
                 response,
                 router,
                 agent,
@@ -260,7 +260,7 @@ final class RevisionDecisions {
                     arn);
         }
         List<ContainerDefinition> restored = TaskDefinitions.uninstall(source);
-        Optional<TaskDefinition> reusable = latestRevision(source, TaskDefinitions.uninstallRequest(response));
+        Optional<TaskDefinition> reusable = latestRevision(source, RevisionRequests.uninstallRequest(response));
         if (reusable.isPresent()) {
             return reuse(source, reusable.get(), "removes the log router from it", arn);
         }
@@ -300,7 +300,7 @@ final class RevisionDecisions {
         DescribeTaskDefinitionResponse newest = CallScheduler.join(latestByFamily.computeIfAbsent(
                 source.family(), family -> EcsPlanner.describeTaskDefinition(context, family)));
         TaskDefinition td = newest.taskDefinition();
-        return td.revision() > source.revision() && TaskDefinitions.registers(newest, intended, context.agent())
+        return td.revision() > source.revision() && RevisionRequests.registers(newest, intended, context.agent())
                 ? Optional.of(td)
                 : Optional.empty();
     }
@@ -333,7 +333,7 @@ final class RevisionDecisions {
         // ListTaskDefinitions (apply looks for a revision an earlier attempt registered among the family's newer ones).
         p.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
         p.add(Permission.of("ecs:ListTaskDefinitions", "*"));
-        if (r.hasTags() && r.tags().stream().anyMatch(t -> !t.key().startsWith("aws:"))) { // as TaskDefinitions.copy
+        if (r.hasTags() && r.tags().stream().anyMatch(t -> !t.key().startsWith("aws:"))) { // as RevisionRequests.copy
             String arn = source.taskDefinitionArn();
             p.add(Permission.of("ecs:TagResource", arn.substring(0, arn.lastIndexOf(':')) + ":*"));
         }
