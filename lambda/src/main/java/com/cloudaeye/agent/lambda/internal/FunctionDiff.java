@@ -208,18 +208,18 @@ final class FunctionDiff {
         if (!after.equals(before)) {
             attributes.add(0, AttributeChange.of("Layers", layerList(before), layerList(after)));
         }
-        FunctionState state = new FunctionState(
-                config.revisionId(),
-                after,
-                before,
-                set,
-                remove,
-                save,
-                List.of(),
-                previous,
-                publishVersion,
-                tokenBefore,
-                FunctionState.present(env, set.keySet(), remove, save));
+        FunctionState state = FunctionState.builder()
+                .revisionId(config.revisionId())
+                .layers(after)
+                .layersBefore(before)
+                .set(set)
+                .remove(remove)
+                .save(save)
+                .previous(previous)
+                .publish(publishVersion)
+                .tokenBefore(tokenBefore)
+                .presentBefore(FunctionState.present(env, set.keySet(), remove, save))
+                .build();
         Change.Builder change = update(arn, state, attributes);
         if (config.kmsKeyArn() != null) {
             change.addWarnings("its environment is encrypted with the customer key " + config.kmsKeyArn()
@@ -279,18 +279,17 @@ final class FunctionDiff {
                                 : AttributeChange.of("Environment." + name, env.get(name), null));
             }
         }
-        FunctionState state = new FunctionState(
-                config.revisionId(),
-                after,
-                before,
-                Map.of(),
-                remove,
-                List.of(),
-                restore,
-                previous,
-                publishVersion,
-                tokenBefore,
-                FunctionState.present(env, remove, restore));
+        FunctionState state = FunctionState.builder()
+                .revisionId(config.revisionId())
+                .layers(after)
+                .layersBefore(before)
+                .remove(remove)
+                .restore(restore)
+                .previous(previous)
+                .publish(publishVersion)
+                .tokenBefore(tokenBefore)
+                .presentBefore(FunctionState.present(env, remove, restore))
+                .build();
         return update(arn, state, attributes).build();
     }
 

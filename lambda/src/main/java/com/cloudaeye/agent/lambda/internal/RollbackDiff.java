@@ -112,18 +112,15 @@ final class RollbackDiff {
                         : AttributeChange.of("Environment." + n, env.get(n), null)));
         restore.forEach(n ->
                 attributes.add(AttributeChange.redacted("Environment." + n + " (user value restored)", true, true)));
-        FunctionState state = new FunctionState(
-                live.revisionId(),
-                done.layersBefore(),
-                liveLayers,
-                set,
-                remove,
-                List.of(),
-                restore,
-                Map.of(),
-                false,
-                null,
-                FunctionState.present(env, set.keySet(), remove, restore));
+        FunctionState state = FunctionState.builder()
+                .revisionId(live.revisionId())
+                .layers(done.layersBefore())
+                .layersBefore(liveLayers)
+                .set(set)
+                .remove(remove)
+                .restore(restore)
+                .presentBefore(FunctionState.present(env, set.keySet(), remove, restore))
+                .build();
         return FunctionDiff.update(arn, state, attributes)
                 .addAllWarnings(warnings)
                 .build();
