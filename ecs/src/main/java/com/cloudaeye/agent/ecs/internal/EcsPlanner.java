@@ -10,9 +10,7 @@ import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
-import com.cloudaeye.agent.spi.support.Json;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -161,40 +159,29 @@ public final class EcsPlanner {
                             + " updated to " + toLabel)
                     .build();
         }
-        ObjectNode state = Json.object();
-        state.put("kind", "service");
-        state.put("operation", install ? "install" : "uninstall");
-        state.put("cluster", s.clusterArn());
-        state.put("service", s.serviceArn());
-        state.put("from", from);
-        state.put("source", from);
-        if (to != null) {
-            state.put("to", to);
-        }
-        state.put("routerSource", d.routerSource());
-        if (to == null) {
-            // What the revision registers, so a resumed apply can recognise it without the journal's line for it.
-            JsonNode registers = d.change().targetState();
-            for (String key : List.of("router", "cpu", "memory")) {
-                if (registers.has(key)) {
-                    state.set(key, registers.get(key));
-                }
-            }
-        }
-        waitState(state, selection);
+        // What the revision registers, so a resumed apply can recognise it without the journal's line for it.
+        RevisionState registers = to == null ? RevisionState.fromJson(d.change().targetState()) : null;
+        Duration wait = selection.waitTimeout();
+        ServiceState state = new ServiceState(
+                ServiceState.KIND,
+                install ? RevisionSpec.INSTALL : RevisionSpec.UNINSTALL,
+                s.clusterArn(),
+                s.serviceArn(),
+                from,
+                from,
+                to,
+                d.routerSource(),
+                registers == null ? null : registers.router(),
+                registers == null ? null : registers.cpu(),
+                registers == null ? null : registers.memory(),
+                wait == null ? null : wait.toMillis(),
+                wait == null ? null : selection.pollInterval().toMillis());
         return serviceChange(s, ChangeAction.UPDATE)
                 .reason(install ? "rolls out the log router" : "rolls out the revision without the log router")
                 .addAttributes(AttributeChange.of("TaskDefinition", TaskDefinitions.shortName(from), toLabel))
                 .permissions(servicePermissions(s.serviceArn()))
-                .targetState(state)
+                .targetState(state.toJson())
                 .build();
-    }
-
-    private static void waitState(ObjectNode state, Selection selection) {
-        if (selection.waitTimeout() != null) {
-            state.put("waitMillis", selection.waitTimeout().toMillis());
-            state.put("pollMillis", selection.pollInterval().toMillis());
-        }
     }
 
     static List<Permission> servicePermissions(String serviceArn) {

@@ -9,9 +9,6 @@ import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
-import com.cloudaeye.agent.spi.support.Json;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -54,10 +51,10 @@ final class EcsRollbackPlanner {
                         .build());
                 continue;
             }
-            JsonNode st = c.targetState();
-            String cluster = st.path("cluster").asText();
-            String serviceArn = st.path("service").asText();
-            String from = st.path("from").asText();
+            ServiceState st = ServiceState.fromJson(c.targetState());
+            String cluster = st.cluster();
+            String serviceArn = st.service();
+            String from = st.from();
             reads.add(Permission.of("ecs:DescribeServices", serviceArn));
             Service service = context
                     .scheduler()
@@ -99,30 +96,33 @@ final class EcsRollbackPlanner {
                         .build());
                 continue;
             }
-            ObjectNode state = Json.object();
-            state.put("kind", "service");
-            state.put("operation", "rollback");
-            state.put("cluster", cluster);
-            state.put("service", serviceArn);
-            state.put("from", current);
-            state.put("to", from);
-            if (st.has("waitMillis")) {
-                state.put("waitMillis", st.get("waitMillis").asLong());
-                state.put("pollMillis", st.get("pollMillis").asLong());
-            }
+            ServiceState state = new ServiceState(
+                    ServiceState.KIND,
+                    RevisionSpec.ROLLBACK,
+                    cluster,
+                    serviceArn,
+                    current,
+                    null,
+                    from,
+                    null,
+                    null,
+                    null,
+                    null,
+                    st.waitMillis(),
+                    st.waitMillis() == null ? null : st.pollMillis());
             changes.add(out.action(ChangeAction.UPDATE)
                     .reason("moves the service back to the revision it ran before")
                     .addAttributes(AttributeChange.of(
                             "TaskDefinition", TaskDefinitions.shortName(current), TaskDefinitions.shortName(from)))
                     .permissions(EcsPlanner.servicePermissions(serviceArn))
-                    .targetState(state)
+                    .targetState(state.toJson())
                     .build());
         }
         return new TargetPlan(changes, List.copyOf(reads));
     }
 
-    private static boolean madeByApply(JsonNode state, String from, TaskDefinition now) {
-        if (state.has("to") && state.get("to").asText().equals(now.taskDefinitionArn())) {
+    private static boolean madeByApply(ServiceState state, String from, TaskDefinition now) {
+        if (now.taskDefinitionArn().equals(state.to())) {
             return true;
         }
         boolean sameFamily = TaskDefinitions.family(from).equals(now.family())
@@ -133,10 +133,9 @@ final class EcsRollbackPlanner {
             return false;
         }
         Optional<ContainerDefinition> router = TaskDefinitions.ourRouter(now);
-        if ("install".equals(state.path("operation").asText())) {
-            return router.map(r -> Objects.equals(
-                            r.dockerLabels().get(TaskDefinitions.SOURCE_LABEL),
-                            state.path("routerSource").asText()))
+        if (RevisionSpec.INSTALL.equals(state.operation())) {
+            return router.map(r ->
+                            Objects.equals(r.dockerLabels().get(TaskDefinitions.SOURCE_LABEL), state.routerSource()))
                     .orElse(false);
         }
         return router.isEmpty();

@@ -10,8 +10,6 @@ import com.cloudaeye.agent.ecs.EcsTarget;
 import com.cloudaeye.agent.ecs.LogRouter;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
-import com.cloudaeye.agent.spi.support.Json;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -196,14 +194,18 @@ final class RevisionDecisions {
             change.addWarnings("The task grows from " + sizing.current() + " to " + sizing.resized()
                     + " to fit the log router: Fargate bills the larger size.");
         }
-        ObjectNode state = state(source, "install");
-        state.set("router", Json.tree(router));
-        state.set("previousLogConfigurations", TaskDefinitions.redactedLogsJson(installed.previousLogs()));
-        if (sizing.resized() != null) {
-            state.put("cpu", Integer.toString(sizing.resized().cpu()));
-            state.put("memory", Integer.toString(sizing.resized().memory()));
-        }
-        change.targetState(state).permissions(registerPermissions(source, response));
+        RevisionState state = RevisionState.of(
+                RevisionSpec.INSTALL,
+                arn,
+                router,
+                TaskDefinitions.redactedLogsJson(installed.previousLogs()),
+                sizing.resized() == null
+                        ? null
+                        : Integer.toString(sizing.resized().cpu()),
+                sizing.resized() == null
+                        ? null
+                        : Integer.toString(sizing.resized().memory()));
+        change.targetState(state.toJson()).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, routerSource);
     }
 
@@ -284,11 +286,14 @@ final class RevisionDecisions {
                     true,
                     false));
         }
-        ObjectNode state = state(source, "uninstall");
-        state.set(
-                "previousLogConfigurations",
-                TaskDefinitions.redactedLogsJson(TaskDefinitions.previousLogs(ours.get())));
-        change.targetState(state).permissions(registerPermissions(source, response));
+        RevisionState state = RevisionState.of(
+                RevisionSpec.UNINSTALL,
+                arn,
+                null,
+                TaskDefinitions.redactedLogsJson(TaskDefinitions.previousLogs(ours.get())),
+                null,
+                null);
+        change.targetState(state.toJson()).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, arn);
     }
 
@@ -315,14 +320,6 @@ final class RevisionDecisions {
                 .resourceType(EcsPlanner.TASK_DEFINITION_TYPE)
                 .resourceId(source.taskDefinitionArn())
                 .action(action);
-    }
-
-    private ObjectNode state(TaskDefinition source, String operation) {
-        ObjectNode state = Json.object();
-        state.put("kind", "taskDefinition");
-        state.put("operation", operation);
-        state.put("source", source.taskDefinitionArn());
-        return state;
     }
 
     private static List<Permission> registerPermissions(TaskDefinition source, DescribeTaskDefinitionResponse r) {

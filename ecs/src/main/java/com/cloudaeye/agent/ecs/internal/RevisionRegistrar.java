@@ -5,10 +5,10 @@ import com.cloudaeye.agent.ecs.LogRouter;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -46,8 +46,8 @@ final class RevisionRegistrar {
     }
 
     CompletableFuture<@Nullable String> register(Change change) {
-        JsonNode state = change.targetState();
-        String source = state.path("source").asText();
+        RevisionState state = RevisionState.fromJson(change.targetState());
+        String source = state.source();
         return EcsPlanner.describeTaskDefinition(context, source)
                 .thenCompose(described -> {
                     TaskDefinition from = described.taskDefinition();
@@ -233,21 +233,12 @@ final class RevisionRegistrar {
     }
 
     /** What a change (a task definition's, or a service's on resume) registers from its source revision. */
-    RegisterTaskDefinitionRequest request(DescribeTaskDefinitionResponse described, JsonNode state) {
-        if (isUninstall(state)) {
+    RegisterTaskDefinitionRequest request(DescribeTaskDefinitionResponse described, RevisionSpec state) {
+        if (state.removesRouter()) {
             return RevisionRequests.uninstallRequest(described);
         }
-        LogRouter router = Json.convert(state.get("router"), LogRouter.class);
-        return RevisionRequests.installRequest(
-                described,
-                router,
-                context.agent(),
-                state.hasNonNull("cpu") ? state.get("cpu").asText() : null,
-                state.hasNonNull("memory") ? state.get("memory").asText() : null);
-    }
-
-    static boolean isUninstall(JsonNode state) {
-        return "uninstall".equals(state.path("operation").asText());
+        LogRouter router = Objects.requireNonNull(state.router(), "the router settings of an install");
+        return RevisionRequests.installRequest(described, router, context.agent(), state.cpu(), state.memory());
     }
 
     private static String shortName(String arn) {

@@ -4,7 +4,6 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.Map;
@@ -41,12 +40,13 @@ final class ServiceUpdater {
     }
 
     CompletableFuture<?> update(Change change, Map<String, CompletableFuture<@Nullable String>> registered) {
-        JsonNode state = change.targetState();
+        ServiceState state = ServiceState.fromJson(change.targetState());
+        String to = state.to();
         CompletableFuture<@Nullable String> target;
-        if (state.hasNonNull("to")) {
-            target = CompletableFuture.completedFuture(state.get("to").asText());
+        if (to != null) {
+            target = CompletableFuture.completedFuture(to);
         } else {
-            String source = state.path("source").asText();
+            String source = String.valueOf(state.source());
             target = registered.get(source);
             if (target == null) {
                 // Resuming: the revision was registered by the interrupted apply, so only this service is left.
@@ -79,7 +79,7 @@ final class ServiceUpdater {
                         context.failed(
                                 change,
                                 "not updated: registering the new revision of "
-                                        + shortName(state.path("source").asText()) + " failed",
+                                        + shortName(String.valueOf(state.source())) + " failed",
                                 null);
                         return CompletableFuture.completedFuture(null);
                     }
@@ -100,20 +100,21 @@ final class ServiceUpdater {
      * the family's revisions newer than the source that is exactly what this change registers. A user's own newer
      * revision is never taken for ours.
      */
-    private CompletableFuture<Optional<String>> previouslyRegistered(JsonNode state) {
-        if (!RevisionRegistrar.isUninstall(state) && !state.has("router")) {
+    private CompletableFuture<Optional<String>> previouslyRegistered(ServiceState state) {
+        if (!state.removesRouter() && state.router() == null) {
             // A plan saved before services carried their router settings: nothing to compare a revision with.
             return CompletableFuture.completedFuture(Optional.empty());
         }
-        return EcsPlanner.describeTaskDefinition(context, state.path("source").asText())
+        return EcsPlanner.describeTaskDefinition(context, String.valueOf(state.source()))
                 .thenCompose(described ->
                         registrar.earlierRevision(described.taskDefinition(), registrar.request(described, state)));
     }
 
-    private CompletableFuture<@Nullable Void> updateService(Change change, JsonNode state, String arn) {
-        String cluster = state.path("cluster").asText();
-        String service = state.path("service").asText();
-        String from = state.path("from").asText();
+    private CompletableFuture<@Nullable Void> updateService(Change change, ServiceState state, String arn) {
+        String cluster = state.cluster();
+        String service = state.service();
+        String from = state.from();
+        Long waitMillis = state.waitMillis();
         return describeService(cluster, service).thenCompose(current -> {
             if (current.isEmpty() || !"ACTIVE".equals(current.get().status())) {
                 context.skipped(change, "the service no longer exists");
@@ -142,7 +143,7 @@ final class ServiceUpdater {
                                     error -> confirmUpdate(cluster, service, arn, AwsFailures.unwrap(error))))
                     .thenCompose(updated -> {
                         LOG.info("Updated ECS service {} to {}", service, shortName(arn));
-                        if (!state.has("waitMillis")) {
+                        if (waitMillis == null) {
                             context.applied(change, "updated to " + shortName(arn), appliedState(arn, from));
                             return done();
                         }
@@ -150,8 +151,7 @@ final class ServiceUpdater {
                                 .map(Deployment::id)
                                 .orElse(null);
                         long deadline = System.nanoTime()
-                                + Duration.ofMillis(state.get("waitMillis").asLong())
-                                        .toNanos();
+                                + Duration.ofMillis(waitMillis).toNanos();
                         return awaitRollout(change, state, arn, from, deployment, deadline);
                     });
         });
@@ -190,10 +190,10 @@ final class ServiceUpdater {
     }
 
     private CompletableFuture<@Nullable Void> awaitRollout(
-            Change change, JsonNode state, String arn, String from, @Nullable String deployment, long deadline) {
-        String cluster = state.path("cluster").asText();
-        String service = state.path("service").asText();
-        Duration poll = Duration.ofMillis(state.path("pollMillis").asLong(15_000));
+            Change change, ServiceState state, String arn, String from, @Nullable String deployment, long deadline) {
+        String cluster = state.cluster();
+        String service = state.service();
+        Duration poll = state.pollInterval();
         return context.scheduler()
                 .after(poll)
                 .thenCompose(ignored -> describeService(cluster, service)
@@ -269,8 +269,7 @@ final class ServiceUpdater {
                         landedUnconfirmed(
                                 change,
                                 "updated to " + shortName(arn) + " but not stable within "
-                                        + Duration.ofMillis(
-                                                state.get("waitMillis").asLong())
+                                        + state.waitTimeout().orElse(Duration.ZERO)
                                         + " (rollout " + (rollout == null ? "in progress" : rollout.toString())
                                         + ", " + d.runningCount() + "/" + d.desiredCount() + " tasks running); ECS"
                                         + " keeps deploying: check the service's events",
