@@ -12,6 +12,7 @@ import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
 import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
 import com.cloudaeye.agent.eks.internal.helm.HelmReleaseComponent;
 import com.cloudaeye.agent.eks.internal.helm.InstallerRbac;
+import com.cloudaeye.agent.eks.internal.helm.ReleaseState;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -84,13 +85,9 @@ public final class EksTarget implements Target {
             if (!HelmReleaseComponent.RESOURCE_TYPE.equals(change.resourceType())) {
                 continue;
             }
-            var state = change.targetState();
-            String cluster = state.path("cluster").asText();
-            String yaml = InstallerRbac.yaml(
-                    cluster,
-                    state.path("namespace").asText(),
-                    state.path("release").asText(),
-                    group);
+            ReleaseState state = ReleaseState.fromJson(change.targetState());
+            String cluster = state.cluster();
+            String yaml = InstallerRbac.yaml(cluster, state.namespace(), state.release(), group);
             byCluster.merge(cluster, yaml, (a, b) -> a.equals(b) ? a : a + "---\n" + b);
         }
         return byCluster;

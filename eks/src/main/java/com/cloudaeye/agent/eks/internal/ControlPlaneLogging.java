@@ -13,7 +13,6 @@ import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -142,19 +141,19 @@ public final class ControlPlaneLogging implements EksComponent {
         List<Change> out = new ArrayList<>();
         List<Permission> reads = new ArrayList<>();
         for (Change c : applied) {
-            JsonNode s = c.targetState();
-            String name = s.path("cluster").asText();
+            LoggingState s = LoggingState.fromJson(c.targetState());
+            String name = s.cluster();
             Cluster cluster = Clusters.describe(context, name);
             ClusterRef ref = ClusterRef.of(cluster);
             reads.add(Permission.of("eks:DescribeCluster", ref.arn()));
-            Set<LogType> before = types(s.path("before"));
+            Set<LogType> before = s.beforeTypes();
             Set<LogType> after = EnumSet.noneOf(LogType.class);
             after.addAll(before);
-            after.addAll(types(s.path("enable")));
-            after.removeAll(types(s.path("disable")));
+            after.addAll(s.enableTypes());
+            after.removeAll(s.disableTypes());
             Set<LogType> now = enabledTypes(cluster.logging());
-            String tagBefore = s.hasNonNull("tagBefore") ? s.get("tagBefore").asText() : null;
-            String tagInstalled = s.hasNonNull("tagAfter") ? s.get("tagAfter").asText() : null;
+            String tagBefore = s.tagBefore();
+            String tagInstalled = s.tagAfter();
             String tagNow = cluster.hasTags() ? cluster.tags().get(TAG) : null;
             Change.Builder change = base(ref);
             if (now.equals(before) && tagNow != null && tagNow.equals(tagInstalled) && !tagNow.equals(tagBefore)) {
@@ -246,20 +245,15 @@ public final class ControlPlaneLogging implements EksComponent {
         return Permission.of("logs:DescribeLogGroups", ref.describeLogGroupsResource());
     }
 
-    private static ObjectNode state(
+    private static JsonNode state(
             ClusterRef ref,
             Set<LogType> before,
             Set<LogType> enable,
             Set<LogType> disable,
             @Nullable String tagBefore,
             @Nullable String tagAfter) {
-        ObjectNode s = Json.object().put("cluster", ref.name());
-        s.set("before", array(before));
-        s.set("enable", array(enable));
-        s.set("disable", array(disable));
-        s.put("tagBefore", tagBefore);
-        s.put("tagAfter", tagAfter);
-        return s;
+        return LoggingState.of(ref.name(), before, enable, disable, tagBefore, tagAfter)
+                .toJson();
     }
 
     private static List<Permission> tagPermissions(ClusterRef ref, @Nullable String now, @Nullable String after) {
@@ -296,12 +290,6 @@ public final class ControlPlaneLogging implements EksComponent {
         ArrayNode a = Json.array();
         awsNames(types).forEach(a::add);
         return a;
-    }
-
-    static Set<LogType> types(JsonNode array) {
-        Set<LogType> out = EnumSet.noneOf(LogType.class);
-        array.forEach(n -> out.add(LogType.fromAwsName(n.asText())));
-        return out;
     }
 
     /**

@@ -9,7 +9,6 @@ import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,12 +47,12 @@ final class LoggingUpdate {
     }
 
     CompletableFuture<Void> applyOne(Change change, ApplyContext context) {
-        JsonNode s = change.targetState();
-        String name = s.path("cluster").asText();
-        Set<LogType> enable = ControlPlaneLogging.types(s.path("enable"));
-        Set<LogType> disable = ControlPlaneLogging.types(s.path("disable"));
-        String tagBefore = s.hasNonNull("tagBefore") ? s.get("tagBefore").asText() : null;
-        String tagAfter = s.hasNonNull("tagAfter") ? s.get("tagAfter").asText() : null;
+        LoggingState s = LoggingState.fromJson(change.targetState());
+        String name = s.cluster();
+        Set<LogType> enable = s.enableTypes();
+        Set<LogType> disable = s.disableTypes();
+        String tagBefore = s.tagBefore();
+        String tagAfter = s.tagAfter();
         boolean untag = tagAfter == null && tagBefore != null;
         EksClient eks = context.client(EksClient.class, EksClient::builder);
         CallScheduler scheduler = context.scheduler();

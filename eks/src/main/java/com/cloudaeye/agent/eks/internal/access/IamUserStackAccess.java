@@ -15,9 +15,6 @@ import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
-import com.cloudaeye.agent.spi.support.Json;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -50,8 +47,6 @@ public final class IamUserStackAccess implements EksComponent {
     public static final String STACK_TYPE = "AWS::CloudFormation::Stack";
     /** The resource type of the access key's changes (the resource id is the user's ARN). */
     public static final String KEY_TYPE = "AWS::IAM::AccessKey";
-    /** The key change's target state: the user's key ids when it was planned. */
-    static final String KEYS_BEFORE = "keysBefore";
     /** IAM's limit of access keys per user. */
     public static final int KEY_LIMIT = 2;
 
@@ -109,9 +104,7 @@ public final class IamUserStackAccess implements EksComponent {
                         .addAttributes(AttributeChange.of("Policy.Resource", null, ref.logGroupArn()))
                         .addAllPermissions(UserStackTemplate.createPermissions(ref))
                         .addWarnings(TradeOff.USER_MODE)
-                        .targetState(Json.object()
-                                .put("cluster", ref.name())
-                                .put("template", UserStackTemplate.template(ref)));
+                        .targetState(new StackState(ref.name(), UserStackTemplate.template(ref), null, null).toJson());
             }
         } else {
             String owner = UserStackTemplate.clusterOf(stack.get());
@@ -149,18 +142,11 @@ public final class IamUserStackAccess implements EksComponent {
 
     private Change planKey(ClusterRef ref, List<AccessKeyMetadata> keys, boolean userExists) {
         String userArn = ref.iamArn("user/" + USER_NAME);
-        Change.Builder change = Change.builder()
-                .target(EksTarget.NAME)
-                .resourceType(KEY_TYPE)
-                .resourceId(userArn)
-                .targetState(Json.object().put("user", USER_NAME));
+        Change.Builder change =
+                Change.builder().target(EksTarget.NAME).resourceType(KEY_TYPE).resourceId(userArn);
         List<String> ids =
                 keys.stream().map(AccessKeyMetadata::accessKeyId).sorted().collect(Collectors.toList());
-        ArrayNode before = Json.array();
-        ids.forEach(before::add);
-        ObjectNode state = Json.object().put("user", USER_NAME);
-        state.set(KEYS_BEFORE, before);
-        change.targetState(state);
+        change.targetState(new KeyState(USER_NAME, ids, null).toJson());
         String idList = String.join(", ", ids);
         if (reuseKeyId != null && ids.contains(reuseKeyId)) {
             return change.action(ChangeAction.NO_OP)
@@ -245,17 +231,12 @@ public final class IamUserStackAccess implements EksComponent {
                         Permission.of("iam:DeleteUser", userArn),
                         Permission.of("iam:DeletePolicy", policyArn),
                         Permission.of("iam:ListPolicyVersions", policyArn))
-                .targetState(Json.object()
-                        .put("cluster", ref.name())
-                        .put("stackId", stack.get().stackId())
-                        .put("policyArn", policyArn))
+                .targetState(new StackState(ref.name(), null, stack.get().stackId(), policyArn).toJson())
                 .build());
         List<AccessKeyMetadata> keys = UserAccessKeys.listKeys(context).orElse(List.of());
         if (!keys.isEmpty()) {
-            ArrayNode ids = Json.array();
-            keys.stream().map(AccessKeyMetadata::accessKeyId).sorted().forEach(ids::add);
-            ObjectNode state = Json.object().put("user", USER_NAME);
-            state.set("keys", ids);
+            List<String> ids =
+                    keys.stream().map(AccessKeyMetadata::accessKeyId).sorted().collect(Collectors.toList());
             changes.add(Change.builder()
                     .target(EksTarget.NAME)
                     .resourceType(KEY_TYPE)
@@ -271,7 +252,7 @@ public final class IamUserStackAccess implements EksComponent {
                                     .collect(Collectors.joining(", ")),
                             null))
                     .addPermissions(Permission.of("iam:DeleteAccessKey", userArn))
-                    .targetState(state)
+                    .targetState(new KeyState(USER_NAME, null, ids).toJson())
                     .build());
         }
         return new TargetPlan(changes, reads);
@@ -283,7 +264,7 @@ public final class IamUserStackAccess implements EksComponent {
         for (Change c : applied) {
             if (c.resourceType().equals(STACK_TYPE) && c.action() == ChangeAction.CREATE) {
                 Cluster cluster = Clusters.describe(
-                        context, c.targetState().path("cluster").asText());
+                        context, StackState.fromJson(c.targetState()).cluster());
                 return planRemoval(ClusterRef.of(cluster), context, "rollback of the install");
             }
         }

@@ -8,7 +8,6 @@ import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -146,13 +145,7 @@ final class UserAccessKeys {
 
     /** @return the user's key ids when the change was planned; null for a plan made before they were recorded */
     private static @Nullable List<String> keysBefore(Change change) {
-        JsonNode before = change.targetState().get(IamUserStackAccess.KEYS_BEFORE);
-        if (before == null || !before.isArray()) {
-            return null;
-        }
-        List<String> ids = new ArrayList<>();
-        before.forEach(id -> ids.add(id.asText()));
-        return ids;
+        return KeyState.fromJson(change.targetState()).keysBefore();
     }
 
     /**
@@ -211,22 +204,23 @@ final class UserAccessKeys {
 
     static void deleteKeys(Change change, ApplyContext context) {
         IamClient iam = context.client(IamClient.class, IamClient::builder);
-        JsonNode ids = change.targetState().path("keys");
+        List<String> keys = KeyState.fromJson(change.targetState()).keys();
+        List<String> ids = keys == null ? List.of() : keys;
         context.starting(change);
         List<String> deleted = new ArrayList<>();
         try {
-            for (JsonNode id : ids) {
+            for (String id : ids) {
                 try {
                     context.scheduler()
                             .call(
                                     EksQuotas.IAM,
                                     () -> iam.deleteAccessKey(r -> r.userName(IamUserStackAccess.USER_NAME)
-                                            .accessKeyId(id.asText())));
-                    LOG.info("Deleted the access key {} of {}", id.asText(), IamUserStackAccess.USER_NAME);
+                                            .accessKeyId(id)));
+                    LOG.info("Deleted the access key {} of {}", id, IamUserStackAccess.USER_NAME);
                 } catch (NoSuchEntityException gone) {
-                    LOG.debug("The access key {} was already deleted", id.asText());
+                    LOG.debug("The access key {} was already deleted", id);
                 }
-                deleted.add(id.asText());
+                deleted.add(id);
             }
         } catch (RuntimeException e) {
             if (deleted.isEmpty()) {

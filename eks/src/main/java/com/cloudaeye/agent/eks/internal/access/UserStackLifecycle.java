@@ -39,8 +39,9 @@ final class UserStackLifecycle {
 
     CompletableFuture<Void> createStack(Change change, ApplyContext context) {
         CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
-        String template = change.targetState().path("template").asText();
-        String cluster = change.targetState().path("cluster").asText();
+        StackState state = StackState.fromJson(change.targetState());
+        String template = String.valueOf(state.template());
+        String cluster = state.cluster();
         // One token per apply: the scheduler's retries of a lost response then cannot create a second stack.
         String token = "cloudaeye-" + UUID.randomUUID();
         context.starting(change);
@@ -130,8 +131,9 @@ final class UserStackLifecycle {
     CompletableFuture<Void> deleteStack(Change change, ApplyContext context) {
         CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
         IamClient iam = context.client(IamClient.class, IamClient::builder);
-        String stackId = change.targetState().path("stackId").asText();
-        String policyArn = change.targetState().path("policyArn").asText();
+        StackState state = StackState.fromJson(change.targetState());
+        String stackId = String.valueOf(state.stackId());
+        String policyArn = String.valueOf(state.policyArn());
         context.starting(change);
         LOG.info("Deleting the stack {}", stackId);
         long deadline = waits.deadline();

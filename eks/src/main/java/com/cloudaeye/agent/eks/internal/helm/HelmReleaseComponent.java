@@ -96,7 +96,7 @@ public final class HelmReleaseComponent implements EksComponent {
                 "Reading release {}/{} through {}", options.namespace(), options.releaseName(), connection.describe());
         Optional<InstalledRelease> installed = connection.installedRelease(options.namespace(), options.releaseName());
 
-        ObjectNode state = state(cluster, values, installed);
+        JsonNode state = state(cluster, values, installed);
         Change.Builder change = base(resourceId, ChangeAction.CREATE);
         change.addAllWarnings(warnings).targetState(state);
         List<Permission> applyPermissions = applyPermissions(cluster.arn());
@@ -180,11 +180,11 @@ public final class HelmReleaseComponent implements EksComponent {
      * the current agent settings). A release changed since the apply is left alone.
      */
     private Change planRestore(Change done, TargetContext context) {
-        JsonNode state = done.targetState();
-        String namespace = state.path("namespace").asText();
-        String release = state.path("release").asText();
-        String label = namespace + "/" + release;
-        int beforeRevision = state.path("beforeRevision").asInt(0);
+        ReleaseState state = ReleaseState.fromJson(done.targetState());
+        String namespace = state.namespace();
+        String release = state.release();
+        String label = state.label();
+        int beforeRevision = state.beforeRevision();
         Change.Builder restore = Change.builder()
                 .target(done.target())
                 .resourceType(RESOURCE_TYPE)
@@ -200,34 +200,32 @@ public final class HelmReleaseComponent implements EksComponent {
                             + ", expected " + expected + "): restore it yourself if you mean to.")
                     .build();
         }
-        ObjectNode next = state.deepCopy();
-        next.put("beforeRevision", current);
-        List<Permission> permissions = applyPermissions(state.path("clusterArn").asText());
+        List<Permission> permissions = applyPermissions(state.clusterArn());
         if (done.action() == ChangeAction.CREATE) {
             return restore.action(ChangeAction.DELETE)
                     .reason("Uninstalls the release this apply installed.")
-                    .targetState(next)
+                    .targetState(state.next(current, state.values(), state.beforeValues())
+                            .toJson())
                     .addAttributes(AttributeChange.of("Release", label, null))
                     .addAllPermissions(permissions)
                     .build();
         }
-        if (!state.hasNonNull("beforeValues")) {
+        JsonNode beforeValues = state.beforeValues();
+        if (beforeValues == null) {
             return restore.reason("The values of release " + label + " before the apply could not be read through "
                             + connection.describe() + ": install it again with the earlier options.")
                     .build();
         }
-        next.set("values", state.get("beforeValues"));
-        next.remove("beforeValues");
         return restore.action(done.action() == ChangeAction.DELETE ? ChangeAction.CREATE : ChangeAction.UPDATE)
                 .reason("Restores the values of release " + label + " before the apply (revision " + beforeRevision
                         + "), with the token of the current agent settings.")
-                .targetState(next)
+                .targetState(state.next(current, beforeValues, null).toJson())
                 .addAttributes(AttributeChange.of(
                         "Values",
                         done.action() == ChangeAction.DELETE
                                 ? null
-                                : state.path("values").toString(),
-                        state.get("beforeValues").toString()))
+                                : state.values().toString(),
+                        beforeValues.toString()))
                 .addAllPermissions(permissions)
                 .build();
     }
@@ -271,22 +269,21 @@ public final class HelmReleaseComponent implements EksComponent {
         return ReleaseNamespaces.createdByInstall(namespace, options.releaseName());
     }
 
-    private ObjectNode state(Cluster cluster, JsonNode values, Optional<InstalledRelease> installed) {
-        ObjectNode state = Json.object();
-        state.put("cluster", cluster.name());
-        state.put("clusterArn", cluster.arn());
-        state.put("namespace", options.namespace());
-        state.put("release", options.releaseName());
-        state.put("timeoutSeconds", options.timeout().toSeconds());
-        options.kubeconfig()
-                .ifPresent(k -> state.put("kubeconfig", k.toAbsolutePath().toString()));
-        if (options.defaultKubeconfig()) {
-            state.put("defaultKubeconfig", true);
-        }
-        state.put("beforeRevision", installed.map(InstalledRelease::revision).orElse(0));
-        state.set("values", values);
-        installed.flatMap(InstalledRelease::values).ifPresent(v -> state.set("beforeValues", v));
-        return state;
+    private JsonNode state(Cluster cluster, JsonNode values, Optional<InstalledRelease> installed) {
+        return new ReleaseState(
+                        cluster.name(),
+                        cluster.arn(),
+                        options.namespace(),
+                        options.releaseName(),
+                        options.timeout().toSeconds(),
+                        options.kubeconfig()
+                                .map(k -> k.toAbsolutePath().toString())
+                                .orElse(null),
+                        options.defaultKubeconfig() ? Boolean.TRUE : null,
+                        installed.map(InstalledRelease::revision).orElse(0),
+                        values,
+                        installed.flatMap(InstalledRelease::values).orElse(null))
+                .toJson();
     }
 
     private List<Permission> applyPermissions(String clusterArn) {

@@ -35,15 +35,14 @@ final class ReleaseApplier {
     }
 
     void applyOne(Change change, ApplyContext context) {
-        JsonNode state = change.targetState();
-        String namespace = state.path("namespace").asText();
-        String release = state.path("release").asText();
+        ReleaseState state = ReleaseState.fromJson(change.targetState());
+        String namespace = state.namespace();
+        String release = state.release();
         ClusterConnection connection = connections.connectionForApply(state, context);
-        int planned = state.path("beforeRevision").asInt(0);
+        int planned = state.beforeRevision();
         Optional<InstalledRelease> installed = connection.installedRelease(namespace, release);
         int current = installed.map(InstalledRelease::revision).orElse(0);
-        Duration timeout = Duration.ofSeconds(
-                state.path("timeoutSeconds").asLong(options.timeout().toSeconds()));
+        Duration timeout = state.timeout(options.timeout());
         boolean interrupted =
                 planned == 0 && installed.isPresent() && isInterruptedInstall(change, installed.get(), context);
         if (current != planned && !interrupted) {
@@ -164,12 +163,12 @@ final class ReleaseApplier {
     }
 
     private static Release installOrUpgrade(
-            ClusterConnection connection, JsonNode state, ApplyContext context, Duration timeout, boolean first) {
+            ClusterConnection connection, ReleaseState state, ApplyContext context, Duration timeout, boolean first) {
         return AgentChart.installOrUpgrade(
                 connection,
-                state.path("release").asText(),
-                state.path("namespace").asText(),
-                state.path("values"),
+                state.release(),
+                state.namespace(),
+                state.values(),
                 context.agent().apiToken(),
                 timeout,
                 first);
@@ -188,24 +187,20 @@ final class ReleaseApplier {
      * @return what is left, for the failure message
      */
     private static String undo(
-            ClusterConnection connection, JsonNode state, ApplyContext context, Duration timeout, int before) {
-        String label =
-                state.path("namespace").asText() + "/" + state.path("release").asText();
+            ClusterConnection connection, ReleaseState state, ApplyContext context, Duration timeout, int before) {
+        String label = state.label();
+        JsonNode beforeValues = state.beforeValues();
         try {
             if (before == 0) {
-                AgentChart.uninstall(
-                        connection,
-                        state.path("release").asText(),
-                        state.path("namespace").asText());
+                AgentChart.uninstall(connection, state.release(), state.namespace());
                 return "release " + label + " was uninstalled";
             }
-            if (!state.hasNonNull("beforeValues")) {
+            if (beforeValues == null) {
                 return "release " + label + " stays at revision " + (before + 1) + " since the values of revision "
                         + before + " could not be read through " + connection.describe()
                         + ": fix the options and apply again";
             }
-            ObjectNode restore = state.deepCopy();
-            restore.set("values", state.get("beforeValues"));
+            ReleaseState restore = state.next(state.beforeRevision(), beforeValues, beforeValues);
             Release restored = installOrUpgrade(connection, restore, context, timeout, false);
             return "the values of revision " + before + " were restored as revision " + restored.getRevision();
         } catch (RuntimeException e) {
@@ -223,9 +218,7 @@ final class ReleaseApplier {
      */
     private static Optional<String> alreadyLanded(
             Change change, Optional<InstalledRelease> installed, int planned, ApplyContext context) {
-        JsonNode state = change.targetState();
-        String label =
-                state.path("namespace").asText() + "/" + state.path("release").asText();
+        String label = ReleaseState.fromJson(change.targetState()).label();
         if (change.action() == ChangeAction.DELETE) {
             return installed.isEmpty() ? Optional.of("already uninstalled") : Optional.empty();
         }
@@ -259,11 +252,11 @@ final class ReleaseApplier {
         if (manifest.isEmpty()) {
             return false;
         }
-        JsonNode state = change.targetState();
+        ReleaseState state = ReleaseState.fromJson(change.targetState());
         Manifests desired = Manifests.parse(AgentChart.render(
-                state.path("release").asText(),
-                state.path("namespace").asText(),
-                state.path("values"),
+                state.release(),
+                state.namespace(),
+                state.values(),
                 context.agent().apiToken()));
         return desired.changesFrom(Manifests.parse(manifest.get())).isEmpty();
     }

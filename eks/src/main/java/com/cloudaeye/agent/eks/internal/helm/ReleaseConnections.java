@@ -4,7 +4,6 @@ import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.spi.TargetContext;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Clock;
 import software.amazon.awssdk.services.eks.EksClient;
@@ -35,15 +34,15 @@ final class ReleaseConnections {
         return eksConnection(cluster, context);
     }
 
-    ClusterConnection connectionForApply(JsonNode state, TargetContext context) {
-        if (state.hasNonNull("kubeconfig")) {
-            return ClusterConnection.kubeconfig(
-                    Kubeconfig.load(Path.of(state.path("kubeconfig").asText())));
+    ClusterConnection connectionForApply(ReleaseState state, TargetContext context) {
+        String kubeconfig = state.kubeconfig();
+        if (kubeconfig != null) {
+            return ClusterConnection.kubeconfig(Kubeconfig.load(Path.of(kubeconfig)));
         }
-        if (state.path("defaultKubeconfig").asBoolean(false)) {
+        if (state.usesDefaultKubeconfig()) {
             return ClusterConnection.kubeconfig(defaultKubeconfig());
         }
-        String name = state.path("cluster").asText();
+        String name = state.cluster();
         return eksConnection(Clusters.describe(context, name), context);
     }
 
