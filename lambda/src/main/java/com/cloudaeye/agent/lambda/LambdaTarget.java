@@ -147,7 +147,7 @@ public final class LambdaTarget implements Target {
                 forceEnvironment,
                 apiTokenSecretArn,
                 planned,
-                new ServingVersions(context, moveAliases, moveWeightedAliases),
+                new ServingVersions(context, moveAliases, moveWeightedAliases, layers.values()),
                 managedResources);
     }
 

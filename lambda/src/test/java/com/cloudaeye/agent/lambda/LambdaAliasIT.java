@@ -212,6 +212,64 @@ class LambdaAliasIT {
     }
 
     @Test
+    void install_withMoveAliases_afterAnInstallWithout_movesOnlyTheAlias_andRollbackMovesItBack() {
+        servedFunction();
+        try (AgentInstaller installer = installer(LambdaTarget.builder())) {
+            installer.apply(installer.plan());
+        }
+        assertThat(layersOf(alias("live").functionVersion())).isEmpty();
+        Journal journal;
+        try (AgentInstaller installer = installer(LambdaTarget.builder().moveAliases("live"))) {
+            Plan plan = installer.plan();
+
+            Change change = plan.mutations().get(0);
+            assertThat(change.reason().orElseThrow())
+                    .contains("the agent is installed, but alias live serves a version published without it");
+            assertThat(change.attributes()).extracting(a -> a.name()).containsExactly("Alias live");
+            assertThat(plan.requiredPolicy().allows(Permission.of("lambda:UpdateFunctionConfiguration", ARN)))
+                    .as("the function itself is not updated")
+                    .isFalse();
+            ApplyResult result = installer.apply(plan);
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(layersOf(alias("live").functionVersion())).containsExactly(layer);
+            assertThat(installer.plan().isEmpty())
+                    .as("the alias serves the agent now")
+                    .isTrue();
+            journal = Journal.read(result.journal().orElseThrow());
+        }
+        try (AgentInstaller installer = installer(LambdaTarget.builder())) {
+            ApplyResult rolledBack = installer.rollback(journal);
+
+            assertThat(rolledBack.status()).as(rolledBack.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(alias("live").functionVersion()).isEqualTo("1");
+            assertThat(layersOf("$LATEST")).as("the first install stays").containsExactly(layer);
+        }
+    }
+
+    @Test
+    void uninstall_withMoveAliases_afterAnUninstallWithout_movesTheAliasOffTheAgent() {
+        servedFunction();
+        try (AgentInstaller installer = installer(LambdaTarget.builder().moveAliases("live"))) {
+            installer.apply(installer.plan());
+        }
+        try (AgentInstaller installer = installer(LambdaTarget.builder())) {
+            installer.uninstall();
+        }
+        assertThat(layersOf(alias("live").functionVersion())).containsExactly(layer);
+        try (AgentInstaller installer = installer(LambdaTarget.builder().moveAliases("live"))) {
+            Plan plan = installer.planUninstall();
+
+            assertThat(plan.mutations().get(0).reason().orElseThrow())
+                    .contains("the agent is removed, but alias live serves a version published with it");
+            ApplyResult result = installer.apply(plan);
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(layersOf(alias("live").functionVersion())).isEmpty();
+        }
+    }
+
+    @Test
     void rollback_leavesAnAliasSomeoneMovedSince_andSaysSo() {
         servedFunction();
         Journal journal;

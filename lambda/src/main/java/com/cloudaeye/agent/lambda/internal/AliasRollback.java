@@ -36,7 +36,7 @@ public final class AliasRollback {
     public AliasRollback(TargetContext context) {
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
-        this.serving = new ServingVersions(context, List.of(), false);
+        this.serving = new ServingVersions(context, List.of(), false, List.of());
     }
 
     /** A moved alias's previous target. */

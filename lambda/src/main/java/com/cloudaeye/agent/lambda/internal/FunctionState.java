@@ -152,6 +152,11 @@ public record FunctionState(
         return aliases == null ? List.of() : aliases;
     }
 
+    /** @return whether the function's layers and variables stay as they are: a change that only moves aliases */
+    boolean keepsConfiguration() {
+        return layers.equals(layersBefore) && set.isEmpty() && remove.isEmpty() && save.isEmpty() && restore.isEmpty();
+    }
+
     /**
      * @param publishNow whether to publish a version
      * @param moves the aliases to move after the update

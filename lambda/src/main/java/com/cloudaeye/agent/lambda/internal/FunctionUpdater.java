@@ -98,7 +98,7 @@ public final class FunctionUpdater {
         // First, whether the change already landed (a resumed apply whose process died after the update): sending it
         // again would, for a forced variable, save our own value over the user's.
         if (UpdateChecks.isDone(live, state, this::token)) {
-            return finish(change, live, state, "already applied");
+            return finish(change, live, state, state.keepsConfiguration() ? null : "already applied");
         }
         String changed = UpdateChecks.changedSincePlanning(change.resourceId(), live, state);
         if (changed != null) {

@@ -35,6 +35,9 @@ final class RollbackDiff {
     Change rollback(Change applied, FunctionConfiguration live, @Nullable Secret agentToken) {
         String arn = applied.resourceId();
         FunctionState done = FunctionState.fromJson(applied.targetState());
+        if (done.keepsConfiguration()) {
+            return FunctionDiff.noOp(arn, "the apply changed only where aliases point"); // AliasRollback moves them back
+        }
         List<String> liveLayers = FunctionPlanner.layerArns(live);
         Map<String, String> env = FunctionPlanner.variables(live);
         boolean asApplied = liveLayers.equals(done.layers())

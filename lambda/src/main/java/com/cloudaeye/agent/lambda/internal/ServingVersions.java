@@ -8,14 +8,19 @@ import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.Globs;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.AliasConfiguration;
@@ -32,25 +37,31 @@ import software.amazon.awssdk.services.lambda.model.SnapStartApplyOn;
  * (which turns publishing on), except a weighted alias unless asked; an alias with provisioned concurrency
  * ({@code ListProvisionedConcurrencyConfigs}) is waited for on the new version. A SnapStart function is published
  * even when {@code publishVersion} is off: its snapshot, which is what runs, is taken only when a version is
- * published.
+ * published. A function that needs no change (the agent installed, or on uninstall removed, by an earlier run) whose
+ * chosen aliases still serve a version that differs from {@code $LATEST} in having the agent becomes an update that
+ * only publishes {@code $LATEST} and moves them: a run with {@code moveAliases} after one without still moves them.
  */
 public final class ServingVersions {
     private final LambdaClient lambda;
     private final CallScheduler scheduler;
     private final List<Pattern> move;
     private final boolean moveWeighted;
+    private final Set<String> agentLayerNames;
     private final Set<Permission> reads = Collections.synchronizedSet(new TreeSet<>());
 
     /**
      * @param context the target context
      * @param moveGlobs names or globs of the aliases to move
      * @param moveWeighted whether a weighted alias moves too (its weights are then dropped)
+     * @param agentLayers the agent's layer version ARNs (any version of these layers counts as the agent)
      */
-    public ServingVersions(TargetContext context, List<String> moveGlobs, boolean moveWeighted) {
+    public ServingVersions(
+            TargetContext context, List<String> moveGlobs, boolean moveWeighted, Collection<String> agentLayers) {
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
         this.move = moveGlobs.stream().map(Globs::toPattern).toList();
         this.moveWeighted = moveWeighted;
+        this.agentLayerNames = agentLayers.stream().map(Arns::layerName).collect(Collectors.toUnmodifiableSet());
     }
 
     /** @return the permissions the reads used so far */
@@ -66,49 +77,138 @@ public final class ServingVersions {
      * @return the change, with its aliases said, the chosen ones moved, and a SnapStart function published
      */
     public CompletableFuture<Change> plan(Change change, FunctionConfiguration config) {
+        if (change.action() == ChangeAction.NO_OP && !move.isEmpty()) {
+            return staleAliases(change, config);
+        }
         if (change.action() != ChangeAction.UPDATE) {
             return CompletableFuture.completedFuture(change);
         }
+        return aliases(change.resourceId()).thenCompose(aliases -> serve(change, config, aliases, name -> true));
+    }
+
+    /**
+     * For a function that needs no change: reads the layers of each version a chosen alias serves ({@code
+     * GetFunction} with the version, in its own 100/s quota) and, where one differs from {@code $LATEST} in having
+     * the agent, turns the change into an update that publishes {@code $LATEST} and moves those aliases to it.
+     */
+    private CompletableFuture<Change> staleAliases(Change change, FunctionConfiguration config) {
         String arn = change.resourceId();
+        List<String> layers = FunctionPlanner.layerArns(config);
+        boolean latest = hasAgent(layers);
         return aliases(arn).thenCompose(aliases -> {
-            List<String> warnings = new ArrayList<>();
-            List<AliasConfiguration> toMove = new ArrayList<>();
+            Map<String, CompletableFuture<Boolean>> agentByVersion = new TreeMap<>();
+            List<AliasConfiguration> candidates = new ArrayList<>();
             for (AliasConfiguration a : aliases) {
-                Map<String, Double> weights = weights(a);
-                String serves = AliasMove.describe(a.functionVersion(), weights);
-                if ("$LATEST".equals(a.functionVersion())) {
-                    warnings.add("alias " + a.name() + " serves $LATEST: this change reaches it directly");
-                } else if (move.stream().noneMatch(p -> p.matcher(a.name()).matches())) {
-                    warnings.add("alias " + a.name() + " serves version " + serves + ", which this change does not"
-                            + " touch: add it to .moveAliases(...) to move it to the version this change publishes");
-                } else if (!weights.isEmpty() && !moveWeighted) {
-                    warnings.add("alias " + a.name() + " is not moved: it routes traffic by weight (" + serves
-                            + "), e.g. a canary in progress; finish that, or pass .moveWeightedAliases(true) to move"
-                            + " all of its traffic to the version this change publishes");
-                } else {
-                    toMove.add(a);
+                if (!"$LATEST".equals(a.functionVersion())
+                        && chosen(a)
+                        && (weights(a).isEmpty() || moveWeighted)) {
+                    candidates.add(a);
+                    agentByVersion.computeIfAbsent(a.functionVersion(), v -> agentIn(arn, v));
                 }
             }
-            return provisioned(arn, !toMove.isEmpty()).thenApply(withConcurrency -> {
-                List<AliasMove> moves = new ArrayList<>();
-                for (AliasConfiguration a : toMove) {
-                    boolean pc = withConcurrency.contains(arn + ":" + a.name());
-                    moves.add(new AliasMove(
-                            a.name(), a.functionVersion(), weights(a), null, Map.of(), a.revisionId(), pc));
-                    if (pc) {
-                        warnings.add("alias " + a.name() + " has provisioned concurrency: the apply waits until it"
-                                + " is READY on the new version (an allocation can take minutes)");
-                    }
+            return CompletableFuture.allOf(agentByVersion.values().toArray(new CompletableFuture<?>[0]))
+                    .thenCompose(done -> {
+                        Set<String> stale = new TreeSet<>();
+                        for (AliasConfiguration a : candidates) {
+                            // Read above for every candidate's version, and complete: allOf waited for them.
+                            CompletableFuture<Boolean> agent =
+                                    Objects.requireNonNull(agentByVersion.get(a.functionVersion()), a.name());
+                            if (agent.join() != latest) {
+                                stale.add(a.name());
+                            }
+                        }
+                        if (stale.isEmpty()) {
+                            return CompletableFuture.completedFuture(change);
+                        }
+                        FunctionState state = new FunctionState(
+                                config.revisionId(),
+                                layers,
+                                layers,
+                                Map.of(),
+                                List.of(),
+                                List.of(),
+                                List.of(),
+                                Map.of(),
+                                false,
+                                null,
+                                List.of());
+                        Change update = Change.builder()
+                                .from(change)
+                                .action(ChangeAction.UPDATE)
+                                .targetState(state.toJson())
+                                .reason("the agent is " + (latest ? "installed" : "removed") + ", but alias "
+                                        + String.join(", ", stale)
+                                        + (stale.size() == 1 ? " serves a version" : " serve versions")
+                                        + " published " + (latest ? "without" : "with") + " it: this change"
+                                        + " publishes $LATEST and moves " + (stale.size() == 1 ? "it" : "them")
+                                        + " there")
+                                .addPermissions(Permission.of("lambda:GetFunction", arn))
+                                .build();
+                        return serve(update, config, aliases, stale::contains);
+                    });
+        });
+    }
+
+    private CompletableFuture<Boolean> agentIn(String arn, String version) {
+        reads.add(Permission.of("lambda:GetFunction", arn + ":" + version));
+        return scheduler
+                .submit(
+                        LambdaQuotas.GET_FUNCTION,
+                        () -> lambda.getFunction(r -> r.functionName(arn).qualifier(version)))
+                .thenApply(r -> hasAgent(FunctionPlanner.layerArns(r.configuration())));
+    }
+
+    private boolean hasAgent(List<String> layers) {
+        return layers.stream().anyMatch(l -> agentLayerNames.contains(Arns.layerName(l)));
+    }
+
+    private boolean chosen(AliasConfiguration alias) {
+        return move.stream().anyMatch(p -> p.matcher(alias.name()).matches());
+    }
+
+    /**
+     * @param movable whether a chosen alias is to move (every one for a function the change updates)
+     * @return the change with the aliases said, the movable chosen ones moved, and a SnapStart function published
+     */
+    private CompletableFuture<Change> serve(
+            Change change, FunctionConfiguration config, List<AliasConfiguration> aliases, Predicate<String> movable) {
+        String arn = change.resourceId();
+        List<String> warnings = new ArrayList<>();
+        List<AliasConfiguration> toMove = new ArrayList<>();
+        for (AliasConfiguration a : aliases) {
+            Map<String, Double> weights = weights(a);
+            String serves = AliasMove.describe(a.functionVersion(), weights);
+            if ("$LATEST".equals(a.functionVersion())) {
+                warnings.add("alias " + a.name() + " serves $LATEST: this change reaches it directly");
+            } else if (!chosen(a)) {
+                warnings.add("alias " + a.name() + " serves version " + serves + ", which this change does not"
+                        + " touch: add it to .moveAliases(...) to move it to the version this change publishes");
+            } else if (!weights.isEmpty() && !moveWeighted) {
+                warnings.add("alias " + a.name() + " is not moved: it routes traffic by weight (" + serves
+                        + "), e.g. a canary in progress; finish that, or pass .moveWeightedAliases(true) to move"
+                        + " all of its traffic to the version this change publishes");
+            } else if (movable.test(a.name())) {
+                toMove.add(a);
+            }
+        }
+        return provisioned(arn, !toMove.isEmpty()).thenApply(withConcurrency -> {
+            List<AliasMove> moves = new ArrayList<>();
+            for (AliasConfiguration a : toMove) {
+                boolean pc = withConcurrency.contains(arn + ":" + a.name());
+                moves.add(new AliasMove(a.name(), a.functionVersion(), weights(a), null, Map.of(), a.revisionId(), pc));
+                if (pc) {
+                    warnings.add("alias " + a.name() + " has provisioned concurrency: the apply waits until it"
+                            + " is READY on the new version (an allocation can take minutes)");
                 }
-                boolean snapStart = config.snapStart() != null
-                        && config.snapStart().applyOn() == SnapStartApplyOn.PUBLISHED_VERSIONS;
-                FunctionState state = FunctionState.fromJson(change.targetState());
-                if (snapStart && !state.publish()) {
-                    warnings.add("SnapStart function: a change takes effect only in a published version (its"
-                            + " snapshot), so this change publishes one although publishVersion is off");
-                }
-                return withMoves(change, state, state.publish() || snapStart || !moves.isEmpty(), moves, warnings);
-            });
+            }
+            boolean snapStart =
+                    config.snapStart() != null && config.snapStart().applyOn() == SnapStartApplyOn.PUBLISHED_VERSIONS;
+            FunctionState state = FunctionState.fromJson(change.targetState());
+            if (snapStart && !state.publish()) {
+                warnings.add("SnapStart function: a change takes effect only in a published version (its"
+                        + " snapshot), so this change publishes one although publishVersion is off");
+            }
+            return withMoves(change, state, state.publish() || snapStart || !moves.isEmpty(), moves, warnings);
         });
     }
 
