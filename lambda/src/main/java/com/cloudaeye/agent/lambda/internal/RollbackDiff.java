@@ -36,7 +36,8 @@ final class RollbackDiff {
         String arn = applied.resourceId();
         FunctionState done = FunctionState.fromJson(applied.targetState());
         if (done.keepsConfiguration()) {
-            return FunctionDiff.noOp(arn, "the apply changed only where aliases point"); // AliasRollback moves them back
+            // AliasRollback moves the aliases back.
+            return FunctionDiff.noOp(arn, "the apply changed only where aliases point");
         }
         List<String> liveLayers = FunctionPlanner.layerArns(live);
         Map<String, String> env = FunctionPlanner.variables(live);
