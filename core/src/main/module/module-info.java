@@ -15,6 +15,7 @@ module com.cloudaeye.agent.core {
     requires software.amazon.awssdk.http.auth.spi;
     requires software.amazon.awssdk.services.iam;
     requires software.amazon.awssdk.services.sts;
+    requires transitive software.amazon.awssdk.services.s3;
     requires transitive com.fasterxml.jackson.databind;
     requires transitive com.fasterxml.jackson.annotation;
     requires com.fasterxml.jackson.core;

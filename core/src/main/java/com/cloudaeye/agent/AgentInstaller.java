@@ -61,7 +61,7 @@ public final class AgentInstaller implements AutoCloseable {
     private final RateLimitedScheduler scheduler;
     private final DefaultTargetContext context;
     private final ProgressListener listener;
-    private final @Nullable Path journalDirectory;
+    private final @Nullable JournalStore journals;
     private final int maxFailures;
     private final Supplier<List<FailureBudget>> sharedFailureLimits;
     private final boolean preflightOnApply;
@@ -84,7 +84,7 @@ public final class AgentInstaller implements AutoCloseable {
         this.pacingDescription = describe(b.pacing, b.rates);
         this.context = new DefaultTargetContext(clients, scheduler, b.agent);
         this.listener = b.listener;
-        this.journalDirectory = b.journaling ? b.journalDirectory : null;
+        this.journals = b.journaling ? b.journals : null;
         this.maxFailures = b.maxFailures;
         this.sharedFailureLimits = b.sharedFailureLimits;
         this.preflightOnApply = b.preflight;
@@ -140,6 +140,10 @@ public final class AgentInstaller implements AutoCloseable {
      * @throws ApplyException when the apply could not go on (e.g. the journal is not writable); it carries the result
      */
     public ApplyResult apply(Plan plan) {
+        return apply(plan, null);
+    }
+
+    private ApplyResult apply(Plan plan, @Nullable Journal resumed) {
         if (!plan.region().equals(region.id())) {
             throw new ConfigurationException("The plan is for region " + plan.region() + " but this installer is for "
                     + region.id() + ": build the installer with .region(Region.of(\"" + plan.region() + "\")).");
@@ -148,8 +152,8 @@ public final class AgentInstaller implements AutoCloseable {
             preflight(plan);
         }
         Plan paced = Plan.builder().from(plan).pacing(pacingDescription).build();
-        return new ApplyRunner(context, recorder, listener, journalDirectory, maxFailures, sharedFailureLimits.get())
-                .run(paced, this::target);
+        return new ApplyRunner(context, recorder, listener, journals, maxFailures, sharedFailureLimits.get())
+                .run(paced, this::target, resumed);
     }
 
     /**
@@ -208,13 +212,15 @@ public final class AgentInstaller implements AutoCloseable {
      * when someone else changed the resource since. Changes that were never started, failed or were skipped are
      * planned again from their live state (for an install or uninstall) or taken from the journal (for a rollback,
      * whose before-states only the journal knows). The new apply writes its own journal, in which every resource of
-     * the interrupted one that is now done appears as applied.
+     * the interrupted one that is now done appears as applied; with a shared store ({@link S3JournalStore}) it takes
+     * the interrupted journal over once its writer's lease expired and appends to it, and is refused while the lease
+     * is live.
      *
      * @param journal the journal of the interrupted apply
      * @return the result of the remaining work
      */
     public ApplyResult resume(Journal journal) {
-        return apply(Recovery.resume(journal, kind -> kind == Plan.Kind.UNINSTALL ? planUninstall() : plan()));
+        return apply(Recovery.resume(journal, kind -> kind == Plan.Kind.UNINSTALL ? planUninstall() : plan()), journal);
     }
 
     /** @return the AWS calls this installer made so far, per IAM action */
@@ -292,7 +298,8 @@ public final class AgentInstaller implements AutoCloseable {
         private int maxConcurrency = 32;
         private int maxAttempts = 8;
         private Duration baseBackoff = Duration.ofMillis(250);
-        private Path journalDirectory = Path.of(System.getProperty("user.home"), ".cloudaeye", "journals");
+        private JournalStore journals =
+                JournalStore.directory(Path.of(System.getProperty("user.home"), ".cloudaeye", "journals"));
         private boolean journaling = true;
         private int maxFailures = Integer.MAX_VALUE;
         private boolean preflight;
@@ -473,7 +480,16 @@ public final class AgentInstaller implements AutoCloseable {
          * @return this
          */
         public Builder journalDirectory(Path directory) {
-            this.journalDirectory = directory;
+            return journalStore(JournalStore.directory(directory));
+        }
+
+        /**
+         * @param store where apply journals are written, e.g. an {@link S3JournalStore} so that another machine can
+         *     resume or roll back; default: the local directory {@code ~/.cloudaeye/journals}
+         * @return this
+         */
+        public Builder journalStore(JournalStore store) {
+            this.journals = store;
             this.journaling = true;
             return this;
         }

@@ -41,8 +41,18 @@ public abstract class ApplyResult {
     /** @return one result per mutating change of the plan, in plan order */
     public abstract List<ResourceResult> results();
 
-    /** @return the journal file of this apply, absent when journaling was turned off */
+    /**
+     * @return the journal file of this apply, absent when journaling was turned off or the journal is not a file
+     *     (see {@link #journalLocation()})
+     */
     public abstract Optional<Path> journal();
+
+    /**
+     * @return where the journal of this apply is, in whichever {@link JournalStore} it went to: a file's path, an
+     *     {@code s3://} URI; read it back with {@link Journal#read(JournalStore, String)}. Absent when journaling was
+     *     turned off.
+     */
+    public abstract Optional<String> journalLocation();
 
     /** @return how many calls were made per IAM action during the apply, sorted by action */
     public abstract Map<String, Long> calls();
@@ -117,7 +127,7 @@ public abstract class ApplyResult {
             s.append("An unknown outcome may have changed its resource: resume or roll back with the journal.")
                     .append(System.lineSeparator());
         }
-        journal().ifPresent(j -> s.append("Journal: ").append(j).append(System.lineSeparator()));
+        journalLocation().ifPresent(j -> s.append("Journal: ").append(j).append(System.lineSeparator()));
         return s.toString();
     }
 

@@ -1,29 +1,17 @@
 package com.cloudaeye.agent;
 
-import com.cloudaeye.agent.internal.FleetAccounts;
-import com.cloudaeye.agent.internal.FleetEngine;
-import com.cloudaeye.agent.internal.SignedCalls;
+import com.cloudaeye.agent.internal.FleetSpec;
 import com.cloudaeye.agent.spi.Target;
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
-import java.util.regex.Pattern;
-import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 
@@ -56,66 +44,10 @@ import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider
  * <p>Thread-safe. Closing it closes the installers, credential providers and threads it made.
  */
 public final class FleetInstaller implements AutoCloseable {
-    private static final Pattern ACCOUNT = Pattern.compile("\\d{12}");
-    private static final Pattern ROLE_NAME = Pattern.compile("[\\w+=,.@/-]{1,64}");
-    private static final Pattern SESSION_NAME = Pattern.compile("[\\w+=,.@-]{2,64}");
+    private final FleetSpec.Assembled fleet;
 
-    private final String sessionName;
-    private final StsClient sts;
-    private final boolean ownsSts;
-    private final SignedCalls calls;
-    private final FleetEngine engine;
-
-    private FleetInstaller(Builder b, StsClient sts, boolean ownsSts, Region home) {
-        this.sessionName = b.sessionName != null
-                ? b.sessionName
-                : "cloudaeye-fleet-" + Instant.now().getEpochSecond();
-        this.sts = sts;
-        this.ownsSts = ownsSts;
-        this.calls = new SignedCalls(b.endpointOverride);
-        Set<String> given = Set.copyOf(b.accounts);
-        Set<String> excluded = Set.copyOf(b.excluded);
-        List<String> units = List.copyOf(b.organizationalUnits);
-        boolean organization = b.organization;
-        AwsCredentialsProvider caller = b.credentials != null
-                ? b.credentials
-                : DefaultCredentialsProvider.builder().build();
-        Supplier<Set<String>> accounts = () -> {
-            Set<String> all = new TreeSet<>(given);
-            if (organization) {
-                all.addAll(FleetAccounts.discover(calls, caller, home, units));
-            }
-            all.removeAll(excluded);
-            return all;
-        };
-        List<Consumer<AgentInstaller.Builder>> steps = List.copyOf(b.steps);
-        @Nullable Path journals = b.journaling ? b.journalDirectory : null;
-        this.engine = new FleetEngine(
-                new FleetEngine.Settings(
-                        accounts,
-                        List.copyOf(b.regions),
-                        home,
-                        Objects.requireNonNull(b.roleName, "checked in build()"),
-                        b.externalId,
-                        sessionName,
-                        b.maxParallel,
-                        b.maxFailures,
-                        b.maxFailuresPerAccount),
-                sts,
-                calls,
-                (account, region, credentials, limits) -> {
-                    AgentInstaller.Builder installer = AgentInstaller.builder();
-                    steps.forEach(step -> step.accept(installer));
-                    List<BiFunction<String, Region, Target>> targets = b.targets;
-                    targets.forEach(t -> installer.target(t.apply(account, region)));
-                    installer.region(region).credentialsProvider(credentials).sharedFailureLimits(limits);
-                    if (journals != null) {
-                        installer.journalDirectory(journals.resolve(account).resolve(region.id()));
-                    } else {
-                        installer.withoutJournal();
-                    }
-                    return installer.build();
-                });
+    private FleetInstaller(FleetSpec.Assembled fleet) {
+        this.fleet = fleet;
     }
 
     /** @return a new builder */
@@ -125,7 +57,7 @@ public final class FleetInstaller implements AutoCloseable {
 
     /** @return the role session name every account's session carries, which identifies this run in CloudTrail */
     public String sessionName() {
-        return sessionName;
+        return fleet.sessionName();
     }
 
     /**
@@ -134,7 +66,7 @@ public final class FleetInstaller implements AutoCloseable {
      * @throws PlanningException when Organizations cannot be read
      */
     public SortedSet<String> accounts() {
-        return new TreeSet<>(engine.accounts());
+        return new TreeSet<>(fleet.engine().accounts());
     }
 
     /**
@@ -144,7 +76,7 @@ public final class FleetInstaller implements AutoCloseable {
      * @throws PlanningException when the organization's accounts cannot be listed
      */
     public FleetPlan plan() {
-        return engine.plan(Plan.Kind.INSTALL, AgentInstaller::plan);
+        return fleet.engine().plan(Plan.Kind.INSTALL, AgentInstaller::plan);
     }
 
     /**
@@ -153,7 +85,7 @@ public final class FleetInstaller implements AutoCloseable {
      * @return the fleet uninstall plan; apply it with {@link #apply(FleetPlan)}
      */
     public FleetPlan planUninstall() {
-        return engine.plan(Plan.Kind.UNINSTALL, AgentInstaller::planUninstall);
+        return fleet.engine().plan(Plan.Kind.UNINSTALL, AgentInstaller::planUninstall);
     }
 
     /**
@@ -170,7 +102,7 @@ public final class FleetInstaller implements AutoCloseable {
      * @throws ConfigurationException when the plan names an account or region that this fleet does not have
      */
     public FleetResult apply(FleetPlan plan) {
-        return engine.apply(plan);
+        return fleet.engine().apply(plan);
     }
 
     /**
@@ -182,14 +114,24 @@ public final class FleetInstaller implements AutoCloseable {
         return apply(planUninstall());
     }
 
+    /**
+     * Resumes the run that another worker (another JVM, another machine) started with the same journal store: in
+     * every account-region of this fleet whose store holds a journal, the latest one is resumed ({@link
+     * AgentInstaller#resume(Journal)}): nothing that landed is applied twice. With an {@link S3JournalStore}, a journal
+     * whose writer still holds its lease is refused (reported as that account-region's failure) until the lease
+     * expires; the others go on.
+     *
+     * @return per account-region with a journal: the result of the remaining work, or why it could not be resumed
+     * @throws ConfigurationException when journaling is turned off
+     */
+    public FleetResult resume() {
+        return fleet.engine().resume(fleet.journals());
+    }
+
     /** Closes the installers, credential providers and threads this fleet made; a caller's STS client stays open. */
     @Override
     public void close() {
-        engine.close();
-        calls.close();
-        if (ownsSts) {
-            sts.close();
-        }
+        fleet.close();
     }
 
     /**
@@ -197,28 +139,7 @@ public final class FleetInstaller implements AutoCloseable {
      * AgentInstaller.Builder} (agent, endpoint, journal) are handed to each account-region's installer builder.
      */
     public static final class Builder {
-        private final Set<String> accounts = new LinkedHashSet<>();
-        private final Set<String> excluded = new LinkedHashSet<>();
-        private final List<String> organizationalUnits = new ArrayList<>();
-        private boolean organization;
-        private boolean allEnabledRegions;
-        private final Set<Region> regions = new LinkedHashSet<>();
-        private @Nullable Region homeRegion;
-        private @Nullable String roleName;
-        private @Nullable String externalId;
-        private @Nullable String sessionName;
-        private @Nullable AwsCredentialsProvider credentials;
-        private @Nullable StsClient sts;
-        private @Nullable URI endpointOverride;
-        private final List<BiFunction<String, Region, Target>> targets = new ArrayList<>();
-        /** Settings passed on to every account-region's installer builder, in the order given. */
-        private final List<Consumer<AgentInstaller.Builder>> steps = new ArrayList<>();
-
-        private Path journalDirectory = Path.of(System.getProperty("user.home"), ".cloudaeye", "journals");
-        private boolean journaling = true;
-        private int maxParallel = 8;
-        private int maxFailures = Integer.MAX_VALUE;
-        private int maxFailuresPerAccount = Integer.MAX_VALUE;
+        private final FleetSpec spec = new FleetSpec();
 
         private Builder() {}
 
@@ -227,7 +148,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder accounts(String... accountIds) {
-            accounts.addAll(List.of(accountIds));
+            spec.accounts.addAll(List.of(accountIds));
             return this;
         }
 
@@ -238,7 +159,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder organization() {
-            this.organization = true;
+            spec.organization = true;
             return this;
         }
 
@@ -250,8 +171,8 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder organizationalUnits(String... unitIds) {
-            this.organization = true;
-            organizationalUnits.addAll(List.of(unitIds));
+            spec.organization = true;
+            spec.organizationalUnits.addAll(List.of(unitIds));
             return this;
         }
 
@@ -261,7 +182,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder excludeAccounts(String... accountIds) {
-            excluded.addAll(List.of(accountIds));
+            spec.excluded.addAll(List.of(accountIds));
             return this;
         }
 
@@ -271,7 +192,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder regions(Region... regions) {
-            this.regions.addAll(List.of(regions));
+            spec.regions.addAll(List.of(regions));
             return this;
         }
 
@@ -282,7 +203,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder allEnabledRegions() {
-            this.allEnabledRegions = true;
+            spec.allEnabledRegions = true;
             return this;
         }
 
@@ -292,7 +213,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder homeRegion(Region region) {
-            this.homeRegion = region;
+            spec.homeRegion = region;
             return this;
         }
 
@@ -301,7 +222,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder roleName(String roleName) {
-            this.roleName = roleName;
+            spec.roleName = roleName;
             return this;
         }
 
@@ -310,7 +231,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder externalId(String externalId) {
-            this.externalId = externalId;
+            spec.externalId = externalId;
             return this;
         }
 
@@ -320,7 +241,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder sessionName(String sessionName) {
-            this.sessionName = sessionName;
+            spec.sessionName = sessionName;
             return this;
         }
 
@@ -330,18 +251,16 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder credentialsProvider(AwsCredentialsProvider credentials) {
-            this.credentials = credentials;
+            spec.credentials = credentials;
             return this;
         }
 
         /**
-         * Uses an STS client that the caller built (and will close) to assume the roles.
-         *
-         * @param sts the client
+         * @param sts an STS client that the caller built (and will close), to assume the roles with
          * @return this
          */
         public Builder stsClient(StsClient sts) {
-            this.sts = sts;
+            spec.sts = sts;
             return this;
         }
 
@@ -352,8 +271,8 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder endpointOverride(URI endpoint) {
-            this.endpointOverride = endpoint;
-            steps.add(b -> b.endpointOverride(endpoint));
+            spec.endpointOverride = endpoint;
+            spec.steps.add(b -> b.endpointOverride(endpoint));
             return this;
         }
 
@@ -362,7 +281,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder agent(AgentSettings agent) {
-            steps.add(b -> b.agent(agent));
+            spec.steps.add(b -> b.agent(agent));
             return this;
         }
 
@@ -377,13 +296,11 @@ public final class FleetInstaller implements AutoCloseable {
         }
 
         /**
-         * Adds a target used in every account and region.
-         *
-         * @param target a target, e.g. {@code EcsTarget.builder()...build()}
+         * @param target a target used in every account and region, e.g. {@code EcsTarget.builder()...build()}
          * @return this
          */
         public Builder target(Target target) {
-            targets.add((account, region) -> target);
+            spec.targets.add((account, region) -> target);
             return this;
         }
 
@@ -395,7 +312,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder target(BiFunction<String, Region, Target> target) {
-            targets.add(target);
+            spec.targets.add(target);
             return this;
         }
 
@@ -408,7 +325,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder installer(Consumer<AgentInstaller.Builder> customizer) {
-            steps.add(customizer);
+            spec.steps.add(customizer);
             return this;
         }
 
@@ -418,18 +335,24 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder journalDirectory(Path directory) {
-            this.journalDirectory = directory;
-            this.journaling = true;
-            return this;
+            return journalStore(JournalStore.directory(directory));
         }
 
         /**
-         * Turns journaling off in every account-region.
-         *
+         * @param store where journals are written, one part per account and region below it ({@code
+         *     store.below(account).below(region)}): an {@link S3JournalStore} lets another machine {@link
+         *     FleetInstaller#resume()} the run; default: the directory {@code ~/.cloudaeye/journals}
          * @return this
          */
+        public Builder journalStore(JournalStore store) {
+            spec.journals = store;
+            spec.journaling = true;
+            return this;
+        }
+
+        /** @return this, with journaling turned off in every account-region */
         public Builder withoutJournal() {
-            this.journaling = false;
+            spec.journaling = false;
             return this;
         }
 
@@ -439,7 +362,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder maxParallel(int maxParallel) {
-            this.maxParallel = atLeastOne("maxParallel", maxParallel);
+            spec.maxParallel = FleetSpec.atLeastOne("maxParallel", maxParallel);
             return this;
         }
 
@@ -449,7 +372,7 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder maxFailures(int maxFailures) {
-            this.maxFailures = atLeastOne("maxFailures", maxFailures);
+            spec.maxFailures = FleetSpec.atLeastOne("maxFailures", maxFailures);
             return this;
         }
 
@@ -459,15 +382,8 @@ public final class FleetInstaller implements AutoCloseable {
          * @return this
          */
         public Builder maxFailuresPerAccount(int maxFailures) {
-            this.maxFailuresPerAccount = atLeastOne("maxFailuresPerAccount", maxFailures);
+            spec.maxFailuresPerAccount = FleetSpec.atLeastOne("maxFailuresPerAccount", maxFailures);
             return this;
-        }
-
-        private static int atLeastOne(String name, int value) {
-            if (value < 1) {
-                throw new ConfigurationException(name + " must be at least 1, got " + value);
-            }
-            return value;
         }
 
         /**
@@ -475,67 +391,8 @@ public final class FleetInstaller implements AutoCloseable {
          * @throws ConfigurationException when accounts, regions, the role or the session name are missing or invalid
          */
         public FleetInstaller build() {
-            if (accounts.isEmpty() && !organization) {
-                throw new ConfigurationException("No account: add the accounts to install into with"
-                        + " .accounts(\"111111111111\", ...), or find them with .organization().");
-            }
-            for (String account : union(accounts, excluded)) {
-                if (!ACCOUNT.matcher(account).matches()) {
-                    throw new ConfigurationException("'" + account + "' is not an AWS account ID: pass the 12 digits,"
-                            + " e.g. .accounts(\"111111111111\").");
-                }
-            }
-            if (regions.isEmpty() && !allEnabledRegions) {
-                throw new ConfigurationException("No region: add the regions to install into with"
-                        + " .regions(Region.US_EAST_1, ...), or take each account's with .allEnabledRegions().");
-            }
-            if (roleName == null || !ROLE_NAME.matcher(roleName).matches()) {
-                throw new ConfigurationException("The role to assume in every account is "
-                        + (roleName == null ? "missing" : "not a valid role name: '" + roleName + "'")
-                        + ": set .roleName(\"CloudAEyeInstaller\") (letters, digits and +=,.@_-).");
-            }
-            if (sessionName != null && !SESSION_NAME.matcher(sessionName).matches()) {
-                throw new ConfigurationException("'" + sessionName + "' is not a valid role session name: use 2 to 64"
-                        + " letters, digits or +=,.@_- (e.g. .sessionName(\"cloudaeye-run-42\")).");
-            }
-            if (targets.isEmpty()) {
-                throw new ConfigurationException("No target configured: add one with .target(...) before build().");
-            }
-            Region home = home();
-            StsClient given = sts;
-            if (given != null) {
-                return new FleetInstaller(this, given, false, home);
-            }
-            var client = StsClient.builder()
-                    .region(home)
-                    .credentialsProvider(
-                            credentials != null
-                                    ? credentials
-                                    : DefaultCredentialsProvider.builder().build());
-            if (endpointOverride != null) {
-                client.endpointOverride(endpointOverride);
-            }
-            return new FleetInstaller(this, client.build(), true, home);
-        }
-
-        private Region home() {
-            if (homeRegion != null) {
-                return homeRegion;
-            }
-            if (!regions.isEmpty()) {
-                return regions.iterator().next();
-            }
-            try {
-                return DefaultAwsRegionProviderChain.builder().build().getRegion();
-            } catch (SdkException e) {
-                return Region.US_EAST_1; // only STS, Organizations and the region lists are called here
-            }
-        }
-
-        private static Set<String> union(Set<String> a, Set<String> b) {
-            Set<String> all = new LinkedHashSet<>(a);
-            all.addAll(b);
-            return all;
+            spec.validate();
+            return new FleetInstaller(spec.assemble(AgentInstaller.Builder::sharedFailureLimits));
         }
     }
 }

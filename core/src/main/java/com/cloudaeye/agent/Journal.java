@@ -1,6 +1,7 @@
 package com.cloudaeye.agent;
 
 import com.cloudaeye.agent.internal.Changes;
+import com.cloudaeye.agent.internal.FileJournalStore;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,8 +21,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * The record of an apply, read back from its file: the plan that was applied and, per change, whether it was
  * started, applied, skipped or failed. {@link AgentInstaller#rollback(Journal)} restores what it applied;
- * {@link AgentInstaller#resume(Journal)} finishes what it did not. The file is JSON lines, written and flushed to disk
- * before and after each mutation; it never holds a secret.
+ * {@link AgentInstaller#resume(Journal)} finishes what it did not. It is JSON lines, made durable before and after
+ * each mutation, in a {@link JournalStore} (a local file by default); it never holds a secret. A journal that a
+ * resume continued (a shared store's, such as {@link S3JournalStore}) holds several applies, one after the other:
+ * its plan is theirs together, each change as the latest apply planned it, and each change's last event counts.
  */
 public final class Journal {
     /** What a journal line records. */
@@ -56,12 +59,15 @@ public final class Journal {
             @Nullable String message,
             @Nullable JsonNode appliedState) {}
 
-    private final Path path;
+    private final String location;
+    private final @Nullable Path path;
     private final Plan plan;
     private final Map<String, Entry> lastByChange;
     private final Set<String> started;
 
-    private Journal(Path path, Plan plan, Map<String, Entry> lastByChange, Set<String> started) {
+    private Journal(
+            String location, @Nullable Path path, Plan plan, Map<String, Entry> lastByChange, Set<String> started) {
+        this.location = location;
         this.path = path;
         this.plan = plan;
         this.lastByChange = lastByChange;
@@ -85,6 +91,24 @@ public final class Journal {
                             + ". Pass the path that ApplyResult.journal() reported.",
                     e);
         }
+        return parse(path.toString(), path, lines);
+    }
+
+    /**
+     * Reads a journal from a store, for example one that another machine wrote to S3.
+     *
+     * @param store the store
+     * @param location the journal's location, as {@link ApplyResult#journalLocation()} or {@link JournalStore#list()}
+     *     reported it
+     * @return the journal
+     * @throws AgentException when it cannot be read or holds no plan
+     */
+    public static Journal read(JournalStore store, String location) {
+        List<String> lines = store.read(location);
+        return parse(location, store instanceof FileJournalStore ? Path.of(location) : null, lines);
+    }
+
+    private static Journal parse(String path, @Nullable Path file, List<String> lines) {
         Plan plan = null;
         Map<String, Entry> last = new LinkedHashMap<>();
         Set<String> started = new HashSet<>();
@@ -107,7 +131,8 @@ public final class Journal {
             }
             Event event = event(node, path, i + 1);
             if (event == Event.PLAN) {
-                plan = Json.convert(node.get("plan"), Plan.class);
+                Plan next = Json.convert(node.get("plan"), Plan.class);
+                plan = plan == null ? next : continued(plan, next);
                 continue;
             }
             Entry entry = new Entry(
@@ -125,10 +150,22 @@ public final class Journal {
             throw new AgentException("The journal " + path + " has no plan line: it is not a journal of this"
                     + " installer, or it was truncated before the apply started (nothing was changed).");
         }
-        return new Journal(path, plan, last, started);
+        return new Journal(path, file, plan, last, started);
     }
 
-    private static Event event(JsonNode node, Path path, int line) {
+    /** The plan of an apply and of the resume that continued it: every change, as the later one planned it. */
+    private static Plan continued(Plan earlier, Plan later) {
+        Map<String, Change> changes = new LinkedHashMap<>();
+        earlier.changes().forEach(c -> changes.put(Changes.key(c), c));
+        later.changes().forEach(c -> changes.put(Changes.key(c), c));
+        return Plan.builder()
+                .from(later)
+                .changes(changes.values())
+                .addAllReadPermissions(earlier.readPermissions())
+                .build();
+    }
+
+    private static Event event(JsonNode node, String path, int line) {
         String name = node.path("event").asText();
         for (Event e : Event.values()) {
             if (e.name().equals(name)) {
@@ -140,9 +177,21 @@ public final class Journal {
                 + " re-plan.");
     }
 
-    /** @return the journal file */
+    /**
+     * @return the journal file
+     * @throws UnsupportedOperationException when the journal is not a file (an S3 journal): use {@link #location()}
+     */
     public Path path() {
+        if (path == null) {
+            throw new UnsupportedOperationException(
+                    "The journal " + location + " is not a file: use Journal.location() to name it.");
+        }
         return path;
+    }
+
+    /** @return where the journal is: its file's path, or an {@code s3://} URI */
+    public String location() {
+        return location;
     }
 
     /** @return the plan that was applied */
@@ -236,7 +285,7 @@ public final class Journal {
 
     @Override
     public String toString() {
-        return "Journal " + path + ": " + applied().size() + " applied, "
+        return "Journal " + location + ": " + applied().size() + " applied, "
                 + unknown().size() + " unknown, " + unfinished().size() + " unfinished";
     }
 }

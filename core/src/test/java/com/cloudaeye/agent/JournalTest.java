@@ -222,4 +222,34 @@ class JournalTest {
             assertThat(a.path()).isNotEqualTo(b.path());
         }
     }
+
+    @Test
+    void read_whenAResumeContinuedTheJournal_knowsEveryChangeOfBothApplies() throws Exception {
+        Path path;
+        try (JournalWriter writer = JournalWriter.create(dir, plan)) {
+            writer.record(Journal.Event.STARTING, api, null, null);
+            writer.record(Journal.Event.APPLIED, api, null, Json.object().put("version", "7"));
+            writer.record(Journal.Event.STARTING, orders, null, null);
+            path = writer.path();
+        }
+        // What a shared store's resume appends: the remaining work's plan line, then its events.
+        Plan rest = Plan.builder().from(plan).changes(List.of(orders)).build();
+        Path second;
+        try (JournalWriter writer = JournalWriter.create(dir.resolve("rest"), rest)) {
+            writer.record(Journal.Event.APPLIED, orders, null, Json.object().put("version", "8"));
+            second = writer.path();
+        }
+        Files.writeString(path, Files.readString(second), StandardOpenOption.APPEND);
+
+        Journal journal = Journal.read(JournalStore.directory(dir), path.toString());
+
+        assertThat(journal.plan().mutations()).containsExactly(api, orders);
+        assertThat(journal.applied()).containsExactly(api, orders);
+        assertThat(journal.unfinished()).isEmpty();
+        assertThat(journal.sent())
+                .extracting(c -> c.change().resourceId())
+                .containsExactly(api.resourceId(), orders.resourceId());
+        assertThat(journal.location()).isEqualTo(path.toString());
+        assertThat(journal.path()).isEqualTo(path);
+    }
 }

@@ -6,6 +6,7 @@ import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.JournalException;
+import com.cloudaeye.agent.JournalStore;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ProgressListener;
 import com.cloudaeye.agent.ResourceResult;
@@ -14,7 +15,6 @@ import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.NotStartedException;
 import com.cloudaeye.agent.spi.Target;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,7 +44,7 @@ public final class ApplyRunner {
     private final DefaultTargetContext base;
     private final CallRecorder recorder;
     private final ProgressListener listener;
-    private final @Nullable Path journalDirectory;
+    private final @Nullable JournalStore journals;
     private final int maxFailures;
     private final List<FailureBudget> shared;
 
@@ -52,23 +52,23 @@ public final class ApplyRunner {
      * @param base the context shared with planning
      * @param recorder the call recorder, for the result's call counts
      * @param listener progress
-     * @param journalDirectory where the journal goes, null for none
+     * @param journals where the journal goes, null for none
      * @param maxFailures stop starting new changes after this many failures
      */
     public ApplyRunner(
             DefaultTargetContext base,
             CallRecorder recorder,
             ProgressListener listener,
-            @Nullable Path journalDirectory,
+            @Nullable JournalStore journals,
             int maxFailures) {
-        this(base, recorder, listener, journalDirectory, maxFailures, List.of());
+        this(base, recorder, listener, journals, maxFailures, List.of());
     }
 
     /**
      * @param base the context shared with planning
      * @param recorder the call recorder, for the result's call counts
      * @param listener progress
-     * @param journalDirectory where the journal goes, null for none
+     * @param journals where the journal goes, null for none
      * @param maxFailures stop starting new changes after this many failures
      * @param shared limits shared with other applies (a fleet's, an account's): each failure counts in them too, and
      *     no change starts once one is reached
@@ -77,14 +77,14 @@ public final class ApplyRunner {
             DefaultTargetContext base,
             CallRecorder recorder,
             ProgressListener listener,
-            @Nullable Path journalDirectory,
+            @Nullable JournalStore journals,
             int maxFailures,
             List<FailureBudget> shared) {
         this.shared = List.copyOf(shared);
         this.base = base;
         this.recorder = recorder;
         this.listener = listener;
-        this.journalDirectory = journalDirectory;
+        this.journals = journals;
         this.maxFailures = maxFailures;
     }
 
@@ -94,6 +94,16 @@ public final class ApplyRunner {
      * @return the result
      */
     public ApplyResult run(Plan plan, Function<String, Target> targetsByName) {
+        return run(plan, targetsByName, null);
+    }
+
+    /**
+     * @param plan the plan
+     * @param targetsByName resolves a change's target
+     * @param resumed the journal this apply finishes, null for a new apply
+     * @return the result
+     */
+    public ApplyResult run(Plan plan, Function<String, Target> targetsByName, @Nullable Journal resumed) {
         long start = System.nanoTime();
         Map<String, Long> callsBefore = recorder.snapshot();
         long throttledBefore = base.scheduler().throttledCount();
@@ -105,8 +115,10 @@ public final class ApplyRunner {
         List<Batch> batches = new ArrayList<>();
         byTarget.forEach((name, changes) -> batches.add(new Batch(name, targetsByName.apply(name), changes)));
 
-        JournalWriter journal =
-                mutations.isEmpty() || journalDirectory == null ? null : JournalWriter.create(journalDirectory, plan);
+        JournalStore store = journals;
+        JournalWriter journal = mutations.isEmpty() || store == null
+                ? null
+                : resumed == null ? JournalWriter.create(store, plan) : JournalWriter.resume(store, resumed, plan);
         Context context = new Context(journal, mutations.size(), start);
         listener.started(plan, mutations.size());
         AgentException stoppedBy = null;
@@ -150,7 +162,8 @@ public final class ApplyRunner {
         }
         ApplyResult result = ApplyResult.builder()
                 .results(results)
-                .journal(journal == null ? null : journal.path())
+                .journal(journal == null ? null : journal.file().orElse(null))
+                .journalLocation(journal == null ? null : journal.location())
                 .calls(recorder.since(callsBefore))
                 .throttled(base.scheduler().throttledCount() - throttledBefore)
                 .duration(Duration.ofNanos(System.nanoTime() - start))

@@ -2,18 +2,17 @@ package com.cloudaeye.agent.internal;
 
 import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.AgentInstaller;
-import com.cloudaeye.agent.ApplyException;
-import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.FleetResult;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.JournalStore;
 import com.cloudaeye.agent.Plan;
-import com.cloudaeye.agent.ResourceResult;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -23,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -83,16 +83,16 @@ public final class FleetEngine implements AutoCloseable {
             int maxFailures,
             int maxFailuresPerAccount) {}
 
-    private final Settings settings;
+    final Settings settings;
     private final StsClient sts;
     private final SignedCalls calls;
     private final InstallerFactory factory;
-    private final ExecutorService pool;
+    final ExecutorService pool;
     private final Map<String, StsAssumeRoleCredentialsProvider> credentials = new ConcurrentHashMap<>();
     private final Map<String, AgentInstaller> installers = new ConcurrentHashMap<>();
     private final Map<String, List<String>> enabledRegions = new ConcurrentHashMap<>();
     /** The failure limits of the running apply, per account. */
-    private final Map<String, List<FailureBudget>> limits = new ConcurrentHashMap<>();
+    final Map<String, List<FailureBudget>> limits = new ConcurrentHashMap<>();
 
     private volatile @Nullable Set<String> accounts;
 
@@ -200,59 +200,55 @@ public final class FleetEngine implements AutoCloseable {
                                 + " installer with the plan's accounts and regions. Nothing was changed.");
                     }
                 }));
-        FailureBudget fleet =
-                new FailureBudget("the fleet's maxFailures(" + settings.maxFailures() + ")", settings.maxFailures());
-        Map<String, CompletableFuture<Map<String, Outcome<ApplyResult>>>> running = new TreeMap<>();
-        plan.plans().forEach((account, byRegion) -> {
-            FailureBudget perAccount = new FailureBudget(
-                    "account " + account + "'s maxFailuresPerAccount(" + settings.maxFailuresPerAccount() + ")",
-                    settings.maxFailuresPerAccount());
-            List<FailureBudget> accountLimits = List.of(fleet, perAccount);
-            limits.put(account, accountLimits);
-            Map<String, CompletableFuture<Outcome<ApplyResult>>> futures = new TreeMap<>();
-            byRegion.forEach((region, p) -> futures.put(
-                    region, CompletableFuture.supplyAsync(() -> applyOne(account, region, p, accountLimits), pool)));
-            running.put(account, all(futures));
-        });
-        SortedMap<String, SortedMap<String, ApplyResult>> results = new TreeMap<>();
-        SortedMap<String, SortedMap<String, String>> failures = new TreeMap<>();
-        plan.failures().forEach((account, byRegion) -> failures.put(account, new TreeMap<>(byRegion)));
-        running.forEach((account, future) -> future.join().forEach((region, outcome) -> {
-            if (outcome.value != null) {
-                results.computeIfAbsent(account, a -> new TreeMap<>()).put(region, outcome.value);
-            }
-            if (outcome.failure != null) {
-                failures.computeIfAbsent(account, a -> new TreeMap<>()).put(region, outcome.failure);
-            }
-        }));
-        return FleetResult.builder().results(results).failures(failures).build();
+        SortedMap<String, SortedMap<String, FleetRun.Work>> work = new TreeMap<>();
+        plan.plans()
+                .forEach((account, byRegion) ->
+                        byRegion.forEach((region, p) -> work.computeIfAbsent(account, a -> new TreeMap<>())
+                                .put(region, new FleetRun.Work(installer -> installer.apply(p), p.mutations()))));
+        return FleetRun.run(this, work, plan.failures());
     }
 
-    private Outcome<ApplyResult> applyOne(String account, String region, Plan plan, List<FailureBudget> shared) {
-        for (FailureBudget limit : shared) {
-            if (limit.exhausted() && !plan.isEmpty()) {
-                // Not started at all: every change is reported, none was sent.
-                String why = limit.whyNotStarted();
-                List<ResourceResult> none = new ArrayList<>();
-                plan.mutations()
-                        .forEach(c -> none.add(ResourceResult.of(c, ResourceResult.Outcome.NOT_ATTEMPTED, why)));
-                return Outcome.of(ApplyResult.builder()
-                        .results(none)
-                        .duration(Duration.ZERO)
-                        .build());
+    /**
+     * Resumes the latest journal of every account-region that has one in a store.
+     *
+     * @param store the fleet's store, with a part per account and region below it; null when it writes none
+     * @return the result
+     */
+    public FleetResult resume(@Nullable JournalStore store) {
+        if (store == null) {
+            throw new ConfigurationException("This fleet writes no journals (withoutJournal()), so it has no run to"
+                    + " resume: build it with the journal store of the run, e.g. .journalStore(s3Journals).");
+        }
+        BiFunction<String, String, Optional<Journal>> journalOf = (account, region) -> {
+            JournalStore part = store.below(account).below(region);
+            List<String> journals = part.list();
+            return journals.isEmpty()
+                    ? Optional.empty()
+                    : Optional.of(Journal.read(part, journals.get(journals.size() - 1)));
+        };
+        SortedMap<String, SortedMap<String, FleetRun.Work>> work = new TreeMap<>();
+        SortedMap<String, SortedMap<String, String>> failures = new TreeMap<>();
+        for (String account : new java.util.TreeSet<>(accounts())) {
+            Outcome<List<String>> regions = regionsOf(account);
+            if (regions.failure != null) {
+                failures.computeIfAbsent(account, a -> new TreeMap<>()).put(ALL_REGIONS, regions.failure);
+                continue;
+            }
+            for (String region : Objects.requireNonNull(regions.value, "a success has a value")) {
+                try {
+                    journalOf
+                            .apply(account, region)
+                            .ifPresent(journal -> work.computeIfAbsent(account, a -> new TreeMap<>())
+                                    .put(
+                                            region,
+                                            new FleetRun.Work(
+                                                    installer -> installer.resume(journal), journal.unfinished())));
+                } catch (AgentException e) {
+                    failures.computeIfAbsent(account, a -> new TreeMap<>()).put(region, AwsErrors.describe(e));
+                }
             }
         }
-        try {
-            return Outcome.of(installer(account, region).apply(plan));
-        } catch (ApplyException e) {
-            // It stopped, but what it applied is in its result: report both.
-            return new Outcome<>(e.result(), e.getMessage());
-        } catch (AgentException | SdkException e) {
-            return Outcome.failed(AwsErrors.describe(e));
-        } catch (RuntimeException e) {
-            // Any other failure stays with its account-region; the others go on.
-            return Outcome.failed(e.getClass().getName() + ": " + e.getMessage());
-        }
+        return FleetRun.run(this, work, failures);
     }
 
     private Outcome<List<String>> regionsOf(String account) {
@@ -288,7 +284,7 @@ public final class FleetEngine implements AutoCloseable {
         }
     }
 
-    private AgentInstaller installer(String account, String region) {
+    AgentInstaller installer(String account, String region) {
         // One installer per account-region for the fleet's life: the installer that planned applies, and knows what
         // its plan read.
         return installers.computeIfAbsent(
@@ -332,8 +328,7 @@ public final class FleetEngine implements AutoCloseable {
                 + settings.roleName();
     }
 
-    private static <T> CompletableFuture<Map<String, Outcome<T>>> all(
-            Map<String, CompletableFuture<Outcome<T>>> futures) {
+    static <T> CompletableFuture<Map<String, Outcome<T>>> all(Map<String, CompletableFuture<Outcome<T>>> futures) {
         return CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new))
                 .thenApply(done -> {
                     Map<String, Outcome<T>> outcomes = new TreeMap<>();
@@ -351,7 +346,7 @@ public final class FleetEngine implements AutoCloseable {
     }
 
     /** A value, why there is none, or both (an apply that stopped after applying some changes). */
-    private static final class Outcome<T> {
+    static final class Outcome<T> {
         final @Nullable T value;
         final @Nullable String failure;
 

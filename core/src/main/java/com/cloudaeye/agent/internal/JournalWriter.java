@@ -3,118 +3,115 @@ package com.cloudaeye.agent.internal;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.JournalException;
+import com.cloudaeye.agent.JournalStore;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
-import java.util.Set;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Appends journal lines and forces each to disk before returning, so a line written before a mutation survives a
- * {@code kill -9} right after it. A line that cannot be written throws {@link JournalException}, which only
- * {@link ApplyRunner} handles. Holds no secrets: changes are already redacted and targets never journal a secret.
- * Journals still hold ARNs and configuration, so on POSIX file systems a new file is owner-only ({@code 0600}) and a
- * directory the writer creates is too ({@code 0700}); the directory is forced to disk after the file is created, so
- * the file itself survives a crash.
+ * Writes journal lines through a {@link JournalStore.Writer}, which makes each durable before returning, so a line
+ * written before a mutation survives a {@code kill -9} right after it. A line that cannot be written throws {@link
+ * JournalException}, which only {@link ApplyRunner} handles. Holds no secrets: changes are already redacted and
+ * targets never journal a secret.
  */
 public final class JournalWriter implements AutoCloseable {
     /** Tests of the one journal-failure path: writing a line this matches fails as a full disk would. */
     static volatile @Nullable Predicate<ObjectNode> failing;
 
-    private final Path path;
-    private final FileChannel channel;
+    private final JournalStore.Writer out;
 
-    private JournalWriter(Path path, FileChannel channel) {
-        this.path = path;
-        this.channel = channel;
+    private JournalWriter(JournalStore.Writer out) {
+        this.out = out;
     }
 
     /**
-     * Creates a new journal file and writes the plan line.
+     * Creates a new journal file in a directory and writes the plan line.
      *
      * @param directory where journals go; created when missing
      * @param plan the plan to be applied
      * @return the writer
      */
     public static JournalWriter create(Path directory, Plan plan) {
-        try {
-            createPrivateDirectories(directory);
-            String name = "apply-" + Instant.now().toString().replace(':', '-') + "-"
-                    + ProcessHandle.current().pid() + "-" + Integer.toHexString(System.identityHashCode(plan))
-                    + ".jsonl";
-            Path path = directory.resolve(name);
-            FileChannel channel = posix(directory)
-                    ? FileChannel.open(
-                            path,
-                            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
-                    : FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            forceDirectory(directory);
-            JournalWriter writer = new JournalWriter(path, channel);
-            ObjectNode line =
-                    Json.object().put("event", Journal.Event.PLAN.name()).put("time", now());
-            line.set("plan", Json.tree(plan));
-            writer.append(line);
-            return writer;
-        } catch (IOException e) {
-            throw new JournalException(
-                    "Cannot create a journal in " + directory + ": " + e.getMessage()
-                            + ". Nothing was changed. Choose a writable directory with journalDirectory(...).",
-                    e);
-        }
-    }
-
-    private static boolean posix(Path directory) {
-        return directory.getFileSystem().supportedFileAttributeViews().contains("posix");
-    }
-
-    /** Creates the missing directories owner-only; existing ones are the caller's and stay as they are. */
-    private static void createPrivateDirectories(Path directory) throws IOException {
-        if (Files.isDirectory(directory)) {
-            return;
-        }
-        if (posix(directory)) {
-            Files.createDirectories(
-                    directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } else {
-            Files.createDirectories(directory);
-        }
-    }
-
-    /** Forces the directory's entry for a new file to disk (POSIX: fsync of the directory). */
-    private static void forceDirectory(Path directory) throws IOException {
-        if (!posix(directory)) {
-            return; // Windows cannot open a directory as a channel; NTFS journals its metadata itself
-        }
-        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
-            dir.force(true);
-        }
-    }
-
-    /** @return the journal file */
-    public Path path() {
-        return path;
+        return create(new FileJournalStore(directory), plan);
     }
 
     /**
-     * Writes one event for a change and forces it to disk.
+     * Creates a new journal in a store and writes the plan line.
+     *
+     * @param store where journals go
+     * @param plan the plan to be applied
+     * @return the writer
+     */
+    public static JournalWriter create(JournalStore store, Plan plan) {
+        return start(store.create(plan), plan);
+    }
+
+    /**
+     * Opens the journal that continues an earlier one and writes the plan line of the remaining work.
+     *
+     * @param store where journals go
+     * @param earlier the journal being resumed
+     * @param plan the remaining work
+     * @return the writer
+     */
+    public static JournalWriter resume(JournalStore store, Journal earlier, Plan plan) {
+        return start(store.resume(earlier, plan), plan);
+    }
+
+    private static JournalWriter start(JournalStore.Writer out, Plan plan) {
+        JournalWriter writer = new JournalWriter(out);
+        ObjectNode line = Json.object().put("event", Journal.Event.PLAN.name()).put("time", now());
+        line.set("plan", Json.tree(plan));
+        try {
+            writer.append(line);
+        } catch (JournalException e) {
+            closeAfterFailure(out, e);
+            throw new JournalException(
+                    Objects.requireNonNullElse(e.getMessage(), e.toString())
+                            + ". Nothing was changed. Choose a writable journal store (journalDirectory(...)).",
+                    e);
+        }
+        return writer;
+    }
+
+    private static void closeAfterFailure(JournalStore.Writer out, JournalException failure) {
+        try {
+            out.close();
+        } catch (JournalException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** @return the journal file; for a journal that is not a file, a path of its location */
+    public Path path() {
+        return out.file().orElseGet(() -> Path.of(out.location()));
+    }
+
+    /** @return the journal's file, when it is one */
+    public Optional<Path> file() {
+        return out.file();
+    }
+
+    /** @return where the journal is */
+    public String location() {
+        return out.location();
+    }
+
+    /**
+     * Writes one event for a change and makes it durable.
      *
      * @param event the event
      * @param change the change
      * @param message a note, may be null
      * @param appliedState rollback data, may be null
-     * @throws JournalException when the line cannot be written and forced to disk; the caller says what that means
+     * @throws JournalException when the line cannot be written; the caller says what that means
      */
     public void record(Journal.Event event, Change change, @Nullable String message, @Nullable JsonNode appliedState) {
         ObjectNode line = Json.object()
@@ -130,23 +127,20 @@ public final class JournalWriter implements AutoCloseable {
         }
         try {
             append(line);
-        } catch (IOException e) {
+        } catch (JournalException e) {
             throw new JournalException(
-                    "Cannot write the journal " + path + " (" + e.getMessage() + ") for " + change.resourceId(), e);
+                    Objects.requireNonNullElse(e.getMessage(), e.toString()) + " for " + change.resourceId(), e);
         }
     }
 
-    private synchronized void append(ObjectNode line) throws IOException {
+    private synchronized void append(ObjectNode line) {
         Predicate<ObjectNode> fail = failing;
         if (fail != null && fail.test(line)) {
-            throw new IOException("No space left on device (injected)");
+            throw new JournalException(
+                    "Cannot write the journal " + out.location() + " (No space left on device (injected))",
+                    new java.io.IOException("No space left on device (injected)"));
         }
-        byte[] bytes = (Json.compact(line) + "\n").getBytes(StandardCharsets.UTF_8);
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        while (buffer.hasRemaining()) {
-            channel.write(buffer);
-        }
-        channel.force(false);
+        out.append(Json.compact(line));
     }
 
     private static String now() {
@@ -155,10 +149,6 @@ public final class JournalWriter implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            channel.close();
-        } catch (IOException e) {
-            throw new JournalException("Cannot close the journal " + path + ": " + e.getMessage(), e);
-        }
+        out.close();
     }
 }

@@ -74,11 +74,7 @@ class FleetInstallIT {
                 .build();
         closeables.add(sts);
         for (String account : ACCOUNTS) {
-            StsAssumeRoleCredentialsProvider admin = StsAssumeRoleCredentialsProvider.builder()
-                    .stsClient(sts)
-                    .refreshRequest(r ->
-                            r.roleArn("arn:aws:iam::" + account + ":role/admin").roleSessionName("fixtures"))
-                    .build();
+            StsAssumeRoleCredentialsProvider admin = Moto.adminOf(sts, account);
             closeables.add(admin);
             admins.put(account, admin);
             IamClient iam = IamClient.builder()

@@ -28,15 +28,20 @@ final class LambdaFixtures implements AutoCloseable {
     final String roleArn;
 
     LambdaFixtures() {
+        this(Moto.credentials());
+    }
+
+    /** @param credentials whose account the fixtures go into (moto acts in an assumed role's account) */
+    LambdaFixtures(software.amazon.awssdk.auth.credentials.AwsCredentialsProvider credentials) {
         lambda = LambdaClient.builder()
                 .endpointOverride(Moto.endpoint())
                 .region(Moto.REGION)
-                .credentialsProvider(Moto.credentials())
+                .credentialsProvider(credentials)
                 .build();
         iam = IamClient.builder()
                 .endpointOverride(Moto.endpoint())
                 .region(software.amazon.awssdk.regions.Region.AWS_GLOBAL)
-                .credentialsProvider(Moto.credentials())
+                .credentialsProvider(credentials)
                 .build();
         roleArn = iam.createRole(
                         r -> r.roleName("lambda-role")

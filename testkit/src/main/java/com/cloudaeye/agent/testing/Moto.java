@@ -9,6 +9,9 @@ import java.time.Duration;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 
 /**
  * The moto server that {@code scripts/test.sh} started for the integration tests (its URL arrives as the system
@@ -58,5 +61,33 @@ public final class Moto {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
+    }
+
+    /**
+     * @return an S3 client for moto (path-style addressing), acting in {@link #ACCOUNT}; the caller closes it
+     */
+    public static S3Client s3() {
+        return S3Client.builder()
+                .endpointOverride(endpoint())
+                .region(REGION)
+                .credentialsProvider(credentials())
+                .forcePathStyle(true)
+                .build();
+    }
+
+    /**
+     * Credentials that act in another account: moto lets {@code sts:AssumeRole} into any role, and the assumed
+     * role's credentials act in the role's account.
+     *
+     * @param sts an STS client for moto
+     * @param account the 12-digit account ID
+     * @return the credentials of the role {@code admin} in that account; the caller closes them
+     */
+    public static StsAssumeRoleCredentialsProvider adminOf(StsClient sts, String account) {
+        return StsAssumeRoleCredentialsProvider.builder()
+                .stsClient(sts)
+                .refreshRequest(r ->
+                        r.roleArn("arn:aws:iam::" + account + ":role/admin").roleSessionName("fixtures"))
+                .build();
     }
 }

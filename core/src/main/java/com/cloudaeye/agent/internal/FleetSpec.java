@@ -1,0 +1,240 @@
+package com.cloudaeye.agent.internal;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.JournalStore;
+import com.cloudaeye.agent.spi.Target;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.services.sts.StsClient;
+
+/**
+ * What a {@code FleetInstaller.Builder} was told, its validation, and the assembly of the fleet's engine: the
+ * accounts (given, discovered, excluded), the STS client, and the factory of each account-region's installer.
+ */
+public final class FleetSpec {
+    private static final Pattern ACCOUNT = Pattern.compile("\\d{12}");
+    private static final Pattern ROLE_NAME = Pattern.compile("[\\w+=,.@/-]{1,64}");
+    private static final Pattern SESSION_NAME = Pattern.compile("[\\w+=,.@-]{2,64}");
+
+    /** Accounts given. */
+    public final Set<String> accounts = new LinkedHashSet<>();
+    /** Accounts left out. */
+    public final Set<String> excluded = new LinkedHashSet<>();
+    /** Organizational units whose accounts are added. */
+    public final List<String> organizationalUnits = new ArrayList<>();
+    /** Whether the organization's accounts are added. */
+    public boolean organization;
+    /** Whether each account's enabled regions are used when none are given. */
+    public boolean allEnabledRegions;
+    /** Regions given. */
+    public final Set<Region> regions = new LinkedHashSet<>();
+    /** STS and discovery region; null for the default. */
+    public @Nullable Region homeRegion;
+    /** The role to assume. */
+    public @Nullable String roleName;
+    /** The roles' external ID. */
+    public @Nullable String externalId;
+    /** The role session name; null for a new one. */
+    public @Nullable String sessionName;
+    /** The caller's credentials; null for the default chain. */
+    public @Nullable AwsCredentialsProvider credentials;
+    /** The caller's STS client, which stays open; null to build one. */
+    public @Nullable StsClient sts;
+    /** Every call's endpoint, for emulators. */
+    public @Nullable URI endpointOverride;
+    /** Targets, per account and region. */
+    public final List<BiFunction<String, Region, Target>> targets = new ArrayList<>();
+    /** Settings passed on to every account-region's installer builder, in the order given. */
+    public final List<Consumer<AgentInstaller.Builder>> steps = new ArrayList<>();
+    /** Where journals go; {@code <account>/<region>} below it. */
+    public JournalStore journals =
+            JournalStore.directory(Path.of(System.getProperty("user.home"), ".cloudaeye", "journals"));
+    /** Whether journals are written. */
+    public boolean journaling = true;
+    /** Account-regions at once. */
+    public int maxParallel = 8;
+    /** Fleet-wide failure limit. */
+    public int maxFailures = Integer.MAX_VALUE;
+    /** Per-account failure limit. */
+    public int maxFailuresPerAccount = Integer.MAX_VALUE;
+
+    /**
+     * @param name the setting
+     * @param value its value
+     * @return the value, when at least 1
+     * @throws ConfigurationException otherwise
+     */
+    public static int atLeastOne(String name, int value) {
+        if (value < 1) {
+            throw new ConfigurationException(name + " must be at least 1, got " + value);
+        }
+        return value;
+    }
+
+    /**
+     * Checks the settings, as {@code build()} documents.
+     *
+     * @throws ConfigurationException naming what is missing or invalid, and the fix
+     */
+    public void validate() {
+        if (accounts.isEmpty() && !organization) {
+            throw new ConfigurationException("No account: add the accounts to install into with"
+                    + " .accounts(\"111111111111\", ...), or find them with .organization().");
+        }
+        Set<String> all = new LinkedHashSet<>(accounts);
+        all.addAll(excluded);
+        for (String account : all) {
+            if (!ACCOUNT.matcher(account).matches()) {
+                throw new ConfigurationException("'" + account + "' is not an AWS account ID: pass the 12 digits,"
+                        + " e.g. .accounts(\"111111111111\").");
+            }
+        }
+        if (regions.isEmpty() && !allEnabledRegions) {
+            throw new ConfigurationException("No region: add the regions to install into with"
+                    + " .regions(Region.US_EAST_1, ...), or take each account's with .allEnabledRegions().");
+        }
+        String role = roleName;
+        if (role == null || !ROLE_NAME.matcher(role).matches()) {
+            throw new ConfigurationException("The role to assume in every account is "
+                    + (role == null ? "missing" : "not a valid role name: '" + role + "'")
+                    + ": set .roleName(\"CloudAEyeInstaller\") (letters, digits and +=,.@_-).");
+        }
+        String session = sessionName;
+        if (session != null && !SESSION_NAME.matcher(session).matches()) {
+            throw new ConfigurationException("'" + session + "' is not a valid role session name: use 2 to 64"
+                    + " letters, digits or +=,.@_- (e.g. .sessionName(\"cloudaeye-run-42\")).");
+        }
+        if (targets.isEmpty()) {
+            throw new ConfigurationException("No target configured: add one with .target(...) before build().");
+        }
+    }
+
+    /**
+     * A built fleet's parts.
+     *
+     * @param sessionName the run's role session name
+     * @param sts the STS client
+     * @param ownsSts whether closing the fleet closes it
+     * @param calls the hand-signed discovery calls
+     * @param engine plans and applies
+     * @param journals where journals go, null for none
+     */
+    public record Assembled(
+            String sessionName,
+            StsClient sts,
+            boolean ownsSts,
+            SignedCalls calls,
+            FleetEngine engine,
+            @Nullable JournalStore journals)
+            implements AutoCloseable {
+        /** Closes the engine, the discovery calls' client and, when the fleet made it, the STS client. */
+        @Override
+        public void close() {
+            engine.close();
+            calls.close();
+            if (ownsSts) {
+                sts.close();
+            }
+        }
+    }
+
+    /**
+     * @param shareLimits hands an installer builder the failure limits its applies share with the fleet
+     * @return the fleet's parts, from validated settings
+     */
+    public Assembled assemble(BiConsumer<AgentInstaller.Builder, Supplier<List<FailureBudget>>> shareLimits) {
+        Region home = home();
+        AwsCredentialsProvider caller = credentials != null
+                ? credentials
+                : DefaultCredentialsProvider.builder().build();
+        StsClient given = sts;
+        StsClient client = given != null ? given : sts(home, caller);
+        String session = sessionName != null
+                ? sessionName
+                : "cloudaeye-fleet-" + Instant.now().getEpochSecond();
+        SignedCalls calls = new SignedCalls(endpointOverride);
+        Set<String> givenAccounts = Set.copyOf(accounts);
+        Set<String> left = Set.copyOf(excluded);
+        List<String> units = List.copyOf(organizationalUnits);
+        boolean discover = organization;
+        Supplier<Set<String>> fleet = () -> {
+            Set<String> all = new TreeSet<>(givenAccounts);
+            if (discover) {
+                all.addAll(FleetAccounts.discover(calls, caller, home, units));
+            }
+            all.removeAll(left);
+            return all;
+        };
+        List<Consumer<AgentInstaller.Builder>> settings = List.copyOf(steps);
+        List<BiFunction<String, Region, Target>> made = List.copyOf(targets);
+        @Nullable JournalStore store = journaling ? journals : null;
+        FleetEngine engine = new FleetEngine(
+                new FleetEngine.Settings(
+                        fleet,
+                        List.copyOf(regions),
+                        home,
+                        Objects.requireNonNull(roleName, "checked in validate()"),
+                        externalId,
+                        session,
+                        maxParallel,
+                        maxFailures,
+                        maxFailuresPerAccount),
+                client,
+                calls,
+                (account, region, assumed, limits) -> {
+                    AgentInstaller.Builder installer = AgentInstaller.builder();
+                    settings.forEach(step -> step.accept(installer));
+                    made.forEach(t -> installer.target(t.apply(account, region)));
+                    installer.region(region).credentialsProvider(assumed);
+                    shareLimits.accept(installer, limits);
+                    if (store != null) {
+                        installer.journalStore(store.below(account).below(region.id()));
+                    } else {
+                        installer.withoutJournal();
+                    }
+                    return installer.build();
+                });
+        return new Assembled(session, client, given == null, calls, engine, store);
+    }
+
+    private StsClient sts(Region home, AwsCredentialsProvider caller) {
+        var client = StsClient.builder().region(home).credentialsProvider(caller);
+        if (endpointOverride != null) {
+            client.endpointOverride(endpointOverride);
+        }
+        return client.build();
+    }
+
+    private Region home() {
+        if (homeRegion != null) {
+            return homeRegion;
+        }
+        if (!regions.isEmpty()) {
+            return regions.iterator().next();
+        }
+        try {
+            return DefaultAwsRegionProviderChain.builder().build().getRegion();
+        } catch (SdkException e) {
+            return Region.US_EAST_1; // only STS, Organizations and the region lists are called here
+        }
+    }
+}
