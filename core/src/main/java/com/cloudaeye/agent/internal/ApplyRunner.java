@@ -54,22 +54,6 @@ public final class ApplyRunner {
      * @param listener progress
      * @param journals where the journal goes, null for none
      * @param maxFailures stop starting new changes after this many failures
-     */
-    public ApplyRunner(
-            DefaultTargetContext base,
-            CallRecorder recorder,
-            ProgressListener listener,
-            @Nullable JournalStore journals,
-            int maxFailures) {
-        this(base, recorder, listener, journals, maxFailures, List.of());
-    }
-
-    /**
-     * @param base the context shared with planning
-     * @param recorder the call recorder, for the result's call counts
-     * @param listener progress
-     * @param journals where the journal goes, null for none
-     * @param maxFailures stop starting new changes after this many failures
      * @param shared limits shared with other applies (a fleet's, an account's): each failure counts in them too, and
      *     no change starts once one is reached
      */
@@ -86,15 +70,6 @@ public final class ApplyRunner {
         this.listener = listener;
         this.journals = journals;
         this.maxFailures = maxFailures;
-    }
-
-    /**
-     * @param plan the plan
-     * @param targetsByName resolves a change's target
-     * @return the result
-     */
-    public ApplyResult run(Plan plan, Function<String, Target> targetsByName) {
-        return run(plan, targetsByName, null);
     }
 
     /**

@@ -51,12 +51,15 @@ public final class Demo {
                     StaticCredentialsProvider.create(AwsBasicCredentials.create("demo", "demo"));
             System.out.println("== Creating sample resources in the local AWS emulator at " + endpoint);
             SampleLambdaFunctions samples = SampleLambdaFunctions.create(endpoint, region, credentials);
+            // The plan says where alias live points and moves it to the version the apply publishes (uninstall
+            // moves it on to an agent-free one); it warns about the stack's function, which the stack's next
+            // deployment would revert.
+            SampleProductionFunctions.create(endpoint, region, credentials);
             lambda.functions("*")
                     .layer(Architecture.X86_64, samples.x86Layer())
                     .layer(Architecture.ARM64, samples.armLayer())
-                    .publishVersion(true);
-            // The plan warns about the stack's function: the stack's next deployment would revert the change.
-            SampleProductionFunctions.create(endpoint, region, credentials);
+                    .publishVersion(true)
+                    .moveAliases(SampleProductionFunctions.ALIAS);
             SampleEcsServices.create(endpoint, region, credentials);
             builder.target(EcsTarget.builder()
                     .cluster(SampleEcsServices.CLUSTER)

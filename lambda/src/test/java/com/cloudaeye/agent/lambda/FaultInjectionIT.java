@@ -37,12 +37,15 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
  * gets few attempts per call (3, 2, and at 30 % of faults just 1), so some changes do fail. After every apply, each result and each journal entry is
  * compared with the function's live state in moto (read directly, not through the proxy): a function is either fully
  * installed or exactly as it was, is reported applied exactly when it is installed, and failed only when it is not
- * (an unknown outcome may be either). Re-running plan and apply
- * converges.
+ * (an unknown outcome may be either). Plan and apply re-run through the faults up to 8 times; then one calm run
+ * (straight to moto) installs whatever is left, and the plan after it is empty.
  */
 class FaultInjectionIT {
     private static final int FUNCTIONS = 30;
-    private static final int MAX_RUNS = 15;
+    /** Re-runs through the faulty proxy before a calm run finishes what is left. */
+    private static final int FAULTED_RUNS = 8;
+    /** Longer than the proxy's 5 requests/s take to refill its one-call bucket. */
+    private static final Duration PROXY_REFILL = Duration.ofMillis(400);
 
     @TempDir
     Path journals;
@@ -107,23 +110,57 @@ class FaultInjectionIT {
                 .start();
 
         int failedChanges = 0;
-        try (AgentInstaller installer = fixtures.installer(LambdaTarget.builder()
-                        .functions("fault-*")
-                        .layer(Architecture.X86_64, layer)
-                        .build())
-                .endpointOverride(proxy.endpoint())
-                .retries(attempts, Duration.ofMillis(20))
-                .journalDirectory(journals)
-                .build()) {
+        LambdaTarget target = LambdaTarget.builder()
+                .functions("fault-*")
+                .layer(Architecture.X86_64, layer)
+                .build();
+        // Planning only reads (ListFunctions, and ListAliases per function to change) and is not what this test is
+        // about: it gets enough attempts to get through the faults, as in the ECS and EKS suites. With one attempt
+        // per call, 30 reads at 30 % faults almost never all succeed. The apply, through the same proxy, gets few.
+        try (AgentInstaller planner = fixtures.installer(target)
+                        .endpointOverride(proxy.endpoint())
+                        .retries(10, Duration.ofMillis(20))
+                        .build();
+                AgentInstaller installer = fixtures.installer(target)
+                        .endpointOverride(proxy.endpoint())
+                        .retries(attempts, Duration.ofMillis(20))
+                        .journalDirectory(journals)
+                        .build()) {
             int runs = 0;
-            for (Plan plan = Patiently.plan(installer); !plan.mutations().isEmpty(); plan = Patiently.plan(installer)) {
-                assertThat(++runs).as("converged within " + MAX_RUNS + " runs").isLessThanOrEqualTo(MAX_RUNS);
+            for (Plan plan = Patiently.plan(planner);
+                    !plan.mutations().isEmpty() && runs < FAULTED_RUNS;
+                    plan = Patiently.plan(planner)) {
+                runs++;
+                // The proxy's bucket holds one call. The apply's scheduler cannot see the planner's last read, so
+                // without a pause the apply's first call is throttled every run, which with one attempt fails the
+                // last function of a run again and again (seed 5576494675688569048 never converged).
+                Thread.sleep(PROXY_REFILL.toMillis());
                 ApplyResult result = installer.apply(plan);
                 failedChanges +=
                         result.withOutcome(ResourceResult.Outcome.FAILED).size();
                 assertResultMatchesLiveState(result);
                 assertJournalMatchesLiveState(Journal.read(result.journal().orElseThrow()));
             }
+        }
+        // Whatever the faults left is one calm run from installed: nothing is stuck half-way. (Requiring the faulted
+        // runs themselves to finish is a bet: at 30 % faults and one attempt a function fails about half its runs,
+        // and 30 functions within 15 runs failed 1 seed in 10.)
+        try (AgentInstaller calm = fixtures.installer(LambdaTarget.builder()
+                        .functions("fault-*")
+                        .layer(Architecture.X86_64, layer)
+                        .build())
+                .journalDirectory(journals)
+                .build()) {
+            Plan rest = calm.plan();
+            if (!rest.mutations().isEmpty()) {
+                ApplyResult result = calm.apply(rest);
+                assertThat(result.results())
+                        .as("the calm run applies what the faulted runs left")
+                        .allMatch(r -> r.outcome() == ResourceResult.Outcome.APPLIED);
+            }
+            assertThat(calm.plan().mutations())
+                    .as("nothing left after the calm run")
+                    .isEmpty();
         }
 
         for (String name : originals.keySet()) {

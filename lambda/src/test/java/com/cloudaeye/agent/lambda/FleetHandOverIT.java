@@ -61,11 +61,7 @@ class FleetHandOverIT {
     @BeforeEach
     void createShard() {
         Moto.reset();
-        StsClient sts = StsClient.builder()
-                .endpointOverride(Moto.endpoint())
-                .region(Moto.REGION)
-                .credentialsProvider(Moto.credentials())
-                .build();
+        StsClient sts = Moto.sts();
         closeables.add(sts);
         for (String account : ACCOUNTS) {
             StsAssumeRoleCredentialsProvider admin = Moto.adminOf(sts, account);

@@ -67,11 +67,7 @@ class FleetInstallIT {
     @BeforeEach
     void createFleet() {
         Moto.reset();
-        sts = StsClient.builder()
-                .endpointOverride(Moto.endpoint())
-                .region(Moto.REGION)
-                .credentialsProvider(Moto.credentials())
-                .build();
+        sts = Moto.sts();
         closeables.add(sts);
         for (String account : ACCOUNTS) {
             StsAssumeRoleCredentialsProvider admin = Moto.adminOf(sts, account);

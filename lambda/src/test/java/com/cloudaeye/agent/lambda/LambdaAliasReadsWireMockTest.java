@@ -126,6 +126,24 @@ class LambdaAliasReadsWireMockTest {
     }
 
     @Test
+    void plan_whenTheEndpointHasNoProvisionedConcurrencyApi_movesTheAlias_withoutWaitingForIt_andSaysSo() {
+        aws.stubFor(get(urlPathMatching(ALIASES))
+                .willReturn(okJson("{\"Aliases\":[" + LambdaAliasWireMockTest.alias("live", "3", "") + "]}")));
+        aws.stubFor(get(urlPathMatching("/2019-09-30/functions/[^/]+/provisioned-concurrency"))
+                .atPriority(1)
+                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse()
+                        .withStatus(404)));
+        try (AgentInstaller installer = installer()) {
+            Change change = installer.plan().mutations().get(0);
+
+            assertThat(change.attributes())
+                    .contains(AttributeChange.of("Alias live", "3", "the version this change publishes"));
+            assertThat(change.warnings()).anyMatch(w -> w.startsWith("provisioned concurrency could not be listed"));
+            assertThat(change.permissions()).noneMatch(p -> p.action().contains("ProvisionedConcurrency"));
+        }
+    }
+
+    @Test
     void plan_whenTheCallerMayNotListAliases_carriesAPolicyOfExactlyThatPermission_andChangesNothing() {
         aws.stubFor(get(urlPathMatching(ALIASES))
                 .willReturn(error(

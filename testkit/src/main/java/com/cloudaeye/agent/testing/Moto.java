@@ -75,6 +75,15 @@ public final class Moto {
                 .build();
     }
 
+    /** @return an STS client for moto, acting in {@link #ACCOUNT}; the caller closes it */
+    public static StsClient sts() {
+        return StsClient.builder()
+                .endpointOverride(endpoint())
+                .region(REGION)
+                .credentialsProvider(credentials())
+                .build();
+    }
+
     /**
      * Credentials that act in another account: moto lets {@code sts:AssumeRole} into any role, and the assumed
      * role's credentials act in the role's account.

@@ -6,6 +6,7 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Globs;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -18,10 +19,12 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.AliasConfiguration;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
@@ -191,25 +194,39 @@ public final class ServingVersions {
                 toMove.add(a);
             }
         }
-        return provisioned(arn, !toMove.isEmpty()).thenApply(withConcurrency -> {
-            List<AliasMove> moves = new ArrayList<>();
-            for (AliasConfiguration a : toMove) {
-                boolean pc = withConcurrency.contains(arn + ":" + a.name());
-                moves.add(new AliasMove(a.name(), a.functionVersion(), weights(a), null, Map.of(), a.revisionId(), pc));
-                if (pc) {
-                    warnings.add("alias " + a.name() + " has provisioned concurrency: the apply waits until it"
-                            + " is READY on the new version (an allocation can take minutes)");
-                }
-            }
-            boolean snapStart =
-                    config.snapStart() != null && config.snapStart().applyOn() == SnapStartApplyOn.PUBLISHED_VERSIONS;
-            FunctionState state = FunctionState.fromJson(change.targetState());
-            if (snapStart && !state.publish()) {
-                warnings.add("SnapStart function: a change takes effect only in a published version (its"
-                        + " snapshot), so this change publishes one although publishVersion is off");
-            }
-            return withMoves(change, state, state.publish() || snapStart || !moves.isEmpty(), moves, warnings);
-        });
+        return provisioned(arn, !toMove.isEmpty())
+                .handle((found, error) -> {
+                    if (error == null) {
+                        return found;
+                    }
+                    if (!withoutProvisionedConcurrencyApi(error)) {
+                        throw error instanceof CompletionException c ? c : new CompletionException(error);
+                    }
+                    warnings.add("provisioned concurrency could not be listed (Lambda answered HTTP 404 without an"
+                            + " error code, as emulators without that API such as moto do): the apply does not wait"
+                            + " for it on the new version");
+                    return Set.<String>of();
+                })
+                .thenApply(withConcurrency -> {
+                    List<AliasMove> moves = new ArrayList<>();
+                    for (AliasConfiguration a : toMove) {
+                        boolean pc = withConcurrency.contains(arn + ":" + a.name());
+                        moves.add(new AliasMove(
+                                a.name(), a.functionVersion(), weights(a), null, Map.of(), a.revisionId(), pc));
+                        if (pc) {
+                            warnings.add("alias " + a.name() + " has provisioned concurrency: the apply waits until it"
+                                    + " is READY on the new version (an allocation can take minutes)");
+                        }
+                    }
+                    boolean snapStart = config.snapStart() != null
+                            && config.snapStart().applyOn() == SnapStartApplyOn.PUBLISHED_VERSIONS;
+                    FunctionState state = FunctionState.fromJson(change.targetState());
+                    if (snapStart && !state.publish()) {
+                        warnings.add("SnapStart function: a change takes effect only in a published version (its"
+                                + " snapshot), so this change publishes one although publishVersion is off");
+                    }
+                    return withMoves(change, state, state.publish() || snapStart || !moves.isEmpty(), moves, warnings);
+                });
     }
 
     /**
@@ -301,6 +318,14 @@ public final class ServingVersions {
                             ? provisionedPage(arn, next, into)
                             : CompletableFuture.completedFuture(into);
                 });
+    }
+
+    /** @return whether Lambda answered 404 without naming a missing resource: an endpoint without the API */
+    private static boolean withoutProvisionedConcurrencyApi(Throwable error) {
+        Throwable t = AwsFailures.unwrap(error);
+        return t instanceof AwsServiceException aws
+                && aws.statusCode() == 404
+                && !AwsFailures.hasCode(t, "ResourceNotFoundException");
     }
 
     static Map<String, Double> weights(AliasConfiguration alias) {
