@@ -23,6 +23,10 @@ module com.cloudaeye.agent.eks {
             com.fasterxml.jackson.databind;
     opens com.cloudaeye.agent.eks.internal to
             com.fasterxml.jackson.databind;
+    opens com.cloudaeye.agent.eks.internal.access to
+            com.fasterxml.jackson.databind;
+    opens com.cloudaeye.agent.eks.internal.helm to
+            com.fasterxml.jackson.databind;
 
     provides com.cloudaeye.agent.spi.Target with
             com.cloudaeye.agent.eks.EksTarget;

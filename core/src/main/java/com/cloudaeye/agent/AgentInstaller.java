@@ -4,12 +4,12 @@ import com.cloudaeye.agent.internal.ApplyRunner;
 import com.cloudaeye.agent.internal.AwsClients;
 import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.CallRecorder;
-import com.cloudaeye.agent.internal.Changes;
 import com.cloudaeye.agent.internal.DefaultTargetContext;
 import com.cloudaeye.agent.internal.FailureBudget;
 import com.cloudaeye.agent.internal.Preflight;
+import com.cloudaeye.agent.internal.PreflightCheck;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
-import com.cloudaeye.agent.spi.JournaledChange;
+import com.cloudaeye.agent.internal.Recovery;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
@@ -18,20 +18,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
@@ -71,7 +65,7 @@ public final class AgentInstaller implements AutoCloseable {
     private final int maxFailures;
     private final Supplier<List<FailureBudget>> sharedFailureLimits;
     private final boolean preflightOnApply;
-    private final Preflight preflight;
+    private final PreflightCheck preflightCheck;
     private final String pacingDescription;
 
     private AgentInstaller(Builder b, Region region) {
@@ -94,7 +88,7 @@ public final class AgentInstaller implements AutoCloseable {
         this.maxFailures = b.maxFailures;
         this.sharedFailureLimits = b.sharedFailureLimits;
         this.preflightOnApply = b.preflight;
-        this.preflight = new Preflight(context);
+        this.preflightCheck = new PreflightCheck(new Preflight(context));
     }
 
     /** @return a new builder */
@@ -132,16 +126,7 @@ public final class AgentInstaller implements AutoCloseable {
      * @return the rollback plan; apply it with {@link #apply(Plan)}
      */
     public Plan planRollback(Journal journal) {
-        Map<String, List<JournaledChange>> byTarget = new LinkedHashMap<>();
-        journal.sent()
-                .forEach(j -> byTarget.computeIfAbsent(j.change().target(), t -> new ArrayList<>())
-                        .add(j));
-        Plan.Builder plan = Plan.builder().kind(Plan.Kind.ROLLBACK).region(region.id());
-        byTarget.forEach((name, journaled) -> add(
-                plan,
-                target(name)
-                        .planRollback(
-                                journaled.stream().map(JournaledChange::change).toList(), context, journaled)));
+        Plan.Builder plan = Recovery.rollback(journal, region.id(), this::target, context);
         addPreflightPermissions(plan);
         return plan.build();
     }
@@ -191,65 +176,12 @@ public final class AgentInstaller implements AutoCloseable {
      * @throws AgentException when the caller cannot be found or simulated (e.g. a federated user)
      */
     public void preflight(Plan plan) {
-        List<Permission> needed = new ArrayList<>(plan.readPermissions());
-        plan.mutations().forEach(c -> needed.addAll(c.permissions()));
-        Preflight.Principal principal;
-        java.util.SortedSet<Permission> missing;
-        try {
-            principal = preflight.principal();
-            missing = preflight.missing(needed);
-        } catch (AwsServiceException e) {
-            if (e.statusCode() == 403) {
-                String who = preflightPrincipalOrNull();
-                PolicyDocument simulate = PolicyDocument.allowing(
-                        List.of(Permission.of("iam:SimulatePrincipalPolicy", who == null ? "*" : who)));
-                throw new InsufficientPermissionsException(
-                        "The preflight itself was denied ("
-                                + e.awsErrorDetails().errorCode() + "): the caller may not"
-                                + " simulate its own policies. Nothing was changed. Grant it the policy below, or"
-                                + " turn the preflight off with preflight(false).",
-                        simulate);
-            }
-            throw new AgentException(
-                    "The permission preflight could not ask IAM: " + e.getMessage()
-                            + ". Nothing was changed. Retry, or turn the preflight off with preflight(false).",
-                    e);
-        } catch (SdkException e) {
-            throw new AgentException(
-                    "The permission preflight could not reach AWS: " + e.getMessage()
-                            + ". Nothing was changed. Check the network and the credentials, then retry.",
-                    e);
-        }
-        if (!missing.isEmpty()) {
-            Set<String> actions = new TreeSet<>();
-            missing.forEach(m -> actions.add(m.action()));
-            throw new InsufficientPermissionsException(
-                    principal.callerArn() + " lacks " + missing.size() + " of the " + new TreeSet<>(needed).size()
-                            + " permissions this plan needs (" + String.join(", ", actions) + "), so nothing was"
-                            + " changed. Attach the policy below to " + principal.arn() + ", then apply again.",
-                    PolicyDocument.allowing(missing));
-        }
-    }
-
-    private @Nullable String preflightPrincipalOrNull() {
-        try {
-            return preflight.principal().arn();
-        } catch (SdkException e) {
-            return null;
-        }
+        preflightCheck.check(plan);
     }
 
     private void addPreflightPermissions(Plan.Builder plan) {
-        if (!preflightOnApply) {
-            return;
-        }
-        try {
-            plan.addAllReadPermissions(preflight.principal().permissions());
-        } catch (SdkException e) {
-            throw new PlanningException(
-                    "Finding the caller for the permission preflight failed: " + e.getMessage()
-                            + ". Check the credentials, or turn the preflight off with preflight(false).",
-                    e);
+        if (preflightOnApply) {
+            preflightCheck.addPermissions(plan);
         }
     }
 
@@ -288,33 +220,7 @@ public final class AgentInstaller implements AutoCloseable {
      * @return the result of the remaining work
      */
     public ApplyResult resume(Journal journal) {
-        Plan journaled = journal.plan();
-        Plan.Builder rest = Plan.builder()
-                .kind(journaled.kind())
-                .region(journaled.region())
-                .readPermissions(journaled.readPermissions())
-                .notes(journaled.notes());
-        if (journaled.kind() == Plan.Kind.ROLLBACK) {
-            journal.unfinished().forEach(rest::addChanges);
-            return apply(rest.build(), journal);
-        }
-        // Interrupted and unknown changes go back to their target as journaled: it checks the live state, so none
-        // runs twice. Failed, skipped and never started ones changed nothing and are planned again.
-        List<Change> mayHaveLanded = new ArrayList<>(journal.interrupted());
-        mayHaveLanded.addAll(journal.unknown());
-        Set<String> replan = keys(journal.unfinished());
-        replan.removeAll(keys(mayHaveLanded));
-        mayHaveLanded.forEach(rest::addChanges);
-        Plan fresh = journaled.kind() == Plan.Kind.UNINSTALL ? planUninstall() : plan();
-        rest.addAllReadPermissions(fresh.readPermissions());
-        fresh.changes().stream().filter(c -> replan.contains(Changes.key(c))).forEach(rest::addChanges);
-        return apply(rest.build(), journal);
-    }
-
-    private static Set<String> keys(List<Change> changes) {
-        Set<String> keys = new HashSet<>();
-        changes.forEach(c -> keys.add(Changes.key(c)));
-        return keys;
+        return apply(Recovery.resume(journal, kind -> kind == Plan.Kind.UNINSTALL ? planUninstall() : plan()), journal);
     }
 
     /** @return the AWS calls this installer made so far, per IAM action */
@@ -335,7 +241,7 @@ public final class AgentInstaller implements AutoCloseable {
         Plan.Builder plan = Plan.builder().kind(kind).region(region.id());
         for (Target t : targets) {
             try {
-                add(plan, planner.apply(t, context));
+                Recovery.add(plan, planner.apply(t, context));
             } catch (SdkException e) {
                 throw AwsErrors.whilePlanning(t.name(), region.id(), e);
             }
@@ -367,25 +273,8 @@ public final class AgentInstaller implements AutoCloseable {
         return s.toString();
     }
 
-    private static void add(Plan.Builder plan, TargetPlan part) {
-        plan.addAllChanges(part.changes())
-                .addAllReadPermissions(part.readPermissions())
-                .addAllNotes(part.notes());
-    }
-
     private Target target(String name) {
-        for (Target t : targets) {
-            if (t.name().equals(name)) {
-                return t;
-            }
-        }
-        for (Target t : ServiceLoader.load(Target.class, AgentInstaller.class.getClassLoader())) {
-            if (t.name().equals(name)) {
-                return t;
-            }
-        }
-        throw new ConfigurationException("No target named '" + name + "' is configured or on the class path: add"
-                + " the cloudaeye-agent-" + name + " module to apply this plan.");
+        return Recovery.target(targets, name);
     }
 
     /** Closes the clients and threads this installer made; caller-built clients stay open. */

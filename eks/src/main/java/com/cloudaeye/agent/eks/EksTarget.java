@@ -2,17 +2,17 @@ package com.cloudaeye.agent.eks;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
-import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
-import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
 import com.cloudaeye.agent.eks.internal.EksComponent;
-import com.cloudaeye.agent.eks.internal.EksComponents;
+import com.cloudaeye.agent.eks.internal.EksParts;
+import com.cloudaeye.agent.eks.internal.EksParts.Selection;
 import com.cloudaeye.agent.eks.internal.Waits;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
 import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
 import com.cloudaeye.agent.eks.internal.helm.HelmReleaseComponent;
 import com.cloudaeye.agent.eks.internal.helm.InstallerRbac;
+import com.cloudaeye.agent.eks.internal.helm.ReleaseState;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -27,11 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.eks.model.Cluster;
 
 /**
  * The Amazon EKS target: enables the cluster's control-plane logging and gives CloudAEye read access to those logs.
@@ -53,37 +49,15 @@ public final class EksTarget implements Target {
     /** The target's name, written into every change it plans. */
     public static final String NAME = "eks";
 
-    private static final Logger LOG = LoggerFactory.getLogger(EksTarget.class);
-
-    /** One cluster and the parts configured for it. */
-    private record Selection(String cluster, List<EksComponent> components) {}
-
-    private final List<Selection> selections;
-    private final List<EksComponent> dispatch;
+    private final EksParts parts;
 
     /** Selects nothing: for {@link java.util.ServiceLoader}, to apply saved plans and roll back journals. */
     public EksTarget() {
-        this.selections = List.of();
-        this.dispatch = withDefaults(List.of(), Waits.DEFAULT);
+        this.parts = new EksParts(List.of(), Waits.DEFAULT);
     }
 
     private EksTarget(List<Selection> selections, Waits waits) {
-        this.selections = List.copyOf(selections);
-        List<EksComponent> configured = new ArrayList<>();
-        selections.forEach(sel -> configured.addAll(sel.components()));
-        this.dispatch = withDefaults(configured, waits);
-    }
-
-    /**
-     * Every component that can apply a saved plan's changes, the configured ones first. Changes go to the first
-     * component of their resource type: the parts apply from the changes' target state, except the IAM-user access,
-     * which needs its key sink; {@link Builder#build()} lets only one cluster have it, so its configured instance is
-     * the first of its type.
-     */
-    private static List<EksComponent> withDefaults(List<EksComponent> configured, Waits waits) {
-        List<EksComponent> all = new ArrayList<>(configured);
-        all.addAll(EksComponents.unconfigured(waits));
-        return List.copyOf(all);
+        this.parts = new EksParts(selections, waits);
     }
 
     /** @return a new builder */
@@ -111,13 +85,9 @@ public final class EksTarget implements Target {
             if (!HelmReleaseComponent.RESOURCE_TYPE.equals(change.resourceType())) {
                 continue;
             }
-            var state = change.targetState();
-            String cluster = state.path("cluster").asText();
-            String yaml = InstallerRbac.yaml(
-                    cluster,
-                    state.path("namespace").asText(),
-                    state.path("release").asText(),
-                    group);
+            ReleaseState state = ReleaseState.fromJson(change.targetState());
+            String cluster = state.cluster();
+            String yaml = InstallerRbac.yaml(cluster, state.namespace(), state.release(), group);
             byCluster.merge(cluster, yaml, (a, b) -> a.equals(b) ? a : a + "---\n" + b);
         }
         return byCluster;
@@ -130,100 +100,27 @@ public final class EksTarget implements Target {
 
     @Override
     public TargetPlan plan(TargetContext context) {
-        return planAll(context, EksComponent::plan);
+        return parts.plan(context);
     }
 
     @Override
     public TargetPlan planUninstall(TargetContext context) {
-        return planAll(context, EksComponent::planUninstall);
-    }
-
-    private TargetPlan planAll(TargetContext context, PlanStep step) {
-        if (selections.isEmpty()) {
-            throw new ConfigurationException(
-                    "This EksTarget selects no cluster (it only applies saved plans): build one"
-                            + " with EksTarget.builder().cluster(\"name\")... to plan.");
-        }
-        List<Change> changes = new ArrayList<>();
-        List<Permission> reads = new ArrayList<>();
-        List<String> notes = new ArrayList<>();
-        for (Selection selection : selections) {
-            Cluster described = describe(context, selection.cluster());
-            reads.add(Permission.of("eks:DescribeCluster", described.arn()));
-            for (EksComponent component : selection.components()) {
-                TargetPlan part = step.plan(component, described, context);
-                changes.addAll(part.changes());
-                reads.addAll(part.readPermissions());
-                part.notes().stream().filter(n -> !notes.contains(n)).forEach(notes::add);
-            }
-        }
-        return new TargetPlan(changes, reads, notes);
-    }
-
-    @FunctionalInterface
-    private interface PlanStep {
-        TargetPlan plan(EksComponent component, Cluster cluster, TargetContext context);
-    }
-
-    private static Cluster describe(TargetContext context, String name) {
-        LOG.debug("Describing EKS cluster {}", name);
-        return Clusters.describe(context, name);
+        return parts.planUninstall(context);
     }
 
     @Override
     public TargetPlan planRollback(List<Change> applied, TargetContext context) {
-        List<Change> changes = new ArrayList<>();
-        List<Permission> reads = new ArrayList<>();
-        List<String> notes = new ArrayList<>();
-        byComponent(applied).forEach((component, own) -> {
-            TargetPlan part = component.planRollback(own, context);
-            changes.addAll(part.changes());
-            reads.addAll(part.readPermissions());
-            notes.addAll(part.notes());
-        });
-        return new TargetPlan(changes, reads, notes);
+        return parts.planRollback(applied, context);
     }
 
     @Override
     public void apply(List<Change> changes, ApplyContext context) {
-        for (Map.Entry<EksComponent, List<Change>> e : byComponent(changes).entrySet()) {
-            if (context.shouldStop()) {
-                return;
-            }
-            e.getKey().apply(e.getValue(), context);
-        }
-    }
-
-    /** Groups changes by the component owning their resource type, in component order. */
-    private Map<EksComponent, List<Change>> byComponent(List<Change> changes) {
-        Map<EksComponent, List<Change>> out = new LinkedHashMap<>();
-        for (EksComponent component : dispatch) {
-            Set<String> types = component.resourceTypes();
-            for (Change c : changes) {
-                if (types.contains(c.resourceType()) && out.values().stream().noneMatch(l -> l.contains(c))) {
-                    out.computeIfAbsent(component, k -> new ArrayList<>()).add(c);
-                }
-            }
-        }
-        for (Change c : changes) {
-            if (out.values().stream().noneMatch(l -> l.contains(c))) {
-                throw new ConfigurationException("The EKS target has no part that applies " + c.resourceType() + " ("
-                        + c.resourceId() + "): apply the plan with the installer version that made it.");
-            }
-        }
-        return out;
+        parts.apply(changes, context);
     }
 
     @Override
     public String toString() {
-        if (selections.isEmpty()) {
-            return "EksTarget[no cluster]";
-        }
-        return "EksTarget["
-                + selections.stream()
-                        .map(sel -> sel.cluster() + ": " + sel.components().size() + " part(s)")
-                        .collect(Collectors.joining(", "))
-                + "]";
+        return parts.toString();
     }
 
     /**

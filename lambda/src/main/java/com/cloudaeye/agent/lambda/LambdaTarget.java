@@ -5,12 +5,12 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.lambda.internal.AliasRollback;
-import com.cloudaeye.agent.lambda.internal.Arns;
 import com.cloudaeye.agent.lambda.internal.FunctionPlanner;
 import com.cloudaeye.agent.lambda.internal.FunctionUpdater;
 import com.cloudaeye.agent.lambda.internal.PlannedFunctions;
 import com.cloudaeye.agent.lambda.internal.Selection;
 import com.cloudaeye.agent.lambda.internal.ServingVersions;
+import com.cloudaeye.agent.lambda.internal.SettingsCheck;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Target;
@@ -53,11 +53,6 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
 public final class LambdaTarget implements Target {
     /** The name written into every change this target plans. */
     public static final String NAME = "lambda";
-
-    private static final Pattern TOKEN_REFERENCE =
-            Pattern.compile("arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9-]+:\\d{12}:(secret:|parameter/)[\\w+=.@/-]+");
-
-    private static final Pattern ALIAS_GLOB = Pattern.compile("[A-Za-z0-9_*?-]{1,128}");
 
     /** The variable that tells the extension where to send logs. */
     public static final String ENDPOINT_VARIABLE = AgentSettings.ENDPOINT_VARIABLE;
@@ -340,72 +335,15 @@ public final class LambdaTarget implements Target {
                 throw new ConfigurationException("The Lambda target selects no function: call .functions(\"*\") for"
                         + " all, or name them with .functions(\"my-function\", ...).");
             }
-            for (String n : names) {
-                if (n == null || n.isBlank()) {
-                    throw new ConfigurationException(
-                            "An empty function name was given to .functions(...): pass a" + " name, an ARN, or \"*\".");
-                }
-                if (n.startsWith("arn:")) {
-                    var m = Arns.FUNCTION.matcher(n);
-                    if (!m.matches()) {
-                        throw new ConfigurationException("'" + n + "' is not a Lambda function ARN: expected"
-                                + " arn:aws:lambda:REGION:ACCOUNT:function:NAME.");
-                    }
-                    if (m.group(5) != null) {
-                        throw new ConfigurationException("'" + n + "' names a version or alias ("
-                                + m.group(5).substring(1)
-                                + "): the agent is added to $LATEST, so pass the unqualified ARN.");
-                    }
-                } else if (!Arns.NAME_OR_GLOB.matcher(n).matches()) {
-                    throw new ConfigurationException("'" + n + "' is not a Lambda function name: use 1 to 64"
-                            + " letters, digits, '-' or '_' (and '*' or '?' as wildcards), or a function ARN.");
-                }
-            }
-            for (String e : excludes) {
-                if (!Arns.NAME_OR_GLOB.matcher(e).matches()) {
-                    throw new ConfigurationException("Exclude '" + e + "' is not a function name glob: use letters,"
-                            + " digits, '-', '_', '*' and '?'.");
-                }
-            }
-            if (layers.isEmpty()) {
-                throw new ConfigurationException("No CloudAEye layer given: call .layer(Architecture.X86_64, arn)"
-                        + " (and .layer(Architecture.ARM64, arn) for arm64 functions).");
-            }
-            layers.forEach((arch, arn) -> {
-                if (arch == Architecture.UNKNOWN_TO_SDK_VERSION) {
-                    throw new ConfigurationException("Unknown architecture for layer " + arn
-                            + ": use Architecture.X86_64 or Architecture.ARM64.");
-                }
-                if (arn == null || !Arns.LAYER_VERSION.matcher(arn).matches()) {
-                    throw new ConfigurationException("The " + arch + " layer '" + arn + "' is not a layer version"
-                            + " ARN: expected arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION.");
-                }
-            });
-            if (apiTokenSecretArn != null
-                    && !TOKEN_REFERENCE.matcher(apiTokenSecretArn).matches()) {
-                throw new ConfigurationException("The API token reference '" + apiTokenSecretArn + "' is not the"
-                        + " ARN of a Secrets Manager secret or an SSM parameter: pass e.g."
-                        + " arn:aws:secretsmanager:us-east-1:123456789012:secret:cloudaeye-token.");
-            }
+            SettingsCheck.functions(names, excludes);
+            SettingsCheck.layers(layers);
+            SettingsCheck.tokenReference(apiTokenSecretArn);
             if (managedResources == null) {
                 throw new ConfigurationException(
                         "managedResources(null): pass ManagedResources.warn(), .skip() or .template(format).");
             }
-            for (String a : moveAliases) {
-                if (a == null || !ALIAS_GLOB.matcher(a).matches()) {
-                    throw new ConfigurationException("'" + a + "' given to .moveAliases(...) is not an alias name"
-                            + " or glob: use 1 to 128 letters, digits, '-' or '_' (and '*' or '?' as wildcards).");
-                }
-            }
-            if (moveWeightedAliases && moveAliases.isEmpty()) {
-                throw new ConfigurationException(".moveWeightedAliases(true) moves nothing without"
-                        + " .moveAliases(...): name the aliases to move, e.g. .moveAliases(\"live\").");
-            }
-            tags.forEach((k, v) -> {
-                if (k == null || k.isBlank() || v == null) {
-                    throw new ConfigurationException("A tag filter needs a key and a value: .tag(\"team\", \"x\").");
-                }
-            });
+            SettingsCheck.aliases(moveAliases, moveWeightedAliases);
+            SettingsCheck.tags(tags);
         }
     }
 }

@@ -77,8 +77,8 @@ final class IacOwnership {
                 Service s = byArn.get(c.resourceId());
                 owner = s == null ? Optional.empty() : IacOwners.of(policy, tags(s.tags()));
                 if (owner.isEmpty()) {
-                    owner = Optional.ofNullable(
-                            byTaskDefinition.get(c.targetState().path("from").asText()));
+                    owner = Optional.ofNullable(byTaskDefinition.get(
+                            ServiceState.fromJson(c.targetState()).from()));
                 }
             } else {
                 owner = Optional.ofNullable(byTaskDefinition.get(c.resourceId()));
@@ -98,7 +98,7 @@ final class IacOwnership {
                         owner.get(),
                         source.family(),
                         EcsPlanner.TASK_DEFINITION_TYPE,
-                        properties(source, c.targetState(), agent),
+                        properties(source, RevisionState.fromJson(c.targetState()), agent),
                         router.apiTokenSecretArn().isEmpty());
             }
         }
@@ -107,7 +107,7 @@ final class IacOwnership {
     }
 
     /** The router container, the application containers' new log configurations, and a raised task size. */
-    private ObjectNode properties(TaskDefinition source, JsonNode planned, AgentSettings agent) {
+    private ObjectNode properties(TaskDefinition source, RevisionState planned, AgentSettings agent) {
         List<ContainerDefinition> containers =
                 TaskDefinitions.install(source, router, agent).containers();
         Map<String, ContainerDefinition> before = new HashMap<>();
@@ -124,9 +124,11 @@ final class IacOwnership {
                 app.set("LogConfiguration", cfn(c.logConfiguration()));
             }
         }
-        if (planned.has("cpu") && planned.has("memory")) {
-            properties.put("Cpu", planned.get("cpu").asText());
-            properties.put("Memory", planned.get("memory").asText());
+        String cpu = planned.cpu();
+        String memory = planned.memory();
+        if (cpu != null && memory != null) {
+            properties.put("Cpu", cpu);
+            properties.put("Memory", memory);
         }
         return properties;
     }

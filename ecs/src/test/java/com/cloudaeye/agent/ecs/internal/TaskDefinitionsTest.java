@@ -65,7 +65,7 @@ class TaskDefinitionsTest {
         onlyDescribed.removeAll(registrable);
         assertThat(onlyDescribed)
                 .as("a field only DescribeTaskDefinition returns: is it registrable under another name?")
-                .containsExactlyInAnyOrderElementsOf(TaskDefinitions.READ_ONLY_FIELDS);
+                .containsExactlyInAnyOrderElementsOf(RevisionRequests.READ_ONLY_FIELDS);
 
         Set<String> onlyRegistrable = new HashSet<>(registrable);
         onlyRegistrable.removeAll(described);
@@ -107,7 +107,7 @@ class TaskDefinitionsTest {
         List<Tag> tags = List.of(Tag.builder().key("team").value("api").build());
 
         RegisterTaskDefinitionRequest request =
-                TaskDefinitions.copy(source, tags).build();
+                RevisionRequests.copy(source, tags).build();
 
         for (SdkField<?> field : request.sdkFields()) {
             assertThat(field.getValueOrDefault(request))
@@ -305,7 +305,7 @@ class TaskDefinitionsTest {
     /** The revision AWS makes of a request, as DescribeTaskDefinition shows it: with empty lists it added. */
     private static DescribeTaskDefinitionResponse registered(RegisterTaskDefinitionRequest request, int revision) {
         TaskDefinition.Builder td = TaskDefinition.builder();
-        Map<String, SdkField<?>> from = TaskDefinitions.byLocationName(request.sdkFields());
+        Map<String, SdkField<?>> from = RevisionRequests.byLocationName(request.sdkFields());
         for (SdkField<?> to : td.sdkFields()) {
             SdkField<?> field = from.get(to.locationName());
             if (field != null) {
@@ -331,41 +331,41 @@ class TaskDefinitionsTest {
 
     @Test
     void registers_isTrue_forTheRevisionAwsMadeOfTheRequest_despiteTheEmptyListsAwsAdds() {
-        RegisterTaskDefinitionRequest intended = TaskDefinitions.installRequest(
+        RegisterTaskDefinitionRequest intended = RevisionRequests.installRequest(
                 source(), LogRouter.builder().image("r:1").build(), AGENT, null, null);
 
-        assertThat(TaskDefinitions.registers(registered(intended, 4), intended, AGENT))
+        assertThat(RevisionRequests.registers(registered(intended, 4), intended, AGENT))
                 .isTrue();
     }
 
     @Test
     void registers_isFalse_whenTheRevisionDiffersInTheToken_aTaskField_aTag_orTheRouterSettings() {
         LogRouter router = LogRouter.builder().image("r:1").build();
-        RegisterTaskDefinitionRequest intended = TaskDefinitions.installRequest(source(), router, AGENT, null, null);
+        RegisterTaskDefinitionRequest intended = RevisionRequests.installRequest(source(), router, AGENT, null, null);
         AgentSettings rotated = AgentSettings.builder()
                 .from(AGENT)
                 .apiToken(Secret.of("rotated"))
                 .build();
 
-        assertThat(TaskDefinitions.registers(
-                        registered(TaskDefinitions.installRequest(source(), router, rotated, null, null), 4),
+        assertThat(RevisionRequests.registers(
+                        registered(RevisionRequests.installRequest(source(), router, rotated, null, null), 4),
                         intended,
                         AGENT))
                 .as("made with the token before its rotation")
                 .isFalse();
-        assertThat(TaskDefinitions.registers(
-                        registered(TaskDefinitions.installRequest(source(), router, AGENT, "1024", "2048"), 4),
+        assertThat(RevisionRequests.registers(
+                        registered(RevisionRequests.installRequest(source(), router, AGENT, "1024", "2048"), 4),
                         intended,
                         AGENT))
                 .as("a raised task size")
                 .isFalse();
-        assertThat(TaskDefinitions.registers(
+        assertThat(RevisionRequests.registers(
                         registered(intended.toBuilder().tags(List.of()).build(), 4), intended, AGENT))
                 .as("without the source's tags")
                 .isFalse();
-        assertThat(TaskDefinitions.registers(
+        assertThat(RevisionRequests.registers(
                         registered(
-                                TaskDefinitions.installRequest(
+                                RevisionRequests.installRequest(
                                         source(),
                                         LogRouter.builder().image("r:2").build(),
                                         AGENT,

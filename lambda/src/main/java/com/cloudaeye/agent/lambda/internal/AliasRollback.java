@@ -148,18 +148,12 @@ public final class AliasRollback {
                 .thenApply(response -> {
                     FunctionConfiguration f = response.configuration();
                     List<String> layers = FunctionPlanner.layerArns(f);
-                    FunctionState state = new FunctionState(
-                            f.revisionId(),
-                            layers,
-                            layers,
-                            Map.of(),
-                            List.of(),
-                            List.of(),
-                            List.of(),
-                            Map.of(),
-                            false,
-                            null,
-                            List.of());
+                    FunctionState state = FunctionState.builder()
+                            .revisionId(f.revisionId())
+                            .layers(layers)
+                            .layersBefore(layers)
+                            .presentBefore(List.of())
+                            .build();
                     Change update = Change.builder()
                             .from(change)
                             .action(ChangeAction.UPDATE)

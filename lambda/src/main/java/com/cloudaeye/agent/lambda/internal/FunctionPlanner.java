@@ -1,12 +1,6 @@
 package com.cloudaeye.agent.lambda.internal;
 
-import static com.cloudaeye.agent.lambda.LambdaTarget.ENDPOINT_VARIABLE;
-import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
-import static com.cloudaeye.agent.lambda.LambdaTarget.TOKEN_ARN_VARIABLE;
-import static com.cloudaeye.agent.lambda.LambdaTarget.TOKEN_VARIABLE;
-
 import com.cloudaeye.agent.AgentSettings;
-import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ConfigurationException;
@@ -14,16 +8,12 @@ import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.Secret;
-import com.cloudaeye.agent.lambda.LambdaTarget;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
-import com.cloudaeye.agent.spi.support.Json;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -38,12 +28,10 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.GetFunctionResponse;
 import software.amazon.awssdk.services.lambda.model.GetLayerVersionResponse;
-import software.amazon.awssdk.services.lambda.model.LastUpdateStatus;
 import software.amazon.awssdk.services.lambda.model.Layer;
 import software.amazon.awssdk.services.lambda.model.ListFunctionsResponse;
 import software.amazon.awssdk.services.lambda.model.PackageType;
 import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
-import software.amazon.awssdk.services.lambda.model.State;
 
 /**
  * Plans install, uninstall and rollback for the selected functions with read-only calls: a paged
@@ -51,12 +39,6 @@ import software.amazon.awssdk.services.lambda.model.State;
  * {@code GetFunction} for names given explicitly or when tags filter, and one {@code GetLayerVersion} per layer.
  */
 public final class FunctionPlanner {
-    /** Lambda's limit on layers per function. */
-    static final int MAX_LAYERS = 5;
-
-    /** Lambda's limit on the environment, measured as the JSON of the variables. */
-    static final int MAX_ENVIRONMENT_BYTES = 4096;
-
     static final String RESOURCE_TYPE = "AWS::Lambda::Function";
 
     private final TargetContext context;
@@ -64,13 +46,12 @@ public final class FunctionPlanner {
     private final CallScheduler scheduler;
     private final Selection selection;
     private final Map<Architecture, String> layers;
-    private final boolean publishVersion;
-    private final boolean forceEnvironment;
     private final @Nullable String tokenArn;
     private final PlannedFunctions planned;
     private final ServingVersions serving;
     private final EdgeFunctions edge;
-    private final Set<String> ourLayerNames = new HashSet<>();
+    private final FunctionDiff diff;
+    private final RollbackDiff rollbackDiff;
     private final Set<Permission> reads = new TreeSet<>();
     private final IacOwnership iac;
 
@@ -100,14 +81,15 @@ public final class FunctionPlanner {
         this.scheduler = context.scheduler();
         this.selection = selection;
         this.layers = layers;
-        this.publishVersion = publishVersion;
-        this.forceEnvironment = forceEnvironment;
         this.tokenArn = tokenArn;
         this.planned = planned;
         this.iac = new IacOwnership(context, managedResources, tokenArn, reads);
         this.serving = serving;
         this.edge = new EdgeFunctions(context);
+        Set<String> ourLayerNames = new HashSet<>();
         layers.values().forEach(arn -> ourLayerNames.add(Arns.layerName(arn)));
+        this.diff = new FunctionDiff(layers, ourLayerNames, publishVersion, forceEnvironment, tokenArn);
+        this.rollbackDiff = new RollbackDiff(ourLayerNames);
     }
 
     /** @return the install plan */
@@ -334,408 +316,46 @@ public final class FunctionPlanner {
             FunctionConfiguration config, AgentSettings agent, Map<String, GetLayerVersionResponse> layerInfo) {
         String arn = unqualified(config.functionArn());
         if (config.packageType() == PackageType.IMAGE) {
-            return skip(arn, "image-package functions take no layers: add the CloudAEye extension to the image");
+            return FunctionDiff.skip(
+                    arn, "image-package functions take no layers: add the CloudAEye extension to the image");
         }
         String unsupported = Runtimes.unsupportedReason(config.runtimeAsString());
         if (unsupported == null) {
             unsupported = edge.reason(arn);
         }
         if (unsupported != null) {
-            return skip(arn, unsupported);
+            return FunctionDiff.skip(arn, unsupported);
         }
-        String blocked = blockedReason(config);
-        if (blocked != null) {
-            return skip(arn, blocked);
-        }
-        Architecture arch = architecture(config);
-        String layerArn = layers.get(arch);
+        String layerArn = layers.get(architecture(config));
         // checkLayers described every configured layer, and planInstall() set aside functions without one.
         List<String> compatibleRuntimes =
                 Objects.requireNonNull(layerInfo.get(layerArn), layerArn).compatibleRuntimesAsStrings();
-        if (!compatibleRuntimes.isEmpty()
-                && config.runtimeAsString() != null
-                && !compatibleRuntimes.contains(config.runtimeAsString())) {
-            return skip(
-                    arn,
-                    "runtime " + config.runtimeAsString() + " is not among the layer's compatible runtimes "
-                            + compatibleRuntimes);
-        }
-        List<String> before = layerArns(config);
-        List<String> after = new ArrayList<>();
-        boolean ours = false;
-        for (String l : before) {
-            if (ourLayerNames.contains(Arns.layerName(l))) {
-                if (!ours) {
-                    after.add(layerArn); // replaces an older version of ours, in place
-                }
-                ours = true;
-            } else {
-                after.add(l);
-            }
-        }
-        if (!ours) {
-            after.add(layerArn);
-        }
-        if (after.size() > MAX_LAYERS) {
-            return skip(
-                    arn,
-                    "it already has " + before.size() + " layers and Lambda allows no more than " + MAX_LAYERS
-                            + ": remove one, then plan again");
-        }
-
-        Map<String, String> env = variables(config);
-        Map<String, @Nullable String> wanted = new LinkedHashMap<>();
-        wanted.put(ENDPOINT_VARIABLE, agent.logsEndpoint());
-        if (tokenArn == null) {
-            wanted.put(TOKEN_VARIABLE, null);
-        } else {
-            wanted.put(TOKEN_ARN_VARIABLE, tokenArn);
-        }
-        new TreeMap<>(agent.options()).forEach(wanted::put);
-
-        Map<String, @Nullable String> set = new LinkedHashMap<>();
-        Map<String, String> previous = new TreeMap<>();
-        List<String> save = new ArrayList<>();
-        List<String> conflicts = new ArrayList<>();
-        List<AttributeChange> attributes = new ArrayList<>();
-        String tokenBefore = null;
-        for (Map.Entry<String, @Nullable String> w : wanted.entrySet()) {
-            String name = w.getKey();
-            String value = w.getValue();
-            String current = env.get(name);
-            boolean secret = value == null;
-            if (current == null) {
-                set.put(name, value);
-                attributes.add(
-                        secret
-                                ? AttributeChange.redacted("Environment." + name, false, true)
-                                : AttributeChange.of("Environment." + name, null, value));
-                continue;
-            }
-            boolean agentOwned = ours || env.containsKey(SAVED_PREFIX + name);
-            boolean same = secret ? agent.apiToken().matches(current) : current.equals(value);
-            if (same) {
-                if (!agentOwned) {
-                    // The user's own value, equal to ours: saved so that uninstall restores it instead of deleting it.
-                    save.add(name);
-                    attributes.add(AttributeChange.redacted(
-                            "Environment." + name + " (user value, equal to the agent's: kept, and saved as "
-                                    + SAVED_PREFIX + name + " so uninstall keeps it)",
-                            true,
-                            true));
-                }
-                continue;
-            }
-            if (agentOwned) {
-                set.put(name, value);
-                if (secret) {
-                    tokenBefore = TokenHash.of(arn, current);
-                } else {
-                    previous.put(name, current);
-                }
-                attributes.add(
-                        secret
-                                ? AttributeChange.redacted("Environment." + name, true, true)
-                                : AttributeChange.of("Environment." + name, current, value));
-            } else if (forceEnvironment) {
-                save.add(name);
-                set.put(name, value);
-                attributes.add(AttributeChange.redacted(
-                        "Environment." + name + " (user value, saved as " + SAVED_PREFIX + name + ")", true, true));
-            } else {
-                conflicts.add(name);
-            }
-        }
-        // The other form of the token, which an earlier install of ours set: the function keeps one.
-        List<String> remove = new ArrayList<>();
-        String otherForm = tokenArn == null ? TOKEN_ARN_VARIABLE : TOKEN_VARIABLE;
-        String other = env.get(otherForm);
-        if (other != null && (ours || env.containsKey(SAVED_PREFIX + otherForm))) {
-            remove.add(otherForm);
-            if (otherForm.equals(TOKEN_VARIABLE)) {
-                tokenBefore = TokenHash.of(arn, other);
-                attributes.add(AttributeChange.redacted("Environment." + otherForm, true, false));
-            } else {
-                previous.put(otherForm, other);
-                attributes.add(AttributeChange.of("Environment." + otherForm, other, null));
-            }
-        }
-        if (!conflicts.isEmpty()) {
-            return skip(
-                    arn,
-                    "the user's own value is in " + String.join(", ", conflicts) + ": remove it, or set"
-                            + " forceEnvironment(true) to overwrite it (uninstall then restores it)");
-        }
-        Map<String, String> afterEnv = new TreeMap<>(env);
-        remove.forEach(afterEnv::remove);
-        save.forEach(n -> afterEnv.put(SAVED_PREFIX + n, env.get(n)));
-        set.forEach((n, v) -> afterEnv.put(n, v == null ? agent.apiToken().reveal() : v));
-        int size = environmentBytes(afterEnv);
-        if (size > MAX_ENVIRONMENT_BYTES) {
-            return skip(
-                    arn,
-                    "its environment would be " + size + " bytes, over Lambda's 4 KB limit: free "
-                            + (size - MAX_ENVIRONMENT_BYTES) + " bytes of variables, then plan again");
-        }
-        if (after.equals(before) && set.isEmpty() && remove.isEmpty() && save.isEmpty()) {
-            return noOp(arn, "the agent is installed and up to date");
-        }
-        if (!after.equals(before)) {
-            attributes.add(0, AttributeChange.of("Layers", layerList(before), layerList(after)));
-        }
-        FunctionState state = new FunctionState(
-                config.revisionId(),
-                after,
-                before,
-                set,
-                remove,
-                save,
-                List.of(),
-                previous,
-                publishVersion,
-                tokenBefore,
-                FunctionState.present(env, set.keySet(), remove, save));
-        planned.remember(arn, config);
-        Change.Builder change = update(arn, state, attributes);
-        if (config.kmsKeyArn() != null) {
-            change.addWarnings("its environment is encrypted with the customer key " + config.kmsKeyArn()
-                    + ": the caller also needs kms:Encrypt on that key (not in the policy below)");
-        }
-        if (tokenArn != null) {
-            change.addWarnings("The function's role " + config.role() + " must be allowed to read " + tokenArn
-                    + " (secretsmanager:GetSecretValue or ssm:GetParameter, and kms:Decrypt for a customer-managed"
-                    + " key), or the extension cannot send logs.");
-        }
-        if (ours) {
-            change.reason("upgrade of the agent already installed");
-        }
-        return change.build();
+        return remembered(diff.install(config, agent, compatibleRuntimes), config);
     }
 
     private Change planUninstall(FunctionConfiguration config) {
-        String arn = unqualified(config.functionArn());
-        List<String> before = layerArns(config);
-        List<String> after = new ArrayList<>();
-        before.stream().filter(l -> !ourLayerNames.contains(Arns.layerName(l))).forEach(after::add);
-        if (after.size() == before.size()) {
-            return noOp(arn, "the agent is not installed");
-        }
-        String blocked = blockedReason(config);
-        if (blocked != null) {
-            return skip(arn, blocked);
-        }
-        Map<String, String> env = variables(config);
-        List<String> remove = new ArrayList<>();
-        List<String> restore = new ArrayList<>();
-        Map<String, String> previous = new TreeMap<>();
-        List<AttributeChange> attributes = new ArrayList<>();
-        attributes.add(AttributeChange.of("Layers", layerList(before), layerList(after)));
-        String tokenBefore = null;
-        for (Map.Entry<String, String> variable : new TreeMap<>(env).entrySet()) {
-            String name = variable.getKey();
-            if (name.startsWith(SAVED_PREFIX)) {
-                String original = name.substring(SAVED_PREFIX.length());
-                restore.add(original);
-                attributes.add(
-                        AttributeChange.redacted("Environment." + original + " (user value restored)", true, true));
-            } else if (name.startsWith("CLOUDAEYE_") && !env.containsKey(SAVED_PREFIX + name)) {
-                remove.add(name);
-                if (name.equals(TOKEN_VARIABLE)) {
-                    tokenBefore = TokenHash.of(arn, variable.getValue());
-                } else {
-                    previous.put(name, variable.getValue());
-                }
-                attributes.add(
-                        name.equals(TOKEN_VARIABLE)
-                                ? AttributeChange.redacted("Environment." + name, true, false)
-                                : AttributeChange.of("Environment." + name, env.get(name), null));
-            }
-        }
-        FunctionState state = new FunctionState(
-                config.revisionId(),
-                after,
-                before,
-                Map.of(),
-                remove,
-                List.of(),
-                restore,
-                previous,
-                publishVersion,
-                tokenBefore,
-                FunctionState.present(env, remove, restore));
-        planned.remember(arn, config);
-        return update(arn, state, attributes).build();
+        return remembered(diff.uninstall(config), config);
     }
 
     private Change planRollback(Change applied, FunctionConfiguration live) {
-        String arn = applied.resourceId();
-        FunctionState done = FunctionState.fromJson(applied.targetState());
-        if (done.keepsConfiguration()) {
-            return noOp(arn, "the apply changed only where aliases point"); // AliasRollback moves them back
-        }
-        List<String> liveLayers = layerArns(live);
-        Map<String, String> env = variables(live);
-        boolean asApplied = liveLayers.equals(done.layers())
-                && done.remove().stream().noneMatch(env::containsKey)
-                && done.set().entrySet().stream()
-                        .allMatch(v -> env.containsKey(v.getKey())
-                                && (v.getValue() == null || v.getValue().equals(env.get(v.getKey()))));
-        if (!asApplied) {
-            boolean asBefore = liveLayers.equals(done.layersBefore())
-                    && done.set().keySet().stream()
-                            .filter(n -> !done.previous().containsKey(n)
-                                    && !(n.equals(TOKEN_VARIABLE) && done.tokenBefore() != null))
-                            .noneMatch(n -> env.containsKey(n) && !done.save().contains(n));
-            return asBefore
-                    ? noOp(arn, "already as it was before the apply")
-                    : skip(
-                            arn,
-                            "it changed since the apply (its layers or the agent's variables differ from what"
-                                    + " was applied): restore it by hand, or plan an uninstall");
-        }
-        String blocked = blockedReason(live);
-        if (blocked != null) {
-            return skip(arn, blocked);
-        }
-        // The inverse of the applied operations. A token the apply replaced or removed was never journaled: it comes
-        // back only when the caller passes it (recognised by its hash), else the function is left as it is.
-        boolean oursBefore = done.layersBefore().stream().anyMatch(l -> ourLayerNames.contains(Arns.layerName(l)));
-        Map<String, @Nullable String> set = new LinkedHashMap<>();
-        List<String> remove = new ArrayList<>();
-        List<String> restore = new ArrayList<>();
-        List<String> warnings = new ArrayList<>();
-        boolean tokenLost = false;
-        for (String n : done.set().keySet()) {
-            if (done.save().contains(n)) {
-                // restored below, with every saved variable
-            } else if (done.previous().containsKey(n)) {
-                set.put(n, done.previous().get(n));
-            } else if (n.equals(TOKEN_VARIABLE) && done.tokenBefore() != null) {
-                tokenLost |= !restoreToken(arn, done.tokenBefore(), set);
-            } else if (n.equals(TOKEN_VARIABLE) && oursBefore) {
-                // A journal from before tokenBefore was recorded.
-                warnings.add("the earlier " + TOKEN_VARIABLE + " is not journaled (a secret): the current one stays");
-            } else {
-                remove.add(n);
-            }
-        }
-        restore.addAll(done.save());
-        for (String n : done.remove()) {
-            if (done.previous().containsKey(n)) {
-                set.put(n, done.previous().get(n));
-            } else if (n.equals(TOKEN_VARIABLE) && done.tokenBefore() != null) {
-                tokenLost |= !restoreToken(arn, done.tokenBefore(), set);
-            } else if (n.equals(TOKEN_VARIABLE)) {
-                warnings.add(TOKEN_VARIABLE + " was removed and is not journaled (a secret): plan an install to"
-                        + " set it again");
-            }
-        }
-        if (tokenLost) {
-            return skip(
-                    arn,
-                    "the apply replaced or removed its earlier " + TOKEN_VARIABLE + ", which is not journaled (a"
-                            + " secret), and the agent settings do not hold it: roll back with that token in"
-                            + " .agent(a -> a.apiToken(...)) to restore the function exactly, or plan an uninstall");
-        }
-        List<AttributeChange> attributes = new ArrayList<>();
-        attributes.add(AttributeChange.of("Layers", layerList(liveLayers), layerList(done.layersBefore())));
-        set.forEach((n, v) -> attributes.add(
-                v == null
-                        ? AttributeChange.redacted("Environment." + n + " (the earlier token)", true, true)
-                        : AttributeChange.of("Environment." + n, env.get(n), v)));
-        remove.forEach(n -> attributes.add(
-                n.equals(TOKEN_VARIABLE)
-                        ? AttributeChange.redacted("Environment." + n, true, false)
-                        : AttributeChange.of("Environment." + n, env.get(n), null)));
-        restore.forEach(n ->
-                attributes.add(AttributeChange.redacted("Environment." + n + " (user value restored)", true, true)));
-        FunctionState state = new FunctionState(
-                live.revisionId(),
-                done.layersBefore(),
-                liveLayers,
-                set,
-                remove,
-                List.of(),
-                restore,
-                Map.of(),
-                false,
-                null,
-                FunctionState.present(env, set.keySet(), remove, restore));
-        planned.remember(arn, live);
-        return update(arn, state, attributes).addAllWarnings(warnings).build();
+        return remembered(rollbackDiff.rollback(applied, live, agentToken()), live);
     }
 
-    /**
-     * Puts the token back when the caller's agent settings hold the one the apply replaced.
-     *
-     * @return false when they do not (or there are none)
-     */
-    private boolean restoreToken(String arn, String tokenBefore, Map<String, @Nullable String> set) {
-        Secret token;
-        try {
-            token = context.agent().apiToken();
-        } catch (ConfigurationException noAgentSettings) {
-            return false;
-        }
-        if (!TokenHash.matches(tokenBefore, arn, token.reveal())) {
-            return false;
-        }
-        set.put(TOKEN_VARIABLE, null); // null: the token from the agent settings, which is the earlier one
-        return true;
-    }
-
-    /** @return why a function cannot be updated now, or null */
-    private static @Nullable String blockedReason(FunctionConfiguration config) {
-        if (config.lastUpdateStatus() == LastUpdateStatus.FAILED) {
-            return "its last update failed (" + config.lastUpdateStatusReason() + "): fix the function, then plan"
-                    + " again";
-        }
-        if (config.state() == State.FAILED) {
-            return "the function is in state Failed (" + config.stateReason() + "): fix it, then plan again";
-        }
-        return null;
-    }
-
-    private Change.Builder update(String arn, FunctionState state, List<AttributeChange> attributes) {
-        Change.Builder change = Change.builder()
-                .target(LambdaTarget.NAME)
-                .resourceType(RESOURCE_TYPE)
-                .resourceId(arn)
-                .action(ChangeAction.UPDATE)
-                .attributes(attributes)
-                .targetState(state.toJson())
-                .addPermissions(Permission.of("lambda:GetFunction", arn))
-                .addPermissions(Permission.of("lambda:UpdateFunctionConfiguration", arn));
-        // AWS re-authorizes every layer sent in an update, including the user's own.
-        state.layers().forEach(l -> change.addPermissions(Permission.of("lambda:GetLayerVersion", l)));
-        if (state.publish()) {
-            change.addPermissions(Permission.of("lambda:PublishVersion", arn));
+    /** @return the change; an update's function is remembered for the apply */
+    private Change remembered(Change change, FunctionConfiguration config) {
+        if (change.action() == ChangeAction.UPDATE) {
+            planned.remember(change.resourceId(), config);
         }
         return change;
     }
 
-    private static Change skip(String arn, String reason) {
-        return Change.builder()
-                .target(LambdaTarget.NAME)
-                .resourceType(RESOURCE_TYPE)
-                .resourceId(arn)
-                .action(ChangeAction.SKIP)
-                .reason(reason)
-                .build();
-    }
-
-    private static Change noOp(String arn, String reason) {
-        return Change.builder()
-                .target(LambdaTarget.NAME)
-                .resourceType(RESOURCE_TYPE)
-                .resourceId(arn)
-                .action(ChangeAction.NO_OP)
-                .reason(reason)
-                .build();
-    }
-
-    private static String layerList(List<String> layers) {
-        return layers.isEmpty() ? "(none)" : String.join(", ", layers);
+    /** @return the token of the agent settings, or null when the installer has none */
+    private @Nullable Secret agentToken() {
+        try {
+            return context.agent().apiToken();
+        } catch (ConfigurationException noAgentSettings) {
+            return null;
+        }
     }
 
     static Architecture architecture(FunctionConfiguration config) {
@@ -763,9 +383,5 @@ public final class FunctionPlanner {
     static String unqualified(String arn) {
         String[] parts = arn.split(":");
         return parts.length > 7 ? String.join(":", java.util.Arrays.copyOf(parts, 7)) : arn;
-    }
-
-    static int environmentBytes(Map<String, String> variables) {
-        return Json.compact(variables).getBytes(StandardCharsets.UTF_8).length;
     }
 }

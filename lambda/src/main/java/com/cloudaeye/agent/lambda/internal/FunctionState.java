@@ -48,33 +48,103 @@ public record FunctionState(
         @Nullable List<String> presentBefore,
         @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable List<AliasMove> aliases) {
 
-    /** A state that moves no alias (the planner's; {@link ServingVersions} adds the moves). */
-    @SuppressWarnings("InconsistentOverloads") // the canonical order plus the moves, which come last
-    FunctionState(
-            @Nullable String revisionId,
-            List<String> layers,
-            List<String> layersBefore,
-            Map<String, @Nullable String> set,
-            List<String> remove,
-            List<String> save,
-            List<String> restore,
-            Map<String, String> previous,
-            boolean publish,
-            @Nullable String tokenBefore,
-            @Nullable List<String> presentBefore) {
-        this(
-                revisionId,
-                layers,
-                layersBefore,
-                set,
-                remove,
-                save,
-                restore,
-                previous,
-                publish,
-                tokenBefore,
-                presentBefore,
-                null);
+    /** @return a builder of a state that moves no alias: empty lists and maps, no publish, nothing else set */
+    static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link FunctionState}; every field starts empty (or false, or null). */
+    static final class Builder {
+        private @Nullable String revisionId;
+        private List<String> layers = List.of();
+        private List<String> layersBefore = List.of();
+        private Map<String, @Nullable String> set = Map.of();
+        private List<String> remove = List.of();
+        private List<String> save = List.of();
+        private List<String> restore = List.of();
+        private Map<String, String> previous = Map.of();
+        private boolean publish;
+        private @Nullable String tokenBefore;
+        private @Nullable List<String> presentBefore;
+        private @Nullable List<AliasMove> aliases;
+
+        private Builder() {}
+
+        Builder revisionId(@Nullable String value) {
+            this.revisionId = value;
+            return this;
+        }
+
+        Builder layers(List<String> value) {
+            this.layers = value;
+            return this;
+        }
+
+        Builder layersBefore(List<String> value) {
+            this.layersBefore = value;
+            return this;
+        }
+
+        Builder set(Map<String, @Nullable String> value) {
+            this.set = value;
+            return this;
+        }
+
+        Builder remove(List<String> value) {
+            this.remove = value;
+            return this;
+        }
+
+        Builder save(List<String> value) {
+            this.save = value;
+            return this;
+        }
+
+        Builder restore(List<String> value) {
+            this.restore = value;
+            return this;
+        }
+
+        Builder previous(Map<String, String> value) {
+            this.previous = value;
+            return this;
+        }
+
+        Builder publish(boolean value) {
+            this.publish = value;
+            return this;
+        }
+
+        Builder tokenBefore(@Nullable String value) {
+            this.tokenBefore = value;
+            return this;
+        }
+
+        Builder presentBefore(@Nullable List<String> value) {
+            this.presentBefore = value;
+            return this;
+        }
+
+        Builder aliases(@Nullable List<AliasMove> value) {
+            this.aliases = value;
+            return this;
+        }
+
+        FunctionState build() {
+            return new FunctionState(
+                    revisionId,
+                    layers,
+                    layersBefore,
+                    set,
+                    remove,
+                    save,
+                    restore,
+                    previous,
+                    publish,
+                    tokenBefore,
+                    presentBefore,
+                    aliases);
+        }
     }
 
     /** @return the aliases to move, empty when none */

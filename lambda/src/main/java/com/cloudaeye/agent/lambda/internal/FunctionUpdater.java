@@ -1,10 +1,7 @@
 package com.cloudaeye.agent.lambda.internal;
 
-import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
-
-import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.Change;
-import com.cloudaeye.agent.lambda.LambdaTarget;
+import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.support.AsyncWindow;
@@ -15,8 +12,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.BiFunction;
@@ -45,9 +40,6 @@ public final class FunctionUpdater {
     static final int WINDOW = 128;
 
     private static final int MAX_CONFLICT_RETRIES = 8;
-    private static final Duration FIRST_POLL = Duration.ofMillis(250);
-    private static final Duration MAX_POLL = Duration.ofSeconds(5);
-    private static final Duration UPDATE_TIMEOUT = Duration.ofMinutes(10);
 
     private final ApplyContext context;
     private final LambdaClient lambda;
@@ -55,6 +47,7 @@ public final class FunctionUpdater {
     private final PlannedFunctions planned;
     private final PlanCheck layerCheck;
     private final AliasMover aliasMover;
+    private final FunctionPoller poller;
 
     /**
      * @param context the apply context
@@ -67,6 +60,7 @@ public final class FunctionUpdater {
         this.scheduler = context.scheduler();
         this.layerCheck = new PlanCheck(lambda, scheduler);
         this.aliasMover = new AliasMover(lambda, scheduler);
+        this.poller = new FunctionPoller(lambda, scheduler);
     }
 
     /**
@@ -89,7 +83,7 @@ public final class FunctionUpdater {
                     FunctionConfiguration asPlanned = planned.take(arn, state.revisionId());
                     return asPlanned != null
                             ? CompletableFuture.completedFuture(asPlanned) // the RevisionId precondition guards it
-                            : waitUntilIdle(arn, Duration.ZERO);
+                            : poller.waitUntilIdle(arn, Duration.ZERO);
                 })
                 .thenCompose(live -> checkThenUpdate(change, live, state, 0))
                 .exceptionally(e -> {
@@ -103,10 +97,10 @@ public final class FunctionUpdater {
             Change change, FunctionConfiguration live, FunctionState state, int tries) {
         // First, whether the change already landed (a resumed apply whose process died after the update): sending it
         // again would, for a forced variable, save our own value over the user's.
-        if (isDone(live, state)) {
+        if (UpdateChecks.isDone(live, state, this::token)) {
             return finish(change, live, state, state.keepsConfiguration() ? null : "already applied");
         }
-        String changed = changedSincePlanning(change.resourceId(), live, state);
+        String changed = UpdateChecks.changedSincePlanning(change.resourceId(), live, state);
         if (changed != null) {
             context.skipped(
                     change,
@@ -124,7 +118,7 @@ public final class FunctionUpdater {
 
     private CompletableFuture<Void> update(Change change, FunctionConfiguration live, FunctionState state, int tries) {
         String arn = change.resourceId();
-        Map<String, String> env = desiredEnvironment(FunctionPlanner.variables(live), state);
+        Map<String, String> env = UpdateChecks.desiredEnvironment(FunctionPlanner.variables(live), state, this::token);
         return handleCompose(
                 scheduler.submit(
                         LambdaQuotas.CONTROL_PLANE,
@@ -135,7 +129,7 @@ public final class FunctionUpdater {
                 (UpdateFunctionConfigurationResponse response, Throwable error) -> {
                     Throwable cause = unwrap(error);
                     if (cause == null) {
-                        return settled(arn, response)
+                        return poller.settled(arn, response)
                                 .exceptionallyCompose(readError -> CompletableFuture.failedFuture(unknown(
                                         "UpdateFunctionConfiguration was accepted, but reading the function back"
                                                 + " failed (" + AwsFailures.describe(readError) + ")",
@@ -145,7 +139,10 @@ public final class FunctionUpdater {
                                         return finish(change, after, state, null);
                                     }
                                     String why = "Lambda reports the update failed: " + after.lastUpdateStatusReason();
-                                    if (isDone(after, state)) { // the configuration shows it: it landed, and failed
+                                    if (UpdateChecks.isDone(
+                                            after,
+                                            state,
+                                            this::token)) { // the configuration shows it: it landed, and failed
                                         context.unknown(
                                                 change,
                                                 why + "; the function shows the new configuration: roll back, or"
@@ -162,14 +159,14 @@ public final class FunctionUpdater {
                         // Another update is in progress: wait for it, then try again against the planned revision.
                         // Without one (an emulator), check the function again first: that update may have changed
                         // what was planned, and nothing else would catch it.
-                        return waitUntilIdle(arn, FIRST_POLL)
+                        return poller.waitUntilIdle(arn, FunctionPoller.FIRST_POLL)
                                 .thenCompose(now -> state.revisionId() == null
                                         ? checkThenUpdate(change, now, state, tries + 1)
                                         : update(change, live, state, tries + 1));
                     }
                     if (cause instanceof PreconditionFailedException) {
-                        return waitUntilIdle(arn, Duration.ZERO).thenCompose(now -> {
-                            if (isDone(now, state)) {
+                        return poller.waitUntilIdle(arn, Duration.ZERO).thenCompose(now -> {
+                            if (UpdateChecks.isDone(now, state, this::token)) {
                                 return finish(change, now, state, "already applied");
                             }
                             context.skipped(
@@ -191,7 +188,7 @@ public final class FunctionUpdater {
      * (failed) when it shows the change absent, unknown when it cannot be read either.
      */
     private CompletableFuture<Void> confirmUpdate(Change change, FunctionState state, Throwable lost) {
-        return waitUntilIdle(change.resourceId(), Duration.ZERO)
+        return poller.waitUntilIdle(change.resourceId(), Duration.ZERO)
                 .handle((live, readError) -> {
                     if (readError != null) {
                         throw new CompletionException(AwsFailures.outcomeUnknown(
@@ -203,10 +200,11 @@ public final class FunctionUpdater {
                     return live;
                 })
                 .thenCompose(live -> {
-                    if (isDone(live, state) && live.lastUpdateStatus() != LastUpdateStatus.FAILED) {
+                    if (UpdateChecks.isDone(live, state, this::token)
+                            && live.lastUpdateStatus() != LastUpdateStatus.FAILED) {
                         return finish(change, live, state, "applied although its answer was lost");
                     }
-                    if (isDone(live, state)) {
+                    if (UpdateChecks.isDone(live, state, this::token)) {
                         context.unknown(
                                 change,
                                 "UpdateFunctionConfiguration got no answer, and Lambda reports the update failed: "
@@ -287,151 +285,11 @@ public final class FunctionUpdater {
                         return CompletableFuture.completedFuture(response.version());
                     }
                     if (cause instanceof ResourceConflictException && tries < MAX_CONFLICT_RETRIES) {
-                        return waitUntilIdle(arn, FIRST_POLL).thenCompose(x -> publish(change, after, tries + 1));
+                        return poller.waitUntilIdle(arn, FunctionPoller.FIRST_POLL)
+                                .thenCompose(x -> publish(change, after, tries + 1));
                     }
                     return CompletableFuture.<String>failedFuture(cause);
                 });
-    }
-
-    /** @return the function after its update: from the update's answer when final, else polled until it is */
-    private CompletableFuture<FunctionConfiguration> settled(String arn, UpdateFunctionConfigurationResponse response) {
-        LastUpdateStatus status = response.lastUpdateStatus();
-        if (status == null
-                || status == LastUpdateStatus.IN_PROGRESS
-                || status == LastUpdateStatus.UNKNOWN_TO_SDK_VERSION) {
-            return waitUntilIdle(arn, FIRST_POLL);
-        }
-        return CompletableFuture.completedFuture(FunctionConfiguration.builder()
-                .functionArn(response.functionArn())
-                .revisionId(response.revisionId())
-                .lastUpdateStatus(status)
-                .lastUpdateStatusReason(response.lastUpdateStatusReason())
-                .build());
-    }
-
-    /** Polls GetFunction (its own quota) with growing delays until no update is in progress. */
-    private CompletableFuture<FunctionConfiguration> waitUntilIdle(String arn, Duration firstDelay) {
-        long deadline = System.nanoTime() + UPDATE_TIMEOUT.toNanos();
-        return poll(arn, firstDelay, deadline);
-    }
-
-    private CompletableFuture<FunctionConfiguration> poll(String arn, Duration delay, long deadline) {
-        CompletableFuture<Void> wait =
-                delay.isZero() ? CompletableFuture.completedFuture(null) : scheduler.after(delay);
-        Duration next = delay.isZero() ? FIRST_POLL : delay.multipliedBy(2);
-        Duration nextDelay = next.compareTo(MAX_POLL) > 0 ? MAX_POLL : next;
-        return handleCompose(
-                wait.thenCompose(x -> scheduler.submit(
-                        LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn)))),
-                (response, error) -> {
-                    Throwable cause = unwrap(error);
-                    if (cause != null) {
-                        // A read that ran out of retries is tried again until the deadline: after an update was
-                        // sent, giving up here would report a function that was changed as failed.
-                        if (AwsFailures.isRetryable(cause) && System.nanoTime() < deadline) {
-                            return poll(arn, nextDelay, deadline);
-                        }
-                        return CompletableFuture.<FunctionConfiguration>failedFuture(cause);
-                    }
-                    FunctionConfiguration config = response.configuration();
-                    if (config.lastUpdateStatus() != LastUpdateStatus.IN_PROGRESS) {
-                        return CompletableFuture.completedFuture(config);
-                    }
-                    if (System.nanoTime() > deadline) {
-                        return CompletableFuture.<FunctionConfiguration>failedFuture(new AgentException("The update"
-                                + " of " + arn + " is still in progress after " + UPDATE_TIMEOUT.toMinutes()
-                                + " minutes: check the function in the Lambda console, then plan again."));
-                    }
-                    return poll(arn, nextDelay, deadline);
-                });
-    }
-
-    /**
-     * Whether the live function differs from the before-state the change was planned against: its RevisionId (which
-     * emulators may not return), its layers, and the presence and non-secret values of the variables the change
-     * touches. A change made after planning (a layer the user added) must not be overwritten.
-     *
-     * @return what differs, or null
-     */
-    static @Nullable String changedSincePlanning(String arn, FunctionConfiguration live, FunctionState state) {
-        if (!Objects.equals(state.revisionId(), live.revisionId())) {
-            return "revision " + live.revisionId() + ", planned " + state.revisionId();
-        }
-        List<String> layers = FunctionPlanner.layerArns(live);
-        if (!layers.equals(state.layersBefore())) {
-            return "its layers are " + layers + ", planned " + state.layersBefore();
-        }
-        Map<String, String> env = FunctionPlanner.variables(live);
-        List<String> presentBefore = state.presentBefore();
-        if (presentBefore != null && !state.presentIn(env).equals(presentBefore)) {
-            return "the agent's variables present are " + state.presentIn(env) + ", planned " + presentBefore;
-        }
-        for (Map.Entry<String, String> p : state.previous().entrySet()) {
-            if (!p.getValue().equals(env.get(p.getKey()))) {
-                return "the value of " + p.getKey() + " differs from the planned one";
-            }
-        }
-        String tokenBefore = state.tokenBefore();
-        String token = env.get(LambdaTarget.TOKEN_VARIABLE);
-        if (tokenBefore != null && token != null && !TokenHash.matches(tokenBefore, arn, token)) {
-            return "its " + LambdaTarget.TOKEN_VARIABLE + " differs from the planned one";
-        }
-        return null;
-    }
-
-    /** Applies the planned operations to the live variables (which may hold values we never read at plan time). */
-    Map<String, String> desiredEnvironment(Map<String, String> live, FunctionState state) {
-        Map<String, String> env = new TreeMap<>(live);
-        for (String n : state.save()) {
-            if (env.containsKey(n)) {
-                env.put(SAVED_PREFIX + n, env.get(n));
-            }
-        }
-        state.set()
-                .forEach((n, v) ->
-                        env.put(n, v == null ? context.agent().apiToken().reveal() : v));
-        state.remove().forEach(env::remove);
-        for (String n : state.restore()) {
-            String saved = env.remove(SAVED_PREFIX + n);
-            if (saved != null) {
-                env.put(n, saved);
-            }
-        }
-        return env;
-    }
-
-    /**
-     * Whether the live function already is what the change wants (e.g. a resumed apply whose process died after the
-     * update). Judged per operation, so that it holds after the change even for operations that are not idempotent
-     * (saving a user value, restoring it).
-     */
-    boolean isDone(FunctionConfiguration live, FunctionState state) {
-        if (!FunctionPlanner.layerArns(live).equals(state.layers())) {
-            return false;
-        }
-        Map<String, String> env = FunctionPlanner.variables(live);
-        for (Map.Entry<String, String> e : state.set().entrySet()) {
-            String wanted = e.getValue() == null ? context.agent().apiToken().reveal() : e.getValue();
-            if (!wanted.equals(env.get(e.getKey()))) {
-                return false;
-            }
-        }
-        for (String n : state.remove()) {
-            if (env.containsKey(n) && !state.restore().contains(n)) {
-                return false;
-            }
-        }
-        for (String n : state.save()) {
-            if (!env.containsKey(SAVED_PREFIX + n)) {
-                return false;
-            }
-        }
-        for (String n : state.restore()) {
-            if (env.containsKey(SAVED_PREFIX + n)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static ObjectNode appliedState(String revisionId, @Nullable String version) {
@@ -451,5 +309,9 @@ public final class FunctionUpdater {
 
     private static @Nullable Throwable unwrap(@Nullable Throwable error) {
         return error == null ? null : AwsFailures.unwrap(error);
+    }
+
+    private Secret token() {
+        return context.agent().apiToken();
     }
 }

@@ -123,18 +123,12 @@ public final class ServingVersions {
                         if (stale.isEmpty()) {
                             return CompletableFuture.completedFuture(change);
                         }
-                        FunctionState state = new FunctionState(
-                                config.revisionId(),
-                                layers,
-                                layers,
-                                Map.of(),
-                                List.of(),
-                                List.of(),
-                                List.of(),
-                                Map.of(),
-                                false,
-                                null,
-                                List.of());
+                        FunctionState state = FunctionState.builder()
+                                .revisionId(config.revisionId())
+                                .layers(layers)
+                                .layersBefore(layers)
+                                .presentBefore(List.of())
+                                .build();
                         Change update = Change.builder()
                                 .from(change)
                                 .action(ChangeAction.UPDATE)

@@ -77,11 +77,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
         ObjectNode policy = ReadOnlyPolicy.document(ref);
         Optional<Role> role = getRole(context);
         Change.Builder change = base(roleArn)
-                .targetState(Json.object()
-                        .put("cluster", ref.name())
-                        .put("description", description(ref))
-                        .put("trustPolicy", write(trust))
-                        .put("policy", write(policy)));
+                .targetState(new RoleState(ref.name(), description(ref), write(trust), write(policy)).toJson());
         List<Permission> reads = List.of(Permission.of("iam:GetRole", roleArn));
         if (role.isEmpty()) {
             change.action(ChangeAction.CREATE)
@@ -163,7 +159,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
         List<Permission> reads = new ArrayList<>();
         for (Change c : applied) {
             if (c.action() == ChangeAction.CREATE) {
-                String name = c.targetState().path("cluster").asText();
+                String name = RoleState.fromJson(c.targetState()).cluster();
                 Cluster cluster = Clusters.describe(context, name);
                 TargetPlan removal = planRemoval(ClusterRef.of(cluster), context);
                 out.addAll(removal.changes());
@@ -188,7 +184,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
             if (context.shouldStop()) {
                 return;
             }
-            JsonNode s = change.targetState();
+            RoleState s = RoleState.fromJson(change.targetState());
             context.starting(change);
             try {
                 switch (change.action()) {
@@ -200,10 +196,8 @@ public final class CrossAccountRoleAccess implements EksComponent {
                                     .call(
                                             EksQuotas.IAM,
                                             () -> iam.createRole(r -> r.roleName(ROLE_NAME)
-                                                    .description(s.path("description")
-                                                            .asText())
-                                                    .assumeRolePolicyDocument(s.path("trustPolicy")
-                                                            .asText())
+                                                    .description(s.description())
+                                                    .assumeRolePolicyDocument(s.trustPolicy())
                                                     .maxSessionDuration(3600)));
                         } catch (RuntimeException e) {
                             // Planning found no role. If there is one now, made by this installer for this cluster,
@@ -214,9 +208,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
                             }
                             Optional<Role> role = readBack(e, () -> getRole(context));
                             boolean ours = role.isPresent()
-                                    && s.path("description")
-                                            .asText()
-                                            .equals(role.get().description());
+                                    && s.description().equals(role.get().description());
                             if (!ours && e instanceof EntityAlreadyExistsException) {
                                 context.skipped(
                                         change,
@@ -244,9 +236,8 @@ public final class CrossAccountRoleAccess implements EksComponent {
                             context.scheduler()
                                     .call(
                                             EksQuotas.IAM,
-                                            () -> iam.updateAssumeRolePolicy(r -> r.roleName(ROLE_NAME)
-                                                    .policyDocument(s.path("trustPolicy")
-                                                            .asText())));
+                                            () -> iam.updateAssumeRolePolicy(
+                                                    r -> r.roleName(ROLE_NAME).policyDocument(s.trustPolicy())));
                         }
                         if (change.permissions().stream()
                                 .anyMatch(p -> p.action().equals("iam:PutRolePolicy"))) {
@@ -286,7 +277,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
     }
 
     /** PutRolePolicy is idempotent; when its last attempt's answer is lost, the policy is read back instead. */
-    private static void putPolicyOrConfirm(IamClient iam, ApplyContext context, JsonNode s) {
+    private static void putPolicyOrConfirm(IamClient iam, ApplyContext context, RoleState s) {
         try {
             putPolicy(iam, context, s);
         } catch (RuntimeException e) {
@@ -294,8 +285,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
                 throw e;
             }
             Optional<String> now = readBack(e, () -> getRolePolicy(context));
-            if (now.isEmpty()
-                    || !Objects.equals(parse(now.get()), parse(s.path("policy").asText()))) {
+            if (now.isEmpty() || !Objects.equals(parse(now.get()), parse(s.policy()))) {
                 throw e;
             }
             LOG.warn(
@@ -312,13 +302,12 @@ public final class CrossAccountRoleAccess implements EksComponent {
         }
     }
 
-    private static void putPolicy(IamClient iam, ApplyContext context, JsonNode s) {
+    private static void putPolicy(IamClient iam, ApplyContext context, RoleState s) {
         context.scheduler()
                 .call(
                         EksQuotas.IAM,
-                        () -> iam.putRolePolicy(r -> r.roleName(ROLE_NAME)
-                                .policyName(POLICY_NAME)
-                                .policyDocument(s.path("policy").asText())));
+                        () -> iam.putRolePolicy(r ->
+                                r.roleName(ROLE_NAME).policyName(POLICY_NAME).policyDocument(s.policy())));
     }
 
     private static Change.Builder base(String roleArn) {

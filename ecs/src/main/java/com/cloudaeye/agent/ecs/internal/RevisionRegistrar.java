@@ -1,0 +1,247 @@
+package com.cloudaeye.agent.ecs.internal;
+
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ecs.LogRouter;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
+import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
+import software.amazon.awssdk.services.ecs.model.SortOrder;
+import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
+
+/**
+ * Registers the new task definition revisions of an apply, and finds the revision an earlier attempt (whose answer
+ * was lost, or whose JVM was killed) registered, so a retry or a resume never registers a second one.
+ */
+final class RevisionRegistrar {
+    private static final Logger LOG = LoggerFactory.getLogger(RevisionRegistrar.class);
+    /** Read-backs after an ambiguous RegisterTaskDefinition or UpdateService failure, each with the scheduler's retries. */
+    static final int CONFIRM_READS = 5;
+    /** How many of a family's newest revisions are searched for one an earlier attempt registered. */
+    private static final int SEARCHED_REVISIONS = 20;
+
+    private final ApplyContext context;
+    private final EcsClient ecs;
+
+    /** @param context the apply context */
+    RevisionRegistrar(ApplyContext context) {
+        this.context = context;
+        this.ecs = context.client(EcsClient.class, EcsClient::builder);
+    }
+
+    CompletableFuture<@Nullable String> register(Change change) {
+        RevisionState state = RevisionState.fromJson(change.targetState());
+        String source = state.source();
+        return EcsPlanner.describeTaskDefinition(context, source)
+                .thenCompose(described -> {
+                    TaskDefinition from = described.taskDefinition();
+                    RegisterTaskDefinitionRequest request = request(described, state);
+                    // A killed apply may have registered this revision already (after its STARTING line, before
+                    // its APPLIED line): resume reuses the family's newer revision rather than registering twice.
+                    return earlierRevision(from, request).thenCompose(earlier -> {
+                        if (earlier.isPresent()) {
+                            return CompletableFuture.completedFuture(new Registered(earlier.get(), true));
+                        }
+                        // Admitted by core (failure limit, journal) before the call; a refusal is recorded there.
+                        return context.start(change)
+                                .thenCompose(admitted -> registerOnce(from, request)
+                                        .exceptionallyCompose(
+                                                error -> confirmRegistered(from, request, AwsFailures.unwrap(error))));
+                    });
+                })
+                .handle((registered, error) -> {
+                    if (error != null) {
+                        AwsFailures.report(
+                                context,
+                                change,
+                                "registering a new revision of " + shortName(source) + " failed: "
+                                        + AwsFailures.describe(error),
+                                error);
+                        return null;
+                    }
+                    String arn = registered.arn();
+                    if (!registered.earlier()) {
+                        LOG.info("Registered ECS task definition {} from {}", shortName(arn), shortName(source));
+                    }
+                    ObjectNode applied = Json.object();
+                    applied.put("taskDefinitionArn", arn);
+                    context.applied(
+                            change,
+                            (registered.earlier() ? "already registered as " : "registered ") + shortName(arn),
+                            applied);
+                    return arn;
+                });
+    }
+
+    private record Registered(String arn, boolean earlier) {}
+
+    /**
+     * After the last attempt of RegisterTaskDefinition failed in a way that may have hidden its success, looks for the
+     * revision it registered among the family's newer revisions: the revision when the lost attempt registered it, else the original error, or
+     * an error saying that the outcome is unknown when it cannot be read.
+     */
+    private CompletableFuture<Registered> confirmRegistered(
+            TaskDefinition source, RegisterTaskDefinitionRequest request, Throwable error) {
+        if (!AwsFailures.isTransient(error)) {
+            return CompletableFuture.failedFuture(error);
+        }
+        return readPatiently(() -> earlierRevision(source, request), CONFIRM_READS)
+                .handle((landed, readError) -> {
+                    if (readError != null) {
+                        throw new CompletionException(AwsFailures.outcomeUnknown(
+                                "RegisterTaskDefinition",
+                                error,
+                                readError,
+                                "plan again: a revision it registered is reused, not registered twice"));
+                    }
+                    if (landed.isPresent()) {
+                        LOG.warn(
+                                "RegisterTaskDefinition of {} got no answer ({}), but it registered {}",
+                                shortName(source.taskDefinitionArn()),
+                                AwsFailures.describe(error),
+                                shortName(landed.get()));
+                        return new Registered(landed.get(), false);
+                    }
+                    throw new CompletionException(error);
+                });
+    }
+
+    /**
+     * Runs a read that confirms an ambiguous failure again, up to {@code reads} times in all (each with the
+     * scheduler's own retries), while it fails with throttling, 5xx or I/O.
+     */
+    <T> CompletableFuture<T> readPatiently(Supplier<CompletableFuture<T>> read, int reads) {
+        return read.get().exceptionallyCompose(error -> {
+            Throwable cause = AwsFailures.unwrap(error);
+            if (reads <= 1 || !AwsFailures.isRetryable(cause)) {
+                return CompletableFuture.failedFuture(cause);
+            }
+            return context.scheduler()
+                    .after(Duration.ofMillis(100))
+                    .thenCompose(ignored -> readPatiently(read, reads - 1));
+        });
+    }
+
+    /**
+     * Registers the revision. RegisterTaskDefinition takes no idempotency token, so a 5xx or a network failure may
+     * hide a revision AWS did register: a retry first looks for it among the family's revisions newer than the source
+     * and takes it when the lost attempt registered it. The search runs inside the retried call, under the stricter
+     * modify quota, so that no other registration of the family can come between.
+     */
+    private CompletableFuture<Registered> registerOnce(TaskDefinition source, RegisterTaskDefinitionRequest request) {
+        AtomicBoolean sent = new AtomicBoolean();
+        return context.scheduler().submit(EcsQuotas.TASK_DEFINITION_MODIFY, () -> {
+            if (sent.getAndSet(true)) {
+                Optional<String> landed = findRegistered(source, request);
+                if (landed.isPresent()) {
+                    LOG.info(
+                            "Task definition {} was registered by an attempt whose answer was lost: not registering it"
+                                    + " again",
+                            shortName(landed.get()));
+                    return new Registered(landed.get(), false);
+                }
+            }
+            return new Registered(
+                    ecs.registerTaskDefinition(request).taskDefinition().taskDefinitionArn(), false);
+        });
+    }
+
+    /**
+     * A revision an earlier apply (killed, or whose answer was lost) registered for exactly this request: one of the
+     * family's revisions newer than the source whose content, with our router's source label, settings hash and
+     * token, is what {@code request} registers. Its provenance is proven by that content, never by its position: the
+     * family's latest revision may come from another source revision of the family registered since.
+     */
+    CompletableFuture<Optional<String>> earlierRevision(TaskDefinition source, RegisterTaskDefinitionRequest request) {
+        return context.scheduler()
+                .submit(EcsQuotas.TASK_DEFINITION_READ, () -> newerRevisions(source))
+                .thenCompose(arns -> firstRegistering(arns, 0, source, request));
+    }
+
+    private CompletableFuture<Optional<String>> firstRegistering(
+            List<String> arns, int index, TaskDefinition source, RegisterTaskDefinitionRequest request) {
+        if (index >= arns.size()) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        return EcsPlanner.describeTaskDefinition(context, arns.get(index)).thenCompose(revision -> {
+            if (isWhatWeRegister(revision, source, request)) {
+                return CompletableFuture.completedFuture(
+                        Optional.of(revision.taskDefinition().taskDefinitionArn()));
+            }
+            return firstRegistering(arns, index + 1, source, request);
+        });
+    }
+
+    /** {@link #earlierRevision}, in the calling thread (inside a scheduled call). */
+    private Optional<String> findRegistered(TaskDefinition source, RegisterTaskDefinitionRequest request) {
+        for (String arn : newerRevisions(source)) {
+            DescribeTaskDefinitionResponse revision =
+                    ecs.describeTaskDefinition(d -> d.taskDefinition(arn).include(TaskDefinitionField.TAGS));
+            if (isWhatWeRegister(revision, source, request)) {
+                return Optional.of(arn);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The family's active revisions newer than the source, newest first, at most {@link #SEARCHED_REVISIONS} of them
+     * (an earlier apply's revision is among the newest unless the family had that many registrations since).
+     */
+    private List<String> newerRevisions(TaskDefinition source) {
+        String family = source.family();
+        // Sorted here, not trusted to the request's sort order: emulators ignore it.
+        return ecs
+                .listTaskDefinitionsPaginator(l -> l.familyPrefix(family)
+                        .status(TaskDefinitionStatus.ACTIVE)
+                        .sort(SortOrder.DESC))
+                .taskDefinitionArns()
+                .stream()
+                .filter(arn -> TaskDefinitions.family(arn).equals(family)) // the prefix matches longer names too
+                .filter(arn -> revision(arn) > source.revision())
+                .sorted(java.util.Comparator.comparingInt(RevisionRegistrar::revision)
+                        .reversed())
+                .limit(SEARCHED_REVISIONS)
+                .toList();
+    }
+
+    private static int revision(String arn) {
+        return Integer.parseInt(arn.substring(arn.lastIndexOf(':') + 1));
+    }
+
+    /** @return true when {@code revision} is newer than the source and exactly what {@code request} registers */
+    private boolean isWhatWeRegister(
+            DescribeTaskDefinitionResponse revision, TaskDefinition source, RegisterTaskDefinitionRequest request) {
+        return revision.taskDefinition().revision() > source.revision()
+                && RevisionRequests.registers(revision, request, context.agent());
+    }
+
+    /** What a change (a task definition's, or a service's on resume) registers from its source revision. */
+    RegisterTaskDefinitionRequest request(DescribeTaskDefinitionResponse described, RevisionSpec state) {
+        if (state.removesRouter()) {
+            return RevisionRequests.uninstallRequest(described);
+        }
+        LogRouter router = Objects.requireNonNull(state.router(), "the router settings of an install");
+        return RevisionRequests.installRequest(described, router, context.agent(), state.cpu(), state.memory());
+    }
+
+    private static String shortName(String arn) {
+        return TaskDefinitions.shortName(arn);
+    }
+}

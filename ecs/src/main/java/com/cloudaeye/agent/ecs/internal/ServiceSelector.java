@@ -1,0 +1,122 @@
+package com.cloudaeye.agent.ecs.internal;
+
+import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.support.Globs;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.ecs.model.ClusterNotFoundException;
+import software.amazon.awssdk.services.ecs.model.DescribeServicesResponse;
+import software.amazon.awssdk.services.ecs.model.ListServicesResponse;
+import software.amazon.awssdk.services.ecs.model.Service;
+import software.amazon.awssdk.services.ecs.model.ServiceField;
+
+/** Selects the services a plan covers: names and globs of the selection, less the excludes, described. */
+final class ServiceSelector {
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceSelector.class);
+    private static final int DESCRIBE_BATCH = 10;
+
+    private final Selection selection;
+    private final TargetContext context;
+    private final EcsClient ecs;
+    private final Set<Permission> reads;
+
+    /**
+     * @param selection what to select
+     * @param context clients
+     * @param reads where the read permissions selecting used are added
+     */
+    ServiceSelector(Selection selection, TargetContext context, Set<Permission> reads) {
+        this.selection = selection;
+        this.context = context;
+        this.ecs = context.client(EcsClient.class, EcsClient::builder);
+        this.reads = reads;
+    }
+
+    List<Service> select() {
+        List<String> globs = selection.services().stream().filter(Globs::isGlob).collect(Collectors.toList());
+        Set<String> wanted = new TreeSet<>();
+        selection.services().stream()
+                .filter(s -> !Globs.isGlob(s))
+                .map(ServiceSelector::lastSegment)
+                .forEach(wanted::add);
+        if (!globs.isEmpty()) {
+            List<String> names = listServiceNames();
+            for (String glob : globs) {
+                Pattern p = Globs.toPattern(glob);
+                List<String> matched =
+                        names.stream().filter(n -> p.matcher(n).matches()).collect(Collectors.toList());
+                if (matched.isEmpty()) {
+                    throw new PlanningException("No service of ECS cluster " + selection.cluster() + " matches '" + glob
+                            + "' (" + names.size() + " services listed): check the pattern and the cluster.");
+                }
+                wanted.addAll(matched);
+            }
+        }
+        List<Pattern> excludes =
+                selection.excludes().stream().map(Globs::toPattern).collect(Collectors.toList());
+        List<String> names = wanted.stream()
+                .filter(n -> excludes.stream().noneMatch(p -> p.matcher(n).matches()))
+                .collect(Collectors.toList());
+        if (names.isEmpty()) {
+            throw new PlanningException("Every selected service of ECS cluster " + selection.cluster()
+                    + " is excluded by " + selection.excludes() + ": nothing to plan; narrow the excludes.");
+        }
+        List<Service> services = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < names.size(); i += DESCRIBE_BATCH) {
+            List<String> batch = names.subList(i, Math.min(names.size(), i + DESCRIBE_BATCH));
+            DescribeServicesResponse r = read(() -> ecs.describeServices(
+                    d -> d.cluster(selection.cluster()).services(batch).include(ServiceField.TAGS)));
+            services.addAll(r.services());
+            r.failures().forEach(f -> missing.add(lastSegment(f.arn()) + " (" + f.reason() + ")"));
+        }
+        if (!missing.isEmpty()) {
+            throw new PlanningException("ECS cluster " + selection.cluster() + " has no service " + missing
+                    + ": check the service names and the region " + context.region() + ".");
+        }
+        services.forEach(s -> reads.add(Permission.of("ecs:DescribeServices", s.serviceArn())));
+        // DescribeTaskDefinition takes no resource-level permission: AWS authorizes it on "*" only.
+        reads.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
+        LOG.debug("Selected {} ECS services in cluster {}", services.size(), selection.cluster());
+        return services;
+    }
+
+    private List<String> listServiceNames() {
+        // ListServices is not scoped by resource (only by the ecs:cluster condition key): "*".
+        reads.add(Permission.of("ecs:ListServices", "*"));
+        List<String> names = new ArrayList<>();
+        String token = null;
+        do {
+            String next = token;
+            ListServicesResponse page = read(() -> ecs.listServices(
+                    l -> l.cluster(selection.cluster()).maxResults(100).nextToken(next)));
+            page.serviceArns().forEach(a -> names.add(lastSegment(a)));
+            token = page.nextToken();
+        } while (token != null && !token.isEmpty());
+        return names;
+    }
+
+    private <T> T read(java.util.function.Supplier<T> call) {
+        try {
+            return context.scheduler().call(EcsQuotas.SERVICE_READ, call);
+        } catch (ClusterNotFoundException e) {
+            throw new PlanningException(
+                    "ECS cluster " + selection.cluster() + " does not exist in region " + context.region()
+                            + ": check the cluster name and the installer's region.",
+                    e);
+        }
+    }
+
+    private static String lastSegment(String nameOrArn) {
+        return nameOrArn.substring(nameOrArn.lastIndexOf('/') + 1);
+    }
+}

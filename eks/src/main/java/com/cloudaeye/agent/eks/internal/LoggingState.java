@@ -1,0 +1,91 @@
+package com.cloudaeye.agent.eks.internal;
+
+import com.cloudaeye.agent.eks.LogType;
+import com.cloudaeye.agent.spi.support.Json;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a planned control-plane logging change does, kept in {@code Change.targetState()}. Log types are EKS's names
+ * ({@code api}, {@code audit}, ...). The JSON keeps the shape plans had before this type (the same keys in the same
+ * order, the tags written even when null), so saved plans and journals still read.
+ *
+ * @param cluster the cluster's name
+ * @param before the log types enabled when planned
+ * @param enable the log types to enable
+ * @param disable the log types to disable
+ * @param tagBefore the installer's tag on the cluster when planned, or null
+ * @param tagAfter the tag the change sets, or null to remove it
+ */
+@JsonPropertyOrder({"cluster", "before", "enable", "disable", "tagBefore", "tagAfter"})
+record LoggingState(
+        String cluster,
+        List<String> before,
+        List<String> enable,
+        List<String> disable,
+        @Nullable String tagBefore,
+        @Nullable String tagAfter) {
+
+    /**
+     * @param cluster the cluster's name
+     * @param before the log types enabled when planned
+     * @param enable the log types to enable
+     * @param disable the log types to disable
+     * @param tagBefore the installer's tag when planned, or null
+     * @param tagAfter the tag the change sets, or null
+     * @return the state
+     */
+    static LoggingState of(
+            String cluster,
+            Set<LogType> before,
+            Set<LogType> enable,
+            Set<LogType> disable,
+            @Nullable String tagBefore,
+            @Nullable String tagAfter) {
+        return new LoggingState(
+                cluster,
+                ControlPlaneLogging.awsNames(before),
+                ControlPlaneLogging.awsNames(enable),
+                ControlPlaneLogging.awsNames(disable),
+                tagBefore,
+                tagAfter);
+    }
+
+    /** @return {@link #before} as log types */
+    Set<LogType> beforeTypes() {
+        return types(before);
+    }
+
+    /** @return {@link #enable} as log types */
+    Set<LogType> enableTypes() {
+        return types(enable);
+    }
+
+    /** @return {@link #disable} as log types */
+    Set<LogType> disableTypes() {
+        return types(disable);
+    }
+
+    private static Set<LogType> types(List<String> names) {
+        Set<LogType> out = EnumSet.noneOf(LogType.class);
+        names.forEach(n -> out.add(LogType.fromAwsName(n)));
+        return out;
+    }
+
+    /** @return this state as JSON for {@code Change.targetState()} */
+    JsonNode toJson() {
+        return Json.tree(this);
+    }
+
+    /**
+     * @param node a logging change's target state
+     * @return the state
+     */
+    static LoggingState fromJson(JsonNode node) {
+        return Json.convert(node, LoggingState.class);
+    }
+}

@@ -1,0 +1,38 @@
+package com.cloudaeye.agent.eks.internal.access;
+
+import com.cloudaeye.agent.spi.support.Json;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a planned change of the IAM user's access keys does, kept in {@code Change.targetState()}. The JSON keeps the
+ * shape plans had before this type.
+ *
+ * @param user the IAM user
+ * @param keysBefore a creation's: the user's key ids when planned, sorted; null in plans made before they were
+ *     recorded
+ * @param keys a deletion's: the key ids to delete, sorted; null for a creation
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonPropertyOrder({"user", "keysBefore", "keys"})
+record KeyState(
+        String user,
+        @Nullable List<String> keysBefore,
+        @Nullable List<String> keys) {
+
+    /** @return this state as JSON for {@code Change.targetState()} */
+    JsonNode toJson() {
+        return Json.tree(this);
+    }
+
+    /**
+     * @param node a key change's target state
+     * @return the state
+     */
+    static KeyState fromJson(JsonNode node) {
+        return Json.convert(node, KeyState.class);
+    }
+}

@@ -1,0 +1,254 @@
+package com.cloudaeye.agent.eks.internal.access;
+
+import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.eks.internal.EksQuotas;
+import com.cloudaeye.agent.eks.internal.Waits;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
+import software.amazon.awssdk.services.cloudformation.model.Capability;
+import software.amazon.awssdk.services.cloudformation.model.CloudFormationException;
+import software.amazon.awssdk.services.cloudformation.model.OnFailure;
+import software.amazon.awssdk.services.cloudformation.model.Parameter;
+import software.amazon.awssdk.services.cloudformation.model.ResourceStatus;
+import software.amazon.awssdk.services.cloudformation.model.Stack;
+import software.amazon.awssdk.services.cloudformation.model.StackEvent;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
+
+/** The lifecycle of CloudAEye's stack: creating it (or finishing a creation an interrupted apply started), deleting it
+ * with its user and policy, and waiting for either. */
+final class UserStackLifecycle {
+    private static final Logger LOG = LoggerFactory.getLogger(UserStackLifecycle.class);
+
+    private final Waits waits;
+
+    UserStackLifecycle(Waits waits) {
+        this.waits = waits;
+    }
+
+    CompletableFuture<Void> createStack(Change change, ApplyContext context) {
+        CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
+        StackState state = StackState.fromJson(change.targetState());
+        String template = String.valueOf(state.template());
+        String cluster = state.cluster();
+        // One token per apply: the scheduler's retries of a lost response then cannot create a second stack.
+        String token = "cloudaeye-" + UUID.randomUUID();
+        context.starting(change);
+        LOG.info("Creating the stack {} for cluster {}", IamUserStackAccess.STACK_NAME, cluster);
+        long deadline = waits.deadline();
+        return context.scheduler()
+                .submit(
+                        EksQuotas.CLOUDFORMATION,
+                        () -> cfn.createStack(r -> r.stackName(IamUserStackAccess.STACK_NAME)
+                                .templateBody(template)
+                                .parameters(Parameter.builder()
+                                        .parameterKey(UserStackTemplate.CLUSTER_PARAMETER)
+                                        .parameterValue(cluster)
+                                        .build())
+                                .capabilities(Capability.CAPABILITY_NAMED_IAM)
+                                // A failed stack deletes itself, so a later apply can create it again.
+                                .onFailure(OnFailure.DELETE)
+                                .clientRequestToken(token)))
+                .thenApply(r -> r.stackId())
+                .exceptionallyCompose(e -> AwsFailures.hasCode(e, "AlreadyExistsException")
+                        ? existing(context, cluster)
+                        : CompletableFuture.failedFuture(AwsFailures.unwrap(e)))
+                .thenCompose(stackId -> waitForStack(context, stackId, deadline))
+                .thenCompose(stack -> {
+                    if ("CREATE_COMPLETE".equals(stack.stackStatusAsString())) {
+                        return CompletableFuture.completedFuture(stack);
+                    }
+                    return failureEvents(context, stack)
+                            .thenCompose(events -> CompletableFuture.failedFuture(new AgentException(
+                                    "the stack ended " + stack.stackStatusAsString() + ": " + events)));
+                })
+                .handle((stack, error) -> {
+                    if (error == null) {
+                        context.applied(
+                                change,
+                                "stack created: " + stack.stackId(),
+                                Json.object().put("stackId", stack.stackId()));
+                    } else {
+                        AwsFailures.report(
+                                context,
+                                change,
+                                "Creating the stack " + IamUserStackAccess.STACK_NAME + " failed: "
+                                        + AwsFailures.describe(error),
+                                error);
+                    }
+                    return null;
+                });
+    }
+
+    /**
+     * The stack that already exists where this change would create it: an apply killed after {@code CreateStack}
+     * made it, and its resume finishes the change (waits for the stack) instead of failing. A stack for another
+     * cluster is not ours.
+     */
+    private static CompletableFuture<String> existing(ApplyContext context, String cluster) {
+        CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
+        return context.scheduler()
+                .submit(EksQuotas.CLOUDFORMATION, () -> {
+                    try {
+                        return cfn.describeStacks(r -> r.stackName(IamUserStackAccess.STACK_NAME)).stacks().stream()
+                                .filter(x -> !"DELETE_COMPLETE".equals(x.stackStatusAsString()))
+                                .findFirst();
+                    } catch (CloudFormationException e) {
+                        if (isMissingStack(e)) {
+                            return Optional.<Stack>empty();
+                        }
+                        throw e;
+                    }
+                })
+                .thenCompose(stack -> {
+                    if (stack.isPresent() && cluster.equals(UserStackTemplate.clusterOf(stack.get()))) {
+                        LOG.debug(
+                                "The stack {} for {} exists already: waiting for it",
+                                IamUserStackAccess.STACK_NAME,
+                                cluster);
+                        return CompletableFuture.completedFuture(stack.get().stackId());
+                    }
+                    return CompletableFuture.failedFuture(
+                            new AgentException("the stack " + IamUserStackAccess.STACK_NAME
+                                    + " was created since planning"
+                                    + stack.map(x -> " for the cluster '" + UserStackTemplate.clusterOf(x) + "'")
+                                            .orElse("")
+                                    + ": plan again"));
+                });
+    }
+
+    CompletableFuture<Void> deleteStack(Change change, ApplyContext context) {
+        CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
+        IamClient iam = context.client(IamClient.class, IamClient::builder);
+        StackState state = StackState.fromJson(change.targetState());
+        String stackId = String.valueOf(state.stackId());
+        String policyArn = String.valueOf(state.policyArn());
+        context.starting(change);
+        LOG.info("Deleting the stack {}", stackId);
+        long deadline = waits.deadline();
+        return context.scheduler()
+                .submit(EksQuotas.IAM, () -> {
+                    try {
+                        // CloudFormation would detach it too; detaching first makes deletion work everywhere.
+                        iam.detachUserPolicy(
+                                r -> r.userName(IamUserStackAccess.USER_NAME).policyArn(policyArn));
+                    } catch (NoSuchEntityException alreadyDetached) {
+                        LOG.debug("The policy {} was not attached to {}", policyArn, IamUserStackAccess.USER_NAME);
+                    }
+                    return null;
+                })
+                .thenCompose(v -> context.scheduler()
+                        .submit(EksQuotas.CLOUDFORMATION, () -> cfn.deleteStack(r -> r.stackName(stackId))))
+                .thenCompose(r -> waitForStack(context, stackId, deadline))
+                .thenCompose(stack -> {
+                    if (stack == null || "DELETE_COMPLETE".equals(stack.stackStatusAsString())) {
+                        return CompletableFuture.completedFuture((Void) null);
+                    }
+                    return failureEvents(context, stack)
+                            .thenCompose(events -> CompletableFuture.<Void>failedFuture(new AgentException(
+                                    "the stack ended " + stack.stackStatusAsString() + ": " + events)));
+                })
+                .handle((v, error) -> {
+                    if (error == null) {
+                        context.applied(change, "stack deleted with its user and policy", null);
+                    } else {
+                        AwsFailures.report(
+                                context,
+                                change,
+                                "Deleting the stack " + IamUserStackAccess.STACK_NAME + " failed: "
+                                        + AwsFailures.describe(error),
+                                error);
+                    }
+                    return null;
+                });
+    }
+
+    /** Polls DescribeStacks until the stack is no longer in progress; null when it no longer exists. */
+    private CompletableFuture<@Nullable Stack> waitForStack(ApplyContext context, String stackId, long deadline) {
+        CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
+        return context.scheduler()
+                .submit(EksQuotas.CLOUDFORMATION, () -> {
+                    try {
+                        return cfn.describeStacks(r -> r.stackName(stackId)).stacks().stream()
+                                .findFirst()
+                                .orElse(null);
+                    } catch (CloudFormationException e) {
+                        if (isMissingStack(e)) {
+                            return null;
+                        }
+                        throw e;
+                    }
+                })
+                .thenCompose(stack -> {
+                    if (stack == null || !stack.stackStatusAsString().endsWith("_IN_PROGRESS")) {
+                        return CompletableFuture.completedFuture(stack);
+                    }
+                    if (Waits.passed(deadline)) {
+                        return CompletableFuture.failedFuture(new AgentException("the stack was still "
+                                + stack.stackStatusAsString() + " after " + waits.timeout()
+                                + "; it may still finish: check it in the CloudFormation console, then plan again"));
+                    }
+                    return context.scheduler()
+                            .after(waits.pollInterval())
+                            .thenCompose(v -> waitForStack(context, stackId, deadline));
+                });
+    }
+
+    private static CompletableFuture<String> failureEvents(ApplyContext context, Stack stack) {
+        CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
+        return context.scheduler()
+                .submit(EksQuotas.CLOUDFORMATION, () -> cfn.describeStackEvents(r -> r.stackName(stack.stackId())))
+                .thenApply(r -> {
+                    String failures = r.stackEvents().stream()
+                            .filter(e -> isFailure(e.resourceStatus()))
+                            .map(UserStackLifecycle::event)
+                            .collect(Collectors.joining("; "));
+                    return failures.isEmpty()
+                            ? Optional.ofNullable(stack.stackStatusReason()).orElse("no failure event")
+                            : failures;
+                });
+    }
+
+    private static boolean isFailure(@Nullable ResourceStatus status) {
+        return status != null && status.toString().endsWith("_FAILED");
+    }
+
+    private static String event(StackEvent e) {
+        return e.logicalResourceId() + " " + e.resourceStatusAsString()
+                + (e.resourceStatusReason() == null ? "" : " (" + e.resourceStatusReason() + ")");
+    }
+
+    static Optional<Stack> describeStack(TargetContext context, String name) {
+        CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
+        try {
+            return context
+                    .scheduler()
+                    .call(EksQuotas.CLOUDFORMATION, () -> cfn.describeStacks(r -> r.stackName(name)))
+                    .stacks()
+                    .stream()
+                    .filter(s -> !"DELETE_COMPLETE".equals(s.stackStatusAsString()))
+                    .findFirst();
+        } catch (CloudFormationException e) {
+            if (isMissingStack(e)) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    private static boolean isMissingStack(Throwable e) {
+        return AwsFailures.hasCode(e, "ValidationError")
+                && String.valueOf(e.getMessage()).contains("does not exist");
+    }
+}

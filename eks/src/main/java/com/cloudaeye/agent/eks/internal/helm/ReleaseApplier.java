@@ -1,0 +1,263 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.eks.AgentDaemonSet;
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.support.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.marcnuri.helm.Release;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies one release change: installs, upgrades or uninstalls with Helm, waits for the DaemonSet's rollout and undoes
+ * a release that did not roll out, and finishes a change an interrupted apply left (already landed, or pending).
+ */
+final class ReleaseApplier {
+    private static final Logger LOG = LoggerFactory.getLogger(ReleaseApplier.class);
+
+    private final AgentDaemonSet options;
+    private final ReleaseConnections connections;
+
+    /**
+     * @param options how the DaemonSet is installed
+     * @param connections how to reach the cluster
+     */
+    ReleaseApplier(AgentDaemonSet options, ReleaseConnections connections) {
+        this.options = options;
+        this.connections = connections;
+    }
+
+    void applyOne(Change change, ApplyContext context) {
+        ReleaseState state = ReleaseState.fromJson(change.targetState());
+        String namespace = state.namespace();
+        String release = state.release();
+        ClusterConnection connection = connections.connectionForApply(state, context);
+        int planned = state.beforeRevision();
+        Optional<InstalledRelease> installed = connection.installedRelease(namespace, release);
+        int current = installed.map(InstalledRelease::revision).orElse(0);
+        Duration timeout = state.timeout(options.timeout());
+        boolean interrupted =
+                planned == 0 && installed.isPresent() && isInterruptedInstall(change, installed.get(), context);
+        if (current != planned && !interrupted) {
+            Optional<String> landed = alreadyLanded(change, installed, planned, context);
+            if (landed.isPresent()) {
+                context.starting(change);
+                Optional<KubeApi> api = connection.api();
+                if (change.action() == ChangeAction.DELETE || api.isEmpty()) {
+                    String namespaceDeleted = change.action() == ChangeAction.DELETE
+                            ? ReleaseNamespaces.deleteOwnNamespace(connection, namespace, release, timeout)
+                            : "";
+                    context.applied(change, landed.get() + namespaceDeleted, null);
+                    return;
+                }
+                // An apply killed during its rollout wait left the release deployed: the rollout is still to check.
+                String daemonSet = AgentChart.fullName(release);
+                Rollout rollout;
+                try (RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet)) {
+                    rollout = watch.awaitComplete(Instant.now().plus(timeout));
+                }
+                if (!rollout.complete()) {
+                    context.failed(
+                            change,
+                            "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + current
+                                    + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; "
+                                    + undo(connection, state, context, timeout, planned),
+                            null);
+                    return;
+                }
+                context.applied(change, landed.get() + ", rolled out to " + rollout.desired() + " node(s)", null);
+                return;
+            }
+            context.skipped(
+                    change,
+                    "Release " + namespace + "/" + release + " changed since planning (revision " + current
+                            + ", planned from " + planned + ")"
+                            + (installed.isPresent()
+                                            && installed.get().manifest().isEmpty()
+                                    ? "; its manifests cannot be read through " + connection.describe()
+                                            + " to tell whether an interrupted apply made that revision"
+                                    : "")
+                            + ": plan again.");
+            return;
+        }
+        context.starting(change);
+        if (interrupted) {
+            // Helm refuses to install over a release it left pending: the killed attempt's release goes, with the
+            // objects it made, and the install starts again (in the namespace that attempt created, still this one's).
+            LOG.info("Uninstalling Helm release {}/{}, left pending by an interrupted install", namespace, release);
+            AgentChart.uninstall(connection, release, namespace);
+            current = 0;
+        }
+        if (change.action() == ChangeAction.DELETE) {
+            String message = "not installed";
+            if (installed.isPresent()) {
+                LOG.info("Uninstalling Helm release {}/{}", namespace, release);
+                message = AgentChart.uninstall(connection, release, namespace).strip();
+            }
+            message = (message.isEmpty() ? "uninstalled" : message)
+                    + ReleaseNamespaces.deleteOwnNamespace(connection, namespace, release, timeout);
+            context.applied(change, message, null);
+            return;
+        }
+        boolean ownNamespace =
+                current == 0 && ReleaseNamespaces.createNamespace(connection, namespace, release, timeout);
+        LOG.info("Installing or upgrading Helm release {}/{}", namespace, release);
+        Instant deadline = Instant.now().plus(timeout);
+        Optional<KubeApi> api = connection.api();
+        if (api.isEmpty()) {
+            // Only Helm can use these credentials: its own wait is all there is, and Helm made any namespace.
+            Release result = installOrUpgrade(connection, state, context, timeout, current == 0);
+            context.applied(change, "revision " + result.getRevision() + " " + result.getStatus(), applied(result));
+            return;
+        }
+        String daemonSet = AgentChart.fullName(release);
+        Release result;
+        RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet);
+        try {
+            result = installOrUpgrade(connection, state, context, timeout, current == 0);
+        } catch (AgentException e) {
+            // The atomic install removed what it made; the namespace this apply made goes too.
+            throw new AgentException(e.getMessage()
+                    + watch.lastSeen()
+                            .map(r -> "; DaemonSet " + namespace + "/" + daemonSet + " had not rolled out: " + r)
+                            .orElse("")
+                    + (ownNamespace ? dropOwnNamespace(connection, namespace, release) : ""));
+        } finally {
+            watch.close();
+        }
+        // Helm's wait lets maxUnavailable pods be not ready and passes a DaemonSet that matches no node.
+        Rollout rollout = watch.awaitComplete(deadline);
+        if (!rollout.complete()) {
+            String undone = undo(connection, state, context, timeout, current);
+            context.failed(
+                    change,
+                    "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + result.getRevision()
+                            + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; " + undone
+                            + (ownNamespace ? dropOwnNamespace(connection, namespace, release) : ""),
+                    null);
+            return;
+        }
+        context.applied(
+                change,
+                "revision " + result.getRevision() + " " + result.getStatus() + ", rolled out to " + rollout.desired()
+                        + " node(s)",
+                applied(result));
+    }
+
+    /** Deletes the namespace this apply created for a release that did not land; says what happened. */
+    private static String dropOwnNamespace(ClusterConnection connection, String namespace, String release) {
+        try {
+            String deleted = ReleaseNamespaces.deleteOwnNamespace(connection, namespace, release, Duration.ZERO);
+            return deleted.isEmpty() ? "" : deleted + " (this apply created it)";
+        } catch (RuntimeException e) {
+            return "; namespace " + namespace + ", which this apply created, stays: deleting it failed ("
+                    + e.getMessage() + ")";
+        }
+    }
+
+    private static Release installOrUpgrade(
+            ClusterConnection connection, ReleaseState state, ApplyContext context, Duration timeout, boolean first) {
+        return AgentChart.installOrUpgrade(
+                connection,
+                state.release(),
+                state.namespace(),
+                state.values(),
+                context.agent().apiToken(),
+                timeout,
+                first);
+    }
+
+    private static ObjectNode applied(Release result) {
+        ObjectNode appliedState = Json.object();
+        appliedState.put("revision", result.getRevision());
+        return appliedState;
+    }
+
+    /**
+     * Undoes a release whose DaemonSet did not roll out, as Helm's atomic install does for its own wait: a first
+     * install is uninstalled, an upgrade gets the values of the revision before it back.
+     *
+     * @return what is left, for the failure message
+     */
+    private static String undo(
+            ClusterConnection connection, ReleaseState state, ApplyContext context, Duration timeout, int before) {
+        String label = state.label();
+        JsonNode beforeValues = state.beforeValues();
+        try {
+            if (before == 0) {
+                AgentChart.uninstall(connection, state.release(), state.namespace());
+                return "release " + label + " was uninstalled";
+            }
+            if (beforeValues == null) {
+                return "release " + label + " stays at revision " + (before + 1) + " since the values of revision "
+                        + before + " could not be read through " + connection.describe()
+                        + ": fix the options and apply again";
+            }
+            ReleaseState restore = state.next(state.beforeRevision(), beforeValues, beforeValues);
+            Release restored = installOrUpgrade(connection, restore, context, timeout, false);
+            return "the values of revision " + before + " were restored as revision " + restored.getRevision();
+        } catch (RuntimeException e) {
+            return "undoing it failed too (" + e.getMessage() + "), so release " + label + " is left as it is:"
+                    + " check it with 'helm history' and plan again";
+        }
+    }
+
+    /**
+     * Whether the change already landed, e.g. an apply killed after Helm finished but before its journal said so: an
+     * uninstall left no release; an install or upgrade left exactly one revision more than planned, deployed, with
+     * the manifests this change renders. Without readable manifests (a caller's kubeconfig) nothing is assumed.
+     *
+     * @return what to report as applied, or empty when the release changed some other way
+     */
+    private static Optional<String> alreadyLanded(
+            Change change, Optional<InstalledRelease> installed, int planned, ApplyContext context) {
+        String label = ReleaseState.fromJson(change.targetState()).label();
+        if (change.action() == ChangeAction.DELETE) {
+            return installed.isEmpty() ? Optional.of("already uninstalled") : Optional.empty();
+        }
+        if (installed.isEmpty()
+                || installed.get().revision() != planned + 1
+                || !installed.get().isDeployed()) {
+            return Optional.empty();
+        }
+        InstalledRelease release = installed.get();
+        return rendersAsPlanned(change, release, context)
+                ? Optional.of("already at revision " + release.revision() + " of " + label + ", with the planned"
+                        + " manifests")
+                : Optional.empty();
+    }
+
+    /**
+     * Whether a first install was interrupted inside Helm (its JVM killed between Helm's release record and the end
+     * of its wait): the release is at revision 1, still {@code pending-install}, with the manifests this change
+     * renders. Without readable manifests (a caller's kubeconfig) nothing is assumed.
+     */
+    private static boolean isInterruptedInstall(Change change, InstalledRelease installed, ApplyContext context) {
+        return change.action() == ChangeAction.CREATE
+                && installed.revision() == 1
+                && "pending-install".equals(installed.status())
+                && rendersAsPlanned(change, installed, context);
+    }
+
+    /** @return whether the release holds the manifests this change renders; false when they cannot be read */
+    private static boolean rendersAsPlanned(Change change, InstalledRelease release, ApplyContext context) {
+        Optional<String> manifest = release.manifest();
+        if (manifest.isEmpty()) {
+            return false;
+        }
+        ReleaseState state = ReleaseState.fromJson(change.targetState());
+        Manifests desired = Manifests.parse(AgentChart.render(
+                state.release(),
+                state.namespace(),
+                state.values(),
+                context.agent().apiToken()));
+        return desired.changesFrom(Manifests.parse(manifest.get())).isEmpty();
+    }
+}

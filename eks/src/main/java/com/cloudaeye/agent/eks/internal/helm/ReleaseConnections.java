@@ -1,0 +1,69 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.eks.AgentDaemonSet;
+import com.cloudaeye.agent.eks.internal.Clusters;
+import com.cloudaeye.agent.spi.TargetContext;
+import java.nio.file.Path;
+import java.time.Clock;
+import software.amazon.awssdk.services.eks.EksClient;
+import software.amazon.awssdk.services.eks.model.Cluster;
+
+/** How the release's changes reach the cluster: the caller's kubeconfig, the default one, or an EKS token. */
+final class ReleaseConnections {
+    private final AgentDaemonSet options;
+    private final Clock clock;
+
+    /**
+     * @param options how the DaemonSet is installed
+     * @param clock signs EKS tokens
+     */
+    ReleaseConnections(AgentDaemonSet options, Clock clock) {
+        this.options = options;
+        this.clock = clock;
+    }
+
+    ClusterConnection connection(Cluster cluster, TargetContext context) {
+        if (options.kubeconfig().isPresent()) {
+            return ClusterConnection.kubeconfig(
+                    Kubeconfig.load(options.kubeconfig().get()));
+        }
+        if (options.defaultKubeconfig()) {
+            return ClusterConnection.kubeconfig(defaultKubeconfig());
+        }
+        return eksConnection(cluster, context);
+    }
+
+    ClusterConnection connectionForApply(ReleaseState state, TargetContext context) {
+        String kubeconfig = state.kubeconfig();
+        if (kubeconfig != null) {
+            return ClusterConnection.kubeconfig(Kubeconfig.load(Path.of(kubeconfig)));
+        }
+        if (state.usesDefaultKubeconfig()) {
+            return ClusterConnection.kubeconfig(defaultKubeconfig());
+        }
+        String name = state.cluster();
+        return eksConnection(Clusters.describe(context, name), context);
+    }
+
+    private static Kubeconfig defaultKubeconfig() {
+        return Kubeconfig.fromEnvironment(System.getenv("KUBECONFIG"), Path.of(System.getProperty("user.home")));
+    }
+
+    private ClusterConnection eksConnection(Cluster cluster, TargetContext context) {
+        if (cluster.endpoint() == null
+                || cluster.certificateAuthority() == null
+                || cluster.certificateAuthority().data() == null) {
+            throw new PlanningException("Cluster " + cluster.name() + " has no API server endpoint or certificate"
+                    + " authority yet: wait until it is ACTIVE.");
+        }
+        EksClient eks = context.client(EksClient.class, EksClient::builder);
+        EksToken tokens = new EksToken(
+                cluster.name(),
+                context.region(),
+                eks.serviceClientConfiguration().credentialsProvider(),
+                clock);
+        return ClusterConnection.eks(
+                cluster.endpoint(), cluster.certificateAuthority().data(), tokens);
+    }
+}

@@ -1,0 +1,353 @@
+package com.cloudaeye.agent.lambda.internal;
+
+import static com.cloudaeye.agent.lambda.LambdaTarget.ENDPOINT_VARIABLE;
+import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
+import static com.cloudaeye.agent.lambda.LambdaTarget.TOKEN_ARN_VARIABLE;
+import static com.cloudaeye.agent.lambda.LambdaTarget.TOKEN_VARIABLE;
+
+import com.cloudaeye.agent.AgentSettings;
+import com.cloudaeye.agent.AttributeChange;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.lambda.LambdaTarget;
+import com.cloudaeye.agent.spi.support.Json;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.LastUpdateStatus;
+import software.amazon.awssdk.services.lambda.model.State;
+
+/**
+ * The pure half of Lambda planning: from a function's configuration as read, what an install, an uninstall or a
+ * rollback changes in its layers and environment, as a change with its {@link FunctionState}. No AWS calls: {@link
+ * FunctionPlanner} reads, this decides.
+ */
+final class FunctionDiff {
+    /** Lambda's limit on layers per function. */
+    static final int MAX_LAYERS = 5;
+
+    /** Lambda's limit on the environment, measured as the JSON of the variables. */
+    static final int MAX_ENVIRONMENT_BYTES = 4096;
+
+    private final Map<Architecture, String> layers;
+    private final Set<String> ourLayerNames;
+    private final boolean publishVersion;
+    private final boolean forceEnvironment;
+    private final @Nullable String tokenArn;
+
+    /**
+     * @param layers our layer version per architecture
+     * @param ourLayerNames the names of our layers (any version of them is ours)
+     * @param publishVersion publish after each update
+     * @param forceEnvironment overwrite user values of our variables
+     * @param tokenArn the secret or parameter holding the token, when it is passed by reference; else null
+     */
+    FunctionDiff(
+            Map<Architecture, String> layers,
+            Set<String> ourLayerNames,
+            boolean publishVersion,
+            boolean forceEnvironment,
+            @Nullable String tokenArn) {
+        this.layers = Map.copyOf(layers);
+        this.ourLayerNames = Set.copyOf(ourLayerNames);
+        this.publishVersion = publishVersion;
+        this.forceEnvironment = forceEnvironment;
+        this.tokenArn = tokenArn;
+    }
+
+    /**
+     * @param config the function as read
+     * @param agent the agent settings
+     * @param compatibleRuntimes the runtimes the function's architecture's layer is built for (empty: any)
+     * @return the install's change: an update of its layers and environment, or a no-op or skip saying why not
+     */
+    Change install(FunctionConfiguration config, AgentSettings agent, List<String> compatibleRuntimes) {
+        String arn = FunctionPlanner.unqualified(config.functionArn());
+        String blocked = blockedReason(config);
+        if (blocked != null) {
+            return skip(arn, blocked);
+        }
+        Architecture arch = FunctionPlanner.architecture(config);
+        String layerArn = layers.get(arch);
+        if (!compatibleRuntimes.isEmpty()
+                && config.runtimeAsString() != null
+                && !compatibleRuntimes.contains(config.runtimeAsString())) {
+            return skip(
+                    arn,
+                    "runtime " + config.runtimeAsString() + " is not among the layer's compatible runtimes "
+                            + compatibleRuntimes);
+        }
+        List<String> before = FunctionPlanner.layerArns(config);
+        List<String> after = new ArrayList<>();
+        boolean ours = false;
+        for (String l : before) {
+            if (ourLayerNames.contains(Arns.layerName(l))) {
+                if (!ours) {
+                    after.add(layerArn); // replaces an older version of ours, in place
+                }
+                ours = true;
+            } else {
+                after.add(l);
+            }
+        }
+        if (!ours) {
+            after.add(layerArn);
+        }
+        if (after.size() > MAX_LAYERS) {
+            return skip(
+                    arn,
+                    "it already has " + before.size() + " layers and Lambda allows no more than " + MAX_LAYERS
+                            + ": remove one, then plan again");
+        }
+
+        Map<String, String> env = FunctionPlanner.variables(config);
+        Map<String, @Nullable String> wanted = new LinkedHashMap<>();
+        wanted.put(ENDPOINT_VARIABLE, agent.logsEndpoint());
+        if (tokenArn == null) {
+            wanted.put(TOKEN_VARIABLE, null);
+        } else {
+            wanted.put(TOKEN_ARN_VARIABLE, tokenArn);
+        }
+        new TreeMap<>(agent.options()).forEach(wanted::put);
+
+        Map<String, @Nullable String> set = new LinkedHashMap<>();
+        Map<String, String> previous = new TreeMap<>();
+        List<String> save = new ArrayList<>();
+        List<String> conflicts = new ArrayList<>();
+        List<AttributeChange> attributes = new ArrayList<>();
+        String tokenBefore = null;
+        for (Map.Entry<String, @Nullable String> w : wanted.entrySet()) {
+            String name = w.getKey();
+            String value = w.getValue();
+            String current = env.get(name);
+            boolean secret = value == null;
+            if (current == null) {
+                set.put(name, value);
+                attributes.add(
+                        secret
+                                ? AttributeChange.redacted("Environment." + name, false, true)
+                                : AttributeChange.of("Environment." + name, null, value));
+                continue;
+            }
+            boolean agentOwned = ours || env.containsKey(SAVED_PREFIX + name);
+            boolean same = secret ? agent.apiToken().matches(current) : current.equals(value);
+            if (same) {
+                if (!agentOwned) {
+                    // The user's own value, equal to ours: saved so that uninstall restores it instead of deleting it.
+                    save.add(name);
+                    attributes.add(AttributeChange.redacted(
+                            "Environment." + name + " (user value, equal to the agent's: kept, and saved as "
+                                    + SAVED_PREFIX + name + " so uninstall keeps it)",
+                            true,
+                            true));
+                }
+                continue;
+            }
+            if (agentOwned) {
+                set.put(name, value);
+                if (secret) {
+                    tokenBefore = TokenHash.of(arn, current);
+                } else {
+                    previous.put(name, current);
+                }
+                attributes.add(
+                        secret
+                                ? AttributeChange.redacted("Environment." + name, true, true)
+                                : AttributeChange.of("Environment." + name, current, value));
+            } else if (forceEnvironment) {
+                save.add(name);
+                set.put(name, value);
+                attributes.add(AttributeChange.redacted(
+                        "Environment." + name + " (user value, saved as " + SAVED_PREFIX + name + ")", true, true));
+            } else {
+                conflicts.add(name);
+            }
+        }
+        // The other form of the token, which an earlier install of ours set: the function keeps one.
+        List<String> remove = new ArrayList<>();
+        String otherForm = tokenArn == null ? TOKEN_ARN_VARIABLE : TOKEN_VARIABLE;
+        String other = env.get(otherForm);
+        if (other != null && (ours || env.containsKey(SAVED_PREFIX + otherForm))) {
+            remove.add(otherForm);
+            if (otherForm.equals(TOKEN_VARIABLE)) {
+                tokenBefore = TokenHash.of(arn, other);
+                attributes.add(AttributeChange.redacted("Environment." + otherForm, true, false));
+            } else {
+                previous.put(otherForm, other);
+                attributes.add(AttributeChange.of("Environment." + otherForm, other, null));
+            }
+        }
+        if (!conflicts.isEmpty()) {
+            return skip(
+                    arn,
+                    "the user's own value is in " + String.join(", ", conflicts) + ": remove it, or set"
+                            + " forceEnvironment(true) to overwrite it (uninstall then restores it)");
+        }
+        Map<String, String> afterEnv = new TreeMap<>(env);
+        remove.forEach(afterEnv::remove);
+        save.forEach(n -> afterEnv.put(SAVED_PREFIX + n, env.get(n)));
+        set.forEach((n, v) -> afterEnv.put(n, v == null ? agent.apiToken().reveal() : v));
+        int size = environmentBytes(afterEnv);
+        if (size > MAX_ENVIRONMENT_BYTES) {
+            return skip(
+                    arn,
+                    "its environment would be " + size + " bytes, over Lambda's 4 KB limit: free "
+                            + (size - MAX_ENVIRONMENT_BYTES) + " bytes of variables, then plan again");
+        }
+        if (after.equals(before) && set.isEmpty() && remove.isEmpty() && save.isEmpty()) {
+            return noOp(arn, "the agent is installed and up to date");
+        }
+        if (!after.equals(before)) {
+            attributes.add(0, AttributeChange.of("Layers", layerList(before), layerList(after)));
+        }
+        FunctionState state = FunctionState.builder()
+                .revisionId(config.revisionId())
+                .layers(after)
+                .layersBefore(before)
+                .set(set)
+                .remove(remove)
+                .save(save)
+                .previous(previous)
+                .publish(publishVersion)
+                .tokenBefore(tokenBefore)
+                .presentBefore(FunctionState.present(env, set.keySet(), remove, save))
+                .build();
+        Change.Builder change = update(arn, state, attributes);
+        if (config.kmsKeyArn() != null) {
+            change.addWarnings("its environment is encrypted with the customer key " + config.kmsKeyArn()
+                    + ": the caller also needs kms:Encrypt on that key (not in the policy below)");
+        }
+        if (tokenArn != null) {
+            change.addWarnings("The function's role " + config.role() + " must be allowed to read " + tokenArn
+                    + " (secretsmanager:GetSecretValue or ssm:GetParameter, and kms:Decrypt for a customer-managed"
+                    + " key), or the extension cannot send logs.");
+        }
+        if (ours) {
+            change.reason("upgrade of the agent already installed");
+        }
+        return change.build();
+    }
+
+    /**
+     * @param config the function as read
+     * @return the uninstall's change: our layer and variables removed, saved user values restored
+     */
+    Change uninstall(FunctionConfiguration config) {
+        String arn = FunctionPlanner.unqualified(config.functionArn());
+        List<String> before = FunctionPlanner.layerArns(config);
+        List<String> after = new ArrayList<>();
+        before.stream().filter(l -> !ourLayerNames.contains(Arns.layerName(l))).forEach(after::add);
+        if (after.size() == before.size()) {
+            return noOp(arn, "the agent is not installed");
+        }
+        String blocked = blockedReason(config);
+        if (blocked != null) {
+            return skip(arn, blocked);
+        }
+        Map<String, String> env = FunctionPlanner.variables(config);
+        List<String> remove = new ArrayList<>();
+        List<String> restore = new ArrayList<>();
+        Map<String, String> previous = new TreeMap<>();
+        List<AttributeChange> attributes = new ArrayList<>();
+        attributes.add(AttributeChange.of("Layers", layerList(before), layerList(after)));
+        String tokenBefore = null;
+        for (Map.Entry<String, String> variable : new TreeMap<>(env).entrySet()) {
+            String name = variable.getKey();
+            if (name.startsWith(SAVED_PREFIX)) {
+                String original = name.substring(SAVED_PREFIX.length());
+                restore.add(original);
+                attributes.add(
+                        AttributeChange.redacted("Environment." + original + " (user value restored)", true, true));
+            } else if (name.startsWith("CLOUDAEYE_") && !env.containsKey(SAVED_PREFIX + name)) {
+                remove.add(name);
+                if (name.equals(TOKEN_VARIABLE)) {
+                    tokenBefore = TokenHash.of(arn, variable.getValue());
+                } else {
+                    previous.put(name, variable.getValue());
+                }
+                attributes.add(
+                        name.equals(TOKEN_VARIABLE)
+                                ? AttributeChange.redacted("Environment." + name, true, false)
+                                : AttributeChange.of("Environment." + name, env.get(name), null));
+            }
+        }
+        FunctionState state = FunctionState.builder()
+                .revisionId(config.revisionId())
+                .layers(after)
+                .layersBefore(before)
+                .remove(remove)
+                .restore(restore)
+                .previous(previous)
+                .publish(publishVersion)
+                .tokenBefore(tokenBefore)
+                .presentBefore(FunctionState.present(env, remove, restore))
+                .build();
+        return update(arn, state, attributes).build();
+    }
+
+    /** @return why a function cannot be updated now, or null */
+    static @Nullable String blockedReason(FunctionConfiguration config) {
+        if (config.lastUpdateStatus() == LastUpdateStatus.FAILED) {
+            return "its last update failed (" + config.lastUpdateStatusReason() + "): fix the function, then plan"
+                    + " again";
+        }
+        if (config.state() == State.FAILED) {
+            return "the function is in state Failed (" + config.stateReason() + "): fix it, then plan again";
+        }
+        return null;
+    }
+
+    static Change.Builder update(String arn, FunctionState state, List<AttributeChange> attributes) {
+        Change.Builder change = Change.builder()
+                .target(LambdaTarget.NAME)
+                .resourceType(FunctionPlanner.RESOURCE_TYPE)
+                .resourceId(arn)
+                .action(ChangeAction.UPDATE)
+                .attributes(attributes)
+                .targetState(state.toJson())
+                .addPermissions(Permission.of("lambda:GetFunction", arn))
+                .addPermissions(Permission.of("lambda:UpdateFunctionConfiguration", arn));
+        // AWS re-authorizes every layer sent in an update, including the user's own.
+        state.layers().forEach(l -> change.addPermissions(Permission.of("lambda:GetLayerVersion", l)));
+        if (state.publish()) {
+            change.addPermissions(Permission.of("lambda:PublishVersion", arn));
+        }
+        return change;
+    }
+
+    static Change skip(String arn, String reason) {
+        return Change.builder()
+                .target(LambdaTarget.NAME)
+                .resourceType(FunctionPlanner.RESOURCE_TYPE)
+                .resourceId(arn)
+                .action(ChangeAction.SKIP)
+                .reason(reason)
+                .build();
+    }
+
+    static Change noOp(String arn, String reason) {
+        return Change.builder()
+                .target(LambdaTarget.NAME)
+                .resourceType(FunctionPlanner.RESOURCE_TYPE)
+                .resourceId(arn)
+                .action(ChangeAction.NO_OP)
+                .reason(reason)
+                .build();
+    }
+
+    static String layerList(List<String> layers) {
+        return layers.isEmpty() ? "(none)" : String.join(", ", layers);
+    }
+
+    static int environmentBytes(Map<String, String> variables) {
+        return Json.compact(variables).getBytes(StandardCharsets.UTF_8).length;
+    }
+}

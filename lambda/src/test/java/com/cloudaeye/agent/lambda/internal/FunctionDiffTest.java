@@ -1,0 +1,219 @@
+package com.cloudaeye.agent.lambda.internal;
+
+import static com.cloudaeye.agent.lambda.LambdaTarget.ENDPOINT_VARIABLE;
+import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
+import static com.cloudaeye.agent.lambda.LambdaTarget.TOKEN_VARIABLE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentSettings;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.spi.support.Json;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.EnvironmentResponse;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.Layer;
+import software.amazon.awssdk.services.lambda.model.PackageType;
+
+/** The pure layer and environment diffing of Lambda planning, without AWS: configurations in, changes out. */
+class FunctionDiffTest {
+    private static final String ACCOUNT = "123456789012";
+    private static final String ARN = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":function:orders";
+    private static final String OURS_OLD = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:cloudaeye:1";
+    private static final String OURS = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:cloudaeye:3";
+    private static final String USER_LAYER = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:user-tools:7";
+    private static final Set<String> OUR_NAMES = Set.of(Arns.layerName(OURS));
+    private static final String OTHER_LAYER = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:other:2";
+    private static final String ENDPOINT = "https://logs.cloudaeye.example";
+    private static final String TOKEN = "token-abc-123";
+    private static final AgentSettings AGENT = AgentSettings.builder()
+            .logsEndpoint(ENDPOINT)
+            .apiToken(Secret.of(TOKEN))
+            .build();
+
+    private static FunctionDiff diff(boolean forceEnvironment) {
+        return new FunctionDiff(Map.of(Architecture.X86_64, OURS), OUR_NAMES, false, forceEnvironment, null);
+    }
+
+    private static FunctionConfiguration function(List<String> layers, Map<String, String> env) {
+        List<Layer> sdkLayers = new ArrayList<>();
+        layers.forEach(l -> sdkLayers.add(Layer.builder().arn(l).build()));
+        return FunctionConfiguration.builder()
+                .functionArn(ARN)
+                .functionName("orders")
+                .runtime("python3.12")
+                .packageType(PackageType.ZIP)
+                .architectures(Architecture.X86_64)
+                .layers(sdkLayers)
+                .environment(EnvironmentResponse.builder().variables(env).build())
+                .revisionId("rev-1")
+                .build();
+    }
+
+    private static FunctionState state(Change change) {
+        return FunctionState.fromJson(change.targetState());
+    }
+
+    @Test
+    void install_whenFunctionHasNoAgent_addsTheLayerAndTheVariables() {
+        Change change = diff(false).install(function(List.of(USER_LAYER), Map.of("APP", "1")), AGENT, List.of());
+
+        assertThat(change.action()).isEqualTo(ChangeAction.UPDATE);
+        FunctionState state = state(change);
+        assertThat(state.layers()).containsExactly(USER_LAYER, OURS);
+        assertThat(state.layersBefore()).containsExactly(USER_LAYER);
+        assertThat(state.set()).containsEntry(ENDPOINT_VARIABLE, ENDPOINT).containsKey(TOKEN_VARIABLE);
+        // The token is set from the settings at apply time: the plan holds no value for it.
+        assertThat(state.set().get(TOKEN_VARIABLE)).isNull();
+        assertThat(state.save()).isEmpty();
+        assertThat(state.revisionId()).isEqualTo("rev-1");
+        assertThat(Json.compact(change.targetState())).doesNotContain(TOKEN);
+    }
+
+    @Test
+    void install_whenAnOlderVersionOfOurLayerIsThere_replacesItInPlace() {
+        Map<String, String> env = Map.of(ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN);
+        Change change =
+                diff(false).install(function(List.of(USER_LAYER, OURS_OLD, OTHER_LAYER), env), AGENT, List.of());
+
+        assertThat(change.action()).isEqualTo(ChangeAction.UPDATE);
+        assertThat(state(change).layers()).containsExactly(USER_LAYER, OURS, OTHER_LAYER);
+        assertThat(change.reason().orElse("")).contains("upgrade");
+    }
+
+    @Test
+    void install_whenInstalledWithTheseSettings_isNoOp() {
+        Map<String, String> env = Map.of(ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN);
+
+        Change change = diff(false).install(function(List.of(OURS), env), AGENT, List.of());
+
+        assertThat(change.action()).isEqualTo(ChangeAction.NO_OP);
+    }
+
+    @Test
+    void install_whenFiveOtherLayers_skips() {
+        List<String> five = new ArrayList<>();
+        for (int i = 1; i <= FunctionDiff.MAX_LAYERS; i++) {
+            five.add("arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:user" + i + ":1");
+        }
+
+        Change change = diff(false).install(function(five, Map.of()), AGENT, List.of());
+
+        assertThat(change.action()).isEqualTo(ChangeAction.SKIP);
+        assertThat(change.reason().orElse("")).contains("no more than " + FunctionDiff.MAX_LAYERS);
+    }
+
+    @Test
+    void install_whenTheUserSetsOurVariable_skipsUnlessForced() {
+        Map<String, String> env = Map.of(ENDPOINT_VARIABLE, "https://elsewhere.example");
+        FunctionConfiguration config = function(List.of(), env);
+
+        Change refused = diff(false).install(config, AGENT, List.of());
+        Change forced = diff(true).install(config, AGENT, List.of());
+
+        assertThat(refused.action()).isEqualTo(ChangeAction.SKIP);
+        assertThat(refused.reason().orElse("")).contains(ENDPOINT_VARIABLE).contains("forceEnvironment");
+        assertThat(forced.action()).isEqualTo(ChangeAction.UPDATE);
+        assertThat(state(forced).save()).containsExactly(ENDPOINT_VARIABLE);
+    }
+
+    @Test
+    void install_whenTheEnvironmentWouldPassLambdasLimit_skips() {
+        Map<String, String> env = Map.of("BIG", "x".repeat(FunctionDiff.MAX_ENVIRONMENT_BYTES));
+
+        Change change = diff(false).install(function(List.of(), env), AGENT, List.of());
+
+        assertThat(change.action()).isEqualTo(ChangeAction.SKIP);
+        assertThat(change.reason().orElse("")).contains("4 KB");
+    }
+
+    @Test
+    void install_whenTheRuntimeIsNotAmongTheLayers_skips() {
+        Change change = diff(false).install(function(List.of(), Map.of()), AGENT, List.of("nodejs20.x"));
+
+        assertThat(change.action()).isEqualTo(ChangeAction.SKIP);
+        assertThat(change.reason().orElse("")).contains("python3.12");
+    }
+
+    @Test
+    void uninstall_removesOurLayerAndVariables_andRestoresSavedUserValues() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put(ENDPOINT_VARIABLE, ENDPOINT);
+        env.put(TOKEN_VARIABLE, TOKEN);
+        env.put(SAVED_PREFIX + "CLOUDAEYE_LOG_LEVEL", "debug");
+        env.put("APP", "1");
+
+        Change change = diff(false).uninstall(function(List.of(USER_LAYER, OURS), env));
+
+        assertThat(change.action()).isEqualTo(ChangeAction.UPDATE);
+        FunctionState state = state(change);
+        assertThat(state.layers()).containsExactly(USER_LAYER);
+        assertThat(state.remove()).containsExactlyInAnyOrder(ENDPOINT_VARIABLE, TOKEN_VARIABLE);
+        assertThat(state.restore()).containsExactly("CLOUDAEYE_LOG_LEVEL");
+        // The removed token is remembered only by its hash.
+        assertThat(state.tokenBefore()).isNotNull().isNotEqualTo(TOKEN);
+        assertThat(Json.compact(change.targetState())).doesNotContain(TOKEN);
+    }
+
+    @Test
+    void uninstall_whenTheAgentIsNotInstalled_isNoOp() {
+        Change change = diff(false).uninstall(function(List.of(USER_LAYER), Map.of("APP", "1")));
+
+        assertThat(change.action()).isEqualTo(ChangeAction.NO_OP);
+    }
+
+    @Test
+    void rollback_ofAnAppliedInstall_restoresTheLayersAndRemovesOurVariables() {
+        FunctionConfiguration before = function(List.of(USER_LAYER), Map.of("APP", "1"));
+        Change installed = diff(false).install(before, AGENT, List.of());
+        FunctionConfiguration after = function(
+                List.of(USER_LAYER, OURS), Map.of("APP", "1", ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN));
+
+        Change rollback = new RollbackDiff(OUR_NAMES).rollback(installed, after, null);
+
+        assertThat(rollback.action()).isEqualTo(ChangeAction.UPDATE);
+        FunctionState state = state(rollback);
+        assertThat(state.layers()).containsExactly(USER_LAYER);
+        assertThat(state.remove()).containsExactlyInAnyOrder(ENDPOINT_VARIABLE, TOKEN_VARIABLE);
+        assertThat(state.publish()).isFalse();
+    }
+
+    @Test
+    void rollback_whenTheFunctionChangedSinceTheApply_skips() {
+        FunctionConfiguration before = function(List.of(USER_LAYER), Map.of());
+        Change installed = diff(false).install(before, AGENT, List.of());
+        FunctionConfiguration changed = function(List.of(OURS), Map.of(ENDPOINT_VARIABLE, ENDPOINT));
+
+        Change rollback = new RollbackDiff(OUR_NAMES).rollback(installed, changed, null);
+
+        assertThat(rollback.action()).isEqualTo(ChangeAction.SKIP);
+        assertThat(rollback.reason().orElse("")).contains("changed since the apply");
+    }
+
+    @Test
+    void rollback_whenTheApplyReplacedAToken_restoresItOnlyWithThatToken() {
+        Map<String, String> oldEnv = Map.of(ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, "old-token");
+        Change installed = diff(false).install(function(List.of(OURS), oldEnv), AGENT, List.of());
+        FunctionConfiguration after =
+                function(List.of(OURS), Map.of(ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN));
+        RollbackDiff rollbacks = new RollbackDiff(OUR_NAMES);
+
+        Change withoutToken = rollbacks.rollback(installed, after, null);
+        Change withOtherToken = rollbacks.rollback(installed, after, Secret.of("unrelated"));
+        Change withOldToken = rollbacks.rollback(installed, after, Secret.of("old-token"));
+
+        assertThat(installed.action()).isEqualTo(ChangeAction.UPDATE);
+        assertThat(withoutToken.action()).isEqualTo(ChangeAction.SKIP);
+        assertThat(withOtherToken.action()).isEqualTo(ChangeAction.SKIP);
+        assertThat(withOldToken.action()).isEqualTo(ChangeAction.UPDATE);
+        assertThat(state(withOldToken).set()).containsKey(TOKEN_VARIABLE);
+        assertThat(Json.compact(withOldToken.targetState())).doesNotContain("old-token");
+    }
+}
