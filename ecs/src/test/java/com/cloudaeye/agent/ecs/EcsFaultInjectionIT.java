@@ -123,7 +123,7 @@ class EcsFaultInjectionIT {
         if (kinds.equals(REFUSED_UPDATES)) {
             faults.faultOnly("UpdateService").faultEvenly(faultRate, Fault.SERVER_ERROR, Fault.THROTTLED);
         } else if (kinds.equals("every kind")) {
-            faults.faultEvenly(faultRate, Fault.values());
+            faults.faultEvenly(faultRate, Fault.transientKinds());
         } else {
             faults.fault(Fault.LOST_RESPONSE, faultRate);
         }

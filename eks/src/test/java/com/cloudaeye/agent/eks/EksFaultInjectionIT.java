@@ -68,7 +68,7 @@ class EksFaultInjectionIT {
                 .slowResponse(Duration.ofMillis(300))
                 .seed(Double.doubleToLongBits(faultRate) + attempts);
         if (kinds.equals("every kind")) {
-            faults.faultEvenly(faultRate, Fault.values());
+            faults.faultEvenly(faultRate, Fault.transientKinds());
         } else {
             faults.fault(Fault.LOST_RESPONSE, faultRate);
         }

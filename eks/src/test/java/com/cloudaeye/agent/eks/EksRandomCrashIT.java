@@ -179,6 +179,21 @@ class EksRandomCrashIT {
             return List.of("CreateAccessKey");
         }
 
+        /** A tag sent again after a lost answer sets the same value (seed 377555227295561474). */
+        @Override
+        public Set<String> idempotent() {
+            return Set.of("eks:TagResource");
+        }
+
+        /**
+         * A key whose answer was lost is deleted and created again within the run: its secret never reached the sink
+         * (seed -4178965407515181371).
+         */
+        @Override
+        public Map<String, String> undoneBy() {
+            return Map.of("iam:CreateAccessKey", "iam:DeleteAccessKey");
+        }
+
         /** Not CreateAccessKey: a key whose answer was lost has no secret, and the resume replaces it. */
         @Override
         public Set<String> onceAcrossRuns() {

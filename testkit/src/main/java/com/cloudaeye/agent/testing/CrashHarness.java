@@ -98,6 +98,23 @@ public final class CrashHarness {
         Set<String> onceAcrossRuns();
 
         /**
+         * @return actions that set a value, so that sending one again after its answer was lost changes nothing (such
+         *     as {@code eks:TagResource}): they may reach a resource more than once in a run
+         */
+        default Set<String> idempotent() {
+            return Set.of();
+        }
+
+        /**
+         * @return per create, the action that undoes it: a create whose answer was lost is undone and sent again (such
+         *     as {@code iam:CreateAccessKey}, whose secret only its answer carries, undone by {@code
+         *     iam:DeleteAccessKey}), so it may reach a resource once more for each undo of the run
+         */
+        default Map<String, String> undoneBy() {
+            return Map.of();
+        }
+
+        /**
          * @param work the test's directory
          * @return values that must never be written to disk: the API token, access keys' secrets
          * @throws Exception when they cannot be read

@@ -123,7 +123,7 @@ public abstract class ProxyOptions<B extends ProxyOptions<B>> {
 
     /**
      * @param fraction the fraction of requests (0 to 1) that get a fault, shared evenly among {@code kinds}
-     * @param kinds the kinds of fault, e.g. {@code Fault.values()}
+     * @param kinds the kinds of fault, e.g. {@code Fault.transientKinds()}
      * @return this
      */
     public B faultEvenly(double fraction, ThrottlingProxy.Fault... kinds) {

@@ -96,7 +96,15 @@ public final class ThrottlingProxy implements AutoCloseable {
          * AccessDenied} for query services); the request does not reach moto. No retry cures it, so a read that gets
          * it fails at once (e.g. a read-back after a lost answer).
          */
-        ACCESS_DENIED
+        ACCESS_DENIED;
+
+        /**
+         * @return the faults that retries get through, in declaration order: all but {@link #ACCESS_DENIED}, which
+         *     only a test of denials wants
+         */
+        public static Fault[] transientKinds() {
+            return new Fault[] {SERVER_ERROR, CONNECTION_RESET, SLOW_RESPONSE, THROTTLED, LOST_RESPONSE};
+        }
     }
 
     private final ProxyHandler handler;
