@@ -4,5 +4,5 @@ module com.example.consumer {
     requires com.cloudaeye.agent.ecs;
     requires com.cloudaeye.agent.eks;
 
-    uses com.cloudaeye.agent.spi.Target;
+    uses com.cloudaeye.agent.spi.TargetService;
 }

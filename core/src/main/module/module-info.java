@@ -34,5 +34,5 @@ module com.cloudaeye.agent.core {
     opens com.cloudaeye.agent.internal to
             com.fasterxml.jackson.databind;
 
-    uses com.cloudaeye.agent.spi.Target;
+    uses com.cloudaeye.agent.spi.TargetService;
 }

@@ -14,6 +14,6 @@ module com.cloudaeye.agent.ecs {
     opens com.cloudaeye.agent.ecs.internal to
             com.fasterxml.jackson.databind;
 
-    provides com.cloudaeye.agent.spi.Target with
-            com.cloudaeye.agent.ecs.EcsTarget;
+    provides com.cloudaeye.agent.spi.TargetService with
+            com.cloudaeye.agent.ecs.internal.EcsService;
 }

@@ -28,6 +28,6 @@ module com.cloudaeye.agent.eks {
     opens com.cloudaeye.agent.eks.internal.helm to
             com.fasterxml.jackson.databind;
 
-    provides com.cloudaeye.agent.spi.Target with
-            com.cloudaeye.agent.eks.EksTarget;
+    provides com.cloudaeye.agent.spi.TargetService with
+            com.cloudaeye.agent.eks.internal.EksService;
 }

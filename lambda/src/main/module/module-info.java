@@ -12,6 +12,6 @@ module com.cloudaeye.agent.lambda {
     opens com.cloudaeye.agent.lambda.internal to
             com.fasterxml.jackson.databind;
 
-    provides com.cloudaeye.agent.spi.Target with
-            com.cloudaeye.agent.lambda.LambdaTarget;
+    provides com.cloudaeye.agent.spi.TargetService with
+            com.cloudaeye.agent.lambda.internal.LambdaService;
 }

@@ -7,7 +7,7 @@ import com.cloudaeye.agent.ecs.EcsTarget;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.LogType;
 import com.cloudaeye.agent.lambda.LambdaTarget;
-import com.cloudaeye.agent.spi.Target;
+import com.cloudaeye.agent.spi.TargetService;
 import java.net.URI;
 import java.util.ServiceLoader;
 import java.util.Set;
@@ -19,7 +19,7 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
 
 /**
  * Uses the public API of every platform the way a user's code does, without calling AWS: builds the three targets
- * and an installer, reads a reviewed plan, and finds the targets through ServiceLoader (the module's
+ * and an installer, reads a reviewed plan, and finds the targets' services through ServiceLoader (the module's
  * {@code provides}, or META-INF/services on the class path). Exits non-zero when anything is missing.
  */
 public final class ConsumerCheck {
@@ -81,8 +81,9 @@ public final class ConsumerCheck {
         check(plan.requiredPolicy().toJson().contains("lambda:UpdateFunctionConfiguration"), "the plan's policy");
 
         Set<String> found = new TreeSet<>();
-        ServiceLoader.load(Target.class).forEach(target -> found.add(target.name()));
-        check(found.equals(Set.of("ecs", "eks", "lambda")), "the three targets through ServiceLoader, got " + found);
+        ServiceLoader.load(TargetService.class).forEach(service -> found.add(service.name()));
+        check(found.equals(Set.of("ecs", "eks", "lambda")), "the three targets' services through ServiceLoader, got "
+                + found);
 
         System.out.println(plan);
         System.out.println("consumer check passed on the " + (ConsumerCheck.class.getModule().isNamed()

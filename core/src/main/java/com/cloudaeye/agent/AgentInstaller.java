@@ -13,6 +13,7 @@ import com.cloudaeye.agent.internal.Recovery;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.TargetService;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -126,7 +127,7 @@ public final class AgentInstaller implements AutoCloseable {
      * @return the rollback plan; apply it with {@link #apply(Plan)}
      */
     public Plan planRollback(Journal journal) {
-        Plan.Builder plan = Recovery.rollback(journal, region.id(), this::target, context);
+        Plan.Builder plan = Recovery.rollback(journal, region.id(), this::service, context);
         addPreflightPermissions(plan);
         return plan.build();
     }
@@ -153,7 +154,7 @@ public final class AgentInstaller implements AutoCloseable {
         }
         Plan paced = Plan.builder().from(plan).pacing(pacingDescription).build();
         return new ApplyRunner(context, recorder, listener, journals, maxFailures, sharedFailureLimits.get())
-                .run(paced, this::target, resumed);
+                .run(paced, this::service, resumed);
     }
 
     /**
@@ -273,8 +274,8 @@ public final class AgentInstaller implements AutoCloseable {
         return s.toString();
     }
 
-    private Target target(String name) {
-        return Recovery.target(targets, name);
+    private TargetService service(String name) {
+        return Recovery.service(targets, name);
     }
 
     /** Closes the clients and threads this installer made; caller-built clients stay open. */

@@ -18,9 +18,11 @@ import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.TargetService;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +44,7 @@ class PublicApiTest {
     Path journals;
 
     /** A toy target over an in-memory "account": each resource holds the agent version installed, or nothing. */
-    static final class InMemoryTarget implements Target {
+    static final class InMemoryTarget implements Target, TargetService {
         final Map<String, String> installed = new ConcurrentHashMap<>();
         final List<String> resources;
 
@@ -88,9 +90,15 @@ class PublicApiTest {
         }
 
         @Override
-        public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+        public TargetService service() {
+            return this;
+        }
+
+        @Override
+        public TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
             List<Change> restores = new ArrayList<>();
-            for (Change c : applied) {
+            for (JournaledChange j : journaled) {
+                Change c = j.change();
                 restores.add(Change.builder()
                         .from(c)
                         .attributes(List.of(AttributeChange.of("Agent", "v2", null)))

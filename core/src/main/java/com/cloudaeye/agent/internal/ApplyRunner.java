@@ -13,7 +13,7 @@ import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.ResourceResult.Outcome;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.NotStartedException;
-import com.cloudaeye.agent.spi.Target;
+import com.cloudaeye.agent.spi.TargetService;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,11 +74,11 @@ public final class ApplyRunner {
 
     /**
      * @param plan the plan
-     * @param targetsByName resolves a change's target
+     * @param servicesByName resolves a change's target to the service that applies it
      * @param resumed the journal this apply finishes, null for a new apply
      * @return the result
      */
-    public ApplyResult run(Plan plan, Function<String, Target> targetsByName, @Nullable Journal resumed) {
+    public ApplyResult run(Plan plan, Function<String, TargetService> servicesByName, @Nullable Journal resumed) {
         long start = System.nanoTime();
         Map<String, Long> callsBefore = recorder.snapshot();
         long throttledBefore = base.scheduler().throttledCount();
@@ -88,7 +88,7 @@ public final class ApplyRunner {
         mutations.forEach(c ->
                 byTarget.computeIfAbsent(c.target(), t -> new ArrayList<>()).add(c));
         List<Batch> batches = new ArrayList<>();
-        byTarget.forEach((name, changes) -> batches.add(new Batch(name, targetsByName.apply(name), changes)));
+        byTarget.forEach((name, changes) -> batches.add(new Batch(name, servicesByName.apply(name), changes)));
 
         JournalStore store = journals;
         JournalWriter journal = mutations.isEmpty() || store == null
@@ -103,7 +103,7 @@ public final class ApplyRunner {
                     break;
                 }
                 try {
-                    batch.target().apply(batch.changes(), context);
+                    batch.service().apply(batch.changes(), context);
                 } catch (JournalException ex) {
                     context.journalFailed(ex); // from starting(): already recorded, and the apply stops
                     break;
@@ -161,7 +161,7 @@ public final class ApplyRunner {
     }
 
     /** One target's share of the plan. */
-    private record Batch(String name, Target target, List<Change> changes) {}
+    private record Batch(String name, TargetService service, List<Change> changes) {}
 
     private static String key(Change c) {
         return Changes.key(c);

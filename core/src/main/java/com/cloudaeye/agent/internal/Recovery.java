@@ -8,6 +8,7 @@ import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.TargetService;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -19,7 +20,8 @@ import java.util.function.Function;
 
 /**
  * How the installer assembles the plans that recover from an earlier apply: a rollback from its journal, and the
- * rest of an interrupted apply. Also where a journaled change's target is found: configured, or on the class path.
+ * rest of an interrupted apply. Also where the service of a change's target is found: the configured target's, or
+ * the one {@link ServiceLoader} finds.
  */
 public final class Recovery {
     private Recovery() {}
@@ -27,22 +29,18 @@ public final class Recovery {
     /**
      * @param journal the journal of an earlier apply
      * @param region the installer's region
-     * @param target finds a target by name
+     * @param service finds a target's service by name
      * @param context clients and scheduler
      * @return the rollback plan, without the preflight's permissions
      */
     public static Plan.Builder rollback(
-            Journal journal, String region, Function<String, Target> target, TargetContext context) {
+            Journal journal, String region, Function<String, TargetService> service, TargetContext context) {
         Map<String, List<JournaledChange>> byTarget = new LinkedHashMap<>();
         journal.sent()
                 .forEach(j -> byTarget.computeIfAbsent(j.change().target(), t -> new ArrayList<>())
                         .add(j));
         Plan.Builder plan = Plan.builder().kind(Plan.Kind.ROLLBACK).region(region);
-        byTarget.forEach((name, journaled) -> add(
-                plan,
-                target.apply(name)
-                        .planRollback(
-                                journaled.stream().map(JournaledChange::change).toList(), context, journaled)));
+        byTarget.forEach((name, journaled) -> add(plan, service.apply(name).planRollback(journaled, context)));
         return plan;
     }
 
@@ -96,18 +94,18 @@ public final class Recovery {
     /**
      * @param configured the installer's targets
      * @param name a change's target
-     * @return the configured target of that name, else the one on the class path
+     * @return the service of the configured target of that name, else the one {@link ServiceLoader} finds
      * @throws ConfigurationException when there is none
      */
-    public static Target target(List<Target> configured, String name) {
+    public static TargetService service(List<Target> configured, String name) {
         for (Target t : configured) {
             if (t.name().equals(name)) {
-                return t;
+                return t.service();
             }
         }
-        for (Target t : ServiceLoader.load(Target.class, Recovery.class.getClassLoader())) {
-            if (t.name().equals(name)) {
-                return t;
+        for (TargetService s : ServiceLoader.load(TargetService.class, Recovery.class.getClassLoader())) {
+            if (s.name().equals(name)) {
+                return s;
             }
         }
         throw new ConfigurationException("No target named '" + name + "' is configured or on the class path: add"

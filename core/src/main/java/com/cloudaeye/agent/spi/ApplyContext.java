@@ -9,7 +9,7 @@ import org.jspecify.annotations.Nullable;
  * The context of an apply: a {@link TargetContext} plus the sink for each change's outcome. Every method is
  * thread-safe. Core journals each call, flushed to disk, before it returns.
  *
- * <p>A target reports each change it was given exactly once, with exactly one of {@link #applied}, {@link #skipped},
+ * <p>A target's {@link TargetService} reports each change it was given exactly once, with exactly one of {@link #applied}, {@link #skipped},
  * {@link #failed} or {@link #unknown}; a change it never reports is recorded as not attempted. The outcome MUST be
  * true:
  *
@@ -66,7 +66,7 @@ public interface ApplyContext extends TargetContext {
      * @param change the change
      * @param message a short note (e.g. "published version 7"), may be null
      * @param appliedState the target's data needed to roll back this change (e.g. new revision ids); may be null. It
-     *     reaches {@link Target#planRollback(java.util.List, TargetContext, java.util.List)}; never a secret
+     *     reaches {@link TargetService#planRollback(java.util.List, TargetContext)}; never a secret
      */
     void applied(Change change, @Nullable String message, @Nullable JsonNode appliedState);
 

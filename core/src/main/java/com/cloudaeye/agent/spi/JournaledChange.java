@@ -7,8 +7,8 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A change of a journaled apply whose mutating call may have been sent, as {@link Target#planRollback(java.util.List,
- * TargetContext, java.util.List) planRollback} and resume receive it: the change as planned, the last event the journal holds for it,
+ * A change of a journaled apply whose mutating call may have been sent, as {@link TargetService#planRollback
+ * planRollback} and resume receive it: the change as planned, the last event the journal holds for it,
  * and the target's {@code appliedState} from its {@link Journal.Event#APPLIED} line.
  *
  * @param change the change as planned

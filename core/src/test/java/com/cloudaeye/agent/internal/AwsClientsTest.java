@@ -13,10 +13,12 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Quota;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.TargetService;
 import com.cloudaeye.agent.spi.support.AwsActions;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import java.net.URI;
@@ -57,7 +59,7 @@ class AwsClientsTest {
     }
 
     /** Plans one no-op per function that ListFunctions returns; reads the broken function when asked to. */
-    static final class ListingTarget implements Target {
+    static final class ListingTarget implements Target, TargetService {
         private final String read;
 
         ListingTarget(String read) {
@@ -99,7 +101,12 @@ class AwsClientsTest {
         }
 
         @Override
-        public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+        public TargetService service() {
+            return this;
+        }
+
+        @Override
+        public TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
             return new TargetPlan(List.of(), List.of());
         }
 

@@ -10,6 +10,7 @@ import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.TargetService;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,7 +28,7 @@ import java.util.stream.Stream;
  * {@link Behaviour}, and every apply records what it saw (including the journal's last line at the moment of each
  * report, when a journal directory is given) so tests can check the order of journal writes and mutations.
  */
-public class FakeTarget implements Target {
+public class FakeTarget implements Target, TargetService {
     /** What {@link #apply} does with one change. */
     public enum Behaviour {
         /** Reports starting, "mutates", reports applied. */
@@ -133,7 +134,16 @@ public class FakeTarget implements Target {
     }
 
     @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+    public TargetService service() {
+        return this;
+    }
+
+    @Override
+    public TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
+        journaled.forEach(j -> journaledForRollback.add(
+                j.change().resourceId().substring(j.change().resourceId().lastIndexOf('/') + 1) + " " + j.event() + " "
+                        + j.appliedState()));
+        List<Change> applied = journaled.stream().map(JournaledChange::change).toList();
         rollbackRequests.add(applied.stream().map(Change::resourceId).toList());
         List<Change> changes = new ArrayList<>();
         applied.forEach(c -> changes.add(Change.builder()
@@ -141,14 +151,6 @@ public class FakeTarget implements Target {
                 .reason("restore the journaled before-state")
                 .build()));
         return new TargetPlan(changes, List.of());
-    }
-
-    @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context, List<JournaledChange> journaled) {
-        journaled.forEach(j -> journaledForRollback.add(
-                j.change().resourceId().substring(j.change().resourceId().lastIndexOf('/') + 1) + " " + j.event() + " "
-                        + j.appliedState()));
-        return planRollback(applied, context);
     }
 
     @Override

@@ -1,17 +1,14 @@
 package com.cloudaeye.agent.ecs;
 
-import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
-import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.ManagedResources;
-import com.cloudaeye.agent.ecs.internal.EcsApplier;
 import com.cloudaeye.agent.ecs.internal.EcsPlanner;
+import com.cloudaeye.agent.ecs.internal.EcsService;
 import com.cloudaeye.agent.ecs.internal.Selection;
-import com.cloudaeye.agent.spi.ApplyContext;
-import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.TargetService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -57,15 +54,7 @@ public final class EcsTarget implements Target {
     /** The target's name in plans and journals. */
     public static final String NAME = "ecs";
 
-    private final @Nullable Selection selection;
-
-    /**
-     * The instance {@link java.util.ServiceLoader} makes: it selects nothing, and applies or rolls back changes that
-     * a configured instance planned (the plan carries everything applying needs).
-     */
-    public EcsTarget() {
-        this.selection = null;
-    }
+    private final Selection selection;
 
     private EcsTarget(Selection selection) {
         this.selection = selection;
@@ -83,45 +72,23 @@ public final class EcsTarget implements Target {
 
     @Override
     public TargetPlan plan(TargetContext context) {
-        return new EcsPlanner(selection("plan an install"), context).planInstall();
+        return new EcsPlanner(selection, context).planInstall();
     }
 
     @Override
     public TargetPlan planUninstall(TargetContext context) {
-        return new EcsPlanner(selection("plan an uninstall"), context).planUninstall();
+        return new EcsPlanner(selection, context).planUninstall();
     }
 
+    /** @return the service that applies and rolls back ECS changes: everything they need is in the changes */
     @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
-        return planRollback(
-                applied,
-                context,
-                applied.stream()
-                        .map(c -> new JournaledChange(c, Journal.Event.STARTING, null))
-                        .toList());
-    }
-
-    @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context, List<JournaledChange> journaled) {
-        return EcsPlanner.planRollback(journaled, context);
-    }
-
-    @Override
-    public void apply(List<Change> changes, ApplyContext context) {
-        new EcsApplier(context).apply(changes);
-    }
-
-    private Selection selection(String what) {
-        if (selection == null) {
-            throw new ConfigurationException("This EcsTarget selects nothing, so it cannot " + what + ": build one"
-                    + " with EcsTarget.builder().cluster(...).services(...).sidecar(...).build().");
-        }
-        return selection;
+    public TargetService service() {
+        return new EcsService();
     }
 
     @Override
     public String toString() {
-        return selection == null ? "EcsTarget (apply only)" : "EcsTarget " + selection;
+        return "EcsTarget " + selection;
     }
 
     /** Builds an {@link EcsTarget}; validation happens in {@link #build()}. */

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.spi.TargetService;
 import com.cloudaeye.agent.spi.support.Json;
 import java.time.Duration;
+import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 
 /** Configuration errors surface in build(), before any AWS call, and name the fix. */
@@ -70,16 +72,22 @@ class EcsTargetBuilderTest {
     }
 
     @Test
-    void serviceLoaderInstance_appliesButCannotPlan() {
-        EcsTarget loaded = java.util.ServiceLoader.load(com.cloudaeye.agent.spi.Target.class).stream()
-                .map(java.util.ServiceLoader.Provider::get)
-                .filter(t -> t.name().equals("ecs"))
-                .map(EcsTarget.class::cast)
+    void serviceLoader_findsTheEcsService_andEveryTargetIsConfigured() {
+        TargetService loaded = ServiceLoader.load(TargetService.class).stream()
+                .map(ServiceLoader.Provider::get)
+                .filter(t -> t.name().equals(EcsTarget.NAME))
                 .findFirst()
                 .orElseThrow();
-        assertThatThrownBy(() -> loaded.plan(null))
-                .isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("selects nothing");
+        EcsTarget target = EcsTarget.builder()
+                .cluster("prod")
+                .services("*")
+                .sidecar(s -> s.image("public.ecr.aws/cloudaeye/log-router:1.4.0"))
+                .build();
+
+        assertThat(target.service()).isInstanceOf(loaded.getClass());
+        assertThat(EcsTarget.class.getConstructors())
+                .as("no public constructor that selects nothing")
+                .isEmpty();
     }
 
     @Test

@@ -13,10 +13,10 @@ import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
 import com.cloudaeye.agent.eks.internal.helm.HelmReleaseComponent;
 import com.cloudaeye.agent.eks.internal.helm.InstallerRbac;
 import com.cloudaeye.agent.eks.internal.helm.ReleaseState;
-import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.TargetService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,20 +41,16 @@ import org.jspecify.annotations.Nullable;
  *         .build()
  * }</pre>
  *
- * <p>It reads each cluster once ({@code DescribeCluster}) and lets each enabled part plan its own resources. The public
- * no-argument constructor selects nothing: {@link java.util.ServiceLoader} uses it to apply saved plans and roll back
- * journals (creating a new access key then needs a configured target, since the key's secret needs a sink).
+ * <p>It reads each cluster once ({@code DescribeCluster}) and lets each enabled part plan its own resources. Saved plans
+ * and journals are applied and rolled back by the module's {@link com.cloudaeye.agent.spi.TargetService}, which
+ * {@link java.util.ServiceLoader} finds; creating a new access key then needs this configured target in the
+ * installer, since the key's secret needs a sink.
  */
 public final class EksTarget implements Target {
     /** The target's name, written into every change it plans. */
     public static final String NAME = "eks";
 
     private final EksParts parts;
-
-    /** Selects nothing: for {@link java.util.ServiceLoader}, to apply saved plans and roll back journals. */
-    public EksTarget() {
-        this.parts = new EksParts(List.of(), Waits.DEFAULT);
-    }
 
     private EksTarget(List<Selection> selections, Waits waits) {
         this.parts = new EksParts(selections, waits);
@@ -108,14 +104,10 @@ public final class EksTarget implements Target {
         return parts.planUninstall(context);
     }
 
+    /** @return the service that applies and rolls back EKS changes, with this target's key sink and waits */
     @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
-        return parts.planRollback(applied, context);
-    }
-
-    @Override
-    public void apply(List<Change> changes, ApplyContext context) {
-        parts.apply(changes, context);
+    public TargetService service() {
+        return parts.service();
     }
 
     @Override

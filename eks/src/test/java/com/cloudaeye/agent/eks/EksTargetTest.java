@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Secret;
-import com.cloudaeye.agent.spi.Target;
+import com.cloudaeye.agent.spi.TargetService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -150,18 +150,19 @@ class EksTargetTest {
     }
 
     @Test
-    void serviceLoader_findsTheEksTarget() {
+    void serviceLoader_findsTheEksService() {
         List<String> names = new ArrayList<>();
-        ServiceLoader.load(Target.class).forEach(t -> names.add(t.name()));
+        ServiceLoader.load(TargetService.class).forEach(t -> names.add(t.name()));
 
         assertThat(names).contains("eks");
     }
 
     @Test
-    void noArgumentTarget_cannotPlan_andSaysHowToConfigureOne() {
-        assertThatThrownBy(() -> new EksTarget().plan(null))
+    void everyTarget_isConfigured_noPublicConstructorSelectsNothing() {
+        assertThat(EksTarget.class.getConstructors()).isEmpty();
+        assertThatThrownBy(() -> EksTarget.builder().build())
                 .isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("EksTarget.builder().cluster(");
+                .hasMessageContaining("cluster(");
     }
 
     @Test

@@ -122,7 +122,7 @@ class SecretNeverLeaksIT {
         }
         assertThat(refused).hasSize(1);
 
-        // A saved plan applied by the ServiceLoader's target, which has no sink: it fails, without the secret.
+        // A saved plan applied by the service ServiceLoader makes, which has no sink: it fails, without the secret.
         try (AgentInstaller installer = installer(sink::add)) {
             String saved = installer.plan().toJson();
             try (AgentInstaller withoutTarget = MotoEks.installer(EksTarget.builder()

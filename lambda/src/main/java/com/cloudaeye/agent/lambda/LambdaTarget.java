@@ -1,27 +1,27 @@
 package com.cloudaeye.agent.lambda;
 
 import com.cloudaeye.agent.AgentSettings;
-import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.ManagedResources;
-import com.cloudaeye.agent.lambda.internal.AliasRollback;
+import com.cloudaeye.agent.lambda.internal.Arns;
 import com.cloudaeye.agent.lambda.internal.FunctionPlanner;
-import com.cloudaeye.agent.lambda.internal.FunctionUpdater;
+import com.cloudaeye.agent.lambda.internal.LambdaService;
 import com.cloudaeye.agent.lambda.internal.PlannedFunctions;
 import com.cloudaeye.agent.lambda.internal.Selection;
 import com.cloudaeye.agent.lambda.internal.ServingVersions;
 import com.cloudaeye.agent.lambda.internal.SettingsCheck;
-import com.cloudaeye.agent.spi.ApplyContext;
-import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.TargetService;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.model.Architecture;
@@ -80,18 +80,8 @@ public final class LambdaTarget implements Target {
     /** What this target's plans read of the functions to update, so that its apply need not read them again. */
     private final PlannedFunctions planned = new PlannedFunctions();
 
-    /**
-     * The instance {@link java.util.ServiceLoader} makes: it selects nothing and is used only to apply, resume or roll
-     * back changes from a saved plan or a journal. Use {@link #builder()} to plan.
-     */
-    public LambdaTarget() {
-        this(new Builder(), false);
-    }
-
-    private LambdaTarget(Builder b, boolean validate) {
-        if (validate) {
-            b.validate();
-        }
+    private LambdaTarget(Builder b) {
+        b.validate();
         this.selection = new Selection(b.names, b.patterns, b.excludes, b.tags);
         this.layers = Collections.unmodifiableMap(new EnumMap<>(b.layers));
         this.publishVersion = b.publishVersion;
@@ -122,20 +112,15 @@ public final class LambdaTarget implements Target {
         return planner(context).planUninstall();
     }
 
+    /**
+     * @return the service that applies and rolls back this target's changes, sending each update of a function its
+     *     plan read at once (guarded by the planned {@code RevisionId})
+     */
     @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
-        return planner(context).planRollback(applied);
-    }
-
-    @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context, List<JournaledChange> journaled) {
-        TargetPlan plan = planner(context).planRollback(applied);
-        return new AliasRollback(context).plan(plan, journaled);
-    }
-
-    @Override
-    public void apply(List<Change> changes, ApplyContext context) {
-        new FunctionUpdater(context, planned).apply(changes);
+    public TargetService service() {
+        Set<String> ourLayerNames = new HashSet<>();
+        layers.values().forEach(arn -> ourLayerNames.add(Arns.layerName(arn)));
+        return new LambdaService(ourLayerNames, planned);
     }
 
     private FunctionPlanner planner(TargetContext context) {
@@ -327,7 +312,7 @@ public final class LambdaTarget implements Target {
          * @throws ConfigurationException when a name, ARN or layer is malformed, or nothing is selected
          */
         public LambdaTarget build() {
-            return new LambdaTarget(this, true);
+            return new LambdaTarget(this);
         }
 
         private void validate() {

@@ -2,6 +2,8 @@ package com.cloudaeye.agent.lambda;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.cloudaeye.agent.spi.TargetService;
+import java.util.ServiceLoader;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 
@@ -32,5 +34,24 @@ class LambdaTargetBuilderTest {
                 .build();
 
         assertThat(target.toString()).contains("functions=[orders-*, billing]");
+    }
+
+    @Test
+    void serviceLoader_findsTheLambdaService_andEveryTargetIsConfigured() {
+        TargetService loaded = ServiceLoader.load(TargetService.class).stream()
+                .map(ServiceLoader.Provider::get)
+                .filter(t -> t.name().equals(LambdaTarget.NAME))
+                .findFirst()
+                .orElseThrow();
+        LambdaTarget target = LambdaTarget.builder()
+                .functions("*")
+                .layer(Architecture.X86_64, LAYER)
+                .build();
+
+        assertThat(target.service()).isInstanceOf(loaded.getClass());
+        assertThat(target.service().name()).isEqualTo(target.name());
+        assertThat(LambdaTarget.class.getConstructors())
+                .as("no public constructor that selects nothing")
+                .isEmpty();
     }
 }

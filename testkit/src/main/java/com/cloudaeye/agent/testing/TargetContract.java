@@ -10,10 +10,12 @@ import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.spi.Target;
+import com.cloudaeye.agent.spi.TargetService;
 import com.cloudaeye.agent.spi.support.AwsActions;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.ServiceLoader;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,9 +29,12 @@ import org.junit.jupiter.api.io.TempDir;
  * <ul>
  *   <li>{@code plan()} makes no mutating call;
  *   <li>{@code apply(plan)} then {@code plan()} is empty, and the same for uninstall;
- *   <li>a saved plan (its JSON) is applied by a fresh installer that has no target configured: core finds the target
- *       through {@link java.util.ServiceLoader} (a {@code META-INF/services} entry and a public no-argument
- *       constructor), and the change lands as if the planning installer had applied it;
+ *   <li>a saved plan (its JSON) is applied by a fresh installer that has no target configured: core finds the
+ *       target's {@link com.cloudaeye.agent.spi.TargetService} through {@link java.util.ServiceLoader} (a {@code
+ *       provides} in the module descriptor, a {@code META-INF/services} entry, and a public no-argument constructor
+ *       of the service), and the change lands as if the planning installer had applied it;
+ *   <li>the target's {@link Target#service() service} and the one {@link java.util.ServiceLoader} finds carry the
+ *       target's name;
  *   <li>a rollback of the journal, by a fresh installer, restores what the apply changed: planning again finds the
  *       same changes to make;
  *   <li>resume after a crash during a change: when the change had landed, resume makes no mutating call (but those
@@ -178,7 +183,18 @@ public abstract class TargetContract {
     }
 
     @Test
-    void savedPlan_isAppliedByAFreshInstaller_thatFindsTheTargetThroughServiceLoader() {
+    void service_ofTheTargetAndOfServiceLoader_carryTheTargetsName() {
+        Target target = target();
+        assertThat(target.service().name()).as("the name of target().service()").isEqualTo(target.name());
+        assertThat(ServiceLoader.load(TargetService.class).stream()
+                        .map(p -> p.get().name())
+                        .toList())
+                .as("the names of the services ServiceLoader finds")
+                .contains(target.name());
+    }
+
+    @Test
+    void savedPlan_isAppliedByAFreshInstaller_thatFindsTheServiceThroughServiceLoader() {
         String saved;
         try (AgentInstaller planner = configured()) {
             saved = planner.plan().toJson();

@@ -1,15 +1,13 @@
 package com.cloudaeye.agent.logsub;
 
-import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.logsub.internal.Selection;
-import com.cloudaeye.agent.logsub.internal.SubscriptionApplier;
 import com.cloudaeye.agent.logsub.internal.SubscriptionPlanner;
-import com.cloudaeye.agent.spi.ApplyContext;
-import com.cloudaeye.agent.spi.JournaledChange;
+import com.cloudaeye.agent.logsub.internal.SubscriptionService;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.TargetService;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -31,15 +29,7 @@ public final class LogSubscriptionTarget implements Target {
     /** The name of the subscription filter the installer owns in each log group. */
     public static final String FILTER_NAME = "cloudaeye-agent";
 
-    private final @Nullable Selection selection;
-
-    /**
-     * For {@link java.util.ServiceLoader} only: applies, resumes and rolls back changes a configured instance planned
-     * (from a saved plan or a journal); it plans nothing.
-     */
-    public LogSubscriptionTarget() {
-        this.selection = null;
-    }
+    private final Selection selection;
 
     private LogSubscriptionTarget(Selection selection) {
         this.selection = selection;
@@ -57,36 +47,18 @@ public final class LogSubscriptionTarget implements Target {
 
     @Override
     public TargetPlan plan(TargetContext context) {
-        return new SubscriptionPlanner(context).install(configured());
+        return new SubscriptionPlanner(context).install(selection);
     }
 
     @Override
     public TargetPlan planUninstall(TargetContext context) {
-        return new SubscriptionPlanner(context).uninstall(configured());
+        return new SubscriptionPlanner(context).uninstall(selection);
     }
 
+    /** @return the service that applies and rolls back this target's changes: everything it needs is in them */
     @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
-        throw new UnsupportedOperationException("core calls planRollback with the journaled changes");
-    }
-
-    @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context, List<JournaledChange> journaled) {
-        return new SubscriptionPlanner(context).rollback(journaled);
-    }
-
-    @Override
-    public void apply(List<Change> changes, ApplyContext context) {
-        new SubscriptionApplier(context).apply(changes);
-    }
-
-    private Selection configured() {
-        if (selection == null) {
-            throw new ConfigurationException(
-                    "This LogSubscriptionTarget selects nothing (it is the instance"
-                            + " ServiceLoader makes to apply saved plans): plan with LogSubscriptionTarget.builder()...build().");
-        }
-        return selection;
+    public TargetService service() {
+        return new SubscriptionService();
     }
 
     /** Builds a {@link LogSubscriptionTarget}; validation happens in {@link #build()}. */

@@ -99,15 +99,12 @@ class LogSubscriptionTargetIT extends TargetContract {
     }
 
     @Test
-    void serviceLoaderInstance_refusesToPlan_andBuildValidatesTheSettings() {
-        try (AgentInstaller installer = environment()
-                .target(new LogSubscriptionTarget())
-                .journalDirectory(journals)
-                .build()) {
-            assertThatThrownBy(installer::plan)
-                    .isInstanceOf(ConfigurationException.class)
-                    .hasMessageContaining("selects nothing");
-        }
+    void build_validatesTheSettings() {
+        assertThatThrownBy(() -> LogSubscriptionTarget.builder()
+                        .destination("arn:aws:lambda:x")
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("No log group");
         assertThatThrownBy(() -> LogSubscriptionTarget.builder().logGroups("x").build())
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("destination");

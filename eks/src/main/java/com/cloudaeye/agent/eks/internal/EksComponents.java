@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * The registry of the EKS target's parts (control-plane logging, CloudAEye's access, the agent DaemonSet). A new
  * part adds its builder option to {@code EksTarget.Builder} and its unconfigured instance here, so that saved plans
- * and journals with its resource types can be applied by the {@link java.util.ServiceLoader}'s target.
+ * and journals with its resource types can be applied by the {@link EksService} that {@link java.util.ServiceLoader}
+ * makes.
  */
 public final class EksComponents {
     private EksComponents() {}

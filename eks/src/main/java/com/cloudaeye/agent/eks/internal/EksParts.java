@@ -1,24 +1,19 @@
 package com.cloudaeye.agent.eks.internal;
 
 import com.cloudaeye.agent.Change;
-import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Permission;
-import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.eks.model.Cluster;
 
 /**
- * What the EKS target does with its clusters' parts: plans each cluster's parts after one {@code DescribeCluster},
- * and hands each applied or rolled-back change to the part owning its resource type.
+ * What the EKS target does with its clusters' parts: plans each cluster's parts after one {@code DescribeCluster};
+ * its {@link #service()} hands each applied or rolled-back change to the part owning its resource type.
  */
 public final class EksParts {
     private static final Logger LOG = LoggerFactory.getLogger(EksParts.class);
@@ -32,29 +27,22 @@ public final class EksParts {
     public record Selection(String cluster, List<EksComponent> components) {}
 
     private final List<Selection> selections;
-    private final List<EksComponent> dispatch;
+    private final Waits waits;
 
     /**
-     * @param selections the configured clusters; none for a target that only applies saved plans
+     * @param selections the configured clusters, at least one
      * @param waits how long to wait for asynchronous work
      */
     public EksParts(List<Selection> selections, Waits waits) {
         this.selections = List.copyOf(selections);
-        List<EksComponent> configured = new ArrayList<>();
-        selections.forEach(sel -> configured.addAll(sel.components()));
-        this.dispatch = withDefaults(configured, waits);
+        this.waits = waits;
     }
 
-    /**
-     * Every component that can apply a saved plan's changes, the configured ones first. Changes go to the first
-     * component of their resource type: the parts apply from the changes' target state, except the IAM-user access,
-     * which needs its key sink; {@code EksTarget.Builder.build()} lets only one cluster have it, so its configured
-     * instance is the first of its type.
-     */
-    private static List<EksComponent> withDefaults(List<EksComponent> configured, Waits waits) {
-        List<EksComponent> all = new ArrayList<>(configured);
-        all.addAll(EksComponents.unconfigured(waits));
-        return List.copyOf(all);
+    /** @return the service that applies and rolls back changes, this target's parts first (see {@link EksService}) */
+    public EksService service() {
+        List<EksComponent> configured = new ArrayList<>();
+        selections.forEach(sel -> configured.addAll(sel.components()));
+        return new EksService(configured, waits);
     }
 
     /**
@@ -74,11 +62,6 @@ public final class EksParts {
     }
 
     private TargetPlan planAll(TargetContext context, PlanStep step) {
-        if (selections.isEmpty()) {
-            throw new ConfigurationException(
-                    "This EksTarget selects no cluster (it only applies saved plans): build one"
-                            + " with EksTarget.builder().cluster(\"name\")... to plan.");
-        }
         List<Change> changes = new ArrayList<>();
         List<Permission> reads = new ArrayList<>();
         List<String> notes = new ArrayList<>();
@@ -105,62 +88,8 @@ public final class EksParts {
         return Clusters.describe(context, name);
     }
 
-    /**
-     * @param applied the changes to undo
-     * @param context clients
-     * @return the rollback plan, each part planning its own changes
-     */
-    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
-        List<Change> changes = new ArrayList<>();
-        List<Permission> reads = new ArrayList<>();
-        List<String> notes = new ArrayList<>();
-        byComponent(applied).forEach((component, own) -> {
-            TargetPlan part = component.planRollback(own, context);
-            changes.addAll(part.changes());
-            reads.addAll(part.readPermissions());
-            notes.addAll(part.notes());
-        });
-        return new TargetPlan(changes, reads, notes);
-    }
-
-    /**
-     * @param changes the changes to apply, each by the part owning its resource type
-     * @param context the apply context
-     */
-    public void apply(List<Change> changes, ApplyContext context) {
-        for (Map.Entry<EksComponent, List<Change>> e : byComponent(changes).entrySet()) {
-            if (context.shouldStop()) {
-                return;
-            }
-            e.getKey().apply(e.getValue(), context);
-        }
-    }
-
-    /** Groups changes by the component owning their resource type, in component order. */
-    private Map<EksComponent, List<Change>> byComponent(List<Change> changes) {
-        Map<EksComponent, List<Change>> out = new LinkedHashMap<>();
-        for (EksComponent component : dispatch) {
-            Set<String> types = component.resourceTypes();
-            for (Change c : changes) {
-                if (types.contains(c.resourceType()) && out.values().stream().noneMatch(l -> l.contains(c))) {
-                    out.computeIfAbsent(component, k -> new ArrayList<>()).add(c);
-                }
-            }
-        }
-        for (Change c : changes) {
-            if (out.values().stream().noneMatch(l -> l.contains(c))) {
-                throw new ConfigurationException("The EKS target has no part that applies " + c.resourceType() + " ("
-                        + c.resourceId() + "): apply the plan with the installer version that made it.");
-            }
-        }
-        return out;
-    }
-
     @Override
     public String toString() {
-        if (selections.isEmpty()) {
-            return "EksTarget[no cluster]";
-        }
         return "EksTarget["
                 + selections.stream()
                         .map(sel -> sel.cluster() + ": " + sel.components().size() + " part(s)")

@@ -7,7 +7,6 @@ import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
-import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
@@ -34,7 +33,7 @@ import software.amazon.awssdk.services.lambda.model.PackageType;
 import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
 
 /**
- * Plans install, uninstall and rollback for the selected functions with read-only calls: a paged
+ * Plans install and uninstall for the selected functions with read-only calls: a paged
  * {@code ListFunctions} (50 a page, whose configurations are enough to plan) when a glob selects, a
  * {@code GetFunction} for names given explicitly or when tags filter, and one {@code GetLayerVersion} per layer.
  */
@@ -51,7 +50,6 @@ public final class FunctionPlanner {
     private final ServingVersions serving;
     private final EdgeFunctions edge;
     private final FunctionDiff diff;
-    private final RollbackDiff rollbackDiff;
     private final Set<Permission> reads = new TreeSet<>();
     private final IacOwnership iac;
 
@@ -89,7 +87,6 @@ public final class FunctionPlanner {
         Set<String> ourLayerNames = new HashSet<>();
         layers.values().forEach(arn -> ourLayerNames.add(Arns.layerName(arn)));
         this.diff = new FunctionDiff(layers, ourLayerNames, publishVersion, forceEnvironment, tokenArn);
-        this.rollbackDiff = new RollbackDiff(ourLayerNames);
     }
 
     /** @return the install plan */
@@ -149,29 +146,7 @@ public final class FunctionPlanner {
         return changes;
     }
 
-    /**
-     * @param applied changes the journal records as applied or interrupted
-     * @return changes restoring each function's before-state, or skips where it changed since
-     */
-    public TargetPlan planRollback(List<Change> applied) {
-        List<CompletableFuture<Change>> futures = new ArrayList<>();
-        for (Change change : applied) {
-            String arn = change.resourceId();
-            reads.add(Permission.of("lambda:GetFunction", arn));
-            futures.add(scheduler
-                    .submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn)))
-                    .thenApply(live -> planRollback(change, live.configuration())));
-        }
-        List<Change> changes = new ArrayList<>();
-        futures.forEach(f -> changes.add(CallScheduler.join(f)));
-        return new TargetPlan(changes, List.copyOf(reads));
-    }
-
     private void requireSelection() {
-        if (selection.explicit().isEmpty() && !selection.needsListing()) {
-            throw new ConfigurationException("This Lambda target selects no function (it was made by ServiceLoader"
-                    + " for applying saved plans): build one with LambdaTarget.builder().functions(...) to plan.");
-        }
         String region = context.region().id();
         layers.forEach((arch, arn) -> {
             if (!Arns.region(arn).equals(region)) {
@@ -337,25 +312,12 @@ public final class FunctionPlanner {
         return remembered(diff.uninstall(config), config);
     }
 
-    private Change planRollback(Change applied, FunctionConfiguration live) {
-        return remembered(rollbackDiff.rollback(applied, live, agentToken()), live);
-    }
-
     /** @return the change; an update's function is remembered for the apply */
     private Change remembered(Change change, FunctionConfiguration config) {
         if (change.action() == ChangeAction.UPDATE) {
             planned.remember(change.resourceId(), config);
         }
         return change;
-    }
-
-    /** @return the token of the agent settings, or null when the installer has none */
-    private @Nullable Secret agentToken() {
-        try {
-            return context.agent().apiToken();
-        } catch (ConfigurationException noAgentSettings) {
-            return null;
-        }
     }
 
     static Architecture architecture(FunctionConfiguration config) {
