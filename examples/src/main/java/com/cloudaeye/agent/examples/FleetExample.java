@@ -136,7 +136,7 @@ public final class FleetExample {
         }
     }
 
-    private static int planAndApply(ExampleEnvironment env, FleetInstaller.Builder fleet, PrintStream out)
+    private static int planAndApply(ExampleEnvironment env, FleetInstallerBuilder fleet, PrintStream out)
             throws IOException {
         try (FleetInstaller installer = fleet.build()) {
             FleetPlan plan = installer.plan(); // read-only, every account-region side by side
