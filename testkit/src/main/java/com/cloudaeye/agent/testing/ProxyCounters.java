@@ -45,10 +45,14 @@ final class ProxyCounters {
         }
     }
 
-    void arrivedInGroup(String group) {
+    /**
+     * @param group the request's quota group
+     * @param at when the proxy's server handed the request over (nanoTime)
+     */
+    void arrivedInGroup(String group, long at) {
         arrivalsByGroup
                 .computeIfAbsent(group, k -> new ConcurrentLinkedQueue<>())
-                .add(System.nanoTime());
+                .add(at);
     }
 
     void throttled(String group) {

@@ -98,6 +98,8 @@ final class ProxyHandler {
     }
 
     private void handle(HttpExchange exchange) throws IOException {
+        // The arrival, for the rate windows: before the body is read, as close to the wire as the server lets us see.
+        long arrivedAt = System.nanoTime();
         counters.enter();
         try {
             byte[] body = exchange.getRequestBody().readAllBytes();
@@ -119,7 +121,7 @@ final class ProxyHandler {
                 return;
             }
             if (call.group != null) {
-                counters.arrivedInGroup(call.group);
+                counters.arrivedInGroup(call.group, arrivedAt);
             }
             sleep(latency);
             ThrottlingProxy.Fault fault = faultRule.apply(logged);

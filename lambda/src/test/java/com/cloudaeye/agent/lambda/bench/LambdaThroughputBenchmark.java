@@ -88,6 +88,7 @@ public final class LambdaThroughputBenchmark {
         try (ThrottlingProxy proxy = proxy(latency);
                 AgentInstaller installer = installer(proxy.endpoint(), layer, publish, pacing)) {
             resetPeakHeap();
+            SendTimes.clear();
             long start = System.nanoTime();
             Plan plan = installer.plan();
             ApplyResult result = installer.apply(plan);
@@ -103,7 +104,7 @@ public final class LambdaThroughputBenchmark {
             System.out.printf(
                     Locale.ROOT,
                     "| installer, %s | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f (%d shared + %d GetFunction) | %d"
-                            + " (%.2f%%: %d shared, %d GetFunction) | %d | %d MB | %d | %s |%n",
+                            + " (%.2f%%: %d shared, %d GetFunction) | %d | %d MB | %d (%s) | %s |%n",
                     variant,
                     n,
                     latency.toMillis(),
@@ -122,8 +123,29 @@ public final class LambdaThroughputBenchmark {
                             .size(),
                     peakHeapMb(),
                     proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofSeconds(1)),
+                    ourSide(proxy),
                     perFunction(calls, n));
         }
+    }
+
+    /**
+     * @return the most shared calls within one second as our side saw them (when started in the SDK, when handed to
+     *     the HTTP client), the longest delay between the two, and how many the proxy received against how many we
+     *     sent; empty without {@link SendTimes} on the class path
+     */
+    private static String ourSide(ThrottlingProxy proxy) {
+        if (SendTimes.STARTS.isEmpty()) {
+            return "our side not recorded";
+        }
+        int received = proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofDays(1));
+        return String.format(
+                Locale.ROOT,
+                "started %d, sent %d, start to send up to %d ms; %d sent, %d received",
+                SendTimes.maxInAnyWindow(SendTimes.STARTS, Duration.ofSeconds(1)),
+                SendTimes.maxInAnyWindow(SendTimes.SENDS, Duration.ofSeconds(1)),
+                SendTimes.MAX_START_TO_SEND.get() / 1_000_000,
+                SendTimes.SENDS.size(),
+                received);
     }
 
     /** @return each kind of call per function, e.g. {@code UpdateFunctionConfiguration 1.00, GetFunction 1.02} */
@@ -325,6 +347,7 @@ public final class LambdaThroughputBenchmark {
     private static void plan(int n, String layer) {
         try (AgentInstaller installer = installer(Moto.endpoint(), layer, false, Pacing.adaptive())) {
             resetPeakHeap();
+            SendTimes.clear();
             long start = System.nanoTime();
             Plan plan = installer.plan();
             double wall = (System.nanoTime() - start) / 1e9;
