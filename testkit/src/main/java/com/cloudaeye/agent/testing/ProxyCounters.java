@@ -21,6 +21,10 @@ final class ProxyCounters {
     final List<ThrottlingProxy.Request> landed = Collections.synchronizedList(new ArrayList<>());
 
     final Map<String, LongAdder> throttledByGroup = new ConcurrentHashMap<>();
+    /** Requests per quota group and account-region ({@code group + " " + accountRegion}), throttled ones included. */
+    final Map<String, LongAdder> byAccountRegion = new ConcurrentHashMap<>();
+    /** Throttled requests per quota group and account-region. */
+    final Map<String, LongAdder> throttledByAccountRegion = new ConcurrentHashMap<>();
     /** Arrival times (nanoTime) of every request of a quota group, throttled ones included. */
     final Map<String, Queue<Long>> arrivalsByGroup = new ConcurrentHashMap<>();
 
@@ -47,16 +51,23 @@ final class ProxyCounters {
 
     /**
      * @param group the request's quota group
+     * @param accountRegion the account and region whose bucket it counts against
      * @param at when the proxy's server handed the request over (nanoTime)
      */
-    void arrivedInGroup(String group, long at) {
+    void arrivedInGroup(String group, String accountRegion, long at) {
+        byAccountRegion
+                .computeIfAbsent(group + " " + accountRegion, k -> new LongAdder())
+                .increment();
         arrivalsByGroup
                 .computeIfAbsent(group, k -> new ConcurrentLinkedQueue<>())
                 .add(at);
     }
 
-    void throttled(String group) {
+    void throttled(String group, String accountRegion) {
         throttledByGroup.computeIfAbsent(group, k -> new LongAdder()).increment();
+        throttledByAccountRegion
+                .computeIfAbsent(group + " " + accountRegion, k -> new LongAdder())
+                .increment();
     }
 
     void fault(ThrottlingProxy.Fault fault) {
@@ -76,6 +87,8 @@ final class ProxyCounters {
         requests.clear();
         requestsByResource.clear();
         throttledByGroup.clear();
+        byAccountRegion.clear();
+        throttledByAccountRegion.clear();
         arrivalsByGroup.clear();
         faults.values().forEach(LongAdder::reset);
         conflicts.reset();
