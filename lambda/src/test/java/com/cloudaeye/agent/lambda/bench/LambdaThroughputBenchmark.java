@@ -123,29 +123,9 @@ public final class LambdaThroughputBenchmark {
                             .size(),
                     peakHeapMb(),
                     proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofSeconds(1)),
-                    ourSide(proxy),
+                    SendTimes.summary(proxy),
                     perFunction(calls, n));
         }
-    }
-
-    /**
-     * @return the most shared calls within one second as our side saw them (when started in the SDK, when handed to
-     *     the HTTP client), the longest delay between the two, and how many the proxy received against how many we
-     *     sent; empty without {@link SendTimes} on the class path
-     */
-    private static String ourSide(ThrottlingProxy proxy) {
-        if (SendTimes.STARTS.isEmpty()) {
-            return "our side not recorded";
-        }
-        int received = proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofDays(1));
-        return String.format(
-                Locale.ROOT,
-                "started %d, sent %d, start to send up to %d ms; %d sent, %d received",
-                SendTimes.maxInAnyWindow(SendTimes.STARTS, Duration.ofSeconds(1)),
-                SendTimes.maxInAnyWindow(SendTimes.SENDS, Duration.ofSeconds(1)),
-                SendTimes.MAX_START_TO_SEND.get() / 1_000_000,
-                SendTimes.SENDS.size(),
-                received);
     }
 
     /** @return each kind of call per function, e.g. {@code UpdateFunctionConfiguration 1.00, GetFunction 1.02} */

@@ -1,7 +1,9 @@
 package com.cloudaeye.agent.lambda.bench;
 
+import com.cloudaeye.agent.testing.ThrottlingProxy;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
@@ -79,5 +81,25 @@ public final class SendTimes implements ExecutionInterceptor {
             max = Math.max(max, end - i);
         }
         return max;
+    }
+
+    /**
+     * @return the most shared calls within one second as our side saw them (when started in the SDK, when handed to
+     *     the HTTP client), the longest delay between the two, and how many the proxy received against how many we
+     *     sent; empty without {@link SendTimes} on the class path
+     */
+    static String summary(ThrottlingProxy proxy) {
+        if (STARTS.isEmpty()) {
+            return "our side not recorded";
+        }
+        int received = proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofDays(1));
+        return String.format(
+                Locale.ROOT,
+                "started %d, sent %d, start to send up to %d ms; %d sent, %d received",
+                maxInAnyWindow(STARTS, Duration.ofSeconds(1)),
+                maxInAnyWindow(SENDS, Duration.ofSeconds(1)),
+                MAX_START_TO_SEND.get() / 1_000_000,
+                SENDS.size(),
+                received);
     }
 }
