@@ -230,7 +230,9 @@ public final class IamUserStackAccess implements EksComponent {
                         // CloudFormation deletes the stack's resources with the caller's credentials:
                         Permission.of("iam:DeleteUser", userArn),
                         Permission.of("iam:DeletePolicy", policyArn),
-                        Permission.of("iam:ListPolicyVersions", policyArn))
+                        Permission.of("iam:ListPolicyVersions", policyArn),
+                        // Read once the stack is deleted: a policy that outlived it is deleted too.
+                        Permission.of("iam:GetPolicy", policyArn))
                 .targetState(new StackState(ref.name(), null, stack.get().stackId(), policyArn).toJson())
                 .build());
         List<AccessKeyMetadata> keys = UserAccessKeys.listKeys(context).orElse(List.of());
