@@ -43,8 +43,8 @@ String required(String name, String meaning) {
 }
 
 // The installer's settings that do not depend on the platform: emulator or AWS, region, progress, journals.
-AgentInstaller.Builder installerFromEnvironment() {
-    AgentInstaller.Builder builder = AgentInstaller.builder().listener(ProgressListener.console());
+AgentInstallerBuilder installerFromEnvironment() {
+    AgentInstallerBuilder builder = AgentInstaller.builder().listener(ProgressListener.console());
     String endpoint = env("CLOUDAEYE_AWS_ENDPOINT", null);
     String region = env("AWS_REGION", endpoint == null ? null : "us-east-1");
     if (endpoint != null) {
@@ -63,7 +63,7 @@ AgentInstaller.Builder installerFromEnvironment() {
 
 try {
     Plan plan = Plan.fromJson(Files.readString(Path.of(env("CLOUDAEYE_PLAN", "plan.json"))));
-    AgentInstaller.Builder builder = installerFromEnvironment().region(Region.of(plan.region()));
+    AgentInstallerBuilder builder = installerFromEnvironment().region(Region.of(plan.region()));
     String logsEndpoint = env("CLOUDAEYE_LOGS_ENDPOINT", null);
     String token = env("CLOUDAEYE_API_TOKEN", null);
     if (logsEndpoint != null && token != null) {

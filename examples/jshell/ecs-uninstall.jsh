@@ -52,8 +52,8 @@ String required(String name, String meaning) {
 }
 
 // The installer's settings that do not depend on the platform: emulator or AWS, region, progress, journals.
-AgentInstaller.Builder installerFromEnvironment() {
-    AgentInstaller.Builder builder = AgentInstaller.builder().listener(ProgressListener.console());
+AgentInstallerBuilder installerFromEnvironment() {
+    AgentInstallerBuilder builder = AgentInstaller.builder().listener(ProgressListener.console());
     String endpoint = env("CLOUDAEYE_AWS_ENDPOINT", null);
     String region = env("AWS_REGION", endpoint == null ? null : "us-east-1");
     if (endpoint != null) {
@@ -71,7 +71,7 @@ AgentInstaller.Builder installerFromEnvironment() {
 }
 
 // Where the agent sends logs, and its token (never printed: plans and journals show it as ****).
-AgentInstaller.Builder withAgent(AgentInstaller.Builder builder) {
+AgentInstallerBuilder withAgent(AgentInstallerBuilder builder) {
     String logsEndpoint = required("CLOUDAEYE_LOGS_ENDPOINT", "the CloudAEye logs service URL");
     String token = required("CLOUDAEYE_API_TOKEN", "the CloudAEye API token");
     return builder.agent(a -> a.logsEndpoint(logsEndpoint).apiToken(Secret.of(token)));

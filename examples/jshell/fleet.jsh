@@ -49,7 +49,7 @@ try {
     }
     String token = required("CLOUDAEYE_API_TOKEN");
     String logs = required("CLOUDAEYE_LOGS_ENDPOINT");
-    FleetInstaller.Builder fleet = FleetInstaller.builder()
+    FleetInstallerBuilder fleet = FleetInstaller.builder()
             .roleName(env("CLOUDAEYE_ROLE_NAME", "CloudAEyeInstaller"))
             .agent(a -> a.logsEndpoint(logs).apiToken(Secret.of(token)))
             .target((account, region) -> {

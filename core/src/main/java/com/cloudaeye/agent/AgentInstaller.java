@@ -13,23 +13,14 @@ import com.cloudaeye.agent.internal.Recovery;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
-import java.net.URI;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 
 /**
  * Installs the CloudAEye logs agent into AWS workloads: plan first (read-only), review the plan and its IAM policy,
@@ -68,7 +59,7 @@ public final class AgentInstaller implements AutoCloseable {
     private final PreflightCheck preflightCheck;
     private final String pacingDescription;
 
-    private AgentInstaller(Builder b, Region region) {
+    AgentInstaller(AgentInstallerBuilder b, Region region) {
         this.region = region;
         this.targets = List.copyOf(b.targets);
         this.recorder = new CallRecorder();
@@ -92,8 +83,8 @@ public final class AgentInstaller implements AutoCloseable {
     }
 
     /** @return a new builder */
-    public static Builder builder() {
-        return new Builder();
+    public static AgentInstallerBuilder builder() {
+        return new AgentInstallerBuilder();
     }
 
     /**
@@ -133,7 +124,7 @@ public final class AgentInstaller implements AutoCloseable {
 
     /**
      * Applies a plan: every mutating change, scheduled under AWS's rate limits, journaled before and after each
-     * mutation. One resource's failure does not stop the others (see {@link Builder#maxFailures(int)}).
+     * mutation. One resource's failure does not stop the others (see {@link AgentInstallerBuilder#maxFailures(int)}).
      *
      * @param plan a plan made by this installer or read with {@link Plan#fromJson(String)}
      * @return per resource: applied, skipped (why) or failed (why); and the journal
@@ -160,10 +151,10 @@ public final class AgentInstaller implements AutoCloseable {
      * Checks, before anything changes, that the caller may make every call the plan needs: finds the caller with
      * {@code sts:GetCallerIdentity} (an assumed-role session is checked as its role) and evaluates the plan's
      * {@link Plan#requiredPolicy() policy}, action by action on exactly its resources, with IAM's policy simulator
-     * ({@code iam:SimulatePrincipalPolicy}). It makes only read calls. {@link Builder#preflight(boolean)} makes
+     * ({@code iam:SimulatePrincipalPolicy}). It makes only read calls. {@link AgentInstallerBuilder#preflight(boolean)} makes
      * {@link #apply(Plan)} run it first.
      *
-     * <p>It needs permissions of its own, which plans list only when {@link Builder#preflight(boolean)} is on:
+     * <p>It needs permissions of its own, which plans list only when {@link AgentInstallerBuilder#preflight(boolean)} is on:
      * {@code iam:SimulatePrincipalPolicy} on the caller's user or role ARN and, for a role with a path (which the
      * session ARN leaves out), {@code iam:GetRole} on that role. {@code sts:GetCallerIdentity} needs no permission.
      * The simulator evaluates the principal's identity-based policies and permissions boundary, not resource-based
@@ -282,274 +273,5 @@ public final class AgentInstaller implements AutoCloseable {
     public void close() {
         scheduler.close();
         clients.close();
-    }
-
-    /** Builds an {@link AgentInstaller}; validation happens in {@link #build()}. */
-    public static final class Builder {
-        private @Nullable Region region;
-        private @Nullable AwsCredentialsProvider credentials;
-        private @Nullable URI endpointOverride;
-        private final Map<Class<?>, SdkClient> clients = new HashMap<>();
-        private @Nullable AgentSettings agent;
-        private final List<Target> targets = new ArrayList<>();
-        private ProgressListener listener = ProgressListener.NONE;
-        private final Map<String, Double> rates = new HashMap<>();
-        private Pacing pacing = Pacing.adaptive();
-        private int maxConcurrency = 32;
-        private int maxAttempts = 8;
-        private Duration baseBackoff = Duration.ofMillis(250);
-        private JournalStore journals =
-                JournalStore.directory(Path.of(System.getProperty("user.home"), ".cloudaeye", "journals"));
-        private boolean journaling = true;
-        private int maxFailures = Integer.MAX_VALUE;
-        private boolean preflight;
-        private Supplier<List<FailureBudget>> sharedFailureLimits = List::of;
-
-        private Builder() {}
-
-        /**
-         * @param region the AWS region; defaults to the SDK's region chain ({@code AWS_REGION}, profile)
-         * @return this
-         */
-        public Builder region(Region region) {
-            this.region = region;
-            return this;
-        }
-
-        /**
-         * @param credentials the credentials; defaults to the SDK's default chain
-         * @return this
-         */
-        public Builder credentialsProvider(AwsCredentialsProvider credentials) {
-            this.credentials = credentials;
-            return this;
-        }
-
-        /**
-         * Sends every AWS call to one endpoint: a local emulator (moto, LocalStack) in tests and demos.
-         *
-         * @param endpoint e.g. {@code http://127.0.0.1:5000}
-         * @return this
-         */
-        public Builder endpointOverride(URI endpoint) {
-            this.endpointOverride = endpoint;
-            return this;
-        }
-
-        /**
-         * Uses a client that the caller built (and will close) instead of making one. Its retry and interceptors are
-         * the caller's: the installer's call recorder does not see its calls.
-         *
-         * @param type the client interface, e.g. {@code LambdaClient.class}
-         * @param client the client
-         * @param <C> the client type
-         * @return this
-         */
-        public <C extends SdkClient> Builder client(Class<C> type, C client) {
-            clients.put(type, client);
-            return this;
-        }
-
-        /**
-         * @param agent where the agent sends logs and its token
-         * @return this
-         */
-        public Builder agent(AgentSettings agent) {
-            this.agent = agent;
-            return this;
-        }
-
-        /**
-         * @param agent configures the agent settings
-         * @return this
-         */
-        public Builder agent(Consumer<AgentSettings.Builder> agent) {
-            AgentSettings.Builder b = AgentSettings.builder();
-            agent.accept(b);
-            try {
-                this.agent = b.build();
-            } catch (IllegalStateException e) {
-                throw new ConfigurationException(
-                        "Incomplete agent settings: " + e.getMessage()
-                                + ". Set both logsEndpoint(...) and apiToken(Secret.of(...)).",
-                        e);
-            }
-            return this;
-        }
-
-        /** Failure limits shared with other installers: {@link FleetInstaller}'s, per fleet and per account. */
-        Builder sharedFailureLimits(Supplier<List<FailureBudget>> limits) {
-            this.sharedFailureLimits = limits;
-            return this;
-        }
-
-        /** The agent settings given so far, for {@link FleetInstaller.Builder}'s same-named setter. */
-        @Nullable
-        AgentSettings agentSettings() {
-            return agent;
-        }
-
-        /**
-         * Adds a target. Targets are planned in the order added.
-         *
-         * @param target a target, e.g. {@code LambdaTarget.builder()...build()}
-         * @return this
-         */
-        public Builder target(Target target) {
-            for (Target t : targets) {
-                if (t.name().equals(target.name())) {
-                    throw new ConfigurationException("Two " + target.name() + " targets were added: combine their"
-                            + " selections into one target.");
-                }
-            }
-            targets.add(target);
-            return this;
-        }
-
-        /**
-         * @param listener hears each change's outcome during apply; {@link ProgressListener#console()} for jshell
-         * @return this
-         */
-        public Builder listener(ProgressListener listener) {
-            this.listener = listener;
-            return this;
-        }
-
-        /**
-         * Overrides the rate of one quota (e.g. when an account has a raised limit, or to leave room for others).
-         *
-         * @param quotaName e.g. {@code lambda.control-plane}
-         * @param requestsPerSecond the rate
-         * @return this
-         */
-        public Builder rateLimit(String quotaName, double requestsPerSecond) {
-            if (!(requestsPerSecond > 0)) {
-                throw new ConfigurationException(
-                        "rateLimit(" + quotaName + ") must be positive, got " + requestsPerSecond);
-            }
-            rates.put(quotaName, requestsPerSecond);
-            return this;
-        }
-
-        /**
-         * Chooses how fast the installer calls AWS around the quotas' documented rates; the plan and the console
-         * progress output name it.
-         *
-         * @param pacing {@link Pacing#adaptive()} (the default), {@link Pacing#documentedQuotas()} or {@link
-         *     Pacing#share(double)}, e.g. {@code Pacing.share(0.6)} to leave 40 % of every quota to the account's
-         *     other users
-         * @return this
-         */
-        public Builder pacing(Pacing pacing) {
-            this.pacing = java.util.Objects.requireNonNull(pacing, "pacing");
-            return this;
-        }
-
-        /**
-         * @param maxConcurrency how many AWS calls may be in flight at once (default 32)
-         * @return this
-         */
-        public Builder maxConcurrency(int maxConcurrency) {
-            if (maxConcurrency < 1) {
-                throw new ConfigurationException("maxConcurrency must be at least 1, got " + maxConcurrency);
-            }
-            this.maxConcurrency = maxConcurrency;
-            return this;
-        }
-
-        /**
-         * @param maxAttempts attempts per AWS call on throttling, 5xx and network errors (default 8)
-         * @param baseBackoff the first retry's delay, doubled per attempt with jitter (default 250 ms)
-         * @return this
-         */
-        public Builder retries(int maxAttempts, Duration baseBackoff) {
-            if (maxAttempts < 1) {
-                throw new ConfigurationException("maxAttempts must be at least 1, got " + maxAttempts);
-            }
-            if (baseBackoff.isNegative()) {
-                throw new ConfigurationException("retries(..., baseBackoff) must not be negative, got " + baseBackoff
-                        + ": pass e.g. Duration.ofMillis(250).");
-            }
-            this.maxAttempts = maxAttempts;
-            this.baseBackoff = baseBackoff;
-            return this;
-        }
-
-        /**
-         * @param directory where apply journals are written (default {@code ~/.cloudaeye/journals})
-         * @return this
-         */
-        public Builder journalDirectory(Path directory) {
-            return journalStore(JournalStore.directory(directory));
-        }
-
-        /**
-         * @param store where apply journals are written, e.g. an {@link S3JournalStore} so that another machine can
-         *     resume or roll back; default: the local directory {@code ~/.cloudaeye/journals}
-         * @return this
-         */
-        public Builder journalStore(JournalStore store) {
-            this.journals = store;
-            this.journaling = true;
-            return this;
-        }
-
-        /**
-         * Turns journaling off: a failure half-way can then not be rolled back from a journal.
-         *
-         * @return this
-         */
-        public Builder withoutJournal() {
-            this.journaling = false;
-            return this;
-        }
-
-        /**
-         * Stops the apply once this many changes failed or have an unknown outcome: no change starts after that (the rest
-         * are not attempted, and say so), and a change starts only while the failures so far plus the changes in flight
-         * stay below the limit, so an apply never makes more failures than this, however concurrent its targets are.
-         *
-         * @param maxFailures the most failures an apply may make (default: no limit)
-         * @return this
-         */
-        public Builder maxFailures(int maxFailures) {
-            if (maxFailures < 1) {
-                throw new ConfigurationException("maxFailures must be at least 1, got " + maxFailures);
-            }
-            this.maxFailures = maxFailures;
-            return this;
-        }
-
-        /**
-         * Makes {@link AgentInstaller#apply(Plan)} check the caller's permissions with IAM's policy simulator before
-         * it changes anything (see {@link AgentInstaller#preflight(Plan)}), and adds the permissions that check needs
-         * to every plan's policy.
-         *
-         * @param preflight true to check first (default false)
-         * @return this
-         */
-        public Builder preflight(boolean preflight) {
-            this.preflight = preflight;
-            return this;
-        }
-
-        /**
-         * @return the installer
-         * @throws ConfigurationException when no region is given or found
-         */
-        public AgentInstaller build() {
-            Region r = region;
-            if (r == null) {
-                try {
-                    r = DefaultAwsRegionProviderChain.builder().build().getRegion();
-                } catch (SdkException e) {
-                    throw new ConfigurationException(
-                            "No AWS region: call .region(Region.US_EAST_1) or set the"
-                                    + " AWS_REGION environment variable.",
-                            e);
-                }
-            }
-            return new AgentInstaller(this, r);
-        }
     }
 }

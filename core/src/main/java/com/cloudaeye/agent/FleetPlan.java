@@ -99,10 +99,10 @@ public abstract class FleetPlan {
      * template for every account. Its policy is derived from this plan: the union of {@link #requiredPolicy(String)}
      * over the accounts, with each account ID in an ARN replaced by {@code ${AWS::AccountId}}, so each account's role
      * may make exactly the calls this plan needs there (plus {@code ec2:DescribeRegions} for {@link
-     * FleetInstaller.Builder#allEnabledRegions()}), and no more. Its trust policy lets only the principal given as the
+     * FleetInstallerBuilder#allEnabledRegions()}), and no more. Its trust policy lets only the principal given as the
      * {@code TrustedPrincipalArn} parameter assume it, and only with the {@code ExternalId} parameter; the {@code
      * RoleName} parameter (default {@code CloudAEyeInstaller}) is the fleet's {@link
-     * FleetInstaller.Builder#roleName(String)}. Make the template from a plan of everything you will install (an
+     * FleetInstallerBuilder#roleName(String)}. Make the template from a plan of everything you will install (an
      * uninstall needs the same calls); re-deploy it when the plan grows.
      *
      * @return the template, deterministic JSON

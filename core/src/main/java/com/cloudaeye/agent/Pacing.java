@@ -17,7 +17,7 @@ import org.jspecify.annotations.Nullable;
  *       keep the rest of the quota while the installer runs.
  * </ul>
  *
- * <p>A {@link AgentInstaller.Builder#rateLimit(String, double) rateLimit} override replaces a quota's documented rate
+ * <p>A {@link AgentInstallerBuilder#rateLimit(String, double) rateLimit} override replaces a quota's documented rate
  * for every pacing. The plan and the console progress output name the pacing in force.
  */
 public final class Pacing {

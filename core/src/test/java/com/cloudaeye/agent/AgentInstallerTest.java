@@ -13,7 +13,7 @@ import software.amazon.awssdk.regions.Region;
 
 /** Builder validation and the installer's own checks: each mistake gets a ConfigurationException naming the fix. */
 class AgentInstallerTest {
-    private static AgentInstaller.Builder builder() {
+    private static AgentInstallerBuilder builder() {
         return AgentInstaller.builder()
                 .region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))

@@ -68,11 +68,11 @@ class FleetInstallerTest {
         aws.stop();
     }
 
-    private FleetInstaller.Builder fleet() {
+    private FleetInstallerBuilder fleet() {
         return fleet(target);
     }
 
-    private FleetInstaller.Builder fleet(FakeTarget target) {
+    private FleetInstallerBuilder fleet(FakeTarget target) {
         return FleetInstaller.builder()
                 .accounts("111111111111", "222222222222", DENIED)
                 .regions(Region.US_EAST_1, Region.EU_WEST_1)

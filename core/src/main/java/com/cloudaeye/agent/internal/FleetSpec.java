@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.internal;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.JournalStore;
 import com.cloudaeye.agent.spi.Target;
@@ -27,7 +28,7 @@ import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.sts.StsClient;
 
 /**
- * What a {@code FleetInstaller.Builder} was told, its validation, and the assembly of the fleet's engine: the
+ * What a {@code FleetInstallerBuilder} was told, its validation, and the assembly of the fleet's engine: the
  * accounts (given, discovered, excluded), the STS client, and the factory of each account-region's installer.
  */
 public final class FleetSpec {
@@ -64,7 +65,7 @@ public final class FleetSpec {
     /** Targets, per account and region. */
     public final List<BiFunction<String, Region, Target>> targets = new ArrayList<>();
     /** Settings passed on to every account-region's installer builder, in the order given. */
-    public final List<Consumer<AgentInstaller.Builder>> steps = new ArrayList<>();
+    public final List<Consumer<AgentInstallerBuilder>> steps = new ArrayList<>();
     /** Where journals go; {@code <account>/<region>} below it. */
     public JournalStore journals =
             JournalStore.directory(Path.of(System.getProperty("user.home"), ".cloudaeye", "journals"));
@@ -161,7 +162,7 @@ public final class FleetSpec {
      * @param shareLimits hands an installer builder the failure limits its applies share with the fleet
      * @return the fleet's parts, from validated settings
      */
-    public Assembled assemble(BiConsumer<AgentInstaller.Builder, Supplier<List<FailureBudget>>> shareLimits) {
+    public Assembled assemble(BiConsumer<AgentInstallerBuilder, Supplier<List<FailureBudget>>> shareLimits) {
         Region home = home();
         AwsCredentialsProvider caller = credentials != null
                 ? credentials
@@ -184,7 +185,7 @@ public final class FleetSpec {
             all.removeAll(left);
             return all;
         };
-        List<Consumer<AgentInstaller.Builder>> settings = List.copyOf(steps);
+        List<Consumer<AgentInstallerBuilder>> settings = List.copyOf(steps);
         List<BiFunction<String, Region, Target>> made = List.copyOf(targets);
         @Nullable JournalStore store = journaling ? journals : null;
         FleetEngine engine = new FleetEngine(
@@ -201,7 +202,7 @@ public final class FleetSpec {
                 client,
                 calls,
                 (account, region, assumed, limits) -> {
-                    AgentInstaller.Builder installer = AgentInstaller.builder();
+                    AgentInstallerBuilder installer = AgentInstaller.builder();
                     settings.forEach(step -> step.accept(installer));
                     made.forEach(t -> installer.target(t.apply(account, region)));
                     installer.region(region).credentialsProvider(assumed);

@@ -61,7 +61,7 @@ public final class RoleTemplate {
                 .putObject("RoleName")
                 .put("Type", "String")
                 .put("Default", "CloudAEyeInstaller")
-                .put("Description", "The role name the fleet installer assumes (FleetInstaller.Builder#roleName)");
+                .put("Description", "The role name the fleet installer assumes (FleetInstallerBuilder#roleName)");
         parameters
                 .putObject("TrustedPrincipalArn")
                 .put("Type", "String")
@@ -74,7 +74,7 @@ public final class RoleTemplate {
                 .putObject("ExternalId")
                 .put("Type", "String")
                 .put("MinLength", "2")
-                .put("Description", "The external ID the installer sends (FleetInstaller.Builder#externalId)");
+                .put("Description", "The external ID the installer sends (FleetInstallerBuilder#externalId)");
 
         ObjectNode properties = template.putObject("Resources")
                 .putObject("InstallerRole")

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ApplyException;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.ApplyResult.Status;
@@ -32,8 +33,8 @@ class ApplyRunnerTest {
     @TempDir
     Path journals;
 
-    private AgentInstaller.Builder installer(FakeTarget... targets) {
-        AgentInstaller.Builder b = AgentInstaller.builder()
+    private AgentInstallerBuilder installer(FakeTarget... targets) {
+        AgentInstallerBuilder b = AgentInstaller.builder()
                 .region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
                 .journalDirectory(journals);

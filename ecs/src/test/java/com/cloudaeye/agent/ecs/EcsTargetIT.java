@@ -1,6 +1,6 @@
 package com.cloudaeye.agent.ecs;
 
-import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.testing.Moto;
@@ -39,7 +39,7 @@ class EcsTargetIT extends TargetContract {
     }
 
     @Override
-    protected AgentInstaller.Builder environment() {
+    protected AgentInstallerBuilder environment() {
         return MotoEcs.environment();
     }
 

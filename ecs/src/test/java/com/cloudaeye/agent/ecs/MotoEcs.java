@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.ecs;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.testing.Moto;
 import java.io.IOException;
@@ -44,12 +45,12 @@ final class MotoEcs implements AutoCloseable {
     }
 
     /** An installer against moto with the given target. */
-    static AgentInstaller.Builder installer(EcsTarget target) {
+    static AgentInstallerBuilder installer(EcsTarget target) {
         return environment().target(target);
     }
 
     /** An installer builder pointed at moto with the agent settings, without a target. */
-    static AgentInstaller.Builder environment() {
+    static AgentInstallerBuilder environment() {
         return AgentInstaller.builder()
                 .region(Moto.REGION)
                 .endpointOverride(Moto.endpoint())

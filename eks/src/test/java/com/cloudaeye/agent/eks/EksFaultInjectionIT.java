@@ -3,6 +3,7 @@ package com.cloudaeye.agent.eks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
@@ -157,7 +158,7 @@ class EksFaultInjectionIT {
         }
     }
 
-    private static AgentInstaller.Builder installer(String cluster, ThrottlingProxy proxy) {
+    private static AgentInstallerBuilder installer(String cluster, ThrottlingProxy proxy) {
         EksTarget.Builder target = EksTarget.builder()
                 .cluster(cluster)
                 .waits(Duration.ofMillis(50), Duration.ofSeconds(20))

@@ -3,6 +3,7 @@ package com.cloudaeye.agent.eks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.testing.Moto;
@@ -36,7 +37,7 @@ class EksLoggingIT extends TargetContract {
     }
 
     @Override
-    protected AgentInstaller.Builder environment() {
+    protected AgentInstallerBuilder environment() {
         return MotoEks.environment();
     }
 

@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.eks;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.testing.Moto;
 import java.time.Duration;
@@ -47,12 +48,12 @@ final class MotoEks {
         return EksTarget.builder().cluster(CLUSTER).waits(Duration.ofMillis(100), Duration.ofSeconds(30));
     }
 
-    static AgentInstaller.Builder installer(EksTarget target) {
+    static AgentInstallerBuilder installer(EksTarget target) {
         return environment().target(target);
     }
 
     /** An installer builder pointed at moto with the agent settings, without a target. */
-    static AgentInstaller.Builder environment() {
+    static AgentInstallerBuilder environment() {
         return AgentInstaller.builder()
                 .region(Moto.REGION)
                 .credentialsProvider(Moto.credentials())

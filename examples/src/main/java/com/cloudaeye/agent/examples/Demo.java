@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.examples;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ProgressListener;
@@ -37,7 +38,7 @@ public final class Demo {
     public static void main(String[] args) {
         Map<String, String> env = System.getenv();
         String emulator = env.get("CLOUDAEYE_DEMO_ENDPOINT");
-        AgentInstaller.Builder builder = AgentInstaller.builder()
+        AgentInstallerBuilder builder = AgentInstaller.builder()
                 .agent(a -> a.logsEndpoint(
                                 env.getOrDefault("CLOUDAEYE_LOGS_ENDPOINT", "https://logs.demo.cloudaeye.com"))
                         .apiToken(Secret.of(env.getOrDefault("CLOUDAEYE_API_TOKEN", "demo-token-not-a-secret"))))

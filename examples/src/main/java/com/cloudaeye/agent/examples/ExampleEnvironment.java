@@ -2,6 +2,7 @@ package com.cloudaeye.agent.examples;
 
 import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ProgressListener;
@@ -135,11 +136,11 @@ final class ExampleEnvironment {
      *
      * @return a builder without targets
      */
-    AgentInstaller.Builder installer() {
+    AgentInstallerBuilder installer() {
         String logsEndpoint = optional(LOGS_ENDPOINT).orElse("");
         String token = optional(API_TOKEN).orElse("");
         boolean insecure = flag(ALLOW_INSECURE_ENDPOINT);
-        AgentInstaller.Builder builder = AgentInstaller.builder()
+        AgentInstallerBuilder builder = AgentInstaller.builder()
                 .agent(a ->
                         a.logsEndpoint(logsEndpoint).apiToken(Secret.of(token)).allowInsecureEndpoint(insecure))
                 .listener(ProgressListener.console());
@@ -190,9 +191,9 @@ final class ExampleEnvironment {
      * @param err where errors go
      * @return the exit status: 0 planned or applied completely, 1 failed or applied partly
      */
-    int planThenApply(String example, Consumer<AgentInstaller.Builder> targets, PrintStream out, PrintStream err) {
+    int planThenApply(String example, Consumer<AgentInstallerBuilder> targets, PrintStream out, PrintStream err) {
         try {
-            AgentInstaller.Builder builder = installer(); // a malformed URL fails here, with its message
+            AgentInstallerBuilder builder = installer(); // a malformed URL fails here, with its message
             targets.accept(builder);
             try (AgentInstaller installer = builder.build()) {
                 Plan plan = installer.plan(); // read-only calls

@@ -2,6 +2,7 @@ package com.cloudaeye.agent.examples;
 
 import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.FleetInstaller;
+import com.cloudaeye.agent.FleetInstallerBuilder;
 import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.FleetResult;
 import com.cloudaeye.agent.ProgressListener;
@@ -68,7 +69,7 @@ public final class FleetExample {
             return 2;
         }
         try {
-            FleetInstaller.Builder fleet = FleetInstaller.builder()
+            FleetInstallerBuilder fleet = FleetInstaller.builder()
                     .roleName(env.optional("CLOUDAEYE_ROLE_NAME").orElse("CloudAEyeInstaller"))
                     .agent(a -> a.logsEndpoint(env.optional(ExampleEnvironment.LOGS_ENDPOINT)
                                     .orElse(""))

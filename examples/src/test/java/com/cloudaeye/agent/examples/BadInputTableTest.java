@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.InsufficientPermissionsException;
@@ -402,7 +403,7 @@ class BadInputTableTest {
     }
 
     private static AgentInstaller installer(Target target) {
-        AgentInstaller.Builder b = AgentInstaller.builder()
+        AgentInstallerBuilder b = AgentInstaller.builder()
                 .region(Region.US_EAST_1)
                 .endpointOverride(URI.create(aws.baseUrl()))
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "secret")))

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.FleetInstaller;
+import com.cloudaeye.agent.FleetInstallerBuilder;
 import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.FleetResult;
 import com.cloudaeye.agent.PolicyDocument;
@@ -119,7 +120,7 @@ class FleetInstallIT {
         }
     }
 
-    private FleetInstaller.Builder fleet() {
+    private FleetInstallerBuilder fleet() {
         return FleetInstaller.builder()
                 .accounts(ACCOUNTS.toArray(String[]::new))
                 .regions(REGIONS.toArray(Region[]::new))

@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.lambda;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.testing.Moto;
 import java.io.ByteArrayOutputStream;
@@ -82,12 +83,12 @@ final class LambdaFixtures implements AutoCloseable {
         return lambda.getFunction(r -> r.functionName(name)).configuration();
     }
 
-    AgentInstaller.Builder installer(LambdaTarget target) {
+    AgentInstallerBuilder installer(LambdaTarget target) {
         return environment().target(target);
     }
 
     /** An installer builder pointed at moto with the agent settings, without a target. */
-    AgentInstaller.Builder environment() {
+    AgentInstallerBuilder environment() {
         return AgentInstaller.builder()
                 .region(Moto.REGION)
                 .endpointOverride(Moto.endpoint())

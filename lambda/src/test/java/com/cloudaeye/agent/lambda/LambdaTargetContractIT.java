@@ -1,6 +1,6 @@
 package com.cloudaeye.agent.lambda;
 
-import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.testing.Moto;
@@ -59,7 +59,7 @@ class LambdaTargetContractIT extends TargetContract {
     }
 
     @Override
-    protected AgentInstaller.Builder environment() {
+    protected AgentInstallerBuilder environment() {
         return fixtures.environment().endpointOverride(proxy.endpoint());
     }
 

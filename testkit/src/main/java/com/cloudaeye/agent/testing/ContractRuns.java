@@ -2,7 +2,7 @@ package com.cloudaeye.agent.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
@@ -33,7 +33,7 @@ final class ContractRuns {
      * @param proxy the proxy its calls go through
      * @return the builder, through the proxy, with two attempts per call and a short backoff
      */
-    static AgentInstaller.Builder quick(AgentInstaller.Builder builder, ThrottlingProxy proxy) {
+    static AgentInstallerBuilder quick(AgentInstallerBuilder builder, ThrottlingProxy proxy) {
         return builder.endpointOverride(proxy.endpoint()).retries(2, Duration.ofMillis(5));
     }
 

@@ -31,7 +31,7 @@ final class ProxyCall {
     }
 
     private static final Pattern CREDENTIAL_SCOPE =
-            Pattern.compile("Credential=[^/]+/\\d{8}/[^/]+/([^/]+)/aws4_request");
+            Pattern.compile("Credential=([^/]+)/\\d{8}/([^/]+)/([^/]+)/aws4_request");
     private static final Pattern ACTION = Pattern.compile("(?:^|&)Action=([^&]+)");
     private static final Pattern CLOUDFRONT_DISTRIBUTIONS = Pattern.compile("/20\\d\\d-\\d\\d-\\d\\d/distribution/?");
     private static final Pattern LAMBDA_PATH =
@@ -136,10 +136,33 @@ final class ProxyCall {
         if (authorization != null) {
             Matcher m = CREDENTIAL_SCOPE.matcher(authorization);
             if (m.find()) {
-                return m.group(1);
+                return m.group(3);
             }
         }
         return "unknown";
+    }
+
+    /**
+     * @param headers a request's headers
+     * @return the account-region a request is signed for: moto's {@code x-moto-account-id} header when present, else
+     *     a hash of the SigV4 credential's access key ID (one per assumed-role session, so one per account of a
+     *     fleet; the ID itself is never kept), then the credential scope's region, e.g. {@code key-1f2e3d4c/eu-west-1};
+     *     {@code unknown/unknown} for an unsigned request
+     */
+    static String accountRegion(Headers headers) {
+        String account = headers.getFirst("x-moto-account-id");
+        String region = "unknown";
+        String authorization = headers.getFirst("Authorization");
+        if (authorization != null) {
+            Matcher m = CREDENTIAL_SCOPE.matcher(authorization);
+            if (m.find()) {
+                region = m.group(2);
+                account = account != null
+                        ? account
+                        : "key-" + Integer.toHexString(m.group(1).hashCode());
+            }
+        }
+        return (account == null ? "unknown" : account) + "/" + region;
     }
 
     /** @return the operation name of an EKS rest-json call, e.g. {@code UpdateClusterConfig} */

@@ -21,6 +21,10 @@ final class ProxyCounters {
     final List<ThrottlingProxy.Request> landed = Collections.synchronizedList(new ArrayList<>());
 
     final Map<String, LongAdder> throttledByGroup = new ConcurrentHashMap<>();
+    /** Requests per quota group and account-region ({@code group + " " + accountRegion}), throttled ones included. */
+    final Map<String, LongAdder> byAccountRegion = new ConcurrentHashMap<>();
+    /** Throttled requests per quota group and account-region. */
+    final Map<String, LongAdder> throttledByAccountRegion = new ConcurrentHashMap<>();
     /** Arrival times (nanoTime) of every request of a quota group, throttled ones included. */
     final Map<String, Queue<Long>> arrivalsByGroup = new ConcurrentHashMap<>();
 
@@ -45,14 +49,20 @@ final class ProxyCounters {
         }
     }
 
-    void arrivedInGroup(String group) {
+    void arrivedInGroup(String group, String accountRegion) {
+        byAccountRegion
+                .computeIfAbsent(group + " " + accountRegion, k -> new LongAdder())
+                .increment();
         arrivalsByGroup
                 .computeIfAbsent(group, k -> new ConcurrentLinkedQueue<>())
                 .add(System.nanoTime());
     }
 
-    void throttled(String group) {
+    void throttled(String group, String accountRegion) {
         throttledByGroup.computeIfAbsent(group, k -> new LongAdder()).increment();
+        throttledByAccountRegion
+                .computeIfAbsent(group + " " + accountRegion, k -> new LongAdder())
+                .increment();
     }
 
     void fault(ThrottlingProxy.Fault fault) {
@@ -72,6 +82,8 @@ final class ProxyCounters {
         requests.clear();
         requestsByResource.clear();
         throttledByGroup.clear();
+        byAccountRegion.clear();
+        throttledByAccountRegion.clear();
         arrivalsByGroup.clear();
         faults.values().forEach(LongAdder::reset);
         conflicts.reset();

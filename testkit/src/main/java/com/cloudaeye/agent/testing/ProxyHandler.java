@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +52,12 @@ final class ProxyHandler {
 
     private final Random random;
     private final ThrottlingProxy.Gate gate;
-    private final Map<String, TokenBucket> buckets = new HashMap<>();
+    /** The rate and burst of each limited quota group. */
+    private final Map<String, double[]> limits = new HashMap<>();
+    /** The buckets: per quota group, or per quota group and account-region ({@link ProxyOptions#perAccountRegion}). */
+    private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
+
+    private final boolean perAccountRegion;
     private final LambdaPropagation propagation;
 
     final HttpServer server;
@@ -71,10 +77,10 @@ final class ProxyHandler {
         this.propagation = new LambdaPropagation(b.propagationDelay);
         b.rates.forEach((group, rate) -> {
             if (rate != null) {
-                double burst = b.bursts.getOrDefault(group, Math.max(1, Math.ceil(rate)));
-                buckets.put(group, new TokenBucket(rate, burst));
+                limits.put(group, new double[] {rate, b.bursts.getOrDefault(group, Math.max(1, Math.ceil(rate)))});
             }
         });
+        this.perAccountRegion = b.perAccountRegion;
         this.executor = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "throttling-proxy");
             t.setDaemon(true);
@@ -118,8 +124,9 @@ final class ProxyHandler {
                 exchange.close();
                 return;
             }
+            String accountRegion = ProxyCall.accountRegion(exchange.getRequestHeaders());
             if (call.group != null) {
-                counters.arrivedInGroup(call.group);
+                counters.arrivedInGroup(call.group, accountRegion);
             }
             sleep(latency);
             ThrottlingProxy.Fault fault = faultRule.apply(logged);
@@ -158,9 +165,9 @@ final class ProxyHandler {
                     case SLOW_RESPONSE -> sleep(slowResponse);
                 }
             }
-            TokenBucket bucket = call.group == null ? null : buckets.get(call.group);
+            TokenBucket bucket = call.group == null ? null : bucket(call.group, accountRegion);
             if (call.group != null && bucket != null && !bucket.tryAcquire()) {
-                counters.throttled(call.group);
+                counters.throttled(call.group, accountRegion);
                 ProxyResponses.respondThrottled(exchange, call);
                 return;
             }
@@ -240,6 +247,15 @@ final class ProxyHandler {
             }
         });
         return request.build();
+    }
+
+    private @Nullable TokenBucket bucket(String group, String accountRegion) {
+        double[] limit = limits.get(group);
+        if (limit == null) {
+            return null;
+        }
+        return buckets.computeIfAbsent(
+                perAccountRegion ? group + " " + accountRegion : group, k -> new TokenBucket(limit[0], limit[1]));
     }
 
     private ThrottlingProxy.@Nullable Fault drawFault() {

@@ -24,6 +24,7 @@ public abstract class ProxyOptions<B extends ProxyOptions<B>> {
             ThrottlingProxy.GET_FUNCTION, ThrottlingProxy.DEFAULT_GET_FUNCTION_RATE,
             ThrottlingProxy.CONTROL_PLANE, ThrottlingProxy.DEFAULT_CONTROL_PLANE_RATE));
     final Map<String, Double> bursts = new HashMap<>();
+    boolean perAccountRegion;
     Duration latency = Duration.ZERO;
     Duration propagationDelay = Duration.ZERO;
     Duration slowResponse = Duration.ofSeconds(2);
@@ -83,6 +84,20 @@ public abstract class ProxyOptions<B extends ProxyOptions<B>> {
      */
     public B unlimited() {
         rates.replaceAll((k, v) -> null);
+        return self();
+    }
+
+    /**
+     * Gives every account-region its own buckets, as AWS's quotas are per account and region (default: one set of
+     * buckets for all requests, which suits a test of one account and region). A request's account is moto's {@code
+     * x-moto-account-id} header when it has one, else its SigV4 credential's access key ID: one per assumed-role
+     * session, so one per account of a fleet (credentials refreshed mid-run would start a new, full bucket); its
+     * region is the SigV4 credential scope's. {@link ThrottlingProxy#requestsPerAccountRegion(String)} counts them.
+     *
+     * @return this
+     */
+    public B bucketsPerAccountRegion() {
+        this.perAccountRegion = true;
         return self();
     }
 

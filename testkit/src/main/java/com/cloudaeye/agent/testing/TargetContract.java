@@ -3,6 +3,7 @@ package com.cloudaeye.agent.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
@@ -47,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  * </ul>
  *
  * <p>Fault runs put a {@link ThrottlingProxy} in front of {@link #endpoint()} and use {@link
- * AgentInstaller.Builder#retries(int, java.time.Duration) two attempts} per call, so each takes seconds, not minutes.
+ * AgentInstallerBuilder#retries(int, java.time.Duration) two attempts} per call, so each takes seconds, not minutes.
  */
 public abstract class TargetContract {
     /** A fresh directory for journals. */
@@ -62,7 +63,7 @@ public abstract class TargetContract {
      *     target: the contract adds the target (or leaves it out, to apply through ServiceLoader) and the journal
      *     directory
      */
-    protected abstract AgentInstaller.Builder environment();
+    protected abstract AgentInstallerBuilder environment();
 
     /**
      * @return where {@link #environment()} sends calls, for the contract's proxy to forward to (default: moto itself;

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       ({@value #DEFAULT_CONTROL_PLANE_RATE}/s, {@link #CONTROL_PLANE}). Invocations (data plane), other services
  *       and moto's own {@code /moto-api} are never limited. An over-limit request is answered like AWS: HTTP 429,
  *       header {@code x-amzn-ErrorType: TooManyRequestsException}, body
- *       {@code {"Type":"User","message":"Rate exceeded"}}. The buckets are per proxy (one account and region).
+ *       {@code {"Type":"User","message":"Rate exceeded"}}. The buckets are per proxy (one account and region), or
+ *       per account-region with {@link ProxyOptions#bucketsPerAccountRegion()} (a fleet).
  *   <li><b>Latency.</b> Every request waits {@link ProxyOptions#latency(Duration)} before it is answered.
  *   <li><b>Asynchronous updates.</b> After a successful {@code UpdateFunctionConfiguration}
  *       ({@code PUT /2015-03-31/functions/{name}/configuration}), for {@link ProxyOptions#propagationDelay(Duration)}:
@@ -196,6 +197,35 @@ public final class ThrottlingProxy implements AutoCloseable {
             max = Math.max(max, i - first + 1);
         }
         return max;
+    }
+
+    /**
+     * Requests of a quota group per account-region (see {@link ProxyOptions#bucketsPerAccountRegion()} for how a
+     * request's account-region is named; counted whether or not the buckets are per account-region).
+     *
+     * @param group {@link #GET_FUNCTION} or {@link #CONTROL_PLANE}
+     * @return per account-region, e.g. {@code key-1f2e3d4c/eu-west-1}: its requests, throttled ones included
+     */
+    public Map<String, Long> requestsPerAccountRegion(String group) {
+        return perAccountRegion(counters.byAccountRegion, group);
+    }
+
+    /**
+     * @param group {@link #GET_FUNCTION} or {@link #CONTROL_PLANE}
+     * @return per account-region: its requests of that group that were throttled
+     */
+    public Map<String, Long> throttledPerAccountRegion(String group) {
+        return perAccountRegion(counters.throttledByAccountRegion, group);
+    }
+
+    private static Map<String, Long> perAccountRegion(Map<String, LongAdder> counts, String group) {
+        Map<String, Long> copy = new TreeMap<>();
+        counts.forEach((k, v) -> {
+            if (k.startsWith(group + " ")) {
+                copy.put(k.substring(group.length() + 1), v.sum());
+            }
+        });
+        return copy;
     }
 
     /** @return how many requests were answered with 409 {@code ResourceConflictException} (update in progress) */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.Secret;
@@ -79,7 +80,7 @@ class LogSubscriptionTargetIT extends TargetContract {
     }
 
     @Override
-    protected AgentInstaller.Builder environment() {
+    protected AgentInstallerBuilder environment() {
         return AgentInstaller.builder()
                 .region(Moto.REGION)
                 .credentialsProvider(Moto.credentials())

@@ -1,5 +1,6 @@
 package com.example.consumer.testkit;
 
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.spi.Target;
@@ -15,7 +16,7 @@ class ExampleTargetContractIT extends TargetContract {
     }
 
     @Override
-    protected AgentInstaller.Builder environment() {
+    protected AgentInstallerBuilder environment() {
         return AgentInstaller.builder()
                 .region(Moto.REGION)
                 .endpointOverride(Moto.endpoint())

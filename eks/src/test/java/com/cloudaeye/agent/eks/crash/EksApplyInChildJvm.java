@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.eks.crash;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.eks.AccessKey;
 import com.cloudaeye.agent.eks.EksTarget;
@@ -64,7 +65,7 @@ public final class EksApplyInChildJvm {
         double rate = Double.parseDouble(args[3]);
         // The key's secret stays in this JVM's memory: never printed, journaled or written to a file.
         List<AccessKey> keys = new CopyOnWriteArrayList<>();
-        AgentInstaller.Builder builder = AgentInstaller.builder()
+        AgentInstallerBuilder builder = AgentInstaller.builder()
                 .region(Moto.REGION)
                 .endpointOverride(endpoint)
                 .credentialsProvider(Moto.credentials())
