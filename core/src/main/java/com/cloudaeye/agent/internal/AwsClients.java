@@ -19,7 +19,8 @@ import software.amazon.awssdk.regions.Region;
 
 /**
  * Makes and owns the installer's SDK clients: one per type, configured alike (region, credentials, endpoint override,
- * the call recorder, no SDK retries because the scheduler retries). Clients that the caller passed in are used as
+ * the call recorder, no SDK retries because the scheduler retries, the {@link SendGate} that holds each request until its
+ * quota lets it leave). Clients that the caller passed in are used as
  * they are and never closed here.
  */
 public final class AwsClients implements AutoCloseable {
@@ -98,6 +99,7 @@ public final class AwsClients implements AutoCloseable {
         builder.region(region)
                 .credentialsProvider(credentials)
                 .overrideConfiguration(o -> o.addExecutionInterceptor(recorder)
+                        .addExecutionInterceptor(SendGate.INSTANCE)
                         .retryStrategy(AwsRetryStrategy.doNotRetry())
                         .apiCallAttemptTimeout(Duration.ofSeconds(60)));
         if (endpointOverride != null) {

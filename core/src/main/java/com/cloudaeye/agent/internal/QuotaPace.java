@@ -1,7 +1,6 @@
 package com.cloudaeye.agent.internal;
 
 import com.cloudaeye.agent.Pacing;
-import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -65,8 +64,10 @@ final class QuotaPace {
     private final double start;
     private final double ceiling;
     private final double slack;
-    /** The window in which at most the rate's worth of calls may start: a second, with the slack. */
-    private final long window;
+    /** At most the rate's worth of calls start within a second and its slack ({@link #admit(long)}). */
+    private final SlidingWindow starts;
+    /** ... and are handed to the HTTP client within a second and its slack ({@link #admitSend(long)}). */
+    private final SlidingWindow sends;
 
     private double rate;
     private boolean slowStart;
@@ -76,7 +77,6 @@ final class QuotaPace {
     private long nextFree;
     private long lastCut;
     private boolean cutBefore;
-    private final ArrayDeque<Long> starts = new ArrayDeque<>();
 
     /**
      * @param quotaRate the quota's documented (or overridden) rate, requests per second
@@ -88,7 +88,8 @@ final class QuotaPace {
         this.ceiling = pacing.raisesAboveQuota() ? start * MAX_RAISE : start;
         this.slowStart = pacing.raisesAboveQuota();
         this.slack = pacing.raisesAboveQuota() ? 1 : pacing.share() < 1 ? SHARE_SLACK : QUOTA_SLACK;
-        this.window = (long) (SECOND_NANOS * slack);
+        this.starts = new SlidingWindow((long) (SECOND_NANOS * slack));
+        this.sends = new SlidingWindow((long) (SECOND_NANOS * slack));
         this.rate = start;
         this.nextFree = now;
     }
@@ -126,20 +127,25 @@ final class QuotaPace {
      * @return 0 when the call may start now (it is counted), else how many nanoseconds to wait before asking again
      */
     long admit(long now) {
-        if (slack == 1) {
-            return 0;
-        }
-        while (!starts.isEmpty() && now - starts.peekFirst() >= window) {
-            starts.pollFirst();
-        }
-        int limit = Math.max(1, (int) Math.floor(rate));
-        if (starts.size() < limit) {
-            starts.addLast(now);
-            return 0;
-        }
-        // Wait until enough of the oldest starts leave the window.
-        long[] inWindow = starts.stream().mapToLong(Long::longValue).toArray();
-        return inWindow[starts.size() - limit] + window - now;
+        return slack == 1 ? 0 : starts.admit(now, cap());
+    }
+
+    /**
+     * Admits a started call's request to be sent: the same cap as {@link #admit(long)}, counted where the request
+     * leaves for the endpoint (after the SDK marshalled it, which took up to 160 ms on a loaded machine), so that
+     * calls delayed unevenly between their start and their send, and every retry, which is a call of its own, still
+     * never put more than the cap into any window. Adaptive pacing admits every send.
+     *
+     * @param now the current time
+     * @return 0 when the request may be sent now (it is counted), else how many nanoseconds to wait before asking again
+     */
+    long admitSend(long now) {
+        return slack == 1 ? 0 : sends.admit(now, cap());
+    }
+
+    /** @return the most calls in one window: the rate's worth, at least one */
+    private int cap() {
+        return Math.max(1, (int) Math.floor(rate));
     }
 
     /**

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkServiceException;
 
@@ -34,6 +35,8 @@ import software.amazon.awssdk.core.exception.SdkServiceException;
  */
 public final class RateLimitedScheduler implements CallScheduler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RateLimitedScheduler.class);
+    /** The quota of the call a worker thread is running, for {@link #awaitSendTurn()}. */
+    private static final ThreadLocal<Bucket> RUNNING = new ThreadLocal<>();
 
     private final ScheduledExecutorService timer;
     private final ExecutorService workers;
@@ -109,6 +112,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
                 }
                 T value;
                 long started = System.nanoTime();
+                RUNNING.set(bucket);
                 try {
                     value = call.get();
                 } catch (RuntimeException e) {
@@ -117,6 +121,8 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
                 } catch (Error e) {
                     result.completeExceptionally(e); // else the caller would wait forever
                     return;
+                } finally {
+                    RUNNING.remove();
                 }
                 bucket.onSuccess(waited, System.nanoTime() - started);
                 result.complete(value);
@@ -155,6 +161,29 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
                     }
                 },
                 TimeUnit.MILLISECONDS.toNanos(delay));
+    }
+
+    /**
+     * Holds the request of the call this thread runs until its quota lets it leave ({@link QuotaPace#admitSend}):
+     * under a capped pacing, never more than the cap's worth of requests of one quota within a window, counted where
+     * they are sent, however unevenly the SDK took to marshal them and whichever attempt they are. {@link SendGate}
+     * calls it for the installer's own clients; a thread that runs no scheduled call passes at once.
+     *
+     * @throws AbortedException when the thread is interrupted while it waits (the scheduler was closed)
+     */
+    static void awaitSendTurn() {
+        Bucket bucket = RUNNING.get();
+        if (bucket == null) {
+            return;
+        }
+        for (long wait = bucket.admitSend(); wait > 0; wait = bucket.admitSend()) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw AbortedException.create("Interrupted while waiting for the quota's turn to send", e);
+            }
+        }
     }
 
     /**
@@ -305,6 +334,10 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
         synchronized long admit() {
             return pace.admit(System.nanoTime());
+        }
+
+        synchronized long admitSend() {
+            return pace.admitSend(System.nanoTime());
         }
 
         synchronized void onSuccess(boolean waited, long roundTripNanos) {

@@ -49,13 +49,18 @@ final class ProxyCounters {
         }
     }
 
-    void arrivedInGroup(String group, String accountRegion) {
+    /**
+     * @param group the request's quota group
+     * @param accountRegion the account and region whose bucket it counts against
+     * @param at when the proxy's server handed the request over (nanoTime)
+     */
+    void arrivedInGroup(String group, String accountRegion, long at) {
         byAccountRegion
                 .computeIfAbsent(group + " " + accountRegion, k -> new LongAdder())
                 .increment();
         arrivalsByGroup
                 .computeIfAbsent(group, k -> new ConcurrentLinkedQueue<>())
-                .add(System.nanoTime());
+                .add(at);
     }
 
     void throttled(String group, String accountRegion) {

@@ -104,6 +104,8 @@ final class ProxyHandler {
     }
 
     private void handle(HttpExchange exchange) throws IOException {
+        // The arrival, for the rate windows: before the body is read, as close to the wire as the server lets us see.
+        long arrivedAt = System.nanoTime();
         counters.enter();
         try {
             byte[] body = exchange.getRequestBody().readAllBytes();
@@ -126,7 +128,7 @@ final class ProxyHandler {
             }
             String accountRegion = ProxyCall.accountRegion(exchange.getRequestHeaders());
             if (call.group != null) {
-                counters.arrivedInGroup(call.group, accountRegion);
+                counters.arrivedInGroup(call.group, accountRegion, arrivedAt);
             }
             sleep(latency);
             ThrottlingProxy.Fault fault = faultRule.apply(logged);

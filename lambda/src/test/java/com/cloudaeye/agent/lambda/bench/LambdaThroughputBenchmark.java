@@ -88,6 +88,7 @@ public final class LambdaThroughputBenchmark {
         try (ThrottlingProxy proxy = proxy(latency);
                 AgentInstaller installer = installer(proxy.endpoint(), layer, publish, pacing)) {
             resetPeakHeap();
+            SendTimes.clear();
             long start = System.nanoTime();
             Plan plan = installer.plan();
             ApplyResult result = installer.apply(plan);
@@ -103,7 +104,7 @@ public final class LambdaThroughputBenchmark {
             System.out.printf(
                     Locale.ROOT,
                     "| installer, %s | %d | %d ms | %s | %.1f s | %.1f s | %.3f | %.2f (%d shared + %d GetFunction) | %d"
-                            + " (%.2f%%: %d shared, %d GetFunction) | %d | %d MB | %d | %s |%n",
+                            + " (%.2f%%: %d shared, %d GetFunction) | %d | %d MB | %d (%s) | %s |%n",
                     variant,
                     n,
                     latency.toMillis(),
@@ -122,6 +123,7 @@ public final class LambdaThroughputBenchmark {
                             .size(),
                     peakHeapMb(),
                     proxy.maxRequestsInAnyWindow(ThrottlingProxy.CONTROL_PLANE, Duration.ofSeconds(1)),
+                    SendTimes.summary(proxy),
                     perFunction(calls, n));
         }
     }
@@ -325,6 +327,7 @@ public final class LambdaThroughputBenchmark {
     private static void plan(int n, String layer) {
         try (AgentInstaller installer = installer(Moto.endpoint(), layer, false, Pacing.adaptive())) {
             resetPeakHeap();
+            SendTimes.clear();
             long start = System.nanoTime();
             Plan plan = installer.plan();
             double wall = (System.nanoTime() - start) / 1e9;
