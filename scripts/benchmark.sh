@@ -7,6 +7,7 @@
 #           at 15/s and 200 ms (1,000 functions, adaptive and documented pacing), a 60 % share (500 functions)
 #           (about 12 minutes)
 #   share:  only the 60 % share row of pacing (about 3 minutes)
+#   emulator: only the moto-alone row of pacing (the installer against the sequential loop, 500 functions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -B -q -ntp -DskipTests test-compile dependency:build-classpath -pl lambda -am \
@@ -40,6 +41,12 @@ case "${1:-quick}" in
     run install 1000 200 false adaptive
     run install 1000 200 false documented
     run install 500 200 false share=0.6
+    exit 0
+    ;;
+  emulator)
+    echo "| moto alone | functions | installer | correct | installer's calls per function | sequential loop | correct | installer/loop |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+    run emulator 500
     exit 0
     ;;
   share)

@@ -80,13 +80,6 @@ class EksLoggingIT extends TargetContract {
     }
 
     @Override
-    protected Set<String> knownGaps() {
-        // Issue 15, found by the extended contract: a lost answer whose retry is refused is reported FAILED without a
-        // read-back.
-        return Set.of(LOST_ANSWER_IS_UNKNOWN);
-    }
-
-    @Override
     protected Set<String> authorizationOnlyActions() {
         return Set.of(
                 // moto's UpdateClusterConfig returns no update to wait on; on AWS the installer polls it.

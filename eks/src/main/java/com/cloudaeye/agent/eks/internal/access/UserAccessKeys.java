@@ -161,7 +161,7 @@ final class UserAccessKeys {
     /**
      * CreateAccessKey takes no idempotency token, and a key's secret is only in its answer: a key whose answer was
      * lost is of no use to anyone and takes one of the user's two key slots. So before a retry, and after a last
-     * attempt that got no answer, the keys the user did not have just before this apply ({@code before}) are deleted:
+     * attempt that failed in any way (its answer may have been lost, or a retry refused after one landed), the keys the user did not have just before this apply ({@code before}) are deleted:
      * the user belongs to CloudAEye's stack, and only this apply adds keys to it.
      */
     private static CreateAccessKeyResponse createKeyOnce(IamClient iam, ApplyContext context, List<String> before) {
@@ -174,9 +174,7 @@ final class UserAccessKeys {
                 return iam.createAccessKey(r -> r.userName(IamUserStackAccess.USER_NAME));
             });
         } catch (RuntimeException e) {
-            if (!AwsFailures.isTransient(e)) {
-                throw e;
-            }
+            // Any error, not only a lost answer: a retry of an attempt that landed may be refused (access denied).
             try {
                 context.scheduler().call(EksQuotas.IAM, () -> deleteKeysNotIn(iam, before));
             } catch (RuntimeException cleanup) {
@@ -186,7 +184,7 @@ final class UserAccessKeys {
                         cleanup,
                         "delete any key of " + IamUserStackAccess.USER_NAME + " other than "
                                 + (before.isEmpty() ? "none" : String.join(", ", before))
-                                + " (its secret is lost) and apply again");
+                                + " (its secret is lost) and apply again, or roll back");
             }
             throw e;
         }

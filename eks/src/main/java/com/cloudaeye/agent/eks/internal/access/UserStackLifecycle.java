@@ -8,6 +8,8 @@ import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
+import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
+import com.cloudaeye.agent.spi.support.ReadBack;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -63,15 +65,39 @@ final class UserStackLifecycle {
                 .thenApply(r -> r.stackId())
                 .exceptionallyCompose(e -> AwsFailures.hasCode(e, "AlreadyExistsException")
                         ? existing(context, cluster)
-                        : CompletableFuture.failedFuture(AwsFailures.unwrap(e)))
-                .thenCompose(stackId -> waitForStack(context, stackId, deadline))
+                        // Any other error, read back: a retry of an attempt that landed may have been refused.
+                        : ReadBack.confirmAsync(
+                                context.scheduler(),
+                                "CreateStack " + IamUserStackAccess.STACK_NAME,
+                                e,
+                                () -> ours(context, cluster)))
+                // Accepted: a failure to see it finish is no proof that it did not.
+                .thenCompose(stackId -> waitForStack(context, stackId, deadline)
+                        .exceptionallyCompose(e -> CompletableFuture.failedFuture(
+                                AwsFailures.isOutcomeUnknown(e)
+                                        ? AwsFailures.unwrap(e)
+                                        : new OutcomeUnknownException(
+                                                AwsFailures.OUTCOME_UNKNOWN + ": the stack "
+                                                        + IamUserStackAccess.STACK_NAME
+                                                        + " was accepted, but waiting for it failed ("
+                                                        + AwsFailures.describe(e) + "); " + ReadBack.FIX,
+                                                AwsFailures.unwrap(e)))))
                 .thenCompose(stack -> {
                     if ("CREATE_COMPLETE".equals(stack.stackStatusAsString())) {
                         return CompletableFuture.completedFuture(stack);
                     }
-                    return failureEvents(context, stack)
-                            .thenCompose(events -> CompletableFuture.failedFuture(new AgentException(
-                                    "the stack ended " + stack.stackStatusAsString() + ": " + events)));
+                    // A failed creation deletes itself (OnFailure.DELETE): only DELETE_COMPLETE says nothing is left.
+                    boolean gone = "DELETE_COMPLETE".equals(stack.stackStatusAsString());
+                    return failureEvents(context, stack).thenCompose(events -> {
+                        String ended = "the stack ended " + stack.stackStatusAsString() + ": " + events;
+                        return CompletableFuture.<Stack>failedFuture(
+                                gone
+                                        ? new AgentException(ended)
+                                        : new OutcomeUnknownException(
+                                                AwsFailures.OUTCOME_UNKNOWN + ": " + ended
+                                                        + "; some of its resources may remain: " + ReadBack.FIX,
+                                                new IllegalStateException(stack.stackStatusAsString())));
+                    });
                 })
                 .handle((stack, error) -> {
                     if (error == null) {
@@ -97,35 +123,41 @@ final class UserStackLifecycle {
      * cluster is not ours.
      */
     private static CompletableFuture<String> existing(ApplyContext context, String cluster) {
+        return stack(context).thenCompose(stack -> {
+            if (stack.isPresent() && cluster.equals(UserStackTemplate.clusterOf(stack.get()))) {
+                LOG.debug("The stack {} for {} exists already: waiting for it", IamUserStackAccess.STACK_NAME, cluster);
+                return CompletableFuture.completedFuture(stack.get().stackId());
+            }
+            return CompletableFuture.failedFuture(new AgentException("the stack " + IamUserStackAccess.STACK_NAME
+                    + " was created since planning"
+                    + stack.map(x -> " for the cluster '" + UserStackTemplate.clusterOf(x) + "'")
+                            .orElse("")
+                    + ": plan again"));
+        });
+    }
+
+    /** @return the id of the stack this change creates, when it exists for {@code cluster} */
+    private static CompletableFuture<Optional<String>> ours(ApplyContext context, String cluster) {
+        return stack(context)
+                .thenApply(stack -> stack.filter(x -> cluster.equals(UserStackTemplate.clusterOf(x)))
+                        .map(Stack::stackId));
+    }
+
+    /** @return CloudAEye's stack unless it does not exist (or was deleted) */
+    private static CompletableFuture<Optional<Stack>> stack(ApplyContext context) {
         CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
-        return context.scheduler()
-                .submit(EksQuotas.CLOUDFORMATION, () -> {
-                    try {
-                        return cfn.describeStacks(r -> r.stackName(IamUserStackAccess.STACK_NAME)).stacks().stream()
-                                .filter(x -> !"DELETE_COMPLETE".equals(x.stackStatusAsString()))
-                                .findFirst();
-                    } catch (CloudFormationException e) {
-                        if (isMissingStack(e)) {
-                            return Optional.<Stack>empty();
-                        }
-                        throw e;
-                    }
-                })
-                .thenCompose(stack -> {
-                    if (stack.isPresent() && cluster.equals(UserStackTemplate.clusterOf(stack.get()))) {
-                        LOG.debug(
-                                "The stack {} for {} exists already: waiting for it",
-                                IamUserStackAccess.STACK_NAME,
-                                cluster);
-                        return CompletableFuture.completedFuture(stack.get().stackId());
-                    }
-                    return CompletableFuture.failedFuture(
-                            new AgentException("the stack " + IamUserStackAccess.STACK_NAME
-                                    + " was created since planning"
-                                    + stack.map(x -> " for the cluster '" + UserStackTemplate.clusterOf(x) + "'")
-                                            .orElse("")
-                                    + ": plan again"));
-                });
+        return context.scheduler().submit(EksQuotas.CLOUDFORMATION, () -> {
+            try {
+                return cfn.describeStacks(r -> r.stackName(IamUserStackAccess.STACK_NAME)).stacks().stream()
+                        .filter(x -> !"DELETE_COMPLETE".equals(x.stackStatusAsString()))
+                        .findFirst();
+            } catch (CloudFormationException e) {
+                if (isMissingStack(e)) {
+                    return Optional.<Stack>empty();
+                }
+                throw e;
+            }
+        });
     }
 
     CompletableFuture<Void> deleteStack(Change change, ApplyContext context) {
