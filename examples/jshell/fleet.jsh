@@ -14,7 +14,9 @@
 //
 //   jshell --class-path /path/to/cloudaeye-agent-all.jar fleet.jsh
 // A local emulator instead of AWS: CLOUDAEYE_AWS_ENDPOINT=http://127.0.0.1:5000. CLOUDAEYE_JOURNAL_DIR: where the
-// journals go (one directory per account and region below it).
+// journals go (one directory per account and region below it). CLOUDAEYE_JOURNAL_BUCKET: keep them in this S3 bucket
+// instead (one object per account-region, under CLOUDAEYE_JOURNAL_PREFIX, default runs/<epoch seconds>/), so that
+// another machine can resume or roll back the run.
 
 import com.cloudaeye.agent.*;
 import java.net.URI;
@@ -25,6 +27,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import com.cloudaeye.agent.lambda.LambdaTarget;
 import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.s3.S3Client;
 
 int status = 1;
 
@@ -89,7 +92,21 @@ try {
     if (journals != null) {
         fleet.journalDirectory(Path.of(journals));
     }
-    try (FleetInstaller installer = fleet.build()) {
+    String bucket = env("CLOUDAEYE_JOURNAL_BUCKET", null);
+    S3Client s3 = null;
+    if (bucket != null) {
+        var client = S3Client.builder().region(Region.of(env("AWS_REGION", "us-east-1")));
+        if (endpoint != null) {
+            client.endpointOverride(URI.create(endpoint)).forcePathStyle(true)
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")));
+        }
+        s3 = client.build();
+        String prefix = env("CLOUDAEYE_JOURNAL_PREFIX", "runs/" + java.time.Instant.now().getEpochSecond() + "/");
+        fleet.journalStore(S3JournalStore.builder().client(s3).bucket(bucket).prefix(prefix).build());
+        System.out.println("Journals: s3://" + bucket + "/" + prefix
+                + " (another machine resumes or rolls back the run from there)");
+    }
+    try (S3Client journalClient = s3; FleetInstaller installer = fleet.build()) {
         FleetPlan plan = installer.plan(); // read-only calls
         System.out.println(plan);
         for (var policy : plan.requiredPolicies().entrySet()) {

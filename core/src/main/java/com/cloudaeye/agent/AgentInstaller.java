@@ -6,6 +6,7 @@ import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.CallRecorder;
 import com.cloudaeye.agent.internal.DefaultTargetContext;
 import com.cloudaeye.agent.internal.FailureBudget;
+import com.cloudaeye.agent.internal.HeldJournalStore;
 import com.cloudaeye.agent.internal.Preflight;
 import com.cloudaeye.agent.internal.PreflightCheck;
 import com.cloudaeye.agent.internal.RateLimitedScheduler;
@@ -73,7 +74,7 @@ public final class AgentInstaller implements AutoCloseable {
                 b.clients);
         this.scheduler = new RateLimitedScheduler(b.rates, b.pacing, b.maxConcurrency, b.maxAttempts, b.baseBackoff);
         this.pacingDescription = describe(b.pacing, b.rates);
-        this.context = new DefaultTargetContext(clients, scheduler, b.agent);
+        this.context = new DefaultTargetContext(clients, scheduler, b.agent, b.sinks);
         this.listener = b.listener;
         this.journals = b.journaling ? b.journals : null;
         this.maxFailures = b.maxFailures;
@@ -131,10 +132,10 @@ public final class AgentInstaller implements AutoCloseable {
      * @throws ApplyException when the apply could not go on (e.g. the journal is not writable); it carries the result
      */
     public ApplyResult apply(Plan plan) {
-        return apply(plan, null);
+        return apply(plan, null, journals);
     }
 
-    private ApplyResult apply(Plan plan, @Nullable Journal resumed) {
+    private ApplyResult apply(Plan plan, @Nullable Journal resumed, @Nullable JournalStore store) {
         if (!plan.region().equals(region.id())) {
             throw new ConfigurationException("The plan is for region " + plan.region() + " but this installer is for "
                     + region.id() + ": build the installer with .region(Region.of(\"" + plan.region() + "\")).");
@@ -143,7 +144,7 @@ public final class AgentInstaller implements AutoCloseable {
             preflight(plan);
         }
         Plan paced = Plan.builder().from(plan).pacing(pacingDescription).build();
-        return new ApplyRunner(context, recorder, listener, journals, maxFailures, sharedFailureLimits.get())
+        return new ApplyRunner(context, recorder, listener, store, maxFailures, sharedFailureLimits.get())
                 .run(paced, this::target, resumed);
     }
 
@@ -186,12 +187,24 @@ public final class AgentInstaller implements AutoCloseable {
     }
 
     /**
-     * Plans and applies a rollback of a journaled apply.
+     * Plans and applies a rollback of a journaled apply. With a shared store ({@link S3JournalStore}) whose bucket
+     * holds the journal, it first takes the journal's lease, like {@link #resume(Journal)}, and holds it until the
+     * rollback ends: refused while the lease of the worker that wrote it is live (that worker may still be applying),
+     * and stopped before its next change should another worker take the run over meanwhile.
      *
      * @param journal the journal of the apply to undo
      * @return the result
+     * @throws JournalException when another worker's lease on the journal is live; nothing was changed
      */
     public ApplyResult rollback(Journal journal) {
+        if (journals instanceof S3JournalStore shared) {
+            HeldJournalStore held = shared.hold(journal); // refused while another worker's lease is live
+            if (held != null) {
+                try (held) {
+                    return apply(planRollback(journal), null, held);
+                }
+            }
+        }
         return apply(planRollback(journal));
     }
 
@@ -211,7 +224,10 @@ public final class AgentInstaller implements AutoCloseable {
      * @return the result of the remaining work
      */
     public ApplyResult resume(Journal journal) {
-        return apply(Recovery.resume(journal, kind -> kind == Plan.Kind.UNINSTALL ? planUninstall() : plan()), journal);
+        return apply(
+                Recovery.resume(journal, kind -> kind == Plan.Kind.UNINSTALL ? planUninstall() : plan()),
+                journal,
+                journals);
     }
 
     /** @return the AWS calls this installer made so far, per IAM action */

@@ -46,6 +46,8 @@ public abstract class Change implements Comparable<Change> {
     /**
      * The target's own data for applying and restoring the change (for example the planned revision id and the
      * before-state), opaque to callers. It never holds a secret: targets read secrets from the settings at apply.
+     * Its type is Jackson 2's tree on purpose: Jackson 2 databind is part of this API's contract (README,
+     * "Dependencies").
      *
      * @return the target's data, an empty object when it needs none
      */

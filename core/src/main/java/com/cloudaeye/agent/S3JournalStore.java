@@ -1,5 +1,6 @@
 package com.cloudaeye.agent;
 
+import com.cloudaeye.agent.internal.HeldJournalStore;
 import com.cloudaeye.agent.internal.S3Journals;
 import java.time.Duration;
 import java.util.List;
@@ -18,7 +19,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * in its last line, which also carries a nonce so that every write gets a new ETag, and which readers skip; renewed
  * with every write and every third of the lease); {@link AgentInstaller#resume(Journal)} on another machine
  * takes the journal over only once that lease has expired, and the first worker's next write then fails and stops its
- * apply before its next mutation. A finished apply releases the lease.
+ * apply before its next mutation. {@link AgentInstaller#rollback(Journal)} takes the rolled-back journal's lease the
+ * same way and holds it while it rolls back (its own journal is a new object beside it). A finished apply releases
+ * the lease.
  *
  * <pre>{@code
  * JournalStore journals = S3JournalStore.builder()
@@ -67,6 +70,16 @@ public final class S3JournalStore implements JournalStore {
     @Override
     public Writer resume(Journal earlier, Plan plan) {
         return journals.owns(earlier.location()) ? journals.takeOver(earlier.location()) : create(plan);
+    }
+
+    /**
+     * @param earlier a journal whose run another apply acts on (a rollback of it)
+     * @return a store that holds the journal's lease until closed; null when the journal is not in this bucket
+     * @throws JournalException when another worker's lease on it is live
+     */
+    @Nullable
+    HeldJournalStore hold(Journal earlier) {
+        return journals.owns(earlier.location()) ? journals.hold(earlier.location(), this) : null;
     }
 
     @Override

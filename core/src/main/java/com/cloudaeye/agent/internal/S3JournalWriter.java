@@ -74,6 +74,18 @@ final class S3JournalWriter implements JournalStore.Writer {
         }
     }
 
+    /**
+     * @throws com.cloudaeye.agent.JournalException when this writer no longer owns the journal (another worker took
+     *     it over, or its lease could not be renewed)
+     */
+    synchronized void checkOwned() {
+        JournalException gone = lost;
+        if (gone != null) {
+            lostReported = true;
+            throw gone;
+        }
+    }
+
     /** Renews the lease; a failure is kept and reported by the next append (or by close). */
     private synchronized void renew() {
         if (closed || lost != null) {

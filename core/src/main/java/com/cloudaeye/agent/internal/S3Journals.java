@@ -115,6 +115,23 @@ public final class S3Journals {
      * @return its writer, which appends to it
      */
     public JournalStore.Writer takeOver(String location) {
+        return takeOverWriter(location);
+    }
+
+    /**
+     * Holds a journal's lease while another apply acts on its run (a rollback of it): taken over like {@link
+     * #takeOver(String)}, without writing a line to it.
+     *
+     * @param location the journal's location
+     * @param store where the acting apply writes its own journal
+     * @return the store to apply with; closing it releases the lease
+     * @throws JournalException when another worker's lease is live
+     */
+    public HeldJournalStore hold(String location, JournalStore store) {
+        return new HeldJournalStore(store, takeOverWriter(location));
+    }
+
+    private S3JournalWriter takeOverWriter(String location) {
         String key = key(location);
         Remote now = get(key);
         if (now == null) {

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.ecs.internal.TaskDefinitions;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
@@ -84,6 +86,62 @@ class EcsLostAnswerIT {
             assertThat(proxy.faults()).containsEntry(Fault.LOST_RESPONSE, 1L);
             assertThat(moto.taskDefinitionOf("prod", "web-a")).endsWith("web:2");
             assertThat(installer.plan().mutations()).isEmpty();
+        }
+    }
+
+    /**
+     * The scheduler retries a call whose answer was lost, and the retry is refused (access denied, say a policy
+     * changed meanwhile): the first attempt moved the service, so a read-back finds it moved and the change is
+     * applied, not FAILED (which says nothing changed).
+     */
+    @Test
+    void updateService_whoseAnswerIsLost_andWhoseRetryIsDenied_isReadBack_andReportedApplied() {
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .lostThenDenied("UpdateService", "UpdateService")
+                        .start();
+                AgentInstaller installer = installer(MotoEcs.target().build(), proxy, 3)) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(proxy.faults()).containsEntry(Fault.LOST_RESPONSE, 1L).containsEntry(Fault.ACCESS_DENIED, 1L);
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).endsWith("web:2");
+            assertThat(installer.plan().mutations()).isEmpty();
+        }
+    }
+
+    /**
+     * As above, but the service cannot be read back either (DescribeServices is denied too): whether the service
+     * moved is unknown, and the result says so instead of FAILED; a resume finishes it.
+     */
+    @Test
+    void updateService_whoseAnswerIsLost_andWhoseReadBackIsDenied_isUnknown_andResumeFinishes() {
+        ApplyResult result;
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .lostThenDenied("UpdateService", "UpdateService", "DescribeServices")
+                        .start();
+                AgentInstaller installer = installer(MotoEcs.target().build(), proxy, 3)) {
+            result = installer.apply(installer.plan());
+        }
+        assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
+                .as(result.toString())
+                .singleElement()
+                .satisfies(r -> {
+                    assertThat(r.change().resourceType()).isEqualTo("AWS::ECS::Service");
+                    assertThat(r.message())
+                            .hasValueSatisfying(m -> assertThat(m).contains("roll back"));
+                });
+        assertThat(result.withOutcome(ResourceResult.Outcome.FAILED)).isEmpty();
+        assertThat(moto.taskDefinitionOf("prod", "web-a"))
+                .as("the lost call landed")
+                .endsWith("web:2");
+        try (AgentInstaller direct = MotoEcs.installer(MotoEcs.target().build())
+                .journalDirectory(journals)
+                .build()) {
+            ApplyResult resumed = direct.resume(Journal.read(result.journal().orElseThrow()));
+            assertThat(resumed.isSuccess()).as(resumed.toString()).isTrue();
+            assertThat(direct.plan().mutations()).isEmpty();
         }
     }
 

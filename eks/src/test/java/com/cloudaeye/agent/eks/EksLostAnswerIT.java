@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
@@ -88,6 +89,94 @@ class EksLostAnswerIT {
                         .containsExactly(CrossAccountRoleAccess.POLICY_NAME);
             }
         }
+    }
+
+    /**
+     * The scheduler retries a call whose answer was lost, and the retry is refused (access denied): the first attempt
+     * landed, so the read-back finds the change and it is applied, never FAILED (which says nothing changed).
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"TagResource", "UpdateClusterConfig", "CreateRole", "PutRolePolicy"})
+    void aLostAnswerWhoseRetryIsDenied_isReadBack_andReportedApplied(String operation) {
+        try (AgentInstaller direct = MotoEks.installer(target()).build();
+                ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .lostThenDenied(operation, operation)
+                        .start();
+                AgentInstaller faulted = faulted(target(), proxy)) {
+            ApplyResult result = faulted.apply(direct.plan());
+
+            assertThat(proxy.faults()).containsEntry(Fault.LOST_RESPONSE, 1L).containsEntry(Fault.ACCESS_DENIED, 1L);
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(direct.plan().mutations()).as("nothing left to do").isEmpty();
+        }
+    }
+
+    /**
+     * As above, but the read-back is denied too: the change may have landed, so it is UNKNOWN (never FAILED), its
+     * message says what to do, and a resume finishes it.
+     */
+    @ParameterizedTest(name = "{0}, read back with {1}")
+    @CsvSource({"UpdateClusterConfig, DescribeCluster", "CreateRole, GetRole", "CreateStack, DescribeStacks"})
+    void aLostAnswerWhoseReadBackIsDenied_isUnknown_andResumeFinishes(String operation, String readBack) {
+        List<AccessKey> sink = new CopyOnWriteArrayList<>();
+        EksTarget target = operation.equals("CreateStack") ? userStack(sink) : target();
+        ApplyResult result;
+        try (AgentInstaller direct = MotoEks.installer(target).build();
+                ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .lostThenDenied(operation, operation, readBack)
+                        .start();
+                AgentInstaller faulted = faulted(target, proxy)) {
+            result = faulted.apply(direct.plan());
+            assertThat(proxy.faults()).containsEntry(Fault.LOST_RESPONSE, 1L);
+        }
+        assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
+                .as(result.toString())
+                .isNotEmpty()
+                .allSatisfy(r -> assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m).contains("roll back")));
+        assertThat(result.status()).isNotEqualTo(ApplyResult.Status.FAILED);
+        try (AgentInstaller direct =
+                MotoEks.installer(target).journalDirectory(journals).build()) {
+            ApplyResult resumed = direct.resume(Journal.read(result.journal().orElseThrow()));
+            assertThat(resumed.isSuccess()).as(resumed.toString()).isTrue();
+            assertThat(direct.plan().mutations()).as("nothing left to do").isEmpty();
+        }
+    }
+
+    /**
+     * A CreateAccessKey whose answer was lost and whose retry was refused made a key nobody holds: it is deleted, so
+     * the change is FAILED truthfully (nothing is left), and a re-run hands over the only key.
+     */
+    @Test
+    void aLostCreateAccessKeyAnswer_whoseRetryIsDenied_leavesNoKey() {
+        List<AccessKey> sink = new CopyOnWriteArrayList<>();
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .lostThenDenied("CreateAccessKey", "CreateAccessKey")
+                        .start();
+                AgentInstaller faulted = faulted(userStack(sink), proxy)) {
+            ApplyResult result = faulted.apply(faulted.plan());
+
+            assertThat(proxy.faults()).containsEntry(Fault.ACCESS_DENIED, 1L);
+            assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+                    .as(result.toString())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.change().resourceType()).isEqualTo(IamUserStackAccess.KEY_TYPE));
+            assertThat(sink).isEmpty();
+            assertThat(accessKeyIds())
+                    .as("the key whose secret was lost is deleted")
+                    .isEmpty();
+        }
+    }
+
+    private AgentInstaller faulted(EksTarget target, ThrottlingProxy proxy) {
+        return MotoEks.installer(target)
+                .endpointOverride(proxy.endpoint())
+                .retries(3, Duration.ofMillis(10))
+                .journalDirectory(journals)
+                .build();
     }
 
     /**

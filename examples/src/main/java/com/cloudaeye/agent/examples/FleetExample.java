@@ -6,6 +6,7 @@ import com.cloudaeye.agent.FleetInstallerBuilder;
 import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.FleetResult;
 import com.cloudaeye.agent.ProgressListener;
+import com.cloudaeye.agent.S3JournalStore;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.lambda.LambdaTarget;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +23,8 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
  * Installs the CloudAEye extension layer into the Lambda functions of many accounts and regions at once: one fleet
@@ -40,12 +44,17 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
  *   <li>{@code CLOUDAEYE_LAYER_X86_64}, {@code CLOUDAEYE_LAYER_ARM64}: the layer version ARN per architecture, where
  *       {@code {region}} and {@code {account}} stand for each account-region's (at least one);
  *   <li>{@code CLOUDAEYE_APPLY=yes} to apply; {@code CLOUDAEYE_AWS_ENDPOINT} for a local emulator; {@code
- *       CLOUDAEYE_JOURNAL_DIR}; {@code CLOUDAEYE_ROLE_TEMPLATE_FILE} to save the member-account role template.
+ *       CLOUDAEYE_JOURNAL_DIR}; {@code CLOUDAEYE_ROLE_TEMPLATE_FILE} to save the member-account role template;
+ *   <li>{@code CLOUDAEYE_JOURNAL_BUCKET}: keep the journals in this S3 bucket ({@link S3JournalStore}, one object per
+ *       account-region) instead of a local directory, so that another machine can resume or roll back the run;
+ *       {@code CLOUDAEYE_JOURNAL_PREFIX} names the run (default {@code runs/<epoch seconds>/}).
  * </ul>
  *
  * <p>Exit status: 0 when planned (or applied completely), 1 when something failed, 2 when a variable is missing.
  */
 public final class FleetExample {
+    static final String JOURNAL_BUCKET = "CLOUDAEYE_JOURNAL_BUCKET";
+
     private FleetExample() {}
 
     /**
@@ -103,26 +112,20 @@ public final class FleetExample {
                             .credentialsProvider(
                                     StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"))));
             env.optional(ExampleEnvironment.JOURNAL_DIR).map(Path::of).ifPresent(fleet::journalDirectory);
-            try (FleetInstaller installer = fleet.build()) {
-                FleetPlan plan = installer.plan(); // read-only, every account-region side by side
-                out.println(plan); // per account-region counts, failures, totals
-                plan.requiredPolicies().forEach((account, policy) -> {
-                    out.println("The IAM policy account " + account + "'s role needs:");
-                    out.println(policy.toJson());
-                });
-                Optional<String> template = env.optional("CLOUDAEYE_ROLE_TEMPLATE_FILE");
-                if (template.isPresent()) {
-                    Files.writeString(Path.of(template.get()), plan.installerRoleTemplate());
-                    out.println(
-                            "Member-account role template (CloudFormation, StackSet-ready) saved to " + template.get());
+            Optional<String> bucket = env.optional(JOURNAL_BUCKET);
+            try (S3Client s3 = bucket.isPresent() ? s3(env) : null) {
+                if (s3 != null) {
+                    String prefix = env.optional("CLOUDAEYE_JOURNAL_PREFIX")
+                            .orElse("runs/" + Instant.now().getEpochSecond() + "/");
+                    fleet.journalStore(S3JournalStore.builder()
+                            .client(s3)
+                            .bucket(bucket.get())
+                            .prefix(prefix)
+                            .build());
+                    out.println("Journals: s3://" + bucket.get() + "/" + prefix
+                            + " (another machine resumes or rolls back the run from there)");
                 }
-                if (!env.apply()) {
-                    out.println("Nothing was changed. Set " + ExampleEnvironment.APPLY + "=yes to apply this plan.");
-                    return plan.isComplete() ? 0 : 1;
-                }
-                FleetResult result = installer.apply(plan); // each account-region journaled on its own
-                out.println(result);
-                return result.isSuccess() ? 0 : 1;
+                return planAndApply(env, fleet, out);
             }
         } catch (AgentException | IllegalArgumentException e) {
             err.println("FleetExample failed: " + e.getMessage());
@@ -131,6 +134,42 @@ public final class FleetExample {
             err.println("FleetExample failed: " + new UncheckedIOException(e).getMessage());
             return 1;
         }
+    }
+
+    private static int planAndApply(ExampleEnvironment env, FleetInstallerBuilder fleet, PrintStream out)
+            throws IOException {
+        try (FleetInstaller installer = fleet.build()) {
+            FleetPlan plan = installer.plan(); // read-only, every account-region side by side
+            out.println(plan); // per account-region counts, failures, totals
+            plan.requiredPolicies().forEach((account, policy) -> {
+                out.println("The IAM policy account " + account + "'s role needs:");
+                out.println(policy.toJson());
+            });
+            Optional<String> template = env.optional("CLOUDAEYE_ROLE_TEMPLATE_FILE");
+            if (template.isPresent()) {
+                Files.writeString(Path.of(template.get()), plan.installerRoleTemplate());
+                out.println("Member-account role template (CloudFormation, StackSet-ready) saved to " + template.get());
+            }
+            if (!env.apply()) {
+                out.println("Nothing was changed. Set " + ExampleEnvironment.APPLY + "=yes to apply this plan.");
+                return plan.isComplete() ? 0 : 1;
+            }
+            FleetResult result = installer.apply(plan); // each account-region journaled on its own
+            out.println(result);
+            return result.isSuccess() ? 0 : 1;
+        }
+    }
+
+    /** The journal bucket's client: the caller's default chain, or the emulator's endpoint and test credentials. */
+    private static S3Client s3(ExampleEnvironment env) {
+        S3ClientBuilder s3 = S3Client.builder()
+                .region(Region.of(env.optional(ExampleEnvironment.REGION).orElse("us-east-1")));
+        env.optional(ExampleEnvironment.AWS_ENDPOINT)
+                .ifPresent(endpoint -> s3.endpointOverride(URI.create(endpoint))
+                        .forcePathStyle(true)
+                        .credentialsProvider(
+                                StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test"))));
+        return s3.build();
     }
 
     private static String fill(String arn, String account, Region region) {

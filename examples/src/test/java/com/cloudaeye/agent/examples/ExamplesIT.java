@@ -15,6 +15,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 
@@ -48,6 +49,48 @@ class ExamplesIT {
 
     @Test
     void fleetExample_withApply_installsIntoTwoMemberAccounts_andSavesTheRoleTemplate() throws IOException {
+        fleetOfTwoMemberAccounts();
+        env.put("CLOUDAEYE_ROLE_TEMPLATE_FILE", work.resolve("role.json").toString());
+
+        assertThat(run(FleetExample::run))
+                .as(err.toString(StandardCharsets.UTF_8))
+                .isZero();
+
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("2 account-regions planned, 0 failed")
+                .contains("Fleet apply succeeded")
+                .contains("The IAM policy account 222222222222's role needs:")
+                .doesNotContain(TOKEN);
+        assertThat(Files.readString(work.resolve("role.json"))).contains("AWS::IAM::Role");
+        assertThat(work.resolve("journals").resolve("111111111111").resolve("us-east-1"))
+                .isNotEmptyDirectory();
+    }
+
+    @Test
+    void fleetExample_withAJournalBucket_journalsEachAccountRegionToS3() {
+        fleetOfTwoMemberAccounts();
+        env.put("CLOUDAEYE_JOURNAL_BUCKET", "fleet-journals");
+        try (S3Client s3 = Moto.s3()) {
+            s3.createBucket(b -> b.bucket("fleet-journals"));
+
+            assertThat(run(FleetExample::run))
+                    .as(err.toString(StandardCharsets.UTF_8))
+                    .isZero();
+
+            assertThat(out.toString(StandardCharsets.UTF_8))
+                    .contains("Fleet apply succeeded")
+                    .containsPattern("Journals: s3://fleet-journals/runs/\\d+/");
+            assertThat(s3.listObjectsV2(r -> r.bucket("fleet-journals")).contents())
+                    .extracting(o -> o.key().replaceFirst("^runs/\\d+/", "runs/<run>/"))
+                    .containsExactlyInAnyOrder(
+                            "runs/<run>/111111111111/us-east-1/install.jsonl",
+                            "runs/<run>/222222222222/us-east-1/install.jsonl");
+        }
+        assertThat(work.resolve("journals")).as("nothing journaled locally").doesNotExist();
+    }
+
+    /** Two member accounts in moto, each with the sample functions and layers; the fleet's variables set to apply. */
+    private void fleetOfTwoMemberAccounts() {
         String x86 = null;
         String arm = null;
         for (String account : java.util.List.of("111111111111", "222222222222")) {
@@ -70,21 +113,7 @@ class ExamplesIT {
         env.put("CLOUDAEYE_LAYER_ARM64", arm);
         env.put("CLOUDAEYE_ACCOUNTS", "111111111111,222222222222");
         env.put("CLOUDAEYE_EXTERNAL_ID", "examples-ext-1");
-        env.put("CLOUDAEYE_ROLE_TEMPLATE_FILE", work.resolve("role.json").toString());
         env.put("CLOUDAEYE_APPLY", "yes");
-
-        assertThat(run(FleetExample::run))
-                .as(err.toString(StandardCharsets.UTF_8))
-                .isZero();
-
-        assertThat(out.toString(StandardCharsets.UTF_8))
-                .contains("2 account-regions planned, 0 failed")
-                .contains("Fleet apply succeeded")
-                .contains("The IAM policy account 222222222222's role needs:")
-                .doesNotContain(TOKEN);
-        assertThat(Files.readString(work.resolve("role.json"))).contains("AWS::IAM::Role");
-        assertThat(work.resolve("journals").resolve("111111111111").resolve("us-east-1"))
-                .isNotEmptyDirectory();
     }
 
     @Test

@@ -85,13 +85,27 @@ class JshellScriptsIT {
         env.put("CLOUDAEYE_LAYER_ARM64", arm);
         env.put("CLOUDAEYE_ACCOUNTS", "111111111111,222222222222");
         env.put("CLOUDAEYE_APPLY", "yes");
+        env.put("CLOUDAEYE_JOURNAL_BUCKET", "fleet-journals");
+        env.put("CLOUDAEYE_JOURNAL_PREFIX", "runs/jshell/");
+        try (var s3 = Moto.s3()) {
+            s3.createBucket(b -> b.bucket("fleet-journals"));
+        }
 
         Run fleet = jshell("fleet.jsh");
 
         assertThat(fleet.exitStatus()).as(fleet.output()).isZero();
         assertThat(fleet.output())
                 .contains("2 account-regions planned, 0 failed")
-                .contains("Fleet apply succeeded");
+                .contains("Fleet apply succeeded")
+                .contains("Journals: s3://fleet-journals/runs/jshell/");
+        try (var s3 = Moto.s3()) {
+            assertThat(s3.listObjectsV2(r -> r.bucket("fleet-journals")).contents())
+                    .extracting(o -> o.key())
+                    .as("one journal per account-region, in S3")
+                    .containsExactlyInAnyOrder(
+                            "runs/jshell/111111111111/us-east-1/install.jsonl",
+                            "runs/jshell/222222222222/us-east-1/install.jsonl");
+        }
         assertThat(work.resolve("installer-role.json")).isRegularFile();
         assertThat(PolicyDocument.fromJson(Files.readString(work.resolve("policy-222222222222.json")))
                         .actions())

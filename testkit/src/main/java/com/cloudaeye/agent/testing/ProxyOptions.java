@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -172,6 +173,27 @@ public abstract class ProxyOptions<B extends ProxyOptions<B>> {
     public B faultRule(java.util.function.Function<ThrottlingProxy.Request, ThrottlingProxy.@Nullable Fault> rule) {
         this.faultRule = Objects.requireNonNull(rule, "rule");
         return self();
+    }
+
+    /**
+     * A {@link #faultRule}: the first call of {@code lost} lands and loses its answer; from then on every call of the
+     * {@code denied} operations is refused with {@link ThrottlingProxy.Fault#ACCESS_DENIED}. Name the lost operation
+     * among them to have its retry refused, and a read to have the read-back refused too.
+     *
+     * @param lost an operation, without its service, e.g. {@code UpdateService}
+     * @param denied operations, e.g. {@code UpdateService, DescribeServices}
+     * @return this
+     */
+    public B lostThenDenied(String lost, String... denied) {
+        AtomicBoolean first = new AtomicBoolean(true);
+        List<String> refused = List.of(denied);
+        return faultRule(r -> {
+            String operation = r.action().substring(r.action().indexOf(':') + 1);
+            if (lost.equals(operation) && first.getAndSet(false)) {
+                return ThrottlingProxy.Fault.LOST_RESPONSE;
+            }
+            return !first.get() && refused.contains(operation) ? ThrottlingProxy.Fault.ACCESS_DENIED : null;
+        });
     }
 
     /**

@@ -1,7 +1,8 @@
 /**
  * What a platform module needs from core besides the {@link com.cloudaeye.agent.spi.Target} SPI itself: the one JSON
  * codec ({@link com.cloudaeye.agent.spi.support.Json}), the classification and reporting of AWS failures ({@link
- * com.cloudaeye.agent.spi.support.AwsFailures}, {@link com.cloudaeye.agent.spi.support.OutcomeUnknownException}),
+ * com.cloudaeye.agent.spi.support.AwsFailures}, {@link com.cloudaeye.agent.spi.support.OutcomeUnknownException}), the
+ * read-back that decides what a failed mutation did ({@link com.cloudaeye.agent.spi.support.ReadBack}),
  * a bounded window of asynchronous calls ({@link com.cloudaeye.agent.spi.support.AsyncWindow}), name globs ({@link
  * com.cloudaeye.agent.spi.support.Globs}), the project's Immutables style ({@link
  * com.cloudaeye.agent.spi.support.ValueStyle}), and what {@link com.cloudaeye.agent.ManagedResources} makes of a

@@ -5,15 +5,13 @@ import com.cloudaeye.agent.ecs.LogRouter;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
+import com.cloudaeye.agent.spi.support.ReadBack;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,8 +29,6 @@ import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
  */
 final class RevisionRegistrar {
     private static final Logger LOG = LoggerFactory.getLogger(RevisionRegistrar.class);
-    /** Read-backs after an ambiguous RegisterTaskDefinition or UpdateService failure, each with the scheduler's retries. */
-    static final int CONFIRM_READS = 5;
     /** How many of a family's newest revisions are searched for one an earlier attempt registered. */
     private static final int SEARCHED_REVISIONS = 20;
 
@@ -92,50 +88,26 @@ final class RevisionRegistrar {
     private record Registered(String arn, boolean earlier) {}
 
     /**
-     * After the last attempt of RegisterTaskDefinition failed in a way that may have hidden its success, looks for the
-     * revision it registered among the family's newer revisions: the revision when the lost attempt registered it, else the original error, or
-     * an error saying that the outcome is unknown when it cannot be read.
+     * After the last attempt of RegisterTaskDefinition failed (any error: an earlier attempt whose answer was lost may
+     * have landed before a retry was refused), looks for the revision it registered among the family's newer revisions:
+     * the revision when an attempt registered it, else the original error, or an error saying that the outcome is
+     * unknown when it cannot be read ({@link ReadBack}).
      */
     private CompletableFuture<Registered> confirmRegistered(
             TaskDefinition source, RegisterTaskDefinitionRequest request, Throwable error) {
-        if (!AwsFailures.isTransient(error)) {
-            return CompletableFuture.failedFuture(error);
-        }
-        return readPatiently(() -> earlierRevision(source, request), CONFIRM_READS)
-                .handle((landed, readError) -> {
-                    if (readError != null) {
-                        throw new CompletionException(AwsFailures.outcomeUnknown(
-                                "RegisterTaskDefinition",
-                                error,
-                                readError,
-                                "plan again: a revision it registered is reused, not registered twice"));
-                    }
-                    if (landed.isPresent()) {
-                        LOG.warn(
-                                "RegisterTaskDefinition of {} got no answer ({}), but it registered {}",
-                                shortName(source.taskDefinitionArn()),
-                                AwsFailures.describe(error),
-                                shortName(landed.get()));
-                        return new Registered(landed.get(), false);
-                    }
-                    throw new CompletionException(error);
+        return ReadBack.confirmAsync(
+                        context.scheduler(),
+                        "RegisterTaskDefinition from " + shortName(source.taskDefinitionArn()),
+                        error,
+                        () -> earlierRevision(source, request))
+                .thenApply(landed -> {
+                    LOG.warn(
+                            "RegisterTaskDefinition of {} failed ({}), but it registered {}",
+                            shortName(source.taskDefinitionArn()),
+                            AwsFailures.describe(error),
+                            shortName(landed));
+                    return new Registered(landed, false);
                 });
-    }
-
-    /**
-     * Runs a read that confirms an ambiguous failure again, up to {@code reads} times in all (each with the
-     * scheduler's own retries), while it fails with throttling, 5xx or I/O.
-     */
-    <T> CompletableFuture<T> readPatiently(Supplier<CompletableFuture<T>> read, int reads) {
-        return read.get().exceptionallyCompose(error -> {
-            Throwable cause = AwsFailures.unwrap(error);
-            if (reads <= 1 || !AwsFailures.isRetryable(cause)) {
-                return CompletableFuture.failedFuture(cause);
-            }
-            return context.scheduler()
-                    .after(Duration.ofMillis(100))
-                    .thenCompose(ignored -> readPatiently(read, reads - 1));
-        });
     }
 
     /**

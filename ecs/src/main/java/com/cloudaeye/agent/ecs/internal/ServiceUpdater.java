@@ -4,12 +4,12 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
+import com.cloudaeye.agent.spi.support.ReadBack;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -158,34 +158,26 @@ final class ServiceUpdater {
     }
 
     /**
-     * After UpdateService failed in a way that may have hidden its success (a lost answer, a 5xx), reads the service
-     * back: the service when it does run {@code arn} (the update landed), the original error when it does not, and an
-     * error saying that the outcome is unknown when it cannot be read.
+     * After UpdateService failed (any error: an earlier attempt whose answer was lost may have landed before a retry
+     * was refused), reads the service back ({@link ReadBack}): the service when it does run {@code arn} (the update
+     * landed), the original error when it does not, and an error saying that the outcome is unknown when it cannot be
+     * read.
      */
     private CompletableFuture<Optional<Service>> confirmUpdate(
             String cluster, String service, String arn, Throwable error) {
-        if (!AwsFailures.isTransient(error)) {
-            return CompletableFuture.failedFuture(error);
-        }
-        return registrar
-                .readPatiently(() -> describeService(cluster, service), RevisionRegistrar.CONFIRM_READS)
-                .handle((current, readError) -> {
-                    if (readError != null) {
-                        throw new CompletionException(AwsFailures.outcomeUnknown(
-                                "UpdateService to " + shortName(arn),
-                                error,
-                                readError,
-                                "plan again to see where it stands"));
-                    }
-                    if (current.isPresent() && arn.equals(current.get().taskDefinition())) {
-                        LOG.warn(
-                                "UpdateService of {} got no answer ({}), but the service does run {}",
-                                service,
-                                AwsFailures.describe(error),
-                                shortName(arn));
-                        return current;
-                    }
-                    throw new CompletionException(error);
+        return ReadBack.confirmAsync(
+                        context.scheduler(),
+                        "UpdateService of " + service + " to " + shortName(arn),
+                        error,
+                        () -> describeService(cluster, service)
+                                .thenApply(current -> current.filter(s -> arn.equals(s.taskDefinition()))))
+                .thenApply(current -> {
+                    LOG.warn(
+                            "UpdateService of {} failed ({}), but the service does run {}",
+                            service,
+                            AwsFailures.describe(error),
+                            shortName(arn));
+                    return Optional.of(current);
                 });
     }
 

@@ -9,16 +9,17 @@ import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
+import com.cloudaeye.agent.spi.support.ReadBack;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -94,10 +95,17 @@ final class LoggingUpdate {
                     boolean send = !toEnable.isEmpty() || !toDisable.isEmpty();
                     // Record before enabling: a crash between the two then still leaves the record.
                     CompletableFuture<?> recorded = (send || restoreTag) && tagAfter != null
-                            ? scheduler.submit(
-                                    EksQuotas.EKS,
-                                    () -> eks.tagResource(r -> r.resourceArn(change.resourceId())
-                                            .tags(Map.of(ControlPlaneLogging.TAG, tagAfter))))
+                            ? scheduler
+                                    .submit(
+                                            EksQuotas.EKS,
+                                            () -> eks.tagResource(r -> r.resourceArn(change.resourceId())
+                                                    .tags(Map.of(ControlPlaneLogging.TAG, tagAfter))))
+                                    .<Object>thenApply(r -> r)
+                                    .exceptionallyCompose(error -> ReadBack.<Object>confirmAsync(
+                                            scheduler,
+                                            "TagResource of cluster " + name,
+                                            error,
+                                            () -> tagged(eks, scheduler, name, tagAfter)))
                             : CompletableFuture.completedFuture(null);
                     return recorded.thenCompose(v -> send
                                     ? update(eks, scheduler, name, toEnable, toDisable, deadline)
@@ -115,6 +123,14 @@ final class LoggingUpdate {
                                                     EksQuotas.EKS,
                                                     () -> eks.untagResource(r -> r.resourceArn(change.resourceId())
                                                             .tagKeys(ControlPlaneLogging.TAG)))
+                                            .<Object>thenApply(r -> r)
+                                            .exceptionallyCompose(error -> ReadBack.<Object>confirmAsync(
+                                                            scheduler,
+                                                            "UntagResource of cluster " + name,
+                                                            error,
+                                                            () -> tagged(eks, scheduler, name, null))
+                                                    .exceptionallyCompose(e -> CompletableFuture.failedFuture(
+                                                            afterSending(AwsFailures.unwrap(e)))))
                                             .<Void>thenApply(r -> null)
                                     : CompletableFuture.<Void>completedFuture(null))
                             .thenCompose(v -> confirmLogGroup(ClusterRef.of(cluster), context))
@@ -143,37 +159,40 @@ final class LoggingUpdate {
 
     private record Outcome(String message, Set<LogType> enabled) {}
 
-    /** Reads of a cluster when an answer was lost, each with the scheduler's retries. */
-    private static final int CONFIRM_READS = 5;
-
     /**
-     * UpdateClusterConfig failed in a way that may hide its success (its answer lost, a 5xx): reads the cluster back.
-     * A null update id (then confirmed by describing the cluster) when its logging is now as expected, else the
-     * original error, or an error saying that the outcome is unknown when the cluster cannot be read.
+     * UpdateClusterConfig failed (any error: an earlier attempt whose answer was lost may have landed before a retry
+     * was refused): reads the cluster back ({@link ReadBack}). A null update id (then confirmed by describing the
+     * cluster) when its logging is now as expected, else the original error, or an error saying that the outcome is
+     * unknown when the cluster cannot be read.
      */
     private static CompletableFuture<@Nullable String> landed(
             EksClient eks, CallScheduler scheduler, String name, Set<LogType> expected, Throwable error) {
-        if (!AwsFailures.isTransient(error)) {
-            return CompletableFuture.failedFuture(error);
-        }
-        return describe(eks, scheduler, name, CONFIRM_READS).handle((cluster, readError) -> {
-            if (readError != null) {
-                throw new CompletionException(new OutcomeUnknownException(
-                        AwsFailures.OUTCOME_UNKNOWN + ": UpdateClusterConfig got no answer ("
-                                + AwsFailures.describe(error)
-                                + ") and reading the cluster back failed too (" + AwsFailures.describe(readError)
-                                + "); plan again to see where it stands",
-                        error));
-            }
-            if (ControlPlaneLogging.enabledTypes(cluster.logging()).equals(expected)) {
-                LOG.warn(
-                        "UpdateClusterConfig of {} got no answer ({}), but its logging is now as planned",
-                        name,
-                        AwsFailures.describe(error));
-                return null;
-            }
-            throw new CompletionException(error);
-        });
+        return ReadBack.confirmAsync(
+                        scheduler,
+                        "UpdateClusterConfig of " + name,
+                        error,
+                        () -> describe(eks, scheduler, name)
+                                .thenApply(cluster -> Optional.of(cluster)
+                                        .filter(c -> ControlPlaneLogging.enabledTypes(c.logging())
+                                                .equals(expected))))
+                .<@Nullable String>thenApply(cluster -> {
+                    LOG.warn(
+                            "UpdateClusterConfig of {} failed ({}), but its logging is now as planned",
+                            name,
+                            AwsFailures.describe(error));
+                    return null;
+                });
+    }
+
+    /**
+     * @param tag the installer's tag value the cluster should carry, or null when it should carry none
+     * @return the cluster when its installer's tag is {@code tag}, else empty
+     */
+    private static CompletableFuture<Optional<Cluster>> tagged(
+            EksClient eks, CallScheduler scheduler, String name, @Nullable String tag) {
+        return describe(eks, scheduler, name)
+                .thenApply(cluster -> Optional.of(cluster)
+                        .filter(c -> Objects.equals(tag, c.hasTags() ? c.tags().get(ControlPlaneLogging.TAG) : null)));
     }
 
     /**
@@ -190,21 +209,14 @@ final class LoggingUpdate {
                 error);
     }
 
-    /** Describes a cluster, trying again (up to {@code reads} times) on throttling, 5xx and I/O errors. */
-    private static CompletableFuture<Cluster> describe(EksClient eks, CallScheduler scheduler, String name, int reads) {
-        return scheduler
-                .submit(
+    /** Describes a cluster, trying again (up to five times in all) on throttling, 5xx and I/O errors. */
+    private static CompletableFuture<Cluster> describe(EksClient eks, CallScheduler scheduler, String name) {
+        return ReadBack.patiently(
+                scheduler,
+                () -> scheduler.submit(
                         EksQuotas.EKS,
-                        () -> eks.describeCluster(r -> r.name(name)).cluster())
-                .exceptionallyCompose(e -> {
-                    Throwable cause = AwsFailures.unwrap(e);
-                    if (reads <= 1 || !AwsFailures.isRetryable(cause)) {
-                        return CompletableFuture.failedFuture(cause);
-                    }
-                    return scheduler
-                            .after(Duration.ofMillis(100))
-                            .thenCompose(v -> describe(eks, scheduler, name, reads - 1));
-                });
+                        () -> eks.describeCluster(r -> r.name(name)).cluster()),
+                5);
     }
 
     /** Sends the update; while another update runs (ResourceInUseException), waits and tries again. */
@@ -318,7 +330,7 @@ final class LoggingUpdate {
     /** For endpoints that return no update object (moto): confirm the result by reading the cluster. */
     private static CompletableFuture<Void> confirmByDescribe(
             EksClient eks, CallScheduler scheduler, String name, Set<LogType> expected) {
-        return describe(eks, scheduler, name, CONFIRM_READS).thenCompose(cluster -> {
+        return describe(eks, scheduler, name).thenCompose(cluster -> {
             Set<LogType> now = ControlPlaneLogging.enabledTypes(cluster.logging());
             if (now.equals(expected)) {
                 return CompletableFuture.completedFuture(null);

@@ -12,7 +12,6 @@ import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
-import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,16 +20,11 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.eks.model.Cluster;
 import software.amazon.awssdk.services.iam.IamClient;
-import software.amazon.awssdk.services.iam.model.EntityAlreadyExistsException;
 import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 import software.amazon.awssdk.services.iam.model.Role;
 
@@ -46,8 +40,6 @@ public final class CrossAccountRoleAccess implements EksComponent {
     public static final String POLICY_NAME = "CloudAEyeServiceAccountPolicy";
     /** The resource type of its changes. */
     public static final String ROLE_TYPE = "AWS::IAM::Role";
-
-    private static final Logger LOG = LoggerFactory.getLogger(CrossAccountRoleAccess.class);
 
     private final @Nullable String cloudAEyeAccount;
     private final @Nullable String externalId;
@@ -179,135 +171,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
 
     @Override
     public void apply(List<Change> changes, ApplyContext context) {
-        IamClient iam = context.client(IamClient.class, IamClient::builder);
-        for (Change change : changes) {
-            if (context.shouldStop()) {
-                return;
-            }
-            RoleState s = RoleState.fromJson(change.targetState());
-            context.starting(change);
-            try {
-                switch (change.action()) {
-                    case CREATE -> {
-                        LOG.info("Creating the role {}", ROLE_NAME);
-                        String made = "created the role " + ROLE_NAME;
-                        try {
-                            context.scheduler()
-                                    .call(
-                                            EksQuotas.IAM,
-                                            () -> iam.createRole(r -> r.roleName(ROLE_NAME)
-                                                    .description(s.description())
-                                                    .assumeRolePolicyDocument(s.trustPolicy())
-                                                    .maxSessionDuration(3600)));
-                        } catch (RuntimeException e) {
-                            // Planning found no role. If there is one now, made by this installer for this cluster,
-                            // an earlier attempt created it (an apply killed after CreateRole, or an attempt whose
-                            // answer was lost): go on with it. Someone else's role is left alone.
-                            if (!(e instanceof EntityAlreadyExistsException) && !AwsFailures.isTransient(e)) {
-                                throw e;
-                            }
-                            Optional<Role> role = readBack(e, () -> getRole(context));
-                            boolean ours = role.isPresent()
-                                    && s.description().equals(role.get().description());
-                            if (!ours && e instanceof EntityAlreadyExistsException) {
-                                context.skipped(
-                                        change,
-                                        "The role " + ROLE_NAME + " was created by someone else since planning:"
-                                                + " left alone. Plan again.");
-                                continue;
-                            }
-                            if (!ours) {
-                                throw e;
-                            }
-                            LOG.warn(
-                                    "CreateRole of {} failed ({}), but the role exists, made by this installer",
-                                    ROLE_NAME,
-                                    AwsFailures.describe(e));
-                            made = "the role " + ROLE_NAME + " existed (an earlier attempt created it); its policy is"
-                                    + " set";
-                        }
-                        putPolicyOrConfirm(iam, context, s);
-                        context.applied(change, made, null);
-                    }
-                    case UPDATE -> {
-                        LOG.info("Updating the role {}", ROLE_NAME);
-                        if (change.permissions().stream()
-                                .anyMatch(p -> p.action().equals("iam:UpdateAssumeRolePolicy"))) {
-                            context.scheduler()
-                                    .call(
-                                            EksQuotas.IAM,
-                                            () -> iam.updateAssumeRolePolicy(
-                                                    r -> r.roleName(ROLE_NAME).policyDocument(s.trustPolicy())));
-                        }
-                        if (change.permissions().stream()
-                                .anyMatch(p -> p.action().equals("iam:PutRolePolicy"))) {
-                            putPolicyOrConfirm(iam, context, s);
-                        }
-                        context.applied(change, "updated the role " + ROLE_NAME, null);
-                    }
-                    case DELETE -> {
-                        LOG.info("Deleting the role {}", ROLE_NAME);
-                        try {
-                            context.scheduler()
-                                    .call(
-                                            EksQuotas.IAM,
-                                            () -> iam.deleteRolePolicy(
-                                                    r -> r.roleName(ROLE_NAME).policyName(POLICY_NAME)));
-                        } catch (NoSuchEntityException gone) {
-                            LOG.debug("The role had no policy {}", POLICY_NAME);
-                        }
-                        context.scheduler().call(EksQuotas.IAM, () -> iam.deleteRole(r -> r.roleName(ROLE_NAME)));
-                        context.applied(change, "deleted the role " + ROLE_NAME, null);
-                    }
-                    default ->
-                        context.skipped(
-                                change,
-                                "nothing to apply for " + change.action().label());
-                }
-            } catch (RuntimeException e) {
-                AwsFailures.report(
-                        context,
-                        change,
-                        "The role " + ROLE_NAME
-                                + (AwsFailures.isOutcomeUnknown(e) ? " may have been " : " was not ")
-                                + change.action().label() + "d: " + AwsFailures.describe(e),
-                        e);
-            }
-        }
-    }
-
-    /** PutRolePolicy is idempotent; when its last attempt's answer is lost, the policy is read back instead. */
-    private static void putPolicyOrConfirm(IamClient iam, ApplyContext context, RoleState s) {
-        try {
-            putPolicy(iam, context, s);
-        } catch (RuntimeException e) {
-            if (!AwsFailures.isTransient(e)) {
-                throw e;
-            }
-            Optional<String> now = readBack(e, () -> getRolePolicy(context));
-            if (now.isEmpty() || !Objects.equals(parse(now.get()), parse(s.policy()))) {
-                throw e;
-            }
-            LOG.warn(
-                    "PutRolePolicy of {} failed ({}), but the role has the policy", ROLE_NAME, AwsFailures.describe(e));
-        }
-    }
-
-    /** Reads back after a call whose answer was lost; when that read fails too, the outcome is unknown. */
-    private static <T> T readBack(RuntimeException lost, Supplier<T> read) {
-        try {
-            return read.get();
-        } catch (RuntimeException e) {
-            throw AwsFailures.outcomeUnknown("a call", lost, e, "plan again to see where it stands");
-        }
-    }
-
-    private static void putPolicy(IamClient iam, ApplyContext context, RoleState s) {
-        context.scheduler()
-                .call(
-                        EksQuotas.IAM,
-                        () -> iam.putRolePolicy(r ->
-                                r.roleName(ROLE_NAME).policyName(POLICY_NAME).policyDocument(s.policy())));
+        RoleApplier.apply(changes, context);
     }
 
     private static Change.Builder base(String roleArn) {
@@ -340,7 +204,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
     }
 
     /** IAM returns policy documents URL-encoded; some emulators do not. */
-    private static @Nullable JsonNode parse(@Nullable String document) {
+    static @Nullable JsonNode parse(@Nullable String document) {
         if (document == null) {
             return null;
         }
@@ -352,7 +216,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
         }
     }
 
-    private static Optional<Role> getRole(TargetContext context) {
+    static Optional<Role> getRole(TargetContext context) {
         IamClient iam = context.client(IamClient.class, IamClient::builder);
         try {
             return Optional.of(context.scheduler()
@@ -363,7 +227,7 @@ public final class CrossAccountRoleAccess implements EksComponent {
         }
     }
 
-    private static Optional<String> getRolePolicy(TargetContext context) {
+    static Optional<String> getRolePolicy(TargetContext context) {
         IamClient iam = context.client(IamClient.class, IamClient::builder);
         try {
             return Optional.of(context.scheduler()

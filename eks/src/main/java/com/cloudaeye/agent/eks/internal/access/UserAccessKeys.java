@@ -3,6 +3,7 @@ package com.cloudaeye.agent.eks.internal.access;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.eks.AccessKey;
+import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -34,14 +35,23 @@ final class UserAccessKeys {
         this.reuseKeyId = reuseKeyId;
     }
 
+    /** @return whether a new key's secret has somewhere to go: the target's own sink, else the installer's */
+    boolean hasSink(TargetContext context) {
+        return sink(context) != null;
+    }
+
+    private @Nullable Consumer<AccessKey> sink(TargetContext context) {
+        return sink != null ? sink : context.sink(EksTarget.ACCESS_KEY_SINK).orElse(null);
+    }
+
     void createKey(Change change, ApplyContext context) {
-        Consumer<AccessKey> target = sink;
+        Consumer<AccessKey> target = sink(context);
         if (target == null) {
+            // IamUserStackAccess.check refuses such an apply before any change; kept for a caller that skips it.
             context.failed(
                     change,
-                    "No accessKeySink is configured, so a new access key's secret would have nowhere"
-                            + " to go: apply with an EksTarget built with .cloudAEyeAccess(a -> a.iamUserStack()"
-                            + ".accessKeySink(...)).",
+                    "No access key sink, so a new access key's secret would have nowhere to go: build the"
+                            + " installer with .sink(EksTarget.ACCESS_KEY_SINK, key -> ...).",
                     null);
             return;
         }
@@ -151,7 +161,7 @@ final class UserAccessKeys {
     /**
      * CreateAccessKey takes no idempotency token, and a key's secret is only in its answer: a key whose answer was
      * lost is of no use to anyone and takes one of the user's two key slots. So before a retry, and after a last
-     * attempt that got no answer, the keys the user did not have just before this apply ({@code before}) are deleted:
+     * attempt that failed in any way (its answer may have been lost, or a retry refused after one landed), the keys the user did not have just before this apply ({@code before}) are deleted:
      * the user belongs to CloudAEye's stack, and only this apply adds keys to it.
      */
     private static CreateAccessKeyResponse createKeyOnce(IamClient iam, ApplyContext context, List<String> before) {
@@ -164,9 +174,7 @@ final class UserAccessKeys {
                 return iam.createAccessKey(r -> r.userName(IamUserStackAccess.USER_NAME));
             });
         } catch (RuntimeException e) {
-            if (!AwsFailures.isTransient(e)) {
-                throw e;
-            }
+            // Any error, not only a lost answer: a retry of an attempt that landed may be refused (access denied).
             try {
                 context.scheduler().call(EksQuotas.IAM, () -> deleteKeysNotIn(iam, before));
             } catch (RuntimeException cleanup) {
@@ -176,7 +184,7 @@ final class UserAccessKeys {
                         cleanup,
                         "delete any key of " + IamUserStackAccess.USER_NAME + " other than "
                                 + (before.isEmpty() ? "none" : String.join(", ", before))
-                                + " (its secret is lost) and apply again");
+                                + " (its secret is lost) and apply again, or roll back");
             }
             throw e;
         }

@@ -8,6 +8,8 @@ import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
+import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
+import com.cloudaeye.agent.spi.support.ReadBack;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -63,15 +65,39 @@ final class UserStackLifecycle {
                 .thenApply(r -> r.stackId())
                 .exceptionallyCompose(e -> AwsFailures.hasCode(e, "AlreadyExistsException")
                         ? existing(context, cluster)
-                        : CompletableFuture.failedFuture(AwsFailures.unwrap(e)))
-                .thenCompose(stackId -> waitForStack(context, stackId, deadline))
+                        // Any other error, read back: a retry of an attempt that landed may have been refused.
+                        : ReadBack.confirmAsync(
+                                context.scheduler(),
+                                "CreateStack " + IamUserStackAccess.STACK_NAME,
+                                e,
+                                () -> ours(context, cluster)))
+                // Accepted: a failure to see it finish is no proof that it did not.
+                .thenCompose(stackId -> waitForStack(context, stackId, deadline)
+                        .exceptionallyCompose(e -> CompletableFuture.failedFuture(
+                                AwsFailures.isOutcomeUnknown(e)
+                                        ? AwsFailures.unwrap(e)
+                                        : new OutcomeUnknownException(
+                                                AwsFailures.OUTCOME_UNKNOWN + ": the stack "
+                                                        + IamUserStackAccess.STACK_NAME
+                                                        + " was accepted, but waiting for it failed ("
+                                                        + AwsFailures.describe(e) + "); " + ReadBack.FIX,
+                                                AwsFailures.unwrap(e)))))
                 .thenCompose(stack -> {
                     if ("CREATE_COMPLETE".equals(stack.stackStatusAsString())) {
                         return CompletableFuture.completedFuture(stack);
                     }
-                    return failureEvents(context, stack)
-                            .thenCompose(events -> CompletableFuture.failedFuture(new AgentException(
-                                    "the stack ended " + stack.stackStatusAsString() + ": " + events)));
+                    // A failed creation deletes itself (OnFailure.DELETE): only DELETE_COMPLETE says nothing is left.
+                    boolean gone = "DELETE_COMPLETE".equals(stack.stackStatusAsString());
+                    return failureEvents(context, stack).thenCompose(events -> {
+                        String ended = "the stack ended " + stack.stackStatusAsString() + ": " + events;
+                        return CompletableFuture.<Stack>failedFuture(
+                                gone
+                                        ? new AgentException(ended)
+                                        : new OutcomeUnknownException(
+                                                AwsFailures.OUTCOME_UNKNOWN + ": " + ended
+                                                        + "; some of its resources may remain: " + ReadBack.FIX,
+                                                new IllegalStateException(stack.stackStatusAsString())));
+                    });
                 })
                 .handle((stack, error) -> {
                     if (error == null) {
@@ -97,35 +123,41 @@ final class UserStackLifecycle {
      * cluster is not ours.
      */
     private static CompletableFuture<String> existing(ApplyContext context, String cluster) {
+        return stack(context).thenCompose(stack -> {
+            if (stack.isPresent() && cluster.equals(UserStackTemplate.clusterOf(stack.get()))) {
+                LOG.debug("The stack {} for {} exists already: waiting for it", IamUserStackAccess.STACK_NAME, cluster);
+                return CompletableFuture.completedFuture(stack.get().stackId());
+            }
+            return CompletableFuture.failedFuture(new AgentException("the stack " + IamUserStackAccess.STACK_NAME
+                    + " was created since planning"
+                    + stack.map(x -> " for the cluster '" + UserStackTemplate.clusterOf(x) + "'")
+                            .orElse("")
+                    + ": plan again"));
+        });
+    }
+
+    /** @return the id of the stack this change creates, when it exists for {@code cluster} */
+    private static CompletableFuture<Optional<String>> ours(ApplyContext context, String cluster) {
+        return stack(context)
+                .thenApply(stack -> stack.filter(x -> cluster.equals(UserStackTemplate.clusterOf(x)))
+                        .map(Stack::stackId));
+    }
+
+    /** @return CloudAEye's stack unless it does not exist (or was deleted) */
+    private static CompletableFuture<Optional<Stack>> stack(ApplyContext context) {
         CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
-        return context.scheduler()
-                .submit(EksQuotas.CLOUDFORMATION, () -> {
-                    try {
-                        return cfn.describeStacks(r -> r.stackName(IamUserStackAccess.STACK_NAME)).stacks().stream()
-                                .filter(x -> !"DELETE_COMPLETE".equals(x.stackStatusAsString()))
-                                .findFirst();
-                    } catch (CloudFormationException e) {
-                        if (isMissingStack(e)) {
-                            return Optional.<Stack>empty();
-                        }
-                        throw e;
-                    }
-                })
-                .thenCompose(stack -> {
-                    if (stack.isPresent() && cluster.equals(UserStackTemplate.clusterOf(stack.get()))) {
-                        LOG.debug(
-                                "The stack {} for {} exists already: waiting for it",
-                                IamUserStackAccess.STACK_NAME,
-                                cluster);
-                        return CompletableFuture.completedFuture(stack.get().stackId());
-                    }
-                    return CompletableFuture.failedFuture(
-                            new AgentException("the stack " + IamUserStackAccess.STACK_NAME
-                                    + " was created since planning"
-                                    + stack.map(x -> " for the cluster '" + UserStackTemplate.clusterOf(x) + "'")
-                                            .orElse("")
-                                    + ": plan again"));
-                });
+        return context.scheduler().submit(EksQuotas.CLOUDFORMATION, () -> {
+            try {
+                return cfn.describeStacks(r -> r.stackName(IamUserStackAccess.STACK_NAME)).stacks().stream()
+                        .filter(x -> !"DELETE_COMPLETE".equals(x.stackStatusAsString()))
+                        .findFirst();
+            } catch (CloudFormationException e) {
+                if (isMissingStack(e)) {
+                    return Optional.<Stack>empty();
+                }
+                throw e;
+            }
+        });
     }
 
     CompletableFuture<Void> deleteStack(Change change, ApplyContext context) {
@@ -153,15 +185,26 @@ final class UserStackLifecycle {
                 .thenCompose(r -> waitForStack(context, stackId, deadline))
                 .thenCompose(stack -> {
                     if (stack == null || "DELETE_COMPLETE".equals(stack.stackStatusAsString())) {
-                        return CompletableFuture.completedFuture((Void) null);
+                        return leftPolicy(context, policyArn);
                     }
                     return failureEvents(context, stack)
-                            .thenCompose(events -> CompletableFuture.<Void>failedFuture(new AgentException(
-                                    "the stack ended " + stack.stackStatusAsString() + ": " + events)));
+                            .thenCompose(
+                                    events -> CompletableFuture.<@Nullable Throwable>failedFuture(new AgentException(
+                                            "the stack ended " + stack.stackStatusAsString() + ": " + events)));
                 })
-                .handle((v, error) -> {
-                    if (error == null) {
+                .handle((left, error) -> {
+                    if (error == null && left == null) {
                         context.applied(change, "stack deleted with its user and policy", null);
+                    } else if (error == null) {
+                        // The stack is gone (it landed), so this is not FAILED: its policy is left behind.
+                        context.unknown(
+                                change,
+                                "The stack " + IamUserStackAccess.STACK_NAME + " is deleted, but its managed policy "
+                                        + policyArn + " is still there and could not be deleted: "
+                                        + AwsFailures.describe(left) + ". Delete it (aws iam delete-policy"
+                                        + " --policy-arn " + policyArn + ").",
+                                left,
+                                null);
                     } else {
                         AwsFailures.report(
                                 context,
@@ -172,6 +215,34 @@ final class UserStackLifecycle {
                     }
                     return null;
                 });
+    }
+
+    /**
+     * Checks, once the stack is deleted, that the managed policy it made is gone too, and deletes it when it is not:
+     * CloudFormation deletes it with the stack, but an emulator (moto) leaves it behind, and a later plan then refuses
+     * to create the stack again over it. The policy is the stack's own: planning creates the stack only when no such
+     * policy exists.
+     *
+     * @return null when the policy is gone; the error that kept it from being deleted otherwise
+     */
+    private static CompletableFuture<@Nullable Throwable> leftPolicy(ApplyContext context, String policyArn) {
+        IamClient iam = context.client(IamClient.class, IamClient::builder);
+        return context.scheduler()
+                .submit(EksQuotas.IAM, () -> {
+                    try {
+                        iam.getPolicy(r -> r.policyArn(policyArn));
+                    } catch (NoSuchEntityException gone) {
+                        return false;
+                    }
+                    LOG.info("The stack's managed policy {} outlived the stack: deleting it", policyArn);
+                    try {
+                        iam.deletePolicy(r -> r.policyArn(policyArn));
+                    } catch (NoSuchEntityException gone) {
+                        LOG.debug("The policy {} was deleted meanwhile", policyArn);
+                    }
+                    return true;
+                })
+                .handle((deleted, error) -> error == null ? null : AwsFailures.unwrap(error));
     }
 
     /** Polls DescribeStacks until the stack is no longer in progress; null when it no longer exists. */

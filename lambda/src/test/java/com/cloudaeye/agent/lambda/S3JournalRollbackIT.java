@@ -1,0 +1,142 @@
+package com.cloudaeye.agent.lambda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.JournalException;
+import com.cloudaeye.agent.JournalStore;
+import com.cloudaeye.agent.S3JournalStore;
+import com.cloudaeye.agent.testing.Moto;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.Layer;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+
+/**
+ * A rollback started by another worker from an S3 journal takes the journal's lease like a resume does: refused, with
+ * nothing changed, while the worker that wrote the journal holds a live lease (it may still be applying), and carried
+ * out once that lease expired.
+ */
+class S3JournalRollbackIT {
+    private static final List<String> FUNCTIONS = List.of("orders", "payments");
+
+    private final String bucket = "rollbacks-" + System.nanoTime();
+    private S3Client s3;
+    private LambdaFixtures fixtures;
+    private String layer;
+
+    @BeforeEach
+    void createFunctions() {
+        Moto.reset();
+        s3 = Moto.s3();
+        s3.createBucket(b -> b.bucket(bucket));
+        fixtures = new LambdaFixtures();
+        layer = fixtures.layer("cloudaeye-x86", Architecture.X86_64);
+        FUNCTIONS.forEach(
+                name -> fixtures.function(name, Runtime.PYTHON3_12, Architecture.X86_64, Map.of("STAGE", "prod")));
+    }
+
+    @AfterEach
+    void close() {
+        fixtures.close();
+        s3.close();
+    }
+
+    @Test
+    void rollback_isRefusedWhileAnotherWorkersLeaseIsLive_andRollsBackOnceItExpired() throws Exception {
+        ApplyResult installed;
+        try (AgentInstaller workerA = installer("worker-a")) {
+            installed = workerA.apply(workerA.plan());
+        }
+        assertThat(installed.status()).as(installed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        String location = installed.journalLocation().orElseThrow();
+        String key = location.substring(("s3://" + bucket + "/").length());
+        // Worker A holds the lease again, as its writer does while it applies (renewed every third of the lease).
+        Instant expires = Instant.now().plusSeconds(3);
+        ResponseBytes<GetObjectResponse> object =
+                s3.getObjectAsBytes(r -> r.bucket(bucket).key(key));
+        s3.putObject(
+                r -> r.bucket(bucket)
+                        .key(key)
+                        .ifMatch(object.response().eTag())
+                        .metadata(Map.of(
+                                "cloudaeye-lease-owner",
+                                "worker-a",
+                                "cloudaeye-lease-expires",
+                                Long.toString(expires.toEpochMilli()))),
+                RequestBody.fromBytes(object.asByteArray()));
+        JournalStore storeB = store("worker-b");
+        Journal journal = Journal.read(storeB, location);
+
+        try (AgentInstaller workerB = installer("worker-b")) {
+            assertThatThrownBy(() -> workerB.rollback(journal))
+                    .isInstanceOf(JournalException.class)
+                    .hasMessageContaining("is owned by worker worker-a, whose lease runs until")
+                    .hasMessageContaining("Nothing was changed");
+            FUNCTIONS.forEach(name -> assertThat(layers(fixtures.config(name)))
+                    .as("refused: " + name + " keeps the agent")
+                    .containsExactly(layer));
+            assertThat(storeB.list()).as("no rollback journal was started").containsExactly(location);
+
+            while (!Instant.now().isAfter(expires)) {
+                Thread.sleep(100); // waits for the lease to end; nothing here measures time
+            }
+            ApplyResult rolledBack = workerB.rollback(journal);
+
+            assertThat(rolledBack.status()).as(rolledBack.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            FUNCTIONS.forEach(name -> {
+                FunctionConfiguration config = fixtures.config(name);
+                assertThat(layers(config)).as(name).isEmpty();
+                assertThat(config.environment().variables()).as(name).isEqualTo(Map.of("STAGE", "prod"));
+            });
+            assertThat(rolledBack.journalLocation()).hasValue("s3://" + bucket + "/runs/run-1/rollback.jsonl");
+        }
+        GetObjectResponse after =
+                s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)).response();
+        assertThat(after.metadata())
+                .as("worker B held the install journal's lease during the rollback, and released it")
+                .containsEntry("cloudaeye-lease-owner", "worker-b");
+        assertThat(Long.parseLong(after.metadata().get("cloudaeye-lease-expires")))
+                .isLessThanOrEqualTo(Instant.now().toEpochMilli());
+        assertThat(Journal.read(storeB, location).applied())
+                .as("the install journal's lines are unchanged")
+                .isEqualTo(journal.applied());
+    }
+
+    private AgentInstaller installer(String owner) {
+        return fixtures.installer(LambdaTarget.builder()
+                        .functions(FUNCTIONS.toArray(String[]::new))
+                        .layer(Architecture.X86_64, layer)
+                        .build())
+                .journalStore(store(owner))
+                .build();
+    }
+
+    private JournalStore store(String owner) {
+        return S3JournalStore.builder()
+                .client(s3)
+                .bucket(bucket)
+                .prefix("runs/run-1/")
+                .owner(owner)
+                .lease(Duration.ofSeconds(3))
+                .build();
+    }
+
+    private static List<String> layers(FunctionConfiguration config) {
+        return config.layers().stream().map(Layer::arn).toList();
+    }
+}
