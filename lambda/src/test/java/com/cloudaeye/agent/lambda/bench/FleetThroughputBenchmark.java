@@ -172,6 +172,11 @@ public final class FleetThroughputBenchmark {
                 proxy.peakConcurrentRequests(),
                 cpu,
                 cpu / wall);
+        StringBuilder perFunction = new StringBuilder("Requests per function, by operation (the proxy's count):");
+        proxy.requests()
+                .forEach((operation, n) ->
+                        perFunction.append(String.format(Locale.ROOT, " %s %.2f", operation, n / (double) total)));
+        System.out.println(perFunction);
     }
 
     /** @return the CPU time this JVM used so far: the installer's, the proxy's and the stub's together */
