@@ -18,8 +18,8 @@ import java.util.Set;
 /**
  * Applies, resumes and rolls back EKS changes: hands each change to the part owning its resource type. {@link
  * java.util.ServiceLoader} makes it with {@link #EksService()} for a saved plan or a journal; a configured {@code
- * EksTarget} hands core one whose own parts come first, since the IAM-user access needs its key sink to create a key
- * (without one, that change fails before anything is created).
+ * EksTarget} hands core one whose own parts come first, since the IAM-user access may hold its own key sink (without
+ * it, the installer's {@code EksTarget.ACCESS_KEY_SINK}; without either, the apply stops before anything changes).
  */
 public final class EksService implements TargetService {
     private final List<EksComponent> dispatch;
@@ -73,7 +73,9 @@ public final class EksService implements TargetService {
      */
     @Override
     public void apply(List<Change> changes, ApplyContext context) {
-        for (Map.Entry<EksComponent, List<Change>> e : byComponent(changes).entrySet()) {
+        Map<EksComponent, List<Change>> byComponent = byComponent(changes);
+        byComponent.forEach((component, own) -> component.check(own, context));
+        for (Map.Entry<EksComponent, List<Change>> e : byComponent.entrySet()) {
             if (context.shouldStop()) {
                 return;
             }
