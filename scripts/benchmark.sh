@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Lambda throughput benchmark (docs/BENCHMARKS.md): moto behind a throttling proxy that acts like the Lambda
-# control plane. Usage: scripts/benchmark.sh [quick|full|pacing|share]
+# control plane. Usage: scripts/benchmark.sh [quick|full|pacing|share|emulator|fleet]
 #   quick:  100 and 1,000 functions at 50 ms, the naive loop at 100 functions, and planning 10,000 under -Xmx256m
 #   full:   every scenario of issue 3 (takes about an hour)
 #   pacing: the goals of issue 18: moto alone (500 functions, the installer against the sequential loop), the proxy
@@ -8,6 +8,9 @@
 #           (about 12 minutes)
 #   share:  only the 60 % share row of pacing (about 3 minutes)
 #   emulator: only the moto-alone row of pacing (the installer against the sequential loop, 500 functions)
+#   fleet:  issue 17: how many requests/s one moto process answers (1, 8 and 60 callers), then the fleet installer
+#           over 20 accounts x 3 regions x 100 functions against an in-process Lambda stub behind the proxy, each
+#           account-region with its own 15/s bucket, and 1 x 1 and 5 x 3 account-regions for scale (about 6 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -B -q -ntp -DskipTests test-compile dependency:build-classpath -pl lambda -am \
@@ -33,6 +36,20 @@ header() {
 }
 echo "Load before the run: $(uptime)"
 case "${1:-quick}" in
+  fleet)
+    fleet() { java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=error -Dmoto.endpoint="$endpoint" -cp "$cp" \
+      com.cloudaeye.agent.lambda.bench.FleetThroughputBenchmark "$@"; }
+    echo "| moto alone | callers | seconds | answered | requests/s | errors |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+    fleet moto-capacity 10 1 8 60
+    echo "| run | accounts x regions x functions | latency | wall | slowest account-region's floor | wall/floor | shared calls per account-region | throttled | failed | failures | peak heap | correct | slowest account-region's apply | peak requests in the proxy | CPU time of the JVM |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    fleet fleet 1 1 100 200
+    fleet fleet 5 3 100 200
+    fleet fleet 20 3 100 200
+    echo "Load after the run: $(uptime)"
+    exit 0
+    ;;
   pacing)
     echo "| moto alone | functions | installer | correct | installer's calls per function | sequential loop | correct | installer/loop |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- |"

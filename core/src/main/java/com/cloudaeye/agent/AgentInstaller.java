@@ -74,7 +74,7 @@ public final class AgentInstaller implements AutoCloseable {
                 b.clients);
         this.scheduler = new RateLimitedScheduler(b.rates, b.pacing, b.maxConcurrency, b.maxAttempts, b.baseBackoff);
         this.pacingDescription = describe(b.pacing, b.rates);
-        this.context = new DefaultTargetContext(clients, scheduler, b.agent);
+        this.context = new DefaultTargetContext(clients, scheduler, b.agent, b.sinks);
         this.listener = b.listener;
         this.journals = b.journaling ? b.journals : null;
         this.maxFailures = b.maxFailures;

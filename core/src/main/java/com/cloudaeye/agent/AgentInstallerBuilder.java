@@ -47,6 +47,7 @@ public final class AgentInstallerBuilder {
     int maxFailures = Integer.MAX_VALUE;
     boolean preflight;
     Supplier<List<FailureBudget>> sharedFailureLimits = List::of;
+    final Map<SinkKey<?>, Consumer<?>> sinks = new HashMap<>();
 
     AgentInstallerBuilder() {}
 
@@ -117,6 +118,22 @@ public final class AgentInstallerBuilder {
                             + ". Set both logsEndpoint(...) and apiToken(Secret.of(...)).",
                     e);
         }
+        return this;
+    }
+
+    /**
+     * Gives the targets a sink for what an apply hands over and never writes down, e.g. {@code
+     * .sink(EksTarget.ACCESS_KEY_SINK, key -> vault.store(key))} for the secret of the access key an EKS apply creates.
+     * An installer that applies a saved plan or rolls back a journal has no configured target, so it needs the sink
+     * here; a target's own setting, where it has one, comes first.
+     *
+     * @param key the sink's key, a constant of the platform module
+     * @param sink receives each value; an exception it throws fails that change (its message is not passed on)
+     * @param <T> what the sink receives
+     * @return this
+     */
+    public <T> AgentInstallerBuilder sink(SinkKey<T> key, Consumer<? super T> sink) {
+        sinks.put(key, sink);
         return this;
     }
 

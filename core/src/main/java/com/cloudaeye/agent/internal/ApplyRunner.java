@@ -183,7 +183,7 @@ public final class ApplyRunner {
         private final java.util.ArrayDeque<Waiting> waiting = new java.util.ArrayDeque<>();
 
         Context(@Nullable JournalWriter journal, int total, long startNanos) {
-            super(base.clients(), base.scheduler(), base.agentOrNull());
+            super(base.clients(), base.scheduler(), base.agentOrNull(), base.sinks());
             this.journal = journal;
             this.total = total;
             this.startNanos = startNanos;

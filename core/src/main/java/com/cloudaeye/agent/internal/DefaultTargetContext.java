@@ -2,8 +2,12 @@ package com.cloudaeye.agent.internal;
 
 import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.SinkKey;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
@@ -15,16 +19,35 @@ public class DefaultTargetContext implements TargetContext {
     private final AwsClients clients;
     private final CallScheduler scheduler;
     private final @Nullable AgentSettings agent;
+    private final Map<SinkKey<?>, Consumer<?>> sinks;
 
     /**
      * @param clients the clients
      * @param scheduler the scheduler
      * @param agent the agent settings, null when the installer was built without them
+     * @param sinks the caller's sinks by key
      */
-    public DefaultTargetContext(AwsClients clients, CallScheduler scheduler, @Nullable AgentSettings agent) {
+    public DefaultTargetContext(
+            AwsClients clients,
+            CallScheduler scheduler,
+            @Nullable AgentSettings agent,
+            Map<SinkKey<?>, Consumer<?>> sinks) {
         this.clients = clients;
         this.scheduler = scheduler;
         this.agent = agent;
+        this.sinks = Map.copyOf(sinks);
+    }
+
+    /** @return the caller's sinks by key */
+    public Map<SinkKey<?>, Consumer<?>> sinks() {
+        return sinks;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked") // AgentInstallerBuilder.sink pairs each key with a sink of its type
+    public <T> Optional<Consumer<T>> sink(SinkKey<T> key) {
+        Consumer<? super T> sink = (Consumer<? super T>) sinks.get(key);
+        return sink == null ? Optional.empty() : Optional.of(sink::accept);
     }
 
     /** @return the clients */

@@ -1,6 +1,9 @@
 package com.cloudaeye.agent.spi;
 
 import com.cloudaeye.agent.AgentSettings;
+import com.cloudaeye.agent.SinkKey;
+import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.core.SdkClient;
@@ -28,4 +31,17 @@ public interface TargetContext {
 
     /** @return the scheduler that every AWS call goes through */
     CallScheduler scheduler();
+
+    /**
+     * A sink the caller gave the installer ({@code AgentInstallerBuilder.sink(key, sink)}) for what the target hands
+     * over and MUST NOT write into a plan, journal, log or exception (e.g. a new access key's secret). A target that
+     * needs one and finds none MUST refuse before it changes anything, naming the setting.
+     *
+     * @param key the sink's key
+     * @param <T> what the sink receives
+     * @return the sink, or empty when the caller gave none
+     */
+    default <T> Optional<Consumer<T>> sink(SinkKey<T> key) {
+        return Optional.empty();
+    }
 }

@@ -3,6 +3,7 @@ package com.cloudaeye.agent.eks;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.SinkKey;
 import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksParts;
@@ -43,11 +44,21 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>It reads each cluster once ({@code DescribeCluster}) and lets each enabled part plan its own resources. The public
  * no-argument constructor selects nothing: {@link java.util.ServiceLoader} uses it to apply saved plans and roll back
- * journals (creating a new access key then needs a configured target, since the key's secret needs a sink).
+ * journals (creating a new access key then needs the installer's {@link #ACCESS_KEY_SINK}, since the key's secret
+ * goes nowhere else).
  */
 public final class EksTarget implements Target {
     /** The target's name, written into every change it plans. */
     public static final String NAME = "eks";
+
+    /**
+     * The installer-level sink for the access key an apply creates for CloudAEye's IAM user ({@code
+     * AgentInstaller.builder().sink(EksTarget.ACCESS_KEY_SINK, key -> vault.store(key))}): what an installer that
+     * applies a saved plan or resumes a journal, and so has no configured target, hands the key to. A target built
+     * with {@code accessKeySink(...)} uses its own. Without either, an apply that would create a key stops before the
+     * EKS target changes anything.
+     */
+    public static final SinkKey<AccessKey> ACCESS_KEY_SINK = SinkKey.of("eks.accessKeySink");
 
     private final EksParts parts;
 

@@ -210,6 +210,26 @@ class CloudAEyeAccessIT {
     }
 
     @Test
+    void userStack_rollbackOfAnApplyThatFoundTheStack_keepsTheStackAndItsUser() {
+        try (AgentInstaller installer = userStack(null)) {
+            installer.apply(installer.plan());
+        }
+        String first = sink.get(0).accessKeyId();
+        iam.deleteAccessKey(r -> r.userName(USER).accessKeyId(first));
+        try (AgentInstaller installer = userStack(null)) {
+            Plan plan = installer.plan();
+            assertThat(plan.mutations()).extracting(Change::resourceType).containsExactly("AWS::IAM::AccessKey");
+            Journal journal = Journal.read(installer.apply(plan).journal().orElseThrow());
+            installer.rollback(journal);
+        }
+        assertThat(cfn.describeStacks(r -> r.stackName("CloudAEyeServiceAccountStack"))
+                        .stacks())
+                .extracting(Stack::stackStatusAsString)
+                .containsExactly("CREATE_COMPLETE");
+        assertThat(iam.getUser(r -> r.userName(USER)).user().userName()).isEqualTo(USER);
+    }
+
+    @Test
     void userStack_whenTheStackServesAnotherCluster_skipsWithTheReason() {
         MotoEks.createCluster("other-eks");
         try (AgentInstaller other = MotoEks.installer(EksTarget.builder()
@@ -328,6 +348,7 @@ class CloudAEyeAccessIT {
         }
     }
 
+    /** The estate as before the install: no stack, no user, no managed policy, and a plan creates them again. */
     private void assertUserGone() {
         assertThat(cfn.listStacks().stackSummaries())
                 .allSatisfy(s -> assertThat(s.stackStatusAsString()).isEqualTo("DELETE_COMPLETE"));
@@ -336,6 +357,19 @@ class CloudAEyeAccessIT {
             throw new AssertionError("the user " + USER + " still exists");
         } catch (NoSuchEntityException expected) {
             assertThat(expected.statusCode()).isEqualTo(404);
+        }
+        String policy = "arn:aws:iam::123456789012:policy/CloudAEyeServiceAccountPolicy";
+        try {
+            iam.getPolicy(r -> r.policyArn(policy));
+            throw new AssertionError("the stack's policy " + policy + " outlived the stack");
+        } catch (NoSuchEntityException expected) {
+            assertThat(expected.statusCode()).isEqualTo(404);
+        }
+        try (AgentInstaller installer = userStack(null)) {
+            assertThat(installer.plan().mutations())
+                    .as("planning again creates the stack and the key again")
+                    .extracting(c -> c.resourceType() + " " + c.action())
+                    .containsExactlyInAnyOrder("AWS::CloudFormation::Stack CREATE", "AWS::IAM::AccessKey CREATE");
         }
     }
 

@@ -121,8 +121,9 @@ class SecretNeverLeaksIT {
             record(removed.toString(), json(removed));
         }
         assertThat(refused).hasSize(1);
+        List<AccessKey> fromInstaller = new CopyOnWriteArrayList<>();
 
-        // A saved plan applied by the ServiceLoader's target, which has no sink: it fails, without the secret.
+        // A saved plan applied by the ServiceLoader's target, and no installer sink: it stops before any change.
         try (AgentInstaller installer = installer(sink::add)) {
             String saved = installer.plan().toJson();
             try (AgentInstaller withoutTarget = MotoEks.installer(EksTarget.builder()
@@ -134,6 +135,16 @@ class SecretNeverLeaksIT {
                 record(json(withoutTarget.apply(Plan.fromJson(saved))));
             } catch (RuntimeException e) {
                 record(stackTrace(e));
+            }
+            // ... and by a fresh installer that has the installer-level sink: the key is created and handed over.
+            try (AgentInstaller fresh = MotoEks.environment()
+                    .sink(EksTarget.ACCESS_KEY_SINK, fromInstaller::add)
+                    .listener(ProgressListener.console())
+                    .journalDirectory(journals)
+                    .build()) {
+                ApplyResult applied = fresh.apply(Plan.fromJson(saved));
+                record(applied.toString(), json(applied));
+                assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
             }
         }
 
@@ -153,7 +164,8 @@ class SecretNeverLeaksIT {
         List<String> secrets = new ArrayList<>();
         sink.forEach(k -> secrets.add(k.secretAccessKey().reveal()));
         secrets.addAll(refused);
-        assertThat(secrets).hasSize(2).allSatisfy(s -> assertThat(s).hasSizeGreaterThanOrEqualTo(20));
+        fromInstaller.forEach(k -> secrets.add(k.secretAccessKey().reveal()));
+        assertThat(secrets).hasSize(3).allSatisfy(s -> assertThat(s).hasSizeGreaterThanOrEqualTo(20));
         String all = String.join("\n", evidence);
         assertThat(all)
                 .as("the captured output is the real thing")

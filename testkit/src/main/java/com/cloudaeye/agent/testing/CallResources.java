@@ -26,6 +26,11 @@ public final class CallResources {
     private static final Pattern TAGS = Pattern.compile("/(?:20\\d\\d-\\d\\d-\\d\\d/)?tags/(.+)");
     private static final Pattern CLUSTER = Pattern.compile("/clusters/([^/]+)(/.*)?");
     private static final Pattern FORM = Pattern.compile("(?:^|&)(RoleName|UserName|PolicyArn|StackName)=([^&]*)");
+    /**
+     * Attaching or detaching a managed policy is authorized on the user, role or group only: the policy's ARN is the
+     * condition key {@code iam:PolicyARN}, not a resource (IAM's Service Authorization Reference).
+     */
+    private static final Pattern ATTACHMENTS = Pattern.compile("iam:(Attach|Detach)(User|Role|Group)Policy");
 
     private final String region;
     private final String account;
@@ -101,7 +106,11 @@ public final class CallResources {
                 switch (m.group(1)) {
                     case "RoleName" -> resources.add("arn:aws:iam::" + account + ":role/" + value);
                     case "UserName" -> resources.add("arn:aws:iam::" + account + ":user/" + value);
-                    default -> resources.add(value);
+                    default -> {
+                        if (!ATTACHMENTS.matcher(action).matches()) {
+                            resources.add(value);
+                        }
+                    }
                 }
             }
         }

@@ -59,9 +59,10 @@ public abstract class TargetContract {
     protected abstract Target target();
 
     /**
-     * @return a builder pointed at moto ({@link #endpoint()}), with region, credentials and agent settings but no
-     *     target: the contract adds the target (or leaves it out, to apply through ServiceLoader) and the journal
-     *     directory
+     * @return a builder pointed at moto ({@link #endpoint()}), with region, credentials, agent settings and the
+     *     installer-level sinks the target needs ({@code AgentInstallerBuilder.sink}, e.g. for the secret of a key
+     *     the apply creates, which a fresh installer without a target has nowhere else to hand over) but no target:
+     *     the contract adds the target (or leaves it out, to apply through ServiceLoader) and the journal directory
      */
     protected abstract AgentInstallerBuilder environment();
 

@@ -39,6 +39,16 @@ public interface EksComponent {
     TargetPlan planRollback(List<Change> applied, TargetContext context);
 
     /**
+     * Checks, before the EKS target changes anything, that this component can apply its changes with what the
+     * installer holds (e.g. a sink for a new key's secret).
+     *
+     * @param changes this component's changes about to be applied
+     * @param context the apply context
+     * @throws com.cloudaeye.agent.ConfigurationException naming the missing setting
+     */
+    default void check(List<Change> changes, ApplyContext context) {}
+
+    /**
      * Applies changes of this component's resource types; reports each through the context exactly once.
      *
      * @param changes the changes, in plan order

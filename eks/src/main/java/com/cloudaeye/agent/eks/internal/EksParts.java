@@ -128,7 +128,9 @@ public final class EksParts {
      * @param context the apply context
      */
     public void apply(List<Change> changes, ApplyContext context) {
-        for (Map.Entry<EksComponent, List<Change>> e : byComponent(changes).entrySet()) {
+        Map<EksComponent, List<Change>> byComponent = byComponent(changes);
+        byComponent.forEach((component, own) -> component.check(own, context));
+        for (Map.Entry<EksComponent, List<Change>> e : byComponent.entrySet()) {
             if (context.shouldStop()) {
                 return;
             }

@@ -406,12 +406,12 @@ public final class LambdaThroughputBenchmark {
         }
     }
 
-    private static void resetPeakHeap() {
+    static void resetPeakHeap() {
         System.gc();
         ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
     }
 
-    private static long peakHeapMb() {
+    static long peakHeapMb() {
         long bytes = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP) {
@@ -425,7 +425,7 @@ public final class LambdaThroughputBenchmark {
         return java.lang.Runtime.getRuntime().maxMemory() / (1024 * 1024);
     }
 
-    private static SdkBytes zip() {
+    static SdkBytes zip() {
         try (ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                 ZipOutputStream zip = new ZipOutputStream(bytes)) {
             zip.putNextEntry(new ZipEntry("index.py"));

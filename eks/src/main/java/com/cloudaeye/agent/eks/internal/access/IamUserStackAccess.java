@@ -3,6 +3,7 @@ package com.cloudaeye.agent.eks.internal.access;
 import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.AccessKey;
 import com.cloudaeye.agent.eks.EksTarget;
@@ -230,7 +231,9 @@ public final class IamUserStackAccess implements EksComponent {
                         // CloudFormation deletes the stack's resources with the caller's credentials:
                         Permission.of("iam:DeleteUser", userArn),
                         Permission.of("iam:DeletePolicy", policyArn),
-                        Permission.of("iam:ListPolicyVersions", policyArn))
+                        Permission.of("iam:ListPolicyVersions", policyArn),
+                        // Read once the stack is deleted: a policy that outlived it is deleted too.
+                        Permission.of("iam:GetPolicy", policyArn))
                 .targetState(new StackState(ref.name(), null, stack.get().stackId(), policyArn).toJson())
                 .build());
         List<AccessKeyMetadata> keys = UserAccessKeys.listKeys(context).orElse(List.of());
@@ -283,6 +286,19 @@ public final class IamUserStackAccess implements EksComponent {
     }
 
     // ---------------------------------------------------------------- applying
+
+    @Override
+    public void check(List<Change> changes, ApplyContext context) {
+        boolean createsKey =
+                changes.stream().anyMatch(c -> c.resourceType().equals(KEY_TYPE) && c.action() == ChangeAction.CREATE);
+        if (createsKey && !keys.hasSink(context)) {
+            throw new ConfigurationException("The plan creates an access key for " + USER_NAME + ", whose secret AWS"
+                    + " shows only once, and this installer has nowhere to hand it: build the installer with"
+                    + " .sink(EksTarget.ACCESS_KEY_SINK, key -> ...) (an installer that applies a saved plan or a"
+                    + " journal has no configured target), or apply with an EksTarget built with"
+                    + " .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(...)). The EKS target changed nothing.");
+        }
+    }
 
     @Override
     public void apply(List<Change> changes, ApplyContext context) {

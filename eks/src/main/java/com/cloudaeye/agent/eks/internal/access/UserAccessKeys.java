@@ -3,6 +3,7 @@ package com.cloudaeye.agent.eks.internal.access;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.eks.AccessKey;
+import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -34,14 +35,23 @@ final class UserAccessKeys {
         this.reuseKeyId = reuseKeyId;
     }
 
+    /** @return whether a new key's secret has somewhere to go: the target's own sink, else the installer's */
+    boolean hasSink(TargetContext context) {
+        return sink(context) != null;
+    }
+
+    private @Nullable Consumer<AccessKey> sink(TargetContext context) {
+        return sink != null ? sink : context.sink(EksTarget.ACCESS_KEY_SINK).orElse(null);
+    }
+
     void createKey(Change change, ApplyContext context) {
-        Consumer<AccessKey> target = sink;
+        Consumer<AccessKey> target = sink(context);
         if (target == null) {
+            // IamUserStackAccess.check refuses such an apply before any change; kept for a caller that skips it.
             context.failed(
                     change,
-                    "No accessKeySink is configured, so a new access key's secret would have nowhere"
-                            + " to go: apply with an EksTarget built with .cloudAEyeAccess(a -> a.iamUserStack()"
-                            + ".accessKeySink(...)).",
+                    "No access key sink, so a new access key's secret would have nowhere to go: build the"
+                            + " installer with .sink(EksTarget.ACCESS_KEY_SINK, key -> ...).",
                     null);
             return;
         }

@@ -185,15 +185,26 @@ final class UserStackLifecycle {
                 .thenCompose(r -> waitForStack(context, stackId, deadline))
                 .thenCompose(stack -> {
                     if (stack == null || "DELETE_COMPLETE".equals(stack.stackStatusAsString())) {
-                        return CompletableFuture.completedFuture((Void) null);
+                        return leftPolicy(context, policyArn);
                     }
                     return failureEvents(context, stack)
-                            .thenCompose(events -> CompletableFuture.<Void>failedFuture(new AgentException(
-                                    "the stack ended " + stack.stackStatusAsString() + ": " + events)));
+                            .thenCompose(
+                                    events -> CompletableFuture.<@Nullable Throwable>failedFuture(new AgentException(
+                                            "the stack ended " + stack.stackStatusAsString() + ": " + events)));
                 })
-                .handle((v, error) -> {
-                    if (error == null) {
+                .handle((left, error) -> {
+                    if (error == null && left == null) {
                         context.applied(change, "stack deleted with its user and policy", null);
+                    } else if (error == null) {
+                        // The stack is gone (it landed), so this is not FAILED: its policy is left behind.
+                        context.unknown(
+                                change,
+                                "The stack " + IamUserStackAccess.STACK_NAME + " is deleted, but its managed policy "
+                                        + policyArn + " is still there and could not be deleted: "
+                                        + AwsFailures.describe(left) + ". Delete it (aws iam delete-policy"
+                                        + " --policy-arn " + policyArn + ").",
+                                left,
+                                null);
                     } else {
                         AwsFailures.report(
                                 context,
@@ -204,6 +215,34 @@ final class UserStackLifecycle {
                     }
                     return null;
                 });
+    }
+
+    /**
+     * Checks, once the stack is deleted, that the managed policy it made is gone too, and deletes it when it is not:
+     * CloudFormation deletes it with the stack, but an emulator (moto) leaves it behind, and a later plan then refuses
+     * to create the stack again over it. The policy is the stack's own: planning creates the stack only when no such
+     * policy exists.
+     *
+     * @return null when the policy is gone; the error that kept it from being deleted otherwise
+     */
+    private static CompletableFuture<@Nullable Throwable> leftPolicy(ApplyContext context, String policyArn) {
+        IamClient iam = context.client(IamClient.class, IamClient::builder);
+        return context.scheduler()
+                .submit(EksQuotas.IAM, () -> {
+                    try {
+                        iam.getPolicy(r -> r.policyArn(policyArn));
+                    } catch (NoSuchEntityException gone) {
+                        return false;
+                    }
+                    LOG.info("The stack's managed policy {} outlived the stack: deleting it", policyArn);
+                    try {
+                        iam.deletePolicy(r -> r.policyArn(policyArn));
+                    } catch (NoSuchEntityException gone) {
+                        LOG.debug("The policy {} was deleted meanwhile", policyArn);
+                    }
+                    return true;
+                })
+                .handle((deleted, error) -> error == null ? null : AwsFailures.unwrap(error));
     }
 
     /** Polls DescribeStacks until the stack is no longer in progress; null when it no longer exists. */

@@ -1,0 +1,260 @@
+package com.cloudaeye.agent.lambda.bench;
+
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.FleetInstaller;
+import com.cloudaeye.agent.FleetPlan;
+import com.cloudaeye.agent.FleetResult;
+import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.lambda.LambdaTarget;
+import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.ThrottlingProxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+
+/**
+ * The fleet benchmark (issue 17): a {@link FleetInstaller} over ACCOUNTS x REGIONS account-regions of FUNCTIONS
+ * functions each, behind a {@link ThrottlingProxy} that gives every account-region its own 15 requests/s Lambda
+ * control-plane bucket (and 100/s for {@code GetFunction}), with a fixed latency and updates that stay {@code
+ * InProgress} for 700 ms. Prints one Markdown row: wall time (plan and apply) against the slowest single
+ * account-region's floor (its shared-bucket calls, throttled ones left out, divided by 15), throttled calls, peak heap.
+ * Not a test: it asserts nothing. Run it with {@code scripts/benchmark.sh fleet} (docs/BENCHMARKS.md).
+ *
+ * <p>Arguments: {@code moto-capacity SECONDS THREADS...}: how many Lambda requests per second one moto process answers
+ * with that many concurrent callers (a mix of {@code GetFunction}, {@code ListAliases} and {@code
+ * UpdateFunctionConfiguration}, straight to moto); {@code fleet ACCOUNTS REGIONS FUNCTIONS LATENCY_MS}: the fleet
+ * against {@link LambdaStub}, a fast in-process stand-in for the calls the install makes, behind the proxy.
+ */
+public final class FleetThroughputBenchmark {
+    private static final double RATE = 15;
+    private static final List<Region> REGIONS =
+            List.of(Region.US_EAST_1, Region.EU_WEST_1, Region.AP_SOUTHEAST_2, Region.US_WEST_2, Region.EU_CENTRAL_1);
+
+    private FleetThroughputBenchmark() {}
+
+    /**
+     * @param args see the class comment
+     * @throws Exception on a setup failure
+     */
+    public static void main(String[] args) throws Exception {
+        if (args[0].equals("moto-capacity")) {
+            int seconds = Integer.parseInt(args[1]);
+            for (int i = 2; i < args.length; i++) {
+                motoCapacity(seconds, Integer.parseInt(args[i]));
+            }
+        } else {
+            fleet(
+                    Integer.parseInt(args[1]),
+                    Integer.parseInt(args[2]),
+                    Integer.parseInt(args[3]),
+                    Long.parseLong(args[4]));
+        }
+        System.exit(0);
+    }
+
+    private static void fleet(int accounts, int regions, int functions, long latencyMs) throws Exception {
+        List<String> accountIds = new ArrayList<>();
+        for (int i = 1; i <= accounts; i++) {
+            accountIds.add(String.format("1000000%05d", i));
+        }
+        List<Region> regionList = REGIONS.subList(0, regions);
+        try (LambdaStub stub = new LambdaStub();
+                ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(stub.endpoint())
+                        .bucketsPerAccountRegion()
+                        .latency(Duration.ofMillis(latencyMs))
+                        .propagationDelay(Duration.ofMillis(700))
+                        .start()) {
+            accountIds.forEach(a -> regionList.forEach(r -> stub.createFunctions(a, r.id(), functions)));
+            try (FleetInstaller fleet = FleetInstaller.builder()
+                    .accounts(accountIds.toArray(String[]::new))
+                    .regions(regionList.toArray(Region[]::new))
+                    .roleName("CloudAEyeInstaller")
+                    .sessionName("fleet-benchmark")
+                    .credentialsProvider(
+                            StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDCALLER", "caller")))
+                    .endpointOverride(proxy.endpoint())
+                    .agent(a ->
+                            a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("bench-token")))
+                    .target((account, region) -> LambdaTarget.builder()
+                            .functions("*")
+                            .layer(Architecture.X86_64, layer(account, region))
+                            .build())
+                    .withoutJournal()
+                    .maxParallel(accounts * regions)
+                    .build()) {
+                LambdaThroughputBenchmark.resetPeakHeap();
+                Duration cpuBefore = cpu();
+                long start = System.nanoTime();
+                FleetPlan plan = fleet.plan();
+                FleetResult result = fleet.apply(plan);
+                double wall = (System.nanoTime() - start) / 1e9;
+                double cpu = cpu().minus(cpuBefore).toMillis() / 1e3;
+                report(proxy, stub, plan, result, accountIds, regionList, functions, latencyMs, wall, cpu);
+            }
+        }
+    }
+
+    private static void report(
+            ThrottlingProxy proxy,
+            LambdaStub stub,
+            FleetPlan plan,
+            FleetResult result,
+            List<String> accounts,
+            List<Region> regions,
+            int functions,
+            long latencyMs,
+            double wall,
+            double cpu) {
+        Map<String, Long> shared = proxy.requestsPerAccountRegion(ThrottlingProxy.CONTROL_PLANE);
+        Map<String, Long> throttled = proxy.throttledPerAccountRegion(ThrottlingProxy.CONTROL_PLANE);
+        long most = 0;
+        long least = Long.MAX_VALUE;
+        for (Map.Entry<String, Long> e : shared.entrySet()) {
+            long needed = e.getValue() - throttled.getOrDefault(e.getKey(), 0L);
+            most = Math.max(most, needed);
+            least = Math.min(least, needed);
+        }
+        double floor = most / RATE;
+        long failed = 0;
+        double slowestApply = 0;
+        for (Map<String, ApplyResult> byRegion : result.results().values()) {
+            for (ApplyResult r : byRegion.values()) {
+                failed += r.withOutcome(ResourceResult.Outcome.FAILED).size();
+                slowestApply = Math.max(slowestApply, r.duration().toMillis() / 1e3);
+            }
+        }
+        int correct = 0;
+        for (String a : accounts) {
+            for (Region r : regions) {
+                correct += stub.installed(a, r.id(), layer(a, r));
+            }
+        }
+        int total = accounts.size() * regions.size() * functions;
+        System.out.printf(
+                Locale.ROOT,
+                "| stub behind the proxy | %d x %d x %d | %d ms | %.1f s | %.1f s | **%.3f** | %d-%d | %d (%.2f%%) |"
+                        + " %d | %s | %d MB | %d of %d | %.1f s | %d | %.0f s (%.2f cores) |%n",
+                accounts.size(),
+                regions.size(),
+                functions,
+                latencyMs,
+                wall,
+                floor,
+                wall / floor,
+                least,
+                most,
+                proxy.throttled(),
+                100.0 * proxy.throttled() / proxy.totalRequests(),
+                failed,
+                plan.failures().size() + result.failures().size() == 0
+                        ? "0"
+                        : plan.failures() + " " + result.failures(),
+                LambdaThroughputBenchmark.peakHeapMb(),
+                correct,
+                total,
+                slowestApply,
+                proxy.peakConcurrentRequests(),
+                cpu,
+                cpu / wall);
+        StringBuilder perFunction = new StringBuilder("Requests per function, by operation (the proxy's count):");
+        proxy.requests()
+                .forEach((operation, n) ->
+                        perFunction.append(String.format(Locale.ROOT, " %s %.2f", operation, n / (double) total)));
+        System.out.println(perFunction);
+    }
+
+    /** @return the CPU time this JVM used so far: the installer's, the proxy's and the stub's together */
+    private static Duration cpu() {
+        return ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO);
+    }
+
+    private static String layer(String account, Region region) {
+        return "arn:aws:lambda:" + region.id() + ":" + account + ":layer:cloudaeye-x86:1";
+    }
+
+    /** Straight to moto: THREADS callers, each on its own function, for SECONDS; prints requests per second. */
+    private static void motoCapacity(int seconds, int threads) throws Exception {
+        Moto.reset();
+        String role;
+        try (IamClient iam = IamClient.builder()
+                .endpointOverride(Moto.endpoint())
+                .region(Region.AWS_GLOBAL)
+                .credentialsProvider(Moto.credentials())
+                .build()) {
+            role = iam.createRole(r -> r.roleName("bench-role")
+                            .assumeRolePolicyDocument("{\"Version\":\"2012-10-17\",\"Statement\":[]}"))
+                    .role()
+                    .arn();
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        AtomicLong done = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        try (LambdaClient lambda = LambdaClient.builder()
+                .endpointOverride(Moto.endpoint())
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .httpClient(UrlConnectionHttpClient.create())
+                .build()) {
+            for (int i = 0; i < threads; i++) {
+                String name = "cap-" + i;
+                lambda.createFunction(r -> r.functionName(name)
+                        .runtime(Runtime.PYTHON3_12)
+                        .role(role)
+                        .handler("index.handler")
+                        .code(c -> c.zipFile(LambdaThroughputBenchmark.zip())));
+            }
+            long start = System.nanoTime();
+            long end = start + Duration.ofSeconds(seconds).toNanos();
+            List<Future<?>> running = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                String name = "cap-" + i;
+                running.add(pool.submit(() -> {
+                    for (int k = 0; System.nanoTime() < end; k++) {
+                        try {
+                            switch (k % 4) {
+                                case 0, 2 -> lambda.getFunction(r -> r.functionName(name));
+                                case 1 -> lambda.listAliases(r -> r.functionName(name));
+                                default ->
+                                    lambda.updateFunctionConfiguration(
+                                            r -> r.functionName(name).description("k" + System.nanoTime()));
+                            }
+                            done.incrementAndGet();
+                        } catch (RuntimeException e) {
+                            errors.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (Future<?> f : running) {
+                f.get();
+            }
+            double took = (System.nanoTime() - start) / 1e9;
+            System.out.printf(
+                    Locale.ROOT,
+                    "| moto alone | %d callers | %d s | %d answered | %.0f requests/s | %d errors |%n",
+                    threads,
+                    seconds,
+                    done.get(),
+                    done.get() / took,
+                    errors.get());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
