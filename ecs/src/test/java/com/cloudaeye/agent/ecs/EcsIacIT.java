@@ -21,7 +21,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.cloudformation.model.StackResourceSummary;
 import software.amazon.awssdk.services.ecs.model.Tag;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
@@ -183,35 +182,25 @@ class EcsIacIT {
 
     /** Deploys the stack and tags its task definition and service as CloudFormation does. */
     private void deployStack() throws IOException {
-        String template = Files.readString(Path.of("src/test/resources/iac/web-stack.json"));
-        try (CloudFormationClient cfn = CloudFormationClient.builder()
-                .endpointOverride(Moto.endpoint())
-                .region(Moto.REGION)
-                .credentialsProvider(Moto.credentials())
-                .build()) {
-            String stackId = cfn.createStack(r -> r.stackName(STACK).templateBody(template))
-                    .stackId();
-            for (StackResourceSummary r :
-                    cfn.listStackResources(l -> l.stackName(STACK)).stackResourceSummaries()) {
-                String arn = r.physicalResourceId();
-                if (r.resourceType().equals("AWS::ECS::Service") && !arn.startsWith("arn:")) {
-                    arn = moto.ecs
-                            .describeServices(d -> d.cluster("prod").services(r.physicalResourceId()))
-                            .services()
-                            .get(0)
-                            .serviceArn();
-                }
-                String resource = arn;
-                moto.ecs.tagResource(t -> t.resourceArn(resource)
-                        .tags(
-                                MotoEcs.tag(ManagedResources.STACK_NAME_TAG, STACK),
-                                MotoEcs.tag("aws:cloudformation:stack-id", stackId),
-                                MotoEcs.tag(ManagedResources.LOGICAL_ID_TAG, r.logicalResourceId())));
-                if (r.resourceType().equals("AWS::ECS::Service")) {
-                    stackService = resource;
-                } else {
-                    stackTask = resource;
-                }
+        Moto.Stack stack = Moto.deployStack(STACK, Files.readString(Path.of("src/test/resources/iac/web-stack.json")));
+        for (StackResourceSummary r : stack.resources()) {
+            String arn = r.physicalResourceId();
+            if (r.resourceType().equals("AWS::ECS::Service") && !arn.startsWith("arn:")) {
+                arn = moto.ecs
+                        .describeServices(d -> d.cluster("prod").services(r.physicalResourceId()))
+                        .services()
+                        .get(0)
+                        .serviceArn();
+            }
+            String resource = arn;
+            moto.ecs.tagResource(t -> t.resourceArn(resource)
+                    .tags(stack.tagsOf(r).entrySet().stream()
+                            .map(e -> MotoEcs.tag(e.getKey(), e.getValue()))
+                            .toList()));
+            if (r.resourceType().equals("AWS::ECS::Service")) {
+                stackService = resource;
+            } else {
+                stackTask = resource;
             }
         }
         assertThat(Map.of("task", String.valueOf(stackTask), "service", String.valueOf(stackService)))

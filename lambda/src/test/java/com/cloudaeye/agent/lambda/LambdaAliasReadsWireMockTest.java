@@ -23,19 +23,13 @@ import com.cloudaeye.agent.InsufficientPermissionsException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PolicyDocument;
-import com.cloudaeye.agent.Secret;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 
 /**
@@ -50,12 +44,7 @@ class LambdaAliasReadsWireMockTest {
 
     @BeforeEach
     void start() {
-        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
-        aws.start();
-        LambdaWireMockTest.stubNoAliases(aws);
-        aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*/versions/3"))
-                .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"
-                        + "\"CompatibleArchitectures\":[\"x86_64\"]}")));
+        aws = LambdaWireMock.start();
         aws.stubFor(get(urlPathMatching(fn("a")))
                 .willReturn(okJson("{\"Configuration\":" + function("a", "r1", "Successful") + ",\"Tags\":{}}")));
         aws.stubFor(get(urlPathMatching("/2019-09-30/functions/[^/]+/provisioned-concurrency"))
@@ -68,11 +57,7 @@ class LambdaAliasReadsWireMockTest {
     }
 
     private AgentInstaller installer() {
-        return AgentInstaller.builder()
-                .region(Region.US_EAST_1)
-                .endpointOverride(URI.create(aws.baseUrl()))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "secret")))
-                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("tok-123")))
+        return LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
                 .target(LambdaTarget.builder()
                         .functions("a")
                         .layer(Architecture.X86_64, LAYER)

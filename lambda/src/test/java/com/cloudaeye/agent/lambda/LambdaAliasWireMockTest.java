@@ -2,7 +2,6 @@ package com.cloudaeye.agent.lambda;
 
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.ACCOUNT;
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.LAYER;
-import static com.cloudaeye.agent.lambda.LambdaWireMockTest.encoded;
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.error;
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.fn;
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.function;
@@ -27,11 +26,8 @@ import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult.Outcome;
-import com.cloudaeye.agent.Secret;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,9 +36,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 
 /**
@@ -60,16 +53,10 @@ class LambdaAliasWireMockTest {
 
     @BeforeEach
     void start() {
-        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
-        aws.start();
-        aws.stubFor(get(urlPathEqualTo(
-                        "/2018-10-31/layers/" + encoded(LAYER.substring(0, LAYER.lastIndexOf(':'))) + "/versions/3"))
-                .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"
-                        + "\"CompatibleArchitectures\":[\"x86_64\"]}")));
+        aws = LambdaWireMock.start();
         aws.stubFor(get(urlPathMatching(PC_PATH))
                 .withQueryParam("List", equalTo("ALL"))
                 .willReturn(okJson("{\"ProvisionedConcurrencyConfigs\":[]}")));
-        LambdaWireMockTest.stubNoAliases(aws);
     }
 
     @AfterEach
@@ -78,11 +65,7 @@ class LambdaAliasWireMockTest {
     }
 
     private AgentInstaller installer(UnaryOperator<LambdaTarget.Builder> options) {
-        return AgentInstaller.builder()
-                .region(Region.US_EAST_1)
-                .endpointOverride(URI.create(aws.baseUrl()))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "secret")))
-                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("tok-123")))
+        return LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
                 .target(options.apply(LambdaTarget.builder().functions("a").layer(Architecture.X86_64, LAYER))
                         .build())
                 .retries(3, Duration.ofMillis(5))
@@ -358,11 +341,7 @@ class LambdaAliasWireMockTest {
                 .willReturn(okJson("{\"Functions\":["
                         + function("a", "r1", "Successful").replace("python3.12", "go1.x") + ","
                         + function("b", "r1", "Successful").replace("python3.12", "nodejs16.x") + "]}")));
-        try (AgentInstaller installer = AgentInstaller.builder()
-                .region(Region.US_EAST_1)
-                .endpointOverride(URI.create(aws.baseUrl()))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "secret")))
-                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("tok-123")))
+        try (AgentInstaller installer = LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
                 .target(LambdaTarget.builder()
                         .functions("*")
                         .layer(Architecture.X86_64, LAYER)

@@ -2,13 +2,11 @@ package com.cloudaeye.agent.lambda;
 
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.ACCOUNT;
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.LAYER;
-import static com.cloudaeye.agent.lambda.LambdaWireMockTest.encoded;
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.fn;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.put;
 import static com.github.tomakehurst.wiremock.client.WireMock.putRequestedFor;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,19 +15,13 @@ import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
-import com.cloudaeye.agent.Secret;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 
 /**
@@ -49,13 +41,7 @@ class LambdaAlreadyAppliedTest {
 
     @BeforeEach
     void start() {
-        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
-        aws.start();
-        LambdaWireMockTest.stubNoAliases(aws);
-        aws.stubFor(get(urlPathEqualTo(
-                        "/2018-10-31/layers/" + encoded(LAYER.substring(0, LAYER.lastIndexOf(':'))) + "/versions/3"))
-                .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"
-                        + "\"CompatibleArchitectures\":[\"x86_64\"],\"CompatibleRuntimes\":[\"python3.12\"]}")));
+        aws = LambdaWireMock.start("python3.12");
         aws.stubFor(put(urlPathMatching(fn("forced") + "/configuration"))
                 .willReturn(okJson(function("[]", "{\"CLOUDAEYE_LOGS_ENDPOINT\":\"" + MINE + "\"}"))));
     }
@@ -124,11 +110,7 @@ class LambdaAlreadyAppliedTest {
     }
 
     private AgentInstaller installer() {
-        return AgentInstaller.builder()
-                .region(Region.US_EAST_1)
-                .endpointOverride(URI.create(aws.baseUrl()))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "secret")))
-                .agent(a -> a.logsEndpoint(OURS).apiToken(Secret.of(TOKEN)))
+        return LambdaWireMock.installer(aws, OURS, TOKEN)
                 .target(LambdaTarget.builder()
                         .functions("forced")
                         .layer(Architecture.X86_64, LAYER)

@@ -24,7 +24,6 @@ import com.cloudaeye.agent.spi.support.AwsActions;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.net.URI;
 import java.util.List;
 import java.util.function.Consumer;
@@ -48,12 +47,7 @@ class LambdaBadInputTest {
 
     @BeforeEach
     void start() {
-        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
-        aws.start();
-        LambdaWireMockTest.stubNoAliases(aws);
-        aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*cloudaeye-x86/versions/3"))
-                .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"
-                        + "\"CompatibleArchitectures\":[\"x86_64\"]}")));
+        aws = LambdaWireMock.start();
         aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*/versions/9"))
                 .willReturn(error(404, "ResourceNotFoundException", "Layer version not found")));
         aws.stubFor(get(urlPathMatching(fn("ghost")))

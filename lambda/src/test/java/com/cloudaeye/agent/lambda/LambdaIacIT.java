@@ -20,7 +20,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.cloudformation.model.StackResourceSummary;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 import software.amazon.awssdk.services.lambda.model.Runtime;
@@ -189,27 +188,11 @@ class LambdaIacIT {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        try (CloudFormationClient cfn = CloudFormationClient.builder()
-                .endpointOverride(Moto.endpoint())
-                .region(Moto.REGION)
-                .credentialsProvider(Moto.credentials())
-                .build()) {
-            String stackId = cfn.createStack(r -> r.stackName(STACK).templateBody(template))
-                    .stackId();
-            StackResourceSummary fn = cfn.listStackResources(r -> r.stackName(STACK)).stackResourceSummaries().stream()
-                    .filter(s -> s.resourceType().equals("AWS::Lambda::Function"))
-                    .findFirst()
-                    .orElseThrow();
-            fixtures.lambda.tagResource(r -> r.resource(arn(fn.physicalResourceId()))
-                    .tags(Map.of(
-                            ManagedResources.STACK_NAME_TAG,
-                            STACK,
-                            "aws:cloudformation:stack-id",
-                            stackId,
-                            ManagedResources.LOGICAL_ID_TAG,
-                            fn.logicalResourceId())));
-            return fn.physicalResourceId();
-        }
+        Moto.Stack stack = Moto.deployStack(STACK, template);
+        StackResourceSummary fn = stack.resourcesOfType("AWS::Lambda::Function").get(0);
+        fixtures.lambda.tagResource(
+                r -> r.resource(arn(fn.physicalResourceId())).tags(stack.tagsOf(fn)));
+        return fn.physicalResourceId();
     }
 
     private String arn(String name) {

@@ -9,20 +9,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.Plan;
-import com.cloudaeye.agent.Secret;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 
 /**
@@ -34,12 +28,7 @@ class LambdaPlanGoldenTest {
 
     @BeforeEach
     void start() {
-        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
-        aws.start();
-        LambdaWireMockTest.stubNoAliases(aws);
-        aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*/versions/3"))
-                .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"
-                        + "\"CompatibleArchitectures\":[\"x86_64\"],\"CompatibleRuntimes\":[\"python3.12\"]}")));
+        aws = LambdaWireMock.start("python3.12");
         String userLayer = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:user-utils:2";
         String upgrade = LambdaWireMockTest.function("payments", "rev-p", "Successful")
                 .replace(
@@ -84,11 +73,7 @@ class LambdaPlanGoldenTest {
 
     @Test
     void plan_jsonTableAndPolicy_matchTheGoldenFiles() throws IOException {
-        try (AgentInstaller installer = AgentInstaller.builder()
-                .region(Region.US_EAST_1)
-                .endpointOverride(URI.create(aws.baseUrl()))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "s")))
-                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("tok-123")))
+        try (AgentInstaller installer = LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
                 .target(LambdaTarget.builder()
                         .functions("*")
                         .layer(Architecture.X86_64, LAYER)

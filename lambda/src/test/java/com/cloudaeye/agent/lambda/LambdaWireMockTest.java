@@ -16,11 +16,8 @@ import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult.Outcome;
-import com.cloudaeye.agent.Secret;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,9 +25,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 
 /** What moto cannot show: paging, asynchronous updates, conflicts, stale revisions, throttling, partial failure. */
@@ -45,13 +39,7 @@ class LambdaWireMockTest {
 
     @BeforeEach
     void start() {
-        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
-        aws.start();
-        stubNoAliases(aws);
-        aws.stubFor(get(urlPathEqualTo(
-                        "/2018-10-31/layers/" + encoded(LAYER.substring(0, LAYER.lastIndexOf(':'))) + "/versions/3"))
-                .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"
-                        + "\"CompatibleArchitectures\":[\"x86_64\"],\"CompatibleRuntimes\":[\"python3.12\"]}")));
+        aws = LambdaWireMock.start("python3.12");
     }
 
     @AfterEach
@@ -60,11 +48,7 @@ class LambdaWireMockTest {
     }
 
     private AgentInstaller installer(String... functions) {
-        return AgentInstaller.builder()
-                .region(Region.US_EAST_1)
-                .endpointOverride(URI.create(aws.baseUrl()))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "secret")))
-                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("tok-123")))
+        return LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
                 .target(LambdaTarget.builder()
                         .functions(functions)
                         .layer(Architecture.X86_64, LAYER)
@@ -325,11 +309,7 @@ class LambdaWireMockTest {
                     .willReturn(error(400, "InvalidParameterValueException", "Layers are too large")
                             .withFixedDelay(200))); // all in flight at once, none answered yet
         }
-        try (AgentInstaller installer = AgentInstaller.builder()
-                .region(Region.US_EAST_1)
-                .endpointOverride(URI.create(aws.baseUrl()))
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "secret")))
-                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("tok-123")))
+        try (AgentInstaller installer = LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
                 .target(LambdaTarget.builder()
                         .functions(names)
                         .layer(Architecture.X86_64, LAYER)

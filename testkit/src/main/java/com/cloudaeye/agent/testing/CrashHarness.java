@@ -4,6 +4,7 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.testing.ThrottlingProxy.Request;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,7 +38,34 @@ public final class CrashHarness {
     /** A subject's state of a resource that is as the install plans it. */
     public static final String INSTALLED = "installed";
 
+    /**
+     * The seeds of this run ({@link Seeds#of()}) as a JUnit method source, so a suite needs no factory of its own:
+     * {@code @ParameterizedTest(name = "seed {0}") @MethodSource(CrashHarness.SEEDS) void crash(long seed)}.
+     */
+    public static final String SEEDS = "com.cloudaeye.agent.testing.Seeds#of";
+
     private CrashHarness() {}
+
+    /**
+     * The arguments of a child JVM in the order the targets' children read them, for {@link Subject#args}: the mode,
+     * the endpoint, the journal directory, the target's own settings, and last the journal to resume or roll back.
+     *
+     * @param mode {@code apply}, {@code resume} or {@code rollback}
+     * @param endpoint the proxy the child talks to
+     * @param journals the directory the child writes its journal to
+     * @param journal the journal it resumes or rolls back; null for {@code apply}
+     * @param settings the target's own arguments (a layer ARN, a cluster, the change window...)
+     * @return the child's arguments
+     */
+    public static List<String> childArgs(
+            String mode, URI endpoint, Path journals, @Nullable Path journal, String... settings) {
+        List<String> args = new ArrayList<>(List.of(mode, endpoint.toString(), journals.toString()));
+        args.addAll(List.of(settings));
+        if (journal != null) {
+            args.add(journal.toString());
+        }
+        return args;
+    }
 
     /** What a target's crash test supplies. */
     public interface Subject {

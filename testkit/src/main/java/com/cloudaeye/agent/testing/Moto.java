@@ -1,14 +1,19 @@
 package com.cloudaeye.agent.testing;
 
+import com.cloudaeye.agent.ManagedResources;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
+import software.amazon.awssdk.services.cloudformation.model.StackResourceSummary;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
@@ -98,5 +103,66 @@ public final class Moto {
                 .refreshRequest(r ->
                         r.roleArn("arn:aws:iam::" + account + ":role/admin").roleSessionName("fixtures"))
                 .build();
+    }
+
+    /**
+     * Deploys a CloudFormation stack in moto and lists what it made, for tests of resources owned by infrastructure as
+     * code. moto (5.2) puts CloudFormation's {@code aws:cloudformation:*} tags on EC2 resources only: tag each
+     * resource the test needs with {@link Stack#tagsOf(StackResourceSummary)} through its own service, as
+     * CloudFormation does in AWS.
+     *
+     * @param name the stack's name
+     * @param templateBody the template, JSON or YAML
+     * @return the stack: its id and its resources
+     */
+    public static Stack deployStack(String name, String templateBody) {
+        try (CloudFormationClient cfn = CloudFormationClient.builder()
+                .endpointOverride(endpoint())
+                .region(REGION)
+                .credentialsProvider(credentials())
+                .build()) {
+            String id = cfn.createStack(r -> r.stackName(name).templateBody(templateBody))
+                    .stackId();
+            return new Stack(
+                    name, id, cfn.listStackResources(l -> l.stackName(name)).stackResourceSummaries());
+        }
+    }
+
+    /**
+     * A stack {@link #deployStack(String, String)} made.
+     *
+     * @param name the stack's name
+     * @param id the stack's id (an ARN)
+     * @param resources what the stack made, as CloudFormation lists them
+     */
+    public record Stack(String name, String id, List<StackResourceSummary> resources) {
+        /** @param resources copied */
+        public Stack {
+            resources = List.copyOf(resources);
+        }
+
+        /**
+         * @param type a resource type, e.g. {@code AWS::Lambda::Function}
+         * @return the stack's resources of that type, in CloudFormation's order
+         */
+        public List<StackResourceSummary> resourcesOfType(String type) {
+            return resources.stream().filter(r -> r.resourceType().equals(type)).toList();
+        }
+
+        /**
+         * @param resource one of the stack's resources
+         * @return the tags CloudFormation puts on it in AWS: the stack's name ({@link
+         *     ManagedResources#STACK_NAME_TAG}), its id ({@code aws:cloudformation:stack-id}) and the resource's
+         *     logical id ({@link ManagedResources#LOGICAL_ID_TAG})
+         */
+        public Map<String, String> tagsOf(StackResourceSummary resource) {
+            return Map.of(
+                    ManagedResources.STACK_NAME_TAG,
+                    name,
+                    "aws:cloudformation:stack-id",
+                    id,
+                    ManagedResources.LOGICAL_ID_TAG,
+                    resource.logicalResourceId());
+        }
     }
 }
