@@ -4,19 +4,16 @@ import com.cloudaeye.agent.ecs.crash.EcsApplyInChildJvm;
 import com.cloudaeye.agent.ecs.internal.TaskDefinitions;
 import com.cloudaeye.agent.testing.CrashHarness;
 import com.cloudaeye.agent.testing.Moto;
-import com.cloudaeye.agent.testing.Seeds;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.LongStream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,17 +39,13 @@ class EcsRandomCrashIT {
     /** Each service's original task definition ARN, by service ARN. */
     private final Map<String, String> originals = new LinkedHashMap<>();
 
-    static LongStream seeds() {
-        return Seeds.of();
-    }
-
     @AfterEach
     void close() {
         moto.close();
     }
 
     @ParameterizedTest(name = "seed {0}")
-    @MethodSource("seeds")
+    @MethodSource(CrashHarness.SEEDS)
     void killedAtARandomRequest_thenResumedOrRolledBack_keepsEveryInvariant(long seed) throws Exception {
         Moto.reset();
         moto = new MotoEcs();
@@ -80,12 +73,7 @@ class EcsRandomCrashIT {
 
         @Override
         public List<String> args(String mode, URI endpoint, Path journals, @Nullable Path journal) {
-            List<String> args = new ArrayList<>(
-                    List.of(mode, endpoint.toString(), journals.toString(), CLUSTER, MotoEcs.ROUTER_IMAGE, "20"));
-            if (journal != null) {
-                args.add(journal.toString());
-            }
-            return args;
+            return CrashHarness.childArgs(mode, endpoint, journals, journal, CLUSTER, MotoEcs.ROUTER_IMAGE, "20");
         }
 
         @Override

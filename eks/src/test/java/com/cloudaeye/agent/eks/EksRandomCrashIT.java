@@ -7,7 +7,6 @@ import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
 import com.cloudaeye.agent.testing.ChildJvm;
 import com.cloudaeye.agent.testing.CrashHarness;
 import com.cloudaeye.agent.testing.Moto;
-import com.cloudaeye.agent.testing.Seeds;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.LongStream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,10 +51,6 @@ class EksRandomCrashIT {
     private IamClient iam;
     private CloudFormationClient cfn;
 
-    static LongStream seeds() {
-        return Seeds.of();
-    }
-
     @AfterEach
     void close() {
         eks.close();
@@ -65,7 +59,7 @@ class EksRandomCrashIT {
     }
 
     @ParameterizedTest(name = "seed {0}")
-    @MethodSource("seeds")
+    @MethodSource(CrashHarness.SEEDS)
     void killedAtARandomRequest_thenResumedOrRolledBack_keepsEveryInvariant(long seed) throws Exception {
         Moto.reset();
         eks = MotoEks.eks();
@@ -87,12 +81,7 @@ class EksRandomCrashIT {
 
         @Override
         public List<String> args(String mode, URI endpoint, Path journals, @Nullable Path journal) {
-            List<String> args = new ArrayList<>(
-                    List.of(mode, endpoint.toString(), journals.toString(), "20", EksApplyInChildJvm.NO_KUBECONFIG));
-            if (journal != null) {
-                args.add(journal.toString());
-            }
-            return args;
+            return CrashHarness.childArgs(mode, endpoint, journals, journal, "20", EksApplyInChildJvm.NO_KUBECONFIG);
         }
 
         @Override

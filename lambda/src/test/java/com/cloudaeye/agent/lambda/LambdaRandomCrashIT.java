@@ -3,7 +3,6 @@ package com.cloudaeye.agent.lambda;
 import com.cloudaeye.agent.lambda.crash.ApplyInChildJvm;
 import com.cloudaeye.agent.testing.CrashHarness;
 import com.cloudaeye.agent.testing.Moto;
-import com.cloudaeye.agent.testing.Seeds;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.LongStream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,17 +35,13 @@ class LambdaRandomCrashIT {
     private String layer;
     private final Map<String, FunctionConfiguration> originals = new LinkedHashMap<>();
 
-    static LongStream seeds() {
-        return Seeds.of();
-    }
-
     @AfterEach
     void close() {
         fixtures.close();
     }
 
     @ParameterizedTest(name = "seed {0}")
-    @MethodSource("seeds")
+    @MethodSource(CrashHarness.SEEDS)
     void killedAtARandomRequest_thenResumedOrRolledBack_keepsEveryInvariant(long seed) throws Exception {
         Moto.reset();
         fixtures = new LambdaFixtures();
@@ -71,11 +65,7 @@ class LambdaRandomCrashIT {
 
         @Override
         public List<String> args(String mode, URI endpoint, Path journals, @Nullable Path journal) {
-            List<String> args = new ArrayList<>(List.of(mode, endpoint.toString(), journals.toString(), layer, "15"));
-            if (journal != null) {
-                args.add(journal.toString());
-            }
-            return args;
+            return CrashHarness.childArgs(mode, endpoint, journals, journal, layer, "15");
         }
 
         @Override
