@@ -3,9 +3,13 @@ package com.cloudaeye.agent.eks.internal.helm;
 import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.JournalException;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
+import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
+import com.cloudaeye.agent.spi.support.ReadBack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.marcnuri.helm.Release;
@@ -64,12 +68,14 @@ final class ReleaseApplier {
                     rollout = watch.awaitComplete(Instant.now().plus(timeout));
                 }
                 if (!rollout.complete()) {
-                    context.failed(
+                    Undo undone = undo(connection, state, context, timeout, planned);
+                    report(
                             change,
+                            context,
+                            undone,
                             "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + current
                                     + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; "
-                                    + undo(connection, state, context, timeout, planned),
-                            null);
+                                    + undone.message());
                     return;
                 }
                 context.applied(change, landed.get() + ", rolled out to " + rollout.desired() + " node(s)", null);
@@ -88,12 +94,33 @@ final class ReleaseApplier {
             return;
         }
         context.starting(change);
+        int before = interrupted ? 0 : current;
+        try {
+            applyStarted(change, context, state, connection, installed, before, interrupted, timeout);
+        } catch (JournalException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw readBack(connection, state, before, e);
+        }
+    }
+
+    /** The change after its start was journaled: from here on, a failure is read back before it is reported. */
+    private void applyStarted(
+            Change change,
+            ApplyContext context,
+            ReleaseState state,
+            ClusterConnection connection,
+            Optional<InstalledRelease> installed,
+            int before,
+            boolean interrupted,
+            Duration timeout) {
+        String namespace = state.namespace();
+        String release = state.release();
         if (interrupted) {
             // Helm refuses to install over a release it left pending: the killed attempt's release goes, with the
             // objects it made, and the install starts again (in the namespace that attempt created, still this one's).
             LOG.info("Uninstalling Helm release {}/{}, left pending by an interrupted install", namespace, release);
             AgentChart.uninstall(connection, release, namespace);
-            current = 0;
         }
         if (change.action() == ChangeAction.DELETE) {
             String message = "not installed";
@@ -107,13 +134,13 @@ final class ReleaseApplier {
             return;
         }
         boolean ownNamespace =
-                current == 0 && ReleaseNamespaces.createNamespace(connection, namespace, release, timeout);
+                before == 0 && ReleaseNamespaces.createNamespace(connection, namespace, release, timeout);
         LOG.info("Installing or upgrading Helm release {}/{}", namespace, release);
         Instant deadline = Instant.now().plus(timeout);
         Optional<KubeApi> api = connection.api();
         if (api.isEmpty()) {
             // Only Helm can use these credentials: its own wait is all there is, and Helm made any namespace.
-            Release result = installOrUpgrade(connection, state, context, timeout, current == 0);
+            Release result = installOrUpgrade(connection, state, context, timeout, before == 0);
             context.applied(change, "revision " + result.getRevision() + " " + result.getStatus(), applied(result));
             return;
         }
@@ -121,7 +148,7 @@ final class ReleaseApplier {
         Release result;
         RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet);
         try {
-            result = installOrUpgrade(connection, state, context, timeout, current == 0);
+            result = installOrUpgrade(connection, state, context, timeout, before == 0);
         } catch (AgentException e) {
             // The atomic install removed what it made; the namespace this apply made goes too.
             throw new AgentException(e.getMessage()
@@ -135,13 +162,15 @@ final class ReleaseApplier {
         // Helm's wait lets maxUnavailable pods be not ready and passes a DaemonSet that matches no node.
         Rollout rollout = watch.awaitComplete(deadline);
         if (!rollout.complete()) {
-            String undone = undo(connection, state, context, timeout, current);
-            context.failed(
+            Undo undone = undo(connection, state, context, timeout, before);
+            report(
                     change,
+                    context,
+                    undone,
                     "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + result.getRevision()
-                            + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; " + undone
-                            + (ownNamespace ? dropOwnNamespace(connection, namespace, release) : ""),
-                    null);
+                            + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; "
+                            + undone.message()
+                            + (ownNamespace && undone.done() ? dropOwnNamespace(connection, namespace, release) : ""));
             return;
         }
         context.applied(
@@ -186,27 +215,85 @@ final class ReleaseApplier {
      *
      * @return what is left, for the failure message
      */
-    private static String undo(
+    private static Undo undo(
             ClusterConnection connection, ReleaseState state, ApplyContext context, Duration timeout, int before) {
         String label = state.label();
         JsonNode beforeValues = state.beforeValues();
         try {
             if (before == 0) {
                 AgentChart.uninstall(connection, state.release(), state.namespace());
-                return "release " + label + " was uninstalled";
+                return new Undo(true, "release " + label + " was uninstalled");
             }
             if (beforeValues == null) {
-                return "release " + label + " stays at revision " + (before + 1) + " since the values of revision "
-                        + before + " could not be read through " + connection.describe()
-                        + ": fix the options and apply again";
+                return new Undo(
+                        false,
+                        "release " + label + " stays at revision " + (before + 1) + " since the values of revision "
+                                + before + " could not be read through " + connection.describe()
+                                + ": fix the options and apply again");
             }
             ReleaseState restore = state.next(state.beforeRevision(), beforeValues, beforeValues);
             Release restored = installOrUpgrade(connection, restore, context, timeout, false);
-            return "the values of revision " + before + " were restored as revision " + restored.getRevision();
+            return new Undo(
+                    true, "the values of revision " + before + " were restored as revision " + restored.getRevision());
+        } catch (JournalException e) {
+            throw e;
         } catch (RuntimeException e) {
-            return "undoing it failed too (" + e.getMessage() + "), so release " + label + " is left as it is:"
-                    + " check it with 'helm history' and plan again";
+            return new Undo(
+                    false,
+                    "undoing it failed too (" + e.getMessage() + "), so release " + label + " is left as it is:"
+                            + " check it with 'helm history' and plan again");
         }
+    }
+
+    /** What undoing a release that did not roll out left: {@code done} when the release is as it was before. */
+    private record Undo(boolean done, String message) {}
+
+    /** FAILED only when the undo put the release back as it was; else the new revision stays: UNKNOWN. */
+    private static void report(Change change, ApplyContext context, Undo undo, String message) {
+        if (undo.done()) {
+            context.failed(change, message, null);
+        } else {
+            context.unknown(change, AwsFailures.OUTCOME_UNKNOWN + ": " + message + "; " + ReadBack.FIX, null, null);
+        }
+    }
+
+    /**
+     * Helm or the API server failed after the change started: reads the release back. Its error stands (FAILED) when
+     * the release is at the revision it had before (an atomic install or upgrade removed what it made; an uninstall
+     * left the release); else the change may have landed in part, or the release could not be read: UNKNOWN.
+     *
+     * @param before the release's revision before this change, 0 when it was not installed
+     */
+    static RuntimeException readBack(
+            ClusterConnection connection, ReleaseState state, int before, RuntimeException error) {
+        Optional<InstalledRelease> now;
+        try {
+            now = connection.installedRelease(state.namespace(), state.release());
+        } catch (RuntimeException readError) {
+            return new OutcomeUnknownException(
+                    AwsFailures.OUTCOME_UNKNOWN + ": " + error.getMessage() + "; reading release " + state.label()
+                            + " back failed too (" + readError.getMessage() + "): " + ReadBack.FIX,
+                    error);
+        }
+        return readBack(state.label(), now, before, error);
+    }
+
+    /**
+     * The decision of {@link #readBack(ClusterConnection, ReleaseState, int, RuntimeException)}: the release's
+     * revision now against the one before (0: not installed), for installs, upgrades and uninstalls alike.
+     */
+    static RuntimeException readBack(String label, Optional<InstalledRelease> now, int before, RuntimeException error) {
+        int revisionNow = now.map(InstalledRelease::revision).orElse(0);
+        if (revisionNow == before) {
+            return error;
+        }
+        return new OutcomeUnknownException(
+                AwsFailures.OUTCOME_UNKNOWN + ": " + error.getMessage() + "; yet release " + label + " is now "
+                        + now.map(r -> "at revision " + r.revision() + " (" + r.status() + ")")
+                                .orElse("not installed")
+                        + " where it was " + (before == 0 ? "not installed" : "at revision " + before)
+                        + ": " + ReadBack.FIX,
+                error);
     }
 
     /**

@@ -118,6 +118,28 @@ class HelmReleaseComponentTest {
     }
 
     @Test
+    void apply_whenTheInstallFails_andTheReleaseCannotBeReadBack_isUnknownNeverFailed() {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            Plan plan = installer.plan();
+            kubernetes.failNext("POST", "/apis/apps/v1/namespaces/cloudaeye-agent/daemonsets");
+            // Our own release reads (selector owner=helm first; Helm's own reads put name first): the apply's read
+            // before its start passes, the read-back after the failed install fails.
+            kubernetes.failAllAfter(
+                    "GET", "/api/v1/namespaces/cloudaeye-agent/secrets?labelSelector=owner%3Dhelm%2Cname", 1);
+            ApplyResult result = installer.apply(plan);
+
+            assertThat(kubernetes.requests()).contains("  injected 500");
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.UNKNOWN);
+                assertThat(r.message())
+                        .hasValueSatisfying(
+                                m -> assertThat(m).contains("reading release").contains("resume"));
+            });
+            assertThat(result.toString()).doesNotContain(TOKEN);
+        }
+    }
+
+    @Test
     void callerKubeconfig_whenMalformed_failsBeforeAnyHelmCall() throws IOException {
         Path kubeconfig = Files.writeString(journals.resolve("broken.yaml"), "apiVersion: v1\nkind: Config\n");
         AgentDaemonSet options =

@@ -21,11 +21,13 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A fault-injecting shim, only for the faults a real API server cannot produce on demand: {@link #failNext} answers a
@@ -45,6 +47,8 @@ final class KubernetesApiServer implements AutoCloseable {
     /** "METHOD path-prefix" of requests still to answer with a 500, each once. */
     private final List<String> failures = new CopyOnWriteArrayList<>();
 
+    private final Map<String, AtomicInteger> skips = new ConcurrentHashMap<>();
+
     private final ScheduledExecutorService controller = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "fake-daemonset-controller");
         t.setDaemon(true);
@@ -62,7 +66,7 @@ final class KubernetesApiServer implements AutoCloseable {
                 new Context(Serialization.jsonMapper()),
                 new MockWebServer(),
                 new HashMap<>(),
-                new HelmFriendlyDispatcher(crud, requests, failures),
+                new HelmFriendlyDispatcher(crud, requests, failures, skips),
                 true);
         server.init();
         client = server.createClient();
@@ -110,6 +114,21 @@ final class KubernetesApiServer implements AutoCloseable {
         failures.add(method + " " + pathPrefix);
     }
 
+    /**
+     * Answers every request whose method and path match with HTTP 500 once {@code skip} of them were answered, e.g.
+     * to fail a read-back after a failed install but not the reads before it.
+     *
+     * @param method the HTTP method, e.g. {@code GET}
+     * @param pathPrefix the start of the request path and query
+     * @param skip how many matching requests to answer first
+     */
+    void failAllAfter(String method, String pathPrefix, int skip) {
+        for (int i = 0; i < 20; i++) {
+            failures.add(method + " " + pathPrefix);
+        }
+        skips.put(method + " " + pathPrefix, new AtomicInteger(skip));
+    }
+
     /** @return "METHOD path" of every request so far */
     List<String> requests() {
         return List.copyOf(requests);
@@ -150,11 +169,14 @@ final class KubernetesApiServer implements AutoCloseable {
         private final Dispatcher crud;
         private final List<String> log;
         private final List<String> failures;
+        private final Map<String, AtomicInteger> skips;
 
-        HelmFriendlyDispatcher(Dispatcher crud, List<String> log, List<String> failures) {
+        HelmFriendlyDispatcher(
+                Dispatcher crud, List<String> log, List<String> failures, Map<String, AtomicInteger> skips) {
             this.crud = crud;
             this.log = log;
             this.failures = failures;
+            this.skips = skips;
         }
 
         @Override
@@ -174,6 +196,10 @@ final class KubernetesApiServer implements AutoCloseable {
             log.add(call);
             String failure =
                     failures.stream().filter(call::startsWith).findFirst().orElse(null);
+            AtomicInteger skip = failure == null ? null : skips.get(failure);
+            if (skip != null && skip.getAndDecrement() > 0) {
+                failure = null;
+            }
             if (failure != null && failures.remove(failure)) {
                 log.add("  injected 500");
                 return json(

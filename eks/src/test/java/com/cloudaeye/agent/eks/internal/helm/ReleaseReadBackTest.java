@@ -1,0 +1,50 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** What a failed Helm call is reported as, from the release read back after it (FAILED only when nothing changed). */
+class ReleaseReadBackTest {
+    private final AgentException error = new AgentException("Helm could not install release x/y");
+
+    private static Optional<InstalledRelease> at(int revision, String status) {
+        return Optional.of(
+                new InstalledRelease(revision, status, "cloudaeye-agent-0.1.0", Optional.empty(), Optional.empty()));
+    }
+
+    @Test
+    void aFirstInstallThatLeftNoRelease_keepsItsError() {
+        assertThat(ReleaseApplier.readBack("x/y", Optional.empty(), 0, error)).isSameAs(error);
+    }
+
+    @Test
+    void anUpgradeThatLeftTheReleaseAtItsRevision_keepsItsError() {
+        assertThat(ReleaseApplier.readBack("x/y", at(3, "deployed"), 3, error)).isSameAs(error);
+    }
+
+    @Test
+    void anInstallThatLeftARelease_isUnknown_andSaysWhatIsThere() {
+        RuntimeException reported = ReleaseApplier.readBack("x/y", at(1, "failed"), 0, error);
+
+        assertThat(reported).isInstanceOf(OutcomeUnknownException.class).hasCause(error);
+        assertThat(reported.getMessage()).contains("at revision 1 (failed)").contains("was not installed");
+    }
+
+    @Test
+    void anUpgradeThatLeftANewRevision_isUnknown() {
+        assertThat(ReleaseApplier.readBack("x/y", at(4, "pending-upgrade"), 3, error))
+                .isInstanceOf(OutcomeUnknownException.class)
+                .hasMessageContaining("at revision 4 (pending-upgrade)");
+    }
+
+    @Test
+    void anUninstallWhoseReleaseIsGone_isUnknown() {
+        assertThat(ReleaseApplier.readBack("x/y", Optional.empty(), 3, error))
+                .isInstanceOf(OutcomeUnknownException.class)
+                .hasMessageContaining("is now not installed where it was at revision 3");
+    }
+}
