@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.ProgressListener;
 import com.cloudaeye.agent.ResourceResult;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -58,6 +60,42 @@ public final class ChildJvm {
         /** @return the journal, which an operation that changed something always has */
         public Path journalPath() {
             return journal.orElseThrow(() -> new AssertionError("the child wrote no journal:\n" + output));
+        }
+    }
+
+    /** The variable that tells a child's {@link #pauseAfterApplied()} listener after how many changes to stop. */
+    public static final String PAUSE_AFTER_APPLIED = "CLOUDAEYE_TEST_PAUSE_AFTER_APPLIED";
+
+    /**
+     * For a child's installer ({@code AgentInstallerBuilder.listener}): when {@link #applyAndKill} started the child,
+     * the apply stops reporting once that many changes are applied (their journal lines are written first) and waits
+     * to be killed; otherwise it does nothing. Core reports outcomes one at a time, so no further outcome is
+     * reported and the apply cannot finish.
+     *
+     * @return the listener
+     */
+    public static ProgressListener pauseAfterApplied() {
+        String after = System.getenv(PAUSE_AFTER_APPLIED);
+        if (after == null) {
+            return new ProgressListener() {};
+        }
+        int limit = Integer.parseInt(after);
+        AtomicInteger applied = new AtomicInteger();
+        return new ProgressListener() {
+            @Override
+            public void finished(ResourceResult result, Progress progress) {
+                if (result.outcome() == ResourceResult.Outcome.APPLIED && applied.incrementAndGet() >= limit) {
+                    awaitKill();
+                }
+            }
+        };
+    }
+
+    private static void awaitKill() {
+        try {
+            Thread.sleep(TimeUnit.MINUTES.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -120,7 +158,9 @@ public final class ChildJvm {
 
     /**
      * Starts an apply in a child and kills it with SIGKILL once its journal records {@code applied} applied changes.
-     * Its journal directory and its output ({@code apply-*.log}) go into {@code work}.
+     * Its journal directory and its output ({@code apply-*.log}) go into {@code work}. A child whose installer has
+     * the {@link #pauseAfterApplied()} listener stops there until it is killed, so a loaded machine cannot let it
+     * finish before the kill.
      *
      * @param main the class whose {@code main} runs in the child; it calls {@link #perform}
      * @param work the test's working directory
@@ -132,7 +172,9 @@ public final class ChildJvm {
     public static Path applyAndKill(Class<?> main, Path work, Arguments args, int applied) throws Exception {
         Path journals = Files.createDirectories(work.resolve("journals-apply-" + System.nanoTime()));
         Path log = work.resolve("apply-" + System.nanoTime() + ".log");
-        Path journal = killAfterApplied(start(main, log, args.of("apply", journals, null)), log, journals, applied);
+        Process child = start(
+                main, log, args.of("apply", journals, null), Map.of(PAUSE_AFTER_APPLIED, String.valueOf(applied)));
+        Path journal = killAfterApplied(child, log, journals, applied);
         assertThat(Files.readString(log))
                 .as("the killed child reported no result")
                 .doesNotContain("RESULT");

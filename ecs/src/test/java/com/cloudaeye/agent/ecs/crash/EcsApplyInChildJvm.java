@@ -37,6 +37,8 @@ public final class EcsApplyInChildJvm {
                 .region(Moto.REGION)
                 .endpointOverride(endpoint)
                 .credentialsProvider(Moto.credentials())
+                // Stops after the kill point of ChildJvm.applyAndKill, when it started this child.
+                .listener(ChildJvm.pauseAfterApplied())
                 .agent(a -> a.logsEndpoint(ENDPOINT).apiToken(Secret.of(TOKEN)))
                 .target(EcsTarget.builder()
                         .cluster(cluster)

@@ -69,6 +69,8 @@ public final class EksApplyInChildJvm {
                 .region(Moto.REGION)
                 .endpointOverride(endpoint)
                 .credentialsProvider(Moto.credentials())
+                // Stops after the kill point of ChildJvm.applyAndKill, when it started this child.
+                .listener(ChildJvm.pauseAfterApplied())
                 .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(TOKEN)))
                 .rateLimit("eks.control-plane", rate)
                 .rateLimit("iam", rate)
