@@ -169,11 +169,8 @@ class EksFaultInjectionIT {
                         .as("answers were lost")
                         .isPositive();
             }
-            if (attempts == 1 && faultRate >= 0.3 && kinds.equals("every kind")) {
-                assertThat(failedChanges)
-                        .as("with one attempt per call, faults fail some changes: the re-run is exercised")
-                        .isPositive();
-            }
+            // No bet on how many changes fail: a failed call is read back, so even at 30 % faults and one attempt
+            // every change may end applied (seed -2277377207557583214); the re-runs above then have nothing to do.
             System.out.printf(
                     "EKS faults at %.0f %% (%s), %d attempts: %s; %d failed changes, %d with an unknown outcome; %s%n",
                     faultRate * 100, kinds, attempts, proxy.faults(), failedChanges, unknownOutcomes, proxy.requests());
