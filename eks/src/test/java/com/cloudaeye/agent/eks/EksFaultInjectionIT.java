@@ -163,8 +163,12 @@ class EksFaultInjectionIT {
             assertThat(roleInstalled(iam))
                     .as("the role is installed in the end")
                     .isTrue();
-            assertThat(proxy.faultsInjected()).as("faults were injected").isPositive();
-            if (faultRate >= 0.3) { // at 5 % of a few hundred calls split five ways, a kind may not come up
+            // Only what cannot miss: at 5 % of about 70 calls no fault at all comes up in about 3 % of the seeds, and
+            // at 30 % split five ways no lost answer in about 1 %.
+            if (faultRate >= 0.15) {
+                assertThat(proxy.faultsInjected()).as("faults were injected").isPositive();
+            }
+            if (faultRate >= 0.15 && kinds.equals("lost answers only")) {
                 assertThat(proxy.faults().get(Fault.LOST_RESPONSE))
                         .as("answers were lost")
                         .isPositive();
