@@ -16,6 +16,7 @@ import com.marcnuri.helm.Release;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -275,16 +276,34 @@ final class ReleaseApplier {
                             + " back failed too (" + readError.getMessage() + "): " + ReadBack.FIX,
                     error);
         }
-        return readBack(state.label(), now, before, error);
+        return readBack(state.label(), now, before, state.beforeValues(), error);
     }
 
     /**
      * The decision of {@link #readBack(ClusterConnection, ReleaseState, int, RuntimeException)}: the release's
-     * revision now against the one before (0: not installed), for installs, upgrades and uninstalls alike.
+     * revision now against the one before (0: not installed), for installs, upgrades and uninstalls alike; a newer
+     * revision, deployed with the values of the one before, is Helm's atomic rollback of a failed upgrade.
+     *
+     * @param beforeValues the values of the revision before (the token removed), null when not readable
      */
-    static RuntimeException readBack(String label, Optional<InstalledRelease> now, int before, RuntimeException error) {
+    static RuntimeException readBack(
+            String label,
+            Optional<InstalledRelease> now,
+            int before,
+            @Nullable JsonNode beforeValues,
+            RuntimeException error) {
         int revisionNow = now.map(InstalledRelease::revision).orElse(0);
         if (revisionNow == before) {
+            return error;
+        }
+        // Helm's atomic upgrade rolls a failed upgrade back as a new revision with the former values: as before.
+        boolean rolledBack = before > 0
+                && beforeValues != null
+                && now.filter(InstalledRelease::isDeployed)
+                        .flatMap(InstalledRelease::values)
+                        .filter(beforeValues::equals)
+                        .isPresent();
+        if (rolledBack) {
             return error;
         }
         return new OutcomeUnknownException(

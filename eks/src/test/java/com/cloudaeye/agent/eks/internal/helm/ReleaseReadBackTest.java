@@ -3,7 +3,9 @@ package com.cloudaeye.agent.eks.internal.helm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -18,17 +20,19 @@ class ReleaseReadBackTest {
 
     @Test
     void aFirstInstallThatLeftNoRelease_keepsItsError() {
-        assertThat(ReleaseApplier.readBack("x/y", Optional.empty(), 0, error)).isSameAs(error);
+        assertThat(ReleaseApplier.readBack("x/y", Optional.empty(), 0, null, error))
+                .isSameAs(error);
     }
 
     @Test
     void anUpgradeThatLeftTheReleaseAtItsRevision_keepsItsError() {
-        assertThat(ReleaseApplier.readBack("x/y", at(3, "deployed"), 3, error)).isSameAs(error);
+        assertThat(ReleaseApplier.readBack("x/y", at(3, "deployed"), 3, null, error))
+                .isSameAs(error);
     }
 
     @Test
     void anInstallThatLeftARelease_isUnknown_andSaysWhatIsThere() {
-        RuntimeException reported = ReleaseApplier.readBack("x/y", at(1, "failed"), 0, error);
+        RuntimeException reported = ReleaseApplier.readBack("x/y", at(1, "failed"), 0, null, error);
 
         assertThat(reported).isInstanceOf(OutcomeUnknownException.class).hasCause(error);
         assertThat(reported.getMessage()).contains("at revision 1 (failed)").contains("was not installed");
@@ -36,14 +40,25 @@ class ReleaseReadBackTest {
 
     @Test
     void anUpgradeThatLeftANewRevision_isUnknown() {
-        assertThat(ReleaseApplier.readBack("x/y", at(4, "pending-upgrade"), 3, error))
+        assertThat(ReleaseApplier.readBack("x/y", at(4, "pending-upgrade"), 3, null, error))
                 .isInstanceOf(OutcomeUnknownException.class)
                 .hasMessageContaining("at revision 4 (pending-upgrade)");
     }
 
     @Test
+    void anUpgradeThatHelmRolledBackToTheFormerValues_keepsItsError() {
+        JsonNode former = Json.object().put("image", "agent:1");
+        Optional<InstalledRelease> rolledBack = Optional.of(new InstalledRelease(
+                5, "deployed", "cloudaeye-agent-0.1.0", Optional.empty(), Optional.of(former.deepCopy())));
+
+        assertThat(ReleaseApplier.readBack("x/y", rolledBack, 3, former, error)).isSameAs(error);
+        assertThat(ReleaseApplier.readBack("x/y", rolledBack, 3, Json.object().put("image", "agent:2"), error))
+                .isInstanceOf(OutcomeUnknownException.class);
+    }
+
+    @Test
     void anUninstallWhoseReleaseIsGone_isUnknown() {
-        assertThat(ReleaseApplier.readBack("x/y", Optional.empty(), 3, error))
+        assertThat(ReleaseApplier.readBack("x/y", Optional.empty(), 3, null, error))
                 .isInstanceOf(OutcomeUnknownException.class)
                 .hasMessageContaining("is now not installed where it was at revision 3");
     }
