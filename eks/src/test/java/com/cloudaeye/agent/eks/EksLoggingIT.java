@@ -94,4 +94,10 @@ class EksLoggingIT extends TargetContract {
                 // Only when a CreateAccessKey answer is lost: the key it made is deleted (EksLostAnswerIT).
                 "iam:DeleteAccessKey");
     }
+
+    @Override
+    protected Set<String> failureAndReadBackOnlyActions() {
+        // Read only after a DetachUserPolicy error, to see whether it landed (EksDeleteReadBackIT).
+        return Set.of("iam:ListAttachedUserPolicies");
+    }
 }
