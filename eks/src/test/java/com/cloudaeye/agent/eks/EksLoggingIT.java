@@ -97,7 +97,10 @@ class EksLoggingIT extends TargetContract {
 
     @Override
     protected Set<String> failureAndReadBackOnlyActions() {
-        // Read only after a DetachUserPolicy error, to see whether it landed (EksDeleteReadBackIT).
-        return Set.of("iam:ListAttachedUserPolicies");
+        return Set.of(
+                // Read only after a DetachUserPolicy error, to see whether it landed (EksDeleteReadBackIT).
+                "iam:ListAttachedUserPolicies",
+                // Only to restore the installer's tag when the logging update is refused (LoggingTagUndoIT).
+                "eks:UntagResource");
     }
 }
