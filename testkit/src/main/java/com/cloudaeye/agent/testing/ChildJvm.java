@@ -280,7 +280,7 @@ public final class ChildJvm {
             deleteTree(tmp);
             throw e;
         }
-        child.onExit().thenRun(() -> deleteTree(tmp));
+        var unused = child.onExit().thenRun(() -> deleteTree(tmp)); // deleteTree reports its own failure
         return child;
     }
 
