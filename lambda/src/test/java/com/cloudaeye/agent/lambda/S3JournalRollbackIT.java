@@ -18,11 +18,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
@@ -173,10 +173,22 @@ class S3JournalRollbackIT {
                 .containsEntry("cloudaeye-lease-owner", "worker-c");
     }
 
-    /** Puts a journal object back with another worker's lease, as that worker's takeover would. */
+    /**
+     * Puts a journal object back with another worker's lease, as that worker's takeover would: its lease line (which
+     * readers skip) is new, so the object's ETag changes as with every real write.
+     */
     private void leaseTo(String key, String owner, Instant expires) {
-        ResponseBytes<GetObjectResponse> object =
-                s3.getObjectAsBytes(r -> r.bucket(bucket).key(key));
+        StringBuilder body = new StringBuilder();
+        s3.getObjectAsBytes(r -> r.bucket(bucket).key(key))
+                .asUtf8String()
+                .lines()
+                .filter(l -> !l.startsWith("{\"cloudaeye-lease\""))
+                .forEach(l -> body.append(l).append('\n'));
+        body.append("{\"cloudaeye-lease\":{\"owner\":\"")
+                .append(owner)
+                .append("\",\"write\":\"")
+                .append(UUID.randomUUID())
+                .append("\"}}\n");
         s3.putObject(
                 r -> r.bucket(bucket)
                         .key(key) // unconditional: the lease holder's renewals change the ETag meanwhile
@@ -185,7 +197,7 @@ class S3JournalRollbackIT {
                                 owner,
                                 "cloudaeye-lease-expires",
                                 Long.toString(expires.toEpochMilli()))),
-                RequestBody.fromBytes(object.asByteArray()));
+                RequestBody.fromString(body.toString()));
     }
 
     private AgentInstaller installer(String owner) {
