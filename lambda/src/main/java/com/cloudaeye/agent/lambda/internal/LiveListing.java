@@ -14,11 +14,10 @@ import software.amazon.awssdk.services.lambda.model.ListFunctionsResponse;
  * The live read before an update, for many functions at once, where the endpoint returns no {@code RevisionId} (an
  * emulator): instead of one {@code GetFunction} per function right before its update, one pass of
  * {@code ListFunctions} (which carries each function's layers, variables, architecture and runtime, all that the
- * comparison with the plan needs) serves every update whose check starts while the pass is at most {@link #MAX_AGE}
- * old, counted from the pass's first request to the check. An older pass is not used: the next check starts a new
- * one, and a check that waited for a pass that turned out older than that, or does not find its function in it,
- * reads the function itself. The comparison is then made on what the function was at most one second before the
- * check, where the per-function read was a round trip old; both then wait alike for the update's turn.
+ * comparison with the plan needs) serves every update whose check asks for it at most {@link #MAX_AGE} after the
+ * pass's first request. A later check starts a new pass; a check whose pass failed, or does not hold its function,
+ * reads the function itself. A function's state is then taken at most one second before its check asked for it (a
+ * {@code GetFunction} takes it between the ask and the answer), and both wait alike for the update's turn after it.
  */
 final class LiveListing {
     /** How old a pass may be when a check uses it. */
@@ -36,11 +35,10 @@ final class LiveListing {
 
     /**
      * @param arn a function's unqualified ARN
-     * @return the function as a pass at most {@link #MAX_AGE} old listed it; null when it cannot say (the pass
-     *     failed, was too old once it answered, or does not hold the function): the caller reads it itself
+     * @return the function as a pass that started at most {@link #MAX_AGE} before this call listed it; null when it
+     *     cannot say (the pass failed, or does not hold the function): the caller reads it itself
      */
     CompletableFuture<@Nullable FunctionConfiguration> read(String arn) {
-        long started;
         CompletableFuture<Map<String, FunctionConfiguration>> current;
         synchronized (this) {
             long now = System.nanoTime();
@@ -48,11 +46,9 @@ final class LiveListing {
                 passStarted = now;
                 pass = list(null, new HashMap<>());
             }
-            started = passStarted;
             current = pass;
         }
-        return current.handle((functions, error) ->
-                error != null || System.nanoTime() - started > MAX_AGE.toNanos() ? null : functions.get(arn));
+        return current.handle((functions, error) -> error != null ? null : functions.get(arn));
     }
 
     private CompletableFuture<Map<String, FunctionConfiguration>> list(
