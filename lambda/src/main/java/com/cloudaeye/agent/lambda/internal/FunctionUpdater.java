@@ -6,9 +6,8 @@ import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.support.AsyncWindow;
 import com.cloudaeye.agent.spi.support.AwsFailures;
-import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +31,9 @@ import software.amazon.awssdk.services.lambda.model.UpdateFunctionConfigurationR
  * <p>The function as planned is what this target's own plan read in this process, when the service gave it a
  * {@code RevisionId}: the precondition then guards the update, and no {@code GetFunction} is needed before it.
  * Otherwise (a plan read from JSON, a resume, an emulator without revisions) the live function is read first and
- * compared with the plan. A {@code ResourceConflictException} (another update in progress) waits for the function
+ * compared with the plan; where the plan listed many functions and the endpoint gave none a {@code RevisionId}, that
+ * read is a pass of {@code ListFunctions} shared by the updates of the next second ({@link LiveListing}). A
+ * {@code ResourceConflictException} (another update in progress) waits for the function
  * and retries; throttling and 5xx are retried by the scheduler.
  */
 public final class FunctionUpdater {
@@ -48,6 +49,8 @@ public final class FunctionUpdater {
     private final PlanCheck layerCheck;
     private final AliasMover aliasMover;
     private final FunctionPoller poller;
+    /** Live reads in passes of ListFunctions, where the endpoint gives no RevisionId ({@link LiveListing}). */
+    private @Nullable LiveListing listing;
 
     /**
      * @param context the apply context
@@ -70,20 +73,29 @@ public final class FunctionUpdater {
      */
     public void apply(List<Change> changes) {
         PlanCheck.requireConsistent(changes, context.region().id());
+        listing = planned.worthListing() ? new LiveListing(lambda, scheduler) : null;
         CallScheduler.join(AsyncWindow.run(changes, WINDOW, context::shouldStop, this::applyOne));
     }
 
     private CompletableFuture<Void> applyOne(Change change) {
         String arn = change.resourceId();
-        FunctionState state = FunctionState.fromJson(change.targetState());
+        FunctionState state = LambdaStates.functionState(change.targetState());
         // Admitted and journaled before any call. When core refuses (the failure limit, the journal), it has recorded
         // the change, and the report below is ignored.
         return context.start(change)
                 .thenCompose(admitted -> {
                     FunctionConfiguration asPlanned = planned.take(arn, state.revisionId());
-                    return asPlanned != null
-                            ? CompletableFuture.completedFuture(asPlanned) // the RevisionId precondition guards it
-                            : poller.waitUntilIdle(arn, Duration.ZERO);
+                    if (asPlanned != null) {
+                        return CompletableFuture.completedFuture(asPlanned); // the RevisionId precondition guards it
+                    }
+                    LiveListing live = listing;
+                    if (live != null && state.revisionId() == null && planned.takeUnguarded(arn)) {
+                        return live.read(arn)
+                                .thenCompose(listed -> listed != null
+                                        ? CompletableFuture.completedFuture(listed)
+                                        : poller.waitUntilIdle(arn, Duration.ZERO));
+                    }
+                    return poller.waitUntilIdle(arn, Duration.ZERO);
                 })
                 .thenCompose(live -> checkThenUpdate(change, live, state, 0))
                 .exceptionally(e -> {
@@ -240,13 +252,14 @@ public final class FunctionUpdater {
     /** Moves the change's aliases, if any, and reports the change: unknown when one did not move as planned. */
     private CompletableFuture<Void> moveAliases(
             Change change, String revisionId, FunctionState state, @Nullable String note, @Nullable String version) {
-        ObjectNode applied = appliedState(revisionId, version);
+        FunctionApplied done = new FunctionApplied(revisionId, version, null);
         if (state.aliasMoves().isEmpty()) {
-            context.applied(change, note, applied);
+            context.applied(change, note, LambdaStates.toJson(done));
             return CompletableFuture.completedFuture(null);
         }
         return aliasMover.move(change.resourceId(), version, state.aliasMoves()).thenAccept(r -> {
-            applied.set("aliases", r.before()); // each moved alias's previous target, so rollback is exact
+            // each moved alias's previous target, so rollback is exact
+            JsonNode applied = LambdaStates.toJson(done.withAliases(r.before()));
             String message = r.moved().isEmpty() ? note : join(note, "moved alias " + String.join(", ", r.moved()));
             if (r.problem() == null) {
                 context.applied(change, message, applied);
@@ -292,12 +305,8 @@ public final class FunctionUpdater {
                 });
     }
 
-    private static ObjectNode appliedState(String revisionId, @Nullable String version) {
-        var node = Json.object().put("revisionId", revisionId);
-        if (version != null) {
-            node.put("version", version);
-        }
-        return node;
+    private static JsonNode appliedState(@Nullable String revisionId, @Nullable String version) {
+        return LambdaStates.toJson(new FunctionApplied(revisionId, version, null));
     }
 
     /** {@link CompletableFuture#handle} with a handler that returns a future, flattened: Java 17 lacks one. */
