@@ -260,15 +260,19 @@ public final class ChildJvm {
     public static Process start(Class<?> main, Path log, List<String> args, Map<String, String> environment)
             throws IOException {
         // A killed child runs no shutdown hook, so what it extracted to its temp directory (helm-java's 90 MB native
-        // library) would stay in /tmp for good: each child gets its own, deleted once the child has ended.
-        Path tmp = Files.createTempDirectory("cloudaeye-child-");
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                classPath(),
-                "-Djava.io.tmpdir=" + tmp,
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                main.getName()));
+        // library) would stay in /tmp for good: each child gets its own, deleted once the child has ended, unless the
+        // caller chose the child's temp directory itself (to inspect what a killed child left there).
+        @Nullable
+        Path tmp = environment.getOrDefault("JAVA_TOOL_OPTIONS", "").contains("-Djava.io.tmpdir=")
+                ? null
+                : Files.createTempDirectory("cloudaeye-child-");
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classPath()));
+        if (tmp != null) {
+            command.add("-Djava.io.tmpdir=" + tmp);
+        }
+        command.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+        command.add(main.getName());
         command.addAll(args);
         ProcessBuilder builder =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -277,10 +281,15 @@ public final class ChildJvm {
         try {
             child = builder.start();
         } catch (IOException e) {
-            deleteTree(tmp);
+            if (tmp != null) {
+                deleteTree(tmp);
+            }
             throw e;
         }
-        var unused = child.onExit().thenRun(() -> deleteTree(tmp)); // deleteTree reports its own failure
+        if (tmp != null) {
+            Path own = tmp;
+            var unused = child.onExit().thenRun(() -> deleteTree(own)); // deleteTree reports its own failure
+        }
         return child;
     }
 
