@@ -137,19 +137,12 @@ public final class AliasRollback {
                 .submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn)))
                 .thenApply(response -> {
                     FunctionConfiguration f = response.configuration();
-                    List<String> layers = FunctionPlanner.layerArns(f);
-                    FunctionState state = FunctionState.builder()
-                            .revisionId(f.revisionId())
-                            .layers(layers)
-                            .layersBefore(layers)
-                            .presentBefore(List.of())
-                            .build();
-                    Change update = Change.builder()
-                            .from(change)
-                            .action(ChangeAction.UPDATE)
-                            .reason("the function is as it was before the apply; its aliases move back")
-                            .addPermissions(Permission.of("lambda:GetFunction", arn))
-                            .build();
+                    Change update = ServingVersions.aliasOnlyUpdate(
+                            change,
+                            f.revisionId(),
+                            FunctionPlanner.layerArns(f),
+                            "the function is as it was before the apply; its aliases move back");
+                    FunctionState state = LambdaStates.functionState(update.targetState());
                     return ServingVersions.withMoves(update, state, false, moves, warnings);
                 });
     }

@@ -123,24 +123,16 @@ public final class ServingVersions {
                         if (stale.isEmpty()) {
                             return CompletableFuture.completedFuture(change);
                         }
-                        FunctionState state = FunctionState.builder()
-                                .revisionId(config.revisionId())
-                                .layers(layers)
-                                .layersBefore(layers)
-                                .presentBefore(List.of())
-                                .build();
-                        Change update = Change.builder()
-                                .from(change)
-                                .action(ChangeAction.UPDATE)
-                                .targetState(LambdaStates.toJson(state))
-                                .reason("the agent is " + (latest ? "installed" : "removed") + ", but alias "
+                        Change update = aliasOnlyUpdate(
+                                change,
+                                config.revisionId(),
+                                layers,
+                                "the agent is " + (latest ? "installed" : "removed") + ", but alias "
                                         + String.join(", ", stale)
                                         + (stale.size() == 1 ? " serves a version" : " serve versions")
                                         + " published " + (latest ? "without" : "with") + " it: this change"
                                         + " publishes $LATEST and moves " + (stale.size() == 1 ? "it" : "them")
-                                        + " there")
-                                .addPermissions(Permission.of("lambda:GetFunction", arn))
-                                .build();
+                                        + " there");
                         return serve(update, config, aliases, stale::contains);
                     });
         });
@@ -221,6 +213,29 @@ public final class ServingVersions {
                     }
                     return withMoves(change, state, state.publish() || snapStart || !moves.isEmpty(), moves, warnings);
                 });
+    }
+
+    /**
+     * @param change a no-op (or a rollback's no-op) of a function whose configuration stays as it is
+     * @param revisionId the function's RevisionId now
+     * @param layers its layers now, kept
+     * @param reason why its aliases move
+     * @return an update of it that keeps its configuration and only moves aliases (which {@link #withMoves} adds)
+     */
+    static Change aliasOnlyUpdate(Change change, @Nullable String revisionId, List<String> layers, String reason) {
+        FunctionState state = FunctionState.builder()
+                .revisionId(revisionId)
+                .layers(layers)
+                .layersBefore(layers)
+                .presentBefore(List.of())
+                .build();
+        return Change.builder()
+                .from(change)
+                .action(ChangeAction.UPDATE)
+                .targetState(LambdaStates.toJson(state))
+                .reason(reason)
+                .addPermissions(Permission.of("lambda:GetFunction", change.resourceId()))
+                .build();
     }
 
     /**

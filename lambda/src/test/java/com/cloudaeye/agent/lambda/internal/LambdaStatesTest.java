@@ -28,6 +28,9 @@ class LambdaStatesTest {
         for (JournaledChange j : sent) {
             FunctionState state = LambdaStates.functionState(j.change().targetState());
             assertThat(state.layers()).as(j.change().resourceId()).hasSize(1);
+            assertThat(Json.compact(LambdaStates.toJson(state)))
+                    .as("the planned state written back, " + j.change().resourceId())
+                    .isEqualTo(Json.compact(j.change().targetState()));
             FunctionApplied applied = LambdaStates.applied(j).orElseThrow();
             assertThat(Json.compact(LambdaStates.toJson(applied)))
                     .isEqualTo(Json.compact(j.state().orElseThrow()));
