@@ -11,6 +11,7 @@ import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
 import software.amazon.awssdk.services.ecs.model.LogDriver;
 import software.amazon.awssdk.services.ecs.model.NetworkMode;
 import software.amazon.awssdk.services.ecs.model.OSFamily;
+import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
 
 /** A Fargate cluster with three services (two sharing a task definition, one on ARM64) in a local AWS emulator. */
@@ -31,38 +32,16 @@ public final class SampleEcsServices {
      * @param credentials any credentials the emulator accepts
      */
     public static void create(URI endpoint, Region region, AwsCredentialsProvider credentials) {
-        try (EcsClient ecs = EcsClient.builder()
-                        .endpointOverride(endpoint)
-                        .region(region)
-                        .credentialsProvider(credentials)
-                        .build();
-                Ec2Client ec2 = Ec2Client.builder()
-                        .endpointOverride(endpoint)
-                        .region(region)
-                        .credentialsProvider(credentials)
-                        .build()) {
+        try (EcsClient ecs = EmulatorClients.client(EcsClient.builder(), endpoint, region, credentials);
+                Ec2Client ec2 = EmulatorClients.client(Ec2Client.builder(), endpoint, region, credentials)) {
             String subnet = ec2.describeSubnets().subnets().get(0).subnetId();
             String group = ec2.describeSecurityGroups().securityGroups().get(0).groupId();
             ecs.createCluster(c -> c.clusterName(CLUSTER));
-            TaskDefinition web = ecs.registerTaskDefinition(r -> r.family("web")
-                            .taskRoleArn(TASK_ROLE)
-                            .executionRoleArn(EXECUTION_ROLE)
-                            .networkMode(NetworkMode.AWSVPC)
-                            .requiresCompatibilitiesWithStrings("FARGATE")
-                            .cpu("512")
-                            .memory("1024")
-                            .containerDefinitions(app("web")))
-                    .taskDefinition();
-            TaskDefinition worker = ecs.registerTaskDefinition(r -> r.family("worker")
-                            .taskRoleArn(TASK_ROLE)
-                            .executionRoleArn(EXECUTION_ROLE)
-                            .networkMode(NetworkMode.AWSVPC)
-                            .requiresCompatibilitiesWithStrings("FARGATE")
-                            .cpu("512")
-                            .memory("1024")
+            TaskDefinition web = ecs.registerTaskDefinition(fargate("web")).taskDefinition();
+            TaskDefinition worker = ecs.registerTaskDefinition(fargate("worker").toBuilder()
                             .runtimePlatform(p ->
                                     p.cpuArchitecture(CPUArchitecture.ARM64).operatingSystemFamily(OSFamily.LINUX))
-                            .containerDefinitions(app("worker")))
+                            .build())
                     .taskDefinition();
             String[][] services = {
                 {"web-a", web.taskDefinitionArn()},
@@ -80,6 +59,20 @@ public final class SampleEcsServices {
                 System.out.println("   ECS service " + CLUSTER + "/" + s[0] + " on " + s[1]);
             }
         }
+    }
+
+    /** A Fargate task definition of one app container with the production roles (0.5 vCPU, 1 GB). */
+    private static RegisterTaskDefinitionRequest fargate(String family) {
+        return RegisterTaskDefinitionRequest.builder()
+                .family(family)
+                .taskRoleArn(TASK_ROLE)
+                .executionRoleArn(EXECUTION_ROLE)
+                .networkMode(NetworkMode.AWSVPC)
+                .requiresCompatibilitiesWithStrings("FARGATE")
+                .cpu("512")
+                .memory("1024")
+                .containerDefinitions(app(family))
+                .build();
     }
 
     private static ContainerDefinition app(String name) {

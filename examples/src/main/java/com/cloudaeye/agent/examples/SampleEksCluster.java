@@ -18,11 +18,7 @@ public final class SampleEksCluster {
      * @param credentials any credentials the emulator accepts
      */
     public static void create(URI endpoint, Region region, AwsCredentialsProvider credentials) {
-        try (EksClient eks = EksClient.builder()
-                .endpointOverride(endpoint)
-                .region(region)
-                .credentialsProvider(credentials)
-                .build()) {
+        try (EksClient eks = EmulatorClients.client(EksClient.builder(), endpoint, region, credentials)) {
             eks.createCluster(r -> r.name(CLUSTER)
                     .roleArn("arn:aws:iam::123456789012:role/eks-cluster")
                     .resourcesVpcConfig(v -> v.subnetIds("subnet-0a1b2c3d")));

@@ -35,16 +35,8 @@ public record SampleLambdaFunctions(String x86Layer, String armLayer) {
      * @return the layer ARNs
      */
     public static SampleLambdaFunctions create(URI endpoint, Region region, AwsCredentialsProvider credentials) {
-        try (IamClient iam = IamClient.builder()
-                        .endpointOverride(endpoint)
-                        .region(Region.AWS_GLOBAL)
-                        .credentialsProvider(credentials)
-                        .build();
-                LambdaClient lambda = LambdaClient.builder()
-                        .endpointOverride(endpoint)
-                        .region(region)
-                        .credentialsProvider(credentials)
-                        .build()) {
+        try (IamClient iam = EmulatorClients.client(IamClient.builder(), endpoint, Region.AWS_GLOBAL, credentials);
+                LambdaClient lambda = EmulatorClients.client(LambdaClient.builder(), endpoint, region, credentials)) {
             String role = iam.createRole(r -> r.roleName(ROLE)
                             .assumeRolePolicyDocument("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
                                     + "\"Allow\",\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},"

@@ -38,21 +38,10 @@ public final class SampleProductionFunctions {
      * @return the name CloudFormation gave the stack's function
      */
     public static String create(URI endpoint, Region region, AwsCredentialsProvider credentials) {
-        try (IamClient iam = IamClient.builder()
-                        .endpointOverride(endpoint)
-                        .region(Region.AWS_GLOBAL)
-                        .credentialsProvider(credentials)
-                        .build();
-                LambdaClient lambda = LambdaClient.builder()
-                        .endpointOverride(endpoint)
-                        .region(region)
-                        .credentialsProvider(credentials)
-                        .build();
-                CloudFormationClient cfn = CloudFormationClient.builder()
-                        .endpointOverride(endpoint)
-                        .region(region)
-                        .credentialsProvider(credentials)
-                        .build()) {
+        try (IamClient iam = EmulatorClients.client(IamClient.builder(), endpoint, Region.AWS_GLOBAL, credentials);
+                LambdaClient lambda = EmulatorClients.client(LambdaClient.builder(), endpoint, region, credentials);
+                CloudFormationClient cfn =
+                        EmulatorClients.client(CloudFormationClient.builder(), endpoint, region, credentials)) {
             String role = iam.getRole(r -> r.roleName(SampleLambdaFunctions.ROLE))
                     .role()
                     .arn();
