@@ -130,7 +130,7 @@ public final class EcsTarget implements Target {
         }
 
         /**
-         * Adds to the service selection.
+         * Adds to the service selection (appends, as {@code LambdaTarget.Builder.addFunctions} does).
          *
          * @param services service names, ARNs or glob patterns
          * @return this
@@ -141,6 +141,8 @@ public final class EcsTarget implements Target {
         }
 
         /**
+         * Leaves out services that match one of these, even when selected otherwise. Appends.
+         *
          * @param patterns service names or glob patterns to leave alone, e.g. {@code legacy-*}
          * @return this
          */

@@ -163,20 +163,20 @@ public final class EcsPlanner {
         RevisionState registers =
                 to == null ? EcsStates.revisionState(d.change().targetState()) : null;
         Duration wait = selection.waitTimeout();
-        ServiceState state = new ServiceState(
-                ServiceState.KIND,
-                install ? RevisionSpec.INSTALL : RevisionSpec.UNINSTALL,
-                s.clusterArn(),
-                s.serviceArn(),
-                from,
-                from,
-                to,
-                d.routerSource(),
-                registers == null ? null : registers.router(),
-                registers == null ? null : registers.cpu(),
-                registers == null ? null : registers.memory(),
-                wait == null ? null : wait.toMillis(),
-                wait == null ? null : selection.pollInterval().toMillis());
+        ServiceState state = ServiceState.builder()
+                .operation(install ? Operation.INSTALL : Operation.UNINSTALL)
+                .cluster(s.clusterArn())
+                .service(s.serviceArn())
+                .fromRevision(from)
+                .source(from)
+                .to(to)
+                .routerSource(d.routerSource())
+                .router(registers == null ? null : registers.router())
+                .cpu(registers == null ? null : registers.cpu())
+                .memory(registers == null ? null : registers.memory())
+                .waitMillis(wait == null ? null : wait.toMillis())
+                .pollMillis(wait == null ? null : selection.pollInterval().toMillis())
+                .build();
         return serviceChange(s, ChangeAction.UPDATE)
                 .reason(install ? "rolls out the log router" : "rolls out the revision without the log router")
                 .addAttributes(AttributeChange.of("TaskDefinition", TaskDefinitions.shortName(from), toLabel))

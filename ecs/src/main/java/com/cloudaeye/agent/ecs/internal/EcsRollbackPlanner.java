@@ -54,7 +54,7 @@ final class EcsRollbackPlanner {
             ServiceState st = EcsStates.serviceState(c.targetState());
             String cluster = st.cluster();
             String serviceArn = st.service();
-            String from = st.from();
+            String from = st.fromRevision();
             reads.add(Permission.of("ecs:DescribeServices", serviceArn));
             Service service = context
                     .scheduler()
@@ -97,20 +97,15 @@ final class EcsRollbackPlanner {
                         .build());
                 continue;
             }
-            ServiceState state = new ServiceState(
-                    ServiceState.KIND,
-                    RevisionSpec.ROLLBACK,
-                    cluster,
-                    serviceArn,
-                    current,
-                    null,
-                    from,
-                    null,
-                    null,
-                    null,
-                    null,
-                    st.waitMillis(),
-                    st.waitMillis() == null ? null : st.pollMillis());
+            ServiceState state = ServiceState.builder()
+                    .operation(Operation.ROLLBACK)
+                    .cluster(cluster)
+                    .service(serviceArn)
+                    .fromRevision(current)
+                    .to(from)
+                    .waitMillis(st.waitMillis())
+                    .pollMillis(st.waitMillis() == null ? null : st.pollMillis())
+                    .build();
             changes.add(out.action(ChangeAction.UPDATE)
                     .reason("moves the service back to the revision it ran before")
                     .addAttributes(AttributeChange.of(
@@ -134,7 +129,7 @@ final class EcsRollbackPlanner {
             return false;
         }
         Optional<ContainerDefinition> router = TaskDefinitions.ourRouter(now);
-        if (RevisionSpec.INSTALL.equals(state.operation())) {
+        if (state.operation() == Operation.INSTALL) {
             return router.map(r ->
                             Objects.equals(r.dockerLabels().get(TaskDefinitions.SOURCE_LABEL), state.routerSource()))
                     .orElse(false);

@@ -78,7 +78,7 @@ final class IacOwnership {
                 owner = s == null ? Optional.empty() : IacOwners.of(policy, tags(s.tags()));
                 if (owner.isEmpty()) {
                     owner = Optional.ofNullable(byTaskDefinition.get(
-                            EcsStates.serviceState(c.targetState()).from()));
+                            EcsStates.serviceState(c.targetState()).fromRevision()));
                 }
             } else {
                 owner = Optional.ofNullable(byTaskDefinition.get(c.resourceId()));

@@ -1,6 +1,5 @@
 package com.cloudaeye.agent.ecs.internal;
 
-import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
@@ -17,18 +16,6 @@ final class LogConfigs {
     private LogConfigs() {}
 
     static JsonNode toJson(@Nullable LogConfiguration config) {
-        return toJson(config, false);
-    }
-
-    /**
-     * The configuration for plans, journals and results: option values can be credentials (a splunk-token), so
-     * they print as {@code ****}; the exact ones stay in the task definition, which uninstall restores them from.
-     */
-    static JsonNode redacted(@Nullable LogConfiguration config) {
-        return toJson(config, true);
-    }
-
-    private static JsonNode toJson(@Nullable LogConfiguration config, boolean redactOptions) {
         if (config == null) {
             return NullNode.getInstance();
         }
@@ -36,7 +23,7 @@ final class LogConfigs {
         node.put("logDriver", config.logDriverAsString());
         if (config.hasOptions() && !config.options().isEmpty()) {
             ObjectNode options = node.putObject("options");
-            new TreeMap<>(config.options()).forEach((k, v) -> options.put(k, redactOptions ? Secret.REDACTED : v));
+            new TreeMap<>(config.options()).forEach((k, v) -> options.put(k, v));
         }
         if (config.hasSecretOptions() && !config.secretOptions().isEmpty()) {
             var secrets = node.putArray("secretOptions");

@@ -108,14 +108,7 @@ final class RevisionDecisions {
                             + " execution role, and this task definition has none: add an executionRoleArn");
         }
         if (TaskDefinitions.isInstalled(source, router, agent)) {
-            return new Decision(
-                    base(source, ChangeAction.NO_OP)
-                            .reason("the log router is installed with these settings")
-                            .build(),
-                    false,
-                    true,
-                    null,
-                    routerSource);
+            return upToDate(source, routerSource, "the log router is installed with these settings");
         }
         TaskDefinitions.Installed installed = TaskDefinitions.install(source, router, agent);
         if (!installed.routesAny()) {
@@ -195,10 +188,10 @@ final class RevisionDecisions {
                     + " to fit the log router: Fargate bills the larger size.");
         }
         RevisionState state = RevisionState.of(
-                RevisionSpec.INSTALL,
+                Operation.INSTALL,
                 arn,
                 router,
-                TaskDefinitions.redactedLogsJson(installed.previousLogs()),
+                RedactedLogConfiguration.of(installed.previousLogs()),
                 sizing.resized() == null
                         ? null
                         : Integer.toString(sizing.resized().cpu()),
@@ -252,14 +245,7 @@ final class RevisionDecisions {
         String arn = source.taskDefinitionArn();
         Optional<ContainerDefinition> ours = TaskDefinitions.ourRouter(source);
         if (ours.isEmpty()) {
-            return new Decision(
-                    base(source, ChangeAction.NO_OP)
-                            .reason("it has no CloudAEye log router")
-                            .build(),
-                    false,
-                    true,
-                    null,
-                    arn);
+            return upToDate(source, arn, "it has no CloudAEye log router");
         }
         List<ContainerDefinition> restored = TaskDefinitions.uninstall(source);
         Optional<TaskDefinition> reusable = latestRevision(source, RevisionRequests.uninstallRequest(response));
@@ -287,10 +273,10 @@ final class RevisionDecisions {
                     false));
         }
         RevisionState state = RevisionState.of(
-                RevisionSpec.UNINSTALL,
+                Operation.UNINSTALL,
                 arn,
                 null,
-                TaskDefinitions.redactedLogsJson(TaskDefinitions.previousLogs(ours.get())),
+                RedactedLogConfiguration.of(TaskDefinitions.previousLogs(ours.get())),
                 null,
                 null);
         change.targetState(EcsStates.toJson(state)).permissions(registerPermissions(source, response));
@@ -308,6 +294,11 @@ final class RevisionDecisions {
         return td.revision() > source.revision() && RevisionRequests.registers(newest, intended, context.agent())
                 ? Optional.of(td)
                 : Optional.empty();
+    }
+
+    /** The source revision is already as this plan would make it: a no-op with the reason. */
+    private Decision upToDate(TaskDefinition source, String routerSource, String reason) {
+        return new Decision(base(source, ChangeAction.NO_OP).reason(reason).build(), false, true, null, routerSource);
     }
 
     private Decision skip(TaskDefinition source, String routerSource, String reason) {

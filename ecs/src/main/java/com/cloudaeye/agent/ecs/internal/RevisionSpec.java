@@ -8,15 +8,8 @@ import org.jspecify.annotations.Nullable;
  * (so that a resumed apply recognises the revision without the journal's line for it).
  */
 interface RevisionSpec {
-    /** The operation of an install. */
-    String INSTALL = "install";
-    /** The operation of an uninstall. */
-    String UNINSTALL = "uninstall";
-    /** The operation of a rollback (services only). */
-    String ROLLBACK = "rollback";
-
-    /** @return {@link #INSTALL}, {@link #UNINSTALL} or {@link #ROLLBACK} */
-    String operation();
+    /** @return what the change is part of */
+    Operation operation();
 
     /** @return the router settings an install registers; null for an uninstall, or a plan from before they were kept */
     @Nullable
@@ -32,6 +25,6 @@ interface RevisionSpec {
 
     /** @return whether the change removes the router */
     default boolean removesRouter() {
-        return UNINSTALL.equals(operation());
+        return operation() == Operation.UNINSTALL;
     }
 }

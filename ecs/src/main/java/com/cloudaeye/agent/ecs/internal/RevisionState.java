@@ -3,7 +3,7 @@ package com.cloudaeye.agent.ecs.internal;
 import com.cloudaeye.agent.ecs.LogRouter;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -11,8 +11,8 @@ import org.jspecify.annotations.Nullable;
  * {@code source}, with the router ({@code install}) or without it ({@code uninstall}). The JSON keeps the shape plans
  * had before this type (the same keys in the same order), so saved plans and journals still read.
  *
- * @param kind always {@code taskDefinition}
- * @param operation {@link RevisionSpec#INSTALL} or {@link RevisionSpec#UNINSTALL}
+ * @param kind always {@link StateKind#TASK_DEFINITION}
+ * @param operation {@link Operation#INSTALL} or {@link Operation#UNINSTALL}
  * @param source the source revision's ARN
  * @param router the router settings an install registers; null for an uninstall
  * @param previousLogConfigurations each container's log configuration before the change, options redacted
@@ -22,17 +22,14 @@ import org.jspecify.annotations.Nullable;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({"kind", "operation", "source", "router", "previousLogConfigurations", "cpu", "memory"})
 record RevisionState(
-        String kind,
-        String operation,
+        StateKind kind,
+        Operation operation,
         String source,
         @Nullable LogRouter router,
-        @Nullable JsonNode previousLogConfigurations,
+        @Nullable Map<String, @Nullable RedactedLogConfiguration> previousLogConfigurations,
         @Nullable String cpu,
         @Nullable String memory)
         implements RevisionSpec {
-    /** The kind of every task definition change. */
-    static final String KIND = "taskDefinition";
-
     /**
      * @param operation install or uninstall
      * @param source the source revision's ARN
@@ -43,12 +40,13 @@ record RevisionState(
      * @return the state
      */
     static RevisionState of(
-            String operation,
+            Operation operation,
             String source,
             @Nullable LogRouter router,
-            JsonNode previousLogConfigurations,
+            Map<String, @Nullable RedactedLogConfiguration> previousLogConfigurations,
             @Nullable String cpu,
             @Nullable String memory) {
-        return new RevisionState(KIND, operation, source, router, previousLogConfigurations, cpu, memory);
+        return new RevisionState(
+                StateKind.TASK_DEFINITION, operation, source, router, previousLogConfigurations, cpu, memory);
     }
 }

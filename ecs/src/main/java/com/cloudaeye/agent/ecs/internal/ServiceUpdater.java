@@ -112,7 +112,7 @@ final class ServiceUpdater {
     private CompletableFuture<@Nullable Void> updateService(Change change, ServiceState state, String arn) {
         String cluster = state.cluster();
         String service = state.service();
-        String from = state.from();
+        String from = state.fromRevision();
         Long waitMillis = state.waitMillis();
         return describeService(cluster, service).thenCompose(current -> {
             if (current.isEmpty() || !"ACTIVE".equals(current.get().status())) {

@@ -184,16 +184,6 @@ public final class TaskDefinitions {
 
     /**
      * @param logs log configurations by container name
-     * @return them with their option values masked, for plans and journals
-     */
-    public static ObjectNode redactedLogsJson(Map<String, @Nullable LogConfiguration> logs) {
-        ObjectNode node = Json.object();
-        new TreeMap<>(logs).forEach((name, config) -> node.set(name, LogConfigs.redacted(config)));
-        return node;
-    }
-
-    /**
-     * @param logs log configurations by container name
      * @return them as compact JSON, exactly, for the router's label in the task definition
      */
     public static ObjectNode logsJson(Map<String, @Nullable LogConfiguration> logs) {

@@ -59,7 +59,10 @@ class EcsStatesTest {
     void revisionState_ofAnInstallAndAnUninstall_writesTheSameJson() throws Exception {
         JsonNode install = parse("{\"kind\":\"taskDefinition\",\"operation\":\"install\",\"source\":\"" + TD + "\","
                 + "\"router\":" + ROUTER + ",\"previousLogConfigurations\":{\"api\":{\"logDriver\":\"awslogs\","
-                + "\"options\":{\"awslogs-group\":\"****\"}}},\"cpu\":\"512\",\"memory\":\"1024\"}");
+                + "\"options\":{\"awslogs-group\":\"****\"}},\"sidecar\":null,\"splunk\":{\"logDriver\":\"splunk\","
+                + "\"options\":{\"splunk-url\":\"****\"},\"secretOptions\":[{\"name\":\"splunk-token\","
+                + "\"valueFrom\":\"arn:aws:ssm:us-east-1:123456789012:parameter/splunk\"}]}},"
+                + "\"cpu\":\"512\",\"memory\":\"1024\"}");
         JsonNode uninstall = parse("{\"kind\":\"taskDefinition\",\"operation\":\"uninstall\",\"source\":\"" + TD
                 + "\",\"previousLogConfigurations\":{}}");
 
@@ -68,6 +71,17 @@ class EcsStatesTest {
         assertThat(Json.compact(EcsStates.toJson(EcsStates.revisionState(uninstall))))
                 .isEqualTo(Json.compact(uninstall));
         assertThat(EcsStates.revisionState(uninstall).removesRouter()).isTrue();
+        RevisionState installed = EcsStates.revisionState(install);
+        assertThat(installed.operation()).isEqualTo(Operation.INSTALL);
+        assertThat(installed.previousLogConfigurations())
+                .containsEntry("sidecar", null)
+                .containsEntry(
+                        "splunk",
+                        new RedactedLogConfiguration(
+                                "splunk",
+                                java.util.Map.of("splunk-url", "****"),
+                                List.of(new RedactedLogConfiguration.SecretOption(
+                                        "splunk-token", "arn:aws:ssm:us-east-1:123456789012:parameter/splunk"))));
     }
 
     @Test
@@ -84,7 +98,7 @@ class EcsStatesTest {
                 ServiceState state = EcsStates.serviceState(planned);
                 assertThat(Json.compact(EcsStates.toJson(state))).isEqualTo(Json.compact(planned));
                 ServiceApplied done = EcsStates.serviceApplied(j).orElseThrow();
-                assertThat(done.previousTaskDefinitionArn()).isEqualTo(state.from());
+                assertThat(done.previousTaskDefinitionArn()).isEqualTo(state.fromRevision());
                 assertThat(done.taskDefinitionArn()).endsWith(":2");
                 assertThat(Json.compact(EcsStates.toJson(done))).isEqualTo(Json.compact(applied));
             } else {
