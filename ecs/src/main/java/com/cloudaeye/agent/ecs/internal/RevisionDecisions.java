@@ -124,16 +124,8 @@ final class RevisionDecisions {
         if (sizing.problem() != null) {
             return skip(source, routerSource, sizing.problem());
         }
-        RegisterTaskDefinitionRequest intended = RevisionRequests.installRequest(
-                response,
-                router,
-                agent,
-                sizing.resized() == null
-                        ? null
-                        : Integer.toString(sizing.resized().cpu()),
-                sizing.resized() == null
-                        ? null
-                        : Integer.toString(sizing.resized().memory()));
+        RegisterTaskDefinitionRequest intended =
+                RevisionRequests.installRequest(response, router, agent, sizing.resizedCpu(), sizing.resizedMemory());
         Optional<TaskDefinition> reusable = latestRevision(source, intended);
         if (reusable.isPresent()) {
             return reuse(source, reusable.get(), "adds the log router to it", routerSource);
@@ -192,12 +184,8 @@ final class RevisionDecisions {
                 arn,
                 router,
                 RedactedLogConfiguration.of(installed.previousLogs()),
-                sizing.resized() == null
-                        ? null
-                        : Integer.toString(sizing.resized().cpu()),
-                sizing.resized() == null
-                        ? null
-                        : Integer.toString(sizing.resized().memory()));
+                sizing.resizedCpu(),
+                sizing.resizedMemory());
         change.targetState(EcsStates.toJson(state)).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, routerSource);
     }

@@ -69,4 +69,14 @@ public record Sizing(
                         null,
                         "its containers with the log router need " + need + ", more than the largest Fargate task"));
     }
+
+    /** @return the raised task cpu as a task definition writes it, or null when the size stays */
+    public @Nullable String resizedCpu() {
+        return resized == null ? null : Integer.toString(resized.cpu());
+    }
+
+    /** @return the raised task memory as a task definition writes it, or null when the size stays */
+    public @Nullable String resizedMemory() {
+        return resized == null ? null : Integer.toString(resized.memory());
+    }
 }
