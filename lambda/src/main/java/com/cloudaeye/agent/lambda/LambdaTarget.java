@@ -142,7 +142,8 @@ public final class LambdaTarget implements Target {
 
     @Override
     public String toString() {
-        return "LambdaTarget{" + selection + ", layers=" + layers + ", publishVersion=" + publishVersion + "}";
+        return "LambdaTarget{" + selection + ", layers=" + layers + ", publishVersion=" + publishVersion
+                + ", moveAliases=" + moveAliases + "}";
     }
 
     /** Builds a {@link LambdaTarget}; {@link #build()} validates every setting. */
@@ -246,12 +247,24 @@ public final class LambdaTarget implements Target {
          * such an alias, whatever {@link #publishVersion} says. An alias that routes traffic by weight (a canary) is
          * skipped with the reason unless {@link #moveWeightedAliases}; for an alias with provisioned concurrency the
          * apply waits until it is READY on the new version. Rollback moves each alias back to the version (and
-         * weights) it had; uninstall moves them to a newly published version without the agent. Appends.
+         * weights) it had; uninstall moves them to a newly published version without the agent. Replaces the aliases
+         * chosen before; {@link #addMoveAliases} appends.
          *
          * @param aliasNamesOrGlobs alias names or globs
          * @return this
          */
         public Builder moveAliases(String... aliasNamesOrGlobs) {
+            moveAliases.clear();
+            return addMoveAliases(aliasNamesOrGlobs);
+        }
+
+        /**
+         * Adds to the aliases {@link #moveAliases} chose.
+         *
+         * @param aliasNamesOrGlobs alias names or globs
+         * @return this
+         */
+        public Builder addMoveAliases(String... aliasNamesOrGlobs) {
             moveAliases.addAll(List.of(aliasNamesOrGlobs));
             return this;
         }

@@ -37,6 +37,18 @@ class LambdaTargetBuilderTest {
     }
 
     @Test
+    void moveAliases_replacesTheAliasesChosenBefore_andAddMoveAliasesAppends() {
+        LambdaTarget.Builder builder = LambdaTarget.builder()
+                .functions("*")
+                .layer(Architecture.X86_64, LAYER)
+                .moveAliases("old")
+                .moveAliases("live");
+
+        assertThat(builder.build().toString()).contains("moveAliases=[live]").doesNotContain("old");
+        assertThat(builder.addMoveAliases("prod-*").build().toString()).contains("moveAliases=[live, prod-*]");
+    }
+
+    @Test
     void serviceLoader_findsTheLambdaService_andEveryTargetIsConfigured() {
         TargetService loaded = ServiceLoader.load(TargetService.class).stream()
                 .map(ServiceLoader.Provider::get)
