@@ -39,9 +39,13 @@ public abstract class FunctionState {
     /** @return the layer list when planned (for rollback, and compared with the live list before the update) */
     public abstract List<String> layersBefore();
 
-    /** @return variables to set; a null value is the API token */
+    /**
+     * @return variables to set; a null value is the API token. The values' nullness is stated by {@link AllowNulls}
+     *     only: Immutables reads a type-use {@code @Nullable} inside the type as a nullable map, which then is null
+     *     when a builder sets none
+     */
     @AllowNulls
-    public abstract Map<String, @Nullable String> set();
+    public abstract Map<String, String> set();
 
     /** @return variables to delete */
     public abstract List<String> remove();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.lambda.LambdaTarget;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,6 +47,34 @@ class LambdaStatesTest {
         assertThat(applied.version()).isEqualTo("2");
         assertThat(applied.aliases())
                 .containsExactly(Map.entry("live", new FunctionApplied.AliasBefore("1", Map.of())));
+    }
+
+    @Test
+    void plannedState_ofAnUninstall_setsNothing_andWritesAnEmptySet() {
+        FunctionState state = FunctionState.builder()
+                .revisionId("r-1")
+                .layers(List.of())
+                .layersBefore(List.of("arn:aws:lambda:us-east-1:123456789012:layer:cloudaeye:3"))
+                .remove(List.of(LambdaTarget.TOKEN_VARIABLE))
+                .build();
+
+        assertThat(state.set()).isEmpty();
+        JsonNode json = LambdaStates.toJson(state);
+        assertThat(json.get("set").isObject()).isTrue();
+        assertThat(LambdaStates.functionState(json)).isEqualTo(state);
+    }
+
+    @Test
+    void plannedState_ofAnInstallWithAPlainToken_keepsTheTokensNullValue() {
+        java.util.Map<String, @org.jspecify.annotations.Nullable String> set = new java.util.TreeMap<>();
+        set.put(LambdaTarget.TOKEN_VARIABLE, null);
+        set.put(LambdaTarget.ENDPOINT_VARIABLE, "https://logs.example.com");
+        FunctionState state = FunctionState.builder().set(set).build();
+
+        JsonNode json = LambdaStates.toJson(state);
+
+        assertThat(json.get("set").get(LambdaTarget.TOKEN_VARIABLE).isNull()).isTrue();
+        assertThat(LambdaStates.functionState(json).set()).containsEntry(LambdaTarget.TOKEN_VARIABLE, null);
     }
 
     @Test
