@@ -233,6 +233,19 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         return throttled.sum();
     }
 
+    /**
+     * {@inheritDoc} Here: unless the pacing raises rates above the documented ones, and until the quota was throttled
+     * once.
+     */
+    @Override
+    public boolean rateLimits(Quota quota) {
+        if (!pacing.raisesAboveQuota()) {
+            return true;
+        }
+        Bucket b = buckets.get(quota.name());
+        return b != null && b.wasThrottled();
+    }
+
     /** @return the pacing in force */
     public Pacing pacing() {
         return pacing;
@@ -285,6 +298,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         private final QuotaPace pace;
         private final ArrayDeque<Dispatch> queue = new ArrayDeque<>();
         private boolean drainScheduled;
+        private boolean throttledOnce;
 
         Bucket(double quotaRate) {
             this.pace = new QuotaPace(quotaRate, pacing, System.nanoTime());
@@ -344,7 +358,12 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
             pace.succeeded(waited, roundTripNanos);
         }
 
+        synchronized boolean wasThrottled() {
+            return throttledOnce;
+        }
+
         synchronized void onThrottle(long dispatchedAt) {
+            throttledOnce = true;
             if (pace.throttled(dispatchedAt, System.nanoTime())) {
                 LOG.debug("Throttled: the rate is now {}/s", pace.rate());
             }
