@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.AbortedException;
@@ -46,6 +47,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private final int maxAttempts;
     private final Duration baseBackoff;
     private final LongAdder throttled = new LongAdder();
+    private final @Nullable StallWatch stalls;
 
     /**
      * A scheduler that never goes faster than the quotas' rates ({@link Pacing#documentedQuotas()}).
@@ -79,6 +81,10 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         this.baseBackoff = baseBackoff;
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("cloudaeye-timer"));
         this.workers = Executors.newFixedThreadPool(maxConcurrency, daemon("cloudaeye-aws"));
+        // A share promises the account's other users every second's rest: count its requests from when they left.
+        this.stalls = pacing.share() < 1
+                ? new StallWatch((from, to) -> buckets.values().forEach(b -> b.stalled(from, to)))
+                : null;
     }
 
     @Override
@@ -262,6 +268,9 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
     @Override
     public void close() {
+        if (stalls != null) {
+            stalls.close();
+        }
         timer.shutdownNow();
         workers.shutdownNow();
     }
@@ -356,6 +365,10 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
         synchronized void onSuccess(boolean waited, long roundTripNanos) {
             pace.succeeded(waited, roundTripNanos);
+        }
+
+        synchronized void stalled(long from, long to) {
+            pace.stalled(from, to);
         }
 
         synchronized boolean wasThrottled() {
