@@ -33,7 +33,7 @@ import software.amazon.awssdk.services.eks.model.Logging;
  * difference, waits on {@code DescribeUpdate} (retrying while another cluster update runs), confirms the log group
  * {@code /aws/eks/<cluster>/cluster}, and restores the journaled before-state on rollback.
  */
-public final class ControlPlaneLogging implements EksComponent {
+public final class ControlPlaneLogging implements EksComponent, ComponentPlanner {
     /** The resource type of its changes: the cluster's logging configuration. */
     public static final String RESOURCE_TYPE = "AWS::EKS::Cluster.Logging";
 

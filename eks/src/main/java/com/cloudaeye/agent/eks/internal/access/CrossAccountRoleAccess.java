@@ -7,6 +7,7 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.internal.ClusterRef;
 import com.cloudaeye.agent.eks.internal.Clusters;
+import com.cloudaeye.agent.eks.internal.ComponentPlanner;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.spi.ApplyContext;
@@ -33,7 +34,7 @@ import software.amazon.awssdk.services.iam.model.Role;
  * only with the external ID, with the inline policy {@code CloudAEyeServiceAccountPolicy} (read-only on this
  * cluster's log group). Made and removed through IAM directly: no stack is needed for two calls.
  */
-public final class CrossAccountRoleAccess implements EksComponent {
+public final class CrossAccountRoleAccess implements EksComponent, ComponentPlanner {
     /** The role's name. */
     public static final String ROLE_NAME = "CloudAEyeServiceAccountRole";
     /** The role's inline policy's name. */

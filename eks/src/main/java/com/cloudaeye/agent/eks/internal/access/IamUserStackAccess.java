@@ -9,6 +9,7 @@ import com.cloudaeye.agent.eks.AccessKey;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.internal.ClusterRef;
 import com.cloudaeye.agent.eks.internal.Clusters;
+import com.cloudaeye.agent.eks.internal.ComponentPlanner;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.eks.internal.Waits;
@@ -37,7 +38,7 @@ import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
  * through IAM whose secret goes only to the caller's sink. The stack has no outputs, so DescribeStacks never shows a
  * secret.
  */
-public final class IamUserStackAccess implements EksComponent {
+public final class IamUserStackAccess implements EksComponent, ComponentPlanner {
     /** The stack's name, as the original script. */
     public static final String STACK_NAME = "CloudAEyeServiceAccountStack";
     /** The IAM user's name, as the original script. */
