@@ -5,13 +5,13 @@ import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.SinkKey;
 import com.cloudaeye.agent.eks.internal.ComponentPlanner;
-import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
 import com.cloudaeye.agent.eks.internal.EksParts;
 import com.cloudaeye.agent.eks.internal.EksParts.Selection;
 import com.cloudaeye.agent.eks.internal.EksService;
+import com.cloudaeye.agent.eks.internal.LoggingPlanner;
 import com.cloudaeye.agent.eks.internal.Waits;
-import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
-import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
+import com.cloudaeye.agent.eks.internal.access.CrossAccountRolePlanner;
+import com.cloudaeye.agent.eks.internal.access.IamUserStackPlanner;
 import com.cloudaeye.agent.eks.internal.helm.HelmReleaseComponent;
 import com.cloudaeye.agent.eks.internal.helm.InstallerRbac;
 import com.cloudaeye.agent.eks.internal.helm.ReleasePlanner;
@@ -171,7 +171,7 @@ public final class EksTarget implements Target {
         public Builder controlPlaneLogging(boolean enabled) {
             if (enabled) {
                 Set<LogType> all = EnumSet.allOf(LogType.class);
-                parts.put("logging", waits -> new ControlPlaneLogging(all, waits));
+                parts.put("logging", waits -> new LoggingPlanner(all, waits));
             } else {
                 parts.remove("logging");
             }
@@ -190,7 +190,7 @@ public final class EksTarget implements Target {
                         + " controlPlaneLogging(false) to leave logging alone.");
             }
             Set<LogType> chosen = EnumSet.copyOf(Arrays.asList(types));
-            parts.put("logging", waits -> new ControlPlaneLogging(chosen, waits));
+            parts.put("logging", waits -> new LoggingPlanner(chosen, waits));
             return this;
         }
 
@@ -205,11 +205,8 @@ public final class EksTarget implements Target {
             parts.put(
                     "access",
                     waits -> access.mode() == CloudAEyeAccess.Mode.IAM_USER_STACK
-                            ? new IamUserStackAccess(
-                                    access.accessKeySink().orElse(null),
-                                    access.reuseAccessKey().orElse(null),
-                                    waits)
-                            : new CrossAccountRoleAccess(
+                            ? new IamUserStackPlanner(access.reuseAccessKey())
+                            : new CrossAccountRolePlanner(
                                     access.cloudAEyeAccountId().orElseThrow(),
                                     access.externalId().orElseThrow()));
             return this;
@@ -360,10 +357,7 @@ public final class EksTarget implements Target {
                 selections.add(selection);
             }
             // The IAM-user access's key sink is what a plan cannot carry; at most one cluster has that access.
-            EksService service = new EksService(
-                    waits,
-                    userStack.flatMap(CloudAEyeAccess::accessKeySink),
-                    userStack.flatMap(CloudAEyeAccess::reuseAccessKey));
+            EksService service = new EksService(waits, userStack.flatMap(CloudAEyeAccess::accessKeySink));
             return new EksTarget(selections, service);
         }
     }

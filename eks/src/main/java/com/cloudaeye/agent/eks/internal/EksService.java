@@ -5,7 +5,6 @@ import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.AccessKey;
 import com.cloudaeye.agent.eks.EksTarget;
-import com.cloudaeye.agent.eks.LogType;
 import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
 import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
 import com.cloudaeye.agent.eks.internal.helm.HelmReleaseComponent;
@@ -15,7 +14,6 @@ import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,19 +35,18 @@ public final class EksService implements TargetService {
 
     /** The provider {@link java.util.ServiceLoader} makes: default waits, the installer's key sink. */
     public EksService() {
-        this(Waits.DEFAULT, Optional.empty(), Optional.empty());
+        this(Waits.DEFAULT, Optional.empty());
     }
 
     /**
      * @param waits how long to wait for asynchronous work
      * @param keySink where a new access key of CloudAEye's IAM user goes; empty for the installer's sink
-     * @param reuseKeyId the id of an access key CloudAEye still holds, if the target names one
      */
-    public EksService(Waits waits, Optional<Consumer<AccessKey>> keySink, Optional<String> reuseKeyId) {
+    public EksService(Waits waits, Optional<Consumer<AccessKey>> keySink) {
         this.components = List.of(
-                new ControlPlaneLogging(EnumSet.noneOf(LogType.class), waits),
-                new IamUserStackAccess(keySink.orElse(null), reuseKeyId.orElse(null), waits),
-                new CrossAccountRoleAccess(null, null),
+                new ControlPlaneLogging(waits),
+                new IamUserStackAccess(keySink, waits),
+                new CrossAccountRoleAccess(),
                 new HelmReleaseComponent());
     }
 

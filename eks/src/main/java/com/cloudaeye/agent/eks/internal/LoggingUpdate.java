@@ -7,10 +7,8 @@ import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
-import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import com.cloudaeye.agent.spi.support.ReadBack;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -139,9 +137,10 @@ final class LoggingUpdate {
                 })
                 .handle((outcome, error) -> {
                     if (error == null) {
-                        ObjectNode applied = Json.object();
-                        applied.set("enabled", ControlPlaneLogging.array(outcome.enabled()));
-                        context.applied(change, outcome.message(), applied);
+                        context.applied(
+                                change,
+                                outcome.message(),
+                                new LoggingState.Applied(ControlPlaneLogging.awsNames(outcome.enabled())).toJson());
                     } else {
                         AwsFailures.report(
                                 context,

@@ -8,7 +8,6 @@ import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
-import com.cloudaeye.agent.spi.support.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -27,12 +26,11 @@ import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 final class UserAccessKeys {
     private static final Logger LOG = LoggerFactory.getLogger(UserAccessKeys.class);
 
-    private final @Nullable Consumer<AccessKey> sink;
-    private final @Nullable String reuseKeyId;
+    private final Optional<Consumer<AccessKey>> sink;
 
-    UserAccessKeys(@Nullable Consumer<AccessKey> sink, @Nullable String reuseKeyId) {
+    /** @param sink the target's own sink for a new key; empty for the installer's */
+    UserAccessKeys(Optional<Consumer<AccessKey>> sink) {
         this.sink = sink;
-        this.reuseKeyId = reuseKeyId;
     }
 
     /** @return whether a new key's secret has somewhere to go: the target's own sink, else the installer's */
@@ -41,7 +39,7 @@ final class UserAccessKeys {
     }
 
     private @Nullable Consumer<AccessKey> sink(TargetContext context) {
-        return sink != null ? sink : context.sink(EksTarget.ACCESS_KEY_SINK).orElse(null);
+        return sink.or(() -> context.sink(EksTarget.ACCESS_KEY_SINK)).orElse(null);
     }
 
     void createKey(Change change, ApplyContext context) {
@@ -74,6 +72,7 @@ final class UserAccessKeys {
         List<String> ids =
                 keys.stream().map(AccessKeyMetadata::accessKeyId).sorted().collect(Collectors.toList());
         List<String> planned = keysBefore(change);
+        String reuseKeyId = KeyState.fromJson(change.targetState()).reuseKeyId();
         boolean started = false;
         if (planned != null && !planned.containsAll(ids)) {
             // Only the installer adds keys to CloudAEye's user, and only through this change: a key made since
@@ -150,7 +149,7 @@ final class UserAccessKeys {
         context.applied(
                 change,
                 "created the access key " + keyId + " and handed it to the accessKeySink",
-                Json.object().put("accessKeyId", keyId));
+                new KeyState.Applied(keyId).toJson());
     }
 
     /** @return the user's key ids when the change was planned; null for a plan made before they were recorded */
