@@ -1,7 +1,6 @@
 package com.cloudaeye.agent.ecs;
 
 import com.cloudaeye.agent.ConfigurationException;
-import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.ecs.internal.EcsPlanner;
 import com.cloudaeye.agent.ecs.internal.EcsService;
 import com.cloudaeye.agent.ecs.internal.Selection;
@@ -9,6 +8,7 @@ import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
+import com.cloudaeye.agent.spi.support.IacAwareTargetBuilder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,6 +49,11 @@ import org.jspecify.annotations.Nullable;
  * <p>The API token reaches the router from a Secrets Manager secret or SSM parameter when
  * {@link LogRouter#apiTokenSecretArn()} is set (recommended); otherwise as a plain environment value, which the plan
  * warns about. It never appears in a plan, a journal or a log.
+ *
+ * <p>Task definitions and services that infrastructure as code owns ({@link Builder#managedResources}): a service
+ * counts as owned when its task definition is, and the tags come with the reads planning makes anyway. Their template
+ * fragments hold the container definitions the task definition should have (the log router, and each application
+ * container's log configuration).
  */
 public final class EcsTarget implements Target {
     /** The target's name in plans and journals. */
@@ -92,7 +97,7 @@ public final class EcsTarget implements Target {
     }
 
     /** Builds an {@link EcsTarget}; validation happens in {@link #build()}. */
-    public static final class Builder {
+    public static final class Builder extends IacAwareTargetBuilder<Builder> {
         private @Nullable String cluster;
         private final List<String> services = new ArrayList<>();
         private final List<String> excludes = new ArrayList<>();
@@ -101,7 +106,6 @@ public final class EcsTarget implements Target {
         private @Nullable Duration waitTimeout;
         private Duration pollInterval = Duration.ofSeconds(15);
         private boolean allowTaskResize;
-        private ManagedResources managedResources = ManagedResources.warn();
 
         private Builder() {}
 
@@ -207,21 +211,6 @@ public final class EcsTarget implements Target {
         }
 
         /**
-         * What to do with task definitions and services that infrastructure as code owns (a CloudFormation, SAM or
-         * CDK stack, or the tool an {@link ManagedResources.Builder#ownerTag owner tag} names), whose next deployment
-         * would revert the change: warn (the default), skip them, or skip them and print the container definitions
-         * (the log router, and each application container's log configuration) their template should have. A
-         * service counts as owned when its task definition is. The tags come with the reads planning makes anyway.
-         *
-         * @param managedResources the settings, e.g. {@code ManagedResources.skip()}
-         * @return this
-         */
-        public Builder managedResources(ManagedResources managedResources) {
-            this.managedResources = managedResources;
-            return this;
-        }
-
-        /**
          * @return the target
          * @throws ConfigurationException when the cluster, the services or the sidecar are missing or invalid
          */
@@ -245,10 +234,6 @@ public final class EcsTarget implements Target {
                 throw new ConfigurationException(
                         "waitForStable needs a positive poll interval, got " + pollInterval + ".");
             }
-            if (managedResources == null) {
-                throw new ConfigurationException(
-                        "managedResources(null): pass ManagedResources.warn(), .skip() or .template(format).");
-            }
             return new EcsTarget(new Selection(
                     cluster,
                     List.copyOf(services),
@@ -258,7 +243,7 @@ public final class EcsTarget implements Target {
                     waitTimeout,
                     pollInterval,
                     allowTaskResize,
-                    managedResources));
+                    validManagedResources()));
         }
     }
 }

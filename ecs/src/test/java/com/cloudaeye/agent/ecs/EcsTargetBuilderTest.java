@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.spi.TargetService;
 import com.cloudaeye.agent.spi.support.Json;
 import java.time.Duration;
@@ -33,6 +34,19 @@ class EcsTargetBuilderTest {
                         () -> EcsTarget.builder().cluster("prod").services("*").build())
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("has no log router");
+    }
+
+    @Test
+    void managedResources_whenNull_isAConfigurationError_andChainsAsTheEcsBuilder() {
+        EcsTarget.Builder builder = EcsTarget.builder()
+                .managedResources(ManagedResources.skip())
+                .cluster("prod")
+                .services("*")
+                .sidecar(s -> s.image("x"));
+        assertThat(builder.build().name()).isEqualTo(EcsTarget.NAME); // managedResources(..) returned the ECS builder
+        assertThatThrownBy(() -> builder.managedResources(null).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("ManagedResources.warn(), .skip() or .template(format)");
     }
 
     @Test

@@ -14,6 +14,7 @@ import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
+import com.cloudaeye.agent.spi.support.IacAwareTargetBuilder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -49,6 +50,10 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
  * before-state (its {@code RevisionId}, layers and the agent's variables), so a function changed since planning is
  * reported instead of clobbered. The token is a plain environment value unless {@link Builder#apiTokenSecretArn}
  * passes it by reference.
+ *
+ * <p>Functions that infrastructure as code owns ({@link Builder#managedResources}): their template fragments hold the
+ * {@code Layers} and {@code Environment.Variables} the function should have. Functions found by a glob cost one
+ * {@code lambda:GetFunction} each for their tags, and only those the plan would change.
  */
 public final class LambdaTarget implements Target {
     /** The name written into every change this target plans. */
@@ -80,14 +85,13 @@ public final class LambdaTarget implements Target {
     /** What this target's plans read of the functions to update, so that its apply need not read them again. */
     private final PlannedFunctions planned = new PlannedFunctions();
 
-    private LambdaTarget(Builder b) {
-        b.validate();
+    private LambdaTarget(Builder b, ManagedResources managedResources) {
         this.selection = new Selection(b.names, b.patterns, b.excludes, b.tags);
         this.layers = Collections.unmodifiableMap(new EnumMap<>(b.layers));
         this.publishVersion = b.publishVersion;
         this.forceEnvironment = b.forceEnvironment;
         this.apiTokenSecretArn = b.apiTokenSecretArn;
-        this.managedResources = b.managedResources;
+        this.managedResources = managedResources;
         this.moveAliases = List.copyOf(b.moveAliases);
         this.moveWeightedAliases = b.moveWeightedAliases;
     }
@@ -142,7 +146,7 @@ public final class LambdaTarget implements Target {
     }
 
     /** Builds a {@link LambdaTarget}; {@link #build()} validates every setting. */
-    public static final class Builder {
+    public static final class Builder extends IacAwareTargetBuilder<Builder> {
         private final List<String> names = new ArrayList<>();
         private final List<Pattern> patterns = new ArrayList<>();
         private final List<String> excludes = new ArrayList<>();
@@ -151,7 +155,6 @@ public final class LambdaTarget implements Target {
         private boolean publishVersion;
         private boolean forceEnvironment;
         private @Nullable String apiTokenSecretArn;
-        private ManagedResources managedResources = ManagedResources.warn();
         private final List<String> moveAliases = new ArrayList<>();
         private boolean moveWeightedAliases;
 
@@ -293,26 +296,12 @@ public final class LambdaTarget implements Target {
         }
 
         /**
-         * What to do with functions that infrastructure as code owns (a CloudFormation, SAM or CDK stack, or the
-         * tool an {@link ManagedResources.Builder#ownerTag owner tag} names), whose next deployment would revert the
-         * change: warn (the default), skip them, or skip them and print the {@code Layers} and
-         * {@code Environment.Variables} their template should have. Functions found by a glob cost one
-         * {@code lambda:GetFunction} each for their tags, and only those the plan would change.
-         *
-         * @param managedResources the settings, e.g. {@code ManagedResources.skip()}
-         * @return this
-         */
-        public Builder managedResources(ManagedResources managedResources) {
-            this.managedResources = managedResources;
-            return this;
-        }
-
-        /**
          * @return the target
          * @throws ConfigurationException when a name, ARN or layer is malformed, or nothing is selected
          */
         public LambdaTarget build() {
-            return new LambdaTarget(this);
+            validate();
+            return new LambdaTarget(this, validManagedResources());
         }
 
         private void validate() {
@@ -323,10 +312,6 @@ public final class LambdaTarget implements Target {
             SettingsCheck.functions(names, excludes);
             SettingsCheck.layers(layers);
             SettingsCheck.tokenReference(apiTokenSecretArn);
-            if (managedResources == null) {
-                throw new ConfigurationException(
-                        "managedResources(null): pass ManagedResources.warn(), .skip() or .template(format).");
-            }
             SettingsCheck.aliases(moveAliases, moveWeightedAliases);
             SettingsCheck.tags(tags);
         }

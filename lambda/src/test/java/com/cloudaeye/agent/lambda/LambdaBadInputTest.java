@@ -103,6 +103,10 @@ class LambdaBadInputTest {
                         b -> b.functions("*").layer(Architecture.X86_64, layer).apiTokenSecretArn("cloudaeye-token"),
                         "not the ARN of a Secrets Manager secret or an SSM parameter"),
                 bad(
+                        "no managed-resources setting",
+                        b -> b.functions("*").layer(Architecture.X86_64, layer).managedResources(null),
+                        "ManagedResources.warn(), .skip() or .template(format)"),
+                bad(
                         "empty tag",
                         b -> b.functions("*").tag("", "x").layer(Architecture.X86_64, layer),
                         "tag filter needs a key"));

@@ -6,7 +6,8 @@
  * a bounded window of asynchronous calls ({@link com.cloudaeye.agent.spi.support.AsyncWindow}), name globs ({@link
  * com.cloudaeye.agent.spi.support.Globs}), the project's Immutables style ({@link
  * com.cloudaeye.agent.spi.support.ValueStyle}), and what {@link com.cloudaeye.agent.ManagedResources} makes of a
- * resource that infrastructure as code owns ({@link com.cloudaeye.agent.spi.support.IacOwners}).
+ * resource that infrastructure as code owns ({@link com.cloudaeye.agent.spi.support.IacOwners}), with the builder
+ * piece that sets it ({@link com.cloudaeye.agent.spi.support.IacAwareTargetBuilder}).
  *
  * <p>Stability: a supported API for platform modules, ours and third parties', with the same compatibility rules as
  * the SPI (the API baseline checks it; changes are additive between minor versions). It is not meant for users who
