@@ -357,7 +357,13 @@ public final class EksTarget implements Target {
                 selections.add(selection);
             }
             // The IAM-user access's key sink is what a plan cannot carry; at most one cluster has that access.
-            EksService service = new EksService(waits, userStack.flatMap(CloudAEyeAccess::accessKeySink));
+            // The service applies the parts in the order they were configured, as the target plans them.
+            List<String> order = new ArrayList<>();
+            selections.forEach(sel -> sel.planners()
+                    .forEach(p -> p.resourceTypes().stream()
+                            .filter(t -> !order.contains(t))
+                            .forEach(order::add)));
+            EksService service = new EksService(waits, userStack.flatMap(CloudAEyeAccess::accessKeySink), order);
             return new EksTarget(selections, service);
         }
     }

@@ -47,12 +47,12 @@ class SavedStateFormatIT {
         MotoEks.createCluster(ROLE_CLUSTER);
     }
 
-    /** The target the fixtures were planned with. */
-    private static EksTarget target() {
+    /** The target the fixtures were planned with, its new keys going to {@link #keys}. */
+    private EksTarget target() {
         return EksTarget.builder()
                 .cluster(USER_CLUSTER)
                 .controlPlaneLogging(true)
-                .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(k -> {}))
+                .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(keys::add))
                 .addCluster(
                         ROLE_CLUSTER,
                         c -> c.logTypes(LogType.API, LogType.AUDIT)
@@ -104,8 +104,10 @@ class SavedStateFormatIT {
         Journal killed = journal("journal-killed.jsonl");
         assertThat(killed.interrupted()).hasSize(1);
         Change last = killed.interrupted().get(0);
-        try (AgentInstaller fresh = fresh()) {
-            ApplyResult resumed = fresh.resume(killed);
+        // A resume plans again what was never started, so it needs the target (here: nothing is left to plan).
+        try (AgentInstaller configured =
+                MotoEks.installer(target()).journalDirectory(journals).build()) {
+            ApplyResult resumed = configured.resume(killed);
             assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
             assertThat(resumed.results())
                     .filteredOn(r -> r.change().resourceId().equals(last.resourceId()))

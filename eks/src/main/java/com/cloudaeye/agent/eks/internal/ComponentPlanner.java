@@ -12,6 +12,12 @@ import software.amazon.awssdk.services.eks.model.Cluster;
  */
 public interface ComponentPlanner {
     /**
+     * @return the {@link com.cloudaeye.agent.Change#resourceType()}s of the changes it plans: the configured target's
+     *     service applies them in the order of its planners
+     */
+    java.util.Set<String> resourceTypes();
+
+    /**
      * @param cluster the cluster as {@code DescribeCluster} returned it
      * @param context clients, scheduler, settings
      * @return this part's install changes and the read permissions it used (DescribeCluster excluded)

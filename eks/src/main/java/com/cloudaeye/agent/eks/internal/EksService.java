@@ -14,6 +14,7 @@ import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,19 +36,28 @@ public final class EksService implements TargetService {
 
     /** The provider {@link java.util.ServiceLoader} makes: default waits, the installer's key sink. */
     public EksService() {
-        this(Waits.DEFAULT, Optional.empty());
+        this(Waits.DEFAULT, Optional.empty(), List.of());
     }
 
     /**
      * @param waits how long to wait for asynchronous work
      * @param keySink where a new access key of CloudAEye's IAM user goes; empty for the installer's sink
+     * @param order resource types in the order the configured target's parts come (its builder's order): their
+     *     components apply first, in that order; the others after them
      */
-    public EksService(Waits waits, Optional<Consumer<AccessKey>> keySink) {
-        this.components = List.of(
+    public EksService(Waits waits, Optional<Consumer<AccessKey>> keySink, List<String> order) {
+        List<EksComponent> all = new ArrayList<>(List.of(
                 new ControlPlaneLogging(waits),
                 new IamUserStackAccess(keySink, waits),
                 new CrossAccountRoleAccess(),
-                new HelmReleaseComponent());
+                new HelmReleaseComponent()));
+        // A stable sort: components without a configured type keep their order after the configured ones.
+        all.sort(Comparator.comparingInt(c -> c.resourceTypes().stream()
+                .mapToInt(order::indexOf)
+                .filter(i -> i >= 0)
+                .min()
+                .orElse(Integer.MAX_VALUE)));
+        this.components = List.copyOf(all);
     }
 
     @Override

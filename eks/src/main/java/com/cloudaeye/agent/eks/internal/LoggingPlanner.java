@@ -48,6 +48,11 @@ public final class LoggingPlanner implements ComponentPlanner {
     }
 
     @Override
+    public java.util.Set<String> resourceTypes() {
+        return java.util.Set.of(ControlPlaneLogging.RESOURCE_TYPE);
+    }
+
+    @Override
     public TargetPlan plan(Cluster cluster, TargetContext context) {
         ClusterRef ref = ClusterRef.of(cluster);
         Set<LogType> enabled = enabledTypes(cluster.logging());

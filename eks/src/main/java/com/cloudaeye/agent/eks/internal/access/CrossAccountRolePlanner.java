@@ -42,6 +42,11 @@ public final class CrossAccountRolePlanner implements ComponentPlanner {
     }
 
     @Override
+    public java.util.Set<String> resourceTypes() {
+        return java.util.Set.of(CrossAccountRoleAccess.ROLE_TYPE);
+    }
+
+    @Override
     public TargetPlan plan(Cluster cluster, TargetContext context) {
         ClusterRef ref = ClusterRef.of(cluster);
         String roleArn = ref.iamArn("role/" + ROLE_NAME);

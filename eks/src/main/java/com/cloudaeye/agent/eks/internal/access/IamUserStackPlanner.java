@@ -42,6 +42,11 @@ public final class IamUserStackPlanner implements ComponentPlanner {
     }
 
     @Override
+    public java.util.Set<String> resourceTypes() {
+        return java.util.Set.of(IamUserStackAccess.STACK_TYPE, KEY_TYPE);
+    }
+
+    @Override
     public TargetPlan plan(Cluster cluster, TargetContext context) {
         ClusterRef ref = ClusterRef.of(cluster);
         Optional<Stack> stack = UserStackLifecycle.describeStack(context, STACK_NAME);

@@ -40,6 +40,11 @@ public final class ReleasePlanner implements ComponentPlanner {
     }
 
     @Override
+    public java.util.Set<String> resourceTypes() {
+        return java.util.Set.of(HelmReleaseComponent.RESOURCE_TYPE);
+    }
+
+    @Override
     public TargetPlan plan(Cluster cluster, TargetContext context) {
         String resourceId = HelmReleaseComponent.resourceId(cluster.arn(), options.namespace(), options.releaseName());
         List<Permission> reads = List.of(Permission.of("eks:ListFargateProfiles", cluster.arn()));
