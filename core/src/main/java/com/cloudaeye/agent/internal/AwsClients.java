@@ -19,8 +19,8 @@ import software.amazon.awssdk.regions.Region;
 
 /**
  * Makes and owns the installer's SDK clients: one per type, configured alike (region, credentials, endpoint override,
- * the call recorder, no SDK retries because the scheduler retries, the {@link SendGate} that holds each request until its
- * quota lets it leave). Clients that the caller passed in are used as
+ * the call recorder, no SDK retries because the scheduler retries, one HTTP client, the {@link SendGate}, that holds
+ * each request until its quota lets it leave). Clients that the caller passed in are used as
  * they are and never closed here.
  */
 public final class AwsClients implements AutoCloseable {
@@ -50,10 +50,10 @@ public final class AwsClients implements AutoCloseable {
         this.endpointOverride = endpointOverride;
         this.recorder = recorder;
         this.callerClients = Map.copyOf(callerClients);
-        this.httpClient = UrlConnectionHttpClient.builder()
+        this.httpClient = new SendGate(UrlConnectionHttpClient.builder()
                 .connectionTimeout(Duration.ofSeconds(10))
                 .socketTimeout(Duration.ofSeconds(60))
-                .build();
+                .build());
     }
 
     /** @return the region */
@@ -99,7 +99,6 @@ public final class AwsClients implements AutoCloseable {
         builder.region(region)
                 .credentialsProvider(credentials)
                 .overrideConfiguration(o -> o.addExecutionInterceptor(recorder)
-                        .addExecutionInterceptor(SendGate.INSTANCE)
                         .retryStrategy(AwsRetryStrategy.doNotRetry())
                         .apiCallAttemptTimeout(Duration.ofSeconds(60)));
         if (endpointOverride != null) {

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.exception.SdkServiceException;
 
 /**
  * Turns an AWS SDK error that stopped planning into an {@link AgentException} that says what is wrong and how to
@@ -74,19 +75,31 @@ public final class AwsErrors {
     }
 
     /**
-     * The failure of a change whose call got no answer (so it may have landed) and whose read-back failed too.
+     * The failure of a change whose mutating call ended with an error (so it may have landed: the error may be the
+     * answer to a retry of an attempt that did) and whose read-back failed too. The message says which: the call got
+     * no answer, was refused, or failed with a server error; then the read-back's error and what to do.
      *
-     * @param call what got no answer, e.g. {@code RegisterTaskDefinition of app:3}
-     * @param lost the call's error
+     * @param call what was sent, naming the resource, e.g. {@code RegisterTaskDefinition of app:3}
+     * @param error the call's error
      * @param readBack the read-back's error
      * @param fix what the user should do, e.g. {@code plan again to see where it stands}
-     * @return an exception whose message starts with {@link #OUTCOME_UNKNOWN}; the lost call's error is its cause
+     * @return an exception whose message starts with {@link #OUTCOME_UNKNOWN}; the call's error is its cause
      */
-    public static OutcomeUnknownException outcomeUnknown(String call, Throwable lost, Throwable readBack, String fix) {
+    public static OutcomeUnknownException outcomeUnknown(String call, Throwable error, Throwable readBack, String fix) {
+        Throwable cause = unwrap(error);
+        String what;
+        if (cause instanceof SdkServiceException service) {
+            what = (service.statusCode() >= 500 ? " failed with a server error (" : " was refused (") + describe(cause)
+                    + "), which may be the answer to a retry after an earlier attempt landed,";
+        } else if (cause instanceof SdkClientException) {
+            what = " got no answer (" + describe(cause) + "),";
+        } else {
+            what = " failed (" + describe(cause) + "),";
+        }
         OutcomeUnknownException unknown = new OutcomeUnknownException(
-                OUTCOME_UNKNOWN + ": " + call + " got no answer (" + describe(lost) + ") and reading it back failed"
-                        + " too (" + describe(readBack) + "); " + fix,
-                unwrap(lost));
+                OUTCOME_UNKNOWN + ": " + call + what + " and reading it back failed too (" + describe(readBack)
+                        + "), so whether it landed is not known; " + fix,
+                cause);
         unknown.addSuppressed(unwrap(readBack));
         return unknown;
     }

@@ -166,8 +166,8 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     /**
      * Holds the request of the call this thread runs until its quota lets it leave ({@link QuotaPace#admitSend}):
      * under a capped pacing, never more than the cap's worth of requests of one quota within a window, counted where
-     * they are sent, however unevenly the SDK took to marshal them and whichever attempt they are. {@link SendGate}
-     * calls it for the installer's own clients; a thread that runs no scheduled call passes at once.
+     * they are sent, however unevenly the SDK took to marshal and sign them and whichever attempt they are.
+     * {@link SendGate}, the HTTP client of the installer's own clients, calls it; a thread that runs no scheduled call passes at once.
      *
      * @throws AbortedException when the thread is interrupted while it waits (the scheduler was closed)
      */

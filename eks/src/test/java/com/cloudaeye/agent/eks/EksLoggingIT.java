@@ -94,4 +94,13 @@ class EksLoggingIT extends TargetContract {
                 // Only when a CreateAccessKey answer is lost: the key it made is deleted (EksLostAnswerIT).
                 "iam:DeleteAccessKey");
     }
+
+    @Override
+    protected Set<String> failureAndReadBackOnlyActions() {
+        return Set.of(
+                // Read only after a DetachUserPolicy error, to see whether it landed (EksDeleteReadBackIT).
+                "iam:ListAttachedUserPolicies",
+                // Only to restore the installer's tag when the logging update is refused (LoggingTagUndoIT).
+                "eks:UntagResource");
+    }
 }

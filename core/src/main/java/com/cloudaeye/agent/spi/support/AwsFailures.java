@@ -47,16 +47,18 @@ public final class AwsFailures {
     }
 
     /**
-     * The failure of a change whose call got no answer (so it may have landed) and whose read-back failed too.
+     * The failure of a change whose mutating call ended with an error (so it may have landed: the error may be the
+     * answer to a retry of an attempt that did) and whose read-back failed too. The message says which: the call got
+     * no answer, was refused, or failed with a server error; then the read-back's error and what to do.
      *
-     * @param call what got no answer, e.g. {@code RegisterTaskDefinition of app:3}
-     * @param lost the call's error
+     * @param call what was sent, naming the resource, e.g. {@code RegisterTaskDefinition of app:3}
+     * @param error the call's error
      * @param readBack the read-back's error
-     * @param fix what the user should do, e.g. {@code plan again to see where it stands}
-     * @return an exception whose message starts with {@link #OUTCOME_UNKNOWN}; the lost call's error is its cause
+     * @param fix what the user should do, e.g. {@code resume (or plan again) to see where it stands, or roll back}
+     * @return an exception whose message starts with {@link #OUTCOME_UNKNOWN}; the call's error is its cause
      */
-    public static OutcomeUnknownException outcomeUnknown(String call, Throwable lost, Throwable readBack, String fix) {
-        return AwsErrors.outcomeUnknown(call, lost, readBack, fix);
+    public static OutcomeUnknownException outcomeUnknown(String call, Throwable error, Throwable readBack, String fix) {
+        return AwsErrors.outcomeUnknown(call, error, readBack, fix);
     }
 
     /**

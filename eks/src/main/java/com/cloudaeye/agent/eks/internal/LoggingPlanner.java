@@ -72,7 +72,10 @@ public final class LoggingPlanner implements ComponentPlanner {
                     .reason("Enables " + names(enable) + "; logs go to " + ref.logGroupName() + ". The cluster tag "
                             + TAG + " records them, so that an uninstall disables only these.")
                     .addAllPermissions(updatePermissions(ref))
-                    .addPermissions(Permission.of("eks:TagResource", ref.arn()));
+                    .addPermissions(
+                            Permission.of("eks:TagResource", ref.arn()),
+                            // Only to restore the tag when the update is refused (it did not land).
+                            Permission.of("eks:UntagResource", ref.arn()));
             enable.forEach(
                     t -> change.addAttributes(AttributeChange.of("Logging." + t.awsName(), "disabled", "enabled")));
             if (cluster.status() != ClusterStatus.ACTIVE) {

@@ -12,12 +12,13 @@ import com.cloudaeye.agent.spi.support.ReadBack;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -56,6 +57,8 @@ final class LoggingUpdate {
         EksClient eks = context.client(EksClient.class, EksClient::builder);
         CallScheduler scheduler = context.scheduler();
         long deadline = waits.deadline();
+        // Whether this apply changed the installer's tag (set before the update): undone when the update fails.
+        AtomicBoolean tagSent = new AtomicBoolean();
         return scheduler
                 .submit(
                         EksQuotas.EKS,
@@ -91,20 +94,12 @@ final class LoggingUpdate {
                             ControlPlaneLogging.names(toEnable),
                             ControlPlaneLogging.names(toDisable));
                     boolean send = !toEnable.isEmpty() || !toDisable.isEmpty();
+                    LoggingTag tag = new LoggingTag(eks, scheduler, name, change.resourceId());
                     // Record before enabling: a crash between the two then still leaves the record.
-                    CompletableFuture<?> recorded = (send || restoreTag) && tagAfter != null
-                            ? scheduler
-                                    .submit(
-                                            EksQuotas.EKS,
-                                            () -> eks.tagResource(r -> r.resourceArn(change.resourceId())
-                                                    .tags(Map.of(ControlPlaneLogging.TAG, tagAfter))))
-                                    .<Object>thenApply(r -> r)
-                                    .exceptionallyCompose(error -> ReadBack.<Object>confirmAsync(
-                                            scheduler,
-                                            "TagResource of cluster " + name,
-                                            error,
-                                            () -> tagged(eks, scheduler, name, tagAfter)))
-                            : CompletableFuture.completedFuture(null);
+                    boolean record = (send || restoreTag) && tagAfter != null;
+                    tagSent.set(record && !Objects.equals(tagAfter, tagNow));
+                    CompletableFuture<Void> recorded =
+                            record ? tag.set(tagAfter) : CompletableFuture.<Void>completedFuture(null);
                     return recorded.thenCompose(v -> send
                                     ? update(eks, scheduler, name, toEnable, toDisable, deadline)
                                             .exceptionallyCompose(error ->
@@ -114,22 +109,14 @@ final class LoggingUpdate {
                                                             : waitFor(eks, scheduler, name, update, deadline))
                                                     .exceptionallyCompose(error -> CompletableFuture.failedFuture(
                                                             afterSending(AwsFailures.unwrap(error)))))
+                                            .exceptionallyCompose(error -> tagSent.get()
+                                                    ? undoTag(tag, tagNow, error)
+                                                    : CompletableFuture.failedFuture(error))
                                     : CompletableFuture.<Void>completedFuture(null))
                             .thenCompose(v -> untag
-                                    ? scheduler
-                                            .submit(
-                                                    EksQuotas.EKS,
-                                                    () -> eks.untagResource(r -> r.resourceArn(change.resourceId())
-                                                            .tagKeys(ControlPlaneLogging.TAG)))
-                                            .<Object>thenApply(r -> r)
-                                            .exceptionallyCompose(error -> ReadBack.<Object>confirmAsync(
-                                                            scheduler,
-                                                            "UntagResource of cluster " + name,
-                                                            error,
-                                                            () -> tagged(eks, scheduler, name, null))
-                                                    .exceptionallyCompose(e -> CompletableFuture.failedFuture(
-                                                            afterSending(AwsFailures.unwrap(e)))))
-                                            .<Void>thenApply(r -> null)
+                                    ? tag.set(null)
+                                            .exceptionallyCompose(e ->
+                                                    CompletableFuture.failedFuture(afterSending(AwsFailures.unwrap(e))))
                                     : CompletableFuture.<Void>completedFuture(null))
                             .thenCompose(v -> confirmLogGroup(ClusterRef.of(cluster), context))
                             .thenApply(group -> new Outcome(
@@ -141,6 +128,14 @@ final class LoggingUpdate {
                                 change,
                                 outcome.message(),
                                 new LoggingState.Applied(ControlPlaneLogging.awsNames(outcome.enabled())).toJson());
+                    } else if (AwsFailures.isOutcomeUnknown(error) && tagSent.get()) {
+                        // Journaled, so that a rollback knows the tag this change set may be on the cluster.
+                        context.unknown(
+                                change,
+                                "Control-plane logging of " + name + " may have been updated: "
+                                        + AwsFailures.describe(error),
+                                AwsFailures.unwrap(error),
+                                Json.object().put("tag", tagAfter));
                     } else {
                         AwsFailures.report(
                                 context,
@@ -184,14 +179,27 @@ final class LoggingUpdate {
     }
 
     /**
-     * @param tag the installer's tag value the cluster should carry, or null when it should carry none
-     * @return the cluster when its installer's tag is {@code tag}, else empty
+     * The update did not land (a definite answer: refused, or it failed), but the tag recorded before it did: restores
+     * the tag as it was, so that {@code FAILED} (nothing changed) holds. When the restore is not confirmed, the change
+     * landed in part: {@code UNKNOWN}, journaled with the tag so a rollback removes it.
      */
-    private static CompletableFuture<Optional<Cluster>> tagged(
-            EksClient eks, CallScheduler scheduler, String name, @Nullable String tag) {
-        return describe(eks, scheduler, name)
-                .thenApply(cluster -> Optional.of(cluster)
-                        .filter(c -> Objects.equals(tag, c.hasTags() ? c.tags().get(ControlPlaneLogging.TAG) : null)));
+    private static CompletableFuture<Void> undoTag(LoggingTag tag, @Nullable String was, Throwable error) {
+        Throwable cause = AwsFailures.unwrap(error);
+        if (AwsFailures.isOutcomeUnknown(cause)) {
+            return CompletableFuture.failedFuture(cause);
+        }
+        return tag.set(was).handle((v, undoError) -> {
+            if (undoError == null) {
+                LOG.info("Restored the tag {} after the logging update failed", ControlPlaneLogging.TAG);
+                throw new CompletionException(cause);
+            }
+            throw new CompletionException(new OutcomeUnknownException(
+                    AwsFailures.OUTCOME_UNKNOWN + ": the logging update was not made (" + AwsFailures.describe(cause)
+                            + "), but the cluster tag " + ControlPlaneLogging.TAG + " it had set before may remain:"
+                            + " restoring it failed (" + AwsFailures.describe(undoError) + "); roll back (it removes"
+                            + " the tag) or resume",
+                    cause));
+        });
     }
 
     /**

@@ -207,11 +207,13 @@ public final class FunctionPlanner {
         if (selection.needsListing()) {
             reads.add(Permission.of("lambda:ListFunctions", "*")); // AWS does not scope ListFunctions by resource
             String marker = null;
+            int listed = 0;
             do {
                 String page = marker;
                 ListFunctionsResponse response = scheduler.call(
                         LambdaQuotas.CONTROL_PLANE,
                         () -> lambda.listFunctions(r -> r.maxItems(50).marker(page)));
+                listed += response.functions().size();
                 List<FunctionConfiguration> selected = new ArrayList<>();
                 for (FunctionConfiguration f : response.functions()) {
                     if (selection.matches(f.functionName(), unqualified(f.functionArn()))) {
@@ -221,6 +223,7 @@ public final class FunctionPlanner {
                 filterByTags(selected).forEach(accept);
                 marker = response.nextMarker();
             } while (marker != null && !marker.isEmpty());
+            planned.listed(listed);
         }
         List<CompletableFuture<GetFunctionResponse>> explicit = new ArrayList<>();
         List<String> names = new ArrayList<>();

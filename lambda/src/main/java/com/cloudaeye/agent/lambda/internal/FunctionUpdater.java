@@ -32,7 +32,9 @@ import software.amazon.awssdk.services.lambda.model.UpdateFunctionConfigurationR
  * <p>The function as planned is what this target's own plan read in this process, when the service gave it a
  * {@code RevisionId}: the precondition then guards the update, and no {@code GetFunction} is needed before it.
  * Otherwise (a plan read from JSON, a resume, an emulator without revisions) the live function is read first and
- * compared with the plan. A {@code ResourceConflictException} (another update in progress) waits for the function
+ * compared with the plan; where the plan listed many functions and the endpoint gave none a {@code RevisionId}, that
+ * read is a pass of {@code ListFunctions} shared by the updates of the next second ({@link LiveListing}). A
+ * {@code ResourceConflictException} (another update in progress) waits for the function
  * and retries; throttling and 5xx are retried by the scheduler.
  */
 public final class FunctionUpdater {
@@ -48,6 +50,8 @@ public final class FunctionUpdater {
     private final PlanCheck layerCheck;
     private final AliasMover aliasMover;
     private final FunctionPoller poller;
+    /** Live reads in passes of ListFunctions, where the endpoint gives no RevisionId ({@link LiveListing}). */
+    private @Nullable LiveListing listing;
 
     /**
      * @param context the apply context
@@ -70,6 +74,7 @@ public final class FunctionUpdater {
      */
     public void apply(List<Change> changes) {
         PlanCheck.requireConsistent(changes, context.region().id());
+        listing = planned.worthListing() ? new LiveListing(lambda, scheduler) : null;
         CallScheduler.join(AsyncWindow.run(changes, WINDOW, context::shouldStop, this::applyOne));
     }
 
@@ -81,9 +86,17 @@ public final class FunctionUpdater {
         return context.start(change)
                 .thenCompose(admitted -> {
                     FunctionConfiguration asPlanned = planned.take(arn, state.revisionId());
-                    return asPlanned != null
-                            ? CompletableFuture.completedFuture(asPlanned) // the RevisionId precondition guards it
-                            : poller.waitUntilIdle(arn, Duration.ZERO);
+                    if (asPlanned != null) {
+                        return CompletableFuture.completedFuture(asPlanned); // the RevisionId precondition guards it
+                    }
+                    LiveListing live = listing;
+                    if (live != null && state.revisionId() == null && planned.takeUnguarded(arn)) {
+                        return live.read(arn)
+                                .thenCompose(listed -> listed != null
+                                        ? CompletableFuture.completedFuture(listed)
+                                        : poller.waitUntilIdle(arn, Duration.ZERO));
+                    }
+                    return poller.waitUntilIdle(arn, Duration.ZERO);
                 })
                 .thenCompose(live -> checkThenUpdate(change, live, state, 0))
                 .exceptionally(e -> {

@@ -2,6 +2,7 @@ package com.cloudaeye.agent.lambda.internal;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
@@ -17,6 +18,10 @@ import software.amazon.awssdk.services.lambda.model.Layer;
  */
 public final class PlannedFunctions {
     private final Map<String, FunctionConfiguration> byArn = new ConcurrentHashMap<>();
+    /** Functions planned here that had no {@code RevisionId} (an emulator): the apply compares them live. */
+    private final Set<String> unguarded = ConcurrentHashMap.newKeySet();
+    /** How many functions the plan's {@code ListFunctions} held; -1 when it did not list. */
+    private volatile int listed = -1;
 
     /**
      * Remembers a planned function, when it has a {@code RevisionId} to guard the update with.
@@ -26,7 +31,8 @@ public final class PlannedFunctions {
      */
     void remember(String arn, FunctionConfiguration config) {
         if (config.revisionId() == null) {
-            return; // without a precondition, the update must compare the live function first
+            unguarded.add(arn); // without a precondition, the update must compare the live function first
+            return;
         }
         List<Layer> layers = config.layers().stream()
                 .map(l -> Layer.builder().arn(l.arn()).build())
@@ -41,6 +47,31 @@ public final class PlannedFunctions {
                         .layers(layers)
                         .environment(e -> e.variables(FunctionPlanner.variables(config)))
                         .build());
+    }
+
+    /** @param count how many functions the plan's {@code ListFunctions} held */
+    void listed(int count) {
+        listed = count;
+    }
+
+    /**
+     * Whether the apply's live reads should be passes of {@code ListFunctions} ({@link LiveListing}) rather than one
+     * {@code GetFunction} per function: when planning listed the functions (so the policy grants the listing), saw
+     * no {@code RevisionId}, and plans at least two updates per page a pass reads.
+     *
+     * @return true to read the functions planned without a revision in passes of ListFunctions
+     */
+    boolean worthListing() {
+        int count = listed;
+        return count >= 0 && unguarded.size() >= 2 * Math.max(1, (count + 49) / 50);
+    }
+
+    /**
+     * @param arn the function's unqualified ARN
+     * @return true, once, when this target planned the function here and it had no {@code RevisionId}
+     */
+    boolean takeUnguarded(String arn) {
+        return unguarded.remove(arn);
     }
 
     /**

@@ -15,8 +15,9 @@ import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
 
 /**
  * Where the calls of Lambda's shared control-plane bucket bunch up: the time each such call entered the SDK (right
- * after the scheduler let it start) and the time each attempt was handed to the HTTP client (after marshalling and
- * signing), to compare with the arrivals the {@link com.cloudaeye.agent.testing.ThrottlingProxy} records. A global
+ * after the scheduler let it start) and the time each attempt was handed to the HTTP stage (after marshalling and
+ * signing, before the installer's send gate, its HTTP client, held it for its turn), to compare with the arrivals the
+ * {@link com.cloudaeye.agent.testing.ThrottlingProxy} records. A global
  * SDK interceptor: {@code scripts/benchmark.sh} puts {@code lambda/src/test/bench-interceptors} on the benchmark's
  * class path only, so no test sees it.
  */

@@ -111,6 +111,8 @@ public final class IamUserStackAccess implements EksComponent {
                         Permission.of("cloudformation:DescribeStackEvents", ref.stackArnPattern(STACK_NAME)),
                         // Detached by the installer first, so the user can be deleted on every implementation.
                         Permission.of("iam:DetachUserPolicy", userArn),
+                        // Read only after a DetachUserPolicy error, to see whether it landed.
+                        Permission.of("iam:ListAttachedUserPolicies", userArn),
                         // CloudFormation deletes the stack's resources with the caller's credentials:
                         Permission.of("iam:DeleteUser", userArn),
                         Permission.of("iam:DeletePolicy", policyArn),

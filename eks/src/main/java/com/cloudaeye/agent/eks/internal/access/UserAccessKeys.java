@@ -8,6 +8,8 @@ import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
+import com.cloudaeye.agent.spi.support.ReadBack;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -81,7 +83,7 @@ final class UserAccessKeys {
             context.starting(change);
             started = true;
             try {
-                context.scheduler().call(EksQuotas.IAM, () -> deleteKeysNotIn(iam, planned));
+                deleteKeysNotIn(iam, context, planned);
             } catch (RuntimeException e) {
                 AwsFailures.report(
                         context,
@@ -175,7 +177,7 @@ final class UserAccessKeys {
         } catch (RuntimeException e) {
             // Any error, not only a lost answer: a retry of an attempt that landed may be refused (access denied).
             try {
-                context.scheduler().call(EksQuotas.IAM, () -> deleteKeysNotIn(iam, before));
+                deleteKeysNotIn(iam, context, before);
             } catch (RuntimeException cleanup) {
                 throw AwsFailures.outcomeUnknown(
                         "CreateAccessKey",
@@ -209,6 +211,64 @@ final class UserAccessKeys {
         return deleted;
     }
 
+    /**
+     * As {@link #deleteKeysNotIn(IamClient, List)}, each call through the scheduler and each deletion read back after
+     * an error ({@link #deleteKey}).
+     */
+    private static void deleteKeysNotIn(IamClient iam, ApplyContext context, List<String> keep) {
+        List<AccessKeyMetadata> keys = context.scheduler()
+                .call(
+                        EksQuotas.IAM,
+                        () -> iam.listAccessKeys(r -> r.userName(IamUserStackAccess.USER_NAME))
+                                .accessKeyMetadata());
+        for (AccessKeyMetadata key : keys) {
+            if (!keep.contains(key.accessKeyId())) {
+                LOG.warn(
+                        "Deleting the access key {} of {}: an attempt whose answer was lost created it, and its"
+                                + " secret is gone",
+                        key.accessKeyId(),
+                        IamUserStackAccess.USER_NAME);
+                deleteKey(iam, context, key.accessKeyId());
+            }
+        }
+    }
+
+    /**
+     * Deletes one access key of CloudAEye's user. After any error the user's keys are read back ({@link ReadBack}): a
+     * key that is gone was deleted (a retry of an attempt that landed may have been refused).
+     *
+     * @throws RuntimeException the call's error when the key is still there, or an {@link
+     *     com.cloudaeye.agent.spi.support.OutcomeUnknownException} when the keys could not be read back
+     */
+    static void deleteKey(IamClient iam, ApplyContext context, String id) {
+        String user = IamUserStackAccess.USER_NAME;
+        try {
+            context.scheduler()
+                    .call(
+                            EksQuotas.IAM,
+                            () -> iam.deleteAccessKey(r -> r.userName(user).accessKeyId(id)));
+            LOG.info("Deleted the access key {} of {}", id, user);
+        } catch (NoSuchEntityException gone) {
+            LOG.debug("The access key {} was already deleted", id);
+        } catch (RuntimeException e) {
+            ReadBack.confirm("DeleteAccessKey " + id + " of the user " + user, e, () -> {
+                try {
+                    return context
+                                    .scheduler()
+                                    .call(EksQuotas.IAM, () -> iam.listAccessKeys(r -> r.userName(user)))
+                                    .accessKeyMetadata()
+                                    .stream()
+                                    .noneMatch(k -> id.equals(k.accessKeyId()))
+                            ? Optional.of(id)
+                            : Optional.<String>empty();
+                } catch (NoSuchEntityException noUser) {
+                    return Optional.of(id);
+                }
+            });
+            LOG.info("Deleted the access key {} of {} (read back after {})", id, user, AwsFailures.describe(e));
+        }
+    }
+
     static void deleteKeys(Change change, ApplyContext context) {
         IamClient iam = context.client(IamClient.class, IamClient::builder);
         List<String> keys = KeyState.fromJson(change.targetState()).keys();
@@ -217,16 +277,7 @@ final class UserAccessKeys {
         List<String> deleted = new ArrayList<>();
         try {
             for (String id : ids) {
-                try {
-                    context.scheduler()
-                            .call(
-                                    EksQuotas.IAM,
-                                    () -> iam.deleteAccessKey(r -> r.userName(IamUserStackAccess.USER_NAME)
-                                            .accessKeyId(id)));
-                    LOG.info("Deleted the access key {} of {}", id, IamUserStackAccess.USER_NAME);
-                } catch (NoSuchEntityException gone) {
-                    LOG.debug("The access key {} was already deleted", id);
-                }
+                deleteKey(iam, context, id);
                 deleted.add(id);
             }
         } catch (RuntimeException e) {

@@ -159,12 +159,19 @@ final class UserStackLifecycle {
         });
     }
 
+    /**
+     * Detaches the stack's policy from its user, deletes the stack and waits for it. After an error of either call it
+     * reads back ({@link ReadBack}): detached, or the stack gone or being deleted, is what the call was to do; a stack
+     * still there after the detach landed is a change that landed in part, hence {@code UNKNOWN}, never {@code
+     * FAILED}; so is a deletion that was accepted and then not seen to finish.
+     */
     CompletableFuture<Void> deleteStack(Change change, ApplyContext context) {
         CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
         IamClient iam = context.client(IamClient.class, IamClient::builder);
         StackState state = StackState.fromJson(change.targetState());
         String stackId = String.valueOf(state.stackId());
         String policyArn = String.valueOf(state.policyArn());
+        String user = IamUserStackAccess.USER_NAME;
         context.starting(change);
         LOG.info("Deleting the stack {}", stackId);
         long deadline = waits.deadline();
@@ -172,24 +179,56 @@ final class UserStackLifecycle {
                 .submit(EksQuotas.IAM, () -> {
                     try {
                         // CloudFormation would detach it too; detaching first makes deletion work everywhere.
-                        iam.detachUserPolicy(
-                                r -> r.userName(IamUserStackAccess.USER_NAME).policyArn(policyArn));
+                        iam.detachUserPolicy(r -> r.userName(user).policyArn(policyArn));
+                        return true;
                     } catch (NoSuchEntityException alreadyDetached) {
-                        LOG.debug("The policy {} was not attached to {}", policyArn, IamUserStackAccess.USER_NAME);
+                        LOG.debug("The policy {} was not attached to {}", policyArn, user);
+                        return false;
                     }
-                    return null;
                 })
-                .thenCompose(v -> context.scheduler()
-                        .submit(EksQuotas.CLOUDFORMATION, () -> cfn.deleteStack(r -> r.stackName(stackId))))
-                .thenCompose(r -> waitForStack(context, stackId, deadline))
+                .exceptionallyCompose(e -> ReadBack.confirmAsync(
+                        context.scheduler(),
+                        "DetachUserPolicy of " + policyArn + " from the user " + user,
+                        e,
+                        () -> detached(context, policyArn)))
+                .thenCompose(detached -> context.scheduler()
+                        .submit(EksQuotas.CLOUDFORMATION, () -> cfn.deleteStack(r -> r.stackName(stackId)))
+                        .thenApply(r -> stackId)
+                        .exceptionallyCompose(e -> ReadBack.<String>confirmAsync(
+                                        context.scheduler(),
+                                        "DeleteStack " + stackId,
+                                        e,
+                                        () -> deleting(context, stackId))
+                                .exceptionallyCompose(refused -> CompletableFuture.failedFuture(
+                                        detached && !AwsFailures.isOutcomeUnknown(refused)
+                                                ? new OutcomeUnknownException(
+                                                        AwsFailures.OUTCOME_UNKNOWN + ": the policy " + policyArn
+                                                                + " was detached from the user " + user
+                                                                + ", but DeleteStack was refused ("
+                                                                + AwsFailures.describe(refused)
+                                                                + ") and the stack " + stackId + " is still there:"
+                                                                + " fix the cause and resume (or uninstall again)",
+                                                        AwsFailures.unwrap(refused))
+                                                : AwsFailures.unwrap(refused)))))
+                .thenCompose(r -> waitForStack(context, stackId, deadline)
+                        .exceptionallyCompose(e -> CompletableFuture.failedFuture(new OutcomeUnknownException(
+                                AwsFailures.OUTCOME_UNKNOWN + ": the deletion of the stack " + stackId
+                                        + " was accepted, but waiting for it failed (" + AwsFailures.describe(e)
+                                        + "); " + ReadBack.FIX,
+                                AwsFailures.unwrap(e)))))
                 .thenCompose(stack -> {
                     if (stack == null || "DELETE_COMPLETE".equals(stack.stackStatusAsString())) {
                         return leftPolicy(context, policyArn);
                     }
+                    // Some of its resources (and the policy's attachment) may be gone: landed in part.
                     return failureEvents(context, stack)
-                            .thenCompose(
-                                    events -> CompletableFuture.<@Nullable Throwable>failedFuture(new AgentException(
-                                            "the stack ended " + stack.stackStatusAsString() + ": " + events)));
+                            .thenCompose(events ->
+                                    CompletableFuture.<@Nullable Throwable>failedFuture(new OutcomeUnknownException(
+                                            AwsFailures.OUTCOME_UNKNOWN + ": the stack ended "
+                                                    + stack.stackStatusAsString() + ": " + events
+                                                    + "; some of its resources may be deleted: fix the cause and"
+                                                    + " resume (or uninstall again)",
+                                            new IllegalStateException(stack.stackStatusAsString()))));
                 })
                 .handle((left, error) -> {
                     if (error == null && left == null) {
@@ -214,6 +253,31 @@ final class UserStackLifecycle {
                     }
                     return null;
                 });
+    }
+
+    /** @return true (detached) when the user no longer has the policy attached or no longer exists, else empty */
+    private static CompletableFuture<Optional<Boolean>> detached(ApplyContext context, String policyArn) {
+        IamClient iam = context.client(IamClient.class, IamClient::builder);
+        return context.scheduler().submit(EksQuotas.IAM, () -> {
+            try {
+                boolean attached = iam
+                        .listAttachedUserPolicies(r -> r.userName(IamUserStackAccess.USER_NAME))
+                        .attachedPolicies()
+                        .stream()
+                        .anyMatch(p -> policyArn.equals(p.policyArn()));
+                return attached ? Optional.<Boolean>empty() : Optional.of(true);
+            } catch (NoSuchEntityException noUser) {
+                return Optional.of(true);
+            }
+        });
+    }
+
+    /** @return the stack's id when it is gone or being deleted (a DeleteStack landed), else empty */
+    private static CompletableFuture<Optional<String>> deleting(ApplyContext context, String stackId) {
+        return describe(context, stackId)
+                .thenApply(stack -> stack == null || stack.stackStatusAsString().startsWith("DELETE_")
+                        ? Optional.of(stackId)
+                        : Optional.<String>empty());
     }
 
     /**
@@ -246,33 +310,36 @@ final class UserStackLifecycle {
 
     /** Polls DescribeStacks until the stack is no longer in progress; null when it no longer exists. */
     private CompletableFuture<@Nullable Stack> waitForStack(ApplyContext context, String stackId, long deadline) {
+        return describe(context, stackId).thenCompose(stack -> {
+            if (stack == null || !stack.stackStatusAsString().endsWith("_IN_PROGRESS")) {
+                return CompletableFuture.completedFuture(stack);
+            }
+            if (Waits.passed(deadline)) {
+                return CompletableFuture.failedFuture(new AgentException("the stack was still "
+                        + stack.stackStatusAsString() + " after " + waits.timeout()
+                        + "; it may still finish: check it in the CloudFormation console, then plan again"));
+            }
+            return context.scheduler()
+                    .after(waits.pollInterval())
+                    .thenCompose(v -> waitForStack(context, stackId, deadline));
+        });
+    }
+
+    /** @return the stack, DELETE_COMPLETE included; null when it does not exist */
+    private static CompletableFuture<@Nullable Stack> describe(ApplyContext context, String stackId) {
         CloudFormationClient cfn = context.client(CloudFormationClient.class, CloudFormationClient::builder);
-        return context.scheduler()
-                .submit(EksQuotas.CLOUDFORMATION, () -> {
-                    try {
-                        return cfn.describeStacks(r -> r.stackName(stackId)).stacks().stream()
-                                .findFirst()
-                                .orElse(null);
-                    } catch (CloudFormationException e) {
-                        if (isMissingStack(e)) {
-                            return null;
-                        }
-                        throw e;
-                    }
-                })
-                .thenCompose(stack -> {
-                    if (stack == null || !stack.stackStatusAsString().endsWith("_IN_PROGRESS")) {
-                        return CompletableFuture.completedFuture(stack);
-                    }
-                    if (Waits.passed(deadline)) {
-                        return CompletableFuture.failedFuture(new AgentException("the stack was still "
-                                + stack.stackStatusAsString() + " after " + waits.timeout()
-                                + "; it may still finish: check it in the CloudFormation console, then plan again"));
-                    }
-                    return context.scheduler()
-                            .after(waits.pollInterval())
-                            .thenCompose(v -> waitForStack(context, stackId, deadline));
-                });
+        return context.scheduler().submit(EksQuotas.CLOUDFORMATION, () -> {
+            try {
+                return cfn.describeStacks(r -> r.stackName(stackId)).stacks().stream()
+                        .findFirst()
+                        .orElse(null);
+            } catch (CloudFormationException e) {
+                if (isMissingStack(e)) {
+                    return null;
+                }
+                throw e;
+            }
+        });
     }
 
     private static CompletableFuture<String> failureEvents(ApplyContext context, Stack stack) {

@@ -1,0 +1,220 @@
+package com.cloudaeye.agent.eks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
+import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.ThrottlingProxy;
+import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
+import software.amazon.awssdk.services.cloudformation.model.StackSummary;
+import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.AttachedPolicy;
+
+/**
+ * The delete calls of an uninstall or a rollback of CloudAEye's IAM-user stack ({@code DetachUserPolicy}, {@code
+ * DeleteStack}, {@code DeleteAccessKey}) are read back after any error: gone is applied, still there is failed (or,
+ * when an earlier call of the same change landed, unknown), unreadable is unknown, and resume finishes it.
+ */
+class EksDeleteReadBackIT {
+    @TempDir
+    Path journals;
+
+    private final List<AccessKey> sink = new CopyOnWriteArrayList<>();
+    private Journal installed;
+
+    @BeforeEach
+    void installed() {
+        Moto.reset();
+        MotoEks.createCluster(MotoEks.CLUSTER);
+        try (AgentInstaller direct = direct()) {
+            ApplyResult result = direct.apply(direct.plan());
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            installed = Journal.read(result.journal().orElseThrow());
+        }
+        assertThat(sink).hasSize(1);
+    }
+
+    /** The first answer is lost after the call landed, and its retry is refused: the read-back finds it done. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"DetachUserPolicy", "DeleteStack", "DeleteAccessKey"})
+    void uninstall_whenALostDeleteAnswersRetryIsDenied_readsItBack_andSucceeds(String operation) {
+        ApplyResult result;
+        try (AgentInstaller direct = direct();
+                ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .lostThenDenied(operation, operation)
+                        .start();
+                AgentInstaller faulted = faulted(proxy)) {
+            result = faulted.apply(direct.planUninstall());
+
+            assertThat(proxy.faults()).containsEntry(Fault.LOST_RESPONSE, 1L).containsEntry(Fault.ACCESS_DENIED, 1L);
+        }
+        assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        assertStackGone();
+    }
+
+    @Test
+    void rollback_whenALostDeleteStackAnswersRetryIsDenied_readsItBack_andSucceeds() {
+        ApplyResult result;
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .lostThenDenied("DeleteStack", "DeleteStack")
+                        .start();
+                AgentInstaller faulted = faulted(proxy)) {
+            result = faulted.rollback(installed);
+
+            assertThat(proxy.faults()).containsEntry(Fault.ACCESS_DENIED, 1L);
+        }
+        assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        assertStackGone();
+    }
+
+    /** As above, but the read-back is denied too: unknown (never failed), saying what to do; resume finishes it. */
+    @ParameterizedTest(name = "{0}, read back with {1}")
+    @CsvSource({
+        "DetachUserPolicy, ListAttachedUserPolicies",
+        "DeleteStack, DescribeStacks",
+        "DeleteAccessKey, ListAccessKeys"
+    })
+    void uninstall_whenTheReadBackOfALostDeleteIsDenied_isUnknown_andResumeFinishes(String operation, String read) {
+        ApplyResult result;
+        try (AgentInstaller direct = direct();
+                ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .lostThenDenied(operation, operation, read)
+                        .start();
+                AgentInstaller faulted = faulted(proxy)) {
+            result = faulted.apply(direct.planUninstall());
+
+            assertThat(proxy.faults()).containsEntry(Fault.LOST_RESPONSE, 1L);
+        }
+        assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
+                .as(result.toString())
+                .singleElement()
+                .satisfies(r -> assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m).contains(operation, "roll back")));
+        assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+                .as(result.toString())
+                .isEmpty();
+        try (AgentInstaller direct = direct()) {
+            ApplyResult resumed = direct.resume(Journal.read(result.journal().orElseThrow()));
+            assertThat(resumed.isSuccess()).as(resumed.toString()).isTrue();
+        }
+        assertStackGone();
+    }
+
+    /** Refused outright: nothing changed, so the change is failed and the policy still attached. */
+    @Test
+    void uninstall_whenDetachUserPolicyIsRefused_isFailed_andThePolicyStaysAttached() {
+        ApplyResult result = uninstallRefusing("DetachUserPolicy");
+
+        assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+                .as(result.toString())
+                .singleElement()
+                .satisfies(r -> assertThat(r.change().resourceType()).isEqualTo(IamUserStackAccess.STACK_TYPE));
+        assertThat(attachedPolicies()).containsExactly(IamUserStackAccess.POLICY_NAME);
+    }
+
+    @Test
+    void uninstall_whenDeleteAccessKeyIsRefused_isFailed_andTheKeyStays() {
+        ApplyResult result = uninstallRefusing("DeleteAccessKey");
+
+        assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+                .as(result.toString())
+                .anySatisfy(r -> assertThat(r.change().resourceType()).isEqualTo(IamUserStackAccess.KEY_TYPE));
+        assertThat(result.withOutcome(ResourceResult.Outcome.APPLIED))
+                .as(result.toString())
+                .noneSatisfy(r -> assertThat(r.change().resourceType()).isEqualTo(IamUserStackAccess.KEY_TYPE));
+    }
+
+    /**
+     * DeleteStack refused after the policy was detached: the stack is still there, but the change landed in part, so
+     * it is unknown, naming the detached policy; resume finishes the uninstall.
+     */
+    @Test
+    void uninstall_whenDeleteStackIsRefusedAfterTheDetach_isUnknown_namingThePolicy() {
+        ApplyResult result = uninstallRefusing("DeleteStack");
+
+        assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+                .as(result.toString())
+                .isEmpty();
+        assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
+                .as(result.toString())
+                .singleElement()
+                .satisfies(r -> assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m).contains("detached", IamUserStackAccess.POLICY_NAME)));
+        try (AgentInstaller direct = direct()) {
+            ApplyResult resumed = direct.resume(Journal.read(result.journal().orElseThrow()));
+            assertThat(resumed.isSuccess()).as(resumed.toString()).isTrue();
+        }
+        assertStackGone();
+    }
+
+    private ApplyResult uninstallRefusing(String operation) {
+        try (AgentInstaller direct = direct();
+                ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .fault(Fault.ACCESS_DENIED, 1.0)
+                        .faultOnly(operation)
+                        .start();
+                AgentInstaller faulted = faulted(proxy)) {
+            ApplyResult result = faulted.apply(direct.planUninstall());
+            assertThat(proxy.faults()).containsEntry(Fault.ACCESS_DENIED, 1L);
+            return result;
+        }
+    }
+
+    private AgentInstaller direct() {
+        return MotoEks.installer(target()).journalDirectory(journals).build();
+    }
+
+    private AgentInstaller faulted(ThrottlingProxy proxy) {
+        return MotoEks.installer(target())
+                .endpointOverride(proxy.endpoint())
+                .retries(3, Duration.ofMillis(10))
+                .journalDirectory(journals)
+                .build();
+    }
+
+    private EksTarget target() {
+        return MotoEks.target()
+                .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(sink::add))
+                .build();
+    }
+
+    private static void assertStackGone() {
+        try (CloudFormationClient cfn = MotoEks.cloudFormation()) {
+            assertThat(cfn.listStacks().stackSummaries())
+                    .extracting(StackSummary::stackStatusAsString)
+                    .containsOnly("DELETE_COMPLETE");
+        }
+        try (IamClient iam = MotoEks.iam()) {
+            assertThat(iam.listUsers().users()).noneMatch(u -> u.userName().equals(IamUserStackAccess.USER_NAME));
+        }
+    }
+
+    private static List<String> attachedPolicies() {
+        try (IamClient iam = MotoEks.iam()) {
+            return iam
+                    .listAttachedUserPolicies(r -> r.userName(IamUserStackAccess.USER_NAME))
+                    .attachedPolicies()
+                    .stream()
+                    .map(AttachedPolicy::policyName)
+                    .toList();
+        }
+    }
+}
