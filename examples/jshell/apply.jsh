@@ -6,6 +6,9 @@
 // Environment variables:
 //   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   where the agent sends logs, and its token (required to install)
 //   CLOUDAEYE_PLAN          the plan file (default plan.json)
+//   CLOUDAEYE_ACCESS_KEY_FILE  where the secret of an access key the plan creates goes (EKS IAM-user mode): a new
+//                           file, created readable by its owner only (rw-------), never printed; hand it to
+//                           CloudAEye, then delete it. A plan that creates a key stops before any change without it.
 //
 // Run it from the directory where the files should go:
 //   jshell --class-path /path/to/cloudaeye-agent-all.jar apply.jsh
@@ -18,9 +21,15 @@
 // remote execution engine and leave jshell exiting 0, so the script sets `status` and ends with `/exit status`.
 
 import com.cloudaeye.agent.*;
+import com.cloudaeye.agent.eks.AccessKey;
+import com.cloudaeye.agent.eks.EksTarget;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
@@ -61,6 +70,18 @@ AgentInstallerBuilder installerFromEnvironment() {
     return builder;
 }
 
+// The access key sink: writes the key as an AWS credentials-file profile into a new owner-only file. The secret
+// goes nowhere else: not to the console, the plan, the result or the journal.
+void writeKey(Path file, AccessKey key) {
+    try {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, "[cloudaeye]\naws_access_key_id = " + key.accessKeyId() + "\naws_secret_access_key = "
+                + key.secretAccessKey().reveal() + "\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+        throw new UncheckedIOException("Cannot write the access key to " + file, e);
+    }
+}
+
 try {
     Plan plan = Plan.fromJson(Files.readString(Path.of(env("CLOUDAEYE_PLAN", "plan.json"))));
     AgentInstallerBuilder builder = installerFromEnvironment().region(Region.of(plan.region()));
@@ -71,6 +92,20 @@ try {
     } else if (plan.kind() == Plan.Kind.INSTALL) {
         throw new IllegalArgumentException("Set CLOUDAEYE_LOGS_ENDPOINT and CLOUDAEYE_API_TOKEN: an install writes"
                 + " them into the agent's configuration, and the plan never holds the token.");
+    }
+    String keyFile = env("CLOUDAEYE_ACCESS_KEY_FILE", null);
+    if (keyFile != null) {
+        Path file = Path.of(keyFile).toAbsolutePath();
+        if (Files.exists(file)) {
+            throw new IllegalArgumentException("CLOUDAEYE_ACCESS_KEY_FILE names " + file + ", which exists: name a new"
+                    + " file, so that no key is overwritten.");
+        }
+        builder.sink(EksTarget.ACCESS_KEY_SINK, key -> writeKey(file, key));
+        System.out.println("A new access key's secret goes to " + file + " (owner-only).");
+    } else if (plan.mutations().stream().anyMatch(c -> c.resourceType().equals("AWS::IAM::AccessKey")
+            && c.action() == ChangeAction.CREATE)) {
+        throw new IllegalArgumentException("The plan creates an access key for CloudAEye, whose secret AWS shows only"
+                + " once: set CLOUDAEYE_ACCESS_KEY_FILE to a new file for it (created owner-only, never printed).");
     }
     try (AgentInstaller installer = builder.build()) {
         System.out.println(plan);

@@ -17,6 +17,7 @@ import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -196,17 +197,47 @@ public final class AgentInstaller implements AutoCloseable {
      * @param journal the journal of the apply to undo
      * @return the result
      * @throws JournalException when another worker's lease on the journal is live; nothing was changed
+     * @throws ApplyException when the rollback stopped part way, or when it ended but the lease on the rolled-back
+     *     journal was lost before its release (another worker may act on that run now): its {@link
+     *     ApplyException#result()} is the rollback's result either way
      */
     public ApplyResult rollback(Journal journal) {
         if (journals instanceof S3JournalStore shared) {
             HeldJournalStore held = shared.hold(journal); // refused while another worker's lease is live
             if (held != null) {
-                try (held) {
-                    return apply(planRollback(journal), null, held);
+                ApplyResult result;
+                try {
+                    result = apply(planRollback(journal), null, held);
+                } catch (RuntimeException e) {
+                    closeAfterFailure(held, e);
+                    throw e;
                 }
+                try {
+                    held.close();
+                } catch (JournalException lost) {
+                    // The rollback ended; losing the lease only at its release must not lose its result.
+                    throw new ApplyException(
+                            "The rollback ended (" + result.status() + "), but this worker lost the lease on the"
+                                    + " rolled-back journal " + journal.location() + " before it released it: "
+                                    + Objects.requireNonNullElse(lost.getMessage(), lost.toString())
+                                    + ". Another worker may be resuming or rolling back that run now: stop it or let"
+                                    + " it finish, then re-plan. What the rollback did is in this exception's"
+                                    + " result().",
+                            result,
+                            lost);
+                }
+                return result;
             }
         }
         return apply(planRollback(journal));
+    }
+
+    private static void closeAfterFailure(HeldJournalStore held, RuntimeException failure) {
+        try {
+            held.close();
+        } catch (JournalException e) {
+            failure.addSuppressed(e);
+        }
     }
 
     /**

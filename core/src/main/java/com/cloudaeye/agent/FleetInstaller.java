@@ -118,6 +118,39 @@ public final class FleetInstaller implements AutoCloseable {
         return fleet.engine().resume(fleet.journals());
     }
 
+    /**
+     * Rolls back a fleet run with its journals, on this machine or on another one that has the run's journal store
+     * (an {@link S3JournalStore} with the run's prefix): in every account-region of this fleet whose store holds an
+     * install or uninstall journal, the latest one is rolled back ({@link AgentInstaller#rollback(Journal)}), each
+     * account-region on its own installer, side by side as {@link #apply(FleetPlan)} runs them and under the same
+     * failure limits. Where a rollback of that journal was started before (its journal is newer), it is resumed
+     * instead, so a rollback interrupted half-way is finished by calling this again. With an {@link S3JournalStore}, an
+     * account-region whose journal's writer still holds its lease is refused and reported, and the others go on.
+     *
+     * @return per account-region with a journal: the rollback's result (with its own journal), or why it was not
+     *     rolled back; an account whose role cannot be assumed is reported per region and never stops the others
+     * @throws ConfigurationException when journaling is turned off
+     */
+    public FleetResult rollback() {
+        return fleet.engine().rollback(fleet.journals());
+    }
+
+    /**
+     * Rolls back what a fleet apply did: each account-region's journal named in the result ({@link
+     * ApplyResult#journalLocation()}) is rolled back ({@link AgentInstaller#rollback(Journal)}), side by side as
+     * {@link #apply(FleetPlan)} runs them and under the same failure limits. An account-region whose apply changed
+     * nothing is left out.
+     *
+     * @param applied the result of {@link #apply(FleetPlan)} or {@link #resume()} of this fleet (or one read back
+     *     with the same accounts and regions)
+     * @return per account-region: the rollback's result, or why it was not rolled back
+     * @throws ConfigurationException when journaling is turned off, or the result names an account or region that
+     *     this fleet does not have
+     */
+    public FleetResult rollback(FleetResult applied) {
+        return fleet.engine().rollback(fleet.journals(), applied);
+    }
+
     /** Closes the installers, credential providers and threads this fleet made; a caller's STS client stays open. */
     @Override
     public void close() {

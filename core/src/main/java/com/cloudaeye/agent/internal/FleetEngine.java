@@ -5,14 +5,12 @@ import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.FleetResult;
-import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.JournalStore;
 import com.cloudaeye.agent.Plan;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -22,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -149,12 +146,7 @@ public final class FleetEngine implements AutoCloseable {
                                 if (regions.failure != null) {
                                     // Reported per region when the regions are known, else once for all.
                                     Map<String, Outcome<Plan>> failed = new TreeMap<>();
-                                    List<String> known = settings.regions().isEmpty()
-                                            ? List.of(ALL_REGIONS)
-                                            : settings.regions().stream()
-                                                    .map(Region::id)
-                                                    .toList();
-                                    known.forEach(r -> failed.put(r, Outcome.failed(regions.failure)));
+                                    knownRegions().forEach(r -> failed.put(r, Outcome.failed(regions.failure)));
                                     return CompletableFuture.completedFuture(failed);
                                 }
                                 Map<String, CompletableFuture<Outcome<Plan>>> byRegion = new TreeMap<>();
@@ -188,70 +180,75 @@ public final class FleetEngine implements AutoCloseable {
      */
     public FleetResult apply(FleetPlan plan) {
         plan.plans()
-                .forEach((account, byRegion) -> byRegion.keySet().forEach(region -> {
-                    boolean regionOk =
-                            settings.regions().isEmpty() || settings.regions().contains(Region.of(region));
-                    if (!accounts().contains(account) || !regionOk) {
-                        throw new ConfigurationException("The fleet plan has " + account + "/" + region
-                                + ", which this fleet"
-                                + " does not include (accounts " + new java.util.TreeSet<>(accounts()) + ", regions "
-                                + (settings.regions().isEmpty() ? "all enabled" : settings.regions())
-                                + "): build the fleet"
-                                + " installer with the plan's accounts and regions. Nothing was changed.");
-                    }
-                }));
+                .forEach((account, byRegion) ->
+                        byRegion.keySet().forEach(region -> checkIncluded("The fleet plan", account, region)));
         SortedMap<String, SortedMap<String, FleetRun.Work>> work = new TreeMap<>();
         plan.plans()
-                .forEach((account, byRegion) ->
-                        byRegion.forEach((region, p) -> work.computeIfAbsent(account, a -> new TreeMap<>())
-                                .put(region, new FleetRun.Work(installer -> installer.apply(p), p.mutations()))));
+                .forEach((account, byRegion) -> byRegion.forEach((region, p) -> work.computeIfAbsent(
+                                account, a -> new TreeMap<>())
+                        .put(region, new FleetRun.Work(installer -> installer.apply(p), installer -> p.mutations()))));
         return FleetRun.run(this, work, plan.failures());
     }
 
     /**
-     * Resumes the latest journal of every account-region that has one in a store.
+     * Resumes the latest journal of every account-region that has one in a store; see {@code FleetInstaller#resume}.
      *
      * @param store the fleet's store, with a part per account and region below it; null when it writes none
      * @return the result
      */
     public FleetResult resume(@Nullable JournalStore store) {
-        if (store == null) {
-            throw new ConfigurationException("This fleet writes no journals (withoutJournal()), so it has no run to"
-                    + " resume: build it with the journal store of the run, e.g. .journalStore(s3Journals).");
-        }
-        BiFunction<String, String, Optional<Journal>> journalOf = (account, region) -> {
-            JournalStore part = store.below(account).below(region);
-            List<String> journals = part.list();
-            return journals.isEmpty()
-                    ? Optional.empty()
-                    : Optional.of(Journal.read(part, journals.get(journals.size() - 1)));
-        };
-        SortedMap<String, SortedMap<String, FleetRun.Work>> work = new TreeMap<>();
-        SortedMap<String, SortedMap<String, String>> failures = new TreeMap<>();
-        for (String account : new java.util.TreeSet<>(accounts())) {
-            Outcome<List<String>> regions = regionsOf(account);
-            if (regions.failure != null) {
-                failures.computeIfAbsent(account, a -> new TreeMap<>()).put(ALL_REGIONS, regions.failure);
-                continue;
-            }
-            for (String region : Objects.requireNonNull(regions.value, "a success has a value")) {
-                try {
-                    journalOf
-                            .apply(account, region)
-                            .ifPresent(journal -> work.computeIfAbsent(account, a -> new TreeMap<>())
-                                    .put(
-                                            region,
-                                            new FleetRun.Work(
-                                                    installer -> installer.resume(journal), journal.unfinished())));
-                } catch (AgentException e) {
-                    failures.computeIfAbsent(account, a -> new TreeMap<>()).put(region, AwsErrors.describe(e));
-                }
-            }
-        }
-        return FleetRun.run(this, work, failures);
+        return FleetRecovery.resume(this, store);
     }
 
-    private Outcome<List<String>> regionsOf(String account) {
+    /**
+     * Rolls back the latest run in a store; see {@code FleetInstaller#rollback()}.
+     *
+     * @param store the fleet's store; null when it writes none
+     * @return the result
+     */
+    public FleetResult rollback(@Nullable JournalStore store) {
+        return FleetRecovery.rollback(this, store);
+    }
+
+    /**
+     * Rolls back what a fleet apply did; see {@code FleetInstaller#rollback(FleetResult)}.
+     *
+     * @param store the fleet's store; null when it writes none
+     * @param applied the apply's result
+     * @return the result
+     */
+    public FleetResult rollback(@Nullable JournalStore store, FleetResult applied) {
+        return FleetRecovery.rollback(this, store, applied);
+    }
+
+    /**
+     * @param what what names the account-region, for the message
+     * @param account an account ID
+     * @param region a region ID
+     * @throws ConfigurationException when the fleet does not include it
+     */
+    void checkIncluded(String what, String account, String region) {
+        boolean regionOk = settings.regions().isEmpty() || settings.regions().contains(Region.of(region));
+        if (!accounts().contains(account) || !regionOk) {
+            throw new ConfigurationException(what + " has " + account + "/" + region + ", which this fleet"
+                    + " does not include (accounts " + new java.util.TreeSet<>(accounts()) + ", regions "
+                    + (settings.regions().isEmpty() ? "all enabled" : settings.regions()) + "): build the fleet"
+                    + " installer with its accounts and regions. Nothing was changed.");
+        }
+    }
+
+    /** @return the fleet's regions, or {@link #ALL_REGIONS} when each account's enabled regions are used */
+    List<String> knownRegions() {
+        return settings.regions().isEmpty()
+                ? List.of(ALL_REGIONS)
+                : settings.regions().stream().map(Region::id).toList();
+    }
+
+    /**
+     * @param account an account ID
+     * @return its regions (the fleet's, or those enabled in it), or why the role or the regions failed
+     */
+    Outcome<List<String>> regionsOf(String account) {
         try {
             credentials(account).resolveCredentials();
         } catch (SdkException e) {

@@ -24,8 +24,11 @@ import software.amazon.awssdk.core.exception.SdkException;
 final class FleetRun {
     private FleetRun() {}
 
-    /** One account-region's apply, and the changes it reports not attempted when a failure limit stops it first. */
-    record Work(Function<AgentInstaller, ApplyResult> apply, List<Change> changes) {}
+    /**
+     * One account-region's apply, and the changes it reports not attempted when a failure limit stops it first (asked
+     * only then: a rollback plans them with read calls).
+     */
+    record Work(Function<AgentInstaller, ApplyResult> apply, Function<AgentInstaller, List<Change>> changes) {}
 
     static FleetResult run(
             FleetEngine engine,
@@ -63,20 +66,24 @@ final class FleetRun {
 
     private static FleetEngine.Outcome<ApplyResult> applyOne(
             FleetEngine engine, String account, String region, Work work, List<FailureBudget> shared) {
-        for (FailureBudget limit : shared) {
-            if (limit.exhausted() && !work.changes().isEmpty()) {
-                // Not started at all: every change is reported, none was sent.
-                String why = limit.whyNotStarted();
-                List<ResourceResult> none = new ArrayList<>();
-                work.changes().forEach(c -> none.add(ResourceResult.of(c, ResourceResult.Outcome.NOT_ATTEMPTED, why)));
-                return FleetEngine.Outcome.of(ApplyResult.builder()
-                        .results(none)
-                        .duration(Duration.ZERO)
-                        .build());
-            }
-        }
         try {
-            return FleetEngine.Outcome.of(work.apply().apply(engine.installer(account, region)));
+            AgentInstaller installer = engine.installer(account, region);
+            for (FailureBudget limit : shared) {
+                if (limit.exhausted()) {
+                    List<Change> changes = work.changes().apply(installer);
+                    if (!changes.isEmpty()) {
+                        // Not started at all: every change is reported, none was sent.
+                        String why = limit.whyNotStarted();
+                        List<ResourceResult> none = new ArrayList<>();
+                        changes.forEach(c -> none.add(ResourceResult.of(c, ResourceResult.Outcome.NOT_ATTEMPTED, why)));
+                        return FleetEngine.Outcome.of(ApplyResult.builder()
+                                .results(none)
+                                .duration(Duration.ZERO)
+                                .build());
+                    }
+                }
+            }
+            return FleetEngine.Outcome.of(work.apply().apply(installer));
         } catch (ApplyException e) {
             // It stopped, but what it applied is in its result: report both.
             return new FleetEngine.Outcome<>(e.result(), e.getMessage());

@@ -66,6 +66,18 @@ public final class FleetSpec {
     public final List<BiFunction<String, Region, Target>> targets = new ArrayList<>();
     /** Settings passed on to every account-region's installer builder, in the order given. */
     public final List<Consumer<AgentInstallerBuilder>> steps = new ArrayList<>();
+    /** Settings made per account and region (sinks), applied after {@link #steps}. */
+    public final List<PerAccountRegion> perAccountRegion = new ArrayList<>();
+
+    /** A setting of one account-region's installer builder. */
+    public interface PerAccountRegion {
+        /**
+         * @param installer the account-region's installer builder
+         * @param account the account ID
+         * @param region the region
+         */
+        void apply(AgentInstallerBuilder installer, String account, Region region);
+    }
     /** Where journals go; {@code <account>/<region>} below it. */
     public JournalStore journals =
             JournalStore.directory(Path.of(System.getProperty("user.home"), ".cloudaeye", "journals"));
@@ -187,6 +199,7 @@ public final class FleetSpec {
         };
         List<Consumer<AgentInstallerBuilder>> settings = List.copyOf(steps);
         List<BiFunction<String, Region, Target>> made = List.copyOf(targets);
+        List<PerAccountRegion> placed = List.copyOf(perAccountRegion);
         @Nullable JournalStore store = journaling ? journals : null;
         FleetEngine engine = new FleetEngine(
                 new FleetEngine.Settings(
@@ -204,6 +217,7 @@ public final class FleetSpec {
                 (account, region, assumed, limits) -> {
                     AgentInstallerBuilder installer = AgentInstaller.builder();
                     settings.forEach(step -> step.accept(installer));
+                    placed.forEach(step -> step.apply(installer, account, region));
                     made.forEach(t -> installer.target(t.apply(account, region)));
                     installer.region(region).credentialsProvider(assumed);
                     shareLimits.accept(installer, limits);

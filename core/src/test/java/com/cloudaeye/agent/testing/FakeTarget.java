@@ -5,6 +5,7 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.SinkKey;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.Target;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link Target} without AWS, for testing the installer's apply machinery: each resource has a scripted
@@ -54,6 +56,7 @@ public class FakeTarget implements Target, TargetService {
     private final List<List<String>> rollbackRequests = Collections.synchronizedList(new ArrayList<>());
     private final List<String> journaledForRollback = Collections.synchronizedList(new ArrayList<>());
     private final List<String> duplicates = new ArrayList<>();
+    private volatile @Nullable SinkKey<String> handsOver;
 
     /**
      * @param name the target's name
@@ -71,6 +74,17 @@ public class FakeTarget implements Target, TargetService {
      */
     public FakeTarget resource(String resource, Behaviour behaviour) {
         behaviours.put(resource, behaviour);
+        return this;
+    }
+
+    /**
+     * Hands each applied resource's name to the caller's sink of this key, as a target hands over a secret it made.
+     *
+     * @param key the sink's key
+     * @return this
+     */
+    public FakeTarget handsOver(SinkKey<String> key) {
+        handsOver = key;
         return this;
     }
 
@@ -169,6 +183,10 @@ public class FakeTarget implements Target, TargetService {
                     context.applied(
                             c, "done", JsonNodeFactory.instance.objectNode().put("after", r));
                     observeJournal(r);
+                    SinkKey<String> key = handsOver;
+                    if (key != null) {
+                        context.sink(key).ifPresent(sink -> sink.accept(r));
+                    }
                 }
                 case FAIL -> {
                     context.starting(c);

@@ -4,19 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.ecs.LogRouter;
+import com.cloudaeye.agent.examples.Jshell.Run;
 import com.cloudaeye.agent.testing.Moto;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,22 +34,16 @@ import software.amazon.awssdk.services.lambda.model.Layer;
  */
 class JshellScriptsIT {
     private static final String TOKEN = "tok-jshell-it-5f0c9a-secret";
-    private static final Path JAR = Path.of("target", "cloudaeye-agent-all.jar").toAbsolutePath();
-    private static final Path SCRIPTS = Path.of("jshell").toAbsolutePath();
-    private static final Path JSHELL = Path.of(System.getProperty("java.home"), "bin", "jshell");
 
     @TempDir
     Path work;
 
     private final Map<String, String> env = new HashMap<>();
 
-    /** What one script run printed (standard output and error together) and its exit status. */
-    record Run(int exitStatus, String output) {}
-
     @BeforeEach
     void setUp() {
         Moto.reset();
-        assertThat(JAR).as("the shaded jar (made by the package phase)").isRegularFile();
+        assertThat(Jshell.JAR).as("the shaded jar (made by the package phase)").isRegularFile();
         env.put("CLOUDAEYE_AWS_ENDPOINT", Moto.endpoint().toString());
         env.put("AWS_REGION", Moto.REGION.id());
         env.put("CLOUDAEYE_JOURNAL_DIR", work.resolve("journals").toString());
@@ -231,43 +221,7 @@ class JshellScriptsIT {
 
     /** Runs one script from {@code examples/jshell} in the working directory, with only {@link #env} set. */
     private Run jshell(String script) {
-        ProcessBuilder builder = new ProcessBuilder(
-                        JSHELL.toString(),
-                        // C1 only: halves jshell's start-up, and these scripts run no hot loops.
-                        "-J-XX:TieredStopAtLevel=1",
-                        "-R-XX:TieredStopAtLevel=1",
-                        "--class-path",
-                        JAR.toString(),
-                        "-R-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                        SCRIPTS.resolve(script).toString())
-                .directory(work.toFile())
-                .redirectErrorStream(true);
-        Map<String, String> environment = builder.environment();
-        environment.keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("CLOUDAEYE_"));
-        environment.putAll(env);
-        try {
-            Process process = builder.start();
-            process.getOutputStream().close(); // no interactive input: a script without /exit would end here
-            CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
-            if (!process.waitFor(2, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new AssertionError(script + " did not finish in 2 minutes");
-            }
-            return new Run(process.exitValue(), output.join());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
-    }
-
-    private static String read(InputStream in) {
-        try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Jshell.run(work, env, script);
     }
 
     /** Every function's layers (in order) and environment, as one comparable string per function name. */

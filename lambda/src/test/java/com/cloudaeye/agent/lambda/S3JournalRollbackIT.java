@@ -2,22 +2,27 @@ package com.cloudaeye.agent.lambda;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyException;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.JournalException;
 import com.cloudaeye.agent.JournalStore;
+import com.cloudaeye.agent.ProgressListener;
+import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.S3JournalStore;
 import com.cloudaeye.agent.testing.Moto;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
@@ -67,18 +72,7 @@ class S3JournalRollbackIT {
         String key = location.substring(("s3://" + bucket + "/").length());
         // Worker A holds the lease again, as its writer does while it applies (renewed every third of the lease).
         Instant expires = Instant.now().plusSeconds(3);
-        ResponseBytes<GetObjectResponse> object =
-                s3.getObjectAsBytes(r -> r.bucket(bucket).key(key));
-        s3.putObject(
-                r -> r.bucket(bucket)
-                        .key(key)
-                        .ifMatch(object.response().eTag())
-                        .metadata(Map.of(
-                                "cloudaeye-lease-owner",
-                                "worker-a",
-                                "cloudaeye-lease-expires",
-                                Long.toString(expires.toEpochMilli()))),
-                RequestBody.fromBytes(object.asByteArray()));
+        leaseTo(key, "worker-a", expires);
         JournalStore storeB = store("worker-b");
         Journal journal = Journal.read(storeB, location);
 
@@ -115,6 +109,95 @@ class S3JournalRollbackIT {
         assertThat(Journal.read(storeB, location).applied())
                 .as("the install journal's lines are unchanged")
                 .isEqualTo(journal.applied());
+    }
+
+    /**
+     * Another worker takes the install journal over right after the rollback's last change was journaled, before the
+     * rollback releases its lease: the rollback's result is not lost, and the lease's loss is said.
+     */
+    @Test
+    void rollback_whoseLeaseIsTakenJustBeforeItEnds_keepsItsResult_andSaysTheLeaseWasLost() {
+        ApplyResult installed;
+        try (AgentInstaller workerA = installer("worker-a")) {
+            installed = workerA.apply(workerA.plan());
+        }
+        String location = installed.journalLocation().orElseThrow();
+        String key = location.substring(("s3://" + bucket + "/").length());
+        Journal journal = Journal.read(store("worker-b"), location);
+        AtomicReference<String> takenOver = new AtomicReference<>("not yet");
+        ProgressListener takeOverAtTheEnd = new ProgressListener() {
+            @Override
+            public void finished(ResourceResult result, Progress progress) {
+                if (progress.done() == progress.total()) {
+                    // The last change is journaled: worker C takes the run, as after a lapsed lease.
+                    try {
+                        leaseTo(key, "worker-c", Instant.now().plusSeconds(60));
+                        takenOver.set("taken over");
+                    } catch (RuntimeException e) {
+                        takenOver.set(e.toString());
+                        throw e;
+                    }
+                }
+            }
+        };
+
+        try (AgentInstaller workerB = fixtures.installer(LambdaTarget.builder()
+                        .functions(FUNCTIONS.toArray(String[]::new))
+                        .layer(Architecture.X86_64, layer)
+                        .build())
+                .journalStore(store("worker-b"))
+                .listener(takeOverAtTheEnd)
+                .build()) {
+            Throwable thrown = catchThrowable(() -> workerB.rollback(journal));
+
+            assertThat(takenOver.get()).isEqualTo("taken over");
+            assertThat(thrown)
+                    .isInstanceOf(ApplyException.class)
+                    .hasMessageContaining("The rollback ended (SUCCEEDED), but this worker lost the lease on the"
+                            + " rolled-back journal " + location)
+                    .hasMessageContaining("worker-c")
+                    .hasCauseInstanceOf(JournalException.class)
+                    .satisfies(e -> {
+                        ApplyResult result = ((ApplyException) e).result();
+                        assertThat(result.status()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+                        assertThat(result.results()).hasSize(FUNCTIONS.size());
+                        assertThat(result.journalLocation()).hasValue("s3://" + bucket + "/runs/run-1/rollback.jsonl");
+                    });
+        }
+        FUNCTIONS.forEach(
+                name -> assertThat(layers(fixtures.config(name))).as(name).isEmpty());
+        assertThat(s3.getObjectAsBytes(r -> r.bucket(bucket).key(key))
+                        .response()
+                        .metadata())
+                .as("worker B did not overwrite worker C's lease")
+                .containsEntry("cloudaeye-lease-owner", "worker-c");
+    }
+
+    /**
+     * Puts a journal object back with another worker's lease, as that worker's takeover would: its lease line (which
+     * readers skip) is new, so the object's ETag changes as with every real write.
+     */
+    private void leaseTo(String key, String owner, Instant expires) {
+        StringBuilder body = new StringBuilder();
+        s3.getObjectAsBytes(r -> r.bucket(bucket).key(key))
+                .asUtf8String()
+                .lines()
+                .filter(l -> !l.startsWith("{\"cloudaeye-lease\""))
+                .forEach(l -> body.append(l).append('\n'));
+        body.append("{\"cloudaeye-lease\":{\"owner\":\"")
+                .append(owner)
+                .append("\",\"write\":\"")
+                .append(UUID.randomUUID())
+                .append("\"}}\n");
+        s3.putObject(
+                r -> r.bucket(bucket)
+                        .key(key) // unconditional: the lease holder's renewals change the ETag meanwhile
+                        .metadata(Map.of(
+                                "cloudaeye-lease-owner",
+                                owner,
+                                "cloudaeye-lease-expires",
+                                Long.toString(expires.toEpochMilli()))),
+                RequestBody.fromString(body.toString()));
     }
 
     private AgentInstaller installer(String owner) {

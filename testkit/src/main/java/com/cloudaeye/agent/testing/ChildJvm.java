@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -258,17 +259,39 @@ public final class ChildJvm {
      */
     public static Process start(Class<?> main, Path log, List<String> args, Map<String, String> environment)
             throws IOException {
+        // A killed child runs no shutdown hook, so what it extracted to its temp directory (helm-java's 90 MB native
+        // library) would stay in /tmp for good: each child gets its own, deleted once the child has ended.
+        Path tmp = Files.createTempDirectory("cloudaeye-child-");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp",
                 classPath(),
+                "-Djava.io.tmpdir=" + tmp,
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 main.getName()));
         command.addAll(args);
         ProcessBuilder builder =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(environment);
-        return builder.start();
+        Process child;
+        try {
+            child = builder.start();
+        } catch (IOException e) {
+            deleteTree(tmp);
+            throw e;
+        }
+        var unused = child.onExit().thenRun(() -> deleteTree(tmp)); // deleteTree reports its own failure
+        return child;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        } catch (IOException e) {
+            System.err.println("could not delete a child JVM's temp directory " + dir + ": " + e);
+        }
     }
 
     /**

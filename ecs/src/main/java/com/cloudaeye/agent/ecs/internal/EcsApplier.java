@@ -42,7 +42,7 @@ public final class EcsApplier {
             if (EcsPlanner.TASK_DEFINITION_TYPE.equals(c.resourceType()) && !context.shouldStop()) {
                 // One registration per family at a time: the revision a lost answer registered is then the
                 // family's latest, which is how a retry or a re-run finds it instead of registering a second one.
-                String source = RevisionState.fromJson(c.targetState()).source();
+                String source = EcsStates.revisionState(c.targetState()).source();
                 CompletableFuture<?> previous = lastOfFamily.getOrDefault(
                         TaskDefinitions.family(source), CompletableFuture.completedFuture(null));
                 CompletableFuture<@Nullable String> f =

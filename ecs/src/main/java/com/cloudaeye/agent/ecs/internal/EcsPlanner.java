@@ -160,7 +160,8 @@ public final class EcsPlanner {
                     .build();
         }
         // What the revision registers, so a resumed apply can recognise it without the journal's line for it.
-        RevisionState registers = to == null ? RevisionState.fromJson(d.change().targetState()) : null;
+        RevisionState registers =
+                to == null ? EcsStates.revisionState(d.change().targetState()) : null;
         Duration wait = selection.waitTimeout();
         ServiceState state = new ServiceState(
                 ServiceState.KIND,
@@ -180,7 +181,7 @@ public final class EcsPlanner {
                 .reason(install ? "rolls out the log router" : "rolls out the revision without the log router")
                 .addAttributes(AttributeChange.of("TaskDefinition", TaskDefinitions.shortName(from), toLabel))
                 .permissions(servicePermissions(s.serviceArn()))
-                .targetState(state.toJson())
+                .targetState(EcsStates.toJson(state))
                 .build();
     }
 

@@ -51,7 +51,7 @@ final class EcsRollbackPlanner {
                         .build());
                 continue;
             }
-            ServiceState st = ServiceState.fromJson(c.targetState());
+            ServiceState st = EcsStates.serviceState(c.targetState());
             String cluster = st.cluster();
             String serviceArn = st.service();
             String from = st.from();
@@ -87,8 +87,9 @@ final class EcsRollbackPlanner {
                     .taskDefinition();
             // The revision the apply journaled proves it moved the service; without one (interrupted, unknown),
             // the revision must be one this plan's apply registers.
-            String journaledArn =
-                    j.state().map(a -> a.path("taskDefinitionArn").asText("")).orElse("");
+            String journaledArn = EcsStates.serviceApplied(j)
+                    .map(ServiceApplied::taskDefinitionArn)
+                    .orElse("");
             if (!current.equals(journaledArn) && !madeByApply(st, from, now)) {
                 changes.add(out.action(ChangeAction.SKIP)
                         .reason("it now runs " + TaskDefinitions.shortName(current) + ", which that apply did not"
@@ -115,7 +116,7 @@ final class EcsRollbackPlanner {
                     .addAttributes(AttributeChange.of(
                             "TaskDefinition", TaskDefinitions.shortName(current), TaskDefinitions.shortName(from)))
                     .permissions(EcsPlanner.servicePermissions(serviceArn))
-                    .targetState(state.toJson())
+                    .targetState(EcsStates.toJson(state))
                     .build());
         }
         return new TargetPlan(changes, List.copyOf(reads));

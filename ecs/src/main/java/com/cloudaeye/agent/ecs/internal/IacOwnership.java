@@ -78,7 +78,7 @@ final class IacOwnership {
                 owner = s == null ? Optional.empty() : IacOwners.of(policy, tags(s.tags()));
                 if (owner.isEmpty()) {
                     owner = Optional.ofNullable(byTaskDefinition.get(
-                            ServiceState.fromJson(c.targetState()).from()));
+                            EcsStates.serviceState(c.targetState()).from()));
                 }
             } else {
                 owner = Optional.ofNullable(byTaskDefinition.get(c.resourceId()));
@@ -98,7 +98,7 @@ final class IacOwnership {
                         owner.get(),
                         source.family(),
                         EcsPlanner.TASK_DEFINITION_TYPE,
-                        properties(source, RevisionState.fromJson(c.targetState()), agent),
+                        properties(source, EcsStates.revisionState(c.targetState()), agent),
                         router.apiTokenSecretArn().isEmpty());
             }
         }

@@ -205,7 +205,7 @@ final class RevisionDecisions {
                 sizing.resized() == null
                         ? null
                         : Integer.toString(sizing.resized().memory()));
-        change.targetState(state.toJson()).permissions(registerPermissions(source, response));
+        change.targetState(EcsStates.toJson(state)).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, routerSource);
     }
 
@@ -293,7 +293,7 @@ final class RevisionDecisions {
                 TaskDefinitions.redactedLogsJson(TaskDefinitions.previousLogs(ours.get())),
                 null,
                 null);
-        change.targetState(state.toJson()).permissions(registerPermissions(source, response));
+        change.targetState(EcsStates.toJson(state)).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, arn);
     }
 

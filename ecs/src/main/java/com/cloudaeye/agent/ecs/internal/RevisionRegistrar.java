@@ -4,9 +4,7 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ecs.LogRouter;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
-import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.ReadBack;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -42,7 +40,7 @@ final class RevisionRegistrar {
     }
 
     CompletableFuture<@Nullable String> register(Change change) {
-        RevisionState state = RevisionState.fromJson(change.targetState());
+        RevisionState state = EcsStates.revisionState(change.targetState());
         String source = state.source();
         return EcsPlanner.describeTaskDefinition(context, source)
                 .thenCompose(described -> {
@@ -75,12 +73,10 @@ final class RevisionRegistrar {
                     if (!registered.earlier()) {
                         LOG.info("Registered ECS task definition {} from {}", shortName(arn), shortName(source));
                     }
-                    ObjectNode applied = Json.object();
-                    applied.put("taskDefinitionArn", arn);
                     context.applied(
                             change,
                             (registered.earlier() ? "already registered as " : "registered ") + shortName(arn),
-                            applied);
+                            EcsStates.toJson(new RevisionApplied(arn)));
                     return arn;
                 });
     }

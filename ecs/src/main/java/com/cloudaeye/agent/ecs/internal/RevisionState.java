@@ -1,14 +1,13 @@
 package com.cloudaeye.agent.ecs.internal;
 
 import com.cloudaeye.agent.ecs.LogRouter;
-import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What a planned task definition change does, kept in {@code Change.targetState()}: register a new revision from
+ * What a planned task definition change does, kept in {@code Change.targetState()} ({@link EcsStates} writes and reads it): register a new revision from
  * {@code source}, with the router ({@code install}) or without it ({@code uninstall}). The JSON keeps the shape plans
  * had before this type (the same keys in the same order), so saved plans and journals still read.
  *
@@ -51,18 +50,5 @@ record RevisionState(
             @Nullable String cpu,
             @Nullable String memory) {
         return new RevisionState(KIND, operation, source, router, previousLogConfigurations, cpu, memory);
-    }
-
-    /** @return this state as JSON for {@code Change.targetState()} */
-    JsonNode toJson() {
-        return Json.tree(this);
-    }
-
-    /**
-     * @param node a task definition change's target state
-     * @return the state
-     */
-    static RevisionState fromJson(JsonNode node) {
-        return Json.convert(node, RevisionState.class);
     }
 }

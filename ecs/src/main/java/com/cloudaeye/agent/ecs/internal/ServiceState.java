@@ -1,15 +1,13 @@
 package com.cloudaeye.agent.ecs.internal;
 
 import com.cloudaeye.agent.ecs.LogRouter;
-import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What a planned service change does, kept in {@code Change.targetState()}: move the service from one revision to
+ * What a planned service change does, kept in {@code Change.targetState()} ({@link EcsStates} writes and reads it): move the service from one revision to
  * another (known, or the one its source's task definition change registers), and maybe wait for the rollout. The
  * JSON keeps the shape plans had before this type (the same keys in the same order), so saved plans and journals
  * still read.
@@ -73,18 +71,5 @@ record ServiceState(
     /** @return how often to look at the rollout */
     Duration pollInterval() {
         return Duration.ofMillis(pollMillis == null ? DEFAULT_POLL_MILLIS : pollMillis);
-    }
-
-    /** @return this state as JSON for {@code Change.targetState()} */
-    JsonNode toJson() {
-        return Json.tree(this);
-    }
-
-    /**
-     * @param node a service change's target state
-     * @return the state
-     */
-    static ServiceState fromJson(JsonNode node) {
-        return Json.convert(node, ServiceState.class);
     }
 }

@@ -3,9 +3,8 @@ package com.cloudaeye.agent.ecs.internal;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
-import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.ReadBack;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -40,7 +39,7 @@ final class ServiceUpdater {
     }
 
     CompletableFuture<?> update(Change change, Map<String, CompletableFuture<@Nullable String>> registered) {
-        ServiceState state = ServiceState.fromJson(change.targetState());
+        ServiceState state = EcsStates.serviceState(change.targetState());
         String to = state.to();
         CompletableFuture<@Nullable String> target;
         if (to != null) {
@@ -307,11 +306,8 @@ final class ServiceUpdater {
                 .findFirst();
     }
 
-    private static ObjectNode appliedState(String arn, String from) {
-        ObjectNode state = Json.object();
-        state.put("taskDefinitionArn", arn);
-        state.put("previousTaskDefinitionArn", from);
-        return state;
+    private static JsonNode appliedState(String arn, String from) {
+        return EcsStates.toJson(new ServiceApplied(arn, from));
     }
 
     private static CompletableFuture<@Nullable Void> done() {

@@ -2,6 +2,7 @@ package com.cloudaeye.agent.eks.internal;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import java.util.List;
@@ -23,6 +24,19 @@ public interface EksComponent {
      * @return the restoring changes and the read permissions used
      */
     TargetPlan planRollback(List<Change> applied, TargetContext context);
+
+    /**
+     * As {@link #planRollback(List, TargetContext)}, with what the journal holds beside each change: its last event and
+     * the {@code appliedState} the apply journaled with it (e.g. the id of a key it created). By default the changes
+     * alone.
+     *
+     * @param journaled journaled changes of this component's resource types whose mutating call may have been sent
+     * @param context clients, scheduler, settings
+     * @return the restoring changes and the read permissions used
+     */
+    default TargetPlan planJournaledRollback(List<JournaledChange> journaled, TargetContext context) {
+        return planRollback(journaled.stream().map(JournaledChange::change).toList(), context);
+    }
 
     /**
      * Checks, before the EKS target changes anything, that this component can apply its changes with what the

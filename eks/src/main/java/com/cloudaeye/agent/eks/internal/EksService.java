@@ -76,7 +76,8 @@ public final class EksService implements TargetService {
         List<Permission> reads = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         byComponent(journaled.stream().map(JournaledChange::change).toList()).forEach((component, own) -> {
-            TargetPlan part = component.planRollback(own, context);
+            TargetPlan part = component.planJournaledRollback(
+                    journaled.stream().filter(j -> own.contains(j.change())).toList(), context);
             changes.addAll(part.changes());
             reads.addAll(part.readPermissions());
             notes.addAll(part.notes());

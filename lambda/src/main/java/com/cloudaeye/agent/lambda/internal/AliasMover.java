@@ -2,10 +2,9 @@ package com.cloudaeye.agent.lambda.internal;
 
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.support.AwsFailures;
-import com.cloudaeye.agent.spi.support.Json;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -45,13 +44,13 @@ final class AliasMover {
      * What the moves did.
      *
      * @param moved a note per moved alias, e.g. {@code live 3 -> 7}
-     * @param before the previous target of each alias that moved (name to {version, weights}), for rollback
+     * @param before the previous target of each alias that moved, by name, in the order they moved, for rollback
      * @param problem why an alias did not move or its provisioned concurrency is not READY, null when all is well
      * @param cause the error behind the problem, if any
      */
     record Result(
             List<String> moved,
-            ObjectNode before,
+            Map<String, FunctionApplied.AliasBefore> before,
             @Nullable String problem,
             @Nullable Throwable cause) {}
 
@@ -62,7 +61,7 @@ final class AliasMover {
      * @return what happened; never completes exceptionally
      */
     CompletableFuture<Result> move(String arn, @Nullable String published, List<AliasMove> moves) {
-        Result start = new Result(new ArrayList<>(), Json.object(), null, null);
+        Result start = new Result(new ArrayList<>(), new LinkedHashMap<>(), null, null);
         CompletableFuture<Result> result = published == null
                 ? CompletableFuture.completedFuture(start)
                 : untilActive(arn, published, deadline()).handle((state, error) -> {
@@ -101,9 +100,10 @@ final class AliasMover {
             sofar.moved()
                     .add(m.name() + " " + AliasMove.describe(m.fromVersion(), m.fromWeights()) + " -> "
                             + AliasMove.describe(to, m.toWeights()));
-            ObjectNode was = sofar.before().putObject(m.name()).put("version", m.fromVersion());
-            ObjectNode weights = was.putObject("weights");
-            m.fromWeights().forEach(weights::put);
+            sofar.before()
+                    .put(
+                            m.name(),
+                            new FunctionApplied.AliasBefore(m.fromVersion(), new LinkedHashMap<>(m.fromWeights())));
             return sofar;
         };
         return scheduler

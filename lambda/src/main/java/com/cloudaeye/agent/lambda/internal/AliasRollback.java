@@ -7,7 +7,6 @@ import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -61,7 +60,7 @@ public final class AliasRollback {
             }
             @Nullable
             String published =
-                    done.state().map(s -> s.path("version").asText(null)).orElse(null);
+                    LambdaStates.applied(done).map(FunctionApplied::version).orElse(null);
             pending.add(serving.aliases(change.resourceId())
                     .thenCompose(live -> moveBack(change, before, published, live)));
         }
@@ -75,26 +74,17 @@ public final class AliasRollback {
     private static Map<String, Before> before(JournaledChange done) {
         Map<String, Boolean> provisioned = new HashMap<>();
         Map<String, Before> before = new LinkedHashMap<>();
-        for (AliasMove m : FunctionState.fromJson(done.change().targetState()).aliasMoves()) {
+        for (AliasMove m :
+                LambdaStates.functionState(done.change().targetState()).aliasMoves()) {
             provisioned.put(m.name(), m.provisioned());
             before.put(m.name(), new Before(m.fromVersion(), m.fromWeights(), m.provisioned()));
         }
-        JsonNode moved = done.state().map(s -> s.path("aliases")).orElse(null);
-        if (moved != null && moved.isObject()) {
+        Map<String, FunctionApplied.AliasBefore> moved =
+                LambdaStates.applied(done).map(FunctionApplied::aliases).orElse(null);
+        if (moved != null) {
             before.clear(); // exactly the aliases that moved, as they were right before
-            moved.properties().forEach(e -> {
-                Map<String, Double> weights = new LinkedHashMap<>();
-                e.getValue()
-                        .path("weights")
-                        .properties()
-                        .forEach(w -> weights.put(w.getKey(), w.getValue().asDouble()));
-                before.put(
-                        e.getKey(),
-                        new Before(
-                                e.getValue().path("version").asText(),
-                                weights,
-                                provisioned.getOrDefault(e.getKey(), false)));
-            });
+            moved.forEach((name, was) ->
+                    before.put(name, new Before(was.version(), was.weights(), provisioned.getOrDefault(name, false))));
         }
         return before;
     }
@@ -137,7 +127,7 @@ public final class AliasRollback {
                     Change.builder().from(change).addAllWarnings(warnings).build());
         }
         if (change.action() == ChangeAction.UPDATE) {
-            FunctionState state = FunctionState.fromJson(change.targetState());
+            FunctionState state = LambdaStates.functionState(change.targetState());
             return CompletableFuture.completedFuture(
                     ServingVersions.withMoves(change, state, state.publish(), moves, warnings));
         }

@@ -312,7 +312,7 @@ final class FunctionDiff {
                 .resourceId(arn)
                 .action(ChangeAction.UPDATE)
                 .attributes(attributes)
-                .targetState(state.toJson())
+                .targetState(LambdaStates.toJson(state))
                 .addPermissions(Permission.of("lambda:GetFunction", arn))
                 .addPermissions(Permission.of("lambda:UpdateFunctionConfiguration", arn));
         // AWS re-authorizes every layer sent in an update, including the user's own.

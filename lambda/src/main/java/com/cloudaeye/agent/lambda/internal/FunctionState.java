@@ -2,9 +2,7 @@ package com.cloudaeye.agent.lambda.internal;
 
 import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
 
-import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -13,7 +11,7 @@ import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What a planned Lambda change does, kept in {@code Change.targetState()}. The environment is described as
+ * What a planned Lambda change does, kept in {@code Change.targetState()} ({@link LambdaStates} writes and reads it). The environment is described as
  * operations on the live variables, never as a copy of them, so no user value lands in a plan or journal. A
  * {@code null} value in {@link #set} stands for the API token, read from the agent settings at apply time.
  *
@@ -176,19 +174,6 @@ public record FunctionState(
                 tokenBefore,
                 presentBefore,
                 moves.isEmpty() ? null : List.copyOf(moves));
-    }
-
-    /** @return this state as JSON for {@code Change.targetState()} */
-    public JsonNode toJson() {
-        return Json.tree(this);
-    }
-
-    /**
-     * @param node a change's target state
-     * @return the state
-     */
-    public static FunctionState fromJson(JsonNode node) {
-        return Json.convert(node, FunctionState.class);
     }
 
     /**

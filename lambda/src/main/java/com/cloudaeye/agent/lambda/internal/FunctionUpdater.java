@@ -6,9 +6,8 @@ import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.support.AsyncWindow;
 import com.cloudaeye.agent.spi.support.AwsFailures;
-import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -80,7 +79,7 @@ public final class FunctionUpdater {
 
     private CompletableFuture<Void> applyOne(Change change) {
         String arn = change.resourceId();
-        FunctionState state = FunctionState.fromJson(change.targetState());
+        FunctionState state = LambdaStates.functionState(change.targetState());
         // Admitted and journaled before any call. When core refuses (the failure limit, the journal), it has recorded
         // the change, and the report below is ignored.
         return context.start(change)
@@ -253,13 +252,14 @@ public final class FunctionUpdater {
     /** Moves the change's aliases, if any, and reports the change: unknown when one did not move as planned. */
     private CompletableFuture<Void> moveAliases(
             Change change, String revisionId, FunctionState state, @Nullable String note, @Nullable String version) {
-        ObjectNode applied = appliedState(revisionId, version);
+        FunctionApplied done = new FunctionApplied(revisionId, version, null);
         if (state.aliasMoves().isEmpty()) {
-            context.applied(change, note, applied);
+            context.applied(change, note, LambdaStates.toJson(done));
             return CompletableFuture.completedFuture(null);
         }
         return aliasMover.move(change.resourceId(), version, state.aliasMoves()).thenAccept(r -> {
-            applied.set("aliases", r.before()); // each moved alias's previous target, so rollback is exact
+            // each moved alias's previous target, so rollback is exact
+            JsonNode applied = LambdaStates.toJson(done.withAliases(r.before()));
             String message = r.moved().isEmpty() ? note : join(note, "moved alias " + String.join(", ", r.moved()));
             if (r.problem() == null) {
                 context.applied(change, message, applied);
@@ -305,12 +305,8 @@ public final class FunctionUpdater {
                 });
     }
 
-    private static ObjectNode appliedState(String revisionId, @Nullable String version) {
-        var node = Json.object().put("revisionId", revisionId);
-        if (version != null) {
-            node.put("version", version);
-        }
-        return node;
+    private static JsonNode appliedState(@Nullable String revisionId, @Nullable String version) {
+        return LambdaStates.toJson(new FunctionApplied(revisionId, version, null));
     }
 
     /** {@link CompletableFuture#handle} with a handler that returns a future, flattened: Java 17 lacks one. */

@@ -90,7 +90,7 @@ final class IacOwnership {
             }
             out.add(IacOwners.review(c, owner.get(), policy, install));
             if (install && policy.action() == ManagedResources.Action.TEMPLATE) {
-                FunctionState state = FunctionState.fromJson(c.targetState());
+                FunctionState state = LambdaStates.functionState(c.targetState());
                 String name = c.resourceId().substring(c.resourceId().lastIndexOf(':') + 1);
                 fragments.add(owner.get(), name, FunctionPlanner.RESOURCE_TYPE, properties(state), tokenArn == null);
             }

@@ -52,7 +52,7 @@ final class PlanCheck {
                 throw edited(arn, "the function is in account " + m.group(3) + " but others are in " + account);
             }
             account = m.group(3);
-            for (String layer : FunctionState.fromJson(change.targetState()).layers()) {
+            for (String layer : LambdaStates.functionState(change.targetState()).layers()) {
                 Matcher l = Arns.LAYER_VERSION.matcher(layer);
                 if (!l.matches()) {
                     throw edited(arn, "'" + layer + "' is not a layer version ARN");

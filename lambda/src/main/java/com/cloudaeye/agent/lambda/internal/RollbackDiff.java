@@ -34,7 +34,7 @@ final class RollbackDiff {
      */
     Change rollback(Change applied, FunctionConfiguration live, @Nullable Secret agentToken) {
         String arn = applied.resourceId();
-        FunctionState done = FunctionState.fromJson(applied.targetState());
+        FunctionState done = LambdaStates.functionState(applied.targetState());
         if (done.keepsConfiguration()) {
             // AliasRollback moves the aliases back.
             return FunctionDiff.noOp(arn, "the apply changed only where aliases point");

@@ -132,7 +132,7 @@ public final class ServingVersions {
                         Change update = Change.builder()
                                 .from(change)
                                 .action(ChangeAction.UPDATE)
-                                .targetState(state.toJson())
+                                .targetState(LambdaStates.toJson(state))
                                 .reason("the agent is " + (latest ? "installed" : "removed") + ", but alias "
                                         + String.join(", ", stale)
                                         + (stale.size() == 1 ? " serves a version" : " serve versions")
@@ -214,7 +214,7 @@ public final class ServingVersions {
                     }
                     boolean snapStart = config.snapStart() != null
                             && config.snapStart().applyOn() == SnapStartApplyOn.PUBLISHED_VERSIONS;
-                    FunctionState state = FunctionState.fromJson(change.targetState());
+                    FunctionState state = LambdaStates.functionState(change.targetState());
                     if (snapStart && !state.publish()) {
                         warnings.add("SnapStart function: a change takes effect only in a published version (its"
                                 + " snapshot), so this change publishes one although publishVersion is off");
@@ -236,7 +236,7 @@ public final class ServingVersions {
         String arn = change.resourceId();
         Change.Builder b = Change.builder()
                 .from(change)
-                .targetState(state.withServing(publish, moves).toJson())
+                .targetState(LambdaStates.toJson(state.withServing(publish, moves)))
                 .addAllWarnings(warnings);
         if (publish && !state.publish()) {
             b.addPermissions(Permission.of("lambda:PublishVersion", arn));

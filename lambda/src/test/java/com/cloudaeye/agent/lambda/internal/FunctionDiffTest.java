@@ -58,7 +58,7 @@ class FunctionDiffTest {
     }
 
     private static FunctionState state(Change change) {
-        return FunctionState.fromJson(change.targetState());
+        return LambdaStates.functionState(change.targetState());
     }
 
     @Test

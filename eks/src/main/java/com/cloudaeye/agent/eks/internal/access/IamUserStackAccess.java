@@ -4,6 +4,7 @@ import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.AccessKey;
 import com.cloudaeye.agent.eks.EksTarget;
@@ -13,6 +14,7 @@ import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.Waits;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import java.util.ArrayList;
@@ -148,26 +150,35 @@ public final class IamUserStackAccess implements EksComponent {
 
     @Override
     public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+        return planJournaledRollback(
+                applied.stream()
+                        .map(c -> new JournaledChange(c, Journal.Event.APPLIED, null))
+                        .toList(),
+                context);
+    }
+
+    @Override
+    public TargetPlan planJournaledRollback(List<JournaledChange> journaled, TargetContext context) {
         // Both the stack and its key are removed together: the key dies with the user anyway.
-        for (Change c : applied) {
+        for (JournaledChange j : journaled) {
+            Change c = j.change();
             if (c.resourceType().equals(STACK_TYPE) && c.action() == ChangeAction.CREATE) {
                 Cluster cluster = Clusters.describe(
                         context, StackState.fromJson(c.targetState()).cluster());
                 return planRemoval(ClusterRef.of(cluster), context, "rollback of the install");
             }
         }
-        List<Change> skipped = new ArrayList<>();
-        for (Change c : applied) {
-            skipped.add(Change.builder()
-                    .from(c)
-                    .action(ChangeAction.SKIP)
-                    .permissions(List.of())
-                    .reason("The install only added an access key to an existing user, and which of the user's keys"
-                            + " it made is not recorded in the plan: delete the key CloudAEye no longer needs with"
-                            + " aws iam delete-access-key.")
-                    .build());
+        // The stack existed before: only the key the install created goes, by the id its apply journaled.
+        List<Change> out = new ArrayList<>();
+        for (JournaledChange j : journaled) {
+            out.add(UserAccessKeys.planRollback(j, context));
         }
-        return new TargetPlan(skipped, List.of());
+        List<Permission> reads = out.stream()
+                .filter(c -> c.action() != ChangeAction.SKIP)
+                .map(c -> Permission.of("iam:ListAccessKeys", c.resourceId()))
+                .distinct()
+                .toList();
+        return new TargetPlan(out, reads);
     }
 
     // ---------------------------------------------------------------- applying

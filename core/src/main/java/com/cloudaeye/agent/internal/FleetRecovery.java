@@ -1,0 +1,211 @@
+package com.cloudaeye.agent.internal;
+
+import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.FleetResult;
+import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.JournalStore;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.spi.support.Json;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.core.exception.SdkException;
+
+/**
+ * Finishes or undoes a fleet run from the journals in the fleet's store, one part per account and region below it
+ * ({@code store.below(account).below(region)}): each account's journals are found on the engine's threads, then its
+ * account-regions are resumed or rolled back through {@link FleetRun}, side by side under the fleet's and each
+ * account's limits, with the same per-account report as an apply. A failure stays with its account-region.
+ *
+ * <p>A part's journals are ordered by the time their first apply started (the first line's), not by the store's
+ * listing: an S3 object's last-modified time moves whenever a lease on it is renewed or released.
+ */
+final class FleetRecovery {
+    private FleetRecovery() {}
+
+    /** Finds the work of one account-region in its part of the store, if it has any. */
+    private interface Finder {
+        Optional<FleetRun.Work> find(JournalStore part);
+    }
+
+    /** A journal and when its first apply started. */
+    private record Found(Journal journal, Instant started) {}
+
+    /** One account's work, and its account-regions that failed before any work. */
+    private record Account(SortedMap<String, FleetRun.Work> work, SortedMap<String, String> failures) {}
+
+    static FleetResult resume(FleetEngine engine, @Nullable JournalStore store) {
+        return run(engine, required(store, "resume"), part -> {
+            List<Found> journals = journals(part);
+            if (journals.isEmpty()) {
+                return Optional.empty();
+            }
+            Journal latest = journals.get(journals.size() - 1).journal();
+            return Optional.of(
+                    new FleetRun.Work(installer -> installer.resume(latest), installer -> latest.unfinished()));
+        });
+    }
+
+    /**
+     * In every account-region, the latest install or uninstall journal is rolled back; when a rollback of it was
+     * started before (its journal started later), that rollback is resumed instead, so nothing is restored twice.
+     */
+    static FleetResult rollback(FleetEngine engine, @Nullable JournalStore store) {
+        return run(engine, required(store, "roll back"), part -> {
+            List<Found> journals = journals(part);
+            Optional<Found> run = journals.stream()
+                    .filter(f -> f.journal().plan().kind() != Plan.Kind.ROLLBACK)
+                    .reduce((a, b) -> b);
+            if (run.isEmpty()) {
+                return Optional.empty();
+            }
+            Instant since = run.get().started();
+            Optional<Found> started = journals.stream()
+                    .filter(f -> f.journal().plan().kind() == Plan.Kind.ROLLBACK)
+                    .filter(f -> !f.started().isBefore(since))
+                    .reduce((a, b) -> b);
+            if (started.isPresent()) {
+                Journal rollback = started.get().journal();
+                return Optional.of(
+                        new FleetRun.Work(installer -> installer.resume(rollback), installer -> rollback.unfinished()));
+            }
+            return Optional.of(rollbackOf(run.get().journal()));
+        });
+    }
+
+    /** Rolls back each account-region's journal in an apply's result. */
+    static FleetResult rollback(FleetEngine engine, @Nullable JournalStore store, FleetResult applied) {
+        JournalStore journals = required(store, "roll back");
+        applied.results()
+                .forEach((account, byRegion) ->
+                        byRegion.keySet().forEach(region -> engine.checkIncluded("The fleet result", account, region)));
+        SortedMap<String, SortedMap<String, FleetRun.Work>> work = new TreeMap<>();
+        SortedMap<String, SortedMap<String, String>> failures = new TreeMap<>();
+        applied.results()
+                .forEach((account, byRegion) -> byRegion.forEach((region, result) -> {
+                    Optional<String> location = result.journalLocation();
+                    if (location.isPresent()) {
+                        JournalStore part = journals.below(account).below(region);
+                        work.computeIfAbsent(account, a -> new TreeMap<>())
+                                .put(region, rollbackOf(() -> Journal.read(part, location.get())));
+                    } else if (mayHaveChanged(result)) {
+                        failures.computeIfAbsent(account, a -> new TreeMap<>())
+                                .put(
+                                        region,
+                                        "The apply in " + account + "/" + region + " wrote no journal, so it cannot"
+                                                + " be rolled back: remove the agent there with planUninstall(). Nothing was"
+                                                + " changed.");
+                    }
+                }));
+        return FleetRun.run(engine, work, failures);
+    }
+
+    private static FleetRun.Work rollbackOf(Journal journal) {
+        return rollbackOf(() -> journal);
+    }
+
+    /** Reads the journal on the account-region's own thread, so a failure to read it stays there. */
+    private static FleetRun.Work rollbackOf(Supplier<Journal> journal) {
+        return new FleetRun.Work(
+                installer -> installer.rollback(journal.get()),
+                installer -> installer.planRollback(journal.get()).mutations());
+    }
+
+    private static boolean mayHaveChanged(ApplyResult result) {
+        return result.results().stream()
+                .anyMatch(r -> r.outcome() == ResourceResult.Outcome.APPLIED
+                        || r.outcome() == ResourceResult.Outcome.UNKNOWN
+                        || r.outcome() == ResourceResult.Outcome.FAILED);
+    }
+
+    private static JournalStore required(@Nullable JournalStore store, String what) {
+        if (store == null) {
+            throw new ConfigurationException("This fleet writes no journals (withoutJournal()), so it has no run to "
+                    + what + ": build it with the journal store of the run, e.g. .journalStore(s3Journals).");
+        }
+        return store;
+    }
+
+    private static FleetResult run(FleetEngine engine, JournalStore store, Finder finder) {
+        Map<String, CompletableFuture<Account>> running = new TreeMap<>();
+        for (String account : new TreeSet<>(engine.accounts())) {
+            running.put(
+                    account,
+                    CompletableFuture.supplyAsync(
+                            () -> find(engine, store.below(account), account, finder), engine.pool));
+        }
+        SortedMap<String, SortedMap<String, FleetRun.Work>> work = new TreeMap<>();
+        SortedMap<String, SortedMap<String, String>> failures = new TreeMap<>();
+        running.forEach((account, future) -> {
+            Account found = future.join();
+            if (!found.work().isEmpty()) {
+                work.put(account, found.work());
+            }
+            if (!found.failures().isEmpty()) {
+                failures.put(account, found.failures());
+            }
+        });
+        return FleetRun.run(engine, work, failures);
+    }
+
+    private static Account find(FleetEngine engine, JournalStore store, String account, Finder finder) {
+        SortedMap<String, FleetRun.Work> work = new TreeMap<>();
+        SortedMap<String, String> failures = new TreeMap<>();
+        FleetEngine.Outcome<List<String>> regions = engine.regionsOf(account);
+        String failure = regions.failure;
+        if (failure != null) {
+            engine.knownRegions().forEach(region -> failures.put(region, failure));
+            return new Account(work, failures);
+        }
+        for (String region : Objects.requireNonNull(regions.value, "a success has a value")) {
+            try {
+                finder.find(store.below(region)).ifPresent(w -> work.put(region, w));
+            } catch (AgentException | SdkException e) {
+                failures.put(region, AwsErrors.describe(e));
+            }
+        }
+        return new Account(work, failures);
+    }
+
+    /** @return the part's journals, ordered by the time their first apply started */
+    private static List<Found> journals(JournalStore part) {
+        List<Found> found = new ArrayList<>();
+        for (String location : part.list()) {
+            found.add(new Found(Journal.read(part, location), started(part, location)));
+        }
+        found.sort(Comparator.comparing(Found::started));
+        return found;
+    }
+
+    private static Instant started(JournalStore part, String location) {
+        for (String line : part.read(location)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                return Instant.parse(Json.parse(line).path("time").asText());
+            } catch (JsonProcessingException | DateTimeParseException e) {
+                throw new AgentException(
+                        "The journal " + location + " does not start with a plan line and its time: it is not a"
+                                + " journal of this installer. Move it out of the run's store.",
+                        e);
+            }
+        }
+        throw new AgentException("The journal " + location + " is empty: move it out of the run's store.");
+    }
+}

@@ -1,0 +1,128 @@
+package com.cloudaeye.agent;
+
+import static com.cloudaeye.agent.FleetStsStub.DENIED;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.testing.FakeTarget;
+import com.cloudaeye.agent.testing.FakeTarget.Behaviour;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A fleet run rolled back over its journals (from an apply's result, or from the store by another fleet installer),
+ * and the sinks a fleet gives its installers; STS is {@link FleetStsStub}, whose account {@value
+ * FleetStsStub#DENIED} cannot be reached.
+ */
+class FleetRollbackTest {
+    private static final List<String> REACHED = List.of("111111111111", "222222222222");
+    private static final List<String> REGIONS = List.of("eu-west-1", "us-east-1");
+
+    @TempDir
+    Path journals;
+
+    private final FleetStsStub sts = new FleetStsStub();
+    private final FakeTarget target =
+            new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+
+    @AfterEach
+    void stop() {
+        sts.close();
+    }
+
+    @Test
+    void rollback_ofAnApplyResult_rollsBackEachAppliedAccountRegionSideBySide() {
+        try (FleetInstaller fleet = sts.fleet(journals).target(target).build()) {
+            FleetResult installed = fleet.apply(fleet.plan());
+            assertThat(installed.failures()).containsOnlyKeys(DENIED);
+
+            FleetResult rolledBack = fleet.rollback(installed);
+
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+            assertSucceededIn(rolledBack, REACHED);
+            assertThat(target.rollbackRequests())
+                    .hasSize(4)
+                    .allSatisfy(r -> assertThat(r).containsExactly(FakeTarget.arn("a1"), FakeTarget.arn("a2")));
+            assertThat(target.log().stream().filter(l -> l.startsWith("mutate")))
+                    .hasSize(16);
+            rolledBack
+                    .results()
+                    .values()
+                    .forEach(regions -> regions.values()
+                            .forEach(r -> assertThat(r.journalLocation())
+                                    .as("each rollback writes its own journal")
+                                    .isPresent()));
+        }
+    }
+
+    @Test
+    void rollback_fromTheStore_byAnotherFleetInstaller_reportsTheUnreachableAccount_andIsNotRepeated() {
+        try (FleetInstaller first = sts.fleet(journals).target(target).build()) {
+            assertThat(first.apply(first.plan()).results()).containsOnlyKeys(REACHED);
+        }
+
+        try (FleetInstaller other = sts.fleet(journals).target(target).build()) {
+            FleetResult rolledBack = other.rollback();
+
+            assertSucceededIn(rolledBack, REACHED);
+            assertThat(rolledBack.failures()).containsOnlyKeys(DENIED);
+            assertThat(rolledBack.failures().get(DENIED))
+                    .containsOnlyKeys(REGIONS)
+                    .allSatisfy((region, why) -> assertThat(why).contains("Could not assume"));
+            assertThat(rolledBack.toString()).contains(DENIED + "  us-east-1  FAILED: Could not assume");
+            assertThat(target.rollbackRequests()).hasSize(4);
+
+            FleetResult again = other.rollback();
+
+            assertThat(again.results()).containsOnlyKeys(REACHED);
+            again.results()
+                    .values()
+                    .forEach(regions -> regions.values()
+                            .forEach(r -> assertThat(r.status())
+                                    .as("the finished rollback is resumed, not started again")
+                                    .isEqualTo(ApplyResult.Status.NOTHING_TO_DO)));
+            assertThat(target.rollbackRequests()).hasSize(4);
+            assertThat(target.log().stream().filter(l -> l.startsWith("mutate")))
+                    .hasSize(16);
+        }
+    }
+
+    @Test
+    void sink_isGivenToTheInstallerOfEveryAccountRegion() {
+        SinkKey<String> key = SinkKey.of("fake.handedOver");
+        List<String> perAccountRegion = Collections.synchronizedList(new ArrayList<>());
+        List<String> shared = Collections.synchronizedList(new ArrayList<>());
+        FakeTarget handing = target.handsOver(key);
+
+        try (FleetInstaller fleet = sts.fleet(journals)
+                .target(handing)
+                .sinkPerAccountRegion(
+                        key,
+                        (account, region) -> name -> perAccountRegion.add(account + "/" + region.id() + " " + name))
+                .build()) {
+            assertThat(fleet.apply(fleet.plan()).failures()).containsOnlyKeys(DENIED);
+        }
+        try (FleetInstaller fleet =
+                sts.fleet(journals).target(handing).sink(key, shared::add).build()) {
+            fleet.apply(fleet.plan());
+        }
+
+        List<String> expected = new ArrayList<>();
+        REACHED.forEach(account -> REGIONS.forEach(
+                region -> List.of("a1", "a2").forEach(name -> expected.add(account + "/" + region + " " + name))));
+        assertThat(perAccountRegion).containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(shared).hasSize(8).containsOnly("a1", "a2");
+    }
+
+    private static void assertSucceededIn(FleetResult result, List<String> accounts) {
+        assertThat(result.results()).containsOnlyKeys(accounts);
+        result.results().values().forEach(regions -> {
+            assertThat(regions).containsOnlyKeys(REGIONS);
+            regions.values().forEach(r -> assertThat(r.status()).isEqualTo(ApplyResult.Status.SUCCEEDED));
+        });
+    }
+}

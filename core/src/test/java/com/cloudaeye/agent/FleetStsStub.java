@@ -1,0 +1,78 @@
+package com.cloudaeye.agent;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+
+/**
+ * STS for fleet tests without AWS: a WireMock server that answers {@code AssumeRole} from {@code fixtures/sts/}, and
+ * for account {@value #DENIED}'s role with AccessDenied, as AWS does for a role that does not exist.
+ */
+final class FleetStsStub implements AutoCloseable {
+    static final String DENIED = "333333333333";
+    static final String ROLE = "CloudAEyeInstaller";
+
+    private final WireMockServer aws =
+            new WireMockServer(WireMockConfiguration.options().dynamicPort());
+
+    FleetStsStub() {
+        aws.start();
+        aws.stubFor(post(urlEqualTo("/"))
+                .withRequestBody(containing("Action=AssumeRole"))
+                .willReturn(xml(200, "assume-role.xml")));
+        aws.stubFor(post(urlEqualTo("/"))
+                .atPriority(1)
+                .withRequestBody(containing(
+                        URLEncoder.encode("arn:aws:iam::" + DENIED + ":role/" + ROLE, StandardCharsets.UTF_8)))
+                .willReturn(xml(403, "assume-role-denied.xml")));
+    }
+
+    /**
+     * @param journals the fleet's journal directory
+     * @return a fleet of two accounts that can be reached and {@value #DENIED}, in two regions, through this STS
+     */
+    FleetInstallerBuilder fleet(Path journals) {
+        return FleetInstaller.builder()
+                .accounts("111111111111", "222222222222", DENIED)
+                .regions(Region.US_EAST_1, Region.EU_WEST_1)
+                .roleName(ROLE)
+                .sessionName("fleet-test-run")
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                .journalDirectory(journals)
+                .maxParallel(3);
+    }
+
+    @Override
+    public void close() {
+        aws.stop();
+    }
+
+    private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder xml(int status, String name) {
+        try (InputStream in = FleetStsStub.class.getResourceAsStream("/fixtures/sts/" + name)) {
+            if (in == null) {
+                throw new IllegalStateException("No fixture " + name);
+            }
+            return aResponse()
+                    .withStatus(status)
+                    .withHeader("Content-Type", "text/xml")
+                    .withBody(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package com.cloudaeye.agent.lambda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.FleetInstaller;
+import com.cloudaeye.agent.FleetResult;
+import com.cloudaeye.agent.S3JournalStore;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.testing.Moto;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.Layer;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
+
+/**
+ * A fleet run (three accounts in moto, reached by {@code sts:AssumeRole}, times two regions) rolled back by another
+ * worker from its S3 journals: every account-region side by side, one whose journal another worker still holds is
+ * refused and reported while the others are rolled back, and a second rollback once that lease ended finishes it
+ * without restoring anything twice.
+ */
+class FleetRollbackIT {
+    private static final List<String> ACCOUNTS = List.of("111111111111", "222222222222", "333333333333");
+    private static final List<Region> REGIONS = List.of(Region.US_EAST_1, Region.EU_WEST_1);
+    private static final List<String> FUNCTIONS = List.of("orders", "payments");
+    private static final String HELD = "222222222222/eu-west-1";
+
+    private final String bucket = "fleet-rollbacks-" + System.nanoTime();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Map<String, LambdaClient> lambdas = new LinkedHashMap<>();
+    private final Map<String, String> layers = new LinkedHashMap<>();
+    private S3Client s3;
+
+    @BeforeEach
+    void createFleet() {
+        Moto.reset();
+        StsClient sts = Moto.sts();
+        closeables.add(sts);
+        for (String account : ACCOUNTS) {
+            StsAssumeRoleCredentialsProvider admin = Moto.adminOf(sts, account);
+            closeables.add(admin);
+            try (LambdaFixtures iam = new LambdaFixtures(admin)) {
+                for (Region region : REGIONS) {
+                    LambdaClient lambda = LambdaClient.builder()
+                            .endpointOverride(Moto.endpoint())
+                            .region(region)
+                            .credentialsProvider(admin)
+                            .build();
+                    closeables.add(lambda);
+                    String at = account + "/" + region.id();
+                    lambdas.put(at, lambda);
+                    layers.put(
+                            at,
+                            lambda.publishLayerVersion(r -> r.layerName("cloudaeye-x86")
+                                            .content(c -> c.zipFile(LambdaFixtures.zip()))
+                                            .compatibleArchitectures(Architecture.X86_64))
+                                    .layerVersionArn());
+                    FUNCTIONS.forEach(name -> lambda.createFunction(r -> r.functionName(name)
+                            .runtime(Runtime.PYTHON3_12)
+                            .role(iam.roleArn)
+                            .handler("index.handler")
+                            .architectures(Architecture.X86_64)
+                            .environment(e -> e.variables(Map.of("STAGE", "prod")))
+                            .code(c -> c.zipFile(LambdaFixtures.zip()))));
+                }
+            }
+        }
+        s3 = Moto.s3();
+        closeables.add(s3);
+        s3.createBucket(b -> b.bucket(bucket));
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+    }
+
+    @Test
+    void rollback_byAnotherWorker_rollsBackEveryAccountRegion_reportsTheOneStillLeased_andFinishesItLater() {
+        try (FleetInstaller workerA = fleet("worker-a")) {
+            FleetResult installed = workerA.apply(workerA.plan());
+            assertThat(installed.isSuccess()).as(installed.toString()).isTrue();
+        }
+        lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name ->
+                assertThat(layerArns(config(lambda, name))).as(at + " " + name).containsExactly(layers.get(at))));
+        String heldKey = "runs/run-7/" + HELD + "/install.jsonl";
+        leaseTo(heldKey, "worker-z", Instant.now().plusSeconds(600));
+
+        try (FleetInstaller workerB = fleet("worker-b")) {
+            FleetResult rolledBack = workerB.rollback();
+
+            assertThat(rolledBack.results()).containsOnlyKeys(ACCOUNTS);
+            rolledBack
+                    .results()
+                    .forEach((account, regions) -> regions.forEach((region, result) -> assertThat(result.status())
+                            .as(account + "/" + region)
+                            .isEqualTo(ApplyResult.Status.SUCCEEDED)));
+            assertThat(rolledBack.results().get("222222222222")).containsOnlyKeys("us-east-1");
+            assertThat(rolledBack.failures()).containsOnlyKeys("222222222222");
+            assertThat(rolledBack.failures().get("222222222222").get("eu-west-1"))
+                    .contains("is owned by worker worker-z")
+                    .contains("Nothing was changed");
+            assertThat(rolledBack.toString()).contains("222222222222  eu-west-1  FAILED");
+            lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name -> {
+                FunctionConfiguration now = config(lambda, name);
+                if (at.equals(HELD)) {
+                    assertThat(layerArns(now)).as("refused: " + at).containsExactly(layers.get(at));
+                } else {
+                    assertThat(layerArns(now)).as(at + " " + name).isEmpty();
+                    assertThat(now.environment().variables()).as(at).isEqualTo(Map.of("STAGE", "prod"));
+                }
+            }));
+
+            leaseTo(heldKey, "worker-z", Instant.now().minusSeconds(1)); // worker Z stopped: its lease ended
+            FleetResult finished = workerB.rollback();
+
+            assertThat(finished.failures()).as(finished.toString()).isEmpty();
+            finished.results()
+                    .forEach((account, regions) -> regions.forEach((region, result) -> assertThat(result.status())
+                            .as(account + "/" + region + ": rolled back before, so only resumed")
+                            .isEqualTo(
+                                    (account + "/" + region).equals(HELD)
+                                            ? ApplyResult.Status.SUCCEEDED
+                                            : ApplyResult.Status.NOTHING_TO_DO)));
+        }
+        lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name -> {
+            FunctionConfiguration now = config(lambda, name);
+            assertThat(layerArns(now)).as(at + " " + name).isEmpty();
+            assertThat(now.environment().variables()).as(at).isEqualTo(Map.of("STAGE", "prod"));
+        }));
+    }
+
+    private FleetInstaller fleet(String owner) {
+        return FleetInstaller.builder()
+                .accounts(ACCOUNTS.toArray(String[]::new))
+                .regions(REGIONS.toArray(Region[]::new))
+                .roleName("CloudAEyeInstaller")
+                .sessionName("fleet-rollback-it")
+                .credentialsProvider(Moto.credentials())
+                .endpointOverride(Moto.endpoint())
+                .agent(a -> a.logsEndpoint(LambdaFixtures.ENDPOINT).apiToken(Secret.of(LambdaFixtures.TOKEN)))
+                .target((account, region) -> LambdaTarget.builder()
+                        .functions("*")
+                        .layer(Architecture.X86_64, layers.get(account + "/" + region.id()))
+                        .build())
+                .journalStore(S3JournalStore.builder()
+                        .client(s3)
+                        .bucket(bucket)
+                        .prefix("runs/run-7/")
+                        .owner(owner)
+                        .lease(Duration.ofSeconds(30))
+                        .build())
+                .maxParallel(4)
+                .build();
+    }
+
+    /** Puts a journal object back with another worker's lease, as that worker's takeover would. */
+    private void leaseTo(String key, String owner, Instant expires) {
+        ResponseBytes<GetObjectResponse> object =
+                s3.getObjectAsBytes(r -> r.bucket(bucket).key(key));
+        s3.putObject(
+                r -> r.bucket(bucket)
+                        .key(key)
+                        .metadata(Map.of(
+                                "cloudaeye-lease-owner",
+                                owner,
+                                "cloudaeye-lease-expires",
+                                Long.toString(expires.toEpochMilli()))),
+                RequestBody.fromBytes(object.asByteArray()));
+    }
+
+    private static FunctionConfiguration config(LambdaClient lambda, String name) {
+        return lambda.getFunction(r -> r.functionName(name)).configuration();
+    }
+
+    private static List<String> layerArns(FunctionConfiguration config) {
+        return config.layers().stream().map(Layer::arn).toList();
+    }
+}
