@@ -355,7 +355,7 @@ final class UserAccessKeys {
                         Permission.of("iam:DeleteAccessKey", c.resourceId()),
                         // Read back after a DeleteAccessKey error.
                         Permission.of("iam:ListAccessKeys", c.resourceId()))
-                .targetState(new KeyState(user, null, List.of(keyId)).toJson())
+                .targetState(new KeyState(user, null, List.of(keyId), null).toJson())
                 .build();
     }
 
