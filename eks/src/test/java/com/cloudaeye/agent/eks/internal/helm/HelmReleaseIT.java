@@ -269,7 +269,7 @@ class HelmReleaseIT {
         // 3 ready" and no ImagePullBackOff), and at load 40 (five full runs side by side) longer than 60 s ("2
         // updated, 2 ready"; "3 updated, 2 ready" with the arm64 pod not marked yet).
         AgentDaemonSet failing =
-                options().tag("fail-on-arm64").timeout(Duration.ofSeconds(120)).build();
+                options().tag("fail-on-arm64").timeout(Duration.ofMinutes(2)).build();
         try (AgentInstaller installer = installer(failing)) {
             ApplyResult result = installer.apply(installer.plan());
 
