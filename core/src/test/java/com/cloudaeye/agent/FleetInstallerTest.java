@@ -1,5 +1,9 @@
 package com.cloudaeye.agent;
 
+import static com.cloudaeye.agent.FleetStsStub.DENIED;
+import static com.cloudaeye.agent.FleetStsStub.ROLE;
+import static com.cloudaeye.agent.FleetStsStub.enc;
+import static com.cloudaeye.agent.FleetStsStub.fixture;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
@@ -14,13 +18,8 @@ import com.cloudaeye.agent.testing.FakeTarget;
 import com.cloudaeye.agent.testing.FakeTarget.Behaviour;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
-import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,36 +35,29 @@ import software.amazon.awssdk.regions.Region;
 
 /**
  * The fleet installer over three accounts and two regions, with STS served by WireMock from {@code fixtures/sts/} and
- * a {@link FakeTarget} in every account-region. Account {@value #DENIED}'s role cannot be assumed.
+ * a {@link FakeTarget} in every account-region. Account {@value FleetStsStub#DENIED}'s role cannot be
+ * assumed.
  */
 class FleetInstallerTest {
-    private static final String DENIED = "333333333333";
-    private static final String ROLE = "CloudAEyeInstaller";
     private static final String EXTERNAL_ID = "ext-id-7c1d";
 
     @TempDir
     Path journals;
 
+    private FleetStsStub sts;
     private WireMockServer aws;
     private FakeTarget target;
 
     @BeforeEach
     void start() {
-        aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
-        aws.start();
-        aws.stubFor(post(urlEqualTo("/"))
-                .withRequestBody(containing("Action=AssumeRole"))
-                .willReturn(xml(200, "assume-role.xml")));
-        aws.stubFor(post(urlEqualTo("/"))
-                .atPriority(1)
-                .withRequestBody(containing(enc("arn:aws:iam::" + DENIED + ":role/" + ROLE)))
-                .willReturn(xml(403, "assume-role-denied.xml")));
+        sts = new FleetStsStub();
+        aws = sts.server();
         target = new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
     }
 
     @AfterEach
     void stop() {
-        aws.stop();
+        sts.close();
     }
 
     private FleetInstallerBuilder fleet() {
@@ -483,27 +475,5 @@ class FleetInstallerTest {
         }
         assertThat(s).isNotEmpty();
         return s.toString();
-    }
-
-    private static ResponseDefinitionBuilder xml(int status, String fixture) {
-        return aResponse()
-                .withStatus(status)
-                .withHeader("Content-Type", "text/xml")
-                .withBody(fixture(fixture));
-    }
-
-    private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
-
-    private static String fixture(String name) {
-        try (InputStream in = FleetInstallerTest.class.getResourceAsStream("/fixtures/sts/" + name)) {
-            if (in == null) {
-                throw new IllegalStateException("No fixture " + name);
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

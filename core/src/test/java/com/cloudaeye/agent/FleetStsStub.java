@@ -36,8 +36,7 @@ final class FleetStsStub implements AutoCloseable {
                 .willReturn(xml(200, "assume-role.xml")));
         aws.stubFor(post(urlEqualTo("/"))
                 .atPriority(1)
-                .withRequestBody(containing(
-                        URLEncoder.encode("arn:aws:iam::" + DENIED + ":role/" + ROLE, StandardCharsets.UTF_8)))
+                .withRequestBody(containing(enc("arn:aws:iam::" + DENIED + ":role/" + ROLE)))
                 .willReturn(xml(403, "assume-role-denied.xml")));
     }
 
@@ -57,20 +56,43 @@ final class FleetStsStub implements AutoCloseable {
                 .maxParallel(3);
     }
 
+    /** @return the WireMock server, for a test's own stubs (Organizations, more roles) and checks */
+    WireMockServer server() {
+        return aws;
+    }
+
     @Override
     public void close() {
         aws.stop();
     }
 
-    private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder xml(int status, String name) {
+    /** @return a form-encoded value, as it appears in a query-protocol request body */
+    static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * @param status the HTTP status
+     * @param name a file of {@code fixtures/sts/}
+     * @return a response with that XML body
+     */
+    static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder xml(int status, String name) {
+        return aResponse()
+                .withStatus(status)
+                .withHeader("Content-Type", "text/xml")
+                .withBody(fixture(name));
+    }
+
+    /**
+     * @param name a file of {@code fixtures/sts/}
+     * @return its text
+     */
+    static String fixture(String name) {
         try (InputStream in = FleetStsStub.class.getResourceAsStream("/fixtures/sts/" + name)) {
             if (in == null) {
                 throw new IllegalStateException("No fixture " + name);
             }
-            return aResponse()
-                    .withStatus(status)
-                    .withHeader("Content-Type", "text/xml")
-                    .withBody(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

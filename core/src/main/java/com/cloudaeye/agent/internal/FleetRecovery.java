@@ -126,11 +126,11 @@ final class FleetRecovery {
                 installer -> installer.planRollback(journal.get()).mutations());
     }
 
+    /** FAILED means nothing changed (the outcome contract), so only APPLIED and UNKNOWN may need undoing. */
     private static boolean mayHaveChanged(ApplyResult result) {
         return result.results().stream()
-                .anyMatch(r -> r.outcome() == ResourceResult.Outcome.APPLIED
-                        || r.outcome() == ResourceResult.Outcome.UNKNOWN
-                        || r.outcome() == ResourceResult.Outcome.FAILED);
+                .anyMatch(r ->
+                        r.outcome() == ResourceResult.Outcome.APPLIED || r.outcome() == ResourceResult.Outcome.UNKNOWN);
     }
 
     private static JournalStore required(@Nullable JournalStore store, String what) {

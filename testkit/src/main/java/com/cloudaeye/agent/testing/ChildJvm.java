@@ -262,26 +262,48 @@ public final class ChildJvm {
         // A killed child runs no shutdown hook, so what it extracted to its temp directory (helm-java's 90 MB native
         // library) would stay in /tmp for good: each child gets its own, deleted once the child has ended.
         Path tmp = Files.createTempDirectory("cloudaeye-child-");
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                classPath(),
-                "-Djava.io.tmpdir=" + tmp,
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                main.getName()));
-        command.addAll(args);
-        ProcessBuilder builder =
-                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().putAll(environment);
         Process child;
         try {
-            child = builder.start();
+            child = launch(main, log, args, environment, tmp);
         } catch (IOException e) {
             deleteTree(tmp);
             throw e;
         }
         var unused = child.onExit().thenRun(() -> deleteTree(tmp)); // deleteTree reports its own failure
         return child;
+    }
+
+    /**
+     * Starts a child whose {@code java.io.tmpdir} is the caller's directory, kept after the child ends: for tests
+     * that check what a killed child left there (a later child given the same directory finds it too).
+     *
+     * @param main the class whose {@code main} runs in the child
+     * @param log where the child's output (stdout and stderr) goes
+     * @param args the child's arguments
+     * @param tmpdir the child's temp directory; the caller deletes it
+     * @return the running child
+     * @throws IOException when it cannot start
+     */
+    public static Process startInTempDirectory(Class<?> main, Path log, List<String> args, Path tmpdir)
+            throws IOException {
+        return launch(main, log, args, Map.of(), Files.createDirectories(tmpdir));
+    }
+
+    private static Process launch(
+            Class<?> main, Path log, List<String> args, Map<String, String> environment, Path tmpdir)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classPath(),
+                "-Djava.io.tmpdir=" + tmpdir,
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                main.getName()));
+        command.addAll(args);
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        return builder.start();
     }
 
     private static void deleteTree(Path dir) {

@@ -195,21 +195,9 @@ final class UserStackLifecycle {
                         .submit(EksQuotas.CLOUDFORMATION, () -> cfn.deleteStack(r -> r.stackName(stackId)))
                         .thenApply(r -> stackId)
                         .exceptionallyCompose(e -> ReadBack.<String>confirmAsync(
-                                        context.scheduler(),
-                                        "DeleteStack " + stackId,
-                                        e,
-                                        () -> deleting(context, stackId))
-                                .exceptionallyCompose(refused -> CompletableFuture.failedFuture(
-                                        detached && !AwsFailures.isOutcomeUnknown(refused)
-                                                ? new OutcomeUnknownException(
-                                                        AwsFailures.OUTCOME_UNKNOWN + ": the policy " + policyArn
-                                                                + " was detached from the user " + user
-                                                                + ", but DeleteStack was refused ("
-                                                                + AwsFailures.describe(refused)
-                                                                + ") and the stack " + stackId + " is still there:"
-                                                                + " fix the cause and resume (or uninstall again)",
-                                                        AwsFailures.unwrap(refused))
-                                                : AwsFailures.unwrap(refused)))))
+                                context.scheduler(), "DeleteStack " + stackId, e, () -> deleting(context, stackId)))
+                        .exceptionallyCompose(refused -> CompletableFuture.failedFuture(
+                                detached ? landedInPart(refused, policyArn, stackId) : AwsFailures.unwrap(refused))))
                 .thenCompose(r -> waitForStack(context, stackId, deadline)
                         .exceptionallyCompose(e -> CompletableFuture.failedFuture(new OutcomeUnknownException(
                                 AwsFailures.OUTCOME_UNKNOWN + ": the deletion of the stack " + stackId
@@ -253,6 +241,23 @@ final class UserStackLifecycle {
                     }
                     return null;
                 });
+    }
+
+    /**
+     * DeleteStack refused after the policy's detach landed: the uninstall changed something, so it is not FAILED.
+     *
+     * @return the refusal as an outcome-unknown error naming the detached policy (as it is when it already is one)
+     */
+    private static Throwable landedInPart(Throwable refused, String policyArn, String stackId) {
+        if (AwsFailures.isOutcomeUnknown(refused)) {
+            return AwsFailures.unwrap(refused);
+        }
+        return new OutcomeUnknownException(
+                AwsFailures.OUTCOME_UNKNOWN + ": the policy " + policyArn + " was detached from the user "
+                        + IamUserStackAccess.USER_NAME + ", but DeleteStack was refused ("
+                        + AwsFailures.describe(refused) + ") and the stack " + stackId
+                        + " is still there: fix the cause and resume (or uninstall again)",
+                AwsFailures.unwrap(refused));
     }
 
     /** @return true (detached) when the user no longer has the policy attached or no longer exists, else empty */

@@ -169,8 +169,8 @@ class HelmCrashIT {
         Path journals = Files.createDirectories(work.resolve("journals-apply"));
         Path log = work.resolve("apply.log");
         long mark = KubeCluster.auditMark();
-        Process child = ChildJvm.start(
-                HelmApplyInChildJvm.class, log, args("apply", journals, null, GOOD_TAG), childEnvironment());
+        Process child = ChildJvm.startInTempDirectory(
+                HelmApplyInChildJvm.class, log, args("apply", journals, null, GOOD_TAG), childTmp());
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (writesSince(mark).size() < killAfter) {
@@ -218,8 +218,8 @@ class HelmCrashIT {
     private Path killDuringRolloutWait() throws Exception {
         Path journals = Files.createDirectories(work.resolve("journals-apply"));
         Path log = work.resolve("apply.log");
-        Process child = ChildJvm.start(
-                HelmApplyInChildJvm.class, log, args("apply", journals, null, "fail-on-arm64"), childEnvironment());
+        Process child = ChildJvm.startInTempDirectory(
+                HelmApplyInChildJvm.class, log, args("apply", journals, null, "fail-on-arm64"), childTmp());
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (CLUSTER.helmList().stream().noneMatch(r -> "deployed".equals(r.getStatus()))) {
@@ -244,15 +244,14 @@ class HelmCrashIT {
     private ChildJvm.Result run(String mode, Path journal, String tag) throws Exception {
         Path journals = Files.createDirectories(work.resolve("journals-" + mode));
         Path log = work.resolve(mode + ".log");
-        Process child =
-                ChildJvm.start(HelmApplyInChildJvm.class, log, args(mode, journals, journal, tag), childEnvironment());
+        Process child = ChildJvm.startInTempDirectory(
+                HelmApplyInChildJvm.class, log, args(mode, journals, journal, tag), childTmp());
         return ChildJvm.parse(ChildJvm.awaitSuccess(child, log, mode), mode);
     }
 
-    /** Each child's java.io.tmpdir is under the test's directory, where Helm's values files can be checked. */
-    private Map<String, String> childEnvironment() throws Exception {
-        Path tmp = Files.createDirectories(work.resolve("tmp"));
-        return Map.of("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + tmp);
+    /** Each child's java.io.tmpdir, under the test's directory, where Helm's values files can be checked. */
+    private Path childTmp() {
+        return work.resolve("tmp");
     }
 
     private List<String> args(String mode, Path journals, @Nullable Path journal, String tag) {
