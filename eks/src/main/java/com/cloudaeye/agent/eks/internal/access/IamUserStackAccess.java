@@ -168,10 +168,10 @@ public final class IamUserStackAccess implements EksComponent {
                 return planRemoval(ClusterRef.of(cluster), context, "rollback of the install");
             }
         }
-        // The stack existed before: only the key the install created goes, by the id its apply journaled.
+        // The stack existed before: only the key the install created goes (KeyRollback), never one the user had.
         List<Change> out = new ArrayList<>();
         for (JournaledChange j : journaled) {
-            out.add(UserAccessKeys.planRollback(j, context));
+            out.add(KeyRollback.plan(j, context));
         }
         List<Permission> reads = out.stream()
                 .filter(c -> c.action() != ChangeAction.SKIP)
