@@ -3,15 +3,18 @@ package com.cloudaeye.agent.eks.internal;
 import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.LogType;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -51,9 +54,32 @@ public final class ControlPlaneLogging implements EksComponent {
 
     @Override
     public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+        return planJournaledRollback(
+                applied.stream()
+                        .map(c -> new JournaledChange(c, Journal.Event.APPLIED, null))
+                        .toList(),
+                context);
+    }
+
+    /**
+     * Restores each change's before-state, checked against the live cluster. A change journaled with {@code {"tag":
+     * ...}} (UNKNOWN: it set the installer's tag first, then its update was refused or not confirmed, and the tag's
+     * undo was not confirmed either) is planned from what the cluster shows: when its log types are not all on, the
+     * update did not land (EKS applies an update whole), so only the tag, when it is still the one the change set, is
+     * restored, whatever else changed the cluster's logging since; when they are, the update landed after all, and the
+     * types are reverted with the tag as for an applied change.
+     */
+    @Override
+    public TargetPlan planJournaledRollback(List<JournaledChange> journaled, TargetContext context) {
         List<Change> out = new ArrayList<>();
         List<Permission> reads = new ArrayList<>();
-        for (Change c : applied) {
+        for (JournaledChange j : journaled) {
+            Change c = j.change();
+            String tagSent = j.state()
+                    .map(st -> st.path("tag"))
+                    .filter(JsonNode::isTextual)
+                    .map(JsonNode::asText)
+                    .orElse(null);
             LoggingState s = LoggingState.fromJson(c.targetState());
             String name = s.cluster();
             Cluster cluster = Clusters.describe(context, name);
@@ -69,21 +95,27 @@ public final class ControlPlaneLogging implements EksComponent {
             String tagInstalled = s.tagAfter();
             String tagNow = cluster.hasTags() ? cluster.tags().get(TAG) : null;
             Change.Builder change = base(ref);
-            if (now.equals(before) && tagNow != null && tagNow.equals(tagInstalled) && !tagNow.equals(tagBefore)) {
-                // The apply was interrupted after it recorded its types in the tag (first) and before the update.
-                change.action(ChangeAction.UPDATE)
-                        .reason("Logging is as before the install (" + names(now) + "), which was interrupted after"
-                                + " recording its log types in the tag " + TAG + ": restores the tag.")
-                        .addPermissions(Permission.of("eks:DescribeCluster", ref.arn()), describeLogGroups(ref))
-                        .addAllPermissions(tagPermissions(ref, tagNow, tagBefore))
-                        .addAttributes(AttributeChange.of("Tags." + TAG, tagNow, tagBefore))
-                        .targetState(state(
-                                ref,
-                                now,
-                                EnumSet.noneOf(LogType.class),
-                                EnumSet.noneOf(LogType.class),
-                                tagNow,
-                                tagBefore));
+            boolean ourTag = tagNow != null && tagNow.equals(tagInstalled) && !tagNow.equals(tagBefore);
+            boolean notLanded = !now.containsAll(s.enableTypes()) || !Collections.disjoint(now, s.disableTypes());
+            if (tagSent != null && notLanded && !now.equals(before)) {
+                // Its update did not land, but the cluster's logging was changed since by someone else: left as it is.
+                if (ourTag) {
+                    restoreTag(change, ref, now, tagNow, tagBefore)
+                            .reason("The install's logging update did not land (logging is now " + names(now)
+                                    + ", changed since by someone else and left as it is), but the tag " + TAG
+                                    + " it set first is still there: restores the tag.");
+                } else {
+                    change.action(ChangeAction.NO_OP)
+                            .reason("The install's logging update did not land, and the tag " + TAG + " is not the"
+                                    + " one it set (" + tagSent + "): nothing of it to undo (logging is now "
+                                    + names(now) + ").");
+                }
+            } else if (now.equals(before) && ourTag) {
+                // Interrupted after it recorded its types in the tag (first) and before the update, or its update was
+                // refused and the tag's undo failed (journaled with the tag).
+                restoreTag(change, ref, now, tagNow, tagBefore)
+                        .reason("Logging is as before the install (" + names(now) + "), which stopped after"
+                                + " recording its log types in the tag " + TAG + ": restores the tag.");
             } else if (now.equals(before)) {
                 change.action(ChangeAction.NO_OP)
                         .reason("Logging is already as before the install: " + names(now) + ".");
@@ -123,6 +155,21 @@ public final class ControlPlaneLogging implements EksComponent {
             // applyOne reports the outcome itself; a journal failure in starting() ends it, and core handles that.
             CallScheduler.join(update.applyOne(change, context));
         }
+    }
+
+    /** Makes {@code change} an update that only sets the installer's tag from {@code tagNow} back to {@code tagBefore}. */
+    private static Change.Builder restoreTag(
+            Change.Builder change,
+            ClusterRef ref,
+            Set<LogType> now,
+            @Nullable String tagNow,
+            @Nullable String tagBefore) {
+        return change.action(ChangeAction.UPDATE)
+                .addPermissions(Permission.of("eks:DescribeCluster", ref.arn()), describeLogGroups(ref))
+                .addAllPermissions(tagPermissions(ref, tagNow, tagBefore))
+                .addAttributes(AttributeChange.of("Tags." + TAG, tagNow, tagBefore))
+                .targetState(state(
+                        ref, now, EnumSet.noneOf(LogType.class), EnumSet.noneOf(LogType.class), tagNow, tagBefore));
     }
 
     static Change.Builder base(ClusterRef ref) {
