@@ -138,13 +138,18 @@ final class UserAccessKeys {
             target.accept(key);
         } catch (RuntimeException e) {
             // The sink's exception may quote the key: neither its message nor the exception itself is passed on.
-            context.failed(
+            // The key landed, so the change is not FAILED (nothing changed) but UNKNOWN, journaled with the key's id:
+            // a rollback deletes exactly it, a resume replaces it (a key the plan did not know of has a lost secret).
+            context.unknown(
                     change,
                     "The accessKeySink threw " + e.getClass().getName() + " while receiving the key "
                             + keyId
-                            + ", whose secret AWS shows only once: delete it (aws iam delete-access-key --user-name "
-                            + IamUserStackAccess.USER_NAME + " --access-key-id " + keyId + ") and apply again.",
-                    null);
+                            + ", whose secret AWS shows only once, so the key exists but may be held by no one: roll"
+                            + " back (deletes it) or resume (replaces it), or delete it (aws iam delete-access-key"
+                            + " --user-name " + IamUserStackAccess.USER_NAME + " --access-key-id " + keyId
+                            + ") and apply again.",
+                    null,
+                    new KeyState.Applied(keyId).toJson());
             return;
         }
         context.applied(
