@@ -6,7 +6,7 @@
 #   pacing: the goals of issue 18: moto alone (500 functions, the installer against the sequential loop), the proxy
 #           at 15/s and 200 ms (1,000 functions, adaptive and documented pacing), a 60 % share (500 functions)
 #           (about 12 minutes)
-#   share:  only the 60 % share row of pacing (about 3 minutes)
+#   share:  only the 60 % share row of pacing (about 3 minutes); as root also the requests' arrivals on the wire
 #   emulator: only the moto-alone row of pacing (the installer against the sequential loop, 500 functions)
 #   fleet:  issue 17: how many requests/s one moto process answers (1, 8 and 60 callers), then the fleet installer
 #           over 20 accounts x 3 regions x 100 functions against an in-process Lambda stub behind the proxy, each
@@ -67,8 +67,20 @@ case "${1:-quick}" in
     exit 0
     ;;
   share)
+    # As root, the kernel's timestamps of the requests on the loopback interface as well (scripts/wire-arrivals.py).
+    wire=""
+    if [ "$(id -u)" = 0 ]; then
+      wire="$(mktemp)"
+      python3 scripts/wire-arrivals.py record "$wire" & wirepid=$!
+      trap 'kill $wirepid 2>/dev/null || true; cleanup' EXIT
+    fi
     header
     run install 500 200 false share=0.6
+    if [ -n "$wire" ]; then
+      sleep 1
+      python3 scripts/wire-arrivals.py count "$wire" "${endpoint##*:}" | head -1
+    fi
+    echo "Load after the run: $(uptime)"
     exit 0
     ;;
 esac

@@ -18,6 +18,7 @@ import com.cloudaeye.agent.spi.TargetService;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -203,33 +204,38 @@ public final class AgentInstaller implements AutoCloseable {
      */
     public ApplyResult rollback(Journal journal) {
         if (journals instanceof S3JournalStore shared) {
-            HeldJournalStore held = shared.hold(journal); // refused while another worker's lease is live
+            HeldJournalStore held = shared.hold(journal.location()); // refused while another worker's lease is live
             if (held != null) {
-                ApplyResult result;
-                try {
-                    result = apply(planRollback(journal), null, held);
-                } catch (RuntimeException e) {
-                    closeAfterFailure(held, e);
-                    throw e;
-                }
-                try {
-                    held.close();
-                } catch (JournalException lost) {
-                    // The rollback ended; losing the lease only at its release must not lose its result.
-                    throw new ApplyException(
-                            "The rollback ended (" + result.status() + "), but this worker lost the lease on the"
-                                    + " rolled-back journal " + journal.location() + " before it released it: "
-                                    + Objects.requireNonNullElse(lost.getMessage(), lost.toString())
-                                    + ". Another worker may be resuming or rolling back that run now: stop it or let"
-                                    + " it finish, then re-plan. What the rollback did is in this exception's"
-                                    + " result().",
-                            result,
-                            lost);
-                }
-                return result;
+                return applyHolding(held, journal.location(), () -> apply(planRollback(journal), null, held));
             }
         }
         return apply(planRollback(journal));
+    }
+
+    /** Applies while holding the lease of the journal at {@code location}, and releases it after. */
+    private static ApplyResult applyHolding(HeldJournalStore held, String location, Supplier<ApplyResult> apply) {
+        ApplyResult result;
+        try {
+            result = apply.get();
+        } catch (RuntimeException e) {
+            closeAfterFailure(held, e);
+            throw e;
+        }
+        try {
+            held.close();
+        } catch (JournalException lost) {
+            // The rollback ended; losing the lease only at its release must not lose its result.
+            throw new ApplyException(
+                    "The rollback ended (" + result.status() + "), but this worker lost the lease on the"
+                            + " rolled-back journal " + location + " before it released it: "
+                            + Objects.requireNonNullElse(lost.getMessage(), lost.toString())
+                            + ". Another worker may be resuming or rolling back that run now: stop it or let"
+                            + " it finish, then re-plan. What the rollback did is in this exception's"
+                            + " result().",
+                    result,
+                    lost);
+        }
+        return result;
     }
 
     private static void closeAfterFailure(HeldJournalStore held, RuntimeException failure) {
@@ -250,16 +256,30 @@ public final class AgentInstaller implements AutoCloseable {
      * whose before-states only the journal knows). The new apply writes its own journal, in which every resource of
      * the interrupted one that is now done appears as applied; with a shared store ({@link S3JournalStore}) it takes
      * the interrupted journal over once its writer's lease expired and appends to it, and is refused while the lease
-     * is live.
+     * is live. A rollback's resume also holds the lease of the journal it rolls back again, as {@link
+     * #rollback(Journal)} does, until it ends.
      *
      * @param journal the journal of the interrupted apply
      * @return the result of the remaining work
+     * @throws JournalException when another worker's lease on the journal (or, for a rollback, on the journal it rolls
+     *     back) is live; nothing was changed
+     * @throws ApplyException when the apply stopped part way, or when a rollback's resume ended but the lease on the
+     *     rolled-back journal was lost before its release: its {@link ApplyException#result()} is the result either
+     *     way
      */
     public ApplyResult resume(Journal journal) {
-        return apply(
-                Recovery.resume(journal, kind -> kind == Plan.Kind.UNINSTALL ? planUninstall() : plan()),
-                journal,
-                journals);
+        Optional<String> rolledBack = journal.rollsBack();
+        if (journals instanceof S3JournalStore shared && rolledBack.isPresent()) {
+            HeldJournalStore held = shared.hold(rolledBack.get()); // refused while another worker's lease is live
+            if (held != null) {
+                return applyHolding(held, rolledBack.get(), () -> apply(resumed(journal), journal, held));
+            }
+        }
+        return apply(resumed(journal), journal, journals);
+    }
+
+    private Plan resumed(Journal journal) {
+        return Recovery.resume(journal, kind -> kind == Plan.Kind.UNINSTALL ? planUninstall() : plan());
     }
 
     /** @return the AWS calls this installer made so far, per IAM action */

@@ -2,6 +2,7 @@ package com.cloudaeye.agent;
 
 import com.cloudaeye.agent.internal.Changes;
 import com.cloudaeye.agent.internal.FileJournalStore;
+import com.cloudaeye.agent.internal.JournalWriter;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -64,14 +65,21 @@ public final class Journal {
     private final Plan plan;
     private final Map<String, Entry> lastByChange;
     private final Set<String> started;
+    private final @Nullable String rollsBack;
 
     private Journal(
-            String location, @Nullable Path path, Plan plan, Map<String, Entry> lastByChange, Set<String> started) {
+            String location,
+            @Nullable Path path,
+            Plan plan,
+            Map<String, Entry> lastByChange,
+            Set<String> started,
+            @Nullable String rollsBack) {
         this.location = location;
         this.path = path;
         this.plan = plan;
         this.lastByChange = lastByChange;
         this.started = started;
+        this.rollsBack = rollsBack;
     }
 
     /**
@@ -110,6 +118,7 @@ public final class Journal {
 
     private static Journal parse(String path, @Nullable Path file, List<String> lines) {
         Plan plan = null;
+        String rollsBack = null;
         Map<String, Entry> last = new LinkedHashMap<>();
         Set<String> started = new HashSet<>();
         for (int i = 0; i < lines.size(); i++) {
@@ -133,6 +142,9 @@ public final class Journal {
             if (event == Event.PLAN) {
                 Plan next = Json.convert(node.get("plan"), Plan.class);
                 plan = plan == null ? next : continued(plan, next);
+                if (rollsBack == null && node.hasNonNull(JournalWriter.ROLLS_BACK)) {
+                    rollsBack = node.get(JournalWriter.ROLLS_BACK).asText();
+                }
                 continue;
             }
             Entry entry = new Entry(
@@ -150,7 +162,7 @@ public final class Journal {
             throw new AgentException("The journal " + path + " has no plan line: it is not a journal of this"
                     + " installer, or it was truncated before the apply started (nothing was changed).");
         }
-        return new Journal(path, file, plan, last, started);
+        return new Journal(path, file, plan, last, started, rollsBack);
     }
 
     /** The plan of an apply and of the resume that continued it: every change, as the later one planned it. */
@@ -192,6 +204,14 @@ public final class Journal {
     /** @return where the journal is: its file's path, or an {@code s3://} URI */
     public String location() {
         return location;
+    }
+
+    /**
+     * @return for a rollback that held the lease of the journal it rolls back (a shared store), that journal's
+     *     location, which a resume of the rollback holds again
+     */
+    Optional<String> rollsBack() {
+        return Optional.ofNullable(rollsBack);
     }
 
     /** @return the plan that was applied */

@@ -73,13 +73,13 @@ public final class S3JournalStore implements JournalStore {
     }
 
     /**
-     * @param earlier a journal whose run another apply acts on (a rollback of it)
+     * @param earlier the location of a journal whose run another apply acts on (a rollback of it, or its resume)
      * @return a store that holds the journal's lease until closed; null when the journal is not in this bucket
      * @throws JournalException when another worker's lease on it is live
      */
     @Nullable
-    HeldJournalStore hold(Journal earlier) {
-        return journals.owns(earlier.location()) ? journals.hold(earlier.location(), this) : null;
+    HeldJournalStore hold(String earlier) {
+        return journals.owns(earlier) ? journals.hold(earlier, this) : null;
     }
 
     @Override

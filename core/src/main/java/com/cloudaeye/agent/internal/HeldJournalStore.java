@@ -61,11 +61,16 @@ public final class HeldJournalStore implements JournalStore, AutoCloseable {
     }
 
     /** Writes the apply's own journal, each line only while the held lease is this worker's. */
-    private final class Gated implements Writer {
+    final class Gated implements Writer {
         private final Writer out;
 
         Gated(Writer out) {
             this.out = out;
+        }
+
+        /** @return the location of the journal whose lease is held */
+        String held() {
+            return held.location();
         }
 
         @Override

@@ -25,6 +25,12 @@ public final class JournalWriter implements AutoCloseable {
     /** Tests of the one journal-failure path: writing a line this matches fails as a full disk would. */
     static volatile @Nullable Predicate<ObjectNode> failing;
 
+    /**
+     * The plan line's field naming the journal a rollback rolls back, written when the rollback holds that journal's
+     * lease ({@link HeldJournalStore}), so that a resume of the rollback holds it again.
+     */
+    public static final String ROLLS_BACK = "rollsBack";
+
     private final JournalStore.Writer out;
 
     private JournalWriter(JournalStore.Writer out) {
@@ -69,6 +75,9 @@ public final class JournalWriter implements AutoCloseable {
         JournalWriter writer = new JournalWriter(out);
         ObjectNode line = Json.object().put("event", Journal.Event.PLAN.name()).put("time", now());
         line.set("plan", Json.tree(plan));
+        if (out instanceof HeldJournalStore.Gated gated) {
+            line.put(ROLLS_BACK, gated.held());
+        }
         try {
             writer.append(line);
         } catch (JournalException e) {

@@ -51,7 +51,10 @@ final class QuotaPace {
      * account's other users. The margin costs its own size: a share runs at 1/1.1 of its rate (within 1.1x of the
      * shared floor). 2 % (20 ms) and then 8 % (80 ms), counted before the SDK signed the request, were measured too
      * little on a loaded 2-core machine: the throttling proxy saw 11 and then 10 calls within one second against a
-     * share of 9. The send is now counted after signing, right before the HTTP client ({@link SendGate}).
+     * share of 9. The send is now counted after signing, right before the HTTP client ({@link SendGate}). A longer
+     * stall of the whole process between the gate and the socket (a garbage collection or safepoint of 100-260 ms on
+     * that machine) is not covered by the margin: {@link StallWatch} reports it and the send window counts the
+     * requests it held from its end ({@link #stalled(long, long)}).
      */
     static final double SHARE_SLACK = 1.10;
 
@@ -145,6 +148,20 @@ final class QuotaPace {
      */
     long admitSend(long now) {
         return slack == 1 ? 0 : sends.admit(now, cap());
+    }
+
+    /**
+     * The process stood still ({@link StallWatch}): the requests let through to be sent from {@code from} on may have
+     * left only at {@code to}, so the send window counts them from then, and a later request waits for them as if
+     * they had been let through at {@code to}. Only under a capped pacing.
+     *
+     * @param from the earliest time a request may have been let through and not yet left
+     * @param to when the process ran again
+     */
+    void stalled(long from, long to) {
+        if (slack != 1) {
+            sends.restamp(from, to);
+        }
     }
 
     /** @return the most calls in one window: the rate's worth, at least one */

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.AbortedException;
@@ -46,6 +47,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private final int maxAttempts;
     private final Duration baseBackoff;
     private final LongAdder throttled = new LongAdder();
+    private final @Nullable StallWatch stalls;
 
     /**
      * A scheduler that never goes faster than the quotas' rates ({@link Pacing#documentedQuotas()}).
@@ -79,6 +81,10 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         this.baseBackoff = baseBackoff;
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("cloudaeye-timer"));
         this.workers = Executors.newFixedThreadPool(maxConcurrency, daemon("cloudaeye-aws"));
+        // A share promises the account's other users every second's rest: count its requests from when they left.
+        this.stalls = pacing.share() < 1
+                ? new StallWatch((from, to) -> buckets.values().forEach(b -> b.stalled(from, to)))
+                : null;
     }
 
     @Override
@@ -233,6 +239,19 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         return throttled.sum();
     }
 
+    /**
+     * {@inheritDoc} Here: unless the pacing raises rates above the documented ones, and until the quota was throttled
+     * once.
+     */
+    @Override
+    public boolean rateLimits(Quota quota) {
+        if (!pacing.raisesAboveQuota()) {
+            return true;
+        }
+        Bucket b = buckets.get(quota.name());
+        return b != null && b.wasThrottled();
+    }
+
     /** @return the pacing in force */
     public Pacing pacing() {
         return pacing;
@@ -249,6 +268,9 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
     @Override
     public void close() {
+        if (stalls != null) {
+            stalls.close();
+        }
         timer.shutdownNow();
         workers.shutdownNow();
     }
@@ -285,6 +307,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         private final QuotaPace pace;
         private final ArrayDeque<Dispatch> queue = new ArrayDeque<>();
         private boolean drainScheduled;
+        private boolean throttledOnce;
 
         Bucket(double quotaRate) {
             this.pace = new QuotaPace(quotaRate, pacing, System.nanoTime());
@@ -344,7 +367,16 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
             pace.succeeded(waited, roundTripNanos);
         }
 
+        synchronized void stalled(long from, long to) {
+            pace.stalled(from, to);
+        }
+
+        synchronized boolean wasThrottled() {
+            return throttledOnce;
+        }
+
         synchronized void onThrottle(long dispatchedAt) {
+            throttledOnce = true;
             if (pace.throttled(dispatchedAt, System.nanoTime())) {
                 LOG.debug("Throttled: the rate is now {}/s", pace.rate());
             }

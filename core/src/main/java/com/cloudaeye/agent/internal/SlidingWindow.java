@@ -17,11 +17,32 @@ final class SlidingWindow {
     }
 
     /**
+     * The events let through from {@code from} on may have taken effect only at {@code to} (the process stood still in
+     * between: {@link StallWatch}), so they count from then.
+     *
+     * @param from the earliest event that may have been held
+     * @param to when the hold ended, not before any event let through
+     */
+    void restamp(long from, long to) {
+        if (passed.isEmpty() || passed.peekLast() - from < 0) {
+            return;
+        }
+        int n = passed.size();
+        for (int i = 0; i < n; i++) {
+            long t = passed.pollFirst();
+            passed.addLast(t - from >= 0 && t - to < 0 ? to : t);
+        }
+    }
+
+    /**
      * @param now the current time, never before an earlier call's
      * @param limit the most events in any window, at least one
      * @return 0 when the event goes through now (it is counted), else how many nanoseconds to wait before asking again
      */
     long admit(long now, int limit) {
+        if (!passed.isEmpty() && now - passed.peekLast() < 0) {
+            now = passed.peekLast(); // restamped to a stall's end that this caller's clock reading predates
+        }
         while (!passed.isEmpty() && now - passed.peekFirst() >= window) {
             passed.pollFirst();
         }

@@ -44,6 +44,20 @@ public interface CallScheduler {
     long throttledCount();
 
     /**
+     * Whether a quota's rate is what holds its calls back: then every extra call of it lengthens the run by one
+     * interval, so a target should not spend calls of it to save calls of another quota (e.g. one listing in the
+     * shared bucket for many reads that have a bucket of their own). True under a pacing that never goes above the
+     * documented rate (documented quotas, a share) and once the endpoint throttled the quota; false while an
+     * adaptive pacing may still raise it (an emulator, a raised quota).
+     *
+     * @param quota the quota
+     * @return true when the quota's rate limits its calls; this default says so always
+     */
+    default boolean rateLimits(Quota quota) {
+        return true;
+    }
+
+    /**
      * Waits for a future and unwraps its error, so callers see the SDK's own exception.
      *
      * @param future the future

@@ -3,6 +3,7 @@ package com.cloudaeye.agent.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.cloudaeye.agent.Pacing;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.Quota;
 import java.io.IOException;
@@ -153,6 +154,29 @@ class RateLimitedSchedulerTest {
         assertThat(call.attempts).hasValue(3);
         assertThat(scheduler.throttledCount()).isEqualTo(2);
         assertThat(scheduler.currentRate("test.throttled")).isLessThan(1000);
+    }
+
+    @Test
+    void rateLimits_underACapOrDocumentedQuotas_always_underAdaptivePacing_onlyOnceTheQuotaWasThrottled() {
+        Quota quota = new Quota("test.limit", 1000);
+        assertThat(scheduler.rateLimits(quota)).as("documented quotas").isTrue();
+        try (RateLimitedScheduler share =
+                        new RateLimitedScheduler(Map.of(), Pacing.share(0.6), 4, 5, Duration.ofMillis(1));
+                RateLimitedScheduler adaptive =
+                        new RateLimitedScheduler(Map.of(), Pacing.adaptive(), 4, 5, Duration.ofMillis(1))) {
+            assertThat(share.rateLimits(quota)).as("a share").isTrue();
+
+            assertThat(adaptive.rateLimits(quota)).as("adaptive, unused").isFalse();
+            assertThat(adaptive.call(quota, new Scripted())).isEqualTo("ok");
+            assertThat(adaptive.rateLimits(quota))
+                    .as("adaptive, nothing throttled")
+                    .isFalse();
+            assertThat(adaptive.call(quota, new Scripted(status(429)))).isEqualTo("ok");
+            assertThat(adaptive.rateLimits(quota))
+                    .as("adaptive, after a throttle")
+                    .isTrue();
+            assertThat(adaptive.rateLimits(FAST)).as("another quota").isFalse();
+        }
     }
 
     @Test

@@ -13,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Pacing;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.ResourceResult.Outcome;
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -60,6 +61,22 @@ class LambdaLiveListingWireMockTest {
     }
 
     @Test
+    void apply_withoutRevisionIds_underAShare_readsEachFunction_andListsNothingInTheSharedBucket() {
+        stubListing(listing(plain("a"), plain("b"), plain("c")), listing(plain("a"), plain("b"), plain("c")));
+        try (AgentInstaller installer = installer(Pacing.share(0.6))) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(result.calls())
+                    .as("the shared bucket is the limit: no pass of ListFunctions, one GetFunction (its own bucket)"
+                            + " before each update")
+                    .containsEntry("lambda:UpdateFunctionConfiguration", 3L)
+                    .containsEntry("lambda:GetFunction", 3L)
+                    .doesNotContainKey("lambda:ListFunctions");
+        }
+    }
+
+    @Test
     void apply_withoutRevisionIds_whenTheListingShowsAFunctionChangedSincePlanning_skipsIt_andUpdatesTheOthers() {
         String changed = plain("b").replace("\"Layers\":[]", "\"Layers\":[{\"Arn\":\"" + USER_LAYER + "\"}]");
         stubListing(listing(plain("a"), plain("b"), plain("c")), listing(plain("a"), changed, plain("c")));
@@ -84,7 +101,12 @@ class LambdaLiveListingWireMockTest {
     }
 
     private AgentInstaller installer() {
+        return installer(Pacing.adaptive());
+    }
+
+    private AgentInstaller installer(Pacing pacing) {
         return LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
+                .pacing(pacing)
                 .target(LambdaTarget.builder()
                         .functions("*")
                         .layer(Architecture.X86_64, LAYER)

@@ -174,6 +174,94 @@ class S3JournalRollbackIT {
     }
 
     /**
+     * A rollback interrupted part way is resumed by another worker: like the rollback, the resume holds the lease of
+     * the install journal it rolls back (recorded in the rollback journal's plan line), so it is refused, with nothing
+     * changed, while a third worker's lease on the install journal is live, and it holds that lease while it applies.
+     */
+    @Test
+    void resumedRollback_holdsTheRolledBackJournalsLease_andIsRefusedWhileAnotherWorkersLeaseIsLive() throws Exception {
+        ApplyResult installed;
+        try (AgentInstaller workerA = installer("worker-a")) {
+            installed = workerA.apply(workerA.plan());
+        }
+        assertThat(installed.status()).as(installed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        String location = installed.journalLocation().orElseThrow();
+        String key = location.substring(("s3://" + bucket + "/").length());
+        Journal journal = Journal.read(store("worker-a"), location);
+        // Worker A's rollback meets a deleted "payments", so the rollback journal is left with work to resume.
+        ProgressListener deletePayments = new ProgressListener() {
+            @Override
+            public void started(com.cloudaeye.agent.Plan plan, int total) {
+                fixtures.lambda.deleteFunction(r -> r.functionName("payments"));
+            }
+        };
+        ApplyResult interrupted;
+        try (AgentInstaller workerA =
+                builder("worker-a").listener(deletePayments).build()) {
+            interrupted = resultOf(() -> workerA.rollback(journal));
+        }
+        String rollback = interrupted.journalLocation().orElseThrow();
+        assertThat(Journal.read(store("worker-b"), rollback).unfinished())
+                .as(interrupted.toString())
+                .isNotEmpty();
+        assertThat(s3.getObjectAsBytes(r -> r.bucket(bucket).key(rollback.substring(("s3://" + bucket + "/").length())))
+                        .asUtf8String())
+                .as("the rollback journal names the journal it rolls back")
+                .contains("\"rollsBack\":\"" + location + "\"");
+        fixtures.function("payments", Runtime.PYTHON3_12, Architecture.X86_64, Map.of("STAGE", "prod"), layer);
+        Instant expires = Instant.now().plusSeconds(3);
+        leaseTo(key, "worker-c", expires); // worker C acts on the install's run meanwhile
+        Journal toResume = Journal.read(store("worker-b"), rollback);
+        AtomicReference<String> ownerWhileResuming = new AtomicReference<>("not started");
+        ProgressListener leaseOwner = new ProgressListener() {
+            @Override
+            public void started(com.cloudaeye.agent.Plan plan, int total) {
+                ownerWhileResuming.set(s3.getObjectAsBytes(r -> r.bucket(bucket).key(key))
+                        .response()
+                        .metadata()
+                        .get("cloudaeye-lease-owner"));
+            }
+        };
+
+        try (AgentInstaller workerB = builder("worker-b").listener(leaseOwner).build()) {
+            assertThatThrownBy(() -> workerB.resume(toResume))
+                    .isInstanceOf(JournalException.class)
+                    .hasMessageContaining(location + " is owned by worker worker-c, whose lease runs until")
+                    .hasMessageContaining("Nothing was changed");
+            assertThat(ownerWhileResuming.get())
+                    .as("refused before the apply started")
+                    .isEqualTo("not started");
+            assertThat(layers(fixtures.config("payments")))
+                    .as("refused: payments keeps the agent")
+                    .containsExactly(layer);
+
+            while (!Instant.now().isAfter(expires)) {
+                Thread.sleep(100); // waits for the lease to end; nothing here measures time
+            }
+            ApplyResult resumed = workerB.resume(toResume);
+
+            assertThat(resumed.journalLocation()).as(resumed.toString()).hasValue(rollback);
+            assertThat(ownerWhileResuming.get())
+                    .as("worker B held the install journal's lease while it resumed the rollback")
+                    .isEqualTo("worker-b");
+        }
+        GetObjectResponse after =
+                s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)).response();
+        assertThat(after.metadata()).containsEntry("cloudaeye-lease-owner", "worker-b");
+        assertThat(Long.parseLong(after.metadata().get("cloudaeye-lease-expires")))
+                .as("released once the resume ended")
+                .isLessThanOrEqualTo(Instant.now().toEpochMilli());
+    }
+
+    private static ApplyResult resultOf(java.util.function.Supplier<ApplyResult> apply) {
+        try {
+            return apply.get();
+        } catch (ApplyException e) {
+            return e.result(); // a rollback that stopped part way: its result is what the test needs
+        }
+    }
+
+    /**
      * Puts a journal object back with another worker's lease, as that worker's takeover would: its lease line (which
      * readers skip) is new, so the object's ETag changes as with every real write.
      */
@@ -201,12 +289,15 @@ class S3JournalRollbackIT {
     }
 
     private AgentInstaller installer(String owner) {
+        return builder(owner).build();
+    }
+
+    private com.cloudaeye.agent.AgentInstallerBuilder builder(String owner) {
         return fixtures.installer(LambdaTarget.builder()
                         .functions(FUNCTIONS.toArray(String[]::new))
                         .layer(Architecture.X86_64, layer)
                         .build())
-                .journalStore(store(owner))
-                .build();
+                .journalStore(store(owner));
     }
 
     private JournalStore store(String owner) {

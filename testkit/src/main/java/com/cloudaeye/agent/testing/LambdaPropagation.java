@@ -25,23 +25,29 @@ final class LambdaPropagation {
         this.delay = delay;
     }
 
-    /** @return true when the call is an update or publish of a function whose update is still in progress */
-    boolean conflicts(ProxyCall call) {
+    /**
+     * @param scope where the function lives, as far as the proxy tells them apart: its account-region when the proxy
+     *     keeps buckets per account-region (a fleet, where every account-region may have a function of the same
+     *     name), else empty
+     * @return true when the call is an update or publish of a function whose update is still in progress
+     */
+    boolean conflicts(ProxyCall call, String scope) {
         return call.function != null
                 && (call.operation.equals("UpdateFunctionConfiguration") || call.operation.equals("PublishVersion"))
-                && inProgress(call.function);
+                && inProgress(scope + " " + call.function);
     }
 
-    /** @return moto's answer, rewritten while a Lambda update is in progress */
-    byte[] afterForward(ProxyCall call, HttpResponse<byte[]> response) throws IOException {
+    /** @return moto's answer, rewritten while a Lambda update is in progress (scope: as for {@link #conflicts}) */
+    byte[] afterForward(ProxyCall call, String scope, HttpResponse<byte[]> response) throws IOException {
         byte[] answer = response.body();
         if (call.function != null && response.statusCode() == 200) {
+            String function = scope + " " + call.function;
             if (call.operation.equals("UpdateFunctionConfiguration") && !delay.isZero()) {
-                inProgressUntilNanos.put(call.function, System.nanoTime() + delay.toNanos());
+                inProgressUntilNanos.put(function, System.nanoTime() + delay.toNanos());
                 answer = markInProgress(answer, false);
-            } else if (call.operation.equals("GetFunction") && inProgress(call.function)) {
+            } else if (call.operation.equals("GetFunction") && inProgress(function)) {
                 answer = markInProgress(answer, true);
-            } else if (call.operation.equals("GetFunctionConfiguration") && inProgress(call.function)) {
+            } else if (call.operation.equals("GetFunctionConfiguration") && inProgress(function)) {
                 answer = markInProgress(answer, false);
             }
         }

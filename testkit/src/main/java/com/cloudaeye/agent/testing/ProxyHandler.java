@@ -113,7 +113,7 @@ final class ProxyHandler {
                     exchange.getRequestMethod(), exchange.getRequestURI(), exchange.getRequestHeaders(), body);
             counters.arrived(call);
             if (call.admin) {
-                forwardAndRespond(exchange, call, body, null);
+                forwardAndRespond(exchange, call, "", body, null);
                 return;
             }
             ThrottlingProxy.Request logged = new ThrottlingProxy.Request(
@@ -127,6 +127,8 @@ final class ProxyHandler {
                 return;
             }
             String accountRegion = ProxyCall.accountRegion(exchange.getRequestHeaders());
+            // Functions of the same name in two account-regions are two functions, where the proxy tells them apart.
+            String scope = perAccountRegion ? accountRegion : "";
             if (call.group != null) {
                 counters.arrivedInGroup(call.group, accountRegion, arrivedAt);
             }
@@ -150,7 +152,7 @@ final class ProxyHandler {
                         return;
                     }
                     case LOST_RESPONSE -> {
-                        forward(call, exchange, body, logged);
+                        forward(call, scope, exchange, body, logged);
                         exchange.close();
                         return;
                     }
@@ -173,7 +175,7 @@ final class ProxyHandler {
                 ProxyResponses.respondThrottled(exchange, call);
                 return;
             }
-            if (propagation.conflicts(call)) {
+            if (propagation.conflicts(call, scope)) {
                 counters.conflicts.increment();
                 ProxyResponses.respondError(
                         exchange,
@@ -184,7 +186,7 @@ final class ProxyHandler {
                                 + call.function);
                 return;
             }
-            forwardAndRespond(exchange, call, body, logged);
+            forwardAndRespond(exchange, call, scope, body, logged);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             exchange.close();
@@ -195,7 +197,7 @@ final class ProxyHandler {
     }
 
     private void forwardAndRespond(
-            HttpExchange exchange, ProxyCall call, byte[] body, ThrottlingProxy.@Nullable Request logged)
+            HttpExchange exchange, ProxyCall call, String scope, byte[] body, ThrottlingProxy.@Nullable Request logged)
             throws IOException, InterruptedException {
         HttpResponse<byte[]> response;
         try {
@@ -206,7 +208,7 @@ final class ProxyHandler {
             return;
         }
         recordLanded(logged, response);
-        byte[] answer = propagation.afterForward(call, response);
+        byte[] answer = propagation.afterForward(call, scope, response);
         Headers out = exchange.getResponseHeaders();
         response.headers().map().forEach((name, values) -> {
             String lower = name.toLowerCase(Locale.ROOT);
@@ -218,12 +220,13 @@ final class ProxyHandler {
     }
 
     /** Forwards a request whose answer will be lost; moto's answer still updates the propagation state. */
-    private void forward(ProxyCall call, HttpExchange exchange, byte[] body, ThrottlingProxy.Request logged)
+    private void forward(
+            ProxyCall call, String scope, HttpExchange exchange, byte[] body, ThrottlingProxy.Request logged)
             throws IOException, InterruptedException {
         HttpResponse<byte[]> response =
                 http.send(forwardRequest(exchange, body), HttpResponse.BodyHandlers.ofByteArray());
         recordLanded(logged, response);
-        propagation.afterForward(call, response);
+        propagation.afterForward(call, scope, response);
     }
 
     private void recordLanded(ThrottlingProxy.@Nullable Request logged, HttpResponse<byte[]> response) {

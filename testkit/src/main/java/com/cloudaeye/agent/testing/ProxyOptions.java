@@ -94,6 +94,8 @@ public abstract class ProxyOptions<B extends ProxyOptions<B>> {
      * x-moto-account-id} header when it has one, else its SigV4 credential's access key ID: one per assumed-role
      * session, so one per account of a fleet (credentials refreshed mid-run would start a new, full bucket); its
      * region is the SigV4 credential scope's. {@link ThrottlingProxy#requestsPerAccountRegion(String)} counts them.
+     * Lambda updates in progress ({@link #propagationDelay(Duration)}) are kept per account-region too, so a function
+     * of the same name in another account-region is another function.
      *
      * @return this
      */

@@ -30,7 +30,9 @@ class ThrottlingProxyBucketsTest {
     void startBackend() throws IOException {
         backend = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         backend.createContext("/", exchange -> {
-            exchange.sendResponseHeaders(200, -1);
+            byte[] empty = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, empty.length);
+            exchange.getResponseBody().write(empty);
             exchange.close();
         });
         backend.start();
@@ -81,6 +83,54 @@ class ThrottlingProxyBucketsTest {
                     .as("counted per account-region all the same")
                     .hasSize(2);
         }
+    }
+
+    /**
+     * Every account-region of a fleet may have a function of the same name: an update in progress in one is no
+     * conflict for the function of that name in another (it was, and sent each fleet function's update twice).
+     */
+    @Test
+    void bucketsPerAccountRegion_keepEachAccountRegionsUpdatesInProgressApart() throws Exception {
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                .target(URI.create("http://127.0.0.1:" + backend.getAddress().getPort()))
+                .propagationDelay(java.time.Duration.ofMinutes(10))
+                .bucketsPerAccountRegion()
+                .start()) {
+            assertThat(update(proxy, "AKIDFIRST", "us-east-1")).isEqualTo(200);
+            assertThat(update(proxy, "AKIDFIRST", "us-east-1"))
+                    .as("its own update is in progress")
+                    .isEqualTo(409);
+            assertThat(update(proxy, "AKIDSECOND", "us-east-1"))
+                    .as("another account's function of that name")
+                    .isEqualTo(200);
+            assertThat(update(proxy, "AKIDFIRST", "eu-west-1"))
+                    .as("another region's")
+                    .isEqualTo(200);
+        }
+    }
+
+    @Test
+    void byDefault_aFunctionNameIsOneFunction() throws Exception {
+        try (ThrottlingProxy proxy = ThrottlingProxy.builder()
+                .target(URI.create("http://127.0.0.1:" + backend.getAddress().getPort()))
+                .propagationDelay(java.time.Duration.ofMinutes(10))
+                .start()) {
+            assertThat(update(proxy, "AKIDFIRST", "us-east-1")).isEqualTo(200);
+            assertThat(update(proxy, "AKIDSECOND", "eu-west-1")).isEqualTo(409);
+        }
+    }
+
+    private int update(ThrottlingProxy proxy, String accessKeyId, String region)
+            throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(
+                        proxy.endpoint().resolve("/2015-03-31/functions/fn-0001/configuration"))
+                .PUT(HttpRequest.BodyPublishers.ofString("{}"))
+                .header(
+                        "Authorization",
+                        "AWS4-HMAC-SHA256 Credential=" + accessKeyId + "/20261201/" + region
+                                + "/lambda/aws4_request, SignedHeaders=host, Signature=00")
+                .build();
+        return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     private ThrottlingProxy.Builder proxy() {

@@ -31,8 +31,10 @@ import software.amazon.awssdk.services.lambda.model.UpdateFunctionConfigurationR
  * <p>The function as planned is what this target's own plan read in this process, when the service gave it a
  * {@code RevisionId}: the precondition then guards the update, and no {@code GetFunction} is needed before it.
  * Otherwise (a plan read from JSON, a resume, an emulator without revisions) the live function is read first and
- * compared with the plan; where the plan listed many functions and the endpoint gave none a {@code RevisionId}, that
- * read is a pass of {@code ListFunctions} shared by the updates of the next second ({@link LiveListing}). A
+ * compared with the plan; where the plan listed many functions, the endpoint gave none a {@code RevisionId} and the
+ * shared bucket's rate is not the limit ({@link CallScheduler#rateLimits}: adaptive pacing, nothing throttled), that
+ * read is a pass of {@code ListFunctions} shared by the updates of the next second ({@link LiveListing}); under a
+ * share, documented quotas or after a throttle it is one {@code GetFunction} (its own bucket) per function. A
  * {@code ResourceConflictException} (another update in progress) waits for the function
  * and retries; throttling and 5xx are retried by the scheduler.
  */
@@ -73,7 +75,11 @@ public final class FunctionUpdater {
      */
     public void apply(List<Change> changes) {
         PlanCheck.requireConsistent(changes, context.region().id());
-        listing = planned.worthListing() ? new LiveListing(lambda, scheduler) : null;
+        // A pass costs calls of the shared bucket to save GetFunctions (their own bucket): only worth it where the
+        // shared rate is not the limit (adaptive pacing on an endpoint that has not throttled it).
+        listing = planned.worthListing() && !scheduler.rateLimits(LambdaQuotas.CONTROL_PLANE)
+                ? new LiveListing(lambda, scheduler)
+                : null;
         CallScheduler.join(AsyncWindow.run(changes, WINDOW, context::shouldStop, this::applyOne));
     }
 
@@ -89,7 +95,10 @@ public final class FunctionUpdater {
                         return CompletableFuture.completedFuture(asPlanned); // the RevisionId precondition guards it
                     }
                     LiveListing live = listing;
-                    if (live != null && state.revisionId() == null && planned.takeUnguarded(arn)) {
+                    if (live != null
+                            && state.revisionId() == null
+                            && planned.takeUnguarded(arn)
+                            && !scheduler.rateLimits(LambdaQuotas.CONTROL_PLANE)) {
                         return live.read(arn)
                                 .thenCompose(listed -> listed != null
                                         ? CompletableFuture.completedFuture(listed)

@@ -18,6 +18,8 @@ import software.amazon.awssdk.services.lambda.model.ListFunctionsResponse;
  * pass's first request. A later check starts a new pass; a check whose pass failed, or does not hold its function,
  * reads the function itself. A function's state is then taken at most one second before its check asked for it (a
  * {@code GetFunction} takes it between the ask and the answer), and both wait alike for the update's turn after it.
+ * A pass's pages are calls of the shared bucket, so the updater uses passes only where that bucket's rate is not the
+ * limit ({@link CallScheduler#rateLimits}); behind a share or documented quotas they would lengthen the run.
  */
 final class LiveListing {
     /** How old a pass may be when a check uses it. */
