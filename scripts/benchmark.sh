@@ -47,6 +47,7 @@ case "${1:-quick}" in
     fleet fleet 1 1 100 200
     fleet fleet 5 3 100 200
     fleet fleet 20 3 100 200
+    fleet proxy-capacity 10 60
     echo "Load after the run: $(uptime)"
     exit 0
     ;;

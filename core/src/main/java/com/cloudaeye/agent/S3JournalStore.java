@@ -20,8 +20,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * with every write and every third of the lease); {@link AgentInstaller#resume(Journal)} on another machine
  * takes the journal over only once that lease has expired, and the first worker's next write then fails and stops its
  * apply before its next mutation. {@link AgentInstaller#rollback(Journal)} takes the rolled-back journal's lease the
- * same way and holds it while it rolls back (its own journal is a new object beside it). A finished apply releases
- * the lease.
+ * same way and holds it while it rolls back (its own journal is a new object beside it, which names the rolled-back
+ * journal); a resume of an interrupted rollback takes both leases: its own journal's and the rolled-back one's. A
+ * finished apply releases the lease.
  *
  * <pre>{@code
  * JournalStore journals = S3JournalStore.builder()

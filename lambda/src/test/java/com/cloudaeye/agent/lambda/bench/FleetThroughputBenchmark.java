@@ -38,7 +38,9 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
  * <p>Arguments: {@code moto-capacity SECONDS THREADS...}: how many Lambda requests per second one moto process answers
  * with that many concurrent callers (a mix of {@code GetFunction}, {@code ListAliases} and {@code
  * UpdateFunctionConfiguration}, straight to moto); {@code fleet ACCOUNTS REGIONS FUNCTIONS LATENCY_MS}: the fleet
- * against {@link LambdaStub}, a fast in-process stand-in for the calls the install makes, behind the proxy.
+ * against {@link LambdaStub}, a fast in-process stand-in for the calls the install makes, behind the proxy; {@code
+ * proxy-capacity SECONDS THREADS...}: how many requests per second the proxy in front of the stub, and the stub
+ * alone, answer here ({@link ProxyCapacity}).
  */
 public final class FleetThroughputBenchmark {
     private static final double RATE = 15;
@@ -52,7 +54,13 @@ public final class FleetThroughputBenchmark {
      * @throws Exception on a setup failure
      */
     public static void main(String[] args) throws Exception {
-        if (args[0].equals("moto-capacity")) {
+        if (args[0].equals("proxy-capacity")) {
+            int seconds = Integer.parseInt(args[1]);
+            for (int i = 2; i < args.length; i++) {
+                ProxyCapacity.measure(seconds, Integer.parseInt(args[i]), true);
+                ProxyCapacity.measure(seconds, Integer.parseInt(args[i]), false);
+            }
+        } else if (args[0].equals("moto-capacity")) {
             int seconds = Integer.parseInt(args[1]);
             for (int i = 2; i < args.length; i++) {
                 motoCapacity(seconds, Integer.parseInt(args[i]));
@@ -102,10 +110,13 @@ public final class FleetThroughputBenchmark {
                 Duration cpuBefore = cpu();
                 long start = System.nanoTime();
                 FleetPlan plan = fleet.plan();
+                double planned = (System.nanoTime() - start) / 1e9;
                 FleetResult result = fleet.apply(plan);
                 double wall = (System.nanoTime() - start) / 1e9;
                 double cpu = cpu().minus(cpuBefore).toMillis() / 1e3;
                 report(proxy, stub, plan, result, accountIds, regionList, functions, latencyMs, wall, cpu);
+                System.out.printf(Locale.ROOT, "The plan took %.1f s of the %.1f s.%n", planned, wall);
+                System.out.println(ProxyCapacity.cpuByThreads());
             }
         }
     }
