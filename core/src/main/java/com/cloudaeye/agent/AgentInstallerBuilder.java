@@ -128,7 +128,8 @@ public final class AgentInstallerBuilder {
      * here; a target's own setting, where it has one, comes first.
      *
      * @param key the sink's key, a constant of the platform module
-     * @param sink receives each value; an exception it throws fails that change (its message is not passed on)
+     * @param sink receives each value; an exception it throws ends that change UNKNOWN, since the value it received
+     *     was made (e.g. an access key: roll back or resume); its message is not passed on
      * @param <T> what the sink receives
      * @return this
      */

@@ -214,7 +214,8 @@ public final class FleetInstallerBuilder {
      * thread-safe. To know which account and region a value comes from, use {@link #sinkPerAccountRegion(SinkKey, BiFunction)}.
      *
      * @param key the sink's key, a constant of the platform module
-     * @param sink receives each value; an exception it throws fails that change (its message is not passed on)
+     * @param sink receives each value; an exception it throws ends that change UNKNOWN, since the value it received
+     *     was made (e.g. an access key: roll back or resume); its message is not passed on
      * @param <T> what the sink receives
      * @return this
      */

@@ -4,15 +4,17 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.SinkKey;
-import com.cloudaeye.agent.eks.internal.ControlPlaneLogging;
-import com.cloudaeye.agent.eks.internal.EksComponent;
+import com.cloudaeye.agent.eks.internal.ComponentPlanner;
 import com.cloudaeye.agent.eks.internal.EksParts;
 import com.cloudaeye.agent.eks.internal.EksParts.Selection;
+import com.cloudaeye.agent.eks.internal.EksService;
+import com.cloudaeye.agent.eks.internal.LoggingPlanner;
 import com.cloudaeye.agent.eks.internal.Waits;
-import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
-import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
+import com.cloudaeye.agent.eks.internal.access.CrossAccountRolePlanner;
+import com.cloudaeye.agent.eks.internal.access.IamUserStackPlanner;
 import com.cloudaeye.agent.eks.internal.helm.HelmReleaseComponent;
 import com.cloudaeye.agent.eks.internal.helm.InstallerRbac;
+import com.cloudaeye.agent.eks.internal.helm.ReleasePlanner;
 import com.cloudaeye.agent.eks.internal.helm.ReleaseState;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -25,6 +27,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -62,8 +65,8 @@ public final class EksTarget implements Target {
 
     private final EksParts parts;
 
-    private EksTarget(List<Selection> selections, Waits waits) {
-        this.parts = new EksParts(selections, waits);
+    private EksTarget(List<Selection> selections, EksService service) {
+        this.parts = new EksParts(selections, service);
     }
 
     /** @return a new builder */
@@ -132,10 +135,10 @@ public final class EksTarget implements Target {
      */
     public static final class Builder {
         private @Nullable String cluster;
-        /** One factory per enabled part, by the option that enabled it: a new part is one more option. */
-        private final Map<String, Function<Waits, EksComponent>> parts = new LinkedHashMap<>();
+        /** One planner factory per enabled part, by the option that enabled it: a new part is one more option. */
+        private final Map<String, Function<Waits, ComponentPlanner>> parts = new LinkedHashMap<>();
 
-        private CloudAEyeAccess.@Nullable Mode accessMode;
+        private @Nullable CloudAEyeAccess access;
         private final List<Builder> more = new ArrayList<>();
         private final boolean nested;
 
@@ -168,7 +171,7 @@ public final class EksTarget implements Target {
         public Builder controlPlaneLogging(boolean enabled) {
             if (enabled) {
                 Set<LogType> all = EnumSet.allOf(LogType.class);
-                parts.put("logging", waits -> new ControlPlaneLogging(all, waits));
+                parts.put("logging", waits -> new LoggingPlanner(all, waits));
             } else {
                 parts.remove("logging");
             }
@@ -187,7 +190,7 @@ public final class EksTarget implements Target {
                         + " controlPlaneLogging(false) to leave logging alone.");
             }
             Set<LogType> chosen = EnumSet.copyOf(Arrays.asList(types));
-            parts.put("logging", waits -> new ControlPlaneLogging(chosen, waits));
+            parts.put("logging", waits -> new LoggingPlanner(chosen, waits));
             return this;
         }
 
@@ -198,15 +201,12 @@ public final class EksTarget implements Target {
          * @return this
          */
         public Builder cloudAEyeAccess(CloudAEyeAccess access) {
-            accessMode = access.mode();
+            this.access = access;
             parts.put(
                     "access",
                     waits -> access.mode() == CloudAEyeAccess.Mode.IAM_USER_STACK
-                            ? new IamUserStackAccess(
-                                    access.accessKeySink().orElse(null),
-                                    access.reuseAccessKey().orElse(null),
-                                    waits)
-                            : new CrossAccountRoleAccess(
+                            ? new IamUserStackPlanner(access.reuseAccessKey())
+                            : new CrossAccountRolePlanner(
                                     access.cloudAEyeAccountId().orElseThrow(),
                                     access.externalId().orElseThrow()));
             return this;
@@ -241,7 +241,7 @@ public final class EksTarget implements Target {
          * @return this
          */
         public Builder daemonSet(AgentDaemonSet daemonSet) {
-            parts.put("daemonSet", waits -> new HelmReleaseComponent(daemonSet));
+            parts.put("daemonSet", waits -> new ReleasePlanner(daemonSet));
             return this;
         }
 
@@ -304,7 +304,7 @@ public final class EksTarget implements Target {
         }
 
         private Selection selection(Waits waits) {
-            List<EksComponent> out = new ArrayList<>();
+            List<ComponentPlanner> out = new ArrayList<>();
             parts.values().forEach(p -> out.add(p.apply(waits)));
             return new Selection(validCluster(), out);
         }
@@ -334,13 +334,14 @@ public final class EksTarget implements Target {
             all.addAll(more);
             List<Selection> selections = new ArrayList<>();
             Map<CloudAEyeAccess.Mode, String> access = new LinkedHashMap<>();
+            Optional<CloudAEyeAccess> userStack = Optional.empty();
             for (Builder b : all) {
                 Selection selection = b.selection(waits);
                 if (selections.stream().anyMatch(s -> s.cluster().equals(selection.cluster()))) {
                     throw new ConfigurationException("EksTarget: the cluster " + selection.cluster() + " is added"
                             + " twice: configure all its parts in one cluster(...) or addCluster(...).");
                 }
-                CloudAEyeAccess.Mode mode = b.accessMode;
+                CloudAEyeAccess.Mode mode = b.access == null ? null : b.access.mode();
                 if (mode != null && access.containsKey(mode)) {
                     throw new ConfigurationException("EksTarget: the clusters " + access.get(mode) + " and "
                             + selection.cluster() + " both ask for cloudAEyeAccess in the mode " + mode + ", whose"
@@ -350,9 +351,20 @@ public final class EksTarget implements Target {
                 if (mode != null) {
                     access.put(mode, selection.cluster());
                 }
+                if (mode == CloudAEyeAccess.Mode.IAM_USER_STACK) {
+                    userStack = Optional.ofNullable(b.access);
+                }
                 selections.add(selection);
             }
-            return new EksTarget(selections, waits);
+            // The IAM-user access's key sink is what a plan cannot carry; at most one cluster has that access.
+            // The service applies the parts in the order they were configured, as the target plans them.
+            List<String> order = new ArrayList<>();
+            selections.forEach(sel -> sel.planners()
+                    .forEach(p -> p.resourceTypes().stream()
+                            .filter(t -> !order.contains(t))
+                            .forEach(order::add)));
+            EksService service = new EksService(waits, userStack.flatMap(CloudAEyeAccess::accessKeySink), order);
+            return new EksTarget(selections, service);
         }
     }
 }

@@ -22,7 +22,8 @@ import software.amazon.awssdk.services.eks.model.LogSetup;
 /**
  * The logging change records its log types in the cluster tag first, then sends UpdateClusterConfig. When the update
  * is refused, the tag is restored, so that FAILED (nothing changed) holds; when that cannot be confirmed, the change
- * is UNKNOWN, journals the tag, and a rollback removes it.
+ * is UNKNOWN, journals the tag, and a rollback removes it: checked against the live cluster, with the log types
+ * reverted too when the update landed after all, and only the tag when it did not (whatever else changed since).
  */
 class LoggingTagUndoIT {
     @TempDir
@@ -73,18 +74,87 @@ class LoggingTagUndoIT {
         assertThat(enabledTypes()).isZero();
     }
 
+    /**
+     * As above, and someone enables another log type by hand before the rollback: the rollback reads the journaled
+     * tag, sees that the update did not land (its types are off), restores the tag and leaves the other type on.
+     */
+    @Test
+    void rollback_ofAnUnknownChangeWithItsTag_whenLoggingChangedSince_restoresTheTag_andKeepsTheOtherType() {
+        EksTarget target = MotoEks.target().logTypes(LogType.API, LogType.AUDIT).build();
+        ApplyResult result = applyRefusing(target, "UpdateClusterConfig", "UntagResource");
+        assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
+                .as(result.toString())
+                .hasSize(1);
+        assertThat(tags()).containsEntry(ControlPlaneLogging.TAG, "api,audit");
+        try (EksClient eks = MotoEks.eks()) {
+            eks.updateClusterConfig(r -> r.name(MotoEks.CLUSTER)
+                    .logging(l -> l.clusterLogging(LogSetup.builder()
+                            .enabled(true)
+                            .typesWithStrings("scheduler")
+                            .build())));
+        }
+
+        ApplyResult rolledBack = rollback(result);
+
+        assertThat(rolledBack.withOutcome(ResourceResult.Outcome.APPLIED))
+                .as(rolledBack.toString())
+                .hasSize(1);
+        assertThat(tags()).doesNotContainKey(ControlPlaneLogging.TAG);
+        assertThat(enabledTypes()).isEqualTo(1);
+    }
+
+    /**
+     * UpdateClusterConfig landed but its answer was lost, its retry was refused and the read-back too: UNKNOWN with
+     * the tag journaled. The rollback sees that the update landed after all and reverts the log types with the tag.
+     */
+    @Test
+    void rollback_ofAnUnknownChangeWithItsTag_whenTheUpdateLandedAfterAll_revertsTheTypesAndTheTag() {
+        EksTarget target = MotoEks.target().logTypes(LogType.API).build();
+        ApplyResult result;
+        try (AgentInstaller direct = MotoEks.installer(target).withoutJournal().build();
+                ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(Moto.endpoint())
+                        .lostThenDenied("UpdateClusterConfig", "UpdateClusterConfig", "DescribeCluster")
+                        .start();
+                AgentInstaller faulted = faulted(target, proxy)) {
+            result = faulted.apply(direct.plan());
+            assertThat(proxy.faults()).containsEntry(Fault.LOST_RESPONSE, 1L);
+        }
+        assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
+                .as(result.toString())
+                .hasSize(1);
+        assertThat(Journal.read(result.journal().orElseThrow()).sent())
+                .singleElement()
+                .satisfies(j ->
+                        assertThat(j.state().orElseThrow().path("tag").asText()).isEqualTo("api"));
+        assertThat(enabledTypes()).as("the update landed").isEqualTo(1);
+
+        ApplyResult rolledBack = rollback(result);
+
+        assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+        assertThat(tags()).doesNotContainKey(ControlPlaneLogging.TAG);
+        assertThat(enabledTypes()).isZero();
+    }
+
+    private ApplyResult rollback(ApplyResult result) {
+        try (AgentInstaller fresh =
+                MotoEks.environment().journalDirectory(journals).build()) {
+            return fresh.rollback(Journal.read(result.journal().orElseThrow()));
+        }
+    }
+
     private ApplyResult applyRefusing(String... operations) {
-        try (AgentInstaller direct = installer().withoutJournal().build();
+        return applyRefusing(MotoEks.target().controlPlaneLogging(true).build(), operations);
+    }
+
+    private ApplyResult applyRefusing(EksTarget target, String... operations) {
+        try (AgentInstaller direct = MotoEks.installer(target).withoutJournal().build();
                 ThrottlingProxy proxy = ThrottlingProxy.builder()
                         .target(Moto.endpoint())
                         .fault(Fault.ACCESS_DENIED, 1.0)
                         .faultOnly(operations)
                         .start();
-                AgentInstaller faulted = installer()
-                        .endpointOverride(proxy.endpoint())
-                        .retries(3, Duration.ofMillis(10))
-                        .journalDirectory(journals)
-                        .build()) {
+                AgentInstaller faulted = faulted(target, proxy)) {
             ApplyResult result = faulted.apply(direct.plan());
             assertThat(proxy.faults()).containsKey(Fault.ACCESS_DENIED);
             assertThat(proxy.requests("TagResource"))
@@ -92,6 +162,14 @@ class LoggingTagUndoIT {
                     .isEqualTo(1);
             return result;
         }
+    }
+
+    private AgentInstaller faulted(EksTarget target, ThrottlingProxy proxy) {
+        return MotoEks.installer(target)
+                .endpointOverride(proxy.endpoint())
+                .retries(3, Duration.ofMillis(10))
+                .journalDirectory(journals)
+                .build();
     }
 
     private static com.cloudaeye.agent.AgentInstallerBuilder installer() {

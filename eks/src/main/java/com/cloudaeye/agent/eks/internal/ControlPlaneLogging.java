@@ -3,35 +3,32 @@ package com.cloudaeye.agent.eks.internal;
 import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.LogType;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
-import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.cloudwatchlogs.CloudWatchLogsClient;
-import software.amazon.awssdk.services.cloudwatchlogs.model.LogGroup;
 import software.amazon.awssdk.services.eks.model.Cluster;
-import software.amazon.awssdk.services.eks.model.ClusterStatus;
 import software.amazon.awssdk.services.eks.model.LogSetup;
 import software.amazon.awssdk.services.eks.model.Logging;
 
 /**
- * EKS control-plane logging: enables the wanted log types by sending {@code UpdateClusterConfig} with only the
- * difference, waits on {@code DescribeUpdate} (retrying while another cluster update runs), confirms the log group
- * {@code /aws/eks/<cluster>/cluster}, and restores the journaled before-state on rollback.
+ * EKS control-plane logging ({@link LoggingPlanner} plans it): applies a change's {@link LoggingState} by sending
+ * {@code UpdateClusterConfig} with only the difference, waits on {@code DescribeUpdate} (retrying while another
+ * cluster update runs) and confirms the log group {@code /aws/eks/<cluster>/cluster} ({@link LoggingUpdate}); restores
+ * the journaled before-state on rollback.
  */
 public final class ControlPlaneLogging implements EksComponent {
     /** The resource type of its changes: the cluster's logging configuration. */
@@ -43,19 +40,10 @@ public final class ControlPlaneLogging implements EksComponent {
      */
     public static final String TAG = "cloudaeye:logging-enabled-by-installer";
 
-    private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneLogging.class);
-
-    private final Set<LogType> wanted;
-    private final Waits waits;
     private final LoggingUpdate update;
 
-    /**
-     * @param wanted the log types to enable
-     * @param waits polling interval and timeout of the cluster update
-     */
-    public ControlPlaneLogging(Set<LogType> wanted, Waits waits) {
-        this.wanted = wanted.isEmpty() ? EnumSet.noneOf(LogType.class) : EnumSet.copyOf(wanted);
-        this.waits = waits;
+    /** @param waits polling interval and timeout of the cluster update */
+    public ControlPlaneLogging(Waits waits) {
         this.update = new LoggingUpdate(waits);
     }
 
@@ -65,85 +53,33 @@ public final class ControlPlaneLogging implements EksComponent {
     }
 
     @Override
-    public TargetPlan plan(Cluster cluster, TargetContext context) {
-        ClusterRef ref = ClusterRef.of(cluster);
-        Set<LogType> enabled = enabledTypes(cluster.logging());
-        Set<LogType> enable = EnumSet.noneOf(LogType.class);
-        enable.addAll(wanted);
-        enable.removeAll(enabled);
-        boolean logGroupExists = logGroupExists(ref, context);
-        Change.Builder change = base(ref);
-        if (enable.isEmpty()) {
-            change.action(ChangeAction.NO_OP)
-                    .reason("Control-plane logging of " + names(wanted) + " is already enabled; logs go to "
-                            + ref.logGroupName()
-                            + (logGroupExists ? "" : " (not created yet: EKS creates it with the first log events)")
-                            + ".");
-        } else {
-            change.action(ChangeAction.UPDATE)
-                    .reason("Enables " + names(enable) + "; logs go to " + ref.logGroupName() + ". The cluster tag "
-                            + TAG + " records them, so that an uninstall disables only these.")
-                    .addAllPermissions(updatePermissions(ref))
-                    .addPermissions(
-                            Permission.of("eks:TagResource", ref.arn()),
-                            // Only to restore the tag when the update is refused (it did not land).
-                            Permission.of("eks:UntagResource", ref.arn()));
-            enable.forEach(
-                    t -> change.addAttributes(AttributeChange.of("Logging." + t.awsName(), "disabled", "enabled")));
-            if (cluster.status() != ClusterStatus.ACTIVE) {
-                change.addWarnings("The cluster is " + cluster.statusAsString() + ", not ACTIVE: EKS accepts the"
-                        + " logging update only once it is ACTIVE; the apply retries while another update runs, for"
-                        + " at most " + waits.timeout() + ".");
-            }
-            if (enable.contains(LogType.AUDIT)) {
-                change.addWarnings("The audit log records every Kubernetes API request: it is by far the largest of the"
-                        + " five and so the costly one in CloudWatch Logs ingestion and storage. Leave it out with"
-                        + " .logTypes(...) if you do not need it, and set a retention on " + ref.logGroupName() + ".");
-            }
-        }
-        Set<LogType> recorded = tagged(cluster);
-        Set<LogType> record = EnumSet.noneOf(LogType.class);
-        record.addAll(recorded);
-        record.addAll(enable);
-        if (!enable.isEmpty()) {
-            change.addAttributes(AttributeChange.of("Tags." + TAG, tagValue(recorded), tagValue(record)));
-        }
-        change.targetState(
-                state(ref, enabled, enable, EnumSet.noneOf(LogType.class), tagValue(recorded), tagValue(record)));
-        return new TargetPlan(List.of(change.build()), List.of(describeLogGroups(ref)));
-    }
-
-    @Override
-    public TargetPlan planUninstall(Cluster cluster, TargetContext context) {
-        ClusterRef ref = ClusterRef.of(cluster);
-        Set<LogType> enabled = enabledTypes(cluster.logging());
-        Set<LogType> recorded = tagged(cluster);
-        Change.Builder change = base(ref);
-        if (recorded.isEmpty() && !cluster.tags().containsKey(TAG)) {
-            change.action(ChangeAction.NO_OP)
-                    .reason("This installer enabled no control-plane log type here (no " + TAG + " tag): logging"
-                            + " stays as it is (" + names(enabled) + ").");
-            return new TargetPlan(List.of(change.build()), List.of());
-        }
-        Set<LogType> disable = EnumSet.noneOf(LogType.class);
-        disable.addAll(recorded);
-        disable.retainAll(enabled);
-        change.action(ChangeAction.UPDATE)
-                .reason("Disables the log types this installer enabled and that are still on (" + names(disable)
-                        + "); the ones enabled before the install stay on.")
-                .addAllPermissions(updatePermissions(ref))
-                .addPermissions(Permission.of("eks:UntagResource", ref.arn()))
-                .addAttributes(AttributeChange.of("Tags." + TAG, cluster.tags().get(TAG), null))
-                .targetState(state(ref, enabled, EnumSet.noneOf(LogType.class), disable, tagValue(recorded), null));
-        disable.forEach(t -> change.addAttributes(AttributeChange.of("Logging." + t.awsName(), "enabled", "disabled")));
-        return new TargetPlan(List.of(change.build()), List.of(describeLogGroups(ref)));
-    }
-
-    @Override
     public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+        return planJournaledRollback(
+                applied.stream()
+                        .map(c -> new JournaledChange(c, Journal.Event.APPLIED, null))
+                        .toList(),
+                context);
+    }
+
+    /**
+     * Restores each change's before-state, checked against the live cluster. A change journaled with {@code {"tag":
+     * ...}} (UNKNOWN: it set the installer's tag first, then its update was refused or not confirmed, and the tag's
+     * undo was not confirmed either) is planned from what the cluster shows: when its log types are not all on, the
+     * update did not land (EKS applies an update whole), so only the tag, when it is still the one the change set, is
+     * restored, whatever else changed the cluster's logging since; when they are, the update landed after all, and the
+     * types are reverted with the tag as for an applied change.
+     */
+    @Override
+    public TargetPlan planJournaledRollback(List<JournaledChange> journaled, TargetContext context) {
         List<Change> out = new ArrayList<>();
         List<Permission> reads = new ArrayList<>();
-        for (Change c : applied) {
+        for (JournaledChange j : journaled) {
+            Change c = j.change();
+            String tagSent = j.state()
+                    .map(st -> st.path("tag"))
+                    .filter(JsonNode::isTextual)
+                    .map(JsonNode::asText)
+                    .orElse(null);
             LoggingState s = LoggingState.fromJson(c.targetState());
             String name = s.cluster();
             Cluster cluster = Clusters.describe(context, name);
@@ -159,21 +95,27 @@ public final class ControlPlaneLogging implements EksComponent {
             String tagInstalled = s.tagAfter();
             String tagNow = cluster.hasTags() ? cluster.tags().get(TAG) : null;
             Change.Builder change = base(ref);
-            if (now.equals(before) && tagNow != null && tagNow.equals(tagInstalled) && !tagNow.equals(tagBefore)) {
-                // The apply was interrupted after it recorded its types in the tag (first) and before the update.
-                change.action(ChangeAction.UPDATE)
-                        .reason("Logging is as before the install (" + names(now) + "), which was interrupted after"
-                                + " recording its log types in the tag " + TAG + ": restores the tag.")
-                        .addPermissions(Permission.of("eks:DescribeCluster", ref.arn()), describeLogGroups(ref))
-                        .addAllPermissions(tagPermissions(ref, tagNow, tagBefore))
-                        .addAttributes(AttributeChange.of("Tags." + TAG, tagNow, tagBefore))
-                        .targetState(state(
-                                ref,
-                                now,
-                                EnumSet.noneOf(LogType.class),
-                                EnumSet.noneOf(LogType.class),
-                                tagNow,
-                                tagBefore));
+            boolean ourTag = tagNow != null && tagNow.equals(tagInstalled) && !tagNow.equals(tagBefore);
+            boolean notLanded = !now.containsAll(s.enableTypes()) || !Collections.disjoint(now, s.disableTypes());
+            if (tagSent != null && notLanded && !now.equals(before)) {
+                // Its update did not land, but the cluster's logging was changed since by someone else: left as it is.
+                if (ourTag) {
+                    restoreTag(change, ref, now, tagNow, tagBefore)
+                            .reason("The install's logging update did not land (logging is now " + names(now)
+                                    + ", changed since by someone else and left as it is), but the tag " + TAG
+                                    + " it set first is still there: restores the tag.");
+                } else {
+                    change.action(ChangeAction.NO_OP)
+                            .reason("The install's logging update did not land, and the tag " + TAG + " is not the"
+                                    + " one it set (" + tagSent + "): nothing of it to undo (logging is now "
+                                    + names(now) + ").");
+                }
+            } else if (now.equals(before) && ourTag) {
+                // Interrupted after it recorded its types in the tag (first) and before the update, or its update was
+                // refused and the tag's undo failed (journaled with the tag).
+                restoreTag(change, ref, now, tagNow, tagBefore)
+                        .reason("Logging is as before the install (" + names(now) + "), which stopped after"
+                                + " recording its log types in the tag " + TAG + ": restores the tag.");
             } else if (now.equals(before)) {
                 change.action(ChangeAction.NO_OP)
                         .reason("Logging is already as before the install: " + names(now) + ".");
@@ -215,27 +157,29 @@ public final class ControlPlaneLogging implements EksComponent {
         }
     }
 
-    private static boolean logGroupExists(ClusterRef ref, TargetContext context) {
-        CloudWatchLogsClient logs = context.client(CloudWatchLogsClient.class, CloudWatchLogsClient::builder);
-        return context
-                .scheduler()
-                .call(
-                        EksQuotas.LOGS_DESCRIBE_LOG_GROUPS,
-                        () -> logs.describeLogGroups(r -> r.logGroupNamePrefix(ref.logGroupName())))
-                .logGroups()
-                .stream()
-                .map(LogGroup::logGroupName)
-                .anyMatch(ref.logGroupName()::equals);
+    /** Makes {@code change} an update that only sets the installer's tag from {@code tagNow} back to {@code tagBefore}. */
+    private static Change.Builder restoreTag(
+            Change.Builder change,
+            ClusterRef ref,
+            Set<LogType> now,
+            @Nullable String tagNow,
+            @Nullable String tagBefore) {
+        return change.action(ChangeAction.UPDATE)
+                .addPermissions(Permission.of("eks:DescribeCluster", ref.arn()), describeLogGroups(ref))
+                .addAllPermissions(tagPermissions(ref, tagNow, tagBefore))
+                .addAttributes(AttributeChange.of("Tags." + TAG, tagNow, tagBefore))
+                .targetState(state(
+                        ref, now, EnumSet.noneOf(LogType.class), EnumSet.noneOf(LogType.class), tagNow, tagBefore));
     }
 
-    private static Change.Builder base(ClusterRef ref) {
+    static Change.Builder base(ClusterRef ref) {
         return Change.builder()
                 .target(EksTarget.NAME)
                 .resourceType(RESOURCE_TYPE)
                 .resourceId(ref.arn());
     }
 
-    private static List<Permission> updatePermissions(ClusterRef ref) {
+    static List<Permission> updatePermissions(ClusterRef ref) {
         return List.of(
                 Permission.of("eks:DescribeCluster", ref.arn()),
                 Permission.of("eks:UpdateClusterConfig", ref.arn()),
@@ -244,11 +188,11 @@ public final class ControlPlaneLogging implements EksComponent {
                 describeLogGroups(ref));
     }
 
-    private static Permission describeLogGroups(ClusterRef ref) {
+    static Permission describeLogGroups(ClusterRef ref) {
         return Permission.of("logs:DescribeLogGroups", ref.describeLogGroupsResource());
     }
 
-    private static JsonNode state(
+    static JsonNode state(
             ClusterRef ref,
             Set<LogType> before,
             Set<LogType> enable,
@@ -264,35 +208,6 @@ public final class ControlPlaneLogging implements EksComponent {
             return List.of(Permission.of("eks:TagResource", ref.arn()));
         }
         return now == null ? List.of() : List.of(Permission.of("eks:UntagResource", ref.arn()));
-    }
-
-    private static Set<LogType> tagged(Cluster cluster) {
-        String value = cluster.hasTags() ? cluster.tags().get(TAG) : null;
-        Set<LogType> out = EnumSet.noneOf(LogType.class);
-        if (value == null || value.isBlank()) {
-            return out;
-        }
-        for (String name : value.split(",", -1)) {
-            if (name.isBlank()) {
-                continue;
-            }
-            try {
-                out.add(LogType.fromAwsName(name.trim()));
-            } catch (IllegalArgumentException e) {
-                LOG.warn("Ignoring '{}' in the {} tag of {}: not a log type", name, TAG, cluster.name());
-            }
-        }
-        return out;
-    }
-
-    private static @Nullable String tagValue(Set<LogType> types) {
-        return types.isEmpty() ? null : String.join(",", awsNames(types));
-    }
-
-    static ArrayNode array(Set<LogType> types) {
-        ArrayNode a = Json.array();
-        awsNames(types).forEach(a::add);
-        return a;
     }
 
     /**

@@ -7,30 +7,16 @@ import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import java.util.List;
 import java.util.Set;
-import software.amazon.awssdk.services.eks.model.Cluster;
 
 /**
- * One part of the EKS target (control-plane logging, CloudAEye's access, the agent DaemonSet). The public
- * {@code EksTarget} reads the cluster once with {@code DescribeCluster}, asks each enabled component to plan, and
- * hands each component back the changes of its own resource types to apply, uninstall or roll back.
+ * The applying half of one part of the EKS target (control-plane logging, CloudAEye's access, the agent DaemonSet):
+ * it owns its resource types, applies their changes and plans their rollback from what the changes carry, the
+ * context, and the settings of the {@link EksService} that holds it; never from the options a {@link
+ * ComponentPlanner} was made with. The service holds one of each.
  */
 public interface EksComponent {
-    /** @return the {@link Change#resourceType()}s this component plans and applies; disjoint between components */
+    /** @return the {@link Change#resourceType()}s this component applies; disjoint between components */
     Set<String> resourceTypes();
-
-    /**
-     * @param cluster the cluster as {@code DescribeCluster} returned it
-     * @param context clients, scheduler, settings
-     * @return this component's install changes and the read permissions it used (DescribeCluster excluded)
-     */
-    TargetPlan plan(Cluster cluster, TargetContext context);
-
-    /**
-     * @param cluster the cluster as {@code DescribeCluster} returned it
-     * @param context clients, scheduler, settings
-     * @return this component's uninstall changes and the read permissions it used
-     */
-    TargetPlan planUninstall(Cluster cluster, TargetContext context);
 
     /**
      * @param applied journaled changes of this component's resource types

@@ -13,7 +13,7 @@ import software.amazon.awssdk.services.eks.model.Cluster;
 
 /**
  * What the EKS target does with its clusters' parts: plans each cluster's parts after one {@code DescribeCluster};
- * its {@link #service()} hands each applied or rolled-back change to the part owning its resource type.
+ * its {@link #service()} hands each applied or rolled-back change to the component owning its resource type.
  */
 public final class EksParts {
     private static final Logger LOG = LoggerFactory.getLogger(EksParts.class);
@@ -22,27 +22,25 @@ public final class EksParts {
      * One cluster and the parts configured for it.
      *
      * @param cluster the cluster's name
-     * @param components its parts, in planning order
+     * @param planners its parts' planners, in planning order
      */
-    public record Selection(String cluster, List<EksComponent> components) {}
+    public record Selection(String cluster, List<ComponentPlanner> planners) {}
 
     private final List<Selection> selections;
-    private final Waits waits;
+    private final EksService service;
 
     /**
      * @param selections the configured clusters, at least one
-     * @param waits how long to wait for asynchronous work
+     * @param service the service that applies and rolls back what they plan, with the target's settings
      */
-    public EksParts(List<Selection> selections, Waits waits) {
+    public EksParts(List<Selection> selections, EksService service) {
         this.selections = List.copyOf(selections);
-        this.waits = waits;
+        this.service = service;
     }
 
-    /** @return the service that applies and rolls back changes, this target's parts first (see {@link EksService}) */
+    /** @return the service that applies and rolls back changes, with the target's settings */
     public EksService service() {
-        List<EksComponent> configured = new ArrayList<>();
-        selections.forEach(sel -> configured.addAll(sel.components()));
-        return new EksService(configured, waits);
+        return service;
     }
 
     /**
@@ -50,7 +48,7 @@ public final class EksParts {
      * @return the install plan of every configured cluster's parts
      */
     public TargetPlan plan(TargetContext context) {
-        return planAll(context, EksComponent::plan);
+        return planAll(context, ComponentPlanner::plan);
     }
 
     /**
@@ -58,7 +56,7 @@ public final class EksParts {
      * @return the uninstall plan of every configured cluster's parts
      */
     public TargetPlan planUninstall(TargetContext context) {
-        return planAll(context, EksComponent::planUninstall);
+        return planAll(context, ComponentPlanner::planUninstall);
     }
 
     private TargetPlan planAll(TargetContext context, PlanStep step) {
@@ -68,8 +66,8 @@ public final class EksParts {
         for (Selection selection : selections) {
             Cluster described = describe(context, selection.cluster());
             reads.add(Permission.of("eks:DescribeCluster", described.arn()));
-            for (EksComponent component : selection.components()) {
-                TargetPlan part = step.plan(component, described, context);
+            for (ComponentPlanner planner : selection.planners()) {
+                TargetPlan part = step.plan(planner, described, context);
                 changes.addAll(part.changes());
                 reads.addAll(part.readPermissions());
                 part.notes().stream().filter(n -> !notes.contains(n)).forEach(notes::add);
@@ -80,7 +78,7 @@ public final class EksParts {
 
     @FunctionalInterface
     private interface PlanStep {
-        TargetPlan plan(EksComponent component, Cluster cluster, TargetContext context);
+        TargetPlan plan(ComponentPlanner planner, Cluster cluster, TargetContext context);
     }
 
     private static Cluster describe(TargetContext context, String name) {
@@ -92,7 +90,7 @@ public final class EksParts {
     public String toString() {
         return "EksTarget["
                 + selections.stream()
-                        .map(sel -> sel.cluster() + ": " + sel.components().size() + " part(s)")
+                        .map(sel -> sel.cluster() + ": " + sel.planners().size() + " part(s)")
                         .collect(Collectors.joining(", "))
                 + "]";
     }

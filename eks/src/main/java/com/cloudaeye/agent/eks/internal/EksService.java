@@ -3,44 +3,61 @@ package com.cloudaeye.agent.eks.internal;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.eks.AccessKey;
 import com.cloudaeye.agent.eks.EksTarget;
+import com.cloudaeye.agent.eks.internal.access.CrossAccountRoleAccess;
+import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
+import com.cloudaeye.agent.eks.internal.helm.HelmReleaseComponent;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
- * Applies, resumes and rolls back EKS changes: hands each change to the part owning its resource type. {@link
- * java.util.ServiceLoader} makes it with {@link #EksService()} for a saved plan or a journal; a configured {@code
- * EksTarget} hands core one whose own parts come first, since the IAM-user access may hold its own key sink (without
- * it, the installer's {@code EksTarget.ACCESS_KEY_SINK}; without either, the apply stops before anything changes).
+ * Applies, resumes and rolls back EKS changes: hands each change to the component owning its resource type, which
+ * applies it from what the change carries. {@link java.util.ServiceLoader} makes it with {@link #EksService()} for a
+ * saved plan or a journal; a configured {@code EksTarget} hands core one with its waits and, for the IAM-user access,
+ * its own key sink (without it, the installer's {@code EksTarget.ACCESS_KEY_SINK}; without either, an apply that
+ * would create a key stops before anything changes).
+ *
+ * <p>A new part adds its component here, so that saved plans and journals with its resource types can be applied by
+ * the service {@link java.util.ServiceLoader} makes.
  */
 public final class EksService implements TargetService {
-    private final List<EksComponent> dispatch;
+    private final List<EksComponent> components;
 
-    /** The provider {@link java.util.ServiceLoader} makes: every part, applying from the changes alone. */
+    /** The provider {@link java.util.ServiceLoader} makes: default waits, the installer's key sink. */
     public EksService() {
-        this(List.of(), Waits.DEFAULT);
+        this(Waits.DEFAULT, Optional.empty(), List.of());
     }
 
     /**
-     * Changes go to the first component of their resource type: the parts apply from the changes' target state, except
-     * the IAM-user access, which needs its key sink; {@code EksTarget.Builder.build()} lets only one cluster have it,
-     * so its configured instance is the first of its type.
-     *
-     * @param configured the configured target's parts, which come first
      * @param waits how long to wait for asynchronous work
+     * @param keySink where a new access key of CloudAEye's IAM user goes; empty for the installer's sink
+     * @param order resource types in the order the configured target's parts come (its builder's order): their
+     *     components apply first, in that order; the others after them
      */
-    public EksService(List<EksComponent> configured, Waits waits) {
-        List<EksComponent> all = new ArrayList<>(configured);
-        all.addAll(EksComponents.unconfigured(waits));
-        this.dispatch = List.copyOf(all);
+    public EksService(Waits waits, Optional<Consumer<AccessKey>> keySink, List<String> order) {
+        List<EksComponent> all = new ArrayList<>(List.of(
+                new ControlPlaneLogging(waits),
+                new IamUserStackAccess(keySink, waits),
+                new CrossAccountRoleAccess(),
+                new HelmReleaseComponent()));
+        // A stable sort: components without a configured type keep their order after the configured ones.
+        all.sort(Comparator.comparingInt(c -> c.resourceTypes().stream()
+                .mapToInt(order::indexOf)
+                .filter(i -> i >= 0)
+                .min()
+                .orElse(Integer.MAX_VALUE)));
+        this.components = List.copyOf(all);
     }
 
     @Override
@@ -51,7 +68,7 @@ public final class EksService implements TargetService {
     /**
      * @param journaled the changes to undo
      * @param context clients
-     * @return the rollback plan, each part planning its own changes
+     * @return the rollback plan, each component planning its own changes
      */
     @Override
     public TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
@@ -69,7 +86,7 @@ public final class EksService implements TargetService {
     }
 
     /**
-     * @param changes the changes to apply, each by the part owning its resource type
+     * @param changes the changes to apply, each by the component owning its resource type
      * @param context the apply context
      */
     @Override
@@ -87,16 +104,13 @@ public final class EksService implements TargetService {
     /** Groups changes by the component owning their resource type, in component order. */
     private Map<EksComponent, List<Change>> byComponent(List<Change> changes) {
         Map<EksComponent, List<Change>> out = new LinkedHashMap<>();
-        for (EksComponent component : dispatch) {
-            Set<String> types = component.resourceTypes();
-            for (Change c : changes) {
-                if (types.contains(c.resourceType()) && out.values().stream().noneMatch(l -> l.contains(c))) {
-                    out.computeIfAbsent(component, k -> new ArrayList<>()).add(c);
-                }
-            }
-        }
+        components.forEach(component -> changes.stream()
+                .filter(c -> component.resourceTypes().contains(c.resourceType()))
+                .forEach(c ->
+                        out.computeIfAbsent(component, k -> new ArrayList<>()).add(c)));
         for (Change c : changes) {
-            if (out.values().stream().noneMatch(l -> l.contains(c))) {
+            if (components.stream()
+                    .noneMatch(component -> component.resourceTypes().contains(c.resourceType()))) {
                 throw new ConfigurationException("The EKS target has no part that applies " + c.resourceType() + " ("
                         + c.resourceId() + "): apply the plan with the installer version that made it.");
             }

@@ -55,6 +55,18 @@ record LoggingState(
                 tagAfter);
     }
 
+    /**
+     * What a logging change journals with its outcome.
+     *
+     * @param enabled the log types enabled once it applied, EKS's names
+     */
+    record Applied(List<String> enabled) {
+        /** @return this as JSON for the journal's {@code appliedState} */
+        JsonNode toJson() {
+            return Json.tree(this);
+        }
+    }
+
     /** @return {@link #before} as log types */
     Set<LogType> beforeTypes() {
         return types(before);

@@ -10,7 +10,6 @@ import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import com.cloudaeye.agent.spi.support.ReadBack;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -126,9 +125,10 @@ final class LoggingUpdate {
                 })
                 .handle((outcome, error) -> {
                     if (error == null) {
-                        ObjectNode applied = Json.object();
-                        applied.set("enabled", ControlPlaneLogging.array(outcome.enabled()));
-                        context.applied(change, outcome.message(), applied);
+                        context.applied(
+                                change,
+                                outcome.message(),
+                                new LoggingState.Applied(ControlPlaneLogging.awsNames(outcome.enabled())).toJson());
                     } else if (AwsFailures.isOutcomeUnknown(error) && tagSent.get()) {
                         // Journaled, so that a rollback knows the tag this change set may be on the cluster.
                         context.unknown(

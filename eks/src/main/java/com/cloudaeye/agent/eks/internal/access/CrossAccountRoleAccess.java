@@ -15,7 +15,6 @@ import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -31,7 +30,8 @@ import software.amazon.awssdk.services.iam.model.Role;
 /**
  * CloudAEye's keyless access: the IAM role {@code CloudAEyeServiceAccountRole} that CloudAEye's account may assume
  * only with the external ID, with the inline policy {@code CloudAEyeServiceAccountPolicy} (read-only on this
- * cluster's log group). Made and removed through IAM directly: no stack is needed for two calls.
+ * cluster's log group). Made and removed through IAM directly: no stack is needed for two calls. {@link
+ * CrossAccountRolePlanner} plans it; this component applies ({@link RoleApplier}) and rolls back.
  */
 public final class CrossAccountRoleAccess implements EksComponent {
     /** The role's name. */
@@ -41,91 +41,20 @@ public final class CrossAccountRoleAccess implements EksComponent {
     /** The resource type of its changes. */
     public static final String ROLE_TYPE = "AWS::IAM::Role";
 
-    private final @Nullable String cloudAEyeAccount;
-    private final @Nullable String externalId;
-
-    /**
-     * @param cloudAEyeAccount CloudAEye's account id; null in an instance that only applies saved plans
-     * @param externalId the external ID; null in an instance that only applies saved plans
-     */
-    public CrossAccountRoleAccess(@Nullable String cloudAEyeAccount, @Nullable String externalId) {
-        this.cloudAEyeAccount = cloudAEyeAccount;
-        this.externalId = externalId;
-    }
+    /** The component: it applies and rolls back from the changes' {@link RoleState} alone. */
+    public CrossAccountRoleAccess() {}
 
     @Override
     public Set<String> resourceTypes() {
         return Set.of(ROLE_TYPE);
     }
 
-    @Override
-    public TargetPlan plan(Cluster cluster, TargetContext context) {
-        if (cloudAEyeAccount == null || externalId == null) {
-            throw new IllegalStateException("A role component without settings cannot plan");
-        }
-        ClusterRef ref = ClusterRef.of(cluster);
-        String roleArn = ref.iamArn("role/" + ROLE_NAME);
-        ObjectNode trust = trustPolicy(ref, cloudAEyeAccount, externalId);
-        ObjectNode policy = ReadOnlyPolicy.document(ref);
-        Optional<Role> role = getRole(context);
-        Change.Builder change = base(roleArn)
-                .targetState(new RoleState(ref.name(), description(ref), write(trust), write(policy)).toJson());
-        List<Permission> reads = List.of(Permission.of("iam:GetRole", roleArn));
-        if (role.isEmpty()) {
-            change.action(ChangeAction.CREATE)
-                    .reason("Creates a role that CloudAEye's account " + cloudAEyeAccount + " may assume with your"
-                            + " external ID, allowed only to read " + ref.logGroupName() + ".")
-                    .addAttributes(AttributeChange.of("TrustedAccount", null, cloudAEyeAccount))
-                    .addAttributes(AttributeChange.of("Policy.Resource", null, ref.logGroupArn()))
-                    .addWarnings(TradeOff.ROLE_MODE)
-                    .addPermissions(
-                            Permission.of("iam:CreateRole", roleArn),
-                            Permission.of("iam:PutRolePolicy", roleArn),
-                            // Reads back the role and its policy when a call's answer is lost.
-                            Permission.of("iam:GetRole", roleArn),
-                            Permission.of("iam:GetRolePolicy", roleArn));
-            return new TargetPlan(List.of(change.build()), reads, List.of(TradeOff.NOTE));
-        }
-        if (!description(ref).equals(role.get().description())) {
-            change.action(ChangeAction.SKIP)
-                    .reason("The role " + ROLE_NAME + " exists but was not made by this installer for this cluster"
-                            + " (its description: '" + role.get().description() + "'): left alone. Delete it or"
-                            + " use the IAM-user mode.");
-            return new TargetPlan(List.of(change.build()), reads, List.of(TradeOff.NOTE));
-        }
-        reads = List.of(Permission.of("iam:GetRole", roleArn), Permission.of("iam:GetRolePolicy", roleArn));
-        JsonNode currentTrust = parse(role.get().assumeRolePolicyDocument());
-        JsonNode currentPolicy =
-                getRolePolicy(context).map(CrossAccountRoleAccess::parse).orElse(null);
-        boolean trustDiffers = !trust.equals(currentTrust);
-        boolean policyDiffers = !policy.equals(currentPolicy);
-        if (!trustDiffers && !policyDiffers) {
-            change.action(ChangeAction.NO_OP).reason("The role exists with the same trust and read-only policy.");
-        } else {
-            change.action(ChangeAction.UPDATE).reason("Brings the role's trust and policy to this configuration.");
-            if (trustDiffers) {
-                // The external ID is not a secret (AWS says so); the plan's table still does not repeat it.
-                change.addAttributes(AttributeChange.of(
-                                "AssumeRolePolicyDocument", "differs", "this account and" + " external ID"))
-                        .addPermissions(Permission.of("iam:UpdateAssumeRolePolicy", roleArn));
-            }
-            if (policyDiffers) {
-                change.addAttributes(AttributeChange.of(
-                                "Policy." + POLICY_NAME,
-                                currentPolicy == null ? null : "differs",
-                                "read-only on " + ref.logGroupName()))
-                        .addPermissions(Permission.of("iam:PutRolePolicy", roleArn));
-            }
-        }
-        return new TargetPlan(List.of(change.build()), reads, List.of(TradeOff.NOTE));
-    }
-
-    @Override
-    public TargetPlan planUninstall(Cluster cluster, TargetContext context) {
-        return planRemoval(ClusterRef.of(cluster), context);
-    }
-
-    private TargetPlan planRemoval(ClusterRef ref, TargetContext context) {
+    /**
+     * @param ref the cluster
+     * @param context clients
+     * @return the role's removal, when this installer made it for this cluster
+     */
+    static TargetPlan planRemoval(ClusterRef ref, TargetContext context) {
         String roleArn = ref.iamArn("role/" + ROLE_NAME);
         List<Permission> reads = List.of(Permission.of("iam:GetRole", roleArn));
         Optional<Role> role = getRole(context);
@@ -174,33 +103,13 @@ public final class CrossAccountRoleAccess implements EksComponent {
         RoleApplier.apply(changes, context);
     }
 
-    private static Change.Builder base(String roleArn) {
+    static Change.Builder base(String roleArn) {
         return Change.builder().target(EksTarget.NAME).resourceType(ROLE_TYPE).resourceId(roleArn);
     }
 
-    private static String description(ClusterRef ref) {
+    static String description(ClusterRef ref) {
         return "CloudAEye reads the control-plane logs of EKS cluster " + ref.name() + " (made by the CloudAEye agent"
                 + " installer)";
-    }
-
-    /**
-     * @param ref the cluster
-     * @param account CloudAEye's account
-     * @param externalId the external ID
-     * @return the trust policy: CloudAEye's account may assume the role only with the external ID
-     */
-    static ObjectNode trustPolicy(ClusterRef ref, String account, String externalId) {
-        ObjectNode statement = Json.object().put("Effect", "Allow");
-        statement.putObject("Principal").put("AWS", "arn:" + ref.partition() + ":iam::" + account + ":root");
-        statement.put("Action", "sts:AssumeRole");
-        statement.putObject("Condition").putObject("StringEquals").put("sts:ExternalId", externalId);
-        ObjectNode doc = Json.object().put("Version", "2012-10-17");
-        doc.putArray("Statement").add(statement);
-        return doc;
-    }
-
-    private static String write(JsonNode node) {
-        return Json.compact(node);
     }
 
     /** IAM returns policy documents URL-encoded; some emulators do not. */

@@ -11,7 +11,6 @@ import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.internal.ClusterRef;
 import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
-import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.eks.internal.Waits;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
@@ -25,19 +24,17 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
-import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.cloudformation.model.Stack;
 import software.amazon.awssdk.services.eks.model.Cluster;
-import software.amazon.awssdk.services.iam.IamClient;
 import software.amazon.awssdk.services.iam.model.AccessKeyMetadata;
-import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 
 /**
  * CloudAEye's access as the original script made it: the CloudFormation stack {@code CloudAEyeServiceAccountStack}
  * with the IAM user {@code CloudAEyeServiceAccount} and the managed policy {@code CloudAEyeServiceAccountPolicy}
  * (read-only on this cluster's log group, attached through the policy's {@code Users}), and an access key created
  * through IAM whose secret goes only to the caller's sink. The stack has no outputs, so DescribeStacks never shows a
- * secret.
+ * secret. {@link IamUserStackPlanner} plans it; this component applies the stack ({@link UserStackLifecycle}) and the
+ * key ({@link UserAccessKeys}) from the changes' {@link StackState} and {@link KeyState}, and plans their rollback.
  */
 public final class IamUserStackAccess implements EksComponent {
     /** The stack's name, as the original script. */
@@ -53,19 +50,17 @@ public final class IamUserStackAccess implements EksComponent {
     /** IAM's limit of access keys per user. */
     public static final int KEY_LIMIT = 2;
 
-    private final @Nullable String reuseKeyId;
     private final UserStackLifecycle stacks;
     private final UserAccessKeys keys;
 
     /**
-     * @param sink where a new key goes; null when applying a saved plan without one (creating a key then fails)
-     * @param reuseKeyId the id of a key the caller still holds, or null
+     * @param sink where a new key goes; empty for the installer's {@code EksTarget.ACCESS_KEY_SINK} (without it,
+     *     creating a key stops the apply before anything changes)
      * @param waits stack polling
      */
-    public IamUserStackAccess(@Nullable Consumer<AccessKey> sink, @Nullable String reuseKeyId, Waits waits) {
-        this.reuseKeyId = reuseKeyId;
+    public IamUserStackAccess(Optional<Consumer<AccessKey>> sink, Waits waits) {
         this.stacks = new UserStackLifecycle(waits);
-        this.keys = new UserAccessKeys(sink, reuseKeyId);
+        this.keys = new UserAccessKeys(sink);
     }
 
     @Override
@@ -73,126 +68,14 @@ public final class IamUserStackAccess implements EksComponent {
         return Set.of(STACK_TYPE, KEY_TYPE);
     }
 
-    // ---------------------------------------------------------------- planning
-
-    @Override
-    public TargetPlan plan(Cluster cluster, TargetContext context) {
-        ClusterRef ref = ClusterRef.of(cluster);
-        Optional<Stack> stack = UserStackLifecycle.describeStack(context, STACK_NAME);
-        Optional<List<AccessKeyMetadata>> keys = UserAccessKeys.listKeys(context);
-        List<Change> changes = new ArrayList<>();
-
-        Change.Builder stackChange = stackBase(ref, stack);
-        boolean userExists = keys.isPresent();
-        if (stack.isEmpty()) {
-            if (userExists) {
-                stackChange
-                        .action(ChangeAction.SKIP)
-                        .reason(
-                                "The IAM user " + USER_NAME + " exists but not through the stack " + STACK_NAME
-                                        + ": the stack cannot create it. Delete the user (or use the cross-account role mode).");
-            } else if (policyExists(context, ref)) {
-                stackChange
-                        .action(ChangeAction.SKIP)
-                        .reason("The managed policy " + POLICY_NAME + " exists but not through the stack " + STACK_NAME
-                                + ": the stack cannot create it. Delete the policy (aws iam delete-policy"
-                                + " --policy-arn " + ref.iamArn("policy/" + POLICY_NAME) + ") and plan again.");
-            } else {
-                stackChange
-                        .action(ChangeAction.CREATE)
-                        .reason("Creates the IAM user " + USER_NAME + " and the managed policy " + POLICY_NAME
-                                + ", which may only read " + ref.logGroupName() + ".")
-                        .addAttributes(AttributeChange.of("User", null, ref.iamArn("user/" + USER_NAME)))
-                        .addAttributes(AttributeChange.of("Policy", null, ref.iamArn("policy/" + POLICY_NAME)))
-                        .addAttributes(AttributeChange.of("Policy.Resource", null, ref.logGroupArn()))
-                        .addAllPermissions(UserStackTemplate.createPermissions(ref))
-                        .addWarnings(TradeOff.USER_MODE)
-                        .targetState(new StackState(ref.name(), UserStackTemplate.template(ref), null, null).toJson());
-            }
-        } else {
-            String owner = UserStackTemplate.clusterOf(stack.get());
-            String status = stack.get().stackStatusAsString();
-            if (!ref.name().equals(owner)) {
-                stackChange
-                        .action(ChangeAction.SKIP)
-                        .reason("The stack " + STACK_NAME + " gives CloudAEye access to the cluster '" + owner
-                                + "', not this one: its user and policy names are fixed, so one account holds one."
-                                + " Use the cross-account role mode for this cluster.");
-            } else if (status.endsWith("_COMPLETE") && !status.contains("ROLLBACK") && !status.startsWith("DELETE")) {
-                stackChange.action(ChangeAction.NO_OP).reason("The stack exists (" + status + ").");
-            } else {
-                stackChange
-                        .action(ChangeAction.SKIP)
-                        .reason("The stack is " + status + ": "
-                                + (status.endsWith("IN_PROGRESS")
-                                        ? "wait for it to finish, then plan again."
-                                        : "delete it (aws cloudformation delete-stack --stack-name " + STACK_NAME
-                                                + "), then plan again."));
-            }
-        }
-        changes.add(stackChange.build());
-        if (changes.get(0).action() != ChangeAction.SKIP) {
-            changes.add(planKey(ref, keys.orElse(List.of()), userExists));
-        }
-        List<Permission> reads = new ArrayList<>(List.of(
-                Permission.of("cloudformation:DescribeStacks", ref.stackArnPattern(STACK_NAME)),
-                Permission.of("iam:ListAccessKeys", ref.iamArn("user/" + USER_NAME))));
-        if (stack.isEmpty() && !userExists) {
-            reads.add(Permission.of("iam:GetPolicy", ref.iamArn("policy/" + POLICY_NAME)));
-        }
-        return new TargetPlan(changes, reads, List.of(TradeOff.NOTE));
-    }
-
-    private Change planKey(ClusterRef ref, List<AccessKeyMetadata> keys, boolean userExists) {
-        String userArn = ref.iamArn("user/" + USER_NAME);
-        Change.Builder change =
-                Change.builder().target(EksTarget.NAME).resourceType(KEY_TYPE).resourceId(userArn);
-        List<String> ids =
-                keys.stream().map(AccessKeyMetadata::accessKeyId).sorted().collect(Collectors.toList());
-        change.targetState(new KeyState(USER_NAME, ids, null).toJson());
-        String idList = String.join(", ", ids);
-        if (reuseKeyId != null && ids.contains(reuseKeyId)) {
-            return change.action(ChangeAction.NO_OP)
-                    .reason("Reuses the access key " + reuseKeyId + ", which CloudAEye still holds.")
-                    .build();
-        }
-        if (ids.size() >= KEY_LIMIT) {
-            return change.action(ChangeAction.SKIP)
-                    .reason("The user already has " + ids.size() + " access keys (" + idList + "), IAM's limit, and"
-                            + (reuseKeyId == null ? " none was named" : " neither is " + reuseKeyId) + ": pass"
-                            + " reuseAccessKey(id) for the one CloudAEye holds, or delete one you no longer use"
-                            + " (aws iam delete-access-key --user-name " + USER_NAME + " --access-key-id ID).")
-                    .build();
-        }
-        if (!ids.isEmpty() && reuseKeyId == null) {
-            return change.action(ChangeAction.SKIP)
-                    .reason("The user already has the access key " + idList + ": pass reuseAccessKey(\"" + ids.get(0)
-                            + "\") if CloudAEye still holds it; if its secret is lost, delete it (aws iam"
-                            + " delete-access-key --user-name " + USER_NAME + " --access-key-id " + ids.get(0)
-                            + ") and plan again for a new one.")
-                    .build();
-        }
-        return change.action(ChangeAction.CREATE)
-                .reason((userExists ? "" : "After the stack has created the user: ")
-                        + "creates an access key; its secret goes only to the accessKeySink"
-                        + (reuseKeyId == null ? "." : " (the key " + reuseKeyId + " is not the user's)."))
-                .addAttributes(AttributeChange.of("AccessKeys", ids.isEmpty() ? null : idList, "+1 new key"))
-                .addAttributes(AttributeChange.redacted("SecretAccessKey", false, true))
-                .addPermissions(
-                        Permission.of("iam:ListAccessKeys", userArn),
-                        Permission.of("iam:CreateAccessKey", userArn),
-                        // Only when a CreateAccessKey answer is lost: the key it made is deleted (see createKey).
-                        Permission.of("iam:DeleteAccessKey", userArn))
-                .build();
-    }
-
-    @Override
-    public TargetPlan planUninstall(Cluster cluster, TargetContext context) {
-        ClusterRef ref = ClusterRef.of(cluster);
-        return planRemoval(ref, context, "uninstall");
-    }
-
-    private TargetPlan planRemoval(ClusterRef ref, TargetContext context, String why) {
+    /**
+     * @param ref the cluster
+     * @param context clients
+     * @param why what removes it, for the reason
+     * @return the removal of the stack (with its user and policy) and the user's keys, when the stack is this
+     *     cluster's
+     */
+    static TargetPlan planRemoval(ClusterRef ref, TargetContext context, String why) {
         Optional<Stack> stack = UserStackLifecycle.describeStack(context, STACK_NAME);
         List<Permission> reads = List.of(
                 Permission.of("cloudformation:DescribeStacks", ref.stackArnPattern(STACK_NAME)),
@@ -259,7 +142,7 @@ public final class IamUserStackAccess implements EksComponent {
                                     .collect(Collectors.joining(", ")),
                             null))
                     .addPermissions(Permission.of("iam:DeleteAccessKey", userArn))
-                    .targetState(new KeyState(USER_NAME, null, ids).toJson())
+                    .targetState(new KeyState(USER_NAME, null, ids, null).toJson())
                     .build());
         }
         return new TargetPlan(changes, reads);
@@ -285,10 +168,10 @@ public final class IamUserStackAccess implements EksComponent {
                 return planRemoval(ClusterRef.of(cluster), context, "rollback of the install");
             }
         }
-        // The stack existed before: only the key the install created goes, by the id its apply journaled.
+        // The stack existed before: only the key the install created goes (KeyRollback), never one the user had.
         List<Change> out = new ArrayList<>();
         for (JournaledChange j : journaled) {
-            out.add(UserAccessKeys.planRollback(j, context));
+            out.add(KeyRollback.plan(j, context));
         }
         List<Permission> reads = out.stream()
                 .filter(c -> c.action() != ChangeAction.SKIP)
@@ -343,22 +226,11 @@ public final class IamUserStackAccess implements EksComponent {
         return stack ? 0 : 1;
     }
 
-    private static Change.Builder stackBase(ClusterRef ref, Optional<Stack> stack) {
+    static Change.Builder stackBase(ClusterRef ref, Optional<Stack> stack) {
         return Change.builder()
                 .target(EksTarget.NAME)
                 .resourceType(STACK_TYPE)
                 // The stack's ARN once it exists; before that, the ARN pattern of its name.
                 .resourceId(stack.map(Stack::stackId).orElse(ref.stackArnPattern(STACK_NAME)));
-    }
-
-    private static boolean policyExists(TargetContext context, ClusterRef ref) {
-        IamClient iam = context.client(IamClient.class, IamClient::builder);
-        String arn = ref.iamArn("policy/" + POLICY_NAME);
-        try {
-            context.scheduler().call(EksQuotas.IAM, () -> iam.getPolicy(r -> r.policyArn(arn)));
-            return true;
-        } catch (NoSuchEntityException e) {
-            return false;
-        }
     }
 }

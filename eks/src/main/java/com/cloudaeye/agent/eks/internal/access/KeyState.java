@@ -15,13 +15,29 @@ import org.jspecify.annotations.Nullable;
  * @param keysBefore a creation's: the user's key ids when planned, sorted; null in plans made before they were
  *     recorded
  * @param keys a deletion's: the key ids to delete, sorted; null for a creation
+ * @param reuseKeyId a creation's: the key CloudAEye still holds (the target's {@code reuseAccessKey}), so that the
+ *     apply makes none when the user has it by then; null when none was named (and in plans made before it was
+ *     recorded)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"user", "keysBefore", "keys"})
+@JsonPropertyOrder({"user", "keysBefore", "keys", "reuseKeyId"})
 record KeyState(
         String user,
         @Nullable List<String> keysBefore,
-        @Nullable List<String> keys) {
+        @Nullable List<String> keys,
+        @Nullable String reuseKeyId) {
+
+    /**
+     * What a key creation journals with its outcome (never the secret).
+     *
+     * @param accessKeyId the key it created
+     */
+    record Applied(String accessKeyId) {
+        /** @return this as JSON for the journal's {@code appliedState} */
+        JsonNode toJson() {
+            return Json.tree(this);
+        }
+    }
 
     /** @return this state as JSON for {@code Change.targetState()} */
     JsonNode toJson() {

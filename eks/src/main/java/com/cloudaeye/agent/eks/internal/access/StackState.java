@@ -23,6 +23,18 @@ record StackState(
         @Nullable String stackId,
         @Nullable String policyArn) {
 
+    /**
+     * What a stack creation journals with its outcome.
+     *
+     * @param stackId the stack it created
+     */
+    record Applied(String stackId) {
+        /** @return this as JSON for the journal's {@code appliedState} */
+        JsonNode toJson() {
+            return Json.tree(this);
+        }
+    }
+
     /** @return this state as JSON for {@code Change.targetState()} */
     JsonNode toJson() {
         return Json.tree(this);

@@ -1,18 +1,13 @@
 package com.cloudaeye.agent.eks.internal.access;
 
-import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
-import com.cloudaeye.agent.ChangeAction;
-import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.eks.AccessKey;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.spi.ApplyContext;
-import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
-import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.ReadBack;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,12 +27,11 @@ import software.amazon.awssdk.services.iam.model.NoSuchEntityException;
 final class UserAccessKeys {
     private static final Logger LOG = LoggerFactory.getLogger(UserAccessKeys.class);
 
-    private final @Nullable Consumer<AccessKey> sink;
-    private final @Nullable String reuseKeyId;
+    private final Optional<Consumer<AccessKey>> sink;
 
-    UserAccessKeys(@Nullable Consumer<AccessKey> sink, @Nullable String reuseKeyId) {
+    /** @param sink the target's own sink for a new key; empty for the installer's */
+    UserAccessKeys(Optional<Consumer<AccessKey>> sink) {
         this.sink = sink;
-        this.reuseKeyId = reuseKeyId;
     }
 
     /** @return whether a new key's secret has somewhere to go: the target's own sink, else the installer's */
@@ -46,7 +40,7 @@ final class UserAccessKeys {
     }
 
     private @Nullable Consumer<AccessKey> sink(TargetContext context) {
-        return sink != null ? sink : context.sink(EksTarget.ACCESS_KEY_SINK).orElse(null);
+        return sink.or(() -> context.sink(EksTarget.ACCESS_KEY_SINK)).orElse(null);
     }
 
     void createKey(Change change, ApplyContext context) {
@@ -79,6 +73,7 @@ final class UserAccessKeys {
         List<String> ids =
                 keys.stream().map(AccessKeyMetadata::accessKeyId).sorted().collect(Collectors.toList());
         List<String> planned = keysBefore(change);
+        String reuseKeyId = KeyState.fromJson(change.targetState()).reuseKeyId();
         boolean started = false;
         if (planned != null && !planned.containsAll(ids)) {
             // Only the installer adds keys to CloudAEye's user, and only through this change: a key made since
@@ -143,23 +138,28 @@ final class UserAccessKeys {
             target.accept(key);
         } catch (RuntimeException e) {
             // The sink's exception may quote the key: neither its message nor the exception itself is passed on.
-            context.failed(
+            // The key landed, so the change is not FAILED (nothing changed) but UNKNOWN, journaled with the key's id:
+            // a rollback deletes exactly it, a resume replaces it (a key the plan did not know of has a lost secret).
+            context.unknown(
                     change,
                     "The accessKeySink threw " + e.getClass().getName() + " while receiving the key "
                             + keyId
-                            + ", whose secret AWS shows only once: delete it (aws iam delete-access-key --user-name "
-                            + IamUserStackAccess.USER_NAME + " --access-key-id " + keyId + ") and apply again.",
-                    null);
+                            + ", whose secret AWS shows only once, so the key exists but may be held by no one: roll"
+                            + " back (deletes it) or resume (replaces it), or delete it (aws iam delete-access-key"
+                            + " --user-name " + IamUserStackAccess.USER_NAME + " --access-key-id " + keyId
+                            + ") and apply again.",
+                    null,
+                    new KeyState.Applied(keyId).toJson());
             return;
         }
         context.applied(
                 change,
                 "created the access key " + keyId + " and handed it to the accessKeySink",
-                Json.object().put("accessKeyId", keyId));
+                new KeyState.Applied(keyId).toJson());
     }
 
     /** @return the user's key ids when the change was planned; null for a plan made before they were recorded */
-    private static @Nullable List<String> keysBefore(Change change) {
+    static @Nullable List<String> keysBefore(Change change) {
         return KeyState.fromJson(change.targetState()).keysBefore();
     }
 
@@ -303,61 +303,6 @@ final class UserAccessKeys {
             return;
         }
         context.applied(change, "deleted the access keys " + String.join(", ", deleted), null);
-    }
-
-    /**
-     * Plans the rollback of a key change on a stack that existed before the install: deletes exactly the key its apply
-     * journaled ({@code appliedState.accessKeyId}), never another key of the user; without a journaled id, which key
-     * the change made is not known, and the change is skipped with what to delete by hand.
-     *
-     * @param journaled a journaled key change
-     * @param context clients
-     * @return a DELETE of that key, a NO_OP when it is gone already, or a SKIP
-     */
-    static Change planRollback(JournaledChange journaled, TargetContext context) {
-        Change c = journaled.change();
-        String user = IamUserStackAccess.USER_NAME;
-        Change.Builder out = Change.builder()
-                .target(c.target())
-                .resourceType(c.resourceType())
-                .resourceId(c.resourceId());
-        String keyId = journaled
-                .state()
-                .map(s -> s.path("accessKeyId").asText(""))
-                .filter(id -> !id.isEmpty())
-                .orElse(null);
-        if (!c.resourceType().equals(IamUserStackAccess.KEY_TYPE) || c.action() != ChangeAction.CREATE) {
-            return out.action(ChangeAction.SKIP)
-                    .reason("A deletion of CloudAEye's stack or keys is not undone (a key's secret is gone with it):"
-                            + " plan an install again.")
-                    .build();
-        }
-        if (keyId == null) {
-            List<String> before = keysBefore(c);
-            return out.action(ChangeAction.SKIP)
-                    .reason("The install's key change journaled no id of a key it made, so which key it is is not"
-                            + " known: a key of " + user + " other than "
-                            + (before == null || before.isEmpty() ? "none" : String.join(", ", before))
-                            + " that CloudAEye does not hold has a lost secret: delete it with aws iam"
-                            + " delete-access-key --user-name " + user + " --access-key-id ID.")
-                    .build();
-        }
-        boolean present = listKeys(context).orElse(List.of()).stream()
-                .anyMatch(k -> k.accessKeyId().equals(keyId));
-        if (!present) {
-            return out.action(ChangeAction.NO_OP)
-                    .reason("The access key " + keyId + " the install created is already deleted.")
-                    .build();
-        }
-        return out.action(ChangeAction.DELETE)
-                .reason("Deletes the access key " + keyId + " the install created; the user's other keys stay.")
-                .addAttributes(AttributeChange.of("AccessKeys", keyId, null))
-                .addPermissions(
-                        Permission.of("iam:DeleteAccessKey", c.resourceId()),
-                        // Read back after a DeleteAccessKey error.
-                        Permission.of("iam:ListAccessKeys", c.resourceId()))
-                .targetState(new KeyState(user, null, List.of(keyId)).toJson())
-                .build();
     }
 
     /** @return the user's keys, or empty when the user does not exist */

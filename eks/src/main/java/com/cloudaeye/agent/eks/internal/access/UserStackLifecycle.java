@@ -7,7 +7,6 @@ import com.cloudaeye.agent.eks.internal.Waits;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
-import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import com.cloudaeye.agent.spi.support.ReadBack;
 import java.util.Optional;
@@ -104,7 +103,7 @@ final class UserStackLifecycle {
                         context.applied(
                                 change,
                                 "stack created: " + stack.stackId(),
-                                Json.object().put("stackId", stack.stackId()));
+                                new StackState.Applied(stack.stackId()).toJson());
                     } else {
                         AwsFailures.report(
                                 context,

@@ -4,14 +4,11 @@ import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.JournalException;
-import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
-import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import com.cloudaeye.agent.spi.support.ReadBack;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.marcnuri.helm.Release;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,27 +24,24 @@ import org.slf4j.LoggerFactory;
 final class ReleaseApplier {
     private static final Logger LOG = LoggerFactory.getLogger(ReleaseApplier.class);
 
-    private final AgentDaemonSet options;
-    private final ReleaseConnections connections;
+    private ReleaseApplier() {}
 
     /**
-     * @param options how the DaemonSet is installed
-     * @param connections how to reach the cluster
+     * Applies one change from its {@link ReleaseState} and the installer's agent settings (the token); reports it,
+     * except a failure after it started, which it throws read back ({@link #readBack}).
+     *
+     * @param change a release change
+     * @param context the apply context
      */
-    ReleaseApplier(AgentDaemonSet options, ReleaseConnections connections) {
-        this.options = options;
-        this.connections = connections;
-    }
-
-    void applyOne(Change change, ApplyContext context) {
+    static void applyOne(Change change, ApplyContext context) {
         ReleaseState state = ReleaseState.fromJson(change.targetState());
         String namespace = state.namespace();
         String release = state.release();
-        ClusterConnection connection = connections.connectionForApply(state, context);
+        ClusterConnection connection = ReleaseConnections.forApply(state, context);
         int planned = state.beforeRevision();
         Optional<InstalledRelease> installed = connection.installedRelease(namespace, release);
         int current = installed.map(InstalledRelease::revision).orElse(0);
-        Duration timeout = state.timeout(options.timeout());
+        Duration timeout = state.timeout();
         boolean interrupted =
                 planned == 0 && installed.isPresent() && isInterruptedInstall(change, installed.get(), context);
         if (current != planned && !interrupted) {
@@ -106,7 +100,7 @@ final class ReleaseApplier {
     }
 
     /** The change after its start was journaled: from here on, a failure is read back before it is reported. */
-    private void applyStarted(
+    private static void applyStarted(
             Change change,
             ApplyContext context,
             ReleaseState state,
@@ -204,10 +198,8 @@ final class ReleaseApplier {
                 first);
     }
 
-    private static ObjectNode applied(Release result) {
-        ObjectNode appliedState = Json.object();
-        appliedState.put("revision", result.getRevision());
-        return appliedState;
+    private static JsonNode applied(Release result) {
+        return new ReleaseState.Applied(result.getRevision()).toJson();
     }
 
     /**

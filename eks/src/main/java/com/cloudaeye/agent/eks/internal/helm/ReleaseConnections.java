@@ -9,21 +9,20 @@ import java.time.Clock;
 import software.amazon.awssdk.services.eks.EksClient;
 import software.amazon.awssdk.services.eks.model.Cluster;
 
-/** How the release's changes reach the cluster: the caller's kubeconfig, the default one, or an EKS token. */
+/**
+ * How the release's changes reach the cluster: the caller's kubeconfig, the default one, or an EKS token. Planning
+ * chooses from the target's options; applying and rolling back follow the choice the change recorded.
+ */
 final class ReleaseConnections {
-    private final AgentDaemonSet options;
-    private final Clock clock;
+    private ReleaseConnections() {}
 
     /**
-     * @param options how the DaemonSet is installed
-     * @param clock signs EKS tokens
+     * @param options the target's options
+     * @param cluster the cluster as {@code DescribeCluster} returned it
+     * @param context clients
+     * @return the connection planning reads the release through
      */
-    ReleaseConnections(AgentDaemonSet options, Clock clock) {
-        this.options = options;
-        this.clock = clock;
-    }
-
-    ClusterConnection connection(Cluster cluster, TargetContext context) {
+    static ClusterConnection forPlan(AgentDaemonSet options, Cluster cluster, TargetContext context) {
         if (options.kubeconfig().isPresent()) {
             return ClusterConnection.kubeconfig(
                     Kubeconfig.load(options.kubeconfig().get()));
@@ -34,7 +33,12 @@ final class ReleaseConnections {
         return eksConnection(cluster, context);
     }
 
-    ClusterConnection connectionForApply(ReleaseState state, TargetContext context) {
+    /**
+     * @param state the planned change
+     * @param context clients
+     * @return the connection the change was planned through (an EKS token reads the cluster again)
+     */
+    static ClusterConnection forApply(ReleaseState state, TargetContext context) {
         String kubeconfig = state.kubeconfig();
         if (kubeconfig != null) {
             return ClusterConnection.kubeconfig(Kubeconfig.load(Path.of(kubeconfig)));
@@ -42,15 +46,14 @@ final class ReleaseConnections {
         if (state.usesDefaultKubeconfig()) {
             return ClusterConnection.kubeconfig(defaultKubeconfig());
         }
-        String name = state.cluster();
-        return eksConnection(Clusters.describe(context, name), context);
+        return eksConnection(Clusters.describe(context, state.cluster()), context);
     }
 
     private static Kubeconfig defaultKubeconfig() {
         return Kubeconfig.fromEnvironment(System.getenv("KUBECONFIG"), Path.of(System.getProperty("user.home")));
     }
 
-    private ClusterConnection eksConnection(Cluster cluster, TargetContext context) {
+    private static ClusterConnection eksConnection(Cluster cluster, TargetContext context) {
         if (cluster.endpoint() == null
                 || cluster.certificateAuthority() == null
                 || cluster.certificateAuthority().data() == null) {
@@ -62,7 +65,7 @@ final class ReleaseConnections {
                 cluster.name(),
                 context.region(),
                 eks.serviceClientConfiguration().credentialsProvider(),
-                clock);
+                Clock.systemUTC());
         return ClusterConnection.eks(
                 cluster.endpoint(), cluster.certificateAuthority().data(), tokens);
     }

@@ -49,22 +49,39 @@ public record ReleaseState(
         JsonNode values,
         @Nullable JsonNode beforeValues) {
 
+    /** The timeout of plans made before it was recorded: {@code AgentDaemonSet}'s default. */
+    static final Duration TIMEOUT_BEFORE_RECORDED = Duration.ofMinutes(5);
+
+    /**
+     * What an applied install or upgrade journals with its outcome.
+     *
+     * @param revision the release's revision it made, as Helm reports it (a number, written as text)
+     */
+    record Applied(String revision) {
+        /** @return this as JSON for the journal's {@code appliedState} */
+        JsonNode toJson() {
+            return Json.tree(this);
+        }
+    }
+
     /** @return {@code namespace/release}, for messages */
     String label() {
         return namespace + "/" + release;
     }
 
-    /**
-     * @param fallback the timeout of the installer's options
-     * @return the timeout this change was planned with, else the fallback
-     */
-    Duration timeout(Duration fallback) {
-        return timeoutSeconds == null ? fallback : Duration.ofSeconds(timeoutSeconds);
+    /** @return the timeout this change was planned with; {@link #TIMEOUT_BEFORE_RECORDED} in older plans */
+    Duration timeout() {
+        return timeoutSeconds == null ? TIMEOUT_BEFORE_RECORDED : Duration.ofSeconds(timeoutSeconds);
     }
 
     /** @return whether the change goes through the default kubeconfig */
     boolean usesDefaultKubeconfig() {
         return Boolean.TRUE.equals(defaultKubeconfig);
+    }
+
+    /** @return whether the change goes through a kubeconfig (the caller's, or the default one), not an EKS token */
+    boolean throughKubeconfig() {
+        return kubeconfig != null || usesDefaultKubeconfig();
     }
 
     /**

@@ -23,7 +23,8 @@ class ReleaseStateTest {
 
         assertThat(Json.compact(state.toJson())).isEqualTo(Json.compact(old));
         assertThat(state.usesDefaultKubeconfig()).isTrue();
-        assertThat(state.timeout(Duration.ofSeconds(1))).isEqualTo(Duration.ofSeconds(300));
+        assertThat(state.timeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(state.throughKubeconfig()).isTrue();
         assertThat(state.label()).isEqualTo("cloudaeye/agent");
     }
 
@@ -35,7 +36,10 @@ class ReleaseStateTest {
         ReleaseState state = ReleaseState.fromJson(old);
 
         assertThat(Json.compact(state.toJson())).isEqualTo(Json.compact(old));
-        assertThat(state.timeout(Duration.ofSeconds(42))).isEqualTo(Duration.ofSeconds(42));
+        assertThat(state.timeout())
+                .as("AgentDaemonSet's default, which plans made before the timeout was recorded were made with")
+                .isEqualTo(Duration.ofMinutes(5));
+        assertThat(state.throughKubeconfig()).isTrue();
         assertThat(state.usesDefaultKubeconfig()).isFalse();
         assertThat(state.beforeValues()).isNull();
     }

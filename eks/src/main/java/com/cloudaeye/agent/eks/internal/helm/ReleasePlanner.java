@@ -1,0 +1,231 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import com.cloudaeye.agent.AttributeChange;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.eks.AgentDaemonSet;
+import com.cloudaeye.agent.eks.internal.ComponentPlanner;
+import com.cloudaeye.agent.eks.internal.EksQuotas;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.support.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.eks.EksClient;
+import software.amazon.awssdk.services.eks.model.Cluster;
+import software.amazon.awssdk.services.eks.model.ClusterStatus;
+import software.amazon.awssdk.services.eks.model.ListFargateProfilesResponse;
+
+/**
+ * Plans the agent DaemonSet's Helm release from the target's {@link AgentDaemonSet} options: renders the chart
+ * client-side and compares its objects with the manifests of the installed release (create, upgrade or no-op), or
+ * plans its uninstall. Reaches the cluster with an EKS token made from the caller's AWS credentials, or through the
+ * caller's kubeconfig. Each change carries in its {@link ReleaseState} everything {@link HelmReleaseComponent} needs
+ * to apply and roll it back, the options included.
+ */
+public final class ReleasePlanner implements ComponentPlanner {
+    private static final Logger LOG = LoggerFactory.getLogger(ReleasePlanner.class);
+
+    private final AgentDaemonSet options;
+
+    /** @param options how the DaemonSet is installed */
+    public ReleasePlanner(AgentDaemonSet options) {
+        this.options = options;
+    }
+
+    @Override
+    public java.util.Set<String> resourceTypes() {
+        return java.util.Set.of(HelmReleaseComponent.RESOURCE_TYPE);
+    }
+
+    @Override
+    public TargetPlan plan(Cluster cluster, TargetContext context) {
+        String resourceId = HelmReleaseComponent.resourceId(cluster.arn(), options.namespace(), options.releaseName());
+        List<Permission> reads = List.of(Permission.of("eks:ListFargateProfiles", cluster.arn()));
+        List<String> notes = kubernetesPermissionNotes(cluster.name());
+        if (cluster.status() != ClusterStatus.ACTIVE) {
+            return new TargetPlan(
+                    List.of(base(resourceId, ChangeAction.SKIP)
+                            .reason("Cluster " + cluster.name() + " is " + cluster.statusAsString()
+                                    + ", not ACTIVE: install the agent once the cluster is active.")
+                            .build()),
+                    reads,
+                    notes);
+        }
+        List<String> warnings = fargateWarnings(cluster, context);
+        ObjectNode values = ChartValues.nonSecret(options, context.agent());
+        Manifests desired = Manifests.parse(AgentChart.render(
+                options.releaseName(),
+                options.namespace(),
+                values,
+                context.agent().apiToken()));
+        ClusterConnection connection = ReleaseConnections.forPlan(options, cluster, context);
+        LOG.debug(
+                "Reading release {}/{} through {}", options.namespace(), options.releaseName(), connection.describe());
+        Optional<InstalledRelease> installed = connection.installedRelease(options.namespace(), options.releaseName());
+
+        JsonNode state = state(cluster, values, installed);
+        Change.Builder change = base(resourceId, ChangeAction.CREATE);
+        change.addAllWarnings(warnings).targetState(state);
+        List<Permission> applyPermissions = applyPermissions(cluster.arn());
+        if (installed.isEmpty()) {
+            change.action(ChangeAction.CREATE)
+                    .addAttributes(AttributeChange.of("Release", null, releaseLabel()))
+                    .addAllAttributes(desired.changesFrom(null))
+                    .addAllPermissions(applyPermissions);
+            namespaceOnInstall(connection).ifPresent(change::addAttributes);
+        } else {
+            InstalledRelease release = installed.get();
+            Optional<List<AttributeChange>> diff = release.manifest().map(m -> desired.changesFrom(Manifests.parse(m)));
+            if (release.isDeployed() && diff.isPresent() && diff.get().isEmpty()) {
+                change.action(ChangeAction.NO_OP)
+                        .reason("Release " + releaseLabel() + " revision " + release.revision()
+                                + " already has the manifests this plan renders.");
+            } else {
+                change.action(ChangeAction.UPDATE)
+                        .addAllPermissions(applyPermissions)
+                        .addAllAttributes(diff.orElse(List.of()));
+                if (!release.isDeployed()) {
+                    change.addAttributes(AttributeChange.of("Status", release.status(), "deployed"))
+                            .reason("Release " + releaseLabel() + " revision " + release.revision() + " is "
+                                    + release.status() + "; the upgrade repairs it.");
+                } else if (diff.isEmpty()) {
+                    change.reason("The installed manifests cannot be read through " + connection.describe()
+                            + ", so Helm upgrades to a new revision whether or not anything differs.");
+                }
+            }
+        }
+        return new TargetPlan(List.of(change.build()), reads, notes);
+    }
+
+    @Override
+    public TargetPlan planUninstall(Cluster cluster, TargetContext context) {
+        String resourceId = HelmReleaseComponent.resourceId(cluster.arn(), options.namespace(), options.releaseName());
+        ClusterConnection connection = ReleaseConnections.forPlan(options, cluster, context);
+        Optional<InstalledRelease> installed = connection.installedRelease(options.namespace(), options.releaseName());
+        Change.Builder change = base(resourceId, ChangeAction.NO_OP);
+        Optional<JsonNode> namespace = readNamespace(connection);
+        boolean ownNamespace = namespace.filter(this::createdByInstall).isPresent();
+        if (installed.isEmpty() && !ownNamespace) {
+            change.reason("Release " + releaseLabel() + " is not installed.");
+        } else {
+            change.action(ChangeAction.DELETE)
+                    .targetState(state(cluster, Json.object(), installed))
+                    .addAllPermissions(applyPermissions(cluster.arn()));
+            if (installed.isPresent()) {
+                change.addAttributes(AttributeChange.of("Release", releaseLabel(), null));
+            }
+            installed.flatMap(InstalledRelease::manifest).ifPresent(m -> {
+                Manifests before = Manifests.parse(m);
+                change.addAllAttributes(Manifests.parse("").changesFrom(before));
+            });
+            if (ownNamespace) {
+                change.addAttributes(AttributeChange.of(
+                        "Namespace/" + options.namespace(), "created by the install, with everything in it", null));
+            } else {
+                change.reason("Namespace " + options.namespace() + " stays: "
+                        + (connection.api().isEmpty()
+                                ? "whether the install created it cannot be read through " + connection.describe()
+                                : "it existed before the install")
+                        + ".");
+            }
+        }
+        return new TargetPlan(List.of(change.build()), List.of(), kubernetesPermissionNotes(cluster.name()));
+    }
+
+    /** The plan's word on the namespace of a first install: created (and deleted by uninstall), or left alone. */
+    private Optional<AttributeChange> namespaceOnInstall(ClusterConnection connection) {
+        if (connection.api().isEmpty()) {
+            return Optional.of(AttributeChange.of(
+                    "Namespace/" + options.namespace(),
+                    null,
+                    "created by Helm when missing; it stays after uninstall (not readable through "
+                            + connection.describe() + ")"));
+        }
+        Optional<JsonNode> namespace = readNamespace(connection);
+        return namespace.isPresent() && !createdByInstall(namespace.get())
+                ? Optional.empty()
+                : Optional.of(AttributeChange.of(
+                        "Namespace/" + options.namespace(), null, "created by the install; uninstall deletes it"));
+    }
+
+    private Optional<JsonNode> readNamespace(ClusterConnection connection) {
+        return connection.api().flatMap(api -> api.namespace(options.namespace()));
+    }
+
+    private boolean createdByInstall(JsonNode namespace) {
+        return ReleaseNamespaces.createdByInstall(namespace, options.releaseName());
+    }
+
+    private JsonNode state(Cluster cluster, JsonNode values, Optional<InstalledRelease> installed) {
+        return new ReleaseState(
+                        cluster.name(),
+                        cluster.arn(),
+                        options.namespace(),
+                        options.releaseName(),
+                        options.timeout().toSeconds(),
+                        options.kubeconfig()
+                                .map(k -> k.toAbsolutePath().toString())
+                                .orElse(null),
+                        options.defaultKubeconfig() ? Boolean.TRUE : null,
+                        installed.map(InstalledRelease::revision).orElse(0),
+                        values,
+                        installed.flatMap(InstalledRelease::values).orElse(null))
+                .toJson();
+    }
+
+    private List<Permission> applyPermissions(String clusterArn) {
+        return HelmReleaseComponent.applyPermissions(
+                clusterArn, options.kubeconfig().isPresent() || options.defaultKubeconfig());
+    }
+
+    private List<String> fargateWarnings(Cluster cluster, TargetContext context) {
+        EksClient eks = context.client(EksClient.class, EksClient::builder);
+        List<String> profiles = new ArrayList<>();
+        String token = null;
+        do {
+            String next = token;
+            ListFargateProfilesResponse page = context.scheduler()
+                    .call(
+                            EksQuotas.EKS,
+                            () -> eks.listFargateProfiles(
+                                    r -> r.clusterName(cluster.name()).nextToken(next)));
+            profiles.addAll(page.fargateProfileNames());
+            token = page.nextToken();
+        } while (token != null);
+        if (profiles.isEmpty()) {
+            return List.of();
+        }
+        return List.of("Cluster " + cluster.name() + " has Fargate profiles " + String.join(", ", profiles)
+                + ": DaemonSets do not run on Fargate pods, so the agent does not collect their logs (use a"
+                + " sidecar or Fargate's built-in log router for them).");
+    }
+
+    private List<String> kubernetesPermissionNotes(String clusterName) {
+        return List.of("Kubernetes access for the agent DaemonSet on cluster " + clusterName + ": the caller's IAM"
+                + " identity needs an EKS access entry (or aws-auth mapping) to a group with these RBAC rules, which"
+                + " EksTarget.kubernetesRbac(plan, group) writes as Role and ClusterRole YAML: "
+                + InstallerRbac.summary(options.namespace(), options.releaseName())
+                + ". The AmazonEKSClusterAdminPolicy access policy covers all of it, and also lets uninstall delete"
+                + " the namespace when the install created it (with these rules the namespace exists first, and"
+                + " stays). The EKS token itself needs no IAM permission (sts:GetCallerIdentity is always allowed).");
+    }
+
+    private Change.Builder base(String resourceId, ChangeAction action) {
+        return Change.builder()
+                .target("eks")
+                .resourceType(HelmReleaseComponent.RESOURCE_TYPE)
+                .resourceId(resourceId)
+                .action(action);
+    }
+
+    private String releaseLabel() {
+        return options.namespace() + "/" + options.releaseName() + " (chart " + ChartFiles.NAME + ")";
+    }
+}
