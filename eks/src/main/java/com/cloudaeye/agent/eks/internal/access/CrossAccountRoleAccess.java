@@ -86,13 +86,9 @@ public final class CrossAccountRoleAccess implements EksComponent {
                 out.addAll(removal.changes());
                 reads.addAll(removal.readPermissions());
             } else {
-                out.add(Change.builder()
-                        .from(c)
-                        .action(ChangeAction.SKIP)
-                        .permissions(List.of())
-                        .reason("The install updated a role that existed before; its earlier trust and policy are"
-                                + " not recorded, so it is left as it is.")
-                        .build());
+                TargetPlan restore = RoleRestore.plan(c, context);
+                out.addAll(restore.changes());
+                reads.addAll(restore.readPermissions());
             }
         }
         return new TargetPlan(out, reads);

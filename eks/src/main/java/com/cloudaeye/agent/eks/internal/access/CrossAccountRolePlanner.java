@@ -87,7 +87,17 @@ public final class CrossAccountRolePlanner implements ComponentPlanner {
         if (!trustDiffers && !policyDiffers) {
             change.action(ChangeAction.NO_OP).reason("The role exists with the same trust and read-only policy.");
         } else {
-            change.action(ChangeAction.UPDATE).reason("Brings the role's trust and policy to this configuration.");
+            // The role's trust and policy now are kept in the change, so that a rollback can put them back.
+            change.action(ChangeAction.UPDATE)
+                    .reason("Brings the role's trust and policy to this configuration.")
+                    .targetState(new RoleState(
+                                    ref.name(),
+                                    description(ref),
+                                    write(trust),
+                                    write(policy),
+                                    currentTrust == null ? null : write(currentTrust),
+                                    currentPolicy == null ? null : write(currentPolicy))
+                            .toJson());
             if (trustDiffers) {
                 // The external ID is not a secret (AWS says so); the plan's table still does not repeat it.
                 change.addAttributes(AttributeChange.of(

@@ -15,6 +15,7 @@ import com.cloudaeye.agent.spi.support.ReadBack;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.iam.IamClient;
@@ -84,32 +85,27 @@ final class RoleApplier {
                     }
                     case UPDATE -> {
                         LOG.info("Updating the role {}", ROLE_NAME);
-                        if (change.permissions().stream()
-                                .anyMatch(p -> p.action().equals("iam:UpdateAssumeRolePolicy"))) {
+                        // The change's permissions say which calls it makes (a rollback's may delete the policy).
+                        boolean trust = grants(change, "iam:UpdateAssumeRolePolicy");
+                        if (trust) {
                             updateTrustOrConfirm(iam, context, s);
                         }
-                        if (change.permissions().stream()
-                                .anyMatch(p -> p.action().equals("iam:PutRolePolicy"))) {
-                            landedThen(
-                                    "updated the trust policy of " + ROLE_NAME,
-                                    () -> putPolicyOrConfirm(iam, context, s));
+                        @Nullable
+                        Runnable policy = grants(change, "iam:PutRolePolicy")
+                                ? () -> putPolicyOrConfirm(iam, context, s)
+                                : grants(change, "iam:DeleteRolePolicy")
+                                        ? () -> deletePolicyOrConfirm(iam, context)
+                                        : null;
+                        if (policy != null && trust) {
+                            landedThen("updated the trust policy of " + ROLE_NAME, policy);
+                        } else if (policy != null) {
+                            policy.run();
                         }
                         context.applied(change, "updated the role " + ROLE_NAME, null);
                     }
                     case DELETE -> {
                         LOG.info("Deleting the role {}", ROLE_NAME);
-                        try {
-                            context.scheduler()
-                                    .call(
-                                            EksQuotas.IAM,
-                                            () -> iam.deleteRolePolicy(
-                                                    r -> r.roleName(ROLE_NAME).policyName(POLICY_NAME)));
-                        } catch (NoSuchEntityException gone) {
-                            LOG.debug("The role had no policy {}", POLICY_NAME);
-                        } catch (RuntimeException e) {
-                            ReadBack.confirm(
-                                    "DeleteRolePolicy " + POLICY_NAME, e, () -> absent(getRolePolicy(context)));
-                        }
+                        deletePolicyOrConfirm(iam, context);
                         try {
                             context.scheduler().call(EksQuotas.IAM, () -> iam.deleteRole(r -> r.roleName(ROLE_NAME)));
                         } catch (RuntimeException e) {
@@ -152,6 +148,25 @@ final class RoleApplier {
             LOG.warn(
                     "PutRolePolicy of {} failed ({}), but the role has the policy", ROLE_NAME, AwsFailures.describe(e));
         }
+    }
+
+    /** DeleteRolePolicy; a policy that is gone already is fine, and after any other error it is read back. */
+    private static void deletePolicyOrConfirm(IamClient iam, ApplyContext context) {
+        try {
+            context.scheduler()
+                    .call(
+                            EksQuotas.IAM,
+                            () -> iam.deleteRolePolicy(
+                                    r -> r.roleName(ROLE_NAME).policyName(POLICY_NAME)));
+        } catch (NoSuchEntityException gone) {
+            LOG.debug("The role had no policy {}", POLICY_NAME);
+        } catch (RuntimeException e) {
+            ReadBack.confirm("DeleteRolePolicy " + POLICY_NAME, e, () -> absent(getRolePolicy(context)));
+        }
+    }
+
+    private static boolean grants(Change change, String action) {
+        return change.permissions().stream().anyMatch(p -> p.action().equals(action));
     }
 
     /** UpdateAssumeRolePolicy, read back after any error like {@link #putPolicyOrConfirm}. */
