@@ -102,7 +102,7 @@ public final class FunctionPlanner {
                 missingLayer.computeIfAbsent(arch, a -> new ArrayList<>()).add(config.functionName());
                 return;
             }
-            pending.add(serving.plan(planInstall(config, agent, layerInfo), config));
+            pending.add(planned(planInstall(config, agent, layerInfo), config));
         });
         if (!missingLayer.isEmpty()) {
             StringBuilder m = new StringBuilder("No CloudAEye layer is configured for ");
@@ -132,12 +132,21 @@ public final class FunctionPlanner {
     public TargetPlan planUninstall() {
         requireSelection();
         List<CompletableFuture<Change>> pending = new ArrayList<>();
-        forEachSelected(config -> pending.add(serving.plan(planUninstall(config), config)));
+        forEachSelected(config -> pending.add(planned(planUninstall(config), config)));
         List<Change> changes = joinAll(pending);
         reads.addAll(serving.reads());
         List<String> notes = new ArrayList<>();
         List<Change> reviewed = iac.review(changes, false, notes);
         return new TargetPlan(reviewed, List.copyOf(reads), notes);
+    }
+
+    /**
+     * Starts the reads a planned change needs, each in its own quota and none waiting for another: the aliases of an
+     * update (the shared bucket) and its tags (GetFunction's own), which the owner review joins at the end.
+     */
+    private CompletableFuture<Change> planned(Change change, FunctionConfiguration config) {
+        iac.readFor(change);
+        return serving.plan(change, config);
     }
 
     private static List<Change> joinAll(List<CompletableFuture<Change>> pending) {
