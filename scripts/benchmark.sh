@@ -15,8 +15,11 @@
 #           account-region with its own 15/s bucket, and 1 x 1 and 5 x 3 account-regions for scale (about 6 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -B -q -ntp -DskipTests test-compile dependency:build-classpath -pl lambda -am \
-  -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=test
+# NO_BUILD=1 reuses the classes and target/classpath.txt of an earlier run (several rows in a row, one build).
+if [ -z "${NO_BUILD:-}" ]; then
+  ./mvnw -B -q -ntp -DskipTests test-compile dependency:build-classpath -pl lambda -am \
+    -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=test
+fi
 # A snapshot of the compiled classes, so that a build in this tree while the benchmark runs cannot change them.
 snap="$(mktemp -d)"
 # lambda/src/test/bench-interceptors registers SendTimes, a global SDK interceptor that records when our side started
