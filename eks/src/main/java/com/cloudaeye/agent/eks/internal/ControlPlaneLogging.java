@@ -65,11 +65,7 @@ public final class ControlPlaneLogging implements EksComponent {
         List<Permission> reads = new ArrayList<>();
         for (JournaledChange j : journaled) {
             Change c = j.change();
-            String tagSent = j.state()
-                    .map(st -> st.path("tag"))
-                    .filter(JsonNode::isTextual)
-                    .map(JsonNode::asText)
-                    .orElse(null);
+            String tagSent = LoggingState.TagSent.tag(j.state()).orElse(null);
             LoggingState s = LoggingState.fromJson(c.targetState());
             String name = s.cluster();
             Cluster cluster = Clusters.describe(context, name);
