@@ -102,7 +102,7 @@ public final class FunctionPlanner {
                 missingLayer.computeIfAbsent(arch, a -> new ArrayList<>()).add(config.functionName());
                 return;
             }
-            pending.add(serving.plan(planInstall(config, agent, layerInfo), config));
+            pending.add(serving.plan(prefetchingTags(planInstall(config, agent, layerInfo)), config));
         });
         if (!missingLayer.isEmpty()) {
             StringBuilder m = new StringBuilder("No CloudAEye layer is configured for ");
@@ -132,12 +132,20 @@ public final class FunctionPlanner {
     public TargetPlan planUninstall() {
         requireSelection();
         List<CompletableFuture<Change>> pending = new ArrayList<>();
-        forEachSelected(config -> pending.add(serving.plan(planUninstall(config), config)));
+        forEachSelected(config -> pending.add(serving.plan(prefetchingTags(planUninstall(config)), config)));
         List<Change> changes = joinAll(pending);
         reads.addAll(serving.reads());
         List<String> notes = new ArrayList<>();
         List<Change> reviewed = iac.review(changes, false, notes);
         return new TargetPlan(reviewed, List.copyOf(reads), notes);
+    }
+
+    /** @return the change; an update's tags start being read now, beside its aliases ({@link IacOwnership}) */
+    private Change prefetchingTags(Change change) {
+        if (change.action() == ChangeAction.UPDATE) {
+            iac.prefetch(change.resourceId());
+        }
+        return change;
     }
 
     private static List<Change> joinAll(List<CompletableFuture<Change>> pending) {
