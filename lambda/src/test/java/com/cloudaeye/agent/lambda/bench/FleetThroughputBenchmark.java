@@ -115,6 +115,7 @@ public final class FleetThroughputBenchmark {
                     .maxParallel(accounts * regions)
                     .build()) {
                 LambdaThroughputBenchmark.resetPeakHeap();
+                LiveHeap.start();
                 Map<String, Double> threadsBefore = ProxyCapacity.cpuByOwner();
                 Duration cpuBefore = cpu();
                 long start = System.nanoTime();
@@ -127,6 +128,8 @@ public final class FleetThroughputBenchmark {
                 System.out.printf(Locale.ROOT, "The plan took %.1f s of the %.1f s.%n", planned, wall);
                 System.out.println(ProxyCapacity.cpuByThreads());
                 System.out.println(cpuPerRequest(threadsBefore, cpu, proxy.totalRequests()));
+                System.out.println("Heap: " + LiveHeap.summary() + "; the table's peak heap sums each pool's peak,"
+                        + " garbage included.");
             }
         }
     }
