@@ -55,6 +55,21 @@ class S3JournalRollbackIT {
                 name -> fixtures.function(name, Runtime.PYTHON3_12, Architecture.X86_64, Map.of("STAGE", "prod")));
     }
 
+    /** @return the S3 location of the journal of worker A's install of every function, which succeeded */
+    private String installedByWorkerA() {
+        ApplyResult installed;
+        try (AgentInstaller workerA = installer("worker-a")) {
+            installed = workerA.apply(workerA.plan());
+        }
+        assertThat(installed.status()).as(installed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        return installed.journalLocation().orElseThrow();
+    }
+
+    /** @return the object key of a journal location in the test's bucket */
+    private String keyOf(String location) {
+        return location.substring(("s3://" + bucket + "/").length());
+    }
+
     @AfterEach
     void close() {
         fixtures.close();
@@ -63,13 +78,8 @@ class S3JournalRollbackIT {
 
     @Test
     void rollback_isRefusedWhileAnotherWorkersLeaseIsLive_andRollsBackOnceItExpired() throws Exception {
-        ApplyResult installed;
-        try (AgentInstaller workerA = installer("worker-a")) {
-            installed = workerA.apply(workerA.plan());
-        }
-        assertThat(installed.status()).as(installed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
-        String location = installed.journalLocation().orElseThrow();
-        String key = location.substring(("s3://" + bucket + "/").length());
+        String location = installedByWorkerA();
+        String key = keyOf(location);
         // Worker A holds the lease again, as its writer does while it applies (renewed every third of the lease).
         Instant expires = Instant.now().plusSeconds(3);
         leaseTo(key, "worker-a", expires);
@@ -117,12 +127,8 @@ class S3JournalRollbackIT {
      */
     @Test
     void rollback_whoseLeaseIsTakenJustBeforeItEnds_keepsItsResult_andSaysTheLeaseWasLost() {
-        ApplyResult installed;
-        try (AgentInstaller workerA = installer("worker-a")) {
-            installed = workerA.apply(workerA.plan());
-        }
-        String location = installed.journalLocation().orElseThrow();
-        String key = location.substring(("s3://" + bucket + "/").length());
+        String location = installedByWorkerA();
+        String key = keyOf(location);
         Journal journal = Journal.read(store("worker-b"), location);
         AtomicReference<String> takenOver = new AtomicReference<>("not yet");
         ProgressListener takeOverAtTheEnd = new ProgressListener() {
@@ -180,13 +186,8 @@ class S3JournalRollbackIT {
      */
     @Test
     void resumedRollback_holdsTheRolledBackJournalsLease_andIsRefusedWhileAnotherWorkersLeaseIsLive() throws Exception {
-        ApplyResult installed;
-        try (AgentInstaller workerA = installer("worker-a")) {
-            installed = workerA.apply(workerA.plan());
-        }
-        assertThat(installed.status()).as(installed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
-        String location = installed.journalLocation().orElseThrow();
-        String key = location.substring(("s3://" + bucket + "/").length());
+        String location = installedByWorkerA();
+        String key = keyOf(location);
         Journal journal = Journal.read(store("worker-a"), location);
         // Worker A's rollback meets a deleted "payments", so the rollback journal is left with work to resume.
         ProgressListener deletePayments = new ProgressListener() {

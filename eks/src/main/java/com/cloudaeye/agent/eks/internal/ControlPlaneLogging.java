@@ -3,7 +3,6 @@ package com.cloudaeye.agent.eks.internal;
 import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
-import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.LogType;
@@ -52,15 +51,6 @@ public final class ControlPlaneLogging implements EksComponent {
         return Set.of(RESOURCE_TYPE);
     }
 
-    @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
-        return planJournaledRollback(
-                applied.stream()
-                        .map(c -> new JournaledChange(c, Journal.Event.APPLIED, null))
-                        .toList(),
-                context);
-    }
-
     /**
      * Restores each change's before-state, checked against the live cluster. A change journaled with {@code {"tag":
      * ...}} (UNKNOWN: it set the installer's tag first, then its update was refused or not confirmed, and the tag's
@@ -70,16 +60,12 @@ public final class ControlPlaneLogging implements EksComponent {
      * types are reverted with the tag as for an applied change.
      */
     @Override
-    public TargetPlan planJournaledRollback(List<JournaledChange> journaled, TargetContext context) {
+    public TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
         List<Change> out = new ArrayList<>();
         List<Permission> reads = new ArrayList<>();
         for (JournaledChange j : journaled) {
             Change c = j.change();
-            String tagSent = j.state()
-                    .map(st -> st.path("tag"))
-                    .filter(JsonNode::isTextual)
-                    .map(JsonNode::asText)
-                    .orElse(null);
+            String tagSent = LoggingState.TagSent.tag(j.state()).orElse(null);
             LoggingState s = LoggingState.fromJson(c.targetState());
             String name = s.cluster();
             Cluster cluster = Clusters.describe(context, name);

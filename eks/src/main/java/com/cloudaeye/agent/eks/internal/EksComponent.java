@@ -19,24 +19,16 @@ public interface EksComponent {
     Set<String> resourceTypes();
 
     /**
-     * @param applied journaled changes of this component's resource types
-     * @param context clients, scheduler, settings
-     * @return the restoring changes and the read permissions used
-     */
-    TargetPlan planRollback(List<Change> applied, TargetContext context);
-
-    /**
-     * As {@link #planRollback(List, TargetContext)}, with what the journal holds beside each change: its last event and
-     * the {@code appliedState} the apply journaled with it (e.g. the id of a key it created). By default the changes
-     * alone.
+     * Plans restoring the before-state of this component's journaled changes, as {@link
+     * com.cloudaeye.agent.spi.TargetService#planRollback} does for the target: each change with what the journal holds
+     * beside it, its last event and the {@code appliedState} the apply journaled with it (e.g. the id of a key it
+     * created); a component that needs only the changes reads {@link JournaledChange#change()}.
      *
      * @param journaled journaled changes of this component's resource types whose mutating call may have been sent
      * @param context clients, scheduler, settings
      * @return the restoring changes and the read permissions used
      */
-    default TargetPlan planJournaledRollback(List<JournaledChange> journaled, TargetContext context) {
-        return planRollback(journaled.stream().map(JournaledChange::change).toList(), context);
-    }
+    TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context);
 
     /**
      * Checks, before the EKS target changes anything, that this component can apply its changes with what the

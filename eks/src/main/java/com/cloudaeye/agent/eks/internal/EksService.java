@@ -76,7 +76,7 @@ public final class EksService implements TargetService {
         List<Permission> reads = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         byComponent(journaled.stream().map(JournaledChange::change).toList()).forEach((component, own) -> {
-            TargetPlan part = component.planJournaledRollback(
+            TargetPlan part = component.planRollback(
                     journaled.stream().filter(j -> own.contains(j.change())).toList(), context);
             changes.addAll(part.changes());
             reads.addAll(part.readPermissions());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -64,6 +65,30 @@ record LoggingState(
         /** @return this as JSON for the journal's {@code appliedState} */
         JsonNode toJson() {
             return Json.tree(this);
+        }
+    }
+
+    /**
+     * What an UNKNOWN logging change journals when the installer's tag it set first may still be on the cluster (its
+     * update was refused or not confirmed, and the tag's undo was not confirmed either).
+     *
+     * @param tag the tag's value the change set, or null when it removed the tag
+     */
+    record TagSent(@Nullable String tag) {
+        /** @return this as JSON for the journal's {@code appliedState}; the tag is written even when null */
+        JsonNode toJson() {
+            return Json.object().put("tag", tag);
+        }
+
+        /**
+         * @param appliedState what the journal holds beside a logging change, if anything
+         * @return the tag value a {@code TagSent} state names; empty for other states and for a removed tag
+         */
+        static Optional<String> tag(Optional<JsonNode> appliedState) {
+            return appliedState
+                    .map(s -> s.path("tag"))
+                    .filter(JsonNode::isTextual)
+                    .map(JsonNode::asText);
         }
     }
 

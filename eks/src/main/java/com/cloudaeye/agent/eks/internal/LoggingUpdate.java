@@ -7,7 +7,6 @@ import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
-import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import com.cloudaeye.agent.spi.support.ReadBack;
 import java.util.ArrayList;
@@ -136,7 +135,7 @@ final class LoggingUpdate {
                                 "Control-plane logging of " + name + " may have been updated: "
                                         + AwsFailures.describe(error),
                                 AwsFailures.unwrap(error),
-                                Json.object().put("tag", tagAfter));
+                                new LoggingState.TagSent(tagAfter).toJson());
                     } else {
                         AwsFailures.report(
                                 context,

@@ -10,6 +10,7 @@ import com.cloudaeye.agent.eks.internal.Clusters;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.eks.internal.EksQuotas;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.support.Json;
@@ -75,10 +76,11 @@ public final class CrossAccountRoleAccess implements EksComponent {
     }
 
     @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+    public TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
         List<Change> out = new ArrayList<>();
         List<Permission> reads = new ArrayList<>();
-        for (Change c : applied) {
+        for (JournaledChange j : journaled) {
+            Change c = j.change();
             if (c.action() == ChangeAction.CREATE) {
                 String name = RoleState.fromJson(c.targetState()).cluster();
                 Cluster cluster = Clusters.describe(context, name);

@@ -4,7 +4,6 @@ import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ConfigurationException;
-import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.AccessKey;
 import com.cloudaeye.agent.eks.EksTarget;
@@ -149,16 +148,7 @@ public final class IamUserStackAccess implements EksComponent {
     }
 
     @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
-        return planJournaledRollback(
-                applied.stream()
-                        .map(c -> new JournaledChange(c, Journal.Event.APPLIED, null))
-                        .toList(),
-                context);
-    }
-
-    @Override
-    public TargetPlan planJournaledRollback(List<JournaledChange> journaled, TargetContext context) {
+    public TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
         // Both the stack and its key are removed together: the key dies with the user anyway.
         for (JournaledChange j : journaled) {
             Change c = j.change();

@@ -41,11 +41,7 @@ final class KeyRollback {
                             + " plan an install again.")
                     .build();
         }
-        String keyId = journaled
-                .state()
-                .map(s -> s.path("accessKeyId").asText(""))
-                .filter(id -> !id.isEmpty())
-                .orElse(null);
+        String keyId = KeyState.Applied.keyId(journaled.state()).orElse(null);
         if (keyId != null) {
             return liveKeys(context).contains(keyId)
                     ? delete(out, c, List.of(keyId), "Deletes the access key " + keyId + " the install created")

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,6 +37,14 @@ record KeyState(
         /** @return this as JSON for the journal's {@code appliedState} */
         JsonNode toJson() {
             return Json.tree(this);
+        }
+
+        /**
+         * @param appliedState what the journal holds beside a key change, if anything
+         * @return the id of the key the change created, when it journaled one
+         */
+        static Optional<String> keyId(Optional<JsonNode> appliedState) {
+            return appliedState.map(s -> s.path("accessKeyId").asText("")).filter(id -> !id.isEmpty());
         }
     }
 

@@ -6,6 +6,7 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.eks.internal.EksComponent;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.support.AwsFailures;
@@ -41,10 +42,10 @@ public final class HelmReleaseComponent implements EksComponent {
     }
 
     @Override
-    public TargetPlan planRollback(List<Change> applied, TargetContext context) {
+    public TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
         List<Change> changes = new ArrayList<>();
-        for (Change done : applied) {
-            changes.add(planRestore(done, context));
+        for (JournaledChange done : journaled) {
+            changes.add(planRestore(done.change(), context));
         }
         return new TargetPlan(changes, List.of());
     }
