@@ -32,16 +32,7 @@ final class LambdaWireMock {
      * @return the started server; the test stops it
      */
     static WireMockServer start(String... compatibleRuntimes) {
-        return start(WireMockConfiguration.options().dynamicPort(), compatibleRuntimes);
-    }
-
-    /**
-     * @param options the server's options (a test's extensions)
-     * @param compatibleRuntimes the layer's {@code CompatibleRuntimes}; none leaves the field out
-     * @return the started server, as {@link #start(String...)}
-     */
-    static WireMockServer start(WireMockConfiguration options, String... compatibleRuntimes) {
-        WireMockServer aws = new WireMockServer(options);
+        WireMockServer aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
         aws.start();
         LambdaWireMockTest.stubNoAliases(aws);
         String runtimes = compatibleRuntimes.length == 0
