@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Lambda throughput benchmark (docs/BENCHMARKS.md): moto behind a throttling proxy that acts like the Lambda
-# control plane. Usage: scripts/benchmark.sh [quick|full|pacing|share|emulator|fleet]
+# control plane. Usage: scripts/benchmark.sh [quick|full|pacing|share|emulator|adaptive|capacity|fleet]
 #   quick:  100 and 1,000 functions at 50 ms, the naive loop at 100 functions, and planning 10,000 under -Xmx256m
 #   full:   every scenario of issue 3 (takes about an hour)
 #   pacing: the goals of issue 18: moto alone (500 functions, the installer against the sequential loop), the proxy
@@ -8,13 +8,18 @@
 #           (about 12 minutes)
 #   share:  only the 60 % share row of pacing (about 3 minutes); as root also the requests' arrivals on the wire
 #   emulator: only the moto-alone row of pacing (the installer against the sequential loop, 500 functions)
+#   adaptive: only the adaptive row of pacing (1,000 functions behind the proxy at 15/s and 200 ms)
+#   capacity: how many requests/s moto answers with 1, 4, 8 and 32 concurrent callers
 #   fleet:  issue 17: how many requests/s one moto process answers (1, 8 and 60 callers), then the fleet installer
 #           over 20 accounts x 3 regions x 100 functions against an in-process Lambda stub behind the proxy, each
 #           account-region with its own 15/s bucket, and 1 x 1 and 5 x 3 account-regions for scale (about 6 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -B -q -ntp -DskipTests test-compile dependency:build-classpath -pl lambda -am \
-  -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=test
+# NO_BUILD=1 reuses the classes and target/classpath.txt of an earlier run (several rows in a row, one build).
+if [ -z "${NO_BUILD:-}" ]; then
+  ./mvnw -B -q -ntp -DskipTests test-compile dependency:build-classpath -pl lambda -am \
+    -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=test
+fi
 # A snapshot of the compiled classes, so that a build in this tree while the benchmark runs cannot change them.
 snap="$(mktemp -d)"
 # lambda/src/test/bench-interceptors registers SendTimes, a global SDK interceptor that records when our side started
@@ -61,10 +66,26 @@ case "${1:-quick}" in
     run install 500 200 false share=0.6
     exit 0
     ;;
+  capacity)
+    # How many requests/s moto answers with 1, 4, 8 and 32 concurrent callers (the installer has 32 workers).
+    echo "| moto alone | callers | seconds | answered | requests/s | errors |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+    java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=error -Dmoto.endpoint="$endpoint" -cp "$cp" \
+      com.cloudaeye.agent.lambda.bench.FleetThroughputBenchmark moto-capacity 10 1 4 8 32
+    echo "Load after the run: $(uptime)"
+    exit 0
+    ;;
+  adaptive)
+    header
+    run install 1000 200 false adaptive
+    echo "Load after the run: $(uptime)"
+    exit 0
+    ;;
   emulator)
     echo "| moto alone | functions | installer | correct | installer's calls per function | sequential loop | correct | installer/loop |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
     run emulator 500
+    echo "Load after the run: $(uptime)"
     exit 0
     ;;
   share)

@@ -97,73 +97,70 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private <T> void attempt(Quota quota, Supplier<T> call, CompletableFuture<T> result, int attempt) {
         Bucket bucket = buckets.computeIfAbsent(
                 quota.name(), n -> new Bucket(rateOverrides.getOrDefault(n, quota.requestsPerSecond())));
-        bucket.enqueue((dispatchedAt, waited) -> start(quota, call, result, attempt, bucket, dispatchedAt, waited));
+        bucket.enqueue((dispatchedAt, waited) ->
+                start(new Attempt<>(quota, call, result, attempt, bucket, dispatchedAt), waited));
     }
 
+    /**
+     * One attempt of a submitted call, once its quota's bucket dispatched it.
+     *
+     * @param number the attempt's number, 1 for the first
+     * @param dispatchedAt when the bucket let it go ({@link System#nanoTime()})
+     */
+    private record Attempt<T>(
+            Quota quota, Supplier<T> call, CompletableFuture<T> result, int number, Bucket bucket, long dispatchedAt) {}
+
     /** Runs a dispatched call on a worker, once its quota admits it (see {@link QuotaPace#admit(long)}). */
-    private <T> void start(
-            Quota quota,
-            Supplier<T> call,
-            CompletableFuture<T> result,
-            int attempt,
-            Bucket bucket,
-            long dispatchedAt,
-            boolean waited) {
+    private <T> void start(Attempt<T> a, boolean waited) {
         try {
             workers.execute(() -> {
-                long wait = bucket.admit();
+                long wait = a.bucket().admit();
                 if (wait > 0) { // it waited for a worker and would start too close to others: later
-                    onTimer(() -> start(quota, call, result, attempt, bucket, dispatchedAt, waited), wait);
+                    onTimer(() -> start(a, waited), wait);
                     return;
                 }
                 T value;
                 long started = System.nanoTime();
-                RUNNING.set(bucket);
+                RUNNING.set(a.bucket());
                 try {
-                    value = call.get();
+                    value = a.call().get();
                 } catch (RuntimeException e) {
-                    retryOrFail(quota, call, result, attempt, bucket, dispatchedAt, e);
+                    retryOrFail(a, e);
                     return;
                 } catch (Error e) {
-                    result.completeExceptionally(e); // else the caller would wait forever
+                    a.result().completeExceptionally(e); // else the caller would wait forever
                     return;
                 } finally {
                     RUNNING.remove();
                 }
-                bucket.onSuccess(waited, System.nanoTime() - started);
-                result.complete(value);
+                a.bucket().onSuccess(waited, System.nanoTime() - started);
+                a.result().complete(value);
             });
         } catch (RejectedExecutionException closed) {
-            result.completeExceptionally(closed); // the scheduler was closed: fail rather than wait forever
+            a.result().completeExceptionally(closed); // the scheduler was closed: fail rather than wait forever
         }
     }
 
-    private <T> void retryOrFail(
-            Quota quota,
-            Supplier<T> call,
-            CompletableFuture<T> result,
-            int attempt,
-            Bucket bucket,
-            long dispatchedAt,
-            RuntimeException e) {
+    private <T> void retryOrFail(Attempt<T> a, RuntimeException e) {
         boolean throttle = isThrottling(e);
         if (throttle) {
             throttled.increment();
-            bucket.onThrottle(dispatchedAt);
+            a.bucket().onThrottle(a.dispatchedAt());
         }
-        if (attempt >= maxAttempts || !(throttle || isTransient(e))) {
-            result.completeExceptionally(e);
+        if (a.number() >= maxAttempts || !(throttle || isTransient(e))) {
+            a.result().completeExceptionally(e);
             return;
         }
-        long cap = Math.min(20_000, baseBackoff.toMillis() << Math.min(attempt - 1, 16));
+        long cap = Math.min(20_000, baseBackoff.toMillis() << Math.min(a.number() - 1, 16));
         long delay = cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1);
-        LOG.debug("Retrying a {} call in {} ms after attempt {}: {}", quota.name(), delay, attempt, e.toString());
+        LOG.debug(
+                "Retrying a {} call in {} ms after attempt {}: {}", a.quota().name(), delay, a.number(), e.toString());
         onTimer(
                 () -> {
                     try {
-                        attempt(quota, call, result, attempt + 1);
+                        attempt(a.quota(), a.call(), a.result(), a.number() + 1);
                     } catch (RuntimeException bug) {
-                        result.completeExceptionally(bug); // else the caller would wait forever
+                        a.result().completeExceptionally(bug); // else the caller would wait forever
                     }
                 },
                 TimeUnit.MILLISECONDS.toNanos(delay));

@@ -61,13 +61,13 @@ public final class EcsTarget implements Target {
 
     private final Selection selection;
 
-    private EcsTarget(Selection selection) {
-        this.selection = selection;
-    }
-
     /** @return a new builder */
     public static Builder builder() {
         return new Builder();
+    }
+
+    private EcsTarget(Selection selection) {
+        this.selection = selection;
     }
 
     @Override

@@ -179,8 +179,7 @@ final class RevisionDecisions {
             change.addWarnings("The task grows from " + sizing.current() + " to " + sizing.resized()
                     + " to fit the log router: Fargate bills the larger size.");
         }
-        RevisionState state = RevisionState.of(
-                Operation.INSTALL,
+        RevisionState state = RevisionState.install(
                 arn,
                 router,
                 RedactedLogConfiguration.of(installed.previousLogs()),
@@ -260,13 +259,8 @@ final class RevisionDecisions {
                     true,
                     false));
         }
-        RevisionState state = RevisionState.of(
-                Operation.UNINSTALL,
-                arn,
-                null,
-                RedactedLogConfiguration.of(TaskDefinitions.previousLogs(ours.get())),
-                null,
-                null);
+        RevisionState state =
+                RevisionState.uninstall(arn, RedactedLogConfiguration.of(TaskDefinitions.previousLogs(ours.get())));
         change.targetState(EcsStates.toJson(state)).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, arn);
     }

@@ -31,22 +31,31 @@ record RevisionState(
         @Nullable String memory)
         implements RevisionSpec {
     /**
-     * @param operation install or uninstall
      * @param source the source revision's ARN
-     * @param router the router settings of an install, else null
+     * @param router the router settings to register
      * @param previousLogConfigurations the containers' log configurations before the change
-     * @param cpu the raised task cpu, or null
-     * @param memory the raised task memory, or null
-     * @return the state
+     * @param cpu the raised task cpu, or null to keep the source's
+     * @param memory the raised task memory, or null to keep the source's
+     * @return the state of an install
      */
-    static RevisionState of(
-            Operation operation,
+    static RevisionState install(
             String source,
-            @Nullable LogRouter router,
+            LogRouter router,
             Map<String, @Nullable RedactedLogConfiguration> previousLogConfigurations,
             @Nullable String cpu,
             @Nullable String memory) {
         return new RevisionState(
-                StateKind.TASK_DEFINITION, operation, source, router, previousLogConfigurations, cpu, memory);
+                StateKind.TASK_DEFINITION, Operation.INSTALL, source, router, previousLogConfigurations, cpu, memory);
+    }
+
+    /**
+     * @param source the source revision's ARN
+     * @param previousLogConfigurations the containers' log configurations before the change
+     * @return the state of an uninstall: no router, the source's size
+     */
+    static RevisionState uninstall(
+            String source, Map<String, @Nullable RedactedLogConfiguration> previousLogConfigurations) {
+        return new RevisionState(
+                StateKind.TASK_DEFINITION, Operation.UNINSTALL, source, null, previousLogConfigurations, null, null);
     }
 }

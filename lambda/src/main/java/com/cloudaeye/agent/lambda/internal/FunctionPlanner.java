@@ -102,7 +102,7 @@ public final class FunctionPlanner {
                 missingLayer.computeIfAbsent(arch, a -> new ArrayList<>()).add(config.functionName());
                 return;
             }
-            pending.add(serving.plan(planInstall(config, agent, layerInfo), config));
+            pending.add(planned(planInstall(config, agent, layerInfo), config));
         });
         if (!missingLayer.isEmpty()) {
             StringBuilder m = new StringBuilder("No CloudAEye layer is configured for ");
@@ -132,12 +132,21 @@ public final class FunctionPlanner {
     public TargetPlan planUninstall() {
         requireSelection();
         List<CompletableFuture<Change>> pending = new ArrayList<>();
-        forEachSelected(config -> pending.add(serving.plan(planUninstall(config), config)));
+        forEachSelected(config -> pending.add(planned(planUninstall(config), config)));
         List<Change> changes = joinAll(pending);
         reads.addAll(serving.reads());
         List<String> notes = new ArrayList<>();
         List<Change> reviewed = iac.review(changes, false, notes);
         return new TargetPlan(reviewed, List.copyOf(reads), notes);
+    }
+
+    /**
+     * Starts the reads a planned change needs, each in its own quota and none waiting for another: the aliases of an
+     * update (the shared bucket) and its tags (GetFunction's own), which the owner review joins at the end.
+     */
+    private CompletableFuture<Change> planned(Change change, FunctionConfiguration config) {
+        iac.readFor(change);
+        return serving.plan(change, config);
     }
 
     private static List<Change> joinAll(List<CompletableFuture<Change>> pending) {
@@ -206,13 +215,14 @@ public final class FunctionPlanner {
         };
         if (selection.needsListing()) {
             reads.add(Permission.of("lambda:ListFunctions", "*")); // AWS does not scope ListFunctions by resource
-            String marker = null;
             int listed = 0;
-            do {
-                String page = marker;
-                ListFunctionsResponse response = scheduler.call(
-                        LambdaQuotas.CONTROL_PLANE,
-                        () -> lambda.listFunctions(r -> r.maxItems(50).marker(page)));
+            CompletableFuture<ListFunctionsResponse> next = listPage(null);
+            while (next != null) {
+                ListFunctionsResponse response = CallScheduler.join(next);
+                // The next page is asked for before this page's functions queue their reads in the same bucket:
+                // asked after them, it would wait for all of them, and the bucket would stand idle for its round trip.
+                String marker = response.nextMarker();
+                next = marker != null && !marker.isEmpty() ? listPage(marker) : null;
                 listed += response.functions().size();
                 List<FunctionConfiguration> selected = new ArrayList<>();
                 for (FunctionConfiguration f : response.functions()) {
@@ -221,8 +231,7 @@ public final class FunctionPlanner {
                     }
                 }
                 filterByTags(selected).forEach(accept);
-                marker = response.nextMarker();
-            } while (marker != null && !marker.isEmpty());
+            }
             planned.listed(listed);
         }
         List<CompletableFuture<GetFunctionResponse>> explicit = new ArrayList<>();
@@ -258,6 +267,12 @@ public final class FunctionPlanner {
                     "No Lambda function in " + context.region().id() + " matches " + selection
                             + ": check the names, globs, excludes and tags (and the region).");
         }
+    }
+
+    private CompletableFuture<ListFunctionsResponse> listPage(@Nullable String marker) {
+        return scheduler.submit(
+                LambdaQuotas.CONTROL_PLANE,
+                () -> lambda.listFunctions(r -> r.maxItems(50).marker(marker)));
     }
 
     private static boolean seenName(Set<String> seenArns, String name) {
@@ -298,9 +313,6 @@ public final class FunctionPlanner {
                     arn, "image-package functions take no layers: add the CloudAEye extension to the image");
         }
         String unsupported = Runtimes.unsupportedReason(config.runtimeAsString());
-        if (unsupported == null) {
-            unsupported = edge.reason(arn);
-        }
         if (unsupported != null) {
             return FunctionDiff.skip(arn, unsupported);
         }
@@ -308,7 +320,13 @@ public final class FunctionPlanner {
         // checkLayers described every configured layer, and planInstall() set aside functions without one.
         List<String> compatibleRuntimes =
                 Objects.requireNonNull(layerInfo.get(layerArn), layerArn).compatibleRuntimesAsStrings();
-        return remembered(diff.install(config, agent, compatibleRuntimes), config);
+        Change change = diff.install(config, agent, compatibleRuntimes);
+        // Only an update can break an Edge function: a plan that changes nothing reads (and loads) no CloudFront.
+        String edgeReason = change.action() == ChangeAction.UPDATE ? edge.reason(arn) : null;
+        if (edgeReason != null) {
+            return FunctionDiff.skip(arn, edgeReason);
+        }
+        return remembered(change, config);
     }
 
     private Change planUninstall(FunctionConfiguration config) {

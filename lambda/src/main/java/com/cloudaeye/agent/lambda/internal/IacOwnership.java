@@ -25,14 +25,16 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.LambdaClient;
-import software.amazon.awssdk.services.lambda.model.GetFunctionResponse;
 
 /**
  * Applies {@link ManagedResources} to the functions a plan would change. A function's tags come from the
  * {@code GetFunction} that planning already made (functions named explicitly, or filtered by tag); a function found
  * through {@code ListFunctions}, which returns no tags, costs one {@code GetFunction} (Lambda's 100 requests/s quota,
- * not the 15/s one the updates share), and only when the plan would change it. The Resource Groups Tagging API would
- * answer in one paged call, but its SDK client is not published at the SDK version we build with.
+ * not the 15/s one the updates share), and only when the plan would change it. That read starts as soon as the
+ * planner knows the function's change is an update ({@link #readFor(Change)}), beside the alias listing in the shared
+ * bucket, so that neither bucket waits for the other: read after every listing, 1,000 functions' tags kept the
+ * shared bucket idle for 10 s at 100/s (17 s under a 60 % share). The Resource Groups Tagging API would answer in one
+ * paged call, but its SDK client is not published at the SDK version we build with.
  */
 final class IacOwnership {
     private static final String HINT = "Layers replaces the function's layer list (the fragment lists all of them, in"
@@ -44,7 +46,8 @@ final class IacOwnership {
     private final ManagedResources policy;
     private final @Nullable String tokenArn;
     private final Set<Permission> reads;
-    private final Map<String, Map<String, String>> knownTags = new HashMap<>();
+    /** Each function's tags, read or being read; only the planning thread touches the map. */
+    private final Map<String, CompletableFuture<Map<String, String>>> knownTags = new HashMap<>();
 
     IacOwnership(TargetContext context, ManagedResources policy, @Nullable String tokenArn, Set<Permission> reads) {
         this.context = context;
@@ -56,7 +59,25 @@ final class IacOwnership {
 
     /** Remembers tags that planning read anyway, so they are not read again. */
     void known(String arn, @Nullable Map<String, String> tags) {
-        knownTags.put(arn, tags == null ? Map.of() : tags);
+        knownTags.put(arn, CompletableFuture.completedFuture(tags == null ? Map.of() : tags));
+    }
+
+    /**
+     * Starts reading the tags of a function the change updates, unless they are known or being read: the review
+     * needs them. Other changes read nothing (a change that becomes an update later is read by the review).
+     *
+     * @param change a planned change
+     */
+    void readFor(Change change) {
+        String arn = change.resourceId();
+        if (change.action() == ChangeAction.UPDATE && !knownTags.containsKey(arn)) {
+            reads.add(Permission.of("lambda:GetFunction", arn));
+            knownTags.put(
+                    arn,
+                    context.scheduler()
+                            .submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn)))
+                            .thenApply(r -> r.tags() == null ? Map.<String, String>of() : r.tags()));
+        }
     }
 
     /**
@@ -66,23 +87,13 @@ final class IacOwnership {
      * @return the changes, owned functions' updates turned into what the policy asks for
      */
     List<Change> review(List<Change> changes, boolean install, List<String> notes) {
-        Map<String, CompletableFuture<GetFunctionResponse>> reading = new TreeMap<>();
-        for (Change c : changes) {
-            String arn = c.resourceId();
-            if (c.action() == ChangeAction.UPDATE && !knownTags.containsKey(arn)) {
-                reads.add(Permission.of("lambda:GetFunction", arn));
-                reading.put(
-                        arn,
-                        context.scheduler()
-                                .submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn))));
-            }
-        }
-        reading.forEach((arn, f) -> known(arn, CallScheduler.join(f).tags()));
+        changes.forEach(this::readFor);
         IacOwners.Fragments fragments = new IacOwners.Fragments();
         List<Change> out = new ArrayList<>();
         for (Change c : changes) {
-            Optional<IacOwners.Owner> owner = c.action() == ChangeAction.UPDATE
-                    ? IacOwners.of(policy, knownTags.getOrDefault(c.resourceId(), Map.of()))
+            CompletableFuture<Map<String, String>> tags = knownTags.get(c.resourceId());
+            Optional<IacOwners.Owner> owner = c.action() == ChangeAction.UPDATE && tags != null
+                    ? IacOwners.of(policy, CallScheduler.join(tags))
                     : Optional.empty();
             if (owner.isEmpty()) {
                 out.add(c);

@@ -54,6 +54,14 @@ public final class FleetThroughputBenchmark {
      * @throws Exception on a setup failure
      */
     public static void main(String[] args) throws Exception {
+        // The JDK's HTTP server (the proxy's and the stub's) writes an answer's headers and body in two writes; with
+        // Nagle's algorithm on, the second waits for the client's delayed ACK, about 40 ms on Linux: two servers on
+        // a request's way added about 80 ms to the 200 ms the proxy plays (measured: 50 ms against 1-3 ms per call
+        // from one SDK client to the stub). AWS's latency is what the proxy plays, so the test bed turns Nagle off
+        // (before either server's class is loaded), unless the command line says otherwise.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
         if (args[0].equals("proxy-capacity")) {
             int seconds = Integer.parseInt(args[1]);
             for (int i = 2; i < args.length; i++) {
@@ -107,6 +115,8 @@ public final class FleetThroughputBenchmark {
                     .maxParallel(accounts * regions)
                     .build()) {
                 LambdaThroughputBenchmark.resetPeakHeap();
+                LiveHeap.start();
+                Map<String, Double> threadsBefore = ProxyCapacity.cpuByOwner();
                 Duration cpuBefore = cpu();
                 long start = System.nanoTime();
                 FleetPlan plan = fleet.plan();
@@ -117,6 +127,9 @@ public final class FleetThroughputBenchmark {
                 report(proxy, stub, plan, result, accountIds, regionList, functions, latencyMs, wall, cpu);
                 System.out.printf(Locale.ROOT, "The plan took %.1f s of the %.1f s.%n", planned, wall);
                 System.out.println(ProxyCapacity.cpuByThreads());
+                System.out.println(cpuPerRequest(threadsBefore, cpu, proxy.totalRequests()));
+                System.out.println("Heap: " + LiveHeap.summary() + "; the table's peak heap sums each pool's peak,"
+                        + " garbage included.");
             }
         }
     }
@@ -188,6 +201,37 @@ public final class FleetThroughputBenchmark {
                 .forEach((operation, n) ->
                         perFunction.append(String.format(Locale.ROOT, " %s %.2f", operation, n / (double) total)));
         System.out.println(perFunction);
+    }
+
+    /**
+     * @param before the live threads' CPU by owner before the plan
+     * @param cpu the JVM's CPU seconds over the plan and the apply
+     * @param requests the requests the proxy received
+     * @return the CPU per request of the library (the installer's threads: SDK, scheduler, planner, applier), of the
+     *     test bed (the proxy's, the stub's and the servers' threads) and of the rest (the JVM's GC and JIT threads,
+     *     and threads that ended, which are not told apart)
+     */
+    private static String cpuPerRequest(Map<String, Double> before, double cpu, long requests) {
+        Map<String, Double> after = ProxyCapacity.cpuByOwner();
+        double library = after.getOrDefault("installer", 0.0) - before.getOrDefault("installer", 0.0);
+        double testBed = 0;
+        for (String owner : List.of("proxy", "stub", "servers")) {
+            testBed += after.getOrDefault(owner, 0.0) - before.getOrDefault(owner, 0.0);
+        }
+        double rest = cpu - library - testBed;
+        return String.format(
+                Locale.ROOT,
+                "CPU per request over the plan and apply (%d requests): library %.2f ms (%.1f s), test bed %.2f ms"
+                        + " (%.1f s), JVM GC/JIT and ended threads %.2f ms (%.1f s), all %.2f ms (%.1f s)",
+                requests,
+                1e3 * library / requests,
+                library,
+                1e3 * testBed / requests,
+                testBed,
+                1e3 * rest / requests,
+                rest,
+                1e3 * cpu / requests,
+                cpu);
     }
 
     /** @return the CPU time this JVM used so far: the installer's, the proxy's and the stub's together */

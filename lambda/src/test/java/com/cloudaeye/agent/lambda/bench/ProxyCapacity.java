@@ -106,6 +106,16 @@ final class ProxyCapacity {
      *     not counted, nor the JVM's own (GC, JIT), so the shares are lower bounds
      */
     static String cpuByThreads() {
+        StringBuilder out = new StringBuilder("CPU of live threads (lower bounds):");
+        cpuByOwner().forEach((owner, s) -> out.append(String.format(Locale.ROOT, " %s %.1f s", owner, s)));
+        return out.toString();
+    }
+
+    /**
+     * @return the CPU seconds of this JVM's live threads by owner ({@code installer}, {@code proxy}, {@code stub},
+     *     {@code servers}), as {@link #cpuByThreads()} names them
+     */
+    static Map<String, Double> cpuByOwner() {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         Map<String, Double> seconds = new TreeMap<>();
         for (Map.Entry<Thread, StackTraceElement[]> e :
@@ -122,9 +132,7 @@ final class ProxyCapacity {
                             : name.startsWith("HTTP-Dispatcher") ? "servers" : "installer";
             seconds.merge(owner, nanos / 1e9, Double::sum);
         }
-        StringBuilder out = new StringBuilder("CPU of live threads (lower bounds):");
-        seconds.forEach((owner, s) -> out.append(String.format(Locale.ROOT, " %s %.1f s", owner, s)));
-        return out.toString();
+        return seconds;
     }
 
     private static Duration cpu() {

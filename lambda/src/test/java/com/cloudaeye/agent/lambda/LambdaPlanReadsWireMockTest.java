@@ -1,0 +1,177 @@
+package com.cloudaeye.agent.lambda;
+
+import static com.cloudaeye.agent.lambda.LambdaWireMockTest.LAYER;
+import static com.cloudaeye.agent.lambda.LambdaWireMockTest.error;
+import static com.cloudaeye.agent.lambda.LambdaWireMockTest.fn;
+import static com.cloudaeye.agent.lambda.LambdaWireMockTest.function;
+import static com.github.tomakehurst.wiremock.client.WireMock.absent;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ManagedResources;
+import com.cloudaeye.agent.Pacing;
+import com.cloudaeye.agent.Plan;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+
+/**
+ * Planning keeps the shared bucket busy: the reads of a listed function that the plan updates, its aliases ({@code
+ * ListAliases}, the shared bucket) and its tags ({@code GetFunction}, its own bucket), start together, so neither
+ * bucket waits until the other's reads of every function are done; and the next page of {@code ListFunctions} is
+ * asked for before the functions of this page queue their reads, so the bucket does not stand idle while it comes. A plan that updates nothing reads no CloudFront (only an update can break
+ * a Lambda@Edge function), so a run with nothing to do neither calls it nor loads its client.
+ */
+class LambdaPlanReadsWireMockTest {
+    private static final String READ = "a function's tags were read";
+
+    private WireMockServer aws;
+
+    @BeforeEach
+    void start() {
+        aws = LambdaWireMock.start("python3.12");
+    }
+
+    @AfterEach
+    void stop() {
+        aws.stop();
+    }
+
+    @Test
+    void plan_readsAFunctionsTags_beforeTheAliasesOfEveryFunctionAreListed() {
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .willReturn(okJson("{\"Functions\":[" + plain("a") + "," + plain("b") + "," + plain("c") + "]}")));
+        for (String name : new String[] {"a", "b", "c"}) {
+            String tags = name.equals("a") ? "{\"" + ManagedResources.STACK_NAME_TAG + "\":\"orders\"}" : "{}";
+            String answer = "{\"Configuration\":" + plain(name) + ",\"Tags\":" + tags + "}";
+            aws.stubFor(get(urlPathMatching(fn(name)))
+                    .inScenario("tags")
+                    .whenScenarioStateIs(Scenario.STARTED)
+                    .willReturn(okJson(answer))
+                    .willSetStateTo(READ));
+            aws.stubFor(get(urlPathMatching(fn(name)))
+                    .inScenario("tags")
+                    .whenScenarioStateIs(READ)
+                    .willReturn(okJson(answer)));
+        }
+        // The last function's aliases cannot be listed until some function's tags were read: if the tags waited for
+        // every listing, its listing would fail on every attempt and so would the plan.
+        aws.stubFor(get(urlPathMatching(fn("c") + "/aliases"))
+                .atPriority(1)
+                .inScenario("tags")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(error(503, "ServiceException", "Service unavailable")));
+        try (AgentInstaller installer = LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
+                .target(LambdaTarget.builder()
+                        .functions("*")
+                        .layer(Architecture.X86_64, LAYER)
+                        .build())
+                .retries(10, Duration.ofMillis(5))
+                .withoutJournal()
+                .build()) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.mutations()).extracting(Change::resourceId).hasSize(3);
+            assertThat(plan.mutations())
+                    .filteredOn(c -> c.resourceId().endsWith(":a"))
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.warnings())
+                            .as("the review used the tags read beside the listing")
+                            .anyMatch(w -> w.startsWith("CloudFormation stack orders owns this resource")));
+            assertThat(plan.mutations())
+                    .filteredOn(c -> !c.resourceId().endsWith(":a"))
+                    .allSatisfy(c -> assertThat(c.warnings()).noneMatch(w -> w.contains("owns this resource")));
+            aws.verify(3, getRequestedFor(urlPathMatching(fn("[abc]"))));
+        }
+    }
+
+    @Test
+    void plan_asksForTheNextPageOfFunctions_beforeTheAliasesOfThisPagesFunctionsAreListed() {
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .withQueryParam("Marker", absent())
+                .willReturn(okJson("{\"Functions\":[" + plain("a") + "," + plain("b") + "],\"NextMarker\":\"p2\"}")));
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .withQueryParam("Marker", equalTo("p2"))
+                .willReturn(okJson("{\"Functions\":[" + plain("c") + "]}")));
+        for (String name : new String[] {"a", "b", "c"}) {
+            aws.stubFor(get(urlPathMatching(fn(name)))
+                    .willReturn(okJson("{\"Configuration\":" + plain(name) + ",\"Tags\":{}}")));
+        }
+        // Documented quotas at 3/s: the shared bucket's calls go a third of a second apart, in the order asked for.
+        try (AgentInstaller installer = LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
+                .pacing(Pacing.documentedQuotas())
+                .rateLimit("lambda.control-plane", 3)
+                .target(LambdaTarget.builder()
+                        .functions("*")
+                        .layer(Architecture.X86_64, LAYER)
+                        .build())
+                .withoutJournal()
+                .build()) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.mutations()).hasSize(3);
+            List<String> shared = new ArrayList<>();
+            List<ServeEvent> events = new ArrayList<>(aws.getAllServeEvents());
+            Collections.reverse(events); // WireMock lists the latest first
+            for (ServeEvent e : events) {
+                String url = e.getRequest().getUrl();
+                if (url.contains("/aliases")) {
+                    shared.add("ListAliases");
+                } else if (url.matches("/2015-03-31/functions/?(\\?.*)?")) {
+                    shared.add(url.contains("Marker=p2") ? "ListFunctions p2" : "ListFunctions");
+                }
+            }
+            assertThat(shared)
+                    .as("the second page is asked for as soon as the first answered, before its functions' reads")
+                    .containsExactly("ListFunctions", "ListFunctions p2", "ListAliases", "ListAliases", "ListAliases");
+        }
+    }
+
+    @Test
+    void plan_ofFunctionsThatAlreadyHaveTheAgent_readsNoCloudFront() {
+        String installed = plain("done")
+                .replace("\"Layers\":[]", "\"Layers\":[{\"Arn\":\"" + LAYER + "\"}]")
+                .replace(
+                        "\"STAGE\":\"prod\"",
+                        "\"STAGE\":\"prod\",\"" + LambdaTarget.ENDPOINT_VARIABLE
+                                + "\":\"https://logs.example.cloudaeye.com\",\"" + LambdaTarget.TOKEN_VARIABLE
+                                + "\":\"tok-123\"");
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .willReturn(okJson("{\"Functions\":[" + installed + "]}")));
+        try (AgentInstaller installer = LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
+                .target(LambdaTarget.builder()
+                        .functions("*")
+                        .layer(Architecture.X86_64, LAYER)
+                        .build())
+                .withoutJournal()
+                .build()) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.mutations()).as(plan.toString()).isEmpty();
+            aws.verify(0, getRequestedFor(urlPathEqualTo("/2020-05-31/distribution")));
+            assertThat(plan.readPermissions())
+                    .as("only an update can break a Lambda@Edge function: nothing to update, nothing to check")
+                    .noneMatch(p -> p.action().startsWith("cloudfront:"));
+        }
+    }
+
+    /** A function as an emulator answers it: no RevisionId. */
+    private static String plain(String name) {
+        return function(name, "none", "Successful").replace("\"RevisionId\":\"none\",", "");
+    }
+}
