@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The agent DaemonSet as one Helm release of the chart shipped in this module, in its own namespace ({@link
@@ -72,9 +73,7 @@ public final class HelmReleaseComponent implements EksComponent {
         // What the apply left: a first install is revision 1, an upgrade one more than before, an uninstall nothing.
         int expected = done.action() == ChangeAction.DELETE ? 0 : beforeRevision + 1;
         if (current != expected) {
-            return restore.reason("Release " + label + " changed since it was applied (revision " + current
-                            + ", expected " + expected + "): restore it yourself if you mean to.")
-                    .build();
+            return planWhereTheApplyDidNotLand(done, state, now, connection, restore);
         }
         List<Permission> permissions = applyPermissions(state.clusterArn(), state.throughKubeconfig());
         if (done.action() == ChangeAction.CREATE) {
@@ -104,6 +103,61 @@ public final class HelmReleaseComponent implements EksComponent {
                         beforeValues.toString()))
                 .addAllPermissions(permissions)
                 .build();
+    }
+
+    /**
+     * Plans the rollback of a change whose release is not at the revision the apply would have left: the apply was
+     * interrupted before its change landed, or it failed and Helm or the installer put the release back, or someone
+     * changed the release since. Only the last is left alone.
+     */
+    private static Change planWhereTheApplyDidNotLand(
+            Change done,
+            ReleaseState state,
+            Optional<InstalledRelease> now,
+            ClusterConnection connection,
+            Change.Builder restore) {
+        String label = state.label();
+        int current = now.map(InstalledRelease::revision).orElse(0);
+        if (done.action() == ChangeAction.CREATE && now.isEmpty()) {
+            if (ReleaseNamespaces.ownNamespaceExists(connection, state.namespace(), state.release())) {
+                return restore.action(ChangeAction.DELETE)
+                        .reason("Release " + label + " was never installed; deletes namespace " + state.namespace()
+                                + ", which the interrupted install created.")
+                        .targetState(state.next(0, state.values(), state.beforeValues())
+                                .toJson())
+                        .addAttributes(AttributeChange.of("Namespace", state.namespace(), null))
+                        .addAllPermissions(applyPermissions(state.clusterArn(), state.throughKubeconfig()))
+                        .build();
+            }
+            return restore.action(ChangeAction.NO_OP)
+                    .reason("Release " + label + " is not installed: the install did not land, nothing to undo.")
+                    .build();
+        }
+        if (done.action() == ChangeAction.DELETE && current == state.beforeRevision()) {
+            return restore.action(ChangeAction.NO_OP)
+                    .reason("Release " + label + " is still at revision " + current
+                            + ": the uninstall did not land, nothing to undo.")
+                    .build();
+        }
+        if (done.action() == ChangeAction.UPDATE
+                && now.isPresent()
+                && (current == state.beforeRevision() || isAsBefore(now.get(), state.beforeValues()))) {
+            return restore.action(ChangeAction.NO_OP)
+                    .reason("Release " + label + " has the values it had before the apply (revision " + current
+                            + " now): the upgrade did not land or was rolled back, nothing to undo.")
+                    .build();
+        }
+        int expected = done.action() == ChangeAction.DELETE ? 0 : state.beforeRevision() + 1;
+        return restore.reason("Release " + label + " changed since it was applied (revision " + current + ", expected "
+                        + expected + "): restore it yourself if you mean to.")
+                .build();
+    }
+
+    /** @return true when the release is deployed with the values (token removed) it had before the apply */
+    private static boolean isAsBefore(InstalledRelease now, @Nullable JsonNode beforeValues) {
+        return beforeValues != null
+                && now.isDeployed()
+                && now.values().filter(beforeValues::equals).isPresent();
     }
 
     @Override

@@ -42,6 +42,16 @@ final class ReleaseNamespaces {
         return true;
     }
 
+    /** @return true when the release's namespace exists, not terminating, and an install of the release created it */
+    static boolean ownNamespaceExists(ClusterConnection connection, String namespace, String release) {
+        return connection
+                .api()
+                .flatMap(a -> a.namespace(namespace))
+                .filter(n -> !n.path("metadata").has("deletionTimestamp"))
+                .filter(n -> createdByInstall(n, release))
+                .isPresent();
+    }
+
     /**
      * Deletes the release's namespace if the install created it, and waits up to the timeout until it is gone.
      *

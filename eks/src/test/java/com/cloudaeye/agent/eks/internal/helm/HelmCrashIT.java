@@ -221,7 +221,8 @@ class HelmCrashIT {
         Process child = ChildJvm.startInTempDirectory(
                 HelmApplyInChildJvm.class, log, args("apply", journals, null, "fail-on-arm64"), childTmp());
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            // As long as the kill inside the install waits: a child JVM and Helm's install on a loaded machine.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (CLUSTER.helmList().stream().noneMatch(r -> "deployed".equals(r.getStatus()))) {
                 assertThat(child.isAlive())
                         .as("the child ended before it could be killed:\n" + Files.readString(log))

@@ -11,8 +11,10 @@ import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
+import com.cloudaeye.agent.internal.JournalWriter;
 import com.marcnuri.helm.Release;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -158,6 +160,52 @@ class HelmReleaseIT {
     }
 
     @Test
+    void rollback_ofAnInstallKilledBeforeHelmWroteAnything_deletesTheNamespaceItCreated() {
+        try (AgentInstaller installer = installer(options().build())) {
+            Plan plan = installer.plan();
+            // What an install killed between creating its namespace and Helm's first write leaves: the namespace.
+            try (KubernetesClient admin = KubeCluster.admin()) {
+                admin.namespaces()
+                        .resource(new NamespaceBuilder()
+                                .withNewMetadata()
+                                .withName(name)
+                                .addToAnnotations(HelmReleaseComponent.NAMESPACE_CREATED_FOR, name)
+                                .endMetadata()
+                                .build())
+                        .create();
+            }
+
+            Plan rollback = installer.planRollback(startedOnly(plan));
+
+            assertThat(rollback.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.DELETE);
+                assertThat(c.reason())
+                        .hasValueSatisfying(r -> assertThat(r).contains("never installed; deletes namespace " + name));
+            });
+            ApplyResult rolledBack = installer.apply(rollback);
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+        }
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            assertThat(admin.namespaces().withName(name).get())
+                    .satisfiesAnyOf(
+                            n -> assertThat(n).isNull(),
+                            n -> assertThat(n.getMetadata().getDeletionTimestamp())
+                                    .isNotNull());
+        }
+        assertThat(helmList()).isEmpty();
+    }
+
+    /** What a SIGKILL inside the release change leaves in the journal: its STARTING line, no outcome. */
+    private Journal startedOnly(Plan plan) {
+        Path path;
+        try (JournalWriter journal = JournalWriter.create(journals, plan)) {
+            journal.record(Journal.Event.STARTING, plan.mutations().get(0), null, null);
+            path = journal.path();
+        }
+        return Journal.read(path);
+    }
+
+    @Test
     void rollback_ofAnUninstall_reinstallsWithTheFormerValues_andRollsOut() {
         AgentDaemonSet bigger = options().putResources("limits.memory", "512Mi").build();
         try (AgentInstaller installer = installer(bigger)) {
@@ -281,6 +329,17 @@ class HelmReleaseIT {
             assertThat(failure(result))
                     .contains("on " + KubeCluster.ARM64_NODE, "ImagePullBackOff")
                     .containsAnyOf("values of revision 1 were restored", "has been rolled back");
+            // The upgrade's mutation was sent, so a rollback covers it: the release already has its earlier values.
+            assertThat(installer
+                            .planRollback(Journal.read(result.journal().orElseThrow()))
+                            .changes())
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.NO_OP);
+                        assertThat(c.reason())
+                                .hasValueSatisfying(
+                                        r -> assertThat(r).contains("values it had before the apply (revision 3 now)"));
+                    });
         }
         assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
         assertThat(helmList()).singleElement().satisfies(r -> {
@@ -299,6 +358,16 @@ class HelmReleaseIT {
             ApplyResult result = installer.apply(installer.plan());
 
             assertThat(failure(result)).contains("matches no node", "was uninstalled");
+            assertThat(installer
+                            .planRollback(Journal.read(result.journal().orElseThrow()))
+                            .changes())
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.NO_OP);
+                        assertThat(c.reason())
+                                .hasValueSatisfying(
+                                        r -> assertThat(r).contains("is not installed: the install did not land"));
+                    });
         }
         assertThat(helmList()).isEmpty();
     }
