@@ -329,17 +329,7 @@ class HelmReleaseIT {
             assertThat(failure(result))
                     .contains("on " + KubeCluster.ARM64_NODE, "ImagePullBackOff")
                     .containsAnyOf("values of revision 1 were restored", "has been rolled back");
-            // The upgrade's mutation was sent, so a rollback covers it: the release already has its earlier values.
-            assertThat(installer
-                            .planRollback(Journal.read(result.journal().orElseThrow()))
-                            .changes())
-                    .singleElement()
-                    .satisfies(c -> {
-                        assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.NO_OP);
-                        assertThat(c.reason())
-                                .hasValueSatisfying(
-                                        r -> assertThat(r).contains("values it had before the apply (revision 3 now)"));
-                    });
+            assertRollbackIsNoOp(installer, result, "values it had before the apply (revision 3 now)");
         }
         assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
         assertThat(helmList()).singleElement().satisfies(r -> {
@@ -358,18 +348,21 @@ class HelmReleaseIT {
             ApplyResult result = installer.apply(installer.plan());
 
             assertThat(failure(result)).contains("matches no node", "was uninstalled");
-            assertThat(installer
-                            .planRollback(Journal.read(result.journal().orElseThrow()))
-                            .changes())
-                    .singleElement()
-                    .satisfies(c -> {
-                        assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.NO_OP);
-                        assertThat(c.reason())
-                                .hasValueSatisfying(
-                                        r -> assertThat(r).contains("is not installed: the install did not land"));
-                    });
+            assertRollbackIsNoOp(installer, result, "is not installed: the install did not land");
         }
         assertThat(helmList()).isEmpty();
+    }
+
+    /** The apply's mutation was sent, so a rollback covers it; the release already is as before, so it plans NO_OP. */
+    private static void assertRollbackIsNoOp(AgentInstaller installer, ApplyResult result, String reason) {
+        assertThat(installer
+                        .planRollback(Journal.read(result.journal().orElseThrow()))
+                        .changes())
+                .singleElement()
+                .satisfies(c -> {
+                    assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.NO_OP);
+                    assertThat(c.reason()).hasValueSatisfying(r -> assertThat(r).contains(reason));
+                });
     }
 
     private static String failure(ApplyResult result) {
