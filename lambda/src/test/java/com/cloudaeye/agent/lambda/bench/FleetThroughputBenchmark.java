@@ -90,9 +90,11 @@ public final class FleetThroughputBenchmark {
             accountIds.add(String.format("1000000%05d", i));
         }
         List<Region> regionList = REGIONS.subList(0, regions);
-        try (LambdaStub stub = new LambdaStub();
+        LambdaStub stub = new LambdaStub();
+        StubTimeline timeline = new StubTimeline(stub);
+        try (stub;
                 ThrottlingProxy proxy = ThrottlingProxy.builder()
-                        .target(stub)
+                        .target(timeline)
                         .bucketsPerAccountRegion()
                         .latency(Duration.ofMillis(latencyMs))
                         .propagationDelay(Duration.ofMillis(700))
@@ -119,14 +121,18 @@ public final class FleetThroughputBenchmark {
                 LiveHeap.start();
                 Map<String, Double> threadsBefore = ProxyCapacity.cpuByOwner();
                 Duration cpuBefore = cpu();
+                timeline.start();
                 long start = System.nanoTime();
                 FleetPlan plan = fleet.plan();
-                double planned = (System.nanoTime() - start) / 1e9;
+                long planEnd = System.nanoTime();
+                double planned = (planEnd - start) / 1e9;
                 FleetResult result = fleet.apply(plan);
-                double wall = (System.nanoTime() - start) / 1e9;
+                long applyEnd = System.nanoTime();
+                double wall = (applyEnd - start) / 1e9;
                 double cpu = cpu().minus(cpuBefore).toMillis() / 1e3;
                 report(proxy, stub, plan, result, accountIds, regionList, functions, latencyMs, wall, cpu);
                 System.out.printf(Locale.ROOT, "The plan took %.1f s of the %.1f s.%n", planned, wall);
+                System.out.println(timeline.summary(Map.of("plan returned", planEnd, "apply returned", applyEnd)));
                 System.out.println(ProxyCapacity.cpuByThreads());
                 System.out.println(cpuPerRequest(threadsBefore, cpu, proxy.totalRequests()));
                 System.out.println("Heap: " + LiveHeap.summary() + "; the table's peak heap sums each pool's peak,"
