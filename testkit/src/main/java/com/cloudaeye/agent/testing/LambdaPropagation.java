@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,7 +37,7 @@ final class LambdaPropagation {
     }
 
     /** @return moto's answer, rewritten while a Lambda update is in progress (scope: as for {@link #conflicts}) */
-    byte[] afterForward(ProxyCall call, String scope, HttpResponse<byte[]> response) throws IOException {
+    byte[] afterForward(ProxyCall call, String scope, ProxyHandler.Forwarded response) throws IOException {
         byte[] answer = response.body();
         if (call.function != null && response.statusCode() == 200) {
             String function = scope + " " + call.function;

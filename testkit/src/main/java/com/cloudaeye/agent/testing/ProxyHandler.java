@@ -3,6 +3,7 @@ package com.cloudaeye.agent.testing;
 import com.cloudaeye.agent.spi.support.AwsActions;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -63,9 +64,40 @@ final class ProxyHandler {
     final HttpServer server;
     private final ExecutorService executor;
     private final HttpClient http;
+    /** The in-process target, when there is one ({@link ProxyOptions#target(HttpHandler)}): no second HTTP hop. */
+    private final @Nullable HttpHandler inProcess;
+
+    /** The target's answer: over HTTP, or from an in-process target. */
+    static final class Forwarded {
+        private final int statusCode;
+        private final Map<String, List<String>> headers;
+        private final byte[] body;
+
+        Forwarded(int statusCode, Map<String, List<String>> headers, byte[] body) {
+            this.statusCode = statusCode;
+            this.headers = headers;
+            this.body = body;
+        }
+
+        int statusCode() {
+            return statusCode;
+        }
+
+        Map<String, List<String>> headers() {
+            return headers;
+        }
+
+        /** @return the body (not a copy: the proxy's own) */
+        byte[] body() {
+            return body;
+        }
+    }
 
     ProxyHandler(ProxyOptions<?> b) throws IOException {
-        this.target = b.target != null ? b.target : Moto.endpoint();
+        this.inProcess = b.inProcess;
+        this.target = b.inProcess != null
+                ? URI.create("in-process:" + b.inProcess.getClass().getName())
+                : b.target != null ? b.target : Moto.endpoint();
         this.latency = b.latency;
         this.slowResponse = b.slowResponse;
         this.faultRates = new EnumMap<>(b.faultRates);
@@ -199,9 +231,9 @@ final class ProxyHandler {
     private void forwardAndRespond(
             HttpExchange exchange, ProxyCall call, String scope, byte[] body, ThrottlingProxy.@Nullable Request logged)
             throws IOException, InterruptedException {
-        HttpResponse<byte[]> response;
+        Forwarded response;
         try {
-            response = http.send(forwardRequest(exchange, body), HttpResponse.BodyHandlers.ofByteArray());
+            response = send(exchange, body);
         } catch (IOException e) {
             ProxyResponses.respondError(
                     exchange, call, 502, ProxyResponses.serverErrorCode(call), "moto did not answer the proxy: " + e);
@@ -210,7 +242,7 @@ final class ProxyHandler {
         recordLanded(logged, response);
         byte[] answer = propagation.afterForward(call, scope, response);
         Headers out = exchange.getResponseHeaders();
-        response.headers().map().forEach((name, values) -> {
+        response.headers().forEach((name, values) -> {
             String lower = name.toLowerCase(Locale.ROOT);
             if (!RESTRICTED_RESPONSE_HEADERS.contains(lower) && !lower.startsWith(":")) {
                 out.put(name, List.copyOf(values));
@@ -223,13 +255,22 @@ final class ProxyHandler {
     private void forward(
             ProxyCall call, String scope, HttpExchange exchange, byte[] body, ThrottlingProxy.Request logged)
             throws IOException, InterruptedException {
-        HttpResponse<byte[]> response =
-                http.send(forwardRequest(exchange, body), HttpResponse.BodyHandlers.ofByteArray());
+        Forwarded response = send(exchange, body);
         recordLanded(logged, response);
         propagation.afterForward(call, scope, response);
     }
 
-    private void recordLanded(ThrottlingProxy.@Nullable Request logged, HttpResponse<byte[]> response) {
+    /** @return the target's answer to the request: the in-process target's, or the HTTP target's */
+    private Forwarded send(HttpExchange exchange, byte[] body) throws IOException, InterruptedException {
+        if (inProcess != null) {
+            return InProcessExchange.forward(inProcess, exchange, body);
+        }
+        HttpResponse<byte[]> response =
+                http.send(forwardRequest(exchange, body), HttpResponse.BodyHandlers.ofByteArray());
+        return new Forwarded(response.statusCode(), response.headers().map(), response.body());
+    }
+
+    private void recordLanded(ThrottlingProxy.@Nullable Request logged, Forwarded response) {
         if (logged != null && response.statusCode() / 100 == 2) {
             counters.landed.add(logged);
         }

@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.testing;
 
+import com.sun.net.httpserver.HttpHandler;
 import java.net.URI;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -20,6 +21,9 @@ import org.jspecify.annotations.Nullable;
 public abstract class ProxyOptions<B extends ProxyOptions<B>> {
     @Nullable
     URI target;
+
+    @Nullable
+    HttpHandler inProcess;
 
     final Map<String, Double> rates = new HashMap<>(Map.of(
             ThrottlingProxy.GET_FUNCTION, ThrottlingProxy.DEFAULT_GET_FUNCTION_RATE,
@@ -47,6 +51,23 @@ public abstract class ProxyOptions<B extends ProxyOptions<B>> {
      */
     public B target(URI target) {
         this.target = target;
+        this.inProcess = null;
+        return self();
+    }
+
+    /**
+     * Serves the requests from a handler in this JVM instead of forwarding them over HTTP: one HTTP hop (client to
+     * proxy) instead of two, for benchmarks whose target is a stub and whose test bed should cost little CPU. Rates,
+     * latency, Lambda's propagation, faults, the gate and every counter work as with {@link #target(URI)}; the
+     * handler gets the request as received and answers on the exchange it is given, which the proxy reads back as the
+     * target's answer (its status, headers and body).
+     *
+     * @param inProcess the handler that answers in place of a server
+     * @return this
+     */
+    public B target(HttpHandler inProcess) {
+        this.inProcess = Objects.requireNonNull(inProcess, "inProcess");
+        this.target = null;
         return self();
     }
 

@@ -65,8 +65,9 @@ public final class FleetThroughputBenchmark {
         if (args[0].equals("proxy-capacity")) {
             int seconds = Integer.parseInt(args[1]);
             for (int i = 2; i < args.length; i++) {
-                ProxyCapacity.measure(seconds, Integer.parseInt(args[i]), true);
-                ProxyCapacity.measure(seconds, Integer.parseInt(args[i]), false);
+                for (ProxyCapacity.Path path : ProxyCapacity.Path.values()) {
+                    ProxyCapacity.measure(seconds, Integer.parseInt(args[i]), path);
+                }
             }
         } else if (args[0].equals("moto-capacity")) {
             int seconds = Integer.parseInt(args[1]);
@@ -91,7 +92,7 @@ public final class FleetThroughputBenchmark {
         List<Region> regionList = REGIONS.subList(0, regions);
         try (LambdaStub stub = new LambdaStub();
                 ThrottlingProxy proxy = ThrottlingProxy.builder()
-                        .target(stub.endpoint())
+                        .target(stub)
                         .bucketsPerAccountRegion()
                         .latency(Duration.ofMillis(latencyMs))
                         .propagationDelay(Duration.ofMillis(700))

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -30,9 +31,11 @@ import java.util.regex.Pattern;
  * plus the account, so later calls name their account), and per account-region {@code ListFunctions} (50 a page),
  * {@code GetLayerVersion}, {@code ListAliases} (none), {@code GetFunction} and {@code UpdateFunctionConfiguration}
  * (with {@code RevisionId}, checked as a precondition). Anything else is answered 404. Not a Lambda emulator: no
- * validation beyond what the benchmark needs.
+ * validation beyond what the benchmark needs. It serves on its own loopback port ({@link #endpoint()}) and, as an
+ * {@link HttpHandler}, in the {@link com.cloudaeye.agent.testing.ThrottlingProxy}'s own process and hop ({@code
+ * target(stub)}), which the fleet benchmark uses so that the test bed costs one HTTP hop, not two.
  */
-final class LambdaStub implements AutoCloseable {
+final class LambdaStub implements HttpHandler, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CREDENTIAL =
             Pattern.compile("Credential=ASIA(\\d{12})/\\d{8}/([^/]+)/([^/]+)/aws4_request");
@@ -54,7 +57,7 @@ final class LambdaStub implements AutoCloseable {
         });
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
         server.setExecutor(executor);
-        server.createContext("/", this::handle);
+        server.createContext("/", this);
         server.start();
     }
 
@@ -102,7 +105,8 @@ final class LambdaStub implements AutoCloseable {
         return n;
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
+    @Override
+    public void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             byte[] body = exchange.getRequestBody().readAllBytes();
             String path = exchange.getRequestURI().getRawPath();

@@ -20,17 +20,34 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the fleet benchmark's test bed costs by itself: how many requests per second the {@link ThrottlingProxy} (its
- * buckets per account-region, unlimited, no latency) in front of {@link LambdaStub} answers on this machine, and the
- * stub alone, with THREADS callers sending {@code GetFunction} of 60 account-regions' functions; and which threads of
+ * buckets per account-region, unlimited, no latency) in front of {@link LambdaStub} answers on this machine (forwarding
+ * over HTTP, or serving the stub in process), and the stub alone, with THREADS callers sending {@code GetFunction} of 60 account-regions' functions; and which threads of
  * a benchmark JVM used its CPU.
  */
 final class ProxyCapacity {
     private ProxyCapacity() {}
 
-    static void measure(int seconds, int threads, boolean throughProxy) throws Exception {
+    /** Which way the callers' requests reach the stub. */
+    enum Path {
+        /** Through the proxy, which forwards over HTTP to the stub's own port (two hops, the fleet's until session 10). */
+        PROXY_OVER_HTTP("proxy in front of the stub, over HTTP"),
+        /** Through the proxy, which calls the stub in its own thread (one hop: the fleet benchmark's test bed). */
+        PROXY_IN_PROCESS("proxy serving the stub in process"),
+        /** Straight to the stub's port. */
+        STUB_ALONE("stub alone");
+
+        final String label;
+
+        Path(String label) {
+            this.label = label;
+        }
+    }
+
+    static void measure(int seconds, int threads, Path path) throws Exception {
         try (LambdaStub stub = new LambdaStub();
-                ThrottlingProxy proxy = ThrottlingProxy.builder()
-                        .target(stub.endpoint())
+                ThrottlingProxy proxy = (path == Path.PROXY_IN_PROCESS
+                                ? ThrottlingProxy.builder().target(stub)
+                                : ThrottlingProxy.builder().target(stub.endpoint()))
                         .bucketsPerAccountRegion()
                         .unlimited()
                         .start()) {
@@ -42,7 +59,7 @@ final class ProxyCapacity {
                     scopes.add(account + "/" + region);
                 }
             }
-            URI endpoint = throughProxy ? proxy.endpoint() : stub.endpoint();
+            URI endpoint = path == Path.STUB_ALONE ? stub.endpoint() : proxy.endpoint();
             HttpClient http =
                     HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -88,7 +105,7 @@ final class ProxyCapacity {
                     Locale.ROOT,
                     "| %s | %d callers | %d s | %d answered | %.0f requests/s | %d errors | %.0f s (%.2f cores) |"
                             + " %.2f ms CPU per request |%n",
-                    throughProxy ? "proxy in front of the stub" : "stub alone",
+                    path.label,
                     threads,
                     seconds,
                     done.get(),
