@@ -33,7 +33,9 @@ pidfile="$(mktemp)"
 cleanup() { kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; rm -rf "$snap"; }
 trap cleanup EXIT
 endpoint=$(MOTO_LOG=target/benchmark-moto.log scripts/moto.sh start "$pidfile")
-run() { java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=error -Dmoto.endpoint="$endpoint" -cp "$cp" \
+# BENCH_JAVA_OPTS adds JVM options, e.g. "-Dbench.timeline=true
+# -Dorg.slf4j.simpleLogger.log.com.cloudaeye.agent.internal.RateLimitedScheduler=debug" (shared starts per second, rates).
+run() { java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=error ${BENCH_JAVA_OPTS:-} -Dmoto.endpoint="$endpoint" -cp "$cp" \
   com.cloudaeye.agent.lambda.bench.LambdaThroughputBenchmark "$@"; }
 header() {
   echo "| run | functions | latency | publish | wall | floor | wall/floor | shared calls per function | throttled | failed | peak heap | most shared calls in one second | calls per function |"

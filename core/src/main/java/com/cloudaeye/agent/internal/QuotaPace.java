@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>Below that start, each success wins back 2 % of it: the quota was only lowered by a throttle.
  *   <li>Above it (only with {@link Pacing#adaptive()}), the rate rises only while calls wait for it, so an idle
- *       quota never inflates: first in a slow start that grows the rate by about 10 % per round trip (each success
+ *       quota never inflates (nor one whose calls wait for busy workers instead): first in a slow start that grows the rate by about 10 % per round trip (each success
  *       adds {@link #SLOW_START_GROWTH} divided by the smoothed round-trip time: 0.5 requests/s at AWS's 200 ms, 10
  *       at an emulator's 10 ms), so an emulator is reached within a second and AWS's limit is overshot by the same
  *       few calls whatever the latency (the overshoot grows with the growth per round trip: 0.5/s per success at
@@ -70,7 +70,7 @@ final class QuotaPace {
     private final double start;
     private final double ceiling;
     private final double slack;
-    /** At most the rate's worth of calls start within a second and its slack ({@link #admit(long)}). */
+    /** At most the rate's worth of calls start within a second and its slack ({@link #admit(long)}), in any pacing. */
     private final SlidingWindow starts;
     /** ... and are handed to the HTTP client within a second and its slack ({@link #admitSend(long)}). */
     private final SlidingWindow sends;
@@ -124,16 +124,19 @@ final class QuotaPace {
 
     /**
      * Admits a dispatched call to start on its worker thread. Dispatching spaces calls evenly, but a call may wait for
-     * a free worker and then start right before the next one: so, under a capped pacing, a call starts only when fewer
-     * than the rate's worth of calls (at least one) started in the last second and its slack, and no second holds
-     * more calls than the cap, as AWS counts them. Adaptive pacing has no cap to keep and admits every call (a gate
-     * would only slow down an emulator whose answers keep every worker busy).
+     * a free worker and then start right beside the calls dispatched after it: so a call starts only when fewer than
+     * the rate's worth of calls (at least one) started in the last second (and its slack, under a capped pacing).
+     * Under a capped pacing this keeps every second within the cap, as AWS counts them. Under adaptive pacing it keeps
+     * a backlog from going out at once: while the workers were busy with another quota's calls (the plan's tag reads
+     * beside its alias listings), dispatched calls queued for them, and without this gate 127 calls of a 15/s quota
+     * then started within one second and 6 % were throttled (docs/BENCHMARKS.md, issue 18). It costs an emulator
+     * nothing: the rate it follows rises as fast as the answers come.
      *
      * @param now the current time
      * @return 0 when the call may start now (it is counted), else how many nanoseconds to wait before asking again
      */
     long admit(long now) {
-        return slack == 1 ? 0 : starts.admit(now, cap());
+        return starts.admit(now, cap());
     }
 
     /**
@@ -170,7 +173,8 @@ final class QuotaPace {
     }
 
     /**
-     * @param waited true when more calls were waiting for this quota as this one went: the rate held them back
+     * @param waited true when the rate held this call back: more calls were waiting for this quota as it went, and a
+     *     worker was free for it (the scheduler's test)
      * @param roundTripNanos how long the call took, from its start to its answer
      */
     void succeeded(boolean waited, long roundTripNanos) {

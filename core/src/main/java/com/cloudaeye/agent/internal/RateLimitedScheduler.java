@@ -44,6 +44,13 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final Map<String, Double> rateOverrides;
     private final Pacing pacing;
+    private final int maxConcurrency;
+    /**
+     * Calls handed to the workers and not finished: from {@code maxConcurrency} on, a dispatched call waits for a
+     * worker, not for its quota's rate.
+     */
+    private final AtomicInteger handedToWorkers = new AtomicInteger();
+
     private final int maxAttempts;
     private final Duration baseBackoff;
     private final LongAdder throttled = new LongAdder();
@@ -77,6 +84,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
             Duration baseBackoff) {
         this.rateOverrides = Map.copyOf(rateOverrides);
         this.pacing = pacing;
+        this.maxConcurrency = maxConcurrency;
         this.maxAttempts = maxAttempts;
         this.baseBackoff = baseBackoff;
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("cloudaeye-timer"));
@@ -96,7 +104,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
     private <T> void attempt(Quota quota, Supplier<T> call, CompletableFuture<T> result, int attempt) {
         Bucket bucket = buckets.computeIfAbsent(
-                quota.name(), n -> new Bucket(rateOverrides.getOrDefault(n, quota.requestsPerSecond())));
+                quota.name(), n -> new Bucket(n, rateOverrides.getOrDefault(n, quota.requestsPerSecond())));
         bucket.enqueue((dispatchedAt, waited) ->
                 start(new Attempt<>(quota, call, result, attempt, bucket, dispatchedAt), waited));
     }
@@ -110,35 +118,53 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private record Attempt<T>(
             Quota quota, Supplier<T> call, CompletableFuture<T> result, int number, Bucket bucket, long dispatchedAt) {}
 
-    /** Runs a dispatched call on a worker, once its quota admits it (see {@link QuotaPace#admit(long)}). */
+    /**
+     * Runs a dispatched call on a worker, once its quota admits it (see {@link QuotaPace#admit(long)}).
+     *
+     * @param waited true when more calls were waiting for the quota as this one went. Only then, and only when a
+     *     worker was free for it, did the quota's rate hold it back, which is what lets adaptive pacing raise the rate:
+     *     calls that queue for busy workers (another quota's calls fill them) say nothing about the endpoint, and a
+     *     rate raised on them goes out at once when the workers free up (TCP's rule for an application-limited
+     *     sender, RFC 7661).
+     */
     private <T> void start(Attempt<T> a, boolean waited) {
+        boolean heldByRate = handedToWorkers.getAndIncrement() < maxConcurrency && waited;
         try {
             workers.execute(() -> {
-                long wait = a.bucket().admit();
-                if (wait > 0) { // it waited for a worker and would start too close to others: later
-                    onTimer(() -> start(a, waited), wait);
-                    return;
-                }
-                T value;
-                long started = System.nanoTime();
-                RUNNING.set(a.bucket());
                 try {
-                    value = a.call().get();
-                } catch (RuntimeException e) {
-                    retryOrFail(a, e);
-                    return;
-                } catch (Error e) {
-                    a.result().completeExceptionally(e); // else the caller would wait forever
-                    return;
+                    long wait = a.bucket().admit();
+                    if (wait > 0) { // it waited for a worker and would start too close to others: later
+                        onTimer(() -> start(a, waited), wait);
+                        return;
+                    }
+                    run(a, heldByRate);
                 } finally {
-                    RUNNING.remove();
+                    handedToWorkers.decrementAndGet();
                 }
-                a.bucket().onSuccess(waited, System.nanoTime() - started);
-                a.result().complete(value);
             });
         } catch (RejectedExecutionException closed) {
+            handedToWorkers.decrementAndGet();
             a.result().completeExceptionally(closed); // the scheduler was closed: fail rather than wait forever
         }
+    }
+
+    private <T> void run(Attempt<T> a, boolean heldByRate) {
+        T value;
+        long started = System.nanoTime();
+        RUNNING.set(a.bucket());
+        try {
+            value = a.call().get();
+        } catch (RuntimeException e) {
+            retryOrFail(a, e);
+            return;
+        } catch (Error e) {
+            a.result().completeExceptionally(e); // else the caller would wait forever
+            return;
+        } finally {
+            RUNNING.remove();
+        }
+        a.bucket().onSuccess(heldByRate, System.nanoTime() - started);
+        a.result().complete(value);
     }
 
     private <T> void retryOrFail(Attempt<T> a, RuntimeException e) {
@@ -263,6 +289,15 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         return b == null ? 0 : b.rate();
     }
 
+    /**
+     * @param quotaName a quota's name
+     * @return how many of its calls wait for their turn, not yet dispatched (tests wait for a backlog to go out)
+     */
+    int waiting(String quotaName) {
+        Bucket b = buckets.get(quotaName);
+        return b == null ? 0 : b.waiting();
+    }
+
     @Override
     public void close() {
         if (stalls != null) {
@@ -301,17 +336,23 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
     /** A quota's queue: dispatches queued calls one interval of its {@link QuotaPace} apart. */
     private final class Bucket {
+        private final String name;
         private final QuotaPace pace;
         private final ArrayDeque<Dispatch> queue = new ArrayDeque<>();
         private boolean drainScheduled;
         private boolean throttledOnce;
 
-        Bucket(double quotaRate) {
+        Bucket(String name, double quotaRate) {
+            this.name = name;
             this.pace = new QuotaPace(quotaRate, pacing, System.nanoTime());
         }
 
         synchronized double rate() {
             return pace.rate();
+        }
+
+        synchronized int waiting() {
+            return queue.size();
         }
 
         synchronized void enqueue(Dispatch dispatch) {
@@ -375,7 +416,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         synchronized void onThrottle(long dispatchedAt) {
             throttledOnce = true;
             if (pace.throttled(dispatchedAt, System.nanoTime())) {
-                LOG.debug("Throttled: the rate is now {}/s", pace.rate());
+                LOG.debug("Throttled: the rate of {} is now {}/s", name, pace.rate());
             }
         }
     }

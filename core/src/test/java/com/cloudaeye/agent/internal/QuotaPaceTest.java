@@ -150,10 +150,31 @@ class QuotaPaceTest {
         assertThat(pace.admit(now + 9 + wait))
                 .as("the second start is still in the window")
                 .isEqualTo(1);
+    }
 
-        QuotaPace adaptive = new QuotaPace(15, Pacing.adaptive(), 0);
+    @Test
+    void adaptive_admit_letsABacklogThatWaitedForWorkersStartOnlyAtTheRate_notAllAtOnce() {
+        QuotaPace pace = new QuotaPace(15, Pacing.adaptive(), 0);
+        long now = 0;
+        for (int i = 0; i < 40; i++) { // dispatched at 15/s while every worker was busy with another quota's calls
+            now = Math.max(now, pace.nextFree());
+            pace.dispatched(now);
+        }
+        long freed = now + 100 * MS; // the workers free up: the 40 calls ask to start together
+        for (int i = 0; i < 15; i++) {
+            assertThat(pace.admit(freed))
+                    .as("call %d of the rate's worth", i + 1)
+                    .isZero();
+        }
+        long wait = pace.admit(freed);
+        assertThat(wait).as("the 16th waits for the first to leave the second").isEqualTo(SECOND);
+        assertThat(pace.admit(freed + wait)).isZero();
+
+        pace.succeeded(true, MS); // an emulator: one fast answer raises the rate by 100/s, and the gate with it
         for (int i = 0; i < 100; i++) {
-            assertThat(adaptive.admit(now)).as("no cap to keep").isZero();
+            assertThat(pace.admit(freed + wait))
+                    .as("call %d at the raised rate", i + 1)
+                    .isZero();
         }
     }
 

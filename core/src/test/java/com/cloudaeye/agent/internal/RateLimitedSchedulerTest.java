@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -213,6 +214,43 @@ class RateLimitedSchedulerTest {
                 .extracting(CompletableFuture::join)
                 .containsExactlyInAnyOrder(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
         assertThat(peak.get()).isBetween(1, 4);
+    }
+
+    @Test
+    void adaptive_raisesNoRate_whileItsCallsWaitForBusyWorkers_notForTheRate() throws Exception {
+        Quota other = new Quota("test.other", 1000);
+        Quota waiting = new Quota("test.waiting", 100);
+        try (RateLimitedScheduler adaptive =
+                new RateLimitedScheduler(Map.of(), Pacing.adaptive(), 1, 5, Duration.ofMillis(1))) {
+            CountDownLatch release = new CountDownLatch(1);
+            CompletableFuture<String> busy = adaptive.submit(other, () -> {
+                try {
+                    return release.await(30, TimeUnit.SECONDS) ? "released" : "timed out";
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return "interrupted";
+                }
+            });
+            List<CompletableFuture<String>> backlog = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                backlog.add(adaptive.submit(waiting, () -> "ok"));
+            }
+            // Every call of the backlog is dispatched at the quota's rate while the only worker is busy.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (adaptive.waiting("test.waiting") > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(adaptive.waiting("test.waiting"))
+                    .as("the backlog was dispatched")
+                    .isZero();
+            release.countDown();
+            assertThat(busy.get(30, TimeUnit.SECONDS)).isEqualTo("released");
+            CompletableFuture.allOf(backlog.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+
+            assertThat(adaptive.currentRate("test.waiting"))
+                    .as("the calls waited for the worker, not for the rate: nothing to raise it on")
+                    .isEqualTo(100.0);
+        }
     }
 
     @Test

@@ -93,6 +93,9 @@ public final class LambdaThroughputBenchmark {
             Plan plan = installer.plan();
             ApplyResult result = installer.apply(plan);
             double wall = (System.nanoTime() - start) / 1e9;
+            if (Boolean.getBoolean("bench.timeline")) {
+                System.err.println("Shared calls started per second: " + SendTimes.startsPerSecond(start));
+            }
             Map<String, Long> calls = installer.calls();
             long shared = calls.entrySet().stream()
                     .filter(e -> !e.getKey().equals("lambda:GetFunction"))

@@ -55,6 +55,20 @@ public final class SendTimes implements ExecutionInterceptor {
                 && !"GetFunction".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME));
     }
 
+    /**
+     * @param since the run's start ({@link System#nanoTime()})
+     * @return how many shared calls started in each second of the run, e.g. {@code 0:15 1:16 2:31}: where a burst
+     *     happened, to read beside the scheduler's debug log of its rates ({@code -Dbench.timeline=true})
+     */
+    static String startsPerSecond(long since) {
+        java.util.TreeMap<Long, Integer> perSecond = new java.util.TreeMap<>();
+        STARTS.forEach(t -> perSecond.merge((t - since) / 1_000_000_000L, 1, Integer::sum));
+        StringBuilder s = new StringBuilder();
+        perSecond.forEach(
+                (second, count) -> s.append(second).append(':').append(count).append(' '));
+        return s.toString().trim();
+    }
+
     static void clear() {
         STARTS.clear();
         SENDS.clear();
