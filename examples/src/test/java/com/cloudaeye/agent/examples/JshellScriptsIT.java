@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.ecs.LogRouter;
+import com.cloudaeye.agent.examples.Jshell.Execution;
 import com.cloudaeye.agent.examples.Jshell.Run;
 import com.cloudaeye.agent.testing.Moto;
 import java.io.IOException;
@@ -206,6 +207,30 @@ class JshellScriptsIT {
 
         assertThat(apply.exitStatus()).as(apply.output()).isEqualTo(1);
         assertThat(apply.output()).contains("apply.jsh failed:").contains("plan.json");
+    }
+
+    /**
+     * The other tests run the README's command (local execution); jshell's default remote execution, which the
+     * scripts support as well, must give the same exit statuses: {@code /exit status} ends jshell itself there too.
+     */
+    @Test
+    void lambdaPlan_inJshellsDefaultRemoteExecution_writesThePlanAndExitsWithTheScriptsStatus() throws IOException {
+        SampleLambdaFunctions layers = SampleLambdaFunctions.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        env.put("CLOUDAEYE_LAYER_X86_64", layers.x86Layer());
+        env.put("CLOUDAEYE_LAYER_ARM64", layers.armLayer());
+
+        Run refused = Jshell.run(work, env, "apply.jsh", Execution.REMOTE);
+        assertThat(refused.exitStatus()).as(refused.output()).isEqualTo(1);
+        assertThat(refused.output()).contains("apply.jsh failed:").contains("plan.json");
+
+        Run plan = Jshell.run(work, env, "lambda-plan.jsh", Execution.REMOTE);
+        assertThat(plan.exitStatus()).as(plan.output()).isZero();
+        assertThat(PolicyDocument.fromJson(Files.readString(work.resolve("policy.json")))
+                        .actions())
+                .contains("lambda:UpdateFunctionConfiguration");
+        assertThat(Files.readString(work.resolve("plan.json"))).contains("orders");
+        assertThat(List.of(refused, plan))
+                .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
     }
 
     /** Plans, policies, results and journals the scripts wrote never hold the token. */
