@@ -63,8 +63,9 @@ median() {
 
 C1="-XX:TieredStopAtLevel=1"
 # jshell runs snippets in a second JVM under a debugger (JDWP), which a CDS archive cannot be dumped for;
-# --execution local runs them in jshell's own JVM, which then needs the jar on its class path as well.
-LOCAL=(--execution local -J"$C1" -J--class-path="$JAR" --class-path "$JAR")
+# --execution local runs them in jshell's own JVM, which then needs the jar on its class path as well, and the JDK
+# modules a java -cp run has (it resolves only jshell's own; the README's command, examples/README.md explains).
+LOCAL=(--execution local -J"$C1" -J--add-modules=ALL-DEFAULT -J--class-path="$JAR" --class-path "$JAR")
 # Class-data-sharing archives, dumped by one run each (JDK 17's dynamic archive of the classes a run loaded).
 java "$C1" -XX:ArchiveClassesAtExit="$work/plan.jsa" -cp "$JAR" com.cloudaeye.agent.examples.LambdaExample \
   >>"$work/runs.log" 2>&1
@@ -82,7 +83,8 @@ zip -q -d "$work/lambda-only.jar" 'software/amazon/awssdk/services/ec2/*' 'softw
   'software/amazon/awssdk/services/eks/*' 'software/amazon/awssdk/services/cloudwatchlogs/*' 'helm-*' \
   'com/marcnuri/*' 'com/sun/jna/*' 'com/cloudaeye/agent/ecs/*' 'com/cloudaeye/agent/eks/*' 'org/yaml/*' \
   'META-INF/native-image/*' >/dev/null
-SMALL=(--execution local -J"$C1" -J--class-path="$work/lambda-only.jar" --class-path "$work/lambda-only.jar")
+SMALL=(--execution local -J"$C1" -J--add-modules=ALL-DEFAULT -J--class-path="$work/lambda-only.jar"
+  --class-path "$work/lambda-only.jar")
 jshell --no-startup "${SMALL[@]}" -J-XX:ArchiveClassesAtExit="$work/jshell-small.jsa" "$scripts/lambda-plan.jsh" \
   >>"$work/runs.log" 2>&1
 

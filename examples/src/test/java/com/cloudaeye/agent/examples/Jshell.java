@@ -45,10 +45,16 @@ final class Jshell {
         // The README's commands. C1 only (TieredStopAtLevel=1) speeds up jshell's start-up, and these scripts run no
         // hot loops. -J flags reach jshell's own JVM, -R flags the remote one. Under local execution jshell's own JVM
         // runs the snippets and needs the jar on its class path too: with --class-path alone the scripts compile but
-        // the jar's classes fail to load (NoClassDefFoundError, JDK 17).
+        // the jar's classes fail to load (NoClassDefFoundError, JDK 17). It also resolves only the JDK modules jshell
+        // needs: ALL-DEFAULT adds those a java -cp run has (fleet.jsh's S3 client needs jdk.net).
         List<String> command = new ArrayList<>(List.of(JSHELL.toString()));
         if (execution == Execution.LOCAL) {
-            command.addAll(List.of("--execution", "local", "-J-XX:TieredStopAtLevel=1", "-J--class-path=" + JAR));
+            command.addAll(List.of(
+                    "--execution",
+                    "local",
+                    "-J-XX:TieredStopAtLevel=1",
+                    "-J--add-modules=ALL-DEFAULT",
+                    "-J--class-path=" + JAR));
         } else {
             command.addAll(List.of("-J-XX:TieredStopAtLevel=1", "-R-XX:TieredStopAtLevel=1"));
         }
