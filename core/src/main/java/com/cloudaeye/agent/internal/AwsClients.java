@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -20,8 +21,14 @@ import software.amazon.awssdk.regions.Region;
 /**
  * Makes and owns the installer's SDK clients: one per type, configured alike (region, credentials, endpoint override,
  * the call recorder, no SDK retries because the scheduler retries, one HTTP client, the {@link SendGate}, that holds
- * each request until its quota lets it leave). Clients that the caller passed in are used as
- * they are and never closed here.
+ * each request until its quota lets it leave, one timer thread for the SDK's attempt timeouts). Clients that the
+ * caller passed in are used as they are and never closed here.
+ *
+ * <p>The timer thread is ours, not the SDK's default, because the SDK cancels an attempt's timeout when the attempt
+ * ends but its default executor keeps a cancelled timeout queued until it would have fired (the 60 s attempt timeout),
+ * and the queued timeout holds the attempt's HTTP connection objects and buffers: at 20 x 3 account-regions that was
+ * about 24,000 cancelled timeouts and their connections live at once (issue 17's fleet benchmark, a class histogram).
+ * Ours drops a cancelled timeout at once.
  */
 public final class AwsClients implements AutoCloseable {
     private final Region region;
@@ -31,6 +38,8 @@ public final class AwsClients implements AutoCloseable {
     private final Map<Class<?>, SdkClient> callerClients;
     private final Map<Class<?>, SdkClient> ownClients = new ConcurrentHashMap<>();
     private final SdkHttpClient httpClient;
+    /** The SDK's attempt timeouts, removed as soon as they are cancelled (see the class comment). */
+    private final ScheduledThreadPoolExecutor timers;
 
     /**
      * @param region the region
@@ -54,6 +63,12 @@ public final class AwsClients implements AutoCloseable {
                 .connectionTimeout(Duration.ofSeconds(10))
                 .socketTimeout(Duration.ofSeconds(60))
                 .build());
+        this.timers = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "cloudaeye-sdk-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timers.setRemoveOnCancelPolicy(true);
     }
 
     /** @return the region */
@@ -100,7 +115,8 @@ public final class AwsClients implements AutoCloseable {
                 .credentialsProvider(credentials)
                 .overrideConfiguration(o -> o.addExecutionInterceptor(recorder)
                         .retryStrategy(AwsRetryStrategy.doNotRetry())
-                        .apiCallAttemptTimeout(Duration.ofSeconds(60)));
+                        .apiCallAttemptTimeout(Duration.ofSeconds(60))
+                        .scheduledExecutorService(timers));
         if (endpointOverride != null) {
             builder.endpointOverride(endpointOverride);
         }
@@ -108,6 +124,11 @@ public final class AwsClients implements AutoCloseable {
             sync.httpClient(httpClient);
         }
         return builder;
+    }
+
+    /** @return the SDK timeouts still queued: those of attempts in flight (cancelled ones are removed at once) */
+    int queuedTimeouts() {
+        return timers.getQueue().size();
     }
 
     @Override
@@ -122,6 +143,7 @@ public final class AwsClients implements AutoCloseable {
         }
         ownClients.clear();
         httpClient.close();
+        timers.shutdownNow();
         if (!errors.isEmpty()) {
             RuntimeException first = errors.get(0);
             errors.subList(1, errors.size()).forEach(first::addSuppressed);

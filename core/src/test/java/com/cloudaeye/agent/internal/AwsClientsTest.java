@@ -185,4 +185,34 @@ class AwsClientsTest {
             own.close();
         }
     }
+
+    /**
+     * The SDK cancels an attempt's timeout when the attempt ends; the SDK's own timer kept each cancelled one queued
+     * for its 60 s, and with it the attempt's HTTP connection objects (about 24,000 at once in the fleet benchmark).
+     */
+    @Test
+    void attemptTimeouts_ofEndedAttempts_areNotKeptQueued() {
+        wireMock.stubFor(get(urlPathEqualTo("/2015-03-31/functions/caller"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "application/json")
+                        .withBody(WireMockLambda.fixture("get-function.json"))));
+        try (AwsClients clients = new AwsClients(
+                Region.US_EAST_1,
+                StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")),
+                URI.create(wireMock.baseUrl()),
+                new CallRecorder(),
+                Map.of())) {
+            LambdaClient lambda = clients.client(LambdaClient.class, LambdaClient::builder);
+            for (int i = 0; i < 5; i++) {
+                assertThat(lambda.getFunction(r -> r.functionName("caller"))
+                                .configuration()
+                                .functionName())
+                        .isEqualTo("orders");
+            }
+            assertThat(clients.queuedTimeouts())
+                    .as("five attempts ended, none in flight")
+                    .isZero();
+        }
+    }
 }
