@@ -7,7 +7,8 @@
 #           at 15/s and 200 ms (1,000 functions, adaptive and documented pacing), a 60 % share (500 functions)
 #           (about 12 minutes)
 #   share:  only the 60 % share row of pacing (about 3 minutes); as root also the requests' arrivals on the wire
-#   emulator: only the moto-alone row of pacing (the installer against the sequential loop, 500 functions)
+#   emulator: only the moto-alone row of pacing (the installer against the sequential loop, 500 functions, 3 rounds
+#           in alternate order and their median)
 #   adaptive: only the adaptive row of pacing (1,000 functions behind the proxy at 15/s and 200 ms)
 #   capacity: how many requests/s moto answers with 1, 4, 8 and 32 concurrent callers
 #   fleet:  issue 17: how many requests/s one moto process answers (1, 8 and 60 callers), then the fleet installer

@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>Below that start, each success wins back 2 % of it: the quota was only lowered by a throttle.
  *   <li>Above it (only with {@link Pacing#adaptive()}), the rate rises only while calls wait for it, so an idle
- *       quota never inflates (nor one whose calls wait for busy workers instead): first in a slow start that grows the rate by about 10 % per round trip (each success
+ *       quota never inflates (nor one whose calls wait for busy workers instead): first in a slow start that grows
+ *       the rate by about 10 % per round trip (each success
  *       adds {@link #SLOW_START_GROWTH} divided by the smoothed round-trip time: 0.5 requests/s at AWS's 200 ms, 10
  *       at an emulator's 10 ms), so an emulator is reached within a second and AWS's limit is overshot by the same
  *       few calls whatever the latency (the overshoot grows with the growth per round trip: 0.5/s per success at

@@ -10,15 +10,17 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -40,7 +42,10 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private static final ThreadLocal<Bucket> RUNNING = new ThreadLocal<>();
 
     private final ScheduledExecutorService timer;
-    private final ExecutorService workers;
+    /** Runs the calls; calls waiting for a worker go scarcest quota first ({@link Work}). */
+    private final ThreadPoolExecutor workers;
+
+    private final AtomicLong handOrder = new AtomicLong();
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final Map<String, Double> rateOverrides;
     private final Pacing pacing;
@@ -88,7 +93,13 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         this.maxAttempts = maxAttempts;
         this.baseBackoff = baseBackoff;
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("cloudaeye-timer"));
-        this.workers = Executors.newFixedThreadPool(maxConcurrency, daemon("cloudaeye-aws"));
+        this.workers = new ThreadPoolExecutor(
+                maxConcurrency,
+                maxConcurrency,
+                0,
+                TimeUnit.MILLISECONDS,
+                new PriorityBlockingQueue<>(),
+                daemon("cloudaeye-aws"));
         // A share promises the account's other users every second's rest: count its requests from when they left.
         this.stalls = pacing.share() < 1
                 ? new StallWatch((from, to) -> buckets.values().forEach(b -> b.stalled(from, to)))
@@ -130,7 +141,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private <T> void start(Attempt<T> a, boolean waited) {
         boolean heldByRate = handedToWorkers.getAndIncrement() < maxConcurrency && waited;
         try {
-            workers.execute(() -> {
+            workers.execute(new Work(a.bucket().quotaRate(), handOrder.getAndIncrement(), () -> {
                 try {
                     long wait = a.bucket().admit();
                     if (wait > 0) { // it waited for a worker and would start too close to others: later
@@ -141,7 +152,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
                 } finally {
                     handedToWorkers.decrementAndGet();
                 }
-            });
+            }));
         } catch (RejectedExecutionException closed) {
             handedToWorkers.decrementAndGet();
             a.result().completeExceptionally(closed); // the scheduler was closed: fail rather than wait forever
@@ -289,6 +300,11 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         return b == null ? 0 : b.rate();
     }
 
+    /** @return how many dispatched calls wait for a free worker (tests wait for them to queue) */
+    int waitingForWorkers() {
+        return workers.getQueue().size();
+    }
+
     /**
      * @param quotaName a quota's name
      * @return how many of its calls wait for their turn, not yet dispatched (tests wait for a backlog to go out)
@@ -325,6 +341,27 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         };
     }
 
+    /**
+     * A dispatched call, as the workers take it: when all are busy, the call of the quota with the lowest documented
+     * rate goes first, in the order dispatched within one rate. The scarce quota's calls are the ones the run's floor
+     * counts (Lambda's shared 15/s bucket), and a call of theirs that waits behind a backlog of a plentiful quota's
+     * calls (the plan's tag reads, 100/s) is a slot of the scarce quota lost: behind the throttling proxy, the plan's
+     * alias listings started at 6-13/s instead of 15 while the tag reads filled the workers. A scarce quota cannot
+     * starve the others: its own rate bounds how many of its calls there are.
+     */
+    private record Work(double quotaRate, long order, Runnable task) implements Runnable, Comparable<Work> {
+        @Override
+        public void run() {
+            task.run();
+        }
+
+        @Override
+        public int compareTo(Work other) {
+            int byRate = Double.compare(quotaRate, other.quotaRate);
+            return byRate != 0 ? byRate : Long.compare(order, other.order);
+        }
+    }
+
     /** A call waiting for its quota's turn. */
     private interface Dispatch {
         /**
@@ -337,6 +374,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     /** A quota's queue: dispatches queued calls one interval of its {@link QuotaPace} apart. */
     private final class Bucket {
         private final String name;
+        private final double quotaRate;
         private final QuotaPace pace;
         private final ArrayDeque<Dispatch> queue = new ArrayDeque<>();
         private boolean drainScheduled;
@@ -344,11 +382,17 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
         Bucket(String name, double quotaRate) {
             this.name = name;
+            this.quotaRate = quotaRate;
             this.pace = new QuotaPace(quotaRate, pacing, System.nanoTime());
         }
 
         synchronized double rate() {
             return pace.rate();
+        }
+
+        /** @return the quota's documented (or overridden) rate, which its pacing starts from */
+        double quotaRate() {
+            return quotaRate;
         }
 
         synchronized int waiting() {

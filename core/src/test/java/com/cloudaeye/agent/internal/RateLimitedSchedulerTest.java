@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -250,6 +251,43 @@ class RateLimitedSchedulerTest {
             assertThat(adaptive.currentRate("test.waiting"))
                     .as("the calls waited for the worker, not for the rate: nothing to raise it on")
                     .isEqualTo(100.0);
+        }
+    }
+
+    @Test
+    void callsWaitingForAWorker_goScarcestQuotaFirst_inTheOrderDispatchedWithinOneQuota() throws Exception {
+        Quota plentiful = new Quota("test.plentiful", 1000);
+        Quota scarce = new Quota("test.scarce", 15);
+        try (RateLimitedScheduler one = new RateLimitedScheduler(Map.of(), 1, 5, Duration.ofMillis(1))) {
+            CountDownLatch release = new CountDownLatch(1);
+            CompletableFuture<String> busy = one.submit(plentiful, () -> {
+                try {
+                    return release.await(30, TimeUnit.SECONDS) ? "released" : "timed out";
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return "interrupted";
+                }
+            });
+            List<String> ran = new CopyOnWriteArrayList<>();
+            List<CompletableFuture<Boolean>> calls = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                String name = "plentiful " + i;
+                calls.add(one.submit(plentiful, () -> ran.add(name)));
+            }
+            calls.add(one.submit(scarce, () -> ran.add("scarce")));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (one.waitingForWorkers() < 4 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(one.waitingForWorkers())
+                    .as("every call waits for the busy worker")
+                    .isEqualTo(4);
+
+            release.countDown();
+            assertThat(busy.get(30, TimeUnit.SECONDS)).isEqualTo("released");
+            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+
+            assertThat(ran).containsExactly("scarce", "plentiful 0", "plentiful 1", "plentiful 2");
         }
     }
 

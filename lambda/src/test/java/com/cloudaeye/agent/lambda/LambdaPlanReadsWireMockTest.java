@@ -15,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.Pacing;
 import com.cloudaeye.agent.Plan;
@@ -35,10 +36,12 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
  * ListAliases}, the shared bucket) and its tags ({@code GetFunction}, its own bucket), start together, so neither
  * bucket waits until the other's reads of every function are done; and the next page of {@code ListFunctions} is
  * asked for before the functions of this page queue their reads, so the bucket does not stand idle while it comes. A plan that updates nothing reads no CloudFront (only an update can break
- * a Lambda@Edge function), so a run with nothing to do neither calls it nor loads its client.
+ * a Lambda@Edge function), so a run with nothing to do neither calls it nor loads its client; a plan that updates
+ * reads CloudFront beside the functions' own reads, not before them.
  */
 class LambdaPlanReadsWireMockTest {
     private static final String READ = "a function's tags were read";
+    private static final String LISTED = "a function's aliases were listed";
 
     private WireMockServer aws;
 
@@ -143,6 +146,57 @@ class LambdaPlanReadsWireMockTest {
     }
 
     @Test
+    void plan_listsTheFunctionsAliases_whileCloudFrontIsRead_andStillSkipsTheEdgeFunction() {
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .willReturn(okJson("{\"Functions\":[" + plain("a") + "," + plain("edge") + "]}")));
+        for (String name : new String[] {"a", "edge"}) {
+            aws.stubFor(get(urlPathMatching(fn(name)))
+                    .willReturn(okJson("{\"Configuration\":" + plain(name) + ",\"Tags\":{}}")));
+            aws.stubFor(get(urlPathMatching(fn(name) + "/aliases"))
+                    .atPriority(1)
+                    .inScenario("edge")
+                    .willReturn(okJson("{\"Aliases\":[]}"))
+                    .willSetStateTo(LISTED));
+        }
+        // CloudFront answers only once some function's aliases were listed: had the functions' reads waited for
+        // CloudFront's answer, it would fail on every attempt, and the plan could not tell the Edge function.
+        aws.stubFor(get(urlPathEqualTo("/2020-05-31/distribution"))
+                .atPriority(1)
+                .inScenario("edge")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(error(503, "ServiceUnavailable", "Service unavailable")));
+        aws.stubFor(get(urlPathEqualTo("/2020-05-31/distribution"))
+                .atPriority(1)
+                .inScenario("edge")
+                .whenScenarioStateIs(LISTED)
+                .willReturn(LambdaWireMockTest.distributions("<DistributionSummary><Id>E2EDGE</Id>"
+                        + "<DefaultCacheBehavior><LambdaFunctionAssociations><Quantity>1</Quantity><Items>"
+                        + "<LambdaFunctionAssociation><LambdaFunctionARN>" + arn("edge")
+                        + ":3</LambdaFunctionARN><EventType>viewer-request</EventType></LambdaFunctionAssociation>"
+                        + "</Items></LambdaFunctionAssociations></DefaultCacheBehavior></DistributionSummary>")));
+        try (AgentInstaller installer = LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
+                .target(LambdaTarget.builder()
+                        .functions("*")
+                        .layer(Architecture.X86_64, LAYER)
+                        .build())
+                .retries(10, Duration.ofMillis(5))
+                .withoutJournal()
+                .build()) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.toString()).doesNotContain("could not be checked");
+            assertThat(plan.changes())
+                    .filteredOn(c -> c.resourceId().equals(arn("edge")))
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).isEqualTo(ChangeAction.SKIP);
+                        assertThat(c.reason().orElseThrow()).contains("Lambda@Edge function");
+                    });
+            assertThat(plan.mutations()).extracting(Change::resourceId).containsExactly(arn("a"));
+        }
+    }
+
+    @Test
     void plan_ofFunctionsThatAlreadyHaveTheAgent_readsNoCloudFront() {
         String installed = plain("done")
                 .replace("\"Layers\":[]", "\"Layers\":[{\"Arn\":\"" + LAYER + "\"}]")
@@ -168,6 +222,10 @@ class LambdaPlanReadsWireMockTest {
                     .as("only an update can break a Lambda@Edge function: nothing to update, nothing to check")
                     .noneMatch(p -> p.action().startsWith("cloudfront:"));
         }
+    }
+
+    private static String arn(String name) {
+        return "arn:aws:lambda:us-east-1:" + LambdaWireMockTest.ACCOUNT + ":function:" + name;
     }
 
     /** A function as an emulator answers it: no RevisionId. */

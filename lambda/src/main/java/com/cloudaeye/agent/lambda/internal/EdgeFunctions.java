@@ -8,14 +8,16 @@ import com.cloudaeye.agent.spi.support.AwsFailures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.cloudfront.CloudFrontClient;
 import software.amazon.awssdk.services.cloudfront.model.CacheBehavior;
-import software.amazon.awssdk.services.cloudfront.model.DistributionList;
 import software.amazon.awssdk.services.cloudfront.model.DistributionSummary;
 import software.amazon.awssdk.services.cloudfront.model.LambdaFunctionAssociation;
 import software.amazon.awssdk.services.cloudfront.model.LambdaFunctionAssociations;
@@ -23,7 +25,10 @@ import software.amazon.awssdk.services.cloudfront.model.LambdaFunctionAssociatio
 /**
  * Finds Lambda@Edge functions: those a CloudFront distribution's cache behaviours associate (by version ARN). Lambda
  * replicates an Edge function from us-east-1 only, and it takes no environment variables, so the check runs only
- * there: one paged {@code cloudfront:ListDistributions}, on the first function planned for an update. When the
+ * there: one paged {@code cloudfront:ListDistributions}, started by the first function planned for an update
+ * ({@link #startReading()}) and read beside the functions' own reads, whose answers the plan then checks
+ * ({@link #reason(String)}). Started on a worker, it costs the planner no wait: building the CloudFront client alone
+ * took 0.3-0.7 s in a fresh JVM, and the functions' reads used to queue only after the read answered. When the
  * caller may not read CloudFront, the plan carries AWS's error as a note instead of failing.
  */
 final class EdgeFunctions {
@@ -33,7 +38,7 @@ final class EdgeFunctions {
     private static final String EDGE_REGION = "us-east-1";
 
     private final TargetContext context;
-    private @Nullable Map<String, Set<String>> distributionsByFunction;
+    private @Nullable CompletableFuture<Map<String, Set<String>>> distributionsByFunction;
     private final List<String> notes = new ArrayList<>();
     private final List<Permission> reads = new ArrayList<>();
 
@@ -41,15 +46,32 @@ final class EdgeFunctions {
         this.context = context;
     }
 
+    /** Starts the read of CloudFront's associations, once, where Edge functions can be (us-east-1); never waits. */
+    synchronized void startReading() {
+        if (distributionsByFunction != null
+                || !EDGE_REGION.equals(context.region().id())) {
+            return;
+        }
+        reads.add(Permission.of("cloudfront:ListDistributions", "*")); // AWS does not scope it by resource
+        distributionsByFunction = readFrom(null, new TreeMap<>()).exceptionally(this::noted);
+    }
+
     /**
      * @param functionArn a function's unqualified ARN
-     * @return why it cannot take the agent when it is a Lambda@Edge function, else null
+     * @return why it cannot take the agent when it is a Lambda@Edge function, else null; waits for the read, which
+     *     it starts if no update did
      */
-    synchronized @Nullable String reason(String functionArn) {
+    @Nullable
+    String reason(String functionArn) {
         if (!EDGE_REGION.equals(context.region().id())) {
             return null;
         }
-        Set<String> distributions = associations().get(functionArn);
+        CompletableFuture<Map<String, Set<String>>> read;
+        synchronized (this) {
+            startReading();
+            read = Objects.requireNonNull(distributionsByFunction);
+        }
+        Set<String> distributions = CallScheduler.join(read).get(functionArn); // not under the lock: noted() takes it
         if (distributions == null) {
             return null;
         }
@@ -68,39 +90,45 @@ final class EdgeFunctions {
         return List.copyOf(reads);
     }
 
-    private Map<String, Set<String>> associations() {
-        if (distributionsByFunction != null) {
-            return distributionsByFunction;
-        }
-        Map<String, Set<String>> found = new TreeMap<>();
-        reads.add(Permission.of("cloudfront:ListDistributions", "*")); // AWS does not scope it by resource
-        CloudFrontClient cloudFront = context.client(CloudFrontClient.class, CloudFrontClient::builder);
-        CallScheduler scheduler = context.scheduler();
-        try {
-            String marker = null;
-            do {
-                String page = marker;
-                DistributionList list = scheduler
-                        .call(CLOUDFRONT, () -> cloudFront.listDistributions(r -> r.marker(page)))
-                        .distributionList();
-                for (DistributionSummary d : list.items()) {
-                    add(found, d.id(), d.defaultCacheBehavior().lambdaFunctionAssociations());
-                    if (d.cacheBehaviors() != null) {
-                        for (CacheBehavior b : d.cacheBehaviors().items()) {
-                            add(found, d.id(), b.lambdaFunctionAssociations());
+    /** Reads the page after {@code marker} (the first when null) and the pages after it into {@code found}. */
+    private CompletableFuture<Map<String, Set<String>>> readFrom(
+            @Nullable String marker, Map<String, Set<String>> found) {
+        return context.scheduler()
+                .submit(
+                        CLOUDFRONT,
+                        () -> context.client(CloudFrontClient.class, CloudFrontClient::builder)
+                                .listDistributions(r -> r.marker(marker))
+                                .distributionList())
+                .thenCompose(list -> {
+                    for (DistributionSummary d : list.items()) {
+                        add(found, d.id(), d.defaultCacheBehavior().lambdaFunctionAssociations());
+                        if (d.cacheBehaviors() != null) {
+                            for (CacheBehavior b : d.cacheBehaviors().items()) {
+                                add(found, d.id(), b.lambdaFunctionAssociations());
+                            }
                         }
                     }
-                }
-                marker = Boolean.TRUE.equals(list.isTruncated()) ? list.nextMarker() : null;
-            } while (marker != null && !marker.isEmpty());
-        } catch (AwsServiceException e) {
+                    String next = Boolean.TRUE.equals(list.isTruncated()) ? list.nextMarker() : null;
+                    return next != null && !next.isEmpty()
+                            ? readFrom(next, found)
+                            : CompletableFuture.completedFuture(found);
+                });
+    }
+
+    /** AWS refused the read: noted in the plan, and no function counts as an Edge function. Other errors fail it. */
+    private Map<String, Set<String>> noted(Throwable failure) {
+        Throwable cause =
+                failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (!(cause instanceof AwsServiceException e)) {
+            throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+        }
+        synchronized (this) {
             notes.add("Whether a function is a Lambda@Edge function could not be checked: CloudFront answered "
                     + AwsFailures.describe(e) + ". An Edge function takes no environment variables, so its update"
                     + " would break its next CloudFront deployment: allow cloudfront:ListDistributions, or"
                     + " exclude Edge functions.");
         }
-        distributionsByFunction = found;
-        return found;
+        return Map.of();
     }
 
     private static void add(

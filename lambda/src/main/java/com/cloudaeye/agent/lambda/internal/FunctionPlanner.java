@@ -114,7 +114,7 @@ public final class FunctionPlanner {
             m.append(": add .layer(Architecture.X, layerArn) for it, or exclude those functions.");
             throw new ConfigurationException(m.toString());
         }
-        List<Change> changes = joinAll(pending);
+        List<Change> changes = withoutEdgeFunctions(joinAll(pending));
         reads.addAll(edge.reads());
         List<String> notes = new ArrayList<>(edge.notes());
         List<Change> reviewed = iac.review(changes, true, notes);
@@ -147,6 +147,21 @@ public final class FunctionPlanner {
     private CompletableFuture<Change> planned(Change change, FunctionConfiguration config) {
         iac.readFor(change);
         return serving.plan(change, config);
+    }
+
+    /** @return the changes, each update of a Lambda@Edge function skipped with the reason (and not applied) */
+    private List<Change> withoutEdgeFunctions(List<Change> changes) {
+        List<Change> checked = new ArrayList<>(changes.size());
+        for (Change change : changes) {
+            String edgeReason = change.action() == ChangeAction.UPDATE ? edge.reason(change.resourceId()) : null;
+            if (edgeReason != null) {
+                planned.forget(change.resourceId());
+                checked.add(FunctionDiff.skip(change.resourceId(), edgeReason));
+            } else {
+                checked.add(change);
+            }
+        }
+        return checked;
     }
 
     private static List<Change> joinAll(List<CompletableFuture<Change>> pending) {
@@ -321,10 +336,10 @@ public final class FunctionPlanner {
         List<String> compatibleRuntimes =
                 Objects.requireNonNull(layerInfo.get(layerArn), layerArn).compatibleRuntimesAsStrings();
         Change change = diff.install(config, agent, compatibleRuntimes);
-        // Only an update can break an Edge function: a plan that changes nothing reads (and loads) no CloudFront.
-        String edgeReason = change.action() == ChangeAction.UPDATE ? edge.reason(arn) : null;
-        if (edgeReason != null) {
-            return FunctionDiff.skip(arn, edgeReason);
+        // Only an update can break an Edge function: a plan that changes nothing reads (and loads) no CloudFront. The
+        // read goes beside the functions' own; withoutEdgeFunctions() checks its answer once they are done.
+        if (change.action() == ChangeAction.UPDATE) {
+            edge.startReading();
         }
         return remembered(change, config);
     }

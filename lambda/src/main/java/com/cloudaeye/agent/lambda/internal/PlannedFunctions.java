@@ -49,6 +49,12 @@ public final class PlannedFunctions {
                         .build());
     }
 
+    /** @param arn a function the plan remembered but then chose not to update */
+    void forget(String arn) {
+        byArn.remove(arn);
+        unguarded.remove(arn);
+    }
+
     /** @param count how many functions the plan's {@code ListFunctions} held */
     void listed(int count) {
         listed = count;

@@ -45,9 +45,11 @@ import software.amazon.awssdk.services.lambda.model.Runtime;
  * sequential loop. Run it with {@code scripts/benchmark.sh} (see docs/BENCHMARKS.md). Not a test: it asserts nothing.
  *
  * <p>Arguments: {@code install N LATENCY_MS PUBLISH [baseline|adaptive|documented|share=0.6]} for one install
- * scenario behind the proxy (the installer's default pacing unless named), {@code emulator N} for moto without
- * proxy, latency or throttling (the installer, then the sequential loop on fresh functions, in one run, and a check
- * of every function), or {@code plan N} for the memory scenario (run it under {@code -Xmx256m}).
+ * scenario behind the proxy (the installer's default pacing unless named), {@code emulator N [ROUNDS]} for moto
+ * without proxy, latency or throttling (the installer and the sequential loop on fresh functions, one after the other
+ * in each of ROUNDS rounds, default 3, the first in alternate order so that a load that drifts during the run favours
+ * neither; a check of every function; a row per round and the median of the rounds' ratios), or {@code plan N} for
+ * the memory scenario (run it under {@code -Xmx256m}).
  */
 public final class LambdaThroughputBenchmark {
     private static final double RATE = 15;
@@ -63,7 +65,7 @@ public final class LambdaThroughputBenchmark {
         String mode = args[0];
         int n = Integer.parseInt(args[1]);
         if (mode.equals("emulator")) {
-            emulator(n);
+            emulator(n, args.length > 2 ? Integer.parseInt(args[2]) : 3);
             System.exit(0);
         }
         Moto.reset();
@@ -163,23 +165,35 @@ public final class LambdaThroughputBenchmark {
      * functions, unmeasured, so that neither is timed while the JVM loads and compiles the SDK's classes for it
      * (whichever ran second would otherwise profit from the first).
      */
-    private static void emulator(int n) {
+    private static void emulator(int n, int rounds) {
         emulatorInstaller(WARM_UP);
         emulatorLoop(WARM_UP);
-        Measured ours = emulatorInstaller(n);
-        Measured loop = emulatorLoop(n);
-        System.out.printf(
-                Locale.ROOT,
-                "| emulator | %d | %.1f s | %d of %d | %s | %.1f s | %d of %d | **%.2f** |%n",
-                n,
-                ours.seconds(),
-                ours.correct(),
-                n,
-                perFunction(ours.calls(), n),
-                loop.seconds(),
-                loop.correct(),
-                n,
-                ours.seconds() / loop.seconds());
+        double[] ratios = new double[rounds];
+        for (int round = 0; round < rounds; round++) {
+            boolean oursFirst = round % 2 == 0;
+            Measured loop = oursFirst ? null : emulatorLoop(n);
+            Measured ours = emulatorInstaller(n);
+            if (loop == null) {
+                loop = emulatorLoop(n);
+            }
+            ratios[round] = ours.seconds() / loop.seconds();
+            System.out.printf(
+                    Locale.ROOT,
+                    "| emulator, round %d (%s first) | %d | %.1f s | %d of %d | %s | %.1f s | %d of %d | **%.2f** |%n",
+                    round + 1,
+                    oursFirst ? "installer" : "loop",
+                    n,
+                    ours.seconds(),
+                    ours.correct(),
+                    n,
+                    perFunction(ours.calls(), n),
+                    loop.seconds(),
+                    loop.correct(),
+                    n,
+                    ratios[round]);
+        }
+        java.util.Arrays.sort(ratios);
+        System.out.printf(Locale.ROOT, "Median of the %d rounds' installer/loop: %.2f%n", rounds, ratios[rounds / 2]);
     }
 
     /** Functions each side of the emulator scenario runs on first, unmeasured. */
