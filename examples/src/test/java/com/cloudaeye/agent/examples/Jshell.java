@@ -29,7 +29,7 @@ final class Jshell {
      * starts and drives over a debugger connection.
      */
     enum Execution {
-        /** {@code --execution local}, as the README documents it: about 1.3 s less start-up per script. */
+        /** {@code --execution local}, as the README documents it: 1.3-2.1 s less start-up per script (docs/BENCHMARKS.md). */
         LOCAL,
         /** jshell's default, which the scripts support too. */
         REMOTE
