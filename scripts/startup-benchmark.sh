@@ -101,8 +101,10 @@ median "java, plan, with the CDS archive" java "$C1" -XX:SharedArchiveFile="$wor
 median "jshell, empty script (its two JVMs)" jshell -J"$C1" -R"$C1" --class-path "$JAR" "$work/empty.jsh"
 median "jshell, lambda-plan.jsh (default remote execution)" jshell -J"$C1" -R"$C1" --class-path "$JAR" "$scripts/lambda-plan.jsh"
 median "jshell --execution local, empty script" jshell "${LOCAL[@]}" "$work/empty.jsh"
+median "jshell --execution local, lambda-plan.jsh" jshell "${LOCAL[@]}" "$scripts/lambda-plan.jsh"
 # The README's documented command (README.md, "Examples and jshell"; examples/README.md's $JSHELL).
-median "jshell --execution local, lambda-plan.jsh (the README's command)" jshell "${LOCAL[@]}" "$scripts/lambda-plan.jsh"
+median "jshell --no-startup --execution local, lambda-plan.jsh (the README's command)" jshell --no-startup "${LOCAL[@]}" \
+  "$scripts/lambda-plan.jsh"
 median "jshell --execution local, lambda-plan.jsh, CDS archive" jshell "${LOCAL[@]}" \
   -J-XX:SharedArchiveFile="$work/jshell.jsa" "$scripts/lambda-plan.jsh"
 median "jshell --no-startup, empty script" jshell --no-startup -J"$C1" -R"$C1" --class-path "$JAR" "$work/empty.jsh"

@@ -15,7 +15,7 @@
 //
 // Run it from the directory where the files should go:
 //   JAR=/path/to/cloudaeye-agent-all.jar
-//   jshell --execution local -J-XX:TieredStopAtLevel=1 -J--add-modules=ALL-DEFAULT -J--class-path=$JAR --class-path $JAR eks-plan.jsh
+//   jshell --no-startup --execution local -J-XX:TieredStopAtLevel=1 -J--add-modules=ALL-DEFAULT -J--class-path=$JAR --class-path $JAR eks-plan.jsh
 // (jshell's default remote execution, `jshell --class-path $JAR eks-plan.jsh`, works too, 1.3-2.1 s slower.)
 // AWS: the default credential chain (profile, SSO, instance role ...) and AWS_REGION.
 // A local emulator instead (moto, LocalStack): CLOUDAEYE_AWS_ENDPOINT=http://127.0.0.1:5000 (static dummy

@@ -13,7 +13,7 @@
 //   CLOUDAEYE_APPLY=yes     apply the plan
 //
 //   JAR=/path/to/cloudaeye-agent-all.jar
-//   jshell --execution local -J-XX:TieredStopAtLevel=1 -J--add-modules=ALL-DEFAULT -J--class-path=$JAR --class-path $JAR fleet.jsh
+//   jshell --no-startup --execution local -J-XX:TieredStopAtLevel=1 -J--add-modules=ALL-DEFAULT -J--class-path=$JAR --class-path $JAR fleet.jsh
 // (jshell's default remote execution, `jshell --class-path $JAR fleet.jsh`, works too, 1.3-2.1 s slower.)
 // A local emulator instead of AWS: CLOUDAEYE_AWS_ENDPOINT=http://127.0.0.1:5000. CLOUDAEYE_JOURNAL_DIR: where the
 // journals go (one directory per account and region below it). CLOUDAEYE_JOURNAL_BUCKET: keep them in this S3 bucket

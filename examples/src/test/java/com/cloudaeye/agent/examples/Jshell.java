@@ -29,7 +29,10 @@ final class Jshell {
      * starts and drives over a debugger connection.
      */
     enum Execution {
-        /** {@code --execution local}, as the README documents it: 1.3-2.1 s less start-up per script (docs/BENCHMARKS.md). */
+        /**
+         * {@code --no-startup --execution local}, as the README documents it: 1.3-2.1 s less start-up per script than
+         * the default (docs/BENCHMARKS.md).
+         */
         LOCAL,
         /** jshell's default, which the scripts support too. */
         REMOTE
@@ -50,6 +53,7 @@ final class Jshell {
         List<String> command = new ArrayList<>(List.of(JSHELL.toString()));
         if (execution == Execution.LOCAL) {
             command.addAll(List.of(
+                    "--no-startup", // the scripts import what they use: jshell's ten startup imports cost 0.3-0.6 s
                     "--execution",
                     "local",
                     "-J-XX:TieredStopAtLevel=1",
