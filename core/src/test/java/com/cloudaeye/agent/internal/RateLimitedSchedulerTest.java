@@ -224,14 +224,7 @@ class RateLimitedSchedulerTest {
         try (RateLimitedScheduler adaptive =
                 new RateLimitedScheduler(Map.of(), Pacing.adaptive(), 1, 5, Duration.ofMillis(1))) {
             CountDownLatch release = new CountDownLatch(1);
-            CompletableFuture<String> busy = adaptive.submit(other, () -> {
-                try {
-                    return release.await(30, TimeUnit.SECONDS) ? "released" : "timed out";
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return "interrupted";
-                }
-            });
+            CompletableFuture<String> busy = occupyAWorker(adaptive, other, release);
             List<CompletableFuture<String>> backlog = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 backlog.add(adaptive.submit(waiting, () -> "ok"));
@@ -260,14 +253,7 @@ class RateLimitedSchedulerTest {
         Quota scarce = new Quota("test.scarce", 15);
         try (RateLimitedScheduler one = new RateLimitedScheduler(Map.of(), 1, 5, Duration.ofMillis(1))) {
             CountDownLatch release = new CountDownLatch(1);
-            CompletableFuture<String> busy = one.submit(plentiful, () -> {
-                try {
-                    return release.await(30, TimeUnit.SECONDS) ? "released" : "timed out";
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return "interrupted";
-                }
-            });
+            CompletableFuture<String> busy = occupyAWorker(one, plentiful, release);
             List<String> ran = new CopyOnWriteArrayList<>();
             List<CompletableFuture<Boolean>> calls = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
@@ -289,6 +275,19 @@ class RateLimitedSchedulerTest {
 
             assertThat(ran).containsExactly("scarce", "plentiful 0", "plentiful 1", "plentiful 2");
         }
+    }
+
+    /** @return a call of the quota that keeps a worker busy until {@code release} opens (at most 30 s) */
+    private static CompletableFuture<String> occupyAWorker(
+            RateLimitedScheduler scheduler, Quota quota, CountDownLatch release) {
+        return scheduler.submit(quota, () -> {
+            try {
+                return release.await(30, TimeUnit.SECONDS) ? "released" : "timed out";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "interrupted";
+            }
+        });
     }
 
     @Test

@@ -14,6 +14,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ManagedResources;
@@ -79,14 +80,8 @@ class LambdaPlanReadsWireMockTest {
                 .inScenario("tags")
                 .whenScenarioStateIs(Scenario.STARTED)
                 .willReturn(error(503, "ServiceException", "Service unavailable")));
-        try (AgentInstaller installer = LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
-                .target(LambdaTarget.builder()
-                        .functions("*")
-                        .layer(Architecture.X86_64, LAYER)
-                        .build())
-                .retries(10, Duration.ofMillis(5))
-                .withoutJournal()
-                .build()) {
+        try (AgentInstaller installer =
+                allFunctions().retries(10, Duration.ofMillis(5)).build()) {
             Plan plan = installer.plan();
 
             assertThat(plan.mutations()).extracting(Change::resourceId).hasSize(3);
@@ -116,14 +111,9 @@ class LambdaPlanReadsWireMockTest {
                     .willReturn(okJson("{\"Configuration\":" + plain(name) + ",\"Tags\":{}}")));
         }
         // Documented quotas at 3/s: the shared bucket's calls go a third of a second apart, in the order asked for.
-        try (AgentInstaller installer = LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
+        try (AgentInstaller installer = allFunctions()
                 .pacing(Pacing.documentedQuotas())
                 .rateLimit("lambda.control-plane", 3)
-                .target(LambdaTarget.builder()
-                        .functions("*")
-                        .layer(Architecture.X86_64, LAYER)
-                        .build())
-                .withoutJournal()
                 .build()) {
             Plan plan = installer.plan();
 
@@ -174,14 +164,8 @@ class LambdaPlanReadsWireMockTest {
                         + "<LambdaFunctionAssociation><LambdaFunctionARN>" + arn("edge")
                         + ":3</LambdaFunctionARN><EventType>viewer-request</EventType></LambdaFunctionAssociation>"
                         + "</Items></LambdaFunctionAssociations></DefaultCacheBehavior></DistributionSummary>")));
-        try (AgentInstaller installer = LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
-                .target(LambdaTarget.builder()
-                        .functions("*")
-                        .layer(Architecture.X86_64, LAYER)
-                        .build())
-                .retries(10, Duration.ofMillis(5))
-                .withoutJournal()
-                .build()) {
+        try (AgentInstaller installer =
+                allFunctions().retries(10, Duration.ofMillis(5)).build()) {
             Plan plan = installer.plan();
 
             assertThat(plan.toString()).doesNotContain("could not be checked");
@@ -207,13 +191,7 @@ class LambdaPlanReadsWireMockTest {
                                 + "\":\"tok-123\"");
         aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
                 .willReturn(okJson("{\"Functions\":[" + installed + "]}")));
-        try (AgentInstaller installer = LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
-                .target(LambdaTarget.builder()
-                        .functions("*")
-                        .layer(Architecture.X86_64, LAYER)
-                        .build())
-                .withoutJournal()
-                .build()) {
+        try (AgentInstaller installer = allFunctions().build()) {
             Plan plan = installer.plan();
 
             assertThat(plan.mutations()).as(plan.toString()).isEmpty();
@@ -226,6 +204,16 @@ class LambdaPlanReadsWireMockTest {
 
     private static String arn(String name) {
         return "arn:aws:lambda:us-east-1:" + LambdaWireMockTest.ACCOUNT + ":function:" + name;
+    }
+
+    /** @return an installer of the agent into every function ("*") with the test's layer, without a journal */
+    private AgentInstallerBuilder allFunctions() {
+        return LambdaWireMock.installer(aws, "https://logs.example.cloudaeye.com", "tok-123")
+                .target(LambdaTarget.builder()
+                        .functions("*")
+                        .layer(Architecture.X86_64, LAYER)
+                        .build())
+                .withoutJournal();
     }
 
     /** A function as an emulator answers it: no RevisionId. */
