@@ -53,7 +53,7 @@ final class Jshell {
         List<String> command = new ArrayList<>(List.of(JSHELL.toString()));
         if (execution == Execution.LOCAL) {
             command.addAll(List.of(
-                    "--no-startup", // the scripts import what they use: jshell's ten startup imports cost 0.3-0.6 s
+                    "--no-startup", // the scripts import what they use, so jshell's ten startup imports are not needed
                     "--execution",
                     "local",
                     "-J-XX:TieredStopAtLevel=1",
