@@ -73,7 +73,7 @@ public final class HelmReleaseComponent implements EksComponent {
         // What the apply left: a first install is revision 1, an upgrade one more than before, an uninstall nothing.
         int expected = done.action() == ChangeAction.DELETE ? 0 : beforeRevision + 1;
         if (current != expected) {
-            return planWhereTheApplyDidNotLand(done, state, now, connection, restore);
+            return planWhereTheApplyDidNotLand(done, state, now, current, expected, connection, restore);
         }
         List<Permission> permissions = applyPermissions(state.clusterArn(), state.throughKubeconfig());
         if (done.action() == ChangeAction.CREATE) {
@@ -109,15 +109,19 @@ public final class HelmReleaseComponent implements EksComponent {
      * Plans the rollback of a change whose release is not at the revision the apply would have left: the apply was
      * interrupted before its change landed, or it failed and Helm or the installer put the release back, or someone
      * changed the release since. Only the last is left alone.
+     *
+     * @param current the release's revision now, 0 when it is not installed
+     * @param expected the revision the apply would have left
      */
     private static Change planWhereTheApplyDidNotLand(
             Change done,
             ReleaseState state,
             Optional<InstalledRelease> now,
+            int current,
+            int expected,
             ClusterConnection connection,
             Change.Builder restore) {
         String label = state.label();
-        int current = now.map(InstalledRelease::revision).orElse(0);
         if (done.action() == ChangeAction.CREATE && now.isEmpty()) {
             if (ReleaseNamespaces.ownNamespaceExists(connection, state.namespace(), state.release())) {
                 return restore.action(ChangeAction.DELETE)
@@ -147,7 +151,6 @@ public final class HelmReleaseComponent implements EksComponent {
                             + " now): the upgrade did not land or was rolled back, nothing to undo.")
                     .build();
         }
-        int expected = done.action() == ChangeAction.DELETE ? 0 : state.beforeRevision() + 1;
         return restore.reason("Release " + label + " changed since it was applied (revision " + current + ", expected "
                         + expected + "): restore it yourself if you mean to.")
                 .build();
