@@ -12,6 +12,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.AgentInstallerBuilder;
@@ -20,6 +21,7 @@ import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ManagedResources;
 import com.cloudaeye.agent.Pacing;
 import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.PlanningException;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
@@ -36,13 +38,15 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
  * Planning keeps the shared bucket busy: the reads of a listed function that the plan updates, its aliases ({@code
  * ListAliases}, the shared bucket) and its tags ({@code GetFunction}, its own bucket), start together, so neither
  * bucket waits until the other's reads of every function are done; and the next page of {@code ListFunctions} is
- * asked for before the functions of this page queue their reads, so the bucket does not stand idle while it comes. A plan that updates nothing reads no CloudFront (only an update can break
+ * asked for before the functions of this page queue their reads, so the bucket does not stand idle while it comes;
+ * the first page is asked for beside the layer's check. A plan that updates nothing reads no CloudFront (only an update can break
  * a Lambda@Edge function), so a run with nothing to do neither calls it nor loads its client; a plan that updates
  * reads CloudFront beside the functions' own reads, not before them.
  */
 class LambdaPlanReadsWireMockTest {
     private static final String READ = "a function's tags were read";
     private static final String LISTED = "a function's aliases were listed";
+    private static final String PAGED = "the functions were listed";
 
     private WireMockServer aws;
 
@@ -177,6 +181,45 @@ class LambdaPlanReadsWireMockTest {
                         assertThat(c.reason().orElseThrow()).contains("Lambda@Edge function");
                     });
             assertThat(plan.mutations()).extracting(Change::resourceId).containsExactly(arn("a"));
+        }
+    }
+
+    @Test
+    void plan_asksForTheFirstPageOfFunctions_whileTheLayerIsChecked() {
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .inScenario("layer")
+                .willReturn(okJson("{\"Functions\":[" + plain("a") + "]}"))
+                .willSetStateTo(PAGED));
+        aws.stubFor(
+                get(urlPathMatching(fn("a"))).willReturn(okJson("{\"Configuration\":" + plain("a") + ",\"Tags\":{}}")));
+        // The layer answers only once the functions were listed: had the listing waited for the layer's answer, the
+        // check would fail on every attempt, and so would the plan.
+        aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*"))
+                .atPriority(1)
+                .inScenario("layer")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(error(503, "ServiceException", "Service unavailable")));
+        try (AgentInstaller installer =
+                allFunctions().retries(10, Duration.ofMillis(5)).build()) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.mutations()).extracting(Change::resourceId).containsExactly(arn("a"));
+            aws.verify(1, getRequestedFor(urlPathMatching("/2015-03-31/functions/?")));
+        }
+    }
+
+    @Test
+    void plan_withAMissingLayer_failsNamingIt_evenWithTheFirstPageOfFunctionsAskedFor() {
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .willReturn(okJson("{\"Functions\":[" + plain("a") + "]}")));
+        aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*"))
+                .atPriority(1)
+                .willReturn(error(404, "ResourceNotFoundException", "Layer version not found")));
+        try (AgentInstaller installer = allFunctions().build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("layer " + LAYER + " does not exist");
+            aws.verify(0, getRequestedFor(urlPathMatching(fn("a") + ".*")));
         }
     }
 

@@ -93,10 +93,13 @@ public final class FunctionPlanner {
     public TargetPlan planInstall() {
         requireSelection();
         AgentSettings agent = context.agent();
+        // The first page of functions is asked for beside the layers' check: neither waits for the other's round trip
+        // (its answer is dropped when a layer fails the check).
+        @Nullable CompletableFuture<ListFunctionsResponse> firstPage = selection.needsListing() ? listPage(null) : null;
         Map<String, GetLayerVersionResponse> layerInfo = checkLayers();
         List<CompletableFuture<Change>> pending = new ArrayList<>();
         Map<Architecture, List<String>> missingLayer = new TreeMap<>();
-        forEachSelected(config -> {
+        forEachSelected(firstPage, config -> {
             Architecture arch = architecture(config);
             if (!layers.containsKey(arch) && config.packageType() != PackageType.IMAGE) {
                 missingLayer.computeIfAbsent(arch, a -> new ArrayList<>()).add(config.functionName());
@@ -132,7 +135,7 @@ public final class FunctionPlanner {
     public TargetPlan planUninstall() {
         requireSelection();
         List<CompletableFuture<Change>> pending = new ArrayList<>();
-        forEachSelected(config -> pending.add(planned(planUninstall(config), config)));
+        forEachSelected(null, config -> pending.add(planned(planUninstall(config), config)));
         List<Change> changes = joinAll(pending);
         reads.addAll(serving.reads());
         List<String> notes = new ArrayList<>();
@@ -187,28 +190,34 @@ public final class FunctionPlanner {
         }
     }
 
-    /** One GetLayerVersion per distinct layer: it must exist and be built for its architecture. */
+    /**
+     * One GetLayerVersion per distinct layer, side by side: each must exist and be built for its architecture.
+     */
     private Map<String, GetLayerVersionResponse> checkLayers() {
+        Map<String, CompletableFuture<GetLayerVersionResponse>> reading = new HashMap<>();
+        for (String arn : layers.values()) {
+            reading.computeIfAbsent(arn, a -> {
+                reads.add(Permission.of("lambda:GetLayerVersion", a));
+                return scheduler.submit(
+                        LambdaQuotas.CONTROL_PLANE,
+                        () -> lambda.getLayerVersion(
+                                r -> r.layerName(Arns.layerName(a)).versionNumber(Arns.layerVersion(a))));
+            });
+        }
         Map<String, GetLayerVersionResponse> info = new HashMap<>();
         for (Map.Entry<Architecture, String> e : layers.entrySet()) {
             String arn = e.getValue();
-            GetLayerVersionResponse layer = info.get(arn);
-            if (layer == null) {
-                reads.add(Permission.of("lambda:GetLayerVersion", arn));
-                try {
-                    layer = scheduler.call(
-                            LambdaQuotas.CONTROL_PLANE,
-                            () -> lambda.getLayerVersion(
-                                    r -> r.layerName(Arns.layerName(arn)).versionNumber(Arns.layerVersion(arn))));
-                } catch (ResourceNotFoundException notFound) {
-                    throw new PlanningException(
-                            "The " + e.getKey() + " layer " + arn + " does not exist (or the"
-                                    + " caller may not read it): check the layer ARN and version, and that its policy allows"
-                                    + " this account.",
-                            notFound);
-                }
-                info.put(arn, layer);
+            GetLayerVersionResponse layer;
+            try {
+                layer = CallScheduler.join(Objects.requireNonNull(reading.get(arn), arn));
+            } catch (ResourceNotFoundException notFound) {
+                throw new PlanningException(
+                        "The " + e.getKey() + " layer " + arn + " does not exist (or the"
+                                + " caller may not read it): check the layer ARN and version, and that its policy allows"
+                                + " this account.",
+                        notFound);
             }
+            info.put(arn, layer);
             List<Architecture> compatible = layer.compatibleArchitectures();
             if (!compatible.isEmpty() && !compatible.contains(e.getKey())) {
                 throw new ConfigurationException("The layer " + arn + " is built for " + compatible + ", not "
@@ -218,8 +227,13 @@ public final class FunctionPlanner {
         return info;
     }
 
-    /** Calls the consumer once per selected function, paging through ListFunctions when a glob selects. */
-    private void forEachSelected(Consumer<FunctionConfiguration> consumer) {
+    /**
+     * Calls the consumer once per selected function, paging through ListFunctions when a glob selects.
+     *
+     * @param firstPage the first ListFunctions page when already asked for, else null
+     */
+    private void forEachSelected(
+            @Nullable CompletableFuture<ListFunctionsResponse> firstPage, Consumer<FunctionConfiguration> consumer) {
         Set<String> seen = new HashSet<>();
         boolean[] any = {false};
         Consumer<FunctionConfiguration> accept = config -> {
@@ -231,7 +245,7 @@ public final class FunctionPlanner {
         if (selection.needsListing()) {
             reads.add(Permission.of("lambda:ListFunctions", "*")); // AWS does not scope ListFunctions by resource
             int listed = 0;
-            CompletableFuture<ListFunctionsResponse> next = listPage(null);
+            CompletableFuture<ListFunctionsResponse> next = firstPage != null ? firstPage : listPage(null);
             while (next != null) {
                 ListFunctionsResponse response = CallScheduler.join(next);
                 // The next page is asked for before this page's functions queue their reads in the same bucket:
