@@ -85,6 +85,17 @@ public final class FleetThroughputBenchmark {
     }
 
     private static void fleet(int accounts, int regions, int functions, long latencyMs) throws Exception {
+        // -Dfleet.warmUp=true runs the same fleet once first, unmeasured, on its own stub and proxy: the measured run
+        // then shows the fleet's scheduling and pacing without the JVM's class loading and compiling of the
+        // installer's code paths, which a cold JVM pays in the first seconds (both are reported, in separate runs).
+        if (Boolean.getBoolean("fleet.warmUp")) {
+            fleet(accounts, regions, functions, latencyMs, false);
+        }
+        fleet(accounts, regions, functions, latencyMs, true);
+    }
+
+    private static void fleet(int accounts, int regions, int functions, long latencyMs, boolean report)
+            throws Exception {
         List<String> accountIds = new ArrayList<>();
         for (int i = 1; i <= accounts; i++) {
             accountIds.add(String.format("1000000%05d", i));
@@ -132,6 +143,14 @@ public final class FleetThroughputBenchmark {
                 long applyEnd = System.nanoTime();
                 double wall = (applyEnd - start) / 1e9;
                 double cpu = cpu().minus(cpuBefore).toMillis() / 1e3;
+                if (!report) {
+                    System.out.printf(
+                            Locale.ROOT,
+                            "Warm-up run (not measured): %.1f s, %d failures.%n",
+                            (applyEnd - start) / 1e9,
+                            plan.failures().size() + result.failures().size());
+                    return;
+                }
                 report(proxy, stub, plan, result, accountIds, regionList, functions, latencyMs, wall, cpu);
                 System.out.printf(Locale.ROOT, "The plan took %.1f s of the %.1f s.%n", planned, wall);
                 System.out.println(timeline.summary(Map.of("plan returned", planEnd, "apply returned", applyEnd)));
@@ -252,8 +271,12 @@ public final class FleetThroughputBenchmark {
         return "arn:aws:lambda:" + region.id() + ":" + account + ":layer:cloudaeye-x86:1";
     }
 
-    /** Straight to moto: THREADS callers, each on its own function, for SECONDS; prints requests per second. */
-    private static void motoCapacity(int seconds, int threads) throws Exception {
+    /**
+     * Straight to moto: THREADS callers, each on its own function, for SECONDS; prints requests per second.
+     *
+     * @return the requests per second
+     */
+    static double motoCapacity(int seconds, int threads) {
         Moto.reset();
         String role;
         try (IamClient iam = IamClient.builder()
@@ -306,7 +329,14 @@ public final class FleetThroughputBenchmark {
                 }));
             }
             for (Future<?> f : running) {
-                f.get();
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException(e.getCause());
+                }
             }
             double took = (System.nanoTime() - start) / 1e9;
             System.out.printf(
@@ -317,6 +347,7 @@ public final class FleetThroughputBenchmark {
                     done.get(),
                     done.get() / took,
                     errors.get());
+            return done.get() / took;
         } finally {
             pool.shutdownNow();
         }

@@ -25,9 +25,13 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.iam.IamClient;
@@ -169,6 +173,7 @@ public final class LambdaThroughputBenchmark {
         emulatorInstaller(WARM_UP);
         emulatorLoop(WARM_UP);
         double[] ratios = new double[rounds];
+        Measured[] last = new Measured[2];
         for (int round = 0; round < rounds; round++) {
             boolean oursFirst = round % 2 == 0;
             Measured loop = oursFirst ? null : emulatorLoop(n);
@@ -177,6 +182,8 @@ public final class LambdaThroughputBenchmark {
                 loop = emulatorLoop(n);
             }
             ratios[round] = ours.seconds() / loop.seconds();
+            last[0] = ours;
+            last[1] = loop;
             System.out.printf(
                     Locale.ROOT,
                     "| emulator, round %d (%s first) | %d | %.1f s | %d of %d | %s | %.1f s | %d of %d | **%.2f** |%n",
@@ -194,13 +201,26 @@ public final class LambdaThroughputBenchmark {
         }
         java.util.Arrays.sort(ratios);
         System.out.printf(Locale.ROOT, "Median of the %d rounds' installer/loop: %.2f%n", rounds, ratios[rounds / 2]);
+        // The best ratio this moto allows with these calls: the loop at what moto answers one caller, the installer at
+        // what it answers the installer's 32 workers (moto answers one request at a time, so more callers gain little).
+        double one = FleetThroughputBenchmark.motoCapacity(5, 1);
+        double many = FleetThroughputBenchmark.motoCapacity(5, 32);
+        System.out.printf(
+                Locale.ROOT,
+                "The best installer/loop this moto allows: the installer's %d requests at %.0f/s (32 callers) against"
+                        + " the loop's %d at %.0f/s (1 caller): %.2f%n",
+                last[0].requests(),
+                many,
+                last[1].requests(),
+                one,
+                (last[0].requests() / many) / (last[1].requests() / one));
     }
 
     /** Functions each side of the emulator scenario runs on first, unmeasured. */
     private static final int WARM_UP = 50;
 
-    /** One side of the emulator scenario: its wall time, its correct functions, its calls by action. */
-    private record Measured(double seconds, int correct, Map<String, Long> calls) {}
+    /** One side of the emulator scenario: its wall time, its correct functions, its calls by action, all its requests. */
+    private record Measured(double seconds, int correct, Map<String, Long> calls, long requests) {}
 
     private static Measured emulatorInstaller(int n) {
         Moto.reset();
@@ -222,18 +242,33 @@ public final class LambdaThroughputBenchmark {
             if (result.results().size() != n) {
                 throw new IllegalStateException("planned " + result.results().size() + " of " + n);
             }
-            return new Measured(seconds, correct(Moto.endpoint(), layer), installer.calls());
+            Map<String, Long> calls = installer.calls();
+            long requests = calls.values().stream().mapToLong(Long::longValue).sum();
+            return new Measured(seconds, correct(Moto.endpoint(), layer), calls, requests);
         }
     }
 
     private static Measured emulatorLoop(int n) {
         Moto.reset();
         String layer = createFunctionsUnchecked(n);
-        try (LambdaClient lambda = client(Moto.endpoint())) {
+        AtomicLong requests = new AtomicLong();
+        try (LambdaClient lambda = LambdaClient.builder()
+                .endpointOverride(Moto.endpoint())
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD)
+                        .addExecutionInterceptor(new ExecutionInterceptor() {
+                            @Override
+                            public void beforeTransmission(
+                                    Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                                requests.incrementAndGet();
+                            }
+                        }))
+                .build()) {
             long start = System.nanoTime();
             sequentialLoop(lambda, layer, false);
             double seconds = (System.nanoTime() - start) / 1e9;
-            return new Measured(seconds, correct(Moto.endpoint(), layer), Map.of());
+            return new Measured(seconds, correct(Moto.endpoint(), layer), Map.of(), requests.get());
         }
     }
 
