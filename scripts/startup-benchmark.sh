@@ -125,4 +125,17 @@ median "jshell --no-startup --execution local, lambda-plan.jsh, Lambda-only jar"
   "$scripts/lambda-plan.jsh"
 median "jshell --no-startup --execution local, lambda-plan.jsh, Lambda-only jar, CDS archive" jshell --no-startup \
   "${SMALL[@]}" -J-XX:SharedArchiveFile="$work/jshell-small.jsa" "$scripts/lambda-plan.jsh"
+
+# The README's command and the launcher's later runs, alternately, RUNS rounds: a ratio that a load changing from
+# row to row does not skew. Wall time and CPU time (user + system, of all the run's processes), median of each.
+TIMEFORMAT='%R %U %S'
+for _ in $(seq "$RUNS"); do
+  { time jshell --no-startup "${LOCAL[@]}" "$scripts/lambda-plan.jsh" >>"$work/runs.log" 2>&1; } 2>>"$work/t-readme"
+  { time env CLOUDAEYE_CDS_DIR="$work/cds" "${launcher[@]}" lambda-plan.jsh >>"$work/runs.log" 2>&1; } 2>>"$work/t-launcher"
+done
+middle() { sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"; }
+for v in readme launcher; do
+  echo "Alternating, $v: wall $(awk '{print $1}' "$work/t-$v" | middle) s," \
+    "CPU $(awk '{printf "%.2f\n", $2 + $3}' "$work/t-$v" | middle) s (wall: $(awk '{print $1}' "$work/t-$v" | sort -n | tr '\n' ' '))"
+done
 echo "Load after the runs: $(uptime)"
