@@ -88,6 +88,12 @@ SMALL=(--execution local -J"$C1" -J--add-modules=ALL-DEFAULT -J--class-path="$wo
 jshell --no-startup "${SMALL[@]}" -J-XX:ArchiveClassesAtExit="$work/jshell-small.jsa" "$scripts/lambda-plan.jsh" \
   >>"$work/runs.log" 2>&1
 
+# The launcher examples/jshell/cloudaeye-jshell: the README's command with a CDS archive it makes by itself. Its first
+# run dumps the archive (timed with an empty archive directory each time); later runs use it (dumped once here).
+launcher=(env -u JAVA_HOME CLOUDAEYE_JAR="$JAR" "$scripts/cloudaeye-jshell")
+launcher_first() { rm -rf "$work/cds-first"; CLOUDAEYE_CDS_DIR="$work/cds-first" "${launcher[@]}" "$@"; }
+CLOUDAEYE_CDS_DIR="$work/cds" "${launcher[@]}" lambda-plan.jsh >>"$work/runs.log" 2>&1
+
 echo "Load before the runs: $(uptime)"
 echo "| run (nothing to do: a plan of no change) | median | all runs |"
 echo "| --- | --- | --- |"
@@ -105,6 +111,9 @@ median "jshell --execution local, lambda-plan.jsh" jshell "${LOCAL[@]}" "$script
 # The README's documented command (README.md, "Examples and jshell"; examples/README.md's $JSHELL).
 median "jshell --no-startup --execution local, lambda-plan.jsh (the README's command)" jshell --no-startup "${LOCAL[@]}" \
   "$scripts/lambda-plan.jsh"
+median "cloudaeye-jshell lambda-plan.jsh, first run (dumps the archive)" launcher_first lambda-plan.jsh
+median "cloudaeye-jshell lambda-plan.jsh, later runs (the archive)" env CLOUDAEYE_CDS_DIR="$work/cds" \
+  "${launcher[@]}" lambda-plan.jsh
 median "jshell --execution local, lambda-plan.jsh, CDS archive" jshell "${LOCAL[@]}" \
   -J-XX:SharedArchiveFile="$work/jshell.jsa" "$scripts/lambda-plan.jsh"
 median "jshell --no-startup, empty script" jshell --no-startup -J"$C1" -R"$C1" --class-path "$JAR" "$work/empty.jsh"

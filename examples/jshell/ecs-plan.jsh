@@ -13,6 +13,8 @@
 //   CLOUDAEYE_ECS_WAIT_MINUTES  how long to wait for each service to be stable (default 15; 0: do not wait)
 //
 // Run it from the directory where the files should go:
+//   /path/to/examples/jshell/cloudaeye-jshell ecs-plan.jsh   (bash: adds a CDS archive, examples/README.md)
+// or, without bash (Windows), jshell itself:
 //   JAR=/path/to/cloudaeye-agent-all.jar
 //   jshell --no-startup --execution local -J-XX:TieredStopAtLevel=1 -J--add-modules=ALL-DEFAULT -J--class-path=$JAR --class-path $JAR ecs-plan.jsh
 // (jshell's default remote execution, `jshell --class-path $JAR ecs-plan.jsh`, works too, 1.3-2.1 s slower.)

@@ -14,6 +14,8 @@
 //                           cross-account role (the IAM-user mode hands out an access key: use the Java API for it)
 //
 // Run it from the directory where the files should go:
+//   /path/to/examples/jshell/cloudaeye-jshell eks-plan.jsh   (bash: adds a CDS archive, examples/README.md)
+// or, without bash (Windows), jshell itself:
 //   JAR=/path/to/cloudaeye-agent-all.jar
 //   jshell --no-startup --execution local -J-XX:TieredStopAtLevel=1 -J--add-modules=ALL-DEFAULT -J--class-path=$JAR --class-path $JAR eks-plan.jsh
 // (jshell's default remote execution, `jshell --class-path $JAR eks-plan.jsh`, works too, 1.3-2.1 s slower.)

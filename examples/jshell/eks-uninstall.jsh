@@ -15,6 +15,8 @@
 //   CLOUDAEYE_APPLY=yes     apply the uninstall plan at once (optional)
 //
 // Run it from the directory where the files should go:
+//   /path/to/examples/jshell/cloudaeye-jshell eks-uninstall.jsh   (bash: adds a CDS archive, examples/README.md)
+// or, without bash (Windows), jshell itself:
 //   JAR=/path/to/cloudaeye-agent-all.jar
 //   jshell --no-startup --execution local -J-XX:TieredStopAtLevel=1 -J--add-modules=ALL-DEFAULT -J--class-path=$JAR --class-path $JAR eks-uninstall.jsh
 // (jshell's default remote execution, `jshell --class-path $JAR eks-uninstall.jsh`, works too, 1.3-2.1 s slower.)

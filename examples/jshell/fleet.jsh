@@ -12,6 +12,8 @@
 //                           and {account} stand for each account-region's
 //   CLOUDAEYE_APPLY=yes     apply the plan
 //
+//   /path/to/examples/jshell/cloudaeye-jshell fleet.jsh   (bash: adds a CDS archive, examples/README.md)
+// or, without bash (Windows), jshell itself:
 //   JAR=/path/to/cloudaeye-agent-all.jar
 //   jshell --no-startup --execution local -J-XX:TieredStopAtLevel=1 -J--add-modules=ALL-DEFAULT -J--class-path=$JAR --class-path $JAR fleet.jsh
 // (jshell's default remote execution, `jshell --class-path $JAR fleet.jsh`, works too, 1.3-2.1 s slower.)

@@ -8,6 +8,8 @@
 //   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   the agent settings (optional; some restores re-write them)
 //
 // Run it from the directory where the files should go:
+//   /path/to/examples/jshell/cloudaeye-jshell rollback.jsh   (bash: adds a CDS archive, examples/README.md)
+// or, without bash (Windows), jshell itself:
 //   JAR=/path/to/cloudaeye-agent-all.jar
 //   jshell --no-startup --execution local -J-XX:TieredStopAtLevel=1 -J--add-modules=ALL-DEFAULT -J--class-path=$JAR --class-path $JAR rollback.jsh
 // (jshell's default remote execution, `jshell --class-path $JAR rollback.jsh`, works too, 1.3-2.1 s slower.)

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -68,6 +69,23 @@ final class Jshell {
                 JAR.toString(),
                 jvm + "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 SCRIPTS.resolve(script).toString()));
+        return execute(command, work, env, script);
+    }
+
+    /**
+     * Runs {@code examples/jshell/cloudaeye-jshell} with {@code args} in {@code work}, with only {@code env} set of
+     * the AWS and CloudAEye variables, and this JDK as {@code JAVA_HOME} (so it runs this JDK's jshell).
+     */
+    static Run launcher(Path work, Map<String, String> env, String... args) {
+        List<String> command =
+                new ArrayList<>(List.of(SCRIPTS.resolve("cloudaeye-jshell").toString()));
+        command.addAll(List.of(args));
+        Map<String, String> withJdk = new HashMap<>(env);
+        withJdk.put("JAVA_HOME", System.getProperty("java.home"));
+        return execute(command, work, withJdk, "cloudaeye-jshell");
+    }
+
+    private static Run execute(List<String> command, Path work, Map<String, String> env, String name) {
         ProcessBuilder builder =
                 new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true);
         Map<String, String> environment = builder.environment();
@@ -79,7 +97,7 @@ final class Jshell {
             CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
             if (!process.waitFor(2, TimeUnit.MINUTES)) {
                 process.destroyForcibly();
-                throw new AssertionError(script + " did not finish in 2 minutes");
+                throw new AssertionError(name + " did not finish in 2 minutes");
             }
             return new Run(process.exitValue(), output.join());
         } catch (IOException e) {
