@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -69,6 +70,9 @@ public final class AwsClients implements AutoCloseable {
             return t;
         });
         timers.setRemoveOnCancelPolicy(true);
+        // Ends when idle, like the scheduler's threads: a fleet's finished account-regions hold no thread.
+        timers.setKeepAliveTime(RateLimitedScheduler.IDLE_THREAD_LIFETIME.toNanos(), TimeUnit.NANOSECONDS);
+        timers.allowCoreThreadTimeOut(true);
     }
 
     /** @return the region */
@@ -124,6 +128,11 @@ public final class AwsClients implements AutoCloseable {
             sync.httpClient(httpClient);
         }
         return builder;
+    }
+
+    /** @return the SDK timer's threads alive now (none once it was idle for a while) */
+    int timerThreads() {
+        return timers.getPoolSize();
     }
 
     /** @return the SDK timeouts still queued: those of attempts in flight (cancelled ones are removed at once) */

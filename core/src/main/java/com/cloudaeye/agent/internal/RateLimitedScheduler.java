@@ -10,11 +10,10 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -41,7 +40,15 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     /** The quota of the call a worker thread is running, for {@link #awaitSendTurn()}. */
     private static final ThreadLocal<Bucket> RUNNING = new ThreadLocal<>();
 
-    private final ScheduledExecutorService timer;
+    /**
+     * How long an idle worker or timer thread lives: a fleet keeps one installer per account-region for its life, and
+     * an account-region that finished must not hold its 32 workers until the fleet closes (an estate of 800
+     * account-regions would hold over 25,000 threads). A thread ends after this long without work and is started
+     * again by the next call.
+     */
+    static final Duration IDLE_THREAD_LIFETIME = Duration.ofSeconds(5);
+
+    private final ScheduledThreadPoolExecutor timer;
     /** Runs the calls; calls waiting for a worker go scarcest quota first ({@link Work}). */
     private final ThreadPoolExecutor workers;
 
@@ -87,19 +94,34 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
             int maxConcurrency,
             int maxAttempts,
             Duration baseBackoff) {
+        this(rateOverrides, pacing, maxConcurrency, maxAttempts, baseBackoff, IDLE_THREAD_LIFETIME);
+    }
+
+    RateLimitedScheduler(
+            Map<String, Double> rateOverrides,
+            Pacing pacing,
+            int maxConcurrency,
+            int maxAttempts,
+            Duration baseBackoff,
+            Duration idleThreadLifetime) {
         this.rateOverrides = Map.copyOf(rateOverrides);
         this.pacing = pacing;
         this.maxConcurrency = maxConcurrency;
         this.maxAttempts = maxAttempts;
         this.baseBackoff = baseBackoff;
-        this.timer = Executors.newSingleThreadScheduledExecutor(daemon("cloudaeye-timer"));
+        this.timer = new ScheduledThreadPoolExecutor(1, daemon("cloudaeye-timer"));
+        // The timer's one thread stays while a wait is queued (ThreadPoolExecutor never retires the last thread of a
+        // non-empty queue), so a wait longer than the lifetime still runs.
+        timer.setKeepAliveTime(idleThreadLifetime.toNanos(), TimeUnit.NANOSECONDS);
+        timer.allowCoreThreadTimeOut(true);
         this.workers = new ThreadPoolExecutor(
                 maxConcurrency,
                 maxConcurrency,
-                0,
-                TimeUnit.MILLISECONDS,
+                idleThreadLifetime.toNanos(),
+                TimeUnit.NANOSECONDS,
                 new PriorityBlockingQueue<>(),
                 daemon("cloudaeye-aws"));
+        workers.allowCoreThreadTimeOut(true);
         // A share promises the account's other users every second's rest: count its requests from when they left.
         this.stalls = pacing.share() < 1
                 ? new StallWatch((from, to) -> buckets.values().forEach(b -> b.stalled(from, to)))
@@ -312,6 +334,11 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     int waiting(String quotaName) {
         Bucket b = buckets.get(quotaName);
         return b == null ? 0 : b.waiting();
+    }
+
+    /** @return the worker and timer threads alive now */
+    int liveThreads() {
+        return workers.getPoolSize() + timer.getPoolSize();
     }
 
     @Override

@@ -213,6 +213,9 @@ class AwsClientsTest {
             assertThat(clients.queuedTimeouts())
                     .as("five attempts ended, none in flight")
                     .isZero();
+            // The timer's thread ends when idle (after RateLimitedScheduler.IDLE_THREAD_LIFETIME), like the
+            // scheduler's: a fleet's finished account-regions hold no thread.
+            IdleThreadsTest.awaitZero(clients::timerThreads, "the SDK timer's thread");
         }
     }
 }

@@ -128,7 +128,8 @@ public final class FleetThroughputBenchmark {
                             .layer(Architecture.X86_64, layer(account, region))
                             .build())
                     .withoutJournal()
-                    .maxParallel(accounts * regions)
+                    // -Dfleet.maxParallel=N runs at most N account-regions at once (default: all of them).
+                    .maxParallel(Integer.getInteger("fleet.maxParallel", accounts * regions))
                     .build()) {
                 LambdaThroughputBenchmark.resetPeakHeap();
                 LiveHeap.start();
@@ -156,6 +157,12 @@ public final class FleetThroughputBenchmark {
                 System.out.println(timeline.summary(Map.of("plan returned", planEnd, "apply returned", applyEnd)));
                 System.out.println(ProxyCapacity.cpuByThreads());
                 System.out.println(cpuPerRequest(threadsBefore, cpu, proxy.totalRequests()));
+                java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+                System.out.printf(
+                        Locale.ROOT,
+                        "Threads: at most %d alive at once, %d when the apply returned (the test bed's included).%n",
+                        threads.getPeakThreadCount(),
+                        threads.getThreadCount());
                 System.out.println("Heap: " + LiveHeap.summary() + "; the table's peak heap sums each pool's peak,"
                         + " garbage included.");
             }
