@@ -6,11 +6,14 @@ import com.cloudaeye.agent.examples.Jshell.Run;
 import com.cloudaeye.agent.testing.Moto;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -64,6 +67,33 @@ class JshellLauncherIT {
                 .isEqualTo(archives);
         assertThat(Files.getLastModifiedTime(archives.get(0)).toMillis()).isEqualTo(dumped);
         assertThat(files(cache)).as("no temporary file or log is left").isEqualTo(archives);
+    }
+
+    /** Two first runs side by side each dump an archive and rename it into place: neither leaves half of one. */
+    @Test
+    void lambdaPlan_twoFirstRunsSideBySide_bothSucceedAndEveryArchiveIsWhole() throws Exception {
+        Path a = Files.createDirectory(work.resolve("a"));
+        Path b = Files.createDirectory(work.resolve("b"));
+        CompletableFuture<Run> first = CompletableFuture.supplyAsync(() -> uncheckedPlan(a));
+        Run second = plan(b);
+
+        assertThat(first.get(3, TimeUnit.MINUTES).output())
+                .isEqualTo(second.output().replace(b.toString(), a.toString()));
+        assertThat(archives())
+                .isNotEmpty()
+                .allSatisfy(archive -> assertThat(archive.getFileName().toString())
+                        .as("named by its size")
+                        .endsWith("-" + Files.size(archive) + ".jsa"));
+        assertThat(files(cache)).as("no temporary file or log is left").isEqualTo(archives());
+        assertThat(plan().output()).isEqualTo(second.output().replace(b.toString(), work.toString()));
+    }
+
+    private Run uncheckedPlan(Path dir) {
+        try {
+            return plan(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test
@@ -129,10 +159,14 @@ class JshellLauncherIT {
      * planned, exited 0 and printed nothing about CDS.
      */
     private Run plan() throws IOException {
-        Run run = Jshell.launcher(work, env, "-J-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "lambda-plan.jsh");
+        return plan(work);
+    }
+
+    private Run plan(Path dir) throws IOException {
+        Run run = Jshell.launcher(dir, env, "-J-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "lambda-plan.jsh");
         assertThat(run.exitStatus()).as(run.output()).isZero();
         assertThat(run.output()).contains("Wrote plan.json and policy.json");
-        assertThat(Files.readString(work.resolve("plan.json"))).contains("orders");
+        assertThat(Files.readString(dir.resolve("plan.json"))).contains("orders");
         for (String text : CDS_TEXT) {
             assertThat(run.output()).doesNotContain(text);
         }
