@@ -170,6 +170,7 @@ class JshellLauncherIT {
         for (String text : CDS_TEXT) {
             assertThat(run.output()).doesNotContain(text);
         }
+        assertThat(run.output()).as("the API token is never printed").doesNotContain(env.get("CLOUDAEYE_API_TOKEN"));
         return run;
     }
 

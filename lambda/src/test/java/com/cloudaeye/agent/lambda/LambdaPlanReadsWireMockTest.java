@@ -23,6 +23,7 @@ import com.cloudaeye.agent.Pacing;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PlanningException;
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.matching.UrlPattern;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import java.time.Duration;
@@ -79,11 +80,7 @@ class LambdaPlanReadsWireMockTest {
         }
         // The last function's aliases cannot be listed until some function's tags were read: if the tags waited for
         // every listing, its listing would fail on every attempt and so would the plan.
-        aws.stubFor(get(urlPathMatching(fn("c") + "/aliases"))
-                .atPriority(1)
-                .inScenario("tags")
-                .whenScenarioStateIs(Scenario.STARTED)
-                .willReturn(error(503, "ServiceException", "Service unavailable")));
+        unavailableWhileStarted(urlPathMatching(fn("c") + "/aliases"), "tags");
         try (AgentInstaller installer =
                 allFunctions().retries(10, Duration.ofMillis(5)).build()) {
             Plan plan = installer.plan();
@@ -194,11 +191,7 @@ class LambdaPlanReadsWireMockTest {
                 get(urlPathMatching(fn("a"))).willReturn(okJson("{\"Configuration\":" + plain("a") + ",\"Tags\":{}}")));
         // The layer answers only once the functions were listed: had the listing waited for the layer's answer, the
         // check would fail on every attempt, and so would the plan.
-        aws.stubFor(get(urlPathMatching("/2018-10-31/layers/.*"))
-                .atPriority(1)
-                .inScenario("layer")
-                .whenScenarioStateIs(Scenario.STARTED)
-                .willReturn(error(503, "ServiceException", "Service unavailable")));
+        unavailableWhileStarted(urlPathMatching("/2018-10-31/layers/.*"), "layer");
         try (AgentInstaller installer =
                 allFunctions().retries(10, Duration.ofMillis(5)).build()) {
             Plan plan = installer.plan();
@@ -243,6 +236,14 @@ class LambdaPlanReadsWireMockTest {
                     .as("only an update can break a Lambda@Edge function: nothing to update, nothing to check")
                     .noneMatch(p -> p.action().startsWith("cloudfront:"));
         }
+    }
+
+    /** Until the scenario leaves its start, the URL answers 503, which the plan retries. */
+    private void unavailableWhileStarted(UrlPattern url, String scenario) {
+        aws.stubFor(get(url).atPriority(1)
+                .inScenario(scenario)
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(error(503, "ServiceException", "Service unavailable")));
     }
 
     private static String arn(String name) {

@@ -252,19 +252,12 @@ public final class LambdaThroughputBenchmark {
         Moto.reset();
         String layer = createFunctionsUnchecked(n);
         AtomicLong requests = new AtomicLong();
-        try (LambdaClient lambda = LambdaClient.builder()
-                .endpointOverride(Moto.endpoint())
-                .region(Moto.REGION)
-                .credentialsProvider(Moto.credentials())
-                .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD)
-                        .addExecutionInterceptor(new ExecutionInterceptor() {
-                            @Override
-                            public void beforeTransmission(
-                                    Context.BeforeTransmission context, ExecutionAttributes attributes) {
-                                requests.incrementAndGet();
-                            }
-                        }))
-                .build()) {
+        try (LambdaClient lambda = client(Moto.endpoint(), new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                requests.incrementAndGet();
+            }
+        })) {
             long start = System.nanoTime();
             sequentialLoop(lambda, layer, false);
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -291,12 +284,13 @@ public final class LambdaThroughputBenchmark {
         }
     }
 
-    private static LambdaClient client(URI endpoint) {
+    private static LambdaClient client(URI endpoint, ExecutionInterceptor... interceptors) {
         return LambdaClient.builder()
                 .endpointOverride(endpoint)
                 .region(Moto.REGION)
                 .credentialsProvider(Moto.credentials())
-                .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD))
+                .overrideConfiguration(
+                        o -> o.retryStrategy(RetryMode.STANDARD).executionInterceptors(List.of(interceptors)))
                 .build();
     }
 
