@@ -50,8 +50,19 @@ class LambdaPlanGoldenTest {
         String legacy =
                 LambdaWireMockTest.function("legacy-go", "rev-g", "Successful").replace("python3.12", "go1.x");
         aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
-                .willReturn(okJson("{\"Functions\":[" + String.join(",", upgrade, fresh, image, done, legacy) + "]}")));
-        // orders serves traffic through aliases: live moves to the published version, canary (weighted) does not.
+                .willReturn(okJson("{\"Functions\":["
+                        + String.join(
+                                ",",
+                                upgrade,
+                                fresh,
+                                LambdaWireMockTest.version("orders", "4"),
+                                LambdaWireMockTest.version("orders", "5"),
+                                image,
+                                done,
+                                legacy)
+                        + "]}")));
+        // orders serves traffic through aliases (the listing shows its published versions, and only its aliases are
+        // listed): live moves to the published version, canary (weighted) does not.
         aws.stubFor(get(urlPathMatching(LambdaWireMockTest.fn("orders") + "/aliases"))
                 .willReturn(okJson("{\"Aliases\":[" + LambdaAliasWireMockTest.alias("canary", "4", "\"5\":0.1") + ","
                         + LambdaAliasWireMockTest.alias("live", "4", "")

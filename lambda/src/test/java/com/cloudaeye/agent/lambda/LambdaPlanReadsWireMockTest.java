@@ -4,6 +4,7 @@ import static com.cloudaeye.agent.lambda.LambdaWireMockTest.LAYER;
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.error;
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.fn;
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.function;
+import static com.cloudaeye.agent.lambda.LambdaWireMockTest.version;
 import static com.github.tomakehurst.wiremock.client.WireMock.absent;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
@@ -103,10 +104,11 @@ class LambdaPlanReadsWireMockTest {
     void plan_asksForTheNextPageOfFunctions_beforeTheAliasesOfThisPagesFunctionsAreListed() {
         aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
                 .withQueryParam("Marker", absent())
-                .willReturn(okJson("{\"Functions\":[" + plain("a") + "," + plain("b") + "],\"NextMarker\":\"p2\"}")));
+                .willReturn(okJson("{\"Functions\":[" + plain("a") + "," + version("a", "1") + "," + plain("b") + ","
+                        + version("b", "1") + "],\"NextMarker\":\"p2\"}")));
         aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
                 .withQueryParam("Marker", equalTo("p2"))
-                .willReturn(okJson("{\"Functions\":[" + plain("c") + "]}")));
+                .willReturn(okJson("{\"Functions\":[" + plain("c") + "," + version("c", "1") + "]}")));
         for (String name : new String[] {"a", "b", "c"}) {
             aws.stubFor(get(urlPathMatching(fn(name)))
                     .willReturn(okJson("{\"Configuration\":" + plain(name) + ",\"Tags\":{}}")));
@@ -139,7 +141,8 @@ class LambdaPlanReadsWireMockTest {
     @Test
     void plan_listsTheFunctionsAliases_whileCloudFrontIsRead_andStillSkipsTheEdgeFunction() {
         aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
-                .willReturn(okJson("{\"Functions\":[" + plain("a") + "," + plain("edge") + "]}")));
+                .willReturn(okJson("{\"Functions\":[" + plain("a") + "," + version("a", "1") + "," + plain("edge") + ","
+                        + version("edge", "3") + "]}")));
         for (String name : new String[] {"a", "edge"}) {
             aws.stubFor(get(urlPathMatching(fn(name)))
                     .willReturn(okJson("{\"Configuration\":" + plain(name) + ",\"Tags\":{}}")));

@@ -3,6 +3,7 @@ package com.cloudaeye.agent.lambda;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
@@ -76,14 +77,19 @@ class LambdaWireMockTest {
             Plan plan = installer.plan();
             assertThat(plan.mutations()).hasSize(3);
             // ListFunctions returns no tags: a function the plan changes costs one GetFunction (Lambda's 100/s
-            // quota, not the shared 15/s one) to learn whether a CloudFormation stack owns it.
+            // quota, not the shared 15/s one) to learn whether a CloudFormation stack owns it. The listing, of every
+            // version, showed none published: no function has an alias serving anything but $LATEST, so no
+            // ListAliases.
             assertThat(installer.calls())
                     .containsEntry("lambda:ListFunctions", 2L)
                     .containsEntry("lambda:GetLayerVersion", 1L)
-                    .containsEntry("lambda:ListAliases", 3L)
                     .containsEntry("cloudfront:ListDistributions", 1L)
                     .containsEntry("lambda:GetFunction", 3L)
-                    .hasSize(5);
+                    .hasSize(4);
+            aws.verify(
+                    2,
+                    getRequestedFor(urlPathMatching("/2015-03-31/functions/?"))
+                            .withQueryParam("FunctionVersion", equalTo("ALL")));
         }
     }
 
@@ -455,6 +461,16 @@ class LambdaWireMockTest {
                 + "\"Architectures\":[\"x86_64\"],\"RevisionId\":\"" + revision + "\",\"State\":\"Active\","
                 + "\"LastUpdateStatus\":\"" + lastUpdateStatus + "\",\"Layers\":[],"
                 + "\"Environment\":{\"Variables\":{\"STAGE\":\"prod\"}}}";
+    }
+
+    /**
+     * @return a published version of the function as {@code ListFunctions} with {@code FunctionVersion=ALL} lists
+     *     it: its own entry, its qualified ARN
+     */
+    static String version(String name, String version) {
+        return function(name, "v" + version, "Successful")
+                .replace(":function:" + name + "\"", ":function:" + name + ":" + version + "\"")
+                .replace("\"Runtime\"", "\"Version\":\"" + version + "\",\"Runtime\"");
     }
 
     static String getFunction(String name, String revision, String lastUpdateStatus) {

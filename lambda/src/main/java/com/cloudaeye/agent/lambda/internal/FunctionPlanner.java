@@ -25,6 +25,7 @@ import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.FunctionVersion;
 import software.amazon.awssdk.services.lambda.model.GetFunctionResponse;
 import software.amazon.awssdk.services.lambda.model.GetLayerVersionResponse;
 import software.amazon.awssdk.services.lambda.model.Layer;
@@ -35,10 +36,13 @@ import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
 /**
  * Plans install and uninstall for the selected functions with read-only calls: a paged
  * {@code ListFunctions} (50 a page, whose configurations are enough to plan) when a glob selects, a
- * {@code GetFunction} for names given explicitly or when tags filter, and one {@code GetLayerVersion} per layer.
+ * {@code GetFunction} for names given explicitly or when tags filter, and one {@code GetLayerVersion} per layer. The
+ * listing includes every published version while that costs fewer calls than it saves ({@link PublishedVersions}):
+ * only a function with a published version has aliases worth listing.
  */
 public final class FunctionPlanner {
     static final String RESOURCE_TYPE = "AWS::Lambda::Function";
+    private static final String LATEST = "$LATEST";
 
     private final TargetContext context;
     private final LambdaClient lambda;
@@ -52,6 +56,7 @@ public final class FunctionPlanner {
     private final FunctionDiff diff;
     private final Set<Permission> reads = new TreeSet<>();
     private final IacOwnership iac;
+    private final PublishedVersions published = new PublishedVersions();
 
     /**
      * @param context the target context
@@ -95,7 +100,8 @@ public final class FunctionPlanner {
         AgentSettings agent = context.agent();
         // The first page of functions is asked for beside the layers' check: neither waits for the other's round trip
         // (its answer is dropped when a layer fails the check).
-        @Nullable CompletableFuture<ListFunctionsResponse> firstPage = selection.needsListing() ? listPage(null) : null;
+        @Nullable
+        CompletableFuture<ListFunctionsResponse> firstPage = selection.needsListing() ? listPage(null, true) : null;
         Map<String, GetLayerVersionResponse> layerInfo = checkLayers();
         List<CompletableFuture<Change>> pending = new ArrayList<>();
         Map<Architecture, List<String>> missingLayer = new TreeMap<>();
@@ -149,7 +155,7 @@ public final class FunctionPlanner {
      */
     private CompletableFuture<Change> planned(Change change, FunctionConfiguration config) {
         iac.readFor(change);
-        return serving.plan(change, config);
+        return serving.plan(change, config, published.of(change.resourceId()));
     }
 
     /** @return the changes, each update of a Lambda@Edge function skipped with the reason (and not applied) */
@@ -230,7 +236,7 @@ public final class FunctionPlanner {
     /**
      * Calls the consumer once per selected function, paging through ListFunctions when a glob selects.
      *
-     * @param firstPage the first ListFunctions page when already asked for, else null
+     * @param firstPage the first ListFunctions page (of every version) when already asked for, else null
      */
     private void forEachSelected(
             @Nullable CompletableFuture<ListFunctionsResponse> firstPage, Consumer<FunctionConfiguration> consumer) {
@@ -244,24 +250,54 @@ public final class FunctionPlanner {
         };
         if (selection.needsListing()) {
             reads.add(Permission.of("lambda:ListFunctions", "*")); // AWS does not scope ListFunctions by resource
-            int listed = 0;
-            CompletableFuture<ListFunctionsResponse> next = firstPage != null ? firstPage : listPage(null);
+            Set<String> listed = new HashSet<>();
+            boolean allVersions = true;
+            CompletableFuture<ListFunctionsResponse> next = firstPage != null ? firstPage : listPage(null, true);
             while (next != null) {
                 ListFunctionsResponse response = CallScheduler.join(next);
+                List<FunctionConfiguration> latest = new ArrayList<>();
+                List<String> versions = new ArrayList<>();
+                for (FunctionConfiguration f : response.functions()) {
+                    if (f.version() == null || LATEST.equals(f.version())) {
+                        // Listed with every version, $LATEST's ARN carries the qualifier: plans name the function.
+                        latest.add(f.toBuilder()
+                                .functionArn(unqualified(f.functionArn()))
+                                .build());
+                    } else {
+                        versions.add(unqualified(f.functionArn()));
+                    }
+                }
+                if (allVersions) {
+                    published.page(
+                            latest.stream()
+                                    .map(FunctionConfiguration::functionArn)
+                                    .toList(),
+                            versions);
+                }
                 // The next page is asked for before this page's functions queue their reads in the same bucket:
                 // asked after them, it would wait for all of them, and the bucket would stand idle for its round trip.
                 String marker = response.nextMarker();
-                next = marker != null && !marker.isEmpty() ? listPage(marker) : null;
-                listed += response.functions().size();
+                boolean more = marker != null && !marker.isEmpty();
+                if (allVersions && more && !published.worthListing()) {
+                    // The versions cost more pages than the alias reads they save: list the functions alone, again
+                    // from the start (a listing's marker does not carry over), and list every function's aliases.
+                    allVersions = false;
+                    published.givenUp();
+                    next = listPage(null, false);
+                } else {
+                    next = more ? listPage(marker, allVersions) : null;
+                }
                 List<FunctionConfiguration> selected = new ArrayList<>();
-                for (FunctionConfiguration f : response.functions()) {
-                    if (selection.matches(f.functionName(), unqualified(f.functionArn()))) {
+                for (FunctionConfiguration f : latest) {
+                    listed.add(f.functionArn());
+                    if (selection.matches(f.functionName(), f.functionArn())) {
                         selected.add(f);
                     }
                 }
                 filterByTags(selected).forEach(accept);
             }
-            planned.listed(listed);
+            published.listingEnded();
+            planned.listed(listed.size());
         }
         List<CompletableFuture<GetFunctionResponse>> explicit = new ArrayList<>();
         List<String> names = new ArrayList<>();
@@ -298,10 +334,12 @@ public final class FunctionPlanner {
         }
     }
 
-    private CompletableFuture<ListFunctionsResponse> listPage(@Nullable String marker) {
+    /** @param allVersions list every published version too, not just each function's {@code $LATEST} */
+    private CompletableFuture<ListFunctionsResponse> listPage(@Nullable String marker, boolean allVersions) {
         return scheduler.submit(
                 LambdaQuotas.CONTROL_PLANE,
-                () -> lambda.listFunctions(r -> r.maxItems(50).marker(marker)));
+                () -> lambda.listFunctions(
+                        r -> r.maxItems(50).marker(marker).functionVersion(allVersions ? FunctionVersion.ALL : null)));
     }
 
     private static boolean seenName(Set<String> seenArns, String name) {

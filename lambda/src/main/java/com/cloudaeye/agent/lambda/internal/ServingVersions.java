@@ -35,7 +35,8 @@ import software.amazon.awssdk.services.lambda.model.SnapStartApplyOn;
 
 /**
  * Plans what serves traffic after an update: updating {@code $LATEST} changes neither a published version nor the
- * aliases that point at one. For each function the change updates, it lists the aliases ({@code ListAliases}) and
+ * aliases that point at one. For each function the change updates that may have a published version (a function
+ * without one has no alias serving anything but {@code $LATEST}), it lists the aliases ({@code ListAliases}) and
  * says in the plan what each points at; the aliases the caller chose move to the version the change publishes
  * (which turns publishing on), except a weighted alias unless asked; an alias with provisioned concurrency
  * ({@code ListProvisionedConcurrencyConfigs}) is waited for on the new version. A SnapStart function is published
@@ -77,16 +78,23 @@ public final class ServingVersions {
     /**
      * @param change a planned install or uninstall change
      * @param config the function as planned
+     * @param mayHaveVersions whether the function may have a published version: without one, every alias it has
+     *     serves {@code $LATEST}, which the change reaches, so its aliases are not listed
      * @return the change, with its aliases said, the chosen ones moved, and a SnapStart function published
      */
-    public CompletableFuture<Change> plan(Change change, FunctionConfiguration config) {
+    public CompletableFuture<Change> plan(
+            Change change, FunctionConfiguration config, CompletableFuture<Boolean> mayHaveVersions) {
         if (change.action() == ChangeAction.NO_OP && !move.isEmpty()) {
-            return staleAliases(change, config);
+            return mayHaveVersions.thenCompose(
+                    versions -> versions ? staleAliases(change, config) : CompletableFuture.completedFuture(change));
         }
         if (change.action() != ChangeAction.UPDATE) {
             return CompletableFuture.completedFuture(change);
         }
-        return aliases(change.resourceId()).thenCompose(aliases -> serve(change, config, aliases, name -> true));
+        return mayHaveVersions
+                .thenCompose(versions ->
+                        versions ? aliases(change.resourceId()) : CompletableFuture.completedFuture(List.of()))
+                .thenCompose(aliases -> serve(change, config, aliases, name -> true));
     }
 
     /**
