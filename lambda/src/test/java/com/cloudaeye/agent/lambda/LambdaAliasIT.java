@@ -115,6 +115,42 @@ class LambdaAliasIT {
     }
 
     @Test
+    void planOfAGlob_listsTheAliasesOfTheFunctionWithPublishedVersions_only_andMovesTheChosenOne() {
+        servedFunction();
+        fixtures.function("service-plain", Runtime.PYTHON3_12, Architecture.X86_64, Map.of("STAGE", "prod"));
+        String plain = ARN.replace(":served", ":service-plain");
+        try (AgentInstaller installer = fixtures.installer(LambdaTarget.builder()
+                        .moveAliases("live")
+                        .functions("serv*")
+                        .layer(Architecture.X86_64, layer)
+                        .build())
+                .endpointOverride(URI.create(proxy.baseUrl()))
+                .journalDirectory(journals)
+                .build()) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.mutations())
+                    .as("moto lists every version with FunctionVersion=ALL; each function is planned once, by its"
+                            + " unqualified ARN")
+                    .extracting(Change::resourceId)
+                    .containsExactlyInAnyOrder(ARN, plain);
+            assertThat(plan.readPermissions())
+                    .filteredOn(p -> p.action().equals("lambda:ListAliases"))
+                    .containsExactly(Permission.of("lambda:ListAliases", ARN));
+            ApplyResult result = installer.apply(plan);
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(layersOf(alias("live").functionVersion())).contains(layer);
+            assertThat(fixtures.lambda
+                            .getFunction(r -> r.functionName("service-plain"))
+                            .configuration()
+                            .layers())
+                    .extracting(Layer::arn)
+                    .contains(layer);
+        }
+    }
+
+    @Test
     void install_movesTheChosenAlias_toAVersionWithTheAgent_andRollbackMovesItBack() {
         servedFunction();
         Journal journal;
