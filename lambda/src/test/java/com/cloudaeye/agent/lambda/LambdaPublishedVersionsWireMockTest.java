@@ -41,9 +41,8 @@ class LambdaPublishedVersionsWireMockTest {
     @BeforeEach
     void start() {
         aws = LambdaWireMock.start("python3.12");
-        for (String name : List.of("plain", "served", "x", "y", "z")) {
-            aws.stubFor(get(urlPathMatching(fn(name)))
-                    .willReturn(okJson("{\"Configuration\":" + function(name, "r1", "Successful") + ",\"Tags\":{}}")));
+        for (String name : List.of("plain", "served", "x")) {
+            stubTags(name);
         }
         aws.stubFor(get(urlPathMatching(fn("served") + "/aliases"))
                 .atPriority(1)
@@ -104,7 +103,43 @@ class LambdaPublishedVersionsWireMockTest {
 
     @Test
     void plan_whenTheVersionsCostMorePagesThanTheAliasReadsTheySave_listsTheFunctionsAlone_andEveryFunctionsAliases() {
-        // Every function has many versions: after two pages of them, listing them costs more than it saves.
+        // Every function has 49 versions: a page each, and no alias read saved. Four pages to spare, the fifth gives
+        // up.
+        List<String> names = List.of("f1", "f2", "f3", "f4", "f5");
+        for (int page = 0; page < names.size(); page++) {
+            String name = names.get(page);
+            aws.stubFor(get(urlPathMatching(FUNCTIONS))
+                    .withQueryParam("FunctionVersion", equalTo("ALL"))
+                    .withQueryParam("Marker", page == 0 ? absent() : equalTo("p" + page))
+                    .willReturn(okJson("{\"Functions\":[" + latest(name) + "," + versions(name, 49)
+                            + "],\"NextMarker\":" + "\"p" + (page + 1) + "\"}")));
+        }
+        StringBuilder alone = new StringBuilder();
+        for (String name : List.of("f1", "f2", "f3", "f4", "f5", "z")) {
+            alone.append(alone.length() == 0 ? "" : ",").append(function(name, "r1", "Successful"));
+            stubTags(name);
+        }
+        aws.stubFor(get(urlPathMatching(FUNCTIONS))
+                .withQueryParam("FunctionVersion", absent())
+                .willReturn(okJson("{\"Functions\":[" + alone + "]}")));
+        try (AgentInstaller installer = installer()) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.mutations())
+                    .as("every function once, also those the given-up listing had shown")
+                    .extracting(Change::resourceId)
+                    .containsExactlyInAnyOrder(arn("f1"), arn("f2"), arn("f3"), arn("f4"), arn("f5"), arn("z"));
+            aws.verify(0, getRequestedFor(urlPathMatching(FUNCTIONS)).withQueryParam("Marker", equalTo("p5")));
+            aws.verify(1, getRequestedFor(urlPathMatching(FUNCTIONS)).withQueryParam("FunctionVersion", absent()));
+            aws.verify(6, getRequestedFor(urlPathMatching("/2015-03-31/functions/[^/]+/aliases")));
+            assertThat(plan.readPermissions())
+                    .filteredOn(p -> p.action().equals("lambda:ListAliases"))
+                    .hasSize(6);
+        }
+    }
+
+    @Test
+    void plan_whereOneFunctionsManyVersionsComeFirst_stillListsNoAliasesOfTheFunctionsWithoutVersions() {
         aws.stubFor(get(urlPathMatching(FUNCTIONS))
                 .withQueryParam("FunctionVersion", equalTo("ALL"))
                 .withQueryParam("Marker", absent())
@@ -113,27 +148,21 @@ class LambdaPublishedVersionsWireMockTest {
         aws.stubFor(get(urlPathMatching(FUNCTIONS))
                 .withQueryParam("FunctionVersion", equalTo("ALL"))
                 .withQueryParam("Marker", equalTo("p2"))
-                .willReturn(okJson("{\"Functions\":[" + versions("x", 1) + "," + latest("y") + "," + versions("y", 48)
-                        + "],\"NextMarker\":\"p3\"}")));
+                .willReturn(okJson("{\"Functions\":[" + versions("x", 50, 49) + "],\"NextMarker\":"
+                        + "\"p3\"}")));
         aws.stubFor(get(urlPathMatching(FUNCTIONS))
-                .withQueryParam("FunctionVersion", absent())
-                .willReturn(okJson("{\"Functions\":[" + function("x", "r1", "Successful") + ","
-                        + function("y", "r1", "Successful") + "," + function("z", "r1", "Successful") + "]}")));
+                .withQueryParam("FunctionVersion", equalTo("ALL"))
+                .withQueryParam("Marker", equalTo("p3"))
+                .willReturn(okJson("{\"Functions\":[" + latest("plain") + "," + latest("served") + ","
+                        + version("served", "1") + "]}")));
         try (AgentInstaller installer = installer()) {
             Plan plan = installer.plan();
 
-            assertThat(plan.mutations())
-                    .as("every function once, also those the given-up listing had shown")
-                    .extracting(Change::resourceId)
-                    .containsExactlyInAnyOrder(arn("x"), arn("y"), arn("z"));
-            aws.verify(0, getRequestedFor(urlPathMatching(FUNCTIONS)).withQueryParam("Marker", equalTo("p3")));
-            aws.verify(1, getRequestedFor(urlPathMatching(FUNCTIONS)).withQueryParam("FunctionVersion", absent()));
-            for (String name : List.of("x", "y", "z")) {
-                aws.verify(1, getRequestedFor(urlPathMatching(fn(name) + "/aliases")));
-            }
-            assertThat(plan.readPermissions())
-                    .filteredOn(p -> p.action().equals("lambda:ListAliases"))
-                    .hasSize(3);
+            assertThat(plan.mutations()).hasSize(3);
+            aws.verify(0, getRequestedFor(urlPathMatching(FUNCTIONS)).withQueryParam("FunctionVersion", absent()));
+            aws.verify(0, getRequestedFor(urlPathMatching(fn("plain") + "/aliases")));
+            aws.verify(1, getRequestedFor(urlPathMatching(fn("x") + "/aliases")));
+            aws.verify(1, getRequestedFor(urlPathMatching(fn("served") + "/aliases")));
         }
     }
 
@@ -152,6 +181,11 @@ class LambdaPublishedVersionsWireMockTest {
             aws.verify(0, getRequestedFor(urlPathMatching(fn("plain") + "/aliases")));
             assertThat(change(plan, "served").warnings()).anyMatch(w -> w.startsWith("alias live serves version 1"));
         }
+    }
+
+    private void stubTags(String name) {
+        aws.stubFor(get(urlPathMatching(fn(name)))
+                .willReturn(okJson("{\"Configuration\":" + function(name, "r1", "Successful") + ",\"Tags\":{}}")));
     }
 
     private AgentInstaller installer() {
@@ -179,8 +213,13 @@ class LambdaPublishedVersionsWireMockTest {
     }
 
     private static String versions(String name, int count) {
+        return versions(name, 1, count);
+    }
+
+    /** @return the entries of the function's published versions from..from+count-1, as a listing of every version */
+    private static String versions(String name, int from, int count) {
         List<String> entries = new ArrayList<>();
-        IntStream.rangeClosed(1, count).forEach(v -> entries.add(version(name, Integer.toString(v))));
+        IntStream.range(from, from + count).forEach(v -> entries.add(version(name, Integer.toString(v))));
         return entries.stream().collect(Collectors.joining(","));
     }
 

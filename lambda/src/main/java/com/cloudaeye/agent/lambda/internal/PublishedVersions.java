@@ -14,7 +14,7 @@ import org.jspecify.annotations.Nullable;
  * reaches. On an estate that seldom publishes, that saves a {@code ListAliases} per function in the 15 requests/s
  * bucket the updates share, half of a plan-and-apply's calls there.
  *
- * <p>Listing every version costs a page per 50 versions. While the listing shows that those pages cost more than the
+ * <p>Listing every version costs a page per 50 versions. Once the listing shows that those pages cost more than the
  * alias reads they save ({@link #worthListing()}), the planner lists again without versions and lists every
  * function's aliases, as it did before. A function's answer comes when one of its versions is listed (true) or when
  * the listing ends (false, or true after giving up): the order of the entries is not documented, so no answer is
@@ -23,12 +23,17 @@ import org.jspecify.annotations.Nullable;
 final class PublishedVersions {
     /** {@code ListFunctions} returns at most 50 entries a page. */
     private static final int PAGE = 50;
+    /**
+     * The pages the versions may cost beyond the alias reads they saved so far before the listing gives up: a few
+     * functions with long runs of versions at the start of an estate that seldom publishes do not decide alone, and
+     * an estate that publishes on every deploy wastes at most a few pages.
+     */
+    private static final int SLACK_PAGES = 4;
 
     private final Map<String, CompletableFuture<Boolean>> byFunction = new HashMap<>();
     private final Set<String> listed = new HashSet<>();
     private final Set<String> versioned = new HashSet<>();
     private int versions;
-    private int pages;
     /** The answer for every function not yet answered, once the listing ended or was given up; null before. */
     private @Nullable Boolean settled;
 
@@ -56,7 +61,6 @@ final class PublishedVersions {
      * @param published the unqualified ARNs of the page's published versions, one per entry
      */
     void page(Iterable<String> latest, Iterable<String> published) {
-        pages++;
         latest.forEach(listed::add);
         for (String arn : published) {
             versions++;
@@ -67,14 +71,13 @@ final class PublishedVersions {
     }
 
     /**
-     * Whether listing every version still costs fewer calls than it saves, judged from the pages so far (after two,
-     * so that one function's run of versions does not decide alone): the pages spent on versions against one alias
-     * read for each function no version was seen of.
+     * Whether listing every version still pays, judged from the pages so far: the pages spent on versions against one
+     * alias read saved for each function no version was seen of, with {@link #SLACK_PAGES} to spare.
      *
      * @return false to give up and list each function's aliases instead
      */
     boolean worthListing() {
-        return pages < 2 || versions < PAGE * (listed.size() - versioned.size());
+        return versions <= PAGE * (listed.size() - versioned.size() + SLACK_PAGES);
     }
 
     /** The listing ended: a function none of whose versions was listed has none. */
