@@ -148,8 +148,7 @@ class LambdaPublishedVersionsWireMockTest {
         aws.stubFor(get(urlPathMatching(FUNCTIONS))
                 .withQueryParam("FunctionVersion", equalTo("ALL"))
                 .withQueryParam("Marker", equalTo("p2"))
-                .willReturn(okJson("{\"Functions\":[" + versions("x", 50, 49) + "],\"NextMarker\":"
-                        + "\"p3\"}")));
+                .willReturn(okJson("{\"Functions\":[" + versions("x", 50, 49) + "],\"NextMarker\":" + "\"p3\"}")));
         aws.stubFor(get(urlPathMatching(FUNCTIONS))
                 .withQueryParam("FunctionVersion", equalTo("ALL"))
                 .withQueryParam("Marker", equalTo("p3"))
