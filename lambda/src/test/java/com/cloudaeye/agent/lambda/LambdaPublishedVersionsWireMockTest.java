@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,10 +58,9 @@ class LambdaPublishedVersionsWireMockTest {
 
     @Test
     void plan_listsTheAliasesOfAFunctionWithAPublishedVersion_only() {
-        aws.stubFor(get(urlPathMatching(FUNCTIONS))
-                .withQueryParam("FunctionVersion", equalTo("ALL"))
-                .willReturn(okJson("{\"Functions\":[" + latest("plain") + "," + latest("served") + ","
-                        + version("served", "1") + "]}")));
+        pageOfEveryVersion(
+                null,
+                "{\"Functions\":[" + latest("plain") + "," + latest("served") + "," + version("served", "1") + "]}");
         try (AgentInstaller installer = installer()) {
             Plan plan = installer.plan();
 
@@ -82,15 +82,9 @@ class LambdaPublishedVersionsWireMockTest {
 
     @Test
     void plan_listsTheAliasesOfAFunction_whoseVersionComesOnALaterPage() {
-        aws.stubFor(get(urlPathMatching(FUNCTIONS))
-                .withQueryParam("FunctionVersion", equalTo("ALL"))
-                .withQueryParam("Marker", absent())
-                .willReturn(okJson(
-                        "{\"Functions\":[" + latest("served") + "," + latest("plain") + "],\"NextMarker\":\"p2\"}")));
-        aws.stubFor(get(urlPathMatching(FUNCTIONS))
-                .withQueryParam("FunctionVersion", equalTo("ALL"))
-                .withQueryParam("Marker", equalTo("p2"))
-                .willReturn(okJson("{\"Functions\":[" + version("served", "1") + "]}")));
+        pageOfEveryVersion(
+                null, "{\"Functions\":[" + latest("served") + "," + latest("plain") + "],\"NextMarker\":\"p2\"}");
+        pageOfEveryVersion("p2", "{\"Functions\":[" + version("served", "1") + "]}");
         try (AgentInstaller installer = installer()) {
             Plan plan = installer.plan();
 
@@ -108,11 +102,10 @@ class LambdaPublishedVersionsWireMockTest {
         List<String> names = List.of("f1", "f2", "f3", "f4", "f5");
         for (int page = 0; page < names.size(); page++) {
             String name = names.get(page);
-            aws.stubFor(get(urlPathMatching(FUNCTIONS))
-                    .withQueryParam("FunctionVersion", equalTo("ALL"))
-                    .withQueryParam("Marker", page == 0 ? absent() : equalTo("p" + page))
-                    .willReturn(okJson("{\"Functions\":[" + latest(name) + "," + versions(name, 49)
-                            + "],\"NextMarker\":" + "\"p" + (page + 1) + "\"}")));
+            pageOfEveryVersion(
+                    page == 0 ? null : "p" + page,
+                    "{\"Functions\":[" + latest(name) + "," + versions(name, 49) + "],\"NextMarker\":" + "\"p"
+                            + (page + 1) + "\"}");
         }
         StringBuilder alone = new StringBuilder();
         for (String name : List.of("f1", "f2", "f3", "f4", "f5", "z")) {
@@ -140,20 +133,12 @@ class LambdaPublishedVersionsWireMockTest {
 
     @Test
     void plan_whereOneFunctionsManyVersionsComeFirst_stillListsNoAliasesOfTheFunctionsWithoutVersions() {
-        aws.stubFor(get(urlPathMatching(FUNCTIONS))
-                .withQueryParam("FunctionVersion", equalTo("ALL"))
-                .withQueryParam("Marker", absent())
-                .willReturn(okJson(
-                        "{\"Functions\":[" + latest("x") + "," + versions("x", 49) + "],\"NextMarker\":" + "\"p2\"}")));
-        aws.stubFor(get(urlPathMatching(FUNCTIONS))
-                .withQueryParam("FunctionVersion", equalTo("ALL"))
-                .withQueryParam("Marker", equalTo("p2"))
-                .willReturn(okJson("{\"Functions\":[" + versions("x", 50, 49) + "],\"NextMarker\":" + "\"p3\"}")));
-        aws.stubFor(get(urlPathMatching(FUNCTIONS))
-                .withQueryParam("FunctionVersion", equalTo("ALL"))
-                .withQueryParam("Marker", equalTo("p3"))
-                .willReturn(okJson("{\"Functions\":[" + latest("plain") + "," + latest("served") + ","
-                        + version("served", "1") + "]}")));
+        pageOfEveryVersion(
+                null, "{\"Functions\":[" + latest("x") + "," + versions("x", 49) + "],\"NextMarker\":\"p2\"}");
+        pageOfEveryVersion("p2", "{\"Functions\":[" + versions("x", 50, 49) + "],\"NextMarker\":\"p3\"}");
+        pageOfEveryVersion(
+                "p3",
+                "{\"Functions\":[" + latest("plain") + "," + latest("served") + "," + version("served", "1") + "]}");
         try (AgentInstaller installer = installer()) {
             Plan plan = installer.plan();
 
@@ -168,11 +153,11 @@ class LambdaPublishedVersionsWireMockTest {
     @Test
     void uninstallPlan_listsTheAliasesOfAFunctionWithAPublishedVersion_only() {
         String installed = "\"Layers\":[{\"Arn\":\"" + LAYER + "\"}]";
-        aws.stubFor(get(urlPathMatching(FUNCTIONS))
-                .withQueryParam("FunctionVersion", equalTo("ALL"))
-                .willReturn(okJson("{\"Functions\":[" + latest("plain").replace("\"Layers\":[]", installed) + ","
+        pageOfEveryVersion(
+                null,
+                "{\"Functions\":[" + latest("plain").replace("\"Layers\":[]", installed) + ","
                         + latest("served").replace("\"Layers\":[]", installed) + "," + version("served", "1")
-                        + "]}")));
+                        + "]}");
         try (AgentInstaller installer = installer()) {
             Plan plan = installer.planUninstall();
 
@@ -180,6 +165,19 @@ class LambdaPublishedVersionsWireMockTest {
             aws.verify(0, getRequestedFor(urlPathMatching(fn("plain") + "/aliases")));
             assertThat(change(plan, "served").warnings()).anyMatch(w -> w.startsWith("alias live serves version 1"));
         }
+    }
+
+    /**
+     * Answers a page of {@code ListFunctions} with every version ({@code FunctionVersion=ALL}).
+     *
+     * @param marker the page's marker; null for the first page
+     * @param body the page as Lambda answers it
+     */
+    private void pageOfEveryVersion(@Nullable String marker, String body) {
+        aws.stubFor(get(urlPathMatching(FUNCTIONS))
+                .withQueryParam("FunctionVersion", equalTo("ALL"))
+                .withQueryParam("Marker", marker == null ? absent() : equalTo(marker))
+                .willReturn(okJson(body)));
     }
 
     private void stubTags(String name) {
