@@ -214,6 +214,40 @@ class LambdaWireMockTest {
     }
 
     @Test
+    void apply_afterItsOwnPlan_checksTheLayerAgainstWhatThePlanRead_withoutReadingItAgain() {
+        stubGetFunctionThroughUpdate("a");
+        aws.stubFor(
+                put(urlPathMatching(fn("a") + "/configuration")).willReturn(okJson(function("a", "r2", "Successful"))));
+        stubPublish("a");
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(result.calls()).doesNotContainKey("lambda:GetLayerVersion");
+            aws.verify(1, getRequestedFor(urlPathMatching(".*/layers/.*/versions/3")));
+        }
+    }
+
+    @Test
+    void apply_ofAPlanReadFromJson_byAnotherInstaller_readsTheLayerBeforeTheUpdate() {
+        aws.stubFor(get(urlPathMatching(fn("a"))).willReturn(okJson(getFunction("a", "r1", "Successful"))));
+        aws.stubFor(
+                put(urlPathMatching(fn("a") + "/configuration")).willReturn(okJson(function("a", "r2", "Successful"))));
+        stubPublish("a");
+        Plan plan;
+        try (AgentInstaller planning = installer("a")) {
+            plan = planning.plan();
+        }
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(Plan.fromJson(plan.toJson()));
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(result.calls()).containsEntry("lambda:GetLayerVersion", 1L);
+            aws.verify(2, getRequestedFor(urlPathMatching(".*/layers/.*/versions/3")));
+        }
+    }
+
+    @Test
     void apply_whenTheFunctionChangedSincePlanning_reportsIt_andSendsNoUpdate() {
         aws.stubFor(get(urlPathMatching(fn("a")))
                 .inScenario("stale")

@@ -224,6 +224,7 @@ public final class FunctionPlanner {
                         notFound);
             }
             info.put(arn, layer);
+            planned.rememberLayer(arn, layer);
             List<Architecture> compatible = layer.compatibleArchitectures();
             if (!compatible.isEmpty() && !compatible.contains(e.getKey())) {
                 throw new ConfigurationException("The layer " + arn + " is built for " + compatible + ", not "

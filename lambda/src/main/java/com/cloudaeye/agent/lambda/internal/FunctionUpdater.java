@@ -63,7 +63,7 @@ public final class FunctionUpdater {
         this.planned = planned;
         this.lambda = context.client(LambdaClient.class, LambdaClient::builder);
         this.scheduler = context.scheduler();
-        this.layerCheck = new PlanCheck(lambda, scheduler);
+        this.layerCheck = new PlanCheck(lambda, scheduler, planned);
         this.aliasMover = new AliasMover(lambda, scheduler);
         this.poller = new FunctionPoller(lambda, scheduler);
     }

@@ -19,16 +19,19 @@ import software.amazon.awssdk.services.lambda.model.ResourceNotFoundException;
 /**
  * Re-checks on apply what a plan says, since plans are reviewed and may be edited: every ARN's form, region and
  * account before any call ({@link #requireConsistent}), and, per function, that each layer the change adds is built
- * for the function's architecture and runtime ({@link #incompatibility}, one {@code GetLayerVersion} per layer).
+ * for the function's architecture and runtime ({@link #incompatibility}, one {@code GetLayerVersion} per layer that
+ * no plan of this installer read).
  */
 final class PlanCheck {
     private final LambdaClient lambda;
     private final CallScheduler scheduler;
+    private final PlannedFunctions planned;
     private final Map<String, CompletableFuture<GetLayerVersionResponse>> layers = new ConcurrentHashMap<>();
 
-    PlanCheck(LambdaClient lambda, CallScheduler scheduler) {
+    PlanCheck(LambdaClient lambda, CallScheduler scheduler, PlannedFunctions planned) {
         this.lambda = lambda;
         this.scheduler = scheduler;
+        this.planned = planned;
     }
 
     /**
@@ -92,6 +95,10 @@ final class PlanCheck {
     }
 
     private CompletableFuture<GetLayerVersionResponse> describe(String layer) {
+        GetLayerVersionResponse read = planned.layer(layer);
+        if (read != null) {
+            return CompletableFuture.completedFuture(read); // a layer version never changes: no second read
+        }
         return layers.computeIfAbsent(
                 layer,
                 l -> scheduler.submit(

@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.GetLayerVersionResponse;
 import software.amazon.awssdk.services.lambda.model.Layer;
 
 /**
@@ -20,6 +21,13 @@ public final class PlannedFunctions {
     private final Map<String, FunctionConfiguration> byArn = new ConcurrentHashMap<>();
     /** Functions planned here that had no {@code RevisionId} (an emulator): the apply compares them live. */
     private final Set<String> unguarded = ConcurrentHashMap.newKeySet();
+    /**
+     * The layer versions planning read, by ARN. A layer version cannot change (its content, architectures and
+     * runtimes are fixed when it is published; it can only be deleted), so an apply by the same installer checks its
+     * changes against these instead of reading each layer again. A version deleted since fails its update with
+     * Lambda's own error, which names it, and nothing changes.
+     */
+    private final Map<String, GetLayerVersionResponse> layers = new ConcurrentHashMap<>();
     /** How many functions the plan's {@code ListFunctions} held; -1 when it did not list. */
     private volatile int listed = -1;
 
@@ -53,6 +61,23 @@ public final class PlannedFunctions {
     void forget(String arn) {
         byArn.remove(arn);
         unguarded.remove(arn);
+    }
+
+    /**
+     * @param arn a layer version's ARN
+     * @param info what planning read of it
+     */
+    void rememberLayer(String arn, GetLayerVersionResponse info) {
+        layers.put(arn, info);
+    }
+
+    /**
+     * @param arn a layer version's ARN
+     * @return what planning read of it, or null when no plan of this target read it
+     */
+    @Nullable
+    GetLayerVersionResponse layer(String arn) {
+        return layers.get(arn);
     }
 
     /** @param count how many functions the plan's {@code ListFunctions} held */
