@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.internal;
 
 import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.JournalException;
 import com.cloudaeye.agent.JournalStore;
 import com.cloudaeye.agent.Plan;
@@ -23,7 +24,8 @@ import java.util.stream.Stream;
  * The local journal store: one file per apply in a directory. Journals hold ARNs and configuration (never a secret),
  * so on POSIX file systems a new file is owner-only ({@code 0600}) and a directory the store creates is too ({@code
  * 0700}); the directory is forced to disk after a file is created, so the file itself survives a crash, and every
- * line is forced to disk before {@link Writer#append} returns.
+ * line is forced to disk before {@link Writer#append} returns. A resume appends to the journal it resumes, so that one
+ * file holds the whole run, and a rollback of it undoes what every apply of the run sent.
  */
 public final class FileJournalStore implements JournalStore {
     private final Path directory;
@@ -58,6 +60,23 @@ public final class FileJournalStore implements JournalStore {
             throw new JournalException(
                     "Cannot create a journal in " + directory + ": " + e.getMessage()
                             + ". Nothing was changed. Choose a writable directory with journalDirectory(...).",
+                    e);
+        }
+    }
+
+    /** Appends to the earlier journal's file; a journal that is not a file here starts a new one. */
+    @Override
+    public Writer resume(Journal earlier, Plan plan) {
+        Path path = Path.of(earlier.location());
+        if (!Files.isRegularFile(path)) {
+            return create(plan);
+        }
+        try {
+            return new FileWriter(path, FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+        } catch (IOException e) {
+            throw new JournalException(
+                    "Cannot append to the journal " + path + ": " + e.getMessage()
+                            + ". Nothing was changed. Make the file writable, then resume again.",
                     e);
         }
     }

@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.internal;
 
+import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.JournalException;
@@ -8,8 +9,10 @@ import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -68,7 +71,44 @@ public final class JournalWriter implements AutoCloseable {
      * @return the writer
      */
     public static JournalWriter resume(JournalStore store, Journal earlier, Plan plan) {
-        return start(store.resume(earlier, plan), plan);
+        JournalStore.Writer out = store.resume(earlier, plan);
+        if (!out.location().equals(earlier.location())) {
+            carry(store, earlier, out);
+        }
+        return start(out, plan);
+    }
+
+    /**
+     * Starts a resume's new journal with the lines of the journal it resumes, for a store that does not append to it
+     * (a custom one): the run then has one journal, whose rollback undoes what every apply of the run sent.
+     */
+    private static void carry(JournalStore store, Journal earlier, JournalStore.Writer out) {
+        try {
+            List<String> lines = store.read(earlier.location());
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
+                if (line.isBlank() || (i == lines.size() - 1 && !isJson(line))) {
+                    continue; // a blank line, or the last one, torn when its writer died
+                }
+                out.append(line);
+            }
+        } catch (AgentException e) {
+            closeAfterFailure(out, e);
+            throw new JournalException(
+                    "Cannot carry the journal " + earlier.location() + " over into the resume's journal "
+                            + out.location() + ": " + Objects.requireNonNullElse(e.getMessage(), e.toString())
+                            + ". Nothing was changed. Resume with the journal store that holds it.",
+                    e);
+        }
+    }
+
+    private static boolean isJson(String line) {
+        try {
+            Json.parse(line);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static JournalWriter start(JournalStore.Writer out, Plan plan) {
@@ -90,7 +130,7 @@ public final class JournalWriter implements AutoCloseable {
         return writer;
     }
 
-    private static void closeAfterFailure(JournalStore.Writer out, JournalException failure) {
+    private static void closeAfterFailure(JournalStore.Writer out, AgentException failure) {
         try {
             out.close();
         } catch (JournalException e) {

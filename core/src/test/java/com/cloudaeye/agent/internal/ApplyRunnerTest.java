@@ -9,6 +9,7 @@ import com.cloudaeye.agent.ApplyException;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.ApplyResult.Status;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.JournalStore;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ProgressListener;
 import com.cloudaeye.agent.ResourceResult;
@@ -457,6 +458,74 @@ class ApplyRunnerTest {
                     .containsExactly(FakeTarget.arn("a2"), FakeTarget.arn("a3"));
             assertThat(resumed.status()).isEqualTo(Status.SUCCEEDED);
             assertThat(healthy.log()).containsExactly("mutate a2", "mutate a3");
+        }
+    }
+
+    @Test
+    void rollback_ofAResumedApply_undoesWhatTheInterruptedApplyAndTheResumeBothSent() {
+        FakeTarget first =
+                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.SKIP);
+        Path interrupted;
+        try (AgentInstaller installer = installer(first).build()) {
+            interrupted = installer.apply(installer.plan()).journal().orElseThrow();
+        }
+        FakeTarget second =
+                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(second).build()) {
+            ApplyResult resumed = installer.resume(Journal.read(interrupted));
+            assertThat(resumed.results())
+                    .extracting(r -> r.change().resourceId())
+                    .containsExactly(FakeTarget.arn("a2"));
+
+            installer.rollback(Journal.read(resumed.journal().orElseThrow()));
+
+            assertThat(second.rollbackRequests())
+                    .as("one journal holds the run: the rollback of the resume's undoes the first apply's change too")
+                    .containsExactly(List.of(FakeTarget.arn("a1"), FakeTarget.arn("a2")));
+        }
+    }
+
+    @Test
+    void resume_withAStoreThatStartsANewJournal_carriesTheInterruptedOnesLinesIntoIt() {
+        JournalStore store = new NewJournalOnResume(new FileJournalStore(journals));
+        FakeTarget first =
+                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.SKIP);
+        Path interrupted;
+        try (AgentInstaller installer = installer(first).journalStore(store).build()) {
+            interrupted = installer.apply(installer.plan()).journal().orElseThrow();
+        }
+        FakeTarget second =
+                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(second).journalStore(store).build()) {
+            Path resumed = installer.resume(Journal.read(interrupted)).journal().orElseThrow();
+            assertThat(resumed).isNotEqualTo(interrupted);
+
+            installer.rollback(Journal.read(resumed));
+
+            assertThat(second.rollbackRequests()).containsExactly(List.of(FakeTarget.arn("a1"), FakeTarget.arn("a2")));
+        }
+    }
+
+    /** A store that keeps {@link JournalStore#resume}'s default: a resume starts a new journal. */
+    private record NewJournalOnResume(JournalStore files) implements JournalStore {
+        @Override
+        public JournalStore below(String name) {
+            return new NewJournalOnResume(files.below(name));
+        }
+
+        @Override
+        public Writer create(Plan plan) {
+            return files.create(plan);
+        }
+
+        @Override
+        public List<String> read(String location) {
+            return files.read(location);
+        }
+
+        @Override
+        public List<String> list() {
+            return files.list();
         }
     }
 
