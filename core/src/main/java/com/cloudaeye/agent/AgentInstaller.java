@@ -193,7 +193,8 @@ public final class AgentInstaller implements AutoCloseable {
      * Plans and applies a rollback of a journaled apply. With a shared store ({@link S3JournalStore}) whose bucket
      * holds the journal, it first takes the journal's lease, like {@link #resume(Journal)}, and holds it until the
      * rollback ends: refused while the lease of the worker that wrote it is live (that worker may still be applying),
-     * and stopped before its next change should another worker take the run over meanwhile.
+     * and stopped before its next change should another worker take the run over meanwhile. Under the lease it reads
+     * the journal again, so that what the run sent since the caller read it is rolled back too.
      *
      * @param journal the journal of the apply to undo
      * @return the result
@@ -206,7 +207,11 @@ public final class AgentInstaller implements AutoCloseable {
         if (journals instanceof S3JournalStore shared) {
             HeldJournalStore held = shared.hold(journal.location()); // refused while another worker's lease is live
             if (held != null) {
-                return applyHolding(held, journal.location(), () -> apply(planRollback(journal), null, held));
+                // Read again under the lease: the run may have gone on since the caller read its journal.
+                return applyHolding(
+                        held,
+                        journal.location(),
+                        () -> apply(planRollback(Journal.read(shared, journal.location())), null, held));
             }
         }
         return apply(planRollback(journal));

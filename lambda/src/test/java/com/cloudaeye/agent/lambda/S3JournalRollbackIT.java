@@ -254,6 +254,50 @@ class S3JournalRollbackIT {
                 .isLessThanOrEqualTo(Instant.now().toEpochMilli());
     }
 
+    /**
+     * A worker reads a run's journal, and the run goes on before its rollback takes the lease (the worker that applied
+     * resumes it): the rollback undoes what the journal holds once it holds the lease, not the copy read before.
+     */
+    @Test
+    void rollback_ofAJournalReadBeforeItsRunWentOn_undoesWhatTheRunSentSince() {
+        // Worker A applies a reviewed plan and finds a layer added to "payments" since planning: it skips it, and the
+        // run has work left.
+        com.cloudaeye.agent.Plan plan;
+        try (AgentInstaller planning = installer("worker-a")) {
+            plan = planning.plan();
+        }
+        String usersLayer = fixtures.layer("user-utils", Architecture.X86_64);
+        fixtures.lambda.updateFunctionConfiguration(
+                r -> r.functionName("payments").layers(usersLayer));
+        ApplyResult partial;
+        try (AgentInstaller workerA = installer("worker-a")) {
+            partial = workerA.apply(plan);
+        }
+        String location = partial.journalLocation().orElseThrow();
+        Journal readByWorkerB = Journal.read(store("worker-b"), location);
+        assertThat(readByWorkerB.sent())
+                .as(partial.toString())
+                .extracting(j -> j.change().resourceId())
+                .singleElement()
+                .satisfies(arn -> assertThat(arn).endsWith(":function:orders"));
+        // The run goes on: worker A resumes it, appending to the same journal.
+        try (AgentInstaller workerA = installer("worker-a")) {
+            ApplyResult resumed = workerA.resume(Journal.read(store("worker-a"), location));
+            assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        }
+        assertThat(layers(fixtures.config("payments"))).containsExactly(usersLayer, layer);
+
+        try (AgentInstaller workerB = installer("worker-b")) {
+            ApplyResult rolledBack = workerB.rollback(readByWorkerB);
+
+            assertThat(rolledBack.status()).as(rolledBack.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        }
+        assertThat(layers(fixtures.config("orders"))).as("rolled back: orders").isEmpty();
+        assertThat(layers(fixtures.config("payments")))
+                .as("rolled back: payments")
+                .containsExactly(usersLayer);
+    }
+
     private static ApplyResult resultOf(java.util.function.Supplier<ApplyResult> apply) {
         try {
             return apply.get();
