@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -140,7 +141,7 @@ public final class Journal {
             }
             Event event = event(node, path, i + 1);
             if (event == Event.PLAN) {
-                Plan next = Json.convert(node.get("plan"), Plan.class);
+                Plan next = plan(node, path, i + 1);
                 plan = plan == null ? next : continued(plan, next);
                 if (rollsBack == null && node.hasNonNull(JournalWriter.ROLLS_BACK)) {
                     rollsBack = node.get(JournalWriter.ROLLS_BACK).asText();
@@ -163,6 +164,26 @@ public final class Journal {
                     + " installer, or it was truncated before the apply started (nothing was changed).");
         }
         return new Journal(path, file, plan, last, started, rollsBack);
+    }
+
+    /** @return the plan of a plan line, or an error naming the line when this version cannot read it */
+    private static Plan plan(JsonNode node, String path, int line) {
+        String why;
+        try {
+            Plan plan = node.hasNonNull("plan") ? Json.convert(node.get("plan"), Plan.class) : null;
+            if (plan != null) {
+                return plan;
+            }
+            why = "it has none";
+        } catch (IllegalArgumentException e) {
+            why = Objects.requireNonNullElse(e.getMessage(), e.toString())
+                    .lines()
+                    .findFirst()
+                    .orElse("");
+        }
+        throw new AgentException("The journal " + path + " has a plan at line " + line + " that this installer cannot"
+                + " read (" + why + "): it was written by a newer installer or edited. Read it with the version that"
+                + " wrote it, or re-plan.");
     }
 
     /** The plan of an apply and of the resume that continued it: every change, as the later one planned it. */

@@ -156,6 +156,24 @@ class JournalTest {
     }
 
     @Test
+    void read_aPlanLineThisVersionCannotRead_isAnAgentExceptionNamingTheLine() throws Exception {
+        Path path = dir.resolve("newer.jsonl");
+        Files.writeString(path, """
+                {"event":"PLAN","plan":{"kind":"NOPE","region":"us-east-1","changes":[]}}
+                {"event":"PLAN"}
+                """, StandardCharsets.UTF_8);
+
+        assertThatThrownBy(() -> Journal.read(path))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("plan at line 1 that this installer cannot read")
+                .hasMessageContaining(path.toString());
+        Files.writeString(path, Files.readAllLines(path).get(1) + "\n", StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> Journal.read(path))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("plan at line 1 that this installer cannot read");
+    }
+
+    @Test
     void create_makesTheFileOwnerOnly_inAnOwnerOnlyDirectory() throws Exception {
         assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "a POSIX file system");
         Path journals = dir.resolve("fresh/journals");
