@@ -459,6 +459,106 @@ class LambdaWireMockTest {
         }
     }
 
+    /** GetFunction's answer for function {@code a} with the agent's configuration, but its last update failed. */
+    private static String installedAButFailed() {
+        return installedA()
+                .replace(
+                        "\"LastUpdateStatus\":\"Successful\"",
+                        "\"LastUpdateStatus\":\"Failed\",\"LastUpdateStatusReason\":\"ENI limit reached\","
+                                + "\"LastUpdateStatusReasonCode\":\"EniLimitExceeded\"");
+    }
+
+    /**
+     * The first UpdateFunctionConfiguration lands but its answer is lost (500); the scheduler's retry gets {@code
+     * retried}. GetFunction: planning, then {@code after}.
+     */
+    private void stubLostUpdateThen(
+            com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder retried,
+            com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder after) {
+        stubLostUpdate("a", after);
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("retried-after-lost")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(error(500, "ServiceException", "connection reset after the update"))
+                .willSetStateTo("retried"));
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("retried-after-lost")
+                .whenScenarioStateIs("retried")
+                .willReturn(retried));
+    }
+
+    @Test
+    void apply_whenALostAttemptLanded_andTheRetryGets412_butLambdaReportsTheUpdateFailed_reportsUnknown() {
+        stubLostUpdateThen(
+                error(412, "PreconditionFailedException", "The RevisionId provided does not match"),
+                okJson(installedAButFailed()));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
+                assertThat(r.message().orElseThrow())
+                        .contains("Lambda reports the update failed", "ENI limit reached")
+                        .doesNotContain("already applied");
+            });
+            aws.verify(2, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
+            aws.verify(0, postRequestedFor(urlPathMatching(fn("a") + "/versions")));
+        }
+    }
+
+    @Test
+    void apply_ofAResumedChange_whenTheInterruptedUpdateEndedFailed_reportsUnknown_notAlreadyApplied() {
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario("resumed")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(okJson(getFunction("a", "r1", "Successful")))
+                .willSetStateTo("landed, then failed"));
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario("resumed")
+                .whenScenarioStateIs("landed, then failed")
+                .willReturn(okJson(installedAButFailed())));
+        stubPublish("a");
+        Plan plan;
+        try (AgentInstaller planning = installer("a")) {
+            plan = planning.plan();
+        }
+        // Another process (a resume) did not plan it: it reads the function, which shows the change, failed.
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(Plan.fromJson(plan.toJson()));
+
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
+                assertThat(r.message().orElseThrow())
+                        .contains("Lambda reports the update failed", "ENI limit reached")
+                        .doesNotContain("already applied");
+            });
+            aws.verify(0, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
+            aws.verify(0, postRequestedFor(urlPathMatching(fn("a") + "/versions")));
+        }
+    }
+
+    @Test
+    void apply_whenPublishingMeetsAnUpdateInProgress_thatEndsFailed_reportsUnknown_andPublishesNothingMore() {
+        stubGetFunctionThroughUpdate("a");
+        aws.stubFor(
+                put(urlPathMatching(fn("a") + "/configuration")).willReturn(okJson(function("a", "r2", "Successful"))));
+        aws.stubFor(post(urlPathMatching(fn("a") + "/versions"))
+                .willReturn(error(409, "ResourceConflictException", "An update is in progress")));
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario("get-a")
+                .whenScenarioStateIs("s0")
+                .willReturn(okJson(installedAButFailed())));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
+                assertThat(r.message().orElseThrow()).contains("update failed", "ENI limit reached");
+            });
+            aws.verify(1, postRequestedFor(urlPathMatching(fn("a") + "/versions")));
+        }
+    }
+
     /**
      * GetFunction answers the first read (planning) with r1, then walks through the given update statuses. The apply
      * of the installer that planned sends its update without reading the function first.
