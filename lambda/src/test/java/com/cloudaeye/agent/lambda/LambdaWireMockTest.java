@@ -559,6 +559,40 @@ class LambdaWireMockTest {
         }
     }
 
+    @Test
+    void apply_whenALostAttemptLanded_theRetryGets412_andTheReadBackIsDenied_reportsUnknown() {
+        stubLostUpdateThen(
+                error(412, "PreconditionFailedException", "The RevisionId provided does not match"),
+                error(403, "AccessDeniedException", "not allowed to read it back"));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
+                assertThat(r.message().orElseThrow())
+                        .contains("the outcome is unknown", "not allowed to read it back")
+                        .doesNotContain("tok-123");
+            });
+        }
+    }
+
+    @Test
+    void apply_whenALostAttemptLanded_theRetryGets409_andTheReadBackIsDenied_reportsUnknown() {
+        stubLostUpdateThen(
+                error(409, "ResourceConflictException", "An update is in progress"),
+                error(403, "AccessDeniedException", "not allowed to read it back"));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
+                assertThat(r.message().orElseThrow())
+                        .contains("the outcome is unknown", "not allowed to read it back")
+                        .doesNotContain("tok-123");
+            });
+        }
+    }
+
     /**
      * GetFunction answers the first read (planning) with r1, then walks through the given update statuses. The apply
      * of the installer that planned sends its update without reading the function first.

@@ -170,13 +170,16 @@ public final class FunctionUpdater {
                         // Another update is in progress: wait for it, then try again against the planned revision.
                         // Without one (an emulator), check the function again first: that update may have changed
                         // what was planned, and nothing else would catch it.
-                        return poller.waitUntilIdle(arn, FunctionPoller.FIRST_POLL)
+                        // The retry of an attempt that landed meets our own update in progress, so a read that
+                        // fails leaves the outcome unknown.
+                        return readBack(arn, FunctionPoller.FIRST_POLL, cause)
                                 .thenCompose(now -> state.revisionId() == null
                                         ? checkThenUpdate(change, now, state, tries + 1)
                                         : update(change, live, state, tries + 1));
                     }
                     if (cause instanceof PreconditionFailedException) {
-                        return poller.waitUntilIdle(arn, Duration.ZERO).thenCompose(now -> {
+                        // The RevisionId moved: maybe by an earlier attempt of this very call, whose answer was lost.
+                        return readBack(arn, Duration.ZERO, cause).thenCompose(now -> {
                             if (UpdateChecks.isDone(now, state, this::token)) {
                                 return shown(change, now, state, "already applied", null);
                             }
@@ -199,23 +202,33 @@ public final class FunctionUpdater {
      * (failed) when it shows the change absent, unknown when it cannot be read either.
      */
     private CompletableFuture<Void> confirmUpdate(Change change, FunctionState state, Throwable lost) {
-        return poller.waitUntilIdle(change.resourceId(), Duration.ZERO)
-                .handle((live, readError) -> {
-                    if (readError != null) {
-                        throw new CompletionException(AwsFailures.outcomeUnknown(
-                                "UpdateFunctionConfiguration",
-                                lost,
-                                readError,
-                                "plan again (or resume) to see where it stands, or roll back"));
-                    }
-                    return live;
-                })
-                .thenCompose(live -> {
-                    if (UpdateChecks.isDone(live, state, this::token)) {
-                        return shown(change, live, state, "applied although its answer was lost", lost);
-                    }
-                    return CompletableFuture.<Void>failedFuture(lost); // read back: it did not land
-                });
+        return readBack(change.resourceId(), Duration.ZERO, lost).thenCompose(live -> {
+            if (UpdateChecks.isDone(live, state, this::token)) {
+                return shown(change, live, state, "applied although its answer was lost", lost);
+            }
+            return CompletableFuture.<Void>failedFuture(lost); // read back: it did not land
+        });
+    }
+
+    /**
+     * Reads the function back, once no update is in progress, after UpdateFunctionConfiguration ended with an error:
+     * the scheduler may have sent it more than once, so an earlier attempt may have landed. A read that fails too
+     * leaves the outcome unknown, never failed.
+     *
+     * @param error the update's error
+     * @return the function, or a future failed with {@link AwsFailures#outcomeUnknown}
+     */
+    private CompletableFuture<FunctionConfiguration> readBack(String arn, Duration firstDelay, Throwable error) {
+        return poller.waitUntilIdle(arn, firstDelay).handle((live, readError) -> {
+            if (readError != null) {
+                throw new CompletionException(AwsFailures.outcomeUnknown(
+                        "UpdateFunctionConfiguration",
+                        error,
+                        readError,
+                        "plan again (or resume) to see where it stands, or roll back"));
+            }
+            return live;
+        });
     }
 
     /**
