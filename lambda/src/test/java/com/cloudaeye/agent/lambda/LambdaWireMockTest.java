@@ -93,6 +93,54 @@ class LambdaWireMockTest {
         }
     }
 
+    /**
+     * A function as AWS's {@code ListFunctions} lists it: a subset of the configuration, without {@code State} or
+     * {@code LastUpdateStatus} (only {@code GetFunction} returns them). Moto's listing has them; AWS's does not.
+     */
+    private static String listedByAws(String name) {
+        return function(name, "r1", "Successful")
+                .replace("\"State\":\"Active\",", "")
+                .replace("\"LastUpdateStatus\":\"Successful\",", "");
+    }
+
+    @Test
+    void plan_glob_onAnAwsShapedListing_skipsAFunctionWhoseLastUpdateFailed_withoutAnExtraRead() {
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .willReturn(okJson("{\"Functions\":[" + listedByAws("a") + "," + listedByAws("b") + "]}")));
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .willReturn(okJson(getFunction("a", "r1", "Failed")
+                        .replace(
+                                "\"LastUpdateStatus\":\"Failed\"",
+                                "\"LastUpdateStatus\":\"Failed\",\"LastUpdateStatusReason\":\"ENI limit reached\","
+                                        + "\"LastUpdateStatusReasonCode\":\"EniLimitExceeded\""))));
+        aws.stubFor(get(urlPathMatching(fn("b"))).willReturn(okJson(getFunction("b", "r1", "Successful"))));
+        aws.stubFor(
+                put(urlPathMatching(fn("b") + "/configuration")).willReturn(okJson(function("b", "r2", "Successful"))));
+        stubPublish("b");
+        try (AgentInstaller installer = installer("*")) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.changes())
+                    .filteredOn(c -> c.resourceId().endsWith(":function:a"))
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).isEqualTo(com.cloudaeye.agent.ChangeAction.SKIP);
+                        assertThat(c.reason().orElseThrow()).contains("its last update failed (ENI limit reached)");
+                    });
+            assertThat(plan.mutations())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.resourceId()).endsWith(":function:b"));
+            assertThat(installer.calls())
+                    .as("the status comes from the GetFunction that reads each updated function's tags anyway")
+                    .containsEntry("lambda:GetFunction", 2L);
+
+            ApplyResult result = installer.apply(plan);
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            aws.verify(0, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
+            aws.verify(1, putRequestedFor(urlPathMatching(fn("b") + "/configuration")));
+        }
+    }
+
     @Test
     void apply_waitsForTheInProgressUpdate_beforePublishing() {
         stubGetFunctionThroughUpdate("a", "InProgress", "InProgress", "Successful");
