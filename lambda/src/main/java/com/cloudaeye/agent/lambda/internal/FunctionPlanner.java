@@ -114,14 +114,16 @@ public final class FunctionPlanner {
             pending.add(planned(planInstall(config, agent, layerInfo), config));
         });
         if (!missingLayer.isEmpty()) {
-            StringBuilder m = new StringBuilder("No CloudAEye layer is configured for ");
-            missingLayer.forEach((arch, names) -> m.append(arch)
-                    .append(" (functions ")
-                    .append(String.join(", ", names.subList(0, Math.min(5, names.size()))))
-                    .append(names.size() > 5 ? " and " + (names.size() - 5) + " more" : "")
-                    .append(") "));
-            m.append(": add .layer(Architecture.X, layerArn) for it, or exclude those functions.");
-            throw new ConfigurationException(m.toString());
+            List<String> where = new ArrayList<>();
+            List<String> fixes = new ArrayList<>();
+            missingLayer.forEach((arch, names) -> {
+                where.add(arch + " (functions " + String.join(", ", names.subList(0, Math.min(5, names.size())))
+                        + (names.size() > 5 ? " and " + (names.size() - 5) + " more" : "") + ")");
+                fixes.add(".layer(Architecture." + arch.name() + ", layerArn)"); // the constant the user writes
+            });
+            throw new ConfigurationException("No CloudAEye layer is configured for " + String.join(" or ", where)
+                    + ": add " + String.join(" and ", fixes) + (fixes.size() == 1 ? " for it" : " for them")
+                    + ", or exclude those functions.");
         }
         List<Change> changes = withoutBlocked(withoutEdgeFunctions(joinAll(pending)));
         reads.addAll(edge.reads());
