@@ -147,7 +147,8 @@ class LambdaBadInputTest {
                         "no layer for the function's architecture",
                         target(b -> b.functions("arm-fn")),
                         ConfigurationException.class,
-                        "No CloudAEye layer is configured for arm64 (functions arm-fn"),
+                        "No CloudAEye layer is configured for arm64 (functions arm-fn): add"
+                                + " .layer(Architecture.ARM64, layerArn) for it, or exclude those functions."),
                 Arguments.of(
                         "selection matching nothing",
                         target(b -> b.functions("payments-*")),

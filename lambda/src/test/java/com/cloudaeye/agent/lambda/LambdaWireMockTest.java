@@ -93,6 +93,54 @@ class LambdaWireMockTest {
         }
     }
 
+    /**
+     * A function as AWS's {@code ListFunctions} lists it: a subset of the configuration, without {@code State} or
+     * {@code LastUpdateStatus} (only {@code GetFunction} returns them). Moto's listing has them; AWS's does not.
+     */
+    private static String listedByAws(String name) {
+        return function(name, "r1", "Successful")
+                .replace("\"State\":\"Active\",", "")
+                .replace("\"LastUpdateStatus\":\"Successful\",", "");
+    }
+
+    @Test
+    void plan_glob_onAnAwsShapedListing_skipsAFunctionWhoseLastUpdateFailed_withoutAnExtraRead() {
+        aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
+                .willReturn(okJson("{\"Functions\":[" + listedByAws("a") + "," + listedByAws("b") + "]}")));
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .willReturn(okJson(getFunction("a", "r1", "Failed")
+                        .replace(
+                                "\"LastUpdateStatus\":\"Failed\"",
+                                "\"LastUpdateStatus\":\"Failed\",\"LastUpdateStatusReason\":\"ENI limit reached\","
+                                        + "\"LastUpdateStatusReasonCode\":\"EniLimitExceeded\""))));
+        aws.stubFor(get(urlPathMatching(fn("b"))).willReturn(okJson(getFunction("b", "r1", "Successful"))));
+        aws.stubFor(
+                put(urlPathMatching(fn("b") + "/configuration")).willReturn(okJson(function("b", "r2", "Successful"))));
+        stubPublish("b");
+        try (AgentInstaller installer = installer("*")) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.changes())
+                    .filteredOn(c -> c.resourceId().endsWith(":function:a"))
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).isEqualTo(com.cloudaeye.agent.ChangeAction.SKIP);
+                        assertThat(c.reason().orElseThrow()).contains("its last update failed (ENI limit reached)");
+                    });
+            assertThat(plan.mutations())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.resourceId()).endsWith(":function:b"));
+            assertThat(installer.calls())
+                    .as("the status comes from the GetFunction that reads each updated function's tags anyway")
+                    .containsEntry("lambda:GetFunction", 2L);
+
+            ApplyResult result = installer.apply(plan);
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            aws.verify(0, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
+            aws.verify(1, putRequestedFor(urlPathMatching(fn("b") + "/configuration")));
+        }
+    }
+
     @Test
     void apply_waitsForTheInProgressUpdate_beforePublishing() {
         stubGetFunctionThroughUpdate("a", "InProgress", "InProgress", "Successful");
@@ -456,6 +504,140 @@ class LambdaWireMockTest {
                             .sent())
                     .as("rollback gets it, to check it live")
                     .hasSize(1);
+        }
+    }
+
+    /** GetFunction's answer for function {@code a} with the agent's configuration, but its last update failed. */
+    private static String installedAButFailed() {
+        return installedA()
+                .replace(
+                        "\"LastUpdateStatus\":\"Successful\"",
+                        "\"LastUpdateStatus\":\"Failed\",\"LastUpdateStatusReason\":\"ENI limit reached\","
+                                + "\"LastUpdateStatusReasonCode\":\"EniLimitExceeded\"");
+    }
+
+    /**
+     * The first UpdateFunctionConfiguration lands but its answer is lost (500); the scheduler's retry gets {@code
+     * retried}. GetFunction: planning, then {@code after}.
+     */
+    private void stubLostUpdateThen(
+            com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder retried,
+            com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder after) {
+        stubLostUpdate("a", after);
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("retried-after-lost")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(error(500, "ServiceException", "connection reset after the update"))
+                .willSetStateTo("retried"));
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario("retried-after-lost")
+                .whenScenarioStateIs("retried")
+                .willReturn(retried));
+    }
+
+    @Test
+    void apply_whenALostAttemptLanded_andTheRetryGets412_butLambdaReportsTheUpdateFailed_reportsUnknown() {
+        stubLostUpdateThen(
+                error(412, "PreconditionFailedException", "The RevisionId provided does not match"),
+                okJson(installedAButFailed()));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
+                assertThat(r.message().orElseThrow())
+                        .contains("Lambda reports the update failed", "ENI limit reached")
+                        .doesNotContain("already applied");
+            });
+            aws.verify(2, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
+            aws.verify(0, postRequestedFor(urlPathMatching(fn("a") + "/versions")));
+        }
+    }
+
+    @Test
+    void apply_ofAResumedChange_whenTheInterruptedUpdateEndedFailed_reportsUnknown_notAlreadyApplied() {
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario("resumed")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(okJson(getFunction("a", "r1", "Successful")))
+                .willSetStateTo("landed, then failed"));
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario("resumed")
+                .whenScenarioStateIs("landed, then failed")
+                .willReturn(okJson(installedAButFailed())));
+        stubPublish("a");
+        Plan plan;
+        try (AgentInstaller planning = installer("a")) {
+            plan = planning.plan();
+        }
+        // Another process (a resume) did not plan it: it reads the function, which shows the change, failed.
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(Plan.fromJson(plan.toJson()));
+
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
+                assertThat(r.message().orElseThrow())
+                        .contains("Lambda reports the update failed", "ENI limit reached")
+                        .doesNotContain("already applied");
+            });
+            aws.verify(0, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
+            aws.verify(0, postRequestedFor(urlPathMatching(fn("a") + "/versions")));
+        }
+    }
+
+    @Test
+    void apply_whenPublishingMeetsAnUpdateInProgress_thatEndsFailed_reportsUnknown_andPublishesNothingMore() {
+        stubGetFunctionThroughUpdate("a");
+        aws.stubFor(
+                put(urlPathMatching(fn("a") + "/configuration")).willReturn(okJson(function("a", "r2", "Successful"))));
+        aws.stubFor(post(urlPathMatching(fn("a") + "/versions"))
+                .willReturn(error(409, "ResourceConflictException", "An update is in progress")));
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario("get-a")
+                .whenScenarioStateIs("s0")
+                .willReturn(okJson(installedAButFailed())));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
+                assertThat(r.message().orElseThrow()).contains("update failed", "ENI limit reached");
+            });
+            aws.verify(1, postRequestedFor(urlPathMatching(fn("a") + "/versions")));
+        }
+    }
+
+    @Test
+    void apply_whenALostAttemptLanded_theRetryGets412_andTheReadBackIsDenied_reportsUnknown() {
+        stubLostUpdateThen(
+                error(412, "PreconditionFailedException", "The RevisionId provided does not match"),
+                error(403, "AccessDeniedException", "not allowed to read it back"));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
+                assertThat(r.message().orElseThrow())
+                        .contains("the outcome is unknown", "not allowed to read it back")
+                        .doesNotContain("tok-123");
+            });
+        }
+    }
+
+    @Test
+    void apply_whenALostAttemptLanded_theRetryGets409_andTheReadBackIsDenied_reportsUnknown() {
+        stubLostUpdateThen(
+                error(409, "ResourceConflictException", "An update is in progress"),
+                error(403, "AccessDeniedException", "not allowed to read it back"));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
+                assertThat(r.message().orElseThrow())
+                        .contains("the outcome is unknown", "not allowed to read it back")
+                        .doesNotContain("tok-123");
+            });
         }
     }
 

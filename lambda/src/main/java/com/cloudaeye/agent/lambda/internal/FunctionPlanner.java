@@ -114,16 +114,18 @@ public final class FunctionPlanner {
             pending.add(planned(planInstall(config, agent, layerInfo), config));
         });
         if (!missingLayer.isEmpty()) {
-            StringBuilder m = new StringBuilder("No CloudAEye layer is configured for ");
-            missingLayer.forEach((arch, names) -> m.append(arch)
-                    .append(" (functions ")
-                    .append(String.join(", ", names.subList(0, Math.min(5, names.size()))))
-                    .append(names.size() > 5 ? " and " + (names.size() - 5) + " more" : "")
-                    .append(") "));
-            m.append(": add .layer(Architecture.X, layerArn) for it, or exclude those functions.");
-            throw new ConfigurationException(m.toString());
+            List<String> where = new ArrayList<>();
+            List<String> fixes = new ArrayList<>();
+            missingLayer.forEach((arch, names) -> {
+                where.add(arch + " (functions " + String.join(", ", names.subList(0, Math.min(5, names.size())))
+                        + (names.size() > 5 ? " and " + (names.size() - 5) + " more" : "") + ")");
+                fixes.add(".layer(Architecture." + arch.name() + ", layerArn)"); // the constant the user writes
+            });
+            throw new ConfigurationException("No CloudAEye layer is configured for " + String.join(" or ", where)
+                    + ": add " + String.join(" and ", fixes) + (fixes.size() == 1 ? " for it" : " for them")
+                    + ", or exclude those functions.");
         }
-        List<Change> changes = withoutEdgeFunctions(joinAll(pending));
+        List<Change> changes = withoutBlocked(withoutEdgeFunctions(joinAll(pending)));
         reads.addAll(edge.reads());
         List<String> notes = new ArrayList<>(edge.notes());
         List<Change> reviewed = iac.review(changes, true, notes);
@@ -142,7 +144,7 @@ public final class FunctionPlanner {
         requireSelection();
         List<CompletableFuture<Change>> pending = new ArrayList<>();
         forEachSelected(null, config -> pending.add(planned(planUninstall(config), config)));
-        List<Change> changes = joinAll(pending);
+        List<Change> changes = withoutBlocked(joinAll(pending));
         reads.addAll(serving.reads());
         List<String> notes = new ArrayList<>();
         List<Change> reviewed = iac.review(changes, false, notes);
@@ -166,6 +168,29 @@ public final class FunctionPlanner {
             if (edgeReason != null) {
                 planned.forget(change.resourceId());
                 checked.add(FunctionDiff.skip(change.resourceId(), edgeReason));
+            } else {
+                checked.add(change);
+            }
+        }
+        return checked;
+    }
+
+    /**
+     * The diff skips a function whose last update failed, or in state Failed ({@link FunctionDiff#blockedReason}), but
+     * AWS's ListFunctions returns neither field: only GetFunction does. Every function the plan updates is read with
+     * GetFunction anyway (its tags, for the owner review), so that read's configuration decides, at no extra call.
+     *
+     * @return the changes, each update of such a function skipped with the reason (and not applied)
+     */
+    private List<Change> withoutBlocked(List<Change> changes) {
+        List<Change> checked = new ArrayList<>(changes.size());
+        for (Change change : changes) {
+            FunctionConfiguration read =
+                    change.action() == ChangeAction.UPDATE ? iac.configuration(change.resourceId()) : null;
+            String blocked = read == null ? null : FunctionDiff.blockedReason(read);
+            if (blocked != null) {
+                planned.forget(change.resourceId());
+                checked.add(FunctionDiff.skip(change.resourceId(), blocked));
             } else {
                 checked.add(change);
             }
@@ -323,7 +348,7 @@ public final class FunctionPlanner {
             }
             FunctionConfiguration config = response.configuration();
             reads.add(Permission.of("lambda:GetFunction", unqualified(config.functionArn())));
-            iac.known(unqualified(config.functionArn()), response.tags());
+            iac.known(unqualified(config.functionArn()), response);
             if (tagsMatch(response.tags())) {
                 accept.accept(config);
             }
@@ -359,9 +384,9 @@ public final class FunctionPlanner {
         }
         List<FunctionConfiguration> kept = new ArrayList<>();
         for (int i = 0; i < futures.size(); i++) {
-            Map<String, String> tags = CallScheduler.join(futures.get(i)).tags();
-            iac.known(unqualified(candidates.get(i).functionArn()), tags);
-            if (tagsMatch(tags)) {
+            GetFunctionResponse read = CallScheduler.join(futures.get(i));
+            iac.known(unqualified(candidates.get(i).functionArn()), read);
+            if (tagsMatch(read.tags())) {
                 kept.add(candidates.get(i));
             }
         }

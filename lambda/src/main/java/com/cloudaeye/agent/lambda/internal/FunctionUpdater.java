@@ -119,7 +119,7 @@ public final class FunctionUpdater {
         // First, whether the change already landed (a resumed apply whose process died after the update): sending it
         // again would, for a forced variable, save our own value over the user's.
         if (UpdateChecks.isDone(live, state, this::token)) {
-            return finish(change, live, state, state.keepsConfiguration() ? null : "already applied");
+            return shown(change, live, state, state.keepsConfiguration() ? null : "already applied", null);
         }
         String changed = UpdateChecks.changedSincePlanning(change.resourceId(), live, state);
         if (changed != null) {
@@ -159,20 +159,10 @@ public final class FunctionUpdater {
                                     if (after.lastUpdateStatus() != LastUpdateStatus.FAILED) {
                                         return finish(change, after, state, null);
                                     }
-                                    String why = "Lambda reports the update failed: " + after.lastUpdateStatusReason();
-                                    if (UpdateChecks.isDone(
-                                            after,
-                                            state,
-                                            this::token)) { // the configuration shows it: it landed, and failed
-                                        context.unknown(
-                                                change,
-                                                why + "; the function shows the new configuration: roll back, or"
-                                                        + " plan again",
-                                                null,
-                                                appliedState(after.revisionId(), null));
-                                    } else {
-                                        context.failed(change, why, null);
+                                    if (UpdateChecks.isDone(after, state, this::token)) {
+                                        return shown(change, after, state, null, null); // it landed, and failed
                                     }
+                                    context.failed(change, updateFailed(after), null);
                                     return CompletableFuture.<Void>completedFuture(null);
                                 });
                     }
@@ -180,15 +170,18 @@ public final class FunctionUpdater {
                         // Another update is in progress: wait for it, then try again against the planned revision.
                         // Without one (an emulator), check the function again first: that update may have changed
                         // what was planned, and nothing else would catch it.
-                        return poller.waitUntilIdle(arn, FunctionPoller.FIRST_POLL)
+                        // The retry of an attempt that landed meets our own update in progress, so a read that
+                        // fails leaves the outcome unknown.
+                        return readBack(arn, FunctionPoller.FIRST_POLL, cause)
                                 .thenCompose(now -> state.revisionId() == null
                                         ? checkThenUpdate(change, now, state, tries + 1)
                                         : update(change, live, state, tries + 1));
                     }
                     if (cause instanceof PreconditionFailedException) {
-                        return poller.waitUntilIdle(arn, Duration.ZERO).thenCompose(now -> {
+                        // The RevisionId moved: maybe by an earlier attempt of this very call, whose answer was lost.
+                        return readBack(arn, Duration.ZERO, cause).thenCompose(now -> {
                             if (UpdateChecks.isDone(now, state, this::token)) {
-                                return finish(change, now, state, "already applied");
+                                return shown(change, now, state, "already applied", null);
                             }
                             context.skipped(
                                     change,
@@ -209,33 +202,64 @@ public final class FunctionUpdater {
      * (failed) when it shows the change absent, unknown when it cannot be read either.
      */
     private CompletableFuture<Void> confirmUpdate(Change change, FunctionState state, Throwable lost) {
-        return poller.waitUntilIdle(change.resourceId(), Duration.ZERO)
-                .handle((live, readError) -> {
-                    if (readError != null) {
-                        throw new CompletionException(AwsFailures.outcomeUnknown(
-                                "UpdateFunctionConfiguration",
-                                lost,
-                                readError,
-                                "plan again (or resume) to see where it stands, or roll back"));
-                    }
-                    return live;
-                })
-                .thenCompose(live -> {
-                    if (UpdateChecks.isDone(live, state, this::token)
-                            && live.lastUpdateStatus() != LastUpdateStatus.FAILED) {
-                        return finish(change, live, state, "applied although its answer was lost");
-                    }
-                    if (UpdateChecks.isDone(live, state, this::token)) {
-                        context.unknown(
-                                change,
-                                "UpdateFunctionConfiguration got no answer, and Lambda reports the update failed: "
-                                        + live.lastUpdateStatusReason() + "; roll back, or plan again",
-                                lost,
-                                appliedState(live.revisionId(), null));
-                        return CompletableFuture.<Void>completedFuture(null);
-                    }
-                    return CompletableFuture.<Void>failedFuture(lost); // read back: it did not land
-                });
+        return readBack(change.resourceId(), Duration.ZERO, lost).thenCompose(live -> {
+            if (UpdateChecks.isDone(live, state, this::token)) {
+                return shown(change, live, state, "applied although its answer was lost", lost);
+            }
+            return CompletableFuture.<Void>failedFuture(lost); // read back: it did not land
+        });
+    }
+
+    /**
+     * Reads the function back, once no update is in progress, after UpdateFunctionConfiguration ended with an error:
+     * the scheduler may have sent it more than once, so an earlier attempt may have landed. A read that fails too
+     * leaves the outcome unknown, never failed.
+     *
+     * @param error the update's error
+     * @return the function, or a future failed with {@link AwsFailures#outcomeUnknown}
+     */
+    private CompletableFuture<FunctionConfiguration> readBack(String arn, Duration firstDelay, Throwable error) {
+        return poller.waitUntilIdle(arn, firstDelay).handle((live, readError) -> {
+            if (readError != null) {
+                throw new CompletionException(AwsFailures.outcomeUnknown(
+                        "UpdateFunctionConfiguration",
+                        error,
+                        readError,
+                        "plan again (or resume) to see where it stands, or roll back"));
+            }
+            return live;
+        });
+    }
+
+    /**
+     * Reports a change the function shows (its layers and variables are what the change wants): applied (after
+     * publishing and moving aliases) unless Lambda reports that the function's last update failed. That update's
+     * configuration is saved but did not take effect: unknown, with Lambda's reason, and no version published of it.
+     * A change that keeps the configuration (it only moves aliases) sent no update, so a failed one is not its own.
+     *
+     * @param note what the result says when applied
+     * @param lost the error of an update whose answer was lost, when it is one; else null
+     */
+    private CompletableFuture<Void> shown(
+            Change change,
+            FunctionConfiguration live,
+            FunctionState state,
+            @Nullable String note,
+            @Nullable Throwable lost) {
+        if (live.lastUpdateStatus() != LastUpdateStatus.FAILED || state.keepsConfiguration()) {
+            return finish(change, live, state, note);
+        }
+        context.unknown(
+                change,
+                (lost == null ? "" : "UpdateFunctionConfiguration got no answer, and ") + updateFailed(live)
+                        + "; the function shows the new configuration: roll back, or plan again",
+                lost,
+                appliedState(live.revisionId(), null));
+        return CompletableFuture.completedFuture(null);
+    }
+
+    private static String updateFailed(FunctionConfiguration live) {
+        return "Lambda reports the update failed: " + live.lastUpdateStatusReason();
     }
 
     private CompletableFuture<Void> finish(
@@ -244,6 +268,15 @@ public final class FunctionUpdater {
             return moveAliases(change, after.revisionId(), state, note, null);
         }
         return handleCompose(publish(change, after, 0), (version, error) -> {
+            if (error != null && AwsFailures.unwrap(error) instanceof UpdateFailedException failed) {
+                context.unknown(
+                        change,
+                        "the function was updated, but then " + failed.why
+                                + "; no version was published: roll back, or plan again",
+                        null,
+                        appliedState(after.revisionId(), null));
+                return CompletableFuture.completedFuture(null);
+            }
             if (error != null) {
                 // The update landed; only the version is missing. Not failed: rollback must see it.
                 context.unknown(
@@ -307,11 +340,28 @@ public final class FunctionUpdater {
                         return CompletableFuture.completedFuture(response.version());
                     }
                     if (cause instanceof ResourceConflictException && tries < MAX_CONFLICT_RETRIES) {
+                        // Another update is in progress: publish once it is done, unless it failed (a version of
+                        // a configuration Lambda could not apply is not one to serve).
                         return poller.waitUntilIdle(arn, FunctionPoller.FIRST_POLL)
-                                .thenCompose(x -> publish(change, after, tries + 1));
+                                .thenCompose(now -> now.lastUpdateStatus() == LastUpdateStatus.FAILED
+                                        ? CompletableFuture.<String>failedFuture(new UpdateFailedException(now))
+                                        : publish(change, after, tries + 1));
                     }
                     return CompletableFuture.<String>failedFuture(cause);
                 });
+    }
+
+    /** An update of the function failed while a version waited to be published: none is. */
+    private static final class UpdateFailedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        /** What {@link #updateFailed} says of the function. */
+        private final String why;
+
+        UpdateFailedException(FunctionConfiguration function) {
+            super(updateFailed(function));
+            this.why = updateFailed(function);
+        }
     }
 
     private static JsonNode appliedState(@Nullable String revisionId, @Nullable String version) {

@@ -25,6 +25,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.LambdaClient;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.GetFunctionResponse;
 
 /**
  * Applies {@link ManagedResources} to the functions a plan would change. A function's tags come from the
@@ -35,6 +37,9 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
  * bucket, so that neither bucket waits for the other: read after every listing, 1,000 functions' tags kept the
  * shared bucket idle for 10 s at 100/s (17 s under a 60 % share). The Resource Groups Tagging API would answer in one
  * paged call, but its SDK client is not published at the SDK version we build with.
+ *
+ * <p>The same read holds the function's full configuration, with the {@code State} and {@code LastUpdateStatus} that
+ * AWS's {@code ListFunctions} leaves out: the planner checks them there ({@link #configuration(String)}).
  */
 final class IacOwnership {
     private static final String HINT = "Layers replaces the function's layer list (the fragment lists all of them, in"
@@ -46,8 +51,8 @@ final class IacOwnership {
     private final ManagedResources policy;
     private final @Nullable String tokenArn;
     private final Set<Permission> reads;
-    /** Each function's tags, read or being read; only the planning thread touches the map. */
-    private final Map<String, CompletableFuture<Map<String, String>>> knownTags = new HashMap<>();
+    /** Each function's GetFunction, read or being read; only the planning thread touches the map. */
+    private final Map<String, CompletableFuture<GetFunctionResponse>> known = new HashMap<>();
 
     IacOwnership(TargetContext context, ManagedResources policy, @Nullable String tokenArn, Set<Permission> reads) {
         this.context = context;
@@ -57,9 +62,9 @@ final class IacOwnership {
         this.reads = reads;
     }
 
-    /** Remembers tags that planning read anyway, so they are not read again. */
-    void known(String arn, @Nullable Map<String, String> tags) {
-        knownTags.put(arn, CompletableFuture.completedFuture(tags == null ? Map.of() : tags));
+    /** Remembers a GetFunction that planning made anyway, so the function is not read again. */
+    void known(String arn, GetFunctionResponse read) {
+        known.put(arn, CompletableFuture.completedFuture(read));
     }
 
     /**
@@ -70,14 +75,25 @@ final class IacOwnership {
      */
     void readFor(Change change) {
         String arn = change.resourceId();
-        if (change.action() == ChangeAction.UPDATE && !knownTags.containsKey(arn)) {
+        if (change.action() == ChangeAction.UPDATE && !known.containsKey(arn)) {
             reads.add(Permission.of("lambda:GetFunction", arn));
-            knownTags.put(
+            known.put(
                     arn,
                     context.scheduler()
-                            .submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn)))
-                            .thenApply(r -> r.tags() == null ? Map.<String, String>of() : r.tags()));
+                            .submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(arn))));
         }
+    }
+
+    /**
+     * Waits for the read of a function that {@link #readFor(Change)} or {@link #known} holds.
+     *
+     * @param arn a function's unqualified ARN
+     * @return its configuration as GetFunction returned it, or null when it was not read
+     */
+    @Nullable
+    FunctionConfiguration configuration(String arn) {
+        CompletableFuture<GetFunctionResponse> read = known.get(arn);
+        return read == null ? null : CallScheduler.join(read).configuration();
     }
 
     /**
@@ -91,9 +107,9 @@ final class IacOwnership {
         IacOwners.Fragments fragments = new IacOwners.Fragments();
         List<Change> out = new ArrayList<>();
         for (Change c : changes) {
-            CompletableFuture<Map<String, String>> tags = knownTags.get(c.resourceId());
-            Optional<IacOwners.Owner> owner = c.action() == ChangeAction.UPDATE && tags != null
-                    ? IacOwners.of(policy, CallScheduler.join(tags))
+            CompletableFuture<GetFunctionResponse> read = known.get(c.resourceId());
+            Optional<IacOwners.Owner> owner = c.action() == ChangeAction.UPDATE && read != null
+                    ? IacOwners.of(policy, tags(CallScheduler.join(read)))
                     : Optional.empty();
             if (owner.isEmpty()) {
                 out.add(c);
@@ -108,6 +124,10 @@ final class IacOwnership {
         }
         notes.addAll(fragments.notes(policy.format(), HINT));
         return out;
+    }
+
+    private static Map<String, String> tags(GetFunctionResponse read) {
+        return read.tags() == null ? Map.of() : read.tags();
     }
 
     /** The properties an install sets: every layer in order, and the agent's variables (never the token's value). */
