@@ -107,11 +107,13 @@ public final class FleetInstaller implements AutoCloseable {
     /**
      * Resumes the run that another worker (another JVM, another machine) started with the same journal store: in
      * every account-region of this fleet whose store holds a journal, the latest one is resumed ({@link
-     * AgentInstaller#resume(Journal)}): nothing that landed is applied twice. With an {@link S3JournalStore}, a journal
-     * whose writer still holds its lease is refused (reported as that account-region's failure) until the lease
-     * expires; the others go on.
+     * AgentInstaller#resume(Journal)}): nothing that landed is applied twice. An account-region the run never reached
+     * (no journal: its worker died first) gets the run's install or uninstall (the kind of the other account-regions'
+     * journals) planned and applied, so that a resume finishes the whole run, as a job system's retry of a shard
+     * expects. With an {@link S3JournalStore}, a journal whose writer still holds its lease is refused (reported as
+     * that account-region's failure) until the lease expires; the others go on.
      *
-     * @return per account-region with a journal: the result of the remaining work, or why it could not be resumed
+     * @return per account-region: the result of the remaining work, or why it could not be resumed
      * @throws ConfigurationException when journaling is turned off
      */
     public FleetResult resume() {

@@ -12,9 +12,11 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.regions.Region;
 
 /**
- * A fleet run rolled back over its journals (from an apply's result, or from the store by another fleet installer),
+ * A fleet run resumed or rolled back over its journals (from an apply's result, or from the store by another fleet
+ * installer),
  * and the sinks a fleet gives its installers; STS is {@link FleetStsStub}, whose account {@value
  * FleetStsStub#DENIED} cannot be reached.
  */
@@ -88,6 +90,52 @@ class FleetRollbackTest {
             assertThat(target.rollbackRequests()).hasSize(4);
             assertThat(target.log().stream().filter(l -> l.startsWith("mutate")))
                     .hasSize(16);
+        }
+    }
+
+    @Test
+    void resume_plansAndAppliesTheRun_inAccountRegionsItNeverReached() {
+        try (FleetInstaller interrupted =
+                sts.fleet(journals, Region.US_EAST_1).target(target).build()) {
+            assertThat(interrupted.apply(interrupted.plan()).results()).containsOnlyKeys(REACHED);
+        }
+
+        try (FleetInstaller other = sts.fleet(journals).target(target).build()) {
+            FleetResult resumed = other.resume();
+
+            assertThat(resumed.results()).as(resumed.toString()).containsOnlyKeys(REACHED);
+            resumed.results().values().forEach(regions -> {
+                assertThat(regions).containsOnlyKeys(REGIONS);
+                assertThat(regions.get("us-east-1").status()).isEqualTo(ApplyResult.Status.NOTHING_TO_DO);
+                assertThat(regions.get("eu-west-1").status()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            });
+            assertThat(target.log().stream().filter(l -> l.startsWith("mutate")))
+                    .as("2 accounts x 2 regions x 2 resources, each once")
+                    .hasSize(8);
+        }
+    }
+
+    @Test
+    void resume_ofAnUninstall_uninstallsWhereTheRunNeverReached_andNothingWhereNothingStarted() {
+        try (FleetInstaller nothingStarted = sts.fleet(journals).target(target).build()) {
+            assertThat(nothingStarted.resume().results()).isEmpty();
+        }
+        try (FleetInstaller interrupted =
+                sts.fleet(journals, Region.US_EAST_1).target(target).build()) {
+            interrupted.uninstall();
+        }
+
+        try (FleetInstaller other = sts.fleet(journals).target(target).build()) {
+            FleetResult resumed = other.resume();
+
+            assertThat(resumed.results()).as(resumed.toString()).containsOnlyKeys(REACHED);
+            resumed.results().values().forEach(regions -> assertThat(regions).containsKey("eu-west-1"));
+            resumed.results()
+                    .values()
+                    .forEach(regions -> assertThat(regions.get("eu-west-1").results())
+                            .isNotEmpty()
+                            .allSatisfy(r -> assertThat(r.change().action()).isEqualTo(ChangeAction.DELETE)));
+            assertThat(resumed.results()).containsOnlyKeys(REACHED);
         }
     }
 

@@ -45,9 +45,18 @@ final class FleetStsStub implements AutoCloseable {
      * @return a fleet of two accounts that can be reached and {@value #DENIED}, in two regions, through this STS
      */
     FleetInstallerBuilder fleet(Path journals) {
+        return fleet(journals, Region.US_EAST_1, Region.EU_WEST_1);
+    }
+
+    /**
+     * @param journals the fleet's journal directory
+     * @param regions the fleet's regions
+     * @return a fleet of two accounts that can be reached and {@value #DENIED}, in those regions, through this STS
+     */
+    FleetInstallerBuilder fleet(Path journals, Region... regions) {
         return FleetInstaller.builder()
                 .accounts("111111111111", "222222222222", DENIED)
-                .regions(Region.US_EAST_1, Region.EU_WEST_1)
+                .regions(regions)
                 .roleName(ROLE)
                 .sessionName("fleet-test-run")
                 .endpointOverride(URI.create(aws.baseUrl()))

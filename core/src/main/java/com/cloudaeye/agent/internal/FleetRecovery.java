@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.internal;
 
 import com.cloudaeye.agent.AgentException;
+import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.FleetResult;
@@ -14,14 +15,18 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -40,7 +45,14 @@ final class FleetRecovery {
 
     /** Finds the work of one account-region in its part of the store, if it has any. */
     private interface Finder {
-        Optional<FleetRun.Work> find(JournalStore part);
+        Optional<FleetRun.Work> find(String account, String region, JournalStore part);
+    }
+
+    /** Adds to the work found, once every account's part was searched. */
+    private interface Completion {
+        void complete(
+                SortedMap<String, SortedMap<String, FleetRun.Work>> work,
+                SortedMap<String, SortedMap<String, String>> failures);
     }
 
     /** A journal and when its first apply started. */
@@ -49,16 +61,58 @@ final class FleetRecovery {
     /** One account's work, and its account-regions that failed before any work. */
     private record Account(SortedMap<String, FleetRun.Work> work, SortedMap<String, String> failures) {}
 
+    /**
+     * In every account-region, the latest journal is resumed. An account-region without one, which the interrupted run
+     * never reached (its worker died first, or {@code maxParallel} had not started it), gets that run's install or
+     * uninstall planned and applied, so that a resume finishes the whole run; the run's kind is that of the other
+     * account-regions' latest journals, and where they disagree such an account-region is reported instead.
+     */
     static FleetResult resume(FleetEngine engine, @Nullable JournalStore store) {
-        return run(engine, required(store, "resume"), part -> {
+        Set<Plan.Kind> kinds = ConcurrentHashMap.newKeySet();
+        Map<String, Set<String>> notStarted = new ConcurrentHashMap<>();
+        Finder finder = (account, region, part) -> {
             List<Found> journals = journals(part);
             if (journals.isEmpty()) {
+                notStarted
+                        .computeIfAbsent(account, a -> ConcurrentHashMap.newKeySet())
+                        .add(region);
                 return Optional.empty();
             }
             Journal latest = journals.get(journals.size() - 1).journal();
+            kinds.add(latest.plan().kind());
             return Optional.of(
                     new FleetRun.Work(installer -> installer.resume(latest), installer -> latest.unfinished()));
+        };
+        return run(engine, required(store, "resume"), finder, (work, failures) -> {
+            Set<Plan.Kind> runs = EnumSet.noneOf(Plan.Kind.class);
+            kinds.stream().filter(k -> k != Plan.Kind.ROLLBACK).forEach(runs::add);
+            if (runs.isEmpty()) {
+                return; // nothing was started anywhere, or the run is being rolled back: nothing to do there
+            }
+            notStarted.forEach((account, regions) -> regions.forEach(region -> {
+                if (runs.size() == 1) {
+                    Plan.Kind kind = runs.iterator().next();
+                    work.computeIfAbsent(account, a -> new TreeMap<>()).put(region, fresh(kind));
+                } else {
+                    failures.computeIfAbsent(account, a -> new TreeMap<>())
+                            .put(
+                                    region,
+                                    "No journal in " + account + "/" + region + ", and the run's other"
+                                            + " account-regions hold both installs and uninstalls, so the resume"
+                                            + " cannot tell which this one was to get: apply the plan you meant"
+                                            + " here. Nothing was changed.");
+                }
+            }));
         });
+    }
+
+    /** An account-region's apply of a kind, planned on its own installer. */
+    private static FleetRun.Work fresh(Plan.Kind kind) {
+        Function<AgentInstaller, Plan> plan =
+                kind == Plan.Kind.UNINSTALL ? AgentInstaller::planUninstall : AgentInstaller::plan;
+        return new FleetRun.Work(
+                installer -> installer.apply(plan.apply(installer)),
+                installer -> plan.apply(installer).mutations());
     }
 
     /**
@@ -66,7 +120,7 @@ final class FleetRecovery {
      * started before (its journal started later), that rollback is resumed instead, so nothing is restored twice.
      */
     static FleetResult rollback(FleetEngine engine, @Nullable JournalStore store) {
-        return run(engine, required(store, "roll back"), part -> {
+        return run(engine, required(store, "roll back"), (account, region, part) -> {
             List<Found> journals = journals(part);
             Optional<Found> run = journals.stream()
                     .filter(f -> f.journal().plan().kind() != Plan.Kind.ROLLBACK)
@@ -142,6 +196,10 @@ final class FleetRecovery {
     }
 
     private static FleetResult run(FleetEngine engine, JournalStore store, Finder finder) {
+        return run(engine, store, finder, (work, failures) -> {});
+    }
+
+    private static FleetResult run(FleetEngine engine, JournalStore store, Finder finder, Completion completion) {
         Map<String, CompletableFuture<Account>> running = new TreeMap<>();
         for (String account : new TreeSet<>(engine.accounts())) {
             running.put(
@@ -160,6 +218,7 @@ final class FleetRecovery {
                 failures.put(account, found.failures());
             }
         });
+        completion.complete(work, failures);
         return FleetRun.run(engine, work, failures);
     }
 
@@ -174,7 +233,7 @@ final class FleetRecovery {
         }
         for (String region : Objects.requireNonNull(regions.value, "a success has a value")) {
             try {
-                finder.find(store.below(region)).ifPresent(w -> work.put(region, w));
+                finder.find(account, region, store.below(region)).ifPresent(w -> work.put(region, w));
             } catch (AgentException | SdkException e) {
                 failures.put(region, AwsErrors.describe(e));
             }
