@@ -105,7 +105,9 @@ final class S3JournalWriter implements JournalStore.Writer {
      * @param create true to create the object (it must not exist)
      */
     synchronized void write(String next, boolean create) {
-        write(next, create, Instant.now().plus(journals.lease()).toEpochMilli());
+        long expires = Instant.now().plus(journals.lease()).toEpochMilli();
+        write(next, create, expires);
+        requireLeaseLeft(expires);
     }
 
     private void write(String next, boolean create, long expires) {
@@ -148,6 +150,22 @@ final class S3JournalWriter implements JournalStore.Writer {
                 continue; // a conflicting put that did not land (409), or ours did not: send it again
             }
             throw lostTo(now, create, failure);
+        }
+    }
+
+    /**
+     * A write answered only after the lease it set ran out may already be followed by another worker's takeover: this
+     * writer no longer owns the journal, and must start no change on the strength of that write.
+     */
+    private void requireLeaseLeft(long expires) {
+        if (Instant.now().toEpochMilli() >= expires) {
+            throw new JournalException(
+                    "The lease on the journal " + location() + " ran out before its write was"
+                            + " answered (the write took longer than the lease, " + journals.lease()
+                            + "): another worker may"
+                            + " take the journal over now. This worker starts no more changes; resume the run once it stopped,"
+                            + " or choose a longer lease(...).",
+                    new IllegalStateException("lease ran out at " + Instant.ofEpochMilli(expires)));
         }
     }
 

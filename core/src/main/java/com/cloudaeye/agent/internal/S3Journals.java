@@ -95,7 +95,18 @@ public final class S3Journals {
     public JournalStore.Writer create(Plan.Kind kind) {
         String key = prefix + kind.name().toLowerCase(Locale.ROOT) + ".jsonl";
         S3JournalWriter writer = new S3JournalWriter(this, key, "", null);
-        writer.write("", true);
+        try {
+            writer.write("", true);
+        } catch (JournalException exists) {
+            // A worker that died between creating the object and writing its plan line left no journal line in it:
+            // once its lease ran out there is nothing to resume or roll back, and the run starts in it.
+            Remote now = get(key);
+            if (now == null || !now.body().isBlank() || now.live()) {
+                throw exists;
+            }
+            writer = new S3JournalWriter(this, key, "", now.etag());
+            writer.write("", false);
+        }
         writer.startRenewing();
         return writer;
     }

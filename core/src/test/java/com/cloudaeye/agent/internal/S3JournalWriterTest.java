@@ -127,6 +127,52 @@ class S3JournalWriterTest {
                 .hasMessageContaining("Nothing was changed");
     }
 
+    @Test
+    void append_whoseWriteIsAnsweredAfterTheLeaseRanOut_failsAndStartsNothingMore() {
+        S3Journals shortLease = new S3Journals(s3, "journals", "runs/", Duration.ofSeconds(1), "worker-a");
+        s3Server.stubFor(put(urlPathEqualTo(PATH))
+                .atPriority(1)
+                .withHeader("If-None-Match", equalTo("*"))
+                .willReturn(ok("\"v1\"")));
+        s3Server.stubFor(put(urlPathEqualTo(PATH)) // every later write: answered after the 1 s lease ran out
+                .atPriority(2)
+                .willReturn(ok("\"v2\"").withFixedDelay(1_500)));
+        JournalStore.Writer writer = shortLease.create(Plan.Kind.INSTALL);
+
+        assertThatThrownBy(() -> writer.append("{\"event\":\"STARTING\"}"))
+                .isInstanceOf(JournalException.class)
+                .hasMessageContaining("The lease on the journal s3://journals" + KEY + " ran out before its write was")
+                .hasMessageContaining("starts no more changes");
+        writer.close();
+    }
+
+    @Test
+    void create_overAnObjectWithoutJournalLines_whoseLeaseRanOut_startsTheRunInIt() {
+        s3Server.stubFor(put(urlPathEqualTo(PATH))
+                .withHeader("If-None-Match", equalTo("*"))
+                .willReturn(error(412, "PreconditionFailed")));
+        s3Server.stubFor(get(urlPathEqualTo(PATH))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("ETag", "\"v9\"")
+                        .withHeader("x-amz-meta-" + S3Journals.OWNER, "worker-b")
+                        .withHeader("x-amz-meta-" + S3Journals.EXPIRES, "1")
+                        .withBody("{\"cloudaeye-lease\":{\"owner\":\"worker-b\"}}\n")));
+        s3Server.stubFor(put(urlPathEqualTo(PATH))
+                .withHeader("If-Match", equalTo("\"v9\""))
+                .willReturn(ok("\"v10\"")));
+
+        JournalStore.Writer writer = journals.create(Plan.Kind.INSTALL);
+
+        s3Server.verify(putRequestedFor(urlPathEqualTo(PATH)).withHeader("If-Match", equalTo("\"v9\"")));
+        s3Server.stubFor(put(urlPathEqualTo(PATH))
+                .withHeader("If-Match", com.github.tomakehurst.wiremock.client.WireMock.matching("\"v1[01]\""))
+                .willReturn(ok("\"v11\"")));
+        writer.append("{\"event\":\"PLAN\"}");
+        writer.close();
+        s3Server.verify(putRequestedFor(urlPathEqualTo(PATH)).withHeader("If-Match", equalTo("\"v10\"")));
+    }
+
     private static ResponseDefinitionBuilder ok(String etag) {
         return aResponse().withStatus(200).withHeader("ETag", etag);
     }
