@@ -124,13 +124,16 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         workers.allowCoreThreadTimeOut(true);
         // A share promises the account's other users every second's rest: count its requests from when they left.
         this.stalls = pacing.share() < 1
-                ? new StallWatch((from, to) -> buckets.values().forEach(b -> b.stalled(from, to)))
+                ? new StallWatch((from, to) -> buckets.values().forEach(b -> b.stalled(from, to)), idleThreadLifetime)
                 : null;
     }
 
     @Override
     public <T> CompletableFuture<T> submit(Quota quota, Supplier<T> call) {
         CompletableFuture<T> result = new CompletableFuture<>();
+        if (stalls != null) {
+            stalls.use();
+        }
         attempt(quota, call, result, 1);
         return result;
     }
@@ -336,9 +339,9 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         return b == null ? 0 : b.waiting();
     }
 
-    /** @return the worker and timer threads alive now */
+    /** @return the worker, timer and stall-watch threads alive now */
     int liveThreads() {
-        return workers.getPoolSize() + timer.getPoolSize();
+        return workers.getPoolSize() + timer.getPoolSize() + (stalls != null && stalls.running() ? 1 : 0);
     }
 
     @Override

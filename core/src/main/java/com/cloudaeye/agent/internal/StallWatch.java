@@ -1,6 +1,8 @@
 package com.cloudaeye.agent.internal;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Notices when this process stood still, so that a share's send window can count a request from when it may really
@@ -14,7 +16,9 @@ import java.util.concurrent.TimeUnit;
  * <p>A daemon thread sleeps {@link #PERIOD_NANOS} at a time; when it wakes more than {@link #THRESHOLD_NANOS} late, it
  * reports the stall: from {@link #LEAD_NANOS} before it fell asleep (a request let through then may not have reached
  * the socket yet) to when it woke. Stalls shorter than the threshold fit within the share's window margin. A thread of
- * the installer held alone while this one ran is not seen.
+ * the installer held alone while this one ran is not seen. The thread runs only while calls are made ({@link #use}):
+ * like the scheduler's other threads it ends once idle for a while, since a fleet keeps an installer per
+ * account-region for its life.
  */
 final class StallWatch implements AutoCloseable {
     /** How long the watch sleeps at a time. */
@@ -33,16 +37,40 @@ final class StallWatch implements AutoCloseable {
         void stalled(long from, long to);
     }
 
-    private final Thread thread;
+    private final Listener listener;
+    private final long idleNanos;
+    private long lastUse; // guarded by this
+    private boolean running; // guarded by this
+    private boolean closed; // guarded by this
+    private @Nullable Thread thread; // guarded by this
 
-    /** @param listener told of each stall */
-    StallWatch(Listener listener) {
-        this.thread = new Thread(() -> watch(listener), "cloudaeye-stall-watch");
-        thread.setDaemon(true);
-        thread.start();
+    /**
+     * @param listener told of each stall
+     * @param idle how long the watch runs after the last {@link #use}
+     */
+    StallWatch(Listener listener, Duration idle) {
+        this.listener = listener;
+        this.idleNanos = idle.toNanos();
     }
 
-    private static void watch(Listener listener) {
+    /** Keeps the watch running (starts it when it ended): a call that the share paces is about to be made. */
+    synchronized void use() {
+        lastUse = System.nanoTime();
+        if (!running && !closed) {
+            running = true;
+            Thread t = new Thread(this::watch, "cloudaeye-stall-watch");
+            t.setDaemon(true);
+            thread = t;
+            t.start();
+        }
+    }
+
+    /** @return true while the watch's thread runs */
+    synchronized boolean running() {
+        return running;
+    }
+
+    private void watch() {
         long before = System.nanoTime();
         while (!Thread.currentThread().isInterrupted()) {
             try {
@@ -55,12 +83,23 @@ final class StallWatch implements AutoCloseable {
                 listener.stalled(before - LEAD_NANOS, after);
             }
             before = after;
+            synchronized (this) {
+                if (after - lastUse > idleNanos) {
+                    running = false; // idle: the next use starts a new thread
+                    thread = null;
+                    return;
+                }
+            }
         }
     }
 
     /** Stops the watch. */
     @Override
-    public void close() {
-        thread.interrupt();
+    public synchronized void close() {
+        closed = true;
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+        }
     }
 }

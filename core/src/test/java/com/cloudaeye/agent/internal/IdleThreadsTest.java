@@ -50,6 +50,33 @@ class IdleThreadsTest {
         }
     }
 
+    @Test
+    void aSharesStallWatch_endsWhenIdle_andRunsAgainForTheNextCall() {
+        java.util.Set<Thread> before = stallWatches();
+        try (RateLimitedScheduler scheduler = new RateLimitedScheduler(
+                Map.of(), Pacing.share(0.6), 4, 3, Duration.ofMillis(1), Duration.ofMillis(50))) {
+            assertThat(scheduler.liveThreads())
+                    .as("no thread before the first call")
+                    .isZero();
+            assertThat(CallScheduler.join(scheduler.submit(QUOTA, () -> 1))).isEqualTo(1);
+
+            awaitZero(scheduler::liveThreads, "the share's stall watch and the scheduler's threads");
+            assertThat(stallWatches()).as("this scheduler's watch ended").isSubsetOf(before);
+            assertThat(CallScheduler.join(scheduler.submit(QUOTA, () -> 2))).isEqualTo(2);
+            assertThat(Thread.getAllStackTraces().keySet())
+                    .as("the next call starts the watch again")
+                    .anyMatch(t -> t.getName().equals("cloudaeye-stall-watch"));
+        }
+    }
+
+    private static java.util.Set<Thread> stallWatches() {
+        java.util.Set<Thread> watches = new java.util.HashSet<>();
+        Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("cloudaeye-stall-watch"))
+                .forEach(watches::add);
+        return watches;
+    }
+
     /** Waits (up to 60 s, for a loaded machine) until the count is 0; fails with the last count otherwise. */
     static void awaitZero(IntSupplier count, String what) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
