@@ -47,6 +47,7 @@ public final class AgentInstallerBuilder {
     int maxFailures = Integer.MAX_VALUE;
     boolean preflight;
     Supplier<List<FailureBudget>> sharedFailureLimits = List::of;
+    boolean fleetMember;
     final Map<SinkKey<?>, Consumer<?>> sinks = new HashMap<>();
 
     AgentInstallerBuilder() {}
@@ -141,6 +142,15 @@ public final class AgentInstallerBuilder {
     /** Failure limits shared with other installers: {@link FleetInstaller}'s, per fleet and per account. */
     AgentInstallerBuilder sharedFailureLimits(Supplier<List<FailureBudget>> limits) {
         this.sharedFailureLimits = limits;
+        return this;
+    }
+
+    /**
+     * Makes this one account-region of a {@link FleetInstaller}: a target whose selection matches nothing here plans no
+     * changes, with a note, instead of failing the plan.
+     */
+    AgentInstallerBuilder fleetMember() {
+        this.fleetMember = true;
         return this;
     }
 

@@ -302,6 +302,7 @@ public final class FleetInstallerBuilder {
      */
     public FleetInstaller build() {
         spec.validate();
-        return new FleetInstaller(spec.assemble(AgentInstallerBuilder::sharedFailureLimits));
+        return new FleetInstaller(spec.assemble(
+                (installer, limits) -> installer.sharedFailureLimits(limits).fleetMember()));
     }
 }

@@ -52,6 +52,16 @@ class AgentInstallerTest {
     }
 
     @Test
+    void plan_whenATargetSelectsNothing_throwsItsError() {
+        try (AgentInstaller installer =
+                builder().target(new FakeTarget("fake", null).selectsNothing()).build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(NothingSelectedException.class)
+                    .hasMessageContaining("No fake resource in us-east-1 matches");
+        }
+    }
+
+    @Test
     void twoTargetsOfOneName_areRejected_withTheFix() {
         assertThatThrownBy(
                         () -> builder().target(new FakeTarget("lambda", null)).target(new FakeTarget("lambda", null)))

@@ -141,6 +141,55 @@ class FleetInstallerTest {
     }
 
     @Test
+    void plan_whenATargetSelectsNothingInARegion_plansNoChangesThereWithANote_andTheApplySucceeds() {
+        FakeTarget empty = new FakeTarget("empty", null).selectsNothing();
+        FakeTarget other = new FakeTarget("other", null).resource("o1", Behaviour.APPLY);
+        try (FleetInstaller fleet = FleetInstaller.builder()
+                .accounts("111111111111", "222222222222")
+                .regions(Region.US_EAST_1, Region.EU_WEST_1)
+                .roleName(ROLE)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                .journalDirectory(journals)
+                // eu-west-1 holds none of the "fake" target's resources; the "empty" target selects nothing anywhere.
+                .target((account, region) ->
+                        region.equals(Region.EU_WEST_1) ? new FakeTarget("fake", null).selectsNothing() : target)
+                .target(empty)
+                .target(other)
+                .build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures()).as(plan.toString()).isEmpty();
+            assertThat(plan.isComplete()).isTrue();
+            plan.plans().values().forEach(regions -> {
+                assertThat(regions).containsOnlyKeys("eu-west-1", "us-east-1");
+                assertThat(regions.get("us-east-1").mutations())
+                        .extracting(Change::target)
+                        .containsExactly("fake", "fake", "other");
+                assertThat(regions.get("eu-west-1").mutations())
+                        .as("the other target's changes stay")
+                        .extracting(Change::target)
+                        .containsExactly("other");
+                assertThat(regions.get("eu-west-1").notes())
+                        .anySatisfy(n -> assertThat(n)
+                                .contains("Nothing selected by the fake target")
+                                .contains("No fake resource in eu-west-1 matches"))
+                        .anySatisfy(n -> assertThat(n).contains("Nothing selected by the empty target"));
+            });
+            assertThat(plan.toString())
+                    .contains("0 failed")
+                    .contains("111111111111  eu-west-1  update 1 (nothing selected here by fake, empty)")
+                    .contains("111111111111  us-east-1  update 3 (nothing selected here by empty)")
+                    .doesNotContain("FAILED");
+
+            FleetResult result = fleet.apply(plan);
+
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            assertThat(result.failures()).isEmpty();
+        }
+    }
+
+    @Test
     void requiredPolicy_isTheUnionOfTheAccountsRegionPlans() {
         try (FleetInstaller fleet = fleet().build()) {
             FleetPlan plan = fleet.plan();
