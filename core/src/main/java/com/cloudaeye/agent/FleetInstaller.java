@@ -65,7 +65,8 @@ public final class FleetInstaller implements AutoCloseable {
      * and the account-region's plan says so in its {@link Plan#notes()} (and the table in its row).
      *
      * @return the fleet plan; account-regions that could not be planned are in its {@link FleetPlan#failures()}
-     * @throws PlanningException when the organization's accounts cannot be listed
+     * @throws PlanningException when the organization's accounts cannot be listed, or the fleet has no account (no
+     *     ACTIVE account found, or every one excluded)
      */
     public FleetPlan plan() {
         return fleet.engine().plan(Plan.Kind.INSTALL, AgentInstaller::plan);

@@ -340,6 +340,60 @@ class FleetInstallerTest {
     }
 
     @Test
+    void plan_whenTheOrganizationHasNoActiveAccount_throwsNamingWhatWasSearched_andChangesNothing() {
+        aws.stubFor(organizations("ListAccounts")
+                .willReturn(json("{\"Accounts\":[" + account("444444444444", "SUSPENDED") + "]}")));
+        try (FleetInstaller fleet = organizationOnly().build()) {
+            assertThatThrownBy(fleet::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("AWS Organizations listed no ACTIVE account in the organization")
+                    .hasMessageContaining("management account or a delegated administrator")
+                    .hasMessageContaining(".accounts(...)")
+                    .hasMessageContaining("Nothing was planned or changed");
+        }
+        aws.stubFor(organizations("ListAccountsForParent").willReturn(json("{\"Accounts\":[]}")));
+        aws.stubFor(organizations("ListChildren").willReturn(json("{\"Children\":[]}")));
+        try (FleetInstaller fleet =
+                organizationOnly().organizationalUnits("ou-empty").build()) {
+            assertThatThrownBy(fleet::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("no ACTIVE account in the organizational units [ou-empty]")
+                    .hasMessageContaining("check the organizational unit IDs");
+        }
+        assertThat(target.log()).isEmpty();
+    }
+
+    @Test
+    void plan_whenEveryAccountFoundIsExcluded_throwsNamingTheExcludes() {
+        aws.stubFor(organizations("ListAccounts")
+                .willReturn(json("{\"Accounts\":[" + account("111111111111", "ACTIVE") + "]}")));
+        try (FleetInstaller fleet =
+                organizationOnly().excludeAccounts("111111111111").build()) {
+            assertThatThrownBy(fleet::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("listed 1 ACTIVE account in the organization")
+                    .hasMessageContaining("excludeAccounts([111111111111]) leaves out every one")
+                    .hasMessageContaining("Narrow excludeAccounts(...)");
+        }
+        assertThatThrownBy(() -> fleet().excludeAccounts("111111111111", "222222222222", DENIED)
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("is left out by excludeAccounts(");
+        assertThat(target.log()).isEmpty();
+    }
+
+    private FleetInstallerBuilder organizationOnly() {
+        return FleetInstaller.builder()
+                .organization()
+                .regions(Region.US_EAST_1)
+                .roleName(ROLE)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                .journalDirectory(journals)
+                .target(target);
+    }
+
+    @Test
     void plan_overAllEnabledRegions_plansTheRegionsEachAccountHasEnabled() {
         aws.stubFor(post(urlEqualTo("/"))
                 .withRequestBody(containing("Action=DescribeRegions"))

@@ -4,6 +4,7 @@ import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.JournalStore;
+import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.spi.Target;
 import java.net.URI;
 import java.nio.file.Path;
@@ -121,6 +122,11 @@ public final class FleetSpec {
                         + " e.g. .accounts(\"111111111111\").");
             }
         }
+        if (!organization && excluded.containsAll(accounts)) {
+            throw new ConfigurationException("Every account given, " + accounts + ", is left out by excludeAccounts("
+                    + excluded + "): nothing to plan. Remove them from excludeAccounts(...), or add others with"
+                    + " .accounts(...).");
+        }
         if (regions.isEmpty() && !allEnabledRegions) {
             throw new ConfigurationException("No region: add the regions to install into with"
                     + " .regions(Region.US_EAST_1, ...), or take each account's with .allEnabledRegions().");
@@ -191,10 +197,12 @@ public final class FleetSpec {
         boolean discover = organization;
         Supplier<Set<String>> fleet = () -> {
             Set<String> all = new TreeSet<>(givenAccounts);
-            if (discover) {
-                all.addAll(FleetAccounts.discover(calls, caller, home, units));
-            }
+            Set<String> found = discover ? FleetAccounts.discover(calls, caller, home, units) : Set.of();
+            all.addAll(found);
             all.removeAll(left);
+            if (all.isEmpty()) {
+                throw new PlanningException(FleetAccounts.noAccount(units, givenAccounts, found, left));
+            }
             return all;
         };
         List<Consumer<AgentInstallerBuilder>> settings = List.copyOf(steps);
