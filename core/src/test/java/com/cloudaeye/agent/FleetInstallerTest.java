@@ -394,6 +394,49 @@ class FleetInstallerTest {
     }
 
     @Test
+    void build_whenTheExternalIdIsNotOneStsTakes_namesTheRule_withoutRepeatingIt() {
+        assertThatThrownBy(() -> fleet().externalId("x").build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("The external ID has 1 character, which STS rejects")
+                .hasMessageContaining("2 to 1224 letters, digits or _+=,.@:/-");
+        assertThatThrownBy(() -> fleet().externalId("a".repeat(1225)).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("has 1225 characters");
+        assertThatThrownBy(() -> fleet().externalId("secret id#1").build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("has the character ' '")
+                .hasMessageNotContaining("secret id#1");
+        fleet().externalId("ab:c/d=e@f,g.h+i_j-k").build().close();
+        fleet().externalId("a".repeat(1224)).build().close();
+        aws.verify(0, postRequestedFor(urlEqualTo("/")));
+    }
+
+    @Test
+    void plan_whenStsRejectsTheRequest_statesStsErrorPlainly_withoutTheCreateTheRoleAdvice() {
+        aws.stubFor(post(urlEqualTo("/"))
+                .atPriority(1)
+                .withRequestBody(containing(enc("arn:aws:iam::222222222222:role/" + ROLE)))
+                .willReturn(aResponse()
+                        .withStatus(400)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody("<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
+                                + "<Message>1 validation error detected: Value at 'externalId' failed to satisfy"
+                                + " constraint</Message></Error></ErrorResponse>")));
+        try (FleetInstaller fleet = fleet().build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures().get("222222222222").get("us-east-1"))
+                    .contains("Could not assume arn:aws:iam::222222222222:role/" + ROLE)
+                    .contains("STS answered ValidationError: 1 validation error detected")
+                    .contains("Nothing was planned or changed in this account")
+                    .doesNotContain("create the role");
+            assertThat(plan.failures().get(DENIED).get("us-east-1"))
+                    .as("AccessDenied still gets the advice")
+                    .contains("create the role " + ROLE + " in account " + DENIED);
+        }
+    }
+
+    @Test
     void plan_overAllEnabledRegions_plansTheRegionsEachAccountHasEnabled() {
         aws.stubFor(post(urlEqualTo("/"))
                 .withRequestBody(containing("Action=DescribeRegions"))
