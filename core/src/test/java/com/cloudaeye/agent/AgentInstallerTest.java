@@ -31,6 +31,28 @@ class AgentInstallerTest {
     }
 
     @Test
+    void rateLimit_whenNoConfiguredTargetHasTheQuota_isRejectedAtBuild_withTheValidNames() {
+        FakeTarget fake =
+                new FakeTarget("fake", null).quotas(new com.cloudaeye.agent.spi.Quota("fake.control-plane", 5));
+
+        assertThatThrownBy(() -> builder().target(fake).rateLimit("lambda", 5).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("rateLimit(\"lambda\", ...) names no quota of the configured targets")
+                .hasMessageContaining("the quota names are fake.control-plane, iam, sts");
+        builder()
+                .target(fake)
+                .rateLimit("fake.control-plane", 5)
+                .rateLimit("iam", 2)
+                .build()
+                .close();
+        builder()
+                .target(new FakeTarget("unlisted", null))
+                .rateLimit("anything", 5)
+                .build()
+                .close(); // a target that lists no quotas (written before quotas()): its names are not known
+    }
+
+    @Test
     void maxConcurrency_maxFailures_andRetries_mustBeAtLeastOne() {
         assertThatThrownBy(() -> builder().maxConcurrency(0))
                 .isInstanceOf(ConfigurationException.class)

@@ -9,6 +9,7 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.SinkKey;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.JournaledChange;
+import com.cloudaeye.agent.spi.Quota;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
@@ -59,6 +60,7 @@ public class FakeTarget implements Target, TargetService {
     private final List<String> duplicates = new ArrayList<>();
     private volatile @Nullable SinkKey<String> handsOver;
     private volatile boolean selectsNothing;
+    private volatile List<Quota> quotas = List.of();
 
     /**
      * @param name the target's name
@@ -88,6 +90,20 @@ public class FakeTarget implements Target, TargetService {
     public FakeTarget handsOver(SinkKey<String> key) {
         handsOver = key;
         return this;
+    }
+
+    /**
+     * @param quotas the quotas it lists for {@code rateLimit} names (none by default: it lists none)
+     * @return this
+     */
+    public FakeTarget quotas(Quota... quotas) {
+        this.quotas = List.of(quotas);
+        return this;
+    }
+
+    @Override
+    public List<Quota> quotas() {
+        return quotas;
     }
 
     /**
