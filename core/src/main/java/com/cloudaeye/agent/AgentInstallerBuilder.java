@@ -2,6 +2,7 @@ package com.cloudaeye.agent;
 
 import com.cloudaeye.agent.internal.FailureBudget;
 import com.cloudaeye.agent.internal.Preflight;
+import com.cloudaeye.agent.internal.RegionNames;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetService;
 import com.cloudaeye.agent.spi.support.AwsQuotas;
@@ -346,8 +347,8 @@ public final class AgentInstallerBuilder {
 
     /**
      * @return the installer
-     * @throws ConfigurationException when no region is given or found, or a {@link #rateLimit} name is no quota of
-     *     the configured targets
+     * @throws ConfigurationException when no region is given or found, or its name is not an AWS region's, or a
+     *     {@link #rateLimit} name is no quota of the configured targets
      */
     public AgentInstaller build() {
         Region r = region;
@@ -360,6 +361,9 @@ public final class AgentInstallerBuilder {
                                 + " AWS_REGION environment variable.",
                         e);
             }
+            RegionNames.check(r, "the region the SDK found (the AWS_REGION environment variable or the profile)");
+        } else {
+            RegionNames.check(r, ".region(...)");
         }
         checkRateNames();
         return new AgentInstaller(this, r);

@@ -270,6 +270,13 @@ class FleetInstallerTest {
         assertThatThrownBy(() -> fleet().sessionName("has spaces").build())
                 .hasMessageContaining("'has spaces' is not a valid role session name");
         assertThatThrownBy(() -> fleet().maxParallel(0)).hasMessageContaining("maxParallel");
+        assertThatThrownBy(() -> fleet().regions(Region.of("useast1")).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("'useast1' is not an AWS region name (e.g. us-east-1): fix .regions(...)");
+        assertThatThrownBy(() -> fleet().homeRegion(Region.of("US-EAST-1")).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("'US-EAST-1' is not an AWS region name")
+                .hasMessageContaining(".homeRegion(...)");
         aws.verify(0, postRequestedFor(urlEqualTo("/")));
     }
 

@@ -137,6 +137,11 @@ public final class FleetSpec {
             throw new ConfigurationException("No region: add the regions to install into with"
                     + " .regions(Region.US_EAST_1, ...), or take each account's with .allEnabledRegions().");
         }
+        regions.forEach(r -> RegionNames.check(r, ".regions(...)"));
+        Region home = homeRegion;
+        if (home != null) {
+            RegionNames.check(home, ".homeRegion(...)");
+        }
         String role = roleName;
         if (role == null || !ROLE_NAME.matcher(role).matches()) {
             throw new ConfigurationException("The role to assume in every account is "
