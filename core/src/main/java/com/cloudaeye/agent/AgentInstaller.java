@@ -6,6 +6,7 @@ import com.cloudaeye.agent.internal.AwsErrors;
 import com.cloudaeye.agent.internal.CallRecorder;
 import com.cloudaeye.agent.internal.DefaultTargetContext;
 import com.cloudaeye.agent.internal.FailureBudget;
+import com.cloudaeye.agent.internal.FleetTable;
 import com.cloudaeye.agent.internal.HeldJournalStore;
 import com.cloudaeye.agent.internal.Preflight;
 import com.cloudaeye.agent.internal.PreflightCheck;
@@ -62,6 +63,7 @@ public final class AgentInstaller implements AutoCloseable {
     private final boolean preflightOnApply;
     private final PreflightCheck preflightCheck;
     private final String pacingDescription;
+    private final boolean fleetMember;
 
     AgentInstaller(AgentInstallerBuilder b, Region region) {
         this.region = region;
@@ -84,6 +86,7 @@ public final class AgentInstaller implements AutoCloseable {
         this.sharedFailureLimits = b.sharedFailureLimits;
         this.preflightOnApply = b.preflight;
         this.preflightCheck = new PreflightCheck(new Preflight(context));
+        this.fleetMember = b.fleetMember;
     }
 
     /** @return a new builder */
@@ -95,8 +98,8 @@ public final class AgentInstaller implements AutoCloseable {
      * Plans the install with read-only calls: one change per selected resource, with reasons for skips.
      *
      * @return the plan
-     * @throws PlanningException when a named resource does not exist, a selection matches nothing, or the
-     *     credentials are missing, expired or rejected
+     * @throws PlanningException when a named resource does not exist, a selection matches nothing ({@link
+     *     NothingSelectedException}), or the credentials are missing, expired or rejected
      * @throws InsufficientPermissionsException when AWS denies a read, with a policy granting it
      */
     public Plan plan() {
@@ -306,6 +309,12 @@ public final class AgentInstaller implements AutoCloseable {
         for (Target t : targets) {
             try {
                 Recovery.add(plan, planner.apply(t, context));
+            } catch (NothingSelectedException e) {
+                if (!fleetMember) {
+                    throw e;
+                }
+                // In a fleet, an account-region without the selected resources has nothing to change: say so.
+                plan.addNotes(FleetTable.nothingSelected(t.name(), Objects.requireNonNullElse(e.getMessage(), "")));
             } catch (SdkException e) {
                 throw AwsErrors.whilePlanning(t.name(), region.id(), e);
             }

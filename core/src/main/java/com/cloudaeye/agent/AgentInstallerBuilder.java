@@ -1,7 +1,11 @@
 package com.cloudaeye.agent;
 
 import com.cloudaeye.agent.internal.FailureBudget;
+import com.cloudaeye.agent.internal.Preflight;
+import com.cloudaeye.agent.internal.RegionNames;
 import com.cloudaeye.agent.spi.Target;
+import com.cloudaeye.agent.spi.TargetService;
+import com.cloudaeye.agent.spi.support.AwsQuotas;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +13,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -47,6 +54,7 @@ public final class AgentInstallerBuilder {
     int maxFailures = Integer.MAX_VALUE;
     boolean preflight;
     Supplier<List<FailureBudget>> sharedFailureLimits = List::of;
+    boolean fleetMember;
     final Map<SinkKey<?>, Consumer<?>> sinks = new HashMap<>();
 
     AgentInstallerBuilder() {}
@@ -144,6 +152,15 @@ public final class AgentInstallerBuilder {
         return this;
     }
 
+    /**
+     * Makes this one account-region of a {@link FleetInstaller}: a target whose selection matches nothing here plans no
+     * changes, with a note, instead of failing the plan.
+     */
+    AgentInstallerBuilder fleetMember() {
+        this.fleetMember = true;
+        return this;
+    }
+
     /** The agent settings given so far, for {@link FleetInstallerBuilder}'s same-named setter. */
     @Nullable
     AgentSettings agentSettings() {
@@ -178,6 +195,11 @@ public final class AgentInstallerBuilder {
 
     /**
      * Overrides the rate of one quota (e.g. when an account has a raised limit, or to leave room for others).
+     * {@link #build()} rejects a name that no configured target's quotas have (nor core's, {@code iam} and {@code
+     * sts}), and lists the valid ones: {@code lambda.control-plane}, {@code lambda.get-function}, {@code
+     * cloudfront.control-plane} (Lambda); {@code ecs.service-read}, {@code ecs.service-modify}, {@code
+     * ecs.task-definition-read}, {@code ecs.task-definition-modify} (ECS); {@code eks.control-plane}, {@code
+     * cloudformation}, {@code logs.describe-log-groups}, {@code iam} (EKS).
      *
      * @param quotaName e.g. {@code lambda.control-plane}
      * @param requestsPerSecond the rate
@@ -294,8 +316,39 @@ public final class AgentInstallerBuilder {
     }
 
     /**
+     * Rejects a {@link #rateLimit} name that no quota of the configured targets has (of every target on the class
+     * path when none is configured, as for applying a saved plan), unless a target does not list its quotas.
+     */
+    private void checkRateNames() {
+        if (rates.isEmpty()) {
+            return;
+        }
+        List<TargetService> services = new ArrayList<>();
+        targets.forEach(t -> services.add(t.service()));
+        if (services.isEmpty()) {
+            ServiceLoader.load(TargetService.class, AgentInstallerBuilder.class.getClassLoader())
+                    .forEach(services::add);
+        }
+        SortedSet<String> names = new TreeSet<>(List.of(AwsQuotas.IAM.name(), Preflight.STS.name()));
+        for (TargetService service : services) {
+            if (service.quotas().isEmpty()) {
+                return; // a target that does not list its quotas: its names are not known
+            }
+            service.quotas().forEach(q -> names.add(q.name()));
+        }
+        for (String name : new TreeSet<>(rates.keySet())) {
+            if (!names.contains(name)) {
+                throw new ConfigurationException("rateLimit(\"" + name + "\", ...) names no quota of "
+                        + (targets.isEmpty() ? "the targets on the class path" : "the configured targets")
+                        + ": the quota names are " + String.join(", ", names) + ". Pass one of them.");
+            }
+        }
+    }
+
+    /**
      * @return the installer
-     * @throws ConfigurationException when no region is given or found
+     * @throws ConfigurationException when no region is given or found, or its name is not an AWS region's, or a
+     *     {@link #rateLimit} name is no quota of the configured targets
      */
     public AgentInstaller build() {
         Region r = region;
@@ -308,7 +361,11 @@ public final class AgentInstallerBuilder {
                                 + " AWS_REGION environment variable.",
                         e);
             }
+            RegionNames.check(r, "the region the SDK found (the AWS_REGION environment variable or the profile)");
+        } else {
+            RegionNames.check(r, ".region(...)");
         }
+        checkRateNames();
         return new AgentInstaller(this, r);
     }
 }

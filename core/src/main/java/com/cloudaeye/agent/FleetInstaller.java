@@ -60,10 +60,13 @@ public final class FleetInstaller implements AutoCloseable {
     }
 
     /**
-     * Plans the install in every account and region with read-only calls, side by side.
+     * Plans the install in every account and region with read-only calls, side by side. An account-region where a
+     * target's selection matches nothing (no function there, say) is not a failure: that target plans no changes there,
+     * and the account-region's plan says so in its {@link Plan#notes()} (and the table in its row).
      *
      * @return the fleet plan; account-regions that could not be planned are in its {@link FleetPlan#failures()}
-     * @throws PlanningException when the organization's accounts cannot be listed
+     * @throws PlanningException when the organization's accounts cannot be listed, or the fleet has no account (no
+     *     ACTIVE account found, or every one excluded)
      */
     public FleetPlan plan() {
         return fleet.engine().plan(Plan.Kind.INSTALL, AgentInstaller::plan);

@@ -105,7 +105,8 @@ public final class FleetInstallerBuilder {
     }
 
     /**
-     * @param externalId the external ID the roles' trust policies require (optional)
+     * @param externalId the external ID the roles' trust policies require (optional): 2 to 1224 letters, digits or
+     *     {@code _+=,.@:/-}, as STS takes it (checked in {@link #build()})
      * @return this
      */
     public FleetInstallerBuilder externalId(String externalId) {
@@ -298,10 +299,12 @@ public final class FleetInstallerBuilder {
 
     /**
      * @return the fleet installer
-     * @throws ConfigurationException when accounts, regions, the role or the session name are missing or invalid
+     * @throws ConfigurationException when accounts, regions, the role, the external ID or the session name are
+     *     missing or invalid, or every account given is excluded
      */
     public FleetInstaller build() {
         spec.validate();
-        return new FleetInstaller(spec.assemble(AgentInstallerBuilder::sharedFailureLimits));
+        return new FleetInstaller(spec.assemble(
+                (installer, limits) -> installer.sharedFailureLimits(limits).fleetMember()));
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.testing.FakeTarget;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -31,6 +32,51 @@ class AgentInstallerTest {
     }
 
     @Test
+    void rateLimit_whenNoConfiguredTargetHasTheQuota_isRejectedAtBuild_withTheValidNames() {
+        FakeTarget fake =
+                new FakeTarget("fake", null).quotas(new com.cloudaeye.agent.spi.Quota("fake.control-plane", 5));
+
+        assertThatThrownBy(() -> builder().target(fake).rateLimit("lambda", 5).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("rateLimit(\"lambda\", ...) names no quota of the configured targets")
+                .hasMessageContaining("the quota names are fake.control-plane, iam, sts");
+        builder()
+                .target(fake)
+                .rateLimit("fake.control-plane", 5)
+                .rateLimit("iam", 2)
+                .build()
+                .close();
+        builder()
+                .target(new FakeTarget("unlisted", null))
+                .rateLimit("anything", 5)
+                .build()
+                .close(); // a target that lists no quotas (written before quotas()): its names are not known
+    }
+
+    @Test
+    void build_whenTheRegionIsNotNamedAsAwsNamesRegions_isRejected_butAWellFormedNewRegionIsNot() {
+        for (String bad : List.of("useast1", "US-EAST-1", "us_east_1", "us-east", "eu-west-1a")) {
+            assertThatThrownBy(() -> builder().region(Region.of(bad)).build())
+                    .as(bad)
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("'" + bad + "' is not an AWS region name (e.g. us-east-1)")
+                    .hasMessageContaining(".region(...)");
+        }
+        for (String good : List.of(
+                "us-east-1",
+                "us-east-9",
+                "us-gov-west-1",
+                "cn-north-1",
+                "eu-isoe-west-1",
+                "us-isob-east-1",
+                "ap-southeast-5",
+                "eusc-de-east-1",
+                "mx-central-1")) {
+            builder().region(Region.of(good)).build().close();
+        }
+    }
+
+    @Test
     void maxConcurrency_maxFailures_andRetries_mustBeAtLeastOne() {
         assertThatThrownBy(() -> builder().maxConcurrency(0))
                 .isInstanceOf(ConfigurationException.class)
@@ -49,6 +95,16 @@ class AgentInstallerTest {
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("baseBackoff")
                 .hasMessageContaining("Duration.ofMillis(250)");
+    }
+
+    @Test
+    void plan_whenATargetSelectsNothing_throwsItsError() {
+        try (AgentInstaller installer =
+                builder().target(new FakeTarget("fake", null).selectsNothing()).build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(NothingSelectedException.class)
+                    .hasMessageContaining("No fake resource in us-east-1 matches");
+        }
     }
 
     @Test

@@ -141,6 +141,55 @@ class FleetInstallerTest {
     }
 
     @Test
+    void plan_whenATargetSelectsNothingInARegion_plansNoChangesThereWithANote_andTheApplySucceeds() {
+        FakeTarget empty = new FakeTarget("empty", null).selectsNothing();
+        FakeTarget other = new FakeTarget("other", null).resource("o1", Behaviour.APPLY);
+        try (FleetInstaller fleet = FleetInstaller.builder()
+                .accounts("111111111111", "222222222222")
+                .regions(Region.US_EAST_1, Region.EU_WEST_1)
+                .roleName(ROLE)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                .journalDirectory(journals)
+                // eu-west-1 holds none of the "fake" target's resources; the "empty" target selects nothing anywhere.
+                .target((account, region) ->
+                        region.equals(Region.EU_WEST_1) ? new FakeTarget("fake", null).selectsNothing() : target)
+                .target(empty)
+                .target(other)
+                .build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures()).as(plan.toString()).isEmpty();
+            assertThat(plan.isComplete()).isTrue();
+            plan.plans().values().forEach(regions -> {
+                assertThat(regions).containsOnlyKeys("eu-west-1", "us-east-1");
+                assertThat(regions.get("us-east-1").mutations())
+                        .extracting(Change::target)
+                        .containsExactly("fake", "fake", "other");
+                assertThat(regions.get("eu-west-1").mutations())
+                        .as("the other target's changes stay")
+                        .extracting(Change::target)
+                        .containsExactly("other");
+                assertThat(regions.get("eu-west-1").notes())
+                        .anySatisfy(n -> assertThat(n)
+                                .contains("Nothing selected by the fake target")
+                                .contains("No fake resource in eu-west-1 matches"))
+                        .anySatisfy(n -> assertThat(n).contains("Nothing selected by the empty target"));
+            });
+            assertThat(plan.toString())
+                    .contains("0 failed")
+                    .contains("111111111111  eu-west-1  update 1 (nothing selected here by fake, empty)")
+                    .contains("111111111111  us-east-1  update 3 (nothing selected here by empty)")
+                    .doesNotContain("FAILED");
+
+            FleetResult result = fleet.apply(plan);
+
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            assertThat(result.failures()).isEmpty();
+        }
+    }
+
+    @Test
     void requiredPolicy_isTheUnionOfTheAccountsRegionPlans() {
         try (FleetInstaller fleet = fleet().build()) {
             FleetPlan plan = fleet.plan();
@@ -221,6 +270,13 @@ class FleetInstallerTest {
         assertThatThrownBy(() -> fleet().sessionName("has spaces").build())
                 .hasMessageContaining("'has spaces' is not a valid role session name");
         assertThatThrownBy(() -> fleet().maxParallel(0)).hasMessageContaining("maxParallel");
+        assertThatThrownBy(() -> fleet().regions(Region.of("useast1")).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("'useast1' is not an AWS region name (e.g. us-east-1): fix .regions(...)");
+        assertThatThrownBy(() -> fleet().homeRegion(Region.of("US-EAST-1")).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("'US-EAST-1' is not an AWS region name")
+                .hasMessageContaining(".homeRegion(...)");
         aws.verify(0, postRequestedFor(urlEqualTo("/")));
     }
 
@@ -288,6 +344,103 @@ class FleetInstallerTest {
                     .hasMessageContaining("Nothing was planned");
         }
         assertThat(target.log()).isEmpty();
+    }
+
+    @Test
+    void plan_whenTheOrganizationHasNoActiveAccount_throwsNamingWhatWasSearched_andChangesNothing() {
+        aws.stubFor(organizations("ListAccounts")
+                .willReturn(json("{\"Accounts\":[" + account("444444444444", "SUSPENDED") + "]}")));
+        try (FleetInstaller fleet = organizationOnly().build()) {
+            assertThatThrownBy(fleet::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("AWS Organizations listed no ACTIVE account in the organization")
+                    .hasMessageContaining("management account or a delegated administrator")
+                    .hasMessageContaining(".accounts(...)")
+                    .hasMessageContaining("Nothing was planned or changed");
+        }
+        aws.stubFor(organizations("ListAccountsForParent").willReturn(json("{\"Accounts\":[]}")));
+        aws.stubFor(organizations("ListChildren").willReturn(json("{\"Children\":[]}")));
+        try (FleetInstaller fleet =
+                organizationOnly().organizationalUnits("ou-empty").build()) {
+            assertThatThrownBy(fleet::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("no ACTIVE account in the organizational units [ou-empty]")
+                    .hasMessageContaining("check the organizational unit IDs");
+        }
+        assertThat(target.log()).isEmpty();
+    }
+
+    @Test
+    void plan_whenEveryAccountFoundIsExcluded_throwsNamingTheExcludes() {
+        aws.stubFor(organizations("ListAccounts")
+                .willReturn(json("{\"Accounts\":[" + account("111111111111", "ACTIVE") + "]}")));
+        try (FleetInstaller fleet =
+                organizationOnly().excludeAccounts("111111111111").build()) {
+            assertThatThrownBy(fleet::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining("listed 1 ACTIVE account in the organization")
+                    .hasMessageContaining("excludeAccounts([111111111111]) leaves out every one")
+                    .hasMessageContaining("Narrow excludeAccounts(...)");
+        }
+        assertThatThrownBy(() -> fleet().excludeAccounts("111111111111", "222222222222", DENIED)
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("is left out by excludeAccounts(");
+        assertThat(target.log()).isEmpty();
+    }
+
+    private FleetInstallerBuilder organizationOnly() {
+        return FleetInstaller.builder()
+                .organization()
+                .regions(Region.US_EAST_1)
+                .roleName(ROLE)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                .journalDirectory(journals)
+                .target(target);
+    }
+
+    @Test
+    void build_whenTheExternalIdIsNotOneStsTakes_namesTheRule_withoutRepeatingIt() {
+        assertThatThrownBy(() -> fleet().externalId("x").build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("The external ID has 1 character, which STS rejects")
+                .hasMessageContaining("2 to 1224 letters, digits or _+=,.@:/-");
+        assertThatThrownBy(() -> fleet().externalId("a".repeat(1225)).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("has 1225 characters");
+        assertThatThrownBy(() -> fleet().externalId("secret id#1").build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("has the character ' '")
+                .hasMessageNotContaining("secret id#1");
+        fleet().externalId("ab:c/d=e@f,g.h+i_j-k").build().close();
+        fleet().externalId("a".repeat(1224)).build().close();
+        aws.verify(0, postRequestedFor(urlEqualTo("/")));
+    }
+
+    @Test
+    void plan_whenStsRejectsTheRequest_statesStsErrorPlainly_withoutTheCreateTheRoleAdvice() {
+        aws.stubFor(post(urlEqualTo("/"))
+                .atPriority(1)
+                .withRequestBody(containing(enc("arn:aws:iam::222222222222:role/" + ROLE)))
+                .willReturn(aResponse()
+                        .withStatus(400)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody("<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
+                                + "<Message>1 validation error detected: Value at 'externalId' failed to satisfy"
+                                + " constraint</Message></Error></ErrorResponse>")));
+        try (FleetInstaller fleet = fleet().build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures().get("222222222222").get("us-east-1"))
+                    .contains("Could not assume arn:aws:iam::222222222222:role/" + ROLE)
+                    .contains("STS answered ValidationError: 1 validation error detected")
+                    .contains("Nothing was planned or changed in this account")
+                    .doesNotContain("create the role");
+            assertThat(plan.failures().get(DENIED).get("us-east-1"))
+                    .as("AccessDenied still gets the advice")
+                    .contains("create the role " + ROLE + " in account " + DENIED);
+        }
     }
 
     @Test

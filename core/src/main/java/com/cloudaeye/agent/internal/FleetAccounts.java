@@ -72,6 +72,37 @@ public final class FleetAccounts {
         }
     }
 
+    /**
+     * @param units the organizational units searched, empty for the whole organization
+     * @param given the accounts given
+     * @param found the ACTIVE accounts Organizations listed
+     * @param excluded the accounts left out
+     * @return why a fleet has no account, what was searched, and the fix
+     */
+    public static String noAccount(List<String> units, Set<String> given, Set<String> found, Set<String> excluded) {
+        String where = units.isEmpty() ? "the organization" : "the organizational units " + units + " (at any depth)";
+        StringBuilder m = new StringBuilder("The fleet has no account: AWS Organizations listed ");
+        m.append(found.isEmpty() ? "no" : String.valueOf(found.size())).append(" ACTIVE account");
+        m.append(found.size() > 1 ? "s" : "").append(" in ").append(where);
+        if (!given.isEmpty()) {
+            m.append(", besides the ").append(given.size()).append(" given");
+        }
+        if (!excluded.isEmpty()) {
+            m.append(", and excludeAccounts(").append(excluded).append(") leaves out ");
+            m.append(found.isEmpty() && given.isEmpty() ? "nothing more" : "every one");
+        }
+        m.append(". ");
+        if (found.isEmpty()) {
+            m.append("Call from the organization's management account or a delegated administrator");
+            m.append(units.isEmpty() ? "" : ", check the organizational unit IDs");
+            m.append(", ");
+        } else {
+            m.append("Narrow excludeAccounts(...), ");
+        }
+        m.append("or name the accounts with .accounts(...). Nothing was planned or changed.");
+        return m.toString();
+    }
+
     private static void pages(
             SignedCalls calls,
             AwsCredentialsProvider credentials,

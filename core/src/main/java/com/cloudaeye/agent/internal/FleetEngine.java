@@ -252,10 +252,16 @@ public final class FleetEngine implements AutoCloseable {
         try {
             credentials(account).resolveCredentials();
         } catch (SdkException e) {
-            return Outcome.failed("Could not assume " + roleArn(account) + " (" + AwsErrors.describe(e) + "): create"
-                    + " the role " + settings.roleName() + " in account " + account + " with a trust policy that lets"
-                    + " this caller assume it (with the external ID, if one is set), or remove the account from the"
-                    + " fleet. Nothing was planned or changed in this account.");
+            if (AwsErrors.hasCode(e, "AccessDenied") || AwsErrors.hasCode(e, "AccessDeniedException")) {
+                return Outcome.failed("Could not assume " + roleArn(account) + " (" + AwsErrors.describe(e)
+                        + "): create the role " + settings.roleName() + " in account " + account + " with a trust"
+                        + " policy that lets this caller assume it (with the external ID, if one is set), or remove"
+                        + " the account from the fleet. Nothing was planned or changed in this account.");
+            }
+            // Not a refusal of the role: STS's own words say what is wrong (a malformed request, throttling, the
+            // network), not a missing role.
+            return Outcome.failed("Could not assume " + roleArn(account) + ": STS answered " + AwsErrors.describe(e)
+                    + ". Nothing was planned or changed in this account.");
         }
         if (!settings.regions().isEmpty()) {
             return Outcome.of(settings.regions().stream().map(Region::id).toList());

@@ -4,6 +4,7 @@ import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.JournalStore;
+import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.spi.Target;
 import java.net.URI;
 import java.nio.file.Path;
@@ -35,6 +36,8 @@ public final class FleetSpec {
     private static final Pattern ACCOUNT = Pattern.compile("\\d{12}");
     private static final Pattern ROLE_NAME = Pattern.compile("[\\w+=,.@/-]{1,64}");
     private static final Pattern SESSION_NAME = Pattern.compile("[\\w+=,.@-]{2,64}");
+    private static final Pattern EXTERNAL_ID = Pattern.compile("[\\w+=,.@:/-]{2,1224}");
+    private static final Pattern EXTERNAL_ID_CHARACTER = Pattern.compile("[\\w+=,.@:/-]");
 
     /** Accounts given. */
     public final Set<String> accounts = new LinkedHashSet<>();
@@ -121,9 +124,23 @@ public final class FleetSpec {
                         + " e.g. .accounts(\"111111111111\").");
             }
         }
+        if (!organization && excluded.containsAll(accounts)) {
+            throw new ConfigurationException("Every account given, " + accounts + ", is left out by excludeAccounts("
+                    + excluded + "): nothing to plan. Remove them from excludeAccounts(...), or add others with"
+                    + " .accounts(...).");
+        }
+        String external = externalId;
+        if (external != null) {
+            checkExternalId(external);
+        }
         if (regions.isEmpty() && !allEnabledRegions) {
             throw new ConfigurationException("No region: add the regions to install into with"
                     + " .regions(Region.US_EAST_1, ...), or take each account's with .allEnabledRegions().");
+        }
+        regions.forEach(r -> RegionNames.check(r, ".regions(...)"));
+        Region home = homeRegion;
+        if (home != null) {
+            RegionNames.check(home, ".homeRegion(...)");
         }
         String role = roleName;
         if (role == null || !ROLE_NAME.matcher(role).matches()) {
@@ -139,6 +156,35 @@ public final class FleetSpec {
         if (targets.isEmpty()) {
             throw new ConfigurationException("No target configured: add one with .target(...) before build().");
         }
+    }
+
+    /**
+     * Checks an external ID as STS does: 2 to 1224 characters, each a letter, digit or one of {@code _+=,.@:/-}. The
+     * message does not repeat the ID: it names its length and its first character STS does not take.
+     *
+     * @param externalId the external ID
+     * @throws ConfigurationException when STS would reject it
+     */
+    static void checkExternalId(String externalId) {
+        if (EXTERNAL_ID.matcher(externalId).matches()) {
+            return;
+        }
+        String what;
+        if (externalId.length() < 2 || externalId.length() > 1224) {
+            what = "has " + externalId.length() + (externalId.length() == 1 ? " character" : " characters");
+        } else {
+            int bad = externalId
+                    .codePoints()
+                    .filter(c -> !EXTERNAL_ID_CHARACTER
+                            .matcher(new String(Character.toChars(c)))
+                            .matches())
+                    .findFirst()
+                    .orElse('?');
+            what = "has the character '" + new String(Character.toChars(bad)) + "'";
+        }
+        throw new ConfigurationException("The external ID " + what + ", which STS rejects: pass 2 to 1224 letters,"
+                + " digits or _+=,.@:/- to .externalId(...), the value the roles' trust policies require (e.g."
+                + " \"cloudaeye-ext-42\"; at least 2 characters).");
     }
 
     /**
@@ -191,10 +237,12 @@ public final class FleetSpec {
         boolean discover = organization;
         Supplier<Set<String>> fleet = () -> {
             Set<String> all = new TreeSet<>(givenAccounts);
-            if (discover) {
-                all.addAll(FleetAccounts.discover(calls, caller, home, units));
-            }
+            Set<String> found = discover ? FleetAccounts.discover(calls, caller, home, units) : Set.of();
+            all.addAll(found);
             all.removeAll(left);
+            if (all.isEmpty()) {
+                throw new PlanningException(FleetAccounts.noAccount(units, givenAccounts, found, left));
+            }
             return all;
         };
         List<Consumer<AgentInstallerBuilder>> settings = List.copyOf(steps);

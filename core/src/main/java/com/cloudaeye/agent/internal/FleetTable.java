@@ -4,6 +4,7 @@ import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.FleetResult;
+import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,19 @@ import java.util.function.Function;
 
 /** Renders fleet plans and results as tables: one row per account and region, failures, then totals. */
 public final class FleetTable {
+    private static final String NOTHING_SELECTED = "Nothing selected by the ";
+    private static final String NOTHING_SELECTED_END = " target here: ";
+
     private FleetTable() {}
+
+    /**
+     * @param target a target's name
+     * @param why its {@code NothingSelectedException}'s message
+     * @return the plan note of a fleet's account-region where the target selects nothing
+     */
+    public static String nothingSelected(String target, String why) {
+        return NOTHING_SELECTED + target + NOTHING_SELECTED_END + why;
+    }
 
     /**
      * @param plan a fleet plan
@@ -25,7 +38,7 @@ public final class FleetTable {
         List<String[]> rows = new ArrayList<>();
         plan.plans()
                 .forEach((account, regions) ->
-                        regions.forEach((region, p) -> rows.add(new String[] {account, region, counts(p.counts())})));
+                        regions.forEach((region, p) -> rows.add(new String[] {account, region, changes(p)})));
         addFailures(rows, plan.failures());
         int planned = size(plan.plans());
         String title = "Fleet " + plan.kind().name().toLowerCase(Locale.ROOT) + " plan: " + planned
@@ -67,6 +80,19 @@ public final class FleetTable {
     private static void addFailures(List<String[]> rows, SortedMap<String, SortedMap<String, String>> failures) {
         failures.forEach((account, regions) ->
                 regions.forEach((region, why) -> rows.add(new String[] {account, region, "FAILED: " + why})));
+    }
+
+    /** @return the plan's counts, and the targets that select nothing there */
+    private static String changes(Plan plan) {
+        List<String> none = new ArrayList<>();
+        for (String note : plan.notes()) {
+            int end = note.indexOf(NOTHING_SELECTED_END);
+            if (note.startsWith(NOTHING_SELECTED) && end > 0) {
+                none.add(note.substring(NOTHING_SELECTED.length(), end));
+            }
+        }
+        return counts(plan.counts())
+                + (none.isEmpty() ? "" : " (nothing selected here by " + String.join(", ", none) + ")");
     }
 
     private static String counts(Map<ChangeAction, Long> counts) {

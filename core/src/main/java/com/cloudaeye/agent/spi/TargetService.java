@@ -67,4 +67,15 @@ public interface TargetService {
      * @param context clients, scheduler, settings, and the outcome sink
      */
     void apply(List<Change> changes, ApplyContext context);
+
+    /**
+     * The quotas this target's calls go through, when it plans and when its service applies: the names a user may
+     * pass to {@code AgentInstallerBuilder.rateLimit(name, perSecond)}, which {@code build()} checks and lists.
+     *
+     * @return every {@link Quota} of this target; empty (the default, for a service written before this method)
+     *     turns that check off in an installer with this target
+     */
+    default List<Quota> quotas() {
+        return List.of();
+    }
 }

@@ -4,10 +4,12 @@ import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.SinkKey;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.JournaledChange;
+import com.cloudaeye.agent.spi.Quota;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
@@ -57,6 +59,8 @@ public class FakeTarget implements Target, TargetService {
     private final List<String> journaledForRollback = Collections.synchronizedList(new ArrayList<>());
     private final List<String> duplicates = new ArrayList<>();
     private volatile @Nullable SinkKey<String> handsOver;
+    private volatile boolean selectsNothing;
+    private volatile List<Quota> quotas = List.of();
 
     /**
      * @param name the target's name
@@ -85,6 +89,31 @@ public class FakeTarget implements Target, TargetService {
      */
     public FakeTarget handsOver(SinkKey<String> key) {
         handsOver = key;
+        return this;
+    }
+
+    /**
+     * @param quotas the quotas it lists for {@code rateLimit} names (none by default: it lists none)
+     * @return this
+     */
+    public FakeTarget quotas(Quota... quotas) {
+        this.quotas = List.of(quotas);
+        return this;
+    }
+
+    @Override
+    public List<Quota> quotas() {
+        return quotas;
+    }
+
+    /**
+     * Makes its plans throw {@link NothingSelectedException}, as a target whose selection matches nothing in the
+     * region does.
+     *
+     * @return this
+     */
+    public FakeTarget selectsNothing() {
+        selectsNothing = true;
         return this;
     }
 
@@ -131,6 +160,10 @@ public class FakeTarget implements Target, TargetService {
 
     @Override
     public TargetPlan plan(TargetContext context) {
+        if (selectsNothing) {
+            throw new NothingSelectedException(
+                    "No fake resource in " + context.region().id() + " matches: check" + " the selection.");
+        }
         List<Change> changes = new ArrayList<>();
         behaviours.keySet().forEach(r -> changes.add(change(r, ChangeAction.UPDATE, null)));
         duplicates.forEach(r -> changes.add(Change.builder()
@@ -142,6 +175,10 @@ public class FakeTarget implements Target, TargetService {
 
     @Override
     public TargetPlan planUninstall(TargetContext context) {
+        if (selectsNothing) {
+            throw new NothingSelectedException(
+                    "No fake resource in " + context.region().id() + " matches.");
+        }
         List<Change> changes = new ArrayList<>();
         behaviours.keySet().forEach(r -> changes.add(change(r, ChangeAction.DELETE, null)));
         return new TargetPlan(changes, List.of());

@@ -23,6 +23,31 @@ class EcsTargetBuilderTest {
     }
 
     @Test
+    void rateLimit_withANameNoQuotaOfTheEcsTargetHas_isRejectedAtBuild_withTheNames() {
+        EcsTarget target = EcsTarget.builder()
+                .cluster("prod")
+                .services("*")
+                .sidecar(s -> s.image("public.ecr.aws/cloudaeye/log-router:1.4.0"))
+                .build();
+        java.util.function.Supplier<com.cloudaeye.agent.AgentInstallerBuilder> installer =
+                () -> com.cloudaeye.agent.AgentInstaller.builder()
+                        .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                        .withoutJournal()
+                        .target(target);
+
+        assertThatThrownBy(() -> installer.get().rateLimit("ecs", 2).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("rateLimit(\"ecs\", ...) names no quota of the configured targets")
+                .hasMessageContaining("ecs.service-modify, ecs.service-read, ecs.task-definition-modify,"
+                        + " ecs.task-definition-read, iam, sts");
+        assertThatThrownBy(() ->
+                        installer.get().rateLimit("lambda.control-plane", 2).build())
+                .as("Lambda's quota, but no Lambda target is configured")
+                .isInstanceOf(ConfigurationException.class);
+        installer.get().rateLimit("ecs.service-modify", 2).build().close();
+    }
+
+    @Test
     void missingClusterServicesOrSidecar_areConfigurationErrors() {
         assertThatThrownBy(() -> EcsTarget.builder().services("*").build())
                 .isInstanceOf(ConfigurationException.class)

@@ -348,6 +348,24 @@ class EcsWireMockTest {
     }
 
     @Test
+    void plan_whenThePatternsMatchNoService_throwsNothingSelected_butANamedServiceBesideThemIsAPlanningError() {
+        wireMock.stubFor(op("ListServices").willReturn(ok("list-services-page2.json")));
+
+        try (AgentInstaller installer = installer(api().services("zzz-*", "yyy-*"))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(installer::plan)
+                    .as("a fleet plans this account-region as nothing to change")
+                    .isInstanceOf(com.cloudaeye.agent.NothingSelectedException.class)
+                    .hasMessageContaining("No service of ECS cluster prod matches 'zzz-*'");
+        }
+        try (AgentInstaller installer = installer(api().services("api", "zzz-*"))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(installer::plan)
+                    .isInstanceOf(com.cloudaeye.agent.PlanningException.class)
+                    .isNotInstanceOf(com.cloudaeye.agent.NothingSelectedException.class)
+                    .hasMessageContaining("matches 'zzz-*'");
+        }
+    }
+
+    @Test
     void plan_whenAServiceDoesNotExist_namesIt() {
         stub("DescribeServices", "describe-services-missing.json");
 

@@ -155,6 +155,30 @@ class JshellLauncherIT {
     }
 
     /**
+     * The launcher runs slf4j-simple at warn, so an apply prints each change once (its progress line), not again as an
+     * INFO log line; a level the user passes wins.
+     */
+    @Test
+    void apply_printsEachChangeOnce_andTheUsersLogLevelWins() {
+        env.put("CLOUDAEYE_CDS", "off");
+        env.put("CLOUDAEYE_JOURNAL_DIR", work.resolve("journals").toString());
+        Run plan = Jshell.launcher(work, env, "lambda-plan.jsh");
+        assertThat(plan.exitStatus()).as(plan.output()).isZero();
+
+        Run apply = Jshell.launcher(work, env, "apply.jsh");
+
+        assertThat(apply.exitStatus()).as(apply.output()).isZero();
+        assertThat(apply.output()).contains("Apply succeeded").doesNotContain(" INFO ");
+
+        Run uninstall = Jshell.launcher(work, env, "lambda-uninstall.jsh");
+        assertThat(uninstall.exitStatus()).as(uninstall.output()).isZero();
+        Run logged = Jshell.launcher(work, env, "-J-Dorg.slf4j.simpleLogger.defaultLogLevel=info", "apply.jsh");
+
+        assertThat(logged.exitStatus()).as(logged.output()).isZero();
+        assertThat(logged.output()).contains("INFO com.cloudaeye.agent.internal.ApplyRunner - Applied");
+    }
+
+    /**
      * Runs {@code lambda-plan.jsh}, named as an operator names it (the launcher finds it beside itself), and checks it
      * planned, exited 0 and printed nothing about CDS.
      */

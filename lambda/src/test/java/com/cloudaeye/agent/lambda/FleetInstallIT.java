@@ -203,6 +203,32 @@ class FleetInstallIT {
         }
     }
 
+    /** A region that holds no function (only the layer) is an account-region with nothing to change, not a failure. */
+    @Test
+    void plan_andApply_whenARegionHoldsNoFunction_planNothingThere_andSucceed() {
+        lambdas.forEach((key, lambda) -> {
+            if (key.endsWith("/eu-west-1")) {
+                FUNCTIONS.forEach(name -> lambda.deleteFunction(r -> r.functionName(name)));
+            }
+        });
+        try (FleetInstaller fleet = fleet().build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures()).as(plan.toString()).isEmpty();
+            plan.plans().forEach((account, regions) -> {
+                assertThat(regions.get("eu-west-1").isEmpty()).isTrue();
+                assertThat(regions.get("eu-west-1").notes())
+                        .anySatisfy(n -> assertThat(n).contains("No Lambda function in eu-west-1 matches"));
+                assertThat(regions.get("us-east-1").mutations()).hasSize(FUNCTIONS.size());
+            });
+            assertThat(plan.toString()).contains("eu-west-1  no changes (nothing selected here by lambda)");
+
+            FleetResult result = fleet.apply(plan);
+
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+        }
+    }
+
     /**
      * moto lets any role be assumed, so STS goes through a WireMock proxy that answers as AWS does for a role that
      * does not exist (AccessDenied) for the third account, and passes every other call on to moto.

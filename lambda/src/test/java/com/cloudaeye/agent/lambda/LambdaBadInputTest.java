@@ -16,6 +16,7 @@ import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.InsufficientPermissionsException;
+import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.PolicyDocument;
@@ -152,12 +153,12 @@ class LambdaBadInputTest {
                 Arguments.of(
                         "selection matching nothing",
                         target(b -> b.functions("payments-*")),
-                        PlanningException.class,
+                        NothingSelectedException.class,
                         "No Lambda function in us-east-1 matches"),
                 Arguments.of(
                         "everything excluded",
                         target(b -> b.functions("*").exclude("*")),
-                        PlanningException.class,
+                        NothingSelectedException.class,
                         "No Lambda function"),
                 Arguments.of(
                         "layer from another region",
@@ -253,7 +254,7 @@ class LambdaBadInputTest {
                         "a region without functions",
                         stub(get(urlPathMatching("/2015-03-31/functions/?")), okJson("{\"Functions\":[]}")),
                         valid,
-                        PlanningException.class,
+                        NothingSelectedException.class,
                         "No Lambda function in us-east-1 matches"));
     }
 

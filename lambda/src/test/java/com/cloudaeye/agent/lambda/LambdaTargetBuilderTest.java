@@ -15,6 +15,33 @@ class LambdaTargetBuilderTest {
     private static final String LAYER = "arn:aws:lambda:us-east-1:123456789012:layer:cloudaeye:1";
 
     @Test
+    void rateLimit_withANameNoQuotaOfTheLambdaTargetHas_isRejectedAtBuild_withTheNames() {
+        LambdaTarget target = LambdaTarget.builder()
+                .functions("*")
+                .layer(Architecture.X86_64, LAYER)
+                .build();
+        java.util.function.Supplier<com.cloudaeye.agent.AgentInstallerBuilder> installer =
+                () -> com.cloudaeye.agent.AgentInstaller.builder()
+                        .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                        .withoutJournal()
+                        .target(target);
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> installer.get().rateLimit("lambda", 5).build())
+                .isInstanceOf(com.cloudaeye.agent.ConfigurationException.class)
+                .hasMessageContaining("rateLimit(\"lambda\", ...) names no quota of the configured targets")
+                .hasMessageContaining("the quota names are cloudfront.control-plane, iam, lambda.control-plane,"
+                        + " lambda.get-function, sts");
+        installer.get().rateLimit("lambda.control-plane", 5).build().close();
+        com.cloudaeye.agent.AgentInstaller.builder()
+                .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .withoutJournal()
+                .rateLimit("lambda.get-function", 50)
+                .build()
+                .close(); // no target (applying a saved plan): the targets on the class path name the quotas
+    }
+
+    @Test
     void functions_replacesTheNamesSelectedBefore() {
         LambdaTarget target = LambdaTarget.builder()
                 .functions("old-one")

@@ -4,6 +4,7 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ecs.EcsTarget;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.JournaledChange;
+import com.cloudaeye.agent.spi.Quota;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
@@ -21,6 +22,15 @@ public final class EcsService implements TargetService {
     @Override
     public String name() {
         return EcsTarget.NAME;
+    }
+
+    @Override
+    public List<Quota> quotas() {
+        return List.of(
+                EcsQuotas.SERVICE_READ,
+                EcsQuotas.SERVICE_MODIFY,
+                EcsQuotas.TASK_DEFINITION_READ,
+                EcsQuotas.TASK_DEFINITION_MODIFY);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.ecs.internal;
 
+import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.spi.TargetContext;
@@ -48,17 +49,24 @@ final class ServiceSelector {
                 .filter(s -> !Globs.isGlob(s))
                 .map(ServiceSelector::lastSegment)
                 .forEach(wanted::add);
+        // Only patterns: the selection may match nothing in a cluster, which a fleet plans as nothing to change.
+        boolean patternsOnly = wanted.isEmpty();
         if (!globs.isEmpty()) {
             List<String> names = listServiceNames();
+            String unmatched = null;
             for (String glob : globs) {
                 Pattern p = Globs.toPattern(glob);
                 List<String> matched =
                         names.stream().filter(n -> p.matcher(n).matches()).collect(Collectors.toList());
-                if (matched.isEmpty()) {
-                    throw new PlanningException("No service of ECS cluster " + selection.cluster() + " matches '" + glob
-                            + "' (" + names.size() + " services listed): check the pattern and the cluster.");
+                if (matched.isEmpty() && unmatched == null) {
+                    unmatched = glob;
                 }
                 wanted.addAll(matched);
+            }
+            if (unmatched != null) {
+                String why = "No service of ECS cluster " + selection.cluster() + " matches '" + unmatched + "' ("
+                        + names.size() + " services listed): check the pattern and the cluster.";
+                throw patternsOnly && wanted.isEmpty() ? new NothingSelectedException(why) : new PlanningException(why);
             }
         }
         List<Pattern> excludes =
@@ -67,8 +75,9 @@ final class ServiceSelector {
                 .filter(n -> excludes.stream().noneMatch(p -> p.matcher(n).matches()))
                 .collect(Collectors.toList());
         if (names.isEmpty()) {
-            throw new PlanningException("Every selected service of ECS cluster " + selection.cluster()
-                    + " is excluded by " + selection.excludes() + ": nothing to plan; narrow the excludes.");
+            String why = "Every selected service of ECS cluster " + selection.cluster() + " is excluded by "
+                    + selection.excludes() + ": nothing to plan; narrow the excludes.";
+            throw patternsOnly ? new NothingSelectedException(why) : new PlanningException(why);
         }
         List<Service> services = new ArrayList<>();
         List<String> missing = new ArrayList<>();

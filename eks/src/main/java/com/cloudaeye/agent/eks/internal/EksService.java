@@ -10,6 +10,7 @@ import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
 import com.cloudaeye.agent.eks.internal.helm.HelmReleaseComponent;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.JournaledChange;
+import com.cloudaeye.agent.spi.Quota;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
@@ -63,6 +64,11 @@ public final class EksService implements TargetService {
     @Override
     public String name() {
         return EksTarget.NAME;
+    }
+
+    @Override
+    public List<Quota> quotas() {
+        return List.of(EksQuotas.EKS, EksQuotas.CLOUDFORMATION, EksQuotas.IAM, EksQuotas.LOGS_DESCRIBE_LOG_GROUPS);
     }
 
     /**

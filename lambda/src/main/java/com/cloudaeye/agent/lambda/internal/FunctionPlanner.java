@@ -5,6 +5,7 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.ManagedResources;
+import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.spi.CallScheduler;
@@ -354,7 +355,7 @@ public final class FunctionPlanner {
             }
         }
         if (!any[0]) {
-            throw new PlanningException(
+            throw new NothingSelectedException(
                     "No Lambda function in " + context.region().id() + " matches " + selection
                             + ": check the names, globs, excludes and tags (and the region).");
         }

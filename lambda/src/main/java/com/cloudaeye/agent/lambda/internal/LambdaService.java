@@ -4,6 +4,7 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.lambda.LambdaTarget;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.JournaledChange;
+import com.cloudaeye.agent.spi.Quota;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
@@ -37,6 +38,11 @@ public final class LambdaService implements TargetService {
     @Override
     public String name() {
         return LambdaTarget.NAME;
+    }
+
+    @Override
+    public List<Quota> quotas() {
+        return List.of(LambdaQuotas.CONTROL_PLANE, LambdaQuotas.GET_FUNCTION, EdgeFunctions.CLOUDFRONT);
     }
 
     @Override
