@@ -98,8 +98,10 @@ public abstract class FleetPlan {
      * A CloudFormation template (JSON) for the installer role in the member accounts, ready for a StackSet: one
      * template for every account. Its policy is derived from this plan: the union of {@link #requiredPolicy(String)}
      * over the accounts, with each account ID in an ARN replaced by {@code ${AWS::AccountId}}, so each account's role
-     * may make exactly the calls this plan needs there (plus {@code ec2:DescribeRegions} for {@link
-     * FleetInstallerBuilder#allEnabledRegions()}), and no more. Its trust policy lets only the principal given as the
+     * names only resources of its own account: the calls this plan needs there (plus {@code ec2:DescribeRegions} for
+     * {@link FleetInstallerBuilder#allEnabledRegions()}), and, since one template serves every account, the same calls
+     * on the resources of those names that the plan updates in the other accounts. For exactly one account's calls,
+     * attach {@link #requiredPolicy(String)} to its role instead. Its trust policy lets only the principal given as the
      * {@code TrustedPrincipalArn} parameter assume it, and only with the {@code ExternalId} parameter; the {@code
      * RoleName} parameter (default {@code CloudAEyeInstaller}) is the fleet's {@link
      * FleetInstallerBuilder#roleName(String)}. Make the template from a plan of everything you will install (an
