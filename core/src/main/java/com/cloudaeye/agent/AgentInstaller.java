@@ -261,10 +261,10 @@ public final class AgentInstaller implements AutoCloseable {
      * the live resource and reports it applied when the mutation had landed, applies it when it had not, and skips it
      * when someone else changed the resource since. Changes that were never started, failed or were skipped are
      * planned again from their live state (for an install or uninstall) or taken from the journal (for a rollback,
-     * whose before-states only the journal knows). The resume appends to the interrupted journal (see {@link
-     * JournalStore#resume}), so that one journal holds the run and {@link #rollback(Journal)} of it undoes what both
-     * applies sent; with a shared store ({@link S3JournalStore}) it takes the interrupted journal over once its
-     * writer's lease expired, and is refused while the lease is live. A rollback's resume also holds the lease of the journal it rolls back again, as {@link
+     * whose before-states only the journal knows). The resume's journal holds the whole run (see {@link
+     * JournalStore#resume}): a new file that begins with the interrupted journal's lines, or, with a shared store
+     * ({@link S3JournalStore}), the interrupted journal itself, taken over once its writer's lease expired (refused
+     * while the lease is live); {@link #rollback(Journal)} of it undoes what both applies sent. A rollback's resume also holds the lease of the journal it rolls back again, as {@link
      * #rollback(Journal)} does, until it ends.
      *
      * @param journal the journal of the interrupted apply

@@ -46,10 +46,11 @@ public interface JournalStore {
 
     /**
      * Opens the journal of an apply that finishes an earlier one ({@link AgentInstaller#resume(Journal)}). The local
-     * store appends to the earlier journal's file; a shared store takes the earlier journal over (once its owner's
-     * lease expired) and appends to it, so that the run keeps one journal wherever it runs. This default starts a
-     * new journal, into which the installer first copies the earlier one's lines ({@link #read}): a rollback of
-     * either kind of journal undoes what every apply of the run sent.
+     * store starts a new journal that begins with the earlier one's lines; a shared store takes the earlier journal
+     * over (once its owner's lease expired) and appends to it, so that the run keeps one journal wherever it runs.
+     * This default starts a new, empty journal, into which the installer first copies the earlier one's lines ({@link
+     * #read}). Either way the resume's journal holds the whole run: a rollback of it undoes what every apply of the
+     * run sent.
      *
      * @param earlier the journal being resumed
      * @param plan the plan of the remaining work

@@ -24,8 +24,8 @@ import java.util.stream.Stream;
  * The local journal store: one file per apply in a directory. Journals hold ARNs and configuration (never a secret),
  * so on POSIX file systems a new file is owner-only ({@code 0600}) and a directory the store creates is too ({@code
  * 0700}); the directory is forced to disk after a file is created, so the file itself survives a crash, and every
- * line is forced to disk before {@link Writer#append} returns. A resume appends to the journal it resumes, so that one
- * file holds the whole run, and a rollback of it undoes what every apply of the run sent.
+ * line is forced to disk before {@link Writer#append} returns. A resume's journal begins with the lines of the journal
+ * it resumes, so that the newest file holds the whole run, and a rollback of it undoes what every apply of it sent.
  */
 public final class FileJournalStore implements JournalStore {
     private final Path directory;
@@ -64,21 +64,21 @@ public final class FileJournalStore implements JournalStore {
         }
     }
 
-    /** Appends to the earlier journal's file; a journal that is not a file here starts a new one. */
+    /**
+     * Starts a new journal in this directory that begins with the earlier journal's lines, written at once: the
+     * resume's journal holds the whole run, wherever the earlier one was.
+     */
     @Override
     public Writer resume(Journal earlier, Plan plan) {
-        Path path = Path.of(earlier.location());
-        if (!Files.isRegularFile(path)) {
-            return create(plan);
-        }
+        List<String> lines = JournalWriter.carried(read(earlier.location()));
+        FileWriter out = (FileWriter) create(plan);
         try {
-            return new FileWriter(path, FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
-        } catch (IOException e) {
-            throw new JournalException(
-                    "Cannot append to the journal " + path + ": " + e.getMessage()
-                            + ". Nothing was changed. Make the file writable, then resume again.",
-                    e);
+            out.appendAll(lines);
+        } catch (JournalException e) {
+            out.close();
+            throw e;
         }
+        return out;
     }
 
     @Override
@@ -157,6 +157,13 @@ public final class FileJournalStore implements JournalStore {
         @Override
         public Optional<Path> file() {
             return Optional.of(path);
+        }
+
+        /** Appends lines with one write, forced to disk once. */
+        synchronized void appendAll(List<String> lines) {
+            if (!lines.isEmpty()) {
+                append(String.join("\n", lines));
+            }
         }
 
         @Override

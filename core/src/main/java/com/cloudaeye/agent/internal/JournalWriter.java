@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -72,26 +73,35 @@ public final class JournalWriter implements AutoCloseable {
      */
     public static JournalWriter resume(JournalStore store, Journal earlier, Plan plan) {
         JournalStore.Writer out = store.resume(earlier, plan);
-        if (!out.location().equals(earlier.location())) {
-            carry(store, earlier, out);
+        if (!out.location().equals(earlier.location())
+                && store.read(out.location()).isEmpty()) {
+            carry(store, earlier, out); // a store that starts an empty journal (JournalStore's default)
         }
         return start(out, plan);
     }
 
     /**
-     * Starts a resume's new journal with the lines of the journal it resumes, for a store that does not append to it
-     * (a custom one): the run then has one journal, whose rollback undoes what every apply of the run sent.
+     * @param lines a journal's lines
+     * @return those a resume's new journal begins with: all but blank ones, and a last one torn when its writer died
+     */
+    public static List<String> carried(List<String> lines) {
+        List<String> kept = new ArrayList<>(lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (!line.isBlank() && (i < lines.size() - 1 || isJson(line))) {
+                kept.add(line);
+            }
+        }
+        return kept;
+    }
+
+    /**
+     * Starts a resume's new journal with the lines of the journal it resumes, for a store whose resume starts an empty
+     * one: the run then has one journal, whose rollback undoes what every apply of the run sent.
      */
     private static void carry(JournalStore store, Journal earlier, JournalStore.Writer out) {
         try {
-            List<String> lines = store.read(earlier.location());
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i);
-                if (line.isBlank() || (i == lines.size() - 1 && !isJson(line))) {
-                    continue; // a blank line, or the last one, torn when its writer died
-                }
-                out.append(line);
-            }
+            carried(store.read(earlier.location())).forEach(out::append);
         } catch (AgentException e) {
             closeAfterFailure(out, e);
             throw new JournalException(
