@@ -90,7 +90,10 @@ public final class AgentInstallerBuilder {
 
     /**
      * Uses a client that the caller built (and will close) instead of making one. Its retry and interceptors are
-     * the caller's: the installer's call recorder does not see its calls.
+     * the caller's: the installer's call recorder does not see its calls, and its pacing sees each call once however
+     * many attempts the client's own retries make, so a {@link Pacing#share(double) share} counts only first attempts
+     * and throttles the client absorbs do not slow adaptive pacing. To leave retries to the installer, build it with
+     * {@code .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))}.
      *
      * @param type the client interface, e.g. {@code LambdaClient.class}
      * @param client the client
