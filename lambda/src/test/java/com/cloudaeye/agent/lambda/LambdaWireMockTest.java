@@ -543,12 +543,7 @@ class LambdaWireMockTest {
         try (AgentInstaller installer = installer("a")) {
             ApplyResult result = installer.apply(installer.plan());
 
-            assertThat(result.results()).singleElement().satisfies(r -> {
-                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
-                assertThat(r.message().orElseThrow())
-                        .contains("Lambda reports the update failed", "ENI limit reached")
-                        .doesNotContain("already applied");
-            });
+            assertUnknown(result, "Lambda reports the update failed", "ENI limit reached");
             aws.verify(2, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
             aws.verify(0, postRequestedFor(urlPathMatching(fn("a") + "/versions")));
         }
@@ -574,12 +569,7 @@ class LambdaWireMockTest {
         try (AgentInstaller installer = installer("a")) {
             ApplyResult result = installer.apply(Plan.fromJson(plan.toJson()));
 
-            assertThat(result.results()).singleElement().satisfies(r -> {
-                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
-                assertThat(r.message().orElseThrow())
-                        .contains("Lambda reports the update failed", "ENI limit reached")
-                        .doesNotContain("already applied");
-            });
+            assertUnknown(result, "Lambda reports the update failed", "ENI limit reached");
             aws.verify(0, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
             aws.verify(0, postRequestedFor(urlPathMatching(fn("a") + "/versions")));
         }
@@ -599,10 +589,7 @@ class LambdaWireMockTest {
         try (AgentInstaller installer = installer("a")) {
             ApplyResult result = installer.apply(installer.plan());
 
-            assertThat(result.results()).singleElement().satisfies(r -> {
-                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
-                assertThat(r.message().orElseThrow()).contains("update failed", "ENI limit reached");
-            });
+            assertUnknown(result, "update failed", "ENI limit reached");
             aws.verify(1, postRequestedFor(urlPathMatching(fn("a") + "/versions")));
         }
     }
@@ -615,12 +602,7 @@ class LambdaWireMockTest {
         try (AgentInstaller installer = installer("a")) {
             ApplyResult result = installer.apply(installer.plan());
 
-            assertThat(result.results()).singleElement().satisfies(r -> {
-                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
-                assertThat(r.message().orElseThrow())
-                        .contains("the outcome is unknown", "not allowed to read it back")
-                        .doesNotContain("tok-123");
-            });
+            assertUnknown(result, "the outcome is unknown", "not allowed to read it back");
         }
     }
 
@@ -632,12 +614,7 @@ class LambdaWireMockTest {
         try (AgentInstaller installer = installer("a")) {
             ApplyResult result = installer.apply(installer.plan());
 
-            assertThat(result.results()).singleElement().satisfies(r -> {
-                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
-                assertThat(r.message().orElseThrow())
-                        .contains("the outcome is unknown", "not allowed to read it back")
-                        .doesNotContain("tok-123");
-            });
+            assertUnknown(result, "the outcome is unknown", "not allowed to read it back");
         }
     }
 
@@ -662,6 +639,17 @@ class LambdaWireMockTest {
             }
             aws.stubFor(stub);
         }
+    }
+
+    /**
+     * Asserts that the apply's one result is UNKNOWN, with a message holding each text, neither "already applied" nor
+     * the token.
+     */
+    private static void assertUnknown(ApplyResult result, String... texts) {
+        assertThat(result.results()).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
+            assertThat(r.message().orElseThrow()).contains(texts).doesNotContain("already applied", "tok-123");
+        });
     }
 
     private void stubPublish(String name) {
