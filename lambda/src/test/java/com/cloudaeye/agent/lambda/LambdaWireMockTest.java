@@ -245,9 +245,7 @@ class LambdaWireMockTest {
     @Test
     void apply_whenTheUpdateAnswersSuccessful_readsNothing() {
         stubGetFunctionThroughUpdate("a");
-        aws.stubFor(
-                put(urlPathMatching(fn("a") + "/configuration")).willReturn(okJson(function("a", "r2", "Successful"))));
-        stubPublish("a");
+        stubUpdateAnswersSuccessful("a");
         try (AgentInstaller installer = installer("a")) {
             ApplyResult result = installer.apply(installer.plan());
 
@@ -264,9 +262,7 @@ class LambdaWireMockTest {
     @Test
     void apply_afterItsOwnPlan_checksTheLayerAgainstWhatThePlanRead_withoutReadingItAgain() {
         stubGetFunctionThroughUpdate("a");
-        aws.stubFor(
-                put(urlPathMatching(fn("a") + "/configuration")).willReturn(okJson(function("a", "r2", "Successful"))));
-        stubPublish("a");
+        stubUpdateAnswersSuccessful("a");
         try (AgentInstaller installer = installer("a")) {
             ApplyResult result = installer.apply(installer.plan());
 
@@ -279,9 +275,7 @@ class LambdaWireMockTest {
     @Test
     void apply_ofAPlanReadFromJson_byAnotherInstaller_readsTheLayerBeforeTheUpdate() {
         aws.stubFor(get(urlPathMatching(fn("a"))).willReturn(okJson(getFunction("a", "r1", "Successful"))));
-        aws.stubFor(
-                put(urlPathMatching(fn("a") + "/configuration")).willReturn(okJson(function("a", "r2", "Successful"))));
-        stubPublish("a");
+        stubUpdateAnswersSuccessful("a");
         Plan plan;
         try (AgentInstaller planning = installer("a")) {
             plan = planning.plan();
@@ -650,6 +644,13 @@ class LambdaWireMockTest {
             assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.UNKNOWN);
             assertThat(r.message().orElseThrow()).contains(texts).doesNotContain("already applied", "tok-123");
         });
+    }
+
+    /** The update of the function answers Successful at once (revision r2), and publishing it succeeds. */
+    private void stubUpdateAnswersSuccessful(String name) {
+        aws.stubFor(put(urlPathMatching(fn(name) + "/configuration"))
+                .willReturn(okJson(function(name, "r2", "Successful"))));
+        stubPublish(name);
     }
 
     private void stubPublish(String name) {
