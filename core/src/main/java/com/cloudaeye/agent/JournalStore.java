@@ -1,6 +1,7 @@
 package com.cloudaeye.agent;
 
 import com.cloudaeye.agent.internal.FileJournalStore;
+import com.cloudaeye.agent.internal.JournalWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -48,8 +49,8 @@ public interface JournalStore {
      * Opens the journal of an apply that finishes an earlier one ({@link AgentInstaller#resume(Journal)}). The local
      * store starts a new journal that begins with the earlier one's lines; a shared store takes the earlier journal
      * over (once its owner's lease expired) and appends to it, so that the run keeps one journal wherever it runs.
-     * This default starts a new, empty journal, into which the installer first copies the earlier one's lines ({@link
-     * #read}). Either way the resume's journal holds the whole run: a rollback of it undoes what every apply of the
+     * This default starts a new journal ({@link #create}) and appends the earlier one's lines to it ({@link #read}), one
+     * at a time. Either way the resume's journal holds the whole run: a rollback of it undoes what every apply of the
      * run sent.
      *
      * @param earlier the journal being resumed
@@ -58,7 +59,7 @@ public interface JournalStore {
      * @throws JournalException when the journal cannot be opened, or another worker still owns it
      */
     default Writer resume(Journal earlier, Plan plan) {
-        return create(plan);
+        return JournalWriter.carryInto(this, earlier, create(plan));
     }
 
     /**

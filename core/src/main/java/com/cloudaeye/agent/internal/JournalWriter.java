@@ -72,12 +72,7 @@ public final class JournalWriter implements AutoCloseable {
      * @return the writer
      */
     public static JournalWriter resume(JournalStore store, Journal earlier, Plan plan) {
-        JournalStore.Writer out = store.resume(earlier, plan);
-        if (!out.location().equals(earlier.location())
-                && store.read(out.location()).isEmpty()) {
-            carry(store, earlier, out); // a store that starts an empty journal (JournalStore's default)
-        }
-        return start(out, plan);
+        return start(store.resume(earlier, plan), plan);
     }
 
     /**
@@ -96,12 +91,19 @@ public final class JournalWriter implements AutoCloseable {
     }
 
     /**
-     * Starts a resume's new journal with the lines of the journal it resumes, for a store whose resume starts an empty
-     * one: the run then has one journal, whose rollback undoes what every apply of the run sent.
+     * Starts a resume's new, empty journal with the lines of the journal it resumes ({@link JournalStore#resume}'s
+     * default): the run then has one journal, whose rollback undoes what every apply of the run sent.
+     *
+     * @param store the store of both journals
+     * @param earlier the journal being resumed
+     * @param out the resume's new journal
+     * @return {@code out}, holding the earlier journal's lines
+     * @throws JournalException when they cannot be read or written; {@code out} is closed
      */
-    private static void carry(JournalStore store, Journal earlier, JournalStore.Writer out) {
+    public static JournalStore.Writer carryInto(JournalStore store, Journal earlier, JournalStore.Writer out) {
         try {
             carried(store.read(earlier.location())).forEach(out::append);
+            return out;
         } catch (AgentException e) {
             closeAfterFailure(out, e);
             throw new JournalException(
