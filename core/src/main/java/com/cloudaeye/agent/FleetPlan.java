@@ -96,16 +96,18 @@ public abstract class FleetPlan {
 
     /**
      * A CloudFormation template (JSON) for the installer role in the member accounts, ready for a StackSet: one
-     * template for every account. Its policy is derived from this plan: the union of {@link #requiredPolicy(String)}
-     * over the accounts, with each account ID in an ARN replaced by {@code ${AWS::AccountId}}, so each account's role
-     * names only resources of its own account: the calls this plan needs there (plus {@code ec2:DescribeRegions} for
-     * {@link FleetInstallerBuilder#allEnabledRegions()}), and, since one template serves every account, the same calls
-     * on the resources of those names that the plan updates in the other accounts. For exactly one account's calls,
-     * attach {@link #requiredPolicy(String)} to its role instead. Its trust policy lets only the principal given as the
-     * {@code TrustedPrincipalArn} parameter assume it, and only with the {@code ExternalId} parameter; the {@code
-     * RoleName} parameter (default {@code CloudAEyeInstaller}) is the fleet's {@link
-     * FleetInstallerBuilder#roleName(String)}. Make the template from a plan of everything you will install (an
-     * uninstall needs the same calls); re-deploy it when the plan grows.
+     * template for every account, yet each planned account's role may make exactly the calls this plan needs there
+     * ({@link #requiredPolicy(String)}, plus {@code ec2:DescribeRegions} for {@link
+     * FleetInstallerBuilder#allEnabledRegions()}): each planned account has a condition on {@code AWS::AccountId} and
+     * its own managed policies under it, split where IAM's 6,144-character limit for one managed policy needs (a role
+     * may have 10 managed policies unless the quota was raised). An account the plan did not reach (its role was
+     * missing, or it joins the StackSet later) gets only the plan's reads, each ARN's account as {@code
+     * ${AWS::AccountId}}, so the fleet can plan there; make the template again from that plan to apply there. Its
+     * trust policy lets only the principal given as the {@code TrustedPrincipalArn} parameter assume it, and only
+     * with the {@code ExternalId} parameter; the {@code RoleName} parameter (default {@code CloudAEyeInstaller}) is
+     * the fleet's {@link FleetInstallerBuilder#roleName(String)}. Make the template from a plan of everything you
+     * will install (an uninstall needs the same calls); re-deploy it when the plan grows. A template over 51,200 bytes
+     * must be deployed from S3 ({@code TemplateURL}), as CloudFormation takes no larger template body.
      *
      * @return the template, deterministic JSON
      */

@@ -594,7 +594,7 @@ class FleetInstallerTest {
                             .path("Default")
                             .asText())
                     .isEqualTo("CloudAEyeInstaller");
-            String policy = role.path("Properties").path("Policies").toString();
+            String policy = template.path("Resources").toString();
             assertThat(policy)
                     .contains("fake:ListResources")
                     .contains("fake:UpdateResource")

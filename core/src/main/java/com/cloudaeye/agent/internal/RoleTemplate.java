@@ -2,20 +2,35 @@ package com.cloudaeye.agent.internal;
 
 import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SortedMap;
 
 /**
  * The CloudFormation template of the installer role in member accounts. One template for every account, so it can be
- * a StackSet: the policy is the union of the fleet plan's per-account policies with each account ID in an ARN
- * replaced by {@code ${AWS::AccountId}}, so each account's role names only its own resources.
+ * a StackSet, yet each planned account's role may make exactly the calls of its own plan: every planned account has a
+ * condition ({@code AWS::AccountId} equals it) and its own managed policies under that condition. Accounts the plan did
+ * not reach (the role was missing there, or they join the StackSet later) get only the plan's reads, each ARN's account
+ * as {@code ${AWS::AccountId}}, so the installer can plan there; re-make the template from the new plan to apply.
+ *
+ * <p>IAM limits a managed policy to 6,144 characters without white space, and an inline policy of a role to 10,240, so
+ * a policy naming hundreds of functions is split into as many managed policies as it needs (a statement too big for
+ * one is split by resource). A role may have 10 managed policies unless the quota was raised.
  */
 public final class RoleTemplate {
+    /** IAM's limit for one managed policy, in characters without white space. */
+    static final int MANAGED_POLICY_LIMIT = 6144;
+
     private static final String ACCOUNT = "${AWS::AccountId}";
+    private static final String OTHER_ACCOUNT = "OtherAccount";
+    private static final String PLANNED = "PlannedAccount";
+    /** {@code Fn::Or} takes 2 to 10 conditions. */
+    private static final int MAX_OR = 10;
 
     private RoleTemplate() {}
 
@@ -24,39 +39,75 @@ public final class RoleTemplate {
      * @return the template, as JSON
      */
     public static String render(FleetPlan plan) {
-        List<Permission> all = new ArrayList<>();
-        plan.plans()
-                .forEach((account, regions) -> regions.values().forEach(p -> {
-                    List<Permission> needed = new ArrayList<>(p.readPermissions());
-                    p.mutations().forEach(c -> needed.addAll(c.permissions()));
-                    needed.forEach(n -> all.add(
-                            Permission.of(n.action(), n.resource().replace(":" + account + ":", ":" + ACCOUNT + ":"))));
-                }));
-        // The fleet lists an account's enabled regions with it when told to take them all.
-        all.add(Permission.of("ec2:DescribeRegions", "*"));
-        ArrayNode statements = Json.array();
-        for (PolicyDocument.Statement s : PolicyDocument.allowing(all).statements()) {
-            ObjectNode statement = statements.addObject().put("Sid", s.sid()).put("Effect", s.effect());
-            ArrayNode actions = statement.putArray("Action");
-            s.actions().forEach(actions::add);
-            ArrayNode resources = statement.putArray("Resource");
-            for (String resource : s.resources()) {
-                if (resource.contains(ACCOUNT)) {
-                    resources.addObject().put("Fn::Sub", resource);
-                } else {
-                    resources.add(resource);
-                }
-            }
-        }
-
         ObjectNode template = Json.object()
                 .put("AWSTemplateFormatVersion", "2010-09-09")
                 .put(
                         "Description",
                         "The role the CloudAEye agent installer assumes in a member account: it may make exactly the"
-                                + " calls of the fleet plan it was made from, and only the trusted principal may assume"
-                                + " it, with the external ID. Deploy it as a StackSet to every member account.");
-        ObjectNode parameters = template.putObject("Parameters");
+                                + " calls of the fleet plan it was made from in that account, and only the trusted"
+                                + " principal may assume it, with the external ID. Deploy it as a StackSet to every"
+                                + " member account.");
+        parameters(template.putObject("Parameters"));
+        ObjectNode conditions = template.putObject("Conditions");
+        ObjectNode resources = template.putObject("Resources");
+        role(resources);
+
+        List<String> planned = new ArrayList<>();
+        plan.plans().forEach((account, regions) -> {
+            String condition = "Account" + account;
+            planned.add(condition);
+            conditions
+                    .putObject(condition)
+                    .putArray("Fn::Equals")
+                    .add(pseudo("AWS::AccountId"))
+                    .add(account);
+            managedPolicies(
+                    resources,
+                    condition,
+                    "The calls of the fleet plan in account " + account,
+                    documents(PolicyDocument.allowing(permissions(regions, true))));
+        });
+
+        // Accounts without a plan: the plan's reads, so the installer can plan there (and apply nothing).
+        List<Permission> reads = new ArrayList<>();
+        plan.plans()
+                .forEach((account, regions) -> permissions(regions, false)
+                        .forEach(p -> reads.add(Permission.of(
+                                p.action(), p.resource().replace(":" + account + ":", ":" + ACCOUNT + ":")))));
+        if (!reads.isEmpty()) {
+            ObjectNode other = conditions.putObject(OTHER_ACCOUNT);
+            ArrayNode not = other.putArray("Fn::Not");
+            not.addObject().put("Condition", anyOf(conditions, planned, PLANNED));
+            managedPolicies(
+                    resources,
+                    OTHER_ACCOUNT,
+                    "The fleet plan's reads, for an account it did not plan",
+                    documents(PolicyDocument.allowing(reads)));
+        }
+        if (conditions.isEmpty()) {
+            template.remove("Conditions");
+        }
+        template.putObject("Outputs")
+                .putObject("RoleArn")
+                .putObject("Value")
+                .putArray("Fn::GetAtt")
+                .add("InstallerRole")
+                .add("Arn");
+        return Json.write(template);
+    }
+
+    private static List<Permission> permissions(SortedMap<String, Plan> regions, boolean withMutations) {
+        List<Permission> all = new ArrayList<>();
+        regions.values().forEach(p -> {
+            all.addAll(p.readPermissions());
+            if (withMutations) {
+                p.mutations().forEach(c -> all.addAll(c.permissions()));
+            }
+        });
+        return all;
+    }
+
+    private static void parameters(ObjectNode parameters) {
         parameters
                 .putObject("RoleName")
                 .put("Type", "String")
@@ -75,8 +126,11 @@ public final class RoleTemplate {
                 .put("Type", "String")
                 .put("MinLength", "2")
                 .put("Description", "The external ID the installer sends (FleetInstallerBuilder#externalId)");
+    }
 
-        ObjectNode properties = template.putObject("Resources")
+    /** The role, its trust and its one inline policy: what every account needs, whatever its plan. */
+    private static void role(ObjectNode resources) {
+        ObjectNode properties = resources
                 .putObject("InstallerRole")
                 .put("Type", "AWS::IAM::Role")
                 .putObject("Properties");
@@ -90,16 +144,142 @@ public final class RoleTemplate {
                 .putObject("StringEquals")
                 .putObject("sts:ExternalId")
                 .put("Ref", "ExternalId");
+        // The fleet lists an account's enabled regions with it when told to take them all.
         ObjectNode policy = properties.putArray("Policies").addObject().put("PolicyName", "cloudaeye-installer");
         policy.putObject("PolicyDocument")
                 .put("Version", PolicyDocument.VERSION)
-                .set("Statement", statements);
-        template.putObject("Outputs")
-                .putObject("RoleArn")
-                .putObject("Value")
-                .putArray("Fn::GetAtt")
-                .add("InstallerRole")
-                .add("Arn");
-        return Json.write(template);
+                .set(
+                        "Statement",
+                        statements(PolicyDocument.allowing(List.of(Permission.of("ec2:DescribeRegions", "*")))
+                                .statements()));
+    }
+
+    private static void managedPolicies(
+            ObjectNode resources, String condition, String description, List<ArrayNode> documents) {
+        for (int i = 0; i < documents.size(); i++) {
+            ObjectNode policy = resources
+                    .putObject(condition + "Policy" + (i + 1))
+                    .put("Type", "AWS::IAM::ManagedPolicy")
+                    .put("Condition", condition);
+            ObjectNode properties = policy.putObject("Properties")
+                    .put(
+                            "Description",
+                            description
+                                    + (documents.size() > 1 ? " (" + (i + 1) + " of " + documents.size() + ")" : ""));
+            properties.putArray("Roles").addObject().put("Ref", "InstallerRole");
+            properties
+                    .putObject("PolicyDocument")
+                    .put("Version", PolicyDocument.VERSION)
+                    .set("Statement", documents.get(i));
+        }
+    }
+
+    /**
+     * The document's statements packed into as few managed policies as fit IAM's limit, each a list of statements; a
+     * statement too big for one policy is split by resource.
+     */
+    static List<ArrayNode> documents(PolicyDocument document) {
+        int room = MANAGED_POLICY_LIMIT
+                - Json.compact(Json.object()
+                                .put("Version", PolicyDocument.VERSION)
+                                .set("Statement", Json.array()))
+                        .length();
+        List<ArrayNode> documents = new ArrayList<>();
+        ArrayNode current = Json.array();
+        int used = 0;
+        for (ObjectNode statement : fitting(document, room)) {
+            // One comma between statements.
+            int size = Json.compact(statement).length() + (current.isEmpty() ? 0 : 1);
+            if (used + size > room) {
+                documents.add(current);
+                current = Json.array();
+                size = Json.compact(statement).length();
+                used = 0;
+            }
+            current.add(statement);
+            used += size;
+        }
+        if (!current.isEmpty()) {
+            documents.add(current);
+        }
+        return documents;
+    }
+
+    /** The statements, each split by resource into parts that fit {@code room} characters. */
+    private static List<ObjectNode> fitting(PolicyDocument document, int room) {
+        List<ObjectNode> fitting = new ArrayList<>();
+        for (PolicyDocument.Statement s : document.statements()) {
+            List<List<String>> parts = new ArrayList<>();
+            List<String> part = new ArrayList<>();
+            for (String resource : s.resources()) {
+                List<String> larger = new ArrayList<>(part);
+                larger.add(resource);
+                // "Part00" stands for the longest suffix a part's Sid gets.
+                if (!part.isEmpty()
+                        && Json.compact(statement(s, s.sid() + "Part00", larger))
+                                        .length()
+                                > room) {
+                    parts.add(part);
+                    larger = new ArrayList<>(List.of(resource));
+                }
+                part = larger;
+            }
+            parts.add(part);
+            for (int i = 0; i < parts.size(); i++) {
+                fitting.add(statement(s, parts.size() == 1 ? s.sid() : s.sid() + "Part" + (i + 1), parts.get(i)));
+            }
+        }
+        return fitting;
+    }
+
+    private static ArrayNode statements(List<PolicyDocument.Statement> statements) {
+        ArrayNode array = Json.array();
+        statements.forEach(s -> array.add(statement(s, s.sid(), List.copyOf(s.resources()))));
+        return array;
+    }
+
+    private static ObjectNode statement(PolicyDocument.Statement s, String sid, List<String> resources) {
+        ObjectNode statement = Json.object().put("Sid", sid).put("Effect", s.effect());
+        ArrayNode actions = statement.putArray("Action");
+        s.actions().forEach(actions::add);
+        ArrayNode array = statement.putArray("Resource");
+        for (String resource : resources) {
+            if (resource.contains(ACCOUNT)) {
+                array.addObject().put("Fn::Sub", resource);
+            } else {
+                array.add(resource);
+            }
+        }
+        return statement;
+    }
+
+    /**
+     * A condition true when any of the named conditions is: {@code Fn::Or} of them, nested where there are more than
+     * {@code Fn::Or} takes.
+     *
+     * @return the name of that condition (the only one's own name when there is one)
+     */
+    private static String anyOf(ObjectNode conditions, List<String> names, String name) {
+        if (names.size() == 1) {
+            return names.get(0);
+        }
+        if (names.size() <= MAX_OR) {
+            ArrayNode or = conditions.putObject(name).putArray("Fn::Or");
+            names.forEach(n -> or.addObject().put("Condition", n));
+            return name;
+        }
+        List<String> groups = new ArrayList<>();
+        for (int from = 0; from < names.size(); from += MAX_OR) {
+            groups.add(anyOf(
+                    conditions,
+                    names.subList(from, Math.min(names.size(), from + MAX_OR)),
+                    name + "Part" + groups.size()));
+        }
+        // A name of its own for each level, so no level's groups overwrite another's.
+        return anyOf(conditions, groups, name + "Parts");
+    }
+
+    private static ObjectNode pseudo(String parameter) {
+        return Json.object().put("Ref", parameter);
     }
 }

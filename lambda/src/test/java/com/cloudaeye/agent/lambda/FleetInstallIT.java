@@ -291,7 +291,8 @@ class FleetInstallIT {
     /**
      * The role template the fleet plan emits, deployed by CloudFormation in each member account (as a StackSet would),
      * is the role the fleet then installs through. moto lets any role be assumed, so the trust policy is checked as
-     * IAM stores it; the permissions are the plan's, each account's naming only its own functions.
+     * IAM stores it; the permissions are the plan's, each account's naming only its own functions (its condition
+     * creates its own managed policies).
      */
     @Test
     void installerRoleTemplate_deployedInEachMemberAccount_isTheRoleTheFleetInstallsThrough() throws Exception {
@@ -331,10 +332,22 @@ class FleetInstallIT {
                 assertThat(trust)
                         .contains("\"AWS\": \"" + caller + "\"")
                         .contains("\"sts:ExternalId\": \"cloudaeye-ext-42\"");
-                String policy = URLDecoder.decode(
-                        iam.getRolePolicy(r -> r.roleName("CloudAEyeMember").policyName("cloudaeye-installer"))
-                                .policyDocument(),
-                        StandardCharsets.UTF_8);
+                // The account's own calls are in managed policies that only its account's condition creates.
+                StringBuilder attached = new StringBuilder();
+                iam.listAttachedRolePolicies(r -> r.roleName("CloudAEyeMember"))
+                        .attachedPolicies()
+                        .forEach(p -> {
+                            String version = iam.getPolicy(r -> r.policyArn(p.policyArn()))
+                                    .policy()
+                                    .defaultVersionId();
+                            attached.append(URLDecoder.decode(
+                                    iam.getPolicyVersion(r ->
+                                                    r.policyArn(p.policyArn()).versionId(version))
+                                            .policyVersion()
+                                            .document(),
+                                    StandardCharsets.UTF_8));
+                        });
+                String policy = attached.toString();
                 assertThat(policy)
                         .contains("arn:aws:lambda:us-east-1:" + account + ":function:orders")
                         .contains("arn:aws:lambda:eu-west-1:" + account + ":function:orders")
