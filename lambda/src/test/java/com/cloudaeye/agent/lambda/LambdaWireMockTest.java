@@ -543,6 +543,25 @@ class LambdaWireMockTest {
         }
     }
 
+    /**
+     * The update's own answer says it failed (no poll needed), and shows the new configuration: Lambda saved it but it
+     * did not take effect, so the change is neither applied nor absent.
+     */
+    @Test
+    void apply_whenTheUpdatesOwnAnswerSaysItFailed_withTheNewConfiguration_reportsUnknown_notFailed() {
+        String failed = installedAButFailed();
+        aws.stubFor(get(urlPathMatching(fn("a"))).willReturn(okJson(getFunction("a", "r1", "Successful"))));
+        stubPublish("a");
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .willReturn(okJson(failed.substring("{\"Configuration\":".length(), failed.lastIndexOf(",\"Tags\"")))));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertUnknown(result, "Lambda reports the update failed", "ENI limit reached");
+            aws.verify(0, postRequestedFor(urlPathMatching(fn("a") + "/versions")));
+        }
+    }
+
     @Test
     void apply_ofAResumedChange_whenTheInterruptedUpdateEndedFailed_reportsUnknown_notAlreadyApplied() {
         aws.stubFor(get(urlPathMatching(fn("a")))

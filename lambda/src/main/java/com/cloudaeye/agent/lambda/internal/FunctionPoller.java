@@ -38,11 +38,18 @@ final class FunctionPoller {
                 || status == LastUpdateStatus.UNKNOWN_TO_SDK_VERSION) {
             return waitUntilIdle(arn, FIRST_POLL);
         }
+        // The answer is the function's configuration: with its layers and variables, the caller can tell an update
+        // that failed but shows the change (saved, not in effect) from one that did not land.
         return CompletableFuture.completedFuture(FunctionConfiguration.builder()
                 .functionArn(response.functionArn())
                 .revisionId(response.revisionId())
                 .lastUpdateStatus(status)
                 .lastUpdateStatusReason(response.lastUpdateStatusReason())
+                .lastUpdateStatusReasonCode(response.lastUpdateStatusReasonCodeAsString())
+                .layers(response.layers())
+                .environment(response.environment())
+                .architectures(response.architectures())
+                .state(response.state())
                 .build());
     }
 
