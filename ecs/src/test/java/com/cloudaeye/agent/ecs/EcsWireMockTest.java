@@ -248,6 +248,51 @@ class EcsWireMockTest {
         }
     }
 
+    /**
+     * The user's pipeline renders the running task definition (app:4, ours, with the router), changes the image and
+     * deploys it as app:9: the journal says the apply set app:4, so app:9 is the user's and rollback leaves it.
+     */
+    @Test
+    void rollback_whenAUserDeployedACopyOfTheRouterRevisionSince_leavesTheServiceAlone() {
+        stubApiService();
+        wireMock.stubFor(op("DescribeServices")
+                .inScenario("rollout")
+                .whenScenarioStateIs("updated")
+                .willReturn(ok("describe-services-api-completed.json")));
+        try (AgentInstaller installer = installer(api())) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            wireMock.stubFor(op("DescribeServices").atPriority(1).willReturn(ok("describe-services-api-moved.json")));
+            String app9 = fixture("describe-task-definition.json")
+                    .replace("task-definition/app:3", "task-definition/app:9")
+                    .replace("\"revision\": 3", "\"revision\": 9")
+                    .replace(
+                            "example/api:7\", \"cpu\": 256, \"memory\": 512, \"essential\": true,",
+                            "example/api:8\", \"cpu\": 256, \"memory\": 512, \"essential\": true,")
+                    .replace(
+                            "\"containerDefinitions\": [",
+                            "\"containerDefinitions\": [{\"name\": \"cloudaeye-log-router\", \"image\": \"x\", \"dockerLabels\": {\"com.cloudaeye.agent.settings\": \"h\", \"com.cloudaeye.agent.source-task-definition\": \"arn:aws:ecs:us-east-1:123456789012:task-definition/app:3\"}},");
+            wireMock.stubFor(op("DescribeTaskDefinition")
+                    .atPriority(1)
+                    .withRequestBody(containing("app:9"))
+                    .willReturn(aResponse()
+                            .withStatus(200)
+                            .withHeader("Content-Type", JSON)
+                            .withBody(app9)));
+
+            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+
+            assertThat(rollback.changes())
+                    .filteredOn(c -> c.resourceId().endsWith("service/prod/api"))
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.SKIP);
+                        assertThat(c.reason().orElseThrow())
+                                .contains("it now runs app:9, which that apply did not set");
+                    });
+        }
+    }
+
     @Test
     void apply_whenTheRolloutOutlastsTheTimeout_reportsTheServiceAsUnknownWithItsProgress() {
         stubApiService();

@@ -5,18 +5,19 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.ecs.EcsTarget;
+import com.cloudaeye.agent.ecs.LogRouter;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import software.amazon.awssdk.services.ecs.EcsClient;
-import software.amazon.awssdk.services.ecs.model.ContainerDefinition;
+import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
+import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.Service;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
 
@@ -27,8 +28,8 @@ final class EcsRollbackPlanner {
     /**
      * Plans putting services back on the revision they ran before an apply. Revisions the apply registered stay
      * registered (an unused revision costs nothing); a service that someone moved since is skipped. A service runs a
-     * revision the apply set when it is the one the journal recorded, or else (interrupted, unknown) one this plan's
-     * apply registers.
+     * revision the apply set when it is the one the journal recorded, or else (interrupted, unknown) the one that
+     * apply registers, by content.
      *
      * @param journaled the journal's changes of this target whose mutation may have been sent
      * @param context clients
@@ -82,15 +83,16 @@ final class EcsRollbackPlanner {
                         .build());
                 continue;
             }
-            reads.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
-            TaskDefinition now = CallScheduler.join(EcsPlanner.describeTaskDefinition(context, current))
-                    .taskDefinition();
-            // The revision the apply journaled proves it moved the service; without one (interrupted, unknown),
-            // the revision must be one this plan's apply registers.
+            // The revision the apply journaled proves it moved the service there, and only there: a later revision
+            // is someone else's even when copied from ours (a pipeline that renders the running task definition).
+            // Without one (interrupted, unknown), the service must run exactly what that apply registers.
             String journaledArn = EcsStates.serviceApplied(j)
                     .map(ServiceApplied::taskDefinitionArn)
                     .orElse("");
-            if (!current.equals(journaledArn) && !madeByApply(st, from, now)) {
+            boolean setByThatApply = journaledArn.isEmpty()
+                    ? current.equals(st.to()) || registeredByThatApply(st, current, context, reads)
+                    : current.equals(journaledArn);
+            if (!setByThatApply) {
                 changes.add(out.action(ChangeAction.SKIP)
                         .reason("it now runs " + TaskDefinitions.shortName(current) + ", which that apply did not"
                                 + " set: someone changed it since, so it is left alone")
@@ -117,23 +119,30 @@ final class EcsRollbackPlanner {
         return new TargetPlan(changes, List.copyOf(reads));
     }
 
-    private static boolean madeByApply(ServiceState state, String from, TaskDefinition now) {
-        if (now.taskDefinitionArn().equals(state.to())) {
-            return true;
+    /**
+     * Whether the service's revision is the one the apply registers from its source, compared by content as the apply
+     * itself finds a revision it registered: newer than the source, of its family, and with exactly what it registers.
+     */
+    private static boolean registeredByThatApply(
+            ServiceState st, String current, TargetContext context, Set<Permission> reads) {
+        String source = st.source();
+        LogRouter router = st.router();
+        if (source == null || (!st.removesRouter() && router == null)) {
+            return false; // a rollback's change, or a plan saved before services carried their router settings
         }
-        boolean sameFamily = TaskDefinitions.family(from).equals(now.family())
-                && now.revision()
-                        > Integer.parseInt(TaskDefinitions.shortName(from)
-                                .substring(TaskDefinitions.shortName(from).lastIndexOf(':') + 1));
-        if (!sameFamily) {
+        // An install's revision carries the router; an uninstall's is its source without it.
+        reads.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
+        CompletableFuture<DescribeTaskDefinitionResponse> nowRead = EcsPlanner.describeTaskDefinition(context, current);
+        DescribeTaskDefinitionResponse from = CallScheduler.join(EcsPlanner.describeTaskDefinition(context, source));
+        DescribeTaskDefinitionResponse now = CallScheduler.join(nowRead);
+        TaskDefinition registered = now.taskDefinition();
+        if (!registered.family().equals(from.taskDefinition().family())
+                || registered.revision() <= from.taskDefinition().revision()) {
             return false;
         }
-        Optional<ContainerDefinition> router = TaskDefinitions.ourRouter(now);
-        if (state.operation() == Operation.INSTALL) {
-            return router.map(r ->
-                            Objects.equals(r.dockerLabels().get(TaskDefinitions.SOURCE_LABEL), state.routerSource()))
-                    .orElse(false);
-        }
-        return router.isEmpty();
+        RegisterTaskDefinitionRequest intended = router != null && !st.removesRouter()
+                ? RevisionRequests.installRequest(from, router, context.agent(), st.cpu(), st.memory())
+                : RevisionRequests.uninstallRequest(from);
+        return RevisionRequests.registers(now, intended, context.agent());
     }
 }
