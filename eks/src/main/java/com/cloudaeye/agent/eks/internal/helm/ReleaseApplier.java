@@ -274,7 +274,7 @@ final class ReleaseApplier {
     /**
      * The decision of {@link #readBack(ClusterConnection, ReleaseState, int, RuntimeException)}: the release's
      * revision now against the one before (0: not installed), for installs, upgrades and uninstalls alike; a newer
-     * revision, deployed with the values of the one before, is Helm's atomic rollback of a failed upgrade.
+     * revision past the next, deployed with the values of the one before, is Helm's atomic rollback of a failed upgrade.
      *
      * @param beforeValues the values of the revision before (the token removed), null when not readable
      */
@@ -288,8 +288,11 @@ final class ReleaseApplier {
         if (revisionNow == before) {
             return error;
         }
-        // Helm's atomic upgrade rolls a failed upgrade back as a new revision with the former values: as before.
+        // Helm's atomic upgrade rolls a failed upgrade back as a new revision after the failed one (before + 2), with
+        // the former values: as before. The next revision deployed with the same values is an upgrade that landed
+        // (a token rotation, a new chart), not a rollback.
         boolean rolledBack = before > 0
+                && revisionNow >= before + 2
                 && beforeValues != null
                 && now.filter(InstalledRelease::isDeployed)
                         .flatMap(InstalledRelease::values)

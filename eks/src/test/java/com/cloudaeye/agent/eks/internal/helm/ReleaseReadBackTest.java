@@ -62,4 +62,18 @@ class ReleaseReadBackTest {
                 .isInstanceOf(OutcomeUnknownException.class)
                 .hasMessageContaining("is now not installed where it was at revision 3");
     }
+
+    @Test
+    void anUpgradeWithTheSameValuesThatLandedAsTheNextRevision_isUnknown_notFailed() {
+        // Same values (a token rotation, which values leave out, or a new chart): revision 4 = before + 1, deployed.
+        // Helm's atomic rollback would have made revision 5; revision 4 deployed means the upgrade itself landed.
+        JsonNode values = Json.object().put("image", "agent:1");
+        Optional<InstalledRelease> landed = Optional.of(new InstalledRelease(
+                4, "deployed", "cloudaeye-agent-0.2.0", Optional.empty(), Optional.of(values.deepCopy())));
+
+        assertThat(ReleaseApplier.readBack("x/y", landed, 3, values, error))
+                .as("revision 4 is deployed: FAILED would say nothing changed")
+                .isInstanceOf(OutcomeUnknownException.class)
+                .hasMessageContaining("is now at revision 4 (deployed) where it was at revision 3");
+    }
 }
