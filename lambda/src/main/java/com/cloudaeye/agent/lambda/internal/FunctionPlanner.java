@@ -465,8 +465,9 @@ public final class FunctionPlanner {
     /**
      * Why the function's variables cannot be known, or null. When the caller may not decrypt them (no kms:Decrypt on
      * the function's customer-managed key), GetFunction, GetFunctionConfiguration and ListFunctions answer {@code
-     * Environment.Error} (ErrorCode, Message) and no {@code Variables} (Lambda API reference, EnvironmentResponse and
-     * EnvironmentError: https://docs.aws.amazon.com/lambda/latest/api/API_EnvironmentResponse.html). An environment
+     * Environment.Error} (ErrorCode, Message) and no {@code Variables} (Lambda API reference: EnvironmentResponse holds
+     * the variables, or the error when they could not be read, EnvironmentError
+     * https://docs.aws.amazon.com/lambda/latest/api/API_EnvironmentError.html). An environment
      * computed from that would hold only the agent's variables and wipe the user's, so such a function is never
      * updated.
      *
