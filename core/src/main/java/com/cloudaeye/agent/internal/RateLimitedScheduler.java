@@ -67,6 +67,16 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
     private final Duration baseBackoff;
     private final LongAdder throttled = new LongAdder();
     private final @Nullable StallWatch stalls;
+    /**
+     * Every future of a submitted call or a wait not completed yet. {@link #close()} drops the queued tasks that were
+     * the only ones to complete them (drains, retry delays, waits, calls waiting for a worker), so it fails these
+     * instead: a caller joining one must not wait forever.
+     */
+    private final Map<Long, CompletableFuture<?>> pending = new ConcurrentHashMap<>();
+
+    private final AtomicLong pendingIds = new AtomicLong();
+
+    private volatile boolean closed;
 
     /**
      * A scheduler that never goes faster than the quotas' rates ({@link Pacing#documentedQuotas()}).
@@ -130,12 +140,42 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
     @Override
     public <T> CompletableFuture<T> submit(Quota quota, Supplier<T> call) {
-        CompletableFuture<T> result = new CompletableFuture<>();
+        CompletableFuture<T> result = tracked(new CompletableFuture<>());
+        if (result.isDone()) {
+            return result; // closed
+        }
         if (stalls != null) {
             stalls.use();
         }
-        attempt(quota, call, result, 1);
+        try {
+            attempt(quota, call, result, 1);
+        } catch (RejectedExecutionException closing) {
+            result.completeExceptionally(closedError()); // closed while it was queued
+        }
         return result;
+    }
+
+    /**
+     * Registers a future {@link #close()} fails if it is still pending then; fails it at once when already closed.
+     * The registration comes before the check of {@code closed}, and close sets it before failing what is pending, so
+     * no future escapes both.
+     */
+    private <T> CompletableFuture<T> tracked(CompletableFuture<T> future) {
+        Long id = pendingIds.getAndIncrement();
+        pending.put(id, future);
+        // Only removes it: the caller's own future carries any error.
+        CompletableFuture<T> unused = future.whenComplete((value, error) -> pending.remove(id));
+        if (closed) {
+            future.completeExceptionally(closedError());
+        }
+        return future;
+    }
+
+    private static RejectedExecutionException closedError() {
+        // Said of every call still pending, including one in flight whose answer the close cut off: it may have
+        // landed, so a target reads the resource back (and reports UNKNOWN when it cannot) rather than FAILED.
+        return new RejectedExecutionException("The installer was closed before the call finished: it may or may not"
+                + " have been sent and landed; read the resource back (plan again, or resume with the journal)");
     }
 
     private <T> void attempt(Quota quota, Supplier<T> call, CompletableFuture<T> result, int attempt) {
@@ -170,7 +210,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
                 try {
                     long wait = a.bucket().admit();
                     if (wait > 0) { // it waited for a worker and would start too close to others: later
-                        onTimer(() -> start(a, waited), wait);
+                        onTimer(() -> start(a, waited), wait, a.result());
                         return;
                     }
                     run(a, heldByRate);
@@ -225,7 +265,8 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
                         a.result().completeExceptionally(bug); // else the caller would wait forever
                     }
                 },
-                TimeUnit.MILLISECONDS.toNanos(delay));
+                TimeUnit.MILLISECONDS.toNanos(delay),
+                a.result());
     }
 
     /**
@@ -288,8 +329,10 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
     @Override
     public CompletableFuture<Void> after(Duration delay) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        onTimer(() -> done.complete(null), delay.toNanos());
+        CompletableFuture<Void> done = tracked(new CompletableFuture<>());
+        if (!done.isDone()) {
+            onTimer(() -> done.complete(null), delay.toNanos(), done);
+        }
         return done;
     }
 
@@ -346,20 +389,34 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
 
     @Override
     public void close() {
+        closed = true;
         if (stalls != null) {
             stalls.close();
         }
         timer.shutdownNow();
         workers.shutdownNow();
+        // The dropped tasks were all that would complete these; an interrupted call's own error may still come first.
+        RejectedExecutionException error = closedError();
+        pending.values().forEach(f -> f.completeExceptionally(error));
     }
 
     /**
      * Runs a task on the timer thread. Its {@code ScheduledFuture} is not kept: each task completes its caller's
      * future itself, failures included (a throw would otherwise vanish into the dropped future), and {@link #close()}
-     * drops the tasks still waiting.
+     * drops the tasks still waiting and fails their callers' futures.
+     *
+     * @param owner the future the task completes, failed here when the timer is closed; null for a bucket's drain,
+     *     whose queued calls' futures {@link #close()} fails
      */
-    private void onTimer(Runnable task, long delayNanos) {
-        ScheduledFuture<?> unused = timer.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+    private void onTimer(Runnable task, long delayNanos, @Nullable CompletableFuture<?> owner) {
+        try {
+            ScheduledFuture<?> unused = timer.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closing) {
+            if (owner == null) {
+                throw closing;
+            }
+            owner.completeExceptionally(closedError()); // thrown from a worker, it would leave the future pending
+        }
     }
 
     private static ThreadFactory daemon(String name) {
@@ -439,7 +496,7 @@ public final class RateLimitedScheduler implements CallScheduler, AutoCloseable 
         private void scheduleDrain() {
             drainScheduled = true;
             long delay = Math.max(0, pace.nextFree() - System.nanoTime());
-            onTimer(this::drainOne, delay);
+            onTimer(this::drainOne, delay, null);
         }
 
         private void drainOne() {

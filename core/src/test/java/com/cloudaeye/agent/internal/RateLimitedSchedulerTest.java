@@ -14,9 +14,12 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.assertj.core.api.ThrowableAssertAlternative;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
@@ -297,6 +300,75 @@ class RateLimitedSchedulerTest {
             throw error;
         });
         assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS)).hasCause(error);
+    }
+
+    /**
+     * Asserts the future completes exceptionally within a second. AssertJ's {@code failsWithin} alone also passes a
+     * future that stays pending (a get() that times out "fails" too): the ExecutionException is what tells them apart.
+     *
+     * @return an assertion on the error it failed with
+     */
+    private static ThrowableAssertAlternative<?> failsSoon(CompletableFuture<?> future) {
+        return assertThat(future)
+                .failsWithin(Duration.ofSeconds(1))
+                .withThrowableOfType(ExecutionException.class)
+                .havingCause();
+    }
+
+    /** A call that blocks until its thread is interrupted (the scheduler closed), then throws {@code onInterrupt}. */
+    private static Supplier<String> blockingUntilInterrupted(CountDownLatch started, RuntimeException onInterrupt) {
+        return () -> {
+            started.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw onInterrupt;
+        };
+    }
+
+    @Test
+    void close_failsEveryCallStillWaitingForItsQuota_andEveryWait_insteadOfLeavingThemPendingForever()
+            throws Exception {
+        Quota slow = new Quota("test.slow", 1);
+        CountDownLatch started = new CountDownLatch(1);
+        List<CompletableFuture<String>> calls = new ArrayList<>();
+        calls.add(scheduler.submit(slow, blockingUntilInterrupted(started, new IllegalStateException("interrupted"))));
+        for (int i = 0; i < 4; i++) {
+            calls.add(scheduler.submit(slow, () -> "ok"));
+        }
+        CompletableFuture<Void> wait = scheduler.after(Duration.ofMinutes(1));
+        assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+
+        scheduler.close();
+
+        calls.forEach(RateLimitedSchedulerTest::failsSoon);
+        for (CompletableFuture<String> queued : calls.subList(1, calls.size())) {
+            failsSoon(queued).isInstanceOf(RejectedExecutionException.class).withMessageContaining("closed");
+        }
+        failsSoon(wait);
+    }
+
+    @Test
+    void close_whileACallFailsWithARetryableError_failsItsFuture_insteadOfLeavingItPendingForever() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CompletableFuture<String> call = scheduler.submit(FAST, blockingUntilInterrupted(started, status(503)));
+        assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+
+        scheduler.close(); // interrupts the call, whose retry the closed timer can no longer schedule
+
+        failsSoon(call);
+    }
+
+    @Test
+    void submit_afterClose_returnsAFailedFuture() {
+        scheduler.close();
+
+        CompletableFuture<String> call = scheduler.submit(FAST, () -> "ok");
+
+        failsSoon(call).isInstanceOf(RejectedExecutionException.class);
+        failsSoon(scheduler.after(Duration.ZERO)).isInstanceOf(RejectedExecutionException.class);
     }
 
     @Test

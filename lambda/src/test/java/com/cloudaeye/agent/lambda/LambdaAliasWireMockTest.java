@@ -32,10 +32,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 
 /**
@@ -353,5 +357,60 @@ class LambdaAliasWireMockTest {
             assertThat(plan.changes().first().reason().orElseThrow()).contains("go1.x has no Lambda Extensions API");
             assertThat(plan.changes().last().reason().orElseThrow()).contains("nodejs16.x is deprecated");
         }
+    }
+
+    /**
+     * Plans are JSON that users may edit: an alias move the apply cannot make (no version to move to, no alias name,
+     * no version it served) is refused before any mutating call, instead of failing after the update landed.
+     */
+    static Stream<Arguments> editedAliasMoves() {
+        return Stream.of(
+                Arguments.of(
+                        "publish turned off, so the alias has no version to move to",
+                        (UnaryOperator<String>) json -> json.replace("\"publish\" : true", "\"publish\" : false"),
+                        "alias live of arn:aws:lambda:us-east-1:" + ACCOUNT + ":function:a has no toVersion"),
+                Arguments.of(
+                        "the alias's name removed",
+                        (UnaryOperator<String>) json -> json.replace("\"name\" : \"live\"", "\"name\" : null"),
+                        "an alias move without a name"),
+                Arguments.of(
+                        "the version it served removed",
+                        (UnaryOperator<String>)
+                                json -> json.replace("\"fromVersion\" : \"3\"", "\"fromVersion\" : null"),
+                        "alias live of arn:aws:lambda:us-east-1:" + ACCOUNT + ":function:a has no fromVersion"),
+                Arguments.of(
+                        "its routing weights removed",
+                        (UnaryOperator<String>) json -> json.replace("\"toWeights\" : { }", "\"toWeights\" : null"),
+                        "alias live of arn:aws:lambda:us-east-1:" + ACCOUNT + ":function:a has no toWeights"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("editedAliasMoves")
+    void apply_ofAPlanWithAnEditedAliasMove_isRefused_beforeAnyMutatingCall(
+            String name, UnaryOperator<String> edit, String message) {
+        stubFunctionA(function("a", "r1", "Successful"));
+        stubAliases(alias("live", "3", ""));
+        aws.stubFor(put(urlPathMatching(fn("a") + "/aliases/live")).willReturn(okJson(alias("live", "7", ""))));
+        try (AgentInstaller installer = installer(t -> t.moveAliases("live"))) {
+            String json = installer.plan().toJson();
+            String edited = edit.apply(json);
+            assertThat(edited).as("the edit applies to the plan").isNotEqualTo(json);
+
+            String refusal;
+            try {
+                ApplyResult result = installer.apply(Plan.fromJson(edited));
+                assertThat(result.results())
+                        .singleElement()
+                        .satisfies(r ->
+                                assertThat(r.outcome()).as(result.toString()).isEqualTo(Outcome.FAILED));
+                refusal = result.results().get(0).message().orElseThrow();
+            } catch (com.cloudaeye.agent.AgentException e) {
+                refusal = e.getMessage();
+            }
+            assertThat(refusal).contains(message).containsIgnoringCase("nothing was changed");
+        }
+        assertThat(aws.getAllServeEvents())
+                .as("no mutating call")
+                .allMatch(e -> e.getRequest().getMethod().getName().equals("GET"));
     }
 }

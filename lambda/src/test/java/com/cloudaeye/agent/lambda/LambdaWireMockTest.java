@@ -631,6 +631,34 @@ class LambdaWireMockTest {
         }
     }
 
+    @Test
+    void close_fromAnotherThread_whileTheUpdateIsInFlight_endsTheApply_withTheChangeUnknown_notFailed()
+            throws Exception {
+        stubGetFunctionThroughUpdate("a");
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .willReturn(okJson(function("a", "r2", "Successful")).withFixedDelay(30_000)));
+        AgentInstaller installer = installer("a");
+        Plan plan = installer.plan();
+        java.util.concurrent.CompletableFuture<ApplyResult> applying =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return installer.apply(plan);
+                    } catch (com.cloudaeye.agent.ApplyException e) {
+                        return e.result();
+                    }
+                });
+        while (aws.findAll(putRequestedFor(urlPathMatching(fn("a") + "/configuration")))
+                .isEmpty()) {
+            assertThat(applying).as("the update is sent before the apply ends").isNotDone();
+            Thread.sleep(10);
+        }
+
+        installer.close(); // a shutdown hook, say: the update was sent, its answer will not come
+
+        ApplyResult result = applying.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertUnknown(result, "the outcome is unknown", "closed");
+    }
+
     /**
      * GetFunction answers the first read (planning) with r1, then walks through the given update statuses. The apply
      * of the installer that planned sends its update without reading the function first.

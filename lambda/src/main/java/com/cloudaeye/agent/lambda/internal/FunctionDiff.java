@@ -295,6 +295,10 @@ final class FunctionDiff {
 
     /** @return why a function cannot be updated now, or null */
     static @Nullable String blockedReason(FunctionConfiguration config) {
+        String environmentError = FunctionPlanner.environmentError(config);
+        if (environmentError != null) {
+            return environmentError;
+        }
         if (config.lastUpdateStatus() == LastUpdateStatus.FAILED) {
             return "its last update failed (" + config.lastUpdateStatusReason() + "): fix the function, then plan"
                     + " again";

@@ -25,6 +25,8 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.EnvironmentError;
+import software.amazon.awssdk.services.lambda.model.EnvironmentResponse;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.FunctionVersion;
 import software.amazon.awssdk.services.lambda.model.GetFunctionResponse;
@@ -449,11 +451,42 @@ public final class FunctionPlanner {
         return arns;
     }
 
+    /**
+     * @return the function's variables; empty when it has none, and also when Lambda could not read them ({@link
+     *     #environmentError}), which every caller that writes the environment back must check first
+     */
     static Map<String, String> variables(FunctionConfiguration config) {
         if (config.environment() == null || config.environment().variables() == null) {
             return Map.of();
         }
         return config.environment().variables();
+    }
+
+    /**
+     * Why the function's variables cannot be known, or null. When the caller may not decrypt them (no kms:Decrypt on
+     * the function's customer-managed key), GetFunction, GetFunctionConfiguration and ListFunctions answer {@code
+     * Environment.Error} (ErrorCode, Message) and no {@code Variables} (Lambda API reference: EnvironmentResponse holds
+     * the variables, or the error when they could not be read, EnvironmentError
+     * https://docs.aws.amazon.com/lambda/latest/api/API_EnvironmentError.html). An environment
+     * computed from that would hold only the agent's variables and wipe the user's, so such a function is never
+     * updated.
+     *
+     * @param config the function as read
+     * @return the reason, naming the function, Lambda's error and the fix; or null when its variables were read
+     */
+    static @Nullable String environmentError(FunctionConfiguration config) {
+        EnvironmentResponse environment = config.environment();
+        EnvironmentError error = environment == null ? null : environment.error();
+        if (error == null) {
+            return null;
+        }
+        String name = config.functionName() != null ? config.functionName() : config.functionArn();
+        String key =
+                config.kmsKeyArn() == null ? "its KMS key" : "the key in its KMSKeyArn, " + config.kmsKeyArn() + ",";
+        return "Lambda returned no environment variables of function " + name + ", only the error "
+                + error.errorCode() + " (" + error.message() + "): updating it would wipe its variables, so it is"
+                + " left as it is. Grant the caller kms:Decrypt on " + key + " or exclude the function, then plan"
+                + " again";
     }
 
     /** @return the function ARN without a version or alias qualifier */

@@ -116,6 +116,12 @@ public final class FunctionUpdater {
     /** Updates the function unless it already is as wanted, changed since planning, or cannot take the layers. */
     private CompletableFuture<Void> checkThenUpdate(
             Change change, FunctionConfiguration live, FunctionState state, int tries) {
+        // Variables Lambda could not read (the caller lacks kms:Decrypt) would be wiped by the update: never sent.
+        String environmentError = state.keepsConfiguration() ? null : FunctionPlanner.environmentError(live);
+        if (environmentError != null) {
+            context.failed(change, environmentError, null);
+            return CompletableFuture.completedFuture(null);
+        }
         // First, whether the change already landed (a resumed apply whose process died after the update): sending it
         // again would, for a forced variable, save our own value over the user's.
         if (UpdateChecks.isDone(live, state, this::token)) {
@@ -226,6 +232,15 @@ public final class FunctionUpdater {
                         error,
                         readError,
                         "plan again (or resume) to see where it stands, or roll back"));
+            }
+            String environmentError = FunctionPlanner.environmentError(live);
+            if (environmentError != null) {
+                // Its variables cannot be compared with the change's: whether it landed is unknown.
+                throw new CompletionException(AwsFailures.outcomeUnknown(
+                        "UpdateFunctionConfiguration",
+                        error,
+                        new IllegalStateException(environmentError),
+                        "plan again (or resume) once the caller may decrypt its variables, or roll back"));
             }
             return live;
         });

@@ -55,7 +55,9 @@ final class PlanCheck {
                 throw edited(arn, "the function is in account " + m.group(3) + " but others are in " + account);
             }
             account = m.group(3);
-            for (String layer : LambdaStates.functionState(change.targetState()).layers()) {
+            FunctionState state = LambdaStates.functionState(change.targetState());
+            requireMovable(arn, state);
+            for (String layer : state.layers()) {
                 Matcher l = Arns.LAYER_VERSION.matcher(layer);
                 if (!l.matches()) {
                     throw edited(arn, "'" + layer + "' is not a layer version ARN");
@@ -64,6 +66,39 @@ final class PlanCheck {
                     throw edited(arn, "the layer " + layer + " is in " + l.group(2) + ", not the function's " + region);
                 }
             }
+        }
+    }
+
+    /**
+     * The alias moves the apply makes after the update, each checked for what it needs, so that an edited plan is
+     * refused before the update lands instead of failing half way (an alias without a version to move to).
+     */
+    private static void requireMovable(String arn, FunctionState state) {
+        for (AliasMove move : state.aliasMoves()) {
+            if (move == null || move.name() == null || move.name().isBlank()) {
+                throw edited(arn, "it has an alias move without a name");
+            }
+            String alias = "alias " + move.name() + " of " + arn;
+            if (move.toVersion() == null && !state.publish()) {
+                throw edited(
+                        arn,
+                        alias + " has no toVersion, and the change publishes none for it (publish is false): set"
+                                + " publish back to true or the alias's toVersion to a version");
+            }
+            if (move.fromVersion() == null) {
+                throw edited(arn, alias + " has no fromVersion, the version it served when planned");
+            }
+            requireWeights(arn, alias, "fromWeights", move.fromWeights());
+            requireWeights(arn, alias, "toWeights", move.toWeights());
+        }
+    }
+
+    private static void requireWeights(String arn, String alias, String field, @Nullable Map<String, Double> weights) {
+        if (weights == null) {
+            throw edited(arn, alias + " has no " + field + " (an empty {} for none)");
+        }
+        if (weights.entrySet().stream().anyMatch(w -> w.getKey() == null || w.getValue() == null)) {
+            throw edited(arn, alias + " has a null version or weight in " + field);
         }
     }
 

@@ -53,7 +53,11 @@ public final class PlannedFunctions {
                         .architecturesWithStrings(config.architecturesAsStrings())
                         .runtime(config.runtimeAsString())
                         .layers(layers)
-                        .environment(e -> e.variables(FunctionPlanner.variables(config)))
+                        .environment(e -> e.variables(FunctionPlanner.variables(config))
+                                .error(
+                                        config.environment() == null
+                                                ? null
+                                                : config.environment().error()))
                         .build());
     }
 

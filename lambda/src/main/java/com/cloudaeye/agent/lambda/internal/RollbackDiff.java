@@ -39,6 +39,10 @@ final class RollbackDiff {
             // AliasRollback moves the aliases back.
             return FunctionDiff.noOp(arn, "the apply changed only where aliases point");
         }
+        String environmentError = FunctionPlanner.environmentError(live);
+        if (environmentError != null) {
+            return FunctionDiff.skip(arn, environmentError); // its variables are unknown: neither compared nor restored
+        }
         List<String> liveLayers = FunctionPlanner.layerArns(live);
         Map<String, String> env = FunctionPlanner.variables(live);
         boolean asApplied = liveLayers.equals(done.layers())
