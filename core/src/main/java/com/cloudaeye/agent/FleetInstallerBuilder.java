@@ -125,8 +125,8 @@ public final class FleetInstallerBuilder {
     }
 
     /**
-     * @param credentials the credentials that call {@code sts:AssumeRole} and Organizations; defaults to the
-     *     SDK's default chain
+     * @param credentials the credentials that call {@code sts:AssumeRole} and Organizations (the caller's: closing the
+     *     fleet leaves them open); defaults to the SDK's default chain, a provider the fleet makes and closes
      * @return this
      */
     public FleetInstallerBuilder credentialsProvider(AwsCredentialsProvider credentials) {

@@ -9,7 +9,10 @@ package com.cloudaeye.agent;
  * since across an organization many account-regions hold none of the selected resources.
  *
  * <p>Targets throw it (rather than a plain {@link PlanningException}) only when the whole selection matches nothing;
- * a resource named explicitly that does not exist is a {@link PlanningException}.
+ * a resource named explicitly that does not exist is a {@link PlanningException}. A cluster that does not exist in the
+ * region (ECS's, or every one of an EKS target's) is where the selection would be, not a selected resource: nothing
+ * of the target can be there, so it is this exception, even when services are named; a named service missing from a
+ * cluster that exists, or one EKS cluster missing beside others, is a {@link PlanningException}.
  */
 public class NothingSelectedException extends PlanningException {
     private static final long serialVersionUID = 1L;

@@ -15,10 +15,11 @@ import software.amazon.awssdk.services.s3.S3Client;
  * and account-region ({@code <prefix><account>/<region>/<kind>.jsonl} below a fleet, {@code <prefix><kind>.jsonl} for
  * one installer; name the run in the prefix). Every write is conditional: the object is created with {@code
  * If-None-Match: *}, and each update carries {@code If-Match} with the ETag of the writer's last write, so two workers
- * can never both write one journal. The writer holds a lease on it (its owner and expiry in the object's metadata and
- * in its last line, which also carries a nonce so that every write gets a new ETag, and which readers skip; renewed
- * with every write and every third of the lease); {@link AgentInstaller#resume(Journal)} on another machine
- * takes the journal over only once that lease has expired, and the first worker's next write then fails and stops its
+ * can never both write one journal. The writer holds a lease on it (its holder, a random token of the store, with the
+ * {@link Builder#owner(String) owner}'s name, and its expiry, in the object's metadata and in its last line, which also
+ * carries a nonce so that every write gets a new ETag, and which readers skip; renewed with every write and every third
+ * of the lease); {@link AgentInstaller#resume(Journal)} with another store (another machine, or another worker given
+ * the same owner name) takes the journal over only once that lease has expired, and the first worker's next write then fails and stops its
  * apply before its next mutation. {@link AgentInstaller#rollback(Journal)} takes the rolled-back journal's lease the
  * same way and holds it while it rolls back (its own journal is a new object beside it, which names the rolled-back
  * journal); a resume of an interrupted rollback takes both leases: its own journal's and the rolled-back one's. A
@@ -146,6 +147,12 @@ public final class S3JournalStore implements JournalStore {
         }
 
         /**
+         * A display name, not an identity: the lease is held by the built store, under a random token each store
+         * draws for itself (every part {@link S3JournalStore#below(String)} it is the same worker). Two stores given
+         * the same owner, say a job system's retry of {@code shard-3} while the first attempt is still alive, are two
+         * workers: the second is refused while the first one's lease is live, and takes the run over once it
+         * expired. An installer that resumes its own run with the same store takes it back at once.
+         *
          * @param owner names this worker in the lease, as other workers' errors show it (default: host, process
          *     ID and a random suffix); never put a secret here
          * @return this

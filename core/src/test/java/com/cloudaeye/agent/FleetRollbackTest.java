@@ -3,12 +3,24 @@ package com.cloudaeye.agent;
 import static com.cloudaeye.agent.FleetStsStub.DENIED;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.JournaledChange;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.testing.FakeTarget;
 import com.cloudaeye.agent.testing.FakeTarget.Behaviour;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -164,6 +176,91 @@ class FleetRollbackTest {
                 region -> List.of("a1", "a2").forEach(name -> expected.add(account + "/" + region + " " + name))));
         assertThat(perAccountRegion).containsExactlyInAnyOrderElementsOf(expected);
         assertThat(shared).hasSize(8).containsOnly("a1", "a2");
+    }
+
+    /**
+     * A rollback and an apply run at once on one fleet installer, in one account: the rollback's failure counts in
+     * the rollback's per-account budget, not in the apply's, which goes on. The targets order the two: the rollback
+     * starts first, plans its changes only once the apply has started, and the apply changes anything only once the
+     * rollback's failure is counted.
+     */
+    @Test
+    void rollback_besideAnApplyInTheSameAccount_countsItsFailuresInItsOwnBudget() throws Exception {
+        String account = REACHED.get(0);
+        CountDownLatch rollbackStarted = new CountDownLatch(1);
+        CountDownLatch applyStarted = new CountDownLatch(1);
+        CountDownLatch rollbackFailed = new CountDownLatch(1);
+        AtomicBoolean rollingBack = new AtomicBoolean();
+        FakeTarget east = new FakeTarget("fake", null) {
+            @Override
+            public TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
+                rollbackStarted.countDown();
+                await(applyStarted);
+                return super.planRollback(journaled, context);
+            }
+
+            @Override
+            public void apply(List<Change> changes, ApplyContext context) {
+                super.apply(changes, context);
+                if (rollingBack.get()) {
+                    rollbackFailed.countDown();
+                }
+            }
+        }.resource("e1", Behaviour.APPLY);
+        FakeTarget west = new FakeTarget("fake", null) {
+            @Override
+            public void apply(List<Change> changes, ApplyContext context) {
+                applyStarted.countDown();
+                await(rollbackFailed);
+                super.apply(changes, context);
+            }
+        }.resource("w1", Behaviour.APPLY).resource("w2", Behaviour.APPLY);
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try (FleetInstaller fleet = sts.fleet(journals)
+                .target((a, region) -> region.equals(Region.US_EAST_1) ? east : west)
+                .maxFailuresPerAccount(1)
+                .build()) {
+            FleetPlan plan = fleet.plan();
+            FleetResult installed = fleet.apply(only(plan, account, "us-east-1"));
+            assertThat(installed.isSuccess()).as(installed.toString()).isTrue();
+            east.resource("e1", Behaviour.FAIL);
+            rollingBack.set(true);
+
+            CompletableFuture<FleetResult> rollback =
+                    CompletableFuture.supplyAsync(() -> fleet.rollback(installed), caller);
+            await(rollbackStarted);
+            FleetResult applied = fleet.apply(only(plan, account, "eu-west-1"));
+            FleetResult rolledBack = rollback.get(60, TimeUnit.SECONDS);
+
+            assertThat(rolledBack.results().get(account).get("us-east-1").withOutcome(ResourceResult.Outcome.FAILED))
+                    .as(rolledBack.toString())
+                    .hasSize(1);
+            assertThat(applied.results().get(account).get("eu-west-1").results())
+                    .as("the apply's own budget has no failure: " + applied)
+                    .hasSize(2)
+                    .allSatisfy(r -> assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.APPLIED));
+        } finally {
+            caller.shutdownNow();
+        }
+    }
+
+    private static FleetPlan only(FleetPlan plan, String account, String region) {
+        Plan one = plan.plans().get(account).get(region);
+        return FleetPlan.builder()
+                .kind(plan.kind())
+                .plans(new TreeMap<>(Map.of(account, new TreeMap<>(Map.of(region, one)))))
+                .build();
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the other operation never got there");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void assertSucceededIn(FleetResult result, List<String> accounts) {

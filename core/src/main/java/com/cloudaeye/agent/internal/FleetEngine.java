@@ -46,7 +46,7 @@ public final class FleetEngine implements AutoCloseable {
          * @param account the account ID
          * @param region the region
          * @param credentials the account's assumed-role credentials
-         * @param limits the failure limits its current apply shares with the fleet
+         * @param limits the failure limits of the fleet operation an apply of it runs for, asked as each apply starts
          * @return a new installer
          */
         AgentInstaller create(
@@ -88,8 +88,6 @@ public final class FleetEngine implements AutoCloseable {
     private final Map<String, StsAssumeRoleCredentialsProvider> credentials = new ConcurrentHashMap<>();
     private final Map<String, AgentInstaller> installers = new ConcurrentHashMap<>();
     private final Map<String, List<String>> enabledRegions = new ConcurrentHashMap<>();
-    /** The failure limits of the running apply, per account. */
-    final Map<String, List<FailureBudget>> limits = new ConcurrentHashMap<>();
 
     private volatile @Nullable Set<String> accounts;
 
@@ -296,7 +294,8 @@ public final class FleetEngine implements AutoCloseable {
                         account,
                         Region.of(region),
                         credentials(account),
-                        () -> limits.getOrDefault(account, List.of())));
+                        // Each operation's own (FleetRun runs it on this thread): two at once keep theirs apart.
+                        FleetRun::limitsOfThisThread));
     }
 
     /**

@@ -22,7 +22,20 @@ import software.amazon.awssdk.core.exception.SdkException;
  * account's failure limits, and gathers the results and failures.
  */
 final class FleetRun {
+    /**
+     * The failure limits of the operation whose account-region this thread runs. An account-region's installer lives
+     * as long as the fleet and serves every operation on it (an apply beside a rollback), so its apply asks for the
+     * limits of the operation it runs for, here, rather than holding one operation's.
+     */
+    private static final ThreadLocal<List<FailureBudget>> LIMITS = new ThreadLocal<>();
+
     private FleetRun() {}
+
+    /** @return the failure limits of the operation this thread applies for; none outside a fleet run */
+    static List<FailureBudget> limitsOfThisThread() {
+        List<FailureBudget> limits = LIMITS.get();
+        return limits == null ? List.of() : limits;
+    }
 
     /**
      * One account-region's apply, and the changes it reports not attempted when a failure limit stops it first (asked
@@ -42,7 +55,6 @@ final class FleetRun {
                     "account " + account + "'s maxFailuresPerAccount(" + engine.settings.maxFailuresPerAccount() + ")",
                     engine.settings.maxFailuresPerAccount());
             List<FailureBudget> accountLimits = List.of(fleet, perAccount);
-            engine.limits.put(account, accountLimits);
             Map<String, CompletableFuture<FleetEngine.Outcome<ApplyResult>>> futures = new TreeMap<>();
             byRegion.forEach((region, w) -> futures.put(
                     region,
@@ -66,6 +78,7 @@ final class FleetRun {
 
     private static FleetEngine.Outcome<ApplyResult> applyOne(
             FleetEngine engine, String account, String region, Work work, List<FailureBudget> shared) {
+        LIMITS.set(shared);
         try {
             AgentInstaller installer = engine.installer(account, region);
             for (FailureBudget limit : shared) {
@@ -92,6 +105,8 @@ final class FleetRun {
         } catch (RuntimeException e) {
             // Any other failure stays with its account-region; the others go on.
             return FleetEngine.Outcome.failed(e.getClass().getName() + ": " + e.getMessage());
+        } finally {
+            LIMITS.remove();
         }
     }
 }

@@ -27,6 +27,7 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
  * What a {@code FleetInstallerBuilder} was told, its validation, and the assembly of the fleet's engine: the
@@ -59,8 +60,11 @@ public final class FleetSpec {
     public @Nullable String externalId;
     /** The role session name; null for a new one. */
     public @Nullable String sessionName;
-    /** The caller's credentials; null for the default chain. */
+    /** The caller's credentials, which stay open; null for the default chain. */
     public @Nullable AwsCredentialsProvider credentials;
+    /** Makes the default chain's provider when no credentials are given; the fleet closes what it makes. */
+    Supplier<AwsCredentialsProvider> defaultCredentials =
+            () -> DefaultCredentialsProvider.builder().build();
     /** The caller's STS client, which stays open; null to build one. */
     public @Nullable StsClient sts;
     /** Every call's endpoint, for emulators. */
@@ -196,6 +200,8 @@ public final class FleetSpec {
      * @param calls the hand-signed discovery calls
      * @param engine plans and applies
      * @param journals where journals go, null for none
+     * @param ownCredentials the caller's credentials provider when the fleet made it (the default chain), which
+     *     closing the fleet closes; null when the caller gave one
      */
     public record Assembled(
             String sessionName,
@@ -203,15 +209,22 @@ public final class FleetSpec {
             boolean ownsSts,
             SignedCalls calls,
             FleetEngine engine,
-            @Nullable JournalStore journals)
+            @Nullable JournalStore journals,
+            @Nullable AwsCredentialsProvider ownCredentials)
             implements AutoCloseable {
-        /** Closes the engine, the discovery calls' client and, when the fleet made it, the STS client. */
+        /**
+         * Closes the engine, the discovery calls' client and, when the fleet made them, the STS client and the
+         * caller's credentials provider.
+         */
         @Override
         public void close() {
             engine.close();
             calls.close();
             if (ownsSts) {
                 sts.close();
+            }
+            if (ownCredentials instanceof SdkAutoCloseable made) {
+                made.close();
             }
         }
     }
@@ -222,11 +235,14 @@ public final class FleetSpec {
      */
     public Assembled assemble(BiConsumer<AgentInstallerBuilder, Supplier<List<FailureBudget>>> shareLimits) {
         Region home = home();
-        AwsCredentialsProvider caller = credentials != null
-                ? credentials
-                : DefaultCredentialsProvider.builder().build();
-        StsClient given = sts;
-        StsClient client = given != null ? given : sts(home, caller);
+        AwsCredentialsProvider given = credentials;
+        AwsCredentialsProvider caller = given != null ? given : defaultCredentials.get();
+        StsClient givenSts = sts;
+        // The SDK closes a client's credentials provider with the client: the STS client gets a view of it, so the
+        // caller's provider stays open and the fleet's own is closed once, by the fleet.
+        @SuppressWarnings("UnnecessaryMethodReference") // a new provider on purpose: one the SDK cannot close
+        AwsCredentialsProvider view = caller::resolveCredentials;
+        StsClient client = givenSts != null ? givenSts : sts(home, view);
         String session = sessionName != null
                 ? sessionName
                 : "cloudaeye-fleet-" + Instant.now().getEpochSecond();
@@ -276,7 +292,7 @@ public final class FleetSpec {
                     }
                     return installer.build();
                 });
-        return new Assembled(session, client, given == null, calls, engine, store);
+        return new Assembled(session, client, givenSts == null, calls, engine, store, given == null ? caller : null);
     }
 
     private StsClient sts(Region home, AwsCredentialsProvider caller) {

@@ -138,7 +138,7 @@ final class S3JournalWriter implements JournalStore.Writer {
                         failure);
             }
             if (now != null
-                    && now.owner().equals(journals.owner())
+                    && now.holder().equals(journals.holder())
                     && now.expires() == expires
                     && now.body().equals(next)) {
                 etag = now.etag(); // it landed; only its answer was lost or refused on a retry

@@ -34,7 +34,11 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * when the object holds exactly what was sent, it landed.
  */
 public final class S3Journals {
+    /** The lease holder's display name: what messages show. */
     static final String OWNER = "cloudaeye-lease-owner";
+    /** The lease holder's identity: a random token per store, so two workers given one display name differ. */
+    static final String HOLDER = "cloudaeye-lease-holder";
+
     static final String EXPIRES = "cloudaeye-lease-expires";
     /** The field of the object's last line, which holds the lease and is not a journal line. */
     static final String LEASE = "cloudaeye-lease";
@@ -44,20 +48,29 @@ public final class S3Journals {
     private final String prefix;
     private final Duration lease;
     private final String owner;
+    private final String holder;
 
     /**
+     * A new worker: its leases are held under a random token of its own, whatever its display name, so another store
+     * given the same name (a job system's retry of a shard while the first attempt still runs) is another worker.
+     *
      * @param s3 the client
      * @param bucket the bucket
      * @param prefix the keys' prefix, empty or ending in {@code /}
      * @param lease how long a write holds the journal
-     * @param owner names this worker
+     * @param owner names this worker in messages
      */
     public S3Journals(S3Client s3, String bucket, String prefix, Duration lease, String owner) {
+        this(s3, bucket, prefix, lease, owner, UUID.randomUUID().toString());
+    }
+
+    private S3Journals(S3Client s3, String bucket, String prefix, Duration lease, String owner, String holder) {
         this.s3 = s3;
         this.bucket = bucket;
         this.prefix = prefix;
         this.lease = lease;
         this.owner = owner;
+        this.holder = holder;
     }
 
     /**
@@ -85,7 +98,7 @@ public final class S3Journals {
      * @return the store of that part
      */
     public S3Journals below(String name) {
-        return new S3Journals(s3, bucket, prefix + name + "/", lease, owner);
+        return new S3Journals(s3, bucket, prefix + name + "/", lease, owner, holder); // the same worker
     }
 
     /**
@@ -120,7 +133,7 @@ public final class S3Journals {
     }
 
     /**
-     * Takes over a journal whose owner's lease has expired (or which this worker owns).
+     * Takes over a journal whose owner's lease has expired (or which this worker, this very store, holds).
      *
      * @param location the journal's location
      * @return its writer, which appends to it
@@ -150,7 +163,7 @@ public final class S3Journals {
                     "The journal " + location + " to resume is gone: read it again, or re-plan.",
                     new IllegalStateException("no object " + key));
         }
-        if (now.live() && !owner.equals(now.owner())) {
+        if (now.live() && !holder.equals(now.holder())) {
             throw new JournalException(
                     "The journal " + location + " is owned by worker " + now.owner() + ", whose lease runs until "
                             + Instant.ofEpochMilli(now.expires()) + ": it may still be applying. Resume after that"
@@ -209,8 +222,9 @@ public final class S3Journals {
         return location.substring(("s3://" + bucket + "/").length());
     }
 
-    String owner() {
-        return owner;
+    /** @return this worker's lease identity, unique to the store */
+    String holder() {
+        return holder;
     }
 
     /**
@@ -227,7 +241,7 @@ public final class S3Journals {
                 .bucket(bucket)
                 .key(key)
                 .contentType("application/x-ndjson")
-                .metadata(Map.of(OWNER, owner, EXPIRES, Long.toString(expires)));
+                .metadata(Map.of(OWNER, owner, HOLDER, holder, EXPIRES, Long.toString(expires)));
         if (etag == null) {
             request.ifNoneMatch("*");
         } else {
@@ -235,7 +249,8 @@ public final class S3Journals {
         }
         // S3's ETag is the MD5 of the content, not of the metadata: the last line, unique to each put, makes every
         // write's ETag new, so a worker's If-Match fails once anyone else wrote, even the very same journal lines.
-        ObjectNode lease = Json.object().put("owner", owner).put("expires", expires);
+        ObjectNode lease =
+                Json.object().put("owner", owner).put("holder", holder).put("expires", expires);
         lease.put("write", UUID.randomUUID().toString());
         String content = body + Json.compact(Json.object().set(LEASE, lease)) + "\n";
         return s3.putObject(request.build(), RequestBody.fromString(content, StandardCharsets.UTF_8))
@@ -259,7 +274,11 @@ public final class S3Journals {
                     .filter(l -> !l.startsWith("{\"" + LEASE + "\""))
                     .forEach(l -> lines.append(l).append('\n'));
             return new Remote(
-                    r.eTag(), lines.toString(), r.metadata().getOrDefault(OWNER, "unknown"), parseLong(expires));
+                    r.eTag(),
+                    lines.toString(),
+                    r.metadata().getOrDefault(OWNER, "unknown"),
+                    r.metadata().getOrDefault(HOLDER, ""), // none: written by no store of ours, held by no one here
+                    parseLong(expires));
         } catch (NoSuchKeyException e) {
             return null;
         } catch (S3Exception e) {
@@ -288,10 +307,11 @@ public final class S3Journals {
      *
      * @param etag its ETag
      * @param body its lines
-     * @param owner its lease's owner
+     * @param owner its lease holder's display name
+     * @param holder its lease holder's identity ({@link #HOLDER}), empty when it has none
      * @param expires its lease's end, epoch milliseconds
      */
-    record Remote(String etag, String body, String owner, long expires) {
+    record Remote(String etag, String body, String owner, String holder, long expires) {
         boolean live() {
             return expires > Instant.now().toEpochMilli();
         }

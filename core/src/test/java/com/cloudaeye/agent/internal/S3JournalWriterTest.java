@@ -173,6 +173,43 @@ class S3JournalWriterTest {
         s3Server.verify(putRequestedFor(urlPathEqualTo(PATH)).withHeader("If-Match", equalTo("\"v10\"")));
     }
 
+    @Test
+    void takeOver_whenAnotherWorkerGivenTheSameOwnerNameHoldsALiveLease_isRefusedAndWritesNothing() {
+        // A job system's retry of the shard while its first attempt is alive: both were given the owner "worker-a",
+        // but the lease is the first attempt's store's, not the name's.
+        s3Server.stubFor(get(urlPathEqualTo(PATH))
+                .willReturn(
+                        object("\"v9\"", "{}\n", "worker-a").withHeader("x-amz-meta-" + S3Journals.HOLDER, "other")));
+
+        assertThatThrownBy(() -> journals.takeOver("s3://journals" + KEY))
+                .isInstanceOf(JournalException.class)
+                .hasMessageContaining("is owned by worker worker-a, whose lease runs until")
+                .hasMessageContaining("Nothing was changed");
+        s3Server.verify(0, putRequestedFor(urlPathEqualTo(PATH)));
+    }
+
+    @Test
+    void takeOver_ofItsOwnLiveLease_bySameStoreOrAPartOfIt_writesWithoutWaiting() {
+        S3Journals part = new S3Journals(s3, "journals", "", Duration.ofMinutes(2), "worker-a").below("runs");
+        s3Server.stubFor(get(urlPathEqualTo(PATH))
+                .willReturn(object("\"v9\"", "{}\n", "worker-a")
+                        .withHeader("x-amz-meta-" + S3Journals.HOLDER, part.holder())));
+        s3Server.stubFor(put(urlPathEqualTo(PATH))
+                .withHeader("If-Match", equalTo("\"v9\""))
+                .willReturn(ok("\"v10\"")));
+        s3Server.stubFor(put(urlPathEqualTo(PATH))
+                .withHeader("If-Match", equalTo("\"v10\""))
+                .willReturn(ok("\"v11\"")));
+
+        JournalStore.Writer writer = part.takeOver("s3://journals" + KEY);
+        writer.close();
+
+        s3Server.verify(putRequestedFor(urlPathEqualTo(PATH))
+                .withHeader("If-Match", equalTo("\"v9\""))
+                .withHeader("x-amz-meta-" + S3Journals.HOLDER, equalTo(part.holder()))
+                .withHeader("x-amz-meta-" + S3Journals.OWNER, equalTo("worker-a")));
+    }
+
     private static ResponseDefinitionBuilder ok(String etag) {
         return aResponse().withStatus(200).withHeader("ETag", etag);
     }

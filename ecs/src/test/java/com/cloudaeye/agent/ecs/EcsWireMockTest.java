@@ -381,12 +381,13 @@ class EcsWireMockTest {
     }
 
     @Test
-    void plan_whenTheClusterDoesNotExist_failsClearly_withoutAnyMutatingCall() {
+    void plan_whenTheClusterDoesNotExist_failsClearly_asNothingSelected_withoutAnyMutatingCall() {
         wireMock.stubFor(op("DescribeServices").willReturn(error("cluster-not-found.json")));
 
         try (AgentInstaller installer = installer(api())) {
             org.assertj.core.api.Assertions.assertThatThrownBy(installer::plan)
-                    .isInstanceOf(com.cloudaeye.agent.PlanningException.class)
+                    .as("a PlanningException for one installer; a fleet plans this region with nothing to change")
+                    .isInstanceOf(com.cloudaeye.agent.NothingSelectedException.class)
                     .hasMessageContaining("ECS cluster prod does not exist in region us-east-1");
             assertThat(installer.calls().keySet()).isNotEmpty().allMatch(AwsActions::isReadOnly);
         }

@@ -14,12 +14,15 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.spi.support.AwsActions;
@@ -77,6 +80,50 @@ class ControlPlaneLoggingTest {
                 .controlPlaneLogging(true)
                 .waits(Duration.ofMillis(20), timeout)
                 .build());
+    }
+
+    private static void noCluster(String name) {
+        aws.stubFor(get(urlPathEqualTo("/clusters/" + name))
+                .willReturn(aResponse()
+                        .withStatus(404)
+                        .withHeader("Content-Type", "application/json")
+                        .withHeader("x-amzn-ErrorType", "ResourceNotFoundException")
+                        .withBody("{\"message\":\"No cluster found for name: " + name + ".\"}")));
+    }
+
+    /**
+     * A region without the target's cluster has nothing of it to plan: a fleet plans it with no changes and a note,
+     * one installer fails (a {@code NothingSelectedException} is a {@code PlanningException}) naming the cluster.
+     */
+    @Test
+    void plan_whenTheClusterDoesNotExistInTheRegion_isNothingSelected_namingTheClusterAndRegion() {
+        noCluster("staging-eks");
+
+        try (AgentInstaller installer = installer(EksTarget.builder()
+                .cluster("staging-eks")
+                .controlPlaneLogging(true)
+                .build())) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(NothingSelectedException.class)
+                    .hasMessageContaining("No EKS cluster named 'staging-eks' in us-east-1")
+                    .hasMessageContaining("check the name (aws eks list-clusters)");
+        }
+    }
+
+    @Test
+    void plan_whenOneOfTheTargetsClustersDoesNotExistInTheRegion_failsNamingIt_asASelectionThatDoesNotFit() {
+        noCluster("staging-eks");
+
+        try (AgentInstaller installer = installer(EksTarget.builder()
+                .cluster("prod-eks")
+                .controlPlaneLogging(true)
+                .addCluster("staging-eks", c -> c.controlPlaneLogging(true))
+                .build())) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .isNotInstanceOf(NothingSelectedException.class)
+                    .hasMessageContaining("No EKS cluster named 'staging-eks' in us-east-1");
+        }
     }
 
     private static void updateReturnsAnId() {

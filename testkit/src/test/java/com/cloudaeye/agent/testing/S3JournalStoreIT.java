@@ -129,6 +129,30 @@ class S3JournalStoreIT {
     }
 
     @Test
+    void resume_byAnotherStoreGivenTheSameOwnerName_isRefusedWhileTheLeaseIsLive_andTakesOverOnceReleased() {
+        // A job system retries shard-3 while its first attempt is still alive: both name themselves "shard-3".
+        JournalStore first = store("shard-3", Duration.ofMinutes(2));
+        JournalStore retry = store("shard-3", Duration.ofMinutes(2));
+        String location;
+        try (JournalStore.Writer writer = first.create(plan)) {
+            writer.append(PLAN_LINE);
+            location = writer.location();
+            Journal journal = Journal.read(retry, location);
+
+            assertThatThrownBy(() -> retry.resume(journal, plan))
+                    .isInstanceOf(JournalException.class)
+                    .hasMessageContaining("is owned by worker shard-3, whose lease runs until")
+                    .hasMessageContaining("Nothing was changed");
+            writer.append(PLAN_LINE); // the first attempt still owns its run
+        }
+        // The first attempt ended (its writer released the lease): the retry takes the run over at once.
+        try (JournalStore.Writer writer = retry.resume(Journal.read(retry, location), plan)) {
+            writer.append(PLAN_LINE);
+        }
+        assertThat(first.read(location)).containsExactly(PLAN_LINE, PLAN_LINE, PLAN_LINE);
+    }
+
+    @Test
     void list_whenNothingWasWritten_isEmpty() {
         assertThat(store("worker-a", Duration.ofMinutes(2)).list()).isEqualTo(List.of());
     }

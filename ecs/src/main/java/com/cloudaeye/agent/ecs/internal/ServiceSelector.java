@@ -118,10 +118,13 @@ final class ServiceSelector {
         try {
             return context.scheduler().call(EcsQuotas.SERVICE_READ, call);
         } catch (ClusterNotFoundException e) {
-            throw new PlanningException(
-                    "ECS cluster " + selection.cluster() + " does not exist in region " + context.region()
-                            + ": check the cluster name and the installer's region.",
-                    e);
+            // Nothing of the selection can be in this region, whatever it names: a fleet over regions where the
+            // cluster exists in some only plans the others with nothing to change; one installer still fails.
+            NothingSelectedException none =
+                    new NothingSelectedException("ECS cluster " + selection.cluster() + " does not exist in region "
+                            + context.region() + ": check the cluster name and the installer's region.");
+            none.initCause(e);
+            throw none;
         }
     }
 

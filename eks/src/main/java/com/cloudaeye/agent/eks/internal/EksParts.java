@@ -1,7 +1,9 @@
 package com.cloudaeye.agent.eks.internal;
 
 import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import java.util.ArrayList;
@@ -63,8 +65,23 @@ public final class EksParts {
         List<Change> changes = new ArrayList<>();
         List<Permission> reads = new ArrayList<>();
         List<String> notes = new ArrayList<>();
+        List<Cluster> clusters = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
         for (Selection selection : selections) {
-            Cluster described = describe(context, selection.cluster());
+            LOG.debug("Describing EKS cluster {}", selection.cluster());
+            Clusters.find(context, selection.cluster())
+                    .ifPresentOrElse(clusters::add, () -> missing.add(selection.cluster()));
+        }
+        if (!missing.isEmpty()) {
+            String why = Clusters.noCluster(missing, context);
+            // No cluster of the target in this region: nothing of it to plan here (a fleet over regions where the
+            // clusters exist in some only plans the others with nothing to change; one installer still fails). Some
+            // of them missing beside others is a selection that does not fit the region: an error.
+            throw clusters.isEmpty() ? new NothingSelectedException(why) : new PlanningException(why);
+        }
+        for (int i = 0; i < selections.size(); i++) {
+            Selection selection = selections.get(i);
+            Cluster described = clusters.get(i);
             reads.add(Permission.of("eks:DescribeCluster", described.arn()));
             for (ComponentPlanner planner : selection.planners()) {
                 TargetPlan part = step.plan(planner, described, context);
@@ -79,11 +96,6 @@ public final class EksParts {
     @FunctionalInterface
     private interface PlanStep {
         TargetPlan plan(ComponentPlanner planner, Cluster cluster, TargetContext context);
-    }
-
-    private static Cluster describe(TargetContext context, String name) {
-        LOG.debug("Describing EKS cluster {}", name);
-        return Clusters.describe(context, name);
     }
 
     @Override

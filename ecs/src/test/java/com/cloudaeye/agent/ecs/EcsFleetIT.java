@@ -1,0 +1,90 @@
+package com.cloudaeye.agent.ecs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.FleetInstaller;
+import com.cloudaeye.agent.FleetPlan;
+import com.cloudaeye.agent.FleetResult;
+import com.cloudaeye.agent.NothingSelectedException;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.testing.Moto;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.regions.Region;
+
+/**
+ * An ECS target in a fleet over two regions, whose cluster "prod" exists in us-east-1 only: the other region has
+ * nothing the target selects, so it is planned with no changes and a note, as a Lambda target's region without
+ * functions is; a single installer there still fails, naming the cluster and the region.
+ */
+class EcsFleetIT {
+    @TempDir
+    Path journals;
+
+    private MotoEcs moto;
+
+    @BeforeEach
+    void createCluster() {
+        Moto.reset();
+        moto = new MotoEcs();
+        moto.cluster("prod");
+        moto.service("prod", "web", moto.fargate("web", "256", "512", MotoEcs.app("app", 128, 256)));
+    }
+
+    @AfterEach
+    void close() {
+        moto.close();
+    }
+
+    /** Named, not a glob: even a service named outright is nothing selected where its cluster does not exist. */
+    private static EcsTarget target() {
+        return MotoEcs.target().services("web").build();
+    }
+
+    @Test
+    void plan_andApply_whenTheClusterExistsInOneRegionOnly_planNothingInTheOther_andSucceed() {
+        try (FleetInstaller fleet = FleetInstaller.builder()
+                .accounts(Moto.ACCOUNT)
+                .regions(Region.US_EAST_1, Region.EU_WEST_1)
+                .roleName("CloudAEyeInstaller")
+                .sessionName("ecs-fleet-it")
+                .credentialsProvider(Moto.credentials())
+                .endpointOverride(Moto.endpoint())
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(MotoEcs.TOKEN)))
+                .target(target())
+                .journalDirectory(journals)
+                .build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures()).as(plan.toString()).isEmpty();
+            Plan west = plan.plans().get(Moto.ACCOUNT).get("eu-west-1");
+            assertThat(west.isEmpty()).isTrue();
+            assertThat(west.notes())
+                    .anySatisfy(n -> assertThat(n).contains("ECS cluster prod does not exist in region eu-west-1"));
+            assertThat(plan.plans().get(Moto.ACCOUNT).get("us-east-1").mutations())
+                    .isNotEmpty();
+            assertThat(plan.toString()).contains("eu-west-1  no changes (nothing selected here by ecs)");
+
+            FleetResult result = fleet.apply(plan);
+
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+        }
+    }
+
+    @Test
+    void plan_byOneInstaller_inARegionWithoutTheCluster_failsNamingTheClusterAndTheRegion() {
+        try (AgentInstaller installer =
+                MotoEcs.installer(target()).region(Region.EU_WEST_1).build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(NothingSelectedException.class)
+                    .hasMessageContaining("ECS cluster prod does not exist in region eu-west-1")
+                    .hasMessageContaining("check the cluster name and the installer's region");
+        }
+    }
+}
