@@ -113,6 +113,8 @@ try {
     status = 0;
 } catch (Exception e) {
     System.err.println("ecs-plan.jsh failed: " + e.getMessage());
+    // The library names its builder calls: this line names the variables behind them.
+    com.cloudaeye.agent.examples.ScriptHints.ECS.hint(e).ifPresent(System.err::println);
 }
 
 /exit status

@@ -125,6 +125,8 @@ try {
     }
 } catch (Exception e) {
     System.err.println("ecs-uninstall.jsh failed: " + e.getMessage());
+    // The library names its builder calls: this line names the variables behind them.
+    com.cloudaeye.agent.examples.ScriptHints.ECS.hint(e).ifPresent(System.err::println);
 }
 
 /exit status

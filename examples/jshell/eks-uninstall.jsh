@@ -131,6 +131,8 @@ try {
     }
 } catch (Exception e) {
     System.err.println("eks-uninstall.jsh failed: " + e.getMessage());
+    // The library names its builder calls: this line names the variables behind them.
+    com.cloudaeye.agent.examples.ScriptHints.EKS.hint(e).ifPresent(System.err::println);
 }
 
 /exit status

@@ -130,6 +130,8 @@ try {
     }
 } catch (Exception e) {
     System.err.println("fleet.jsh failed: " + e.getMessage());
+    // The library names its builder calls: this line names the variables behind them.
+    com.cloudaeye.agent.examples.ScriptHints.FLEET.hint(e).ifPresent(System.err::println);
 }
 
 /exit status

@@ -110,6 +110,8 @@ try {
     status = 0;
 } catch (Exception e) {
     System.err.println("lambda-plan.jsh failed: " + e.getMessage());
+    // The library names its builder calls: this line names the variables behind them.
+    com.cloudaeye.agent.examples.ScriptHints.LAMBDA.hint(e).ifPresent(System.err::println);
 }
 
 /exit status

@@ -121,6 +121,8 @@ try {
     }
 } catch (Exception e) {
     System.err.println("lambda-uninstall.jsh failed: " + e.getMessage());
+    // The library names its builder calls: this line names the variables behind them.
+    com.cloudaeye.agent.examples.ScriptHints.LAMBDA.hint(e).ifPresent(System.err::println);
 }
 
 /exit status

@@ -88,6 +88,8 @@ try {
     }
 } catch (Exception e) {
     System.err.println("rollback.jsh failed: " + e.getMessage());
+    // The library names its builder calls: this line names the variables behind them.
+    com.cloudaeye.agent.examples.ScriptHints.AGENT.hint(e).ifPresent(System.err::println);
 }
 
 /exit status

@@ -111,7 +111,8 @@ public abstract class ApplyResult {
 
     @Override
     public String toString() {
-        StringBuilder s = new StringBuilder("Apply ").append(status().name().toLowerCase(java.util.Locale.ROOT));
+        StringBuilder s = new StringBuilder("Apply ")
+                .append(status().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
         s.append(String.format(
                 " in %.1f s: %d applied, %d skipped, %d failed, %d unknown, %d not attempted%n",
                 duration().toMillis() / 1000.0,

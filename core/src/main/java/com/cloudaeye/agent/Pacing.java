@@ -1,6 +1,7 @@
 package com.cloudaeye.agent;
 
-import java.util.Locale;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -23,6 +24,11 @@ import org.jspecify.annotations.Nullable;
 public final class Pacing {
     private static final Pacing ADAPTIVE = new Pacing(true, 1.0);
     private static final Pacing DOCUMENTED = new Pacing(false, 1.0);
+    /**
+     * The smallest share: one call every 67 s of Lambda's 15/s, every 17 minutes of a 1/s quota. Smaller ones would
+     * wait for years, past what the scheduler's nanosecond clock counts.
+     */
+    private static final double MIN_SHARE = 0.001;
 
     private final boolean adaptive;
     private final double share;
@@ -45,15 +51,16 @@ public final class Pacing {
     /**
      * Leaves the rest of every quota to the account's other users.
      *
-     * @param fraction the share of each documented rate to use at most, above 0 and at most 1: {@code 0.6} for
+     * @param fraction the share of each documented rate to use at most, from 0.001 (0.1 %) to 1: {@code 0.6} for
      *     60 %
      * @return at most {@code fraction} of the documented rates (slower after a throttle)
-     * @throws ConfigurationException when the fraction is not above 0 and at most 1
+     * @throws ConfigurationException when the fraction is below 0.001 or above 1
      */
     public static Pacing share(double fraction) {
-        if (!(fraction > 0 && fraction <= 1)) {
-            throw new ConfigurationException("Pacing.share(" + fraction + ") must be above 0 and at most 1: pass e.g."
-                    + " 0.6 to use at most 60 % of each quota.");
+        if (!(fraction >= MIN_SHARE && fraction <= 1)) {
+            throw new ConfigurationException("Pacing.share(" + fraction + ") must be from " + MIN_SHARE + " ("
+                    + percent(MIN_SHARE) + " % of each quota) to 1 (all of it): pass e.g. 0.6 to use at most 60 % of"
+                    + " each quota.");
         }
         return fraction == 1 ? DOCUMENTED : new Pacing(false, fraction);
     }
@@ -88,6 +95,15 @@ public final class Pacing {
         if (share == 1) {
             return "documented quotas (never faster than AWS's documented rates)";
         }
-        return String.format(Locale.ROOT, "at most %.0f %% of the documented quotas", share * 100);
+        return "at most " + percent(share) + " % of the documented quotas";
+    }
+
+    /** @return the share in percent, to 3 significant digits without trailing zeros: {@code 60}, {@code 0.1} */
+    private static String percent(double share) {
+        return BigDecimal.valueOf(share)
+                .movePointRight(2)
+                .round(new MathContext(3))
+                .stripTrailingZeros()
+                .toPlainString();
     }
 }

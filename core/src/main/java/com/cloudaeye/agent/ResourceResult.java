@@ -65,7 +65,7 @@ public abstract class ResourceResult {
 
     @Override
     public String toString() {
-        return outcome().name().toLowerCase(java.util.Locale.ROOT) + " " + change().resourceId()
+        return outcome().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " " + change().resourceId()
                 + message().map(m -> ": " + m).orElse("");
     }
 }

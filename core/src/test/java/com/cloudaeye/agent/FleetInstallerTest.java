@@ -101,9 +101,9 @@ class FleetInstallerTest {
             assertThat(plan.counts()).containsExactly(Map.entry(ChangeAction.UPDATE, 8L));
             assertThat(plan.toString())
                     .contains("4 account-regions planned, 2 failed")
-                    .contains("111111111111  eu-west-1  update 2")
-                    .contains(DENIED + "  us-east-1  FAILED: Could not assume")
-                    .contains("total                    update 8");
+                    .contains("111111111111  eu-west-1  2 update")
+                    .contains(DENIED + "  us-east-1  failed: Could not assume")
+                    .contains("total                    8 update");
         }
         // One AssumeRole per account, with the run's session name and the external ID.
         aws.verify(3, postRequestedFor(urlEqualTo("/")).withRequestBody(containing("Action=AssumeRole")));
@@ -178,9 +178,9 @@ class FleetInstallerTest {
             });
             assertThat(plan.toString())
                     .contains("0 failed")
-                    .contains("111111111111  eu-west-1  update 1 (nothing selected here by fake, empty)")
-                    .contains("111111111111  us-east-1  update 3 (nothing selected here by empty)")
-                    .doesNotContain("FAILED");
+                    .contains("111111111111  eu-west-1  1 update (nothing selected here by fake, empty)")
+                    .contains("111111111111  us-east-1  3 update (nothing selected here by empty)")
+                    .doesNotContain("failed:");
 
             FleetResult result = fleet.apply(plan);
 

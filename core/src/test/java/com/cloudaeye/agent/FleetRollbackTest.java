@@ -87,7 +87,7 @@ class FleetRollbackTest {
             assertThat(rolledBack.failures().get(DENIED))
                     .containsOnlyKeys(REGIONS)
                     .allSatisfy((region, why) -> assertThat(why).contains("Could not assume"));
-            assertThat(rolledBack.toString()).contains(DENIED + "  us-east-1  FAILED: Could not assume");
+            assertThat(rolledBack.toString()).contains(DENIED + "  us-east-1  failed: Could not assume");
             assertThat(target.rollbackRequests()).hasSize(4);
 
             FleetResult again = other.rollback();

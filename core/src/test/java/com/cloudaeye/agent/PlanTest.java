@@ -113,6 +113,86 @@ class PlanTest {
     }
 
     @Test
+    void toString_startsEachRowsDetailsOnTheRowItself() {
+        String table = plan.toString();
+
+        assertThat(table.lines().filter(l -> l.startsWith("update")))
+                .hasSize(2)
+                .allSatisfy(l -> assertThat(l).contains(" Layers: []"));
+        assertThat(table.lines()).noneMatch(String::isBlank).noneMatch(l -> l.endsWith(" "));
+    }
+
+    @Test
+    void toString_whenAValueIsAManifest_summarisesEachOnOneLine_andTheJsonKeepsItWhole() {
+        String daemonSetBefore = """
+                apiVersion: apps/v1
+                kind: DaemonSet
+                metadata:
+                  name: cloudaeye-agent
+                spec:
+                  template:
+                    spec:
+                      containers:
+                        - name: agent
+                          image: public.ecr.aws/cloudaeye/agent:1.0.0
+                """;
+        String daemonSetAfter = daemonSetBefore.replace("agent:1.0.0", "agent:1.1.0");
+        String configMap = """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: cloudaeye-agent
+                data:
+                  fluent-bit.conf: |
+                    [OUTPUT]
+                        Name http
+                """;
+        Change release = Change.builder()
+                .target("eks")
+                .resourceType("Helm::Release")
+                .resourceId("arn:aws:eks:us-east-1:123456789012:cluster/prod/cloudaeye/cloudaeye-agent")
+                .action(ChangeAction.UPDATE)
+                .addAttributes(
+                        AttributeChange.of("ConfigMap/cloudaeye-agent", null, configMap),
+                        AttributeChange.of("DaemonSet/cloudaeye-agent", daemonSetBefore, daemonSetAfter),
+                        AttributeChange.of("ServiceAccount/old-agent", "kind: ServiceAccount\nmetadata: {}\n", null),
+                        AttributeChange.redacted("Secret/cloudaeye-agent", true, true))
+                .build();
+        Plan withRelease = Plan.builder().from(plan).addChanges(release).build();
+
+        String table = withRelease.toString();
+
+        assertThat(table.lines().filter(l -> l.startsWith("update  eks")))
+                .singleElement()
+                .satisfies(l -> assertThat(l).endsWith("ConfigMap/cloudaeye-agent: created (8 lines)"));
+        assertThat(table)
+                .contains("DaemonSet/cloudaeye-agent: changed (image; 1 line removed, 1 added, of 10)")
+                .contains("ServiceAccount/old-agent: deleted (2 lines)")
+                .contains("Secret/cloudaeye-agent: **** -> ****")
+                .contains("note: multi-line values (Kubernetes manifests) are summarised above; the plan's JSON"
+                        + " (toJson()) has them in full.")
+                .doesNotContain("apiVersion", "agent:1.1.0", "[OUTPUT]");
+        String detailsColumn = " "
+                .repeat(table.lines()
+                        .filter(l -> l.startsWith("ACTION"))
+                        .findFirst()
+                        .orElseThrow()
+                        .indexOf("DETAILS"));
+        assertThat(table.lines())
+                .as("every line is the title, a row, a detail in the DETAILS column, a note or the pacing")
+                .allMatch(l -> l.startsWith("Plan (")
+                        || l.matches("^(ACTION|update|skip|create|delete) .*")
+                        || (l.startsWith(detailsColumn)
+                                && !l.substring(detailsColumn.length()).startsWith(" "))
+                        || l.startsWith("note: ")
+                        || l.startsWith("pacing: "));
+        assertThat(Plan.fromJson(withRelease.toJson()).changes())
+                .filteredOn(c -> c.target().equals("eks"))
+                .singleElement()
+                .satisfies(c -> assertThat(c.attributes().get(1).after()).hasValue(daemonSetAfter));
+    }
+
+    @Test
     void toString_whenNothingSelected_saysSo() {
         Plan empty =
                 Plan.builder().kind(Plan.Kind.UNINSTALL).region("eu-west-1").build();

@@ -7,11 +7,12 @@ import com.cloudaeye.agent.FleetResult;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.function.Function;
 
 /** Renders fleet plans and results as tables: one row per account and region, failures, then totals. */
@@ -32,7 +33,8 @@ public final class FleetTable {
 
     /**
      * @param plan a fleet plan
-     * @return its table
+     * @return its table, ending with the pacing in force: once when every account-region has the same, else per
+     *     account-region
      */
     public static String plan(FleetPlan plan) {
         List<String[]> rows = new ArrayList<>();
@@ -43,7 +45,7 @@ public final class FleetTable {
         int planned = size(plan.plans());
         String title = "Fleet " + plan.kind().name().toLowerCase(Locale.ROOT) + " plan: " + planned
                 + " account-regions planned, " + size(plan.failures()) + " failed";
-        return render(title, rows, new String[] {"total", "", counts(plan.counts())});
+        return render(title, "CHANGES", rows, new String[] {"total", "", counts(plan.counts())}) + pacing(plan);
     }
 
     /**
@@ -52,34 +54,83 @@ public final class FleetTable {
      */
     public static String result(FleetResult result) {
         List<String[]> rows = new ArrayList<>();
-        Map<String, Long> total = new TreeMap<>();
+        Map<ResourceResult.Outcome, Long> total = new EnumMap<>(ResourceResult.Outcome.class);
+        Map<ApplyResult.Status, Integer> byStatus = new EnumMap<>(ApplyResult.Status.class);
         result.results()
                 .forEach((account, regions) -> regions.forEach((region, r) -> {
-                    Map<String, Long> counts = outcomes(r);
+                    Map<ResourceResult.Outcome, Long> counts = outcomes(r);
                     counts.forEach((outcome, n) -> total.merge(outcome, n, Long::sum));
+                    byStatus.merge(r.status(), 1, Integer::sum);
+                    String status = words(r.status());
                     rows.add(new String[] {
-                        account,
-                        region,
-                        r.status().name().toLowerCase(Locale.ROOT) + " " + join(counts, Function.identity())
+                        account, region, counts.isEmpty() ? status : status + ": " + join(counts, FleetTable::words)
                     });
                 }));
         addFailures(rows, result.failures());
-        String title = "Fleet apply " + (result.isSuccess() ? "succeeded" : "did not fully succeed") + ": "
-                + size(result.results()) + " account-regions applied, " + size(result.failures()) + " failed";
-        return render(title, rows, new String[] {"total", "", join(total, Function.identity())});
+        // Account-regions whose apply failed and those where none could run both changed nothing: "failed".
+        int failed = byStatus.getOrDefault(ApplyResult.Status.FAILED, 0) + size(result.failures());
+        byStatus.remove(ApplyResult.Status.FAILED);
+        List<String> parts = new ArrayList<>();
+        byStatus.forEach((status, n) -> parts.add(n + " " + inTitle(status)));
+        if (failed > 0) {
+            parts.add(failed + " failed");
+        }
+        int all = size(result.results()) + size(result.failures());
+        String title = "Fleet apply " + (result.isSuccess() ? "succeeded" : "did not fully succeed") + " in " + all
+                + " account-region" + (all == 1 ? "" : "s") + (parts.isEmpty() ? "" : ": " + String.join(", ", parts));
+        return render(title, "RESULT", rows, new String[] {
+            "total",
+            "",
+            total.isEmpty() ? (failed > 0 ? "nothing applied" : "nothing to do") : join(total, FleetTable::words)
+        });
     }
 
-    private static Map<String, Long> outcomes(ApplyResult r) {
-        Map<String, Long> counts = new TreeMap<>();
+    /** @return how the title counts the account-regions that ended with this status */
+    private static String inTitle(ApplyResult.Status status) {
+        return switch (status) {
+            case SUCCEEDED -> "applied";
+            case NOTHING_TO_DO -> "had nothing to do";
+            case PARTIAL -> "applied in part";
+            case FAILED -> "failed";
+        };
+    }
+
+    /** The pacing line of a fleet plan: the account-regions' plans' pacing, once when they agree. */
+    private static String pacing(FleetPlan plan) {
+        Map<String, List<String>> where = new LinkedHashMap<>();
+        plan.plans()
+                .forEach((account, regions) -> regions.forEach((region, p) -> p.pacing()
+                        .ifPresent(pacing -> where.computeIfAbsent(pacing, k -> new ArrayList<>())
+                                .add(account + " " + region))));
+        StringBuilder s = new StringBuilder();
+        if (where.size() == 1) {
+            s.append("pacing: ").append(where.keySet().iterator().next()).append(System.lineSeparator());
+        } else {
+            where.forEach((pacing, accountRegions) -> s.append("pacing in ")
+                    .append(String.join(", ", accountRegions))
+                    .append(": ")
+                    .append(pacing)
+                    .append(System.lineSeparator()));
+        }
+        return s.toString();
+    }
+
+    private static Map<ResourceResult.Outcome, Long> outcomes(ApplyResult r) {
+        Map<ResourceResult.Outcome, Long> counts = new EnumMap<>(ResourceResult.Outcome.class);
         for (ResourceResult rr : r.results()) {
-            counts.merge(rr.outcome().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
+            counts.merge(rr.outcome(), 1L, Long::sum);
         }
         return counts;
     }
 
+    /** @return an enum constant in words, as the single installer's tables print it: {@code nothing to do} */
+    private static String words(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT).replace('_', ' ');
+    }
+
     private static void addFailures(List<String[]> rows, SortedMap<String, SortedMap<String, String>> failures) {
         failures.forEach((account, regions) ->
-                regions.forEach((region, why) -> rows.add(new String[] {account, region, "FAILED: " + why})));
+                regions.forEach((region, why) -> rows.add(new String[] {account, region, "failed: " + why})));
     }
 
     /** @return the plan's counts, and the targets that select nothing there */
@@ -96,12 +147,13 @@ public final class FleetTable {
     }
 
     private static String counts(Map<ChangeAction, Long> counts) {
-        return counts.isEmpty() ? "no changes" : join(counts, a -> a.name().toLowerCase(Locale.ROOT));
+        return counts.isEmpty() ? "no changes" : join(counts, ChangeAction::label);
     }
 
+    /** @return e.g. {@code 2 update, 1 no-op}: the count first, as the single installer's plan title has it */
     private static <K> String join(Map<K, Long> counts, Function<K, String> name) {
         List<String> parts = new ArrayList<>();
-        counts.forEach((k, n) -> parts.add(name.apply(k) + " " + n));
+        counts.forEach((k, n) -> parts.add(n + " " + name.apply(k)));
         return String.join(", ", parts);
     }
 
@@ -109,10 +161,10 @@ public final class FleetTable {
         return byAccount.values().stream().mapToInt(Map::size).sum();
     }
 
-    private static String render(String title, List<String[]> rows, String[] total) {
+    private static String render(String title, String column, List<String[]> rows, String[] total) {
         StringBuilder s = new StringBuilder(title).append(System.lineSeparator());
         List<String[]> all = new ArrayList<>();
-        all.add(new String[] {"ACCOUNT", "REGION", "CHANGES"});
+        all.add(new String[] {"ACCOUNT", "REGION", column});
         all.addAll(rows);
         all.add(total);
         int w0 = 0;
@@ -122,7 +174,9 @@ public final class FleetTable {
             w1 = Math.max(w1, r[1].length());
         }
         for (String[] r : all) {
-            s.append(String.format(Locale.ROOT, "%-" + w0 + "s  %-" + w1 + "s  %s%n", r[0], r[1], r[2]));
+            s.append(String.format(Locale.ROOT, "%-" + w0 + "s  %-" + w1 + "s  %s", r[0], r[1], r[2])
+                            .stripTrailing())
+                    .append(System.lineSeparator());
         }
         return s.toString();
     }

@@ -191,6 +191,17 @@ class QuotaPaceTest {
     }
 
     @Test
+    void share_printsItsPercentToThreeDigits_andIsRejectedBelowATenthOfAPercent() {
+        assertThat(Pacing.share(0.001)).hasToString("at most 0.1 % of the documented quotas");
+        assertThat(Pacing.share(1.0 / 3)).hasToString("at most 33.3 % of the documented quotas");
+        assertThat(Pacing.share(0.0125)).hasToString("at most 1.25 % of the documented quotas");
+        assertThatThrownBy(() -> Pacing.share(0.0001))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("Pacing.share(1.0E-4) must be from 0.001 (0.1 % of each quota) to 1 (all of it): pass e.g."
+                        + " 0.6 to use at most 60 % of each quota.");
+    }
+
+    @Test
     void throttle_endingTheSlowStart_halvesTheRate_butNotBelowTheQuota() {
         QuotaPace pace = new QuotaPace(15, Pacing.adaptive(), 0);
         for (int i = 0; i < 82; i++) {

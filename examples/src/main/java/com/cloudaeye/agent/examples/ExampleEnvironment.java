@@ -211,6 +211,7 @@ final class ExampleEnvironment {
             }
         } catch (AgentException | UncheckedIOException | IllegalArgumentException e) {
             err.println(example + " failed: " + e.getMessage());
+            ScriptHints.JAVA_EXAMPLES.hint(e).ifPresent(err::println); // the variable behind a builder call it names
             return 1;
         }
     }

@@ -129,6 +129,7 @@ public final class FleetExample {
             }
         } catch (AgentException | IllegalArgumentException e) {
             err.println("FleetExample failed: " + e.getMessage());
+            ScriptHints.JAVA_EXAMPLES.hint(e).ifPresent(err::println); // the variable behind a builder call it names
             return 1;
         } catch (IOException e) {
             err.println("FleetExample failed: " + new UncheckedIOException(e).getMessage());

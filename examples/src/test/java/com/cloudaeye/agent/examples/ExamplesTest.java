@@ -45,6 +45,21 @@ class ExamplesTest {
     }
 
     @Test
+    void fleetExample_whenTheLibraryRefusesABuilderValue_namesTheVariableBehindIt() {
+        Map<String, String> env = new java.util.HashMap<>(AGENT_ONLY);
+        env.put("CLOUDAEYE_ACCOUNTS", "12345");
+        env.put("CLOUDAEYE_LAYER_X86_64", "arn:aws:lambda:us-east-1:111122223333:layer:cloudaeye-x86:3");
+
+        assertThat(run(FleetExample::run, env)).isEqualTo(1);
+
+        assertThat(err())
+                .contains("FleetExample failed: '12345' is not an AWS account ID: pass the 12 digits, e.g."
+                        + " .accounts(\"111111111111\").")
+                .contains("In this script, set the environment variable CLOUDAEYE_ACCOUNTS for .accounts(...)")
+                .doesNotContain(TOKEN);
+    }
+
+    @Test
     void lambdaExample_withNothingSet_namesTheAgentAndLayerVariables() {
         assertThat(run(LambdaExample::run, Map.of())).isEqualTo(2);
 

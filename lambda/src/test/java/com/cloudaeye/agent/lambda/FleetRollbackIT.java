@@ -119,7 +119,7 @@ class FleetRollbackIT {
             assertThat(rolledBack.failures().get("222222222222").get("eu-west-1"))
                     .contains("is owned by worker worker-z")
                     .contains("Nothing was changed");
-            assertThat(rolledBack.toString()).contains("222222222222  eu-west-1  FAILED");
+            assertThat(rolledBack.toString()).contains("222222222222  eu-west-1  failed: ");
             lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name -> {
                 FunctionConfiguration now = config(lambda, name);
                 if (at.equals(HELD)) {

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
@@ -231,9 +232,27 @@ final class FunctionDiff {
                     + " key), or the extension cannot send logs.");
         }
         if (ours) {
-            change.reason("upgrade of the agent already installed");
+            change.reason(reinstallReason(!after.equals(before), set.keySet(), remove, save));
         }
         return change.build();
+    }
+
+    /**
+     * What an update of a function that already has our layer does: a new layer version, only another API token (a
+     * rotation: the token, like any trace of it, stays out of the plan), or other settings.
+     */
+    private static String reinstallReason(
+            boolean layerChanges, Set<String> set, List<String> remove, List<String> save) {
+        if (layerChanges) {
+            return "upgrade of the agent already installed";
+        }
+        boolean tokenOnly = save.isEmpty()
+                && Stream.concat(set.stream(), remove.stream())
+                        .allMatch(n -> n.equals(TOKEN_VARIABLE) || n.equals(TOKEN_ARN_VARIABLE));
+        return tokenOnly
+                ? "token rotation: only the API token of the agent already installed changes (its layer and other"
+                        + " settings stay)"
+                : "new settings for the agent already installed (its layer stays)";
     }
 
     /**

@@ -89,6 +89,31 @@ class FunctionDiffTest {
     }
 
     @Test
+    void install_whenOnlyTheTokenDiffers_isATokenRotation_namedWithoutTheToken() {
+        String oldToken = "old-token-xyz-789";
+        Map<String, String> env = Map.of(ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, oldToken);
+
+        Change change = diff(false).install(function(List.of(USER_LAYER, OURS), env), AGENT, List.of());
+
+        assertThat(change.action()).isEqualTo(ChangeAction.UPDATE);
+        assertThat(change.reason())
+                .hasValue("token rotation: only the API token of the agent already installed changes (its layer and"
+                        + " other settings stay)");
+        assertThat(change.toString() + Json.compact(change))
+                .doesNotContain(TOKEN)
+                .doesNotContain(oldToken);
+    }
+
+    @Test
+    void install_whenTheLayerIsCurrentButTheEndpointDiffers_saysTheSettingsChange() {
+        Map<String, String> env = Map.of(ENDPOINT_VARIABLE, "https://old.example", TOKEN_VARIABLE, TOKEN);
+
+        Change change = diff(false).install(function(List.of(OURS), env), AGENT, List.of());
+
+        assertThat(change.reason()).hasValue("new settings for the agent already installed (its layer stays)");
+    }
+
+    @Test
     void install_whenInstalledWithTheseSettings_isNoOp() {
         Map<String, String> env = Map.of(ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN);
 
