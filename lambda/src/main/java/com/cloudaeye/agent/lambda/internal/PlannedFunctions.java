@@ -53,11 +53,7 @@ public final class PlannedFunctions {
                         .architecturesWithStrings(config.architecturesAsStrings())
                         .runtime(config.runtimeAsString())
                         .layers(layers)
-                        .environment(e -> e.variables(FunctionPlanner.variables(config))
-                                .error(
-                                        config.environment() == null
-                                                ? null
-                                                : config.environment().error()))
+                        .environment(config.environment()) // its variables, or Lambda's error reading them
                         .build());
     }
 
