@@ -69,14 +69,11 @@ public final class AgentInstaller implements AutoCloseable {
         this.region = region;
         this.targets = List.copyOf(b.targets);
         this.recorder = new CallRecorder();
-        this.clients = new AwsClients(
-                region,
-                b.credentials != null
-                        ? b.credentials
-                        : DefaultCredentialsProvider.builder().build(),
-                b.endpointOverride,
-                recorder,
-                b.clients);
+        // The caller's credentials stay open when the installer closes; the default chain made here is closed with it.
+        this.clients = b.credentials != null
+                ? new AwsClients(region, b.credentials, b.endpointOverride, recorder, b.clients)
+                : AwsClients.owning(
+                        region, DefaultCredentialsProvider.builder().build(), b.endpointOverride, recorder, b.clients);
         this.scheduler = new RateLimitedScheduler(b.rates, b.pacing, b.maxConcurrency, b.maxAttempts, b.baseBackoff);
         this.pacingDescription = describe(b.pacing, b.rates);
         this.context = new DefaultTargetContext(clients, scheduler, b.agent, b.sinks);

@@ -18,6 +18,7 @@ import software.amazon.awssdk.core.client.builder.SdkSyncClientBuilder;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
  * Makes and owns the installer's SDK clients: one per type, configured alike (region, credentials, endpoint override,
@@ -30,10 +31,19 @@ import software.amazon.awssdk.regions.Region;
  * and the queued timeout holds the attempt's HTTP connection objects and buffers: at 20 x 3 account-regions that was
  * about 24,000 cancelled timeouts and their connections live at once (issue 17's fleet benchmark, a class histogram).
  * Ours drops a cancelled timeout at once.
+ *
+ * <p>The SDK closes a client's credentials provider when the client closes: the clients made here get a view of the
+ * provider, so a provider the caller passed in stays open (it may serve other installers or the caller's own
+ * clients); a provider the installer made itself is closed once, by {@link #close()} (see {@link #owning}).
  */
 public final class AwsClients implements AutoCloseable {
     private final Region region;
     private final AwsCredentialsProvider credentials;
+    /** What the clients get: a view of {@link #credentials} that the SDK cannot close. */
+    private final AwsCredentialsProvider credentialsView;
+    /** The installer's own provider, closed with the clients; null when the caller's. */
+    private final @Nullable SdkAutoCloseable ownCredentials;
+
     private final @Nullable URI endpointOverride;
     private final CallRecorder recorder;
     private final Map<Class<?>, SdkClient> callerClients;
@@ -44,7 +54,7 @@ public final class AwsClients implements AutoCloseable {
 
     /**
      * @param region the region
-     * @param credentials the credentials
+     * @param credentials the caller's credentials, never closed here
      * @param endpointOverride an endpoint for every service (a local emulator), or null for AWS
      * @param recorder the call recorder
      * @param callerClients clients the caller built, by their interface
@@ -55,8 +65,41 @@ public final class AwsClients implements AutoCloseable {
             @Nullable URI endpointOverride,
             CallRecorder recorder,
             Map<Class<?>, SdkClient> callerClients) {
+        this(region, credentials, false, endpointOverride, recorder, callerClients);
+    }
+
+    /**
+     * Clients with credentials the installer made itself (the default chain), closed by {@link #close()}.
+     *
+     * @param region the region
+     * @param ownCredentials the installer's own credentials provider
+     * @param endpointOverride an endpoint for every service (a local emulator), or null for AWS
+     * @param recorder the call recorder
+     * @param callerClients clients the caller built, by their interface
+     * @return the clients
+     */
+    public static AwsClients owning(
+            Region region,
+            AwsCredentialsProvider ownCredentials,
+            @Nullable URI endpointOverride,
+            CallRecorder recorder,
+            Map<Class<?>, SdkClient> callerClients) {
+        return new AwsClients(region, ownCredentials, true, endpointOverride, recorder, callerClients);
+    }
+
+    private AwsClients(
+            Region region,
+            AwsCredentialsProvider credentials,
+            boolean owned,
+            @Nullable URI endpointOverride,
+            CallRecorder recorder,
+            Map<Class<?>, SdkClient> callerClients) {
         this.region = region;
         this.credentials = credentials;
+        @SuppressWarnings("UnnecessaryMethodReference") // a new provider on purpose: one the SDK cannot close
+        AwsCredentialsProvider view = credentials::resolveCredentials;
+        this.credentialsView = view;
+        this.ownCredentials = owned && credentials instanceof SdkAutoCloseable closeable ? closeable : null;
         this.endpointOverride = endpointOverride;
         this.recorder = recorder;
         this.callerClients = Map.copyOf(callerClients);
@@ -116,7 +159,7 @@ public final class AwsClients implements AutoCloseable {
      */
     public <B extends AwsClientBuilder<B, C>, C> B configure(B builder) {
         builder.region(region)
-                .credentialsProvider(credentials)
+                .credentialsProvider(credentialsView)
                 .overrideConfiguration(o -> o.addExecutionInterceptor(recorder)
                         .retryStrategy(AwsRetryStrategy.doNotRetry())
                         .apiCallAttemptTimeout(Duration.ofSeconds(60))
@@ -153,6 +196,13 @@ public final class AwsClients implements AutoCloseable {
         ownClients.clear();
         httpClient.close();
         timers.shutdownNow();
+        if (ownCredentials != null) {
+            try {
+                ownCredentials.close();
+            } catch (RuntimeException e) {
+                errors.add(e);
+            }
+        }
         if (!errors.isEmpty()) {
             RuntimeException first = errors.get(0);
             errors.subList(1, errors.size()).forEach(first::addSuppressed);

@@ -25,15 +25,19 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
 
 /**
  * The clients the installer gives targets: pointed at the endpoint override, seen by the call recorder, made once
@@ -217,5 +221,52 @@ class AwsClientsTest {
             // scheduler's: a fleet's finished account-regions hold no thread.
             IdleThreadsTest.awaitZero(clients::timerThreads, "the SDK timer's thread");
         }
+    }
+
+    /** A provider that counts its closes, as the SDK's refreshing providers (STS, SSO, the default chain) close. */
+    static final class ClosingProvider implements AwsCredentialsProvider, SdkAutoCloseable {
+        final AtomicInteger closes = new AtomicInteger();
+
+        @Override
+        public AwsCredentials resolveCredentials() {
+            if (closes.get() > 0) {
+                throw new IllegalStateException("closed");
+            }
+            return AwsBasicCredentials.create("AKID", "SECRET");
+        }
+
+        @Override
+        public void close() {
+            closes.incrementAndGet();
+        }
+    }
+
+    /** The SDK closes a client's provider with the client: the caller's provider may serve other installers. */
+    @Test
+    void aCallerGivenCredentialsProvider_staysOpen_whenTheInstallerCloses() {
+        ClosingProvider callers = new ClosingProvider();
+        try (AgentInstaller installer = AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .credentialsProvider(callers)
+                .endpointOverride(URI.create(wireMock.baseUrl()))
+                .withoutJournal()
+                .target(new ListingTarget("orders"))
+                .build()) {
+            installer.plan();
+        }
+        assertThat(callers.closes)
+                .as("the caller's provider after the installer closed")
+                .hasValue(0);
+        assertThat(callers.resolveCredentials().accessKeyId()).isEqualTo("AKID");
+    }
+
+    @Test
+    void theInstallersOwnCredentialsProvider_isClosedOnce_withTheClients() {
+        ClosingProvider own = new ClosingProvider();
+        AwsClients clients =
+                AwsClients.owning(Region.US_EAST_1, own, URI.create(wireMock.baseUrl()), new CallRecorder(), Map.of());
+        clients.client(LambdaClient.class, LambdaClient::builder).listFunctions();
+        clients.close();
+        assertThat(own.closes).hasValue(1);
     }
 }
