@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The CloudFormation template of the installer role in member accounts. One template for every account, so it can be
@@ -20,12 +22,20 @@ import java.util.SortedMap;
  *
  * <p>IAM limits a managed policy to 6,144 characters without white space, and an inline policy of a role to 10,240, so
  * a policy naming hundreds of functions is split into as many managed policies as it needs (a statement too big for
- * one is split by resource). A role may have 10 managed policies unless the quota was raised.
+ * one is split by resource). A role may have 10 managed policies unless the quota was raised: an account that needs
+ * more gets a warning in the template's {@code Metadata} ({@value #WARNINGS}) and in the log, since CloudFormation
+ * would fail the stack in that account only when it attaches the eleventh.
  */
 public final class RoleTemplate {
     /** IAM's limit for one managed policy, in characters without white space. */
     static final int MANAGED_POLICY_LIMIT = 6144;
 
+    /** IAM's default quota of managed policies attached to one role. */
+    static final int MANAGED_POLICIES_PER_ROLE = 10;
+    /** The template's metadata key for what a reviewer must know before deploying it. */
+    static final String WARNINGS = "CloudAEyeWarnings";
+
+    private static final Logger LOG = LoggerFactory.getLogger(RoleTemplate.class);
     private static final String ACCOUNT = "${AWS::AccountId}";
     private static final String OTHER_ACCOUNT = "OtherAccount";
     private static final String PLANNED = "PlannedAccount";
@@ -52,6 +62,7 @@ public final class RoleTemplate {
         ObjectNode resources = template.putObject("Resources");
         role(resources);
 
+        List<String> warnings = new ArrayList<>();
         List<String> planned = new ArrayList<>();
         plan.plans().forEach((account, regions) -> {
             String condition = "Account" + account;
@@ -61,11 +72,14 @@ public final class RoleTemplate {
                     .putArray("Fn::Equals")
                     .add(pseudo("AWS::AccountId"))
                     .add(account);
-            managedPolicies(
-                    resources,
-                    condition,
-                    "The calls of the fleet plan in account " + account,
-                    documents(PolicyDocument.allowing(permissions(regions, true))));
+            List<ArrayNode> documents = documents(PolicyDocument.allowing(permissions(regions, true)));
+            managedPolicies(resources, condition, "The calls of the fleet plan in account " + account, documents);
+            if (documents.size() > MANAGED_POLICIES_PER_ROLE) {
+                warnings.add("Account " + account + " needs " + documents.size()
+                        + " managed policies on the installer role, and IAM attaches " + MANAGED_POLICIES_PER_ROLE
+                        + " to a role unless the quota 'Managed policies per role' (IAM, up to 20) was raised: raise it"
+                        + " in that account before deploying, or plan fewer resources there per run.");
+            }
         });
 
         // Accounts without a plan: the plan's reads, so the installer can plan there (and apply nothing).
@@ -86,6 +100,13 @@ public final class RoleTemplate {
         }
         if (conditions.isEmpty()) {
             template.remove("Conditions");
+        }
+        if (!warnings.isEmpty()) {
+            ArrayNode list = template.putObject("Metadata").putArray(WARNINGS);
+            warnings.forEach(w -> {
+                list.add(w);
+                LOG.warn("The installer role template: {}", w);
+            });
         }
         template.putObject("Outputs")
                 .putObject("RoleArn")

@@ -118,6 +118,36 @@ class RoleTemplateTest {
                                         .isTrue())));
     }
 
+    /** IAM attaches 10 managed policies to a role by default: CloudFormation would fail that account's stack late. */
+    @Test
+    void anAccountThatNeedsMoreManagedPoliciesThanARoleTakes_isNamedInTheTemplatesWarnings() throws IOException {
+        List<String> many = IntStream.range(0, 1500)
+                .mapToObj(i -> "payments-service-handler-" + i)
+                .toList();
+        FleetPlan plan = fleet(Map.of(A, many, B, List.of("billing")));
+
+        JsonNode template = Json.parse(plan.installerRoleTemplate());
+
+        long policies = 0;
+        for (JsonNode resource : template.path("Resources")) {
+            if (resource.path("Condition").asText().equals("Account" + A)) {
+                policies++;
+            }
+        }
+        assertThat(policies).isGreaterThan(10);
+        assertThat(template.path("Metadata").path("CloudAEyeWarnings"))
+                .singleElement()
+                .extracting(JsonNode::asText)
+                .asString()
+                .contains("Account " + A + " needs " + policies + " managed policies")
+                .contains("'Managed policies per role'")
+                .doesNotContain(B);
+        assertThat(Json.parse(fleet(Map.of(A, List.of("orders"))).installerRoleTemplate())
+                        .has("Metadata"))
+                .as("a template within the quota has no warnings")
+                .isFalse();
+    }
+
     /** The statements of every managed policy under a condition, as one document. */
     private static PolicyDocument granted(JsonNode template, String condition) {
         List<Permission> permissions = new ArrayList<>();
