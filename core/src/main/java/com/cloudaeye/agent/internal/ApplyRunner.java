@@ -67,7 +67,7 @@ public final class ApplyRunner {
         this.shared = List.copyOf(shared);
         this.base = base;
         this.recorder = recorder;
-        this.listener = listener;
+        this.listener = new GuardedListener(listener);
         this.journals = journals;
         this.maxFailures = maxFailures;
     }
@@ -170,6 +170,8 @@ public final class ApplyRunner {
     private final class Context extends DefaultTargetContext implements ApplyContext {
         private final @Nullable JournalWriter journal;
         private final Map<String, ResourceResult> results = new ConcurrentHashMap<>();
+        /** Changes their target reported. */
+        private final java.util.Set<String> reported = ConcurrentHashMap.newKeySet();
         /** Changes core ended itself because their start could not be journaled. */
         private final java.util.Set<String> notStarted = ConcurrentHashMap.newKeySet();
 
@@ -334,6 +336,11 @@ public final class ApplyRunner {
                 @Nullable JsonNode state) {
             if (notStarted.contains(key(change))) {
                 return; // core ended it when its start could not be journaled
+            }
+            // The first report is the outcome: a second one (a target's bug) is refused before it counts as a
+            // failure or reaches the journal, where it would contradict what happened.
+            if (!reported.add(key(change))) {
+                throw new IllegalStateException("Target reported " + change.resourceId() + " twice");
             }
             if (outcome == Outcome.FAILED || outcome == Outcome.UNKNOWN) {
                 failures.incrementAndGet();

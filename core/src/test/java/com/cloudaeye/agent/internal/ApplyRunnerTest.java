@@ -2,12 +2,14 @@ package com.cloudaeye.agent.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ApplyException;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.ApplyResult.Status;
+import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.JournalStore;
 import com.cloudaeye.agent.Plan;
@@ -363,6 +365,52 @@ class ApplyRunnerTest {
                     .hasMessageContaining("unexpected error")
                     .hasRootCauseInstanceOf(IllegalStateException.class)
                     .hasRootCauseMessage("Target reported " + FakeTarget.arn("a1") + " twice");
+        }
+    }
+
+    /** The first report is the truth: a second one must neither count as a failure nor reach the journal. */
+    @Test
+    void aSecondReportOfAnAppliedChange_isRefused_beforeItIsCountedOrJournaled() {
+        FakeTarget fake = new FakeTarget("fake", null).resource("a1", Behaviour.APPLY_THEN_FAIL);
+        try (AgentInstaller installer = installer(fake).build()) {
+            Plan plan = installer.plan();
+            ApplyException e = catchThrowableOfType(ApplyException.class, () -> installer.apply(plan));
+
+            assertThat(e).hasRootCauseMessage("Target reported " + FakeTarget.arn("a1") + " twice");
+            assertThat(outcomes(e.result())).containsExactly(Outcome.APPLIED);
+            Journal journal = Journal.read(e.result().journal().orElseThrow());
+            assertThat(journal.applied()).extracting(Change::resourceId).containsExactly(FakeTarget.arn("a1"));
+            assertThat(journal.last(journal.applied().get(0)))
+                    .hasValueSatisfying(entry -> assertThat(entry.event()).isEqualTo(Journal.Event.APPLIED));
+        }
+    }
+
+    /** A listener is the caller's code: its bug must not stop the apply or change an outcome. */
+    @Test
+    void aListenerThatThrows_changesNoOutcome_andTheApplyGoesOn() {
+        List<String> heard = Collections.synchronizedList(new ArrayList<>());
+        ProgressListener throwing = new ProgressListener() {
+            @Override
+            public void started(Plan plan, int total) {
+                heard.add("started");
+                throw new IllegalStateException("listener bug at start");
+            }
+
+            @Override
+            public void finished(ResourceResult result, Progress progress) {
+                heard.add(result.change().resourceId());
+                throw new IllegalStateException("listener bug");
+            }
+        };
+        FakeTarget fake =
+                new FakeTarget("fake", journals).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(fake).listener(throwing).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).isEqualTo(Status.SUCCEEDED);
+            assertThat(outcomes(result)).containsExactly(Outcome.APPLIED, Outcome.APPLIED);
+            assertThat(heard).containsExactly("started", FakeTarget.arn("a1"), FakeTarget.arn("a2"));
+            assertThat(Journal.read(result.journal().orElseThrow()).applied()).hasSize(2);
         }
     }
 

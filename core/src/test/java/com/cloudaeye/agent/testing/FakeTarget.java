@@ -48,7 +48,9 @@ public class FakeTarget implements Target, TargetService {
         /** Throws an {@link com.cloudaeye.agent.AgentException} from apply (e.g. a journal that cannot be written). */
         THROW,
         /** Reports applied twice (a target bug). */
-        REPORT_TWICE
+        REPORT_TWICE,
+        /** Reports starting, "mutates", reports applied, then reports failed as well (a target bug). */
+        APPLY_THEN_FAIL
     }
 
     private final String name;
@@ -245,6 +247,12 @@ public class FakeTarget implements Target, TargetService {
                 case REPORT_TWICE -> {
                     context.applied(c, null, null);
                     context.applied(c, null, null);
+                }
+                case APPLY_THEN_FAIL -> {
+                    context.starting(c);
+                    log.add("mutate " + r);
+                    context.applied(c, "done", null);
+                    context.failed(c, "a second report", null);
                 }
             }
         }
