@@ -9,6 +9,7 @@ import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.testing.FakeTarget;
 import com.cloudaeye.agent.testing.FakeTarget.Behaviour;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -124,6 +125,37 @@ class FleetRollbackTest {
             assertThat(target.log().stream().filter(l -> l.startsWith("mutate")))
                     .as("2 accounts x 2 regions x 2 resources, each once")
                     .hasSize(8);
+        }
+    }
+
+    /**
+     * A worker that died after its store made the journal and before the plan line leaves a journal without lines:
+     * nothing started there (a change's start is journaled before it is sent), so resume and rollback pass over it.
+     */
+    @Test
+    void resume_andRollback_passOverAJournalThatADyingWorkerLeftWithoutAPlanLine() throws Exception {
+        try (FleetInstaller interrupted =
+                sts.fleet(journals, Region.US_EAST_1).target(target).build()) {
+            assertThat(interrupted.apply(interrupted.plan()).results()).containsOnlyKeys(REACHED);
+        }
+        for (String account : REACHED) {
+            Path region = Files.createDirectories(journals.resolve(account).resolve("eu-west-1"));
+            Files.writeString(region.resolve("apply-2026-12-03T07-00-00Z-dead-worker.jsonl"), "\n");
+        }
+
+        try (FleetInstaller other = sts.fleet(journals).target(target).build()) {
+            FleetResult resumed = other.resume();
+
+            assertThat(resumed.results()).as(resumed.toString()).containsOnlyKeys(REACHED);
+            resumed.results()
+                    .values()
+                    .forEach(regions ->
+                            assertThat(regions.get("eu-west-1").status()).isEqualTo(ApplyResult.Status.SUCCEEDED));
+
+            FleetResult rolledBack = other.rollback();
+
+            assertSucceededIn(rolledBack, REACHED);
+            assertThat(target.rollbackRequests()).hasSize(4);
         }
     }
 

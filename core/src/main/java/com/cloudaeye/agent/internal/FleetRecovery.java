@@ -29,6 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /**
@@ -41,6 +43,8 @@ import software.amazon.awssdk.core.exception.SdkException;
  * listing: an S3 object's last-modified time moves whenever a lease on it is renewed or released.
  */
 final class FleetRecovery {
+    private static final Logger LOG = LoggerFactory.getLogger(FleetRecovery.class);
+
     private FleetRecovery() {}
 
     /** Finds the work of one account-region in its part of the store, if it has any. */
@@ -241,30 +245,35 @@ final class FleetRecovery {
         return new Account(work, failures);
     }
 
-    /** @return the part's journals, ordered by the time their first apply started */
+    /**
+     * @return the part's journals, ordered by the time their first apply started; without a journal that has no line
+     *     (its worker died after its store made it and before the plan line: nothing was started there, since a
+     *     change's start is journaled before it is sent)
+     */
     private static List<Found> journals(JournalStore part) {
         List<Found> found = new ArrayList<>();
         for (String location : part.list()) {
-            found.add(new Found(Journal.read(part, location), started(part, location)));
+            Optional<String> first =
+                    part.read(location).stream().filter(l -> !l.isBlank()).findFirst();
+            if (first.isEmpty()) {
+                LOG.info("Passing over the journal {}: it has no line, so nothing was started under it", location);
+                continue;
+            }
+            found.add(new Found(Journal.read(part, location), started(location, first.get())));
         }
         found.sort(Comparator.comparing(Found::started));
         return found;
     }
 
-    private static Instant started(JournalStore part, String location) {
-        for (String line : part.read(location)) {
-            if (line.isBlank()) {
-                continue;
-            }
-            try {
-                return Instant.parse(Json.parse(line).path("time").asText());
-            } catch (JsonProcessingException | DateTimeParseException e) {
-                throw new AgentException(
-                        "The journal " + location + " does not start with a plan line and its time: it is not a"
-                                + " journal of this installer. Move it out of the run's store.",
-                        e);
-            }
+    /** @return the time of the journal's first line, its plan's */
+    private static Instant started(String location, String firstLine) {
+        try {
+            return Instant.parse(Json.parse(firstLine).path("time").asText());
+        } catch (JsonProcessingException | DateTimeParseException e) {
+            throw new AgentException(
+                    "The journal " + location + " does not start with a plan line and its time: it is not a"
+                            + " journal of this installer. Move it out of the run's store.",
+                    e);
         }
-        throw new AgentException("The journal " + location + " is empty: move it out of the run's store.");
     }
 }
