@@ -333,22 +333,78 @@ class EcsWireMockTest {
         }
     }
 
-    @Test
-    void apply_whenFargateRejectsTheSize_failsTheRevisionAndItsServices_withoutUpdatingThem() {
+    /** The api and jobs services, both on app:3: one registration that both need. */
+    private void stubTwoServicesSharingARevision() {
         stubApiService();
+        wireMock.stubFor(op("DescribeServices").atPriority(1).willReturn(ok("describe-services.json")));
+    }
+
+    private static final String API = "arn:aws:ecs:us-east-1:123456789012:service/prod/api";
+    private static final String JOBS = "arn:aws:ecs:us-east-1:123456789012:service/prod/jobs";
+
+    @Test
+    void apply_whenFargateRejectsTheSize_failsTheRevisionOnce_andItsServicesAreNotAttempted() {
+        stubTwoServicesSharingARevision();
         wireMock.stubFor(op("RegisterTaskDefinition").willReturn(error("fargate-validation-error.json")));
 
-        try (AgentInstaller installer = installer(api())) {
+        try (AgentInstaller installer = installer(api().services("api", "jobs"))) {
             ApplyResult result = installer.apply(installer.plan());
 
             assertThat(result.status()).isEqualTo(ApplyResult.Status.FAILED);
             assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
-                    .extracting(r -> r.message().orElse(""))
-                    .containsExactly(
-                            "not updated: registering the new revision of app:3 failed",
-                            "registering a new revision of app:3 failed: ClientException: No Fargate configuration"
-                                    + " exists for given values: 512 CPU, 1000 memory. See the Amazon ECS"
-                                    + " documentation for the valid values.");
+                    .as("one root cause, one failure: the services were never sent")
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.message())
+                            .hasValue("registering a new revision of app:3 failed: ClientException: No Fargate"
+                                    + " configuration exists for given values: 512 CPU, 1000 memory. See the Amazon ECS"
+                                    + " documentation for the valid values."));
+            assertThat(result.withOutcome(ResourceResult.Outcome.NOT_ATTEMPTED))
+                    .extracting(r -> r.change().resourceId(), r -> r.message().orElse(""))
+                    .containsExactlyInAnyOrder(
+                            org.assertj.core.groups.Tuple.tuple(
+                                    API,
+                                    "not updated: registering its new revision from app:3 failed (see that task definition change)"),
+                            org.assertj.core.groups.Tuple.tuple(
+                                    JOBS,
+                                    "not updated: registering its new revision from app:3 failed (see that task definition change)"));
+            assertThat(calls("UpdateService")).isZero();
+        }
+    }
+
+    @Test
+    void apply_whenRegisteringLosesItsAnswerAndCannotBeReadBack_isUnknown_andItsServicesAreNotAttempted() {
+        stubTwoServicesSharingARevision();
+        com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder serverError =
+                aResponse().withStatus(500).withHeader("Content-Type", JSON).withBody("{}");
+        wireMock.stubFor(op("RegisterTaskDefinition")
+                .inScenario("lost")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(serverError)
+                .willSetStateTo("lost"));
+        wireMock.stubFor(op("RegisterTaskDefinition")
+                .inScenario("lost")
+                .whenScenarioStateIs("lost")
+                .willReturn(serverError));
+        wireMock.stubFor(op("ListTaskDefinitions")
+                .inScenario("lost")
+                .whenScenarioStateIs("lost")
+                .atPriority(1)
+                .willReturn(serverError));
+
+        try (AgentInstaller installer = installer(api().services("api", "jobs"))) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.change().resourceType()).isEqualTo("AWS::ECS::TaskDefinition"));
+            assertThat(result.withOutcome(ResourceResult.Outcome.FAILED)).isEmpty();
+            assertThat(result.withOutcome(ResourceResult.Outcome.NOT_ATTEMPTED))
+                    .extracting(r -> r.change().resourceId())
+                    .containsExactlyInAnyOrder(API, JOBS);
+            assertThat(result.withOutcome(ResourceResult.Outcome.NOT_ATTEMPTED))
+                    .allSatisfy(r -> assertThat(r.message())
+                            .hasValue("not updated: registering its new revision from app:3 has an unknown outcome"
+                                    + " (see that task definition change): resume or plan again"));
             assertThat(calls("UpdateService")).isZero();
         }
     }
