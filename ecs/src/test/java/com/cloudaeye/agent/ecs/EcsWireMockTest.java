@@ -409,6 +409,42 @@ class EcsWireMockTest {
         }
     }
 
+    /** Moto registers an 11th container; AWS refuses it, so only planning can tell the user in time. */
+    @Test
+    void plan_whenTheTaskDefinitionHasTenContainers_skipsItAndItsService_namingTheLimitAndTheFix() throws IOException {
+        stubApiService();
+        ObjectNode ten = (ObjectNode) Json.parse(fixture("describe-task-definition.json"));
+        ArrayNode containers = (ArrayNode) ten.get("taskDefinition").get("containerDefinitions");
+        for (int i = 2; i <= 10; i++) {
+            containers
+                    .addObject()
+                    .put("name", "worker-" + i)
+                    .put("image", "example/worker:1")
+                    .put("memoryReservation", 16)
+                    .put("essential", false);
+        }
+        wireMock.stubFor(op("DescribeTaskDefinition").atPriority(1).willReturn(json(ten)));
+
+        try (AgentInstaller installer = installer(api())) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.changes()).extracting(Change::action).containsOnly(ChangeAction.SKIP);
+            assertThat(plan.changes())
+                    .filteredOn(c -> c.resourceType().equals("AWS::ECS::TaskDefinition"))
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.reason())
+                            .hasValue("app:3 (family app) already has 10 containers, the most an ECS task definition"
+                                    + " takes, so the log router cannot be added: move a container to another task"
+                                    + " definition, then plan again"));
+            assertThat(plan.changes())
+                    .filteredOn(c -> c.resourceType().equals("AWS::ECS::Service"))
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.reason().orElseThrow()).contains("already has 10 containers"));
+            installer.apply(plan);
+            assertThat(calls("RegisterTaskDefinition") + calls("UpdateService")).isZero();
+        }
+    }
+
     @Test
     void apply_retriesThrottledCalls_andReportsHowManyWereThrottled() {
         stubApiService();
