@@ -328,6 +328,25 @@ public final class ApplyRunner {
             finish(change, Journal.Event.UNKNOWN, Outcome.UNKNOWN, reason, appliedState);
         }
 
+        @Override
+        public void notAttempted(Change change, Change cause, String reason) {
+            ResourceResult causeResult = results.get(key(cause));
+            if (causeResult == null || causeResult.outcome() == Outcome.APPLIED || inFlight.contains(key(change))) {
+                // The cause landed or is unreported, or this change was started: its failure is its own, and counts.
+                failed(change, reason, null);
+                return;
+            }
+            LOG.info("Not attempted {}: {}", change.resourceId(), reason);
+            if (notStarted.contains(key(change))) {
+                return; // core refused it already
+            }
+            if (!reported.add(key(change))) {
+                throw new IllegalStateException("Target reported " + change.resourceId() + " twice");
+            }
+            // Never started, so no journal line (resume starts it again); not counted: its cause already was.
+            record(change, ResourceResult.of(change, Outcome.NOT_ATTEMPTED, reason), false);
+        }
+
         private void finish(
                 Change change,
                 Journal.Event event,

@@ -9,9 +9,9 @@ import org.jspecify.annotations.Nullable;
  * The context of an apply: a {@link TargetContext} plus the sink for each change's outcome. Every method is
  * thread-safe. Core journals each call, flushed to disk, before it returns.
  *
- * <p>A target's {@link TargetService} reports each change it was given exactly once, with exactly one of {@link #applied}, {@link #skipped},
- * {@link #failed} or {@link #unknown}; a change it never reports is recorded as not attempted. The outcome MUST be
- * true:
+ * <p>A target's {@link TargetService} reports each change it was given exactly once, with exactly one of {@link
+ * #applied}, {@link #skipped}, {@link #failed}, {@link #unknown} or {@link #notAttempted}; a change it never reports is
+ * recorded as not attempted. The outcome MUST be true:
  *
  * <ul>
  *   <li>{@link #applied}: the change landed, as AWS answered or as read back.
@@ -100,6 +100,22 @@ public interface ApplyContext extends TargetContext {
      */
     default void unknown(Change change, String reason, @Nullable Throwable cause, @Nullable JsonNode appliedState) {
         failed(change, reason, cause);
+    }
+
+    /**
+     * The change was never started because another change of this apply that it needs did not land or could not be
+     * confirmed (e.g. a service update whose new task definition revision failed to register): nothing of it was sent.
+     * Core records it as not attempted and, when {@code cause} was reported failed, unknown, skipped or not attempted,
+     * does not count it against the failure limit, so one root cause counts once however many changes depend on it. A
+     * cause that landed or was not reported yet makes this change a failure of its own, counted. The default, for
+     * contexts written before this method existed, reports it failed.
+     *
+     * @param change the change, never started
+     * @param cause the change of this apply it needed, reported before this call
+     * @param reason why it was not started, naming the cause, without secrets
+     */
+    default void notAttempted(Change change, Change cause, String reason) {
+        failed(change, reason, null);
     }
 
     /**

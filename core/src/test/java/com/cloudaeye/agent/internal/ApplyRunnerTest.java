@@ -259,6 +259,50 @@ class ApplyRunnerTest {
     }
 
     @Test
+    void aChangeNotStartedForAFailedChangeItNeeds_isNotAttempted_andTheRootCauseCountsOnce() {
+        FakeTarget fake = new FakeTarget("fake", null)
+                .resource("a1", Behaviour.FAIL)
+                .resource("a2", Behaviour.NEEDS_PREVIOUS)
+                .resource("a3", Behaviour.NEEDS_PREVIOUS)
+                .resource("a4", Behaviour.APPLY);
+        List<ProgressListener.Progress> progress = Collections.synchronizedList(new ArrayList<>());
+        ProgressListener listener = new ProgressListener() {
+            @Override
+            public void finished(ResourceResult result, ProgressListener.Progress p) {
+                progress.add(p);
+            }
+        };
+        try (AgentInstaller installer =
+                installer(fake).maxFailures(2).listener(listener).build()) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(outcomes(result))
+                    .as("one failure, not three: a4 still runs under maxFailures(2)")
+                    .containsExactly(Outcome.FAILED, Outcome.NOT_ATTEMPTED, Outcome.NOT_ATTEMPTED, Outcome.APPLIED);
+            assertThat(result.results().get(1).message())
+                    .hasValue("not started: " + FakeTarget.arn("a1") + " did not land");
+            assertThat(progress).extracting(ProgressListener.Progress::failed).containsExactly(1, 1, 1, 1);
+            Journal journal = Journal.read(result.journal().orElseThrow());
+            assertThat(journal.sent())
+                    .as("never started, so nothing to roll back, and resume starts them")
+                    .extracting(j -> j.change().resourceId())
+                    .containsExactly(FakeTarget.arn("a1"), FakeTarget.arn("a4"));
+        }
+    }
+
+    @Test
+    void aChangeNotStartedForAChangeThatLanded_isItsOwnFailure_andCounts() {
+        FakeTarget fake = new FakeTarget("fake", null)
+                .resource("a1", Behaviour.APPLY)
+                .resource("a2", Behaviour.NEEDS_PREVIOUS)
+                .resource("a3", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(fake).maxFailures(1).build()) {
+            assertThat(outcomes(installer.apply(installer.plan())))
+                    .containsExactly(Outcome.APPLIED, Outcome.FAILED, Outcome.NOT_ATTEMPTED);
+        }
+    }
+
+    @Test
     void rollback_receivesEveryChangeWhoseMutationWasSent_withItsEventAndAppliedState() {
         FakeTarget fake = new FakeTarget("fake", null)
                 .resource("a1", Behaviour.APPLY)

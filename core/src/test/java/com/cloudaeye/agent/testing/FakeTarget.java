@@ -50,7 +50,12 @@ public class FakeTarget implements Target, TargetService {
         /** Reports applied twice (a target bug). */
         REPORT_TWICE,
         /** Reports starting, "mutates", reports applied, then reports failed as well (a target bug). */
-        APPLY_THEN_FAIL
+        APPLY_THEN_FAIL,
+        /**
+         * Needs the previous resource's change: never starts, and reports it not attempted with that change as its
+         * cause (as a service update whose revision failed to register).
+         */
+        NEEDS_PREVIOUS
     }
 
     private final String name;
@@ -208,7 +213,10 @@ public class FakeTarget implements Target, TargetService {
 
     @Override
     public void apply(List<Change> changes, ApplyContext context) {
+        Change previous = null;
         for (Change c : changes) {
+            Change needed = previous;
+            previous = c;
             if (context.shouldStop()) {
                 log.add("stop");
                 return;
@@ -244,6 +252,13 @@ public class FakeTarget implements Target, TargetService {
                 case SKIP -> context.skipped(c, "changed since planning: re-plan");
                 case SILENT -> log.add("silent " + r);
                 case THROW -> throw new com.cloudaeye.agent.AgentException("Cannot write the journal: disk full");
+                case NEEDS_PREVIOUS -> {
+                    if (needed == null) {
+                        throw new IllegalStateException(r + " needs a previous resource");
+                    }
+                    log.add("not started " + r);
+                    context.notAttempted(c, needed, "not started: " + needed.resourceId() + " did not land");
+                }
                 case REPORT_TWICE -> {
                     context.applied(c, null, null);
                     context.applied(c, null, null);

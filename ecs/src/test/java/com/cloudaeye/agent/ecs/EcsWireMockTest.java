@@ -333,23 +333,115 @@ class EcsWireMockTest {
         }
     }
 
-    @Test
-    void apply_whenFargateRejectsTheSize_failsTheRevisionAndItsServices_withoutUpdatingThem() {
+    /** The api and jobs services, both on app:3: one registration that both need. */
+    private void stubTwoServicesSharingARevision() {
         stubApiService();
+        wireMock.stubFor(op("DescribeServices").atPriority(1).willReturn(ok("describe-services.json")));
+    }
+
+    private static final String API = "arn:aws:ecs:us-east-1:123456789012:service/prod/api";
+    private static final String JOBS = "arn:aws:ecs:us-east-1:123456789012:service/prod/jobs";
+
+    @Test
+    void apply_whenFargateRejectsTheSize_failsTheRevisionOnce_andItsServicesAreNotAttempted() {
+        stubTwoServicesSharingARevision();
         wireMock.stubFor(op("RegisterTaskDefinition").willReturn(error("fargate-validation-error.json")));
 
-        try (AgentInstaller installer = installer(api())) {
+        try (AgentInstaller installer = installer(api().services("api", "jobs"))) {
             ApplyResult result = installer.apply(installer.plan());
 
             assertThat(result.status()).isEqualTo(ApplyResult.Status.FAILED);
             assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
-                    .extracting(r -> r.message().orElse(""))
-                    .containsExactly(
-                            "not updated: registering the new revision of app:3 failed",
-                            "registering a new revision of app:3 failed: ClientException: No Fargate configuration"
-                                    + " exists for given values: 512 CPU, 1000 memory. See the Amazon ECS"
-                                    + " documentation for the valid values.");
+                    .as("one root cause, one failure: the services were never sent")
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.message())
+                            .hasValue("registering a new revision of app:3 failed: ClientException: No Fargate"
+                                    + " configuration exists for given values: 512 CPU, 1000 memory. See the Amazon ECS"
+                                    + " documentation for the valid values."));
+            assertThat(result.withOutcome(ResourceResult.Outcome.NOT_ATTEMPTED))
+                    .extracting(r -> r.change().resourceId(), r -> r.message().orElse(""))
+                    .containsExactlyInAnyOrder(
+                            org.assertj.core.groups.Tuple.tuple(
+                                    API,
+                                    "not updated: registering its new revision from app:3 failed (see that task definition change)"),
+                            org.assertj.core.groups.Tuple.tuple(
+                                    JOBS,
+                                    "not updated: registering its new revision from app:3 failed (see that task definition change)"));
             assertThat(calls("UpdateService")).isZero();
+        }
+    }
+
+    @Test
+    void apply_whenRegisteringLosesItsAnswerAndCannotBeReadBack_isUnknown_andItsServicesAreNotAttempted() {
+        stubTwoServicesSharingARevision();
+        com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder serverError =
+                aResponse().withStatus(500).withHeader("Content-Type", JSON).withBody("{}");
+        wireMock.stubFor(op("RegisterTaskDefinition")
+                .inScenario("lost")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(serverError)
+                .willSetStateTo("lost"));
+        wireMock.stubFor(op("RegisterTaskDefinition")
+                .inScenario("lost")
+                .whenScenarioStateIs("lost")
+                .willReturn(serverError));
+        wireMock.stubFor(op("ListTaskDefinitions")
+                .inScenario("lost")
+                .whenScenarioStateIs("lost")
+                .atPriority(1)
+                .willReturn(serverError));
+
+        try (AgentInstaller installer = installer(api().services("api", "jobs"))) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.change().resourceType()).isEqualTo("AWS::ECS::TaskDefinition"));
+            assertThat(result.withOutcome(ResourceResult.Outcome.FAILED)).isEmpty();
+            assertThat(result.withOutcome(ResourceResult.Outcome.NOT_ATTEMPTED))
+                    .extracting(r -> r.change().resourceId())
+                    .containsExactlyInAnyOrder(API, JOBS);
+            assertThat(result.withOutcome(ResourceResult.Outcome.NOT_ATTEMPTED))
+                    .allSatisfy(r -> assertThat(r.message())
+                            .hasValue("not updated: registering its new revision from app:3 has an unknown outcome"
+                                    + " (see that task definition change): resume or plan again"));
+            assertThat(calls("UpdateService")).isZero();
+        }
+    }
+
+    /** Moto registers an 11th container; AWS refuses it, so only planning can tell the user in time. */
+    @Test
+    void plan_whenTheTaskDefinitionHasTenContainers_skipsItAndItsService_namingTheLimitAndTheFix() throws IOException {
+        stubApiService();
+        ObjectNode ten = (ObjectNode) Json.parse(fixture("describe-task-definition.json"));
+        ArrayNode containers = (ArrayNode) ten.get("taskDefinition").get("containerDefinitions");
+        for (int i = 2; i <= 10; i++) {
+            containers
+                    .addObject()
+                    .put("name", "worker-" + i)
+                    .put("image", "example/worker:1")
+                    .put("memoryReservation", 16)
+                    .put("essential", false);
+        }
+        wireMock.stubFor(op("DescribeTaskDefinition").atPriority(1).willReturn(json(ten)));
+
+        try (AgentInstaller installer = installer(api())) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.changes()).extracting(Change::action).containsOnly(ChangeAction.SKIP);
+            assertThat(plan.changes())
+                    .filteredOn(c -> c.resourceType().equals("AWS::ECS::TaskDefinition"))
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.reason())
+                            .hasValue("app:3 (family app) already has 10 containers, the most an ECS task definition"
+                                    + " takes, so the log router cannot be added: move a container to another task"
+                                    + " definition, then plan again"));
+            assertThat(plan.changes())
+                    .filteredOn(c -> c.resourceType().equals("AWS::ECS::Service"))
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.reason().orElseThrow()).contains("already has 10 containers"));
+            installer.apply(plan);
+            assertThat(calls("RegisterTaskDefinition") + calls("UpdateService")).isZero();
         }
     }
 

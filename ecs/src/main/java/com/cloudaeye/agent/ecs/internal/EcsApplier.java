@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Applies planned ECS changes: registers one revision per source revision, then moves each service to its revision
@@ -35,7 +34,7 @@ public final class EcsApplier {
 
     /** @param changes this target's mutating changes */
     public void apply(List<Change> changes) {
-        Map<String, CompletableFuture<@Nullable String>> registered = new HashMap<>();
+        Map<String, RevisionRegistrar.Pending> registered = new HashMap<>();
         Map<String, CompletableFuture<?>> lastOfFamily = new HashMap<>();
         List<CompletableFuture<?>> running = new ArrayList<>();
         for (Change c : changes) {
@@ -45,10 +44,10 @@ public final class EcsApplier {
                 String source = EcsStates.revisionState(c.targetState()).source();
                 CompletableFuture<?> previous = lastOfFamily.getOrDefault(
                         TaskDefinitions.family(source), CompletableFuture.completedFuture(null));
-                CompletableFuture<@Nullable String> f =
+                CompletableFuture<RevisionRegistrar.NewRevision> f =
                         previous.handle((ignored, error) -> null).thenCompose(ignored -> registrar.register(c));
                 lastOfFamily.put(TaskDefinitions.family(source), f);
-                registered.put(source, f);
+                registered.put(source, new RevisionRegistrar.Pending(c, f));
                 running.add(f);
             }
         }

@@ -120,6 +120,15 @@ final class RevisionDecisions {
                                     .flatMap(r -> r.warnings().stream())
                                     .collect(Collectors.joining(" ")));
         }
+        if (installed.containers().size() > TaskDefinitions.MAX_CONTAINERS) {
+            return skip(
+                    source,
+                    routerSource,
+                    TaskDefinitions.shortName(arn) + " (family " + source.family() + ") already has "
+                            + source.containerDefinitions().size() + " containers, the most an ECS task definition"
+                            + " takes, so the log router cannot be added: move a container to another task"
+                            + " definition, then plan again");
+        }
         Sizing sizing = Sizing.of(source, installed.containers(), selection.allowTaskResize());
         if (sizing.problem() != null) {
             return skip(source, routerSource, sizing.problem());

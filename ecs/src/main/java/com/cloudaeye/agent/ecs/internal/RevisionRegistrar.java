@@ -1,8 +1,10 @@
 package com.cloudaeye.agent.ecs.internal;
 
 import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.JournalException;
 import com.cloudaeye.agent.ecs.LogRouter;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.NotStartedException;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.ReadBack;
 import java.util.List;
@@ -39,7 +41,37 @@ final class RevisionRegistrar {
         this.ecs = context.client(EcsClient.class, EcsClient::builder);
     }
 
-    CompletableFuture<@Nullable String> register(Change change) {
+    /**
+     * A registration of this apply and what became of it, for the services that need its revision.
+     *
+     * @param change the task definition change
+     * @param revision completes with the new revision, or with why there is none
+     */
+    record Pending(Change change, CompletableFuture<NewRevision> revision) {}
+
+    /**
+     * The end of a registration: the revision's ARN, or, when it did not land or could not be confirmed, what became of
+     * the registration, as its services are told (e.g. {@code failed (see that task definition change)}).
+     */
+    record NewRevision(@Nullable String arn, String whyNone) {
+        static NewRevision of(String arn) {
+            return new NewRevision(arn, "");
+        }
+
+        static NewRevision none(Throwable error) {
+            Throwable cause = AwsFailures.unwrap(error);
+            if (cause instanceof NotStartedException || cause instanceof JournalException) {
+                return new NewRevision(null, "was not started: " + cause.getMessage());
+            }
+            if (AwsFailures.isOutcomeUnknown(cause)) {
+                return new NewRevision(
+                        null, "has an unknown outcome (see that task definition change): resume or plan again");
+            }
+            return new NewRevision(null, "failed (see that task definition change)");
+        }
+    }
+
+    CompletableFuture<NewRevision> register(Change change) {
         RevisionState state = EcsStates.revisionState(change.targetState());
         String source = state.source();
         return EcsPlanner.describeTaskDefinition(context, source)
@@ -67,7 +99,7 @@ final class RevisionRegistrar {
                                 "registering a new revision of " + shortName(source) + " failed: "
                                         + AwsFailures.describe(error),
                                 error);
-                        return null;
+                        return NewRevision.none(error);
                     }
                     String arn = registered.arn();
                     if (!registered.earlier()) {
@@ -77,7 +109,7 @@ final class RevisionRegistrar {
                             change,
                             (registered.earlier() ? "already registered as " : "registered ") + shortName(arn),
                             EcsStates.toJson(new RevisionApplied(arn)));
-                    return arn;
+                    return NewRevision.of(arn);
                 });
     }
 

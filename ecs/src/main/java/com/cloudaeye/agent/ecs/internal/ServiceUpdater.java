@@ -7,6 +7,7 @@ import com.cloudaeye.agent.spi.support.ReadBack;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
@@ -38,16 +39,17 @@ final class ServiceUpdater {
         this.registrar = registrar;
     }
 
-    CompletableFuture<?> update(Change change, Map<String, CompletableFuture<@Nullable String>> registered) {
+    CompletableFuture<?> update(Change change, Map<String, RevisionRegistrar.Pending> registered) {
         ServiceState state = EcsStates.serviceState(change.targetState());
         String to = state.to();
-        CompletableFuture<@Nullable String> target;
+        RevisionRegistrar.@Nullable Pending registration = null;
+        CompletableFuture<RevisionRegistrar.NewRevision> target;
         if (to != null) {
-            target = CompletableFuture.completedFuture(to);
+            target = CompletableFuture.completedFuture(RevisionRegistrar.NewRevision.of(to));
         } else {
             String source = String.valueOf(state.source());
-            target = registered.get(source);
-            if (target == null) {
+            registration = registered.get(source);
+            if (registration == null) {
                 // Resuming: the revision was registered by the interrupted apply, so only this service is left.
                 return previouslyRegistered(state)
                         .thenCompose(arn -> {
@@ -72,14 +74,19 @@ final class ServiceUpdater {
                             return null;
                         });
             }
+            target = registration.revision();
         }
-        return target.thenCompose(arn -> {
+        RevisionRegistrar.@Nullable Pending needed = registration;
+        return target.thenCompose(revision -> {
+                    String arn = revision.arn();
                     if (arn == null) {
-                        context.failed(
+                        // Never sent: its registration is the one root cause, reported (and counted) there.
+                        context.notAttempted(
                                 change,
-                                "not updated: registering the new revision of "
-                                        + shortName(String.valueOf(state.source())) + " failed",
-                                null);
+                                Objects.requireNonNull(needed, "only a registration of this apply has no revision")
+                                        .change(),
+                                "not updated: registering its new revision from "
+                                        + shortName(String.valueOf(state.source())) + " " + revision.whyNone());
                         return CompletableFuture.completedFuture(null);
                     }
                     if (context.shouldStop()) {

@@ -42,6 +42,11 @@ public final class TaskDefinitions {
     public static final String TOKEN_VARIABLE = AgentSettings.TOKEN_VARIABLE;
     /** The router's environment variable that carries the logs endpoint. */
     public static final String ENDPOINT_VARIABLE = AgentSettings.ENDPOINT_VARIABLE;
+    /**
+     * The most containers a task definition takes (the ECS service quota "container definitions per task definition",
+     * not adjustable): RegisterTaskDefinition refuses more, which moto does not check.
+     */
+    static final int MAX_CONTAINERS = 10;
 
     private TaskDefinitions() {}
 
