@@ -33,7 +33,8 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Uninstall registers revisions without the router, with every application container's previous log
- * configuration restored, and rolls them out the same way. Rollback puts services back on their previous revision.
+ * configuration restored, and rolls them out the same way. Rollback puts services back on their previous revision,
+ * then deregisters the revisions the apply registered, except one that a service of the cluster runs since.
  *
  * <p>What it changes, and the permissions the plan's policy asks for:
  *

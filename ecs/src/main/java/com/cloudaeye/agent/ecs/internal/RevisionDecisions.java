@@ -22,6 +22,7 @@ import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.LogConfiguration;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
 
 /**
  * Decides per source task definition revision what an install or an uninstall does: register a new revision, reuse
@@ -184,7 +185,8 @@ final class RevisionDecisions {
                 router,
                 RedactedLogConfiguration.of(installed.previousLogs()),
                 sizing.resizedCpu(),
-                sizing.resizedMemory());
+                sizing.resizedMemory(),
+                selection.cluster());
         change.targetState(EcsStates.toJson(state)).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, routerSource);
     }
@@ -259,8 +261,8 @@ final class RevisionDecisions {
                     true,
                     false));
         }
-        RevisionState state =
-                RevisionState.uninstall(arn, RedactedLogConfiguration.of(TaskDefinitions.previousLogs(ours.get())));
+        RevisionState state = RevisionState.uninstall(
+                arn, RedactedLogConfiguration.of(TaskDefinitions.previousLogs(ours.get())), selection.cluster());
         change.targetState(EcsStates.toJson(state)).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, arn);
     }
@@ -273,7 +275,10 @@ final class RevisionDecisions {
         DescribeTaskDefinitionResponse newest = CallScheduler.join(latestByFamily.computeIfAbsent(
                 source.family(), family -> EcsPlanner.describeTaskDefinition(context, family)));
         TaskDefinition td = newest.taskDefinition();
-        return td.revision() > source.revision() && RevisionRequests.registers(newest, intended, context.agent())
+        // AWS answers a family with its latest ACTIVE revision; moto with its newest, even a deregistered one.
+        return td.status() == TaskDefinitionStatus.ACTIVE
+                        && td.revision() > source.revision()
+                        && RevisionRequests.registers(newest, intended, context.agent())
                 ? Optional.of(td)
                 : Optional.empty();
     }
