@@ -205,7 +205,8 @@ public final class EcsTarget implements Target {
 
         /**
          * @param allow whether a Fargate task too small for the router may be raised to the next valid Fargate
-         *     cpu/memory size (default false: such tasks are skipped with the reason)
+         *     cpu/memory size (default false: such tasks are skipped with the reason); uninstall restores the size
+         *     before the install while the task still has the one the install set
          * @return this
          */
         public Builder allowTaskResize(boolean allow) {

@@ -381,6 +381,68 @@ class EcsScenariosIT {
     }
 
     @Test
+    void uninstall_afterAnInstallThatResizedTheTask_restoresTheTaskSizeItHadBefore() {
+        TaskDefinition tiny = moto.fargate("tiny", "256", "512", MotoEcs.app("app", 256, 512));
+        moto.service("prod", "tiny-svc", tiny);
+        EcsTarget target =
+                MotoEcs.target().services("tiny-svc").allowTaskResize(true).build();
+        try (AgentInstaller installer = installer(target)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            assertThat(moto.describe(moto.taskDefinitionOf("prod", "tiny-svc")).cpu())
+                    .isEqualTo("512");
+
+            Plan uninstall = installer.planUninstall();
+            assertThat(only(uninstall, "task-definition/tiny:2").attributes())
+                    .extracting(AttributeChange::toString)
+                    .contains("Cpu: 512 -> 256", "Memory: 1024 -> 512");
+            assertThat(installer.apply(uninstall).isSuccess()).isTrue();
+
+            TaskDefinition restored = moto.describe(moto.taskDefinitionOf("prod", "tiny-svc"));
+            assertThat(restored.cpu()).isEqualTo("256");
+            assertThat(restored.memory()).isEqualTo("512");
+            assertThat(restored.containerDefinitions()).isEqualTo(tiny.containerDefinitions());
+            assertThat(installer.planUninstall().mutations()).isEmpty();
+        }
+    }
+
+    @Test
+    void uninstall_whenTheUserResizedTheTaskSinceTheInstall_keepsTheirSize_andSaysSo() {
+        TaskDefinition tiny = moto.fargate("tiny", "256", "512", MotoEcs.app("app", 256, 512));
+        moto.service("prod", "tiny-svc", tiny);
+        EcsTarget target =
+                MotoEcs.target().services("tiny-svc").allowTaskResize(true).build();
+        try (AgentInstaller installer = installer(target)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            // The user grows the task further by hand: a copy of our revision with their own size.
+            TaskDefinition ours = moto.describe(moto.taskDefinitionOf("prod", "tiny-svc"));
+            TaskDefinition bigger =
+                    moto.register(software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest.builder()
+                            .family(ours.family())
+                            .requiresCompatibilitiesWithStrings(ours.requiresCompatibilitiesAsStrings())
+                            .networkMode(ours.networkMode())
+                            .executionRoleArn(ours.executionRoleArn())
+                            .taskRoleArn(ours.taskRoleArn())
+                            .cpu("1024")
+                            .memory("2048")
+                            .containerDefinitions(ours.containerDefinitions())
+                            .build());
+            moto.ecs.updateService(
+                    u -> u.cluster("prod").service("tiny-svc").taskDefinition(bigger.taskDefinitionArn()));
+
+            Plan uninstall = installer.planUninstall();
+            Change td = only(uninstall, "task-definition/tiny:3");
+            assertThat(td.attributes())
+                    .extracting(AttributeChange::toString)
+                    .noneMatch(a -> a.startsWith("Cpu") || a.startsWith("Memory"));
+            assertThat(td.warnings()).anyMatch(w -> w.contains("1024 CPU units / 2048 MiB") && w.contains("keeps"));
+            assertThat(installer.apply(uninstall).isSuccess()).isTrue();
+            TaskDefinition now = moto.describe(moto.taskDefinitionOf("prod", "tiny-svc"));
+            assertThat(now.cpu()).isEqualTo("1024");
+            assertThat(now.memory()).isEqualTo("2048");
+        }
+    }
+
+    @Test
     void tokenFromSecretsManager_goesThroughSecrets_andThePlanNamesTheExecutionRole() {
         EcsTarget target = MotoEcs.target()
                 .services("web-a")

@@ -255,6 +255,14 @@ final class RevisionDecisions {
                 change.addAttributes(AttributeChange.of("ContainerDefinitions." + c.name() + ".Logs", was, now));
             }
         }
+        RecordedTaskSize.Restore size = RecordedTaskSize.restore(source, restored);
+        if (size.cpu() != null && size.memory() != null) {
+            change.addAttributes(AttributeChange.of("Cpu", source.cpu(), size.cpu()));
+            change.addAttributes(AttributeChange.of("Memory", source.memory(), size.memory()));
+        }
+        if (size.kept() != null) {
+            change.addWarnings(size.kept());
+        }
         if (ours.get().environment().stream().anyMatch(kv -> TaskDefinitions.TOKEN_VARIABLE.equals(kv.name()))) {
             change.addAttributes(AttributeChange.redacted(
                     "ContainerDefinitions." + ours.get().name() + ".Environment." + TaskDefinitions.TOKEN_VARIABLE,
