@@ -33,7 +33,8 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Uninstall registers revisions without the router, with every application container's previous log
- * configuration restored, and rolls them out the same way. Rollback puts services back on their previous revision.
+ * configuration restored, and rolls them out the same way. Rollback puts services back on their previous revision,
+ * then deregisters the revisions the apply registered, except one that a service of the cluster runs since.
  *
  * <p>What it changes, and the permissions the plan's policy asks for:
  *
@@ -204,7 +205,8 @@ public final class EcsTarget implements Target {
 
         /**
          * @param allow whether a Fargate task too small for the router may be raised to the next valid Fargate
-         *     cpu/memory size (default false: such tasks are skipped with the reason)
+         *     cpu/memory size (default false: such tasks are skipped with the reason); uninstall restores the size
+         *     before the install while the task still has the one the install set
          * @return this
          */
         public Builder allowTaskResize(boolean allow) {

@@ -102,9 +102,21 @@ class EcsRandomCrashIT {
             return out;
         }
 
-        /** A registration is keyed by its source revision (the router's label), which is its change's resource. */
+        /**
+         * A registration is keyed by its source revision (the router's label), which is its change's resource; a
+         * rollback's deregistration by the revision it deregisters, its change's resource too. AWS authorizes neither
+         * on a resource.
+         */
         @Override
         public Optional<String> mutationKey(ThrottlingProxy.Request request) {
+            if (request.action().equals("ecs:DeregisterTaskDefinition")) {
+                try {
+                    return Optional.of(
+                            JSON.readTree(request.body()).path("taskDefinition").asText());
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
             if (!request.action().equals("ecs:RegisterTaskDefinition")) {
                 return CrashHarness.Subject.super.mutationKey(request);
             }

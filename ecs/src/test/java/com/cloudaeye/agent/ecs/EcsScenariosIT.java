@@ -8,7 +8,9 @@ import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.testing.Moto;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,6 +30,7 @@ import software.amazon.awssdk.services.ecs.model.FirelensConfigurationType;
 import software.amazon.awssdk.services.ecs.model.LogConfiguration;
 import software.amazon.awssdk.services.ecs.model.LogDriver;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
 
 /** Install, upgrade, uninstall and rollback of the log router against moto, checked on the registered revisions. */
 class EcsScenariosIT {
@@ -233,7 +236,10 @@ class EcsScenariosIT {
             Plan rollback = installer.planRollback(journal);
             assertThat(only(rollback, "service/prod/worker").action()).isEqualTo(ChangeAction.SKIP);
             assertThat(only(rollback, "service/prod/web-a").action()).isEqualTo(ChangeAction.UPDATE);
-            assertThat(only(rollback, "task-definition/web:1").action()).isEqualTo(ChangeAction.NO_OP);
+            assertThat(only(rollback, "task-definition/web:2").action()).isEqualTo(ChangeAction.DELETE);
+            assertThat(only(rollback, "task-definition/worker:2").action())
+                    .as("the user's worker:3 is not the apply's worker:2, which no service runs now")
+                    .isEqualTo(ChangeAction.DELETE);
             ApplyResult rolledBack = installer.apply(rollback);
 
             assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
@@ -241,6 +247,80 @@ class EcsScenariosIT {
             assertThat(moto.taskDefinitionOf("prod", "web-b")).isEqualTo(web.taskDefinitionArn());
             assertThat(moto.taskDefinitionOf("prod", "worker")).isEqualTo(manual.taskDefinitionArn());
             assertThat(installer.planRollback(journal).mutations()).isEmpty();
+        }
+    }
+
+    @Test
+    void rollback_deregistersTheRevisionsTheApplyRegistered_afterTheServicesMovedBack() {
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            String webRegistered = moto.taskDefinitionOf("prod", "web-a");
+            String workerRegistered = moto.taskDefinitionOf("prod", "worker");
+            assertThat(webRegistered).endsWith("task-definition/web:2");
+            Journal journal = Journal.read(result.journal().orElseThrow());
+
+            Plan rollback = installer.planRollback(journal);
+            assertThat(only(rollback, "task-definition/web:2").action()).isEqualTo(ChangeAction.DELETE);
+            assertThat(only(rollback, "task-definition/worker:2").action()).isEqualTo(ChangeAction.DELETE);
+            assertThat(rollback.requiredPolicy().allows(Permission.of("ecs:DeregisterTaskDefinition", "*")))
+                    .isTrue();
+            ApplyResult rolledBack = installer.apply(rollback);
+
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).isEqualTo(web.taskDefinitionArn());
+            assertThat(moto.taskDefinitionOf("prod", "web-b")).isEqualTo(web.taskDefinitionArn());
+            assertThat(moto.taskDefinitionOf("prod", "worker")).isEqualTo(worker.taskDefinitionArn());
+            assertThat(moto.describe(webRegistered).status()).isEqualTo(TaskDefinitionStatus.INACTIVE);
+            assertThat(moto.describe(workerRegistered).status()).isEqualTo(TaskDefinitionStatus.INACTIVE);
+            assertThat(moto.describe(web.taskDefinitionArn()).status()).isEqualTo(TaskDefinitionStatus.ACTIVE);
+            assertThat(installer.planRollback(journal).mutations()).isEmpty();
+            // The token's revision is gone, so an install registers a new one instead of reusing it.
+            Plan again = installer.plan();
+            assertThat(only(again, "task-definition/web:1").action()).isEqualTo(ChangeAction.CREATE);
+        }
+    }
+
+    @Test
+    void rollback_keepsARegisteredRevisionThatAnotherServiceRunsSince_andSaysWhy() {
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            String webRegistered = moto.taskDefinitionOf("prod", "web-a");
+            // The excluded legacy-cron is deployed by hand on the revision the apply registered.
+            moto.ecs.updateService(u -> u.cluster("prod").service("legacy-cron").taskDefinition(webRegistered));
+
+            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+            Change kept = only(rollback, "task-definition/web:2");
+            assertThat(kept.action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(kept.reason()).get().asString().contains("legacy-cron");
+            ApplyResult rolledBack = installer.apply(rollback);
+
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).isEqualTo(web.taskDefinitionArn());
+            assertThat(moto.taskDefinitionOf("prod", "legacy-cron")).isEqualTo(webRegistered);
+            assertThat(moto.describe(webRegistered).status()).isEqualTo(TaskDefinitionStatus.ACTIVE);
+        }
+    }
+
+    @Test
+    void rollback_ofARegisterOnlyApply_keepsTheRevisionAUserDeployedSince() {
+        try (AgentInstaller installer = installer(
+                MotoEcs.target().services("web-a").updateServices(false).build())) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            String registered = moto.ecs
+                    .describeTaskDefinition(d -> d.taskDefinition("web"))
+                    .taskDefinition()
+                    .taskDefinitionArn();
+            assertThat(registered).endsWith("web:2");
+            moto.ecs.updateService(u -> u.cluster("prod").service("web-a").taskDefinition(registered));
+
+            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+            assertThat(only(rollback, "task-definition/web:2").action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(installer.apply(rollback).withOutcome(ResourceResult.Outcome.FAILED))
+                    .isEmpty();
+            assertThat(moto.describe(registered).status()).isEqualTo(TaskDefinitionStatus.ACTIVE);
         }
     }
 
@@ -297,6 +377,68 @@ class EcsScenariosIT {
             assertThat(resized.cpu()).isEqualTo("512");
             assertThat(resized.memory()).isEqualTo("1024");
             assertThat(installer.plan().mutations()).isEmpty();
+        }
+    }
+
+    @Test
+    void uninstall_afterAnInstallThatResizedTheTask_restoresTheTaskSizeItHadBefore() {
+        TaskDefinition tiny = moto.fargate("tiny", "256", "512", MotoEcs.app("app", 256, 512));
+        moto.service("prod", "tiny-svc", tiny);
+        EcsTarget target =
+                MotoEcs.target().services("tiny-svc").allowTaskResize(true).build();
+        try (AgentInstaller installer = installer(target)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            assertThat(moto.describe(moto.taskDefinitionOf("prod", "tiny-svc")).cpu())
+                    .isEqualTo("512");
+
+            Plan uninstall = installer.planUninstall();
+            assertThat(only(uninstall, "task-definition/tiny:2").attributes())
+                    .extracting(AttributeChange::toString)
+                    .contains("Cpu: 512 -> 256", "Memory: 1024 -> 512");
+            assertThat(installer.apply(uninstall).isSuccess()).isTrue();
+
+            TaskDefinition restored = moto.describe(moto.taskDefinitionOf("prod", "tiny-svc"));
+            assertThat(restored.cpu()).isEqualTo("256");
+            assertThat(restored.memory()).isEqualTo("512");
+            assertThat(restored.containerDefinitions()).isEqualTo(tiny.containerDefinitions());
+            assertThat(installer.planUninstall().mutations()).isEmpty();
+        }
+    }
+
+    @Test
+    void uninstall_whenTheUserResizedTheTaskSinceTheInstall_keepsTheirSize_andSaysSo() {
+        TaskDefinition tiny = moto.fargate("tiny", "256", "512", MotoEcs.app("app", 256, 512));
+        moto.service("prod", "tiny-svc", tiny);
+        EcsTarget target =
+                MotoEcs.target().services("tiny-svc").allowTaskResize(true).build();
+        try (AgentInstaller installer = installer(target)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            // The user grows the task further by hand: a copy of our revision with their own size.
+            TaskDefinition ours = moto.describe(moto.taskDefinitionOf("prod", "tiny-svc"));
+            TaskDefinition bigger =
+                    moto.register(software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest.builder()
+                            .family(ours.family())
+                            .requiresCompatibilitiesWithStrings(ours.requiresCompatibilitiesAsStrings())
+                            .networkMode(ours.networkMode())
+                            .executionRoleArn(ours.executionRoleArn())
+                            .taskRoleArn(ours.taskRoleArn())
+                            .cpu("1024")
+                            .memory("2048")
+                            .containerDefinitions(ours.containerDefinitions())
+                            .build());
+            moto.ecs.updateService(
+                    u -> u.cluster("prod").service("tiny-svc").taskDefinition(bigger.taskDefinitionArn()));
+
+            Plan uninstall = installer.planUninstall();
+            Change td = only(uninstall, "task-definition/tiny:3");
+            assertThat(td.attributes())
+                    .extracting(AttributeChange::toString)
+                    .noneMatch(a -> a.startsWith("Cpu") || a.startsWith("Memory"));
+            assertThat(td.warnings()).anyMatch(w -> w.contains("1024 CPU units / 2048 MiB") && w.contains("keeps"));
+            assertThat(installer.apply(uninstall).isSuccess()).isTrue();
+            TaskDefinition now = moto.describe(moto.taskDefinitionOf("prod", "tiny-svc"));
+            assertThat(now.cpu()).isEqualTo("1024");
+            assertThat(now.memory()).isEqualTo("2048");
         }
     }
 

@@ -1,7 +1,6 @@
 package com.cloudaeye.agent.ecs;
 
 import com.cloudaeye.agent.AgentInstallerBuilder;
-import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.TargetContract;
@@ -41,12 +40,6 @@ class EcsTargetIT extends TargetContract {
     @Override
     protected AgentInstallerBuilder environment() {
         return MotoEcs.environment();
-    }
-
-    @Override
-    protected boolean keptByRollback(Change change) {
-        // Rollback moves the services back and keeps the registered revisions (immutable; a service may use them).
-        return change.resourceId().contains(":task-definition/");
     }
 
     @Override

@@ -14,7 +14,9 @@ import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.internal.JournalWriter;
@@ -63,9 +65,18 @@ class EcsWireMockTest {
         noNewerRevisions();
     }
 
-    /** The family has no revision newer than a source: nothing an earlier attempt registered. */
+    /**
+     * The family has no revision newer than a source: nothing an earlier attempt registered; the cluster has the api
+     * service only (where a rollback looks for services that run a revision it deregisters).
+     */
     private void noNewerRevisions() {
         wireMock.stubFor(op("ListTaskDefinitions").atPriority(10).willReturn(arns()));
+        wireMock.stubFor(op("ListServices")
+                .atPriority(10)
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", JSON)
+                        .withBody("{\"serviceArns\":[\"arn:aws:ecs:us-east-1:123456789012:service/prod/api\"]}")));
     }
 
     private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder arns(String... arns) {
@@ -239,12 +250,106 @@ class EcsWireMockTest {
             Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
 
             assertThat(rollback.mutations())
+                    .filteredOn(c -> c.resourceType().equals("AWS::ECS::Service"))
                     .as("the service the apply moved is moved back, proven by the journaled revision")
                     .singleElement()
                     .satisfies(c -> {
                         assertThat(c.resourceId()).endsWith("service/prod/api");
                         assertThat(c.targetState().path("to").asText()).endsWith("task-definition/app:3");
                     });
+        }
+    }
+
+    /**
+     * The rollback moves the service back first, and only then deregisters the revision the apply registered (before,
+     * the service still ran it and it would be kept); DeregisterTaskDefinition's answer is lost on every attempt, and
+     * the read-back finds the revision inactive: applied.
+     */
+    @Test
+    void rollback_deregistersTheRegisteredRevisionAfterTheServiceMovedBack_readingBackALostAnswer() throws Exception {
+        stubApiService();
+        wireMock.stubFor(op("DescribeServices")
+                .inScenario("rollout")
+                .whenScenarioStateIs("updated")
+                .willReturn(ok("describe-services-api-completed.json")));
+        try (AgentInstaller installer = installer(api())) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            String movedBack = fixture("describe-services-api.json");
+            wireMock.stubFor(op("UpdateService")
+                    .atPriority(1)
+                    .withRequestBody(containing("task-definition/app:3"))
+                    .inScenario("rollout")
+                    .willReturn(aResponse()
+                            .withStatus(200)
+                            .withHeader("Content-Type", JSON)
+                            .withBody("{\"service\": "
+                                    + Json.parse(movedBack).path("services").get(0) + "}"))
+                    .willSetStateTo("moved back"));
+            wireMock.stubFor(op("DescribeServices")
+                    .inScenario("rollout")
+                    .whenScenarioStateIs("moved back")
+                    .willReturn(ok("describe-services-api.json")));
+            String app4 = fixture("describe-task-definition.json")
+                    .replace("task-definition/app:3", "task-definition/app:4")
+                    .replace("\"revision\": 3", "\"revision\": 4");
+            wireMock.stubFor(op("DescribeTaskDefinition")
+                    .atPriority(1)
+                    .withRequestBody(containing("app:4"))
+                    .inScenario("rollout")
+                    .willReturn(aResponse()
+                            .withStatus(200)
+                            .withHeader("Content-Type", JSON)
+                            .withBody(app4)));
+            wireMock.stubFor(op("DeregisterTaskDefinition")
+                    .inScenario("rollout")
+                    .whenScenarioStateIs("moved back")
+                    .willReturn(aResponse()
+                            .withStatus(500)
+                            .withHeader("Content-Type", JSON)
+                            .withBody("{}"))
+                    .willSetStateTo("deregistered"));
+            wireMock.stubFor(op("DeregisterTaskDefinition")
+                    .inScenario("rollout")
+                    .whenScenarioStateIs("deregistered")
+                    .willReturn(aResponse()
+                            .withStatus(500)
+                            .withHeader("Content-Type", JSON)
+                            .withBody("{}")));
+            wireMock.stubFor(op("DescribeTaskDefinition")
+                    .atPriority(1)
+                    .withRequestBody(containing("app:4"))
+                    .inScenario("rollout")
+                    .whenScenarioStateIs("deregistered")
+                    .willReturn(aResponse()
+                            .withStatus(200)
+                            .withHeader("Content-Type", JSON)
+                            .withBody(app4.replace("\"status\": \"ACTIVE\"", "\"status\": \"INACTIVE\""))));
+
+            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+            Change deregister = rollback.mutations().stream()
+                    .filter(c -> c.action() == ChangeAction.DELETE)
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(deregister.resourceId()).endsWith("task-definition/app:4");
+            PolicyDocument policy = rollback.requiredPolicy();
+            assertThat(policy.allows(Permission.of("ecs:DeregisterTaskDefinition", "*")))
+                    .isTrue();
+            assertThat(policy.allows(Permission.of("ecs:ListServices", "*"))).isTrue();
+            assertThat(policy.allows(Permission.of(
+                            "ecs:DescribeServices", "arn:aws:ecs:us-east-1:123456789012:service/prod/web")))
+                    .as("apply looks at every service of the cluster for one that runs the revision")
+                    .isTrue();
+            ApplyResult undone = installer.apply(rollback);
+
+            assertThat(undone.isSuccess()).as(undone.toString()).isTrue();
+            assertThat(undone.withOutcome(ResourceResult.Outcome.APPLIED))
+                    .extracting(r -> r.change().resourceId())
+                    .anyMatch(id -> id.endsWith("service/prod/api"))
+                    .anyMatch(id -> id.endsWith("task-definition/app:4"));
+            assertThat(calls("DeregisterTaskDefinition"))
+                    .as("sent only once the service ran app:3 again, then retried")
+                    .isGreaterThan(1);
         }
     }
 

@@ -113,7 +113,7 @@ public abstract class TargetContract {
     /**
      * @param change a change of the install plan
      * @return true when rollback keeps what it created on purpose, so that planning after a rollback no longer plans
-     *     it (e.g. an ECS task definition revision: immutable, and kept for the services that may use it)
+     *     it (e.g. something other resources may have come to depend on)
      */
     protected boolean keptByRollback(com.cloudaeye.agent.Change change) {
         return false;

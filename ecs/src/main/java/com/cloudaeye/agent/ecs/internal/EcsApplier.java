@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.ecs.internal;
 
 import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.spi.ApplyContext;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Applies planned ECS changes: registers one revision per source revision, then moves each service to its revision
  * and, when asked, waits for the rollout without holding a thread (polls are scheduled with
- * {@code scheduler().after(...)}). Every change is reported exactly once; one failure does not stop the others.
+ * {@code scheduler().after(...)}); a rollback then deregisters the revisions its apply registered. Every change is reported exactly once; one failure does not stop the others.
  *
  * <p>A mutating call whose answer is lost (a reset connection, a 5xx, a timeout) may still have taken effect, so it is
  * never simply sent again or reported as failed: registrations of one family run one at a time, and a retried
@@ -24,12 +25,14 @@ public final class EcsApplier {
     private final ApplyContext context;
     private final RevisionRegistrar registrar;
     private final ServiceUpdater services;
+    private final RevisionDeregistrar deregistrar;
 
     /** @param context the apply context */
     public EcsApplier(ApplyContext context) {
         this.context = context;
         this.registrar = new RevisionRegistrar(context);
         this.services = new ServiceUpdater(context, registrar);
+        this.deregistrar = new RevisionDeregistrar(context);
     }
 
     /** @param changes this target's mutating changes */
@@ -38,7 +41,7 @@ public final class EcsApplier {
         Map<String, CompletableFuture<?>> lastOfFamily = new HashMap<>();
         List<CompletableFuture<?>> running = new ArrayList<>();
         for (Change c : changes) {
-            if (EcsPlanner.TASK_DEFINITION_TYPE.equals(c.resourceType()) && !context.shouldStop()) {
+            if (isRegistration(c) && !context.shouldStop()) {
                 // One registration per family at a time: the revision a lost answer registered is then the
                 // family's latest, which is how a retry or a re-run finds it instead of registering a second one.
                 String source = EcsStates.revisionState(c.targetState()).source();
@@ -57,5 +60,20 @@ public final class EcsApplier {
             }
         }
         CompletableFuture.allOf(running.toArray(new CompletableFuture<?>[0])).join();
+        // A rollback deregisters the revisions the apply registered only now that every service moved back (or
+        // failed to): each one looks again for a service that still runs its revision, and keeps it then.
+        CompletableFuture.allOf(changes.stream()
+                        .filter(EcsApplier::isDeregistration)
+                        .map(deregistrar::deregister)
+                        .toArray(CompletableFuture<?>[]::new))
+                .join();
+    }
+
+    private static boolean isRegistration(Change c) {
+        return EcsPlanner.TASK_DEFINITION_TYPE.equals(c.resourceType()) && c.action() != ChangeAction.DELETE;
+    }
+
+    private static boolean isDeregistration(Change c) {
+        return EcsPlanner.TASK_DEFINITION_TYPE.equals(c.resourceType()) && c.action() == ChangeAction.DELETE;
     }
 }

@@ -11,7 +11,12 @@ import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -20,14 +25,21 @@ import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.Service;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
 
-/** Plans a rollback of ECS changes from the journal: services move back, registered revisions stay. */
+/**
+ * Plans a rollback of ECS changes from the journal: services move back, then the revisions the apply registered are
+ * deregistered.
+ */
 final class EcsRollbackPlanner {
+    /** How many of a family's newest revisions are searched for one an interrupted registration registered. */
+    private static final int SEARCHED_REVISIONS = 20;
+
     private EcsRollbackPlanner() {}
 
     /**
-     * Plans putting services back on the revision they ran before an apply. Revisions the apply registered stay
-     * registered (an unused revision costs nothing); a service that someone moved since is skipped. A service runs a
+     * Plans putting services back on the revision they ran before an apply, and deregistering the revisions the apply
+     * registered (see {@link #deregistration}); a service that someone moved since is skipped. A service runs a
      * revision the apply set when it is the one the journal recorded, or else (interrupted, unknown) the one that
      * apply registers, by content.
      *
@@ -39,21 +51,22 @@ final class EcsRollbackPlanner {
         EcsClient ecs = context.client(EcsClient.class, EcsClient::builder);
         Set<Permission> reads = new TreeSet<>();
         List<Change> changes = new ArrayList<>();
+        // What the revisions' deregistration needs from the services: where they are, which revision each apply moved
+        // a service to (by source), and which services this rollback moves off the revision they run.
+        Set<String> clusters = new TreeSet<>();
+        Map<String, String> registeredBySource = new HashMap<>();
+        Set<String> movedOff = new HashSet<>();
         for (JournaledChange j : journaled) {
             Change c = j.change();
             if (EcsPlanner.TASK_DEFINITION_TYPE.equals(c.resourceType())) {
-                changes.add(Change.builder()
-                        .from(c)
-                        .action(ChangeAction.NO_OP)
-                        .reason("the revision registered from it stays registered; only services move back")
-                        .permissions(List.of())
-                        .attributes(List.of())
-                        .warnings(List.of())
-                        .build());
                 continue;
             }
             ServiceState st = EcsStates.serviceState(c.targetState());
             String cluster = st.cluster();
+            clusters.add(clusterName(cluster));
+            String source = st.source();
+            EcsStates.serviceApplied(j)
+                    .ifPresent(a -> registeredBySource.putIfAbsent(String.valueOf(source), a.taskDefinitionArn()));
             String serviceArn = st.service();
             String from = st.fromRevision();
             reads.add(Permission.of("ecs:DescribeServices", serviceArn));
@@ -108,6 +121,7 @@ final class EcsRollbackPlanner {
                     .waitMillis(st.waitMillis())
                     .pollMillis(st.waitMillis() == null ? null : st.pollMillis())
                     .build();
+            movedOff.add(serviceArn);
             changes.add(out.action(ChangeAction.UPDATE)
                     .reason("moves the service back to the revision it ran before")
                     .addAttributes(AttributeChange.of(
@@ -116,7 +130,146 @@ final class EcsRollbackPlanner {
                     .targetState(EcsStates.toJson(state))
                     .build());
         }
+        for (JournaledChange j : journaled) {
+            if (EcsPlanner.TASK_DEFINITION_TYPE.equals(j.change().resourceType())) {
+                changes.add(deregistration(j, clusters, registeredBySource, movedOff, context, reads));
+            }
+        }
         return new TargetPlan(changes, List.copyOf(reads));
+    }
+
+    /**
+     * Plans deregistering the revision a journaled registration made: the revision keeps the router (and, without a
+     * secret ARN, the API token in its environment), and as the family's latest active revision it is what the next
+     * "latest" deploy takes. The journal's revision decides what is ours. It stays when a service of the apply's
+     * clusters runs it other than those this rollback moves off it (a deploy since); apply checks that again once the
+     * services moved back.
+     */
+    private static Change deregistration(
+            JournaledChange j,
+            Set<String> serviceClusters,
+            Map<String, String> registeredBySource,
+            Set<String> movedOff,
+            TargetContext context,
+            Set<Permission> reads) {
+        Change c = j.change();
+        Change.Builder keep = Change.builder()
+                .from(c)
+                .permissions(List.of())
+                .attributes(List.of())
+                .warnings(List.of());
+        if (c.action() == ChangeAction.DELETE) {
+            return keep.action(ChangeAction.NO_OP)
+                    .reason("a deregistered revision cannot be made active again; plan an install to register a new"
+                            + " one")
+                    .build();
+        }
+        RevisionState st = EcsStates.revisionState(c.targetState());
+        String source = st.source();
+        Optional<String> registered = EcsStates.revisionApplied(j)
+                .or(() -> Optional.ofNullable(registeredBySource.get(source)))
+                .or(() -> registeredFrom(st, context, reads));
+        if (registered.isEmpty()) {
+            return keep.action(ChangeAction.NO_OP)
+                    .reason("no revision registered from it was found: the registration did not land")
+                    .build();
+        }
+        String arn = registered.get();
+        Set<String> clusters = new TreeSet<>(serviceClusters);
+        String cluster = st.cluster();
+        if (cluster != null) {
+            clusters.add(clusterName(cluster));
+        }
+        Change.Builder out = Change.builder()
+                .target(EcsTarget.NAME)
+                .resourceType(EcsPlanner.TASK_DEFINITION_TYPE)
+                .resourceId(arn);
+        if (clusters.isEmpty()) {
+            return out.action(ChangeAction.SKIP)
+                    .reason("the journal names no cluster whose services could run it (a journal of an earlier"
+                            + " version): deregister " + TaskDefinitions.shortName(arn) + " once no service runs it")
+                    .build();
+        }
+        reads.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
+        TaskDefinitionStatus status = CallScheduler.join(EcsPlanner.describeTaskDefinition(context, arn))
+                .taskDefinition()
+                .status();
+        if (status != TaskDefinitionStatus.ACTIVE) {
+            return out.action(ChangeAction.NO_OP).reason("it is " + status).build();
+        }
+        List<String> clusterList = List.copyOf(clusters);
+        reads.addAll(RevisionUsers.permissions(arn, clusterList));
+        List<String> users = CallScheduler.join(RevisionUsers.running(context, clusterList, arn)).stream()
+                .filter(service -> !movedOff.contains(service))
+                .toList();
+        if (!users.isEmpty()) {
+            return out.action(ChangeAction.SKIP)
+                    .reason(RevisionDeregistrar.inUse(arn, users))
+                    .build();
+        }
+        List<Permission> permissions = new ArrayList<>();
+        // DeregisterTaskDefinition takes no resource-level permission: AWS authorizes it on "*" only. Apply reads the
+        // revision (first, and back after a lost answer) and looks again for a service that runs it.
+        permissions.add(Permission.of("ecs:DeregisterTaskDefinition", "*"));
+        permissions.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
+        permissions.addAll(RevisionUsers.permissions(arn, clusterList));
+        return out.action(ChangeAction.DELETE)
+                .reason("deregisters the revision the apply registered from " + TaskDefinitions.shortName(source)
+                        + ", once the services moved back, so no later deploy takes it")
+                .addAttributes(AttributeChange.of("Status", "ACTIVE", "INACTIVE"))
+                .permissions(permissions)
+                .targetState(EcsStates.toJson(DeregistrationState.of(arn, source, clusterList)))
+                .build();
+    }
+
+    /**
+     * The revision an interrupted registration registered, when the journal does not say: one of the family's active
+     * revisions newer than the source with exactly what the change registers, found as the apply finds it.
+     */
+    private static Optional<String> registeredFrom(RevisionState st, TargetContext context, Set<Permission> reads) {
+        if (!st.removesRouter() && st.router() == null) {
+            return Optional.empty();
+        }
+        reads.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
+        reads.add(Permission.of("ecs:ListTaskDefinitions", "*"));
+        DescribeTaskDefinitionResponse from =
+                CallScheduler.join(EcsPlanner.describeTaskDefinition(context, st.source()));
+        TaskDefinition source = from.taskDefinition();
+        LogRouter router = st.router();
+        RegisterTaskDefinitionRequest intended = router != null && !st.removesRouter()
+                ? RevisionRequests.installRequest(from, router, context.agent(), st.cpu(), st.memory())
+                : RevisionRequests.uninstallRequest(from);
+        EcsClient ecs = context.client(EcsClient.class, EcsClient::builder);
+        List<String> newer = context.scheduler()
+                .call(
+                        EcsQuotas.TASK_DEFINITION_READ,
+                        () -> ecs
+                                .listTaskDefinitionsPaginator(
+                                        l -> l.familyPrefix(source.family()).status(TaskDefinitionStatus.ACTIVE))
+                                .taskDefinitionArns()
+                                .stream()
+                                .filter(arn -> TaskDefinitions.family(arn).equals(source.family()))
+                                .filter(arn -> revision(arn) > source.revision())
+                                .sorted(Comparator.comparingInt(EcsRollbackPlanner::revision)
+                                        .reversed())
+                                .limit(SEARCHED_REVISIONS)
+                                .toList());
+        for (String arn : newer) {
+            if (RevisionRequests.registers(
+                    CallScheduler.join(EcsPlanner.describeTaskDefinition(context, arn)), intended, context.agent())) {
+                return Optional.of(arn);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A cluster's name, from its name or ARN: plans hold the one the user gave, services the ARN. */
+    private static String clusterName(String cluster) {
+        return cluster.substring(cluster.lastIndexOf('/') + 1);
+    }
+
+    private static int revision(String arn) {
+        return Integer.parseInt(arn.substring(arn.lastIndexOf(':') + 1));
     }
 
     /**

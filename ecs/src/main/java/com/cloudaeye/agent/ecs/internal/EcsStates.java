@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Optional;
 
 /**
- * The one codec of the ECS target's states: what a planned change does ({@link RevisionState}, {@link ServiceState}:
+ * The one codec of the ECS target's states: what a planned change does ({@link RevisionState}, {@link ServiceState}, {@link DeregistrationState}:
  * {@code Change.targetState()}) and what its apply did ({@link RevisionApplied}, {@link ServiceApplied}: the
  * journal's {@code appliedState}), to and from the JSON that plans and journals hold, through core's mapper
  * ({@link Json}). The rest of the module handles the typed records only; the JSON keeps the keys plans and journals
@@ -45,6 +45,33 @@ final class EcsStates {
      */
     static JsonNode toJson(ServiceApplied applied) {
         return Json.tree(applied);
+    }
+
+    /**
+     * @param state a rollback's deregistration
+     * @return it as JSON for {@code Change.targetState()}
+     */
+    static JsonNode toJson(DeregistrationState state) {
+        return Json.tree(state);
+    }
+
+    /**
+     * @param targetState a deregistration's {@code targetState}
+     * @return the state
+     */
+    static DeregistrationState deregistrationState(JsonNode targetState) {
+        return Json.convert(targetState, DeregistrationState.class);
+    }
+
+    /**
+     * @param journaled a journaled task definition change
+     * @return the revision it registered, when the journal recorded it
+     */
+    static Optional<String> revisionApplied(JournaledChange journaled) {
+        return journaled
+                .state()
+                .filter(s -> s.hasNonNull("taskDefinitionArn"))
+                .map(s -> Json.convert(s, RevisionApplied.class).taskDefinitionArn());
     }
 
     /**

@@ -22,6 +22,7 @@ import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.LogConfiguration;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
+import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
 
 /**
  * Decides per source task definition revision what an install or an uninstall does: register a new revision, reuse
@@ -193,7 +194,8 @@ final class RevisionDecisions {
                 router,
                 RedactedLogConfiguration.of(installed.previousLogs()),
                 sizing.resizedCpu(),
-                sizing.resizedMemory());
+                sizing.resizedMemory(),
+                selection.cluster());
         change.targetState(EcsStates.toJson(state)).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, routerSource);
     }
@@ -262,14 +264,22 @@ final class RevisionDecisions {
                 change.addAttributes(AttributeChange.of("ContainerDefinitions." + c.name() + ".Logs", was, now));
             }
         }
+        RecordedTaskSize.Restore size = RecordedTaskSize.restore(source, restored);
+        if (size.cpu() != null && size.memory() != null) {
+            change.addAttributes(AttributeChange.of("Cpu", source.cpu(), size.cpu()));
+            change.addAttributes(AttributeChange.of("Memory", source.memory(), size.memory()));
+        }
+        if (size.kept() != null) {
+            change.addWarnings(size.kept());
+        }
         if (ours.get().environment().stream().anyMatch(kv -> TaskDefinitions.TOKEN_VARIABLE.equals(kv.name()))) {
             change.addAttributes(AttributeChange.redacted(
                     "ContainerDefinitions." + ours.get().name() + ".Environment." + TaskDefinitions.TOKEN_VARIABLE,
                     true,
                     false));
         }
-        RevisionState state =
-                RevisionState.uninstall(arn, RedactedLogConfiguration.of(TaskDefinitions.previousLogs(ours.get())));
+        RevisionState state = RevisionState.uninstall(
+                arn, RedactedLogConfiguration.of(TaskDefinitions.previousLogs(ours.get())), selection.cluster());
         change.targetState(EcsStates.toJson(state)).permissions(registerPermissions(source, response));
         return new Decision(change.build(), false, false, null, arn);
     }
@@ -282,7 +292,10 @@ final class RevisionDecisions {
         DescribeTaskDefinitionResponse newest = CallScheduler.join(latestByFamily.computeIfAbsent(
                 source.family(), family -> EcsPlanner.describeTaskDefinition(context, family)));
         TaskDefinition td = newest.taskDefinition();
-        return td.revision() > source.revision() && RevisionRequests.registers(newest, intended, context.agent())
+        // AWS answers a family with its latest ACTIVE revision; moto with its newest, even a deregistered one.
+        return td.status() == TaskDefinitionStatus.ACTIVE
+                        && td.revision() > source.revision()
+                        && RevisionRequests.registers(newest, intended, context.agent())
                 ? Optional.of(td)
                 : Optional.empty();
     }

@@ -96,26 +96,55 @@ final class RevisionRequests {
             @Nullable String cpu,
             @Nullable String memory) {
         TaskDefinition td = source.taskDefinition();
-        RegisterTaskDefinitionRequest.Builder request = copy(td, source.tags())
-                .containerDefinitions(TaskDefinitions.install(td, router, agent).containers());
+        List<ContainerDefinition> containers =
+                TaskDefinitions.install(td, router, agent).containers();
+        RegisterTaskDefinitionRequest.Builder request = copy(td, source.tags());
         if (cpu != null && memory != null) {
             request.cpu(cpu).memory(memory);
+            containers = recordResize(td, containers, cpu, memory);
         }
-        return request.build();
+        return request.containerDefinitions(containers).build();
+    }
+
+    /**
+     * Records on the router (the last container) the task size before the install and the one it sets: before the
+     * first raise, when an earlier install raised it already.
+     */
+    private static List<ContainerDefinition> recordResize(
+            TaskDefinition td, List<ContainerDefinition> containers, String cpu, String memory) {
+        RecordedTaskSize recorded = TaskDefinitions.ourRouter(td)
+                .flatMap(RecordedTaskSize::of)
+                .map(earlier -> new RecordedTaskSize(earlier.cpu(), earlier.memory(), cpu, memory))
+                .orElseGet(() -> new RecordedTaskSize(
+                        Objects.requireNonNull(td.cpu(), "a raised task has a size"),
+                        Objects.requireNonNull(td.memory(), "a raised task has a size"),
+                        cpu,
+                        memory));
+        ContainerDefinition router = containers.get(containers.size() - 1);
+        Map<String, String> labels = new TreeMap<>(router.dockerLabels());
+        labels.put(RecordedTaskSize.LABEL, recorded.toLabel());
+        List<ContainerDefinition> out = new ArrayList<>(containers.subList(0, containers.size() - 1));
+        out.add(router.toBuilder().dockerLabels(labels).build());
+        return out;
     }
 
     /**
      * The revision an uninstall registers from a source revision with our router: every registrable field and tag of
-     * the source, and the containers of {@link TaskDefinitions#uninstall}.
+     * the source, the containers of {@link TaskDefinitions#uninstall}, and the task size before the install when the
+     * install raised it and the task still has that size ({@link RecordedTaskSize#restore}).
      *
      * @param source the source revision, as {@code DescribeTaskDefinition} with tags returned it
      * @return the request
      */
     static RegisterTaskDefinitionRequest uninstallRequest(DescribeTaskDefinitionResponse source) {
         TaskDefinition td = source.taskDefinition();
-        return copy(td, source.tags())
-                .containerDefinitions(TaskDefinitions.uninstall(td))
-                .build();
+        List<ContainerDefinition> containers = TaskDefinitions.uninstall(td);
+        RegisterTaskDefinitionRequest.Builder request = copy(td, source.tags()).containerDefinitions(containers);
+        RecordedTaskSize.Restore size = RecordedTaskSize.restore(td, containers);
+        if (size.cpu() != null && size.memory() != null) {
+            request.cpu(size.cpu()).memory(size.memory());
+        }
+        return request.build();
     }
 
     /**

@@ -18,9 +18,11 @@ import org.jspecify.annotations.Nullable;
  * @param previousLogConfigurations each container's log configuration before the change, options redacted
  * @param cpu the raised task cpu, or null to keep the source's
  * @param memory the raised task memory, or null to keep the source's
+ * @param cluster the cluster whose services run the source (a rollback looks there for services that run the new
+ *     revision before it deregisters it); null in plans made before it was kept
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@JsonPropertyOrder({"kind", "operation", "source", "router", "previousLogConfigurations", "cpu", "memory"})
+@JsonPropertyOrder({"kind", "operation", "source", "router", "previousLogConfigurations", "cpu", "memory", "cluster"})
 record RevisionState(
         StateKind kind,
         Operation operation,
@@ -28,7 +30,8 @@ record RevisionState(
         @Nullable LogRouter router,
         @Nullable Map<String, @Nullable RedactedLogConfiguration> previousLogConfigurations,
         @Nullable String cpu,
-        @Nullable String memory)
+        @Nullable String memory,
+        @Nullable String cluster)
         implements RevisionSpec {
     /**
      * @param source the source revision's ARN
@@ -36,6 +39,7 @@ record RevisionState(
      * @param previousLogConfigurations the containers' log configurations before the change
      * @param cpu the raised task cpu, or null to keep the source's
      * @param memory the raised task memory, or null to keep the source's
+     * @param cluster the cluster whose services run the source
      * @return the state of an install
      */
     static RevisionState install(
@@ -43,19 +47,35 @@ record RevisionState(
             LogRouter router,
             Map<String, @Nullable RedactedLogConfiguration> previousLogConfigurations,
             @Nullable String cpu,
-            @Nullable String memory) {
+            @Nullable String memory,
+            String cluster) {
         return new RevisionState(
-                StateKind.TASK_DEFINITION, Operation.INSTALL, source, router, previousLogConfigurations, cpu, memory);
+                StateKind.TASK_DEFINITION,
+                Operation.INSTALL,
+                source,
+                router,
+                previousLogConfigurations,
+                cpu,
+                memory,
+                cluster);
     }
 
     /**
      * @param source the source revision's ARN
      * @param previousLogConfigurations the containers' log configurations before the change
-     * @return the state of an uninstall: no router, the source's size
+     * @param cluster the cluster whose services run the source
+     * @return the state of an uninstall: no router
      */
     static RevisionState uninstall(
-            String source, Map<String, @Nullable RedactedLogConfiguration> previousLogConfigurations) {
+            String source, Map<String, @Nullable RedactedLogConfiguration> previousLogConfigurations, String cluster) {
         return new RevisionState(
-                StateKind.TASK_DEFINITION, Operation.UNINSTALL, source, null, previousLogConfigurations, null, null);
+                StateKind.TASK_DEFINITION,
+                Operation.UNINSTALL,
+                source,
+                null,
+                previousLogConfigurations,
+                null,
+                null,
+                cluster);
     }
 }

@@ -226,7 +226,11 @@ public final class TaskDefinitions {
             containers.add(c.toBuilder().logConfiguration(route.after()).build());
         }
         String sourceArn = existing.map(r -> r.dockerLabels().get(SOURCE_LABEL)).orElse(source.taskDefinitionArn());
-        containers.add(router(settings, agent, sourceArn, previous, FireLensRoutes.routerLogs(source, settings)));
+        // An upgrade keeps the size an earlier install raised the task from, so an uninstall can still restore it.
+        String taskSize =
+                existing.map(r -> r.dockerLabels().get(RecordedTaskSize.LABEL)).orElse(null);
+        containers.add(
+                router(settings, agent, sourceArn, previous, FireLensRoutes.routerLogs(source, settings), taskSize));
         return new Installed(containers, previous, routes);
     }
 
@@ -253,7 +257,8 @@ public final class TaskDefinitions {
             AgentSettings agent,
             String sourceArn,
             Map<String, @Nullable LogConfiguration> previous,
-            @Nullable LogConfiguration logs) {
+            @Nullable LogConfiguration logs,
+            @Nullable String taskSize) {
         List<KeyValuePair> env = new ArrayList<>();
         env.add(KeyValuePair.builder()
                 .name(ENDPOINT_VARIABLE)
@@ -275,10 +280,11 @@ public final class TaskDefinitions {
                                 .map(f -> Map.of("config-file-type", "file", "config-file-value", f))
                                 .orElse(null))
                         .build())
-                .dockerLabels(Map.of(
-                        SETTINGS_LABEL, settingsHash(settings, agent),
-                        SOURCE_LABEL, sourceArn,
-                        PREVIOUS_LOGS_LABEL, logsJson(previous).toString()));
+                .dockerLabels(labels(
+                        settingsHash(settings, agent),
+                        sourceArn,
+                        logsJson(previous).toString(),
+                        taskSize));
         if (settings.apiTokenSecretArn().isPresent()) {
             router.secrets(software.amazon.awssdk.services.ecs.model.Secret.builder()
                     .name(TOKEN_VARIABLE)
@@ -291,6 +297,18 @@ public final class TaskDefinitions {
                     .build());
         }
         return router.environment(env).build();
+    }
+
+    private static Map<String, String> labels(
+            String settingsHash, String sourceArn, String previousLogs, @Nullable String taskSize) {
+        Map<String, String> labels = new TreeMap<>();
+        labels.put(SETTINGS_LABEL, settingsHash);
+        labels.put(SOURCE_LABEL, sourceArn);
+        labels.put(PREVIOUS_LOGS_LABEL, previousLogs);
+        if (taskSize != null) {
+            labels.put(RecordedTaskSize.LABEL, taskSize);
+        }
+        return labels;
     }
 
     /**

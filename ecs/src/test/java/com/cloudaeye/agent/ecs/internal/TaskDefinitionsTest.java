@@ -377,4 +377,32 @@ class TaskDefinitionsTest {
                 .as("another router image")
                 .isFalse();
     }
+
+    @Test
+    void uninstall_afterARaiseAndAnUpgrade_restoresTheSizeBeforeTheFirstInstall_unlessTheUserResizedSince() {
+        RegisterTaskDefinitionRequest raised = RevisionRequests.installRequest(
+                source(), LogRouter.builder().image("r:1").build(), AGENT, "1024", "2048");
+        RegisterTaskDefinitionRequest upgraded = RevisionRequests.installRequest(
+                registered(raised, 4), LogRouter.builder().image("r:2").build(), AGENT, null, null);
+        DescribeTaskDefinitionResponse installed = registered(upgraded, 5);
+
+        RegisterTaskDefinitionRequest removed = RevisionRequests.uninstallRequest(installed);
+        assertThat(removed.cpu()).isEqualTo("512");
+        assertThat(removed.memory()).isEqualTo("1024");
+        assertThat(TaskDefinitions.names(removed.containerDefinitions())).containsExactly("app");
+
+        DescribeTaskDefinitionResponse resized = installed.toBuilder()
+                .taskDefinition(installed.taskDefinition().toBuilder()
+                        .cpu("2048")
+                        .memory("4096")
+                        .build())
+                .build();
+        RegisterTaskDefinitionRequest kept = RevisionRequests.uninstallRequest(resized);
+        assertThat(kept.cpu()).as("the user's size since the install").isEqualTo("2048");
+        assertThat(RecordedTaskSize.restore(
+                                resized.taskDefinition(), TaskDefinitions.uninstall(resized.taskDefinition()))
+                        .kept())
+                .contains("2048 CPU units / 4096 MiB")
+                .contains("512 CPU units / 1024 MiB");
+    }
 }

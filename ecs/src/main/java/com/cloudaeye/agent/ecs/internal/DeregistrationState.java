@@ -1,0 +1,28 @@
+package com.cloudaeye.agent.ecs.internal;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.util.List;
+
+/**
+ * What a rollback's deregistration does, kept in {@code Change.targetState()} ({@link EcsStates} writes and reads it):
+ * deregister the revision an apply registered from {@code source}, once no service of {@code clusters} runs it.
+ *
+ * @param kind always {@link StateKind#TASK_DEFINITION}
+ * @param operation always {@link Operation#ROLLBACK}
+ * @param revision the revision to deregister
+ * @param source the revision it was registered from
+ * @param clusters the clusters whose services are checked for it before it is deregistered
+ */
+@JsonPropertyOrder({"kind", "operation", "revision", "source", "clusters"})
+record DeregistrationState(StateKind kind, Operation operation, String revision, String source, List<String> clusters) {
+    /**
+     * @param revision the revision to deregister
+     * @param source the revision it was registered from
+     * @param clusters the clusters whose services are checked for it
+     * @return the state of a rollback's deregistration
+     */
+    static DeregistrationState of(String revision, String source, List<String> clusters) {
+        return new DeregistrationState(
+                StateKind.TASK_DEFINITION, Operation.ROLLBACK, revision, source, List.copyOf(clusters));
+    }
+}
