@@ -37,9 +37,26 @@ final class ReleaseApplier {
         ReleaseState state = ReleaseState.fromJson(change.targetState());
         String namespace = state.namespace();
         String release = state.release();
-        ClusterConnection connection = ReleaseConnections.forApply(state, context);
+        ClusterConnection connection;
+        Optional<InstalledRelease> installed;
+        try {
+            connection = ReleaseConnections.forApply(state, context);
+            installed = connection.installedRelease(namespace, release);
+        } catch (JournalException e) {
+            throw e;
+        } catch (RuntimeException readError) {
+            // This apply sent nothing yet, but the change may be a resumed one (or a plan applied again) whose earlier
+            // attempt landed: only the release could tell, so FAILED ("did not land") would be a guess.
+            context.unknown(
+                    change,
+                    AwsFailures.OUTCOME_UNKNOWN + ": reading release " + state.label() + " failed ("
+                            + readError.getMessage() + "), so whether an earlier, interrupted attempt of this change"
+                            + " landed cannot be told (this attempt sent nothing): " + ReadBack.FIX,
+                    readError,
+                    null);
+            return;
+        }
         int planned = state.beforeRevision();
-        Optional<InstalledRelease> installed = connection.installedRelease(namespace, release);
         int current = installed.map(InstalledRelease::revision).orElse(0);
         Duration timeout = state.timeout();
         boolean interrupted =
@@ -48,32 +65,19 @@ final class ReleaseApplier {
             Optional<String> landed = alreadyLanded(change, installed, planned, context);
             if (landed.isPresent()) {
                 context.starting(change);
-                Optional<KubeApi> api = connection.api();
-                if (change.action() == ChangeAction.DELETE || api.isEmpty()) {
-                    String namespaceDeleted = change.action() == ChangeAction.DELETE
-                            ? ReleaseNamespaces.deleteOwnNamespace(connection, namespace, release, timeout)
-                            : "";
-                    context.applied(change, landed.get() + namespaceDeleted, null);
-                    return;
-                }
-                // An apply killed during its rollout wait left the release deployed: the rollout is still to check.
-                String daemonSet = AgentChart.fullName(release);
-                Rollout rollout;
-                try (RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet)) {
-                    rollout = watch.awaitComplete(Instant.now().plus(timeout));
-                }
-                if (!rollout.complete()) {
-                    Undo undone = undo(connection, state, context, timeout, planned);
-                    report(
+                try {
+                    finishLanded(change, context, state, connection, landed.get(), planned, current);
+                } catch (JournalException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // It landed: a failure to check its rollout (or to delete the namespace) does not undo that.
+                    context.unknown(
                             change,
-                            context,
-                            undone,
-                            "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + current
-                                    + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; "
-                                    + undone.message());
-                    return;
+                            AwsFailures.OUTCOME_UNKNOWN + ": release " + state.label() + " is " + landed.get()
+                                    + ", but then: " + e.getMessage() + "; " + ReadBack.FIX,
+                            e,
+                            null);
                 }
-                context.applied(change, landed.get() + ", rolled out to " + rollout.desired() + " node(s)", null);
                 return;
             }
             context.skipped(
@@ -97,6 +101,49 @@ final class ReleaseApplier {
         } catch (RuntimeException e) {
             throw readBack(connection, state, before, e);
         }
+    }
+
+    /**
+     * Finishes a change an earlier attempt landed (the release already is as planned): an uninstall deletes the
+     * namespace it created; an install or upgrade still has its rollout to check, and is undone when that fails.
+     */
+    private static void finishLanded(
+            Change change,
+            ApplyContext context,
+            ReleaseState state,
+            ClusterConnection connection,
+            String landed,
+            int planned,
+            int current) {
+        String namespace = state.namespace();
+        String release = state.release();
+        Duration timeout = state.timeout();
+        Optional<KubeApi> api = connection.api();
+        if (change.action() == ChangeAction.DELETE || api.isEmpty()) {
+            String namespaceDeleted = change.action() == ChangeAction.DELETE
+                    ? ReleaseNamespaces.deleteOwnNamespace(connection, namespace, release, timeout)
+                    : "";
+            context.applied(change, landed + namespaceDeleted, null);
+            return;
+        }
+        // An apply killed during its rollout wait left the release deployed: the rollout is still to check.
+        String daemonSet = AgentChart.fullName(release);
+        Rollout rollout;
+        try (RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet)) {
+            rollout = watch.awaitComplete(Instant.now().plus(timeout));
+        }
+        if (!rollout.complete()) {
+            Undo undone = undo(connection, state, context, timeout, planned);
+            report(
+                    change,
+                    context,
+                    undone,
+                    "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + current
+                            + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; "
+                            + undone.message());
+            return;
+        }
+        context.applied(change, landed + ", rolled out to " + rollout.desired() + " node(s)", null);
     }
 
     /** The change after its start was journaled: from here on, a failure is read back before it is reported. */
