@@ -79,10 +79,22 @@ public final class HelmReleaseComponent implements EksComponent {
         if (done.action() == ChangeAction.CREATE) {
             return restore.action(ChangeAction.DELETE)
                     .reason("Uninstalls the release this apply installed.")
-                    .targetState(state.next(current, state.values(), state.beforeValues())
+                    .targetState(state.next(current, state.values(), state.beforeValues(), ChartFiles.ID)
                             .toJson())
                     .addAttributes(AttributeChange.of("Release", label, null))
                     .addAllPermissions(permissions)
+                    .build();
+        }
+        // Our chart with another chart's values would be a workload the release never ran.
+        Optional<String> foreignChart = state.beforeChartNotRestorable();
+        if (beforeRevision > 0 && foreignChart.isPresent()) {
+            return restore.reason(
+                            done.action() == ChangeAction.DELETE
+                                    ? "Release " + label + " ran " + describeChart(state.beforeChart())
+                                            + " before the uninstall, not the " + ChartFiles.ID + " this installer"
+                                            + " ships, and the uninstall removed its history: install that chart"
+                                            + " again yourself."
+                                    : "Release " + label + " is not restored: " + foreignChart.get() + ".")
                     .build();
         }
         JsonNode beforeValues = state.beforeValues();
@@ -94,7 +106,12 @@ public final class HelmReleaseComponent implements EksComponent {
         return restore.action(done.action() == ChangeAction.DELETE ? ChangeAction.CREATE : ChangeAction.UPDATE)
                 .reason("Restores the values of release " + label + " before the apply (revision " + beforeRevision
                         + "), with the token of the current agent settings.")
-                .targetState(state.next(current, beforeValues, null).toJson())
+                .targetState(state.next(
+                                current,
+                                beforeValues,
+                                null,
+                                done.action() == ChangeAction.DELETE ? null : ChartFiles.ID)
+                        .toJson())
                 .addAttributes(AttributeChange.of(
                         "Values",
                         done.action() == ChangeAction.DELETE
@@ -127,7 +144,7 @@ public final class HelmReleaseComponent implements EksComponent {
                 return restore.action(ChangeAction.DELETE)
                         .reason("Release " + label + " was never installed; deletes namespace " + state.namespace()
                                 + ", which the interrupted install created.")
-                        .targetState(state.next(0, state.values(), state.beforeValues())
+                        .targetState(state.next(0, state.values(), state.beforeValues(), state.beforeChart())
                                 .toJson())
                         .addAttributes(AttributeChange.of("Namespace", state.namespace(), null))
                         .addAllPermissions(applyPermissions(state.clusterArn(), state.throughKubeconfig()))
@@ -145,7 +162,8 @@ public final class HelmReleaseComponent implements EksComponent {
         }
         if (done.action() == ChangeAction.UPDATE
                 && now.isPresent()
-                && (current == state.beforeRevision() || isAsBefore(now.get(), state.beforeValues()))) {
+                && (current == state.beforeRevision()
+                        || isAsBefore(now.get(), state.beforeValues(), state.beforeChart()))) {
             return restore.action(ChangeAction.NO_OP)
                     .reason("Release " + label + " has the values it had before the apply (revision " + current
                             + " now): the upgrade did not land or was rolled back, nothing to undo.")
@@ -156,11 +174,17 @@ public final class HelmReleaseComponent implements EksComponent {
                 .build();
     }
 
-    /** @return true when the release is deployed with the values (token removed) it had before the apply */
-    private static boolean isAsBefore(InstalledRelease now, @Nullable JsonNode beforeValues) {
+    /** @return true when the release is deployed with the chart and values (token removed) it had before the apply */
+    private static boolean isAsBefore(
+            InstalledRelease now, @Nullable JsonNode beforeValues, @Nullable String beforeChart) {
         return beforeValues != null
                 && now.isDeployed()
+                && now.chart().equals(beforeChart)
                 && now.values().filter(beforeValues::equals).isPresent();
+    }
+
+    private static String describeChart(@Nullable String chart) {
+        return chart == null ? "a chart the plan did not record" : "chart " + chart;
     }
 
     @Override

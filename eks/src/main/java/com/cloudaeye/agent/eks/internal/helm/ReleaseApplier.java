@@ -264,6 +264,10 @@ final class ReleaseApplier {
                 AgentChart.uninstall(connection, state.release(), state.namespace());
                 return new Undo(true, "release " + label + " was uninstalled");
             }
+            Optional<String> foreignChart = state.beforeChartNotRestorable();
+            if (foreignChart.isPresent()) {
+                return new Undo(false, "it stays at revision " + (before + 1) + ": " + foreignChart.get());
+            }
             if (beforeValues == null) {
                 return new Undo(
                         false,
@@ -271,7 +275,7 @@ final class ReleaseApplier {
                                 + before + " could not be read through " + connection.describe()
                                 + ": fix the options and apply again");
             }
-            ReleaseState restore = state.next(state.beforeRevision(), beforeValues, beforeValues);
+            ReleaseState restore = state.next(state.beforeRevision(), beforeValues, beforeValues, state.beforeChart());
             Release restored = installOrUpgrade(connection, restore, context, timeout, false);
             return new Undo(
                     true, "the values of revision " + before + " were restored as revision " + restored.getRevision());
@@ -315,32 +319,37 @@ final class ReleaseApplier {
                             + " back failed too (" + readError.getMessage() + "): " + ReadBack.FIX,
                     error);
         }
-        return readBack(state.label(), now, before, state.beforeValues(), error);
+        return readBack(state.label(), now, before, state.beforeValues(), state.beforeChart(), error);
     }
 
     /**
      * The decision of {@link #readBack(ClusterConnection, ReleaseState, int, RuntimeException)}: the release's
      * revision now against the one before (0: not installed), for installs, upgrades and uninstalls alike; a newer
-     * revision past the next, deployed with the values of the one before, is Helm's atomic rollback of a failed upgrade.
+     * revision past the next, deployed with the chart and the values of the one before, is Helm's atomic rollback of a
+     * failed upgrade.
      *
      * @param beforeValues the values of the revision before (the token removed), null when not readable
+     * @param beforeChart the chart of the revision before, null when not recorded
      */
     static RuntimeException readBack(
             String label,
             Optional<InstalledRelease> now,
             int before,
             @Nullable JsonNode beforeValues,
+            @Nullable String beforeChart,
             RuntimeException error) {
         int revisionNow = now.map(InstalledRelease::revision).orElse(0);
         if (revisionNow == before) {
             return error;
         }
         // Helm's atomic upgrade rolls a failed upgrade back as a new revision after the failed one (before + 2), with
-        // the former values: as before. The next revision deployed with the same values is an upgrade that landed
-        // (a token rotation, a new chart), not a rollback.
+        // the former chart and values: as before. The next revision deployed with the same values is an upgrade that
+        // landed (a token rotation, a new chart), not a rollback; so is one of another chart than before.
         boolean rolledBack = before > 0
                 && revisionNow >= before + 2
                 && beforeValues != null
+                && beforeChart != null
+                && now.filter(r -> beforeChart.equals(r.chart())).isPresent()
                 && now.filter(InstalledRelease::isDeployed)
                         .flatMap(InstalledRelease::values)
                         .filter(beforeValues::equals)
@@ -372,7 +381,8 @@ final class ReleaseApplier {
         }
         if (installed.isEmpty()
                 || installed.get().revision() != planned + 1
-                || !installed.get().isDeployed()) {
+                || !installed.get().isDeployed()
+                || !ChartFiles.ID.equals(installed.get().chart())) {
             return Optional.empty();
         }
         InstalledRelease release = installed.get();

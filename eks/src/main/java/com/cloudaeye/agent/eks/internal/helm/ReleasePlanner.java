@@ -176,7 +176,8 @@ public final class ReleasePlanner implements ComponentPlanner {
                         options.defaultKubeconfig() ? Boolean.TRUE : null,
                         installed.map(InstalledRelease::revision).orElse(0),
                         values,
-                        installed.flatMap(InstalledRelease::values).orElse(null))
+                        installed.flatMap(InstalledRelease::values).orElse(null),
+                        installed.map(InstalledRelease::chart).orElse(null))
                 .toJson();
     }
 

@@ -12,6 +12,7 @@ import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
 import com.cloudaeye.agent.internal.JournalWriter;
+import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -19,6 +20,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -135,6 +138,48 @@ class HelmReleaseIT {
         assertThat(helmList())
                 .singleElement()
                 .satisfies(r -> assertThat(r.getRevision()).isEqualTo("3"));
+    }
+
+    @Test
+    void rollback_ofAnUpgradeFromAnotherChartVersion_skipsWithTheHelmRollbackCommand() throws IOException {
+        // The user's own release of the name, from a later version of the chart than this installer ships.
+        Path theirs = ChartFiles.copyTo(Files.createDirectories(journals.resolve("their-chart")));
+        Path chartYaml = theirs.resolve("Chart.yaml");
+        Files.writeString(
+                chartYaml, Files.readString(chartYaml).replace("version: " + ChartFiles.VERSION, "version: 9.9.9"));
+        new Helm(theirs)
+                .install()
+                .withName(name)
+                .withNamespace(name)
+                .createNamespace()
+                .set("cloudaeye.logsEndpoint", "https://logs.example.cloudaeye.com")
+                .set("cloudaeye.apiToken", "their-token")
+                .withKubeConfig(KubeCluster.kubeconfig())
+                .call();
+        try (AgentInstaller installer = installer(options().build())) {
+            Plan plan = installer.plan();
+            assertThat(plan.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).isEqualTo(ChangeAction.UPDATE);
+                assertThat(c.targetState().path("beforeChart").asText()).isEqualTo("cloudaeye-agent-9.9.9");
+            });
+            ApplyResult upgraded = installer.apply(plan);
+            assertThat(upgraded.isSuccess()).as(upgraded.toString()).isTrue();
+
+            Plan rollback =
+                    installer.planRollback(Journal.read(upgraded.journal().orElseThrow()));
+
+            // Our chart with their values would be a workload they never ran: Helm's own rollback restores theirs.
+            assertThat(rollback.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.SKIP);
+                assertThat(c.reason())
+                        .hasValueSatisfying(r -> assertThat(r)
+                                .contains("chart cloudaeye-agent-9.9.9", "helm rollback " + name + " 1 -n " + name));
+            });
+        }
+        assertThat(helmList()).singleElement().satisfies(r -> {
+            assertThat(r.getRevision()).isEqualTo("2");
+            assertThat(r.getChart()).isEqualTo(ChartFiles.ID);
+        });
     }
 
     @Test
