@@ -10,6 +10,7 @@ import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +47,7 @@ public final class HelmReleaseComponent implements EksComponent {
     public TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
         List<Change> changes = new ArrayList<>();
         for (JournaledChange done : journaled) {
-            changes.add(planRestore(done.change(), context));
+            changes.add(planRestore(done, context));
         }
         return new TargetPlan(changes, List.of());
     }
@@ -56,7 +57,8 @@ public final class HelmReleaseComponent implements EksComponent {
      * values of the revision before it, an uninstall is installed again with its former values (and the token of
      * the current agent settings). A release changed since the apply is left alone.
      */
-    private Change planRestore(Change done, TargetContext context) {
+    private Change planRestore(JournaledChange journaled, TargetContext context) {
+        Change done = journaled.change();
         ReleaseState state = ReleaseState.fromJson(done.targetState());
         String namespace = state.namespace();
         String release = state.release();
@@ -70,8 +72,34 @@ public final class HelmReleaseComponent implements EksComponent {
         ClusterConnection connection = ReleaseConnections.forApply(state, context);
         Optional<InstalledRelease> now = connection.installedRelease(namespace, release);
         int current = now.map(InstalledRelease::revision).orElse(0);
-        // What the apply left: a first install is revision 1, an upgrade one more than before, an uninstall nothing.
-        int expected = done.action() == ChangeAction.DELETE ? 0 : beforeRevision + 1;
+        // What the apply left: a first install is revision 1, an upgrade one more than before (or the revision it
+        // journaled: one more again when it first marked a revision its interrupted attempt left pending failed),
+        // an uninstall nothing.
+        int expected = done.action() == ChangeAction.DELETE
+                ? 0
+                : journaled
+                        .state()
+                        .map(applied -> Json.convert(applied, ReleaseState.Applied.class)
+                                .revision())
+                        .filter(revision -> revision.matches("[0-9]{1,9}"))
+                        .map(Integer::valueOf)
+                        .orElse(beforeRevision + 1);
+        Integer ownPending = null;
+        if (now.isPresent() && now.get().isPending() && !(done.action() == ChangeAction.CREATE && current == 1)) {
+            InstalledRelease left = now.get();
+            boolean own = done.action() == ChangeAction.UPDATE
+                    && !journaled.confirmed()
+                    && current == beforeRevision + 1
+                    && "pending-upgrade".equals(left.status())
+                    && ChartFiles.ID.equals(left.chart())
+                    && connection.api().isPresent()
+                    && ReleaseApplier.rendersAsPlanned(done, left, context);
+            if (!own) {
+                return restore.reason(PendingReleases.reason(connection, namespace, release, left))
+                        .build();
+            }
+            ownPending = current; // the interrupted upgrade's own revision: the restore marks it failed first
+        }
         if (current != expected) {
             return planWhereTheApplyDidNotLand(done, state, now, current, expected, connection, restore);
         }
@@ -103,15 +131,17 @@ public final class HelmReleaseComponent implements EksComponent {
                             + connection.describe() + ": install it again with the earlier options.")
                     .build();
         }
+        ReleaseState restored =
+                state.next(current, beforeValues, null, done.action() == ChangeAction.DELETE ? null : ChartFiles.ID);
         return restore.action(done.action() == ChangeAction.DELETE ? ChangeAction.CREATE : ChangeAction.UPDATE)
                 .reason("Restores the values of release " + label + " before the apply (revision " + beforeRevision
-                        + "), with the token of the current agent settings.")
-                .targetState(state.next(
-                                current,
-                                beforeValues,
-                                null,
-                                done.action() == ChangeAction.DELETE ? null : ChartFiles.ID)
-                        .toJson())
+                        + "), with the token of the current agent settings"
+                        + (ownPending == null
+                                ? ""
+                                : ", after marking revision " + ownPending
+                                        + " failed, which the interrupted apply left pending-upgrade")
+                        + ".")
+                .targetState((ownPending == null ? restored : restored.failingPending(ownPending)).toJson())
                 .addAttributes(AttributeChange.of(
                         "Values",
                         done.action() == ChangeAction.DELETE

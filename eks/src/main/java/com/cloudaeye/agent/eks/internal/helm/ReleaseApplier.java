@@ -5,6 +5,7 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.JournalException;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import com.cloudaeye.agent.spi.support.ReadBack;
@@ -61,6 +62,14 @@ final class ReleaseApplier {
         Duration timeout = state.timeout();
         boolean interrupted =
                 planned == 0 && installed.isPresent() && isInterruptedInstall(change, installed.get(), context);
+        // Helm uninstalls a pending release (a rollback's uninstall of an install killed inside Helm); only an install
+        // or upgrade is refused.
+        if (!interrupted
+                && change.action() != ChangeAction.DELETE
+                && installed.filter(InstalledRelease::isPending).isPresent()) {
+            finishPending(change, context, state, connection, installed.get());
+            return;
+        }
         if (current != planned && !interrupted) {
             Optional<String> landed = alreadyLanded(change, installed, planned, context);
             if (landed.isPresent()) {
@@ -101,6 +110,62 @@ final class ReleaseApplier {
         } catch (RuntimeException e) {
             throw readBack(connection, state, before, e);
         }
+    }
+
+    /**
+     * A release Helm left pending refuses every operation. When it is this change's own (the revision its interrupted
+     * apply made, of our chart, with the manifests it renders; or the one its rollback found so), the revision is
+     * marked failed, as Helm records a failed operation, and the upgrade goes ahead; anyone else's is left alone,
+     * with the command that resolves it.
+     */
+    private static void finishPending(
+            Change change,
+            ApplyContext context,
+            ReleaseState state,
+            ClusterConnection connection,
+            InstalledRelease left) {
+        String namespace = state.namespace();
+        String release = state.release();
+        Optional<KubeApi> api = connection.api();
+        if (api.isEmpty() || !isOwnPending(change, state, left, context)) {
+            context.skipped(change, PendingReleases.reason(connection, namespace, release, left));
+            return;
+        }
+        int before = state.beforeRevision();
+        context.starting(change);
+        try {
+            LOG.info(
+                    "Marking revision {} of Helm release {}/{} failed: an interrupted apply of this change left it {}",
+                    left.revision(),
+                    namespace,
+                    release,
+                    left.status());
+            api.get().markFailed(namespace, release, left.revision());
+            applyStarted(change, context, state, connection, Optional.of(left), before, false, state.timeout());
+        } catch (JournalException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw readBack(connection, state, before, e);
+        }
+    }
+
+    /**
+     * Whether a pending revision is this change's own: an upgrade of our chart, and either the revision after the
+     * planned one with the manifests this change renders (its interrupted apply), or the one its rollback planned to
+     * mark failed.
+     */
+    private static boolean isOwnPending(
+            Change change, ReleaseState state, InstalledRelease left, ApplyContext context) {
+        if (change.action() != ChangeAction.UPDATE || !ChartFiles.ID.equals(left.chart())) {
+            return false;
+        }
+        Integer toFail = state.pendingToFail();
+        if (toFail != null) {
+            return toFail == left.revision() && left.revision() == state.beforeRevision();
+        }
+        return left.revision() == state.beforeRevision() + 1
+                && "pending-upgrade".equals(left.status())
+                && rendersAsPlanned(change, left, context);
     }
 
     /**
@@ -405,7 +470,7 @@ final class ReleaseApplier {
     }
 
     /** @return whether the release holds the manifests this change renders; false when they cannot be read */
-    private static boolean rendersAsPlanned(Change change, InstalledRelease release, ApplyContext context) {
+    static boolean rendersAsPlanned(Change change, InstalledRelease release, TargetContext context) {
         Optional<String> manifest = release.manifest();
         if (manifest.isEmpty()) {
             return false;

@@ -29,6 +29,8 @@ import org.jspecify.annotations.Nullable;
  *     any release of the name, whatever its chart (a user's own, a later version), so a null here is read as "not
  *     known to be the bundled chart": undo and rollback then restore nothing themselves and name the {@code helm
  *     rollback} command instead, never installing the bundled chart with another chart's values.
+ * @param pendingToFail a revision that this installer's own interrupted apply left pending, which apply marks failed
+ *     before it upgrades (Helm refuses to upgrade a pending release); set by the rollback of that apply, else null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({
@@ -42,7 +44,8 @@ import org.jspecify.annotations.Nullable;
     "beforeRevision",
     "values",
     "beforeValues",
-    "beforeChart"
+    "beforeChart",
+    "pendingToFail"
 })
 public record ReleaseState(
         String cluster,
@@ -55,7 +58,8 @@ public record ReleaseState(
         int beforeRevision,
         JsonNode values,
         @Nullable JsonNode beforeValues,
-        @Nullable String beforeChart) {
+        @Nullable String beforeChart,
+        @Nullable Integer pendingToFail) {
 
     /** The timeout of plans made before it was recorded: {@code AgentDaemonSet}'s default. */
     static final Duration TIMEOUT_BEFORE_RECORDED = Duration.ofMinutes(5);
@@ -139,7 +143,28 @@ public record ReleaseState(
                 revision,
                 newValues,
                 newBeforeValues,
-                newBeforeChart);
+                newBeforeChart,
+                null);
+    }
+
+    /**
+     * @param revision a revision this installer's interrupted apply left pending
+     * @return this state, marking that revision failed before its upgrade
+     */
+    ReleaseState failingPending(int revision) {
+        return new ReleaseState(
+                cluster,
+                clusterArn,
+                namespace,
+                release,
+                timeoutSeconds,
+                kubeconfig,
+                defaultKubeconfig,
+                beforeRevision,
+                values,
+                beforeValues,
+                beforeChart,
+                revision);
     }
 
     /** @return this state as JSON for {@code Change.targetState()} */
