@@ -16,6 +16,12 @@ final class ChartFiles {
     /** The chart's name, also its directory name. */
     static final String NAME = "cloudaeye-agent";
 
+    /** The chart's version, as its Chart.yaml says ({@code AgentChartTest} checks they agree). */
+    static final String VERSION = "0.1.0";
+
+    /** The chart as Helm names it in a release ({@code name-version}): the only chart undo and rollback install. */
+    static final String ID = NAME + "-" + VERSION;
+
     private static final String ROOT = "/com/cloudaeye/agent/eks/chart/" + NAME + "/";
     private static final List<String> FILES = List.of(
             "Chart.yaml",

@@ -10,6 +10,7 @@ import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.support.AwsFailures;
+import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +47,7 @@ public final class HelmReleaseComponent implements EksComponent {
     public TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context) {
         List<Change> changes = new ArrayList<>();
         for (JournaledChange done : journaled) {
-            changes.add(planRestore(done.change(), context));
+            changes.add(planRestore(done, context));
         }
         return new TargetPlan(changes, List.of());
     }
@@ -56,7 +57,8 @@ public final class HelmReleaseComponent implements EksComponent {
      * values of the revision before it, an uninstall is installed again with its former values (and the token of
      * the current agent settings). A release changed since the apply is left alone.
      */
-    private Change planRestore(Change done, TargetContext context) {
+    private Change planRestore(JournaledChange journaled, TargetContext context) {
+        Change done = journaled.change();
         ReleaseState state = ReleaseState.fromJson(done.targetState());
         String namespace = state.namespace();
         String release = state.release();
@@ -70,8 +72,34 @@ public final class HelmReleaseComponent implements EksComponent {
         ClusterConnection connection = ReleaseConnections.forApply(state, context);
         Optional<InstalledRelease> now = connection.installedRelease(namespace, release);
         int current = now.map(InstalledRelease::revision).orElse(0);
-        // What the apply left: a first install is revision 1, an upgrade one more than before, an uninstall nothing.
-        int expected = done.action() == ChangeAction.DELETE ? 0 : beforeRevision + 1;
+        // What the apply left: a first install is revision 1, an upgrade one more than before (or the revision it
+        // journaled: one more again when it first marked a revision its interrupted attempt left pending failed),
+        // an uninstall nothing.
+        int expected = done.action() == ChangeAction.DELETE
+                ? 0
+                : journaled
+                        .state()
+                        .map(applied -> Json.convert(applied, ReleaseState.Applied.class)
+                                .revision())
+                        .filter(revision -> revision.matches("[0-9]{1,9}"))
+                        .map(Integer::valueOf)
+                        .orElse(beforeRevision + 1);
+        Integer ownPending = null;
+        if (now.isPresent() && now.get().isPending() && !(done.action() == ChangeAction.CREATE && current == 1)) {
+            InstalledRelease left = now.get();
+            boolean own = done.action() == ChangeAction.UPDATE
+                    && !journaled.confirmed()
+                    && current == beforeRevision + 1
+                    && "pending-upgrade".equals(left.status())
+                    && ChartFiles.ID.equals(left.chart())
+                    && connection.api().isPresent()
+                    && ReleaseApplier.rendersAsPlanned(done, left, context);
+            if (!own) {
+                return restore.reason(PendingReleases.reason(connection, namespace, release, left))
+                        .build();
+            }
+            ownPending = current; // the interrupted upgrade's own revision: the restore marks it failed first
+        }
         if (current != expected) {
             return planWhereTheApplyDidNotLand(done, state, now, current, expected, connection, restore);
         }
@@ -79,10 +107,22 @@ public final class HelmReleaseComponent implements EksComponent {
         if (done.action() == ChangeAction.CREATE) {
             return restore.action(ChangeAction.DELETE)
                     .reason("Uninstalls the release this apply installed.")
-                    .targetState(state.next(current, state.values(), state.beforeValues())
+                    .targetState(state.next(current, state.values(), state.beforeValues(), ChartFiles.ID)
                             .toJson())
                     .addAttributes(AttributeChange.of("Release", label, null))
                     .addAllPermissions(permissions)
+                    .build();
+        }
+        // Our chart with another chart's values would be a workload the release never ran.
+        Optional<String> foreignChart = state.beforeChartNotRestorable();
+        if (beforeRevision > 0 && foreignChart.isPresent()) {
+            return restore.reason(
+                            done.action() == ChangeAction.DELETE
+                                    ? "Release " + label + " ran " + describeChart(state.beforeChart())
+                                            + " before the uninstall, not the " + ChartFiles.ID + " this installer"
+                                            + " ships, and the uninstall removed its history: install that chart"
+                                            + " again yourself."
+                                    : "Release " + label + " is not restored: " + foreignChart.get() + ".")
                     .build();
         }
         JsonNode beforeValues = state.beforeValues();
@@ -91,10 +131,17 @@ public final class HelmReleaseComponent implements EksComponent {
                             + connection.describe() + ": install it again with the earlier options.")
                     .build();
         }
+        ReleaseState restored =
+                state.next(current, beforeValues, null, done.action() == ChangeAction.DELETE ? null : ChartFiles.ID);
         return restore.action(done.action() == ChangeAction.DELETE ? ChangeAction.CREATE : ChangeAction.UPDATE)
                 .reason("Restores the values of release " + label + " before the apply (revision " + beforeRevision
-                        + "), with the token of the current agent settings.")
-                .targetState(state.next(current, beforeValues, null).toJson())
+                        + "), with the token of the current agent settings"
+                        + (ownPending == null
+                                ? ""
+                                : ", after marking revision " + ownPending
+                                        + " failed, which the interrupted apply left pending-upgrade")
+                        + ".")
+                .targetState((ownPending == null ? restored : restored.failingPending(ownPending)).toJson())
                 .addAttributes(AttributeChange.of(
                         "Values",
                         done.action() == ChangeAction.DELETE
@@ -127,7 +174,7 @@ public final class HelmReleaseComponent implements EksComponent {
                 return restore.action(ChangeAction.DELETE)
                         .reason("Release " + label + " was never installed; deletes namespace " + state.namespace()
                                 + ", which the interrupted install created.")
-                        .targetState(state.next(0, state.values(), state.beforeValues())
+                        .targetState(state.next(0, state.values(), state.beforeValues(), state.beforeChart())
                                 .toJson())
                         .addAttributes(AttributeChange.of("Namespace", state.namespace(), null))
                         .addAllPermissions(applyPermissions(state.clusterArn(), state.throughKubeconfig()))
@@ -145,7 +192,8 @@ public final class HelmReleaseComponent implements EksComponent {
         }
         if (done.action() == ChangeAction.UPDATE
                 && now.isPresent()
-                && (current == state.beforeRevision() || isAsBefore(now.get(), state.beforeValues()))) {
+                && (current == state.beforeRevision()
+                        || isAsBefore(now.get(), state.beforeValues(), state.beforeChart()))) {
             return restore.action(ChangeAction.NO_OP)
                     .reason("Release " + label + " has the values it had before the apply (revision " + current
                             + " now): the upgrade did not land or was rolled back, nothing to undo.")
@@ -156,11 +204,17 @@ public final class HelmReleaseComponent implements EksComponent {
                 .build();
     }
 
-    /** @return true when the release is deployed with the values (token removed) it had before the apply */
-    private static boolean isAsBefore(InstalledRelease now, @Nullable JsonNode beforeValues) {
+    /** @return true when the release is deployed with the chart and values (token removed) it had before the apply */
+    private static boolean isAsBefore(
+            InstalledRelease now, @Nullable JsonNode beforeValues, @Nullable String beforeChart) {
         return beforeValues != null
                 && now.isDeployed()
+                && now.chart().equals(beforeChart)
                 && now.values().filter(beforeValues::equals).isPresent();
+    }
+
+    private static String describeChart(@Nullable String chart) {
+        return chart == null ? "a chart the plan did not record" : "chart " + chart;
     }
 
     @Override

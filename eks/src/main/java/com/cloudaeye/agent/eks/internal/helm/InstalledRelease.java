@@ -18,4 +18,12 @@ record InstalledRelease(
     boolean isDeployed() {
         return "deployed".equals(status);
     }
+
+    /**
+     * @return true when an install, upgrade or rollback of it never finished ({@code pending-install}, {@code
+     *     pending-upgrade}, {@code pending-rollback}): Helm refuses every other operation on it until it is resolved
+     */
+    boolean isPending() {
+        return status.startsWith("pending-");
+    }
 }

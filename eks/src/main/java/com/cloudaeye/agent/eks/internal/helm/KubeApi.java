@@ -6,8 +6,10 @@ import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -22,8 +24,10 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.jspecify.annotations.Nullable;
@@ -82,12 +86,8 @@ final class KubeApi {
      * @return the release's latest revision, empty when it is not installed
      */
     Optional<InstalledRelease> helmRelease(String namespace, String release) {
-        String selector = URLEncoder.encode("owner=helm,name=" + release, StandardCharsets.UTF_8);
-        URI uri = server.resolve("api/v1/namespaces/" + namespace + "/secrets?labelSelector=" + selector);
         // Absent (404) when the namespace does not exist: then there is no release either.
-        JsonNode list = call(
-                        "GET", uri, null, "list the Helm release Secrets of " + release + " in namespace " + namespace)
-                .orElseGet(Json::object);
+        JsonNode list = releaseSecrets(namespace, release);
         JsonNode latest = null;
         for (JsonNode item : list.path("items")) {
             if (!release.equals(
@@ -109,6 +109,65 @@ final class KubeApi {
                 chart.path("name").asText() + "-" + chart.path("version").asText(),
                 Optional.of(decoded.path("manifest").asText()),
                 Optional.of(withoutToken(decoded.path("config")))));
+    }
+
+    /**
+     * @param namespace the release namespace
+     * @param release the release name
+     * @param below a revision
+     * @return the newest revision below it that Helm lists as deployed, the one a pending revision started from
+     */
+    OptionalInt deployedRevisionBelow(String namespace, String release, int below) {
+        int found = 0;
+        for (JsonNode item : releaseSecrets(namespace, release).path("items")) {
+            int version = version(item);
+            if (version < below && version > found && "deployed".equals(labelOf(item, "status"))) {
+                found = version;
+            }
+        }
+        return found == 0 ? OptionalInt.empty() : OptionalInt.of(found);
+    }
+
+    /**
+     * Marks a revision Helm left pending (a crashed install, upgrade or rollback) failed, as Helm itself records a
+     * failed operation: its release record's status and the status label of its Secret. Helm refuses every later
+     * operation on a release whose latest revision is pending. Refused when the Secret changed since it was read.
+     *
+     * @param namespace the release namespace
+     * @param release the release name
+     * @param revision the pending revision
+     */
+    void markFailed(String namespace, String release, int revision) {
+        String name = "sh.helm.release.v1." + release + ".v" + revision;
+        URI uri = server.resolve("api/v1/namespaces/" + namespace + "/secrets/" + name);
+        String what = "mark revision " + revision + " of Helm release " + namespace + "/" + release + " failed";
+        JsonNode secret = call("GET", uri, null, "read " + name + " to " + what)
+                .orElseThrow(() -> new PlanningException("Could not " + what + ": its Secret " + name + " is gone."));
+        if (!(decode(secret.path("data").path("release").asText(), release) instanceof ObjectNode record)
+                || !(secret.deepCopy() instanceof ObjectNode updated)) {
+            throw new PlanningException(
+                    "Could not " + what + ": its Secret " + name + " holds no Helm release record.");
+        }
+        ObjectNode info = child(record, "info");
+        info.put("status", "failed");
+        info.put("description", "Marked failed by the CloudAEye installer: an interrupted operation left it pending");
+        child(child(updated, "metadata"), "labels").put("status", "failed");
+        child(updated, "data").put("release", encode(record));
+        if (call("PUT", uri, updated.toString(), what).isEmpty()) {
+            throw new PlanningException("Could not " + what + ": its Secret " + name
+                    + " changed or went since it was read (another Helm operation?): plan again.");
+        }
+    }
+
+    private static ObjectNode child(ObjectNode parent, String field) {
+        return parent.get(field) instanceof ObjectNode object ? object : parent.putObject(field);
+    }
+
+    private JsonNode releaseSecrets(String namespace, String release) {
+        String selector = URLEncoder.encode("owner=helm,name=" + release, StandardCharsets.UTF_8);
+        URI uri = server.resolve("api/v1/namespaces/" + namespace + "/secrets?labelSelector=" + selector);
+        return call("GET", uri, null, "list the Helm release Secrets of " + release + " in namespace " + namespace)
+                .orElseGet(Json::object);
     }
 
     /**
@@ -245,6 +304,20 @@ final class KubeApi {
         } catch (IOException e) {
             throw new PlanningException(
                     "The Kubernetes API server " + server + " sent no JSON when asked to " + what, e);
+        }
+    }
+
+    /** The inverse of {@link #decode}: base64(gzip(JSON)), as Helm writes it, for the Secret's data. */
+    private static String encode(JsonNode record) {
+        try {
+            ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+            try (GZIPOutputStream gzip = new GZIPOutputStream(compressed)) {
+                gzip.write(record.toString().getBytes(StandardCharsets.UTF_8));
+            }
+            byte[] helmEncoded = Base64.getEncoder().encode(compressed.toByteArray());
+            return Base64.getEncoder().encodeToString(helmEncoded);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

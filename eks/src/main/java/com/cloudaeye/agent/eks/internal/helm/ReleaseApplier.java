@@ -5,6 +5,7 @@ import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.JournalException;
 import com.cloudaeye.agent.spi.ApplyContext;
+import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import com.cloudaeye.agent.spi.support.ReadBack;
@@ -37,43 +38,55 @@ final class ReleaseApplier {
         ReleaseState state = ReleaseState.fromJson(change.targetState());
         String namespace = state.namespace();
         String release = state.release();
-        ClusterConnection connection = ReleaseConnections.forApply(state, context);
+        ClusterConnection connection;
+        Optional<InstalledRelease> installed;
+        try {
+            connection = ReleaseConnections.forApply(state, context);
+            installed = connection.installedRelease(namespace, release);
+        } catch (JournalException e) {
+            throw e;
+        } catch (RuntimeException readError) {
+            // This apply sent nothing yet, but the change may be a resumed one (or a plan applied again) whose earlier
+            // attempt landed: only the release could tell, so FAILED ("did not land") would be a guess.
+            context.unknown(
+                    change,
+                    AwsFailures.OUTCOME_UNKNOWN + ": reading release " + state.label() + " failed ("
+                            + readError.getMessage() + "), so whether an earlier, interrupted attempt of this change"
+                            + " landed cannot be told (this attempt sent nothing): " + ReadBack.FIX,
+                    readError,
+                    null);
+            return;
+        }
         int planned = state.beforeRevision();
-        Optional<InstalledRelease> installed = connection.installedRelease(namespace, release);
         int current = installed.map(InstalledRelease::revision).orElse(0);
         Duration timeout = state.timeout();
         boolean interrupted =
                 planned == 0 && installed.isPresent() && isInterruptedInstall(change, installed.get(), context);
+        // Helm uninstalls a pending release (a rollback's uninstall of an install killed inside Helm); only an install
+        // or upgrade is refused.
+        if (!interrupted
+                && change.action() != ChangeAction.DELETE
+                && installed.filter(InstalledRelease::isPending).isPresent()) {
+            finishPending(change, context, state, connection, installed.get());
+            return;
+        }
         if (current != planned && !interrupted) {
             Optional<String> landed = alreadyLanded(change, installed, planned, context);
             if (landed.isPresent()) {
                 context.starting(change);
-                Optional<KubeApi> api = connection.api();
-                if (change.action() == ChangeAction.DELETE || api.isEmpty()) {
-                    String namespaceDeleted = change.action() == ChangeAction.DELETE
-                            ? ReleaseNamespaces.deleteOwnNamespace(connection, namespace, release, timeout)
-                            : "";
-                    context.applied(change, landed.get() + namespaceDeleted, null);
-                    return;
-                }
-                // An apply killed during its rollout wait left the release deployed: the rollout is still to check.
-                String daemonSet = AgentChart.fullName(release);
-                Rollout rollout;
-                try (RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet)) {
-                    rollout = watch.awaitComplete(Instant.now().plus(timeout));
-                }
-                if (!rollout.complete()) {
-                    Undo undone = undo(connection, state, context, timeout, planned);
-                    report(
+                try {
+                    finishLanded(change, context, state, connection, landed.get(), planned, current);
+                } catch (JournalException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // It landed: a failure to check its rollout (or to delete the namespace) does not undo that.
+                    context.unknown(
                             change,
-                            context,
-                            undone,
-                            "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + current
-                                    + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; "
-                                    + undone.message());
-                    return;
+                            AwsFailures.OUTCOME_UNKNOWN + ": release " + state.label() + " is " + landed.get()
+                                    + ", but then: " + e.getMessage() + "; " + ReadBack.FIX,
+                            e,
+                            null);
                 }
-                context.applied(change, landed.get() + ", rolled out to " + rollout.desired() + " node(s)", null);
                 return;
             }
             context.skipped(
@@ -97,6 +110,105 @@ final class ReleaseApplier {
         } catch (RuntimeException e) {
             throw readBack(connection, state, before, e);
         }
+    }
+
+    /**
+     * A release Helm left pending refuses every operation. When it is this change's own (the revision its interrupted
+     * apply made, of our chart, with the manifests it renders; or the one its rollback found so), the revision is
+     * marked failed, as Helm records a failed operation, and the upgrade goes ahead; anyone else's is left alone,
+     * with the command that resolves it.
+     */
+    private static void finishPending(
+            Change change,
+            ApplyContext context,
+            ReleaseState state,
+            ClusterConnection connection,
+            InstalledRelease left) {
+        String namespace = state.namespace();
+        String release = state.release();
+        Optional<KubeApi> api = connection.api();
+        if (api.isEmpty() || !isOwnPending(change, state, left, context)) {
+            context.skipped(change, PendingReleases.reason(connection, namespace, release, left));
+            return;
+        }
+        int before = state.beforeRevision();
+        context.starting(change);
+        try {
+            LOG.info(
+                    "Marking revision {} of Helm release {}/{} failed: an interrupted apply of this change left it {}",
+                    left.revision(),
+                    namespace,
+                    release,
+                    left.status());
+            api.get().markFailed(namespace, release, left.revision());
+            applyStarted(change, context, state, connection, Optional.of(left), before, false, state.timeout());
+        } catch (JournalException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw readBack(connection, state, before, e);
+        }
+    }
+
+    /**
+     * Whether a pending revision is this change's own: an upgrade of our chart, and either the revision after the
+     * planned one with the manifests this change renders (its interrupted apply), or the one its rollback planned to
+     * mark failed.
+     */
+    private static boolean isOwnPending(
+            Change change, ReleaseState state, InstalledRelease left, ApplyContext context) {
+        if (change.action() != ChangeAction.UPDATE || !ChartFiles.ID.equals(left.chart())) {
+            return false;
+        }
+        Integer toFail = state.pendingToFail();
+        if (toFail != null) {
+            return toFail == left.revision() && left.revision() == state.beforeRevision();
+        }
+        return left.revision() == state.beforeRevision() + 1
+                && "pending-upgrade".equals(left.status())
+                && rendersAsPlanned(change, left, context);
+    }
+
+    /**
+     * Finishes a change an earlier attempt landed (the release already is as planned): an uninstall deletes the
+     * namespace it created; an install or upgrade still has its rollout to check, and is undone when that fails.
+     */
+    private static void finishLanded(
+            Change change,
+            ApplyContext context,
+            ReleaseState state,
+            ClusterConnection connection,
+            String landed,
+            int planned,
+            int current) {
+        String namespace = state.namespace();
+        String release = state.release();
+        Duration timeout = state.timeout();
+        Optional<KubeApi> api = connection.api();
+        if (change.action() == ChangeAction.DELETE || api.isEmpty()) {
+            String namespaceDeleted = change.action() == ChangeAction.DELETE
+                    ? ReleaseNamespaces.deleteOwnNamespace(connection, namespace, release, timeout)
+                    : "";
+            context.applied(change, landed + namespaceDeleted, null);
+            return;
+        }
+        // An apply killed during its rollout wait left the release deployed: the rollout is still to check.
+        String daemonSet = AgentChart.fullName(release);
+        Rollout rollout;
+        try (RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet)) {
+            rollout = watch.awaitComplete(Instant.now().plus(timeout));
+        }
+        if (!rollout.complete()) {
+            Undo undone = undo(connection, state, context, timeout, planned);
+            report(
+                    change,
+                    context,
+                    undone,
+                    "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + current
+                            + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; "
+                            + undone.message());
+            return;
+        }
+        context.applied(change, landed + ", rolled out to " + rollout.desired() + " node(s)", null);
     }
 
     /** The change after its start was journaled: from here on, a failure is read back before it is reported. */
@@ -217,6 +329,10 @@ final class ReleaseApplier {
                 AgentChart.uninstall(connection, state.release(), state.namespace());
                 return new Undo(true, "release " + label + " was uninstalled");
             }
+            Optional<String> foreignChart = state.beforeChartNotRestorable();
+            if (foreignChart.isPresent()) {
+                return new Undo(false, "it stays at revision " + (before + 1) + ": " + foreignChart.get());
+            }
             if (beforeValues == null) {
                 return new Undo(
                         false,
@@ -224,7 +340,7 @@ final class ReleaseApplier {
                                 + before + " could not be read through " + connection.describe()
                                 + ": fix the options and apply again");
             }
-            ReleaseState restore = state.next(state.beforeRevision(), beforeValues, beforeValues);
+            ReleaseState restore = state.next(state.beforeRevision(), beforeValues, beforeValues, state.beforeChart());
             Release restored = installOrUpgrade(connection, restore, context, timeout, false);
             return new Undo(
                     true, "the values of revision " + before + " were restored as revision " + restored.getRevision());
@@ -268,32 +384,37 @@ final class ReleaseApplier {
                             + " back failed too (" + readError.getMessage() + "): " + ReadBack.FIX,
                     error);
         }
-        return readBack(state.label(), now, before, state.beforeValues(), error);
+        return readBack(state.label(), now, before, state.beforeValues(), state.beforeChart(), error);
     }
 
     /**
      * The decision of {@link #readBack(ClusterConnection, ReleaseState, int, RuntimeException)}: the release's
      * revision now against the one before (0: not installed), for installs, upgrades and uninstalls alike; a newer
-     * revision past the next, deployed with the values of the one before, is Helm's atomic rollback of a failed upgrade.
+     * revision past the next, deployed with the chart and the values of the one before, is Helm's atomic rollback of a
+     * failed upgrade.
      *
      * @param beforeValues the values of the revision before (the token removed), null when not readable
+     * @param beforeChart the chart of the revision before, null when not recorded
      */
     static RuntimeException readBack(
             String label,
             Optional<InstalledRelease> now,
             int before,
             @Nullable JsonNode beforeValues,
+            @Nullable String beforeChart,
             RuntimeException error) {
         int revisionNow = now.map(InstalledRelease::revision).orElse(0);
         if (revisionNow == before) {
             return error;
         }
         // Helm's atomic upgrade rolls a failed upgrade back as a new revision after the failed one (before + 2), with
-        // the former values: as before. The next revision deployed with the same values is an upgrade that landed
-        // (a token rotation, a new chart), not a rollback.
+        // the former chart and values: as before. The next revision deployed with the same values is an upgrade that
+        // landed (a token rotation, a new chart), not a rollback; so is one of another chart than before.
         boolean rolledBack = before > 0
                 && revisionNow >= before + 2
                 && beforeValues != null
+                && beforeChart != null
+                && now.filter(r -> beforeChart.equals(r.chart())).isPresent()
                 && now.filter(InstalledRelease::isDeployed)
                         .flatMap(InstalledRelease::values)
                         .filter(beforeValues::equals)
@@ -325,7 +446,8 @@ final class ReleaseApplier {
         }
         if (installed.isEmpty()
                 || installed.get().revision() != planned + 1
-                || !installed.get().isDeployed()) {
+                || !installed.get().isDeployed()
+                || !ChartFiles.ID.equals(installed.get().chart())) {
             return Optional.empty();
         }
         InstalledRelease release = installed.get();
@@ -348,7 +470,7 @@ final class ReleaseApplier {
     }
 
     /** @return whether the release holds the manifests this change renders; false when they cannot be read */
-    private static boolean rendersAsPlanned(Change change, InstalledRelease release, ApplyContext context) {
+    static boolean rendersAsPlanned(Change change, InstalledRelease release, TargetContext context) {
         Optional<String> manifest = release.manifest();
         if (manifest.isEmpty()) {
             return false;

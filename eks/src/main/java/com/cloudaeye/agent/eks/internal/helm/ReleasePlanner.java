@@ -80,6 +80,11 @@ public final class ReleasePlanner implements ComponentPlanner {
                     .addAllAttributes(desired.changesFrom(null))
                     .addAllPermissions(applyPermissions);
             namespaceOnInstall(connection).ifPresent(change::addAttributes);
+        } else if (installed.get().isPending()) {
+            // Helm refuses to change a release left pending; whose interrupted operation it was, a plan cannot tell.
+            change.action(ChangeAction.SKIP)
+                    .reason(PendingReleases.reason(
+                            connection, options.namespace(), options.releaseName(), installed.get()));
         } else {
             InstalledRelease release = installed.get();
             Optional<List<AttributeChange>> diff = release.manifest().map(m -> desired.changesFrom(Manifests.parse(m)));
@@ -176,7 +181,9 @@ public final class ReleasePlanner implements ComponentPlanner {
                         options.defaultKubeconfig() ? Boolean.TRUE : null,
                         installed.map(InstalledRelease::revision).orElse(0),
                         values,
-                        installed.flatMap(InstalledRelease::values).orElse(null))
+                        installed.flatMap(InstalledRelease::values).orElse(null),
+                        installed.map(InstalledRelease::chart).orElse(null),
+                        null)
                 .toJson();
     }
 

@@ -10,12 +10,14 @@ import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.EksTarget;
+import com.cloudaeye.agent.internal.JournalWriter;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.marcnuri.helm.Helm;
@@ -45,6 +47,9 @@ import software.amazon.awssdk.regions.Region;
  */
 class HelmReleaseComponentTest {
     private static final String TOKEN = "tok-9b2e77d04c";
+    /** Our own reads of the release (selector owner=helm first; Helm's own reads put name first). */
+    private static final String RELEASE_READS =
+            "/api/v1/namespaces/cloudaeye-agent/secrets?labelSelector=owner%3Dhelm%2Cname";
 
     /** The defaults, with a timeout short enough for a failing test to end quickly. */
     private static final AgentDaemonSet DEFAULTS =
@@ -137,6 +142,57 @@ class HelmReleaseComponentTest {
             });
             assertThat(result.toString()).doesNotContain(TOKEN);
         }
+    }
+
+    @Test
+    void resume_whenReadingTheReleaseFails_isUnknownNeverFailed() {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            // An apply killed after its change landed, before its journal said so (this server takes no Helm
+            // upgrade, so an install stands for any change).
+            Plan plan = installer.plan();
+            assertThat(installer.apply(plan).isSuccess()).isTrue();
+            Journal interrupted = startedOnly(plan);
+            // The resume plans again (one release read), then its apply reads the release: that read fails.
+            kubernetes.failAllAfter("GET", RELEASE_READS, 1);
+
+            ApplyResult resumed = installer.resume(interrupted);
+
+            assertThat(resumed.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(r.toString()).isEqualTo(ResourceResult.Outcome.UNKNOWN);
+                assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m)
+                                .contains("reading release cloudaeye-agent/cloudaeye-agent failed", "HTTP 500")
+                                .contains("resume"));
+            });
+        }
+    }
+
+    @Test
+    void resume_ofAChangeThatLanded_whenItsRolloutCannotBeRead_isUnknownNeverFailed() {
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            Plan plan = installer.plan();
+            assertThat(installer.apply(plan).isSuccess()).isTrue();
+            Journal interrupted = startedOnly(plan);
+            kubernetes.failAllAfter("GET", "/apis/apps/v1/namespaces/cloudaeye-agent/daemonsets", 0);
+
+            ApplyResult resumed = installer.resume(interrupted);
+
+            assertThat(resumed.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(r.toString()).isEqualTo(ResourceResult.Outcome.UNKNOWN);
+                assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m).contains("already at revision 1", "HTTP 500"));
+            });
+        }
+    }
+
+    /** What a SIGKILL inside the release change leaves in the journal: its STARTING line, no outcome. */
+    private Journal startedOnly(Plan plan) {
+        Path path;
+        try (JournalWriter journal = JournalWriter.create(journals, plan)) {
+            journal.record(Journal.Event.STARTING, plan.mutations().get(0), null, null);
+            path = journal.path();
+        }
+        return Journal.read(path);
     }
 
     @Test

@@ -12,13 +12,20 @@ import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
 import com.cloudaeye.agent.internal.JournalWriter;
+import com.cloudaeye.agent.spi.support.Json;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -135,6 +142,202 @@ class HelmReleaseIT {
         assertThat(helmList())
                 .singleElement()
                 .satisfies(r -> assertThat(r.getRevision()).isEqualTo("3"));
+    }
+
+    @Test
+    void rollback_ofAnUpgradeFromAnotherChartVersion_skipsWithTheHelmRollbackCommand() throws IOException {
+        // The user's own release of the name, from a later version of the chart than this installer ships.
+        Path theirs = ChartFiles.copyTo(Files.createDirectories(journals.resolve("their-chart")));
+        Path chartYaml = theirs.resolve("Chart.yaml");
+        Files.writeString(
+                chartYaml, Files.readString(chartYaml).replace("version: " + ChartFiles.VERSION, "version: 9.9.9"));
+        new Helm(theirs)
+                .install()
+                .withName(name)
+                .withNamespace(name)
+                .createNamespace()
+                .set("cloudaeye.logsEndpoint", "https://logs.example.cloudaeye.com")
+                .set("cloudaeye.apiToken", "their-token")
+                .withKubeConfig(KubeCluster.kubeconfig())
+                .call();
+        try (AgentInstaller installer = installer(options().build())) {
+            Plan plan = installer.plan();
+            assertThat(plan.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).isEqualTo(ChangeAction.UPDATE);
+                assertThat(c.targetState().path("beforeChart").asText()).isEqualTo("cloudaeye-agent-9.9.9");
+            });
+            ApplyResult upgraded = installer.apply(plan);
+            assertThat(upgraded.isSuccess()).as(upgraded.toString()).isTrue();
+
+            Plan rollback =
+                    installer.planRollback(Journal.read(upgraded.journal().orElseThrow()));
+
+            // Our chart with their values would be a workload they never ran: Helm's own rollback restores theirs.
+            assertThat(rollback.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.SKIP);
+                assertThat(c.reason())
+                        .hasValueSatisfying(r -> assertThat(r)
+                                .contains("chart cloudaeye-agent-9.9.9", "helm rollback " + name + " 1 -n " + name));
+            });
+        }
+        assertThat(helmList()).singleElement().satisfies(r -> {
+            assertThat(r.getRevision()).isEqualTo("2");
+            assertThat(r.getChart()).isEqualTo(ChartFiles.ID);
+        });
+    }
+
+    @Test
+    void resume_ofAnUpgradeKilledInsideHelm_marksItsPendingRevisionFailed_upgrades_andRollbackRestores() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
+            Plan plan = installer.plan();
+            // What an upgrade killed inside Helm leaves: its revision recorded pending-upgrade, its journal STARTING.
+            leavePending(
+                    2,
+                    "pending-upgrade",
+                    ReleaseState.fromJson(plan.mutations().get(0).targetState()));
+            Journal killed = startedOnly(plan);
+            // A plan cannot tell whose the pending revision is: it leaves it, naming the fix.
+            assertThat(installer.plan().changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.SKIP);
+                assertThat(c.reason())
+                        .hasValueSatisfying(r -> assertThat(r)
+                                .contains("revision 2 is pending-upgrade", "'helm rollback " + name + " 1 -n " + name));
+            });
+
+            ApplyResult resumed = installer.resume(killed);
+
+            assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(helmList()).singleElement().satisfies(r -> {
+                assertThat(r.getRevision()).isEqualTo("3");
+                assertThat(r.getStatus()).isEqualTo("deployed");
+            });
+            assertThat(releaseSecretStatus(2)).isEqualTo("failed");
+            assertThat(agentContainer(daemonSet()).getImage()).endsWith(":2.0.0");
+
+            Plan rollback =
+                    installer.planRollback(Journal.read(resumed.journal().orElseThrow()));
+            assertThat(rollback.changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE));
+            ApplyResult restored = installer.apply(rollback);
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+        }
+        assertThat(agentContainer(daemonSet()).getImage()).doesNotEndWith(":2.0.0");
+        assertThat(helmList())
+                .singleElement()
+                .satisfies(r -> assertThat(r.getRevision()).isEqualTo("4"));
+    }
+
+    @Test
+    void rollback_ofAnUpgradeKilledInsideHelm_marksItsPendingRevisionFailed_andRestoresTheFormerValues() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        String before = agentContainer(daemonSet()).getImage();
+        try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
+            Plan plan = installer.plan();
+            leavePending(
+                    2,
+                    "pending-upgrade",
+                    ReleaseState.fromJson(plan.mutations().get(0).targetState()));
+
+            Plan rollback = installer.planRollback(startedOnly(plan));
+
+            assertThat(rollback.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE);
+                assertThat(c.reason()).hasValueSatisfying(r -> assertThat(r).contains("marking revision 2 failed"));
+            });
+            ApplyResult restored = installer.apply(rollback);
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+        }
+        assertThat(releaseSecretStatus(2)).isEqualTo("failed");
+        assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
+        assertThat(helmList()).singleElement().satisfies(r -> {
+            assertThat(r.getRevision()).isEqualTo("3");
+            assertThat(r.getStatus()).isEqualTo("deployed");
+        });
+    }
+
+    @Test
+    void apply_whenAnotherHelmLeftTheReleasePending_skipsWithTheHelmRollbackCommand_andRollbackToo() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
+            Plan plan = installer.plan();
+            // Someone else's upgrade (other values than this plan's), killed inside Helm.
+            ReleaseState ours = ReleaseState.fromJson(plan.mutations().get(0).targetState());
+            ObjectNode theirValues = ours.values().deepCopy();
+            theirValues.putObject("image").put("tag", "3.0.0");
+            leavePending(2, "pending-upgrade", ours.next(1, theirValues, null, null));
+
+            ApplyResult result = installer.apply(plan);
+
+            assertThat(result.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(r.toString()).isEqualTo(ResourceResult.Outcome.SKIPPED);
+                assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m).contains("'helm rollback " + name + " 1 -n " + name));
+            });
+            assertThat(installer.planRollback(startedOnly(plan)).changes())
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.SKIP);
+                        assertThat(c.reason())
+                                .hasValueSatisfying(r -> assertThat(r).contains("'helm rollback " + name + " 1 -n "));
+                    });
+        }
+        assertThat(releaseSecretStatus(2)).isEqualTo("pending-upgrade");
+    }
+
+    /**
+     * Records revision {@code revision} of this test's release as Helm does when an upgrade starts: revision 1's
+     * record with the given status and the manifests and values of {@code upgrade}, no object changed.
+     */
+    private void leavePending(int revision, String status, ReleaseState upgrade) {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            io.fabric8.kubernetes.api.model.Secret first = admin.secrets()
+                    .inNamespace(name)
+                    .withName("sh.helm.release.v1." + name + ".v1")
+                    .require();
+            ObjectNode record = (ObjectNode) HelmRecords.decode(first.getData().get("release"));
+            record.put("version", revision);
+            ((ObjectNode) record.get("info")).put("status", status);
+            record.put(
+                    "manifest", AgentChart.render(name, name, upgrade.values(), com.cloudaeye.agent.Secret.of(TOKEN)));
+            record.set(
+                    "config",
+                    Json.parse(ChartValues.withToken(upgrade.values(), com.cloudaeye.agent.Secret.of(TOKEN))));
+            admin.secrets()
+                    .resource(new SecretBuilder()
+                            .withNewMetadata()
+                            .withName("sh.helm.release.v1." + name + ".v" + revision)
+                            .withNamespace(name)
+                            .addToLabels(
+                                    Map.of("name", name, "owner", "helm", "status", status, "version", "" + revision))
+                            .endMetadata()
+                            .withType("helm.sh/release.v1")
+                            .addToData("release", HelmRecords.encode(record))
+                            .build())
+                    .create();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** @return the status label of a revision's Helm record */
+    private String releaseSecretStatus(int revision) {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            return admin.secrets()
+                    .inNamespace(name)
+                    .withName("sh.helm.release.v1." + name + ".v" + revision)
+                    .require()
+                    .getMetadata()
+                    .getLabels()
+                    .get("status");
+        }
     }
 
     @Test

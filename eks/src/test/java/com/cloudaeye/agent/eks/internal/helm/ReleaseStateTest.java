@@ -43,4 +43,32 @@ class ReleaseStateTest {
         assertThat(state.usesDefaultKubeconfig()).isFalse();
         assertThat(state.beforeValues()).isNull();
     }
+
+    @Test
+    void beforeChart_whenNotRecorded_orAnotherChart_isNotRestored_andNamesTheHelmRollback() throws Exception {
+        String older = "{\"cluster\":\"prod\",\"clusterArn\":\"arn\",\"namespace\":\"cloudaeye\","
+                + "\"release\":\"agent\",\"beforeRevision\":2,\"values\":{},\"beforeValues\":{}}";
+
+        assertThat(ReleaseState.fromJson(Json.parse(older)).beforeChartNotRestorable())
+                .hasValueSatisfying(m -> assertThat(m)
+                        .contains("revision 2 of release cloudaeye/agent ran a chart the plan did not record")
+                        .endsWith("run 'helm rollback agent 2 -n cloudaeye'"));
+        assertThat(ReleaseState.fromJson(Json.parse(older.replace("}}", "},\"beforeChart\":\"agent-9.0.0\"}")))
+                        .beforeChartNotRestorable())
+                .hasValueSatisfying(m -> assertThat(m).contains("ran chart agent-9.0.0, not the " + ChartFiles.ID));
+        ReleaseState ours =
+                ReleaseState.fromJson(Json.parse(older.replace("}}", "},\"beforeChart\":\"" + ChartFiles.ID + "\"}")));
+        assertThat(ours.beforeChartNotRestorable()).isEmpty();
+        assertThat(Json.compact(ours.toJson())).endsWith("\"beforeChart\":\"" + ChartFiles.ID + "\"}");
+    }
+
+    @Test
+    void chartId_isTheShippedChartsNameAndVersion() throws Exception {
+        try (var in = ChartFiles.class.getResourceAsStream(
+                "/com/cloudaeye/agent/eks/chart/" + ChartFiles.NAME + "/Chart.yaml")) {
+            String chartYaml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(chartYaml)
+                    .contains("\nname: " + ChartFiles.NAME + "\n", "\nversion: " + ChartFiles.VERSION + "\n");
+        }
+    }
 }
