@@ -10,6 +10,7 @@ import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import com.cloudaeye.agent.spi.support.ReadBack;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
@@ -36,6 +37,26 @@ final class UserStackLifecycle {
 
     UserStackLifecycle(Waits waits) {
         this.waits = waits;
+    }
+
+    /**
+     * The stable states of a stack whose resources exist as its template says. A rolled-back update or import leaves
+     * the stack as it was before, so it is as usable as a created one; ROLLBACK_COMPLETE is a creation that failed
+     * (nothing left but the stack), and the *_FAILED states need the user.
+     */
+    private static final Set<String> USABLE = Set.of(
+            "CREATE_COMPLETE",
+            "UPDATE_COMPLETE",
+            "UPDATE_ROLLBACK_COMPLETE",
+            "IMPORT_COMPLETE",
+            "IMPORT_ROLLBACK_COMPLETE");
+
+    /**
+     * @param status a stack's status
+     * @return whether the stack's user and policy exist and the stack accepts changes
+     */
+    static boolean isUsable(String status) {
+        return USABLE.contains(status);
     }
 
     CompletableFuture<Void> createStack(Change change, ApplyContext context) {
@@ -82,7 +103,8 @@ final class UserStackLifecycle {
                                                         + AwsFailures.describe(e) + "); " + ReadBack.FIX,
                                                 AwsFailures.unwrap(e)))))
                 .thenCompose(stack -> {
-                    if ("CREATE_COMPLETE".equals(stack.stackStatusAsString())) {
+                    // A stack an interrupted apply created may have been updated since (see existing).
+                    if (isUsable(stack.stackStatusAsString())) {
                         return CompletableFuture.completedFuture(stack);
                     }
                     // A failed creation deletes itself (OnFailure.DELETE): only DELETE_COMPLETE says nothing is left.
