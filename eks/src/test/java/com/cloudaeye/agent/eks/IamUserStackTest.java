@@ -117,6 +117,53 @@ class IamUserStackTest {
         }
     }
 
+    /**
+     * CloudFormation refuses to delete a stack with termination protection: the uninstall skips it, saying how to
+     * disable it, and leaves the user's keys (deleting them first would only cut CloudAEye's access).
+     */
+    @Test
+    void planUninstall_whenTheStackHasTerminationProtection_skipsIt_namingTheFix_andKeepsTheKeys() {
+        aws.stubFor(action("DescribeStacks")
+                .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody(
+                                ControlPlaneLoggingTest.fixture("cloudformation/describe-stacks-create-in-progress.xml")
+                                        .replace("CREATE_IN_PROGRESS", "CREATE_COMPLETE")
+                                        .replace(
+                                                "<CreationTime>",
+                                                "<EnableTerminationProtection>true</EnableTerminationProtection>"
+                                                        + "<CreationTime>"))));
+        aws.stubFor(action("ListAccessKeys")
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody("<ListAccessKeysResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"
+                                + "<ListAccessKeysResult><UserName>CloudAEyeServiceAccount</UserName>"
+                                + "<AccessKeyMetadata><member><UserName>CloudAEyeServiceAccount</UserName>"
+                                + "<AccessKeyId>AKIAEXAMPLEKEY000001</AccessKeyId><Status>Active</Status></member>"
+                                + "</AccessKeyMetadata><IsTruncated>false</IsTruncated></ListAccessKeysResult>"
+                                + "</ListAccessKeysResponse>")));
+        try (AgentInstaller installer = installer()) {
+            List<Change> changes = List.copyOf(installer.planUninstall().changes());
+
+            assertThat(changes)
+                    .as(changes.toString())
+                    .filteredOn(c -> c.resourceType().startsWith("AWS::CloudFormation")
+                            || c.resourceType().equals("AWS::IAM::AccessKey"))
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).isEqualTo(ChangeAction.SKIP);
+                        assertThat(c.reason())
+                                .hasValueSatisfying(r -> assertThat(r)
+                                        .contains(
+                                                "termination protection",
+                                                "update-termination-protection --no-enable-termination-protection"));
+                    });
+        }
+    }
+
     private AgentInstaller installer() {
         return AgentInstaller.builder()
                 .region(Region.US_EAST_1)

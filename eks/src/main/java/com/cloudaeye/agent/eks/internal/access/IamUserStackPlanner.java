@@ -89,6 +89,23 @@ public final class IamUserStackPlanner implements ComponentPlanner {
                         .reason("The stack " + STACK_NAME + " gives CloudAEye access to the cluster '" + owner
                                 + "', not this one: its user and policy names are fixed, so one account holds one."
                                 + " Use the cross-account role mode for this cluster.");
+            } else if (UserStackLifecycle.isUsable(status)
+                    && userExists
+                    && !UserStackLifecycle.policyAttached(context, ref.iamArn("policy/" + POLICY_NAME))) {
+                String userArn = ref.iamArn("user/" + USER_NAME);
+                String policyArn = ref.iamArn("policy/" + POLICY_NAME);
+                stackChange
+                        .action(ChangeAction.UPDATE)
+                        .reason("The stack exists (" + status + "), but its policy " + POLICY_NAME + " is not attached"
+                                + " to the user " + USER_NAME + " (an uninstall that stopped half-way detaches it"
+                                + " first): attaches it again.")
+                        .addAttributes(AttributeChange.of("User.AttachedPolicies", null, policyArn))
+                        .addPermissions(
+                                Permission.of("iam:AttachUserPolicy", userArn),
+                                // Read back after an AttachUserPolicy error.
+                                Permission.of("iam:ListAttachedUserPolicies", userArn))
+                        .targetState(
+                                new StackState(ref.name(), null, stack.get().stackId(), policyArn).toJson());
             } else if (UserStackLifecycle.isUsable(status)) {
                 stackChange.action(ChangeAction.NO_OP).reason("The stack exists (" + status + ").");
             } else {
@@ -104,6 +121,11 @@ public final class IamUserStackPlanner implements ComponentPlanner {
                 Permission.of("iam:ListAccessKeys", ref.iamArn("user/" + USER_NAME))));
         if (stack.isEmpty() && !userExists) {
             reads.add(Permission.of("iam:GetPolicy", ref.iamArn("policy/" + POLICY_NAME)));
+        }
+        if (stack.isPresent()
+                && userExists
+                && UserStackLifecycle.isUsable(stack.get().stackStatusAsString())) {
+            reads.add(Permission.of("iam:ListAttachedUserPolicies", ref.iamArn("user/" + USER_NAME)));
         }
         return new TargetPlan(changes, reads, List.of(TradeOff.NOTE));
     }
