@@ -20,6 +20,7 @@ import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PlanningException;
@@ -32,10 +33,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
@@ -292,6 +297,63 @@ class ControlPlaneLoggingTest {
             assertThat(result.withOutcome(ResourceResult.Outcome.FAILED)).isEmpty();
             assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN).get(0).message())
                     .hasValueSatisfying(m -> assertThat(m).contains(UPDATE_ID, "still InProgress"));
+        }
+    }
+
+    /**
+     * The install's update is still InProgress when its wait ends (UNKNOWN): its id is journaled, and a rollback
+     * skips while EKS runs it (a second UpdateClusterConfig would be refused), whatever the cluster shows meanwhile;
+     * once it has ended, the rollback restores logging as usual.
+     */
+    @ParameterizedTest(name = "cluster shows {0}")
+    @ValueSource(strings = {"eks/describe-cluster-api-enabled.json", "eks/describe-cluster-all-enabled-tagged.json"})
+    void rollback_whileTheInstallsUpdateIsInProgress_skipsNamingIt_andRestoresOnceItEnded(
+            String clusterMeanwhile, @TempDir Path journals) {
+        updateReturnsAnId();
+        aws.stubFor(get(urlPathEqualTo(UPDATE)).willReturn(okJson(fixture("eks/describe-update-in-progress.json"))));
+        try (AgentInstaller installer = AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "test")))
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of("token")))
+                .retries(1, Duration.ofMillis(10))
+                .journalDirectory(journals)
+                .target(EksTarget.builder()
+                        .cluster("prod-eks")
+                        .controlPlaneLogging(true)
+                        .waits(Duration.ofMillis(20), Duration.ofMillis(200))
+                        .build())
+                .build()) {
+            ApplyResult installed = installer.apply(installer.plan());
+            assertThat(installed.withOutcome(ResourceResult.Outcome.UNKNOWN))
+                    .as(installed.toString())
+                    .hasSize(1);
+            Journal journal = Journal.read(installed.journal().orElseThrow());
+            aws.stubFor(get(urlPathEqualTo(CLUSTER)).willReturn(okJson(fixture(clusterMeanwhile))));
+            aws.resetRequests();
+
+            Plan waiting = installer.planRollback(journal);
+            assertThat(waiting.changes()).as(waiting.toString()).singleElement().satisfies(c -> {
+                assertThat(c.action()).isEqualTo(ChangeAction.SKIP);
+                assertThat(c.reason())
+                        .hasValueSatisfying(m -> assertThat(m)
+                                .contains("The logging update " + UPDATE_ID + " is still in progress; run"
+                                        + " rollback again when it ends"));
+            });
+            ApplyResult rolledBack = installer.rollback(journal);
+            assertThat(rolledBack.withOutcome(ResourceResult.Outcome.FAILED))
+                    .as(rolledBack.toString())
+                    .isEmpty();
+            aws.verify(0, postRequestedFor(urlPathEqualTo(CLUSTER + "/update-config")));
+
+            aws.stubFor(get(urlPathEqualTo(UPDATE)).willReturn(okJson(fixture("eks/describe-update-successful.json"))));
+            aws.stubFor(get(urlPathEqualTo(CLUSTER))
+                    .willReturn(okJson(fixture("eks/describe-cluster-all-enabled-tagged.json"))));
+            Plan rollback = installer.planRollback(journal);
+            assertThat(rollback.mutations())
+                    .as(rollback.toString())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).isEqualTo(ChangeAction.UPDATE));
         }
     }
 

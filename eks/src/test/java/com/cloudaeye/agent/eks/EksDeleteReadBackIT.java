@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Journal;
+import com.cloudaeye.agent.Permission;
+import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
 import com.cloudaeye.agent.testing.Moto;
@@ -142,26 +145,62 @@ class EksDeleteReadBackIT {
     }
 
     /**
-     * DeleteStack refused after the policy was detached: the stack is still there, but the change landed in part, so
-     * it is unknown, naming the detached policy; resume finishes the uninstall.
+     * DeleteStack refused after the policy was detached: the policy is attached again, so nothing of the change is
+     * left and it is failed, naming the refusal; uninstalling again then finishes.
      */
     @Test
-    void uninstall_whenDeleteStackIsRefusedAfterTheDetach_isUnknown_namingThePolicy() {
+    void uninstall_whenDeleteStackIsRefusedAfterTheDetach_reattachesThePolicy_andIsFailed() {
         ApplyResult result = uninstallRefusing("DeleteStack");
 
-        assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+        assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
                 .as(result.toString())
                 .isEmpty();
-        assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
+        assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
                 .as(result.toString())
                 .singleElement()
                 .satisfies(r -> assertThat(r.message())
-                        .hasValueSatisfying(m -> assertThat(m).contains("detached", IamUserStackAccess.POLICY_NAME)));
+                        .hasValueSatisfying(m -> assertThat(m).contains("DeleteStack", "attached again")));
+        assertThat(attachedPolicies()).containsExactly(IamUserStackAccess.POLICY_NAME);
         try (AgentInstaller direct = direct()) {
-            ApplyResult resumed = direct.resume(Journal.read(result.journal().orElseThrow()));
-            assertThat(resumed.isSuccess()).as(resumed.toString()).isTrue();
+            ApplyResult again = direct.apply(direct.planUninstall());
+            assertThat(again.isSuccess()).as(again.toString()).isTrue();
         }
         assertStackGone();
+    }
+
+    /**
+     * An uninstall that stopped after detaching the policy leaves the stack without access: an install plans to attach
+     * the policy again instead of seeing nothing to do.
+     */
+    @Test
+    void install_whenAHalfDoneUninstallDetachedThePolicy_attachesItAgain() {
+        try (IamClient iam = MotoEks.iam()) {
+            String policyArn = iam.listAttachedUserPolicies(r -> r.userName(IamUserStackAccess.USER_NAME))
+                    .attachedPolicies()
+                    .get(0)
+                    .policyArn();
+            iam.detachUserPolicy(r -> r.userName(IamUserStackAccess.USER_NAME).policyArn(policyArn));
+        }
+        try (AgentInstaller direct = MotoEks.installer(MotoEks.target()
+                        .cloudAEyeAccess(a -> a.iamUserStack()
+                                .accessKeySink(sink::add)
+                                .reuseAccessKey(sink.get(0).accessKeyId()))
+                        .build())
+                .journalDirectory(journals)
+                .build()) {
+            Plan plan = direct.plan();
+            assertThat(plan.mutations()).as(plan.toString()).singleElement().satisfies(c -> {
+                assertThat(c.resourceType()).isEqualTo(IamUserStackAccess.STACK_TYPE);
+                assertThat(c.action()).isEqualTo(ChangeAction.UPDATE);
+                assertThat(c.permissions()).extracting(Permission::action).contains("iam:AttachUserPolicy");
+            });
+
+            ApplyResult result = direct.apply(plan);
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(attachedPolicies()).containsExactly(IamUserStackAccess.POLICY_NAME);
+            assertThat(direct.plan().isEmpty()).isTrue();
+        }
     }
 
     private ApplyResult uninstallRefusing(String operation) {

@@ -12,6 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.ResourceResult;
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
@@ -23,6 +25,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
@@ -75,6 +79,104 @@ class IamUserStackTest {
                 .withStatus(status)
                 .withHeader("Content-Type", "text/xml")
                 .withBody(ControlPlaneLoggingTest.fixture(fixture));
+    }
+
+    /**
+     * A stack whose last update (or import) CloudFormation rolled back is as usable as a created one; only a stack
+     * still changing waits, and only one that never became usable (or is stuck) must be deleted.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "CREATE_COMPLETE, NO_OP, exists",
+        "UPDATE_COMPLETE, NO_OP, exists",
+        "UPDATE_ROLLBACK_COMPLETE, NO_OP, exists",
+        "IMPORT_COMPLETE, NO_OP, exists",
+        "IMPORT_ROLLBACK_COMPLETE, NO_OP, exists",
+        "UPDATE_ROLLBACK_IN_PROGRESS, SKIP, wait for it to finish",
+        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS, SKIP, wait for it to finish",
+        "ROLLBACK_COMPLETE, SKIP, delete-stack",
+        "CREATE_FAILED, SKIP, delete-stack"
+    })
+    void plan_treatsEveryStableStackStateAsUsable(String status, ChangeAction action, String reason) {
+        aws.stubFor(action("DescribeStacks")
+                .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody(
+                                ControlPlaneLoggingTest.fixture("cloudformation/describe-stacks-create-in-progress.xml")
+                                        .replace("CREATE_IN_PROGRESS", status))));
+        try (AgentInstaller installer = installer()) {
+            Change stack = installer.plan().changes().stream()
+                    .filter(c -> c.resourceType().equals("AWS::CloudFormation::Stack"))
+                    .findFirst()
+                    .orElseThrow();
+
+            assertThat(stack.action()).as(stack.toString()).isEqualTo(action);
+            assertThat(stack.reason()).hasValueSatisfying(r -> assertThat(r).contains(status, reason));
+        }
+    }
+
+    /**
+     * CloudFormation refuses to delete a stack with termination protection: the uninstall skips it, saying how to
+     * disable it, and leaves the user's keys (deleting them first would only cut CloudAEye's access).
+     */
+    @Test
+    void planUninstall_whenTheStackHasTerminationProtection_skipsIt_namingTheFix_andKeepsTheKeys() {
+        aws.stubFor(action("DescribeStacks")
+                .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody(
+                                ControlPlaneLoggingTest.fixture("cloudformation/describe-stacks-create-in-progress.xml")
+                                        .replace("CREATE_IN_PROGRESS", "CREATE_COMPLETE")
+                                        .replace(
+                                                "<CreationTime>",
+                                                "<EnableTerminationProtection>true</EnableTerminationProtection>"
+                                                        + "<CreationTime>"))));
+        aws.stubFor(action("ListAccessKeys")
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody("<ListAccessKeysResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"
+                                + "<ListAccessKeysResult><UserName>CloudAEyeServiceAccount</UserName>"
+                                + "<AccessKeyMetadata><member><UserName>CloudAEyeServiceAccount</UserName>"
+                                + "<AccessKeyId>AKIAEXAMPLEKEY000001</AccessKeyId><Status>Active</Status></member>"
+                                + "</AccessKeyMetadata><IsTruncated>false</IsTruncated></ListAccessKeysResult>"
+                                + "</ListAccessKeysResponse>")));
+        try (AgentInstaller installer = installer()) {
+            List<Change> changes = List.copyOf(installer.planUninstall().changes());
+
+            assertThat(changes)
+                    .as(changes.toString())
+                    .filteredOn(c -> c.resourceType().startsWith("AWS::CloudFormation")
+                            || c.resourceType().equals("AWS::IAM::AccessKey"))
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).isEqualTo(ChangeAction.SKIP);
+                        assertThat(c.reason())
+                                .hasValueSatisfying(r -> assertThat(r)
+                                        .contains(
+                                                "termination protection",
+                                                "update-termination-protection --no-enable-termination-protection"));
+                    });
+        }
+    }
+
+    private AgentInstaller installer() {
+        return AgentInstaller.builder()
+                .region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "test")))
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .retries(1, Duration.ofMillis(10))
+                .withoutJournal()
+                .target(EksTarget.builder()
+                        .cluster("prod-eks")
+                        .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(sink::add))
+                        .waits(Duration.ofMillis(20), Duration.ofSeconds(10))
+                        .build())
+                .build();
     }
 
     @Test

@@ -19,9 +19,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.services.eks.EksClient;
 import software.amazon.awssdk.services.eks.model.Cluster;
 import software.amazon.awssdk.services.eks.model.LogSetup;
 import software.amazon.awssdk.services.eks.model.Logging;
+import software.amazon.awssdk.services.eks.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.eks.model.UpdateStatus;
 
 /**
  * EKS control-plane logging ({@link LoggingPlanner} plans it): applies a change's {@link LoggingState} by sending
@@ -83,7 +86,16 @@ public final class ControlPlaneLogging implements EksComponent {
             Change.Builder change = base(ref);
             boolean ourTag = tagNow != null && tagNow.equals(tagInstalled) && !tagNow.equals(tagBefore);
             boolean notLanded = !now.containsAll(s.enableTypes()) || !Collections.disjoint(now, s.disableTypes());
-            if (tagSent != null && notLanded && !now.equals(before)) {
+            String running = LoggingState.updateId(j.state())
+                    .filter(id -> inProgress(context, name, id))
+                    .orElse(null);
+            if (running != null) {
+                reads.add(Permission.of("eks:DescribeUpdate", ref.arn()));
+                // EKS refuses another update of the cluster until it ends, and its end decides what to undo.
+                change.action(ChangeAction.SKIP)
+                        .reason("The logging update " + running + " is still in progress; run rollback again when it"
+                                + " ends (aws eks describe-update --name " + name + " --update-id " + running + ").");
+            } else if (tagSent != null && notLanded && !now.equals(before)) {
                 // Its update did not land, but the cluster's logging was changed since by someone else: left as it is.
                 if (ourTag) {
                     restoreTag(change, ref, now, tagNow, tagBefore)
@@ -129,6 +141,22 @@ public final class ControlPlaneLogging implements EksComponent {
             out.add(change.build());
         }
         return new TargetPlan(out, reads);
+    }
+
+    /** @return whether the cluster update {@code updateId} still runs (false when EKS no longer knows it) */
+    private static boolean inProgress(TargetContext context, String cluster, String updateId) {
+        EksClient eks = context.client(EksClient.class, EksClient::builder);
+        try {
+            UpdateStatus status = context.scheduler()
+                    .call(
+                            EksQuotas.EKS,
+                            () -> eks.describeUpdate(r -> r.name(cluster).updateId(updateId)))
+                    .update()
+                    .status();
+            return status == UpdateStatus.IN_PROGRESS;
+        } catch (ResourceNotFoundException gone) {
+            return false;
+        }
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.cloudaeye.agent.eks.LogType;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
@@ -90,6 +91,41 @@ record LoggingState(
                     .filter(JsonNode::isTextual)
                     .map(JsonNode::asText);
         }
+    }
+
+    /**
+     * What an UNKNOWN logging change journals of the update it sent: its id, when EKS returned one, so that a rollback
+     * can see whether it still runs (EKS refuses another update of the cluster until it ends).
+     *
+     * @param tagSent whether {@code tag} is journaled (the change set the installer's tag first)
+     * @param tag as {@link TagSent#tag}
+     * @param updateId the id of the UpdateClusterConfig it sent, or null
+     * @return the state, or null when there is nothing to journal
+     */
+    static @Nullable JsonNode unknownState(boolean tagSent, @Nullable String tag, @Nullable String updateId) {
+        if (!tagSent && updateId == null) {
+            return null;
+        }
+        ObjectNode state = Json.object();
+        if (tagSent) {
+            // As TagSent writes it: the tag even when null.
+            state.put("tag", tag);
+        }
+        if (updateId != null) {
+            state.put("updateId", updateId);
+        }
+        return state;
+    }
+
+    /**
+     * @param appliedState what the journal holds beside a logging change, if anything
+     * @return the id of the cluster update the change sent and journaled, if any
+     */
+    static Optional<String> updateId(Optional<JsonNode> appliedState) {
+        return appliedState
+                .map(s -> s.path("updateId"))
+                .filter(JsonNode::isTextual)
+                .map(JsonNode::asText);
     }
 
     /** @return {@link #before} as log types */

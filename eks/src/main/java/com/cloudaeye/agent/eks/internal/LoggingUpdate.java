@@ -19,6 +19,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -59,6 +60,8 @@ final class LoggingUpdate {
         long deadline = waits.deadline();
         // Whether this apply changed the installer's tag (set before the update): undone when the update fails.
         AtomicBoolean tagSent = new AtomicBoolean();
+        // The id of the update EKS accepted, journaled when its outcome is unknown: a rollback waits for it.
+        AtomicReference<@Nullable String> updateId = new AtomicReference<>();
         return scheduler
                 .submit(
                         EksQuotas.EKS,
@@ -104,11 +107,14 @@ final class LoggingUpdate {
                                     ? update(eks, scheduler, name, toEnable, toDisable, deadline)
                                             .exceptionallyCompose(error ->
                                                     landed(eks, scheduler, name, expected, AwsFailures.unwrap(error)))
-                                            .thenCompose(update -> (update == null
-                                                            ? confirmByDescribe(eks, scheduler, name, expected)
-                                                            : waitFor(eks, scheduler, name, update, deadline))
-                                                    .exceptionallyCompose(error -> CompletableFuture.failedFuture(
-                                                            afterSending(AwsFailures.unwrap(error)))))
+                                            .thenCompose(update -> {
+                                                updateId.set(update);
+                                                return (update == null
+                                                                ? confirmByDescribe(eks, scheduler, name, expected)
+                                                                : waitFor(eks, scheduler, name, update, deadline))
+                                                        .exceptionallyCompose(error -> CompletableFuture.failedFuture(
+                                                                afterSending(AwsFailures.unwrap(error))));
+                                            })
                                             .exceptionallyCompose(error -> tagSent.get()
                                                     ? undoTag(tag, tagNow, error)
                                                     : CompletableFuture.failedFuture(error))
@@ -128,14 +134,15 @@ final class LoggingUpdate {
                                 change,
                                 outcome.message(),
                                 new LoggingState.Applied(ControlPlaneLogging.awsNames(outcome.enabled())).toJson());
-                    } else if (AwsFailures.isOutcomeUnknown(error) && tagSent.get()) {
-                        // Journaled, so that a rollback knows the tag this change set may be on the cluster.
+                    } else if (AwsFailures.isOutcomeUnknown(error) && (tagSent.get() || updateId.get() != null)) {
+                        // Journaled, so that a rollback knows the tag this change set may be on the cluster, and
+                        // the update it must let end first.
                         context.unknown(
                                 change,
                                 "Control-plane logging of " + name + " may have been updated: "
                                         + AwsFailures.describe(error),
                                 AwsFailures.unwrap(error),
-                                new LoggingState.TagSent(tagAfter).toJson());
+                                LoggingState.unknownState(tagSent.get(), tagAfter, updateId.get()));
                     } else {
                         AwsFailures.report(
                                 context,

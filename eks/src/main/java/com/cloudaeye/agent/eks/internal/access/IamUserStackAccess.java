@@ -97,6 +97,19 @@ public final class IamUserStackAccess implements EksComponent {
                             .build()),
                     reads);
         }
+        if (Boolean.TRUE.equals(stack.get().enableTerminationProtection())) {
+            // CloudFormation would refuse DeleteStack; the user's keys stay too, as they are the stack's user's.
+            return new TargetPlan(
+                    List.of(stackChange
+                            .action(ChangeAction.SKIP)
+                            .reason("The stack " + STACK_NAME + " has termination protection enabled, so"
+                                    + " CloudFormation refuses to delete it; its user's access keys are left too."
+                                    + " Disable it (aws cloudformation update-termination-protection"
+                                    + " --no-enable-termination-protection --stack-name " + STACK_NAME
+                                    + "), then plan the " + why + " again.")
+                            .build()),
+                    reads);
+        }
         List<Change> changes = new ArrayList<>();
         String userArn = ref.iamArn("user/" + USER_NAME);
         String policyArn = ref.iamArn("policy/" + POLICY_NAME);
@@ -114,6 +127,8 @@ public final class IamUserStackAccess implements EksComponent {
                         Permission.of("iam:DetachUserPolicy", userArn),
                         // Read only after a DetachUserPolicy error, to see whether it landed.
                         Permission.of("iam:ListAttachedUserPolicies", userArn),
+                        // Only when DeleteStack is refused after the detach: the policy is attached again.
+                        Permission.of("iam:AttachUserPolicy", userArn),
                         // CloudFormation deletes the stack's resources with the caller's credentials:
                         Permission.of("iam:DeleteUser", userArn),
                         Permission.of("iam:DeletePolicy", policyArn),
@@ -197,9 +212,11 @@ public final class IamUserStackAccess implements EksComponent {
             }
             if (change.resourceType().equals(STACK_TYPE)) {
                 CallScheduler.join(
-                        change.action() == ChangeAction.DELETE
-                                ? stacks.deleteStack(change, context)
-                                : stacks.createStack(change, context));
+                        switch (change.action()) {
+                            case DELETE -> stacks.deleteStack(change, context);
+                            case UPDATE -> stacks.reattachPolicy(change, context);
+                            default -> stacks.createStack(change, context);
+                        });
             } else if (change.action() == ChangeAction.DELETE) {
                 UserAccessKeys.deleteKeys(change, context);
             } else {

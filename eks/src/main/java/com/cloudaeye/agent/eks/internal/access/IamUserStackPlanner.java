@@ -89,16 +89,27 @@ public final class IamUserStackPlanner implements ComponentPlanner {
                         .reason("The stack " + STACK_NAME + " gives CloudAEye access to the cluster '" + owner
                                 + "', not this one: its user and policy names are fixed, so one account holds one."
                                 + " Use the cross-account role mode for this cluster.");
-            } else if (status.endsWith("_COMPLETE") && !status.contains("ROLLBACK") && !status.startsWith("DELETE")) {
+            } else if (UserStackLifecycle.isUsable(status)
+                    && userExists
+                    && !UserStackLifecycle.policyAttached(context, ref.iamArn("policy/" + POLICY_NAME))) {
+                String userArn = ref.iamArn("user/" + USER_NAME);
+                String policyArn = ref.iamArn("policy/" + POLICY_NAME);
+                stackChange
+                        .action(ChangeAction.UPDATE)
+                        .reason("The stack exists (" + status + "), but its policy " + POLICY_NAME + " is not attached"
+                                + " to the user " + USER_NAME + " (an uninstall that stopped half-way detaches it"
+                                + " first): attaches it again.")
+                        .addAttributes(AttributeChange.of("User.AttachedPolicies", null, policyArn))
+                        .addPermissions(
+                                Permission.of("iam:AttachUserPolicy", userArn),
+                                // Read back after an AttachUserPolicy error.
+                                Permission.of("iam:ListAttachedUserPolicies", userArn))
+                        .targetState(
+                                new StackState(ref.name(), null, stack.get().stackId(), policyArn).toJson());
+            } else if (UserStackLifecycle.isUsable(status)) {
                 stackChange.action(ChangeAction.NO_OP).reason("The stack exists (" + status + ").");
             } else {
-                stackChange
-                        .action(ChangeAction.SKIP)
-                        .reason("The stack is " + status + ": "
-                                + (status.endsWith("IN_PROGRESS")
-                                        ? "wait for it to finish, then plan again."
-                                        : "delete it (aws cloudformation delete-stack --stack-name " + STACK_NAME
-                                                + "), then plan again."));
+                stackChange.action(ChangeAction.SKIP).reason("The stack is " + status + ": " + fixOf(status));
             }
         }
         changes.add(stackChange.build());
@@ -111,7 +122,26 @@ public final class IamUserStackPlanner implements ComponentPlanner {
         if (stack.isEmpty() && !userExists) {
             reads.add(Permission.of("iam:GetPolicy", ref.iamArn("policy/" + POLICY_NAME)));
         }
+        if (stack.isPresent()
+                && userExists
+                && UserStackLifecycle.isUsable(stack.get().stackStatusAsString())) {
+            reads.add(Permission.of("iam:ListAttachedUserPolicies", ref.iamArn("user/" + USER_NAME)));
+        }
         return new TargetPlan(changes, reads, List.of(TradeOff.NOTE));
+    }
+
+    /** @return what the user does about a stack in {@code status}, which is not usable */
+    private static String fixOf(String status) {
+        if (status.endsWith("_IN_PROGRESS")) {
+            return "wait for it to finish, then plan again.";
+        }
+        String delete = "delete it (aws cloudformation delete-stack --stack-name " + STACK_NAME + "), then plan again.";
+        if (status.equals("UPDATE_ROLLBACK_FAILED")) {
+            // Its resources are as before the update, but CloudFormation accepts no change until the rollback ends.
+            return "finish its rollback (aws cloudformation continue-update-rollback --stack-name " + STACK_NAME
+                    + ") or " + delete;
+        }
+        return delete;
     }
 
     private Change planKey(ClusterRef ref, List<AccessKeyMetadata> keys, boolean userExists) {

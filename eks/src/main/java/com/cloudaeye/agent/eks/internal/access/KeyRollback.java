@@ -35,6 +35,13 @@ final class KeyRollback {
                 .target(c.target())
                 .resourceType(c.resourceType())
                 .resourceId(c.resourceId());
+        if (c.resourceType().equals(IamUserStackAccess.STACK_TYPE) && c.action() == ChangeAction.UPDATE) {
+            return out.action(ChangeAction.SKIP)
+                    .reason("The install attached the policy " + IamUserStackAccess.POLICY_NAME + " to "
+                            + user + " again, which an interrupted uninstall had detached: detaching it would only"
+                            + " break CloudAEye's access to a stack that stays. Uninstall to remove the stack.")
+                    .build();
+        }
         if (!c.resourceType().equals(IamUserStackAccess.KEY_TYPE) || c.action() != ChangeAction.CREATE) {
             return out.action(ChangeAction.SKIP)
                     .reason("A deletion of CloudAEye's stack or keys is not undone (a key's secret is gone with it):"

@@ -10,8 +10,10 @@ import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.OutcomeUnknownException;
 import com.cloudaeye.agent.spi.support.ReadBack;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -36,6 +38,26 @@ final class UserStackLifecycle {
 
     UserStackLifecycle(Waits waits) {
         this.waits = waits;
+    }
+
+    /**
+     * The stable states of a stack whose resources exist as its template says. A rolled-back update or import leaves
+     * the stack as it was before, so it is as usable as a created one; ROLLBACK_COMPLETE is a creation that failed
+     * (nothing left but the stack), and the *_FAILED states need the user.
+     */
+    private static final Set<String> USABLE = Set.of(
+            "CREATE_COMPLETE",
+            "UPDATE_COMPLETE",
+            "UPDATE_ROLLBACK_COMPLETE",
+            "IMPORT_COMPLETE",
+            "IMPORT_ROLLBACK_COMPLETE");
+
+    /**
+     * @param status a stack's status
+     * @return whether the stack's user and policy exist and the stack accepts changes
+     */
+    static boolean isUsable(String status) {
+        return USABLE.contains(status);
     }
 
     CompletableFuture<Void> createStack(Change change, ApplyContext context) {
@@ -82,7 +104,8 @@ final class UserStackLifecycle {
                                                         + AwsFailures.describe(e) + "); " + ReadBack.FIX,
                                                 AwsFailures.unwrap(e)))))
                 .thenCompose(stack -> {
-                    if ("CREATE_COMPLETE".equals(stack.stackStatusAsString())) {
+                    // A stack an interrupted apply created may have been updated since (see existing).
+                    if (isUsable(stack.stackStatusAsString())) {
                         return CompletableFuture.completedFuture(stack);
                     }
                     // A failed creation deletes itself (OnFailure.DELETE): only DELETE_COMPLETE says nothing is left.
@@ -196,8 +219,12 @@ final class UserStackLifecycle {
                         .thenApply(r -> stackId)
                         .exceptionallyCompose(e -> ReadBack.<String>confirmAsync(
                                 context.scheduler(), "DeleteStack " + stackId, e, () -> deleting(context, stackId)))
-                        .exceptionallyCompose(refused -> CompletableFuture.failedFuture(
-                                detached ? landedInPart(refused, policyArn, stackId) : AwsFailures.unwrap(refused))))
+                        .exceptionallyCompose(refused -> detached && !AwsFailures.isOutcomeUnknown(refused)
+                                ? reattachAfterRefusal(context, policyArn, stackId, refused)
+                                : CompletableFuture.failedFuture(
+                                        detached
+                                                ? landedInPart(refused, policyArn, stackId, null)
+                                                : AwsFailures.unwrap(refused))))
                 .thenCompose(r -> waitForStack(context, stackId, deadline)
                         .exceptionallyCompose(e -> CompletableFuture.failedFuture(new OutcomeUnknownException(
                                 AwsFailures.OUTCOME_UNKNOWN + ": the deletion of the stack " + stackId
@@ -244,20 +271,114 @@ final class UserStackLifecycle {
     }
 
     /**
-     * DeleteStack refused after the policy's detach landed: the uninstall changed something, so it is not FAILED.
+     * DeleteStack was refused (the stack is still there) after the policy's detach landed: re-attaches the policy, so
+     * that the refusal leaves the user's access as it was and the change is FAILED; when the re-attach fails too, the
+     * change landed in part.
      *
+     * @return always a failed future: the refusal, or the outcome-unknown error naming the detached policy
+     */
+    private static CompletableFuture<String> reattachAfterRefusal(
+            ApplyContext context, String policyArn, String stackId, Throwable refused) {
+        Throwable cause = AwsFailures.unwrap(refused);
+        return attachPolicy(context, policyArn).handle((v, reattachError) -> {
+            if (reattachError != null) {
+                throw new CompletionException(landedInPart(refused, policyArn, stackId, reattachError));
+            }
+            LOG.info("DeleteStack of {} was refused: re-attached the policy {} it had detached", stackId, policyArn);
+            throw new CompletionException(new AgentException(
+                    "DeleteStack was refused (" + AwsFailures.describe(cause) + "); the policy " + policyArn
+                            + " it had detached first is attached again, so the stack " + stackId
+                            + " and the user's access are as before: fix the cause and uninstall again",
+                    cause));
+        });
+    }
+
+    /**
+     * DeleteStack refused (or not confirmed) after the policy's detach landed, and the policy not re-attached: the
+     * uninstall changed something, so it is not FAILED.
+     *
+     * @param reattachError why re-attaching the policy failed; null when it was not tried
      * @return the refusal as an outcome-unknown error naming the detached policy (as it is when it already is one)
      */
-    private static Throwable landedInPart(Throwable refused, String policyArn, String stackId) {
+    private static Throwable landedInPart(
+            Throwable refused, String policyArn, String stackId, @Nullable Throwable reattachError) {
         if (AwsFailures.isOutcomeUnknown(refused)) {
             return AwsFailures.unwrap(refused);
         }
         return new OutcomeUnknownException(
                 AwsFailures.OUTCOME_UNKNOWN + ": the policy " + policyArn + " was detached from the user "
                         + IamUserStackAccess.USER_NAME + ", but DeleteStack was refused ("
-                        + AwsFailures.describe(refused) + ") and the stack " + stackId
-                        + " is still there: fix the cause and resume (or uninstall again)",
+                        + AwsFailures.describe(refused) + ") and the stack " + stackId + " is still there"
+                        + (reattachError == null
+                                ? ""
+                                : "; re-attaching the policy failed (" + AwsFailures.describe(reattachError) + ")")
+                        + ": fix the cause and resume (or uninstall again)",
                 AwsFailures.unwrap(refused));
+    }
+
+    /**
+     * Attaches the stack's policy to its user again (IAM accepts attaching an attached policy, so retries are safe).
+     * After an error it reads back whether the policy is attached.
+     */
+    static CompletableFuture<Void> attachPolicy(ApplyContext context, String policyArn) {
+        IamClient iam = context.client(IamClient.class, IamClient::builder);
+        return context.scheduler()
+                .submit(
+                        EksQuotas.IAM,
+                        () -> iam.attachUserPolicy(
+                                r -> r.userName(IamUserStackAccess.USER_NAME).policyArn(policyArn)))
+                .thenApply(r -> true)
+                .exceptionallyCompose(e -> ReadBack.confirmAsync(
+                        context.scheduler(),
+                        "AttachUserPolicy of " + policyArn + " to the user " + IamUserStackAccess.USER_NAME,
+                        e,
+                        () -> detached(context, policyArn)
+                                .thenApply(gone -> gone.isPresent() ? Optional.<Boolean>empty() : Optional.of(true))))
+                .thenApply(attached -> null);
+    }
+
+    /**
+     * Re-attaches the stack's policy to its user, which a half-done uninstall detached (the change {@link
+     * IamUserStackPlanner} plans as an UPDATE of the stack).
+     */
+    CompletableFuture<Void> reattachPolicy(Change change, ApplyContext context) {
+        String policyArn =
+                String.valueOf(StackState.fromJson(change.targetState()).policyArn());
+        context.starting(change);
+        LOG.info("Re-attaching the policy {} to the user {}", policyArn, IamUserStackAccess.USER_NAME);
+        return attachPolicy(context, policyArn).handle((v, error) -> {
+            if (error == null) {
+                context.applied(change, "policy attached to " + IamUserStackAccess.USER_NAME + " again", null);
+            } else {
+                AwsFailures.report(
+                        context,
+                        change,
+                        "Re-attaching the policy " + policyArn + " failed: " + AwsFailures.describe(error),
+                        error);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * @param context clients
+     * @param policyArn the stack's policy
+     * @return whether the policy is attached to CloudAEye's user (false when the user does not exist)
+     */
+    static boolean policyAttached(TargetContext context, String policyArn) {
+        IamClient iam = context.client(IamClient.class, IamClient::builder);
+        try {
+            return context
+                    .scheduler()
+                    .call(
+                            EksQuotas.IAM,
+                            () -> iam.listAttachedUserPolicies(r -> r.userName(IamUserStackAccess.USER_NAME)))
+                    .attachedPolicies()
+                    .stream()
+                    .anyMatch(p -> policyArn.equals(p.policyArn()));
+        } catch (NoSuchEntityException noUser) {
+            return false;
+        }
     }
 
     /** @return true (detached) when the user no longer has the policy attached or no longer exists, else empty */
