@@ -264,9 +264,7 @@ final class FunctionDiff {
         List<String> before = FunctionPlanner.layerArns(config);
         List<String> after = new ArrayList<>();
         before.stream().filter(l -> !ourLayerNames.contains(Arns.layerName(l))).forEach(after::add);
-        boolean layerGone = after.size() == before.size();
-        // Someone removed our layer by hand: the installer's variables (and saved user values) may remain.
-        if (layerGone && !hasInstallerVariables(FunctionPlanner.variables(config))) {
+        if (after.size() == before.size()) {
             return noOp(arn, "the agent is not installed");
         }
         String blocked = blockedReason(config);
@@ -278,9 +276,7 @@ final class FunctionDiff {
         List<String> restore = new ArrayList<>();
         Map<String, String> previous = new TreeMap<>();
         List<AttributeChange> attributes = new ArrayList<>();
-        if (!layerGone) {
-            attributes.add(AttributeChange.of("Layers", layerList(before), layerList(after)));
-        }
+        attributes.add(AttributeChange.of("Layers", layerList(before), layerList(after)));
         String tokenBefore = null;
         for (Map.Entry<String, String> variable : new TreeMap<>(env).entrySet()) {
             String name = variable.getKey();
@@ -313,20 +309,7 @@ final class FunctionDiff {
                 .tokenBefore(tokenBefore)
                 .presentBefore(FunctionState.present(env, remove, restore))
                 .build();
-        Change.Builder change = update(arn, state, attributes);
-        if (layerGone) {
-            change.reason("the agent's layer is gone (removed by hand?), but its variables remain: they are removed"
-                    + " and saved user values restored");
-        }
-        return change.build();
-    }
-
-    /** @return whether the variables hold one the installer sets (its endpoint, token, or a saved user value) */
-    private static boolean hasInstallerVariables(Map<String, String> env) {
-        return env.containsKey(ENDPOINT_VARIABLE)
-                || env.containsKey(TOKEN_VARIABLE)
-                || env.containsKey(TOKEN_ARN_VARIABLE)
-                || env.keySet().stream().anyMatch(n -> n.startsWith(SAVED_PREFIX));
+        return update(arn, state, attributes).build();
     }
 
     /** @return why a function cannot be updated now, or null */

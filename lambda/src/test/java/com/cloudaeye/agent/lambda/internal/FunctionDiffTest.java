@@ -188,27 +188,6 @@ class FunctionDiffTest {
     }
 
     @Test
-    void uninstall_whenSomeoneRemovedOurLayer_removesTheVariablesLeftBehind_andRestoresSavedUserValues() {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put(ENDPOINT_VARIABLE, ENDPOINT);
-        env.put(TOKEN_VARIABLE, TOKEN);
-        env.put(SAVED_PREFIX + "CLOUDAEYE_LOG_LEVEL", "debug");
-        env.put("APP", "1");
-
-        Change change = diff(false).uninstall(function(List.of(USER_LAYER), env));
-
-        assertThat(change.action()).as(change.toString()).isEqualTo(ChangeAction.UPDATE);
-        FunctionState state = state(change);
-        assertThat(state.layers()).containsExactly(USER_LAYER);
-        assertThat(state.layersBefore()).containsExactly(USER_LAYER);
-        assertThat(state.remove()).containsExactlyInAnyOrder(ENDPOINT_VARIABLE, TOKEN_VARIABLE);
-        assertThat(state.restore()).containsExactly("CLOUDAEYE_LOG_LEVEL");
-        assertThat(change.attributes()).noneMatch(a -> a.name().equals("Layers"));
-        assertThat(change.reason().orElse("")).contains("layer is gone");
-        assertThat(Json.compact(change.targetState())).doesNotContain(TOKEN);
-    }
-
-    @Test
     void uninstall_whenTheAgentIsNotInstalled_isNoOp() {
         Change change = diff(false).uninstall(function(List.of(USER_LAYER), Map.of("APP", "1")));
 
