@@ -21,6 +21,12 @@ public abstract class AgentSettings {
     /** The agent's environment variable that holds the API token (a secret: always redacted in plans). */
     public static final String TOKEN_VARIABLE = "CLOUDAEYE_API_TOKEN";
 
+    /** What every agent option's name starts with: the agent's own variables, never the application's. */
+    private static final String OPTION_PREFIX = "CLOUDAEYE_";
+
+    /** Where the Lambda target keeps a user's value it replaced (its own variables, never an option). */
+    private static final String SAVED_PREFIX = "CLOUDAEYE_SAVED__";
+
     /** The longest endpoint accepted. */
     public static final int MAX_ENDPOINT_LENGTH = 2048;
 
@@ -49,7 +55,9 @@ public abstract class AgentSettings {
 
     /**
      * @return extra, non-secret agent options (for example {@code CLOUDAEYE_LOG_LEVEL=debug}) that every target
-     *     passes to the agent: as environment variables for Lambda and ECS, as chart values for EKS
+     *     passes to the agent: as environment variables for Lambda and ECS, as chart values for EKS (which sets them
+     *     as the agent's environment variables). Each name starts with {@code CLOUDAEYE_} and is none of the
+     *     variables the installer sets itself (the endpoint, the token and its reference)
      */
     public abstract Map<String, String> options();
 
@@ -99,6 +107,20 @@ public abstract class AgentSettings {
             if (!k.matches("[A-Za-z][A-Za-z0-9_]*")) {
                 throw new ConfigurationException("Agent option name '" + k
                         + "' is not a valid environment variable name: use letters, digits and underscores.");
+            }
+            // Options become environment variables of the user's functions and containers: any other name (such
+            // as AWS_LAMBDA_EXEC_WRAPPER or JAVA_TOOL_OPTIONS) would overwrite the user's own, and uninstall would
+            // then remove it.
+            if (!k.startsWith(OPTION_PREFIX)) {
+                throw new ConfigurationException("Agent option name '" + k + "' does not start with " + OPTION_PREFIX
+                        + ": options are set as environment variables of every function and container, where '" + k
+                        + "' would overwrite the application's own variable (and uninstall would remove it). Pass"
+                        + " the agent's own option, e.g. " + OPTION_PREFIX + "LOG_LEVEL.");
+            }
+            if (k.equals(ENDPOINT_VARIABLE) || k.startsWith(TOKEN_VARIABLE) || k.startsWith(SAVED_PREFIX)) {
+                throw new ConfigurationException("Agent option name '" + k + "' is a variable the installer sets"
+                        + " itself: pass the endpoint with logsEndpoint(...) and the token with apiToken(...) (or the"
+                        + " target's token reference), not as an option.");
             }
         });
     }

@@ -76,4 +76,49 @@ class AgentSettingsTest {
         assertThat(local.logsEndpoint()).isEqualTo("http://127.0.0.1:4318");
         assertThat(settings(ENDPOINT, "tok").allowInsecureEndpoint()).isFalse();
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"AWS_LAMBDA_EXEC_WRAPPER", "JAVA_TOOL_OPTIONS", "NODE_OPTIONS", "LOG_LEVEL"})
+    void option_notNamedCloudaeye_isRefused_namingItAndTheFix(String name) {
+        assertThatThrownBy(() -> AgentSettings.builder()
+                        .logsEndpoint(ENDPOINT)
+                        .apiToken(Secret.of("t0k3n-value"))
+                        .putOptions(name, "x")
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("'" + name + "' does not start with CLOUDAEYE_")
+                .hasMessageContaining("overwrite the application's own variable")
+                .hasMessageContaining("e.g. CLOUDAEYE_LOG_LEVEL")
+                .hasMessageNotContaining("t0k3n-value");
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "CLOUDAEYE_API_TOKEN",
+                "CLOUDAEYE_API_TOKEN_ARN",
+                "CLOUDAEYE_LOGS_ENDPOINT",
+                "CLOUDAEYE_SAVED__NODE_OPTIONS"
+            })
+    void option_namedLikeAVariableTheInstallerSets_isRefused(String name) {
+        assertThatThrownBy(() -> AgentSettings.builder()
+                        .logsEndpoint(ENDPOINT)
+                        .apiToken(Secret.of("t0k3n-value"))
+                        .putOptions(name, "plain")
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("'" + name + "' is a variable the installer sets itself")
+                .hasMessageContaining("apiToken(...)");
+    }
+
+    @Test
+    void option_ofTheAgent_isAccepted() {
+        assertThat(AgentSettings.builder()
+                        .logsEndpoint(ENDPOINT)
+                        .apiToken(Secret.of("tok"))
+                        .putOptions("CLOUDAEYE_LOG_LEVEL", "debug")
+                        .build()
+                        .options())
+                .containsEntry("CLOUDAEYE_LOG_LEVEL", "debug");
+    }
 }

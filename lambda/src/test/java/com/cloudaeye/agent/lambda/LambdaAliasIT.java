@@ -21,6 +21,7 @@ import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -197,6 +198,42 @@ class LambdaAliasIT {
             assertThat(rolledBack.status()).as(rolledBack.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
             assertThat(alias("live").functionVersion()).isEqualTo("1");
             assertThat(layersOf("$LATEST")).isEmpty();
+        }
+    }
+
+    /**
+     * The apply died after publishing version 3 and moving live to it, before journaling the outcome: the journal
+     * holds the change as started only. Rollback recognises version 3 as the apply's (published later, with the
+     * agent) and moves live back to 1.
+     */
+    @Test
+    void rollback_ofAnApplyThatDiedAfterMovingTheAlias_movesItBack() throws Exception {
+        servedFunction();
+        Path journalFile;
+        try (AgentInstaller installer = installer(LambdaTarget.builder().moveAliases("live"))) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            journalFile = result.journal().orElseThrow();
+        }
+        assertThat(alias("live").functionVersion()).isEqualTo("3");
+        // What a crash before the outcome was journaled leaves: the STARTING line, no APPLIED line.
+        List<String> lines = Files.readAllLines(journalFile);
+        Files.write(
+                journalFile,
+                lines.stream().filter(l -> !l.contains("\"event\":\"APPLIED\"")).toList());
+        Journal journal = Journal.read(journalFile);
+        assertThat(journal.interrupted()).hasSize(1);
+
+        try (AgentInstaller installer = installer(LambdaTarget.builder())) {
+            Plan rollback = installer.planRollback(journal);
+            ApplyResult rolledBack = installer.apply(rollback);
+
+            assertThat(rolledBack.status()).as(rolledBack.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(alias("live").functionVersion()).isEqualTo("1");
+            assertThat(layersOf("$LATEST")).isEmpty();
+            assertThat(rollback.readPermissions())
+                    .as("the version read to recognise it")
+                    .contains(Permission.of("lambda:GetFunction", ARN + ":3"));
         }
     }
 

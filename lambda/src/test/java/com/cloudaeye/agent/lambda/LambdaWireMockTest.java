@@ -608,6 +608,23 @@ class LambdaWireMockTest {
     }
 
     @Test
+    void apply_whenPublishingIsDenied_afterTheUpdate_reportsUnknown_namingTheFunctionAndTheResume() {
+        stubGetFunctionThroughUpdate("a");
+        aws.stubFor(
+                put(urlPathMatching(fn("a") + "/configuration")).willReturn(okJson(function("a", "r2", "Successful"))));
+        aws.stubFor(post(urlPathMatching(fn("a") + "/versions"))
+                .willReturn(error(403, "AccessDeniedException", "not authorized to perform lambda:PublishVersion")));
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertUnknown(
+                    result,
+                    "function a was updated, but publishing its version failed",
+                    "resume this apply (installer.resume(journal)) to publish it, or roll back");
+        }
+    }
+
+    @Test
     void apply_whenALostAttemptLanded_theRetryGets412_andTheReadBackIsDenied_reportsUnknown() {
         stubLostUpdateThen(
                 error(412, "PreconditionFailedException", "The RevisionId provided does not match"),

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.AliasConfiguration;
@@ -24,12 +25,16 @@ import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
  * Adds to a rollback plan the aliases the apply moved, back to exactly the version and weights each had: the
  * journal's {@code appliedState} holds each moved alias's previous target and the version the apply published. An
  * alias moves back only while it still serves that version; one moved since by someone else is left, with a warning.
+ * Where the journal has no outcome (the apply died after moving an alias, before journaling it), the version an alias
+ * serves is the apply's when it was published after the alias's planned version and shows the applied configuration.
  * When the function itself is back as before already, the change becomes an update that only moves the aliases.
  */
 public final class AliasRollback {
     private final LambdaClient lambda;
     private final CallScheduler scheduler;
     private final ServingVersions serving;
+    /** The versions read to recognise the apply's own where the journal does not name it. */
+    private final Set<Permission> versionReads = ConcurrentHashMap.newKeySet();
 
     /** @param context the target context */
     public AliasRollback(TargetContext context) {
@@ -61,12 +66,16 @@ public final class AliasRollback {
             @Nullable
             String published =
                     LambdaStates.applied(done).map(FunctionApplied::version).orElse(null);
-            pending.add(serving.aliases(change.resourceId())
-                    .thenCompose(live -> moveBack(change, before, published, live)));
+            FunctionState applied = LambdaStates.functionState(done.change().targetState());
+            String arn = change.resourceId();
+            pending.add(serving.aliases(arn)
+                    .thenCompose(live -> ourVersions(arn, applied, before, published, live)
+                            .thenCompose(ours -> moveBack(change, before, published, ours, live))));
         }
         List<Change> changes = new ArrayList<>();
         pending.forEach(f -> changes.add(CallScheduler.join(f)));
         reads.addAll(serving.reads());
+        reads.addAll(versionReads);
         return new TargetPlan(changes, List.copyOf(reads), plan.notes());
     }
 
@@ -89,8 +98,66 @@ public final class AliasRollback {
         return before;
     }
 
+    /**
+     * When the journal does not say which version the apply published (it died after publishing and moving aliases,
+     * before journaling the outcome), reads each version a moved alias serves instead of its version before: one
+     * published later whose configuration shows the applied change is the apply's own.
+     *
+     * @return the versions, among those the aliases serve, that the apply published
+     */
+    private CompletableFuture<Set<String>> ourVersions(
+            String arn,
+            FunctionState applied,
+            Map<String, Before> before,
+            @Nullable String published,
+            List<AliasConfiguration> live) {
+        if (published != null) {
+            return CompletableFuture.completedFuture(Set.of(published));
+        }
+        Set<String> candidates = new TreeSet<>();
+        for (AliasConfiguration now : live) {
+            Before was = before.get(now.name());
+            if (was != null
+                    && ServingVersions.weights(now).isEmpty()
+                    && laterThan(now.functionVersion(), was.version())) {
+                candidates.add(now.functionVersion());
+            }
+        }
+        Set<String> ours = ConcurrentHashMap.newKeySet();
+        List<CompletableFuture<?>> reads = new ArrayList<>();
+        for (String version : candidates) {
+            String qualified = arn + ":" + version;
+            versionReads.add(Permission.of("lambda:GetFunction", qualified));
+            reads.add(scheduler
+                    // The version in the name, not as a Qualifier: IAM authorizes the qualified ARN either way.
+                    .submit(LambdaQuotas.GET_FUNCTION, () -> lambda.getFunction(r -> r.functionName(qualified)))
+                    .thenAccept(response -> {
+                        FunctionConfiguration f = response.configuration();
+                        if (FunctionPlanner.environmentError(f) == null
+                                && RollbackDiff.shows(
+                                        applied, FunctionPlanner.layerArns(f), FunctionPlanner.variables(f))) {
+                            ours.add(version);
+                        }
+                    }));
+        }
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(x -> ours);
+    }
+
+    /** @return whether version {@code a} was published after {@code b} (both numbers) */
+    private static boolean laterThan(String a, String b) {
+        try {
+            return Long.parseLong(a) > Long.parseLong(b);
+        } catch (NumberFormatException notANumber) {
+            return false; // $LATEST, or an alias: not a version the apply published
+        }
+    }
+
     private CompletableFuture<Change> moveBack(
-            Change change, Map<String, Before> before, @Nullable String published, List<AliasConfiguration> live) {
+            Change change,
+            Map<String, Before> before,
+            @Nullable String published,
+            Set<String> ours,
+            List<AliasConfiguration> live) {
         Map<String, AliasConfiguration> byName = new HashMap<>();
         live.forEach(a -> byName.put(a.name(), a));
         List<AliasMove> moves = new ArrayList<>();
@@ -106,14 +173,21 @@ public final class AliasRollback {
             if (now.functionVersion().equals(was.version()) && weights.equals(was.weights())) {
                 return; // already back
             }
-            if (published != null && now.functionVersion().equals(published) && weights.isEmpty()) {
+            if (ours.contains(now.functionVersion()) && weights.isEmpty()) {
                 moves.add(new AliasMove(
-                        name, published, Map.of(), was.version(), was.weights(), now.revisionId(), was.provisioned()));
+                        name,
+                        now.functionVersion(),
+                        Map.of(),
+                        was.version(),
+                        was.weights(),
+                        now.revisionId(),
+                        was.provisioned()));
                 return;
             }
             warnings.add("alias " + name + " serves " + AliasMove.describe(now.functionVersion(), weights)
                     + (published == null
-                            ? ", and the journal does not say which version the apply published"
+                            ? ", a version the journal does not record and that does not show the apply's"
+                                    + " configuration"
                             : ", not the version " + published + " the apply moved it to")
                     + ": left as it is; move it back to " + wasText + " by hand if the apply moved it");
         });

@@ -296,8 +296,10 @@ public final class FunctionUpdater {
                 // The update landed; only the version is missing. Not failed: rollback must see it.
                 context.unknown(
                         change,
-                        "the function was updated, but publishing a version failed (" + AwsFailures.describe(error)
-                                + "): plan again to publish it, or roll back",
+                        // A resume reads the function back, finds the update landed, and publishes.
+                        "function " + AliasMove.functionName(change.resourceId())
+                                + " was updated, but publishing its version failed (" + AwsFailures.describe(error)
+                                + "): resume this apply (installer.resume(journal)) to publish it, or roll back",
                         AwsFailures.unwrap(error),
                         appliedState(after.revisionId(), null));
                 return CompletableFuture.completedFuture(null);

@@ -45,11 +45,7 @@ final class RollbackDiff {
         }
         List<String> liveLayers = FunctionPlanner.layerArns(live);
         Map<String, String> env = FunctionPlanner.variables(live);
-        boolean asApplied = liveLayers.equals(done.layers())
-                && done.remove().stream().noneMatch(env::containsKey)
-                && done.set().entrySet().stream()
-                        .allMatch(v -> env.containsKey(v.getKey())
-                                && (v.getValue() == null || v.getValue().equals(env.get(v.getKey()))));
+        boolean asApplied = shows(done, liveLayers, env);
         if (!asApplied) {
             boolean asBefore = liveLayers.equals(done.layersBefore())
                     && done.set().keySet().stream()
@@ -132,6 +128,21 @@ final class RollbackDiff {
         return FunctionDiff.update(arn, state, attributes)
                 .addAllWarnings(warnings)
                 .build();
+    }
+
+    /**
+     * @param done an applied change's state
+     * @param layers a function's (or a version's) layers
+     * @param env its variables
+     * @return whether it shows the change: exactly its layers, its variables set (the token only present), and the
+     *     ones it removes absent
+     */
+    static boolean shows(FunctionState done, List<String> layers, Map<String, String> env) {
+        return layers.equals(done.layers())
+                && done.remove().stream().noneMatch(env::containsKey)
+                && done.set().entrySet().stream()
+                        .allMatch(v -> env.containsKey(v.getKey())
+                                && (v.getValue() == null || v.getValue().equals(env.get(v.getKey()))));
     }
 
     /**
