@@ -261,10 +261,11 @@ public final class AgentInstaller implements AutoCloseable {
      * whose before-states only the journal knows). The resume's journal holds the whole run (see {@link
      * JournalStore#resume}): a new file that begins with the interrupted journal's lines, or, with a shared store
      * ({@link S3JournalStore}), the interrupted journal itself, taken over once its writer's lease expired (refused
-     * while the lease is live); {@link #rollback(Journal)} of it undoes what both applies sent. A rollback's resume also holds the lease of the journal it rolls back again, as {@link
+     * while the lease is live, and read again first, so that what the run did since the caller read it is not done
+     * twice); {@link #rollback(Journal)} of it undoes what both applies sent. A rollback's resume also holds the lease of the journal it rolls back again, as {@link
      * #rollback(Journal)} does, until it ends.
      *
-     * @param journal the journal of the interrupted apply
+     * @param read the journal of the interrupted apply (read again from a shared store, which may hold more)
      * @return the result of the remaining work
      * @throws JournalException when another worker's lease on the journal (or, for a rollback, on the journal it rolls
      *     back) is live; nothing was changed
@@ -272,7 +273,17 @@ public final class AgentInstaller implements AutoCloseable {
      *     rolled-back journal was lost before its release: its {@link ApplyException#result()} is the result either
      *     way
      */
-    public ApplyResult resume(Journal journal) {
+    public ApplyResult resume(Journal read) {
+        Journal journal = read;
+        if (journals instanceof S3JournalStore shared && shared.holds(read.location())) {
+            // Read again: the run may have gone on since the caller read it. Taking it over checks that it has not
+            // grown since this read either, so the resume is planned from all the run sent.
+            journal = Journal.read(shared, read.location());
+        }
+        return resumeRead(journal);
+    }
+
+    private ApplyResult resumeRead(Journal journal) {
         Optional<String> rolledBack = journal.rollsBack();
         if (journals instanceof S3JournalStore shared && rolledBack.isPresent()) {
             HeldJournalStore held = shared.hold(rolledBack.get()); // refused while another worker's lease is live

@@ -67,6 +67,8 @@ public final class Journal {
     private final Map<String, Entry> lastByChange;
     private final Set<String> started;
     private final @Nullable String rollsBack;
+    /** Its non-blank lines when read: a store that takes the journal over checks that it has not grown since. */
+    private final int lineCount;
 
     private Journal(
             String location,
@@ -74,13 +76,15 @@ public final class Journal {
             Plan plan,
             Map<String, Entry> lastByChange,
             Set<String> started,
-            @Nullable String rollsBack) {
+            @Nullable String rollsBack,
+            int lineCount) {
         this.location = location;
         this.path = path;
         this.plan = plan;
         this.lastByChange = lastByChange;
         this.started = started;
         this.rollsBack = rollsBack;
+        this.lineCount = lineCount;
     }
 
     /**
@@ -163,7 +167,8 @@ public final class Journal {
             throw new AgentException("The journal " + path + " has no plan line: it is not a journal of this"
                     + " installer, or it was truncated before the apply started (nothing was changed).");
         }
-        return new Journal(path, file, plan, last, started, rollsBack);
+        int lineCount = (int) lines.stream().filter(l -> !l.isBlank()).count();
+        return new Journal(path, file, plan, last, started, rollsBack, lineCount);
     }
 
     /** @return the plan of a plan line, or an error naming the line when this version cannot read it */
@@ -233,6 +238,11 @@ public final class Journal {
      */
     Optional<String> rollsBack() {
         return Optional.ofNullable(rollsBack);
+    }
+
+    /** @return how many non-blank lines it had when read */
+    int lineCount() {
+        return lineCount;
     }
 
     /** @return the plan that was applied */

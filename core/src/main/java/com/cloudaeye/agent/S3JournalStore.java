@@ -71,7 +71,17 @@ public final class S3JournalStore implements JournalStore {
 
     @Override
     public Writer resume(Journal earlier, Plan plan) {
-        return journals.owns(earlier.location()) ? journals.takeOver(earlier.location()) : create(plan);
+        return journals.owns(earlier.location())
+                ? journals.takeOver(earlier.location(), earlier.lineCount())
+                : create(plan);
+    }
+
+    /**
+     * @param location a journal's location
+     * @return true when it is a journal in this store's bucket, which an apply resumes by taking it over
+     */
+    boolean holds(String location) {
+        return journals.owns(location);
     }
 
     /**

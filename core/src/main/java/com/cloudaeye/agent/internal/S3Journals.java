@@ -136,15 +136,18 @@ public final class S3Journals {
      * Takes over a journal whose owner's lease has expired (or which this worker, this very store, holds).
      *
      * @param location the journal's location
+     * @param linesRead how many non-blank lines the journal had when the resume that takes it over read it
      * @return its writer, which appends to it
+     * @throws JournalException when another worker's lease is live, or the journal has grown since it was read (the
+     *     resume was planned from less than the run did); nothing is written then
      */
-    public JournalStore.Writer takeOver(String location) {
-        return takeOverWriter(location);
+    public JournalStore.Writer takeOver(String location, int linesRead) {
+        return takeOverWriter(location, linesRead);
     }
 
     /**
      * Holds a journal's lease while another apply acts on its run (a rollback of it): taken over like {@link
-     * #takeOver(String)}, without writing a line to it.
+     * #takeOver(String, int)}, without writing a line to it.
      *
      * @param location the journal's location
      * @param store where the acting apply writes its own journal
@@ -152,10 +155,11 @@ public final class S3Journals {
      * @throws JournalException when another worker's lease is live
      */
     public HeldJournalStore hold(String location, JournalStore store) {
-        return new HeldJournalStore(store, takeOverWriter(location));
+        return new HeldJournalStore(store, takeOverWriter(location, -1));
     }
 
-    private S3JournalWriter takeOverWriter(String location) {
+    /** @param linesRead the lines the taker read, checked unless negative */
+    private S3JournalWriter takeOverWriter(String location, int linesRead) {
         String key = key(location);
         Remote now = get(key);
         if (now == null) {
@@ -170,6 +174,16 @@ public final class S3Journals {
                             + " time (a stopped worker stops renewing), or stop that worker first. Nothing was"
                             + " changed.",
                     new IllegalStateException("lease held"));
+        }
+        long linesNow = now.body().lines().filter(l -> !l.isBlank()).count();
+        if (linesRead >= 0 && linesNow != linesRead) {
+            // Its writer went on (or died) after the journal was read: a resume planned from the copy would miss
+            // what the run sent since, and could send it again.
+            throw new JournalException(
+                    "The journal " + location + " has " + linesNow + " lines, " + linesRead + " when it was read:"
+                            + " its run went on since. Read it again (Journal.read(store, location)) and resume"
+                            + " that. Nothing was changed.",
+                    new IllegalStateException("journal grew"));
         }
         S3JournalWriter writer = new S3JournalWriter(this, key, now.body(), now.etag());
         writer.write(now.body(), false);

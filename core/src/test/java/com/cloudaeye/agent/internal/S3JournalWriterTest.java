@@ -181,7 +181,7 @@ class S3JournalWriterTest {
                 .willReturn(
                         object("\"v9\"", "{}\n", "worker-a").withHeader("x-amz-meta-" + S3Journals.HOLDER, "other")));
 
-        assertThatThrownBy(() -> journals.takeOver("s3://journals" + KEY))
+        assertThatThrownBy(() -> journals.takeOver("s3://journals" + KEY, 1))
                 .isInstanceOf(JournalException.class)
                 .hasMessageContaining("is owned by worker worker-a, whose lease runs until")
                 .hasMessageContaining("Nothing was changed");
@@ -201,13 +201,28 @@ class S3JournalWriterTest {
                 .withHeader("If-Match", equalTo("\"v10\""))
                 .willReturn(ok("\"v11\"")));
 
-        JournalStore.Writer writer = part.takeOver("s3://journals" + KEY);
+        JournalStore.Writer writer = part.takeOver("s3://journals" + KEY, 1);
         writer.close();
 
         s3Server.verify(putRequestedFor(urlPathEqualTo(PATH))
                 .withHeader("If-Match", equalTo("\"v9\""))
                 .withHeader("x-amz-meta-" + S3Journals.HOLDER, equalTo(part.holder()))
                 .withHeader("x-amz-meta-" + S3Journals.OWNER, equalTo("worker-a")));
+    }
+
+    @Test
+    void takeOver_ofAJournalThatGrewSinceTheResumeReadIt_isRefusedAndWritesNothing() {
+        // The resume was planned from one line; the run wrote a second since (its lease expired after that).
+        s3Server.stubFor(get(urlPathEqualTo(PATH))
+                .willReturn(object("\"v9\"", "{}\n{}\n", "worker-a")
+                        .withHeader("x-amz-meta-" + S3Journals.HOLDER, journals.holder())));
+
+        assertThatThrownBy(() -> journals.takeOver("s3://journals" + KEY, 1))
+                .isInstanceOf(JournalException.class)
+                .hasMessageContaining("has 2 lines, 1 when it was read")
+                .hasMessageContaining("Read it again")
+                .hasMessageContaining("Nothing was changed");
+        s3Server.verify(0, putRequestedFor(urlPathEqualTo(PATH)));
     }
 
     private static ResponseDefinitionBuilder ok(String etag) {

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyException;
 import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.JournalException;
 import com.cloudaeye.agent.JournalStore;
@@ -296,6 +297,53 @@ class S3JournalRollbackIT {
         assertThat(layers(fixtures.config("payments")))
                 .as("rolled back: payments")
                 .containsExactly(usersLayer);
+    }
+
+    /**
+     * A worker reads a run's journal, and the run goes on before that worker resumes it: the resume reads the journal
+     * again and goes on from what the run did since, instead of a plan made from the old copy (which would apply again
+     * what the run finished, and which taking the journal over refuses, as the journal has grown).
+     */
+    @Test
+    void resume_ofAJournalReadBeforeItsRunWentOn_resumesFromTheJournalAsItIsNow() {
+        com.cloudaeye.agent.Plan plan;
+        try (AgentInstaller planning = installer("worker-a")) {
+            plan = planning.plan();
+        }
+        String usersLayer = fixtures.layer("user-utils", Architecture.X86_64);
+        fixtures.lambda.updateFunctionConfiguration(
+                r -> r.functionName("payments").layers(usersLayer));
+        ApplyResult partial;
+        try (AgentInstaller workerA = installer("worker-a")) {
+            partial = workerA.apply(plan);
+        }
+        String location = partial.journalLocation().orElseThrow();
+        Journal readByWorkerB = Journal.read(store("worker-b"), location);
+        assertThat(readByWorkerB.unfinished())
+                .as(partial.toString())
+                .extracting(Change::resourceId)
+                .singleElement()
+                .satisfies(arn -> assertThat(arn).endsWith(":function:payments"));
+        try (AgentInstaller workerA = installer("worker-a")) {
+            ApplyResult resumed = workerA.resume(Journal.read(store("worker-a"), location));
+            assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        }
+        // After the run finished, the owner of "payments" takes the agent off it again.
+        fixtures.lambda.updateFunctionConfiguration(
+                r -> r.functionName("payments").layers(usersLayer));
+
+        ApplyResult resumedByB;
+        try (AgentInstaller workerB = installer("worker-b")) {
+            resumedByB = workerB.resume(readByWorkerB);
+        }
+
+        assertThat(resumedByB.status())
+                .as("nothing left: the run finished since B read it; %s", resumedByB)
+                .isEqualTo(ApplyResult.Status.NOTHING_TO_DO);
+        assertThat(layers(fixtures.config("payments")))
+                .as("the finished run is not applied again")
+                .containsExactly(usersLayer);
+        assertThat(Journal.read(store("worker-b"), location).unfinished()).isEmpty();
     }
 
     private static ApplyResult resultOf(java.util.function.Supplier<ApplyResult> apply) {
