@@ -807,6 +807,33 @@ class EcsWireMockTest {
         }
 
         @Test
+        void plan_whenAUserRegisteredARevisionAfterTheEarlierRuns_stillReusesTheEarlierRunsRevision_asApplyWould()
+                throws IOException {
+            ObjectNode ours = registeredByAnEarlierRun(target(), 4);
+            stubApiService();
+            describable(ours);
+            latestIs(usersOwn(5));
+
+            try (AgentInstaller installer = installer(target())) {
+                Plan plan = installer.plan();
+                // Apply finds app:4 among the family's newer revisions: the plan must say so, not plan a registration.
+                assertThat(change(plan, "AWS::ECS::Service").attributes())
+                        .anySatisfy(a -> assertThat(a.after()).hasValue("app:4"));
+                assertThat(plan.changes())
+                        .filteredOn(c -> c.resourceType().equals("AWS::ECS::TaskDefinition"))
+                        .singleElement()
+                        .satisfies(c -> {
+                            assertThat(c.action()).isEqualTo(ChangeAction.NO_OP);
+                            assertThat(c.reason()).hasValue("revision app:4 already adds the log router to it");
+                        });
+                ApplyResult result = installer.apply(plan);
+
+                assertNotRegistered();
+                assertUpdatedTo(result, "app:4");
+            }
+        }
+
+        @Test
         void resume_whenTheKilledApplyRegisteredTheRevisionBeforeJournalingIt_reusesIt_andSaysSo() throws IOException {
             ObjectNode earlier = registeredByAnEarlierRun(target(), 4);
             stubApiService();

@@ -41,7 +41,7 @@ public final class EcsPlanner {
     private final TargetContext context;
     private final Set<Permission> reads = new TreeSet<>();
     private final List<String> notes = new ArrayList<>();
-    private final Map<String, CompletableFuture<DescribeTaskDefinitionResponse>> latestByFamily = new LinkedHashMap<>();
+    private final Map<String, CompletableFuture<List<String>>> familyRevisions = new LinkedHashMap<>();
     private final RevisionDecisions decisions;
 
     /**
@@ -51,7 +51,7 @@ public final class EcsPlanner {
     public EcsPlanner(Selection selection, TargetContext context) {
         this.selection = selection;
         this.context = context;
-        this.decisions = new RevisionDecisions(selection, context, notes, latestByFamily);
+        this.decisions = new RevisionDecisions(selection, context, notes, familyRevisions);
     }
 
     /** @return the install plan */
@@ -109,16 +109,20 @@ public final class EcsPlanner {
     }
 
     /**
-     * Reads every source revision and, in parallel, each family's latest revision (to find a revision an earlier run
-     * registered), so planning N revisions costs one round of parallel reads rather than 2N sequential ones.
+     * Reads every source revision and, in parallel, lists each family's active revisions (to find a revision an earlier
+     * run registered, as apply does), so planning N revisions costs one round of parallel reads rather than 2N
+     * sequential ones.
      */
     private Map<String, DescribeTaskDefinitionResponse> describeAll(Set<String> arns) {
         Map<String, CompletableFuture<DescribeTaskDefinitionResponse>> futures = new LinkedHashMap<>();
         arns.forEach(arn -> {
             futures.put(arn, describeTaskDefinition(context, arn));
-            latestByFamily.computeIfAbsent(
-                    TaskDefinitions.family(arn), family -> describeTaskDefinition(context, family));
+            familyRevisions.computeIfAbsent(
+                    TaskDefinitions.family(arn), family -> EarlierRevisions.listFamily(context, family));
         });
+        if (!arns.isEmpty()) {
+            reads.add(Permission.of("ecs:ListTaskDefinitions", "*"));
+        }
         Map<String, DescribeTaskDefinitionResponse> out = new LinkedHashMap<>();
         futures.forEach((arn, f) -> out.put(arn, CallScheduler.join(f)));
         return out;

@@ -11,7 +11,6 @@ import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -32,9 +31,6 @@ import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
  * deregistered.
  */
 final class EcsRollbackPlanner {
-    /** How many of a family's newest revisions are searched for one an interrupted registration registered. */
-    private static final int SEARCHED_REVISIONS = 20;
-
     private EcsRollbackPlanner() {}
 
     /**
@@ -239,37 +235,12 @@ final class EcsRollbackPlanner {
         RegisterTaskDefinitionRequest intended = router != null && !st.removesRouter()
                 ? RevisionRequests.installRequest(from, router, context.agent(), st.cpu(), st.memory())
                 : RevisionRequests.uninstallRequest(from);
-        EcsClient ecs = context.client(EcsClient.class, EcsClient::builder);
-        List<String> newer = context.scheduler()
-                .call(
-                        EcsQuotas.TASK_DEFINITION_READ,
-                        () -> ecs
-                                .listTaskDefinitionsPaginator(
-                                        l -> l.familyPrefix(source.family()).status(TaskDefinitionStatus.ACTIVE))
-                                .taskDefinitionArns()
-                                .stream()
-                                .filter(arn -> TaskDefinitions.family(arn).equals(source.family()))
-                                .filter(arn -> revision(arn) > source.revision())
-                                .sorted(Comparator.comparingInt(EcsRollbackPlanner::revision)
-                                        .reversed())
-                                .limit(SEARCHED_REVISIONS)
-                                .toList());
-        for (String arn : newer) {
-            if (RevisionRequests.registers(
-                    CallScheduler.join(EcsPlanner.describeTaskDefinition(context, arn)), intended, context.agent())) {
-                return Optional.of(arn);
-            }
-        }
-        return Optional.empty();
+        return CallScheduler.join(EarlierRevisions.find(context, source, intended));
     }
 
     /** A cluster's name, from its name or ARN: plans hold the one the user gave, services the ARN. */
     private static String clusterName(String cluster) {
         return cluster.substring(cluster.lastIndexOf('/') + 1);
-    }
-
-    private static int revision(String arn) {
-        return Integer.parseInt(arn.substring(arn.lastIndexOf(':') + 1));
     }
 
     /**

@@ -22,7 +22,6 @@ import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.LogConfiguration;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
-import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
 
 /**
  * Decides per source task definition revision what an install or an uninstall does: register a new revision, reuse
@@ -32,23 +31,23 @@ final class RevisionDecisions {
     private final Selection selection;
     private final TargetContext context;
     private final List<String> notes;
-    private final Map<String, CompletableFuture<DescribeTaskDefinitionResponse>> latestByFamily;
+    private final Map<String, CompletableFuture<List<String>>> familyRevisions;
 
     /**
      * @param selection what is planned
      * @param context clients and settings
      * @param notes the plan's notes, added to
-     * @param latestByFamily each family's latest revision, read once per plan
+     * @param familyRevisions each family's active revisions, listed once per plan
      */
     RevisionDecisions(
             Selection selection,
             TargetContext context,
             List<String> notes,
-            Map<String, CompletableFuture<DescribeTaskDefinitionResponse>> latestByFamily) {
+            Map<String, CompletableFuture<List<String>>> familyRevisions) {
         this.selection = selection;
         this.context = context;
         this.notes = notes;
-        this.latestByFamily = latestByFamily;
+        this.familyRevisions = familyRevisions;
     }
 
     /** What planning decided for one source revision. */
@@ -60,15 +59,14 @@ final class RevisionDecisions {
             String routerSource) {}
 
     /** A revision registered by an earlier run already does what this plan would register: point services at it. */
-    private Decision reuse(TaskDefinition source, TaskDefinition revision, String what, String sourceArn) {
+    private Decision reuse(TaskDefinition source, String revision, String what, String sourceArn) {
         return new Decision(
                 base(source, ChangeAction.NO_OP)
-                        .reason("revision " + TaskDefinitions.shortName(revision.taskDefinitionArn()) + " already "
-                                + what)
+                        .reason("revision " + TaskDefinitions.shortName(revision) + " already " + what)
                         .build(),
                 false,
                 false,
-                revision.taskDefinitionArn(),
+                revision,
                 sourceArn);
     }
 
@@ -136,7 +134,7 @@ final class RevisionDecisions {
         }
         RegisterTaskDefinitionRequest intended =
                 RevisionRequests.installRequest(response, router, agent, sizing.resizedCpu(), sizing.resizedMemory());
-        Optional<TaskDefinition> reusable = latestRevision(source, intended);
+        Optional<String> reusable = earlierRevision(source, intended);
         if (reusable.isPresent()) {
             return reuse(source, reusable.get(), "adds the log router to it", routerSource);
         }
@@ -246,7 +244,7 @@ final class RevisionDecisions {
             return upToDate(source, arn, "it has no CloudAEye log router");
         }
         List<ContainerDefinition> restored = TaskDefinitions.uninstall(source);
-        Optional<TaskDefinition> reusable = latestRevision(source, RevisionRequests.uninstallRequest(response));
+        Optional<String> reusable = earlierRevision(source, RevisionRequests.uninstallRequest(response));
         if (reusable.isPresent()) {
             return reuse(source, reusable.get(), "removes the log router from it", arn);
         }
@@ -285,19 +283,14 @@ final class RevisionDecisions {
     }
 
     /**
-     * The family's latest revision when it is newer than the source and exactly what this plan would register from it:
-     * an earlier run (killed, or whose response was lost) registered it, so services can move to it instead.
+     * A revision an earlier run (killed, or whose response was lost) registered from the source with exactly what this
+     * plan would register, so services can move to it instead: searched as apply searches ({@link EarlierRevisions}),
+     * so the plan and its apply agree on what is already registered.
      */
-    private Optional<TaskDefinition> latestRevision(TaskDefinition source, RegisterTaskDefinitionRequest intended) {
-        DescribeTaskDefinitionResponse newest = CallScheduler.join(latestByFamily.computeIfAbsent(
-                source.family(), family -> EcsPlanner.describeTaskDefinition(context, family)));
-        TaskDefinition td = newest.taskDefinition();
-        // AWS answers a family with its latest ACTIVE revision; moto with its newest, even a deregistered one.
-        return td.status() == TaskDefinitionStatus.ACTIVE
-                        && td.revision() > source.revision()
-                        && RevisionRequests.registers(newest, intended, context.agent())
-                ? Optional.of(td)
-                : Optional.empty();
+    private Optional<String> earlierRevision(TaskDefinition source, RegisterTaskDefinitionRequest intended) {
+        CompletableFuture<List<String>> family =
+                familyRevisions.computeIfAbsent(source.family(), f -> EarlierRevisions.listFamily(context, f));
+        return CallScheduler.join(EarlierRevisions.find(context, family, source, intended));
     }
 
     /** The source revision is already as this plan would make it: a no-op with the reason. */

@@ -7,7 +7,6 @@ import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.NotStartedException;
 import com.cloudaeye.agent.spi.support.AwsFailures;
 import com.cloudaeye.agent.spi.support.ReadBack;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -18,10 +17,7 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.DescribeTaskDefinitionResponse;
 import software.amazon.awssdk.services.ecs.model.RegisterTaskDefinitionRequest;
-import software.amazon.awssdk.services.ecs.model.SortOrder;
 import software.amazon.awssdk.services.ecs.model.TaskDefinition;
-import software.amazon.awssdk.services.ecs.model.TaskDefinitionField;
-import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
 
 /**
  * Registers the new task definition revisions of an apply, and finds the revision an earlier attempt (whose answer
@@ -29,8 +25,6 @@ import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
  */
 final class RevisionRegistrar {
     private static final Logger LOG = LoggerFactory.getLogger(RevisionRegistrar.class);
-    /** How many of a family's newest revisions are searched for one an earlier attempt registered. */
-    private static final int SEARCHED_REVISIONS = 20;
 
     private final ApplyContext context;
     private final EcsClient ecs;
@@ -148,7 +142,7 @@ final class RevisionRegistrar {
         AtomicBoolean sent = new AtomicBoolean();
         return context.scheduler().submit(EcsQuotas.TASK_DEFINITION_MODIFY, () -> {
             if (sent.getAndSet(true)) {
-                Optional<String> landed = findRegistered(source, request);
+                Optional<String> landed = EarlierRevisions.findNow(ecs, context.agent(), source, request);
                 if (landed.isPresent()) {
                     LOG.info(
                             "Task definition {} was registered by an attempt whose answer was lost: not registering it"
@@ -163,73 +157,11 @@ final class RevisionRegistrar {
     }
 
     /**
-     * A revision an earlier apply (killed, or whose answer was lost) registered for exactly this request: one of the
-     * family's revisions newer than the source whose content, with our router's source label, settings hash and
-     * token, is what {@code request} registers. Its provenance is proven by that content, never by its position: the
-     * family's latest revision may come from another source revision of the family registered since.
+     * A revision an earlier apply (killed, or whose answer was lost) registered for exactly this request, found as
+     * planning finds it ({@link EarlierRevisions}).
      */
     CompletableFuture<Optional<String>> earlierRevision(TaskDefinition source, RegisterTaskDefinitionRequest request) {
-        return context.scheduler()
-                .submit(EcsQuotas.TASK_DEFINITION_READ, () -> newerRevisions(source))
-                .thenCompose(arns -> firstRegistering(arns, 0, source, request));
-    }
-
-    private CompletableFuture<Optional<String>> firstRegistering(
-            List<String> arns, int index, TaskDefinition source, RegisterTaskDefinitionRequest request) {
-        if (index >= arns.size()) {
-            return CompletableFuture.completedFuture(Optional.empty());
-        }
-        return EcsPlanner.describeTaskDefinition(context, arns.get(index)).thenCompose(revision -> {
-            if (isWhatWeRegister(revision, source, request)) {
-                return CompletableFuture.completedFuture(
-                        Optional.of(revision.taskDefinition().taskDefinitionArn()));
-            }
-            return firstRegistering(arns, index + 1, source, request);
-        });
-    }
-
-    /** {@link #earlierRevision}, in the calling thread (inside a scheduled call). */
-    private Optional<String> findRegistered(TaskDefinition source, RegisterTaskDefinitionRequest request) {
-        for (String arn : newerRevisions(source)) {
-            DescribeTaskDefinitionResponse revision =
-                    ecs.describeTaskDefinition(d -> d.taskDefinition(arn).include(TaskDefinitionField.TAGS));
-            if (isWhatWeRegister(revision, source, request)) {
-                return Optional.of(arn);
-            }
-        }
-        return Optional.empty();
-    }
-
-    /**
-     * The family's active revisions newer than the source, newest first, at most {@link #SEARCHED_REVISIONS} of them
-     * (an earlier apply's revision is among the newest unless the family had that many registrations since).
-     */
-    private List<String> newerRevisions(TaskDefinition source) {
-        String family = source.family();
-        // Sorted here, not trusted to the request's sort order: emulators ignore it.
-        return ecs
-                .listTaskDefinitionsPaginator(l -> l.familyPrefix(family)
-                        .status(TaskDefinitionStatus.ACTIVE)
-                        .sort(SortOrder.DESC))
-                .taskDefinitionArns()
-                .stream()
-                .filter(arn -> TaskDefinitions.family(arn).equals(family)) // the prefix matches longer names too
-                .filter(arn -> revision(arn) > source.revision())
-                .sorted(java.util.Comparator.comparingInt(RevisionRegistrar::revision)
-                        .reversed())
-                .limit(SEARCHED_REVISIONS)
-                .toList();
-    }
-
-    private static int revision(String arn) {
-        return Integer.parseInt(arn.substring(arn.lastIndexOf(':') + 1));
-    }
-
-    /** @return true when {@code revision} is newer than the source and exactly what {@code request} registers */
-    private boolean isWhatWeRegister(
-            DescribeTaskDefinitionResponse revision, TaskDefinition source, RegisterTaskDefinitionRequest request) {
-        return revision.taskDefinition().revision() > source.revision()
-                && RevisionRequests.registers(revision, request, context.agent());
+        return EarlierRevisions.find(context, source, request);
     }
 
     /** What a change (a task definition's, or a service's on resume) registers from its source revision. */
