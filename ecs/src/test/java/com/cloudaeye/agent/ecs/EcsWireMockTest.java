@@ -550,6 +550,65 @@ class EcsWireMockTest {
         }
     }
 
+    /** AWS refuses a RegisterTaskDefinition request over 64 KiB: planning says so instead of apply failing. */
+    @Test
+    void plan_whenTheRouterWouldPushTheRevisionOver64KiB_skipsItAndItsService_namingTheFamilyAndTheFix()
+            throws IOException {
+        stubApiService();
+        ObjectNode large = (ObjectNode) Json.parse(fixture("describe-task-definition.json"));
+        ObjectNode api = (ObjectNode)
+                large.get("taskDefinition").get("containerDefinitions").get(0);
+        // The source itself fits (AWS registered it); the router's container and routes do not fit beside it.
+        api.putArray("environment").addObject().put("name", "BIG").put("value", "x".repeat(64 * 1024 - 1500));
+        wireMock.stubFor(op("DescribeTaskDefinition").atPriority(1).willReturn(json(large)));
+
+        try (AgentInstaller installer = installer(api())) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.changes()).extracting(Change::action).containsOnly(ChangeAction.SKIP);
+            assertThat(plan.changes())
+                    .filteredOn(c -> c.resourceType().equals("AWS::ECS::TaskDefinition"))
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.reason().orElseThrow())
+                            .startsWith("the new revision of family app (app:3 with the log router) would be a"
+                                    + " RegisterTaskDefinition request of ")
+                            .contains("over the 65536 bytes (64 KiB) AWS accepts: make the task definition at least ")
+                            .endsWith("bytes smaller (move large environment values to environmentFiles or secrets,"
+                                    + " shorten commands or docker labels), register it, then plan again"));
+            assertThat(plan.changes())
+                    .filteredOn(c -> c.resourceType().equals("AWS::ECS::Service"))
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.reason().orElseThrow()).contains("64 KiB"));
+            ApplyResult result = installer.apply(plan);
+            assertThat(result.withOutcome(ResourceResult.Outcome.FAILED)).isEmpty();
+            assertThat(calls("RegisterTaskDefinition") + calls("UpdateService")).isZero();
+        }
+    }
+
+    @Test
+    void plan_whenTheRevisionWithTheRouterStaysUnder64KiB_registersIt_andTheSentRequestIsUnderTheLimit()
+            throws IOException {
+        stubApiService();
+        ObjectNode large = (ObjectNode) Json.parse(fixture("describe-task-definition.json"));
+        ObjectNode api = (ObjectNode)
+                large.get("taskDefinition").get("containerDefinitions").get(0);
+        api.putArray("environment").addObject().put("name", "BIG").put("value", "x".repeat(60 * 1024));
+        wireMock.stubFor(op("DescribeTaskDefinition").atPriority(1).willReturn(json(large)));
+
+        try (AgentInstaller installer = installer(api())) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.changes())
+                    .extracting(Change::action)
+                    .containsOnly(ChangeAction.CREATE, ChangeAction.UPDATE);
+            installer.apply(plan);
+            assertThat(bodies("RegisterTaskDefinition"))
+                    .singleElement()
+                    .satisfies(b -> assertThat(b.getBytes(StandardCharsets.UTF_8).length)
+                            .isBetween(60 * 1024, 64 * 1024));
+        }
+    }
+
     @Test
     void apply_retriesThrottledCalls_andReportsHowManyWereThrottled() {
         stubApiService();

@@ -134,6 +134,18 @@ final class RevisionDecisions {
         }
         RegisterTaskDefinitionRequest intended =
                 RevisionRequests.installRequest(response, router, agent, sizing.resizedCpu(), sizing.resizedMemory());
+        int bytes = RequestSize.bytes(intended);
+        if (bytes > RequestSize.MAX_REGISTER_BYTES) {
+            return skip(
+                    source,
+                    routerSource,
+                    "the new revision of family " + source.family() + " (" + TaskDefinitions.shortName(arn)
+                            + " with the log router) would be a RegisterTaskDefinition request of " + bytes
+                            + " bytes, over the " + RequestSize.MAX_REGISTER_BYTES + " bytes (64 KiB) AWS accepts:"
+                            + " make the task definition at least " + (bytes - RequestSize.MAX_REGISTER_BYTES)
+                            + " bytes smaller (move large environment values to environmentFiles or secrets,"
+                            + " shorten commands or docker labels), register it, then plan again");
+        }
         Optional<String> reusable = earlierRevision(source, intended);
         if (reusable.isPresent()) {
             return reuse(source, reusable.get(), "adds the log router to it", routerSource);
