@@ -84,7 +84,10 @@ class EcsScenariosIT {
             assertThat(bluegreen.action()).isEqualTo(ChangeAction.SKIP);
             assertThat(bluegreen.reason()).get().asString().contains("CODE_DEPLOY");
             assertThat(plan.changes()).noneMatch(c -> c.resourceId().contains("legacy-cron"));
-            assertThat(installer.calls()).containsEntry("ecs:DescribeTaskDefinition", 4L);
+            // One read per source revision, one listing per family (for a revision an earlier run registered).
+            assertThat(installer.calls())
+                    .containsEntry("ecs:DescribeTaskDefinition", 2L)
+                    .containsEntry("ecs:ListTaskDefinitions", 2L);
         }
     }
 
@@ -299,6 +302,54 @@ class EcsScenariosIT {
             assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
             assertThat(moto.taskDefinitionOf("prod", "web-a")).isEqualTo(web.taskDefinitionArn());
             assertThat(moto.taskDefinitionOf("prod", "legacy-cron")).isEqualTo(webRegistered);
+            assertThat(moto.describe(webRegistered).status()).isEqualTo(TaskDefinitionStatus.ACTIVE);
+        }
+    }
+
+    @Test
+    void rollback_keepsARegisteredRevisionThatAServiceOfAnotherClusterRunsSince_andSaysWhere() {
+        moto.cluster("staging");
+        moto.service("staging", "web-copy", web);
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            String webRegistered = moto.taskDefinitionOf("prod", "web-a");
+            // A service of a cluster the install never planned is deployed on the revision it registered.
+            moto.ecs.updateService(u -> u.cluster("staging").service("web-copy").taskDefinition(webRegistered));
+
+            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+            Change kept = only(rollback, "task-definition/web:2");
+            assertThat(kept.action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(kept.reason()).get().asString().contains("service staging/web-copy runs it");
+            ApplyResult rolledBack = installer.apply(rollback);
+
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).isEqualTo(web.taskDefinitionArn());
+            assertThat(moto.taskDefinitionOf("staging", "web-copy")).isEqualTo(webRegistered);
+            assertThat(moto.describe(webRegistered).status()).isEqualTo(TaskDefinitionStatus.ACTIVE);
+        }
+    }
+
+    @Test
+    void rollback_keepsARegisteredRevisionThatAStandaloneTaskRuns_andSaysWhere() {
+        moto.cluster("batch");
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            String webRegistered = moto.taskDefinitionOf("prod", "web-a");
+            String task = moto.runTask("batch", webRegistered);
+
+            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+            Change kept = only(rollback, "task-definition/web:2");
+            assertThat(kept.action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(kept.reason())
+                    .get()
+                    .asString()
+                    .contains("standalone task batch/" + task.substring(task.lastIndexOf('/') + 1) + " runs it");
+            ApplyResult rolledBack = installer.apply(rollback);
+
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+            assertThat(moto.taskDefinitionOf("prod", "web-a")).isEqualTo(web.taskDefinitionArn());
             assertThat(moto.describe(webRegistered).status()).isEqualTo(TaskDefinitionStatus.ACTIVE);
         }
     }

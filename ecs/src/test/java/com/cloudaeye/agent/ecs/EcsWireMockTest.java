@@ -66,11 +66,24 @@ class EcsWireMockTest {
     }
 
     /**
-     * The family has no revision newer than a source: nothing an earlier attempt registered; the cluster has the api
-     * service only (where a rollback looks for services that run a revision it deregisters).
+     * The family has no revision newer than a source: nothing an earlier attempt registered; the region has one
+     * cluster, prod, with the api service only and no task (where a rollback looks for what runs a revision it
+     * deregisters).
      */
     private void noNewerRevisions() {
         wireMock.stubFor(op("ListTaskDefinitions").atPriority(10).willReturn(arns()));
+        wireMock.stubFor(op("ListClusters")
+                .atPriority(10)
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", JSON)
+                        .withBody("{\"clusterArns\":[\"arn:aws:ecs:us-east-1:123456789012:cluster/prod\"]}")));
+        wireMock.stubFor(op("ListTasks")
+                .atPriority(10)
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", JSON)
+                        .withBody("{\"taskArns\":[]}")));
         wireMock.stubFor(op("ListServices")
                 .atPriority(10)
                 .willReturn(aResponse()
@@ -350,6 +363,148 @@ class EcsWireMockTest {
             assertThat(calls("DeregisterTaskDefinition"))
                     .as("sent only once the service ran app:3 again, then retried")
                     .isGreaterThan(1);
+        }
+    }
+
+    /** An install applied (app:4 registered, api moved to it), whose rollback moves api back to app:3. */
+    private Journal appliedInstall(AgentInstaller installer) throws IOException {
+        stubApiService();
+        wireMock.stubFor(op("DescribeServices")
+                .inScenario("rollout")
+                .whenScenarioStateIs("updated")
+                .willReturn(ok("describe-services-api-completed.json")));
+        ApplyResult result = installer.apply(installer.plan());
+        assertThat(result.isSuccess()).as(result.toString()).isTrue();
+        String movedBack = fixture("describe-services-api.json");
+        wireMock.stubFor(op("UpdateService")
+                .atPriority(1)
+                .withRequestBody(containing("task-definition/app:3"))
+                .inScenario("rollout")
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", JSON)
+                        .withBody("{\"service\": "
+                                + Json.parse(movedBack).path("services").get(0) + "}"))
+                .willSetStateTo("moved back"));
+        wireMock.stubFor(op("DescribeServices")
+                .inScenario("rollout")
+                .whenScenarioStateIs("moved back")
+                .willReturn(ok("describe-services-api.json")));
+        wireMock.stubFor(op("DescribeTaskDefinition")
+                .atPriority(1)
+                .withRequestBody(containing("app:4"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", JSON)
+                        .withBody(fixture("describe-task-definition.json")
+                                .replace("task-definition/app:3", "task-definition/app:4")
+                                .replace("\"revision\": 3", "\"revision\": 4"))));
+        return Journal.read(result.journal().orElseThrow());
+    }
+
+    private static final String ACCOUNT = "arn:aws:ecs:us-east-1:123456789012:";
+
+    /**
+     * The region has a second cluster, batch, where a standalone task (RunTask) runs app:4; prod has a task of the api
+     * service on app:4 too, which is the service's (it drains when the service moves back) and keeps nothing.
+     */
+    private void standaloneTaskInAnotherCluster() {
+        wireMock.stubFor(op("ListClusters")
+                .atPriority(1)
+                .willReturn(json(Json.object()
+                        .set("clusterArns", Json.tree(List.of(ACCOUNT + "cluster/batch", ACCOUNT + "cluster/prod"))))));
+        wireMock.stubFor(op("ListServices")
+                .atPriority(1)
+                .withRequestBody(containing("cluster/batch"))
+                .willReturn(json(Json.object().set("serviceArns", Json.array()))));
+        wireMock.stubFor(op("ListTasks")
+                .atPriority(1)
+                .withRequestBody(containing("cluster/batch"))
+                .willReturn(json(Json.object().set("taskArns", Json.tree(List.of(ACCOUNT + "task/batch/t1"))))));
+        wireMock.stubFor(op("ListTasks")
+                .atPriority(1)
+                .withRequestBody(containing("cluster/prod"))
+                .willReturn(json(Json.object().set("taskArns", Json.tree(List.of(ACCOUNT + "task/prod/s1"))))));
+        wireMock.stubFor(op("DescribeTasks")
+                .atPriority(1)
+                .withRequestBody(containing("task/batch/t1"))
+                .willReturn(json(Json.object()
+                        .set(
+                                "tasks",
+                                Json.array()
+                                        .add(Json.object()
+                                                .put("taskArn", ACCOUNT + "task/batch/t1")
+                                                .put("taskDefinitionArn", ACCOUNT + "task-definition/app:4")
+                                                .put("group", "family:app")
+                                                .put("lastStatus", "RUNNING"))))));
+        wireMock.stubFor(op("DescribeTasks")
+                .atPriority(1)
+                .withRequestBody(containing("task/prod/s1"))
+                .willReturn(json(Json.object()
+                        .set(
+                                "tasks",
+                                Json.array()
+                                        .add(Json.object()
+                                                .put("taskArn", ACCOUNT + "task/prod/s1")
+                                                .put("taskDefinitionArn", ACCOUNT + "task-definition/app:4")
+                                                .put("group", "service:api")
+                                                .put("lastStatus", "RUNNING"))))));
+    }
+
+    @Test
+    void planRollback_whenAStandaloneTaskOfAnotherClusterRunsTheRevision_keepsIt_namingTheTask() throws IOException {
+        try (AgentInstaller installer = installer(api())) {
+            Journal journal = appliedInstall(installer);
+            standaloneTaskInAnotherCluster();
+
+            Plan rollback = installer.planRollback(journal);
+
+            assertThat(rollback.changes())
+                    .filteredOn(c -> c.resourceType().equals("AWS::ECS::TaskDefinition"))
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).isEqualTo(ChangeAction.SKIP);
+                        assertThat(c.reason())
+                                .hasValue("app:4 stays registered: standalone task batch/t1 runs it (deployed since"
+                                        + " the apply); deregister it once nothing runs it");
+                    });
+            ApplyResult undone = installer.apply(rollback);
+            assertThat(undone.isSuccess()).as(undone.toString()).isTrue();
+            assertThat(calls("DeregisterTaskDefinition")).isZero();
+            assertThat(bodies("DescribeTasks"))
+                    .as("standalone tasks are described in batches, by cluster")
+                    .anySatisfy(b -> assertThat(b).contains("\"cluster\":\"" + ACCOUNT + "cluster/batch\""));
+        }
+    }
+
+    @Test
+    void rollback_whenAStandaloneTaskStartsOnTheRevisionAfterPlanning_skipsTheDeregistration_namingTheTask()
+            throws IOException {
+        try (AgentInstaller installer = installer(api())) {
+            Journal journal = appliedInstall(installer);
+            Plan rollback = installer.planRollback(journal);
+            Change deregister = rollback.mutations().stream()
+                    .filter(c -> c.action() == ChangeAction.DELETE)
+                    .findFirst()
+                    .orElseThrow();
+            PolicyDocument policy = rollback.requiredPolicy();
+            assertThat(policy.allows(Permission.of("ecs:ListClusters", "*"))).isTrue();
+            assertThat(policy.allows(Permission.of("ecs:ListTasks", ACCOUNT + "container-instance/prod/*")))
+                    .isTrue();
+            assertThat(policy.allows(Permission.of("ecs:DescribeTasks", ACCOUNT + "task/prod/s1")))
+                    .isTrue();
+            standaloneTaskInAnotherCluster();
+
+            ApplyResult undone = installer.apply(rollback);
+
+            assertThat(undone.results())
+                    .filteredOn(r -> r.change().equals(deregister))
+                    .singleElement()
+                    .satisfies(r -> {
+                        assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.SKIPPED);
+                        assertThat(r.message()).get().asString().contains("standalone task batch/t1 runs it");
+                    });
+            assertThat(calls("DeregisterTaskDefinition")).isZero();
         }
     }
 

@@ -159,6 +159,20 @@ final class MotoEcs implements AutoCloseable {
                 .serviceArn();
     }
 
+    /** Runs a standalone Fargate task (RunTask, not part of a service) of {@code taskDefinition} in the cluster. */
+    String runTask(String cluster, String taskDefinition) {
+        return ecs.runTask(r -> r.cluster(cluster)
+                        .taskDefinition(taskDefinition)
+                        .count(1)
+                        .launchType(LaunchType.FARGATE)
+                        .networkConfiguration(n -> n.awsvpcConfiguration(a -> a.subnets(subnet)
+                                .securityGroups(securityGroup)
+                                .assignPublicIp(AssignPublicIp.DISABLED))))
+                .tasks()
+                .get(0)
+                .taskArn();
+    }
+
     String taskDefinitionOf(String cluster, String service) {
         return ecs.describeServices(d -> d.cluster(cluster).services(service))
                 .services()

@@ -79,6 +79,19 @@ public final class CallResources {
             if (body.has("resourceArn")) {
                 resources.add(body.get("resourceArn").asText());
             }
+            String clusterShort = clusterName.substring(clusterName.lastIndexOf('/') + 1);
+            if (action.equals("ecs:ListTasks")) {
+                // AWS authorizes ListTasks on container instances of the cluster (Service Authorization Reference:
+                // resource type container-instance, condition key ecs:cluster), whatever the launch type.
+                resources.add(arn("ecs", "container-instance/" + clusterShort + "/*"));
+            }
+            if (action.equals("ecs:DescribeTasks")) {
+                body.path("tasks")
+                        .forEach(t -> resources.add(
+                                t.asText().startsWith("arn:")
+                                        ? t.asText()
+                                        : arn("ecs", "task/" + clusterShort + "/" + t.asText())));
+            }
         } else if (action.startsWith("eks:")) {
             if (tags.matches()) {
                 resources.add(decode(tags.group(1)));

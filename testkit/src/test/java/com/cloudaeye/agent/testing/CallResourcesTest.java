@@ -35,4 +35,32 @@ class CallResourcesTest {
         assertThat(resources.of(iam("DeletePolicy", "PolicyArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Apolicy%2FP")))
                 .containsExactly(Permission.of("iam:DeletePolicy", "arn:aws:iam::123456789012:policy/P"));
     }
+
+    private static ThrottlingProxy.Request ecs(String action, String body) {
+        return new ThrottlingProxy.Request("ecs:" + action, "POST", "/", body);
+    }
+
+    @Test
+    void listTasks_isAuthorizedOnTheClustersContainerInstances() {
+        assertThat(resources.of(ecs("ListTasks", "{\"cluster\":\"arn:aws:ecs:us-east-1:123456789012:cluster/prod\"}")))
+                .containsExactly(
+                        Permission.of("ecs:ListTasks", "arn:aws:ecs:us-east-1:123456789012:container-instance/prod/*"));
+    }
+
+    @Test
+    void describeTasks_isAuthorizedOnEachTask() {
+        assertThat(
+                        resources.of(
+                                ecs(
+                                        "DescribeTasks",
+                                        "{\"cluster\":\"prod\",\"tasks\":[\"arn:aws:ecs:us-east-1:123456789012:task/prod/a1\",\"b2\"]}")))
+                .containsExactly(
+                        Permission.of("ecs:DescribeTasks", "arn:aws:ecs:us-east-1:123456789012:task/prod/a1"),
+                        Permission.of("ecs:DescribeTasks", "arn:aws:ecs:us-east-1:123456789012:task/prod/b2"));
+    }
+
+    @Test
+    void listClusters_isAuthorizedOnEverything() {
+        assertThat(resources.of(ecs("ListClusters", "{}"))).containsExactly(Permission.of("ecs:ListClusters", "*"));
+    }
 }

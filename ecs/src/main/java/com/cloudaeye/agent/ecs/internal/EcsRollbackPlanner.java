@@ -137,9 +137,9 @@ final class EcsRollbackPlanner {
     /**
      * Plans deregistering the revision a journaled registration made: the revision keeps the router (and, without a
      * secret ARN, the API token in its environment), and as the family's latest active revision it is what the next
-     * "latest" deploy takes. The journal's revision decides what is ours. It stays when a service of the apply's
-     * clusters runs it other than those this rollback moves off it (a deploy since); apply checks that again once the
-     * services moved back.
+     * "latest" deploy takes. The journal's revision decides what is ours. It stays when a service of any cluster of
+     * the region runs it other than those this rollback moves off it (a deploy since), or a standalone task does; apply
+     * checks that again once the services moved back.
      */
     private static Change deregistration(
             JournaledChange j,
@@ -180,12 +180,6 @@ final class EcsRollbackPlanner {
                 .target(EcsTarget.NAME)
                 .resourceType(EcsPlanner.TASK_DEFINITION_TYPE)
                 .resourceId(arn);
-        if (clusters.isEmpty()) {
-            return out.action(ChangeAction.SKIP)
-                    .reason("the journal names no cluster whose services could run it (a journal of an earlier"
-                            + " version): deregister " + TaskDefinitions.shortName(arn) + " once no service runs it")
-                    .build();
-        }
         reads.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
         TaskDefinitionStatus status = CallScheduler.join(EcsPlanner.describeTaskDefinition(context, arn))
                 .taskDefinition()
@@ -194,8 +188,10 @@ final class EcsRollbackPlanner {
             return out.action(ChangeAction.NO_OP).reason("it is " + status).build();
         }
         List<String> clusterList = List.copyOf(clusters);
-        reads.addAll(RevisionUsers.permissions(arn, clusterList));
-        List<String> users = CallScheduler.join(RevisionUsers.running(context, clusterList, arn)).stream()
+        // Whatever the apply touched, the revision may run in any cluster of the region: all are looked in.
+        List<String> regionClusters = CallScheduler.join(RevisionUsers.clusters(context));
+        reads.addAll(RevisionUsers.permissions(arn, regionClusters));
+        List<String> users = CallScheduler.join(RevisionUsers.running(context, arn)).stream()
                 .filter(service -> !movedOff.contains(service))
                 .toList();
         if (!users.isEmpty()) {
@@ -208,7 +204,7 @@ final class EcsRollbackPlanner {
         // revision (first, and back after a lost answer) and looks again for a service that runs it.
         permissions.add(Permission.of("ecs:DeregisterTaskDefinition", "*"));
         permissions.add(Permission.of("ecs:DescribeTaskDefinition", "*"));
-        permissions.addAll(RevisionUsers.permissions(arn, clusterList));
+        permissions.addAll(RevisionUsers.permissions(arn, regionClusters));
         return out.action(ChangeAction.DELETE)
                 .reason("deregisters the revision the apply registered from " + TaskDefinitions.shortName(source)
                         + ", once the services moved back, so no later deploy takes it")

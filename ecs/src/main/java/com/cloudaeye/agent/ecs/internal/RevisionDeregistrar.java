@@ -15,7 +15,7 @@ import software.amazon.awssdk.services.ecs.model.TaskDefinitionStatus;
 
 /**
  * Deregisters the revisions an apply registered, for its rollback, once the services moved back: a revision that a
- * service of its clusters still runs stays registered. A lost answer is read back: the revision is inactive when the
+ * service or a standalone task of any cluster of the region still runs stays registered. A lost answer is read back: the revision is inactive when the
  * call landed.
  */
 final class RevisionDeregistrar {
@@ -41,7 +41,7 @@ final class RevisionDeregistrar {
                     if (status != TaskDefinitionStatus.ACTIVE) {
                         return done(new Outcome(false, "already " + status));
                     }
-                    return RevisionUsers.running(context, state.clusters(), arn).thenCompose(users -> {
+                    return RevisionUsers.running(context, arn).thenCompose(users -> {
                         if (!users.isEmpty()) {
                             return done(new Outcome(true, inUse(arn, users)));
                         }
@@ -77,16 +77,11 @@ final class RevisionDeregistrar {
                 });
     }
 
-    /** The reason a revision stays: the services that run it. */
-    static String inUse(String arn, List<String> services) {
-        return shortName(arn) + " stays registered: "
-                + String.join(
-                        ", ",
-                        services.stream()
-                                .map(s -> s.substring(s.lastIndexOf('/') + 1))
-                                .toList())
-                + (services.size() == 1 ? " runs" : " run") + " it (deployed since the apply); deregister it once no"
-                + " service runs it";
+    /** The reason a revision stays: where it runs (services and standalone tasks, of any cluster of the region). */
+    static String inUse(String arn, List<String> users) {
+        return shortName(arn) + " stays registered: " + String.join(", ", RevisionUsers.describe(users))
+                + (users.size() == 1 ? " runs" : " run") + " it (deployed since the apply); deregister it once nothing"
+                + " runs it";
     }
 
     /**
