@@ -354,6 +354,37 @@ class EcsScenariosIT {
         }
     }
 
+    /**
+     * A journal an earlier version wrote (2026-12-01, before the region-wide in-use check), replayed on the state its
+     * apply left in moto: cluster demo, web-a and web-b on web:2, worker on worker:2, both registered by that apply.
+     */
+    @Test
+    void rollback_ofAJournalWrittenBeforeTheRegionWideInUseCheck_movesTheServicesBack_andDeregistersItsRevisions() {
+        TaskDefinition web2 = moto.fargate("web", "256", "512", MotoEcs.app("app", 128, 256));
+        TaskDefinition worker2 = moto.arm("worker");
+        assertThat(web2.taskDefinitionArn()).endsWith("task-definition/web:2");
+        assertThat(worker2.taskDefinitionArn()).endsWith("task-definition/worker:2");
+        moto.cluster("demo");
+        moto.service("demo", "web-a", web2);
+        moto.service("demo", "web-b", web2);
+        moto.service("demo", "worker", worker2);
+        Journal old = Journal.read(Path.of("src/test/resources/fixtures/journal/ecs-journal-2026-12-01.jsonl"));
+
+        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
+            Plan rollback = installer.planRollback(old);
+            assertThat(only(rollback, "task-definition/web:2").action()).isEqualTo(ChangeAction.DELETE);
+            assertThat(only(rollback, "task-definition/worker:2").action()).isEqualTo(ChangeAction.DELETE);
+            ApplyResult rolledBack = installer.apply(rollback);
+
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+            assertThat(moto.taskDefinitionOf("demo", "web-a")).isEqualTo(web.taskDefinitionArn());
+            assertThat(moto.taskDefinitionOf("demo", "web-b")).isEqualTo(web.taskDefinitionArn());
+            assertThat(moto.taskDefinitionOf("demo", "worker")).isEqualTo(worker.taskDefinitionArn());
+            assertThat(moto.describe(web2.taskDefinitionArn()).status()).isEqualTo(TaskDefinitionStatus.INACTIVE);
+            assertThat(moto.describe(worker2.taskDefinitionArn()).status()).isEqualTo(TaskDefinitionStatus.INACTIVE);
+        }
+    }
+
     @Test
     void rollback_ofARegisterOnlyApply_keepsTheRevisionAUserDeployedSince() {
         try (AgentInstaller installer = installer(
