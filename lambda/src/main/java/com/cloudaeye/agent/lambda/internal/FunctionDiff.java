@@ -283,6 +283,13 @@ final class FunctionDiff {
             if (name.startsWith(SAVED_PREFIX)) {
                 String original = name.substring(SAVED_PREFIX.length());
                 restore.add(original);
+                // The agent's value the restore replaces, for a rollback of this uninstall (the token by its hash).
+                String agentValue = env.get(original);
+                if (agentValue != null && original.equals(TOKEN_VARIABLE)) {
+                    tokenBefore = TokenHash.of(arn, agentValue);
+                } else if (agentValue != null) {
+                    previous.put(original, agentValue);
+                }
                 attributes.add(
                         AttributeChange.redacted("Environment." + original + " (user value restored)", true, true));
             } else if (name.startsWith("CLOUDAEYE_") && !env.containsKey(SAVED_PREFIX + name)) {

@@ -241,4 +241,54 @@ class FunctionDiffTest {
         assertThat(state(withOldToken).set()).containsKey(TOKEN_VARIABLE);
         assertThat(Json.compact(withOldToken.targetState())).doesNotContain("old-token");
     }
+
+    @Test
+    void rollback_ofAnAppliedUninstall_restoresTheLayerTheAgentVariablesAndTheSavedUserValue() {
+        Map<String, String> installedEnv = new LinkedHashMap<>();
+        installedEnv.put("APP", "1");
+        installedEnv.put(ENDPOINT_VARIABLE, ENDPOINT);
+        installedEnv.put(SAVED_PREFIX + ENDPOINT_VARIABLE, "https://mine.example");
+        installedEnv.put(TOKEN_VARIABLE, TOKEN);
+        installedEnv.put("CLOUDAEYE_LOG_LEVEL", "debug");
+        Change uninstalled = diff(false).uninstall(function(List.of(USER_LAYER, OURS), installedEnv));
+        Map<String, String> afterEnv = Map.of("APP", "1", ENDPOINT_VARIABLE, "https://mine.example");
+        FunctionConfiguration after = function(List.of(USER_LAYER), afterEnv);
+
+        Change rollback = new RollbackDiff(OUR_NAMES).rollback(uninstalled, after, Secret.of(TOKEN));
+
+        assertThat(rollback.action()).as(rollback.toString()).isEqualTo(ChangeAction.UPDATE);
+        FunctionState state = state(rollback);
+        assertThat(state.layers()).containsExactly(USER_LAYER, OURS);
+        assertThat(UpdateChecks.desiredEnvironment(afterEnv, state, () -> Secret.of(TOKEN)))
+                .as("the function as the uninstall found it: the user's value saved again, the agent's re-applied")
+                .isEqualTo(installedEnv);
+        assertThat(UpdateChecks.changedSincePlanning(ARN, after, state)).isNull();
+        assertThat(Json.compact(rollback) + rollback + Json.compact(uninstalled))
+                .doesNotContain(TOKEN)
+                .doesNotContain("https://mine.example");
+    }
+
+    @Test
+    void rollback_ofAnAppliedUninstall_withoutTheRemovedToken_isNotRestored_andSaysHow() {
+        Map<String, String> installedEnv = Map.of(ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN);
+        Change uninstalled = diff(false).uninstall(function(List.of(OURS), installedEnv));
+        FunctionConfiguration after = function(List.of(), Map.of());
+        RollbackDiff rollbacks = new RollbackDiff(OUR_NAMES);
+
+        for (Secret token : new Secret[] {null, Secret.of("another-token-456")}) {
+            Change rollback = rollbacks.rollback(uninstalled, after, token);
+
+            assertThat(rollback.action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(rollback.reason().orElse(""))
+                    .contains(TOKEN_VARIABLE)
+                    .contains("not restored")
+                    .contains("install");
+            assertThat(Json.compact(rollback) + rollback).doesNotContain(TOKEN).doesNotContain("another-token-456");
+        }
+        Change withToken = rollbacks.rollback(uninstalled, after, Secret.of(TOKEN));
+        assertThat(withToken.action()).isEqualTo(ChangeAction.UPDATE);
+        assertThat(UpdateChecks.desiredEnvironment(Map.of(), state(withToken), () -> Secret.of(TOKEN)))
+                .isEqualTo(installedEnv);
+        assertThat(Json.compact(withToken) + withToken).doesNotContain(TOKEN);
+    }
 }
