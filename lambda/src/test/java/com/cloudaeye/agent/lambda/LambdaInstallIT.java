@@ -310,6 +310,29 @@ class LambdaInstallIT {
         }
     }
 
+    @Test
+    void uninstall_afterAUserRemovedOurLayer_removesOnlyTheVariablesTheInstallAdded() {
+        try (AgentInstaller installer = installer(false)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            assertThat(variables(fixtures.config("py-1")))
+                    .containsEntry(
+                            LambdaTarget.INSTALLED_VARIABLES,
+                            LambdaTarget.TOKEN_VARIABLE + "," + LambdaTarget.ENDPOINT_VARIABLE);
+            // The user takes our layer off by hand, and sets a variable of their own that looks like ours.
+            Map<String, String> env = new LinkedHashMap<>(variables(fixtures.config("py-1")));
+            env.put("CLOUDAEYE_LOG_LEVEL", "debug");
+            fixtures.lambda.updateFunctionConfiguration(
+                    r -> r.functionName("py-1").layers(List.of()).environment(e -> e.variables(env)));
+
+            ApplyResult removed = installer.uninstall();
+
+            assertThat(removed.isSuccess()).as(removed.toString()).isTrue();
+            assertThat(variables(fixtures.config("py-1")))
+                    .isEqualTo(Map.of("STAGE", "prod", "CLOUDAEYE_LOG_LEVEL", "debug"));
+            assertSameConfiguration("user-endpoint", originals.get("user-endpoint"));
+        }
+    }
+
     private void assertSameConfiguration(String name, FunctionConfiguration original) {
         FunctionConfiguration now = fixtures.config(name);
         assertThat(layerArns(now)).as(name + " layers").isEqualTo(layerArns(original));
