@@ -301,6 +301,36 @@ class HelmReleaseIT {
     }
 
     @Test
+    void rollback_ofAnUpgradeKilledInsideHelmTwice_marksItsNewestPendingRevisionFailed_andRestoresTheFormerValues() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        String before = agentContainer(daemonSet()).getImage();
+        try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
+            Plan plan = installer.plan();
+            ReleaseState upgrade = ReleaseState.fromJson(plan.mutations().get(0).targetState());
+            leavePending(2, "failed", upgrade);
+            leavePending(3, "pending-upgrade", upgrade);
+
+            Plan rollback = installer.planRollback(startedOnly(plan));
+
+            assertThat(rollback.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE);
+                assertThat(c.reason())
+                        .hasValueSatisfying(r -> assertThat(r).contains("(revision 1)", "marking revision 3 failed"));
+            });
+            ApplyResult restored = installer.apply(rollback);
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+        }
+        assertThat(releaseSecretStatus(3)).isEqualTo("failed");
+        assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
+        assertThat(helmList()).singleElement().satisfies(r -> {
+            assertThat(r.getRevision()).isEqualTo("4");
+            assertThat(r.getStatus()).isEqualTo("deployed");
+        });
+    }
+
+    @Test
     void resume_whenAnotherHelmsPendingRevisionIsAboveOurFailedOne_skipsWithTheHelmRollbackCommand_andRollbackToo() {
         try (AgentInstaller installer = installer(options().build())) {
             assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
