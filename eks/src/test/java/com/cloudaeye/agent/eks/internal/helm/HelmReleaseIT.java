@@ -331,6 +331,45 @@ class HelmReleaseIT {
     }
 
     @Test
+    void resume_ofAnUpgradeWhoseSecondAttemptLanded_reportsItApplied_andRollbackRestoresTheFormerValues() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        String before = agentContainer(daemonSet()).getImage();
+        try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
+            Plan plan = installer.plan();
+            // Killed inside Helm (revision 2, marked failed by the resume), then the resume's upgrade landed as
+            // revision 3 and the process died before its journal said so.
+            leavePending(
+                    2, "failed", ReleaseState.fromJson(plan.mutations().get(0).targetState()));
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            assertThat(helmList())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getRevision()).isEqualTo("3"));
+            Journal killed = startedOnly(plan);
+
+            ApplyResult resumed = installer.resume(killed);
+
+            assertThat(resumed.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(r.toString()).isEqualTo(ResourceResult.Outcome.APPLIED);
+                assertThat(r.message()).hasValueSatisfying(m -> assertThat(m).contains("already at revision 3"));
+            });
+            Plan rollback = installer.planRollback(startedOnly(plan));
+            assertThat(rollback.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE);
+                assertThat(c.reason()).hasValueSatisfying(r -> assertThat(r).contains("(revision 1)"));
+            });
+            ApplyResult restored = installer.apply(rollback);
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+        }
+        assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
+        assertThat(helmList()).singleElement().satisfies(r -> {
+            assertThat(r.getRevision()).isEqualTo("4");
+            assertThat(r.getStatus()).isEqualTo("deployed");
+        });
+    }
+
+    @Test
     void resume_whenAnotherHelmsPendingRevisionIsAboveOurFailedOne_skipsWithTheHelmRollbackCommand_andRollbackToo() {
         try (AgentInstaller installer = installer(options().build())) {
             assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
