@@ -164,6 +164,38 @@ class IamUserStackTest {
         }
     }
 
+    /**
+     * A stack operation in progress (someone updates or deletes the stack): the uninstall deletes neither the stack
+     * nor the user's keys, and says to wait for it and plan again.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS"})
+    void planUninstall_whenAStackOperationIsInProgress_skipsIt_andKeepsTheKeys(String status) {
+        aws.stubFor(action("DescribeStacks")
+                .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody(
+                                ControlPlaneLoggingTest.fixture("cloudformation/describe-stacks-create-in-progress.xml")
+                                        .replace("CREATE_IN_PROGRESS", status))));
+        try (AgentInstaller installer = installer()) {
+            List<Change> changes = List.copyOf(installer.planUninstall().changes());
+
+            assertThat(changes)
+                    .as(changes.toString())
+                    .filteredOn(c -> c.resourceType().startsWith("AWS::CloudFormation")
+                            || c.resourceType().equals("AWS::IAM::AccessKey"))
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).isEqualTo(ChangeAction.SKIP);
+                        assertThat(c.reason())
+                                .hasValueSatisfying(r -> assertThat(r)
+                                        .contains("CloudAEyeServiceAccountStack", status, "wait for it to finish"));
+                    });
+        }
+    }
+
     private AgentInstaller installer() {
         return AgentInstaller.builder()
                 .region(Region.US_EAST_1)

@@ -41,7 +41,9 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
  *
  * <p>What it guarantees: the user's layers keep their order and only an older version of our own layer is
  * replaced; a user's value in one of our variables is never overwritten unless {@link Builder#forceEnvironment
- * forced}, and then it is saved in the function ({@value #SAVED_PREFIX}NAME) so uninstall restores it; functions that
+ * forced}, and then it is saved in the function ({@value #SAVED_PREFIX}NAME) so uninstall restores it; the names of the
+ * variables an install adds are recorded in {@value #INSTALLED_VARIABLES}, so an uninstall after a user removed our
+ * layer removes only those; functions that
  * cannot take the agent (image packages, Lambda@Edge functions, a runtime without the Extensions API or deprecated by
  * Lambda, an incompatible layer runtime, a sixth layer, environment over 4 KB, a failed last update) are skipped with
  * the reason; the plan says which aliases serve each updated function, and {@link Builder#moveAliases} moves the
@@ -70,6 +72,12 @@ public final class LambdaTarget implements Target {
      * by reference ({@link Builder#apiTokenSecretArn}); the extension reads it with the function's role.
      */
     public static final String TOKEN_ARN_VARIABLE = "CLOUDAEYE_API_TOKEN_ARN";
+
+    /**
+     * The variable in which install records the names (never the values) of the variables it added, comma-separated;
+     * an uninstall of a function whose layer of ours was removed since removes only those, and this record.
+     */
+    public static final String INSTALLED_VARIABLES = "CLOUDAEYE_INSTALLED_VARIABLES";
 
     /** A forced-over user value of variable NAME is kept in the function as {@code SAVED_PREFIX + NAME}. */
     public static final String SAVED_PREFIX = "CLOUDAEYE_SAVED__";

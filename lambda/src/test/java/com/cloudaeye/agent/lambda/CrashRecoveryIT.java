@@ -91,6 +91,9 @@ class CrashRecoveryIT {
             Map<String, String> expectedEnv = new LinkedHashMap<>(variables(originals.get(name)));
             expectedEnv.put(LambdaTarget.ENDPOINT_VARIABLE, ApplyInChildJvm.ENDPOINT);
             expectedEnv.put(LambdaTarget.TOKEN_VARIABLE, ApplyInChildJvm.TOKEN);
+            expectedEnv.put(
+                    LambdaTarget.INSTALLED_VARIABLES,
+                    LambdaTarget.TOKEN_VARIABLE + "," + LambdaTarget.ENDPOINT_VARIABLE);
             assertThat(variables(now)).as(name + " environment").isEqualTo(expectedEnv);
         }
         assertThat(proxy.requests("UpdateFunctionConfiguration"))

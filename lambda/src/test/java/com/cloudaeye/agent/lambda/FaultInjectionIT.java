@@ -226,6 +226,8 @@ class FaultInjectionIT {
         Map<String, String> installedEnv = new LinkedHashMap<>(variables(original));
         installedEnv.put(LambdaTarget.ENDPOINT_VARIABLE, LambdaFixtures.ENDPOINT);
         installedEnv.put(LambdaTarget.TOKEN_VARIABLE, LambdaFixtures.TOKEN);
+        installedEnv.put(
+                LambdaTarget.INSTALLED_VARIABLES, LambdaTarget.TOKEN_VARIABLE + "," + LambdaTarget.ENDPOINT_VARIABLE);
         if (layerArns(now).equals(withOurs) && variables(now).equals(installedEnv)) {
             return true;
         }

@@ -65,6 +65,7 @@ class LambdaAlreadyAppliedTest {
             String after = function(
                     "[{\"Arn\":\"" + LAYER + "\",\"CodeSize\":1}]",
                     "{\"CLOUDAEYE_LOGS_ENDPOINT\":\"" + OURS + "\",\"CLOUDAEYE_API_TOKEN\":\"" + TOKEN + "\","
+                            + "\"CLOUDAEYE_INSTALLED_VARIABLES\":\"CLOUDAEYE_API_TOKEN\","
                             + "\"CLOUDAEYE_SAVED__CLOUDAEYE_LOGS_ENDPOINT\":\"" + MINE + "\",\"STAGE\":\"prod\"}");
             aws.stubFor(get(urlPathMatching(fn("forced"))).willReturn(okJson("{\"Configuration\":" + after + "}")));
             ApplyResult result = inANewProcess(plan);

@@ -11,6 +11,7 @@ import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.testing.Moto;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -240,6 +241,95 @@ class LambdaInstallIT {
                     assertSameConfiguration(name, original);
                 }
             });
+        }
+    }
+
+    @Test
+    void rollbackOfAnUninstall_putsBackTheLayerTheAgentVariablesAndTheSavedUserValue() throws IOException {
+        try (AgentInstaller installer = installer(true)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            FunctionConfiguration installed = fixtures.config("user-endpoint");
+            FunctionConfiguration installedPy = fixtures.config("py-1");
+            ApplyResult removed = installer.uninstall();
+            assertThat(removed.isSuccess()).isTrue();
+            assertSameConfiguration("user-endpoint", originals.get("user-endpoint"));
+            Path journalFile = removed.journal().orElseThrow();
+
+            Plan rollback = installer.planRollback(Journal.read(journalFile));
+            assertThat(change(rollback, "user-endpoint").action()).isEqualTo(ChangeAction.UPDATE);
+            ApplyResult rolledBack = installer.apply(rollback);
+
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+            assertSameConfiguration("user-endpoint", installed);
+            assertThat(variables(fixtures.config("user-endpoint")))
+                    .containsEntry(LambdaTarget.ENDPOINT_VARIABLE, LambdaFixtures.ENDPOINT)
+                    .containsEntry(LambdaTarget.TOKEN_VARIABLE, LambdaFixtures.TOKEN)
+                    .containsEntry(
+                            LambdaTarget.SAVED_PREFIX + LambdaTarget.ENDPOINT_VARIABLE, "https://mine.example.com");
+            assertSameConfiguration("py-1", installedPy);
+            String texts = Files.readString(journalFile)
+                    + rollback
+                    + rollback.toJson()
+                    + Files.readString(rolledBack.journal().orElseThrow());
+            assertThat(texts).doesNotContain(LambdaFixtures.TOKEN).doesNotContain("https://mine.example.com");
+        }
+    }
+
+    @Test
+    void rollbackOfAnUninstall_withAnotherToken_restoresNothing_andSaysHow() {
+        Path journalFile;
+        try (AgentInstaller installer = installer(false)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            ApplyResult removed = installer.uninstall();
+            assertThat(removed.isSuccess()).isTrue();
+            journalFile = removed.journal().orElseThrow();
+        }
+        String otherToken = "cae-other-token-1a2b3c";
+        try (AgentInstaller other = fixtures.installer(LambdaTarget.builder()
+                        .functions("*")
+                        .layer(Architecture.X86_64, x86Layer)
+                        .layer(Architecture.ARM64, armLayer)
+                        .build())
+                .agent(a -> a.logsEndpoint(LambdaFixtures.ENDPOINT).apiToken(Secret.of(otherToken)))
+                .journalDirectory(journals)
+                .build()) {
+            Plan rollback = other.planRollback(Journal.read(journalFile));
+
+            Change py = change(rollback, "py-1");
+            assertThat(py.action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(py.reason().orElse(""))
+                    .contains("not restored")
+                    .contains(LambdaTarget.TOKEN_VARIABLE)
+                    .contains("install");
+            assertThat(rollback.mutations()).isEmpty();
+            assertThat(other.apply(rollback).isSuccess()).isTrue();
+            assertSameConfiguration("py-1", originals.get("py-1"));
+            assertThat(rollback.toString() + rollback.toJson())
+                    .doesNotContain(LambdaFixtures.TOKEN)
+                    .doesNotContain(otherToken);
+        }
+    }
+
+    @Test
+    void uninstall_afterAUserRemovedOurLayer_removesOnlyTheVariablesTheInstallAdded() {
+        try (AgentInstaller installer = installer(false)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            assertThat(variables(fixtures.config("py-1")))
+                    .containsEntry(
+                            LambdaTarget.INSTALLED_VARIABLES,
+                            LambdaTarget.TOKEN_VARIABLE + "," + LambdaTarget.ENDPOINT_VARIABLE);
+            // The user takes our layer off by hand, and sets a variable of their own that looks like ours.
+            Map<String, String> env = new LinkedHashMap<>(variables(fixtures.config("py-1")));
+            env.put("CLOUDAEYE_LOG_LEVEL", "debug");
+            fixtures.lambda.updateFunctionConfiguration(
+                    r -> r.functionName("py-1").layers(List.of()).environment(e -> e.variables(env)));
+
+            ApplyResult removed = installer.uninstall();
+
+            assertThat(removed.isSuccess()).as(removed.toString()).isTrue();
+            assertThat(variables(fixtures.config("py-1")))
+                    .isEqualTo(Map.of("STAGE", "prod", "CLOUDAEYE_LOG_LEVEL", "debug"));
+            assertSameConfiguration("user-endpoint", originals.get("user-endpoint"));
         }
     }
 

@@ -78,6 +78,9 @@ class LambdaRandomCrashIT {
                 Map<String, String> installedEnv = new LinkedHashMap<>(variables(before));
                 installedEnv.put(LambdaTarget.ENDPOINT_VARIABLE, ApplyInChildJvm.ENDPOINT);
                 installedEnv.put(LambdaTarget.TOKEN_VARIABLE, ApplyInChildJvm.TOKEN);
+                installedEnv.put(
+                        LambdaTarget.INSTALLED_VARIABLES,
+                        LambdaTarget.TOKEN_VARIABLE + "," + LambdaTarget.ENDPOINT_VARIABLE);
                 String state;
                 if (layers(now).equals(layers(before)) && variables(now).equals(variables(before))) {
                     state = CrashHarness.BEFORE;

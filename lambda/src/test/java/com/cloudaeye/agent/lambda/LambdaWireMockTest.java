@@ -433,7 +433,7 @@ class LambdaWireMockTest {
                         .replace("\"Layers\":[]", "\"Layers\":[{\"Arn\":\"" + LAYER + "\"}]")
                         .replace(
                                 "{\"STAGE\":\"prod\"}",
-                                "{\"STAGE\":\"prod\",\"CLOUDAEYE_LOGS_ENDPOINT\":"
+                                "{\"STAGE\":\"prod\",\"CLOUDAEYE_INSTALLED_VARIABLES\":\"CLOUDAEYE_API_TOKEN,CLOUDAEYE_LOGS_ENDPOINT\",\"CLOUDAEYE_LOGS_ENDPOINT\":"
                                         + "\"https://logs.example.cloudaeye.com\",\"CLOUDAEYE_API_TOKEN\":\"tok-123\"}")
                 + ",\"Tags\":{}}";
     }

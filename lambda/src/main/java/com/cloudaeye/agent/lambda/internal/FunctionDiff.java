@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.lambda.internal;
 
 import static com.cloudaeye.agent.lambda.LambdaTarget.ENDPOINT_VARIABLE;
+import static com.cloudaeye.agent.lambda.LambdaTarget.INSTALLED_VARIABLES;
 import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
 import static com.cloudaeye.agent.lambda.LambdaTarget.TOKEN_ARN_VARIABLE;
 import static com.cloudaeye.agent.lambda.LambdaTarget.TOKEN_VARIABLE;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.model.Architecture;
@@ -186,6 +188,21 @@ final class FunctionDiff {
                 attributes.add(AttributeChange.of("Environment." + otherForm, other, null));
             }
         }
+        // The names of the variables this install adds, recorded so that an uninstall after our layer was removed
+        // by hand removes only those (never a user variable that shares an agent name).
+        TreeSet<String> recorded = new TreeSet<>(installedVariables(env));
+        set.keySet().stream().filter(n -> !env.containsKey(n)).forEach(recorded::add);
+        remove.forEach(recorded::remove);
+        String record = String.join(",", recorded);
+        boolean adds = set.keySet().stream().anyMatch(n -> !env.containsKey(n));
+        if (adds && !record.equals(env.get(INSTALLED_VARIABLES))) {
+            String recordBefore = env.get(INSTALLED_VARIABLES);
+            set.put(INSTALLED_VARIABLES, record);
+            if (recordBefore != null) {
+                previous.put(INSTALLED_VARIABLES, recordBefore);
+            }
+            attributes.add(AttributeChange.of("Environment." + INSTALLED_VARIABLES, recordBefore, record));
+        }
         if (!conflicts.isEmpty()) {
             return skip(
                     arn,
@@ -265,7 +282,9 @@ final class FunctionDiff {
         List<String> after = new ArrayList<>();
         before.stream().filter(l -> !ourLayerNames.contains(Arns.layerName(l))).forEach(after::add);
         if (after.size() == before.size()) {
-            return noOp(arn, "the agent is not installed");
+            return FunctionPlanner.variables(config).containsKey(INSTALLED_VARIABLES)
+                    ? uninstallRecorded(config)
+                    : noOp(arn, "the agent is not installed");
         }
         String blocked = blockedReason(config);
         if (blocked != null) {
@@ -283,6 +302,13 @@ final class FunctionDiff {
             if (name.startsWith(SAVED_PREFIX)) {
                 String original = name.substring(SAVED_PREFIX.length());
                 restore.add(original);
+                // The agent's value the restore replaces, for a rollback of this uninstall (the token by its hash).
+                String agentValue = env.get(original);
+                if (agentValue != null && original.equals(TOKEN_VARIABLE)) {
+                    tokenBefore = TokenHash.of(arn, agentValue);
+                } else if (agentValue != null) {
+                    previous.put(original, agentValue);
+                }
                 attributes.add(
                         AttributeChange.redacted("Environment." + original + " (user value restored)", true, true));
             } else if (name.startsWith("CLOUDAEYE_") && !env.containsKey(SAVED_PREFIX + name)) {
@@ -310,6 +336,66 @@ final class FunctionDiff {
                 .presentBefore(FunctionState.present(env, remove, restore))
                 .build();
         return update(arn, state, attributes).build();
+    }
+
+    /**
+     * The uninstall of a function whose layer of ours was removed since the install: only the variables the install
+     * recorded as added ({@link LambdaTarget#INSTALLED_VARIABLES}), and the record, are removed.
+     */
+    private Change uninstallRecorded(FunctionConfiguration config) {
+        String arn = FunctionPlanner.unqualified(config.functionArn());
+        String blocked = blockedReason(config);
+        if (blocked != null) {
+            return skip(arn, blocked);
+        }
+        Map<String, String> env = FunctionPlanner.variables(config);
+        List<String> remove = new ArrayList<>();
+        Map<String, String> previous = new TreeMap<>();
+        List<AttributeChange> attributes = new ArrayList<>();
+        String tokenBefore = null;
+        TreeSet<String> names = new TreeSet<>(installedVariables(env));
+        names.add(INSTALLED_VARIABLES);
+        for (String name : names) {
+            String value = env.get(name);
+            if (value == null) {
+                continue;
+            }
+            remove.add(name);
+            if (name.equals(TOKEN_VARIABLE)) {
+                tokenBefore = TokenHash.of(arn, value);
+                attributes.add(AttributeChange.redacted("Environment." + name, true, false));
+            } else {
+                previous.put(name, value);
+                attributes.add(AttributeChange.of("Environment." + name, value, null));
+            }
+        }
+        List<String> layers = FunctionPlanner.layerArns(config);
+        FunctionState state = FunctionState.builder()
+                .revisionId(config.revisionId())
+                .layers(layers)
+                .layersBefore(layers)
+                .remove(remove)
+                .previous(previous)
+                .publish(publishVersion)
+                .tokenBefore(tokenBefore)
+                .presentBefore(FunctionState.present(env, remove))
+                .build();
+        return update(arn, state, attributes)
+                .reason("our layer was removed since the install: only the variables it recorded in "
+                        + INSTALLED_VARIABLES + " are removed")
+                .build();
+    }
+
+    /** @return the names {@link LambdaTarget#INSTALLED_VARIABLES} records in {@code env}, empty when none */
+    static List<String> installedVariables(Map<String, String> env) {
+        String record = env.get(INSTALLED_VARIABLES);
+        if (record == null) {
+            return List.of();
+        }
+        return Stream.of(record.split(","))
+                .map(String::trim)
+                .filter(n -> !n.isEmpty())
+                .toList();
     }
 
     /** @return why a function cannot be updated now, or null */

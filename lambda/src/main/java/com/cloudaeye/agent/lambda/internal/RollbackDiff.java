@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.lambda.internal;
 
+import static com.cloudaeye.agent.lambda.LambdaTarget.SAVED_PREFIX;
 import static com.cloudaeye.agent.lambda.LambdaTarget.TOKEN_VARIABLE;
 
 import com.cloudaeye.agent.AttributeChange;
@@ -86,6 +87,21 @@ final class RollbackDiff {
             }
         }
         restore.addAll(done.save());
+        // Undoing an uninstall's restore: the user's value is saved again and the agent's value set over it.
+        List<String> save = new ArrayList<>();
+        for (String n : done.restore()) {
+            if (done.previous().containsKey(n)) {
+                save.add(n);
+                set.put(n, done.previous().get(n));
+            } else if (n.equals(TOKEN_VARIABLE) && done.tokenBefore() != null) {
+                save.add(n);
+                tokenLost |= !restoreToken(arn, done.tokenBefore(), agentToken, set);
+            } else {
+                // A journal from before the agent's value was recorded, or the function had only the saved copy.
+                warnings.add("the agent's value of " + n + " that the uninstall replaced with the user's is not"
+                        + " journaled: the user's value stays");
+            }
+        }
         for (String n : done.remove()) {
             if (done.previous().containsKey(n)) {
                 set.put(n, done.previous().get(n));
@@ -97,19 +113,30 @@ final class RollbackDiff {
             }
         }
         if (tokenLost) {
+            // Never a guessed token: the change is reported as not restored, with the way to restore it.
+            boolean undoesUninstall = done.layers().size() < done.layersBefore().size();
             return FunctionDiff.skip(
                     arn,
-                    "the apply replaced or removed its earlier " + TOKEN_VARIABLE + ", which is not journaled (a"
-                            + " secret), and the agent settings do not hold it: roll back with that token in"
-                            + " .agent(a -> a.apiToken(...)) to restore the function exactly, or plan an uninstall");
+                    "not restored: the " + (undoesUninstall ? "uninstall" : "apply") + " replaced or removed its"
+                            + " earlier " + TOKEN_VARIABLE + ", which is not journaled (a secret), and the token"
+                            + " the agent settings hold is not that one: "
+                            + (undoesUninstall
+                                    ? "re-run the install with that token in .agent(a -> a.apiToken(...)) (or roll"
+                                            + " back with it there)"
+                                    : "roll back with that token in .agent(a -> a.apiToken(...)) to restore the"
+                                            + " function exactly, or plan an uninstall"));
         }
         List<AttributeChange> attributes = new ArrayList<>();
         attributes.add(AttributeChange.of(
                 "Layers", FunctionDiff.layerList(liveLayers), FunctionDiff.layerList(done.layersBefore())));
+        save.forEach(n -> attributes.add(AttributeChange.redacted(
+                "Environment." + n + " (user value, saved again as " + SAVED_PREFIX + n + ")", true, true)));
         set.forEach((n, v) -> attributes.add(
                 v == null
                         ? AttributeChange.redacted("Environment." + n + " (the earlier token)", true, true)
-                        : AttributeChange.of("Environment." + n, env.get(n), v)));
+                        : save.contains(n)
+                                ? AttributeChange.redacted("Environment." + n + " (the agent's value)", true, true)
+                                : AttributeChange.of("Environment." + n, env.get(n), v)));
         remove.forEach(n -> attributes.add(
                 n.equals(TOKEN_VARIABLE)
                         ? AttributeChange.redacted("Environment." + n, true, false)
@@ -122,8 +149,9 @@ final class RollbackDiff {
                 .layersBefore(liveLayers)
                 .set(set)
                 .remove(remove)
+                .save(save)
                 .restore(restore)
-                .presentBefore(FunctionState.present(env, set.keySet(), remove, restore))
+                .presentBefore(FunctionState.present(env, set.keySet(), remove, save, restore))
                 .build();
         return FunctionDiff.update(arn, state, attributes)
                 .addAllWarnings(warnings)
@@ -140,6 +168,7 @@ final class RollbackDiff {
     static boolean shows(FunctionState done, List<String> layers, Map<String, String> env) {
         return layers.equals(done.layers())
                 && done.remove().stream().noneMatch(env::containsKey)
+                && done.restore().stream().noneMatch(n -> env.containsKey(SAVED_PREFIX + n))
                 && done.set().entrySet().stream()
                         .allMatch(v -> env.containsKey(v.getKey())
                                 && (v.getValue() == null || v.getValue().equals(env.get(v.getKey()))));

@@ -9,6 +9,7 @@ import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.lambda.LambdaTarget;
 import com.cloudaeye.agent.spi.support.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -199,14 +200,24 @@ class FunctionDiffTest {
         FunctionConfiguration before = function(List.of(USER_LAYER), Map.of("APP", "1"));
         Change installed = diff(false).install(before, AGENT, List.of());
         FunctionConfiguration after = function(
-                List.of(USER_LAYER, OURS), Map.of("APP", "1", ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN));
+                List.of(USER_LAYER, OURS),
+                Map.of(
+                        "APP",
+                        "1",
+                        ENDPOINT_VARIABLE,
+                        ENDPOINT,
+                        TOKEN_VARIABLE,
+                        TOKEN,
+                        LambdaTarget.INSTALLED_VARIABLES,
+                        TOKEN_VARIABLE + "," + ENDPOINT_VARIABLE));
 
         Change rollback = new RollbackDiff(OUR_NAMES).rollback(installed, after, null);
 
         assertThat(rollback.action()).isEqualTo(ChangeAction.UPDATE);
         FunctionState state = state(rollback);
         assertThat(state.layers()).containsExactly(USER_LAYER);
-        assertThat(state.remove()).containsExactlyInAnyOrder(ENDPOINT_VARIABLE, TOKEN_VARIABLE);
+        assertThat(state.remove())
+                .containsExactlyInAnyOrder(ENDPOINT_VARIABLE, TOKEN_VARIABLE, LambdaTarget.INSTALLED_VARIABLES);
         assertThat(state.publish()).isFalse();
     }
 
@@ -240,5 +251,94 @@ class FunctionDiffTest {
         assertThat(withOldToken.action()).isEqualTo(ChangeAction.UPDATE);
         assertThat(state(withOldToken).set()).containsKey(TOKEN_VARIABLE);
         assertThat(Json.compact(withOldToken.targetState())).doesNotContain("old-token");
+    }
+
+    @Test
+    void rollback_ofAnAppliedUninstall_restoresTheLayerTheAgentVariablesAndTheSavedUserValue() {
+        Map<String, String> installedEnv = new LinkedHashMap<>();
+        installedEnv.put("APP", "1");
+        installedEnv.put(ENDPOINT_VARIABLE, ENDPOINT);
+        installedEnv.put(SAVED_PREFIX + ENDPOINT_VARIABLE, "https://mine.example");
+        installedEnv.put(TOKEN_VARIABLE, TOKEN);
+        installedEnv.put("CLOUDAEYE_LOG_LEVEL", "debug");
+        Change uninstalled = diff(false).uninstall(function(List.of(USER_LAYER, OURS), installedEnv));
+        Map<String, String> afterEnv = Map.of("APP", "1", ENDPOINT_VARIABLE, "https://mine.example");
+        FunctionConfiguration after = function(List.of(USER_LAYER), afterEnv);
+
+        Change rollback = new RollbackDiff(OUR_NAMES).rollback(uninstalled, after, Secret.of(TOKEN));
+
+        assertThat(rollback.action()).as(rollback.toString()).isEqualTo(ChangeAction.UPDATE);
+        FunctionState state = state(rollback);
+        assertThat(state.layers()).containsExactly(USER_LAYER, OURS);
+        assertThat(UpdateChecks.desiredEnvironment(afterEnv, state, () -> Secret.of(TOKEN)))
+                .as("the function as the uninstall found it: the user's value saved again, the agent's re-applied")
+                .isEqualTo(installedEnv);
+        assertThat(UpdateChecks.changedSincePlanning(ARN, after, state)).isNull();
+        assertThat(Json.compact(rollback) + rollback + Json.compact(uninstalled))
+                .doesNotContain(TOKEN)
+                .doesNotContain("https://mine.example");
+    }
+
+    @Test
+    void rollback_ofAnAppliedUninstall_withoutTheRemovedToken_isNotRestored_andSaysHow() {
+        Map<String, String> installedEnv = Map.of(ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN);
+        Change uninstalled = diff(false).uninstall(function(List.of(OURS), installedEnv));
+        FunctionConfiguration after = function(List.of(), Map.of());
+        RollbackDiff rollbacks = new RollbackDiff(OUR_NAMES);
+
+        for (Secret token : new Secret[] {null, Secret.of("another-token-456")}) {
+            Change rollback = rollbacks.rollback(uninstalled, after, token);
+
+            assertThat(rollback.action()).isEqualTo(ChangeAction.SKIP);
+            assertThat(rollback.reason().orElse(""))
+                    .contains(TOKEN_VARIABLE)
+                    .contains("not restored")
+                    .contains("install");
+            assertThat(Json.compact(rollback) + rollback).doesNotContain(TOKEN).doesNotContain("another-token-456");
+        }
+        Change withToken = rollbacks.rollback(uninstalled, after, Secret.of(TOKEN));
+        assertThat(withToken.action()).isEqualTo(ChangeAction.UPDATE);
+        assertThat(UpdateChecks.desiredEnvironment(Map.of(), state(withToken), () -> Secret.of(TOKEN)))
+                .isEqualTo(installedEnv);
+        assertThat(Json.compact(withToken) + withToken).doesNotContain(TOKEN);
+    }
+
+    @Test
+    void install_recordsTheNamesOfTheVariablesItAdds() {
+        Change change = diff(false).install(function(List.of(), Map.of("APP", "1")), AGENT, List.of());
+
+        assertThat(state(change).set())
+                .containsEntry(LambdaTarget.INSTALLED_VARIABLES, TOKEN_VARIABLE + "," + ENDPOINT_VARIABLE);
+    }
+
+    @Test
+    void install_whenTheRecordWouldPassLambdasLimit_skips() {
+        Map<String, String> agentOnly = Map.of("BIG", "", ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN);
+        int room = FunctionDiff.MAX_ENVIRONMENT_BYTES - FunctionDiff.environmentBytes(agentOnly);
+        Map<String, String> env = Map.of("BIG", "x".repeat(room)); // fits exactly without the record
+
+        Change change = diff(false).install(function(List.of(), env), AGENT, List.of());
+
+        assertThat(change.action()).isEqualTo(ChangeAction.SKIP);
+        assertThat(change.reason().orElse("")).contains("4 KB");
+    }
+
+    @Test
+    void uninstall_whenTheUserRemovedOurLayer_removesOnlyTheRecordedVariables() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put(ENDPOINT_VARIABLE, ENDPOINT);
+        env.put(TOKEN_VARIABLE, TOKEN);
+        env.put("CLOUDAEYE_LOG_LEVEL", "debug"); // the user's own, never installed by us
+        env.put(LambdaTarget.INSTALLED_VARIABLES, TOKEN_VARIABLE + "," + ENDPOINT_VARIABLE);
+        env.put("APP", "1");
+
+        Change change = diff(false).uninstall(function(List.of(USER_LAYER), env));
+
+        assertThat(change.action()).isEqualTo(ChangeAction.UPDATE);
+        FunctionState state = state(change);
+        assertThat(state.layers()).containsExactly(USER_LAYER);
+        assertThat(state.remove())
+                .containsExactlyInAnyOrder(ENDPOINT_VARIABLE, TOKEN_VARIABLE, LambdaTarget.INSTALLED_VARIABLES);
+        assertThat(Json.compact(change)).doesNotContain(TOKEN);
     }
 }

@@ -110,6 +110,18 @@ public final class IamUserStackAccess implements EksComponent {
                             .build()),
                     reads);
         }
+        String status = stack.get().stackStatusAsString();
+        if (status.endsWith("_IN_PROGRESS")) {
+            // Deleting under a running operation would race it; the keys stay with the stack they belong to.
+            return new TargetPlan(
+                    List.of(stackChange
+                            .action(ChangeAction.SKIP)
+                            .reason("The stack " + STACK_NAME + " is " + status + ": nothing is deleted while a"
+                                    + " stack operation runs, and its user's access keys are left too: wait for it to"
+                                    + " finish, then plan the " + why + " again.")
+                            .build()),
+                    reads);
+        }
         List<Change> changes = new ArrayList<>();
         String userArn = ref.iamArn("user/" + USER_NAME);
         String policyArn = ref.iamArn("policy/" + POLICY_NAME);

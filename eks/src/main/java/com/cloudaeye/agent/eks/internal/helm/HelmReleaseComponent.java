@@ -84,21 +84,25 @@ public final class HelmReleaseComponent implements EksComponent {
                         .filter(revision -> revision.matches("[0-9]{1,9}"))
                         .map(Integer::valueOf)
                         .orElse(beforeRevision + 1);
+        // An upgrade interrupted before its journal said how it ended, killed inside Helm one or more times (each
+        // resume of it made a revision too): every revision above the one it planned from is its own.
+        boolean onlyOwnAbove = done.action() == ChangeAction.UPDATE
+                && !journaled.confirmed()
+                && now.isPresent()
+                && current > beforeRevision
+                && ReleaseApplier.isOwnRevision(now.get(), done, context)
+                && ReleaseApplier.onlyOwnRevisionsAbovePlanned(done, connection, context);
         Integer ownPending = null;
         if (now.isPresent() && now.get().isPending() && !(done.action() == ChangeAction.CREATE && current == 1)) {
             InstalledRelease left = now.get();
-            boolean own = done.action() == ChangeAction.UPDATE
-                    && !journaled.confirmed()
-                    && current == beforeRevision + 1
-                    && "pending-upgrade".equals(left.status())
-                    && ChartFiles.ID.equals(left.chart())
-                    && connection.api().isPresent()
-                    && ReleaseApplier.rendersAsPlanned(done, left, context);
-            if (!own) {
+            if (!onlyOwnAbove || !"pending-upgrade".equals(left.status())) {
                 return restore.reason(PendingReleases.reason(connection, namespace, release, left))
                         .build();
             }
-            ownPending = current; // the interrupted upgrade's own revision: the restore marks it failed first
+            ownPending = current; // the interrupted upgrade's newest revision: the restore marks it failed first
+        }
+        if (onlyOwnAbove) {
+            expected = current; // what the interrupted upgrade's last attempt left
         }
         if (current != expected) {
             return planWhereTheApplyDidNotLand(done, state, now, current, expected, connection, restore);

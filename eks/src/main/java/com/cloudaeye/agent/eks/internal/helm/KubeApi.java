@@ -21,7 +21,10 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -101,14 +104,36 @@ final class KubeApi {
         if (latest == null) {
             return Optional.empty();
         }
-        JsonNode decoded = decode(latest.path("data").path("release").asText(), release);
+        return Optional.of(installed(latest, release));
+    }
+
+    /**
+     * @param namespace the release namespace
+     * @param release the release name
+     * @param above a revision
+     * @return the release's revisions above it, oldest first; empty when there are none
+     */
+    List<InstalledRelease> helmRevisionsAbove(String namespace, String release, int above) {
+        List<InstalledRelease> revisions = new ArrayList<>();
+        for (JsonNode item : releaseSecrets(namespace, release).path("items")) {
+            if (release.equals(item.path("metadata").path("labels").path("name").asText()) && version(item) > above) {
+                revisions.add(installed(item, release));
+            }
+        }
+        revisions.sort(Comparator.comparingInt(InstalledRelease::revision));
+        return revisions;
+    }
+
+    /** One revision of a release from its Secret. */
+    private static InstalledRelease installed(JsonNode secret, String release) {
+        JsonNode decoded = decode(secret.path("data").path("release").asText(), release);
         JsonNode chart = decoded.path("chart").path("metadata");
-        return Optional.of(new InstalledRelease(
-                decoded.path("version").asInt(version(latest)),
-                decoded.path("info").path("status").asText(labelOf(latest, "status")),
+        return new InstalledRelease(
+                decoded.path("version").asInt(version(secret)),
+                decoded.path("info").path("status").asText(labelOf(secret, "status")),
                 chart.path("name").asText() + "-" + chart.path("version").asText(),
                 Optional.of(decoded.path("manifest").asText()),
-                Optional.of(withoutToken(decoded.path("config")))));
+                Optional.of(withoutToken(decoded.path("config"))));
     }
 
     /**

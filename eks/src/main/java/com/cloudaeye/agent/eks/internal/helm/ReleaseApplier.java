@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.marcnuri.helm.Release;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -71,7 +72,7 @@ final class ReleaseApplier {
             return;
         }
         if (current != planned && !interrupted) {
-            Optional<String> landed = alreadyLanded(change, installed, planned, context);
+            Optional<String> landed = alreadyLanded(change, installed, planned, connection, context);
             if (landed.isPresent()) {
                 context.starting(change);
                 try {
@@ -127,7 +128,7 @@ final class ReleaseApplier {
         String namespace = state.namespace();
         String release = state.release();
         Optional<KubeApi> api = connection.api();
-        if (api.isEmpty() || !isOwnPending(change, state, left, context)) {
+        if (api.isEmpty() || !isOwnPending(change, state, left, connection, context)) {
             context.skipped(change, PendingReleases.reason(connection, namespace, release, left));
             return;
         }
@@ -150,12 +151,16 @@ final class ReleaseApplier {
     }
 
     /**
-     * Whether a pending revision is this change's own: an upgrade of our chart, and either the revision after the
-     * planned one with the manifests this change renders (its interrupted apply), or the one its rollback planned to
-     * mark failed.
+     * Whether a pending revision is this change's own: an upgrade of our chart, and either a pending-upgrade revision
+     * above the planned one with only this change's own revisions ({@link #isOwnRevision}) above the planned one (its
+     * interrupted apply, and the interrupted resumes of it), or the one its rollback planned to mark failed.
      */
     private static boolean isOwnPending(
-            Change change, ReleaseState state, InstalledRelease left, ApplyContext context) {
+            Change change,
+            ReleaseState state,
+            InstalledRelease left,
+            ClusterConnection connection,
+            ApplyContext context) {
         if (change.action() != ChangeAction.UPDATE || !ChartFiles.ID.equals(left.chart())) {
             return false;
         }
@@ -163,9 +168,47 @@ final class ReleaseApplier {
         if (toFail != null) {
             return toFail == left.revision() && left.revision() == state.beforeRevision();
         }
-        return left.revision() == state.beforeRevision() + 1
-                && "pending-upgrade".equals(left.status())
-                && rendersAsPlanned(change, left, context);
+        // The newest revision is among those checked above the planned one.
+        return "pending-upgrade".equals(left.status())
+                && isOwnRevision(left, change, context)
+                && onlyOwnRevisionsAbovePlanned(change, connection, context);
+    }
+
+    /**
+     * Whether a revision is this change's own: one an interrupted attempt of it made (Helm records the revision
+     * before it changes anything): above the planned before-revision, of our chart, with the manifests this change
+     * renders. Without readable manifests (a caller's kubeconfig) nothing is assumed.
+     *
+     * @param revision a revision of the change's release
+     * @param change an install or upgrade
+     * @param context the context, for the agent token the manifests hold
+     */
+    static boolean isOwnRevision(InstalledRelease revision, Change change, TargetContext context) {
+        return revision.revision() > ReleaseState.fromJson(change.targetState()).beforeRevision()
+                && ChartFiles.ID.equals(revision.chart())
+                && rendersAsPlanned(change, revision, context);
+    }
+
+    /**
+     * Whether every revision above the change's planned before-revision is its own ({@link #isOwnRevision}), and
+     * there is one: an apply killed inside Helm, then its resume killed inside Helm too, leaves one revision per
+     * attempt (the earlier ones marked failed by the resume that followed). One revision by anyone else among them
+     * (other values, another chart) and the release is not left as this change's attempts left it. False when the
+     * release's revisions cannot be read (a caller's kubeconfig).
+     *
+     * @param change an install or upgrade
+     * @param connection how to reach the cluster
+     * @param context the context, for the agent token the manifests hold
+     */
+    static boolean onlyOwnRevisionsAbovePlanned(Change change, ClusterConnection connection, TargetContext context) {
+        ReleaseState state = ReleaseState.fromJson(change.targetState());
+        Optional<KubeApi> api = connection.api();
+        if (api.isEmpty()) {
+            return false;
+        }
+        List<InstalledRelease> above =
+                api.get().helmRevisionsAbove(state.namespace(), state.release(), state.beforeRevision());
+        return !above.isEmpty() && above.stream().allMatch(revision -> isOwnRevision(revision, change, context));
     }
 
     /**
@@ -433,25 +476,30 @@ final class ReleaseApplier {
 
     /**
      * Whether the change already landed, e.g. an apply killed after Helm finished but before its journal said so: an
-     * uninstall left no release; an install or upgrade left exactly one revision more than planned, deployed, with
-     * the manifests this change renders. Without readable manifests (a caller's kubeconfig) nothing is assumed.
+     * uninstall left no release; an install or upgrade left its newest revision deployed, and only revisions of its
+     * own above the planned one ({@link #onlyOwnRevisionsAbovePlanned}: the earlier ones an interrupted attempt
+     * left, failed). Without readable manifests (a caller's kubeconfig) nothing is assumed.
      *
      * @return what to report as applied, or empty when the release changed some other way
      */
     private static Optional<String> alreadyLanded(
-            Change change, Optional<InstalledRelease> installed, int planned, ApplyContext context) {
+            Change change,
+            Optional<InstalledRelease> installed,
+            int planned,
+            ClusterConnection connection,
+            ApplyContext context) {
         String label = ReleaseState.fromJson(change.targetState()).label();
         if (change.action() == ChangeAction.DELETE) {
             return installed.isEmpty() ? Optional.of("already uninstalled") : Optional.empty();
         }
         if (installed.isEmpty()
-                || installed.get().revision() != planned + 1
+                || installed.get().revision() <= planned
                 || !installed.get().isDeployed()
                 || !ChartFiles.ID.equals(installed.get().chart())) {
             return Optional.empty();
         }
         InstalledRelease release = installed.get();
-        return rendersAsPlanned(change, release, context)
+        return isOwnRevision(release, change, context) && onlyOwnRevisionsAbovePlanned(change, connection, context)
                 ? Optional.of("already at revision " + release.revision() + " of " + label + ", with the planned"
                         + " manifests")
                 : Optional.empty();

@@ -262,6 +262,153 @@ class HelmReleaseIT {
     }
 
     @Test
+    void resume_ofAnUpgradeKilledInsideHelmTwice_marksItsNewestPendingRevisionFailed_andUpgrades() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
+            Plan plan = installer.plan();
+            ReleaseState upgrade = ReleaseState.fromJson(plan.mutations().get(0).targetState());
+            // Killed inside Helm (revision 2 pending), resumed (2 marked failed, the upgrade made revision 3) and
+            // killed inside Helm again: revision 3 pending-upgrade, the journal still STARTING.
+            leavePending(2, "failed", upgrade);
+            leavePending(3, "pending-upgrade", upgrade);
+            Journal killed = startedOnly(plan);
+
+            ApplyResult resumed = installer.resume(killed);
+
+            assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(helmList()).singleElement().satisfies(r -> {
+                assertThat(r.getRevision()).isEqualTo("4");
+                assertThat(r.getStatus()).isEqualTo("deployed");
+            });
+            assertThat(releaseSecretStatus(2)).isEqualTo("failed");
+            assertThat(releaseSecretStatus(3)).isEqualTo("failed");
+            assertThat(agentContainer(daemonSet()).getImage()).endsWith(":2.0.0");
+
+            Plan rollback =
+                    installer.planRollback(Journal.read(resumed.journal().orElseThrow()));
+            assertThat(rollback.changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE));
+            ApplyResult restored = installer.apply(rollback);
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+        }
+        assertThat(agentContainer(daemonSet()).getImage()).doesNotEndWith(":2.0.0");
+        assertThat(helmList())
+                .singleElement()
+                .satisfies(r -> assertThat(r.getRevision()).isEqualTo("5"));
+    }
+
+    @Test
+    void rollback_ofAnUpgradeKilledInsideHelmTwice_marksItsNewestPendingRevisionFailed_andRestoresTheFormerValues() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        String before = agentContainer(daemonSet()).getImage();
+        try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
+            Plan plan = installer.plan();
+            ReleaseState upgrade = ReleaseState.fromJson(plan.mutations().get(0).targetState());
+            leavePending(2, "failed", upgrade);
+            leavePending(3, "pending-upgrade", upgrade);
+
+            Plan rollback = installer.planRollback(startedOnly(plan));
+
+            assertThat(rollback.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE);
+                assertThat(c.reason())
+                        .hasValueSatisfying(r -> assertThat(r).contains("(revision 1)", "marking revision 3 failed"));
+            });
+            ApplyResult restored = installer.apply(rollback);
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+        }
+        assertThat(releaseSecretStatus(3)).isEqualTo("failed");
+        assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
+        assertThat(helmList()).singleElement().satisfies(r -> {
+            assertThat(r.getRevision()).isEqualTo("4");
+            assertThat(r.getStatus()).isEqualTo("deployed");
+        });
+    }
+
+    @Test
+    void resume_ofAnUpgradeWhoseSecondAttemptLanded_reportsItApplied_andRollbackRestoresTheFormerValues() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        String before = agentContainer(daemonSet()).getImage();
+        try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
+            Plan plan = installer.plan();
+            // Killed inside Helm (revision 2, marked failed by the resume), then the resume's upgrade landed as
+            // revision 3 and the process died before its journal said so.
+            leavePending(
+                    2, "failed", ReleaseState.fromJson(plan.mutations().get(0).targetState()));
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+            assertThat(helmList())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.getRevision()).isEqualTo("3"));
+            Journal killed = startedOnly(plan);
+
+            ApplyResult resumed = installer.resume(killed);
+
+            assertThat(resumed.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(r.toString()).isEqualTo(ResourceResult.Outcome.APPLIED);
+                assertThat(r.message()).hasValueSatisfying(m -> assertThat(m).contains("already at revision 3"));
+            });
+            Plan rollback = installer.planRollback(startedOnly(plan));
+            assertThat(rollback.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE);
+                assertThat(c.reason()).hasValueSatisfying(r -> assertThat(r).contains("(revision 1)"));
+            });
+            ApplyResult restored = installer.apply(rollback);
+            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+        }
+        assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
+        assertThat(helmList()).singleElement().satisfies(r -> {
+            assertThat(r.getRevision()).isEqualTo("4");
+            assertThat(r.getStatus()).isEqualTo("deployed");
+        });
+    }
+
+    @Test
+    void resume_whenAnotherHelmsPendingRevisionIsAboveOurFailedOne_skipsWithTheHelmRollbackCommand_andRollbackToo() {
+        try (AgentInstaller installer = installer(options().build())) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+        try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
+            Plan plan = installer.plan();
+            ReleaseState ours = ReleaseState.fromJson(plan.mutations().get(0).targetState());
+            // Our interrupted upgrade's revision 2, marked failed; then someone else's upgrade, killed inside Helm.
+            leavePending(2, "failed", ours);
+            ObjectNode theirValues = ours.values().deepCopy();
+            theirValues.putObject("image").put("tag", "3.0.0");
+            leavePending(3, "pending-upgrade", ours.next(1, theirValues, null, null));
+            Journal killed = startedOnly(plan);
+
+            ApplyResult resumed = installer.resume(killed);
+
+            assertThat(resumed.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(r.toString()).isEqualTo(ResourceResult.Outcome.SKIPPED);
+                assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m)
+                                .contains(
+                                        "Release " + name + "/" + name + " revision 3 is pending-upgrade",
+                                        "'helm rollback " + name + " 1 -n " + name));
+            });
+            assertThat(installer.planRollback(startedOnly(plan)).changes())
+                    .singleElement()
+                    .satisfies(c -> {
+                        assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.SKIP);
+                        assertThat(c.reason())
+                                .hasValueSatisfying(r -> assertThat(r)
+                                        .contains(
+                                                "revision 3 is pending-upgrade", "'helm rollback " + name + " 1 -n "));
+                    });
+        }
+        assertThat(releaseSecretStatus(3)).isEqualTo("pending-upgrade");
+        assertThat(releaseSecretStatus(2)).isEqualTo("failed");
+    }
+
+    @Test
     void apply_whenAnotherHelmLeftTheReleasePending_skipsWithTheHelmRollbackCommand_andRollbackToo() {
         try (AgentInstaller installer = installer(options().build())) {
             assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
