@@ -180,23 +180,21 @@ final class FunctionDiff {
         String other = env.get(otherForm);
         if (other != null && (ours || env.containsKey(SAVED_PREFIX + otherForm))) {
             remove.add(otherForm);
-            if (otherForm.equals(TOKEN_VARIABLE)) {
-                tokenBefore = TokenHash.of(arn, other);
-                attributes.add(AttributeChange.redacted("Environment." + otherForm, true, false));
-            } else {
-                previous.put(otherForm, other);
-                attributes.add(AttributeChange.of("Environment." + otherForm, other, null));
+            String hash = journalRemoval(arn, otherForm, other, previous, attributes);
+            if (hash != null) {
+                tokenBefore = hash;
             }
         }
         // The names of the variables this install adds, recorded so that an uninstall after our layer was removed
         // by hand removes only those (never a user variable that shares an agent name).
+        List<String> added =
+                set.keySet().stream().filter(n -> !env.containsKey(n)).toList();
         TreeSet<String> recorded = new TreeSet<>(installedVariables(env));
-        set.keySet().stream().filter(n -> !env.containsKey(n)).forEach(recorded::add);
+        recorded.addAll(added);
         remove.forEach(recorded::remove);
         String record = String.join(",", recorded);
-        boolean adds = set.keySet().stream().anyMatch(n -> !env.containsKey(n));
-        if (adds && !record.equals(env.get(INSTALLED_VARIABLES))) {
-            String recordBefore = env.get(INSTALLED_VARIABLES);
+        String recordBefore = env.get(INSTALLED_VARIABLES);
+        if (!added.isEmpty() && !record.equals(recordBefore)) {
             set.put(INSTALLED_VARIABLES, record);
             if (recordBefore != null) {
                 previous.put(INSTALLED_VARIABLES, recordBefore);
@@ -313,15 +311,10 @@ final class FunctionDiff {
                         AttributeChange.redacted("Environment." + original + " (user value restored)", true, true));
             } else if (name.startsWith("CLOUDAEYE_") && !env.containsKey(SAVED_PREFIX + name)) {
                 remove.add(name);
-                if (name.equals(TOKEN_VARIABLE)) {
-                    tokenBefore = TokenHash.of(arn, variable.getValue());
-                } else {
-                    previous.put(name, variable.getValue());
+                String hash = journalRemoval(arn, name, variable.getValue(), previous, attributes);
+                if (hash != null) {
+                    tokenBefore = hash;
                 }
-                attributes.add(
-                        name.equals(TOKEN_VARIABLE)
-                                ? AttributeChange.redacted("Environment." + name, true, false)
-                                : AttributeChange.of("Environment." + name, env.get(name), null));
             }
         }
         FunctionState state = FunctionState.builder()
@@ -361,12 +354,9 @@ final class FunctionDiff {
                 continue;
             }
             remove.add(name);
-            if (name.equals(TOKEN_VARIABLE)) {
-                tokenBefore = TokenHash.of(arn, value);
-                attributes.add(AttributeChange.redacted("Environment." + name, true, false));
-            } else {
-                previous.put(name, value);
-                attributes.add(AttributeChange.of("Environment." + name, value, null));
+            String hash = journalRemoval(arn, name, value, previous, attributes);
+            if (hash != null) {
+                tokenBefore = hash;
             }
         }
         List<String> layers = FunctionPlanner.layerArns(config);
@@ -384,6 +374,23 @@ final class FunctionDiff {
                 .reason("our layer was removed since the install: only the variables it recorded in "
                         + INSTALLED_VARIABLES + " are removed")
                 .build();
+    }
+
+    /**
+     * Journals a variable the change removes, for its rollback (the token by its keyed hash only: a secret; any
+     * other value as it was), and shows the removal.
+     *
+     * @return the token's hash when {@code name} is the token variable, else null
+     */
+    private static @Nullable String journalRemoval(
+            String arn, String name, String value, Map<String, String> previous, List<AttributeChange> attributes) {
+        if (name.equals(TOKEN_VARIABLE)) {
+            attributes.add(AttributeChange.redacted("Environment." + name, true, false));
+            return TokenHash.of(arn, value);
+        }
+        previous.put(name, value);
+        attributes.add(AttributeChange.of("Environment." + name, value, null));
+        return null;
     }
 
     /** @return the names {@link LambdaTarget#INSTALLED_VARIABLES} records in {@code env}, empty when none */

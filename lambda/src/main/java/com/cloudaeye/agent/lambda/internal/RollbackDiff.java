@@ -115,16 +115,15 @@ final class RollbackDiff {
         if (tokenLost) {
             // Never a guessed token: the change is reported as not restored, with the way to restore it.
             boolean undoesUninstall = done.layers().size() < done.layersBefore().size();
+            String fix = undoesUninstall
+                    ? "re-run the install with that token in .agent(a -> a.apiToken(...)) (or roll back with it there)"
+                    : "roll back with that token in .agent(a -> a.apiToken(...)) to restore the function exactly, or"
+                            + " plan an uninstall";
             return FunctionDiff.skip(
                     arn,
                     "not restored: the " + (undoesUninstall ? "uninstall" : "apply") + " replaced or removed its"
                             + " earlier " + TOKEN_VARIABLE + ", which is not journaled (a secret), and the token"
-                            + " the agent settings hold is not that one: "
-                            + (undoesUninstall
-                                    ? "re-run the install with that token in .agent(a -> a.apiToken(...)) (or roll"
-                                            + " back with it there)"
-                                    : "roll back with that token in .agent(a -> a.apiToken(...)) to restore the"
-                                            + " function exactly, or plan an uninstall"));
+                            + " the agent settings hold is not that one: " + fix);
         }
         List<AttributeChange> attributes = new ArrayList<>();
         attributes.add(AttributeChange.of(
