@@ -90,7 +90,6 @@ public final class HelmReleaseComponent implements EksComponent {
                 && !journaled.confirmed()
                 && now.isPresent()
                 && current > beforeRevision
-                && ReleaseApplier.isOwnRevision(now.get(), done, context)
                 && ReleaseApplier.onlyOwnRevisionsAbovePlanned(done, connection, context);
         Integer ownPending = null;
         if (now.isPresent() && now.get().isPending() && !(done.action() == ChangeAction.CREATE && current == 1)) {

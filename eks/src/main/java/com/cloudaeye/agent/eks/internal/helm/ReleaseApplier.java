@@ -152,7 +152,7 @@ final class ReleaseApplier {
 
     /**
      * Whether a pending revision is this change's own: an upgrade of our chart, and either a pending-upgrade revision
-     * above the planned one with only this change's own revisions ({@link #isOwnRevision}) above the planned one (its
+     * above the planned one with only this change's own revisions ({@link #onlyOwnRevisionsAbovePlanned}) above the planned one (its
      * interrupted apply, and the interrupted resumes of it), or the one its rollback planned to mark failed.
      */
     private static boolean isOwnPending(
@@ -168,30 +168,16 @@ final class ReleaseApplier {
         if (toFail != null) {
             return toFail == left.revision() && left.revision() == state.beforeRevision();
         }
-        // The newest revision is among those checked above the planned one.
+        // The newest revision is among those onlyOwnRevisionsAbovePlanned checks.
         return "pending-upgrade".equals(left.status())
-                && isOwnRevision(left, change, context)
+                && left.revision() > state.beforeRevision()
                 && onlyOwnRevisionsAbovePlanned(change, connection, context);
     }
 
     /**
-     * Whether a revision is this change's own: one an interrupted attempt of it made (Helm records the revision
-     * before it changes anything): above the planned before-revision, of our chart, with the manifests this change
-     * renders. Without readable manifests (a caller's kubeconfig) nothing is assumed.
-     *
-     * @param revision a revision of the change's release
-     * @param change an install or upgrade
-     * @param context the context, for the agent token the manifests hold
-     */
-    static boolean isOwnRevision(InstalledRelease revision, Change change, TargetContext context) {
-        return revision.revision() > ReleaseState.fromJson(change.targetState()).beforeRevision()
-                && ChartFiles.ID.equals(revision.chart())
-                && rendersAsPlanned(change, revision, context);
-    }
-
-    /**
-     * Whether every revision above the change's planned before-revision is its own ({@link #isOwnRevision}), and
-     * there is one: an apply killed inside Helm, then its resume killed inside Helm too, leaves one revision per
+     * Whether every revision above the change's planned before-revision is its own (one an interrupted attempt of it
+     * made, as Helm records the revision before it changes anything: of our chart, with the manifests this change
+     * renders), and there is one: an apply killed inside Helm, then its resume killed inside Helm too, leaves one revision per
      * attempt (the earlier ones marked failed by the resume that followed). One revision by anyone else among them
      * (other values, another chart) and the release is not left as this change's attempts left it. False when the
      * release's revisions cannot be read (a caller's kubeconfig).
@@ -208,7 +194,12 @@ final class ReleaseApplier {
         }
         List<InstalledRelease> above =
                 api.get().helmRevisionsAbove(state.namespace(), state.release(), state.beforeRevision());
-        return !above.isEmpty() && above.stream().allMatch(revision -> isOwnRevision(revision, change, context));
+        if (above.isEmpty()) {
+            return false;
+        }
+        Manifests desired = desiredManifests(change, context); // rendered once for every revision
+        return above.stream()
+                .allMatch(revision -> ChartFiles.ID.equals(revision.chart()) && renders(desired, revision));
     }
 
     /**
@@ -499,7 +490,8 @@ final class ReleaseApplier {
             return Optional.empty();
         }
         InstalledRelease release = installed.get();
-        return isOwnRevision(release, change, context) && onlyOwnRevisionsAbovePlanned(change, connection, context)
+        // The newest revision (deployed, our chart, above the planned one) is among those checked here.
+        return onlyOwnRevisionsAbovePlanned(change, connection, context)
                 ? Optional.of("already at revision " + release.revision() + " of " + label + ", with the planned"
                         + " manifests")
                 : Optional.empty();
@@ -519,16 +511,23 @@ final class ReleaseApplier {
 
     /** @return whether the release holds the manifests this change renders; false when they cannot be read */
     static boolean rendersAsPlanned(Change change, InstalledRelease release, TargetContext context) {
-        Optional<String> manifest = release.manifest();
-        if (manifest.isEmpty()) {
-            return false;
-        }
+        return release.manifest().isPresent() && renders(desiredManifests(change, context), release);
+    }
+
+    /** Whether a revision holds the desired manifests; false without readable manifests. */
+    private static boolean renders(Manifests desired, InstalledRelease release) {
+        return release.manifest()
+                .map(manifest -> desired.changesFrom(Manifests.parse(manifest)).isEmpty())
+                .orElse(false);
+    }
+
+    /** The manifests the change renders (the chart with its values and the agent token). */
+    private static Manifests desiredManifests(Change change, TargetContext context) {
         ReleaseState state = ReleaseState.fromJson(change.targetState());
-        Manifests desired = Manifests.parse(AgentChart.render(
+        return Manifests.parse(AgentChart.render(
                 state.release(),
                 state.namespace(),
                 state.values(),
                 context.agent().apiToken()));
-        return desired.changesFrom(Manifests.parse(manifest.get())).isEmpty();
     }
 }
