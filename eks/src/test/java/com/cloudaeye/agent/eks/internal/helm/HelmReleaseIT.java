@@ -66,10 +66,7 @@ class HelmReleaseIT {
             ApplyResult applied = installer.apply(installer.plan());
 
             assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
-            assertThat(helmList()).singleElement().satisfies(r -> {
-                assertThat(r.getRevision()).isEqualTo("1");
-                assertThat(r.getStatus()).isEqualTo("deployed");
-            });
+            assertOnlyRevisionDeployed(1);
             DaemonSet ds = daemonSet();
             assertThat(ds.getStatus().getDesiredNumberScheduled()).isEqualTo(3);
             assertThat(ds.getStatus().getUpdatedNumberScheduled()).isEqualTo(3);
@@ -210,10 +207,7 @@ class HelmReleaseIT {
             ApplyResult resumed = installer.resume(killed);
 
             assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
-            assertThat(helmList()).singleElement().satisfies(r -> {
-                assertThat(r.getRevision()).isEqualTo("3");
-                assertThat(r.getStatus()).isEqualTo("deployed");
-            });
+            assertOnlyRevisionDeployed(3);
             assertThat(releaseSecretStatus(2)).isEqualTo("failed");
             assertThat(agentContainer(daemonSet()).getImage()).endsWith(":2.0.0");
 
@@ -255,10 +249,7 @@ class HelmReleaseIT {
         }
         assertThat(releaseSecretStatus(2)).isEqualTo("failed");
         assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
-        assertThat(helmList()).singleElement().satisfies(r -> {
-            assertThat(r.getRevision()).isEqualTo("3");
-            assertThat(r.getStatus()).isEqualTo("deployed");
-        });
+        assertOnlyRevisionDeployed(3);
     }
 
     @Test
@@ -278,10 +269,7 @@ class HelmReleaseIT {
             ApplyResult resumed = installer.resume(killed);
 
             assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
-            assertThat(helmList()).singleElement().satisfies(r -> {
-                assertThat(r.getRevision()).isEqualTo("4");
-                assertThat(r.getStatus()).isEqualTo("deployed");
-            });
+            assertOnlyRevisionDeployed(4);
             assertThat(releaseSecretStatus(2)).isEqualTo("failed");
             assertThat(releaseSecretStatus(3)).isEqualTo("failed");
             assertThat(agentContainer(daemonSet()).getImage()).endsWith(":2.0.0");
@@ -324,10 +312,7 @@ class HelmReleaseIT {
         }
         assertThat(releaseSecretStatus(3)).isEqualTo("failed");
         assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
-        assertThat(helmList()).singleElement().satisfies(r -> {
-            assertThat(r.getRevision()).isEqualTo("4");
-            assertThat(r.getStatus()).isEqualTo("deployed");
-        });
+        assertOnlyRevisionDeployed(4);
     }
 
     @Test
@@ -363,10 +348,7 @@ class HelmReleaseIT {
             assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
         }
         assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
-        assertThat(helmList()).singleElement().satisfies(r -> {
-            assertThat(r.getRevision()).isEqualTo("4");
-            assertThat(r.getStatus()).isEqualTo("deployed");
-        });
+        assertOnlyRevisionDeployed(4);
     }
 
     @Test
@@ -682,10 +664,7 @@ class HelmReleaseIT {
             assertRollbackIsNoOp(installer, result, "values it had before the apply (revision 3 now)");
         }
         assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
-        assertThat(helmList()).singleElement().satisfies(r -> {
-            assertThat(r.getRevision()).isEqualTo("3");
-            assertThat(r.getStatus()).isEqualTo("deployed");
-        });
+        assertOnlyRevisionDeployed(3);
     }
 
     @Test
@@ -751,6 +730,14 @@ class HelmReleaseIT {
             return admin.pods().inNamespace(name).list().getItems().stream()
                     .collect(Collectors.groupingBy(p -> p.getSpec().getNodeName()));
         }
+    }
+
+    /** The release has one revision listed, the given one, deployed. */
+    private void assertOnlyRevisionDeployed(int revision) {
+        assertThat(helmList()).singleElement().satisfies(r -> {
+            assertThat(r.getRevision()).isEqualTo(String.valueOf(revision));
+            assertThat(r.getStatus()).isEqualTo("deployed");
+        });
     }
 
     private List<Release> helmList() {
