@@ -143,6 +143,15 @@ class EcsRandomCrashIT {
             return Set.of("ecs:RegisterTaskDefinition", "ecs:UpdateService");
         }
 
+        /**
+         * An update sent again after a lost answer (the scheduler retries it) names the revision the service already
+         * runs, and ECS starts no deployment for an unchanged service without {@code forceNewDeployment}.
+         */
+        @Override
+        public Set<String> idempotent() {
+            return Set.of("ecs:UpdateService");
+        }
+
         @Override
         public List<String> secrets(Path work) {
             return List.of(EcsApplyInChildJvm.TOKEN);

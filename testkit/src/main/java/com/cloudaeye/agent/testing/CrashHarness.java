@@ -127,7 +127,7 @@ public final class CrashHarness {
 
         /**
          * @return actions that set a value, so that sending one again after its answer was lost changes nothing (such
-         *     as {@code eks:TagResource}): they may reach a resource more than once in a run
+         *     as {@code eks:TagResource}): a repeat with the same body within a run counts as one call
          */
         default Set<String> idempotent() {
             return Set.of();
