@@ -34,6 +34,7 @@ import software.amazon.awssdk.services.lambda.model.Layer;
 import software.amazon.awssdk.services.lambda.model.Runtime;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 
@@ -169,6 +170,9 @@ class FleetRollbackIT {
             assertThat(installed.isSuccess()).as(installed.toString()).isTrue();
         }
 
+        List<String> journals = journalKeys();
+        assertThat(journals).hasSize(6);
+
         try (FleetInstaller workerB = fleet("worker-b")) {
             FleetPlan plan = workerB.planRollback();
 
@@ -199,6 +203,7 @@ class FleetRollbackIT {
                                 .doesNotContain(":" + other + ":function:"));
             }
             assertInstalledEverywhere("planning the rollback changed nothing");
+            assertThat(journalKeys()).as("planning writes no journal").isEqualTo(journals);
 
             String first = ACCOUNTS.get(0);
             FleetPlan asPlanned = FleetPlan.builder()
@@ -224,6 +229,9 @@ class FleetRollbackIT {
                                     .isPresent();
                         }));
             });
+            assertThat(journalKeys())
+                    .as("one rollback journal per account-region")
+                    .hasSize(12);
             assertThat(rolledBack.get(0).results()).containsOnlyKeys(first);
             assertThat(rolledBack.get(1).results()).containsOnlyKeys(ACCOUNTS.subList(1, ACCOUNTS.size()));
             lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name -> {
@@ -238,6 +246,13 @@ class FleetRollbackIT {
             FleetPlan install = workerB.plan();
             assertThat(install.counts()).as(install.toString()).containsEntry(ChangeAction.UPDATE, 12L);
         }
+    }
+
+    private List<String> journalKeys() {
+        return s3.listObjectsV2Paginator(r -> r.bucket(bucket).prefix("runs/run-7/")).contents().stream()
+                .map(S3Object::key)
+                .sorted()
+                .toList();
     }
 
     private void assertInstalledEverywhere(String why) {
