@@ -28,6 +28,8 @@ import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider
  *     System.out.println(plan);                                  // per account-region counts, failures, totals
  *     System.out.println(plan.requiredPolicy("111111111111").toJson());
  *     FleetResult result = fleet.apply(plan);
+ *     FleetPlan undo = fleet.planRollback(result);                // read-only: review it, save undo.toJson()
+ *     fleet.apply(undo);                                          // or later: fleet.apply(FleetPlan.fromJson(saved))
  * }
  * }</pre>
  *
@@ -88,8 +90,14 @@ public final class FleetInstaller implements AutoCloseable {
      * FleetInstallerBuilder#maxFailuresPerAccount(int)} in one account), no new change starts there: the account-regions not yet
      * started report their changes {@code NOT_ATTEMPTED} with the reason, and changes already in flight finish.
      *
-     * @param plan a plan made by {@link #plan()} or {@link #planUninstall()}, or read with {@link
-     *     FleetPlan#fromJson(String)}
+     * <p>A rollback plan ({@link #planRollback()}, {@link #planRollback(FleetResult)}) is applied as {@link
+     * AgentInstaller#apply(Plan)} applies a single region's rollback plan: exactly the planned changes, each checked by
+     * its target against the live state first, and journaled, so the rollback can itself be resumed ({@link
+     * #resume()}) or rolled back. Unlike {@link #rollback()}, it does not take the lease of the journal it rolls back
+     * (with an {@link S3JournalStore}): apply it once the run it undoes has stopped.
+     *
+     * @param plan a plan made by {@link #plan()}, {@link #planUninstall()} or {@link #planRollback()}, or read with
+     *     {@link FleetPlan#fromJson(String)}
      * @return per account-region: the apply result (with its journal), or why nothing was applied, or both when an
      *     apply stopped part way
      * @throws ConfigurationException when the plan names an account or region that this fleet does not have
@@ -124,13 +132,54 @@ public final class FleetInstaller implements AutoCloseable {
     }
 
     /**
+     * Plans the rollback that {@link #rollback()} would make, with read-only calls, side by side as {@link #plan()}
+     * runs: in every account-region of this fleet whose store holds an install or uninstall journal, the latest one's
+     * rollback is planned ({@link AgentInstaller#planRollback(Journal)}). Review it (its table, {@link
+     * FleetPlan#toJson()}, {@link FleetPlan#requiredPolicy(String)} per account), save it, and apply exactly it with
+     * {@link #apply(FleetPlan)}. An account-region where a rollback of that journal was started before (its journal is
+     * newer) is not planned again, so applying the plan never restores anything twice: when that rollback finished,
+     * its plan is empty and says so in its {@link Plan#notes()} (the table shows {@code (rolled back before)}); when it
+     * did not, the account-region is a failure naming that rollback's journal, which {@link #rollback()} resumes. An
+     * account-region whose journals cannot be read, or an account whose role cannot be assumed, is in the plan's
+     * {@link FleetPlan#failures()} and never stops the others.
+     *
+     * @return the fleet plan, of kind {@link Plan.Kind#ROLLBACK}; account-regions without a journal are not in it
+     * @throws ConfigurationException when journaling is turned off
+     * @throws PlanningException when the organization's accounts cannot be listed
+     */
+    public FleetPlan planRollback() {
+        return fleet.engine().planRollback(fleet.journals());
+    }
+
+    /**
+     * Plans the rollback of what a fleet apply did, with read-only calls, side by side: each account-region's journal
+     * named in the result ({@link ApplyResult#journalLocation()}) has its rollback planned ({@link
+     * AgentInstaller#planRollback(Journal)}); an account-region whose apply changed nothing is left out. Apply it with
+     * {@link #apply(FleetPlan)}. An account-region whose journal cannot be read, or whose apply may have changed
+     * something but wrote no journal, or an account whose role cannot be assumed, is in the plan's {@link
+     * FleetPlan#failures()} and never stops the others.
+     *
+     * @param applied the result of {@link #apply(FleetPlan)} or {@link #resume()} of this fleet (or one read back
+     *     with the same accounts and regions)
+     * @return the fleet plan, of kind {@link Plan.Kind#ROLLBACK}
+     * @throws ConfigurationException when journaling is turned off, or the result names an account or region that
+     *     this fleet does not have
+     */
+    public FleetPlan planRollback(FleetResult applied) {
+        return fleet.engine().planRollback(fleet.journals(), applied);
+    }
+
+    /**
      * Rolls back a fleet run with its journals, on this machine or on another one that has the run's journal store
      * (an {@link S3JournalStore} with the run's prefix): in every account-region of this fleet whose store holds an
      * install or uninstall journal, the latest one is rolled back ({@link AgentInstaller#rollback(Journal)}), each
      * account-region on its own installer, side by side as {@link #apply(FleetPlan)} runs them and under the same
      * failure limits. Where a rollback of that journal was started before (its journal is newer), it is resumed
      * instead, so a rollback interrupted half-way is finished by calling this again. With an {@link S3JournalStore}, an
-     * account-region whose journal's writer still holds its lease is refused and reported, and the others go on.
+     * account-region whose journal's writer still holds its lease is refused and reported, and the others go on. It
+     * finds the journals as {@link #planRollback()} does, and each account-region plans and applies its rollback on
+     * its own installer (under the journal's lease, with an {@link S3JournalStore}), rather than from one fleet plan:
+     * to review first, use {@link #planRollback()} and {@link #apply(FleetPlan)}.
      *
      * @return per account-region with a journal: the rollback's result (with its own journal), or why it was not
      *     rolled back; an account whose role cannot be assumed is reported per region and never stops the others
@@ -144,7 +193,8 @@ public final class FleetInstaller implements AutoCloseable {
      * Rolls back what a fleet apply did: each account-region's journal named in the result ({@link
      * ApplyResult#journalLocation()}) is rolled back ({@link AgentInstaller#rollback(Journal)}), side by side as
      * {@link #apply(FleetPlan)} runs them and under the same failure limits. An account-region whose apply changed
-     * nothing is left out.
+     * nothing is left out. To review the rollback first, use {@link #planRollback(FleetResult)} and {@link
+     * #apply(FleetPlan)}.
      *
      * @param applied the result of {@link #apply(FleetPlan)} or {@link #resume()} of this fleet (or one read back
      *     with the same accounts and regions)

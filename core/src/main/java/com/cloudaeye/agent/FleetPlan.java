@@ -15,7 +15,8 @@ import java.util.TreeMap;
 import org.immutables.value.Value;
 
 /**
- * The result of {@link FleetInstaller#plan()}: one {@link Plan} per account and region that could be planned, and per
+ * The result of {@link FleetInstaller#plan()}, {@link FleetInstaller#planUninstall()} or {@link
+ * FleetInstaller#planRollback()}: one {@link Plan} per account and region that could be planned, and per
  * account and region that could not, why. Print it for a table with totals, {@link #toJson()} for a deterministic
  * document, {@link #requiredPolicy(String)} for the IAM policy one account's installer role needs, then pass it to
  * {@link FleetInstaller#apply(FleetPlan)}.
@@ -25,7 +26,7 @@ import org.immutables.value.Value;
 @JsonSerialize(as = ImmutableFleetPlan.class)
 @JsonDeserialize(as = ImmutableFleetPlan.class)
 public abstract class FleetPlan {
-    /** @return what the plans were made for */
+    /** @return what the plans were made for; kept by {@link #toJson()} and {@link #fromJson(String)} */
     public abstract Plan.Kind kind();
 
     /** @return account ID to region to that account-region's plan, both sorted */

@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -103,6 +105,163 @@ class FleetRollbackTest {
             assertThat(target.rollbackRequests()).hasSize(4);
             assertThat(target.log().stream().filter(l -> l.startsWith("mutate")))
                     .hasSize(16);
+        }
+    }
+
+    @Test
+    void planRollback_fromTheStore_changesNothing_andApplyingItsJsonRollsBackWithJournals() {
+        try (FleetInstaller first = sts.fleet(journals).target(target).build()) {
+            assertThat(first.apply(first.plan()).results()).containsOnlyKeys(REACHED);
+        }
+        assertThat(mutations()).hasSize(8);
+
+        try (FleetInstaller other = sts.fleet(journals).target(target).build()) {
+            FleetPlan plan = other.planRollback();
+
+            assertThat(plan.kind()).isEqualTo(Plan.Kind.ROLLBACK);
+            assertThat(mutations()).as("planning changes nothing").hasSize(8);
+            assertThat(plan.plans()).containsOnlyKeys(REACHED);
+            plan.plans().values().forEach(regions -> {
+                assertThat(regions).containsOnlyKeys(REGIONS);
+                regions.values().forEach(p -> {
+                    assertThat(p.kind()).isEqualTo(Plan.Kind.ROLLBACK);
+                    assertThat(p.mutations())
+                            .extracting(Change::resourceId)
+                            .containsExactly(FakeTarget.arn("a1"), FakeTarget.arn("a2"));
+                });
+            });
+            assertThat(plan.failures().get(DENIED))
+                    .containsOnlyKeys(REGIONS)
+                    .allSatisfy((region, why) -> assertThat(why).contains("Could not assume"));
+            assertThat(plan.counts()).containsEntry(ChangeAction.UPDATE, 8L);
+            assertThat(plan.toString())
+                    .startsWith("Fleet rollback plan: 4 account-regions planned, 2 failed")
+                    .contains("total", "8 update");
+            assertThat(plan.requiredPolicies()).containsOnlyKeys(REACHED);
+            assertThat(plan.requiredPolicy(REACHED.get(0)).toJson())
+                    .contains("fake:UpdateResource", FakeTarget.arn("a1"), FakeTarget.arn("a2"));
+            FleetPlan saved = FleetPlan.fromJson(plan.toJson());
+            assertThat(saved).isEqualTo(plan);
+            assertThat(saved.kind()).isEqualTo(Plan.Kind.ROLLBACK);
+
+            FleetResult rolledBack = other.apply(saved);
+
+            assertSucceededIn(rolledBack, REACHED);
+            assertThat(rolledBack.failures()).containsOnlyKeys(DENIED);
+            assertThat(mutations()).hasSize(16);
+            rolledBack
+                    .results()
+                    .values()
+                    .forEach(regions -> regions.values()
+                            .forEach(r -> assertThat(r.journalLocation())
+                                    .as("the applied rollback plan is journaled")
+                                    .isPresent()));
+
+            FleetPlan again = other.planRollback();
+
+            assertThat(again.isEmpty()).as(again.toString()).isTrue();
+            assertThat(again.plans()).containsOnlyKeys(REACHED);
+            again.plans()
+                    .values()
+                    .forEach(regions -> regions.values()
+                            .forEach(p -> assertThat(p.notes())
+                                    .singleElement()
+                                    .asString()
+                                    .startsWith("Rolled back before by the finished rollback journal ")));
+            assertThat(again.toString()).contains("no changes (rolled back before)");
+            FleetResult resumed = other.rollback();
+            resumed.results()
+                    .values()
+                    .forEach(regions -> regions.values()
+                            .forEach(r -> assertThat(r.status())
+                                    .as("rollback() resumes the applied rollback plan's journal: nothing left")
+                                    .isEqualTo(ApplyResult.Status.NOTHING_TO_DO)));
+            assertThat(mutations()).hasSize(16);
+        }
+    }
+
+    @Test
+    void planRollback_whereARollbackDidNotFinish_isAFailureNamingIt_whichRollbackResumes() {
+        try (FleetInstaller fleet = sts.fleet(journals).target(target).build()) {
+            assertThat(fleet.apply(fleet.plan()).results()).containsOnlyKeys(REACHED);
+            target.resource("a1", Behaviour.FAIL);
+            FleetResult halfway = fleet.rollback();
+            assertThat(halfway.isSuccess()).isFalse();
+            int before = mutations().size();
+
+            FleetPlan plan = fleet.planRollback();
+
+            assertThat(mutations()).hasSize(before);
+            assertThat(plan.plans()).isEmpty();
+            assertThat(plan.failures()).containsOnlyKeys(List.of(REACHED.get(0), REACHED.get(1), DENIED));
+            REACHED.forEach(account -> assertThat(plan.failures().get(account))
+                    .containsOnlyKeys(REGIONS)
+                    .allSatisfy((region, why) -> assertThat(why)
+                            .contains("was started before and did not finish (1 change left in its journal ")
+                            .contains("rollback() resumes it")
+                            .contains("Nothing was planned or changed here")));
+
+            target.resource("a1", Behaviour.APPLY);
+            FleetResult finished = fleet.rollback();
+
+            assertSucceededIn(finished, REACHED);
+            finished.results()
+                    .values()
+                    .forEach(regions -> regions.values()
+                            .forEach(r -> assertThat(r.results())
+                                    .as("only the change left is done again")
+                                    .extracting(x -> x.change().resourceId())
+                                    .containsExactly(FakeTarget.arn("a1"))));
+            assertThat(fleet.planRollback().isEmpty()).isTrue();
+        }
+    }
+
+    @Test
+    void planRollback_ofAResult_plansItsJournals_andReportsAnUnreadableJournal_aMissingOne_andARefusedRole()
+            throws Exception {
+        try (FleetInstaller fleet = sts.fleet(journals).target(target).build()) {
+            FleetResult installed = fleet.apply(fleet.plan());
+            String account = REACHED.get(0);
+            ApplyResult east = installed.results().get(account).get("us-east-1");
+            ApplyResult west = installed.results().get(account).get("eu-west-1");
+            try (var files = Files.list(journals.resolve(account).resolve("us-east-1"))) {
+                for (Path journal : files.toList()) {
+                    Files.writeString(journal, "not a journal\n");
+                }
+            }
+            SortedMap<String, SortedMap<String, ApplyResult>> results = new TreeMap<>(installed.results());
+            SortedMap<String, ApplyResult> first = new TreeMap<>(results.get(account));
+            first.put(
+                    "eu-west-1",
+                    ApplyResult.builder()
+                            .from(west)
+                            .journalLocation(Optional.empty())
+                            .build());
+            results.put(account, first);
+            results.put(DENIED, new TreeMap<>(Map.of("us-east-1", east)));
+            FleetResult edited =
+                    FleetResult.builder().from(installed).results(results).build();
+            int before = mutations().size();
+
+            FleetPlan plan = fleet.planRollback(edited);
+
+            assertThat(mutations()).hasSize(before);
+            assertThat(plan.kind()).isEqualTo(Plan.Kind.ROLLBACK);
+            assertThat(plan.plans()).containsOnlyKeys(REACHED.get(1));
+            assertThat(plan.plans().get(REACHED.get(1))).containsOnlyKeys(REGIONS);
+            assertThat(plan.failures().get(account)).containsOnlyKeys(REGIONS);
+            assertThat(plan.failures().get(account).get("us-east-1")).contains("has no plan line");
+            assertThat(plan.failures().get(account).get("eu-west-1"))
+                    .contains("wrote no journal, so it cannot be rolled back");
+            assertThat(plan.failures().get(DENIED))
+                    .containsOnlyKeys("us-east-1")
+                    .allSatisfy((region, why) -> assertThat(why).contains("Could not assume"));
+
+            FleetResult rolledBack = fleet.apply(plan);
+
+            assertThat(rolledBack.results()).containsOnlyKeys(REACHED.get(1));
+            assertThat(rolledBack.failures()).containsOnlyKeys(account, DENIED);
+            assertThat(mutations()).hasSize(before + 4);
         }
     }
 
@@ -293,6 +452,10 @@ class FleetRollbackTest {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    private List<String> mutations() {
+        return target.log().stream().filter(l -> l.startsWith("mutate")).toList();
     }
 
     private static void assertSucceededIn(FleetResult result, List<String> accounts) {

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -126,6 +127,17 @@ public final class FleetEngine implements AutoCloseable {
         return resolved;
     }
 
+    /** Plans one account-region on its installer; none when there is nothing to plan there. */
+    interface Planner {
+        /**
+         * @param account the account ID
+         * @param region the region ID
+         * @param installer the account-region's installer
+         * @return its plan, or empty to leave the account-region out of the fleet plan
+         */
+        Optional<Plan> plan(String account, String region, AgentInstaller installer);
+    }
+
     /**
      * Plans every account-region.
      *
@@ -134,25 +146,55 @@ public final class FleetEngine implements AutoCloseable {
      * @return the fleet plan
      */
     public FleetPlan plan(Plan.Kind kind, Function<AgentInstaller, Plan> planner) {
-        Map<String, CompletableFuture<Map<String, Outcome<Plan>>>> running = new TreeMap<>();
-        for (String account : new java.util.TreeSet<>(accounts())) {
-            // The role is assumed once per account first, so a missing role is one clear failure per account.
+        return plan(
+                kind,
+                accounts(),
+                this::regionsOf,
+                account -> knownRegions(),
+                (account, region, installer) -> Optional.of(planner.apply(installer)));
+    }
+
+    /**
+     * Plans some account-regions side by side: each account's role is assumed once first (so a missing role is one
+     * clear failure per account), then each of its regions is planned on its own installer.
+     *
+     * @param kind what for
+     * @param accounts the accounts to plan
+     * @param regions an account's regions to plan, or why it cannot be planned
+     * @param whereFailed the regions an account's failure is reported under
+     * @param planner plans one account-region
+     * @return the fleet plan
+     */
+    FleetPlan plan(
+            Plan.Kind kind,
+            Set<String> accounts,
+            Function<String, Outcome<List<String>>> regions,
+            Function<String, List<String>> whereFailed,
+            Planner planner) {
+        Map<String, CompletableFuture<Map<String, Outcome<Optional<Plan>>>>> running = new TreeMap<>();
+        for (String account : new java.util.TreeSet<>(accounts)) {
             running.put(
                     account,
-                    CompletableFuture.supplyAsync(() -> regionsOf(account), pool)
-                            .thenCompose(regions -> {
-                                if (regions.failure != null) {
+                    CompletableFuture.supplyAsync(() -> regions.apply(account), pool)
+                            .thenCompose(found -> {
+                                if (found.failure != null) {
                                     // Reported per region when the regions are known, else once for all.
-                                    Map<String, Outcome<Plan>> failed = new TreeMap<>();
-                                    knownRegions().forEach(r -> failed.put(r, Outcome.failed(regions.failure)));
+                                    Map<String, Outcome<Optional<Plan>>> failed = new TreeMap<>();
+                                    whereFailed
+                                            .apply(account)
+                                            .forEach(r -> failed.put(r, Outcome.failed(found.failure)));
                                     return CompletableFuture.completedFuture(failed);
                                 }
-                                Map<String, CompletableFuture<Outcome<Plan>>> byRegion = new TreeMap<>();
-                                for (String region : Objects.requireNonNull(regions.value, "a success has a value")) {
+                                Map<String, CompletableFuture<Outcome<Optional<Plan>>>> byRegion = new TreeMap<>();
+                                for (String region : Objects.requireNonNull(found.value, "a success has a value")) {
                                     byRegion.put(
                                             region,
                                             CompletableFuture.supplyAsync(
-                                                    () -> attempt(account, region, planner), pool));
+                                                    () -> attempt(
+                                                            account,
+                                                            region,
+                                                            installer -> planner.plan(account, region, installer)),
+                                                    pool));
                                 }
                                 return all(byRegion);
                             }));
@@ -163,8 +205,9 @@ public final class FleetEngine implements AutoCloseable {
             if (outcome.failure != null) {
                 failures.computeIfAbsent(account, a -> new TreeMap<>()).put(region, outcome.failure);
             } else {
-                plans.computeIfAbsent(account, a -> new TreeMap<>())
-                        .put(region, Objects.requireNonNull(outcome.value, "a success has a value"));
+                Objects.requireNonNull(outcome.value, "a success has a value")
+                        .ifPresent(p -> plans.computeIfAbsent(account, a -> new TreeMap<>())
+                                .put(region, p));
             }
         }));
         return FleetPlan.builder().kind(kind).plans(plans).failures(failures).build();
@@ -196,6 +239,27 @@ public final class FleetEngine implements AutoCloseable {
      */
     public FleetResult resume(@Nullable JournalStore store) {
         return FleetRecovery.resume(this, store);
+    }
+
+    /**
+     * Plans the rollback of the latest run in a store; see {@code FleetInstaller#planRollback()}.
+     *
+     * @param store the fleet's store; null when it writes none
+     * @return the fleet rollback plan
+     */
+    public FleetPlan planRollback(@Nullable JournalStore store) {
+        return FleetRecovery.planRollback(this, store);
+    }
+
+    /**
+     * Plans the rollback of what a fleet apply did; see {@code FleetInstaller#planRollback(FleetResult)}.
+     *
+     * @param store the fleet's store; null when it writes none
+     * @param applied the apply's result
+     * @return the fleet rollback plan
+     */
+    public FleetPlan planRollback(@Nullable JournalStore store, FleetResult applied) {
+        return FleetRecovery.planRollback(this, store, applied);
     }
 
     /**
@@ -247,19 +311,9 @@ public final class FleetEngine implements AutoCloseable {
      * @return its regions (the fleet's, or those enabled in it), or why the role or the regions failed
      */
     Outcome<List<String>> regionsOf(String account) {
-        try {
-            credentials(account).resolveCredentials();
-        } catch (SdkException e) {
-            if (AwsErrors.hasCode(e, "AccessDenied") || AwsErrors.hasCode(e, "AccessDeniedException")) {
-                return Outcome.failed("Could not assume " + roleArn(account) + " (" + AwsErrors.describe(e)
-                        + "): create the role " + settings.roleName() + " in account " + account + " with a trust"
-                        + " policy that lets this caller assume it (with the external ID, if one is set), or remove"
-                        + " the account from the fleet. Nothing was planned or changed in this account.");
-            }
-            // Not a refusal of the role: STS's own words say what is wrong (a malformed request, throttling, the
-            // network), not a missing role.
-            return Outcome.failed("Could not assume " + roleArn(account) + ": STS answered " + AwsErrors.describe(e)
-                    + ". Nothing was planned or changed in this account.");
+        String refused = roleFailure(account);
+        if (refused != null) {
+            return Outcome.failed(refused);
         }
         if (!settings.regions().isEmpty()) {
             return Outcome.of(settings.regions().stream().map(Region::id).toList());
@@ -272,6 +326,29 @@ public final class FleetEngine implements AutoCloseable {
                     + AwsErrors.describe(e) + "): allow ec2:DescribeRegions to the role " + settings.roleName()
                     + ", or name the regions with .regions(...). Nothing was planned or changed in this account.");
         }
+    }
+
+    /**
+     * @param account an account ID
+     * @return why its role cannot be assumed, or null when it can
+     */
+    @Nullable
+    String roleFailure(String account) {
+        try {
+            credentials(account).resolveCredentials();
+        } catch (SdkException e) {
+            if (AwsErrors.hasCode(e, "AccessDenied") || AwsErrors.hasCode(e, "AccessDeniedException")) {
+                return "Could not assume " + roleArn(account) + " (" + AwsErrors.describe(e)
+                        + "): create the role " + settings.roleName() + " in account " + account + " with a trust"
+                        + " policy that lets this caller assume it (with the external ID, if one is set), or remove"
+                        + " the account from the fleet. Nothing was planned or changed in this account.";
+            }
+            // Not a refusal of the role: STS's own words say what is wrong (a malformed request, throttling, the
+            // network), not a missing role.
+            return "Could not assume " + roleArn(account) + ": STS answered " + AwsErrors.describe(e)
+                    + ". Nothing was planned or changed in this account.";
+        }
+        return null;
     }
 
     private <T> Outcome<T> attempt(String account, String region, Function<AgentInstaller, T> work) {

@@ -4,6 +4,7 @@ import com.cloudaeye.agent.AgentException;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.FleetResult;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.JournalStore;
@@ -120,30 +121,120 @@ final class FleetRecovery {
     }
 
     /**
+     * What rolling back one account-region means: its latest install or uninstall journal, and the rollback of it
+     * that was started since (its journal started later), if any.
+     */
+    private record ToRollBack(Journal run, @Nullable Journal started) {}
+
+    /** @return what rolling back the account-region of this part means; empty when it holds no install or uninstall */
+    private static Optional<ToRollBack> toRollBack(JournalStore part) {
+        List<Found> journals = journals(part);
+        Optional<Found> run = journals.stream()
+                .filter(f -> f.journal().plan().kind() != Plan.Kind.ROLLBACK)
+                .reduce((a, b) -> b);
+        if (run.isEmpty()) {
+            return Optional.empty();
+        }
+        Instant since = run.get().started();
+        Optional<Found> started = journals.stream()
+                .filter(f -> f.journal().plan().kind() == Plan.Kind.ROLLBACK)
+                .filter(f -> !f.started().isBefore(since))
+                .reduce((a, b) -> b);
+        return Optional.of(
+                new ToRollBack(run.get().journal(), started.map(Found::journal).orElse(null)));
+    }
+
+    /**
      * In every account-region, the latest install or uninstall journal is rolled back; when a rollback of it was
      * started before (its journal started later), that rollback is resumed instead, so nothing is restored twice.
+     * Each account-region is planned by {@link AgentInstaller#rollback(Journal)} itself rather than from a fleet
+     * plan, so that with an {@link com.cloudaeye.agent.S3JournalStore} it plans and applies under the journal's lease.
      */
     static FleetResult rollback(FleetEngine engine, @Nullable JournalStore store) {
-        return run(engine, required(store, "roll back"), (account, region, part) -> {
-            List<Found> journals = journals(part);
-            Optional<Found> run = journals.stream()
-                    .filter(f -> f.journal().plan().kind() != Plan.Kind.ROLLBACK)
-                    .reduce((a, b) -> b);
-            if (run.isEmpty()) {
-                return Optional.empty();
-            }
-            Instant since = run.get().started();
-            Optional<Found> started = journals.stream()
-                    .filter(f -> f.journal().plan().kind() == Plan.Kind.ROLLBACK)
-                    .filter(f -> !f.started().isBefore(since))
-                    .reduce((a, b) -> b);
-            if (started.isPresent()) {
-                Journal rollback = started.get().journal();
-                return Optional.of(
-                        new FleetRun.Work(installer -> installer.resume(rollback), installer -> rollback.unfinished()));
-            }
-            return Optional.of(rollbackOf(run.get().journal()));
-        });
+        return run(
+                engine,
+                required(store, "roll back"),
+                (account, region, part) -> toRollBack(part).map(found -> {
+                    Journal started = found.started();
+                    if (started != null) {
+                        return new FleetRun.Work(
+                                installer -> installer.resume(started), installer -> started.unfinished());
+                    }
+                    return rollbackOf(found.run());
+                }));
+    }
+
+    /**
+     * Plans the rollback that {@link #rollback(FleetEngine, JournalStore)} would make, read-only, side by side. An
+     * account-region whose rollback was started before is not planned again: a finished one gets an empty plan that
+     * says so, an unfinished one is a failure naming its journal (the fleet's rollback() resumes it there).
+     */
+    static FleetPlan planRollback(FleetEngine engine, @Nullable JournalStore store) {
+        JournalStore journals = required(store, "plan the rollback of");
+        return engine.plan(
+                Plan.Kind.ROLLBACK,
+                engine.accounts(),
+                engine::regionsOf,
+                account -> engine.knownRegions(),
+                (account, region, installer) -> toRollBack(
+                                journals.below(account).below(region))
+                        .map(found -> planned(found, account, region, installer)));
+    }
+
+    private static Plan planned(ToRollBack found, String account, String region, AgentInstaller installer) {
+        Journal started = found.started();
+        if (started == null) {
+            return installer.planRollback(found.run());
+        }
+        int unfinished = started.unfinished().size();
+        if (unfinished == 0) {
+            return Plan.builder()
+                    .kind(Plan.Kind.ROLLBACK)
+                    .region(region)
+                    .addNotes(FleetTable.rolledBack(started.location()))
+                    .build();
+        }
+        throw new AgentException("A rollback of " + found.run().location() + " in " + account + "/" + region
+                + " was started before and did not finish (" + unfinished + " change" + (unfinished == 1 ? "" : "s")
+                + " left in its journal " + started.location() + "): the fleet's rollback() resumes it there, so"
+                + " that nothing is restored twice. A rollback plan is made only where no rollback was started."
+                + " Nothing was planned or changed here.");
+    }
+
+    /** Plans the rollback of each account-region's journal in an apply's result, read-only, side by side. */
+    static FleetPlan planRollback(FleetEngine engine, @Nullable JournalStore store, FleetResult applied) {
+        JournalStore journals = required(store, "plan the rollback of");
+        // Account to region to its apply's journal, or empty where the apply wrote none yet may have changed something.
+        SortedMap<String, SortedMap<String, Optional<String>>> toPlan = new TreeMap<>();
+        applied.results()
+                .forEach((account, byRegion) -> byRegion.forEach((region, result) -> {
+                    engine.checkIncluded("The fleet result", account, region);
+                    if (result.journalLocation().isPresent() || mayHaveChanged(result)) {
+                        toPlan.computeIfAbsent(account, a -> new TreeMap<>()).put(region, result.journalLocation());
+                    }
+                }));
+        Function<String, List<String>> regions =
+                account -> List.copyOf(Objects.requireNonNull(toPlan.get(account), "planned accounts only")
+                        .keySet());
+        return engine.plan(
+                Plan.Kind.ROLLBACK,
+                toPlan.keySet(),
+                account -> {
+                    String refused = engine.roleFailure(account);
+                    return refused != null
+                            ? FleetEngine.Outcome.failed(refused)
+                            : FleetEngine.Outcome.of(regions.apply(account));
+                },
+                regions,
+                (account, region, installer) -> {
+                    String location = Objects.requireNonNull(
+                                    Objects.requireNonNull(toPlan.get(account), "planned accounts only")
+                                            .get(region),
+                                    "planned account-regions only")
+                            .orElseThrow(() -> new AgentException(noJournal(account, region)));
+                    return Optional.of(installer.planRollback(
+                            Journal.read(journals.below(account).below(region), location)));
+                });
     }
 
     /** Rolls back each account-region's journal in an apply's result. */
@@ -162,15 +253,16 @@ final class FleetRecovery {
                         work.computeIfAbsent(account, a -> new TreeMap<>())
                                 .put(region, rollbackOf(() -> Journal.read(part, location.get())));
                     } else if (mayHaveChanged(result)) {
-                        failures.computeIfAbsent(account, a -> new TreeMap<>())
-                                .put(
-                                        region,
-                                        "The apply in " + account + "/" + region + " wrote no journal, so it cannot"
-                                                + " be rolled back: remove the agent there with planUninstall(). Nothing was"
-                                                + " changed.");
+                        failures.computeIfAbsent(account, a -> new TreeMap<>()).put(region, noJournal(account, region));
                     }
                 }));
         return FleetRun.run(engine, work, failures);
+    }
+
+    /** @return why an account-region whose apply may have changed something, but wrote no journal, is not rolled back */
+    private static String noJournal(String account, String region) {
+        return "The apply in " + account + "/" + region + " wrote no journal, so it cannot be rolled back: remove the"
+                + " agent there with planUninstall(). Nothing was changed.";
     }
 
     private static FleetRun.Work rollbackOf(Journal journal) {

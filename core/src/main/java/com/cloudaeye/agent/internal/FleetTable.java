@@ -19,6 +19,7 @@ import java.util.function.Function;
 public final class FleetTable {
     private static final String NOTHING_SELECTED = "Nothing selected by the ";
     private static final String NOTHING_SELECTED_END = " target here: ";
+    private static final String ROLLED_BACK = "Rolled back before by the finished rollback journal ";
 
     private FleetTable() {}
 
@@ -29,6 +30,14 @@ public final class FleetTable {
      */
     public static String nothingSelected(String target, String why) {
         return NOTHING_SELECTED + target + NOTHING_SELECTED_END + why;
+    }
+
+    /**
+     * @param journal the location of a finished rollback's journal
+     * @return the plan note of a fleet's account-region that this rollback already rolled back
+     */
+    public static String rolledBack(String journal) {
+        return ROLLED_BACK + journal + ": nothing left to roll back here.";
     }
 
     /**
@@ -142,8 +151,10 @@ public final class FleetTable {
                 none.add(note.substring(NOTHING_SELECTED.length(), end));
             }
         }
+        boolean rolledBack = plan.notes().stream().anyMatch(n -> n.startsWith(ROLLED_BACK));
         return counts(plan.counts())
-                + (none.isEmpty() ? "" : " (nothing selected here by " + String.join(", ", none) + ")");
+                + (none.isEmpty() ? "" : " (nothing selected here by " + String.join(", ", none) + ")")
+                + (rolledBack ? " (rolled back before)" : "");
     }
 
     private static String counts(Map<ChangeAction, Long> counts) {

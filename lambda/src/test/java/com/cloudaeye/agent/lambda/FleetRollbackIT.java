@@ -2,9 +2,14 @@ package com.cloudaeye.agent.lambda;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.FleetInstaller;
+import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.FleetResult;
+import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.S3JournalStore;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.testing.Moto;
@@ -14,6 +19,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,6 +34,7 @@ import software.amazon.awssdk.services.lambda.model.Layer;
 import software.amazon.awssdk.services.lambda.model.Runtime;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 
@@ -34,7 +42,7 @@ import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider
  * A fleet run (three accounts in moto, reached by {@code sts:AssumeRole}, times two regions) rolled back by another
  * worker from its S3 journals: every account-region side by side, one whose journal another worker still holds is
  * refused and reported while the others are rolled back, and a second rollback once that lease ended finishes it
- * without restoring anything twice.
+ * without restoring anything twice; or planned first (read-only), reviewed, saved and applied as planned.
  */
 class FleetRollbackIT {
     private static final List<String> ACCOUNTS = List.of("111111111111", "222222222222", "333333333333");
@@ -147,6 +155,119 @@ class FleetRollbackIT {
             assertThat(layerArns(now)).as(at + " " + name).isEmpty();
             assertThat(now.environment().variables()).as(at).isEqualTo(Map.of("STAGE", "prod"));
         }));
+    }
+
+    /**
+     * The operator's review: another worker plans the fleet's rollback from the S3 journals (every change in every
+     * account-region, each account's policy naming only its own functions) and nothing changes; applying that plan,
+     * part of it as planned and the rest from its saved JSON, rolls every account-region back with journals, after
+     * which the rollback plan is empty and the install plan shows the work again.
+     */
+    @Test
+    void planRollback_showsEveryChangeAndEachAccountsPolicy_changesNothing_andApplyingItRollsBack() {
+        try (FleetInstaller workerA = fleet("worker-a")) {
+            FleetResult installed = workerA.apply(workerA.plan());
+            assertThat(installed.isSuccess()).as(installed.toString()).isTrue();
+        }
+
+        List<String> journals = journalKeys();
+        assertThat(journals).hasSize(6);
+
+        try (FleetInstaller workerB = fleet("worker-b")) {
+            FleetPlan plan = workerB.planRollback();
+
+            assertThat(plan.kind()).isEqualTo(Plan.Kind.ROLLBACK);
+            assertThat(plan.failures()).as(plan.toString()).isEmpty();
+            assertThat(plan.plans()).containsOnlyKeys(ACCOUNTS);
+            plan.plans().forEach((account, regions) -> {
+                assertThat(regions).containsOnlyKeys("eu-west-1", "us-east-1");
+                regions.forEach((region, p) -> assertThat(p.mutations())
+                        .as(account + "/" + region)
+                        .extracting(Change::resourceId)
+                        .containsExactlyInAnyOrder(
+                                functionArn(account, region, "orders"), functionArn(account, region, "payments")));
+            });
+            assertThat(plan.toString())
+                    .startsWith("Fleet rollback plan: 6 account-regions planned, 0 failed")
+                    .contains("111111111111  us-east-1  2 ");
+            assertThat(plan.requiredPolicies()).containsOnlyKeys(ACCOUNTS);
+            for (String account : ACCOUNTS) {
+                String policy = plan.requiredPolicy(account).toJson();
+                assertThat(policy).contains("lambda:UpdateFunctionConfiguration");
+                REGIONS.forEach(region -> FUNCTIONS.forEach(
+                        name -> assertThat(policy).contains(functionArn(account, region.id(), name))));
+                ACCOUNTS.stream()
+                        .filter(other -> !other.equals(account))
+                        .forEach(other -> assertThat(policy)
+                                .as("least privilege: no other account's function")
+                                .doesNotContain(":" + other + ":function:"));
+            }
+            assertInstalledEverywhere("planning the rollback changed nothing");
+            assertThat(journalKeys()).as("planning writes no journal").isEqualTo(journals);
+
+            String first = ACCOUNTS.get(0);
+            FleetPlan asPlanned = FleetPlan.builder()
+                    .from(plan)
+                    .plans(new TreeMap<>(Map.of(first, plan.plans().get(first))))
+                    .build();
+            SortedMap<String, SortedMap<String, Plan>> rest = new TreeMap<>(plan.plans());
+            rest.remove(first);
+            FleetPlan saved = FleetPlan.fromJson(
+                    FleetPlan.builder().from(plan).plans(rest).build().toJson());
+            assertThat(saved.kind()).isEqualTo(Plan.Kind.ROLLBACK);
+            assertThat(FleetPlan.fromJson(plan.toJson())).isEqualTo(plan);
+
+            List<FleetResult> rolledBack = List.of(workerB.apply(asPlanned), workerB.apply(saved));
+
+            rolledBack.forEach(result -> {
+                assertThat(result.failures()).as(result.toString()).isEmpty();
+                result.results()
+                        .forEach((account, regions) -> regions.forEach((region, r) -> {
+                            assertThat(r.status()).as(account + "/" + region).isEqualTo(ApplyResult.Status.SUCCEEDED);
+                            assertThat(r.journalLocation())
+                                    .as("journaled: " + account + "/" + region)
+                                    .isPresent();
+                        }));
+            });
+            assertThat(journalKeys())
+                    .as("one rollback journal per account-region")
+                    .hasSize(12);
+            assertThat(rolledBack.get(0).results()).containsOnlyKeys(first);
+            assertThat(rolledBack.get(1).results()).containsOnlyKeys(ACCOUNTS.subList(1, ACCOUNTS.size()));
+            lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name -> {
+                FunctionConfiguration now = config(lambda, name);
+                assertThat(layerArns(now)).as(at + " " + name).isEmpty();
+                assertThat(now.environment().variables()).as(at).isEqualTo(Map.of("STAGE", "prod"));
+            }));
+
+            FleetPlan again = workerB.planRollback();
+            assertThat(again.isEmpty()).as(again.toString()).isTrue();
+            assertThat(again.toString()).contains("(rolled back before)");
+            FleetPlan install = workerB.plan();
+            assertThat(install.counts()).as(install.toString()).containsEntry(ChangeAction.UPDATE, 12L);
+        }
+    }
+
+    private List<String> journalKeys() {
+        return s3.listObjectsV2Paginator(r -> r.bucket(bucket).prefix("runs/run-7/")).contents().stream()
+                .map(S3Object::key)
+                .sorted()
+                .toList();
+    }
+
+    private void assertInstalledEverywhere(String why) {
+        lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name -> {
+            FunctionConfiguration now = config(lambda, name);
+            assertThat(layerArns(now)).as(why + ": " + at + " " + name).containsExactly(layers.get(at));
+            assertThat(now.environment().variables())
+                    .as(why + ": " + at)
+                    .containsEntry("STAGE", "prod")
+                    .containsKey(AgentSettings.ENDPOINT_VARIABLE);
+        }));
+    }
+
+    private static String functionArn(String account, String region, String name) {
+        return "arn:aws:lambda:" + region + ":" + account + ":function:" + name;
     }
 
     private FleetInstaller fleet(String owner) {
