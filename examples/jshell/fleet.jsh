@@ -11,6 +11,9 @@
 //   CLOUDAEYE_LAYER_X86_64, CLOUDAEYE_LAYER_ARM64  the layer version ARN per architecture (at least one); {region}
 //                           and {account} stand for each account-region's
 //   CLOUDAEYE_APPLY=yes     apply the plan
+//   CLOUDAEYE_FLEET_ROLLBACK=yes  plan (and with CLOUDAEYE_APPLY=yes apply) the rollback of the run whose journals
+//                           CLOUDAEYE_JOURNAL_DIR or CLOUDAEYE_JOURNAL_BUCKET with its CLOUDAEYE_JOURNAL_PREFIX hold,
+//                           instead of an install: writes fleet-rollback-plan.json and policy-<account>.json
 //
 //   /path/to/examples/jshell/cloudaeye-jshell fleet.jsh   (bash: adds a CDS archive, examples/README.md)
 // or, without bash (Windows), jshell itself:
@@ -97,6 +100,12 @@ try {
         fleet.journalDirectory(Path.of(journals));
     }
     String bucket = env("CLOUDAEYE_JOURNAL_BUCKET", null);
+    boolean rollback = env("CLOUDAEYE_FLEET_ROLLBACK", "no").equalsIgnoreCase("yes");
+    if (rollback && journals == null && (bucket == null || env("CLOUDAEYE_JOURNAL_PREFIX", null) == null)) {
+        throw new IllegalArgumentException("CLOUDAEYE_FLEET_ROLLBACK=yes rolls back the run whose journals are in"
+                + " CLOUDAEYE_JOURNAL_DIR, or in CLOUDAEYE_JOURNAL_BUCKET under CLOUDAEYE_JOURNAL_PREFIX (the prefix"
+                + " the run printed): set them. Nothing was changed.");
+    }
     S3Client s3 = null;
     if (bucket != null) {
         var client = S3Client.builder().region(Region.of(env("AWS_REGION", "us-east-1")));
@@ -111,20 +120,23 @@ try {
                 + " (another machine resumes or rolls back the run from there)");
     }
     try (S3Client journalClient = s3; FleetInstaller installer = fleet.build()) {
-        FleetPlan plan = installer.plan(); // read-only calls
+        FleetPlan plan = rollback ? installer.planRollback() : installer.plan(); // read-only calls
         System.out.println(plan);
         for (var policy : plan.requiredPolicies().entrySet()) {
             Files.writeString(Path.of("policy-" + policy.getKey() + ".json"), policy.getValue().toJson());
         }
-        Files.writeString(Path.of("installer-role.json"), plan.installerRoleTemplate());
-        Files.writeString(Path.of("fleet-plan.json"), plan.toJson());
+        String saved = rollback ? "fleet-rollback-plan.json" : "fleet-plan.json";
+        if (!rollback) {
+            Files.writeString(Path.of("installer-role.json"), plan.installerRoleTemplate());
+        }
+        Files.writeString(Path.of(saved), plan.toJson());
         if (env("CLOUDAEYE_APPLY", "no").equalsIgnoreCase("yes")) {
             FleetResult result = installer.apply(plan);
             System.out.println(result);
             status = result.isSuccess() ? 0 : 1;
         } else {
-            System.out.println("Nothing was changed. Wrote fleet-plan.json, policy-<account>.json and"
-                    + " installer-role.json; set CLOUDAEYE_APPLY=yes to apply.");
+            System.out.println("Nothing was changed. Wrote " + saved + ", policy-<account>.json"
+                    + (rollback ? "" : " and installer-role.json") + "; set CLOUDAEYE_APPLY=yes to apply.");
             status = plan.isComplete() ? 0 : 1;
         }
     }

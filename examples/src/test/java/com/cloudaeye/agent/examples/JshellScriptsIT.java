@@ -53,7 +53,7 @@ class JshellScriptsIT {
     }
 
     @Test
-    void fleet_planAndApply_installsIntoTwoMemberAccounts() throws IOException {
+    void fleet_planApplyThenPlanAndApplyItsRollback_installsIntoTwoMemberAccountsThenRestoresThem() throws IOException {
         String x86 = null;
         String arm = null;
         for (String account : List.of("111111111111", "222222222222")) {
@@ -81,6 +81,7 @@ class JshellScriptsIT {
         try (var s3 = Moto.s3()) {
             s3.createBucket(b -> b.bucket("fleet-journals"));
         }
+        Map<String, Map<String, String>> before = memberFunctions();
 
         Run fleet = jshell("fleet.jsh");
 
@@ -101,6 +102,65 @@ class JshellScriptsIT {
         assertThat(PolicyDocument.fromJson(Files.readString(work.resolve("policy-222222222222.json")))
                         .actions())
                 .contains("lambda:UpdateFunctionConfiguration");
+        Map<String, Map<String, String>> installed = memberFunctions();
+        assertThat(installed).isNotEqualTo(before);
+
+        env.put("CLOUDAEYE_FLEET_ROLLBACK", "yes");
+        env.put("CLOUDAEYE_APPLY", "no");
+        Run planned = jshell("fleet.jsh");
+        assertThat(planned.exitStatus()).as(planned.output()).isZero();
+        assertThat(planned.output()).contains("2 account-regions planned, 0 failed", "Nothing was changed");
+        assertThat(memberFunctions())
+                .as("planning the rollback changes nothing")
+                .isEqualTo(installed);
+        assertThat(Files.readString(work.resolve("fleet-rollback-plan.json"))).contains("ROLLBACK");
+
+        env.put("CLOUDAEYE_APPLY", "yes");
+        Run rolledBack = jshell("fleet.jsh");
+        assertThat(rolledBack.exitStatus()).as(rolledBack.output()).isZero();
+        assertThat(memberFunctions()).as("the rollback restores every function").isEqualTo(before);
+        assertThat(List.of(fleet, planned, rolledBack))
+                .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
+        try (Stream<Path> files = Files.walk(work)) {
+            assertThat(files.filter(Files::isRegularFile).toList())
+                    .extracting(f -> f.getFileName().toString())
+                    .contains("fleet-plan.json", "fleet-rollback-plan.json");
+        }
+        try (Stream<Path> files = Files.walk(work);
+                var s3 = Moto.s3()) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                assertThat(Files.readString(file)).as(file.toString()).doesNotContain(TOKEN);
+            }
+            var journals = s3.listObjectsV2(r -> r.bucket("fleet-journals")).contents();
+            assertThat(journals).as("the install's and the rollback's journals").hasSize(4);
+            for (var journal : journals) {
+                assertThat(s3.getObjectAsBytes(r -> r.bucket("fleet-journals").key(journal.key()))
+                                .asUtf8String())
+                        .as(journal.key())
+                        .doesNotContain(TOKEN);
+            }
+        }
+    }
+
+    /** @return per member account of the fleet test, its functions' layers and variables */
+    private static Map<String, Map<String, String>> memberFunctions() {
+        Map<String, Map<String, String>> out = new TreeMap<>();
+        try (var sts = software.amazon.awssdk.services.sts.StsClient.builder()
+                .endpointOverride(Moto.endpoint())
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .build()) {
+            for (String account : List.of("111111111111", "222222222222")) {
+                try (var admin = software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider.builder()
+                        .stsClient(sts)
+                        .refreshRequest(r -> r.roleArn("arn:aws:iam::" + account + ":role/admin")
+                                .roleSessionName("check"))
+                        .build()) {
+                    out.put(account, lambdaFunctions(admin));
+                }
+            }
+        }
+        return out;
     }
 
     @Test
@@ -251,10 +311,15 @@ class JshellScriptsIT {
 
     /** Every function's layers (in order) and environment, as one comparable string per function name. */
     private static Map<String, String> lambdaFunctions() {
+        return lambdaFunctions(Moto.credentials());
+    }
+
+    private static Map<String, String> lambdaFunctions(
+            software.amazon.awssdk.auth.credentials.AwsCredentialsProvider credentials) {
         try (LambdaClient lambda = LambdaClient.builder()
                 .endpointOverride(Moto.endpoint())
                 .region(Moto.REGION)
-                .credentialsProvider(Moto.credentials())
+                .credentialsProvider(credentials)
                 .build()) {
             return lambda.listFunctions().functions().stream()
                     .collect(Collectors.toMap(
