@@ -43,7 +43,8 @@ import software.amazon.awssdk.services.lambda.model.Architecture;
  * replaced; a user's value in one of our variables is never overwritten unless {@link Builder#forceEnvironment
  * forced}, and then it is saved in the function ({@value #SAVED_PREFIX}NAME) so uninstall restores it; the names of the
  * variables an install adds are recorded in {@value #INSTALLED_VARIABLES}, so an uninstall after a user removed our
- * layer removes only those; functions that
+ * layer removes only those (without the record, as an older install left it, that uninstall is skipped, naming the
+ * variables); functions that
  * cannot take the agent (image packages, Lambda@Edge functions, a runtime without the Extensions API or deprecated by
  * Lambda, an incompatible layer runtime, a sixth layer, environment over 4 KB, a failed last update) are skipped with
  * the reason; the plan says which aliases serve each updated function, and {@link Builder#moveAliases} moves the

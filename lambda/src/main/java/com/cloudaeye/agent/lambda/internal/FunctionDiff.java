@@ -280,9 +280,24 @@ final class FunctionDiff {
         List<String> after = new ArrayList<>();
         before.stream().filter(l -> !ourLayerNames.contains(Arns.layerName(l))).forEach(after::add);
         if (after.size() == before.size()) {
-            return FunctionPlanner.variables(config).containsKey(INSTALLED_VARIABLES)
-                    ? uninstallRecorded(config)
-                    : noOp(arn, "the agent is not installed");
+            Map<String, String> env = FunctionPlanner.variables(config);
+            if (env.containsKey(INSTALLED_VARIABLES)) {
+                return uninstallRecorded(config);
+            }
+            List<String> agentNames = Stream.of(ENDPOINT_VARIABLE, TOKEN_VARIABLE, TOKEN_ARN_VARIABLE)
+                    .filter(env::containsKey)
+                    .toList();
+            if (agentNames.contains(ENDPOINT_VARIABLE) && agentNames.size() > 1) {
+                // An install before the record, and our layer removed by hand; or a user's own agent set-up.
+                return skip(
+                        arn,
+                        "our layer is not on it, but the agent's variables " + String.join(", ", agentNames)
+                                + " are, with no " + INSTALLED_VARIABLES + " record of which an install added (an"
+                                + " install by a version before the record, whose layer was removed by hand, or the"
+                                + " user's own set-up): uninstall leaves them, as they may be the user's; if an"
+                                + " install added them, remove them from the function's environment by hand");
+            }
+            return noOp(arn, "the agent is not installed");
         }
         String blocked = blockedReason(config);
         if (blocked != null) {

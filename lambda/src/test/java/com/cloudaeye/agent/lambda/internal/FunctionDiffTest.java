@@ -324,6 +324,26 @@ class FunctionDiffTest {
     }
 
     @Test
+    void uninstall_whenOurLayerWasRemovedFromAnInstallBeforeTheRecord_skipsNamingTheVariablesLeft() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put(ENDPOINT_VARIABLE, ENDPOINT);
+        env.put(TOKEN_VARIABLE, TOKEN);
+        env.put("APP", "1");
+
+        Change change = diff(false).uninstall(function(List.of(USER_LAYER), env));
+
+        assertThat(change.action()).isEqualTo(ChangeAction.SKIP);
+        assertThat(change.reason().orElse(""))
+                .contains(ENDPOINT_VARIABLE + ", " + TOKEN_VARIABLE, LambdaTarget.INSTALLED_VARIABLES, "by hand");
+        assertThat(Json.compact(change)).doesNotContain(TOKEN);
+        assertThat(diff(false)
+                        .uninstall(function(List.of(USER_LAYER), Map.of(ENDPOINT_VARIABLE, ENDPOINT)))
+                        .action())
+                .as("the endpoint alone is no sign of an install")
+                .isEqualTo(ChangeAction.NO_OP);
+    }
+
+    @Test
     void uninstall_whenTheUserRemovedOurLayer_removesOnlyTheRecordedVariables() {
         Map<String, String> env = new LinkedHashMap<>();
         env.put(ENDPOINT_VARIABLE, ENDPOINT);
