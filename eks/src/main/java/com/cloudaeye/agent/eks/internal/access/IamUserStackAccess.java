@@ -248,8 +248,8 @@ public final class IamUserStackAccess implements EksComponent {
                             keysLeft,
                             "Not started: deleting the access keys of " + USER_NAME + " did not land or could not be"
                                     + " confirmed (see that change), and CloudFormation cannot delete a user that"
-                                    + " still has keys; the stack " + STACK_NAME + " was not touched (its policy"
-                                    + " stays attached). Fix the keys' failure, then plan again.");
+                                    + " still has keys; the stack " + STACK_NAME + " was not touched (no"
+                                    + " DetachUserPolicy, no DeleteStack). Fix the keys' failure, then plan again.");
                     continue;
                 }
                 CallScheduler.join(
