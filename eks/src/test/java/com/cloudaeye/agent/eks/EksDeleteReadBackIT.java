@@ -1,6 +1,7 @@
 package com.cloudaeye.agent.eks;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
@@ -13,10 +14,14 @@ import com.cloudaeye.agent.eks.internal.access.IamUserStackAccess;
 import com.cloudaeye.agent.testing.Moto;
 import com.cloudaeye.agent.testing.ThrottlingProxy;
 import com.cloudaeye.agent.testing.ThrottlingProxy.Fault;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +30,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import software.amazon.awssdk.services.cloudformation.CloudFormationClient;
 import software.amazon.awssdk.services.cloudformation.model.StackSummary;
 import software.amazon.awssdk.services.iam.IamClient;
+import software.amazon.awssdk.services.iam.model.AccessKeyMetadata;
 import software.amazon.awssdk.services.iam.model.AttachedPolicy;
 
 /**
@@ -201,6 +207,95 @@ class EksDeleteReadBackIT {
             assertThat(attachedPolicies()).containsExactly(IamUserStackAccess.POLICY_NAME);
             assertThat(direct.plan().isEmpty()).isTrue();
         }
+    }
+
+    /**
+     * Termination protection turned on after the uninstall was planned and before it is applied (moto has none: {@link
+     * TerminationProtection} emulates it in front of moto, refusing DeleteStack as AWS does). The apply reads the stack
+     * first and deletes nothing: the key (whose secret cannot come back) and the policy's attachment stay, both
+     * changes are skipped naming the fix, and once protection is off a new plan and apply uninstall.
+     */
+    @Test
+    void uninstall_whenTerminationProtectionIsTurnedOnAfterPlanning_deletesNothing_andAfterItIsOffUninstalls()
+            throws IOException {
+        List<ApplyResult> results = new ArrayList<>();
+        try (AgentInstaller direct = direct();
+                ThrottlingProxy proxy = ThrottlingProxy.builder()
+                        .target(new TerminationProtection(Moto.endpoint()))
+                        .start();
+                AgentInstaller guarded = faulted(proxy);
+                CloudFormationClient cfn = CloudFormationClient.builder()
+                        .region(Moto.REGION)
+                        .credentialsProvider(Moto.credentials())
+                        .endpointOverride(proxy.endpoint())
+                        .build()) {
+            Plan uninstall = direct.planUninstall();
+            assertThat(uninstall.mutations())
+                    .as(uninstall.toString())
+                    .extracting(c -> c.resourceType() + " " + c.action())
+                    .contains(IamUserStackAccess.STACK_TYPE + " DELETE", IamUserStackAccess.KEY_TYPE + " DELETE");
+
+            cfn.updateTerminationProtection(
+                    r -> r.stackName(IamUserStackAccess.STACK_NAME).enableTerminationProtection(true));
+            assertThatThrownBy(() -> cfn.deleteStack(r -> r.stackName(IamUserStackAccess.STACK_NAME)))
+                    .as("the emulation refuses DeleteStack as AWS does")
+                    .hasMessageContaining("cannot be deleted while TerminationProtection is enabled");
+            proxy.resetCounters();
+
+            ApplyResult refused = guarded.apply(uninstall);
+            results.add(refused);
+
+            assertThat(refused.withOutcome(ResourceResult.Outcome.SKIPPED))
+                    .as(refused.toString())
+                    .extracting(r -> r.change().resourceType())
+                    .containsExactlyInAnyOrder(IamUserStackAccess.STACK_TYPE, IamUserStackAccess.KEY_TYPE);
+            assertThat(refused.withOutcome(ResourceResult.Outcome.SKIPPED))
+                    .allSatisfy(r -> assertThat(r.message())
+                            .hasValueSatisfying(m -> assertThat(m)
+                                    .contains(
+                                            IamUserStackAccess.STACK_NAME,
+                                            "termination protection",
+                                            "aws cloudformation update-termination-protection"
+                                                    + " --no-enable-termination-protection --stack-name "
+                                                    + IamUserStackAccess.STACK_NAME)));
+            assertThat(List.of("DeleteAccessKey", "DetachUserPolicy", "DeleteStack", "AttachUserPolicy"))
+                    .allSatisfy(
+                            call -> assertThat(proxy.requests(call)).as(call).isZero());
+            try (IamClient iam = MotoEks.iam()) {
+                assertThat(iam.listAccessKeys(r -> r.userName(IamUserStackAccess.USER_NAME))
+                                .accessKeyMetadata())
+                        .extracting(AccessKeyMetadata::accessKeyId)
+                        .containsExactly(sink.get(0).accessKeyId());
+            }
+            assertThat(attachedPolicies()).containsExactly(IamUserStackAccess.POLICY_NAME);
+
+            cfn.updateTerminationProtection(
+                    r -> r.stackName(IamUserStackAccess.STACK_NAME).enableTerminationProtection(false));
+            ApplyResult again = guarded.apply(guarded.planUninstall());
+            results.add(again);
+
+            assertThat(again.status()).as(again.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        }
+        assertStackGone();
+        assertNoSecretIn(results);
+    }
+
+    /** Neither the key's secret nor the agent's token is in a result's message or a journal. */
+    private void assertNoSecretIn(List<ApplyResult> results) throws IOException {
+        StringBuilder all = new StringBuilder();
+        for (ApplyResult result : results) {
+            all.append(result).append('\n');
+            result.results().forEach(r -> all.append(r.message().orElse("")).append('\n'));
+        }
+        try (Stream<Path> files = Files.list(journals)) {
+            for (Path file : files.toList()) {
+                all.append(Files.readString(file)).append('\n');
+            }
+        }
+        assertThat(all).contains(IamUserStackAccess.STACK_NAME);
+        assertThat(all.toString())
+                .doesNotContain(sink.get(0).secretAccessKey().reveal())
+                .doesNotContain("cloudaeye-api-token-for-tests");
     }
 
     private ApplyResult uninstallRefusing(String operation) {

@@ -14,6 +14,7 @@ import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
@@ -75,10 +76,14 @@ class IamUserStackTest {
     }
 
     private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder xml(int status, String fixture) {
+        return xmlBody(status, ControlPlaneLoggingTest.fixture(fixture));
+    }
+
+    private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder xmlBody(int status, String body) {
         return aResponse()
                 .withStatus(status)
                 .withHeader("Content-Type", "text/xml")
-                .withBody(ControlPlaneLoggingTest.fixture(fixture));
+                .withBody(body);
     }
 
     /**
@@ -190,6 +195,158 @@ class IamUserStackTest {
                                         .contains("CloudAEyeServiceAccountStack", status, "wait for it to finish"));
                     });
         }
+    }
+
+    /**
+     * Termination protection turned on between planning the uninstall and applying it: CloudFormation would refuse
+     * DeleteStack only after the keys (whose secrets cannot come back) were deleted and the policy detached, so the
+     * apply reads the stack first and skips both, naming the fix; nothing is sent.
+     */
+    @Test
+    void applyUninstall_whenTerminationProtectionWasTurnedOnSincePlanning_skipsStackAndKeys_andSendsNothing() {
+        ApplyResult result = applyUninstallSeeing(xmlBody(200, stackXml("CREATE_COMPLETE", true)));
+
+        assertThat(result.withOutcome(ResourceResult.Outcome.SKIPPED))
+                .as(result.toString())
+                .hasSize(2)
+                .allSatisfy(r -> assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m)
+                                .contains(
+                                        "CloudAEyeServiceAccountStack",
+                                        "termination protection",
+                                        "update-termination-protection --no-enable-termination-protection",
+                                        "plan again")));
+        assertNothingDeleted();
+    }
+
+    /** A stack operation started between planning and applying: neither the keys nor the stack are touched. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"})
+    void applyUninstall_whenAStackOperationStartedSincePlanning_skipsStackAndKeys_andSendsNothing(String status) {
+        ApplyResult result = applyUninstallSeeing(xmlBody(200, stackXml(status, false)));
+
+        assertThat(result.withOutcome(ResourceResult.Outcome.SKIPPED))
+                .as(result.toString())
+                .hasSize(2)
+                .allSatisfy(r -> assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m)
+                                .contains("CloudAEyeServiceAccountStack", status, "wait for it to finish")));
+        assertNothingDeleted();
+    }
+
+    /**
+     * The apply cannot read the stack before deleting: nothing was sent, so the stack's deletion is failed (saying
+     * so) and the keys' deletion, which needed that read, not attempted.
+     */
+    @Test
+    void applyUninstall_whenTheStackCannotBeRead_failsTheStack_andDoesNotAttemptTheKeys() {
+        ApplyResult result = applyUninstallSeeing(
+                aResponse()
+                        .withStatus(403)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody(
+                                "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error>"
+                                        + "<Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform"
+                                        + " cloudformation:DescribeStacks</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"));
+
+        assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+                .as(result.toString())
+                .singleElement()
+                .satisfies(r -> {
+                    assertThat(r.change().resourceType()).isEqualTo("AWS::CloudFormation::Stack");
+                    assertThat(r.message())
+                            .hasValueSatisfying(m -> assertThat(m).contains("AccessDenied", "Nothing was sent"));
+                });
+        assertThat(result.withOutcome(ResourceResult.Outcome.NOT_ATTEMPTED))
+                .as(result.toString())
+                .singleElement()
+                .satisfies(r -> assertThat(r.change().resourceType()).isEqualTo("AWS::IAM::AccessKey"));
+        assertNothingDeleted();
+    }
+
+    /**
+     * The keys' deletion did not land: CloudFormation cannot delete a user that still has keys, so the stack is not
+     * attempted (its policy is not detached either), naming the keys' failure.
+     */
+    @Test
+    void applyUninstall_whenTheKeysAreNotDeleted_doesNotAttemptTheStack() {
+        aws.stubFor(action("DeleteAccessKey")
+                .willReturn(aResponse()
+                        .withStatus(403)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody("<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error>"
+                                + "<Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform"
+                                + " iam:DeleteAccessKey</Message></Error><RequestId>r-2</RequestId>"
+                                + "</ErrorResponse>")));
+
+        ApplyResult result = applyUninstallSeeing(xmlBody(200, stackXml("CREATE_COMPLETE", false)));
+
+        assertThat(result.withOutcome(ResourceResult.Outcome.FAILED))
+                .as(result.toString())
+                .singleElement()
+                .satisfies(r -> assertThat(r.change().resourceType()).isEqualTo("AWS::IAM::AccessKey"));
+        assertThat(result.withOutcome(ResourceResult.Outcome.NOT_ATTEMPTED))
+                .as(result.toString())
+                .singleElement()
+                .satisfies(r -> {
+                    assertThat(r.change().resourceType()).isEqualTo("AWS::CloudFormation::Stack");
+                    assertThat(r.message())
+                            .hasValueSatisfying(m -> assertThat(m).contains("access keys", "not touched"));
+                });
+        aws.verify(1, postRequestedFor(urlPathEqualTo("/")).withRequestBody(containing("Action=DeleteAccessKey&")));
+        for (String call : List.of("DetachUserPolicy", "DeleteStack")) {
+            aws.verify(0, postRequestedFor(urlPathEqualTo("/")).withRequestBody(containing("Action=" + call + "&")));
+        }
+    }
+
+    /**
+     * Plans the uninstall of a usable stack whose user has one key, then applies it while DescribeStacks of the
+     * stack's ARN (the apply's read) answers {@code atApply}.
+     */
+    private ApplyResult applyUninstallSeeing(com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder atApply) {
+        aws.stubFor(action("DescribeStacks")
+                .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
+                .willReturn(xmlBody(200, stackXml("CREATE_COMPLETE", false))));
+        aws.stubFor(action("ListAccessKeys").willReturn(xmlBody(200, ONE_KEY)));
+        try (AgentInstaller installer = installer()) {
+            Plan plan = installer.planUninstall();
+            assertThat(stackAndKeyChanges(List.copyOf(plan.changes())))
+                    .as(plan.toString())
+                    .extracting(Change::action)
+                    .containsExactly(ChangeAction.DELETE, ChangeAction.DELETE);
+            aws.stubFor(action("DescribeStacks")
+                    .withRequestBody(containing("StackName=arn%3Aaws%3Acloudformation"))
+                    .willReturn(atApply));
+            return installer.apply(plan);
+        }
+    }
+
+    /** The apply read the stack by its ARN once, and deleted nothing. */
+    private static void assertNothingDeleted() {
+        aws.verify(
+                1,
+                postRequestedFor(urlPathEqualTo("/"))
+                        .withRequestBody(containing("Action=DescribeStacks&"))
+                        .withRequestBody(containing("StackName=arn%3Aaws%3Acloudformation")));
+        for (String call : List.of("DeleteAccessKey", "DetachUserPolicy", "DeleteStack", "AttachUserPolicy")) {
+            aws.verify(0, postRequestedFor(urlPathEqualTo("/")).withRequestBody(containing("Action=" + call + "&")));
+        }
+    }
+
+    private static final String ONE_KEY = "<ListAccessKeysResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"
+            + "<ListAccessKeysResult><UserName>CloudAEyeServiceAccount</UserName>"
+            + "<AccessKeyMetadata><member><UserName>CloudAEyeServiceAccount</UserName>"
+            + "<AccessKeyId>AKIAEXAMPLEKEY000001</AccessKeyId><Status>Active</Status></member>"
+            + "</AccessKeyMetadata><IsTruncated>false</IsTruncated></ListAccessKeysResult>"
+            + "</ListAccessKeysResponse>";
+
+    /** CloudAEye's stack for prod-eks, in {@code status}, with or without termination protection. */
+    private static String stackXml(String status, boolean protection) {
+        return ControlPlaneLoggingTest.fixture("cloudformation/describe-stacks-create-in-progress.xml")
+                .replace("CREATE_IN_PROGRESS", status)
+                .replace(
+                        "<CreationTime>",
+                        "<EnableTerminationProtection>" + protection + "</EnableTerminationProtection><CreationTime>");
     }
 
     /** The plan's changes to CloudAEye's stack and its user's access keys. */

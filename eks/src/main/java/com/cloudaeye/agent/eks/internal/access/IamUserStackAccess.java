@@ -16,6 +16,7 @@ import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.JournaledChange;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.spi.support.AwsFailures;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -23,6 +24,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.cloudformation.model.Stack;
 import software.amazon.awssdk.services.eks.model.Cluster;
 import software.amazon.awssdk.services.iam.model.AccessKeyMetadata;
@@ -34,8 +38,14 @@ import software.amazon.awssdk.services.iam.model.AccessKeyMetadata;
  * through IAM whose secret goes only to the caller's sink. The stack has no outputs, so DescribeStacks never shows a
  * secret. {@link IamUserStackPlanner} plans it; this component applies the stack ({@link UserStackLifecycle}) and the
  * key ({@link UserAccessKeys}) from the changes' {@link StackState} and {@link KeyState}, and plans their rollback.
+ *
+ * <p>An uninstall (or the rollback of an install) deletes the user's keys first, then the stack. Before either, the
+ * apply reads the stack again: termination protection turned on, or a stack operation started, since planning skips
+ * both (a deleted key's secret cannot come back); keys that were not deleted leave the stack untouched.
  */
 public final class IamUserStackAccess implements EksComponent {
+    private static final Logger LOG = LoggerFactory.getLogger(IamUserStackAccess.class);
+
     /** The stack's name, as the original script. */
     public static final String STACK_NAME = "CloudAEyeServiceAccountStack";
     /** The IAM user's name, as the original script. */
@@ -218,11 +228,30 @@ public final class IamUserStackAccess implements EksComponent {
         // Order matters: create the stack before the key; delete the keys before the stack (and its user).
         List<Change> ordered = new ArrayList<>(changes);
         ordered.sort(Comparator.comparingInt(IamUserStackAccess::rank));
+        Optional<Change> stackDeletion = ordered.stream()
+                .filter(c -> c.resourceType().equals(STACK_TYPE) && c.action() == ChangeAction.DELETE)
+                .findFirst();
+        if (stackDeletion.isPresent() && !context.shouldStop() && !deletable(stackDeletion.get(), ordered, context)) {
+            // Every deletion is reported; nothing else is planned beside a stack's deletion.
+            ordered.removeIf(IamUserStackAccess::isDeletion);
+        }
+        // The key deletion that did not land: the stack's user still has keys, so the stack is left alone.
+        @Nullable Change keysLeft = null;
         for (Change change : ordered) {
             if (context.shouldStop()) {
                 return;
             }
             if (change.resourceType().equals(STACK_TYPE)) {
+                if (change.action() == ChangeAction.DELETE && keysLeft != null) {
+                    context.notAttempted(
+                            change,
+                            keysLeft,
+                            "Not started: deleting the access keys of " + USER_NAME + " did not land or could not be"
+                                    + " confirmed (see that change), and CloudFormation cannot delete a user that"
+                                    + " still has keys; the stack " + STACK_NAME + " was not touched (no"
+                                    + " DetachUserPolicy, no DeleteStack). Fix the keys' failure, then plan again.");
+                    continue;
+                }
                 CallScheduler.join(
                         switch (change.action()) {
                             case DELETE -> stacks.deleteStack(change, context);
@@ -230,11 +259,59 @@ public final class IamUserStackAccess implements EksComponent {
                             default -> stacks.createStack(change, context);
                         });
             } else if (change.action() == ChangeAction.DELETE) {
-                UserAccessKeys.deleteKeys(change, context);
+                if (!UserAccessKeys.deleteKeys(change, context)) {
+                    keysLeft = change;
+                }
             } else {
                 keys.createKey(change, context);
             }
         }
+    }
+
+    /**
+     * Reads the stack once, before any deletion is sent ({@link UserStackLifecycle#refusal}): when it must not be
+     * deleted now, or cannot be read, reports the stack's deletion and every key deletion, which then send nothing.
+     *
+     * @return true when the deletions may go on
+     */
+    private static boolean deletable(Change stack, List<Change> changes, ApplyContext context) {
+        String stackId = String.valueOf(StackState.fromJson(stack.targetState()).stackId());
+        List<Change> keyDeletions = changes.stream()
+                .filter(c -> c.resourceType().equals(KEY_TYPE) && c.action() == ChangeAction.DELETE)
+                .toList();
+        Optional<String> refusal;
+        try {
+            refusal = CallScheduler.join(UserStackLifecycle.refusal(context, stackId));
+        } catch (RuntimeException e) {
+            context.failed(
+                    stack,
+                    "Reading the stack " + STACK_NAME + " (" + stackId + ") before deleting it failed: "
+                            + AwsFailures.describe(e) + ". Nothing was sent: no access key, policy or stack was"
+                            + " deleted. Fix the cause (the apply needs cloudformation:DescribeStacks on the stack),"
+                            + " then apply again.",
+                    e);
+            for (Change k : keyDeletions) {
+                context.notAttempted(
+                        k,
+                        stack,
+                        "Not started: reading the stack " + STACK_NAME + " before deleting anything failed (see"
+                                + " that change), so the access keys of " + USER_NAME + " were left as they were.");
+            }
+            return false;
+        }
+        if (refusal.isEmpty()) {
+            return true;
+        }
+        LOG.info("Not deleting the stack {} nor its user's keys: {}", stackId, refusal.get());
+        context.skipped(stack, refusal.get());
+        for (Change k : keyDeletions) {
+            context.skipped(k, refusal.get());
+        }
+        return false;
+    }
+
+    private static boolean isDeletion(Change c) {
+        return c.action() == ChangeAction.DELETE;
     }
 
     private static int rank(Change c) {

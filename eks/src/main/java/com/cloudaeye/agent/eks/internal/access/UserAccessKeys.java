@@ -273,7 +273,13 @@ final class UserAccessKeys {
         }
     }
 
-    static void deleteKeys(Change change, ApplyContext context) {
+    /**
+     * Deletes the user's keys the change names, and reports the change.
+     *
+     * @return true when every key is deleted (the change is applied); false when it is failed or unknown, so that the
+     *     stack, whose user CloudFormation cannot delete while it has keys, is not touched
+     */
+    static boolean deleteKeys(Change change, ApplyContext context) {
         IamClient iam = context.client(IamClient.class, IamClient::builder);
         List<String> keys = KeyState.fromJson(change.targetState()).keys();
         List<String> ids = keys == null ? List.of() : keys;
@@ -300,9 +306,10 @@ final class UserAccessKeys {
                         e,
                         null);
             }
-            return;
+            return false;
         }
         context.applied(change, "deleted the access keys " + String.join(", ", deleted), null);
+        return true;
     }
 
     /** @return the user's keys, or empty when the user does not exist */

@@ -183,6 +183,42 @@ final class UserStackLifecycle {
     }
 
     /**
+     * Reads the stack about to be deleted, at apply time, before anything of its deletion (its user's keys included) is
+     * sent: someone may have turned on termination protection, or started a stack operation, since planning. Then
+     * CloudFormation would refuse (or race) the DeleteStack after the keys were deleted (whose secrets cannot come
+     * back) and the policy detached, so nothing may be deleted. A stack that is gone, or already being deleted (by an
+     * interrupted apply of this change, whose resume waits for it), may be.
+     *
+     * @param context clients
+     * @param stackId the stack's ARN, as planned
+     * @return why the stack and its user's keys must not be deleted now, naming the fix; empty when they may be
+     */
+    static CompletableFuture<Optional<String>> refusal(ApplyContext context, String stackId) {
+        return describe(context, stackId).thenApply(stack -> {
+            if (stack == null || "DELETE_COMPLETE".equals(stack.stackStatusAsString())) {
+                return Optional.<String>empty();
+            }
+            String status = stack.stackStatusAsString();
+            String name = IamUserStackAccess.STACK_NAME;
+            String kept = "nothing was deleted: the user " + IamUserStackAccess.USER_NAME + "'s access keys and its"
+                    + " policy " + IamUserStackAccess.POLICY_NAME + " are left as they were";
+            if (Boolean.TRUE.equals(stack.enableTerminationProtection())) {
+                return Optional.of("The stack " + name + " (" + stackId + ", " + status + ") has termination"
+                        + " protection enabled since planning, so CloudFormation would refuse to delete it; " + kept
+                        + ". Disable it (aws cloudformation update-termination-protection"
+                        + " --no-enable-termination-protection --stack-name " + name + "), then plan again.");
+            }
+            if (status.endsWith("_IN_PROGRESS") && !status.startsWith("DELETE_")) {
+                return Optional.of("The stack " + name + " (" + stackId + ") is " + status + " since planning: a"
+                        + " stack operation runs, and deleting the stack now would race it; " + kept + ": wait for"
+                        + " it to finish (aws cloudformation describe-stacks --stack-name " + name
+                        + "), then plan again.");
+            }
+            return Optional.<String>empty();
+        });
+    }
+
+    /**
      * Detaches the stack's policy from its user, deletes the stack and waits for it. After an error of either call it
      * reads back ({@link ReadBack}): detached, or the stack gone or being deleted, is what the call was to do; a stack
      * still there after the detach landed is a change that landed in part, hence {@code UNKNOWN}, never {@code
