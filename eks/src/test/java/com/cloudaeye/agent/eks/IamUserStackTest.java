@@ -219,6 +219,27 @@ class IamUserStackTest {
         assertNothingDeleted();
     }
 
+    /**
+     * An uninstall killed after it deleted the keys and detached the policy, then termination protection turned on:
+     * its resume sends nothing, and the stack's outcome is not SKIPPED ("nothing changed") but UNKNOWN, naming the
+     * detached policy and how to re-attach it.
+     */
+    @Test
+    void applyUninstall_whenProtectedAfterAnEarlierAttemptDetachedThePolicy_reportsUnknown_namingTheReattach() {
+        ApplyResult result = applyUninstallSeeing(xmlBody(200, stackXml("CREATE_COMPLETE", true)), false);
+
+        assertThat(result.withOutcome(ResourceResult.Outcome.UNKNOWN))
+                .as(result.toString())
+                .singleElement()
+                .satisfies(r -> {
+                    assertThat(r.change().resourceType()).isEqualTo("AWS::CloudFormation::Stack");
+                    assertThat(r.message())
+                            .hasValueSatisfying(m -> assertThat(m)
+                                    .contains("termination protection", "not attached", "aws iam attach-user-policy"));
+                });
+        assertNothingDeleted();
+    }
+
     /** A stack operation started between planning and applying: neither the keys nor the stack are touched. */
     @ParameterizedTest(name = "{0}")
     @CsvSource({"UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"})
@@ -304,6 +325,24 @@ class IamUserStackTest {
      * stack's ARN (the apply's read) answers {@code atApply}.
      */
     private ApplyResult applyUninstallSeeing(com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder atApply) {
+        return applyUninstallSeeing(atApply, true);
+    }
+
+    /** As {@link #applyUninstallSeeing}, with the stack's policy attached to its user, or not (a detach landed). */
+    private ApplyResult applyUninstallSeeing(
+            com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder atApply, boolean policyAttached) {
+        aws.stubFor(action("ListAttachedUserPolicies")
+                .willReturn(xmlBody(
+                        200,
+                        "<ListAttachedUserPoliciesResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"
+                                + "<ListAttachedUserPoliciesResult><AttachedPolicies>"
+                                + (policyAttached
+                                        ? "<member><PolicyName>CloudAEyeServiceAccountPolicy</PolicyName><PolicyArn>"
+                                                + "arn:aws:iam::123456789012:policy/CloudAEyeServiceAccountPolicy"
+                                                + "</PolicyArn></member>"
+                                        : "")
+                                + "</AttachedPolicies><IsTruncated>false</IsTruncated>"
+                                + "</ListAttachedUserPoliciesResult></ListAttachedUserPoliciesResponse>")));
         aws.stubFor(action("DescribeStacks")
                 .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
                 .willReturn(xmlBody(200, stackXml("CREATE_COMPLETE", false))));

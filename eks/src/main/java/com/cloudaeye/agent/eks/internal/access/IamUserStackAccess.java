@@ -147,7 +147,8 @@ public final class IamUserStackAccess implements EksComponent {
                         Permission.of("cloudformation:DescribeStackEvents", ref.stackArnPattern(STACK_NAME)),
                         // Detached by the installer first, so the user can be deleted on every implementation.
                         Permission.of("iam:DetachUserPolicy", userArn),
-                        // Read only after a DetachUserPolicy error, to see whether it landed.
+                        // Read after a DetachUserPolicy error, to see whether it landed, and when the deletion is
+                        // refused at apply time, to tell whether an interrupted attempt detached the policy.
                         Permission.of("iam:ListAttachedUserPolicies", userArn),
                         // Only when DeleteStack is refused after the detach: the policy is attached again.
                         Permission.of("iam:AttachUserPolicy", userArn),
@@ -303,11 +304,41 @@ public final class IamUserStackAccess implements EksComponent {
             return true;
         }
         LOG.info("Not deleting the stack {} nor its user's keys: {}", stackId, refusal.get());
-        context.skipped(stack, refusal.get());
+        String policyArn =
+                String.valueOf(StackState.fromJson(stack.targetState()).policyArn());
+        String detachedBefore = detachedBefore(context, policyArn);
+        if (detachedBefore == null) {
+            context.skipped(stack, refusal.get());
+        } else {
+            // An earlier, interrupted attempt of this change detached the policy: this is not "nothing changed".
+            context.unknown(stack, refusal.get() + " " + detachedBefore, null, null);
+        }
         for (Change k : keyDeletions) {
             context.skipped(k, refusal.get());
         }
         return false;
+    }
+
+    /**
+     * The stack's deletion is refused at apply time: whether an earlier, interrupted attempt of it (which deletes the
+     * keys, then detaches the policy, then deletes the stack) left the policy detached.
+     *
+     * @return what to add to the refusal when the policy is not attached, or cannot be read; null when it is attached
+     */
+    private static @Nullable String detachedBefore(ApplyContext context, String policyArn) {
+        String reattach = "re-attach it (aws iam attach-user-policy --user-name " + USER_NAME + " --policy-arn "
+                + policyArn + ") to give the user its access back, or resume once the stack can be deleted.";
+        try {
+            return UserStackLifecycle.policyAttached(context, policyArn)
+                    ? null
+                    : "Yet the policy " + policyArn + " is not attached to the user " + USER_NAME + ": an earlier,"
+                            + " interrupted attempt of this uninstall detached it (or someone did since planning): "
+                            + reattach;
+        } catch (RuntimeException e) {
+            return "Whether the policy " + policyArn + " is still attached to the user " + USER_NAME + " could not be"
+                    + " read (" + AwsFailures.describe(e) + "); an earlier, interrupted attempt of this uninstall"
+                    + " may have detached it: if so, " + reattach;
+        }
     }
 
     private static boolean isDeletion(Change c) {
