@@ -61,8 +61,9 @@ final class ReleaseApplier {
         int planned = state.beforeRevision();
         int current = installed.map(InstalledRelease::revision).orElse(0);
         Duration timeout = state.timeout();
-        boolean interrupted =
-                planned == 0 && installed.isPresent() && isInterruptedInstall(change, installed.get(), context);
+        boolean interrupted = planned == 0
+                && installed.isPresent()
+                && isInterruptedInstall(change, installed.get(), connection, context);
         // Helm uninstalls a pending release (a rollback's uninstall of an install killed inside Helm); only an install
         // or upgrade is refused.
         if (!interrupted
@@ -177,8 +178,9 @@ final class ReleaseApplier {
     /**
      * Whether every revision above the change's planned before-revision is its own (one an interrupted attempt of it
      * made, as Helm records the revision before it changes anything: of our chart, with the manifests this change
-     * renders), and there is one: an apply killed inside Helm, then its resume killed inside Helm too, leaves one revision per
-     * attempt (the earlier ones marked failed by the resume that followed). One revision by anyone else among them
+     * renders), and there is one: an upgrade killed inside Helm, then its resume killed inside Helm too, leaves one
+     * revision per attempt (the earlier ones marked failed by the resume that followed); an install leaves revision 1
+     * ({@link #isInterruptedInstall}). One revision by anyone else among them
      * (other values, another chart) and the release is not left as this change's attempts left it. False when the
      * release's revisions cannot be read (a caller's kubeconfig).
      *
@@ -258,9 +260,13 @@ final class ReleaseApplier {
         String namespace = state.namespace();
         String release = state.release();
         if (interrupted) {
-            // Helm refuses to install over a release it left pending: the killed attempt's release goes, with the
-            // objects it made, and the install starts again (in the namespace that attempt created, still this one's).
-            LOG.info("Uninstalling Helm release {}/{}, left pending by an interrupted install", namespace, release);
+            // Helm refuses to install over a release that has a revision: the killed attempts' release goes, with the
+            // objects they made, and the install starts again (in the namespace they created, still this one's).
+            LOG.info(
+                    "Uninstalling Helm release {}/{}, left {} by an interrupted install",
+                    namespace,
+                    release,
+                    installed.map(InstalledRelease::status).orElse("?"));
             AgentChart.uninstall(connection, release, namespace);
         }
         if (change.action() == ChangeAction.DELETE) {
@@ -498,20 +504,19 @@ final class ReleaseApplier {
     }
 
     /**
-     * Whether a first install was interrupted inside Helm (its JVM killed between Helm's release record and the end
-     * of its wait): the release is at revision 1, still {@code pending-install}, with the manifests this change
-     * renders. Without readable manifests (a caller's kubeconfig) nothing is assumed.
+     * Whether a first install was interrupted inside Helm, once or more, and the release is as only its attempts leave
+     * it: not deployed, and every revision this change's own ({@link #onlyOwnRevisionsAbovePlanned}). The install
+     * killed inside Helm leaves revision 1 {@code pending-install} (or {@code failed} or {@code uninstalling}, killed
+     * while Helm's atomic install undid itself). Its resume uninstalls that revision and installs again, so a resume
+     * killed inside Helm too leaves revision 1 {@code uninstalling} (Helm records that before it deletes anything),
+     * no release, or revision 1 {@code pending-install} again. Without readable manifests (a caller's kubeconfig)
+     * nothing is assumed.
      */
-    private static boolean isInterruptedInstall(Change change, InstalledRelease installed, ApplyContext context) {
+    private static boolean isInterruptedInstall(
+            Change change, InstalledRelease installed, ClusterConnection connection, ApplyContext context) {
         return change.action() == ChangeAction.CREATE
-                && installed.revision() == 1
-                && "pending-install".equals(installed.status())
-                && rendersAsPlanned(change, installed, context);
-    }
-
-    /** @return whether the release holds the manifests this change renders; false when they cannot be read */
-    static boolean rendersAsPlanned(Change change, InstalledRelease release, TargetContext context) {
-        return release.manifest().isPresent() && renders(desiredManifests(change, context), release);
+                && !installed.isDeployed()
+                && onlyOwnRevisionsAbovePlanned(change, connection, context);
     }
 
     /** Whether a revision holds the desired manifests; false without readable manifests. */

@@ -20,11 +20,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,6 +40,11 @@ import org.junit.jupiter.api.io.TempDir;
  * object is created, changed and deleted at most once (Helm's release record: created and deleted at most once), and
  * afterwards no file holds the agent token (the killed JVM's Helm values included).
  *
+ * <p>Inside the install and then inside its resume: the resume is killed too, once the API server has carried out its
+ * N-th write (N from the seed), inside the Helm uninstall that clears the killed install's revision (which leaves it
+ * {@code uninstalling}) or the install after it (no release, or revision 1 {@code pending-install} again). A second
+ * resume finishes the install, each object written at most once; a rollback leaves nothing.
+ *
  * <p>During the rollout wait (Helm done and the release deployed, one node's pod never ready): a resume must not take
  * the deployed release for a finished install: it waits for the rollout again and, as it does not complete, reports it
  * failed and uninstalls. A rollback uninstalls. Either way no release, DaemonSet or token Secret is left.
@@ -57,6 +59,12 @@ class HelmCrashIT {
      * ServiceAccount, token Secret, ConfigMap, ClusterRole, ClusterRoleBinding and DaemonSet.
      */
     private static final int WRITES_TO_THE_DAEMONSET = 8;
+    /**
+     * No more than the fewest writes a resume of a killed install makes: its uninstall records the revision
+     * uninstalling and deletes the record (and the objects the killed install made), its install writes the record, six
+     * objects and the record again.
+     */
+    private static final int RESUME_WRITES = 9;
 
     @RegisterExtension
     static final EksOnKubeCluster CLUSTER =
@@ -100,8 +108,8 @@ class HelmCrashIT {
                         .satisfies(
                                 c -> assertThat(c.action()).as(again.toString()).isEqualTo(ChangeAction.NO_OP));
             }
-            assertEachObjectChangedAtMostOnce("the killed apply", killed.writes());
-            assertEachObjectChangedAtMostOnce("the resume", writesSince(mark));
+            AuditedWrites.assertEachObjectChangedAtMostOnce("the killed apply", killed.writes());
+            AuditedWrites.assertEachObjectChangedAtMostOnce("the resume", writesSince(mark));
             assertNoFileHoldsTheToken();
         });
     }
@@ -129,8 +137,60 @@ class HelmCrashIT {
                                 n -> assertThat(n.getMetadata().getDeletionTimestamp())
                                         .isNotNull());
             }
-            assertEachObjectChangedAtMostOnce("the killed apply", killed.writes());
-            assertEachObjectChangedAtMostOnce("the rollback", writesSince(mark));
+            AuditedWrites.assertEachObjectChangedAtMostOnce("the killed apply", killed.writes());
+            AuditedWrites.assertEachObjectChangedAtMostOnce("the rollback", writesSince(mark));
+            assertNoFileHoldsTheToken();
+        });
+    }
+
+    @Test
+    void killedInsideTheHelmInstallAndInsideItsResume_resumeAgain_finishesTheInstall_changingEachObjectAtMostOnce()
+            throws Exception {
+        long seed = Seeds.of().findFirst().orElseThrow();
+        Seeds.run(seed, "eks", "HelmCrashIT", () -> {
+            KilledResume killed =
+                    killInsideTheResume(killInsideTheHelmInstall(seed).journal(), seed);
+            long mark = KubeCluster.auditMark();
+
+            ChildJvm.Result resumed = run("resume", killed.journal(), GOOD_TAG);
+
+            assertThat(resumed.status())
+                    .as(killed.left() + "; the second resume: " + resumed.output())
+                    .isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(resumed.applied()).isEqualTo(1);
+            assertThat(CLUSTER.helmList()).singleElement().satisfies(r -> {
+                assertThat(r.getRevision()).isEqualTo("1");
+                assertThat(r.getStatus()).isEqualTo("deployed");
+            });
+            assertThat(daemonSet())
+                    .isNotNull()
+                    .satisfies(ds -> assertThat(ds.getStatus().getNumberReady()).isEqualTo(3));
+            AuditedWrites.assertEachObjectChangedAtMostOnce("the second resume", writesSince(mark));
+            assertNoFileHoldsTheToken();
+        });
+    }
+
+    @Test
+    void killedInsideTheHelmInstallAndInsideItsResume_rollback_leavesNothing() throws Exception {
+        long seed = Seeds.of().findFirst().orElseThrow();
+        Seeds.run(seed, "eks", "HelmCrashIT", () -> {
+            KilledResume killed =
+                    killInsideTheResume(killInsideTheHelmInstall(seed).journal(), seed);
+
+            ChildJvm.Result rolledBack = run("rollback", killed.journal(), GOOD_TAG);
+
+            assertThat(rolledBack.status())
+                    .as(killed.left() + "; the rollback: " + rolledBack.output())
+                    .isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertNothingLeft();
+            try (KubernetesClient admin = KubeCluster.admin()) {
+                assertThat(admin.namespaces().withName(name).get())
+                        .as("the namespace the killed install created")
+                        .satisfiesAnyOf(
+                                n -> assertThat(n).isNull(),
+                                n -> assertThat(n.getMetadata().getDeletionTimestamp())
+                                        .isNotNull());
+            }
             assertNoFileHoldsTheToken();
         });
     }
@@ -171,15 +231,68 @@ class HelmCrashIT {
         long mark = KubeCluster.auditMark();
         Process child = ChildJvm.startInTempDirectory(
                 HelmApplyInChildJvm.class, log, args("apply", journals, null, GOOD_TAG), childTmp());
+        List<JsonNode> writes = killAfterWrite(child, log, mark, killAfter);
+        String seen =
+                "killed after write " + killAfter + ", the API server carried out: " + AuditedWrites.describe(writes);
+        assertThat(CLUSTER.helmList())
+                .as(seen)
+                .singleElement()
+                .satisfies(r -> assertThat(r.getStatus()).isEqualTo("pending-install"));
+        Path journal;
+        try (Stream<Path> files = Files.list(journals)) {
+            journal = files.findFirst().orElseThrow();
+        }
+        assertInstallInterrupted(journal, seen);
+        try (Stream<Path> files = Files.walk(work.resolve("tmp"))) {
+            assertThat(files.filter(Files::isRegularFile).anyMatch(HelmCrashIT::holdsTheToken))
+                    .as("the killed JVM left its Helm values, with the token, in its private directory")
+                    .isTrue();
+        }
+        return new Killed(journal, writes);
+    }
+
+    /**
+     * Resumes the killed install in a new JVM and kills that too once the API server has carried out the N-th write of
+     * the resume (N from the seed, 1 to 9: the resume's Helm uninstall of the killed install's revision first records
+     * it uninstalling, then deletes the objects and the record; its install after that records revision 1
+     * pending-install, then creates the objects; a kill lands where it lands).
+     *
+     * @return the killed resume's journal, and what it left
+     */
+    private KilledResume killInsideTheResume(Path journal, long seed) throws Exception {
+        int killAfter = 1 + new Random(seed + 1).nextInt(RESUME_WRITES);
+        Path journals = Files.createDirectories(work.resolve("journals-killed-resume"));
+        Path log = work.resolve("killed-resume.log");
+        long mark = KubeCluster.auditMark();
+        Process child = ChildJvm.startInTempDirectory(
+                HelmApplyInChildJvm.class, log, args("resume", journals, journal, GOOD_TAG), childTmp());
+        List<JsonNode> writes = killAfterWrite(child, log, mark, killAfter);
+        String left = "the resume, killed after write " + killAfter + " of " + AuditedWrites.describe(writes)
+                + ", left "
+                + CLUSTER.helmList().stream()
+                        .map(r -> "revision " + r.getRevision() + " " + r.getStatus())
+                        .toList();
+        System.out.println(left);
+        Path resumeJournal;
+        try (Stream<Path> files = Files.list(journals)) {
+            resumeJournal = files.findFirst().orElseThrow();
+        }
+        assertInstallInterrupted(resumeJournal, left);
+        return new KilledResume(resumeJournal, left);
+    }
+
+    /** A killed resume's journal, and what it left (for failure messages). */
+    private record KilledResume(Path journal, String left) {}
+
+    /** Waits until the API server carried out the child's N-th write since the mark, kills it; its writes. */
+    private static List<JsonNode> killAfterWrite(Process child, Path log, long mark, int killAfter) throws Exception {
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (writesSince(mark).size() < killAfter) {
                 assertThat(child.isAlive())
                         .as("the child ended before its write " + killAfter + ":\n" + Files.readString(log))
                         .isTrue();
-                assertThat(System.nanoTime())
-                        .as("write " + killAfter + " of the install")
-                        .isLessThan(deadline);
+                assertThat(System.nanoTime()).as("write " + killAfter).isLessThan(deadline);
                 Thread.sleep(5);
             }
             child.destroyForcibly();
@@ -189,29 +302,18 @@ class HelmCrashIT {
         }
         // A request in flight when the child died is still carried out and audited.
         Thread.sleep(1000);
-        List<JsonNode> writes = writesSince(mark);
-        String seen = "killed after write " + killAfter + ", the API server carried out: " + describe(writes);
         assertThat(Files.readString(log)).as("killed before any result").doesNotContain("RESULT");
-        assertThat(CLUSTER.helmList())
-                .as(seen)
-                .singleElement()
-                .satisfies(r -> assertThat(r.getStatus()).isEqualTo("pending-install"));
-        Path journal;
-        try (Stream<Path> files = Files.list(journals)) {
-            journal = files.findFirst().orElseThrow();
-        }
+        return writesSince(mark);
+    }
+
+    /** The journal says the install started and did not finish. */
+    private static void assertInstallInterrupted(Path journal, String seen) {
         Journal killed = Journal.read(journal);
         assertThat(killed.applied()).as(seen).isEmpty();
         assertThat(killed.interrupted())
                 .as("the journal says the install started and did not finish; " + seen)
                 .singleElement()
                 .satisfies(c -> assertThat(c.action()).isEqualTo(ChangeAction.CREATE));
-        try (Stream<Path> files = Files.walk(work.resolve("tmp"))) {
-            assertThat(files.filter(Files::isRegularFile).anyMatch(HelmCrashIT::holdsTheToken))
-                    .as("the killed JVM left its Helm values, with the token, in its private directory")
-                    .isTrue();
-        }
-        return new Killed(journal, writes);
     }
 
     /** Starts an apply, kills it once Helm has deployed the release and the installer waits for the rollout. */
@@ -265,40 +367,7 @@ class HelmCrashIT {
     }
 
     private static List<JsonNode> writesSince(long mark) {
-        return KubeCluster.audited(USER, mark).stream()
-                .filter(KubeCluster::isWrite)
-                .toList();
-    }
-
-    /**
-     * Every object gets each kind of write (create, update or patch, delete) at most once in one run; Helm's release
-     * record is created and deleted at most once.
-     */
-    private static void assertEachObjectChangedAtMostOnce(String run, List<JsonNode> writes) {
-        Map<String, Long> counts = writes.stream()
-                // Helm's own record of the release, which it updates at each step (uninstalling, deployed).
-                .filter(w -> !(w.path("verb").asText().equals("update")
-                        && w.path("objectRef").path("name").asText().startsWith("sh.helm.release.")))
-                .collect(Collectors.groupingBy(
-                        w -> w.path("verb").asText().replace("patch", "update") + " " + object(w),
-                        TreeMap::new,
-                        Collectors.counting()));
-        assertThat(counts)
-                .as(run + ": " + describe(writes))
-                .isNotEmpty()
-                .allSatisfy((write, n) -> assertThat(n).as(write).isEqualTo(1L));
-    }
-
-    private static String object(JsonNode write) {
-        JsonNode ref = write.path("objectRef");
-        return ref.path("resource").asText() + "/" + ref.path("namespace").asText("-") + "/"
-                + ref.path("name").asText();
-    }
-
-    private static String describe(List<JsonNode> writes) {
-        return writes.stream()
-                .map(w -> w.path("verb").asText() + " " + object(w))
-                .collect(Collectors.joining(", ", "[", "]"));
+        return AuditedWrites.since(USER, mark);
     }
 
     private void assertNoFileHoldsTheToken() throws Exception {

@@ -45,10 +45,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HelmReleaseIT {
     private static final String TOKEN = "tok-real-server-5c1d";
+    private static final String ACCESS_KEY = "AKIDHELMRELEASEIT";
+    private static final String USER = "eks:" + ACCESS_KEY;
 
     @RegisterExtension
     static final EksOnKubeCluster CLUSTER =
-            EksOnKubeCluster.clusterAdmin("AKIDHELMRELEASEIT").releasePerTest("it");
+            EksOnKubeCluster.clusterAdmin(ACCESS_KEY).releasePerTest("it");
 
     @TempDir
     Path journals;
@@ -419,6 +421,116 @@ class HelmReleaseIT {
                     });
         }
         assertThat(releaseSecretStatus(2)).isEqualTo("pending-upgrade");
+    }
+
+    @Test
+    void resume_ofAnInstallKilledInsideHelmTwice_uninstallsWhatTheKilledResumeLeft_andInstallsOnce() {
+        try (AgentInstaller installer = installer(options().build())) {
+            Journal killed = killedInsideHelmTwice(installer);
+            long mark = KubeCluster.auditMark();
+
+            ApplyResult resumed = installer.resume(killed);
+
+            assertThat(resumed.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(r.toString()).isEqualTo(ResourceResult.Outcome.APPLIED);
+                assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m).contains("revision 1 deployed, rolled out to"));
+            });
+            AuditedWrites.assertEachObjectChangedAtMostOnce("the resume", AuditedWrites.since(USER, mark));
+            assertOnlyRevisionDeployed(1);
+            assertThat(daemonSet().getStatus().getNumberReady()).isPositive();
+            assertThat(installer.plan().changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.NO_OP));
+        }
+    }
+
+    @Test
+    void rollback_ofAnInstallKilledInsideHelmTwice_uninstallsIt_andDeletesTheNamespaceItCreated() {
+        try (AgentInstaller installer = installer(options().build())) {
+            Plan rollback = installer.planRollback(killedInsideHelmTwice(installer));
+
+            assertThat(rollback.changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.DELETE));
+            ApplyResult rolledBack = installer.apply(rollback);
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
+        }
+        assertThat(helmList()).isEmpty();
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            assertThat(admin.apps().daemonSets().inNamespace(name).list().getItems())
+                    .isEmpty();
+            assertThat(admin.namespaces().withName(name).get())
+                    .satisfiesAnyOf(
+                            n -> assertThat(n).isNull(),
+                            n -> assertThat(n.getMetadata().getDeletionTimestamp())
+                                    .isNotNull());
+        }
+    }
+
+    @Test
+    void
+            resume_ofAnInstallKilledInsideHelmTwice_whenAnotherHelmsPendingRevisionIsOnTop_skipsWithTheFix_andRollbackToo() {
+        try (AgentInstaller installer = installer(options().build())) {
+            Journal killed = killedInsideHelmTwice(installer);
+            ReleaseState ours =
+                    ReleaseState.fromJson(killed.interrupted().get(0).targetState());
+            ObjectNode theirValues = ours.values().deepCopy();
+            theirValues.putObject("image").put("tag", "3.0.0");
+            leavePending(2, "pending-upgrade", ours.next(1, theirValues, null, null));
+
+            ApplyResult resumed = installer.resume(killed);
+
+            assertThat(resumed.results()).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).as(r.toString()).isEqualTo(ResourceResult.Outcome.SKIPPED);
+                assertThat(r.message())
+                        .hasValueSatisfying(m -> assertThat(m)
+                                .contains(
+                                        "Release " + name + "/" + name + " revision 2 is pending-upgrade",
+                                        "'helm rollback " + name + " 1 -n " + name));
+            });
+            assertThat(installer.planRollback(killed).changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.SKIP);
+                assertThat(c.reason())
+                        .hasValueSatisfying(r -> assertThat(r)
+                                .contains("revision 2 is pending-upgrade", "'helm rollback " + name + " 1 -n "));
+            });
+        }
+        assertThat(releaseSecretStatus(2)).isEqualTo("pending-upgrade");
+        assertThat(releaseSecretStatus(1)).isEqualTo("uninstalling");
+    }
+
+    /**
+     * What an install killed inside Helm, then its resume killed inside Helm too, leave. The install left revision 1
+     * pending-install; its resume uninstalls that revision before installing again, and Helm's uninstall first
+     * records the revision uninstalling, then deletes the objects (the DaemonSet first), then the record. Killed
+     * there: revision 1 uninstalling, the DaemonSet gone, the rest of the objects still there, the journal STARTING.
+     * Made here from a finished install of the plan.
+     */
+    private Journal killedInsideHelmTwice(AgentInstaller installer) {
+        Plan plan = installer.plan();
+        assertThat(installer.apply(plan).isSuccess()).isTrue();
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            io.fabric8.kubernetes.api.model.Secret first = admin.secrets()
+                    .inNamespace(name)
+                    .withName("sh.helm.release.v1." + name + ".v1")
+                    .require();
+            ObjectNode record = (ObjectNode) HelmRecords.decode(first.getData().get("release"));
+            ((ObjectNode) record.get("info"))
+                    .put("status", "uninstalling")
+                    .put("description", "Deletion in progress (or silently failed)");
+            first.getMetadata().getLabels().put("status", "uninstalling");
+            first.getData().put("release", HelmRecords.encode(record));
+            admin.secrets().resource(first).update();
+            admin.apps()
+                    .daemonSets()
+                    .inNamespace(name)
+                    .withName(AgentChart.fullName(name))
+                    .delete();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return startedOnly(plan);
     }
 
     /**
