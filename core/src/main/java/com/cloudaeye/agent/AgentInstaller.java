@@ -121,7 +121,9 @@ public final class AgentInstaller implements AutoCloseable {
      * @return the rollback plan; apply it with {@link #apply(Plan)}
      */
     public Plan planRollback(Journal journal) {
-        Plan.Builder plan = Recovery.rollback(journal, region.id(), this::service, context);
+        Plan.Builder plan = Recovery.rollback(journal, region.id(), this::service, context)
+                .rollsBack(journal.location())
+                .rollsBackLines(journal.lineCount());
         addPreflightPermissions(plan);
         return plan.build();
     }
@@ -130,12 +132,47 @@ public final class AgentInstaller implements AutoCloseable {
      * Applies a plan: every mutating change, scheduled under AWS's rate limits, journaled before and after each
      * mutation. One resource's failure does not stop the others (see {@link AgentInstallerBuilder#maxFailures(int)}).
      *
+     * <p>A rollback plan ({@link #planRollback(Journal)}) of a journal that this installer's {@link S3JournalStore}
+     * holds is applied under that journal's lease, as {@link #rollback(Journal)} applies: refused while the lease of
+     * the worker that wrote it is live (it may still be applying), and refused when the journal has grown since the
+     * plan was made (the run went on, so the plan may miss what it sent since: plan the rollback again).
+     *
      * @param plan a plan made by this installer or read with {@link Plan#fromJson(String)}
      * @return per resource: applied, skipped (why) or failed (why); and the journal
+     * @throws JournalException when a rollback plan's journal is leased by another worker, or has grown since the
+     *     plan was made; nothing was changed
      * @throws ApplyException when the apply could not go on (e.g. the journal is not writable); it carries the result
      */
     public ApplyResult apply(Plan plan) {
+        Optional<String> rolledBack = plan.rollsBack();
+        if (journals instanceof S3JournalStore shared && rolledBack.isPresent() && !plan.isEmpty()) {
+            String location = rolledBack.get();
+            HeldJournalStore held = shared.hold(location); // refused while another worker's lease is live
+            if (held != null) {
+                try {
+                    checkNotGrown(plan, Journal.read(shared, location));
+                } catch (RuntimeException e) {
+                    closeAfterFailure(held, e);
+                    throw e;
+                }
+                return applyHolding(held, location, () -> apply(plan, null, held));
+            }
+        }
         return apply(plan, null, journals);
+    }
+
+    /** Refuses a rollback plan whose journal, read again under its lease, holds more than when it was planned. */
+    private static void checkNotGrown(Plan plan, Journal now) {
+        int planned = plan.rollsBackLines().orElse(now.lineCount());
+        if (now.lineCount() != planned) {
+            throw new JournalException(
+                    "The run that this rollback plan undoes went on after the plan was made: its"
+                            + " journal " + now.location() + " holds " + now.lineCount()
+                            + " lines, the plan was made from "
+                            + planned + ", so the plan may miss what the run sent since. Nothing was changed. Plan the"
+                            + " rollback again (planRollback) and apply the new plan, or roll back with rollback(Journal).",
+                    new IllegalStateException("journal grew"));
+        }
     }
 
     private ApplyResult apply(Plan plan, @Nullable Journal resumed, @Nullable JournalStore store) {

@@ -93,8 +93,10 @@ public final class FleetInstaller implements AutoCloseable {
      * <p>A rollback plan ({@link #planRollback()}, {@link #planRollback(FleetResult)}) is applied as {@link
      * AgentInstaller#apply(Plan)} applies a single region's rollback plan: exactly the planned changes, each checked by
      * its target against the live state first, and journaled, so the rollback can itself be resumed ({@link
-     * #resume()}) or rolled back. Unlike {@link #rollback()}, it does not take the lease of the journal it rolls back
-     * (with an {@link S3JournalStore}): apply it once the run it undoes has stopped.
+     * #resume()}) or rolled back. With an {@link S3JournalStore}, each account-region applies its part under the lease
+     * of the journal it rolls back, as {@link #rollback()} does: refused (reported as that account-region's failure,
+     * nothing changed there) while the worker that wrote the journal holds its lease, or when that run went on after
+     * the plan was made; the others go on.
      *
      * @param plan a plan made by {@link #plan()}, {@link #planUninstall()} or {@link #planRollback()}, or read with
      *     {@link FleetPlan#fromJson(String)}

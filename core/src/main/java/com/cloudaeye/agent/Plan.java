@@ -4,11 +4,14 @@ import com.cloudaeye.agent.internal.PlanTable;
 import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.spi.support.ValueStyle;
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.immutables.value.Value;
@@ -49,6 +52,30 @@ public abstract class Plan {
 
     /** @return plan-wide notes for the reviewer (for example, the Kubernetes permissions an EKS install needs) */
     public abstract List<String> notes();
+
+    /**
+     * For a rollback plan made from a journal ({@link AgentInstaller#planRollback(Journal)}): where that journal is.
+     * When the applying installer's {@link S3JournalStore} holds it, {@link AgentInstaller#apply(Plan)} first takes
+     * the journal's lease, as {@link AgentInstaller#rollback(Journal)} does: refused while the worker that wrote it may
+     * still be applying, and refused if that run went on since the plan was made ({@link #rollsBackLines()}).
+     *
+     * @return the rolled-back journal's location; empty for an install or uninstall plan
+     */
+    @JsonInclude(JsonInclude.Include.NON_ABSENT)
+    @Value.Default
+    public Optional<String> rollsBack() {
+        return Optional.empty();
+    }
+
+    /**
+     * @return how many lines the journal in {@link #rollsBack()} held when this plan was made; an apply that holds the
+     *     journal's lease refuses the plan when the journal has more (the run went on: plan the rollback again)
+     */
+    @JsonInclude(JsonInclude.Include.NON_ABSENT)
+    @Value.Default
+    public OptionalInt rollsBackLines() {
+        return OptionalInt.empty();
+    }
 
     /**
      * The pacing of the installer that made the plan, or that applies it: shown in the table, not part of the JSON

@@ -49,6 +49,27 @@ class PlanTest {
     }
 
     @Test
+    void aRollbackPlan_keepsTheJournalItUndoesInItsJson_andSaysItInItsTable_whileOtherPlansLeaveItOut() {
+        Plan rollback = Plan.builder()
+                .kind(Plan.Kind.ROLLBACK)
+                .region("eu-west-1")
+                .addChanges(Fixtures.update("a"))
+                .rollsBack("s3://journals/runs/1/install.jsonl")
+                .rollsBackLines(7)
+                .build();
+
+        Plan read = Plan.fromJson(rollback.toJson());
+
+        assertThat(read).isEqualTo(rollback);
+        assertThat(read.rollsBack()).hasValue("s3://journals/runs/1/install.jsonl");
+        assertThat(read.rollsBackLines()).hasValue(7);
+        assertThat(rollback.toString())
+                .contains("Rolls back the run of the journal s3://journals/runs/1/install.jsonl");
+        assertThat(plan.toJson()).doesNotContain("rollsBack");
+        assertThat(Plan.fromJson(plan.toJson()).rollsBack()).isEmpty();
+    }
+
+    @Test
     void toJson_matchesTheGoldenFile() {
         Golden.assertMatches(plan.toJson(), "plan.json");
     }

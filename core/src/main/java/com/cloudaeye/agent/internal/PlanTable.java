@@ -45,6 +45,10 @@ public final class PlanTable {
                                                 e.getValue() + " " + e.getKey().label())
                                         .collect(Collectors.joining(", ")))
                 .append(nl);
+        plan.rollsBack()
+                .ifPresent(journal -> out.append("Rolls back the run of the journal ")
+                        .append(journal)
+                        .append(nl));
         int width = plan.changes().stream()
                 .filter(c -> c.action() != ChangeAction.NO_OP)
                 .mapToInt(c -> c.resourceId().length())

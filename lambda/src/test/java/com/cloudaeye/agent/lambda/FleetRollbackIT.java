@@ -248,6 +248,67 @@ class FleetRollbackIT {
         }
     }
 
+    /**
+     * A saved fleet rollback plan applied while one account-region's run is still leased by its worker (it may still
+     * be applying there): that account-region is refused and reported, nothing changes there, and the others roll back;
+     * once the lease ended, its part of the same plan applies.
+     */
+    @Test
+    void appliedRollbackPlan_refusesTheAccountRegionWhoseJournalIsLeased_rollsBackTheOthers_andItLater() {
+        try (FleetInstaller workerA = fleet("worker-a")) {
+            FleetResult installed = workerA.apply(workerA.plan());
+            assertThat(installed.isSuccess()).as(installed.toString()).isTrue();
+        }
+        String heldKey = "runs/run-7/" + HELD + "/install.jsonl";
+
+        try (FleetInstaller workerB = fleet("worker-b")) {
+            FleetPlan saved = FleetPlan.fromJson(workerB.planRollback().toJson());
+            assertThat(saved.failures()).as(saved.toString()).isEmpty();
+            leaseTo(heldKey, "worker-z", Instant.now().plusSeconds(600)); // worker Z acts on that run meanwhile
+
+            FleetResult rolledBack = workerB.apply(saved);
+
+            assertThat(rolledBack.failures()).containsOnlyKeys("222222222222");
+            assertThat(rolledBack.failures().get("222222222222")).containsOnlyKeys("eu-west-1");
+            assertThat(rolledBack.failures().get("222222222222").get("eu-west-1"))
+                    .contains("is owned by worker worker-z")
+                    .contains("Nothing was changed");
+            rolledBack
+                    .results()
+                    .forEach((account, regions) -> regions.forEach((region, result) -> assertThat(result.status())
+                            .as(account + "/" + region)
+                            .isEqualTo(ApplyResult.Status.SUCCEEDED)));
+            lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name -> {
+                FunctionConfiguration now = config(lambda, name);
+                if (at.equals(HELD)) {
+                    assertThat(layerArns(now)).as("refused: " + at).containsExactly(layers.get(at));
+                } else {
+                    assertThat(layerArns(now)).as(at + " " + name).isEmpty();
+                }
+            }));
+
+            leaseTo(heldKey, "worker-z", Instant.now().minusSeconds(1)); // worker Z stopped: its lease ended
+            FleetPlan heldPart = FleetPlan.builder()
+                    .from(saved)
+                    .plans(new TreeMap<>(Map.of(
+                            "222222222222",
+                            new TreeMap<>(Map.of(
+                                    "eu-west-1",
+                                    saved.plans().get("222222222222").get("eu-west-1"))))))
+                    .build();
+            FleetResult later = workerB.apply(heldPart);
+
+            assertThat(later.failures()).as(later.toString()).isEmpty();
+            assertThat(later.results().get("222222222222").get("eu-west-1").status())
+                    .isEqualTo(ApplyResult.Status.SUCCEEDED);
+        }
+        lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name -> {
+            FunctionConfiguration now = config(lambda, name);
+            assertThat(layerArns(now)).as(at + " " + name).isEmpty();
+            assertThat(now.environment().variables()).as(at).isEqualTo(Map.of("STAGE", "prod"));
+        }));
+    }
+
     private List<String> journalKeys() {
         return s3.listObjectsV2Paginator(r -> r.bucket(bucket).prefix("runs/run-7/")).contents().stream()
                 .map(S3Object::key)

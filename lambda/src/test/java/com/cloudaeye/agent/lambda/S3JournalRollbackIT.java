@@ -123,6 +123,143 @@ class S3JournalRollbackIT {
     }
 
     /**
+     * A rollback plan reviewed and saved (its JSON), then applied by another worker: the apply takes the rolled-back
+     * journal's lease as {@code rollback(Journal)} does, so it is refused, with nothing changed, while the worker that
+     * wrote the journal holds a live lease, holds the lease while it applies once that lease expired, and journals
+     * which journal it rolls back.
+     */
+    @Test
+    void appliedRollbackPlan_isRefusedWhileAnotherWorkersLeaseIsLive_andAppliedUnderTheLeaseOnceItExpired()
+            throws Exception {
+        String location = installedByWorkerA();
+        String key = keyOf(location);
+        com.cloudaeye.agent.Plan reviewed;
+        try (AgentInstaller planning = installer("worker-b")) {
+            reviewed =
+                    com.cloudaeye.agent.Plan.fromJson(planning.planRollback(Journal.read(store("worker-b"), location))
+                            .toJson());
+        }
+        assertThat(reviewed.rollsBack())
+                .as("the saved plan names the journal it undoes")
+                .hasValue(location);
+        Instant expires = Instant.now().plusSeconds(3);
+        leaseTo(key, "worker-a", expires); // worker A is applying again (it renews its lease)
+        AtomicReference<String> ownerWhileApplying = new AtomicReference<>("not started");
+        ProgressListener leaseOwner = new ProgressListener() {
+            @Override
+            public void started(com.cloudaeye.agent.Plan plan, int total) {
+                ownerWhileApplying.set(s3.getObjectAsBytes(r -> r.bucket(bucket).key(key))
+                        .response()
+                        .metadata()
+                        .get("cloudaeye-lease-owner"));
+            }
+        };
+
+        try (AgentInstaller workerB = builder("worker-b").listener(leaseOwner).build()) {
+            assertThatThrownBy(() -> workerB.apply(reviewed))
+                    .isInstanceOf(JournalException.class)
+                    .hasMessageContaining(location + " is owned by worker worker-a, whose lease runs until")
+                    .hasMessageContaining("Nothing was changed");
+            assertThat(ownerWhileApplying.get())
+                    .as("refused before the apply started")
+                    .isEqualTo("not started");
+            FUNCTIONS.forEach(name -> assertThat(layers(fixtures.config(name)))
+                    .as("refused: " + name + " keeps the agent")
+                    .containsExactly(layer));
+            assertThat(store("worker-b").list())
+                    .as("no rollback journal was started")
+                    .containsExactly(location);
+
+            while (!Instant.now().isAfter(expires)) {
+                Thread.sleep(100); // waits for the lease to end; nothing here measures time
+            }
+            ApplyResult rolledBack = workerB.apply(reviewed);
+
+            assertThat(rolledBack.status()).as(rolledBack.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(ownerWhileApplying.get())
+                    .as("worker B held the install journal's lease while it applied the rollback plan")
+                    .isEqualTo("worker-b");
+            String rollback = rolledBack.journalLocation().orElseThrow();
+            assertThat(Journal.read(store("worker-b"), rollback).plan().rollsBack())
+                    .hasValue(location);
+            assertThat(s3.getObjectAsBytes(r -> r.bucket(bucket).key(keyOf(rollback)))
+                            .asUtf8String())
+                    .as("the rollback journal names the journal it rolls back, so its resume takes that lease too")
+                    .contains("\"rollsBack\":\"" + location + "\"");
+        }
+        FUNCTIONS.forEach(name -> {
+            FunctionConfiguration config = fixtures.config(name);
+            assertThat(layers(config)).as(name).isEmpty();
+            assertThat(config.environment().variables()).as(name).isEqualTo(Map.of("STAGE", "prod"));
+        });
+        GetObjectResponse after =
+                s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)).response();
+        assertThat(after.metadata()).containsEntry("cloudaeye-lease-owner", "worker-b");
+        assertThat(Long.parseLong(after.metadata().get("cloudaeye-lease-expires")))
+                .as("released once the apply ended")
+                .isLessThanOrEqualTo(Instant.now().toEpochMilli());
+    }
+
+    /**
+     * A rollback plan is made from a run's journal, and the run goes on before the plan is applied (its worker resumes
+     * it and installs on a function the plan does not cover): applying the plan would leave that function installed, so
+     * it is refused, with nothing changed, and the message says to plan again.
+     */
+    @Test
+    void appliedRollbackPlan_ofARunThatWentOnAfterThePlan_isRefused_andANewPlanUndoesAll() {
+        com.cloudaeye.agent.Plan install;
+        try (AgentInstaller planning = installer("worker-a")) {
+            install = planning.plan();
+        }
+        String usersLayer = fixtures.layer("user-utils", Architecture.X86_64);
+        fixtures.lambda.updateFunctionConfiguration(
+                r -> r.functionName("payments").layers(usersLayer));
+        ApplyResult partial;
+        try (AgentInstaller workerA = installer("worker-a")) {
+            partial = workerA.apply(install); // skips payments: changed since its plan
+        }
+        String location = partial.journalLocation().orElseThrow();
+        com.cloudaeye.agent.Plan rollbackPlan;
+        try (AgentInstaller planning = installer("worker-b")) {
+            rollbackPlan = planning.planRollback(Journal.read(store("worker-b"), location));
+        }
+        assertThat(rollbackPlan.mutations())
+                .extracting(Change::resourceId)
+                .singleElement()
+                .satisfies(arn -> assertThat(arn).endsWith(":function:orders"));
+        try (AgentInstaller workerA = installer("worker-a")) {
+            ApplyResult resumed = workerA.resume(Journal.read(store("worker-a"), location));
+            assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        }
+        assertThat(layers(fixtures.config("payments"))).containsExactly(usersLayer, layer);
+
+        try (AgentInstaller workerB = installer("worker-b")) {
+            assertThatThrownBy(() -> workerB.apply(rollbackPlan))
+                    .isInstanceOf(JournalException.class)
+                    .hasMessageContaining("went on after the plan was made")
+                    .hasMessageContaining(location)
+                    .hasMessageContaining("Nothing was changed")
+                    .hasMessageContaining("Plan the rollback again");
+            assertThat(layers(fixtures.config("orders")))
+                    .as("refused: orders keeps the agent")
+                    .containsExactly(layer);
+
+            ApplyResult rolledBack = workerB.apply(workerB.planRollback(Journal.read(store("worker-b"), location)));
+
+            assertThat(rolledBack.status()).as(rolledBack.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        }
+        assertThat(layers(fixtures.config("orders"))).as("rolled back: orders").isEmpty();
+        assertThat(layers(fixtures.config("payments")))
+                .as("rolled back: payments")
+                .containsExactly(usersLayer);
+        assertThat(s3.getObjectAsBytes(r -> r.bucket(bucket).key(keyOf(location)))
+                        .response()
+                        .metadata())
+                .as("the refused apply released the lease it took")
+                .containsEntry("cloudaeye-lease-owner", "worker-b");
+    }
+
+    /**
      * Another worker takes the install journal over right after the rollback's last change was journaled, before the
      * rollback releases its lease: the rollback's result is not lost, and the lease's loss is said.
      */
