@@ -26,4 +26,13 @@ record InstalledRelease(
     boolean isPending() {
         return status.startsWith("pending-");
     }
+
+    /**
+     * @return true when an uninstall of it never finished ({@code uninstalling}; Helm records that before it deletes
+     *     anything): Helm upgrades only a release with a deployed revision and installs only a name not in use, so
+     *     nothing but finishing the uninstall resolves it
+     */
+    boolean isUninstalling() {
+        return "uninstalling".equals(status);
+    }
 }

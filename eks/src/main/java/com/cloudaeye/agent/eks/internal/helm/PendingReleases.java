@@ -4,7 +4,7 @@ import java.util.OptionalInt;
 
 /**
  * What to tell about a release whose latest revision Helm left pending (an install, upgrade or rollback that never
- * finished, ours or another helm's): Helm refuses every other operation on it, and helm-java has no rollback, so the
+ * finished, ours or another helm's) or uninstalling (an uninstall that never finished): Helm refuses every other operation on it, and helm-java has no rollback, so the
  * user runs the fix Helm's own documentation gives.
  */
 final class PendingReleases {
@@ -24,9 +24,15 @@ final class PendingReleases {
                 + "', then plan again (an interrupted apply of this installer is finished by resuming its journal).";
     }
 
-    /** The command that resolves a pending revision: roll back to the deployed revision below it, or uninstall. */
+    /**
+     * The command that resolves a pending revision: roll back to the deployed revision below it, or uninstall; a
+     * revision left uninstalling is someone's uninstall, which only finishing it resolves.
+     */
     private static String fix(
             ClusterConnection connection, String namespace, String release, InstalledRelease pending) {
+        if (pending.isUninstalling()) {
+            return "helm uninstall " + release + " -n " + namespace;
+        }
         OptionalInt deployed = connection
                 .api()
                 .map(api -> api.deployedRevisionBelow(namespace, release, pending.revision()))

@@ -80,8 +80,9 @@ public final class ReleasePlanner implements ComponentPlanner {
                     .addAllAttributes(desired.changesFrom(null))
                     .addAllPermissions(applyPermissions);
             namespaceOnInstall(connection).ifPresent(change::addAttributes);
-        } else if (installed.get().isPending()) {
-            // Helm refuses to change a release left pending; whose interrupted operation it was, a plan cannot tell.
+        } else if (installed.get().isPending() || installed.get().isUninstalling()) {
+            // Helm refuses to change a release left pending or half uninstalled; whose interrupted operation it was, a
+            // plan cannot tell.
             change.action(ChangeAction.SKIP)
                     .reason(PendingReleases.reason(
                             connection, options.namespace(), options.releaseName(), installed.get()));

@@ -501,6 +501,43 @@ class HelmReleaseIT {
     }
 
     /**
+     * A fresh plan (not the interrupted run's resume) over a release whose uninstall never finished (revision 1
+     * uninstalling, left by any helm): Helm neither upgrades it (no deployed revision) nor installs over it (the name
+     * is in use), so the plan skips it with the command that finishes the uninstall, instead of an upgrade that
+     * would fail; once that ran, the plan installs.
+     */
+    @Test
+    void plan_overAReleaseWhoseUninstallNeverFinished_skipsWithTheUninstallCommand_andInstallsOnceItRan() {
+        try (AgentInstaller installer = installer(options().build())) {
+            killedInsideHelmTwice(installer);
+
+            Plan plan = installer.plan();
+
+            assertThat(plan.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.SKIP);
+                assertThat(c.reason())
+                        .hasValueSatisfying(r -> assertThat(r)
+                                .contains(
+                                        "Release " + name + "/" + name + " revision 1 is uninstalling",
+                                        "Run 'helm uninstall " + name + " -n " + name + "'"));
+            });
+            assertThat(releaseSecretStatus(1)).as("planning changed nothing").isEqualTo("uninstalling");
+
+            Helm.uninstall(name)
+                    .withNamespace(name)
+                    .withKubeConfig(KubeCluster.kubeconfig())
+                    .call();
+            Plan again = installer.plan();
+            assertThat(again.changes())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.CREATE));
+            ApplyResult installed = installer.apply(again);
+            assertThat(installed.isSuccess()).as(installed.toString()).isTrue();
+        }
+        assertOnlyRevisionDeployed(1);
+    }
+
+    /**
      * What an install killed inside Helm, then its resume killed inside Helm too, leave. The install left revision 1
      * pending-install; its resume uninstalls that revision before installing again, and Helm's uninstall first
      * records the revision uninstalling, then deletes the objects (the DaemonSet first), then the record. Killed
