@@ -47,13 +47,18 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  *       CLOUDAEYE_JOURNAL_DIR}; {@code CLOUDAEYE_ROLE_TEMPLATE_FILE} to save the member-account role template;
  *   <li>{@code CLOUDAEYE_JOURNAL_BUCKET}: keep the journals in this S3 bucket ({@link S3JournalStore}, one object per
  *       account-region) instead of a local directory, so that another machine can resume or roll back the run;
- *       {@code CLOUDAEYE_JOURNAL_PREFIX} names the run (default {@code runs/<epoch seconds>/}).
+ *       {@code CLOUDAEYE_JOURNAL_PREFIX} names the run (default {@code runs/<epoch seconds>/});
+ *   <li>{@code CLOUDAEYE_FLEET_ROLLBACK=yes}: instead of an install, plan (and with {@code CLOUDAEYE_APPLY=yes}
+ *       apply) the rollback of the run whose journals {@code CLOUDAEYE_JOURNAL_DIR}, or {@code
+ *       CLOUDAEYE_JOURNAL_BUCKET} under that run's {@code CLOUDAEYE_JOURNAL_PREFIX}, hold.
  * </ul>
  *
  * <p>Exit status: 0 when planned (or applied completely), 1 when something failed, 2 when a variable is missing.
  */
 public final class FleetExample {
     static final String JOURNAL_BUCKET = "CLOUDAEYE_JOURNAL_BUCKET";
+    static final String JOURNAL_PREFIX = "CLOUDAEYE_JOURNAL_PREFIX";
+    static final String FLEET_ROLLBACK = "CLOUDAEYE_FLEET_ROLLBACK";
 
     private FleetExample() {}
 
@@ -73,6 +78,15 @@ public final class FleetExample {
         if (x86.isEmpty() && arm.isEmpty()) {
             env.missing(LambdaExample.LAYER_X86_64 + " and/or " + LambdaExample.LAYER_ARM64
                     + ": the CloudAEye layer version ARN, {region} and {account} standing for each one's");
+        }
+        boolean rollback = env.flag(FLEET_ROLLBACK);
+        if (rollback
+                && env.optional(ExampleEnvironment.JOURNAL_DIR).isEmpty()
+                && (env.optional(JOURNAL_BUCKET).isEmpty()
+                        || env.optional(JOURNAL_PREFIX).isEmpty())) {
+            env.missing(ExampleEnvironment.JOURNAL_DIR + ", or " + JOURNAL_BUCKET + " and " + JOURNAL_PREFIX + ": where"
+                    + " the journals of the run that " + FLEET_ROLLBACK + "=yes rolls back are (the prefix the run"
+                    + " printed)");
         }
         if (env.reportMissing(err, "FleetExample")) {
             return 2;
@@ -115,7 +129,7 @@ public final class FleetExample {
             Optional<String> bucket = env.optional(JOURNAL_BUCKET);
             try (S3Client s3 = bucket.isPresent() ? s3(env) : null) {
                 if (s3 != null) {
-                    String prefix = env.optional("CLOUDAEYE_JOURNAL_PREFIX")
+                    String prefix = env.optional(JOURNAL_PREFIX)
                             .orElse("runs/" + Instant.now().getEpochSecond() + "/");
                     fleet.journalStore(S3JournalStore.builder()
                             .client(s3)
@@ -125,7 +139,7 @@ public final class FleetExample {
                     out.println("Journals: s3://" + bucket.get() + "/" + prefix
                             + " (another machine resumes or rolls back the run from there)");
                 }
-                return planAndApply(env, fleet, out);
+                return planAndApply(env, fleet, rollback, out);
             }
         } catch (AgentException | IllegalArgumentException e) {
             err.println("FleetExample failed: " + e.getMessage());
@@ -137,17 +151,18 @@ public final class FleetExample {
         }
     }
 
-    private static int planAndApply(ExampleEnvironment env, FleetInstallerBuilder fleet, PrintStream out)
-            throws IOException {
+    private static int planAndApply(
+            ExampleEnvironment env, FleetInstallerBuilder fleet, boolean rollback, PrintStream out) throws IOException {
         try (FleetInstaller installer = fleet.build()) {
-            FleetPlan plan = installer.plan(); // read-only, every account-region side by side
+            // Read-only, every account-region side by side; a rollback plan from the run's journals.
+            FleetPlan plan = rollback ? installer.planRollback() : installer.plan();
             out.println(plan); // per account-region counts, failures, totals
             plan.requiredPolicies().forEach((account, policy) -> {
                 out.println("The IAM policy account " + account + "'s role needs:");
                 out.println(policy.toJson());
             });
             Optional<String> template = env.optional("CLOUDAEYE_ROLE_TEMPLATE_FILE");
-            if (template.isPresent()) {
+            if (template.isPresent() && !rollback) {
                 Files.writeString(Path.of(template.get()), plan.installerRoleTemplate());
                 out.println("Member-account role template (CloudFormation, StackSet-ready) saved to " + template.get());
             }

@@ -89,6 +89,83 @@ class ExamplesIT {
         assertThat(work.resolve("journals")).as("nothing journaled locally").doesNotExist();
     }
 
+    @Test
+    void fleetExample_withFleetRollback_plansTheRollbackOfTheRunsJournals_changingNothing_thenAppliesIt() {
+        fleetOfTwoMemberAccounts();
+        assertThat(run(FleetExample::run))
+                .as(err.toString(StandardCharsets.UTF_8))
+                .isZero();
+        out.reset();
+        env.put("CLOUDAEYE_FLEET_ROLLBACK", "yes");
+        env.remove("CLOUDAEYE_APPLY");
+
+        assertThat(run(FleetExample::run))
+                .as(err.toString(StandardCharsets.UTF_8))
+                .isZero();
+
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .startsWith("Fleet rollback plan: 2 account-regions planned, 0 failed")
+                .contains("lambda:UpdateFunctionConfiguration")
+                .contains("Nothing was changed. Set CLOUDAEYE_APPLY=yes")
+                .doesNotContain(TOKEN);
+        assertThat(journalFiles())
+                .as("the install's journals; planning journals nothing")
+                .isEqualTo(2);
+        out.reset();
+        env.put("CLOUDAEYE_APPLY", "yes");
+
+        assertThat(run(FleetExample::run))
+                .as(err.toString(StandardCharsets.UTF_8))
+                .isZero();
+
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("Fleet apply succeeded")
+                .doesNotContain(TOKEN);
+        assertThat(journalFiles())
+                .as("and one rollback journal per account-region")
+                .isEqualTo(4);
+        out.reset();
+        env.remove("CLOUDAEYE_FLEET_ROLLBACK");
+        env.remove("CLOUDAEYE_APPLY");
+        assertThat(run(FleetExample::run))
+                .as(err.toString(StandardCharsets.UTF_8))
+                .isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .as("rolled back: the install plan has the work again")
+                .startsWith("Fleet install plan: 2 account-regions planned, 0 failed")
+                .contains("Nothing was changed");
+        assertThat(out.toString(StandardCharsets.UTF_8)).containsPattern("111111111111 +us-east-1 +[1-9]");
+    }
+
+    @Test
+    void fleetExample_withFleetRollback_butNoJournals_namesWhatToSet_andChangesNothing() {
+        fleetOfTwoMemberAccounts();
+        env.remove("CLOUDAEYE_JOURNAL_DIR");
+        env.put("CLOUDAEYE_FLEET_ROLLBACK", "yes");
+        env.put("CLOUDAEYE_JOURNAL_BUCKET", "fleet-journals");
+
+        assertThat(run(FleetExample::run)).isEqualTo(2);
+
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("FleetExample cannot start")
+                .contains("CLOUDAEYE_JOURNAL_DIR, or CLOUDAEYE_JOURNAL_BUCKET and CLOUDAEYE_JOURNAL_PREFIX");
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    /** @return how many journals the fleet wrote below the journal directory */
+    private long journalFiles() {
+        Path journals = work.resolve("journals");
+        if (!Files.exists(journals)) {
+            return 0;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(journals)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".jsonl"))
+                    .count();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Two member accounts in moto, each with the sample functions and layers; the fleet's variables set to apply. */
     private void fleetOfTwoMemberAccounts() {
         String x86 = null;
