@@ -45,7 +45,8 @@ header() {
 echo "Load before the run: $(uptime)"
 case "${1:-quick}" in
   fleet)
-    fleet() { java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=error -Dmoto.endpoint="$endpoint" -cp "$cp" \
+    # BENCH_JAVA_OPTS=-Dfleet.warmUp=true runs each fleet once unmeasured first (a warm JVM's rows).
+    fleet() { java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=error ${BENCH_JAVA_OPTS:-} -Dmoto.endpoint="$endpoint" -cp "$cp" \
       com.cloudaeye.agent.lambda.bench.FleetThroughputBenchmark "$@"; }
     echo "| moto alone | callers | seconds | answered | requests/s | errors |"
     echo "| --- | --- | --- | --- | --- | --- |"
