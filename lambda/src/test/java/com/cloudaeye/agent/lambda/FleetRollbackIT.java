@@ -128,15 +128,7 @@ class FleetRollbackIT {
                     .contains("is owned by worker worker-z")
                     .contains("Nothing was changed");
             assertThat(rolledBack.toString()).contains("222222222222  eu-west-1  failed: ");
-            lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name -> {
-                FunctionConfiguration now = config(lambda, name);
-                if (at.equals(HELD)) {
-                    assertThat(layerArns(now)).as("refused: " + at).containsExactly(layers.get(at));
-                } else {
-                    assertThat(layerArns(now)).as(at + " " + name).isEmpty();
-                    assertThat(now.environment().variables()).as(at).isEqualTo(Map.of("STAGE", "prod"));
-                }
-            }));
+            assertRolledBackExceptTheHeldAccountRegion();
 
             leaseTo(heldKey, "worker-z", Instant.now().minusSeconds(1)); // worker Z stopped: its lease ended
             FleetResult finished = workerB.rollback();
@@ -278,14 +270,7 @@ class FleetRollbackIT {
                     .forEach((account, regions) -> regions.forEach((region, result) -> assertThat(result.status())
                             .as(account + "/" + region)
                             .isEqualTo(ApplyResult.Status.SUCCEEDED)));
-            lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name -> {
-                FunctionConfiguration now = config(lambda, name);
-                if (at.equals(HELD)) {
-                    assertThat(layerArns(now)).as("refused: " + at).containsExactly(layers.get(at));
-                } else {
-                    assertThat(layerArns(now)).as(at + " " + name).isEmpty();
-                }
-            }));
+            assertRolledBackExceptTheHeldAccountRegion();
 
             leaseTo(heldKey, "worker-z", Instant.now().minusSeconds(1)); // worker Z stopped: its lease ended
             FleetPlan heldPart = FleetPlan.builder()
@@ -306,6 +291,19 @@ class FleetRollbackIT {
             FunctionConfiguration now = config(lambda, name);
             assertThat(layerArns(now)).as(at + " " + name).isEmpty();
             assertThat(now.environment().variables()).as(at).isEqualTo(Map.of("STAGE", "prod"));
+        }));
+    }
+
+    /** Asserts every account-region rolled back (its functions as before the install) but {@link #HELD}. */
+    private void assertRolledBackExceptTheHeldAccountRegion() {
+        lambdas.forEach((at, lambda) -> FUNCTIONS.forEach(name -> {
+            FunctionConfiguration now = config(lambda, name);
+            if (at.equals(HELD)) {
+                assertThat(layerArns(now)).as("refused: " + at).containsExactly(layers.get(at));
+            } else {
+                assertThat(layerArns(now)).as(at + " " + name).isEmpty();
+                assertThat(now.environment().variables()).as(at).isEqualTo(Map.of("STAGE", "prod"));
+            }
         }));
     }
 

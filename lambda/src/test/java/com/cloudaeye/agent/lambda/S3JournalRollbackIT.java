@@ -110,13 +110,8 @@ class S3JournalRollbackIT {
             });
             assertThat(rolledBack.journalLocation()).hasValue("s3://" + bucket + "/runs/run-1/rollback.jsonl");
         }
-        GetObjectResponse after =
-                s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)).response();
-        assertThat(after.metadata())
-                .as("worker B held the install journal's lease during the rollback, and released it")
-                .containsEntry("cloudaeye-lease-owner", "worker-b");
-        assertThat(Long.parseLong(after.metadata().get("cloudaeye-lease-expires")))
-                .isLessThanOrEqualTo(Instant.now().toEpochMilli());
+        assertReleasedBy(
+                key, "worker-b", "worker B held the install journal's lease during the rollback, and released it");
         assertThat(Journal.read(storeB, location).applied())
                 .as("the install journal's lines are unchanged")
                 .isEqualTo(journal.applied());
@@ -145,15 +140,7 @@ class S3JournalRollbackIT {
         Instant expires = Instant.now().plusSeconds(3);
         leaseTo(key, "worker-a", expires); // worker A is applying again (it renews its lease)
         AtomicReference<String> ownerWhileApplying = new AtomicReference<>("not started");
-        ProgressListener leaseOwner = new ProgressListener() {
-            @Override
-            public void started(com.cloudaeye.agent.Plan plan, int total) {
-                ownerWhileApplying.set(s3.getObjectAsBytes(r -> r.bucket(bucket).key(key))
-                        .response()
-                        .metadata()
-                        .get("cloudaeye-lease-owner"));
-            }
-        };
+        ProgressListener leaseOwner = leaseOwnerAtStart(key, ownerWhileApplying);
 
         try (AgentInstaller workerB = builder("worker-b").listener(leaseOwner).build()) {
             assertThatThrownBy(() -> workerB.apply(reviewed))
@@ -192,12 +179,7 @@ class S3JournalRollbackIT {
             assertThat(layers(config)).as(name).isEmpty();
             assertThat(config.environment().variables()).as(name).isEqualTo(Map.of("STAGE", "prod"));
         });
-        GetObjectResponse after =
-                s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)).response();
-        assertThat(after.metadata()).containsEntry("cloudaeye-lease-owner", "worker-b");
-        assertThat(Long.parseLong(after.metadata().get("cloudaeye-lease-expires")))
-                .as("released once the apply ended")
-                .isLessThanOrEqualTo(Instant.now().toEpochMilli());
+        assertReleasedBy(key, "worker-b", "released once the apply ended");
     }
 
     /**
@@ -207,18 +189,8 @@ class S3JournalRollbackIT {
      */
     @Test
     void appliedRollbackPlan_ofARunThatWentOnAfterThePlan_isRefused_andANewPlanUndoesAll() {
-        com.cloudaeye.agent.Plan install;
-        try (AgentInstaller planning = installer("worker-a")) {
-            install = planning.plan();
-        }
         String usersLayer = fixtures.layer("user-utils", Architecture.X86_64);
-        fixtures.lambda.updateFunctionConfiguration(
-                r -> r.functionName("payments").layers(usersLayer));
-        ApplyResult partial;
-        try (AgentInstaller workerA = installer("worker-a")) {
-            partial = workerA.apply(install); // skips payments: changed since its plan
-        }
-        String location = partial.journalLocation().orElseThrow();
+        String location = partialRunOfWorkerA(usersLayer).journalLocation().orElseThrow();
         com.cloudaeye.agent.Plan rollbackPlan;
         try (AgentInstaller planning = installer("worker-b")) {
             rollbackPlan = planning.planRollback(Journal.read(store("worker-b"), location));
@@ -352,15 +324,7 @@ class S3JournalRollbackIT {
         leaseTo(key, "worker-c", expires); // worker C acts on the install's run meanwhile
         Journal toResume = Journal.read(store("worker-b"), rollback);
         AtomicReference<String> ownerWhileResuming = new AtomicReference<>("not started");
-        ProgressListener leaseOwner = new ProgressListener() {
-            @Override
-            public void started(com.cloudaeye.agent.Plan plan, int total) {
-                ownerWhileResuming.set(s3.getObjectAsBytes(r -> r.bucket(bucket).key(key))
-                        .response()
-                        .metadata()
-                        .get("cloudaeye-lease-owner"));
-            }
-        };
+        ProgressListener leaseOwner = leaseOwnerAtStart(key, ownerWhileResuming);
 
         try (AgentInstaller workerB = builder("worker-b").listener(leaseOwner).build()) {
             assertThatThrownBy(() -> workerB.resume(toResume))
@@ -384,12 +348,7 @@ class S3JournalRollbackIT {
                     .as("worker B held the install journal's lease while it resumed the rollback")
                     .isEqualTo("worker-b");
         }
-        GetObjectResponse after =
-                s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)).response();
-        assertThat(after.metadata()).containsEntry("cloudaeye-lease-owner", "worker-b");
-        assertThat(Long.parseLong(after.metadata().get("cloudaeye-lease-expires")))
-                .as("released once the resume ended")
-                .isLessThanOrEqualTo(Instant.now().toEpochMilli());
+        assertReleasedBy(key, "worker-b", "released once the resume ended");
     }
 
     /**
@@ -398,19 +357,8 @@ class S3JournalRollbackIT {
      */
     @Test
     void rollback_ofAJournalReadBeforeItsRunWentOn_undoesWhatTheRunSentSince() {
-        // Worker A applies a reviewed plan and finds a layer added to "payments" since planning: it skips it, and the
-        // run has work left.
-        com.cloudaeye.agent.Plan plan;
-        try (AgentInstaller planning = installer("worker-a")) {
-            plan = planning.plan();
-        }
         String usersLayer = fixtures.layer("user-utils", Architecture.X86_64);
-        fixtures.lambda.updateFunctionConfiguration(
-                r -> r.functionName("payments").layers(usersLayer));
-        ApplyResult partial;
-        try (AgentInstaller workerA = installer("worker-a")) {
-            partial = workerA.apply(plan);
-        }
+        ApplyResult partial = partialRunOfWorkerA(usersLayer);
         String location = partial.journalLocation().orElseThrow();
         Journal readByWorkerB = Journal.read(store("worker-b"), location);
         assertThat(readByWorkerB.sent())
@@ -443,17 +391,8 @@ class S3JournalRollbackIT {
      */
     @Test
     void resume_ofAJournalReadBeforeItsRunWentOn_resumesFromTheJournalAsItIsNow() {
-        com.cloudaeye.agent.Plan plan;
-        try (AgentInstaller planning = installer("worker-a")) {
-            plan = planning.plan();
-        }
         String usersLayer = fixtures.layer("user-utils", Architecture.X86_64);
-        fixtures.lambda.updateFunctionConfiguration(
-                r -> r.functionName("payments").layers(usersLayer));
-        ApplyResult partial;
-        try (AgentInstaller workerA = installer("worker-a")) {
-            partial = workerA.apply(plan);
-        }
+        ApplyResult partial = partialRunOfWorkerA(usersLayer);
         String location = partial.journalLocation().orElseThrow();
         Journal readByWorkerB = Journal.read(store("worker-b"), location);
         assertThat(readByWorkerB.unfinished())
@@ -481,6 +420,47 @@ class S3JournalRollbackIT {
                 .as("the finished run is not applied again")
                 .containsExactly(usersLayer);
         assertThat(Journal.read(store("worker-b"), location).unfinished()).isEmpty();
+    }
+
+    /**
+     * Worker A plans the install, then the owner of "payments" adds a layer to it, so worker A's apply of that plan
+     * skips it: the run has work left.
+     *
+     * @return worker A's apply
+     */
+    private ApplyResult partialRunOfWorkerA(String usersLayer) {
+        com.cloudaeye.agent.Plan plan;
+        try (AgentInstaller planning = installer("worker-a")) {
+            plan = planning.plan();
+        }
+        fixtures.lambda.updateFunctionConfiguration(
+                r -> r.functionName("payments").layers(usersLayer));
+        try (AgentInstaller workerA = installer("worker-a")) {
+            return workerA.apply(plan);
+        }
+    }
+
+    /** Asserts that {@code owner} held the journal's lease last and released it (its expiry is past). */
+    private void assertReleasedBy(String key, String owner, String when) {
+        GetObjectResponse after =
+                s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)).response();
+        assertThat(after.metadata()).containsEntry("cloudaeye-lease-owner", owner);
+        assertThat(Long.parseLong(after.metadata().get("cloudaeye-lease-expires")))
+                .as(when)
+                .isLessThanOrEqualTo(Instant.now().toEpochMilli());
+    }
+
+    /** @return a listener that records, when an apply starts, which worker holds the journal's lease */
+    private ProgressListener leaseOwnerAtStart(String key, AtomicReference<String> owner) {
+        return new ProgressListener() {
+            @Override
+            public void started(com.cloudaeye.agent.Plan plan, int total) {
+                owner.set(s3.getObjectAsBytes(r -> r.bucket(bucket).key(key))
+                        .response()
+                        .metadata()
+                        .get("cloudaeye-lease-owner"));
+            }
+        };
     }
 
     private static ApplyResult resultOf(java.util.function.Supplier<ApplyResult> apply) {
