@@ -4,8 +4,8 @@ import java.util.OptionalInt;
 
 /**
  * What to tell about a release whose latest revision Helm left pending (an install, upgrade or rollback that never
- * finished, ours or another helm's) or uninstalling (an uninstall that never finished): Helm refuses every other operation on it, and helm-java has no rollback, so the
- * user runs the fix Helm's own documentation gives.
+ * finished, ours or another helm's) or uninstalling (an uninstall that never finished): Helm refuses every other
+ * operation on it, and helm-java has no rollback, so the user runs the fix Helm's own documentation gives.
  */
 final class PendingReleases {
     private PendingReleases() {}
