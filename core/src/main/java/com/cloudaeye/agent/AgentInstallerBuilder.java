@@ -164,6 +164,15 @@ public final class AgentInstallerBuilder {
         return this;
     }
 
+    /**
+     * Lowers {@link #maxConcurrency(int)} to a fleet member's share of the fleet's calls in flight; a lower value set
+     * with {@link FleetInstallerBuilder#installer} stays.
+     */
+    AgentInstallerBuilder concurrencyAtMost(int share) {
+        this.maxConcurrency = Math.min(maxConcurrency, share);
+        return this;
+    }
+
     /** The agent settings given so far, for {@link FleetInstallerBuilder}'s same-named setter. */
     @Nullable
     AgentSettings agentSettings() {

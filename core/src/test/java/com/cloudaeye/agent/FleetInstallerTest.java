@@ -14,6 +14,9 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.cloudaeye.agent.spi.Quota;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.testing.FakeTarget;
 import com.cloudaeye.agent.testing.FakeTarget.Behaviour;
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -22,8 +25,12 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -601,6 +608,99 @@ class FleetInstallerTest {
                     .contains("ec2:DescribeRegions")
                     .doesNotContain("Deny");
             assertThat(plan.installerRoleTemplate()).as("deterministic").isEqualTo(plan.installerRoleTemplate());
+        }
+    }
+
+    @Test
+    void plan_keepsTheFleetsCallsInFlightWithinMaxCallsInFlight_eachAccountRegionGettingItsShare() {
+        Quota reads = new Quota("fake.reads", 10_000);
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger mostInFlight = new AtomicInteger();
+        // One scheduler per account-region's installer.
+        Map<Object, AtomicInteger> mostPerRegion = Collections.synchronizedMap(new IdentityHashMap<>());
+        // Each account-region's plan sends 12 calls at once, each held 40 ms: as many in flight as its installer
+        // allows.
+        FakeTarget reading = new FakeTarget("fake", null) {
+            @Override
+            public TargetPlan plan(TargetContext context) {
+                AtomicInteger here = new AtomicInteger();
+                AtomicInteger mostHere = mostPerRegion.computeIfAbsent(context.scheduler(), k -> new AtomicInteger());
+                List<CompletableFuture<Integer>> calls = Stream.generate(() -> context.scheduler()
+                                .submit(reads, () -> {
+                                    mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                                    mostHere.accumulateAndGet(here.incrementAndGet(), Math::max);
+                                    sleep(40);
+                                    here.decrementAndGet();
+                                    return inFlight.decrementAndGet();
+                                }))
+                        .limit(12)
+                        .toList();
+                calls.forEach(CompletableFuture::join);
+                return super.plan(context);
+            }
+        }.quotas(reads).resource("a1", Behaviour.APPLY);
+
+        try (FleetInstaller fleet = fleet(reading)
+                .excludeAccounts(DENIED)
+                .maxParallel(4)
+                .maxCallsInFlight(8)
+                .build()) {
+            assertThat(fleet.plan().failures()).isEmpty();
+        }
+
+        assertThat(mostPerRegion).hasSize(4);
+        assertThat(mostPerRegion.values())
+                .as("each of the 4 account-regions at work gets 8 / 4 calls in flight")
+                .allSatisfy(most -> assertThat(most.get()).isEqualTo(2));
+        assertThat(mostInFlight.get()).isBetween(2, 8);
+    }
+
+    @Test
+    void plan_keepsAnInstallersOwnLowerMaxConcurrency_withinTheFleetsShare() {
+        Quota reads = new Quota("fake.reads", 10_000);
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger mostInFlight = new AtomicInteger();
+        FakeTarget reading = new FakeTarget("fake", null) {
+            @Override
+            public TargetPlan plan(TargetContext context) {
+                Stream.generate(() -> context.scheduler().submit(reads, () -> {
+                            mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                            sleep(40);
+                            return inFlight.decrementAndGet();
+                        }))
+                        .limit(6)
+                        .toList()
+                        .forEach(CompletableFuture::join);
+                return super.plan(context);
+            }
+        }.quotas(reads).resource("a1", Behaviour.APPLY);
+
+        try (FleetInstaller fleet = fleet(reading)
+                .excludeAccounts(DENIED)
+                .maxParallel(1)
+                .installer(b -> b.maxConcurrency(1))
+                .build()) {
+            assertThat(fleet.plan().failures()).isEmpty();
+        }
+
+        assertThat(mostInFlight.get())
+                .as("the installer's own 1 is below the fleet's share of 512")
+                .isEqualTo(1);
+    }
+
+    @Test
+    void maxCallsInFlight_belowOne_isRefused() {
+        assertThatThrownBy(() -> FleetInstaller.builder().maxCallsInFlight(0))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("maxCallsInFlight");
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

@@ -92,6 +92,8 @@ public final class FleetSpec {
     public boolean journaling = true;
     /** Account-regions at once. */
     public int maxParallel = 8;
+    /** AWS calls in flight over the account-regions at work; each gets {@code maxCallsInFlight / maxParallel}. */
+    public int maxCallsInFlight = 512;
     /** Fleet-wide failure limit. */
     public int maxFailures = Integer.MAX_VALUE;
     /** Per-account failure limit. */

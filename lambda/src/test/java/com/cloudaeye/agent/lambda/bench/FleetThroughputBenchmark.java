@@ -130,6 +130,9 @@ public final class FleetThroughputBenchmark {
                     .withoutJournal()
                     // -Dfleet.maxParallel=N runs at most N account-regions at once (default: all of them).
                     .maxParallel(Integer.getInteger("fleet.maxParallel", accounts * regions))
+                    // -Dfleet.maxCallsInFlight=N bounds the fleet's calls in flight (default 512: 8 per account-region
+                    // at 20 x 3; 1920 gives each its installer's 32, as before the bound).
+                    .maxCallsInFlight(Integer.getInteger("fleet.maxCallsInFlight", 512))
                     .build()) {
                 LambdaThroughputBenchmark.resetPeakHeap();
                 LiveHeap.start();
