@@ -278,9 +278,10 @@ public final class FleetInstallerBuilder {
     }
 
     /**
-     * Bounds the AWS calls the fleet has in flight at once. Each of the {@link #maxParallel(int)} account-regions at work
-     * gets an equal share ({@code maxCallsInFlight / maxParallel}, at least one), and its installer keeps at most that
-     * many calls in flight (its own {@link AgentInstallerBuilder#maxConcurrency(int)}, 32 by default, when lower). Each
+     * Bounds the AWS calls the fleet has in flight at once. Each account-region at work gets an equal share (at least
+     * one): {@code maxCallsInFlight} over {@link #maxParallel(int)}, or over the fleet's account-regions when the regions
+     * are named and they are fewer. Its installer keeps at most that many calls in flight (its own {@link
+     * AgentInstallerBuilder#maxConcurrency(int)}, 32 by default, when lower). Each
      * call in flight holds a thread while it waits for AWS: 60 account-regions of 32 calls each are 1,920 threads, and
      * on a small machine they cost more CPU than they gain (docs/BENCHMARKS.md: 20 accounts x 3 regions on 2 cores
      * took a fifth less CPU with 8 calls per account-region than with 32, as fast). The default, 512, leaves the
@@ -321,8 +322,7 @@ public final class FleetInstallerBuilder {
      */
     public FleetInstaller build() {
         spec.validate();
-        int callsEach = Math.max(1, spec.maxCallsInFlight / spec.maxParallel);
-        return new FleetInstaller(spec.assemble((installer, limits) ->
-                installer.sharedFailureLimits(limits).fleetMember().concurrencyAtMost(callsEach)));
+        return new FleetInstaller(spec.assemble((installer, limits, callsInFlight) ->
+                installer.sharedFailureLimits(limits).fleetMember().concurrencyAtMost(callsInFlight)));
     }
 }

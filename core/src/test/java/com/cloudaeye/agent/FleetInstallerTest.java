@@ -36,6 +36,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
@@ -611,8 +613,9 @@ class FleetInstallerTest {
         }
     }
 
-    @Test
-    void plan_keepsTheFleetsCallsInFlightWithinMaxCallsInFlight_eachAccountRegionGettingItsShare() {
+    @ParameterizedTest(name = "maxParallel {0}")
+    @ValueSource(ints = {4, 50})
+    void plan_keepsTheFleetsCallsInFlightWithinMaxCallsInFlight_eachAccountRegionGettingItsShare(int maxParallel) {
         Quota reads = new Quota("fake.reads", 10_000);
         AtomicInteger inFlight = new AtomicInteger();
         AtomicInteger mostInFlight = new AtomicInteger();
@@ -642,7 +645,7 @@ class FleetInstallerTest {
 
         try (FleetInstaller fleet = fleet(reading)
                 .excludeAccounts(DENIED)
-                .maxParallel(4)
+                .maxParallel(maxParallel) // 50: more than the fleet's 4 account-regions, which share the 8
                 .maxCallsInFlight(8)
                 .build()) {
             assertThat(fleet.plan().failures()).isEmpty();

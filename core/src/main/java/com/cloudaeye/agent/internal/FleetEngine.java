@@ -48,13 +48,15 @@ public final class FleetEngine implements AutoCloseable {
          * @param region the region
          * @param credentials the account's assumed-role credentials
          * @param limits the failure limits of the fleet operation an apply of it runs for, asked as each apply starts
+         * @param callsInFlight its share of the fleet's calls in flight ({@code FleetEngine.callsEach()})
          * @return a new installer
          */
         AgentInstaller create(
                 String account,
                 Region region,
                 AwsCredentialsProvider credentials,
-                Supplier<List<FailureBudget>> limits);
+                Supplier<List<FailureBudget>> limits,
+                int callsInFlight);
     }
 
     /**
@@ -67,6 +69,7 @@ public final class FleetEngine implements AutoCloseable {
      * @param externalId the external ID the roles require, or null
      * @param sessionName the role session name
      * @param maxParallel account-regions at once
+     * @param maxCallsInFlight AWS calls in flight at once over the account-regions at work
      * @param maxFailures fleet-wide failure limit
      * @param maxFailuresPerAccount per-account failure limit
      */
@@ -78,6 +81,7 @@ public final class FleetEngine implements AutoCloseable {
             @Nullable String externalId,
             String sessionName,
             int maxParallel,
+            int maxCallsInFlight,
             int maxFailures,
             int maxFailuresPerAccount) {}
 
@@ -372,7 +376,22 @@ public final class FleetEngine implements AutoCloseable {
                         Region.of(region),
                         credentials(account),
                         // Each operation's own (FleetRun runs it on this thread): two at once keep theirs apart.
-                        FleetRun::limitsOfThisThread));
+                        FleetRun::limitsOfThisThread,
+                        callsEach()));
+    }
+
+    /**
+     * @return an account-region's share of the fleet's calls in flight: {@code maxCallsInFlight} over the
+     *     account-regions at work at once, which are {@code maxParallel} or, when the regions are named, fewer if the
+     *     fleet has fewer account-regions (with every enabled region, an account's regions are known only once listed)
+     */
+    int callsEach() {
+        long atOnce = settings.maxParallel();
+        if (!settings.regions().isEmpty()) {
+            atOnce = Math.min(
+                    atOnce, (long) accounts().size() * settings.regions().size());
+        }
+        return (int) Math.max(1, settings.maxCallsInFlight() / Math.max(1, atOnce));
     }
 
     /**

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -92,7 +91,7 @@ public final class FleetSpec {
     public boolean journaling = true;
     /** Account-regions at once. */
     public int maxParallel = 8;
-    /** AWS calls in flight over the account-regions at work; each gets {@code maxCallsInFlight / maxParallel}. */
+    /** AWS calls in flight over the account-regions at work, in equal shares ({@code FleetEngine.callsEach()}). */
     public int maxCallsInFlight = 512;
     /** Fleet-wide failure limit. */
     public int maxFailures = Integer.MAX_VALUE;
@@ -231,11 +230,21 @@ public final class FleetSpec {
         }
     }
 
+    /** Makes an installer builder one account-region of the fleet (settings only the public package can make). */
+    public interface Membership {
+        /**
+         * @param installer the account-region's installer builder, with every other setting made
+         * @param limits the failure limits its applies share with the fleet
+         * @param callsInFlight its share of the fleet's calls in flight
+         */
+        void join(AgentInstallerBuilder installer, Supplier<List<FailureBudget>> limits, int callsInFlight);
+    }
+
     /**
-     * @param shareLimits hands an installer builder the failure limits its applies share with the fleet
+     * @param membership makes each installer builder a member of the fleet
      * @return the fleet's parts, from validated settings
      */
-    public Assembled assemble(BiConsumer<AgentInstallerBuilder, Supplier<List<FailureBudget>>> shareLimits) {
+    public Assembled assemble(Membership membership) {
         Region home = home();
         AwsCredentialsProvider given = credentials;
         AwsCredentialsProvider caller = given != null ? given : defaultCredentials.get();
@@ -276,17 +285,18 @@ public final class FleetSpec {
                         externalId,
                         session,
                         maxParallel,
+                        maxCallsInFlight,
                         maxFailures,
                         maxFailuresPerAccount),
                 client,
                 calls,
-                (account, region, assumed, limits) -> {
+                (account, region, assumed, limits, callsInFlight) -> {
                     AgentInstallerBuilder installer = AgentInstaller.builder();
                     settings.forEach(step -> step.accept(installer));
                     placed.forEach(step -> step.apply(installer, account, region));
                     made.forEach(t -> installer.target(t.apply(account, region)));
                     installer.region(region).credentialsProvider(assumed);
-                    shareLimits.accept(installer, limits);
+                    membership.join(installer, limits, callsInFlight);
                     if (store != null) {
                         installer.journalStore(store.below(account).below(region.id()));
                     } else {
