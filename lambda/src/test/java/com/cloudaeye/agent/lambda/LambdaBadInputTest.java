@@ -364,6 +364,13 @@ class LambdaBadInputTest {
                         a -> a.logsEndpoint("http://logs.example.cloudaeye.com"),
                         orders,
                         "allowInsecureEndpoint(true)"),
+                // The install's own record of the variables it added: as an option, every install would overwrite
+                // it with the option's value (losing which variables uninstall may remove), and no re-plan is empty.
+                install(
+                        "option named as the install's record",
+                        a -> a.putOptions(LambdaTarget.INSTALLED_VARIABLES, "CLOUDAEYE_LOG_LEVEL"),
+                        orders,
+                        "'" + LambdaTarget.INSTALLED_VARIABLES + "' is a variable the installer sets itself"),
                 install("glob matching nothing", a -> {}, b -> b.functions("zzz-*"), "matches functions=[zzz-*]"));
     }
 
