@@ -190,6 +190,55 @@ class LambdaWireMockTest {
         }
     }
 
+    /**
+     * A function Lambda is still creating (State {@code Pending}, e.g. while it sets up VPC network interfaces, which
+     * can take minutes) refuses every update with {@code ResourceConflictException} until it is {@code Active}; its
+     * {@code LastUpdateStatus} is not {@code InProgress}. The apply waits for it to become Active and then sends the
+     * update once, instead of re-sending it after each read that still shows it Pending (which, with the conflict
+     * retries spent within about two seconds, reported a function being created as FAILED).
+     */
+    @Test
+    void apply_whenTheFunctionIsStillBeingCreated_waitsUntilItIsActive_beforeSendingTheUpdateAgain() {
+        String pending = getFunction("a", "r1", "Successful")
+                .replace("\"State\":\"Active\"", "\"State\":\"Pending\",\"StateReasonCode\":\"Creating\"");
+        String scenario = "creating";
+        List<String> states = List.of(Scenario.STARTED, "read 1", "read 2", "read 3");
+        for (int i = 0; i < states.size(); i++) {
+            // The plan's read, then three more while Lambda is still creating the function.
+            aws.stubFor(get(urlPathMatching(fn("a")))
+                    .inScenario(scenario)
+                    .whenScenarioStateIs(states.get(i))
+                    .willReturn(okJson(pending))
+                    .willSetStateTo(i + 1 < states.size() ? states.get(i + 1) : "active"));
+            aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                    .inScenario(scenario)
+                    .whenScenarioStateIs(states.get(i))
+                    .willReturn(error(
+                            409,
+                            "ResourceConflictException",
+                            "The operation cannot be performed at this time. The function is currently in the"
+                                    + " following state: Pending")));
+        }
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario(scenario)
+                .whenScenarioStateIs("active")
+                .willReturn(okJson(getFunction("a", "r1", "Successful"))));
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario(scenario)
+                .whenScenarioStateIs("active")
+                .willReturn(okJson(function("a", "r2", "Successful"))));
+        stubPublish("a");
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(aws.findAll(putRequestedFor(urlPathMatching(fn("a") + "/configuration"))))
+                    .as("one update refused while Pending, then one once the function is Active; none re-sent while"
+                            + " it is still Pending")
+                    .hasSize(2);
+        }
+    }
+
     @Test
     void apply_withoutRevisionIds_whenTheUpdateInProgressAddedALayer_reportsIt_andSendsNoSecondUpdate() {
         String planned = getFunction("a", "r1", "Successful").replace("\"RevisionId\":\"r1\",", "");
