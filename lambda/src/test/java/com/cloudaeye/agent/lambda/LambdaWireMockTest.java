@@ -531,6 +531,57 @@ class LambdaWireMockTest {
         }
     }
 
+    /**
+     * Lambda's refusal of an environment over its 4 KB limit quotes the whole environment it measured, the token and
+     * every user value in it ({@code String measured: {...}}). The outcome (failed when the read-back shows nothing
+     * landed, unknown when the read-back fails too) says why, and neither it, the journal nor the result holds a value.
+     */
+    @Test
+    void apply_whenLambdaRefusesTheEnvironment_quotingIt_reportsWhy_withoutTheTokenOrAnyValue() throws Exception {
+        String measured = "Lambda was unable to configure your environment variables because the environment"
+                + " variables you have provided exceeded the 4KB limit. String measured:"
+                + " {\\\"CLOUDAEYE_API_TOKEN\\\":\\\"tok-123\\\",\\\"CLOUDAEYE_LOGS_ENDPOINT\\\":"
+                + "\\\"https://logs.example.cloudaeye.com\\\",\\\"STAGE\\\":\\\"user-secret-value\\\"}";
+        aws.stubFor(get(urlPathMatching(fn("a"))).willReturn(okJson(getFunction("a", "r1", "Successful"))));
+        aws.stubFor(get(urlPathMatching(fn("b")))
+                .inScenario("b")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(okJson(getFunction("b", "r1", "Successful")))
+                .willSetStateTo("planned"));
+        aws.stubFor(get(urlPathMatching(fn("b")))
+                .inScenario("b")
+                .whenScenarioStateIs("planned")
+                .willReturn(error(403, "AccessDeniedException", "not allowed to read it back")));
+        for (String name : List.of("a", "b")) {
+            aws.stubFor(put(urlPathMatching(fn(name) + "/configuration"))
+                    .willReturn(error(400, "InvalidParameterValueException", measured)));
+        }
+        try (AgentInstaller installer = installer("a", "b")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.results())
+                    .hasSize(2)
+                    .allSatisfy(r -> assertThat(r.message().orElseThrow())
+                            .contains("InvalidParameterValueException", "exceeded the 4KB limit")
+                            .doesNotContain("tok-123", "user-secret-value"));
+            assertThat(result.withOutcome(Outcome.FAILED))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.change().resourceId()).endsWith(":function:a"));
+            assertThat(result.withOutcome(Outcome.UNKNOWN))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.change().resourceId()).endsWith(":function:b"));
+            assertThat(result.toString() + result.toJson()).doesNotContain("tok-123", "user-secret-value");
+            try (var files = java.nio.file.Files.walk(journals)) {
+                for (Path file :
+                        files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                    assertThat(java.nio.file.Files.readString(file))
+                            .as("journal %s", file)
+                            .doesNotContain("tok-123", "user-secret-value");
+                }
+            }
+        }
+    }
+
     @Test
     void apply_whenTheUpdatesAnswerIsLost_andTheReadBackFailsToo_reportsItUnknown_andRollbackIncludesIt() {
         stubLostUpdate("a", error(403, "AccessDeniedException", "not allowed to read it back"));
