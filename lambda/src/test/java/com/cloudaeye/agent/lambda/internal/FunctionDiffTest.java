@@ -89,6 +89,34 @@ class FunctionDiffTest {
         assertThat(change.reason().orElse("")).contains("upgrade");
     }
 
+    /**
+     * Only an older version of our layer is replaced: a newer one (an install with a later layer, by another team's
+     * installer, say) is kept rather than downgraded to the configured version, and the plan says so.
+     */
+    @Test
+    void install_whenANewerVersionOfOurLayerIsThere_keepsIt_insteadOfDowngradingIt() {
+        String oursNewer = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:cloudaeye:9";
+        Map<String, String> env = Map.of(ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN);
+
+        Change upToDate = diff(false).install(function(List.of(USER_LAYER, oursNewer), env), AGENT, List.of());
+
+        assertThat(upToDate.action()).isEqualTo(ChangeAction.NO_OP);
+        assertThat(upToDate.reason().orElse(""))
+                .contains(oursNewer + " is newer than the configured " + OURS + ": kept");
+
+        Change newEndpoint = diff(false)
+                .install(
+                        function(
+                                List.of(USER_LAYER, oursNewer, OTHER_LAYER),
+                                Map.of(ENDPOINT_VARIABLE, "https://old.example", TOKEN_VARIABLE, TOKEN)),
+                        AGENT,
+                        List.of());
+
+        assertThat(newEndpoint.action()).isEqualTo(ChangeAction.UPDATE);
+        assertThat(state(newEndpoint).layers()).containsExactly(USER_LAYER, oursNewer, OTHER_LAYER);
+        assertThat(newEndpoint.reason()).hasValue("new settings for the agent already installed (its layer stays)");
+    }
+
     @Test
     void install_whenOnlyTheTokenDiffers_isATokenRotation_namedWithoutTheToken() {
         String oldToken = "old-token-xyz-789";
