@@ -307,6 +307,27 @@ class FunctionDiffTest {
                 .doesNotContain("https://mine.example");
     }
 
+    /**
+     * A rollback of an uninstall puts the agent's variables back. When the user added variables since, that may take
+     * the environment over Lambda's 4 KB limit, which Lambda refuses: the rollback skips the function with the size
+     * and the fix, as the install does, instead of planning an update that cannot land.
+     */
+    @Test
+    void rollback_ofAnAppliedUninstall_whenTheEnvironmentWouldPassLambdasLimit_skips_withTheSizeAndTheFix() {
+        Map<String, String> installedEnv = Map.of("APP", "1", ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN);
+        Change uninstalled = diff(false).uninstall(function(List.of(USER_LAYER, OURS), installedEnv));
+        // Since the uninstall, the user's variables have grown to just under the limit on their own.
+        Map<String, String> grown = Map.of("APP", "1", "BIG", "x".repeat(FunctionDiff.MAX_ENVIRONMENT_BYTES - 40));
+        assertThat(FunctionDiff.environmentBytes(grown)).isLessThanOrEqualTo(FunctionDiff.MAX_ENVIRONMENT_BYTES);
+
+        Change rollback = new RollbackDiff(OUR_NAMES)
+                .rollback(uninstalled, function(List.of(USER_LAYER), grown), Secret.of(TOKEN));
+
+        assertThat(rollback.action()).as(rollback.toString()).isEqualTo(ChangeAction.SKIP);
+        assertThat(rollback.reason().orElse("")).contains("over Lambda's 4 KB limit", "free ", "not restored");
+        assertThat(Json.compact(rollback) + rollback).doesNotContain(TOKEN);
+    }
+
     @Test
     void rollback_ofAnAppliedUninstall_withoutTheRemovedToken_isNotRestored_andSaysHow() {
         Map<String, String> installedEnv = Map.of(ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN);
