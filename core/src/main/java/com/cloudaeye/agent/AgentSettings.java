@@ -27,6 +27,9 @@ public abstract class AgentSettings {
     /** Where the Lambda target keeps a user's value it replaced (its own variables, never an option). */
     private static final String SAVED_PREFIX = "CLOUDAEYE_SAVED__";
 
+    /** Where the Lambda target records the names of the variables an install added (its own, never an option). */
+    private static final String INSTALLED_VARIABLES = "CLOUDAEYE_INSTALLED_VARIABLES";
+
     /** The longest endpoint accepted. */
     public static final int MAX_ENDPOINT_LENGTH = 2048;
 
@@ -117,7 +120,10 @@ public abstract class AgentSettings {
                         + "' would overwrite the application's own variable (and uninstall would remove it). Pass"
                         + " the agent's own option, e.g. " + OPTION_PREFIX + "LOG_LEVEL.");
             }
-            if (k.equals(ENDPOINT_VARIABLE) || k.startsWith(TOKEN_VARIABLE) || k.startsWith(SAVED_PREFIX)) {
+            if (k.equals(ENDPOINT_VARIABLE)
+                    || k.startsWith(TOKEN_VARIABLE)
+                    || k.startsWith(SAVED_PREFIX)
+                    || k.equals(INSTALLED_VARIABLES)) {
                 throw new ConfigurationException("Agent option name '" + k + "' is a variable the installer sets"
                         + " itself: pass the endpoint with logsEndpoint(...) and the token with apiToken(...) (or the"
                         + " target's token reference), not as an option.");

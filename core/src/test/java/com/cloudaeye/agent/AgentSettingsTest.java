@@ -98,7 +98,8 @@ class AgentSettingsTest {
                 "CLOUDAEYE_API_TOKEN",
                 "CLOUDAEYE_API_TOKEN_ARN",
                 "CLOUDAEYE_LOGS_ENDPOINT",
-                "CLOUDAEYE_SAVED__NODE_OPTIONS"
+                "CLOUDAEYE_SAVED__NODE_OPTIONS",
+                "CLOUDAEYE_INSTALLED_VARIABLES"
             })
     void option_namedLikeAVariableTheInstallerSets_isRefused(String name) {
         assertThatThrownBy(() -> AgentSettings.builder()

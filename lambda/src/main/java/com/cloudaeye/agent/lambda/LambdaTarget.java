@@ -16,6 +16,7 @@ import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
 import com.cloudaeye.agent.spi.support.IacAwareTargetBuilder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashSet;
@@ -189,7 +190,7 @@ public final class LambdaTarget implements Target {
          * @return this
          */
         public Builder addFunctions(String... namesArnsOrGlobs) {
-            names.addAll(List.of(namesArnsOrGlobs));
+            names.addAll(Arrays.asList(namesArnsOrGlobs)); // a null is refused by build(), by name
             return this;
         }
 
@@ -211,7 +212,7 @@ public final class LambdaTarget implements Target {
          * @return this
          */
         public Builder exclude(String... nameGlobs) {
-            excludes.addAll(List.of(nameGlobs));
+            excludes.addAll(Arrays.asList(nameGlobs));
             return this;
         }
 
@@ -274,7 +275,7 @@ public final class LambdaTarget implements Target {
          * @return this
          */
         public Builder addMoveAliases(String... aliasNamesOrGlobs) {
-            moveAliases.addAll(List.of(aliasNamesOrGlobs));
+            moveAliases.addAll(Arrays.asList(aliasNamesOrGlobs));
             return this;
         }
 
@@ -330,6 +331,10 @@ public final class LambdaTarget implements Target {
             if (names.isEmpty() && patterns.isEmpty()) {
                 throw new ConfigurationException("The Lambda target selects no function: call .functions(\"*\") for"
                         + " all, or name them with .functions(\"my-function\", ...).");
+            }
+            if (patterns.contains(null)) {
+                throw new ConfigurationException("A null pattern was given to .functionsMatching(...): pass a"
+                        + " regular expression of names, e.g. Pattern.compile(\"orders-.*\").");
             }
             SettingsCheck.functions(names, excludes);
             SettingsCheck.layers(layers);

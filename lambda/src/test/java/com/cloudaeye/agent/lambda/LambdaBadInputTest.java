@@ -89,6 +89,24 @@ class LambdaBadInputTest {
                         "bad exclude",
                         b -> b.functions("*").exclude("a/b").layer(Architecture.X86_64, layer),
                         "not a function name glob"),
+                // A variable read with System.getenv that is not set, in a script: a clear error, not a
+                // NullPointerException from inside build().
+                bad(
+                        "null function name",
+                        b -> b.functions((String) null).layer(Architecture.X86_64, layer),
+                        "An empty function name was given to .functions(...)"),
+                bad(
+                        "null alias to move",
+                        b -> b.functions("*").moveAliases((String) null).layer(Architecture.X86_64, layer),
+                        "given to .moveAliases(...) is not an alias name"),
+                bad(
+                        "null exclude",
+                        b -> b.functions("*").exclude((String) null).layer(Architecture.X86_64, layer),
+                        "An empty exclude was given to .exclude(...)"),
+                bad(
+                        "null pattern",
+                        b -> b.functionsMatching(null).layer(Architecture.X86_64, layer),
+                        "A null pattern was given to .functionsMatching(...)"),
                 bad("no layer", b -> b.functions("*"), ".layer(Architecture.X86_64"),
                 bad(
                         "malformed layer",
@@ -364,6 +382,13 @@ class LambdaBadInputTest {
                         a -> a.logsEndpoint("http://logs.example.cloudaeye.com"),
                         orders,
                         "allowInsecureEndpoint(true)"),
+                // The install's own record of the variables it added: as an option, every install would overwrite
+                // it with the option's value (losing which variables uninstall may remove), and no re-plan is empty.
+                install(
+                        "option named as the install's record",
+                        a -> a.putOptions(LambdaTarget.INSTALLED_VARIABLES, "CLOUDAEYE_LOG_LEVEL"),
+                        orders,
+                        "'" + LambdaTarget.INSTALLED_VARIABLES + "' is a variable the installer sets itself"),
                 install("glob matching nothing", a -> {}, b -> b.functions("zzz-*"), "matches functions=[zzz-*]"));
     }
 

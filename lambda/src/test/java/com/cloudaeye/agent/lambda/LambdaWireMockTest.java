@@ -190,6 +190,55 @@ class LambdaWireMockTest {
         }
     }
 
+    /**
+     * A function Lambda is still creating (State {@code Pending}, e.g. while it sets up VPC network interfaces, which
+     * can take minutes) refuses every update with {@code ResourceConflictException} until it is {@code Active}; its
+     * {@code LastUpdateStatus} is not {@code InProgress}. The apply waits for it to become Active and then sends the
+     * update once, instead of re-sending it after each read that still shows it Pending (which, with the conflict
+     * retries spent within about two seconds, reported a function being created as FAILED).
+     */
+    @Test
+    void apply_whenTheFunctionIsStillBeingCreated_waitsUntilItIsActive_beforeSendingTheUpdateAgain() {
+        String pending = getFunction("a", "r1", "Successful")
+                .replace("\"State\":\"Active\"", "\"State\":\"Pending\",\"StateReasonCode\":\"Creating\"");
+        String scenario = "creating";
+        List<String> states = List.of(Scenario.STARTED, "read 1", "read 2", "read 3");
+        for (int i = 0; i < states.size(); i++) {
+            // The plan's read, then three more while Lambda is still creating the function.
+            aws.stubFor(get(urlPathMatching(fn("a")))
+                    .inScenario(scenario)
+                    .whenScenarioStateIs(states.get(i))
+                    .willReturn(okJson(pending))
+                    .willSetStateTo(i + 1 < states.size() ? states.get(i + 1) : "active"));
+            aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                    .inScenario(scenario)
+                    .whenScenarioStateIs(states.get(i))
+                    .willReturn(error(
+                            409,
+                            "ResourceConflictException",
+                            "The operation cannot be performed at this time. The function is currently in the"
+                                    + " following state: Pending")));
+        }
+        aws.stubFor(get(urlPathMatching(fn("a")))
+                .inScenario(scenario)
+                .whenScenarioStateIs("active")
+                .willReturn(okJson(getFunction("a", "r1", "Successful"))));
+        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
+                .inScenario(scenario)
+                .whenScenarioStateIs("active")
+                .willReturn(okJson(function("a", "r2", "Successful"))));
+        stubPublish("a");
+        try (AgentInstaller installer = installer("a")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(aws.findAll(putRequestedFor(urlPathMatching(fn("a") + "/configuration"))))
+                    .as("one update refused while Pending, then one once the function is Active; none re-sent while"
+                            + " it is still Pending")
+                    .hasSize(2);
+        }
+    }
+
     @Test
     void apply_withoutRevisionIds_whenTheUpdateInProgressAddedALayer_reportsIt_andSendsNoSecondUpdate() {
         String planned = getFunction("a", "r1", "Successful").replace("\"RevisionId\":\"r1\",", "");
@@ -479,6 +528,57 @@ class LambdaWireMockTest {
             assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.FAILED);
             assertThat(result.results().get(0).message())
                     .hasValue("ServiceException: connection reset after the update");
+        }
+    }
+
+    /**
+     * Lambda's refusal of an environment over its 4 KB limit quotes the whole environment it measured, the token and
+     * every user value in it ({@code String measured: {...}}). The outcome (failed when the read-back shows nothing
+     * landed, unknown when the read-back fails too) says why, and neither it, the journal nor the result holds a value.
+     */
+    @Test
+    void apply_whenLambdaRefusesTheEnvironment_quotingIt_reportsWhy_withoutTheTokenOrAnyValue() throws Exception {
+        String measured = "Lambda was unable to configure your environment variables because the environment"
+                + " variables you have provided exceeded the 4KB limit. String measured:"
+                + " {\\\"CLOUDAEYE_API_TOKEN\\\":\\\"tok-123\\\",\\\"CLOUDAEYE_LOGS_ENDPOINT\\\":"
+                + "\\\"https://logs.example.cloudaeye.com\\\",\\\"STAGE\\\":\\\"user-secret-value\\\"}";
+        aws.stubFor(get(urlPathMatching(fn("a"))).willReturn(okJson(getFunction("a", "r1", "Successful"))));
+        aws.stubFor(get(urlPathMatching(fn("b")))
+                .inScenario("b")
+                .whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(okJson(getFunction("b", "r1", "Successful")))
+                .willSetStateTo("planned"));
+        aws.stubFor(get(urlPathMatching(fn("b")))
+                .inScenario("b")
+                .whenScenarioStateIs("planned")
+                .willReturn(error(403, "AccessDeniedException", "not allowed to read it back")));
+        for (String name : List.of("a", "b")) {
+            aws.stubFor(put(urlPathMatching(fn(name) + "/configuration"))
+                    .willReturn(error(400, "InvalidParameterValueException", measured)));
+        }
+        try (AgentInstaller installer = installer("a", "b")) {
+            ApplyResult result = installer.apply(installer.plan());
+
+            assertThat(result.results())
+                    .hasSize(2)
+                    .allSatisfy(r -> assertThat(r.message().orElseThrow())
+                            .contains("InvalidParameterValueException", "exceeded the 4KB limit")
+                            .doesNotContain("tok-123", "user-secret-value"));
+            assertThat(result.withOutcome(Outcome.FAILED))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.change().resourceId()).endsWith(":function:a"));
+            assertThat(result.withOutcome(Outcome.UNKNOWN))
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.change().resourceId()).endsWith(":function:b"));
+            assertThat(result.toString() + result.toJson()).doesNotContain("tok-123", "user-secret-value");
+            try (var files = java.nio.file.Files.walk(journals)) {
+                for (Path file :
+                        files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                    assertThat(java.nio.file.Files.readString(file))
+                            .as("journal %s", file)
+                            .doesNotContain("tok-123", "user-secret-value");
+                }
+            }
         }
     }
 

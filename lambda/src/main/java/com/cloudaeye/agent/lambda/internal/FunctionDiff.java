@@ -91,9 +91,13 @@ final class FunctionDiff {
         List<String> before = FunctionPlanner.layerArns(config);
         List<String> after = new ArrayList<>();
         boolean ours = false;
+        String keptNewer = null;
         for (String l : before) {
             if (ourLayerNames.contains(Arns.layerName(l))) {
-                if (!ours) {
+                if (!ours && layerArn != null && newerVersion(l, layerArn)) {
+                    keptNewer = l; // never downgraded: a newer version of the configured layer stays
+                    after.add(l);
+                } else if (!ours) {
                     after.add(layerArn); // replaces an older version of ours, in place
                 }
                 ours = true;
@@ -219,7 +223,13 @@ final class FunctionDiff {
                             + (size - MAX_ENVIRONMENT_BYTES) + " bytes of variables, then plan again");
         }
         if (after.equals(before) && set.isEmpty() && remove.isEmpty() && save.isEmpty()) {
-            return noOp(arn, "the agent is installed and up to date");
+            return noOp(
+                    arn,
+                    keptNewer == null
+                            ? "the agent is installed and up to date"
+                            : "the agent is installed with these settings, and its layer " + keptNewer
+                                    + " is newer than the configured " + layerArn + ": kept (uninstall first to"
+                                    + " install an older version)");
         }
         if (!after.equals(before)) {
             attributes.add(0, AttributeChange.of("Layers", layerList(before), layerList(after)));
@@ -250,6 +260,12 @@ final class FunctionDiff {
             change.reason(reinstallReason(!after.equals(before), set.keySet(), remove, save));
         }
         return change.build();
+    }
+
+    /** @return whether {@code installed} is a later version of the same layer as {@code configured} */
+    private static boolean newerVersion(String installed, String configured) {
+        return Arns.layerName(installed).equals(Arns.layerName(configured))
+                && Arns.layerVersion(installed) > Arns.layerVersion(configured);
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.LastUpdateStatus;
+import software.amazon.awssdk.services.lambda.model.State;
 import software.amazon.awssdk.services.lambda.model.UpdateFunctionConfigurationResponse;
 
 /** Waits for a function's update to finish: polls {@code GetFunction} (its own quota) with growing delays. */
@@ -53,7 +54,10 @@ final class FunctionPoller {
                 .build());
     }
 
-    /** Polls GetFunction (its own quota) with growing delays until no update is in progress. */
+    /**
+     * Polls GetFunction (its own quota) with growing delays until no update is in progress and the function is not
+     * {@code Pending} (still being created: Lambda refuses every update and publish until it is {@code Active}).
+     */
     CompletableFuture<FunctionConfiguration> waitUntilIdle(String arn, Duration firstDelay) {
         long deadline = System.nanoTime() + UPDATE_TIMEOUT.toNanos();
         return poll(arn, firstDelay, deadline);
@@ -78,13 +82,16 @@ final class FunctionPoller {
                         return CompletableFuture.<FunctionConfiguration>failedFuture(cause);
                     }
                     FunctionConfiguration config = response.configuration();
-                    if (config.lastUpdateStatus() != LastUpdateStatus.IN_PROGRESS) {
+                    boolean pending = config.state() == State.PENDING;
+                    if (config.lastUpdateStatus() != LastUpdateStatus.IN_PROGRESS && !pending) {
                         return CompletableFuture.completedFuture(config);
                     }
                     if (System.nanoTime() > deadline) {
-                        return CompletableFuture.<FunctionConfiguration>failedFuture(new AgentException("The update"
-                                + " of " + arn + " is still in progress after " + UPDATE_TIMEOUT.toMinutes()
-                                + " minutes: check the function in the Lambda console, then plan again."));
+                        return CompletableFuture.<FunctionConfiguration>failedFuture(new AgentException((pending
+                                        ? "Function " + arn + " is still Pending (being created)"
+                                        : "The update of " + arn + " is still in progress")
+                                + " after " + UPDATE_TIMEOUT.toMinutes() + " minutes: check the function in"
+                                + " the Lambda console, then plan again."));
                     }
                     return poll(arn, nextDelay, deadline);
                 });

@@ -2,6 +2,7 @@ package com.cloudaeye.agent.lambda.internal;
 
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.lambda.LambdaTarget;
 import com.cloudaeye.agent.spi.ApplyContext;
 import com.cloudaeye.agent.spi.CallScheduler;
 import com.cloudaeye.agent.spi.support.AsyncWindow;
@@ -15,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.BiFunction;
 import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
 import software.amazon.awssdk.services.lambda.model.LastUpdateStatus;
@@ -154,7 +156,7 @@ public final class FunctionUpdater {
                                 .layers(state.layers())
                                 .environment(e -> e.variables(env)))),
                 (UpdateFunctionConfigurationResponse response, Throwable error) -> {
-                    Throwable cause = unwrap(error);
+                    Throwable cause = withoutValues(unwrap(error), env.get(LambdaTarget.TOKEN_VARIABLE));
                     if (cause == null) {
                         return poller.settled(arn, response)
                                 .exceptionallyCompose(readError -> CompletableFuture.failedFuture(unknown(
@@ -391,6 +393,45 @@ public final class FunctionUpdater {
             CompletableFuture<T> future, BiFunction<T, Throwable, CompletableFuture<U>> handler) {
         return future.handle(handler).thenCompose(f -> f);
     }
+
+    /**
+     * Lambda refuses an environment over its 4 KB limit quoting every variable it measured ({@code String measured:
+     * {...}}): the token and the function's own values. The error that goes on to results, journals and logs is the
+     * same AWS error (type, code, status, request id) with what follows {@code String measured:} left out and the
+     * token sent masked.
+     *
+     * @param error the update's error, unwrapped; null when it succeeded
+     * @param tokenSent the value of the token variable in the environment sent, or null
+     * @return the error, or a copy of it without the values
+     */
+    static @Nullable Throwable withoutValues(@Nullable Throwable error, @Nullable String tokenSent) {
+        if (!(error instanceof AwsServiceException aws)
+                || aws.awsErrorDetails() == null
+                || aws.awsErrorDetails().errorMessage() == null) {
+            return error;
+        }
+        String message = aws.awsErrorDetails().errorMessage();
+        String masked = message;
+        int measured = masked.indexOf(MEASURED);
+        if (measured >= 0) {
+            masked = masked.substring(0, measured + MEASURED.length())
+                    + " (the environment sent, left out: it holds the token and the function's own values)";
+        }
+        if (tokenSent != null && !tokenSent.isEmpty()) {
+            masked = masked.replace(tokenSent, Secret.REDACTED);
+        }
+        if (masked.equals(message)) {
+            return error;
+        }
+        return aws.toBuilder()
+                .message(masked)
+                .awsErrorDetails(
+                        aws.awsErrorDetails().toBuilder().errorMessage(masked).build())
+                .build();
+    }
+
+    /** Where Lambda's refusal of an environment over 4 KB starts quoting it. */
+    private static final String MEASURED = "String measured:";
 
     private static @Nullable Throwable unwrap(@Nullable Throwable error) {
         return error == null ? null : AwsFailures.unwrap(error);

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
@@ -152,6 +153,18 @@ final class RollbackDiff {
                 .restore(restore)
                 .presentBefore(FunctionState.present(env, set.keySet(), remove, save, restore))
                 .build();
+        // The live variables may have grown since the apply: Lambda refuses more than 4 KB (quoting them all), so such
+        // a restore is not planned, as an install of that function would not be. A token is set only when the agent
+        // settings hold it (restoreToken).
+        int size = FunctionDiff.environmentBytes(
+                UpdateChecks.desiredEnvironment(env, state, () -> Objects.requireNonNull(agentToken, "agentToken")));
+        if (size > FunctionDiff.MAX_ENVIRONMENT_BYTES) {
+            return FunctionDiff.skip(
+                    arn,
+                    "not restored: its environment would be " + size + " bytes, over Lambda's 4 KB limit (its"
+                            + " variables changed since the apply): free " + (size - FunctionDiff.MAX_ENVIRONMENT_BYTES)
+                            + " bytes of variables, then plan the rollback again");
+        }
         return FunctionDiff.update(arn, state, attributes)
                 .addAllWarnings(warnings)
                 .build();

@@ -44,6 +44,10 @@ public final class SettingsCheck {
             }
         }
         for (String e : excludes) {
+            if (e == null || e.isBlank()) {
+                throw new ConfigurationException(
+                        "An empty exclude was given to .exclude(...): pass a function name glob, e.g. \"legacy-*\".");
+            }
             if (!Arns.NAME_OR_GLOB.matcher(e).matches()) {
                 throw new ConfigurationException("Exclude '" + e + "' is not a function name glob: use letters,"
                         + " digits, '-', '_', '*' and '?'.");

@@ -89,6 +89,34 @@ class FunctionDiffTest {
         assertThat(change.reason().orElse("")).contains("upgrade");
     }
 
+    /**
+     * Only an older version of our layer is replaced: a newer one (an install with a later layer, by another team's
+     * installer, say) is kept rather than downgraded to the configured version, and the plan says so.
+     */
+    @Test
+    void install_whenANewerVersionOfOurLayerIsThere_keepsIt_insteadOfDowngradingIt() {
+        String oursNewer = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":layer:cloudaeye:9";
+        Map<String, String> env = Map.of(ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN);
+
+        Change upToDate = diff(false).install(function(List.of(USER_LAYER, oursNewer), env), AGENT, List.of());
+
+        assertThat(upToDate.action()).isEqualTo(ChangeAction.NO_OP);
+        assertThat(upToDate.reason().orElse(""))
+                .contains(oursNewer + " is newer than the configured " + OURS + ": kept");
+
+        Change newEndpoint = diff(false)
+                .install(
+                        function(
+                                List.of(USER_LAYER, oursNewer, OTHER_LAYER),
+                                Map.of(ENDPOINT_VARIABLE, "https://old.example", TOKEN_VARIABLE, TOKEN)),
+                        AGENT,
+                        List.of());
+
+        assertThat(newEndpoint.action()).isEqualTo(ChangeAction.UPDATE);
+        assertThat(state(newEndpoint).layers()).containsExactly(USER_LAYER, oursNewer, OTHER_LAYER);
+        assertThat(newEndpoint.reason()).hasValue("new settings for the agent already installed (its layer stays)");
+    }
+
     @Test
     void install_whenOnlyTheTokenDiffers_isATokenRotation_namedWithoutTheToken() {
         String oldToken = "old-token-xyz-789";
@@ -277,6 +305,27 @@ class FunctionDiffTest {
         assertThat(Json.compact(rollback) + rollback + Json.compact(uninstalled))
                 .doesNotContain(TOKEN)
                 .doesNotContain("https://mine.example");
+    }
+
+    /**
+     * A rollback of an uninstall puts the agent's variables back. When the user added variables since, that may take
+     * the environment over Lambda's 4 KB limit, which Lambda refuses: the rollback skips the function with the size
+     * and the fix, as the install does, instead of planning an update that cannot land.
+     */
+    @Test
+    void rollback_ofAnAppliedUninstall_whenTheEnvironmentWouldPassLambdasLimit_skips_withTheSizeAndTheFix() {
+        Map<String, String> installedEnv = Map.of("APP", "1", ENDPOINT_VARIABLE, ENDPOINT, TOKEN_VARIABLE, TOKEN);
+        Change uninstalled = diff(false).uninstall(function(List.of(USER_LAYER, OURS), installedEnv));
+        // Since the uninstall, the user's variables have grown to just under the limit on their own.
+        Map<String, String> grown = Map.of("APP", "1", "BIG", "x".repeat(FunctionDiff.MAX_ENVIRONMENT_BYTES - 40));
+        assertThat(FunctionDiff.environmentBytes(grown)).isLessThanOrEqualTo(FunctionDiff.MAX_ENVIRONMENT_BYTES);
+
+        Change rollback = new RollbackDiff(OUR_NAMES)
+                .rollback(uninstalled, function(List.of(USER_LAYER), grown), Secret.of(TOKEN));
+
+        assertThat(rollback.action()).as(rollback.toString()).isEqualTo(ChangeAction.SKIP);
+        assertThat(rollback.reason().orElse("")).contains("over Lambda's 4 KB limit", "free ", "not restored");
+        assertThat(Json.compact(rollback) + rollback).doesNotContain(TOKEN);
     }
 
     @Test
