@@ -97,6 +97,12 @@ public final class EcsTarget implements Target {
         return "EcsTarget " + selection;
     }
 
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
     /** Builds an {@link EcsTarget}; validation happens in {@link #build()}. */
     public static final class Builder extends IacAwareTargetBuilder<Builder> {
         private @Nullable String cluster;
@@ -144,7 +150,7 @@ public final class EcsTarget implements Target {
         /**
          * Leaves out services that match one of these, even when selected otherwise. Appends.
          *
-         * @param patterns service names or glob patterns to leave alone, e.g. {@code legacy-*}
+         * @param patterns service names, ARNs or glob patterns to leave alone, e.g. {@code legacy-*}
          * @return this
          */
         public Builder exclude(String... patterns) {
@@ -226,6 +232,19 @@ public final class EcsTarget implements Target {
             if (services.isEmpty() || services.stream().anyMatch(s -> s == null || s.isBlank())) {
                 throw new ConfigurationException("The ECS target for cluster " + cluster + " selects no service:"
                         + " pass names, ARNs or patterns with .services(\"api\", \"worker-*\") or .services(\"*\").");
+            }
+            // A service ARN names its cluster (service/<cluster>/<name>); the target reads every service from its own
+            // cluster by name, so an ARN of another cluster would select that cluster's namesake instead.
+            String clusterName = cluster.substring(cluster.lastIndexOf('/') + 1);
+            for (String s : concat(services, excludes)) {
+                int at = s.startsWith("arn:") ? s.indexOf(":service/") : -1;
+                String[] path = at < 0 ? new String[0] : s.substring(at + 1).split("/");
+                if (path.length == 3 && !path[1].equals(clusterName)) {
+                    throw new ConfigurationException("The ECS target for cluster " + clusterName + " names " + s
+                            + ", a service of cluster " + path[1] + ": a target covers one cluster. Pass only services"
+                            + " of cluster " + clusterName + ", and plan cluster " + path[1]
+                            + " with its own target, one installer per cluster.");
+                }
             }
             if (sidecar == null) {
                 throw new ConfigurationException("The ECS target for cluster " + cluster + " has no log router: set"

@@ -97,4 +97,20 @@ class EcsBadInputIT {
             assertThat(installer.plan().mutations()).hasSize(2);
         }
     }
+
+    @Test
+    void excludeByArn_leavesThatServiceOut_asExcludeByNameDoes() {
+        String legacy =
+                moto.service("prod", "legacy", moto.fargate("legacy", "256", "512", MotoEcs.app("app", 128, 256)));
+        try (AgentInstaller installer = MotoEcs.installer(MotoEcs.target()
+                        .services("web", "legacy")
+                        .exclude(legacy)
+                        .build())
+                .build()) {
+            assertThat(installer.plan().changes())
+                    .extracting(c -> c.resourceId())
+                    .noneMatch(id -> id.contains("legacy"))
+                    .anyMatch(id -> id.endsWith("service/prod/web"));
+        }
+    }
 }

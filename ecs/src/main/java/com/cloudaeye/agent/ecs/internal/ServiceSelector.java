@@ -69,8 +69,11 @@ final class ServiceSelector {
                 throw patternsOnly && wanted.isEmpty() ? new NothingSelectedException(why) : new PlanningException(why);
             }
         }
-        List<Pattern> excludes =
-                selection.excludes().stream().map(Globs::toPattern).collect(Collectors.toList());
+        // Names are matched, so an excluded ARN counts by its name, as a selected one does.
+        List<Pattern> excludes = selection.excludes().stream()
+                .map(ServiceSelector::lastSegment)
+                .map(Globs::toPattern)
+                .collect(Collectors.toList());
         List<String> names = wanted.stream()
                 .filter(n -> excludes.stream().noneMatch(p -> p.matcher(n).matches()))
                 .collect(Collectors.toList());
