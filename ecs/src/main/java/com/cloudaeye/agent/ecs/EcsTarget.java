@@ -8,6 +8,7 @@ import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
+import com.cloudaeye.agent.spi.support.Globs;
 import com.cloudaeye.agent.spi.support.IacAwareTargetBuilder;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -228,6 +229,13 @@ public final class EcsTarget implements Target {
             if (cluster == null || cluster.isBlank()) {
                 throw new ConfigurationException(
                         "The ECS target has no cluster: set it with EcsTarget.builder().cluster(\"my-cluster\").");
+            }
+            if (Globs.isGlob(cluster)) {
+                // No cluster has such a name: planning would only say the cluster does not exist, and a fleet would
+                // take that as nothing to change in every region.
+                throw new ConfigurationException("The ECS target's cluster '" + cluster + "' is a pattern, but a target"
+                        + " covers one cluster, named by its name or ARN: plan each cluster with its own target, one"
+                        + " installer per cluster.");
             }
             if (services.isEmpty() || services.stream().anyMatch(s -> s == null || s.isBlank())) {
                 throw new ConfigurationException("The ECS target for cluster " + cluster + " selects no service:"

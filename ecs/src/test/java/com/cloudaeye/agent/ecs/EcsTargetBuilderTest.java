@@ -178,4 +178,19 @@ class EcsTargetBuilderTest {
                 .build();
         assertThat(sameCluster.toString()).contains("service/prod/api");
     }
+
+    @Test
+    void clusterPattern_isAConfigurationError_sayingATargetCoversOneNamedCluster() {
+        for (String pattern : new String[] {"*", "prod-*"}) {
+            assertThatThrownBy(() -> EcsTarget.builder()
+                            .cluster(pattern)
+                            .services("*")
+                            .sidecar(s -> s.image("x"))
+                            .build())
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("'" + pattern + "'")
+                    .hasMessageContaining("one cluster")
+                    .hasMessageContaining("one installer per cluster");
+        }
+    }
 }
