@@ -193,4 +193,24 @@ class EcsTargetBuilderTest {
                     .hasMessageContaining("one installer per cluster");
         }
     }
+
+    @Test
+    void apiTokenSecretArn_whoseServiceAndResourceTypeDisagree_isAConfigurationError() {
+        for (String arn : new String[] {
+            "arn:aws:ssm:us-east-1:123456789012:secret:cloudaeye-token",
+            "arn:aws:secretsmanager:us-east-1:123456789012:parameter/cloudaeye/token"
+        }) {
+            assertThatThrownBy(() -> LogRouter.builder()
+                            .image("x")
+                            .apiTokenSecretArn(arn)
+                            .build())
+                    .as(arn)
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("not the ARN of a Secrets Manager secret or an SSM parameter");
+        }
+        LogRouter.builder()
+                .image("x")
+                .apiTokenSecretArn("arn:aws:secretsmanager:us-east-1:123456789012:secret:cloudaeye-token:token::")
+                .build();
+    }
 }
