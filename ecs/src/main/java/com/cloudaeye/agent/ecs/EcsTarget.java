@@ -192,7 +192,8 @@ public final class EcsTarget implements Target {
         /**
          * Waits, after each service update, until its deployment completes or fails, polling every 15 seconds.
          *
-         * @param timeout how long to wait per service before reporting it as failed
+         * @param timeout how long to wait per service before reporting it {@code UNKNOWN} (updated, rollout not
+         *     confirmed: ECS keeps deploying, and a rollback moves it back)
          * @return this
          */
         public Builder waitForStable(Duration timeout) {
@@ -200,7 +201,8 @@ public final class EcsTarget implements Target {
         }
 
         /**
-         * @param timeout how long to wait per service before reporting it as failed
+         * @param timeout how long to wait per service before reporting it {@code UNKNOWN} (updated, rollout not
+         *     confirmed: ECS keeps deploying, and a rollback moves it back)
          * @param pollInterval how often to read the deployment's state
          * @return this
          */
