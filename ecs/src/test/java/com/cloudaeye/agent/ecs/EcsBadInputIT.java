@@ -113,4 +113,18 @@ class EcsBadInputIT {
                     .anyMatch(id -> id.endsWith("service/prod/web"));
         }
     }
+
+    @Test
+    void serviceArnOfAnotherRegion_isAPlanningError_namingTheRegions_withoutAnyCall() {
+        String elsewhere = "arn:aws:ecs:eu-west-1:123456789012:service/prod/web";
+        try (AgentInstaller installer =
+                MotoEcs.installer(MotoEcs.target().services(elsewhere).build()).build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining(elsewhere)
+                    .hasMessageContaining("eu-west-1")
+                    .hasMessageContaining("us-east-1");
+            assertThat(installer.calls().keySet()).noneMatch(call -> call.startsWith("ecs:"));
+        }
+    }
 }
