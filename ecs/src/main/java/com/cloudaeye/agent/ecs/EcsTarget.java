@@ -8,6 +8,7 @@ import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
+import com.cloudaeye.agent.spi.support.Globs;
 import com.cloudaeye.agent.spi.support.IacAwareTargetBuilder;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -97,6 +98,12 @@ public final class EcsTarget implements Target {
         return "EcsTarget " + selection;
     }
 
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
     /** Builds an {@link EcsTarget}; validation happens in {@link #build()}. */
     public static final class Builder extends IacAwareTargetBuilder<Builder> {
         private @Nullable String cluster;
@@ -144,7 +151,7 @@ public final class EcsTarget implements Target {
         /**
          * Leaves out services that match one of these, even when selected otherwise. Appends.
          *
-         * @param patterns service names or glob patterns to leave alone, e.g. {@code legacy-*}
+         * @param patterns service names, ARNs or glob patterns to leave alone, e.g. {@code legacy-*}
          * @return this
          */
         public Builder exclude(String... patterns) {
@@ -185,7 +192,8 @@ public final class EcsTarget implements Target {
         /**
          * Waits, after each service update, until its deployment completes or fails, polling every 15 seconds.
          *
-         * @param timeout how long to wait per service before reporting it as failed
+         * @param timeout how long to wait per service before reporting it {@code UNKNOWN} (updated, rollout not
+         *     confirmed: ECS keeps deploying, and a rollback moves it back)
          * @return this
          */
         public Builder waitForStable(Duration timeout) {
@@ -193,7 +201,8 @@ public final class EcsTarget implements Target {
         }
 
         /**
-         * @param timeout how long to wait per service before reporting it as failed
+         * @param timeout how long to wait per service before reporting it {@code UNKNOWN} (updated, rollout not
+         *     confirmed: ECS keeps deploying, and a rollback moves it back)
          * @param pollInterval how often to read the deployment's state
          * @return this
          */
@@ -223,9 +232,29 @@ public final class EcsTarget implements Target {
                 throw new ConfigurationException(
                         "The ECS target has no cluster: set it with EcsTarget.builder().cluster(\"my-cluster\").");
             }
+            if (Globs.isGlob(cluster)) {
+                // No cluster has such a name: planning would only say the cluster does not exist, and a fleet would
+                // take that as nothing to change in every region.
+                throw new ConfigurationException("The ECS target's cluster '" + cluster + "' is a pattern, but a target"
+                        + " covers one cluster, named by its name or ARN: plan each cluster with its own target, one"
+                        + " installer per cluster.");
+            }
             if (services.isEmpty() || services.stream().anyMatch(s -> s == null || s.isBlank())) {
                 throw new ConfigurationException("The ECS target for cluster " + cluster + " selects no service:"
                         + " pass names, ARNs or patterns with .services(\"api\", \"worker-*\") or .services(\"*\").");
+            }
+            // A service ARN names its cluster (service/<cluster>/<name>); the target reads every service from its own
+            // cluster by name, so an ARN of another cluster would select that cluster's namesake instead.
+            String clusterName = cluster.substring(cluster.lastIndexOf('/') + 1);
+            for (String s : concat(services, excludes)) {
+                int at = s.startsWith("arn:") ? s.indexOf(":service/") : -1;
+                String[] path = at < 0 ? new String[0] : s.substring(at + 1).split("/");
+                if (path.length == 3 && !path[1].equals(clusterName)) {
+                    throw new ConfigurationException("The ECS target for cluster " + clusterName + " names " + s
+                            + ", a service of cluster " + path[1] + ": a target covers one cluster. Pass only services"
+                            + " of cluster " + clusterName + ", and plan cluster " + path[1]
+                            + " with its own target, one installer per cluster.");
+                }
             }
             if (sidecar == null) {
                 throw new ConfigurationException("The ECS target for cluster " + cluster + " has no log router: set"

@@ -133,7 +133,8 @@ public abstract class LogRouter {
                     + " CloudWatch Logs group name: use up to 512 letters, digits and . - _ / #.");
         }
         apiTokenSecretArn().ifPresent(arn -> {
-            if (!arn.matches("arn:[a-z-]+:(secretsmanager|ssm):[a-z0-9-]+:\\d{12}:(secret:|parameter/).+")) {
+            if (!arn.matches(
+                    "arn:[a-z-]+:(secretsmanager:[a-z0-9-]+:\\d{12}:secret:|ssm:[a-z0-9-]+:\\d{12}:parameter/).+")) {
                 throw new ConfigurationException("The API token secret '" + arn + "' is not the ARN of a Secrets"
                         + " Manager secret or an SSM parameter: pass e.g."
                         + " arn:aws:secretsmanager:us-east-1:123456789012:secret:cloudaeye-token.");

@@ -97,4 +97,34 @@ class EcsBadInputIT {
             assertThat(installer.plan().mutations()).hasSize(2);
         }
     }
+
+    @Test
+    void excludeByArn_leavesThatServiceOut_asExcludeByNameDoes() {
+        String legacy =
+                moto.service("prod", "legacy", moto.fargate("legacy", "256", "512", MotoEcs.app("app", 128, 256)));
+        try (AgentInstaller installer = MotoEcs.installer(MotoEcs.target()
+                        .services("web", "legacy")
+                        .exclude(legacy)
+                        .build())
+                .build()) {
+            assertThat(installer.plan().changes())
+                    .extracting(c -> c.resourceId())
+                    .noneMatch(id -> id.contains("legacy"))
+                    .anyMatch(id -> id.endsWith("service/prod/web"));
+        }
+    }
+
+    @Test
+    void serviceArnOfAnotherRegion_isAPlanningError_namingTheRegions_withoutAnyCall() {
+        String elsewhere = "arn:aws:ecs:eu-west-1:123456789012:service/prod/web";
+        try (AgentInstaller installer =
+                MotoEcs.installer(MotoEcs.target().services(elsewhere).build()).build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(PlanningException.class)
+                    .hasMessageContaining(elsewhere)
+                    .hasMessageContaining("eu-west-1")
+                    .hasMessageContaining("us-east-1");
+            assertThat(installer.calls().keySet()).noneMatch(call -> call.startsWith("ecs:"));
+        }
+    }
 }

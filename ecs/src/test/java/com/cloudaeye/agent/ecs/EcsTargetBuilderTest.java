@@ -147,4 +147,70 @@ class EcsTargetBuilderTest {
         assertThat(replaced.toString()).contains("services [api, worker-*]").doesNotContain("old-one");
         assertThat(appended.toString()).contains("services [api, worker-*]");
     }
+
+    @Test
+    void serviceArnOfAnotherCluster_isAConfigurationError_namingBothClustersAndTheFix() {
+        String staging = "arn:aws:ecs:us-east-1:123456789012:service/staging/api";
+        assertThatThrownBy(() -> EcsTarget.builder()
+                        .cluster("prod")
+                        .services("web", staging)
+                        .sidecar(s -> s.image("x"))
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining(staging)
+                .hasMessageContaining("cluster staging")
+                .hasMessageContaining("cluster prod")
+                .hasMessageContaining("one installer per cluster");
+        assertThatThrownBy(() -> EcsTarget.builder()
+                        .cluster("arn:aws:ecs:us-east-1:123456789012:cluster/prod")
+                        .services("*")
+                        .exclude(staging)
+                        .sidecar(s -> s.image("x"))
+                        .build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining(staging);
+
+        EcsTarget sameCluster = EcsTarget.builder()
+                .cluster("arn:aws:ecs:us-east-1:123456789012:cluster/prod")
+                .services("arn:aws:ecs:us-east-1:123456789012:service/prod/api", "arn:aws:ecs:us-east-1:1:service/old")
+                .exclude("arn:aws:ecs:us-east-1:123456789012:service/prod/legacy")
+                .sidecar(s -> s.image("x"))
+                .build();
+        assertThat(sameCluster.toString()).contains("service/prod/api");
+    }
+
+    @Test
+    void clusterPattern_isAConfigurationError_sayingATargetCoversOneNamedCluster() {
+        for (String pattern : new String[] {"*", "prod-*"}) {
+            assertThatThrownBy(() -> EcsTarget.builder()
+                            .cluster(pattern)
+                            .services("*")
+                            .sidecar(s -> s.image("x"))
+                            .build())
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("'" + pattern + "'")
+                    .hasMessageContaining("one cluster")
+                    .hasMessageContaining("one installer per cluster");
+        }
+    }
+
+    @Test
+    void apiTokenSecretArn_whoseServiceAndResourceTypeDisagree_isAConfigurationError() {
+        for (String arn : new String[] {
+            "arn:aws:ssm:us-east-1:123456789012:secret:cloudaeye-token",
+            "arn:aws:secretsmanager:us-east-1:123456789012:parameter/cloudaeye/token"
+        }) {
+            assertThatThrownBy(() -> LogRouter.builder()
+                            .image("x")
+                            .apiTokenSecretArn(arn)
+                            .build())
+                    .as(arn)
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("not the ARN of a Secrets Manager secret or an SSM parameter");
+        }
+        LogRouter.builder()
+                .image("x")
+                .apiTokenSecretArn("arn:aws:secretsmanager:us-east-1:123456789012:secret:cloudaeye-token:token::")
+                .build();
+    }
 }

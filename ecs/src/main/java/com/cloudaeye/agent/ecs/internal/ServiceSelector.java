@@ -43,6 +43,20 @@ final class ServiceSelector {
     }
 
     List<Service> select() {
+        // Services are read by name in the installer's region: an ARN of another region would select its namesake here.
+        String region = context.region().id();
+        List<String> elsewhere = selection.services().stream()
+                .filter(s -> s.startsWith("arn:") && s.split(":", 6).length == 6 && !s.split(":", 6)[3].equals(region))
+                .toList();
+        if (!elsewhere.isEmpty()) {
+            String why = "The ECS target names " + elsewhere + ", of another region than " + region + ", the region"
+                    + " this installer plans: plan each region with an installer for it, or pass the services'"
+                    + " names.";
+            // Only such ARNs: nothing of the selection can be here, which a fleet over regions plans as nothing to do.
+            throw elsewhere.size() == selection.services().size()
+                    ? new NothingSelectedException(why)
+                    : new PlanningException(why);
+        }
         List<String> globs = selection.services().stream().filter(Globs::isGlob).collect(Collectors.toList());
         Set<String> wanted = new TreeSet<>();
         selection.services().stream()
@@ -69,8 +83,11 @@ final class ServiceSelector {
                 throw patternsOnly && wanted.isEmpty() ? new NothingSelectedException(why) : new PlanningException(why);
             }
         }
-        List<Pattern> excludes =
-                selection.excludes().stream().map(Globs::toPattern).collect(Collectors.toList());
+        // Names are matched, so an excluded ARN counts by its name, as a selected one does.
+        List<Pattern> excludes = selection.excludes().stream()
+                .map(ServiceSelector::lastSegment)
+                .map(Globs::toPattern)
+                .collect(Collectors.toList());
         List<String> names = wanted.stream()
                 .filter(n -> excludes.stream().noneMatch(p -> p.matcher(n).matches()))
                 .collect(Collectors.toList());

@@ -33,9 +33,17 @@ public record Sizing(
             memory += m == null ? 0 : m;
         }
         if (source.cpu() == null || source.memory() == null) {
-            return fargate
-                    ? new Sizing(null, null, "a Fargate task definition needs a task-level cpu and memory")
-                    : new Sizing(null, null, null);
+            if (fargate) {
+                return new Sizing(null, null, "a Fargate task definition needs a task-level cpu and memory");
+            }
+            // EC2 may set one task-level value only; the containers must still fit it, or registering fails.
+            if (source.cpu() != null && cpu > FargateSizes.parseCpu(source.cpu())) {
+                return new Sizing(null, null, tooSmall(cpu + " CPU units", source.cpu() + " CPU units"));
+            }
+            if (source.memory() != null && memory > FargateSizes.parseMemory(source.memory())) {
+                return new Sizing(null, null, tooSmall(memory + " MiB", source.memory() + " MiB"));
+            }
+            return new Sizing(null, null, null);
         }
         FargateSizes.Size current =
                 new FargateSizes.Size(FargateSizes.parseCpu(source.cpu()), FargateSizes.parseMemory(source.memory()));
@@ -46,11 +54,7 @@ public record Sizing(
         }
         String need = cpu + " CPU units / " + memory + " MiB";
         if (!fargate) {
-            return new Sizing(
-                    current,
-                    null,
-                    "its containers with the log router need " + need + " but the task" + " has " + current
-                            + ": raise the task's cpu/memory or lower the router's");
+            return new Sizing(current, null, tooSmall(need, current.toString()));
         }
         if (!allowResize) {
             return new Sizing(
@@ -68,6 +72,11 @@ public record Sizing(
                         current,
                         null,
                         "its containers with the log router need " + need + ", more than the largest Fargate task"));
+    }
+
+    private static String tooSmall(String need, String has) {
+        return "its containers with the log router need " + need + " but the task has " + has
+                + ": raise the task's cpu/memory or lower the router's";
     }
 
     /** @return the raised task cpu as a task definition writes it, or null when the size stays */
