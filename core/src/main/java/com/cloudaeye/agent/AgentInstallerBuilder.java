@@ -189,7 +189,9 @@ public final class AgentInstallerBuilder {
         for (Target t : targets) {
             if (t.name().equals(target.name())) {
                 throw new ConfigurationException(
-                        "Two " + target.name() + " targets were added: combine their" + " selections into one target.");
+                        "Two " + target.name() + " targets were added: an installer takes one target of each kind."
+                                + " Combine their selections into one target, or, where a target covers one place"
+                                + " (an ECS target covers one cluster), build one installer per target.");
             }
         }
         targets.add(target);

@@ -113,7 +113,8 @@ class AgentInstallerTest {
                         () -> builder().target(new FakeTarget("lambda", null)).target(new FakeTarget("lambda", null)))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("Two lambda targets")
-                .hasMessageContaining("combine");
+                .hasMessageContaining("Combine their selections into one target")
+                .hasMessageContaining("build one installer per target");
     }
 
     @Test
