@@ -31,6 +31,7 @@ import software.amazon.awssdk.services.eks.model.ListFargateProfilesResponse;
  */
 public final class ReleasePlanner implements ComponentPlanner {
     private static final Logger LOG = LoggerFactory.getLogger(ReleasePlanner.class);
+    private static final String POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce";
 
     private final AgentDaemonSet options;
 
@@ -74,7 +75,11 @@ public final class ReleasePlanner implements ComponentPlanner {
         Change.Builder change = base(resourceId, ChangeAction.CREATE);
         change.addAllWarnings(warnings).targetState(state);
         List<Permission> applyPermissions = applyPermissions(cluster.arn());
-        if (installed.isEmpty()) {
+        Optional<String> podSecurity = podSecurityRefusal(connection);
+        if (podSecurity.isPresent() && (installed.isEmpty() || installed.get().isDeployed())) {
+            // Checked before the diff: an upgrade there would replace every pod with one the namespace rejects.
+            change.action(ChangeAction.SKIP).reason(podSecurity.get());
+        } else if (installed.isEmpty()) {
             change.action(ChangeAction.CREATE)
                     .addAttributes(AttributeChange.of("Release", null, releaseLabel()))
                     .addAllAttributes(desired.changesFrom(null))
@@ -159,6 +164,25 @@ public final class ReleasePlanner implements ComponentPlanner {
                 ? Optional.empty()
                 : Optional.of(AttributeChange.of(
                         "Namespace/" + options.namespace(), null, "created by the install; uninstall deletes it"));
+    }
+
+    /**
+     * @return why the release's namespace cannot run the agent: its PodSecurity {@code enforce} level rejects the
+     *     hostPath volumes the agent reads the node's logs from, so the DaemonSet would never get a pod; empty when
+     *     it can (or the namespace is missing, or not readable through the connection)
+     */
+    private Optional<String> podSecurityRefusal(ClusterConnection connection) {
+        Optional<String> level = readNamespace(connection)
+                .map(n -> n.path("metadata")
+                        .path("labels")
+                        .path(POD_SECURITY_ENFORCE)
+                        .asText(""))
+                .filter(l -> l.equals("baseline") || l.equals("restricted"));
+        return level.map(l -> "Namespace " + options.namespace() + " has " + POD_SECURITY_ENFORCE + "=" + l
+                + ", which rejects the hostPath volumes the agent reads the node's logs from, so the DaemonSet"
+                + " would get no pod: label the namespace " + POD_SECURITY_ENFORCE + "=privileged (kubectl label"
+                + " --overwrite namespace " + options.namespace() + " " + POD_SECURITY_ENFORCE + "=privileged), or"
+                + " install into another namespace with AgentDaemonSet.namespace(...).");
     }
 
     private Optional<JsonNode> readNamespace(ClusterConnection connection) {
