@@ -71,12 +71,23 @@ public final class ReleasePlanner implements ComponentPlanner {
                 "Reading release {}/{} through {}", options.namespace(), options.releaseName(), connection.describe());
         Optional<InstalledRelease> installed = connection.installedRelease(options.namespace(), options.releaseName());
 
-        JsonNode state = state(cluster, values, installed);
+        Optional<String> otherChart = installed.flatMap(this::otherChart);
+        // Another chart's values are not ours to keep in a plan or journal: they may hold its secrets.
+        JsonNode state = state(
+                cluster,
+                values,
+                otherChart.isEmpty()
+                        ? installed
+                        : installed.map(r -> new InstalledRelease(
+                                r.revision(), r.status(), r.chart(), r.manifest(), Optional.empty())));
         Change.Builder change = base(resourceId, ChangeAction.CREATE);
         change.addAllWarnings(warnings).targetState(state);
         List<Permission> applyPermissions = applyPermissions(cluster.arn());
         Optional<String> podSecurity = podSecurityRefusal(connection);
-        if (podSecurity.isPresent() && (installed.isEmpty() || installed.get().isDeployed())) {
+        if (otherChart.isPresent()) {
+            change.action(ChangeAction.SKIP).reason(otherChart.get());
+        } else if (podSecurity.isPresent()
+                && (installed.isEmpty() || installed.get().isDeployed())) {
             // Checked before the diff: an upgrade there would replace every pod with one the namespace rejects.
             change.action(ChangeAction.SKIP).reason(podSecurity.get());
         } else if (installed.isEmpty()) {
@@ -121,6 +132,15 @@ public final class ReleasePlanner implements ComponentPlanner {
         ClusterConnection connection = ReleaseConnections.forPlan(options, cluster, context);
         Optional<InstalledRelease> installed = connection.installedRelease(options.namespace(), options.releaseName());
         Change.Builder change = base(resourceId, ChangeAction.NO_OP);
+        Optional<String> otherChart = installed.flatMap(this::otherChart);
+        if (otherChart.isPresent()) {
+            return new TargetPlan(
+                    List.of(change.action(ChangeAction.SKIP)
+                            .reason(otherChart.get())
+                            .build()),
+                    List.of(),
+                    kubernetesPermissionNotes(cluster.name()));
+        }
         Optional<JsonNode> namespace = readNamespace(connection);
         boolean ownNamespace = namespace.filter(this::createdByInstall).isPresent();
         if (installed.isEmpty() && !ownNamespace) {
@@ -164,6 +184,21 @@ public final class ReleasePlanner implements ComponentPlanner {
                 ? Optional.empty()
                 : Optional.of(AttributeChange.of(
                         "Namespace/" + options.namespace(), null, "created by the install; uninstall deletes it"));
+    }
+
+    /**
+     * @return why the installed release is not this installer's to upgrade or uninstall: it runs a chart of another
+     *     name (someone else's release of that name); empty when it runs this library's chart, of any version
+     */
+    private Optional<String> otherChart(InstalledRelease installed) {
+        if (installed.runsChart(ChartFiles.NAME)) {
+            return Optional.empty();
+        }
+        return Optional.of("Release " + options.namespace() + "/" + options.releaseName() + " runs chart "
+                + installed.chart() + ", not " + ChartFiles.NAME + ": it is not this installer's to upgrade or"
+                + " uninstall. Choose another name with AgentDaemonSet.releaseName(...) (or namespace(...)), or remove"
+                + " that release first (helm uninstall " + options.releaseName() + " -n " + options.namespace()
+                + ").");
     }
 
     /**
