@@ -59,7 +59,8 @@ public final class ReleasePlanner implements ComponentPlanner {
                     reads,
                     notes);
         }
-        List<String> warnings = fargateWarnings(cluster, context);
+        List<String> profiles = fargateProfiles(cluster, context);
+        List<String> warnings = fargateWarnings(cluster, profiles);
         ObjectNode values = ChartValues.nonSecret(options, context.agent());
         Manifests desired = Manifests.parse(AgentChart.render(
                 options.releaseName(),
@@ -83,13 +84,14 @@ public final class ReleasePlanner implements ComponentPlanner {
         Change.Builder change = base(resourceId, ChangeAction.CREATE);
         change.addAllWarnings(warnings).targetState(state);
         List<Permission> applyPermissions = applyPermissions(cluster.arn());
-        Optional<String> podSecurity = podSecurityRefusal(connection);
+        Optional<String> cannotRun =
+                podSecurityRefusal(connection).or(() -> fargateOnly(cluster, profiles, connection));
         if (otherChart.isPresent()) {
             change.action(ChangeAction.SKIP).reason(otherChart.get());
-        } else if (podSecurity.isPresent()
+        } else if (cannotRun.isPresent()
                 && (installed.isEmpty() || installed.get().isDeployed())) {
-            // Checked before the diff: an upgrade there would replace every pod with one the namespace rejects.
-            change.action(ChangeAction.SKIP).reason(podSecurity.get());
+            // Checked before the diff: an install or upgrade there would wait out its timeout for pods that never run.
+            change.action(ChangeAction.SKIP).reason(cannotRun.get());
         } else if (installed.isEmpty()) {
             change.action(ChangeAction.CREATE)
                     .addAttributes(AttributeChange.of("Release", null, releaseLabel()))
@@ -252,7 +254,32 @@ public final class ReleasePlanner implements ComponentPlanner {
                 clusterArn, options.kubeconfig().isPresent() || options.defaultKubeconfig());
     }
 
-    private List<String> fargateWarnings(Cluster cluster, TargetContext context) {
+    /**
+     * @return why the agent has nowhere to run: the cluster has Fargate profiles and no node but Fargate's (DaemonSets
+     *     do not run on Fargate); empty when it has another node, no Fargate profile, or its nodes are not readable
+     *     through the connection
+     */
+    private Optional<String> fargateOnly(Cluster cluster, List<String> profiles, ClusterConnection connection) {
+        if (profiles.isEmpty() || connection.api().isEmpty()) {
+            return Optional.empty();
+        }
+        JsonNode nodes = connection.api().get().read("api/v1/nodes", "list the nodes of cluster " + cluster.name());
+        for (JsonNode node : nodes.path("items")) {
+            if (!"fargate"
+                    .equals(node.path("metadata")
+                            .path("labels")
+                            .path("eks.amazonaws.com/compute-type")
+                            .asText())) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of("Cluster " + cluster.name() + " has Fargate profiles " + String.join(", ", profiles)
+                + " and no node but Fargate's (" + nodes.path("items").size() + " Fargate node(s)): DaemonSets do"
+                + " not run on Fargate pods, so the agent would have nowhere to run. Add a managed node group (or"
+                + " self-managed nodes) for it, or collect the pods' logs with Fargate's built-in log router.");
+    }
+
+    private List<String> fargateProfiles(Cluster cluster, TargetContext context) {
         EksClient eks = context.client(EksClient.class, EksClient::builder);
         List<String> profiles = new ArrayList<>();
         String token = null;
@@ -266,6 +293,10 @@ public final class ReleasePlanner implements ComponentPlanner {
             profiles.addAll(page.fargateProfileNames());
             token = page.nextToken();
         } while (token != null);
+        return profiles;
+    }
+
+    private static List<String> fargateWarnings(Cluster cluster, List<String> profiles) {
         if (profiles.isEmpty()) {
             return List.of();
         }
