@@ -84,34 +84,38 @@ public final class ReleasePlanner implements ComponentPlanner {
         Change.Builder change = base(resourceId, ChangeAction.CREATE);
         change.addAllWarnings(warnings).targetState(state);
         List<Permission> applyPermissions = applyPermissions(cluster.arn());
-        Optional<String> cannotRun =
-                podSecurityRefusal(connection).or(() -> fargateOnly(cluster, profiles, connection));
+        Optional<List<AttributeChange>> diff =
+                installed.flatMap(InstalledRelease::manifest).map(m -> desired.changesFrom(Manifests.parse(m)));
         if (otherChart.isPresent()) {
             change.action(ChangeAction.SKIP).reason(otherChart.get());
-        } else if (cannotRun.isPresent()
-                && (installed.isEmpty() || installed.get().isDeployed())) {
-            // Checked before the diff: an install or upgrade there would wait out its timeout for pods that never run.
-            change.action(ChangeAction.SKIP).reason(cannotRun.get());
-        } else if (installed.isEmpty()) {
-            change.action(ChangeAction.CREATE)
-                    .addAttributes(AttributeChange.of("Release", null, releaseLabel()))
-                    .addAllAttributes(desired.changesFrom(null))
-                    .addAllPermissions(applyPermissions);
-            namespaceOnInstall(connection).ifPresent(change::addAttributes);
-        } else if (installed.get().isPending() || installed.get().isUninstalling()) {
+        } else if (installed.isPresent()
+                && (installed.get().isPending() || installed.get().isUninstalling())) {
             // Helm refuses to change a release left pending or half uninstalled; whose interrupted operation it was, a
             // plan cannot tell.
             change.action(ChangeAction.SKIP)
                     .reason(PendingReleases.reason(
                             connection, options.namespace(), options.releaseName(), installed.get()));
+        } else if (installed.isPresent()
+                && installed.get().isDeployed()
+                && diff.isPresent()
+                && diff.get().isEmpty()) {
+            change.action(ChangeAction.NO_OP)
+                    .reason("Release " + releaseLabel() + " revision "
+                            + installed.get().revision() + " already has the manifests this plan renders.");
         } else {
-            InstalledRelease release = installed.get();
-            Optional<List<AttributeChange>> diff = release.manifest().map(m -> desired.changesFrom(Manifests.parse(m)));
-            if (release.isDeployed() && diff.isPresent() && diff.get().isEmpty()) {
-                change.action(ChangeAction.NO_OP)
-                        .reason("Release " + releaseLabel() + " revision " + release.revision()
-                                + " already has the manifests this plan renders.");
+            // An install or upgrade where the agent cannot run would wait out its timeout for pods that never come.
+            Optional<String> cannotRun =
+                    namespaceRefusal(connection).or(() -> fargateOnly(cluster, profiles, connection));
+            if (cannotRun.isPresent()) {
+                change.action(ChangeAction.SKIP).reason(cannotRun.get());
+            } else if (installed.isEmpty()) {
+                change.action(ChangeAction.CREATE)
+                        .addAttributes(AttributeChange.of("Release", null, releaseLabel()))
+                        .addAllAttributes(desired.changesFrom(null))
+                        .addAllPermissions(applyPermissions);
+                namespaceOnInstall(connection).ifPresent(change::addAttributes);
             } else {
+                InstalledRelease release = installed.get();
                 change.action(ChangeAction.UPDATE)
                         .addAllPermissions(applyPermissions)
                         .addAllAttributes(diff.orElse(List.of()));
@@ -204,18 +208,32 @@ public final class ReleasePlanner implements ComponentPlanner {
     }
 
     /**
-     * @return why the release's namespace cannot run the agent: its PodSecurity {@code enforce} level rejects the
-     *     hostPath volumes the agent reads the node's logs from, so the DaemonSet would never get a pod; empty when
-     *     it can (or the namespace is missing, or not readable through the connection)
+     * @return why the release's namespace cannot take the agent: it is being deleted, and not as the namespace of an
+     *     earlier install of this release (whose deletion the apply waits out), so Kubernetes accepts no new object in
+     *     it; or its PodSecurity {@code enforce} level rejects the hostPath volumes the agent reads the node's logs
+     *     from, so the DaemonSet would never get a pod. Empty when it can (or the namespace is missing, or not
+     *     readable through the connection).
      */
-    private Optional<String> podSecurityRefusal(ClusterConnection connection) {
-        Optional<String> level = readNamespace(connection)
-                .map(n -> n.path("metadata")
-                        .path("labels")
-                        .path(POD_SECURITY_ENFORCE)
-                        .asText(""))
-                .filter(l -> l.equals("baseline") || l.equals("restricted"));
-        return level.map(l -> "Namespace " + options.namespace() + " has " + POD_SECURITY_ENFORCE + "=" + l
+    private Optional<String> namespaceRefusal(ClusterConnection connection) {
+        Optional<JsonNode> namespace = readNamespace(connection);
+        if (namespace.isEmpty()) {
+            return Optional.empty();
+        }
+        JsonNode metadata = namespace.get().path("metadata");
+        if (metadata.has("deletionTimestamp") && !createdByInstall(namespace.get())) {
+            List<String> finalizers = new ArrayList<>();
+            metadata.path("finalizers").forEach(f -> finalizers.add(f.asText()));
+            return Optional.of("Namespace " + options.namespace() + " is being deleted (since "
+                    + metadata.path("deletionTimestamp").asText() + ")"
+                    + (finalizers.isEmpty() ? "" : ", waiting on its finalizers " + String.join(", ", finalizers))
+                    + ", and Kubernetes accepts no new object in it: plan again once it is gone (kubectl get namespace "
+                    + options.namespace() + "), or install into another namespace with AgentDaemonSet.namespace(...).");
+        }
+        String level = metadata.path("labels").path(POD_SECURITY_ENFORCE).asText("");
+        if (!level.equals("baseline") && !level.equals("restricted")) {
+            return Optional.empty();
+        }
+        return Optional.of("Namespace " + options.namespace() + " has " + POD_SECURITY_ENFORCE + "=" + level
                 + ", which rejects the hostPath volumes the agent reads the node's logs from, so the DaemonSet"
                 + " would get no pod: label the namespace " + POD_SECURITY_ENFORCE + "=privileged (kubectl label"
                 + " --overwrite namespace " + options.namespace() + " " + POD_SECURITY_ENFORCE + "=privileged), or"

@@ -205,6 +205,41 @@ class HelmReleaseStepsIT {
     }
 
     @Test
+    void plan_inANamespaceOfSomeoneElseThatIsBeingDeleted_skipsNamingItsFinalizers_andApplyChangesNothing() {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            admin.namespaces()
+                    .resource(new NamespaceBuilder()
+                            .withNewMetadata()
+                            .withName(NAMESPACE)
+                            .addToFinalizers("example.com/hold")
+                            .endMetadata()
+                            .build())
+                    .create();
+            admin.namespaces().withName(NAMESPACE).delete();
+            try (AgentInstaller installer = installer(DEFAULTS)) {
+                Plan plan = installer.plan();
+
+                // Kubernetes refuses new objects in a terminating namespace: the install would wait out its timeout
+                // for the namespace to go, and then fail.
+                Change change = only(plan);
+                assertThat(change.action()).as(change.toString()).isEqualTo(ChangeAction.SKIP);
+                assertThat(change.reason())
+                        .hasValueSatisfying(r ->
+                                assertThat(r).contains("Namespace " + NAMESPACE, "being deleted", "example.com/hold"));
+                ApplyResult result = installer.apply(plan);
+
+                assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.NOTHING_TO_DO);
+                assertThat(helmList()).isEmpty();
+            } finally {
+                admin.namespaces().withName(NAMESPACE).edit(n -> {
+                    n.getMetadata().setFinalizers(List.of());
+                    return n;
+                });
+            }
+        }
+    }
+
+    @Test
     void uninstall_whenKilledAfterHelmUninstalled_deletesTheLeftNamespaceOnTheNextRun() {
         try (AgentInstaller installer = installer(DEFAULTS)) {
             assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
