@@ -12,6 +12,8 @@ import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -32,6 +34,7 @@ import software.amazon.awssdk.services.eks.model.ListFargateProfilesResponse;
 public final class ReleasePlanner implements ComponentPlanner {
     private static final Logger LOG = LoggerFactory.getLogger(ReleasePlanner.class);
     private static final String POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce";
+    private static final String FARGATE_NODE_LABEL = "eks.amazonaws.com/compute-type";
 
     private final AgentDaemonSet options;
 
@@ -281,20 +284,30 @@ public final class ReleasePlanner implements ComponentPlanner {
         if (profiles.isEmpty() || connection.api().isEmpty()) {
             return Optional.empty();
         }
-        JsonNode nodes = connection.api().get().read("api/v1/nodes", "list the nodes of cluster " + cluster.name());
+        // One node that is not Fargate's is enough to know: the server filters, and stops at the first.
+        JsonNode nodes = connection
+                .api()
+                .get()
+                .read(
+                        "api/v1/nodes?limit=1&labelSelector="
+                                + URLEncoder.encode(FARGATE_NODE_LABEL + "!=fargate", StandardCharsets.UTF_8),
+                        "list the nodes of cluster " + cluster.name() + " that are not Fargate's");
         for (JsonNode node : nodes.path("items")) {
             if (!"fargate"
                     .equals(node.path("metadata")
                             .path("labels")
-                            .path("eks.amazonaws.com/compute-type")
+                            .path(FARGATE_NODE_LABEL)
                             .asText())) {
                 return Optional.empty();
             }
         }
+        if (!nodes.path("metadata").path("continue").asText("").isEmpty()) {
+            return Optional.empty(); // a server that ignored the selector, with more nodes to list: not known
+        }
         return Optional.of("Cluster " + cluster.name() + " has Fargate profiles " + String.join(", ", profiles)
-                + " and no node but Fargate's (" + nodes.path("items").size() + " Fargate node(s)): DaemonSets do"
-                + " not run on Fargate pods, so the agent would have nowhere to run. Add a managed node group (or"
-                + " self-managed nodes) for it, or collect the pods' logs with Fargate's built-in log router.");
+                + " and no node but Fargate's: DaemonSets do not run on Fargate pods, so the agent would have"
+                + " nowhere to run. Add a managed node group (or self-managed nodes) for it, or collect the pods'"
+                + " logs with Fargate's built-in log router.");
     }
 
     private List<String> fargateProfiles(Cluster cluster, TargetContext context) {
