@@ -14,6 +14,16 @@ import java.util.Optional;
  */
 record InstalledRelease(
         int revision, String status, String chart, Optional<String> manifest, Optional<JsonNode> values) {
+    /**
+     * @param name a chart name
+     * @return true when the release runs a version of the chart of that name ({@link #chart} is name-version, and a
+     *     Helm chart version is SemVer, with an optional leading {@code v})
+     */
+    boolean runsChart(String name) {
+        return chart.startsWith(name + "-")
+                && chart.substring(name.length() + 1).matches("v?[0-9].*");
+    }
+
     /** @return true when Helm considers the release installed and healthy */
     boolean isDeployed() {
         return "deployed".equals(status);

@@ -12,6 +12,8 @@ import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -31,6 +33,8 @@ import software.amazon.awssdk.services.eks.model.ListFargateProfilesResponse;
  */
 public final class ReleasePlanner implements ComponentPlanner {
     private static final Logger LOG = LoggerFactory.getLogger(ReleasePlanner.class);
+    private static final String POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce";
+    private static final String FARGATE_NODE_LABEL = "eks.amazonaws.com/compute-type";
 
     private final AgentDaemonSet options;
 
@@ -58,7 +62,8 @@ public final class ReleasePlanner implements ComponentPlanner {
                     reads,
                     notes);
         }
-        List<String> warnings = fargateWarnings(cluster, context);
+        List<String> profiles = fargateProfiles(cluster, context);
+        List<String> warnings = fargateWarnings(cluster, profiles);
         ObjectNode values = ChartValues.nonSecret(options, context.agent());
         Manifests desired = Manifests.parse(AgentChart.render(
                 options.releaseName(),
@@ -70,30 +75,50 @@ public final class ReleasePlanner implements ComponentPlanner {
                 "Reading release {}/{} through {}", options.namespace(), options.releaseName(), connection.describe());
         Optional<InstalledRelease> installed = connection.installedRelease(options.namespace(), options.releaseName());
 
-        JsonNode state = state(cluster, values, installed);
+        Optional<String> otherChart = installed.flatMap(this::otherChart);
+        // Another chart's values are not ours to keep in a plan or journal: they may hold its secrets.
+        JsonNode state = state(
+                cluster,
+                values,
+                otherChart.isEmpty()
+                        ? installed
+                        : installed.map(r -> new InstalledRelease(
+                                r.revision(), r.status(), r.chart(), r.manifest(), Optional.empty())));
         Change.Builder change = base(resourceId, ChangeAction.CREATE);
         change.addAllWarnings(warnings).targetState(state);
         List<Permission> applyPermissions = applyPermissions(cluster.arn());
-        if (installed.isEmpty()) {
-            change.action(ChangeAction.CREATE)
-                    .addAttributes(AttributeChange.of("Release", null, releaseLabel()))
-                    .addAllAttributes(desired.changesFrom(null))
-                    .addAllPermissions(applyPermissions);
-            namespaceOnInstall(connection).ifPresent(change::addAttributes);
-        } else if (installed.get().isPending() || installed.get().isUninstalling()) {
+        Optional<List<AttributeChange>> diff =
+                installed.flatMap(InstalledRelease::manifest).map(m -> desired.changesFrom(Manifests.parse(m)));
+        if (otherChart.isPresent()) {
+            change.action(ChangeAction.SKIP).reason(otherChart.get());
+        } else if (installed.isPresent()
+                && (installed.get().isPending() || installed.get().isUninstalling())) {
             // Helm refuses to change a release left pending or half uninstalled; whose interrupted operation it was, a
             // plan cannot tell.
             change.action(ChangeAction.SKIP)
                     .reason(PendingReleases.reason(
                             connection, options.namespace(), options.releaseName(), installed.get()));
+        } else if (installed.isPresent()
+                && installed.get().isDeployed()
+                && diff.isPresent()
+                && diff.get().isEmpty()) {
+            change.action(ChangeAction.NO_OP)
+                    .reason("Release " + releaseLabel() + " revision "
+                            + installed.get().revision() + " already has the manifests this plan renders.");
         } else {
-            InstalledRelease release = installed.get();
-            Optional<List<AttributeChange>> diff = release.manifest().map(m -> desired.changesFrom(Manifests.parse(m)));
-            if (release.isDeployed() && diff.isPresent() && diff.get().isEmpty()) {
-                change.action(ChangeAction.NO_OP)
-                        .reason("Release " + releaseLabel() + " revision " + release.revision()
-                                + " already has the manifests this plan renders.");
+            // An install or upgrade where the agent cannot run would wait out its timeout for pods that never come.
+            Optional<String> cannotRun =
+                    namespaceRefusal(connection).or(() -> fargateOnly(cluster, profiles, connection));
+            if (cannotRun.isPresent()) {
+                change.action(ChangeAction.SKIP).reason(cannotRun.get());
+            } else if (installed.isEmpty()) {
+                change.action(ChangeAction.CREATE)
+                        .addAttributes(AttributeChange.of("Release", null, releaseLabel()))
+                        .addAllAttributes(desired.changesFrom(null))
+                        .addAllPermissions(applyPermissions);
+                namespaceOnInstall(connection).ifPresent(change::addAttributes);
             } else {
+                InstalledRelease release = installed.get();
                 change.action(ChangeAction.UPDATE)
                         .addAllPermissions(applyPermissions)
                         .addAllAttributes(diff.orElse(List.of()));
@@ -116,6 +141,15 @@ public final class ReleasePlanner implements ComponentPlanner {
         ClusterConnection connection = ReleaseConnections.forPlan(options, cluster, context);
         Optional<InstalledRelease> installed = connection.installedRelease(options.namespace(), options.releaseName());
         Change.Builder change = base(resourceId, ChangeAction.NO_OP);
+        Optional<String> otherChart = installed.flatMap(this::otherChart);
+        if (otherChart.isPresent()) {
+            return new TargetPlan(
+                    List.of(change.action(ChangeAction.SKIP)
+                            .reason(otherChart.get())
+                            .build()),
+                    List.of(),
+                    kubernetesPermissionNotes(cluster.name()));
+        }
         Optional<JsonNode> namespace = readNamespace(connection);
         boolean ownNamespace = namespace.filter(this::createdByInstall).isPresent();
         if (installed.isEmpty() && !ownNamespace) {
@@ -161,6 +195,54 @@ public final class ReleasePlanner implements ComponentPlanner {
                         "Namespace/" + options.namespace(), null, "created by the install; uninstall deletes it"));
     }
 
+    /**
+     * @return why the installed release is not this installer's to upgrade or uninstall: it runs a chart of another
+     *     name (someone else's release of that name); empty when it runs this library's chart, of any version
+     */
+    private Optional<String> otherChart(InstalledRelease installed) {
+        if (installed.runsChart(ChartFiles.NAME)) {
+            return Optional.empty();
+        }
+        return Optional.of("Release " + options.namespace() + "/" + options.releaseName() + " runs chart "
+                + installed.chart() + ", not " + ChartFiles.NAME + ": it is not this installer's to upgrade or"
+                + " uninstall. Choose another name with AgentDaemonSet.releaseName(...) (or namespace(...)), or remove"
+                + " that release first (helm uninstall " + options.releaseName() + " -n " + options.namespace()
+                + ").");
+    }
+
+    /**
+     * @return why the release's namespace cannot take the agent: it is being deleted, and not as the namespace of an
+     *     earlier install of this release (whose deletion the apply waits out), so Kubernetes accepts no new object in
+     *     it; or its PodSecurity {@code enforce} level rejects the hostPath volumes the agent reads the node's logs
+     *     from, so the DaemonSet would never get a pod. Empty when it can (or the namespace is missing, or not
+     *     readable through the connection).
+     */
+    private Optional<String> namespaceRefusal(ClusterConnection connection) {
+        Optional<JsonNode> namespace = readNamespace(connection);
+        if (namespace.isEmpty()) {
+            return Optional.empty();
+        }
+        JsonNode metadata = namespace.get().path("metadata");
+        if (metadata.has("deletionTimestamp") && !createdByInstall(namespace.get())) {
+            List<String> finalizers = new ArrayList<>();
+            metadata.path("finalizers").forEach(f -> finalizers.add(f.asText()));
+            return Optional.of("Namespace " + options.namespace() + " is being deleted (since "
+                    + metadata.path("deletionTimestamp").asText() + ")"
+                    + (finalizers.isEmpty() ? "" : ", waiting on its finalizers " + String.join(", ", finalizers))
+                    + ", and Kubernetes accepts no new object in it: plan again once it is gone (kubectl get namespace "
+                    + options.namespace() + "), or install into another namespace with AgentDaemonSet.namespace(...).");
+        }
+        String level = metadata.path("labels").path(POD_SECURITY_ENFORCE).asText("");
+        if (!level.equals("baseline") && !level.equals("restricted")) {
+            return Optional.empty();
+        }
+        return Optional.of("Namespace " + options.namespace() + " has " + POD_SECURITY_ENFORCE + "=" + level
+                + ", which rejects the hostPath volumes the agent reads the node's logs from, so the DaemonSet"
+                + " would get no pod: label the namespace " + POD_SECURITY_ENFORCE + "=privileged (kubectl label"
+                + " --overwrite namespace " + options.namespace() + " " + POD_SECURITY_ENFORCE + "=privileged), or"
+                + " install into another namespace with AgentDaemonSet.namespace(...).");
+    }
+
     private Optional<JsonNode> readNamespace(ClusterConnection connection) {
         return connection.api().flatMap(api -> api.namespace(options.namespace()));
     }
@@ -193,7 +275,42 @@ public final class ReleasePlanner implements ComponentPlanner {
                 clusterArn, options.kubeconfig().isPresent() || options.defaultKubeconfig());
     }
 
-    private List<String> fargateWarnings(Cluster cluster, TargetContext context) {
+    /**
+     * @return why the agent has nowhere to run: the cluster has Fargate profiles and no node but Fargate's (DaemonSets
+     *     do not run on Fargate); empty when it has another node, no Fargate profile, or its nodes are not readable
+     *     through the connection
+     */
+    private Optional<String> fargateOnly(Cluster cluster, List<String> profiles, ClusterConnection connection) {
+        if (profiles.isEmpty() || connection.api().isEmpty()) {
+            return Optional.empty();
+        }
+        // One node that is not Fargate's is enough to know: the server filters, and stops at the first.
+        JsonNode nodes = connection
+                .api()
+                .get()
+                .read(
+                        "api/v1/nodes?limit=1&labelSelector="
+                                + URLEncoder.encode(FARGATE_NODE_LABEL + "!=fargate", StandardCharsets.UTF_8),
+                        "list the nodes of cluster " + cluster.name() + " that are not Fargate's");
+        for (JsonNode node : nodes.path("items")) {
+            if (!"fargate"
+                    .equals(node.path("metadata")
+                            .path("labels")
+                            .path(FARGATE_NODE_LABEL)
+                            .asText())) {
+                return Optional.empty();
+            }
+        }
+        if (!nodes.path("metadata").path("continue").asText("").isEmpty()) {
+            return Optional.empty(); // a server that ignored the selector, with more nodes to list: not known
+        }
+        return Optional.of("Cluster " + cluster.name() + " has Fargate profiles " + String.join(", ", profiles)
+                + " and no node but Fargate's: DaemonSets do not run on Fargate pods, so the agent would have"
+                + " nowhere to run. Add a managed node group (or self-managed nodes) for it, or collect the pods'"
+                + " logs with Fargate's built-in log router.");
+    }
+
+    private List<String> fargateProfiles(Cluster cluster, TargetContext context) {
         EksClient eks = context.client(EksClient.class, EksClient::builder);
         List<String> profiles = new ArrayList<>();
         String token = null;
@@ -207,6 +324,10 @@ public final class ReleasePlanner implements ComponentPlanner {
             profiles.addAll(page.fargateProfileNames());
             token = page.nextToken();
         } while (token != null);
+        return profiles;
+    }
+
+    private static List<String> fargateWarnings(Cluster cluster, List<String> profiles) {
         if (profiles.isEmpty()) {
             return List.of();
         }

@@ -22,6 +22,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -234,6 +235,35 @@ class HelmReleaseComponentTest {
 
             assertThat(change.action()).isEqualTo(ChangeAction.SKIP);
             assertThat(change.reason()).hasValueSatisfying(r -> assertThat(r).contains("CREATING"));
+        }
+    }
+
+    @Test
+    void plan_onAClusterWhoseOnlyNodesAreFargate_skipsNamingTheProfiles_andApplyInstallsNothing() {
+        // A Fargate-only cluster (the real control plane of the ITs has other nodes too, shared by every test).
+        stubFargateProfiles("list-fargate-profiles.json");
+        kubernetes
+                .client()
+                .nodes()
+                .resource(new NodeBuilder()
+                        .withNewMetadata()
+                        .withName("fargate-ip-10-0-1-7.ec2.internal")
+                        .addToLabels("eks.amazonaws.com/compute-type", "fargate")
+                        .endMetadata()
+                        .build())
+                .create();
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            Plan plan = installer.plan();
+
+            Change change = only(plan);
+            assertThat(change.action()).as(change.toString()).isEqualTo(ChangeAction.SKIP);
+            assertThat(change.reason())
+                    .hasValueSatisfying(r -> assertThat(r)
+                            .contains("prod-eks", "fp-default, fp-batch", "no node but Fargate's", "node group"));
+            ApplyResult result = installer.apply(plan);
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.NOTHING_TO_DO);
+            assertThat(helmList()).isEmpty();
         }
     }
 

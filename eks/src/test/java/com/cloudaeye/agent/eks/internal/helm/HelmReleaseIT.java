@@ -186,6 +186,62 @@ class HelmReleaseIT {
     }
 
     @Test
+    void plan_whenTheReleaseNameRunsAnotherChart_skipsNamingIt_keepsItsValuesOut_andNeitherApplyNorUninstallTouchIt()
+            throws IOException {
+        // Someone else's release of the same name: a chart of another name, with a value of its own.
+        Path theirs = Files.createDirectories(journals.resolve("other-chart"));
+        Files.writeString(theirs.resolve("Chart.yaml"), "apiVersion: v2\nname: team-logs\nversion: 2.1.0\n");
+        Files.createDirectories(theirs.resolve("templates"));
+        Files.writeString(theirs.resolve("templates/configmap.yaml"), """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: team-logs
+                data:
+                  password: {{ .Values.password }}
+                """);
+        new Helm(theirs)
+                .install()
+                .withName(name)
+                .withNamespace(name)
+                .createNamespace()
+                .set("password", "their-own-5ecret")
+                .withKubeConfig(KubeCluster.kubeconfig())
+                .call();
+        try (AgentInstaller installer = installer(options().build())) {
+            Plan plan = installer.plan();
+
+            assertThat(plan.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.SKIP);
+                assertThat(c.reason())
+                        .hasValueSatisfying(r -> assertThat(r)
+                                .contains(
+                                        "Release " + name + "/" + name,
+                                        "chart team-logs-2.1.0",
+                                        "not " + ChartFiles.NAME,
+                                        "releaseName("));
+            });
+            assertThat(plan.toJson()).doesNotContain("their-own-5ecret");
+            ApplyResult result = installer.apply(plan);
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.NOTHING_TO_DO);
+
+            Plan uninstall = installer.planUninstall();
+
+            assertThat(uninstall.changes()).singleElement().satisfies(c -> {
+                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.SKIP);
+                assertThat(c.reason()).hasValueSatisfying(r -> assertThat(r).contains("chart team-logs-2.1.0"));
+            });
+            assertThat(uninstall.toJson()).doesNotContain("their-own-5ecret");
+            ApplyResult removed = installer.apply(uninstall);
+            assertThat(removed.status()).as(removed.toString()).isEqualTo(ApplyResult.Status.NOTHING_TO_DO);
+        }
+        assertThat(helmList()).singleElement().satisfies(r -> {
+            assertThat(r.getRevision()).isEqualTo("1");
+            assertThat(r.getChart()).isEqualTo("team-logs-2.1.0");
+        });
+    }
+
+    @Test
     void resume_ofAnUpgradeKilledInsideHelm_marksItsPendingRevisionFailed_upgrades_andRollbackRestores() {
         try (AgentInstaller installer = installer(options().build())) {
             assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();

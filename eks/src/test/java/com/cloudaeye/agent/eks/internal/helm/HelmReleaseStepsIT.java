@@ -172,6 +172,74 @@ class HelmReleaseStepsIT {
     }
 
     @Test
+    void plan_inANamespaceWhosePodSecurityForbidsHostPaths_skipsNamingTheLabel_andApplyChangesNothing() {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            admin.namespaces()
+                    .resource(new NamespaceBuilder()
+                            .withNewMetadata()
+                            .withName(NAMESPACE)
+                            .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
+                            .endMetadata()
+                            .build())
+                    .create();
+        }
+        try (AgentInstaller installer = installer(DEFAULTS)) {
+            Plan plan = installer.plan();
+
+            // The agent reads the node's logs through hostPath volumes, which PodSecurity's baseline and restricted
+            // levels reject: the DaemonSet would be created and never get a pod.
+            Change change = only(plan);
+            assertThat(change.action()).as(change.toString()).isEqualTo(ChangeAction.SKIP);
+            assertThat(change.reason())
+                    .hasValueSatisfying(r -> assertThat(r)
+                            .contains(
+                                    "Namespace " + NAMESPACE,
+                                    "pod-security.kubernetes.io/enforce=restricted",
+                                    "hostPath",
+                                    "privileged"));
+            ApplyResult result = installer.apply(plan);
+
+            assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.NOTHING_TO_DO);
+            assertThat(helmList()).isEmpty();
+        }
+    }
+
+    @Test
+    void plan_inANamespaceOfSomeoneElseThatIsBeingDeleted_skipsNamingItsFinalizers_andApplyChangesNothing() {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            admin.namespaces()
+                    .resource(new NamespaceBuilder()
+                            .withNewMetadata()
+                            .withName(NAMESPACE)
+                            .addToFinalizers("example.com/hold")
+                            .endMetadata()
+                            .build())
+                    .create();
+            admin.namespaces().withName(NAMESPACE).delete();
+            try (AgentInstaller installer = installer(DEFAULTS)) {
+                Plan plan = installer.plan();
+
+                // Kubernetes refuses new objects in a terminating namespace: the install would wait out its timeout
+                // for the namespace to go, and then fail.
+                Change change = only(plan);
+                assertThat(change.action()).as(change.toString()).isEqualTo(ChangeAction.SKIP);
+                assertThat(change.reason())
+                        .hasValueSatisfying(r ->
+                                assertThat(r).contains("Namespace " + NAMESPACE, "being deleted", "example.com/hold"));
+                ApplyResult result = installer.apply(plan);
+
+                assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.NOTHING_TO_DO);
+                assertThat(helmList()).isEmpty();
+            } finally {
+                admin.namespaces().withName(NAMESPACE).edit(n -> {
+                    n.getMetadata().setFinalizers(List.of());
+                    return n;
+                });
+            }
+        }
+    }
+
+    @Test
     void uninstall_whenKilledAfterHelmUninstalled_deletesTheLeftNamespaceOnTheNextRun() {
         try (AgentInstaller installer = installer(DEFAULTS)) {
             assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
