@@ -13,6 +13,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -86,5 +89,25 @@ class ScriptHintsTest {
         assertThat(variables)
                 .isNotEmpty()
                 .allSatisfy(v -> assertThat(documented).contains(v));
+    }
+
+    @Test
+    void variables_readByTheExamplesAndScripts_areAllInTheReadme() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        List<Path> sources;
+        try (Stream<Path> java = Files.list(Path.of("src/main/java/com/cloudaeye/agent/examples"));
+                Stream<Path> jsh = Files.list(Path.of("jshell"))) {
+            sources = Stream.concat(java.filter(f -> f.toString().endsWith("Example.java")), jsh)
+                    .collect(Collectors.toList());
+        }
+        TreeSet<String> read = new TreeSet<>();
+        for (Path source : sources) {
+            Matcher m = Pattern.compile("CLOUDAEYE_[A-Z0-9_]*[A-Z0-9]").matcher(Files.readString(source));
+            while (m.find()) {
+                read.add(m.group());
+            }
+        }
+
+        assertThat(read).isNotEmpty().allSatisfy(v -> assertThat(readme).contains(v));
     }
 }
