@@ -39,6 +39,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -474,6 +475,61 @@ class EcsWireMockTest {
             assertThat(bodies("DescribeTasks"))
                     .as("standalone tasks are described in batches, by cluster")
                     .anySatisfy(b -> assertThat(b).contains("\"cluster\":\"" + ACCOUNT + "cluster/batch\""));
+        }
+    }
+
+    @Test
+    void planRollback_whenTheTaskRunningTheRevisionIsInTheSecondBatchOf100_findsIt() throws IOException {
+        try (AgentInstaller installer = installer(api())) {
+            Journal journal = appliedInstall(installer);
+            wireMock.stubFor(op("ListClusters")
+                    .atPriority(1)
+                    .willReturn(json(Json.object()
+                            .set(
+                                    "clusterArns",
+                                    Json.tree(List.of(ACCOUNT + "cluster/batch", ACCOUNT + "cluster/prod"))))));
+            wireMock.stubFor(op("ListServices")
+                    .atPriority(1)
+                    .withRequestBody(containing("cluster/batch"))
+                    .willReturn(json(Json.object().set("serviceArns", Json.array()))));
+            // batch has 105 standalone tasks: DescribeTasks takes 100, so t101 is in the second call.
+            List<String> tasks = IntStream.rangeClosed(1, 105)
+                    .mapToObj(i -> ACCOUNT + "task/batch/t" + i)
+                    .toList();
+            wireMock.stubFor(op("ListTasks")
+                    .atPriority(1)
+                    .withRequestBody(containing("cluster/batch"))
+                    .willReturn(json(Json.object().set("taskArns", Json.tree(tasks)))));
+            wireMock.stubFor(op("DescribeTasks")
+                    .atPriority(2)
+                    .withRequestBody(containing("cluster/batch"))
+                    .willReturn(json(Json.object().set("tasks", Json.array()))));
+            wireMock.stubFor(op("DescribeTasks")
+                    .atPriority(1)
+                    .withRequestBody(containing("task/batch/t101\""))
+                    .willReturn(json(Json.object()
+                            .set(
+                                    "tasks",
+                                    Json.array()
+                                            .add(Json.object()
+                                                    .put("taskArn", ACCOUNT + "task/batch/t101")
+                                                    .put("taskDefinitionArn", ACCOUNT + "task-definition/app:4")
+                                                    .put("group", "family:app")
+                                                    .put("lastStatus", "RUNNING"))))));
+
+            Plan rollback = installer.planRollback(journal);
+
+            assertThat(rollback.changes())
+                    .filteredOn(c -> c.resourceType().equals("AWS::ECS::TaskDefinition"))
+                    .singleElement()
+                    .satisfies(
+                            c -> assertThat(c.reason().orElseThrow()).contains("standalone task batch/t101 runs it"));
+            assertThat(bodies("DescribeTasks"))
+                    .filteredOn(b -> b.contains("cluster/batch"))
+                    .as("105 tasks: one call of 100, one of 5")
+                    .hasSize(2)
+                    .anySatisfy(b -> assertThat(b).contains("task/batch/t100\"").doesNotContain("t101"))
+                    .anySatisfy(b -> assertThat(b).contains("task/batch/t101\"", "task/batch/t105\""));
         }
     }
 

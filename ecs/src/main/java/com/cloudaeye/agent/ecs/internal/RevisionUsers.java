@@ -6,9 +6,12 @@ import com.cloudaeye.agent.spi.support.AwsFailures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.ClusterNotFoundException;
+import software.amazon.awssdk.services.ecs.model.Service;
+import software.amazon.awssdk.services.ecs.model.Task;
 
 /**
  * What in the region runs a task definition revision, so that a rollback deregisters a revision only when nothing
@@ -46,9 +49,11 @@ final class RevisionUsers {
             CompletableFuture<List<String>> found = CompletableFuture.completedFuture(new ArrayList<>());
             for (String cluster : clusters) {
                 found = found.thenCompose(sofar -> serviceArns(context, ecs, cluster, null, new ArrayList<>())
-                                .thenCompose(arns -> servicesRunning(context, ecs, cluster, arns, 0, revision, sofar)))
+                                .thenCompose(arns -> servicesRunning(context, ecs, cluster, arns, revision))
+                                .thenApply(more -> appended(sofar, more)))
                         .thenCompose(sofar -> taskArns(context, ecs, cluster, null, new ArrayList<>())
-                                .thenCompose(arns -> tasksRunning(context, ecs, cluster, arns, 0, revision, sofar)));
+                                .thenCompose(arns -> tasksRunning(context, ecs, cluster, arns, revision))
+                                .thenApply(more -> appended(sofar, more)));
             }
             return found.thenApply(arns -> arns.stream().sorted().toList());
         });
@@ -132,56 +137,59 @@ final class RevisionUsers {
     }
 
     private static CompletableFuture<List<String>> servicesRunning(
-            TargetContext context,
-            EcsClient ecs,
-            String cluster,
-            List<String> arns,
-            int from,
-            String revision,
-            List<String> found) {
-        if (from >= arns.size()) {
-            return CompletableFuture.completedFuture(found);
-        }
-        List<String> batch = arns.subList(from, Math.min(arns.size(), from + DESCRIBE_SERVICES_BATCH));
-        return context.scheduler()
-                .submit(
-                        EcsQuotas.SERVICE_READ,
-                        () -> ecs.describeServices(d -> d.cluster(cluster).services(batch)))
-                .thenCompose(r -> {
-                    r.services().stream()
-                            .filter(s -> !"INACTIVE".equals(s.status()) && revision.equals(s.taskDefinition()))
-                            .forEach(s -> found.add(s.serviceArn()));
-                    return servicesRunning(
-                            context, ecs, cluster, arns, from + DESCRIBE_SERVICES_BATCH, revision, found);
-                });
+            TargetContext context, EcsClient ecs, String cluster, List<String> arns, String revision) {
+        return inBatches(
+                arns,
+                DESCRIBE_SERVICES_BATCH,
+                batch -> context.scheduler()
+                        .submit(
+                                EcsQuotas.SERVICE_READ,
+                                () -> ecs.describeServices(
+                                        d -> d.cluster(cluster).services(batch)))
+                        .thenApply(r -> r.services().stream()
+                                .filter(s -> !"INACTIVE".equals(s.status()) && revision.equals(s.taskDefinition()))
+                                .map(Service::serviceArn)
+                                .toList()));
     }
 
     private static CompletableFuture<List<String>> tasksRunning(
-            TargetContext context,
-            EcsClient ecs,
-            String cluster,
-            List<String> arns,
-            int from,
-            String revision,
-            List<String> found) {
-        if (from >= arns.size()) {
-            return CompletableFuture.completedFuture(found);
+            TargetContext context, EcsClient ecs, String cluster, List<String> arns, String revision) {
+        return inBatches(
+                arns,
+                DESCRIBE_TASKS_BATCH,
+                batch -> context.scheduler()
+                        .submit(
+                                EcsQuotas.SERVICE_READ,
+                                () -> ecs.describeTasks(d -> d.cluster(cluster).tasks(batch)))
+                        .thenApply(r -> r.tasks().stream()
+                                // A service's tasks are the service's (checked above): one being moved off the
+                                // revision still runs it while its deployment drains.
+                                .filter(t -> t.group() == null || !t.group().startsWith("service:"))
+                                .filter(t -> !"STOPPED".equals(t.lastStatus()))
+                                .filter(t -> revision.equals(t.taskDefinitionArn()))
+                                .map(Task::taskArn)
+                                .toList()));
+    }
+
+    /**
+     * Describes {@code arns} a batch at a time, one batch after another (the Describe calls take at most {@code size}
+     * ARNs each).
+     *
+     * @return what {@code describe} found in every batch, in order
+     */
+    private static CompletableFuture<List<String>> inBatches(
+            List<String> arns, int size, Function<List<String>, CompletableFuture<List<String>>> describe) {
+        CompletableFuture<List<String>> found = CompletableFuture.completedFuture(new ArrayList<>());
+        for (int from = 0; from < arns.size(); from += size) {
+            List<String> batch = arns.subList(from, Math.min(arns.size(), from + size));
+            found = found.thenCompose(sofar -> describe.apply(batch).thenApply(more -> appended(sofar, more)));
         }
-        List<String> batch = arns.subList(from, Math.min(arns.size(), from + DESCRIBE_TASKS_BATCH));
-        return context.scheduler()
-                .submit(
-                        EcsQuotas.SERVICE_READ,
-                        () -> ecs.describeTasks(d -> d.cluster(cluster).tasks(batch)))
-                .thenCompose(r -> {
-                    r.tasks().stream()
-                            // A service's tasks are the service's (checked above): one being moved off the revision
-                            // still runs it while its deployment drains.
-                            .filter(t -> t.group() == null || !t.group().startsWith("service:"))
-                            .filter(t -> !"STOPPED".equals(t.lastStatus()))
-                            .filter(t -> revision.equals(t.taskDefinitionArn()))
-                            .forEach(t -> found.add(t.taskArn()));
-                    return tasksRunning(context, ecs, cluster, arns, from + DESCRIBE_TASKS_BATCH, revision, found);
-                });
+        return found;
+    }
+
+    private static List<String> appended(List<String> to, List<String> more) {
+        to.addAll(more);
+        return to;
     }
 
     /**
