@@ -5,7 +5,9 @@
 //
 // Environment variables:
 //   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   where the agent sends logs, and its token (required to install)
-//   CLOUDAEYE_PLAN          the plan file (default plan.json)
+//   CLOUDAEYE_PLAN          the plan file (default plan.json, which lambda-plan.jsh, ecs-plan.jsh, eks-plan.jsh and
+//                           the *-uninstall.jsh scripts write to the directory they run in); a missing one stops the
+//                           script before any change, naming the path it looked for
 //   CLOUDAEYE_ACCESS_KEY_FILE  where the secret of an access key the plan creates goes (EKS IAM-user mode): a new
 //                           file, created readable by its owner only (rw-------), never printed; hand it to
 //                           CloudAEye, then delete it. A plan that creates a key stops before any change without it.
@@ -26,6 +28,7 @@
 import com.cloudaeye.agent.*;
 import com.cloudaeye.agent.eks.AccessKey;
 import com.cloudaeye.agent.eks.EksTarget;
+import com.cloudaeye.agent.examples.ScriptFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -86,7 +89,13 @@ void writeKey(Path file, AccessKey key) {
 }
 
 try {
-    Plan plan = Plan.fromJson(Files.readString(Path.of(env("CLOUDAEYE_PLAN", "plan.json"))));
+    // Checked before anything else, so that a missing plan says where it was looked for and how to make one.
+    Plan plan = Plan.fromJson(ScriptFiles.readString(
+            Path.of(env("CLOUDAEYE_PLAN", "plan.json")),
+            "The plan file {path}",
+            "save a plan first with lambda-plan.jsh, ecs-plan.jsh or eks-plan.jsh (or an *-uninstall.jsh script), which"
+                    + " write plan.json to the directory they run in, and run apply.jsh there, or set CLOUDAEYE_PLAN to"
+                    + " a saved plan's path (default plan.json in the working directory)."));
     AgentInstallerBuilder builder = installerFromEnvironment().region(Region.of(plan.region()));
     String logsEndpoint = env("CLOUDAEYE_LOGS_ENDPOINT", null);
     String token = env("CLOUDAEYE_API_TOKEN", null);

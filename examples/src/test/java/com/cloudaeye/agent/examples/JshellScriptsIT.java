@@ -261,12 +261,32 @@ class JshellScriptsIT {
                 .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
     }
 
+    /**
+     * The message an operator reads when apply.jsh finds no plan: the path it looked for, the variable that sets it,
+     * and the scripts that save one.
+     */
+    static String noPlanMessage(Path plan) {
+        return "apply.jsh failed: The plan file " + plan + " does not exist: save a plan first with lambda-plan.jsh,"
+                + " ecs-plan.jsh or eks-plan.jsh (or an *-uninstall.jsh script), which write plan.json to the"
+                + " directory they run in, and run apply.jsh there, or set CLOUDAEYE_PLAN to a saved plan's path"
+                + " (default plan.json in the working directory). Nothing was changed.";
+    }
+
     @Test
-    void apply_withoutAPlanFile_printsWhyAndExitsNonZero() {
+    void apply_withoutAPlanFile_namesThePathItsVariableAndThePlanScripts_changesNothingAndExits1() throws IOException {
         Run apply = jshell("apply.jsh");
 
         assertThat(apply.exitStatus()).as(apply.output()).isEqualTo(1);
-        assertThat(apply.output()).contains("apply.jsh failed:").contains("plan.json");
+        assertThat(apply.output()).contains(noPlanMessage(work.toRealPath().resolve("plan.json")));
+        assertThat(work).as("no journal, result or journal.txt").isEmptyDirectory();
+
+        Path elsewhere = work.toRealPath().resolve("reviewed").resolve("install-plan.json");
+        env.put("CLOUDAEYE_PLAN", elsewhere.toString());
+        Run named = jshell("apply.jsh");
+
+        assertThat(named.exitStatus()).as(named.output()).isEqualTo(1);
+        assertThat(named.output()).contains(noPlanMessage(elsewhere));
+        assertThat(work).isEmptyDirectory();
     }
 
     /**
@@ -281,7 +301,7 @@ class JshellScriptsIT {
 
         Run refused = Jshell.run(work, env, "apply.jsh", Execution.REMOTE);
         assertThat(refused.exitStatus()).as(refused.output()).isEqualTo(1);
-        assertThat(refused.output()).contains("apply.jsh failed:").contains("plan.json");
+        assertThat(refused.output()).contains(noPlanMessage(work.toRealPath().resolve("plan.json")));
 
         Run plan = Jshell.run(work, env, "lambda-plan.jsh", Execution.REMOTE);
         assertThat(plan.exitStatus()).as(plan.output()).isZero();

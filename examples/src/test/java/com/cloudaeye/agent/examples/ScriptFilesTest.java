@@ -1,0 +1,45 @@
+package com.cloudaeye.agent.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The scripts' checks of their input files: each refusal names the absolute path, the problem and the fix. */
+class ScriptFilesTest {
+    private static final String FIX = "save one with lambda-plan.jsh, or set CLOUDAEYE_PLAN.";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void readString_whenTheFileIsMissing_namesItsAbsolutePathTheFixAndThatNothingChanged() {
+        Path file = dir.resolve("plans").resolve("..").resolve("plan.json");
+
+        assertThatThrownBy(() -> ScriptFiles.readString(file, "The plan file {path}", FIX))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("The plan file " + dir.resolve("plan.json") + " does not exist: " + FIX
+                        + " Nothing was changed.");
+    }
+
+    @Test
+    void readableFile_whenThePathIsADirectory_saysSo() throws IOException {
+        Path directory = Files.createDirectory(dir.resolve("plan.json"));
+
+        assertThatThrownBy(() -> ScriptFiles.readableFile(directory, "The plan file {path}", FIX))
+                .hasMessage(
+                        "The plan file " + directory + " is a directory, not a file: " + FIX + " Nothing was changed.");
+    }
+
+    @Test
+    void readString_whenTheFileIsThere_returnsItsText() throws IOException {
+        Path file = Files.writeString(dir.resolve("plan.json"), "{\"kind\":\"INSTALL\"}");
+
+        assertThat(ScriptFiles.readString(file, "The plan file {path}", FIX)).isEqualTo("{\"kind\":\"INSTALL\"}");
+        assertThat(ScriptFiles.readableFile(file, "The plan file {path}", FIX)).isEqualTo(file);
+    }
+}
