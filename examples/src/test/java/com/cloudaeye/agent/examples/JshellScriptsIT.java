@@ -289,6 +289,46 @@ class JshellScriptsIT {
         assertThat(work).isEmptyDirectory();
     }
 
+    /** The rest of rollback.jsh's message when it finds no journal: where journals are and which variable names one. */
+    private static final String JOURNALS =
+            "(the apply printed it; journals are kept in CLOUDAEYE_JOURNAL_DIR, default ~/.cloudaeye/journals)";
+
+    @Test
+    void rollback_withoutJournalTxtOrWithAMissingJournal_namesThePathAndTheVariable_changesNothingAndExits1()
+            throws IOException {
+        Path dir = work.toRealPath();
+        Run noPointer = jshell("rollback.jsh");
+        assertThat(noPointer.exitStatus()).as(noPointer.output()).isEqualTo(1);
+        assertThat(noPointer.output())
+                .contains("rollback.jsh failed: The file " + dir.resolve("journal.txt")
+                        + " naming the journal to roll back does not exist: run rollback.jsh in the directory where"
+                        + " apply.jsh (or an *-uninstall.jsh script with CLOUDAEYE_APPLY=yes) wrote journal.txt, or"
+                        + " set CLOUDAEYE_JOURNAL to the journal's path " + JOURNALS + ". Nothing was changed.");
+        assertThat(work).isEmptyDirectory();
+
+        Path gone = dir.resolve("journals").resolve("2026-01-01T00-00-00Z-install.jsonl");
+        Files.writeString(work.resolve("journal.txt"), gone + "\n");
+        Run stalePointer = jshell("rollback.jsh");
+        assertThat(stalePointer.exitStatus()).as(stalePointer.output()).isEqualTo(1);
+        assertThat(stalePointer.output())
+                .contains("rollback.jsh failed: The journal " + gone + ", which " + dir.resolve("journal.txt")
+                        + " names, does not exist: set CLOUDAEYE_JOURNAL to the journal's path " + JOURNALS
+                        + ". Nothing was changed.");
+
+        Path missing = dir.resolve("other.jsonl");
+        env.put("CLOUDAEYE_JOURNAL", missing.toString());
+        Run named = jshell("rollback.jsh");
+        assertThat(named.exitStatus()).as(named.output()).isEqualTo(1);
+        assertThat(named.output())
+                .contains("rollback.jsh failed: The journal " + missing
+                        + " (CLOUDAEYE_JOURNAL) does not exist: set CLOUDAEYE_JOURNAL to the journal's path "
+                        + JOURNALS + ", or leave it unset to roll back the apply that journal.txt names. Nothing was"
+                        + " changed.");
+        try (Stream<Path> files = Files.list(work)) {
+            assertThat(files.toList()).as("no rollback journal").containsExactly(work.resolve("journal.txt"));
+        }
+    }
+
     /**
      * The other tests run the README's command (local execution); jshell's default remote execution, which the
      * scripts support as well, must give the same exit statuses: {@code /exit status} ends jshell itself there too.
