@@ -10,7 +10,8 @@
 //                           script before any change, naming the path it looked for
 //   CLOUDAEYE_ACCESS_KEY_FILE  where the secret of an access key the plan creates goes (EKS IAM-user mode): a new
 //                           file, created readable by its owner only (rw-------), never printed; hand it to
-//                           CloudAEye, then delete it. A plan that creates a key stops before any change without it.
+//                           CloudAEye, then delete it. A plan that creates a key stops before any change without it,
+//                           or when the file exists or its directory does not exist or is not writable.
 //
 // Run it from the directory where the files should go:
 //   /path/to/examples/jshell/cloudaeye-jshell apply.jsh   (bash: adds a CDS archive, examples/README.md)
@@ -107,11 +108,9 @@ try {
     }
     String keyFile = env("CLOUDAEYE_ACCESS_KEY_FILE", null);
     if (keyFile != null) {
-        Path file = Path.of(keyFile).toAbsolutePath();
-        if (Files.exists(file)) {
-            throw new IllegalArgumentException("CLOUDAEYE_ACCESS_KEY_FILE names " + file + ", which exists: name a new"
-                    + " file, so that no key is overwritten.");
-        }
+        // The key is written after AWS created it: check now that the file can be created (new, in an existing
+        // writable directory), so that a bad path stops the script before any change, not after the key exists.
+        Path file = ScriptFiles.newFile(Path.of(keyFile), "CLOUDAEYE_ACCESS_KEY_FILE");
         builder.sink(EksTarget.ACCESS_KEY_SINK, key -> writeKey(file, key));
         System.out.println("A new access key's secret goes to " + file + " (owner-only).");
     } else if (plan.mutations().stream().anyMatch(c -> c.resourceType().equals("AWS::IAM::AccessKey")

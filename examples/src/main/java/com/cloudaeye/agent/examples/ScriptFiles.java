@@ -3,6 +3,7 @@ package com.cloudaeye.agent.examples;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
 /**
@@ -70,6 +71,40 @@ public final class ScriptFiles {
         } catch (IOException e) {
             throw refusal(subject, absolute, "cannot be read (" + e + ")", fix);
         }
+    }
+
+    /**
+     * Checks that a file a script will create later, after changes began, can be created: it does not exist yet
+     * (nothing is overwritten), and its directory exists and is writable. A script that learns this only when it
+     * writes the file has already changed something.
+     *
+     * @param file the file, relative to the working directory or absolute
+     * @param variable the environment variable that named it
+     * @return the file's absolute path
+     * @throws IllegalArgumentException naming the variable, the file or its directory, and the fix
+     */
+    public static Path newFile(Path file, String variable) {
+        Path absolute = absolute(file);
+        String names = variable + " names " + absolute;
+        if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalArgumentException(
+                    names + ", which exists: name a new file, so that nothing is overwritten. " + NOTHING_CHANGED);
+        }
+        Path directory = absolute.getParent();
+        String elsewhere = "name a new file in an existing directory you can write to. " + NOTHING_CHANGED;
+        if (directory == null || !Files.exists(directory)) {
+            throw new IllegalArgumentException(names + ", whose directory " + directory + " does not exist: create it"
+                    + " first (mkdir -m 700 " + directory + ") or " + elsewhere);
+        }
+        if (!Files.isDirectory(directory)) {
+            throw new IllegalArgumentException(
+                    names + ", whose parent " + directory + " is not a directory: " + elsewhere);
+        }
+        if (!Files.isWritable(directory)) {
+            throw new IllegalArgumentException(names + ", whose directory " + directory + " is not writable by this"
+                    + " user: make it writable (chmod u+w " + directory + ") or " + elsewhere);
+        }
+        return absolute;
     }
 
     private static Path absolute(Path path) {

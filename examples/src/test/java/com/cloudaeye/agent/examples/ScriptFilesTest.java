@@ -42,4 +42,36 @@ class ScriptFilesTest {
         assertThat(ScriptFiles.readString(file, "The plan file {path}", FIX)).isEqualTo("{\"kind\":\"INSTALL\"}");
         assertThat(ScriptFiles.readableFile(file, "The plan file {path}", FIX)).isEqualTo(file);
     }
+
+    @Test
+    void newFile_whenItsDirectoryIsMissing_namesTheVariableTheDirectoryAndHowToCreateIt() {
+        Path secrets = dir.resolve("secrets");
+
+        assertThatThrownBy(() -> ScriptFiles.newFile(secrets.resolve("key"), "CLOUDAEYE_ACCESS_KEY_FILE"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("CLOUDAEYE_ACCESS_KEY_FILE names " + secrets.resolve("key") + ", whose directory " + secrets
+                        + " does not exist: create it first (mkdir -m 700 " + secrets + ") or name a new file in an"
+                        + " existing directory you can write to. Nothing was changed.");
+    }
+
+    @Test
+    void newFile_whenItsParentIsAFileOrItExists_refuses() throws IOException {
+        Path existing = Files.writeString(dir.resolve("key"), "old key");
+
+        assertThatThrownBy(() -> ScriptFiles.newFile(existing, "CLOUDAEYE_ACCESS_KEY_FILE"))
+                .hasMessage("CLOUDAEYE_ACCESS_KEY_FILE names " + existing + ", which exists: name a new file, so that"
+                        + " nothing is overwritten. Nothing was changed.");
+        assertThatThrownBy(() -> ScriptFiles.newFile(existing.resolve("key"), "CLOUDAEYE_ACCESS_KEY_FILE"))
+                .hasMessage("CLOUDAEYE_ACCESS_KEY_FILE names " + existing.resolve("key") + ", whose parent " + existing
+                        + " is not a directory: name a new file in an existing directory you can write to. Nothing"
+                        + " was changed.");
+        assertThat(Files.readString(existing)).isEqualTo("old key");
+    }
+
+    @Test
+    void newFile_inAnExistingDirectory_returnsItsAbsolutePathAndCreatesNothing() {
+        Path file = ScriptFiles.newFile(dir.resolve("key"), "CLOUDAEYE_ACCESS_KEY_FILE");
+
+        assertThat(file).isEqualTo(dir.resolve("key")).doesNotExist();
+    }
 }
