@@ -74,6 +74,23 @@ public final class ScriptFiles {
     }
 
     /**
+     * Checks that an input directory exists.
+     *
+     * @param directory the directory, relative to the working directory or absolute
+     * @param subject what the directory is, with {@code {path}} where its absolute path goes
+     * @param fix what to do, a sentence
+     * @return the directory's absolute path
+     * @throws IllegalArgumentException naming the absolute path, what is wrong with it and the fix
+     */
+    public static Path existingDirectory(Path directory, String subject, String fix) {
+        Path absolute = absolute(directory);
+        if (Files.isDirectory(absolute)) {
+            return absolute;
+        }
+        throw refusal(subject, absolute, Files.exists(absolute) ? "is not a directory" : "does not exist", fix);
+    }
+
+    /**
      * Checks that a file a script will create later, after changes began, can be created: it does not exist yet
      * (nothing is overwritten), and its directory exists and is writable. A script that learns this only when it
      * writes the file has already changed something.

@@ -329,6 +329,27 @@ class JshellScriptsIT {
         }
     }
 
+    @Test
+    void fleetRollback_whenTheJournalDirectoryDoesNotExist_namesItAndItsVariable_changesNothingAndExits1()
+            throws IOException {
+        Path missing = work.toRealPath().resolve("runs").resolve("no-such-run");
+        env.put("CLOUDAEYE_LAYER_X86_64", "arn:aws:lambda:us-east-1:{account}:layer:cloudaeye-x86:1");
+        env.put("CLOUDAEYE_ACCOUNTS", "111111111111");
+        env.put("CLOUDAEYE_FLEET_ROLLBACK", "yes");
+        env.put("CLOUDAEYE_APPLY", "yes");
+        env.put("CLOUDAEYE_JOURNAL_DIR", missing.toString());
+
+        Run rollback = jshell("fleet.jsh");
+
+        assertThat(rollback.exitStatus()).as(rollback.output()).isEqualTo(1);
+        assertThat(rollback.output())
+                .contains("fleet.jsh failed: The journal directory " + missing
+                        + " (CLOUDAEYE_JOURNAL_DIR) does not exist: set CLOUDAEYE_JOURNAL_DIR to the directory the run"
+                        + " to roll back wrote its journals to, or CLOUDAEYE_JOURNAL_BUCKET and"
+                        + " CLOUDAEYE_JOURNAL_PREFIX when it kept them in S3. Nothing was changed.");
+        assertThat(work).isEmptyDirectory();
+    }
+
     /**
      * The other tests run the README's command (local execution); jshell's default remote execution, which the
      * scripts support as well, must give the same exit statuses: {@code /exit status} ends jshell itself there too.

@@ -74,4 +74,17 @@ class ScriptFilesTest {
 
         assertThat(file).isEqualTo(dir.resolve("key")).doesNotExist();
     }
+
+    @Test
+    void existingDirectory_whenMissingOrAFile_namesThePathAndTheFix() throws IOException {
+        Path missing = dir.resolve("journals");
+        Path file = Files.writeString(dir.resolve("journal.jsonl"), "");
+
+        assertThatThrownBy(() -> ScriptFiles.existingDirectory(missing, "The journal directory {path}", "set it."))
+                .hasMessage("The journal directory " + missing + " does not exist: set it. Nothing was changed.");
+        assertThatThrownBy(() -> ScriptFiles.existingDirectory(file, "The journal directory {path}", "set it."))
+                .hasMessage("The journal directory " + file + " is not a directory: set it. Nothing was changed.");
+        assertThat(ScriptFiles.existingDirectory(dir, "The journal directory {path}", "set it."))
+                .isEqualTo(dir);
+    }
 }
