@@ -350,6 +350,29 @@ class JshellScriptsIT {
         assertThat(work).isEmptyDirectory();
     }
 
+    @Test
+    void eksPlanAndUninstall_withAKubeconfigThatDoesNotExist_nameItAndItsVariable_andExit1() throws IOException {
+        SampleEksCluster.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        Path missing = work.toRealPath().resolve("kube").resolve("config");
+        env.put("CLOUDAEYE_EKS_CLUSTER", SampleEksCluster.CLUSTER);
+        env.put("CLOUDAEYE_EKS_DAEMONSET", "yes");
+        env.put("CLOUDAEYE_KUBECONFIG", missing.toString());
+        env.put("CLOUDAEYE_APPLY", "yes");
+
+        for (String script : List.of("eks-plan.jsh", "eks-uninstall.jsh")) {
+            Run run = jshell(script);
+
+            assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+            assertThat(run.output())
+                    .contains(script + " failed: The kubeconfig " + missing + " (CLOUDAEYE_KUBECONFIG) does not exist:"
+                            + " set CLOUDAEYE_KUBECONFIG to a kubeconfig file this user can read, or leave it unset to"
+                            + " reach the cluster with an EKS token made from the AWS credentials. Nothing was"
+                            + " changed.");
+        }
+        assertThat(enabledLogTypes()).isEmpty();
+        assertThat(work).isEmptyDirectory();
+    }
+
     /**
      * The other tests run the README's command (local execution); jshell's default remote execution, which the
      * scripts support as well, must give the same exit statuses: {@code /exit status} ends jshell itself there too.
