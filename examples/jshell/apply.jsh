@@ -37,6 +37,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
@@ -117,6 +118,13 @@ try {
             && c.action() == ChangeAction.CREATE)) {
         throw new IllegalArgumentException("The plan creates an access key for CloudAEye, whose secret AWS shows only"
                 + " once: set CLOUDAEYE_ACCESS_KEY_FILE to a new file for it (created owner-only, never printed).");
+    }
+    // Written once the apply is done: checked now, so that a working directory they cannot be written to stops the
+    // script before any change, not after it with the journal's path lost.
+    for (String output : List.of("result.json", "journal.txt")) {
+        ScriptFiles.writableFile(Path.of(output), "The output file {path}", "apply.jsh writes result.json and"
+                + " journal.txt (which names the journal for rollback.jsh) to the working directory after the apply;"
+                + " run it in a directory where it can write both files.");
     }
     try (AgentInstaller installer = builder.build()) {
         System.out.println(plan);

@@ -102,6 +102,10 @@ try {
     if (logsEndpoint != null && token != null) {
         builder.agent(a -> a.logsEndpoint(logsEndpoint).apiToken(Secret.of(token)));
     }
+    // Written once the rollback is done: checked now, so that it cannot fail after the changes.
+    ScriptFiles.writableFile(Path.of("rollback-journal.txt"), "The output file {path}", "rollback.jsh writes"
+            + " rollback-journal.txt (which names the rollback's journal) to the working directory after the rollback;"
+            + " run it in a directory where it can write that file.");
     try (AgentInstaller installer = builder.build()) {
         Plan plan = installer.planRollback(journal); // read-only calls
         System.out.println(plan);

@@ -124,6 +124,37 @@ public final class ScriptFiles {
         return absolute;
     }
 
+    /**
+     * Checks that a file a script writes once its changes are made (the result, the file naming the journal) can be
+     * written then: when it exists, it is a file this user can write; when not, its directory is writable. A script
+     * that learns this only after the apply has made changes it cannot report.
+     *
+     * @param file the file, relative to the working directory or absolute
+     * @param subject what the file is, with {@code {path}} where its absolute path goes
+     * @param fix what to do, a sentence
+     * @return the file's absolute path
+     * @throws IllegalArgumentException naming the absolute path, what is wrong with it and the fix
+     */
+    public static Path writableFile(Path file, String subject, String fix) {
+        Path absolute = absolute(file);
+        Path directory = absolute.getParent();
+        String problem;
+        if (Files.isDirectory(absolute)) {
+            problem = "is a directory, not a file";
+        } else if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)) {
+            if (Files.isWritable(absolute)) {
+                return absolute;
+            }
+            problem = "cannot be written by this user";
+        } else if (directory != null && Files.isDirectory(directory) && Files.isWritable(directory)) {
+            return absolute;
+        } else {
+            problem =
+                    "cannot be created: its directory " + directory + " does not exist or is not writable by this user";
+        }
+        throw refusal(subject, absolute, problem, fix);
+    }
+
     private static Path absolute(Path path) {
         return path.toAbsolutePath().normalize();
     }

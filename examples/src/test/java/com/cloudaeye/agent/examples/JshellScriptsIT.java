@@ -178,6 +178,19 @@ class JshellScriptsIT {
                 .contains("lambda:UpdateFunctionConfiguration");
         assertThat(Files.readString(work.resolve("plan.json"))).contains("orders");
 
+        // apply.jsh writes result.json and journal.txt after the apply: one it cannot write stops it before any change.
+        Path blocked = Files.createDirectory(work.resolve("result.json"));
+        Run refused = jshell("apply.jsh");
+        assertThat(refused.exitStatus()).as(refused.output()).isEqualTo(1);
+        assertThat(refused.output())
+                .contains("apply.jsh failed: The output file " + blocked.toRealPath() + " is a directory, not a file:"
+                        + " apply.jsh writes result.json and journal.txt (which names the journal for rollback.jsh) to"
+                        + " the working directory after the apply; run it in a directory where it can write both"
+                        + " files. Nothing was changed.");
+        assertThat(lambdaFunctions()).as("the refused apply changes nothing").isEqualTo(before);
+        assertThat(work.resolve("journals")).as("no apply journal").doesNotExist();
+        Files.delete(blocked);
+
         Run apply = jshell("apply.jsh");
         assertThat(apply.exitStatus()).as(apply.output()).isZero();
         assertThat(apply.output()).contains("Apply succeeded");
@@ -190,11 +203,22 @@ class JshellScriptsIT {
                         .contains("CLOUDAEYE_LOGS_ENDPOINT")
                         .contains("STAGE=demo"));
 
+        Path rollbackBlocked = Files.createDirectory(work.resolve("rollback-journal.txt"));
+        Run rollbackRefused = jshell("rollback.jsh");
+        assertThat(rollbackRefused.exitStatus()).as(rollbackRefused.output()).isEqualTo(1);
+        assertThat(rollbackRefused.output())
+                .contains("rollback.jsh failed: The output file " + rollbackBlocked.toRealPath() + " is a directory,"
+                        + " not a file: rollback.jsh writes rollback-journal.txt (which names the rollback's journal)"
+                        + " to the working directory after the rollback; run it in a directory where it can write that"
+                        + " file. Nothing was changed.");
+        assertThat(lambdaFunctions()).as("the refused rollback changes nothing").isEqualTo(applied);
+        Files.delete(rollbackBlocked);
+
         Run rollback = jshell("rollback.jsh");
         assertThat(rollback.exitStatus()).as(rollback.output()).isZero();
         assertThat(lambdaFunctions()).isEqualTo(before);
 
-        assertThat(List.of(plan, apply, rollback))
+        assertThat(List.of(plan, refused, apply, rollbackRefused, rollback))
                 .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
         assertNoFileHoldsTheToken();
     }
@@ -221,6 +245,21 @@ class JshellScriptsIT {
                         .containsValue(LogDriver.AWSFIRELENS));
 
         env.put("CLOUDAEYE_APPLY", "yes");
+        // ecs-uninstall.jsh writes journal.txt after the apply: one it cannot write stops it before any change.
+        Files.delete(work.resolve("journal.txt"));
+        Path blocked = Files.createDirectory(work.resolve("journal.txt"));
+        Run refused = jshell("ecs-uninstall.jsh");
+        assertThat(refused.exitStatus()).as(refused.output()).isEqualTo(1);
+        assertThat(refused.output())
+                .contains("ecs-uninstall.jsh failed: The output file " + blocked.toRealPath() + " is a directory, not"
+                        + " a file: ecs-uninstall.jsh writes journal.txt (which names the journal for rollback.jsh) to"
+                        + " the working directory after the apply; run it in a directory where it can write that file."
+                        + " Nothing was changed.");
+        assertThat(serviceContainers())
+                .as("the refused uninstall changes nothing")
+                .allSatisfy((service, containers) -> assertThat(containers).containsKey(LogRouter.DEFAULT_NAME));
+        Files.delete(blocked);
+
         Run uninstall = jshell("ecs-uninstall.jsh");
         assertThat(uninstall.exitStatus()).as(uninstall.output()).isZero();
         assertThat(serviceContainers())
@@ -230,7 +269,7 @@ class JshellScriptsIT {
                         .doesNotContainKey(LogRouter.DEFAULT_NAME)
                         .containsOnly(Map.entry(service.startsWith("web") ? "web" : "worker", LogDriver.AWSLOGS)));
 
-        assertThat(List.of(plan, apply, uninstall))
+        assertThat(List.of(plan, apply, refused, uninstall))
                 .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
         assertNoFileHoldsTheToken();
     }

@@ -87,4 +87,25 @@ class ScriptFilesTest {
         assertThat(ScriptFiles.existingDirectory(dir, "The journal directory {path}", "set it."))
                 .isEqualTo(dir);
     }
+
+    @Test
+    void writableFile_whenTheOutputIsADirectory_refuses_andANewOrExistingFileIsWritable() throws IOException {
+        Path directory = Files.createDirectory(dir.resolve("result.json"));
+        Path existing = Files.writeString(dir.resolve("journal.txt"), "/old/journal");
+
+        assertThatThrownBy(() -> ScriptFiles.writableFile(directory, "The output file {path}", "run it elsewhere."))
+                .hasMessage("The output file " + directory + " is a directory, not a file: run it elsewhere. Nothing"
+                        + " was changed.");
+        assertThatThrownBy(() -> ScriptFiles.writableFile(
+                        dir.resolve("missing").resolve("result.json"), "The output file {path}", "run it elsewhere."))
+                .hasMessage("The output file " + dir.resolve("missing").resolve("result.json") + " cannot be created:"
+                        + " its directory " + dir.resolve("missing")
+                        + " does not exist or is not writable by this user:"
+                        + " run it elsewhere. Nothing was changed.");
+        assertThat(ScriptFiles.writableFile(existing, "The output file {path}", "run it elsewhere."))
+                .isEqualTo(existing);
+        assertThat(ScriptFiles.writableFile(dir.resolve("new.json"), "The output file {path}", "run it elsewhere."))
+                .isEqualTo(dir.resolve("new.json"))
+                .doesNotExist();
+    }
 }
