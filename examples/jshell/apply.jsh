@@ -5,10 +5,13 @@
 //
 // Environment variables:
 //   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   where the agent sends logs, and its token (required to install)
-//   CLOUDAEYE_PLAN          the plan file (default plan.json)
+//   CLOUDAEYE_PLAN          the plan file (default plan.json, which lambda-plan.jsh, ecs-plan.jsh, eks-plan.jsh and
+//                           the *-uninstall.jsh scripts write to the directory they run in); a missing one stops the
+//                           script before any change, naming the path it looked for
 //   CLOUDAEYE_ACCESS_KEY_FILE  where the secret of an access key the plan creates goes (EKS IAM-user mode): a new
 //                           file, created readable by its owner only (rw-------), never printed; hand it to
-//                           CloudAEye, then delete it. A plan that creates a key stops before any change without it.
+//                           CloudAEye, then delete it. A plan that creates a key stops before any change without it,
+//                           or when the file exists or its directory does not exist or is not writable.
 //
 // Run it from the directory where the files should go:
 //   /path/to/examples/jshell/cloudaeye-jshell apply.jsh   (bash: adds a CDS archive, examples/README.md)
@@ -26,6 +29,7 @@
 import com.cloudaeye.agent.*;
 import com.cloudaeye.agent.eks.AccessKey;
 import com.cloudaeye.agent.eks.EksTarget;
+import com.cloudaeye.agent.examples.ScriptFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -33,6 +37,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
@@ -86,7 +91,13 @@ void writeKey(Path file, AccessKey key) {
 }
 
 try {
-    Plan plan = Plan.fromJson(Files.readString(Path.of(env("CLOUDAEYE_PLAN", "plan.json"))));
+    // Checked before anything else, so that a missing plan says where it was looked for and how to make one.
+    Plan plan = Plan.fromJson(ScriptFiles.readString(
+            Path.of(env("CLOUDAEYE_PLAN", "plan.json")),
+            "The plan file {path}",
+            "save a plan first with lambda-plan.jsh, ecs-plan.jsh or eks-plan.jsh (or an *-uninstall.jsh script), which"
+                    + " write plan.json to the directory they run in, and run apply.jsh there, or set CLOUDAEYE_PLAN to"
+                    + " a saved plan's path (default plan.json in the working directory)."));
     AgentInstallerBuilder builder = installerFromEnvironment().region(Region.of(plan.region()));
     String logsEndpoint = env("CLOUDAEYE_LOGS_ENDPOINT", null);
     String token = env("CLOUDAEYE_API_TOKEN", null);
@@ -98,17 +109,22 @@ try {
     }
     String keyFile = env("CLOUDAEYE_ACCESS_KEY_FILE", null);
     if (keyFile != null) {
-        Path file = Path.of(keyFile).toAbsolutePath();
-        if (Files.exists(file)) {
-            throw new IllegalArgumentException("CLOUDAEYE_ACCESS_KEY_FILE names " + file + ", which exists: name a new"
-                    + " file, so that no key is overwritten.");
-        }
+        // The key is written after AWS created it: check now that the file can be created (new, in an existing
+        // writable directory), so that a bad path stops the script before any change, not after the key exists.
+        Path file = ScriptFiles.newFile(Path.of(keyFile), "CLOUDAEYE_ACCESS_KEY_FILE");
         builder.sink(EksTarget.ACCESS_KEY_SINK, key -> writeKey(file, key));
         System.out.println("A new access key's secret goes to " + file + " (owner-only).");
     } else if (plan.mutations().stream().anyMatch(c -> c.resourceType().equals("AWS::IAM::AccessKey")
             && c.action() == ChangeAction.CREATE)) {
         throw new IllegalArgumentException("The plan creates an access key for CloudAEye, whose secret AWS shows only"
                 + " once: set CLOUDAEYE_ACCESS_KEY_FILE to a new file for it (created owner-only, never printed).");
+    }
+    // Written once the apply is done: checked now, so that a working directory they cannot be written to stops the
+    // script before any change, not after it with the journal's path lost.
+    for (String output : List.of("result.json", "journal.txt")) {
+        ScriptFiles.writableFile(Path.of(output), "The output file {path}", "apply.jsh writes result.json and"
+                + " journal.txt (which names the journal for rollback.jsh) to the working directory after the apply;"
+                + " run it in a directory where it can write both files.");
     }
     try (AgentInstaller installer = builder.build()) {
         System.out.println(plan);

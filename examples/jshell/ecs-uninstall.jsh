@@ -28,6 +28,7 @@
 // remote execution engine and leave jshell exiting 0, so the script sets `status` and ends with `/exit status`.
 
 import com.cloudaeye.agent.*;
+import com.cloudaeye.agent.examples.ScriptFiles;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,6 +116,10 @@ try {
                     + " CLOUDAEYE_APPLY=yes.");
             status = 0;
         } else {
+            // journal.txt is written once the apply is done: checked now, so that it cannot fail after the changes.
+            ScriptFiles.writableFile(Path.of("journal.txt"), "The output file {path}", "ecs-uninstall.jsh writes"
+                    + " journal.txt (which names the journal for rollback.jsh) to the working directory after the"
+                    + " apply; run it in a directory where it can write that file.");
             ApplyResult result = installer.apply(plan);
             System.out.println(result);
             if (result.journal().isPresent()) {

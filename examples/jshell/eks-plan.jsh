@@ -9,7 +9,8 @@
 //   CLOUDAEYE_EKS_LOG_TYPES all (default), none, or EKS names: api,audit,authenticator,controllerManager,scheduler
 //   CLOUDAEYE_EKS_DAEMONSET=yes  install the agent DaemonSet (in-process Helm; no helm or kubectl needed)
 //   CLOUDAEYE_EKS_NAMESPACE its namespace (default cloudaeye-agent); CLOUDAEYE_KUBECONFIG a kubeconfig to use
-//                           instead of an EKS token made from the AWS credentials
+//                           instead of an EKS token made from the AWS credentials (one that is not a readable file
+//                           stops the script before any AWS call, naming its path)
 //   CLOUDAEYE_ACCOUNT_ID, CLOUDAEYE_EXTERNAL_ID  give CloudAEye's account keyless read access to the logs through a
 //                           cross-account role (the IAM-user mode hands out an access key: use the Java API for it)
 //
@@ -27,6 +28,7 @@
 // remote execution engine and leave jshell exiting 0, so the script sets `status` and ends with `/exit status`.
 
 import com.cloudaeye.agent.*;
+import com.cloudaeye.agent.examples.ScriptFiles;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,7 +98,12 @@ EksTarget targetFromEnvironment() {
             }
             String kubeconfig = env("CLOUDAEYE_KUBECONFIG", null);
             if (kubeconfig != null) {
-                d.kubeconfig(Path.of(kubeconfig));
+                // Checked here, before any AWS call, so that a wrong path names this variable.
+                d.kubeconfig(ScriptFiles.readableFile(
+                        Path.of(kubeconfig),
+                        "The kubeconfig {path} (CLOUDAEYE_KUBECONFIG)",
+                        "set CLOUDAEYE_KUBECONFIG to a kubeconfig file this user can read, or leave it unset to reach"
+                                + " the cluster with an EKS token made from the AWS credentials."));
             }
         });
     }

@@ -13,7 +13,8 @@
 //   CLOUDAEYE_APPLY=yes     apply the plan
 //   CLOUDAEYE_FLEET_ROLLBACK=yes  plan (and with CLOUDAEYE_APPLY=yes apply) the rollback of the run whose journals
 //                           CLOUDAEYE_JOURNAL_DIR or CLOUDAEYE_JOURNAL_BUCKET with its CLOUDAEYE_JOURNAL_PREFIX hold,
-//                           instead of an install: writes fleet-rollback-plan.json and policy-<account>.json
+//                           instead of an install: writes fleet-rollback-plan.json and policy-<account>.json; a
+//                           CLOUDAEYE_JOURNAL_DIR that does not exist stops it before any change
 //
 //   /path/to/examples/jshell/cloudaeye-jshell fleet.jsh   (bash: adds a CDS archive, examples/README.md)
 // or, without bash (Windows), jshell itself:
@@ -26,6 +27,7 @@
 // another machine can resume or roll back the run.
 
 import com.cloudaeye.agent.*;
+import com.cloudaeye.agent.examples.ScriptFiles;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,6 +107,13 @@ try {
         throw new IllegalArgumentException("CLOUDAEYE_FLEET_ROLLBACK=yes rolls back the run whose journals are in"
                 + " CLOUDAEYE_JOURNAL_DIR, or in CLOUDAEYE_JOURNAL_BUCKET under CLOUDAEYE_JOURNAL_PREFIX (the prefix"
                 + " the run printed): set them. Nothing was changed.");
+    }
+    if (rollback && bucket == null && journals != null) {
+        // A directory that is not there holds no journal: without this check the rollback plans and applies nothing,
+        // and exits 0 as if it had restored the run.
+        ScriptFiles.existingDirectory(Path.of(journals), "The journal directory {path} (CLOUDAEYE_JOURNAL_DIR)",
+                "set CLOUDAEYE_JOURNAL_DIR to the directory the run to roll back wrote its journals to, or"
+                        + " CLOUDAEYE_JOURNAL_BUCKET and CLOUDAEYE_JOURNAL_PREFIX when it kept them in S3.");
     }
     S3Client s3 = null;
     if (bucket != null) {

@@ -4,7 +4,9 @@
 // journal path goes to rollback-journal.txt.
 //
 // Environment variables:
-//   CLOUDAEYE_JOURNAL       the journal file (default: the path in journal.txt)
+//   CLOUDAEYE_JOURNAL       the journal file (default: the path in journal.txt, which apply.jsh writes to the
+//                           directory it runs in); a missing journal or journal.txt stops the script before any
+//                           change, naming the path it looked for
 //   CLOUDAEYE_LOGS_ENDPOINT, CLOUDAEYE_API_TOKEN   the agent settings (optional; some restores re-write them)
 //
 // Run it from the directory where the files should go:
@@ -21,6 +23,7 @@
 // remote execution engine and leave jshell exiting 0, so the script sets `status` and ends with `/exit status`.
 
 import com.cloudaeye.agent.*;
+import com.cloudaeye.agent.examples.ScriptFiles;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,18 +67,45 @@ AgentInstallerBuilder installerFromEnvironment() {
     return builder;
 }
 
-try {
-    String journalFile = env("CLOUDAEYE_JOURNAL", null);
-    if (journalFile == null) {
-        journalFile = Files.readString(Path.of("journal.txt")).trim();
+// Where journals are, for every message about a missing journal.
+String whereJournalsAre =
+        "(the apply printed it; journals are kept in CLOUDAEYE_JOURNAL_DIR, default ~/.cloudaeye/journals)";
+
+// The journal to roll back: CLOUDAEYE_JOURNAL, else the path in journal.txt. Checked before anything else, so that a
+// missing one says which path was looked for and how to name the right one.
+Path journalFile() {
+    String named = env("CLOUDAEYE_JOURNAL", null);
+    if (named != null) {
+        return ScriptFiles.readableFile(Path.of(named), "The journal {path} (CLOUDAEYE_JOURNAL)",
+                "set CLOUDAEYE_JOURNAL to the journal's path " + whereJournalsAre + ", or leave it unset to roll"
+                        + " back the apply that journal.txt names.");
     }
-    Journal journal = Journal.read(Path.of(journalFile));
+    String pointer = "The file {path} naming the journal to roll back";
+    String pointerFix = "run rollback.jsh in the directory where apply.jsh (or an *-uninstall.jsh script with"
+            + " CLOUDAEYE_APPLY=yes) wrote journal.txt, or set CLOUDAEYE_JOURNAL to the journal's path "
+            + whereJournalsAre + ".";
+    Path pointerFile = ScriptFiles.readableFile(Path.of("journal.txt"), pointer, pointerFix);
+    String path = ScriptFiles.readString(pointerFile, pointer, pointerFix).trim();
+    if (path.isEmpty()) {
+        throw new IllegalArgumentException(pointer.replace("{path}", pointerFile.toString()) + " is empty: "
+                + pointerFix + " " + ScriptFiles.NOTHING_CHANGED);
+    }
+    return ScriptFiles.readableFile(Path.of(path), "The journal {path}, which " + pointerFile + " names,",
+            "set CLOUDAEYE_JOURNAL to the journal's path " + whereJournalsAre + ".");
+}
+
+try {
+    Journal journal = Journal.read(journalFile());
     AgentInstallerBuilder builder = installerFromEnvironment().region(Region.of(journal.plan().region()));
     String logsEndpoint = env("CLOUDAEYE_LOGS_ENDPOINT", null);
     String token = env("CLOUDAEYE_API_TOKEN", null);
     if (logsEndpoint != null && token != null) {
         builder.agent(a -> a.logsEndpoint(logsEndpoint).apiToken(Secret.of(token)));
     }
+    // Written once the rollback is done: checked now, so that it cannot fail after the changes.
+    ScriptFiles.writableFile(Path.of("rollback-journal.txt"), "The output file {path}", "rollback.jsh writes"
+            + " rollback-journal.txt (which names the rollback's journal) to the working directory after the rollback;"
+            + " run it in a directory where it can write that file.");
     try (AgentInstaller installer = builder.build()) {
         Plan plan = installer.planRollback(journal); // read-only calls
         System.out.println(plan);

@@ -88,6 +88,15 @@ public final class FleetExample {
                     + " the journals of the run that " + FLEET_ROLLBACK + "=yes rolls back are (the prefix the run"
                     + " printed)");
         }
+        if (rollback && env.optional(JOURNAL_BUCKET).isEmpty()) {
+            // A directory that is not there holds no journal: the rollback would plan and apply nothing and exit 0.
+            env.optional(ExampleEnvironment.JOURNAL_DIR)
+                    .map(dir -> Path.of(dir).toAbsolutePath().normalize())
+                    .filter(dir -> !Files.isDirectory(dir))
+                    .ifPresent(dir -> env.missing(ExampleEnvironment.JOURNAL_DIR + ": " + dir + " is not a directory;"
+                            + " name the one the run that " + FLEET_ROLLBACK + "=yes rolls back wrote its journals to"
+                            + " (or " + JOURNAL_BUCKET + " and " + JOURNAL_PREFIX + " when it kept them in S3)"));
+        }
         if (env.reportMissing(err, "FleetExample")) {
             return 2;
         }

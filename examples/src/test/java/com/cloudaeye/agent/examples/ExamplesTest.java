@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The examples' start-up: every missing variable is named with what to put in it, before any AWS call. */
 class ExamplesTest {
@@ -41,6 +43,28 @@ class ExamplesTest {
                 .contains("CLOUDAEYE_API_TOKEN")
                 .contains("CLOUDAEYE_ACCOUNTS: account IDs, comma-separated, or 'organization'")
                 .contains("CLOUDAEYE_LAYER_X86_64 and/or CLOUDAEYE_LAYER_ARM64");
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    @Test
+    void fleetExample_rollingBackFromAJournalDirectoryThatDoesNotExist_namesItAndExits2BeforeAnyAwsCall(
+            @TempDir Path work) {
+        Path missing = work.resolve("no-such-run");
+        Map<String, String> env = new java.util.HashMap<>(AGENT_ONLY);
+        env.put("CLOUDAEYE_ACCOUNTS", "111111111111");
+        env.put("CLOUDAEYE_LAYER_X86_64", "arn:aws:lambda:us-east-1:{account}:layer:cloudaeye-x86:3");
+        env.put("CLOUDAEYE_FLEET_ROLLBACK", "yes");
+        env.put("CLOUDAEYE_APPLY", "yes");
+        env.put("CLOUDAEYE_JOURNAL_DIR", missing.toString());
+        env.put("CLOUDAEYE_AWS_ENDPOINT", "http://127.0.0.1:9"); // nothing listens: an AWS call would fail
+
+        assertThat(run(FleetExample::run, env)).isEqualTo(2);
+
+        assertThat(err())
+                .contains("FleetExample cannot start")
+                .contains("  CLOUDAEYE_JOURNAL_DIR: " + missing + " is not a directory; name the one the run that"
+                        + " CLOUDAEYE_FLEET_ROLLBACK=yes rolls back wrote its journals to (or CLOUDAEYE_JOURNAL_BUCKET"
+                        + " and CLOUDAEYE_JOURNAL_PREFIX when it kept them in S3)");
         assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
     }
 

@@ -49,22 +49,7 @@ class JshellAccessKeyIT {
      */
     @Test
     void eks_applyOfAPlanThatCreatesAnAccessKey_writesTheKeyToTheOwnerOnlyKeyFile() throws IOException {
-        SampleEksCluster.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
-        try (AgentInstaller planner = AgentInstaller.builder()
-                .region(Moto.REGION)
-                .credentialsProvider(Moto.credentials())
-                .endpointOverride(Moto.endpoint())
-                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(TOKEN)))
-                .target(EksTarget.builder()
-                        .cluster(SampleEksCluster.CLUSTER)
-                        .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(key -> {
-                            throw new AssertionError("planning hands out no key");
-                        }))
-                        .build())
-                .withoutJournal()
-                .build()) {
-            Files.writeString(work.resolve("plan.json"), planner.plan().toJson());
-        }
+        savePlanThatCreatesAnAccessKey();
 
         Run refused = jshell("apply.jsh");
         assertThat(refused.exitStatus()).as(refused.output()).isEqualTo(1);
@@ -92,6 +77,65 @@ class JshellAccessKeyIT {
                     .toList()) {
                 assertThat(Files.readString(file)).as(file.toString()).doesNotContain(secret);
             }
+        }
+    }
+
+    /**
+     * A key file in a directory that does not exist: apply.jsh stops before any change, naming the file, its directory
+     * and the fix, where it used to create the key and fail only when writing it (the rollback then deleted it).
+     */
+    @Test
+    void eks_applyWithAKeyFileInAMissingDirectory_namesTheDirectoryAndTheFix_beforeAnyChange() throws IOException {
+        savePlanThatCreatesAnAccessKey();
+        Path directory = work.toRealPath().resolve("secrets");
+        Path keyFile = directory.resolve("cloudaeye-key");
+        env.put("CLOUDAEYE_ACCESS_KEY_FILE", keyFile.toString());
+
+        Run refused = jshell("apply.jsh");
+
+        assertThat(refused.exitStatus()).as(refused.output()).isEqualTo(1);
+        assertThat(refused.output())
+                .contains("apply.jsh failed: CLOUDAEYE_ACCESS_KEY_FILE names " + keyFile + ", whose directory "
+                        + directory + " does not exist: create it first (mkdir -m 700 " + directory + ") or name a"
+                        + " new file in an existing directory you can write to. Nothing was changed.")
+                .doesNotContain(TOKEN);
+        assertThat(iamUserExists()).as("no IAM user, no key: nothing changed").isFalse();
+        assertThat(work.resolve("journals")).as("no apply journal").doesNotExist();
+        try (Stream<Path> files = Files.list(work)) {
+            assertThat(files.toList()).containsExactly(work.resolve("plan.json"));
+        }
+    }
+
+    /** Saves plan.json: the sample EKS cluster with CloudAEye's IAM user and its access key (the Java API's plan). */
+    private void savePlanThatCreatesAnAccessKey() throws IOException {
+        SampleEksCluster.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        try (AgentInstaller planner = AgentInstaller.builder()
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .endpointOverride(Moto.endpoint())
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(TOKEN)))
+                .target(EksTarget.builder()
+                        .cluster(SampleEksCluster.CLUSTER)
+                        .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(key -> {
+                            throw new AssertionError("planning hands out no key");
+                        }))
+                        .build())
+                .withoutJournal()
+                .build()) {
+            Files.writeString(work.resolve("plan.json"), planner.plan().toJson());
+        }
+    }
+
+    private static boolean iamUserExists() {
+        try (IamClient iam = IamClient.builder()
+                .endpointOverride(Moto.endpoint())
+                .region(Moto.REGION)
+                .credentialsProvider(Moto.credentials())
+                .build()) {
+            iam.getUser(r -> r.userName("CloudAEyeServiceAccount"));
+            return true;
+        } catch (NoSuchEntityException noUser) {
+            return false;
         }
     }
 

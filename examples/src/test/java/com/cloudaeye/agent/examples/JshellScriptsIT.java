@@ -178,6 +178,19 @@ class JshellScriptsIT {
                 .contains("lambda:UpdateFunctionConfiguration");
         assertThat(Files.readString(work.resolve("plan.json"))).contains("orders");
 
+        // apply.jsh writes result.json and journal.txt after the apply: one it cannot write stops it before any change.
+        Path blocked = Files.createDirectory(work.resolve("result.json"));
+        Run refused = jshell("apply.jsh");
+        assertThat(refused.exitStatus()).as(refused.output()).isEqualTo(1);
+        assertThat(refused.output())
+                .contains("apply.jsh failed: The output file " + blocked.toRealPath() + " is a directory, not a file:"
+                        + " apply.jsh writes result.json and journal.txt (which names the journal for rollback.jsh) to"
+                        + " the working directory after the apply; run it in a directory where it can write both"
+                        + " files. Nothing was changed.");
+        assertThat(lambdaFunctions()).as("the refused apply changes nothing").isEqualTo(before);
+        assertThat(work.resolve("journals")).as("no apply journal").doesNotExist();
+        Files.delete(blocked);
+
         Run apply = jshell("apply.jsh");
         assertThat(apply.exitStatus()).as(apply.output()).isZero();
         assertThat(apply.output()).contains("Apply succeeded");
@@ -190,11 +203,22 @@ class JshellScriptsIT {
                         .contains("CLOUDAEYE_LOGS_ENDPOINT")
                         .contains("STAGE=demo"));
 
+        Path rollbackBlocked = Files.createDirectory(work.resolve("rollback-journal.txt"));
+        Run rollbackRefused = jshell("rollback.jsh");
+        assertThat(rollbackRefused.exitStatus()).as(rollbackRefused.output()).isEqualTo(1);
+        assertThat(rollbackRefused.output())
+                .contains("rollback.jsh failed: The output file " + rollbackBlocked.toRealPath() + " is a directory,"
+                        + " not a file: rollback.jsh writes rollback-journal.txt (which names the rollback's journal)"
+                        + " to the working directory after the rollback; run it in a directory where it can write that"
+                        + " file. Nothing was changed.");
+        assertThat(lambdaFunctions()).as("the refused rollback changes nothing").isEqualTo(applied);
+        Files.delete(rollbackBlocked);
+
         Run rollback = jshell("rollback.jsh");
         assertThat(rollback.exitStatus()).as(rollback.output()).isZero();
         assertThat(lambdaFunctions()).isEqualTo(before);
 
-        assertThat(List.of(plan, apply, rollback))
+        assertThat(List.of(plan, refused, apply, rollbackRefused, rollback))
                 .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
         assertNoFileHoldsTheToken();
     }
@@ -221,6 +245,21 @@ class JshellScriptsIT {
                         .containsValue(LogDriver.AWSFIRELENS));
 
         env.put("CLOUDAEYE_APPLY", "yes");
+        // ecs-uninstall.jsh writes journal.txt after the apply: one it cannot write stops it before any change.
+        Files.delete(work.resolve("journal.txt"));
+        Path blocked = Files.createDirectory(work.resolve("journal.txt"));
+        Run refused = jshell("ecs-uninstall.jsh");
+        assertThat(refused.exitStatus()).as(refused.output()).isEqualTo(1);
+        assertThat(refused.output())
+                .contains("ecs-uninstall.jsh failed: The output file " + blocked.toRealPath() + " is a directory, not"
+                        + " a file: ecs-uninstall.jsh writes journal.txt (which names the journal for rollback.jsh) to"
+                        + " the working directory after the apply; run it in a directory where it can write that file."
+                        + " Nothing was changed.");
+        assertThat(serviceContainers())
+                .as("the refused uninstall changes nothing")
+                .allSatisfy((service, containers) -> assertThat(containers).containsKey(LogRouter.DEFAULT_NAME));
+        Files.delete(blocked);
+
         Run uninstall = jshell("ecs-uninstall.jsh");
         assertThat(uninstall.exitStatus()).as(uninstall.output()).isZero();
         assertThat(serviceContainers())
@@ -230,7 +269,7 @@ class JshellScriptsIT {
                         .doesNotContainKey(LogRouter.DEFAULT_NAME)
                         .containsOnly(Map.entry(service.startsWith("web") ? "web" : "worker", LogDriver.AWSLOGS)));
 
-        assertThat(List.of(plan, apply, uninstall))
+        assertThat(List.of(plan, apply, refused, uninstall))
                 .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
         assertNoFileHoldsTheToken();
     }
@@ -261,12 +300,116 @@ class JshellScriptsIT {
                 .allSatisfy(run -> assertThat(run.output()).doesNotContain(TOKEN));
     }
 
+    /**
+     * The message an operator reads when apply.jsh finds no plan: the path it looked for, the variable that sets it,
+     * and the scripts that save one.
+     */
+    static String noPlanMessage(Path plan) {
+        return "apply.jsh failed: The plan file " + plan + " does not exist: save a plan first with lambda-plan.jsh,"
+                + " ecs-plan.jsh or eks-plan.jsh (or an *-uninstall.jsh script), which write plan.json to the"
+                + " directory they run in, and run apply.jsh there, or set CLOUDAEYE_PLAN to a saved plan's path"
+                + " (default plan.json in the working directory). Nothing was changed.";
+    }
+
     @Test
-    void apply_withoutAPlanFile_printsWhyAndExitsNonZero() {
+    void apply_withoutAPlanFile_namesThePathItsVariableAndThePlanScripts_changesNothingAndExits1() throws IOException {
         Run apply = jshell("apply.jsh");
 
         assertThat(apply.exitStatus()).as(apply.output()).isEqualTo(1);
-        assertThat(apply.output()).contains("apply.jsh failed:").contains("plan.json");
+        assertThat(apply.output()).contains(noPlanMessage(work.toRealPath().resolve("plan.json")));
+        assertThat(work).as("no journal, result or journal.txt").isEmptyDirectory();
+
+        Path elsewhere = work.toRealPath().resolve("reviewed").resolve("install-plan.json");
+        env.put("CLOUDAEYE_PLAN", elsewhere.toString());
+        Run named = jshell("apply.jsh");
+
+        assertThat(named.exitStatus()).as(named.output()).isEqualTo(1);
+        assertThat(named.output()).contains(noPlanMessage(elsewhere));
+        assertThat(work).isEmptyDirectory();
+    }
+
+    /** The rest of rollback.jsh's message when it finds no journal: where journals are and which variable names one. */
+    private static final String JOURNALS =
+            "(the apply printed it; journals are kept in CLOUDAEYE_JOURNAL_DIR, default ~/.cloudaeye/journals)";
+
+    @Test
+    void rollback_withoutJournalTxtOrWithAMissingJournal_namesThePathAndTheVariable_changesNothingAndExits1()
+            throws IOException {
+        Path dir = work.toRealPath();
+        Run noPointer = jshell("rollback.jsh");
+        assertThat(noPointer.exitStatus()).as(noPointer.output()).isEqualTo(1);
+        assertThat(noPointer.output())
+                .contains("rollback.jsh failed: The file " + dir.resolve("journal.txt")
+                        + " naming the journal to roll back does not exist: run rollback.jsh in the directory where"
+                        + " apply.jsh (or an *-uninstall.jsh script with CLOUDAEYE_APPLY=yes) wrote journal.txt, or"
+                        + " set CLOUDAEYE_JOURNAL to the journal's path " + JOURNALS + ". Nothing was changed.");
+        assertThat(work).isEmptyDirectory();
+
+        Path gone = dir.resolve("journals").resolve("2026-01-01T00-00-00Z-install.jsonl");
+        Files.writeString(work.resolve("journal.txt"), gone + "\n");
+        Run stalePointer = jshell("rollback.jsh");
+        assertThat(stalePointer.exitStatus()).as(stalePointer.output()).isEqualTo(1);
+        assertThat(stalePointer.output())
+                .contains("rollback.jsh failed: The journal " + gone + ", which " + dir.resolve("journal.txt")
+                        + " names, does not exist: set CLOUDAEYE_JOURNAL to the journal's path " + JOURNALS
+                        + ". Nothing was changed.");
+
+        Path missing = dir.resolve("other.jsonl");
+        env.put("CLOUDAEYE_JOURNAL", missing.toString());
+        Run named = jshell("rollback.jsh");
+        assertThat(named.exitStatus()).as(named.output()).isEqualTo(1);
+        assertThat(named.output())
+                .contains("rollback.jsh failed: The journal " + missing
+                        + " (CLOUDAEYE_JOURNAL) does not exist: set CLOUDAEYE_JOURNAL to the journal's path "
+                        + JOURNALS + ", or leave it unset to roll back the apply that journal.txt names. Nothing was"
+                        + " changed.");
+        try (Stream<Path> files = Files.list(work)) {
+            assertThat(files.toList()).as("no rollback journal").containsExactly(work.resolve("journal.txt"));
+        }
+    }
+
+    @Test
+    void fleetRollback_whenTheJournalDirectoryDoesNotExist_namesItAndItsVariable_changesNothingAndExits1()
+            throws IOException {
+        Path missing = work.toRealPath().resolve("runs").resolve("no-such-run");
+        env.put("CLOUDAEYE_LAYER_X86_64", "arn:aws:lambda:us-east-1:{account}:layer:cloudaeye-x86:1");
+        env.put("CLOUDAEYE_ACCOUNTS", "111111111111");
+        env.put("CLOUDAEYE_FLEET_ROLLBACK", "yes");
+        env.put("CLOUDAEYE_APPLY", "yes");
+        env.put("CLOUDAEYE_JOURNAL_DIR", missing.toString());
+
+        Run rollback = jshell("fleet.jsh");
+
+        assertThat(rollback.exitStatus()).as(rollback.output()).isEqualTo(1);
+        assertThat(rollback.output())
+                .contains("fleet.jsh failed: The journal directory " + missing
+                        + " (CLOUDAEYE_JOURNAL_DIR) does not exist: set CLOUDAEYE_JOURNAL_DIR to the directory the run"
+                        + " to roll back wrote its journals to, or CLOUDAEYE_JOURNAL_BUCKET and"
+                        + " CLOUDAEYE_JOURNAL_PREFIX when it kept them in S3. Nothing was changed.");
+        assertThat(work).isEmptyDirectory();
+    }
+
+    @Test
+    void eksPlanAndUninstall_withAKubeconfigThatDoesNotExist_nameItAndItsVariable_andExit1() throws IOException {
+        SampleEksCluster.create(Moto.endpoint(), Moto.REGION, Moto.credentials());
+        Path missing = work.toRealPath().resolve("kube").resolve("config");
+        env.put("CLOUDAEYE_EKS_CLUSTER", SampleEksCluster.CLUSTER);
+        env.put("CLOUDAEYE_EKS_DAEMONSET", "yes");
+        env.put("CLOUDAEYE_KUBECONFIG", missing.toString());
+        env.put("CLOUDAEYE_APPLY", "yes");
+
+        for (String script : List.of("eks-plan.jsh", "eks-uninstall.jsh")) {
+            Run run = jshell(script);
+
+            assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+            assertThat(run.output())
+                    .contains(script + " failed: The kubeconfig " + missing + " (CLOUDAEYE_KUBECONFIG) does not exist:"
+                            + " set CLOUDAEYE_KUBECONFIG to a kubeconfig file this user can read, or leave it unset to"
+                            + " reach the cluster with an EKS token made from the AWS credentials. Nothing was"
+                            + " changed.");
+        }
+        assertThat(enabledLogTypes()).isEmpty();
+        assertThat(work).isEmptyDirectory();
     }
 
     /**
@@ -281,7 +424,7 @@ class JshellScriptsIT {
 
         Run refused = Jshell.run(work, env, "apply.jsh", Execution.REMOTE);
         assertThat(refused.exitStatus()).as(refused.output()).isEqualTo(1);
-        assertThat(refused.output()).contains("apply.jsh failed:").contains("plan.json");
+        assertThat(refused.output()).contains(noPlanMessage(work.toRealPath().resolve("plan.json")));
 
         Run plan = Jshell.run(work, env, "lambda-plan.jsh", Execution.REMOTE);
         assertThat(plan.exitStatus()).as(plan.output()).isZero();
