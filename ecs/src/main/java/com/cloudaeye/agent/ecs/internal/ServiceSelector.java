@@ -7,6 +7,7 @@ import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.Globs;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -24,6 +25,8 @@ import software.amazon.awssdk.services.ecs.model.ServiceField;
 final class ServiceSelector {
     private static final Logger LOG = LoggerFactory.getLogger(ServiceSelector.class);
     private static final int DESCRIBE_BATCH = 10;
+    /** The region's index among an ARN's colon-separated fields. */
+    private static final int REGION = 3;
 
     private final Selection selection;
     private final TargetContext context;
@@ -46,7 +49,7 @@ final class ServiceSelector {
         // Services are read by name in the installer's region: an ARN of another region would select its namesake here.
         String region = context.region().id();
         List<String> elsewhere = selection.services().stream()
-                .filter(s -> s.startsWith("arn:") && s.split(":", 6).length == 6 && !s.split(":", 6)[3].equals(region))
+                .filter(s -> arnField(s, REGION).filter(r -> !r.equals(region)).isPresent())
                 .toList();
         if (!elsewhere.isEmpty()) {
             String why = "The ECS target names " + elsewhere + ", of another region than " + region + ", the region"
@@ -143,6 +146,19 @@ final class ServiceSelector {
             none.initCause(e);
             throw none;
         }
+    }
+
+    /**
+     * @param nameOrArn a service name or ARN ({@code arn:partition:ecs:region:account:service/...})
+     * @param field the ARN field's index, e.g. {@link #REGION}
+     * @return that field of an ARN, split once; empty for a name
+     */
+    private static Optional<String> arnField(String nameOrArn, int field) {
+        if (!nameOrArn.startsWith("arn:")) {
+            return Optional.empty();
+        }
+        String[] parts = nameOrArn.split(":", 6);
+        return parts.length == 6 ? Optional.of(parts[field]) : Optional.empty();
     }
 
     private static String lastSegment(String nameOrArn) {
