@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -96,12 +97,6 @@ public final class EcsTarget implements Target {
     @Override
     public String toString() {
         return "EcsTarget " + selection;
-    }
-
-    private static List<String> concat(List<String> a, List<String> b) {
-        List<String> out = new ArrayList<>(a);
-        out.addAll(b);
-        return out;
     }
 
     /** Builds an {@link EcsTarget}; validation happens in {@link #build()}. */
@@ -246,7 +241,7 @@ public final class EcsTarget implements Target {
             // A service ARN names its cluster (service/<cluster>/<name>); the target reads every service from its own
             // cluster by name, so an ARN of another cluster would select that cluster's namesake instead.
             String clusterName = cluster.substring(cluster.lastIndexOf('/') + 1);
-            for (String s : concat(services, excludes)) {
+            for (String s : Stream.concat(services.stream(), excludes.stream()).toList()) {
                 int at = s.startsWith("arn:") ? s.indexOf(":service/") : -1;
                 String[] path = at < 0 ? new String[0] : s.substring(at + 1).split("/");
                 if (path.length == 3 && !path[1].equals(clusterName)) {
