@@ -113,6 +113,11 @@ public final class EcsTarget implements Target {
         private Builder() {}
 
         /**
+         * The cluster whose services the target covers. An ARN must name the account the installer's credentials act
+         * in: ECS lets no other account change a cluster's services, so planning refuses another account's cluster
+         * before any ECS call with a {@code NothingSelectedException} naming both accounts and the fix (credentials of
+         * that account, or a {@code FleetInstaller} over it), which a fleet notes as nothing to do in that account.
+         *
          * @param cluster the cluster's name or ARN; required
          * @return this
          */
@@ -122,7 +127,10 @@ public final class EcsTarget implements Target {
         }
 
         /**
-         * Replaces the service selection.
+         * Replaces the service selection. An ARN must name the target's cluster (refused by {@link #build()}), the
+         * installer's region and the account its credentials act in: planning refuses another region's or another
+         * account's ARN before any ECS call, naming both, with a {@code NothingSelectedException} when every service
+         * given is such an ARN (a fleet notes nothing to do there), else a {@code PlanningException}.
          *
          * @param services service names, ARNs or glob patterns ({@code *} for every service of the cluster)
          * @return this
@@ -133,7 +141,8 @@ public final class EcsTarget implements Target {
         }
 
         /**
-         * Adds to the service selection (appends, as {@code LambdaTarget.Builder.addFunctions} does).
+         * Adds to the service selection (appends, as {@code LambdaTarget.Builder.addFunctions} does). ARNs are
+         * checked as for {@link #services}.
          *
          * @param services service names, ARNs or glob patterns
          * @return this
@@ -144,7 +153,9 @@ public final class EcsTarget implements Target {
         }
 
         /**
-         * Leaves out services that match one of these, even when selected otherwise. Appends.
+         * Leaves out services that match one of these, even when selected otherwise. Appends. An ARN counts by its
+         * service name, in the target's cluster (another cluster's ARN is refused by {@link #build()}); its account
+         * and region are not checked, since leaving out more than meant changes nothing.
          *
          * @param patterns service names, ARNs or glob patterns to leave alone, e.g. {@code legacy-*}
          * @return this
