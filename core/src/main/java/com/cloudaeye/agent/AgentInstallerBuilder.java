@@ -55,6 +55,10 @@ public final class AgentInstallerBuilder {
     boolean preflight;
     Supplier<List<FailureBudget>> sharedFailureLimits = List::of;
     boolean fleetMember;
+
+    @Nullable
+    String account;
+
     final Map<SinkKey<?>, Consumer<?>> sinks = new HashMap<>();
 
     AgentInstallerBuilder() {}
@@ -161,6 +165,15 @@ public final class AgentInstallerBuilder {
      */
     AgentInstallerBuilder fleetMember() {
         this.fleetMember = true;
+        return this;
+    }
+
+    /**
+     * The account the credentials act in, when known without a call: a fleet member's assumed role is in its account.
+     * Targets compare it with the accounts of the ARNs they are given.
+     */
+    AgentInstallerBuilder callerAccount(String accountId) {
+        this.account = accountId;
         return this;
     }
 

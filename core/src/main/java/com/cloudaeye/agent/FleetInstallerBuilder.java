@@ -322,7 +322,10 @@ public final class FleetInstallerBuilder {
      */
     public FleetInstaller build() {
         spec.validate();
-        return new FleetInstaller(spec.assemble((installer, limits, callsInFlight) ->
-                installer.sharedFailureLimits(limits).fleetMember().concurrencyAtMost(callsInFlight)));
+        return new FleetInstaller(spec.assemble((installer, account, limits, callsInFlight) -> installer
+                .sharedFailureLimits(limits)
+                .fleetMember()
+                .callerAccount(account)
+                .concurrencyAtMost(callsInFlight)));
     }
 }

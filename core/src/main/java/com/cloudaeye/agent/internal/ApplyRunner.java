@@ -185,10 +185,15 @@ public final class ApplyRunner {
         private final java.util.ArrayDeque<Waiting> waiting = new java.util.ArrayDeque<>();
 
         Context(@Nullable JournalWriter journal, int total, long startNanos) {
-            super(base.clients(), base.scheduler(), base.agentOrNull(), base.sinks());
+            super(base.clients(), base.scheduler(), base.agentOrNull(), base.sinks(), null);
             this.journal = journal;
             this.total = total;
             this.startNanos = startNanos;
+        }
+
+        @Override
+        public java.util.Optional<String> accountId() {
+            return base.accountId(); // the installer's, found at most once
         }
 
         private record Waiting(Change change, CompletableFuture<Void> admitted) {}

@@ -13,6 +13,7 @@ import org.jspecify.annotations.Nullable;
 import software.amazon.awssdk.awscore.client.builder.AwsClientBuilder;
 import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sts.StsClient;
 
 /** The {@link TargetContext} of one installer. */
 public class DefaultTargetContext implements TargetContext {
@@ -20,22 +21,40 @@ public class DefaultTargetContext implements TargetContext {
     private final CallScheduler scheduler;
     private final @Nullable AgentSettings agent;
     private final Map<SinkKey<?>, Consumer<?>> sinks;
+    private volatile @Nullable String account;
 
     /**
      * @param clients the clients
      * @param scheduler the scheduler
      * @param agent the agent settings, null when the installer was built without them
      * @param sinks the caller's sinks by key
+     * @param account the account the credentials act in when known without a call (a fleet's assumed role), else
+     *     null: found with {@code sts:GetCallerIdentity} when first asked
      */
     public DefaultTargetContext(
             AwsClients clients,
             CallScheduler scheduler,
             @Nullable AgentSettings agent,
-            Map<SinkKey<?>, Consumer<?>> sinks) {
+            Map<SinkKey<?>, Consumer<?>> sinks,
+            @Nullable String account) {
         this.clients = clients;
         this.scheduler = scheduler;
         this.agent = agent;
         this.sinks = Map.copyOf(sinks);
+        this.account = account;
+    }
+
+    @Override
+    public Optional<String> accountId() {
+        String known = account;
+        if (known == null) {
+            // Needs no permission (AWS allows it even under an explicit deny); a failure is the credentials' own and
+            // surfaces as the planning error that names them. Two targets asking at once both call: same answer.
+            StsClient sts = clients.client(StsClient.class, StsClient::builder);
+            known = scheduler.call(Preflight.STS, sts::getCallerIdentity).account();
+            account = known;
+        }
+        return Optional.of(known);
     }
 
     /** @return the caller's sinks by key */

@@ -234,10 +234,15 @@ public final class FleetSpec {
     public interface Membership {
         /**
          * @param installer the account-region's installer builder, with every other setting made
+         * @param account the account-region's account, which its credentials (the role assumed there) act in
          * @param limits the failure limits its applies share with the fleet
          * @param callsInFlight its share of the fleet's calls in flight
          */
-        void join(AgentInstallerBuilder installer, Supplier<List<FailureBudget>> limits, int callsInFlight);
+        void join(
+                AgentInstallerBuilder installer,
+                String account,
+                Supplier<List<FailureBudget>> limits,
+                int callsInFlight);
     }
 
     /**
@@ -296,7 +301,7 @@ public final class FleetSpec {
                     placed.forEach(step -> step.apply(installer, account, region));
                     made.forEach(t -> installer.target(t.apply(account, region)));
                     installer.region(region).credentialsProvider(assumed);
-                    membership.join(installer, limits, callsInFlight);
+                    membership.join(installer, account, limits, callsInFlight);
                     if (store != null) {
                         installer.journalStore(store.below(account).below(region.id()));
                     } else {

@@ -33,6 +33,22 @@ public interface TargetContext {
     CallScheduler scheduler();
 
     /**
+     * The account the installer's credentials act in, which is the account of every resource a target can change:
+     * AWS lets no other account change a Lambda function's configuration or an ECS service, so a target refuses, before
+     * any call, a resource named by the ARN of another account (naming both accounts and the fix) instead of letting AWS
+     * answer with an access error that names neither. Resources that other accounts share on purpose (a Lambda layer
+     * CloudAEye publishes, a secret a resource policy shares) stay allowed. Asked only when a target needs it: the
+     * installer finds it with {@code sts:GetCallerIdentity} on first use (which AWS allows every caller, so it needs no
+     * permission), or knows it without a call as a member of a {@code FleetInstaller}.
+     *
+     * @return the 12-digit account ID, or empty when this context cannot tell (the default, for contexts that do not
+     *     implement it): a target then leaves the check to AWS
+     */
+    default Optional<String> accountId() {
+        return Optional.empty();
+    }
+
+    /**
      * A sink the caller gave the installer ({@code AgentInstallerBuilder.sink(key, sink)}) for what the target hands
      * over and MUST NOT write into a plan, journal, log or exception (e.g. a new access key's secret). A target that
      * needs one and finds none MUST refuse before it changes anything, naming the setting.

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -98,12 +99,6 @@ public final class EcsTarget implements Target {
         return "EcsTarget " + selection;
     }
 
-    private static List<String> concat(List<String> a, List<String> b) {
-        List<String> out = new ArrayList<>(a);
-        out.addAll(b);
-        return out;
-    }
-
     /** Builds an {@link EcsTarget}; validation happens in {@link #build()}. */
     public static final class Builder extends IacAwareTargetBuilder<Builder> {
         private @Nullable String cluster;
@@ -118,6 +113,11 @@ public final class EcsTarget implements Target {
         private Builder() {}
 
         /**
+         * The cluster whose services the target covers. An ARN must name the account the installer's credentials act
+         * in: ECS lets no other account change a cluster's services, so planning refuses another account's cluster
+         * before any ECS call with a {@code NothingSelectedException} naming both accounts and the fix (credentials of
+         * that account, or a {@code FleetInstaller} over it), which a fleet notes as nothing to do in that account.
+         *
          * @param cluster the cluster's name or ARN; required
          * @return this
          */
@@ -127,7 +127,10 @@ public final class EcsTarget implements Target {
         }
 
         /**
-         * Replaces the service selection.
+         * Replaces the service selection. An ARN must name the target's cluster (refused by {@link #build()}), the
+         * installer's region and the account its credentials act in: planning refuses another region's or another
+         * account's ARN before any ECS call, naming both, with a {@code NothingSelectedException} when every service
+         * given is such an ARN (a fleet notes nothing to do there), else a {@code PlanningException}.
          *
          * @param services service names, ARNs or glob patterns ({@code *} for every service of the cluster)
          * @return this
@@ -138,7 +141,8 @@ public final class EcsTarget implements Target {
         }
 
         /**
-         * Adds to the service selection (appends, as {@code LambdaTarget.Builder.addFunctions} does).
+         * Adds to the service selection (appends, as {@code LambdaTarget.Builder.addFunctions} does). ARNs are
+         * checked as for {@link #services}.
          *
          * @param services service names, ARNs or glob patterns
          * @return this
@@ -149,7 +153,9 @@ public final class EcsTarget implements Target {
         }
 
         /**
-         * Leaves out services that match one of these, even when selected otherwise. Appends.
+         * Leaves out services that match one of these, even when selected otherwise. Appends. An ARN counts by its
+         * service name, in the target's cluster (another cluster's ARN is refused by {@link #build()}); its account
+         * and region are not checked, since leaving out more than meant changes nothing.
          *
          * @param patterns service names, ARNs or glob patterns to leave alone, e.g. {@code legacy-*}
          * @return this
@@ -246,7 +252,7 @@ public final class EcsTarget implements Target {
             // A service ARN names its cluster (service/<cluster>/<name>); the target reads every service from its own
             // cluster by name, so an ARN of another cluster would select that cluster's namesake instead.
             String clusterName = cluster.substring(cluster.lastIndexOf('/') + 1);
-            for (String s : concat(services, excludes)) {
+            for (String s : Stream.concat(services.stream(), excludes.stream()).toList()) {
                 int at = s.startsWith("arn:") ? s.indexOf(":service/") : -1;
                 String[] path = at < 0 ? new String[0] : s.substring(at + 1).split("/");
                 if (path.length == 3 && !path[1].equals(clusterName)) {

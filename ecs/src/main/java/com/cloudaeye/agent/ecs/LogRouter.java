@@ -65,7 +65,9 @@ public abstract class LogRouter {
 
     /**
      * @return the ARN of a Secrets Manager secret or SSM parameter holding the CloudAEye API token; when set, the
-     *     token reaches the router through the container's {@code secrets} and never appears in the task definition
+     *     token reaches the router through the container's {@code secrets} and never appears in the task definition.
+     *     It may belong to another account (a secret its resource and key policies share, or an SSM parameter shared
+     *     through AWS RAM): only the task's execution role reads it, so the installer does not refuse it
      */
     public abstract Optional<String> apiTokenSecretArn();
 

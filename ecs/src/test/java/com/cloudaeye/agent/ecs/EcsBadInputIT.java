@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.spi.support.AwsActions;
 import com.cloudaeye.agent.testing.Moto;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.ecs.EcsClient;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
 
 /** Bad input fails with a clear message while planning, before any mutating call. */
 class EcsBadInputIT {
@@ -126,5 +130,80 @@ class EcsBadInputIT {
                     .hasMessageContaining("us-east-1");
             assertThat(installer.calls().keySet()).noneMatch(call -> call.startsWith("ecs:"));
         }
+    }
+
+    @Test
+    void clusterOrServiceArnOfAnotherAccount_isRefused_namingBothAccountsAndTheFix_withNothingChanged() {
+        String other = "444455556666";
+        try (StsClient sts = Moto.sts();
+                StsAssumeRoleCredentialsProvider admin = Moto.adminOf(sts, other);
+                EcsClient there = EcsClient.builder()
+                        .endpointOverride(Moto.endpoint())
+                        .region(Moto.REGION)
+                        .credentialsProvider(admin)
+                        .build()) {
+            // The same cluster and service names in another account: only the ARN's account tells them apart.
+            String otherCluster =
+                    there.createCluster(c -> c.clusterName("prod")).cluster().clusterArn();
+            String otherTd = there.registerTaskDefinition(
+                            r -> r.family("web").containerDefinitions(MotoEcs.app("app", 128, 256)))
+                    .taskDefinition()
+                    .taskDefinitionArn();
+            String otherWeb = there.createService(c -> c.cluster("prod")
+                            .serviceName("web")
+                            .taskDefinition(otherTd)
+                            .desiredCount(0))
+                    .service()
+                    .serviceArn();
+            assertThat(otherWeb).as("moto acts in the assumed role's account").contains(":" + other + ":");
+            String ourTd = taskDefinitionOf(moto.ecs, "web");
+
+            try (AgentInstaller installer = MotoEcs.installer(
+                            MotoEcs.target().services(otherWeb).build())
+                    .build()) {
+                assertThatThrownBy(installer::plan)
+                        .isInstanceOf(NothingSelectedException.class)
+                        .hasMessageContaining(otherWeb)
+                        .hasMessageContaining("of account " + other)
+                        .hasMessageContaining("act in account " + Moto.ACCOUNT)
+                        .hasMessageContaining("credentials of account " + other)
+                        .hasMessageContaining(".accounts(\"" + other + "\")");
+                assertThat(installer.calls()).containsOnlyKeys("sts:GetCallerIdentity");
+            }
+            try (AgentInstaller installer = MotoEcs.installer(
+                            MotoEcs.target().services("web", otherWeb).build())
+                    .build()) {
+                assertThatThrownBy(installer::plan)
+                        .isInstanceOf(PlanningException.class)
+                        .isNotInstanceOf(NothingSelectedException.class)
+                        .hasMessageContaining(otherWeb)
+                        .hasMessageContaining("act in account " + Moto.ACCOUNT);
+                assertThat(installer.calls()).containsOnlyKeys("sts:GetCallerIdentity");
+            }
+            try (AgentInstaller installer = MotoEcs.installer(MotoEcs.target()
+                            .cluster(otherCluster)
+                            .services("web")
+                            .build())
+                    .build()) {
+                assertThatThrownBy(installer::plan)
+                        .isInstanceOf(NothingSelectedException.class)
+                        .hasMessageContaining("cluster " + otherCluster + " is in account " + other)
+                        .hasMessageContaining("act in account " + Moto.ACCOUNT);
+                assertThat(installer.calls()).containsOnlyKeys("sts:GetCallerIdentity");
+            }
+
+            assertThat(taskDefinitionOf(there, "web"))
+                    .as("the other account's service")
+                    .isEqualTo(otherTd);
+            assertThat(taskDefinitionOf(moto.ecs, "web")).as("ours").isEqualTo(ourTd);
+            assertThat(there.listTaskDefinitions(r -> {}).taskDefinitionArns()).containsExactly(otherTd);
+        }
+    }
+
+    private static String taskDefinitionOf(EcsClient ecs, String service) {
+        return ecs.describeServices(d -> d.cluster("prod").services(service))
+                .services()
+                .get(0)
+                .taskDefinition();
     }
 }

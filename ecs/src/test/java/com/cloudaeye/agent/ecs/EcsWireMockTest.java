@@ -891,6 +891,76 @@ class EcsWireMockTest {
         }
     }
 
+    private static final String OTHER_WEB = "arn:aws:ecs:us-east-1:444455556666:service/prod/web";
+
+    /** STS answers that the credentials are a user of account 123456789012. */
+    private void callerIsOfTheFixturesAccount() {
+        wireMock.stubFor(post(urlEqualTo("/"))
+                .withRequestBody(containing("Action=GetCallerIdentity"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                                + "<GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/deployer</Arn>"
+                                + "<UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account>"
+                                + "</GetCallerIdentityResult></GetCallerIdentityResponse>")));
+    }
+
+    @Test
+    void plan_ofAServiceArnOfAnotherAccount_isAPlanningError_namingBothAccountsAndTheFix_withoutAnEcsCall() {
+        callerIsOfTheFixturesAccount();
+
+        try (AgentInstaller installer = installer(api().services("api", OTHER_WEB))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(installer::plan)
+                    .isInstanceOf(com.cloudaeye.agent.PlanningException.class)
+                    .isNotInstanceOf(com.cloudaeye.agent.NothingSelectedException.class)
+                    .hasMessageContaining(OTHER_WEB)
+                    .hasMessageContaining("of account 444455556666")
+                    .hasMessageContaining("act in account 123456789012")
+                    .hasMessageContaining("credentials of account 444455556666")
+                    .hasMessageContaining(".accounts(\"444455556666\")");
+            assertThat(installer.calls()).containsOnlyKeys("sts:GetCallerIdentity");
+        }
+    }
+
+    @Test
+    void plan_whenEveryServiceOrTheClusterIsOfAnotherAccount_selectsNothingHere_whichAFleetNotesAsNothingToDo() {
+        callerIsOfTheFixturesAccount();
+
+        try (AgentInstaller installer = installer(api().services(OTHER_WEB))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(installer::plan)
+                    .isInstanceOf(com.cloudaeye.agent.NothingSelectedException.class)
+                    .hasMessageContaining(OTHER_WEB)
+                    .hasMessageContaining("act in account 123456789012");
+            assertThat(installer.calls()).containsOnlyKeys("sts:GetCallerIdentity");
+        }
+        String otherCluster = "arn:aws:ecs:us-east-1:444455556666:cluster/prod";
+        try (AgentInstaller installer = installer(api().cluster(otherCluster).services("api"))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(installer::plan)
+                    .isInstanceOf(com.cloudaeye.agent.NothingSelectedException.class)
+                    .hasMessageContaining("cluster " + otherCluster + " is in account 444455556666")
+                    .hasMessageContaining("act in account 123456789012")
+                    .hasMessageContaining(".accounts(\"444455556666\")");
+            assertThat(installer.calls()).containsOnlyKeys("sts:GetCallerIdentity");
+        }
+    }
+
+    @Test
+    void plan_ofThisAccountsClusterAndServiceArns_isPlanned_andByNameAsksNoAccount() {
+        callerIsOfTheFixturesAccount();
+        stubApiService();
+
+        try (AgentInstaller installer = installer(
+                api().cluster("arn:aws:ecs:us-east-1:123456789012:cluster/prod").services(API))) {
+            assertThat(installer.plan().mutations()).isNotEmpty();
+            assertThat(installer.calls()).containsKey("sts:GetCallerIdentity");
+        }
+        try (AgentInstaller installer = installer(api())) {
+            installer.plan();
+            assertThat(installer.calls()).doesNotContainKey("sts:GetCallerIdentity");
+        }
+    }
+
     @Test
     void plan_forOneService_matchesTheGoldenPlanAndPolicy() throws IOException {
         stubApiService();

@@ -175,6 +175,12 @@ public final class LambdaTarget implements Target {
          * Selects functions by name, ARN, or name glob ({@code *} for all, {@code orders-*}), replacing the names
          * selected before (as {@code EcsTarget.Builder.services} does); {@link #addFunctions} appends.
          *
+         * <p>An ARN must name the installer's region and the account its credentials act in: AWS lets no other account
+         * change a function, so planning refuses another account's ARN before any Lambda call, naming both accounts
+         * ({@code NothingSelectedException} when every function given is such an ARN, which a {@code FleetInstaller}
+         * notes as nothing to do in that account; else {@code ConfigurationException}). Plan another account's
+         * functions with its credentials, or with a {@code FleetInstaller} over it.
+         *
          * @param namesArnsOrGlobs names, unqualified ARNs or globs
          * @return this
          */
@@ -184,7 +190,8 @@ public final class LambdaTarget implements Target {
         }
 
         /**
-         * Selects more functions by name, ARN, or name glob, after those selected before.
+         * Selects more functions by name, ARN, or name glob, after those selected before. An ARN must name the
+         * installer's region and account, as for {@link #functions}.
          *
          * @param namesArnsOrGlobs names, unqualified ARNs or globs
          * @return this
@@ -233,7 +240,9 @@ public final class LambdaTarget implements Target {
          * cannot be planned.
          *
          * @param architecture {@code X86_64} or {@code ARM64}
-         * @param layerVersionArn e.g. {@code arn:aws:lambda:us-east-1:123456789012:layer:cloudaeye-x86:7}
+         * @param layerVersionArn e.g. {@code arn:aws:lambda:us-east-1:123456789012:layer:cloudaeye-x86:7}, in the
+         *     functions' region; it may belong to another account (CloudAEye publishes the layer from its own), whose
+         *     layer policy lets this account use it
          * @return this
          */
         public Builder layer(Architecture architecture, String layerVersionArn) {
@@ -308,7 +317,9 @@ public final class LambdaTarget implements Target {
          * {@code lambda:GetFunctionConfiguration} can read): functions get {@value #TOKEN_ARN_VARIABLE} with this
          * ARN, and the extension reads the token with the function's role, which needs
          * {@code secretsmanager:GetSecretValue} (or {@code ssm:GetParameter}) on it, and {@code kms:Decrypt} for a
-         * customer-managed key; the plan names each role. A plain token our earlier install set is removed.
+         * customer-managed key; the plan names each role. A plain token our earlier install set is removed. The
+         * secret may belong to another account (a secret shared by its resource policy and key policy, or an SSM
+         * parameter shared through AWS RAM): only the functions' roles read it, so it is not refused here.
          *
          * @param secretOrParameterArn a Secrets Manager secret ARN or an SSM parameter ARN holding the token
          * @return this

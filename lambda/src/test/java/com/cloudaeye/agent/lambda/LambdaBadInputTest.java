@@ -307,6 +307,64 @@ class LambdaBadInputTest {
     }
 
     @Test
+    void plan_ofAFunctionArnOfAnotherAccount_isAConfigurationError_namingBothAccountsAndTheFix_withoutALambdaCall() {
+        String other = "arn:aws:lambda:us-east-1:444455556666:function:orders";
+        try (AgentInstaller installer = installer(target(b -> b.functions("orders", other)))) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining(other)
+                    .hasMessageContaining("account 444455556666")
+                    .hasMessageContaining("act in account " + ACCOUNT)
+                    .hasMessageContaining("credentials of account 444455556666")
+                    .hasMessageContaining(".accounts(\"444455556666\")");
+            assertThat(installer.calls()).containsOnlyKeys("sts:GetCallerIdentity");
+        }
+    }
+
+    @Test
+    void plan_whenEveryFunctionArnIsOfAnotherAccount_selectsNothingHere_whichAFleetNotesAsNothingToDo() {
+        String other = "arn:aws:lambda:us-east-1:444455556666:function:orders";
+        try (AgentInstaller installer = installer(target(b -> b.functions(other)))) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(NothingSelectedException.class)
+                    .hasMessageContaining(other)
+                    .hasMessageContaining("act in account " + ACCOUNT);
+            assertThat(installer.calls()).containsOnlyKeys("sts:GetCallerIdentity");
+        }
+    }
+
+    @Test
+    void plan_ofThisAccountsFunctionArn_withALayerOfAnotherAccount_isPlanned() {
+        // CloudAEye publishes the layer from its own account: a layer ARN of another account is the normal case.
+        String layer = "arn:aws:lambda:us-east-1:999988887777:layer:cloudaeye-x86:4";
+        String layerName = layer.substring(0, layer.lastIndexOf(':'));
+        aws.stubFor(get(urlPathMatching("/2018-10-31/layers/"
+                        + java.net.URLEncoder.encode(layerName, java.nio.charset.StandardCharsets.UTF_8)
+                        + "/versions/4"))
+                .willReturn(okJson("{\"LayerVersionArn\":\"" + layer + "\",\"Version\":4,"
+                        + "\"CompatibleArchitectures\":[\"x86_64\"]}")));
+        aws.stubFor(get(urlPathMatching(fn("orders")))
+                .willReturn(okJson(LambdaWireMockTest.getFunction("orders", "r1", "Successful"))));
+        String mine = "arn:aws:lambda:us-east-1:" + ACCOUNT + ":function:orders";
+        try (AgentInstaller installer = installer(LambdaTarget.builder()
+                .functions(mine)
+                .layer(Architecture.X86_64, layer)
+                .build())) {
+            assertThat(installer.plan().mutations()).hasSize(1);
+        }
+    }
+
+    @Test
+    void plan_byNameOnly_asksNoAccount() {
+        aws.stubFor(get(urlPathMatching(fn("orders")))
+                .willReturn(okJson(LambdaWireMockTest.getFunction("orders", "r1", "Successful"))));
+        try (AgentInstaller installer = installer(target(b -> b.functions("*")))) {
+            installer.plan();
+            assertThat(installer.calls()).doesNotContainKey("sts:GetCallerIdentity");
+        }
+    }
+
+    @Test
     void plan_whenTheCallerMayNotList_carriesAPolicyOfExactlyThatPermission() {
         aws.stubFor(get(urlPathMatching("/2015-03-31/functions/?"))
                 .willReturn(error(

@@ -1,8 +1,12 @@
 package com.cloudaeye.agent.lambda;
 
 import static com.cloudaeye.agent.lambda.LambdaWireMockTest.LAYER;
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 
 import com.cloudaeye.agent.AgentInstaller;
@@ -25,8 +29,8 @@ final class LambdaWireMock {
 
     /**
      * Starts a server on a free port that answers planning's common reads: no aliases and no CloudFront distribution
-     * ({@link LambdaWireMockTest#stubNoAliases}), and {@code GetLayerVersion} of {@link LambdaWireMockTest#LAYER}
-     * (version 3, x86_64).
+     * ({@link LambdaWireMockTest#stubNoAliases}), {@code GetLayerVersion} of {@link LambdaWireMockTest#LAYER}
+     * (version 3, x86_64), and STS's {@code GetCallerIdentity}: a user of account {@link LambdaWireMockTest#ACCOUNT}.
      *
      * @param compatibleRuntimes the layer's {@code CompatibleRuntimes}; none leaves the field out
      * @return the started server; the test stops it
@@ -45,7 +49,26 @@ final class LambdaWireMock {
                         "/2018-10-31/layers/" + URLEncoder.encode(layerName, StandardCharsets.UTF_8) + "/versions/3"))
                 .willReturn(okJson("{\"LayerVersionArn\":\"" + LAYER + "\",\"Version\":3,"
                         + "\"CompatibleArchitectures\":[\"x86_64\"]" + runtimes + "}")));
+        stubCaller(aws, LambdaWireMockTest.ACCOUNT);
         return aws;
+    }
+
+    /**
+     * Answers STS's {@code GetCallerIdentity} with a user of an account.
+     *
+     * @param aws the server
+     * @param account the caller's account
+     */
+    static void stubCaller(WireMockServer aws, String account) {
+        aws.stubFor(post(urlEqualTo("/"))
+                .withRequestBody(containing("Action=GetCallerIdentity"))
+                .willReturn(aResponse()
+                        .withStatus(200)
+                        .withHeader("Content-Type", "text/xml")
+                        .withBody("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                                + "<GetCallerIdentityResult><Arn>arn:aws:iam::" + account + ":user/deployer</Arn>"
+                                + "<UserId>AIDAEXAMPLE</UserId><Account>" + account + "</Account>"
+                                + "</GetCallerIdentityResult></GetCallerIdentityResponse>")));
     }
 
     /**

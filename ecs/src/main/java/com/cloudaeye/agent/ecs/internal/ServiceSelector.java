@@ -7,7 +7,10 @@ import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.Globs;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -24,6 +27,10 @@ import software.amazon.awssdk.services.ecs.model.ServiceField;
 final class ServiceSelector {
     private static final Logger LOG = LoggerFactory.getLogger(ServiceSelector.class);
     private static final int DESCRIBE_BATCH = 10;
+    /** The region's index among an ARN's colon-separated fields. */
+    private static final int REGION = 3;
+    /** The account's index among an ARN's colon-separated fields. */
+    private static final int ACCOUNT = 4;
 
     private final Selection selection;
     private final TargetContext context;
@@ -46,7 +53,7 @@ final class ServiceSelector {
         // Services are read by name in the installer's region: an ARN of another region would select its namesake here.
         String region = context.region().id();
         List<String> elsewhere = selection.services().stream()
-                .filter(s -> s.startsWith("arn:") && s.split(":", 6).length == 6 && !s.split(":", 6)[3].equals(region))
+                .filter(s -> arnField(s, REGION).filter(r -> !r.equals(region)).isPresent())
                 .toList();
         if (!elsewhere.isEmpty()) {
             String why = "The ECS target names " + elsewhere + ", of another region than " + region + ", the region"
@@ -57,6 +64,7 @@ final class ServiceSelector {
                     ? new NothingSelectedException(why)
                     : new PlanningException(why);
         }
+        requireThisAccount();
         List<String> globs = selection.services().stream().filter(Globs::isGlob).collect(Collectors.toList());
         Set<String> wanted = new TreeSet<>();
         selection.services().stream()
@@ -143,6 +151,77 @@ final class ServiceSelector {
             none.initCause(e);
             throw none;
         }
+    }
+
+    /**
+     * Refuses a cluster or service ARN of another account than the credentials', before any ECS call: ECS has no
+     * resource policies, so no other account can ever update a service (AWS would answer with an access or not-found
+     * error naming neither the cause nor the fix). A cluster of another account, or only services of another account,
+     * leave nothing of the target in this account: {@link NothingSelectedException}, which a fleet over accounts notes as
+     * nothing to do here; services of both accounts are a {@link PlanningException}, as for another region. Excluded
+     * ARNs are not checked: they count by their name, and leaving out more is never harmful. The log router's token
+     * secret is not checked either: a secret shared by its resource policy is read by the task's execution role.
+     * Asks for the account only when an ARN is given.
+     */
+    private void requireThisAccount() {
+        Optional<String> clusterAccount = arnField(selection.cluster(), ACCOUNT);
+        List<String> serviceArns = selection.services().stream()
+                .filter(s -> arnField(s, ACCOUNT).isPresent())
+                .toList();
+        if (clusterAccount.isEmpty() && serviceArns.isEmpty()) {
+            return;
+        }
+        context.accountId().ifPresent(account -> {
+            String other = clusterAccount.orElse(account);
+            if (!other.equals(account)) {
+                throw new NothingSelectedException("The ECS target's cluster " + selection.cluster() + " is in account "
+                        + other + "," + otherAccountFix(account, List.of(other), ""));
+            }
+            Map<String, List<String>> elsewhere = new TreeMap<>();
+            serviceArns.forEach(arn -> arnField(arn, ACCOUNT)
+                    .filter(a -> !a.equals(account))
+                    .ifPresent(a ->
+                            elsewhere.computeIfAbsent(a, k -> new ArrayList<>()).add(arn)));
+            if (elsewhere.isEmpty()) {
+                return;
+            }
+            List<String> where = new ArrayList<>();
+            elsewhere.forEach((a, arns) -> where.add(arns + " of account " + a));
+            String why = "The ECS target names services " + String.join(" and ", where) + ","
+                    + otherAccountFix(
+                            account,
+                            List.copyOf(elsewhere.keySet()),
+                            ", and pass only services of account " + account + " here");
+            int count = elsewhere.values().stream().mapToInt(List::size).sum();
+            // Only such ARNs: nothing of the selection can be in this account, which a fleet plans as nothing to do.
+            throw count == selection.services().size() ? new NothingSelectedException(why) : new PlanningException(why);
+        });
+    }
+
+    /**
+     * @param account the credentials' account
+     * @param others the accounts the ARNs name
+     * @param more what else to do, after the fleet; may be empty
+     * @return the end of the message: why it cannot work, and the fix
+     */
+    private static String otherAccountFix(String account, List<String> others, String more) {
+        return " but the credentials act in account " + account + ": ECS lets no other account change a cluster's"
+                + " services. Plan them with credentials of account " + String.join(", ", others)
+                + " (a profile or role there), or with a FleetInstaller given .accounts(\""
+                + String.join("\", \"", others) + "\")" + more + ". Nothing was changed.";
+    }
+
+    /**
+     * @param nameOrArn a cluster or service name, or its ARN ({@code arn:partition:ecs:region:account:service/...})
+     * @param field the ARN field's index, e.g. {@link #REGION}
+     * @return that field of an ARN, split once; empty for a name
+     */
+    private static Optional<String> arnField(String nameOrArn, int field) {
+        if (!nameOrArn.startsWith("arn:")) {
+            return Optional.empty();
+        }
+        String[] parts = nameOrArn.split(":", 6);
+        return parts.length == 6 ? Optional.of(parts[field]) : Optional.empty();
     }
 
     private static String lastSegment(String nameOrArn) {

@@ -43,4 +43,12 @@ public final class Arns {
     public static String region(String arn) {
         return arn.split(":", -1)[3];
     }
+
+    /**
+     * @param arn a Lambda ARN
+     * @return its account ID
+     */
+    public static String account(String arn) {
+        return arn.split(":", -1)[4];
+    }
 }

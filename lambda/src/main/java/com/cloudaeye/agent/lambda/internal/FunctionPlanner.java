@@ -222,6 +222,45 @@ public final class FunctionPlanner {
                         + " but the installer is for " + region + ": use one installer per region.");
             }
         }
+        requireThisAccount();
+    }
+
+    /**
+     * Refuses a function ARN of another account than the credentials', before any Lambda call: AWS lets no other
+     * account update a function's configuration (a function policy may share reads, never that), so planning would
+     * end in an access error naming neither the cause nor the fix. The layers are not checked: CloudAEye publishes
+     * them from its own account, and a layer's policy shares it. Asks for the account only when an ARN is given.
+     */
+    private void requireThisAccount() {
+        List<String> arns =
+                selection.explicit().stream().filter(n -> n.startsWith("arn:")).toList();
+        if (arns.isEmpty()) {
+            return;
+        }
+        context.accountId().ifPresent(account -> {
+            Map<String, List<String>> elsewhere = new TreeMap<>();
+            arns.stream()
+                    .filter(arn -> !Arns.account(arn).equals(account))
+                    .forEach(arn -> elsewhere
+                            .computeIfAbsent(Arns.account(arn), a -> new ArrayList<>())
+                            .add(arn));
+            if (elsewhere.isEmpty()) {
+                return;
+            }
+            List<String> where = new ArrayList<>();
+            elsewhere.forEach((other, functions) -> where.add(functions + " of account " + other));
+            String others = String.join(", ", elsewhere.keySet());
+            String why = "The Lambda target names functions " + String.join(" and ", where) + ", but the"
+                    + " credentials act in account " + account + ": AWS lets no other account change a function."
+                    + " Plan them with credentials of account " + others + " (a profile or role there), or with a"
+                    + " FleetInstaller given .accounts(\"" + String.join("\", \"", elsewhere.keySet()) + "\"), and"
+                    + " pass only functions of account " + account + " to this installer. Nothing was changed.";
+            int count = elsewhere.values().stream().mapToInt(List::size).sum();
+            // Only such ARNs: nothing of the selection can be in this account, which a fleet plans as nothing to do.
+            throw count == selection.explicit().size() && !selection.needsListing()
+                    ? new NothingSelectedException(why)
+                    : new ConfigurationException(why);
+        });
     }
 
     /**

@@ -1,0 +1,137 @@
+package com.cloudaeye.agent.lambda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.FleetInstaller;
+import com.cloudaeye.agent.FleetPlan;
+import com.cloudaeye.agent.NothingSelectedException;
+import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.testing.Moto;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.services.lambda.model.Architecture;
+import software.amazon.awssdk.services.lambda.model.FunctionConfiguration;
+import software.amazon.awssdk.services.lambda.model.Runtime;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
+
+/**
+ * A function ARN of another account than the credentials' is refused at plan time, naming both accounts and the fix,
+ * before any Lambda call: moto holds a function {@code orders} in the caller's account and one in another account, and
+ * neither changes. A fleet over both accounts plans the ARN in its own account and notes nothing to do in the other.
+ */
+class LambdaOtherAccountIT {
+    private static final String OTHER = "444455556666";
+
+    private StsClient sts;
+    private StsAssumeRoleCredentialsProvider otherAdmin;
+    private LambdaFixtures here;
+    private LambdaFixtures there;
+    private String layerHere;
+    private String layerThere;
+    private String otherOrders;
+
+    @BeforeEach
+    void create() {
+        Moto.reset();
+        sts = Moto.sts();
+        otherAdmin = Moto.adminOf(sts, OTHER);
+        here = new LambdaFixtures();
+        there = new LambdaFixtures(otherAdmin);
+        layerHere = here.layer("cloudaeye-x86", Architecture.X86_64);
+        layerThere = there.layer("cloudaeye-x86", Architecture.X86_64);
+        here.function("orders", Runtime.PYTHON3_12, Architecture.X86_64, Map.of());
+        otherOrders = there.function("orders", Runtime.PYTHON3_12, Architecture.X86_64, Map.of())
+                .functionArn();
+        assertThat(otherOrders).as("moto acts in the assumed role's account").contains(":" + OTHER + ":");
+    }
+
+    @AfterEach
+    void close() {
+        here.lambda.close();
+        here.iam.close();
+        there.lambda.close();
+        there.iam.close();
+        otherAdmin.close();
+        sts.close();
+    }
+
+    @Test
+    void plan_ofAnotherAccountsFunctionArn_isRefused_namingBothAccountsAndTheFix_withNothingChanged() {
+        try (AgentInstaller installer = here.installer(LambdaTarget.builder()
+                        .functions(otherOrders)
+                        .layer(Architecture.X86_64, layerHere)
+                        .build())
+                .withoutJournal()
+                .build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(NothingSelectedException.class)
+                    .hasMessageContaining(otherOrders)
+                    .hasMessageContaining("account " + OTHER)
+                    .hasMessageContaining("act in account " + Moto.ACCOUNT)
+                    .hasMessageContaining("credentials of account " + OTHER);
+            assertThat(installer.calls()).as("no Lambda call at all").containsOnlyKeys("sts:GetCallerIdentity");
+        }
+        try (AgentInstaller installer = here.installer(LambdaTarget.builder()
+                        .functions("orders", otherOrders)
+                        .layer(Architecture.X86_64, layerHere)
+                        .build())
+                .withoutJournal()
+                .build()) {
+            assertThatThrownBy(installer::plan)
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining(otherOrders)
+                    .hasMessageContaining("act in account " + Moto.ACCOUNT);
+            assertThat(installer.calls()).containsOnlyKeys("sts:GetCallerIdentity");
+        }
+        assertUntouched(here.config("orders"));
+        assertUntouched(there.config("orders"));
+    }
+
+    @Test
+    void fleetPlan_ofOneAccountsFunctionArn_plansItThere_andNothingInTheOtherAccount() {
+        try (FleetInstaller fleet = FleetInstaller.builder()
+                .accounts(Moto.ACCOUNT, OTHER)
+                .regions(Moto.REGION)
+                .roleName("admin")
+                .credentialsProvider((AwsCredentialsProvider) Moto.credentials())
+                .endpointOverride(Moto.endpoint())
+                .agent(a -> a.logsEndpoint(LambdaFixtures.ENDPOINT).apiToken(Secret.of(LambdaFixtures.TOKEN)))
+                // moto finds a layer only in the function's own account, so each account has its own.
+                .target((account, region) -> LambdaTarget.builder()
+                        .functions(otherOrders)
+                        .layer(Architecture.X86_64, account.equals(OTHER) ? layerThere : layerHere)
+                        .build())
+                .withoutJournal()
+                .build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures()).as(plan.toString()).isEmpty();
+            assertThat(plan.plans().get(OTHER).get(Moto.REGION.id()).mutations())
+                    .extracting(c -> c.resourceId())
+                    .containsExactly(otherOrders);
+            assertThat(plan.plans().get(Moto.ACCOUNT).get(Moto.REGION.id()).isEmpty())
+                    .isTrue();
+            assertThat(plan.plans().get(Moto.ACCOUNT).get(Moto.REGION.id()).notes())
+                    .anySatisfy(n -> assertThat(n).contains(otherOrders).contains("account " + OTHER));
+        }
+        assertUntouched(here.config("orders"));
+        assertUntouched(there.config("orders"));
+    }
+
+    private static void assertUntouched(FunctionConfiguration config) {
+        assertThat(config.layers()).as(config.functionArn()).isEmpty();
+        assertThat(
+                        config.environment() == null
+                                ? Map.of()
+                                : config.environment().variables())
+                .as(config.functionArn())
+                .isEmpty();
+    }
+}
