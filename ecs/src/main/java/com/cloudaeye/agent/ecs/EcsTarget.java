@@ -113,10 +113,11 @@ public final class EcsTarget implements Target {
         private Builder() {}
 
         /**
-         * The cluster whose services the target covers. An ARN must name the account the installer's credentials act
-         * in: ECS lets no other account change a cluster's services, so planning refuses another account's cluster
-         * before any ECS call with a {@code NothingSelectedException} naming both accounts and the fix (credentials of
-         * that account, or a {@code FleetInstaller} over it), which a fleet notes as nothing to do in that account.
+         * The cluster whose services the target covers. An ARN must name the installer's region and the account its
+         * credentials act in: ECS lets no other account change a cluster's services, so planning refuses another
+         * account's or another region's cluster before any ECS call with a {@code NothingSelectedException} naming
+         * both and the fix (credentials of that account, an installer for that region, or a {@code FleetInstaller}
+         * over them), which a fleet notes as nothing to do in that account-region.
          *
          * @param cluster the cluster's name or ARN; required
          * @return this

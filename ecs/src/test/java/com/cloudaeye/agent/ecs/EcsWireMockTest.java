@@ -946,6 +946,19 @@ class EcsWireMockTest {
     }
 
     @Test
+    void plan_whenTheClusterArnIsOfAnotherRegion_selectsNothingHere_withoutAnyCall() {
+        String westCluster = "arn:aws:ecs:us-west-2:123456789012:cluster/prod";
+        try (AgentInstaller installer = installer(api().cluster(westCluster).services("api"))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(installer::plan)
+                    .isInstanceOf(com.cloudaeye.agent.NothingSelectedException.class)
+                    .hasMessageContaining("cluster " + westCluster + " is in region us-west-2")
+                    .hasMessageContaining("plans us-east-1")
+                    .hasMessageContaining("Nothing was changed.");
+            assertThat(installer.calls()).isEmpty();
+        }
+    }
+
+    @Test
     void plan_ofThisAccountsClusterAndServiceArns_isPlanned_andByNameAsksNoAccount() {
         callerIsOfTheFixturesAccount();
         stubApiService();

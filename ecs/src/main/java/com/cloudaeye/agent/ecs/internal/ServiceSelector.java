@@ -52,6 +52,13 @@ final class ServiceSelector {
     List<Service> select() {
         // Services are read by name in the installer's region: an ARN of another region would select its namesake here.
         String region = context.region().id();
+        // A cluster ARN of another region leaves nothing of the target here, as a cluster missing from this region
+        // does.
+        arnField(selection.cluster(), REGION).filter(r -> !r.equals(region)).ifPresent(r -> {
+            throw new NothingSelectedException("The ECS target's cluster " + selection.cluster() + " is in region " + r
+                    + ", but this installer plans " + region + ": plan it with an installer for " + r + " (or a"
+                    + " FleetInstaller over that region). Nothing was changed.");
+        });
         List<String> elsewhere = selection.services().stream()
                 .filter(s -> arnField(s, REGION).filter(r -> !r.equals(region)).isPresent())
                 .toList();
@@ -157,10 +164,10 @@ final class ServiceSelector {
      * Refuses a cluster or service ARN of another account than the credentials', before any ECS call: ECS has no
      * resource policies, so no other account can ever update a service (AWS would answer with an access or not-found
      * error naming neither the cause nor the fix). A cluster of another account, or only services of another account,
-     * leave nothing of the target in this account: {@link NothingSelectedException}, which a fleet over accounts notes as
-     * nothing to do here; services of both accounts are a {@link PlanningException}, as for another region. Excluded
-     * ARNs are not checked: they count by their name, and leaving out more is never harmful. The log router's token
-     * secret is not checked either: a secret shared by its resource policy is read by the task's execution role.
+     * leave nothing of the target in this account: {@link NothingSelectedException}, which a fleet over accounts notes
+     * as nothing to do here; services of both accounts are a {@link PlanningException}, as for another region.
+     * Excluded ARNs are not checked: they count by their name, and leaving out more is never harmful. The log router's
+     * token secret is not checked either: a secret shared by its resource policy is read by the task's execution role.
      * Asks for the account only when an ARN is given.
      */
     private void requireThisAccount() {
