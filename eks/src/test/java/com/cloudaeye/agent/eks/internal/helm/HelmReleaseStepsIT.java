@@ -20,6 +20,7 @@ import com.cloudaeye.agent.eks.EksTarget;
 import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
 import com.cloudaeye.agent.spi.support.AwsActions;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
@@ -90,7 +91,14 @@ class HelmReleaseStepsIT {
             assertThat(plan.toString()).doesNotContain(TOKEN);
             assertThat(change.targetState().toString()).doesNotContain(TOKEN);
             assertThat(installer.calls().keySet()).isNotEmpty().allMatch(AwsActions::isReadOnly);
-            assertThat(KubeCluster.audited(USER, mark)).noneMatch(KubeCluster::isWrite);
+            List<JsonNode> audited = KubeCluster.audited(USER, mark);
+            assertThat(audited).noneMatch(KubeCluster::isWrite);
+            assertThat(audited)
+                    .as("the refusal and the install's word on the namespace share one read of it")
+                    .filteredOn(e -> e.path("verb").asText().equals("get")
+                            && e.path("objectRef").path("resource").asText().equals("namespaces")
+                            && e.path("objectRef").path("name").asText().equals(NAMESPACE))
+                    .hasSize(1);
         }
     }
 
