@@ -33,6 +33,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -155,11 +156,7 @@ class HelmReleaseStepsIT {
     void uninstall_keepsANamespaceThatExistedBeforeTheInstall() {
         try (KubernetesClient admin = KubeCluster.admin()) {
             admin.namespaces()
-                    .resource(new NamespaceBuilder()
-                            .withNewMetadata()
-                            .withName(NAMESPACE)
-                            .endMetadata()
-                            .build())
+                    .resource(KubeObjects.namespace(NAMESPACE, Map.of()))
                     .create();
         }
         try (AgentInstaller installer = installer(DEFAULTS)) {
@@ -183,12 +180,8 @@ class HelmReleaseStepsIT {
     void plan_inANamespaceWhosePodSecurityForbidsHostPaths_skipsNamingTheLabel_andApplyChangesNothing() {
         try (KubernetesClient admin = KubeCluster.admin()) {
             admin.namespaces()
-                    .resource(new NamespaceBuilder()
-                            .withNewMetadata()
-                            .withName(NAMESPACE)
-                            .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
-                            .endMetadata()
-                            .build())
+                    .resource(KubeObjects.namespace(
+                            NAMESPACE, Map.of("pod-security.kubernetes.io/enforce", "restricted")))
                     .create();
         }
         try (AgentInstaller installer = installer(DEFAULTS)) {
