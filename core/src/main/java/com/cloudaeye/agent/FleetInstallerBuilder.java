@@ -279,13 +279,13 @@ public final class FleetInstallerBuilder {
 
     /**
      * Bounds the AWS calls the fleet has in flight at once. Each account-region at work gets an equal share (at least
-     * one): {@code maxCallsInFlight} over {@link #maxParallel(int)}, or over the fleet's account-regions when the regions
-     * are named and they are fewer. Its installer keeps at most that many calls in flight (its own {@link
-     * AgentInstallerBuilder#maxConcurrency(int)}, 32 by default, when lower). Each
-     * call in flight holds a thread while it waits for AWS: 60 account-regions of 32 calls each are 1,920 threads, and
-     * on a small machine they cost more CPU than they gain (docs/BENCHMARKS.md: 20 accounts x 3 regions on 2 cores
-     * took a fifth less CPU with 8 calls per account-region than with 32, as fast). The default, 512, leaves the
-     * default 8 account-regions their 32 calls each and gives 60 at once 8 each.
+     * one): {@code maxCallsInFlight} over {@link #maxParallel(int)}, or over the fleet's account-regions when the
+     * regions are named and they are fewer. Its installer keeps at most that many calls in flight (its own {@link
+     * AgentInstallerBuilder#maxConcurrency(int)}, 32 by default, when lower). Each call in flight holds a thread while
+     * it waits for AWS: 60 account-regions of 32 calls each are 1,920 threads, and on a small machine they cost more
+     * CPU than they gain (docs/BENCHMARKS.md, "The fleet's calls in flight": 20 accounts x 3 regions on 2 cores ran as
+     * fast or faster with 8 calls per account-region than with 32, on a fifth to a quarter less CPU and a third of the
+     * threads). The default, 512, leaves the default 8 account-regions their 32 calls each and gives 60 at once 8 each.
      *
      * @param maxCallsInFlight AWS calls in flight at once over the whole fleet (default 512)
      * @return this

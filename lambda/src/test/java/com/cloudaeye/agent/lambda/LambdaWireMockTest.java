@@ -18,10 +18,14 @@ import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult.Outcome;
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.MappingBuilder;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.client.ScenarioMappingBuilder;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -173,15 +177,11 @@ class LambdaWireMockTest {
     @Test
     void apply_retriesResourceConflict_afterTheOtherUpdateFinishes() {
         stubGetFunctionThroughUpdate("a", "Successful");
-        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
-                .inScenario("conflict")
-                .whenScenarioStateIs(Scenario.STARTED)
-                .willReturn(error(409, "ResourceConflictException", "An update is in progress"))
-                .willSetStateTo("free"));
-        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
-                .inScenario("conflict")
-                .whenScenarioStateIs("free")
-                .willReturn(okJson(function("a", "r2", "Successful"))));
+        answerInTurn(
+                "conflict",
+                () -> put(urlPathMatching(fn("a") + "/configuration")),
+                error(409, "ResourceConflictException", "An update is in progress"),
+                okJson(function("a", "r2", "Successful")));
         stubPublish("a");
         try (AgentInstaller installer = installer("a")) {
             ApplyResult result = installer.apply(installer.plan());
@@ -340,15 +340,12 @@ class LambdaWireMockTest {
 
     @Test
     void apply_whenTheFunctionChangedSincePlanning_reportsIt_andSendsNoUpdate() {
-        aws.stubFor(get(urlPathMatching(fn("a")))
-                .inScenario("stale")
-                .whenScenarioStateIs(Scenario.STARTED)
-                .willReturn(okJson(getFunction("a", "r1", "Successful")))
-                .willSetStateTo("changed"));
-        aws.stubFor(get(urlPathMatching(fn("a")))
-                .inScenario("stale")
-                .whenScenarioStateIs("changed")
-                .willReturn(okJson(getFunction("a", "r9", "Successful"))));
+        // Planning reads r1; by the apply, someone else has changed the function (r9).
+        answerInTurn(
+                "stale",
+                () -> get(urlPathMatching(fn("a"))),
+                okJson(getFunction("a", "r1", "Successful")),
+                okJson(getFunction("a", "r9", "Successful")));
         Plan plan;
         try (AgentInstaller planning = installer("a")) {
             plan = planning.plan();
@@ -382,21 +379,12 @@ class LambdaWireMockTest {
     @Test
     void apply_retriesThrottlingAndServerErrors() {
         stubGetFunctionThroughUpdate("a", "Successful");
-        String[] states = {Scenario.STARTED, "throttled", "failed"};
-        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
-                .inScenario("flaky")
-                .whenScenarioStateIs(states[0])
-                .willReturn(error(429, "TooManyRequestsException", "Rate exceeded"))
-                .willSetStateTo(states[1]));
-        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
-                .inScenario("flaky")
-                .whenScenarioStateIs(states[1])
-                .willReturn(error(500, "ServiceException", "Internal error"))
-                .willSetStateTo(states[2]));
-        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
-                .inScenario("flaky")
-                .whenScenarioStateIs(states[2])
-                .willReturn(okJson(function("a", "r2", "Successful"))));
+        answerInTurn(
+                "flaky",
+                () -> put(urlPathMatching(fn("a") + "/configuration")),
+                error(429, "TooManyRequestsException", "Rate exceeded"),
+                error(500, "ServiceException", "Internal error"),
+                okJson(function("a", "r2", "Successful")));
         stubPublish("a");
         try (AgentInstaller installer = installer("a")) {
             ApplyResult result = installer.apply(installer.plan());
@@ -459,19 +447,15 @@ class LambdaWireMockTest {
     }
 
     /** UpdateFunctionConfiguration always answers 500 (the answer lost); GetFunction: planning, then {@code after}. */
-    private void stubLostUpdate(String name, com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder after) {
+    private void stubLostUpdate(String name, ResponseDefinitionBuilder after) {
         aws.stubFor(put(urlPathMatching(fn(name) + "/configuration"))
                 .willReturn(error(500, "ServiceException", "connection reset after the update")));
-        String scenario = "lost-" + name;
-        aws.stubFor(get(urlPathMatching(fn(name)))
-                .inScenario(scenario)
-                .whenScenarioStateIs(Scenario.STARTED)
-                .willReturn(okJson(getFunction(name, "r1", "Successful")))
-                .willSetStateTo("after")); // the apply sends its update without reading first
-        aws.stubFor(get(urlPathMatching(fn(name)))
-                .inScenario(scenario)
-                .whenScenarioStateIs("after")
-                .willReturn(after));
+        // The apply sends its update without reading first: the second read is the read-back.
+        answerInTurn(
+                "lost-" + name,
+                () -> get(urlPathMatching(fn(name))),
+                okJson(getFunction(name, "r1", "Successful")),
+                after);
         stubPublish(name);
     }
 
@@ -502,15 +486,11 @@ class LambdaWireMockTest {
     void apply_whenALostAttemptLanded_andTheRetriesWereThrottled_readsItBack_andReportsItApplied() {
         stubLostUpdate("a", okJson(installedA()));
         // The first attempt lands but its answer is lost (500); every retry is throttled until the attempts run out.
-        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
-                .inScenario("throttled-after-lost")
-                .whenScenarioStateIs(Scenario.STARTED)
-                .willReturn(error(500, "ServiceException", "connection reset after the update"))
-                .willSetStateTo("throttled"));
-        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
-                .inScenario("throttled-after-lost")
-                .whenScenarioStateIs("throttled")
-                .willReturn(error(429, "TooManyRequestsException", "Rate exceeded")));
+        answerInTurn(
+                "throttled-after-lost",
+                () -> put(urlPathMatching(fn("a") + "/configuration")),
+                error(500, "ServiceException", "connection reset after the update"),
+                error(429, "TooManyRequestsException", "Rate exceeded"));
         try (AgentInstaller installer = installer("a")) {
             ApplyResult result = installer.apply(installer.plan());
 
@@ -543,15 +523,12 @@ class LambdaWireMockTest {
                 + " {\\\"CLOUDAEYE_API_TOKEN\\\":\\\"tok-123\\\",\\\"CLOUDAEYE_LOGS_ENDPOINT\\\":"
                 + "\\\"https://logs.example.cloudaeye.com\\\",\\\"STAGE\\\":\\\"user-secret-value\\\"}";
         aws.stubFor(get(urlPathMatching(fn("a"))).willReturn(okJson(getFunction("a", "r1", "Successful"))));
-        aws.stubFor(get(urlPathMatching(fn("b")))
-                .inScenario("b")
-                .whenScenarioStateIs(Scenario.STARTED)
-                .willReturn(okJson(getFunction("b", "r1", "Successful")))
-                .willSetStateTo("planned"));
-        aws.stubFor(get(urlPathMatching(fn("b")))
-                .inScenario("b")
-                .whenScenarioStateIs("planned")
-                .willReturn(error(403, "AccessDeniedException", "not allowed to read it back")));
+        // b's read-back, after planning, is denied.
+        answerInTurn(
+                "b",
+                () -> get(urlPathMatching(fn("b"))),
+                okJson(getFunction("b", "r1", "Successful")),
+                error(403, "AccessDeniedException", "not allowed to read it back"));
         for (String name : List.of("a", "b")) {
             aws.stubFor(put(urlPathMatching(fn(name) + "/configuration"))
                     .willReturn(error(400, "InvalidParameterValueException", measured)));
@@ -614,19 +591,13 @@ class LambdaWireMockTest {
      * The first UpdateFunctionConfiguration lands but its answer is lost (500); the scheduler's retry gets {@code
      * retried}. GetFunction: planning, then {@code after}.
      */
-    private void stubLostUpdateThen(
-            com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder retried,
-            com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder after) {
+    private void stubLostUpdateThen(ResponseDefinitionBuilder retried, ResponseDefinitionBuilder after) {
         stubLostUpdate("a", after);
-        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
-                .inScenario("retried-after-lost")
-                .whenScenarioStateIs(Scenario.STARTED)
-                .willReturn(error(500, "ServiceException", "connection reset after the update"))
-                .willSetStateTo("retried"));
-        aws.stubFor(put(urlPathMatching(fn("a") + "/configuration"))
-                .inScenario("retried-after-lost")
-                .whenScenarioStateIs("retried")
-                .willReturn(retried));
+        answerInTurn(
+                "retried-after-lost",
+                () -> put(urlPathMatching(fn("a") + "/configuration")),
+                error(500, "ServiceException", "connection reset after the update"),
+                retried);
     }
 
     @Test
@@ -664,15 +635,12 @@ class LambdaWireMockTest {
 
     @Test
     void apply_ofAResumedChange_whenTheInterruptedUpdateEndedFailed_reportsUnknown_notAlreadyApplied() {
-        aws.stubFor(get(urlPathMatching(fn("a")))
-                .inScenario("resumed")
-                .whenScenarioStateIs(Scenario.STARTED)
-                .willReturn(okJson(getFunction("a", "r1", "Successful")))
-                .willSetStateTo("landed, then failed"));
-        aws.stubFor(get(urlPathMatching(fn("a")))
-                .inScenario("resumed")
-                .whenScenarioStateIs("landed, then failed")
-                .willReturn(okJson(installedAButFailed())));
+        // Planning, then the interrupted update: landed, then failed.
+        answerInTurn(
+                "resumed",
+                () -> get(urlPathMatching(fn("a"))),
+                okJson(getFunction("a", "r1", "Successful")),
+                okJson(installedAButFailed()));
         stubPublish("a");
         Plan plan;
         try (AgentInstaller planning = installer("a")) {
@@ -800,6 +768,27 @@ class LambdaWireMockTest {
     }
 
     /**
+     * Stubs a request to get each answer in turn, the last one for good: a WireMock scenario of its own, whose state
+     * counts the answers given.
+     *
+     * @param scenario the scenario's name, unique in the test
+     * @param request makes the request's pattern, anew for each answer
+     * @param answers the answers, in order
+     */
+    private void answerInTurn(String scenario, Supplier<MappingBuilder> request, ResponseDefinitionBuilder... answers) {
+        for (int i = 0; i < answers.length; i++) {
+            ScenarioMappingBuilder stub = request.get()
+                    .inScenario(scenario)
+                    .whenScenarioStateIs(i == 0 ? Scenario.STARTED : "answered " + i)
+                    .willReturn(answers[i]);
+            if (i + 1 < answers.length) {
+                stub = stub.willSetStateTo("answered " + (i + 1));
+            }
+            aws.stubFor(stub);
+        }
+    }
+
+    /**
      * Asserts that the apply's one result is UNKNOWN, with a message holding each text, neither "already applied" nor
      * the token.
      */
@@ -846,8 +835,7 @@ class LambdaWireMockTest {
         return "{\"Configuration\":" + function(name, revision, lastUpdateStatus) + ",\"Tags\":{}}";
     }
 
-    static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder error(
-            int status, String type, String message) {
+    static ResponseDefinitionBuilder error(int status, String type, String message) {
         return aResponse()
                 .withStatus(status)
                 .withHeader("Content-Type", "application/json")
@@ -873,7 +861,7 @@ class LambdaWireMockTest {
     }
 
     /** ListDistributions' answer holding these {@code DistributionSummary} elements. */
-    static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder distributions(String summaries) {
+    static ResponseDefinitionBuilder distributions(String summaries) {
         return aResponse()
                 .withHeader("Content-Type", "text/xml")
                 .withBody("<?xml version=\"1.0\" encoding=\"UTF-8\"?><DistributionList"

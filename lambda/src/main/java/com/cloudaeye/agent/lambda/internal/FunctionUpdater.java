@@ -46,6 +46,9 @@ public final class FunctionUpdater {
 
     private static final int MAX_CONFLICT_RETRIES = 8;
 
+    /** Where Lambda's refusal of an environment over 4 KB starts quoting it. */
+    private static final String MEASURED = "String measured:";
+
     private final ApplyContext context;
     private final LambdaClient lambda;
     private final CallScheduler scheduler;
@@ -429,9 +432,6 @@ public final class FunctionUpdater {
                         aws.awsErrorDetails().toBuilder().errorMessage(masked).build())
                 .build();
     }
-
-    /** Where Lambda's refusal of an environment over 4 KB starts quoting it. */
-    private static final String MEASURED = "String measured:";
 
     private static @Nullable Throwable unwrap(@Nullable Throwable error) {
         return error == null ? null : AwsFailures.unwrap(error);

@@ -106,9 +106,11 @@ public final class ReleasePlanner implements ComponentPlanner {
                     .reason("Release " + releaseLabel() + " revision "
                             + installed.get().revision() + " already has the manifests this plan renders.");
         } else {
+            // Read once: both the refusal and a first install's word on the namespace need it.
+            Optional<JsonNode> namespace = readNamespace(connection);
             // An install or upgrade where the agent cannot run would wait out its timeout for pods that never come.
             Optional<String> cannotRun =
-                    namespaceRefusal(connection).or(() -> fargateOnly(cluster, profiles, connection));
+                    namespaceRefusal(namespace).or(() -> fargateOnly(cluster, profiles, connection));
             if (cannotRun.isPresent()) {
                 change.action(ChangeAction.SKIP).reason(cannotRun.get());
             } else if (installed.isEmpty()) {
@@ -116,7 +118,7 @@ public final class ReleasePlanner implements ComponentPlanner {
                         .addAttributes(AttributeChange.of("Release", null, releaseLabel()))
                         .addAllAttributes(desired.changesFrom(null))
                         .addAllPermissions(applyPermissions);
-                namespaceOnInstall(connection).ifPresent(change::addAttributes);
+                namespaceOnInstall(connection, namespace).ifPresent(change::addAttributes);
             } else {
                 InstalledRelease release = installed.get();
                 change.action(ChangeAction.UPDATE)
@@ -179,8 +181,12 @@ public final class ReleasePlanner implements ComponentPlanner {
         return new TargetPlan(List.of(change.build()), List.of(), kubernetesPermissionNotes(cluster.name()));
     }
 
-    /** The plan's word on the namespace of a first install: created (and deleted by uninstall), or left alone. */
-    private Optional<AttributeChange> namespaceOnInstall(ClusterConnection connection) {
+    /**
+     * The plan's word on the namespace of a first install: created (and deleted by uninstall), or left alone.
+     *
+     * @param namespace the namespace as the plan read it through the connection (empty when missing or not readable)
+     */
+    private Optional<AttributeChange> namespaceOnInstall(ClusterConnection connection, Optional<JsonNode> namespace) {
         if (connection.api().isEmpty()) {
             return Optional.of(AttributeChange.of(
                     "Namespace/" + options.namespace(),
@@ -188,7 +194,6 @@ public final class ReleasePlanner implements ComponentPlanner {
                     "created by Helm when missing; it stays after uninstall (not readable through "
                             + connection.describe() + ")"));
         }
-        Optional<JsonNode> namespace = readNamespace(connection);
         return namespace.isPresent() && !createdByInstall(namespace.get())
                 ? Optional.empty()
                 : Optional.of(AttributeChange.of(
@@ -216,9 +221,9 @@ public final class ReleasePlanner implements ComponentPlanner {
      *     it; or its PodSecurity {@code enforce} level rejects the hostPath volumes the agent reads the node's logs
      *     from, so the DaemonSet would never get a pod. Empty when it can (or the namespace is missing, or not
      *     readable through the connection).
+     * @param namespace the namespace as the plan read it (empty when missing or not readable)
      */
-    private Optional<String> namespaceRefusal(ClusterConnection connection) {
-        Optional<JsonNode> namespace = readNamespace(connection);
+    private Optional<String> namespaceRefusal(Optional<JsonNode> namespace) {
         if (namespace.isEmpty()) {
             return Optional.empty();
         }

@@ -22,13 +22,13 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -245,12 +245,8 @@ class HelmReleaseComponentTest {
         kubernetes
                 .client()
                 .nodes()
-                .resource(new NodeBuilder()
-                        .withNewMetadata()
-                        .withName("fargate-ip-10-0-1-7.ec2.internal")
-                        .addToLabels("eks.amazonaws.com/compute-type", "fargate")
-                        .endMetadata()
-                        .build())
+                .resource(KubeObjects.node(
+                        "fargate-ip-10-0-1-7.ec2.internal", Map.of("eks.amazonaws.com/compute-type", "fargate")))
                 .create();
         try (AgentInstaller installer = installer(DEFAULTS)) {
             Plan plan = installer.plan();

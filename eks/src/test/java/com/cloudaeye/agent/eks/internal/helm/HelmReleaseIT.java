@@ -15,6 +15,7 @@ import com.cloudaeye.agent.internal.JournalWriter;
 import com.cloudaeye.agent.spi.support.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.Release;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -150,15 +151,13 @@ class HelmReleaseIT {
         Path chartYaml = theirs.resolve("Chart.yaml");
         Files.writeString(
                 chartYaml, Files.readString(chartYaml).replace("version: " + ChartFiles.VERSION, "version: 9.9.9"));
-        new Helm(theirs)
-                .install()
-                .withName(name)
-                .withNamespace(name)
-                .createNamespace()
-                .set("cloudaeye.logsEndpoint", "https://logs.example.cloudaeye.com")
-                .set("cloudaeye.apiToken", "their-token")
-                .withKubeConfig(KubeCluster.kubeconfig())
-                .call();
+        installTheirRelease(
+                theirs,
+                Map.of(
+                        "cloudaeye.logsEndpoint",
+                        "https://logs.example.cloudaeye.com",
+                        "cloudaeye.apiToken",
+                        "their-token"));
         try (AgentInstaller installer = installer(options().build())) {
             Plan plan = installer.plan();
             assertThat(plan.changes()).singleElement().satisfies(c -> {
@@ -200,14 +199,7 @@ class HelmReleaseIT {
                 data:
                   password: {{ .Values.password }}
                 """);
-        new Helm(theirs)
-                .install()
-                .withName(name)
-                .withNamespace(name)
-                .createNamespace()
-                .set("password", "their-own-5ecret")
-                .withKubeConfig(KubeCluster.kubeconfig())
-                .call();
+        installTheirRelease(theirs, Map.of("password", "their-own-5ecret"));
         try (AgentInstaller installer = installer(options().build())) {
             Plan plan = installer.plan();
 
@@ -730,6 +722,23 @@ class HelmReleaseIT {
                                     .isNotNull());
         }
         assertThat(helmList()).isEmpty();
+    }
+
+    /**
+     * Installs the user's own release of this test's name and namespace (created), as {@code helm install} would.
+     *
+     * @param chart the directory of their chart
+     * @param values their {@code --set} values
+     */
+    private void installTheirRelease(Path chart, Map<String, String> values) {
+        InstallCommand install = new Helm(chart)
+                .install()
+                .withName(name)
+                .withNamespace(name)
+                .createNamespace()
+                .withKubeConfig(KubeCluster.kubeconfig());
+        values.forEach(install::set);
+        install.call();
     }
 
     /** What a SIGKILL inside the release change leaves in the journal: its STARTING line, no outcome. */
