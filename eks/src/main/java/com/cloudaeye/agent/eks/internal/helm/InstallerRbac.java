@@ -12,7 +12,12 @@ import java.util.stream.Collectors;
  * <ul>
  *   <li>Helm's release storage and the agent token are Secrets (list and get to read the release; create, update,
  *       patch and delete as revisions come and go);
- *   <li>the chart's ConfigMap, ServiceAccount and DaemonSet (get, create, patch on a change, delete);
+ *   <li>the chart's ConfigMap, ServiceAccount and DaemonSet (get, create, patch on a change, delete; the install
+ *       also deletes a DaemonSet whose pods the API server refuses, to end Helm's wait);
+ *   <li>list on events (core/v1, the API the DaemonSet controller writes them with): a DaemonSet that gets no pod is
+ *       explained by its {@code FailedCreate} events (a PodSecurity refusal), and the wait ends at once; without it
+ *       the wait runs to its timeout. Only a blocked rollout reads them, so {@code InstallerRbacIT} proves this rule
+ *       with a namespace whose PodSecurity refuses the agent rather than by removing it;
  *   <li>the namespace is created by the install ({@code create} cannot be limited to one name);
  *   <li>the chart's ClusterRole and ClusterRoleBinding (create, and get, patch, delete of the release's own);
  *   <li>read on pods, namespaces and nodes everywhere: Kubernetes lets a caller grant (through the chart's
@@ -35,7 +40,8 @@ public final class InstallerRbac {
                 new Rule("", "secrets", List.of("get", "list", "create", "update", "patch", "delete"), List.of()),
                 new Rule("", "configmaps", List.of("get", "create", "patch", "delete"), List.of()),
                 new Rule("", "serviceaccounts", List.of("get", "create", "patch", "delete"), List.of()),
-                new Rule("apps", "daemonsets", List.of("get", "create", "patch", "delete"), List.of()));
+                new Rule("apps", "daemonsets", List.of("get", "create", "patch", "delete"), List.of()),
+                new Rule("", "events", List.of("list"), List.of()));
     }
 
     /**

@@ -206,6 +206,29 @@ final class KubeApi {
         return call("GET", server.resolve(path), null, what).orElseGet(Json::object);
     }
 
+    /**
+     * Reads one object or list that the caller may lack the right to read (an optional read, whose absence only makes
+     * a message less precise).
+     *
+     * @param path the API path relative to the server, with its query
+     * @param what what the read is for, for messages
+     * @return the answer (an empty object when the server answers 404); empty when the server refuses the read (HTTP
+     *     401 or 403)
+     */
+    Optional<JsonNode> readIfAllowed(String path, String what) {
+        return call("GET", server.resolve(path), null, what, true).map(answer -> answer.orElseGet(Json::object));
+    }
+
+    /**
+     * Deletes one object; a missing one is already deleted.
+     *
+     * @param path the object's API path relative to the server
+     * @param what what the delete is for, for messages
+     */
+    void delete(String path, String what) {
+        call("DELETE", server.resolve(path), null, what);
+    }
+
     /** The release's user-supplied values without the agent token, which must never be kept. */
     private static JsonNode withoutToken(JsonNode config) {
         JsonNode copy = config.isObject() ? config.deepCopy() : Json.object();
@@ -288,6 +311,17 @@ final class KubeApi {
 
     /** One request; 404 and 409 (absent, already there) are empty, for the caller to read as it needs. */
     private Optional<JsonNode> call(String method, URI uri, @Nullable String body, String what) {
+        return call(method, uri, body, what, false).orElseThrow(IllegalStateException::new);
+    }
+
+    /**
+     * One request.
+     *
+     * @param refusalIsEmpty whether a refusal (401, 403) is answered empty instead of thrown
+     * @return the answer, empty for 404 and 409; empty itself only for a refusal when {@code refusalIsEmpty}
+     */
+    private Optional<Optional<JsonNode>> call(
+            String method, URI uri, @Nullable String body, String what, boolean refusalIsEmpty) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                 .timeout(TIMEOUT)
                 .header("Accept", "application/json")
@@ -314,6 +348,9 @@ final class KubeApi {
         }
         int code = response.statusCode();
         if (code == 404 || code == 409) {
+            return Optional.of(Optional.empty());
+        }
+        if ((code == 401 || code == 403) && refusalIsEmpty) {
             return Optional.empty();
         }
         if (code == 401 || code == 403) {
@@ -325,7 +362,7 @@ final class KubeApi {
                     "The Kubernetes API server " + server + " answered HTTP " + code + " when asked to " + what + ".");
         }
         try {
-            return Optional.of(Json.parse(response.body()));
+            return Optional.of(Optional.of(Json.parse(response.body())));
         } catch (IOException e) {
             throw new PlanningException(
                     "The Kubernetes API server " + server + " sent no JSON when asked to " + what, e);

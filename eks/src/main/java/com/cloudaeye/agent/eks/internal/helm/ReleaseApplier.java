@@ -230,8 +230,11 @@ final class ReleaseApplier {
         // An apply killed during its rollout wait left the release deployed: the rollout is still to check.
         String daemonSet = AgentChart.fullName(release);
         Rollout rollout;
-        try (RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet)) {
+        RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet);
+        try {
             rollout = watch.awaitComplete(Instant.now().plus(timeout));
+        } finally {
+            watch.close();
         }
         if (!rollout.complete()) {
             Undo undone = undo(connection, state, context, timeout, planned);
@@ -239,8 +242,7 @@ final class ReleaseApplier {
                     change,
                     context,
                     undone,
-                    "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + current
-                            + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; "
+                    notRolledOut(watch, namespace, daemonSet, String.valueOf(current), timeout, rollout)
                             + undone.message());
             return;
         }
@@ -293,16 +295,28 @@ final class ReleaseApplier {
         }
         String daemonSet = AgentChart.fullName(release);
         Release result;
-        RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet);
+        // A first install's refused DaemonSet is deleted to end Helm's wait: its atomic failure uninstalls it anyway.
+        RolloutWatch watch = RolloutWatch.start(api.get(), namespace, daemonSet, before == 0);
         try {
             result = installOrUpgrade(connection, state, context, timeout, before == 0);
         } catch (AgentException e) {
             // The atomic install removed what it made; the namespace this apply made goes too.
-            throw new AgentException(e.getMessage()
-                    + watch.lastSeen()
-                            .map(r -> "; DaemonSet " + namespace + "/" + daemonSet + " had not rolled out: " + r)
-                            .orElse("")
-                    + (ownNamespace ? dropOwnNamespace(connection, namespace, release) : ""));
+            String why = watch.refused()
+                    .map(refusal -> "Release " + state.label() + " did not roll out: "
+                            + watch.refusedMessage(refusal)
+                            + (watch.endedHelmsWait()
+                                    ? " The installer deleted the DaemonSet so that Helm's wait ended at once instead"
+                                            + " of after its " + timeout.toSeconds() + " s timeout, and Helm's"
+                                            + " atomic install removed the release"
+                                    : "")
+                            + " (Helm: " + e.getMessage() + ")")
+                    .orElseGet(() -> e.getMessage()
+                            + watch.lastSeen()
+                                    .map(r ->
+                                            "; DaemonSet " + namespace + "/" + daemonSet + " had not rolled out: " + r)
+                                    .orElse("")
+                            + watch.eventsNote());
+            throw new AgentException(why + (ownNamespace ? dropOwnNamespace(connection, namespace, release) : ""));
         } finally {
             watch.close();
         }
@@ -314,8 +328,7 @@ final class ReleaseApplier {
                     change,
                     context,
                     undone,
-                    "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + result.getRevision()
-                            + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + "; "
+                    notRolledOut(watch, namespace, daemonSet, result.getRevision(), timeout, rollout)
                             + undone.message()
                             + (ownNamespace && undone.done() ? dropOwnNamespace(connection, namespace, release) : ""));
             return;
@@ -325,6 +338,26 @@ final class ReleaseApplier {
                 "revision " + result.getRevision() + " " + result.getStatus() + ", rolled out to " + rollout.desired()
                         + " node(s)",
                 applied(result));
+    }
+
+    /**
+     * Why a DaemonSet did not roll out after Helm: the API server refused its pods (the wait ended early), or the
+     * timeout passed; followed by what undoing the revision did.
+     *
+     * @return the failure's start, ending where the undo's message goes
+     */
+    private static String notRolledOut(
+            RolloutWatch watch,
+            String namespace,
+            String daemonSet,
+            String revision,
+            Duration timeout,
+            Rollout rollout) {
+        return watch.refused()
+                .map(refusal -> "Release revision " + revision + ": " + watch.refusedMessage(refusal) + " Then: ")
+                .orElseGet(() -> "DaemonSet " + namespace + "/" + daemonSet + " of release revision " + revision
+                        + " did not roll out within " + timeout.toSeconds() + " s: " + rollout + watch.eventsNote()
+                        + "; ");
     }
 
     /** Deletes the namespace this apply created for a release that did not land; says what happened. */

@@ -33,7 +33,7 @@ import software.amazon.awssdk.services.eks.model.ListFargateProfilesResponse;
  */
 public final class ReleasePlanner implements ComponentPlanner {
     private static final Logger LOG = LoggerFactory.getLogger(ReleasePlanner.class);
-    private static final String POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce";
+    static final String POD_SECURITY_ENFORCE = "pod-security.kubernetes.io/enforce";
     private static final String FARGATE_NODE_LABEL = "eks.amazonaws.com/compute-type";
 
     private final AgentDaemonSet options;

@@ -19,8 +19,9 @@ import java.util.TreeMap;
  * @param ready the nodes whose pod is ready
  * @param observed whether the controller has seen the latest spec
  * @param notReady why pods are not ready: "pod on node: reason", sorted by node
+ * @param uid the DaemonSet's uid, empty when it is missing
  */
-record Rollout(int desired, int updated, int ready, boolean observed, List<String> notReady) {
+record Rollout(int desired, int updated, int ready, boolean observed, List<String> notReady, String uid) {
     Rollout {
         notReady = List.copyOf(notReady);
     }
@@ -61,12 +62,22 @@ record Rollout(int desired, int updated, int ready, boolean observed, List<Strin
                 status.path("updatedNumberScheduled").asInt(0),
                 status.path("numberReady").asInt(0),
                 observed,
-                notReady);
+                notReady,
+                ds.path("metadata").path("uid").asText(""));
     }
 
     /** @return true when every node that should run the agent runs the latest spec, ready */
     boolean complete() {
         return observed && desired > 0 && updated == desired && ready == desired;
+    }
+
+    /**
+     * @return true when the controller has seen the latest spec and the DaemonSet should run on some node, but no pod
+     *     of that spec exists: the DaemonSet controller could not create one (its FailedCreate events say why), or has
+     *     not yet
+     */
+    boolean noPodCreated() {
+        return observed && desired > 0 && updated == 0;
     }
 
     @Override

@@ -11,6 +11,7 @@ import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.AttributeChange;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
@@ -201,6 +202,73 @@ class HelmReleaseStepsIT {
             ApplyResult result = installer.apply(plan);
 
             assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.NOTHING_TO_DO);
+            assertThat(helmList()).isEmpty();
+        }
+    }
+
+    @Test
+    void
+            apply_whenTheNamespaceBecameRestrictedAfterPlanning_failsAtOnceQuotingThePodSecurityRefusal_andLeavesNoRelease() {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            admin.namespaces()
+                    .resource(new NamespaceBuilder()
+                            .withNewMetadata()
+                            .withName(NAMESPACE)
+                            .endMetadata()
+                            .build())
+                    .create();
+        }
+        // A timeout the failure must come well before: without the DaemonSet's FailedCreate events the apply would
+        // wait all of it for pods that PodSecurity refuses, and end with only "0 updated, 0 ready".
+        Duration timeout = Duration.ofMinutes(5);
+        try (AgentInstaller installer = installer(
+                AgentDaemonSet.builder().from(DEFAULTS).timeout(timeout).build())) {
+            Plan plan = installer.plan();
+            assertThat(only(plan).action()).as(plan.toString()).isEqualTo(ChangeAction.CREATE);
+            try (KubernetesClient admin = KubeCluster.admin()) {
+                admin.namespaces().withName(NAMESPACE).edit(n -> {
+                    n.getMetadata().getLabels().put("pod-security.kubernetes.io/enforce", "restricted");
+                    return n;
+                });
+            }
+
+            long started = System.nanoTime();
+            ApplyResult result = installer.apply(plan);
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+            assertThat(result.results())
+                    .as(result.toString())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.FAILED));
+            assertThat(result.results().get(0).message())
+                    .hasValueSatisfying(m -> assertThat(m)
+                            .contains(
+                                    "DaemonSet " + NAMESPACE + "/cloudaeye-agent got no pod",
+                                    "FailedCreate",
+                                    "violates PodSecurity \"restricted:latest\"",
+                                    "Namespace " + NAMESPACE + " has pod-security.kubernetes.io/enforce=restricted",
+                                    "pod-security.kubernetes.io/enforce=privileged",
+                                    "instead of after its 300 s timeout")
+                            .doesNotContain(TOKEN));
+            System.out.printf(
+                    "The refused install failed after %d s (timeout %d s): %s%n",
+                    took.toSeconds(),
+                    timeout.toSeconds(),
+                    result.results().get(0).message().orElse(""));
+            assertThat(took).as("the failure came before the timeout").isLessThan(timeout.dividedBy(3));
+            // Helm's atomic install removed the release: nothing was left to roll back.
+            assertThat(helmList()).isEmpty();
+            try (KubernetesClient admin = KubeCluster.admin()) {
+                assertThat(admin.apps()
+                                .daemonSets()
+                                .inNamespace(NAMESPACE)
+                                .withName("cloudaeye-agent")
+                                .get())
+                        .isNull();
+            }
+            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+            ApplyResult rolledBack = installer.apply(rollback);
+            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
             assertThat(helmList()).isEmpty();
         }
     }
