@@ -211,11 +211,7 @@ class HelmReleaseStepsIT {
             apply_whenTheNamespaceBecameRestrictedAfterPlanning_failsAtOnceQuotingThePodSecurityRefusal_andLeavesNoRelease() {
         try (KubernetesClient admin = KubeCluster.admin()) {
             admin.namespaces()
-                    .resource(new NamespaceBuilder()
-                            .withNewMetadata()
-                            .withName(NAMESPACE)
-                            .endMetadata()
-                            .build())
+                    .resource(KubeObjects.namespace(NAMESPACE, Map.of()))
                     .create();
         }
         // A timeout the failure must come well before: without the DaemonSet's FailedCreate events the apply would
