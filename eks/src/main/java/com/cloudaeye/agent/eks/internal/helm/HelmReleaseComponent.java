@@ -220,6 +220,18 @@ public final class HelmReleaseComponent implements EksComponent {
         return chart == null ? "a chart the plan did not record" : "chart " + chart;
     }
 
+    /**
+     * Refuses the apply before the EKS target changes anything when a release change's kubeconfig cannot be used any
+     * more (moved, deleted, unreadable, or without the current context it had): otherwise the plan's other changes
+     * (the access stack, control-plane logging) would land and the release fail, a partial apply.
+     */
+    @Override
+    public void check(List<Change> changes, ApplyContext context) {
+        for (Change change : changes) {
+            ReleaseConnections.checkUsable(ReleaseState.fromJson(change.targetState()));
+        }
+    }
+
     @Override
     public void apply(List<Change> changes, ApplyContext context) {
         PrivateDir.sweep();

@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.eks.internal.helm;
 
+import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.internal.Clusters;
@@ -47,6 +48,44 @@ final class ReleaseConnections {
             return ClusterConnection.kubeconfig(defaultKubeconfig());
         }
         return eksConnection(Clusters.describe(context, state.cluster()), context);
+    }
+
+    /**
+     * Checks, before the apply changes anything, that the kubeconfig a change was planned through can still be used:
+     * the file (or, for the default kubeconfig, the files {@code KUBECONFIG} or {@code ~/.kube/config} resolve to)
+     * exists, is readable, parses, and has a current context with its cluster and user. A change through an EKS token
+     * needs no file and is not checked here.
+     *
+     * @param state the planned change
+     * @throws ConfigurationException naming the file, the cluster and release, and the fix
+     */
+    static void checkUsable(ReleaseState state) {
+        if (!state.throughKubeconfig()) {
+            return;
+        }
+        String kubeconfig = state.kubeconfig();
+        try {
+            if (kubeconfig != null) {
+                Kubeconfig.load(Path.of(kubeconfig));
+            } else {
+                defaultKubeconfig();
+            }
+        } catch (ConfigurationException e) {
+            String which = kubeconfig != null
+                    ? "the kubeconfig " + kubeconfig
+                    : "the default kubeconfig (KUBECONFIG, else ~/.kube/config)";
+            String fix = kubeconfig != null
+                    ? "restore " + kubeconfig + ", or plan again with AgentDaemonSet.kubeconfig(...) pointing at the"
+                            + " file where it is now"
+                    : "restore the default kubeconfig, or plan again with AgentDaemonSet.kubeconfig(...) pointing at"
+                            + " a kubeconfig of the cluster";
+            throw new ConfigurationException(
+                    "The plan changes the Helm release " + state.label() + " on EKS cluster "
+                            + state.cluster() + " through " + which + ", which cannot be used now: " + e.getMessage()
+                            + " "
+                            + "Fix: " + fix + ". The EKS target changed nothing.",
+                    e);
+        }
     }
 
     private static Kubeconfig defaultKubeconfig() {

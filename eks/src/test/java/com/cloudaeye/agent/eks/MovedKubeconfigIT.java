@@ -1,0 +1,139 @@
+package com.cloudaeye.agent.eks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyException;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
+import com.cloudaeye.agent.eks.testing.KubeCluster;
+import com.cloudaeye.agent.spi.support.AwsActions;
+import com.cloudaeye.agent.testing.Moto;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A saved plan whose agent DaemonSet goes through a caller's kubeconfig, applied after that file was moved away (or on
+ * a machine without it): the apply is refused before any change, naming the file, the cluster and release, and the
+ * fix; the access stack and control-plane logging the plan also changes stay as they were, and no change is journaled
+ * as applied. Before the fix the stack and logging landed and the release failed: a partial apply.
+ */
+class MovedKubeconfigIT {
+    private static final String NAMESPACE = "cloudaeye-agent";
+
+    @RegisterExtension
+    static final EksOnKubeCluster CLUSTER = EksOnKubeCluster.callerKubeconfig().release(NAMESPACE);
+
+    @TempDir
+    Path work;
+
+    private final List<AccessKey> keys = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void cluster() {
+        Moto.reset();
+        MotoEks.createCluster(MotoEks.CLUSTER);
+    }
+
+    @Test
+    void savedPlan_whoseKubeconfigWasMoved_isRefusedBeforeAnyChange_namingTheFileAndTheFix() throws IOException {
+        Path kubeconfig = Files.copy(KubeCluster.kubeconfig(), work.resolve("team.kubeconfig"));
+        String saved;
+        try (AgentInstaller planner = planner(kubeconfig)) {
+            saved = planner.plan().toJson();
+        }
+        assertThat(actions(Plan.fromJson(saved)))
+                .as(saved)
+                .anyMatch(a -> a.contains("Kubernetes::Helm::Release"))
+                .hasSizeGreaterThanOrEqualTo(3);
+        Path moved = Files.move(kubeconfig, work.resolve("moved.kubeconfig"));
+        Path journals = work.resolve("journals");
+
+        try (AgentInstaller fresh = MotoEks.environment()
+                .sink(EksTarget.ACCESS_KEY_SINK, keys::add)
+                .journalDirectory(journals)
+                .build()) {
+            AtomicReference<ApplyResult> returned = new AtomicReference<>();
+            ApplyException stopped =
+                    catchThrowableOfType(ApplyException.class, () -> returned.set(fresh.apply(Plan.fromJson(saved))));
+            assertThat(stopped)
+                    .as("the apply must be refused, not return %s", returned.get())
+                    .isNotNull();
+            assertThat(stopped.getCause())
+                    .as(stopped.result().toString())
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining(kubeconfig.toString())
+                    .hasMessageContaining(MotoEks.CLUSTER)
+                    .hasMessageContaining(NAMESPACE + "/cloudaeye-agent")
+                    .hasMessageContaining("AgentDaemonSet.kubeconfig(...)")
+                    .hasMessageContaining("changed nothing");
+            assertThat(stopped.result().results())
+                    .as(stopped.result().toString())
+                    .isNotEmpty()
+                    .allMatch(r -> r.outcome() == ResourceResult.Outcome.NOT_ATTEMPTED);
+            assertThat(fresh.calls().keySet()).as("no mutating call was sent").allMatch(AwsActions::isReadOnly);
+        }
+        assertThat(keys).as("no access key was made").isEmpty();
+        assertThat(journaledLines(journals))
+                .as("nothing journaled as started or applied")
+                .noneMatch(l -> l.contains("\"event\":\"STARTING\"") || l.contains("\"event\":\"APPLIED\""));
+        try (KubernetesClient kubernetes = KubeCluster.admin()) {
+            assertThat(kubernetes.namespaces().withName(NAMESPACE).get()).isNull();
+        }
+
+        // With the file back, the same plan is still to be made: nothing had changed.
+        Files.move(moved, kubeconfig);
+        try (AgentInstaller planner = planner(kubeconfig)) {
+            assertThat(actions(planner.plan())).isEqualTo(actions(Plan.fromJson(saved)));
+        }
+    }
+
+    private AgentInstaller planner(Path kubeconfig) {
+        return MotoEks.installer(MotoEks.target()
+                        .controlPlaneLogging(true)
+                        .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(keys::add))
+                        .daemonSet(d -> d.kubeconfig(kubeconfig).timeout(Duration.ofMinutes(2)))
+                        .build())
+                .withoutJournal()
+                .build();
+    }
+
+    private static List<String> journaledLines(Path journals) throws IOException {
+        if (!Files.isDirectory(journals)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.walk(journals)) {
+            return files.filter(Files::isRegularFile)
+                    .flatMap(f -> {
+                        try {
+                            return Files.readAllLines(f).stream();
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    })
+                    .toList();
+        }
+    }
+
+    private static List<String> actions(Plan plan) {
+        return plan.mutations().stream()
+                .map(c -> c.resourceType() + " " + c.resourceId() + " " + c.action())
+                .sorted()
+                .toList();
+    }
+}
