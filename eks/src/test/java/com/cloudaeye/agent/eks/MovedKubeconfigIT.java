@@ -1,12 +1,14 @@
 package com.cloudaeye.agent.eks;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyException;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.ConfigurationException;
+import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
@@ -100,6 +102,44 @@ class MovedKubeconfigIT {
         Files.move(moved, kubeconfig);
         try (AgentInstaller planner = planner(kubeconfig)) {
             assertThat(actions(planner.plan())).isEqualTo(actions(Plan.fromJson(saved)));
+        }
+    }
+
+    @Test
+    void rollback_whoseKubeconfigWasMoved_isRefusedBeforeAnyChange_namingTheFileAndTheFix() throws IOException {
+        Path kubeconfig = Files.copy(KubeCluster.kubeconfig(), work.resolve("team.kubeconfig"));
+        Path journal;
+        try (AgentInstaller installer = MotoEks.installer(MotoEks.target()
+                        .controlPlaneLogging(true)
+                        .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(keys::add))
+                        .daemonSet(d -> d.kubeconfig(kubeconfig).timeout(Duration.ofMinutes(2)))
+                        .build())
+                .journalDirectory(work.resolve("journals"))
+                .build()) {
+            ApplyResult applied = installer.apply(installer.plan());
+            assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
+            journal = applied.journal().orElseThrow();
+        }
+        Path moved = Files.move(kubeconfig, work.resolve("moved.kubeconfig"));
+
+        try (AgentInstaller fresh = MotoEks.environment()
+                .journalDirectory(work.resolve("rollbacks"))
+                .build()) {
+            Throwable refused = catchThrowable(() -> fresh.rollback(Journal.read(journal)));
+            assertThat(refused)
+                    .as("the rollback must be refused")
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining(kubeconfig.toString())
+                    .hasMessageContaining(NAMESPACE + "/cloudaeye-agent")
+                    .hasMessageContaining("restore " + kubeconfig)
+                    .hasMessageContaining("changed nothing");
+            assertThat(fresh.calls().keySet()).as("no mutating call was sent").allMatch(AwsActions::isReadOnly);
+        }
+
+        // With the file back, the install is still whole: nothing was rolled back.
+        Files.move(moved, kubeconfig);
+        try (AgentInstaller planner = planner(kubeconfig)) {
+            assertThat(planner.plan().mutations()).isEmpty();
         }
     }
 

@@ -40,12 +40,8 @@ final class ReleaseConnections {
      * @return the connection the change was planned through (an EKS token reads the cluster again)
      */
     static ClusterConnection forApply(ReleaseState state, TargetContext context) {
-        String kubeconfig = state.kubeconfig();
-        if (kubeconfig != null) {
-            return ClusterConnection.kubeconfig(Kubeconfig.load(Path.of(kubeconfig)));
-        }
-        if (state.usesDefaultKubeconfig()) {
-            return ClusterConnection.kubeconfig(defaultKubeconfig());
+        if (state.throughKubeconfig()) {
+            return ClusterConnection.kubeconfig(plannedKubeconfig(state));
         }
         return eksConnection(Clusters.describe(context, state.cluster()), context);
     }
@@ -60,16 +56,19 @@ final class ReleaseConnections {
      * @throws ConfigurationException naming the file, the cluster and release, and the fix
      */
     static void checkUsable(ReleaseState state) {
-        if (!state.throughKubeconfig()) {
-            return;
+        if (state.throughKubeconfig()) {
+            plannedKubeconfig(state);
         }
+    }
+
+    /**
+     * Reads the kubeconfig the change was planned through (its own file, or the default kubeconfig): what apply and
+     * rollback planning use too, so each names the release and the fix when the file is gone.
+     */
+    private static Kubeconfig plannedKubeconfig(ReleaseState state) {
         String kubeconfig = state.kubeconfig();
         try {
-            if (kubeconfig != null) {
-                Kubeconfig.load(Path.of(kubeconfig));
-            } else {
-                defaultKubeconfig();
-            }
+            return kubeconfig != null ? Kubeconfig.load(Path.of(kubeconfig)) : defaultKubeconfig();
         } catch (ConfigurationException e) {
             String which = kubeconfig != null
                     ? "the kubeconfig " + kubeconfig
