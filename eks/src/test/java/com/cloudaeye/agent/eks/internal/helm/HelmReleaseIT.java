@@ -18,7 +18,6 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.Release;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Toleration;
@@ -695,12 +694,8 @@ class HelmReleaseIT {
             // What an install killed between creating its namespace and Helm's first write leaves: the namespace.
             try (KubernetesClient admin = KubeCluster.admin()) {
                 admin.namespaces()
-                        .resource(new NamespaceBuilder()
-                                .withNewMetadata()
-                                .withName(name)
-                                .addToAnnotations(HelmReleaseComponent.NAMESPACE_CREATED_FOR, name)
-                                .endMetadata()
-                                .build())
+                        .resource(KubeObjects.namespace(
+                                name, Map.of(), Map.of(HelmReleaseComponent.NAMESPACE_CREATED_FOR, name)))
                         .create();
             }
 
