@@ -212,7 +212,8 @@ public final class FleetInstallerBuilder {
      * Gives every account-region's installer a sink ({@link AgentInstallerBuilder#sink(SinkKey, Consumer)}) for what
      * an apply hands over and never writes down, e.g. {@code .sink(EksTarget.ACCESS_KEY_SINK, key ->
      * vault.store(key))}. It is called from the fleet's threads, for several account-regions at once: it must be
-     * thread-safe. To know which account and region a value comes from, use {@link #sinkPerAccountRegion(SinkKey, BiFunction)}.
+     * thread-safe. To know which account and region a value comes from, use
+     * {@link #sinkPerAccountRegion(SinkKey, BiFunction)}.
      *
      * @param key the sink's key, a constant of the platform module
      * @param sink receives each value; an exception it throws ends that change UNKNOWN, since the value it received
@@ -225,9 +226,10 @@ public final class FleetInstallerBuilder {
     }
 
     /**
-     * Gives each account-region's installer its own sink, e.g. {@code .sinkPerAccountRegion(EksTarget.ACCESS_KEY_SINK, (account,
-     * region) -> key -> vault.store(account, region, key))}: the same user name may get a key in every account.
-     * The sinks are called from the fleet's threads, for several account-regions at once.
+     * Gives each account-region's installer its own sink, e.g. {@code
+     * .sinkPerAccountRegion(EksTarget.ACCESS_KEY_SINK, (account, region) -> key -> vault.store(account, region, key))}:
+     * the same user name may get a key in every account. The sinks are called from the fleet's threads, for several
+     * account-regions at once.
      *
      * @param key the sink's key, a constant of the platform module
      * @param sink makes the sink of an account (its 12-digit ID) and region, once per account-region

@@ -410,14 +410,7 @@ class EcsWireMockTest {
      * service on app:4 too, which is the service's (it drains when the service moves back) and keeps nothing.
      */
     private void standaloneTaskInAnotherCluster() {
-        wireMock.stubFor(op("ListClusters")
-                .atPriority(1)
-                .willReturn(json(Json.object()
-                        .set("clusterArns", Json.tree(List.of(ACCOUNT + "cluster/batch", ACCOUNT + "cluster/prod"))))));
-        wireMock.stubFor(op("ListServices")
-                .atPriority(1)
-                .withRequestBody(containing("cluster/batch"))
-                .willReturn(json(Json.object().set("serviceArns", Json.array()))));
+        batchClusterBesideProd();
         wireMock.stubFor(op("ListTasks")
                 .atPriority(1)
                 .withRequestBody(containing("cluster/batch"))
@@ -429,27 +422,42 @@ class EcsWireMockTest {
         wireMock.stubFor(op("DescribeTasks")
                 .atPriority(1)
                 .withRequestBody(containing("task/batch/t1"))
-                .willReturn(json(Json.object()
-                        .set(
-                                "tasks",
-                                Json.array()
-                                        .add(Json.object()
-                                                .put("taskArn", ACCOUNT + "task/batch/t1")
-                                                .put("taskDefinitionArn", ACCOUNT + "task-definition/app:4")
-                                                .put("group", "family:app")
-                                                .put("lastStatus", "RUNNING"))))));
+                .willReturn(runningTask("task/batch/t1", "app:4", "family:app")));
         wireMock.stubFor(op("DescribeTasks")
                 .atPriority(1)
                 .withRequestBody(containing("task/prod/s1"))
+                .willReturn(runningTask("task/prod/s1", "app:4", "service:api")));
+    }
+
+    /** The region has a second cluster, batch, beside prod, with no service: ListClusters and its ListServices. */
+    private void batchClusterBesideProd() {
+        wireMock.stubFor(op("ListClusters")
+                .atPriority(1)
                 .willReturn(json(Json.object()
-                        .set(
-                                "tasks",
-                                Json.array()
-                                        .add(Json.object()
-                                                .put("taskArn", ACCOUNT + "task/prod/s1")
-                                                .put("taskDefinitionArn", ACCOUNT + "task-definition/app:4")
-                                                .put("group", "service:api")
-                                                .put("lastStatus", "RUNNING"))))));
+                        .set("clusterArns", Json.tree(List.of(ACCOUNT + "cluster/batch", ACCOUNT + "cluster/prod"))))));
+        wireMock.stubFor(op("ListServices")
+                .atPriority(1)
+                .withRequestBody(containing("cluster/batch"))
+                .willReturn(json(Json.object().set("serviceArns", Json.array()))));
+    }
+
+    /**
+     * @param task the task's ARN after the account's prefix, e.g. {@code task/batch/t1}
+     * @param revision the task definition it runs, e.g. {@code app:4}
+     * @param group its group: {@code family:app} for a standalone task, {@code service:api} for a service's
+     * @return DescribeTasks' answer: that one task, RUNNING
+     */
+    private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder runningTask(
+            String task, String revision, String group) {
+        return json(Json.object()
+                .set(
+                        "tasks",
+                        Json.array()
+                                .add(Json.object()
+                                        .put("taskArn", ACCOUNT + task)
+                                        .put("taskDefinitionArn", ACCOUNT + "task-definition/" + revision)
+                                        .put("group", group)
+                                        .put("lastStatus", "RUNNING"))));
     }
 
     @Test
@@ -482,16 +490,7 @@ class EcsWireMockTest {
     void planRollback_whenTheTaskRunningTheRevisionIsInTheSecondBatchOf100_findsIt() throws IOException {
         try (AgentInstaller installer = installer(api())) {
             Journal journal = appliedInstall(installer);
-            wireMock.stubFor(op("ListClusters")
-                    .atPriority(1)
-                    .willReturn(json(Json.object()
-                            .set(
-                                    "clusterArns",
-                                    Json.tree(List.of(ACCOUNT + "cluster/batch", ACCOUNT + "cluster/prod"))))));
-            wireMock.stubFor(op("ListServices")
-                    .atPriority(1)
-                    .withRequestBody(containing("cluster/batch"))
-                    .willReturn(json(Json.object().set("serviceArns", Json.array()))));
+            batchClusterBesideProd();
             // batch has 105 standalone tasks: DescribeTasks takes 100, so t101 is in the second call.
             List<String> tasks = IntStream.rangeClosed(1, 105)
                     .mapToObj(i -> ACCOUNT + "task/batch/t" + i)
@@ -507,15 +506,7 @@ class EcsWireMockTest {
             wireMock.stubFor(op("DescribeTasks")
                     .atPriority(1)
                     .withRequestBody(containing("task/batch/t101\""))
-                    .willReturn(json(Json.object()
-                            .set(
-                                    "tasks",
-                                    Json.array()
-                                            .add(Json.object()
-                                                    .put("taskArn", ACCOUNT + "task/batch/t101")
-                                                    .put("taskDefinitionArn", ACCOUNT + "task-definition/app:4")
-                                                    .put("group", "family:app")
-                                                    .put("lastStatus", "RUNNING"))))));
+                    .willReturn(runningTask("task/batch/t101", "app:4", "family:app")));
 
             Plan rollback = installer.planRollback(journal);
 

@@ -180,10 +180,9 @@ class JshellScriptsIT {
 
         // apply.jsh writes result.json and journal.txt after the apply: one it cannot write stops it before any change.
         Path blocked = Files.createDirectory(work.resolve("result.json"));
-        Run refused = jshell("apply.jsh");
-        assertThat(refused.exitStatus()).as(refused.output()).isEqualTo(1);
-        assertThat(refused.output())
-                .contains("apply.jsh failed: The output file " + blocked.toRealPath() + " is a directory, not a file:"
+        Run refused = jshellRefuses(
+                "apply.jsh",
+                "apply.jsh failed: The output file " + blocked.toRealPath() + " is a directory, not a file:"
                         + " apply.jsh writes result.json and journal.txt (which names the journal for rollback.jsh) to"
                         + " the working directory after the apply; run it in a directory where it can write both"
                         + " files. Nothing was changed.");
@@ -204,10 +203,9 @@ class JshellScriptsIT {
                         .contains("STAGE=demo"));
 
         Path rollbackBlocked = Files.createDirectory(work.resolve("rollback-journal.txt"));
-        Run rollbackRefused = jshell("rollback.jsh");
-        assertThat(rollbackRefused.exitStatus()).as(rollbackRefused.output()).isEqualTo(1);
-        assertThat(rollbackRefused.output())
-                .contains("rollback.jsh failed: The output file " + rollbackBlocked.toRealPath() + " is a directory,"
+        Run rollbackRefused = jshellRefuses(
+                "rollback.jsh",
+                "rollback.jsh failed: The output file " + rollbackBlocked.toRealPath() + " is a directory,"
                         + " not a file: rollback.jsh writes rollback-journal.txt (which names the rollback's journal)"
                         + " to the working directory after the rollback; run it in a directory where it can write that"
                         + " file. Nothing was changed.");
@@ -248,10 +246,9 @@ class JshellScriptsIT {
         // ecs-uninstall.jsh writes journal.txt after the apply: one it cannot write stops it before any change.
         Files.delete(work.resolve("journal.txt"));
         Path blocked = Files.createDirectory(work.resolve("journal.txt"));
-        Run refused = jshell("ecs-uninstall.jsh");
-        assertThat(refused.exitStatus()).as(refused.output()).isEqualTo(1);
-        assertThat(refused.output())
-                .contains("ecs-uninstall.jsh failed: The output file " + blocked.toRealPath() + " is a directory, not"
+        Run refused = jshellRefuses(
+                "ecs-uninstall.jsh",
+                "ecs-uninstall.jsh failed: The output file " + blocked.toRealPath() + " is a directory, not"
                         + " a file: ecs-uninstall.jsh writes journal.txt (which names the journal for rollback.jsh) to"
                         + " the working directory after the apply; run it in a directory where it can write that file."
                         + " Nothing was changed.");
@@ -313,18 +310,12 @@ class JshellScriptsIT {
 
     @Test
     void apply_withoutAPlanFile_namesThePathItsVariableAndThePlanScripts_changesNothingAndExits1() throws IOException {
-        Run apply = jshell("apply.jsh");
-
-        assertThat(apply.exitStatus()).as(apply.output()).isEqualTo(1);
-        assertThat(apply.output()).contains(noPlanMessage(work.toRealPath().resolve("plan.json")));
+        jshellRefuses("apply.jsh", noPlanMessage(work.toRealPath().resolve("plan.json")));
         assertThat(work).as("no journal, result or journal.txt").isEmptyDirectory();
 
         Path elsewhere = work.toRealPath().resolve("reviewed").resolve("install-plan.json");
         env.put("CLOUDAEYE_PLAN", elsewhere.toString());
-        Run named = jshell("apply.jsh");
-
-        assertThat(named.exitStatus()).as(named.output()).isEqualTo(1);
-        assertThat(named.output()).contains(noPlanMessage(elsewhere));
+        jshellRefuses("apply.jsh", noPlanMessage(elsewhere));
         assertThat(work).isEmptyDirectory();
     }
 
@@ -336,10 +327,9 @@ class JshellScriptsIT {
     void rollback_withoutJournalTxtOrWithAMissingJournal_namesThePathAndTheVariable_changesNothingAndExits1()
             throws IOException {
         Path dir = work.toRealPath();
-        Run noPointer = jshell("rollback.jsh");
-        assertThat(noPointer.exitStatus()).as(noPointer.output()).isEqualTo(1);
-        assertThat(noPointer.output())
-                .contains("rollback.jsh failed: The file " + dir.resolve("journal.txt")
+        jshellRefuses(
+                "rollback.jsh",
+                "rollback.jsh failed: The file " + dir.resolve("journal.txt")
                         + " naming the journal to roll back does not exist: run rollback.jsh in the directory where"
                         + " apply.jsh (or an *-uninstall.jsh script with CLOUDAEYE_APPLY=yes) wrote journal.txt, or"
                         + " set CLOUDAEYE_JOURNAL to the journal's path " + JOURNALS + ". Nothing was changed.");
@@ -347,19 +337,17 @@ class JshellScriptsIT {
 
         Path gone = dir.resolve("journals").resolve("2026-01-01T00-00-00Z-install.jsonl");
         Files.writeString(work.resolve("journal.txt"), gone + "\n");
-        Run stalePointer = jshell("rollback.jsh");
-        assertThat(stalePointer.exitStatus()).as(stalePointer.output()).isEqualTo(1);
-        assertThat(stalePointer.output())
-                .contains("rollback.jsh failed: The journal " + gone + ", which " + dir.resolve("journal.txt")
+        jshellRefuses(
+                "rollback.jsh",
+                "rollback.jsh failed: The journal " + gone + ", which " + dir.resolve("journal.txt")
                         + " names, does not exist: set CLOUDAEYE_JOURNAL to the journal's path " + JOURNALS
                         + ". Nothing was changed.");
 
         Path missing = dir.resolve("other.jsonl");
         env.put("CLOUDAEYE_JOURNAL", missing.toString());
-        Run named = jshell("rollback.jsh");
-        assertThat(named.exitStatus()).as(named.output()).isEqualTo(1);
-        assertThat(named.output())
-                .contains("rollback.jsh failed: The journal " + missing
+        jshellRefuses(
+                "rollback.jsh",
+                "rollback.jsh failed: The journal " + missing
                         + " (CLOUDAEYE_JOURNAL) does not exist: set CLOUDAEYE_JOURNAL to the journal's path "
                         + JOURNALS + ", or leave it unset to roll back the apply that journal.txt names. Nothing was"
                         + " changed.");
@@ -378,11 +366,9 @@ class JshellScriptsIT {
         env.put("CLOUDAEYE_APPLY", "yes");
         env.put("CLOUDAEYE_JOURNAL_DIR", missing.toString());
 
-        Run rollback = jshell("fleet.jsh");
-
-        assertThat(rollback.exitStatus()).as(rollback.output()).isEqualTo(1);
-        assertThat(rollback.output())
-                .contains("fleet.jsh failed: The journal directory " + missing
+        jshellRefuses(
+                "fleet.jsh",
+                "fleet.jsh failed: The journal directory " + missing
                         + " (CLOUDAEYE_JOURNAL_DIR) does not exist: set CLOUDAEYE_JOURNAL_DIR to the directory the run"
                         + " to roll back wrote its journals to, or CLOUDAEYE_JOURNAL_BUCKET and"
                         + " CLOUDAEYE_JOURNAL_PREFIX when it kept them in S3. Nothing was changed.");
@@ -399,11 +385,9 @@ class JshellScriptsIT {
         env.put("CLOUDAEYE_APPLY", "yes");
 
         for (String script : List.of("eks-plan.jsh", "eks-uninstall.jsh")) {
-            Run run = jshell(script);
-
-            assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
-            assertThat(run.output())
-                    .contains(script + " failed: The kubeconfig " + missing + " (CLOUDAEYE_KUBECONFIG) does not exist:"
+            jshellRefuses(
+                    script,
+                    script + " failed: The kubeconfig " + missing + " (CLOUDAEYE_KUBECONFIG) does not exist:"
                             + " set CLOUDAEYE_KUBECONFIG to a kubeconfig file this user can read, or leave it unset to"
                             + " reach the cluster with an EKS token made from the AWS credentials. Nothing was"
                             + " changed.");
@@ -450,6 +434,17 @@ class JshellScriptsIT {
     /** Runs one script from {@code examples/jshell} in the working directory, with only {@link #env} set. */
     private Run jshell(String script) {
         return Jshell.run(work, env, script);
+    }
+
+    /**
+     * Runs one script as {@link #jshell(String)} does, which must refuse: it exits with status 1, its output holding
+     * {@code message}.
+     */
+    private Run jshellRefuses(String script, String message) {
+        Run run = jshell(script);
+        assertThat(run.exitStatus()).as(run.output()).isEqualTo(1);
+        assertThat(run.output()).contains(message);
+        return run;
     }
 
     /** Every function's layers (in order) and environment, as one comparable string per function name. */

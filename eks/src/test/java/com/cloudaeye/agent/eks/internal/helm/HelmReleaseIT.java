@@ -18,7 +18,6 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.InstallCommand;
 import com.marcnuri.helm.Release;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Toleration;
@@ -256,23 +255,12 @@ class HelmReleaseIT {
 
             ApplyResult resumed = installer.resume(killed);
 
-            assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
-            assertOnlyRevisionDeployed(3);
+            assertUpgradedByTheResume(resumed, 3);
             assertThat(releaseSecretStatus(2)).isEqualTo("failed");
-            assertThat(agentContainer(daemonSet()).getImage()).endsWith(":2.0.0");
 
-            Plan rollback =
-                    installer.planRollback(Journal.read(resumed.journal().orElseThrow()));
-            assertThat(rollback.changes())
-                    .singleElement()
-                    .satisfies(c -> assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE));
-            ApplyResult restored = installer.apply(rollback);
-            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+            rollBackTheResume(installer, resumed);
         }
-        assertThat(agentContainer(daemonSet()).getImage()).doesNotEndWith(":2.0.0");
-        assertThat(helmList())
-                .singleElement()
-                .satisfies(r -> assertThat(r.getRevision()).isEqualTo("4"));
+        assertRestoredBeforeTheUpgrade(4);
     }
 
     @Test
@@ -318,24 +306,44 @@ class HelmReleaseIT {
 
             ApplyResult resumed = installer.resume(killed);
 
-            assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
-            assertOnlyRevisionDeployed(4);
+            assertUpgradedByTheResume(resumed, 4);
             assertThat(releaseSecretStatus(2)).isEqualTo("failed");
             assertThat(releaseSecretStatus(3)).isEqualTo("failed");
-            assertThat(agentContainer(daemonSet()).getImage()).endsWith(":2.0.0");
 
-            Plan rollback =
-                    installer.planRollback(Journal.read(resumed.journal().orElseThrow()));
-            assertThat(rollback.changes())
-                    .singleElement()
-                    .satisfies(c -> assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE));
-            ApplyResult restored = installer.apply(rollback);
-            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+            rollBackTheResume(installer, resumed);
         }
+        assertRestoredBeforeTheUpgrade(5);
+    }
+
+    /**
+     * The resume of the killed upgrade succeeded: revision {@code revision} is the only one listed, deployed, and the
+     * agent runs the upgrade's image (2.0.0).
+     */
+    private void assertUpgradedByTheResume(ApplyResult resumed, int revision) {
+        assertThat(resumed.status()).as(resumed.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
+        assertOnlyRevisionDeployed(revision);
+        assertThat(agentContainer(daemonSet()).getImage()).endsWith(":2.0.0");
+    }
+
+    /** Plans the rollback of the resume's journal, one UPDATE, and applies it successfully. */
+    private static void rollBackTheResume(AgentInstaller installer, ApplyResult resumed) {
+        Plan rollback = installer.planRollback(Journal.read(resumed.journal().orElseThrow()));
+        assertThat(rollback.changes())
+                .singleElement()
+                .satisfies(c -> assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE));
+        ApplyResult restored = installer.apply(rollback);
+        assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+    }
+
+    /**
+     * The rollback restored the values from before the upgrade: the agent no longer runs its image (2.0.0), and the
+     * release's one listed revision is {@code revision}.
+     */
+    private void assertRestoredBeforeTheUpgrade(int revision) {
         assertThat(agentContainer(daemonSet()).getImage()).doesNotEndWith(":2.0.0");
         assertThat(helmList())
                 .singleElement()
-                .satisfies(r -> assertThat(r.getRevision()).isEqualTo("5"));
+                .satisfies(r -> assertThat(r.getRevision()).isEqualTo(String.valueOf(revision)));
     }
 
     @Test
@@ -695,12 +703,8 @@ class HelmReleaseIT {
             // What an install killed between creating its namespace and Helm's first write leaves: the namespace.
             try (KubernetesClient admin = KubeCluster.admin()) {
                 admin.namespaces()
-                        .resource(new NamespaceBuilder()
-                                .withNewMetadata()
-                                .withName(name)
-                                .addToAnnotations(HelmReleaseComponent.NAMESPACE_CREATED_FOR, name)
-                                .endMetadata()
-                                .build())
+                        .resource(KubeObjects.namespace(
+                                name, Map.of(), Map.of(HelmReleaseComponent.NAMESPACE_CREATED_FOR, name)))
                         .create();
             }
 

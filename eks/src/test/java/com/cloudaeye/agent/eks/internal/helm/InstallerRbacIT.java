@@ -11,7 +11,6 @@ import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
@@ -22,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -187,13 +187,7 @@ class InstallerRbacIT {
             });
         });
         try (KubernetesClient admin = KubeCluster.admin()) {
-            admin.namespaces()
-                    .resource(new NamespaceBuilder()
-                            .withNewMetadata()
-                            .withName(name)
-                            .endMetadata()
-                            .build())
-                    .serverSideApply();
+            admin.namespaces().resource(KubeObjects.namespace(name, Map.of())).serverSideApply();
             admin.resourceList(objects).serverSideApply();
         }
         return objects;

@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * The cluster-scoped objects the Helm tests put in the release's way before planning, on the real control plane or
- * on {@link KubernetesApiServer}: a namespace or a node, with the labels the plan reads.
+ * on {@link KubernetesApiServer}: a namespace or a node, with the labels (and a namespace's annotations) the plan
+ * reads.
  */
 final class KubeObjects {
     private KubeObjects() {}
@@ -21,7 +22,19 @@ final class KubeObjects {
      * @return the namespace, to create
      */
     static Namespace namespace(String name, Map<String, String> labels) {
-        return new NamespaceBuilder().withMetadata(metadata(name, labels)).build();
+        return namespace(name, labels, Map.of());
+    }
+
+    /**
+     * @param name the namespace's name
+     * @param labels its labels, e.g. a PodSecurity level
+     * @param annotations its annotations, e.g. the one saying which release's install created it
+     * @return the namespace, to create
+     */
+    static Namespace namespace(String name, Map<String, String> labels, Map<String, String> annotations) {
+        return new NamespaceBuilder()
+                .withMetadata(metadata(name, labels, annotations))
+                .build();
     }
 
     /**
@@ -30,10 +43,14 @@ final class KubeObjects {
      * @return the node, to create
      */
     static Node node(String name, Map<String, String> labels) {
-        return new NodeBuilder().withMetadata(metadata(name, labels)).build();
+        return new NodeBuilder().withMetadata(metadata(name, labels, Map.of())).build();
     }
 
-    private static ObjectMeta metadata(String name, Map<String, String> labels) {
-        return new ObjectMetaBuilder().withName(name).withLabels(labels).build();
+    private static ObjectMeta metadata(String name, Map<String, String> labels, Map<String, String> annotations) {
+        return new ObjectMetaBuilder()
+                .withName(name)
+                .withLabels(labels)
+                .withAnnotations(annotations)
+                .build();
     }
 }
