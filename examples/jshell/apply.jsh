@@ -92,12 +92,22 @@ void writeKey(Path file, AccessKey key) {
 
 try {
     // Checked before anything else, so that a missing plan says where it was looked for and how to make one.
-    Plan plan = Plan.fromJson(ScriptFiles.readString(
-            Path.of(env("CLOUDAEYE_PLAN", "plan.json")),
+    Path planFile = Path.of(env("CLOUDAEYE_PLAN", "plan.json"));
+    String planJson = ScriptFiles.readString(
+            planFile,
             "The plan file {path}",
             "save a plan first with lambda-plan.jsh, ecs-plan.jsh or eks-plan.jsh (or an *-uninstall.jsh script), which"
                     + " write plan.json to the directory they run in, and run apply.jsh there, or set CLOUDAEYE_PLAN to"
-                    + " a saved plan's path (default plan.json in the working directory)."));
+                    + " a saved plan's path (default plan.json in the working directory).");
+    Plan plan;
+    try {
+        plan = Plan.fromJson(planJson);
+    } catch (AgentException e) {
+        // The library's message says what is wrong with the JSON; this names the file and what to do about it.
+        throw new IllegalArgumentException("The plan file " + planFile.toAbsolutePath().normalize() + " is not a"
+                + " saved plan (" + e.getMessage() + "): save it again with the *-plan.jsh or *-uninstall.jsh script"
+                + " that made it, and do not edit it by hand. " + ScriptFiles.NOTHING_CHANGED);
+    }
     AgentInstallerBuilder builder = installerFromEnvironment().region(Region.of(plan.region()));
     String logsEndpoint = env("CLOUDAEYE_LOGS_ENDPOINT", null);
     String token = env("CLOUDAEYE_API_TOKEN", null);

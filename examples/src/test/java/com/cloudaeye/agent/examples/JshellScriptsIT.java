@@ -319,6 +319,24 @@ class JshellScriptsIT {
         assertThat(work).isEmptyDirectory();
     }
 
+    @Test
+    void apply_withAPlanFileThatIsNotASavedPlan_namesTheFileAndTheFix_changesNothingAndExits1() throws IOException {
+        Path plan = work.toRealPath().resolve("plan.json");
+        for (String notAPlan : List.of("{\"kind\": \"INSTALL\", \"changes\": [", "{}", "<html>Moved</html>")) {
+            Files.writeString(plan, notAPlan);
+            Run refused =
+                    jshellRefuses("apply.jsh", "apply.jsh failed: The plan file " + plan + " is not a saved plan (");
+            assertThat(refused.output())
+                    .as("what is wrong with the JSON, and the fix")
+                    .contains("Not a valid Plan document: ")
+                    .contains("save it again with the *-plan.jsh or *-uninstall.jsh script that made it, and do not"
+                            + " edit it by hand. Nothing was changed.");
+            try (Stream<Path> files = Files.list(work)) {
+                assertThat(files).as("no journal, result or journal.txt").containsExactly(plan);
+            }
+        }
+    }
+
     /** The rest of rollback.jsh's message when it finds no journal: where journals are and which variable names one. */
     private static final String JOURNALS =
             "(the apply printed it; journals are kept in CLOUDAEYE_JOURNAL_DIR, default ~/.cloudaeye/journals)";
