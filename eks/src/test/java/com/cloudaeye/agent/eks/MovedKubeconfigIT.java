@@ -82,8 +82,8 @@ class MovedKubeconfigIT {
                     .hasMessageContaining(kubeconfig.toString())
                     .hasMessageContaining(MotoEks.CLUSTER)
                     .hasMessageContaining(NAMESPACE + "/cloudaeye-agent")
-                    .hasMessageContaining("AgentDaemonSet.kubeconfig(...)")
-                    .hasMessageContaining("changed nothing");
+                    .hasMessageContaining("AgentDaemonSet.kubeconfig(...)");
+            assertThat(stopped).hasMessageContaining("Nothing was changed");
             assertThat(stopped.result().results())
                     .as(stopped.result().toString())
                     .isNotEmpty()
@@ -132,7 +132,7 @@ class MovedKubeconfigIT {
                     .hasMessageContaining(kubeconfig.toString())
                     .hasMessageContaining(NAMESPACE + "/cloudaeye-agent")
                     .hasMessageContaining("restore " + kubeconfig)
-                    .hasMessageContaining("changed nothing");
+                    .hasMessageContaining("Nothing was changed");
             assertThat(fresh.calls().keySet()).as("no mutating call was sent").allMatch(AwsActions::isReadOnly);
         }
 
