@@ -141,7 +141,9 @@ public final class AgentInstaller implements AutoCloseable {
      * @return per resource: applied, skipped (why) or failed (why); and the journal
      * @throws JournalException when a rollback plan's journal is leased by another worker, or has grown since the
      *     plan was made; nothing was changed
-     * @throws ApplyException when the apply could not go on (e.g. the journal is not writable); it carries the result
+     * @throws ApplyException when the apply could not go on (e.g. the journal is not writable), or when a target
+     *     refused its changes before any target started (its cause names the resource and the fix; nothing was
+     *     changed, every change is not attempted, no journal was written); it carries the result
      */
     public ApplyResult apply(Plan plan) {
         Optional<String> rolledBack = plan.rollsBack();
@@ -306,9 +308,10 @@ public final class AgentInstaller implements AutoCloseable {
      * @return the result of the remaining work
      * @throws JournalException when another worker's lease on the journal (or, for a rollback, on the journal it rolls
      *     back) is live; nothing was changed
-     * @throws ApplyException when the apply stopped part way, or when a rollback's resume ended but the lease on the
-     *     rolled-back journal was lost before its release: its {@link ApplyException#result()} is the result either
-     *     way
+     * @throws ApplyException when a target refused its changes before any started (nothing was changed, and the
+     *     journal is as it was: resume it again after the fix), when the apply stopped part way, or when a rollback's
+     *     resume ended but the lease on the rolled-back journal was lost before its release: its {@link
+     *     ApplyException#result()} is the result either way
      */
     public ApplyResult resume(Journal read) {
         Journal journal = read;

@@ -150,6 +150,58 @@ class FleetInstallerTest {
     }
 
     @Test
+    void apply_whenATargetRefusesItsChangesInOneAccountRegion_nothingThereChanges_andTheOthersApply() {
+        // In 222222222222/eu-west-1 the "guarded" target cannot apply its change (as EKS without a key sink): the
+        // "fake" target's changes, which come first in the plan, must not land there either.
+        String refusal = "The plan changes " + FakeTarget.arn("g1") + " through a file that is gone: restore it.";
+        try (FleetInstaller fleet = FleetInstaller.builder()
+                .accounts("111111111111", "222222222222")
+                .regions(Region.US_EAST_1, Region.EU_WEST_1)
+                .roleName(ROLE)
+                .endpointOverride(URI.create(aws.baseUrl()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKID", "SECRET")))
+                .journalDirectory(journals)
+                .target(target)
+                .target((account, region) -> {
+                    boolean refuses = account.equals("222222222222") && region.equals(Region.EU_WEST_1);
+                    return new FakeTarget("guarded", null) {
+                        @Override
+                        public void checkApply(List<Change> changes, TargetContext context) {
+                            if (refuses) {
+                                throw new ConfigurationException(refusal);
+                            }
+                        }
+
+                        @Override
+                        public void apply(List<Change> changes, com.cloudaeye.agent.spi.ApplyContext context) {
+                            checkApply(changes, context); // as EKS's apply checks first too
+                            super.apply(changes, context);
+                        }
+                    }.resource("g1", Behaviour.APPLY);
+                })
+                .build()) {
+            FleetResult result = fleet.apply(fleet.plan());
+
+            assertThat(result.failures()).as(result.toString()).containsOnlyKeys("222222222222");
+            assertThat(result.failures().get("222222222222")).containsOnlyKeys("eu-west-1");
+            ApplyResult refused = result.results().get("222222222222").get("eu-west-1");
+            assertThat(refused.results()).hasSize(3).allMatch(r -> r.outcome() == ResourceResult.Outcome.NOT_ATTEMPTED);
+            assertThat(result.results().get("111111111111").values())
+                    .hasSize(2)
+                    .allMatch(r -> r.status() == ApplyResult.Status.SUCCEEDED);
+            assertThat(result.results().get("222222222222").get("us-east-1").status())
+                    .isEqualTo(ApplyResult.Status.SUCCEEDED);
+            assertThat(target.log().stream().filter(l -> l.startsWith("mutate")))
+                    .as("the fake target applied in the three other account-regions only")
+                    .hasSize(6);
+            assertThat(journals.resolve("222222222222").resolve("eu-west-1")).doesNotExist();
+            assertThat(result.failures().get("222222222222").get("eu-west-1"))
+                    .contains(refusal)
+                    .contains("Nothing was changed");
+        }
+    }
+
+    @Test
     void plan_whenATargetSelectsNothingInARegion_plansNoChangesThereWithANote_andTheApplySucceeds() {
         FakeTarget empty = new FakeTarget("empty", null).selectsNothing();
         FakeTarget other = new FakeTarget("other", null).resource("o1", Behaviour.APPLY);

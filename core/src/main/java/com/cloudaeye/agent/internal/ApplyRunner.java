@@ -31,8 +31,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs an apply: journals the plan, hands each target its mutating changes, collects exactly one outcome per change
- * (a change a target never reported is {@code NOT_ATTEMPTED}), and enforces the failure limit.
+ * Runs an apply: asks every target to check its changes (one refusal ends the apply before anything changes),
+ * journals the plan, hands each target its mutating changes, collects exactly one outcome per change (a change a
+ * target never reported is {@code NOT_ATTEMPTED}), and enforces the failure limit.
  *
  * <p>The one place a journal failure is handled: a failed {@code STARTING} line ends that change as not attempted
  * (the target does not mutate it); a failed outcome line keeps the true outcome in the result. Either stops the
@@ -77,6 +78,8 @@ public final class ApplyRunner {
      * @param servicesByName resolves a change's target to the service that applies it
      * @param resumed the journal this apply finishes, null for a new apply
      * @return the result
+     * @throws ApplyException when a target refused its changes before any started (nothing was changed, every change
+     *     is not attempted), or when the apply stopped part way; it carries the result
      */
     public ApplyResult run(Plan plan, Function<String, TargetService> servicesByName, @Nullable Journal resumed) {
         long start = System.nanoTime();
@@ -89,6 +92,7 @@ public final class ApplyRunner {
                 byTarget.computeIfAbsent(c.target(), t -> new ArrayList<>()).add(c));
         List<Batch> batches = new ArrayList<>();
         byTarget.forEach((name, changes) -> batches.add(new Batch(name, servicesByName.apply(name), changes)));
+        refuseBeforeAnyChange(batches, mutations, resumed, callsBefore, throttledBefore, start);
 
         JournalStore store = journals;
         JournalWriter journal = mutations.isEmpty() || store == null
@@ -158,6 +162,57 @@ public final class ApplyRunner {
                     Objects.requireNonNullElse(stoppedBy.getMessage(), stoppedBy.toString()), result, stoppedBy);
         }
         return result;
+    }
+
+    /**
+     * Asks every target, before any of them applies, whether it can apply its changes ({@link
+     * TargetService#checkApply}); when one refuses, the apply ends here: nothing was journaled (a resumed journal is
+     * left as it was) and every change is not attempted.
+     *
+     * @throws ApplyException carrying that result, whose cause is the refusal
+     */
+    private void refuseBeforeAnyChange(
+            List<Batch> batches,
+            List<Change> mutations,
+            @Nullable Journal resumed,
+            Map<String, Long> callsBefore,
+            long throttledBefore,
+            long start) {
+        for (Batch batch : batches) {
+            AgentException refusal;
+            try {
+                batch.service().checkApply(List.copyOf(batch.changes()), base);
+                continue;
+            } catch (AgentException ex) {
+                refusal = ex;
+            } catch (RuntimeException bug) {
+                refusal = new AgentException(
+                        "The " + batch.name() + " target's check of its changes stopped with an unexpected error: "
+                                + bug + ".",
+                        bug);
+            }
+            LOG.error("The {} target refused the plan before any change: {}", batch.name(), refusal.getMessage());
+            String why = "not started: the " + batch.name()
+                    + " target refused the plan before any change started, so nothing was changed (see the error)";
+            ApplyResult result = ApplyResult.builder()
+                    .results(mutations.stream()
+                            .map(c -> ResourceResult.of(c, Outcome.NOT_ATTEMPTED, why))
+                            .toList())
+                    .calls(recorder.since(callsBefore))
+                    .throttled(base.scheduler().throttledCount() - throttledBefore)
+                    .duration(Duration.ofNanos(System.nanoTime() - start))
+                    .build();
+            throw new ApplyException(
+                    Objects.requireNonNullElse(refusal.getMessage(), refusal.toString())
+                            + " Nothing was changed: every target's changes are checked before the first one starts,"
+                            + " and no target applies anything when one refuses"
+                            + (resumed == null
+                                    ? "."
+                                    : "; the journal " + resumed.location()
+                                            + " is as it was: resume it again after the fix."),
+                    result,
+                    refusal);
+        }
     }
 
     /** One target's share of the plan. */

@@ -21,8 +21,8 @@ import java.util.List;
  *       plans, from the change alone: a change carries everything its apply needs in {@link Change#targetState()}.
  *       The service a configured target hands core MAY also hold what its plans read (to skip reading it again) and
  *       settings a plan cannot carry (a callback that receives a secret the apply creates); a change that needs such
- *       a setting, applied by a service without it, MUST be reported failed before anything changes, with a
- *       message that names the setting.
+ *       a setting, applied by a service without it, MUST be refused by {@link #checkApply} (before any target
+ *       changes anything), with a message that names the setting.
  *   <li>A service MUST NOT keep state between applies that changes their outcome: two applies of the same change
  *       against the same live resource report the same.
  *   <li>Planning a rollback ({@link #planRollback}) MUST NOT change anything: read calls only.
@@ -67,6 +67,29 @@ public interface TargetService {
      * @param context clients, scheduler, settings, and the outcome sink
      */
     void apply(List<Change> changes, ApplyContext context);
+
+    /**
+     * Refuses, before anything changes, changes this service cannot apply with what it and the installer hold now
+     * (e.g. a sink for a secret the apply creates; a local file a change was planned through that was moved since).
+     * Core calls it for every target of a plan, with that target's changes, before any target's {@link #apply}
+     * starts, for a new apply and for a resume alike. When one target refuses, no target applies anything: every
+     * change of the plan is not attempted, nothing is journaled (a resumed journal is left as it was, to be resumed
+     * again after the fix), and the apply ends with an {@link com.cloudaeye.agent.ApplyException} whose cause is the
+     * refusal. Without it, a plan that mixes targets would land the changes of the targets applied before the one
+     * that cannot apply its own.
+     *
+     * <p>It MUST NOT change anything: no mutating call, and nothing reported (there is no outcome sink yet). It
+     * SHOULD be quick and local (what the changes carry, the context's settings and sinks, local files): every target
+     * waits for it. A change it lets through may still fail in {@link #apply}, which reports it as usual. The
+     * default, for a service written before this method, refuses nothing.
+     *
+     * @param changes the mutating changes of this target, in plan order, as {@link #apply} will get them
+     * @param context clients, scheduler, settings and sinks
+     * @throws com.cloudaeye.agent.ConfigurationException (or another {@link com.cloudaeye.agent.AgentException})
+     *     when this service cannot apply these changes: naming the resource, what is missing and the fix, without
+     *     claiming what changed (core says that nothing was)
+     */
+    default void checkApply(List<Change> changes, TargetContext context) {}
 
     /**
      * The quotas this target's calls go through, when it plans and when its service applies: the names a user may

@@ -202,6 +202,135 @@ class ApplyRunnerTest {
         }
     }
 
+    /**
+     * A target that cannot apply its changes with what the installer holds (as EKS without a key sink, or with a
+     * kubeconfig moved since planning): its check refuses, and its apply checks first too, as EKS's does.
+     */
+    private static final class RefusingTarget extends FakeTarget {
+        private final RuntimeException refusal;
+        final List<String> checks = Collections.synchronizedList(new ArrayList<>());
+
+        RefusingTarget(String name, RuntimeException refusal) {
+            super(name, null);
+            this.refusal = refusal;
+        }
+
+        @Override
+        public void checkApply(
+                List<com.cloudaeye.agent.Change> changes, com.cloudaeye.agent.spi.TargetContext context) {
+            checks.add("check " + changes.size());
+            throw refusal;
+        }
+
+        @Override
+        public void apply(List<com.cloudaeye.agent.Change> changes, com.cloudaeye.agent.spi.ApplyContext context) {
+            checkApply(changes, context);
+            super.apply(changes, context);
+        }
+    }
+
+    private static RefusingTarget refusing(String name) {
+        return new RefusingTarget(
+                name,
+                new com.cloudaeye.agent.ConfigurationException(
+                        "The plan changes " + FakeTarget.arn("b1") + " through a file that is gone: restore it."));
+    }
+
+    private List<Path> journalFiles() throws java.io.IOException {
+        try (Stream<Path> files = Files.list(journals)) {
+            return files.toList();
+        }
+    }
+
+    @Test
+    void aTargetThatRefusesItsChanges_changesNothingOfThePlan_evenWhatAnEarlierTargetWouldApply() throws Exception {
+        FakeTarget first =
+                new FakeTarget("first", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        RefusingTarget second = refusing("second");
+        second.resource("b1", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(first, second).build()) {
+            Plan plan = installer.plan();
+
+            ApplyException refused = catchThrowableOfType(ApplyException.class, () -> installer.apply(plan));
+
+            assertThat(refused).as("the apply must be refused").isNotNull();
+            assertThat(first.log()).as("the first target applied nothing").isEmpty();
+            assertThat(second.checks).containsExactly("check 1");
+            assertThat(second.log()).as("the refusing target applied nothing").isEmpty();
+            assertThat(refused.getCause())
+                    .isInstanceOf(com.cloudaeye.agent.ConfigurationException.class)
+                    .hasMessageContaining("restore it");
+            assertThat(refused.getMessage())
+                    .startsWith("The plan changes " + FakeTarget.arn("b1"))
+                    .contains("Nothing was changed");
+            assertThat(outcomes(refused.result()))
+                    .containsExactly(Outcome.NOT_ATTEMPTED, Outcome.NOT_ATTEMPTED, Outcome.NOT_ATTEMPTED);
+            assertThat(refused.result().results())
+                    .allSatisfy(r -> assertThat(r.message().orElseThrow())
+                            .contains("second target refused the plan before any change started"));
+            assertThat(refused.result().journal())
+                    .as("no journal: nothing started")
+                    .isEmpty();
+            assertThat(journalFiles()).isEmpty();
+        }
+    }
+
+    @Test
+    void aCheckThatThrowsAnUnexpectedError_refusesThePlanToo_namingTheTarget() {
+        FakeTarget first = new FakeTarget("first", null).resource("a1", Behaviour.APPLY);
+        RefusingTarget second = new RefusingTarget("second", new IllegalStateException("a bug"));
+        second.resource("b1", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(first, second).build()) {
+            Plan plan = installer.plan();
+
+            ApplyException refused = catchThrowableOfType(ApplyException.class, () -> installer.apply(plan));
+
+            assertThat(refused).as("the apply must be refused").isNotNull();
+            assertThat(first.log()).isEmpty();
+            assertThat(refused.getMessage())
+                    .contains("second target's check")
+                    .contains("a bug")
+                    .contains("Nothing was changed");
+            assertThat(outcomes(refused.result())).containsOnly(Outcome.NOT_ATTEMPTED);
+        }
+    }
+
+    @Test
+    void aResumeThatATargetRefuses_changesNothing_andLeavesTheJournalAsItWas() throws Exception {
+        FakeTarget flaky =
+                new FakeTarget("first", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.FAIL);
+        FakeTarget interrupted = new FakeTarget("second", null).resource("b1", Behaviour.SILENT);
+        Path journal;
+        try (AgentInstaller installer = installer(flaky, interrupted).build()) {
+            journal = installer.apply(installer.plan()).journal().orElseThrow();
+        }
+        byte[] before = Files.readAllBytes(journal);
+        FakeTarget healthy =
+                new FakeTarget("first", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        RefusingTarget second = refusing("second");
+        second.resource("b1", Behaviour.APPLY);
+        try (AgentInstaller installer = installer(healthy, second).build()) {
+            ApplyException refused =
+                    catchThrowableOfType(ApplyException.class, () -> installer.resume(Journal.read(journal)));
+
+            assertThat(refused).as("the resume must be refused").isNotNull();
+            assertThat(healthy.log()).as("a2 was not applied").isEmpty();
+            assertThat(refused.getMessage())
+                    .contains("restore it")
+                    .contains("Nothing was changed")
+                    .contains("the journal " + journal + " is as it was");
+            assertThat(refused.result().results())
+                    .extracting(r -> r.change().resourceId())
+                    .containsExactly(FakeTarget.arn("a2"), FakeTarget.arn("b1"));
+            assertThat(outcomes(refused.result())).containsOnly(Outcome.NOT_ATTEMPTED);
+            assertThat(refused.result().journal()).isEmpty();
+        }
+        assertThat(journalFiles()).as("no new journal").containsExactly(journal);
+        assertThat(Files.readAllBytes(journal))
+                .as("the resumed journal is unchanged")
+                .isEqualTo(before);
+    }
+
     @Test
     void maxFailures_notReached_letsEverythingRun() {
         FakeTarget fake =

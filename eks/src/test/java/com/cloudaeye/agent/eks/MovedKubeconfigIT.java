@@ -33,7 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A saved plan whose agent DaemonSet goes through a caller's kubeconfig, applied after that file was moved away (or on
  * a machine without it): the apply is refused before any change, naming the file, the cluster and release, and the
  * fix; the access stack and control-plane logging the plan also changes stay as they were, and no change is journaled
- * as applied. Before the fix the stack and logging landed and the release failed: a partial apply.
+ * as applied. Before the fix the stack and logging landed and the release failed: a partial apply. A resume of a
+ * journal whose release change went through a kubeconfig moved since is refused the same way, and leaves that journal
+ * as it was.
  */
 class MovedKubeconfigIT {
     private static final String NAMESPACE = "cloudaeye-agent";
@@ -82,8 +84,8 @@ class MovedKubeconfigIT {
                     .hasMessageContaining(kubeconfig.toString())
                     .hasMessageContaining(MotoEks.CLUSTER)
                     .hasMessageContaining(NAMESPACE + "/cloudaeye-agent")
-                    .hasMessageContaining("AgentDaemonSet.kubeconfig(...)")
-                    .hasMessageContaining("changed nothing");
+                    .hasMessageContaining("AgentDaemonSet.kubeconfig(...)");
+            assertThat(stopped).hasMessageContaining("Nothing was changed");
             assertThat(stopped.result().results())
                     .as(stopped.result().toString())
                     .isNotEmpty()
@@ -132,7 +134,7 @@ class MovedKubeconfigIT {
                     .hasMessageContaining(kubeconfig.toString())
                     .hasMessageContaining(NAMESPACE + "/cloudaeye-agent")
                     .hasMessageContaining("restore " + kubeconfig)
-                    .hasMessageContaining("changed nothing");
+                    .hasMessageContaining("Nothing was changed");
             assertThat(fresh.calls().keySet()).as("no mutating call was sent").allMatch(AwsActions::isReadOnly);
         }
 
@@ -140,6 +142,82 @@ class MovedKubeconfigIT {
         Files.move(moved, kubeconfig);
         try (AgentInstaller planner = planner(kubeconfig)) {
             assertThat(planner.plan().mutations()).isEmpty();
+        }
+    }
+
+    @Test
+    void resume_whoseKubeconfigWasMoved_isRefusedBeforeAnyChange_leavingTheJournalAsItWas() throws IOException {
+        Path kubeconfig = Files.copy(KubeCluster.kubeconfig(), work.resolve("team.kubeconfig"));
+        Path journal;
+        String release;
+        try (AgentInstaller installer = MotoEks.installer(MotoEks.target()
+                        .controlPlaneLogging(true)
+                        .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(keys::add))
+                        .daemonSet(d -> d.kubeconfig(kubeconfig).timeout(Duration.ofMinutes(2)))
+                        .build())
+                .journalDirectory(work.resolve("journals"))
+                .build()) {
+            Plan plan = installer.plan();
+            release = plan.mutations().stream()
+                    .filter(c -> c.resourceType().equals("Kubernetes::Helm::Release"))
+                    .findFirst()
+                    .orElseThrow()
+                    .resourceId();
+            ApplyResult applied = installer.apply(plan);
+            assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
+            journal = applied.journal().orElseThrow();
+        }
+        // A crash after the release's start: its outcome line never reached the journal, so a resume hands it back.
+        String releaseApplied = "\"resourceId\":" + com.cloudaeye.agent.spi.support.Json.compact(release);
+        List<String> lines = Files.readAllLines(journal);
+        List<String> crashed = lines.stream()
+                .filter(l -> !(l.contains("\"event\":\"APPLIED\"") && l.contains(releaseApplied)))
+                .toList();
+        assertThat(crashed).as("the release's outcome line is cut").hasSize(lines.size() - 1);
+        Files.write(journal, crashed);
+        byte[] before = Files.readAllBytes(journal);
+        Path moved = Files.move(kubeconfig, work.resolve("moved.kubeconfig"));
+        Path resumes = work.resolve("resumes");
+
+        try (AgentInstaller fresh = MotoEks.installer(MotoEks.target()
+                        .controlPlaneLogging(true)
+                        .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(keys::add))
+                        .build())
+                .journalDirectory(resumes)
+                .build()) {
+            ApplyException stopped =
+                    catchThrowableOfType(ApplyException.class, () -> fresh.resume(Journal.read(journal)));
+
+            assertThat(stopped).as("the resume must be refused").isNotNull();
+            assertThat(stopped.result().results())
+                    .as(stopped.result().toString())
+                    .extracting(r -> r.change().resourceId())
+                    .containsExactly(release);
+            assertThat(stopped.result().results()).allMatch(r -> r.outcome() == ResourceResult.Outcome.NOT_ATTEMPTED);
+            assertThat(fresh.calls().keySet()).as("no mutating call was sent").allMatch(AwsActions::isReadOnly);
+            assertThat(stopped.getCause())
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining(kubeconfig.toString())
+                    .hasMessageContaining("restore " + kubeconfig);
+            assertThat(stopped)
+                    .hasMessageContaining("Nothing was changed")
+                    .hasMessageContaining("the journal " + journal + " is as it was");
+        }
+        assertThat(journaledLines(resumes)).as("the resume wrote no journal").isEmpty();
+        assertThat(Files.readAllBytes(journal))
+                .as("the resumed journal is unchanged")
+                .isEqualTo(before);
+
+        // With the file back, the same journal resumes: the release is found applied, nothing is done twice.
+        Files.move(moved, kubeconfig);
+        try (AgentInstaller fresh = MotoEks.installer(MotoEks.target()
+                        .controlPlaneLogging(true)
+                        .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(keys::add))
+                        .build())
+                .journalDirectory(resumes)
+                .build()) {
+            ApplyResult resumed = fresh.resume(Journal.read(journal));
+            assertThat(resumed.isSuccess()).as(resumed.toString()).isTrue();
         }
     }
 

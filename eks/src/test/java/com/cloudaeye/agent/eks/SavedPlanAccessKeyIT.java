@@ -74,8 +74,8 @@ class SavedPlanAccessKeyIT {
             assertThat(stopped).as("the apply must stop").isNotNull();
             assertThat(stopped.getCause())
                     .isInstanceOf(ConfigurationException.class)
-                    .hasMessageContaining(".sink(EksTarget.ACCESS_KEY_SINK, key -> ...)")
-                    .hasMessageContaining("changed nothing");
+                    .hasMessageContaining(".sink(EksTarget.ACCESS_KEY_SINK, key -> ...)");
+            assertThat(stopped).hasMessageContaining("Nothing was changed");
             assertThat(stopped.result().results())
                     .as(stopped.result().toString())
                     .isNotEmpty()

@@ -31,14 +31,14 @@ public interface EksComponent {
     TargetPlan planRollback(List<JournaledChange> journaled, TargetContext context);
 
     /**
-     * Checks, before the EKS target changes anything, that this component can apply its changes with what the
-     * installer holds (e.g. a sink for a new key's secret).
+     * Checks, before any target of the plan changes anything ({@link EksService#checkApply}), that this component can
+     * apply its changes with what the installer holds (e.g. a sink for a new key's secret). Local, no mutating call.
      *
      * @param changes this component's changes about to be applied
-     * @param context the apply context
-     * @throws com.cloudaeye.agent.ConfigurationException naming the missing setting
+     * @param context settings and sinks
+     * @throws com.cloudaeye.agent.ConfigurationException naming the resource, the missing setting and the fix
      */
-    default void check(List<Change> changes, ApplyContext context) {}
+    default void check(List<Change> changes, TargetContext context) {}
 
     /**
      * Applies changes of this component's resource types; reports each through the context exactly once.

@@ -26,8 +26,8 @@ import java.util.function.Consumer;
  * Applies, resumes and rolls back EKS changes: hands each change to the component owning its resource type, which
  * applies it from what the change carries. {@link java.util.ServiceLoader} makes it with {@link #EksService()} for a
  * saved plan or a journal; a configured {@code EksTarget} hands core one with its waits and, for the IAM-user access,
- * its own key sink (without it, the installer's {@code EksTarget.ACCESS_KEY_SINK}; without either, an apply that
- * would create a key stops before anything changes).
+ * its own key sink (without it, the installer's {@code EksTarget.ACCESS_KEY_SINK}; without either, {@link
+ * #checkApply} refuses a plan that would create a key before any target changes anything).
  *
  * <p>A new part adds its component here, so that saved plans and journals with its resource types can be applied by
  * the service {@link java.util.ServiceLoader} makes.
@@ -92,12 +92,27 @@ public final class EksService implements TargetService {
     }
 
     /**
+     * Refuses, before any target changes anything, what a component cannot apply with what this service and the
+     * installer hold: each component checks its own changes (a key without a sink, a release whose kubeconfig was
+     * moved since planning).
+     *
+     * @param changes the changes about to be applied
+     * @param context settings and sinks
+     */
+    @Override
+    public void checkApply(List<Change> changes, TargetContext context) {
+        byComponent(changes).forEach((component, own) -> component.check(own, context));
+    }
+
+    /**
      * @param changes the changes to apply, each by the component owning its resource type
      * @param context the apply context
      */
     @Override
     public void apply(List<Change> changes, ApplyContext context) {
         Map<EksComponent, List<Change>> byComponent = byComponent(changes);
+        // Core checked already (checkApply, before any target applied); again here, so that no caller of apply alone
+        // gets a partial EKS apply from what the checks refuse.
         byComponent.forEach((component, own) -> component.check(own, context));
         for (Map.Entry<EksComponent, List<Change>> e : byComponent.entrySet()) {
             if (context.shouldStop()) {

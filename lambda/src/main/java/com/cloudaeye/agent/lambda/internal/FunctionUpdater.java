@@ -79,6 +79,7 @@ public final class FunctionUpdater {
      * @param changes the mutating changes of the Lambda target
      */
     public void apply(List<Change> changes) {
+        // Core ran this already (LambdaService.checkApply, before any target applied); again for a direct caller.
         PlanCheck.requireConsistent(changes, context.region().id());
         // A pass costs calls of the shared bucket to save GetFunctions (their own bucket): only worth it where the
         // shared rate is not the limit (adaptive pacing on an endpoint that has not throttled it).

@@ -50,6 +50,15 @@ public final class LambdaService implements TargetService {
         return new RollbackPlanner(context, ourLayerNames, planned).plan(journaled);
     }
 
+    /**
+     * Refuses an edited plan before any target changes anything: every ARN's form, region and account, and each
+     * alias move's fields ({@code PlanCheck.requireConsistent}); no call.
+     */
+    @Override
+    public void checkApply(List<Change> changes, TargetContext context) {
+        PlanCheck.requireConsistent(changes, context.region().id());
+    }
+
     @Override
     public void apply(List<Change> changes, ApplyContext context) {
         new FunctionUpdater(context, planned).apply(changes);

@@ -104,7 +104,7 @@ final class PlanCheck {
 
     private static ConfigurationException edited(String arn, String what) {
         return new ConfigurationException("The plan's change of " + arn + " cannot be applied: " + what
-                + ". Nothing was changed. The plan was edited, or made for another region or account: plan again"
+                + ". The plan was edited, or made for another region or account: plan again"
                 + " with an installer for the functions' region and account.");
     }
 

@@ -212,7 +212,7 @@ public final class IamUserStackAccess implements EksComponent {
     // ---------------------------------------------------------------- applying
 
     @Override
-    public void check(List<Change> changes, ApplyContext context) {
+    public void check(List<Change> changes, TargetContext context) {
         boolean createsKey =
                 changes.stream().anyMatch(c -> c.resourceType().equals(KEY_TYPE) && c.action() == ChangeAction.CREATE);
         if (createsKey && !keys.hasSink(context)) {
@@ -220,7 +220,7 @@ public final class IamUserStackAccess implements EksComponent {
                     + " shows only once, and this installer has nowhere to hand it: build the installer with"
                     + " .sink(EksTarget.ACCESS_KEY_SINK, key -> ...) (an installer that applies a saved plan or a"
                     + " journal has no configured target), or apply with an EksTarget built with"
-                    + " .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(...)). The EKS target changed nothing.");
+                    + " .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(...)).");
         }
     }
 

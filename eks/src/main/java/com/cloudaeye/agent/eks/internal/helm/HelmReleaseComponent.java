@@ -69,7 +69,7 @@ public final class HelmReleaseComponent implements EksComponent {
                 .resourceType(RESOURCE_TYPE)
                 .resourceId(done.resourceId())
                 .action(ChangeAction.SKIP);
-        ClusterConnection connection = ReleaseConnections.forApply(state, context);
+        ClusterConnection connection = ReleaseConnections.forRollback(state, context);
         Optional<InstalledRelease> now = connection.installedRelease(namespace, release);
         int current = now.map(InstalledRelease::revision).orElse(0);
         // What the apply left: a first install is revision 1, an upgrade one more than before (or the revision it
@@ -221,12 +221,13 @@ public final class HelmReleaseComponent implements EksComponent {
     }
 
     /**
-     * Refuses the apply before the EKS target changes anything when a release change's kubeconfig cannot be used any
+     * Refuses the apply before any target changes anything when a release change's kubeconfig cannot be used any
      * more (moved, deleted, unreadable, or without the current context it had): otherwise the plan's other changes
-     * (the access stack, control-plane logging) would land and the release fail, a partial apply.
+     * (the access stack, control-plane logging, other platforms' changes) would land and the release fail, a partial
+     * apply.
      */
     @Override
-    public void check(List<Change> changes, ApplyContext context) {
+    public void check(List<Change> changes, TargetContext context) {
         for (Change change : changes) {
             ReleaseConnections.checkUsable(ReleaseState.fromJson(change.targetState()));
         }

@@ -41,7 +41,20 @@ final class ReleaseConnections {
      */
     static ClusterConnection forApply(ReleaseState state, TargetContext context) {
         if (state.throughKubeconfig()) {
-            return ClusterConnection.kubeconfig(plannedKubeconfig(state));
+            return ClusterConnection.kubeconfig(plannedKubeconfig(state, ""));
+        }
+        return eksConnection(Clusters.describe(context, state.cluster()), context);
+    }
+
+    /**
+     * @param state a journaled change whose rollback is being planned
+     * @param context clients
+     * @return the connection the change was applied through, as {@link #forApply}; a kubeconfig that cannot be used
+     *     now refuses the rollback, saying that nothing was changed (planning changes nothing)
+     */
+    static ClusterConnection forRollback(ReleaseState state, TargetContext context) {
+        if (state.throughKubeconfig()) {
+            return ClusterConnection.kubeconfig(plannedKubeconfig(state, " Nothing was changed."));
         }
         return eksConnection(Clusters.describe(context, state.cluster()), context);
     }
@@ -53,19 +66,22 @@ final class ReleaseConnections {
      * needs no file and is not checked here.
      *
      * @param state the planned change
-     * @throws ConfigurationException naming the file, the cluster and release, and the fix
+     * @throws ConfigurationException naming the file, the cluster and release, and the fix (core adds that nothing was
+     *     changed)
      */
     static void checkUsable(ReleaseState state) {
         if (state.throughKubeconfig()) {
-            plannedKubeconfig(state);
+            plannedKubeconfig(state, "");
         }
     }
 
     /**
      * Reads the kubeconfig the change was planned through (its own file, or the default kubeconfig): what apply and
      * rollback planning use too, so each names the release and the fix when the file is gone.
+     *
+     * @param outcome what the refusal adds about what changed (empty where the caller cannot tell)
      */
-    private static Kubeconfig plannedKubeconfig(ReleaseState state) {
+    private static Kubeconfig plannedKubeconfig(ReleaseState state, String outcome) {
         String kubeconfig = state.kubeconfig();
         try {
             return kubeconfig != null ? Kubeconfig.load(Path.of(kubeconfig)) : defaultKubeconfig();
@@ -82,7 +98,7 @@ final class ReleaseConnections {
                     "The plan changes the Helm release " + state.label() + " on EKS cluster "
                             + state.cluster() + " through " + which + ", which cannot be used now: " + e.getMessage()
                             + " "
-                            + "Fix: " + fix + ". The EKS target changed nothing.",
+                            + "Fix: " + fix + "." + outcome,
                     e);
         }
     }
