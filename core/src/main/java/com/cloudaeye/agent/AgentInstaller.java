@@ -76,7 +76,7 @@ public final class AgentInstaller implements AutoCloseable {
                         region, DefaultCredentialsProvider.builder().build(), b.endpointOverride, recorder, b.clients);
         this.scheduler = new RateLimitedScheduler(b.rates, b.pacing, b.maxConcurrency, b.maxAttempts, b.baseBackoff);
         this.pacingDescription = describe(b.pacing, b.rates);
-        this.context = new DefaultTargetContext(clients, scheduler, b.agent, b.sinks, b.account);
+        this.context = new DefaultTargetContext(clients, scheduler, b.agent, b.sinks, b.account, b.fleet);
         this.listener = b.listener;
         this.journals = b.journaling ? b.journals : null;
         this.maxFailures = b.maxFailures;

@@ -3,6 +3,7 @@ package com.cloudaeye.agent;
 import com.cloudaeye.agent.internal.FailureBudget;
 import com.cloudaeye.agent.internal.Preflight;
 import com.cloudaeye.agent.internal.RegionNames;
+import com.cloudaeye.agent.spi.FleetScope;
 import com.cloudaeye.agent.spi.Target;
 import com.cloudaeye.agent.spi.TargetService;
 import com.cloudaeye.agent.spi.support.AwsQuotas;
@@ -55,6 +56,9 @@ public final class AgentInstallerBuilder {
     boolean preflight;
     Supplier<List<FailureBudget>> sharedFailureLimits = List::of;
     boolean fleetMember;
+
+    @Nullable
+    FleetScope fleet;
 
     @Nullable
     String account;
@@ -161,10 +165,12 @@ public final class AgentInstallerBuilder {
 
     /**
      * Makes this one account-region of a {@link FleetInstaller}: a target whose selection matches nothing here plans no
-     * changes, with a note, instead of failing the plan.
+     * changes, with a note, instead of failing the plan; its targets leave a resource named by the ARN of another
+     * account-region of the fleet to that member.
      */
-    AgentInstallerBuilder fleetMember() {
+    AgentInstallerBuilder fleetMember(FleetScope fleet) {
         this.fleetMember = true;
+        this.fleet = fleet;
         return this;
     }
 

@@ -324,9 +324,9 @@ public final class FleetInstallerBuilder {
      */
     public FleetInstaller build() {
         spec.validate();
-        return new FleetInstaller(spec.assemble((installer, account, limits, callsInFlight) -> installer
+        return new FleetInstaller(spec.assemble((installer, account, fleet, limits, callsInFlight) -> installer
                 .sharedFailureLimits(limits)
-                .fleetMember()
+                .fleetMember(fleet)
                 .callerAccount(account)
                 .concurrencyAtMost(callsInFlight)));
     }

@@ -240,7 +240,13 @@ public final class ApplyRunner {
         private final java.util.ArrayDeque<Waiting> waiting = new java.util.ArrayDeque<>();
 
         Context(@Nullable JournalWriter journal, int total, long startNanos) {
-            super(base.clients(), base.scheduler(), base.agentOrNull(), base.sinks(), null);
+            super(
+                    base.clients(),
+                    base.scheduler(),
+                    base.agentOrNull(),
+                    base.sinks(),
+                    null,
+                    base.fleet().orElse(null));
             this.journal = journal;
             this.total = total;
             this.startNanos = startNanos;

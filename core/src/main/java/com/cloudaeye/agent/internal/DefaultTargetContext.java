@@ -4,6 +4,7 @@ import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.SinkKey;
 import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.FleetScope;
 import com.cloudaeye.agent.spi.TargetContext;
 import java.util.Map;
 import java.util.Optional;
@@ -22,6 +23,7 @@ public class DefaultTargetContext implements TargetContext {
     private final @Nullable AgentSettings agent;
     private final Map<SinkKey<?>, Consumer<?>> sinks;
     private volatile @Nullable String account;
+    private final @Nullable FleetScope fleet;
 
     /**
      * @param clients the clients
@@ -30,18 +32,26 @@ public class DefaultTargetContext implements TargetContext {
      * @param sinks the caller's sinks by key
      * @param account the account the credentials act in when known without a call (a fleet's assumed role), else
      *     null: found with {@code sts:GetCallerIdentity} when first asked
+     * @param fleet the fleet this context is a member of, or null for a single installer
      */
     public DefaultTargetContext(
             AwsClients clients,
             CallScheduler scheduler,
             @Nullable AgentSettings agent,
             Map<SinkKey<?>, Consumer<?>> sinks,
-            @Nullable String account) {
+            @Nullable String account,
+            @Nullable FleetScope fleet) {
         this.clients = clients;
         this.scheduler = scheduler;
         this.agent = agent;
         this.sinks = Map.copyOf(sinks);
         this.account = account;
+        this.fleet = fleet;
+    }
+
+    @Override
+    public Optional<FleetScope> fleet() {
+        return Optional.ofNullable(fleet);
     }
 
     @Override

@@ -7,6 +7,7 @@ import com.cloudaeye.agent.FleetPlan;
 import com.cloudaeye.agent.FleetResult;
 import com.cloudaeye.agent.JournalStore;
 import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.spi.FleetScope;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,7 @@ public final class FleetEngine implements AutoCloseable {
         /**
          * @param account the account ID
          * @param region the region
+         * @param fleet the fleet's accounts and regions, which its targets leave ARNs of other members to
          * @param credentials the account's assumed-role credentials
          * @param limits the failure limits of the fleet operation an apply of it runs for, asked as each apply starts
          * @param callsInFlight its share of the fleet's calls in flight ({@code FleetEngine.callsEach()})
@@ -54,6 +56,7 @@ public final class FleetEngine implements AutoCloseable {
         AgentInstaller create(
                 String account,
                 Region region,
+                FleetScope fleet,
                 AwsCredentialsProvider credentials,
                 Supplier<List<FailureBudget>> limits,
                 int callsInFlight);
@@ -374,6 +377,7 @@ public final class FleetEngine implements AutoCloseable {
                 k -> factory.create(
                         account,
                         Region.of(region),
+                        new FleetScope(accounts(), Set.copyOf(settings.regions())),
                         credentials(account),
                         // Each operation's own (FleetRun runs it on this thread): two at once keep theirs apart.
                         FleetRun::limitsOfThisThread,

@@ -5,6 +5,7 @@ import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.JournalStore;
 import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.spi.FleetScope;
 import com.cloudaeye.agent.spi.Target;
 import java.net.URI;
 import java.nio.file.Path;
@@ -235,12 +236,14 @@ public final class FleetSpec {
         /**
          * @param installer the account-region's installer builder, with every other setting made
          * @param account the account-region's account, which its credentials (the role assumed there) act in
+         * @param fleet the fleet's accounts and regions
          * @param limits the failure limits its applies share with the fleet
          * @param callsInFlight its share of the fleet's calls in flight
          */
         void join(
                 AgentInstallerBuilder installer,
                 String account,
+                FleetScope fleet,
                 Supplier<List<FailureBudget>> limits,
                 int callsInFlight);
     }
@@ -295,13 +298,13 @@ public final class FleetSpec {
                         maxFailuresPerAccount),
                 client,
                 calls,
-                (account, region, assumed, limits, callsInFlight) -> {
+                (account, region, scope, assumed, limits, callsInFlight) -> {
                     AgentInstallerBuilder installer = AgentInstaller.builder();
                     settings.forEach(step -> step.accept(installer));
                     placed.forEach(step -> step.apply(installer, account, region));
                     made.forEach(t -> installer.target(t.apply(account, region)));
                     installer.region(region).credentialsProvider(assumed);
-                    membership.join(installer, account, limits, callsInFlight);
+                    membership.join(installer, account, scope, limits, callsInFlight);
                     if (store != null) {
                         installer.journalStore(store.below(account).below(region.id()));
                     } else {

@@ -49,6 +49,20 @@ public interface TargetContext {
     }
 
     /**
+     * The fleet this context is one account-region of, when a {@code FleetInstaller} made it. Every member plans the
+     * same targets in its own account-region, so a target given the ARN of a resource in another account-region the
+     * fleet {@link FleetScope#covers covers} leaves it to that member (it plans nothing for it here), and refuses
+     * before any call only an ARN of an account or region outside the fleet, naming the ARN, the fleet's accounts
+     * and regions and the fix (add them to the fleet, or drop the ARN).
+     *
+     * @return the fleet's accounts and regions, or empty (the default) when this context is no fleet member: a target
+     *     then refuses every ARN of another account or region, as a single installer cannot change it
+     */
+    default Optional<FleetScope> fleet() {
+        return Optional.empty();
+    }
+
+    /**
      * A sink the caller gave the installer ({@code AgentInstallerBuilder.sink(key, sink)}) for what the target hands
      * over and MUST NOT write into a plan, journal, log or exception (e.g. a new access key's secret). A target that
      * needs one and finds none MUST refuse before it changes anything, naming the setting.

@@ -21,7 +21,7 @@ class FleetSpecTest {
         FleetSpec spec = spec();
         spec.defaultCredentials = () -> made;
 
-        spec.assemble((installer, account, limits, calls) -> {}).close();
+        spec.assemble((installer, account, scope, limits, calls) -> {}).close();
 
         assertThat(made.closed).as("the fleet's own default chain provider").hasValue(1);
     }
@@ -37,7 +37,7 @@ class FleetSpecTest {
                 .build()) {
             spec.sts = callers;
 
-            FleetSpec.Assembled fleet = spec.assemble((installer, account, limits, calls) -> {});
+            FleetSpec.Assembled fleet = spec.assemble((installer, account, scope, limits, calls) -> {});
             fleet.close();
 
             assertThat(made.closed)
@@ -59,7 +59,7 @@ class FleetSpecTest {
             return new ClosableCredentials();
         };
 
-        spec.assemble((installer, account, limits, calls) -> {}).close();
+        spec.assemble((installer, account, scope, limits, calls) -> {}).close();
 
         assertThat(given.closed).as("the caller's provider").hasValue(0);
         assertThat(defaultsMade).hasValue(0);

@@ -1,0 +1,43 @@
+package com.cloudaeye.agent.spi;
+
+import java.util.Set;
+import java.util.TreeSet;
+import software.amazon.awssdk.regions.Region;
+
+/**
+ * The account-regions of the {@code FleetInstaller} a target context belongs to ({@link TargetContext#fleet()}): every
+ * member plans one account-region with the same targets, so a resource named by the ARN of another account-region the
+ * fleet covers is that member's to plan, and a target leaves it out of this one instead of refusing it.
+ *
+ * @param accounts the fleet's accounts (12-digit IDs), resolved
+ * @param regions the fleet's regions, or empty when the fleet plans every region enabled in each account
+ */
+public record FleetScope(Set<String> accounts, Set<Region> regions) {
+    /**
+     * @param accounts the fleet's accounts
+     * @param regions the fleet's regions, or empty for every region enabled in each account
+     */
+    public FleetScope {
+        accounts = Set.copyOf(accounts);
+        regions = Set.copyOf(regions);
+    }
+
+    /**
+     * @param accountId an account ID, e.g. from an ARN
+     * @param region a region, e.g. from an ARN
+     * @return true when the fleet has a member for that account and region (with every enabled region: for every
+     *     region of one of its accounts, since a resource can only be in a region enabled in its account)
+     */
+    public boolean covers(String accountId, Region region) {
+        return accounts.contains(accountId) && (regions.isEmpty() || regions.contains(region));
+    }
+
+    /** @return the accounts and regions, sorted, for messages: e.g. {@code accounts [111..., 222...], regions [us-east-1]} */
+    @Override
+    public String toString() {
+        TreeSet<String> regionIds = new TreeSet<>();
+        regions.forEach(r -> regionIds.add(r.id()));
+        return "accounts " + new TreeSet<>(accounts) + ", regions "
+                + (regions.isEmpty() ? "every enabled region" : regionIds.toString());
+    }
+}
