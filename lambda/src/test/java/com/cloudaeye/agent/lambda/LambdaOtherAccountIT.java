@@ -7,6 +7,7 @@ import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.FleetInstaller;
 import com.cloudaeye.agent.FleetPlan;
+import com.cloudaeye.agent.FleetResult;
 import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.testing.Moto;
@@ -120,6 +121,80 @@ class LambdaOtherAccountIT {
                     .isTrue();
             assertThat(plan.plans().get(Moto.ACCOUNT).get(Moto.REGION.id()).notes())
                     .anySatisfy(n -> assertThat(n).contains(otherOrders).contains("account " + OTHER));
+        }
+        assertUntouched(here.config("orders"));
+        assertUntouched(there.config("orders"));
+    }
+
+    /**
+     * The natural way to name an estate's functions: every one by ARN, in one selection for the whole fleet. Each member
+     * plans the ARNs of its own account and leaves the other account's to that account's member; on the old planner
+     * every member refused the selection (an ARN of another account that was not the whole selection).
+     */
+    @Test
+    void fleet_whoseSelectionNamesFunctionArnsOfBothAccounts_plansEachInItsOwnAccount_appliesBoth_andReplansEmpty() {
+        String hereOrders = here.config("orders").functionArn();
+        try (FleetInstaller fleet = FleetInstaller.builder()
+                .accounts(Moto.ACCOUNT, OTHER)
+                .regions(Moto.REGION)
+                .roleName("admin")
+                .credentialsProvider((AwsCredentialsProvider) Moto.credentials())
+                .endpointOverride(Moto.endpoint())
+                .agent(a -> a.logsEndpoint(LambdaFixtures.ENDPOINT).apiToken(Secret.of(LambdaFixtures.TOKEN)))
+                .target((account, region) -> LambdaTarget.builder()
+                        .functions(hereOrders, otherOrders)
+                        .layer(Architecture.X86_64, account.equals(OTHER) ? layerThere : layerHere)
+                        .build())
+                .withoutJournal()
+                .build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures()).as(plan.toString()).isEmpty();
+            assertThat(plan.plans().get(Moto.ACCOUNT).get(Moto.REGION.id()).mutations())
+                    .extracting(c -> c.resourceId())
+                    .containsExactly(hereOrders);
+            assertThat(plan.plans().get(OTHER).get(Moto.REGION.id()).mutations())
+                    .extracting(c -> c.resourceId())
+                    .containsExactly(otherOrders);
+
+            FleetResult result = fleet.apply(plan);
+
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            assertThat(here.config("orders").layers()).extracting(l -> l.arn()).containsExactly(layerHere);
+            assertThat(there.config("orders").layers()).extracting(l -> l.arn()).containsExactly(layerThere);
+            FleetPlan again = fleet.plan();
+            assertThat(again.failures()).as(again.toString()).isEmpty();
+            assertThat(again.isEmpty()).as("re-plan after apply: " + again).isTrue();
+        }
+    }
+
+    @Test
+    void fleetPlan_ofAFunctionArnOfAnAccountOutsideTheFleet_isRefusedInEveryMember_namingTheArnAndTheFix() {
+        String outside = otherOrders.replace(":" + OTHER + ":", ":777788889999:");
+        try (FleetInstaller fleet = FleetInstaller.builder()
+                .accounts(Moto.ACCOUNT, OTHER)
+                .regions(Moto.REGION)
+                .roleName("admin")
+                .credentialsProvider((AwsCredentialsProvider) Moto.credentials())
+                .endpointOverride(Moto.endpoint())
+                .agent(a -> a.logsEndpoint(LambdaFixtures.ENDPOINT).apiToken(Secret.of(LambdaFixtures.TOKEN)))
+                .target((account, region) -> LambdaTarget.builder()
+                        .functions(otherOrders, outside)
+                        .layer(Architecture.X86_64, account.equals(OTHER) ? layerThere : layerHere)
+                        .build())
+                .withoutJournal()
+                .build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures()).containsOnlyKeys(Moto.ACCOUNT, OTHER);
+            plan.failures()
+                    .values()
+                    .forEach(byRegion -> assertThat(byRegion.get(Moto.REGION.id()))
+                            .contains(outside)
+                            .contains("account 777788889999")
+                            .contains("does not cover")
+                            .contains(Moto.ACCOUNT)
+                            .contains("drop the ARN"));
         }
         assertUntouched(here.config("orders"));
         assertUntouched(there.config("orders"));

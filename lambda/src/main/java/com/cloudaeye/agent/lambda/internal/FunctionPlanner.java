@@ -9,6 +9,7 @@ import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.spi.CallScheduler;
+import com.cloudaeye.agent.spi.FleetScope;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.TargetPlan;
 import java.util.ArrayList;
@@ -17,12 +18,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 import software.amazon.awssdk.services.lambda.model.EnvironmentError;
@@ -50,7 +53,9 @@ public final class FunctionPlanner {
     private final TargetContext context;
     private final LambdaClient lambda;
     private final CallScheduler scheduler;
-    private final Selection selection;
+    /** The target's selection, less the ARNs another member of the fleet plans ({@link #requireSelection}). */
+    private Selection selection;
+
     private final Map<Architecture, String> layers;
     private final @Nullable String tokenArn;
     private final PlannedFunctions planned;
@@ -216,24 +221,63 @@ public final class FunctionPlanner {
                         + ": Lambda needs a layer from the function's own region.");
             }
         });
+        Optional<FleetScope> fleet = context.fleet();
+        List<String> otherMembers = new ArrayList<>();
         for (String n : selection.explicit()) {
             if (n.startsWith("arn:") && !Arns.region(n).equals(region)) {
-                throw new ConfigurationException("Function " + n + " is in region " + Arns.region(n)
-                        + " but the installer is for " + region + ": use one installer per region.");
+                if (fleet.isPresent()) {
+                    otherMembers.add(inFleet(n, fleet.get()));
+                } else {
+                    throw new ConfigurationException("Function " + n + " is in region " + Arns.region(n)
+                            + " but the installer is for " + region + ": use one installer per region.");
+                }
             }
         }
-        requireThisAccount();
+        requireThisAccount(fleet, otherMembers);
+        if (!otherMembers.isEmpty()) {
+            selection = selection.without(otherMembers);
+            if (selection.explicit().isEmpty() && !selection.needsListing()) {
+                // Before any call: the fleet notes this account-region as nothing to do.
+                List<String> where = new ArrayList<>();
+                otherMembers.forEach(
+                        arn -> where.add(arn + " (account " + Arns.account(arn) + ", " + Arns.region(arn) + ")"));
+                throw new NothingSelectedException("Every function the Lambda target names is in another account or"
+                        + " region of the fleet, which plans it there: " + String.join(", ", where) + ". Nothing to"
+                        + " plan in account " + context.accountId().orElse("?") + ", " + region + ".");
+            }
+        }
+    }
+
+    /**
+     * @param arn a function ARN of another account or region than this fleet member's
+     * @param fleet the fleet
+     * @return the ARN, which the fleet's member for its account-region plans
+     * @throws ConfigurationException when no member of the fleet can plan it
+     */
+    private String inFleet(String arn, FleetScope fleet) {
+        if (fleet.covers(Arns.account(arn), Region.of(Arns.region(arn)))) {
+            return arn;
+        }
+        throw new ConfigurationException("Function " + arn + " is in account " + Arns.account(arn) + ", region "
+                + Arns.region(arn) + ", which the fleet does not cover (" + fleet + "): add the account and region"
+                + " to the FleetInstaller (.accounts(...), .regions(...)), or drop the ARN from .functions(...)."
+                + " Nothing was changed.");
     }
 
     /**
      * Refuses a function ARN of another account than the credentials', before any Lambda call: AWS lets no other
      * account update a function's configuration (a function policy may share reads, never that), so planning would
      * end in an access error naming neither the cause nor the fix. The layers are not checked: CloudAEye publishes
-     * them from its own account, and a layer's policy shares it. Asks for the account only when an ARN is given.
+     * them from its own account, and a layer's policy shares it. Asks for the account only when an ARN is given. In a
+     * fleet, an ARN of another account the fleet covers is left to that account's member ({@link #inFleet}).
+     *
+     * @param fleet the fleet this installer is a member of, if any
+     * @param otherMembers collects the ARNs another member of the fleet plans
      */
-    private void requireThisAccount() {
-        List<String> arns =
-                selection.explicit().stream().filter(n -> n.startsWith("arn:")).toList();
+    private void requireThisAccount(Optional<FleetScope> fleet, List<String> otherMembers) {
+        List<String> arns = selection.explicit().stream()
+                .filter(n -> n.startsWith("arn:") && !otherMembers.contains(n))
+                .toList();
         if (arns.isEmpty()) {
             return;
         }
@@ -244,6 +288,12 @@ public final class FunctionPlanner {
                     .forEach(arn -> elsewhere
                             .computeIfAbsent(Arns.account(arn), a -> new ArrayList<>())
                             .add(arn));
+            if (fleet.isPresent()) {
+                elsewhere
+                        .values()
+                        .forEach(functions -> functions.forEach(arn -> otherMembers.add(inFleet(arn, fleet.get()))));
+                return;
+            }
             if (elsewhere.isEmpty()) {
                 return;
             }

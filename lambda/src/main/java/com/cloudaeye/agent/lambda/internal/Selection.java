@@ -2,6 +2,7 @@ package com.cloudaeye.agent.lambda.internal;
 
 import com.cloudaeye.agent.spi.support.Globs;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -35,6 +36,22 @@ public final class Selection {
         List<String> selected = new ArrayList<>(names);
         patterns.forEach(p -> selected.add("/" + p.pattern() + "/"));
         this.written = "functions=" + selected + ", excludes=" + excludes + (tags.isEmpty() ? "" : ", tags=" + tags);
+    }
+
+    private Selection(Selection from, Collection<String> left) {
+        from.explicit.stream().filter(n -> !left.contains(n)).forEach(explicit::add);
+        patterns.addAll(from.patterns);
+        excludes.addAll(from.excludes);
+        tags = from.tags;
+        written = from.written;
+    }
+
+    /**
+     * @param left names or ARNs given explicitly that another installer plans (another member of a fleet)
+     * @return this selection without them; its messages still name what the caller wrote
+     */
+    public Selection without(Collection<String> left) {
+        return left.isEmpty() ? this : new Selection(this, left);
     }
 
     /** @return true when functions must be listed (a glob or pattern is used) */
