@@ -936,6 +936,66 @@ class EcsWireMockTest {
         }
     }
 
+    private static final com.cloudaeye.agent.spi.FleetScope FLEET = new com.cloudaeye.agent.spi.FleetScope(
+            java.util.Set.of("123456789012", "444455556666"), java.util.Set.of(Region.US_EAST_1, Region.EU_WEST_1));
+
+    private com.cloudaeye.agent.spi.TargetPlan planAsFleetMember(EcsTarget.Builder target) {
+        try (FleetMemberContext member =
+                new FleetMemberContext(URI.create(wireMock.baseUrl()), "123456789012", FLEET)) {
+            return target.build().plan(member);
+        }
+    }
+
+    @Test
+    void fleetMember_plansItsOwnServices_andLeavesServiceArnsOfOtherMembersToThem_unread() {
+        stubApiService();
+        String westWeb = "arn:aws:ecs:eu-west-1:123456789012:service/prod/web";
+
+        com.cloudaeye.agent.spi.TargetPlan plan = planAsFleetMember(api().services(API, OTHER_WEB, westWeb));
+
+        assertThat(plan.changes()).isNotEmpty().allMatch(c -> !c.resourceId().contains("web"));
+        assertThat(wireMock.getAllServeEvents())
+                .as("no call about another member's service")
+                .noneMatch(e -> e.getRequest().getBodyAsString().contains("web"));
+    }
+
+    @Test
+    void fleetMember_givenOnlyServiceArnsOfOtherMembers_orTheirCluster_selectsNothingHere_withoutAnyCall() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> planAsFleetMember(api().services(OTHER_WEB)))
+                .isInstanceOf(com.cloudaeye.agent.NothingSelectedException.class)
+                .hasMessageContaining(OTHER_WEB + " (account 444455556666, us-east-1)");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> planAsFleetMember(api().cluster("arn:aws:ecs:us-east-1:444455556666:cluster/prod")
+                                .services("api")))
+                .isInstanceOf(com.cloudaeye.agent.NothingSelectedException.class);
+        assertThat(wireMock.getAllServeEvents()).isEmpty();
+    }
+
+    @Test
+    void fleetMember_givenAServiceOrClusterArnOutsideTheFleet_refusesIt_namingTheArnTheFleetAndTheFix() {
+        String outsideService = "arn:aws:ecs:us-east-1:777788889999:service/prod/web";
+        String outsideRegion = "arn:aws:ecs:ap-south-1:444455556666:service/prod/web";
+        String outsideCluster = "arn:aws:ecs:us-east-1:777788889999:cluster/prod";
+        List<EcsTarget.Builder> targets = List.of(
+                api().services(API, OTHER_WEB, outsideService),
+                api().services(API, outsideRegion),
+                api().cluster(outsideCluster).services("api"));
+        List<String> arns = List.of(outsideService, outsideRegion, outsideCluster);
+        for (int i = 0; i < targets.size(); i++) {
+            EcsTarget.Builder target = targets.get(i);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> planAsFleetMember(target))
+                    .as(arns.get(i))
+                    .isInstanceOf(com.cloudaeye.agent.ConfigurationException.class)
+                    .isNotInstanceOf(com.cloudaeye.agent.NothingSelectedException.class)
+                    .hasMessageContaining(arns.get(i) + " is in account ")
+                    .hasMessageContaining("which the fleet does not cover (accounts [123456789012, 444455556666],"
+                            + " regions [eu-west-1, us-east-1])")
+                    .hasMessageContaining("add the account and region to the FleetInstaller")
+                    .hasMessageContaining("drop the ARN");
+        }
+        assertThat(wireMock.getAllServeEvents()).as("refused before any call").isEmpty();
+    }
+
     @Test
     void plan_whenTheClusterArnIsOfAnotherRegion_selectsNothingHere_withoutAnyCall() {
         String westCluster = "arn:aws:ecs:us-west-2:123456789012:cluster/prod";

@@ -1,8 +1,10 @@
 package com.cloudaeye.agent.ecs.internal;
 
+import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
+import com.cloudaeye.agent.spi.FleetScope;
 import com.cloudaeye.agent.spi.TargetContext;
 import com.cloudaeye.agent.spi.support.Globs;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.ClusterNotFoundException;
 import software.amazon.awssdk.services.ecs.model.DescribeServicesResponse;
@@ -52,9 +55,11 @@ final class ServiceSelector {
     List<Service> select() {
         // Services are read by name in the installer's region: an ARN of another region would select its namesake here.
         String region = context.region().id();
+        Optional<FleetScope> fleet = context.fleet();
         // A cluster ARN of another region leaves nothing of the target here, as a cluster missing from this region
-        // does.
+        // does (in a fleet: when the fleet covers it, else it is refused).
         arnField(selection.cluster(), REGION).filter(r -> !r.equals(region)).ifPresent(r -> {
+            fleet.ifPresent(f -> inFleet("cluster", selection.cluster(), f));
             throw new NothingSelectedException("The ECS target's cluster " + selection.cluster() + " is in region " + r
                     + ", but this installer plans " + region + ": plan it with an installer for " + r + " (or a"
                     + " FleetInstaller over that region). Nothing was changed.");
@@ -62,7 +67,11 @@ final class ServiceSelector {
         List<String> elsewhere = selection.services().stream()
                 .filter(s -> arnField(s, REGION).filter(r -> !r.equals(region)).isPresent())
                 .toList();
-        if (!elsewhere.isEmpty()) {
+        // In a fleet, an ARN of another account-region it covers is that member's to plan: left out here.
+        List<String> otherMembers = new ArrayList<>();
+        if (!elsewhere.isEmpty() && fleet.isPresent()) {
+            elsewhere.forEach(s -> otherMembers.add(inFleet("service", s, fleet.get())));
+        } else if (!elsewhere.isEmpty()) {
             String why = "The ECS target names " + elsewhere + ", of another region than " + region + ", the region"
                     + " this installer plans: plan each region with an installer for it, or pass the services'"
                     + " names.";
@@ -71,10 +80,22 @@ final class ServiceSelector {
                     ? new NothingSelectedException(why)
                     : new PlanningException(why);
         }
-        requireThisAccount();
-        List<String> globs = selection.services().stream().filter(Globs::isGlob).collect(Collectors.toList());
+        requireThisAccount(fleet, otherMembers);
+        List<String> selected = selection.services().stream()
+                .filter(s -> !otherMembers.contains(s))
+                .toList();
+        if (!otherMembers.isEmpty() && selected.isEmpty()) {
+            List<String> where = new ArrayList<>();
+            otherMembers.forEach(
+                    arn -> where.add(arn + " (account " + arnField(arn, ACCOUNT).orElseThrow() + ", "
+                            + arnField(arn, REGION).orElseThrow() + ")"));
+            throw new NothingSelectedException("Every service the ECS target names is in another account or region of"
+                    + " the fleet, which plans it there: " + String.join(", ", where) + ". Nothing to plan in "
+                    + region + ".");
+        }
+        List<String> globs = selected.stream().filter(Globs::isGlob).collect(Collectors.toList());
         Set<String> wanted = new TreeSet<>();
-        selection.services().stream()
+        selected.stream()
                 .filter(s -> !Globs.isGlob(s))
                 .map(ServiceSelector::lastSegment)
                 .forEach(wanted::add);
@@ -168,12 +189,16 @@ final class ServiceSelector {
      * as nothing to do here; services of both accounts are a {@link PlanningException}, as for another region.
      * Excluded ARNs are not checked: they count by their name, and leaving out more is never harmful. The log router's
      * token secret is not checked either: a secret shared by its resource policy is read by the task's execution role.
-     * Asks for the account only when an ARN is given.
+     * Asks for the account only when an ARN is given. In a fleet, an ARN of another account the fleet covers is left
+     * to that account's member ({@link #inFleet}).
+     *
+     * @param fleet the fleet this installer is a member of, if any
+     * @param otherMembers collects the service ARNs another member of the fleet plans
      */
-    private void requireThisAccount() {
+    private void requireThisAccount(Optional<FleetScope> fleet, List<String> otherMembers) {
         Optional<String> clusterAccount = arnField(selection.cluster(), ACCOUNT);
         List<String> serviceArns = selection.services().stream()
-                .filter(s -> arnField(s, ACCOUNT).isPresent())
+                .filter(s -> arnField(s, ACCOUNT).isPresent() && !otherMembers.contains(s))
                 .toList();
         if (clusterAccount.isEmpty() && serviceArns.isEmpty()) {
             return;
@@ -181,6 +206,7 @@ final class ServiceSelector {
         context.accountId().ifPresent(account -> {
             String other = clusterAccount.orElse(account);
             if (!other.equals(account)) {
+                fleet.ifPresent(f -> inFleet("cluster", selection.cluster(), f));
                 throw new NothingSelectedException("The ECS target's cluster " + selection.cluster() + " is in account "
                         + other + "," + otherAccountFix(account, List.of(other), ""));
             }
@@ -189,6 +215,12 @@ final class ServiceSelector {
                     .filter(a -> !a.equals(account))
                     .ifPresent(a ->
                             elsewhere.computeIfAbsent(a, k -> new ArrayList<>()).add(arn)));
+            if (fleet.isPresent()) {
+                elsewhere
+                        .values()
+                        .forEach(arns -> arns.forEach(arn -> otherMembers.add(inFleet("service", arn, fleet.get()))));
+                return;
+            }
             if (elsewhere.isEmpty()) {
                 return;
             }
@@ -203,6 +235,25 @@ final class ServiceSelector {
             // Only such ARNs: nothing of the selection can be in this account, which a fleet plans as nothing to do.
             throw count == selection.services().size() ? new NothingSelectedException(why) : new PlanningException(why);
         });
+    }
+
+    /**
+     * @param what "cluster" or "service", for the message
+     * @param arn a cluster or service ARN of another account or region than this fleet member's
+     * @param fleet the fleet
+     * @return the ARN, which the fleet's member for its account-region plans
+     * @throws ConfigurationException when no member of the fleet can plan it
+     */
+    private static String inFleet(String what, String arn, FleetScope fleet) {
+        String account = arnField(arn, ACCOUNT).orElseThrow();
+        String region = arnField(arn, REGION).orElseThrow();
+        if (fleet.covers(account, Region.of(region))) {
+            return arn;
+        }
+        throw new ConfigurationException("The ECS target's " + what + " " + arn + " is in account " + account
+                + ", region " + region + ", which the fleet does not cover (" + fleet + "): add the account and region"
+                + " to the FleetInstaller (.accounts(...), .regions(...)), or drop the ARN from the target."
+                + " Nothing was changed.");
     }
 
     /**
