@@ -117,7 +117,9 @@ public final class EcsTarget implements Target {
          * credentials act in: ECS lets no other account change a cluster's services, so planning refuses another
          * account's or another region's cluster before any ECS call with a {@code NothingSelectedException} naming
          * both and the fix (credentials of that account, an installer for that region, or a {@code FleetInstaller}
-         * over them), which a fleet notes as nothing to do in that account-region.
+         * over them). In a {@code FleetInstaller}, a cluster ARN of another account-region of the fleet is that
+         * member's (the others note nothing to do), and one outside the fleet is refused before any call, naming the
+         * ARN, the fleet's accounts and regions and the fix.
          *
          * @param cluster the cluster's name or ARN; required
          * @return this
@@ -131,7 +133,10 @@ public final class EcsTarget implements Target {
          * Replaces the service selection. An ARN must name the target's cluster (refused by {@link #build()}), the
          * installer's region and the account its credentials act in: planning refuses another region's or another
          * account's ARN before any ECS call, naming both, with a {@code NothingSelectedException} when every service
-         * given is such an ARN (a fleet notes nothing to do there), else a {@code PlanningException}.
+         * given is such an ARN, else a {@code PlanningException}. In a {@code FleetInstaller}, one selection may name
+         * services of every account and region of the fleet by ARN: each member plans those of its own account-region
+         * and leaves the others to their members (a member left none notes nothing to do there); an ARN of an account
+         * or region outside the fleet is refused before any call, naming the ARN, the fleet and the fix.
          *
          * @param services service names, ARNs or glob patterns ({@code *} for every service of the cluster)
          * @return this

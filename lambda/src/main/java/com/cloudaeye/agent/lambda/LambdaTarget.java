@@ -177,9 +177,12 @@ public final class LambdaTarget implements Target {
          *
          * <p>An ARN must name the installer's region and the account its credentials act in: AWS lets no other account
          * change a function, so planning refuses another account's ARN before any Lambda call, naming both accounts
-         * ({@code NothingSelectedException} when every function given is such an ARN, which a {@code FleetInstaller}
-         * notes as nothing to do in that account; else {@code ConfigurationException}). Plan another account's
-         * functions with its credentials, or with a {@code FleetInstaller} over it.
+         * ({@code NothingSelectedException} when every function given is such an ARN; else {@code
+         * ConfigurationException}). Plan another account's functions with its credentials, or with a {@code
+         * FleetInstaller} over it: there one selection may name the functions of every account and region of the
+         * fleet by ARN, and each member plans the ARNs of its own account-region and leaves the others to their
+         * members (a member left none notes nothing to do there); an ARN of an account or region outside the fleet is
+         * refused before any call, naming the ARN, the fleet's accounts and regions and the fix.
          *
          * @param namesArnsOrGlobs names, unqualified ARNs or globs
          * @return this
