@@ -77,6 +77,47 @@ class EcsFleetIT {
         }
     }
 
+    /**
+     * One selection naming the fleet's services by ARN in both of its regions: each region's member plans its own ARN
+     * and leaves the other's to it (the cluster exists in us-east-1 only, so the west member notes nothing to do). On the old
+     * selector the east member failed: one of its two ARNs was of another region.
+     */
+    @Test
+    void fleet_whoseSelectionNamesServiceArnsOfBothRegions_plansEachInItsOwnRegion_appliesIt_andReplansEmpty() {
+        String east = "arn:aws:ecs:us-east-1:" + Moto.ACCOUNT + ":service/prod/web";
+        String west = "arn:aws:ecs:eu-west-1:" + Moto.ACCOUNT + ":service/prod/web";
+        try (FleetInstaller fleet = FleetInstaller.builder()
+                .accounts(Moto.ACCOUNT)
+                .regions(Region.US_EAST_1, Region.EU_WEST_1)
+                .roleName("CloudAEyeInstaller")
+                .sessionName("ecs-fleet-it")
+                .credentialsProvider(Moto.credentials())
+                .endpointOverride(Moto.endpoint())
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(MotoEcs.TOKEN)))
+                .target(MotoEcs.target().services(east, west).build())
+                .journalDirectory(journals)
+                .build()) {
+            FleetPlan plan = fleet.plan();
+
+            assertThat(plan.failures()).as(plan.toString()).isEmpty();
+            assertThat(plan.plans().get(Moto.ACCOUNT).get("us-east-1").mutations())
+                    .isNotEmpty()
+                    .anySatisfy(c -> assertThat(c.resourceId()).isEqualTo(east));
+            Plan westPlan = plan.plans().get(Moto.ACCOUNT).get("eu-west-1");
+            assertThat(westPlan.isEmpty()).isTrue();
+            // Its own ARN names a service of a cluster that exists in us-east-1 only: nothing selected there either.
+            assertThat(westPlan.notes())
+                    .anySatisfy(n -> assertThat(n).contains("ECS cluster prod does not exist in region eu-west-1"));
+
+            FleetResult result = fleet.apply(plan);
+
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+            FleetPlan again = fleet.plan();
+            assertThat(again.failures()).as(again.toString()).isEmpty();
+            assertThat(again.isEmpty()).as("re-plan after apply: " + again).isTrue();
+        }
+    }
+
     @Test
     void plan_byOneInstaller_inARegionWithoutTheCluster_failsNamingTheClusterAndTheRegion() {
         try (AgentInstaller installer =
