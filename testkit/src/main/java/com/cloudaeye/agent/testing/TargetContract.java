@@ -5,17 +5,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.Journal;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.Plan;
 import com.cloudaeye.agent.PolicyDocument;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.spi.Target;
+import com.cloudaeye.agent.spi.TargetContext;
+import com.cloudaeye.agent.spi.TargetPlan;
 import com.cloudaeye.agent.spi.TargetService;
 import com.cloudaeye.agent.spi.support.AwsActions;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -29,6 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <ul>
  *   <li>{@code plan()} makes no mutating call;
+ *   <li>{@link com.cloudaeye.agent.spi.TargetService#checkApply checkApply} lets the target's own fresh plan's
+ *       changes through with the context the installer planned with: no exception and no mutating call, twice in a
+ *       row; planning again finds the same changes and applying the plan afterwards succeeds;
  *   <li>{@code apply(plan)} then {@code plan()} is empty, and the same for uninstall;
  *   <li>a saved plan (its JSON) is applied by a fresh installer that has no target configured: core finds the
  *       target's {@link com.cloudaeye.agent.spi.TargetService} through {@link java.util.ServiceLoader} (a {@code
@@ -166,6 +174,66 @@ public abstract class TargetContract {
                     .as("calls made by plan()")
                     .isNotEmpty()
                     .allMatch(AwsActions::isReadOnly);
+        }
+    }
+
+    /**
+     * {@link TargetService#checkApply} lets the target's own fresh plan through, as a pure check: with the context the
+     * installer planned with, it throws nothing and makes no mutating call, twice in a row; planning again finds the
+     * same changes, and applying the plan afterwards still succeeds.
+     */
+    @Test
+    void checkApply_acceptsTheTargetsOwnFreshPlan_makesNoMutatingCall_andChangesNothing() {
+        Target real = target();
+        TargetContext[] seen = new TargetContext[1];
+        Target capturing = new Target() {
+            @Override
+            public String name() {
+                return real.name();
+            }
+
+            @Override
+            public TargetPlan plan(TargetContext context) {
+                seen[0] = context;
+                return real.plan(context);
+            }
+
+            @Override
+            public TargetPlan planUninstall(TargetContext context) {
+                seen[0] = context;
+                return real.planUninstall(context);
+            }
+
+            @Override
+            public TargetService service() {
+                return real.service();
+            }
+        };
+        try (AgentInstaller installer =
+                environment().target(capturing).journalDirectory(journals).build()) {
+            Plan plan = installer.plan();
+            List<Change> own = plan.mutations().stream()
+                    .filter(c -> c.target().equals(real.name()))
+                    .toList();
+            assertThat(own)
+                    .as("the fixture must give the target something to do")
+                    .isNotEmpty();
+            assertThat(seen[0]).as("the context the installer planned with").isNotNull();
+            Map<String, Long> before = installer.calls();
+            for (int i = 0; i < 2; i++) {
+                real.service().checkApply(own, seen[0]);
+            }
+            Map<String, Long> after = installer.calls();
+            assertThat(after.keySet().stream()
+                            .filter(action -> !Objects.equals(after.get(action), before.get(action)))
+                            .toList())
+                    .as("calls made by checkApply()")
+                    .allMatch(AwsActions::isReadOnly);
+            assertThat(ContractRuns.keys(installer.plan()))
+                    .as("the changes planned again after checkApply()")
+                    .isEqualTo(ContractRuns.keys(plan));
+            ApplyResult applied = installer.apply(plan);
+            assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
         }
     }
 
