@@ -22,6 +22,7 @@ import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.internal.JournalWriter;
 import com.cloudaeye.agent.spi.support.AwsActions;
 import com.cloudaeye.agent.spi.support.Json;
+import com.cloudaeye.agent.testing.FleetMemberContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -16,6 +16,7 @@ import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.spi.FleetScope;
 import com.cloudaeye.agent.spi.TargetPlan;
+import com.cloudaeye.agent.testing.FleetMemberContext;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import java.net.URI;
 import java.util.Set;

@@ -1,4 +1,4 @@
-package com.cloudaeye.agent.lambda;
+package com.cloudaeye.agent.testing;
 
 import com.cloudaeye.agent.AgentSettings;
 import com.cloudaeye.agent.Secret;
@@ -21,10 +21,12 @@ import software.amazon.awssdk.core.SdkClient;
 import software.amazon.awssdk.regions.Region;
 
 /**
- * The context a FleetInstaller gives its member for one account-region (or, with no fleet, a single installer's), over
- * a stub endpoint: every call runs at once on the caller's thread, so a test sees exactly which calls a plan made.
+ * For a target's unit tests: the context a {@code FleetInstaller} gives its member for one account-region (or, with no
+ * fleet, a single installer's), in {@code us-east-1} over a stub endpoint (e.g. WireMock): every call runs at once on
+ * the caller's thread, so a test sees exactly which calls a plan made. Shared by the platform modules' tests, which may
+ * not depend on each other.
  */
-final class FleetMemberContext implements TargetContext, AutoCloseable {
+public final class FleetMemberContext implements TargetContext, AutoCloseable {
     private final URI endpoint;
     private final String account;
     private final @Nullable FleetScope fleet;
@@ -35,7 +37,7 @@ final class FleetMemberContext implements TargetContext, AutoCloseable {
      * @param account the account the member's credentials act in
      * @param fleet the fleet, or null for a single installer
      */
-    FleetMemberContext(URI endpoint, String account, @Nullable FleetScope fleet) {
+    public FleetMemberContext(URI endpoint, String account, @Nullable FleetScope fleet) {
         this.endpoint = endpoint;
         this.account = account;
         this.fleet = fleet;
