@@ -49,17 +49,7 @@ class EcsFleetIT {
 
     @Test
     void plan_andApply_whenTheClusterExistsInOneRegionOnly_planNothingInTheOther_andSucceed() {
-        try (FleetInstaller fleet = FleetInstaller.builder()
-                .accounts(Moto.ACCOUNT)
-                .regions(Region.US_EAST_1, Region.EU_WEST_1)
-                .roleName("CloudAEyeInstaller")
-                .sessionName("ecs-fleet-it")
-                .credentialsProvider(Moto.credentials())
-                .endpointOverride(Moto.endpoint())
-                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(MotoEcs.TOKEN)))
-                .target(target())
-                .journalDirectory(journals)
-                .build()) {
+        try (FleetInstaller fleet = fleetOverBothRegions(target())) {
             FleetPlan plan = fleet.plan();
 
             assertThat(plan.failures()).as(plan.toString()).isEmpty();
@@ -86,17 +76,8 @@ class EcsFleetIT {
     void fleet_whoseSelectionNamesServiceArnsOfBothRegions_plansEachInItsOwnRegion_appliesIt_andReplansEmpty() {
         String east = "arn:aws:ecs:us-east-1:" + Moto.ACCOUNT + ":service/prod/web";
         String west = "arn:aws:ecs:eu-west-1:" + Moto.ACCOUNT + ":service/prod/web";
-        try (FleetInstaller fleet = FleetInstaller.builder()
-                .accounts(Moto.ACCOUNT)
-                .regions(Region.US_EAST_1, Region.EU_WEST_1)
-                .roleName("CloudAEyeInstaller")
-                .sessionName("ecs-fleet-it")
-                .credentialsProvider(Moto.credentials())
-                .endpointOverride(Moto.endpoint())
-                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(MotoEcs.TOKEN)))
-                .target(MotoEcs.target().services(east, west).build())
-                .journalDirectory(journals)
-                .build()) {
+        try (FleetInstaller fleet =
+                fleetOverBothRegions(MotoEcs.target().services(east, west).build())) {
             FleetPlan plan = fleet.plan();
 
             assertThat(plan.failures()).as(plan.toString()).isEmpty();
@@ -127,5 +108,20 @@ class EcsFleetIT {
                     .hasMessageContaining("ECS cluster prod does not exist in region eu-west-1")
                     .hasMessageContaining("check the cluster name and the installer's region");
         }
+    }
+
+    /** A fleet over this account in us-east-1 and eu-west-1, with the same ECS target in both members. */
+    private FleetInstaller fleetOverBothRegions(EcsTarget target) {
+        return FleetInstaller.builder()
+                .accounts(Moto.ACCOUNT)
+                .regions(Region.US_EAST_1, Region.EU_WEST_1)
+                .roleName("CloudAEyeInstaller")
+                .sessionName("ecs-fleet-it")
+                .credentialsProvider(Moto.credentials())
+                .endpointOverride(Moto.endpoint())
+                .agent(a -> a.logsEndpoint("https://logs.example.cloudaeye.com").apiToken(Secret.of(MotoEcs.TOKEN)))
+                .target(target)
+                .journalDirectory(journals)
+                .build();
     }
 }

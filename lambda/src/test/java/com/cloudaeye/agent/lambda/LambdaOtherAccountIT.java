@@ -97,20 +97,7 @@ class LambdaOtherAccountIT {
 
     @Test
     void fleetPlan_ofOneAccountsFunctionArn_plansItThere_andNothingInTheOtherAccount() {
-        try (FleetInstaller fleet = FleetInstaller.builder()
-                .accounts(Moto.ACCOUNT, OTHER)
-                .regions(Moto.REGION)
-                .roleName("admin")
-                .credentialsProvider((AwsCredentialsProvider) Moto.credentials())
-                .endpointOverride(Moto.endpoint())
-                .agent(a -> a.logsEndpoint(LambdaFixtures.ENDPOINT).apiToken(Secret.of(LambdaFixtures.TOKEN)))
-                // moto finds a layer only in the function's own account, so each account has its own.
-                .target((account, region) -> LambdaTarget.builder()
-                        .functions(otherOrders)
-                        .layer(Architecture.X86_64, account.equals(OTHER) ? layerThere : layerHere)
-                        .build())
-                .withoutJournal()
-                .build()) {
+        try (FleetInstaller fleet = fleetOverBothAccounts(otherOrders)) {
             FleetPlan plan = fleet.plan();
 
             assertThat(plan.failures()).as(plan.toString()).isEmpty();
@@ -134,19 +121,7 @@ class LambdaOtherAccountIT {
     @Test
     void fleet_whoseSelectionNamesFunctionArnsOfBothAccounts_plansEachInItsOwnAccount_appliesBoth_andReplansEmpty() {
         String hereOrders = here.config("orders").functionArn();
-        try (FleetInstaller fleet = FleetInstaller.builder()
-                .accounts(Moto.ACCOUNT, OTHER)
-                .regions(Moto.REGION)
-                .roleName("admin")
-                .credentialsProvider((AwsCredentialsProvider) Moto.credentials())
-                .endpointOverride(Moto.endpoint())
-                .agent(a -> a.logsEndpoint(LambdaFixtures.ENDPOINT).apiToken(Secret.of(LambdaFixtures.TOKEN)))
-                .target((account, region) -> LambdaTarget.builder()
-                        .functions(hereOrders, otherOrders)
-                        .layer(Architecture.X86_64, account.equals(OTHER) ? layerThere : layerHere)
-                        .build())
-                .withoutJournal()
-                .build()) {
+        try (FleetInstaller fleet = fleetOverBothAccounts(hereOrders, otherOrders)) {
             FleetPlan plan = fleet.plan();
 
             assertThat(plan.failures()).as(plan.toString()).isEmpty();
@@ -171,19 +146,7 @@ class LambdaOtherAccountIT {
     @Test
     void fleetPlan_ofAFunctionArnOfAnAccountOutsideTheFleet_isRefusedInEveryMember_namingTheArnAndTheFix() {
         String outside = otherOrders.replace(":" + OTHER + ":", ":777788889999:");
-        try (FleetInstaller fleet = FleetInstaller.builder()
-                .accounts(Moto.ACCOUNT, OTHER)
-                .regions(Moto.REGION)
-                .roleName("admin")
-                .credentialsProvider((AwsCredentialsProvider) Moto.credentials())
-                .endpointOverride(Moto.endpoint())
-                .agent(a -> a.logsEndpoint(LambdaFixtures.ENDPOINT).apiToken(Secret.of(LambdaFixtures.TOKEN)))
-                .target((account, region) -> LambdaTarget.builder()
-                        .functions(otherOrders, outside)
-                        .layer(Architecture.X86_64, account.equals(OTHER) ? layerThere : layerHere)
-                        .build())
-                .withoutJournal()
-                .build()) {
+        try (FleetInstaller fleet = fleetOverBothAccounts(otherOrders, outside)) {
             FleetPlan plan = fleet.plan();
 
             assertThat(plan.failures()).containsOnlyKeys(Moto.ACCOUNT, OTHER);
@@ -198,6 +161,26 @@ class LambdaOtherAccountIT {
         }
         assertUntouched(here.config("orders"));
         assertUntouched(there.config("orders"));
+    }
+
+    /**
+     * A fleet over this account and {@code OTHER} in one region, with the same function selection in every member;
+     * moto finds a layer only in the function's own account, so each account has its own.
+     */
+    private FleetInstaller fleetOverBothAccounts(String... functions) {
+        return FleetInstaller.builder()
+                .accounts(Moto.ACCOUNT, OTHER)
+                .regions(Moto.REGION)
+                .roleName("admin")
+                .credentialsProvider((AwsCredentialsProvider) Moto.credentials())
+                .endpointOverride(Moto.endpoint())
+                .agent(a -> a.logsEndpoint(LambdaFixtures.ENDPOINT).apiToken(Secret.of(LambdaFixtures.TOKEN)))
+                .target((account, region) -> LambdaTarget.builder()
+                        .functions(functions)
+                        .layer(Architecture.X86_64, account.equals(OTHER) ? layerThere : layerHere)
+                        .build())
+                .withoutJournal()
+                .build();
     }
 
     private static void assertUntouched(FunctionConfiguration config) {
