@@ -1,6 +1,5 @@
 package com.cloudaeye.agent.ecs.internal;
 
-import com.cloudaeye.agent.ConfigurationException;
 import com.cloudaeye.agent.NothingSelectedException;
 import com.cloudaeye.agent.Permission;
 import com.cloudaeye.agent.PlanningException;
@@ -18,7 +17,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ecs.EcsClient;
 import software.amazon.awssdk.services.ecs.model.ClusterNotFoundException;
 import software.amazon.awssdk.services.ecs.model.DescribeServicesResponse;
@@ -34,6 +32,10 @@ final class ServiceSelector {
     private static final int REGION = 3;
     /** The account's index among an ARN's colon-separated fields. */
     private static final int ACCOUNT = 4;
+    /** How a message names the selection's cluster. */
+    private static final String CLUSTER = "The ECS target's cluster";
+    /** How a message names one of the selection's services. */
+    private static final String SERVICE = "The ECS target's service";
 
     private final Selection selection;
     private final TargetContext context;
@@ -59,7 +61,7 @@ final class ServiceSelector {
         // A cluster ARN of another region leaves nothing of the target here, as a cluster missing from this region
         // does (in a fleet: when the fleet covers it, else it is refused).
         arnField(selection.cluster(), REGION).filter(r -> !r.equals(region)).ifPresent(r -> {
-            fleet.ifPresent(f -> inFleet("cluster", selection.cluster(), f));
+            fleet.ifPresent(f -> f.requireCovers(CLUSTER, selection.cluster()));
             throw new NothingSelectedException("The ECS target's cluster " + selection.cluster() + " is in region " + r
                     + ", but this installer plans " + region + ": plan it with an installer for " + r + " (or a"
                     + " FleetInstaller over that region). Nothing was changed.");
@@ -70,7 +72,7 @@ final class ServiceSelector {
         // In a fleet, an ARN of another account-region it covers is that member's to plan: left out here.
         List<String> otherMembers = new ArrayList<>();
         if (!elsewhere.isEmpty() && fleet.isPresent()) {
-            elsewhere.forEach(s -> otherMembers.add(inFleet("service", s, fleet.get())));
+            elsewhere.forEach(s -> otherMembers.add(fleet.get().requireCovers(SERVICE, s)));
         } else if (!elsewhere.isEmpty()) {
             String why = "The ECS target names " + elsewhere + ", of another region than " + region + ", the region"
                     + " this installer plans: plan each region with an installer for it, or pass the services'"
@@ -190,7 +192,7 @@ final class ServiceSelector {
      * Excluded ARNs are not checked: they count by their name, and leaving out more is never harmful. The log router's
      * token secret is not checked either: a secret shared by its resource policy is read by the task's execution role.
      * Asks for the account only when an ARN is given. In a fleet, an ARN of another account the fleet covers is left
-     * to that account's member ({@link #inFleet}).
+     * to that account's member ({@link FleetScope#requireCovers}).
      *
      * @param fleet the fleet this installer is a member of, if any
      * @param otherMembers collects the service ARNs another member of the fleet plans
@@ -206,7 +208,7 @@ final class ServiceSelector {
         context.accountId().ifPresent(account -> {
             String other = clusterAccount.orElse(account);
             if (!other.equals(account)) {
-                fleet.ifPresent(f -> inFleet("cluster", selection.cluster(), f));
+                fleet.ifPresent(f -> f.requireCovers(CLUSTER, selection.cluster()));
                 throw new NothingSelectedException("The ECS target's cluster " + selection.cluster() + " is in account "
                         + other + "," + otherAccountFix(account, List.of(other), ""));
             }
@@ -218,7 +220,8 @@ final class ServiceSelector {
             if (fleet.isPresent()) {
                 elsewhere
                         .values()
-                        .forEach(arns -> arns.forEach(arn -> otherMembers.add(inFleet("service", arn, fleet.get()))));
+                        .forEach(arns ->
+                                arns.forEach(arn -> otherMembers.add(fleet.get().requireCovers(SERVICE, arn))));
                 return;
             }
             if (elsewhere.isEmpty()) {
@@ -235,25 +238,6 @@ final class ServiceSelector {
             // Only such ARNs: nothing of the selection can be in this account, which a fleet plans as nothing to do.
             throw count == selection.services().size() ? new NothingSelectedException(why) : new PlanningException(why);
         });
-    }
-
-    /**
-     * @param what "cluster" or "service", for the message
-     * @param arn a cluster or service ARN of another account or region than this fleet member's
-     * @param fleet the fleet
-     * @return the ARN, which the fleet's member for its account-region plans
-     * @throws ConfigurationException when no member of the fleet can plan it
-     */
-    private static String inFleet(String what, String arn, FleetScope fleet) {
-        String account = arnField(arn, ACCOUNT).orElseThrow();
-        String region = arnField(arn, REGION).orElseThrow();
-        if (fleet.covers(account, Region.of(region))) {
-            return arn;
-        }
-        throw new ConfigurationException("The ECS target's " + what + " " + arn + " is in account " + account
-                + ", region " + region + ", which the fleet does not cover (" + fleet + "): add the account and region"
-                + " to the FleetInstaller (.accounts(...), .regions(...)), or drop the ARN from the target."
-                + " Nothing was changed.");
     }
 
     /**

@@ -25,7 +25,6 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.lambda.LambdaClient;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 import software.amazon.awssdk.services.lambda.model.EnvironmentError;
@@ -226,7 +225,7 @@ public final class FunctionPlanner {
         for (String n : selection.explicit()) {
             if (n.startsWith("arn:") && !Arns.region(n).equals(region)) {
                 if (fleet.isPresent()) {
-                    otherMembers.add(inFleet(n, fleet.get()));
+                    otherMembers.add(fleet.get().requireCovers("Function", n));
                 } else {
                     throw new ConfigurationException("Function " + n + " is in region " + Arns.region(n)
                             + " but the installer is for " + region + ": use one installer per region.");
@@ -249,27 +248,12 @@ public final class FunctionPlanner {
     }
 
     /**
-     * @param arn a function ARN of another account or region than this fleet member's
-     * @param fleet the fleet
-     * @return the ARN, which the fleet's member for its account-region plans
-     * @throws ConfigurationException when no member of the fleet can plan it
-     */
-    private String inFleet(String arn, FleetScope fleet) {
-        if (fleet.covers(Arns.account(arn), Region.of(Arns.region(arn)))) {
-            return arn;
-        }
-        throw new ConfigurationException("Function " + arn + " is in account " + Arns.account(arn) + ", region "
-                + Arns.region(arn) + ", which the fleet does not cover (" + fleet + "): add the account and region"
-                + " to the FleetInstaller (.accounts(...), .regions(...)), or drop the ARN from .functions(...)."
-                + " Nothing was changed.");
-    }
-
-    /**
      * Refuses a function ARN of another account than the credentials', before any Lambda call: AWS lets no other
      * account update a function's configuration (a function policy may share reads, never that), so planning would
      * end in an access error naming neither the cause nor the fix. The layers are not checked: CloudAEye publishes
      * them from its own account, and a layer's policy shares it. Asks for the account only when an ARN is given. In a
-     * fleet, an ARN of another account the fleet covers is left to that account's member ({@link #inFleet}).
+     * fleet, an ARN of another account the fleet covers is left to that account's member
+     * ({@link FleetScope#requireCovers}).
      *
      * @param fleet the fleet this installer is a member of, if any
      * @param otherMembers collects the ARNs another member of the fleet plans
@@ -291,7 +275,8 @@ public final class FunctionPlanner {
             if (fleet.isPresent()) {
                 elsewhere
                         .values()
-                        .forEach(functions -> functions.forEach(arn -> otherMembers.add(inFleet(arn, fleet.get()))));
+                        .forEach(functions -> functions.forEach(
+                                arn -> otherMembers.add(fleet.get().requireCovers("Function", arn))));
                 return;
             }
             if (elsewhere.isEmpty()) {
