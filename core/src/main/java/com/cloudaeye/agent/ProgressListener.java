@@ -3,6 +3,11 @@ package com.cloudaeye.agent;
 /**
  * Hears about an apply as it runs. Every method has an empty default; implementations must be thread-safe and
  * quick (they are called from the installer's worker threads). Quiet by default: see {@link #console()}.
+ *
+ * <p>An apply refused before it starts calls none of these methods: a plan for another region or account
+ * ({@link ConfigurationException}), or one that a target's check refuses before any change (an {@link ApplyException}
+ * whose result counts every change as not attempted), throws from {@code apply} instead. Once {@link #started} is
+ * called, the apply has begun.
  */
 public interface ProgressListener {
     /** A listener that ignores everything. */
