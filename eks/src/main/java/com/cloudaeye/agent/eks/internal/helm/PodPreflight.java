@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,11 +55,40 @@ final class PodPreflight {
         String daemonSet = AgentChart.fullName(release);
         String yaml = desired.get("DaemonSet/" + daemonSet)
                 .orElseThrow(() -> new IllegalStateException("the agent chart rendered no DaemonSet " + daemonSet));
-        KubeApi.DryRun answer = api.dryRunCreate(
-                "api/v1/namespaces/" + namespace + "/pods",
-                pod(yaml, namespace, daemonSet),
-                "dry-run the create of a pod of DaemonSet " + namespace + "/" + daemonSet);
+        ObjectNode pod = pod(yaml, namespace, daemonSet);
+        KubeApi.DryRun answer = dryRun(api, namespace, daemonSet, pod);
+        if (missingServiceAccount(answer)) {
+            // Admission looks up the pod's ServiceAccount first, and the chart's comes with the release (a first
+            // install, or a renamed one): the namespace's default account stands in for it, so that the steps that
+            // matter here (PodSecurity, quota, policies, webhooks) still answer.
+            ((ObjectNode) pod.path("spec")).remove(List.of("serviceAccountName", "serviceAccount"));
+            answer = dryRun(api, namespace, daemonSet, pod);
+            if (missingServiceAccount(answer)) {
+                LOG.debug(
+                        "No ServiceAccount in namespace {} to dry-run an agent pod with: {}",
+                        namespace,
+                        answer.message());
+                return new Result(
+                        Optional.empty(),
+                        Optional.of("Release " + namespace + "/" + release + ": whether the API server admits the"
+                                + " agent's pods could not be checked before installing: namespace " + namespace
+                                + " has neither the chart's ServiceAccount nor a default one yet to dry-run a pod"
+                                + " with, so only the namespace's PodSecurity label was checked."));
+            }
+        }
         return classify(answer, namespace, release, token);
+    }
+
+    private static KubeApi.DryRun dryRun(KubeApi api, String namespace, String daemonSet, ObjectNode pod) {
+        return api.dryRunCreate(
+                "api/v1/namespaces/" + namespace + "/pods",
+                pod,
+                "dry-run the create of a pod of DaemonSet " + namespace + "/" + daemonSet);
+    }
+
+    /** The ServiceAccount admission's refusal of a pod whose account does not exist (yet). */
+    static boolean missingServiceAccount(KubeApi.DryRun answer) {
+        return answer.code() == 403 && answer.message().contains("error looking up service account");
     }
 
     /**

@@ -96,6 +96,20 @@ class PodPreflightTest {
     }
 
     @Test
+    void aMissingServiceAccount_isToldApartFromOtherRefusals() {
+        assertThat(PodPreflight.missingServiceAccount(new KubeApi.DryRun(
+                        403,
+                        "pods \"x\" is forbidden: error looking up service account agents/agent-cloudaeye-agent:"
+                                + " serviceaccount \"agent-cloudaeye-agent\" not found")))
+                .isTrue();
+        assertThat(PodPreflight.missingServiceAccount(
+                        new KubeApi.DryRun(403, "pods \"x\" is forbidden: exceeded quota")))
+                .isFalse();
+        assertThat(PodPreflight.missingServiceAccount(new KubeApi.DryRun(201, "")))
+                .isFalse();
+    }
+
+    @Test
     void serverFailure_failsThePlan_quotingTheServer() {
         assertThatThrownBy(() -> classify(500, "Internal error occurred: failed calling webhook \"w.example.com\""))
                 .isInstanceOf(PlanningException.class)
