@@ -18,6 +18,11 @@ import java.util.stream.Collectors;
  *       explained by its {@code FailedCreate} events (a PodSecurity refusal), and the wait ends at once; without it
  *       the wait runs to its timeout. Only a blocked rollout reads them, so {@code InstallerRbacIT} proves this rule
  *       with a namespace whose PodSecurity refuses the agent rather than by removing it;
+ *   <li>create on pods in the release namespace, used only for dry runs ({@code dryRun=All}, nothing stored): the plan
+ *       and the apply ask the API server whether its admission (PodSecurity, also cluster-wide; ResourceQuota;
+ *       ValidatingAdmissionPolicy; webhooks) admits an agent pod before Helm changes anything ({@link PodPreflight}).
+ *       Without it the pre-flight falls back to the namespace's PodSecurity label and the plan notes that, so {@code
+ *       InstallerRbacIT} proves this rule by what the plan says with and without it rather than by a failing step;
  *   <li>the namespace is created by the install ({@code create} cannot be limited to one name);
  *   <li>the chart's ClusterRole and ClusterRoleBinding (create, and get, patch, delete of the release's own);
  *   <li>read on pods, namespaces and nodes everywhere: Kubernetes lets a caller grant (through the chart's
@@ -41,7 +46,11 @@ public final class InstallerRbac {
                 new Rule("", "configmaps", List.of("get", "create", "patch", "delete"), List.of()),
                 new Rule("", "serviceaccounts", List.of("get", "create", "patch", "delete"), List.of()),
                 new Rule("apps", "daemonsets", List.of("get", "create", "patch", "delete"), List.of()),
-                new Rule("", "events", List.of("list"), List.of()));
+                new Rule("", "events", List.of("list"), List.of()),
+                // Only for the pre-flight's server-side dry run (dryRun=All) of one agent pod, which stores nothing:
+                // RBAC cannot limit a right to dry runs. Without it the plan checks only the PodSecurity label, and
+                // notes that a quota, policy or webhook refusing the pods would show only during the rollout.
+                new Rule("", "pods", List.of("create"), List.of()));
     }
 
     /**

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * The Kubernetes calls this library makes itself: it reads Helm's release storage (the {@code sh.helm.release.v1.*}
  * Secrets of a release) to compare the installed manifests with the ones a plan renders, and the agent DaemonSet's
  * rollout; it creates and deletes the release's namespace, annotated, so that uninstall deletes only a namespace the
- * install created. Everything else goes through Helm.
+ * install created; and it dry-runs the create of an agent pod ({@link #dryRunCreate}) to ask admission before Helm
+ * changes anything. Everything else goes through Helm.
  */
 final class KubeApi {
     private static final Logger LOG = LoggerFactory.getLogger(KubeApi.class);
@@ -322,6 +323,70 @@ final class KubeApi {
      */
     private Optional<Optional<JsonNode>> call(
             String method, URI uri, @Nullable String body, String what, boolean refusalIsEmpty) {
+        HttpResponse<String> response = send(method, uri, body, what);
+        int code = response.statusCode();
+        if (code == 404 || code == 409) {
+            return Optional.of(Optional.empty());
+        }
+        if ((code == 401 || code == 403) && refusalIsEmpty) {
+            return Optional.empty();
+        }
+        if (code == 401 || code == 403) {
+            throw new PlanningException("The Kubernetes API server " + server + " refused to " + what + " (HTTP " + code
+                    + "): " + accessFix + ".");
+        }
+        if (code / 100 != 2) {
+            throw new PlanningException(
+                    "The Kubernetes API server " + server + " answered HTTP " + code + " when asked to " + what + ".");
+        }
+        try {
+            return Optional.of(Optional.of(Json.parse(response.body())));
+        } catch (IOException e) {
+            throw new PlanningException(
+                    "The Kubernetes API server " + server + " sent no JSON when asked to " + what, e);
+        }
+    }
+
+    /**
+     * The API server's answer to a server-side dry run ({@code dryRun=All}) of a create: the object goes through
+     * authorization, defaulting, validation and every admission step (PodSecurity, ResourceQuota,
+     * ValidatingAdmissionPolicy, webhooks) as a real create would, and nothing is stored.
+     *
+     * @param code the HTTP status (2xx when the create would be admitted)
+     * @param message the {@code Status} message of a refusal (e.g. {@code pods "x" is forbidden: exceeded quota: ...}),
+     *     "" when admitted or when the server sent none
+     */
+    record DryRun(int code, String message) {
+        /** @return true when the create would be admitted */
+        boolean admitted() {
+            return code / 100 == 2;
+        }
+    }
+
+    /**
+     * Dry-runs the create of an object on the server ({@code ?dryRun=All}): nothing is stored.
+     *
+     * @param path the collection's API path relative to the server, e.g. {@code api/v1/namespaces/ns/pods}
+     * @param body the object
+     * @param what what the create is for, for messages
+     * @return the server's answer, refusals included
+     * @throws PlanningException when the server cannot be reached
+     */
+    DryRun dryRunCreate(String path, JsonNode body, String what) {
+        HttpResponse<String> response = send("POST", server.resolve(path + "?dryRun=All"), body.toString(), what);
+        String message = "";
+        if (response.statusCode() / 100 != 2) {
+            try {
+                message = Json.parse(response.body()).path("message").asText("");
+            } catch (IOException e) {
+                message = ""; // not a Status: the code says what there is to say
+            }
+        }
+        return new DryRun(response.statusCode(), message);
+    }
+
+    /** Sends one request; throws when the server cannot be reached. */
+    private HttpResponse<String> send(String method, URI uri, @Nullable String body, String what) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                 .timeout(TIMEOUT)
                 .header("Accept", "application/json")
@@ -346,27 +411,7 @@ final class KubeApi {
             Thread.currentThread().interrupt();
             throw new PlanningException("Interrupted while trying to " + what, e);
         }
-        int code = response.statusCode();
-        if (code == 404 || code == 409) {
-            return Optional.of(Optional.empty());
-        }
-        if ((code == 401 || code == 403) && refusalIsEmpty) {
-            return Optional.empty();
-        }
-        if (code == 401 || code == 403) {
-            throw new PlanningException("The Kubernetes API server " + server + " refused to " + what + " (HTTP " + code
-                    + "): " + accessFix + ".");
-        }
-        if (code / 100 != 2) {
-            throw new PlanningException(
-                    "The Kubernetes API server " + server + " answered HTTP " + code + " when asked to " + what + ".");
-        }
-        try {
-            return Optional.of(Optional.of(Json.parse(response.body())));
-        } catch (IOException e) {
-            throw new PlanningException(
-                    "The Kubernetes API server " + server + " sent no JSON when asked to " + what, e);
-        }
+        return response;
     }
 
     /** The inverse of {@link #decode}: base64(gzip(JSON)), as Helm writes it, for the Secret's data. */

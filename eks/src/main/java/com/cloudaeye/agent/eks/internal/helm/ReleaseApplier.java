@@ -103,6 +103,25 @@ final class ReleaseApplier {
                             + ": plan again.");
             return;
         }
+        if (change.action() != ChangeAction.DELETE && !interrupted) {
+            // The plan's pre-flight, asked again: a quota, policy or label may have come since planning. Nothing is
+            // sent before it, so its refusal (or a failure to ask) is a change that did not land.
+            Optional<String> refused;
+            try {
+                refused = admissionRefusal(change, context, state, connection);
+            } catch (RuntimeException e) {
+                context.failed(
+                        change,
+                        "Release " + state.label() + " was not changed: the API server could not be asked whether it"
+                                + " admits the agent's pods (" + e.getMessage() + ")",
+                        e);
+                return;
+            }
+            if (refused.isPresent()) {
+                context.failed(change, "Release " + state.label() + " was not changed: " + refused.get(), null);
+                return;
+            }
+        }
         context.starting(change);
         int before = interrupted ? 0 : current;
         try {
@@ -557,6 +576,32 @@ final class ReleaseApplier {
         return release.manifest()
                 .map(manifest -> desired.changesFrom(Manifests.parse(manifest)).isEmpty())
                 .orElse(false);
+    }
+
+    /**
+     * The pre-flight of {@link ReleasePlanner}, asked again before Helm runs: a dry-run create of one agent pod in the
+     * release namespace ({@link PodPreflight}). Not asked when the namespace is missing (the install creates it) or
+     * terminating, when the API is not reachable through the connection, or when the caller may not create pods.
+     *
+     * @return why the API server refuses the agent's pods, with the fix; empty when it admits them (or was not asked)
+     */
+    private static Optional<String> admissionRefusal(
+            Change change, TargetContext context, ReleaseState state, ClusterConnection connection) {
+        Optional<KubeApi> api = connection.api();
+        if (api.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<JsonNode> namespace = api.get().namespace(state.namespace());
+        if (namespace.isEmpty() || namespace.get().path("metadata").has("deletionTimestamp")) {
+            return Optional.empty();
+        }
+        return PodPreflight.check(
+                        api.get(),
+                        state.namespace(),
+                        state.release(),
+                        desiredManifests(change, context),
+                        context.agent().apiToken())
+                .refusal();
     }
 
     /** The manifests the change renders (the chart with its values and the agent token). */

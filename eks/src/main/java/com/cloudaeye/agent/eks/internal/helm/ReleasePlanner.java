@@ -30,6 +30,12 @@ import software.amazon.awssdk.services.eks.model.ListFargateProfilesResponse;
  * plans its uninstall. Reaches the cluster with an EKS token made from the caller's AWS credentials, or through the
  * caller's kubeconfig. Each change carries in its {@link ReleaseState} everything {@link HelmReleaseComponent} needs
  * to apply and roll it back, the options included.
+ *
+ * <p>An install or upgrade where the agent cannot run is skipped with the reason and the fix: a cluster of Fargate
+ * nodes only, a namespace being deleted or labelled with a PodSecurity level that rejects hostPath volumes, and, when
+ * the namespace exists, whatever the API server's admission refuses in a server-side dry run of one agent pod ({@link
+ * PodPreflight}: a cluster-wide PodSecurity default, a ResourceQuota, a ValidatingAdmissionPolicy, a webhook). A caller
+ * who may not create pods gets a note that the dry run could not run instead.
  */
 public final class ReleasePlanner implements ComponentPlanner {
     private static final Logger LOG = LoggerFactory.getLogger(ReleasePlanner.class);
@@ -52,7 +58,7 @@ public final class ReleasePlanner implements ComponentPlanner {
     public TargetPlan plan(Cluster cluster, TargetContext context) {
         String resourceId = HelmReleaseComponent.resourceId(cluster.arn(), options.namespace(), options.releaseName());
         List<Permission> reads = List.of(Permission.of("eks:ListFargateProfiles", cluster.arn()));
-        List<String> notes = kubernetesPermissionNotes(cluster.name());
+        List<String> notes = new ArrayList<>(kubernetesPermissionNotes(cluster.name()));
         if (cluster.status() != ClusterStatus.ACTIVE) {
             return new TargetPlan(
                     List.of(base(resourceId, ChangeAction.SKIP)
@@ -108,9 +114,11 @@ public final class ReleasePlanner implements ComponentPlanner {
         } else {
             // Read once: both the refusal and a first install's word on the namespace need it.
             Optional<JsonNode> namespace = readNamespace(connection);
-            // An install or upgrade where the agent cannot run would wait out its timeout for pods that never come.
-            Optional<String> cannotRun =
-                    namespaceRefusal(namespace).or(() -> fargateOnly(cluster, profiles, connection));
+            // An install or upgrade where the agent cannot run would wait out its timeout for pods that never come,
+            // and an upgrade's rolling update would take the running agent off the nodes it reaches first.
+            Optional<String> cannotRun = namespaceRefusal(namespace)
+                    .or(() -> fargateOnly(cluster, profiles, connection))
+                    .or(() -> admissionRefusal(connection, namespace, desired, context, notes));
             if (cannotRun.isPresent()) {
                 change.action(ChangeAction.SKIP).reason(cannotRun.get());
             } else if (installed.isEmpty()) {
@@ -246,6 +254,39 @@ public final class ReleasePlanner implements ComponentPlanner {
                 + " would get no pod: label the namespace " + POD_SECURITY_ENFORCE + "=privileged (kubectl label"
                 + " --overwrite namespace " + options.namespace() + " " + POD_SECURITY_ENFORCE + "=privileged), or"
                 + " install into another namespace with AgentDaemonSet.namespace(...).");
+    }
+
+    /**
+     * @return why the API server refuses the agent's pods in the existing release namespace, as a server-side dry run
+     *     of one pod finds it ({@link PodPreflight}: PodSecurity, also cluster-wide; ResourceQuota;
+     *     ValidatingAdmissionPolicy; webhooks); empty when it admits them, or the dry run cannot run (the namespace is
+     *     missing or terminating, the API is not reachable through the connection, or the caller may not create pods:
+     *     then a note says so)
+     * @param namespace the namespace as the plan read it (empty when missing or not readable)
+     * @param notes the plan's notes, to which a pre-flight that could not run adds why
+     */
+    private Optional<String> admissionRefusal(
+            ClusterConnection connection,
+            Optional<JsonNode> namespace,
+            Manifests desired,
+            TargetContext context,
+            List<String> notes) {
+        // A missing namespace is created by the install, with nothing in it yet, and a dry run in it would only answer
+        // 404: the label check stands alone there, and a refusal (a cluster-wide policy) ends a first install's wait
+        // through RolloutWatch. A terminating one is an earlier install's, whose deletion the apply waits out.
+        if (connection.api().isEmpty()
+                || namespace.isEmpty()
+                || namespace.get().path("metadata").has("deletionTimestamp")) {
+            return Optional.empty();
+        }
+        PodPreflight.Result result = PodPreflight.check(
+                connection.api().get(),
+                options.namespace(),
+                options.releaseName(),
+                desired,
+                context.agent().apiToken());
+        result.note().ifPresent(notes::add);
+        return result.refusal();
     }
 
     private Optional<JsonNode> readNamespace(ClusterConnection connection) {

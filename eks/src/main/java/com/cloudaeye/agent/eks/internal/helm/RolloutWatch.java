@@ -26,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * first install (whose atomic failure uninstalls everything anyway) the watch deletes the refused DaemonSet. During an
  * upgrade it does not: Helm's atomic rollback would recreate the DaemonSet of the revision before and wait for it, and
  * deleting that would take down the pods still running; the refusal is then quoted when Helm gives up.
+ *
+ * <p>Such an upgrade seldom gets here: before Helm runs, the plan and the apply dry-run one agent pod in the existing
+ * release namespace ({@link PodPreflight}), and a refusal ends them with nothing changed. The watch remains the check
+ * for what that pre-flight cannot see: a namespace the install creates (a cluster-wide refusal), a caller who may not
+ * create pods (no dry run), and a refusal that came between the pre-flight and the rollout.
  */
 final class RolloutWatch implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RolloutWatch.class);

@@ -208,14 +208,14 @@ class HelmReleaseStepsIT {
 
     @Test
     void
-            apply_whenTheNamespaceBecameRestrictedAfterPlanning_failsAtOnceQuotingThePodSecurityRefusal_andLeavesNoRelease() {
+            apply_whenTheNamespaceBecameRestrictedAfterPlanning_failsBeforeHelmQuotingThePodSecurityRefusal_andLeavesNoRelease() {
         try (KubernetesClient admin = KubeCluster.admin()) {
             admin.namespaces()
                     .resource(KubeObjects.namespace(NAMESPACE, Map.of()))
                     .create();
         }
-        // A timeout the failure must come well before: without the DaemonSet's FailedCreate events the apply would
-        // wait all of it for pods that PodSecurity refuses, and end with only "0 updated, 0 ready".
+        // A timeout the failure must come well before: the apply's pre-flight (a dry-run pod) asks admission again
+        // before Helm runs. (Without a pre-flight, the DaemonSet's FailedCreate events end the wait: InstallerRbacIT.)
         Duration timeout = Duration.ofMinutes(5);
         try (AgentInstaller installer = installer(
                 AgentDaemonSet.builder().from(DEFAULTS).timeout(timeout).build())) {
@@ -239,12 +239,11 @@ class HelmReleaseStepsIT {
             assertThat(result.results().get(0).message())
                     .hasValueSatisfying(m -> assertThat(m)
                             .contains(
-                                    "DaemonSet " + NAMESPACE + "/cloudaeye-agent got no pod",
-                                    "FailedCreate",
+                                    "was not changed",
+                                    "refuses the agent's pods in namespace " + NAMESPACE,
                                     "violates PodSecurity \"restricted:latest\"",
-                                    "Namespace " + NAMESPACE + " has pod-security.kubernetes.io/enforce=restricted",
-                                    "pod-security.kubernetes.io/enforce=privileged",
-                                    "instead of after its 300 s timeout")
+                                    "kubectl label --overwrite namespace " + NAMESPACE
+                                            + " pod-security.kubernetes.io/enforce=privileged")
                             .doesNotContain(TOKEN));
             System.out.printf(
                     "The refused install failed after %d s (timeout %d s): %s%n",
@@ -252,7 +251,7 @@ class HelmReleaseStepsIT {
                     timeout.toSeconds(),
                     result.results().get(0).message().orElse(""));
             assertThat(took).as("the failure came before the timeout").isLessThan(timeout.dividedBy(3));
-            // Helm's atomic install removed the release: nothing was left to roll back.
+            // Helm never ran: no release, nothing to roll back.
             assertThat(helmList()).isEmpty();
             try (KubernetesClient admin = KubeCluster.admin()) {
                 assertThat(admin.apps()

@@ -64,8 +64,9 @@ class InstallerRbacIT {
             if (rule.getResources().contains("events")) {
                 continue; // read only when a rollout gets no pod: see refusedPods_asAUserWith...
             }
-            if (rule.getResources().stream()
-                            .anyMatch(r -> List.of("pods", "nodes").contains(r))
+            if ((rule.getResources().stream()
+                                    .anyMatch(r -> List.of("pods", "nodes").contains(r))
+                            && !rule.getVerbs().contains("create"))
                     || (rule.getResources().contains("namespaces")
                             && rule.getVerbs().contains("watch"))) {
                 continue; // held only so that the chart's ClusterRole may grant them (removing it fails, below)
@@ -85,19 +86,75 @@ class InstallerRbacIT {
         cleanUp(name, rbac);
     }
 
-    /** Every rule but the one on events, whose removal only makes a refused rollout's failure slower: see below. */
+    /**
+     * Every rule but the one on events, whose removal only makes a refused rollout's failure slower, and the one
+     * creating pods (dry runs only), whose removal only makes the plan fall back to the label check: see below.
+     */
     static Stream<Integer> ruleIndexes() {
         String name = "rbac-x";
         List<PolicyRule> rules = rules(parse(emitted(name)));
         return IntStream.range(0, rules.size())
-                .filter(i -> !rules.get(i).getResources().contains("events"))
+                .filter(i -> !rules.get(i).getResources().contains("events") && !createsPods(rules.get(i)))
                 .boxed();
     }
 
+    private static boolean createsPods(PolicyRule rule) {
+        return rule.getResources().contains("pods") && rule.getVerbs().contains("create");
+    }
+
     @Test
-    void refusedPods_asAUserWithExactlyTheEmittedRules_failAtOnceWithTheReason_andWithoutEventsAfterTheTimeout() {
+    void plan_asAUserWithoutCreateOnPods_notesThatThePreflightCouldNotRun_andStillInstallsAndUpgrades() {
+        String name = "rbac-nopods";
+        List<PolicyRule> all = rules(parse(emitted(name)));
+        List<HasMetadata> rbac = grant(name, emitted(name), Optional.of(indexOf(all, InstallerRbacIT::createsPods)));
+        long mark = KubeCluster.auditMark();
+        AgentDaemonSet install = AgentDaemonSet.builder()
+                .namespace(name)
+                .releaseName(name)
+                .timeout(Duration.ofSeconds(30))
+                .build();
+        try (AgentInstaller installer = installer(name, install)) {
+            Plan plan = installer.plan();
+            assertThat(plan.changes())
+                    .as(plan.toString())
+                    .singleElement()
+                    .satisfies(c -> assertThat(c.action()).isEqualTo(com.cloudaeye.agent.ChangeAction.CREATE));
+            assertThat(plan.notes())
+                    .anySatisfy(n -> assertThat(n)
+                            .contains(
+                                    "could not be checked",
+                                    "may not create pods in namespace " + name,
+                                    "only the namespace's PodSecurity label was checked")
+                            .doesNotContain(TOKEN));
+            ApplyResult result = installer.apply(plan);
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+        }
+        // The pre-flight was asked, and refused by RBAC.
+        assertThat(KubeCluster.audited("eks:" + accessKey(name), mark)).anySatisfy(r -> {
+            assertThat(r.path("verb").asText()).isEqualTo("create");
+            assertThat(r.path("objectRef").path("resource").asText()).isEqualTo("pods");
+            assertThat(r.path("responseStatus").path("code").asInt()).isEqualTo(403);
+        });
+        cleanUp(name, rbac);
+    }
+
+    private static int indexOf(List<PolicyRule> rules, java.util.function.Predicate<PolicyRule> which) {
+        return IntStream.range(0, rules.size())
+                .filter(i -> which.test(rules.get(i)))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    /**
+     * The rollout's own check, for what the pre-flight cannot see: here the user may not create pods, so the apply's
+     * dry run does not run and the refused rollout is what tells (as for a namespace the install creates).
+     */
+    @Test
+    void
+            refusedPods_asAUserWithTheEmittedRulesButCreatingPods_failAtOnceWithTheReason_andWithoutEventsAfterTheTimeout() {
         String name = "rbac-ev";
-        List<HasMetadata> rbac = grant(name, emitted(name), Optional.empty());
+        List<HasMetadata> rbac =
+                grant(name, emitted(name), List.of(indexOf(rules(parse(emitted(name))), InstallerRbacIT::createsPods)));
         long mark = KubeCluster.auditMark();
 
         String failure = applyIntoNamespaceRestrictedAfterPlanning(name);
@@ -113,11 +170,9 @@ class InstallerRbacIT {
 
         String without = "rbac-noev";
         List<PolicyRule> all = rules(parse(emitted(without)));
-        int events = IntStream.range(0, all.size())
-                .filter(i -> all.get(i).getResources().contains("events"))
-                .findFirst()
-                .orElseThrow();
-        List<HasMetadata> fewer = grant(without, emitted(without), Optional.of(events));
+        int events = indexOf(all, r -> r.getResources().contains("events"));
+        List<HasMetadata> fewer =
+                grant(without, emitted(without), List.of(events, indexOf(all, InstallerRbacIT::createsPods)));
 
         // Without it, the wait runs to its timeout as before, and says what would have told why.
         assertThat(applyIntoNamespaceRestrictedAfterPlanning(without))
@@ -173,10 +228,15 @@ class InstallerRbacIT {
      * instead of the group: the test's EKS identities are in no group.
      */
     private static List<HasMetadata> grant(String name, String yaml, Optional<Integer> removed) {
+        return grant(name, yaml, removed.map(List::of).orElse(List.of()));
+    }
+
+    /** As above, with any number of rules removed (by index). */
+    private static List<HasMetadata> grant(String name, String yaml, List<Integer> removed) {
         List<HasMetadata> objects = parse(yaml.replace(
                 "kind: Group\n  name: \"" + GROUP + "\"", "kind: User\n  name: \"eks:" + accessKey(name) + "\""));
-        removed.ifPresent(i -> {
-            List<PolicyRule> all = rules(objects);
+        List<PolicyRule> all = rules(objects);
+        removed.forEach(i -> {
             PolicyRule rule = all.get(i);
             objects.forEach(o -> {
                 if (o instanceof Role role) {

@@ -225,6 +225,12 @@ final class KubernetesApiServer implements AutoCloseable {
                                     + "\"reason\":\"NotFound\",\"code\":404}");
                 }
             }
+            if ("POST".equals(request.getMethod()) && path.contains("dryRun=All")) {
+                // A real server admits and stores nothing; the CRUD mock would store the object.
+                return json(
+                        201,
+                        request.getBody() == null ? "{}" : request.getBody().readUtf8());
+            }
             RecordedRequest forwarded = request;
             if (request.getBody() != null
                     && String.valueOf(request.getHeader("Content-Type")).contains("protobuf")) {

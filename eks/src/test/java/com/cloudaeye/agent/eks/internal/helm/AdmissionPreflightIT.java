@@ -1,0 +1,321 @@
+package com.cloudaeye.agent.eks.internal.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.cloudaeye.agent.AgentInstaller;
+import com.cloudaeye.agent.ApplyResult;
+import com.cloudaeye.agent.Change;
+import com.cloudaeye.agent.ChangeAction;
+import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.ResourceResult;
+import com.cloudaeye.agent.eks.AgentDaemonSet;
+import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
+import com.cloudaeye.agent.eks.testing.KubeCluster;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceQuotaBuilder;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pre-flight of the plan and of the apply ({@link PodPreflight}) on the real API server: an upgrade into a
+ * namespace whose admission refuses the agent's pods for a reason no namespace label shows (a ResourceQuota, a
+ * ValidatingAdmissionPolicy) is refused within seconds, quoting the server, and the running DaemonSet keeps its
+ * generation and its pods. Without the pre-flight the upgrade waited out Helm's timeout twice (upgrade, then the
+ * atomic rollback) and the rolling update took the agent off a node. Each test has its own release and namespace, and
+ * removes them and any cluster-scoped policy it made.
+ */
+class AdmissionPreflightIT {
+    private static final String TOKEN = "tok-preflight-2b7d";
+    /** The plan and the apply must end well before Helm's timeout, which a refused rollout would wait out. */
+    private static final Duration TIMEOUT = Duration.ofMinutes(2);
+
+    @RegisterExtension
+    static final EksOnKubeCluster CLUSTER =
+            EksOnKubeCluster.clusterAdmin("AKIDPREFLIGHTIT").releasePerTest("pf");
+
+    @TempDir
+    Path journals;
+
+    private String name;
+
+    @BeforeEach
+    void name() {
+        name = CLUSTER.name();
+    }
+
+    @Test
+    void upgrade_intoANamespaceWhoseQuotaAllowsNoPod_isSkippedAtOnceQuotingTheQuota_andTheDaemonSetIsUntouched() {
+        install();
+        Running before = running();
+        noPodsQuota();
+
+        long started = System.nanoTime();
+        try (AgentInstaller installer = installer(upgrade())) {
+            Plan plan = installer.plan();
+            Change change = only(plan);
+            assertThat(change.action()).as(plan.toString()).isEqualTo(ChangeAction.SKIP);
+            assertThat(change.reason())
+                    .hasValueSatisfying(r -> assertThat(r)
+                            .contains(
+                                    "refuses the agent's pods in namespace " + name,
+                                    "release " + name + "/" + name,
+                                    "exceeded quota: no-pods",
+                                    "kubectl get resourcequota -n " + name,
+                                    "Nothing was changed")
+                            .doesNotContain(TOKEN));
+            ApplyResult applied = installer.apply(plan);
+            assertThat(applied.results())
+                    .as(applied.toString())
+                    .allSatisfy(r -> assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.SKIPPED));
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(took).as("refused before any wait").isLessThan(TIMEOUT.dividedBy(4));
+        assertThat(running()).isEqualTo(before);
+        assertThat(CLUSTER.helmList())
+                .singleElement()
+                .satisfies(r -> assertThat(r.getRevision()).isEqualTo("1"));
+    }
+
+    @Test
+    void apply_ofAnUpgradePlannedBeforeTheQuotaCame_failsAtOnceBeforeHelm_andTheDaemonSetIsUntouched() {
+        install();
+        Running before = running();
+        try (AgentInstaller installer = installer(upgrade())) {
+            Plan plan = installer.plan();
+            assertThat(only(plan).action()).as(plan.toString()).isEqualTo(ChangeAction.UPDATE);
+            noPodsQuota();
+
+            long started = System.nanoTime();
+            ApplyResult applied = installer.apply(plan);
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+            assertThat(applied.results())
+                    .as(applied.toString())
+                    .singleElement()
+                    .satisfies(r -> assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.FAILED));
+            assertThat(applied.results().get(0).message())
+                    .hasValueSatisfying(m -> assertThat(m)
+                            .contains("was not changed", "exceeded quota: no-pods", "kubectl get resourcequota")
+                            .doesNotContain(TOKEN));
+            assertThat(took).as("refused before Helm's wait").isLessThan(TIMEOUT.dividedBy(4));
+        }
+        assertThat(running()).isEqualTo(before);
+        assertThat(CLUSTER.helmList())
+                .singleElement()
+                .satisfies(r -> assertThat(r.getRevision()).isEqualTo("1"));
+    }
+
+    @Test
+    void upgrade_intoANamespaceWhereAnAdmissionPolicyDeniesHostPath_isSkippedQuotingThePolicysMessage() {
+        install();
+        Running before = running();
+        String policy = name + "-no-hostpath";
+        List<HasMetadata> objects = load("""
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicy
+                metadata:
+                  name: %1$s
+                spec:
+                  failurePolicy: Fail
+                  matchConstraints:
+                    resourceRules:
+                    - apiGroups: [""]
+                      apiVersions: ["v1"]
+                      operations: ["CREATE"]
+                      resources: ["pods"]
+                  validations:
+                  - expression: "!has(object.spec.volumes) || object.spec.volumes.all(v, !has(v.hostPath))"
+                    message: "hostPath volumes are not allowed in %2$s (platform team policy)"
+                ---
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicyBinding
+                metadata:
+                  name: %1$s
+                spec:
+                  policyName: %1$s
+                  validationActions: [Deny]
+                  matchResources:
+                    namespaceSelector:
+                      matchLabels:
+                        kubernetes.io/metadata.name: %2$s
+                """.formatted(policy, name));
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            admin.resourceList(objects).create();
+        }
+        try {
+            awaitHostPathDenied();
+            try (AgentInstaller installer = installer(upgrade())) {
+                Plan plan = installer.plan();
+                Change change = only(plan);
+                assertThat(change.action()).as(plan.toString()).isEqualTo(ChangeAction.SKIP);
+                assertThat(change.reason())
+                        .hasValueSatisfying(r -> assertThat(r)
+                                .contains(
+                                        "refuses the agent's pods in namespace " + name,
+                                        "ValidatingAdmissionPolicy '" + policy + "'",
+                                        "hostPath volumes are not allowed in " + name + " (platform team policy)",
+                                        "kubectl get validatingadmissionpolicies")
+                                .doesNotContain(TOKEN));
+                assertThat(installer.apply(plan).results())
+                        .allSatisfy(r -> assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.SKIPPED));
+            }
+            assertThat(running()).isEqualTo(before);
+        } finally {
+            try (KubernetesClient admin = KubeCluster.admin()) {
+                admin.resourceList(objects).delete();
+            }
+        }
+    }
+
+    @Test
+    void plan_inANamespaceThatAdmitsTheAgent_dryRunsOnePod_andStoresNone() {
+        install();
+        Running before = running();
+        long mark = KubeCluster.auditMark();
+        try (AgentInstaller installer = installer(upgrade())) {
+            Plan plan = installer.plan();
+            assertThat(only(plan).action()).as(plan.toString()).isEqualTo(ChangeAction.UPDATE);
+            assertThat(plan.notes()).noneSatisfy(n -> assertThat(n).contains("could not be checked"));
+        }
+        assertThat(KubeCluster.audited("eks:" + CLUSTER.accessKey(), mark)).anySatisfy(r -> {
+            assertThat(r.path("verb").asText()).isEqualTo("create");
+            assertThat(r.path("objectRef").path("resource").asText()).isEqualTo("pods");
+            assertThat(r.path("objectRef").path("namespace").asText()).isEqualTo(name);
+            assertThat(r.path("requestURI").asText()).contains("dryRun=All");
+            assertThat(r.path("responseStatus").path("code").asInt()).isEqualTo(201);
+        });
+        assertThat(running()).isEqualTo(before);
+    }
+
+    private void install() {
+        try (AgentInstaller installer = installer(options().build())) {
+            ApplyResult result = installer.apply(installer.plan());
+            assertThat(result.isSuccess()).as(result.toString()).isTrue();
+        }
+    }
+
+    private AgentDaemonSet upgrade() {
+        return options().tag("2.0.0").build();
+    }
+
+    /**
+     * A quota of no pods, with the status its controller would write (this control plane runs no quota controller,
+     * and ResourceQuota admission checks the status).
+     */
+    private void noPodsQuota() {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            admin.resourceQuotas()
+                    .inNamespace(name)
+                    .resource(new ResourceQuotaBuilder()
+                            .withNewMetadata()
+                            .withName("no-pods")
+                            .endMetadata()
+                            .withNewSpec()
+                            .withHard(Map.of("pods", new Quantity("0")))
+                            .endSpec()
+                            .build())
+                    .create();
+            admin.resourceQuotas()
+                    .inNamespace(name)
+                    .withName("no-pods")
+                    .editStatus(q -> new ResourceQuotaBuilder(q)
+                            .withNewStatus()
+                            .withHard(Map.of("pods", new Quantity("0")))
+                            .withUsed(Map.of("pods", new Quantity("3")))
+                            .endStatus()
+                            .build());
+        }
+    }
+
+    /** A policy takes effect once the API server has loaded it: waits until a hostPath pod is denied. */
+    private void awaitHostPathDenied() {
+        Pod probe = new PodBuilder()
+                .withNewMetadata()
+                .withGenerateName("probe-")
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("c")
+                .withImage("busybox")
+                .endContainer()
+                .addNewVolume()
+                .withName("logs")
+                .withNewHostPath()
+                .withPath("/var/log")
+                .endHostPath()
+                .endVolume()
+                .endSpec()
+                .build();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            while (true) {
+                try {
+                    admin.pods().inNamespace(name).resource(probe).dryRun().create();
+                } catch (KubernetesClientException denied) {
+                    assertThat(denied.getMessage()).contains("hostPath volumes are not allowed");
+                    return;
+                }
+                assertThat(System.nanoTime()).as("the policy takes effect").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The DaemonSet's generation and its pods' names: what an upgrade would change. */
+    private record Running(long generation, Set<String> pods) {}
+
+    private Running running() {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            DaemonSet ds = admin.apps()
+                    .daemonSets()
+                    .inNamespace(name)
+                    .withName(name + "-cloudaeye-agent")
+                    .require();
+            Set<String> pods = admin.pods().inNamespace(name).list().getItems().stream()
+                    .map(p -> p.getSpec().getNodeName() + "/" + p.getMetadata().getName() + " "
+                            + p.getSpec().getContainers().get(0).getImage())
+                    .collect(Collectors.toSet());
+            assertThat(pods).hasSize(3);
+            return new Running(ds.getMetadata().getGeneration(), pods);
+        }
+    }
+
+    private static List<HasMetadata> load(String yaml) {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            return admin.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)))
+                    .items();
+        }
+    }
+
+    private static Change only(Plan plan) {
+        assertThat(plan.changes()).as(plan.toString()).hasSize(1);
+        return plan.changes().first();
+    }
+
+    private AgentDaemonSet.Builder options() {
+        return AgentDaemonSet.builder().namespace(name).releaseName(name).timeout(TIMEOUT);
+    }
+
+    private AgentInstaller installer(AgentDaemonSet options) {
+        return CLUSTER.installer(options, TOKEN, journals);
+    }
+}
