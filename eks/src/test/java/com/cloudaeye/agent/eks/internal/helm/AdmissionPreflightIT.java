@@ -66,30 +66,15 @@ class AdmissionPreflightIT {
         noPodsQuota();
 
         long started = System.nanoTime();
-        try (AgentInstaller installer = installer(upgrade())) {
-            Plan plan = installer.plan();
-            Change change = only(plan);
-            assertThat(change.action()).as(plan.toString()).isEqualTo(ChangeAction.SKIP);
-            assertThat(change.reason())
-                    .hasValueSatisfying(r -> assertThat(r)
-                            .contains(
-                                    "refuses the agent's pods in namespace " + name,
-                                    "release " + name + "/" + name,
-                                    "exceeded quota: no-pods",
-                                    "kubectl get resourcequota -n " + name,
-                                    "Nothing was changed")
-                            .doesNotContain(TOKEN));
-            ApplyResult applied = installer.apply(plan);
-            assertThat(applied.results())
-                    .as(applied.toString())
-                    .allSatisfy(r -> assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.SKIPPED));
-        }
+        planAndApplyUpgrade_isSkipped(
+                "refuses the agent's pods in namespace " + name,
+                "release " + name + "/" + name,
+                "exceeded quota: no-pods",
+                "kubectl get resourcequota -n " + name,
+                "Nothing was changed");
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         assertThat(took).as("refused before any wait").isLessThan(TIMEOUT.dividedBy(4));
-        assertThat(running()).isEqualTo(before);
-        assertThat(CLUSTER.helmList())
-                .singleElement()
-                .satisfies(r -> assertThat(r.getRevision()).isEqualTo("1"));
+        assertUntouched(before);
     }
 
     @Test
@@ -115,10 +100,7 @@ class AdmissionPreflightIT {
                             .doesNotContain(TOKEN));
             assertThat(took).as("refused before Helm's wait").isLessThan(TIMEOUT.dividedBy(4));
         }
-        assertThat(running()).isEqualTo(before);
-        assertThat(CLUSTER.helmList())
-                .singleElement()
-                .satisfies(r -> assertThat(r.getRevision()).isEqualTo("1"));
+        assertUntouched(before);
     }
 
     @Test
@@ -160,22 +142,12 @@ class AdmissionPreflightIT {
         }
         try {
             awaitHostPathDenied();
-            try (AgentInstaller installer = installer(upgrade())) {
-                Plan plan = installer.plan();
-                Change change = only(plan);
-                assertThat(change.action()).as(plan.toString()).isEqualTo(ChangeAction.SKIP);
-                assertThat(change.reason())
-                        .hasValueSatisfying(r -> assertThat(r)
-                                .contains(
-                                        "refuses the agent's pods in namespace " + name,
-                                        "ValidatingAdmissionPolicy '" + policy + "'",
-                                        "hostPath volumes are not allowed in " + name + " (platform team policy)",
-                                        "kubectl get validatingadmissionpolicies")
-                                .doesNotContain(TOKEN));
-                assertThat(installer.apply(plan).results())
-                        .allSatisfy(r -> assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.SKIPPED));
-            }
-            assertThat(running()).isEqualTo(before);
+            planAndApplyUpgrade_isSkipped(
+                    "refuses the agent's pods in namespace " + name,
+                    "ValidatingAdmissionPolicy '" + policy + "'",
+                    "hostPath volumes are not allowed in " + name + " (platform team policy)",
+                    "kubectl get validatingadmissionpolicies");
+            assertUntouched(before);
         } finally {
             try (KubernetesClient admin = KubeCluster.admin()) {
                 admin.resourceList(objects).delete();
@@ -200,7 +172,7 @@ class AdmissionPreflightIT {
             assertThat(r.path("requestURI").asText()).contains("dryRun=All");
             assertThat(r.path("responseStatus").path("code").asInt()).isEqualTo(201);
         });
-        assertThat(running()).isEqualTo(before);
+        assertUntouched(before);
     }
 
     private void install() {
@@ -208,6 +180,32 @@ class AdmissionPreflightIT {
             ApplyResult result = installer.apply(installer.plan());
             assertThat(result.isSuccess()).as(result.toString()).isTrue();
         }
+    }
+
+    /**
+     * Plans the upgrade and applies the plan: a SKIP whose reason says every part and no secret, and an apply that
+     * skips it too.
+     */
+    private void planAndApplyUpgrade_isSkipped(String... reason) {
+        try (AgentInstaller installer = installer(upgrade())) {
+            Plan plan = installer.plan();
+            Change change = only(plan);
+            assertThat(change.action()).as(plan.toString()).isEqualTo(ChangeAction.SKIP);
+            assertThat(change.reason())
+                    .hasValueSatisfying(r -> assertThat(r).contains(reason).doesNotContain(TOKEN));
+            ApplyResult applied = installer.apply(plan);
+            assertThat(applied.results())
+                    .as(applied.toString())
+                    .allSatisfy(r -> assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.SKIPPED));
+        }
+    }
+
+    /** The DaemonSet and its pods are as they were, and Helm has still only the install's revision. */
+    private void assertUntouched(Running before) {
+        assertThat(running()).isEqualTo(before);
+        assertThat(CLUSTER.helmList())
+                .singleElement()
+                .satisfies(r -> assertThat(r.getRevision()).isEqualTo("1"));
     }
 
     private AgentDaemonSet upgrade() {

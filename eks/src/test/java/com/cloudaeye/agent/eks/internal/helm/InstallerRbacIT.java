@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -53,7 +54,7 @@ class InstallerRbacIT {
         String name = "rbac-all";
         assertThat(emitted(name))
                 .doesNotContain("\"*\"", "cluster-admin", "\"escalate\"", "\"bind\"", "\"impersonate\"");
-        List<HasMetadata> rbac = grant(name, emitted(name), Optional.empty());
+        List<HasMetadata> rbac = grant(name, emitted(name), List.of());
 
         assertThat(run(name))
                 .as("install, upgrade, uninstall as eks:" + accessKey(name))
@@ -105,15 +106,9 @@ class InstallerRbacIT {
     @Test
     void plan_asAUserWithoutCreateOnPods_notesThatThePreflightCouldNotRun_andStillInstallsAndUpgrades() {
         String name = "rbac-nopods";
-        List<PolicyRule> all = rules(parse(emitted(name)));
-        List<HasMetadata> rbac = grant(name, emitted(name), Optional.of(indexOf(all, InstallerRbacIT::createsPods)));
+        List<HasMetadata> rbac = grant(name, emitted(name), List.of(ruleIndex(name, InstallerRbacIT::createsPods)));
         long mark = KubeCluster.auditMark();
-        AgentDaemonSet install = AgentDaemonSet.builder()
-                .namespace(name)
-                .releaseName(name)
-                .timeout(Duration.ofSeconds(30))
-                .build();
-        try (AgentInstaller installer = installer(name, install)) {
+        try (AgentInstaller installer = installer(name, install(name))) {
             Plan plan = installer.plan();
             assertThat(plan.changes())
                     .as(plan.toString())
@@ -138,11 +133,22 @@ class InstallerRbacIT {
         cleanUp(name, rbac);
     }
 
-    private static int indexOf(List<PolicyRule> rules, java.util.function.Predicate<PolicyRule> which) {
+    /** @return the index among the rules emitted for {@code name} of the first rule {@code which} accepts */
+    private static int ruleIndex(String name, Predicate<PolicyRule> which) {
+        List<PolicyRule> rules = rules(parse(emitted(name)));
         return IntStream.range(0, rules.size())
                 .filter(i -> which.test(rules.get(i)))
                 .findFirst()
                 .orElseThrow();
+    }
+
+    /** The release of this test's user: its own namespace and name, a short timeout. */
+    private static AgentDaemonSet install(String name) {
+        return AgentDaemonSet.builder()
+                .namespace(name)
+                .releaseName(name)
+                .timeout(Duration.ofSeconds(30))
+                .build();
     }
 
     /**
@@ -153,8 +159,7 @@ class InstallerRbacIT {
     void
             refusedPods_asAUserWithTheEmittedRulesButCreatingPods_failAtOnceWithTheReason_andWithoutEventsAfterTheTimeout() {
         String name = "rbac-ev";
-        List<HasMetadata> rbac =
-                grant(name, emitted(name), List.of(indexOf(rules(parse(emitted(name))), InstallerRbacIT::createsPods)));
+        List<HasMetadata> rbac = grant(name, emitted(name), List.of(ruleIndex(name, InstallerRbacIT::createsPods)));
         long mark = KubeCluster.auditMark();
 
         String failure = applyIntoNamespaceRestrictedAfterPlanning(name);
@@ -169,10 +174,9 @@ class InstallerRbacIT {
         cleanUp(name, rbac);
 
         String without = "rbac-noev";
-        List<PolicyRule> all = rules(parse(emitted(without)));
-        int events = indexOf(all, r -> r.getResources().contains("events"));
+        int events = ruleIndex(without, r -> r.getResources().contains("events"));
         List<HasMetadata> fewer =
-                grant(without, emitted(without), List.of(events, indexOf(all, InstallerRbacIT::createsPods)));
+                grant(without, emitted(without), List.of(events, ruleIndex(without, InstallerRbacIT::createsPods)));
 
         // Without it, the wait runs to its timeout as before, and says what would have told why.
         assertThat(applyIntoNamespaceRestrictedAfterPlanning(without))
@@ -183,12 +187,7 @@ class InstallerRbacIT {
 
     /** Plans an install, then labels the namespace PodSecurity restricted and applies; the failure. */
     private String applyIntoNamespaceRestrictedAfterPlanning(String name) {
-        AgentDaemonSet install = AgentDaemonSet.builder()
-                .namespace(name)
-                .releaseName(name)
-                .timeout(Duration.ofSeconds(30))
-                .build();
-        try (AgentInstaller installer = installer(name, install)) {
+        try (AgentInstaller installer = installer(name, install(name))) {
             Plan plan = installer.plan();
             try (KubernetesClient admin = KubeCluster.admin()) {
                 admin.namespaces().withName(name).edit(n -> {
@@ -206,7 +205,7 @@ class InstallerRbacIT {
     @MethodSource("ruleIndexes")
     void anyOneRuleRemoved_makesAStepFail(int removed) {
         String name = "rbac-" + removed;
-        List<HasMetadata> rbac = grant(name, emitted(name), Optional.of(removed));
+        List<HasMetadata> rbac = grant(name, emitted(name), List.of(removed));
 
         Optional<String> failure = run(name);
 
@@ -227,11 +226,6 @@ class InstallerRbacIT {
      * Creates the namespace and applies the emitted RBAC (one rule removed, maybe), bound to this case's EKS user
      * instead of the group: the test's EKS identities are in no group.
      */
-    private static List<HasMetadata> grant(String name, String yaml, Optional<Integer> removed) {
-        return grant(name, yaml, removed.map(List::of).orElse(List.of()));
-    }
-
-    /** As above, with any number of rules removed (by index). */
     private static List<HasMetadata> grant(String name, String yaml, List<Integer> removed) {
         List<HasMetadata> objects = parse(yaml.replace(
                 "kind: Group\n  name: \"" + GROUP + "\"", "kind: User\n  name: \"eks:" + accessKey(name) + "\""));
@@ -255,11 +249,7 @@ class InstallerRbacIT {
 
     /** Plans and applies install, upgrade and uninstall as the case's user; the first failure, if any. */
     private Optional<String> run(String name) {
-        AgentDaemonSet install = AgentDaemonSet.builder()
-                .namespace(name)
-                .releaseName(name)
-                .timeout(Duration.ofSeconds(30))
-                .build();
+        AgentDaemonSet install = install(name);
         // A label on every object: the upgrade patches each kind the chart has.
         AgentDaemonSet upgrade = AgentDaemonSet.builder()
                 .from(install)
