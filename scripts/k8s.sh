@@ -163,7 +163,7 @@ EOF
   # would flap NotReady and their pods turn unready under the tests. A long grace keeps them Ready.
   run kube-controller-manager --kubeconfig="$DIR/kubeconfig" --leader-elect=false --bind-address=127.0.0.1 \
     --secure-port=0 --service-account-private-key-file="$DIR/sa.key" --use-service-account-credentials=false \
-    --controllers=daemonset-controller,serviceaccount-controller,namespace-controller,garbage-collector-controller,node-lifecycle-controller \
+    --controllers=daemonset-controller,serviceaccount-controller,namespace-controller,garbage-collector-controller,node-lifecycle-controller,resourcequota-controller \
     --node-monitor-grace-period=1h --node-startup-grace-period=1h
   run kube-scheduler --kubeconfig="$DIR/kubeconfig" --leader-elect=false --bind-address=127.0.0.1 --secure-port=0
   run kwok --kubeconfig="$DIR/kubeconfig" --config="$PINS/kwok-stages.yaml" --manage-all-nodes=false \

@@ -76,7 +76,36 @@ final class PodPreflight {
                                 + " with, so only the namespace's PodSecurity label was checked."));
             }
         }
-        return classify(answer, namespace, release, token);
+        Result result = classify(answer, namespace, release, token);
+        Optional<QuotaRoom.Refusal> quota = QuotaRoom.parse(answer.message());
+        if (result.refusal().isPresent() && quota.isPresent()) {
+            return upgradeInFullQuota(api, namespace, release, daemonSet, yaml, quota.get())
+                    .map(note -> new Result(Optional.empty(), Optional.of(note)))
+                    .orElse(result);
+        }
+        return result;
+    }
+
+    /**
+     * A quota that refuses the dry run's extra pod may still take an upgrade, which replaces each running agent pod
+     * with a new one ({@link QuotaRoom}).
+     *
+     * @return the plan's note when the upgrade fits; empty when the refusal stands
+     */
+    private static Optional<String> upgradeInFullQuota(
+            KubeApi api, String namespace, String release, String daemonSet, String yaml, QuotaRoom.Refusal quota) {
+        JsonNode running = api.readIfAllowed(
+                        "apis/apps/v1/namespaces/" + namespace + "/daemonsets/" + daemonSet,
+                        "read DaemonSet " + namespace + "/" + daemonSet)
+                .orElseGet(Json::object);
+        if (!QuotaRoom.replacementFits(quota, running, readYaml(yaml))) {
+            return Optional.empty();
+        }
+        return Optional.of("Release " + namespace + "/" + release + ": ResourceQuota " + quota.quota() + " in"
+                + " namespace " + namespace + " has no room for one more agent pod (the API server's dry run of one: "
+                + quota.text() + "), but the upgrade replaces the agent's pods one for one (the rolling update"
+                + " deletes a node's pod before it creates the new one), so it fits. A node that joins later gets no"
+                + " agent pod until the quota has room: raise it (kubectl get resourcequota -n " + namespace + ").");
     }
 
     private static KubeApi.DryRun dryRun(KubeApi api, String namespace, String daemonSet, ObjectNode pod) {
@@ -171,12 +200,7 @@ final class PodPreflight {
      *     policies and quota scopes may select on), annotations and spec, a generated name, no node
      */
     static ObjectNode pod(String daemonSetYaml, String namespace, String daemonSet) {
-        JsonNode template;
-        try {
-            template = YAML.readTree(daemonSetYaml).path("spec").path("template");
-        } catch (IOException e) {
-            throw new IllegalStateException("the agent chart rendered a DaemonSet that is not YAML", e);
-        }
+        JsonNode template = readYaml(daemonSetYaml).path("spec").path("template");
         ObjectNode pod = Json.object();
         pod.put("apiVersion", "v1");
         pod.put("kind", "Pod");
@@ -191,5 +215,13 @@ final class PodPreflight {
         pod.set("spec", template.path("spec").isObject() ? template.path("spec").deepCopy() : Json.object());
         ((ObjectNode) pod.path("spec")).remove("nodeName");
         return pod;
+    }
+
+    private static JsonNode readYaml(String daemonSetYaml) {
+        try {
+            return YAML.readTree(daemonSetYaml);
+        } catch (IOException e) {
+            throw new IllegalStateException("the agent chart rendered a DaemonSet that is not YAML", e);
+        }
     }
 }

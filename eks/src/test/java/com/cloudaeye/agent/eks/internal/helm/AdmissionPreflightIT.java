@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,7 @@ class AdmissionPreflightIT {
     void upgrade_intoANamespaceWhoseQuotaAllowsNoPod_isSkippedAtOnceQuotingTheQuota_andTheDaemonSetIsUntouched() {
         install();
         Running before = running();
-        noPodsQuota();
+        podsQuota("no-pods", 0);
 
         long started = System.nanoTime();
         planAndApplyUpgrade_isSkipped(
@@ -78,13 +79,39 @@ class AdmissionPreflightIT {
     }
 
     @Test
+    void upgrade_whenAQuotaHasRoomForExactlyTheAgentsPods_replacesThemOneForOne() {
+        install();
+        Running before = running();
+        podsQuota("agent-only", 3); // the agent's three pods fill it: one more pod would exceed it
+
+        try (AgentInstaller installer = installer(upgrade())) {
+            Plan plan = installer.plan();
+            assertThat(only(plan).action()).as(plan.toString()).isEqualTo(ChangeAction.UPDATE);
+            assertThat(plan.notes())
+                    .anySatisfy(n -> assertThat(n)
+                            .contains("ResourceQuota agent-only", "namespace " + name, "one for one")
+                            .doesNotContain(TOKEN));
+            ApplyResult applied = installer.apply(plan);
+            assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
+        }
+        Running after = running();
+        assertThat(after.generation()).isGreaterThan(before.generation());
+        assertThat(after.pods())
+                .doesNotContainAnyElementsOf(before.pods())
+                .allSatisfy(p -> assertThat(p).endsWith(":2.0.0"));
+        assertThat(CLUSTER.helmList())
+                .singleElement()
+                .satisfies(r -> assertThat(r.getRevision()).isEqualTo("2"));
+    }
+
+    @Test
     void apply_ofAnUpgradePlannedBeforeTheQuotaCame_failsAtOnceBeforeHelm_andTheDaemonSetIsUntouched() {
         install();
         Running before = running();
         try (AgentInstaller installer = installer(upgrade())) {
             Plan plan = installer.plan();
             assertThat(only(plan).action()).as(plan.toString()).isEqualTo(ChangeAction.UPDATE);
-            noPodsQuota();
+            podsQuota("no-pods", 0);
 
             long started = System.nanoTime();
             ApplyResult applied = installer.apply(plan);
@@ -213,31 +240,32 @@ class AdmissionPreflightIT {
     }
 
     /**
-     * A quota of no pods, with the status its controller would write (this control plane runs no quota controller,
-     * and ResourceQuota admission checks the status).
+     * A quota of {@code pods} pods in the namespace, once its controller has counted the pods in it (ResourceQuota
+     * admission refuses every pod until then).
      */
-    private void noPodsQuota() {
+    private void podsQuota(String quota, int pods) {
         try (KubernetesClient admin = KubeCluster.admin()) {
             admin.resourceQuotas()
                     .inNamespace(name)
                     .resource(new ResourceQuotaBuilder()
                             .withNewMetadata()
-                            .withName("no-pods")
+                            .withName(quota)
                             .endMetadata()
                             .withNewSpec()
-                            .withHard(Map.of("pods", new Quantity("0")))
+                            .withHard(Map.of("pods", new Quantity(Integer.toString(pods))))
                             .endSpec()
                             .build())
                     .create();
             admin.resourceQuotas()
                     .inNamespace(name)
-                    .withName("no-pods")
-                    .editStatus(q -> new ResourceQuotaBuilder(q)
-                            .withNewStatus()
-                            .withHard(Map.of("pods", new Quantity("0")))
-                            .withUsed(Map.of("pods", new Quantity("3")))
-                            .endStatus()
-                            .build());
+                    .withName(quota)
+                    .waitUntilCondition(
+                            q -> q.getStatus() != null
+                                    && q.getStatus().getUsed() != null
+                                    && new Quantity("3")
+                                            .equals(q.getStatus().getUsed().get("pods")),
+                            30,
+                            TimeUnit.SECONDS);
         }
     }
 
