@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * <p>Both notice early a DaemonSet that gets no pod because the API server refuses them (PodSecurity admission, a
  * quota): when the DaemonSet should run somewhere but has no pod of its latest spec, they read its {@code
  * FailedCreate} events ({@link FailedCreateEvents}), and a refusal newer than this watch ends the wait instead of the
- * timeout. Helm's own wait cannot be cancelled from Java; it ends at once when its DaemonSet is gone, so during a
+ * timeout (a quota's refusal only once it has lasted {@link QuotaPatience#PATIENCE}: an upgrade in a quota full of
+ * the agent's own pods is refused until the quota counts the replaced pod gone). Helm's own wait cannot be cancelled from Java; it ends at once when its DaemonSet is gone, so during a
  * first install (whose atomic failure uninstalls everything anyway) the watch deletes the refused DaemonSet. During an
  * upgrade it does not: Helm's atomic rollback would recreate the DaemonSet of the revision before and wait for it, and
  * deleting that would take down the pods still running; the refusal is then quoted when Helm gives up.
@@ -46,6 +47,7 @@ final class RolloutWatch implements AutoCloseable {
     private final AtomicReference<@Nullable String> lastFailedCreate = new AtomicReference<>();
     private final AtomicBoolean eventsUnreadable = new AtomicBoolean();
     private final AtomicBoolean deleted = new AtomicBoolean();
+    private final QuotaPatience quota = new QuotaPatience();
     private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "cloudaeye-rollout-watch");
         t.setDaemon(true);
@@ -122,6 +124,9 @@ final class RolloutWatch implements AutoCloseable {
     private @Nullable String checkRefused(Rollout now) {
         String refusal = refused.get();
         if (refusal != null || !now.noPodCreated() || now.uid().isEmpty()) {
+            if (refusal == null) {
+                quota.reset();
+            }
             return refusal;
         }
         FailedCreateEvents.Found found;
@@ -138,8 +143,38 @@ final class RolloutWatch implements AutoCloseable {
         if (found.message() != null) {
             lastFailedCreate.set(found.message());
         }
-        found.refusal().ifPresent(r -> refused.compareAndSet(null, r));
+        found.refusal().filter(r -> quota.lasting(r, Instant.now())).ifPresent(r -> refused.compareAndSet(null, r));
         return refused.get();
+    }
+
+    /**
+     * When a quota's refusal ends the wait: only once it has lasted {@link #PATIENCE} with still no pod created. A
+     * quota exactly full of the agent's own pods takes an upgrade (the rolling update deletes a node's pod before it
+     * creates the new one), but admission counts the deleted pod until the quota controller has recounted, so the
+     * DaemonSet controller's first create may be refused and its retry, moments later, admitted. Other refusals
+     * (PodSecurity, policies, webhooks) answer the same to every retry and end the wait at once.
+     */
+    static final class QuotaPatience {
+        static final Duration PATIENCE = Duration.ofSeconds(15);
+        private final AtomicReference<@Nullable Instant> since = new AtomicReference<>();
+
+        /**
+         * @param refusal a FailedCreate refusal seen while the DaemonSet has no pod of its latest spec
+         * @param at when it was seen
+         * @return true when it ends the wait
+         */
+        boolean lasting(String refusal, Instant at) {
+            if (!refusal.contains("exceeded quota")) {
+                return true;
+            }
+            Instant first = since.updateAndGet(s -> s == null ? at : s);
+            return !at.isBefore(first.plus(PATIENCE));
+        }
+
+        /** The rollout created a pod (or has nothing to create): a later refusal starts the wait anew. */
+        void reset() {
+            since.set(null);
+        }
     }
 
     /** @return the last incomplete rollout read while Helm ran, empty when none was seen */
