@@ -1,14 +1,17 @@
 package com.cloudaeye.agent.eks.internal.helm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.ApplyResult;
 import com.cloudaeye.agent.Change;
 import com.cloudaeye.agent.ChangeAction;
 import com.cloudaeye.agent.Plan;
+import com.cloudaeye.agent.PlanningException;
 import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
+import com.cloudaeye.agent.eks.testing.DenyingWebhook;
 import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -164,21 +167,58 @@ class AdmissionPreflightIT {
                       matchLabels:
                         kubernetes.io/metadata.name: %2$s
                 """.formatted(policy, name));
-        try (KubernetesClient admin = KubeCluster.admin()) {
-            admin.resourceList(objects).create();
-        }
-        try {
-            awaitHostPathDenied();
+        withObjects(objects, () -> {
+            awaitDenied("hostPath volumes are not allowed");
             planAndApplyUpgrade_isSkipped(
                     "refuses the agent's pods in namespace " + name,
                     "ValidatingAdmissionPolicy '" + policy + "'",
                     "hostPath volumes are not allowed in " + name + " (platform team policy)",
                     "kubectl get validatingadmissionpolicies");
             assertUntouched(before);
-        } finally {
-            try (KubernetesClient admin = KubeCluster.admin()) {
-                admin.resourceList(objects).delete();
-            }
+        });
+    }
+
+    @Test
+    void upgrade_intoANamespaceWhoseAdmissionWebhookDeniesThePods_isSkippedQuotingTheWebhook() {
+        install();
+        Running before = running();
+        String hook = name + ".deny.cloudaeye.test";
+        try (DenyingWebhook webhook = DenyingWebhook.start(journals, "agent pods need a security exception (SEC-12)")) {
+            withObjects(load(webhook.configuration(hook, name)), () -> {
+                awaitDenied("SEC-12");
+                int reviews = webhook.dryRunReviews();
+                planAndApplyUpgrade_isSkipped(
+                        "refuses the agent's pods in namespace " + name,
+                        "admission webhook \"" + hook + "\" denied the request",
+                        "agent pods need a security exception (SEC-12)",
+                        "kubectl get validatingwebhookconfigurations");
+                assertThat(webhook.dryRunReviews())
+                        .as("the plan's dry run reached the webhook")
+                        .isGreaterThan(reviews);
+                assertUntouched(before);
+            });
+        }
+    }
+
+    @Test
+    void plan_whenAFailClosedWebhookCannotBeReached_failsNamingTheWebhook_andChangesNothing() {
+        install();
+        Running before = running();
+        String hook = name + ".down.cloudaeye.test";
+        try (DenyingWebhook webhook = DenyingWebhook.start(journals, "denied while it was up")) {
+            withObjects(load(webhook.configuration(hook, name)), () -> {
+                awaitDenied("denied while it was up");
+                webhook.stop(); // the API server now cannot call it, and its failurePolicy is Fail
+                try (AgentInstaller installer = installer(upgrade())) {
+                    assertThatThrownBy(installer::plan)
+                            .isInstanceOf(PlanningException.class)
+                            .hasMessageContaining("dry-run create of an agent pod in namespace " + name)
+                            .hasMessageContaining("failed calling webhook \"" + hook + "\"")
+                            .hasMessageContaining("admission webhooks")
+                            .hasMessageNotContaining(TOKEN);
+                }
+                assertUntouched(before);
+            });
         }
     }
 
@@ -269,8 +309,25 @@ class AdmissionPreflightIT {
         }
     }
 
-    /** A policy takes effect once the API server has loaded it: waits until a hostPath pod is denied. */
-    private void awaitHostPathDenied() {
+    /** Creates cluster-scoped objects for the duration of a check, and deletes them after it. */
+    private static void withObjects(List<HasMetadata> objects, Runnable check) {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            admin.resourceList(objects).create();
+        }
+        try {
+            check.run();
+        } finally {
+            try (KubernetesClient admin = KubeCluster.admin()) {
+                admin.resourceList(objects).delete();
+            }
+        }
+    }
+
+    /**
+     * A policy or webhook takes effect once the API server has loaded it: waits until a hostPath pod in the namespace
+     * is denied with the message.
+     */
+    private void awaitDenied(String message) {
         Pod probe = new PodBuilder()
                 .withNewMetadata()
                 .withGenerateName("probe-")
@@ -294,7 +351,7 @@ class AdmissionPreflightIT {
                 try {
                     admin.pods().inNamespace(name).resource(probe).dryRun().create();
                 } catch (KubernetesClientException denied) {
-                    assertThat(denied.getMessage()).contains("hostPath volumes are not allowed");
+                    assertThat(denied.getMessage()).contains(message);
                     return;
                 }
                 assertThat(System.nanoTime()).as("the policy takes effect").isLessThan(deadline);
