@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * quota): when the DaemonSet should run somewhere but has no pod of its latest spec, they read its {@code
  * FailedCreate} events ({@link FailedCreateEvents}), and a refusal newer than this watch ends the wait instead of the
  * timeout (a quota's refusal only once it has lasted {@link QuotaPatience#PATIENCE}: an upgrade in a quota full of
- * the agent's own pods is refused until the quota counts the replaced pod gone). Helm's own wait cannot be cancelled from Java; it ends at once when its DaemonSet is gone, so during a
- * first install (whose atomic failure uninstalls everything anyway) the watch deletes the refused DaemonSet. During an
+ * the agent's own pods is refused until the quota counts the replaced pod gone). Helm's own wait cannot be cancelled
+ * from Java; it ends at once when its DaemonSet is gone, so during a first install (whose atomic failure uninstalls
+ * everything anyway) the watch deletes the refused DaemonSet. During an
  * upgrade it does not: Helm's atomic rollback would recreate the DaemonSet of the revision before and wait for it, and
  * deleting that would take down the pods still running; the refusal is then quoted when Helm gives up.
  *
