@@ -23,6 +23,7 @@ import com.cloudaeye.agent.internal.JournalWriter;
 import com.cloudaeye.agent.spi.support.AwsActions;
 import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.testing.FleetMemberContext;
+import com.cloudaeye.agent.testing.StsAnswers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -888,14 +889,11 @@ class EcsWireMockTest {
     /** STS answers that the credentials are a user of account 123456789012. */
     private void callerIsOfTheFixturesAccount() {
         wireMock.stubFor(post(urlEqualTo("/"))
-                .withRequestBody(containing("Action=GetCallerIdentity"))
+                .withRequestBody(containing(StsAnswers.GET_CALLER_IDENTITY))
                 .willReturn(aResponse()
                         .withStatus(200)
-                        .withHeader("Content-Type", "text/xml")
-                        .withBody("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-                                + "<GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/deployer</Arn>"
-                                + "<UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account>"
-                                + "</GetCallerIdentityResult></GetCallerIdentityResponse>")));
+                        .withHeader("Content-Type", StsAnswers.CONTENT_TYPE)
+                        .withBody(StsAnswers.callerIdentity("123456789012"))));
     }
 
     @Test
