@@ -69,6 +69,19 @@ class FleetInstallerTest {
         sts.close();
     }
 
+    /**
+     * Builds the fleet and plans it: planning fails with a {@link PlanningException} whose message contains every one
+     * of {@code message}.
+     */
+    private static void assertPlanFails(FleetInstallerBuilder builder, String... message) {
+        try (FleetInstaller fleet = builder.build()) {
+            var thrown = assertThatThrownBy(fleet::plan).isInstanceOf(PlanningException.class);
+            for (String part : message) {
+                thrown.hasMessageContaining(part);
+            }
+        }
+    }
+
     private FleetInstallerBuilder fleet() {
         return fleet(target);
     }
@@ -397,13 +410,8 @@ class FleetInstallerTest {
                         .withStatus(400)
                         .withBody("{\"__type\":\"AccessDeniedException\",\"message\":\"not the management"
                                 + " account\"}")));
-        try (FleetInstaller fleet = fleet().organization().build()) {
-            assertThatThrownBy(fleet::plan)
-                    .isInstanceOf(PlanningException.class)
-                    .hasMessageContaining("AccessDeniedException")
-                    .hasMessageContaining("organizations:ListAccounts")
-                    .hasMessageContaining("Nothing was planned");
-        }
+        assertPlanFails(
+                fleet().organization(), "AccessDeniedException", "organizations:ListAccounts", "Nothing was planned");
         assertThat(target.log()).isEmpty();
     }
 
@@ -411,23 +419,18 @@ class FleetInstallerTest {
     void plan_whenTheOrganizationHasNoActiveAccount_throwsNamingWhatWasSearched_andChangesNothing() {
         aws.stubFor(organizations("ListAccounts")
                 .willReturn(json("{\"Accounts\":[" + account("444444444444", "SUSPENDED") + "]}")));
-        try (FleetInstaller fleet = organizationOnly().build()) {
-            assertThatThrownBy(fleet::plan)
-                    .isInstanceOf(PlanningException.class)
-                    .hasMessageContaining("AWS Organizations listed no ACTIVE account in the organization")
-                    .hasMessageContaining("management account or a delegated administrator")
-                    .hasMessageContaining(".accounts(...)")
-                    .hasMessageContaining("Nothing was planned or changed");
-        }
+        assertPlanFails(
+                organizationOnly(),
+                "AWS Organizations listed no ACTIVE account in the organization",
+                "management account or a delegated administrator",
+                ".accounts(...)",
+                "Nothing was planned or changed");
         aws.stubFor(organizations("ListAccountsForParent").willReturn(json("{\"Accounts\":[]}")));
         aws.stubFor(organizations("ListChildren").willReturn(json("{\"Children\":[]}")));
-        try (FleetInstaller fleet =
-                organizationOnly().organizationalUnits("ou-empty").build()) {
-            assertThatThrownBy(fleet::plan)
-                    .isInstanceOf(PlanningException.class)
-                    .hasMessageContaining("no ACTIVE account in the organizational units [ou-empty]")
-                    .hasMessageContaining("check the organizational unit IDs");
-        }
+        assertPlanFails(
+                organizationOnly().organizationalUnits("ou-empty"),
+                "no ACTIVE account in the organizational units [ou-empty]",
+                "check the organizational unit IDs");
         assertThat(target.log()).isEmpty();
     }
 
@@ -435,14 +438,11 @@ class FleetInstallerTest {
     void plan_whenEveryAccountFoundIsExcluded_throwsNamingTheExcludes() {
         aws.stubFor(organizations("ListAccounts")
                 .willReturn(json("{\"Accounts\":[" + account("111111111111", "ACTIVE") + "]}")));
-        try (FleetInstaller fleet =
-                organizationOnly().excludeAccounts("111111111111").build()) {
-            assertThatThrownBy(fleet::plan)
-                    .isInstanceOf(PlanningException.class)
-                    .hasMessageContaining("listed 1 ACTIVE account in the organization")
-                    .hasMessageContaining("excludeAccounts([111111111111]) leaves out every one")
-                    .hasMessageContaining("Narrow excludeAccounts(...)");
-        }
+        assertPlanFails(
+                organizationOnly().excludeAccounts("111111111111"),
+                "listed 1 ACTIVE account in the organization",
+                "excludeAccounts([111111111111]) leaves out every one",
+                "Narrow excludeAccounts(...)");
         assertThatThrownBy(() -> fleet().excludeAccounts("111111111111", "222222222222", DENIED)
                         .build())
                 .isInstanceOf(ConfigurationException.class)

@@ -47,6 +47,21 @@ class ApplyRunnerTest {
         return b;
     }
 
+    /** @return a target of two resources, a1 and a2, that behave so */
+    private static FakeTarget fake(Behaviour a1, Behaviour a2) {
+        return new FakeTarget("fake", null).resource("a1", a1).resource("a2", a2);
+    }
+
+    /**
+     * @param installer the installer to build, apply its plan with, and close
+     * @return the apply's journal
+     */
+    private static Path appliedJournal(AgentInstallerBuilder installer) {
+        try (AgentInstaller built = installer.build()) {
+            return built.apply(built.plan()).journal().orElseThrow();
+        }
+    }
+
     private static List<Outcome> outcomes(ApplyResult result) {
         return result.results().stream().map(ResourceResult::outcome).toList();
     }
@@ -115,8 +130,7 @@ class ApplyRunnerTest {
 
     @Test
     void noChangeApplied_isFailed() {
-        FakeTarget fake =
-                new FakeTarget("fake", null).resource("a1", Behaviour.FAIL).resource("a2", Behaviour.SKIP);
+        FakeTarget fake = fake(Behaviour.FAIL, Behaviour.SKIP);
         try (AgentInstaller installer = installer(fake).build()) {
             ApplyResult result = installer.apply(installer.plan());
 
@@ -127,8 +141,7 @@ class ApplyRunnerTest {
 
     @Test
     void aChangeTheTargetNeverReported_isNotAttempted() {
-        FakeTarget fake =
-                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.SILENT);
+        FakeTarget fake = fake(Behaviour.APPLY, Behaviour.SILENT);
         try (AgentInstaller installer = installer(fake).build()) {
             ApplyResult result = installer.apply(installer.plan());
 
@@ -300,10 +313,7 @@ class ApplyRunnerTest {
         FakeTarget flaky =
                 new FakeTarget("first", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.FAIL);
         FakeTarget interrupted = new FakeTarget("second", null).resource("b1", Behaviour.SILENT);
-        Path journal;
-        try (AgentInstaller installer = installer(flaky, interrupted).build()) {
-            journal = installer.apply(installer.plan()).journal().orElseThrow();
-        }
+        Path journal = appliedJournal(installer(flaky, interrupted));
         byte[] before = Files.readAllBytes(journal);
         FakeTarget healthy =
                 new FakeTarget("first", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
@@ -333,8 +343,7 @@ class ApplyRunnerTest {
 
     @Test
     void maxFailures_notReached_letsEverythingRun() {
-        FakeTarget fake =
-                new FakeTarget("fake", null).resource("a1", Behaviour.FAIL).resource("a2", Behaviour.APPLY);
+        FakeTarget fake = fake(Behaviour.FAIL, Behaviour.APPLY);
         try (AgentInstaller installer = installer(fake).maxFailures(2).build()) {
             assertThat(outcomes(installer.apply(installer.plan()))).containsExactly(Outcome.FAILED, Outcome.APPLIED);
         }
@@ -342,8 +351,7 @@ class ApplyRunnerTest {
 
     @Test
     void aTargetThatCannotGoOn_givesAnApplyExceptionCarryingTheResult() {
-        FakeTarget fake =
-                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.THROW);
+        FakeTarget fake = fake(Behaviour.APPLY, Behaviour.THROW);
         try (AgentInstaller installer = installer(fake).build()) {
             Plan plan = installer.plan();
 
@@ -357,8 +365,7 @@ class ApplyRunnerTest {
 
     @Test
     void anUnknownOutcome_isPartialNeverFailed_journaledUnknown_andSaysWhatToDo() {
-        FakeTarget fake =
-                new FakeTarget("fake", null).resource("a1", Behaviour.UNKNOWN).resource("a2", Behaviour.FAIL);
+        FakeTarget fake = fake(Behaviour.UNKNOWN, Behaviour.FAIL);
         try (AgentInstaller installer = installer(fake).build()) {
             ApplyResult result = installer.apply(installer.plan());
 
@@ -379,8 +386,7 @@ class ApplyRunnerTest {
 
     @Test
     void unknownOutcomes_countTowardsMaxFailures() {
-        FakeTarget fake =
-                new FakeTarget("fake", null).resource("a1", Behaviour.UNKNOWN).resource("a2", Behaviour.APPLY);
+        FakeTarget fake = fake(Behaviour.UNKNOWN, Behaviour.APPLY);
         try (AgentInstaller installer = installer(fake).maxFailures(1).build()) {
             assertThat(outcomes(installer.apply(installer.plan())))
                     .containsExactly(Outcome.UNKNOWN, Outcome.NOT_ATTEMPTED);
@@ -509,8 +515,7 @@ class ApplyRunnerTest {
 
     @Test
     void aStartThatCannotBeJournaled_isNotMutated_andIsNotAttempted() {
-        FakeTarget fake =
-                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        FakeTarget fake = fake(Behaviour.APPLY, Behaviour.APPLY);
         JournalWriter.failing = line -> line.path("event").asText().equals("STARTING")
                 && line.path("resourceId").asText().endsWith("/a2");
         try (AgentInstaller installer = installer(fake).build()) {
@@ -630,8 +635,7 @@ class ApplyRunnerTest {
                         + progress.failed());
             }
         };
-        FakeTarget fake =
-                new FakeTarget("fake", null).resource("a1", Behaviour.FAIL).resource("a2", Behaviour.APPLY);
+        FakeTarget fake = fake(Behaviour.FAIL, Behaviour.APPLY);
         try (AgentInstaller installer = installer(fake).listener(listener).build()) {
             installer.apply(installer.plan());
         }
@@ -663,10 +667,7 @@ class ApplyRunnerTest {
                 .resource("a1", Behaviour.APPLY)
                 .resource("a2", Behaviour.FAIL)
                 .resource("a3", Behaviour.SILENT);
-        Path journal;
-        try (AgentInstaller installer = installer(flaky).build()) {
-            journal = installer.apply(installer.plan()).journal().orElseThrow();
-        }
+        Path journal = appliedJournal(installer(flaky));
         FakeTarget healthy = new FakeTarget("fake", null)
                 .resource("a1", Behaviour.APPLY)
                 .resource("a2", Behaviour.APPLY)
@@ -684,14 +685,9 @@ class ApplyRunnerTest {
 
     @Test
     void rollback_ofAResumedApply_undoesWhatTheInterruptedApplyAndTheResumeBothSent() {
-        FakeTarget first =
-                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.SKIP);
-        Path interrupted;
-        try (AgentInstaller installer = installer(first).build()) {
-            interrupted = installer.apply(installer.plan()).journal().orElseThrow();
-        }
-        FakeTarget second =
-                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        FakeTarget first = fake(Behaviour.APPLY, Behaviour.SKIP);
+        Path interrupted = appliedJournal(installer(first));
+        FakeTarget second = fake(Behaviour.APPLY, Behaviour.APPLY);
         try (AgentInstaller installer = installer(second).build()) {
             ApplyResult resumed = installer.resume(Journal.read(interrupted));
             assertThat(resumed.results())
@@ -709,14 +705,9 @@ class ApplyRunnerTest {
     @Test
     void resume_withAStoreThatStartsANewJournal_carriesTheInterruptedOnesLinesIntoIt() {
         JournalStore store = new NewJournalOnResume(new FileJournalStore(journals));
-        FakeTarget first =
-                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.SKIP);
-        Path interrupted;
-        try (AgentInstaller installer = installer(first).journalStore(store).build()) {
-            interrupted = installer.apply(installer.plan()).journal().orElseThrow();
-        }
-        FakeTarget second =
-                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        FakeTarget first = fake(Behaviour.APPLY, Behaviour.SKIP);
+        Path interrupted = appliedJournal(installer(first).journalStore(store));
+        FakeTarget second = fake(Behaviour.APPLY, Behaviour.APPLY);
         try (AgentInstaller installer = installer(second).journalStore(store).build()) {
             Path resumed = installer.resume(Journal.read(interrupted)).journal().orElseThrow();
             assertThat(resumed).isNotEqualTo(interrupted);
@@ -752,20 +743,14 @@ class ApplyRunnerTest {
 
     @Test
     void resume_ofAnInterruptedRollback_finishesTheJournaledRollback_insteadOfPlanningAnInstall() {
-        FakeTarget healthy =
-                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
-        Path applied;
-        try (AgentInstaller installer = installer(healthy).build()) {
-            applied = installer.apply(installer.plan()).journal().orElseThrow();
-        }
-        FakeTarget dying =
-                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.SILENT);
+        FakeTarget healthy = fake(Behaviour.APPLY, Behaviour.APPLY);
+        Path applied = appliedJournal(installer(healthy));
+        FakeTarget dying = fake(Behaviour.APPLY, Behaviour.SILENT);
         Path rollback;
         try (AgentInstaller installer = installer(dying).build()) {
             rollback = installer.rollback(Journal.read(applied)).journal().orElseThrow();
         }
-        FakeTarget again =
-                new FakeTarget("fake", null).resource("a1", Behaviour.APPLY).resource("a2", Behaviour.APPLY);
+        FakeTarget again = fake(Behaviour.APPLY, Behaviour.APPLY);
         try (AgentInstaller installer = installer(again).build()) {
             ApplyResult resumed = installer.resume(Journal.read(rollback));
 

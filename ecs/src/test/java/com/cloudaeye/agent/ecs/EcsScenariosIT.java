@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -286,71 +287,60 @@ class EcsScenariosIT {
 
     @Test
     void rollback_keepsARegisteredRevisionThatAnotherServiceRunsSince_andSaysWhy() {
-        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
-            ApplyResult result = installer.apply(installer.plan());
-            assertThat(result.isSuccess()).as(result.toString()).isTrue();
-            String webRegistered = moto.taskDefinitionOf("prod", "web-a");
+        String webRegistered = rollbackKeepsTheRegisteredRevision(registered -> {
             // The excluded legacy-cron is deployed by hand on the revision the apply registered.
-            moto.ecs.updateService(u -> u.cluster("prod").service("legacy-cron").taskDefinition(webRegistered));
-
-            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
-            Change kept = only(rollback, "task-definition/web:2");
-            assertThat(kept.action()).isEqualTo(ChangeAction.SKIP);
-            assertThat(kept.reason()).get().asString().contains("legacy-cron");
-            ApplyResult rolledBack = installer.apply(rollback);
-
-            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
-            assertThat(moto.taskDefinitionOf("prod", "web-a")).isEqualTo(web.taskDefinitionArn());
-            assertThat(moto.taskDefinitionOf("prod", "legacy-cron")).isEqualTo(webRegistered);
-            assertThat(moto.describe(webRegistered).status()).isEqualTo(TaskDefinitionStatus.ACTIVE);
-        }
+            moto.ecs.updateService(u -> u.cluster("prod").service("legacy-cron").taskDefinition(registered));
+            return "legacy-cron";
+        });
+        assertThat(moto.taskDefinitionOf("prod", "legacy-cron")).isEqualTo(webRegistered);
     }
 
     @Test
     void rollback_keepsARegisteredRevisionThatAServiceOfAnotherClusterRunsSince_andSaysWhere() {
         moto.cluster("staging");
         moto.service("staging", "web-copy", web);
-        try (AgentInstaller installer = installer(MotoEcs.target().build())) {
-            ApplyResult result = installer.apply(installer.plan());
-            assertThat(result.isSuccess()).as(result.toString()).isTrue();
-            String webRegistered = moto.taskDefinitionOf("prod", "web-a");
+        String webRegistered = rollbackKeepsTheRegisteredRevision(registered -> {
             // A service of a cluster the install never planned is deployed on the revision it registered.
-            moto.ecs.updateService(u -> u.cluster("staging").service("web-copy").taskDefinition(webRegistered));
-
-            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
-            Change kept = only(rollback, "task-definition/web:2");
-            assertThat(kept.action()).isEqualTo(ChangeAction.SKIP);
-            assertThat(kept.reason()).get().asString().contains("service staging/web-copy runs it");
-            ApplyResult rolledBack = installer.apply(rollback);
-
-            assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
-            assertThat(moto.taskDefinitionOf("prod", "web-a")).isEqualTo(web.taskDefinitionArn());
-            assertThat(moto.taskDefinitionOf("staging", "web-copy")).isEqualTo(webRegistered);
-            assertThat(moto.describe(webRegistered).status()).isEqualTo(TaskDefinitionStatus.ACTIVE);
-        }
+            moto.ecs.updateService(u -> u.cluster("staging").service("web-copy").taskDefinition(registered));
+            return "service staging/web-copy runs it";
+        });
+        assertThat(moto.taskDefinitionOf("staging", "web-copy")).isEqualTo(webRegistered);
     }
 
     @Test
     void rollback_keepsARegisteredRevisionThatAStandaloneTaskRuns_andSaysWhere() {
         moto.cluster("batch");
+        rollbackKeepsTheRegisteredRevision(registered -> {
+            String task = moto.runTask("batch", registered);
+            return "standalone task batch/" + task.substring(task.lastIndexOf('/') + 1) + " runs it";
+        });
+    }
+
+    /**
+     * Installs, lets {@code runElsewhere} run the revision the install registered for web-a somewhere the install does
+     * not touch, and rolls back: the rollback keeps that revision (a SKIP saying why), moves web-a back, and the
+     * revision stays active.
+     *
+     * @param runElsewhere runs the registered revision (its ARN) elsewhere; returns what the kept revision's reason says
+     * @return the registered revision's ARN
+     */
+    private String rollbackKeepsTheRegisteredRevision(Function<String, String> runElsewhere) {
         try (AgentInstaller installer = installer(MotoEcs.target().build())) {
             ApplyResult result = installer.apply(installer.plan());
             assertThat(result.isSuccess()).as(result.toString()).isTrue();
             String webRegistered = moto.taskDefinitionOf("prod", "web-a");
-            String task = moto.runTask("batch", webRegistered);
+            String why = runElsewhere.apply(webRegistered);
 
             Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
             Change kept = only(rollback, "task-definition/web:2");
             assertThat(kept.action()).isEqualTo(ChangeAction.SKIP);
-            assertThat(kept.reason())
-                    .get()
-                    .asString()
-                    .contains("standalone task batch/" + task.substring(task.lastIndexOf('/') + 1) + " runs it");
+            assertThat(kept.reason()).get().asString().contains(why);
             ApplyResult rolledBack = installer.apply(rollback);
 
             assertThat(rolledBack.isSuccess()).as(rolledBack.toString()).isTrue();
             assertThat(moto.taskDefinitionOf("prod", "web-a")).isEqualTo(web.taskDefinitionArn());
             assertThat(moto.describe(webRegistered).status()).isEqualTo(TaskDefinitionStatus.ACTIVE);
+            return webRegistered;
         }
     }
 

@@ -23,6 +23,7 @@ import com.cloudaeye.agent.internal.JournalWriter;
 import com.cloudaeye.agent.spi.support.AwsActions;
 import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.testing.FleetMemberContext;
+import com.cloudaeye.agent.testing.StsAnswers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -76,31 +77,17 @@ class EcsWireMockTest {
         wireMock.stubFor(op("ListTaskDefinitions").atPriority(10).willReturn(arns()));
         wireMock.stubFor(op("ListClusters")
                 .atPriority(10)
-                .willReturn(aResponse()
-                        .withStatus(200)
-                        .withHeader("Content-Type", JSON)
-                        .withBody("{\"clusterArns\":[\"arn:aws:ecs:us-east-1:123456789012:cluster/prod\"]}")));
-        wireMock.stubFor(op("ListTasks")
-                .atPriority(10)
-                .willReturn(aResponse()
-                        .withStatus(200)
-                        .withHeader("Content-Type", JSON)
-                        .withBody("{\"taskArns\":[]}")));
+                .willReturn(okBody("{\"clusterArns\":[\"arn:aws:ecs:us-east-1:123456789012:cluster/prod\"]}")));
+        wireMock.stubFor(op("ListTasks").atPriority(10).willReturn(okBody("{\"taskArns\":[]}")));
         wireMock.stubFor(op("ListServices")
                 .atPriority(10)
-                .willReturn(aResponse()
-                        .withStatus(200)
-                        .withHeader("Content-Type", JSON)
-                        .withBody("{\"serviceArns\":[\"arn:aws:ecs:us-east-1:123456789012:service/prod/api\"]}")));
+                .willReturn(okBody("{\"serviceArns\":[\"arn:aws:ecs:us-east-1:123456789012:service/prod/api\"]}")));
     }
 
     private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder arns(String... arns) {
-        return aResponse()
-                .withStatus(200)
-                .withHeader("Content-Type", JSON)
-                .withBody(Json.object()
-                        .set("taskDefinitionArns", Json.tree(List.of(arns)))
-                        .toString());
+        return okBody(Json.object()
+                .set("taskDefinitionArns", Json.tree(List.of(arns)))
+                .toString());
     }
 
     @AfterEach
@@ -138,7 +125,20 @@ class EcsWireMockTest {
     }
 
     private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder ok(String fixture) {
-        return aResponse().withStatus(200).withHeader("Content-Type", JSON).withBody(fixture(fixture));
+        return okBody(fixture(fixture));
+    }
+
+    /**
+     * @param body a JSON body
+     * @return a 200 answer with it
+     */
+    private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder okBody(String body) {
+        return aResponse().withStatus(200).withHeader("Content-Type", JSON).withBody(body);
+    }
+
+    /** @return a 500 answer, which the SDK reports as a server error (the scheduler retries it) */
+    private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder serverError() {
+        return aResponse().withStatus(500).withHeader("Content-Type", JSON).withBody("{}");
     }
 
     private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder error(String fixture) {
@@ -169,6 +169,24 @@ class EcsWireMockTest {
                 .whenScenarioStateIs(Scenario.STARTED)
                 .willReturn(ok("update-service-api.json"))
                 .willSetStateTo("updated"));
+    }
+
+    /** The api service's rollout completes after UpdateService (stubApiService's scenario). */
+    private void rolloutCompletes() {
+        wireMock.stubFor(op("DescribeServices")
+                .inScenario("rollout")
+                .whenScenarioStateIs("updated")
+                .willReturn(ok("describe-services-api-completed.json")));
+    }
+
+    /**
+     * @param revision a revision number of the family app
+     * @return the fixture's description of app:3, renumbered as that revision
+     */
+    private static String revision(int revision) {
+        return fixture("describe-task-definition.json")
+                .replace("task-definition/app:3", "task-definition/app:" + revision)
+                .replace("\"revision\": 3", "\"revision\": " + revision);
     }
 
     private int calls(String operation) {
@@ -282,66 +300,25 @@ class EcsWireMockTest {
      */
     @Test
     void rollback_deregistersTheRegisteredRevisionAfterTheServiceMovedBack_readingBackALostAnswer() throws Exception {
-        stubApiService();
-        wireMock.stubFor(op("DescribeServices")
-                .inScenario("rollout")
-                .whenScenarioStateIs("updated")
-                .willReturn(ok("describe-services-api-completed.json")));
         try (AgentInstaller installer = installer(api())) {
-            ApplyResult result = installer.apply(installer.plan());
-            assertThat(result.isSuccess()).as(result.toString()).isTrue();
-            String movedBack = fixture("describe-services-api.json");
-            wireMock.stubFor(op("UpdateService")
-                    .atPriority(1)
-                    .withRequestBody(containing("task-definition/app:3"))
-                    .inScenario("rollout")
-                    .willReturn(aResponse()
-                            .withStatus(200)
-                            .withHeader("Content-Type", JSON)
-                            .withBody("{\"service\": "
-                                    + Json.parse(movedBack).path("services").get(0) + "}"))
-                    .willSetStateTo("moved back"));
-            wireMock.stubFor(op("DescribeServices")
-                    .inScenario("rollout")
-                    .whenScenarioStateIs("moved back")
-                    .willReturn(ok("describe-services-api.json")));
-            String app4 = fixture("describe-task-definition.json")
-                    .replace("task-definition/app:3", "task-definition/app:4")
-                    .replace("\"revision\": 3", "\"revision\": 4");
-            wireMock.stubFor(op("DescribeTaskDefinition")
-                    .atPriority(1)
-                    .withRequestBody(containing("app:4"))
-                    .inScenario("rollout")
-                    .willReturn(aResponse()
-                            .withStatus(200)
-                            .withHeader("Content-Type", JSON)
-                            .withBody(app4)));
+            Journal journal = appliedInstall(installer);
             wireMock.stubFor(op("DeregisterTaskDefinition")
                     .inScenario("rollout")
                     .whenScenarioStateIs("moved back")
-                    .willReturn(aResponse()
-                            .withStatus(500)
-                            .withHeader("Content-Type", JSON)
-                            .withBody("{}"))
+                    .willReturn(serverError())
                     .willSetStateTo("deregistered"));
             wireMock.stubFor(op("DeregisterTaskDefinition")
                     .inScenario("rollout")
                     .whenScenarioStateIs("deregistered")
-                    .willReturn(aResponse()
-                            .withStatus(500)
-                            .withHeader("Content-Type", JSON)
-                            .withBody("{}")));
+                    .willReturn(serverError()));
             wireMock.stubFor(op("DescribeTaskDefinition")
                     .atPriority(1)
                     .withRequestBody(containing("app:4"))
                     .inScenario("rollout")
                     .whenScenarioStateIs("deregistered")
-                    .willReturn(aResponse()
-                            .withStatus(200)
-                            .withHeader("Content-Type", JSON)
-                            .withBody(app4.replace("\"status\": \"ACTIVE\"", "\"status\": \"INACTIVE\""))));
+                    .willReturn(okBody(revision(4).replace("\"status\": \"ACTIVE\"", "\"status\": \"INACTIVE\""))));
 
-            Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
+            Plan rollback = installer.planRollback(journal);
             Change deregister = rollback.mutations().stream()
                     .filter(c -> c.action() == ChangeAction.DELETE)
                     .findFirst()
@@ -371,10 +348,7 @@ class EcsWireMockTest {
     /** An install applied (app:4 registered, api moved to it), whose rollback moves api back to app:3. */
     private Journal appliedInstall(AgentInstaller installer) throws IOException {
         stubApiService();
-        wireMock.stubFor(op("DescribeServices")
-                .inScenario("rollout")
-                .whenScenarioStateIs("updated")
-                .willReturn(ok("describe-services-api-completed.json")));
+        rolloutCompletes();
         ApplyResult result = installer.apply(installer.plan());
         assertThat(result.isSuccess()).as(result.toString()).isTrue();
         String movedBack = fixture("describe-services-api.json");
@@ -382,11 +356,8 @@ class EcsWireMockTest {
                 .atPriority(1)
                 .withRequestBody(containing("task-definition/app:3"))
                 .inScenario("rollout")
-                .willReturn(aResponse()
-                        .withStatus(200)
-                        .withHeader("Content-Type", JSON)
-                        .withBody("{\"service\": "
-                                + Json.parse(movedBack).path("services").get(0) + "}"))
+                .willReturn(okBody("{\"service\": "
+                        + Json.parse(movedBack).path("services").get(0) + "}"))
                 .willSetStateTo("moved back"));
         wireMock.stubFor(op("DescribeServices")
                 .inScenario("rollout")
@@ -395,12 +366,7 @@ class EcsWireMockTest {
         wireMock.stubFor(op("DescribeTaskDefinition")
                 .atPriority(1)
                 .withRequestBody(containing("app:4"))
-                .willReturn(aResponse()
-                        .withStatus(200)
-                        .withHeader("Content-Type", JSON)
-                        .withBody(fixture("describe-task-definition.json")
-                                .replace("task-definition/app:3", "task-definition/app:4")
-                                .replace("\"revision\": 3", "\"revision\": 4"))));
+                .willReturn(okBody(revision(4))));
         return Journal.read(result.journal().orElseThrow());
     }
 
@@ -563,17 +529,12 @@ class EcsWireMockTest {
     @Test
     void rollback_whenAUserDeployedACopyOfTheRouterRevisionSince_leavesTheServiceAlone() {
         stubApiService();
-        wireMock.stubFor(op("DescribeServices")
-                .inScenario("rollout")
-                .whenScenarioStateIs("updated")
-                .willReturn(ok("describe-services-api-completed.json")));
+        rolloutCompletes();
         try (AgentInstaller installer = installer(api())) {
             ApplyResult result = installer.apply(installer.plan());
             assertThat(result.isSuccess()).as(result.toString()).isTrue();
             wireMock.stubFor(op("DescribeServices").atPriority(1).willReturn(ok("describe-services-api-moved.json")));
-            String app9 = fixture("describe-task-definition.json")
-                    .replace("task-definition/app:3", "task-definition/app:9")
-                    .replace("\"revision\": 3", "\"revision\": 9")
+            String app9 = revision(9)
                     .replace(
                             "example/api:7\", \"cpu\": 256, \"memory\": 512, \"essential\": true,",
                             "example/api:8\", \"cpu\": 256, \"memory\": 512, \"essential\": true,")
@@ -583,10 +544,7 @@ class EcsWireMockTest {
             wireMock.stubFor(op("DescribeTaskDefinition")
                     .atPriority(1)
                     .withRequestBody(containing("app:9"))
-                    .willReturn(aResponse()
-                            .withStatus(200)
-                            .withHeader("Content-Type", JSON)
-                            .withBody(app9)));
+                    .willReturn(okBody(app9)));
 
             Plan rollback = installer.planRollback(Journal.read(result.journal().orElseThrow()));
 
@@ -682,8 +640,7 @@ class EcsWireMockTest {
     @Test
     void apply_whenRegisteringLosesItsAnswerAndCannotBeReadBack_isUnknown_andItsServicesAreNotAttempted() {
         stubTwoServicesSharingARevision();
-        com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder serverError =
-                aResponse().withStatus(500).withHeader("Content-Type", JSON).withBody("{}");
+        com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder serverError = serverError();
         wireMock.stubFor(op("RegisterTaskDefinition")
                 .inScenario("lost")
                 .whenScenarioStateIs(Scenario.STARTED)
@@ -827,10 +784,7 @@ class EcsWireMockTest {
 
         try (AgentInstaller installer = installer(api().waitForStable(Duration.ofSeconds(5), Duration.ofMillis(10)))) {
             Plan plan = installer.plan();
-            wireMock.stubFor(op("DescribeServices")
-                    .inScenario("rollout")
-                    .whenScenarioStateIs("updated")
-                    .willReturn(ok("describe-services-api-completed.json")));
+            rolloutCompletes();
             ApplyResult result = installer.apply(plan);
 
             assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.SUCCEEDED);
@@ -888,14 +842,11 @@ class EcsWireMockTest {
     /** STS answers that the credentials are a user of account 123456789012. */
     private void callerIsOfTheFixturesAccount() {
         wireMock.stubFor(post(urlEqualTo("/"))
-                .withRequestBody(containing("Action=GetCallerIdentity"))
+                .withRequestBody(containing(StsAnswers.GET_CALLER_IDENTITY))
                 .willReturn(aResponse()
                         .withStatus(200)
-                        .withHeader("Content-Type", "text/xml")
-                        .withBody("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-                                + "<GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/deployer</Arn>"
-                                + "<UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account>"
-                                + "</GetCallerIdentityResult></GetCallerIdentityResponse>")));
+                        .withHeader("Content-Type", StsAnswers.CONTENT_TYPE)
+                        .withBody(StsAnswers.callerIdentity("123456789012"))));
     }
 
     @Test
@@ -1422,10 +1373,7 @@ class EcsWireMockTest {
             wireMock.stubFor(op("RegisterTaskDefinition")
                     .inScenario("lost")
                     .whenScenarioStateIs(Scenario.STARTED)
-                    .willReturn(aResponse()
-                            .withStatus(500)
-                            .withHeader("Content-Type", JSON)
-                            .withBody("{}"))
+                    .willReturn(serverError())
                     .willSetStateTo("landed"));
             wireMock.stubFor(op("DescribeTaskDefinition")
                     .inScenario("lost")
@@ -1454,10 +1402,7 @@ class EcsWireMockTest {
             wireMock.stubFor(op("RegisterTaskDefinition")
                     .inScenario("lost")
                     .whenScenarioStateIs(Scenario.STARTED)
-                    .willReturn(aResponse()
-                            .withStatus(500)
-                            .withHeader("Content-Type", JSON)
-                            .withBody("{}"))
+                    .willReturn(serverError())
                     .willSetStateTo("failed once"));
             wireMock.stubFor(op("RegisterTaskDefinition")
                     .inScenario("lost")
@@ -1475,7 +1420,7 @@ class EcsWireMockTest {
     }
 
     private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder json(JsonNode body) {
-        return aResponse().withStatus(200).withHeader("Content-Type", JSON).withBody(body.toString());
+        return okBody(body.toString());
     }
 
     private List<String> bodies(String operation) {

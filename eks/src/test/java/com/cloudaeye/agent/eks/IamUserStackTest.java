@@ -103,14 +103,7 @@ class IamUserStackTest {
         "CREATE_FAILED, SKIP, delete-stack"
     })
     void plan_treatsEveryStableStackStateAsUsable(String status, ChangeAction action, String reason) {
-        aws.stubFor(action("DescribeStacks")
-                .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
-                .willReturn(aResponse()
-                        .withStatus(200)
-                        .withHeader("Content-Type", "text/xml")
-                        .withBody(
-                                ControlPlaneLoggingTest.fixture("cloudformation/describe-stacks-create-in-progress.xml")
-                                        .replace("CREATE_IN_PROGRESS", status))));
+        stackIs(stackXml(status));
         try (AgentInstaller installer = installer()) {
             Change stack = installer.plan().changes().stream()
                     .filter(c -> c.resourceType().equals("AWS::CloudFormation::Stack"))
@@ -128,28 +121,8 @@ class IamUserStackTest {
      */
     @Test
     void planUninstall_whenTheStackHasTerminationProtection_skipsIt_namingTheFix_andKeepsTheKeys() {
-        aws.stubFor(action("DescribeStacks")
-                .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
-                .willReturn(aResponse()
-                        .withStatus(200)
-                        .withHeader("Content-Type", "text/xml")
-                        .withBody(
-                                ControlPlaneLoggingTest.fixture("cloudformation/describe-stacks-create-in-progress.xml")
-                                        .replace("CREATE_IN_PROGRESS", "CREATE_COMPLETE")
-                                        .replace(
-                                                "<CreationTime>",
-                                                "<EnableTerminationProtection>true</EnableTerminationProtection>"
-                                                        + "<CreationTime>"))));
-        aws.stubFor(action("ListAccessKeys")
-                .willReturn(aResponse()
-                        .withStatus(200)
-                        .withHeader("Content-Type", "text/xml")
-                        .withBody("<ListAccessKeysResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"
-                                + "<ListAccessKeysResult><UserName>CloudAEyeServiceAccount</UserName>"
-                                + "<AccessKeyMetadata><member><UserName>CloudAEyeServiceAccount</UserName>"
-                                + "<AccessKeyId>AKIAEXAMPLEKEY000001</AccessKeyId><Status>Active</Status></member>"
-                                + "</AccessKeyMetadata><IsTruncated>false</IsTruncated></ListAccessKeysResult>"
-                                + "</ListAccessKeysResponse>")));
+        stackIs(stackXml("CREATE_COMPLETE", true));
+        aws.stubFor(action("ListAccessKeys").willReturn(xmlBody(200, ONE_KEY)));
         try (AgentInstaller installer = installer()) {
             List<Change> changes = List.copyOf(installer.planUninstall().changes());
 
@@ -174,14 +147,7 @@ class IamUserStackTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource({"UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS"})
     void planUninstall_whenAStackOperationIsInProgress_skipsIt_andKeepsTheKeys(String status) {
-        aws.stubFor(action("DescribeStacks")
-                .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
-                .willReturn(aResponse()
-                        .withStatus(200)
-                        .withHeader("Content-Type", "text/xml")
-                        .withBody(
-                                ControlPlaneLoggingTest.fixture("cloudformation/describe-stacks-create-in-progress.xml")
-                                        .replace("CREATE_IN_PROGRESS", status))));
+        stackIs(stackXml(status));
         try (AgentInstaller installer = installer()) {
             List<Change> changes = List.copyOf(installer.planUninstall().changes());
 
@@ -343,9 +309,7 @@ class IamUserStackTest {
                                         : "")
                                 + "</AttachedPolicies><IsTruncated>false</IsTruncated>"
                                 + "</ListAttachedUserPoliciesResult></ListAttachedUserPoliciesResponse>")));
-        aws.stubFor(action("DescribeStacks")
-                .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
-                .willReturn(xmlBody(200, stackXml("CREATE_COMPLETE", false))));
+        stackIs(stackXml("CREATE_COMPLETE", false));
         aws.stubFor(action("ListAccessKeys").willReturn(xmlBody(200, ONE_KEY)));
         try (AgentInstaller installer = installer()) {
             Plan plan = installer.planUninstall();
@@ -379,10 +343,22 @@ class IamUserStackTest {
             + "</AccessKeyMetadata><IsTruncated>false</IsTruncated></ListAccessKeysResult>"
             + "</ListAccessKeysResponse>";
 
+    /** DescribeStacks of CloudAEye's stack by its name (planning's read) answers {@code xml}. */
+    private static void stackIs(String xml) {
+        aws.stubFor(action("DescribeStacks")
+                .withRequestBody(containing("StackName=CloudAEyeServiceAccountStack"))
+                .willReturn(xmlBody(200, xml)));
+    }
+
+    /** CloudAEye's stack for prod-eks, in {@code status}, saying nothing of termination protection. */
+    private static String stackXml(String status) {
+        return ControlPlaneLoggingTest.fixture("cloudformation/describe-stacks-create-in-progress.xml")
+                .replace("CREATE_IN_PROGRESS", status);
+    }
+
     /** CloudAEye's stack for prod-eks, in {@code status}, with or without termination protection. */
     private static String stackXml(String status, boolean protection) {
-        return ControlPlaneLoggingTest.fixture("cloudformation/describe-stacks-create-in-progress.xml")
-                .replace("CREATE_IN_PROGRESS", status)
+        return stackXml(status)
                 .replace(
                         "<CreationTime>",
                         "<EnableTerminationProtection>" + protection + "</EnableTerminationProtection><CreationTime>");
@@ -413,18 +389,7 @@ class IamUserStackTest {
 
     @Test
     void apply_whenTheStackFails_waitsForItToEnd_andReportsTheFailureEvents_andCreatesNoKey() {
-        try (AgentInstaller installer = AgentInstaller.builder()
-                .region(Region.US_EAST_1)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIDTEST", "test")))
-                .endpointOverride(URI.create(aws.baseUrl()))
-                .retries(1, Duration.ofMillis(10))
-                .withoutJournal()
-                .target(EksTarget.builder()
-                        .cluster("prod-eks")
-                        .cloudAEyeAccess(a -> a.iamUserStack().accessKeySink(sink::add))
-                        .waits(Duration.ofMillis(20), Duration.ofSeconds(10))
-                        .build())
-                .build()) {
+        try (AgentInstaller installer = installer()) {
             ApplyResult result = installer.apply(installer.plan());
 
             assertThat(result.status()).as(result.toString()).isEqualTo(ApplyResult.Status.FAILED);

@@ -18,6 +18,7 @@ import com.cloudaeye.agent.Secret;
 import com.cloudaeye.agent.internal.SignedCalls;
 import com.cloudaeye.agent.spi.support.Json;
 import com.cloudaeye.agent.testing.Moto;
+import com.cloudaeye.agent.testing.StsAnswers;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.net.URLDecoder;
@@ -236,6 +237,7 @@ class FleetInstallIT {
     @Test
     void plan_andApply_whenOneAccountsRoleIsMissing_reportThatAccountAndInstallTheOthers() {
         String missing = ACCOUNTS.get(2);
+        String missingRole = "arn:aws:iam::" + missing + ":role/" + ROLE;
         WireMockServer proxy =
                 new WireMockServer(WireMockConfiguration.options().dynamicPort());
         proxy.start();
@@ -245,16 +247,12 @@ class FleetInstallIT {
                 .willReturn(aResponse().proxiedFrom(Moto.endpoint().toString())));
         proxy.stubFor(post(urlEqualTo("/"))
                 .atPriority(1)
-                .withRequestBody(containing("Action=AssumeRole"))
-                .withRequestBody(containing(
-                        URLEncoder.encode("arn:aws:iam::" + missing + ":role/" + ROLE, StandardCharsets.UTF_8)))
+                .withRequestBody(containing(StsAnswers.ASSUME_ROLE))
+                .withRequestBody(containing(URLEncoder.encode(missingRole, StandardCharsets.UTF_8)))
                 .willReturn(aResponse()
-                        .withStatus(403)
-                        .withHeader("Content-Type", "text/xml")
-                        .withBody("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User:"
-                                + " arn:aws:iam::123456789012:user/ci is not authorized to perform: sts:AssumeRole on"
-                                + " resource: arn:aws:iam::" + missing + ":role/" + ROLE
-                                + "</Message></Error><RequestId>r1</RequestId></ErrorResponse>")));
+                        .withStatus(StsAnswers.ACCESS_DENIED_STATUS)
+                        .withHeader("Content-Type", StsAnswers.CONTENT_TYPE)
+                        .withBody(StsAnswers.assumeRoleDenied("arn:aws:iam::123456789012:user/ci", missingRole))));
         StsClient proxied = StsClient.builder()
                 .endpointOverride(java.net.URI.create(proxy.baseUrl()))
                 .region(Moto.REGION)

@@ -228,13 +228,20 @@ class LambdaAliasWireMockTest {
                         + ":live\",\"RequestedProvisionedConcurrentExecutions\":5,\"Status\":\"READY\"}]}")));
     }
 
-    @Test
-    void apply_whenUpdateAliasLosesItsAnswer_butItLanded_readsItBack_andReportsItApplied() {
+    /**
+     * Function a (r1) with alias live on version 3, which an apply moves to the version it publishes (7); UpdateAlias
+     * answers an error, and the alias, read back, serves {@code liveAfter}.
+     */
+    private void updateAliasFails(int status, String code, String message, String liveAfter) {
         stubFunctionA(function("a", "r1", "Successful"));
         stubAliases(alias("live", "3", ""));
-        aws.stubFor(put(urlPathMatching(fn("a") + "/aliases/live"))
-                .willReturn(error(500, "ServiceException", "connection reset after UpdateAlias")));
-        aws.stubFor(get(urlPathMatching(fn("a") + "/aliases/live")).willReturn(okJson(alias("live", "7", ""))));
+        aws.stubFor(put(urlPathMatching(fn("a") + "/aliases/live")).willReturn(error(status, code, message)));
+        aws.stubFor(get(urlPathMatching(fn("a") + "/aliases/live")).willReturn(okJson(alias("live", liveAfter, ""))));
+    }
+
+    @Test
+    void apply_whenUpdateAliasLosesItsAnswer_butItLanded_readsItBack_andReportsItApplied() {
+        updateAliasFails(500, "ServiceException", "connection reset after UpdateAlias", "7");
         try (AgentInstaller installer = installer(t -> t.moveAliases("live"))) {
             ApplyResult result = installer.apply(installer.plan());
 
@@ -245,11 +252,7 @@ class LambdaAliasWireMockTest {
 
     @Test
     void apply_whenUpdateAliasFails_andTheAliasDidNotMove_reportsItUnknown_sinceTheFunctionWasUpdated() {
-        stubFunctionA(function("a", "r1", "Successful"));
-        stubAliases(alias("live", "3", ""));
-        aws.stubFor(put(urlPathMatching(fn("a") + "/aliases/live"))
-                .willReturn(error(403, "AccessDeniedException", "not allowed to update the alias")));
-        aws.stubFor(get(urlPathMatching(fn("a") + "/aliases/live")).willReturn(okJson(alias("live", "3", ""))));
+        updateAliasFails(403, "AccessDeniedException", "not allowed to update the alias", "3");
         try (AgentInstaller installer = installer(t -> t.moveAliases("live"))) {
             ApplyResult result = installer.apply(installer.plan());
 
@@ -266,11 +269,7 @@ class LambdaAliasWireMockTest {
 
     @Test
     void apply_whenTheAliasChangedSincePlanning_leavesIt_andSaysSo() {
-        stubFunctionA(function("a", "r1", "Successful"));
-        stubAliases(alias("live", "3", ""));
-        aws.stubFor(put(urlPathMatching(fn("a") + "/aliases/live"))
-                .willReturn(error(412, "PreconditionFailedException", "revision id mismatch")));
-        aws.stubFor(get(urlPathMatching(fn("a") + "/aliases/live")).willReturn(okJson(alias("live", "5", ""))));
+        updateAliasFails(412, "PreconditionFailedException", "revision id mismatch", "5");
         try (AgentInstaller installer = installer(t -> t.moveAliases("live"))) {
             ApplyResult result = installer.apply(installer.plan());
 

@@ -88,16 +88,21 @@ class LambdaEnvironmentErrorWireMockTest {
                 .doesNotContain(TOKEN);
     }
 
+    /** The plan's one change skips the function, its reason naming the error and the fix. */
+    private static void assertSkipsNamingTheErrorAndTheFix(Plan plan) {
+        assertThat(plan.changes()).singleElement().satisfies(c -> {
+            assertThat(c.action()).isEqualTo(ChangeAction.SKIP);
+            assertNamesTheErrorAndTheFix(c.reason().orElseThrow());
+        });
+    }
+
     @Test
     void plan_whenLambdaCannotDecryptTheEnvironment_skipsTheFunction_andApplySendsNoUpdate() {
         stubGetFunction(undecryptable("r1", false));
         try (AgentInstaller installer = installer()) {
             Plan plan = installer.plan();
 
-            assertThat(plan.changes()).singleElement().satisfies(c -> {
-                assertThat(c.action()).isEqualTo(ChangeAction.SKIP);
-                assertNamesTheErrorAndTheFix(c.reason().orElseThrow());
-            });
+            assertSkipsNamingTheErrorAndTheFix(plan);
             installer.apply(plan);
             aws.verify(0, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
         }
@@ -129,10 +134,7 @@ class LambdaEnvironmentErrorWireMockTest {
         try (AgentInstaller installer = installer()) {
             Plan plan = installer.planUninstall();
 
-            assertThat(plan.changes()).singleElement().satisfies(c -> {
-                assertThat(c.action()).isEqualTo(ChangeAction.SKIP);
-                assertNamesTheErrorAndTheFix(c.reason().orElseThrow());
-            });
+            assertSkipsNamingTheErrorAndTheFix(plan);
             installer.apply(plan);
             aws.verify(0, putRequestedFor(urlPathMatching(fn("a") + "/configuration")));
         }
@@ -151,10 +153,7 @@ class LambdaEnvironmentErrorWireMockTest {
             Plan rollback =
                     installer.planRollback(Journal.read(applied.journal().orElseThrow()));
 
-            assertThat(rollback.changes()).singleElement().satisfies(c -> {
-                assertThat(c.action()).isEqualTo(ChangeAction.SKIP);
-                assertNamesTheErrorAndTheFix(c.reason().orElseThrow());
-            });
+            assertSkipsNamingTheErrorAndTheFix(rollback);
             installer.rollback(Journal.read(applied.journal().orElseThrow()));
             aws.verify(1, putRequestedFor(urlPathMatching(fn("a") + "/configuration"))); // the apply's only
         }

@@ -12,6 +12,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import com.cloudaeye.agent.AgentInstaller;
 import com.cloudaeye.agent.AgentInstallerBuilder;
 import com.cloudaeye.agent.Secret;
+import com.cloudaeye.agent.testing.StsAnswers;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import java.net.URI;
@@ -61,14 +62,11 @@ final class LambdaWireMock {
      */
     static void stubCaller(WireMockServer aws, String account) {
         aws.stubFor(post(urlEqualTo("/"))
-                .withRequestBody(containing("Action=GetCallerIdentity"))
+                .withRequestBody(containing(StsAnswers.GET_CALLER_IDENTITY))
                 .willReturn(aResponse()
                         .withStatus(200)
-                        .withHeader("Content-Type", "text/xml")
-                        .withBody("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-                                + "<GetCallerIdentityResult><Arn>arn:aws:iam::" + account + ":user/deployer</Arn>"
-                                + "<UserId>AIDAEXAMPLE</UserId><Account>" + account + "</Account>"
-                                + "</GetCallerIdentityResult></GetCallerIdentityResponse>")));
+                        .withHeader("Content-Type", StsAnswers.CONTENT_TYPE)
+                        .withBody(StsAnswers.callerIdentity(account))));
     }
 
     /**

@@ -1,5 +1,6 @@
 package com.cloudaeye.agent.lambda.bench;
 
+import com.cloudaeye.agent.testing.StsAnswers;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -215,15 +216,12 @@ final class LambdaStub implements HttpHandler, AutoCloseable {
             return;
         }
         String account = role.group(1);
-        String xml = "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
-                + "<Credentials><AccessKeyId>ASIA" + account + "</AccessKeyId><SecretAccessKey>stub</SecretAccessKey>"
-                + "<SessionToken>stub</SessionToken><Expiration>"
-                + Instant.now().plus(1, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS) + "</Expiration>"
-                + "</Credentials><AssumedRoleUser><AssumedRoleId>AROASTUB:fleet</AssumedRoleId><Arn>arn:aws:sts::"
-                + account + ":assumed-role/stub/fleet</Arn></AssumedRoleUser></AssumeRoleResult>"
-                + "<ResponseMetadata><RequestId>stub</RequestId></ResponseMetadata></AssumeRoleResponse>";
+        String xml = StsAnswers.assumeRole(
+                account,
+                "ASIA" + account,
+                Instant.now().plus(1, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS));
         byte[] bytes = xml.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "text/xml");
+        exchange.getResponseHeaders().set("Content-Type", StsAnswers.CONTENT_TYPE);
         exchange.sendResponseHeaders(200, bytes.length);
         exchange.getResponseBody().write(bytes);
     }

@@ -87,9 +87,7 @@ class HelmReleaseIT {
 
     @Test
     void upgrade_ofTagResourcesAndTolerations_changesTheLiveDaemonSet_andRollbackRestoresIt() {
-        try (AgentInstaller installer = installer(options().build())) {
-            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
-        }
+        install(options().build());
         AgentDaemonSet changed = options()
                 .tag("2.0.0")
                 .putResources("limits.memory", "512Mi")
@@ -234,16 +232,11 @@ class HelmReleaseIT {
 
     @Test
     void resume_ofAnUpgradeKilledInsideHelm_marksItsPendingRevisionFailed_upgrades_andRollbackRestores() {
-        try (AgentInstaller installer = installer(options().build())) {
-            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
-        }
+        install(options().build());
         try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
             Plan plan = installer.plan();
             // What an upgrade killed inside Helm leaves: its revision recorded pending-upgrade, its journal STARTING.
-            leavePending(
-                    2,
-                    "pending-upgrade",
-                    ReleaseState.fromJson(plan.mutations().get(0).targetState()));
+            leavePending(2, "pending-upgrade", releaseState(plan));
             Journal killed = startedOnly(plan);
             // A plan cannot tell whose the pending revision is: it leaves it, naming the fix.
             assertThat(installer.plan().changes()).singleElement().satisfies(c -> {
@@ -265,25 +258,15 @@ class HelmReleaseIT {
 
     @Test
     void rollback_ofAnUpgradeKilledInsideHelm_marksItsPendingRevisionFailed_andRestoresTheFormerValues() {
-        try (AgentInstaller installer = installer(options().build())) {
-            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
-        }
+        install(options().build());
         String before = agentContainer(daemonSet()).getImage();
         try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
             Plan plan = installer.plan();
-            leavePending(
-                    2,
-                    "pending-upgrade",
-                    ReleaseState.fromJson(plan.mutations().get(0).targetState()));
+            leavePending(2, "pending-upgrade", releaseState(plan));
 
             Plan rollback = installer.planRollback(startedOnly(plan));
 
-            assertThat(rollback.changes()).singleElement().satisfies(c -> {
-                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE);
-                assertThat(c.reason()).hasValueSatisfying(r -> assertThat(r).contains("marking revision 2 failed"));
-            });
-            ApplyResult restored = installer.apply(rollback);
-            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+            applyTheUpdateRollback(installer, rollback, "marking revision 2 failed");
         }
         assertThat(releaseSecretStatus(2)).isEqualTo("failed");
         assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
@@ -292,12 +275,10 @@ class HelmReleaseIT {
 
     @Test
     void resume_ofAnUpgradeKilledInsideHelmTwice_marksItsNewestPendingRevisionFailed_andUpgrades() {
-        try (AgentInstaller installer = installer(options().build())) {
-            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
-        }
+        install(options().build());
         try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
             Plan plan = installer.plan();
-            ReleaseState upgrade = ReleaseState.fromJson(plan.mutations().get(0).targetState());
+            ReleaseState upgrade = releaseState(plan);
             // Killed inside Helm (revision 2 pending), resumed (2 marked failed, the upgrade made revision 3) and
             // killed inside Helm again: revision 3 pending-upgrade, the journal still STARTING.
             leavePending(2, "failed", upgrade);
@@ -327,12 +308,35 @@ class HelmReleaseIT {
 
     /** Plans the rollback of the resume's journal, one UPDATE, and applies it successfully. */
     private static void rollBackTheResume(AgentInstaller installer, ApplyResult resumed) {
-        Plan rollback = installer.planRollback(Journal.read(resumed.journal().orElseThrow()));
-        assertThat(rollback.changes())
-                .singleElement()
-                .satisfies(c -> assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE));
+        applyTheUpdateRollback(
+                installer, installer.planRollback(Journal.read(resumed.journal().orElseThrow())));
+    }
+
+    /**
+     * Checks that the rollback is one UPDATE (whose reason, when {@code reason} names any, contains them all), and
+     * applies it successfully.
+     */
+    private static void applyTheUpdateRollback(AgentInstaller installer, Plan rollback, String... reason) {
+        assertThat(rollback.changes()).singleElement().satisfies(c -> {
+            assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE);
+            if (reason.length > 0) {
+                assertThat(c.reason()).hasValueSatisfying(r -> assertThat(r).contains(reason));
+            }
+        });
         ApplyResult restored = installer.apply(rollback);
         assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+    }
+
+    /** Installs the release with these options; the apply succeeds. */
+    private void install(AgentDaemonSet options) {
+        try (AgentInstaller installer = installer(options)) {
+            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
+        }
+    }
+
+    /** @return the release state the plan's one change sets */
+    private static ReleaseState releaseState(Plan plan) {
+        return ReleaseState.fromJson(plan.mutations().get(0).targetState());
     }
 
     /**
@@ -348,25 +352,17 @@ class HelmReleaseIT {
 
     @Test
     void rollback_ofAnUpgradeKilledInsideHelmTwice_marksItsNewestPendingRevisionFailed_andRestoresTheFormerValues() {
-        try (AgentInstaller installer = installer(options().build())) {
-            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
-        }
+        install(options().build());
         String before = agentContainer(daemonSet()).getImage();
         try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
             Plan plan = installer.plan();
-            ReleaseState upgrade = ReleaseState.fromJson(plan.mutations().get(0).targetState());
+            ReleaseState upgrade = releaseState(plan);
             leavePending(2, "failed", upgrade);
             leavePending(3, "pending-upgrade", upgrade);
 
             Plan rollback = installer.planRollback(startedOnly(plan));
 
-            assertThat(rollback.changes()).singleElement().satisfies(c -> {
-                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE);
-                assertThat(c.reason())
-                        .hasValueSatisfying(r -> assertThat(r).contains("(revision 1)", "marking revision 3 failed"));
-            });
-            ApplyResult restored = installer.apply(rollback);
-            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+            applyTheUpdateRollback(installer, rollback, "(revision 1)", "marking revision 3 failed");
         }
         assertThat(releaseSecretStatus(3)).isEqualTo("failed");
         assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
@@ -375,16 +371,13 @@ class HelmReleaseIT {
 
     @Test
     void resume_ofAnUpgradeWhoseSecondAttemptLanded_reportsItApplied_andRollbackRestoresTheFormerValues() {
-        try (AgentInstaller installer = installer(options().build())) {
-            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
-        }
+        install(options().build());
         String before = agentContainer(daemonSet()).getImage();
         try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
             Plan plan = installer.plan();
             // Killed inside Helm (revision 2, marked failed by the resume), then the resume's upgrade landed as
             // revision 3 and the process died before its journal said so.
-            leavePending(
-                    2, "failed", ReleaseState.fromJson(plan.mutations().get(0).targetState()));
+            leavePending(2, "failed", releaseState(plan));
             assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
             assertThat(helmList())
                     .singleElement()
@@ -398,12 +391,7 @@ class HelmReleaseIT {
                 assertThat(r.message()).hasValueSatisfying(m -> assertThat(m).contains("already at revision 3"));
             });
             Plan rollback = installer.planRollback(startedOnly(plan));
-            assertThat(rollback.changes()).singleElement().satisfies(c -> {
-                assertThat(c.action()).as(c.toString()).isEqualTo(ChangeAction.UPDATE);
-                assertThat(c.reason()).hasValueSatisfying(r -> assertThat(r).contains("(revision 1)"));
-            });
-            ApplyResult restored = installer.apply(rollback);
-            assertThat(restored.isSuccess()).as(restored.toString()).isTrue();
+            applyTheUpdateRollback(installer, rollback, "(revision 1)");
         }
         assertThat(agentContainer(daemonSet()).getImage()).isEqualTo(before);
         assertOnlyRevisionDeployed(4);
@@ -411,12 +399,10 @@ class HelmReleaseIT {
 
     @Test
     void resume_whenAnotherHelmsPendingRevisionIsAboveOurFailedOne_skipsWithTheHelmRollbackCommand_andRollbackToo() {
-        try (AgentInstaller installer = installer(options().build())) {
-            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
-        }
+        install(options().build());
         try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
             Plan plan = installer.plan();
-            ReleaseState ours = ReleaseState.fromJson(plan.mutations().get(0).targetState());
+            ReleaseState ours = releaseState(plan);
             // Our interrupted upgrade's revision 2, marked failed; then someone else's upgrade, killed inside Helm.
             leavePending(2, "failed", ours);
             ObjectNode theirValues = ours.values().deepCopy();
@@ -450,13 +436,11 @@ class HelmReleaseIT {
 
     @Test
     void apply_whenAnotherHelmLeftTheReleasePending_skipsWithTheHelmRollbackCommand_andRollbackToo() {
-        try (AgentInstaller installer = installer(options().build())) {
-            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
-        }
+        install(options().build());
         try (AgentInstaller installer = installer(options().tag("2.0.0").build())) {
             Plan plan = installer.plan();
             // Someone else's upgrade (other values than this plan's), killed inside Helm.
-            ReleaseState ours = ReleaseState.fromJson(plan.mutations().get(0).targetState());
+            ReleaseState ours = releaseState(plan);
             ObjectNode theirValues = ours.values().deepCopy();
             theirValues.putObject("image").put("tag", "3.0.0");
             leavePending(2, "pending-upgrade", ours.next(1, theirValues, null, null));
@@ -858,9 +842,7 @@ class HelmReleaseIT {
 
     @Test
     void upgrade_whoseImageFailsOnOneNode_isReportedFailed_andTheFormerValuesAreRestored() {
-        try (AgentInstaller installer = installer(options().build())) {
-            assertThat(installer.apply(installer.plan()).isSuccess()).isTrue();
-        }
+        install(options().build());
         String before = agentContainer(daemonSet()).getImage();
         // The chart's rolling update replaces one node's pod at a time, so the failure showed only once the update
         // reached the arm64 node, whenever the DaemonSet controller got there: on loaded machines not within 20 s,
