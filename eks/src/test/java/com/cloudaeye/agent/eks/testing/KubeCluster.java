@@ -159,14 +159,16 @@ public final class KubeCluster {
 
     /**
      * @param entry an audit log entry
-     * @return whether it is a write (create, update, patch, delete) that the API server carried out (2xx)
+     * @return whether it is a write (create, update, patch, delete) that the API server carried out (2xx); a dry run
+     *     ({@code dryRun=All}, as the installer's admission pre-flight sends) stores nothing and is no write
      */
     public static boolean isWrite(JsonNode entry) {
         int code = entry.path("responseStatus").path("code").asInt();
         return List.of("create", "update", "patch", "delete", "deletecollection")
                         .contains(entry.path("verb").asText())
                 && code >= 200
-                && code < 300;
+                && code < 300
+                && !entry.path("requestURI").asText().contains("dryRun=");
     }
 
     /**
