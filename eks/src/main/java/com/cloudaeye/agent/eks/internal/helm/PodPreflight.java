@@ -77,13 +77,13 @@ final class PodPreflight {
             }
         }
         Result result = classify(answer, namespace, release, token);
-        Optional<QuotaRoom.Refusal> quota = QuotaRoom.parse(answer.message());
-        if (result.refusal().isPresent() && quota.isPresent()) {
-            return upgradeInFullQuota(api, namespace, release, daemonSet, yaml, quota.get())
-                    .map(note -> new Result(Optional.empty(), Optional.of(note)))
-                    .orElse(result);
+        if (result.refusal().isEmpty()) {
+            return result;
         }
-        return result;
+        return QuotaRoom.parse(answer.message())
+                .flatMap(quota -> upgradeInFullQuota(api, namespace, release, daemonSet, yaml, quota))
+                .map(note -> new Result(Optional.empty(), Optional.of(note)))
+                .orElse(result);
     }
 
     /**
@@ -95,8 +95,7 @@ final class PodPreflight {
     private static Optional<String> upgradeInFullQuota(
             KubeApi api, String namespace, String release, String daemonSet, String yaml, QuotaRoom.Refusal quota) {
         JsonNode running = api.readIfAllowed(
-                        "apis/apps/v1/namespaces/" + namespace + "/daemonsets/" + daemonSet,
-                        "read DaemonSet " + namespace + "/" + daemonSet)
+                        Rollout.path(namespace, daemonSet), "read DaemonSet " + namespace + "/" + daemonSet)
                 .orElseGet(Json::object);
         if (!QuotaRoom.replacementFits(quota, running, readYaml(yaml))) {
             return Optional.empty();
@@ -176,7 +175,7 @@ final class PodPreflight {
                     + label + "=privileged); when no label of the namespace sets that level, it is the API server's"
                     + " cluster-wide admission configuration: exempt the namespace there," + elsewhere;
         }
-        if (message.contains("exceeded quota")) {
+        if (QuotaRoom.isQuotaRefusal(message)) {
             return "The agent needs one pod per node: raise or remove the ResourceQuota the message names (kubectl"
                     + " get resourcequota -n " + namespace + ")," + elsewhere;
         }

@@ -2,6 +2,8 @@ package com.cloudaeye.agent.eks.internal.helm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -61,6 +63,14 @@ final class QuotaRoom {
             Map<String, BigDecimal> limited) {}
 
     private QuotaRoom() {}
+
+    /**
+     * @param message the API server's refusal of a pod (a dry run's answer, a FailedCreate event)
+     * @return whether ResourceQuota admission refused it
+     */
+    static boolean isQuotaRefusal(String message) {
+        return message.contains("exceeded quota: ");
+    }
 
     /**
      * @param message the API server's refusal of a pod
@@ -140,26 +150,30 @@ final class QuotaRoom {
         }
         // A pod takes the sum of its containers, or its largest init container when that is more (they run one by
         // one, before the others); a container without a request is given its limit (the API server's defaulting).
-        BigDecimal containers = BigDecimal.ZERO;
-        for (JsonNode c : podSpec.path("containers")) {
-            BigDecimal q = containerShare(c, kind, name);
-            if (q == null) {
-                return null;
-            }
-            containers = containers.add(q);
-        }
-        BigDecimal largestInit = BigDecimal.ZERO;
-        for (JsonNode c : podSpec.path("initContainers")) {
-            BigDecimal q = containerShare(c, kind, name);
-            if (q == null) {
-                return null;
-            }
-            largestInit = largestInit.max(q);
-        }
+        List<BigDecimal> containers = containerShares(podSpec.path("containers"), kind, name);
+        List<BigDecimal> inits = containerShares(podSpec.path("initContainers"), kind, name);
         BigDecimal overhead = podSpec.path("overhead").has(name)
                 ? quantity(podSpec.path("overhead").path(name).asText())
                 : BigDecimal.ZERO;
-        return overhead == null ? null : containers.max(largestInit).add(overhead);
+        if (containers == null || inits == null || overhead == null) {
+            return null;
+        }
+        BigDecimal sum = containers.stream().reduce(BigDecimal.ZERO, BigDecimal::add);
+        BigDecimal largestInit = inits.stream().reduce(BigDecimal.ZERO, BigDecimal::max);
+        return sum.max(largestInit).add(overhead);
+    }
+
+    /** Each container's share; null when one's quantity does not read. */
+    private static @Nullable List<BigDecimal> containerShares(JsonNode containers, String kind, String name) {
+        List<BigDecimal> shares = new ArrayList<>();
+        for (JsonNode c : containers) {
+            BigDecimal q = containerShare(c, kind, name);
+            if (q == null) {
+                return null;
+            }
+            shares.add(q);
+        }
+        return shares;
     }
 
     private static @Nullable BigDecimal containerShare(JsonNode container, String kind, String name) {

@@ -26,6 +26,11 @@ record Rollout(int desired, int updated, int ready, boolean observed, List<Strin
         notReady = List.copyOf(notReady);
     }
 
+    /** @return the API path of the DaemonSet {@code namespace/name} */
+    static String path(String namespace, String name) {
+        return "apis/apps/v1/namespaces/" + namespace + "/daemonsets/" + name;
+    }
+
     /**
      * @param api the API server
      * @param namespace the DaemonSet's namespace
@@ -33,9 +38,7 @@ record Rollout(int desired, int updated, int ready, boolean observed, List<Strin
      * @return its rollout now; a missing DaemonSet reads as nothing desired and not observed
      */
     static Rollout read(KubeApi api, String namespace, String name) {
-        JsonNode ds = api.read(
-                "apis/apps/v1/namespaces/" + namespace + "/daemonsets/" + name,
-                "read DaemonSet " + namespace + "/" + name);
+        JsonNode ds = api.read(path(namespace, name), "read DaemonSet " + namespace + "/" + name);
         JsonNode status = ds.path("status");
         boolean observed = ds.has("metadata")
                 && status.path("observedGeneration").asLong(-1)

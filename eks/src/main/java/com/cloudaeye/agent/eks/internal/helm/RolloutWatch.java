@@ -109,7 +109,7 @@ final class RolloutWatch implements AutoCloseable {
                         daemonSet,
                         refusal);
                 api.delete(
-                        "apis/apps/v1/namespaces/" + namespace + "/daemonsets/" + daemonSet,
+                        Rollout.path(namespace, daemonSet),
                         "delete DaemonSet " + namespace + "/" + daemonSet + ", which gets no pod");
             }
         } catch (RuntimeException e) {
@@ -124,11 +124,12 @@ final class RolloutWatch implements AutoCloseable {
      */
     private @Nullable String checkRefused(Rollout now) {
         String refusal = refused.get();
-        if (refusal != null || !now.noPodCreated() || now.uid().isEmpty()) {
-            if (refusal == null) {
-                quota.reset();
-            }
+        if (refusal != null) {
             return refusal;
+        }
+        if (!now.noPodCreated() || now.uid().isEmpty()) {
+            quota.reset();
+            return null;
         }
         FailedCreateEvents.Found found;
         try {
@@ -165,7 +166,7 @@ final class RolloutWatch implements AutoCloseable {
          * @return true when it ends the wait
          */
         boolean lasting(String refusal, Instant at) {
-            if (!refusal.contains("exceeded quota")) {
+            if (!QuotaRoom.isQuotaRefusal(refusal)) {
                 return true;
             }
             Instant first = since.updateAndGet(s -> s == null ? at : s);
