@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -108,7 +109,7 @@ public final class DenyingWebhook implements AutoCloseable {
 
     private static void keytool(String... args) throws IOException {
         Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        List<String> command = new java.util.ArrayList<>(List.of(keytool.toString()));
+        List<String> command = new ArrayList<>(List.of(keytool.toString()));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {

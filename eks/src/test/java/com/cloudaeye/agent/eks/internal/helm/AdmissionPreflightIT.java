@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -183,21 +184,18 @@ class AdmissionPreflightIT {
         install();
         Running before = running();
         String hook = name + ".deny.cloudaeye.test";
-        try (DenyingWebhook webhook = DenyingWebhook.start(journals, "agent pods need a security exception (SEC-12)")) {
-            withObjects(load(webhook.configuration(hook, name)), () -> {
-                awaitDenied("SEC-12");
-                int reviews = webhook.dryRunReviews();
-                planAndApplyUpgrade_isSkipped(
-                        "refuses the agent's pods in namespace " + name,
-                        "admission webhook \"" + hook + "\" denied the request",
-                        "agent pods need a security exception (SEC-12)",
-                        "kubectl get validatingwebhookconfigurations");
-                assertThat(webhook.dryRunReviews())
-                        .as("the plan's dry run reached the webhook")
-                        .isGreaterThan(reviews);
-                assertUntouched(before);
-            });
-        }
+        withDenyingWebhook(hook, "agent pods need a security exception (SEC-12)", webhook -> {
+            int reviews = webhook.dryRunReviews();
+            planAndApplyUpgrade_isSkipped(
+                    "refuses the agent's pods in namespace " + name,
+                    "admission webhook \"" + hook + "\" denied the request",
+                    "agent pods need a security exception (SEC-12)",
+                    "kubectl get validatingwebhookconfigurations");
+            assertThat(webhook.dryRunReviews())
+                    .as("the plan's dry run reached the webhook")
+                    .isGreaterThan(reviews);
+            assertUntouched(before);
+        });
     }
 
     @Test
@@ -205,19 +203,29 @@ class AdmissionPreflightIT {
         install();
         Running before = running();
         String hook = name + ".down.cloudaeye.test";
-        try (DenyingWebhook webhook = DenyingWebhook.start(journals, "denied while it was up")) {
+        withDenyingWebhook(hook, "denied while it was up", webhook -> {
+            webhook.stop(); // the API server now cannot call it, and its failurePolicy is Fail
+            try (AgentInstaller installer = installer(upgrade())) {
+                assertThatThrownBy(installer::plan)
+                        .isInstanceOf(PlanningException.class)
+                        .hasMessageContaining("dry-run create of an agent pod in namespace " + name)
+                        .hasMessageContaining("failed calling webhook \"" + hook + "\"")
+                        .hasMessageContaining("admission webhooks")
+                        .hasMessageNotContaining(TOKEN);
+            }
+            assertUntouched(before);
+        });
+    }
+
+    /**
+     * Runs a check while a webhook denying every pod of the test's namespace with {@code message} is registered as
+     * {@code hook} and in effect; removes it after.
+     */
+    private void withDenyingWebhook(String hook, String message, Consumer<DenyingWebhook> check) {
+        try (DenyingWebhook webhook = DenyingWebhook.start(journals, message)) {
             withObjects(load(webhook.configuration(hook, name)), () -> {
-                awaitDenied("denied while it was up");
-                webhook.stop(); // the API server now cannot call it, and its failurePolicy is Fail
-                try (AgentInstaller installer = installer(upgrade())) {
-                    assertThatThrownBy(installer::plan)
-                            .isInstanceOf(PlanningException.class)
-                            .hasMessageContaining("dry-run create of an agent pod in namespace " + name)
-                            .hasMessageContaining("failed calling webhook \"" + hook + "\"")
-                            .hasMessageContaining("admission webhooks")
-                            .hasMessageNotContaining(TOKEN);
-                }
-                assertUntouched(before);
+                awaitDenied(message);
+                check.accept(webhook);
             });
         }
     }
