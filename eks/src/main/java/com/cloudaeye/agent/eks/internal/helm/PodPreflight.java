@@ -49,7 +49,8 @@ final class PodPreflight {
      * @param desired the rendered manifests, with the agent DaemonSet
      * @param token the agent token, masked in anything quoted from the server
      * @return what the server said
-     * @throws PlanningException when the server cannot be reached or fails the request (HTTP 5xx, 429)
+     * @throws PlanningException when the server cannot be reached or fails the request (HTTP 5xx, 429), except for
+     *     a fail-closed webhook it cannot call, which is a refusal
      */
     static Result check(KubeApi api, String namespace, String release, Manifests desired, Secret token) {
         String daemonSet = AgentChart.fullName(release);
@@ -149,12 +150,21 @@ final class PodPreflight {
                             + " webhook that refuses the pods would show only when the rollout gets no pod. Grant"
                             + " create on pods in the namespace (the RBAC these notes list) to have it checked."));
         }
-        if (code == 400 || code == 403 || code == 422) {
+        if (code == 400 || code == 403 || code == 422 || unreachableWebhook(code, message)) {
             return new Result(Optional.of(refusal(namespace, release, code, message)), Optional.empty());
         }
         throw new PlanningException("The Kubernetes API server answered HTTP " + code + " to a dry-run create of an"
                 + " agent pod in namespace " + namespace + (message.isEmpty() ? "" : ": " + message)
                 + ". Plan again; if it persists, check the API server (and its admission webhooks).");
+    }
+
+    /**
+     * A fail-closed webhook ({@code failurePolicy: Fail}) that the API server cannot call: it refuses every pod of the
+     * namespace, the DaemonSet controller's too, until it answers. A refusal of this change, not a failure of the whole
+     * plan, so that the plan's other targets are still planned.
+     */
+    private static boolean unreachableWebhook(int code, String message) {
+        return code == 500 && message.contains("failed calling webhook");
     }
 
     private static String refusal(String namespace, String release, int code, String message) {
@@ -183,6 +193,12 @@ final class PodPreflight {
             return "The agent needs its hostPath volumes to read the node's logs: exempt namespace " + namespace
                     + " from the ValidatingAdmissionPolicy the message names (kubectl get"
                     + " validatingadmissionpolicies,validatingadmissionpolicybindings)," + elsewhere;
+        }
+        if (message.contains("failed calling webhook")) {
+            return "The admission webhook the message names fails closed and the API server cannot call it, so it"
+                    + " refuses every pod created in the namespace until it answers: bring its service back (kubectl get"
+                    + " validatingwebhookconfigurations,mutatingwebhookconfigurations names it), exempt namespace "
+                    + namespace + " from it," + elsewhere;
         }
         if (message.contains("admission webhook")) {
             return "Exempt namespace " + namespace + " from the admission webhook the message names (kubectl get"

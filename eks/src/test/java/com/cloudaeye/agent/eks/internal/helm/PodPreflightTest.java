@@ -111,11 +111,31 @@ class PodPreflightTest {
 
     @Test
     void serverFailure_failsThePlan_quotingTheServer() {
-        assertThatThrownBy(() -> classify(500, "Internal error occurred: failed calling webhook \"w.example.com\""))
+        assertThatThrownBy(() -> classify(500, "Internal error occurred: etcdserver: request timed out"))
                 .isInstanceOf(PlanningException.class)
                 .hasMessageContaining("HTTP 500")
                 .hasMessageContaining("namespace agents")
-                .hasMessageContaining("failed calling webhook");
+                .hasMessageContaining("etcdserver: request timed out");
+    }
+
+    @Test
+    void failClosedWebhookThatCannotBeCalled_isARefusalOfThisChange_notAFailureOfThePlan() {
+        String message = "Internal error occurred: failed calling webhook \"w.example.com\": failed to call webhook:"
+                + " Post \"https://127.0.0.1:9443/validate?timeout=10s\": dial tcp 127.0.0.1:9443: connect: connection"
+                + " refused";
+
+        PodPreflight.Result result = classify(500, message);
+
+        assertThat(result.note()).isEmpty();
+        assertThat(result.refusal())
+                .hasValueSatisfying(r -> assertThat(r)
+                        .contains(
+                                "refuses the agent's pods in namespace agents",
+                                "HTTP 500",
+                                "failed calling webhook \"w.example.com\"",
+                                "fails closed and the API server cannot call it",
+                                "kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations",
+                                "Nothing was changed"));
     }
 
     @Test
