@@ -4,8 +4,12 @@
 # scripts/k8s/ into a cache outside the work tree, and reused from there.
 # Usage: scripts/k8s.sh build           -> builds the binaries when the cache lacks them (cold: ~15 min of 2 cores)
 #        scripts/k8s.sh built           -> exits 0 when the binaries are built, 1 otherwise
-#        scripts/k8s.sh start DIR       -> starts a control plane with its state in DIR (empty or absent), creates
-#                                          the fake nodes, prints the path of an admin kubeconfig
+#        scripts/k8s.sh start DIR [--pod-security-baseline]
+#                                       -> starts a control plane with its state in DIR (empty or absent), creates
+#                                          the fake nodes, prints the path of an admin kubeconfig; with the option
+#                                          also a second API server on the same etcd whose admission configuration
+#                                          enforces PodSecurity "baseline" in every namespace without a label (as a
+#                                          cluster-wide default does), admin kubeconfig DIR/kubeconfig-pss-baseline
 #        scripts/k8s.sh stop DIR        -> stops what 'start DIR' started (also after a start that failed)
 # The fake nodes: kwok-amd64 and kwok-arm64 (Linux), kwok-tainted (Linux amd64, taint dedicated=logs:NoSchedule)
 # and kwok-fargate (labelled eks.amazonaws.com/compute-type=fargate, tainted like an EKS Fargate node).
@@ -55,17 +59,54 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Starts a process in the background, its output in DIR/NAME.log, and records its pid for 'stop'.
+# Starts a process in the background, its output in DIR/NAME.log (or DIR/$LOG.log), and records its pid for 'stop'.
 run() {
-  local name="$1"; shift
+  local name="$1" log="${LOG:-$1}"; shift
   if [ "$name" = eks-token-webhook ]; then set -- python3 "$PINS/$name.py" "$@"; else set -- "$BIN/$name" "$@"; fi
-  "$@" >"$DIR/$name.log" 2>&1 &
+  "$@" >"$DIR/$log.log" 2>&1 &
   echo $! >>"$DIR/pids"
 }
 
 api() { # METHOD PATH [JSON]
   curl -sS --fail-with-body --cacert "$DIR/certs/apiserver.crt" -H "Authorization: Bearer $(cat "$DIR/token")" \
     -H 'Content-Type: application/json' -X "$1" "https://127.0.0.1:$(cat "$DIR/port")$2" ${3:+--data "$3"}
+}
+
+# Waits until the API server on PORT with its certificates in CERTS answers /readyz.
+await_ready() { # PORT CERTS LOG
+  local i
+  for i in $(seq 1 300); do
+    [ -f "$2/apiserver.crt" ] && curl -sS --fail --cacert "$2/apiserver.crt" \
+      -H "Authorization: Bearer $(cat "$DIR/token")" "https://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "kube-apiserver did not become ready; see $DIR/$3.log" >&2
+  return 1
+}
+
+# Writes an admin kubeconfig for the API server on PORT; it trusts the server's own self-signed certificate in CERTS:
+# no insecure TLS.
+admin_kubeconfig() { # PORT CERTS FILE
+  (umask 077 && cat >"$3" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: https://127.0.0.1:$1
+    certificate-authority-data: $(base64 -w0 <"$2/apiserver.crt")
+users:
+- name: admin
+  user:
+    token: $(cat "$DIR/token")
+contexts:
+- name: local
+  context:
+    cluster: local
+    user: admin
+current-context: local
+EOF
+  )
 }
 
 node() { # NAME ARCH LABELS_JSON TAINTS_JSON
@@ -88,12 +129,26 @@ ok = len(nodes) == 4 and all(
 sys.exit(0 if ok else 1)'
 }
 
+# Starts a kube-apiserver on PORT with its self-signed certificate in CERTS, the etcd, service accounts and users of
+# this control plane, and any further flags.
+api_server() { # LOG PORT CERTS [FLAG...]
+  local log="$1" port="$2" certs="$3"; shift 3
+  LOG="$log" run kube-apiserver --etcd-servers="http://127.0.0.1:$etcd_port" --secure-port="$port" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --cert-dir="$certs" \
+    --service-account-issuer=https://kubernetes.default.svc \
+    --service-account-key-file="$DIR/sa.pub" --service-account-signing-key-file="$DIR/sa.key" \
+    --authorization-mode=Node,RBAC --token-auth-file="$DIR/tokens.csv" --service-cluster-ip-range=10.96.0.0/24 \
+    --authentication-token-webhook-config-file="$DIR/eks-token-webhook.kubeconfig" \
+    --authentication-token-webhook-version=v1 "$@"
+}
+
 start() {
   build
   mkdir -p "$DIR"
   DIR="$(cd "$DIR" && pwd)"
   : >"$DIR/pids"
-  local etcd_port peer_port port webhook_port
+  local pod_security_baseline=0 etcd_port peer_port port webhook_port pss_port
+  [ "${1:-}" = --pod-security-baseline ] && pod_security_baseline=1
   etcd_port=$(free_port); peer_port=$(free_port); port=$(free_port); webhook_port=$(free_port)
   echo "$port" >"$DIR/port"
   openssl genrsa -out "$DIR/sa.key" 2048 2>/dev/null && openssl rsa -in "$DIR/sa.key" -pubout -out "$DIR/sa.pub" 2>/dev/null
@@ -124,41 +179,26 @@ EOF
   run etcd --data-dir "$DIR/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
     --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$peer_port" \
     --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" --initial-cluster "default=http://127.0.0.1:$peer_port"
-  run kube-apiserver --etcd-servers="http://127.0.0.1:$etcd_port" --secure-port="$port" --bind-address=127.0.0.1 \
-    --advertise-address=127.0.0.1 --cert-dir="$DIR/certs" --service-account-issuer=https://kubernetes.default.svc \
-    --service-account-key-file="$DIR/sa.pub" --service-account-signing-key-file="$DIR/sa.key" \
-    --authorization-mode=Node,RBAC --token-auth-file="$DIR/tokens.csv" --service-cluster-ip-range=10.96.0.0/24 \
-    --authentication-token-webhook-config-file="$DIR/eks-token-webhook.kubeconfig" \
-    --authentication-token-webhook-version=v1 \
-    --audit-policy-file="$DIR/audit-policy.yaml" --audit-log-path="$DIR/audit.log"
-  local i
-  for i in $(seq 1 300); do
-    [ -f "$DIR/certs/apiserver.crt" ] && api GET /readyz >/dev/null 2>&1 && break
-    [ "$i" = 300 ] && { echo "kube-apiserver did not become ready; see $DIR/kube-apiserver.log" >&2; return 1; }
-    sleep 0.2
-  done
-
-  # The admin kubeconfig trusts the API server's own self-signed certificate: no insecure TLS.
-  (umask 077 && cat >"$DIR/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster:
-    server: https://127.0.0.1:$port
-    certificate-authority-data: $(base64 -w0 <"$DIR/certs/apiserver.crt")
-users:
-- name: admin
-  user:
-    token: $(cat "$DIR/token")
-contexts:
-- name: local
-  context:
-    cluster: local
-    user: admin
-current-context: local
-EOF
-  )
+  api_server kube-apiserver "$port" "$DIR/certs" --audit-policy-file="$DIR/audit-policy.yaml" \
+    --audit-log-path="$DIR/audit.log"
+  if [ "$pod_security_baseline" = 1 ]; then
+    # What an EKS cluster, or any cluster, may set for every namespace: PodSecurity "baseline" unless a namespace's
+    # label says otherwise. It applies to the requests this server answers (the tests that use its kubeconfig); the
+    # controllers go through the first server. No endpoint reconciling: the first server keeps "kubernetes"'s.
+    printf '%s\n' 'apiVersion: apiserver.config.k8s.io/v1' 'kind: AdmissionConfiguration' 'plugins:' \
+      '- name: PodSecurity' '  configuration:' '    apiVersion: pod-security.admission.config.k8s.io/v1' \
+      '    kind: PodSecurityConfiguration' '    defaults: {enforce: baseline, enforce-version: latest}' \
+      '    exemptions: {namespaces: [kube-system]}' >"$DIR/pss-baseline.yaml"
+    pss_port=$(free_port)
+    api_server kube-apiserver-pss-baseline "$pss_port" "$DIR/certs-pss-baseline" \
+      --admission-control-config-file="$DIR/pss-baseline.yaml" --endpoint-reconciler-type=none
+  fi
+  await_ready "$port" "$DIR/certs" kube-apiserver
+  admin_kubeconfig "$port" "$DIR/certs" "$DIR/kubeconfig"
+  if [ "$pod_security_baseline" = 1 ]; then
+    await_ready "$pss_port" "$DIR/certs-pss-baseline" kube-apiserver-pss-baseline
+    admin_kubeconfig "$pss_port" "$DIR/certs-pss-baseline" "$DIR/kubeconfig-pss-baseline"
+  fi
   # kwok's fake kubelets report every 20 to 45 s, slower than the default grace of 40 s on a loaded machine: nodes
   # would flap NotReady and their pods turn unready under the tests. A long grace keeps them Ready.
   run kube-controller-manager --kubeconfig="$DIR/kubeconfig" --leader-elect=false --bind-address=127.0.0.1 \
@@ -204,7 +244,7 @@ stop() {
 case "${1:-}" in
   build) build ;;
   built) built ;;
-  start) DIR="${2:?state directory}"; start ;;
+  start) DIR="${2:?state directory}"; start "${3:-}" ;;
   stop) DIR="${2:?state directory}"; stop ;;
-  *) echo "usage: $0 build | built | start DIR | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 build | built | start DIR [--pod-security-baseline] | stop DIR" >&2; exit 2 ;;
 esac

@@ -18,7 +18,7 @@ cleanup() {
 trap cleanup EXIT
 endpoint=$(scripts/moto.sh start "$pidfile")
 echo "moto server at $endpoint"
-kubeconfig=$(scripts/k8s.sh start "$k8sdir")
+kubeconfig=$(scripts/k8s.sh start "$k8sdir" --pod-security-baseline)
 echo "Kubernetes control plane: $kubeconfig"
 ./mvnw -B -ntp verify -Dmoto.endpoint="$endpoint" -Dk8s.kubeconfig="$kubeconfig" "$@"
 # A full run also builds a user's project against what it just verified (see CONTRIBUTING); a run with arguments may

@@ -9,11 +9,14 @@ import com.cloudaeye.agent.eks.EksTarget;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -45,6 +48,7 @@ public final class EksOnKubeCluster
     private final boolean eksApi;
     private @Nullable String prefix;
     private @Nullable String fixedName;
+    private boolean podSecurityBaseline;
     private @Nullable WireMockServer aws;
     private KubeCluster.@Nullable User admin;
     private @Nullable String name;
@@ -86,6 +90,17 @@ public final class EksOnKubeCluster
     }
 
     /**
+     * Points the EKS API at the API server that enforces PodSecurity {@code baseline} in every namespace without a
+     * level of its own ({@link KubeCluster#podSecurityBaselineKubeconfig()}) instead of the default one.
+     *
+     * @return this extension
+     */
+    public EksOnKubeCluster podSecurityBaselineServer() {
+        this.podSecurityBaseline = true;
+        return this;
+    }
+
+    /**
      * Removes the release {@code name} in namespace {@code name} (and that namespace) after each test.
      *
      * @param name the release's and its namespace's name
@@ -102,7 +117,8 @@ public final class EksOnKubeCluster
             admin = KubeCluster.eksUser(adminAccessKey).grantClusterRole("cluster-admin");
         }
         if (eksApi) {
-            aws = KubeCluster.startEksApi();
+            aws = KubeCluster.startEksApi(
+                    podSecurityBaseline ? KubeCluster.podSecurityBaselineKubeconfig() : KubeCluster.kubeconfig());
         }
     }
 
@@ -211,6 +227,30 @@ public final class EksOnKubeCluster
                         .build())
                 .journalDirectory(journals)
                 .build();
+    }
+
+    /**
+     * What an upgrade of the agent would change in this test's release.
+     *
+     * @param generation the agent DaemonSet's generation
+     * @param pods its pods, each as {@code NODE/NAME IMAGE}
+     */
+    public record Running(long generation, Set<String> pods) {}
+
+    /** @return the agent DaemonSet of this test's release (it must exist) and its pods, as they are now */
+    public Running running() {
+        try (KubernetesClient admin = KubeCluster.admin()) {
+            DaemonSet ds = admin.apps()
+                    .daemonSets()
+                    .inNamespace(name())
+                    .withName(name() + "-cloudaeye-agent")
+                    .require();
+            Set<String> pods = admin.pods().inNamespace(name()).list().getItems().stream()
+                    .map(p -> p.getSpec().getNodeName() + "/" + p.getMetadata().getName() + " "
+                            + p.getSpec().getContainers().get(0).getImage())
+                    .collect(Collectors.toSet());
+            return new Running(ds.getMetadata().getGeneration(), pods);
+        }
     }
 
     /** @return every revision's record of this test's release, as Helm lists them */

@@ -81,6 +81,25 @@ public final class KubeCluster {
         return file;
     }
 
+    /**
+     * The admin kubeconfig of a second API server of the same control plane (the same etcd, users and controllers)
+     * whose admission configuration enforces PodSecurity {@code baseline} in every namespace that no label sets a level
+     * for, as a cluster-wide default does on a real cluster. Only the requests it answers are subject to that default:
+     * the controllers, and the tests on {@link #kubeconfig()}, are not. {@code scripts/test.sh} starts it
+     * ({@code scripts/k8s.sh start DIR --pod-security-baseline}).
+     *
+     * @return its path, beside {@link #kubeconfig()}
+     */
+    public static Path podSecurityBaselineKubeconfig() {
+        Path file = kubeconfig().resolveSibling("kubeconfig-pss-baseline");
+        if (!Files.isReadable(file)) {
+            throw new IllegalStateException("No API server with a cluster-wide PodSecurity default beside "
+                    + kubeconfig() + ": start the control plane with scripts/k8s.sh start DIR --pod-security-baseline,"
+                    + " as scripts/test.sh does.");
+        }
+        return file;
+    }
+
     /** @return a client with cluster-admin rights (system:masters); close it */
     public static KubernetesClient admin() {
         return client(kubeconfig());
@@ -102,17 +121,17 @@ public final class KubeCluster {
 
     /** @return the API server's https URL, as DescribeCluster would give an EKS cluster's endpoint */
     public static String server() {
-        return kubeconfigField("server");
+        return kubeconfigField(kubeconfig(), "server");
     }
 
     /** @return the base64 PEM of the API server's certificate, as DescribeCluster gives a cluster's CA data */
     public static String certificateAuthorityData() {
-        return kubeconfigField("certificate-authority-data");
+        return kubeconfigField(kubeconfig(), "certificate-authority-data");
     }
 
     /** @return the admin kubeconfig's bearer token, for tests that prove a caller's token is kept nowhere */
     public static String adminToken() {
-        return kubeconfigField("token");
+        return kubeconfigField(kubeconfig(), "token");
     }
 
     /** @return the API server's audit log: every request's user, verb and object, one JSON object a line */
@@ -179,15 +198,25 @@ public final class KubeCluster {
      * @return the started server; stop it
      */
     public static WireMockServer startEksApi() {
+        return startEksApi(kubeconfig());
+    }
+
+    /**
+     * An EKS API as {@link #startEksApi()}, for the API server of another admin kubeconfig of this control plane.
+     *
+     * @param kubeconfig the admin kubeconfig whose server and certificate DescribeCluster gives
+     * @return the started server; stop it
+     */
+    public static WireMockServer startEksApi(Path kubeconfig) {
         WireMockServer aws = new WireMockServer(WireMockConfiguration.options().dynamicPort());
         aws.start();
         aws.stubFor(get(urlPathEqualTo("/clusters/prod-eks"))
                 .willReturn(aResponse()
                         .withHeader("Content-Type", "application/json")
                         .withBody(fixture("describe-cluster.json")
-                                .replace("${endpoint}", server())
+                                .replace("${endpoint}", kubeconfigField(kubeconfig, "server"))
                                 .replace("${status}", "ACTIVE")
-                                .replace("${ca}", certificateAuthorityData()))));
+                                .replace("${ca}", kubeconfigField(kubeconfig, "certificate-authority-data")))));
         aws.stubFor(get(urlPathEqualTo("/clusters/prod-eks/fargate-profiles"))
                 .willReturn(aResponse()
                         .withHeader("Content-Type", "application/json")
@@ -206,13 +235,13 @@ public final class KubeCluster {
         }
     }
 
-    /** Reads one field of the admin kubeconfig that scripts/k8s.sh writes (one cluster, one user). */
-    private static String kubeconfigField(String field) {
+    /** Reads one field of an admin kubeconfig that scripts/k8s.sh writes (one cluster, one user). */
+    private static String kubeconfigField(Path kubeconfig, String field) {
         try {
             Matcher m =
-                    Pattern.compile("(?m)^\\s+" + field + ":\\s*(\\S+)\\s*$").matcher(Files.readString(kubeconfig()));
+                    Pattern.compile("(?m)^\\s+" + field + ":\\s*(\\S+)\\s*$").matcher(Files.readString(kubeconfig));
             if (!m.find()) {
-                throw new IllegalStateException("The kubeconfig " + kubeconfig() + " has no " + field);
+                throw new IllegalStateException("The kubeconfig " + kubeconfig + " has no " + field);
             }
             return m.group(1);
         } catch (IOException e) {

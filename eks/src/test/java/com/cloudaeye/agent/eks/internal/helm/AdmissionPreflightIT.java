@@ -11,13 +11,13 @@ import com.cloudaeye.agent.ResourceResult;
 import com.cloudaeye.agent.eks.AgentDaemonSet;
 import com.cloudaeye.agent.eks.testing.DenyingWebhook;
 import com.cloudaeye.agent.eks.testing.EksOnKubeCluster;
+import com.cloudaeye.agent.eks.testing.EksOnKubeCluster.Running;
 import com.cloudaeye.agent.eks.testing.KubeCluster;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceQuotaBuilder;
-import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.ByteArrayInputStream;
@@ -26,10 +26,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -254,20 +252,12 @@ class AdmissionPreflightIT {
     }
 
     /**
-     * Plans the upgrade and applies the plan: a SKIP whose reason says every part and no secret, and an apply that
-     * skips it too.
+     * Plans the upgrade and applies the plan: a SKIP whose reason says every part and no secret, and an apply with
+     * nothing to do.
      */
     private void planAndApplyUpgrade_isSkipped(String... reason) {
         try (AgentInstaller installer = installer(upgrade())) {
-            Plan plan = installer.plan();
-            Change change = only(plan);
-            assertThat(change.action()).as(plan.toString()).isEqualTo(ChangeAction.SKIP);
-            assertThat(change.reason())
-                    .hasValueSatisfying(r -> assertThat(r).contains(reason).doesNotContain(TOKEN));
-            ApplyResult applied = installer.apply(plan);
-            assertThat(applied.results())
-                    .as(applied.toString())
-                    .allSatisfy(r -> assertThat(r.outcome()).isEqualTo(ResourceResult.Outcome.SKIPPED));
+            SkippedPlan.planAndApply_isSkipped(installer, TOKEN, reason);
         }
     }
 
@@ -367,23 +357,11 @@ class AdmissionPreflightIT {
         }
     }
 
-    /** The DaemonSet's generation and its pods' names: what an upgrade would change. */
-    private record Running(long generation, Set<String> pods) {}
-
+    /** The running agent: the install's three pods (amd64, arm64, the tainted node). */
     private Running running() {
-        try (KubernetesClient admin = KubeCluster.admin()) {
-            DaemonSet ds = admin.apps()
-                    .daemonSets()
-                    .inNamespace(name)
-                    .withName(name + "-cloudaeye-agent")
-                    .require();
-            Set<String> pods = admin.pods().inNamespace(name).list().getItems().stream()
-                    .map(p -> p.getSpec().getNodeName() + "/" + p.getMetadata().getName() + " "
-                            + p.getSpec().getContainers().get(0).getImage())
-                    .collect(Collectors.toSet());
-            assertThat(pods).hasSize(3);
-            return new Running(ds.getMetadata().getGeneration(), pods);
-        }
+        Running running = CLUSTER.running();
+        assertThat(running.pods()).hasSize(3);
+        return running;
     }
 
     private static List<HasMetadata> load(String yaml) {
