@@ -59,11 +59,14 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Starts a process in the background, its output in DIR/NAME.log (or DIR/$LOG.log), and records its pid for 'stop'.
+# Starts a process in the background, its output in DIR/NAME.log (DIR/LOG.log when '--log LOG' comes first), and
+# records its pid for 'stop'.
 run() {
-  local name="$1" log="${LOG:-$1}"; shift
+  local log=""
+  if [ "$1" = --log ]; then log="$2"; shift 2; fi
+  local name="$1"; shift
   if [ "$name" = eks-token-webhook ]; then set -- python3 "$PINS/$name.py" "$@"; else set -- "$BIN/$name" "$@"; fi
-  "$@" >"$DIR/$log.log" 2>&1 &
+  "$@" >"$DIR/${log:-$name}.log" 2>&1 &
   echo $! >>"$DIR/pids"
 }
 
@@ -133,7 +136,7 @@ sys.exit(0 if ok else 1)'
 # this control plane, and any further flags.
 api_server() { # LOG PORT CERTS [FLAG...]
   local log="$1" port="$2" certs="$3"; shift 3
-  LOG="$log" run kube-apiserver --etcd-servers="http://127.0.0.1:$etcd_port" --secure-port="$port" \
+  run --log "$log" kube-apiserver --etcd-servers="http://127.0.0.1:$etcd_port" --secure-port="$port" \
     --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --cert-dir="$certs" \
     --service-account-issuer=https://kubernetes.default.svc \
     --service-account-key-file="$DIR/sa.pub" --service-account-signing-key-file="$DIR/sa.key" \
@@ -182,9 +185,10 @@ EOF
   api_server kube-apiserver "$port" "$DIR/certs" --audit-policy-file="$DIR/audit-policy.yaml" \
     --audit-log-path="$DIR/audit.log"
   if [ "$pod_security_baseline" = 1 ]; then
-    # What an EKS cluster, or any cluster, may set for every namespace: PodSecurity "baseline" unless a namespace's
-    # label says otherwise. It applies to the requests this server answers (the tests that use its kubeconfig); the
-    # controllers go through the first server. No endpoint reconciling: the first server keeps "kubernetes"'s.
+    # What a cluster whose API server takes an admission configuration may set for every namespace (EKS's managed
+    # one does not: it leaves every namespace privileged): PodSecurity "baseline" unless a namespace's label says
+    # otherwise. It applies to the requests this server answers (the tests that use its kubeconfig); the controllers
+    # go through the first server. No endpoint reconciling: the first server keeps "kubernetes"'s.
     printf '%s\n' 'apiVersion: apiserver.config.k8s.io/v1' 'kind: AdmissionConfiguration' 'plugins:' \
       '- name: PodSecurity' '  configuration:' '    apiVersion: pod-security.admission.config.k8s.io/v1' \
       '    kind: PodSecurityConfiguration' '    defaults: {enforce: baseline, enforce-version: latest}' \

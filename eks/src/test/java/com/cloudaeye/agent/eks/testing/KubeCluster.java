@@ -84,7 +84,8 @@ public final class KubeCluster {
     /**
      * The admin kubeconfig of a second API server of the same control plane (the same etcd, users and controllers)
      * whose admission configuration enforces PodSecurity {@code baseline} in every namespace that no label sets a level
-     * for, as a cluster-wide default does on a real cluster. Only the requests it answers are subject to that default:
+     * for, as a cluster-wide default does where the API server takes an admission configuration (EKS's managed one
+     * does not, and leaves every namespace privileged). Only the requests it answers are subject to that default:
      * the controllers, and the tests on {@link #kubeconfig()}, are not. {@code scripts/test.sh} starts it
      * ({@code scripts/k8s.sh start DIR --pod-security-baseline}).
      *

@@ -23,8 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
  * installer talks to an API server whose admission configuration enforces {@code baseline} in every namespace without
  * a level of its own ({@link KubeCluster#podSecurityBaselineKubeconfig()}, a second server of the same control plane),
  * so the plan's label check finds nothing and only the server's dry run can tell that the agent's hostPath volumes are
- * refused. The controllers go through the other server, which has no default; what these tests check is the plan's
- * verdict and that nothing is changed, which come from the installer's own requests.
+ * refused. EKS's managed API server takes no such configuration (every namespace there defaults to privileged); a
+ * self-managed cluster's may, and the installer also works through a caller's kubeconfig. The controllers go through
+ * the other server, which has no default; what these tests check is the plan's verdict and that nothing is changed,
+ * which come from the installer's own requests.
  */
 class ClusterPodSecurityIT {
     private static final String TOKEN = "tok-cluster-pss-5e1a";
