@@ -47,6 +47,10 @@ public final class InstallerRbac {
                 new Rule("", "serviceaccounts", List.of("get", "create", "patch", "delete"), List.of()),
                 new Rule("apps", "daemonsets", List.of("get", "create", "patch", "delete"), List.of()),
                 new Rule("", "events", List.of("list"), List.of()),
+                // Read only when a ResourceQuota refuses the pre-flight's pod: admission names the first quota that
+                // refuses, and an upgrade that fits it must fit the namespace's others too. Without it the plan checks
+                // the named quota alone, and says so in its note.
+                new Rule("", "resourcequotas", List.of("list"), List.of()),
                 // Only for the pre-flight's server-side dry run (dryRun=All) of one agent pod, which stores nothing:
                 // RBAC cannot limit a right to dry runs. Without it the plan checks only the PodSecurity label, and
                 // notes that a quota, policy or webhook refusing the pods would show only during the rollout.

@@ -82,30 +82,66 @@ final class PodPreflight {
             return result;
         }
         return QuotaRoom.parse(answer.message())
-                .flatMap(quota -> upgradeInFullQuota(api, namespace, release, daemonSet, yaml, quota))
-                .map(note -> new Result(Optional.empty(), Optional.of(note)))
+                .flatMap(quota -> upgradeInFullQuota(api, namespace, release, daemonSet, yaml, quota, token))
                 .orElse(result);
     }
 
     /**
      * A quota that refuses the dry run's extra pod may still take an upgrade, which replaces each running agent pod
-     * with a new one ({@link QuotaRoom}).
+     * with a new one ({@link QuotaRoom}), if the namespace's other quotas, which admission did not get to, have room
+     * for that too.
      *
-     * @return the plan's note when the upgrade fits; empty when the refusal stands
+     * @return the plan's note when the upgrade fits; a refusal naming the other quota that has no room; empty when the
+     *     dry run's refusal stands
      */
-    private static Optional<String> upgradeInFullQuota(
-            KubeApi api, String namespace, String release, String daemonSet, String yaml, QuotaRoom.Refusal quota) {
+    private static Optional<Result> upgradeInFullQuota(
+            KubeApi api,
+            String namespace,
+            String release,
+            String daemonSet,
+            String yaml,
+            QuotaRoom.Refusal quota,
+            Secret token) {
         JsonNode running = api.readIfAllowed(
                         Rollout.path(namespace, daemonSet), "read DaemonSet " + namespace + "/" + daemonSet)
                 .orElseGet(Json::object);
-        if (!QuotaRoom.replacementFits(quota, running, readYaml(yaml))) {
+        JsonNode desired = readYaml(yaml);
+        if (!QuotaRoom.replacementFits(quota, running, desired)) {
             return Optional.empty();
         }
-        return Optional.of("Release " + namespace + "/" + release + ": ResourceQuota " + quota.quota() + " in"
-                + " namespace " + namespace + " has no room for one more agent pod (the API server's dry run of one: "
-                + quota.text() + "), but the upgrade replaces the agent's pods one for one (the rolling update"
-                + " deletes a node's pod before it creates the new one), so it fits. A node that joins later gets no"
-                + " agent pod until the quota has room: raise it (kubectl get resourcequota -n " + namespace + ").");
+        String label = "Release " + namespace + "/" + release + ": ResourceQuota " + quota.quota() + " in namespace "
+                + namespace + " has no room for one more agent pod (the API server's dry run of one: " + quota.text()
+                + "), but the upgrade replaces the agent's pods one for one (the rolling update deletes a node's pod"
+                + " before it creates the new one)";
+        Optional<JsonNode> quotas = api.readIfAllowed(
+                "api/v1/namespaces/" + namespace + "/resourcequotas",
+                "list the ResourceQuotas of namespace " + namespace);
+        String others = "";
+        if (quotas.isEmpty()) {
+            others = " The namespace's other ResourceQuotas could not be listed (the caller may not list"
+                    + " resourcequotas), so only this one was checked.";
+        }
+        for (JsonNode other : quotas.map(q -> q.path("items")).orElseGet(Json::array)) {
+            if (other.path("metadata").path("name").asText().equals(quota.quota())) {
+                continue;
+            }
+            Optional<String> refuses = QuotaRoom.otherQuotaRefuses(other, running, desired);
+            if (refuses.isPresent()) {
+                String message = AgentChart.mask(label + ", and " + refuses.get(), token);
+                return Optional.of(new Result(
+                        Optional.of("The API server would refuse the upgrade's agent pods in namespace " + namespace
+                                + " (" + message + "), so its rolling update would take the running agent off the"
+                                + " first node it reaches. Nothing was changed. The agent needs one pod per node:"
+                                + " raise or remove the ResourceQuotas named (kubectl get resourcequota -n "
+                                + namespace + "), or install into another namespace with"
+                                + " AgentDaemonSet.namespace(...), and plan again."),
+                        Optional.empty()));
+            }
+        }
+        return Optional.of(new Result(
+                Optional.empty(),
+                Optional.of(label + ", so it fits. A node that joins later gets no agent pod until the quota has room:"
+                        + " raise it (kubectl get resourcequota -n " + namespace + ")." + others)));
     }
 
     private static KubeApi.DryRun dryRun(KubeApi api, String namespace, String daemonSet, ObjectNode pod) {

@@ -19,9 +19,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The numbers come from ResourceQuota admission's refusal ({@code exceeded quota: q, requested: pods=1, used:
  * pods=3, limited: pods=3}, only the resources it exceeds) and the old pod's share from the running DaemonSet's pod
- * template. What cannot be told (a resource other than pods, CPU, memory and ephemeral storage; a surge; no running
- * agent pod to replace) leaves the refusal standing. Admission names only the first quota that refuses, so another
- * quota in the namespace that is over its limit shows only in the rollout.
+ * template. What cannot be told (a quantity it does not read, a claim's storage; a surge; no running agent pod to
+ * replace) leaves the refusal standing. Admission names only the first quota that refuses, so the
+ * namespace's other quotas are checked from their status ({@link #otherQuotaRefuses}).
  */
 final class QuotaRoom {
     private static final Pattern REFUSAL =
@@ -119,6 +119,65 @@ final class QuotaRoom {
         return true;
     }
 
+    /**
+     * Whether another ResourceQuota of the namespace refuses the upgrade's pods, which admission did not say: it stops
+     * at the first quota that refuses. For each resource the quota limits that pods count toward, what it has used,
+     * less one running agent pod's share, plus the new pod's, must stay within its limit. A quota with scopes (which
+     * may or may not count the agent's pods), a resource not counted yet, or one whose share cannot be told, refuses.
+     *
+     * @param quota a ResourceQuota of the namespace, as the API server returns it
+     * @param running the running agent DaemonSet
+     * @param desired the DaemonSet the upgrade applies
+     * @return why the quota has no room for the replacement, naming it; empty when it has
+     */
+    static Optional<String> otherQuotaRefuses(JsonNode quota, JsonNode running, JsonNode desired) {
+        String name = "ResourceQuota " + quota.path("metadata").path("name").asText();
+        JsonNode spec = quota.path("spec");
+        if (spec.path("scopes").size() > 0 || spec.has("scopeSelector")) {
+            return Optional.of(name + " has scopes, which this check does not evaluate");
+        }
+        // The limits as set (the status copies them once the quota controller has synced), the use as counted.
+        JsonNode hard = spec.path("hard");
+        JsonNode used = quota.path("status").path("used");
+        JsonNode oldPod = running.path("spec").path("template").path("spec");
+        JsonNode newPod = desired.path("spec").path("template").path("spec");
+        for (Map.Entry<String, JsonNode> limit : hard.properties()) {
+            String resource = limit.getKey();
+            if (!countsPods(resource)) {
+                continue;
+            }
+            BigDecimal limited = quantity(limit.getValue().asText());
+            BigDecimal inUse = used.has(resource) ? quantity(used.path(resource).asText()) : null;
+            BigDecimal old = share(oldPod, resource);
+            BigDecimal requested = share(newPod, resource);
+            if (limited == null || inUse == null || old == null || requested == null) {
+                return Optional.of(name + "'s " + resource + " cannot be reckoned (not counted yet, or a quantity"
+                        + " this check does not read)");
+            }
+            if (inUse.subtract(old).add(requested).compareTo(limited) > 0) {
+                return Optional.of(name + " has no room for it: " + resource + " used " + plain(inUse) + " of "
+                        + plain(limited) + ", and a new agent pod takes " + plain(requested) + " where an old one took "
+                        + plain(old));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether pods count toward a quota's resource (not, e.g., services, secrets or a claim's storage). */
+    private static boolean countsPods(String resource) {
+        return resource.equals("pods")
+                || resource.equals("count/pods")
+                || resource.equals("cpu")
+                || resource.equals("memory")
+                || resource.equals("ephemeral-storage")
+                || (resource.startsWith("requests.") && !resource.equals("requests.storage"))
+                || resource.startsWith("limits.");
+    }
+
+    private static String plain(BigDecimal value) {
+        return value.stripTrailingZeros().toPlainString();
+    }
+
     /** Whether the DaemonSet's rolling update creates a node's new pod before it deletes the old one. */
     private static boolean surges(JsonNode daemonSet) {
         JsonNode strategy = daemonSet.path("spec").path("updateStrategy");
@@ -145,7 +204,10 @@ final class QuotaRoom {
             kind = resource.substring(0, resource.indexOf('.'));
             name = resource.substring(resource.indexOf('.') + 1);
         }
-        if (!name.equals("cpu") && !name.equals("memory") && !name.equals("ephemeral-storage")) {
+        // A bare name is one of the three that stand for requests; a prefixed one may be any resource a container
+        // asks for (an extended resource such as nvidia.com/gpu, hugepages), except a claim's storage.
+        boolean standard = name.equals("cpu") || name.equals("memory") || name.equals("ephemeral-storage");
+        if (name.equals(resource) ? !standard : name.equals("storage")) {
             return null;
         }
         // A pod takes the sum of its containers, or its largest init container when that is more (they run one by

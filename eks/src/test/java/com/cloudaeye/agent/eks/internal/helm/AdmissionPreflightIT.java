@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.api.model.ResourceQuotaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.ByteArrayInputStream;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,6 +84,7 @@ class AdmissionPreflightIT {
         install();
         Running before = running();
         podsQuota("agent-only", 3); // the agent's three pods fill it: one more pod would exceed it
+        quota("cpu-room", "requests.cpu", "1", "150m"); // another quota, with room: the chart's 50m for each pod
 
         try (AgentInstaller installer = installer(upgrade())) {
             Plan plan = installer.plan();
@@ -90,7 +92,7 @@ class AdmissionPreflightIT {
             assertThat(plan.notes())
                     .anySatisfy(n -> assertThat(n)
                             .contains("ResourceQuota agent-only", "namespace " + name, "one for one")
-                            .doesNotContain(TOKEN));
+                            .doesNotContain("could not be listed", TOKEN));
             ApplyResult applied = installer.apply(plan);
             assertThat(applied.isSuccess()).as(applied.toString()).isTrue();
         }
@@ -102,6 +104,22 @@ class AdmissionPreflightIT {
         assertThat(CLUSTER.helmList())
                 .singleElement()
                 .satisfies(r -> assertThat(r.getRevision()).isEqualTo("2"));
+    }
+
+    @Test
+    void upgrade_whenAnotherQuotaHasNoRoomForTheNewPodsLargerRequest_isSkippedNamingIt_andTheDaemonSetIsUntouched() {
+        install();
+        Running before = running();
+        podsQuota("agent-only", 3);
+        quota("cpu-full", "requests.cpu", "150m", "150m"); // full of the chart's 50m for each pod
+
+        // Both quotas refuse the dry run's extra pod, and admission names whichever it checks first: the pods quota
+        // (which the one-for-one replacement fits, so the plan reads the other quotas) or the CPU quota itself.
+        try (AgentInstaller installer = installer(
+                options().tag("2.0.0").putResources("requests.cpu", "100m").build())) {
+            SkippedPlan.planAndApply_isSkipped(installer, TOKEN, "namespace " + name, "cpu-full", "requests.cpu");
+        }
+        assertUntouched(before);
     }
 
     @Test
@@ -278,6 +296,15 @@ class AdmissionPreflightIT {
      * admission refuses every pod until then).
      */
     private void podsQuota(String quota, int pods) {
+        quota(quota, "pods", Integer.toString(pods), "3");
+    }
+
+    /**
+     * A quota of one resource in the namespace, once its controller has counted what the running pods use of it.
+     *
+     * @param used what the install's pods use of it, which the quota's status must show first
+     */
+    private void quota(String quota, String resource, String hard, String used) {
         try (KubernetesClient admin = KubeCluster.admin()) {
             admin.resourceQuotas()
                     .inNamespace(name)
@@ -286,18 +313,24 @@ class AdmissionPreflightIT {
                             .withName(quota)
                             .endMetadata()
                             .withNewSpec()
-                            .withHard(Map.of("pods", new Quantity(Integer.toString(pods))))
+                            .withHard(Map.of(resource, new Quantity(hard)))
                             .endSpec()
                             .build())
                     .create();
+            BigDecimal expected = new Quantity(used).getNumericalAmount();
             admin.resourceQuotas()
                     .inNamespace(name)
                     .withName(quota)
                     .waitUntilCondition(
                             q -> q.getStatus() != null
                                     && q.getStatus().getUsed() != null
-                                    && new Quantity("3")
-                                            .equals(q.getStatus().getUsed().get("pods")),
+                                    && q.getStatus().getUsed().containsKey(resource)
+                                    && q.getStatus()
+                                                    .getUsed()
+                                                    .get(resource)
+                                                    .getNumericalAmount()
+                                                    .compareTo(expected)
+                                            == 0,
                             30,
                             TimeUnit.SECONDS);
         }

@@ -116,8 +116,66 @@ class QuotaRoomTest {
         assertThat(QuotaRoom.share(spec, "cpu")).isEqualByComparingTo("0.5");
         assertThat(QuotaRoom.share(spec, "limits.cpu")).isEqualByComparingTo("0.25");
         assertThat(QuotaRoom.share(spec, "memory")).isEqualByComparingTo(String.valueOf(74L << 20));
-        assertThat(QuotaRoom.share(spec, "requests.nvidia.com/gpu")).isNull();
+        // An extended resource no container asks for: none (a quota of requests.nvidia.com/gpu=0 admits the pod)
+        assertThat(QuotaRoom.share(spec, "requests.nvidia.com/gpu")).isEqualByComparingTo(BigDecimal.ZERO);
         assertThat(QuotaRoom.share(spec, "services")).isNull();
+        assertThat(QuotaRoom.share(spec, "requests.storage")).isNull();
+    }
+
+    @Test
+    void anotherQuota_withRoomForTheReplacement_orOnlyOnWhatPodsDoNotUse_doesNotRefuse() {
+        JsonNode running = running(3, CPU_100M);
+        JsonNode same = desired("", CPU_100M);
+
+        // full of the agent's pods and their CPU: one for one fits
+        assertThat(QuotaRoom.otherQuotaRefuses(
+                        quota("cpu", "hard: {requests.cpu: 300m, pods: '3'}", "used: {requests.cpu: 300m, pods: '3'}"),
+                        running,
+                        same))
+                .isEmpty();
+        // over its limit, but on services and storage, which pods do not count toward; no GPU asked for
+        assertThat(QuotaRoom.otherQuotaRefuses(
+                        quota(
+                                "objects",
+                                "hard: {services: '1', requests.storage: 1Gi, requests.nvidia.com/gpu: '0'}",
+                                "used: {services: '2', requests.storage: 2Gi, requests.nvidia.com/gpu: '0'}"),
+                        running,
+                        same))
+                .isEmpty();
+    }
+
+    @Test
+    void anotherQuota_withoutRoomForTheNewPodsShare_orThatCannotBeTold_refusesNamingIt() {
+        JsonNode running = running(3, CPU_100M);
+        JsonNode moreCpu = desired("", "resources: {requests: {cpu: 200m}}");
+
+        assertThat(QuotaRoom.otherQuotaRefuses(
+                        quota("cpu", "hard: {requests.cpu: 300m}", "used: {requests.cpu: 300m}"), running, moreCpu))
+                .hasValueSatisfying(r -> assertThat(r)
+                        .contains(
+                                "ResourceQuota cpu has no room",
+                                "requests.cpu used 0.3 of 0.3",
+                                "takes 0.2 where an old one took 0.1"));
+        // not counted yet by the quota controller
+        assertThat(QuotaRoom.otherQuotaRefuses(quota("fresh", "hard: {pods: '10'}", "used: {}"), running, moreCpu))
+                .hasValueSatisfying(r -> assertThat(r).contains("ResourceQuota fresh's pods cannot be reckoned"));
+        // scoped: whether it counts the agent's pods is not evaluated
+        JsonNode scoped = yaml("""
+                metadata: {name: best-effort}
+                spec: {hard: {pods: '1'}, scopes: [BestEffort]}
+                status: {hard: {pods: '1'}, used: {pods: '0'}}
+                """);
+        assertThat(QuotaRoom.otherQuotaRefuses(scoped, running, moreCpu))
+                .hasValueSatisfying(r -> assertThat(r).contains("ResourceQuota best-effort has scopes"));
+    }
+
+    /** A ResourceQuota named {@code name} with these {@code hard: {...}} limits and, counted, {@code used: {...}}. */
+    private static JsonNode quota(String name, String hard, String used) {
+        return yaml("metadata: {name: " + name + "}\nspec:\n  " + hard + "\nstatus:\n  " + hard + "\n  " + used + "\n");
+    }
+
+    private static JsonNode desired(String strategy, String resources) {
+        return yaml("spec:\n" + strategy + "  template: {spec: {containers: [{name: agent, " + resources + "}]}}\n");
     }
 
     private static final String CPU_100M = "resources: {requests: {cpu: 100m}}";
