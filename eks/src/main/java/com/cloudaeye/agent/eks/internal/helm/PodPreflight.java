@@ -109,39 +109,33 @@ final class PodPreflight {
         if (!QuotaRoom.replacementFits(quota, running, desired)) {
             return Optional.empty();
         }
-        String label = "Release " + namespace + "/" + release + ": ResourceQuota " + quota.quota() + " in namespace "
-                + namespace + " has no room for one more agent pod (the API server's dry run of one: " + quota.text()
-                + "), but the upgrade replaces the agent's pods one for one (the rolling update deletes a node's pod"
-                + " before it creates the new one)";
         Optional<JsonNode> quotas = api.readIfAllowed(
                 "api/v1/namespaces/" + namespace + "/resourcequotas",
                 "list the ResourceQuotas of namespace " + namespace);
-        String others = "";
-        if (quotas.isEmpty()) {
-            others = " The namespace's other ResourceQuotas could not be listed (the caller may not list"
-                    + " resourcequotas), so only this one was checked.";
-        }
-        for (JsonNode other : quotas.map(q -> q.path("items")).orElseGet(Json::array)) {
-            if (other.path("metadata").path("name").asText().equals(quota.quota())) {
-                continue;
-            }
-            Optional<String> refuses = QuotaRoom.otherQuotaRefuses(other, running, desired);
-            if (refuses.isPresent()) {
-                String message = AgentChart.mask(label + ", and " + refuses.get(), token);
-                return Optional.of(new Result(
-                        Optional.of("The API server would refuse the upgrade's agent pods in namespace " + namespace
-                                + " (" + message + "), so its rolling update would take the running agent off the"
-                                + " first node it reaches. Nothing was changed. The agent needs one pod per node:"
-                                + " raise or remove the ResourceQuotas named (kubectl get resourcequota -n "
-                                + namespace + "), or install into another namespace with"
-                                + " AgentDaemonSet.namespace(...), and plan again."),
-                        Optional.empty()));
-            }
+        Optional<String> otherRefuses = quotas.flatMap(list -> list.path("items")
+                .valueStream()
+                .filter(q -> !q.path("metadata").path("name").asText().equals(quota.quota()))
+                .flatMap(q -> QuotaRoom.otherQuotaRefuses(q, running, desired).stream())
+                .findFirst());
+        if (otherRefuses.isPresent()) {
+            // The dry run's refusal stands, told with the quota that refuses the replacement too.
+            String message =
+                    quota.text() + "; the upgrade replaces the agent's pods one for one, but " + otherRefuses.get();
+            return Optional.of(new Result(
+                    Optional.of(refusal(namespace, release, 403, AgentChart.mask(message, token))), Optional.empty()));
         }
         return Optional.of(new Result(
                 Optional.empty(),
-                Optional.of(label + ", so it fits. A node that joins later gets no agent pod until the quota has room:"
-                        + " raise it (kubectl get resourcequota -n " + namespace + ")." + others)));
+                Optional.of("Release " + namespace + "/" + release + ": ResourceQuota " + quota.quota()
+                        + " in namespace " + namespace + " has no room for one more agent pod (the API server's dry"
+                        + " run of one: " + quota.text() + "), but the upgrade replaces the agent's pods one for one"
+                        + " (the rolling update deletes a node's pod before it creates the new one), so it fits. A node"
+                        + " that joins later gets no agent pod until the quota has room: raise it (kubectl get"
+                        + " resourcequota -n " + namespace + ")."
+                        + (quotas.isPresent()
+                                ? ""
+                                : " The namespace's other ResourceQuotas could not be listed (the caller may not"
+                                        + " list resourcequotas), so only this one was checked."))));
     }
 
     private static KubeApi.DryRun dryRun(KubeApi api, String namespace, String daemonSet, ObjectNode pod) {

@@ -20,8 +20,8 @@ import org.jspecify.annotations.Nullable;
  * <p>The numbers come from ResourceQuota admission's refusal ({@code exceeded quota: q, requested: pods=1, used:
  * pods=3, limited: pods=3}, only the resources it exceeds) and the old pod's share from the running DaemonSet's pod
  * template. What cannot be told (a quantity it does not read, a claim's storage; a surge; no running agent pod to
- * replace) leaves the refusal standing. Admission names only the first quota that refuses, so the
- * namespace's other quotas are checked from their status ({@link #otherQuotaRefuses}).
+ * replace) leaves the refusal standing. Admission names only the first quota that refuses, so the namespace's other
+ * quotas are reckoned from their limits and counted use ({@link #otherQuotaRefuses}).
  */
 final class QuotaRoom {
     private static final Pattern REFUSAL =
@@ -163,7 +163,11 @@ final class QuotaRoom {
         return Optional.empty();
     }
 
-    /** Whether pods count toward a quota's resource (not, e.g., services, secrets or a claim's storage). */
+    /**
+     * Whether pods count toward a quota's resource (not, e.g., services, secrets or a claim's storage): a bare name is
+     * one of the three that stand for requests; a prefixed one may be any resource a container asks for (an extended
+     * resource such as nvidia.com/gpu, hugepages).
+     */
     private static boolean countsPods(String resource) {
         return resource.equals("pods")
                 || resource.equals("count/pods")
@@ -195,6 +199,9 @@ final class QuotaRoom {
      * @param resource a quota's resource name, e.g. {@code pods}, {@code requests.cpu}, {@code memory}
      */
     static @Nullable BigDecimal share(JsonNode podSpec, String resource) {
+        if (!countsPods(resource)) {
+            return null;
+        }
         if (resource.equals("pods") || resource.equals("count/pods")) {
             return BigDecimal.ONE;
         }
@@ -203,12 +210,6 @@ final class QuotaRoom {
         if (resource.startsWith("requests.") || resource.startsWith("limits.")) {
             kind = resource.substring(0, resource.indexOf('.'));
             name = resource.substring(resource.indexOf('.') + 1);
-        }
-        // A bare name is one of the three that stand for requests; a prefixed one may be any resource a container
-        // asks for (an extended resource such as nvidia.com/gpu, hugepages), except a claim's storage.
-        boolean standard = name.equals("cpu") || name.equals("memory") || name.equals("ephemeral-storage");
-        if (name.equals(resource) ? !standard : name.equals("storage")) {
-            return null;
         }
         // A pod takes the sum of its containers, or its largest init container when that is more (they run one by
         // one, before the others); a container without a request is given its limit (the API server's defaulting).
